@@ -12,7 +12,6 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 need_apt=()
 # lavapipe: Dawn rejects bookworm's Mesa 22.3, so take Mesa 25 from bookworm-backports.
-lvp_icd=$(ls /usr/share/vulkan/icd.d/lvp_icd*.json 2>/dev/null | head -1 || true)
 mesa_ver=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo none)
 case "$mesa_ver" in
   2[5-9].*|[3-9][0-9].*) ;;
@@ -44,8 +43,17 @@ if [ ${#need_apt[@]} -gt 0 ] && command -v apt-get >/dev/null; then
       pkgs+=("$p")
     fi
   done
-  [ ${#pkgs[@]} -gt 0 ] && $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  if [ ${#pkgs[@]} -gt 0 ]; then
+    $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  fi
+elif [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: warning: apt-get not found; install by hand: ${need_apt[*]}" >&2
 fi
+
+# Say so early if the tests cannot run, rather than failing deep inside a suite.
+ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 \
+  || echo "setup: warning: no lavapipe ICD in /usr/share/vulkan/icd.d; Dawn in Node will find no adapter" >&2
+[ -x /usr/bin/chromium ] || echo "setup: warning: /usr/bin/chromium missing; the browser suite will fail under CI" >&2
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund

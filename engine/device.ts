@@ -1,0 +1,607 @@
+// The device layer: one GPUDevice and everything that talks to it directly.
+//   - acquiring an adapter/device in Node (Dawn, npm `webgpu`) or the browser (navigator.gpu),
+//     with the adapter's real limits requested and its identity logged;
+//   - a buffer pool (storage buffers reused by size class) with live counts for leak tests;
+//   - a pipeline cache keyed by the full specialisation of a kernel;
+//   - command batching: every dispatch goes into one open compute pass of one encoder; uniforms
+//     go into a ring (one writeBuffer per submit, dynamic offsets), bind groups are cached by
+//     their buffers; we submit only when the caller reads data back or calls flush();
+//   - an optional profiler (timestamp queries per dispatch) for the kernel inspector and bench.
+// Nothing here knows about tensors or autograd.
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  backend: 'node-dawn' | 'browser';
+}
+
+/** How a kernel's storage bindings are used: 'read' (read-only storage) or 'rw' (read_write). */
+export type BindingAccess = 'read' | 'rw';
+
+export interface KernelSpec {
+  /** Unique name plus every specialisation, e.g. `conv2d_forward|bias=1|act=relu|tile=64`. */
+  key: string;
+  /** Full WGSL source. Binding 0 of group 0 is the uniform struct; storage bindings follow from 1. */
+  code: string;
+  entryPoint?: string;
+  /** Access of storage bindings 1..n in order. */
+  bindings: BindingAccess[];
+  /** Human readable op name for errors and the inspector. */
+  op?: string;
+}
+
+export interface Kernel {
+  spec: KernelSpec;
+  pipeline: GPUComputePipeline;
+  layoutKey: string;
+}
+
+export interface DispatchInfo {
+  kernel: string;
+  op: string;
+  workgroups: [number, number, number];
+  bytes: number;
+  label?: string;
+}
+
+/** One uniform value: 'u32' | 'i32' | 'f32'. Uniform structs in this engine hold scalars only. */
+export type UniformValue = { u32: number } | { i32: number } | { f32: number } | number;
+
+const STORAGE_USAGE = () =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Round a byte size to its pool class: 256-byte steps below 64 KiB, then 8 steps per octave. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(16, Math.ceil(bytes / 4) * 4);
+  if (b <= 65536) return Math.ceil(b / 256) * 256;
+  const octave = 2 ** Math.floor(Math.log2(b));
+  const step = octave / 8;
+  return Math.ceil(b / step) * step;
+}
+
+let nextBufferId = 1;
+export interface PooledBuffer {
+  buffer: GPUBuffer;
+  id: number;
+  size: number;
+}
+
+const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 on every adapter
+const UNIFORM_RING_BYTES = 1 << 20; // 4096 dispatches per submit before a forced flush
+
+export class Engine {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterSummary;
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  readonly id: number;
+
+  private pool = new Map<number, PooledBuffer[]>();
+  private live = new Map<number, PooledBuffer>();
+  private liveBytes = 0;
+  private pooledBytes = 0;
+  private pipelines = new Map<string, Kernel>();
+  private layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformCpu = new ArrayBuffer(UNIFORM_RING_BYTES);
+  private uniformU32 = new Uint32Array(this.uniformCpu);
+  private uniformI32 = new Int32Array(this.uniformCpu);
+  private uniformF32 = new Float32Array(this.uniformCpu);
+  private uniformUsed = 0;
+  private uniformGpu: GPUBuffer;
+  /** Buffers written by commands encoded but not yet submitted (an upload must not overtake them). */
+  private touched = new Set<GPUBuffer>();
+  private stagingToDestroy: GPUBuffer[] = [];
+
+  counters = { dispatches: 0, submits: 0, uploads: 0, readbacks: 0, pipelinesCompiled: 0 };
+  /** When set, every dispatch is recorded here (kernel inspector, tests). */
+  trace: DispatchInfo[] | null = null;
+  private profiler: Profiler | null = null;
+  private lostReason: string | null = null;
+  /** Tests: fill every allocation with NaN so an element a kernel fails to write shows up. */
+  poisonAllocations = false;
+
+  constructor(device: GPUDevice, adapter: AdapterSummary, id: number) {
+    this.device = device;
+    this.adapter = adapter;
+    this.limits = device.limits;
+    this.features = new Set([...device.features] as string[]);
+    this.id = id;
+    this.uniformGpu = device.createBuffer({
+      size: UNIFORM_RING_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'uniform-ring',
+    });
+    device.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  get isLost(): boolean {
+    return this.lostReason !== null;
+  }
+
+  private checkAlive(): void {
+    if (this.lostReason) {
+      throw new Error(`GPU device was lost (${this.lostReason}). Create a new engine with initEngine() and reload your checkpoint.`);
+    }
+  }
+
+  // ---- buffers ----------------------------------------------------------------------------------
+
+  /** A storage buffer of at least `bytes`, from the pool when one of its size class is free. */
+  acquire(bytes: number, op = 'alloc'): PooledBuffer {
+    this.checkAlive();
+    const max = this.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new Error(
+        `${op}: needs a buffer of ${fmtBytes(bytes)}, above this adapter's maxStorageBufferBindingSize ` +
+          `(${fmtBytes(max)}, ${this.adapter.description || this.adapter.vendor}). Use a smaller batch or image size.`,
+      );
+    }
+    const size = sizeClass(bytes);
+    const free = this.pool.get(size);
+    let pb = free?.pop();
+    if (pb) {
+      this.pooledBytes -= size;
+    } else {
+      const buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE() });
+      pb = { buffer, id: nextBufferId++, size };
+    }
+    this.live.set(pb.id, pb);
+    this.liveBytes += size;
+    if (this.poisonAllocations) this.upload(pb, new Float32Array(size / 4).fill(NaN));
+    return pb;
+  }
+
+  release(pb: PooledBuffer): void {
+    if (!this.live.delete(pb.id)) return;
+    this.liveBytes -= pb.size;
+    let list = this.pool.get(pb.size);
+    if (!list) this.pool.set(pb.size, (list = []));
+    list.push(pb);
+    this.pooledBytes += pb.size;
+  }
+
+  /** Frees the pooled (unused) buffers' GPU memory. */
+  trimPool(): void {
+    for (const list of this.pool.values()) for (const pb of list) pb.buffer.destroy();
+    this.pool.clear();
+    this.pooledBytes = 0;
+    this.bindGroups.clear();
+  }
+
+  memory(): { liveBuffers: number; liveBytes: number; pooledBuffers: number; pooledBytes: number } {
+    let pooledBuffers = 0;
+    for (const l of this.pool.values()) pooledBuffers += l.length;
+    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, pooledBuffers, pooledBytes: this.pooledBytes };
+  }
+
+  /** Copies host data into a buffer, ordered correctly against commands already encoded. */
+  upload(pb: PooledBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.checkAlive();
+    this.counters.uploads++;
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes);
+    if (!this.touched.has(pb.buffer)) {
+      // Nothing pending uses this buffer: queue.writeBuffer lands before the next submit, which is right.
+      this.device.queue.writeBuffer(pb.buffer, byteOffset, padded as Uint8Array<ArrayBuffer>);
+      return;
+    }
+    // A pending command uses this buffer: stage and copy inside the command stream instead.
+    const staging = this.device.createBuffer({
+      size: padded.byteLength,
+      usage: GPUBufferUsage.COPY_SRC,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(staging.getMappedRange()).set(padded);
+    staging.unmap();
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(staging, 0, pb.buffer, byteOffset, padded.byteLength);
+    this.stagingToDestroy.push(staging);
+  }
+
+  /** Encodes a buffer-to-buffer copy in order with the dispatches. */
+  copy(src: PooledBuffer, srcOffset: number, dst: PooledBuffer, dstOffset: number, bytes: number): void {
+    this.checkAlive();
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.touched.add(dst.buffer);
+  }
+
+  /** Submits pending work and reads `bytes` of the buffer back. */
+  async read(pb: PooledBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
+    this.checkAlive();
+    this.counters.readbacks++;
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(pb.buffer, byteOffset, staging, 0, size);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    this.checkAlive();
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  // ---- kernels ----------------------------------------------------------------------------------
+
+  private layoutFor(bindings: BindingAccess[]) {
+    const key = bindings.join(',');
+    let l = this.layouts.get(key);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+        ...bindings.map((a, i) => ({
+          binding: i + 1,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: (a === 'read' ? 'read-only-storage' : 'storage') as GPUBufferBindingType },
+        })),
+      ];
+      const bgl = this.device.createBindGroupLayout({ entries });
+      l = { bgl, pl: this.device.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
+      this.layouts.set(key, l);
+    }
+    return { key, ...l };
+  }
+
+  /** The compiled pipeline for a kernel specialisation (compiled once, then cached). */
+  kernel(spec: KernelSpec): Kernel {
+    const hit = this.pipelines.get(spec.key);
+    if (hit) return hit;
+    this.checkAlive();
+    const { key: layoutKey, pl } = this.layoutFor(spec.bindings);
+    const module = this.device.createShaderModule({ code: spec.code, label: spec.key });
+    const pipeline = this.device.createComputePipeline({
+      layout: pl,
+      compute: { module, entryPoint: spec.entryPoint ?? 'main' },
+      label: spec.key,
+    });
+    this.counters.pipelinesCompiled++;
+    const k: Kernel = { spec, pipeline, layoutKey };
+    this.pipelines.set(spec.key, k);
+    return k;
+  }
+
+  /** Compiles a kernel and reports WGSL compilation errors with the kernel's key (tests use this). */
+  async compileChecked(spec: KernelSpec): Promise<Kernel> {
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code: spec.code, label: spec.key });
+    const info = await module.getCompilationInfo();
+    const errs = info.messages.filter((m) => m.type === 'error');
+    await this.device.popErrorScope();
+    if (errs.length) {
+      throw new Error(`WGSL compile error in ${spec.key}:\n` + errs.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.message}`).join('\n'));
+    }
+    return this.kernel(spec);
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  private writeUniforms(values: UniformValue[]): number {
+    if (values.length * 4 > UNIFORM_SLOT) throw new Error(`uniforms: ${values.length} values exceed one ${UNIFORM_SLOT}-byte slot`);
+    if (this.uniformUsed + UNIFORM_SLOT > UNIFORM_RING_BYTES) this.flush();
+    const offset = this.uniformUsed;
+    const base = offset / 4;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'number') this.uniformU32[base + i] = v >>> 0;
+      else if ('u32' in v) this.uniformU32[base + i] = v.u32 >>> 0;
+      else if ('i32' in v) this.uniformI32[base + i] = v.i32 | 0;
+      else this.uniformF32[base + i] = v.f32;
+    }
+    this.uniformUsed += UNIFORM_SLOT;
+    return offset;
+  }
+
+  /**
+   * Encodes one dispatch. `buffers` are bound at 1..n in the kernel's binding order; `uniforms` fill
+   * the kernel's uniform struct (scalars, 4 bytes each, in declaration order).
+   */
+  dispatch(
+    k: Kernel,
+    buffers: PooledBuffer[],
+    uniforms: UniformValue[],
+    workgroups: [number, number?, number?],
+    info?: { op?: string; bytes?: number; label?: string },
+  ): void {
+    this.checkAlive();
+    const spec = k.spec;
+    if (buffers.length !== spec.bindings.length) {
+      throw new Error(`${spec.key}: kernel expects ${spec.bindings.length} buffers, got ${buffers.length}`);
+    }
+    const [x, y = 1, z = 1] = workgroups;
+    const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) {
+      throw new Error(`${spec.op ?? spec.key}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds the adapter's ${maxWg} per dimension`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const offset = this.writeUniforms(uniforms);
+    const bgKey = k.layoutKey + '|' + buffers.map((b) => b.id).join(',');
+    let bg = this.bindGroups.get(bgKey);
+    if (!bg) {
+      if (this.bindGroups.size > 20000) this.bindGroups.clear();
+      bg = this.device.createBindGroup({
+        layout: this.layoutFor(spec.bindings).bgl,
+        entries: [
+          { binding: 0, resource: { buffer: this.uniformGpu, size: UNIFORM_SLOT } },
+          ...buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buffer } })),
+        ],
+      });
+      this.bindGroups.set(bgKey, bg);
+    }
+    for (let i = 0; i < buffers.length; i++) if (spec.bindings[i] === 'rw') this.touched.add(buffers[i].buffer);
+    const profiling = this.profiler?.active;
+    if (profiling) this.endPass();
+    if (!this.pass) {
+      this.pass = this.getEncoder().beginComputePass(profiling ? this.profiler!.passDescriptor() : undefined);
+    }
+    this.pass.setPipeline(k.pipeline);
+    this.pass.setBindGroup(0, bg, [offset]);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.counters.dispatches++;
+    if (this.trace || profiling) {
+      const d: DispatchInfo = { kernel: spec.key, op: info?.op ?? spec.op ?? spec.key, workgroups: [x, y, z], bytes: info?.bytes ?? 0, label: info?.label };
+      this.trace?.push(d);
+      if (profiling) {
+        this.profiler!.record(d);
+        this.endPass();
+      }
+    }
+  }
+
+  /** Submits everything encoded so far. */
+  flush(): void {
+    if (!this.encoder && this.uniformUsed === 0) return;
+    this.endPass();
+    if (this.uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.uniformGpu, 0, this.uniformCpu, 0, this.uniformUsed);
+      this.uniformUsed = 0;
+    }
+    if (this.profiler?.active) this.profiler.resolve(this.getEncoder());
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.counters.submits++;
+      this.encoder = null;
+    }
+    this.touched.clear();
+    if (this.stagingToDestroy.length) {
+      const list = this.stagingToDestroy;
+      this.stagingToDestroy = [];
+      this.device.queue.onSubmittedWorkDone().then(() => list.forEach((b) => b.destroy()));
+    }
+  }
+
+  /** Flushes and waits until the GPU has finished everything submitted. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive();
+  }
+
+  /** Runs `fn` inside a validation/out-of-memory error scope and throws what the GPU reported. */
+  async checkErrors<T>(what: string, fn: () => T): Promise<T> {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const r = fn();
+    this.flush();
+    const v = await this.device.popErrorScope();
+    const m = await this.device.popErrorScope();
+    if (v) throw new Error(`${what}: GPU validation error: ${v.message}`);
+    if (m) throw new Error(`${what}: GPU out of memory: ${m.message}`);
+    return r;
+  }
+
+  // ---- profiling --------------------------------------------------------------------------------
+
+  /** Starts per-dispatch GPU timing (timestamp queries; each dispatch gets its own pass). */
+  startProfile(maxDispatches = 4096): boolean {
+    if (!this.features.has('timestamp-query')) return false;
+    this.flush();
+    this.profiler = new Profiler(this.device, maxDispatches);
+    return true;
+  }
+
+  /** Stops profiling and returns each dispatch with its GPU time in milliseconds. */
+  async stopProfile(): Promise<(DispatchInfo & { ms: number })[]> {
+    const p = this.profiler;
+    if (!p) return [];
+    this.flush();
+    this.profiler = null;
+    return p.collect();
+  }
+
+  destroy(): void {
+    this.flush();
+    this.trimPool();
+    for (const pb of this.live.values()) pb.buffer.destroy();
+    this.live.clear();
+    this.uniformGpu.destroy();
+    this.device.destroy();
+  }
+}
+
+class Profiler {
+  active = true;
+  private querySet: GPUQuerySet;
+  private resolveBuf: GPUBuffer;
+  private readBufs: { buf: GPUBuffer; infos: DispatchInfo[] }[] = [];
+  private infos: DispatchInfo[] = [];
+  private n = 0;
+  constructor(private device: GPUDevice, private max: number) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * max });
+    this.resolveBuf = device.createBuffer({ size: 16 * max, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  }
+  passDescriptor(): GPUComputePassDescriptor {
+    if (this.n >= this.max) return {};
+    const i = this.n;
+    return { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } };
+  }
+  record(d: DispatchInfo) {
+    if (this.n < this.max) {
+      this.infos.push(d);
+      this.n++;
+    }
+  }
+  resolve(enc: GPUCommandEncoder) {
+    if (this.n === 0) return;
+    enc.resolveQuerySet(this.querySet, 0, 2 * this.n, this.resolveBuf, 0);
+    const buf = this.device.createBuffer({ size: 16 * this.n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(this.resolveBuf, 0, buf, 0, 16 * this.n);
+    this.readBufs.push({ buf, infos: this.infos });
+    this.infos = [];
+    this.n = 0;
+  }
+  async collect() {
+    const out: (DispatchInfo & { ms: number })[] = [];
+    for (const { buf, infos } of this.readBufs) {
+      await buf.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(buf.getMappedRange());
+      infos.forEach((d, i) => out.push({ ...d, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
+      buf.unmap();
+      buf.destroy();
+    }
+    this.querySet.destroy();
+    this.resolveBuf.destroy();
+    return out;
+  }
+}
+
+function padTo4(b: Uint8Array): Uint8Array {
+  const p = new Uint8Array(Math.ceil(b.byteLength / 4) * 4);
+  p.set(b);
+  return p;
+}
+
+export function fmtBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+// ---- acquiring a device -------------------------------------------------------------------------
+
+export interface InitOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Log the adapter on creation (default true in Node CLI, false in tests). */
+  log?: boolean | ((line: string) => void);
+  /** Provide a GPU object explicitly (else navigator.gpu in browsers, Dawn in Node). */
+  gpu?: GPU;
+}
+
+let engineCounter = 0;
+let current: Engine | null = null;
+let nodeGpu: GPU | null = null;
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
+
+async function getGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  if (isNode) {
+    if (!nodeGpu) {
+      if (!process.env.NODEVICE_SELECT) process.env.NODEVICE_SELECT = '1';
+      const mod = 'webgpu';
+      const dawn = (await import(/* @vite-ignore */ mod)) as { create: (o: string[]) => GPU; globals: Record<string, unknown> };
+      Object.assign(globalThis, dawn.globals);
+      nodeGpu = dawn.create([]);
+    }
+    return nodeGpu;
+  }
+  throw new Error(
+    'WebGPU is not available in this browser. Use a recent Chrome or Edge (WebGPU is on by default since 113), ' +
+      'or enable it in chrome://flags (#enable-unsafe-webgpu) on Linux.',
+  );
+}
+
+/** Acquires an adapter and device with the adapter's full limits and makes it the current engine. */
+export async function initEngine(opts: InitOptions = {}): Promise<Engine> {
+  const gpu = opts.gpu ?? (await getGpu());
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new Error(
+      isNode
+        ? 'No WebGPU adapter found. On a machine without a GPU, install a software Vulkan driver: run `bash scripts/setup.sh` ' +
+            '(Mesa 25 lavapipe from bookworm-backports), or set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json.'
+        : 'No WebGPU adapter: the browser has WebGPU but found no usable GPU (blocklisted driver?). Try chrome://gpu.',
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  const names = [
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+    'maxComputeWorkgroupSizeZ',
+    'maxComputeWorkgroupsPerDimension',
+    'maxStorageBuffersPerShaderStage',
+  ];
+  for (const n of names) {
+    const v = (adapter.limits as unknown as Record<string, number>)[n];
+    if (typeof v === 'number') requiredLimits[n] = v;
+  }
+  const wanted = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  const summary: AdapterSummary = {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: !!(info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter,
+    backend: isNode ? 'node-dawn' : 'browser',
+  };
+  device.onuncapturederror = (e) => {
+    // Surfaced loudly: a validation error means an engine bug, never user error.
+    console.error(`[webgpu-gan] uncaptured GPU error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+  };
+  const engine = new Engine(device, summary, ++engineCounter);
+  const log = opts.log;
+  if (log) {
+    const line = `adapter: ${describeAdapter(summary)} | maxStorageBinding ${fmtBytes(engine.limits.maxStorageBufferBindingSize)} | features: ${[...engine.features].filter((f) => (wanted as readonly string[]).includes(f)).join(', ') || 'none'}`;
+    (typeof log === 'function' ? log : console.log)(line);
+  }
+  current = engine;
+  return engine;
+}
+
+export function describeAdapter(a: AdapterSummary): string {
+  const parts = [a.vendor, a.architecture, a.device, a.description].filter(Boolean);
+  return `${parts.join(' / ') || 'unknown adapter'}${a.isFallbackAdapter ? ' (fallback)' : ''} [${a.backend}]`;
+}
+
+/** The current engine; throws a clear error when initEngine() has not run. */
+export function engine(): Engine {
+  if (!current) throw new Error('No GPU engine: call `await initEngine()` first.');
+  return current;
+}
+
+export function setEngine(e: Engine | null): void {
+  current = e;
+}
+
+export function hasEngine(): boolean {
+  return current !== null;
+}

@@ -1,0 +1,7 @@
+// The public API of the engine: device, tensors, autograd, ops, nn, optimisers, io.
+export * from './device.js';
+export * from './tensor.js';
+export * from './tape.js';
+export * from './ops/index.js';
+export { opRegistry, registerOp } from './ops/registry.js';
+export type { OpSpec, OpCase, HostTensor } from './ops/registry.js';

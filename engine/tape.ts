@@ -1,0 +1,209 @@
+// Reverse-mode autograd over the recorded graph.
+// Every op that may need a gradient calls record(): the output gets a GradNode naming its inputs
+// and a backward function written with ops (so a backward is itself recorded when createGraph is
+// on, which gives gradients of gradients, e.g. the WGAN-GP penalty).
+// backward()/grad() sort the graph once (iterative DFS, post-order) and walk it in reverse: a
+// shared subgraph is visited once no matter how many paths reach it; gradients accumulate with add.
+
+import { Tensor, tidy, fmtShape, type GradNode } from './tensor.js';
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording anything for autograd. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export function withGrad<T>(enabled: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = enabled;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Attaches an autograd record to `out` when grad mode is on and any input requires grad. */
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward']): Tensor {
+  if (!gradEnabled) return out;
+  if (!inputs.some((t) => t.requiresGrad)) return out;
+  out.requiresGrad = true;
+  out.node = { op, inputs, backward };
+  return out;
+}
+
+// The add used to accumulate gradients; injected by ops/elementwise to avoid an import cycle.
+let addImpl: ((a: Tensor, b: Tensor) => Tensor) | null = null;
+let onesLikeImpl: ((t: Tensor) => Tensor) | null = null;
+export function registerTapeOps(add: (a: Tensor, b: Tensor) => Tensor, onesLike: (t: Tensor) => Tensor): void {
+  addImpl = add;
+  onesLikeImpl = onesLike;
+}
+
+function topoOrder(roots: Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<number>();
+  const stack: [Tensor, number][] = [];
+  for (const r of roots) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    stack.push([r, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [t, i] = top;
+      const inputs = t.node?.inputs ?? [];
+      if (i < inputs.length) {
+        top[1]++;
+        const c = inputs[i];
+        if (c.requiresGrad && !seen.has(c.id)) {
+          seen.add(c.id);
+          stack.push([c, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(t);
+      }
+    }
+  }
+  return order; // inputs before the tensors computed from them
+}
+
+interface RunOptions {
+  createGraph: boolean;
+  /** Tensors whose gradients are wanted (null: every leaf that requires grad). */
+  targets: Set<number> | null;
+}
+
+function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Map<number, Tensor> {
+  const add = addImpl!;
+  const order = topoOrder(roots);
+  // Which tensors lead to a wanted gradient: only those paths are walked.
+  const leads = new Set<number>();
+  for (const t of order) {
+    const isTarget = opts.targets ? opts.targets.has(t.id) : !t.node && t.requiresGrad;
+    if (isTarget || (t.node && t.node.inputs.some((c) => leads.has(c.id)))) leads.add(t.id);
+  }
+  const grads = new Map<number, Tensor>();
+  const owned = new Set<Tensor>();
+  const put = (t: Tensor, g: Tensor, passThrough: Tensor | null) => {
+    if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
+      throw new Error(`autograd: ${t.node?.op ?? 'leaf'} received a gradient of shape ${fmtShape(g.shape)} for a tensor of shape ${fmtShape(t.shape)} (engine bug in a backward rule)`);
+    }
+    // Each map slot owns its own Tensor object; a backward that hands back its own input gradient
+    // (or one tensor for two inputs) gets a view, so disposing one slot never frees another.
+    const mine = g === passThrough || owned.has(g) ? g.viewAs(g.shape) : g;
+    const prev = grads.get(t.id);
+    if (prev) {
+      const sum = add(prev, mine);
+      if (!opts.createGraph) {
+        prev.dispose();
+        mine.dispose();
+        owned.delete(prev);
+      }
+      grads.set(t.id, sum);
+      owned.add(sum);
+    } else {
+      grads.set(t.id, mine);
+      owned.add(mine);
+    }
+  };
+  roots.forEach((r, i) => {
+    if (leads.has(r.id)) put(r, rootGrads[i], null);
+  });
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k];
+    const node = t.node;
+    const g = grads.get(t.id);
+    if (!node || !g) continue;
+    const wanted = node.inputs.map((c) => leads.has(c.id));
+    if (!wanted.some(Boolean)) continue;
+    const run = () => node.backward(g);
+    const inGrads = opts.createGraph ? run() : tidy(() => noGrad(run));
+    node.inputs.forEach((c, i) => {
+      const gi = inGrads[i];
+      if (gi && wanted[i]) put(c, gi, g);
+      else if (gi && gi !== g && !opts.createGraph) gi.dispose();
+    });
+    const isTarget = opts.targets ? opts.targets.has(t.id) : false;
+    if (!isTarget && !opts.createGraph) {
+      grads.delete(t.id);
+      owned.delete(g);
+      g.dispose();
+    }
+  }
+  return grads;
+}
+
+function defaultRootGrad(t: Tensor): Tensor {
+  if (t.size !== 1) {
+    throw new Error(`backward: output ${fmtShape(t.shape)} is not a scalar; pass its gradient explicitly (backward(t, grad))`);
+  }
+  return onesLikeImpl!(t);
+}
+
+/**
+ * Accumulates d(out)/d(leaf) into `.grad` of every leaf that requires grad (parameters and tensors
+ * marked with requireGrad()). `out` must be a scalar unless `gradOut` is given.
+ */
+export function backward(out: Tensor, gradOut?: Tensor, opts: { createGraph?: boolean } = {}): void {
+  if (!out.requiresGrad) throw new Error(`backward: ${out.describe()} does not require grad (nothing it depends on is a parameter or a requireGrad() tensor, or it was computed under noGrad)`);
+  const createGraph = !!opts.createGraph;
+  const g0 = gradOut ?? defaultRootGrad(out);
+  const grads = withGrad(createGraph, () => runBackward([out], [g0], { createGraph, targets: null }));
+  for (const t of topoOrder([out])) {
+    const g = grads.get(t.id);
+    if (!g) continue;
+    if (t.node || !t.requiresGrad) {
+      // An intermediate gradient, left in the map only when createGraph is on.
+      continue;
+    }
+    if (t.grad) {
+      const sum = withGrad(createGraph, () => addImpl!(t.grad!, g));
+      t.grad.dispose();
+      if (!createGraph) g.dispose();
+      t.grad = sum.keep();
+    } else {
+      t.grad = g.keep();
+    }
+  }
+}
+
+/**
+ * Gradients of `outputs` with respect to `inputs` (any tensors in the graph, not only leaves), like
+ * torch.autograd.grad. With createGraph the results are themselves differentiable.
+ */
+export function grad(
+  outputs: Tensor | Tensor[],
+  inputs: Tensor[],
+  opts: { gradOutputs?: Tensor[]; createGraph?: boolean; allowUnused?: boolean } = {},
+): Tensor[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  for (const o of outs) if (!o.requiresGrad) throw new Error(`grad: output ${o.describe()} does not require grad`);
+  for (const x of inputs) if (!x.requiresGrad) throw new Error(`grad: input ${x.describe()} does not require grad, so no gradient flows to it (call requireGrad() on it before the forward pass)`);
+  const createGraph = !!opts.createGraph;
+  const g0 = opts.gradOutputs ?? outs.map(defaultRootGrad);
+  const targets = new Set(inputs.map((x) => x.id));
+  const grads = withGrad(createGraph, () => runBackward(outs, g0, { createGraph, targets }));
+  const result = inputs.map((x, i) => {
+    const g = grads.get(x.id);
+    if (!g) {
+      if (opts.allowUnused) return null;
+      throw new Error(`grad: input #${i} ${x.describe()} is not used to compute the outputs (pass allowUnused: true to get null)`);
+    }
+    grads.delete(x.id);
+    return g;
+  });
+  if (!createGraph) for (const g of grads.values()) g.dispose();
+  return result as Tensor[];
+}

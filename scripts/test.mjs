@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// `npm test`: the Node suite (vitest run, Dawn on lavapipe), then the browser suite (bundle the
+// test page, then vitest with vitest.browser.config.ts driving headless Chromium). Both always run;
+// output streams live; at the end each runner's summary and the total wall time are printed, and
+// the exit status is non-zero if either suite (or the page build) failed.
+// Extra arguments go to both vitest runs (e.g. `npm test -- --reporter=verbose`).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const vitestBin = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const extra = process.argv.slice(2);
+
+// Keep colours when a person is watching, even though we pipe the children's output.
+const env = { ...process.env, NODEVICE_SELECT: '1' };
+if (process.stdout.isTTY && !('NO_COLOR' in env)) env.FORCE_COLOR ??= '1';
+
+const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+
+/** Run a command with output streamed through; resolve to its exit code and captured text. */
+function run(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['inherit', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      text += d;
+    });
+    child.stderr.on('data', (d) => {
+      process.stderr.write(d);
+      text += d;
+    });
+    child.on('error', (err) => resolve({ code: 1, text: `${text}\n${err.message}` }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), text }));
+  });
+}
+
+/** vitest's closing block: the "Test Files", "Tests", "Errors" and "Duration" lines. */
+function summaryOf(text) {
+  const lines = stripAnsi(text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^(Test Files|Tests|Errors|Duration)\b/.test(l) || /^No test files found/.test(l));
+  return lines.length ? lines : ['(no vitest summary: see the output above)'];
+}
+
+function banner(title) {
+  console.log(`\n==== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}\n`);
+}
+
+const t0 = performance.now();
+const results = [];
+
+banner('Node suite: vitest run');
+const nodeSuite = await run([vitestBin, 'run', '--passWithNoTests', ...extra]);
+results.push({ name: 'node', ...nodeSuite, summary: summaryOf(nodeSuite.text) });
+
+banner('Browser suite: build page, vitest --config vitest.browser.config.ts');
+const pageBuild = await run([path.join(root, 'scripts', 'build.mjs'), 'browser-tests']);
+if (pageBuild.code !== 0) {
+  results.push({ name: 'browser', code: pageBuild.code, summary: ['page build failed (node scripts/build.mjs browser-tests)'] });
+} else {
+  const browserSuite = await run([vitestBin, 'run', '--config', 'vitest.browser.config.ts', ...extra]);
+  results.push({ name: 'browser', ...browserSuite, summary: summaryOf(browserSuite.text) });
+}
+
+banner('Summary');
+for (const r of results) {
+  console.log(`${r.name} suite: ${r.code === 0 ? 'PASSED' : `FAILED (exit ${r.code})`}`);
+  for (const line of r.summary) console.log(`    ${line}`);
+}
+const failed = results.filter((r) => r.code !== 0).map((r) => r.name);
+console.log(`\ntotal wall time: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(failed.length ? `npm test: FAILED (${failed.join(', ')})` : 'npm test: all suites passed');
+process.exit(failed.length ? 1 : 0);

@@ -1,0 +1,142 @@
+// Puppeteer helpers for the Chromium suite (headless Debian Chromium, WebGPU on its SwiftShader).
+//   launchBrowser()          Chromium with WebGPU enabled and a throwaway profile (removed on close)
+//   openPage(browser, url)   a page that records console messages, page errors and failed requests
+//   screenshot(page, name)   a PNG under artifacts/screenshots/ (gitignored)
+// WebGPU needs a secure context, so pages must come from http://localhost (scripts/serve.mjs),
+// never about:blank or file://.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'artifacts', 'screenshots');
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
+/** Flags for headless Chromium with WebGPU, no network chatter and no first-run UI. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+/** Launch Chromium with a fresh temporary profile; closing the browser deletes the profile. */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'gan-chromium-'));
+  let browser: Browser;
+  try {
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      userDataDir,
+      args: [...CHROMIUM_ARGS, ...extraArgs],
+      // SwiftShader WebGPU on a shared 2-core machine is slow; give the protocol room.
+      protocolTimeout: 300_000,
+    });
+  } catch (err) {
+    await rm(userDataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    try {
+      await close();
+    } finally {
+      await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+    }
+  };
+  return browser;
+}
+
+export interface ConsoleEntry {
+  type: string;
+  text: string;
+  location?: string;
+}
+
+/** What a page said while it ran; tests assert on it after the page finishes. */
+export interface PageLog {
+  console: ConsoleEntry[];
+  pageErrors: string[];
+  failedRequests: string[];
+  /** Console errors/asserts, uncaught page errors and failed requests, formatted one per line. */
+  problems(): string[];
+}
+
+export interface OpenedPage {
+  page: Page;
+  log: PageLog;
+}
+
+/**
+ * Open `url` in a new tab, recording console output, uncaught errors and failed requests from the
+ * start. With `echo`, console lines are also printed to this process's stdout as they arrive.
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  { echo = true, timeoutMs = 60_000 }: { echo?: boolean; timeoutMs?: number } = {},
+): Promise<OpenedPage> {
+  const page = await browser.newPage();
+  const log: PageLog = {
+    console: [],
+    pageErrors: [],
+    failedRequests: [],
+    problems() {
+      return [
+        ...this.console
+          .filter((m) => m.type === 'error' || m.type === 'assert')
+          .map((m) => `console.${m.type}: ${m.text}${m.location ? ` (${m.location})` : ''}`),
+        ...this.pageErrors.map((e) => `page error: ${e}`),
+        ...this.failedRequests.map((r) => `request failed: ${r}`),
+      ];
+    },
+  };
+  page.on('console', (msg) => {
+    const loc = msg.location();
+    const entry: ConsoleEntry = {
+      type: msg.type(),
+      text: msg.text(),
+      location: loc.url ? `${loc.url}:${loc.lineNumber ?? 0}` : undefined,
+    };
+    log.console.push(entry);
+    if (echo) console.log(`[page ${entry.type}] ${entry.text}`);
+  });
+  page.on('pageerror', (err) => {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    log.pageErrors.push(text);
+    if (echo) console.log(`[page error] ${text}`);
+  });
+  page.on('requestfailed', (req) => {
+    if (req.url().endsWith('/favicon.ico')) return;
+    log.failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText ?? 'failed'}`);
+  });
+  page.on('response', (res) => {
+    // A 404 for a script or asset is a broken build even though the request "succeeded".
+    // The browser's own favicon probe is not the page's fault.
+    if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) log.failedRequests.push(`${res.request().method()} ${res.url()}: HTTP ${res.status()}`);
+  });
+  await page.goto(url, { waitUntil: 'load', timeout: timeoutMs });
+  return { page, log };
+}
+
+/** Save a full-page PNG to artifacts/screenshots/<name>.png and return its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const file = path.join(SCREENSHOT_DIR, safe.endsWith('.png') ? safe : `${safe}.png`);
+  await page.screenshot({ path: file as `${string}.png`, fullPage: true });
+  return file;
+}
