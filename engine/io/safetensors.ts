@@ -236,7 +236,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
 
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const e of entries) {
-    const copy = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    // An explicit copy: Node's Buffer.slice returns a view into a shared pool, not a copy.
+    const copy = new Uint8Array(e.end - e.begin);
+    copy.set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].array(copy.buffer) };
   }
   return { tensors, metadata };

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 torch.manual_seed(1234)
 torch.set_default_dtype(torch.float64)
-OUT_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'tests', 'golden')
+OUT_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', 'tests', 'golden'))
 
 
 def rand(*shape, lo=-1.0, hi=1.0):
