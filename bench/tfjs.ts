@@ -297,7 +297,7 @@ export async function timeTfjsOp(
   {
     const info = await tf.time(() => disposeOuts(tf.tidy(() => run() as never)));
     const extra = (info as { getExtraProfileInfo?: () => string }).getExtraProfileInfo?.() ?? '';
-    kernels = extra ? extra.split(', ').map((s) => s.replace(/: .*$/, '')) : [];
+    kernels = extra ? extra.split(', ').map((s) => s.replace(/: .*$/, '').replace(/(Program)\d+$/, '$1')) : [];
     await h.sync();
   }
 

@@ -9,6 +9,10 @@
 // To add checks: push `Check` records into `checks` at the marked spot in `runChecks` (for example
 // the engine's generic op suite).
 
+import { initEngine, hasEngine, engine } from '../../engine/device';
+import { runOpSuite } from '../../engine/testing/opcheck';
+import '../../engine/ops/index';
+
 export interface Check {
   name: string;
   ok: boolean;
@@ -43,6 +47,10 @@ declare global {
 }
 
 const checks: Check[] = [];
+
+/** Ops checked in the page (forward, backward and double backward), when registered. */
+const BROWSER_OPS = ['add', 'mul', 'div', 'tanh', 'leaky_relu', 'sigmoid', 'sum', 'mean', 'max', 'permute', 'concat', 'slice',
+  'conv2d', 'conv_transpose2d', 'linear', 'instance_norm', 'batch_norm', 'pad2d_reflect', 'upsample_bilinear', 'laplacian_band', 'bce_with_logits'];
 
 /** Run `fn` as a named check; a throw or a returned string (the failure reason) fails it. */
 async function check(name: string, fn: () => Promise<string | void> | string | void): Promise<void> {
@@ -184,12 +192,21 @@ async function runChecks(): Promise<PageResults> {
 
   await check('webgpu: affine kernel y = 2x + 1 over 1000 floats', () => checkAffineKernel(device));
 
-  // ---- ADD CHECKS HERE -------------------------------------------------------------------------
-  // e.g. the engine's generic op suite, once it exists:
-  //   import { runOpSuite } from '../../engine/testing/opcheck';   (at the top of this file)
-  //   for (const r of await runOpSuite(device)) checks.push(r);    (each r shaped like `Check`)
-  // or one named check per group: await check('ops: conv2d', () => ...);
-  // -----------------------------------------------------------------------------------------------
+  // ---- the engine's generic op suite, a subset (SwiftShader is slow) -----------------------------
+  await check('engine: initEngine on navigator.gpu', async () => {
+    await initEngine({ gpu });
+  });
+  if (hasEngine()) {
+    const wanted = new Set(BROWSER_OPS);
+    const t0 = performance.now();
+    const results = await runOpSuite({ filter: (name) => wanted.has(name) });
+    const ran = new Set(results.map((r) => r.op));
+    for (const r of results) {
+      checks.push({ name: `op ${r.op} ${r.case} ${r.stage}`, ok: r.ok, ms: 0, detail: `err ${r.err.toExponential(2)} (tol ${r.tol})${r.message ? ' ' + r.message : ''}` });
+    }
+    checks.push({ name: `op suite: ${ran.size} ops, ${results.length} checks`, ok: ran.size >= 8, ms: Math.round(performance.now() - t0), detail: [...ran].join(', ') });
+    engine().destroy();
+  }
 
   device.destroy();
   if (lost) checks.push({ name: 'device stayed alive', ok: false, ms: 0, detail: lost });
