@@ -151,6 +151,10 @@ export async function createTfjs(gpu?: GPU, opts: CreateTfjsOptions = {}): Promi
   try {
     tf = (await import('@tensorflow/tfjs-core')) as Tf;
     webgpu = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as typeof webgpu;
+    // tfjs-core's Node entry (tf-core.node.js) registers no gradients (the @tensorflow/tfjs union
+    // package normally does). Its ESM register_all_gradients registers them into the same global
+    // registry (tfjs keeps registries and the engine on globalThis precisely so copies can share).
+    if (!tf.getGradient('Multiply')) await import('@tensorflow/tfjs-core/dist/register_all_gradients');
   } finally {
     if (lentRequire) delete (globalThis as { require?: unknown }).require;
   }
