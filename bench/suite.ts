@@ -227,7 +227,7 @@ export interface AdamCase {
 /**
  * Parameter tensor sizes of CycleGAN's resnet_9blocks generator (instance norm without affine, so
  * every conv has a bias): c7s1-ngf, d(2ngf), d(4ngf), nBlocks x 2 convs 3x3 at 4ngf, u(2ngf), u(ngf)
- * (conv-transposes 3x3), c7s1-3. ngf 64, 9 blocks: 11,378,179 parameters in 46 tensors.
+ * (conv-transposes 3x3), c7s1-3. ngf 64, 9 blocks: 11,378,179 parameters in 48 tensors.
  */
 export function resnetGeneratorParamSizes(ngf = 64, nBlocks = 9, inC = 3, outC = 3): number[] {
   const s: number[] = [];
@@ -362,25 +362,29 @@ export const fullSuite: Suite = {
     normCase({ id: 'batch_norm_dcgan', title: 'batch norm 128x16x16 (affine), N64 (DCGAN D)', kind: 'batch_norm', n: 64, c: 128, h: 16, w: 16, affine: true }),
   ],
   pyramids: [pyramidCase({ id: 'laplacian3', title: 'Laplacian pyramid, 3 levels, 3x256x256', n: 1, c: 3, h: 256, w: 256, levels: 3 })],
-  adams: [adamCase('adam_11m', 'Adam over CycleGAN ResNet-9 G (11.38M params, 46 tensors)', resnetGeneratorParamSizes(64, 9))],
+  adams: [adamCase('adam_11m', 'Adam over CycleGAN ResNet-9 G (11.38M params, 48 tensors)', resnetGeneratorParamSizes(64, 9))],
   dcgan: dcganCase('dcgan_step', 'DCGAN 64x64x3 training step, batch 64, ngf=ndf=64', 64, 100, 64, 64),
 };
 
 /**
  * The same layer types at sizes a software adapter (lavapipe, ~2 GFLOP/s) gets through in a
  * couple of minutes: channels and spatial sizes scaled down, strides/kernels/padding kept.
+ * Sized so that tfjs picks the same kernels as on the full shapes: its conv2d takes the
+ * im2col + small-output matmul path when N * ceil(Hout*Wout/32) * ceil(Cout/32) <= 8 and the
+ * implicit-GEMM Conv2DMMProgram above that; every reduced conv (and the conv2d inside each
+ * conv-transpose's input gradient) stays above 8, like the full ones.
  */
 export const reducedSuite: Suite = {
   name: 'reduced',
   convs: [
-    convCase({ id: 'cyclegan_res', title: 'res block conv 3x3 32->32, 16x16, N1', kind: 'conv2d', n: 1, cin: 32, h: 16, w: 16, cout: 32, k: 3, stride: 1, pad: 1 }),
+    convCase({ id: 'cyclegan_res', title: 'res block conv 3x3 32->32, 32x32, N1', kind: 'conv2d', n: 1, cin: 32, h: 32, w: 32, cout: 32, k: 3, stride: 1, pad: 1 }),
     convCase({ id: 'cyclegan_c7', title: 'first layer 7x7 3->16, 32x32, N1', kind: 'conv2d', n: 1, cin: 3, h: 32, w: 32, cout: 16, k: 7, stride: 1, pad: 3 }),
-    convCase({ id: 'patchgan', title: 'PatchGAN conv 4x4 s2 16->32, 32x32, N1', kind: 'conv2d', n: 1, cin: 16, h: 32, w: 32, cout: 32, k: 4, stride: 2, pad: 1 }),
-    convCase({ id: 'dcgan_d', title: 'DCGAN D conv 4x4 s2 32->64, 8x8, N4', kind: 'conv2d', n: 4, cin: 32, h: 8, w: 8, cout: 64, k: 4, stride: 2, pad: 1 }),
-    convCase({ id: 'dcgan_g1', title: 'DCGAN G convT 4x4 s2 128->64, 2x2->4x4, N4', kind: 'conv_transpose2d', n: 4, cin: 128, h: 2, w: 2, cout: 64, k: 4, stride: 2, pad: 1 }),
-    convCase({ id: 'dcgan_g2', title: 'DCGAN G convT 4x4 s2 64->32, 4x4->8x8, N4', kind: 'conv_transpose2d', n: 4, cin: 64, h: 4, w: 4, cout: 32, k: 4, stride: 2, pad: 1 }),
-    convCase({ id: 'dcgan_g3', title: 'DCGAN G convT 4x4 s2 32->16, 8x8->16x16, N4', kind: 'conv_transpose2d', n: 4, cin: 32, h: 8, w: 8, cout: 16, k: 4, stride: 2, pad: 1 }),
-    convCase({ id: 'dcgan_g4', title: 'DCGAN G convT 4x4 s2 16->3, 16x16->32x32, N4', kind: 'conv_transpose2d', n: 4, cin: 16, h: 16, w: 16, cout: 3, k: 4, stride: 2, pad: 1 }),
+    convCase({ id: 'patchgan', title: 'PatchGAN conv 4x4 s2 16->32, 64x64, N1', kind: 'conv2d', n: 1, cin: 16, h: 64, w: 64, cout: 32, k: 4, stride: 2, pad: 1 }),
+    convCase({ id: 'dcgan_d', title: 'DCGAN D conv 4x4 s2 32->64, 8x8, N8', kind: 'conv2d', n: 8, cin: 32, h: 8, w: 8, cout: 64, k: 4, stride: 2, pad: 1 }),
+    convCase({ id: 'dcgan_g1', title: 'DCGAN G convT 4x4 s2 128->64, 2x2->4x4, N8', kind: 'conv_transpose2d', n: 8, cin: 128, h: 2, w: 2, cout: 64, k: 4, stride: 2, pad: 1 }),
+    convCase({ id: 'dcgan_g2', title: 'DCGAN G convT 4x4 s2 64->32, 4x4->8x8, N8', kind: 'conv_transpose2d', n: 8, cin: 64, h: 4, w: 4, cout: 32, k: 4, stride: 2, pad: 1 }),
+    convCase({ id: 'dcgan_g3', title: 'DCGAN G convT 4x4 s2 32->16, 8x8->16x16, N8', kind: 'conv_transpose2d', n: 8, cin: 32, h: 8, w: 8, cout: 16, k: 4, stride: 2, pad: 1 }),
+    convCase({ id: 'dcgan_g4', title: 'DCGAN G convT 4x4 s2 16->3, 16x16->32x32, N8', kind: 'conv_transpose2d', n: 8, cin: 16, h: 16, w: 16, cout: 3, k: 4, stride: 2, pad: 1 }),
     convCase({ id: 'unet_down1', title: 'U-Net down1 conv 4x4 s2 3->16, 64x64->32, N1', kind: 'conv2d', n: 1, cin: 3, h: 64, w: 64, cout: 16, k: 4, stride: 2, pad: 1 }),
     convCase({ id: 'unet_up2', title: 'U-Net up2 convT 4x4 s2 64->16, 16x16->32, N1', kind: 'conv_transpose2d', n: 1, cin: 64, h: 16, w: 16, cout: 16, k: 4, stride: 2, pad: 1 }),
     convCase({ id: 'unet_up1', title: 'U-Net up1 convT 4x4 s2 32->3, 32x32->64, N1', kind: 'conv_transpose2d', n: 1, cin: 32, h: 32, w: 32, cout: 3, k: 4, stride: 2, pad: 1 }),
@@ -391,7 +395,7 @@ export const reducedSuite: Suite = {
     normCase({ id: 'batch_norm_dcgan', title: 'batch norm 32x8x8 (affine), N4', kind: 'batch_norm', n: 4, c: 32, h: 8, w: 8, affine: true }),
   ],
   pyramids: [pyramidCase({ id: 'laplacian3', title: 'Laplacian pyramid, 3 levels, 3x64x64', n: 1, c: 3, h: 64, w: 64, levels: 3 })],
-  adams: [adamCase('adam_11m', 'Adam over ResNet-9 G at ngf 8 (180k params, 46 tensors)', resnetGeneratorParamSizes(8, 9))],
+  adams: [adamCase('adam_11m', 'Adam over ResNet-9 G at ngf 8 (180k params, 48 tensors)', resnetGeneratorParamSizes(8, 9))],
   dcgan: dcganCase('dcgan_step', 'DCGAN 64x64x3 training step, batch 2, ngf=ndf=8', 2, 100, 8, 8),
 };
 

@@ -35,6 +35,7 @@ import {
   CONV_PASSES,
   NORM_PASSES,
   rates,
+  type Suite,
   type AdamCase,
   type ConvCase,
   type ConvPass,
@@ -75,7 +76,13 @@ export interface TfjsHandle {
 export interface CreateTfjsOptions {
   /** tfjs environment flags to set before the backend initialises, e.g. WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE. */
   flags?: Record<string, number | boolean | string>;
-  /** When no GPU is given under Node: options for webgpu's create(), e.g. 'enable-dawn-features=...'. */
+  /**
+   * When no GPU is given under Node: options for webgpu's create(). Default
+   * ['disable-dawn-features=timestamp_quantization']: Dawn otherwise rounds every timestamp down to
+   * a multiple of 65.536 us (measured here), useless for kernels of tens of microseconds. A GPU
+   * handed in keeps whatever its creator chose (pass the engine's, created with the same option, to
+   * share one Dawn instance).
+   */
   dawnOptions?: string[];
 }
 
@@ -125,7 +132,7 @@ export async function createTfjs(gpu?: GPU, opts: CreateTfjsOptions = {}): Promi
       }
       if (!theGpu) {
         if (!process.env.NODEVICE_SELECT) process.env.NODEVICE_SELECT = '1';
-        theGpu = dawn.create(opts.dawnOptions ?? []);
+        theGpu = dawn.create(opts.dawnOptions ?? ['disable-dawn-features=timestamp_quantization']);
       }
     }
   }
@@ -154,7 +161,17 @@ export async function createTfjs(gpu?: GPU, opts: CreateTfjsOptions = {}): Promi
     // tfjs-core's Node entry (tf-core.node.js) registers no gradients (the @tensorflow/tfjs union
     // package normally does). Its ESM register_all_gradients registers them into the same global
     // registry (tfjs keeps registries and the engine on globalThis precisely so copies can share).
-    if (!tf.getGradient('Multiply')) await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+    if (!tf.getGradient('Multiply')) {
+      try {
+        await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+      } catch (e) {
+        // That file is ESM inside a CommonJS package: plain Node cannot load it unbundled.
+        console.warn(
+          `[tfjs] could not register tfjs gradients (${(e as Error).message.split('\n')[0]}); ` +
+            'bundle with esbuild to time norms and the DCGAN step (conv passes do not need them).',
+        );
+      }
+    }
   } finally {
     if (lentRequire) delete (globalThis as { require?: unknown }).require;
   }
@@ -565,7 +582,7 @@ let varCounter = 0;
 export async function timeTfjsAdam(h: TfjsHandle, c: AdamCase, opts: TimeOptions = {}): Promise<TfjsTiming> {
   const { tf } = h;
   const tag = `adam${varCounter++}`;
-  const vars = c.sizes.map((n, i) => tf.variable(tf.randomNormal([n], 0, 0.02), true, `${tag}_p${i}`));
+  const vars = c.sizes.map((n, i) => tf.tidy(() => tf.variable(tf.randomNormal([n], 0, 0.02), true, `${tag}_p${i}`)));
   const grads: Record<string, Tensor> = {};
   c.sizes.forEach((n, i) => (grads[`${tag}_p${i}`] = tf.randomNormal([n], 0, 1e-3)));
   const optimizer = tf.train.adam(c.lr, c.beta1, c.beta2, c.eps);
@@ -608,7 +625,11 @@ export function buildTfjsDcgan(tf: Tf, cfg: DcganConfig) {
   const B = cfg.batch;
   const tag = `dcgan${varCounter++}`;
   let vi = 0;
-  const v = (t: Tensor) => tf.variable(t, true, `${tag}_${vi++}`);
+  const v = (t: Tensor) => {
+    const r = tf.variable(t, true, `${tag}_${vi++}`);
+    t.dispose();
+    return r;
+  };
   const w = (shape: number[]) => v(tf.randomNormal(shape, 0, 0.02));
   const bn = (c: number) => ({ gamma: v(tf.randomNormal([c], 1, 0.02)), beta: v(tf.zeros([c])) });
   const p1: ExplicitPad = [
@@ -711,4 +732,42 @@ export async function timeTfjsDcganStep(h: TfjsHandle, cfg: DcganConfig | DcganC
     ones.dispose();
     zeros.dispose();
   }
+}
+
+// ---- the whole suite ----------------------------------------------------------------------------
+
+export interface TfjsSuiteResult {
+  suite: string;
+  adapter: string;
+  timestamps: boolean;
+  results: TfjsTiming[];
+  dcgan: DcganTiming | null;
+}
+
+/**
+ * Every case of a suite through tfjs: conv passes, norms, pyramid, Adam, then the DCGAN step
+ * (skipped with dcganSteps 0). `log` sees each timing as it lands.
+ */
+export async function timeTfjsSuite(
+  h: TfjsHandle,
+  suite: Suite,
+  opts: TimeOptions & { only?: string[]; dcganSteps?: number; dcganWarmup?: number } = {},
+  log?: (t: TfjsTiming | DcganTiming) => void,
+): Promise<TfjsSuiteResult> {
+  const only = new Set(opts.only ?? ['conv', 'norm', 'pyramid', 'adam', 'dcgan']);
+  const results: TfjsTiming[] = [];
+  const add = (t: TfjsTiming) => {
+    results.push(t);
+    log?.(t);
+  };
+  if (only.has('conv')) for (const c of suite.convs) for (const p of CONV_PASSES) add(await timeTfjsCase(h, c, p, opts));
+  if (only.has('norm')) for (const c of suite.norms) for (const p of NORM_PASSES) add(await timeTfjsNorm(h, c, p, opts));
+  if (only.has('pyramid')) for (const c of suite.pyramids) add(await timeTfjsPyramid(h, c, opts));
+  if (only.has('adam')) for (const c of suite.adams) add(await timeTfjsAdam(h, c, opts));
+  let dcgan: DcganTiming | null = null;
+  if (only.has('dcgan') && (opts.dcganSteps ?? 3) > 0) {
+    dcgan = await timeTfjsDcganStep(h, suite.dcgan, { warmup: opts.dcganWarmup ?? 1, steps: opts.dcganSteps ?? 3 });
+    log?.(dcgan);
+  }
+  return { suite: suite.name, adapter: h.adapter, timestamps: h.hasTimestamps, results, dcgan };
 }

@@ -9,13 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { CONV_PASSES, suiteByName, type ConvCase, type ConvPass, type Pad4 } from './suite.js';
 import {
   createTfjs,
-  timeTfjsAdam,
-  timeTfjsCase,
-  timeTfjsDcganStep,
-  timeTfjsNorm,
-  timeTfjsPyramid,
+  timeTfjsSuite,
   tfjsConvReference,
-  type DcganTiming,
   type TfjsHandle,
   type TfjsTiming,
   type TimeOptions,
@@ -156,7 +151,7 @@ function row(t: TfjsTiming): string {
     fmt(t.wall_ms_median).padStart(9),
     fmt(t.gflops).padStart(8),
     fmt(t.gbps).padStart(8),
-    String(t.inner).padStart(4),
+    String(t.inner).padStart(5),
     ' ' + summarizeKernels(t.kernels),
   ].join(' ');
 }
@@ -187,29 +182,22 @@ async function main() {
   const ok = await checkConvs(h);
   console.log(ok ? 'conv passes match the JS reference' : 'CONV CHECK FAILED');
 
-  const results: TfjsTiming[] = [];
-  let dcgan: DcganTiming | null = null;
   console.log(`\nsuite '${suite.name}', method ${opts.method}, warmup ${opts.warmup}, repeats ${opts.repeats}`);
-  console.log(['id'.padEnd(16), 'pass'.padEnd(16), 'ms'.padStart(9), 'wall ms'.padStart(9), 'GFLOP/s'.padStart(8), 'GB/s'.padStart(8), 'inner'.padStart(4), ' tfjs programs per op'].join(' '));
-  const log = (t: TfjsTiming) => {
-    results.push(t);
-    console.log(row(t));
-  };
-  if (only.has('conv')) for (const c of suite.convs) for (const p of CONV_PASSES) log(await timeTfjsCase(h, c, p, opts));
-  if (only.has('norm')) for (const c of suite.norms) for (const p of ['forward', 'forward_backward'] as const) log(await timeTfjsNorm(h, c, p, opts));
-  if (only.has('pyramid')) for (const c of suite.pyramids) log(await timeTfjsPyramid(h, c, opts));
-  if (only.has('adam')) for (const c of suite.adams) log(await timeTfjsAdam(h, c, opts));
-  if (only.has('dcgan')) {
-    dcgan = await timeTfjsDcganStep(h, suite.dcgan, { warmup: 1, steps: Number(arg('steps', '3')) });
+  console.log(['id'.padEnd(16), 'pass'.padEnd(16), 'ms'.padStart(9), 'wall ms'.padStart(9), 'GFLOP/s'.padStart(8), 'GB/s'.padStart(8), 'inner'.padStart(5), ' tfjs programs per op'].join(' '));
+  const res = await timeTfjsSuite(h, suite, { ...opts, only: [...only], dcganSteps: Number(arg('steps', '3')) }, (t) => {
+    if ('pass' in t) {
+      console.log(row(t));
+      return;
+    }
     console.log(
-      `dcgan_step batch ${dcgan.batch} ngf ${suite.dcgan.ngf}: ${fmt(dcgan.ms_median)} ms/step (${dcgan.ms_all.map((m) => m.toFixed(0)).join(', ')}), ` +
-        `${fmt(dcgan.gflops)} GFLOP/s nominal, lossD ${dcgan.lossD.toFixed(3)} lossG ${dcgan.lossG.toFixed(3)}, tensor leak ${dcgan.tensorLeak}`,
+      `dcgan_step batch ${t.batch} ngf ${suite.dcgan.ngf}: ${fmt(t.ms_median)} ms/step (${t.ms_all.map((m) => m.toFixed(1)).join(', ')}), ` +
+        `${fmt(t.gflops)} GFLOP/s nominal, lossD ${t.lossD.toFixed(3)} lossG ${t.lossG.toFixed(3)}, tensor leak ${t.tensorLeak}`,
     );
-  }
+  });
   console.log(`\ntotal ${((performance.now() - t0) / 1000).toFixed(1)} s; tfjs tensors alive ${h.tf.memory().numTensors}`);
   const json = arg('json', '');
   if (json) {
-    writeFileSync(json, JSON.stringify({ suite: suite.name, adapter: h.adapter, timestamps: h.hasTimestamps, opts, results, dcgan, checkOk: ok }, null, 1));
+    writeFileSync(json, JSON.stringify({ ...res, opts, checkOk: ok }, null, 1));
     console.log(`wrote ${json}`);
   }
   if (!ok) process.exitCode = 1;

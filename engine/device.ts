@@ -514,7 +514,8 @@ let nodeGpu: GPU | null = null;
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
 
-async function getGpu(): Promise<GPU> {
+/** The GPU entry point: navigator.gpu in browsers, one shared Dawn instance in Node. */
+export async function getGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (isNode) {
@@ -523,7 +524,8 @@ async function getGpu(): Promise<GPU> {
       const mod = 'webgpu';
       const dawn = (await import(/* @vite-ignore */ mod)) as { create: (o: string[]) => GPU; globals: Record<string, unknown> };
       Object.assign(globalThis, dawn.globals);
-      nodeGpu = dawn.create([]);
+      // Dawn rounds timestamps to 65.536 us by default (a fingerprinting guard); we want real GPU times.
+      nodeGpu = dawn.create(['disable-dawn-features=timestamp_quantization']);
     }
     return nodeGpu;
   }

@@ -1,0 +1,27 @@
+// `gan eval`: sample-quality metrics for a trained checkpoint. The metrics (a LeNet-feature
+// Frechet distance, KID, precision/recall: see /ANCHORS "Metrics without downloaded weights") are
+// not wired in yet, so for now this command says so plainly and exits non-zero rather than
+// printing numbers that mean nothing.
+
+import { getRecipe, recipes } from '../nets/registry.js';
+import { CliError, parseOrHelp, usageError } from './common.js';
+import { readCheckpointInfo } from './checkpoint_io.js';
+
+const spec = {
+  command: 'gan eval',
+  description: 'Evaluate a trained model (sample-quality metrics). Give a model name or --ckpt.',
+  options: {
+    ckpt: { type: 'string', metavar: 'PATH', help: 'checkpoint to evaluate (its model is read from it)' },
+  },
+  positionals: [{ name: 'model', help: `model name (${Object.keys(recipes).join(', ')})` }],
+} as const;
+
+export async function evalCommand(argv: readonly string[]): Promise<number> {
+  const args = parseOrHelp(argv, spec);
+  if (!args) return 0;
+  let model = args.positionals[0];
+  if (args.options.ckpt) model = (await readCheckpointInfo('gan eval', args.options.ckpt)).model;
+  if (!model) throw usageError('gan eval', 'give a model name or --ckpt PATH; see --help');
+  if (!getRecipe(model)) throw usageError('gan eval', `unknown model '${model}' (known: ${Object.keys(recipes).join(', ')})`);
+  throw new CliError(`gan eval: evaluation is not yet available for ${model} (sample grids from \`gan sample\` are the check for now)`, 1);
+}

@@ -1,0 +1,75 @@
+// `gan`: the command-line front end of the engine (built to dist/gan.mjs; `npm start` runs
+// `gan train dcgan`). Subcommands live in cli/<name>.ts; this file only routes argv to them and
+// turns failures into one line on stderr plus an exit code (1 runtime, 2 usage; see common.ts).
+
+import { benchCommand } from './bench.js';
+import { CliError, firstLine, out } from './common.js';
+import { convertCommand } from './convert.js';
+import { evalCommand } from './eval.js';
+import { infoCommand } from './info.js';
+import { sampleCommand } from './sample.js';
+import { trainCommand } from './train.js';
+
+interface Subcommand {
+  summary: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Subcommand> = {
+  train: { summary: 'train a model (e.g. `gan train dcgan --quick`)', run: trainCommand },
+  sample: { summary: 'write a grid of samples from a checkpoint', run: sampleCommand },
+  eval: { summary: 'sample-quality metrics for a checkpoint', run: evalCommand },
+  info: { summary: 'show the WebGPU adapter, its limits and features, and the models', run: infoCommand },
+  convert: { summary: 'PyTorch safetensors state_dict <-> engine checkpoint, with a key report', run: convertCommand },
+  bench: { summary: 'run the kernel benchmark harness', run: benchCommand },
+};
+
+function help(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'Usage: gan <command> [options]',
+    '',
+    'A GAN engine for WebGPU: train the classic GAN papers on your GPU (Dawn in Node).',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+    '',
+    'Run `gan <command> --help` for its options. Exit codes: 0 ok, 1 failure, 2 usage error.',
+    '',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    out.line('gan 0.1.0');
+    return 0;
+  }
+  const cmd = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!cmd) {
+    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command '${name}'`;
+    throw new CliError(`gan: ${what} (commands: ${Object.keys(COMMANDS).join(', ')}); see gan --help`, 2);
+  }
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof CliError) {
+      out.err(firstLine(e));
+      process.exitCode = e.exitCode;
+      return;
+    }
+    // Anything else is unexpected: still one line, plus the stack when GAN_DEBUG is set.
+    out.err(`gan: ${firstLine(e)}`);
+    if (process.env.GAN_DEBUG && e instanceof Error && e.stack) out.err(e.stack);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,268 @@
+// Random numbers on the GPU from a counter-based generator (Philox4x32-10, shaders/random.ts).
+// A Generator is just (seed, offset): the seed is the Philox key, the offset the first unused
+// 128-bit counter. Every op reserves the counters it consumes (one per 4 values) and advances the
+// offset, so a run is reproducible from (seed, offset) alone and a checkpoint stores
+// generator.getState(). Nothing here has a gradient except dropout (whose mask is a constant).
+//
+// CPU mirrors (philox4x32, uniformFromWord, boxMuller) reproduce the GPU bits exactly; they back the
+// op registry's references, randperm, and the tests.
+import { randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
+import { Tensor, empty, checkFloat, numel, type Shape } from '../tensor.js';
+import { grid1d, launch, f32, i32 } from './kernel.js';
+import { registerOp, type HostTensor } from './registry.js';
+import { mul, zerosLike } from './elementwise.js';
+
+// ---- the generator ---------------------------------------------------------------------------------
+
+const TWO32 = 4294967296;
+
+export interface GeneratorState {
+  seed: number;
+  offset: number;
+}
+
+function checkU53(what: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${what}: ${v} must be an integer in [0, 2^53)`);
+}
+
+/** A Philox stream: key = seed, counters from `offset` on (both integers below 2^53). */
+export class Generator {
+  seed = 0;
+  offset = 0;
+
+  constructor(seed = 0) {
+    this.manualSeed(seed);
+  }
+
+  /** Re-keys the generator and restarts its counter at 0. */
+  manualSeed(seed: number): this {
+    checkU53('manualSeed', seed);
+    this.seed = seed;
+    this.offset = 0;
+    return this;
+  }
+
+  getState(): GeneratorState {
+    return { seed: this.seed, offset: this.offset };
+  }
+
+  setState(st: GeneratorState): this {
+    checkU53('setState seed', st.seed);
+    checkU53('setState offset', st.offset);
+    this.seed = st.seed;
+    this.offset = st.offset;
+    return this;
+  }
+
+  /** Reserves `blocks` counters and returns the first (callers use offset .. offset + blocks - 1). */
+  reserve(blocks: number): number {
+    const start = this.offset;
+    this.offset += blocks;
+    checkU53('Generator offset', this.offset);
+    return start;
+  }
+
+  clone(): Generator {
+    return new Generator().setState(this.getState());
+  }
+}
+
+/** PyTorch's default seed value, so an unseeded run is still deterministic. */
+export const defaultGenerator = new Generator(67280421310721);
+
+/** Seeds the default generator (and restarts its stream). */
+export function manualSeed(seed: number): Generator {
+  return defaultGenerator.manualSeed(seed);
+}
+
+const split = (v: number): [number, number] => [v % TWO32 >>> 0, Math.floor(v / TWO32) >>> 0];
+
+// ---- CPU mirror of the kernel ------------------------------------------------------------------------
+
+/** Full 32x32 -> 64-bit product as [hi, lo] (unsigned), from 16-bit halves like the shader. */
+export function mulhilo32(a: number, b: number): [number, number] {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const hi = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
+  return [hi, Math.imul(a, b) >>> 0];
+}
+
+/** Philox4x32-10 of a 4-word counter under a 2-word key; returns 4 unsigned words. */
+export function philox4x32(ctr: readonly number[], key: readonly number[]): [number, number, number, number] {
+  let [c0, c1, c2, c3] = ctr.map((v) => v >>> 0);
+  let k0 = key[0] >>> 0, k1 = key[1] >>> 0;
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 = (k0 + 0x9e3779b9) >>> 0;
+      k1 = (k1 + 0xbb67ae85) >>> 0;
+    }
+    const [hi0, lo0] = mulhilo32(0xd2511f53, c0);
+    const [hi1, lo1] = mulhilo32(0xcd9e8d57, c2);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+  }
+  return [c0, c1, c2, c3];
+}
+
+/** The first n words a kernel launch with (seed, offset) consumes, in output order. */
+export function philoxWords(n: number, seed: number, offset: number): Uint32Array {
+  const key = split(seed);
+  const out = new Uint32Array(n);
+  for (let i = 0; 4 * i < n; i++) {
+    const w = philox4x32(split(offset + i).concat(0, 0), key);
+    for (let j = 0; j < 4 && 4 * i + j < n; j++) out[4 * i + j] = w[j];
+  }
+  return out;
+}
+
+/** Word -> [0, 1) exactly as the shader does it. */
+export const uniformFromWord = (w: number) => (w >>> 8) * 2 ** -24;
+
+/** Box-Muller on two words exactly as the shader does it (up to float32 rounding). */
+export function boxMuller(w0: number, w1: number): [number, number] {
+  const r = Math.sqrt(-2 * Math.log(((w0 >>> 8) + 1) * 2 ** -24));
+  const theta = 2 * Math.PI * uniformFromWord(w1) - Math.PI;
+  return [r * Math.cos(theta), r * Math.sin(theta)];
+}
+
+// ---- launchers -----------------------------------------------------------------------------------------
+
+type RandomParams = [number, number];
+
+/**
+ * Writes n = t.size random values of `kind` into t's own buffer (in place; no autograd record) and
+ * advances the generator by ceil(n / 4) counters.
+ */
+export function fillRandom_(t: Tensor, kind: RandomKind, params: RandomParams, generator: Generator = defaultGenerator, op: string = kind): Tensor {
+  const want = kind === 'randint' ? 'int32' : 'float32';
+  if (t.dtype !== want) throw new Error(`${op}: writes ${want} values, but the target ${t.describe()} is ${t.dtype}`);
+  const n = t.size;
+  if (n === 0) return t;
+  const blocks = Math.ceil(n / 4);
+  const [k0, k1] = split(generator.seed);
+  const [olo, ohi] = split(generator.reserve(blocks));
+  const p = kind === 'randint' ? [i32(params[0]), params[1] >>> 0] : [f32(params[0]), f32(params[1])];
+  launch(
+    { key: `random|${kind}`, code: randomSource(kind), bindings: ['rw'], op },
+    [t],
+    [n, k0, k1, olo, ohi, ...p, 0],
+    grid1d(blocks, RANDOM_WG),
+    { op, bytes: 4 * n },
+  );
+  return t;
+}
+
+export interface RandomOptions {
+  generator?: Generator;
+}
+
+/** Uniform samples in [0, 1). */
+export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
+  return fillRandom_(empty(shape, 'rand'), 'uniform', [0, 1], opts.generator, 'rand');
+}
+
+/** Normal samples (Box-Muller), mean 0 and std 1 unless given. */
+export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  return fillRandom_(empty(shape, 'randn'), 'normal', [opts.mean ?? 0, opts.std ?? 1], opts.generator, 'randn');
+}
+
+/** 1 with probability p, else 0 (float32). */
+export function bernoulli(shape: Shape, p: number, opts: RandomOptions = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new Error(`bernoulli: p = ${p} must be in [0, 1]`);
+  return fillRandom_(empty(shape, 'bernoulli'), 'bernoulli', [p, 1], opts.generator, 'bernoulli');
+}
+
+/** Integers uniform in [low, high) as an int32 tensor. */
+export function randint(shape: Shape, low: number, high: number, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || low < -(2 ** 31) || high > 2 ** 31 || high - low > TWO32) {
+    throw new Error(`randint: need integers low < high within int32 (got low = ${low}, high = ${high})`);
+  }
+  return fillRandom_(empty(shape, 'randint', 'int32'), 'randint', [low, high - low], opts.generator, 'randint');
+}
+
+/**
+ * A random permutation of 0 .. n-1 on the CPU (Fisher-Yates over Philox words), e.g. to shuffle a
+ * data set. A number seeds a one-off stream; a Generator (default: the global one) is advanced.
+ */
+export function randperm(n: number, seed?: number | Generator): Int32Array {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n = ${n} must be a non-negative integer`);
+  const gen = typeof seed === 'number' ? new Generator(seed) : seed ?? defaultGenerator;
+  const words = philoxWords(n, gen.seed, gen.reserve(Math.ceil(n / 4)));
+  const out = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = mulhilo32(words[i], i + 1)[0]; // uniform in [0, i]
+    const t = out[i];
+    out[i] = out[j];
+    out[j] = t;
+  }
+  return out;
+}
+
+// ---- dropout -------------------------------------------------------------------------------------------
+
+/**
+ * Inverted dropout: zeroes each element with probability p and scales the rest by 1 / (1 - p), so
+ * the expectation is unchanged and evaluation (training = false) is the identity. The mask (already
+ * scaled) is drawn from the generator and saved by the multiply, so backward is g * mask / (1 - p),
+ * itself differentiable in g.
+ */
+export function dropout(x: Tensor, p: number, opts: RandomOptions & { training?: boolean } = {}): Tensor {
+  checkFloat('dropout', x);
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p = ${p} must be in [0, 1]`);
+  if (opts.training === false || p === 0) return x;
+  if (p === 1) return mul(x, zerosLike(x));
+  const mask = fillRandom_(empty(x.shape, 'dropout'), 'bernoulli', [1 - p, 1 / (1 - p)], opts.generator, 'dropout_mask');
+  return mul(x, mask);
+}
+
+// ---- registry: the GPU bits must match the CPU mirror --------------------------------------------------
+
+const REG_SEED = 0x1234567;
+const REG_OFFSET = 0xfffffffe; // straddles the 2^32 carry of the counter's low word
+
+function regGen(): Generator {
+  return new Generator(REG_SEED).setState({ seed: REG_SEED, offset: REG_OFFSET });
+}
+
+function hostFromWords(shape: number[], f: (w: Uint32Array, i: number) => number): HostTensor {
+  const n = numel(shape);
+  const w = philoxWords(n, REG_SEED, REG_OFFSET);
+  return { shape, data: Float64Array.from({ length: n }, (_, i) => f(w, i)) };
+}
+
+const randomCases = [{ shapes: [], attrs: { shape: [3, 7] } }, { shapes: [], attrs: { shape: [1030] } }];
+registerOp({
+  name: 'rand',
+  run: (_, a) => rand(a.shape as number[], { generator: regGen() }),
+  reference: (_, a) => hostFromWords(a.shape as number[], (w, i) => uniformFromWord(w[i])),
+  cases: randomCases,
+});
+registerOp({
+  name: 'randn',
+  run: (_, a) => randn(a.shape as number[], { generator: regGen(), mean: 0.5, std: 2 }),
+  reference: (_, a) =>
+    hostFromWords(a.shape as number[], (w, i) => {
+      const b = i & ~1;
+      return 0.5 + 2 * boxMuller(w[b], w[b + 1])[i & 1];
+    }),
+  cases: randomCases,
+  // WGSL's log is only accurate to ~2^-21 absolute near 1 (tiny radii); tests check statistics too.
+  tol: { forward: 2e-3 },
+});
+registerOp({
+  name: 'bernoulli',
+  run: (_, a) => bernoulli(a.shape as number[], 0.3, { generator: regGen() }),
+  reference: (_, a) => hostFromWords(a.shape as number[], (w, i) => (uniformFromWord(w[i]) < Math.fround(0.3) ? 1 : 0)),
+  cases: randomCases,
+});
+registerOp({
+  name: 'dropout',
+  run: ([x]) => dropout(x, 0.4, { generator: regGen() }),
+  reference: ([x]) => {
+    const keep = Math.fround(0.6);
+    const w = philoxWords(x.data.length, REG_SEED, REG_OFFSET);
+    return { shape: x.shape, data: x.data.map((v, i) => (uniformFromWord(w[i]) < keep ? v * Math.fround(1 / 0.6) : 0)) };
+  },
+  cases: [{ shapes: [[2, 3, 5]] }, { shapes: [[41]] }],
+  doubleBackward: true,
+});

@@ -1,0 +1,82 @@
+// The models the `gan` CLI (and the demos) know, by name. A ModelRecipe says how to build a
+// model's networks from a config, what its hyper-parameters and training defaults are, and hands
+// back a GanTrainer that owns the networks, their optimizers and the noise generator and knows
+// how to take one training step and how to draw samples. The CLI's train/sample/convert commands
+// are written once against these interfaces; a new paper registers one entry here.
+
+import type { OptionSpec } from '../engine/cli/args.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Generator } from '../engine/ops/random.js';
+import type { Module } from '../engine/nn.js';
+import type { Adam } from '../engine/optim.js';
+import { dcganRecipe } from './dcgan.js';
+
+/** A model's hyper-parameters (flags such as --ngf), JSON-safe so checkpoints can store them. */
+export type ModelConfig = Record<string, number | string | boolean>;
+
+/** Training-loop settings every recipe gives defaults for (flags --steps, --batch, ...). */
+export interface TrainSettings {
+  steps: number;
+  batch: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** Write an 8x8 sample grid every this many steps (0: only at the end). */
+  sampleEvery: number;
+  /** Save the checkpoint every this many steps (0: only at the end). */
+  ckptEvery: number;
+  /** Read the losses back every this many steps (the only host sync in the loop). */
+  logEvery: number;
+  dataset: string;
+}
+
+export interface ModelRecipe {
+  name: string;
+  /** One line for `gan info` and --help. */
+  description: string;
+  /** The paper and the reference implementation followed. */
+  reference: string;
+  /** Model flags with their defaults, in the CLI's option-spec form (keys camelCase). */
+  options: Record<string, OptionSpec>;
+  /** Default training settings, and the --quick preset (overrides, about a minute on a software adapter). */
+  train: TrainSettings;
+  quick: Partial<TrainSettings> & ModelConfig;
+  /** Image channels and size the model consumes, from its config (the dataset is loaded to match). */
+  imageShape(config: ModelConfig): { channels: number; size: number };
+  /** Problems with a config, as messages naming the flag ('--image-size must be ...'); empty when fine. */
+  validate(config: ModelConfig): string[];
+  /** Builds the networks (initialised from `seed`) and their optimizers. */
+  create(config: ModelConfig, settings: TrainSettings, seed: number): GanTrainer;
+}
+
+/** Scalars of one step, kept on the GPU until the loop reads them all back at once. */
+export type StepStats = Record<string, Tensor>;
+
+export interface GanTrainer {
+  readonly config: ModelConfig;
+  /** Networks by name ('netG', 'netD'), as the reference implementation saves them. */
+  readonly nets: Record<string, Module>;
+  /** One optimizer per network, same names. */
+  readonly optimizers: Record<string, Adam>;
+  /** The generator drawing the training noise; its state goes into checkpoints. */
+  readonly rng: Generator;
+  /** Name of the network whose output `generate` returns (the sample grids' source). */
+  readonly sampler: string;
+  /**
+   * One optimisation step on a batch of real images. Everything it allocates is released before it
+   * returns, except the scalar tensors it returns when `withStats` is set (caller disposes them).
+   */
+  step(real: Tensor, withStats: boolean): StepStats | null;
+  /** Latent codes for n samples, drawn from `generator`. */
+  noise(n: number, generator: Generator): Tensor;
+  /** Images in [-1, 1] from latent codes, in eval mode and without recording gradients. */
+  generate(z: Tensor): Tensor;
+}
+
+export const recipes: Record<string, ModelRecipe> = {
+  dcgan: dcganRecipe,
+};
+
+export function getRecipe(name: string): ModelRecipe | undefined {
+  return Object.prototype.hasOwnProperty.call(recipes, name) ? recipes[name] : undefined;
+}

@@ -1,0 +1,333 @@
+// Normalisation kernels: instance norm and batch norm (training and eval), with an optional fused
+// activation, and their fused backward.
+// Legend:
+//   group g     the set of elements that share one mean/variance: an (n, c) plane for instance norm
+//               (G = N*C groups), a channel c over every n and spatial position for batch norm
+//               (G = C groups). One workgroup of NORM_WG threads owns one group.
+//   VT / VW     the element type the kernel moves: vec4<f32> (VW = 4) when the plane size H*W is a
+//               multiple of 4, else f32 (VW = 1). "Items" below are VT elements.
+//   P           items per (n, c) plane (= H*W / VW); items = items per group (P for instance norm,
+//               N*P for batch norm); M = elements per group (items * VW); invM = 1 / M.
+//   addr(g, j)  index (in items) of item j of group g: instance g*P + j; batch (j/P*C + g)*P + j%P.
+//   cache K     when a group fits in K items per thread (K <= NORM_MAX_CACHE), each thread keeps its
+//               items in registers after the first read, so x is read from memory exactly once;
+//               K = 0 re-reads x (from cache/L2) on each pass instead.
+//   stats       [G, 2] = (mean, rstd) per group, saved by the forward for the fused backward.
+//   act         'none' | 'relu' | 'leaky_relu' (slope): applied to z = xhat*gamma + beta in the
+//               normalise pass; the backward recovers its derivative mask from y (slope >= 0).
+//   part        [2, G] = (sum gz, sum gz*xhat) per group, written by the backward: dbeta and dgamma
+//               (summed over n on the host side for instance norm).
+// Forward: pass 1 mean (workgroup tree reduction), pass 2 centred variance (second reduction, which
+// is exact where sum/sum-of-squares would cancel), pass 3 normalise + affine + activation; the
+// batch-norm forward also folds the running-stat update (unbiased variance) into thread 0.
+// Backward (createGraph off): dx = gamma*rstd*(gz - mean(gz) - xhat*mean(gz*xhat)), gz = dy*act'.
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { index1d, main1d } from './common.js';
+
+export const NORM_WG = 256;
+/** The largest number of items per thread kept in registers by the forward / backward. */
+export const NORM_MAX_CACHE = 16;
+export const NORM_MAX_CACHE_BACKWARD = 8;
+
+export type NormKind = 'instance' | 'batch';
+export type NormAct = 'none' | 'relu' | 'leaky_relu';
+
+export interface NormKernelOptions {
+  kind: NormKind;
+  vec4: boolean;
+  gamma: boolean;
+  beta: boolean;
+  act: NormAct;
+  /** Batch-norm training: update the running mean/var in place. */
+  running: boolean;
+  /** Items kept in registers per thread (0: re-read). */
+  cache: number;
+}
+
+export function normKey(prefix: string, o: Partial<NormKernelOptions>): string {
+  return `${prefix}|${o.kind}|v${o.vec4 ? 4 : 1}|g${+!!o.gamma}|b${+!!o.beta}|${o.act}|r${+!!o.running}|k${o.cache ?? 0}`;
+}
+
+/** Storage bindings of each kernel, in order (inputs read-only first, then outputs). */
+export function normForwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
+  return ['read', ...(o.gamma ? ['read' as const] : []), ...(o.beta ? ['read' as const] : []), 'rw', 'rw', ...(o.running ? ['rw' as const, 'rw' as const] : [])];
+}
+export function normBackwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
+  return ['read', 'read', 'read', ...(o.gamma ? ['read' as const] : []), ...(o.act !== 'none' ? ['read' as const] : []), 'rw', 'rw'];
+}
+export function normEvalBindings(o: NormKernelOptions): ('read' | 'rw')[] {
+  return ['read', 'read', 'read', ...(o.gamma ? ['read' as const] : []), ...(o.beta ? ['read' as const] : []), 'rw'];
+}
+
+/** Declares `var<storage> name` at consecutive bindings from 1. */
+function bindings(list: [string, 'read' | 'rw', string][]): string {
+  return list.map(([name, access, type], i) => `@group(0) @binding(${i + 1}) var<storage, ${access === 'read' ? 'read' : 'read_write'}> ${name}: array<${type}>;`).join('\n');
+}
+
+function common(o: NormKernelOptions): string {
+  const vt = o.vec4 ? 'vec4<f32>' : 'f32';
+  return wgsl`
+alias VT = ${vt};
+fn hsum(v: VT) -> f32 {
+#if ${o.vec4}
+  return dot(v, VT(1.0));
+#else
+  return v;
+#endif
+}
+fn addr(g: u32, j: u32) -> u32 {
+#if ${o.kind === 'instance'}
+  return g * u.P + j;
+#else
+  return ((j / u.P) * u.C + g) * u.P + (j % u.P);
+#endif
+}
+fn act(z: VT) -> VT {
+#if ${o.act === 'relu'}
+  return max(z, VT(0.0));
+#elif ${o.act === 'leaky_relu'}
+  return select(z * u.slope, z, z > VT(0.0));
+#else
+  return z;
+#endif
+}
+fn actMask(y: VT) -> VT {
+#if ${o.act === 'relu'}
+  return select(VT(0.0), VT(1.0), y > VT(0.0));
+#else
+  return select(VT(u.slope), VT(1.0), y > VT(0.0));
+#endif
+}`;
+}
+
+const groupMain = /* wgsl */ `@compute @workgroup_size(${NORM_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32)`;
+
+/** Forward: statistics per group, then normalise + affine + activation, one workgroup per group. */
+export function normForwardSource(o: NormKernelOptions): string {
+  const K = o.cache;
+  const cached = K > 0;
+  const list: [string, 'read' | 'rw', string][] = [['x', 'read', 'VT']];
+  if (o.gamma) list.push(['gamma', 'read', 'f32']);
+  if (o.beta) list.push(['beta', 'read', 'f32']);
+  list.push(['y', 'rw', 'VT'], ['stats', 'rw', 'f32']);
+  if (o.running) list.push(['runMean', 'rw', 'f32'], ['runVar', 'rw', 'f32']);
+  return wgsl`
+struct Params { G: u32, items: u32, P: u32, C: u32,
+  invM: f32, eps: f32, slope: f32, momentum: f32, bessel: f32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+${bindings(list)}
+${common(o)}
+var<workgroup> red: array<f32, ${NORM_WG}>;
+
+// Sum of v over the workgroup (every thread gets the result). Call from uniform control flow.
+fn wgSum(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+${groupMain} {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.G) { return; }
+#if ${o.kind === 'instance'}
+  let c = g % u.C;
+#else
+  let c = g;
+#endif
+  // Pass 1: mean.
+  var s = 0.0;
+#if ${cached}
+  var cache: array<VT, ${Math.max(K, 1)}>;
+  for (var k = 0u; k < ${K}u; k++) {
+    let j = lid + k * ${NORM_WG}u;
+    if (j < u.items) {
+      let v = x[addr(g, j)];
+      cache[k] = v;
+      s += hsum(v);
+    }
+  }
+#else
+  for (var j = lid; j < u.items; j += ${NORM_WG}u) { s += hsum(x[addr(g, j)]); }
+#endif
+  let mean = wgSum(s, lid) * u.invM;
+  // Pass 2: centred second moment.
+  var q = 0.0;
+#if ${cached}
+  for (var k = 0u; k < ${K}u; k++) {
+    if (lid + k * ${NORM_WG}u < u.items) {
+      let d = cache[k] - VT(mean);
+      q += hsum(d * d);
+    }
+  }
+#else
+  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+    let d = x[addr(g, j)] - VT(mean);
+    q += hsum(d * d);
+  }
+#endif
+  let variance = wgSum(q, lid) * u.invM;
+  let rstd = inverseSqrt(variance + u.eps);
+#if ${o.gamma}
+  let scale = gamma[c] * rstd;
+#else
+  let scale = rstd;
+#endif
+#if ${o.beta}
+  let shift = beta[c];
+#else
+  let shift = 0.0;
+#endif
+  // Pass 3: normalise, affine, activation.
+#if ${cached}
+  for (var k = 0u; k < ${K}u; k++) {
+    let j = lid + k * ${NORM_WG}u;
+    if (j < u.items) { y[addr(g, j)] = act((cache[k] - VT(mean)) * VT(scale) + VT(shift)); }
+  }
+#else
+  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+    let a = addr(g, j);
+    y[a] = act((x[a] - VT(mean)) * VT(scale) + VT(shift));
+  }
+#endif
+  if (lid == 0u) {
+    stats[2u * g] = mean;
+    stats[2u * g + 1u] = rstd;
+#if ${o.running}
+    runMean[c] = (1.0 - u.momentum) * runMean[c] + u.momentum * mean;
+    runVar[c] = (1.0 - u.momentum) * runVar[c] + u.momentum * variance * u.bessel;
+#endif
+  }
+}`;
+}
+
+/** Fused backward: dx for every element and per-group (sum gz, sum gz*xhat), one workgroup per group. */
+export function normBackwardSource(o: NormKernelOptions): string {
+  const K = o.cache;
+  const cached = K > 0;
+  const hasAct = o.act !== 'none';
+  const list: [string, 'read' | 'rw', string][] = [['gy', 'read', 'VT'], ['x', 'read', 'VT'], ['stats', 'read', 'f32']];
+  if (o.gamma) list.push(['gamma', 'read', 'f32']);
+  if (hasAct) list.push(['y', 'read', 'VT']);
+  list.push(['dx', 'rw', 'VT'], ['part', 'rw', 'f32']);
+  return wgsl`
+struct Params { G: u32, items: u32, P: u32, C: u32, invM: f32, slope: f32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+${bindings(list)}
+${common(o)}
+var<workgroup> red: array<vec2<f32>, ${NORM_WG}>;
+
+fn wgSum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  return red[0];
+}
+
+// gz = dy * act'(z), the gradient at the affine output.
+fn gradZ(a: u32) -> VT {
+#if ${hasAct}
+  return gy[a] * actMask(y[a]);
+#else
+  return gy[a];
+#endif
+}
+
+${groupMain} {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.G) { return; }
+#if ${o.kind === 'instance'}
+  let c = g % u.C;
+#else
+  let c = g;
+#endif
+  let mean = stats[2u * g];
+  let rstd = stats[2u * g + 1u];
+  var acc = vec2<f32>(0.0);
+#if ${cached}
+  var cg: array<VT, ${Math.max(K, 1)}>;
+  var ch: array<VT, ${Math.max(K, 1)}>;
+  for (var k = 0u; k < ${K}u; k++) {
+    let j = lid + k * ${NORM_WG}u;
+    if (j < u.items) {
+      let a = addr(g, j);
+      let gz = gradZ(a);
+      let xh = (x[a] - VT(mean)) * VT(rstd);
+      cg[k] = gz;
+      ch[k] = xh;
+      acc += vec2<f32>(hsum(gz), hsum(gz * xh));
+    }
+  }
+#else
+  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+    let a = addr(g, j);
+    let gz = gradZ(a);
+    let xh = (x[a] - VT(mean)) * VT(rstd);
+    acc += vec2<f32>(hsum(gz), hsum(gz * xh));
+  }
+#endif
+  let tot = wgSum2(acc, lid);
+#if ${o.gamma}
+  let f = gamma[c] * rstd;
+#else
+  let f = rstd;
+#endif
+  let m1 = tot.x * u.invM;
+  let m2 = tot.y * u.invM;
+#if ${cached}
+  for (var k = 0u; k < ${K}u; k++) {
+    let j = lid + k * ${NORM_WG}u;
+    if (j < u.items) { dx[addr(g, j)] = VT(f) * (cg[k] - VT(m1) - ch[k] * VT(m2)); }
+  }
+#else
+  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+    let a = addr(g, j);
+    let xh = (x[a] - VT(mean)) * VT(rstd);
+    dx[a] = VT(f) * (gradZ(a) - VT(m1) - xh * VT(m2));
+  }
+#endif
+  if (lid == 0u) {
+    part[g] = tot.x;
+    part[u.G + g] = tot.y;
+  }
+}`;
+}
+
+/** Batch norm in eval mode: y = act((x - rm[c]) * rsqrt(rv[c] + eps) * gamma[c] + beta[c]), one thread per item. */
+export function normEvalSource(o: NormKernelOptions): string {
+  const list: [string, 'read' | 'rw', string][] = [['x', 'read', 'VT'], ['rm', 'read', 'f32'], ['rv', 'read', 'f32']];
+  if (o.gamma) list.push(['gamma', 'read', 'f32']);
+  if (o.beta) list.push(['beta', 'read', 'f32']);
+  list.push(['y', 'rw', 'VT']);
+  return wgsl`
+struct Params { n: u32, P: u32, C: u32, pad0: u32, eps: f32, slope: f32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+${bindings(list)}
+${common({ ...o, kind: 'instance' })}
+${main1d(NORM_WG)} {
+  let i = ${index1d(NORM_WG)};
+  if (i >= u.n) { return; }
+  let c = (i / u.P) % u.C;
+#if ${o.gamma}
+  let scale = gamma[c] * inverseSqrt(rv[c] + u.eps);
+#else
+  let scale = inverseSqrt(rv[c] + u.eps);
+#endif
+#if ${o.beta}
+  let shift = beta[c];
+#else
+  let shift = 0.0;
+#endif
+  y[i] = act((x[i] - VT(rm[c])) * VT(scale) + VT(shift));
+}`;
+}
