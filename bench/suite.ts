@@ -158,16 +158,19 @@ function normCase(c: Omit<NormCase, 'flops' | 'bytes' | 'eps'> & { eps?: number 
 
 /**
  * Laplacian pyramid (Burt-Adelson, as LAPGAN uses it) of an [N, C, H, W] image, forward only
- * (it is data preparation; nothing back-propagates through it):
+ * (it is data preparation; nothing back-propagates through it). The engine's conventions
+ * (engine/ops/cpu/pyramid.ts, its float64 reference, which both halves are checked against):
  *   g0 = x; for l in 0 .. levels-2: g[l+1] = down(g[l]); band[l] = g[l] - up(g[l+1])
  *   outputs: band[0 .. levels-2] and the low-pass g[levels-1]   (so 3 levels on 256x256 gives
- *   bands at 256 and 128 and a 64x64 low-pass, like LAPGAN's three generators).
- *   down: depthwise 5x5 binomial blur ([1 4 6 4 1]/16 outer itself), stride 2, zero padding 2
- *         -> ceil(H/2) x ceil(W/2).
- *   up:   bilinear resize back to g[l]'s size (x2 for even sizes) with half-pixel centres
- *         (PyTorch interpolate(size=(H, W), mode='bilinear', align_corners=False) ==
- *         tf.image.resizeBilinear(x, [H, W], false, true)).
- * FLOPs (nominal): down 50 per output element, up 8 per output element, subtract 1.
+ *   bands at 256 and 128 and a 64x64 low-pass, like LAPGAN's three generators). `levels` counts
+ *   all outputs; the engine's laplacianPyramid(x, bands) takes bands = levels - 1.
+ *   blur: depthwise 5x5 binomial ([1 4 6 4 1]/16 outer itself) with reflect padding 2
+ *         (PyTorch 'reflect': x[-1] = x[1], x[-2] = x[2]; no edge repeat).
+ *   down: blur, keep even rows and columns -> ceil(H/2) x ceil(W/2).
+ *   up:   zero insertion (u[2i, 2j] = g[i, j], zeros elsewhere, at g[l]'s size), then the blur
+ *         with the kernel times 4, reflect padding on u (the binomial expand).
+ * FLOPs (nominal, a dense 5x5 tap count): down 50 per output element, up 50 per output element
+ * (the zero taps counted), subtract 1.
  * Bytes (floor): per band level read g[l] once, write g[l+1] and band[l] once.
  */
 export interface PyramidCase {
@@ -193,7 +196,7 @@ function pyramidCase(c: Omit<PyramidCase, 'flops' | 'bytes' | 'kind'>): PyramidC
     const w2 = Math.ceil(w / 2);
     const big = c.n * c.c * h * w;
     const small = c.n * c.c * h2 * w2;
-    flops += 50 * small + 9 * big;
+    flops += 50 * small + 51 * big;
     bytes += 4 * (big + small + big);
     h = h2;
     w = w2;

@@ -535,42 +535,107 @@ export async function timeTfjsNorms(h: TfjsHandle, cases: NormCase[], opts: Time
 
 // ---- Laplacian pyramid --------------------------------------------------------------------------
 
-/** The suite's Laplacian pyramid in tfjs: returns [band0, ..., band(L-2), lowpass] (NHWC). */
-export function tfjsLaplacianPyramid(tf: Tf, x: Tensor4D, levels: number, blur: Tensor4D): Tensor4D[] {
+/** The two blur filters of the pyramid: the binomial kernel for down, 4x it for up. */
+export interface PyramidFilters {
+  down: Tensor4D;
+  up: Tensor4D;
+}
+
+const REFLECT2: [[number, number], [number, number], [number, number], [number, number]] = [
+  [0, 0],
+  [2, 2],
+  [2, 2],
+  [0, 0],
+];
+
+/**
+ * pyrUp in tfjs (NHWC): zero insertion x[i, j] -> u[2i, 2j] up to outH x outW, reflect padding 2,
+ * then the 5x5 binomial blur times 4 (depthwise, stride 1). The zero insertion is two rank-4 pads
+ * with reshapes: interleave a zero after every column, then a zero row after every row.
+ */
+export function tfjsPyrUp(tf: Tf, x: Tensor4D, outH: number, outW: number, upFilter: Tensor4D): Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const cols = tf.pad(tf.reshape(x, [n * h, w, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, 1],
+    [0, 0],
+  ]);
+  const rows = tf.pad(tf.reshape(cols, [n * h, 1, 2 * w, c]), [
+    [0, 0],
+    [0, 1],
+    [0, 0],
+    [0, 0],
+  ]);
+  let u = tf.reshape(rows, [n, 2 * h, 2 * w, c]) as Tensor4D;
+  if (outH !== 2 * h || outW !== 2 * w) u = tf.slice(u, [0, 0, 0, 0], [n, outH, outW, c]);
+  return tf.depthwiseConv2d(tf.mirrorPad(u, REFLECT2, 'reflect'), upFilter, 1, 'valid');
+}
+
+/**
+ * The suite's Laplacian pyramid in tfjs, with the engine's conventions (engine/ops/cpu/pyramid.ts):
+ * pyrDown = reflect padding 2, 5x5 binomial blur, stride 2; pyrUp as tfjsPyrUp.
+ * Returns [band_0, ..., band_(levels-2), lowpass] (NHWC): `levels` tensors, the suite's count.
+ */
+export function tfjsLaplacianPyramid(tf: Tf, x: Tensor4D, levels: number, filters: PyramidFilters): Tensor4D[] {
   const out: Tensor4D[] = [];
   let g = x;
   for (let l = 0; l < levels - 1; l++) {
-    const down = tf.depthwiseConv2d(g, blur, 2, [
-      [0, 0],
-      [2, 2],
-      [2, 2],
-      [0, 0],
-    ]);
-    const up = tf.image.resizeBilinear(down, [g.shape[1], g.shape[2]], false, true);
-    out.push(tf.sub(g, up) as Tensor4D);
+    const down = tf.depthwiseConv2d(tf.mirrorPad(g, REFLECT2, 'reflect'), filters.down, 2, 'valid');
+    out.push(tf.sub(g, tfjsPyrUp(tf, down, g.shape[1], g.shape[2], filters.up)) as Tensor4D);
     g = down;
   }
   out.push(g);
   return out;
 }
 
-/** The 5x5 binomial kernel as a depthwise filter [5, 5, C, 1]. */
-export function binomialFilter(tf: Tf, channels: number): Tensor4D {
+/** The 5x5 binomial kernel ([1 4 6 4 1]/16 outer itself) times `gain`, as a depthwise filter [5, 5, C, 1]. */
+export function binomialFilter(tf: Tf, channels: number, gain = 1): Tensor4D {
   const b = [1, 4, 6, 4, 1];
   const v: number[] = [];
-  for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) for (let c = 0; c < channels; c++) v.push((b[y] * b[x]) / 256);
+  for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) for (let c = 0; c < channels; c++) v.push((gain * b[y] * b[x]) / 256);
   return tf.tensor4d(v, [5, 5, channels, 1]);
+}
+
+export function pyramidFilters(tf: Tf, channels: number): PyramidFilters {
+  return { down: binomialFilter(tf, channels, 1), up: binomialFilter(tf, channels, 4) };
+}
+
+/**
+ * tfjs's pyramid of an NCHW image, returned NCHW (for checking it against the CPU reference on the
+ * same data as the engine).
+ */
+export async function tfjsPyramidNchw(h: TfjsHandle, x: Float32Array, shape: [number, number, number, number], levels: number): Promise<Float32Array[]> {
+  const { tf } = h;
+  const [n, c, hh, w] = shape;
+  const xt = tf.tensor4d(nchwToNhwc(x, n, c, hh, w), [n, hh, w, c]);
+  const f = pyramidFilters(tf, c);
+  try {
+    const outs = tfjsLaplacianPyramid(tf, xt, levels, f);
+    const res: Float32Array[] = [];
+    for (const o of outs) {
+      const [, oh, ow] = o.shape;
+      res.push(nhwcToNchw((await o.data()) as Float32Array, n, c, oh, ow));
+      if (o !== xt) o.dispose();
+    }
+    return res;
+  } finally {
+    xt.dispose();
+    f.down.dispose();
+    f.up.dispose();
+  }
 }
 
 export async function timeTfjsPyramid(h: TfjsHandle, c: PyramidCase, opts: TimeOptions = {}): Promise<TfjsTiming> {
   const { tf } = h;
   const x = tf.randomUniform([c.n, c.h, c.w, c.c], -1, 1) as Tensor4D;
-  const blur = binomialFilter(tf, c.c);
+  const f = pyramidFilters(tf, c.c);
   try {
-    return await timeTfjsOp(h, c.id, 'forward', c.flops(), c.bytes(), () => tfjsLaplacianPyramid(tf, x, c.levels, blur), opts);
+    return await timeTfjsOp(h, c.id, 'forward', c.flops(), c.bytes(), () => tfjsLaplacianPyramid(tf, x, c.levels, f), opts);
   } finally {
     x.dispose();
-    blur.dispose();
+    f.down.dispose();
+    f.up.dispose();
   }
 }
 

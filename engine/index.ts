@@ -5,3 +5,7 @@ export * from './tape.js';
 export * from './ops/index.js';
 export { opRegistry, registerOp } from './ops/registry.js';
 export type { OpSpec, OpCase, HostTensor } from './ops/registry.js';
+export * from './init.js';
+export * from './nn.js';
+export * from './optim.js';
+export * from './checkpoint.js';

@@ -100,9 +100,12 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
     if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
       throw new Error(`autograd: ${t.node?.op ?? 'leaf'} received a gradient of shape ${fmtShape(g.shape)} for a tensor of shape ${fmtShape(t.shape)} (engine bug in a backward rule)`);
     }
-    // Each map slot owns its own Tensor object; a backward that hands back its own input gradient
-    // (or one tensor for two inputs) gets a view, so disposing one slot never frees another.
-    const mine = g === passThrough || owned.has(g) ? g.viewAs(g.shape) : g;
+    // Without createGraph each map slot owns its own Tensor object: a backward that hands back its
+    // own input gradient (or one tensor for two inputs) gets a view, so disposing one slot never
+    // frees another. With createGraph nothing is disposed here and the tensor itself must be kept,
+    // since a view would carry no autograd record and cut the second-order path.
+    const alias = g === passThrough || owned.has(g);
+    const mine = alias && !opts.createGraph ? g.viewAs(g.shape) : g;
     const prev = grads.get(t.id);
     if (prev) {
       const sum = add(prev, mine);

@@ -68,7 +68,8 @@ ${main1d(ONE_HOT_WG)} {
   let r = i / u.C;
   let c = i32(i % u.C);
   let k = labels[r];
-  if (k < 0 || k >= i32(u.C)) { y[i] = bitcast<f32>(0x7fc00000u); return; }
+  // NaN built at run time (u.pad0 is 0): a NaN constant expression is a WGSL compile error.
+  if (k < 0 || k >= i32(u.C)) { y[i] = bitcast<f32>(0x7fc00000u | u.pad0); return; }
   y[i] = select(0.0, 1.0, c == k);
 }`;
 }

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   initEngine, engine, tensor, tidy, memory, backward, grad, noGrad,
-  add, mul, sum, mean, tanh, square, reshape, concat, sigmoid, exp, slice, expand, mulScalar,
+  add, sub, mul, sum, mean, tanh, square, reshape, concat, sigmoid, exp, slice, expand, mulScalar,
   type Tensor,
 } from '../engine/index.js';
 
@@ -79,6 +79,17 @@ describe('autograd tape', () => {
     close(await gx.data(), xs.map((v, i) => W[i] * Math.exp(2 * v) * (1 + 2 * v)));
     close(await gxx.data(), xs.map((v, i) => W[i] * Math.exp(2 * v) * (4 + 4 * v)));
     close(await gxw.data(), xs.map((v) => Math.exp(2 * v) * (1 + 2 * v)));
+  });
+
+  it('second-order paths pass through ops whose backward forwards the gradient unchanged (add, sub)', async () => {
+    // f = sum((a - b)^2 + a*b) ; df/da = 2(a - b) + b ; d/db sum(df/da) = -2 + 1 per element
+    const a = tensor([0.5, -1, 2], [3]).requireGrad();
+    const b = tensor([1, 0.25, -0.5], [3]).requireGrad();
+    const f = sum(add(square(sub(a, b)), mul(a, b)));
+    const [ga] = grad(f, [a], { createGraph: true });
+    expect(ga.requiresGrad).toBe(true);
+    const [gab] = grad(sum(ga), [b]);
+    close(await gab.data(), [-1, -1, -1]);
   });
 
   it('third-order gradient through sigmoid', async () => {

@@ -64,10 +64,17 @@ export function bceWithLogits(logits: Tensor, target: Tensor | number, opts: Red
   return reduce('bceWithLogits', y, opts.reduction);
 }
 
-/** Mean squared error (a - b)^2 (LSGAN, pix2pix/CycleGAN identity terms). */
+/**
+ * Mean squared error (a - b)^2 (LSGAN, pix2pix/CycleGAN identity terms). Its own record with the
+ * backward 2 g (a - b) / -2 g (a - b), built from ops, so it differentiates again.
+ */
 export function mse(a: Tensor, b: Tensor, opts: ReductionOptions = {}): Tensor {
   checkSame('mse', a, b);
-  return reduce('mse', square(sub(a, b)), opts.reduction);
+  const y = record(noGrad(() => square(sub(a, b))), 'mse', [a, b], (g) => {
+    const d = mul(g, mulScalar(sub(a, b), 2));
+    return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
+  });
+  return reduce('mse', y, opts.reduction);
 }
 
 /** Mean absolute error |a - b| (pix2pix, CycleGAN cycle loss). The gradient at a == b is 0. */

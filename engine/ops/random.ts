@@ -226,7 +226,7 @@ function regGen(): Generator {
 
 function hostFromWords(shape: number[], f: (w: Uint32Array, i: number) => number): HostTensor {
   const n = numel(shape);
-  const w = philoxWords(n, REG_SEED, REG_OFFSET);
+  const w = philoxWords(4 * Math.ceil(n / 4), REG_SEED, REG_OFFSET); // whole blocks: Box-Muller pairs
   return { shape, data: Float64Array.from({ length: n }, (_, i) => f(w, i)) };
 }
 

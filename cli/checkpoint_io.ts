@@ -1,0 +1,101 @@
+// Training-run checkpoints for the CLI, on top of engine/checkpoint.ts. Besides the networks,
+// optimizers and generator states that the engine's format carries, a run checkpoint records what
+// is needed to continue exactly: the model name and its config, the training settings, the seed,
+// the dataset and the data loader's position. Every failure to read one becomes a single line
+// naming the path (exit 1).
+
+import type { SafetensorsFile } from '../engine/io/safetensors.js';
+import { loadSafetensorsFile } from '../engine/io/files.js';
+import { checkpointInfo, restoreCheckpoint, type CheckpointInfo, type Json } from '../engine/checkpoint.js';
+import { saveCheckpoint } from '../engine/checkpoint_node.js';
+import type { LoaderState } from '../engine/data/loader.js';
+import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
+import { CliError, firstLine } from './common.js';
+
+/** What the CLI stores in a checkpoint's config/extra metadata. */
+export interface RunInfo {
+  model: string;
+  config: ModelConfig;
+  settings: TrainSettings;
+  seed: number;
+  step: number;
+  loader: LoaderState | null;
+  dataset: string;
+}
+
+export interface LoadedCheckpoint {
+  info: RunInfo;
+  file: SafetensorsFile;
+  engineInfo: CheckpointInfo;
+}
+
+/** Saves the trainer's networks, optimizers and noise generator plus the run's position. */
+export async function saveRunCheckpoint(path: string, trainer: GanTrainer, run: RunInfo): Promise<void> {
+  const config: Json = { model: run.model, config: run.config, settings: { ...run.settings }, seed: run.seed };
+  const extra: Json = { loader: run.loader ? { ...run.loader } : null, dataset: run.dataset };
+  await saveCheckpoint(path, {
+    models: trainer.nets,
+    optimizers: trainer.optimizers,
+    generators: { train: trainer.rng },
+    step: run.step,
+    config,
+    extra,
+  });
+}
+
+function asObject(v: Json | undefined): Record<string, Json> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : null;
+}
+
+/** Reads and checks a run checkpoint; `command` prefixes the one-line error. */
+export async function loadRunCheckpoint(command: string, path: string): Promise<LoadedCheckpoint> {
+  let file: SafetensorsFile;
+  let engineInfo: CheckpointInfo;
+  try {
+    file = await loadSafetensorsFile(path);
+    engineInfo = checkpointInfo(file, `checkpoint '${path}'`);
+  } catch (e) {
+    const msg = firstLine(e);
+    throw new CliError(`${command}: ${msg.includes(path) ? msg : `cannot read checkpoint '${path}': ${msg}`}`, 1);
+  }
+  const cfg = asObject(engineInfo.config);
+  const extra = asObject(engineInfo.extra);
+  if (!cfg || typeof cfg.model !== 'string' || !asObject(cfg.config) || !asObject(cfg.settings)) {
+    throw new CliError(`${command}: checkpoint '${path}' was not written by \`gan train\` (no model/config in its metadata)`, 1);
+  }
+  const loader = asObject(extra?.loader ?? null) as unknown as LoaderState | null;
+  return {
+    file,
+    engineInfo,
+    info: {
+      model: cfg.model,
+      config: cfg.config as ModelConfig,
+      settings: cfg.settings as unknown as TrainSettings,
+      seed: Number(cfg.seed ?? 0),
+      step: engineInfo.step,
+      loader,
+      dataset: typeof extra?.dataset === 'string' ? extra.dataset : String((cfg.settings as Record<string, Json>).dataset ?? ''),
+    },
+  };
+}
+
+/** Metadata only (model name, config, step) of a run checkpoint. */
+export async function readCheckpointInfo(command: string, path: string): Promise<RunInfo> {
+  return (await loadRunCheckpoint(command, path)).info;
+}
+
+/**
+ * Restores the trainer from a loaded checkpoint: every network, and when `full` the optimizers and
+ * the noise generator too (a resume); sampling needs only the networks.
+ */
+export function restoreTrainer(command: string, path: string, ck: LoadedCheckpoint, trainer: GanTrainer, full: boolean): void {
+  try {
+    restoreCheckpoint(
+      ck.file,
+      full ? { models: trainer.nets, optimizers: trainer.optimizers, generators: { train: trainer.rng } } : { models: trainer.nets },
+      { source: `checkpoint '${path}'`, restoreDefaultGenerator: full },
+    );
+  } catch (e) {
+    throw new CliError(`${command}: ${firstLine(e)}`, 1);
+  }
+}

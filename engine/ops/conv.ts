@@ -1,0 +1,416 @@
+// 2-D convolution (NCHW), its input and weight gradients as ops of their own, and transposed
+// convolution (PyTorch layouts: conv weights [out, in, kh, kw], conv-transpose weights
+// [in, out, kh, kw]; padding [top, bottom, left, right]).
+//
+// Three kernels do all the work, each an implicit GEMM on the skeleton of shaders/matmul.ts:
+//   gather (forward geometry)     conv2d forward; conv2d's input gradient w.r.t. dy
+//   gather (stride phases)        conv2dBackwardInput = convTranspose2d forward
+//   wgrad (split-K)               conv2dBackwardWeight
+// The three ops' backward passes are written with each other, so any order of gradient works:
+//   conv2d(x, w)             -> dx = bwdInput(g, w),      dw = bwdWeight(x, g)
+//   bwdInput(dy, w)          -> ddy = conv2d(g, w),       dw = bwdWeight(g, dy)
+//   bwdWeight(x, dy)         -> dx = bwdInput(dy, g),     ddy = conv2d(x, g)
+//   convTranspose2d(x, w)    -> dx = conv2d(g, w),        dw = bwdWeight(g, x)
+import { gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct } from '../../shaders/conv.js';
+import type { UniformValue } from '../device.js';
+import { Tensor, empty, checkFloat, fmtShape, type Shape } from '../tensor.js';
+import { record } from '../tape.js';
+import { f32, i32 } from './kernel.js';
+import { registerOp, type HostTensor } from './registry.js';
+import { sum } from './reduce.js';
+import { affine, stepMask, mul } from './elementwise.js';
+import { runGemm } from './matmul.js';
+import {
+  conv2dCpu, conv2dBackwardInputCpu, conv2dBackwardWeightCpu, convTranspose2dCpu, convOutSize, convTransposeOutSize,
+  type Conv2dOptions as CpuConvOptions,
+} from './cpu/conv.js';
+
+export type Pair = number | [number, number];
+export type Padding = number | [number, number] | [number, number, number, number];
+
+export interface Conv2dOpts {
+  stride?: Pair;
+  /** p => [p, p, p, p]; [ph, pw] => [ph, ph, pw, pw]; or [top, bottom, left, right]. */
+  padding?: Padding;
+  dilation?: Pair;
+  /**
+   * Fused into the forward kernel's epilogue (conv2d only). The backward uses the output's sign,
+   * so it is exact for relu and for leaky_relu with a positive slope.
+   */
+  activation?: 'relu' | 'leaky_relu';
+  /** Negative slope of leaky_relu (default 0.01). */
+  slope?: number;
+}
+
+export interface ConvTranspose2dOpts extends Omit<Conv2dOpts, 'activation' | 'slope'> {
+  /** Extra rows/columns at the bottom/right of the output; each < stride or < dilation. */
+  outputPadding?: Pair;
+}
+
+/** Resolved geometry of the forward convolution (the conv-transpose uses the conv it inverts). */
+export interface ConvGeometry {
+  sh: number;
+  sw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
+  dh: number;
+  dw: number;
+}
+
+const pair = (v: Pair | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+/** Normalises stride / padding / dilation and checks that they are sane. */
+export function convGeometry(op: string, opts: { stride?: Pair; padding?: Padding; dilation?: Pair } = {}): ConvGeometry {
+  const [sh, sw] = pair(opts.stride, 1);
+  const [dh, dw] = pair(opts.dilation, 1);
+  const p = opts.padding ?? 0;
+  let pad: number[];
+  if (typeof p === 'number') pad = [p, p, p, p];
+  else if (p.length === 2) pad = [p[0], p[0], p[1], p[1]];
+  else if (p.length === 4) pad = [...p];
+  else throw new Error(`${op}: padding ${JSON.stringify(p)} must be a number, [ph, pw] or [top, bottom, left, right]`);
+  for (const [name, v] of [['stride', [sh, sw]], ['dilation', [dh, dw]]] as const) {
+    if (v.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`${op}: ${name} [${v.join(', ')}] must be integers >= 1`);
+  }
+  if (pad.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`${op}: padding [${pad.join(', ')}] must be integers >= 0`);
+  return { sh, sw, pt: pad[0], pb: pad[1], pl: pad[2], pr: pad[3], dh, dw };
+}
+
+const padStr = (g: ConvGeometry) => `[${g.pt}, ${g.pb}, ${g.pl}, ${g.pr}]`;
+
+function checkRank4(op: string, what: string, t: Tensor | Shape, layout: string): readonly number[] {
+  const shape = t instanceof Tensor ? t.shape : t;
+  if (shape.length !== 4) {
+    throw new Error(`${op}: ${what} must be 4-D ${layout}, got ${fmtShape(shape)}${what === 'input' && shape.length === 3 ? '; add the batch dim with reshape(x, [1, ...x.shape])' : ''}`);
+  }
+  return shape;
+}
+
+/** Output size of conv2d(x, w) with checks that name the op, both shapes and the fix. */
+function convForwardShape(op: string, xShape: Shape, wShape: Shape, g: ConvGeometry): [number, number, number, number] {
+  const [n, c, h, w] = checkRank4(op, 'input', xShape, '[N, C, H, W]');
+  const [o, ci, kh, kw] = checkRank4(op, 'weight', wShape, '[out, in, kh, kw]');
+  if (ci !== c) {
+    throw new Error(
+      `${op}: input ${fmtShape(xShape)} has ${c} channels but weight ${fmtShape(wShape)} expects ${ci}; ` +
+        `make the weight [${o}, ${c}, ${kh}, ${kw}] or feed a ${ci}-channel input`,
+    );
+  }
+  const eh = g.dh * (kh - 1) + 1;
+  const ew = g.dw * (kw - 1) + 1;
+  const ph = h + g.pt + g.pb;
+  const pw = w + g.pl + g.pr;
+  if (eh > ph || ew > pw) {
+    throw new Error(
+      `${op}: kernel ${kh}x${kw} (extent ${eh}x${ew} with dilation [${g.dh}, ${g.dw}]) is larger than the padded input ${ph}x${pw} ` +
+        `(input ${fmtShape(xShape)} with padding ${padStr(g)}); add padding, use a smaller kernel or a larger input`,
+    );
+  }
+  return [n, o, convOutSize(h, kh, g.sh, g.pt, g.pb, g.dh), convOutSize(w, kw, g.sw, g.pl, g.pr, g.dw)];
+}
+
+function checkBias(op: string, bias: Tensor | null, channels: number, wShape: Shape): void {
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== channels)) {
+    throw new Error(`${op}: bias ${fmtShape(bias.shape)} must be [${channels}] (one value per output channel of weight ${fmtShape(wShape)})`);
+  }
+}
+
+// ---- raw launchers (no autograd) ------------------------------------------------------------------
+
+const typed = (values: number[], types: readonly string[]): UniformValue[] =>
+  values.map((v, i) => (types[i] === 'i32' ? i32(v) : types[i] === 'f32' ? f32(v) : v));
+
+function gatherUniforms(v: Partial<Record<(typeof GATHER_FIELDS)[number], number>>): UniformValue[] {
+  return typed(GATHER_FIELDS.map((f) => v[f] ?? 0), GATHER_FIELD_TYPES);
+}
+
+/** y = conv2d(x, w) + bias, then the activation; output spatial size [oh, ow]. */
+function convForwardRaw(op: string, x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01): Tensor {
+  const [nb, c, h, wd] = x.shape;
+  const [o, , kh, kw] = w.shape;
+  const y = empty([nb, o, oh, ow], op);
+  runGemm({
+    op,
+    family: (t) => gatherFamily({ taps: kh * kw, tapW: kw, aContig: true, bias: !!bias, act }, t),
+    inputs: [w, x],
+    epilogueInputs: bias ? [bias] : [],
+    out: y,
+    M: o, N: nb * oh * ow, K: c * kh * kw, batch: 1,
+    uniforms: gatherUniforms({
+      PH: oh, PW: ow, SH: h, SW: wd, SPh: g.sh, SPw: g.sw, OFFh: -g.pt, OFFw: -g.pl, TSh: g.dh, TSw: g.dw,
+      srcBatch: c * h * wd, srcPlane: h * wd, KWW: kw,
+      OSh: 1, OSw: 1, OWW: ow, outPlane: oh * ow, outBatch: o * oh * ow, slope,
+    }),
+  });
+  return y;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * The stride phases of one axis of the input gradient. Pixel i = r + s*j of dx (j < count) is
+ * reached by exactly the taps k = k0 + t*step (t < taps), from dy row j + base - t*tapStride.
+ */
+function phases(len: number, k: number, s: number, d: number, pad: number) {
+  const step = s / gcd(s, d);
+  const out: { r: number; count: number; k0: number; taps: number; base: number; tapStride: number; step: number }[] = [];
+  for (let r = 0; r < s; r++) {
+    const count = Math.ceil((len - r) / s);
+    if (count <= 0) continue;
+    let k0 = -1;
+    for (let q = 0; q < Math.min(step, k); q++) {
+      if ((((q * d - r - pad) % s) + s) % s === 0) {
+        k0 = q;
+        break;
+      }
+    }
+    const taps = k0 < 0 ? 0 : Math.ceil((k - k0) / step);
+    out.push({ r, count, k0: Math.max(k0, 0), taps, base: taps ? (r + pad - k0 * d) / s : 0, tapStride: (step * d) / s, step });
+  }
+  return out;
+}
+
+/**
+ * dx = conv2d's input gradient for dy (any spatial size: taps that land outside dy read zero),
+ * weight w [O, C, KH, KW], plus bias[c] (the conv-transpose forward). One GEMM per stride phase.
+ */
+function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry, bias: Tensor | null = null): Tensor {
+  const [nb, o, oh, ow] = dy.shape;
+  const [, c, kh, kw] = w.shape;
+  const [, , h, wd] = xShape;
+  const dx = empty([nb, c, h, wd], op);
+  for (const py of phases(h, kh, g.sh, g.dh, g.pt)) {
+    for (const px of phases(wd, kw, g.sw, g.dw, g.pl)) {
+      const taps = py.taps * px.taps;
+      runGemm({
+        op,
+        family: (t) => gatherFamily({ taps: Math.max(taps, 1), tapW: Math.max(px.taps, 1), aContig: false, bias: !!bias, act: 'none' }, t),
+        inputs: [w, dy],
+        epilogueInputs: bias ? [bias] : [],
+        out: dx,
+        M: c, N: nb * py.count * px.count, K: o * taps, batch: 1,
+        uniforms: gatherUniforms({
+          PH: py.count, PW: px.count, SH: oh, SW: ow, SPh: 1, SPw: 1, OFFh: py.base, OFFw: px.base,
+          TSh: -py.tapStride, TSw: -px.tapStride, srcBatch: o * oh * ow, srcPlane: oh * ow,
+          sAm: kh * kw, sAc: c * kh * kw, KWW: kw, KH0: py.k0, KW0: px.k0, KSh: py.step, KSw: px.step,
+          OH0: py.r, OW0: px.r, OSh: g.sh, OSw: g.sw, OWW: wd, outPlane: h * wd, outBatch: c * h * wd,
+        }),
+      });
+    }
+  }
+  return dx;
+}
+
+/** dw = conv2d's weight gradient for input x and output gradient dy (any spatial size). */
+function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry): Tensor {
+  const [nb, c, h, wd] = x.shape;
+  const [, o, oh, ow] = dy.shape;
+  const [, , kh, kw] = wShape;
+  const dw = empty([o, c, kh, kw], op);
+  const v: Record<(typeof WGRAD_FIELDS)[number], number> = {
+    OHW: oh * ow, OWd: ow, dyBatch: o * oh * ow, xBatch: c * h * wd, xPlane: h * wd, H: h, W: wd,
+    sh: g.sh, sw: g.sw, pt: g.pt, pl: g.pl, dh: g.dh, dw: g.dw, pad0: 0, pad1: 0, pad2: 0,
+  };
+  runGemm({
+    op,
+    family: (t) => wgradFamily({ kk: kh * kw, kw }, t),
+    inputs: [dy, x],
+    epilogueInputs: [],
+    out: dw,
+    M: o, N: c * kh * kw, K: nb * oh * ow, batch: 1,
+    uniforms: typed(WGRAD_FIELDS.map((f) => v[f]), WGRAD_FIELD_TYPES),
+  });
+  return dw;
+}
+
+// ---- differentiable ops ---------------------------------------------------------------------------
+
+/** conv2d with an explicit output size (the conv-transpose's backward may need a cropped one). */
+function conv2dOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01): Tensor {
+  const y = convForwardRaw('conv2d', x, w, bias, g, oh, ow, act, slope);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(y, 'conv2d', inputs, (gy) => {
+    // A fused activation: dL/d(pre-activation) from the output's sign (exact for relu / leaky relu).
+    if (act === 'relu') gy = mul(gy, stepMask(y));
+    else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
+    return [
+      x.requiresGrad ? conv2dBackwardInputOp(gy, w, x.shape, g) : null,
+      w.requiresGrad ? conv2dBackwardWeightOp(x, gy, w.shape, g) : null,
+      bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+    ];
+  });
+}
+
+function conv2dBackwardInputOp(dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry): Tensor {
+  const dx = convBackwardInputRaw('conv2d_backward_input', dy, w, xShape, g);
+  return record(dx, 'conv2d_backward_input', [dy, w], (gx) => [
+    dy.requiresGrad ? conv2dOp(gx, w, null, g, dy.shape[2], dy.shape[3]) : null,
+    w.requiresGrad ? conv2dBackwardWeightOp(gx, dy, w.shape, g) : null,
+  ]);
+}
+
+function conv2dBackwardWeightOp(x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry): Tensor {
+  const dw = convBackwardWeightRaw('conv2d_backward_weight', x, dy, wShape, g);
+  return record(dw, 'conv2d_backward_weight', [x, dy], (gw) => [
+    x.requiresGrad ? conv2dBackwardInputOp(dy, gw, x.shape, g) : null,
+    dy.requiresGrad ? conv2dOp(x, gw, null, g, dy.shape[2], dy.shape[3]) : null,
+  ]);
+}
+
+/**
+ * 2-D cross-correlation, NCHW: x [N, C, H, W], w [out, C, kh, kw], bias [out] or null.
+ * OH = floor((H + top + bottom - dilation*(kh-1) - 1) / stride) + 1 (OW alike).
+ */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: Conv2dOpts = {}): Tensor {
+  const op = 'conv2d';
+  const g = convGeometry(op, opts);
+  const [, o, oh, ow] = convForwardShape(op, x.shape, w.shape, g);
+  checkBias(op, bias, o, w.shape);
+  checkFloat(op, x, w, ...(bias ? [bias] : []));
+  const act: ConvAct = opts.activation ?? 'none';
+  if (!['none', 'relu', 'leaky_relu'].includes(act)) throw new Error(`conv2d: activation '${act}' is not fused; use 'relu' or 'leaky_relu', or apply it after the conv`);
+  return conv2dOp(x, w, bias, g, oh, ow, act, opts.slope ?? 0.01);
+}
+
+/** dL/dx of conv2d(x, w, opts) for dL/dy = dy; xShape is needed because several sizes map to one. */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: Conv2dOpts = {}): Tensor {
+  const op = 'conv2dBackwardInput';
+  const g = convGeometry(op, opts);
+  const yShape = convForwardShape(op, xShape, w.shape, g);
+  checkRank4(op, 'dy', dy, '[N, out, OH, OW]');
+  if (dy.shape.some((d, i) => d !== yShape[i])) {
+    throw new Error(`${op}: dy ${fmtShape(dy.shape)} does not match the forward output ${fmtShape(yShape)} of input ${fmtShape(xShape)} and weight ${fmtShape(w.shape)}; check xShape and the stride/padding/dilation`);
+  }
+  checkFloat(op, dy, w);
+  return conv2dBackwardInputOp(dy, w, xShape, g);
+}
+
+/** dL/dw of conv2d(x, w, opts) for dL/dy = dy. */
+export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts: Conv2dOpts = {}): Tensor {
+  const op = 'conv2dBackwardWeight';
+  const g = convGeometry(op, opts);
+  const yShape = convForwardShape(op, x.shape, wShape, g);
+  checkRank4(op, 'dy', dy, '[N, out, OH, OW]');
+  if (dy.shape.some((d, i) => d !== yShape[i])) {
+    throw new Error(`${op}: dy ${fmtShape(dy.shape)} does not match the forward output ${fmtShape(yShape)} of input ${fmtShape(x.shape)} and weight ${fmtShape(wShape)}; check wShape and the stride/padding/dilation`);
+  }
+  checkFloat(op, x, dy);
+  return conv2dBackwardWeightOp(x, dy, wShape, g);
+}
+
+/**
+ * Transposed convolution (the adjoint of conv2d with the same stride/padding/dilation), NCHW:
+ * x [N, in, H, W], w [in, out, kh, kw] (PyTorch layout), bias [out] or null.
+ * OH = (H - 1)*stride - top - bottom + dilation*(kh - 1) + outputPadding + 1 (OW alike).
+ */
+export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: ConvTranspose2dOpts = {}): Tensor {
+  const op = 'convTranspose2d';
+  const g = convGeometry(op, opts);
+  const [n, cin, h, wd] = checkRank4(op, 'input', x, '[N, in, H, W]');
+  const [wi, cout, kh, kw] = checkRank4(op, 'weight', w, '[in, out, kh, kw]');
+  if (wi !== cin) {
+    throw new Error(
+      `${op}: input ${fmtShape(x.shape)} has ${cin} channels but weight ${fmtShape(w.shape)} expects ${wi} ` +
+        `(conv-transpose weights are [in, out, kh, kw] as in PyTorch); make the weight [${cin}, ${cout}, ${kh}, ${kw}]`,
+    );
+  }
+  const [oph, opw] = pair(opts.outputPadding, 0);
+  if ([oph, opw].some((v) => !Number.isInteger(v) || v < 0) || !(oph < g.sh || oph < g.dh) || !(opw < g.sw || opw < g.dw)) {
+    throw new Error(`${op}: outputPadding [${oph}, ${opw}] must be integers >= 0 and smaller than the stride [${g.sh}, ${g.sw}] or the dilation [${g.dh}, ${g.dw}]`);
+  }
+  const oh = convTransposeOutSize(h, kh, g.sh, g.pt, g.pb, g.dh, oph);
+  const ow = convTransposeOutSize(wd, kw, g.sw, g.pl, g.pr, g.dw, opw);
+  if (oh < 1 || ow < 1) {
+    throw new Error(`${op}: output would be ${oh}x${ow} for input ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)} and padding ${padStr(g)}; use less padding`);
+  }
+  checkBias(op, bias, cout, w.shape);
+  checkFloat(op, x, w, ...(bias ? [bias] : []));
+  const y = convBackwardInputRaw(op, x, w, [n, cout, oh, ow], g, bias);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(y, 'conv_transpose2d', inputs, (gy) => [
+    x.requiresGrad ? conv2dOp(gy, w, null, g, h, wd) : null,
+    w.requiresGrad ? conv2dBackwardWeightOp(gy, x, w.shape, g) : null,
+    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+  ]);
+}
+
+// ---- registry -------------------------------------------------------------------------------------
+
+function cpuOpts(a: Record<string, unknown>): CpuConvOptions & { outputPadding?: [number, number] } {
+  const g = convGeometry('reference', a as Conv2dOpts);
+  return {
+    stride: [g.sh, g.sw],
+    padding: [g.pt, g.pb, g.pl, g.pr],
+    dilation: [g.dh, g.dw],
+    outputPadding: pair(a.outputPadding as Pair | undefined, 0),
+  };
+}
+
+const orNull = (t: HostTensor | undefined) => t ?? null;
+
+// Every case stays under ~600 input elements (the checker differentiates the reference numerically).
+registerOp({
+  name: 'conv2d',
+  run: ([x, w, b], a) => conv2d(x, w, b ?? null, a as Conv2dOpts),
+  reference: ([x, w, b], a) => {
+    const y = conv2dCpu(x, w, orNull(b), cpuOpts(a));
+    const slope = a.activation === 'leaky_relu' ? ((a.slope as number | undefined) ?? 0.01) : a.activation === 'relu' ? 0 : 1;
+    return { shape: y.shape, data: y.data.map((v) => (v > 0 ? v : slope * v)) };
+  },
+  cases: [
+    { shapes: [[2, 3, 7, 9], [4, 3, 3, 3], [4]], attrs: { padding: 1 }, label: 'odd sizes 3x3 pad 1, bias' },
+    { shapes: [[1, 3, 8, 7], [5, 3, 3, 3]], attrs: { stride: 2, padding: [1, 0, 2, 1] }, label: 'stride 2, asymmetric padding' },
+    { shapes: [[1, 2, 9, 8], [3, 2, 3, 3], [3]], attrs: { dilation: 2, padding: 2 }, label: 'dilation 2' },
+    { shapes: [[2, 5, 4, 5], [7, 5, 1, 1], [7]], label: '1x1' },
+    { shapes: [[2, 3, 8, 8], [4, 3, 4, 4]], attrs: { stride: 2, padding: 1 }, label: 'DCGAN 4x4 s2 p1' },
+    { shapes: [[1, 2, 9, 9], [3, 2, 7, 7], [3]], attrs: { padding: 3 }, label: '7x7 pad 3' },
+    { shapes: [[1, 18, 4, 3], [3, 18, 2, 2]], attrs: { padding: [1, 0, 0, 1] }, label: '18 input channels' },
+    { shapes: [[1, 3, 4, 5], [19, 3, 2, 2], [19]], attrs: { stride: [1, 2], padding: [0, 1] }, label: '19 output channels' },
+    { shapes: [[1, 2, 8, 9], [3, 2, 3, 2]], attrs: { stride: [2, 3], padding: [1, 2, 0, 1], dilation: [2, 1] }, label: 'mixed stride/dilation' },
+    { shapes: [[2, 2, 5, 5], [3, 2, 3, 3], [3]], attrs: { padding: 1, activation: 'leaky_relu', slope: 0.2 }, label: 'fused leaky_relu' },
+  ],
+  doubleBackward: true,
+});
+
+registerOp({
+  name: 'conv2d_backward_input',
+  run: ([dy, w], a) => conv2dBackwardInput(dy, w, a.xShape as number[], a as Conv2dOpts),
+  reference: ([dy, w], a) => conv2dBackwardInputCpu(dy, w, a.xShape as number[], cpuOpts(a)),
+  cases: [
+    { shapes: [[2, 4, 7, 9], [4, 3, 3, 3]], attrs: { xShape: [2, 3, 7, 9], padding: 1 } },
+    { shapes: [[1, 4, 4, 4], [4, 3, 4, 4]], attrs: { xShape: [1, 3, 9, 8], stride: 2, padding: [1, 2, 1, 0] }, label: 'stride 2, remainder rows' },
+    { shapes: [[1, 3, 3, 4], [3, 2, 3, 2]], attrs: { xShape: [1, 2, 8, 9], stride: [2, 3], padding: [1, 2, 0, 1], dilation: [2, 1] }, label: 'mixed stride/dilation' },
+  ],
+  doubleBackward: true,
+});
+
+registerOp({
+  name: 'conv2d_backward_weight',
+  run: ([x, dy], a) => conv2dBackwardWeight(x, dy, a.wShape as number[], a as Conv2dOpts),
+  reference: ([x, dy], a) => conv2dBackwardWeightCpu(x, dy, a.wShape as number[], cpuOpts(a)),
+  cases: [
+    { shapes: [[2, 3, 7, 9], [2, 4, 7, 9]], attrs: { wShape: [4, 3, 3, 3], padding: 1 } },
+    { shapes: [[1, 3, 9, 8], [1, 4, 4, 4]], attrs: { wShape: [4, 3, 4, 4], stride: 2, padding: [1, 2, 1, 0] }, label: 'stride 2' },
+    { shapes: [[1, 2, 8, 9], [1, 3, 3, 4]], attrs: { wShape: [3, 2, 3, 2], stride: [2, 3], padding: [1, 2, 0, 1], dilation: [2, 1] }, label: 'mixed stride/dilation' },
+  ],
+  doubleBackward: true,
+});
+
+registerOp({
+  name: 'conv_transpose2d',
+  run: ([x, w, b], a) => convTranspose2d(x, w, b ?? null, a as ConvTranspose2dOpts),
+  reference: ([x, w, b], a) => convTranspose2dCpu(x, w, orNull(b), cpuOpts(a)),
+  cases: [
+    { shapes: [[2, 4, 3, 3], [4, 3, 4, 4], [3]], attrs: { stride: 2, padding: 1 }, label: 'DCGAN 4x4 s2 p1' },
+    { shapes: [[1, 5, 3, 4], [5, 2, 3, 3], [2]], attrs: { stride: 2, padding: 1, outputPadding: 1 }, label: 'CycleGAN k3 s2 p1 op1' },
+    { shapes: [[2, 6, 1, 1], [6, 5, 4, 4]], attrs: { stride: 1, padding: 0 }, label: 'DCGAN first layer 1x1 -> 4x4' },
+    { shapes: [[1, 2, 3, 4], [2, 3, 3, 2]], attrs: { stride: [3, 2], padding: [1, 0, 0, 2], dilation: [2, 1], outputPadding: [1, 0] }, label: 'mixed stride/dilation/outputPadding' },
+    { shapes: [[1, 2, 4, 4], [2, 2, 3, 3]], attrs: { dilation: 2, outputPadding: 1 }, label: 'outputPadding >= stride (< dilation)' },
+    { shapes: [[1, 17, 3, 2], [17, 3, 3, 3], [3]], attrs: { padding: 1 }, label: '17 input channels' },
+  ],
+  doubleBackward: true,
+});

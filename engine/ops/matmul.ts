@@ -1,0 +1,280 @@
+// matmul (rank 2 and batched rank 3, transpose flags) and linear, plus the GEMM launcher shared
+// with the convolutions (engine/ops/conv.ts). Kernels: shaders/matmul.ts (register-blocked tiles,
+// split-K with a reduction pass). Backward passes are matmuls with transpose flags, never explicit
+// transposes, so they are themselves differentiable.
+import {
+  GEMM_REDUCE_WG, GEMM_TILES, gemmReduceSource, gemmSource, matmulFamily, tileDims, tileSmemBytes,
+  type GemmFamily, type GemmTile, type GemmTileName,
+} from '../../shaders/matmul.js';
+import type { UniformValue } from '../device.js';
+import { Tensor, empty, checkFloat, fmtShape } from '../tensor.js';
+import { engine } from '../device.js';
+import { record } from '../tape.js';
+import { grid1d, launch } from './kernel.js';
+import { registerOp } from './registry.js';
+import { reshape } from './movement.js';
+import { sum } from './reduce.js';
+import { linearCpu, matmulCpu } from './cpu/nn.js';
+
+// ---- the GEMM launcher ----------------------------------------------------------------------------
+
+export interface GemmConfig {
+  tile: GemmTile;
+  splits: number;
+  kChunk: number;
+}
+
+let gemmOverride: { tile?: GemmTileName; splits?: number } | null = null;
+
+/**
+ * Forces the tile and/or the split-K factor of every GEMM (matmul, linear, all conv passes) until
+ * called with null. For tests that must cover each tile shape on small problems, and for tuning.
+ */
+export function setGemmOverride(o: { tile?: GemmTileName; splits?: number } | null): void {
+  gemmOverride = o;
+}
+
+/** Workgroups a GPU wants in flight before split-K stops paying (a few per streaming processor). */
+const TARGET_WORKGROUPS = 192;
+
+/** Picks the tile and split-K factor for C[batch][M, N] += A[M, K] B[K, N]. */
+export function pickGemmConfig(M: number, N: number, K: number, batch: number): GemmConfig {
+  const lim = engine().limits;
+  const fits = (t: GemmTile) => {
+    const { bm, bn, nt } = tileDims(t);
+    return tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize && nt <= lim.maxComputeInvocationsPerWorkgroup &&
+      Math.ceil(N / bn) <= lim.maxComputeWorkgroupsPerDimension && Math.ceil(M / bm) <= lim.maxComputeWorkgroupsPerDimension;
+  };
+  const tiles = (t: GemmTile) => Math.ceil(M / tileDims(t).bm) * Math.ceil(N / tileDims(t).bn) * batch;
+  let tile: GemmTile = GEMM_TILES.t32;
+  if (fits(GEMM_TILES.t64) && M > 32 && N > 32 && (tiles(GEMM_TILES.t64) >= 8 || !fits(tile))) tile = GEMM_TILES.t64;
+  if (fits(GEMM_TILES.t128) && M > 64 && N > 64 && (tiles(GEMM_TILES.t128) >= 96 || !fits(tile))) tile = GEMM_TILES.t128;
+  if (gemmOverride?.tile) tile = GEMM_TILES[gemmOverride.tile];
+  if (!fits(tile)) throw new Error(`gemm: no tile fits [${M} x ${N}] x ${K} on this adapter's limits`);
+  // Split-K when there are too few output tiles to keep the GPU busy and K is long.
+  let splits = 1;
+  const n = tiles(tile);
+  if (n < TARGET_WORKGROUPS / 2 && K >= 16 * tile.tk) {
+    splits = Math.min(Math.ceil(TARGET_WORKGROUPS / n), Math.floor(K / (8 * tile.tk)), 64);
+  }
+  if (gemmOverride?.splits) splits = gemmOverride.splits;
+  splits = Math.max(1, Math.min(splits, Math.ceil(K / tile.tk)));
+  if (splits * batch > lim.maxComputeWorkgroupsPerDimension) splits = Math.max(1, Math.floor(lim.maxComputeWorkgroupsPerDimension / batch));
+  let kChunk = Math.max(tile.tk, Math.ceil(K / splits / tile.tk) * tile.tk);
+  splits = Math.max(1, Math.ceil(K / kChunk));
+  if (splits === 1) kChunk = Math.max(K, 1);
+  return { tile, splits, kChunk };
+}
+
+export interface GemmLaunch {
+  op: string;
+  /** The kernel family for a tile (shaders/matmul.ts, shaders/conv.ts). */
+  family: (t: GemmTile) => GemmFamily;
+  /** Bound in the family's `inputs` order, then its `epilogueInputs`, then `out`. */
+  inputs: Tensor[];
+  epilogueInputs: Tensor[];
+  out: Tensor;
+  M: number;
+  N: number;
+  K: number;
+  batch: number;
+  /** The family's uniform fields after the standard head. */
+  uniforms: UniformValue[];
+}
+
+/** Runs one GEMM: the main kernel, plus the split-K reduction when the K range is split. */
+export function runGemm(g: GemmLaunch): void {
+  if (g.M * g.N * g.batch === 0) return;
+  const cfg = pickGemmConfig(g.M, g.N, g.K, g.batch);
+  const t = cfg.tile;
+  const fam = g.family(t);
+  const { bm, bn } = tileDims(t);
+  const head = [g.M, g.N, g.K, cfg.splits, cfg.kChunk, g.batch, 0, 0];
+  const uniforms = [...head, ...g.uniforms];
+  const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * cfg.splits];
+  const reads = (n: number) => Array<'read'>(n).fill('read');
+  if (cfg.splits === 1) {
+    launch(
+      { key: `${fam.key}|${t.name}`, code: gemmSource(fam, t, false), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw'], op: g.op },
+      [...g.inputs, ...g.epilogueInputs, g.out], uniforms, grid, { op: g.op },
+    );
+    return;
+  }
+  const part = empty([g.batch * cfg.splits * g.M * g.N], `${g.op} (split-K partials)`);
+  launch(
+    { key: `${fam.key}|${t.name}|split`, code: gemmSource(fam, t, true), bindings: [...reads(fam.inputs.length), 'rw'], op: g.op },
+    [...g.inputs, part], uniforms, grid, { op: g.op },
+  );
+  launch(
+    { key: `${fam.key}|reduce`, code: gemmReduceSource(fam), bindings: [...reads(1 + fam.epilogueInputs.length), 'rw'], op: g.op },
+    [part, ...g.epilogueInputs, g.out], uniforms, grid1d(g.batch * g.M * g.N, GEMM_REDUCE_WG), { op: g.op },
+  );
+  part.dispose();
+}
+
+// ---- matmul ---------------------------------------------------------------------------------------
+
+export interface MatmulOpts {
+  /** Use a^T: a is stored [K, M] (per batch). */
+  transA?: boolean;
+  /** Use b^T: b is stored [N, K] (per batch). */
+  transB?: boolean;
+}
+
+interface MatmulDims {
+  batch: number;
+  batched: boolean;
+  M: number;
+  N: number;
+  K: number;
+}
+
+function matmulDims(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): MatmulDims {
+  checkFloat(op, a, b);
+  for (const [name, t] of [['a', a], ['b', b]] as const) {
+    if (t.rank !== 2 && t.rank !== 3) {
+      throw new Error(`${op}: ${name} is ${fmtShape(t.shape)}; it must be rank 2 [rows, cols] or rank 3 [batch, rows, cols] (reshape higher ranks first)`);
+    }
+  }
+  const ba = a.rank === 3 ? a.shape[0] : 0;
+  const bb = b.rank === 3 ? b.shape[0] : 0;
+  if (ba && bb && ba !== bb) throw new Error(`${op}: batch sizes differ: a ${fmtShape(a.shape)} vs b ${fmtShape(b.shape)}; make them equal or pass one operand as rank 2 to share it`);
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const [M, K] = transA ? [ac, ar] : [ar, ac];
+  const [Kb, N] = transB ? [bc, br] : [br, bc];
+  if (K !== Kb) {
+    throw new Error(
+      `${op}: inner sizes differ: a ${fmtShape(a.shape)}${transA ? ' (transposed)' : ''} gives K = ${K}, b ${fmtShape(b.shape)}${transB ? ' (transposed)' : ''} gives K = ${Kb}; ` +
+        `transpose an operand (transA/transB) or fix its shape`,
+    );
+  }
+  return { batch: Math.max(ba, bb, 1), batched: !!(ba || bb), M, N, K };
+}
+
+/** y = op(a) op(b) (+ bias[n]) without autograd. */
+function matmulRaw(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean, bias: Tensor | null): Tensor {
+  const d = matmulDims(op, a, b, transA, transB);
+  const y = empty(d.batched ? [d.batch, d.M, d.N] : [d.M, d.N], op);
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  runGemm({
+    op,
+    family: (t) => matmulFamily({ transA, transB, bias: !!bias }, t),
+    inputs: [a, b],
+    epilogueInputs: bias ? [bias] : [],
+    out: y,
+    M: d.M, N: d.N, K: d.K, batch: d.batch,
+    uniforms: [ac, bc, a.rank === 3 ? ar * ac : 0, b.rank === 3 ? br * bc : 0],
+  });
+  return y;
+}
+
+/**
+ * op(a) @ op(b) for rank-2 operands, or batched for rank-3 ones ([B, M, K] @ [B, K, N]); a rank-2
+ * operand next to a rank-3 one is shared by every batch. transA / transB read an operand
+ * transposed in place (a stored [K, M], b stored [N, K]).
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOpts = {}): Tensor {
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const y = matmulRaw('matmul', a, b, transA, transB, null);
+  return record(y, 'matmul', [a, b], (g) => [
+    a.requiresGrad ? matmulGradA(a, b, g, transA, transB) : null,
+    b.requiresGrad ? matmulGradB(a, b, g, transA, transB) : null,
+  ]);
+}
+
+/** Sums a batched gradient over the batch when its operand was shared (rank 2). */
+const unbatch = (gx: Tensor, x: Tensor) => (gx.rank > x.rank ? sum(gx, 0) : gx);
+
+function matmulGradA(a: Tensor, b: Tensor, g: Tensor, transA: boolean, transB: boolean): Tensor {
+  // C = op(A) op(B): dop(A) = g op(B)^T; stored transposed, dA = op(B) g^T. A shared (rank-2) a
+  // gets the batched gradient summed over the batch.
+  const ga = transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB });
+  return unbatch(ga, a);
+}
+
+function matmulGradB(a: Tensor, b: Tensor, g: Tensor, transA: boolean, transB: boolean): Tensor {
+  // dop(B) = op(A)^T g; stored transposed, dB = g^T op(A).
+  if (b.rank === 2 && a.rank === 3 && !transA) {
+    // A shared b sees every batch row: flatten [B, M, *] to [B*M, *] and reduce over it in one GEMM.
+    const [B, M, K] = a.shape;
+    const N = g.shape[2];
+    const a2 = reshape(a, [B * M, K]);
+    const g2 = reshape(g, [B * M, N]);
+    return transB ? matmul(g2, a2, { transA: true }) : matmul(a2, g2, { transA: true });
+  }
+  const gb = transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA });
+  return unbatch(gb, b);
+}
+
+/**
+ * F.linear: y = x w^T + b, x [..., in], w [out, in], bias [out] or null. The bias is added in the
+ * GEMM's epilogue.
+ */
+export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor {
+  if (x.rank < 1 || w.rank !== 2) {
+    throw new Error(`linear: expects x [N, in] and w [out, in], got x ${fmtShape(x.shape)} and w ${fmtShape(w.shape)}`);
+  }
+  const inF = x.shape[x.rank - 1];
+  const [outF, wIn] = w.shape;
+  if (wIn !== inF) {
+    throw new Error(`linear: x ${fmtShape(x.shape)} has ${inF} features but weight ${fmtShape(w.shape)} expects ${wIn}; the weight must be [out, in] = [${outF}, ${inF}]`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) {
+    throw new Error(`linear: bias ${fmtShape(bias.shape)} must be [${outF}] (one value per output feature)`);
+  }
+  if (x.rank !== 2) {
+    const lead = x.shape.slice(0, -1);
+    return reshape(linear(reshape(x, [-1, inF]), w, bias), [...lead, outF]);
+  }
+  checkFloat('linear', x, w, ...(bias ? [bias] : []));
+  const y = matmulRaw('linear', x, w, false, true, bias);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(y, 'linear', inputs, (g) => [
+    x.requiresGrad ? matmul(g, w) : null,
+    w.requiresGrad ? matmul(g, x, { transA: true }) : null,
+    bias?.requiresGrad ? sum(g, 0) : null,
+  ]);
+}
+
+// ---- registry -------------------------------------------------------------------------------------
+
+registerOp({
+  name: 'matmul',
+  run: ([a, b], at) => matmul(a, b, { transA: !!at.transA, transB: !!at.transB }),
+  reference: ([a, b], at) => matmulCpu(a, b, { transA: !!at.transA, transB: !!at.transB }),
+  cases: [
+    { shapes: [[5, 7], [7, 6]] },
+    { shapes: [[7, 5], [7, 6]], attrs: { transA: true } },
+    { shapes: [[5, 7], [6, 7]], attrs: { transB: true } },
+    { shapes: [[7, 5], [6, 7]], attrs: { transA: true, transB: true } },
+    // Crosses the 32-wide tile and the 16-deep K step; N and M not multiples of 4.
+    { shapes: [[18, 13], [13, 35]] },
+    { shapes: [[2, 5, 7], [2, 7, 3]] },
+    { shapes: [[2, 5, 7], [7, 3]], label: 'batched a, shared b' },
+    { shapes: [[2, 7, 5], [3, 7]], attrs: { transA: true, transB: true }, label: 'batched a^T, shared b^T' },
+    { shapes: [[5, 7], [3, 7, 4]], label: 'shared a, batched b' },
+    { shapes: [[3, 7, 5], [3, 4, 7]], attrs: { transA: true, transB: true } },
+  ],
+  doubleBackward: true,
+});
+
+registerOp({
+  name: 'linear',
+  run: ([x, w, b]) => linear(x, w, b ?? null),
+  reference: ([x, w, b]) => {
+    // linearCpu takes [N, in]; leading dims flatten into N.
+    const inF = x.shape[x.shape.length - 1];
+    const y = linearCpu({ shape: [x.data.length / inF, inF], data: x.data }, w, b ?? null);
+    return { shape: [...x.shape.slice(0, -1), w.shape[0]], data: y.data };
+  },
+  cases: [
+    { shapes: [[4, 6], [5, 6], [5]] },
+    { shapes: [[3, 9], [7, 9]], label: 'no bias' },
+    { shapes: [[2, 3, 6], [5, 6], [5]], label: 'leading dims' },
+    { shapes: [[9, 19], [21, 19], [21]], label: 'tile edges' },
+  ],
+  doubleBackward: true,
+});

@@ -1,0 +1,337 @@
+// Normalisation ops: instanceNorm and batchNorm (training with batch statistics and in-place
+// running-stat updates, eval with running statistics), each with an optional fused activation.
+// Host side of shaders/norm.ts.
+//
+// Forward: one fused kernel (statistics by workgroup reduction, then normalise + affine + act).
+// Backward: when createGraph is off (grad disabled inside the backward) a fused kernel gives dx and
+// the per-group sums behind dgamma/dbeta; with createGraph on, the same formula is built from ops
+// (mean/sub/mul/rsqrt) with the statistics recomputed from x, so gradients of gradients work.
+import {
+  normForwardSource, normBackwardSource, normEvalSource, normKey, normForwardBindings, normBackwardBindings, normEvalBindings,
+  NORM_WG, NORM_MAX_CACHE, NORM_MAX_CACHE_BACKWARD, type NormAct, type NormKind, type NormKernelOptions,
+} from '../../shaders/norm.js';
+import { Tensor, empty, checkFloat, fmtShape, numel } from '../tensor.js';
+import { record, isGradEnabled } from '../tape.js';
+import { launch, grid1d, f32 } from './kernel.js';
+import { registerOp, type HostTensor } from './registry.js';
+import { sub, mul, rsqrt, square, addScalar, affine, stepMask } from './elementwise.js';
+import { mean, sum } from './reduce.js';
+import { reshape, narrow } from './movement.js';
+import { instanceNormCpu, batchNormTrainCpu, batchNormEvalCpu } from './cpu/nn.js';
+
+export type NormActivation = 'relu' | 'leaky_relu';
+
+export interface InstanceNormOptions {
+  eps?: number;
+  /** Activation fused into the normalise pass (still differentiable). */
+  activation?: NormActivation;
+  /** Leaky ReLU negative slope (default 0.01); must be >= 0. */
+  slope?: number;
+}
+
+export interface BatchNormOptions extends InstanceNormOptions {
+  /** true: batch statistics (and running-stat update); false: running statistics. */
+  training: boolean;
+  runningMean?: Tensor;
+  runningVar?: Tensor;
+  momentum?: number;
+}
+
+interface Geometry {
+  kind: NormKind;
+  N: number;
+  C: number;
+  /** Elements per (n, c) plane. */
+  plane: number;
+  /** Groups (one workgroup each) and elements per group. */
+  G: number;
+  M: number;
+}
+
+function geometry(kind: NormKind, x: Tensor): Geometry {
+  const [N, C] = x.shape;
+  const plane = numel(x.shape.slice(2));
+  return kind === 'instance' ? { kind, N, C, plane, G: N * C, M: plane } : { kind, N, C, plane, G: C, M: N * plane };
+}
+
+function checkParam(op: string, t: Tensor | null | undefined, C: number, what: string, x: Tensor): void {
+  if (!t) return;
+  checkFloat(op, t);
+  if (t.rank !== 1 || t.shape[0] !== C) {
+    throw new Error(`${op}: ${what} has shape ${fmtShape(t.shape)} but x ${fmtShape(x.shape)} has ${C} channels; pass a [${C}] tensor (or null for none)`);
+  }
+}
+
+function actOf(op: string, opts: InstanceNormOptions): { act: NormAct; slope: number } {
+  const act = opts.activation ?? 'none';
+  if (act !== 'none' && act !== 'relu' && act !== 'leaky_relu') throw new Error(`${op}: unknown activation '${String(act)}'; use 'relu' or 'leaky_relu'`);
+  const slope = act === 'leaky_relu' ? opts.slope ?? 0.01 : 0;
+  if (!(slope >= 0)) throw new Error(`${op}: fused leaky_relu needs slope >= 0 (got ${slope}); apply leakyRelu() separately for a negative slope`);
+  return { act, slope };
+}
+
+/** Items each thread keeps in registers: the smallest power of two that holds its share, or 0. */
+function cacheSize(items: number, max: number): number {
+  const per = Math.ceil(items / NORM_WG);
+  for (let k = 1; k <= max; k *= 2) if (per <= k) return k;
+  return 0;
+}
+
+function groupGrid(G: number): [number, number, number] {
+  const gx = Math.min(G, 65535);
+  return [gx, Math.ceil(G / gx), 1];
+}
+
+/** Shape [1, C, 1, ...] that broadcasts a per-channel vector against x. */
+const chanShape = (x: Tensor, C: number): number[] => [1, C, ...Array<number>(x.rank - 2).fill(1)];
+
+// ---- forward kernels ------------------------------------------------------------------------------
+
+function forwardRaw(
+  op: string, geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number, act: NormAct, slope: number,
+  running: { mean: Tensor | null; var: Tensor | null; momentum: number } | null,
+): { y: Tensor; stats: Tensor } {
+  const vec4 = geo.plane % 4 === 0;
+  const VW = vec4 ? 4 : 1;
+  const P = geo.plane / VW;
+  const items = geo.M / VW;
+  // The kernel updates both running buffers together; a missing one gets a scratch buffer.
+  const run = running && (running.mean || running.var) ? running : null;
+  const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: !!beta, act, running: !!run, cache: cacheSize(items, NORM_MAX_CACHE) };
+  const y = empty(x.shape, op);
+  const stats = empty([geo.G, 2], `${op}_stats`);
+  const scratch: Tensor[] = [];
+  const rm = run ? run.mean ?? (scratch[scratch.length] = empty([geo.C], op)) : null;
+  const rv = run ? run.var ?? (scratch[scratch.length] = empty([geo.C], op)) : null;
+  const tensors = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y, stats, ...(rm && rv ? [rm, rv] : [])];
+  if (geo.G > 0 && geo.M > 0) {
+    launch(
+      { key: normKey('norm_forward', o), code: normForwardSource(o), bindings: normForwardBindings(o), op },
+      tensors,
+      [geo.G, items, P, geo.C, f32(1 / geo.M), f32(eps), f32(slope), f32(run?.momentum ?? 0), f32(geo.M > 1 ? geo.M / (geo.M - 1) : 0), 0, 0, 0],
+      groupGrid(geo.G),
+      { op, bytes: 8 * x.size },
+    );
+  }
+  for (const s of scratch) s.dispose();
+  return { y, stats };
+}
+
+// ---- backward -------------------------------------------------------------------------------------
+
+interface NormGrads {
+  dx: Tensor | null;
+  dgamma: Tensor | null;
+  dbeta: Tensor | null;
+}
+
+/** Gradient at the affine output z: dy * act'(z), with the mask read off y (constant, no gradient). */
+function gradAtZ(g: Tensor, y: Tensor, act: NormAct, slope: number): Tensor {
+  if (act === 'none') return g;
+  const step = stepMask(y);
+  return mul(g, act === 'relu' ? step : affine(step, 1 - slope, slope));
+}
+
+/** Reduction axes of the statistics, and of dgamma/dbeta (every axis but 1). */
+function statAxes(kind: NormKind, rank: number): number[] {
+  const spatial = [...Array(rank).keys()].slice(2);
+  return kind === 'instance' ? spatial : [0, ...spatial];
+}
+
+/** The backward built from differentiable ops (statistics recomputed from x). */
+function backwardComposed(geo: Geometry, g: Tensor, x: Tensor, y: Tensor, gamma: Tensor | null, eps: number, act: NormAct, slope: number, want: boolean[]): NormGrads {
+  const axes = statAxes(geo.kind, x.rank);
+  const paramAxes = statAxes('batch', x.rank);
+  const mu = mean(x, axes, true);
+  const xc = sub(x, mu);
+  const rstd = rsqrt(addScalar(mean(square(xc), axes, true), eps));
+  const xhat = mul(xc, rstd);
+  const gz = gradAtZ(g, y, act, slope);
+  let dx: Tensor | null = null;
+  if (want[0]) {
+    const dxhat = gamma ? mul(gz, reshape(gamma, chanShape(x, geo.C))) : gz;
+    const inner = sub(sub(dxhat, mean(dxhat, axes, true)), mul(xhat, mean(mul(dxhat, xhat), axes, true)));
+    dx = mul(rstd, inner);
+  }
+  const dgamma = want[1] ? reshape(sum(mul(gz, xhat), paramAxes), [geo.C]) : null;
+  const dbeta = want[2] ? reshape(sum(gz, paramAxes), [geo.C]) : null;
+  return { dx, dgamma, dbeta };
+}
+
+/** The fused backward kernel (not differentiable itself: only used with createGraph off). */
+function backwardFused(op: string, geo: Geometry, g: Tensor, x: Tensor, y: Tensor, stats: Tensor, gamma: Tensor | null, act: NormAct, slope: number, want: boolean[]): NormGrads {
+  const vec4 = geo.plane % 4 === 0;
+  const VW = vec4 ? 4 : 1;
+  const items = geo.M / VW;
+  const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: false, act, running: false, cache: cacheSize(items, NORM_MAX_CACHE_BACKWARD) };
+  const dx = empty(x.shape, `${op}_backward`);
+  const part = empty([2, geo.G], `${op}_backward`);
+  launch(
+    { key: normKey('norm_backward', o), code: normBackwardSource(o), bindings: normBackwardBindings(o), op: `${op}_backward` },
+    [g, x, stats, ...(gamma ? [gamma] : []), ...(act !== 'none' ? [y] : []), dx, part],
+    [geo.G, items, geo.plane / VW, geo.C, f32(1 / geo.M), f32(slope), 0, 0],
+    groupGrid(geo.G),
+    { op: `${op}_backward`, bytes: (act !== 'none' ? 16 : 12) * x.size },
+  );
+  let sums = part; // [2, C]: (sum gz, sum gz*xhat) per channel
+  if (geo.kind === 'instance') sums = sum(reshape(part, [2, geo.N, geo.C]), 1);
+  const dbeta = want[2] ? reshape(narrow(sums, 0, 0, 1), [geo.C]) : null;
+  const dgamma = want[1] ? reshape(narrow(sums, 0, 1, 1), [geo.C]) : null;
+  return { dx: want[0] ? dx : (dx.dispose(), null), dgamma, dbeta };
+}
+
+/** Records the training-statistics op (instance norm, batch norm in training). */
+function recordTrainNorm(op: string, geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Tensor | null, y: Tensor, stats: Tensor, eps: number, act: NormAct, slope: number): Tensor {
+  const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
+  return record(y, op, inputs, (g) => {
+    const want = [x.requiresGrad, !!gamma?.requiresGrad, !!beta?.requiresGrad];
+    const r = !isGradEnabled() && !stats.isDisposed
+      ? backwardFused(op, geo, g, x, y, stats, gamma, act, slope, want)
+      : backwardComposed(geo, g, x, y, gamma, eps, act, slope, want);
+    return [r.dx, ...(gamma ? [r.dgamma] : []), ...(beta ? [r.dbeta] : [])];
+  });
+}
+
+// ---- public ops -----------------------------------------------------------------------------------
+
+/**
+ * Instance normalisation over x [N, C, ...spatial] (statistics per (n, c) over the spatial dims,
+ * biased variance), then y = act(xhat * gamma[c] + beta[c]). gamma/beta: [C] or null.
+ */
+export function instanceNorm(x: Tensor, gamma: Tensor | null = null, beta: Tensor | null = null, opts: InstanceNormOptions = {}): Tensor {
+  const op = 'instance_norm';
+  checkFloat(op, x);
+  if (x.rank < 3) throw new Error(`instance_norm: x must be [N, C, H, W] (or [N, C, ...spatial]), got ${fmtShape(x.shape)}; use batchNorm or reshape`);
+  const geo = geometry('instance', x);
+  checkParam(op, gamma, geo.C, 'gamma', x);
+  checkParam(op, beta, geo.C, 'beta', x);
+  const eps = opts.eps ?? 1e-5;
+  const { act, slope } = actOf(op, opts);
+  const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, null);
+  return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope);
+}
+
+/**
+ * Batch normalisation over x [N, C] or [N, C, ...spatial] (statistics per channel over every other
+ * axis). training: batch statistics (biased variance) normalise x, and runningMean/runningVar (when
+ * given) are updated in place on the GPU with PyTorch's rule running = (1 - momentum) * running +
+ * momentum * stat (unbiased variance); not differentiable. eval: normalise with the running stats.
+ */
+export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, opts: BatchNormOptions): Tensor {
+  const op = 'batch_norm';
+  checkFloat(op, x);
+  if (x.rank < 2) throw new Error(`batch_norm: x must be [N, C] or [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const geo = geometry('batch', x);
+  checkParam(op, gamma, geo.C, 'gamma', x);
+  checkParam(op, beta, geo.C, 'beta', x);
+  checkParam(op, opts.runningMean, geo.C, 'runningMean', x);
+  checkParam(op, opts.runningVar, geo.C, 'runningVar', x);
+  const eps = opts.eps ?? 1e-5;
+  const { act, slope } = actOf(op, opts);
+  if (opts.training) {
+    if (geo.M <= 1) {
+      throw new Error(`batch_norm: training needs more than 1 value per channel, got x ${fmtShape(x.shape)}; use a batch of 2 or more, or eval mode (training: false)`);
+    }
+    const momentum = opts.momentum ?? 0.1;
+    const running = opts.runningMean || opts.runningVar ? { mean: opts.runningMean ?? null, var: opts.runningVar ?? null, momentum } : null;
+    const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, running);
+    return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope);
+  }
+  const rm = opts.runningMean;
+  const rv = opts.runningVar;
+  if (!rm || !rv) throw new Error(`batch_norm: eval mode (training: false) needs runningMean and runningVar ([${geo.C}] tensors)`);
+  return batchNormEval(geo, x, gamma, beta, rm, rv, eps, act, slope);
+}
+
+function batchNormEval(geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Tensor | null, rm: Tensor, rv: Tensor, eps: number, act: NormAct, slope: number): Tensor {
+  const op = 'batch_norm';
+  const vec4 = geo.plane % 4 === 0;
+  const VW = vec4 ? 4 : 1;
+  const o: NormKernelOptions = { kind: 'batch', vec4, gamma: !!gamma, beta: !!beta, act, running: false, cache: 0 };
+  const y = empty(x.shape, op);
+  const n = x.size / VW;
+  if (n > 0) {
+    launch(
+      { key: normKey('norm_eval', o), code: normEvalSource(o), bindings: normEvalBindings(o), op },
+      [x, rm, rv, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y],
+      [n, geo.plane / VW, geo.C, 0, f32(eps), f32(slope), 0, 0],
+      grid1d(n, NORM_WG),
+      { op, bytes: 8 * x.size },
+    );
+  }
+  const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
+  return record(y, op, inputs, (g) => {
+    // Linear in x given the running stats: dx = gz * gamma * rstd; all from ops.
+    const cs = chanShape(x, geo.C);
+    const rstd = reshape(rsqrt(addScalar(rv, eps)), cs);
+    const gz = gradAtZ(g, y, act, slope);
+    const paramAxes = statAxes('batch', x.rank);
+    const dx = x.requiresGrad ? mul(gz, gamma ? mul(rstd, reshape(gamma, cs)) : rstd) : null;
+    const dgamma = gamma?.requiresGrad ? reshape(sum(mul(gz, mul(sub(x, reshape(rm, cs)), rstd)), paramAxes), [geo.C]) : null;
+    const dbeta = beta?.requiresGrad ? reshape(sum(gz, paramAxes), [geo.C]) : null;
+    return [dx, ...(gamma ? [dgamma] : []), ...(beta ? [dbeta] : [])];
+  });
+}
+
+// ---- registry -------------------------------------------------------------------------------------
+
+function applyAct(y: HostTensor, act: string | undefined, slope: number): HostTensor {
+  if (!act) return y;
+  return { shape: y.shape, data: y.data.map((v) => (v > 0 ? v : act === 'relu' ? 0 : slope * v)) };
+}
+
+interface NormAttrs {
+  affine?: boolean;
+  act?: NormActivation;
+  slope?: number;
+  eps?: number;
+}
+
+const normOpts = (a: NormAttrs): InstanceNormOptions => ({ eps: a.eps, activation: a.act, slope: a.slope });
+
+// Inputs: x, then gamma and beta when attrs.affine.
+registerOp({
+  name: 'instance_norm',
+  run: ([x, g, b], a) => instanceNorm(x, g ?? null, b ?? null, normOpts(a as NormAttrs)),
+  reference: ([x, g, b], a) => {
+    const at = a as NormAttrs;
+    return applyAct(instanceNormCpu(x, g ?? null, b ?? null, at.eps ?? 1e-5), at.act, at.slope ?? 0.01);
+  },
+  cases: [
+    { shapes: [[2, 3, 5, 7], [3], [3]], attrs: { affine: true } },
+    { shapes: [[1, 2, 6, 6]] },
+    { shapes: [[2, 2, 4, 5], [2], [2]], attrs: { affine: true, act: 'leaky_relu', slope: 0.2 } },
+    { shapes: [[1, 3, 4, 4], [3], [3]], attrs: { affine: true, act: 'relu' } },
+    { shapes: [[3, 1, 9]], attrs: { eps: 1e-3 } },
+  ],
+  doubleBackward: true,
+});
+
+registerOp({
+  name: 'batch_norm',
+  run: ([x, g, b, rm, rv], a) => {
+    const at = a as NormAttrs & { training?: boolean };
+    return batchNorm(x, g ?? null, b ?? null, { ...normOpts(at), training: at.training !== false, runningMean: rm, runningVar: rv });
+  },
+  reference: ([x, g, b, rm, rv], a) => {
+    const at = a as NormAttrs & { training?: boolean };
+    const y = at.training === false ? batchNormEvalCpu(x, rm, rv, g ?? null, b ?? null, at.eps ?? 1e-5) : batchNormTrainCpu(x, g ?? null, b ?? null, at.eps ?? 1e-5).y;
+    return applyAct(y, at.act, at.slope ?? 0.01);
+  },
+  cases: [
+    { shapes: [[2, 3, 5, 7], [3], [3]], attrs: { affine: true } },
+    { shapes: [[3, 2, 4, 4]] },
+    { shapes: [[5, 4], [4], [4]], attrs: { affine: true } },
+    { shapes: [[2, 3, 3, 4], [3], [3]], attrs: { affine: true, act: 'leaky_relu', slope: 0.2 } },
+    { shapes: [[4, 2, 3, 3], [2], [2]], attrs: { affine: true, act: 'relu' } },
+    // Eval: inputs x, gamma, beta, running mean, running var (the running stats get no gradient).
+    { label: 'eval [2x3x5x5]', shapes: [[2, 3, 5, 5], [3], [3], [3], [3]], attrs: { training: false, affine: true }, gradInputs: [true, true, true, false, false] },
+    { label: 'eval relu [3x2x4]', shapes: [[3, 2, 4], [2], [2], [2], [2]], attrs: { training: false, affine: true, act: 'relu' }, gradInputs: [true, true, true, false, false] },
+  ],
+  doubleBackward: true,
+  // The running variance must be positive.
+  sample: (shape, i, rand) => Float64Array.from({ length: numel(shape) }, () => {
+    const r = rand();
+    return i === 4 ? 0.3 + r : (r < 0.5 ? -1 : 1) * (0.05 + 1.9 * Math.abs(r - 0.5));
+  }),
+});

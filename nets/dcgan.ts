@@ -1,0 +1,246 @@
+// DCGAN: Radford, Metz & Chintala, "Unsupervised Representation Learning with Deep Convolutional
+// Generative Adversarial Networks" (ICLR 2016), as in PyTorch's examples/dcgan/main.py.
+//
+//   G: z [N, nz, 1, 1] -> convT 4/1/0 -> 4x4 -> (convT 4/2/1, BN, ReLU) x k -> convT 4/2/1 -> tanh
+//   D: x [N, nc, s, s] -> conv 4/2/1, LeakyReLU(0.2) -> (conv 4/2/1, BN, LeakyReLU(0.2)) x k
+//      -> conv 4/1/0 -> one logit per image
+//
+// The number of stride-2 layers follows from the image size (64 -> 4 up/down steps as in the paper,
+// 32 -> 3 for MNIST padded to 32x32); channel widths double per step away from the image, so 64x64
+// gives exactly the example's ngf*8 ... ngf and ndf ... ndf*8. Module names match the example's
+// state_dict (`main.0.weight`, `main.1.running_mean`, ...) so its checkpoints load as they are.
+// One deliberate difference: the example ends D with nn.Sigmoid and trains with BCELoss; here D
+// returns the logit and the loss is BCE-with-logits (the same function, numerically stable). The
+// Sigmoid has no parameters, so the state_dicts are identical.
+//
+// Training (DcganTrainer.step) is the example's loop: update D on a real batch (label 1) and on
+// G(z).detach() (label 0), then update G with label 1 on D(G(z)) (the non-saturating loss), Adam
+// 2e-4, betas (0.5, 0.999). Everything a step allocates is freed inside it; the only values kept are
+// the scalar statistics it returns on request, so the host reads the GPU only when it logs.
+
+import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, LeakyReLU, Tanh } from '../engine/nn.js';
+import { Adam } from '../engine/optim.js';
+import { dcganInit_, fillFrom } from '../engine/init.js';
+import { Tensor, empty, tidy } from '../engine/tensor.js';
+import { backward, grad, noGrad } from '../engine/tape.js';
+import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+export interface DcganConfig {
+  /** Image side: a power of two from 8 to 256 (64 in the paper, 32 for MNIST padded). */
+  imageSize: number;
+  /** Image channels (1 for MNIST, 3 for RGB). */
+  nc: number;
+  /** Length of the latent vector z. */
+  nz: number;
+  /** Generator width: channels of its last hidden layer. */
+  ngf: number;
+  /** Discriminator width: channels of its first layer. */
+  ndf: number;
+}
+
+/** Stride-2 layers between the 4x4 core and the image: log2(size) - 2 (64 -> 4, 32 -> 3). */
+export function dcganDepth(imageSize: number): number {
+  const k = Math.log2(imageSize) - 2;
+  if (!Number.isInteger(k) || k < 1 || k > 6) {
+    throw new Error(`DCGAN: image size must be a power of two from 8 to 256, got ${imageSize}`);
+  }
+  return k;
+}
+
+const conv4 = { bias: false } as const;
+
+export class DcganGenerator extends Module {
+  main: Sequential;
+
+  constructor(readonly cfg: DcganConfig) {
+    super();
+    const { nz, ngf, nc } = cfg;
+    const k = dcganDepth(cfg.imageSize);
+    let ch = ngf * 2 ** (k - 1); // ngf*8 at 64x64
+    const layers: Module[] = [
+      // z -> ch x 4 x 4
+      new ConvTranspose2d(nz, ch, 4, { ...conv4, stride: 1, padding: 0 }), new BatchNorm2d(ch), new ReLU(),
+    ];
+    for (let i = 1; i < k; i++) {
+      // ch x s x s -> ch/2 x 2s x 2s
+      layers.push(new ConvTranspose2d(ch, ch / 2, 4, { ...conv4, stride: 2, padding: 1 }), new BatchNorm2d(ch / 2), new ReLU());
+      ch /= 2;
+    }
+    // ngf x s/2 x s/2 -> nc x s x s, in [-1, 1]
+    layers.push(new ConvTranspose2d(ch, nc, 4, { ...conv4, stride: 2, padding: 1 }), new Tanh());
+    this.main = new Sequential(...layers);
+  }
+
+  override forward(z: Tensor): Tensor {
+    return this.main.call(z);
+  }
+}
+
+export class DcganDiscriminator extends Module {
+  main: Sequential;
+
+  constructor(readonly cfg: DcganConfig) {
+    super();
+    const { nc, ndf } = cfg;
+    const k = dcganDepth(cfg.imageSize);
+    let ch = ndf;
+    const layers: Module[] = [
+      // nc x s x s -> ndf x s/2 x s/2 (no batch norm on the first layer, as in the paper)
+      new Conv2d(nc, ch, 4, { ...conv4, stride: 2, padding: 1 }), new LeakyReLU(0.2),
+    ];
+    for (let i = 1; i < k; i++) {
+      layers.push(new Conv2d(ch, ch * 2, 4, { ...conv4, stride: 2, padding: 1 }), new BatchNorm2d(ch * 2), new LeakyReLU(0.2));
+      ch *= 2;
+    }
+    // ndf*8 x 4 x 4 -> 1 x 1 x 1: the logit (the example's Sigmoid lives in the loss)
+    layers.push(new Conv2d(ch, 1, 4, { ...conv4, stride: 1, padding: 0 }));
+    this.main = new Sequential(...layers);
+  }
+
+  /** One logit per image: [N]. */
+  override forward(x: Tensor): Tensor {
+    return reshape(this.main.call(x), [-1]);
+  }
+}
+
+/** Owns G, D, their optimizers and the noise generator; one call of step() is one training iteration. */
+export class DcganTrainer implements GanTrainer {
+  readonly nets: { netG: DcganGenerator; netD: DcganDiscriminator };
+  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly rng: Generator;
+  readonly sampler = 'netG';
+  readonly cfg: DcganConfig;
+
+  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = dcganConfig(config);
+    this.rng = new Generator(seed);
+    const netG = new DcganGenerator(this.cfg);
+    const netD = new DcganDiscriminator(this.cfg);
+    // weights_init: conv N(0, 0.02), BN weight N(1, 0.02), BN bias 0; drawn from the run's stream.
+    dcganInit_(netG.modules(), this.rng);
+    dcganInit_(netD.modules(), this.rng);
+    this.nets = { netG, netD };
+    const betas: [number, number] = [settings.beta1, settings.beta2];
+    this.optimizers = {
+      netG: new Adam(netG, { lr: settings.lr, betas }),
+      netD: new Adam(netD, { lr: settings.lr, betas }),
+    };
+  }
+
+  noise(n: number, generator: Generator): Tensor {
+    return randn([n, this.cfg.nz, 1, 1], { generator });
+  }
+
+  step(real: Tensor, withStats: boolean): StepStats | null {
+    const { netG, netD } = this.nets;
+    return tidy(() => {
+      const z = this.noise(real.shape[0], this.rng);
+      const fake = netG.call(z);
+
+      // (1) Update D: maximise log D(x) + log(1 - D(G(z))).
+      netD.zeroGrad();
+      const outReal = netD.call(real);
+      const outFake = netD.call(fake.detach());
+      const lossD = add(bceWithLogits(outReal, 1), bceWithLogits(outFake, 0));
+      backward(lossD);
+      this.optimizers.netD.step();
+
+      // (2) Update G: maximise log D(G(z)). Only G's gradients are computed (D's weights are
+      // constants here, as with requires_grad=False in PyTorch), which skips D's weight gradients.
+      const outG = netD.call(fake);
+      const lossG = bceWithLogits(outG, 1);
+      const paramsG = netG.parameters();
+      const gradsG = grad(lossG, paramsG);
+      paramsG.forEach((p, i) => {
+        p.grad?.dispose();
+        p.grad = gradsG[i].keep();
+      });
+      this.optimizers.netG.step();
+
+      if (!withStats) return null;
+      return noGrad(() => ({
+        lossD: lossD.detach(),
+        lossG: lossG.detach(),
+        D_x: mean(sigmoid(outReal)),
+        D_G_z1: mean(sigmoid(outFake)),
+        D_G_z2: mean(sigmoid(outG)),
+      }));
+    });
+  }
+
+  generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
+    return generateWith(this.nets.netG, z, opts.batchStats ?? true);
+  }
+}
+
+/**
+ * G(z) without gradients. With batchStats (the PyTorch example's sample grids, whose G stays in
+ * train mode) BN normalises with the samples' own statistics and the running statistics are left
+ * untouched; otherwise G runs in eval mode on its running statistics.
+ */
+export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tensor {
+  const wasTraining = netG.training;
+  return noGrad(() => {
+    if (!batchStats) {
+      netG.eval();
+      try {
+        return netG.call(z) as Tensor;
+      } finally {
+        netG.train(wasTraining);
+      }
+    }
+    const buffers = netG.buffers();
+    const saved = buffers.map((b) => fillFrom(empty(b.shape, 'bn_snapshot', b.dtype), b).keep());
+    try {
+      netG.train();
+      return netG.call(z) as Tensor;
+    } finally {
+      buffers.forEach((b, i) => b.engine.copy(saved[i].buffer, 0, b.buffer, 0, b.size * 4));
+      saved.forEach((t) => t.dispose());
+      netG.train(wasTraining);
+    }
+  });
+}
+
+/** A DcganConfig from a recipe config (numbers checked by the recipe's validate()). */
+export function dcganConfig(c: ModelConfig): DcganConfig {
+  return { imageSize: Number(c.imageSize), nc: Number(c.nc ?? 1), nz: Number(c.nz), ngf: Number(c.ngf), ndf: Number(c.ndf) };
+}
+
+export const dcganRecipe: ModelRecipe = {
+  name: 'dcgan',
+  description: 'DCGAN (Radford et al. 2016): conv G and D with batch norm; the PyTorch example',
+  reference: 'arXiv:1511.06434; github.com/pytorch/examples/tree/main/dcgan',
+  options: {
+    imageSize: { type: 'int', default: 32, help: 'image side, a power of two (32: MNIST padded; 64: the paper)', metavar: 'N' },
+    nz: { type: 'int', default: 100, help: 'latent vector length', metavar: 'N' },
+    ngf: { type: 'int', default: 32, help: 'generator width (channels of its last hidden layer)', metavar: 'N' },
+    ndf: { type: 'int', default: 32, help: 'discriminator width (channels of its first layer)', metavar: 'N' },
+  },
+  train: {
+    steps: 400,
+    batch: 64,
+    lr: 2e-4,
+    beta1: 0.5,
+    beta2: 0.999,
+    sampleEvery: 50,
+    ckptEvery: 100,
+    logEvery: 10,
+    dataset: 'mnist',
+  },
+  quick: { steps: 120, batch: 32, ngf: 16, ndf: 16, sampleEvery: 40, ckptEvery: 0, logEvery: 10 },
+  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
+  validate(c) {
+    const errs: string[] = [];
+    const size = Number(c.imageSize);
+    const k = Math.log2(size) - 2;
+    if (!Number.isInteger(k) || k < 1 || k > 6) errs.push(`--image-size must be a power of two from 8 to 256, got ${c.imageSize}`);
+    for (const key of ['nz', 'ngf', 'ndf'] as const) {
+      const v = Number(c[key]);
+      if (!Number.isInteger(v) || v < 1 || v > 4096) errs.push(`--${key} must be an integer in [1, 4096], got ${c[key]}`);
+    }
+    return errs;
+  },
+  create: (config, settings, seed) => new DcganTrainer(config, settings, seed),
+};

@@ -1,0 +1,171 @@
+// Convolutions as implicit GEMMs on the register-blocked skeleton of shaders/matmul.ts.
+// Nothing is materialised: each staging load gathers its element straight from the NCHW tensors.
+//
+// Legend (forward conv geometry, PyTorch's):
+//   x [NB, C, H, W], w [O, C, KH, KW], dy/y [NB, O, OH, OW]; stride (sh, sw), dilation (dh, dw),
+//   padding top/left (pt, pl); ih = oh*sh - pt + kh*dh (iw alike); taps outside x read zero.
+//
+// Family "gather" (conv forward, conv input gradient, conv-transpose forward):
+//   C[m, n] = sum_k A[m, k] * B[k, n] with
+//     n = (nb, ph, pw)          a pixel of a PH x PW output grid (the whole output, or one phase)
+//     k = (ch, tap), tap = (th, tw) < (TH, TW)   T = TH*TW taps per reduced channel ch
+//     B[k, n] = src[nb, ch, ph*SPh + OFFh + th*TSh, pw*SPw + OFFw + tw*TSw]   (0 outside src)
+//     A[m, k] = wt[m*sAm + ch*sAc + (KH0 + th*KSh)*KWW + KW0 + tw*KSw]         (contiguous = m*K + k
+//               in the forward, where this is exactly w's [O, C*KH*KW] layout)
+//     out[nb, m, OH0 + ph*OSh, OW0 + pw*OSw] = C[m, n] (+ bias[m], then the activation)
+//   forward:     src = x, m = o, ch = c, SP = stride, OFF = -pad, TS = dilation, grid = OH x OW.
+//   input grad:  src = dy, m = c, ch = o, one launch per stride phase (rh, rw): the dx pixels
+//                ih = rh + sh*ph take exactly the taps kh = KH0 + th*KSh (kh*dh = rh + pt mod sh),
+//                at oh = ph + OFFh - th*(KSh*dh/sh); so no launch multiplies a structural zero.
+//                conv-transpose is this with x as dy (its weight [in, out, kh, kw] is w's layout).
+//   T and TW are compile-time constants (the divisions by them become multiply-shifts).
+//
+// Family "wgrad" (conv weight gradient):
+//   dw[o, n = (c, kh, kw)] = sum_{k = (nb, oh, ow)} dy[nb, o, oh, ow] * x[nb, c, ih, iw]
+//   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
+//   splits K across workgroups (split-K) and a second pass sums the partials.
+import type { GemmFamily, GemmTile } from './matmul.js';
+import { tileLoop } from './matmul.js';
+
+export type ConvAct = 'none' | 'relu' | 'leaky_relu';
+
+export interface GatherVariant {
+  /** Taps per reduced channel (TH*TW; at least 1) and taps per row (TW). */
+  taps: number;
+  tapW: number;
+  /** A is wt[m*K + k] (the forward weight layout). */
+  aContig: boolean;
+  bias: boolean;
+  act: ConvAct;
+}
+
+/** Uniform fields of the gather family, in order (after the GEMM head). */
+export const GATHER_FIELDS = [
+  'PH', 'PW', 'SH', 'SW', 'SPh', 'SPw', 'OFFh', 'OFFw', 'TSh', 'TSw', 'srcBatch', 'srcPlane',
+  'sAm', 'sAc', 'KWW', 'KH0', 'KW0', 'KSh', 'KSw', 'OH0', 'OW0', 'OSh', 'OSw', 'OWW', 'outPlane', 'outBatch', 'slope', 'pad0',
+] as const;
+const GATHER_TYPES: Record<string, string> = { SH: 'i32', SW: 'i32', SPh: 'i32', SPw: 'i32', OFFh: 'i32', OFFw: 'i32', TSh: 'i32', TSw: 'i32', slope: 'f32' };
+export const GATHER_FIELD_TYPES = GATHER_FIELDS.map((f) => GATHER_TYPES[f] ?? 'u32');
+
+const actExpr: Record<ConvAct, string> = {
+  none: 'y',
+  relu: 'max(y, 0.0)',
+  leaky_relu: 'select(y * u.slope, y, y > 0.0)',
+};
+
+export function gatherFamily(v: GatherVariant, t: GemmTile): GemmFamily {
+  const T = Math.max(1, v.taps);
+  const TW = Math.max(1, v.tapW);
+  const aLoad = v.aContig
+    ? tileLoop(t, 'BM', 'k', `
+    let m = gM0 + xx;
+    let k = k0 + kk;
+    var val = 0.0;
+    if (m < u.M && k < kEnd) { val = wt[m * u.K + k]; }
+    setA(kk, xx, val);`)
+    : `// This thread stages a single k of the A tile: decode its (channel, tap) once.
+  let ka = k0 + gTid % ${t.tk}u;
+  let tapA = ka % ${T}u;
+  let aOff = (ka / ${T}u) * u.sAc + (u.KH0 + (tapA / ${TW}u) * u.KSh) * u.KWW + u.KW0 + (tapA % ${TW}u) * u.KSw;
+  ${tileLoop(t, 'BM', 'k', `
+    let m = gM0 + xx;
+    var val = 0.0;
+    if (m < u.M && ka < kEnd) { val = wt[m * u.sAm + aOff]; }
+    setA(kk, xx, val);`)}`;
+  const load = /* wgsl */ `
+// The B tile is staged n-fast: this thread always loads the same column (pixel).
+var<private> bOk: bool;
+var<private> bBase: u32;
+var<private> ihBase: i32;
+var<private> iwBase: i32;
+fn setup() {
+  let n = gN0 + gTid % BN;
+  let pp = u.PH * u.PW;
+  let r = n % pp;
+  bOk = n < u.N;
+  bBase = (n / pp) * u.srcBatch;
+  ihBase = i32(r / u.PW) * u.SPh + u.OFFh;
+  iwBase = i32(r % u.PW) * u.SPw + u.OFFw;
+}
+fn loadTiles(k0: u32, kEnd: u32) {
+  ${aLoad}
+  ${tileLoop(t, 'BN', 'x', `
+    let k = k0 + kk;
+    let tap = k % ${T}u;
+    let ih = ihBase + i32(tap / ${TW}u) * u.TSh;
+    let iw = iwBase + i32(tap % ${TW}u) * u.TSw;
+    var val = 0.0;
+    if (bOk && k < kEnd && ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW) {
+      val = src[bBase + (k / ${T}u) * u.srcPlane + u32(ih * u.SW + iw)];
+    }
+    setB(kk, xx, val);`)}
+}`;
+  const store = /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
+  let pp = u.PH * u.PW;
+  let r = n % pp;
+  let idx = (n / pp) * u.outBatch + m * u.outPlane + (u.OH0 + (r / u.PW) * u.OSh) * u.OWW + u.OW0 + (r % u.PW) * u.OSw;
+  let y = v${v.bias ? ' + bias[m]' : ''};
+  out[idx] = ${actExpr[v.act]};
+}`;
+  return {
+    key: `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}`,
+    uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' '),
+    inputs: ['wt', 'src'],
+    epilogueInputs: v.bias ? ['bias'] : [],
+    load,
+    store,
+  };
+}
+
+export interface WgradVariant {
+  /** KH*KW and KW (compile-time, to decode a weight index n = (c, kh, kw)). */
+  kk: number;
+  kw: number;
+}
+
+export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', 'W', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'pad0', 'pad1', 'pad2'] as const;
+const WGRAD_TYPES: Record<string, string> = { H: 'i32', W: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32', dh: 'i32', dw: 'i32' };
+export const WGRAD_FIELD_TYPES = WGRAD_FIELDS.map((f) => WGRAD_TYPES[f] ?? 'u32');
+
+export function wgradFamily(v: WgradVariant, t: GemmTile): GemmFamily {
+  const load = /* wgsl */ `
+fn setup() {}
+fn loadTiles(k0: u32, kEnd: u32) {
+  // Both tiles are staged k-fast (pixels are contiguous in dy and, per row, in x): this thread
+  // always stages the same k, so the pixel (nb, oh, ow) is decoded once per step.
+  let k = k0 + gTid % ${t.tk}u;
+  let kOk = k < kEnd;
+  let nb = k / u.OHW;
+  let p = k % u.OHW;
+  let aBase = nb * u.dyBatch + p;
+  let ihb = i32(p / u.OWd) * u.sh - u.pt;
+  let iwb = i32(p % u.OWd) * u.sw - u.pl;
+  let xb = nb * u.xBatch;
+  ${tileLoop(t, 'BM', 'k', `
+    let m = gM0 + xx;
+    var val = 0.0;
+    if (kOk && m < u.M) { val = dy[aBase + m * u.OHW]; }
+    setA(kk, xx, val);`)}
+  ${tileLoop(t, 'BN', 'k', `
+    let n = gN0 + xx;
+    let tap = n % ${v.kk}u;
+    let ih = ihb + i32(tap / ${v.kw}u) * u.dh;
+    let iw = iwb + i32(tap % ${v.kw}u) * u.dw;
+    var val = 0.0;
+    if (kOk && n < u.N && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
+      val = x[xb + (n / ${v.kk}u) * u.xPlane + u32(ih * u.W + iw)];
+    }
+    setB(kk, xx, val);`)}
+}`;
+  const store = /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.N + n] = v; }`;
+  return {
+    key: `conv_wgrad|KK=${v.kk}|KW=${v.kw}`,
+    uniforms: WGRAD_FIELDS.map((f, i) => `${f}: ${WGRAD_FIELD_TYPES[i]},`).join(' '),
+    inputs: ['dy', 'x'],
+    epilogueInputs: [],
+    load,
+    store,
+  };
+}

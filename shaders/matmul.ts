@@ -1,0 +1,255 @@
+// Register-blocked GEMM: one skeleton shared by matmul/linear and every convolution pass.
+//
+// Legend (all kernels built here):
+//   C[z][m, n] = sum_k A[z][m, k] * B[z][k, n]      m < M, n < N, k < K, z < batch
+//   BM x BN     output tile of one workgroup; BM = WGY*RM, BN = WGX*RN
+//   RM x RN     outputs per thread (register block), kept as RM*RN/4 vec4 accumulators
+//   TK          K step: each step stages A[BM x TK] and B[TK x BN] in workgroup memory
+//   As, Bs      the staged tiles, K-major ([kk][mm], [kk][nn]) and read back as vec4; each row is
+//               padded by one vec4 so stores from threads walking k hit different banks
+//   tid         local_invocation_index; tx = tid % WGX, ty = tid / WGX
+//   splits      split-K: wg.z = zb * splits + zs; split zs reduces k in [zs*kChunk, (zs+1)*kChunk)
+//               and writes its partial C to `part`, which gemmReduceSource() sums up
+// Thread (tx, ty) owns rows  m = m0 + iv*(4*WGY) + 4*ty + c   (iv < RM/4, c < 4)
+//               and columns n = n0 + jv*(4*WGX) + 4*tx + q   (jv < RN/4, q < 4),
+// so a warp's vec4 reads of Bs are consecutive (no bank conflicts) and its stores are contiguous.
+//
+// A kernel family (matmul below, the convolutions in shaders/conv.ts) plugs in as WGSL functions:
+//   setup()                  once per thread: decodes the thread's fixed tile coordinates (the
+//                            privates gTid, gM0, gN0, gZb) into private state of its own, e.g.
+//                            the pixel behind this thread's column of an implicit GEMM
+//   loadTiles(k0, kEnd)      fills As/Bs for k in [k0, k0 + TK) through setA/setB, zero outside
+//                            [0, M) x [k0, kEnd) x [0, N); tileLoop() below writes the thread loops
+//   storeOut(zb, m, n, v)    the epilogue for one in-range output (bias, activation, layout)
+// Binding 0 is the uniform struct: the standard head (M, N, K, splits, kChunk, batch, 2 pads)
+// followed by the family's own fields.
+import { index1d, main1d } from './common.js';
+
+export interface GemmTile {
+  name: string;
+  wgx: number;
+  wgy: number;
+  rm: number;
+  rn: number;
+  tk: number;
+}
+
+/** The tile shapes the host chooses from (see pickGemmConfig in engine/ops/matmul.ts). */
+export const GEMM_TILES = {
+  /** 128x128, 8x8 per thread: the big-GEMM workhorse (about 8 KiB of workgroup memory). */
+  t128: { name: 't128', wgx: 16, wgy: 16, rm: 8, rn: 8, tk: 8 },
+  /** 64x64, 4x4 per thread. */
+  t64: { name: 't64', wgx: 16, wgy: 16, rm: 4, rn: 4, tk: 16 },
+  /** 32x32, 4x4 per thread, 64 threads: small problems and tiny channel counts. */
+  t32: { name: 't32', wgx: 8, wgy: 8, rm: 4, rn: 4, tk: 16 },
+} satisfies Record<string, GemmTile>;
+export type GemmTileName = keyof typeof GEMM_TILES;
+
+export const tileDims = (t: GemmTile) => ({ bm: t.wgy * t.rm, bn: t.wgx * t.rn, nt: t.wgx * t.wgy });
+/** Workgroup memory of one tile configuration in bytes. */
+export const tileSmemBytes = (t: GemmTile) => 4 * t.tk * (t.wgy * t.rm + t.wgx * t.rn + 8);
+
+/** The uniform fields every GEMM kernel starts with (8 u32). */
+export const GEMM_UNIFORM_HEAD = 'M: u32, N: u32, K: u32, splits: u32, kChunk: u32, batch: u32, h0: u32, h1: u32,';
+
+export interface GemmFamily {
+  /** Every specialisation of the family (the tile and split mode are appended by gemmSource). */
+  key: string;
+  /** Family uniform fields after the standard head, WGSL struct syntax ("a: u32, b: i32,"). */
+  uniforms: string;
+  /** Read-only f32 storage arrays of the main loop, bound from 1 in this order. */
+  inputs: string[];
+  /** Read-only f32 arrays only the epilogue uses (e.g. a bias), bound after `inputs`. */
+  epilogueInputs: string[];
+  /** setup() and loadTiles() (may use `var<private>` state and the tile constants). */
+  load: string;
+  /** storeOut(zb, m, n, v): writes one final output into `out` (uniforms and epilogue inputs only). */
+  store: string;
+}
+
+/**
+ * Thread loop over this thread's share of a TK x X staging tile (X = BM for A, BN for B).
+ * `fast` is the tile dim consecutive threads walk (pick the one contiguous in global memory);
+ * the other advances by NT / (fast dim) per iteration. `body` sees kk, xx (tile-local) and i.
+ */
+export function tileLoop(t: GemmTile, x: 'BM' | 'BN', fast: 'k' | 'x', body: string): string {
+  const { bm, bn, nt } = tileDims(t);
+  const X = x === 'BM' ? bm : bn;
+  const per = (t.tk * X) / nt;
+  if (!Number.isInteger(per) || per < 1) throw new Error(`gemm: tile ${t.name} does not divide ${x}=${X} x TK=${t.tk} among ${nt} threads`);
+  const [kk, xx] = fast === 'k' ? [`gTid % ${t.tk}u`, `gTid / ${t.tk}u + i * ${nt / t.tk}u`] : [`gTid / ${X}u + i * ${nt / X}u`, `gTid % ${X}u`];
+  return `for (var i = 0u; i < ${per}u; i++) {
+    let kk = ${kk};
+    let xx = ${xx};
+    ${body}
+  }`;
+}
+
+function bindings(names: string[], first: number): string {
+  return names.map((n, i) => `@group(0) @binding(${first + i}) var<storage, read> ${n}: array<f32>;`).join('\n');
+}
+
+/**
+ * The main GEMM kernel of a family. split = true writes raw partial sums to `part`
+ * ([batch*splits, M, N]) for gemmReduceSource(); otherwise storeOut() writes `out` directly.
+ */
+export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean): string {
+  const { bm, bn, nt } = tileDims(t);
+  const rv = t.rm / 4;
+  const cv = t.rn / 4;
+  const inner: string[] = [];
+  for (let iv = 0; iv < rv; iv++) inner.push(`let a${iv} = As[ai + ${iv * t.wgy}u];`);
+  for (let jv = 0; jv < cv; jv++) inner.push(`let b${jv} = Bs[bi + ${jv * t.wgx}u];`);
+  const comp = ['x', 'y', 'z', 'w'];
+  for (let r = 0; r < t.rm; r++) {
+    for (let jv = 0; jv < cv; jv++) inner.push(`c${r}_${jv} = fma(vec4<f32>(a${r >> 2}.${comp[r & 3]}), b${jv}, c${r}_${jv});`);
+  }
+  const accs: string[] = [];
+  const stores: string[] = [];
+  for (let r = 0; r < t.rm; r++) {
+    for (let jv = 0; jv < cv; jv++) {
+      accs.push(`var c${r}_${jv} = vec4<f32>(0.0);`);
+      stores.push(`emit4(zb, wg.z, m0 + ${(r >> 2) * 4 * t.wgy + (r & 3)}u + 4u * ty, n0 + ${jv * 4 * t.wgx}u + 4u * tx, c${r}_${jv});`);
+    }
+  }
+  const nIn = f.inputs.length;
+  const outDecl = split
+    ? `@group(0) @binding(${nIn + 1}) var<storage, read_write> part: array<f32>;`
+    : `${bindings(f.epilogueInputs, nIn + 1)}
+@group(0) @binding(${nIn + 1 + f.epilogueInputs.length}) var<storage, read_write> out: array<f32>;`;
+  const emit = split
+    ? `part[(z * u.M + m) * u.N + n] = v;`
+    : `storeOut(zb, m, n, v);`;
+  return /* wgsl */ `
+// GEMM ${f.key} | tile ${t.name} (${bm}x${bn}, ${t.rm}x${t.rn} per thread, K step ${t.tk})${split ? ' | split-K partials' : ''}
+struct Params { ${GEMM_UNIFORM_HEAD} ${f.uniforms} }
+@group(0) @binding(0) var<uniform> u: Params;
+${bindings(f.inputs, 1)}
+${outDecl}
+
+const TK = ${t.tk}u;
+const BM = ${bm}u;
+const BN = ${bn}u;
+const NT = ${nt}u;
+var<workgroup> As: array<vec4<f32>, ${t.tk * (bm / 4 + 1)}>;
+var<workgroup> Bs: array<vec4<f32>, ${t.tk * (bn / 4 + 1)}>;
+var<private> gTid: u32;
+var<private> gM0: u32;
+var<private> gN0: u32;
+var<private> gZb: u32;
+
+fn setA(kk: u32, mm: u32, v: f32) { As[kk * ${bm / 4 + 1}u + mm / 4u][mm % 4u] = v; }
+fn setB(kk: u32, nn: u32, v: f32) { Bs[kk * ${bn / 4 + 1}u + nn / 4u][nn % 4u] = v; }
+${f.load}
+${split ? '' : f.store}
+
+fn emit1(zb: u32, z: u32, m: u32, n: u32, v: f32) { ${emit} }
+fn emit4(zb: u32, z: u32, m: u32, n: u32, v: vec4<f32>) {
+  if (m >= u.M) { return; }
+  for (var q = 0u; q < 4u; q++) {
+    if (n + q < u.N) { emit1(zb, z, m, n + q, v[q]); }
+  }
+}
+
+@compute @workgroup_size(${nt})
+fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+  let m0 = wg.y * BM;
+  let n0 = wg.x * BN;
+  let zb = wg.z / u.splits;
+  let zs = wg.z % u.splits;
+  gTid = tid;
+  gM0 = m0;
+  gN0 = n0;
+  gZb = zb;
+  let kBegin = zs * u.kChunk;
+  let kEnd = min(u.K, kBegin + u.kChunk);
+  setup();
+  let tx = tid % ${t.wgx}u;
+  let ty = tid / ${t.wgx}u;
+  ${accs.join('\n  ')}
+  for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
+    loadTiles(k0, kEnd);
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      let ai = kk * ${bm / 4 + 1}u + ty;
+      let bi = kk * ${bn / 4 + 1}u + tx;
+      ${inner.join('\n      ')}
+    }
+    workgroupBarrier();
+  }
+  ${stores.join('\n  ')}
+}
+`;
+}
+
+export const GEMM_REDUCE_WG = 256;
+
+/** Sums split-K partials ([batch*splits, M, N]) and runs the family's epilogue on the total. */
+export function gemmReduceSource(f: GemmFamily): string {
+  return /* wgsl */ `
+// split-K reduction for ${f.key}
+struct Params { ${GEMM_UNIFORM_HEAD} ${f.uniforms} }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+${bindings(f.epilogueInputs, 2)}
+@group(0) @binding(${2 + f.epilogueInputs.length}) var<storage, read_write> out: array<f32>;
+${f.store}
+${main1d(GEMM_REDUCE_WG)} {
+  let i = ${index1d(GEMM_REDUCE_WG)};
+  let mn = u.M * u.N;
+  if (i >= u.batch * mn) { return; }
+  let zb = i / mn;
+  let r = i % mn;
+  var s = 0.0;
+  for (var z = 0u; z < u.splits; z++) { s += part[(zb * u.splits + z) * mn + r]; }
+  storeOut(zb, r / u.N, r % u.N, s);
+}
+`;
+}
+
+// ---- matmul / linear ------------------------------------------------------------------------------
+// Legend: a, b the stored operands (row-major, batch-major); lda/ldb their row strides; sab/sbb
+// their batch strides (0 broadcasts a rank-2 operand over the batch). transA: a is stored [K, M];
+// transB: b is stored [N, K]. bias (linear) is added per column n.
+
+export interface MatmulVariant {
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+}
+
+export function matmulFamily(v: MatmulVariant, t: GemmTile): GemmFamily {
+  // A(m, k) and B(k, n) addresses; the staging loops walk the contiguous dim across threads.
+  const aAddr = v.transA ? 'k * u.lda + m' : 'm * u.lda + k';
+  const bAddr = v.transB ? 'n * u.ldb + k' : 'k * u.ldb + n';
+  const load = /* wgsl */ `
+fn setup() {}
+fn loadTiles(k0: u32, kEnd: u32) {
+  let aBase = gZb * u.sab;
+  let bBase = gZb * u.sbb;
+  ${tileLoop(t, 'BM', v.transA ? 'x' : 'k', `
+    let m = gM0 + xx;
+    let k = k0 + kk;
+    var val = 0.0;
+    if (m < u.M && k < kEnd) { val = a[aBase + ${aAddr}]; }
+    setA(kk, xx, val);`)}
+  ${tileLoop(t, 'BN', v.transB ? 'k' : 'x', `
+    let n = gN0 + xx;
+    let k = k0 + kk;
+    var val = 0.0;
+    if (n < u.N && k < kEnd) { val = b[bBase + ${bAddr}]; }
+    setB(kk, xx, val);`)}
+}`;
+  const store = /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
+  out[(zb * u.M + m) * u.N + n] = v${v.bias ? ' + bias[n]' : ''};
+}`;
+  return {
+    key: `matmul|tA=${+v.transA}|tB=${+v.transB}|bias=${+v.bias}`,
+    uniforms: 'lda: u32, ldb: u32, sab: u32, sbb: u32,',
+    inputs: ['a', 'b'],
+    epilogueInputs: v.bias ? ['bias'] : [],
+    load,
+    store,
+  };
+}
