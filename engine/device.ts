@@ -348,7 +348,7 @@ export class Engine {
       });
       this.bindGroups.set(bgKey, bg);
     }
-    for (let i = 0; i < buffers.length; i++) this.touched.add(buffers[i].buffer);
+    for (let i = 0; i < buffers.length; i++) if (spec.bindings[i] === 'rw') this.touched.add(buffers[i].buffer);
     const profiling = this.profiler?.active;
     if (profiling) this.endPass();
     if (!this.pass) {
