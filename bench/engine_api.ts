@@ -7,51 +7,25 @@
 // run time with "Module not found in bundle". Core modules (device, tensor, tape, elementwise)
 // always exist and are imported statically by the callers.
 //
-// The types below are the signatures the benchmark calls, written from the engine's documented
-// API (docs/engine.md and each op file's header); each loader checks at run time that the named
-// exports are functions/classes before handing them out.
+// The op types come from the modules themselves (type-only imports, erased from the bundle); the
+// model recipes are typed structurally (nets/pix2pix.ts and nets/cyclegan.ts do not exist yet).
+// Each loader checks at run time that the named exports are functions/classes.
 
 import type { Tensor } from '../engine/tensor.js';
-import type { Pad4 } from './suite.js';
+// Type-only imports: erased from the bundle, but they make tsc check the calls below against the
+// real signatures while the files exist.
+import type * as ConvModule from '../engine/ops/conv.js';
+import type * as NormModule from '../engine/ops/norm.js';
+import type * as PyramidModule from '../engine/ops/pyramid.js';
+import type * as OptimModule from '../engine/optim.js';
 
 // ---- op families --------------------------------------------------------------------------------
 
-export interface ConvOptsApi {
-  stride?: number | readonly [number, number];
-  padding?: number | Pad4;
-  dilation?: number | readonly [number, number];
-}
-export interface ConvTransposeOptsApi extends ConvOptsApi {
-  outputPadding?: number | readonly [number, number];
-}
-export interface ConvApi {
-  conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: ConvOptsApi): Tensor;
-  conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: readonly number[], opts: ConvOptsApi): Tensor;
-  conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: readonly number[], opts: ConvOptsApi): Tensor;
-  convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: ConvTransposeOptsApi): Tensor;
-}
-
-export interface NormApi {
-  instanceNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, opts: { eps?: number }): Tensor;
-  batchNorm(
-    x: Tensor,
-    gamma: Tensor | null,
-    beta: Tensor | null,
-    opts: { eps?: number; training: boolean; runningMean?: Tensor; runningVar?: Tensor; momentum?: number },
-  ): Tensor;
-}
-
-export interface PyramidApi {
-  /** `levels` band-pass images (finest first) plus the low-pass: levels + 1 tensors. */
-  laplacianPyramid(x: Tensor, levels: number): Tensor[];
-}
-
-export interface AdamLike {
-  step(): void;
-}
-export interface OptimApi {
-  Adam: new (params: Tensor[], opts: { lr?: number; betas?: [number, number]; eps?: number }) => AdamLike;
-}
+export type ConvApi = Pick<typeof ConvModule, 'conv2d' | 'conv2dBackwardInput' | 'conv2dBackwardWeight' | 'convTranspose2d'>;
+export type NormApi = Pick<typeof NormModule, 'instanceNorm' | 'batchNorm'>;
+/** laplacianPyramid(x, bands): `bands` band-pass images (finest first) plus the low-pass. */
+export type PyramidApi = Pick<typeof PyramidModule, 'laplacianPyramid'>;
+export type OptimApi = Pick<typeof OptimModule, 'Adam'>;
 
 /** A module of the tree that is not there (yet), with the sentence the report prints. */
 export class Missing {

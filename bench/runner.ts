@@ -74,8 +74,11 @@ export interface RunOptions {
   deadline: number | null;
   /** Passes stop this long before the deadline, leaving the time to the end-to-end steps. */
   stepsReserveMs: number;
-  /** Written after every case (complete: false) and at the end. */
-  savePath: string | null;
+  /**
+   * Where the report is written, after every case (complete: false) and at the end; a function
+   * gets the report (adapter known) and names the file; null: not written.
+   */
+  savePath: string | ((r: BenchReport) => string) | null;
   log: (line: string) => void;
   /** Free-form options recorded in the report. */
   recorded: Record<string, unknown>;
@@ -237,12 +240,15 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
     steps: [],
     notes: [],
   };
+  const savePath = typeof o.savePath === 'function' ? o.savePath(report) : o.savePath;
+  report.options = { ...o.recorded, json: savePath };
   const save = () => {
     report.elapsed_s = (Date.now() - t0) / 1000;
-    if (!o.savePath) return;
-    mkdirSync(dirname(o.savePath), { recursive: true });
-    writeFileSync(o.savePath, JSON.stringify(report, null, 1) + '\n');
+    if (!savePath) return;
+    mkdirSync(dirname(savePath), { recursive: true });
+    writeFileSync(savePath, JSON.stringify(report, null, 1) + '\n');
   };
+  if (savePath) log(`results will be written to ${savePath}`);
 
   let h: TfjsHandle | null = null;
   let tfjsLost = false;

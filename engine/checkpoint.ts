@@ -177,8 +177,8 @@ function entriesUnder(file: SafetensorsFile, prefix: string): Record<string, Sta
 /**
  * Restores models, optimisers, schedulers and generators from checkpoint bytes (or a decoded file)
  * and returns its metadata. Every requested name must be in the checkpoint; entries not asked for
- * are ignored (e.g. load only the generator to sample). Each model and optimiser is validated
- * before it is written.
+ * are ignored (e.g. load only the generator to sample). Every model and optimiser is validated
+ * before any is written: a checkpoint that does not fit throws and changes nothing.
  */
 export function restoreCheckpoint(src: Uint8Array | SafetensorsFile, targets: CheckpointTargets, opts: RestoreOptions = {}): CheckpointInfo {
   const source = opts.source ?? 'checkpoint';
@@ -192,22 +192,24 @@ export function restoreCheckpoint(src: Uint8Array | SafetensorsFile, targets: Ch
   for (const name of Object.keys(targets.schedulers ?? {})) if (!info.schedulers[name]) throw missing('scheduler', name, Object.keys(info.schedulers));
   for (const name of Object.keys(targets.generators ?? {})) if (!info.rng[name]) throw missing('generator', name, Object.keys(info.rng));
 
-  for (const [name, m] of Object.entries(targets.models ?? {})) {
-    try {
-      m.loadStateDict(entriesUnder(file, `${name}.`), { strict: opts.strict ?? true });
-    } catch (e) {
-      throw new Error(`${source}: model '${name}': ${(e as Error).message}`);
-    }
+  // Validate every model and optimiser before writing any, so a bad checkpoint changes nothing.
+  const strict = opts.strict ?? true;
+  const modelDicts = Object.entries(targets.models ?? {}).map(([name, m]) => [name, m, entriesUnder(file, `${name}.`)] as const);
+  const optimStates = Object.entries(targets.optimizers ?? {}).map(
+    ([name, o]) => [name, o, { ...info.optimizers[name], tensors: entriesUnder(file, `optim.${name}.`) } as OptimizerStateDict] as const,
+  );
+  const problems: string[] = [];
+  for (const [name, m, dict] of modelDicts) {
+    const p = m.validateStateDict(dict, { strict }).problems;
+    if (p.length) problems.push(`model '${name}' (${m.typeName}):\n\t${p.join('\n\t')}`);
   }
-  for (const [name, o] of Object.entries(targets.optimizers ?? {})) {
-    const meta = info.optimizers[name];
-    const sd: OptimizerStateDict = { ...meta, tensors: entriesUnder(file, `optim.${name}.`) };
-    try {
-      o.loadStateDict(sd);
-    } catch (e) {
-      throw new Error(`${source}: optimizer '${name}': ${(e as Error).message}`);
-    }
+  for (const [name, o, sd] of optimStates) {
+    const p = o.validateStateDict(sd);
+    if (p.length) problems.push(`optimizer '${name}' (${o.typeName}):\n\t${p.join('\n\t')}`);
   }
+  if (problems.length) throw new Error(`${source}: cannot restore (nothing was changed):\n${problems.join('\n')}`);
+  for (const [, m, dict] of modelDicts) m.loadStateDict(dict, { strict });
+  for (const [, o, sd] of optimStates) o.loadStateDict(sd);
   for (const [name, s] of Object.entries(targets.schedulers ?? {})) s.loadStateDict(info.schedulers[name]);
   for (const [name, g] of Object.entries(targets.generators ?? {})) g.setState(info.rng[name]);
   if ((opts.restoreDefaultGenerator ?? true) && info.rng.default) defaultGenerator.setState(info.rng.default);

@@ -10,6 +10,7 @@
 // tensors, so a checkpoint resumes training bit for bit.
 
 import { Tensor, assign, fmtShape } from './tensor.js';
+import type { KernelSpec } from './device.js';
 import { zeros } from './ops/index.js';
 import { launch, grid1d, f32 } from './ops/kernel.js';
 import { adamSource, sgdSource, rmspropSource, nonFiniteCountSource, OPTIM_WG, type WeightDecayMode } from '../shaders/optim.js';
@@ -62,6 +63,8 @@ function normalizeParams(params: ParamsInput, who: string): [string, Tensor][] {
   }
   return list;
 }
+
+let NONFINITE_SPEC: KernelSpec | null = null;
 
 function checkNumber(who: string, name: string, v: number, lo: number, hi = Infinity, hiOpen = false): void {
   if (!(typeof v === 'number' && v >= lo && (hiOpen ? v < hi : v <= hi))) {
@@ -144,7 +147,7 @@ export abstract class Optimizer {
     if (!this.counts || this.counts.isDisposed) this.counts = zeros([n]).keep();
     const counts = this.counts;
     assign(counts, new Int32Array(n));
-    const spec = { key: 'optim_nonfinite_count', code: nonFiniteCountSource(), bindings: ['read', 'rw'] as ('read' | 'rw')[], op: 'check_finite' };
+    const spec = (NONFINITE_SPEC ??= { key: 'optim_nonfinite_count', code: nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
     this.slots.forEach((s, i) => {
       const g = s.param.grad;
       if (g && g.size) launch(spec, [g, counts], [g.size, i, 0, 0], grid1d(g.size, OPTIM_WG), { op: 'check_finite', bytes: 4 * g.size });
@@ -185,37 +188,34 @@ export abstract class Optimizer {
   }
 
   /**
-   * Restores a stateDict() (tensor values may be GPU tensors or host data from a file). Everything
-   * is validated before anything changes: the optimiser type, parameter indices, the state tensors
-   * each parameter needs and their shapes.
+   * Why `sd` cannot be loaded into this optimiser (empty when it can): the optimiser type, parameter
+   * indices, the state tensors each parameter needs under the saved hyperparameters, their shapes.
    */
-  loadStateDict(sd: OptimizerStateDict): void {
-    const who = `${this.typeName}.loadStateDict`;
-    if (sd.type !== this.typeName) throw new Error(`${who}: the state is for ${sd.type}, this optimiser is ${this.typeName}`);
-    const old = this.hyper();
-    const previous = { ...old };
-    this.setHyper({ ...old, ...sd.hyper });
+  validateStateDict(sd: OptimizerStateDict): string[] {
+    if (sd.type !== this.typeName) return [`the state is for ${sd.type}, this optimiser is ${this.typeName}`];
+    const previous = this.hyper();
+    const problems: string[] = [];
+    try {
+      this.setHyper({ ...previous, ...sd.hyper });
+    } catch (e) {
+      this.setHyper(previous);
+      return [(e as Error).message];
+    }
     try {
       const names = this.stateNames();
-      const problems: string[] = [];
-      const steps = new Map<number, number>();
+      const steps = new Set<number>();
       for (const [k, v] of Object.entries(sd.steps)) {
         const i = Number(k);
-        if (!Number.isInteger(i) || i < 0 || i >= this.slots.length) {
-          problems.push(`state for parameter #${k}, but this optimiser has ${this.slots.length} parameters`);
-          continue;
-        }
+        if (!Number.isInteger(i) || i < 0 || i >= this.slots.length) problems.push(`state for parameter #${k}, but this optimiser has ${this.slots.length} parameters`);
+        else steps.add(i);
         if (!Number.isInteger(v) || v < 0) problems.push(`parameter #${k}: invalid step count ${v}`);
-        steps.set(i, v);
       }
       const tensors = new Map(stateEntries(sd.tensors));
       for (const key of tensors.keys()) {
         const dot = key.indexOf('.');
-        const i = Number(key.slice(0, dot));
-        const n = key.slice(dot + 1);
-        if (dot < 0 || !steps.has(i) || !names.includes(n)) problems.push(`unexpected state tensor '${key}'`);
+        if (dot < 0 || !steps.has(Number(key.slice(0, dot))) || !names.includes(key.slice(dot + 1))) problems.push(`unexpected state tensor '${key}'`);
       }
-      for (const [i] of steps) {
+      for (const i of steps) {
         const s = this.slots[i];
         for (const n of names) {
           const v = tensors.get(`${i}.${n}`);
@@ -226,32 +226,39 @@ export abstract class Optimizer {
           }
         }
       }
-      if (problems.length) throw new Error(`${who}: the state does not fit this optimiser:\n\t${problems.join('\n\t')}`);
-      this.slots.forEach((s, i) => {
-        const step = steps.get(i);
-        if (step === undefined) {
-          for (const t of s.state.values()) t.dispose();
-          s.state.clear();
-          s.step = 0;
-          return;
-        }
-        for (const [n, t] of [...s.state]) {
-          if (!names.includes(n)) {
-            t.dispose();
-            s.state.delete(n);
-          }
-        }
-        for (const n of names) {
-          let t = s.state.get(n);
-          if (!t) s.state.set(n, (t = zeros(s.param.shape).keep()));
-          copyStateInto(t, tensors.get(`${i}.${n}`)!);
-        }
-        s.step = step;
-      });
-    } catch (e) {
+    } finally {
       this.setHyper(previous);
-      throw e;
     }
+    return problems;
+  }
+
+  /**
+   * Restores a stateDict() (tensor values may be GPU tensors or host data from a file): the
+   * hyperparameters (lr included), step counts and state tensors. Everything is validated first;
+   * a state that does not fit throws and changes nothing.
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const problems = this.validateStateDict(sd);
+    if (problems.length) throw new Error(`${this.typeName}.loadStateDict: the state does not fit this optimiser:\n\t${problems.join('\n\t')}`);
+    this.setHyper({ ...this.hyper(), ...sd.hyper });
+    const names = this.stateNames();
+    const tensors = new Map(stateEntries(sd.tensors));
+    this.slots.forEach((s, i) => {
+      const step = sd.steps[i];
+      for (const [n, t] of [...s.state]) {
+        if (step === undefined || !names.includes(n)) {
+          t.dispose();
+          s.state.delete(n);
+        }
+      }
+      s.step = step ?? 0;
+      if (step === undefined) return;
+      for (const n of names) {
+        let t = s.state.get(n);
+        if (!t) s.state.set(n, (t = zeros(s.param.shape).keep()));
+        copyStateInto(t, tensors.get(`${i}.${n}`)!);
+      }
+    });
   }
 
   /** Frees the optimiser's state tensors (the parameters are not touched). */
@@ -271,6 +278,17 @@ export abstract class Optimizer {
 }
 
 const bindingsFor = (stateCount: number) => ['read', 'rw', ...Array<'rw'>(stateCount).fill('rw')] as ('read' | 'rw')[];
+
+/** Kernel specs by key, so a step does not rebuild WGSL source strings for every dispatch. */
+const specs = new Map<string, KernelSpec>();
+function specFor(key: string, op: string, build: () => { code: string; stateBuffers: string[] }): KernelSpec {
+  let s = specs.get(key);
+  if (!s) {
+    const { code, stateBuffers } = build();
+    specs.set(key, (s = { key, code, bindings: bindingsFor(stateBuffers.length), op }));
+  }
+  return s;
+}
 
 // ---- Adam / AdamW ---------------------------------------------------------------------------------
 
@@ -333,10 +351,9 @@ export class Adam extends Optimizer {
     const [b1, b2] = this.betas;
     const t = s.step;
     const mode: WeightDecayMode = this.weightDecay === 0 ? 'none' : this.decoupled ? 'decoupled' : 'l2';
-    const { code } = adamSource(mode);
     const n = s.param.size;
     launch(
-      { key: `optim_adam|wd=${mode}`, code, bindings: bindingsFor(2), op: 'adam_step' },
+      specFor(`optim_adam|wd=${mode}`, 'adam_step', () => adamSource(mode)),
       [g, s.param, s.state.get('m')!, s.state.get('v')!],
       [n, f32(b2), f32(1 - b1), f32(1 - b2), f32(this.eps), f32(this.weightDecay), f32(1 - this.lr * this.weightDecay),
         f32(this.lr / (1 - b1 ** t)), f32(Math.sqrt(1 - b2 ** t)), 0, 0, 0],
@@ -409,11 +426,11 @@ export class SGD extends Optimizer {
   protected update(s: Slot, g: Tensor, fresh: boolean): void {
     const mom = this.momentum > 0;
     const wd = this.weightDecay !== 0;
-    const { code } = sgdSource({ momentum: mom, nesterov: this.nesterov, weightDecay: wd });
+    const nesterov = this.nesterov;
     const n = s.param.size;
     const tensors = [g, s.param, ...(mom ? [s.state.get('momentum_buffer')!] : [])];
     launch(
-      { key: `optim_sgd|mom=${+mom}|nesterov=${+this.nesterov}|wd=${+wd}`, code, bindings: bindingsFor(tensors.length - 2), op: 'sgd_step' },
+      specFor(`optim_sgd|mom=${+mom}|nesterov=${+nesterov}|wd=${+wd}`, 'sgd_step', () => sgdSource({ momentum: mom, nesterov, weightDecay: wd })),
       tensors,
       [n, f32(this.lr), f32(this.weightDecay), f32(this.momentum), f32(1 - this.dampening), fresh ? 1 : 0, 0, 0],
       grid1d(n, OPTIM_WG),
@@ -482,11 +499,11 @@ export class RMSprop extends Optimizer {
   protected update(s: Slot, g: Tensor): void {
     const mom = this.momentum > 0;
     const wd = this.weightDecay !== 0;
-    const { code } = rmspropSource({ centered: this.centered, momentum: mom, weightDecay: wd });
+    const centered = this.centered;
     const n = s.param.size;
     const state = this.stateNames().map((k) => s.state.get(k)!);
     launch(
-      { key: `optim_rmsprop|centered=${+this.centered}|mom=${+mom}|wd=${+wd}`, code, bindings: bindingsFor(state.length), op: 'rmsprop_step' },
+      specFor(`optim_rmsprop|centered=${+centered}|mom=${+mom}|wd=${+wd}`, 'rmsprop_step', () => rmspropSource({ centered, momentum: mom, weightDecay: wd })),
       [g, s.param, ...state],
       [n, f32(this.lr), f32(this.alpha), f32(1 - this.alpha), f32(this.eps), f32(this.weightDecay), f32(this.momentum), 0],
       grid1d(n, OPTIM_WG),

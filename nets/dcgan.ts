@@ -242,5 +242,34 @@ export const dcganRecipe: ModelRecipe = {
     }
     return errs;
   },
+  inferConfig: inferDcganConfig,
   create: (config, settings, seed) => new DcganTrainer(config, settings, seed),
 };
+
+/**
+ * Reads a DCGAN config back from one network's state_dict shapes: the conv weights sit at
+ * main.0, main.3, ..., main.3k in G and at main.0, main.2, main.5, ..., main.(3k-1) in D, where k is
+ * the number of stride-2 layers (so imageSize = 4 * 2^k). Null when the keys follow neither pattern.
+ */
+export function inferDcganConfig(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null {
+  const convs: [number, readonly number[]][] = [];
+  for (const [key, shape] of shapes) {
+    const m = /^main\.(\d+)\.weight$/.exec(key);
+    if (m && shape.length === 4) convs.push([Number(m[1]), shape]);
+  }
+  convs.sort((a, b) => a[0] - b[0]);
+  const k = convs.length - 1;
+  if (k < 1) return null;
+  const at = convs.map(([i]) => i);
+  const first = convs[0][1];
+  const last = convs[k][1];
+  if (net === 'netG') {
+    if (!at.every((i, j) => i === 3 * j)) return null;
+    return { imageSize: 4 * 2 ** k, nz: first[0], ngf: last[0], nc: last[1] };
+  }
+  if (net === 'netD') {
+    if (!at.every((i, j) => i === (j === 0 ? 0 : 3 * j - 1))) return null;
+    return { imageSize: 4 * 2 ** k, ndf: first[0], nc: first[1] };
+  }
+  return null;
+}

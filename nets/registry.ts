@@ -45,6 +45,11 @@ export interface ModelRecipe {
   imageShape(config: ModelConfig): { channels: number; size: number };
   /** Problems with a config, as messages naming the flag ('--image-size must be ...'); empty when fine. */
   validate(config: ModelConfig): string[];
+  /**
+   * The part of a config readable from one network's PyTorch state_dict shapes (for `gan convert`),
+   * or null when the keys do not look like that network.
+   */
+  inferConfig?(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null;
   /** Builds the networks (initialised from `seed`) and their optimizers. */
   create(config: ModelConfig, settings: TrainSettings, seed: number): GanTrainer;
 }
@@ -69,8 +74,12 @@ export interface GanTrainer {
   step(real: Tensor, withStats: boolean): StepStats | null;
   /** Latent codes for n samples, drawn from `generator`. */
   noise(n: number, generator: Generator): Tensor;
-  /** Images in [-1, 1] from latent codes, in eval mode and without recording gradients. */
-  generate(z: Tensor): Tensor;
+  /**
+   * Images in [-1, 1] from latent codes, without recording gradients. By default normalisation
+   * layers use the batch's own statistics (as the reference sample grids do) and leave the running
+   * statistics untouched; `batchStats: false` runs the generator in eval mode.
+   */
+  generate(z: Tensor, opts?: { batchStats?: boolean }): Tensor;
 }
 
 export const recipes: Record<string, ModelRecipe> = {

@@ -537,7 +537,10 @@ export interface EmojiLoadOptions extends EmojiSplitOptions {
   split: EmojiSplit;
   /** Output side in pixels (default 64, the PNGs' own size). Divisors of 64 use area averaging, others bilinear. */
   size?: number;
-  /** Keep only the first `limit` emoji of the split (catalogue order); only those files are read. */
+  /**
+   * Keep only the first `limit` images of the split in catalogue order (per domain for unpaired;
+   * emoji groups of six for skin tones); only those files are read. Default: all.
+   */
   limit?: number;
   /** Directories to read each set's 64px PNGs from instead of the installed packages (tests). */
   dir?: Partial<Record<EmojiSet, string>>;

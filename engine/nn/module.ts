@@ -195,23 +195,27 @@ export class Module {
     return out;
   }
 
-  private collectState(prefix: string, out: Map<string, Tensor>, optional: Set<string> | null): void {
+  private collectState(prefix: string, out: Map<string, Tensor>, optional: Set<string> | null, path: Module[] = []): void {
+    if (path.includes(this)) {
+      throw new Error(`${this.typeName}: module '${prefix.slice(0, -1)}' contains itself (a cycle of module references); a state dict cannot be formed`);
+    }
     for (const [k, p] of this.ownParameters()) out.set(prefix + k, p);
     for (const [k, e] of this._buffers) {
       if (!e.tensor || !e.persistent) continue;
       out.set(prefix + k, e.tensor);
       if (e.optional) optional?.add(prefix + k);
     }
-    for (const [k, c] of this.namedChildren()) c.collectState(`${prefix}${k}.`, out, optional);
+    path.push(this);
+    for (const [k, c] of this.namedChildren()) c.collectState(`${prefix}${k}.`, out, optional, path);
+    path.pop();
   }
 
   /**
-   * Copies a state dict (GPU tensors, or host data decoded from safetensors) into this module's
-   * tensors in place. Every entry is validated before anything is written, so a failed load leaves
-   * the module unchanged. Shape or dtype mismatches always throw; missing and unexpected keys throw
-   * when `strict` (default) and are returned otherwise.
+   * Checks a state dict against this module without changing anything: missing and unexpected
+   * keys, and `problems` (shape/dtype mismatches, plus the missing/unexpected keys when strict) in
+   * PyTorch's wording. loadStateDict() throws exactly when `problems` is non-empty.
    */
-  loadStateDict(dict: StateDictLike, opts: { strict?: boolean } = {}): LoadStateDictResult {
+  validateStateDict(dict: StateDictLike, opts: { strict?: boolean } = {}): LoadStateDictResult & { problems: string[] } {
     const strict = opts.strict ?? true;
     const own = new Map<string, Tensor>();
     const optional = new Set<string>();
@@ -221,19 +225,30 @@ export class Module {
     const missingKeys = [...own.keys()].filter((k) => !givenKeys.has(k) && !optional.has(k));
     const unexpectedKeys = given.map(([k]) => k).filter((k) => !own.has(k));
     const problems: string[] = [];
+    const quote = (ks: string[]) => ks.map((k) => `"${k}"`).join(', ');
+    if (strict && missingKeys.length) problems.push(`Missing key(s) in state_dict: ${quote(missingKeys)}.`);
+    if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${quote(unexpectedKeys)}.`);
     for (const [k, v] of given) {
       const dst = own.get(k);
-      if (!dst) continue;
-      const why = checkState(k, dst, v);
+      const why = dst && checkState(k, dst, v);
       if (why) problems.push(why);
     }
-    const quote = (ks: string[]) => ks.map((k) => `"${k}"`).join(', ');
-    if (strict && unexpectedKeys.length) problems.unshift(`Unexpected key(s) in state_dict: ${quote(unexpectedKeys)}.`);
-    if (strict && missingKeys.length) problems.unshift(`Missing key(s) in state_dict: ${quote(missingKeys)}.`);
+    return { missingKeys, unexpectedKeys, problems };
+  }
+
+  /**
+   * Copies a state dict (GPU tensors, or host data decoded from safetensors) into this module's
+   * tensors in place. Every entry is validated before anything is written, so a failed load leaves
+   * the module unchanged. Shape or dtype mismatches always throw; missing and unexpected keys throw
+   * when `strict` (default) and are returned otherwise.
+   */
+  loadStateDict(dict: StateDictLike, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    const { missingKeys, unexpectedKeys, problems } = this.validateStateDict(dict, opts);
     if (problems.length) {
       throw new Error(`Error(s) in loading state_dict for ${this.typeName}:\n\t${problems.join('\n\t')}`);
     }
-    for (const [k, v] of given) {
+    const own = this.stateDict();
+    for (const [k, v] of stateEntries(dict)) {
       const dst = own.get(k);
       if (dst) copyStateInto(dst, v);
     }

@@ -1,0 +1,309 @@
+// `gan train <model>`: the training loop shared by every registered model.
+//
+//   data (engine/data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
+//   every --log-every steps: read the step's statistics back in one readback, append metrics.jsonl
+//   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png
+//   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end
+//
+// --resume continues a run exactly: the checkpoint holds the networks, optimizer moments, the noise
+// generator's counter and the loader's position, so the resumed losses equal an uninterrupted
+// run's. Ctrl-C finishes the current step, saves a checkpoint and exits 130.
+
+import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from '../engine/cli/args.js';
+import { Progress, formatDuration } from '../engine/cli/progress.js';
+import { describeAdapter, engine } from '../engine/device.js';
+import { empty, type Tensor } from '../engine/tensor.js';
+import { Generator } from '../engine/ops/random.js';
+import { DataLoader } from '../engine/data/loader.js';
+import { makeGrid } from '../engine/io/grid.js';
+import { writePng } from '../engine/io/png_node.js';
+import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
+import { nonFinite, readStats } from '../nets/stats.js';
+import { DATASETS, loadDataset } from './datasets.js';
+import { CliError, acquireEngine, checkRange, defaultRunDir, ensureDir, firstLine, out, parseOrHelp, samplePath, usageError } from './common.js';
+import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint, type LoadedCheckpoint } from './checkpoint_io.js';
+
+/** Options every model's train command has; their defaults come from the recipe. */
+function commonOptions(r: ModelRecipe) {
+  const t = r.train;
+  return {
+    dataset: { type: 'string', default: t.dataset, choices: Object.keys(DATASETS), help: 'training data' },
+    steps: { type: 'int', default: t.steps, help: 'total training steps (with --resume: the new total)', metavar: 'N' },
+    batch: { type: 'int', default: t.batch, help: 'batch size', metavar: 'N' },
+    lr: { type: 'number', default: t.lr, help: 'Adam learning rate (both networks)' },
+    beta1: { type: 'number', default: t.beta1, help: 'Adam beta1' },
+    beta2: { type: 'number', default: t.beta2, help: 'Adam beta2' },
+    seed: { type: 'int', default: 1, help: 'seed for initialisation, noise and data order', metavar: 'N' },
+    out: { type: 'string', metavar: 'DIR', help: `run directory (default runs/${r.name}-<timestamp>; with --resume, the checkpoint's directory)` },
+    sampleEvery: { type: 'int', default: t.sampleEvery, help: 'write an 8x8 sample grid every N steps (0: only at the end)', metavar: 'N' },
+    ckptEvery: { type: 'int', default: t.ckptEvery, help: 'save the checkpoint every N steps (0: only at the end)', metavar: 'N' },
+    logEvery: { type: 'int', default: t.logEvery, help: 'read losses back and log them every N steps', metavar: 'N' },
+    limit: { type: 'int', default: 0, help: 'use only the first N training images (0: all)', metavar: 'N' },
+    resume: { type: 'string', metavar: 'CKPT', help: 'continue a run from its checkpoint.safetensors' },
+    quick: { type: 'boolean', help: `a small preset that finishes in a minute or two on a software adapter (${describePreset(r.quick)})` },
+  } satisfies Record<string, OptionSpec>;
+}
+
+function describePreset(p: Record<string, unknown>): string {
+  return Object.entries(p).map(([k, v]) => `--${kebab(k)} ${v}`).join(' ');
+}
+
+const SETTING_KEYS = ['steps', 'batch', 'lr', 'beta1', 'beta2', 'sampleEvery', 'ckptEvery', 'logEvery', 'dataset'] as const;
+
+function specFor(r: ModelRecipe, withDefaults: boolean): ArgsSpec {
+  const options: Record<string, OptionSpec> = { ...commonOptions(r), ...r.options };
+  const strip = (o: OptionSpec): OptionSpec => {
+    const { default: _d, ...rest } = o;
+    void _d;
+    return rest;
+  };
+  return {
+    command: `gan train ${r.name}`,
+    description: `Train ${r.description}.\nReference: ${r.reference}`,
+    options: withDefaults ? options : Object.fromEntries(Object.entries(options).map(([k, o]) => [k, strip(o)])),
+    examples: [
+      `gan train ${r.name}                       # the default run (MNIST), outputs under runs/`,
+      `gan train ${r.name} --quick               # a one-minute smoke run`,
+      `gan train ${r.name} --resume runs/<run>/checkpoint.safetensors --steps 2000`,
+    ],
+  };
+}
+
+const TRAIN_HELP = `Usage: gan train <model> [options]
+
+Train a model; outputs (sample grids, metrics.jsonl, checkpoint.safetensors, final.png) go to a run
+directory under runs/. Models: ${Object.keys(recipes).join(', ')}.
+Run \`gan train <model> --help\` for the model's options.
+`;
+
+interface Resolved {
+  recipe: ModelRecipe;
+  config: ModelConfig;
+  settings: TrainSettings;
+  seed: number;
+  limit: number;
+  outDir: string;
+  resume: { path: string; ck: LoadedCheckpoint } | null;
+}
+
+/** Defaults < --quick preset < explicit flags; with --resume the checkpoint's run replaces the defaults. */
+async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<Resolved | null> {
+  const full = specFor(recipe, true);
+  const parsed = parseOrHelp(argv, specFor(recipe, false));
+  if (!parsed) {
+    // parseOrHelp printed the option list without defaults; print the one with defaults instead.
+    return null;
+  }
+  const cmd = full.command;
+  const given = parsed.options as Record<string, string | number | boolean | undefined>;
+  const explicit = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && !(full.options[k].type === 'boolean' && v === false)));
+  const quick = given.quick ? recipe.quick : {};
+  const pick = (keys: readonly string[], src: Record<string, unknown>) => Object.fromEntries(Object.entries(src).filter(([k]) => keys.includes(k)));
+  const modelKeys = Object.keys(recipe.options);
+
+  let config: ModelConfig;
+  let settings: TrainSettings;
+  let seed: number;
+  let resume: Resolved['resume'] = null;
+  if (typeof explicit.resume === 'string') {
+    const path = resolve(explicit.resume);
+    const ck = await loadRunCheckpoint(cmd, path);
+    if (ck.info.model !== recipe.name) throw usageError(cmd, `--resume: '${explicit.resume}' is a ${ck.info.model} checkpoint, not ${recipe.name}`);
+    for (const k of modelKeys) {
+      if (explicit[k] !== undefined && explicit[k] !== ck.info.config[k]) {
+        throw usageError(cmd, `--${kebab(k)} ${explicit[k]} differs from the checkpoint's ${ck.info.config[k]} (a resumed run keeps its architecture)`);
+      }
+    }
+    if (explicit.seed !== undefined && explicit.seed !== ck.info.seed) throw usageError(cmd, `--seed ${explicit.seed} differs from the checkpoint's ${ck.info.seed}`);
+    for (const k of ['batch', 'dataset'] as const) {
+      if (explicit[k] !== undefined && explicit[k] !== ck.info.settings[k]) {
+        throw usageError(cmd, `--${k} ${explicit[k]} differs from the checkpoint's ${ck.info.settings[k]} (the data order would change)`);
+      }
+    }
+    config = { ...ck.info.config };
+    settings = { ...recipe.train, ...ck.info.settings, ...pick(SETTING_KEYS, explicit) } as TrainSettings;
+    seed = ck.info.seed;
+    resume = { path, ck };
+  } else {
+    const defaults = Object.fromEntries(modelKeys.map((k) => [k, recipe.options[k].default as number | string | boolean]));
+    config = { ...defaults, ...pick(modelKeys, quick), ...pick(modelKeys, explicit) } as ModelConfig;
+    settings = { ...recipe.train, ...pick(SETTING_KEYS, quick), ...pick(SETTING_KEYS, explicit) } as TrainSettings;
+    seed = Number(explicit.seed ?? 1);
+    config.nc = DATASETS[settings.dataset].channels;
+  }
+
+  checkRange(cmd, 'steps', settings.steps, 1, 1e9, 'an integer');
+  checkRange(cmd, 'batch', settings.batch, 2, 4096, 'an integer');
+  checkRange(cmd, 'lr', settings.lr, 1e-12, 10);
+  checkRange(cmd, 'beta1', settings.beta1, 0, 0.999999);
+  checkRange(cmd, 'beta2', settings.beta2, 0, 0.999999);
+  checkRange(cmd, 'sample-every', settings.sampleEvery, 0);
+  checkRange(cmd, 'ckpt-every', settings.ckptEvery, 0);
+  checkRange(cmd, 'log-every', settings.logEvery, 1);
+  checkRange(cmd, 'seed', seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
+  const limit = Number(explicit.limit ?? 0);
+  checkRange(cmd, 'limit', limit, 0);
+  const problems = recipe.validate(config);
+  if (problems.length) throw usageError(cmd, problems[0]);
+  if (resume && settings.steps <= resume.ck.info.step) {
+    throw usageError(cmd, `--steps ${settings.steps} is not beyond the checkpoint's step ${resume.ck.info.step}; pass a larger --steps to continue`);
+  }
+  const outDir = typeof explicit.out === 'string' ? resolve(explicit.out) : resume ? dirname(resume.path) : defaultRunDir(recipe.name);
+  return { recipe, config, settings, seed, limit, outDir, resume };
+}
+
+/** Keeps metrics.jsonl consistent with a resumed run: drop lines past the checkpoint's step. */
+function truncateMetrics(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => {
+      if (!l.trim()) return false;
+      try {
+        return (JSON.parse(l) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileSync(path, kept.length ? kept.join('\n') + '\n' : '');
+}
+
+/** An 8x8 (or smaller) grid of G(fixedNoise) written as a PNG. */
+async function writeSamples(trainer: GanTrainer, fixedNoise: Tensor, path: string): Promise<void> {
+  const images = trainer.generate(fixedNoise);
+  try {
+    const [n, c, h, w] = images.shape;
+    const data = await images.data();
+    const grid = makeGrid(data, n, c, h, w, { nrow: 8 });
+    writePng(path, grid.data, grid.width, grid.height, grid.channels);
+  } finally {
+    images.dispose();
+  }
+}
+
+/** A seed for the fixed sample noise, distinct from the training stream's. */
+export const fixedNoiseSeed = (seed: number) => (seed * 7919 + 104729) % Number.MAX_SAFE_INTEGER;
+
+export async function trainCommand(argv: readonly string[]): Promise<number> {
+  const name = argv[0];
+  if (name === undefined || name.startsWith('-')) {
+    if (name === '--help' || name === '-h') {
+      process.stdout.write(TRAIN_HELP);
+      return 0;
+    }
+    throw usageError('gan train', `missing <model> (one of ${Object.keys(recipes).join(', ')}); see gan train --help`);
+  }
+  const recipe = getRecipe(name);
+  if (!recipe) throw usageError('gan train', `unknown model '${name}' (known: ${Object.keys(recipes).join(', ')})`);
+  const rest = argv.slice(1);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(formatHelp(specFor(recipe, true)));
+    return 0;
+  }
+  const run = await resolve_(recipe, rest);
+  if (!run) return 0;
+  return train(run);
+}
+
+async function train(run: Resolved): Promise<number> {
+  const { recipe, config, settings, seed, outDir } = run;
+  const cmd = `gan train ${recipe.name}`;
+  const { channels, size } = recipe.imageShape(config);
+
+  let dataset;
+  try {
+    dataset = loadDataset(settings.dataset, { size, limit: run.limit || undefined });
+  } catch (e) {
+    throw new CliError(`${cmd}: ${firstLine(e)}`, 1);
+  }
+  if (dataset.channels !== channels) throw new CliError(`${cmd}: dataset ${dataset.name} has ${dataset.channels} channels, the model expects ${channels}`, 2);
+  if (dataset.n < settings.batch) throw usageError(cmd, `--batch ${settings.batch} is larger than the dataset (${dataset.n} images)`);
+
+  const e = await acquireEngine(cmd);
+  ensureDir(join(outDir, 'samples'));
+  const ckptPath = join(outDir, 'checkpoint.safetensors');
+  const metricsPath = join(outDir, 'metrics.jsonl');
+  const rel = (p: string) => relative(process.cwd(), p) || '.';
+
+  const trainer = recipe.create(config, settings, seed);
+  const loader = new DataLoader(dataset, { batchSize: settings.batch, seed });
+  let step = 0;
+  if (run.resume) {
+    restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true);
+    if (run.resume.ck.info.loader) loader.setState(run.resume.ck.info.loader);
+    step = run.resume.ck.info.step;
+    truncateMetrics(metricsPath, step);
+  } else {
+    writeFileSync(metricsPath, '');
+  }
+  writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter) }, null, 2) + '\n');
+
+  out.err(`${cmd}: ${run.resume ? `resuming from step ${step}` : 'new run'} -> ${rel(outDir)}`);
+  out.err(`  ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')} | batch ${settings.batch}, lr ${settings.lr}, ${settings.steps} steps | ${dataset.name} ${dataset.n} images ${channels}x${size}x${size} | ${describeAdapter(e.adapter)}`);
+
+  const fixedNoise = trainer.noise(64, new Generator(fixedNoiseSeed(seed))).keep();
+  const real = empty([settings.batch, channels, size, size], 'batch').keep();
+  if (!run.resume) await writeSamples(trainer, fixedNoise, samplePath(outDir, 0));
+
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    out.err(`\n${cmd}: interrupted; saving a checkpoint after this step (Ctrl-C again to quit now)`);
+  };
+  process.on('SIGINT', onSigint);
+
+  const save = () => saveRunCheckpoint(ckptPath, trainer, { model: recipe.name, config, settings, seed, step, loader: loader.state, dataset: dataset.name });
+  const progress = new Progress({ total: settings.steps - step, label: recipe.name });
+  const t0 = performance.now();
+  const first = step;
+  let lastLog = { step, time: t0 };
+  let last: Record<string, number> = {};
+  try {
+    while (step < settings.steps && !stopRequested) {
+      const batch = loader.nextInto(real);
+      step++;
+      const logNow = step % settings.logEvery === 0 || step === settings.steps;
+      const stats = trainer.step(real, logNow);
+      if (stats) {
+        const values = await readStats(stats);
+        const bad = nonFinite(values);
+        if (bad.length) {
+          throw new CliError(`${cmd}: non-finite loss at step ${step} (${bad.join(', ')}); lower --lr or resume from the last checkpoint`, 1);
+        }
+        const now = performance.now();
+        const stepsPerSec = (step - lastLog.step) / ((now - lastLog.time) / 1000);
+        lastLog = { step, time: now };
+        last = values;
+        appendFileSync(metricsPath, JSON.stringify({ step, epoch: batch.epoch, ...values, stepsPerSec: +stepsPerSec.toFixed(4), time: +((now - t0) / 1000).toFixed(3) }) + '\n');
+        progress.tick(1, { lossD: values.lossD, lossG: values.lossG, 'D(x)': values.D_x ?? NaN });
+      } else progress.tick(1);
+      if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) await writeSamples(trainer, fixedNoise, samplePath(outDir, step));
+      if (settings.ckptEvery > 0 && step % settings.ckptEvery === 0) await save();
+    }
+    progress.done();
+    await save();
+    await writeSamples(trainer, fixedNoise, join(outDir, 'final.png'));
+    if (settings.sampleEvery === 0 || step % settings.sampleEvery !== 0) await writeSamples(trainer, fixedNoise, samplePath(outDir, step));
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  await engine().sync();
+  const secs = (performance.now() - t0) / 1000;
+  const done = step - first;
+  out.line(`${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${last.lossD !== undefined ? `, final lossD ${last.lossD.toFixed(3)} lossG ${last.lossG.toFixed(3)}` : ''}`);
+  out.line(`  samples     ${rel(join(outDir, 'samples'))}/step_*.png (8x8 grids of a fixed noise batch)`);
+  out.line(`  final grid  ${rel(join(outDir, 'final.png'))}`);
+  out.line(`  metrics     ${rel(metricsPath)}`);
+  out.line(`  checkpoint  ${rel(ckptPath)} (step ${step})`);
+  if (stopRequested) {
+    out.line(`  continue:   gan train ${recipe.name} --resume ${rel(ckptPath)}`);
+    e.destroy();
+    return 130;
+  }
+  out.line(`  more steps: gan train ${recipe.name} --resume ${rel(ckptPath)} --steps ${settings.steps * 2}`);
+  e.destroy();
+  return 0;
+}

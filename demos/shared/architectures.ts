@@ -1,0 +1,193 @@
+// The architectures the project covers, in the order the gallery shows them: the paper (title,
+// authors, year, arXiv id), a one-line summary, the names a net may be registered under in
+// nets/registry.ts, and the demo page that trains it in the browser once one exists.
+// An entry is "live" only when its net is in the registry; the gallery shows the rest as coming.
+
+export interface Architecture {
+  /** Short display name. */
+  name: string;
+  /** Keys the net may have in nets/registry.ts (first match wins). */
+  registryKeys: string[];
+  paper: { title: string; authors: string; year: number; arxiv: string };
+  summary: string;
+  /** Demo page folder under demos/, when the page exists. */
+  page?: string;
+}
+
+export const ARCHITECTURES: readonly Architecture[] = [
+  {
+    name: 'DCGAN',
+    registryKeys: ['dcgan'],
+    paper: {
+      title: 'Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks',
+      authors: 'Alec Radford, Luke Metz, Soumith Chintala',
+      year: 2015,
+      arxiv: '1511.06434',
+    },
+    summary: 'All-convolutional generator and discriminator with batch norm: the stable baseline every later GAN builds on.',
+    page: 'dcgan',
+  },
+  {
+    name: 'Adversarial Autoencoder',
+    registryKeys: ['aae', 'autoencoder', 'adversarial_autoencoder'],
+    paper: {
+      title: 'Adversarial Autoencoders',
+      authors: 'Alireza Makhzani, Jonathon Shlens, Navdeep Jaitly, Ian Goodfellow, Brendan Frey',
+      year: 2015,
+      arxiv: '1511.05644',
+    },
+    summary: 'An autoencoder whose code is pushed towards a chosen prior by a discriminator, so decoding prior samples generates data.',
+  },
+  {
+    name: 'EBGAN',
+    registryKeys: ['ebgan'],
+    paper: {
+      title: 'Energy-based Generative Adversarial Network',
+      authors: 'Junbo Zhao, Michael Mathieu, Yann LeCun',
+      year: 2016,
+      arxiv: '1609.03126',
+    },
+    summary: 'The discriminator is an autoencoder whose reconstruction error is an energy, with a margin loss and a pull-away term.',
+  },
+  {
+    name: 'BEGAN',
+    registryKeys: ['began'],
+    paper: {
+      title: 'BEGAN: Boundary Equilibrium Generative Adversarial Networks',
+      authors: 'David Berthelot, Thomas Schumm, Luke Metz',
+      year: 2017,
+      arxiv: '1703.10717',
+    },
+    summary: 'Matches autoencoder loss distributions and balances G and D with a proportional control term, giving a convergence measure.',
+  },
+  {
+    name: 'LAPGAN',
+    registryKeys: ['lapgan'],
+    paper: {
+      title: 'Deep Generative Image Models using a Laplacian Pyramid of Adversarial Networks',
+      authors: 'Emily Denton, Soumith Chintala, Arthur Szlam, Rob Fergus',
+      year: 2015,
+      arxiv: '1506.05751',
+    },
+    summary: 'A cascade of conditional GANs, each generating the band-pass residual of a Laplacian pyramid level, coarse to fine.',
+  },
+  {
+    name: 'StackGAN',
+    registryKeys: ['stackgan'],
+    paper: {
+      title: 'StackGAN: Text to Photo-realistic Image Synthesis with Stacked Generative Adversarial Networks',
+      authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
+      year: 2016,
+      arxiv: '1612.03242',
+    },
+    summary: 'Text-to-image in two stages: a sketch from the caption, then a refinement, with conditioning augmentation on the text code.',
+  },
+  {
+    name: 'StackGAN++',
+    registryKeys: ['stackganpp', 'stackgan_pp', 'stackgan2', 'stackganv2'],
+    paper: {
+      title: 'StackGAN++: Realistic Image Synthesis with Stacked Generative Adversarial Networks',
+      authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
+      year: 2017,
+      arxiv: '1710.10916',
+    },
+    summary: 'A tree of generators and discriminators at several scales trained jointly, with a colour-consistency regulariser.',
+  },
+  {
+    name: 'GMAN',
+    registryKeys: ['gman'],
+    paper: {
+      title: 'Generative Multi-Adversarial Networks',
+      authors: 'Ishan Durugkar, Ian Gemp, Sridhar Mahadevan',
+      year: 2016,
+      arxiv: '1611.01673',
+    },
+    summary: 'One generator against several discriminators whose feedback is combined by a softened mean, from adversary to teacher.',
+  },
+  {
+    name: 'MAD-GAN',
+    registryKeys: ['madgan', 'mad_gan'],
+    paper: {
+      title: 'Multi-Agent Diverse Generative Adversarial Networks',
+      authors: 'Arnab Ghosh, Viveka Kulharia, Vinay Namboodiri, Philip H. S. Torr, Puneet K. Dokania',
+      year: 2017,
+      arxiv: '1704.02906',
+    },
+    summary: 'Several generators and one discriminator that must also tell which generator made a fake, pushing them to different modes.',
+  },
+  {
+    name: 'Triple-GAN',
+    registryKeys: ['triplegan', 'triple_gan'],
+    paper: {
+      title: 'Triple Generative Adversarial Nets',
+      authors: 'Chongxuan Li, Kun Xu, Jun Zhu, Bo Zhang',
+      year: 2017,
+      arxiv: '1703.02291',
+    },
+    summary: 'A generator, a classifier and a discriminator over (image, label) pairs: semi-supervised classification and class-conditional generation.',
+  },
+  {
+    name: 'pix2pix',
+    registryKeys: ['pix2pix'],
+    paper: {
+      title: 'Image-to-Image Translation with Conditional Adversarial Networks',
+      authors: 'Phillip Isola, Jun-Yan Zhu, Tinghui Zhou, Alexei A. Efros',
+      year: 2016,
+      arxiv: '1611.07004',
+    },
+    summary: 'Paired translation with a U-Net generator, a PatchGAN discriminator and an L1 term.',
+  },
+  {
+    name: 'CycleGAN',
+    registryKeys: ['cyclegan'],
+    paper: {
+      title: 'Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks',
+      authors: 'Jun-Yan Zhu, Taesung Park, Phillip Isola, Alexei A. Efros',
+      year: 2017,
+      arxiv: '1703.10593',
+    },
+    summary: 'Two generators translating between unpaired domains, held together by a cycle-consistency loss.',
+  },
+  {
+    name: 'DualGAN',
+    registryKeys: ['dualgan'],
+    paper: {
+      title: 'DualGAN: Unsupervised Dual Learning for Image-to-Image Translation',
+      authors: 'Zili Yi, Hao Zhang, Ping Tan, Minglun Gong',
+      year: 2017,
+      arxiv: '1704.02510',
+    },
+    summary: 'Unpaired translation as dual learning: primal and dual generators with Wasserstein critics and a reconstruction loss.',
+  },
+  {
+    name: 'DiscoGAN',
+    registryKeys: ['discogan'],
+    paper: {
+      title: 'Learning to Discover Cross-Domain Relations with Generative Adversarial Networks',
+      authors: 'Taeksoo Kim, Moonsu Cha, Hyunsoo Kim, Jung Kwon Lee, Jiwon Kim',
+      year: 2017,
+      arxiv: '1703.05192',
+    },
+    summary: 'Discovers relations between two unpaired domains with coupled generators and a reconstruction loss each way.',
+  },
+  {
+    name: 'StarGAN',
+    registryKeys: ['stargan'],
+    paper: {
+      title: 'StarGAN: Unified Generative Adversarial Networks for Multi-Domain Image-to-Image Translation',
+      authors: 'Yunjey Choi, Minje Choi, Munyoung Kim, Jung-Woo Ha, Sunghun Kim, Jaegul Choo',
+      year: 2017,
+      arxiv: '1711.09020',
+    },
+    summary: 'One generator translating among many domains, conditioned on a target label, with an auxiliary domain classifier.',
+  },
+];
+
+export function arxivUrl(id: string): string {
+  return `https://arxiv.org/abs/${id}`;
+}
+
+/** The registry key an architecture is registered under, or null while its net is still to come. */
+export function registryKeyOf(a: Architecture, registered: readonly string[]): string | null {
+  return a.registryKeys.find((k) => registered.includes(k)) ?? null;
+}
