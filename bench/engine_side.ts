@@ -400,7 +400,9 @@ function prepareNorm(api: NormApi, c: NormCase, pass: NormPass): Prepared {
       if (!withGrad) return [noGrad(forward)];
       const y = forward();
       const targets = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-      return grad(y, targets, { gradOutputs: [dy!] });
+      // A view of dy: the tape disposes the root gradient it is handed once it has used it (a
+      // caller's gradOutputs included), and dy must survive for the next pass.
+      return grad(y, targets, { gradOutputs: [dy!.viewAs(dy!.shape)] });
     },
     validate: (outs) =>
       validateNorm(

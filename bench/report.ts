@@ -6,6 +6,7 @@
 import type { AdapterSummary } from '../engine/device.js';
 import type { EnginePassResult, EngineStepResult, KernelCount } from './engine_side.js';
 import type { DcganTiming, TfjsTiming } from './tfjs.js';
+import type { ValidationResult } from './validate.js';
 
 export const SCHEMA = 'webgpu-gan-bench/1';
 
@@ -30,6 +31,11 @@ export interface PassRecord {
   ratio_basis?: 'gpu' | 'wall';
   /** Same ratio on wall clock per pass (host overhead included on both sides). */
   ratio_wall?: number;
+  /** tfjs's pyramid output against the CPU reference (the pyramid's tfjs code is the harness's own). */
+  tfjs_validation?: ValidationResult;
+  /** Seconds each side took for this record (validation, compilation, warm-up and timing). */
+  engine_s?: number;
+  tfjs_s?: number;
 }
 
 export interface StepRecord {
@@ -121,7 +127,7 @@ export function kernelSummary(ks: readonly KernelCount[] | undefined, width = 44
 
 // ---- pass table ---------------------------------------------------------------------------------
 
-const W = { id: 16, pass: 16, ms: 9, rate: 8, check: 13 };
+const W = { id: 18, pass: 17, ms: 9, rate: 8, check: 13 };
 
 export function passHeader(): string {
   const h =

@@ -296,6 +296,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
       report.passes.push(rec);
       continue;
     }
+    const tE = performance.now();
     try {
       await ensureEngine();
       const { value, gpuError } = await scoped(e, () => it.engine(api, passOpts));
@@ -307,6 +308,8 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
     } catch (err) {
       rec.engine = { status: 'failed', message: errorLine(err) };
     }
+    rec.engine_s = (performance.now() - tE) / 1000;
+    const tT = performance.now();
     if (h && !tfjsLost) {
       try {
         const t = await it.tfjs(h, tfjsTime);
@@ -315,7 +318,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
         Object.assign(rec, ratios(rec.engine, t));
         if (it.tfjsCheck) {
           const v = await it.tfjsCheck(h);
-          (rec as PassRecord & { tfjs_validation?: ValidationResult }).tfjs_validation = v;
+          rec.tfjs_validation = v;
           if (!v.ok) report.notes.push(`tfjs ${it.id}: output differs from the CPU reference: ${v.message}`);
         }
       } catch (err) {
@@ -324,6 +327,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
     } else if (h) {
       rec.tfjs = { status: 'skipped', message: 'tfjs device lost' };
     }
+    if (h) rec.tfjs_s = (performance.now() - tT) / 1000;
     report.passes.push(rec);
     log(passRow(rec));
     save();

@@ -21,6 +21,8 @@ export interface RunInfo {
   step: number;
   loader: LoaderState | null;
   dataset: string;
+  /** Training images used (0: the whole dataset): part of the data order, so a resume keeps it. */
+  limit: number;
 }
 
 export interface LoadedCheckpoint {
@@ -32,7 +34,7 @@ export interface LoadedCheckpoint {
 /** Saves the trainer's networks, optimizers and noise generator plus the run's position. */
 export async function saveRunCheckpoint(path: string, trainer: GanTrainer, run: RunInfo): Promise<void> {
   const config: Json = { model: run.model, config: run.config, settings: { ...run.settings }, seed: run.seed };
-  const extra: Json = { loader: run.loader ? { ...run.loader } : null, dataset: run.dataset };
+  const extra: Json = { loader: run.loader ? { ...run.loader } : null, dataset: run.dataset, limit: run.limit };
   await saveCheckpoint(path, {
     models: trainer.nets,
     optimizers: trainer.optimizers,
@@ -75,6 +77,7 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
       step: engineInfo.step,
       loader,
       dataset: typeof extra?.dataset === 'string' ? extra.dataset : String((cfg.settings as Record<string, Json>).dataset ?? ''),
+      limit: typeof extra?.limit === 'number' ? extra.limit : 0,
     },
   };
 }

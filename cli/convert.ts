@@ -210,6 +210,7 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
       step: 0,
       loader: null,
       dataset: recipe.train.dataset,
+      limit: 0,
     });
   } catch (err) {
     throw new CliError(`${cmd}: ${firstLine(err)}`, 1);

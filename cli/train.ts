@@ -122,6 +122,9 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
         throw usageError(cmd, `--${k} ${explicit[k]} differs from the checkpoint's ${ck.info.settings[k]} (the data order would change)`);
       }
     }
+    if (explicit.limit !== undefined && explicit.limit !== ck.info.limit) {
+      throw usageError(cmd, `--limit ${explicit.limit} differs from the checkpoint's ${ck.info.limit} (the data order would change)`);
+    }
     config = { ...ck.info.config };
     settings = { ...recipe.train, ...ck.info.settings, ...pick(SETTING_KEYS, explicit) } as TrainSettings;
     seed = ck.info.seed;
@@ -143,7 +146,7 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
   checkRange(cmd, 'ckpt-every', settings.ckptEvery, 0);
   checkRange(cmd, 'log-every', settings.logEvery, 1);
   checkRange(cmd, 'seed', seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
-  const limit = Number(explicit.limit ?? 0);
+  const limit = Number(explicit.limit ?? resume?.ck.info.limit ?? 0);
   checkRange(cmd, 'limit', limit, 0);
   const problems = recipe.validate(config);
   if (problems.length) throw usageError(cmd, problems[0]);
@@ -255,7 +258,7 @@ async function train(run: Resolved): Promise<number> {
   };
   process.on('SIGINT', onSigint);
 
-  const save = () => saveRunCheckpoint(ckptPath, trainer, { model: recipe.name, config, settings, seed, step, loader: loader.state, dataset: dataset.name });
+  const save = () => saveRunCheckpoint(ckptPath, trainer, { model: recipe.name, config, settings, seed, step, loader: loader.state, dataset: dataset.name, limit: run.limit });
   const progress = new Progress({ total: settings.steps - step, label: recipe.name });
   const t0 = performance.now();
   const first = step;

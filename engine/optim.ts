@@ -9,7 +9,7 @@
 // stateDict()/loadStateDict() carry the hyperparameters, per-parameter step counts and state
 // tensors, so a checkpoint resumes training bit for bit.
 
-import { Tensor, assign, fmtShape } from './tensor.js';
+import { Tensor, assign, fmtShape, tensor } from './tensor.js';
 import type { KernelSpec } from './device.js';
 import { zeros } from './ops/index.js';
 import { launch, grid1d, f32 } from './ops/kernel.js';
@@ -122,7 +122,7 @@ export abstract class Optimizer {
       if (!g) continue;
       if (s.param.isDisposed) throw new Error(`${this.typeName}.step(): parameter ${s.name} was disposed`);
       if (g.isDisposed) throw new Error(`${this.typeName}.step(): the gradient of ${s.name} was disposed`);
-      if (g.size !== s.param.size || g.dtype !== 'float32') {
+      if (g.dtype !== 'float32' || g.rank !== s.param.rank || g.shape.some((d, k) => d !== s.param.shape[k])) {
         throw new Error(`${this.typeName}.step(): the gradient of ${s.name} has shape ${fmtShape(g.shape)}, the parameter ${fmtShape(s.param.shape)}`);
       }
       work.push([s, g]);
@@ -144,8 +144,7 @@ export abstract class Optimizer {
   /** Counts NaN/Inf gradient values on the GPU, reads the counts back, and steps only if all are zero. */
   private async checkedStep(): Promise<void> {
     const n = this.slots.length;
-    if (!this.counts || this.counts.isDisposed) this.counts = zeros([n]).keep();
-    const counts = this.counts;
+    const counts = this.counts && !this.counts.isDisposed ? this.counts : (this.counts = tensor(new Int32Array(n), [n], 'int32').keep());
     assign(counts, new Int32Array(n));
     const spec = (NONFINITE_SPEC ??= { key: 'optim_nonfinite_count', code: nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
     this.slots.forEach((s, i) => {
@@ -556,7 +555,8 @@ export class LRScheduler {
  * epochs, then linearly decaying over `nEpochsDecay` epochs:
  *   factor(e) = 1 - max(0, e + epochCount - nEpochs) / (nEpochsDecay + 1)
  * where e counts step() calls and epochCount (default 1) is the number of the first epoch. As in
- * the reference, the last decay epoch runs at 1 / (nEpochsDecay + 1) of the base rate, and 0 after.
+ * the reference, the last decay epoch runs at 1 / (nEpochsDecay + 1) of the base rate; past the
+ * schedule the factor is clamped at 0 (the reference formula would turn negative there).
  */
 export class LinearDecay extends LRScheduler {
   constructor(optimizer: Optimizer, readonly opts: { nEpochs: number; nEpochsDecay: number; epochCount?: number }) {

@@ -24,8 +24,7 @@
 //   dw[o, n = (c, kh, kw)] = sum_{k = (nb, oh, ow)} dy[nb, o, oh, ow] * x[nb, c, ih, iw]
 //   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
 //   splits K across workgroups (split-K) and a second pass sums the partials.
-import type { GemmFamily, GemmTile } from './matmul.js';
-import { tileLoop } from './matmul.js';
+import type { GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
 
@@ -53,27 +52,19 @@ const actExpr: Record<ConvAct, string> = {
   leaky_relu: 'select(y * u.slope, y, y > 0.0)',
 };
 
-export function gatherFamily(v: GatherVariant, t: GemmTile): GemmFamily {
+export function gatherFamily(v: GatherVariant): GemmFamily {
   const T = Math.max(1, v.taps);
   const TW = Math.max(1, v.tapW);
-  const aLoad = v.aContig
-    ? tileLoop(t, 'BM', 'k', `
-    let m = gM0 + xx;
-    let k = k0 + kk;
-    var val = 0.0;
-    if (m < u.M && k < kEnd) { val = wt[m * u.K + k]; }
-    setA(kk, xx, val);`)
-    : `// This thread stages a single k of the A tile: decode its (channel, tap) once.
-  let ka = k0 + gTid % ${t.tk}u;
-  let tapA = ka % ${T}u;
-  let aOff = (ka / ${T}u) * u.sAc + (u.KH0 + (tapA / ${TW}u) * u.KSh) * u.KWW + u.KW0 + (tapA % ${TW}u) * u.KSw;
-  ${tileLoop(t, 'BM', 'k', `
-    let m = gM0 + xx;
-    var val = 0.0;
-    if (m < u.M && ka < kEnd) { val = wt[m * u.sAm + aOff]; }
-    setA(kk, xx, val);`)}`;
-  const load = /* wgsl */ `
-// The B tile is staged n-fast: this thread always loads the same column (pixel).
+  return {
+    key: `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}`,
+    uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' '),
+    inputs: ['wt', 'src'],
+    epilogueInputs: v.bias ? ['bias'] : [],
+    // A (weights) is staged k-fast: one k per thread, so its (channel, tap) is decoded once per
+    // step. B is staged n-fast: one column (pixel) per thread, decoded once in setup().
+    aFast: 'k',
+    bFast: 'x',
+    setup: /* wgsl */ `
 var<private> bOk: bool;
 var<private> bBase: u32;
 var<private> ihBase: i32;
@@ -86,35 +77,32 @@ fn setup() {
   bBase = (n / pp) * u.srcBatch;
   ihBase = i32(r / u.PW) * u.SPh + u.OFFh;
   iwBase = i32(r % u.PW) * u.SPw + u.OFFw;
-}
-fn loadTiles(k0: u32, kEnd: u32) {
-  ${aLoad}
-  ${tileLoop(t, 'BN', 'x', `
-    let k = k0 + kk;
-    let tap = k % ${T}u;
+}`,
+    prelude: v.aContig
+      ? ''
+      : /* wgsl */ `
+  let ka = k0 + gTid % TK;
+  let tapA = ka % ${T}u;
+  let aOff = (ka / ${T}u) * u.sAc + (u.KH0 + (tapA / ${TW}u) * u.KSh) * u.KWW + u.KW0 + (tapA % ${TW}u) * u.KSw;`,
+    aVal: v.aContig
+      ? `let m = gM0 + xx;
+    if (m < u.M && k < kEnd) { val = wt[m * u.K + k]; }`
+      : `let m = gM0 + xx;
+    if (m < u.M && k < kEnd) { val = wt[m * u.sAm + aOff]; }`,
+    bVal: `let tap = k % ${T}u;
     let ih = ihBase + i32(tap / ${TW}u) * u.TSh;
     let iw = iwBase + i32(tap % ${TW}u) * u.TSw;
-    var val = 0.0;
     if (bOk && k < kEnd && ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW) {
       val = src[bBase + (k / ${T}u) * u.srcPlane + u32(ih * u.SW + iw)];
-    }
-    setB(kk, xx, val);`)}
-}`;
-  const store = /* wgsl */ `
+    }`,
+    store: /* wgsl */ `
 fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
   let pp = u.PH * u.PW;
   let r = n % pp;
   let idx = (n / pp) * u.outBatch + m * u.outPlane + (u.OH0 + (r / u.PW) * u.OSh) * u.OWW + u.OW0 + (r % u.PW) * u.OSw;
   let y = v${v.bias ? ' + bias[m]' : ''};
   out[idx] = ${actExpr[v.act]};
-}`;
-  return {
-    key: `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}`,
-    uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' '),
-    inputs: ['wt', 'src'],
-    epilogueInputs: v.bias ? ['bias'] : [],
-    load,
-    store,
+}`,
   };
 }
 
@@ -128,44 +116,36 @@ export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', '
 const WGRAD_TYPES: Record<string, string> = { H: 'i32', W: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32', dh: 'i32', dw: 'i32' };
 export const WGRAD_FIELD_TYPES = WGRAD_FIELDS.map((f) => WGRAD_TYPES[f] ?? 'u32');
 
-export function wgradFamily(v: WgradVariant, t: GemmTile): GemmFamily {
-  const load = /* wgsl */ `
-fn setup() {}
-fn loadTiles(k0: u32, kEnd: u32) {
-  // Both tiles are staged k-fast (pixels are contiguous in dy and, per row, in x): this thread
-  // always stages the same k, so the pixel (nb, oh, ow) is decoded once per step.
-  let k = k0 + gTid % ${t.tk}u;
-  let kOk = k < kEnd;
-  let nb = k / u.OHW;
-  let p = k % u.OHW;
-  let aBase = nb * u.dyBatch + p;
-  let ihb = i32(p / u.OWd) * u.sh - u.pt;
-  let iwb = i32(p % u.OWd) * u.sw - u.pl;
-  let xb = nb * u.xBatch;
-  ${tileLoop(t, 'BM', 'k', `
-    let m = gM0 + xx;
-    var val = 0.0;
-    if (kOk && m < u.M) { val = dy[aBase + m * u.OHW]; }
-    setA(kk, xx, val);`)}
-  ${tileLoop(t, 'BN', 'k', `
-    let n = gN0 + xx;
-    let tap = n % ${v.kk}u;
-    let ih = ihb + i32(tap / ${v.kw}u) * u.dh;
-    let iw = iwb + i32(tap % ${v.kw}u) * u.dw;
-    var val = 0.0;
-    if (kOk && n < u.N && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
-      val = x[xb + (n / ${v.kk}u) * u.xPlane + u32(ih * u.W + iw)];
-    }
-    setB(kk, xx, val);`)}
-}`;
-  const store = /* wgsl */ `
-fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.N + n] = v; }`;
+export function wgradFamily(v: WgradVariant): GemmFamily {
   return {
     key: `conv_wgrad|KK=${v.kk}|KW=${v.kw}`,
     uniforms: WGRAD_FIELDS.map((f, i) => `${f}: ${WGRAD_FIELD_TYPES[i]},`).join(' '),
     inputs: ['dy', 'x'],
     epilogueInputs: [],
-    load,
-    store,
+    // Both tiles are staged k-fast (pixels are contiguous in dy and, along a row, in x): this
+    // thread always stages the same k, so its pixel (nb, oh, ow) is decoded once per step.
+    aFast: 'k',
+    bFast: 'k',
+    setup: 'fn setup() {}',
+    prelude: /* wgsl */ `
+  let kp = k0 + gTid % TK;
+  let kOk = kp < kEnd;
+  let nb = kp / u.OHW;
+  let p = kp % u.OHW;
+  let aBase = nb * u.dyBatch + p;
+  let ihb = i32(p / u.OWd) * u.sh - u.pt;
+  let iwb = i32(p % u.OWd) * u.sw - u.pl;
+  let xb = nb * u.xBatch;`,
+    aVal: `let m = gM0 + xx;
+    if (kOk && m < u.M) { val = dy[aBase + m * u.OHW]; }`,
+    bVal: `let n = gN0 + xx;
+    let tap = n % ${v.kk}u;
+    let ih = ihb + i32(tap / ${v.kw}u) * u.dh;
+    let iw = iwb + i32(tap % ${v.kw}u) * u.dw;
+    if (kOk && n < u.N && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
+      val = x[xb + (n / ${v.kk}u) * u.xPlane + u32(ih * u.W + iw)];
+    }`,
+    store: /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.N + n] = v; }`,
   };
 }

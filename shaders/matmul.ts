@@ -7,6 +7,8 @@
 //   TK          K step: each step stages A[BM x TK] and B[TK x BN] in workgroup memory
 //   As, Bs      the staged tiles, K-major ([kk][mm], [kk][nn]) and read back as vec4; each row is
 //               padded by one vec4 so stores from threads walking k hit different banks
+//   pa, pb      this thread's share of the next step's tiles, fetched from global memory into
+//               registers while the current step computes (software pipelining)
 //   tid         local_invocation_index; tx = tid % WGX, ty = tid / WGX
 //   splits      split-K: wg.z = zb * splits + zs; split zs reduces k in [zs*kChunk, (zs+1)*kChunk)
 //               and writes its partial C to `part`, which gemmReduceSource() sums up
@@ -14,13 +16,15 @@
 //               and columns n = n0 + jv*(4*WGX) + 4*tx + q   (jv < RN/4, q < 4),
 // so a warp's vec4 reads of Bs are consecutive (no bank conflicts) and its stores are contiguous.
 //
-// A kernel family (matmul below, the convolutions in shaders/conv.ts) plugs in as WGSL functions:
-//   setup()                  once per thread: decodes the thread's fixed tile coordinates (the
-//                            privates gTid, gM0, gN0, gZb) into private state of its own, e.g.
-//                            the pixel behind this thread's column of an implicit GEMM
-//   loadTiles(k0, kEnd)      fills As/Bs for k in [k0, k0 + TK) through setA/setB, zero outside
-//                            [0, M) x [k0, kEnd) x [0, N); tileLoop() below writes the thread loops
-//   storeOut(zb, m, n, v)    the epilogue for one in-range output (bias, activation, layout)
+// A kernel family (matmul below, the convolutions in shaders/conv.ts) plugs in as data + WGSL:
+//   aFast / bFast      which dim of each staging tile consecutive threads walk ('k' or 'x' = m/n);
+//                      pick the one contiguous in global memory
+//   setup              WGSL run once per thread before the K loop (fn setup()); may fill private
+//                      state from gTid, gM0, gN0, gZb (e.g. the pixel behind this thread's column)
+//   prelude            WGSL at the top of each fetch (k0, kEnd known): per-step decoding
+//   aVal / bVal        WGSL setting `val` for one staged element: tile-local kk and xx, global
+//                      k = k0 + kk; must leave 0 outside [0, M) x [k0, kEnd) x [0, N)
+//   storeOut(zb, m, n, v)  the epilogue for one in-range output (bias, activation, layout)
 // Binding 0 is the uniform struct: the standard head (M, N, K, splits, kChunk, batch, 2 pads)
 // followed by the family's own fields.
 import { index1d, main1d } from './common.js';
@@ -36,24 +40,30 @@ export interface GemmTile {
 
 /** The tile shapes the host chooses from (see pickGemmConfig in engine/ops/matmul.ts). */
 export const GEMM_TILES = {
-  /** 128x128, 8x8 per thread: the big-GEMM workhorse (about 8 KiB of workgroup memory). */
+  /** 128x128, 8x8 per thread: the big-GEMM workhorse. */
   t128: { name: 't128', wgx: 16, wgy: 16, rm: 8, rn: 8, tk: 8 },
+  /** 128x128 with a 16-deep K step (half the barriers, twice the workgroup memory). */
+  t128k16: { name: 't128k16', wgx: 16, wgy: 16, rm: 8, rn: 8, tk: 16 },
+  /** 64 rows x 128 columns, 4x8 per thread: 64-channel layers without half-empty tiles. */
+  t64x128: { name: 't64x128', wgx: 16, wgy: 16, rm: 4, rn: 8, tk: 16 },
   /** 64x64, 4x4 per thread. */
   t64: { name: 't64', wgx: 16, wgy: 16, rm: 4, rn: 4, tk: 16 },
-  /** 32x32, 4x4 per thread, 64 threads: small problems and tiny channel counts. */
+  /** 32 rows x 128 columns, 4x8 per thread, 128 threads: few output channels, many pixels. */
+  t32x128: { name: 't32x128', wgx: 16, wgy: 8, rm: 4, rn: 8, tk: 16 },
+  /** 32x32, 4x4 per thread, 64 threads: small problems. */
   t32: { name: 't32', wgx: 8, wgy: 8, rm: 4, rn: 4, tk: 16 },
 } satisfies Record<string, GemmTile>;
 export type GemmTileName = keyof typeof GEMM_TILES;
 
 export const tileDims = (t: GemmTile) => ({ bm: t.wgy * t.rm, bn: t.wgx * t.rn, nt: t.wgx * t.wgy });
-/** Workgroup memory of one tile configuration in bytes. */
+/** Workgroup memory of one tile configuration in bytes (rows padded by one vec4). */
 export const tileSmemBytes = (t: GemmTile) => 4 * t.tk * (t.wgy * t.rm + t.wgx * t.rn + 8);
 
 /** The uniform fields every GEMM kernel starts with (8 u32). */
 export const GEMM_UNIFORM_HEAD = 'M: u32, N: u32, K: u32, splits: u32, kChunk: u32, batch: u32, h0: u32, h1: u32,';
 
 export interface GemmFamily {
-  /** Every specialisation of the family (the tile and split mode are appended by gemmSource). */
+  /** Every specialisation of the family (the tile and split mode are appended by the host). */
   key: string;
   /** Family uniform fields after the standard head, WGSL struct syntax ("a: u32, b: i32,"). */
   uniforms: string;
@@ -61,28 +71,35 @@ export interface GemmFamily {
   inputs: string[];
   /** Read-only f32 arrays only the epilogue uses (e.g. a bias), bound after `inputs`. */
   epilogueInputs: string[];
-  /** setup() and loadTiles() (may use `var<private>` state and the tile constants). */
-  load: string;
-  /** storeOut(zb, m, n, v): writes one final output into `out` (uniforms and epilogue inputs only). */
+  aFast: 'k' | 'x';
+  bFast: 'k' | 'x';
+  /** Module-scope WGSL for the loads: private state and `fn setup()`. */
+  setup: string;
+  /** Per-step WGSL at the top of fetchTiles(k0, kEnd). */
+  prelude: string;
+  /** WGSL setting `val` for A[gM0 + xx, k0 + kk] / B[k0 + kk, gN0 + xx]. */
+  aVal: string;
+  bVal: string;
+  /** fn storeOut(zb, m, n, v): writes one final output into `out` (uniforms and epilogue inputs only). */
   store: string;
 }
 
-/**
- * Thread loop over this thread's share of a TK x X staging tile (X = BM for A, BN for B).
- * `fast` is the tile dim consecutive threads walk (pick the one contiguous in global memory);
- * the other advances by NT / (fast dim) per iteration. `body` sees kk, xx (tile-local) and i.
- */
-export function tileLoop(t: GemmTile, x: 'BM' | 'BN', fast: 'k' | 'x', body: string): string {
-  const { bm, bn, nt } = tileDims(t);
-  const X = x === 'BM' ? bm : bn;
+/** This thread's (kk, xx) staging coordinates for unrolled slot i of a TK x X tile. */
+function slot(t: GemmTile, X: number, fast: 'k' | 'x', i: number): [string, string] {
+  const { nt } = tileDims(t);
+  return fast === 'k'
+    ? [`gTid % ${t.tk}u`, `gTid / ${t.tk}u + ${(i * nt) / t.tk}u`]
+    : [`gTid / ${X}u + ${(i * nt) / X}u`, `gTid % ${X}u`];
+}
+
+/** Elements of a TK x X tile each thread stages (the thread keeps one index fixed: kk or xx). */
+function perThread(t: GemmTile, X: number, fast: 'k' | 'x'): number {
+  const { nt } = tileDims(t);
   const per = (t.tk * X) / nt;
-  if (!Number.isInteger(per) || per < 1) throw new Error(`gemm: tile ${t.name} does not divide ${x}=${X} x TK=${t.tk} among ${nt} threads`);
-  const [kk, xx] = fast === 'k' ? [`gTid % ${t.tk}u`, `gTid / ${t.tk}u + i * ${nt / t.tk}u`] : [`gTid / ${X}u + i * ${nt / X}u`, `gTid % ${X}u`];
-  return `for (var i = 0u; i < ${per}u; i++) {
-    let kk = ${kk};
-    let xx = ${xx};
-    ${body}
-  }`;
+  if (!Number.isInteger(per) || per < 1 || nt % (fast === 'k' ? t.tk : X) !== 0) {
+    throw new Error(`gemm: tile ${t.name} does not divide a ${t.tk} x ${X} staging tile among ${nt} threads`);
+  }
+  return per;
 }
 
 function bindings(names: string[], first: number): string {
@@ -95,6 +112,31 @@ function bindings(names: string[], first: number): string {
  */
 export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean): string {
   const { bm, bn, nt } = tileDims(t);
+  const pa = perThread(t, bm, f.aFast);
+  const pb = perThread(t, bn, f.bFast);
+  const rowA = bm / 4 + 1;
+  const rowB = bn / 4 + 1;
+  // Fetch (global -> registers) and commit (registers -> workgroup memory), unrolled per slot.
+  const fetch: string[] = [];
+  const commit: string[] = [];
+  for (const [name, X, fast, per, body, set] of [
+    ['pa', bm, f.aFast, pa, f.aVal, 'setA'],
+    ['pb', bn, f.bFast, pb, f.bVal, 'setB'],
+  ] as const) {
+    for (let i = 0; i < per; i++) {
+      const [kk, xx] = slot(t, X, fast, i);
+      fetch.push(`{
+    let kk = ${kk};
+    let xx = ${xx};
+    let k = k0 + kk;
+    var val = 0.0;
+    ${body.trim()}
+    ${name}${i} = val;
+  }`);
+      commit.push(`${set}(${kk}, ${xx}, ${name}${i});`);
+    }
+  }
+  const regs = [...Array(pa).keys()].map((i) => `var<private> pa${i}: f32;`).concat([...Array(pb).keys()].map((i) => `var<private> pb${i}: f32;`));
   const rv = t.rm / 4;
   const cv = t.rn / 4;
   const inner: string[] = [];
@@ -117,9 +159,7 @@ export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean): string {
     ? `@group(0) @binding(${nIn + 1}) var<storage, read_write> part: array<f32>;`
     : `${bindings(f.epilogueInputs, nIn + 1)}
 @group(0) @binding(${nIn + 1 + f.epilogueInputs.length}) var<storage, read_write> out: array<f32>;`;
-  const emit = split
-    ? `part[(z * u.M + m) * u.N + n] = v;`
-    : `storeOut(zb, m, n, v);`;
+  const emit = split ? `part[(z * u.M + m) * u.N + n] = v;` : `storeOut(zb, m, n, v);`;
   return /* wgsl */ `
 // GEMM ${f.key} | tile ${t.name} (${bm}x${bn}, ${t.rm}x${t.rn} per thread, K step ${t.tk})${split ? ' | split-K partials' : ''}
 struct Params { ${GEMM_UNIFORM_HEAD} ${f.uniforms} }
@@ -130,17 +170,28 @@ ${outDecl}
 const TK = ${t.tk}u;
 const BM = ${bm}u;
 const BN = ${bn}u;
-const NT = ${nt}u;
-var<workgroup> As: array<vec4<f32>, ${t.tk * (bm / 4 + 1)}>;
-var<workgroup> Bs: array<vec4<f32>, ${t.tk * (bn / 4 + 1)}>;
+var<workgroup> As: array<vec4<f32>, ${t.tk * rowA}>;
+var<workgroup> Bs: array<vec4<f32>, ${t.tk * rowB}>;
 var<private> gTid: u32;
 var<private> gM0: u32;
 var<private> gN0: u32;
 var<private> gZb: u32;
+${regs.join('\n')}
 
-fn setA(kk: u32, mm: u32, v: f32) { As[kk * ${bm / 4 + 1}u + mm / 4u][mm % 4u] = v; }
-fn setB(kk: u32, nn: u32, v: f32) { Bs[kk * ${bn / 4 + 1}u + nn / 4u][nn % 4u] = v; }
-${f.load}
+fn setA(kk: u32, mm: u32, v: f32) { As[kk * ${rowA}u + mm / 4u][mm % 4u] = v; }
+fn setB(kk: u32, nn: u32, v: f32) { Bs[kk * ${rowB}u + nn / 4u][nn % 4u] = v; }
+${f.setup}
+
+/** Global -> registers: this thread's share of the tiles at k0. */
+fn fetchTiles(k0: u32, kEnd: u32) {
+  ${f.prelude.trim()}
+  ${fetch.join('\n  ')}
+}
+
+/** Registers -> workgroup memory. */
+fn commitTiles() {
+  ${commit.join('\n  ')}
+}
 ${split ? '' : f.store}
 
 fn emit1(zb: u32, z: u32, m: u32, n: u32, v: f32) { ${emit} }
@@ -167,12 +218,15 @@ fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: ve
   let tx = tid % ${t.wgx}u;
   let ty = tid / ${t.wgx}u;
   ${accs.join('\n  ')}
+  if (kBegin < kEnd) { fetchTiles(kBegin, kEnd); }
   for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
-    loadTiles(k0, kEnd);
+    commitTiles();
     workgroupBarrier();
+    // The next step's global loads are in flight while this step's FMAs run.
+    if (k0 + TK < kEnd) { fetchTiles(k0 + TK, kEnd); }
     for (var kk = 0u; kk < TK; kk++) {
-      let ai = kk * ${bm / 4 + 1}u + ty;
-      let bi = kk * ${bn / 4 + 1}u + tx;
+      let ai = kk * ${rowA}u + ty;
+      let bi = kk * ${rowB}u + tx;
       ${inner.join('\n      ')}
     }
     workgroupBarrier();
@@ -218,38 +272,24 @@ export interface MatmulVariant {
   bias: boolean;
 }
 
-export function matmulFamily(v: MatmulVariant, t: GemmTile): GemmFamily {
-  // A(m, k) and B(k, n) addresses; the staging loops walk the contiguous dim across threads.
-  const aAddr = v.transA ? 'k * u.lda + m' : 'm * u.lda + k';
-  const bAddr = v.transB ? 'n * u.ldb + k' : 'k * u.ldb + n';
-  const load = /* wgsl */ `
-fn setup() {}
-fn loadTiles(k0: u32, kEnd: u32) {
-  let aBase = gZb * u.sab;
-  let bBase = gZb * u.sbb;
-  ${tileLoop(t, 'BM', v.transA ? 'x' : 'k', `
-    let m = gM0 + xx;
-    let k = k0 + kk;
-    var val = 0.0;
-    if (m < u.M && k < kEnd) { val = a[aBase + ${aAddr}]; }
-    setA(kk, xx, val);`)}
-  ${tileLoop(t, 'BN', v.transB ? 'k' : 'x', `
-    let n = gN0 + xx;
-    let k = k0 + kk;
-    var val = 0.0;
-    if (n < u.N && k < kEnd) { val = b[bBase + ${bAddr}]; }
-    setB(kk, xx, val);`)}
-}`;
-  const store = /* wgsl */ `
-fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
-  out[(zb * u.M + m) * u.N + n] = v${v.bias ? ' + bias[n]' : ''};
-}`;
+export function matmulFamily(v: MatmulVariant): GemmFamily {
   return {
     key: `matmul|tA=${+v.transA}|tB=${+v.transB}|bias=${+v.bias}`,
     uniforms: 'lda: u32, ldb: u32, sab: u32, sbb: u32,',
     inputs: ['a', 'b'],
     epilogueInputs: v.bias ? ['bias'] : [],
-    load,
-    store,
+    // Stage along the contiguous dim of each stored operand.
+    aFast: v.transA ? 'x' : 'k',
+    bFast: v.transB ? 'k' : 'x',
+    setup: 'fn setup() {}',
+    prelude: '',
+    aVal: `let m = gM0 + xx;
+    if (m < u.M && k < kEnd) { val = a[gZb * u.sab + ${v.transA ? 'k * u.lda + m' : 'm * u.lda + k'}]; }`,
+    bVal: `let n = gN0 + xx;
+    if (n < u.N && k < kEnd) { val = b[gZb * u.sbb + ${v.transB ? 'n * u.ldb + k' : 'k * u.ldb + n'}]; }`,
+    store: `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
+  out[(zb * u.M + m) * u.N + n] = v${v.bias ? ' + bias[n]' : ''};
+}`,
   };
 }

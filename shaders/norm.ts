@@ -15,8 +15,8 @@
 //   stats       [G, 2] = (mean, rstd) per group, saved by the forward for the fused backward.
 //   act         'none' | 'relu' | 'leaky_relu' (slope): applied to z = xhat*gamma + beta in the
 //               normalise pass; the backward recovers its derivative mask from y (slope >= 0).
-//   part        [2, G] = (sum gz, sum gz*xhat) per group, written by the backward: dbeta and dgamma
-//               (summed over n on the host side for instance norm).
+//   sumG, sumGX [G] each: sum gz and sum gz*xhat per group, written by the backward; they are dbeta
+//               and dgamma for batch norm, and are summed over n on the host side for instance norm.
 // Forward: pass 1 mean (workgroup tree reduction), pass 2 centred variance (second reduction, which
 // is exact where sum/sum-of-squares would cancel), pass 3 normalise + affine + activation; the
 // batch-norm forward also folds the running-stat update (unbiased variance) into thread 0.
@@ -53,7 +53,7 @@ export function normForwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
   return ['read', ...(o.gamma ? ['read' as const] : []), ...(o.beta ? ['read' as const] : []), 'rw', 'rw', ...(o.running ? ['rw' as const, 'rw' as const] : [])];
 }
 export function normBackwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
-  return ['read', 'read', 'read', ...(o.gamma ? ['read' as const] : []), ...(o.act !== 'none' ? ['read' as const] : []), 'rw', 'rw'];
+  return ['read', 'read', 'read', ...(o.gamma ? ['read' as const] : []), ...(o.act !== 'none' ? ['read' as const] : []), 'rw', 'rw', 'rw'];
 }
 export function normEvalBindings(o: NormKernelOptions): ('read' | 'rw')[] {
   return ['read', 'read', 'read', ...(o.gamma ? ['read' as const] : []), ...(o.beta ? ['read' as const] : []), 'rw'];
@@ -208,7 +208,7 @@ ${groupMain} {
 }`;
 }
 
-/** Fused backward: dx for every element and per-group (sum gz, sum gz*xhat), one workgroup per group. */
+/** Fused backward: dx for every element and per-group sum gz, sum gz*xhat; one workgroup per group. */
 export function normBackwardSource(o: NormKernelOptions): string {
   const K = o.cache;
   const cached = K > 0;
@@ -216,7 +216,7 @@ export function normBackwardSource(o: NormKernelOptions): string {
   const list: [string, 'read' | 'rw', string][] = [['gy', 'read', 'VT'], ['x', 'read', 'VT'], ['stats', 'read', 'f32']];
   if (o.gamma) list.push(['gamma', 'read', 'f32']);
   if (hasAct) list.push(['y', 'read', 'VT']);
-  list.push(['dx', 'rw', 'VT'], ['part', 'rw', 'f32']);
+  list.push(['dx', 'rw', 'VT'], ['sumG', 'rw', 'f32'], ['sumGX', 'rw', 'f32']);
   return wgsl`
 struct Params { G: u32, items: u32, P: u32, C: u32, invM: f32, slope: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
@@ -297,8 +297,8 @@ ${groupMain} {
   }
 #endif
   if (lid == 0u) {
-    part[g] = tot.x;
-    part[u.G + g] = tot.y;
+    sumG[g] = tot.x;
+    sumGX[g] = tot.y;
   }
 }`;
 }

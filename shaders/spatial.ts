@@ -16,8 +16,9 @@
 //                 up   : fine[i]   = sum_s 2 g[s] [R(i+s) even] coarse[R(i+s)/2]
 //                 downT, upT: their transposes. A fine position q is hit by the positions
 //                 P(q) = {q, -q (q >= 1), 2(nF-1)-q (q <= nF-2)}, so the transposes enumerate P(q).
-//               Each axis yields a list of (source index, weight) taps; a 2-D output element is the
-//               separable double sum over its row and column taps.
+//               down reads a fixed 5 x 5 window; up reads 3 x 3 coarse taps (reflection keeps parity,
+//               so only 2 or 3 of the 5 positions per axis are even). The transposes build per-axis
+//               lists of (source index, weight) taps and take the separable double sum over them.
 // All kernels are 1-D over output elements (grid1d), one thread per element.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { index1d, main1d } from './common.js';
@@ -281,23 +282,24 @@ fn push(t: ptr<function, Taps>, idx: i32, w: f32) {
   (*t).w[(*t).n] = w;
   (*t).n += 1;
 }
+struct Taps3 { idx: vec3<u32>, w: vec3<f32> }
+// The coarse taps of fine output index o for pyrUp (see main); unused slots get weight 0.
+fn upTaps(o: i32, nF: i32) -> Taps3 {
+  if ((o & 1) == 0) {
+    return Taps3(vec3<u32>(u32(refl(o - 2, nF) >> 1u), u32(o >> 1u), u32(refl(o + 2, nF) >> 1u)), vec3<f32>(0.125, 0.75, 0.125));
+  }
+  return Taps3(vec3<u32>(u32(refl(o - 1, nF) >> 1u), u32(refl(o + 1, nF) >> 1u), 0u), vec3<f32>(0.5, 0.5, 0.0));
+}
 // Member c (0..2) of P(q): the unreflected fine positions that reflect onto q; -1000000 if none.
 fn hitPos(c: i32, q: i32, nF: i32) -> i32 {
   if (c == 0) { return q; }
   if (c == 1) { return select(-1000000, -q, q >= 1); }
   return select(-1000000, 2 * (nF - 1) - q, q <= nF - 2);
 }
-// The (source index, weight) taps of output index o along one axis.
+// The (source index, weight) taps of output index o along one axis (the transposed resamplers).
 fn taps(o: i32, nF: i32, nC: i32) -> Taps {
   var t: Taps;
-#if ${mode === 'down'}
-  for (var s = -2; s <= 2; s++) { push(&t, refl(2 * o + s, nF), g5(s)); }
-#elif ${mode === 'up'}
-  for (var s = -2; s <= 2; s++) {
-    let q = refl(o + s, nF);
-    if ((q & 1) == 0) { push(&t, q >> 1u, 2.0 * g5(s)); }
-  }
-#elif ${mode === 'downT'}
+#if ${mode === 'downT'}
   // o is a fine index; coarse outputs i with 2i + s in P(o) read it with weight g[s].
   for (var c = 0; c < 3; c++) {
     let q = hitPos(c, o, nF);
@@ -324,16 +326,40 @@ ${main1d(SPATIAL_WG)} {
   let i = ${index1d(SPATIAL_WG)};
   if (i >= u.n) { return; }
   ${split3('u.outH', 'u.outW')}
-  let tr = taps(r, u.fH, u.cH);
-  let tc = taps(c, u.fW, u.cW);
   let base = plane * u.inH;
   var acc = 0.0;
+#if ${mode === 'down'}
+  // 5 x 5 taps around (2r, 2c) of the fine input.
+  let c2 = 2 * c;
+  let j0 = u32(refl(c2 - 2, u.fW));
+  let j1 = u32(refl(c2 - 1, u.fW));
+  let j2 = u32(c2);
+  let j3 = u32(refl(c2 + 1, u.fW));
+  let j4 = u32(refl(c2 + 2, u.fW));
+  for (var s = -2; s <= 2; s++) {
+    let row = (base + u32(refl(2 * r + s, u.fH))) * u.inW;
+    let h = 0.0625 * (x[row + j0] + x[row + j4]) + 0.25 * (x[row + j1] + x[row + j3]) + 0.375 * x[row + j2];
+    acc += g5(s) * h;
+  }
+#elif ${mode === 'up'}
+  // Reflection keeps parity, so output r reads the coarse rows of the even positions among r-2..r+2:
+  // r even: (r-2, r, r+2) with 2g = (1/8, 3/4, 1/8); r odd: (r-1, r+1) with (1/2, 1/2).
+  let rt = upTaps(r, u.fH);
+  let ct = upTaps(c, u.fW);
+  for (var k = 0; k < 3; k++) {
+    let row = (base + rt.idx[k]) * u.inW;
+    acc += rt.w[k] * (ct.w[0] * x[row + ct.idx[0]] + ct.w[1] * x[row + ct.idx[1]] + ct.w[2] * x[row + ct.idx[2]]);
+  }
+#else
+  let tr = taps(r, u.fH, u.cH);
+  let tc = taps(c, u.fW, u.cW);
   for (var k = 0; k < tr.n; k++) {
     let row = (base + u32(tr.idx[k])) * u.inW;
     var s = 0.0;
     for (var m = 0; m < tc.n; m++) { s += tc.w[m] * x[row + u32(tc.idx[m])]; }
     acc += tr.w[k] * s;
   }
+#endif
   y[i] = acc;
 }`;
 }

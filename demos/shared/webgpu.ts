@@ -62,12 +62,7 @@ export function adapterLine(e: Engine): string {
   return `${describeAdapter(e.adapter)} · features: ${feats.join(', ') || 'none'}`;
 }
 
-/**
- * Calls `onLost` once when this engine's device is lost, unless `expected()` says the page destroyed
- * it on purpose (e.g. when replacing the engine).
- */
-export function watchDeviceLoss(e: Engine, onLost: (reason: string) => void, expected: () => boolean = () => false): void {
-  e.device.lost.then((info) => {
-    if (!expected()) onLost(`${info.reason}${info.message ? `: ${info.message}` : ''}`);
-  });
+/** Calls `onLost` once when this engine's device is lost (reason 'destroyed' when the page destroyed it). */
+export function watchDeviceLoss(e: Engine, onLost: (reason: string) => void): void {
+  e.device.lost.then((info) => onLost(`${info.reason}${info.message ? `: ${info.message}` : ''}`));
 }

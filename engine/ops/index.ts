@@ -8,3 +8,5 @@ export * from './softmax.js';
 export * from './norm.js';
 export * from './spatial.js';
 export * from './pyramid.js';
+export * from './conv.js';
+export * from './matmul.js';

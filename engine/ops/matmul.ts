@@ -24,52 +24,86 @@ export interface GemmConfig {
   kChunk: number;
 }
 
-let gemmOverride: { tile?: GemmTileName; splits?: number } | null = null;
+export interface GemmOverride {
+  tile?: GemmTileName;
+  splits?: number;
+}
+
+let gemmOverride: GemmOverride | null = null;
 
 /**
  * Forces the tile and/or the split-K factor of every GEMM (matmul, linear, all conv passes) until
  * called with null. For tests that must cover each tile shape on small problems, and for tuning.
  */
-export function setGemmOverride(o: { tile?: GemmTileName; splits?: number } | null): void {
+export function setGemmOverride(o: GemmOverride | null): void {
   gemmOverride = o;
 }
 
-/** Workgroups a GPU wants in flight before split-K stops paying (a few per streaming processor). */
-const TARGET_WORKGROUPS = 192;
+/**
+ * Relative throughput of a full tile of each shape (register blocking and reuse per staged byte),
+ * for a discrete GPU and for a software adapter (lavapipe, SwiftShader: SIMD across invocations,
+ * where big per-thread blocks and barriers cost more than they save).
+ */
+const TILE_EFFICIENCY: Record<'gpu' | 'cpu', Partial<Record<GemmTileName, number>>> = {
+  gpu: { t128: 1, t64x128: 0.85, t64: 0.65, t32x128: 0.6, t32: 0.4 },
+  cpu: { t64: 0.9, t32: 1, t64x128: 0.8 },
+};
 
-/** Picks the tile and split-K factor for C[batch][M, N] += A[M, K] B[K, N]. */
+/** Workgroups of 256 threads a big GPU keeps resident (132 SMs x 2); smaller groups fit more. */
+const GPU_SLOTS_256 = 264;
+
+function isSoftwareAdapter(): boolean {
+  const a = engine().adapter;
+  return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.architecture} ${a.device} ${a.description}`);
+}
+
+function splitFor(K: number, tile: GemmTile, groups: number, target: number, maxZ: number): number {
+  // Split K while there are too few workgroups to fill the machine and each split keeps >= 8 steps.
+  let s = 1;
+  if (groups < target / 2 && K >= 16 * tile.tk) s = Math.min(Math.ceil(target / groups), Math.floor(K / (8 * tile.tk)), 64);
+  return Math.max(1, Math.min(s, maxZ));
+}
+
+/** Picks the tile and split-K factor for C[batch][M, N] = A[M, K] B[K, N]. */
 export function pickGemmConfig(M: number, N: number, K: number, batch: number): GemmConfig {
   const lim = engine().limits;
+  const maxWg = lim.maxComputeWorkgroupsPerDimension;
   const fits = (t: GemmTile) => {
     const { bm, bn, nt } = tileDims(t);
     return tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize && nt <= lim.maxComputeInvocationsPerWorkgroup &&
-      Math.ceil(N / bn) <= lim.maxComputeWorkgroupsPerDimension && Math.ceil(M / bm) <= lim.maxComputeWorkgroupsPerDimension;
+      Math.ceil(N / bn) <= maxWg && Math.ceil(M / bm) <= maxWg;
   };
-  const tiles = (t: GemmTile) => Math.ceil(M / tileDims(t).bm) * Math.ceil(N / tileDims(t).bn) * batch;
-  let tile: GemmTile = GEMM_TILES.t32;
-  if (fits(GEMM_TILES.t64) && M > 32 && N > 32 && (tiles(GEMM_TILES.t64) >= 8 || !fits(tile))) tile = GEMM_TILES.t64;
-  if (fits(GEMM_TILES.t128) && M > 64 && N > 64 && (tiles(GEMM_TILES.t128) >= 96 || !fits(tile))) tile = GEMM_TILES.t128;
-  if (gemmOverride?.tile) tile = GEMM_TILES[gemmOverride.tile];
-  if (!fits(tile)) throw new Error(`gemm: no tile fits [${M} x ${N}] x ${K} on this adapter's limits`);
-  // Split-K when there are too few output tiles to keep the GPU busy and K is long.
-  let splits = 1;
-  const n = tiles(tile);
-  if (n < TARGET_WORKGROUPS / 2 && K >= 16 * tile.tk) {
-    splits = Math.min(Math.ceil(TARGET_WORKGROUPS / n), Math.floor(K / (8 * tile.tk)), 64);
+  const cpu = isSoftwareAdapter();
+  const eff = TILE_EFFICIENCY[cpu ? 'cpu' : 'gpu'];
+  let best: { cost: number; tile: GemmTile; splits: number } | null = null;
+  const names = gemmOverride?.tile ? [gemmOverride.tile] : (Object.keys(eff) as GemmTileName[]);
+  for (const name of names) {
+    const tile = GEMM_TILES[name];
+    if (!fits(tile)) continue;
+    const { bm, bn, nt } = tileDims(tile);
+    const groups = Math.ceil(M / bm) * Math.ceil(N / bn) * batch;
+    // A software adapter runs a handful of workgroups at once (one per core).
+    const slots = cpu ? 8 : Math.round((GPU_SLOTS_256 * 256) / nt);
+    let splits = splitFor(K, tile, groups, slots, Math.floor(maxWg / batch));
+    if (gemmOverride?.splits) splits = gemmOverride.splits;
+    // Time ~ waves of resident workgroups x the work of one (padded) tile, plus the split-K pass.
+    const waves = Math.ceil((groups * splits) / slots);
+    const cost = (waves * bm * bn * Math.ceil(Math.max(K, 1) / splits)) / (eff[name] ?? 0.5) + (splits > 1 ? 4 * M * N * batch * splits : 0);
+    if (!best || cost < best.cost) best = { cost, tile, splits };
   }
-  if (gemmOverride?.splits) splits = gemmOverride.splits;
-  splits = Math.max(1, Math.min(splits, Math.ceil(K / tile.tk)));
-  if (splits * batch > lim.maxComputeWorkgroupsPerDimension) splits = Math.max(1, Math.floor(lim.maxComputeWorkgroupsPerDimension / batch));
-  let kChunk = Math.max(tile.tk, Math.ceil(K / splits / tile.tk) * tile.tk);
-  splits = Math.max(1, Math.ceil(K / kChunk));
+  if (!best) throw new Error(`gemm: no tile fits [${M} x ${N}] x ${K} within this adapter's limits`);
+  const { tile } = best;
+  let splits = Math.max(1, Math.min(best.splits, Math.ceil(K / tile.tk)));
+  let kChunk = Math.ceil(K / splits / tile.tk) * tile.tk;
+  splits = Math.max(1, Math.ceil(K / Math.max(kChunk, 1)));
   if (splits === 1) kChunk = Math.max(K, 1);
   return { tile, splits, kChunk };
 }
 
 export interface GemmLaunch {
   op: string;
-  /** The kernel family for a tile (shaders/matmul.ts, shaders/conv.ts). */
-  family: (t: GemmTile) => GemmFamily;
+  /** The kernel family (shaders/matmul.ts, shaders/conv.ts). */
+  family: GemmFamily;
   /** Bound in the family's `inputs` order, then its `epilogueInputs`, then `out`. */
   inputs: Tensor[];
   epilogueInputs: Tensor[];
@@ -85,22 +119,20 @@ export interface GemmLaunch {
 /** Runs one GEMM: the main kernel, plus the split-K reduction when the K range is split. */
 export function runGemm(g: GemmLaunch): void {
   if (g.M * g.N * g.batch === 0) return;
-  const cfg = pickGemmConfig(g.M, g.N, g.K, g.batch);
-  const t = cfg.tile;
-  const fam = g.family(t);
+  const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.N, g.K, g.batch);
+  const fam = g.family;
   const { bm, bn } = tileDims(t);
-  const head = [g.M, g.N, g.K, cfg.splits, cfg.kChunk, g.batch, 0, 0];
-  const uniforms = [...head, ...g.uniforms];
-  const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * cfg.splits];
+  const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, 0, 0, ...g.uniforms];
+  const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * splits];
   const reads = (n: number) => Array<'read'>(n).fill('read');
-  if (cfg.splits === 1) {
+  if (splits === 1) {
     launch(
       { key: `${fam.key}|${t.name}`, code: gemmSource(fam, t, false), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw'], op: g.op },
       [...g.inputs, ...g.epilogueInputs, g.out], uniforms, grid, { op: g.op },
     );
     return;
   }
-  const part = empty([g.batch * cfg.splits * g.M * g.N], `${g.op} (split-K partials)`);
+  const part = empty([g.batch * splits * g.M * g.N], `${g.op} (split-K partials)`);
   launch(
     { key: `${fam.key}|${t.name}|split`, code: gemmSource(fam, t, true), bindings: [...reads(fam.inputs.length), 'rw'], op: g.op },
     [...g.inputs, part], uniforms, grid, { op: g.op },
@@ -160,7 +192,7 @@ function matmulRaw(op: string, a: Tensor, b: Tensor, transA: boolean, transB: bo
   const [br, bc] = b.shape.slice(-2);
   runGemm({
     op,
-    family: (t) => matmulFamily({ transA, transB, bias: !!bias }, t),
+    family: matmulFamily({ transA, transB, bias: !!bias }),
     inputs: [a, b],
     epilogueInputs: bias ? [bias] : [],
     out: y,

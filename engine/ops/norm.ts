@@ -16,7 +16,7 @@ import { launch, grid1d, f32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { sub, mul, rsqrt, square, addScalar, affine, stepMask } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { reshape, narrow } from './movement.js';
+import { reshape } from './movement.js';
 import { instanceNormCpu, batchNormTrainCpu, batchNormEvalCpu } from './cpu/nn.js';
 
 export type NormActivation = 'relu' | 'leaky_relu';
@@ -100,9 +100,9 @@ function forwardRaw(
   const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: !!beta, act, running: !!run, cache: cacheSize(items, NORM_MAX_CACHE) };
   const y = empty(x.shape, op);
   const stats = empty([geo.G, 2], `${op}_stats`);
-  const scratch: Tensor[] = [];
-  const rm = run ? run.mean ?? (scratch[scratch.length] = empty([geo.C], op)) : null;
-  const rv = run ? run.var ?? (scratch[scratch.length] = empty([geo.C], op)) : null;
+  const scratch = run && (!run.mean || !run.var) ? empty([geo.C], op) : null;
+  const rm = run ? run.mean ?? scratch : null;
+  const rv = run ? run.var ?? scratch : null;
   const tensors = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y, stats, ...(rm && rv ? [rm, rv] : [])];
   if (geo.G > 0 && geo.M > 0) {
     launch(
@@ -113,7 +113,7 @@ function forwardRaw(
       { op, bytes: 8 * x.size },
     );
   }
-  for (const s of scratch) s.dispose();
+  scratch?.dispose();
   return { y, stats };
 }
 
@@ -165,18 +165,19 @@ function backwardFused(op: string, geo: Geometry, g: Tensor, x: Tensor, y: Tenso
   const items = geo.M / VW;
   const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: false, act, running: false, cache: cacheSize(items, NORM_MAX_CACHE_BACKWARD) };
   const dx = empty(x.shape, `${op}_backward`);
-  const part = empty([2, geo.G], `${op}_backward`);
+  const sumG = empty([geo.G], `${op}_backward`);
+  const sumGX = empty([geo.G], `${op}_backward`);
   launch(
     { key: normKey('norm_backward', o), code: normBackwardSource(o), bindings: normBackwardBindings(o), op: `${op}_backward` },
-    [g, x, stats, ...(gamma ? [gamma] : []), ...(act !== 'none' ? [y] : []), dx, part],
+    [g, x, stats, ...(gamma ? [gamma] : []), ...(act !== 'none' ? [y] : []), dx, sumG, sumGX],
     [geo.G, items, geo.plane / VW, geo.C, f32(1 / geo.M), f32(slope), 0, 0],
     groupGrid(geo.G),
     { op: `${op}_backward`, bytes: (act !== 'none' ? 16 : 12) * x.size },
   );
-  let sums = part; // [2, C]: (sum gz, sum gz*xhat) per channel
-  if (geo.kind === 'instance') sums = sum(reshape(part, [2, geo.N, geo.C]), 1);
-  const dbeta = want[2] ? reshape(narrow(sums, 0, 0, 1), [geo.C]) : null;
-  const dgamma = want[1] ? reshape(narrow(sums, 0, 1, 1), [geo.C]) : null;
+  // Per-group sums are dbeta/dgamma for batch norm; instance norm adds them up over n (a view for N = 1).
+  const perChannel = (t: Tensor) => (geo.kind === 'batch' || geo.N === 1 ? reshape(t, [geo.C]) : sum(reshape(t, [geo.N, geo.C]), 0));
+  const dbeta = want[2] ? perChannel(sumG) : null;
+  const dgamma = want[1] ? perChannel(sumGX) : null;
   return { dx: want[0] ? dx : (dx.dispose(), null), dgamma, dbeta };
 }
 

@@ -1,0 +1,168 @@
+// A training run in the page: one registry recipe's trainer (networks, optimisers, noise
+// generator), a DataLoader over an in-memory dataset, a persistent batch tensor, the fixed latent
+// codes of the sample grid, and the step count. Checkpoints use the CLI's run layout
+// (cli/checkpoint_io.ts: config {model, config, settings, seed}, extra {loader, dataset}), so a
+// checkpoint downloaded from the page samples and resumes with `gan sample` / `gan train --resume`,
+// plus the page's loss history under extra.history.
+
+import { engine } from '../../engine/device.js';
+import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
+import { Generator } from '../../engine/ops/random.js';
+import { checkpointInfo, checkpointToBytes, restoreCheckpoint, type Json } from '../../engine/checkpoint.js';
+import { DataLoader, type ArrayDataset, type LoaderState } from '../../engine/data/loader.js';
+import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../../nets/registry.js';
+import { readStats } from '../../nets/stats.js';
+
+export interface RunSpec {
+  model: string;
+  config: ModelConfig;
+  batch: number;
+  lr: number;
+  seed: number;
+}
+
+/** Plot points saved with a checkpoint so the charts survive a reload. */
+export interface History {
+  xs: number[];
+  /** Series by name, aligned with xs. */
+  series: Record<string, number[]>;
+}
+
+export class TrainingSession {
+  readonly recipe: ModelRecipe;
+  readonly trainer: GanTrainer;
+  readonly loader: DataLoader;
+  readonly settings: TrainSettings;
+  step = 0;
+  private readonly real: Tensor;
+  private readonly sampleZ: Tensor;
+
+  constructor(readonly spec: RunSpec, readonly dataset: ArrayDataset, readonly datasetName: string, sampleCount: number) {
+    const recipe = getRecipe(spec.model);
+    if (!recipe) throw new Error(`no model '${spec.model}' in nets/registry.ts`);
+    const errs = recipe.validate(spec.config);
+    if (errs.length) throw new Error(`${spec.model}: ${errs.join('; ')}`);
+    const { channels, size } = recipe.imageShape(spec.config);
+    const [dc, dh, dw] = dataset.sampleShape;
+    if (dc !== channels || dh !== size || dw !== size) {
+      throw new Error(`${spec.model} wants ${channels}x${size}x${size} images, the dataset has ${dataset.sampleShape.join('x')}`);
+    }
+    this.recipe = recipe;
+    this.settings = { ...recipe.train, batch: spec.batch, lr: spec.lr, dataset: datasetName };
+    this.trainer = recipe.create(spec.config, this.settings, spec.seed);
+    this.loader = new DataLoader(dataset, { batchSize: spec.batch, seed: spec.seed });
+    this.real = tensor(new Float32Array(spec.batch * dc * dh * dw), [spec.batch, dc, dh, dw]).keep();
+    // The grid's latent codes come from their own stream, so they stay fixed while training runs.
+    this.sampleZ = tidy(() => this.trainer.noise(sampleCount, new Generator(spec.seed + 1_000_003)).keep());
+  }
+
+  get lr(): number {
+    return Object.values(this.trainer.optimizers)[0]?.lr ?? this.spec.lr;
+  }
+
+  /** Sets the learning rate of every optimiser (takes effect at the next step). */
+  setLr(lr: number): void {
+    if (!(lr > 0 && lr < 1)) throw new Error(`learning rate must be in (0, 1), got ${lr}`);
+    for (const o of Object.values(this.trainer.optimizers)) o.lr = lr;
+    this.spec.lr = lr;
+    this.settings.lr = lr;
+  }
+
+  /** One training step; with `withStats`, its scalar measures read back in one transfer. */
+  async trainStep(withStats: boolean): Promise<Record<string, number> | null> {
+    this.loader.nextInto(this.real);
+    const stats = this.trainer.step(this.real, withStats);
+    this.step++;
+    if (stats) return readStats(stats);
+    // No readback this step: submit, and wait so the page never queues more than one step ahead.
+    await engine().sync();
+    return null;
+  }
+
+  /** The sample grid's images (NCHW in [-1, 1]) and their shape. */
+  async samples(): Promise<{ data: Float32Array; shape: number[] }> {
+    const out = tidy(() => this.trainer.generate(this.sampleZ));
+    try {
+      return { data: await out.data(), shape: [...out.shape] };
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /** Latent codes for `n` samples from a seeded stream, read back to the host. */
+  async latents(n: number, seed: number): Promise<{ data: Float32Array; shape: number[] }> {
+    const z = tidy(() => this.trainer.noise(n, new Generator(seed)));
+    try {
+      return { data: await z.data(), shape: [...z.shape] };
+    } finally {
+      z.dispose();
+    }
+  }
+
+  /** Images generated from host latent codes of the given shape. */
+  async generateFrom(z: Float32Array, shape: readonly number[]): Promise<{ data: Float32Array; shape: number[] }> {
+    const out = tidy(() => this.trainer.generate(tensor(z, shape)));
+    try {
+      return { data: await out.data(), shape: [...out.shape] };
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /** The run as checkpoint bytes (CLI run layout), with the page's plot history. */
+  async toBytes(history: History | null): Promise<Uint8Array> {
+    const config: Json = { model: this.spec.model, config: this.spec.config as Json, settings: { ...this.settings }, seed: this.spec.seed };
+    const extra: Json = { loader: { ...this.loader.state }, dataset: this.datasetName, history: history as unknown as Json };
+    return checkpointToBytes({
+      models: this.trainer.nets,
+      optimizers: this.trainer.optimizers,
+      generators: { train: this.trainer.rng },
+      step: this.step,
+      config,
+      extra,
+    });
+  }
+
+  /** Restores networks, optimisers, noise stream, loader position and step from checkpoint bytes. */
+  restore(bytes: Uint8Array, source: string): { history: History | null } {
+    const info = checkpointInfo(bytes, source);
+    const extra = (info.extra ?? {}) as { loader?: LoaderState; history?: History };
+    // Loader first (it validates), so a checkpoint that does not fit changes nothing.
+    const before = this.loader.state;
+    if (extra.loader) this.loader.setState(extra.loader);
+    try {
+      restoreCheckpoint(bytes, { models: this.trainer.nets, optimizers: this.trainer.optimizers, generators: { train: this.trainer.rng } }, { source });
+    } catch (e) {
+      this.loader.setState(before);
+      throw e;
+    }
+    this.step = info.step;
+    this.spec.lr = this.lr;
+    this.settings.lr = this.lr;
+    return { history: extra.history ?? null };
+  }
+
+  /** Frees the run's GPU memory (the engine stays). */
+  dispose(): void {
+    for (const m of Object.values(this.trainer.nets)) m.dispose();
+    for (const o of Object.values(this.trainer.optimizers)) o.dispose();
+    this.real.dispose();
+    this.sampleZ.dispose();
+  }
+}
+
+/** The run a checkpoint was made with (model, config, batch, lr, seed), to rebuild a session for it. */
+export function runSpecOf(bytes: Uint8Array, source: string): RunSpec {
+  const info = checkpointInfo(bytes, source);
+  const cfg = info.config as { model?: string; config?: ModelConfig; settings?: Partial<TrainSettings>; seed?: number } | null;
+  if (!cfg || typeof cfg.model !== 'string' || !cfg.config || !cfg.settings) {
+    throw new Error(`${source}: not a training-run checkpoint (no model/config/settings in its metadata)`);
+  }
+  return {
+    model: cfg.model,
+    config: cfg.config,
+    batch: Number(cfg.settings.batch),
+    lr: Number(cfg.settings.lr),
+    seed: Number(cfg.seed ?? 0),
+  };
+}

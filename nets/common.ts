@@ -1,0 +1,465 @@
+// The building blocks shared by pix2pix (Isola et al. 2017) and CycleGAN (Zhu et al. 2017), as in
+// their reference implementation (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py):
+//
+//   norm layers     'batch' | 'instance' | 'none', a factory keyed by name; conv biases exist only
+//                   under instance norm (a bias before batch norm is cancelled by its mean)
+//   ResnetGenerator c7s1-ngf, d2ngf, d4ngf, n x R4ngf, u2ngf, ungf, c7s1-out, tanh (Johnson et al.)
+//   UnetGenerator   the U-Net as nested UnetSkipConnectionBlocks, innermost first; `skip: false`
+//                   gives the paper's encoder-decoder ablation (same layers, no skip connections)
+//   NLayerDiscriminator  the PatchGAN: C64 (no norm) - C128 - ... (stride 2), one stride-1 layer,
+//                   a 1-channel conv; its receptive field is 16 / 70 / 286 px for n_layers 1 / 3 / 5
+//   PixelDiscriminator   the 1x1 PixelGAN
+//   ImagePool       the history of generated images D is trained on (Shrivastava et al. 2017)
+//   initWeights_    conv weights N(0, 0.02), biases 0, batch-norm scales N(1, 0.02)
+//
+// Every module keeps the reference's attribute names and layer order (`model`, `conv_block`,
+// `net`, Sequential indices), so a state_dict saved by the reference loads as it is: e.g.
+// `model.model.1.model.3.model.3.weight` is the second U-Net level's down conv.
+
+import {
+  Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, InstanceNorm2d, Identity, Dropout,
+  ReflectionPad2d, ReplicationPad2d, LeakyReLU, ReLU, Tanh,
+} from '../engine/nn.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { add, concat, narrow, dropout, type Generator } from '../engine/ops/index.js';
+import { normal_, xavierNormal_, kaimingNormal_, zeros_ } from '../engine/init.js';
+
+// ---- normalisation and padding --------------------------------------------------------------------
+
+export type NormName = 'batch' | 'instance' | 'none';
+
+export interface NormLayer {
+  /** A fresh normalisation layer over `channels` channels. */
+  make(channels: number): Module;
+  /** Whether the convs feeding it carry a bias (the reference: only under instance norm). */
+  useBias: boolean;
+}
+
+export const NORM_LAYERS: Record<NormName, NormLayer> = {
+  // Learned scale and shift, running statistics for eval mode.
+  batch: { make: (c) => new BatchNorm2d(c, { affine: true, trackRunningStats: true }), useBias: false },
+  // Per-image statistics always, no parameters (the convs' biases are kept instead).
+  instance: { make: (c) => new InstanceNorm2d(c, { affine: false, trackRunningStats: false }), useBias: true },
+  // No normalisation. The reference still drops the conv biases here; kept so state_dicts match.
+  none: { make: () => new Identity(), useBias: false },
+};
+
+export function normLayer(name: string): NormLayer {
+  const n = Object.prototype.hasOwnProperty.call(NORM_LAYERS, name) ? NORM_LAYERS[name as NormName] : undefined;
+  if (!n) throw new Error(`norm layer '${name}' is not known (known: ${Object.keys(NORM_LAYERS).join(', ')})`);
+  return n;
+}
+
+export type PaddingType = 'reflect' | 'replicate' | 'zero';
+
+/** Layers put before a 3x3 conv for each padding type, and the conv's own zero padding. */
+const PADDINGS: Record<PaddingType, { layers: () => Module[]; convPadding: number }> = {
+  reflect: { layers: () => [new ReflectionPad2d(1)], convPadding: 0 },
+  replicate: { layers: () => [new ReplicationPad2d(1)], convPadding: 0 },
+  zero: { layers: () => [], convPadding: 1 },
+};
+
+/**
+ * nn.Dropout, with the pix2pix option of staying on in eval mode: the paper's only noise source is
+ * dropout "applied at both training and test time". (The reference gets this by never calling
+ * eval() at test time; `activeAtTest` gives the same noise while batch norm uses running statistics.)
+ */
+export class PaperDropout extends Dropout {
+  activeAtTest = false;
+
+  override forward(x: Tensor): Tensor {
+    return dropout(x, this.p, { training: this.training || this.activeAtTest, generator: this.opts.generator });
+  }
+
+  override get typeName(): string {
+    return 'Dropout';
+  }
+}
+
+/** Turns test-time dropout on or off in every dropout layer of a network. */
+export function setTestTimeDropout(net: Module, on: boolean): void {
+  for (const m of net.modules()) if (m instanceof PaperDropout) m.activeAtTest = on;
+}
+
+// ---- generators -----------------------------------------------------------------------------------
+
+export interface GeneratorOptions {
+  inputNc: number;
+  outputNc: number;
+  ngf: number;
+  norm: NormName;
+  useDropout: boolean;
+  /** Stream of the dropout masks (default: the engine's default generator). */
+  rng?: Generator;
+}
+
+/** x + F(x) with F = pad, conv3x3, norm, ReLU, [dropout], pad, conv3x3, norm. */
+export class ResnetBlock extends Module {
+  conv_block: Sequential;
+
+  constructor(dim: number, opts: { paddingType: PaddingType; norm: NormLayer; useDropout: boolean; useBias: boolean; rng?: Generator }) {
+    super();
+    const { norm, useBias } = opts;
+    const pad = PADDINGS[opts.paddingType];
+    const conv = () => new Conv2d(dim, dim, 3, { padding: pad.convPadding, bias: useBias });
+    this.conv_block = new Sequential(
+      ...pad.layers(), conv(), norm.make(dim), new ReLU(),
+      ...(opts.useDropout ? [new PaperDropout(0.5, { generator: opts.rng })] : []),
+      ...pad.layers(), conv(), norm.make(dim),
+    );
+  }
+
+  override forward(x: Tensor): Tensor {
+    return add(x, this.conv_block.call(x));
+  }
+}
+
+/** CycleGAN's generator: two stride-2 downsamplings, n residual blocks, two stride-2 upsamplings. */
+export class ResnetGenerator extends Module {
+  model: Sequential;
+
+  constructor(opts: GeneratorOptions & { nBlocks: number; paddingType?: PaddingType }) {
+    super();
+    const { inputNc, outputNc, ngf, nBlocks } = opts;
+    const norm = normLayer(opts.norm);
+    const bias = norm.useBias;
+    const layers: Module[] = [new ReflectionPad2d(3), new Conv2d(inputNc, ngf, 7, { bias }), norm.make(ngf), new ReLU()];
+    for (const m of [1, 2]) {
+      layers.push(new Conv2d(ngf * m, ngf * m * 2, 3, { stride: 2, padding: 1, bias }), norm.make(ngf * m * 2), new ReLU());
+    }
+    for (let i = 0; i < nBlocks; i++) {
+      layers.push(new ResnetBlock(ngf * 4, { paddingType: opts.paddingType ?? 'reflect', norm, useDropout: opts.useDropout, useBias: bias, rng: opts.rng }));
+    }
+    for (const m of [4, 2]) {
+      layers.push(new ConvTranspose2d(ngf * m, ngf * m / 2, 3, { stride: 2, padding: 1, outputPadding: 1, bias }), norm.make(ngf * m / 2), new ReLU());
+    }
+    layers.push(new ReflectionPad2d(3), new Conv2d(ngf, outputNc, 7), new Tanh());
+    this.model = new Sequential(...layers);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.model.call(x);
+  }
+}
+
+export interface UnetBlockOptions {
+  /** Channels of the input when they differ from outerNc (the outermost block: the image). */
+  inputNc?: number;
+  submodule?: Module;
+  outermost?: boolean;
+  innermost?: boolean;
+  norm: NormLayer;
+  useDropout?: boolean;
+  /** false: no skip connection (the encoder-decoder ablation). */
+  skip?: boolean;
+  rng?: Generator;
+}
+
+/**
+ * One U-Net level: downsample, the inner levels (submodule), upsample; its output is concatenated
+ * to its input (the skip connection) except at the outermost level.
+ *
+ *   x ---------------------- identity --------------------- x
+ *   |-- LeakyReLU, conv4/2, norm -- submodule -- ReLU, convT4/2, norm, [dropout] --|
+ */
+export class UnetSkipConnectionBlock extends Module {
+  model: Sequential;
+  readonly outermost: boolean;
+  readonly skip: boolean;
+
+  constructor(outerNc: number, innerNc: number, opts: UnetBlockOptions) {
+    super();
+    const { norm, submodule, outermost = false, innermost = false } = opts;
+    this.outermost = outermost;
+    this.skip = opts.skip ?? true;
+    const bias = norm.useBias;
+    const downconv = new Conv2d(opts.inputNc ?? outerNc, innerNc, 4, { stride: 2, padding: 1, bias });
+    // The submodule returns [x, inner(x)] (2 innerNc channels) unless it is the innermost level or skips are off.
+    const upIn = innermost || !this.skip ? innerNc : innerNc * 2;
+    const upconv = (withBias: boolean) => new ConvTranspose2d(upIn, outerNc, 4, { stride: 2, padding: 1, bias: withBias });
+    if (!innermost && !submodule) throw new Error('UnetSkipConnectionBlock: only the innermost block has no submodule');
+    let layers: Module[];
+    if (outermost) {
+      layers = [downconv, submodule!, new ReLU(), upconv(true), new Tanh()];
+    } else if (innermost) {
+      layers = [new LeakyReLU(0.2), downconv, new ReLU(), upconv(bias), norm.make(outerNc)];
+    } else {
+      layers = [new LeakyReLU(0.2), downconv, norm.make(innerNc), submodule!, new ReLU(), upconv(bias), norm.make(outerNc)];
+      if (opts.useDropout) layers.push(new PaperDropout(0.5, { generator: opts.rng }));
+    }
+    this.model = new Sequential(...layers);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (this.outermost || !this.skip) return this.model.call(x);
+    return concat([x, this.model.call(x)], 1);
+  }
+}
+
+/**
+ * pix2pix's generator: numDowns stride-2 levels (unet_128: 7, unet_256: 8, so the bottleneck is
+ * 1x1), built from the innermost level out. Widths ngf, 2ngf, 4ngf, then 8ngf for every deeper
+ * level; the numDowns - 5 middle 8ngf levels carry dropout 0.5 when useDropout.
+ */
+export class UnetGenerator extends Module {
+  model: UnetSkipConnectionBlock;
+
+  constructor(opts: GeneratorOptions & { numDowns: number; skip?: boolean }) {
+    super();
+    const { inputNc, outputNc, ngf, numDowns, skip, rng } = opts;
+    if (!Number.isInteger(numDowns) || numDowns < 5) throw new Error(`UnetGenerator: numDowns must be an integer >= 5, got ${numDowns}`);
+    const norm = normLayer(opts.norm);
+    let block = new UnetSkipConnectionBlock(ngf * 8, ngf * 8, { innermost: true, norm, skip });
+    for (let i = 0; i < numDowns - 5; i++) {
+      block = new UnetSkipConnectionBlock(ngf * 8, ngf * 8, { submodule: block, norm, useDropout: opts.useDropout, skip, rng });
+    }
+    block = new UnetSkipConnectionBlock(ngf * 4, ngf * 8, { submodule: block, norm, skip });
+    block = new UnetSkipConnectionBlock(ngf * 2, ngf * 4, { submodule: block, norm, skip });
+    block = new UnetSkipConnectionBlock(ngf, ngf * 2, { submodule: block, norm, skip });
+    this.model = new UnetSkipConnectionBlock(outputNc, ngf, { inputNc, submodule: block, outermost: true, norm, skip });
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.model.call(x);
+  }
+}
+
+/** Generators by the reference's --netG names, plus smaller U-Nets and the encoder-decoder ablation. */
+export const GENERATORS: Record<string, { help: string; make: (o: GeneratorOptions) => Module }> = {
+  resnet_9blocks: { help: 'ResNet, 9 residual blocks (CycleGAN at 256 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 9 }) },
+  resnet_6blocks: { help: 'ResNet, 6 residual blocks (CycleGAN at 128 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 6 }) },
+  unet_256: { help: 'U-Net, 8 downsamplings (pix2pix at 256 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 8 }) },
+  unet_128: { help: 'U-Net, 7 downsamplings (128 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 7 }) },
+  unet_64: { help: 'U-Net, 6 downsamplings (64 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 6 }) },
+  unet_32: { help: 'U-Net, 5 downsamplings (32 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 5 }) },
+  encdec_256: { help: 'encoder-decoder: unet_256 without skips (the paper\'s ablation)', make: (o) => new UnetGenerator({ ...o, numDowns: 8, skip: false }) },
+  encdec_128: { help: 'encoder-decoder: unet_128 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 7, skip: false }) },
+  encdec_64: { help: 'encoder-decoder: unet_64 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 6, skip: false }) },
+  encdec_32: { help: 'encoder-decoder: unet_32 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 5, skip: false }) },
+};
+
+/** Smallest image side a U-Net / encoder-decoder generator accepts (1x1 at the bottleneck), else 4 (ResNet). */
+export function generatorMinSize(name: string): number {
+  const m = /^(?:unet|encdec)_(\d+)$/.exec(name);
+  return m ? Number(m[1]) : 4;
+}
+
+// ---- discriminators -------------------------------------------------------------------------------
+
+export interface DiscriminatorOptions {
+  inputNc: number;
+  ndf: number;
+  norm: NormName;
+}
+
+/**
+ * The PatchGAN: conv4/2 + LeakyReLU(0.2) (no norm), n_layers - 1 more conv4/2 + norm + LeakyReLU
+ * doubling the width (capped at 8 ndf), one conv4/1 + norm + LeakyReLU, then a conv4/1 to one
+ * channel: a map of logits, one per overlapping patch.
+ */
+export class NLayerDiscriminator extends Module {
+  model: Sequential;
+
+  constructor(opts: DiscriminatorOptions & { nLayers: number }) {
+    super();
+    const { inputNc, ndf, nLayers } = opts;
+    if (!Number.isInteger(nLayers) || nLayers < 0) throw new Error(`NLayerDiscriminator: nLayers must be a non-negative integer, got ${nLayers}`);
+    const norm = normLayer(opts.norm);
+    const bias = norm.useBias;
+    const c4 = (cin: number, cout: number, stride: number, withBias: boolean) => new Conv2d(cin, cout, 4, { stride, padding: 1, bias: withBias });
+    const layers: Module[] = [c4(inputNc, ndf, 2, true), new LeakyReLU(0.2)];
+    let mult = 1;
+    for (let n = 1; n < nLayers; n++) {
+      const prev = mult;
+      mult = Math.min(2 ** n, 8);
+      layers.push(c4(ndf * prev, ndf * mult, 2, bias), norm.make(ndf * mult), new LeakyReLU(0.2));
+    }
+    const prev = mult;
+    mult = Math.min(2 ** nLayers, 8);
+    layers.push(c4(ndf * prev, ndf * mult, 1, bias), norm.make(ndf * mult), new LeakyReLU(0.2));
+    layers.push(c4(ndf * mult, 1, 1, true));
+    this.model = new Sequential(...layers);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.model.call(x);
+  }
+}
+
+/** The 1x1 PixelGAN: per-pixel conv1x1 ndf, conv1x1 2ndf + norm, conv1x1 to one logit per pixel. */
+export class PixelDiscriminator extends Module {
+  net: Sequential;
+
+  constructor(opts: DiscriminatorOptions) {
+    super();
+    const { inputNc, ndf } = opts;
+    const norm = normLayer(opts.norm);
+    const bias = norm.useBias;
+    this.net = new Sequential(
+      new Conv2d(inputNc, ndf, 1), new LeakyReLU(0.2),
+      new Conv2d(ndf, ndf * 2, 1, { bias }), norm.make(ndf * 2), new LeakyReLU(0.2),
+      new Conv2d(ndf * 2, 1, 1, { bias }),
+    );
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.net.call(x);
+  }
+}
+
+/** Receptive field of NLayerDiscriminator's outputs: 16, 34, 70, 142, 286 px for n_layers 1..5. */
+export function patchReceptiveField(nLayers: number): number {
+  // Walk back from one output: the final conv4/1 and the conv4/1 before it, then nLayers conv4/2.
+  let rf = 1;
+  for (let i = 0; i < 2; i++) rf += 3;
+  for (let i = 0; i < nLayers; i++) rf = (rf - 1) * 2 + 4;
+  return rf;
+}
+
+/**
+ * Discriminators by the reference's --netD names ('basic' is n_layers 3, 'n_layers' takes
+ * nLayers) and by the paper's patch sizes (Table 3 / Figure 6 of the pix2pix paper).
+ */
+export const DISCRIMINATORS: Record<string, { help: string; make: (o: DiscriminatorOptions & { nLayers?: number }) => Module }> = {
+  basic: { help: '70x70 PatchGAN (n_layers 3)', make: (o) => new NLayerDiscriminator({ ...o, nLayers: 3 }) },
+  n_layers: { help: 'PatchGAN with --n-layers-d stride-2 layers', make: (o) => new NLayerDiscriminator({ ...o, nLayers: o.nLayers ?? 3 }) },
+  pixel: { help: '1x1 PixelGAN', make: (o) => new PixelDiscriminator(o) },
+  patch1: { help: '1x1 PixelGAN (same as pixel)', make: (o) => new PixelDiscriminator(o) },
+  patch16: { help: '16x16 PatchGAN (n_layers 1)', make: (o) => new NLayerDiscriminator({ ...o, nLayers: 1 }) },
+  patch70: { help: '70x70 PatchGAN (n_layers 3)', make: (o) => new NLayerDiscriminator({ ...o, nLayers: 3 }) },
+  patch286: { help: '286x286 ImageGAN at 256 px (n_layers 5)', make: (o) => new NLayerDiscriminator({ ...o, nLayers: 5 }) },
+};
+
+function lookup<T>(table: Record<string, T>, what: string, name: string): T {
+  const v = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+  if (!v) throw new Error(`${what} '${name}' is not known (known: ${Object.keys(table).join(', ')})`);
+  return v;
+}
+
+// ---- initialisation -------------------------------------------------------------------------------
+
+export type InitType = 'normal' | 'xavier' | 'kaiming';
+
+const WEIGHT_INITS: Record<InitType, (w: Tensor, gain: number, gen?: Generator) => void> = {
+  normal: (w, gain, gen) => void normal_(w, 0, gain, gen),
+  xavier: (w, gain, gen) => void xavierNormal_(w, gain, gen),
+  kaiming: (w, _gain, gen) => void kaimingNormal_(w, { a: 0, mode: 'fan_in', generator: gen }),
+};
+
+/**
+ * The reference's init_weights: conv and conv-transpose weights by `type` ('normal': N(0, gain)),
+ * their biases 0; batch-norm scales N(1, gain), shifts 0. Instance norm here has no parameters.
+ */
+export function initWeights_(net: Module, opts: { type?: InitType; gain?: number; generator?: Generator } = {}): void {
+  const { type = 'normal', gain = 0.02, generator } = opts;
+  const initWeight = lookup(WEIGHT_INITS, 'init type', type);
+  noGrad(() => {
+    for (const m of net.modules()) {
+      if (m instanceof Conv2d || m instanceof ConvTranspose2d) {
+        initWeight(m.weight, gain, generator);
+        if (m.bias) zeros_(m.bias);
+      } else if (m instanceof BatchNorm2d && m.weight && m.bias) {
+        normal_(m.weight, 1, gain, generator);
+        zeros_(m.bias);
+      }
+    }
+  });
+}
+
+/** define_G: builds the named generator and initialises it. */
+export function defineG(name: string, opts: GeneratorOptions & { init?: InitType; initGain?: number }): Module {
+  const net = lookup(GENERATORS, 'generator', name).make(opts);
+  initWeights_(net, { type: opts.init, gain: opts.initGain, generator: opts.rng });
+  return net;
+}
+
+/** define_D: builds the named discriminator and initialises it. */
+export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: number; init?: InitType; initGain?: number; rng?: Generator }): Module {
+  const net = lookup(DISCRIMINATORS, 'discriminator', name).make(opts);
+  initWeights_(net, { type: opts.init, gain: opts.initGain, generator: opts.rng });
+  return net;
+}
+
+/** Freezes or unfreezes a network's parameters (the reference's set_requires_grad). */
+export function setRequiresGrad(nets: readonly Module[], on: boolean): void {
+  for (const n of nets) for (const p of n.parameters()) p.requiresGrad = on;
+}
+
+// ---- image pool -----------------------------------------------------------------------------------
+
+/** mulberry32: a small seeded PRNG for the pool's coin flips (host side; no GPU round trip). */
+function mulberry32(seed: number): { next(): number; state: number } {
+  const g = {
+    state: seed >>> 0,
+    next(): number {
+      g.state = (g.state + 0x6d2b79f5) >>> 0;
+      let t = g.state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+  return g;
+}
+
+/**
+ * A buffer of previously generated images (CycleGAN trains D on it to damp oscillation). query()
+ * takes a batch of generated images and returns a batch of the same shape: while the pool is not
+ * full each image is stored and returned as is; afterwards each image, with probability 1/2,
+ * replaces a random stored one, which is returned in its place (otherwise it is returned itself).
+ * The returned batch is detached. Pool images are kept GPU tensors; call dispose() when done.
+ */
+export class ImagePool {
+  private readonly images: Tensor[] = [];
+  private readonly rng: { next(): number; state: number };
+
+  constructor(readonly poolSize: number, seed = 0) {
+    if (!Number.isInteger(poolSize) || poolSize < 0) throw new Error(`ImagePool: poolSize must be a non-negative integer, got ${poolSize}`);
+    this.rng = mulberry32(seed);
+  }
+
+  get size(): number {
+    return this.images.length;
+  }
+
+  query(batch: Tensor): Tensor {
+    if (this.poolSize === 0) return batch.detach();
+    const retired: Tensor[] = [];
+    const out = tidy(() => {
+      const chosen: Tensor[] = [];
+      for (let i = 0; i < batch.shape[0]; i++) {
+        const image = narrow(batch.detach(), 0, i, 1);
+        if (this.images.length < this.poolSize) {
+          this.images.push(image.keep());
+          chosen.push(image);
+        } else if (this.rng.next() > 0.5) {
+          const j = Math.floor(this.rng.next() * this.poolSize);
+          chosen.push(this.images[j]);
+          retired.push(this.images[j]);
+          this.images[j] = image.keep();
+        } else {
+          chosen.push(image);
+        }
+      }
+      return concat(chosen, 0);
+    });
+    // The copies into `out` are encoded already, so the swapped-out images can go back to the pool.
+    for (const t of retired) t.dispose();
+    return out;
+  }
+
+  /** The coin-flip generator's state (for checkpoints; the stored images are not saved). */
+  getState(): { rng: number } {
+    return { rng: this.rng.state };
+  }
+
+  setState(s: { rng: number }): void {
+    this.rng.state = s.rng >>> 0;
+  }
+
+  dispose(): void {
+    for (const t of this.images) t.dispose();
+    this.images.length = 0;
+  }
+}
