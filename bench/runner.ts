@@ -288,12 +288,14 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
     log('');
     log(passHeader());
   }
+  let budgetSkips = 0;
   for (const it of items) {
     const rec: PassRecord = { id: it.id, pass: it.pass, group: it.group, kind: it.kind, title: it.title, flops: it.flops, bytes: it.bytes, engine: { status: 'skipped' } };
     if (passDeadline !== null && Date.now() > passDeadline) {
       rec.engine = { status: 'skipped', message: 'skipped: time budget spent' };
       if (h) rec.tfjs = { status: 'skipped', message: 'time budget spent' };
       report.passes.push(rec);
+      if (budgetSkips++ === 0) log(`time budget: passes from ${it.id}/${it.pass} on are not run (recorded as skipped)`);
       continue;
     }
     const tE = performance.now();

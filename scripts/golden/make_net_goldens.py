@@ -226,10 +226,11 @@ def randomize(net, gen):
 def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name, arr in tensors.items():
+        shape = list(arr.shape)  # before ascontiguousarray, which turns 0-d arrays into 1-d
         arr = np.ascontiguousarray(arr)
         dtype = {np.dtype('float32'): 'F32', np.dtype('int64'): 'I64'}[arr.dtype]
         raw = arr.astype(arr.dtype.newbyteorder('<')).tobytes()
-        header[name] = {'dtype': dtype, 'shape': list(arr.shape), 'data_offsets': [offset, offset + len(raw)]}
+        header[name] = {'dtype': dtype, 'shape': shape, 'data_offsets': [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     text = json.dumps(header, separators=(',', ':')).encode()
