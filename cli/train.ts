@@ -186,6 +186,16 @@ async function writeSamples(trainer: GanTrainer, fixedNoise: Tensor, path: strin
   }
 }
 
+/** The statistics worth a place on the progress line: the losses, and D's output on real data. */
+function shownStats(values: Record<string, number>): Record<string, number> {
+  const shown: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (k.startsWith('loss')) shown[k] = v;
+    else if (k === 'D_x') shown['D(x)'] = v;
+  }
+  return shown;
+}
+
 /** A seed for the fixed sample noise, distinct from the training stream's. */
 export const fixedNoiseSeed = (seed: number) => (seed * 7919 + 104729) % Number.MAX_SAFE_INTEGER;
 
@@ -270,6 +280,8 @@ async function train(run: Resolved): Promise<number> {
       step++;
       const logNow = step % settings.logEvery === 0 || step === settings.steps;
       const stats = trainer.step(real, logNow);
+      // Submit the step now so the GPU works while the host encodes the next one.
+      e.flush();
       if (stats) {
         const values = await readStats(stats);
         const bad = nonFinite(values);
@@ -281,7 +293,7 @@ async function train(run: Resolved): Promise<number> {
         lastLog = { step, time: now };
         last = values;
         appendFileSync(metricsPath, JSON.stringify({ step, epoch: batch.epoch, ...values, stepsPerSec: +stepsPerSec.toFixed(4), time: +((now - t0) / 1000).toFixed(3) }) + '\n');
-        progress.tick(1, { lossD: values.lossD, lossG: values.lossG, 'D(x)': values.D_x ?? NaN });
+        progress.tick(1, shownStats(values));
       } else progress.tick(1);
       if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) await writeSamples(trainer, fixedNoise, samplePath(outDir, step));
       if (settings.ckptEvery > 0 && step % settings.ckptEvery === 0) await save();

@@ -95,7 +95,7 @@ export class Engine {
   private uniformF32 = new Float32Array(this.uniformCpu);
   private uniformUsed = 0;
   private uniformGpu: GPUBuffer;
-  /** Buffers written by commands encoded but not yet submitted (an upload must not overtake them). */
+  /** Buffers used by commands encoded but not yet submitted (an upload must not overtake them). */
   private touched = new Set<GPUBuffer>();
   private stagingToDestroy: GPUBuffer[] = [];
 
@@ -348,7 +348,8 @@ export class Engine {
       });
       this.bindGroups.set(bgKey, bg);
     }
-    for (let i = 0; i < buffers.length; i++) if (spec.bindings[i] === 'rw') this.touched.add(buffers[i].buffer);
+    // Every bound buffer, read or written: an upload into it must not overtake this dispatch.
+    for (const b of buffers) this.touched.add(b.buffer);
     const profiling = this.profiler?.active;
     if (profiling) this.endPass();
     if (!this.pass) {

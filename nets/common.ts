@@ -11,6 +11,7 @@
 //   PixelDiscriminator   the 1x1 PixelGAN
 //   ImagePool       the history of generated images D is trained on (Shrivastava et al. 2017)
 //   initWeights_    conv weights N(0, 0.02), biases 0, batch-norm scales N(1, 0.02)
+//   GAN_LOSSES      the reference's GANLoss modes: 'vanilla' (BCE with logits), 'lsgan' (MSE), 'wgangp'
 //
 // Every module keeps the reference's attribute names and layer order (`model`, `conv_block`,
 // `net`, Sequential indices), so a state_dict saved by the reference loads as it is: e.g.
@@ -21,8 +22,8 @@ import {
   ReflectionPad2d, ReplicationPad2d, LeakyReLU, ReLU, Tanh,
 } from '../engine/nn.js';
 import { type Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, concat, narrow, dropout, type Generator } from '../engine/ops/index.js';
+import { grad, noGrad } from '../engine/tape.js';
+import { add, bceWithLogits, concat, dropout, full, mean, mse, narrow, neg, type Generator } from '../engine/ops/index.js';
 import { normal_, xavierNormal_, kaimingNormal_, zeros_ } from '../engine/init.js';
 
 // ---- normalisation and padding --------------------------------------------------------------------
@@ -381,9 +382,38 @@ export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: n
   return net;
 }
 
-/** Freezes or unfreezes a network's parameters (the reference's set_requires_grad). */
-export function setRequiresGrad(nets: readonly Module[], on: boolean): void {
-  for (const n of nets) for (const p of n.parameters()) p.requiresGrad = on;
+// ---- losses and updates ---------------------------------------------------------------------------
+
+export type GanMode = 'vanilla' | 'lsgan' | 'wgangp';
+
+/**
+ * The reference's GANLoss(mode)(prediction, targetIsReal), averaged over every logit of the patch
+ * map: 'vanilla' is BCE with logits against 1 / 0 (the sigmoid lives in the loss), 'lsgan' the
+ * squared distance to 1 / 0 (Mao et al.), 'wgangp' -mean / +mean of the critic's scores.
+ */
+export const GAN_LOSSES: Record<GanMode, (prediction: Tensor, targetIsReal: boolean) => Tensor> = {
+  vanilla: (p, real) => bceWithLogits(p, real ? 1 : 0),
+  lsgan: (p, real) => mse(p, full(p.shape, real ? 1 : 0)),
+  wgangp: (p, real) => (real ? neg(mean(p)) : mean(p)),
+};
+
+export function ganLoss(mode: string): (prediction: Tensor, targetIsReal: boolean) => Tensor {
+  return lookup(GAN_LOSSES, 'GAN loss mode', mode);
+}
+
+/**
+ * Sets `.grad` of the given networks' parameters to d loss / d parameter, and only theirs: the
+ * other networks the loss passes through are constants here, which is what the reference gets from
+ * set_requires_grad(netD, False) before the generators' update (and no weight gradients of D are
+ * computed at all).
+ */
+export function setGradients(loss: Tensor, nets: readonly Module[]): void {
+  const params = nets.flatMap((n) => n.parameters());
+  const grads = grad(loss, params);
+  params.forEach((p, i) => {
+    p.grad?.dispose();
+    p.grad = grads[i].keep();
+  });
 }
 
 // ---- image pool -----------------------------------------------------------------------------------
@@ -461,5 +491,64 @@ export class ImagePool {
   dispose(): void {
     for (const t of this.images) t.dispose();
     this.images.length = 0;
+  }
+}
+
+// ---- sample inputs for image-to-image models ------------------------------------------------------
+
+/**
+ * The fixed inputs an image-to-image trainer shows its generator for sample grids (what a latent
+ * batch is to DCGAN). Given explicitly with set() (e.g. held-out test images), or else taken from
+ * the first training batch. take(n) may be called before any training step: the tensor it returns
+ * holds zeros until the first batch arrives, then that batch's inputs (repeated to n), so a
+ * training loop that draws its fixed "noise" once at the start still sees real inputs.
+ */
+export class SampleInputs {
+  private source: Tensor | null = null;
+  private readonly pending: Tensor[] = [];
+
+  constructor(readonly shape: readonly [channels: number, height: number, width: number]) {}
+
+  get ready(): boolean {
+    return this.source !== null;
+  }
+
+  /** Uses these images (N, C, H, W; copied) as the sample inputs from now on. */
+  set(images: Tensor): void {
+    const copy = noGrad(() => tidy(() => concat([images.detach()], 0))).keep();
+    this.source?.dispose();
+    this.source = copy;
+    for (const t of this.pending.splice(0)) if (!t.isDisposed) this.fill(t);
+  }
+
+  /** Offers a training batch: becomes the sample inputs when none were set yet. */
+  offer(batch: Tensor): void {
+    if (!this.source) this.set(batch);
+  }
+
+  /** n sample inputs (a new tensor the caller owns). */
+  take(n: number): Tensor {
+    const [c, h, w] = this.shape;
+    const out = noGrad(() => full([n, c, h, w], 0));
+    if (this.source) this.fill(out);
+    else this.pending.push(out);
+    return out;
+  }
+
+  private fill(dst: Tensor): void {
+    const src = this.source!;
+    const k = src.shape[0];
+    const per = src.size / k;
+    // Repeat the source images until dst is full (a plain copy in order, no host round trip).
+    for (let i = 0; i < dst.shape[0]; i += k) {
+      const m = Math.min(k, dst.shape[0] - i);
+      dst.engine.copy(src.buffer, 0, dst.buffer, i * per * 4, m * per * 4);
+    }
+  }
+
+  dispose(): void {
+    this.source?.dispose();
+    this.source = null;
+    this.pending.length = 0;
   }
 }

@@ -185,7 +185,7 @@ export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tens
     if (!batchStats) {
       netG.eval();
       try {
-        return netG.call(z) as Tensor;
+        return tidy(() => netG.call(z) as Tensor);
       } finally {
         netG.train(wasTraining);
       }
@@ -194,7 +194,7 @@ export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tens
     const saved = buffers.map((b) => fillFrom(empty(b.shape, 'bn_snapshot', b.dtype), b).keep());
     try {
       netG.train();
-      return netG.call(z) as Tensor;
+      return tidy(() => netG.call(z) as Tensor);
     } finally {
       buffers.forEach((b, i) => b.engine.copy(saved[i].buffer, 0, b.buffer, 0, b.size * 4));
       saved.forEach((t) => t.dispose());

@@ -183,6 +183,7 @@ describe('DCGAN trains on MNIST', () => {
     for (let step = 1; step <= STEPS; step++) {
       loader.nextInto(real);
       const stats = trainer.step(real, step % LOG_EVERY === 0 || step === 1);
+      engine().flush();
       if (stats) {
         const v = await readStats(stats);
         for (const [k, x] of Object.entries(v)) expect(Number.isFinite(x), `${k} at step ${step}`).toBe(true);
@@ -192,6 +193,7 @@ describe('DCGAN trains on MNIST', () => {
     }
     const memEnd = memory();
     const after = await sample();
+    expect(memory().liveBuffers).toBe(memEnd.liveBuffers); // sampling frees its activations
     const elapsed = (performance.now() - t0) / 1000;
 
     // Start: D at chance. lossD = 2 ln 2 when D outputs 0.5 for everything.
