@@ -212,6 +212,7 @@ export class Engine {
     this.checkAlive();
     this.endPass();
     this.getEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.touched.add(src.buffer);
     this.touched.add(dst.buffer);
   }
 

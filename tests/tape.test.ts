@@ -156,6 +156,18 @@ describe('memory', () => {
     expect(m1.liveBuffers - m0.liveBuffers).toBe(10);
   });
 
+  it('an upload into a recycled buffer never overtakes a queued kernel that reads it', async () => {
+    const xs = [0.1, -0.7, 0.4, 1.2];
+    const a = tensor(xs, [4]);
+    const b = tanh(a); // queued, not yet submitted: reads a's buffer
+    const bufferOfA = a.buffer;
+    a.dispose();
+    const c = tensor([9, 9, 9, 9], [4]); // same size class: gets a's buffer back from the pool
+    expect(c.buffer).toBe(bufferOfA);
+    close(await b.data(), xs.map(Math.tanh));
+    expect(await c.array()).toEqual([9, 9, 9, 9]);
+  });
+
   it('reshape views share storage; the buffer lives until the last view is disposed', async () => {
     const before = memory().liveBuffers;
     const a = tensor([1, 2, 3, 4], [2, 2]);
