@@ -72,7 +72,7 @@ export function compareReports(a: BenchReport, b: BenchReport): string[] {
   const bm = new Map(b.passes.map((p) => [key(p), p]));
   const keys = [...new Set([...a.passes.map(key), ...b.passes.map(key)])];
   const head =
-    col('case', 16, false) + col('pass', 16, false) + col('eng A', 9) + col('eng B', 9) + col('B/A', 9) + ' |' + col('tfjs A', 9) + col('tfjs B', 9) + col('B/A', 9);
+    col('case', 18, false) + col('pass', 17, false) + col('eng A', 9) + col('eng B', 9) + col('B/A', 9) + ' |' + col('tfjs A', 9) + col('tfjs B', 9) + col('B/A', 9);
   out.push(head, '-'.repeat(head.length));
   const groupRatios = new Map<string, number[]>();
   for (const k of keys) {
@@ -96,8 +96,8 @@ export function compareReports(a: BenchReport, b: BenchReport): string[] {
     const status = (p: PassRecord | undefined) => (!p ? 'absent' : p.engine.status !== 'ok' ? p.engine.status : '');
     const note = [status(pa) && `A ${status(pa)}`, status(pb) && `B ${status(pb)}`, re.wall && 'engine wall', rt.wall && 'tfjs wall'].filter(Boolean).join(', ');
     out.push(
-      col(any.id, 16, false) +
-        col(any.pass, 16, false) +
+      col(any.id, 18, false) +
+        col(any.pass, 17, false) +
         col(fmt3(ea?.ms), 9) +
         col(fmt3(eb?.ms), 9) +
         col(fmtRatio(re.r), 9) +

@@ -164,9 +164,9 @@ export async function timeEnginePass(run: () => void, flops: number, bytes: numb
   const encAll: number[] = [];
   for (let r = 0; r < o.repeats; r++) {
     if (!profileNote) {
-      const ms = await profileRun(e, run, profileInner, dispatches);
-      if (typeof ms === 'string') profileNote = ms;
-      else gpuAll.push(ms);
+      const p = await profileRun(e, run, profileInner, dispatches);
+      if (typeof p === 'string') profileNote = p;
+      else gpuAll.push(p.ms);
     }
     await e.sync();
     const t0 = performance.now();
@@ -202,20 +202,26 @@ export async function timeEnginePass(run: () => void, flops: number, bytes: numb
   return out;
 }
 
-/** GPU ms of one pass from `n` profiled passes, or why it could not be measured. */
-async function profileRun(e: Engine, run: () => void, n: number, perPass: number): Promise<number | string> {
+/**
+ * GPU ms of one pass from `n` profiled passes, or why it could not be measured. `perPass`: the
+ * dispatches one pass must make (checked), or null to accept any count that did not overflow the
+ * profiler (a training step, whose first run also creates optimizer state).
+ */
+async function profileRun(e: Engine, run: () => void, n: number, perPass: number | null): Promise<{ ms: number; dispatches: number } | string> {
   await e.sync();
-  if (!e.startProfile(Math.min(MAX_PROFILED_DISPATCHES, n * perPass + 8))) return 'startProfile() refused';
+  const max = perPass === null ? MAX_PROFILED_DISPATCHES : Math.min(MAX_PROFILED_DISPATCHES, n * perPass + 8);
+  if (!e.startProfile(max)) return 'startProfile() refused';
   let recs: (DispatchInfo & { ms: number })[];
   try {
     for (let i = 0; i < n; i++) run();
   } finally {
     recs = await e.stopProfile();
   }
-  if (recs.length !== n * perPass) return `profiler recorded ${recs.length} dispatches, expected ${n * perPass}`;
+  if (perPass !== null && recs.length !== n * perPass) return `profiler recorded ${recs.length} dispatches, expected ${n * perPass}`;
+  if (perPass === null && recs.length >= max) return `more than ${max} dispatches: over the profiler's capacity`;
   const total = recs.reduce((s, d) => s + d.ms, 0);
   if (!(total > 0)) return 'profiler returned zero times (query set not created?)';
-  return total / n;
+  return { ms: total / n, dispatches: recs.length / n };
 }
 
 // ---- passes -------------------------------------------------------------------------------------
@@ -516,6 +522,7 @@ export interface EngineStepResult {
   /** Summed GPU time of one step's dispatches (timestamp queries), when they fit the profiler. */
   gpu_ms?: number;
   gflops?: number;
+  /** Dispatches of one step: the profiled step's, else the last warm-up step's. */
   dispatches?: number;
   kernels?: KernelCount[];
   /** The scalars the step returned, after the last timed step. */
@@ -569,7 +576,20 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
       }
       return out;
     };
-    for (let i = 0; i < o.warmup; i++) await step();
+    // The last warm-up step is traced (dispatch count, kernels; the first one also creates the
+    // optimizers' state); without warm-up an extra step is.
+    const trace: DispatchInfo[] = [];
+    for (let i = 0; i < Math.max(1, o.warmup); i++) {
+      const last = i === Math.max(1, o.warmup) - 1;
+      if (last) e.trace = trace;
+      try {
+        await step();
+      } finally {
+        e.trace = null;
+      }
+    }
+    result.dispatches = trace.length;
+    result.kernels = countKernels(trace);
     await e.sync();
     const buffers0 = e.memory().liveBuffers;
     const all: number[] = [];
@@ -590,20 +610,22 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
       result.status = 'failed';
       result.message = `non-finite step statistics: ${bad.map(([k, v]) => `${k}=${v}`).join(', ')}`;
     }
-    // One more step traced (dispatch count, kernels) and, when it fits, profiled.
-    const trace: DispatchInfo[] = [];
-    e.trace = trace;
-    try {
-      t.step(r, false);
-    } finally {
-      e.trace = null;
-    }
-    await e.sync();
-    result.dispatches = trace.length;
-    result.kernels = countKernels(trace);
-    if (o.profile && e.features.has('timestamp-query') && trace.length <= MAX_PROFILED_DISPATCHES && trace.length > 0) {
-      const ms = await profileRun(e, () => void t.step(r, false), 1, trace.length);
-      if (typeof ms === 'number') result.gpu_ms = ms;
+    // One more step (the same work as a timed one), profiled when its dispatches fit the profiler.
+    if (o.profile && e.features.has('timestamp-query') && trace.length > 0) {
+      const p = await profileRun(
+        e,
+        () => {
+          const st = t.step(r, true);
+          for (const v of Object.values(st ?? {})) v.dispose();
+        },
+        1,
+        null,
+      );
+      if (typeof p === 'string') result.message = `GPU time not measured: ${p}`;
+      else {
+        result.gpu_ms = p.ms;
+        result.dispatches = p.dispatches;
+      }
     }
   } catch (err) {
     result.status = 'failed';

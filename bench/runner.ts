@@ -99,20 +99,28 @@ export function stepSpecs(suite: Suite): StepSpec[] {
       nominalFlops: d.nominalFlops,
     },
     {
+      // The paper's model (unet_256, 70x70 PatchGAN, batch norm, dropout, BCE + 100 L1); the reduced
+      // suite keeps the layer types at 64 px (a 6-level U-Net) and widths of 8.
       id: 'pix2pix_step',
-      title: full ? 'pix2pix 256x256, U-Net-256 + 70x70 PatchGAN, batch 1' : 'pix2pix 256x256, U-Net-256 + PatchGAN at ngf=ndf=8, batch 1',
+      title: full ? 'pix2pix 256x256, U-Net-256 + 70x70 PatchGAN, batch 1' : 'pix2pix 64x64, U-Net-64 + PatchGAN at ngf=ndf=8, batch 1',
       file: 'nets/pix2pix',
       recipe: 'pix2pix',
       batch: 1,
-      config: full ? { imageSize: 256, ngf: 64, ndf: 64 } : { imageSize: 256, ngf: 8, ndf: 8 },
+      config: full
+        ? { imageSize: 256, netG: 'unet_256', netD: 'basic', ngf: 64, ndf: 64, norm: 'batch', dropout: true, ganMode: 'vanilla' }
+        : { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' },
     },
     {
+      // CycleGAN's 256 px model (resnet_9blocks, instance norm, LSGAN, image pool); reduced: the same
+      // at 64 px and widths of 8.
       id: 'cyclegan_step',
-      title: full ? 'CycleGAN 256x256, ResNet-9 G, batch 1' : 'CycleGAN 64x64, ResNet-9 G at ngf=ndf=8, batch 1',
+      title: full ? 'CycleGAN 256x256, ResNet-9 G + 70x70 PatchGAN, batch 1' : 'CycleGAN 64x64, ResNet-9 G at ngf=ndf=8, batch 1',
       file: 'nets/cyclegan',
       recipe: 'cyclegan',
       batch: 1,
-      config: full ? { imageSize: 256, ngf: 64, ndf: 64 } : { imageSize: 64, ngf: 8, ndf: 8 },
+      config: full
+        ? { imageSize: 256, netG: 'resnet_9blocks', netD: 'basic', ngf: 64, ndf: 64, norm: 'instance', ganMode: 'lsgan' }
+        : { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan' },
     },
   ];
 }

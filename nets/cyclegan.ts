@@ -258,7 +258,7 @@ export const cycleganRecipe: ModelRecipe = {
     logEvery: 50,
     dataset: 'emoji-unpaired',
   },
-  // A few minutes on a software adapter: 32 px, 2 residual blocks... via resnet_6blocks 8 wide, batch 2.
+  // A few minutes on a software adapter: 32 px, resnet_6blocks 8 wide, batch 2.
   quick: { steps: 200, batch: 2, imageSize: 32, netG: 'resnet_6blocks', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 20 },
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
   validate(c) {

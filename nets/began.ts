@@ -1,0 +1,249 @@
+// BEGAN: Berthelot, Schumm & Metz, "BEGAN: Boundary Equilibrium Generative Adversarial Networks"
+// (arXiv:1703.10717, 2017).
+//
+// D is an autoencoder and the GAN matches the distributions of autoencoder losses. With the pixel-wise
+// L1 reconstruction loss L(v) = mean |v - D(v)| (over the batch and every pixel), the objective is
+//     L_D = L(x) - k_t L(G(z))            L_G = L(G(z))
+//     k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1)         (proportional control)
+// with the diversity ratio gamma = E[L(G(z))] / E[L(x)] (0.5 here, 0.3 to 0.7 in the paper),
+// lambda_k = 0.001 and k_0 = 0. Convergence is tracked by
+//     M_global = L(x) + |gamma L(x) - L(G(z))|.
+// k_t and M_global live on the GPU (the `balance` module's buffers, so checkpoints carry them): each
+// step updates them with a few ops on 1-element tensors and a buffer copy, and the host reads them
+// only with the step's other statistics, when the loop logs.
+//
+// Architecture (the paper's figure 1, as in the reference re-implementations): no batch norm,
+// ELU after every 3x3 convolution; n filters.
+//   decoder / G:  z [N, h] -> Linear -> n x 8 x 8 -> (conv3, ELU, conv3, ELU, upsample 2x nearest) x r
+//                 -> conv3, ELU, conv3, ELU -> conv3 to nc channels        (r = log2(size) - 3)
+//   encoder:      x -> conv3, ELU -> (conv3, ELU, conv3, ELU, conv3 stride 2 to the next width, ELU) x r
+//                 -> conv3, ELU, conv3, ELU -> Linear -> h;   widths n, 2n, 3n, ... (linear growth)
+// G and D's decoder have the same shape and separate weights. z ~ U[-1, 1]^nz, h = nz = 64;
+// Adam lr 1e-4, betas (0.5, 0.999). G's output is not squashed (as in the paper); sample grids clamp it to
+// [-1, 1]. One step computes L(x) and L(G(z)) once and differentiates L_D for D's weights and L_G
+// for G's (the reference implementations update both from the same forward pass), then updates k.
+
+import { Module, Sequential, Conv2d, Linear, Upsample, Unflatten } from '../engine/nn.js';
+import { Adam } from '../engine/optim.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { abs, add, clamp, elu, flatten, l1, mul, mulScalar, sub, zeros, Generator } from '../engine/ops/index.js';
+import { checkSizeAndWidths } from './autoencoder.js';
+import { defaultInit_, stepOn, uniformNoise } from './gan_util.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+export interface BeganConfig {
+  /** Image side: a power of two from 16 to 256 (the decoders start at 8x8). */
+  imageSize: number;
+  nc: number;
+  /** Length of z and of D's embedding h. */
+  nz: number;
+  /** Filters n of the first level (the paper uses 64 or 128). */
+  nf: number;
+  gamma: number;
+  lambdaK: number;
+}
+
+export class ELU extends Module {
+  constructor(readonly alpha = 1) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return elu(x, this.alpha);
+  }
+}
+
+/** Upsampling levels between the 8x8 start and the image: log2(size) - 3. */
+export function beganLevels(imageSize: number): number {
+  const r = Math.log2(imageSize) - 3;
+  if (!Number.isInteger(r) || r < 1 || r > 5) throw new Error(`BEGAN: image size must be a power of two from 16 to 256, got ${imageSize}`);
+  return r;
+}
+
+const conv3 = (cin: number, cout: number, stride = 1) => new Conv2d(cin, cout, 3, { stride, padding: 1 });
+
+/** z or h [N, nz] -> image [N, nc, s, s]: BEGAN's generator, also D's decoder. */
+export class BeganDecoder extends Module {
+  main: Sequential;
+
+  constructor(readonly cfg: BeganConfig) {
+    super();
+    const { nz, nf: n, nc } = cfg;
+    const r = beganLevels(cfg.imageSize);
+    const layers: Module[] = [new Linear(nz, n * 8 * 8), new Unflatten([n, 8, 8])];
+    for (let i = 0; i <= r; i++) {
+      layers.push(conv3(n, n), new ELU(), conv3(n, n), new ELU());
+      if (i < r) layers.push(new Upsample({ scaleFactor: 2 }));
+    }
+    layers.push(conv3(n, nc));
+    this.main = new Sequential(...layers);
+  }
+
+  override forward(z: Tensor): Tensor {
+    return this.main.call(z);
+  }
+}
+
+/** image -> embedding h [N, nz]. */
+export class BeganEncoder extends Module {
+  main: Sequential;
+  fc: Linear;
+
+  constructor(readonly cfg: BeganConfig) {
+    super();
+    const { nz, nf: n, nc } = cfg;
+    const r = beganLevels(cfg.imageSize);
+    const layers: Module[] = [conv3(nc, n), new ELU()];
+    for (let i = 0; i <= r; i++) {
+      const ch = n * (i + 1);
+      layers.push(conv3(i === 0 ? n : ch, ch), new ELU(), conv3(ch, ch), new ELU());
+      if (i < r) layers.push(conv3(ch, n * (i + 2), 2), new ELU());
+    }
+    this.main = new Sequential(...layers);
+    this.fc = new Linear(n * (r + 1) * 8 * 8, nz);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.fc.call(flatten(this.main.call(x)));
+  }
+}
+
+/** D: encoder then decoder; forward gives the reconstruction. */
+export class BeganDiscriminator extends Module {
+  encoder: BeganEncoder;
+  decoder: BeganDecoder;
+
+  constructor(readonly cfg: BeganConfig) {
+    super();
+    this.encoder = new BeganEncoder(cfg);
+    this.decoder = new BeganDecoder(cfg);
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.decoder.call(this.encoder.call(x));
+  }
+}
+
+/** The equilibrium controller's state: k_t and the last M_global, as GPU scalars saved with checkpoints. */
+export class BeganBalance extends Module {
+  constructor() {
+    super();
+    this.registerBuffer('k', zeros([]));
+    this.registerBuffer('m_global', zeros([]));
+  }
+  get k(): Tensor {
+    return this.getBuffer('k')!;
+  }
+  get mGlobal(): Tensor {
+    return this.getBuffer('m_global')!;
+  }
+
+  /**
+   * k <- clip(k + lambdaK (gamma lossReal - lossFake), 0, 1) and M_global <- lossReal +
+   * |gamma lossReal - lossFake|, on the GPU (no readback). The inputs are scalar tensors.
+   */
+  update(lossReal: Tensor, lossFake: Tensor, gamma: number, lambdaK: number): void {
+    tidy(() =>
+      noGrad(() => {
+        const balance = sub(mulScalar(lossReal.detach(), gamma), lossFake.detach());
+        const kNext = clamp(add(this.k, mulScalar(balance, lambdaK)), 0, 1);
+        const m = add(lossReal.detach(), abs(balance));
+        this.k.engine.copy(kNext.buffer, 0, this.k.buffer, 0, 4);
+        this.mGlobal.engine.copy(m.buffer, 0, this.mGlobal.buffer, 0, 4);
+      }),
+    );
+  }
+}
+
+/** CPU replay of the controller, for tests: returns k_{t+1}. float32 rounding as on the GPU is not modelled. */
+export function beganKUpdateCpu(k: number, lossReal: number, lossFake: number, gamma: number, lambdaK: number): number {
+  return Math.min(1, Math.max(0, k + lambdaK * (gamma * lossReal - lossFake)));
+}
+
+export function beganMGlobalCpu(lossReal: number, lossFake: number, gamma: number): number {
+  return lossReal + Math.abs(gamma * lossReal - lossFake);
+}
+
+export class BeganTrainer implements GanTrainer {
+  readonly nets: { netG: BeganDecoder; netD: BeganDiscriminator; balance: BeganBalance };
+  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly rng: Generator;
+  readonly sampler = 'netG';
+  readonly cfg: BeganConfig;
+
+  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = beganConfig(config);
+    this.rng = new Generator(seed);
+    // PyTorch's default init, drawn from the run's stream.
+    const netG = new BeganDecoder(this.cfg);
+    const netD = new BeganDiscriminator(this.cfg);
+    defaultInit_(netG, this.rng);
+    defaultInit_(netD, this.rng);
+    this.nets = { netG, netD, balance: new BeganBalance() };
+    const betas: [number, number] = [settings.beta1, settings.beta2];
+    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+  }
+
+  noise(n: number, generator: Generator): Tensor {
+    return uniformNoise([n, this.cfg.nz], generator);
+  }
+
+  step(real: Tensor, withStats: boolean): StepStats | null {
+    const { netG, netD, balance } = this.nets;
+    const { gamma, lambdaK } = this.cfg;
+    return tidy(() => {
+      const fake = netG.call(this.noise(real.shape[0], this.rng));
+      const lossReal = l1(netD.call(real), real); // L(x)
+      const lossFake = l1(netD.call(fake), fake); // L(G(z))
+      const lossD = sub(lossReal, mul(balance.k, lossFake));
+      // Both gradients from the same forward pass, before either network changes.
+      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+      stepOn(lossFake, netG.parameters(), this.optimizers.netG);
+      const kUsed = withStats ? noGrad(() => mulScalar(balance.k, 1)) : null; // k_t, before the update
+      balance.update(lossReal, lossFake, gamma, lambdaK);
+      if (!withStats) return null;
+      return noGrad(() => ({
+        lossD: lossD.detach(),
+        lossG: lossFake.detach(),
+        L_x: lossReal.detach(),
+        k_t: kUsed!,
+        k_next: mulScalar(balance.k, 1),
+        M_global: mulScalar(balance.mGlobal, 1),
+      }));
+    });
+  }
+
+  /** G(z) clamped to [-1, 1] (G's output is linear, as in the paper). */
+  generate(z: Tensor): Tensor {
+    return noGrad(() => tidy(() => clamp(this.nets.netG.call(z), -1, 1)));
+  }
+}
+
+export function beganConfig(c: ModelConfig): BeganConfig {
+  return { imageSize: Number(c.imageSize), nc: Number(c.nc ?? 1), nz: Number(c.nz), nf: Number(c.nf), gamma: Number(c.gamma), lambdaK: Number(c.lambdaK) };
+}
+
+export const beganRecipe: ModelRecipe = {
+  name: 'began',
+  description: 'BEGAN (Berthelot et al. 2017): autoencoder D, L1 losses, equilibrium control of k_t',
+  reference: 'arXiv:1703.10717 (BEGAN: Boundary Equilibrium Generative Adversarial Networks)',
+  options: {
+    imageSize: { type: 'int', default: 32, help: 'image side, a power of two from 16 (32: MNIST padded)', metavar: 'N' },
+    nz: { type: 'int', default: 64, help: 'length of z and of D\'s embedding h', metavar: 'N' },
+    nf: { type: 'int', default: 32, help: 'filters n of the first level (64 or 128 in the paper)', metavar: 'N' },
+    gamma: { type: 'number', default: 0.5, help: 'diversity ratio gamma = E[L(G(z))] / E[L(x)]' },
+    lambdaK: { type: 'number', default: 0.001, help: 'learning rate lambda_k of the controller k_t' },
+  },
+  train: { steps: 2000, batch: 16, lr: 1e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 200, ckptEvery: 500, logEvery: 10, dataset: 'mnist' },
+  quick: { steps: 150, batch: 16, nf: 8, lr: 3e-4, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
+  validate(c) {
+    const errs = checkSizeAndWidths(c, ['nz', 'nf']);
+    const r = Math.log2(Number(c.imageSize)) - 3;
+    if (!(Number.isInteger(r) && r >= 1)) errs.push(`--image-size must be at least 16 for BEGAN (the decoders start at 8x8), got ${c.imageSize}`);
+    if (!(Number(c.gamma) > 0 && Number(c.gamma) <= 1)) errs.push(`--gamma must be in (0, 1], got ${c.gamma}`);
+    if (!(Number(c.lambdaK) >= 0)) errs.push(`--lambda-k must be >= 0, got ${c.lambdaK}`);
+    return errs;
+  },
+  create: (config, settings, seed) => new BeganTrainer(config, settings, seed),
+};

@@ -1,0 +1,286 @@
+// MAD-GAN: Ghosh, Kulharia, Namboodiri, Torr & Dokania, "Multi-Agent Diverse Generative
+// Adversarial Networks" (CVPR 2018, arXiv:1704.02906).
+//
+// k generators against one discriminator that must also say WHICH generator made a sample: D has
+// k + 1 softmax outputs, class i < k for generator i and class k for real data. With one minibatch
+// of m real samples and m samples from every generator,
+//     L_D   = cross-entropy of D's softmax against those labels, over all (k + 1) m samples
+//     L_G_i = -E_z log D_k(G_i(z))          (G_i wants its samples called real; the non-saturating
+//                                            form of the paper's min E log(1 - D_k(G_i(z))))
+// To win, D must separate the generators from each other, which pushes them to different modes.
+// The generators share their first layers (the paper shares all but the last layers): ONE trunk
+// module, run once on all k m noise vectors, feeds k heads, so every head's loss reaches the same
+// trunk tensors and their gradients add up there.
+//
+//   images   (gan train madgan): the DCGAN generator split into a trunk of its first --shared
+//            blocks (convT + BN + ReLU) and k heads of the remaining blocks ending in tanh; D is the
+//            DCGAN discriminator with k + 1 output channels. Sample grids give each generator an
+//            equal run of rows (64 samples, k = 4: two rows each).
+//   mixtures (nets/mode_eval.ts): MLPs; the trunk is the first --shared (Linear, ReLU) layers.
+//
+// Every step: one D update on [G_0's m, ..., G_{k-1}'s m, m real], then one update of all generators
+// (the sum of their losses; heads have separate weights, the trunk gets the summed gradient).
+// Adam 2e-4, betas (0.5, 0.999).
+
+import { Module, Sequential, ModuleList, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, Tanh, Linear } from '../engine/nn.js';
+import { Adam } from '../engine/optim.js';
+import { dcganInit_ } from '../engine/init.js';
+import { Tensor, tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { concat, mean, mulScalar, narrow, randn, reshape, softmax, softmaxCrossEntropy, split, Generator } from '../engine/ops/index.js';
+import { DcganDiscriminator, dcganDepth, generateWith } from './dcgan.js';
+import { checkSizeAndWidths } from './autoencoder.js';
+import { mlp } from './mlp_gan.js';
+import { stepOn } from './gan_util.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+/**
+ * Class labels of one D batch: m samples of each generator 0..k-1, then m real samples (class k).
+ * The order matches the concatenation in MadganTrainer.step.
+ */
+export function madganLabels(k: number, m: number): Int32Array {
+  const labels = new Int32Array((k + 1) * m);
+  for (let c = 0; c <= k; c++) labels.fill(c, c * m, (c + 1) * m);
+  return labels;
+}
+
+/** Rows per generator when n samples are shared among k generators as evenly as possible. */
+export function splitSizes(n: number, k: number): number[] {
+  return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
+}
+
+/** k generators as one shared trunk and k heads. */
+export class MultiGenerator extends Module {
+  trunk: Sequential;
+  heads: ModuleList;
+
+  constructor(trunk: Sequential, heads: Module[]) {
+    super();
+    this.trunk = trunk;
+    this.heads = new ModuleList(heads);
+  }
+
+  get k(): number {
+    return this.heads.length;
+  }
+
+  /**
+   * Samples of every generator: rows sizes[0] of z go to G_0, the next sizes[1] to G_1, ...;
+   * the trunk runs once on all of z, the outputs come back in the same order.
+   */
+  forwardSplit(z: Tensor, sizes: readonly number[]): Tensor[] {
+    const h = this.trunk.call(z);
+    const parts = split(h, sizes, 0);
+    return parts.map((p, i) => this.heads.at(i).call(p) as Tensor);
+  }
+
+  /** All generators' samples, concatenated in generator order (equal shares of z). */
+  override forward(z: Tensor): Tensor {
+    return concat(this.forwardSplit(z, splitSizes(z.shape[0], this.k)), 0);
+  }
+}
+
+/** The DCGAN generator cut after `shared` blocks into a trunk and k heads. */
+export function dcganMultiGenerator(cfg: { imageSize: number; nc: number; nz: number; ngf: number }, k: number, shared: number): MultiGenerator {
+  const depth = dcganDepth(cfg.imageSize); // blocks with BN + ReLU; then the output block
+  if (!(shared >= 1 && shared <= depth)) throw new Error(`MAD-GAN: --shared must be in [1, ${depth}] for ${cfg.imageSize}x${cfg.imageSize} images, got ${shared}`);
+  const blocks: (() => Module[])[] = [];
+  let ch = cfg.ngf * 2 ** (depth - 1);
+  blocks.push(((c) => () => [new ConvTranspose2d(cfg.nz, c, 4, { stride: 1, padding: 0, bias: false }), new BatchNorm2d(c), new ReLU()])(ch));
+  for (let i = 1; i < depth; i++) {
+    blocks.push(((c) => () => [new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(c / 2), new ReLU()])(ch));
+    ch /= 2;
+  }
+  blocks.push(((c) => () => [new ConvTranspose2d(c, cfg.nc, 4, { stride: 2, padding: 1, bias: false }), new Tanh()])(ch));
+  const trunk = new Sequential(...blocks.slice(0, shared).flatMap((b) => b()));
+  const heads = Array.from({ length: k }, () => new Sequential(...blocks.slice(shared).flatMap((b) => b())));
+  return new MultiGenerator(trunk, heads);
+}
+
+/** MLP generators for the mixtures: `shared` (Linear, ReLU) layers in the trunk, the rest per head. */
+export function mlpMultiGenerator(cfg: { nz: number; hidden: number; layers: number; dim: number }, k: number, shared: number): MultiGenerator {
+  if (!(shared >= 1 && shared <= cfg.layers)) throw new Error(`MAD-GAN: shared layers must be in [1, ${cfg.layers}], got ${shared}`);
+  const trunk: Module[] = [];
+  for (let i = 0; i < shared; i++) trunk.push(new Linear(i === 0 ? cfg.nz : cfg.hidden, cfg.hidden), new ReLU());
+  const heads = Array.from({ length: k }, () => mlp(cfg.hidden, new Array<number>(cfg.layers - shared).fill(cfg.hidden), cfg.dim, { act: 'relu' }));
+  return new MultiGenerator(new Sequential(...trunk), heads);
+}
+
+/** The DCGAN discriminator with k + 1 logits per image (its last conv has k + 1 channels). */
+export class MadganDiscriminator extends DcganDiscriminator {
+  constructor(cfg: { imageSize: number; nc: number; nz: number; ngf: number; ndf: number }, readonly classes: number) {
+    super(cfg);
+    const layers = [...this.main];
+    const last = layers.pop() as Conv2d;
+    this.main = new Sequential(...layers, new Conv2d(last.inChannels, classes, 4, { stride: 1, padding: 0, bias: false }));
+    last.dispose();
+  }
+
+  /** Logits [N, k + 1]. */
+  override forward(x: Tensor): Tensor {
+    return reshape(this.main.call(x), [x.shape[0], this.classes]);
+  }
+}
+
+export interface MadganParts {
+  netG: MultiGenerator;
+  netD: Module;
+  noise(n: number, generator: Generator): Tensor;
+  /** Whether generate() should keep BN batch statistics snapshots (image generators with BN). */
+  batchNorm: boolean;
+}
+
+export interface MadganConfig {
+  imageSize: number;
+  nc: number;
+  nz: number;
+  ngf: number;
+  ndf: number;
+  /** Number of generators k. */
+  k: number;
+  /** Generator blocks in the shared trunk. */
+  shared: number;
+}
+
+export function madganConfig(c: ModelConfig): MadganConfig {
+  return {
+    imageSize: Number(c.imageSize),
+    nc: Number(c.nc ?? 1),
+    nz: Number(c.nz),
+    ngf: Number(c.ngf),
+    ndf: Number(c.ndf),
+    k: Number(c.k),
+    shared: Number(c.shared),
+  };
+}
+
+function imageParts(cfg: MadganConfig, rng: Generator): MadganParts {
+  const netG = dcganMultiGenerator(cfg, cfg.k, cfg.shared);
+  const netD = new MadganDiscriminator(cfg, cfg.k + 1);
+  dcganInit_(netG.modules(), rng);
+  dcganInit_(netD.modules(), rng);
+  return { netG, netD, noise: (n, generator) => randn([n, cfg.nz, 1, 1], { generator }), batchNorm: true };
+}
+
+/** MAD-GAN on any data: the parts decide images or vectors. */
+export class MadganTrainer implements GanTrainer {
+  readonly nets: { netG: MultiGenerator; netD: Module };
+  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly rng: Generator;
+  readonly sampler = 'netG';
+  readonly k: number;
+  private readonly parts: MadganParts;
+  private labels: { m: number; d: Tensor; g: Tensor } | null = null;
+
+  constructor(
+    readonly config: ModelConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+    build: (rng: Generator) => MadganParts = (rng) => imageParts(madganConfig(config), rng),
+  ) {
+    this.rng = new Generator(seed);
+    this.parts = build(this.rng);
+    const { netG, netD } = this.parts;
+    this.k = netG.k;
+    this.nets = { netG, netD };
+    const betas: [number, number] = [settings.beta1, settings.beta2];
+    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+  }
+
+  noise(n: number, generator: Generator): Tensor {
+    return this.parts.noise(n, generator);
+  }
+
+  /**
+   * int32 labels for batches of m, built once per batch size: `d` for D's batch (madganLabels),
+   * `g` for the generators' k m samples (all class k, "real").
+   */
+  labelsFor(m: number): { d: Tensor; g: Tensor } {
+    if (this.labels?.m !== m) {
+      this.labels?.d.dispose();
+      this.labels?.g.dispose();
+      const k = this.k;
+      this.labels = {
+        m,
+        d: tensor(madganLabels(k, m), [(k + 1) * m], 'int32').keep(),
+        g: tensor(new Int32Array(k * m).fill(k), [k * m], 'int32').keep(),
+      };
+    }
+    return this.labels;
+  }
+
+  step(real: Tensor, withStats: boolean): StepStats | null {
+    const { netG, netD } = this.nets;
+    const k = this.k;
+    const m = real.shape[0];
+    const labels = this.labelsFor(m);
+    return tidy(() => {
+      const fakes = netG.forwardSplit(this.noise(k * m, this.rng), new Array<number>(k).fill(m));
+      const fakeAll = concat(fakes, 0); // generator order, m each
+
+      // (1) D: classify every sample as its generator or as real. Fakes and reals pass separately
+      // (as in DCGAN, so batch norm never mixes them); their logits are stacked in label order.
+      const logitsFake = netD.call(fakeAll.detach()) as Tensor;
+      const logitsReal = netD.call(real) as Tensor;
+      const lossD = softmaxCrossEntropy(concat([logitsFake, logitsReal], 0), labels.d);
+      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+
+      // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
+      const lossG = mulScalar(softmaxCrossEntropy(netD.call(fakeAll) as Tensor, labels.g), k);
+      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+
+      if (!withStats) return null;
+      return noGrad(() => {
+        const pReal = narrow(softmax(logitsReal, -1), 1, k, 1);
+        return { lossD: lossD.detach(), lossG: lossG.detach(), D_real: mean(pReal) };
+      });
+    });
+  }
+
+  /** Samples with the rows shared evenly among the generators, in generator order. */
+  generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
+    const sizes = splitSizes(z.shape[0], this.k);
+    const split = new SplitForward(this.nets.netG, sizes);
+    if (this.parts.batchNorm) return generateWith(split, z, opts.batchStats ?? true);
+    return noGrad(() => split.call(z));
+  }
+}
+
+/** Adapts MultiGenerator.forwardSplit to a single-input module for generateWith. */
+class SplitForward extends Module {
+  constructor(readonly net: MultiGenerator, readonly sizes: number[]) {
+    super();
+  }
+  override forward(z: Tensor): Tensor {
+    return concat(this.net.forwardSplit(z, this.sizes), 0);
+  }
+}
+
+export const madganRecipe: ModelRecipe = {
+  name: 'madgan',
+  description: 'MAD-GAN (Ghosh et al. 2018): k generators with a shared trunk, D with k+1 classes',
+  reference: 'arXiv:1704.02906 (Multi-Agent Diverse Generative Adversarial Networks)',
+  options: {
+    imageSize: { type: 'int', default: 32, help: 'image side, a power of two (32: MNIST padded)', metavar: 'N' },
+    nz: { type: 'int', default: 100, help: 'latent vector length', metavar: 'N' },
+    ngf: { type: 'int', default: 32, help: 'generator width (DCGAN G)', metavar: 'N' },
+    ndf: { type: 'int', default: 32, help: 'discriminator width (DCGAN D)', metavar: 'N' },
+    k: { type: 'int', default: 4, help: 'number of generators', metavar: 'N' },
+    shared: { type: 'int', default: 2, help: 'generator blocks in the shared trunk (the rest is per generator)', metavar: 'N' },
+  },
+  train: { steps: 1000, batch: 32, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
+  quick: { steps: 120, batch: 8, k: 3, ngf: 8, ndf: 8, sampleEvery: 40, ckptEvery: 0, logEvery: 10 },
+  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
+  validate(c) {
+    const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf']);
+    const k = Number(c.k);
+    if (!Number.isInteger(k) || k < 1 || k > 64) errs.push(`--k must be an integer in [1, 64], got ${c.k}`);
+    const depth = Math.log2(Number(c.imageSize)) - 2;
+    const shared = Number(c.shared);
+    if (Number.isInteger(depth) && !(Number.isInteger(shared) && shared >= 1 && shared <= depth)) {
+      errs.push(`--shared must be an integer in [1, ${depth}] (blocks of the ${c.imageSize}x${c.imageSize} generator before its output block), got ${c.shared}`);
+    }
+    return errs;
+  },
+  create: (config, settings, seed) => new MadganTrainer(config, settings, seed),
+};
