@@ -23,8 +23,9 @@
 // End-to-end steps (DCGAN, pix2pix, CycleGAN) run the model's trainer from nets/ (its recipe's
 // create() and step()), on a fixed random batch; ms per step is wall clock from the start of a step
 // until its losses are read back (a training loop that logs every step), median over `steps` after
-// `warmup` steps; the GPU time of one step is summed from its profiled dispatches when they fit the
-// profiler (<= 2048).
+// `warmup` steps; the host time of step() itself (graph building, encoding, submitting) is kept
+// too; the GPU time of one step is summed from its profiled dispatches when they fit the profiler
+// (<= 2048).
 
 import { engine, type Engine, type DispatchInfo } from '../engine/device.js';
 import { tensor, tidy, type Tensor } from '../engine/tensor.js';
@@ -79,7 +80,7 @@ export interface EngineTiming {
   gbps: number;
   /** Dispatches of one pass. */
   dispatches: number;
-  /** Kernels one pass dispatches (key up to its first '|'), in first-use order, with counts. */
+  /** Kernels one pass dispatches (kernelName of their keys), in first-use order, with counts. */
   kernels: KernelCount[];
   /** Why GPU time is missing, when it is. */
   profile_note?: string;
@@ -100,16 +101,22 @@ function median(a: readonly number[]): number {
   return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** 'conv2d_fwd|tile=64|...' -> 'conv2d_fwd'. */
-function kernelName(d: DispatchInfo): string {
-  return d.kernel.split('|')[0];
+/**
+ * A kernel key's family plus its bare tags, without the key=value specialisations:
+ * 'conv_gather|T=9|TW=3|aContig=1|bias=0|act=none|t128|split' -> 'conv_gather:t128/split',
+ * so the table shows which GEMM tile and split-K path each pass took.
+ */
+export function kernelName(key: string): string {
+  const [family, ...rest] = key.split('|');
+  const tags = rest.filter((p) => p && !p.includes('='));
+  return tags.length ? `${family}:${tags.join('/')}` : family;
 }
 
 export function countKernels(trace: readonly DispatchInfo[]): KernelCount[] {
   const out: KernelCount[] = [];
   const at = new Map<string, KernelCount>();
   for (const d of trace) {
-    const k = kernelName(d);
+    const k = kernelName(d.kernel);
     let e = at.get(k);
     if (!e) {
       e = { kernel: k, count: 0 };
@@ -519,6 +526,8 @@ export interface EngineStepResult {
   message?: string;
   ms_median?: number;
   ms_all?: number[];
+  /** Host time of step() itself (building the graph, encoding and submitting; no waiting). */
+  encode_ms_median?: number;
   /** Summed GPU time of one step's dispatches (timestamp queries), when they fit the profiler. */
   gpu_ms?: number;
   gflops?: number;
@@ -563,8 +572,11 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
     real = tensor(randomF32(shape.reduce((a, b) => a * b, 1), hash(spec.id), -1, 1), shape).keep();
     const t = trainer;
     const r = real;
+    let encodeMs = 0;
     const step = async (): Promise<Record<string, number>> => {
+      const t0 = performance.now();
       const stats = t.step(r, true);
+      encodeMs = performance.now() - t0;
       const out: Record<string, number> = {};
       if (stats) {
         for (const [k, v] of Object.entries(stats)) {
@@ -593,12 +605,15 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
     await e.sync();
     const buffers0 = e.memory().liveBuffers;
     const all: number[] = [];
+    const enc: number[] = [];
     let stats: Record<string, number> = {};
     for (let i = 0; i < o.steps; i++) {
       const t0 = performance.now();
       stats = await step();
       all.push(performance.now() - t0);
+      enc.push(encodeMs);
     }
+    result.encode_ms_median = median(enc);
     await e.sync();
     result.leaked_buffers = e.memory().liveBuffers - buffers0;
     result.ms_median = median(all);

@@ -194,6 +194,7 @@ export function stepHeader(): string {
     pad('training step', 34) +
     pad('eng ms', W.ms, true) +
     pad('GPU ms', W.ms, true) +
+    pad('host ms', W.ms, true) +
     pad('GFLOP/s', W.rate, true) +
     pad('disp.', 7, true) +
     ' |' +
@@ -201,23 +202,24 @@ export function stepHeader(): string {
     pad('GFLOP/s', W.rate, true) +
     ' |' +
     pad('tfjs/eng', W.ms, true) +
-    '  losses';
+    '  step statistics';
   return h + '\n' + '-'.repeat(h.length);
 }
 
 export function stepRow(r: StepRecord): string {
   const e = r.engine;
   const tj = r.tfjs?.status === 'ok' ? r.tfjs : undefined;
-  const losses = e.stats
-    ? Object.entries(e.stats)
-        .filter(([k]) => /loss/i.test(k))
-        .map(([k, v]) => `${k} ${fmt3(v)}`)
-        .join(', ')
-    : '';
+  // The step's own statistics (losses first when it names them so), four at most.
+  const stats = Object.entries(e.stats ?? {}).sort(([a], [b]) => Number(!/loss/i.test(a)) - Number(!/loss/i.test(b)));
+  const losses = stats
+    .slice(0, 4)
+    .map(([k, v]) => `${k} ${fmt3(v)}`)
+    .join(', ');
   let row =
     pad(`${r.id} (batch ${r.batch})`, 34) +
     pad(fmt3(e.ms_median), W.ms, true) +
     pad(fmt3(e.gpu_ms), W.ms, true) +
+    pad(fmt3(e.encode_ms_median), W.ms, true) +
     pad(fmt3(e.gflops), W.rate, true) +
     pad(e.dispatches !== undefined ? String(e.dispatches) : '-', 7, true) +
     ' |' +

@@ -11,7 +11,7 @@
 //   PixelDiscriminator   the 1x1 PixelGAN
 //   ImagePool       the history of generated images D is trained on (Shrivastava et al. 2017)
 //   initWeights_    conv weights N(0, 0.02), biases 0, batch-norm scales N(1, 0.02)
-//   GAN_LOSSES      the reference's GANLoss modes: 'vanilla' (BCE with logits), 'lsgan' (MSE), 'wgangp'
+//   GAN_LOSSES      the reference's GANLoss modes: 'vanilla' (BCE with logits), 'lsgan' (MSE)
 //
 // Every module keeps the reference's attribute names and layer order (`model`, `conv_block`,
 // `net`, Sequential indices), so a state_dict saved by the reference loads as it is: e.g.
@@ -23,7 +23,7 @@ import {
 } from '../engine/nn.js';
 import { type Tensor, tidy } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
-import { add, bceWithLogits, concat, dropout, full, mean, mse, narrow, neg, type Generator } from '../engine/ops/index.js';
+import { add, bceWithLogits, concat, dropout, full, mse, narrow, type Generator } from '../engine/ops/index.js';
 import { normal_, xavierNormal_, kaimingNormal_, zeros_ } from '../engine/init.js';
 
 // ---- normalisation and padding --------------------------------------------------------------------
@@ -384,17 +384,17 @@ export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: n
 
 // ---- losses and updates ---------------------------------------------------------------------------
 
-export type GanMode = 'vanilla' | 'lsgan' | 'wgangp';
+export type GanMode = 'vanilla' | 'lsgan';
 
 /**
  * The reference's GANLoss(mode)(prediction, targetIsReal), averaged over every logit of the patch
  * map: 'vanilla' is BCE with logits against 1 / 0 (the sigmoid lives in the loss), 'lsgan' the
- * squared distance to 1 / 0 (Mao et al.), 'wgangp' -mean / +mean of the critic's scores.
+ * squared distance to 1 / 0 (Mao et al.). (The reference's 'wgangp' mode is left out: its models
+ * never add the gradient penalty, so it would be an unconstrained critic.)
  */
 export const GAN_LOSSES: Record<GanMode, (prediction: Tensor, targetIsReal: boolean) => Tensor> = {
   vanilla: (p, real) => bceWithLogits(p, real ? 1 : 0),
   lsgan: (p, real) => mse(p, full(p.shape, real ? 1 : 0)),
-  wgangp: (p, real) => (real ? neg(mean(p)) : mean(p)),
 };
 
 export function ganLoss(mode: string): (prediction: Tensor, targetIsReal: boolean) => Tensor {

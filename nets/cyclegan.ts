@@ -185,14 +185,14 @@ export class CycleGanTrainer implements GanTrainer {
 
       if (!withStats) return null;
       return noGrad(() => ({
-        D_A: lossDA.detach(),
-        G_A: lossGA.detach(),
-        cycle_A: lossCycleA.detach(),
-        ...(lossIdtA ? { idt_A: lossIdtA.detach() } : {}),
-        D_B: lossDB.detach(),
-        G_B: lossGB.detach(),
-        cycle_B: lossCycleB.detach(),
-        ...(lossIdtB ? { idt_B: lossIdtB.detach() } : {}),
+        loss_D_A: lossDA.detach(),
+        loss_G_A: lossGA.detach(),
+        loss_cycle_A: lossCycleA.detach(),
+        ...(lossIdtA ? { loss_idt_A: lossIdtA.detach() } : {}),
+        loss_D_B: lossDB.detach(),
+        loss_G_B: lossGB.detach(),
+        loss_cycle_B: lossCycleB.detach(),
+        ...(lossIdtB ? { loss_idt_B: lossIdtB.detach() } : {}),
       }));
     });
   }
@@ -202,17 +202,20 @@ export class CycleGanTrainer implements GanTrainer {
     return this.samples.take(n);
   }
 
-  /** G_A(A) (or G_B(B) with `direction: 'BtoA'`) without gradients; eval mode unless batchStats. */
+  /**
+   * G_A(A) (or G_B(B) with `direction: 'BtoA'`) without gradients. Instance norm uses each image's
+   * own statistics either way; batchStats (default true) matters only for --norm batch.
+   */
   generate(x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean } = {}): Tensor {
     const net = opts.direction === 'BtoA' ? this.nets.netG_B : this.nets.netG_A;
-    return generateWith(net, x, opts.batchStats ?? false);
+    return generateWith(net, x, opts.batchStats ?? true);
   }
 
   /** Mean |G_A(A) - B| over a packed batch of aligned held-out pairs (eval mode), as a scalar tensor. */
   evalL1(batch: Tensor): Tensor {
     return tidy(() => {
       const { realA, realB } = this.split(batch);
-      const fake = this.generate(realA);
+      const fake = this.generate(realA, { batchStats: false });
       return noGrad(() => l1(fake, realB));
     });
   }
@@ -239,7 +242,7 @@ export const cycleganRecipe: ModelRecipe = {
     ndf: { type: 'int', default: 64, help: 'discriminator width', metavar: 'N' },
     norm: { type: 'string', default: 'instance', choices: ['batch', 'instance', 'none'], help: 'normalisation layers' },
     dropout: { type: 'boolean', default: false, help: 'dropout 0.5 in the residual blocks (off in the paper)' },
-    ganMode: { type: 'string', default: 'lsgan', choices: Object.keys(GAN_LOSSES), help: 'GAN loss: lsgan (MSE, the paper), vanilla, wgangp' },
+    ganMode: { type: 'string', default: 'lsgan', choices: Object.keys(GAN_LOSSES), help: 'GAN loss: lsgan (MSE, the paper) or vanilla (BCE with logits)' },
     lambdaA: { type: 'number', default: 10, help: 'weight of the cycle loss A -> B -> A', metavar: 'X' },
     lambdaB: { type: 'number', default: 10, help: 'weight of the cycle loss B -> A -> B', metavar: 'X' },
     lambdaIdentity: { type: 'number', default: 0.5, help: 'identity loss weight relative to the cycle weights (0 to turn off)', metavar: 'X' },
@@ -249,7 +252,7 @@ export const cycleganRecipe: ModelRecipe = {
   },
   train: {
     steps: 4000,
-    batch: 1,
+    batch: 2,
     lr: 2e-4,
     beta1: 0.5,
     beta2: 0.999,

@@ -243,6 +243,9 @@ export class GmanTrainer implements GanTrainer {
     const { netG, netD, mixer } = this.nets;
     const { n, combine, objective } = this.cfg;
     const ds = [...netD] as Module[];
+    if (this.cfg.diversity !== 'dropout' && real.shape[0] < n) {
+      throw new Error(`GMAN: a batch of ${real.shape[0]} cannot be split among ${n} discriminators (--diversity ${this.cfg.diversity}); use --batch >= ${n}`);
+    }
     return tidy(() => {
       const fake = netG.call(this.noise(real.shape[0], this.rng)) as Tensor;
       const fakeD = fake.detach();

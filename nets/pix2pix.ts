@@ -165,10 +165,10 @@ export class Pix2pixTrainer implements GanTrainer {
 
       if (!withStats) return null;
       return noGrad(() => ({
-        G_GAN: lossGGan.detach(),
-        G_L1: lossGL1.detach(),
-        D_real: lossDReal.detach(),
-        D_fake: lossDFake.detach(),
+        loss_G_GAN: lossGGan.detach(),
+        loss_G_L1: lossGL1.detach(),
+        loss_D_real: lossDReal.detach(),
+        loss_D_fake: lossDFake.detach(),
         ...(this.cfg.ganMode === 'vanilla' ? { D_x: mean(sigmoid(predReal)), D_G_x: mean(sigmoid(predFake)) } : {}),
       }));
     });
@@ -180,26 +180,27 @@ export class Pix2pixTrainer implements GanTrainer {
   }
 
   /**
-   * G(A) without gradients. Default: eval mode (running batch-norm statistics, no dropout). With
-   * testDropout, dropout stays on as in the paper; with batchStats, G runs in train mode as the
-   * reference's test script does (batch statistics and dropout), leaving the running statistics as
-   * they were.
+   * G(A) without gradients. By default as the reference's test script runs it (no eval()): batch
+   * norm on the batch's own statistics (running statistics left as they were) and dropout on, the
+   * paper's test-time noise; its masks come from the training stream (this.rng).
+   * `batchStats: false` runs G in eval mode (running statistics, no dropout), deterministic;
+   * `testDropout` then keeps dropout on.
    */
   generate(a: Tensor, opts: { batchStats?: boolean; testDropout?: boolean } = {}): Tensor {
     const netG = this.nets.netG;
     setTestTimeDropout(netG, !!opts.testDropout);
     try {
-      return generateWith(netG, a, opts.batchStats ?? false);
+      return generateWith(netG, a, opts.batchStats ?? true);
     } finally {
       setTestTimeDropout(netG, false);
     }
   }
 
-  /** Mean |G(A) - B| over a packed batch of held-out pairs (eval mode), as a scalar tensor. */
-  evalL1(batch: Tensor): Tensor {
+  /** Mean |G(A) - B| over a packed batch of held-out pairs, as a scalar tensor (eval mode by default). */
+  evalL1(batch: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
     return tidy(() => {
       const { realA, realB } = this.split(batch);
-      const fake = this.generate(realA);
+      const fake = this.generate(realA, { batchStats: opts.batchStats ?? false });
       return noGrad(() => l1(fake, realB));
     });
   }
@@ -254,7 +255,7 @@ export const pix2pixRecipe: ModelRecipe = {
     ndf: { type: 'int', default: 64, help: 'discriminator width (channels of its first layer)', metavar: 'N' },
     norm: { type: 'string', default: 'batch', choices: ['batch', 'instance', 'none'], help: 'normalisation layers' },
     dropout: { type: 'boolean', default: true, help: 'dropout 0.5 in the U-Net\'s inner decoder levels (--no-dropout to drop it)' },
-    ganMode: { type: 'string', default: 'vanilla', choices: Object.keys(GAN_LOSSES), help: 'GAN loss: vanilla (BCE), lsgan (MSE), wgangp' },
+    ganMode: { type: 'string', default: 'vanilla', choices: Object.keys(GAN_LOSSES), help: 'GAN loss: vanilla (BCE with logits), lsgan (MSE)' },
     lambdaL1: { type: 'number', default: 100, help: 'weight of the L1 term', metavar: 'X' },
     direction: { type: 'string', default: 'AtoB', choices: ['AtoB', 'BtoA'], help: 'translate A -> B (Noto -> Twemoji) or B -> A' },
     lrHold: { type: 'int', default: 0, help: 'steps at the base learning rate (0: half the run)', metavar: 'N' },
@@ -262,7 +263,7 @@ export const pix2pixRecipe: ModelRecipe = {
   },
   train: {
     steps: 4000,
-    batch: 1,
+    batch: 4,
     lr: 2e-4,
     beta1: 0.5,
     beta2: 0.999,

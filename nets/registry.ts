@@ -10,6 +10,13 @@ import type { Generator } from '../engine/ops/random.js';
 import type { Module } from '../engine/nn.js';
 import type { Adam } from '../engine/optim.js';
 import { dcganRecipe } from './dcgan.js';
+import { pix2pixRecipe } from './pix2pix.js';
+import { cycleganRecipe } from './cyclegan.js';
+import { autoencoderRecipe } from './autoencoder.js';
+import { ebganRecipe } from './ebgan.js';
+import { beganRecipe } from './began.js';
+import { gmanRecipe } from './gman.js';
+import { madganRecipe } from './madgan.js';
 
 /** A model's hyper-parameters (flags such as --ngf), JSON-safe so checkpoints can store them. */
 export type ModelConfig = Record<string, number | string | boolean>;
@@ -84,6 +91,13 @@ export interface GanTrainer {
 
 export const recipes: Record<string, ModelRecipe> = {
   dcgan: dcganRecipe,
+  pix2pix: pix2pixRecipe,
+  cyclegan: cycleganRecipe,
+  autoencoder: autoencoderRecipe,
+  ebgan: ebganRecipe,
+  began: beganRecipe,
+  gman: gmanRecipe,
+  madgan: madganRecipe,
 };
 
 export function getRecipe(name: string): ModelRecipe | undefined {

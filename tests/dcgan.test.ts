@@ -159,12 +159,15 @@ describe('DCGAN trains on MNIST', () => {
   });
 
   it('learns: D leaves chance, samples approach MNIST statistics, memory stays flat', async () => {
-    const STEPS = 240;
+    const STEPS = 200;
     const BATCH = 16;
     const LOG_EVERY = 20;
     const t0 = performance.now();
     const mnist = loadMnist({ split: 'train', limit: 4096, pad32: true });
-    const trainer = new DcganTrainer({ imageSize: 32, nc: 1, nz: 100, ngf: 8, ndf: 8 }, { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 1);
+    // Small nets move their weights slowly at the paper's lr 2e-4 (Adam moves each weight by about
+    // lr per step, and an 8-channel G needs large last-layer weights to paint the background), so
+    // this test uses 1e-3 to see learning within its step budget.
+    const trainer = new DcganTrainer({ imageSize: 32, nc: 1, nz: 100, ngf: 8, ndf: 8 }, { lr: 1e-3, beta1: 0.5, beta2: 0.999 }, 1);
     const loader = new DataLoader({ data: mnist.images, n: mnist.n, sampleShape: [1, 32, 32] }, { batchSize: BATCH, seed: 1 });
     const real = empty([BATCH, 1, 32, 32], 'batch').keep();
     const fixedZ = trainer.noise(64, new Generator(99)).keep();

@@ -121,7 +121,8 @@ async function inspect(model: string, config: ModelConfig, batch: number): Promi
 
     setStatus(ui.status, 'step 2: recording every dispatch…');
     e.trace = [];
-    const timed = e.startProfile(8192);
+    // Two timestamps per dispatch; WebGPU caps a query set at 4096 queries.
+    const timed = e.startProfile(2048);
     const t0 = performance.now();
     const { shapes, sources } = observe(e, () => trainer.step(real, false));
     await e.sync();

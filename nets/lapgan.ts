@@ -1,0 +1,370 @@
+// LAPGAN: Denton, Chintala, Szlam & Fergus, "Deep Generative Image Models using a Laplacian
+// Pyramid of Adversarial Networks" (NeurIPS 2015), following the CIFAR-10 model of the authors'
+// Torch code (facebook/eyescream): a cascade of GANs, one per level of a Laplacian pyramid.
+//
+// With I_0 the image and I_{k+1} = pyrDown(I_k) (engine/ops/pyramid.ts), level k < K holds the band
+// h_k = I_k - l_k, where l_k = pyrUp(I_{k+1}) is the coarser image expanded back to level k's size;
+// the coarsest level K holds I_K itself.
+//
+//   coarsest (K):  G_K(z) -> I_K                         an MLP GAN (a small image: 8x8 at 32/3 levels)
+//   level k < K:   G_k([l_k, z_k]) -> h_k                z_k one noise plane, concatenated as a channel;
+//                                                        conv 7x7 - conv 7x7 - conv 5x5, width ngf
+//                                                        (128 in the paper), BN + ReLU between
+//                  D_k([h_k + l_k, l_k]) -> logit        D judges the reconstructed fine image next
+//                                                        to its coarse condition (the coarse image
+//                                                        is added back to the band, as in eyescream)
+//
+// Training (paper, Sec. 3): every level is an independent conditional GAN trained on the pyramid of
+// real images: G_k only ever sees the *real* coarse image l_k during training. One step() here
+// updates every level on the same batch (the losses touch disjoint parameters, so one backward is
+// exactly independent training), with the non-saturating BCE losses and Adam (2e-4, beta1 0.5).
+//
+// Sampling runs the cascade coarse to fine: Ĩ_K = G_K(z), Ĩ_k = pyrUp(Ĩ_{k+1}) + G_k(pyrUp(Ĩ_{k+1}), z_k),
+// i.e. reconstructPyramid's recursion img = band_k + pyrUp(img) with generated bands.
+// sampleLevels() returns every Ĩ_k (the "walk the pyramid" demo); generate() the finest one.
+// The latent code of one sample packs z and every noise plane: [nz | z_{K-1} (s_{K-1}^2) | ... | z_0 (s_0^2)],
+// so a fixed code always gives the same image.
+//
+// Browser-safe: no Node imports.
+
+import { Module, ModuleList, Sequential, Conv2d, BatchNorm2d, Linear, ReLU, LeakyReLU, Tanh, Dropout, Flatten } from '../engine/nn.js';
+import { Adam } from '../engine/optim.js';
+import { dcganInit_ } from '../engine/init.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { add, bceWithLogits, clamp, concat, mean, narrow, pyrDown, pyrUp, randn, reshape, sigmoid, sub, Generator } from '../engine/ops/index.js';
+import { stepOn } from './gan_util.js';
+import { generateWith } from './dcgan.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+export interface LapganConfig {
+  /** Side of the finest image (32 for MNIST padded or emoji at 32, 64 for emoji at 64). */
+  imageSize: number;
+  /** Image channels. */
+  nc: number;
+  /** Conditional levels below the coarse GAN: the coarsest image is imageSize / 2^levels. */
+  levels: number;
+  /** Length of the coarse GAN's latent vector. */
+  nz: number;
+  /** Hidden units of the coarse MLP generator and discriminator. */
+  nh: number;
+  /** Channels of each level generator's hidden convs (128 in the paper). */
+  ngf: number;
+  /** Channels of each level discriminator's convs. */
+  ndf: number;
+}
+
+/** Image side at pyramid level k (0 = finest). */
+export function levelSize(cfg: Pick<LapganConfig, 'imageSize'>, k: number): number {
+  return cfg.imageSize >> k;
+}
+
+/** Elements of one latent code: nz plus one noise plane per conditional level. */
+export function lapganNoiseDim(cfg: LapganConfig): number {
+  let n = cfg.nz;
+  for (let k = 0; k < cfg.levels; k++) n += levelSize(cfg, k) ** 2;
+  return n;
+}
+
+// ---- networks -----------------------------------------------------------------------------------------
+
+/** The coarsest level's generator: z -> hidden -> hidden -> nc x s x s in [-1, 1]. */
+export class CoarseGenerator extends Module {
+  main: Sequential;
+  constructor(readonly nz: number, readonly nh: number, readonly nc: number, readonly size: number) {
+    super();
+    this.main = new Sequential(
+      new Linear(nz, nh), new ReLU(),
+      new Linear(nh, nh), new ReLU(),
+      new Linear(nh, nc * size * size), new Tanh(),
+    );
+  }
+  override forward(z: Tensor): Tensor {
+    return reshape(this.main.call(z), [z.shape[0], this.nc, this.size, this.size]);
+  }
+}
+
+/** The coarsest level's discriminator: an MLP with dropout (as eyescream's), one logit per image. */
+export class CoarseDiscriminator extends Module {
+  main: Sequential;
+  constructor(nh: number, nc: number, size: number, rng?: Generator) {
+    super();
+    this.main = new Sequential(
+      new Flatten(),
+      new Linear(nc * size * size, nh), new LeakyReLU(0.2), new Dropout(0.5, { generator: rng }),
+      new Linear(nh, nh), new LeakyReLU(0.2), new Dropout(0.5, { generator: rng }),
+      new Linear(nh, 1),
+    );
+  }
+  override forward(x: Tensor): Tensor {
+    return reshape(this.main.call(x), [-1]);
+  }
+}
+
+/** G_k: [coarse expanded (nc) | noise plane (1)] -> conv7 -> conv7 -> conv5 -> band (nc, no squashing). */
+export class LevelGenerator extends Module {
+  main: Sequential;
+  constructor(nc: number, ngf: number) {
+    super();
+    this.main = new Sequential(
+      new Conv2d(nc + 1, ngf, 7, { padding: 3, bias: false }), new BatchNorm2d(ngf), new ReLU(),
+      new Conv2d(ngf, ngf, 7, { padding: 3, bias: false }), new BatchNorm2d(ngf), new ReLU(),
+      new Conv2d(ngf, nc, 5, { padding: 2 }),
+    );
+  }
+  /** The band for the expanded coarse image `up` [N, nc, s, s] and noise planes `z` [N, 1, s, s]. */
+  override forward(up: Tensor, z: Tensor): Tensor {
+    return this.main.call(concat([up, z], 1));
+  }
+}
+
+/** D_k: [band + coarse (the fine image) | coarse] -> conv5 -> conv5 stride 2 -> dropout -> linear -> logit. */
+export class LevelDiscriminator extends Module {
+  main: Sequential;
+  constructor(nc: number, ndf: number, size: number, rng?: Generator) {
+    super();
+    const half = Math.ceil(size / 2);
+    this.main = new Sequential(
+      new Conv2d(2 * nc, ndf, 5, { padding: 2 }), new LeakyReLU(0.2),
+      new Conv2d(ndf, ndf, 5, { stride: 2, padding: 2 }), new LeakyReLU(0.2),
+      new Flatten(), new Dropout(0.5, { generator: rng }),
+      new Linear(ndf * half * half, 1),
+    );
+  }
+  override forward(band: Tensor, up: Tensor): Tensor {
+    return reshape(this.main.call(concat([add(band, up), up], 1)), [-1]);
+  }
+}
+
+/** Every generator of the cascade: `coarse` (level K) and `levels` (index k = pyramid level, 0 finest). */
+export class LapganGenerator extends Module {
+  coarse: CoarseGenerator;
+  levels: ModuleList;
+
+  constructor(readonly cfg: LapganConfig) {
+    super();
+    const { nc, levels } = cfg;
+    this.coarse = new CoarseGenerator(cfg.nz, cfg.nh, nc, levelSize(cfg, levels));
+    this.levels = new ModuleList(Array.from({ length: levels }, () => new LevelGenerator(nc, cfg.ngf)));
+  }
+
+  level(k: number): LevelGenerator {
+    return this.levels.at(k) as LevelGenerator;
+  }
+
+  /** Splits packed codes [N, noiseDim] into z [N, nz] and the planes, planes[k] [N, 1, s_k, s_k]. */
+  splitCode(code: Tensor): { z: Tensor; planes: Tensor[] } {
+    const { cfg } = this;
+    const n = code.shape[0];
+    if (code.rank !== 2 || code.shape[1] !== lapganNoiseDim(cfg)) {
+      throw new Error(`LapganGenerator: codes must be [N, ${lapganNoiseDim(cfg)}] (nz ${cfg.nz} + one noise plane per level), got [${code.shape.join(', ')}]`);
+    }
+    const z = narrow(code, 1, 0, cfg.nz);
+    const planes: Tensor[] = new Array(cfg.levels);
+    let off = cfg.nz;
+    for (let k = cfg.levels - 1; k >= 0; k--) {
+      const s = levelSize(cfg, k);
+      planes[k] = reshape(narrow(code, 1, off, s * s), [n, 1, s, s]);
+      off += s * s;
+    }
+    return { z, planes };
+  }
+
+  /** Images at every level, coarsest first: [Ĩ_K, Ĩ_{K-1}, ..., Ĩ_0]. */
+  sampleLevels(code: Tensor): Tensor[] {
+    const { z, planes } = this.splitCode(code);
+    let img = this.coarse.call(z);
+    const out = [img];
+    for (let k = this.cfg.levels - 1; k >= 0; k--) {
+      const s = levelSize(this.cfg, k);
+      const up = pyrUp(img, s, s);
+      img = add(up, this.level(k).call(up, planes[k]));
+      out.push(img);
+    }
+    return out;
+  }
+
+  /** The finest image of the cascade (unclamped; see LapganTrainer.generate). */
+  override forward(code: Tensor): Tensor {
+    const imgs = this.sampleLevels(code);
+    return imgs[imgs.length - 1];
+  }
+}
+
+/** Every discriminator: `coarse` and `levels` (index k = pyramid level). */
+export class LapganDiscriminator extends Module {
+  coarse: CoarseDiscriminator;
+  levels: ModuleList;
+
+  /** `rng` draws the dropout masks (the trainer passes its own stream, so a resumed run repeats them). */
+  constructor(readonly cfg: LapganConfig, rng?: Generator) {
+    super();
+    this.coarse = new CoarseDiscriminator(cfg.nh, cfg.nc, levelSize(cfg, cfg.levels), rng);
+    this.levels = new ModuleList(Array.from({ length: cfg.levels }, (_, k) => new LevelDiscriminator(cfg.nc, cfg.ndf, levelSize(cfg, k), rng)));
+  }
+
+  level(k: number): LevelDiscriminator {
+    return this.levels.at(k) as LevelDiscriminator;
+  }
+}
+
+// ---- training -------------------------------------------------------------------------------------------
+
+/** The training pyramid of a batch: lows[k] = I_k (lows[0] = x), ups[k] = pyrUp(I_{k+1}) at level k's size, bands[k] = I_k - ups[k]. */
+export function trainingPyramid(x: Tensor, levels: number): { lows: Tensor[]; ups: Tensor[]; bands: Tensor[] } {
+  const lows = [x];
+  for (let k = 0; k < levels; k++) lows.push(pyrDown(lows[k]));
+  const ups: Tensor[] = [];
+  const bands: Tensor[] = [];
+  for (let k = 0; k < levels; k++) {
+    const [, , h, w] = lows[k].shape;
+    ups.push(pyrUp(lows[k + 1], h, w));
+    bands.push(sub(lows[k], ups[k]));
+  }
+  return { lows, ups, bands };
+}
+
+
+/** Reads every level's samples through generateWith (batch-statistics / eval handling in one place). */
+class LevelStack extends Module {
+  constructor(readonly netG: LapganGenerator) {
+    super();
+  }
+  override forward(code: Tensor): Tensor {
+    const n = code.shape[0];
+    return concat(this.netG.sampleLevels(code).map((t) => reshape(t, [n, -1])), 1);
+  }
+}
+
+/** Owns the cascade's generators and discriminators (one module each), their Adams and the noise stream. */
+export class LapganTrainer implements GanTrainer {
+  readonly nets: { netG: LapganGenerator; netD: LapganDiscriminator };
+  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly rng: Generator;
+  readonly sampler = 'netG';
+  readonly cfg: LapganConfig;
+
+  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = lapganConfig(config);
+    this.rng = new Generator(seed);
+    const netG = new LapganGenerator(this.cfg);
+    const netD = new LapganDiscriminator(this.cfg, this.rng);
+    dcganInit_(netG.modules(), this.rng);
+    dcganInit_(netD.modules(), this.rng);
+    this.nets = { netG, netD };
+    const betas: [number, number] = [settings.beta1, settings.beta2];
+    // One Adam per module: its per-parameter updates make this exactly one optimiser per level.
+    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+  }
+
+  noise(n: number, generator: Generator): Tensor {
+    return randn([n, lapganNoiseDim(this.cfg)], { generator });
+  }
+
+  /**
+   * One step on every level: D_k on (real band, fake band) given the real coarse image, then G_k
+   * against the updated D_k (non-saturating). Stats: lossD / lossG summed over levels, per-level
+   * lossD_k / lossG_k (k = pyramid level, K = the coarse GAN), and D(x) averaged over levels.
+   */
+  step(real: Tensor, withStats: boolean): StepStats | null {
+    const { netG, netD } = this.nets;
+    const L = this.cfg.levels;
+    return tidy(() => {
+      const pyr = noGrad(() => trainingPyramid(real, L));
+      const { z, planes } = netG.splitCode(this.noise(real.shape[0], this.rng));
+      const fakeCoarse = netG.coarse.call(z);
+      const fakeBands = pyr.ups.map((up, k) => netG.level(k).call(up, planes[k]));
+
+      // D: every level's real pair -> 1, fake pair -> 0.
+      const realLogits = [netD.coarse.call(pyr.lows[L]), ...pyr.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
+      const fakeLogitsD = [netD.coarse.call(fakeCoarse.detach()), ...fakeBands.map((b, k) => netD.level(k).call(b.detach(), pyr.ups[k]))];
+      const lossesD = realLogits.map((r, i) => add(bceWithLogits(r, 1), bceWithLogits(fakeLogitsD[i], 0)));
+      const lossD = lossesD.reduce((a, b) => add(a, b));
+      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+
+      // G: every level's fake pair -> 1 under the updated D.
+      const fakeLogitsG = [netD.coarse.call(fakeCoarse), ...fakeBands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
+      const lossesG = fakeLogitsG.map((f) => bceWithLogits(f, 1));
+      const lossG = lossesG.reduce((a, b) => add(a, b));
+      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+
+      if (!withStats) return null;
+      return noGrad(() => {
+        // Index i of the lists is the coarse GAN (level L) for i = 0, level i - 1 otherwise.
+        const name = (i: number) => (i === 0 ? L : i - 1);
+        const stats: StepStats = { lossD: lossD.detach(), lossG: lossG.detach() };
+        lossesD.forEach((l, i) => (stats[`lossD_${name(i)}`] = l.detach()));
+        lossesG.forEach((l, i) => (stats[`lossG_${name(i)}`] = l.detach()));
+        stats.D_x = mean(concat(realLogits.map((r) => sigmoid(r.detach())), 0));
+        stats.D_G_z = mean(concat(fakeLogitsD.map((f) => sigmoid(f.detach())), 0));
+        return stats;
+      });
+    });
+  }
+
+  /** The finest images in [-1, 1] (clamped: the bands are not squashed). */
+  generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
+    return tidy(() => clamp(generateWith(this.nets.netG, z, opts.batchStats ?? true), -1, 1));
+  }
+
+  /** Every level's images for the codes, coarsest first (unclamped): the walk up the pyramid. */
+  sampleLevels(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor[] {
+    const n = z.shape[0];
+    const { nc, levels } = this.cfg;
+    return tidy(() => {
+      const flat = generateWith(new LevelStack(this.nets.netG), z, opts.batchStats ?? true);
+      const out: Tensor[] = [];
+      let off = 0;
+      for (let k = levels; k >= 0; k--) {
+        const s = levelSize(this.cfg, k);
+        out.push(reshape(narrow(flat, 1, off, nc * s * s), [n, nc, s, s]));
+        off += nc * s * s;
+      }
+      return out;
+    });
+  }
+}
+
+export function lapganConfig(c: ModelConfig): LapganConfig {
+  return {
+    imageSize: Number(c.imageSize),
+    nc: Number(c.nc ?? 1),
+    levels: Number(c.levels),
+    nz: Number(c.nz),
+    nh: Number(c.nh),
+    ngf: Number(c.ngf),
+    ndf: Number(c.ndf),
+  };
+}
+
+export const lapganRecipe: ModelRecipe = {
+  name: 'lapgan',
+  description: 'LAPGAN (Denton et al. 2015): a Laplacian pyramid of conditional GANs, sampled coarse to fine',
+  reference: 'arXiv:1506.05751; github.com/facebook/eyescream (CIFAR-10 model)',
+  options: {
+    imageSize: { type: 'int', default: 32, help: 'finest image side (32: MNIST padded, emoji at 32; 64: emoji)', metavar: 'N' },
+    levels: { type: 'int', default: 2, help: 'conditional pyramid levels; the coarse GAN works at imageSize / 2^levels (32 and 2: 8x8, as the paper on CIFAR)', metavar: 'N' },
+    nz: { type: 'int', default: 100, help: 'latent length of the coarse GAN', metavar: 'N' },
+    nh: { type: 'int', default: 600, help: 'hidden units of the coarse MLP generator and discriminator', metavar: 'N' },
+    ngf: { type: 'int', default: 128, help: 'channels of each level generator (128 in the paper)', metavar: 'N' },
+    ndf: { type: 'int', default: 64, help: 'channels of each level discriminator', metavar: 'N' },
+  },
+  train: { steps: 5000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
+  quick: { steps: 200, batch: 16, nh: 256, ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
+  validate(c) {
+    const errs: string[] = [];
+    const size = Number(c.imageSize);
+    const levels = Number(c.levels);
+    if (!Number.isInteger(levels) || levels < 1 || levels > 5) errs.push(`--levels must be an integer in [1, 5], got ${c.levels}`);
+    else if (!Number.isInteger(size) || size < 8 || size > 256 || size % 2 ** levels !== 0 || size >> levels < 4) {
+      errs.push(`--image-size must be in [8, 256], divisible by 2^levels, with a coarsest level of at least 4x4; got ${c.imageSize} with ${levels} levels`);
+    }
+    for (const key of ['nz', 'nh', 'ngf', 'ndf'] as const) {
+      const v = Number(c[key]);
+      if (!Number.isInteger(v) || v < 1 || v > 4096) errs.push(`--${key} must be an integer in [1, 4096], got ${c[key]}`);
+    }
+    return errs;
+  },
+  create: (config, settings, seed) => new LapganTrainer(config, settings, seed),
+};
