@@ -46,6 +46,7 @@ import {
 import { Missing, loadRecipe, type ConvApi, type EngineApi, type NormApi, type OptimApi, type PyramidApi, type RecipeLike } from './engine_api.js';
 
 /** The profiler's query set holds 4096 timestamps: two per dispatch. */
+/** Bounds how many dispatches one profiled repeat records (timing cost), not what the profiler can hold. */
 export const MAX_PROFILED_DISPATCHES = 2048;
 
 export interface EngineTimeOptions {
@@ -102,13 +103,13 @@ function median(a: readonly number[]): number {
 }
 
 /**
- * A kernel key's family plus its bare tags, without the key=value specialisations:
+ * A kernel key's family plus its first two bare tags, without the key=value specialisations:
  * 'conv_gather|T=9|TW=3|aContig=1|bias=0|act=none|t128|split' -> 'conv_gather:t128/split',
  * so the table shows which GEMM tile and split-K path each pass took.
  */
 export function kernelName(key: string): string {
   const [family, ...rest] = key.split('|');
-  const tags = rest.filter((p) => p && !p.includes('='));
+  const tags = rest.filter((p) => p && !p.includes('=')).slice(0, 2);
   return tags.length ? `${family}:${tags.join('/')}` : family;
 }
 
@@ -163,7 +164,6 @@ export async function timeEnginePass(run: () => void, flops: number, bytes: numb
   const canProfile = o.profile && e.features.has('timestamp-query');
   let profileNote: string | undefined = canProfile ? undefined : o.profile ? 'adapter has no timestamp-query' : 'profiling off';
   const profileInner = dispatches > 0 ? Math.max(1, Math.min(inner, Math.floor(MAX_PROFILED_DISPATCHES / dispatches))) : 0;
-  if (canProfile && dispatches > MAX_PROFILED_DISPATCHES) profileNote = `${dispatches} dispatches per pass exceed the profiler's ${MAX_PROFILED_DISPATCHES}`;
   if (canProfile && dispatches === 0) profileNote = 'the pass dispatched nothing';
 
   const gpuAll: number[] = [];
@@ -216,8 +216,7 @@ export async function timeEnginePass(run: () => void, flops: number, bytes: numb
  */
 async function profileRun(e: Engine, run: () => void, n: number, perPass: number | null): Promise<{ ms: number; dispatches: number } | string> {
   await e.sync();
-  const max = perPass === null ? MAX_PROFILED_DISPATCHES : Math.min(MAX_PROFILED_DISPATCHES, n * perPass + 8);
-  if (!e.startProfile(max)) return 'startProfile() refused';
+  if (!e.startProfile()) return 'startProfile() refused';
   let recs: (DispatchInfo & { ms: number })[];
   try {
     for (let i = 0; i < n; i++) run();
@@ -225,7 +224,6 @@ async function profileRun(e: Engine, run: () => void, n: number, perPass: number
     recs = await e.stopProfile();
   }
   if (perPass !== null && recs.length !== n * perPass) return `profiler recorded ${recs.length} dispatches, expected ${n * perPass}`;
-  if (perPass === null && recs.length >= max) return `more than ${max} dispatches: over the profiler's capacity`;
   const total = recs.reduce((s, d) => s + d.ms, 0);
   if (!(total > 0)) return 'profiler returned zero times (query set not created?)';
   return { ms: total / n, dispatches: recs.length / n };

@@ -141,7 +141,9 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
   });
 
   const defaults = Object.fromEntries(Object.entries(recipe.options).map(([k, o]) => [k, o.default as number]));
-  const config: ModelConfig = { ...defaults, nc: DATASETS[recipe.train.dataset].channels, ...inferred } as ModelConfig;
+  let config: ModelConfig = { ...defaults } as ModelConfig;
+  if (recipe.adaptToData) config = recipe.adaptToData(config, { channels: DATASETS[recipe.train.dataset].channels });
+  config = { ...config, ...inferred } as ModelConfig;
   for (const k of ['imageSize', 'nz', 'ngf', 'ndf', 'nc']) {
     const v = opts[k];
     if (v === undefined) continue;

@@ -1,19 +1,25 @@
 // Datasets the CLI can train on, by name (Node only: they read files). Each loader returns images
-// in [-1, 1], NCHW, at the size the model asks for. Add an entry to DATASETS to make a new one
-// available to `gan train <model> --dataset <name>`.
+// in [-1, 1], NCHW, at the size the model asks for. Paired and unpaired two-domain sets come packed
+// one row per example, domain A's channels then B's (the layout nets/pix2pix.ts and
+// nets/cyclegan.ts train on). Add an entry to DATASETS to make a new one available to
+// `gan train <model> --dataset <name>`.
 
 import { loadMnist } from '../engine/data/mnist.js';
+import { loadEmojiPairs, loadEmojiUnpaired } from '../engine/data/emoji.js';
 import type { ArrayDataset } from '../engine/data/loader.js';
+import { packPairs } from '../nets/pix2pix.js';
+import { packUnpaired } from '../nets/cyclegan.js';
 
 export interface ImageDataset extends ArrayDataset {
   name: string;
+  /** Channels per example (a packed two-domain set counts both domains). */
   channels: number;
   size: number;
 }
 
 export interface DatasetEntry {
   description: string;
-  /** Channels of its images (a model's nc must match). */
+  /** Channels per example (a model's image channels must match). */
   channels: number;
   load(opts: { size: number; limit?: number }): ImageDataset;
 }
@@ -26,6 +32,23 @@ export const DATASETS: Record<string, DatasetEntry> = {
       // 32 is the common DCGAN-on-MNIST size: pad 2 background pixels per side, no resampling.
       const m = size === 32 ? loadMnist({ split: 'train', limit, pad32: true }) : loadMnist({ split: 'train', limit, size });
       return { name: 'mnist', data: m.images, n: m.n, sampleShape: [1, m.h, m.w], labels: m.labels, channels: 1, size: m.h };
+    },
+  },
+  'emoji-pairs': {
+    description: 'aligned emoji pairs, Noto (A) and Twemoji (B) drawings of the same emoji, RGB; training split',
+    channels: 6,
+    load({ size, limit }) {
+      const p = loadEmojiPairs({ split: 'train', size, limit });
+      return { name: 'emoji-pairs', data: packPairs(p.a, p.b, p.n, 3, 3, p.h, p.w), n: p.n, sampleShape: [6, p.h, p.w], channels: 6, size: p.h };
+    },
+  },
+  'emoji-unpaired': {
+    description: 'unpaired emoji domains, Noto (A) and Twemoji (B) drawn from disjoint emoji, RGB; training split',
+    channels: 6,
+    load({ size, limit }) {
+      const u = loadEmojiUnpaired({ split: 'train', size, limit });
+      const n = Math.max(u.nA, u.nB);
+      return { name: 'emoji-unpaired', data: packUnpaired(u.a, u.nA, u.b, u.nB, 3, u.h, u.w), n, sampleShape: [6, u.h, u.w], channels: 6, size: u.h };
     },
   },
 };

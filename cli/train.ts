@@ -134,7 +134,7 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
     config = { ...defaults, ...pick(modelKeys, quick), ...pick(modelKeys, explicit) } as ModelConfig;
     settings = { ...recipe.train, ...pick(SETTING_KEYS, quick), ...pick(SETTING_KEYS, explicit) } as TrainSettings;
     seed = Number(explicit.seed ?? 1);
-    config.nc = DATASETS[settings.dataset].channels;
+    if (recipe.adaptToData) config = recipe.adaptToData(config, { channels: DATASETS[settings.dataset].channels });
   }
 
   checkRange(cmd, 'steps', settings.steps, 1, 1e9, 'an integer');

@@ -366,6 +366,7 @@ export class Engine {
       if (profiling) {
         this.profiler!.record(d);
         this.endPass();
+        if (this.profiler!.full) this.profiler!.resolve(this.getEncoder());
       }
     }
   }
@@ -414,11 +415,15 @@ export class Engine {
 
   // ---- profiling --------------------------------------------------------------------------------
 
-  /** Starts per-dispatch GPU timing (timestamp queries; each dispatch gets its own pass). */
-  startProfile(maxDispatches = 4096): boolean {
+  /**
+   * Starts per-dispatch GPU timing (timestamp queries; each dispatch gets its own pass). Any
+   * number of dispatches can be timed: queries are resolved in chunks of 2048 dispatches (4096
+   * timestamps, WebGPU's maximum query-set size).
+   */
+  startProfile(): boolean {
     if (!this.features.has('timestamp-query')) return false;
     this.flush();
-    this.profiler = new Profiler(this.device, maxDispatches);
+    this.profiler = new Profiler(this.device);
     return true;
   }
 
@@ -441,36 +446,37 @@ export class Engine {
   }
 }
 
+const PROFILE_CHUNK = 2048; // dispatches per query set: 2 timestamps each, 4096 queries at most
+
 class Profiler {
   active = true;
   private querySet: GPUQuerySet;
   private resolveBuf: GPUBuffer;
   private readBufs: { buf: GPUBuffer; infos: DispatchInfo[] }[] = [];
   private infos: DispatchInfo[] = [];
-  private n = 0;
-  constructor(private device: GPUDevice, private max: number) {
-    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * max });
-    this.resolveBuf = device.createBuffer({ size: 16 * max, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  constructor(private device: GPUDevice) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_CHUNK });
+    this.resolveBuf = device.createBuffer({ size: 16 * PROFILE_CHUNK, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  }
+  get full(): boolean {
+    return this.infos.length >= PROFILE_CHUNK;
   }
   passDescriptor(): GPUComputePassDescriptor {
-    if (this.n >= this.max) return {};
-    const i = this.n;
+    const i = this.infos.length;
     return { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } };
   }
   record(d: DispatchInfo) {
-    if (this.n < this.max) {
-      this.infos.push(d);
-      this.n++;
-    }
+    this.infos.push(d);
   }
+  /** Resolves the chunk so far into a buffer of its own; the query set is then reused. */
   resolve(enc: GPUCommandEncoder) {
-    if (this.n === 0) return;
-    enc.resolveQuerySet(this.querySet, 0, 2 * this.n, this.resolveBuf, 0);
-    const buf = this.device.createBuffer({ size: 16 * this.n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    enc.copyBufferToBuffer(this.resolveBuf, 0, buf, 0, 16 * this.n);
+    const n = this.infos.length;
+    if (n === 0) return;
+    enc.resolveQuerySet(this.querySet, 0, 2 * n, this.resolveBuf, 0);
+    const buf = this.device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(this.resolveBuf, 0, buf, 0, 16 * n);
     this.readBufs.push({ buf, infos: this.infos });
     this.infos = [];
-    this.n = 0;
   }
   async collect() {
     const out: (DispatchInfo & { ms: number })[] = [];

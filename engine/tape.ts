@@ -122,7 +122,8 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
     }
   };
   roots.forEach((r, i) => {
-    if (leads.has(r.id)) put(r, rootGrads[i], null);
+    // The caller's gradient tensors stay the caller's: the map holds views of them.
+    if (leads.has(r.id)) put(r, rootGrads[i], rootGrads[i]);
   });
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];

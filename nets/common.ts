@@ -498,41 +498,59 @@ export class ImagePool {
 
 /**
  * The fixed inputs an image-to-image trainer shows its generator for sample grids (what a latent
- * batch is to DCGAN). Given explicitly with set() (e.g. held-out test images), or else taken from
- * the first training batch. take(n) may be called before any training step: the tensor it returns
- * holds zeros until the first batch arrives, then that batch's inputs (repeated to n), so a
- * training loop that draws its fixed "noise" once at the start still sees real inputs.
+ * batch is to DCGAN). Given explicitly with set() (e.g. held-out test images), or else gathered
+ * from the first training batches until there are as many as were asked for. take(n) may be called
+ * before any training step: the tensor it returns holds zeros until batches arrive, then the
+ * inputs gathered so far (repeated to n), so a training loop that draws its fixed "noise" once at
+ * the start still sees real inputs.
  */
 export class SampleInputs {
   private source: Tensor | null = null;
+  private explicit = false;
+  /** How many inputs to gather from training batches (the largest take() so far). */
+  private wanted = 0;
   private readonly pending: Tensor[] = [];
 
   constructor(readonly shape: readonly [channels: number, height: number, width: number]) {}
 
-  get ready(): boolean {
-    return this.source !== null;
+  get count(): number {
+    return this.source?.shape[0] ?? 0;
   }
 
   /** Uses these images (N, C, H, W; copied) as the sample inputs from now on. */
   set(images: Tensor): void {
-    const copy = noGrad(() => tidy(() => concat([images.detach()], 0))).keep();
-    this.source?.dispose();
-    this.source = copy;
-    for (const t of this.pending.splice(0)) if (!t.isDisposed) this.fill(t);
+    this.explicit = true;
+    this.replace(noGrad(() => tidy(() => concat([images.detach()], 0))));
   }
 
-  /** Offers a training batch: becomes the sample inputs when none were set yet. */
+  /** Offers a training batch: gathered while fewer inputs than asked for were set or seen. */
   offer(batch: Tensor): void {
-    if (!this.source) this.set(batch);
+    if (this.explicit || this.count >= this.wanted) return;
+    const room = this.wanted - this.count;
+    this.replace(noGrad(() => tidy(() => {
+      const fresh = narrow(batch.detach(), 0, 0, Math.min(room, batch.shape[0]));
+      return concat(this.source ? [this.source, fresh] : [fresh], 0);
+    })));
   }
 
-  /** n sample inputs (a new tensor the caller owns). */
+  /** n sample inputs (a new tensor the caller owns; it fills in as training batches arrive). */
   take(n: number): Tensor {
     const [c, h, w] = this.shape;
+    this.wanted = Math.max(this.wanted, n);
     const out = noGrad(() => full([n, c, h, w], 0));
     if (this.source) this.fill(out);
-    else this.pending.push(out);
+    if (!this.explicit && this.count < n) this.pending.push(out);
     return out;
+  }
+
+  private replace(next: Tensor): void {
+    this.source?.dispose();
+    this.source = next.keep();
+    for (const t of [...this.pending]) {
+      if (t.isDisposed) this.pending.splice(this.pending.indexOf(t), 1);
+      else this.fill(t);
+    }
+    if (this.explicit || this.count >= this.wanted) this.pending.length = 0;
   }
 
   private fill(dst: Tensor): void {

@@ -48,6 +48,11 @@ export interface ModelRecipe {
   /** Default training settings, and the --quick preset (overrides, about a minute on a software adapter). */
   train: TrainSettings;
   quick: Partial<TrainSettings> & ModelConfig;
+  /**
+   * Config keys that follow from the training data rather than from flags (e.g. DCGAN's nc, the
+   * dataset's channels); the CLI applies it before imageShape(). Absent: the config is used as is.
+   */
+  adaptToData?(config: ModelConfig, data: { channels: number }): ModelConfig;
   /** Image channels and size the model consumes, from its config (the dataset is loaded to match). */
   imageShape(config: ModelConfig): { channels: number; size: number };
   /** Problems with a config, as messages naming the flag ('--image-size must be ...'); empty when fine. */

@@ -46,10 +46,10 @@ function pytorchDcganKeys(): { G: [string, number[]][]; D: [string, number[]][] 
   return { G, D };
 }
 
-/** Fraction of pixels that are background (below -0.8 in [-1, 1]). */
-function backgroundFraction(x: Float32Array): number {
+/** Fraction of dark pixels (below -0.5 in [-1, 1]): MNIST's background, absent from grey noise. */
+function darkFraction(x: Float32Array): number {
   let n = 0;
-  for (const v of x) if (v < -0.8) n++;
+  for (const v of x) if (v < -0.5) n++;
   return n / x.length;
 }
 
@@ -160,14 +160,14 @@ describe('DCGAN trains on MNIST', () => {
 
   it('learns: D leaves chance, samples approach MNIST statistics, memory stays flat', async () => {
     const STEPS = 200;
-    const BATCH = 16;
+    const BATCH = 8;
     const LOG_EVERY = 20;
     const t0 = performance.now();
     const mnist = loadMnist({ split: 'train', limit: 4096, pad32: true });
-    // Small nets move their weights slowly at the paper's lr 2e-4 (Adam moves each weight by about
-    // lr per step, and an 8-channel G needs large last-layer weights to paint the background), so
-    // this test uses 1e-3 to see learning within its step budget.
-    const trainer = new DcganTrainer({ imageSize: 32, nc: 1, nz: 100, ngf: 8, ndf: 8 }, { lr: 1e-3, beta1: 0.5, beta2: 0.999 }, 1);
+    // The CLI's --quick nets (G 16 channels wide, D 8). Small nets move their weights slowly at the
+    // paper's lr 2e-4 (Adam moves each weight by about lr per step, and a narrow G needs large
+    // last-layer weights to paint the background), so 1e-3 shows learning within the budget.
+    const trainer = new DcganTrainer({ imageSize: 32, nc: 1, nz: 100, ngf: 16, ndf: 8 }, { lr: 1e-3, beta1: 0.5, beta2: 0.999 }, 1);
     const loader = new DataLoader({ data: mnist.images, n: mnist.n, sampleShape: [1, 32, 32] }, { batchSize: BATCH, seed: 1 });
     const real = empty([BATCH, 1, 32, 32], 'batch').keep();
     const fixedZ = trainer.noise(64, new Generator(99)).keep();
@@ -202,29 +202,31 @@ describe('DCGAN trains on MNIST', () => {
     // Start: D at chance. lossD = 2 ln 2 when D outputs 0.5 for everything.
     expect(logs[0].lossD).toBeGreaterThan(1.2);
     expect(Math.abs(logs[0].D_x - 0.5)).toBeLessThan(0.15);
-    // Later: D separates real from fake (lower loss than chance, D(x) above D(G(z))).
+    // Later: D separates real from fake (lower loss than chance, D(x) well above D(G(z))). The
+    // average of the last logs smooths the batch-of-8 noise.
     const late = logs.slice(-4);
     const avg = (k: string) => late.reduce((s, l) => s + l[k], 0) / late.length;
-    expect(avg('lossD')).toBeLessThan(logs[0].lossD - 0.2);
+    expect(avg('lossD')).toBeLessThan(1.2);
     expect(avg('D_x') - avg('D_G_z1')).toBeGreaterThan(0.15);
 
     // Samples: from noise towards digits. The untrained G (tanh of small activations) draws grey
-    // noise; MNIST is mostly black background with a few bright strokes.
-    const bgReal = backgroundFraction(realStats);
-    const bgBefore = backgroundFraction(before);
-    const bgAfter = backgroundFraction(after);
-    const histReal = histogram(realStats);
-    const distBefore = l1(histogram(before), histReal);
-    const distAfter = l1(histogram(after), histReal);
+    // noise around 0; MNIST is mostly black background (-1) with a few bright strokes. Every
+    // statistic is compared with the untrained G's, against real digits, rather than hard-coded.
+    const meanOf = (x: Float32Array) => x.reduce((s, v) => s + v, 0) / x.length;
+    const real_ = { dark: darkFraction(realStats), mean: meanOf(realStats), hist: histogram(realStats) };
+    const untrained = { dark: darkFraction(before), mean: meanOf(before), hist: l1(histogram(before), real_.hist) };
+    const trained = { dark: darkFraction(after), mean: meanOf(after), hist: l1(histogram(after), real_.hist) };
     console.log(
       `dcgan e2e: ${STEPS} steps in ${elapsed.toFixed(1)} s; lossD ${logs[0].lossD.toFixed(3)} -> ${avg('lossD').toFixed(3)}, ` +
         `lossG ${logs[0].lossG.toFixed(3)} -> ${avg('lossG').toFixed(3)}, D(x) ${avg('D_x').toFixed(2)} D(G(z)) ${avg('D_G_z1').toFixed(2)}; ` +
-        `background fraction real ${bgReal.toFixed(2)} untrained ${bgBefore.toFixed(2)} trained ${bgAfter.toFixed(2)}; ` +
-        `histogram L1 to real: untrained ${distBefore.toFixed(2)} trained ${distAfter.toFixed(2)}; diversity ${diversity(after, 64).toFixed(3)}`,
+        `dark fraction real ${real_.dark.toFixed(2)} untrained ${untrained.dark.toFixed(2)} trained ${trained.dark.toFixed(2)}; ` +
+        `mean pixel real ${real_.mean.toFixed(2)} untrained ${untrained.mean.toFixed(2)} trained ${trained.mean.toFixed(2)}; ` +
+        `histogram L1 to real: untrained ${untrained.hist.toFixed(2)} trained ${trained.hist.toFixed(2)}; diversity ${diversity(after, 64).toFixed(3)}`,
     );
-    expect(bgAfter).toBeGreaterThan(bgBefore + 0.25);
-    expect(Math.abs(bgAfter - bgReal)).toBeLessThan(Math.abs(bgBefore - bgReal) / 2);
-    expect(distAfter).toBeLessThan(distBefore / 2);
+    expect(trained.dark).toBeGreaterThan(untrained.dark + 0.3);
+    expect(Math.abs(trained.dark - real_.dark)).toBeLessThan(Math.abs(untrained.dark - real_.dark) / 2);
+    expect(Math.abs(trained.mean - real_.mean)).toBeLessThan(0.6 * Math.abs(untrained.mean - real_.mean));
+    expect(trained.hist).toBeLessThan(untrained.hist - 0.2);
     expect(diversity(after, 64)).toBeGreaterThan(0.02); // not collapsed to one image
 
     // No leak: every step frees what it allocates.

@@ -1,16 +1,22 @@
 // pix2pix and CycleGAN: the networks of nets/common.ts against PyTorch (state_dict keys, shapes and
-// parameter counts of the full-size networks; outputs of tiny networks with random weights, from
-// tests/golden/nets/, written by scripts/golden/make_net_goldens.py), the image pool, and short
-// training runs on synthetic pairs in which the L1 distance to held-out targets must fall.
+// parameter counts of the full-size networks; outputs of tiny networks with random weights), one
+// training step of each model against PyTorch (losses and every parameter's gradient), all from
+// tests/golden/nets/ (scripts/golden/make_net_goldens.py); the image pool, the sample inputs, the
+// learning-rate schedule, and short training runs on synthetic pairs in which the L1 distance to
+// held-out targets must fall.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, tensor, tidy, noGrad, type Module, type Tensor } from '../engine/index.js';
+import { initEngine, engine, assign, tensor, tidy, noGrad, type Module, type Tensor } from '../engine/index.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import {
   GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, ImagePool,
   patchReceptiveField, setTestTimeDropout, type NormName,
 } from '../nets/common.js';
+import { Pix2pixTrainer, packPairs } from '../nets/pix2pix.js';
+import { CycleGanTrainer, packUnpaired } from '../nets/cyclegan.js';
+import { readStats } from '../nets/stats.js';
+import type { GanTrainer, ModelConfig } from '../nets/registry.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -192,5 +198,197 @@ describe('ImagePool', () => {
     const y = pool.query(x);
     expect(Array.from(await y.data())).toEqual([1, 2, 3, 4]);
     x.dispose();
+  });
+});
+
+// ---- training ----
+
+const SETTINGS = { lr: 2e-4, beta1: 0.5, beta2: 0.999, steps: 100 };
+
+/** The golden script's closed-form weights (formula_init): see scripts/golden/make_net_goldens.py. */
+function formulaInit(net: Module): void {
+  let k = -1;
+  for (const [name, t] of net.stateDict()) {
+    if (t.dtype !== 'float32' || name.includes('running')) continue;
+    k++;
+    const fan = t.rank >= 2 ? t.size / t.shape[0] : 0;
+    const v = new Float32Array(t.size);
+    for (let i = 0; i < t.size; i++) {
+      const wave = Math.sin(0.37 * i + 1.3 * k);
+      v[i] = t.rank >= 2 ? wave / Math.sqrt(fan) : name.endsWith('bias') ? 0.1 * wave : 1 + 0.1 * wave;
+    }
+    assign(t, v);
+  }
+}
+
+/** formula_images: sin(0.11 i + phase) * 0.9 over the flat index. */
+const formulaImages = (n: number, c: number, h: number, w: number, phase: number) =>
+  Float32Array.from({ length: n * c * h * w }, (_, i) => Math.fround(Math.sin(0.11 * i + phase) * 0.9));
+
+interface StepGolden {
+  config: ModelConfig & { imageSize: number; batch: number };
+  losses: Record<string, number>;
+  grads: Record<string, Record<string, { norm: number; first: number[] }>>;
+}
+
+async function checkStep(trainer: GanTrainer, golden: StepGolden, batch: Tensor): Promise<void> {
+  for (const net of Object.values(trainer.nets)) formulaInit(net);
+  const stats = await readStats(trainer.step(batch, true)!);
+  for (const [k, want] of Object.entries(golden.losses)) {
+    expect(Math.abs(stats[k] - want) / Math.abs(want), `${k}: ${stats[k]} vs PyTorch ${want}`).toBeLessThan(1e-4);
+  }
+  for (const [netName, grads] of Object.entries(golden.grads)) {
+    const params = new Map(trainer.nets[netName].namedParameters());
+    expect([...params.keys()]).toEqual(Object.keys(grads));
+    for (const [pname, want] of Object.entries(grads)) {
+      const g = params.get(pname)!.grad;
+      expect(g, `${netName}.${pname} has a gradient`).toBeTruthy();
+      const got = await g!.data();
+      const norm = Math.hypot(...got);
+      const what = `${netName}.${pname}`;
+      expect(Math.abs(norm - want.norm), `${what}: |grad| ${norm} vs PyTorch ${want.norm}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-9);
+      want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-9));
+    }
+  }
+}
+
+const stepGolden = (name: string) => JSON.parse(readFileSync(join(GOLDEN, `${name}.json`), 'utf8')) as StepGolden;
+
+describe('one training step equals the reference\'s optimize_parameters()', () => {
+  it('pix2pix: D on real/fake pairs, then G on GAN + 100 L1 against the updated D', async () => {
+    const golden = stepGolden('step_pix2pix');
+    const { imageSize: s, batch: n } = golden.config;
+    const trainer = new Pix2pixTrainer(golden.config, SETTINGS, 1);
+    const batch = tensor(packPairs(formulaImages(n, 3, s, s, 0), formulaImages(n, 3, s, s, 1), n, 3, 3, s, s), [n, 6, s, s]);
+    try {
+      await checkStep(trainer, golden, batch);
+    } finally {
+      batch.dispose();
+      trainer.dispose();
+    }
+  });
+
+  it('cyclegan: both Gs (LSGAN + cycle + identity) with the Ds constant, then both Ds', async () => {
+    const golden = stepGolden('step_cyclegan');
+    const { imageSize: s, batch: n } = golden.config;
+    const trainer = new CycleGanTrainer(golden.config, SETTINGS, 1);
+    const batch = tensor(packUnpaired(formulaImages(n, 3, s, s, 0), n, formulaImages(n, 3, s, s, 1), n, 3, s, s), [n, 6, s, s]);
+    try {
+      await checkStep(trainer, golden, batch);
+    } finally {
+      batch.dispose();
+      trainer.dispose();
+    }
+  });
+});
+
+describe('data layout, sample inputs and schedule', () => {
+  it('packPairs / packUnpaired put A\'s channels, then B\'s, in each row', () => {
+    const a = Float32Array.from([1, 2, 3, 4]); // 2 images of 1x1x2
+    const b = Float32Array.from([5, 6, 7, 8]);
+    expect(Array.from(packPairs(a, b, 2, 1, 1, 1, 2))).toEqual([1, 2, 5, 6, 3, 4, 7, 8]);
+    // 2 A images, 1 B image: rows (A0, B0), (A1, B0)
+    expect(Array.from(packUnpaired(a, 2, b.subarray(0, 2), 1, 1, 1, 2))).toEqual([1, 2, 5, 6, 3, 4, 5, 6]);
+    expect(() => packPairs(a, b, 3, 1, 1, 1, 2)).toThrow(/packPairs/);
+  });
+
+  it('noise() before training fills in with the training inputs; the lr holds, then decays linearly', async () => {
+    const s = 32;
+    const trainer = new Pix2pixTrainer({ imageSize: s, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, lrHold: 2, lrDecay: 3 }, SETTINGS, 1);
+    const fixed = trainer.noise(3, undefined).keep();
+    expect(Array.from(await fixed.data()).every((v) => v === 0)).toBe(true);
+    const lrs: number[] = [];
+    const batches: Float32Array[] = [];
+    for (let i = 0; i < 5; i++) {
+      const data = packPairs(formulaImages(2, 3, s, s, i), formulaImages(2, 3, s, s, i + 0.5), 2, 3, 3, s, s);
+      batches.push(data);
+      const batch = tensor(data, [2, 6, s, s]);
+      trainer.step(batch, false);
+      batch.dispose();
+      lrs.push(trainer.optimizers.netG.lr);
+    }
+    // Three inputs were asked for: both A images of batch 0, then the first of batch 1.
+    const plane = 3 * s * s;
+    const want = [...batches[0].subarray(0, plane), ...batches[0].subarray(2 * plane, 3 * plane), ...batches[1].subarray(0, plane)];
+    expect(Array.from(await fixed.data())).toEqual(want);
+    // LinearDecay(hold 2, decay 3): factor 1 - max(0, e + 1 - 2) / 4 for the e-th step.
+    expect(lrs.map((v) => +(v / 2e-4).toFixed(6))).toEqual([1, 1, 0.75, 0.5, 0.25]);
+    fixed.dispose();
+    trainer.dispose();
+  });
+});
+
+/** Synthetic pairs: a disc of random colour on white; B is the disc recoloured (channels rotated, negated). */
+function synthPairs(n: number, s: number, seed: number): Float32Array {
+  const out = new Float32Array(n * 6 * s * s);
+  let r = seed >>> 0;
+  const rnd = () => (r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  for (let i = 0; i < n; i++) {
+    const cx = rnd() * s, cy = rnd() * s, rad = s * (0.2 + 0.25 * rnd());
+    const col = [rnd() * 2 - 1, rnd() * 2 - 1, rnd() * 2 - 1];
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < s; y++) {
+        for (let x = 0; x < s; x++) {
+          const inside = (x - cx) ** 2 + (y - cy) ** 2 < rad * rad;
+          out[((i * 6 + c) * s + y) * s + x] = inside ? col[c] : 1;
+          out[((i * 6 + 3 + c) * s + y) * s + x] = inside ? -col[(c + 1) % 3] : 1;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Trains for `steps` on synthetic pairs; returns held-out L1 before and after and the live-buffer counts per step. */
+async function shortRun(trainer: Pix2pixTrainer | CycleGanTrainer, s: number, batchSize: number, steps: number) {
+  const train = synthPairs(32, s, 1);
+  const held = tensor(synthPairs(8, s, 99), [8, 6, s, s]);
+  const l1 = async () => {
+    const t = trainer.evalL1(held);
+    const v = (await t.data())[0];
+    t.dispose();
+    return v;
+  };
+  const before = await l1();
+  const live: number[] = [];
+  const per = 6 * s * s;
+  let last: Record<string, number> = {};
+  for (let i = 0; i < steps; i++) {
+    const j = (i * batchSize) % 32;
+    const batch = tensor(train.subarray(j * per, (j + batchSize) * per), [batchSize, 6, s, s]);
+    const stats = trainer.step(batch, i === steps - 1);
+    batch.dispose();
+    if (stats) last = await readStats(stats);
+    live.push(engine().memory().liveBuffers);
+  }
+  const after = await l1();
+  held.dispose();
+  return { before, after, live, last };
+}
+
+describe('short training runs: held-out L1 falls', () => {
+  it('pix2pix (unet_32, 4 wide, 32 px)', async () => {
+    const trainer = new Pix2pixTrainer({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, dropout: false }, { ...SETTINGS, lr: 1e-3, steps: 30 }, 3);
+    try {
+      const { before, after, live, last } = await shortRun(trainer, 32, 4, 30);
+      expect(Object.values(last).every(Number.isFinite)).toBe(true);
+      expect(after, `held-out L1 ${before.toFixed(4)} -> ${after.toFixed(4)}`).toBeLessThan(0.8 * before);
+      expect(live.at(-1)).toBe(live[4]); // nothing kept per step
+    } finally {
+      trainer.dispose();
+    }
+  });
+
+  it('cyclegan (resnet_6blocks, 4 wide, 16 px, 16x16 PatchGAN)', async () => {
+    const trainer = new CycleGanTrainer({ imageSize: 16, netG: 'resnet_6blocks', ngf: 4, netD: 'patch16', ndf: 4, poolSize: 4 }, { ...SETTINGS, lr: 1e-3, steps: 12 }, 3);
+    try {
+      const { before, after, live, last } = await shortRun(trainer, 16, 2, 12);
+      expect(Object.values(last).every(Number.isFinite)).toBe(true);
+      expect(after, `held-out L1 ${before.toFixed(4)} -> ${after.toFixed(4)}`).toBeLessThan(0.9 * before);
+      expect(trainer.fakeAPool.size).toBe(4);
+      expect(live.at(-1)).toBe(live[4]); // the pools are full after 2 steps; then nothing is kept per step
+    } finally {
+      trainer.dispose();
+    }
   });
 });

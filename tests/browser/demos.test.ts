@@ -10,6 +10,8 @@
 //   - gallery: all 15 architectures, DCGAN live with a drawn thumbnail;
 //   - without navigator.gpu the pages say so and how to enable it.
 // The tests share one browser profile and run in order (the gallery reads the DCGAN page's save).
+// DEMOS_SKIP_BUILD=1 skips the build and data steps and serves dist/demos as it is;
+// DEMOS_CHROMIUM_ARGS='--flag ...' adds Chromium flags (e.g. for a real GPU).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -89,13 +91,17 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
 
   beforeAll(async () => {
     if (!chromiumAvailable()) throw new Error(`${CHROMIUM_PATH} not found: install Chromium (scripts/setup.sh)`);
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'demos', 'prepare-data.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
+    // DEMOS_SKIP_BUILD=1 reuses an existing dist/demos (reruns, or a machine without the dev tools).
+    if (!process.env.DEMOS_SKIP_BUILD) {
+      execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
+      execFileSync(process.execPath, [path.join(REPO_ROOT, 'demos', 'prepare-data.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
+    }
     for (const f of ['index.html', 'gallery/main.js', 'dcgan/main.js', 'dcgan/main.css', 'inspector/main.js', 'data/mnist-train-8k.u8']) {
       if (!existsSync(path.join(DEMOS_DIR, f))) throw new Error(`dist/demos/${f} missing after the build`);
     }
     server = await startServer(DEMOS_DIR, 0);
-    browser = await launchBrowser();
+    // DEMOS_CHROMIUM_ARGS adds flags, e.g. to run the pages on a real GPU's Vulkan driver.
+    browser = await launchBrowser((process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean));
     downloads = await mkdtemp(path.join(os.tmpdir(), 'gan-demo-downloads-'));
     const cdp = await browser.target().createCDPSession();
     await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });

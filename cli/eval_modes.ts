@@ -1,0 +1,99 @@
+// `gan eval modes`: the mode-counting comparison on Gaussian mixtures (nets/mode_eval.ts). Trains
+// the MLP GAN baseline, MAD-GAN and GMAN with the same MLP sizes on each chosen mixture and prints
+// a markdown table: modes covered, high-quality fraction and KL, untrained -> trained, plus time.
+// --json writes every run's numbers (and per-mode counts) for docs and plots.
+
+import { writeFileSync } from 'node:fs';
+import { describeAdapter } from '../engine/device.js';
+import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, formatModeTable, runOnMixture, type ModeModel, type ModeRunResult } from '../nets/mode_eval.js';
+import type { GmanCombine, GmanDiversity, GmanObjective } from '../nets/gman.js';
+import { acquireEngine, checkRange, out, parseOrHelp, usageError } from './common.js';
+
+const d = MODE_DEFAULTS;
+
+const spec = {
+  command: 'gan eval modes',
+  description: 'Mode counting on Gaussian mixtures: the MLP GAN baseline vs MAD-GAN vs GMAN (modes covered, high-quality fraction, KL).',
+  options: {
+    mixtures: { type: 'string', default: 'ring8,grid25', help: `comma-separated mixtures (${Object.keys(MIXTURES).join(', ')})` },
+    models: { type: 'string', default: MODE_MODELS.join(','), help: `comma-separated models (${MODE_MODELS.join(', ')})` },
+    steps: { type: 'int', default: d.steps, help: 'training steps per run', metavar: 'N' },
+    batch: { type: 'int', default: d.batch, help: 'real samples per step (MAD-GAN: also per generator)', metavar: 'N' },
+    lr: { type: 'number', default: d.lr, help: 'Adam learning rate (every network)' },
+    beta1: { type: 'number', default: d.beta1, help: 'Adam beta1' },
+    nz: { type: 'int', default: d.nz, help: 'noise length', metavar: 'N' },
+    hidden: { type: 'int', default: d.hidden, help: 'hidden width of every G and D', metavar: 'N' },
+    layers: { type: 'int', default: d.layers, help: 'hidden layers of every G and D', metavar: 'N' },
+    k: { type: 'int', default: d.k, help: 'MAD-GAN: number of generators', metavar: 'N' },
+    shared: { type: 'int', default: d.shared, help: 'MAD-GAN: hidden layers shared by the generators', metavar: 'N' },
+    n: { type: 'int', default: d.n, help: 'GMAN: number of discriminators', metavar: 'N' },
+    combine: { type: 'string', default: d.combine, choices: ['arithmetic', 'geometric', 'harmonic', 'softmax'], help: 'GMAN: how G combines its per-D losses' },
+    lambda: { type: 'number', default: d.lambda, help: 'GMAN: softmax lambda' },
+    learnLambda: { type: 'boolean', default: d.learnLambda, help: 'GMAN*: learn lambda' },
+    diversity: { type: 'string', default: d.diversity, choices: ['dropout', 'split', 'both'], help: 'GMAN: what makes the discriminators differ' },
+    objective: { type: 'string', default: d.objective, choices: ['original', 'modified'], help: 'GMAN: minimax or non-saturating per-D loss' },
+    samples: { type: 'int', default: d.samples, help: 'samples drawn for the metrics', metavar: 'N' },
+    seed: { type: 'int', default: d.seed, help: 'seed for initialisation, noise and data', metavar: 'N' },
+    logEvery: { type: 'int', default: 0, help: 'print the losses every N steps (0: never)', metavar: 'N' },
+    json: { type: 'string', metavar: 'PATH', help: 'also write the results as JSON' },
+    quick: { type: 'boolean', help: 'a short smoke run: --steps 300 --samples 1000 --mixtures madgan1d,ring8' },
+  },
+  examples: [
+    'gan eval modes                                   # ring8 and grid25, all three models',
+    'gan eval modes --mixtures madgan1d --models mlp_gan,madgan --steps 2000',
+    'gan eval modes --models gman --combine softmax --learn-lambda   # GMAN*',
+  ],
+} as const;
+
+export async function evalModesCommand(argv: readonly string[]): Promise<number> {
+  const args = parseOrHelp(argv, spec);
+  if (!args) return 0;
+  const o = args.options;
+  const cmd = spec.command;
+  const given = (flag: string) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+  const steps = o.quick && !given('steps') ? 300 : o.steps;
+  const samples = o.quick && !given('samples') ? 1000 : o.samples;
+  const mixtures = (o.quick && !given('mixtures') ? 'madgan1d,ring8' : o.mixtures).split(',').map((s) => s.trim()).filter(Boolean);
+  const models = o.models.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of mixtures) if (!MIXTURES[m]) throw usageError(cmd, `unknown mixture '${m}' (known: ${Object.keys(MIXTURES).join(', ')})`);
+  for (const m of models) if (!(MODE_MODELS as readonly string[]).includes(m)) throw usageError(cmd, `unknown model '${m}' (known: ${MODE_MODELS.join(', ')})`);
+  checkRange(cmd, 'steps', steps, 1, 1e7, 'an integer');
+  checkRange(cmd, 'batch', o.batch, 2, 65536, 'an integer');
+  checkRange(cmd, 'samples', samples, 1, 1e6, 'an integer');
+  checkRange(cmd, 'k', o.k, 1, 64, 'an integer');
+  checkRange(cmd, 'n', o.n, 1, 16, 'an integer');
+  checkRange(cmd, 'layers', o.layers, 1, 16, 'an integer');
+  checkRange(cmd, 'shared', o.shared, 1, o.layers, 'an integer');
+  if (o.learnLambda && o.combine !== 'softmax') throw usageError(cmd, `--learn-lambda (GMAN*) needs --combine softmax, got ${o.combine}`);
+
+  const e = await acquireEngine(cmd);
+  out.err(`${cmd}: ${mixtures.join(', ')} x ${models.join(', ')}, ${steps} steps, batch ${o.batch} | ${describeAdapter(e.adapter)}`);
+  const results: ModeRunResult[] = [];
+  for (const mixture of mixtures) {
+    for (const model of models) {
+      const r = await runOnMixture(
+        {
+          mixture, model: model as ModeModel, steps, samples, batch: o.batch, lr: o.lr, beta1: o.beta1, nz: o.nz, hidden: o.hidden, layers: o.layers,
+          k: o.k, shared: o.shared, n: o.n, combine: o.combine as GmanCombine,
+          lambda: o.lambda, learnLambda: o.learnLambda, diversity: o.diversity as GmanDiversity, objective: o.objective as GmanObjective, seed: o.seed,
+        },
+        (step, v) => out.err(`  ${mixture} ${model} step ${step}: ${Object.entries(v).map(([k, x]) => `${k}=${x.toFixed(4)}`).join(' ')}`),
+        o.logEvery,
+      );
+      out.err(`  ${mixture} ${model}: ${r.final.covered}/${r.final.counts.length} modes, ${(100 * r.final.highQuality).toFixed(1)}% high quality, KL ${r.final.kl.toFixed(3)} (${r.seconds.toFixed(0)} s)`);
+      results.push(r);
+    }
+  }
+  out.line(formatModeTable(results));
+  if (o.json) {
+    const rows = results.map((r) => ({
+      mixture: r.mixture, model: r.model, steps: r.steps, seconds: +r.seconds.toFixed(1),
+      init: { covered: r.init.covered, highQuality: r.init.highQuality, kl: r.init.kl, counts: Array.from(r.init.counts) },
+      final: { covered: r.final.covered, highQuality: r.final.highQuality, kl: r.final.kl, klReverse: r.final.klReverse, counts: Array.from(r.final.counts) },
+      last: r.last,
+    }));
+    writeFileSync(o.json, JSON.stringify({ adapter: describeAdapter(e.adapter), options: { ...o, steps, samples }, results: rows }, null, 2) + '\n');
+  }
+  e.destroy();
+  return 0;
+}

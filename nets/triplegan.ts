@@ -1,0 +1,485 @@
+// Triple-GAN: Li, Xu, Zhu & Zhang, "Triple Generative Adversarial Nets" (NeurIPS 2017), for
+// semi-supervised MNIST with 100 labels, following the authors' Theano code
+// (zhenxuan00/triple-gan, x2y_yz2x_xy2p_ssl_mnist.py).
+//
+// Three players over (image, label) pairs:
+//   C  classifier p_c(y | x): a CNN with batch norm and dropout (the reference's: conv5 32 valid,
+//      pool, dropout .5, conv3 64 same, conv3 64 valid, pool, dropout .5, conv3 128 same x 2, global
+//      average, dense 10; here max pooling is a 2x2 max over a reshaped view); widths scale with cw.
+//   G  generator p_g(x | y): an MLP with the one-hot label concatenated before every layer
+//      ([z | y] -> 500 softplus BN -> [. | y] -> 500 softplus BN -> [. | y] -> 784 tanh).
+//   D  discriminator D(x, y): an MLP with the label concatenated before every layer, Gaussian
+//      noise on its input (sigma .3) and hidden layers (.5), LeakyReLU; widths 1000-500-250-250-250.
+//
+// The game (paper Eq. 4; alpha = 1/2 as in the paper and the code):
+//   L_D = BCE(D(x_l, y_l), 1) + alpha BCE(D(x_u, y_c), 0) + (1 - alpha) BCE(D(G(z, y_g), y_g), 0)
+//   L_G = (1 - alpha) BCE(D(G(z, y_g), y_g), 1)                                  (non-saturating)
+//   L_C = alpha E_u[p_c(y_c | x_u) BCE(D(x_u, y_c), 1)] + R_L + alpha_P R_P
+// where y_c = argmax p_c(y | x_u) (the reference's 'argmax' approximation of the expectation over
+// p_c: the gradient reaches C through the weight p_c(y_c | x_u)), R_L = CE(C(x_l), y_l) on the labelled
+// batch, and R_P = CE(C(G(z, y_g)), y_g) the pseudo-discriminative loss on generated pairs, weight
+// alpha_P (0.1 in the code) switched on after `rpStart` steps (epoch 300 in the code), once G makes
+// class-consistent digits. C is first warmed up on the labels alone for `warmupSteps` steps (the
+// code pretrains C for 30 epochs when 100 labels are given).
+//
+// Data: bind the labelled training set (e.g. loadMnist's result) with bindData(); the trainer picks
+// perClass examples of each class with a seeded permutation (selectLabelled: exactly 10 per class,
+// the same ones for the same seed, as the reference's ssl_seed) and draws labelled batches from them
+// with its noise stream. The images step() receives are the unlabelled stream x_u (labels unused).
+// `supervisedOnly` trains C alone on the same labels: the baseline the paper compares against.
+//
+// Browser-safe: no Node imports.
+
+import { Module, Sequential, Conv2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Dropout } from '../engine/nn.js';
+import { Adam } from '../engine/optim.js';
+import { dcganInit_ } from '../engine/init.js';
+import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import {
+  add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, mean, mul, mulScalar, mulhilo32, narrow, oneHot, philoxWords, randn,
+  randperm, reshape, sigmoid, softmax, softmaxCrossEntropy, softplus, sum, tanh, Generator,
+} from '../engine/ops/index.js';
+import { stepOn } from './gan_util.js';
+import { generateWith } from './dcgan.js';
+import { accuracy } from './text_encoder.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+export interface TripleganConfig {
+  /** Image side (28: MNIST as is). */
+  imageSize: number;
+  nc: number;
+  numClasses: number;
+  nz: number;
+  /** Hidden units of G's two layers (500 in the paper). */
+  ngh: number;
+  /** D's first hidden width (1000 in the paper); the next are 1/2, 1/4, 1/4, 1/4 of it. */
+  ndh: number;
+  /** C's base width (32 in the paper: 32-64-64-128-128). */
+  cw: number;
+  /** Weight of the (x, C(x)) pairs in the game (alpha = 1/2). */
+  alpha: number;
+  /** Weight of the pseudo-discriminative loss R_P (alpha_P; 0.1 in the code). */
+  alphaP: number;
+  /** Step from which R_P is used. */
+  rpStart: number;
+  /** Steps of supervised-only warm-up of C before the game starts. */
+  warmupSteps: number;
+  /** Labelled examples per class (10: 100 labels on MNIST). */
+  perClass: number;
+  /** Seed of the labelled-subset selection (the reference's ssl_seed). */
+  labelSeed: number;
+  /** Labelled examples per step (drawn with replacement from the labelled set). */
+  labelledBatch: number;
+  /** Train C alone on the labelled set (the supervised baseline). */
+  supervisedOnly: boolean;
+}
+
+// ---- the labelled subset ------------------------------------------------------------------------------------
+
+/**
+ * Indices of `perClass` examples of every class: the first ones of each class in a seeded random
+ * permutation of the whole set (randperm, Philox), returned grouped by class. Throws when a class
+ * has too few examples.
+ */
+export function selectLabelled(labels: ArrayLike<number>, perClass: number, numClasses: number, seed: number): Int32Array {
+  const perm = randperm(labels.length, seed);
+  const picked: number[][] = Array.from({ length: numClasses }, () => []);
+  for (const i of perm) {
+    const y = labels[i];
+    if (y >= 0 && y < numClasses && picked[y].length < perClass) picked[y].push(i);
+  }
+  picked.forEach((p, y) => {
+    if (p.length < perClass) throw new Error(`selectLabelled: class ${y} has only ${p.length} examples, ${perClass} wanted`);
+  });
+  return Int32Array.from(picked.flat());
+}
+
+// ---- networks ----------------------------------------------------------------------------------------------------
+
+/** 2x2 max pooling (floor), as a max over a reshaped view: [N, C, H, W] -> [N, C, H/2, W/2]. */
+export function maxPool2(x: Tensor): Tensor {
+  const [n, c, h, w] = x.shape;
+  const h2 = Math.floor(h / 2);
+  const w2 = Math.floor(w / 2);
+  const cropped = h2 * 2 === h && w2 * 2 === w ? x : narrow(narrow(x, 2, 0, 2 * h2), 3, 0, 2 * w2);
+  return max(reshape(cropped, [n, c, h2, 2, w2, 2]), [3, 5]);
+}
+
+class MaxPool2 extends Module {
+  override forward(x: Tensor): Tensor {
+    return maxPool2(x);
+  }
+}
+
+/** C: the reference's MNIST classifier (conv-BN-ReLU blocks, max pooling, dropout, global average, dense). */
+export class TripleClassifier extends Module {
+  features: Sequential;
+  fc: Linear;
+  constructor(cfg: Pick<TripleganConfig, 'nc' | 'cw' | 'numClasses'>, rng?: Generator) {
+    super();
+    const w = cfg.cw;
+    const block = (cin: number, cout: number, k: number, pad: number) => [new Conv2d(cin, cout, k, { padding: pad, bias: false }), new BatchNorm2d(cout), new ReLU()];
+    this.features = new Sequential(
+      ...block(cfg.nc, w, 5, 0), new MaxPool2(), new Dropout(0.5, { generator: rng }),
+      ...block(w, 2 * w, 3, 1),
+      ...block(2 * w, 2 * w, 3, 0), new MaxPool2(), new Dropout(0.5, { generator: rng }),
+      ...block(2 * w, 4 * w, 3, 1),
+      ...block(4 * w, 4 * w, 3, 1),
+    );
+    this.fc = new Linear(4 * w, cfg.numClasses);
+  }
+  /** Class logits [N, numClasses]. */
+  override forward(x: Tensor): Tensor {
+    return this.fc.call(mean(this.features.call(x), [2, 3]));
+  }
+}
+
+/** A Linear fed [h | y]: the label joins every layer's input (the reference's MLPConcatLayer). */
+class LabelledLinear extends Module {
+  fc: Linear;
+  constructor(inFeatures: number, numClasses: number, outFeatures: number) {
+    super();
+    this.fc = new Linear(inFeatures + numClasses, outFeatures);
+  }
+  override forward(h: Tensor, y: Tensor): Tensor {
+    return this.fc.call(concat([h, y], 1));
+  }
+}
+
+/** G(z, y): [z | y] -> softplus(BN(.)) x 2 with y joined each time -> image in [-1, 1]. */
+export class TripleGenerator extends Module {
+  l1: LabelledLinear;
+  bn1: BatchNorm1d;
+  l2: LabelledLinear;
+  bn2: BatchNorm1d;
+  out: LabelledLinear;
+  constructor(readonly cfg: Pick<TripleganConfig, 'nz' | 'ngh' | 'numClasses' | 'nc' | 'imageSize'>) {
+    super();
+    const { nz, ngh, numClasses, nc, imageSize } = cfg;
+    this.l1 = new LabelledLinear(nz, numClasses, ngh);
+    this.bn1 = new BatchNorm1d(ngh);
+    this.l2 = new LabelledLinear(ngh, numClasses, ngh);
+    this.bn2 = new BatchNorm1d(ngh);
+    this.out = new LabelledLinear(ngh, numClasses, nc * imageSize * imageSize);
+  }
+  /** z [N, nz], y one-hot [N, numClasses] -> [N, nc, s, s]. */
+  generate(z: Tensor, y: Tensor): Tensor {
+    const h1 = softplus(this.bn1.call(this.l1.call(z, y)));
+    const h2 = softplus(this.bn2.call(this.l2.call(h1, y)));
+    const { nc, imageSize: s } = this.cfg;
+    return reshape(tanh(this.out.call(h2, y)), [z.shape[0], nc, s, s]);
+  }
+  /** Packed codes [N, nz + numClasses] (z, then the one-hot label). */
+  override forward(code: Tensor): Tensor {
+    return this.generate(narrow(code, 1, 0, this.cfg.nz), narrow(code, 1, this.cfg.nz, this.cfg.numClasses));
+  }
+}
+
+/** D(x, y): Gaussian noise, [h | y] -> LeakyReLU(0.2) through 5 hidden layers -> logit. */
+export class TripleDiscriminator extends Module {
+  layers: Sequential;
+  out: LabelledLinear;
+  constructor(readonly cfg: Pick<TripleganConfig, 'ndh' | 'numClasses' | 'nc' | 'imageSize'>, readonly rng?: Generator) {
+    super();
+    const h = cfg.ndh;
+    const widths = [h, h >> 1, h >> 2, h >> 2, h >> 2].map((v) => Math.max(8, v));
+    let inF = cfg.nc * cfg.imageSize * cfg.imageSize;
+    const ls: Module[] = [];
+    for (const w of widths) {
+      ls.push(new LabelledLinear(inF, cfg.numClasses, w));
+      inF = w;
+    }
+    this.layers = new Sequential(...ls);
+    this.out = new LabelledLinear(inF, cfg.numClasses, 1);
+  }
+  private noisy(h: Tensor, sigma: number): Tensor {
+    return this.training ? add(h, randn(h.shape, { std: sigma, generator: this.rng })) : h;
+  }
+  /** One logit per pair: x [N, nc, s, s], y [N, numClasses] (one-hot or soft). */
+  override forward(x: Tensor, y: Tensor): Tensor {
+    let h = this.noisy(flatten(x), 0.3);
+    for (const l of this.layers) h = this.noisy(leakyRelu((l as LabelledLinear).call(h, y), 0.2), 0.5);
+    return reshape(this.out.call(h, y), [-1]);
+  }
+}
+
+// ---- training ------------------------------------------------------------------------------------------------------
+
+/** The labelled set on the GPU-ready host side: images, labels, batches drawn with a Philox stream. */
+export class LabelledSet {
+  readonly images: Float32Array;
+  readonly labels: Int32Array;
+  readonly indices: Int32Array;
+  private readonly plane: number;
+
+  constructor(source: { images: Float32Array; labels: ArrayLike<number>; n: number }, cfg: Pick<TripleganConfig, 'perClass' | 'numClasses' | 'labelSeed' | 'nc' | 'imageSize'>) {
+    this.plane = cfg.nc * cfg.imageSize * cfg.imageSize;
+    if (source.images.length < source.n * this.plane) {
+      throw new Error(`bindData: ${source.n} images of ${cfg.nc}x${cfg.imageSize}x${cfg.imageSize} need ${source.n * this.plane} values, got ${source.images.length} (load them at size ${cfg.imageSize})`);
+    }
+    this.indices = selectLabelled(Array.from({ length: source.n }, (_, i) => source.labels[i]), cfg.perClass, cfg.numClasses, cfg.labelSeed);
+    const m = this.indices.length;
+    this.images = new Float32Array(m * this.plane);
+    this.labels = new Int32Array(m);
+    this.indices.forEach((src, j) => {
+      this.images.set(source.images.subarray(src * this.plane, (src + 1) * this.plane), j * this.plane);
+      this.labels[j] = source.labels[src];
+    });
+  }
+
+  get size(): number {
+    return this.labels.length;
+  }
+
+  /** n examples drawn uniformly with replacement. */
+  draw(n: number, rng: Generator): { images: Float32Array; labels: Int32Array } {
+    const words = philoxWords(n, rng.seed, rng.reserve(Math.ceil(n / 4)));
+    const images = new Float32Array(n * this.plane);
+    const labels = new Int32Array(n);
+    words.forEach((w, b) => {
+      const j = mulhilo32(w, this.size)[0];
+      images.set(this.images.subarray(j * this.plane, (j + 1) * this.plane), b * this.plane);
+      labels[b] = this.labels[j];
+    });
+    return { images, labels };
+  }
+}
+
+/** One-hot rows of argmax (ties share): the hard label C assigns. */
+function hardLabels(probs: Tensor): Tensor {
+  return eqMask(probs, max(probs, -1, true));
+}
+
+export class TripleganTrainer implements GanTrainer {
+  readonly nets: { netG: TripleGenerator; netD: TripleDiscriminator; netC: TripleClassifier };
+  readonly optimizers: { netG: Adam; netD: Adam; netC: Adam };
+  readonly rng: Generator;
+  readonly sampler = 'netG';
+  readonly cfg: TripleganConfig;
+  private labelled: LabelledSet | null = null;
+  private xl: Tensor | null = null;
+  private yl: Tensor | null = null;
+
+  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = tripleganConfig(config);
+    this.rng = new Generator(seed);
+    const netG = new TripleGenerator(this.cfg);
+    const netD = new TripleDiscriminator(this.cfg, this.rng);
+    const netC = new TripleClassifier(this.cfg, this.rng);
+    for (const net of [netG, netD, netC]) dcganInit_(net.modules(), this.rng);
+    this.nets = { netG, netD, netC };
+    const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
+    this.optimizers = { netG: new Adam(netG, opt), netD: new Adam(netD, opt), netC: new Adam(netC, opt) };
+  }
+
+  /** Binds the labelled training set (images at imageSize, labels); selects the labelled subset. */
+  bindData(data: { images: Float32Array; labels: ArrayLike<number>; n: number }): void {
+    this.labelled = new LabelledSet(data, this.cfg);
+  }
+
+  get labelledSet(): LabelledSet | null {
+    return this.labelled;
+  }
+
+  /** Steps taken so far (C is updated every step). */
+  get stepsDone(): number {
+    return this.optimizers.netC.stepCount(0);
+  }
+
+  /** Codes [n, nz + numClasses]: z ~ N(0, I) and the one-hot label i mod numClasses. */
+  noise(n: number, generator: Generator): Tensor {
+    const { nz, numClasses } = this.cfg;
+    return tidy(() => concat([randn([n, nz], { generator }), labelCodes(n, numClasses)], 1));
+  }
+
+  private uploadLabelled(n: number): { x: Tensor; y: Tensor } {
+    const { images, labels } = this.labelled!.draw(n, this.rng);
+    const { nc, imageSize: s } = this.cfg;
+    if (!this.xl || this.xl.shape[0] !== n) {
+      this.xl?.dispose();
+      this.yl?.dispose();
+      this.xl = tensor(new Float32Array(n * nc * s * s), [n, nc, s, s]).keep();
+      this.yl = tensor(new Int32Array(n), [n], 'int32').keep();
+    }
+    assign(this.xl, images);
+    assign(this.yl!, labels);
+    return { x: this.xl, y: this.yl! };
+  }
+
+  /**
+   * One step. x_u = `real` (unlabelled). During warm-up (and with supervisedOnly) only C trains, on
+   * the labelled batch. Stats: lossC, lossCE (R_L), accL (C's accuracy on the labelled batch), and
+   * in the game lossD, lossG, lossCadv, lossRP, D_x (labelled pairs), D_c (C's pairs), D_G_z.
+   */
+  step(real: Tensor, withStats: boolean): StepStats | null {
+    if (!this.labelled) {
+      throw new Error('triplegan: no labelled set bound; call trainer.bindData(loadMnist({ split: "train" })) before training (the image batches carry no labels)');
+    }
+    const { cfg } = this;
+    const { netG, netD, netC } = this.nets;
+    const { x: xl, y: yl } = this.uploadLabelled(cfg.labelledBatch);
+    const game = !cfg.supervisedOnly && this.stepsDone >= cfg.warmupSteps;
+    const useRP = game && this.stepsDone >= cfg.rpStart && cfg.alphaP > 0;
+    return tidy(() => {
+      const logitsL = netC.call(xl);
+      const ce = softmaxCrossEntropy(logitsL, yl);
+      if (!game) {
+        stepOn(ce, netC.parameters(), this.optimizers.netC);
+        return withStats ? noGrad(() => ({ lossC: ce.detach(), lossCE: ce.detach(), accL: accuracy(logitsL, yl) })) : null;
+      }
+      const { alpha, nz, numClasses } = cfg;
+      const n = real.shape[0];
+      const ylHot = oneHot(yl, numClasses);
+      // C labels the unlabelled batch; D sees the hard label, C's weight is its probability.
+      const probsU = softmax(netC.call(real));
+      const ycHot = noGrad(() => hardLabels(probsU.detach()));
+      const pMax = sum(mul(probsU, ycHot), -1);
+      // G draws labels uniformly.
+      const yg = noGrad(() => oneHot(randintHost(n, numClasses, this.rng), numClasses));
+      const fake = netG.generate(randn([n, nz], { generator: this.rng }), yg);
+
+      // D: labelled pairs real; C's and G's pairs fake, weighted alpha and 1 - alpha.
+      const dReal = netD.call(xl, ylHot);
+      const dC = netD.call(real, ycHot);
+      const dFake = netD.call(fake.detach(), yg);
+      const lossD = add(bceWithLogits(dReal, 1), add(mulScalar(bceWithLogits(dC, 0), alpha), mulScalar(bceWithLogits(dFake, 0), 1 - alpha)));
+      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+
+      // G: fool the updated D on its pairs.
+      const lossG = mulScalar(bceWithLogits(netD.call(fake, yg), 1), 1 - alpha);
+      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+
+      // C: fool D on its pairs (through p_c(y_c | x)), fit the labels, and (later) G's pairs.
+      const dCNow = noGrad(() => netD.call(real, ycHot));
+      const advC = mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 1, { reduction: 'none' }))), alpha);
+      let lossC = add(advC, ce);
+      let rp: Tensor | null = null;
+      if (useRP) {
+        rp = softmaxCrossEntropy(netC.call(fake.detach()), yg);
+        lossC = add(lossC, mulScalar(rp, cfg.alphaP));
+      }
+      stepOn(lossC, netC.parameters(), this.optimizers.netC);
+
+      if (!withStats) return null;
+      return noGrad(() => {
+        const stats: StepStats = {
+          lossD: lossD.detach(),
+          lossG: lossG.detach(),
+          lossC: lossC.detach(),
+          lossCE: ce.detach(),
+          lossCadv: advC.detach(),
+          accL: accuracy(logitsL, yl),
+          D_x: mean(sigmoid(dReal.detach())),
+          D_c: mean(sigmoid(dC.detach())),
+          D_G_z: mean(sigmoid(dFake.detach())),
+        };
+        if (rp) stats.lossRP = rp.detach();
+        return stats;
+      });
+    });
+  }
+
+  generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
+    return generateWith(this.nets.netG, z, opts.batchStats ?? true);
+  }
+
+  /**
+   * C's error rate (fraction wrong) on a labelled set, in eval mode (running BN statistics, no
+   * dropout), `batch` images per forward pass.
+   */
+  async evaluate(images: Float32Array, labels: ArrayLike<number>, n: number, batch = 500): Promise<number> {
+    return classifierError(this.nets.netC, images, labels, n, this.cfg, batch);
+  }
+}
+
+/** Class indices (as int32) drawn uniformly from the stream. */
+function randintHost(n: number, numClasses: number, rng: Generator): Tensor {
+  const words = philoxWords(n, rng.seed, rng.reserve(Math.ceil(n / 4)));
+  return tensor(Int32Array.from(words, (w) => mulhilo32(w, numClasses)[0]), [n], 'int32');
+}
+
+/** One-hot rows of the labels 0, 1, ..., numClasses - 1, 0, 1, ... */
+function labelCodes(n: number, numClasses: number): Tensor {
+  const data = new Float32Array(n * numClasses);
+  for (let i = 0; i < n; i++) data[i * numClasses + (i % numClasses)] = 1;
+  return tensor(data, [n, numClasses]);
+}
+
+/** Error rate of a classifier in eval mode over host images (n x nc x s x s) and labels. */
+export async function classifierError(
+  netC: TripleClassifier, images: Float32Array, labels: ArrayLike<number>, n: number,
+  cfg: Pick<TripleganConfig, 'nc' | 'imageSize'>, batch = 500,
+): Promise<number> {
+  const plane = cfg.nc * cfg.imageSize * cfg.imageSize;
+  const wasTraining = netC.training;
+  netC.eval();
+  let wrong = 0;
+  try {
+    for (let start = 0; start < n; start += batch) {
+      const m = Math.min(batch, n - start);
+      const logits = noGrad(() => tidy(() => netC.call(tensor(images.subarray(start * plane, (start + m) * plane), [m, cfg.nc, cfg.imageSize, cfg.imageSize]))));
+      const v = await logits.data();
+      logits.dispose();
+      const k = v.length / m;
+      for (let i = 0; i < m; i++) {
+        let best = 0;
+        for (let c = 1; c < k; c++) if (v[i * k + c] > v[i * k + best]) best = c;
+        if (best !== labels[start + i]) wrong++;
+      }
+    }
+  } finally {
+    netC.train(wasTraining);
+  }
+  return wrong / n;
+}
+
+export function tripleganConfig(c: ModelConfig): TripleganConfig {
+  const keys = ['imageSize', 'numClasses', 'nz', 'ngh', 'ndh', 'cw', 'alpha', 'alphaP', 'rpStart', 'warmupSteps', 'perClass', 'labelSeed', 'labelledBatch'] as const;
+  const out = { nc: Number(c.nc ?? 1), supervisedOnly: c.supervisedOnly === true || c.supervisedOnly === 'true' } as TripleganConfig;
+  for (const k of keys) (out as unknown as Record<string, number>)[k] = Number(c[k]);
+  return out;
+}
+
+const int = (def: number, help: string) => ({ type: 'int' as const, default: def, help, metavar: 'N' });
+
+export const tripleganRecipe: ModelRecipe = {
+  name: 'triplegan',
+  description: 'Triple-GAN (Li et al. 2017): generator, classifier and discriminator; semi-supervised MNIST with 100 labels',
+  reference: 'arXiv:1703.02291; github.com/zhenxuan00/triple-gan',
+  options: {
+    imageSize: int(28, 'image side (28: MNIST as is)'),
+    numClasses: int(10, 'classes'),
+    nz: int(100, 'noise length'),
+    ngh: int(500, "generator's hidden units (500 in the paper)"),
+    ndh: int(1000, "discriminator's first hidden width (1000 in the paper; then 1/2, 1/4, 1/4, 1/4)"),
+    cw: int(32, "classifier's base width (32 in the paper: 32-64-64-128-128)"),
+    alpha: { type: 'number', default: 0.5, help: 'weight of the classifier pairs in the game (1/2 in the paper)' },
+    alphaP: { type: 'number', default: 0.1, help: 'weight of the pseudo-discriminative loss R_P (0.1 in the code)' },
+    rpStart: int(20000, 'step from which R_P is used'),
+    warmupSteps: int(1000, 'supervised-only warm-up steps of C'),
+    perClass: int(10, 'labelled examples per class (10: 100 labels)'),
+    labelSeed: int(1, 'seed of the labelled-subset selection'),
+    labelledBatch: int(100, 'labelled examples per step'),
+    supervisedOnly: { type: 'boolean', default: false, help: 'train C alone on the labelled set (the supervised baseline)' },
+  },
+  train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
+  quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
+  validate(c) {
+    const errs: string[] = [];
+    const s = Number(c.imageSize);
+    if (!Number.isInteger(s) || s < 12 || s > 64) errs.push(`--image-size must be an integer in [12, 64] (the classifier's two poolings), got ${c.imageSize}`);
+    for (const k of ['numClasses', 'nz', 'ngh', 'ndh', 'cw', 'perClass', 'labelledBatch'] as const) {
+      const v = Number(c[k]);
+      if (!Number.isInteger(v) || v < 1 || v > 8192) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be an integer in [1, 8192], got ${c[k]}`);
+    }
+    for (const k of ['rpStart', 'warmupSteps', 'labelSeed'] as const) {
+      const v = Number(c[k]);
+      if (!Number.isInteger(v) || v < 0) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be a non-negative integer, got ${c[k]}`);
+    }
+    if (!(Number(c.alpha) >= 0 && Number(c.alpha) <= 1)) errs.push(`--alpha must be in [0, 1], got ${c.alpha}`);
+    if (!(Number(c.alphaP) >= 0)) errs.push(`--alpha-p must be >= 0, got ${c.alphaP}`);
+    return errs;
+  },
+  create: (config, settings, seed) => new TripleganTrainer(config, settings, seed),
+};
