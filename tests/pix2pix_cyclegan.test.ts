@@ -234,11 +234,15 @@ interface StepGolden {
 async function checkStep(trainer: GanTrainer, golden: StepGolden, batch: Tensor): Promise<void> {
   for (const net of Object.values(trainer.nets)) formulaInit(net);
   const stats = await readStats(trainer.step(batch, true)!);
+  if (process.env.GAN_TEST_VERBOSE) console.log(Object.entries(golden.losses).map(([k, v]) => `${k} ${(Math.abs(stats[k] - v) / v).toExponential(2)}`).join(', '));
   for (const [k, want] of Object.entries(golden.losses)) {
     expect(Math.abs(stats[k] - want) / Math.abs(want), `${k}: ${stats[k]} vs PyTorch ${want}`).toBeLessThan(1e-4);
   }
   for (const [netName, grads] of Object.entries(golden.grads)) {
     const params = new Map(trainer.nets[netName].namedParameters());
+    // Float32 round-off is relative to the network's gradients, not to each tensor's: a conv bias
+    // followed by instance norm has an exactly zero gradient (PyTorch: ~1e-15), ours is round-off.
+    const scale = Math.max(...Object.values(grads).map((g) => g.norm));
     expect([...params.keys()]).toEqual(Object.keys(grads));
     for (const [pname, want] of Object.entries(grads)) {
       const g = params.get(pname)!.grad;
@@ -246,8 +250,9 @@ async function checkStep(trainer: GanTrainer, golden: StepGolden, batch: Tensor)
       const got = await g!.data();
       const norm = Math.hypot(...got);
       const what = `${netName}.${pname}`;
-      expect(Math.abs(norm - want.norm), `${what}: |grad| ${norm} vs PyTorch ${want.norm}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-9);
-      want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-9));
+      if (process.env.GAN_TEST_VERBOSE) console.log(what, want.norm.toExponential(3), (Math.abs(norm - want.norm) / want.norm).toExponential(2), (Math.abs(norm - want.norm) / scale).toExponential(2));
+      expect(Math.abs(norm - want.norm), `${what}: |grad| ${norm} vs PyTorch ${want.norm}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-5 * scale);
+      want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-5 * scale));
     }
   }
 }
@@ -362,6 +367,7 @@ async function shortRun(trainer: Pix2pixTrainer | CycleGanTrainer, s: number, ba
     live.push(engine().memory().liveBuffers);
   }
   const after = await l1();
+  if (process.env.GAN_TEST_VERBOSE) console.log(`held-out L1 ${before.toFixed(4)} -> ${after.toFixed(4)}`, last);
   held.dispose();
   return { before, after, live, last };
 }
@@ -380,9 +386,9 @@ describe('short training runs: held-out L1 falls', () => {
   });
 
   it('cyclegan (resnet_6blocks, 4 wide, 16 px, 16x16 PatchGAN)', async () => {
-    const trainer = new CycleGanTrainer({ imageSize: 16, netG: 'resnet_6blocks', ngf: 4, netD: 'patch16', ndf: 4, poolSize: 4 }, { ...SETTINGS, lr: 1e-3, steps: 12 }, 3);
+    const trainer = new CycleGanTrainer({ imageSize: 16, netG: 'resnet_6blocks', ngf: 4, netD: 'patch16', ndf: 4, poolSize: 4 }, { ...SETTINGS, lr: 1e-3, steps: 8 }, 3);
     try {
-      const { before, after, live, last } = await shortRun(trainer, 16, 2, 12);
+      const { before, after, live, last } = await shortRun(trainer, 16, 2, 8);
       expect(Object.values(last).every(Number.isFinite)).toBe(true);
       expect(after, `held-out L1 ${before.toFixed(4)} -> ${after.toFixed(4)}`).toBeLessThan(0.9 * before);
       expect(trainer.fakeAPool.size).toBe(4);

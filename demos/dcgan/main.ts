@@ -130,6 +130,7 @@ function setHistory(h: History | null): void {
 function setControls(enabled: boolean): void {
   for (const b of [ui.toggle, ui.reset, ui.lrApply, ui.saveIdb, ui.loadIdb, ui.download, ui.walk]) b.disabled = !enabled;
   ui.upload.disabled = !enabled;
+  byId('upload-label').classList.toggle('disabled', !enabled);
   ui.step.disabled = !enabled || running;
   ui.toggle.textContent = running ? 'Pause' : 'Resume';
   document.body.dataset.running = String(running);

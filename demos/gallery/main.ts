@@ -8,7 +8,7 @@ import { tidy } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/random.js';
 import { checkpointInfo, restoreCheckpoint } from '../../engine/checkpoint.js';
 import { recipes, type ModelConfig } from '../../nets/registry.js';
-import { ARCHITECTURES, arxivUrl, registryKeyOf, type Architecture } from '../shared/architectures.js';
+import { ARCHITECTURES, paperLink, registryKeyOf, type Architecture } from '../shared/architectures.js';
 import { byId, el, setStatus } from '../shared/dom.js';
 import { drawGrid } from '../shared/grid.js';
 import { getCheckpoint } from '../shared/store.js';
@@ -34,7 +34,7 @@ function card(a: Architecture): HTMLElement {
     el('h2', {}, a.name, el('span', { class: `badge ${live ? 'live' : 'coming'}` }, live ? 'live' : 'coming')),
     el('div', { class: 'paper' },
       el('cite', {}, a.paper.title), el('br'), `${a.paper.authors}, ${a.paper.year} · `,
-      el('a', { href: arxivUrl(a.paper.arxiv), rel: 'noopener' }, `arXiv:${a.paper.arxiv}`),
+      el('a', { href: paperLink(a).href, rel: 'noopener' }, paperLink(a).text),
     ),
     el('p', { class: 'summary' }, a.summary),
     thumb,

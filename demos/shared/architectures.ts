@@ -1,5 +1,5 @@
 // The architectures the project covers, in the order the gallery shows them: the paper (title,
-// authors, year, arXiv id), a one-line summary, the names a net may be registered under in
+// authors, year, and its arXiv id or, for papers not on arXiv, a DOI link), a one-line summary, the names a net may be registered under in
 // nets/registry.ts, and the demo page that trains it in the browser once one exists.
 // An entry is "live" only when its net is in the registry; the gallery shows the rest as coming.
 
@@ -8,7 +8,7 @@ export interface Architecture {
   name: string;
   /** Keys the net may have in nets/registry.ts (first match wins). */
   registryKeys: string[];
-  paper: { title: string; authors: string; year: number; arxiv: string };
+  paper: { title: string; authors: string; year: number; arxiv?: string; venue?: string; url?: string };
   summary: string;
   /** Demo page folder under demos/, when the page exists. */
   page?: string;
@@ -28,15 +28,16 @@ export const ARCHITECTURES: readonly Architecture[] = [
     page: 'dcgan',
   },
   {
-    name: 'Adversarial Autoencoder',
-    registryKeys: ['aae', 'autoencoder', 'adversarial_autoencoder'],
+    name: 'Autoencoder',
+    registryKeys: ['autoencoder', 'aae'],
     paper: {
-      title: 'Adversarial Autoencoders',
-      authors: 'Alireza Makhzani, Jonathon Shlens, Navdeep Jaitly, Ian Goodfellow, Brendan Frey',
-      year: 2015,
-      arxiv: '1511.05644',
+      title: 'Reducing the Dimensionality of Data with Neural Networks',
+      authors: 'Geoffrey E. Hinton, Ruslan R. Salakhutdinov',
+      year: 2006,
+      venue: 'Science 313 (5786)',
+      url: 'https://doi.org/10.1126/science.1127647',
     },
-    summary: 'An autoencoder whose code is pushed towards a chosen prior by a discriminator, so decoding prior samples generates data.',
+    summary: 'An encoder and decoder trained to reconstruct their input through a small code: the baseline that EBGAN and BEGAN turn into discriminators.',
   },
   {
     name: 'EBGAN',
@@ -185,6 +186,12 @@ export const ARCHITECTURES: readonly Architecture[] = [
 
 export function arxivUrl(id: string): string {
   return `https://arxiv.org/abs/${id}`;
+}
+
+/** Where to read the paper, and the link's text. */
+export function paperLink(a: Architecture): { href: string; text: string } {
+  if (a.paper.arxiv) return { href: arxivUrl(a.paper.arxiv), text: `arXiv:${a.paper.arxiv}` };
+  return { href: a.paper.url ?? '#', text: a.paper.venue ?? 'paper' };
 }
 
 /** The registry key an architecture is registered under, or null while its net is still to come. */

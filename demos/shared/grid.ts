@@ -17,7 +17,7 @@ export function drawGrid(canvas: HTMLCanvasElement, images: Float32Array, shape:
   }
   canvas.width = g.width;
   canvas.height = g.height;
-  canvas.getContext('2d')!.putImageData(new ImageData(rgba, g.width, g.height), 0, 0);
+  canvas.getContext('2d', { willReadFrequently: true })!.putImageData(new ImageData(rgba, g.width, g.height), 0, 0);
   // Where the cells are, so canvasSpread can ignore the padding lines.
   Object.assign(canvas.dataset, { cells: String(n), cols: String(Math.min(options.nrow, n)), cellH: String(h), cellW: String(w), pad: String(options.padding) });
   canvas.dataset.drawn = String(Number(canvas.dataset.drawn ?? 0) + 1);
@@ -31,7 +31,7 @@ export function canvasSpread(canvas: HTMLCanvasElement): number {
   const { cells, cols, cellH, cellW, pad } = canvas.dataset;
   if (!cells || !canvas.width) return 0;
   const [n, nc, h, w, p] = [cells, cols, cellH, cellW, pad].map(Number);
-  const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+  const d = canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height).data;
   let s = 0;
   let s2 = 0;
   let count = 0;

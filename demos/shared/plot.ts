@@ -40,6 +40,10 @@ export class LinePlot {
     this.ys = opts.series.map(() => []);
     this.maxPoints = opts.maxPoints ?? 5000;
     const width = Math.max(240, container.clientWidth || 480);
+    // uPlot draws on a canvas, which cannot resolve CSS variables: read the theme's colours here.
+    const css = getComputedStyle(document.documentElement);
+    const fgDim = css.getPropertyValue('--fg-dim').trim() || '#5b6170';
+    const grid = css.getPropertyValue('--grid').trim() || '#eceef2';
     const options: uPlot.Options = {
       title: opts.title,
       width,
@@ -49,8 +53,8 @@ export class LinePlot {
         y: opts.yRange ? { range: opts.yRange } : opts.logY ? { distr: 3 } : {},
       },
       axes: [
-        { label: opts.xLabel ?? 'step', stroke: 'var(--fg-dim)', grid: { stroke: 'var(--grid)' } },
-        { label: opts.yLabel, stroke: 'var(--fg-dim)', grid: { stroke: 'var(--grid)' } },
+        { label: opts.xLabel ?? 'step', stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid } },
+        { label: opts.yLabel, stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid } },
       ],
       series: [
         { label: opts.xLabel ?? 'step' },

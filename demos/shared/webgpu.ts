@@ -64,5 +64,5 @@ export function adapterLine(e: Engine): string {
 
 /** Calls `onLost` once when this engine's device is lost (reason 'destroyed' when the page destroyed it). */
 export function watchDeviceLoss(e: Engine, onLost: (reason: string) => void): void {
-  e.device.lost.then((info) => onLost(`${info.reason}${info.message ? `: ${info.message}` : ''}`));
+  e.device.lost.then((info) => onLost(`${info.reason}${info.message ? `: ${info.message.replace(/\.+$/, '')}` : ''}`));
 }

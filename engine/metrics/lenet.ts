@@ -149,6 +149,20 @@ export function leNetCachePath(r: LeNetRecipe, dir = defaultMetricsCacheDir()): 
   return join(dir, `lenet-v${LENET_FORMAT}-s${r.seed}-n${r.steps}-b${r.batch}-lr${r.lr}.safetensors`);
 }
 
+/** Writes a trained LeNet to its recipe's cache file (a plain state_dict plus the recipe as metadata). */
+export async function saveLeNet(model: ConvClassifier, recipe: LeNetRecipe, opts: { dir?: string; testAccuracy?: number; seconds?: number } = {}): Promise<string> {
+  const dir = opts.dir ?? defaultMetricsCacheDir();
+  const path = leNetCachePath(recipe, dir);
+  mkdirSync(dir, { recursive: true });
+  await saveModel(path, model, {
+    recipe: JSON.stringify(recipe),
+    format_version: String(LENET_FORMAT),
+    test_accuracy: String(opts.testAccuracy ?? NaN),
+    train_seconds: (opts.seconds ?? NaN).toFixed(1),
+  });
+  return path;
+}
+
 export interface CachedLeNet {
   model: ConvClassifier;
   path: string;
@@ -192,8 +206,7 @@ export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: L
   const testAccuracy = await evaluate(model, loadMnistForLeNet('test'));
   log(`lenet: MNIST test accuracy ${(100 * testAccuracy).toFixed(2)}% after ${seconds.toFixed(0)} s`);
   try {
-    mkdirSync(dir, { recursive: true });
-    await saveModel(path, model, { recipe: JSON.stringify(recipe), format_version: String(LENET_FORMAT), test_accuracy: String(testAccuracy), train_seconds: seconds.toFixed(1) });
+    await saveLeNet(model, recipe, { dir, testAccuracy, seconds });
   } catch (e) {
     log(`lenet: could not cache the weights at '${path}': ${(e as Error).message}`);
   }

@@ -1,0 +1,366 @@
+// The cascade and multi-player models: LAPGAN (nets/lapgan.ts), StackGAN and StackGAN++
+// (nets/stackgan.ts, with nets/text_encoder.ts) and Triple-GAN (nets/triplegan.ts).
+// Structural checks against CPU float64 references on known batches, shape checks of the sampling
+// chains, and a few training steps of tiny configurations (finite losses, nothing leaked); the
+// trained results live in docs/cascade.md. Everything here is sized for the software adapter.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, engine } from '../engine/device.js';
+import { memory, tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { Generator, add, pyrUp, reconstructPyramid } from '../engine/ops/index.js';
+import { loadMnist } from '../engine/data/mnist.js';
+import { LapganTrainer, lapganNoiseDim, lapganRecipe, trainingPyramid } from '../nets/lapgan.js';
+import {
+  MATCHING_AWARE_TERMS, StackganTrainer, StackganppTrainer, caKl, colorConsistency, colorMoments, matchingAwareLossD, mismatchIndices,
+  reparameterize, stackganRecipe, stackganppRecipe, type TextImageDataset,
+} from '../nets/stackgan.js';
+import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
+import { TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
+import { readStats } from '../nets/stats.js';
+import type { ModelConfig, ModelRecipe } from '../nets/registry.js';
+
+beforeAll(async () => {
+  await initEngine();
+});
+
+const SETTINGS = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
+
+/** A recipe's defaults with overrides (what the CLI builds from flags). */
+function configOf(r: ModelRecipe, over: ModelConfig): ModelConfig {
+  const c = Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
+  return { ...c, ...over };
+}
+
+/** Deterministic values in [lo, hi) (mulberry32). */
+function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return lo + ((hi - lo) * ((t ^ (t >>> 14)) >>> 0)) / 4294967296;
+  });
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Runs `steps` steps on a fixed batch with stats every step; returns every logged value. */
+async function trainSteps(trainer: { step(r: ReturnType<typeof tensor>, s: boolean): Record<string, ReturnType<typeof tensor>> | null }, real: ReturnType<typeof tensor>, steps: number): Promise<Record<string, number>[]> {
+  const out: Record<string, number>[] = [];
+  for (let i = 0; i < steps; i++) {
+    const st = trainer.step(real, true);
+    if (st) out.push(await readStats(st));
+  }
+  return out;
+}
+
+const allFinite = (rows: Record<string, number>[]) => rows.every((r) => Object.values(r).every(Number.isFinite));
+
+// ---- LAPGAN ----------------------------------------------------------------------------------------------
+
+describe('LAPGAN', () => {
+  const config = configOf(lapganRecipe, { imageSize: 16, levels: 2, nc: 1, nz: 8, nh: 16, ngf: 4, ndf: 4 });
+
+  it('validates its config (levels and image size)', () => {
+    expect(lapganRecipe.validate(config)).toEqual([]);
+    expect(lapganRecipe.validate({ ...config, imageSize: 12, levels: 2 })[0]).toMatch(/--image-size/);
+    expect(lapganRecipe.validate({ ...config, levels: 0 })[0]).toMatch(/--levels/);
+  });
+
+  it('training pyramid: bands + expanded coarse images rebuild every level exactly', async () => {
+    const x = tensor(seeded(2 * 16 * 16, 3), [2, 1, 16, 16]);
+    const { lows, ups, bands } = trainingPyramid(x, 2);
+    expect(lows.map((t) => t.shape[2])).toEqual([16, 8, 4]);
+    expect(bands.map((t) => t.shape[2])).toEqual([16, 8]);
+    expect(ups[0].shape).toEqual([2, 1, 16, 16]);
+    const rebuilt = reconstructPyramid([bands[0], bands[1], lows[2]]);
+    expect(maxAbsDiff(await rebuilt.data(), await x.data())).toBeLessThan(1e-5);
+    for (const t of [x, ...lows.slice(1), ...ups, ...bands, rebuilt]) t.dispose();
+  });
+
+  it('sampling runs the chain coarse to fine: each level = pyrUp(coarser) + its generator output', async () => {
+    const t = new LapganTrainer(config, SETTINGS, 1);
+    const { netG } = t.nets;
+    const code = t.noise(3, new Generator(7));
+    expect(code.shape).toEqual([3, lapganNoiseDim(t.cfg)]);
+    expect(lapganNoiseDim(t.cfg)).toBe(8 + 16 * 16 + 8 * 8);
+    const levels = t.sampleLevels(code, { batchStats: false });
+    expect(levels.map((l) => l.shape)).toEqual([[3, 1, 4, 4], [3, 1, 8, 8], [3, 1, 16, 16]]);
+    // Recompute each fine level from the coarser one with that level's generator (eval mode).
+    netG.eval();
+    const { planes } = netG.splitCode(code);
+    for (let k = 1; k >= 0; k--) {
+      const coarse = levels[1 - k];
+      const fine = levels[2 - k];
+      const s = fine.shape[2];
+      const rebuilt = noGrad(() =>
+        tidy(() => {
+          const up = pyrUp(coarse, s, s);
+          const band = netG.level(k).call(up, planes[k]);
+          expect(band.shape).toEqual(fine.shape);
+          return add(up, band);
+        }),
+      );
+      expect(maxAbsDiff(await rebuilt.data(), await fine.data())).toBeLessThan(1e-4);
+      rebuilt.dispose();
+    }
+    netG.train();
+    const img = t.generate(code);
+    expect(img.shape).toEqual([3, 1, 16, 16]);
+    const v = await img.data();
+    expect(v.every((x) => x >= -1 && x <= 1)).toBe(true);
+    for (const l of [...levels, img, code]) l.dispose();
+  });
+
+  it('a few training steps on every level keep the losses finite and leak nothing', async () => {
+    const t = new LapganTrainer(config, SETTINGS, 2);
+    const real = tensor(seeded(4 * 256, 5), [4, 1, 16, 16]).keep();
+    await trainSteps(t, real, 1);
+    await engine().sync();
+    const before = memory();
+    const rows = await trainSteps(t, real, 2);
+    await engine().sync();
+    const after = memory();
+    expect(allFinite(rows)).toBe(true);
+    expect(Object.keys(rows[0])).toEqual(expect.arrayContaining(['lossD', 'lossG', 'lossD_0', 'lossD_1', 'lossD_2', 'lossG_2', 'D_x']));
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.liveBuffers).toBe(before.liveBuffers);
+    real.dispose();
+  });
+});
+
+// ---- StackGAN / StackGAN++ ---------------------------------------------------------------------------------
+
+/** A tiny captioned image set: 6 images of 3 categories, distinct captions (one duplicate pair). */
+function toyTextData(size: number): TextImageDataset {
+  const tokens = [['red', 'apple', 'food'], ['green', 'apple', 'food'], ['dog', 'face', 'animal'], ['cat', 'face', 'animal'], ['car', 'travel'], ['car', 'travel']];
+  return { images: seeded(6 * 3 * size * size, 11), n: 6, c: 3, h: size, w: size, tokens, category: [0, 0, 1, 1, 2, 2] };
+}
+
+describe('StackGAN conditioning augmentation', () => {
+  it('c = mu + exp(logvar / 2) eps and the KL (mean over elements) match the CPU on a known batch', async () => {
+    const n = 3;
+    const d = 5;
+    const mu = seeded(n * d, 21);
+    const lv = seeded(n * d, 22, -2, 1);
+    const eps = seeded(n * d, 23, -2, 2);
+    const [c, kl] = tidy(() => {
+      const m = tensor(mu, [n, d]);
+      const l = tensor(lv, [n, d]);
+      return [reparameterize(m, l, tensor(eps, [n, d])), caKl(m, l)];
+    });
+    const cRef = Array.from(mu, (m, i) => m + Math.exp(lv[i] / 2) * eps[i]);
+    let klRef = 0;
+    for (let i = 0; i < n * d; i++) klRef += -0.5 * (1 + lv[i] - mu[i] ** 2 - Math.exp(lv[i]));
+    klRef /= n * d;
+    expect(maxAbsDiff(await c.data(), cRef)).toBeLessThan(1e-5);
+    expect(Math.abs((await kl.item()) - klRef)).toBeLessThan(1e-5);
+    c.dispose();
+    kl.dispose();
+  });
+});
+
+describe('StackGAN matching-aware discriminator', () => {
+  it('pairs every caption with a different caption of the batch', () => {
+    const keys = ['a', 'b', 'b', 'c', 'a'];
+    const w = mismatchIndices(keys);
+    expect(Array.from(w)).toEqual([1, 3, 3, 4, 1]);
+    w.forEach((j, i) => {
+      expect(j).not.toBe(i);
+      expect(keys[j]).not.toBe(keys[i]);
+    });
+    expect(Array.from(mismatchIndices(['x', 'x', 'x']))).toEqual([1, 2, 0]); // nothing differs: next index
+  });
+
+  it('labels real+matching 1, real+mismatched 0, fake+matching 0 with the reference weights', async () => {
+    expect(MATCHING_AWARE_TERMS.map((t) => [t.image, t.text, t.target, t.weight])).toEqual([
+      ['real', 'matching', 1, 1], ['real', 'mismatched', 0, 0.5], ['fake', 'matching', 0, 0.5],
+    ]);
+    const r = seeded(4, 31, -3, 3);
+    const w = seeded(4, 32, -3, 3);
+    const f = seeded(4, 33, -3, 3);
+    const loss = tidy(() => matchingAwareLossD(tensor(r, [4]), tensor(w, [4]), tensor(f, [4])));
+    const bce = (x: number, t: number) => Math.max(x, 0) - x * t + Math.log1p(Math.exp(-Math.abs(x)));
+    const mean = (xs: Float32Array, t: number) => xs.reduce((s, x) => s + bce(x, t), 0) / xs.length;
+    const ref = mean(r, 1) + 0.5 * (mean(w, 0) + mean(f, 0));
+    expect(Math.abs((await loss.item()) - ref)).toBeLessThan(1e-5);
+    loss.dispose();
+  });
+});
+
+describe('StackGAN stages', () => {
+  const config = configOf(stackganRecipe, {
+    nc: 3, stage1Size: 8, stage2Down: 1, nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4,
+    ngf: 2, ndf: 4, ngf2: 4, ndf2: 4, resBlocks: 1, imageWidth: 4, textSteps: 1, stage1Steps: 1,
+  });
+
+  it('hashes captions into a fixed-width bag of words', () => {
+    const b = hashedBagOfWords(['red', 'apple', 'red'], 32);
+    expect(b.reduce((s, v) => s + v, 0)).toBeCloseTo(2 / Math.sqrt(2), 6);
+    expect(b[hashToken('apple', 32)]).toBeGreaterThan(0);
+    expect(hashedBagOfWords([], 32).every((v) => v === 0)).toBe(true);
+  });
+
+  it('Stage-II outputs 4x the Stage-I size; a step of each phase is finite', async () => {
+    expect(stackganRecipe.validate(config)).toEqual([]);
+    expect(stackganRecipe.imageShape(config)).toEqual({ channels: 3, size: 32 });
+    const t = new StackganTrainer(config, SETTINGS, 3);
+    t.bindData(toyTextData(32));
+    const code = t.noise(2, new Generator(4));
+    const [s1, s2] = t.generateStages(code);
+    expect(s1.shape).toEqual([2, 3, 8, 8]);
+    expect(s2.shape).toEqual([2, 3, 32, 32]);
+    const real = tensor(new Float32Array(4 * 3 * 32 * 32), [4, 3, 32, 32]).keep();
+    const phases: string[] = [];
+    const rows: Record<string, number>[] = [];
+    for (let i = 0; i < 3; i++) {
+      phases.push(t.phase);
+      rows.push(...(await trainSteps(t, real, 1)));
+    }
+    expect(phases).toEqual(['text', 'stage1', 'stage2']);
+    expect(allFinite(rows)).toBe(true);
+    expect(Object.keys(rows[0])).toContain('lossText');
+    expect(Object.keys(rows[2])).toEqual(expect.arrayContaining(['lossD', 'lossG', 'KL', 'D_wrong']));
+    const g = t.generate(code);
+    expect(g.shape).toEqual([2, 3, 32, 32]);
+    for (const x of [s1, s2, code, real, g]) x.dispose();
+  });
+
+  it('refuses to train without captions', () => {
+    const t = new StackganTrainer(config, SETTINGS, 3);
+    const real = tensor(new Float32Array(2 * 3 * 32 * 32), [2, 3, 32, 32]);
+    expect(() => t.step(real, false)).toThrow(/bindData/);
+    real.dispose();
+  });
+});
+
+describe('StackGAN++', () => {
+  it('colour consistency (means and covariances of pixels) matches the CPU', async () => {
+    const [n, c, h, w] = [2, 3, 4, 5];
+    const a = seeded(n * c * h * w, 41);
+    const b = seeded(n * c * h * w, 42);
+    const { loss, cov } = tidy(() => {
+      const ta = tensor(a, [n, c, h, w]);
+      return { loss: colorConsistency(ta, tensor(b, [n, c, h, w]), 1, 5), cov: colorMoments(ta).cov };
+    });
+    const moments = (x: Float32Array) => {
+      const P = h * w;
+      const mu: number[] = [];
+      const cv: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const m = Array.from({ length: c }, (_, ch) => x.slice((i * c + ch) * P, (i * c + ch + 1) * P).reduce((s, v) => s + v, 0) / P);
+        mu.push(...m);
+        for (let p = 0; p < c; p++) {
+          for (let q = 0; q < c; q++) {
+            let s = 0;
+            for (let k = 0; k < P; k++) s += (x[(i * c + p) * P + k] - m[p]) * (x[(i * c + q) * P + k] - m[q]);
+            cv.push(s / P);
+          }
+        }
+      }
+      return { mu, cv };
+    };
+    const ma = moments(a);
+    const mb = moments(b);
+    const msd = (u: number[], v: number[]) => u.reduce((s, x, i) => s + (x - v[i]) ** 2, 0) / u.length;
+    const ref = msd(ma.mu, mb.mu) + 5 * msd(ma.cv, mb.cv);
+    expect(maxAbsDiff(await cov.data(), ma.cv)).toBeLessThan(1e-5);
+    expect(Math.abs((await loss.item()) - ref)).toBeLessThan(1e-5);
+    loss.dispose();
+    cov.dispose();
+  });
+
+  it('trains its three branches jointly, unconditional and text-conditioned', async () => {
+    const base = { nc: 3, baseSize: 8, branches: 3, nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4, ngf: 8, ndf: 4, resBlocks: 1, imageWidth: 4, textSteps: 1 };
+    const real = tensor(seeded(2 * 3 * 32 * 32, 51), [2, 3, 32, 32]).keep();
+    for (const conditional of [false, true]) {
+      const config = configOf(stackganppRecipe, { ...base, conditional });
+      expect(stackganppRecipe.validate(config)).toEqual([]);
+      const t = new StackganppTrainer(config, SETTINGS, 5);
+      if (conditional) t.bindData(toyTextData(32));
+      const code = t.noise(2, new Generator(1));
+      const branches = t.generateBranches(code);
+      expect(branches.map((b) => b.shape[2])).toEqual([8, 16, 32]);
+      const rows = await trainSteps(t, real, conditional ? 2 : 1);
+      expect(allFinite(rows)).toBe(true);
+      const last = rows[rows.length - 1];
+      expect(Object.keys(last)).toEqual(expect.arrayContaining(['lossD', 'lossG', 'color', 'lossD_2']));
+      if (conditional) expect(Object.keys(last)).toContain('KL');
+      for (const b of [...branches, code]) b.dispose();
+    }
+    real.dispose();
+  });
+});
+
+// ---- Triple-GAN ------------------------------------------------------------------------------------------------
+
+describe('Triple-GAN', () => {
+  let mnist: ReturnType<typeof loadMnist>;
+  beforeAll(() => {
+    mnist = loadMnist({ split: 'train', limit: 3000, size: 28 });
+  });
+  const config = configOf(tripleganRecipe, { nc: 1, ngh: 16, ndh: 32, cw: 4, warmupSteps: 2, rpStart: 3, labelledBatch: 20 });
+
+  it('selects exactly 10 labelled examples per class, the same ones for the same seed', () => {
+    const a = selectLabelled(mnist.labels, 10, 10, 1);
+    const b = selectLabelled(mnist.labels, 10, 10, 1);
+    const c = selectLabelled(mnist.labels, 10, 10, 2);
+    expect(a.length).toBe(100);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+    const counts = new Array(10).fill(0);
+    for (const i of a) counts[mnist.labels[i]]++;
+    expect(counts).toEqual(new Array(10).fill(10));
+    expect(new Set(a).size).toBe(100);
+    expect(() => selectLabelled([0, 0, 1], 2, 2, 1)).toThrow(/class 1/);
+  });
+
+  it('max pooling takes the 2x2 maximum', async () => {
+    const x = seeded(2 * 5 * 5, 61);
+    const y = noGrad(() => maxPool2(tensor(x, [1, 2, 5, 5])));
+    expect(y.shape).toEqual([1, 2, 2, 2]);
+    const ref: number[] = [];
+    for (let c = 0; c < 2; c++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
+      ref.push(Math.max(x[c * 25 + 2 * i * 5 + 2 * j], x[c * 25 + 2 * i * 5 + 2 * j + 1], x[c * 25 + (2 * i + 1) * 5 + 2 * j], x[c * 25 + (2 * i + 1) * 5 + 2 * j + 1]));
+    }
+    expect(maxAbsDiff(await y.data(), ref)).toBe(0);
+    y.dispose();
+  });
+
+  it('the three-player losses stay finite through warm-up, the game and R_P', async () => {
+    const t = new TripleganTrainer(config, SETTINGS, 1);
+    t.bindData(mnist);
+    expect(t.labelledSet!.size).toBe(100);
+    const real = tensor(mnist.images.subarray(0, 8 * 784), [8, 1, 28, 28]).keep();
+    const rows = await trainSteps(t, real, 4);
+    expect(allFinite(rows)).toBe(true);
+    expect(Object.keys(rows[0])).toEqual(['lossC', 'lossCE', 'accL']);
+    expect(Object.keys(rows[2])).toEqual(expect.arrayContaining(['lossD', 'lossG', 'lossC', 'lossCadv', 'D_x', 'D_c', 'D_G_z']));
+    expect(Object.keys(rows[3])).toContain('lossRP');
+    const g = t.generate(t.noise(10, new Generator(2)));
+    expect(g.shape).toEqual([10, 1, 28, 28]);
+    g.dispose();
+    real.dispose();
+  });
+
+  it("C's accuracy on the labelled set rises well above chance after a short supervised warm-up", async () => {
+    const t = new TripleganTrainer({ ...config, supervisedOnly: true }, { ...SETTINGS, lr: 3e-3 }, 4);
+    t.bindData(mnist);
+    const set = t.labelledSet!;
+    const before = await classifierError(t.nets.netC, set.images, set.labels, set.size, t.cfg);
+    const real = tensor(new Float32Array(8 * 784), [8, 1, 28, 28]).keep();
+    for (let i = 0; i < 40; i++) t.step(real, false);
+    const after = await classifierError(t.nets.netC, set.images, set.labels, set.size, t.cfg);
+    expect(before).toBeGreaterThan(0.6);
+    expect(after).toBeLessThan(0.5); // chance is 0.9
+    real.dispose();
+  });
+});
+
