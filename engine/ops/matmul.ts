@@ -45,7 +45,8 @@ export function setGemmOverride(o: GemmOverride | null): void {
  * where big per-thread blocks and barriers cost more than they save).
  */
 const TILE_EFFICIENCY: Record<'gpu' | 'cpu', Partial<Record<GemmTileName, number>>> = {
-  gpu: { t128: 1, t64x128: 0.85, t64: 0.65, t32x128: 0.6, t32: 0.4 },
+  // GPU figures fitted to an H200 sweep of the full bench suite (bench/NOTES.md, 2026-11-27).
+  gpu: { t128: 0.9, t128k16: 0.95, t64x128: 1, t64: 0.85, t32x128: 0.65, t32: 0.3 },
   cpu: { t64: 0.9, t32: 1, t64x128: 0.8 },
 };
 
@@ -82,13 +83,16 @@ export function pickGemmConfig(M: number, N: number, K: number, batch: number): 
     if (!fits(tile)) continue;
     const { bm, bn, nt } = tileDims(tile);
     const groups = Math.ceil(M / bm) * Math.ceil(N / bn) * batch;
-    // A software adapter runs a handful of workgroups at once (one per core).
-    const slots = cpu ? 8 : Math.round((GPU_SLOTS_256 * 256) / nt);
+    // A software adapter runs a handful of workgroups at once (one per core). On a GPU, registers,
+    // not thread counts, bound residency for these register-blocked tiles, so a smaller workgroup
+    // does not buy proportionally more concurrent tiles: measured on an H200 (bench/NOTES.md),
+    // counting them as 4x more made t32 win everywhere while 64- and 128-wide tiles ran 1.2-2x faster.
+    const slots = cpu ? 8 : GPU_SLOTS_256 * Math.sqrt(256 / nt);
     let splits = splitFor(K, tile, groups, slots, Math.floor(maxWg / batch));
     if (gemmOverride?.splits) splits = gemmOverride.splits;
     // Time ~ waves of resident workgroups x the work of one (padded) tile, plus the split-K pass.
     const waves = Math.ceil((groups * splits) / slots);
-    const cost = (waves * bm * bn * Math.ceil(Math.max(K, 1) / splits)) / (eff[name] ?? 0.5) + (splits > 1 ? 4 * M * N * batch * splits : 0);
+    const cost = (waves * bm * bn * Math.ceil(Math.max(K, 1) / splits)) / (eff[name] ?? 0.5) + (splits > 1 ? M * N * batch * splits : 0);
     if (!best || cost < best.cost) best = { cost, tile, splits };
   }
   if (!best) throw new Error(`gemm: no tile fits [${M} x ${N}] x ${K} within this adapter's limits`);
