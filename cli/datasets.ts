@@ -34,6 +34,14 @@ export const DATASETS: Record<string, DatasetEntry> = {
       return { name: 'mnist', data: m.images, n: m.n, sampleShape: [1, m.h, m.w], labels: m.labels, channels: 1, size: m.h };
     },
   },
+  emoji: {
+    description: 'emoji drawings (Noto, RGB, 64px native; other sizes by area averaging or bilinear); training split',
+    channels: 3,
+    load({ size, limit }) {
+      const p = loadEmojiPairs({ split: 'train', size, limit, skinTones: false });
+      return { name: 'emoji', data: p.a, n: p.n, sampleShape: [3, p.h, p.w], channels: 3, size: p.h };
+    },
+  },
   'emoji-pairs': {
     description: 'aligned emoji pairs, Noto (A) and Twemoji (B) drawings of the same emoji, RGB; training split',
     channels: 6,

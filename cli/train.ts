@@ -91,11 +91,10 @@ interface Resolved {
 /** Defaults < --quick preset < explicit flags; with --resume the checkpoint's run replaces the defaults. */
 async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<Resolved | null> {
   const full = specFor(recipe, true);
+  // Parsed without defaults, so that what the user typed can be told from what the defaults say
+  // (the --quick preset and a resumed checkpoint sit between the two). trainCommand handled --help.
   const parsed = parseOrHelp(argv, specFor(recipe, false));
-  if (!parsed) {
-    // parseOrHelp printed the option list without defaults; print the one with defaults instead.
-    return null;
-  }
+  if (!parsed) return null;
   const cmd = full.command;
   const given = parsed.options as Record<string, string | number | boolean | undefined>;
   const explicit = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && !(full.options[k].type === 'boolean' && v === false)));
@@ -108,6 +107,7 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
   let seed: number;
   let resume: Resolved['resume'] = null;
   if (typeof explicit.resume === 'string') {
+    if (given.quick) throw usageError(cmd, '--quick sets up a new run; a resumed run keeps its checkpoint\'s settings');
     const path = resolve(explicit.resume);
     const ck = await loadRunCheckpoint(cmd, path);
     if (ck.info.model !== recipe.name) throw usageError(cmd, `--resume: '${explicit.resume}' is a ${ck.info.model} checkpoint, not ${recipe.name}`);

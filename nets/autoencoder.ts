@@ -5,7 +5,7 @@
 //   ConvEncoder      x [N, nc, s, s] -> conv 4/2/1, LeakyReLU(0.2) -> (conv 4/2/1, norm, LeakyReLU(0.2)) x k
 //                    -> conv 4/1/0 -> code [N, code]           (DCGAN's D with a code instead of a logit)
 //   ConvDecoder      code -> convT 4/1/0 (4x4), norm, ReLU -> (convT 4/2/1, norm, ReLU) x k -> convT 4/2/1
-//                    -> tanh                                    (DCGAN's G fed with the code)
+//                    -> tanh, or linear with out: 'linear'     (DCGAN's G fed with the code)
 //   ConvAutoencoder  encoder + decoder; reconstruct(x) gives the reconstruction and the code
 //   UnetAutoencoder  the same stride-2 levels with the encoder's feature maps concatenated into the
 //                    decoder at each resolution (a small U-Net, Ronneberger et al. 2015); its code is
@@ -42,6 +42,8 @@ export interface ConvAutoencoderConfig {
   /** Length of the code vector. */
   code: number;
   norm: AeNorm;
+  /** The decoder's last activation: tanh (images in [-1, 1], the default) or none (linear). */
+  out?: 'tanh' | 'linear';
 }
 
 /** A module that reconstructs its input and exposes the code it went through (an EBGAN energy function). */
@@ -91,7 +93,7 @@ export class ConvDecoder extends Module {
       layers.push(new ConvTranspose2d(ch, ch / 2, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch / 2), new ReLU());
       ch /= 2;
     }
-    layers.push(new ConvTranspose2d(ch, nc, 4, { stride: 2, padding: 1 }), new Tanh());
+    layers.push(new ConvTranspose2d(ch, nc, 4, { stride: 2, padding: 1 }), ...(cfg.out === 'linear' ? [] : [new Tanh()]));
     this.main = new Sequential(...layers);
   }
 
@@ -148,7 +150,7 @@ export class UnetAutoencoder extends Module implements EnergyAutoencoder {
       widths.map((ch, i) => {
         const inCh = i === k - 1 ? ch : ch * 2;
         return i === 0
-          ? new Sequential(new ConvTranspose2d(inCh, nc, 4, { stride: 2, padding: 1 }), new Tanh())
+          ? new Sequential(new ConvTranspose2d(inCh, nc, 4, { stride: 2, padding: 1 }), ...(cfg.out === 'linear' ? [] : [new Tanh()]))
           : new Sequential(new ConvTranspose2d(inCh, widths[i - 1], 4, { stride: 2, padding: 1, bias }), normLayer(norm, widths[i - 1]), new ReLU());
       }),
     );

@@ -14,8 +14,9 @@
 //   GAN_LOSSES      the reference's GANLoss modes: 'vanilla' (BCE with logits), 'lsgan' (MSE)
 //
 // Every module keeps the reference's attribute names and layer order (`model`, `conv_block`,
-// `net`, Sequential indices), so a state_dict saved by the reference loads as it is: e.g.
-// `model.model.1.model.3.model.3.weight` is the second U-Net level's down conv.
+// `net`, Sequential indices), so a state_dict saved by the reference loads as it is: e.g. in
+// unet_256, `model.model.0.weight` is the outermost down conv [64, 3, 4, 4], `model.model.1.model.1`
+// the second level's [128, 64, 4, 4] and `model.model.1.model.3.model.1` the third's.
 
 import {
   Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, InstanceNorm2d, Identity, Dropout,

@@ -244,6 +244,8 @@ export const dcganRecipe: ModelRecipe = {
     const size = Number(c.imageSize);
     const k = Math.log2(size) - 2;
     if (!Number.isInteger(k) || k < 1 || k > 6) errs.push(`--image-size must be a power of two from 8 to 256, got ${c.imageSize}`);
+    const nc = Number(c.nc ?? 1);
+    if (nc !== 1 && nc !== 3) errs.push(`--dataset must give 1- or 3-channel images (DCGAN draws one image per sample), got ${nc} channels`);
     for (const key of ['nz', 'ngf', 'ndf'] as const) {
       const v = Number(c[key]);
       if (!Number.isInteger(v) || v < 1 || v > 4096) errs.push(`--${key} must be an integer in [1, 4096], got ${c[key]}`);

@@ -39,6 +39,8 @@ export interface EbganConfig {
   code: number;
   dArch: 'conv' | 'unet';
   dNorm: AeNorm;
+  /** D's reconstruction: linear (energies unbounded, the default) or squashed by tanh into [-1, 1]. */
+  dOut: 'linear' | 'tanh';
   /** The hinge margin m on fake energies. */
   margin: number;
   /** Weight of the pulling-away term in L_G (0.1 in the paper). */
@@ -107,8 +109,8 @@ export class EbganTrainer implements GanTrainer {
     const netG = new DcganGenerator({ imageSize: c.imageSize, nc: c.nc, nz: c.nz, ngf: c.ngf, ndf: c.ndf });
     const netD: EnergyAutoencoder =
       c.dArch === 'unet'
-        ? new UnetAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, norm: c.dNorm })
-        : new ConvAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, code: c.code, norm: c.dNorm });
+        ? new UnetAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, norm: c.dNorm, out: c.dOut })
+        : new ConvAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, code: c.code, norm: c.dNorm, out: c.dOut });
     dcganInit_(netG.modules(), this.rng);
     dcganInit_(netD.modules(), this.rng);
     this.nets = { netG, netD };
@@ -176,6 +178,7 @@ export function ebganConfig(c: ModelConfig): EbganConfig {
     code: Number(c.code),
     dArch: String(c.dArch ?? 'conv') as EbganConfig['dArch'],
     dNorm: String(c.dNorm ?? 'batch') as AeNorm,
+    dOut: String(c.dOut ?? 'linear') as EbganConfig['dOut'],
     margin: Number(c.margin),
     ptWeight: Number(c.ptWeight),
     pretrain: Number(c.pretrain ?? 0),
@@ -194,6 +197,7 @@ export const ebganRecipe: ModelRecipe = {
     code: { type: 'int', default: 64, help: 'D\'s code length (conv autoencoder)', metavar: 'N' },
     dArch: { type: 'string', default: 'conv', choices: ['conv', 'unet'], help: 'D\'s autoencoder: DCGAN-shaped conv, or a small U-Net' },
     dNorm: { type: 'string', default: 'batch', choices: ['batch', 'none'], help: 'normalisation inside D' },
+    dOut: { type: 'string', default: 'linear', choices: ['linear', 'tanh'], help: 'D\'s reconstruction layer: linear (unbounded energies) or tanh' },
     margin: { type: 'number', default: 1, help: 'hinge margin m on the fake energies (per-pixel MSE scale)' },
     ptWeight: { type: 'number', default: 0.1, help: 'weight of the pulling-away term (0: plain EBGAN)' },
     pretrain: { type: 'int', default: 0, help: 'first train D alone as an autoencoder on real data for N steps', metavar: 'N' },

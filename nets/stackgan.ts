@@ -855,6 +855,15 @@ export class StackganppTrainer implements GanTrainer {
     return packCodes(n, nz + cDim, captionRows(this.data, n, buckets, generator), buckets, generator);
   }
 
+  /** Conditional models: codes for explicit captions (token lists), one per caption. */
+  codesForText(captions: readonly (readonly string[])[], generator: Generator): Tensor {
+    const { nz, cDim, buckets, conditional } = this.cfg;
+    if (!conditional) throw new Error('stackganpp: codesForText() needs the conditional model');
+    const rows = new Float32Array(captions.length * buckets);
+    captions.forEach((t, i) => hashedBagOfWords(t, buckets, rows, i * buckets));
+    return packCodes(captions.length, nz + cDim, rows, buckets, generator);
+  }
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { cfg } = this;
     if (!cfg.conditional) return tidy(() => this.ganStep(real, null, withStats));

@@ -228,7 +228,7 @@ const formulaImages = (n: number, c: number, h: number, w: number, phase: number
 interface StepGolden {
   config: ModelConfig & { imageSize: number; batch: number };
   losses: Record<string, number>;
-  grads: Record<string, Record<string, { norm: number; first: number[] }>>;
+  grads: Record<string, Record<string, { norm: number; first: number[]; f32_err: number }>>;
 }
 
 async function checkStep(trainer: GanTrainer, golden: StepGolden, batch: Tensor): Promise<void> {
@@ -240,8 +240,9 @@ async function checkStep(trainer: GanTrainer, golden: StepGolden, batch: Tensor)
   }
   for (const [netName, grads] of Object.entries(golden.grads)) {
     const params = new Map(trainer.nets[netName].namedParameters());
-    // Float32 round-off is relative to the network's gradients, not to each tensor's: a conv bias
-    // followed by instance norm has an exactly zero gradient (PyTorch: ~1e-15), ours is round-off.
+    // Float32 round-off is relative to the network's gradients, not to each tensor's (a conv bias
+    // followed by instance norm has an exactly zero gradient: PyTorch ~1e-15, float32 round-off
+    // here), and grows where the gradient is ill-conditioned: allow 10x PyTorch's own float32 error.
     const scale = Math.max(...Object.values(grads).map((g) => g.norm));
     expect([...params.keys()]).toEqual(Object.keys(grads));
     for (const [pname, want] of Object.entries(grads)) {
@@ -250,9 +251,10 @@ async function checkStep(trainer: GanTrainer, golden: StepGolden, batch: Tensor)
       const got = await g!.data();
       const norm = Math.hypot(...got);
       const what = `${netName}.${pname}`;
-      if (process.env.GAN_TEST_VERBOSE) console.log(what, want.norm.toExponential(3), (Math.abs(norm - want.norm) / want.norm).toExponential(2), (Math.abs(norm - want.norm) / scale).toExponential(2));
-      expect(Math.abs(norm - want.norm), `${what}: |grad| ${norm} vs PyTorch ${want.norm}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-5 * scale);
-      want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(1e-4 * want.norm + 1e-5 * scale));
+      const tol = 1e-4 * want.norm + 1e-5 * scale + 10 * want.f32_err;
+      if (process.env.GAN_TEST_VERBOSE) console.log(what, want.norm.toExponential(3), 'err', Math.abs(norm - want.norm).toExponential(2), 'PyTorch f32 err', want.f32_err.toExponential(2));
+      expect(Math.abs(norm - want.norm), `${what}: |grad| ${norm} vs PyTorch ${want.norm}`).toBeLessThanOrEqual(tol);
+      want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(tol));
     }
   }
 }

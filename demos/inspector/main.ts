@@ -121,8 +121,7 @@ async function inspect(model: string, config: ModelConfig, batch: number): Promi
 
     setStatus(ui.status, 'step 2: recording every dispatch…');
     e.trace = [];
-    // Two timestamps per dispatch; WebGPU caps a query set at 4096 queries.
-    const timed = e.startProfile(2048);
+    const timed = e.startProfile();
     const t0 = performance.now();
     const { shapes, sources } = observe(e, () => trainer.step(real, false));
     await e.sync();
@@ -232,7 +231,8 @@ function buildOptionInputs(model: string): void {
   const box = ui.run.parentElement!;
   box.querySelectorAll('label[data-option]').forEach((l) => l.remove());
   optionInputs.clear();
-  const defaults = { ...INSPECT_DEFAULTS[model] };
+  // The page's own small config, else the recipe's --quick preset (small enough to inspect).
+  const defaults: ModelConfig = { ...(INSPECT_DEFAULTS[model] ?? recipe.quick) };
   for (const [name, spec] of Object.entries(recipe.options)) {
     if (!['int', 'float', 'number', 'boolean', 'string'].includes(spec.type)) continue;
     const fromUrl = params.get(name) ?? params.get(Object.keys(ALIASES).find((a) => ALIASES[a] === name) ?? '');

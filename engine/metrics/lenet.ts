@@ -266,3 +266,26 @@ export async function leNetFeatureSet(model: ConvClassifier, images: ImageBatch 
   const b = images instanceof Tensor ? await imageBatchOf(images) : images;
   return { data: await features(model, b), n: b.n, d: LENET_FEATURES * b.c };
 }
+
+/**
+ * LeNet features of n images drawn `batch` at a time from `draw(count)` (e.g. a generator's
+ * samples, [count, C, H, W] in [-1, 1]); each drawn tensor is disposed after use.
+ */
+export async function drawnFeatureSet(model: ConvClassifier, draw: (count: number) => Tensor, n: number, batch = 100): Promise<FeatureSet> {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`drawnFeatureSet: n must be a positive integer, got ${n}`);
+  let out: Float32Array | null = null;
+  let d = 0;
+  for (let i = 0; i < n; i += batch) {
+    const m = Math.min(batch, n - i);
+    const t = draw(m);
+    try {
+      if (t.rank !== 4 || t.shape[0] !== m) throw new Error(`drawnFeatureSet: draw(${m}) returned ${t.describe()}, expected [${m}, C, H, W]`);
+      const f = await leNetFeatureSet(model, t);
+      out ??= new Float32Array(n * (d = f.d));
+      out.set(f.data, i * d);
+    } finally {
+      t.dispose();
+    }
+  }
+  return { data: out!, n, d };
+}
