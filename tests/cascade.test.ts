@@ -6,7 +6,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, engine } from '../engine/device.js';
-import { memory, tensor, tidy } from '../engine/tensor.js';
+import { memory, tensor, tidy, type Tensor } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { Generator, add, pyrUp, reconstructPyramid } from '../engine/ops/index.js';
 import { loadMnist } from '../engine/data/mnist.js';
@@ -18,7 +18,7 @@ import {
 import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
 import { TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { readStats } from '../nets/stats.js';
-import type { ModelConfig, ModelRecipe } from '../nets/registry.js';
+import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -52,7 +52,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Runs `steps` steps on a fixed batch with stats every step; returns every logged value. */
-async function trainSteps(trainer: { step(r: ReturnType<typeof tensor>, s: boolean): Record<string, ReturnType<typeof tensor>> | null }, real: ReturnType<typeof tensor>, steps: number): Promise<Record<string, number>[]> {
+async function trainSteps(trainer: Pick<GanTrainer, 'step'>, real: Tensor, steps: number): Promise<Record<string, number>[]> {
   const out: Record<string, number>[] = [];
   for (let i = 0; i < steps; i++) {
     const st = trainer.step(real, true);

@@ -3,8 +3,9 @@
 // the digit classifier that counts Stacked-MNIST modes, and a domain classifier for StarGAN's
 // skin-tone domains (engine/data/emoji.ts loadEmojiSkinTones).
 //
-// Architecture (ConvClassifier), LeNet-5's shape with ReLU and average pooling:
+// Architecture (ConvClassifier), LeNet-5's shape with ReLU:
 //   [conv k x k (pad p) -> ReLU -> avg pool 2x2] per entry of `convs`   (channels per stage)
+//   or, with downsample 'stride', [conv k x k stride 2 (pad p) -> ReLU] per stage
 //   flatten -> [linear -> ReLU] per entry of `hidden` -> linear numClasses
 // State-dict keys: features.<i>.weight/bias (the trunk up to the last hidden ReLU), head.weight/bias.
 // `embed` returns the trunk's output (the last hidden layer after its ReLU): the feature vector.
@@ -38,18 +39,24 @@ export interface ConvClassifierOptions {
   padding?: number;
   /** Widths of the hidden fully connected layers (default [120, 84]). */
   hidden?: readonly number[];
+  /**
+   * How each stage halves the resolution: 'pool' (default) = conv stride 1 then 2x2 average
+   * pooling (LeNet-5); 'stride' = the conv itself has stride 2 (all-convolutional, about 4x cheaper).
+   */
+  downsample?: 'pool' | 'stride';
 }
 
 /** Spatial side after the conv stages, or a message saying why the input is too small. */
 function trunkSide(o: Required<ConvClassifierOptions>): number {
   let s = o.size;
   for (let i = 0; i < o.convs.length; i++) {
-    const conv = s + 2 * o.padding - o.kernel + 1;
-    const pooled = Math.floor(conv / 2);
-    if (pooled < 1) {
-      throw new Error(`ConvClassifier: a ${o.size}x${o.size} input is too small for ${o.convs.length} stages of ${o.kernel}x${o.kernel} conv (padding ${o.padding}) + 2x2 pool (stage ${i + 1} would see ${s}x${s})`);
+    const span = s + 2 * o.padding - o.kernel;
+    const next = o.downsample === 'stride' ? Math.floor(span / 2) + 1 : Math.floor((span + 1) / 2);
+    if (span < 0 || next < 1) {
+      const what = o.downsample === 'stride' ? 'stride-2 conv' : 'conv + 2x2 pool';
+      throw new Error(`ConvClassifier: a ${o.size}x${o.size} input is too small for ${o.convs.length} stages of ${o.kernel}x${o.kernel} ${what} (padding ${o.padding}; stage ${i + 1} would see ${s}x${s})`);
     }
-    s = pooled;
+    s = next;
   }
   return s;
 }
@@ -68,6 +75,7 @@ export class ConvClassifier extends Module {
       kernel: 5,
       padding: 0,
       hidden: [120, 84],
+      downsample: 'pool',
       ...opts,
     };
     for (const [k, v] of Object.entries({ inChannels: o.inChannels, size: o.size, numClasses: o.numClasses, kernel: o.kernel })) {
@@ -78,8 +86,10 @@ export class ConvClassifier extends Module {
     const side = trunkSide(o);
     const layers: Module[] = [];
     let c = o.inChannels;
+    if (o.downsample !== 'pool' && o.downsample !== 'stride') throw new Error(`ConvClassifier: downsample must be 'pool' or 'stride', got '${String(o.downsample)}'`);
     for (const out of o.convs) {
-      layers.push(new Conv2d(c, out, o.kernel, { padding: o.padding }), new ReLU(), new AvgPool2d(2));
+      if (o.downsample === 'stride') layers.push(new Conv2d(c, out, o.kernel, { padding: o.padding, stride: 2 }), new ReLU());
+      else layers.push(new Conv2d(c, out, o.kernel, { padding: o.padding }), new ReLU(), new AvgPool2d(2));
       c = out;
     }
     layers.push(new Flatten());
@@ -106,7 +116,7 @@ export class ConvClassifier extends Module {
 
   override extraRepr(): string {
     const o = this.options;
-    return `in=${o.inChannels}, size=${o.size}, classes=${o.numClasses}, convs=[${o.convs.join(', ')}], hidden=[${o.hidden.join(', ')}]`;
+    return `in=${o.inChannels}, size=${o.size}, classes=${o.numClasses}, convs=[${o.convs.join(', ')}], kernel=${o.kernel}, downsample=${o.downsample}, hidden=[${o.hidden.join(', ')}]`;
   }
 }
 

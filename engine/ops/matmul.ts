@@ -129,16 +129,18 @@ export function runGemm(g: GemmLaunch): void {
   const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, 0, 0, ...g.uniforms];
   const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * splits];
   const reads = (n: number) => Array<'read'>(n).fill('read');
+  const looped = isSoftwareAdapter();
+  const variant = `${t.name}${looped ? '|loop' : ''}`;
   if (splits === 1) {
     launch(
-      { key: `${fam.key}|${t.name}`, code: gemmSource(fam, t, false), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw'], op: g.op },
+      { key: `${fam.key}|${variant}`, code: gemmSource(fam, t, false, looped), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw'], op: g.op },
       [...g.inputs, ...g.epilogueInputs, g.out], uniforms, grid, { op: g.op },
     );
     return;
   }
   const part = empty([g.batch * splits * g.M * g.N], `${g.op} (split-K partials)`);
   launch(
-    { key: `${fam.key}|${t.name}|split`, code: gemmSource(fam, t, true), bindings: [...reads(fam.inputs.length), 'rw'], op: g.op },
+    { key: `${fam.key}|${variant}|split`, code: gemmSource(fam, t, true, looped), bindings: [...reads(fam.inputs.length), 'rw'], op: g.op },
     [...g.inputs, part], uniforms, grid, { op: g.op },
   );
   launch(
