@@ -231,6 +231,7 @@ export class UnetGenerator extends Module {
 export const GENERATORS: Record<string, { help: string; make: (o: GeneratorOptions) => Module }> = {
   resnet_9blocks: { help: 'ResNet, 9 residual blocks (CycleGAN at 256 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 9 }) },
   resnet_6blocks: { help: 'ResNet, 6 residual blocks (CycleGAN at 128 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 6 }) },
+  resnet_3blocks: { help: 'ResNet, 3 residual blocks (not in the reference; quick runs)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 3 }) },
   unet_256: { help: 'U-Net, 8 downsamplings (pix2pix at 256 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 8 }) },
   unet_128: { help: 'U-Net, 7 downsamplings (128 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 7 }) },
   unet_64: { help: 'U-Net, 6 downsamplings (64 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 6 }) },
@@ -317,6 +318,18 @@ export function patchReceptiveField(nLayers: number): number {
   for (let i = 0; i < 2; i++) rf += 3;
   for (let i = 0; i < nLayers; i++) rf = (rf - 1) * 2 + 4;
   return rf;
+}
+
+/** Side of NLayerDiscriminator's logit map for a size x size input (< 1: the input is too small). */
+export function patchOutputSize(size: number, nLayers: number): number {
+  let s = size;
+  for (let i = 0; i < nLayers; i++) s = Math.floor(s / 2); // conv4/2 pad 1
+  return s - 2; // two conv4/1 pad 1
+}
+
+/** Stride-2 layers of a DISCRIMINATORS entry (0 for the 1x1 PixelGAN). */
+export function discriminatorLayers(name: string, nLayers = 3): number {
+  return { basic: 3, n_layers: nLayers, pixel: 0, patch1: 0, patch16: 1, patch70: 3, patch286: 5 }[name] ?? 0;
 }
 
 /**

@@ -21,7 +21,8 @@ import { noGrad } from '../engine/tape.js';
 import { add, concat, l1, mean, mulScalar, narrow, sigmoid, Generator } from '../engine/ops/index.js';
 import { generateWith } from './dcgan.js';
 import {
-  DISCRIMINATORS, GENERATORS, GAN_LOSSES, SampleInputs, defineD, defineG, generatorMinSize, ganLoss, setGradients, setTestTimeDropout,
+  DISCRIMINATORS, GENERATORS, GAN_LOSSES, SampleInputs, defineD, defineG, discriminatorLayers, generatorMinSize, ganLoss, patchOutputSize,
+  setGradients, setTestTimeDropout,
   type GanMode, type NormName,
 } from './common.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
@@ -224,10 +225,13 @@ export function validateImageToImage(c: ModelConfig, netDs: readonly string[]): 
   else {
     const min = generatorMinSize(g);
     if (size % min !== 0) errs.push(`--net-g ${g} needs an image size divisible by ${min} (got ${size}); pick the unet_/encdec_ matching --image-size`);
-    if (g.startsWith('resnet') && size % 4 !== 0) errs.push(`--net-g ${g} needs an image size divisible by 4 (got ${size})`);
   }
   for (const d of netDs) {
     if (!Object.prototype.hasOwnProperty.call(DISCRIMINATORS, d)) errs.push(`--net-d must be one of ${Object.keys(DISCRIMINATORS).join(', ')}; got '${d}'`);
+    else {
+      const n = discriminatorLayers(d, Number(c.nLayersD ?? 3));
+      if (n > 0 && patchOutputSize(size, n) < 1) errs.push(`--net-d ${d} (${n} stride-2 layers) needs images of at least ${2 ** n * 3} px (got ${size}); use fewer layers, e.g. --net-d patch16`);
+    }
   }
   for (const key of ['ngf', 'ndf'] as const) {
     const v = Number(c[key]);

@@ -32,7 +32,7 @@
 
 import { Module, Sequential, Conv2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Dropout } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
+import { dcganInit_, kaimingNormal_, zeros_ } from '../engine/init.js';
 import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
@@ -203,6 +203,23 @@ export class TripleDiscriminator extends Module {
   }
 }
 
+/**
+ * He-normal weights (LeakyReLU 0.2 gain), zero biases. D has no normalisation and adds noise of a
+ * fixed scale to every hidden layer, so its activations must keep unit scale through the stack (the
+ * reference gets this from weight normalisation's data-dependent init); N(0, 0.02) would shrink them
+ * below the noise.
+ */
+export function initDiscriminator_(netD: TripleDiscriminator, rng: Generator): void {
+  noGrad(() => {
+    for (const m of netD.modules()) {
+      if (m instanceof Linear) {
+        kaimingNormal_(m.weight, { a: 0.2, generator: rng });
+        if (m.bias) zeros_(m.bias);
+      }
+    }
+  });
+}
+
 // ---- training ------------------------------------------------------------------------------------------------------
 
 /** The labelled set on the GPU-ready host side: images, labels, batches drawn with a Philox stream. */
@@ -266,7 +283,9 @@ export class TripleganTrainer implements GanTrainer {
     const netG = new TripleGenerator(this.cfg);
     const netD = new TripleDiscriminator(this.cfg, this.rng);
     const netC = new TripleClassifier(this.cfg, this.rng);
-    for (const net of [netG, netD, netC]) dcganInit_(net.modules(), this.rng);
+    dcganInit_(netG.modules(), this.rng);
+    dcganInit_(netC.modules(), this.rng);
+    initDiscriminator_(netD, this.rng);
     this.nets = { netG, netD, netC };
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
     this.optimizers = { netG: new Adam(netG, opt), netD: new Adam(netD, opt), netC: new Adam(netC, opt) };
