@@ -125,10 +125,10 @@ describe('gan CLI: usage', () => {
     expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
   });
 
-  it('eval says it is not available yet and exits non-zero', () => {
+  it('eval without a checkpoint says which flag is missing, in one line, exit 2', () => {
     const r = gan(['eval', 'dcgan']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not yet available for dcgan/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gan eval: .*--ckpt PATH/);
   });
 });
 

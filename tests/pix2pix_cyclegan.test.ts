@@ -13,8 +13,8 @@ import {
   GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, ImagePool,
   patchReceptiveField, setTestTimeDropout, type NormName,
 } from '../nets/common.js';
-import { Pix2pixTrainer, packPairs } from '../nets/pix2pix.js';
-import { CycleGanTrainer, packUnpaired } from '../nets/cyclegan.js';
+import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
+import { CycleGanTrainer, packUnpaired, cycleganRecipe } from '../nets/cyclegan.js';
 import { readStats } from '../nets/stats.js';
 import type { GanTrainer, ModelConfig } from '../nets/registry.js';
 
@@ -297,6 +297,21 @@ describe('data layout, sample inputs and schedule', () => {
     // 2 A images, 1 B image: rows (A0, B0), (A1, B0)
     expect(Array.from(packUnpaired(a, 2, b.subarray(0, 2), 1, 1, 1, 2))).toEqual([1, 2, 5, 6, 3, 4, 5, 6]);
     expect(() => packPairs(a, b, 3, 1, 1, 1, 2)).toThrow(/packPairs/);
+  });
+
+  it('the recipes accept their defaults and quick presets and name the flag of a bad config', () => {
+    for (const r of [pix2pixRecipe, cycleganRecipe]) {
+      const defaults = Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
+      expect(r.validate(defaults)).toEqual([]);
+      expect(r.validate({ ...defaults, ...r.quick })).toEqual([]);
+      expect(r.imageShape(defaults)).toEqual({ channels: 6, size: 64 });
+    }
+    const base = { imageSize: 32, netG: 'unet_32', netD: 'basic', ngf: 8, ndf: 8 };
+    expect(pix2pixRecipe.validate({ ...base, netG: 'unet_64' })[0]).toMatch(/--net-g unet_64 needs an image size divisible by 64/);
+    expect(pix2pixRecipe.validate({ ...base, imageSize: 16, netG: 'resnet_6blocks' })[0]).toMatch(/--net-d basic .* at least 24 px/);
+    expect(pix2pixRecipe.validate({ ...base, imageSize: 16, netG: 'resnet_6blocks', netD: 'patch16' })).toEqual([]);
+    expect(pix2pixRecipe.validate({ ...base, netD: 'nope' })[0]).toMatch(/--net-d must be one of/);
+    expect(cycleganRecipe.validate({ ...base, lambdaIdentity: -1 })[0]).toMatch(/--lambda-identity/);
   });
 
   it('noise() before training fills in with the training inputs; the lr holds, then decays linearly', async () => {
