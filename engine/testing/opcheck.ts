@@ -166,6 +166,8 @@ export interface SuiteOptions {
   filter?: (name: string) => boolean;
   seed?: number;
   doubleBackward?: boolean;
+  /** Check at most this many cases per op (the browser page, where each new kernel compiles slowly). */
+  maxCases?: number;
   onResult?: (r: CheckResult) => void;
 }
 
@@ -174,7 +176,7 @@ export async function runOpSuite(opts: SuiteOptions = {}): Promise<CheckResult[]
   const all: CheckResult[] = [];
   for (const spec of opRegistry) {
     if (opts.filter && !opts.filter(spec.name)) continue;
-    for (const c of spec.cases) {
+    for (const c of spec.cases.slice(0, opts.maxCases ?? spec.cases.length)) {
       const rs = await checkOpCase(spec, c, opts.seed, opts);
       for (const r of rs) {
         opts.onResult?.(r);
