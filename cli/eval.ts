@@ -88,7 +88,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   const recipe = getRecipe(model);
   if (!recipe) throw usageError('gan eval', `unknown model '${model}' (known: ${Object.keys(recipes).join(', ')})`);
   if (!o.ckpt) throw usageError('gan eval', `give the checkpoint to evaluate: gan eval --ckpt PATH (e.g. runs/${model}-<timestamp>/checkpoint.safetensors)`);
-  checkRange('gan eval', 'n', o.n, 2, 100_000, 'an integer');
+  checkRange('gan eval', 'n', o.n, 10, 100_000, 'an integer');
   checkRange('gan eval', 'batch', o.batch, 1, 4096, 'an integer');
   checkRange('gan eval', 'seed', o.seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
 
@@ -178,7 +178,8 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
       }
     }, n, o.batch);
   };
-  const kid = { subsets: 100, subsetSize: Math.min(1000, n), seed: o.seed };
+  // Subsets of half the samples (at most 1000), so they differ and the spread means something.
+  const kid = { subsets: 100, subsetSize: Math.min(1000, Math.max(2, Math.floor(n / 2))), seed: o.seed };
   const modelMetrics = await featureMetrics(real, await sample(trained), { kid });
   const untrainedMetrics = await featureMetrics(real, await sample(untrained), { kid });
   const reference = await featureMetrics(real, realTrain, { kid });

@@ -109,7 +109,7 @@ export class Pix2pixTrainer implements GanTrainer {
   constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
     const cfg = (this.cfg = pix2pixConfig(config));
     this.rng = new Generator(seed);
-    const { inputNc, outputNc } = this.realDirection();
+    const { inputNc, outputNc } = this.generatorChannels();
     const netG = defineG(cfg.netG, { inputNc, outputNc, ngf: cfg.ngf, norm: cfg.norm, useDropout: cfg.dropout, rng: this.rng });
     // D is conditional: it sees the input image next to the real or generated output.
     const netD = defineD(cfg.netD, { inputNc: inputNc + outputNc, ndf: cfg.ndf, norm: cfg.norm, nLayers: cfg.nLayersD, rng: this.rng });
@@ -124,7 +124,7 @@ export class Pix2pixTrainer implements GanTrainer {
   }
 
   /** Channels of G's input and output after --direction. */
-  private realDirection(): { inputNc: number; outputNc: number } {
+  private generatorChannels(): { inputNc: number; outputNc: number } {
     const { inputNc, outputNc, direction } = this.cfg;
     return direction === 'AtoB' ? { inputNc, outputNc } : { inputNc: outputNc, outputNc: inputNc };
   }

@@ -507,7 +507,9 @@ export class StackganTrainer implements GanTrainer {
     const netD = new StackganDiscriminator(this.cfg);
     // The head has one class per emoji category (10); a data set with fewer classes leaves some unused.
     const netT = new TextPretrainHeads(this.cfg.nc, 4 * this.cfg.stage1Size, this.cfg.imageWidth, this.cfg.embedDim, 10);
-    for (const net of [netG, netD, netT]) dcganInit_(net.modules(), this.rng);
+    // DCGAN init for the image networks; the text encoder and its pretraining heads keep PyTorch's
+    // default init (N(0, 0.02) on a sparse bag of words would start them nearly silent).
+    dcganInit_([...netG.stage1.modules(), ...netG.stage2.modules(), ...netD.modules()], this.rng);
     this.nets = { netG, netD, netT };
     this.pretrainer = new TextPretrainer(netG.text, netT);
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
@@ -829,7 +831,8 @@ export class StackganppTrainer implements GanTrainer {
     const netD = new StackganppDiscriminator(this.cfg);
     const final = branchSize(this.cfg, this.cfg.branches - 1);
     const netT = this.cfg.conditional ? new TextPretrainHeads(this.cfg.nc, final, this.cfg.imageWidth, this.cfg.embedDim, 10) : null;
-    for (const net of [netG, netD, netT]) if (net) dcganInit_(net.modules(), this.rng);
+    // DCGAN init for the image networks only (see StackganTrainer).
+    dcganInit_([...netG.modules().filter((m) => !(netG.text && netG.text.modules().includes(m))), ...netD.modules()], this.rng);
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
     // The text encoder is trained by the pretrainer only; netG's Adam covers the image path.
     const imagePath = netG.namedParameters().filter(([k]) => !k.startsWith('text.'));
@@ -1015,7 +1018,7 @@ const TEXT_OPTIONS = {
   textHidden: int(256, 'hidden units of the text encoder'),
   nd: int(128, "discriminators' compressed text size N_d"),
   klWeight: real_(2, 'weight of the conditioning-augmentation KL term (2 in the paper)'),
-  textSteps: int(500, 'text-encoder pretraining steps before the GAN starts'),
+  textSteps: int(1000, 'text-encoder pretraining steps before the GAN starts'),
   imageWidth: int(16, 'width of the image encoder used by text pretraining'),
 };
 
@@ -1037,8 +1040,8 @@ export const stackganRecipe: ModelRecipe = {
   },
   train: { steps: 8000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'emoji-text' },
   quick: {
-    steps: 260, batch: 16, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 8, ndf2: 8, resBlocks: 1,
-    textSteps: 60, stage1Steps: 120, sampleEvery: 60, ckptEvery: 0, logEvery: 10,
+    steps: 400, batch: 16, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 8, ndf2: 8, resBlocks: 1,
+    textSteps: 150, stage1Steps: 150, sampleEvery: 100, ckptEvery: 0, logEvery: 10,
   },
   imageShape: (c) => ({ channels: Number(c.nc ?? 3), size: 4 * Number(c.stage1Size) }),
   validate(c) {
@@ -1074,7 +1077,7 @@ export const stackganppRecipe: ModelRecipe = {
     uncondWeight: real_(1, 'weight of the unconditional terms when conditional (UNCOND_LOSS)'),
   },
   train: { steps: 8000, batch: 24, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, baseSize: 8, ngf: 16, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 60, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 16, baseSize: 8, ngf: 16, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 150, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.baseSize) << (Number(c.branches) - 1) }),
   validate(c) {
     const errs: string[] = [];

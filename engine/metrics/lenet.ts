@@ -23,7 +23,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor } from '../tensor.js';
 import { Generator } from '../ops/random.js';
-import { loadModel, saveModel } from '../checkpoint_node.js';
+import { saveModel } from '../checkpoint_node.js';
+import { loadModelBytes } from '../checkpoint.js';
 import { loadSafetensorsFile } from '../io/files.js';
 import { loadMnist, padImages, resizeBilinearCpu } from '../data/mnist.js';
 import { countModes, type StackedModeCount } from '../data/stacked_mnist.js';
@@ -191,11 +192,12 @@ export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: L
   const log = opts.log ?? (() => {});
   if (!opts.retrain && existsSync(path)) {
     try {
+      const file = await loadSafetensorsFile(path);
+      if (file.metadata.format_version !== String(LENET_FORMAT)) throw new Error(`format ${file.metadata.format_version}, expected ${LENET_FORMAT}`);
       const model = createLeNet(recipe.seed);
-      await loadModel(path, model);
+      loadModelBytes(file, model, { source: `LeNet cache '${path}'` });
       model.eval();
-      const meta = (await loadSafetensorsFile(path)).metadata;
-      return { model, path, cached: true, testAccuracy: Number(meta.test_accuracy ?? NaN), seconds: 0 };
+      return { model, path, cached: true, testAccuracy: Number(file.metadata.test_accuracy ?? NaN), seconds: 0 };
     } catch (e) {
       log(`lenet: ignoring unreadable '${path}' (${(e as Error).message}); retraining`);
     }
