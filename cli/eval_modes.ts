@@ -34,6 +34,7 @@ const spec = {
     objective: { type: 'string', default: d.objective, choices: ['original', 'modified'], help: 'GMAN: minimax or non-saturating per-D loss' },
     samples: { type: 'int', default: d.samples, help: 'samples drawn for the metrics', metavar: 'N' },
     seed: { type: 'int', default: d.seed, help: 'seed for initialisation, noise and data', metavar: 'N' },
+    decayTo: { type: 'number', default: d.decayTo, help: 'learning rate at the end, as a fraction of --lr (linear decay over the second half; 1: none)' },
     logEvery: { type: 'int', default: 0, help: 'print the losses every N steps (0: never)', metavar: 'N' },
     json: { type: 'string', metavar: 'PATH', help: 'also write the results as JSON' },
     quick: { type: 'boolean', help: 'a short smoke run: --steps 300 --samples 1000 --mixtures madgan1d,ring8' },
@@ -64,6 +65,7 @@ export async function evalModesCommand(argv: readonly string[]): Promise<number>
   checkRange(cmd, 'n', o.n, 1, 16, 'an integer');
   checkRange(cmd, 'layers', o.layers, 1, 16, 'an integer');
   checkRange(cmd, 'shared', o.shared, 1, o.layers, 'an integer');
+  checkRange(cmd, 'decay-to', o.decayTo, 0, 1);
   if (o.learnLambda && o.combine !== 'softmax') throw usageError(cmd, `--learn-lambda (GMAN*) needs --combine softmax, got ${o.combine}`);
 
   const e = await acquireEngine(cmd);
@@ -75,7 +77,7 @@ export async function evalModesCommand(argv: readonly string[]): Promise<number>
         {
           mixture, model: model as ModeModel, steps, samples, batch: o.batch, lr: o.lr, beta1: o.beta1, nz: o.nz, hidden: o.hidden, layers: o.layers,
           k: o.k, shared: o.shared, n: o.n, combine: o.combine as GmanCombine,
-          lambda: o.lambda, learnLambda: o.learnLambda, diversity: o.diversity as GmanDiversity, objective: o.objective as GmanObjective, seed: o.seed,
+          lambda: o.lambda, learnLambda: o.learnLambda, diversity: o.diversity as GmanDiversity, objective: o.objective as GmanObjective, seed: o.seed, decayTo: o.decayTo,
         },
         (step, v) => out.err(`  ${mixture} ${model} step ${step}: ${Object.entries(v).map(([k, x]) => `${k}=${x.toFixed(4)}`).join(' ')}`),
         o.logEvery,

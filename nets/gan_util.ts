@@ -13,15 +13,24 @@ import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../engine/in
 
 /**
  * d(loss)/d(params) into each parameter's .grad (replacing what was there), then one optimiser
- * step. Only these parameters' gradients are computed, so a loss that runs through another network
- * (G's loss through D) does not spend work on that network's weight gradients, and the graph stays
- * usable for a second call (BEGAN differentiates L_D and L_G of one forward pass).
+ * step. The graph stays usable for another call (BEGAN differentiates L_D and L_G of one forward
+ * pass). `frozen` networks have their parameters' requiresGrad switched off during the backward
+ * pass, so a loss that runs through another network (G's loss through D) does not compute that
+ * network's weight gradients only to drop them (a backward rule skips inputs that no longer
+ * require grad), as set_requires_grad(netD, False) does in PyTorch.
  */
-export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optimizer): void {
-  const grads = grad(loss, [...params], { allowUnused: true });
+export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optimizer, frozen: readonly Module[] = []): void {
+  const off = frozen.flatMap((m) => m.parameters()).filter((p) => p.requiresGrad && !params.includes(p));
+  for (const p of off) p.requiresGrad = false;
+  let grads: (Tensor | null)[];
+  try {
+    grads = grad(loss, [...params], { allowUnused: true });
+  } finally {
+    for (const p of off) p.requiresGrad = true;
+  }
   params.forEach((p, i) => {
     p.grad?.dispose();
-    p.grad = grads[i] ? grads[i].keep() : null;
+    p.grad = grads[i] ? grads[i]!.keep() : null;
   });
   optimizer.step();
 }

@@ -263,14 +263,14 @@ export class GmanTrainer implements GanTrainer {
       let lossG = combineLosses(v, combine, { sign: this.sign, lambda });
       if (mixer) {
         lossG = sub(lossG, mulScalar(mixer.lambda, LAMBDA_REWARD));
-        stepOn(lossG, [...netG.parameters(), mixer.lambda], this.optimizers.netG);
+        stepOn(lossG, [...netG.parameters(), mixer.lambda], this.optimizers.netG, [netD]);
         this.optimizers.mixer!.step(); // lambda's gradient was set by stepOn above
         noGrad(() => tidy(() => {
           const projected = clamp(mixer.lambda, 0, Infinity);
           mixer.lambda.engine.copy(projected.buffer, 0, mixer.lambda.buffer, 0, 4);
         }));
       } else {
-        stepOn(lossG, netG.parameters(), this.optimizers.netG);
+        stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
       }
 
       if (!withStats) return null;

@@ -224,7 +224,6 @@ export function trainingPyramid(x: Tensor, levels: number): { lows: Tensor[]; up
   return { lows, ups, bands };
 }
 
-
 /** Reads every level's samples through generateWith (batch-statistics / eval handling in one place). */
 class LevelStack extends Module {
   constructor(readonly netG: LapganGenerator) {

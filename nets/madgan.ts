@@ -227,7 +227,7 @@ export class MadganTrainer implements GanTrainer {
 
       // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
       const lossG = mulScalar(softmaxCrossEntropy(netD.call(fakeAll) as Tensor, labels.g), k);
-      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
 
       if (!withStats) return null;
       return noGrad(() => {

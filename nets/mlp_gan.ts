@@ -140,7 +140,7 @@ export class MlpGanTrainer implements GanTrainer {
       const lossD = add(bceWithLogits(outReal, 1), bceWithLogits(outFake, 0));
       stepOn(lossD, netD.parameters(), this.optimizers.netD);
       const lossG = bceWithLogits(reshape(netD.call(fake), [-1]), 1);
-      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
       if (!withStats) return null;
       return noGrad(() => ({ lossD: lossD.detach(), lossG: lossG.detach(), D_x: mean(sigmoid(outReal)) }));
     });

@@ -5,7 +5,8 @@
 // back to data scale and scored with modeStats: modes covered (>= 1 sample within 3 std), the
 // high-quality fraction (samples within 3 std of some mode) and KL(mixture weights || histogram of
 // the high-quality samples over modes). runOnMixture also scores the untrained model, so a table
-// shows what training changed. Browser-safe (no Node imports); `gan eval modes` (cli/eval_modes.ts)
+// shows what training changed. Every model gets the same Adam settings and the same schedule: a
+// constant learning rate, then a linear decay to decayTo x lr over the second half. Browser-safe (no Node imports); `gan eval modes` (cli/eval_modes.ts)
 // prints the table.
 
 import { tidy } from '../engine/tensor.js';
@@ -54,6 +55,11 @@ export interface ModeRunOptions {
   /** Samples drawn for the metrics. */
   samples: number;
   seed: number;
+  /**
+   * Learning-rate decay over the second half of training: linear from lr to lr * decayTo (1: none).
+   * Every model gets the same schedule; it lets the generators settle onto the narrow modes.
+   */
+  decayTo: number;
 }
 
 export const MODE_DEFAULTS: Omit<ModeRunOptions, 'mixture' | 'model'> = {
@@ -75,6 +81,7 @@ export const MODE_DEFAULTS: Omit<ModeRunOptions, 'mixture' | 'model'> = {
   objective: 'modified',
   samples: 2000,
   seed: 1,
+  decayTo: 0.1,
 };
 
 /** A trainer for one of the three models on `dim`-dimensional data, with the options' MLP sizes. */
@@ -158,7 +165,12 @@ export async function runOnMixture(options: Partial<ModeRunOptions> & Pick<ModeR
   const init = (await scoreSamples(trainer, sampler, o.samples, evalSeed)).stats;
   const t0 = performance.now();
   let last: Record<string, number> = {};
+  const half = Math.floor(o.steps / 2);
   for (let step = 1; step <= o.steps; step++) {
+    if (step > half && o.decayTo !== 1) {
+      const lr = o.lr * (1 - ((1 - o.decayTo) * (step - half)) / Math.max(1, o.steps - half));
+      for (const opt of Object.values(trainer.optimizers)) if (opt) opt.lr = lr;
+    }
     const real = sampler.batch(o.batch);
     const log = step === o.steps || (logEvery > 0 && step % logEvery === 0);
     try {

@@ -1063,7 +1063,7 @@ export const stackganppRecipe: ModelRecipe = {
   description: 'StackGAN++ (Zhang et al. 2018): a tree of generators at 3 scales trained jointly, colour consistency; unconditional or text-conditioned',
   reference: 'arXiv:1710.10916; github.com/hanzhanggit/StackGAN-v2',
   options: {
-    baseSize: int(64, "first branch's image side (64 in the paper); branch i is baseSize * 2^i"),
+    baseSize: int(16, "first branch's image side (64 in the paper, for 256 px images); branch i is baseSize * 2^i"),
     branches: int(3, 'branches of the tree (3 in the paper: 64, 128, 256)'),
     nz: int(100, 'noise length'),
     conditional: { type: 'boolean', default: false, help: 'condition on captions (needs a text data set bound: emoji text); off: unconditional, z joins every branch' },
@@ -1077,7 +1077,7 @@ export const stackganppRecipe: ModelRecipe = {
     uncondWeight: real_(1, 'weight of the unconditional terms when conditional (UNCOND_LOSS)'),
   },
   train: { steps: 8000, batch: 24, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, baseSize: 8, ngf: 16, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 150, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 16, baseSize: 8, ngf: 16, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 100, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.baseSize) << (Number(c.branches) - 1) }),
   validate(c) {
     const errs: string[] = [];

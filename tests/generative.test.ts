@@ -21,7 +21,9 @@ import { EbganTrainer, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructio
 import { BeganTrainer, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
 import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, type GmanCombine } from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
-import { MixtureSampler } from '../nets/mlp_gan.js';
+import { MixtureSampler, mlp } from '../nets/mlp_gan.js';
+import { stepOn } from '../nets/gan_util.js';
+import { SGD } from '../engine/optim.js';
 import { disposeTrainer, runOnMixture } from '../nets/mode_eval.js';
 import { madGan1dMixture } from '../engine/data/mixtures.js';
 import type { GanTrainer, StepStats } from '../nets/registry.js';
@@ -300,6 +302,32 @@ describe('MAD-GAN', () => {
     const r = await runOnMixture({ mixture: 'madgan1d', model: 'madgan', steps: 100, batch: 32, hidden: 32, k: 4, shared: 1, samples: 800, seed: 1 });
     expect(Number.isFinite(r.last.lossD)).toBe(true);
     expect(r.final.covered).toBeGreaterThan(r.init.covered);
+  });
+});
+
+describe('stepOn', () => {
+  it("skips a frozen network's weight gradients without changing the others, and restores requiresGrad", async () => {
+    const G = mlp(3, [5], 4, { act: 'relu' });
+    const D = mlp(4, [6], 1, { act: 'leaky' });
+    const z = tensor(Array.from({ length: 9 }, (_, i) => Math.cos(i + 0.3)), [3, 3]);
+    const run = async (frozen: boolean) => {
+      const opt = new SGD(G, { lr: 0 }); // lr 0: the weights stay put, only .grad is compared
+      const before = engine().counters.dispatches;
+      tidy(() => stepOn(mean(D.call(G.call(z)) as Tensor), G.parameters(), opt, frozen ? [D] : []));
+      const dispatches = engine().counters.dispatches - before;
+      const grads = await Promise.all(G.parameters().map((p) => p.grad!.data()));
+      opt.dispose();
+      return { dispatches, grads };
+    };
+    const plain = await run(false);
+    const frozen = await run(true);
+    expect(frozen.dispatches).toBeLessThan(plain.dispatches);
+    frozen.grads.forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(plain.grads[i][j], 6)));
+    expect(D.parameters().every((p) => p.requiresGrad)).toBe(true);
+    expect(D.parameters().every((p) => p.grad === null)).toBe(true);
+    z.dispose();
+    G.dispose();
+    D.dispose();
   });
 });
 

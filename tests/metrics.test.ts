@@ -20,7 +20,8 @@ import {
   LENET_FEATURES, LENET_QUICK, createLeNet, evaluate, features, featureMetrics, leNetCachePath, leNetFeatureSet, loadMnistForLeNet,
   loadOrTrainLeNet, predictDigits, saveLeNet, toLeNetInput,
 } from '../engine/metrics/lenet.js';
-import { trainClassifier, type ConvClassifier } from '../engine/metrics/classifier.js';
+import { ConvClassifier, classifierAccuracy, initClassifier_, trainClassifier } from '../engine/metrics/classifier.js';
+import { Generator } from '../engine/ops/random.js';
 
 let tmp: string;
 
@@ -275,7 +276,8 @@ describe('image metrics: PSNR, SSIM, L1', () => {
     const c1 = 0.01 ** 2;
     const want = (2 * 0.625 * 0.25 + c1) / (0.625 ** 2 + 0.25 ** 2 + c1);
     expect(ssimCpu(x, y, cs).mean).toBeCloseTo(want, 12);
-    expect((await ssim(tensor(x, [1, 1, 11, 11]), tensor(y, [1, 1, 11, 11]))).mean).toBeCloseTo(want, 5);
+    // float32 on the GPU: the local variances E[x^2] - mu^2 are ~1e-7 instead of 0, against C2 = 9e-4.
+    expect((await ssim(tensor(x, [1, 1, 11, 11]), tensor(y, [1, 1, 11, 11]))).mean).toBeCloseTo(want, 4);
     expect(gaussianWindow(11, 1.5).reduce((p, q) => p + q)).toBeCloseTo(1, 14);
   });
 
@@ -296,6 +298,32 @@ describe('image metrics: PSNR, SSIM, L1', () => {
     const smallGpu = await ssim(tensor(a, [3, 3, 17, 14]), tensor(b, [3, 3, 17, 14]), { window: 7 });
     expect(smallGpu.mean).toBeCloseTo(small.mean, 4);
     await expect(ssim(tensor(a, [3, 3, 17, 14]), tensor(b, [3, 3, 17, 14]), { window: 15 })).rejects.toThrow(/smaller than the 15x15 window/);
+  });
+});
+
+describe('ConvClassifier', () => {
+  it('has the documented shapes and learns a small 3-channel task (a domain classifier in miniature)', async () => {
+    const lenet = createLeNet(0);
+    expect(lenet.featureDim).toBe(84);
+    expect([...lenet.stateDict().keys()]).toEqual([
+      'features.0.weight', 'features.0.bias', 'features.2.weight', 'features.2.bias',
+      'features.5.weight', 'features.5.bias', 'features.7.weight', 'features.7.bias', 'head.weight', 'head.bias',
+    ]);
+    expect(() => new ConvClassifier({ inChannels: 1, size: 8, numClasses: 2, convs: [4, 4, 4] })).toThrow(/too small/);
+    // Class = the channel that is brightest, under noise.
+    const n = 96;
+    const rand = seededRandom(7);
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const images = new Float32Array(n * 3 * 16 * 16);
+    for (let i = 0; i < n; i++) for (let ch = 0; ch < 3; ch++) for (let k = 0; k < 256; k++) images[(i * 3 + ch) * 256 + k] = (ch === labels[i] ? 0.4 : -0.4) + 0.8 * (rand() - 0.5);
+    const data = { images, labels, n, c: 3, h: 16, w: 16 };
+    const net = new ConvClassifier({ inChannels: 3, size: 16, numClasses: 3, convs: [4, 8], kernel: 3, downsample: 'stride', hidden: [16] });
+    initClassifier_(net, new Generator(1));
+    const before = await classifierAccuracy(net, data);
+    await trainClassifier(net, data, { steps: 40, batch: 16, seed: 1, lr: 1e-2 });
+    const after = await classifierAccuracy(net, data);
+    expect(after).toBeGreaterThan(0.9);
+    expect(after).toBeGreaterThan(before);
   });
 });
 
@@ -348,12 +376,16 @@ describe('LeNet features (MNIST)', () => {
     const [fa, fb, fn] = [await leNetFeatureSet(net, a), await leNetFeatureSet(net, b), await leNetFeatureSet(net, noise)];
     const real = await featureMetrics(fa, fb, { kid: { subsets: 20, subsetSize: 100 } });
     const bad = await featureMetrics(fa, fn, { kid: { subsets: 20, subsetSize: 100 } });
-    console.log(`lenet FD real/real ${real.fd.toFixed(3)}, real/noise ${bad.fd.toFixed(3)}; KID ${real.kid.toFixed(4)} vs ${bad.kid.toFixed(4)}`);
+    const show = (m: typeof real) => `FD ${m.fd.toFixed(2)} KID ${m.kid.toFixed(3)} P ${m.precision.toFixed(3)} R ${m.recall.toFixed(3)}`;
+    console.log(`lenet features, ${half} vs ${half}: real/real ${show(real)}; real/noise ${show(bad)}`);
     expect(real.fd * 20).toBeLessThan(bad.fd);
-    expect(real.kid * 20).toBeLessThan(bad.kid);
+    expect(Math.abs(real.kid) * 20).toBeLessThan(bad.kid);
     expect(real.precision).toBeGreaterThan(0.6);
     expect(real.recall).toBeGreaterThan(0.6);
-    expect(bad.precision).toBeLessThan(0.1);
+    // Noise features sit in one tight clump: it covers no real digit (recall ~0). Its precision is not
+    // checked: a few outlying real digits have k-NN balls wide enough to swallow the clump, the
+    // metric's known sensitivity to real outliers at small n.
+    expect(bad.recall).toBeLessThan(0.1);
   });
 
   it('caches the weights as safetensors and reloads them exactly', async () => {

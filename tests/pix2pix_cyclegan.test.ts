@@ -136,6 +136,7 @@ describe('tiny networks reproduce PyTorch outputs (eval mode)', () => {
         const got = await y.data();
         y.dispose();
         const err = relError(got, toF32(want));
+        if (process.env.GAN_TEST_VERBOSE) console.log(`${name}: relative error ${err.toExponential(2)}`);
         expect(err, `${name}: relative error ${err.toExponential(2)}`).toBeLessThan(1e-4);
       } finally {
         net.dispose();

@@ -4,11 +4,11 @@
 // of MNIST generators, and whose predictions count Stacked-MNIST modes. Node only (reads MNIST and
 // the weights cache); the pieces it builds on (classifier.ts, frechet.ts, kid.ts, ...) are not.
 //
-// Network (classifier.ts ConvClassifier), on 32 x 32 digits in [-1, 1]: LeNet-5's layer widths
-// with each conv + 2x2 pool pair replaced by one stride-2 conv (the all-convolutional variant: the
-// same 14 x 14 and 5 x 5 maps, about 3x cheaper to train on a software adapter):
-//   conv 5x5 stride 2 1->6, ReLU (32 -> 14); conv 5x5 stride 2 6->16, ReLU (14 -> 5);
-//   fc 400->120, ReLU; fc 120->84, ReLU (the features); fc 84->10.
+// Network (classifier.ts ConvClassifier), on 32 x 32 digits in [-1, 1]: LeNet-5's layout in its
+// all-convolutional form, each conv + 2x2 pool pair replaced by one stride-2 conv (the same 14 x 14
+// and 5 x 5 maps at a fraction of the cost on a software adapter), with the convs a little wider:
+//   conv 5x5 stride 2 1->16, ReLU (32 -> 14); conv 5x5 stride 2 16->32, ReLU (14 -> 5);
+//   fc 800->120, ReLU; fc 120->84, ReLU (the features); fc 84->10.
 // MNIST's 28 x 28 digits are padded to 32 x 32 with background (-1), as LeNet-5 was fed and as the
 // DCGAN recipe trains on them; images of another size are resized to 32 x 32 (bilinear) first
 // (toLeNetInput), real and generated alike. Multi-channel images (Stacked MNIST) are read one
@@ -53,11 +53,11 @@ export const LENET_FULL: LeNetRecipe = { steps: 1875, batch: 64, seed: 0, lr: 1e
 export const LENET_QUICK: LeNetRecipe = { steps: 200, batch: 64, seed: 0, lr: 2e-3 };
 
 /** Bump when the architecture, the data pipeline or the training loop changes (renames the cache). */
-const LENET_FORMAT = 2;
+const LENET_FORMAT = 3;
 
 /** An untrained LeNet initialised from `seed`. */
 export function createLeNet(seed = 0): ConvClassifier {
-  const net = new ConvClassifier({ inChannels: 1, size: LENET_SIZE, numClasses: 10, convs: [6, 16], kernel: 5, downsample: 'stride', hidden: [120, 84] });
+  const net = new ConvClassifier({ inChannels: 1, size: LENET_SIZE, numClasses: 10, convs: [16, 32], kernel: 5, downsample: 'stride', hidden: [120, 84] });
   initClassifier_(net, new Generator(seed));
   return net;
 }
@@ -100,6 +100,8 @@ export function loadMnistForLeNet(split: 'train' | 'test', limit?: number): Labe
 export interface TrainLeNetOptions extends Partial<LeNetRecipe> {
   /** Train on the first `limit` MNIST training digits only. */
   limit?: number;
+  /** Read the loss back every this many steps (default 50) and pass it to onLog. */
+  logEvery?: number;
   onLog?: (step: number, loss: number) => void;
 }
 
@@ -108,7 +110,7 @@ export async function trainLeNet(opts: TrainLeNetOptions = {}): Promise<ConvClas
   const r: LeNetRecipe = { ...LENET_FULL, ...opts };
   const net = createLeNet(r.seed);
   const train = loadMnistForLeNet('train', opts.limit);
-  await trainClassifier(net, train, { steps: r.steps, batch: r.batch, seed: r.seed, lr: r.lr, onLog: opts.onLog });
+  await trainClassifier(net, train, { steps: r.steps, batch: r.batch, seed: r.seed, lr: r.lr, logEvery: opts.logEvery, onLog: opts.onLog });
   return net;
 }
 
@@ -124,8 +126,8 @@ export async function evaluate(model: ConvClassifier, test: LabeledImages): Prom
  */
 export async function features(model: ConvClassifier, images: ImageBatch | Tensor): Promise<Float32Array> {
   const b = images instanceof Tensor ? await imageBatchOf(images) : images;
-  const f = await classifierFeatures(model, toLeNetInput(b), b.n * b.c);
-  return f; // [n c, 84] row-major is [n, 84 c] with channel-major blocks per image
+  // [n c, 84] row-major is [n, 84 c]: each image's channels' features side by side.
+  return classifierFeatures(model, toLeNetInput(b), b.n * b.c);
 }
 
 /** Predicted digit of every channel of every image: Uint8Array [n, c]. */
@@ -205,7 +207,7 @@ export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: L
   log(`lenet: training (${recipe.steps} steps, batch ${recipe.batch}, seed ${recipe.seed}) -> ${path}`);
   const t0 = performance.now();
   const every = Math.max(1, Math.round(recipe.steps / 10));
-  const model = await trainLeNet({ ...recipe, onLog: (s, l) => s % every === 0 && log(`lenet: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`) });
+  const model = await trainLeNet({ ...recipe, logEvery: every, onLog: (s, l) => log(`lenet: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`) });
   const seconds = (performance.now() - t0) / 1000;
   const testAccuracy = await evaluate(model, loadMnistForLeNet('test'));
   log(`lenet: MNIST test accuracy ${(100 * testAccuracy).toFixed(2)}% after ${seconds.toFixed(0)} s`);
