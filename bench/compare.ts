@@ -7,20 +7,11 @@
 // Times compared are each record's primary figure (GPU time where it was measured with timestamps,
 // else wall time); a row says 'wall' when either side only has wall time, so unlike figures are
 // never silently divided.
+//
+// Browser-safe (pure functions of two reports); reading the files and the `compare` subcommand are
+// in bench/node_io.ts.
 
-import { readFileSync } from 'node:fs';
-import { SCHEMA, fmt3, fmtRatio, geomean, type BenchReport, type PassRecord, type StepRecord } from './report.js';
-
-export function loadReport(path: string): BenchReport {
-  let r: BenchReport;
-  try {
-    r = JSON.parse(readFileSync(path, 'utf8')) as BenchReport;
-  } catch (e) {
-    throw new Error(`compare: cannot read ${path}: ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (r.schema !== SCHEMA) throw new Error(`compare: ${path} is not a benchmark result (schema '${String(r.schema)}', expected '${SCHEMA}')`);
-  return r;
-}
+import { fmt3, fmtRatio, geomean, type BenchReport, type PassRecord, type StepRecord } from './report.js';
 
 interface Fig {
   ms: number;
@@ -138,21 +129,4 @@ export function compareReports(a: BenchReport, b: BenchReport): string[] {
     for (const [g, rs] of groupRatios) out.push(`${g}: geometric mean B/A ${fmtRatio(geomean(rs))} over ${rs.length} passes`);
   }
   return out;
-}
-
-/** `compare A.json B.json`: prints the comparison; returns the exit code. */
-export function compareMain(argv: readonly string[]): number {
-  if (argv.length !== 2 || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: node dist/bench.mjs compare A.json B.json\n\nPrints per-case/pass ratios B/A of two benchmark result files.\n');
-    return argv.length === 2 ? 0 : 2;
-  }
-  try {
-    const a = loadReport(argv[0]);
-    const b = loadReport(argv[1]);
-    process.stdout.write(compareReports(a, b).join('\n') + '\n');
-    return 0;
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  }
 }

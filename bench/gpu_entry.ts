@@ -15,7 +15,7 @@
 // 3 warm-up, 5 training steps after 2.
 
 import { benchSpec, parseBenchArgs } from './options.js';
-import { runBench } from './runner.js';
+import { runBenchToFile } from './node_io.js';
 import { defaultResultPath } from './report.js';
 import { errorLine } from './engine_side.js';
 
@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   // A stray rejection (a GPU callback after a case already failed) must not end the run.
   process.on('unhandledRejection', (reason) => log(`gpu_entry: unhandled rejection (run continues): ${errorLine(reason)}`));
   log(`gpu_entry: suite ${run.suite.name}, budget ${budgetS || 'none'} s, ${run.time.repeats} repeats after ${run.time.warmup} warm-up, tfjs ${run.tfjs ? 'on' : 'off'}`);
-  const report = await runBench({ ...run, savePath: json ?? defaultResultPath });
+  const report = await runBenchToFile({ ...run, savePath: json ?? defaultResultPath });
   log(`gpu_entry: results ${String(report.options.json)} (${report.elapsed_s.toFixed(0)} s, complete)`);
   return 0;
 }

@@ -11,9 +11,8 @@
 // Exit status 1 when an engine pass failed or gave a wrong result; skipped passes (an op not yet
 // in the tree) do not count as failures.
 
-import { compareMain } from './compare.js';
 import { benchSpec, parseBenchArgs } from './options.js';
-import { runBench } from './runner.js';
+import { compareMain, runBenchToFile } from './node_io.js';
 import { defaultResultPath } from './report.js';
 
 const SPEC = benchSpec(
@@ -35,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const log = (l: string) => process.stdout.write(l + '\n');
   const { run, json } = parseBenchArgs(argv, SPEC, log);
   log(`bench: suite ${run.suite.name}, ${run.time.repeats} repeats after ${run.time.warmup} warm-up, tfjs ${run.tfjs ? 'on' : 'off'}`);
-  const report = await runBench({ ...run, savePath: json ?? defaultResultPath });
+  const report = await runBenchToFile({ ...run, savePath: json ?? defaultResultPath });
   log(`results: ${String(report.options.json)}  (${report.elapsed_s.toFixed(0)} s)`);
   const bad = report.passes.filter((p) => p.engine.status === 'invalid' || p.engine.status === 'failed');
   const badSteps = report.steps.filter((s) => s.engine.status === 'failed');

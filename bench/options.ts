@@ -1,10 +1,11 @@
 // Command-line options shared by the two benchmark entry points: bench/main.ts (`npm run bench`,
 // reduced suite by default) and bench/gpu_entry.ts (the GPU machine: full suite, a time budget).
 // Each entry passes its own defaults; parsing uses the engine's CLI parser (engine/cli/args.ts).
+// Node-only, like bench/node_io.ts (the page demos/bench/ has its own controls).
 
 import { parseArgsOrExit, type ArgsSpec, type OptionSpec } from '../engine/cli/args.js';
 import { suiteByName } from './suite.js';
-import type { RunOptions } from './runner.js';
+import type { FileRunOptions } from './node_io.js';
 import type { ValidationMode } from './validate.js';
 
 export interface BenchDefaults {
@@ -47,7 +48,7 @@ export function parseBenchArgs(
   argv: readonly string[],
   spec: ArgsSpec & { options: ReturnType<typeof benchOptions> },
   log: (l: string) => void,
-): { run: Omit<RunOptions, 'savePath'>; json: string | undefined; budgetS: number } {
+): { run: Omit<FileRunOptions, 'savePath'>; json: string | undefined; budgetS: number } {
   const { options: a } = parseArgsOrExit(argv, spec);
   const suite = suiteByName(a.suite);
   const budgetS = a.budgetS > 0 ? a.budgetS : 0;

@@ -48,6 +48,18 @@ export interface StepRecord {
   ratio?: number;
 }
 
+/** The machine a run was on: Node and the OS (bench/node_run.ts), or the browser (demos/bench/). */
+export interface HostInfo {
+  /** Node's version; absent for a run in a browser tab. */
+  node?: string;
+  platform: string;
+  arch: string;
+  cpus: number;
+  cpu_model: string;
+  /** A run in a browser tab: its user agent. */
+  user_agent?: string;
+}
+
 export interface BenchReport {
   schema: typeof SCHEMA;
   suite: 'reduced' | 'full';
@@ -58,7 +70,7 @@ export interface BenchReport {
   complete: boolean;
   adapter: AdapterSummary & { name: string; slug: string; features: string[]; timestamps: boolean };
   tfjs: { adapter: string; timestamps: boolean } | { error: string } | null;
-  host: { node: string; platform: string; arch: string; cpus: number; cpu_model: string };
+  host: HostInfo;
   options: Record<string, unknown>;
   passes: PassRecord[];
   steps: StepRecord[];
@@ -87,6 +99,32 @@ export function adapterSlug(a: Pick<AdapterSummary, 'vendor' | 'architecture' | 
 /** bench/results/<adapter>-<YYYY-MM-DD>-<suite>.json */
 export function defaultResultPath(r: Pick<BenchReport, 'adapter' | 'date' | 'suite'>): string {
   return `bench/results/${r.adapter.slug}-${r.date.slice(0, 10)}-${r.suite}.json`;
+}
+
+/**
+ * A result file's text as a BenchReport, checked enough to chart and compare it (schema, passes
+ * and steps arrays, adapter); `source` names the file in the error.
+ */
+export function parseReport(text: string, source: string): BenchReport {
+  let r: Partial<BenchReport> | null;
+  try {
+    r = JSON.parse(text) as Partial<BenchReport> | null;
+  } catch (e) {
+    throw new Error(`${source} is not JSON: ${String((e as Error).message).split('\n')[0]}`);
+  }
+  if (!r || typeof r !== 'object' || r.schema !== SCHEMA) {
+    throw new Error(`${source} is not a benchmark result (schema '${String(r?.schema)}', expected '${SCHEMA}' as in the files \`npm run bench\` writes)`);
+  }
+  if (!Array.isArray(r.passes) || !Array.isArray(r.steps) || !r.adapter || typeof r.adapter !== 'object') {
+    throw new Error(`${source}: schema '${SCHEMA}' but no passes/steps arrays or no adapter: the file is truncated or edited`);
+  }
+  r.notes ??= [];
+  return r as BenchReport;
+}
+
+/** '<adapter>-<YYYY-MM-DD>-<suite>.json', the file name of defaultResultPath(). */
+export function resultFileName(r: Pick<BenchReport, 'adapter' | 'date' | 'suite'>): string {
+  return defaultResultPath(r).split('/').pop()!;
 }
 
 // ---- numbers ------------------------------------------------------------------------------------

@@ -1,17 +1,16 @@
-// Runs a benchmark suite on both halves, in one process, on one adapter: the engine (validated,
-// then timed; bench/engine_side.ts) and tfjs-webgpu (bench/tfjs.ts), case by case, so both see the
-// same machine state. Prints the table as rows land and returns (and optionally keeps saving) the
-// BenchReport. Shared by bench/main.ts (`npm run bench`) and bench/gpu_entry.ts (the GPU machine).
+// Runs a benchmark suite on both halves, in one process (or one browser tab), on one adapter: the
+// engine (validated, then timed; bench/engine_side.ts) and tfjs-webgpu (bench/tfjs.ts), case by
+// case, so both see the same machine state. Logs the table as rows land and returns the
+// BenchReport; hooks let the caller keep it (bench/node_run.ts writes the JSON file after every
+// case, the page demos/bench/ redraws its table). Browser-safe: no node:* import here; the Node
+// parts (file output, host info, CLI) are in bench/node_run.ts and bench/options.ts.
 //
 // Robustness: each pass runs inside a WebGPU error scope on the engine's device; an exception, a
 // GPU validation or out-of-memory error, or a failed validation is recorded on that pass and the
 // run goes on. A lost engine device is re-created for the next case. With a deadline, passes stop
 // `stepsReserveMs` before it (so the end-to-end steps still run) and steps stop at it; what did not
-// run is recorded as skipped.
+// run is recorded as skipped. stop() (a page's Stop button) ends the run the same way.
 
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import * as os from 'node:os';
 import { initEngine, getGpu, engine, describeAdapter, type Engine } from '../engine/device.js';
 import { CONV_PASSES, NORM_PASSES, type Suite } from './suite.js';
 import {
@@ -50,6 +49,7 @@ import {
   stepRow,
   summaryLines,
   type BenchReport,
+  type HostInfo,
   type PassGroup,
   type PassRecord,
   type StepRecord,
@@ -74,14 +74,23 @@ export interface RunOptions {
   deadline: number | null;
   /** Passes stop this long before the deadline, leaving the time to the end-to-end steps. */
   stepsReserveMs: number;
-  /**
-   * Where the report is written, after every case (complete: false) and at the end; a function
-   * gets the report (adapter known) and names the file; null: not written.
-   */
-  savePath: string | ((r: BenchReport) => string) | null;
   log: (line: string) => void;
   /** Free-form options recorded in the report. */
   recorded: Record<string, unknown>;
+  /** The machine the run is on (bench/node_run.ts: Node and OS; the page: the browser). */
+  host: HostInfo;
+  /** The GPU entry point (default: getGpu(), i.e. navigator.gpu in a page, Dawn under Node). */
+  gpu?: GPU;
+  /** An engine already started on `gpu` (a page's); default: a new one. Re-created if lost. */
+  engine?: Engine;
+  /** Called once the report exists (adapter known), before any case runs. */
+  onStart?: (r: BenchReport) => void;
+  /** Called after every pass and step record and at the end (r.complete set by then). */
+  onUpdate?: (r: BenchReport) => void;
+  /** Polled before each case: true ends the run there (the rest recorded as skipped, complete: false). */
+  stop?: () => boolean;
+  /** Called as each pass or step starts: `what` is 'id/pass' or the step id; index counts passes then steps. */
+  onBegin?: (what: string, index: number, total: number) => void;
 }
 
 /** The three training steps of the issue, sized per suite. */
@@ -181,8 +190,32 @@ function passItems(suite: Suite): PassItem[] {
   return items;
 }
 
-function selected(only: readonly string[], tokens: readonly string[]): boolean {
+/** Whether a case with these tokens (id, group, id:pass) is picked by `only` (empty: everything). */
+export function selected(only: readonly string[], tokens: readonly string[]): boolean {
   return only.length === 0 || only.some((o) => tokens.includes(o));
+}
+
+/** One (case, pass) of a suite as the runner will run it, without the code (for pickers). */
+export interface SuitePass {
+  group: PassGroup;
+  id: string;
+  pass: string;
+  kind: string;
+  title: string;
+  flops: number;
+  bytes: number;
+  /** What `only` may name it by: id, group, id:pass. */
+  tokens: string[];
+}
+
+/** The (case, pass) pairs of a suite in run order. */
+export function suitePasses(suite: Suite): SuitePass[] {
+  return passItems(suite).map(({ group, id, pass, kind, title, flops, bytes }) => ({ group, id, pass, kind, title, flops, bytes, tokens: [id, group, `${id}:${pass}`] }));
+}
+
+/** What `only` may name a training step by. */
+export function stepTokens(s: Pick<StepSpec, 'id'>): string[] {
+  return [s.id, 'steps', s.id.replace(/_step$/, '')];
 }
 
 /** The ratio of a pass: GPU time on both sides where both have it, else wall clock. */
@@ -225,8 +258,9 @@ async function scoped<T>(e: Engine, fn: () => Promise<T>): Promise<{ value: T; g
 export async function runBench(o: RunOptions): Promise<BenchReport> {
   const t0 = Date.now();
   const log = o.log;
-  const gpu = await getGpu();
-  let e = await initEngine({ gpu, log: (l) => log(`engine ${l}`) });
+  const gpu = o.gpu ?? (await getGpu());
+  let e = o.engine && !o.engine.isLost ? o.engine : await initEngine({ gpu, log: (l) => log(`engine ${l}`) });
+  if (o.engine === e) log(`engine adapter: ${describeAdapter(e.adapter)}`);
   const features = [...e.features].sort();
   const report: BenchReport = {
     schema: SCHEMA,
@@ -242,21 +276,26 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
       timestamps: e.features.has('timestamp-query'),
     },
     tfjs: null,
-    host: { node: process.version, platform: process.platform, arch: process.arch, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? '' },
-    options: o.recorded,
+    host: o.host,
+    options: { ...o.recorded },
     passes: [],
     steps: [],
     notes: [],
   };
-  const savePath = typeof o.savePath === 'function' ? o.savePath(report) : o.savePath;
-  report.options = { ...o.recorded, json: savePath };
+  o.onStart?.(report);
   const save = () => {
     report.elapsed_s = (Date.now() - t0) / 1000;
-    if (!savePath) return;
-    mkdirSync(dirname(savePath), { recursive: true });
-    writeFileSync(savePath, JSON.stringify(report, null, 1) + '\n');
+    o.onUpdate?.(report);
   };
-  if (savePath) log(`results will be written to ${savePath}`);
+  let stopped = false;
+  const stopNow = (): boolean => {
+    if (!stopped && o.stop?.()) {
+      stopped = true;
+      report.notes.push(`stopped by the user at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      log('stopped: the remaining cases are recorded as skipped');
+    }
+    return stopped;
+  };
 
   let h: TfjsHandle | null = null;
   let tfjsLost = false;
@@ -292,6 +331,9 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
 
   // ---- per-pass cases ---------------------------------------------------------------------------
   const items = passItems(o.suite).filter((it) => selected(o.only, [it.id, it.group, `${it.id}:${it.pass}`]));
+  const specs = o.steps > 0 ? stepSpecs(o.suite).filter((s) => selected(o.only, stepTokens(s))) : [];
+  const total = items.length + specs.length;
+  let begun = 0;
   if (items.length) {
     log('');
     log(passHeader());
@@ -299,6 +341,12 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
   let budgetSkips = 0;
   for (const it of items) {
     const rec: PassRecord = { id: it.id, pass: it.pass, group: it.group, kind: it.kind, title: it.title, flops: it.flops, bytes: it.bytes, engine: { status: 'skipped' } };
+    if (stopNow()) {
+      rec.engine = { status: 'skipped', message: 'skipped: run stopped' };
+      if (h) rec.tfjs = { status: 'skipped', message: 'run stopped' };
+      report.passes.push(rec);
+      continue;
+    }
     if (passDeadline !== null && Date.now() > passDeadline) {
       rec.engine = { status: 'skipped', message: 'skipped: time budget spent' };
       if (h) rec.tfjs = { status: 'skipped', message: 'time budget spent' };
@@ -306,6 +354,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
       if (budgetSkips++ === 0) log(`time budget: passes from ${it.id}/${it.pass} on are not run (recorded as skipped)`);
       continue;
     }
+    o.onBegin?.(`${it.id}/${it.pass}`, begun++, total);
     const tE = performance.now();
     try {
       await ensureEngine();
@@ -344,18 +393,18 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
   }
 
   // ---- end-to-end steps -------------------------------------------------------------------------
-  const specs = stepSpecs(o.suite).filter((s) => selected(o.only, [s.id, 'steps', s.id.replace(/_step$/, '')]));
-  if (specs.length && o.steps > 0) {
+  if (specs.length) {
     log('');
     log(stepHeader());
     for (const s of specs) {
       const rec: StepRecord = { id: s.id, title: s.title, batch: s.batch, engine: { status: 'skipped' } };
-      if (o.deadline !== null && Date.now() > o.deadline) {
-        rec.engine = { status: 'skipped', message: 'skipped: time budget spent' };
+      if (stopNow() || (o.deadline !== null && Date.now() > o.deadline)) {
+        rec.engine = { status: 'skipped', message: stopped ? 'skipped: run stopped' : 'skipped: time budget spent' };
         report.steps.push(rec);
         log(stepRow(rec));
         continue;
       }
+      o.onBegin?.(s.id, begun++, total);
       const stepOpts: StepOptions = { warmup: o.stepWarmup, steps: o.steps, profile: o.time.profile, seed: o.seed };
       try {
         await ensureEngine();
@@ -385,7 +434,7 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
     }
   }
 
-  report.complete = true;
+  report.complete = !stopped;
   save();
   log('');
   for (const l of summaryLines(report)) log(l);

@@ -29,14 +29,17 @@ export interface LoadedCheckpoint {
   info: RunInfo;
   file: SafetensorsFile;
   engineInfo: CheckpointInfo;
+  /** Entries of engineInfo.models that are training state (GanTrainer.trainingState), not networks. */
+  trainingState: string[];
 }
 
 /** Saves the trainer's networks, optimizers and noise generator plus the run's position. */
 export async function saveRunCheckpoint(path: string, trainer: GanTrainer, run: RunInfo): Promise<void> {
   const config: Json = { model: run.model, config: run.config, settings: { ...run.settings }, seed: run.seed };
-  const extra: Json = { loader: run.loader ? { ...run.loader } : null, dataset: run.dataset, limit: run.limit };
+  const state = trainer.trainingState ?? {};
+  const extra: Json = { loader: run.loader ? { ...run.loader } : null, dataset: run.dataset, limit: run.limit, trainingState: Object.keys(state) };
   await saveCheckpoint(path, {
-    models: trainer.nets,
+    models: { ...trainer.nets, ...state },
     optimizers: trainer.optimizers,
     generators: { train: trainer.rng },
     step: run.step,
@@ -66,9 +69,11 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
     throw new CliError(`${command}: checkpoint '${path}' was not written by \`gan train\` (no model/config in its metadata)`, 1);
   }
   const loader = asObject(extra?.loader ?? null) as unknown as LoaderState | null;
+  const state = Array.isArray(extra?.trainingState) ? extra.trainingState.filter((s): s is string => typeof s === 'string') : [];
   return {
     file,
     engineInfo,
+    trainingState: state,
     info: {
       model: cfg.model,
       config: cfg.config as ModelConfig,
@@ -88,17 +93,22 @@ export async function readCheckpointInfo(command: string, path: string): Promise
 }
 
 /**
- * Restores the trainer from a loaded checkpoint: every network, and when `full` the optimizers and
- * the noise generator too (a resume); sampling needs only the networks.
+ * Restores the trainer from a loaded checkpoint: every network, and when `full` the optimizers, the
+ * noise generator and the training state too (a resume); sampling needs only the networks. Returns
+ * the names of the trainer's training state that the checkpoint lacks (an older checkpoint: those
+ * start afresh, so the resume is not exact; the caller says so).
  */
-export function restoreTrainer(command: string, path: string, ck: LoadedCheckpoint, trainer: GanTrainer, full: boolean): void {
+export function restoreTrainer(command: string, path: string, ck: LoadedCheckpoint, trainer: GanTrainer, full: boolean): string[] {
+  const state = full ? trainer.trainingState ?? {} : {};
+  const present = Object.fromEntries(Object.entries(state).filter(([k]) => ck.trainingState.includes(k)));
   try {
     restoreCheckpoint(
       ck.file,
-      full ? { models: trainer.nets, optimizers: trainer.optimizers, generators: { train: trainer.rng } } : { models: trainer.nets },
+      full ? { models: { ...trainer.nets, ...present }, optimizers: trainer.optimizers, generators: { train: trainer.rng } } : { models: trainer.nets },
       { source: `checkpoint '${path}'`, restoreDefaultGenerator: full },
     );
   } catch (e) {
     throw new CliError(`${command}: ${firstLine(e)}`, 1);
   }
+  return Object.keys(state).filter((k) => !(k in present));
 }

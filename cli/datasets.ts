@@ -5,23 +5,28 @@
 // `gan train <model> --dataset <name>`.
 
 import { loadMnist } from '../engine/data/mnist.js';
-import { loadEmojiPairs, loadEmojiUnpaired } from '../engine/data/emoji.js';
+import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } from '../engine/data/emoji.js';
+import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
 import type { ArrayDataset } from '../engine/data/loader.js';
 import { packPairs } from '../nets/pix2pix.js';
 import { packUnpaired } from '../nets/cyclegan.js';
+import { packDomains } from '../nets/stargan.js';
 
 export interface ImageDataset extends ArrayDataset {
   name: string;
   /** Channels per example (a packed two-domain set counts both domains). */
   channels: number;
   size: number;
+  /** Each example's caption as lowercase tokens (emoji-text; text-conditioned models such as StackGAN). */
+  tokens?: readonly (readonly string[])[];
 }
 
 export interface DatasetEntry {
   description: string;
   /** Channels per example (a model's image channels must match). */
   channels: number;
-  load(opts: { size: number; limit?: number }): ImageDataset;
+  /** May be async (e.g. emoji-edges computes its edge maps on the GPU: initialise the engine first). */
+  load(opts: { size: number; limit?: number }): ImageDataset | Promise<ImageDataset>;
 }
 
 export const DATASETS: Record<string, DatasetEntry> = {
@@ -59,10 +64,36 @@ export const DATASETS: Record<string, DatasetEntry> = {
       return { name: 'emoji-unpaired', data: packUnpaired(u.a, u.nA, u.b, u.nB, 3, u.h, u.w), n, sampleShape: [6, u.h, u.w], channels: 6, size: u.h };
     },
   },
+  'emoji-edges': {
+    description: 'edges -> emoji like edges2shoes: edge maps (A, made by the engine\'s GPU kernels) and the Noto emoji (B); training split',
+    channels: 6,
+    async load({ size, limit }) {
+      const e = await loadEmojiEdges({ split: 'train', size, limit });
+      return { name: 'emoji-edges', data: packPairs(e.edges, e.images, e.n, 3, 3, e.h, e.w), n: e.n, sampleShape: [6, e.h, e.w], channels: 6, size: e.h };
+    },
+  },
+  'emoji-skin': {
+    description: 'emoji in 6 skin-tone domains (default yellow + 5 tones), Noto, RGB + 6 one-hot label planes per row (StarGAN); training split',
+    channels: 3 + 6,
+    load({ size, limit }) {
+      // --limit counts images; the loader takes whole emoji (all six tones of each).
+      const s = loadEmojiSkinTones({ split: 'train', size, limit: limit ? Math.ceil(limit / 6) : undefined });
+      const data = packDomains(s.images, s.domain, s.n, s.numDomains, 3, s.h, s.w);
+      return { name: 'emoji-skin', data, n: s.n, sampleShape: [3 + s.numDomains, s.h, s.w], labels: s.domain, channels: 3 + s.numDomains, size: s.h };
+    },
+  },
+  'emoji-text': {
+    description: 'emoji drawings (Noto, RGB) with captions (name, short names, category as tokens) and category labels (StackGAN); training split',
+    channels: 3,
+    load({ size, limit }) {
+      const t = loadEmojiText({ split: 'train', set: 'google', size, limit, skinTones: false });
+      return { name: 'emoji-text', data: t.images, n: t.n, sampleShape: [3, t.h, t.w], labels: t.category, tokens: t.tokens, channels: 3, size: t.h };
+    },
+  },
 };
 
-export function loadDataset(name: string, opts: { size: number; limit?: number }): ImageDataset {
+export async function loadDataset(name: string, opts: { size: number; limit?: number }): Promise<ImageDataset> {
   const entry = DATASETS[name];
   if (!entry) throw new Error(`unknown dataset '${name}' (known: ${Object.keys(DATASETS).join(', ')})`);
-  return entry.load(opts);
+  return await entry.load(opts);
 }

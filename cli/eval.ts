@@ -7,49 +7,37 @@
 //     distance, KID, precision/recall; the same for the untrained generator (the run's own seeded
 //     initialisation) and for N real training images, as the two ends of the scale; Stacked MNIST
 //     adds the mode count.
-//   image-to-image models whose recipe exposes `translate` and `heldOutPairs` (TranslationEval
-//     below): L1, PSNR and SSIM of the translations against held-out ground truth.
+//   image-to-image models whose recipe exposes `translate` and `heldOutPairs` (TranslationEval,
+//     nets/translation.ts): L1, PSNR and SSIM of the translations against held-out ground truth
+//     (the test split of the dataset the run trained on), for the trained networks, for the same
+//     networks as initialised at the start of the run (the seeded untrained model), and for the
+//     identity (output = input), so the numbers have both ends of a scale.
 // Any other model or dataset gets a plain "not yet available" (exit 1) rather than numbers that
 // mean nothing.
 
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { tensor, type Tensor } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
 import { loadMnist } from '../engine/data/mnist.js';
 import { countModes, loadStackedMnist } from '../engine/data/stacked_mnist.js';
-import { imageMetrics, type ImageMetrics } from '../engine/metrics/image.js';
+import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/translation.js';
+import './heldout.js'; // registers the emoji test splits as the held-out source
 import {
   LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
 } from '../engine/metrics/lenet.js';
-import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
+import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
 import { loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
+import { STARGAN_EVAL_HOOKS, evalStarganDomains } from './eval_stargan.js';
 
-/** Held-out (input, target) pairs for an image-to-image model, NCHW in [-1, 1]. */
-export interface HeldOutPairs {
-  inputs: Float32Array;
-  targets: Float32Array;
-  n: number;
-  /** [C, H, W] of one input and of one target. */
-  inputShape: readonly [number, number, number];
-  targetShape: readonly [number, number, number];
-}
-
-/**
- * What an image-to-image recipe adds to ModelRecipe so `gan eval` can score it:
- *   heldOutPairs(config, { limit }) the test split at the model's size (limit: at most that many),
- *   translate(trainer, inputs)      the trainer's prediction for a batch of inputs, [N, C, H, W] in
- *                                   [-1, 1], without gradients, deterministic (eval mode).
- */
-export interface TranslationEval {
-  heldOutPairs(config: ModelConfig, opts: { limit?: number }): HeldOutPairs;
-  translate(trainer: GanTrainer, inputs: Tensor): Tensor;
-}
+// The hooks' interfaces (and the emoji held-out helper, heldOutEmojiPairs) live in
+// nets/translation.ts; re-exported here for existing imports.
+export type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
 
 function translationHooks(r: ModelRecipe): Partial<TranslationEval> {
-  return r as ModelRecipe & Partial<TranslationEval>;
+  // Hooks that read data files live on the Node side (nets/ stays browser-safe).
+  return { ...(r as ModelRecipe & Partial<TranslationEval>), ...(r.name === 'stargan' ? STARGAN_EVAL_HOOKS : {}) };
 }
 
 const spec = {
@@ -106,6 +94,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   let result: Record<string, unknown>;
   try {
     result = kind === 'translation' ? await evalTranslation(recipe, hooks as TranslationEval, ck, path, o) : await evalGenerator(recipe, ck, path, o, kind);
+    if (recipe.name === 'stargan') result = { ...result, ...(await evalStarganDomains(recipe, ck, path, o)) };
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`gan eval: ${firstLine(err)}`, 1);
@@ -225,37 +214,19 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
 }
 
 async function evalTranslation(recipe: ModelRecipe, hooks: TranslationEval, ck: LoadedCheckpoint, path: string, o: EvalOptions): Promise<Record<string, unknown>> {
-  const pairs = hooks.heldOutPairs(ck.info.config, { limit: o.n });
+  const pairs = await hooks.heldOutPairs(ck.info.config, { limit: o.n, dataset: ck.info.dataset });
   if (pairs.n < 1) throw new CliError(`gan eval: ${recipe.name} has no held-out pairs`, 1);
+  // The trained networks, and the same networks as the run initialised them (its seed).
   const trainer = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
   restoreTrainer('gan eval', path, ck, trainer, false);
-  const [ci, hi, wi] = pairs.inputShape;
-  const [ct, ht, wt] = pairs.targetShape;
-  // SSIM's 11x11 window needs images at least that large; smaller ones use the largest odd window that fits.
-  const side = Math.min(ht, wt);
-  const window = side >= 11 ? 11 : side % 2 ? side : side - 1;
-  const sums = { l1: 0, psnr: 0, ssim: 0 };
-  for (let i = 0; i < pairs.n; i += o.batch) {
-    const m = Math.min(o.batch, pairs.n - i);
-    const x = tensor(pairs.inputs.subarray(i * ci * hi * wi, (i + m) * ci * hi * wi), [m, ci, hi, wi]);
-    const y = tensor(pairs.targets.subarray(i * ct * ht * wt, (i + m) * ct * ht * wt), [m, ct, ht, wt]);
-    try {
-      const pred = hooks.translate(trainer, x);
-      try {
-        const r: ImageMetrics = await imageMetrics(pred, y, { window });
-        sums.l1 += r.l1 * m;
-        sums.psnr += r.psnr * m;
-        sums.ssim += r.ssim * m;
-      } finally {
-        pred.dispose();
-      }
-    } finally {
-      x.dispose();
-      y.dispose();
-    }
-  }
-  const metrics = { n: pairs.n, l1: sums.l1 / pairs.n, psnr: sums.psnr / pairs.n, ssim: sums.ssim / pairs.n, ssimWindow: window };
-  out.line(`gan eval: ${recipe.name} step ${ck.info.step}, ${pairs.n} held-out pairs:`);
-  out.line(table([['L1 ([-1, 1] scale)', fmt(metrics.l1, 4)], ['PSNR (dB)', fmt(metrics.psnr, 2)], ['SSIM', fmt(metrics.ssim, 4)]]));
-  return { kind: 'translation', metrics };
+  const untrained = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
+  const metrics = await scoreTranslation(pairs, (x) => hooks.translate(trainer, x), o.batch);
+  const untrainedMetrics = await scoreTranslation(pairs, (x) => hooks.translate(untrained, x), o.batch);
+  const sameShape = pairs.inputShape.every((d, i) => d === pairs.targetShape[i]);
+  const identity = sameShape ? await scoreTranslation(pairs, null, o.batch) : null;
+
+  const row = (name: string, m: TranslationScores): [string, string] => [name, `L1 ${fmt(m.l1, 4)}   PSNR ${fmt(m.psnr, 2)} dB   SSIM ${fmt(m.ssim, 4)}`];
+  out.line(`gan eval: ${recipe.name} step ${ck.info.step}, ${pairs.n} held-out pairs of '${ck.info.dataset}' (L1 on the [-1, 1] scale; PSNR, SSIM on [0, 1], ${metrics.ssimWindow}x${metrics.ssimWindow} window):`);
+  out.line(table([row('trained', metrics), row('untrained (seeded init)', untrainedMetrics), ...(identity ? [row('identity (output = input)', identity)] : [])]));
+  return { kind: 'translation', n: pairs.n, metrics, untrained: untrainedMetrics, identity };
 }

@@ -2,8 +2,16 @@
 //
 //   data (engine/data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
 //   every --log-every steps: read the step's statistics back in one readback, append metrics.jsonl
-//   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png
+//   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png;
+//     image-to-image models (recipes with TranslationEval hooks, nets/translation.ts) instead show a
+//     fixed held-out batch as rows of input | output | target, and log L1 / PSNR / SSIM on it to
+//     metrics.jsonl ({"step", "heldout_n", "heldout_l1", "heldout_psnr", "heldout_ssim"} lines,
+//     also at step 0 and at the end; the loss lines are separate)
 //   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end
+//
+// --batch 1 (the pix2pix and CycleGAN papers' setting) is allowed; a model whose ops cannot train on
+// one example (batch norm over a single value per channel, GMAN's split among discriminators)
+// stops at its first step with a usage error that says so.
 //
 // --resume continues a run exactly: the checkpoint holds the networks, optimizer moments, the noise
 // generator's counter and the loader's position, so the resumed losses equal an uninterrupted
@@ -14,13 +22,16 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from '../engine/cli/args.js';
 import { Progress, formatDuration } from '../engine/cli/progress.js';
 import { describeAdapter, engine } from '../engine/device.js';
-import { empty, type Tensor } from '../engine/tensor.js';
+import { empty, tensor, type Tensor } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
 import { DataLoader } from '../engine/data/loader.js';
 import { makeGrid } from '../engine/io/grid.js';
 import { writePng } from '../engine/io/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
 import { nonFinite, readStats } from '../nets/stats.js';
+import { firstPairs, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs, type TranslationEval } from '../nets/translation.js';
+import { imageMetrics } from '../engine/metrics/image.js';
+import './heldout.js'; // registers the emoji test splits as the held-out source
 import { DATASETS, loadDataset } from './datasets.js';
 import { CliError, acquireEngine, checkRange, defaultRunDir, ensureDir, firstLine, out, parseOrHelp, samplePath, usageError } from './common.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint, type LoadedCheckpoint } from './checkpoint_io.js';
@@ -138,7 +149,7 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
   }
 
   checkRange(cmd, 'steps', settings.steps, 1, 1e9, 'an integer');
-  checkRange(cmd, 'batch', settings.batch, 2, 4096, 'an integer');
+  checkRange(cmd, 'batch', settings.batch, 1, 4096, 'an integer');
   checkRange(cmd, 'lr', settings.lr, 1e-12, 10);
   checkRange(cmd, 'beta1', settings.beta1, 0, 0.999999);
   checkRange(cmd, 'beta2', settings.beta2, 0, 0.999999);
@@ -186,6 +197,52 @@ async function writeSamples(trainer: GanTrainer, fixedNoise: Tensor, path: strin
   }
 }
 
+/** Held-out pairs shown in the image-to-image sample grids and scored during training. */
+const HELD_OUT_BATCH = 16;
+
+interface HeldOutBatch {
+  hooks: TranslationEval;
+  pairs: HeldOutPairs;
+  x: Tensor;
+  y: Tensor;
+}
+
+/**
+ * translate() of the held-out batch: an input | output | target grid written as a PNG, and the L1 /
+ * PSNR / SSIM of the outputs against the targets (eval mode: the training state is not touched).
+ */
+async function writeTranslationSamples(trainer: GanTrainer, held: HeldOutBatch, path: string): Promise<Record<string, number>> {
+  const { pairs } = held;
+  const pred = held.hooks.translate(trainer, held.x);
+  try {
+    const [, co, h, w] = pred.shape;
+    const m = await imageMetrics(pred, held.y, { window: ssimWindowFor(h, w) });
+    const g = translationGrid(pairs.inputs, await pred.data(), pairs.targets, pairs.n, { input: pairs.inputShape[0], output: co, target: pairs.targetShape[0] }, h, w, 8);
+    const grid = makeGrid(g.images, g.n, 3, h, w, { nrow: 8 });
+    writePng(path, grid.data, grid.width, grid.height, grid.channels);
+    return { heldout_n: pairs.n, heldout_l1: +m.l1.toFixed(6), heldout_psnr: +m.psnr.toFixed(4), heldout_ssim: +m.ssim.toFixed(6) };
+  } finally {
+    pred.dispose();
+  }
+}
+
+/** The fixed held-out batch of an image-to-image run (null for other models or datasets without ground truth). */
+async function heldOutBatch(cmd: string, recipe: ModelRecipe, config: ModelConfig, dataset: string): Promise<HeldOutBatch | null> {
+  const hooks = translationHooks(recipe);
+  if (!hooks) return null;
+  let pairs: HeldOutPairs;
+  try {
+    pairs = firstPairs(await hooks.heldOutPairs(config, { limit: HELD_OUT_BATCH, dataset }), HELD_OUT_BATCH);
+  } catch (e) {
+    out.err(`${cmd}: no held-out pairs (${firstLine(e)}); sample grids show training inputs only`);
+    return null;
+  }
+  if (pairs.n < 1) return null;
+  const x = tensor(pairs.inputs, [pairs.n, ...pairs.inputShape]).keep();
+  const y = tensor(pairs.targets, [pairs.n, ...pairs.targetShape]).keep();
+  return { hooks, pairs, x, y };
+}
+
 /** The statistics worth a place on the progress line: the losses, and D's output on real data. */
 function shownStats(values: Record<string, number>): Record<string, number> {
   const shown: Record<string, number> = {};
@@ -225,26 +282,41 @@ async function train(run: Resolved): Promise<number> {
   const cmd = `gan train ${recipe.name}`;
   const { channels, size } = recipe.imageShape(config);
 
+  const entry = Object.prototype.hasOwnProperty.call(DATASETS, settings.dataset) ? DATASETS[settings.dataset] : undefined;
+  if (!entry) throw new CliError(`${cmd}: unknown dataset '${settings.dataset}' (known: ${Object.keys(DATASETS).join(', ')})`, 2);
+  if (entry.channels !== channels) throw new CliError(`${cmd}: dataset ${settings.dataset} has ${entry.channels} channels, the model expects ${channels}`, 2);
+  // The engine first: some datasets are made on the GPU (emoji-edges).
+  const e = await acquireEngine(cmd);
   let dataset;
+  let held: HeldOutBatch | null;
   try {
-    dataset = loadDataset(settings.dataset, { size, limit: run.limit || undefined });
-  } catch (e) {
-    throw new CliError(`${cmd}: ${firstLine(e)}`, 1);
+    dataset = await loadDataset(settings.dataset, { size, limit: run.limit || undefined });
+    held = await heldOutBatch(cmd, recipe, config, settings.dataset);
+  } catch (err) {
+    throw new CliError(`${cmd}: ${firstLine(err)}`, 1);
   }
   if (dataset.channels !== channels) throw new CliError(`${cmd}: dataset ${dataset.name} has ${dataset.channels} channels, the model expects ${channels}`, 2);
   if (dataset.n < settings.batch) throw usageError(cmd, `--batch ${settings.batch} is larger than the dataset (${dataset.n} images)`);
 
-  const e = await acquireEngine(cmd);
   ensureDir(join(outDir, 'samples'));
   const ckptPath = join(outDir, 'checkpoint.safetensors');
   const metricsPath = join(outDir, 'metrics.jsonl');
   const rel = (p: string) => relative(process.cwd(), p) || '.';
 
   const trainer = recipe.create(config, settings, seed);
+  // Models that need labels or captions (Triple-GAN, StackGAN) take the whole set once.
+  if (trainer.bindData) {
+    try {
+      trainer.bindData({ images: dataset.data, n: dataset.n, c: dataset.sampleShape[0], h: dataset.sampleShape[1], w: dataset.sampleShape[2], labels: dataset.labels, tokens: dataset.tokens });
+    } catch (err) {
+      throw usageError(cmd, `${firstLine(err)} (dataset ${dataset.name})`);
+    }
+  }
   const loader = new DataLoader(dataset, { batchSize: settings.batch, seed });
   let step = 0;
   if (run.resume) {
-    restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true);
+    const lacking = restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true);
+    if (lacking.length) out.err(`${cmd}: the checkpoint has no ${lacking.join(', ')} (written by an older version); they start empty, so this resume is not exact`);
     if (run.resume.ck.info.loader) loader.setState(run.resume.ck.info.loader);
     step = run.resume.ck.info.step;
     truncateMetrics(metricsPath, step);
@@ -256,9 +328,15 @@ async function train(run: Resolved): Promise<number> {
   out.err(`${cmd}: ${run.resume ? `resuming from step ${step}` : 'new run'} -> ${rel(outDir)}`);
   out.err(`  ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')} | batch ${settings.batch}, lr ${settings.lr}, ${settings.steps} steps | ${dataset.name} ${dataset.n} images ${channels}x${size}x${size} | ${describeAdapter(e.adapter)}`);
 
-  const fixedNoise = trainer.noise(64, new Generator(fixedNoiseSeed(seed))).keep();
+  const fixedNoise = held ? null : trainer.noise(64, new Generator(fixedNoiseSeed(seed))).keep();
   const real = empty([settings.batch, channels, size, size], 'batch').keep();
-  if (!run.resume) await writeSamples(trainer, fixedNoise, samplePath(outDir, 0));
+  // Sample grids (and, for image-to-image models, held-out metrics lines).
+  const snapshot = async (path: string, logStep: number | null) => {
+    if (!held) return writeSamples(trainer, fixedNoise!, path);
+    const m = await writeTranslationSamples(trainer, held, path);
+    if (logStep !== null) appendFileSync(metricsPath, JSON.stringify({ step: logStep, ...m }) + '\n');
+  };
+  if (!run.resume) await snapshot(samplePath(outDir, 0), 0);
 
   let stopRequested = false;
   const onSigint = () => {
@@ -279,7 +357,15 @@ async function train(run: Resolved): Promise<number> {
       const batch = loader.nextInto(real);
       step++;
       const logNow = step % settings.logEvery === 0 || step === settings.steps;
-      const stats = trainer.step(real, logNow);
+      let stats;
+      try {
+        stats = trainer.step(real, logNow);
+      } catch (err) {
+        // Some models cannot train on one example (batch norm over one value per channel, GMAN's
+        // split among its discriminators): a usage error, not a crash.
+        if (settings.batch === 1 && step === first + 1) throw usageError(cmd, `--batch 1 does not work for this model: ${firstLine(err)}`);
+        throw err;
+      }
       // Submit the step now so the GPU works while the host encodes the next one.
       e.flush();
       if (stats) {
@@ -295,13 +381,13 @@ async function train(run: Resolved): Promise<number> {
         appendFileSync(metricsPath, JSON.stringify({ step, epoch: batch.epoch, ...values, stepsPerSec: +stepsPerSec.toFixed(4), time: +((now - t0) / 1000).toFixed(3) }) + '\n');
         progress.tick(1, shownStats(values));
       } else progress.tick(1);
-      if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) await writeSamples(trainer, fixedNoise, samplePath(outDir, step));
+      if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) await snapshot(samplePath(outDir, step), step);
       if (settings.ckptEvery > 0 && step % settings.ckptEvery === 0) await save();
     }
     progress.done();
     await save();
-    await writeSamples(trainer, fixedNoise, join(outDir, 'final.png'));
-    if (settings.sampleEvery === 0 || step % settings.sampleEvery !== 0) await writeSamples(trainer, fixedNoise, samplePath(outDir, step));
+    await snapshot(join(outDir, 'final.png'), null);
+    if (settings.sampleEvery === 0 || step % settings.sampleEvery !== 0) await snapshot(samplePath(outDir, step), step);
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -309,7 +395,7 @@ async function train(run: Resolved): Promise<number> {
   const secs = (performance.now() - t0) / 1000;
   const done = step - first;
   out.line(`${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${last.lossD !== undefined ? `, final lossD ${last.lossD.toFixed(3)} lossG ${last.lossG.toFixed(3)}` : ''}`);
-  out.line(`  samples     ${rel(join(outDir, 'samples'))}/step_*.png (8x8 grids of a fixed noise batch)`);
+  out.line(`  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`);
   out.line(`  final grid  ${rel(join(outDir, 'final.png'))}`);
   out.line(`  metrics     ${rel(metricsPath)}`);
   out.line(`  checkpoint  ${rel(ckptPath)} (step ${step})`);

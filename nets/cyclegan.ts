@@ -20,9 +20,11 @@
 // B's ([N, inputNc + outputNc, H, W], see packUnpaired); the losses never pair row i of A with row i
 // of B, so the packing does not make training paired.
 
-import type { Module } from '../engine/nn.js';
+import { Module } from '../engine/nn/module.js';
+import { stateEntries, stateKind, stateShape, copyStateInto, type StateDictLike, type StateValue } from '../engine/nn/state.js';
+import type { LoadStateDictResult } from '../engine/nn/module.js';
 import { Adam, LinearDecay } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { Tensor, assign, empty, fmtShape, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, l1, mulScalar, narrow, Generator } from '../engine/ops/index.js';
 import { generateWith } from './dcgan.js';
@@ -31,6 +33,7 @@ import {
   type GanMode, type NormName,
 } from './common.js';
 import { scheduleFromSteps, validateImageToImage } from './pix2pix.js';
+import { heldOutEmojiPairs, splitHeldOut, type TranslationEval } from './translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface CycleGanConfig {
@@ -97,6 +100,80 @@ export function packUnpaired(a: Float32Array, nA: number, b: Float32Array, nB: n
   return out;
 }
 
+/**
+ * An ImagePool as checkpoint state, so a resumed run draws its discriminators' fakes from the same
+ * history as an uninterrupted one. A Module only as a carrier for the checkpoint format: its state
+ * dict is the stored images, `images.0` ... `images.{k-1}` ([1, C, H, W] each, k = how many are
+ * stored, which grows to poolSize), and the coin-flip state, `rng` (int32 [1]: the u32 state's
+ * bits). Not a network: no parameters; `gan convert` and `gan sample` skip it (GanTrainer.trainingState).
+ */
+export class ImagePoolState extends Module {
+  private readonly rngState: Tensor;
+
+  constructor(readonly pool: ImagePool, readonly imageShape: readonly [number, number, number]) {
+    super();
+    this.rngState = tensor([0], [1], 'int32').keep();
+  }
+
+  override extraRepr(): string {
+    return `pool_size=${this.pool.poolSize}, stored=${this.pool.size}, image=[1, ${this.imageShape.join(', ')}]`;
+  }
+
+  /** The live pool images plus `rng` (uploaded now, so read the dict before the next query()). */
+  override stateDict(prefix = ''): Map<string, Tensor> {
+    assign(this.rngState, [this.pool.getState().rng | 0]);
+    const out = new Map<string, Tensor>();
+    this.pool.stored.forEach((t, i) => out.set(`${prefix}images.${i}`, t));
+    out.set(`${prefix}rng`, this.rngState);
+    return out;
+  }
+
+  override validateStateDict(dict: StateDictLike, opts: { strict?: boolean } = {}): LoadStateDictResult & { problems: string[] } {
+    const entries = new Map(stateEntries(dict));
+    const problems: string[] = [];
+    const unexpectedKeys = [...entries.keys()].filter((k) => k !== 'rng' && !/^images\.(0|[1-9]\d*)$/.test(k));
+    const missingKeys: string[] = [];
+    const rng = entries.get('rng');
+    if (!rng) missingKeys.push('rng');
+    else if (stateShape(rng).length !== 1 || stateShape(rng)[0] !== 1 || stateKind(rng) !== 'int32') {
+      problems.push(`rng: expected an integer tensor of shape [1], got ${stateKind(rng)} ${fmtShape(stateShape(rng))}`);
+    } else if (rng instanceof Tensor) problems.push('rng: a pool state loads from checkpoint data, not from a GPU tensor');
+    const k = [...entries.keys()].filter((key) => key.startsWith('images.')).length;
+    if (k > this.pool.poolSize) problems.push(`${k} pool images for a pool of ${this.pool.poolSize} (--pool-size differs from the checkpoint's?)`);
+    const want = [1, ...this.imageShape];
+    for (let i = 0; i < k; i++) {
+      const v = entries.get(`images.${i}`);
+      if (!v) missingKeys.push(`images.${i}`);
+      else if (stateKind(v) !== 'float32' || stateShape(v).length !== 4 || stateShape(v).some((d, j) => d !== want[j])) {
+        problems.push(`images.${i}: expected a float tensor ${fmtShape(want)}, got ${stateKind(v)} ${fmtShape(stateShape(v))}`);
+      }
+    }
+    if (missingKeys.length) problems.push(`Missing key(s) in pool state: ${missingKeys.map((m) => `"${m}"`).join(', ')}.`);
+    if ((opts.strict ?? true) && unexpectedKeys.length) problems.push(`Unexpected key(s) in pool state: ${unexpectedKeys.map((m) => `"${m}"`).join(', ')}.`);
+    return { missingKeys, unexpectedKeys, problems };
+  }
+
+  override loadStateDict(dict: StateDictLike, opts: { strict?: boolean } = {}): LoadStateDictResult {
+    const { missingKeys, unexpectedKeys, problems } = this.validateStateDict(dict, opts);
+    if (problems.length) throw new Error(`Error(s) in loading the image pool state:\n\t${problems.join('\n\t')}`);
+    const entries = new Map<string, StateValue>(stateEntries(dict));
+    const k = [...entries.keys()].filter((key) => key.startsWith('images.')).length;
+    const images: Tensor[] = [];
+    for (let i = 0; i < k; i++) {
+      const t = empty([1, ...this.imageShape], 'pool_image');
+      copyStateInto(t, entries.get(`images.${i}`)!);
+      images.push(t);
+    }
+    const rng = entries.get('rng')!;
+    this.pool.load(images, { rng: Number((rng as { data: ArrayLike<number | bigint> }).data[0]) >>> 0 });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  override dispose(): void {
+    this.rngState.dispose();
+  }
+}
+
 export class CycleGanTrainer implements GanTrainer {
   readonly nets: { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module };
   readonly optimizers: { netG_A: Adam; netG_B: Adam; netD_A: Adam; netD_B: Adam };
@@ -107,6 +184,8 @@ export class CycleGanTrainer implements GanTrainer {
   /** Histories of generated images: fake B (for D_A) and fake A (for D_B). */
   readonly fakeBPool: ImagePool;
   readonly fakeAPool: ImagePool;
+  /** The pools as checkpoint state (exact resume): fake B (D_A's history) and fake A (D_B's). */
+  readonly trainingState: { pool_fake_B: ImagePoolState; pool_fake_A: ImagePoolState };
   readonly samples: SampleInputs;
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
@@ -131,6 +210,10 @@ export class CycleGanTrainer implements GanTrainer {
     this.gan = ganLoss(cfg.ganMode);
     this.fakeBPool = new ImagePool(cfg.poolSize, seed ^ 0x5eed_b);
     this.fakeAPool = new ImagePool(cfg.poolSize, seed ^ 0x5eed_a);
+    this.trainingState = {
+      pool_fake_B: new ImagePoolState(this.fakeBPool, [ncB, cfg.imageSize, cfg.imageSize]),
+      pool_fake_A: new ImagePoolState(this.fakeAPool, [ncA, cfg.imageSize, cfg.imageSize]),
+    };
     this.samples = new SampleInputs([ncA, cfg.imageSize, cfg.imageSize]);
   }
 
@@ -225,11 +308,12 @@ export class CycleGanTrainer implements GanTrainer {
     for (const n of Object.values(this.nets)) n.dispose();
     this.fakeAPool.dispose();
     this.fakeBPool.dispose();
+    for (const s of Object.values(this.trainingState)) s.dispose();
     this.samples.dispose();
   }
 }
 
-export const cycleganRecipe: ModelRecipe = {
+export const cycleganRecipe: ModelRecipe & TranslationEval = {
   name: 'cyclegan',
   description: 'CycleGAN (Zhu et al. 2017): two ResNet Gs, two PatchGAN Ds, LSGAN + cycle + identity; unpaired A <-> B',
   reference: 'arXiv:1703.10593; github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
@@ -275,4 +359,18 @@ export const cycleganRecipe: ModelRecipe = {
     return errs;
   },
   create: (config, settings, seed) => new CycleGanTrainer(config, settings, seed),
+  // Scored as A -> B (G_A) against the held-out partners: the unpaired training set never shows
+  // them together, so they are ground truth the original CycleGAN datasets did not have.
+  async heldOutPairs(config, { limit, dataset }) {
+    const cfg = cycleGanConfig(config);
+    const p = await heldOutEmojiPairs({ dataset: dataset ?? cycleganRecipe.train.dataset, size: cfg.imageSize, limit });
+    if (p.channelsA !== cfg.inputNc || p.channelsB !== cfg.outputNc) {
+      throw new Error(`cyclegan: held-out pairs of '${dataset}' have ${p.channelsA} -> ${p.channelsB} channels, the model ${cfg.inputNc} -> ${cfg.outputNc}`);
+    }
+    return splitHeldOut(p);
+  },
+  translate(trainer, x) {
+    if (!(trainer instanceof CycleGanTrainer)) throw new Error('cyclegan.translate: not a CycleGanTrainer');
+    return trainer.generate(x, { batchStats: false });
+  },
 };

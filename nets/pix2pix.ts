@@ -25,6 +25,7 @@ import {
   setGradients, setTestTimeDropout,
   type GanMode, type NormName,
 } from './common.js';
+import { heldOutEmojiPairs, splitHeldOut, type TranslationEval } from './translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface Pix2pixConfig {
@@ -246,7 +247,7 @@ export function validateImageToImage(c: ModelConfig, netDs: readonly string[]): 
   return errs;
 }
 
-export const pix2pixRecipe: ModelRecipe = {
+export const pix2pixRecipe: ModelRecipe & TranslationEval = {
   name: 'pix2pix',
   description: 'pix2pix (Isola et al. 2017): U-Net G, conditional PatchGAN D, GAN + 100 L1; paired A -> B',
   reference: 'arXiv:1611.07004; github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
@@ -281,4 +282,18 @@ export const pix2pixRecipe: ModelRecipe = {
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
   validate: (c) => validateImageToImage(c, [String(c.netD)]),
   create: (config, settings, seed) => new Pix2pixTrainer(config, settings, seed),
+  async heldOutPairs(config, { limit, dataset }) {
+    const cfg = pix2pixConfig(config);
+    const p = await heldOutEmojiPairs({ dataset: dataset ?? pix2pixRecipe.train.dataset, size: cfg.imageSize, limit });
+    if (p.channelsA !== cfg.inputNc || p.channelsB !== cfg.outputNc) {
+      throw new Error(`pix2pix: held-out pairs of '${dataset}' have ${p.channelsA} + ${p.channelsB} channels, the model ${cfg.inputNc} + ${cfg.outputNc}`);
+    }
+    return splitHeldOut(p, cfg.direction === 'BtoA');
+  },
+  // Eval mode (running statistics, no dropout): deterministic, and it leaves the training state
+  // alone. The paper's own test protocol (batch statistics, dropout on) is generate()'s default.
+  translate(trainer, x) {
+    if (!(trainer instanceof Pix2pixTrainer)) throw new Error('pix2pix.translate: not a Pix2pixTrainer');
+    return trainer.generate(x, { batchStats: false });
+  },
 };

@@ -8,7 +8,7 @@ import type { OptionSpec } from '../engine/cli/args.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
 import type { Module } from '../engine/nn.js';
-import type { Adam } from '../engine/optim.js';
+import type { Optimizer } from '../engine/optim.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';
 import { cycleganRecipe } from './cyclegan.js';
@@ -17,6 +17,12 @@ import { ebganRecipe } from './ebgan.js';
 import { beganRecipe } from './began.js';
 import { gmanRecipe } from './gman.js';
 import { madganRecipe } from './madgan.js';
+import { dualganRecipe } from './dualgan.js';
+import { discoganRecipe } from './discogan.js';
+import { starganRecipe } from './stargan.js';
+import { lapganRecipe } from './lapgan.js';
+import { stackganRecipe, stackganppRecipe } from './stackgan.js';
+import { tripleganRecipe } from './triplegan.js';
 
 /** A model's hyper-parameters (flags such as --ngf), JSON-safe so checkpoints can store them. */
 export type ModelConfig = Record<string, number | string | boolean>;
@@ -69,14 +75,37 @@ export interface ModelRecipe {
 /** Scalars of one step, kept on the GPU until the loop reads them all back at once. */
 export type StepStats = Record<string, Tensor>;
 
+/**
+ * The whole training set as the CLI loaded it, for trainers that need more than image batches
+ * (GanTrainer.bindData): Triple-GAN's class labels, StackGAN's captions. Images n x c x h x w in
+ * [-1, 1], row-major.
+ */
+export interface TrainingData {
+  images: Float32Array;
+  n: number;
+  c?: number;
+  h: number;
+  w: number;
+  /** Integer class of each image (MNIST digits, emoji categories). */
+  labels?: ArrayLike<number>;
+  /** Each image's caption as lowercase tokens (emoji-text). */
+  tokens?: readonly (readonly string[])[];
+}
+
 export interface GanTrainer {
   readonly config: ModelConfig;
   /** Networks by name ('netG', 'netD'), as the reference implementation saves them. */
   readonly nets: Record<string, Module>;
-  /** One optimizer per network, same names. */
-  readonly optimizers: Record<string, Adam>;
+  /** One optimizer per network, same names (Adam for most papers, RMSprop for DualGAN). */
+  readonly optimizers: Record<string, Optimizer>;
   /** The generator drawing the training noise; its state goes into checkpoints. */
   readonly rng: Generator;
+  /**
+   * Training state beyond networks, optimizers and rng that an exact resume needs (CycleGAN's image
+   * pools), as Modules whose state dicts carry it. Checkpoints store them next to the networks;
+   * they are not networks (`gan convert` and `gan sample` skip them). Names: no dots.
+   */
+  readonly trainingState?: Record<string, Module>;
   /** Name of the network whose output `generate` returns (the sample grids' source). */
   readonly sampler: string;
   /**
@@ -92,6 +121,13 @@ export interface GanTrainer {
    * statistics untouched; `batchStats: false` runs the generator in eval mode.
    */
   generate(z: Tensor, opts?: { batchStats?: boolean }): Tensor;
+  /**
+   * Trainers whose step needs side data (labels, captions) take the training set here, once, after
+   * construction and before noise() or step() (`gan train` binds before restoring a checkpoint:
+   * binding draws nothing from the noise stream); they draw what they need with their own
+   * checkpointed stream. Throws, naming the dataset to use, when the data lacks what the model needs.
+   */
+  bindData?(data: TrainingData): void;
 }
 
 export const recipes: Record<string, ModelRecipe> = {
@@ -103,6 +139,13 @@ export const recipes: Record<string, ModelRecipe> = {
   began: beganRecipe,
   gman: gmanRecipe,
   madgan: madganRecipe,
+  dualgan: dualganRecipe,
+  discogan: discoganRecipe,
+  stargan: starganRecipe,
+  lapgan: lapganRecipe,
+  stackgan: stackganRecipe,
+  stackganpp: stackganppRecipe,
+  triplegan: tripleganRecipe,
 };
 
 export function getRecipe(name: string): ModelRecipe | undefined {

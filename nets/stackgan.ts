@@ -55,10 +55,10 @@ import {
   add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, matmul, mean, mul, mulScalar, mulhilo32, narrow, philoxWords, randn, relu,
   reshape, sigmoid, square, sub, upsampleNearest, Generator,
 } from '../engine/ops/index.js';
-import { stepOn } from './gan_util.js';
+import { defaultInit_, stepOn } from './gan_util.js';
 import { generateWith } from './dcgan.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer, bagOfWordsMatrix, hashedBagOfWords } from './text_encoder.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainingData, TrainSettings } from './registry.js';
 
 // ---- conditioning augmentation ---------------------------------------------------------------------------
 
@@ -208,6 +208,21 @@ export interface TextImageDataset {
   /** Category label of each image (the text encoder's classification target). */
   category: ArrayLike<number>;
   categoryNames?: readonly string[];
+}
+
+/**
+ * What bindData accepts: a TextImageDataset, or the CLI's TrainingData (registry.ts) whose `labels`
+ * are the categories. Captions (`tokens`) and categories must both be there.
+ */
+export type CaptionedData = Omit<TextImageDataset, 'tokens' | 'category'> & Pick<TrainingData, 'labels' | 'tokens'> & { category?: ArrayLike<number> };
+
+/** Checks a captioned set and builds its BoundTextData; `who` names the model in errors. */
+function bindText(who: string, data: CaptionedData, buckets: number, expect: { channels: number; size: number }): BoundTextData {
+  const category = data.category ?? data.labels;
+  if (!data.tokens || !category) throw new Error(`${who}: the training data has no captions and categories (train on --dataset emoji-text)`);
+  const bound = new BoundTextData({ ...data, tokens: data.tokens, category }, buckets, expect);
+  if (bound.numCategories > 10) throw new Error(`${who}: the text encoder's category head has 10 classes, the data has ${bound.numCategories}`);
+  return bound;
 }
 
 /** One training batch on the host. */
@@ -507,9 +522,12 @@ export class StackganTrainer implements GanTrainer {
     const netD = new StackganDiscriminator(this.cfg);
     // The head has one class per emoji category (10); a data set with fewer classes leaves some unused.
     const netT = new TextPretrainHeads(this.cfg.nc, 4 * this.cfg.stage1Size, this.cfg.imageWidth, this.cfg.embedDim, 10);
-    // DCGAN init for the image networks; the text encoder and its pretraining heads keep PyTorch's
-    // default init (N(0, 0.02) on a sparse bag of words would start them nearly silent).
+    // DCGAN init for the image networks; the text encoder and its pretraining heads get PyTorch's
+    // default init (N(0, 0.02) on a sparse bag of words would start them nearly silent), drawn from
+    // the run's stream like the rest, so a seed decides the whole model.
     dcganInit_([...netG.stage1.modules(), ...netG.stage2.modules(), ...netD.modules()], this.rng);
+    defaultInit_(netG.text, this.rng);
+    defaultInit_(netT, this.rng);
     this.nets = { netG, netD, netT };
     this.pretrainer = new TextPretrainer(netG.text, netT);
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
@@ -523,9 +541,8 @@ export class StackganTrainer implements GanTrainer {
   }
 
   /** Binds the captioned images (final-stage size) the trainer draws its batches from. */
-  bindData(data: TextImageDataset): void {
-    this.data = new BoundTextData(data, this.cfg.buckets, { channels: this.cfg.nc, size: 4 * this.cfg.stage1Size });
-    if (this.data.numCategories > 10) throw new Error(`bindData: the text encoder's category head has 10 classes, the data has ${this.data.numCategories}`);
+  bindData(data: CaptionedData): void {
+    this.data = bindText('stackgan', data, this.cfg.buckets, { channels: this.cfg.nc, size: 4 * this.cfg.stage1Size });
   }
 
   get boundData(): BoundTextData | null {
@@ -831,8 +848,10 @@ export class StackganppTrainer implements GanTrainer {
     const netD = new StackganppDiscriminator(this.cfg);
     const final = branchSize(this.cfg, this.cfg.branches - 1);
     const netT = this.cfg.conditional ? new TextPretrainHeads(this.cfg.nc, final, this.cfg.imageWidth, this.cfg.embedDim, 10) : null;
-    // DCGAN init for the image networks only (see StackganTrainer).
+    // DCGAN init for the image networks, PyTorch's default for the text encoder (see StackganTrainer).
     dcganInit_([...netG.modules().filter((m) => !(netG.text && netG.text.modules().includes(m))), ...netD.modules()], this.rng);
+    if (netG.text) defaultInit_(netG.text, this.rng);
+    if (netT) defaultInit_(netT, this.rng);
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
     // The text encoder is trained by the pretrainer only; netG's Adam covers the image path.
     const imagePath = netG.namedParameters().filter(([k]) => !k.startsWith('text.'));
@@ -841,11 +860,14 @@ export class StackganppTrainer implements GanTrainer {
     this.optimizers = { netG: new Adam(imagePath, opt), netD: new Adam(netD, opt), ...(this.pretrainer ? { netT: this.pretrainer.optimizer } : {}) };
   }
 
-  /** Conditional models: binds the captioned images (finest branch size) the batches are drawn from. */
-  bindData(data: TextImageDataset): void {
-    if (!this.cfg.conditional) throw new Error('stackganpp: bindData() is for the conditional model (--conditional); the unconditional one trains on the loop\'s images');
-    this.data = new BoundTextData(data, this.cfg.buckets, { channels: this.cfg.nc, size: branchSize(this.cfg, this.cfg.branches - 1) });
-    if (this.data.numCategories > 10) throw new Error(`bindData: the text encoder's category head has 10 classes, the data has ${this.data.numCategories}`);
+  /**
+   * Conditional models: binds the captioned images (finest branch size) the batches are drawn from.
+   * The unconditional model trains on the loop's images and ignores the call (so `gan train` can
+   * bind whatever it loaded).
+   */
+  bindData(data: CaptionedData): void {
+    if (!this.cfg.conditional) return;
+    this.data = bindText('stackganpp --conditional', data, this.cfg.buckets, { channels: this.cfg.nc, size: branchSize(this.cfg, this.cfg.branches - 1) });
   }
 
   get phase(): 'text' | 'gan' {
@@ -1043,6 +1065,7 @@ export const stackganRecipe: ModelRecipe = {
     steps: 400, batch: 16, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 8, ndf2: 8, resBlocks: 1,
     textSteps: 150, stage1Steps: 150, sampleEvery: 100, ckptEvery: 0, logEvery: 10,
   },
+  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 3), size: 4 * Number(c.stage1Size) }),
   validate(c) {
     const errs: string[] = [];
@@ -1078,6 +1101,7 @@ export const stackganppRecipe: ModelRecipe = {
   },
   train: { steps: 8000, batch: 24, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, baseSize: 8, ngf: 16, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 100, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.baseSize) << (Number(c.branches) - 1) }),
   validate(c) {
     const errs: string[] = [];

@@ -292,8 +292,10 @@ export class TripleganTrainer implements GanTrainer {
   }
 
   /** Binds the labelled training set (images at imageSize, labels); selects the labelled subset. */
-  bindData(data: { images: Float32Array; labels: ArrayLike<number>; n: number }): void {
-    this.labelled = new LabelledSet(data, this.cfg);
+  bindData(data: { images: Float32Array; labels?: ArrayLike<number>; n: number }): void {
+    const { labels } = data;
+    if (!labels) throw new Error('triplegan: the training data has no class labels (train on --dataset mnist)');
+    this.labelled = new LabelledSet({ images: data.images, labels, n: data.n }, this.cfg);
   }
 
   get labelledSet(): LabelledSet | null {
@@ -483,6 +485,7 @@ export const tripleganRecipe: ModelRecipe = {
   },
   train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
   quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {
     const errs: string[] = [];

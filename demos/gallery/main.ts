@@ -78,6 +78,9 @@ async function thumbnail(a: Architecture, key: string, box: HTMLElement): Promis
 }
 
 async function main(): Promise<void> {
+  // The benchmark page (demos/bench/: the engine against tfjs-webgpu in this tab, or a saved run).
+  const nav = document.querySelector('header.top nav');
+  if (nav && !nav.querySelector('a[href="./bench/"]')) nav.append(el('a', { href: './bench/' }, 'Benchmark'));
   const cards = byId('cards');
   cards.replaceChildren(...ARCHITECTURES.map(card));
   const status = byId('status');

@@ -58,7 +58,8 @@ export class LinePlot {
       ],
       series: [
         { label: opts.xLabel ?? 'step' },
-        ...opts.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, dash: s.dash ? [6, 4] : undefined, points: { show: false } })),
+        // spanGaps: series measured only at some steps (held-out scores) draw as connected lines.
+        ...opts.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, dash: s.dash ? [6, 4] : undefined, points: { show: false }, spanGaps: true })),
       ],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
@@ -75,7 +76,7 @@ export class LinePlot {
     return this.xs.length;
   }
 
-  /** Appends one x with a value per series (in the order given at construction). */
+  /** Appends one x with a value per series (in the order given at construction); non-finite = no point. */
   push(x: number, values: readonly number[]): void {
     this.xs.push(x);
     values.forEach((v, i) => this.ys[i].push(Number.isFinite(v) ? v : NaN));
@@ -108,7 +109,8 @@ export class LinePlot {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.chart.setData([this.xs, ...this.ys] as uPlot.AlignedData);
+      // uPlot's gaps are nulls.
+      this.chart.setData([this.xs, ...this.ys.map((y) => y.map((v) => (Number.isFinite(v) ? v : null)))] as uPlot.AlignedData);
     });
   }
 

@@ -12,6 +12,8 @@ import { checkpointInfo, checkpointToBytes, restoreCheckpoint, type Json } from 
 import { DataLoader, type ArrayDataset, type LoaderState } from '../../engine/data/loader.js';
 import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../../nets/registry.js';
 import { readStats } from '../../nets/stats.js';
+import type { TranslationEval } from '../../nets/translation.js';
+import type { History } from './charts.js';
 
 export interface RunSpec {
   model: string;
@@ -19,13 +21,8 @@ export interface RunSpec {
   batch: number;
   lr: number;
   seed: number;
-}
-
-/** Plot points saved with a checkpoint so the charts survive a reload. */
-export interface History {
-  xs: number[];
-  /** Series by name, aligned with xs. */
-  series: Record<string, number[]>;
+  /** The dataset's name (checkpoints record it; absent in the page's own older ones). */
+  dataset?: string;
 }
 
 export class TrainingSession {
@@ -81,27 +78,35 @@ export class TrainingSession {
 
   /** The sample grid's images (NCHW in [-1, 1]) and their shape. */
   async samples(): Promise<{ data: Float32Array; shape: number[] }> {
-    const out = tidy(() => this.trainer.generate(this.sampleZ));
-    try {
-      return { data: await out.data(), shape: [...out.shape] };
-    } finally {
-      out.dispose();
-    }
+    return this.run(() => this.trainer.generate(this.sampleZ));
   }
 
   /** Latent codes for `n` samples from a seeded stream, read back to the host. */
   async latents(n: number, seed: number): Promise<{ data: Float32Array; shape: number[] }> {
-    const z = tidy(() => this.trainer.noise(n, new Generator(seed)));
-    try {
-      return { data: await z.data(), shape: [...z.shape] };
-    } finally {
-      z.dispose();
-    }
+    return this.run(() => this.trainer.noise(n, new Generator(seed)));
   }
 
   /** Images generated from host latent codes of the given shape. */
   async generateFrom(z: Float32Array, shape: readonly number[]): Promise<{ data: Float32Array; shape: number[] }> {
-    const out = tidy(() => this.trainer.generate(tensor(z, shape)));
+    return this.run(() => this.trainer.generate(tensor(z, shape)));
+  }
+
+  /**
+   * An image-to-image model's outputs for host inputs, in eval mode (deterministic, training state
+   * untouched): A -> B through the recipe's translate hook (as `gan eval` scores it), or B -> A
+   * through generate(x, { direction: 'BtoA' }) for the two-generator models.
+   */
+  async translate(x: Float32Array, shape: readonly number[], direction: 'AtoB' | 'BtoA' = 'AtoB'): Promise<{ data: Float32Array; shape: number[] }> {
+    const hooks = this.recipe as ModelRecipe & Partial<TranslationEval>;
+    if (!hooks.translate) throw new Error(`${this.spec.model} has no translate hook (nets/translation.ts TranslationEval)`);
+    const translate = hooks.translate.bind(hooks);
+    const generate = this.trainer.generate as (x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean }) => Tensor;
+    return this.run(() => (direction === 'AtoB' ? translate(this.trainer, tensor(x, shape)) : generate.call(this.trainer, tensor(x, shape), { direction, batchStats: false })));
+  }
+
+  /** Reads back the tensor `fn` makes (inside a tidy scope) and frees it. */
+  private async run(fn: () => Tensor): Promise<{ data: Float32Array; shape: number[] }> {
+    const out = tidy(fn);
     try {
       return { data: await out.data(), shape: [...out.shape] };
     } finally {
@@ -109,12 +114,23 @@ export class TrainingSession {
     }
   }
 
-  /** The run as checkpoint bytes (CLI run layout), with the page's plot history. */
+  /**
+   * The run as checkpoint bytes in the CLI's run layout (cli/checkpoint_io.ts: networks, training
+   * state, optimizers, noise stream, loader position, dataset and its size as `limit`), plus the
+   * page's plot history under extra.history.
+   */
   async toBytes(history: History | null): Promise<Uint8Array> {
+    const state = this.trainer.trainingState ?? {};
     const config: Json = { model: this.spec.model, config: this.spec.config as Json, settings: { ...this.settings }, seed: this.spec.seed };
-    const extra: Json = { loader: { ...this.loader.state }, dataset: this.datasetName, history: history as unknown as Json };
+    const extra: Json = {
+      loader: { ...this.loader.state },
+      dataset: this.datasetName,
+      limit: this.dataset.n,
+      trainingState: Object.keys(state),
+      history: history as unknown as Json,
+    };
     return checkpointToBytes({
-      models: this.trainer.nets,
+      models: { ...this.trainer.nets, ...state },
       optimizers: this.trainer.optimizers,
       generators: { train: this.trainer.rng },
       step: this.step,
@@ -123,15 +139,20 @@ export class TrainingSession {
     });
   }
 
-  /** Restores networks, optimisers, noise stream, loader position and step from checkpoint bytes. */
+  /** Restores networks, training state, optimisers, noise stream, loader position and step from checkpoint bytes. */
   restore(bytes: Uint8Array, source: string): { history: History | null } {
     const info = checkpointInfo(bytes, source);
-    const extra = (info.extra ?? {}) as { loader?: LoaderState; history?: History };
+    const extra = (info.extra ?? {}) as { loader?: LoaderState; history?: History; trainingState?: string[]; limit?: number };
+    const saved = new Set(Array.isArray(extra.trainingState) ? extra.trainingState : []);
+    const state = Object.fromEntries(Object.entries(this.trainer.trainingState ?? {}).filter(([k]) => saved.has(k)));
+    // The data position only means something on the same examples: a checkpoint from a `gan train`
+    // run over the whole dataset (limit 0 or another size) keeps the page's own data order.
+    const sameData = extra.limit === undefined || extra.limit === this.dataset.n;
     // Loader first (it validates), so a checkpoint that does not fit changes nothing.
     const before = this.loader.state;
-    if (extra.loader) this.loader.setState(extra.loader);
+    if (extra.loader && sameData) this.loader.setState(extra.loader);
     try {
-      restoreCheckpoint(bytes, { models: this.trainer.nets, optimizers: this.trainer.optimizers, generators: { train: this.trainer.rng } }, { source });
+      restoreCheckpoint(bytes, { models: { ...this.trainer.nets, ...state }, optimizers: this.trainer.optimizers, generators: { train: this.trainer.rng } }, { source });
     } catch (e) {
       this.loader.setState(before);
       throw e;
@@ -144,16 +165,21 @@ export class TrainingSession {
 
   /** Frees the run's GPU memory (the engine stays). */
   dispose(): void {
-    for (const m of Object.values(this.trainer.nets)) m.dispose();
-    for (const o of Object.values(this.trainer.optimizers)) o.dispose();
+    const own = (this.trainer as GanTrainer & { dispose?: () => void }).dispose;
+    if (own) own.call(this.trainer);
+    else {
+      for (const m of Object.values(this.trainer.nets)) m.dispose();
+      for (const o of Object.values(this.trainer.optimizers)) o.dispose();
+    }
     this.real.dispose();
     this.sampleZ.dispose();
   }
 }
 
-/** The run a checkpoint was made with (model, config, batch, lr, seed), to rebuild a session for it. */
+/** The run a checkpoint was made with (model, config, batch, lr, seed, dataset), to rebuild a session for it. */
 export function runSpecOf(bytes: Uint8Array, source: string): RunSpec {
   const info = checkpointInfo(bytes, source);
+  const extra = info.extra as { dataset?: unknown } | null;
   const cfg = info.config as { model?: string; config?: ModelConfig; settings?: Partial<TrainSettings>; seed?: number } | null;
   if (!cfg || typeof cfg.model !== 'string' || !cfg.config || !cfg.settings) {
     throw new Error(`${source}: not a training-run checkpoint (no model/config/settings in its metadata)`);
@@ -164,5 +190,6 @@ export function runSpecOf(bytes: Uint8Array, source: string): RunSpec {
     batch: Number(cfg.settings.batch),
     lr: Number(cfg.settings.lr),
     seed: Number(cfg.seed ?? 0),
+    dataset: typeof extra?.dataset === 'string' ? extra.dataset : typeof cfg.settings.dataset === 'string' ? cfg.settings.dataset : undefined,
   };
 }

@@ -1,0 +1,179 @@
+// StarGAN's part of `gan eval` (Node only: it reads the emoji skin-tone test split). cli/eval.ts
+// merges STARGAN_EVAL_HOOKS into the recipe's TranslationEval hooks (nets/stargan.ts stays
+// browser-safe, so the data-reading half lives here) and calls evalStarganDomains after the
+// generic L1 / PSNR / SSIM of the chosen pair.
+//
+//   heldOutPairs   the test split's images of domain --eval-source (config evalSource), packed with
+//                  the label planes of --eval-target, against the same emoji drawn in the target
+//                  tone (the ground truth every emoji has: all six tones are drawn).
+//   domain accuracy  a small classifier (engine/metrics/classifier.ts ConvClassifier, trained with a
+//                  fixed seed on the real training images, labels = domain) reads the domain of
+//                  every test image translated into every other domain; the accuracy is the share
+//                  read as the target domain (the paper's classification-error measure on RaFD).
+//                  Reported with the classifier's accuracy on the real test images (the ceiling),
+//                  the same for the untrained generator (the run's own seeded initialisation), and
+//                  the mean L1 of each (source -> target) translation against its ground truth.
+
+import { tensor } from '../engine/tensor.js';
+import { loadEmojiSkinTones, type EmojiSkinTones } from '../engine/data/emoji.js';
+import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_, trainClassifier } from '../engine/metrics/classifier.js';
+import { Generator } from '../engine/ops/random.js';
+import { packDomains, starganConfig, type StarganTrainer } from '../nets/stargan.js';
+import type { ModelConfig, ModelRecipe } from '../nets/registry.js';
+import type { HeldOutPairs, TranslationEval } from './eval.js';
+import { out, table } from './common.js';
+import { restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
+
+/** The domain classifier's recipe: 3 stride-2 3x3 convs (16-32-64), one hidden layer of 64; Adam. */
+export const DOMAIN_CLASSIFIER = { convs: [16, 32, 64], kernel: 3, padding: 1, hidden: [64], steps: 400, batch: 32, lr: 1e-3 } as const;
+
+function skinTones(split: 'train' | 'test', config: ModelConfig, groups?: number): EmojiSkinTones {
+  const cfg = starganConfig(config);
+  const s = loadEmojiSkinTones({ split, size: cfg.imageSize, limit: groups });
+  if (s.numDomains !== cfg.cDim) throw new Error(`stargan eval: the model has ${cfg.cDim} domains, the skin-tone data ${s.numDomains}`);
+  return s;
+}
+
+/** Images i of `s` (rows of 3 x h x w) gathered into one array. */
+function gather(s: EmojiSkinTones, indices: readonly number[]): Float32Array {
+  const img = 3 * s.h * s.w;
+  const outArr = new Float32Array(indices.length * img);
+  indices.forEach((i, k) => outArr.set(s.images.subarray(i * img, (i + 1) * img), k * img));
+  return outArr;
+}
+
+/**
+ * Held-out (input, target) pairs for the config's (evalSource -> evalTarget) pair: one per test
+ * emoji, `limit` at most. Inputs are packed rows (image + the target's label planes).
+ */
+export function starganHeldOutPairs(config: ModelConfig, opts: { limit?: number } = {}): HeldOutPairs {
+  const cfg = starganConfig(config);
+  const s = skinTones('test', config, opts.limit);
+  const src: number[] = [];
+  for (let i = 0; i < s.n; i++) if (s.domain[i] === cfg.evalSource) src.push(i);
+  const dst = src.map((i) => s.counterpart[i * s.numDomains + cfg.evalTarget]);
+  const n = src.length;
+  return {
+    inputs: packDomains(gather(s, src), new Array<number>(n).fill(cfg.evalTarget), n, s.numDomains, 3, s.h, s.w),
+    targets: gather(s, dst),
+    n,
+    inputShape: [3 + s.numDomains, s.h, s.w],
+    targetShape: [3, s.h, s.w],
+  };
+}
+
+export const STARGAN_EVAL_HOOKS: Partial<TranslationEval> = { heldOutPairs: starganHeldOutPairs };
+
+/** Trains the domain classifier on the real training images at `size` (seeded, deterministic). */
+export async function trainDomainClassifier(config: ModelConfig, seed: number, log: (line: string) => void = () => {}): Promise<ConvClassifier> {
+  const cfg = starganConfig(config);
+  const s = skinTones('train', config);
+  const { convs, kernel, padding, hidden, steps, batch, lr } = DOMAIN_CLASSIFIER;
+  const net = new ConvClassifier({ inChannels: 3, size: cfg.imageSize, numClasses: cfg.cDim, convs, kernel, padding, hidden, downsample: 'stride' });
+  initClassifier_(net, new Generator(seed));
+  const r = await trainClassifier(net, { images: s.images, labels: s.domain, n: s.n, c: 3, h: s.h, w: s.w }, {
+    steps, batch, lr, seed, logEvery: steps / 4, onLog: (step, loss) => log(`domain classifier: step ${step}/${steps} loss ${loss.toFixed(4)}`),
+  });
+  log(`domain classifier: ${s.n} training images, ${r.seconds.toFixed(1)} s`);
+  return net;
+}
+
+export interface DomainTranslationScores {
+  /** Share of translations (source != target) the classifier reads as their target domain. */
+  accuracy: number;
+  /** Mean L1 ([-1, 1] scale) against the ground truth, [source][target] (the diagonal: into its own domain). */
+  l1: number[][];
+  /** Mean of l1 over source != target. */
+  meanL1: number;
+  translations: number;
+}
+
+/** Translates every test image into every domain and scores the results (classifier, ground truth). */
+export async function scoreDomainTranslations(trainer: StarganTrainer, test: EmojiSkinTones, classifier: ConvClassifier, batch: number): Promise<DomainTranslationScores> {
+  const C = test.numDomains;
+  const img = 3 * test.h * test.w;
+  const l1 = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const count = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  let hits = 0;
+  let off = 0;
+  for (let start = 0; start < test.n; start += batch) {
+    const m = Math.min(batch, test.n - start);
+    const idx = Array.from({ length: m }, (_, k) => start + k);
+    const images = gather(test, idx);
+    for (let d = 0; d < C; d++) {
+      const x = tensor(packDomains(images, new Array<number>(m).fill(d), m, C, 3, test.h, test.w), [m, 3 + C, test.h, test.w]);
+      const y = trainer.translate(x);
+      x.dispose();
+      const fake = await y.data();
+      y.dispose();
+      const pred = await classifierPredict(classifier, fake, m);
+      idx.forEach((i, k) => {
+        const s = test.domain[i];
+        const truth = test.counterpart[i * C + d] * img;
+        let e = 0;
+        for (let j = 0; j < img; j++) e += Math.abs(fake[k * img + j] - test.images[truth + j]);
+        l1[s][d] += e / img;
+        count[s][d]++;
+        if (s !== d) {
+          off++;
+          if (pred[k] === d) hits++;
+        }
+      });
+    }
+  }
+  const mean = l1.map((row, s) => row.map((v, d) => (count[s][d] ? v / count[s][d] : NaN)));
+  let sum = 0;
+  let k = 0;
+  mean.forEach((row, s) => row.forEach((v, d) => {
+    if (s !== d && Number.isFinite(v)) {
+      sum += v;
+      k++;
+    }
+  }));
+  return { accuracy: off ? hits / off : NaN, l1: mean, meanL1: k ? sum / k : NaN, translations: off };
+}
+
+const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+
+/**
+ * `gan eval stargan`'s domain-classifier accuracy: the classifier trained on real images, the
+ * trained and the untrained generator's translations of the test split (at most `n` test images).
+ */
+export async function evalStarganDomains(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: { n: number; batch: number; seed: number }): Promise<Record<string, unknown>> {
+  const config = ck.info.config;
+  const test = skinTones('test', config, Math.max(1, Math.ceil(o.n / starganConfig(config).cDim)));
+  const classifier = await trainDomainClassifier(config, o.seed, (l) => out.line(`gan eval: ${l}`));
+  try {
+    const realAccuracy = await classifierAccuracy(classifier, { images: test.images, labels: test.domain, n: test.n, c: 3, h: test.h, w: test.w });
+    const trained = recipe.create(config, ck.info.settings, ck.info.seed) as StarganTrainer;
+    const untrained = recipe.create(config, ck.info.settings, ck.info.seed) as StarganTrainer;
+    try {
+      restoreTrainer('gan eval', path, ck, trained, false);
+      const model = await scoreDomainTranslations(trained, test, classifier, o.batch);
+      const initial = await scoreDomainTranslations(untrained, test, classifier, o.batch);
+      const names = test.domainNames;
+      out.line(`gan eval: domain classifier on ${test.n} real test images: accuracy ${fmt(100 * realAccuracy, 1)}%`);
+      out.line(`gan eval: ${model.translations} translations of the test images into every other domain:`);
+      out.line(table([
+        ['trained G', `classified as the target ${fmt(100 * model.accuracy, 1)}%   L1 to ground truth ${fmt(model.meanL1, 4)}`],
+        ['untrained G', `classified as the target ${fmt(100 * initial.accuracy, 1)}%   L1 to ground truth ${fmt(initial.meanL1, 4)}`],
+      ]));
+      out.line('  L1 of the trained G by source (rows) and target (columns): ' + names.join(', '));
+      for (const [s, row] of model.l1.entries()) out.line(`  ${names[s].padEnd(13)} ${row.map((v) => fmt(v, 3)).join('  ')}`);
+      return {
+        domains: {
+          names,
+          testImages: test.n,
+          classifier: { recipe: DOMAIN_CLASSIFIER, seed: o.seed, realTestAccuracy: realAccuracy },
+          trained: model,
+          untrained: initial,
+        },
+      };
+    } finally {
+      trained.dispose();
+      untrained.dispose();
+    }
+  } finally {
+    classifier.dispose();
+  }
+}

@@ -1,0 +1,401 @@
+// DiscoGAN: Kim, Cha, Kim, Lee & Kim, "Learning to Discover Cross-Domain Relations with Generative
+// Adversarial Networks" (ICML 2017), as in the reference SKTBrain/DiscoGAN (PyTorch,
+// discogan/model.py and discogan/image_translation.py).
+//
+//   Generator (64 px): an encoder-decoder without skips, `main` =
+//     conv4/2 ngf, LReLU(0.2) | conv4/2 2ngf, BN, LReLU | conv4/2 4ngf, BN, LReLU | conv4/2 8ngf, BN, LReLU
+//     | convT4/2 4ngf, BN, ReLU | convT4/2 2ngf, BN, ReLU | convT4/2 ngf, BN, ReLU | convT4/2 3, sigmoid
+//     (no biases; images in [0, 1])
+//   Discriminator: conv1 4/2 ndf, LReLU | conv2 4/2 2ndf, bn2, LReLU | conv3 4/2 4ndf, bn3, LReLU |
+//     conv4 4/2 8ndf, bn4, LReLU | conv5 4/1 pad 0 to one channel, sigmoid; it also returns the three
+//     post-activation feature maps [relu2, relu3, relu4] for feature matching.
+//   generator_A maps B -> A and generator_B maps A -> B (the reference's naming: AB = generator_B(A));
+//   discriminator_A judges domain A, discriminator_B domain B.
+//   Losses, per domain X in {A, B}, every term averaged:
+//     dis_loss_X = 0.5 BCE(D_X(real X), 1) + 0.5 BCE(D_X(fake X), 0)
+//     gen_loss_X = BCE(D_X(fake X), 1)
+//     fm_loss_X  = sum over the 3 feature maps of mean_chw (mean_n f(real X) - mean_n f(fake X))^2
+//                  (the reference's HingeEmbeddingLoss against 1, which is the identity on these)
+//     recon_loss_A = MSE(G_A(G_B(A)), A), recon_loss_B = MSE(G_B(G_A(B)), B)
+//     gen_loss_A_total = (0.1 gen_loss_B + 0.9 fm_loss_B) (1 - rate) + rate recon_loss_A, B alike
+//     rate = 0.01 (starting_rate) for the first 10000 iterations (gan_curriculum), then 0.5
+//   Updates: one iteration per batch; every update_interval-th (3) iteration, from the first, steps
+//   the discriminators on sum(dis_loss), the others step the generators on sum(gen_loss_*_total).
+//   Adam 2e-4, betas (0.5, 0.999), weight decay 1e-5 (L2, as torch.optim.Adam), batch 64, no
+//   custom initialisation (PyTorch's defaults: kaiming_uniform(a = sqrt(5)), BN scale 1, shift 0).
+//
+// The engine computes the BCE from the final conv's logits (bceWithLogits), which equals the
+// reference's BCELoss on the sigmoid but does not clamp log() at -100 when the sigmoid saturates.
+// The data are in [-1, 1]; the trainer maps them to the reference's [0, 1] before the networks and
+// maps the generators' outputs back, so the losses (and the rate balance) are the reference's.
+
+import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, LeakyReLU, ReLU, Sigmoid } from '../engine/nn.js';
+import { Adam } from '../engine/optim.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { add, affine, bceWithLogits, mean, mse, mulScalar, narrow, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
+import { kaimingUniform_ } from '../engine/init.js';
+import { generateWith } from './dcgan.js';
+import { SampleInputs, setGradients } from './common.js';
+import { unpairedHeldOutPairs } from './dualgan.js';
+import type { TranslationEval } from './translation.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+// ---- networks -------------------------------------------------------------------------------------
+
+/** The reference's Generator (extra_layers=False): four conv4/2 down, four convT4/2 up, sigmoid. */
+export class DiscoGenerator extends Module {
+  main: Sequential;
+
+  constructor(opts: { inputNc?: number; outputNc?: number; ngf?: number } = {}) {
+    super();
+    const { inputNc = 3, outputNc = 3, ngf = 64 } = opts;
+    const down = (cin: number, cout: number) => new Conv2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
+    const up = (cin: number, cout: number) => new ConvTranspose2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
+    const lrelu = () => new LeakyReLU(0.2);
+    this.main = new Sequential(
+      down(inputNc, ngf), lrelu(),
+      down(ngf, ngf * 2), new BatchNorm2d(ngf * 2), lrelu(),
+      down(ngf * 2, ngf * 4), new BatchNorm2d(ngf * 4), lrelu(),
+      down(ngf * 4, ngf * 8), new BatchNorm2d(ngf * 8), lrelu(),
+      up(ngf * 8, ngf * 4), new BatchNorm2d(ngf * 4), new ReLU(),
+      up(ngf * 4, ngf * 2), new BatchNorm2d(ngf * 2), new ReLU(),
+      up(ngf * 2, ngf), new BatchNorm2d(ngf), new ReLU(),
+      up(ngf, outputNc), new Sigmoid(),
+    );
+  }
+
+  /** [N, inputNc, H, W] in [0, 1] (H, W multiples of 16) -> [N, outputNc, H, W] in (0, 1). */
+  override forward(x: Tensor): Tensor {
+    return this.main.call(x);
+  }
+}
+
+/** What the discriminator computes: the final conv's logits, and the three feature maps. */
+export interface DiscoDiscriminatorOutput {
+  logits: Tensor;
+  features: [Tensor, Tensor, Tensor];
+}
+
+/** The reference's Discriminator: conv1..conv5 with bn2..bn4; sigmoid output plus features. */
+export class DiscoDiscriminator extends Module {
+  conv1: Conv2d;
+  relu1: LeakyReLU;
+  conv2: Conv2d;
+  bn2: BatchNorm2d;
+  relu2: LeakyReLU;
+  conv3: Conv2d;
+  bn3: BatchNorm2d;
+  relu3: LeakyReLU;
+  conv4: Conv2d;
+  bn4: BatchNorm2d;
+  relu4: LeakyReLU;
+  conv5: Conv2d;
+
+  constructor(opts: { inputNc?: number; ndf?: number } = {}) {
+    super();
+    const { inputNc = 3, ndf = 64 } = opts;
+    const c4 = (cin: number, cout: number) => new Conv2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
+    this.conv1 = c4(inputNc, ndf);
+    this.relu1 = new LeakyReLU(0.2);
+    this.conv2 = c4(ndf, ndf * 2);
+    this.bn2 = new BatchNorm2d(ndf * 2);
+    this.relu2 = new LeakyReLU(0.2);
+    this.conv3 = c4(ndf * 2, ndf * 4);
+    this.bn3 = new BatchNorm2d(ndf * 4);
+    this.relu3 = new LeakyReLU(0.2);
+    this.conv4 = c4(ndf * 4, ndf * 8);
+    this.bn4 = new BatchNorm2d(ndf * 8);
+    this.relu4 = new LeakyReLU(0.2);
+    this.conv5 = new Conv2d(ndf * 8, 1, 4, { stride: 1, padding: 0, bias: false });
+  }
+
+  /** The logits (before the sigmoid) and [relu2, relu3, relu4]. */
+  run(x: Tensor): DiscoDiscriminatorOutput {
+    const relu1 = this.relu1.call(this.conv1.call(x));
+    const relu2 = this.relu2.call(this.bn2.call(this.conv2.call(relu1)));
+    const relu3 = this.relu3.call(this.bn3.call(this.conv3.call(relu2)));
+    const relu4 = this.relu4.call(this.bn4.call(this.conv4.call(relu3)));
+    return { logits: this.conv5.call(relu4), features: [relu2, relu3, relu4] };
+  }
+
+  /** As the reference: (sigmoid(conv5), [relu2, relu3, relu4]); [N, 1, H/16 - 3, W/16 - 3]. */
+  override forward(x: Tensor): [Tensor, Tensor[]] {
+    const { logits, features } = this.run(x);
+    return [sigmoid(logits), features];
+  }
+}
+
+/** PyTorch's default initialisation of every conv / conv-transpose weight, drawn from `generator`. */
+export function torchDefaultInit_(net: Module, generator: Generator): void {
+  noGrad(() => {
+    for (const m of net.modules()) {
+      if (m instanceof Conv2d || m instanceof ConvTranspose2d) {
+        kaimingUniform_(m.weight, { a: Math.sqrt(5), generator });
+        if (m.bias) throw new Error('torchDefaultInit_: DiscoGAN layers have no biases');
+      }
+    }
+  });
+}
+
+// ---- losses ---------------------------------------------------------------------------------------
+
+/** The reference's get_gan_loss on logits: (0.5 BCE(real, 1) + 0.5 BCE(fake, 0), BCE(fake, 1)). */
+export function discoGanLoss(logitsReal: Tensor, logitsFake: Tensor): { dis: Tensor; gen: Tensor } {
+  const dis = add(mulScalar(bceWithLogits(logitsReal, 1), 0.5), mulScalar(bceWithLogits(logitsFake, 0), 0.5));
+  return { dis, gen: bceWithLogits(logitsFake, 1) };
+}
+
+/** The reference's get_fm_loss: sum over layers of the mean squared difference of the batch-mean features. */
+export function featureMatchingLoss(real: readonly Tensor[], fake: readonly Tensor[]): Tensor {
+  if (!real.length || real.length !== fake.length) throw new Error(`featureMatchingLoss: expected equal, non-empty lists of feature maps, got ${real.length} and ${fake.length}`);
+  let total: Tensor | null = null;
+  for (let i = 0; i < real.length; i++) {
+    const l2 = mean(square(sub(mean(real[i], 0), mean(fake[i], 0))));
+    total = total ? add(total, l2) : l2;
+  }
+  return total!;
+}
+
+// ---- trainer --------------------------------------------------------------------------------------
+
+export type DiscoArch = 'discogan' | 'recongan' | 'gan';
+
+export interface DiscoGanConfig {
+  imageSize: number;
+  inputNc: number;
+  outputNc: number;
+  ngf: number;
+  ndf: number;
+  /** The reference's --model_arch: discogan (both directions), recongan (A -> B -> A), gan (A -> B). */
+  modelArch: DiscoArch;
+  /** Iterations with the starting rate, then the default rate (the reference's gan_curriculum). */
+  ganCurriculum: number;
+  startingRate: number;
+  defaultRate: number;
+  /** One discriminator update every this many iterations; generator updates in between. */
+  updateInterval: number;
+  weightDecay: number;
+}
+
+export function discoGanConfig(c: ModelConfig): DiscoGanConfig {
+  return {
+    imageSize: Number(c.imageSize ?? 64),
+    inputNc: Number(c.inputNc ?? 3),
+    outputNc: Number(c.outputNc ?? 3),
+    ngf: Number(c.ngf ?? 64),
+    ndf: Number(c.ndf ?? 64),
+    modelArch: String(c.modelArch ?? 'discogan') as DiscoArch,
+    ganCurriculum: Number(c.ganCurriculum ?? 10000),
+    startingRate: Number(c.startingRate ?? 0.01),
+    defaultRate: Number(c.defaultRate ?? 0.5),
+    updateInterval: Number(c.updateInterval ?? 3),
+    weightDecay: Number(c.weightDecay ?? 1e-5),
+  };
+}
+
+/** [-1, 1] (the datasets) -> [0, 1] (the reference's images) and back. */
+const to01 = (x: Tensor) => affine(x, 0.5, 0.5);
+const toSigned = (x: Tensor) => affine(x, 2, -1);
+
+export class DiscoGanTrainer implements GanTrainer {
+  readonly nets: { generator_A: DiscoGenerator; generator_B: DiscoGenerator; discriminator_A: DiscoDiscriminator; discriminator_B: DiscoDiscriminator };
+  readonly optimizers: { generator_A: Adam; generator_B: Adam; discriminator_A: Adam; discriminator_B: Adam };
+  readonly rng: Generator;
+  /** A -> B is generator_B in the reference's naming. */
+  readonly sampler = 'generator_B';
+  readonly cfg: DiscoGanConfig;
+  readonly samples: SampleInputs;
+
+  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    const cfg = (this.cfg = discoGanConfig(config));
+    this.rng = new Generator(seed);
+    const { inputNc: ncA, outputNc: ncB, ngf, ndf } = cfg;
+    this.nets = {
+      generator_A: new DiscoGenerator({ inputNc: ncB, outputNc: ncA, ngf }),
+      generator_B: new DiscoGenerator({ inputNc: ncA, outputNc: ncB, ngf }),
+      discriminator_A: new DiscoDiscriminator({ inputNc: ncA, ndf }),
+      discriminator_B: new DiscoDiscriminator({ inputNc: ncB, ndf }),
+    };
+    for (const net of Object.values(this.nets)) torchDefaultInit_(net, this.rng);
+    const n = this.nets;
+    const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number], weightDecay: cfg.weightDecay };
+    this.optimizers = {
+      generator_A: new Adam(n.generator_A, opts), generator_B: new Adam(n.generator_B, opts),
+      discriminator_A: new Adam(n.discriminator_A, opts), discriminator_B: new Adam(n.discriminator_B, opts),
+    };
+    this.samples = new SampleInputs([ncA, cfg.imageSize, cfg.imageSize]);
+  }
+
+  /**
+   * Iterations so far (the reference's `iters`): discriminator plus generator updates. The
+   * generator count is read from generator_B, which every architecture trains.
+   */
+  get iteration(): number {
+    return this.optimizers.discriminator_B.stepCount(0) + this.optimizers.generator_B.stepCount(0);
+  }
+
+  /** The weight of the reconstruction terms at the current iteration. */
+  get rate(): number {
+    return this.iteration < this.cfg.ganCurriculum ? this.cfg.startingRate : this.cfg.defaultRate;
+  }
+
+  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
+    const { inputNc, outputNc } = this.cfg;
+    return { realA: narrow(batch, 1, 0, inputNc), realB: narrow(batch, 1, inputNc, outputNc) };
+  }
+
+  step(batch: Tensor, withStats: boolean): StepStats | null {
+    const { generator_A, generator_B, discriminator_A, discriminator_B } = this.nets;
+    const arch = this.cfg.modelArch;
+    const iter = this.iteration;
+    const rate = this.rate;
+    const updateD = iter % this.cfg.updateInterval === 0;
+    return tidy(() => {
+      const { realA, realB } = this.split(batch);
+      this.samples.offer(realA);
+      const A = to01(realA);
+      const B = to01(realB);
+      // Everything the reference computes each iteration (so batch-norm statistics move alike).
+      const AB = generator_B.call(A);
+      const BA = generator_A.call(B);
+      const ABA = generator_A.call(AB);
+      const BAB = generator_B.call(BA);
+      const reconA = mse(ABA, A);
+      const reconB = mse(BAB, B);
+      const aReal = discriminator_A.run(A);
+      const aFake = discriminator_A.run(BA);
+      const ganA = discoGanLoss(aReal.logits, aFake.logits);
+      const fmA = featureMatchingLoss(aReal.features, aFake.features);
+      const bReal = discriminator_B.run(B);
+      const bFake = discriminator_B.run(AB);
+      const ganB = discoGanLoss(bReal.logits, bFake.logits);
+      const fmB = featureMatchingLoss(bReal.features, bFake.features);
+
+      const genATotal = add(mulScalar(add(mulScalar(ganB.gen, 0.1), mulScalar(fmB, 0.9)), 1 - rate), mulScalar(reconA, rate));
+      const genBTotal = add(mulScalar(add(mulScalar(ganA.gen, 0.1), mulScalar(fmA, 0.9)), 1 - rate), mulScalar(reconB, rate));
+      let genLoss: Tensor;
+      let disLoss: Tensor;
+      if (arch === 'discogan') {
+        genLoss = add(genATotal, genBTotal);
+        disLoss = add(ganA.dis, ganB.dis);
+      } else if (arch === 'recongan') {
+        genLoss = genATotal;
+        disLoss = ganB.dis;
+      } else {
+        genLoss = add(mulScalar(ganB.gen, 0.1), mulScalar(fmB, 0.9));
+        disLoss = ganB.dis;
+      }
+      const trainsBoth = arch === 'discogan';
+      if (updateD) {
+        const ds = trainsBoth ? [discriminator_A, discriminator_B] : [discriminator_B];
+        setGradients(disLoss, ds);
+        if (trainsBoth) this.optimizers.discriminator_A.step();
+        this.optimizers.discriminator_B.step();
+      } else {
+        // generator_A gets a gradient only where its output reaches the loss (not in 'gan').
+        const gs = arch === 'gan' ? [generator_B] : [generator_A, generator_B];
+        setGradients(genLoss, gs);
+        if (arch !== 'gan') this.optimizers.generator_A.step();
+        this.optimizers.generator_B.step();
+      }
+
+      if (!withStats) return null;
+      return noGrad(() => ({
+        loss_dis_A: ganA.dis.detach(),
+        loss_dis_B: ganB.dis.detach(),
+        loss_gen_A: ganA.gen.detach(),
+        loss_gen_B: ganB.gen.detach(),
+        loss_fm_A: fmA.detach(),
+        loss_fm_B: fmB.detach(),
+        loss_recon_A: reconA.detach(),
+        loss_recon_B: reconB.detach(),
+        D_x: mean(sigmoid(bReal.logits)),
+        D_G_x: mean(sigmoid(bFake.logits)),
+      }));
+    });
+  }
+
+  /** The fixed sample inputs (A images in [-1, 1]; see SampleInputs). */
+  noise(n: number, _generator?: Generator): Tensor {
+    return this.samples.take(n);
+  }
+
+  /**
+   * A -> B (generator_B; `direction: 'BtoA'` uses generator_A) for images in [-1, 1], returned in
+   * [-1, 1], without gradients. Batch statistics by default, running statistics with batchStats false.
+   */
+  generate(x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean } = {}): Tensor {
+    const net = opts.direction === 'BtoA' ? this.nets.generator_A : this.nets.generator_B;
+    return noGrad(() => tidy(() => {
+      const y = generateWith(net, to01(x), opts.batchStats ?? true);
+      return toSigned(y);
+    }));
+  }
+
+  dispose(): void {
+    for (const o of Object.values(this.optimizers)) o.dispose();
+    for (const n of Object.values(this.nets)) n.dispose();
+    this.samples.dispose();
+  }
+}
+
+// ---- the recipe -----------------------------------------------------------------------------------
+
+export const discoganRecipe: ModelRecipe & TranslationEval = {
+  name: 'discogan',
+  description: 'DiscoGAN (Kim et al. 2017): encoder-decoder Gs, conv Ds with feature matching, GAN + reconstruction; unpaired A <-> B',
+  reference: 'arXiv:1703.05192; github.com/SKTBrain/DiscoGAN',
+  options: {
+    imageSize: { type: 'int', default: 64, help: 'image side: 64 in every experiment of the paper (multiples of 16, at least 64)', metavar: 'N' },
+    ngf: { type: 'int', default: 64, help: 'generator width', metavar: 'N' },
+    ndf: { type: 'int', default: 64, help: 'discriminator width', metavar: 'N' },
+    modelArch: { type: 'string', default: 'discogan', choices: ['discogan', 'recongan', 'gan'], help: 'the reference\'s --model_arch: discogan, recongan (GAN + reconstruction one way) or gan' },
+    ganCurriculum: { type: 'int', default: 10000, help: 'iterations at the starting rate before the default rate', metavar: 'N' },
+    startingRate: { type: 'number', default: 0.01, help: 'weight of the reconstruction loss during the curriculum (GAN + feature matching get 1 - rate)', metavar: 'X' },
+    defaultRate: { type: 'number', default: 0.5, help: 'weight of the reconstruction loss after the curriculum', metavar: 'X' },
+    updateInterval: { type: 'int', default: 3, help: 'a discriminator update every N iterations, generator updates in between', metavar: 'N' },
+    weightDecay: { type: 'number', default: 1e-5, help: 'Adam weight decay (L2) of all four networks', metavar: 'X' },
+  },
+  train: {
+    steps: 20000,
+    batch: 64,
+    lr: 2e-4,
+    beta1: 0.5,
+    beta2: 0.999,
+    sampleEvery: 1000,
+    ckptEvery: 5000,
+    logEvery: 50,
+    dataset: 'emoji-unpaired',
+  },
+  // Minutes on a software adapter: 8-wide networks at the paper's 64 px, batch 8, and a curriculum
+  // short enough that the reconstruction weight reaches 0.5 within the run.
+  quick: { steps: 300, batch: 8, ngf: 8, ndf: 8, ganCurriculum: 100, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize ?? 64) }),
+  validate(c) {
+    const errs: string[] = [];
+    const size = Number(c.imageSize ?? 64);
+    if (!Number.isInteger(size) || size < 64 || size % 16 !== 0 || size > 1024) {
+      errs.push(`--image-size must be a multiple of 16 in [64, 1024] (the discriminator's last 4x4 conv needs a 4x4 map after four halvings), got ${c.imageSize}`);
+    }
+    for (const key of ['ngf', 'ndf'] as const) {
+      const v = Number(c[key] ?? 64);
+      if (!Number.isInteger(v) || v < 1 || v > 1024) errs.push(`--${key} must be an integer in [1, 1024], got ${c[key]}`);
+    }
+    if (!['discogan', 'recongan', 'gan'].includes(String(c.modelArch ?? 'discogan'))) errs.push(`--model-arch must be discogan, recongan or gan; got '${c.modelArch}'`);
+    const curriculum = Number(c.ganCurriculum ?? 10000);
+    if (!Number.isInteger(curriculum) || curriculum < 0) errs.push(`--gan-curriculum must be a non-negative integer, got ${c.ganCurriculum}`);
+    for (const key of ['startingRate', 'defaultRate'] as const) {
+      const v = Number(c[key] ?? 0.5);
+      if (!(v >= 0 && v <= 1)) errs.push(`--${key === 'startingRate' ? 'starting-rate' : 'default-rate'} must be in [0, 1], got ${c[key]}`);
+    }
+    const interval = Number(c.updateInterval ?? 3);
+    if (!Number.isInteger(interval) || interval < 2) errs.push(`--update-interval must be an integer >= 2 (1 would never update the generators), got ${c.updateInterval}`);
+    const wd = Number(c.weightDecay ?? 1e-5);
+    if (!(wd >= 0)) errs.push(`--weight-decay must be a non-negative number, got ${c.weightDecay}`);
+    return errs;
+  },
+  create: (config, settings, seed) => new DiscoGanTrainer(config, settings, seed),
+  heldOutPairs: (config, opts) => unpairedHeldOutPairs(config, opts),
+  translate: (trainer, inputs) => (trainer as DiscoGanTrainer).generate(inputs, { batchStats: false }),
+};

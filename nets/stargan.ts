@@ -1,0 +1,543 @@
+// StarGAN: Choi, Choi, Kim, Ha, Kim & Choo, "StarGAN: Unified Generative Adversarial Networks for
+// Multi-Domain Image-to-Image Translation" (CVPR 2018), as in yunjey/stargan (model.py, solver.py).
+//
+//   G(x, c): the target domain's label c (one-hot, c_dim long) tiled over the image and concatenated
+//     to it; conv7 (3 + c_dim -> 64), two conv4/2 down (128, 256), 6 residual blocks, two convT4/2
+//     up (128, 64), conv7 -> 3, tanh. Instance norm with affine parameters and running statistics
+//     after every conv but the last, no conv biases, zero padding (the reference notes that the
+//     tiled label needs zero padding: instance norm cancels a constant shift).
+//   D(x): repeat_num conv4/2 + LeakyReLU(0.01) doubling the width (64 .. 64 * 2^(repeat_num - 1)),
+//     no norm; two heads on the last map: conv1, a 3x3 conv to one channel (the PatchGAN source
+//     scores), and conv2, a conv whose kernel covers the whole map (image_size / 2^repeat_num) to
+//     c_dim domain logits. No bias on either head.
+//   Losses, per iteration:
+//     D: -mean D_src(x) + mean D_src(G(x, c')) + lambda_cls L_cls(D_cls(x), c) + lambda_gp GP
+//        (WGAN-GP: GP = mean_n (||d D_src(x^) / d x^_n|| - 1)^2 on x^ = a x + (1 - a) G(x, c'),
+//        a ~ U[0, 1) per image; the penalty's weight gradient is a double backward)
+//     G, every n_critic iterations: -mean D_src(G(x, c')) + lambda_cls L_cls(D_cls(G(x, c')), c')
+//        + lambda_rec mean |x - G(G(x, c'), c)|
+//   where c is the image's own domain and c' the target: the batch's labels in a random order
+//   (torch.randperm in solver.py). L_cls is softmax cross-entropy for single-label domains (the
+//   reference's RaFD setting; our skin tones are one per image), or, with --cls-loss bce, the
+//   CelebA setting's BCE with logits summed over attributes and averaged over the batch.
+//   lambda_cls 1, lambda_rec 10, lambda_gp 10, n_critic 5; Adam 1e-4, betas (0.5, 0.999), batch 16.
+//   Learning rate: constant, then linear decay to zero over the last num_iters_decay iterations,
+//   updated every lr_update_step iterations (the paper: "linearly decay the learning rate to 0").
+//   (solver.py subtracts lr / num_iters_decay per update, i.e. per 1000 iterations, which ends at
+//   0.999 of the base rate; we follow the paper's stated schedule.)
+//   Weights: PyTorch's default layer init (the reference sets none), drawn from the run's generator.
+//
+// Data: one batch row is G's own input layout: the RGB image, then c_dim constant planes holding
+// its domain's one-hot label (packDomains; [N, 3 + c_dim, H, W]). The labels thus travel with the
+// images through the CLI's one-tensor training loop and its data loader; the trainer reads each
+// row's label from pixel (0, 0) of the planes. Held-out evaluation inputs use the same layout with
+// the *target* label in the planes, so G's translation of a row is G applied to the row itself.
+//
+// State dicts: netG and netD carry the reference's keys (main.0.weight, main.1.running_mean,
+// main.9.main.0.weight, ... / main.*, conv1.weight, conv2.weight), so a checkpoint converts both
+// ways with `gan convert`. Browser-safe: no Node imports (the emoji data and the evaluation hooks
+// that read it live in cli/datasets.ts and cli/eval_stargan.ts).
+
+import { Module, Sequential, Conv2d, ConvTranspose2d, InstanceNorm2d, LeakyReLU, ReLU, Tanh } from '../engine/nn.js';
+import { Adam } from '../engine/optim.js';
+import { Tensor, tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import {
+  add, bceWithLogits, concat, expand, gradientPenalty, l1, matmul, mean, mulScalar, narrow, neg, randperm, reshape,
+  softmaxCrossEntropy, Generator,
+} from '../engine/ops/index.js';
+import { defaultInit_ } from './gan_util.js';
+import { generateWith } from './dcgan.js';
+import { SampleInputs, setGradients } from './common.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+export type ClsLoss = 'ce' | 'bce';
+
+export interface StarganConfig {
+  imageSize: number;
+  /** Number of domains (label length): the dataset's channels minus 3. */
+  cDim: number;
+  gConvDim: number;
+  dConvDim: number;
+  /** Residual blocks in G. */
+  gRepeatNum: number;
+  /** Stride-2 convs in D (resolved: never 0). */
+  dRepeatNum: number;
+  lambdaCls: number;
+  lambdaRec: number;
+  lambdaGp: number;
+  /** D updates per G update. */
+  nCritic: number;
+  clsLoss: ClsLoss;
+  /** Iterations of linear decay at the end of the run (0: the second half of the run). */
+  numItersDecay: number;
+  /** The learning rate changes every this many iterations. */
+  lrUpdateStep: number;
+  /** The domain pair `gan eval` scores with L1 / PSNR / SSIM (indices into the dataset's domains). */
+  evalSource: number;
+  evalTarget: number;
+}
+
+/** D's stride-2 layers when --d-repeat-num is 0: down to a 2x2 map, as 6 layers do at 128 px. */
+export function autoRepeatNum(imageSize: number): number {
+  return Math.max(1, Math.round(Math.log2(imageSize)) - 1);
+}
+
+export function starganConfig(c: ModelConfig): StarganConfig {
+  const imageSize = Number(c.imageSize);
+  const d = Number(c.dRepeatNum ?? 0);
+  return {
+    imageSize,
+    cDim: Number(c.cDim ?? 6),
+    gConvDim: Number(c.gConvDim ?? 64),
+    dConvDim: Number(c.dConvDim ?? 64),
+    gRepeatNum: Number(c.gRepeatNum ?? 6),
+    dRepeatNum: d > 0 ? d : autoRepeatNum(imageSize),
+    lambdaCls: Number(c.lambdaCls ?? 1),
+    lambdaRec: Number(c.lambdaRec ?? 10),
+    lambdaGp: Number(c.lambdaGp ?? 10),
+    nCritic: Number(c.nCritic ?? 5),
+    clsLoss: String(c.clsLoss ?? 'ce') as ClsLoss,
+    numItersDecay: Number(c.numItersDecay ?? 0),
+    lrUpdateStep: Number(c.lrUpdateStep ?? 1000),
+    evalSource: Number(c.evalSource ?? 0),
+    evalTarget: Number(c.evalTarget ?? 5),
+  };
+}
+
+// ---- data layout ----------------------------------------------------------------------------------
+
+/**
+ * Images with one domain label each as rows of G's input layout: row i holds image i's c channels,
+ * then numDomains planes, plane labels[i] all ones and the others zeros.
+ */
+export function packDomains(images: Float32Array, labels: ArrayLike<number>, n: number, numDomains: number, c: number, h: number, w: number): Float32Array {
+  const img = c * h * w;
+  const plane = h * w;
+  if (images.length !== n * img || labels.length < n) {
+    throw new Error(`packDomains: expected ${n} images of ${c}x${h}x${w} (${n * img} values) and ${n} labels, got ${images.length} values and ${labels.length} labels`);
+  }
+  const row = img + numDomains * plane;
+  const out = new Float32Array(n * row);
+  for (let i = 0; i < n; i++) {
+    const d = labels[i];
+    if (!Number.isInteger(d) || d < 0 || d >= numDomains) throw new Error(`packDomains: label ${d} of image ${i} is not a domain in 0..${numDomains - 1}`);
+    out.set(images.subarray(i * img, (i + 1) * img), i * row);
+    out.fill(1, i * row + img + d * plane, i * row + img + (d + 1) * plane);
+  }
+  return out;
+}
+
+/** Labels [N, C] tiled into constant planes [N, C, h, w] (the reference's c.view().repeat()). */
+export function tileLabels(c: Tensor, h: number, w: number): Tensor {
+  const [n, k] = c.shape;
+  return expand(reshape(c, [n, k, 1, 1]), [n, k, h, w]);
+}
+
+/** The label planes' value at pixel (0, 0): [N, 3 + C, H, W] rows -> labels [N, C]. */
+export function labelsOfRows(rows: Tensor, cDim: number): Tensor {
+  const corner = narrow(narrow(narrow(rows, 1, 3, cDim), 2, 0, 1), 3, 0, 1);
+  return reshape(corner, [rows.shape[0], cDim]);
+}
+
+/** Rows of c in the order perm (label_org[rand_idx]) as one matmul with a permutation matrix. */
+export function permuteRows(c: Tensor, perm: ArrayLike<number>): Tensor {
+  const n = c.shape[0];
+  if (perm.length !== n) throw new Error(`permuteRows: a permutation of ${perm.length} for ${n} rows`);
+  const p = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) p[i * n + perm[i]] = 1;
+  return matmul(tensor(p, [n, n]), c);
+}
+
+// ---- networks -----------------------------------------------------------------------------------------
+
+const instanceNorm = (c: number) => new InstanceNorm2d(c, { affine: true, trackRunningStats: true });
+
+/** x + main(x), main = conv3, IN, ReLU, conv3, IN (no biases). */
+export class ResidualBlock extends Module {
+  main: Sequential;
+  constructor(dimIn: number, dimOut: number) {
+    super();
+    this.main = new Sequential(
+      new Conv2d(dimIn, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut), new ReLU(),
+      new Conv2d(dimOut, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut),
+    );
+  }
+  override forward(x: Tensor): Tensor {
+    return add(x, this.main.call(x));
+  }
+}
+
+export class StarganGenerator extends Module {
+  main: Sequential;
+  readonly cDim: number;
+
+  constructor(convDim = 64, cDim = 5, repeatNum = 6) {
+    super();
+    this.cDim = cDim;
+    const layers: Module[] = [new Conv2d(3 + cDim, convDim, 7, { padding: 3, bias: false }), instanceNorm(convDim), new ReLU()];
+    let dim = convDim;
+    for (let i = 0; i < 2; i++) {
+      layers.push(new Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim * 2), new ReLU());
+      dim *= 2;
+    }
+    for (let i = 0; i < repeatNum; i++) layers.push(new ResidualBlock(dim, dim));
+    for (let i = 0; i < 2; i++) {
+      layers.push(new ConvTranspose2d(dim, dim / 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim / 2), new ReLU());
+      dim /= 2;
+    }
+    layers.push(new Conv2d(dim, 3, 7, { padding: 3, bias: false }), new Tanh());
+    this.main = new Sequential(...layers);
+  }
+
+  /**
+   * G(x, c): images [N, 3, H, W] and target labels [N, cDim]. Without c, x is already G's input
+   * (a packed row, [N, 3 + cDim, H, W], the label planes holding the target).
+   */
+  override forward(x: Tensor, c?: Tensor): Tensor {
+    if (!c) {
+      if (x.rank !== 4 || x.shape[1] !== 3 + this.cDim) throw new Error(`StarganGenerator: a packed input must be [N, ${3 + this.cDim}, H, W] (image + ${this.cDim} label planes), got ${x.describe()}`);
+      return this.main.call(x);
+    }
+    if (c.rank !== 2 || c.shape[0] !== x.shape[0] || c.shape[1] !== this.cDim) {
+      throw new Error(`StarganGenerator: labels must be [${x.shape[0]}, ${this.cDim}] for images ${x.describe()}, got ${c.describe()}`);
+    }
+    return this.main.call(concat([x, tileLabels(c, x.shape[2], x.shape[3])], 1));
+  }
+}
+
+export class StarganDiscriminator extends Module {
+  main: Sequential;
+  conv1: Conv2d;
+  conv2: Conv2d;
+  readonly imageSize: number;
+
+  constructor(imageSize = 128, convDim = 64, cDim = 5, repeatNum = 6) {
+    super();
+    const kernel = imageSize / 2 ** repeatNum;
+    if (!Number.isInteger(kernel) || kernel < 1) {
+      throw new Error(`StarganDiscriminator: image size ${imageSize} must be divisible by 2^${repeatNum} (repeat_num ${repeatNum} stride-2 layers); lower repeat_num or change the size`);
+    }
+    this.imageSize = imageSize;
+    const layers: Module[] = [new Conv2d(3, convDim, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.01)];
+    let dim = convDim;
+    for (let i = 1; i < repeatNum; i++) {
+      layers.push(new Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.01));
+      dim *= 2;
+    }
+    this.main = new Sequential(...layers);
+    this.conv1 = new Conv2d(dim, 1, 3, { padding: 1, bias: false });
+    this.conv2 = new Conv2d(dim, cDim, kernel, { bias: false });
+  }
+
+  /** [source scores [N, 1, s, s], domain logits [N, cDim]] for images [N, 3, imageSize, imageSize]. */
+  override forward(x: Tensor): [Tensor, Tensor] {
+    if (x.rank !== 4 || x.shape[2] !== this.imageSize || x.shape[3] !== this.imageSize) {
+      throw new Error(`StarganDiscriminator: expects [N, 3, ${this.imageSize}, ${this.imageSize}] images (conv2's kernel covers the last map), got ${x.describe()}`);
+    }
+    const h = this.main.call(x);
+    const cls = this.conv2.call(h);
+    return [this.conv1.call(h), reshape(cls, [cls.shape[0], cls.shape[1]])];
+  }
+}
+
+// ---- losses ---------------------------------------------------------------------------------------------
+
+/**
+ * Domain classification loss of logits [N, C] against labels [N, C]: softmax cross-entropy with
+ * the one-hot labels as targets, averaged over the batch ('ce', the reference's F.cross_entropy for
+ * RaFD), or BCE with logits summed over the C attributes and averaged over the batch ('bce', CelebA).
+ */
+export function classificationLoss(logits: Tensor, labels: Tensor, kind: ClsLoss = 'ce'): Tensor {
+  if (kind === 'ce') return softmaxCrossEntropy(logits, labels);
+  if (kind === 'bce') return mulScalar(bceWithLogits(logits, labels, { reduction: 'sum' }), 1 / logits.shape[0]);
+  throw new Error(`classificationLoss: kind must be 'ce' or 'bce', got '${String(kind)}'`);
+}
+
+type LossWeights = Pick<StarganConfig, 'lambdaCls' | 'lambdaRec' | 'lambdaGp' | 'clsLoss'>;
+
+export interface DLosses {
+  lossReal: Tensor;
+  lossFake: Tensor;
+  lossCls: Tensor;
+  /** The unweighted gradient penalty (weighted by lambda_gp in `loss`). */
+  lossGp: Tensor;
+  loss: Tensor;
+}
+
+/**
+ * The discriminator's loss for one iteration (solver.py, "2. Train the discriminator"). G runs
+ * without gradients (the reference detaches its output); the penalty's interpolation weights are
+ * drawn from `rng`.
+ */
+export function discriminatorLosses(netG: Module, netD: Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights, rng: Generator): DLosses {
+  const D = (x: Tensor) => netD.call(x) as [Tensor, Tensor];
+  const [srcReal, clsReal] = D(xReal);
+  const lossReal = neg(mean(srcReal));
+  const lossCls = classificationLoss(clsReal, cOrg, w.clsLoss);
+  const xFake = noGrad(() => netG.call(xReal, cTrg) as Tensor);
+  const lossFake = mean(D(xFake)[0]);
+  const lossGp = gradientPenalty((x) => D(x)[0], xReal, xFake, { generator: rng, lambda: 1 });
+  const loss = add(add(lossReal, lossFake), add(mulScalar(lossCls, w.lambdaCls), mulScalar(lossGp, w.lambdaGp)));
+  return { lossReal, lossFake, lossCls, lossGp, loss };
+}
+
+export interface GLosses {
+  lossFake: Tensor;
+  lossCls: Tensor;
+  lossRec: Tensor;
+  loss: Tensor;
+}
+
+/** The generator's loss (solver.py, "3. Train the generator"): translate, fool D, classify as c', reconstruct. */
+export function generatorLosses(netG: Module, netD: Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights): GLosses {
+  const xFake = netG.call(xReal, cTrg) as Tensor;
+  const [src, cls] = netD.call(xFake) as [Tensor, Tensor];
+  const lossFake = neg(mean(src));
+  const lossCls = classificationLoss(cls, cTrg, w.clsLoss);
+  const xRec = netG.call(xFake, cOrg) as Tensor;
+  const lossRec = l1(xReal, xRec);
+  const loss = add(add(lossFake, mulScalar(lossRec, w.lambdaRec)), mulScalar(lossCls, w.lambdaCls));
+  return { lossFake, lossCls, lossRec, loss };
+}
+
+/**
+ * The learning rate after `done` iterations: the base rate, then linear decay to zero over the
+ * last `decay` of `total` iterations, changed every `every` iterations (at the multiples of
+ * `every` past total - decay).
+ */
+export function starganLearningRate(base: number, done: number, o: { total: number; decay: number; every: number }): number {
+  if (o.decay <= 0) return base;
+  const every = Math.max(1, o.every);
+  const passed = Math.max(0, Math.floor(done / every) - Math.floor((o.total - o.decay) / every));
+  return base * Math.max(0, 1 - (passed * every) / o.decay);
+}
+
+// ---- training ----------------------------------------------------------------------------------------------
+
+/** Columns of the CLI's sample grids. */
+const GRID_COLUMNS = 8;
+
+export class StarganTrainer implements GanTrainer {
+  readonly nets: { netG: StarganGenerator; netD: StarganDiscriminator };
+  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly rng: Generator;
+  readonly sampler = 'netG';
+  readonly cfg: StarganConfig;
+  readonly samples: SampleInputs;
+  private readonly baseLr: number;
+  private readonly totalSteps: number;
+
+  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
+    const cfg = (this.cfg = starganConfig(config));
+    this.rng = new Generator(seed);
+    const netG = new StarganGenerator(cfg.gConvDim, cfg.cDim, cfg.gRepeatNum);
+    const netD = new StarganDiscriminator(cfg.imageSize, cfg.dConvDim, cfg.cDim, cfg.dRepeatNum);
+    defaultInit_(netG, this.rng);
+    defaultInit_(netD, this.rng);
+    this.nets = { netG, netD };
+    const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
+    this.optimizers = { netG: new Adam(netG, opts), netD: new Adam(netD, opts) };
+    this.baseLr = settings.lr;
+    this.totalSteps = settings.steps;
+    this.samples = new SampleInputs([3 + cfg.cDim, cfg.imageSize, cfg.imageSize]);
+  }
+
+  /** Iterations done so far (D is updated once per iteration; a resumed run continues the count). */
+  get iteration(): number {
+    return this.optimizers.netD.stepCount(0);
+  }
+
+  /** Whether the iteration after `done` completed ones updates G ((i + 1) % n_critic == 0 in solver.py). */
+  updatesG(done: number): boolean {
+    return (done + 1) % this.cfg.nCritic === 0;
+  }
+
+  learningRate(done: number): number {
+    const { numItersDecay, lrUpdateStep } = this.cfg;
+    const decay = numItersDecay > 0 ? numItersDecay : Math.floor(this.totalSteps / 2);
+    return starganLearningRate(this.baseLr, done, { total: this.totalSteps, decay, every: lrUpdateStep });
+  }
+
+  private checkBatch(batch: Tensor): void {
+    const { cDim, imageSize: s } = this.cfg;
+    const [n, c, h, w] = batch.shape;
+    if (batch.rank !== 4 || c !== 3 + cDim || h !== s || w !== s || n < 1) {
+      throw new Error(`stargan: a batch must be [N, ${3 + cDim}, ${s}, ${s}] (RGB + ${cDim} label planes, see packDomains), got ${batch.describe()}`);
+    }
+  }
+
+  step(batch: Tensor, withStats: boolean): StepStats | null {
+    this.checkBatch(batch);
+    const { netG, netD } = this.nets;
+    const done = this.iteration;
+    const lr = this.learningRate(done);
+    this.optimizers.netG.lr = lr;
+    this.optimizers.netD.lr = lr;
+    const n = batch.shape[0];
+    // Target domains: the batch's own labels in a random order (drawn before the penalty's weights).
+    const perm = randperm(n, this.rng);
+    return tidy(() => {
+      this.samples.offer(batch);
+      const xReal = narrow(batch, 1, 0, 3);
+      const cOrg = labelsOfRows(batch, this.cfg.cDim);
+      const cTrg = permuteRows(cOrg, perm);
+
+      const d = discriminatorLosses(netG, netD, xReal, cOrg, cTrg, this.cfg, this.rng);
+      setGradients(d.loss, [netD]);
+      this.optimizers.netD.step();
+
+      let g: GLosses | null = null;
+      if (this.updatesG(done)) {
+        g = generatorLosses(netG, netD, xReal, cOrg, cTrg, this.cfg);
+        setGradients(g.loss, [netG]);
+        this.optimizers.netG.step();
+      }
+      if (!withStats) return null;
+      return noGrad(() => ({
+        loss_D_real: d.lossReal.detach(),
+        loss_D_fake: d.lossFake.detach(),
+        loss_D_cls: d.lossCls.detach(),
+        loss_D_gp: d.lossGp.detach(),
+        ...(g ? { loss_G_fake: g.lossFake.detach(), loss_G_rec: g.lossRec.detach(), loss_G_cls: g.lossCls.detach() } : {}),
+      }));
+    });
+  }
+
+  /** The fixed sample inputs: packed rows (image + own label) from the first training batches. */
+  noise(n: number, _generator?: Generator): Tensor {
+    return this.samples.take(n);
+  }
+
+  /**
+   * A sample grid's images from packed rows z (see noise()): for each of the first rows, the input
+   * image, then its translation into every domain 0 .. cDim - 1, then (filling a row of 8) its
+   * translation into its own domain; n images in all. G runs in training mode, i.e. with each
+   * image's own instance statistics, as the reference's sampling and test() do (they never call
+   * eval()); the running statistics are left untouched. batchStats false uses them instead.
+   */
+  generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
+    const { cDim } = this.cfg;
+    const [n, , h, w] = z.shape;
+    const per = Math.max(GRID_COLUMNS, cDim + 1);
+    const sources = Math.min(n, Math.ceil(n / per));
+    return noGrad(() => tidy(() => {
+      const src = narrow(z, 0, 0, sources);
+      const x = narrow(src, 1, 0, 3);
+      const xs = reshape(expand(reshape(x, [sources, 1, 3, h, w]), [sources, cDim, 3, h, w]), [sources * cDim, 3, h, w]);
+      const eye = new Float32Array(sources * cDim * cDim);
+      for (let r = 0; r < sources * cDim; r++) eye[r * cDim + (r % cDim)] = 1;
+      const targets = concat([xs, tileLabels(tensor(eye, [sources * cDim, cDim]), h, w)], 1);
+      const out = generateWith(this.nets.netG, concat([targets, src], 0), opts.batchStats ?? true);
+      const images: Tensor[] = [];
+      for (let s = 0; s < sources; s++) {
+        images.push(narrow(x, 0, s, 1));
+        for (let d = 0; d < cDim; d++) images.push(narrow(out, 0, s * cDim + d, 1));
+        for (let k = cDim + 1; k < per; k++) images.push(narrow(out, 0, sources * cDim + s, 1));
+      }
+      return concat(images.slice(0, n), 0);
+    }));
+  }
+
+  /** G applied to packed rows (image + target label planes), as `gan eval` translates held-out images. */
+  translate(inputs: Tensor): Tensor {
+    this.checkBatch(inputs);
+    return generateWith(this.nets.netG, inputs, true);
+  }
+
+  dispose(): void {
+    for (const o of Object.values(this.optimizers)) o.dispose();
+    for (const net of Object.values(this.nets)) net.dispose();
+    this.samples.dispose();
+  }
+}
+
+// ---- recipe ------------------------------------------------------------------------------------------
+
+/** Reads a config back from netG's or netD's state_dict shapes (for `gan convert`); null if neither. */
+export function inferStarganConfig(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null {
+  const first = shapes.get('main.0.weight');
+  if (!first || first.length !== 4) return null;
+  if (net === 'netG') {
+    if (first[2] !== 7 || first[1] <= 3) return null;
+    let blocks = 0;
+    for (const k of shapes.keys()) if (/^main\.\d+\.main\.0\.weight$/.test(k)) blocks++;
+    return { gConvDim: first[0], cDim: first[1] - 3, gRepeatNum: blocks };
+  }
+  if (net === 'netD') {
+    const cls = shapes.get('conv2.weight');
+    if (first[1] !== 3 || first[2] !== 4 || !cls || !shapes.has('conv1.weight')) return null;
+    let layers = 0;
+    for (const [k, s] of shapes) if (/^main\.\d+\.weight$/.test(k) && s.length === 4) layers++;
+    return { dConvDim: first[0], cDim: cls[0], dRepeatNum: layers, imageSize: cls[2] * 2 ** layers };
+  }
+  return null;
+}
+
+const isInt = (v: unknown, lo: number, hi = Infinity) => Number.isInteger(Number(v)) && Number(v) >= lo && Number(v) <= hi;
+
+export const starganRecipe: ModelRecipe & { translate(trainer: GanTrainer, inputs: Tensor): Tensor } = {
+  name: 'stargan',
+  description: 'StarGAN (Choi et al. 2018): one G for all domains (label tiled onto the image), D with source + domain heads, WGAN-GP',
+  reference: 'arXiv:1711.09020; github.com/yunjey/stargan',
+  options: {
+    imageSize: { type: 'int', default: 64, help: 'image side (the paper: 128; the emoji are 64 px, so 64 is the native size)', metavar: 'N' },
+    cDim: { type: 'int', default: 6, help: 'number of domains (set from the dataset: its channels minus 3)', metavar: 'N' },
+    gConvDim: { type: 'int', default: 64, help: 'width of G\'s first layer', metavar: 'N' },
+    dConvDim: { type: 'int', default: 64, help: 'width of D\'s first layer', metavar: 'N' },
+    gRepeatNum: { type: 'int', default: 6, help: 'residual blocks in G', metavar: 'N' },
+    dRepeatNum: { type: 'int', default: 0, help: 'stride-2 conv layers in D (0: down to a 2x2 map, as the paper\'s 6 at 128 px; 5 at 64 px)', metavar: 'N' },
+    lambdaCls: { type: 'number', default: 1, help: 'weight of the domain classification loss', metavar: 'X' },
+    lambdaRec: { type: 'number', default: 10, help: 'weight of the reconstruction loss', metavar: 'X' },
+    lambdaGp: { type: 'number', default: 10, help: 'weight of the gradient penalty', metavar: 'X' },
+    nCritic: { type: 'int', default: 5, help: 'D updates per G update', metavar: 'N' },
+    clsLoss: { type: 'string', default: 'ce', choices: ['ce', 'bce'], help: 'domain loss: ce = softmax cross-entropy (one domain per image, RaFD), bce = per-attribute BCE (CelebA)' },
+    numItersDecay: { type: 'int', default: 0, help: 'final iterations over which the learning rate decays linearly to 0 (0: the second half of the run)', metavar: 'N' },
+    lrUpdateStep: { type: 'int', default: 1000, help: 'change the learning rate every N iterations', metavar: 'N' },
+    evalSource: { type: 'int', default: 0, help: 'domain `gan eval` translates from (emoji-skin: 0 default, 1 light .. 5 dark)', metavar: 'D' },
+    evalTarget: { type: 'int', default: 5, help: 'domain `gan eval` translates to and scores against its ground truth', metavar: 'D' },
+  },
+  train: {
+    steps: 200000,
+    batch: 16,
+    lr: 1e-4,
+    beta1: 0.5,
+    beta2: 0.999,
+    sampleEvery: 1000,
+    ckptEvery: 10000,
+    logEvery: 10,
+    dataset: 'emoji-skin',
+  },
+  // Minutes on a software adapter: 32 px, 8 wide, 2 residual blocks, D 4 layers down to 2x2.
+  quick: { steps: 300, batch: 8, imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, lrUpdateStep: 10, sampleEvery: 100, ckptEvery: 0, logEvery: 5 },
+  adaptToData: (config, data) => ({ ...config, cDim: data.channels - 3 }),
+  imageShape: (c) => ({ channels: 3 + Number(c.cDim ?? 6), size: Number(c.imageSize) }),
+  validate(c) {
+    const errs: string[] = [];
+    const size = Number(c.imageSize);
+    if (!isInt(size, 4, 1024) || size % 4 !== 0) errs.push(`--image-size must be a multiple of 4 in [4, 1024] (G halves it twice), got ${c.imageSize}`);
+    const cfg = starganConfig(c);
+    if (!isInt(c.cDim ?? 6, 1, 1024)) errs.push(`--c-dim must be a positive integer, got ${c.cDim}`);
+    for (const k of ['gConvDim', 'dConvDim'] as const) if (!isInt(c[k] ?? 64, 1, 4096)) errs.push(`--${k === 'gConvDim' ? 'g' : 'd'}-conv-dim must be an integer in [1, 4096], got ${c[k]}`);
+    if (!isInt(c.gRepeatNum ?? 6, 0, 64)) errs.push(`--g-repeat-num must be a non-negative integer, got ${c.gRepeatNum}`);
+    if (!isInt(c.dRepeatNum ?? 0, 0, 16)) errs.push(`--d-repeat-num must be an integer in [0, 16], got ${c.dRepeatNum}`);
+    else if (errs.length === 0 && !Number.isInteger(size / 2 ** cfg.dRepeatNum)) {
+      errs.push(`--d-repeat-num ${cfg.dRepeatNum} needs an image size divisible by ${2 ** cfg.dRepeatNum} (got ${size}); use fewer layers or 0 (auto)`);
+    }
+    for (const k of ['lambdaCls', 'lambdaRec', 'lambdaGp'] as const) {
+      if (!(Number(c[k] ?? 0) >= 0)) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be a non-negative number, got ${c[k]}`);
+    }
+    if (!isInt(c.nCritic ?? 5, 1)) errs.push(`--n-critic must be a positive integer, got ${c.nCritic}`);
+    if (!['ce', 'bce'].includes(String(c.clsLoss ?? 'ce'))) errs.push(`--cls-loss must be ce or bce, got '${c.clsLoss}'`);
+    if (!isInt(c.numItersDecay ?? 0, 0)) errs.push(`--num-iters-decay must be a non-negative integer, got ${c.numItersDecay}`);
+    if (!isInt(c.lrUpdateStep ?? 1000, 1)) errs.push(`--lr-update-step must be a positive integer, got ${c.lrUpdateStep}`);
+    for (const k of ['evalSource', 'evalTarget'] as const) {
+      if (!isInt(c[k] ?? 0, 0, cfg.cDim - 1)) errs.push(`--${k === 'evalSource' ? 'eval-source' : 'eval-target'} must be a domain index in 0..${cfg.cDim - 1}, got ${c[k]}`);
+    }
+    return errs;
+  },
+  inferConfig: inferStarganConfig,
+  create: (config, settings, seed) => new StarganTrainer(config, settings, seed),
+  /** TranslationEval.translate (cli/eval.ts): inputs are packed rows with the target label planes. */
+  translate: (trainer, inputs) => (trainer as StarganTrainer).translate(inputs),
+};

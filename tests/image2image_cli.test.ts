@@ -1,0 +1,131 @@
+// `gan train` / `gan eval` for image-to-image models, end to end with tiny runs: pix2pix on
+// edges -> emoji at batch 1 (the papers' batch size; the edge maps made on the GPU) writes loss
+// lines and held-out L1 / PSNR / SSIM lines to metrics.jsonl and input | output | target grids;
+// `gan eval` scores that checkpoint and a tiny CycleGAN checkpoint against the held-out pairs,
+// for the trained, the untrained (seeded) and the identity model, checked against float64 CPU
+// metrics computed here; a model that cannot train on one example says so (exit 2).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initEngine, tensor } from '../engine/index.js';
+import { decodePngNode } from '../engine/io/png_node.js';
+import { loadEmojiPairs, loadEmojiUnpaired } from '../engine/data/emoji.js';
+import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
+import { l1Cpu, psnrCpu, ssimCpu } from '../engine/metrics/image.js';
+import { CycleGanTrainer, packUnpaired } from '../nets/cyclegan.js';
+import { cycleganRecipe } from '../nets/cyclegan.js';
+import { saveRunCheckpoint } from '../cli/checkpoint_io.js';
+
+const root = resolve(__dirname, '..');
+const bin = join(root, 'dist', 'gan.mjs');
+let tmp: string;
+
+function gan(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const errors = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning: |\s+at )/.test(l) && !/^(gan train \w+: new run|  \w+=)/.test(l) && !/\d+\/\d+ .*%/.test(l));
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, errors };
+}
+
+type Scores = { n: number; l1: number; psnr: number; ssim: number; ssimWindow: number };
+interface EvalJson {
+  model: string;
+  kind: string;
+  n: number;
+  dataset: string;
+  metrics: Scores;
+  untrained: Scores;
+  identity: Scores | null;
+}
+
+/** The identity baseline's scores computed here, in float64 on the CPU. */
+function expectIdentity(got: Scores, a: Float32Array, b: Float32Array, n: number, size: number): void {
+  const s = { n, c: 3, h: size, w: size };
+  expect(got.l1).toBeCloseTo(l1Cpu(a, b, s).mean, 5);
+  expect(got.psnr).toBeCloseTo(psnrCpu(a, b, s).mean, 3);
+  expect(got.ssim).toBeCloseTo(ssimCpu(a, b, s, { window: got.ssimWindow }).mean, 3);
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), 'cli'], { cwd: root, stdio: 'pipe' });
+  tmp = mkdtempSync(join(tmpdir(), 'gan-i2i-cli-'));
+  await initEngine();
+});
+
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('gan train / gan eval for image-to-image models', () => {
+  it('pix2pix on emoji-edges at batch 1: losses and held-out metrics in metrics.jsonl, input | output | target grids, then eval', async () => {
+    const dir = join(tmp, 'p2p');
+    const r = gan(['train', 'pix2pix', '--dataset', 'emoji-edges', '--batch', '1', '--steps', '2', '--image-size', '32', '--net-g', 'unet_32', '--net-d', 'patch16',
+      '--ngf', '2', '--ndf', '2', '--limit', '8', '--log-every', '1', '--sample-every', '1', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.errors).toEqual([]);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const losses = lines.filter((l) => 'loss_G_L1' in l);
+    const held = lines.filter((l) => 'heldout_l1' in l);
+    expect(losses.map((l) => l.step)).toEqual([1, 2]);
+    for (const l of losses) for (const k of ['loss_G_GAN', 'loss_G_L1', 'loss_D_real', 'loss_D_fake']) expect(Number.isFinite(l[k]), k).toBe(true);
+    expect(held.map((l) => l.step)).toEqual([0, 1, 2]);
+    for (const l of held) {
+      expect(l.heldout_n).toBe(16);
+      for (const k of ['heldout_l1', 'heldout_psnr', 'heldout_ssim']) expect(Number.isFinite(l[k]), k).toBe(true);
+    }
+
+    // 16 held-out pairs, 8 per row: input, output, target rows twice; 32 px cells, 2 px padding.
+    const png = decodePngNode(readFileSync(join(dir, 'samples', 'step_00001.png')));
+    expect([png.width, png.height]).toEqual([8 * 34 + 2, 6 * 34 + 2]);
+    const e = await loadEmojiEdges({ split: 'test', size: 32, limit: 16 });
+    const px = (row: number, col: number, y: number, x: number, ch: number) => png.data[((2 + row * 34 + y) * png.width + 2 + col * 34 + x) * png.channels + ch];
+    const byte = (v: number) => Math.min(255, Math.max(0, Math.floor((v + 1) / 2 * 255 + 0.5)));
+    for (const [row, src] of [[0, e.edges], [2, e.images]] as const) {
+      for (let y = 0; y < 32; y += 5) for (let x = 0; x < 32; x += 3) for (let ch = 0; ch < 3; ch++) {
+        expect(px(row, 1, y, x, ch), `row ${row}`).toBe(byte(src[((1 * 3 + ch) * 32 + y) * 32 + x]));
+      }
+    }
+
+    const ev = gan(['eval', '--ckpt', join(dir, 'checkpoint.safetensors'), '--n', '12', '--batch', '5']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stdout).toMatch(/trained .*\n.*untrained \(seeded init\) .*\n.*identity \(output = input\)/);
+    const j = JSON.parse(readFileSync(join(dir, 'checkpoint.eval.json'), 'utf8')) as EvalJson;
+    expect([j.model, j.kind, j.n, j.dataset]).toEqual(['pix2pix', 'translation', 12, 'emoji-edges']);
+    const per = 3 * 32 * 32;
+    expectIdentity(j.identity!, e.edges.subarray(0, 12 * per), e.images.subarray(0, 12 * per), 12, 32);
+    for (const m of [j.metrics, j.untrained]) for (const k of ['l1', 'psnr', 'ssim'] as const) expect(Number.isFinite(m[k])).toBe(true);
+    expect(j.metrics.l1).not.toBe(j.untrained.l1); // two training steps changed the networks
+  });
+
+  it('cyclegan: eval scores G_A against the held-out partners', async () => {
+    // A tiny checkpoint made in this process: one step on unpaired training emoji.
+    const s = 16;
+    const config = { ...Object.fromEntries(Object.entries(cycleganRecipe.options).map(([k, o]) => [k, o.default as number | string | boolean])), imageSize: s, netG: 'resnet_3blocks', netD: 'patch16', ngf: 2, ndf: 2 };
+    const settings = { ...cycleganRecipe.train, steps: 1, batch: 2 };
+    const trainer = new CycleGanTrainer(config, settings, 3);
+    const u = loadEmojiUnpaired({ split: 'train', size: s, limit: 2 });
+    const batch = tensor(packUnpaired(u.a, u.nA, u.b, u.nB, 3, s, s), [2, 6, s, s]);
+    trainer.step(batch, false);
+    const path = join(tmp, 'cyclegan.safetensors');
+    await saveRunCheckpoint(path, trainer, { model: 'cyclegan', config, settings, seed: 3, step: 1, loader: null, dataset: 'emoji-unpaired', limit: 2 });
+    batch.dispose();
+    trainer.dispose();
+
+    const ev = gan(['eval', 'cyclegan', '--ckpt', path, '--n', '10']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const j = JSON.parse(readFileSync(join(tmp, 'cyclegan.eval.json'), 'utf8')) as EvalJson;
+    expect([j.model, j.kind, j.n, j.dataset]).toEqual(['cyclegan', 'translation', 10, 'emoji-unpaired']);
+    expect(j.metrics.ssimWindow).toBe(11);
+    const p = loadEmojiPairs({ split: 'test', size: s, limit: 10 });
+    expectIdentity(j.identity!, p.a, p.b, 10, s);
+    expect(j.metrics.l1).not.toBe(j.untrained.l1);
+  });
+
+  it('a model that cannot train on one example says so at its first step (exit 2, one line)', () => {
+    const r = gan(['train', 'gman', '--quick', '--batch', '1', '--steps', '2', '--limit', '8', '--out', join(tmp, 'gman')]);
+    expect(r.code).toBe(2);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/^gan train gman: --batch 1 does not work for this model: GMAN: a batch of 1 cannot be split among 2 discriminators/);
+  });
+});

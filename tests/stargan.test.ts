@@ -1,0 +1,465 @@
+// StarGAN (nets/stargan.ts) against PyTorch and by hand: state_dict keys, shapes and parameter
+// counts of the full-size networks; outputs of tiny networks with random weights (G in eval and in
+// training mode, with its running statistics afterwards; D's two heads); one training iteration
+// against yunjey/stargan's solver (losses and every gradient), all from tests/golden/nets/stargan_*
+// and step_stargan.json (scripts/golden/make_stargan_goldens.py). Then each loss on stub networks
+// against values computed here in float64 (the gradient penalty of a linear critic, (||w|| - 1)^2,
+// and its weight gradient through the double backward), the n_critic schedule, the learning-rate
+// schedule, the packed data layout, the sample grid, the evaluation hooks on real emoji, and a few
+// training steps with finite losses and no leaked buffers.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initEngine, engine, assign, tensor, tidy, noGrad, Module, Parameter, type Tensor } from '../engine/index.js';
+import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
+import { grad } from '../engine/tape.js';
+import { add, matmul, mul, mulScalar, rand, randperm, reshape, sum, Generator } from '../engine/ops/index.js';
+import { loadEmojiSkinTones } from '../engine/data/emoji.js';
+import {
+  StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
+  inferStarganConfig, labelsOfRows, packDomains, permuteRows, starganLearningRate, starganRecipe,
+} from '../nets/stargan.js';
+import { readStats } from '../nets/stats.js';
+import { starganHeldOutPairs } from '../cli/eval_stargan.js';
+import { DATASETS } from '../cli/datasets.js';
+import type { ModelConfig } from '../nets/registry.js';
+
+const GOLDEN = join(__dirname, 'golden', 'nets');
+
+beforeAll(async () => {
+  await initEngine();
+});
+
+interface NetSummary {
+  params: number;
+  keys: [string, number[]][];
+}
+
+const params = JSON.parse(readFileSync(join(GOLDEN, 'stargan_params.json'), 'utf8')) as Record<string, NetSummary | string>;
+
+const keysOf = (net: Module): [string, number[]][] => [...net.stateDict()].map(([k, t]) => [k, [...t.shape]]);
+
+/** max |got - want| / max |want| over the whole array. */
+function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i] - want[i]);
+    num = Math.max(num, Number.isNaN(e) ? Infinity : e);
+    den = Math.max(den, Math.abs(want[i]));
+  }
+  return num / den;
+}
+
+describe('full-size networks match the reference state_dicts', () => {
+  const cases: [string, () => Module, Partial<ModelConfig>][] = [
+    ['G_conv64_c5_r6', () => new StarganGenerator(64, 5, 6), { gConvDim: 64, cDim: 5, gRepeatNum: 6 }],
+    ['D_128_conv64_c5_r6', () => new StarganDiscriminator(128, 64, 5, 6), { dConvDim: 64, cDim: 5, dRepeatNum: 6, imageSize: 128 }],
+    ['G_conv64_c6_r6', () => new StarganGenerator(64, 6, 6), { gConvDim: 64, cDim: 6, gRepeatNum: 6 }],
+    ['D_64_conv64_c6_r5', () => new StarganDiscriminator(64, 64, 6, 5), { dConvDim: 64, cDim: 6, dRepeatNum: 5, imageSize: 64 }],
+  ];
+  for (const [name, build, inferred] of cases) {
+    it(`${name}: keys, shapes, parameter count, and the config read back from the shapes`, () => {
+      const want = params[name] as NetSummary;
+      const net = build();
+      try {
+        expect(keysOf(net)).toEqual(want.keys);
+        expect(net.numParameters()).toBe(want.params);
+      } finally {
+        net.dispose();
+      }
+      const shapes = new Map(want.keys.map(([k, s]) => [k, s] as const));
+      const [self, other] = name.startsWith('G') ? ['netG', 'netD'] : ['netD', 'netG'];
+      expect(inferStarganConfig(self, shapes)).toEqual(inferred);
+      expect(inferStarganConfig(other, shapes)).toBeNull();
+    });
+  }
+  it('the paper\'s counts: G 8.43M, D 44.76M parameters (CelebA, 128 px)', () => {
+    expect((params.G_conv64_c5_r6 as NetSummary).params).toBe(8430528);
+    expect((params.D_128_conv64_c5_r6 as NetSummary).params).toBe(44762048);
+    expect([autoRepeatNum(128), autoRepeatNum(64), autoRepeatNum(32)]).toEqual([6, 5, 4]);
+  });
+});
+
+describe('tiny networks reproduce PyTorch outputs', () => {
+  const file = decodeSafetensors(readFileSync(join(GOLDEN, 'stargan_tiny.safetensors')), 'stargan_tiny.safetensors');
+  const part = (prefix: string) => {
+    const out: Record<string, SafetensorsTensor> = {};
+    for (const [k, v] of Object.entries(file.tensors)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+    return out;
+  };
+  const f32 = (t: SafetensorsTensor) => t.data as Float32Array;
+  const x = file.tensors.x;
+  const c = file.tensors.c;
+
+  it('G(x, c) in eval mode (running statistics), then in training mode (instance statistics, running statistics updated)', async () => {
+    const G = new StarganGenerator(3, 3, 2);
+    try {
+      G.loadStateDict(part('G.'));
+      const run = async (want: SafetensorsTensor) => {
+        const y = noGrad(() => tidy(() => G.call(tensor(f32(x), x.shape), tensor(f32(c), c.shape))));
+        expect([...y.shape]).toEqual(want.shape);
+        const err = relError(await y.data(), f32(want));
+        y.dispose();
+        return err;
+      };
+      G.eval();
+      expect(await run(file.tensors.G_eval)).toBeLessThan(1e-4);
+      G.train();
+      expect(await run(file.tensors.G_train)).toBeLessThan(1e-4);
+      const after = part('G_after.');
+      const state = G.stateDict();
+      expect(Object.keys(after).length).toBe(2 * 9); // 9 instance norms, mean and var each
+      for (const [k, want] of Object.entries(after)) {
+        const err = relError(await state.get(k)!.data(), f32(want));
+        expect(err, `${k}: relative error ${err.toExponential(2)}`).toBeLessThan(1e-4);
+      }
+    } finally {
+      G.dispose();
+    }
+  });
+
+  it('D(x): the PatchGAN source map and the domain logits', async () => {
+    const D = new StarganDiscriminator(16, 4, 3, 3);
+    try {
+      D.loadStateDict(part('D.'));
+      const [src, cls] = noGrad(() => D.call(tensor(f32(x), x.shape)));
+      expect([...src.shape]).toEqual(file.tensors.D_src.shape);
+      expect([...cls.shape]).toEqual(file.tensors.D_cls.shape);
+      expect(relError(await src.data(), f32(file.tensors.D_src))).toBeLessThan(1e-4);
+      expect(relError(await cls.data(), f32(file.tensors.D_cls))).toBeLessThan(1e-4);
+      src.dispose();
+      cls.dispose();
+    } finally {
+      D.dispose();
+    }
+  });
+});
+
+// ---- one training iteration against solver.py ----
+
+/** The golden script's closed-form weights (formula_init). */
+function formulaInit(net: Module): void {
+  let k = -1;
+  for (const [name, t] of net.stateDict()) {
+    if (t.dtype !== 'float32' || name.includes('running')) continue;
+    k++;
+    const fan = t.rank >= 2 ? t.size / t.shape[0] : 0;
+    const v = new Float32Array(t.size);
+    for (let i = 0; i < t.size; i++) {
+      const wave = Math.sin(0.37 * i + 1.3 * k);
+      v[i] = t.rank >= 2 ? wave / Math.sqrt(fan) : name.endsWith('bias') ? 0.1 * wave : 1 + 0.1 * wave;
+    }
+    assign(t, v);
+  }
+}
+
+const formulaImages = (n: number, c: number, h: number, w: number, phase: number) =>
+  Float32Array.from({ length: n * c * h * w }, (_, i) => Math.fround(Math.sin(0.11 * i + phase) * 0.9));
+
+interface StepGolden {
+  config: ModelConfig & { imageSize: number; cDim: number };
+  batch: number;
+  labels: number[];
+  seed: number;
+  draws: { perm: number[]; alpha: number[] };
+  losses: Record<string, number>;
+  losses_f32_err: Record<string, number>;
+  grads: Record<string, Record<string, { norm: number; first: number[]; f32_err: number }>>;
+}
+
+const SETTINGS = { lr: 1e-4, beta1: 0.5, beta2: 0.999, steps: 100 };
+
+describe('one training iteration equals solver.py train() (n_critic 1)', () => {
+  it('D on real / fake / classification / gradient penalty, then G on fake / classification / reconstruction', async () => {
+    const golden = JSON.parse(readFileSync(join(GOLDEN, 'step_stargan.json'), 'utf8')) as StepGolden;
+    const { imageSize: s, cDim } = golden.config;
+    const n = golden.batch;
+    const trainer = new StarganTrainer(golden.config, SETTINGS, 1);
+    const batch = tensor(packDomains(formulaImages(n, 3, s, s, 0), golden.labels, n, cDim, 3, s, s), [n, 3 + cDim, s, s]);
+    try {
+      formulaInit(trainer.nets.netG);
+      formulaInit(trainer.nets.netD);
+      trainer.rng.setState({ seed: golden.seed, offset: 0 });
+      // The draws the golden script replayed are the engine's: the permutation, then the weights.
+      const probe = trainer.rng.clone();
+      expect(Array.from(randperm(n, probe))).toEqual(golden.draws.perm);
+      const alpha = rand([n, 1, 1, 1], { generator: probe });
+      expect(Array.from(await alpha.data())).toEqual(golden.draws.alpha);
+      alpha.dispose();
+
+      const stats = await readStats(trainer.step(batch, true)!);
+      for (const [k, want] of Object.entries(golden.losses)) {
+        const tol = 1e-4 * Math.abs(want) + 10 * golden.losses_f32_err[k];
+        expect(Math.abs(stats[k] - want), `${k}: ${stats[k]} vs PyTorch ${want}`).toBeLessThanOrEqual(tol);
+      }
+      for (const [netName, grads] of Object.entries(golden.grads)) {
+        const ps = new Map((trainer.nets as Record<string, Module>)[netName].namedParameters());
+        expect([...ps.keys()]).toEqual(Object.keys(grads));
+        const scale = Math.max(...Object.values(grads).map((g) => g.norm));
+        for (const [pname, want] of Object.entries(grads)) {
+          const got = await ps.get(pname)!.grad!.data();
+          const what = `${netName}.${pname}`;
+          const tol = 1e-4 * want.norm + 1e-5 * scale + 10 * want.f32_err;
+          if (process.env.GAN_TEST_VERBOSE) console.log(what, want.norm.toExponential(3), 'err', Math.abs(Math.hypot(...got) - want.norm).toExponential(2), 'PyTorch f32 err', want.f32_err.toExponential(2));
+          expect(Math.abs(Math.hypot(...got) - want.norm), `${what}: |grad| vs PyTorch ${want.norm}`).toBeLessThanOrEqual(tol);
+          want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(tol));
+        }
+      }
+    } finally {
+      batch.dispose();
+      trainer.dispose();
+    }
+  });
+});
+
+// ---- the losses by hand ----
+
+/** A seeded LCG in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  let r = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
+    return Math.fround((r / 2 ** 32) * 2 - 1);
+  });
+}
+
+/** D(x) = (x . w per image, x V): a linear critic (gradient w everywhere) and a linear classifier. */
+class LinearD extends Module {
+  w: Tensor;
+  constructor(wv: Float32Array, readonly V: Tensor) {
+    super();
+    this.w = Parameter(tensor(wv));
+  }
+  override forward(x: Tensor): [Tensor, Tensor] {
+    const flat = reshape(x, [x.shape[0], -1]);
+    return [reshape(sum(mul(flat, this.w), 1), [x.shape[0], 1, 1, 1]), matmul(flat, this.V)];
+  }
+}
+
+/** G(x, c) = x / 2 + (c U) per channel. */
+class AffineG extends Module {
+  constructor(readonly U: Tensor) {
+    super();
+  }
+  override forward(x: Tensor, c: Tensor): Tensor {
+    return add(mulScalar(x, 0.5), reshape(matmul(c, this.U), [x.shape[0], 3, 1, 1]));
+  }
+}
+
+const logSumExp = (v: number[]) => {
+  const m = Math.max(...v);
+  return m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0));
+};
+
+describe('the losses against hand-computed values', () => {
+  const N = 3, C = 3, P = 3 * 2 * 2; // images [3, 3, 2, 2]
+  const xv = values(N * P, 1);
+  const wv = values(P, 2);
+  const Vv = values(P * C, 3);
+  const Uv = values(C * 3, 4);
+  const org = [0, 2, 1];
+  const trg = [1, 0, 2];
+  const oneHot = (ls: number[]) => Float32Array.from({ length: ls.length * C }, (_, i) => (ls[Math.floor(i / C)] === i % C ? 1 : 0));
+  // Host float64 versions of the stubs.
+  const G = (x: number[][], ls: number[]) => x.map((img, n) => img.map((v, j) => v / 2 + Uv[ls[n] * 3 + Math.floor(j / 4)]));
+  const src = (x: number[][]) => x.map((img) => img.reduce((s, v, j) => s + v * wv[j], 0));
+  const cls = (x: number[][]) => x.map((img) => Array.from({ length: C }, (_, k) => img.reduce((s, v, j) => s + v * Vv[j * C + k], 0)));
+  const ce = (logits: number[][], ls: number[]) => logits.reduce((s, l, n) => s + logSumExp(l) - l[ls[n]], 0) / logits.length;
+  const meanOf = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const xs = Array.from({ length: N }, (_, n) => Array.from(xv.subarray(n * P, (n + 1) * P)));
+  const weights = { lambdaCls: 1, lambdaRec: 10, lambdaGp: 10, clsLoss: 'ce' as const };
+
+  it('classification loss: softmax cross-entropy (single-label) and summed BCE (multi-label)', async () => {
+    const logits = [[1.5, -0.5, 0.25], [0.1, 2, -1]];
+    const labels = [[0, 0, 1], [1, 0, 0]];
+    const ceWant = (logSumExp(logits[0]) - logits[0][2] + logSumExp(logits[1]) - logits[1][0]) / 2;
+    const bce = (l: number, t: number) => Math.log1p(Math.exp(-Math.abs(l))) + Math.max(l, 0) - l * t;
+    const bceWant = logits.flatMap((r, i) => r.map((l, k) => bce(l, labels[i][k]))).reduce((a, b) => a + b) / 2;
+    const lt = tensor(logits.flat(), [2, 3]);
+    const yt = tensor(labels.flat(), [2, 3]);
+    const [a, b] = [classificationLoss(lt, yt, 'ce'), classificationLoss(lt, yt, 'bce')];
+    expect((await a.data())[0]).toBeCloseTo(ceWant, 6);
+    expect((await b.data())[0]).toBeCloseTo(bceWant, 6);
+    for (const t of [lt, yt, a, b]) t.dispose();
+  });
+
+  it('D: -mean D(x) + mean D(G(x, c\')) + cls + 10 (||w|| - 1)^2, and the penalty\'s weight gradient (double backward)', async () => {
+    const V = tensor(Vv, [P, C]).keep();
+    const U = tensor(Uv, [C, 3]).keep();
+    const netD = new LinearD(wv, V);
+    const netG = new AffineG(U);
+    const got = tidy(() => {
+      const x = tensor(xv, [N, 3, 2, 2]);
+      const d = discriminatorLosses(netG, netD, x, tensor(oneHot(org), [N, C]), tensor(oneHot(trg), [N, C]), weights, new Generator(9));
+      const [gw] = grad(d.loss, [netD.w]);
+      return { ...d, gw };
+    });
+    const fake = G(xs, trg);
+    const norm = Math.hypot(...wv);
+    const want = {
+      lossReal: -meanOf(src(xs)),
+      lossFake: meanOf(src(fake)),
+      lossCls: ce(cls(xs), org),
+      lossGp: (norm - 1) ** 2,
+    };
+    const total = want.lossReal + want.lossFake + want.lossCls + 10 * want.lossGp;
+    for (const [k, v] of Object.entries(want)) expect((await got[k as keyof typeof want].data())[0], k).toBeCloseTo(v, 5);
+    expect((await got.loss.data())[0]).toBeCloseTo(total, 4);
+    // d/dw: -mean x + mean G(x, c') + 20 (||w|| - 1) w / ||w||   (the classifier's V is a constant)
+    const gw = await got.gw.data();
+    for (let j = 0; j < P; j++) {
+      const wantJ = -meanOf(xs.map((img) => img[j])) + meanOf(fake.map((img) => img[j])) + (20 * (norm - 1) * wv[j]) / norm;
+      expect(gw[j], `dL/dw[${j}]`).toBeCloseTo(wantJ, 5);
+    }
+    for (const t of Object.values(got)) t.dispose();
+    netD.dispose();
+    V.dispose();
+    U.dispose();
+  });
+
+  it('G: -mean D(G(x, c\')) + cls(G(x, c\'), c\') + 10 mean |x - G(G(x, c\'), c)|', async () => {
+    const V = tensor(Vv, [P, C]).keep();
+    const U = tensor(Uv, [C, 3]).keep();
+    const netD = new LinearD(wv, V);
+    const netG = new AffineG(U);
+    const got = tidy(() => {
+      const x = tensor(xv, [N, 3, 2, 2]);
+      return generatorLosses(netG, netD, x, tensor(oneHot(org), [N, C]), tensor(oneHot(trg), [N, C]), weights);
+    });
+    const fake = G(xs, trg);
+    const rec = G(fake, org);
+    const want = {
+      lossFake: -meanOf(src(fake)),
+      lossCls: ce(cls(fake), trg),
+      lossRec: meanOf(xs.flatMap((img, n) => img.map((v, j) => Math.abs(v - rec[n][j])))),
+    };
+    for (const [k, v] of Object.entries(want)) expect((await got[k as keyof typeof want].data())[0], k).toBeCloseTo(v, 5);
+    expect((await got.loss.data())[0]).toBeCloseTo(want.lossFake + want.lossCls + 10 * want.lossRec, 4);
+    for (const t of Object.values(got)) t.dispose();
+    netD.dispose();
+    V.dispose();
+    U.dispose();
+  });
+
+  it('the learning rate: constant, then linear to zero over the last num_iters_decay, in steps of lr_update_step', () => {
+    const lr = (done: number, every: number) => starganLearningRate(1, done, { total: 10, decay: 4, every });
+    expect(Array.from({ length: 11 }, (_, d) => lr(d, 1))).toEqual([1, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0]);
+    expect(Array.from({ length: 11 }, (_, d) => lr(d, 2))).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0]);
+    expect(starganLearningRate(1e-4, 150000, { total: 200000, decay: 100000, every: 1000 })).toBeCloseTo(5e-5, 12);
+  });
+});
+
+// ---- data layout, schedule and short runs ----
+
+describe('data layout', () => {
+  it('packDomains puts the image, then one-hot label planes; labelsOfRows and permuteRows read and shuffle them', async () => {
+    const imgs = Float32Array.from([1, 2, 3, 4, 5, 6]); // 2 images of 3x1x1
+    const packed = packDomains(imgs, [2, 0], 2, 3, 3, 1, 1);
+    expect(Array.from(packed)).toEqual([1, 2, 3, 0, 0, 1, 4, 5, 6, 1, 0, 0]);
+    expect(() => packDomains(imgs, [3, 0], 2, 3, 3, 1, 1)).toThrow(/label 3 of image 0/);
+    const rows = tensor(packDomains(values(3 * 3 * 4, 7), [1, 2, 0], 3, 3, 3, 2, 2), [3, 6, 2, 2]);
+    const c = labelsOfRows(rows, 3);
+    const p = permuteRows(c, [2, 0, 1]);
+    expect(Array.from(await c.data())).toEqual([0, 1, 0, 0, 0, 1, 1, 0, 0]);
+    expect(Array.from(await p.data())).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    for (const t of [rows, c, p]) t.dispose();
+  });
+
+  it('the recipe: defaults and quick preset validate, cDim follows the data, bad flags are named', () => {
+    const r = starganRecipe;
+    const defaults = Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
+    expect(r.validate(defaults)).toEqual([]);
+    expect(r.validate({ ...defaults, ...r.quick })).toEqual([]);
+    expect(r.imageShape(defaults)).toEqual({ channels: 9, size: 64 });
+    expect(r.adaptToData!(defaults, { channels: 8 }).cDim).toBe(5);
+    expect(DATASETS[r.train.dataset].channels).toBe(9);
+    expect(r.validate({ ...defaults, imageSize: 48, dRepeatNum: 5 })[0]).toMatch(/--d-repeat-num 5 needs an image size divisible by 32/);
+    expect(r.validate({ ...defaults, nCritic: 0 })[0]).toMatch(/--n-critic/);
+    expect(r.validate({ ...defaults, evalTarget: 6 })[0]).toMatch(/--eval-target must be a domain index in 0..5/);
+  });
+});
+
+describe('training', () => {
+  it('n_critic 5: D every step, G at steps 5 and 10 only; finite losses, no buffers kept per step; the sample grid', async () => {
+    const s = 16, C = 3, n = 2;
+    const trainer = new StarganTrainer({ imageSize: s, cDim: C, gConvDim: 2, dConvDim: 2, gRepeatNum: 1 }, { ...SETTINGS, steps: 10 }, 7);
+    const fixed = trainer.noise(8).keep();
+    const first = async (t: Tensor) => Array.from((await t.data()).subarray(0, 8));
+    const gBefore: number[][] = [await first(trainer.nets.netG.main.at(0).stateDict().get('weight')!)];
+    const dBefore: number[][] = [await first(trainer.nets.netD.conv1.weight)];
+    const gSteps: number[] = [];
+    const live: number[] = [];
+    const batches: Float32Array[] = [];
+    try {
+      for (let step = 1; step <= 10; step++) {
+        const data = packDomains(values(n * 3 * s * s, 100 + step), [step % C, (step + 1) % C], n, C, 3, s, s);
+        batches.push(data);
+        const batch = tensor(data, [n, 3 + C, s, s]);
+        const stats = await readStats(trainer.step(batch, true)!);
+        batch.dispose();
+        expect(Object.values(stats).every(Number.isFinite), JSON.stringify(stats)).toBe(true);
+        if ('loss_G_rec' in stats) gSteps.push(step);
+        gBefore.push(await first(trainer.nets.netG.main.at(0).stateDict().get('weight')!));
+        dBefore.push(await first(trainer.nets.netD.conv1.weight));
+        live.push(engine().memory().liveBuffers);
+      }
+      expect(gSteps).toEqual([5, 10]);
+      const changed = (xs: number[][]) => xs.slice(1).map((v, i) => v.some((x, j) => x !== xs[i][j]));
+      expect(changed(gBefore)).toEqual([false, false, false, false, true, false, false, false, false, true]);
+      expect(changed(dBefore).every(Boolean)).toBe(true);
+      expect(trainer.iteration).toBe(10);
+      expect(new Set(live.slice(4)).size).toBe(1); // the sample inputs are full after 4 batches of 2
+
+      // Grid rows of 8: the input, its translation into domains 0..2, then into its own domain (x4).
+      const grid = trainer.generate(fixed);
+      expect([...grid.shape]).toEqual([8, 3, s, s]);
+      const g = await grid.data();
+      grid.dispose();
+      const plane = 3 * s * s;
+      expect(Array.from(g.subarray(0, plane))).toEqual(Array.from(batches[0].subarray(0, plane)));
+      expect(g.every((v) => Number.isFinite(v) && Math.abs(v) <= 1)).toBe(true);
+      for (let k = 5; k < 8; k++) expect(Array.from(g.subarray(k * plane, (k + 1) * plane))).toEqual(Array.from(g.subarray(4 * plane, 5 * plane)));
+      // The source's own domain is 1 (batch 0, row 0): column 2 and the own-domain columns are G(x, e_1).
+      const close = relError(g.subarray(4 * plane, 5 * plane), g.subarray(2 * plane, 3 * plane));
+      expect(close).toBeLessThan(1e-5);
+    } finally {
+      fixed.dispose();
+      trainer.dispose();
+    }
+  });
+
+  it('evaluation: held-out pairs (source tone + target label -> target tone), translate leaves the running statistics alone', async () => {
+    const config = { imageSize: 16, cDim: 6, gConvDim: 2, dConvDim: 2, gRepeatNum: 1, evalSource: 0, evalTarget: 5 };
+    const pairs = starganHeldOutPairs(config, { limit: 2 });
+    const tones = loadEmojiSkinTones({ split: 'test', size: 16, limit: 2 });
+    const img = 3 * 16 * 16;
+    expect(pairs.n).toBe(2);
+    expect(pairs.inputShape).toEqual([9, 16, 16]);
+    for (let k = 0; k < 2; k++) {
+      const row = pairs.inputs.subarray(k * 9 * 256, (k + 1) * 9 * 256);
+      expect(Array.from(row.subarray(0, img))).toEqual(Array.from(tones.images.subarray(6 * k * img, (6 * k + 1) * img)));
+      expect(Array.from(row.subarray(img)).every((v, j) => v === (Math.floor(j / 256) === 5 ? 1 : 0))).toBe(true);
+      expect(Array.from(pairs.targets.subarray(k * img, (k + 1) * img))).toEqual(Array.from(tones.images.subarray((6 * k + 5) * img, (6 * k + 6) * img)));
+    }
+    const trainer = new StarganTrainer(config, SETTINGS, 3);
+    const stats = trainer.nets.netG.main.at(1).stateDict().get('running_mean')!;
+    const before = Array.from(await stats.data());
+    const x = tensor(pairs.inputs, [2, 9, 16, 16]);
+    const y = starganRecipe.translate(trainer, x);
+    expect([...y.shape]).toEqual([2, 3, 16, 16]);
+    expect((await y.data()).every(Number.isFinite)).toBe(true);
+    expect(Array.from(await stats.data())).toEqual(before);
+    for (const t of [x, y]) t.dispose();
+    trainer.dispose();
+  });
+
+  it('the emoji-skin dataset: 6 tones per emoji, rows packed with their label planes', async () => {
+    const d = await DATASETS['emoji-skin'].load({ size: 8, limit: 12 });
+    expect([d.n, d.channels, d.size]).toEqual([12, 9, 8]);
+    for (let i = 0; i < d.n; i++) {
+      const planes = d.data.subarray(i * 9 * 64 + 3 * 64, (i + 1) * 9 * 64);
+      expect(Array.from(planes).every((v, j) => v === (Math.floor(j / 64) === i % 6 ? 1 : 0))).toBe(true);
+    }
+  });
+});
