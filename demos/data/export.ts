@@ -144,7 +144,7 @@ export async function exportDemoData(opts: ExportOptions): Promise<ExportResult>
   mkdirSync(outDir, { recursive: true });
   const wanted = pageDatasets().filter((d) => d.dataset !== 'mnist');
   for (const s of extraSizes) for (const name of new Set(wanted.map((d) => d.dataset))) wanted.push({ dataset: name, size: s });
-  const index: DataIndex = { datasets: {}, resampled: { mnist: 'mnist-train-8k' } };
+  const index: DataIndex = { datasets: {}, resampled: { mnist: 'mnist-train-8k' }, channels: { mnist: 1 } };
   const result: ExportResult = { written: [], skipped: [] };
   const done = new Set<string>();
   for (const { dataset, size } of wanted) {
@@ -163,6 +163,7 @@ export async function exportDemoData(opts: ExportOptions): Promise<ExportResult>
     }
     const stem = write(outDir, dataset, size, ex, `first ${ex.n} training examples of '${dataset}' (cli/datasets.ts)`, held);
     (index.datasets[dataset] ??= {})[String(size)] = stem;
+    index.channels[dataset] = ex.sampleShape[0];
     result.written.push({ name: dataset, size, n: ex.n, bytes: ex.n * ex.sampleShape.reduce((a, b) => a * b, 1) });
   }
   writeFileSync(join(outDir, DATA_INDEX), JSON.stringify(index, null, 2) + '\n');

@@ -70,7 +70,11 @@ function sketchPad(ctx: PageContext): Extra {
         const x = input();
         const out = await s.translate(x, [1, 3, size, size]);
         drawGrid(output, out.data, out.shape, { nrow: 1, padding: 0 });
-        output.dataset.step = String(s.step);
+        // For tests and the console: which step drew it, and a weighted sum of the float output
+        // (it changes with any output value, where the 8-bit canvas may not early in training).
+        let sum = 0;
+        for (let i = 0; i < out.data.length; i++) sum += out.data[i] * ((i % 7) + 1);
+        Object.assign(output.dataset, { step: String(s.step), checksum: String(sum) });
       } while (dirty);
     })().finally(() => (inFlight = null));
     return inFlight;

@@ -1,33 +1,29 @@
 // The gallery (demos/index.html): one card per architecture the project covers, with its paper and
-// a one-line summary. An architecture whose net is in nets/registry.ts is "live"; if it also has a
-// demo page, its card samples a small generator in this tab as a thumbnail: the generator saved by
-// that page in this browser when there is one (a trained thumbnail), otherwise freshly initialised
-// weights, and the card says which. Architectures still to come get no picture.
+// a one-line summary. An architecture whose net is in nets/registry.ts is "live": its card links to
+// the page that trains it in the browser (train/?model=NAME; DCGAN's own page; pix2pix's draw
+// page too) and shows a thumbnail made in this tab (demos/shared/preview.ts): the generator saved
+// by its training page in this browser when there is one, otherwise freshly initialised weights,
+// and the card says which. Architectures still to come get no picture.
 
-import { tidy } from '../../engine/tensor.js';
-import { Generator } from '../../engine/ops/random.js';
-import { checkpointInfo, restoreCheckpoint } from '../../engine/checkpoint.js';
-import { recipes, type ModelConfig } from '../../nets/registry.js';
+import { recipes } from '../../nets/registry.js';
 import { ARCHITECTURES, paperLink, registryKeyOf, type Architecture } from '../shared/architectures.js';
+import { registerHeldOutSource } from '../shared/datasets.js';
 import { byId, el, setStatus } from '../shared/dom.js';
 import { drawGrid } from '../shared/grid.js';
-import { getCheckpoint } from '../shared/store.js';
+import { previewModel } from '../shared/preview.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
 
-/** Thumbnail configs for the pages' models when no saved checkpoint exists: small and quick. */
-const THUMB_CONFIGS: Record<string, ModelConfig> = {
-  dcgan: { imageSize: 32, nc: 1, nz: 100, ngf: 8, ndf: 8 },
-};
-const THUMB_SAMPLES = 16;
-
 const registered = Object.keys(recipes);
+
+/** The page that trains a registered model: its own page, else the generic one. */
+function pageOf(a: Architecture, key: string): string {
+  return a.page ? `./${a.page}/` : `./train/?model=${encodeURIComponent(key)}`;
+}
 
 function card(a: Architecture): HTMLElement {
   const key = registryKeyOf(a, registered);
   const live = key !== null;
-  const thumb = el('div', { class: 'thumb', 'data-thumb': a.page ?? '' },
-    live ? (a.page ? 'sampling…' : `in the engine: gan train ${key}; its page is coming`) : 'coming: no samples until it runs',
-  );
+  const thumb = el('div', { class: 'thumb', 'data-thumb': key ?? '' }, live ? 'sampling…' : 'coming: no samples until it runs');
   return el(
     'article',
     { class: 'card', 'data-arch': a.name, 'data-status': live ? 'live' : 'coming' },
@@ -39,42 +35,21 @@ function card(a: Architecture): HTMLElement {
     el('p', { class: 'summary' }, a.summary),
     thumb,
     el('div', { class: 'links' },
-      live && a.page ? el('a', { href: `./${a.page}/` }, 'train it live →') : null,
-      live && a.page ? el('a', { href: `./inspector/?model=${key}` }, 'inspect its kernels') : null,
+      live ? el('a', { href: pageOf(a, key), class: 'train-link' }, 'train it live →') : null,
+      ...(live ? (a.pages ?? []).map((p) => el('a', { href: `./${p.href}` }, p.text)) : []),
+      live ? el('a', { href: `./inspector/?model=${key}` }, 'inspect its kernels') : null,
     ),
   );
 }
 
-/** Samples the page model's generator into the card's thumbnail. */
-async function thumbnail(a: Architecture, key: string, box: HTMLElement): Promise<void> {
-  const recipe = recipes[key];
-  const stored = a.page ? await getCheckpoint(a.page).catch(() => null) : null;
-  let config = THUMB_CONFIGS[key];
-  let caption = 'freshly initialised weights (untrained): train it on its page';
-  if (stored) {
-    const cfg = checkpointInfo(stored.bytes, 'browser checkpoint').config as { config?: ModelConfig } | null;
-    if (cfg?.config) config = cfg.config;
-  }
-  if (!config) return;
-  const trainer = recipe.create(config, recipe.train, 1);
-  try {
-    if (stored) {
-      const netG = trainer.nets[trainer.sampler];
-      restoreCheckpoint(stored.bytes, { models: { [trainer.sampler]: netG } }, { source: 'browser checkpoint', restoreDefaultGenerator: false });
-      caption = `trained in this browser: step ${stored.step}`;
-    }
-    const out = tidy(() => trainer.generate(trainer.noise(THUMB_SAMPLES, new Generator(Date.now() % 100000))));
-    const data = await out.data();
-    const shape = [...out.shape];
-    out.dispose();
-    const canvas = el('canvas', { class: 'pixels', title: caption });
-    drawGrid(canvas, data, shape, { nrow: 4 });
-    box.replaceChildren(el('div', {}, canvas, el('div', { class: 'small' }, caption)));
-    box.dataset.state = 'drawn';
-  } finally {
-    for (const m of Object.values(trainer.nets)) m.dispose();
-    for (const o of Object.values(trainer.optimizers)) o.dispose();
-  }
+/** Draws the model's preview into the card's thumbnail box. */
+async function thumbnail(key: string, box: HTMLElement): Promise<void> {
+  const p = await previewModel(key);
+  const canvas = el('canvas', { class: 'pixels', title: p.caption });
+  drawGrid(canvas, p.data, p.shape, { nrow: p.nrow });
+  box.replaceChildren(el('div', {}, canvas, el('div', { class: 'small' }, p.caption)));
+  box.dataset.state = 'drawn';
+  box.dataset.trained = String(p.trained);
 }
 
 async function main(): Promise<void> {
@@ -96,14 +71,16 @@ async function main(): Promise<void> {
     return;
   }
   byId('adapter').textContent = adapterLine(started.engine);
+  registerHeldOutSource();
   for (const a of ARCHITECTURES) {
     const key = registryKeyOf(a, registered);
     const box = cards.querySelector<HTMLElement>(`.card[data-arch="${a.name}"] .thumb`);
-    if (!key || !a.page || !box) continue;
+    if (!key || !box) continue;
     try {
-      await thumbnail(a, key, box);
+      await thumbnail(key, box);
     } catch (e) {
       box.textContent = `thumbnail failed: ${(e as Error).message}`;
+      box.dataset.state = 'failed';
       console.error(e);
     }
   }

@@ -10,8 +10,10 @@ export interface Architecture {
   registryKeys: string[];
   paper: { title: string; authors: string; year: number; arxiv?: string; venue?: string; url?: string };
   summary: string;
-  /** Demo page folder under demos/, when the page exists. */
+  /** Its own demo page folder under demos/ (otherwise the generic train/?model=KEY page). */
   page?: string;
+  /** Further pages for it (interactive ones), relative to the gallery. */
+  pages?: { href: string; text: string }[];
 }
 
 export const ARCHITECTURES: readonly Architecture[] = [
@@ -137,6 +139,7 @@ export const ARCHITECTURES: readonly Architecture[] = [
       arxiv: '1611.07004',
     },
     summary: 'Paired translation with a U-Net generator, a PatchGAN discriminator and an L1 term.',
+    pages: [{ href: 'draw/', text: 'draw edges → emoji' }],
   },
   {
     name: 'CycleGAN',

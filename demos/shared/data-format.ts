@@ -39,6 +39,8 @@ export interface DataIndex {
   datasets: Record<string, Record<string, string>>;
   /** Datasets the pages resample from one stored size (MNIST): name -> stored manifest. */
   resampled: Record<string, string>;
+  /** Channels per example of every dataset (what recipes' adaptToData need before loading it). */
+  channels: Record<string, number>;
 }
 
 export const DATA_INDEX = 'index.json';

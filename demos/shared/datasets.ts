@@ -98,6 +98,11 @@ export function areaDownsample(d: ArrayDataset, factor: number): ArrayDataset {
   return { data: out, n: d.n, sampleShape: [c, oh, ow], labels: d.labels };
 }
 
+/** Channels per example of a dataset in this build's data (before loading it), or null. */
+export async function datasetChannels(name: string): Promise<number | null> {
+  return (await dataIndex()).channels?.[name] ?? null;
+}
+
 /** The stored file of `name` at `size`, or a larger stored size it divides (with the factor). */
 async function locate(name: string, size: number): Promise<{ stem: string; factor: number }> {
   const idx = await dataIndex();

@@ -110,7 +110,6 @@ const PROFILES: Record<string, PageProfile> = {
       { title: 'L1 term (weighted by lambda_L1)', keys: /^loss_G_L1$/ },
       { title: 'Discriminator outputs', keys: /^D_/, yRange: [0, 1] },
     ],
-    blurb: 'Each row of the grid: held-out input | G(input) | the real target, for emoji the model never trains on.',
   },
   cyclegan: {
     bidirectional: true,
@@ -118,10 +117,33 @@ const PROFILES: Record<string, PageProfile> = {
       { title: 'Adversarial losses (LSGAN)', keys: /^loss_[DG]_/ },
       { title: 'Cycle and identity losses', keys: /^loss_(cycle|idt)_/ },
     ],
-    blurb: 'Trained on unpaired domains; the grid checks it on held-out pairs: input | translation | the real counterpart. Flip the direction to see the other generator.',
+    blurb: 'Trained on unpaired domains: the held-out partners are ground truth it never sees together. Flip the direction to see the other generator.',
   },
-  dualgan: { bidirectional: true },
-  discogan: { bidirectional: true },
+  dualgan: {
+    bidirectional: true,
+    charts: [
+      { title: 'Critic losses', keys: /^loss_D_/ },
+      { title: 'Wasserstein distance estimates', keys: /^wdist_/, note: 'The critics\' estimate of the distance between real and translated images in each domain.' },
+      { title: 'Generator losses', keys: /^loss_(G|recon)/ },
+    ],
+  },
+  discogan: {
+    bidirectional: true,
+    charts: [
+      { title: 'Discriminator losses', keys: /^loss_dis_/ },
+      { title: 'Generator losses', keys: /^loss_(gen|fm)_/ },
+      { title: 'Reconstruction losses', keys: /^loss_recon_/ },
+    ],
+  },
+  stargan: {
+    gridCols: 8,
+    charts: [
+      { title: 'Adversarial losses (WGAN-GP)', keys: /^loss_[DG]_(real|fake)$/ },
+      { title: 'Domain classification losses', keys: /_cls$/ },
+      { title: 'Gradient penalty and reconstruction', keys: /^loss_(D_gp|G_rec)$/ },
+    ],
+    blurb: 'Each row of the grid: an input image, then G\'s translation of it into each domain (default, light … dark), then into its own domain.',
+  },
 };
 
 /** Option names and aliases a URL may use for a config key (camelCase, kebab-case, `size`). */

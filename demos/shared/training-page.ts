@@ -254,10 +254,11 @@ class TrainingPage implements PageContext {
       byId('stat-sps').textContent = sps.toFixed(sps < 10 ? 2 : 1);
     } else byId('stat-sps').textContent = '—';
     if (s) {
+      // The options that differ from the recipe's defaults (the rest as `gan train <model> --help` says).
       const c = s.spec.config;
-      const skip = new Set(['imageSize', 'nc', 'cDim', 'inputNc', 'outputNc']);
-      const opts = Object.entries(c).filter(([k]) => !skip.has(k)).map(([k, v]) => `${k} ${v}`);
-      byId('stat-model').textContent = `${s.spec.model}: ${c.imageSize}×${c.imageSize}, ${opts.join(', ')}, batch ${s.spec.batch}`;
+      const defaults = s.recipe.options;
+      const opts = Object.entries(c).filter(([k, v]) => k !== 'imageSize' && defaults[k] && defaults[k].default !== v).map(([k, v]) => `${k} ${v}`);
+      byId('stat-model').textContent = `${s.spec.model}, ${c.imageSize}×${c.imageSize}${opts.length ? `, ${opts.join(', ')}` : ''}, batch ${s.spec.batch}`;
       byId('stat-data').textContent = this.data?.source ?? '—';
     }
   }

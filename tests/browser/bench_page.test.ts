@@ -93,6 +93,7 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
       const s = await pageState(page);
       expect(s.error).toBeNull();
       expect(s.state).toBe('done');
+      expect(await page.$eval('#sel-count', (e) => e.textContent)).toBe('2 of 41 passes selected');
       const r = s.report!;
       expect(r.schema).toBe(SCHEMA);
       expect(r.complete).toBe(true);

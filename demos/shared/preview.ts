@@ -1,0 +1,85 @@
+// A small picture of what a model makes, without a training session: the gallery's thumbnails.
+// The generator of the checkpoint a training page saved in this browser (IndexedDB, key = the
+// model's name) when there is one, else freshly initialised weights of the page's default run.
+//   - image-to-image models with held-out pairs: input | output | target rows (the recipe's
+//     heldOutPairs/translate hooks, as the training pages and `gan eval` show them);
+//   - models whose samples start from images (StarGAN): generate() on held-out rows (its own
+//     layout: each input, then its translation into every domain);
+//   - the rest: generate() on a few latent codes.
+
+import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
+import { Generator } from '../../engine/ops/random.js';
+import { restoreCheckpoint } from '../../engine/checkpoint.js';
+import { SampleInputs } from '../../nets/common.js';
+import { firstPairs, translationGrid, translationHooks } from '../../nets/translation.js';
+import type { GanTrainer } from '../../nets/registry.js';
+import { datasetChannels, loadHeldOut } from './datasets.js';
+import { recipeOf, runDefaults, gridColsOf } from './models.js';
+import { runSpecOf, type RunSpec } from './session.js';
+import { getCheckpoint } from './store.js';
+
+export interface Preview {
+  data: Float32Array;
+  shape: number[];
+  nrow: number;
+  /** Whose weights: 'trained in this browser: step N' or 'freshly initialised weights (untrained)'. */
+  caption: string;
+  trained: boolean;
+}
+
+async function read(fn: () => Tensor): Promise<{ data: Float32Array; shape: number[] }> {
+  const out = tidy(fn);
+  try {
+    return { data: await out.data(), shape: [...out.shape] };
+  } finally {
+    out.dispose();
+  }
+}
+
+function dispose(t: GanTrainer): void {
+  const own = (t as GanTrainer & { dispose?: () => void }).dispose;
+  if (own) return own.call(t);
+  for (const m of Object.values(t.nets)) m.dispose();
+  for (const o of Object.values(t.optimizers)) o.dispose();
+}
+
+/** The model's picture: `count` samples (or pairs), from its saved checkpoint or fresh weights. */
+export async function previewModel(model: string, count = 16): Promise<Preview> {
+  const recipe = recipeOf(model);
+  const stored = await getCheckpoint(model).catch(() => null);
+  let spec: RunSpec;
+  if (stored) spec = runSpecOf(stored.bytes, 'browser checkpoint');
+  else {
+    const d = runDefaults(model);
+    const channels = await datasetChannels(d.dataset);
+    const config = recipe.adaptToData && channels ? recipe.adaptToData(d.config, { channels }) : d.config;
+    spec = { model, config, batch: d.batch, lr: d.lr, seed: 1, dataset: d.dataset };
+  }
+  const dataset = spec.dataset ?? runDefaults(model).dataset;
+  const trainer = recipe.create(spec.config, { ...recipe.train, batch: spec.batch, lr: spec.lr }, spec.seed);
+  try {
+    if (stored) restoreCheckpoint(stored.bytes, { models: trainer.nets }, { source: 'browser checkpoint', restoreDefaultGenerator: false });
+    const caption = stored ? `trained in this browser: step ${stored.step}` : 'freshly initialised weights (untrained): train it on its page';
+    const size = recipe.imageShape(spec.config).size;
+    const hooks = translationHooks(recipe);
+    const base = { caption, trained: !!stored };
+    if (hooks) {
+      const pairs = firstPairs(await hooks.heldOutPairs(spec.config, { limit: count / 4, dataset }), count / 4);
+      const out = await read(() => hooks.translate(trainer, tensor(pairs.inputs, [pairs.n, ...pairs.inputShape])));
+      const g = translationGrid(pairs.inputs, out.data, pairs.targets, pairs.n, { input: pairs.inputShape[0], output: out.shape[1], target: pairs.targetShape[0] }, size, size, pairs.n);
+      return { ...base, data: g.images, shape: [g.n, 3, size, size], nrow: pairs.n };
+    }
+    if ((trainer as unknown as { samples?: unknown }).samples instanceof SampleInputs) {
+      const held = await loadHeldOut(dataset, size);
+      if (!held) throw new Error(`${model}: no held-out images of '${dataset}' in this build to start its samples from`);
+      const n = Math.min(count, held.data.n);
+      const rows = held.data.data.subarray(0, n * held.channels * size * size);
+      const out = await read(() => trainer.generate(tensor(rows, [n, held.channels, size, size])));
+      return { ...base, ...out, nrow: gridColsOf(model) ?? Math.ceil(Math.sqrt(n)) };
+    }
+    const out = await read(() => trainer.generate(trainer.noise(count, new Generator(7))));
+    return { ...base, ...out, nrow: gridColsOf(model) ?? Math.ceil(Math.sqrt(count)) };
+  } finally {
+    dispose(trainer);
+  }
+}
