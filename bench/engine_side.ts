@@ -30,6 +30,7 @@
 import { engine, type Engine, type DispatchInfo } from '../engine/device.js';
 import { tensor, tidy, type Tensor } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
+import { readStats } from '../nets/stats.js';
 import { rates, type AdamCase, type ConvCase, type ConvPass, type NormCase, type NormPass, type PyramidCase } from './suite.js';
 import {
   validateAdam,
@@ -575,16 +576,9 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
       const t0 = performance.now();
       const stats = t.step(r, true);
       encodeMs = performance.now() - t0;
-      const out: Record<string, number> = {};
-      if (stats) {
-        for (const [k, v] of Object.entries(stats)) {
-          out[k] = (await v.data())[0];
-          v.dispose();
-        }
-      } else {
-        await e.sync();
-      }
-      return out;
+      if (stats && Object.keys(stats).length) return readStats(stats);
+      await e.sync();
+      return {};
     };
     // The last warm-up step is traced (dispatch count, kernels; the first one also creates the
     // optimizers' state); without warm-up an extra step is.

@@ -573,13 +573,13 @@ describe('gan train with the cascade models', () => {
   const gan = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
 
-  it('registers lapgan, stackgan, stackganpp, triplegan; emoji-text carries captions and categories', () => {
+  it('registers lapgan, stackgan, stackganpp, triplegan; emoji-text carries captions and categories', async () => {
     for (const name of ['lapgan', 'stackgan', 'stackganpp', 'triplegan']) {
       const r = getRecipe(name)!;
       expect(r.name).toBe(name);
       expect(r.train.dataset in DATASETS, `${name}: default dataset ${r.train.dataset}`).toBe(true);
     }
-    const t = DATASETS['emoji-text'].load({ size: 16, limit: 8 }) as Awaited<ReturnType<typeof DATASETS.mnist.load>>;
+    const t = await DATASETS['emoji-text'].load({ size: 16, limit: 8 });
     expect(t.sampleShape).toEqual([3, 16, 16]);
     expect(t.tokens!.length).toBe(t.n);
     expect(t.labels!.length).toBe(t.n);
@@ -613,7 +613,7 @@ describe('gan train with the cascade models', () => {
   it('triplegan on MNIST: the labels reach the trainer, warm-up then the game', () => {
     const dir = join(tmp, 'triplegan');
     const r = gan(['train', 'triplegan', '--steps', '2', '--batch', '4', '--limit', '200', '--image-size', '16', '--cw', '2', '--ngh', '8', '--ndh', '16', '--nz', '4',
-      '--labelled-batch', '4', '--warmup-steps', '1', '--log-every', '1', '--sample-every', '0', '--out', dir]);
+      '--labelled-batch', '4', '--per-class', '2', '--warmup-steps', '1', '--log-every', '1', '--sample-every', '0', '--out', dir]);
     expect(r.status, r.stderr).toBe(0);
     const m = metricsOf(dir);
     expect(Object.keys(m[0])).toEqual(expect.arrayContaining(['lossC', 'accL']));

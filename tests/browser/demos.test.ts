@@ -1,15 +1,22 @@
 // The demo pages in headless Chromium (WebGPU on SwiftShader), built and served as `npm run demo`
-// serves them: `node scripts/build.mjs demos`, `node demos/prepare-data.mjs`, then scripts/serve.mjs
-// on a free localhost port. Every page must load without console errors, page errors or failed
-// requests, and leave a screenshot under artifacts/screenshots/demo-*.png.
+// serves them: `node scripts/build.mjs demos` (bundles and writes the pages' data), then
+// scripts/serve.mjs on a free localhost port. Every page must load without console errors, page
+// errors or failed requests, and leave a screenshot under artifacts/screenshots/demo-*.png.
 //   - DCGAN: trains a few steps of a tiny model (16x16, ngf/ndf 4, batch 4) with finite losses and
 //     a non-blank sample grid; pause, learning rate, save in IndexedDB, reload (auto-restore), reset,
 //     load from IndexedDB, download a .safetensors and upload it back, a step after restoring, and a
 //     lost device resumed from the last checkpoint;
+//   - training page: every other registered model but pix2pix (the draw page's), switched in place
+//     in one tab (one GPU device: SwiftShader compiles each new WGSL pipeline slowly, and the models
+//     share most kernels), tiny widths, two steps each with finite stats and a non-blank grid;
+//     CycleGAN's direction flip and its checkpoint round trips (IndexedDB, download/upload: its
+//     image pools are training state), StarGAN's target-domain picker;
+//   - draw page: tiny pix2pix on edges -> emoji; a synthetic stroke and "Clear" change the output;
 //   - inspector: one DCGAN step listed dispatch by dispatch, with WGSL on click;
-//   - gallery: all 15 architectures, DCGAN live with a drawn thumbnail;
+//   - gallery: all 15 architectures, every registered one live with a drawn thumbnail (DCGAN's and
+//     CycleGAN's from the checkpoints the tests above saved);
 //   - without navigator.gpu the pages say so and how to enable it.
-// The tests share one browser profile and run in order (the gallery reads the DCGAN page's save).
+// The tests share one browser profile and run in order (the gallery reads the pages' saves).
 // DEMOS_SKIP_BUILD=1 skips the build and data steps and serves dist/demos as it is;
 // DEMOS_CHROMIUM_ARGS='--flag ...' adds Chromium flags (e.g. for a real GPU).
 import { execFileSync } from 'node:child_process';
@@ -20,13 +27,32 @@ import path from 'node:path';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type StaticServer } from '../../scripts/serve.mjs';
-import { ARCHITECTURES } from '../../demos/shared/architectures';
+import { ARCHITECTURES, registryKeyOf } from '../../demos/shared/architectures';
+import { runDefaults } from '../../demos/shared/models';
+import { recipes } from '../../nets/registry';
 import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot, type PageLog } from './harness';
 
 const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 /** A DCGAN small enough for SwiftShader; autosave off so the saves in the test are the only ones. */
 const TINY = 'size=16&nz=16&ngf=4&ndf=4&batch=4&samples=16&walk=4&sampleEvery=2&autosave=0';
 const WAIT = { timeout: 150_000, polling: 250 };
+/** Models the training page test runs (DCGAN and pix2pix have pages of their own below). */
+const TRAIN_PAGE_MODELS = Object.keys(recipes).filter((m) => m !== 'dcgan' && m !== 'pix2pix');
+
+/**
+ * Tiny runs for the training page: every width option at 4 (8 for codes), batch 4 (2 for
+ * image-to-image), MNIST models at 16 px; options a model lacks are ignored by the page.
+ */
+function tinyParams(model: string): Record<string, string> {
+  const mnist = runDefaults(model).dataset === 'mnist';
+  return {
+    fresh: '1', autosave: '0', sampleEvery: '1', samples: '16', walk: '4',
+    ngf: '4', ndf: '4', nf: '4', nz: '8', code: '8', n: '2', k: '2', pretrain: '0',
+    'g-conv-dim': '4', 'd-conv-dim': '4', 'g-repeat-num': '1', 'n-critic': '1',
+    batch: mnist ? '4' : '2',
+    ...(mnist ? { size: '16' } : {}),
+  };
+}
 
 const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
 const skip = !chromiumAvailable() && !inCI;
@@ -34,6 +60,7 @@ if (skip) console.warn(`demos browser suite SKIPPED: ${CHROMIUM_PATH} not found 
 
 interface DemoState {
   ready: boolean;
+  model: string;
   step: number;
   running: boolean;
   deviceLost: boolean;
@@ -48,6 +75,7 @@ const demoState = (page: Page): Promise<DemoState> =>
     const d = window.__demo!;
     return {
       ready: d.ready,
+      model: d.model,
       step: d.step,
       running: d.running,
       deviceLost: d.deviceLost,
@@ -72,12 +100,21 @@ async function idleAt(page: Page, step?: number): Promise<DemoState> {
   return demoState(page);
 }
 
-function expectFiniteStats(s: DemoState): void {
-  expect(s.stats, 'no training statistics').not.toBeNull();
-  for (const k of ['lossD', 'lossG', 'D_x', 'D_G_z1', 'D_G_z2']) {
-    expect(Number.isFinite(s.stats![k]), `${k} = ${s.stats![k]}`).toBe(true);
-  }
+/** Every stat the step returned is finite (and `keys`, when given, are among them). */
+function expectFiniteStats(s: DemoState, keys: string[] = []): void {
+  expect(s.stats, `${s.model}: no training statistics`).not.toBeNull();
+  expect(Object.keys(s.stats!).length, `${s.model}: empty statistics`).toBeGreaterThan(0);
+  for (const k of keys) expect(s.stats!, `${s.model}: no '${k}'`).toHaveProperty(k);
+  for (const [k, v] of Object.entries(s.stats!)) expect(Number.isFinite(v), `${s.model}: ${k} = ${v}`).toBe(true);
 }
+
+/** Clicks a button and waits for the status line to match. */
+async function clickFor(page: Page, selector: string, status: RegExp): Promise<void> {
+  await page.click(selector);
+  await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), WAIT, status.source);
+}
+
+const DCGAN_STATS = ['lossD', 'lossG', 'D_x', 'D_G_z1', 'D_G_z2'];
 
 function expectClean(log: PageLog): void {
   expect(log.problems()).toEqual([]);
@@ -93,10 +130,10 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     if (!chromiumAvailable()) throw new Error(`${CHROMIUM_PATH} not found: install Chromium (scripts/setup.sh)`);
     // DEMOS_SKIP_BUILD=1 reuses an existing dist/demos (reruns, or a machine without the dev tools).
     if (!process.env.DEMOS_SKIP_BUILD) {
+      // The demos target writes the data too (demos/prepare-data.mjs).
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
-      execFileSync(process.execPath, [path.join(REPO_ROOT, 'demos', 'prepare-data.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
     }
-    for (const f of ['index.html', 'gallery/main.js', 'dcgan/main.js', 'dcgan/main.css', 'inspector/main.js', 'data/mnist-train-8k.u8']) {
+    for (const f of ['index.html', 'gallery/main.js', 'dcgan/main.js', 'dcgan/main.css', 'train/main.js', 'draw/main.js', 'inspector/main.js', 'data/mnist-train-8k.u8', 'data/index.json']) {
       if (!existsSync(path.join(DEMOS_DIR, f))) throw new Error(`dist/demos/${f} missing after the build`);
     }
     server = await startServer(DEMOS_DIR, 0);
@@ -122,11 +159,12 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       await page.click('#btn-toggle');
       let s = await idleAt(page);
       expect(s.step).toBeGreaterThanOrEqual(3);
-      expectFiniteStats(s);
+      expectFiniteStats(s, DCGAN_STATS);
       expect(s.spread, 'sample grid is blank').toBeGreaterThan(1);
       const shown = await page.$eval('#stat-lossD', (e) => Number(e.textContent));
       expect(Number.isFinite(shown)).toBe(true);
-      expect(await page.$$eval('#plot-loss canvas, #plot-measures canvas', (c) => c.length)).toBeGreaterThanOrEqual(2);
+      expect(await page.$$eval('#plot-bce-losses canvas, #plot-discriminator-outputs canvas', (c) => c.length)).toBeGreaterThanOrEqual(2);
+      expect(await page.$eval('#latent', (c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(1);
       expect(await page.$eval('#adapter', (e) => e.textContent)).toMatch(/\[browser\]/);
 
       // Learning rate control.
@@ -143,8 +181,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       // Download a .safetensors checkpoint of the same step.
       await page.click('#btn-download');
       await page.waitForFunction(() => /^downloaded /.test(document.getElementById('status')!.textContent ?? ''), WAIT);
-      const file = await waitForDownload(downloads);
-      expect(path.basename(file)).toBe(`dcgan-mnist16-step${savedStep}.safetensors`);
+      const file = await waitForDownload(downloads, `dcgan-mnist16-step${savedStep}.safetensors`);
 
       // Reload: the page restores the saved checkpoint by itself.
       await page.goto(`${url}&autostart=0`, { waitUntil: 'load' });
@@ -152,7 +189,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       expect(await page.$eval('#restored-note', (e) => !e.classList.contains('hidden') && /step \d+/.test(e.textContent ?? ''))).toBe(true);
       expect(await page.$eval('#stat-step', (e) => e.textContent)).toBe(String(savedStep));
       expect(await page.$eval('#lr', (e) => Number((e as HTMLInputElement).value))).toBeCloseTo(1e-4, 10);
-      expectFiniteStats(s); // the plotted history came back with the checkpoint
+      expectFiniteStats(s, DCGAN_STATS); // the plotted history came back with the checkpoint
       expect(s.spread).toBeGreaterThan(1);
 
       // Reset, then load from IndexedDB.
@@ -173,7 +210,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       // Training continues from the restored state.
       await page.click('#btn-step');
       s = await idleAt(page, savedStep + 1);
-      expectFiniteStats(s);
+      expectFiniteStats(s, DCGAN_STATS);
 
       // A lost device: the banner offers to resume from the last checkpoint (the upload, savedStep).
       await page.evaluate(() => window.__demo!.loseDevice());
@@ -184,8 +221,91 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       await page.waitForFunction((n) => !window.__demo!.deviceLost && window.__demo!.step > n, WAIT, savedStep);
       await page.click('#btn-toggle');
       s = await idleAt(page);
-      expectFiniteStats(s);
+      expectFiniteStats(s, DCGAN_STATS);
       expect(s.spread).toBeGreaterThan(1);
+      expectClean(log);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it(`training page trains every registered model in one tab (${TRAIN_PAGE_MODELS.join(', ')})`, async () => {
+    const first = TRAIN_PAGE_MODELS[0];
+    const { page, log } = await openPage(browser!, `${server!.url}train/?model=${first}&${new URLSearchParams(tinyParams(first))}`);
+    try {
+      for (const model of TRAIN_PAGE_MODELS) {
+        const t0 = Date.now();
+        if (model !== first) await page.evaluate((m, p) => window.__demo!.switchModel(m, p), model, tinyParams(model));
+        await page.waitForFunction((m) => window.__demo?.model === m && window.__demo.ready && window.__demo.step >= 2, WAIT, model);
+        await page.click('#btn-toggle');
+        const s = await idleAt(page);
+        expect(s.model).toBe(model);
+        expectFiniteStats(s);
+        expect(s.spread, `${model}: sample grid is blank`).toBeGreaterThan(1);
+        expect(await page.$$eval('.chart canvas', (c) => c.length), `${model}: no charts`).toBeGreaterThan(0);
+        expect(await page.$eval('#title', (e) => e.textContent)).toMatch(/trained in this tab/);
+        console.log(`training page: ${model} ready and 2 steps in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+        if (model === 'cyclegan') {
+          // Held-out scores are charted; the other generator's direction draws too.
+          expect(await page.$$eval('#plot-held-out-l1 canvas, #plot-held-out-psnr-db canvas', (c) => c.length)).toBeGreaterThanOrEqual(2);
+          await clickFor(page, '#btn-direction', /^showing B → A/);
+          expect(await page.evaluate(() => window.__demo!.samplesSpread())).toBeGreaterThan(1);
+          await screenshot(page, 'demo-train-cyclegan');
+
+          // Checkpoints: IndexedDB round trip, then a download uploaded back, then a step.
+          const step = s.step;
+          await clickFor(page, '#btn-save-idb', new RegExp(`^saved step ${step} in this browser`));
+          await page.click('#btn-reset');
+          await idleAt(page, 0);
+          await page.click('#btn-load-idb');
+          expect((await idleAt(page, step)).status).toMatch(new RegExp(`^restored step ${step} from this browser`));
+          await clickFor(page, '#btn-download', /^downloaded /);
+          const file = await waitForDownload(downloads, `cyclegan-emoji-unpaired32-step${step}.safetensors`);
+          await page.click('#btn-reset');
+          await idleAt(page, 0);
+          await ((await page.$('#upload')) as ElementHandle<HTMLInputElement>).uploadFile(file);
+          expect((await idleAt(page, step)).status).toBe(`restored step ${step} from ${path.basename(file)}`);
+          await page.click('#btn-step');
+          expectFiniteStats(await idleAt(page, step + 1));
+        }
+        if (model === 'stargan') {
+          await clickFor(page, '#panel-domains button[data-domain="3"]', /^translated into /);
+          expect(await page.evaluate(() => window.__demo!.spread('domains')), 'domain picker grid is blank').toBeGreaterThan(1);
+          await screenshot(page, 'demo-train-stargan');
+        }
+      }
+      expectClean(log);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('draw page: pix2pix trains on edges -> emoji and a stroke changes its output', async () => {
+    const { page, log } = await openPage(browser!, `${server!.url}draw/?ngf=4&ndf=4&batch=2&samples=8&sampleEvery=1&autosave=0&fresh=1`);
+    try {
+      await page.waitForFunction(() => (window.__demo?.step ?? 0) >= 2, WAIT);
+      await page.click('#btn-toggle');
+      const s = await idleAt(page);
+      expectFiniteStats(s, ['loss_G_GAN', 'loss_G_L1', 'loss_D_real', 'loss_D_fake']);
+      expect(s.spread, 'held-out grid is blank').toBeGreaterThan(1);
+      const checksum = () => page.$eval('#sketch-output', (c) => (c as HTMLCanvasElement).dataset.checksum ?? '');
+      await page.waitForFunction((n) => document.getElementById('sketch-output')!.dataset.step === String(n), WAIT, s.step);
+      const before = await checksum();
+      expect(before).not.toBe('');
+      // A stroke across the pad, as a mouse would draw it.
+      const box = (await (await page.$('#sketch'))!.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+      await page.mouse.down();
+      for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + box.width * (0.2 + 0.075 * i), box.y + box.height * (0.5 - 0.03 * i));
+      await page.mouse.up();
+      await page.waitForFunction((b) => (document.getElementById('sketch-output')!.dataset.checksum ?? b) !== b, WAIT, before);
+      const afterStroke = await checksum();
+      await page.click('#btn-clear');
+      await page.waitForFunction((b) => (document.getElementById('sketch-output')!.dataset.checksum ?? b) !== b, WAIT, afterStroke);
+      await page.click('#btn-example');
+      await page.waitForFunction(() => /^example: edges of /.test(document.getElementById('sketch-name')!.textContent ?? ''), WAIT);
+      await screenshot(page, 'demo-draw');
       expectClean(log);
     } finally {
       await page.close();
@@ -225,19 +345,38 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     }
   });
 
-  it('gallery lists all 15 architectures, DCGAN live with a thumbnail', async () => {
+  it('gallery lists all 15 architectures, every registered one live with a thumbnail', async () => {
     const { page, log } = await openPage(browser!, server!.url);
     try {
       await page.waitForFunction(() => document.body.dataset.ready === 'true', WAIT);
-      const cards = await page.$$eval('.card', (cs) => cs.map((c) => ({ name: (c as HTMLElement).dataset.arch, status: (c as HTMLElement).dataset.status, paper: c.querySelector('.paper a')?.getAttribute('href') })));
+      const cards = await page.$$eval('.card', (cs) =>
+        cs.map((c) => ({
+          name: (c as HTMLElement).dataset.arch,
+          status: (c as HTMLElement).dataset.status,
+          paper: c.querySelector('.paper a')?.getAttribute('href'),
+          summary: c.querySelector('.summary')?.textContent ?? '',
+          thumb: (c.querySelector('.thumb') as HTMLElement).dataset.state ?? '',
+          train: c.querySelector('a.train-link')?.getAttribute('href') ?? null,
+        })),
+      );
       expect(cards.map((c) => c.name)).toEqual(ARCHITECTURES.map((a) => a.name));
       expect(cards).toHaveLength(15);
       expect(cards.filter((c) => !/^https:\/\/(arxiv\.org\/abs\/\d{4}\.\d{5}|doi\.org\/10\.\d+\/\S+)$/.test(c.paper ?? ''))).toEqual([]);
-      expect(cards.find((c) => c.name === 'DCGAN')?.status).toBe('live');
-      const thumb = await page.$eval('.card[data-arch="DCGAN"] .thumb', (t) => ({ state: (t as HTMLElement).dataset.state, text: t.textContent }));
-      expect(thumb.state).toBe('drawn');
-      // The DCGAN page's checkpoint is in this profile's IndexedDB, so the thumbnail is the trained generator.
-      expect(thumb.text).toMatch(/trained in this browser: step \d+/);
+      expect(cards.filter((c) => c.summary.length < 20)).toEqual([]);
+      const registered = Object.keys(recipes);
+      for (const a of ARCHITECTURES) {
+        const key = registryKeyOf(a, registered);
+        const c = cards.find((x) => x.name === a.name)!;
+        expect(c.status, a.name).toBe(key ? 'live' : 'coming');
+        if (!key) continue;
+        expect(c.thumb, `${a.name}: thumbnail`).toBe('drawn');
+        expect(c.train, a.name).toBe(a.page ? `./${a.page}/` : `./train/?model=${key}`);
+      }
+      // The DCGAN and CycleGAN pages' checkpoints are in this profile's IndexedDB: trained thumbnails.
+      for (const name of ['DCGAN', 'CycleGAN']) {
+        const thumb = await page.$eval(`.card[data-arch="${name}"] .thumb`, (t) => t.textContent);
+        expect(thumb, name).toMatch(/trained in this browser: step \d+/);
+      }
       // Distinct grey levels in the thumbnail: a blank grid has two (background and padding).
       const levels = await page.$eval('.card[data-arch="DCGAN"] canvas', (c) => {
         const cv = c as HTMLCanvasElement;
@@ -263,7 +402,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(String(e)));
     try {
-      for (const p of ['', 'dcgan/?autostart=0', 'inspector/']) {
+      for (const p of ['', 'dcgan/?autostart=0', 'train/?model=cyclegan&autostart=0', 'draw/?autostart=0', 'inspector/']) {
         await page.goto(`${server!.url}${p}`, { waitUntil: 'load' });
         await page.waitForSelector('#webgpu-missing', { timeout: 30_000 });
         const text = await page.$eval('#webgpu-missing', (e) => e.textContent ?? '');
@@ -278,13 +417,12 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
   });
 });
 
-/** The one finished download in `dir` (Chromium writes .crdownload until it is complete). */
-async function waitForDownload(dir: string, timeoutMs = 30_000): Promise<string> {
+/** The finished download `name` in `dir` (Chromium writes .crdownload until it is complete). */
+async function waitForDownload(dir: string, name: string, timeoutMs = 30_000): Promise<string> {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
-    const done = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
-    if (done.length) return path.join(dir, done[0]);
+    if (readdirSync(dir).includes(name)) return path.join(dir, name);
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no .safetensors download appeared in ${dir} within ${timeoutMs} ms`);
+  throw new Error(`no download ${name} appeared in ${dir} within ${timeoutMs} ms (there: ${readdirSync(dir).join(', ') || 'nothing'})`);
 }
