@@ -26,6 +26,7 @@ import {
   LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
 } from '../engine/metrics/lenet.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
+import { TripleClassifier, classifierError } from '../nets/triplegan.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
 import { loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
@@ -193,6 +194,20 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     modes = { covered: c.covered, kl: c.kl };
   }
 
+  // A model with a classifier network (Triple-GAN's C) is also scored as a classifier: its error on
+  // all 10000 MNIST test digits at the model's geometry, as the paper reports it; the untrained C
+  // (the run's seeded initialisation) gives the chance-level end of the scale.
+  let classifier: { testError: number; untrainedTestError: number; n: number } | undefined;
+  const netC = trained.nets.netC;
+  if (kind === 'mnist' && netC instanceof TripleClassifier) {
+    const test = size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size });
+    const geometry = { nc: channels, imageSize: size };
+    const testError = await classifierError(netC, test.images, test.labels, test.n, geometry);
+    const untrainedC = untrained.nets.netC;
+    const untrainedTestError = untrainedC instanceof TripleClassifier ? await classifierError(untrainedC, test.images, test.labels, test.n, geometry) : Number.NaN;
+    classifier = { testError, untrainedTestError, n: test.n };
+  }
+
   const row = (name: string, m: FeatureMetrics): [string, string] => [
     name,
     `FD ${fmt(m.fd, 2)}   KID ${fmt(m.kid, 4)} +- ${fmt(m.kidStd, 4)}   precision ${fmt(m.precision)}   recall ${fmt(m.recall)}`,
@@ -200,6 +215,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   out.line(`gan eval: ${recipe.name} step ${ck.info.step}, ${n} generated vs ${n} MNIST test images (LeNet features):`);
   out.line(table([row('trained', modelMetrics), row('untrained', untrainedMetrics), row('real (train split)', reference)]));
   if (modes) out.line(`  modes covered ${modes.covered} / 1000, KL(modes || uniform) ${fmt(modes.kl)}`);
+  if (classifier) out.line(`  classifier (netC) MNIST test error ${fmt(100 * classifier.testError, 2)}% (untrained ${fmt(100 * classifier.untrainedTestError, 2)}%) on ${classifier.n} test digits`);
   return {
     kind: 'generator',
     n,
@@ -210,6 +226,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     untrained: untrainedMetrics,
     realReference: reference,
     ...(modes ? { modes } : {}),
+    ...(classifier ? { classifier } : {}),
   };
 }
 

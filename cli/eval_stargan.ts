@@ -14,8 +14,14 @@
 //                  the same for the untrained generator (the run's own seeded initialisation), and
 //                  the mean L1 of each (source -> target) translation against its ground truth.
 
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { tensor } from '../engine/tensor.js';
-import { loadEmojiSkinTones, type EmojiSkinTones } from '../engine/data/emoji.js';
+import { emojiPackageInfo, loadEmojiSkinTones, type EmojiSkinTones } from '../engine/data/emoji.js';
+import { saveModel } from '../engine/checkpoint_node.js';
+import { loadModelBytes } from '../engine/checkpoint.js';
+import { loadSafetensorsFile } from '../engine/io/files.js';
+import { defaultMetricsCacheDir } from '../engine/metrics/lenet.js';
 import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_, trainClassifier } from '../engine/metrics/classifier.js';
 import { Generator } from '../engine/ops/random.js';
 import { packDomains, starganConfig, type StarganTrainer } from '../nets/stargan.js';
@@ -25,7 +31,7 @@ import { out, table } from './common.js';
 import { restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 
 /** The domain classifier's recipe: 3 stride-2 3x3 convs (16-32-64), one hidden layer of 64; Adam. */
-export const DOMAIN_CLASSIFIER = { convs: [16, 32, 64], kernel: 3, padding: 1, hidden: [64], steps: 400, batch: 32, lr: 1e-3 } as const;
+export const DOMAIN_CLASSIFIER = { convs: [16, 32, 64], kernel: 3, padding: 1, hidden: [64], steps: 1000, batch: 32, lr: 1e-3 } as const;
 
 function skinTones(split: 'train' | 'test', config: ModelConfig, groups?: number): EmojiSkinTones {
   const cfg = starganConfig(config);
@@ -64,18 +70,52 @@ export function starganHeldOutPairs(config: ModelConfig, opts: { limit?: number 
 
 export const STARGAN_EVAL_HOOKS: Partial<TranslationEval> = { heldOutPairs: starganHeldOutPairs };
 
-/** Trains the domain classifier on the real training images at `size` (seeded, deterministic). */
-export async function trainDomainClassifier(config: ModelConfig, seed: number, log: (line: string) => void = () => {}): Promise<ConvClassifier> {
+function domainClassifierNet(config: ModelConfig): ConvClassifier {
   const cfg = starganConfig(config);
+  const { convs, kernel, padding, hidden } = DOMAIN_CLASSIFIER;
+  return new ConvClassifier({ inChannels: 3, size: cfg.imageSize, numClasses: cfg.cDim, convs, kernel, padding, hidden, downsample: 'stride' });
+}
+
+/** Where the trained classifier of a (size, domains, seed) is cached (also keyed by the emoji package version). */
+export function domainClassifierPath(config: ModelConfig, seed: number, dir = defaultMetricsCacheDir()): string {
+  const cfg = starganConfig(config);
+  const { steps, batch, lr } = DOMAIN_CLASSIFIER;
+  const version = emojiPackageInfo('google').version;
+  return join(dir, `skin-tone-classifier-v1-emoji${version}-px${cfg.imageSize}-c${cfg.cDim}-s${seed}-n${steps}-b${batch}-lr${lr}.safetensors`);
+}
+
+/**
+ * The domain classifier for the model's image size, trained with a fixed seed on the real training
+ * images (deterministic), from the metrics cache when it was trained before.
+ */
+export async function loadOrTrainDomainClassifier(config: ModelConfig, seed: number, log: (line: string) => void = () => {}): Promise<{ net: ConvClassifier; path: string; cached: boolean }> {
+  const path = domainClassifierPath(config, seed);
+  if (existsSync(path)) {
+    const net = domainClassifierNet(config);
+    try {
+      loadModelBytes(await loadSafetensorsFile(path), net, { source: `domain classifier cache '${path}'` });
+      net.eval();
+      return { net, path, cached: true };
+    } catch (e) {
+      net.dispose();
+      log(`domain classifier: ignoring unreadable '${path}' (${(e as Error).message}); retraining`);
+    }
+  }
   const s = skinTones('train', config);
-  const { convs, kernel, padding, hidden, steps, batch, lr } = DOMAIN_CLASSIFIER;
-  const net = new ConvClassifier({ inChannels: 3, size: cfg.imageSize, numClasses: cfg.cDim, convs, kernel, padding, hidden, downsample: 'stride' });
+  const { steps, batch, lr } = DOMAIN_CLASSIFIER;
+  const net = domainClassifierNet(config);
   initClassifier_(net, new Generator(seed));
+  log(`domain classifier: training on ${s.n} real images (${steps} steps, batch ${batch}, seed ${seed}) -> ${path}`);
   const r = await trainClassifier(net, { images: s.images, labels: s.domain, n: s.n, c: 3, h: s.h, w: s.w }, {
     steps, batch, lr, seed, logEvery: steps / 4, onLog: (step, loss) => log(`domain classifier: step ${step}/${steps} loss ${loss.toFixed(4)}`),
   });
-  log(`domain classifier: ${s.n} training images, ${r.seconds.toFixed(1)} s`);
-  return net;
+  try {
+    mkdirSync(defaultMetricsCacheDir(), { recursive: true });
+    await saveModel(path, net, { recipe: JSON.stringify(DOMAIN_CLASSIFIER), train_seconds: r.seconds.toFixed(1) });
+  } catch (e) {
+    log(`domain classifier: could not cache the weights at '${path}': ${(e as Error).message}`);
+  }
+  return { net, path, cached: false };
 }
 
 export interface DomainTranslationScores {
@@ -133,6 +173,25 @@ export async function scoreDomainTranslations(trainer: StarganTrainer, test: Emo
   return { accuracy: off ? hits / off : NaN, l1: mean, meanL1: k ? sum / k : NaN, translations: off };
 }
 
+/** Mean L1 of each test image against its counterpart in every other domain (output = input: the floor to beat). */
+export function identityL1(test: EmojiSkinTones): number {
+  const C = test.numDomains;
+  const img = 3 * test.h * test.w;
+  let sum = 0;
+  let k = 0;
+  for (let i = 0; i < test.n; i++) {
+    for (let d = 0; d < C; d++) {
+      if (d === test.domain[i]) continue;
+      const t = test.counterpart[i * C + d] * img;
+      let e = 0;
+      for (let j = 0; j < img; j++) e += Math.abs(test.images[i * img + j] - test.images[t + j]);
+      sum += e / img;
+      k++;
+    }
+  }
+  return k ? sum / k : NaN;
+}
+
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
 /**
@@ -142,7 +201,7 @@ const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) :
 export async function evalStarganDomains(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: { n: number; batch: number; seed: number }): Promise<Record<string, unknown>> {
   const config = ck.info.config;
   const test = skinTones('test', config, Math.max(1, Math.ceil(o.n / starganConfig(config).cDim)));
-  const classifier = await trainDomainClassifier(config, o.seed, (l) => out.line(`gan eval: ${l}`));
+  const { net: classifier, path: classifierPath } = await loadOrTrainDomainClassifier(config, o.seed, (l) => out.line(`gan eval: ${l}`));
   try {
     const realAccuracy = await classifierAccuracy(classifier, { images: test.images, labels: test.domain, n: test.n, c: 3, h: test.h, w: test.w });
     const trained = recipe.create(config, ck.info.settings, ck.info.seed) as StarganTrainer;
@@ -152,11 +211,13 @@ export async function evalStarganDomains(recipe: ModelRecipe, ck: LoadedCheckpoi
       const model = await scoreDomainTranslations(trained, test, classifier, o.batch);
       const initial = await scoreDomainTranslations(untrained, test, classifier, o.batch);
       const names = test.domainNames;
+      const identity = identityL1(test);
       out.line(`gan eval: domain classifier on ${test.n} real test images: accuracy ${fmt(100 * realAccuracy, 1)}%`);
       out.line(`gan eval: ${model.translations} translations of the test images into every other domain:`);
       out.line(table([
         ['trained G', `classified as the target ${fmt(100 * model.accuracy, 1)}%   L1 to ground truth ${fmt(model.meanL1, 4)}`],
         ['untrained G', `classified as the target ${fmt(100 * initial.accuracy, 1)}%   L1 to ground truth ${fmt(initial.meanL1, 4)}`],
+        ['identity (output = input)', `L1 to ground truth ${fmt(identity, 4)}`],
       ]));
       out.line('  L1 of the trained G by source (rows) and target (columns): ' + names.join(', '));
       for (const [s, row] of model.l1.entries()) out.line(`  ${names[s].padEnd(13)} ${row.map((v) => fmt(v, 3)).join('  ')}`);
@@ -164,9 +225,10 @@ export async function evalStarganDomains(recipe: ModelRecipe, ck: LoadedCheckpoi
         domains: {
           names,
           testImages: test.n,
-          classifier: { recipe: DOMAIN_CLASSIFIER, seed: o.seed, realTestAccuracy: realAccuracy },
+          classifier: { recipe: DOMAIN_CLASSIFIER, seed: o.seed, path: classifierPath, realTestAccuracy: realAccuracy },
           trained: model,
           untrained: initial,
+          identityL1: identity,
         },
       };
     } finally {

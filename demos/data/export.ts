@@ -23,6 +23,8 @@ interface Examples {
   n: number;
   sampleShape: number[];
   labels?: ArrayLike<number>;
+  /** Captions as tokens (emoji-text: StackGAN's text). */
+  tokens?: readonly (readonly string[])[];
   names?: string[];
   /** Names of the label values (StarGAN's domains). */
   labelNames?: readonly string[];
@@ -75,7 +77,7 @@ async function load(name: string, size: number, limit: number): Promise<Examples
   const entry = (DATASETS as Record<string, (typeof DATASETS)[string] | undefined>)[name];
   if (!entry) return null;
   const d = await entry.load({ size, limit });
-  return { data: d.data, n: Math.min(d.n, limit), sampleShape: [...d.sampleShape], labels: d.labels };
+  return { data: d.data, n: Math.min(d.n, limit), sampleShape: [...d.sampleShape], labels: d.labels, tokens: d.tokens };
 }
 
 /** Writes one dataset at one size; returns the file stem. */
@@ -115,6 +117,7 @@ function write(outDir: string, name: string, size: number, ex: Examples, source:
     ...(DOMAINS[name.replace(/-heldout$/, '')] ? { domains: DOMAINS[name.replace(/-heldout$/, '')].map((d) => ({ name: d, channels: ex.sampleShape[0] / 2 })) } : {}),
     ...(heldOut ? { heldOut } : {}),
     ...(ex.names ? { names: ex.names.slice(0, ex.n) } : {}),
+    ...(ex.tokens ? { tokens: ex.tokens.slice(0, ex.n).map((t) => [...t]) } : {}),
     ...(ex.labelNames ? { labelNames: [...ex.labelNames] } : {}),
     source,
   };

@@ -3,7 +3,9 @@
 // the page that trains it in the browser (train/?model=NAME; DCGAN's own page; pix2pix's draw
 // page too) and shows a thumbnail made in this tab (demos/shared/preview.ts): the generator saved
 // by its training page in this browser when there is one, otherwise freshly initialised weights,
-// and the card says which. Architectures still to come get no picture.
+// and the card says which. Architectures still to come get no picture. A thumbnail is drawn when
+// its card scrolls into view, one at a time: each model compiles its own kernels, which takes a
+// while on a software adapter, so nobody waits for the cards they do not look at.
 
 import { recipes } from '../../nets/registry.js';
 import { ARCHITECTURES, paperLink, registryKeyOf, type Architecture } from '../shared/architectures.js';
@@ -23,7 +25,7 @@ function pageOf(a: Architecture, key: string): string {
 function card(a: Architecture): HTMLElement {
   const key = registryKeyOf(a, registered);
   const live = key !== null;
-  const thumb = el('div', { class: 'thumb', 'data-thumb': key ?? '' }, live ? 'sampling…' : 'coming: no samples until it runs');
+  const thumb = el('div', { class: 'thumb', 'data-thumb': key ?? '', 'data-state': live ? 'waiting' : 'none' }, live ? 'sampled here when it scrolls into view' : 'coming: no samples until it runs');
   return el(
     'article',
     { class: 'card', 'data-arch': a.name, 'data-status': live ? 'live' : 'coming' },
@@ -72,18 +74,35 @@ async function main(): Promise<void> {
   }
   byId('adapter').textContent = adapterLine(started.engine);
   registerHeldOutSource();
-  for (const a of ARCHITECTURES) {
-    const key = registryKeyOf(a, registered);
-    const box = cards.querySelector<HTMLElement>(`.card[data-arch="${a.name}"] .thumb`);
-    if (!key || !box) continue;
-    try {
-      await thumbnail(key, box);
-    } catch (e) {
-      box.textContent = `thumbnail failed: ${(e as Error).message}`;
-      box.dataset.state = 'failed';
-      console.error(e);
+  // Visible cards join a queue drawn one thumbnail at a time, in the order they came into view.
+  const queue: { key: string; box: HTMLElement }[] = [];
+  let draining = false;
+  const drain = async () => {
+    if (draining) return;
+    draining = true;
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      job.box.textContent = 'sampling…';
+      job.box.dataset.state = 'sampling';
+      try {
+        await thumbnail(job.key, job.box);
+      } catch (e) {
+        job.box.textContent = `thumbnail failed: ${(e as Error).message}`;
+        job.box.dataset.state = 'failed';
+        console.error(e);
+      }
     }
-  }
+    draining = false;
+  };
+  const observer = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      const box = e.target as HTMLElement;
+      observer.unobserve(box);
+      queue.push({ key: box.dataset.thumb!, box });
+    }
+    void drain();
+  });
+  cards.querySelectorAll<HTMLElement>('.thumb[data-state="waiting"]').forEach((box) => observer.observe(box));
   document.body.dataset.ready = 'true';
 }
 

@@ -28,6 +28,8 @@ export interface DataManifest {
   heldOut?: string;
   /** Names of the examples (emoji names), when known. */
   names?: string[];
+  /** Each example's caption as tokens (emoji-text: StackGAN's text), when the dataset has them. */
+  tokens?: string[][];
   /** Names of the label values (StarGAN's domains), when the labels are domains. */
   labelNames?: string[];
   /** Where the data came from, for the page's caption. */

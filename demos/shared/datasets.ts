@@ -10,10 +10,13 @@ import { setHeldOutSource, type PackedPairs } from '../../nets/translation.js';
 import { DATA_INDEX, type DataIndex, type DataManifest } from './data-format.js';
 import { fetchMnistBytes, mnistDataset, type MnistManifest } from './mnist.js';
 
+/** Examples, with their captions when the dataset has them (what GanTrainer.bindData takes). */
+export type PageExamples = ArrayDataset & { tokens?: readonly (readonly string[])[] };
+
 /** A dataset as a page trains on it. */
 export interface PageDataset {
   name: string;
-  data: ArrayDataset;
+  data: PageExamples;
   /** Channels per example (a two-domain set counts both). */
   channels: number;
   /** The manifest of the file it came from (absent for MNIST). */
@@ -26,7 +29,7 @@ const DATA_DIR = '../data/';
 const HINT = 'build the demos with their data step: node scripts/build.mjs demos (or node demos/prepare-data.mjs)';
 
 let indexPromise: Promise<DataIndex> | null = null;
-const sets = new Map<string, Promise<{ manifest: DataManifest; data: ArrayDataset }>>();
+const sets = new Map<string, Promise<{ manifest: DataManifest; data: PageExamples }>>();
 let mnist: Promise<{ manifest: MnistManifest; bytes: Uint8Array }> | null = null;
 
 async function fetchOk(url: string, what: string): Promise<Response> {
@@ -44,7 +47,7 @@ function dataIndex(): Promise<DataIndex> {
 }
 
 /** Values of a data file as floats: uint8 q -> (q - 127) / 127, float32 as stored. */
-function decode(m: DataManifest, bytes: ArrayBuffer): ArrayDataset {
+function decode(m: DataManifest, bytes: ArrayBuffer): PageExamples {
   const per = m.sampleShape.reduce((a, b) => a * b, 1);
   const count = m.n * per;
   let data: Float32Array;
@@ -56,10 +59,10 @@ function decode(m: DataManifest, bytes: ArrayBuffer): ArrayDataset {
     data = new Float32Array(bytes.slice(m.dataOffset, m.dataOffset + 4 * count));
   }
   const labels = m.labelsOffset !== undefined ? new Int32Array(bytes.slice(m.labelsOffset, m.labelsOffset + 4 * m.n)) : undefined;
-  return { data, n: m.n, sampleShape: m.sampleShape, labels };
+  return { data, n: m.n, sampleShape: m.sampleShape, labels, ...(m.tokens ? { tokens: m.tokens } : {}) };
 }
 
-function fetchSet(stem: string): Promise<{ manifest: DataManifest; data: ArrayDataset }> {
+function fetchSet(stem: string): Promise<{ manifest: DataManifest; data: PageExamples }> {
   let p = sets.get(stem);
   if (!p) {
     p = (async () => {
@@ -78,7 +81,7 @@ function fetchSet(stem: string): Promise<{ manifest: DataManifest; data: ArrayDa
 }
 
 /** Area average of NCHW examples by an integer factor (the emoji loaders' own way of shrinking). */
-export function areaDownsample(d: ArrayDataset, factor: number): ArrayDataset {
+export function areaDownsample(d: PageExamples, factor: number): PageExamples {
   const [c, h, w] = d.sampleShape;
   const oh = h / factor;
   const ow = w / factor;
@@ -95,7 +98,7 @@ export function areaDownsample(d: ArrayDataset, factor: number): ArrayDataset {
       }
     }
   }
-  return { data: out, n: d.n, sampleShape: [c, oh, ow], labels: d.labels };
+  return { data: out, n: d.n, sampleShape: [c, oh, ow], labels: d.labels, tokens: d.tokens };
 }
 
 /** Channels per example of a dataset in this build's data (before loading it), or null. */

@@ -12,10 +12,9 @@ import { Generator } from '../../engine/ops/random.js';
 import { restoreCheckpoint } from '../../engine/checkpoint.js';
 import { SampleInputs } from '../../nets/common.js';
 import { firstPairs, translationGrid, translationHooks } from '../../nets/translation.js';
-import type { GanTrainer } from '../../nets/registry.js';
-import { datasetChannels, loadHeldOut } from './datasets.js';
+import { datasetChannels, loadHeldOut, loadPageDataset } from './datasets.js';
 import { recipeOf, runDefaults, gridColsOf } from './models.js';
-import { runSpecOf, type RunSpec } from './session.js';
+import { disposeTrainer, runSpecOf, type RunSpec } from './session.js';
 import { getCheckpoint } from './store.js';
 
 export interface Preview {
@@ -36,13 +35,6 @@ async function read(fn: () => Tensor): Promise<{ data: Float32Array; shape: numb
   }
 }
 
-function dispose(t: GanTrainer): void {
-  const own = (t as GanTrainer & { dispose?: () => void }).dispose;
-  if (own) return own.call(t);
-  for (const m of Object.values(t.nets)) m.dispose();
-  for (const o of Object.values(t.optimizers)) o.dispose();
-}
-
 /** The model's picture: `count` samples (or pairs), from its saved checkpoint or fresh weights. */
 export async function previewModel(model: string, count = 16): Promise<Preview> {
   const recipe = recipeOf(model);
@@ -58,6 +50,12 @@ export async function previewModel(model: string, count = 16): Promise<Preview> 
   const dataset = spec.dataset ?? runDefaults(model).dataset;
   const trainer = recipe.create(spec.config, { ...recipe.train, batch: spec.batch, lr: spec.lr }, spec.seed);
   try {
+    if (trainer.bindData) {
+      // Labels or captions (Triple-GAN, StackGAN): the training set, as the page binds it.
+      const d = await loadPageDataset(dataset, recipe.imageShape(spec.config).size);
+      const [c, h, w] = d.data.sampleShape;
+      trainer.bindData({ images: d.data.data, n: d.data.n, c, h, w, labels: d.data.labels, tokens: d.data.tokens });
+    }
     if (stored) restoreCheckpoint(stored.bytes, { models: trainer.nets }, { source: 'browser checkpoint', restoreDefaultGenerator: false });
     const caption = stored ? `trained in this browser: step ${stored.step}` : 'freshly initialised weights (untrained): train it on its page';
     const size = recipe.imageShape(spec.config).size;
@@ -80,6 +78,6 @@ export async function previewModel(model: string, count = 16): Promise<Preview> 
     const out = await read(() => trainer.generate(trainer.noise(count, new Generator(7))));
     return { ...base, ...out, nrow: gridColsOf(model) ?? Math.ceil(Math.sqrt(count)) };
   } finally {
-    dispose(trainer);
+    disposeTrainer(trainer);
   }
 }

@@ -34,7 +34,7 @@ export class TrainingSession {
   private readonly real: Tensor;
   private readonly sampleZ: Tensor;
 
-  constructor(readonly spec: RunSpec, readonly dataset: ArrayDataset, readonly datasetName: string, sampleCount: number) {
+  constructor(readonly spec: RunSpec, readonly dataset: ArrayDataset & { tokens?: readonly (readonly string[])[] }, readonly datasetName: string, sampleCount: number) {
     const recipe = getRecipe(spec.model);
     if (!recipe) throw new Error(`no model '${spec.model}' in nets/registry.ts`);
     const errs = recipe.validate(spec.config);
@@ -47,6 +47,15 @@ export class TrainingSession {
     this.recipe = recipe;
     this.settings = { ...recipe.train, batch: spec.batch, lr: spec.lr, dataset: datasetName };
     this.trainer = recipe.create(spec.config, this.settings, spec.seed);
+    // Models that need labels or captions (Triple-GAN, StackGAN) take the whole set once, as in `gan train`.
+    if (this.trainer.bindData) {
+      try {
+        this.trainer.bindData({ images: dataset.data, n: dataset.n, c: dc, h: dh, w: dw, labels: dataset.labels, tokens: dataset.tokens });
+      } catch (e) {
+        disposeTrainer(this.trainer);
+        throw new Error(`${spec.model}: ${(e as Error).message} (dataset ${datasetName})`);
+      }
+    }
     this.loader = new DataLoader(dataset, { batchSize: spec.batch, seed: spec.seed });
     this.real = tensor(new Float32Array(spec.batch * dc * dh * dw), [spec.batch, dc, dh, dw]).keep();
     // The grid's latent codes come from their own stream, so they stay fixed while training runs.
@@ -165,15 +174,18 @@ export class TrainingSession {
 
   /** Frees the run's GPU memory (the engine stays). */
   dispose(): void {
-    const own = (this.trainer as GanTrainer & { dispose?: () => void }).dispose;
-    if (own) own.call(this.trainer);
-    else {
-      for (const m of Object.values(this.trainer.nets)) m.dispose();
-      for (const o of Object.values(this.trainer.optimizers)) o.dispose();
-    }
+    disposeTrainer(this.trainer);
     this.real.dispose();
     this.sampleZ.dispose();
   }
+}
+
+/** Frees a trainer's networks, optimisers and whatever else it holds (its own dispose() when it has one). */
+export function disposeTrainer(t: GanTrainer): void {
+  const own = (t as GanTrainer & { dispose?: () => void }).dispose;
+  if (own) return own.call(t);
+  for (const m of Object.values(t.nets)) m.dispose();
+  for (const o of Object.values(t.optimizers)) o.dispose();
 }
 
 /** The run a checkpoint was made with (model, config, batch, lr, seed, dataset), to rebuild a session for it. */
