@@ -12,6 +12,7 @@ import { ARCHITECTURES, paperLink, registryKeyOf, type Architecture } from '../s
 import { registerHeldOutSource } from '../shared/datasets.js';
 import { byId, el, setStatus } from '../shared/dom.js';
 import { drawGrid } from '../shared/grid.js';
+import { getCheckpoint } from '../shared/store.js';
 import { previewModel } from '../shared/preview.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
 
@@ -74,13 +75,20 @@ async function main(): Promise<void> {
   }
   byId('adapter').textContent = adapterLine(started.engine);
   registerHeldOutSource();
-  // Visible cards join a queue drawn one thumbnail at a time, in the order they came into view.
+  // Visible cards join a queue drawn one thumbnail at a time: models trained in this browser first,
+  // then in the order they came into view.
+  const trained = new Set<string>();
+  for (const key of registered) if (await getCheckpoint(key).catch(() => null)) trained.add(key);
   const queue: { key: string; box: HTMLElement }[] = [];
+  const next = () => {
+    const i = queue.findIndex((j) => trained.has(j.key));
+    return queue.splice(i >= 0 ? i : 0, 1)[0];
+  };
   let draining = false;
   const drain = async () => {
     if (draining) return;
     draining = true;
-    for (let job = queue.shift(); job; job = queue.shift()) {
+    for (let job = next(); job; job = next()) {
       job.box.textContent = 'sampling…';
       job.box.dataset.state = 'sampling';
       try {

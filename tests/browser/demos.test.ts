@@ -13,8 +13,9 @@
 //     image pools are training state), StarGAN's target-domain picker;
 //   - draw page: tiny pix2pix on edges -> emoji; a synthetic stroke and "Clear" change the output;
 //   - inspector: one DCGAN step listed dispatch by dispatch, with WGSL on click;
-//   - gallery: all 15 architectures, every registered one live with a drawn thumbnail (DCGAN's and
-//     CycleGAN's from the checkpoints the tests above saved);
+//   - gallery: all 15 architectures, every registered one live with a link to its page; thumbnails
+//     drawn as cards come into view (DCGAN's and CycleGAN's from the checkpoints the tests above
+//     saved, the Autoencoder's from fresh weights);
 //   - without navigator.gpu the pages say so and how to enable it.
 // The tests share one browser profile and run in order (the gallery reads the pages' saves).
 // DEMOS_SKIP_BUILD=1 skips the build and data steps and serves dist/demos as it is;
@@ -345,7 +346,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     }
   });
 
-  it('gallery lists all 15 architectures, every registered one live with a thumbnail', async () => {
+  it('gallery lists all 15 architectures, every registered one live, thumbnails drawn as they come into view', async () => {
     const { page, log } = await openPage(browser!, server!.url);
     try {
       await page.waitForFunction(() => document.body.dataset.ready === 'true', WAIT);
@@ -368,15 +369,23 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
         const key = registryKeyOf(a, registered);
         const c = cards.find((x) => x.name === a.name)!;
         expect(c.status, a.name).toBe(key ? 'live' : 'coming');
-        if (!key) continue;
-        expect(c.thumb, `${a.name}: thumbnail`).toBe('drawn');
-        expect(c.train, a.name).toBe(a.page ? `./${a.page}/` : `./train/?model=${key}`);
+        expect(c.thumb, `${a.name}: thumbnail`).toMatch(key ? /^(waiting|sampling|drawn)$/ : /^none$/);
+        if (key) expect(c.train, a.name).toBe(a.page ? `./${a.page}/` : `./train/?model=${key}`);
       }
-      // The DCGAN and CycleGAN pages' checkpoints are in this profile's IndexedDB: trained thumbnails.
+      // Thumbnails are drawn as cards come into view: DCGAN's and the Autoencoder's are on the first
+      // screen; CycleGAN's after scrolling to it. DCGAN's and CycleGAN's come from the checkpoints
+      // the tests above saved in this profile's IndexedDB, the Autoencoder's from fresh weights.
+      const drawn = (name: string) =>
+        page.waitForFunction((n) => document.querySelector<HTMLElement>(`.card[data-arch="${n}"] .thumb`)!.dataset.state === 'drawn', WAIT, name);
+      await drawn('DCGAN');
+      await drawn('Autoencoder');
+      await page.$eval('.card[data-arch="CycleGAN"]', (c) => c.scrollIntoView({ block: 'center' }));
+      await drawn('CycleGAN');
       for (const name of ['DCGAN', 'CycleGAN']) {
-        const thumb = await page.$eval(`.card[data-arch="${name}"] .thumb`, (t) => t.textContent);
-        expect(thumb, name).toMatch(/trained in this browser: step \d+/);
+        expect(await page.$eval(`.card[data-arch="${name}"] .thumb`, (t) => t.textContent), name).toMatch(/trained in this browser: step \d+/);
       }
+      expect(await page.$eval('.card[data-arch="Autoencoder"] .thumb', (t) => t.textContent)).toMatch(/freshly initialised weights/);
+      expect(await page.$$eval('.thumb[data-state="failed"]', (t) => t.map((x) => x.textContent))).toEqual([]);
       // Distinct grey levels in the thumbnail: a blank grid has two (background and padding).
       const levels = await page.$eval('.card[data-arch="DCGAN"] canvas', (c) => {
         const cv = c as HTMLCanvasElement;
