@@ -26,6 +26,8 @@
 //   (solver.py subtracts lr / num_iters_decay per update, i.e. per 1000 iterations, which ends at
 //   0.999 of the base rate; we follow the paper's stated schedule.)
 //   Weights: PyTorch's default layer init (the reference sets none), drawn from the run's generator.
+//   Augmentation: each training image is mirrored left-right with probability 1/2 (the paper and
+//   data_loader.py's RandomHorizontalFlip); --no-flip turns it off.
 //
 // Data: one batch row is G's own input layout: the RGB image, then c_dim constant planes holding
 // its domain's one-hot label (packDomains; [N, 3 + c_dim, H, W]). The labels thus travel with the
@@ -43,7 +45,7 @@ import { Adam } from '../engine/optim.js';
 import { Tensor, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
-  add, bceWithLogits, concat, expand, gradientPenalty, l1, matmul, mean, mulScalar, narrow, neg, randperm, reshape,
+  add, affine, bceWithLogits, bernoulli, concat, expand, gradientPenalty, l1, matmul, mean, mul, mulScalar, narrow, neg, randperm, reshape,
   softmaxCrossEntropy, Generator,
 } from '../engine/ops/index.js';
 import { defaultInit_ } from './gan_util.js';
@@ -76,6 +78,8 @@ export interface StarganConfig {
   /** The domain pair `gan eval` scores with L1 / PSNR / SSIM (indices into the dataset's domains). */
   evalSource: number;
   evalTarget: number;
+  /** Mirror each training image left-right with probability 1/2. */
+  flip: boolean;
 }
 
 /** D's stride-2 layers when --d-repeat-num is 0: down to a 2x2 map, as 6 layers do at 128 px. */
@@ -102,6 +106,7 @@ export function starganConfig(c: ModelConfig): StarganConfig {
     lrUpdateStep: Number(c.lrUpdateStep ?? 1000),
     evalSource: Number(c.evalSource ?? 0),
     evalTarget: Number(c.evalTarget ?? 5),
+    flip: c.flip !== false,
   };
 }
 
@@ -138,6 +143,22 @@ export function tileLabels(c: Tensor, h: number, w: number): Tensor {
 export function labelsOfRows(rows: Tensor, cDim: number): Tensor {
   const corner = narrow(narrow(narrow(rows, 1, 3, cDim), 2, 0, 1), 3, 0, 1);
   return reshape(corner, [rows.shape[0], cDim]);
+}
+
+/** Images [N, C, H, W] mirrored left-right (x[..., W - 1 - j]), as one matmul with a reversal matrix. */
+export function flipWidth(x: Tensor): Tensor {
+  const [n, c, h, w] = x.shape;
+  const r = new Float32Array(w * w);
+  for (let j = 0; j < w; j++) r[j * w + (w - 1 - j)] = 1;
+  return reshape(matmul(reshape(x, [n * c * h, w]), tensor(r, [w, w])), [n, c, h, w]);
+}
+
+/** Each image mirrored with probability 1/2 (a Bernoulli mask from `rng`; torchvision's RandomHorizontalFlip). */
+export function randomFlip(x: Tensor, rng: Generator): Tensor {
+  return noGrad(() => {
+    const mask = bernoulli([x.shape[0], 1, 1, 1], 0.5, { generator: rng });
+    return add(mul(flipWidth(x), mask), mul(x, affine(mask, -1, 1))); // exact: the mask is 0 or 1
+  });
 }
 
 /** Rows of c in the order perm (label_org[rand_idx]) as one matmul with a permutation matrix. */
@@ -375,11 +396,13 @@ export class StarganTrainer implements GanTrainer {
     this.optimizers.netG.lr = lr;
     this.optimizers.netD.lr = lr;
     const n = batch.shape[0];
-    // Target domains: the batch's own labels in a random order (drawn before the penalty's weights).
+    // Target domains: the batch's own labels in a random order (drawn first, then the flips, then
+    // the penalty's weights).
     const perm = randperm(n, this.rng);
     return tidy(() => {
       this.samples.offer(batch);
-      const xReal = narrow(batch, 1, 0, 3);
+      const image = narrow(batch, 1, 0, 3);
+      const xReal = this.cfg.flip ? randomFlip(image, this.rng) : image;
       const cOrg = labelsOfRows(batch, this.cfg.cDim);
       const cTrg = permuteRows(cOrg, perm);
 
@@ -496,6 +519,7 @@ export const starganRecipe: ModelRecipe & { translate(trainer: GanTrainer, input
     lrUpdateStep: { type: 'int', default: 1000, help: 'change the learning rate every N iterations', metavar: 'N' },
     evalSource: { type: 'int', default: 0, help: 'domain `gan eval` translates from (emoji-skin: 0 default, 1 light .. 5 dark)', metavar: 'D' },
     evalTarget: { type: 'int', default: 5, help: 'domain `gan eval` translates to and scores against its ground truth', metavar: 'D' },
+    flip: { type: 'boolean', default: true, help: 'mirror training images left-right with probability 1/2, as the paper (--no-flip to turn off)' },
   },
   train: {
     steps: 200000,

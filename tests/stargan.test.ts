@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { initEngine, engine, assign, tensor, tidy, noGrad, Module, Parameter, type Tensor } from '../engine/index.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { grad } from '../engine/tape.js';
-import { add, matmul, mul, mulScalar, rand, randperm, reshape, sum, Generator } from '../engine/ops/index.js';
+import { add, bernoulli, matmul, mul, mulScalar, rand, randperm, reshape, sum, Generator } from '../engine/ops/index.js';
 import { loadEmojiSkinTones } from '../engine/data/emoji.js';
 import {
   StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
-  inferStarganConfig, labelsOfRows, packDomains, permuteRows, starganLearningRate, starganRecipe,
+  inferStarganConfig, labelsOfRows, packDomains, permuteRows, randomFlip, starganLearningRate, starganRecipe,
 } from '../nets/stargan.js';
 import { readStats } from '../nets/stats.js';
 import { starganHeldOutPairs } from '../cli/eval_stargan.js';
@@ -175,7 +175,8 @@ describe('one training iteration equals solver.py train() (n_critic 1)', () => {
     const golden = JSON.parse(readFileSync(join(GOLDEN, 'step_stargan.json'), 'utf8')) as StepGolden;
     const { imageSize: s, cDim } = golden.config;
     const n = golden.batch;
-    const trainer = new StarganTrainer(golden.config, SETTINGS, 1);
+    // The golden iteration starts from the loader's output, so without the random left-right flip.
+    const trainer = new StarganTrainer({ ...golden.config, flip: false }, SETTINGS, 1);
     const batch = tensor(packDomains(formulaImages(n, 3, s, s, 0), golden.labels, n, cDim, 3, s, s), [n, 3 + cDim, s, s]);
     try {
       formulaInit(trainer.nets.netG);
@@ -364,6 +365,26 @@ describe('data layout', () => {
     expect(Array.from(await c.data())).toEqual([0, 1, 0, 0, 0, 1, 1, 0, 0]);
     expect(Array.from(await p.data())).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
     for (const t of [rows, c, p]) t.dispose();
+  });
+
+  it('randomFlip mirrors each image left-right or leaves it, by a Bernoulli(1/2) draw from the run\'s generator', async () => {
+    const n = 8, h = 2, w = 5;
+    const xv = values(n * 3 * h * w, 11);
+    const x = tensor(xv, [n, 3, h, w]);
+    const gen = new Generator(4);
+    const mask = bernoulli([n, 1, 1, 1], 0.5, { generator: gen.clone() });
+    const y = randomFlip(x, gen);
+    const [got, m] = [await y.data(), await mask.data()];
+    expect(new Set(m).size).toBe(2); // both cases occur with this seed
+    for (let i = 0; i < n; i++) {
+      for (let r = 0; r < 3 * h; r++) {
+        for (let j = 0; j < w; j++) {
+          const src = (i * 3 * h + r) * w + (m[i] ? w - 1 - j : j);
+          expect(got[(i * 3 * h + r) * w + j]).toBe(xv[src]);
+        }
+      }
+    }
+    for (const t of [x, y, mask]) t.dispose();
   });
 
   it('the recipe: defaults and quick preset validate, cDim follows the data, bad flags are named', () => {
