@@ -81,10 +81,12 @@ export class StatsCharts {
       for (const v of this.series.values()) v.splice(0, drop);
     }
     const rebuilt = this.assign(added);
+    const last = this.xs.length - 1;
     for (const c of this.charts) {
       if (!c.plot) continue;
-      if (rebuilt.has(c) || merge) this.fill(c);
-      else c.plot.push(step, c.keys.map((k) => this.series.get(k)![row]));
+      if (rebuilt.has(c)) this.fill(c);
+      else if (!merge) c.plot.push(step, c.keys.map((k) => this.series.get(k)![last]));
+      else if (c.keys.some((k) => k in values)) this.fill(c);
     }
   }
 

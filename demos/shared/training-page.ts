@@ -463,6 +463,11 @@ class TrainingPage implements PageContext {
   private async enter(model: string, { restoring = false } = {}): Promise<void> {
     this.model = model;
     recipeOf(model);
+    if (this.opts.model === null && this.params.get('model') !== model) {
+      const p = this.params;
+      p.set('model', model);
+      history.replaceState(null, '', `?${p}`);
+    }
     document.title = `${this.opts.title(model)} · webgpu-gan`;
     byId('title').textContent = this.opts.title(model);
     byId('lede').replaceChildren(...this.opts.lede(model));

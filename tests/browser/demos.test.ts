@@ -6,11 +6,12 @@
 //     a non-blank sample grid; pause, learning rate, save in IndexedDB, reload (auto-restore), reset,
 //     load from IndexedDB, download a .safetensors and upload it back, a step after restoring, and a
 //     lost device resumed from the last checkpoint;
-//   - training page: every other registered model but pix2pix (the draw page's), switched in place
-//     in one tab (one GPU device: SwiftShader compiles each new WGSL pipeline slowly, and the models
-//     share most kernels), tiny widths, two steps each with finite stats and a non-blank grid;
-//     CycleGAN's direction flip and its checkpoint round trips (IndexedDB, download/upload: its
-//     image pools are training state), StarGAN's target-domain picker;
+//   - training page: one model of each kind the page shows (TRAIN_PAGE_MODELS; DEMOS_ALL_MODELS=1:
+//     every registered model), switched in place in one tab (one GPU device: SwiftShader compiles
+//     each new WGSL pipeline slowly, and the models share most kernels), tiny widths, two steps each
+//     with finite stats and a non-blank grid; CycleGAN's direction flip and its checkpoint round
+//     trips (IndexedDB, download/upload: its image pools are training state), StarGAN's
+//     target-domain picker;
 //   - draw page: tiny pix2pix on edges -> emoji; a synthetic stroke and "Clear" change the output;
 //   - inspector: one DCGAN step listed dispatch by dispatch, with WGSL on click;
 //   - gallery: all 15 architectures, every registered one live with a link to its page; thumbnails
@@ -37,27 +38,39 @@ const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 /** A DCGAN small enough for SwiftShader; autosave off so the saves in the test are the only ones. */
 const TINY = 'size=16&nz=16&ngf=4&ndf=4&batch=4&samples=16&walk=4&sampleEvery=2&autosave=0';
 const WAIT = { timeout: 150_000, polling: 250 };
-/** Models the training page test runs (DCGAN and pix2pix have pages of their own below). */
-const TRAIN_PAGE_MODELS = Object.keys(recipes).filter((m) => m !== 'dcgan' && m !== 'pix2pix');
+/** Long waits: a model's first steps compile its kernels (slow on SwiftShader, slower on a busy machine). */
+const LONG_WAIT = { timeout: 420_000, polling: 250 };
 
 /**
- * Tiny runs for the training page: every width option at 4 (8 for codes), batch 4 (2 for
- * image-to-image), MNIST models at 16 px; options a model lacks are ignored by the page.
+ * Models the training page test runs, one per kind of page the generic page makes: GMAN (latent
+ * codes: sample grid, latent walk, its own charts), Triple-GAN (labels bound from the data), CycleGAN
+ * (held-out input | output | target rows, both directions, checkpoints with training state),
+ * StarGAN (image-conditioned samples, target-domain picker). DCGAN and pix2pix have pages of their
+ * own below. DEMOS_ALL_MODELS=1 runs every registered model (each new one compiles its own kernels:
+ * about three minutes more on SwiftShader).
+ */
+const TRAIN_PAGE_MODELS = process.env.DEMOS_ALL_MODELS
+  ? Object.keys(recipes)
+      .filter((m) => m !== 'dcgan' && m !== 'pix2pix')
+      .sort((a, b) => Number(runDefaults(a).dataset !== 'mnist') - Number(runDefaults(b).dataset !== 'mnist'))
+  : ['gman', 'triplegan', 'cyclegan', 'stargan'].filter((m) => m in recipes);
+
+/**
+ * Tiny runs for the training page: widths at 4 (hidden units 16, codes 8), two discriminators or
+ * generators where a model has several, no warm-up or pretraining phases, batch 4 (2 for
+ * image-to-image), MNIST models at 16 px. The page ignores options a model does not have.
  */
 function tinyParams(model: string): Record<string, string> {
   const mnist = runDefaults(model).dataset === 'mnist';
   return {
     fresh: '1', autosave: '0', sampleEvery: '1', samples: '16', walk: '4',
-    ngf: '4', ndf: '4', nf: '4', nz: '8', code: '8', n: '2', k: '2', pretrain: '0',
+    ngf: '4', ndf: '4', nf: '4', ngf2: '4', ndf2: '4', cw: '4', nh: '16', ngh: '16', ndh: '16', nz: '8', code: '8',
+    n: '2', k: '2', pretrain: '0', 'warmup-steps': '0', 'labelled-batch': '4', 'text-steps': '1', 'stage1-steps': '1',
     'g-conv-dim': '4', 'd-conv-dim': '4', 'g-repeat-num': '1', 'n-critic': '1',
     batch: mnist ? '4' : '2',
     ...(mnist ? { size: '16' } : {}),
   };
 }
-
-const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
-const skip = !chromiumAvailable() && !inCI;
-if (skip) console.warn(`demos browser suite SKIPPED: ${CHROMIUM_PATH} not found (run scripts/setup.sh; with CI set this fails instead)`);
 
 interface DemoState {
   ready: boolean;
@@ -120,6 +133,10 @@ const DCGAN_STATS = ['lossD', 'lossG', 'D_x', 'D_G_z1', 'D_G_z2'];
 function expectClean(log: PageLog): void {
   expect(log.problems()).toEqual([]);
 }
+
+const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+const skip = !chromiumAvailable() && !inCI;
+if (skip) console.warn(`demos browser suite SKIPPED: ${CHROMIUM_PATH} not found (run scripts/setup.sh; with CI set this fails instead)`);
 
 describe.skipIf(skip)('demo pages in Chromium', () => {
   let browser: Browser | undefined;
@@ -237,7 +254,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       for (const model of TRAIN_PAGE_MODELS) {
         const t0 = Date.now();
         if (model !== first) await page.evaluate((m, p) => window.__demo!.switchModel(m, p), model, tinyParams(model));
-        await page.waitForFunction((m) => window.__demo?.model === m && window.__demo.ready && window.__demo.step >= 2, WAIT, model);
+        await page.waitForFunction((m) => window.__demo?.model === m && window.__demo.ready && window.__demo.step >= 2, LONG_WAIT, model);
         await page.click('#btn-toggle');
         const s = await idleAt(page);
         expect(s.model).toBe(model);
@@ -280,12 +297,12 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 1_200_000);
 
   it('draw page: pix2pix trains on edges -> emoji and a stroke changes its output', async () => {
     const { page, log } = await openPage(browser!, `${server!.url}draw/?ngf=4&ndf=4&batch=2&samples=8&sampleEvery=1&autosave=0&fresh=1`);
     try {
-      await page.waitForFunction(() => (window.__demo?.step ?? 0) >= 2, WAIT);
+      await page.waitForFunction(() => (window.__demo?.step ?? 0) >= 2, LONG_WAIT);
       await page.click('#btn-toggle');
       const s = await idleAt(page);
       expectFiniteStats(s, ['loss_G_GAN', 'loss_G_L1', 'loss_D_real', 'loss_D_fake']);
@@ -311,7 +328,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 600_000);
 
   it('inspector lists every dispatch of a DCGAN step with its WGSL', async () => {
     const { page, log } = await openPage(browser!, `${server!.url}inspector/?model=dcgan&size=16&nz=16&ngf=4&ndf=4&batch=4`);

@@ -1,0 +1,62 @@
+// The training pages' run settings (demos/shared/models.ts), which the browser suite only samples:
+// every registered model's page defaults and the test's tiny overrides must pass the recipe's own
+// validation, URL parameters parse by the option's type (camelCase, kebab-case, `size`) with errors
+// that name the parameter, and the build's data step is asked for every dataset a page trains on.
+// No GPU, no DOM.
+import { describe, expect, it } from 'vitest';
+import { recipes } from '../nets/registry';
+import { pageDatasets, runDefaults, runFromParams, SKETCH_RUN } from '../demos/shared/models';
+
+describe('demo page runs', () => {
+  it('every registered model has page defaults its recipe accepts', () => {
+    for (const [name, r] of Object.entries(recipes)) {
+      const d = runDefaults(name);
+      expect(d.model).toBe(name);
+      expect(d.batch, name).toBeGreaterThan(0);
+      expect(d.lr, name).toBeGreaterThan(0);
+      expect(r.validate(d.config), name).toEqual([]);
+      // Every option has a value (defaults, then the --quick preset).
+      expect(Object.keys(d.config).sort(), name).toEqual(Object.keys(r.options).filter((k) => r.options[k].default !== undefined).sort());
+    }
+  });
+
+  it('defaults come from the recipe, its --quick preset, then the page', () => {
+    const cyc = runDefaults('cyclegan');
+    expect(cyc.config.netG).toBe(recipes.cyclegan.quick.netG);
+    expect(cyc.config.ngf).toBe(recipes.cyclegan.quick.ngf);
+    expect(cyc.config.lambdaA).toBe(recipes.cyclegan.options.lambdaA.default);
+    expect(cyc.batch).toBe(recipes.cyclegan.quick.batch);
+    expect(cyc.dataset).toBe(recipes.cyclegan.train.dataset);
+    // DCGAN's page keeps its own widths, batch and rate.
+    expect(runDefaults('dcgan')).toMatchObject({ batch: 64, lr: 2e-4, config: { ngf: 32, ndf: 32, imageSize: 32 } });
+  });
+
+  it('URL parameters set options by name, kebab-case or alias, typed by the option', () => {
+    const r = runFromParams('pix2pix', new URLSearchParams('net-g=unet_32&ngf=4&ndfx=9&size=32&dropout=false&lambdaL1=50&batch=2&lr=0.001&dataset=emoji-edges'));
+    expect(r.config).toMatchObject({ netG: 'unet_32', ngf: 4, imageSize: 32, dropout: false, lambdaL1: 50 });
+    expect(r.config).not.toHaveProperty('ndfx');
+    expect(r).toMatchObject({ batch: 2, lr: 0.001, dataset: 'emoji-edges' });
+    // The page's base sits between the defaults and the URL.
+    const d = runFromParams('pix2pix', new URLSearchParams('ngf=8'), { dataset: SKETCH_RUN.dataset, config: { ngf: 16, ndf: 16 } });
+    expect(d).toMatchObject({ dataset: 'emoji-edges', config: { ngf: 8, ndf: 16 } });
+  });
+
+  it('bad URL values are errors naming the parameter and what it takes', () => {
+    expect(() => runFromParams('dcgan', new URLSearchParams('ngf=4.5'))).toThrow(/ngf=4\.5: expected an integer/);
+    expect(() => runFromParams('pix2pix', new URLSearchParams('net-g=unet_7'))).toThrow(/net-g=unet_7: expected one of .*unet_32/);
+    expect(() => runFromParams('pix2pix', new URLSearchParams('dropout=maybe'))).toThrow(/dropout=maybe: expected true or false/);
+    expect(() => runFromParams('dcgan', new URLSearchParams('batch=0'))).toThrow(/batch=0: expected an integer in \[1, 4096\]/);
+    expect(() => runFromParams('dcgan', new URLSearchParams('lr=fast'))).toThrow(/lr=fast: expected a number/);
+    expect(() => runDefaults('nosuchgan')).toThrow(/no model 'nosuchgan' in nets\/registry\.ts \(registered: dcgan/);
+  });
+
+  it('the data step writes every dataset and size a page trains on by default', () => {
+    const wanted = pageDatasets();
+    for (const name of Object.keys(recipes)) {
+      const d = runDefaults(name);
+      const size = recipes[name].imageShape(d.config).size;
+      expect(wanted, name).toContainEqual({ dataset: d.dataset, size });
+    }
+    expect(wanted).toContainEqual({ dataset: SKETCH_RUN.dataset, size: Number(SKETCH_RUN.config.imageSize) });
+  });
+});
