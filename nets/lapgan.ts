@@ -33,7 +33,7 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, bceWithLogits, clamp, concat, mean, narrow, pyrDown, pyrUp, randn, reshape, sigmoid, sub, Generator } from '../engine/ops/index.js';
-import { defaultInit_, stepOn } from './gan_util.js';
+import { stepOn } from './gan_util.js';
 import { generateWith } from './dcgan.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
@@ -248,8 +248,8 @@ export class LapganTrainer implements GanTrainer {
     this.rng = new Generator(seed);
     const netG = new LapganGenerator(this.cfg);
     const netD = new LapganDiscriminator(this.cfg, this.rng);
-    if (process.env.LAPINIT === 'dcgan') { dcganInit_(netG.modules(), this.rng); dcganInit_(netD.modules(), this.rng); }
-    else { defaultInit_(netG, this.rng); defaultInit_(netD, this.rng); }
+    dcganInit_(netG.modules(), this.rng);
+    dcganInit_(netD.modules(), this.rng);
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
     // One Adam per module: its per-parameter updates make this exactly one optimiser per level.
