@@ -11,8 +11,10 @@
 //                  every test image translated into every other domain; the accuracy is the share
 //                  read as the target domain (the paper's classification-error measure on RaFD).
 //                  Reported with the classifier's accuracy on the real test images (the ceiling),
-//                  the same for the untrained generator (the run's own seeded initialisation), and
-//                  the mean L1 of each (source -> target) translation against its ground truth.
+//                  the same for the untrained generator (the run's own seeded initialisation), the
+//                  mean L1 of each (source -> target) translation against its ground truth, and the
+//                  identity baseline (output = input). The trained classifier is cached under
+//                  .cache/metrics/ (keyed by image size, domains, seed, recipe and emoji package).
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -201,7 +203,8 @@ const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) :
 export async function evalStarganDomains(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: { n: number; batch: number; seed: number }): Promise<Record<string, unknown>> {
   const config = ck.info.config;
   const test = skinTones('test', config, Math.max(1, Math.ceil(o.n / starganConfig(config).cDim)));
-  const { net: classifier, path: classifierPath } = await loadOrTrainDomainClassifier(config, o.seed, (l) => out.line(`gan eval: ${l}`));
+  const { net: classifier, path: classifierPath, cached } = await loadOrTrainDomainClassifier(config, o.seed, (l) => out.line(`gan eval: ${l}`));
+  if (cached) out.line(`gan eval: domain classifier from the cache: ${classifierPath}`);
   try {
     const realAccuracy = await classifierAccuracy(classifier, { images: test.images, labels: test.domain, n: test.n, c: 3, h: test.h, w: test.w });
     const trained = recipe.create(config, ck.info.settings, ck.info.seed) as StarganTrainer;

@@ -1061,9 +1061,11 @@ export const stackganRecipe: ModelRecipe = {
     stage1Steps: int(3000, 'Stage-I training steps (after text pretraining); Stage-II trains after them'),
   },
   train: { steps: 8000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'emoji-text' },
+  // lr 1e-3 as DCGAN's quick preset: at 2e-4 the 200 Stage-II steps leave grey noise and the
+  // matching-aware D has not yet told matching from mismatched captions (D_wrong = D_x).
   quick: {
-    steps: 400, batch: 16, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 8, ndf2: 8, resBlocks: 1,
-    textSteps: 150, stage1Steps: 150, sampleEvery: 100, ckptEvery: 0, logEvery: 10,
+    steps: 450, batch: 16, lr: 1e-3, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 16, ndf2: 8, resBlocks: 1,
+    textSteps: 50, stage1Steps: 250, sampleEvery: 50, ckptEvery: 0, logEvery: 10,
   },
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 3), size: 4 * Number(c.stage1Size) }),
@@ -1100,7 +1102,9 @@ export const stackganppRecipe: ModelRecipe = {
     uncondWeight: real_(1, 'weight of the unconditional terms when conditional (UNCOND_LOSS)'),
   },
   train: { steps: 8000, batch: 24, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, baseSize: 8, ngf: 16, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 100, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  // nz 32: unconditional, z is the condition replicated into every later branch's joint conv, so
+  // its length sets most of G's cost; ngf 32 leaves 8 channels at the finest branch.
+  quick: { steps: 150, batch: 16, baseSize: 8, nz: 32, ngf: 32, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 100, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.baseSize) << (Number(c.branches) - 1) }),
   validate(c) {

@@ -9,7 +9,7 @@
 //     `buffer` getter (read by launch() just before it dispatches) maps each bound buffer to the
 //     shape of the tensor that bound it. Both hooks are removed after the step.
 // The real batch is random images of the model's input shape: data values do not change which
-// kernels run. Step 1 compiles pipelines and allocates optimiser state, so the page inspects step 2.
+// kernels run. Models that bind labels or captions (GanTrainer.bindData) get the training page's set. Step 1 compiles pipelines and allocates optimiser state, so the page inspects step 2.
 //
 // URL parameters: model [dcgan], batch [16], autorun [1], and any of the model's options (size or
 // imageSize, ngf, ndf, nz, ...). State for tests: window.__inspector.
@@ -19,6 +19,9 @@ import { Tensor, tensor } from '../../engine/tensor.js';
 import { recipes, type ModelConfig } from '../../nets/registry.js';
 import { byId, el, fmt, intParam, setStatus } from '../shared/dom.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
+import { loadPageDataset } from '../shared/datasets.js';
+import { runDefaults } from '../shared/models.js';
+import { disposeTrainer } from '../shared/session.js';
 
 /** Smaller-than-default configs so a step is quick to inspect even on a software adapter. */
 const INSPECT_DEFAULTS: Record<string, ModelConfig> = {
@@ -111,6 +114,17 @@ async function inspect(model: string, config: ModelConfig, batch: number): Promi
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
   const { channels, size } = recipe.imageShape(config);
   const trainer = recipe.create(config, { ...recipe.train, batch }, 1);
+  if (trainer.bindData) {
+    // Labels or captions (Triple-GAN, StackGAN): the set its training page uses, bound once.
+    try {
+      const d = await loadPageDataset(runDefaults(model).dataset, size);
+      const [c, h, w] = d.data.sampleShape;
+      trainer.bindData({ images: d.data.data, n: d.data.n, c, h, w, labels: d.data.labels, tokens: d.data.tokens });
+    } catch (e) {
+      disposeTrainer(trainer);
+      throw e;
+    }
+  }
   const values = new Float32Array(batch * channels * size * size);
   for (let i = 0; i < values.length; i++) values[i] = Math.random() * 2 - 1;
   const real = tensor(values, [batch, channels, size, size]).keep();
@@ -135,8 +149,7 @@ async function inspect(model: string, config: ModelConfig, batch: number): Promi
   } finally {
     e.trace = null;
     real.dispose();
-    for (const m of Object.values(trainer.nets)) m.dispose();
-    for (const o of Object.values(trainer.optimizers)) o.dispose();
+    disposeTrainer(trainer);
   }
 }
 
@@ -231,8 +244,8 @@ function buildOptionInputs(model: string): void {
   const box = ui.run.parentElement!;
   box.querySelectorAll('label[data-option]').forEach((l) => l.remove());
   optionInputs.clear();
-  // The page's own small config, else the recipe's --quick preset (small enough to inspect).
-  const defaults: ModelConfig = { ...(INSPECT_DEFAULTS[model] ?? recipe.quick) };
+  // The page's own small config, else the training pages' default run (the --quick preset).
+  const defaults: ModelConfig = { ...(INSPECT_DEFAULTS[model] ?? runDefaults(model).config) };
   for (const [name, spec] of Object.entries(recipe.options)) {
     if (!['int', 'float', 'number', 'boolean', 'string'].includes(spec.type)) continue;
     const fromUrl = params.get(name) ?? params.get(Object.keys(ALIASES).find((a) => ALIASES[a] === name) ?? '');

@@ -7,14 +7,14 @@
 //     layout: each input, then its translation into every domain);
 //   - the rest: generate() on a few latent codes.
 
-import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
+import { tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/random.js';
 import { restoreCheckpoint } from '../../engine/checkpoint.js';
 import { SampleInputs } from '../../nets/common.js';
 import { firstPairs, translationGrid, translationHooks } from '../../nets/translation.js';
 import { datasetChannels, loadHeldOut, loadPageDataset } from './datasets.js';
 import { recipeOf, runDefaults, gridColsOf } from './models.js';
-import { disposeTrainer, runSpecOf, type RunSpec } from './session.js';
+import { disposeTrainer, readTensor, runSpecOf, type RunSpec } from './session.js';
 import { getCheckpoint } from './store.js';
 
 export interface Preview {
@@ -24,15 +24,6 @@ export interface Preview {
   /** Whose weights: 'trained in this browser: step N' or 'freshly initialised weights (untrained)'. */
   caption: string;
   trained: boolean;
-}
-
-async function read(fn: () => Tensor): Promise<{ data: Float32Array; shape: number[] }> {
-  const out = tidy(fn);
-  try {
-    return { data: await out.data(), shape: [...out.shape] };
-  } finally {
-    out.dispose();
-  }
 }
 
 /** The model's picture: `count` samples (or pairs), from its saved checkpoint or fresh weights. */
@@ -63,7 +54,7 @@ export async function previewModel(model: string, count = 16): Promise<Preview> 
     const base = { caption, trained: !!stored };
     if (hooks) {
       const pairs = firstPairs(await hooks.heldOutPairs(spec.config, { limit: count / 4, dataset }), count / 4);
-      const out = await read(() => hooks.translate(trainer, tensor(pairs.inputs, [pairs.n, ...pairs.inputShape])));
+      const out = await readTensor(() => hooks.translate(trainer, tensor(pairs.inputs, [pairs.n, ...pairs.inputShape])));
       const g = translationGrid(pairs.inputs, out.data, pairs.targets, pairs.n, { input: pairs.inputShape[0], output: out.shape[1], target: pairs.targetShape[0] }, size, size, pairs.n);
       return { ...base, data: g.images, shape: [g.n, 3, size, size], nrow: pairs.n };
     }
@@ -72,10 +63,10 @@ export async function previewModel(model: string, count = 16): Promise<Preview> 
       if (!held) throw new Error(`${model}: no held-out images of '${dataset}' in this build to start its samples from`);
       const n = Math.min(count, held.data.n);
       const rows = held.data.data.subarray(0, n * held.channels * size * size);
-      const out = await read(() => trainer.generate(tensor(rows, [n, held.channels, size, size])));
+      const out = await readTensor(() => trainer.generate(tensor(rows, [n, held.channels, size, size])));
       return { ...base, ...out, nrow: gridColsOf(model) ?? Math.ceil(Math.sqrt(n)) };
     }
-    const out = await read(() => trainer.generate(trainer.noise(count, new Generator(7))));
+    const out = await readTensor(() => trainer.generate(trainer.noise(count, new Generator(7))));
     return { ...base, ...out, nrow: gridColsOf(model) ?? Math.ceil(Math.sqrt(count)) };
   } finally {
     disposeTrainer(trainer);

@@ -87,17 +87,17 @@ export class TrainingSession {
 
   /** The sample grid's images (NCHW in [-1, 1]) and their shape. */
   async samples(): Promise<{ data: Float32Array; shape: number[] }> {
-    return this.run(() => this.trainer.generate(this.sampleZ));
+    return readTensor(() => this.trainer.generate(this.sampleZ));
   }
 
   /** Latent codes for `n` samples from a seeded stream, read back to the host. */
   async latents(n: number, seed: number): Promise<{ data: Float32Array; shape: number[] }> {
-    return this.run(() => this.trainer.noise(n, new Generator(seed)));
+    return readTensor(() => this.trainer.noise(n, new Generator(seed)));
   }
 
   /** Images generated from host latent codes of the given shape. */
   async generateFrom(z: Float32Array, shape: readonly number[]): Promise<{ data: Float32Array; shape: number[] }> {
-    return this.run(() => this.trainer.generate(tensor(z, shape)));
+    return readTensor(() => this.trainer.generate(tensor(z, shape)));
   }
 
   /**
@@ -110,17 +110,7 @@ export class TrainingSession {
     if (!hooks.translate) throw new Error(`${this.spec.model} has no translate hook (nets/translation.ts TranslationEval)`);
     const translate = hooks.translate.bind(hooks);
     const generate = this.trainer.generate as (x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean }) => Tensor;
-    return this.run(() => (direction === 'AtoB' ? translate(this.trainer, tensor(x, shape)) : generate.call(this.trainer, tensor(x, shape), { direction, batchStats: false })));
-  }
-
-  /** Reads back the tensor `fn` makes (inside a tidy scope) and frees it. */
-  private async run(fn: () => Tensor): Promise<{ data: Float32Array; shape: number[] }> {
-    const out = tidy(fn);
-    try {
-      return { data: await out.data(), shape: [...out.shape] };
-    } finally {
-      out.dispose();
-    }
+    return readTensor(() => (direction === 'AtoB' ? translate(this.trainer, tensor(x, shape)) : generate.call(this.trainer, tensor(x, shape), { direction, batchStats: false })));
   }
 
   /**
@@ -177,6 +167,16 @@ export class TrainingSession {
     disposeTrainer(this.trainer);
     this.real.dispose();
     this.sampleZ.dispose();
+  }
+}
+
+/** Reads back the tensor `fn` makes (inside a tidy scope) and frees it. */
+export async function readTensor(fn: () => Tensor): Promise<{ data: Float32Array; shape: number[] }> {
+  const out = tidy(fn);
+  try {
+    return { data: await out.data(), shape: [...out.shape] };
+  } finally {
+    out.dispose();
   }
 }
 

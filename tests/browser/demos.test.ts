@@ -43,17 +43,17 @@ const LONG_WAIT = { timeout: 420_000, polling: 250 };
 
 /**
  * Models the training page test runs, one per kind of page the generic page makes: GMAN (latent
- * codes: sample grid, latent walk, its own charts), Triple-GAN (labels bound from the data), CycleGAN
- * (held-out input | output | target rows, both directions, checkpoints with training state),
- * StarGAN (image-conditioned samples, target-domain picker). DCGAN and pix2pix have pages of their
- * own below. DEMOS_ALL_MODELS=1 runs every registered model (each new one compiles its own kernels:
- * about three minutes more on SwiftShader).
+ * codes: sample grid, latent walk, its own charts), CycleGAN (held-out input | output | target rows,
+ * both directions, checkpoints with training state), StarGAN (image-conditioned samples,
+ * target-domain picker). DCGAN and pix2pix have pages of their own below. DEMOS_ALL_MODELS=1 runs
+ * every registered model (each new one compiles kernels of its own: on SwiftShader about 100 s more
+ * CPU time for the 13 models registered when this was written).
  */
 const TRAIN_PAGE_MODELS = process.env.DEMOS_ALL_MODELS
   ? Object.keys(recipes)
       .filter((m) => m !== 'dcgan' && m !== 'pix2pix')
       .sort((a, b) => Number(runDefaults(a).dataset !== 'mnist') - Number(runDefaults(b).dataset !== 'mnist'))
-  : ['gman', 'triplegan', 'cyclegan', 'stargan'].filter((m) => m in recipes);
+  : ['gman', 'cyclegan', 'stargan'].filter((m) => m in recipes);
 
 /**
  * Tiny runs for the training page: widths at 4 (hidden units 16, codes 8), two discriminators or
@@ -247,7 +247,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     }
   });
 
-  it(`training page trains every registered model in one tab (${TRAIN_PAGE_MODELS.join(', ')})`, async () => {
+  it(`training page trains ${TRAIN_PAGE_MODELS.join(', ')} in one tab, switching in place`, async () => {
     const first = TRAIN_PAGE_MODELS[0];
     const { page, log } = await openPage(browser!, `${server!.url}train/?model=${first}&${new URLSearchParams(tinyParams(first))}`);
     try {
