@@ -258,8 +258,10 @@ export const STAT_LABELS: Record<string, string> = {
   D_G_x: 'D(x, G(x))',
   recon_mse: 'reconstruction MSE',
   L_x: 'L(x): D\'s loss on real',
-  heldout_L1: 'L1',
-  heldout_PSNR: 'PSNR',
+  heldout_L1: 'A → B',
+  heldout_PSNR: 'A → B',
+  heldout_L1_BtoA: 'B → A',
+  heldout_PSNR_BtoA: 'B → A',
 };
 
 /**

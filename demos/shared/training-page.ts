@@ -95,7 +95,6 @@ declare global {
 
 interface SampleView {
   draw(s: TrainingSession): Promise<void>;
-  dispose(): void;
 }
 
 /** The generator's images of fixed latent codes (or the trainer's own sample layout). */
@@ -106,8 +105,6 @@ class NoiseGrid implements SampleView {
     const { data, shape } = await s.samples();
     drawGrid(this.canvas, data, shape, { nrow: this.cols ?? Math.ceil(Math.sqrt(shape[0])) });
   }
-
-  dispose(): void {}
 }
 
 /**
@@ -154,14 +151,7 @@ class PairGrid implements SampleView {
     const g = translationGrid(p.inputs, out.data, p.targets, p.n, { input: p.inputShape[0], output: out.shape[1], target: p.targetShape[0] }, h, w, cols);
     drawGrid(this.canvas, g.images, [g.n, 3, h, w], { nrow: cols });
   }
-
-  dispose(): void {}
 }
-
-STAT_LABELS.heldout_L1 = 'A → B';
-STAT_LABELS.heldout_PSNR = 'A → B';
-STAT_LABELS.heldout_L1_BtoA = 'B → A';
-STAT_LABELS.heldout_PSNR_BtoA = 'B → A';
 
 // ---- the page -----------------------------------------------------------------------------------
 
@@ -181,7 +171,7 @@ class TrainingPage implements PageContext {
   private loopDone: Promise<void> | null = null;
   private lastStats: Record<string, number> | null = null;
   /** The newest checkpoint the page made or loaded (memory copy, for recovering a lost device). */
-  private lastCheckpoint: { bytes: Uint8Array; step: number; model: string } | null = null;
+  private lastCheckpoint: { bytes: Uint8Array; step: number } | null = null;
   private deviceLost = false;
   private ready = false;
   private stepTimes: number[] = [];
@@ -306,7 +296,6 @@ class TrainingPage implements PageContext {
 
   /** Builds the views, extras and charts of the current model, run and session. */
   private buildViews(run: RunDefaults): void {
-    this.view?.dispose();
     for (const x of this.extras) {
       x.dispose?.();
       x.panel.remove();
@@ -368,7 +357,7 @@ class TrainingPage implements PageContext {
     this.charts!.setHistory(history);
     this.lastStats = history?.xs.length ? this.charts!.latest() : null;
     if (this.lastStats) for (const k of Object.keys(this.lastStats)) if (k.startsWith('heldout_')) delete this.lastStats[k];
-    this.lastCheckpoint = { bytes, step: s.step, model: spec.model };
+    this.lastCheckpoint = { bytes, step: s.step };
     byId('stat-ckpt').textContent = `step ${s.step} (${source})`;
     this.showStats();
     await this.drawAll();
@@ -376,7 +365,7 @@ class TrainingPage implements PageContext {
 
   private async checkpointNow(): Promise<Uint8Array> {
     const bytes = await this.session!.toBytes(this.charts!.history());
-    this.lastCheckpoint = { bytes, step: this.session!.step, model: this.model };
+    this.lastCheckpoint = { bytes, step: this.session!.step };
     return bytes;
   }
 
