@@ -5,9 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    // the cascade (LAPGAN/StackGAN/Triple-GAN) suite is still being finished: run it by hand
-    // (npx vitest run tests/cascade.test.ts) until it joins npm test.
-    exclude: ['tests/browser/**', 'node_modules/**', 'tests/cascade.test.ts'],
+    exclude: ['tests/browser/**', 'node_modules/**'],
     pool: 'forks',
     // One GPU device per worker: two workers keep both cores busy without thrashing the software adapter.
     maxWorkers: 2,

@@ -1061,10 +1061,11 @@ export const stackganRecipe: ModelRecipe = {
     stage1Steps: int(3000, 'Stage-I training steps (after text pretraining); Stage-II trains after them'),
   },
   train: { steps: 8000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'emoji-text' },
-  // lr 1e-3 as DCGAN's quick preset: at 2e-4 the 200 Stage-II steps leave grey noise and the
-  // matching-aware D has not yet told matching from mismatched captions (D_wrong = D_x).
+  // lr 1e-3 as DCGAN's quick preset: at 2e-4 the 150 Stage-II steps leave grey noise and the
+  // matching-aware D has not yet told matching from mismatched captions (D_wrong = D_x); with a
+  // Stage-II G of width 16 its D wins and G collapses to one grey-yellow image.
   quick: {
-    steps: 450, batch: 16, lr: 1e-3, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 16, ndf2: 8, resBlocks: 1,
+    steps: 450, batch: 16, lr: 1e-3, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 32, ndf2: 8, resBlocks: 1,
     textSteps: 50, stage1Steps: 250, sampleEvery: 50, ckptEvery: 0, logEvery: 10,
   },
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
