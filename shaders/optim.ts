@@ -31,6 +31,29 @@ function bindings(state: string[]): string {
 }
 
 /**
+ * The kernel every update shares: uniforms `u` (struct fields `params`, `n` first), the bindings,
+ * one element per thread with `g` = grad[i] and `p` = param[i] as variables (`g` already carrying
+ * L2 weight decay when `l2`), then the optimiser's own `body`, which writes param[i] and its state.
+ */
+function updateKernel(params: string, stateBuffers: string[], l2: boolean, body: string): { code: string; stateBuffers: string[] } {
+  const code = wgsl`
+struct Params { ${params} }
+@group(0) @binding(0) var<uniform> u: Params;
+${bindings(stateBuffers)}
+${main1d(OPTIM_WG)} {
+  let i = ${index1d(OPTIM_WG)};
+  if (i >= u.n) { return; }
+  var g = grad[i];
+  var p = param[i];
+#if ${l2}
+  g = g + u.wd * p;
+#endif
+${body}
+}`;
+  return { code, stateBuffers };
+}
+
+/**
  * Adam / AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), as torch.optim.Adam(W):
  *   p  <- p * decay                                   (decoupled only; decay = 1 - lr * wd)
  *   g  <- g + wd * p                                  (l2 only)
@@ -40,30 +63,22 @@ function bindings(state: string[]): string {
  * with step_size = lr / (1 - beta1^t) and bc2_sqrt = sqrt(1 - beta2^t).
  */
 export function adamSource(decay: WeightDecayMode): { code: string; stateBuffers: string[] } {
-  const stateBuffers = ['m', 'v'];
-  const code = wgsl`
-struct Params { n: u32, beta2: f32, one_minus_beta1: f32, one_minus_beta2: f32,
-  eps: f32, wd: f32, decay: f32, step_size: f32, bc2_sqrt: f32, pad0: u32, pad1: u32, pad2: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-${bindings(stateBuffers)}
-${main1d(OPTIM_WG)} {
-  let i = ${index1d(OPTIM_WG)};
-  if (i >= u.n) { return; }
-  var g = grad[i];
-  var p = param[i];
+  // Decoupled decay shrinks p before anything reads it; L2 adds wd * p to g (the prologue's `l2`).
+  return updateKernel(
+    `n: u32, beta2: f32, one_minus_beta1: f32, one_minus_beta2: f32,
+  eps: f32, wd: f32, decay: f32, step_size: f32, bc2_sqrt: f32, pad0: u32, pad1: u32, pad2: u32`,
+    ['m', 'v'],
+    decay === 'l2',
+    wgsl`
 #if ${decay === 'decoupled'}
   p = p * u.decay;
-#endif
-#if ${decay === 'l2'}
-  g = g + u.wd * p;
 #endif
   let m1 = m[i] + u.one_minus_beta1 * (g - m[i]);
   let v1 = u.beta2 * v[i] + u.one_minus_beta2 * g * g;
   m[i] = m1;
   v[i] = v1;
-  param[i] = p - u.step_size * m1 / (sqrt(v1) / u.bc2_sqrt + u.eps);
-}`;
-  return { code, stateBuffers };
+  param[i] = p - u.step_size * m1 / (sqrt(v1) / u.bc2_sqrt + u.eps);`,
+  );
 }
 
 /**
@@ -72,34 +87,26 @@ ${main1d(OPTIM_WG)} {
  *   buf <- d (first step) | momentum * buf + (1 - dampening) * d
  *   d <- d + momentum * buf (nesterov) | buf
  *   p <- p - lr * d
+ * (d is the kernel's `g`.)
  */
 export function sgdSource(opts: { momentum: boolean; nesterov: boolean; weightDecay: boolean }): { code: string; stateBuffers: string[] } {
-  const stateBuffers = opts.momentum ? ['buf'] : [];
-  const code = wgsl`
-struct Params { n: u32, lr: f32, wd: f32, momentum: f32, one_minus_dampening: f32, first: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-${bindings(stateBuffers)}
-${main1d(OPTIM_WG)} {
-  let i = ${index1d(OPTIM_WG)};
-  if (i >= u.n) { return; }
-  let p = param[i];
-  var d = grad[i];
-#if ${opts.weightDecay}
-  d = d + u.wd * p;
-#endif
+  return updateKernel(
+    'n: u32, lr: f32, wd: f32, momentum: f32, one_minus_dampening: f32, first: u32, pad0: u32, pad1: u32',
+    opts.momentum ? ['buf'] : [],
+    opts.weightDecay,
+    wgsl`
 #if ${opts.momentum}
-  var b = d;
-  if (u.first == 0u) { b = u.momentum * buf[i] + u.one_minus_dampening * d; }
+  var b = g;
+  if (u.first == 0u) { b = u.momentum * buf[i] + u.one_minus_dampening * g; }
   buf[i] = b;
 #if ${opts.nesterov}
-  d = d + u.momentum * b;
+  g = g + u.momentum * b;
 #else
-  d = b;
+  g = b;
 #endif
 #endif
-  param[i] = p - u.lr * d;
-}`;
-  return { code, stateBuffers };
+  param[i] = p - u.lr * g;`,
+  );
 }
 
 /**
@@ -112,19 +119,11 @@ ${main1d(OPTIM_WG)} {
  *   p <- p - lr * g / avg                                                (otherwise)
  */
 export function rmspropSource(opts: { centered: boolean; momentum: boolean; weightDecay: boolean }): { code: string; stateBuffers: string[] } {
-  const stateBuffers = ['sq', ...(opts.centered ? ['ga'] : []), ...(opts.momentum ? ['buf'] : [])];
-  const code = wgsl`
-struct Params { n: u32, lr: f32, alpha: f32, one_minus_alpha: f32, eps: f32, wd: f32, momentum: f32, pad0: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-${bindings(stateBuffers)}
-${main1d(OPTIM_WG)} {
-  let i = ${index1d(OPTIM_WG)};
-  if (i >= u.n) { return; }
-  let p = param[i];
-  var g = grad[i];
-#if ${opts.weightDecay}
-  g = g + u.wd * p;
-#endif
+  return updateKernel(
+    'n: u32, lr: f32, alpha: f32, one_minus_alpha: f32, eps: f32, wd: f32, momentum: f32, pad0: u32',
+    ['sq', ...(opts.centered ? ['ga'] : []), ...(opts.momentum ? ['buf'] : [])],
+    opts.weightDecay,
+    wgsl`
   let s = u.alpha * sq[i] + u.one_minus_alpha * g * g;
   sq[i] = s;
 #if ${opts.centered}
@@ -140,9 +139,8 @@ ${main1d(OPTIM_WG)} {
   param[i] = p - u.lr * b;
 #else
   param[i] = p - u.lr * g / avg;
-#endif
-}`;
-  return { code, stateBuffers };
+#endif`,
+  );
 }
 
 /**
