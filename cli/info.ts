@@ -1,17 +1,164 @@
 // `gan info`: which GPU adapter the engine gets here, its limits and features, and the models the
 // CLI can train. Useful first thing on a new machine (and in bug reports).
+// `gan info <file.safetensors>`: what a checkpoint holds, read from its header without a GPU: the
+// run (model, step, dataset, seed, config, settings), each network's parameter count, the
+// optimisers with their step counts, the training state; or, for a plain state_dict (PyTorch's or
+// `gan convert`'s), its tensors grouped by top-level module.
 
+import { statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { describeAdapter, fmtBytes } from '../engine/device.js';
+import { CHECKPOINT_FORMAT, checkpointInfo, type CheckpointInfo } from '../engine/checkpoint.js';
+import { loadSafetensorsFile } from '../engine/io/files.js';
+import type { SafetensorsFile } from '../engine/io/safetensors.js';
 import { recipes } from '../nets/registry.js';
-import { acquireEngine, out, parseOrHelp, table } from './common.js';
+import { acquireEngine, CliError, firstLine, out, parseOrHelp, table } from './common.js';
 
 const spec = {
   command: 'gan info',
-  description: 'Print the WebGPU adapter, its limits and features, and the models available.',
+  description:
+    'Print the WebGPU adapter, its limits and features, and the models available; or, given a\n' +
+    'safetensors file, what it holds (run, networks and parameter counts, optimisers), without a GPU.',
   options: {
     json: { type: 'boolean', help: 'print one JSON object instead of tables' },
   },
+  positionals: [{ name: 'file', help: 'a checkpoint (gan train) or state_dict (PyTorch, gan convert) .safetensors to describe' }],
+  examples: ['gan info', 'gan info runs/dcgan-20261127-101500/checkpoint.safetensors'],
 } as const;
+
+/** Buffers (not parameters) by their PyTorch names. */
+const BUFFER = /(^|\.)(running_mean|running_var|num_batches_tracked)$/;
+
+interface ModuleSummary {
+  parameters: number;
+  parameterTensors: number;
+  buffers: number;
+  dtypes: string[];
+}
+
+/** Parameter and buffer counts of the tensors under each first-level name (`prefix.` stripped). */
+function summarise(file: SafetensorsFile, prefix = '', depth = 1): Record<string, ModuleSummary> {
+  const res: Record<string, ModuleSummary> = {};
+  for (const [key, t] of Object.entries(file.tensors)) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    const parts = rest.split('.');
+    const name = parts.length > depth ? parts.slice(0, depth).join('.') : '(top level)';
+    const m = (res[name] ??= { parameters: 0, parameterTensors: 0, buffers: 0, dtypes: [] });
+    if (BUFFER.test(rest)) m.buffers++;
+    else {
+      m.parameters += t.shape.reduce((a, b) => a * b, 1);
+      m.parameterTensors++;
+    }
+    if (!m.dtypes.includes(t.dtype)) m.dtypes.push(t.dtype);
+  }
+  return res;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+/** The path as the user would type it: relative below the working directory, absolute elsewhere. */
+const shownPath = (p: string) => {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+};
+
+function describeRunCheckpoint(path: string, file: SafetensorsFile, info: CheckpointInfo, json: boolean): void {
+  const cfg = (info.config ?? {}) as Record<string, unknown>;
+  const extra = (info.extra ?? {}) as Record<string, unknown>;
+  const state = Array.isArray(extra.trainingState) ? (extra.trainingState as string[]) : [];
+  const networks: Record<string, ModuleSummary> = {};
+  for (const m of info.models) {
+    const parts = Object.values(summarise(file, `${m}.`, Infinity));
+    networks[m] = {
+      parameters: parts.reduce((a, b) => a + b.parameters, 0),
+      parameterTensors: parts.reduce((a, b) => a + b.parameterTensors, 0),
+      buffers: parts.reduce((a, b) => a + b.buffers, 0),
+      dtypes: [...new Set(parts.flatMap((p) => p.dtypes))],
+    };
+  }
+  const settings = (cfg.settings ?? {}) as Record<string, unknown>;
+  const model = String(cfg.model ?? '');
+  const summary = {
+    file: path,
+    bytes: statSync(path).size,
+    format: CHECKPOINT_FORMAT,
+    model: model || null,
+    step: info.step,
+    steps: settings.steps ?? null,
+    dataset: extra.dataset ?? settings.dataset ?? null,
+    seed: cfg.seed ?? null,
+    config: cfg.config ?? null,
+    settings,
+    networks: Object.fromEntries(Object.entries(networks).filter(([k]) => !state.includes(k))),
+    trainingState: Object.fromEntries(Object.entries(networks).filter(([k]) => state.includes(k))),
+    optimizers: Object.fromEntries(Object.entries(info.optimizers).map(([k, o]) => [k, { type: o.type, hyper: o.hyper, steps: Math.max(0, ...Object.values(o.steps)) }])),
+    rng: Object.keys(info.rng),
+  };
+  if (json) {
+    out.line(JSON.stringify(summary));
+    return;
+  }
+  const kv = (o: unknown) => Object.entries((o ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
+  const shown = shownPath(path);
+  out.line(`${shown}: a gan train checkpoint (${fmtBytes(summary.bytes)})`);
+  out.line(table([
+    ['model', model ? `${model}${recipes[model] ? '' : ' (not in this build)'}` : '-'],
+    ['step', `${info.step}${summary.steps ? ` of ${summary.steps}` : ''}`],
+    ['dataset', String(summary.dataset ?? '-')],
+    ['seed', String(summary.seed ?? '-')],
+    ['config', kv(summary.config) || '-'],
+    ['settings', kv(Object.fromEntries(Object.entries(settings).filter(([k]) => k !== 'dataset'))) || '-'],
+  ]));
+  out.line('Networks');
+  const total = Object.values(summary.networks).reduce((a, b) => a + b.parameters, 0);
+  out.line(table([
+    ...Object.entries(summary.networks).map(([k, n]): [string, string] => [k, `${count(n.parameters)} parameters in ${n.parameterTensors} tensors${n.buffers ? `, ${n.buffers} buffers` : ''}`]),
+    ['total', `${count(total)} parameters`],
+  ]));
+  if (Object.keys(summary.optimizers).length) {
+    out.line('Optimisers');
+    out.line(table(Object.entries(summary.optimizers).map(([k, o]): [string, string] => [k, `${o.type} ${kv(o.hyper)} (${o.steps} steps)`])));
+  }
+  if (state.length) out.line(`Training state: ${state.join(', ')}`);
+  if (model && recipes[model]) out.line(`Continue: gan train ${model} --resume ${shown} --steps N; sample: gan sample ${shown}`);
+}
+
+function describeStateDict(path: string, file: SafetensorsFile, json: boolean): void {
+  const modules = summarise(file);
+  const total = Object.values(modules).reduce((a, b) => a + b.parameters, 0);
+  const bytes = statSync(path).size;
+  if (json) {
+    out.line(JSON.stringify({ file: path, bytes, format: file.metadata.format ?? null, tensors: Object.keys(file.tensors).length, parameters: total, modules, metadata: file.metadata }));
+    return;
+  }
+  const shown = shownPath(path);
+  out.line(`${shown}: a state_dict (${fmtBytes(bytes)}, metadata format ${file.metadata.format ?? 'none'}), ${Object.keys(file.tensors).length} tensors, ${count(total)} parameters`);
+  out.line(table(Object.entries(modules).map(([k, m]): [string, string] => [k, `${count(m.parameters)} parameters in ${m.parameterTensors} tensors${m.buffers ? `, ${m.buffers} buffers` : ''} (${m.dtypes.join(', ')})`])));
+  const other = Object.entries(file.metadata).filter(([k]) => k !== 'format');
+  if (other.length) out.line(`Metadata: ${other.map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`).join(' ')}`);
+}
+
+async function describeFile(arg: string, json: boolean): Promise<void> {
+  const path = resolve(arg);
+  let file: SafetensorsFile;
+  try {
+    file = await loadSafetensorsFile(path);
+  } catch (e) {
+    const msg = firstLine(e);
+    throw new CliError(`gan info: ${msg.includes(arg) || msg.includes(path) ? msg : `cannot read '${arg}': ${msg}`}`, 1);
+  }
+  if (file.metadata.format === CHECKPOINT_FORMAT) {
+    let info: CheckpointInfo;
+    try {
+      info = checkpointInfo(file, `checkpoint '${arg}'`);
+    } catch (e) {
+      throw new CliError(`gan info: ${firstLine(e)}`, 1);
+    }
+    describeRunCheckpoint(path, file, info, json);
+  } else {
+    describeStateDict(path, file, json);
+  }
+}
 
 /** Limits worth knowing for this engine, in the order shown. Byte-sized ones print as sizes. */
 const LIMITS: readonly [string, boolean][] = [
@@ -32,6 +179,10 @@ const LIMITS: readonly [string, boolean][] = [
 export async function infoCommand(argv: readonly string[]): Promise<number> {
   const args = parseOrHelp(argv, spec);
   if (!args) return 0;
+  if (args.positionals[0] !== undefined) {
+    await describeFile(args.positionals[0], !!args.options.json);
+    return 0;
+  }
   const e = await acquireEngine('gan info');
   const a = e.adapter;
   const limits = e.limits as unknown as Record<string, number>;

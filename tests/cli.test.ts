@@ -225,4 +225,31 @@ describe('gan CLI: training runs', () => {
     expect(r.stdout).toMatch(/unexpected\s+main\.1\.gamma/);
     expect(existsSync(join(tmp, 'bad.safetensors'))).toBe(false);
   });
+
+  it('info describes a checkpoint and a state_dict without a GPU: run, parameter counts, optimisers', () => {
+    // The tiny DCGAN (nz 16, ngf 4, 32 px) by hand: conv-transposes 16->16, 16->8, 8->4, 4->1 (4x4,
+    // no bias) and batch norm scale + shift after the first three.
+    const netG = 16 * 16 * 16 + 16 * 8 * 16 + 8 * 4 * 16 + 4 * 1 * 16 + 2 * (16 + 8 + 4);
+    const ckPath = join(full, 'checkpoint.safetensors');
+    const r = gan(['info', ckPath], { VK_ICD_FILENAMES: join(tmp, 'no-driver.json'), VK_DRIVER_FILES: join(tmp, 'no-driver.json') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/model\s+dcgan/);
+    expect(r.stdout).toMatch(/step\s+6 of 6/);
+    expect(r.stdout).toContain(`netG   ${netG.toLocaleString('en-US')} parameters in 10 tensors, 9 buffers`);
+    const j = JSON.parse(gan(['info', ckPath, '--json']).stdout);
+    expect(j.networks.netG.parameters).toBe(netG);
+    // netD from its tensors: every float tensor that is not a running statistic.
+    const ck = decodeSafetensors(readFileSync(ckPath));
+    const netD = Object.entries(ck.tensors)
+      .filter(([k]) => k.startsWith('netD.') && !/running_|num_batches/.test(k))
+      .reduce((a, [, t]) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+    expect(j.networks.netD.parameters).toBe(netD);
+    expect(j.optimizers.netG).toMatchObject({ type: 'Adam', steps: 6 });
+    const pt = JSON.parse(gan(['info', join(tmp, 'pt', 'netG.safetensors'), '--json']).stdout);
+    expect(pt.parameters).toBe(netG);
+    expect(pt.tensors).toBe(10 + 9);
+    const bad = gan(['info', join(tmp, 'nope.safetensors')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });
