@@ -5,6 +5,7 @@
 // `gan train <model> --dataset <name>`.
 
 import { loadMnist } from '../engine/data/mnist.js';
+import { loadStackedMnist } from '../engine/data/stacked_mnist.js';
 import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } from '../engine/data/emoji.js';
 import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
 import type { ArrayDataset } from '../engine/data/loader.js';
@@ -37,6 +38,17 @@ export const DATASETS: Record<string, DatasetEntry> = {
       // 32 is the common DCGAN-on-MNIST size: pad 2 background pixels per side, no resampling.
       const m = size === 32 ? loadMnist({ split: 'train', limit, pad32: true }) : loadMnist({ split: 'train', limit, size });
       return { name: 'mnist', data: m.images, n: m.n, sampleShape: [1, m.h, m.w], labels: m.labels, channels: 1, size: m.h };
+    },
+  },
+  'stacked-mnist': {
+    description: 'Stacked MNIST (three training digits as R, G, B; 1000 modes), 60k examples drawn with seed 0; padded 28->32 like mnist',
+    channels: 3,
+    load({ size, limit }) {
+      // Fixed seed: the same stacked set every run (the loader's --seed only orders it). --limit N
+      // draws N stacked examples from the whole training split. Labels are the modes (100 r + 10 g + b).
+      const geometry = size === 32 ? { pad32: true } : { size };
+      const s = loadStackedMnist({ split: 'train', n: limit, seed: 0, ...geometry });
+      return { name: 'stacked-mnist', data: s.images, n: s.n, sampleShape: [3, s.h, s.w], labels: s.modes, channels: 3, size: s.h };
     },
   },
   emoji: {

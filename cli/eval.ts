@@ -7,6 +7,11 @@
 //     distance, KID, precision/recall; the same for the untrained generator (the run's own seeded
 //     initialisation) and for N real training images, as the two ends of the scale; Stacked MNIST
 //     adds the mode count.
+//   generators trained on emoji (`emoji`, `emoji-text`): the same numbers on the features of the emoji
+//     net (engine/metrics/emojinet.ts, cli/eval_emoji.ts: a classifier of the emoji categories trained
+//     and cached on first use) against the emoji test split; text-conditioned models (StackGAN,
+//     conditional StackGAN++) add the conditional accuracy of images generated from the test captions.
+//     `--stage 1` scores StackGAN's Stage-I output at its own size.
 //   image-to-image models whose recipe exposes `translate` and `heldOutPairs` (TranslationEval,
 //     nets/translation.ts): L1, PSNR and SSIM of the translations against held-out ground truth
 //     (the test split of the dataset the run trained on), for the trained networks, for the same
@@ -21,30 +26,33 @@ import { Generator } from '../engine/ops/random.js';
 import { loadMnist } from '../engine/data/mnist.js';
 import { countModes, loadStackedMnist } from '../engine/data/stacked_mnist.js';
 import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/translation.js';
-import './heldout.js'; // registers the emoji test splits as the held-out source
+import { translationHooksOf } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import {
   LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
 } from '../engine/metrics/lenet.js';
+import type { FeatureSet } from '../engine/metrics/frechet.js';
+import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../engine/metrics/emojinet.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { ConvClassifier } from '../engine/metrics/classifier.js';
+import { StackganTrainer } from '../nets/stackgan.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
 import { TripleClassifier, classifierError } from '../nets/triplegan.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
 import { loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
-import { STARGAN_EVAL_HOOKS, evalStarganDomains } from './eval_stargan.js';
+import { evalStarganDomains } from './eval_stargan.js';
+import { emojiJudge, isEmojiEvalDataset, isTextConditioned, loadOrTrainEmojiNet } from './eval_emoji.js';
+import { loadDataset } from './datasets.js';
 
 // The hooks' interfaces (and the emoji held-out helper, heldOutEmojiPairs) live in
 // nets/translation.ts; re-exported here for existing imports.
 export type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
 
-function translationHooks(r: ModelRecipe): Partial<TranslationEval> {
-  // Hooks that read data files live on the Node side (nets/ stays browser-safe).
-  return { ...(r as ModelRecipe & Partial<TranslationEval>), ...(r.name === 'stargan' ? STARGAN_EVAL_HOOKS : {}) };
-}
-
 const spec = {
   command: 'gan eval',
   description:
-    'Evaluate a training checkpoint: LeNet-feature FD / KID / precision-recall for MNIST generators, or\n' +
+    'Evaluate a training checkpoint: LeNet-feature FD / KID / precision-recall for MNIST generators (emoji-net\n' +
+    'features and, for text models, conditional accuracy for emoji generators), or\n' +
     'L1 / PSNR / SSIM against held-out pairs for image-to-image models; writes <checkpoint>.eval.json.\n' +
     '`gan eval modes` compares mode coverage on Gaussian mixtures (see `gan eval modes --help`).',
   options: {
@@ -53,6 +61,8 @@ const spec = {
     batch: { type: 'int', default: 100, metavar: 'N', help: 'images per forward pass' },
     seed: { type: 'int', default: 0, metavar: 'N', help: 'seed of the evaluation noise and of the real-image draw' },
     lenet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'LeNet feature extractor recipe (full: 2 MNIST epochs; quick: 200 steps, for smoke tests)' },
+    emojiNet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'emoji feature net recipe (emoji generators; full: 400 steps of 64 on Noto + Twemoji; quick: 150 steps of 32, Noto only, for smoke tests)' },
+    stage: { type: 'int', metavar: 'N', help: 'StackGAN: score Stage-I (1, its own size) or Stage-II (2) (default: the last stage the run trained)' },
     runningStats: { type: 'boolean', help: 'generate with the running statistics (eval mode) instead of each batch\'s own' },
     out: { type: 'string', metavar: 'JSON', help: 'where to write the metrics (default: <checkpoint>.eval.json beside it)' },
   },
@@ -83,11 +93,13 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
 
   const path = resolve(o.ckpt);
   const ck = await loadRunCheckpoint('gan eval', path);
-  const hooks = translationHooks(recipe);
-  const kind = hooks.translate ? 'translation' : mnistKind(ck.info.dataset);
+  const hooks = translationHooksOf(recipe);
+  const kind = hooks.translate ? 'translation' : isEmojiEvalDataset(ck.info.dataset) ? 'emoji' : mnistKind(ck.info.dataset);
   if (!kind) {
-    throw new CliError(`gan eval: evaluation is not yet available for ${model} on '${ck.info.dataset}' (LeNet metrics cover MNIST generators; image-to-image recipes need translate/heldOutPairs)`, 1);
+    throw new CliError(`gan eval: evaluation is not yet available for ${model} on '${ck.info.dataset}' (LeNet metrics cover MNIST generators, emoji-net metrics generators of emoji / emoji-text; image-to-image recipes need translate/heldOutPairs)`, 1);
   }
+  if (o.stage !== undefined && recipe.name !== 'stackgan') throw usageError('gan eval', `--stage is for StackGAN checkpoints (this one is ${model})`);
+  if (o.stage !== undefined && o.stage !== 1 && o.stage !== 2) throw usageError('gan eval', `--stage must be 1 or 2, got ${o.stage}`);
   if (kind === 'translation' && !hooks.heldOutPairs) throw new CliError(`gan eval: the ${model} recipe has translate() but no heldOutPairs(), so there is no ground truth to score against`, 1);
 
   const e = await acquireEngine('gan eval');
@@ -141,51 +153,140 @@ function realImages(kind: 'mnist' | 'stacked', split: 'train' | 'test', n: numbe
 
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
-async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: EvalOptions, kind: 'mnist' | 'stacked'): Promise<Record<string, unknown>> {
-  const { channels, size } = recipe.imageShape(ck.info.config);
-  if (channels !== (kind === 'stacked' ? 3 : 1)) throw new CliError(`gan eval: ${recipe.name} makes ${channels}-channel images, '${ck.info.dataset}' has ${kind === 'stacked' ? 3 : 1}`, 1);
+/** Renders a trainer's images for latent codes: generate(), or one stage of StackGAN. */
+export type Render = (t: GanTrainer, z: Tensor) => Tensor;
+
+/** Features of a generator's images, and scores of the same images (e.g. conditional accuracy). */
+export interface GeneratedFeatures {
+  features: FeatureSet;
+  extra?: Record<string, number>;
+}
+
+/**
+ * What evalGenerator scores generated images against: a feature network with the features of real
+ * images at the evaluated geometry (the test split; training images for the floor of the scale),
+ * and how the generated side is drawn (noise, or captions for a text model). The LeNet judge serves
+ * MNIST generators (below), the emoji-net judge (cli/eval_emoji.ts) emoji generators.
+ */
+export interface FeatureJudge {
+  /** What the features are ('LeNet features'). */
+  features: string;
+  /** What the real side is ('MNIST test images'). */
+  realName: string;
+  /** Images per side. */
+  n: number;
+  realTest: FeatureSet;
+  realTrain: FeatureSet;
+  generated(t: GanTrainer, render: Render): Promise<GeneratedFeatures>;
+  /** Goes into the report as is (the feature network's file, recipe, accuracy). */
+  info: Record<string, unknown>;
+  /** Lines after the table and report entries from the extra scores of the trained and untrained model. */
+  summary?(trained: Record<string, number>, untrained: Record<string, number>): { lines: string[]; json: Record<string, unknown> };
+}
+
+/** The LeNet judge of MNIST (or Stacked-MNIST) generators: n noise draws from Generator(seed). */
+async function leNetJudge(kind: 'mnist' | 'stacked', size: number, o: EvalOptions): Promise<FeatureJudge & { lenet: ConvClassifier }> {
   const lenetRecipe = o.lenet === 'quick' ? LENET_QUICK : LENET_FULL;
   const lenet = await loadOrTrainLeNet(lenetRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
   out.line(`gan eval: LeNet features from ${relative(process.cwd(), lenet.path)} (MNIST test accuracy ${fmt(100 * lenet.testAccuracy, 2)}%)`);
-
   const n = o.n;
-  const real = await leNetFeatureSet(lenet.model, realImages(kind, 'test', n, size, o.seed));
-  const realTrain = await leNetFeatureSet(lenet.model, realImages(kind, 'train', n, size, o.seed + 1));
+  return {
+    lenet: lenet.model,
+    features: 'LeNet features',
+    realName: 'MNIST test images',
+    n,
+    realTest: await leNetFeatureSet(lenet.model, realImages(kind, 'test', n, size, o.seed)),
+    realTrain: await leNetFeatureSet(lenet.model, realImages(kind, 'train', n, size, o.seed + 1)),
+    async generated(t, render) {
+      const g = new Generator(o.seed);
+      const features = await drawnFeatureSet(lenet.model, (m) => {
+        const z = t.noise(m, g);
+        try {
+          return render(t, z);
+        } finally {
+          z.dispose();
+        }
+      }, n, o.batch);
+      return { features };
+    },
+    info: { lenet: { path: lenet.path, recipe: lenetRecipe, testAccuracy: lenet.testAccuracy } },
+  };
+}
+
+async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: EvalOptions, kind: 'mnist' | 'stacked' | 'emoji'): Promise<Record<string, unknown>> {
+  const { channels, size } = recipe.imageShape(ck.info.config);
+  const wantChannels = kind === 'mnist' ? 1 : 3;
+  if (channels !== wantChannels) throw new CliError(`gan eval: ${recipe.name} makes ${channels}-channel images, '${ck.info.dataset}' has ${wantChannels}`, 1);
 
   // The trained generator and, for scale, the same network as initialised at the start of the run.
   const trained = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
-  restoreTrainer('gan eval', path, ck, trained, false);
   const untrained = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
+  if (kind === 'emoji' && trained.bindData) {
+    // Text models take their captions as `gan train` gives them (before the restore; binding draws nothing).
+    const d = await loadDataset(ck.info.dataset, { size, limit: ck.info.limit || undefined });
+    const data = { images: d.data, n: d.n, c: d.sampleShape[0], h: d.sampleShape[1], w: d.sampleShape[2], labels: d.labels, tokens: d.tokens };
+    trained.bindData(data);
+    untrained.bindData?.(data);
+  }
+  // The optimisers too when the checkpoint has them: training state such as StackGAN's phase follows
+  // their step counts (a converted checkpoint has none: networks only).
+  const full = Object.keys(trained.optimizers).every((k) => ck.engineInfo.optimizers[k] !== undefined) && ck.engineInfo.rng.train !== undefined;
+  restoreTrainer('gan eval', path, ck, trained, full);
   const batchStats = !o.runningStats;
-  const sample = async (t: GanTrainer) => {
-    const g = new Generator(o.seed);
-    return drawnFeatureSet(lenet.model, (m) => {
-      const z = t.noise(m, g);
-      try {
-        return t.generate(z, { batchStats });
-      } finally {
-        z.dispose();
-      }
-    }, n, o.batch);
-  };
+
+  // What is scored: generate(), or for StackGAN one stage at its own size (default: the last stage
+  // the run trained, for both the trained and the untrained model).
+  let render: Render = (t, z) => t.generate(z, { batchStats });
+  let evalSize = size;
+  let what = `${recipe.name} step ${ck.info.step}`;
+  if (trained instanceof StackganTrainer) {
+    const stage = o.stage ?? (trained.phase === 'stage2' ? 2 : 1);
+    evalSize = stage === 1 ? trained.cfg.stage1Size : 4 * trained.cfg.stage1Size;
+    render = (t, z) => {
+      const both = (t as StackganTrainer).generateStages(z, { batchStats });
+      both[2 - stage].dispose();
+      return both[stage - 1];
+    };
+    what += `, Stage-${stage === 1 ? 'I' : 'II'} (${evalSize}x${evalSize}; phase ${trained.phase}${full ? '' : ', networks only'})`;
+  }
+
+  let judge: FeatureJudge;
+  let lenet: ConvClassifier | null = null;
+  if (kind === 'emoji') {
+    const netRecipe = o.emojiNet === 'quick' ? EMOJI_NET_QUICK : EMOJI_NET_FULL;
+    const net = await loadOrTrainEmojiNet(netRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
+    out.line(`gan eval: emoji-net features from ${relative(process.cwd(), net.path)} (emoji test-split category accuracy ${fmt(100 * net.testAccuracy, 1)}%)`);
+    const text = isTextConditioned(trained, ck.info.dataset);
+    const dataset = ck.info.dataset as 'emoji' | 'emoji-text';
+    judge = await emojiJudge({ dataset, size: evalSize, n: o.n, seed: o.seed, batch: o.batch, text, net, recipeName: recipe.name });
+    if (judge.n < o.n) out.line(`gan eval: ${judge.n} images per side (${text ? 'one per test caption: ' : ''}the ${dataset} test split has ${judge.n})`);
+  } else {
+    const j = await leNetJudge(kind, size, o);
+    lenet = j.lenet;
+    judge = j;
+  }
+  const n = judge.n;
+
   // Subsets of half the samples (at most 1000), so they differ and the spread means something.
   const kid = { subsets: 100, subsetSize: Math.min(1000, Math.max(2, Math.floor(n / 2))), seed: o.seed };
-  const modelMetrics = await featureMetrics(real, await sample(trained), { kid });
-  const untrainedMetrics = await featureMetrics(real, await sample(untrained), { kid });
-  const reference = await featureMetrics(real, realTrain, { kid });
+  const gTrained = await judge.generated(trained, render);
+  const gUntrained = await judge.generated(untrained, render);
+  const modelMetrics = await featureMetrics(judge.realTest, gTrained.features, { kid });
+  const untrainedMetrics = await featureMetrics(judge.realTest, gUntrained.features, { kid });
+  const reference = await featureMetrics(judge.realTest, judge.realTrain, { kid });
 
   let modes: { covered: number; kl: number } | undefined;
-  if (kind === 'stacked') {
+  if (kind === 'stacked' && lenet) {
     // Each channel of each sample classified as a digit; mode = 100 r + 10 g + b.
     const g = new Generator(o.seed);
     const digits = new Uint8Array(3 * n);
     for (let i = 0; i < n; i += o.batch) {
       const m = Math.min(o.batch, n - i);
       const z = trained.noise(m, g);
-      const x = trained.generate(z, { batchStats });
+      const x = render(trained, z);
       z.dispose();
       try {
-        digits.set(await predictDigits(lenet.model, x), 3 * i);
+        digits.set(await predictDigits(lenet, x), 3 * i);
       } finally {
         x.dispose();
       }
@@ -198,7 +299,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   // all 10000 MNIST test digits at the model's geometry, as the paper reports it; the untrained C
   // (the run's seeded initialisation) gives the chance-level end of the scale.
   let classifier: { testError: number; untrainedTestError: number; n: number } | undefined;
-  const netC = trained.nets.netC;
+  const netC: unknown = (trained as GanTrainer).nets.netC;
   if (kind === 'mnist' && netC instanceof TripleClassifier) {
     const test = size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size });
     const geometry = { nc: channels, imageSize: size };
@@ -207,26 +308,30 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     const untrainedTestError = untrainedC instanceof TripleClassifier ? await classifierError(untrainedC, test.images, test.labels, test.n, geometry) : Number.NaN;
     classifier = { testError, untrainedTestError, n: test.n };
   }
+  const summary = judge.summary?.(gTrained.extra ?? {}, gUntrained.extra ?? {});
 
   const row = (name: string, m: FeatureMetrics): [string, string] => [
     name,
     `FD ${fmt(m.fd, 2)}   KID ${fmt(m.kid, 4)} +- ${fmt(m.kidStd, 4)}   precision ${fmt(m.precision)}   recall ${fmt(m.recall)}`,
   ];
-  out.line(`gan eval: ${recipe.name} step ${ck.info.step}, ${n} generated vs ${n} MNIST test images (LeNet features):`);
+  out.line(`gan eval: ${what}, ${n} generated vs ${n} ${judge.realName} (${judge.features}):`);
   out.line(table([row('trained', modelMetrics), row('untrained', untrainedMetrics), row('real (train split)', reference)]));
   if (modes) out.line(`  modes covered ${modes.covered} / 1000, KL(modes || uniform) ${fmt(modes.kl)}`);
   if (classifier) out.line(`  classifier (netC) MNIST test error ${fmt(100 * classifier.testError, 2)}% (untrained ${fmt(100 * classifier.untrainedTestError, 2)}%) on ${classifier.n} test digits`);
+  for (const l of summary?.lines ?? []) out.line(l);
   return {
     kind: 'generator',
     n,
     seed: o.seed,
     batchStats,
-    lenet: { path: lenet.path, recipe: lenetRecipe, testAccuracy: lenet.testAccuracy },
+    ...judge.info,
+    ...(trained instanceof StackganTrainer ? { stage: what } : {}),
     metrics: modelMetrics,
     untrained: untrainedMetrics,
     realReference: reference,
     ...(modes ? { modes } : {}),
     ...(classifier ? { classifier } : {}),
+    ...(summary?.json ?? {}),
   };
 }
 

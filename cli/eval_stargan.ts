@@ -1,7 +1,8 @@
-// StarGAN's part of `gan eval` (Node only: it reads the emoji skin-tone test split). cli/eval.ts
-// merges STARGAN_EVAL_HOOKS into the recipe's TranslationEval hooks (nets/stargan.ts stays
-// browser-safe, so the data-reading half lives here) and calls evalStarganDomains after the
-// generic L1 / PSNR / SSIM of the chosen pair.
+// StarGAN's part of `gan eval` (Node only: it reads the emoji skin-tone test split). cli/heldout.ts
+// (translationHooksOf, used by `gan eval`, `gan train` and `gan sample`) merges STARGAN_EVAL_HOOKS
+// into the recipe's TranslationEval hooks (nets/stargan.ts stays browser-safe, so the data-reading
+// half lives here); cli/eval.ts calls evalStarganDomains after the generic L1 / PSNR / SSIM of the
+// chosen pair, and the sample grids of `gan train` and `gan sample` show starganHeldOutDomains.
 //
 //   heldOutPairs   the test split's images of domain --eval-source (config evalSource), packed with
 //                  the label planes of --eval-target, against the same emoji drawn in the target
@@ -16,19 +17,16 @@
 //                  identity baseline (output = input). The trained classifier is cached under
 //                  .cache/metrics/ (keyed by image size, domains, seed, recipe and emoji package).
 
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor } from '../engine/tensor.js';
 import { emojiPackageInfo, loadEmojiSkinTones, type EmojiSkinTones } from '../engine/data/emoji.js';
-import { saveModel } from '../engine/checkpoint_node.js';
-import { loadModelBytes } from '../engine/checkpoint.js';
-import { loadSafetensorsFile } from '../engine/io/files.js';
 import { defaultMetricsCacheDir } from '../engine/metrics/lenet.js';
+import { loadOrTrainClassifier } from '../engine/metrics/classifier_cache.js';
 import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_, trainClassifier } from '../engine/metrics/classifier.js';
 import { Generator } from '../engine/ops/random.js';
 import { packDomains, starganConfig, type StarganTrainer } from '../nets/stargan.js';
 import type { ModelConfig, ModelRecipe } from '../nets/registry.js';
-import type { HeldOutPairs, TranslationEval } from './eval.js';
+import type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
 import { out, table } from './common.js';
 import { restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 
@@ -70,6 +68,31 @@ export function starganHeldOutPairs(config: ModelConfig, opts: { limit?: number 
   };
 }
 
+/** Held-out images of one domain with their ground truth in every domain (StarGAN's sample grids). */
+export interface StarganHeldOutDomains {
+  /** n x 3 x h x w: test images of domain `source` (config evalSource), one per test emoji. */
+  inputs: Float32Array;
+  /** n x numDomains x 3 x h x w: the same emoji drawn in each domain (domain `source`: the input). */
+  truth: Float32Array;
+  n: number;
+  numDomains: number;
+  h: number;
+  w: number;
+  source: number;
+  domainNames: readonly string[];
+}
+
+/** The test split's images of domain evalSource (`limit` test emoji at most) and their counterparts. */
+export function starganHeldOutDomains(config: ModelConfig, opts: { limit?: number } = {}): StarganHeldOutDomains {
+  const cfg = starganConfig(config);
+  const s = skinTones('test', config, opts.limit);
+  const C = s.numDomains;
+  const src: number[] = [];
+  for (let i = 0; i < s.n; i++) if (s.domain[i] === cfg.evalSource) src.push(i);
+  const truth = src.flatMap((i) => Array.from({ length: C }, (_, d) => s.counterpart[i * C + d]));
+  return { inputs: gather(s, src), truth: gather(s, truth), n: src.length, numDomains: C, h: s.h, w: s.w, source: cfg.evalSource, domainNames: s.domainNames };
+}
+
 export const STARGAN_EVAL_HOOKS: Partial<TranslationEval> = { heldOutPairs: starganHeldOutPairs };
 
 function domainClassifierNet(config: ModelConfig): ConvClassifier {
@@ -92,32 +115,23 @@ export function domainClassifierPath(config: ModelConfig, seed: number, dir = de
  */
 export async function loadOrTrainDomainClassifier(config: ModelConfig, seed: number, log: (line: string) => void = () => {}): Promise<{ net: ConvClassifier; path: string; cached: boolean }> {
   const path = domainClassifierPath(config, seed);
-  if (existsSync(path)) {
-    const net = domainClassifierNet(config);
-    try {
-      loadModelBytes(await loadSafetensorsFile(path), net, { source: `domain classifier cache '${path}'` });
-      net.eval();
-      return { net, path, cached: true };
-    } catch (e) {
-      net.dispose();
-      log(`domain classifier: ignoring unreadable '${path}' (${(e as Error).message}); retraining`);
-    }
-  }
-  const s = skinTones('train', config);
   const { steps, batch, lr } = DOMAIN_CLASSIFIER;
-  const net = domainClassifierNet(config);
-  initClassifier_(net, new Generator(seed));
-  log(`domain classifier: training on ${s.n} real images (${steps} steps, batch ${batch}, seed ${seed}) -> ${path}`);
-  const r = await trainClassifier(net, { images: s.images, labels: s.domain, n: s.n, c: 3, h: s.h, w: s.w }, {
-    steps, batch, lr, seed, logEvery: steps / 4, onLog: (step, loss) => log(`domain classifier: step ${step}/${steps} loss ${loss.toFixed(4)}`),
+  const { net, cached } = await loadOrTrainClassifier({
+    path,
+    what: 'domain classifier',
+    log,
+    create: () => domainClassifierNet(config),
+    async train(net) {
+      const s = skinTones('train', config);
+      initClassifier_(net, new Generator(seed));
+      log(`domain classifier: training on ${s.n} real images (${steps} steps, batch ${batch}, seed ${seed}) -> ${path}`);
+      const r = await trainClassifier(net, { images: s.images, labels: s.domain, n: s.n, c: 3, h: s.h, w: s.w }, {
+        steps, batch, lr, seed, logEvery: steps / 4, onLog: (step, loss) => log(`domain classifier: step ${step}/${steps} loss ${loss.toFixed(4)}`),
+      });
+      return { recipe: JSON.stringify(DOMAIN_CLASSIFIER), train_seconds: r.seconds.toFixed(1) };
+    },
   });
-  try {
-    mkdirSync(defaultMetricsCacheDir(), { recursive: true });
-    await saveModel(path, net, { recipe: JSON.stringify(DOMAIN_CLASSIFIER), train_seconds: r.seconds.toFixed(1) });
-  } catch (e) {
-    log(`domain classifier: could not cache the weights at '${path}': ${(e as Error).message}`);
-  }
-  return { net, path, cached: false };
+  return { net, path, cached };
 }
 
 export interface DomainTranslationScores {

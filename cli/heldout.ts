@@ -1,16 +1,26 @@
 // The held-out (test) split of each two-domain training dataset, packed like its training split
 // (A's channels, then B's), registered as nets/translation.ts's held-out source so the recipes'
 // heldOutPairs hooks (browser-safe) can reach the PNG loaders (Node). Importing this module once
-// registers it; `gan train` and `gan eval` do.
+// registers it; `gan train`, `gan eval` and `gan sample` do.
 //
 //   emoji-pairs, emoji-unpaired  aligned (Noto, Twemoji) pairs of the test emoji (for the unpaired
 //                                set these are the partners that training never shows together)
 //   emoji-edges                  (edge map, Noto) pairs of the test emoji, edges made on the GPU
+//
+// It also holds what those three commands share about image-to-image models: the recipe's hooks
+// merged with the Node-side ones (translationHooksOf, heldOutHooksOf), and the held-out pairs of
+// either direction of a two-way model (heldOutDirection).
 
 import { loadEmojiPairs } from '../engine/data/emoji.js';
 import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
+import { tensor, type Tensor } from '../engine/tensor.js';
 import { packPairs } from '../nets/pix2pix.js';
-import { setHeldOutSource, type PackedPairs } from '../nets/translation.js';
+import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
+import {
+  firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, type HeldOutPairs, type PackedPairs, type TranslationEval,
+} from '../nets/translation.js';
+import { packDomains } from '../nets/stargan.js';
+import { STARGAN_EVAL_HOOKS, type StarganHeldOutDomains } from './eval_stargan.js';
 
 export const HELD_OUT_DATASETS = ['emoji-pairs', 'emoji-unpaired', 'emoji-edges'] as const;
 
@@ -28,3 +38,100 @@ export async function heldOutPackedPairs(opts: { dataset: string; size: number; 
 }
 
 setHeldOutSource(heldOutPackedPairs);
+
+// ---- the hooks `gan eval`, `gan train` and `gan sample` share ------------------------------------------
+
+/**
+ * A recipe's TranslationEval hooks with the Node-side ones merged in: nets/ stays browser-safe, so
+ * hooks that read data files live here (StarGAN's heldOutPairs, cli/eval_stargan.ts). Partial: `gan
+ * eval` tells a recipe with translate() but no heldOutPairs() apart from one with neither.
+ */
+export function translationHooksOf(r: ModelRecipe): Partial<TranslationEval> {
+  return { ...(r as ModelRecipe & Partial<TranslationEval>), ...(r.name === 'stargan' ? STARGAN_EVAL_HOOKS : {}) };
+}
+
+/** The merged hooks when the recipe has both (an image-to-image model with ground truth), else null. */
+export function heldOutHooksOf(r: ModelRecipe): TranslationEval | null {
+  const h = translationHooksOf(r);
+  return typeof h.translate === 'function' && typeof h.heldOutPairs === 'function' ? (h as TranslationEval) : null;
+}
+
+export type Direction = 'AtoB' | 'BtoA';
+
+/**
+ * Whether the run's model translates both ways with generators of its own (CycleGAN, DualGAN,
+ * DiscoGAN; their generate(x, { direction: 'BtoA' }) runs B -> A). DiscoGAN's `--model-arch gan`
+ * never trains its B -> A generator.
+ */
+export function translatesBothWays(recipe: ModelRecipe, config: ModelConfig): boolean {
+  if (recipe.name === 'discogan') return String(config.modelArch ?? 'discogan') !== 'gan';
+  return recipe.name === 'cyclegan' || recipe.name === 'dualgan';
+}
+
+/** Held-out pairs of one direction and the translation that goes with them. */
+export interface HeldOutDirection {
+  direction: Direction;
+  pairs: HeldOutPairs;
+  translate(trainer: GanTrainer, x: Tensor): Tensor;
+}
+
+/**
+ * A -> B: the recipe's own hooks (as `gan eval` scores it; pix2pix's A -> B is its --direction).
+ * B -> A (two-way models only): the same test pairs swapped, through generate(x, { direction: 'BtoA' })
+ * in eval mode (running statistics, no dropout), as the demos' B -> A view.
+ */
+export async function heldOutDirection(recipe: ModelRecipe, hooks: TranslationEval, config: ModelConfig, dataset: string, direction: Direction, limit: number): Promise<HeldOutDirection> {
+  if (direction === 'AtoB') return { direction, pairs: firstPairs(await hooks.heldOutPairs(config, { limit, dataset }), limit), translate: (t, x) => hooks.translate(t, x) };
+  if (!translatesBothWays(recipe, config)) throw new Error(`${recipe.name} translates one way only`);
+  const packed = await heldOutEmojiPairs({ dataset, size: Number(config.imageSize), limit });
+  const generate = (t: GanTrainer, x: Tensor) => (t.generate as (x: Tensor, o: { direction: Direction; batchStats: boolean }) => Tensor).call(t, x, { direction: 'BtoA', batchStats: false });
+  return { direction, pairs: firstPairs(splitHeldOut(packed, true), limit), translate: generate };
+}
+
+/** translate() over the inputs in chunks of `batch`, read back to the host. */
+export async function translateAll(trainer: GanTrainer, translate: (t: GanTrainer, x: Tensor) => Tensor, inputs: Float32Array, n: number, shape: readonly number[], batch = 16): Promise<{ data: Float32Array; channels: number }> {
+  const per = shape[0] * shape[1] * shape[2];
+  let out: Float32Array | null = null;
+  let channels = 0;
+  for (let i = 0; i < n; i += batch) {
+    const m = Math.min(batch, n - i);
+    const x = tensor(inputs.subarray(i * per, (i + m) * per), [m, ...shape]);
+    const y = translate(trainer, x);
+    try {
+      const d = await y.data();
+      const yPer = y.shape[1] * y.shape[2] * y.shape[3];
+      if (!out) {
+        out = new Float32Array(n * yPer);
+        channels = y.shape[1];
+      }
+      out.set(d.subarray(0, m * yPer), i * yPer);
+    } finally {
+      x.dispose();
+      y.dispose();
+    }
+  }
+  return { data: out ?? new Float32Array(0), channels };
+}
+
+/**
+ * StarGAN's sample grid of held-out images, 1 + C columns: for each input, a row of the input and
+ * its translations into domains 0 .. C-1 (through the translate hook: packed rows with each target's
+ * label planes), then a row of the ground truth in each domain (first cell blank). Returns images in
+ * [-1, 1] for makeGrid with nrow = cols.
+ */
+export async function starganDomainGrid(trainer: GanTrainer, hooks: TranslationEval, d: StarganHeldOutDomains): Promise<{ images: Float32Array; n: number; cols: number }> {
+  const { n, numDomains: C, h, w } = d;
+  const img = 3 * h * w;
+  const cols = 1 + C;
+  const images = new Float32Array(2 * n * cols * img).fill(1);
+  for (let k = 0; k < n; k++) {
+    images.set(d.inputs.subarray(k * img, (k + 1) * img), 2 * k * cols * img);
+    for (let t = 0; t < C; t++) images.set(d.truth.subarray((k * C + t) * img, (k * C + t + 1) * img), ((2 * k + 1) * cols + 1 + t) * img);
+  }
+  for (let t = 0; t < C; t++) {
+    const x = packDomains(d.inputs, new Array<number>(n).fill(t), n, C, 3, h, w);
+    const y = await translateAll(trainer, (tr, xs) => hooks.translate(tr, xs), x, n, [3 + C, h, w]);
+    for (let k = 0; k < n; k++) images.set(y.data.subarray(k * img, (k + 1) * img), (2 * k * cols + 1 + t) * img);
+  }
+  return { images, n: 2 * n * cols, cols };
+}

@@ -1,60 +1,228 @@
-// `gan sample <checkpoint>`: a grid of generated images from a trained (or converted) checkpoint.
-// By default it draws the same fixed noise batch the training run used for its sample grids, so the
-// grid of a finished run's checkpoint reproduces its final.png; --seed draws a new batch.
+// `gan sample <checkpoint>`: a grid of images from a trained (or converted) checkpoint.
+//
+//   generators          G(z) of the same fixed noise batch the training run used for its sample
+//                       grids, so the grid of a finished run's checkpoint reproduces its final.png;
+//                       --seed draws a new batch.
+//   image-to-image      (pix2pix, CycleGAN, DualGAN, DiscoGAN: recipes with TranslationEval hooks,
+//                       merged with the Node-side ones by cli/heldout.ts as `gan eval` and `gan
+//                       train` do) the first --n pairs of the held-out (test) split of the dataset
+//                       the run trained on, as rows of input | output | target, --nrow per row, in
+//                       eval mode (the translate hook). Two-way models (CycleGAN, DualGAN, DiscoGAN)
+//                       show A -> B rows, then B -> A rows (--direction picks one).
+//   StarGAN             the first --n held-out images of domain evalSource, each as a row of the
+//                       input and its translations into every domain, over a row of the ground
+//                       truth (the same emoji drawn in each domain).
+//   StackGAN, StackGAN++ --conditional
+//                       codes for captions: one row per caption of the emoji-text test split
+//                       (captions the run never trained on), --nrow noise draws each, or one
+//                       --caption repeated over the grid. The optimisers' step counts are restored
+//                       with the networks, so StackGAN's generate() knows its phase: Stage-II once
+//                       Stage-II has trained, Stage-I (upsampled) before; --stage picks one.
 
 import { dirname, join, relative, resolve } from 'node:path';
 import { makeGrid } from '../engine/io/grid.js';
 import { writePng } from '../engine/io/png_node.js';
 import { Generator } from '../engine/ops/random.js';
-import { getRecipe } from '../nets/registry.js';
+import type { Tensor } from '../engine/tensor.js';
+import { loadEmojiText, tokenize } from '../engine/data/emoji.js';
+import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
+import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
+import { translationGrid, type TranslationEval } from '../nets/translation.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
-import { loadRunCheckpoint, restoreTrainer } from './checkpoint_io.js';
+import { loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
+import { heldOutDirection, heldOutHooksOf, starganDomainGrid, translateAll, translatesBothWays, type Direction } from './heldout.js';
+import { starganHeldOutDomains } from './eval_stargan.js';
 import { fixedNoiseSeed } from './train.js';
 
 const spec = {
   command: 'gan sample',
-  description: 'Write a grid of samples from a checkpoint (written by `gan train` or `gan convert`).',
+  description:
+    'Write a grid of samples from a checkpoint (written by `gan train` or `gan convert`): generated images,\n' +
+    'held-out input | output | target rows for image-to-image models, images from captions for StackGAN.',
   options: {
     out: { type: 'string', metavar: 'PNG', help: 'output image (default: samples.png beside the checkpoint)' },
-    n: { type: 'int', default: 64, help: 'number of samples', metavar: 'N' },
-    nrow: { type: 'int', default: 8, help: 'images per grid row', metavar: 'N' },
+    n: { type: 'int', metavar: 'N', help: 'number of samples (default 64), or of held-out examples for image-to-image models (default 16)' },
+    nrow: { type: 'int', default: 8, help: 'images per grid row (StarGAN: 1 + its domains, fixed; StackGAN: noise draws per caption)', metavar: 'N' },
     seed: { type: 'int', metavar: 'N', help: 'draw a new noise batch from this seed (default: the run\'s fixed sample noise)' },
-    runningStats: { type: 'boolean', help: 'normalise with the running statistics (eval mode) instead of the batch\'s own' },
+    runningStats: { type: 'boolean', help: 'normalise with the running statistics (eval mode) instead of the batch\'s own (generators, StackGAN; image-to-image grids run G as `gan eval` scores it)' },
+    direction: { type: 'string', choices: ['AtoB', 'BtoA', 'both'], metavar: 'DIR', help: 'two-way image-to-image models (cyclegan, dualgan, discogan): which direction to show (default both)' },
+    caption: { type: 'string', metavar: 'TEXT', help: 'StackGAN / StackGAN++ --conditional: one caption for the whole grid, a new noise draw per image (default: test-split captions)' },
+    stage: { type: 'int', choices: [1, 2], metavar: 'S', help: 'StackGAN: 1 = Stage-I images (at their own size), 2 = Stage-II (default: the stage the run has reached, from its optimiser step counts)' },
   },
   positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run', required: true }],
-  examples: ['gan sample runs/dcgan-20261127-101500/checkpoint.safetensors --out digits.png'],
+  examples: [
+    'gan sample runs/dcgan-20261127-101500/checkpoint.safetensors --out digits.png',
+    'gan sample runs/cyclegan-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA',
+    'gan sample runs/stackgan-20261127-101500/checkpoint.safetensors --caption "red apple fruit"',
+  ],
 } as const;
+
+type SampleOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];
+
+/** Text-conditioned models: StackGAN, and StackGAN++ with --conditional. */
+function captioned(recipe: ModelRecipe, config: ModelConfig): boolean {
+  return recipe.name === 'stackgan' || (recipe.name === 'stackganpp' && config.conditional === true);
+}
 
 export async function sampleCommand(argv: readonly string[]): Promise<number> {
   const args = parseOrHelp(argv, spec);
   if (!args) return 0;
   const o = args.options;
-  checkRange('gan sample', 'n', o.n, 1, 1024, 'an integer');
+  if (o.n !== undefined) checkRange('gan sample', 'n', o.n, 1, 1024, 'an integer');
   checkRange('gan sample', 'nrow', o.nrow, 1, 1024, 'an integer');
   if (o.seed !== undefined) checkRange('gan sample', 'seed', o.seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
   const path = resolve(args.positionals[0]);
   const ck = await loadRunCheckpoint('gan sample', path);
   const recipe = getRecipe(ck.info.model);
   if (!recipe) throw new CliError(`gan sample: checkpoint '${path}' is for model '${ck.info.model}', which this build does not know`, 1);
-  if (!o.runningStats && o.n < 2) throw usageError('gan sample', '--n 1 needs --running-stats (batch statistics of one sample are degenerate)');
+  const config = ck.info.config;
+  const hooks = heldOutHooksOf(recipe);
+  const text = captioned(recipe, config);
+  if (o.direction !== undefined && !(hooks && translatesBothWays(recipe, config))) {
+    throw usageError('gan sample', `--direction is for models that translate both ways (cyclegan, dualgan, discogan); ${recipe.name} ${hooks ? 'translates one way' : 'does not translate images'}`);
+  }
+  if (o.caption !== undefined && !text) throw usageError('gan sample', `--caption is for text-conditioned models (stackgan, stackganpp --conditional), not ${recipe.name}`);
+  if (o.stage !== undefined && recipe.name !== 'stackgan') throw usageError('gan sample', `--stage is for stackgan, not ${recipe.name}`);
+  if (!hooks && !o.runningStats && (o.n ?? 64) < 2) throw usageError('gan sample', '--n 1 needs --running-stats (batch statistics of one sample are degenerate)');
 
   const e = await acquireEngine('gan sample');
-  const trainer = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
-  restoreTrainer('gan sample', path, ck, trainer, false);
-  const z = trainer.noise(o.n, new Generator(o.seed ?? fixedNoiseSeed(ck.info.seed)));
-  const images = trainer.generate(z, { batchStats: !o.runningStats });
+  const trainer = recipe.create(config, ck.info.settings, ck.info.seed);
   const target = resolve(o.out ?? join(dirname(path), 'samples.png'));
+  let what: string;
   try {
-    const [n, c, h, w] = images.shape;
-    const grid = makeGrid(await images.data(), n, c, h, w, { nrow: o.nrow });
-    writePng(target, grid.data, grid.width, grid.height, grid.channels);
+    if (hooks) what = await sampleTranslation(recipe, hooks, trainer, ck, path, o, target);
+    else if (text) what = await sampleCaptions(recipe, trainer, ck, path, o, target);
+    else what = await sampleNoise(trainer, ck, path, o, target);
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new CliError(`gan sample: ${firstLine(err)}`, 1);
+  } finally {
+    (trainer as GanTrainer & { dispose?: () => void }).dispose?.();
+  }
+  out.line(`gan sample: ${ck.info.model} (step ${ck.info.step}), ${what} -> ${relative(process.cwd(), target)}`);
+  e.destroy();
+  return 0;
+}
+
+function writeGrid(target: string, images: Float32Array, n: number, c: number, h: number, w: number, nrow: number): void {
+  const grid = makeGrid(images, n, c, h, w, { nrow });
+  writePng(target, grid.data, grid.width, grid.height, grid.channels);
+}
+
+async function writeTensorGrid(target: string, images: Tensor, nrow: number): Promise<void> {
+  const [n, c, h, w] = images.shape;
+  writeGrid(target, await images.data(), n, c, h, w, nrow);
+}
+
+/** G(z) of the run's fixed sample noise (or --seed's). */
+async function sampleNoise(trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
+  restoreTrainer('gan sample', path, ck, trainer, false);
+  const n = o.n ?? 64;
+  const z = trainer.noise(n, new Generator(o.seed ?? fixedNoiseSeed(ck.info.seed)));
+  const images = trainer.generate(z, { batchStats: !o.runningStats });
+  try {
+    await writeTensorGrid(target, images, o.nrow);
   } finally {
     z.dispose();
     images.dispose();
   }
-  out.line(`gan sample: ${o.n} samples of ${ck.info.model} (step ${ck.info.step}) -> ${relative(process.cwd(), target)}`);
-  e.destroy();
-  return 0;
+  return `${n} samples`;
+}
+
+/** Held-out input | output | target rows (both directions of a two-way model), or StarGAN's domain grid. */
+async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
+  restoreTrainer('gan sample', path, ck, trainer, false);
+  const config = ck.info.config;
+  const limit = o.n ?? 16;
+  if (recipe.name === 'stargan') {
+    const d = starganHeldOutDomains(config, { limit });
+    if (d.n < 1) throw new CliError('gan sample: stargan: no held-out images', 1);
+    const g = await starganDomainGrid(trainer, hooks, d);
+    writeGrid(target, g.images, g.n, 3, d.h, d.w, g.cols);
+    return `${d.n} held-out ${d.domainNames[d.source]} images, each translated into ${d.domainNames.join(', ')} over its ground truth`;
+  }
+  const directions: Direction[] = o.direction === 'AtoB' || o.direction === 'BtoA' ? [o.direction] : translatesBothWays(recipe, config) ? ['AtoB', 'BtoA'] : ['AtoB'];
+  const parts: Float32Array[] = [];
+  let count = 0;
+  let size: [number, number] = [0, 0];
+  const described: string[] = [];
+  for (const direction of directions) {
+    const { pairs, translate } = await heldOutDirection(recipe, hooks, config, ck.info.dataset, direction, limit);
+    if (pairs.n < 1) throw new CliError(`gan sample: ${recipe.name}: no held-out pairs in '${ck.info.dataset}'`, 1);
+    const [, h, w] = pairs.targetShape;
+    const pred = await translateAll(trainer, translate, pairs.inputs, pairs.n, pairs.inputShape);
+    const g = translationGrid(pairs.inputs, pred.data, pairs.targets, pairs.n, { input: pairs.inputShape[0], output: pred.channels, target: pairs.targetShape[0] }, h, w, o.nrow);
+    parts.push(g.images);
+    count += g.n;
+    size = [h, w];
+    described.push(`${pairs.n} ${direction === 'AtoB' ? 'A -> B' : 'B -> A'}`);
+  }
+  const images = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    images.set(p, off);
+    off += p.length;
+  }
+  writeGrid(target, images, count, 3, size[0], size[1], o.nrow);
+  return `rows of input | output | target for ${described.join(', then ')} held-out pairs of '${ck.info.dataset}'`;
+}
+
+/**
+ * Images from caption codes: the emoji-text test split's first captions, --nrow noise draws each
+ * (or --caption over the whole grid). The networks and the optimisers (a full restore) come from
+ * the checkpoint, so StackGAN's phase, which follows the optimisers' step counts, is the run's.
+ * `gan convert` writes fresh optimisers (phase: text pretraining); --stage 2 shows its Stage-II.
+ */
+async function sampleCaptions(recipe: ModelRecipe, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
+  const withOptimisers = Object.keys(trainer.optimizers).every((k) => ck.engineInfo.optimizers[k] !== undefined) && ck.engineInfo.rng.train !== undefined;
+  restoreTrainer('gan sample', path, ck, trainer, withOptimisers);
+  const n = o.n ?? 64;
+  const perCaption = o.nrow;
+  let captions: string[][];
+  let rows: string[];
+  if (o.caption !== undefined) {
+    const tokens = tokenize(o.caption);
+    if (!tokens.length) throw usageError('gan sample', `--caption '${o.caption}' has no words`);
+    captions = new Array<string[]>(n).fill(tokens);
+    rows = [tokens.join(' ')];
+  } else {
+    const size = recipe.imageShape(ck.info.config).size;
+    const t = loadEmojiText({ split: 'test', set: 'google', size, limit: Math.ceil(n / perCaption), skinTones: false });
+    if (t.n < 1) throw new CliError('gan sample: the emoji-text test split has no captions', 1);
+    captions = Array.from({ length: n }, (_, i) => t.tokens[Math.floor(i / perCaption) % t.n]);
+    rows = Array.from({ length: Math.min(t.n, Math.ceil(n / perCaption)) }, (_, r) => `${t.names[r]}: ${t.tokens[r].join(' ')}`);
+  }
+  const gen = new Generator(o.seed ?? fixedNoiseSeed(ck.info.seed));
+  const batchStats = !o.runningStats;
+  const codes = trainer instanceof StackganTrainer || trainer instanceof StackganppTrainer ? trainer.codesForText(captions, gen) : null;
+  if (!codes) throw new CliError(`gan sample: ${recipe.name} has no caption codes`, 1);
+  let stage = '';
+  let images: Tensor;
+  try {
+    if (trainer instanceof StackganTrainer) {
+      const trained = trainer.phase === 'stage2' ? 2 : 1;
+      const show = o.stage ?? trained;
+      if (show === trained && o.stage === undefined) images = trainer.generate(codes, { batchStats });
+      else {
+        const both = trainer.generateStages(codes, { batchStats });
+        images = both[show - 1];
+        both[2 - show].dispose();
+      }
+      stage = show === 2 ? ' (Stage-II)' : ` (Stage-I${o.stage === undefined ? ', upsampled: Stage-II has not trained yet' : ''})`;
+    } else images = trainer.generate(codes, { batchStats });
+  } finally {
+    codes.dispose();
+  }
+  try {
+    await writeTensorGrid(target, images, perCaption);
+  } finally {
+    images.dispose();
+  }
+  if (!withOptimisers) out.err('gan sample: the checkpoint has no optimiser state, so the training phase is unknown (taken as the start)');
+  if (o.caption !== undefined) out.line(`gan sample: every image from the caption '${rows[0]}', a new noise draw each`);
+  else {
+    out.line(`gan sample: ${perCaption} noise draws per row, one caption each (emoji-text test split, never seen in training):`);
+    rows.forEach((r, i) => out.line(`  row ${i + 1}: ${r}`));
+  }
+  return `${n} samples${stage}`;
 }

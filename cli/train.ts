@@ -3,10 +3,12 @@
 //   data (engine/data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
 //   every --log-every steps: read the step's statistics back in one readback, append metrics.jsonl
 //   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png;
-//     image-to-image models (recipes with TranslationEval hooks, nets/translation.ts) instead show a
-//     fixed held-out batch as rows of input | output | target, and log L1 / PSNR / SSIM on it to
-//     metrics.jsonl ({"step", "heldout_n", "heldout_l1", "heldout_psnr", "heldout_ssim"} lines,
-//     also at step 0 and at the end; the loss lines are separate)
+//     image-to-image models (recipes with TranslationEval hooks, nets/translation.ts, merged with the
+//     Node-side ones by cli/heldout.ts as for `gan eval`) instead show a fixed held-out batch as rows
+//     of input | output | target (StarGAN: held-out images translated into every domain, over their
+//     ground truth), and log L1 / PSNR / SSIM on it to metrics.jsonl ({"step", "heldout_n",
+//     "heldout_l1", "heldout_psnr", "heldout_ssim"} lines, also at step 0 and at the end; the loss
+//     lines are separate)
 //   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end
 //
 // --batch 1 (the pix2pix and CycleGAN papers' setting) is allowed; a model whose ops cannot train on
@@ -29,9 +31,10 @@ import { makeGrid } from '../engine/io/grid.js';
 import { writePng } from '../engine/io/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
 import { nonFinite, readStats } from '../nets/stats.js';
-import { firstPairs, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs, type TranslationEval } from '../nets/translation.js';
+import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/translation.js';
 import { imageMetrics } from '../engine/metrics/image.js';
-import './heldout.js'; // registers the emoji test splits as the held-out source
+import { heldOutHooksOf, starganDomainGrid } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
+import { starganHeldOutDomains, type StarganHeldOutDomains } from './eval_stargan.js';
 import { DATASETS, loadDataset } from './datasets.js';
 import { CliError, acquireEngine, checkRange, defaultRunDir, ensureDir, firstLine, out, parseOrHelp, samplePath, usageError } from './common.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint, type LoadedCheckpoint } from './checkpoint_io.js';
@@ -199,17 +202,22 @@ async function writeSamples(trainer: GanTrainer, fixedNoise: Tensor, path: strin
 
 /** Held-out pairs shown in the image-to-image sample grids and scored during training. */
 const HELD_OUT_BATCH = 16;
+/** Held-out images in StarGAN's grids (each translated into every domain, over its ground truth). */
+const HELD_OUT_DOMAIN_ROWS = 8;
 
 interface HeldOutBatch {
   hooks: TranslationEval;
   pairs: HeldOutPairs;
   x: Tensor;
   y: Tensor;
+  /** StarGAN: the grid's held-out images and their ground truth in every domain. */
+  domains: StarganHeldOutDomains | null;
 }
 
 /**
- * translate() of the held-out batch: an input | output | target grid written as a PNG, and the L1 /
- * PSNR / SSIM of the outputs against the targets (eval mode: the training state is not touched).
+ * translate() of the held-out batch: an input | output | target grid written as a PNG (StarGAN: its
+ * domain grid, cli/heldout.ts starganDomainGrid), and the L1 / PSNR / SSIM of the outputs against
+ * the targets (eval mode: the training state is not touched).
  */
 async function writeTranslationSamples(trainer: GanTrainer, held: HeldOutBatch, path: string): Promise<Record<string, number>> {
   const { pairs } = held;
@@ -217,8 +225,10 @@ async function writeTranslationSamples(trainer: GanTrainer, held: HeldOutBatch, 
   try {
     const [, co, h, w] = pred.shape;
     const m = await imageMetrics(pred, held.y, { window: ssimWindowFor(h, w) });
-    const g = translationGrid(pairs.inputs, await pred.data(), pairs.targets, pairs.n, { input: pairs.inputShape[0], output: co, target: pairs.targetShape[0] }, h, w, 8);
-    const grid = makeGrid(g.images, g.n, 3, h, w, { nrow: 8 });
+    const g = held.domains
+      ? await starganDomainGrid(trainer, held.hooks, held.domains)
+      : { ...translationGrid(pairs.inputs, await pred.data(), pairs.targets, pairs.n, { input: pairs.inputShape[0], output: co, target: pairs.targetShape[0] }, h, w, 8), cols: 8 };
+    const grid = makeGrid(g.images, g.n, 3, h, w, { nrow: g.cols });
     writePng(path, grid.data, grid.width, grid.height, grid.channels);
     return { heldout_n: pairs.n, heldout_l1: +m.l1.toFixed(6), heldout_psnr: +m.psnr.toFixed(4), heldout_ssim: +m.ssim.toFixed(6) };
   } finally {
@@ -228,11 +238,13 @@ async function writeTranslationSamples(trainer: GanTrainer, held: HeldOutBatch, 
 
 /** The fixed held-out batch of an image-to-image run (null for other models or datasets without ground truth). */
 async function heldOutBatch(cmd: string, recipe: ModelRecipe, config: ModelConfig, dataset: string): Promise<HeldOutBatch | null> {
-  const hooks = translationHooks(recipe);
+  const hooks = heldOutHooksOf(recipe);
   if (!hooks) return null;
   let pairs: HeldOutPairs;
+  let domains: StarganHeldOutDomains | null = null;
   try {
     pairs = firstPairs(await hooks.heldOutPairs(config, { limit: HELD_OUT_BATCH, dataset }), HELD_OUT_BATCH);
+    if (recipe.name === 'stargan') domains = starganHeldOutDomains(config, { limit: HELD_OUT_DOMAIN_ROWS });
   } catch (e) {
     out.err(`${cmd}: no held-out pairs (${firstLine(e)}); sample grids show training inputs only`);
     return null;
@@ -240,7 +252,7 @@ async function heldOutBatch(cmd: string, recipe: ModelRecipe, config: ModelConfi
   if (pairs.n < 1) return null;
   const x = tensor(pairs.inputs, [pairs.n, ...pairs.inputShape]).keep();
   const y = tensor(pairs.targets, [pairs.n, ...pairs.targetShape]).keep();
-  return { hooks, pairs, x, y };
+  return { hooks, pairs, x, y, domains };
 }
 
 /** The statistics worth a place on the progress line: the losses, and D's output on real data. */
@@ -395,7 +407,7 @@ async function train(run: Resolved): Promise<number> {
   const secs = (performance.now() - t0) / 1000;
   const done = step - first;
   out.line(`${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${last.lossD !== undefined ? `, final lossD ${last.lossD.toFixed(3)} lossG ${last.lossG.toFixed(3)}` : ''}`);
-  out.line(`  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`);
+  out.line(`  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held?.domains ? `${held.domains.n} held-out images translated into each of ${held.domains.numDomains} domains, each over its ground truth` : held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`);
   out.line(`  final grid  ${rel(join(outDir, 'final.png'))}`);
   out.line(`  metrics     ${rel(metricsPath)}`);
   out.line(`  checkpoint  ${rel(ckptPath)} (step ${step})`);

@@ -309,9 +309,12 @@ export const gmanRecipe: ModelRecipe = {
   },
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
+  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {
     const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf', 'n']);
+    if (![1, 3].includes(Number(c.nc ?? 1))) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
     if (Number(c.n) > 16) errs.push(`--n must be at most 16, got ${c.n}`);
     if (!(Number(c.lambda) >= 0)) errs.push(`--lambda must be >= 0, got ${c.lambda}`);
     if ((c.learnLambda === true || c.learnLambda === 'true') && c.combine !== 'softmax') errs.push(`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`);

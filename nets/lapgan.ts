@@ -21,7 +21,9 @@
 //
 // Sampling runs the cascade coarse to fine: Ĩ_K = G_K(z), Ĩ_k = pyrUp(Ĩ_{k+1}) + G_k(pyrUp(Ĩ_{k+1}), z_k),
 // i.e. reconstructPyramid's recursion img = band_k + pyrUp(img) with generated bands.
-// sampleLevels() returns every Ĩ_k (the "walk the pyramid" demo); generate() the finest one.
+// sampleLevels() returns every Ĩ_k, pyramidChain() every step's expanded coarse image, band and sum
+// (the "walk the pyramid" panel of the training page, demos/shared/pyramid-walk.ts); generate() the
+// finest image.
 // The latent code of one sample packs z and every noise plane: [nz | z_{K-1} (s_{K-1}^2) | ... | z_0 (s_0^2)],
 // so a fixed code always gives the same image.
 //
@@ -136,6 +138,26 @@ export class LevelDiscriminator extends Module {
   }
 }
 
+/** One conditional level of the sampling chain: l̃_k = pyrUp(Ĩ_{k+1}), h̃_k = G_k(l̃_k, z_k), Ĩ_k = l̃_k + h̃_k. */
+export interface PyramidStep {
+  /** Pyramid level k (0 = finest). */
+  level: number;
+  /** The coarser image expanded to this level's size, pyrUp(Ĩ_{k+1}). */
+  up: Tensor;
+  /** The band G_k generated for it (unsquashed). */
+  band: Tensor;
+  /** up + band: the level's image Ĩ_k (unclamped). */
+  image: Tensor;
+}
+
+/** The coarse-to-fine sampling chain of a batch of codes ("walk the pyramid"). */
+export interface PyramidChain {
+  /** The coarse GAN's image Ĩ_K. */
+  coarse: Tensor;
+  /** Levels K-1 down to 0, coarse to fine. */
+  steps: PyramidStep[];
+}
+
 /** Every generator of the cascade: `coarse` (level K) and `levels` (index k = pyramid level, 0 finest). */
 export class LapganGenerator extends Module {
   coarse: CoarseGenerator;
@@ -170,18 +192,30 @@ export class LapganGenerator extends Module {
     return { z, planes };
   }
 
-  /** Images at every level, coarsest first: [Ĩ_K, Ĩ_{K-1}, ..., Ĩ_0]. */
-  sampleLevels(code: Tensor): Tensor[] {
+  /**
+   * The sampling chain, coarse to fine: the coarse GAN's image Ĩ_K, then for k = K-1 .. 0 the
+   * expanded coarser image pyrUp(Ĩ_{k+1}), the generated band G_k(pyrUp(Ĩ_{k+1}), z_k) and their
+   * sum Ĩ_k (steps[0] is level K-1, the last step level 0).
+   */
+  chain(code: Tensor): PyramidChain {
     const { z, planes } = this.splitCode(code);
-    let img = this.coarse.call(z);
-    const out = [img];
+    const coarse = this.coarse.call(z);
+    const steps: PyramidStep[] = [];
+    let img = coarse;
     for (let k = this.cfg.levels - 1; k >= 0; k--) {
       const s = levelSize(this.cfg, k);
       const up = pyrUp(img, s, s);
-      img = add(up, this.level(k).call(up, planes[k]));
-      out.push(img);
+      const band = this.level(k).call(up, planes[k]);
+      img = add(up, band);
+      steps.push({ level: k, up, band, image: img });
     }
-    return out;
+    return { coarse, steps };
+  }
+
+  /** Images at every level, coarsest first: [Ĩ_K, Ĩ_{K-1}, ..., Ĩ_0]. */
+  sampleLevels(code: Tensor): Tensor[] {
+    const { coarse, steps } = this.chain(code);
+    return [coarse, ...steps.map((s) => s.image)];
   }
 
   /** The finest image of the cascade (unclamped; see LapganTrainer.generate). */
@@ -232,6 +266,19 @@ class LevelStack extends Module {
   override forward(code: Tensor): Tensor {
     const n = code.shape[0];
     return concat(this.netG.sampleLevels(code).map((t) => reshape(t, [n, -1])), 1);
+  }
+}
+
+/** The whole chain flattened per sample, [coarse | up, band, image of level K-1 | ... | of level 0], for generateWith. */
+class ChainStack extends Module {
+  constructor(readonly netG: LapganGenerator) {
+    super();
+  }
+  override forward(code: Tensor): Tensor {
+    const n = code.shape[0];
+    const { coarse, steps } = this.netG.chain(code);
+    const parts = [coarse, ...steps.flatMap((s) => [s.up, s.band, s.image])];
+    return concat(parts.map((t) => reshape(t, [n, -1])), 1);
   }
 }
 
@@ -320,6 +367,33 @@ export class LapganTrainer implements GanTrainer {
         off += nc * s * s;
       }
       return out;
+    });
+  }
+
+  /**
+   * The sampling chain for the codes, coarse to fine, through the same generator pass as
+   * generate() (batch statistics by default): the coarse image, then per level k = K-1 .. 0 the
+   * expanded coarser image, the generated band and their sum (unclamped; the last step's image,
+   * clamped to [-1, 1], is generate(z)). No gradients; the caller owns (disposes) the tensors.
+   */
+  pyramidChain(z: Tensor, opts: { batchStats?: boolean } = {}): PyramidChain {
+    const n = z.shape[0];
+    const { nc, levels } = this.cfg;
+    return tidy(() => {
+      const flat = generateWith(new ChainStack(this.nets.netG), z, opts.batchStats ?? true);
+      let off = 0;
+      const take = (s: number) => {
+        const t = reshape(narrow(flat, 1, off, nc * s * s), [n, nc, s, s]);
+        off += nc * s * s;
+        return t;
+      };
+      const coarse = take(levelSize(this.cfg, levels));
+      const steps: PyramidStep[] = [];
+      for (let k = levels - 1; k >= 0; k--) {
+        const s = levelSize(this.cfg, k);
+        steps.push({ level: k, up: take(s), band: take(s), image: take(s) });
+      }
+      return { coarse, steps };
     });
   }
 }

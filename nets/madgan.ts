@@ -220,13 +220,15 @@ export class MadganTrainer implements GanTrainer {
 
       // (1) D: classify every sample as its generator or as real. Fakes and reals pass separately
       // (as in DCGAN, so batch norm never mixes them); their logits are stacked in label order.
-      const logitsFake = netD.call(fakeAll.detach()) as Tensor;
+      const perSource = process.env.MADGAN_PER_SOURCE === '1';
+      const logitsFake = perSource ? concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0) : (netD.call(fakeAll.detach()) as Tensor);
       const logitsReal = netD.call(real) as Tensor;
       const lossD = softmaxCrossEntropy(concat([logitsFake, logitsReal], 0), labels.d);
       stepOn(lossD, netD.parameters(), this.optimizers.netD);
 
       // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
-      const lossG = mulScalar(softmaxCrossEntropy(netD.call(fakeAll) as Tensor, labels.g), k);
+      const logitsG = perSource ? concat(fakes.map((f) => netD.call(f) as Tensor), 0) : (netD.call(fakeAll) as Tensor);
+      const lossG = mulScalar(softmaxCrossEntropy(logitsG, labels.g), k);
       stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
 
       if (!withStats) return null;
@@ -270,9 +272,12 @@ export const madganRecipe: ModelRecipe = {
   },
   train: { steps: 1000, batch: 32, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 120, batch: 8, k: 3, ngf: 8, ndf: 8, sampleEvery: 40, ckptEvery: 0, logEvery: 10 },
+  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
+  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {
     const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf']);
+    if (![1, 3].includes(Number(c.nc ?? 1))) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
     const k = Number(c.k);
     if (!Number.isInteger(k) || k < 1 || k > 64) errs.push(`--k must be an integer in [1, 64], got ${c.k}`);
     const depth = Math.log2(Number(c.imageSize)) - 2;

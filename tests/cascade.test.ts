@@ -20,6 +20,7 @@ import { Generator, add, pyrUp, reconstructPyramid, softmaxCrossEntropy } from '
 import { Dropout } from '../engine/nn.js';
 import { decodeSafetensors } from '../engine/io/safetensors.js';
 import { loadMnist } from '../engine/data/mnist.js';
+import { loadEmojiText } from '../engine/data/emoji.js';
 import { LapganTrainer, lapganNoiseDim, lapganRecipe, trainingPyramid } from '../nets/lapgan.js';
 import {
   MATCHING_AWARE_TERMS, StackganTrainer, StackganppTrainer, caKl, colorConsistency, colorMoments, matchingAwareLossD, mismatchIndices,
@@ -599,6 +600,17 @@ describe('gan train with the cascade models', () => {
     expect(m.map((l) => l.step)).toEqual([1, 2, 3]);
     expect(Object.keys(m[0])).toContain('lossText');
     expect(Object.keys(m[2])).toEqual(expect.arrayContaining(['lossD', 'lossG', 'KL', 'D_wrong']));
+
+    // gan sample: Stage-II (the run reached it: the optimisers' step counts are restored) from the
+    // first two test-split captions, 8 noise draws each.
+    const s = gan(['sample', join(dir, 'checkpoint.safetensors'), '--n', '16', '--out', join(dir, 'captions.png')]);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/16 samples \(Stage-II\)/);
+    const names = loadEmojiText({ split: 'test', set: 'google', size: 32, limit: 2, skinTones: false }).names;
+    expect(s.stdout).toContain(`row 1: ${names[0]}: `);
+    expect(s.stdout).toContain(`row 2: ${names[1]}: `);
+    const png = decodePngNode(readFileSync(join(dir, 'captions.png')));
+    expect([png.width, png.height]).toEqual([8 * 34 + 2, 2 * 34 + 2]);
   });
 
   it('triplegan on MNIST: the labels reach the trainer, warm-up then the game', () => {

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodePngNode } from '../engine/io/png_node.js';
 import { decodeSafetensors, encodeSafetensors } from '../engine/io/safetensors.js';
+import { DATASETS } from '../cli/datasets.js';
+import { loadMnist } from '../engine/data/mnist.js';
 
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist', 'gan.mjs');
@@ -251,5 +253,52 @@ describe('gan CLI: training runs', () => {
     const bad = gan(['info', join(tmp, 'nope.safetensors')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('gan CLI: Stacked MNIST', () => {
+  it('the stacked-mnist dataset: 3 channels, each a padded training digit, labelled with its mode 100 r + 10 g + b', async () => {
+    const entry = DATASETS['stacked-mnist'];
+    expect(entry.channels).toBe(3);
+    const d = await entry.load({ size: 32, limit: 12 });
+    expect([d.n, d.channels, d.size, ...d.sampleShape]).toEqual([12, 3, 32, 32, 3, 32, 32]);
+    expect(d.data.length).toBe(12 * 3 * 32 * 32);
+    expect(Array.from((await entry.load({ size: 32, limit: 12 })).data)).toEqual(Array.from(d.data)); // fixed seed
+    // Every channel is some MNIST training digit (padded to 32); the label is the mode of those digits.
+    const mnist = loadMnist({ split: 'train', pad32: true });
+    const hw = 32 * 32;
+    const index = new Map<string, number[]>();
+    const key = (a: Float32Array) => Array.from(a.subarray(6 * 32, 26 * 32), (v) => Math.round(v * 255)).join(',');
+    for (let j = 0; j < mnist.n; j++) {
+      const k = key(mnist.images.subarray(j * hw, (j + 1) * hw));
+      index.set(k, [...(index.get(k) ?? []), mnist.labels[j]]);
+    }
+    for (let i = 0; i < d.n; i++) {
+      const mode = d.labels![i];
+      const digits = [Math.floor(mode / 100), Math.floor(mode / 10) % 10, mode % 10];
+      for (let ch = 0; ch < 3; ch++) {
+        const labels = index.get(key(d.data.subarray((i * 3 + ch) * hw, (i * 3 + ch + 1) * hw)));
+        expect(labels, `example ${i} channel ${ch} is not an MNIST training digit`).toBeDefined();
+        expect(labels, `example ${i} (mode ${mode}) channel ${ch}`).toContain(digits[ch]);
+      }
+    }
+    expect(new Set(Array.from(d.labels!)).size).toBeGreaterThan(6); // not one mode repeated
+  });
+
+  it('train madgan and gman on stacked-mnist: 3-channel networks from the data, finite losses', () => {
+    for (const [model, extra] of [['madgan', ['--k', '2']], ['gman', ['--n', '2']]] as const) {
+      const dir = join(tmp, `stacked-${model}`);
+      const r = gan(['train', model, '--dataset', 'stacked-mnist', ...TINY, ...extra, '--steps', '2', '--out', dir]);
+      expect(r.errors.filter((l) => /error/i.test(l)), model).toEqual([]);
+      expect(r.code, model).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({ model, dataset: 'stacked-mnist', config: { nc: 3 } });
+      for (const m of metrics(dir)) for (const k of ['lossD', 'lossG'] as const) expect(Number.isFinite(m[k]), `${model} ${k}`).toBe(true);
+      const ck = decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')));
+      // D's first convolution reads 3 channels; G's last convolution-transpose writes 3.
+      const first = Object.keys(ck.tensors).find((k) => k.startsWith('netD.') && k.endsWith('main.0.weight'))!;
+      expect(ck.tensors[first].shape[1], `${model} ${first}`).toBe(3);
+      const gConvs = Object.entries(ck.tensors).filter(([k, t]) => k.startsWith('netG.') && k.endsWith('.weight') && t.shape.length === 4);
+      expect(gConvs.some(([, t]) => t.shape[1] === 3), model).toBe(true);
+    }
   });
 });

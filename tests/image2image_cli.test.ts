@@ -3,7 +3,11 @@
 // lines and held-out L1 / PSNR / SSIM lines to metrics.jsonl and input | output | target grids;
 // `gan eval` scores that checkpoint and a tiny CycleGAN checkpoint against the held-out pairs,
 // for the trained, the untrained (seeded) and the identity model, checked against float64 CPU
-// metrics computed here; a model that cannot train on one example says so (exit 2).
+// metrics computed here; `gan sample` on that checkpoint draws held-out input | output | target
+// rows (inputs and targets the test split's images, outputs the restored model's translation
+// computed here); `gan train stargan` logs held-out metrics and draws StarGAN's held-out domain
+// grids, and `gan sample` draws the same layout from its checkpoint; a model that cannot train on
+// one example says so (exit 2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,12 +15,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initEngine, tensor } from '../engine/index.js';
 import { decodePngNode } from '../engine/io/png_node.js';
-import { loadEmojiPairs, loadEmojiUnpaired } from '../engine/data/emoji.js';
+import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiUnpaired } from '../engine/data/emoji.js';
 import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
 import { l1Cpu, psnrCpu, ssimCpu } from '../engine/metrics/image.js';
 import { CycleGanTrainer, packUnpaired } from '../nets/cyclegan.js';
 import { cycleganRecipe } from '../nets/cyclegan.js';
-import { saveRunCheckpoint } from '../cli/checkpoint_io.js';
+import { pix2pixRecipe } from '../nets/pix2pix.js';
+import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist', 'gan.mjs');
@@ -26,6 +31,22 @@ function gan(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   const errors = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning: |\s+at )/.test(l) && !/^(gan train \w+: new run|  \w+=)/.test(l) && !/\d+\/\d+ .*%/.test(l));
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, errors };
+}
+
+const byte = (v: number) => Math.min(255, Math.max(0, Math.floor((v + 1) / 2 * 255 + 0.5)));
+
+/** Pixel (y, x, ch) of cell (row, col) of a makeGrid PNG with `size` px cells and 2 px padding. */
+function cellPixel(png: { data: Uint8Array; width: number; channels: number }, size: number, row: number, col: number, y: number, x: number, ch: number): number {
+  return png.data[((2 + row * (size + 2) + y) * png.width + 2 + col * (size + 2) + x) * png.channels + ch];
+}
+
+/** Every pixel of grid cell (row, col) against image k of `images` (k x 3 x size x size in [-1, 1]), within `tol` levels. */
+function expectCell(png: { data: Uint8Array; width: number; channels: number }, size: number, row: number, col: number, images: Float32Array, k: number, tol = 0, what = ''): void {
+  let worst = 0;
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let ch = 0; ch < 3; ch++) {
+    worst = Math.max(worst, Math.abs(cellPixel(png, size, row, col, y, x, ch) - byte(images[((k * 3 + ch) * size + y) * size + x])));
+  }
+  expect(worst, `${what} cell (${row}, ${col})`).toBeLessThanOrEqual(tol);
 }
 
 type Scores = { n: number; l1: number; psnr: number; ssim: number; ssimWindow: number };
@@ -80,7 +101,6 @@ describe('gan train / gan eval for image-to-image models', () => {
     expect([png.width, png.height]).toEqual([8 * 34 + 2, 6 * 34 + 2]);
     const e = await loadEmojiEdges({ split: 'test', size: 32, limit: 16 });
     const px = (row: number, col: number, y: number, x: number, ch: number) => png.data[((2 + row * 34 + y) * png.width + 2 + col * 34 + x) * png.channels + ch];
-    const byte = (v: number) => Math.min(255, Math.max(0, Math.floor((v + 1) / 2 * 255 + 0.5)));
     for (const [row, src] of [[0, e.edges], [2, e.images]] as const) {
       for (let y = 0; y < 32; y += 5) for (let x = 0; x < 32; x += 3) for (let ch = 0; ch < 3; ch++) {
         expect(px(row, 1, y, x, ch), `row ${row}`).toBe(byte(src[((1 * 3 + ch) * 32 + y) * 32 + x]));
@@ -120,6 +140,77 @@ describe('gan train / gan eval for image-to-image models', () => {
     const p = loadEmojiPairs({ split: 'test', size: s, limit: 10 });
     expectIdentity(j.identity!, p.a, p.b, 10, s);
     expect(j.metrics.l1).not.toBe(j.untrained.l1);
+  });
+
+  it('gan sample on the pix2pix checkpoint: held-out input | output | target rows of the test split', async () => {
+    const dir = join(tmp, 'p2p'); // written by the first test
+    const target = join(tmp, 'p2p-sample.png');
+    const r = gan(['sample', join(dir, 'checkpoint.safetensors'), '--n', '5', '--nrow', '3', '--out', target]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/rows of input \| output \| target for 5 A -> B held-out pairs of 'emoji-edges'/);
+    // Two groups of 3 columns (the second padded): input, output, target rows each.
+    const png = decodePngNode(readFileSync(target));
+    expect([png.width, png.height]).toEqual([3 * 34 + 2, 6 * 34 + 2]);
+    const e = await loadEmojiEdges({ split: 'test', size: 32, limit: 5 });
+    // The restored model's translation, computed here (eval mode, as the translate hook).
+    const ck = await loadRunCheckpoint('test', join(dir, 'checkpoint.safetensors'));
+    const trainer = pix2pixRecipe.create(ck.info.config, ck.info.settings, ck.info.seed);
+    restoreTrainer('test', 'ckpt', ck, trainer, false);
+    const x = tensor(e.edges, [5, 3, 32, 32]);
+    const y = pix2pixRecipe.translate(trainer, x);
+    const pred = await y.data();
+    x.dispose();
+    y.dispose();
+    for (let k = 0; k < 5; k++) {
+      const [g, col] = [Math.floor(k / 3), k % 3];
+      expectCell(png, 32, 3 * g, col, e.edges, k, 0, 'input');
+      expectCell(png, 32, 3 * g + 1, col, pred, k, 1, 'output');
+      expectCell(png, 32, 3 * g + 2, col, e.images, k, 0, 'target');
+    }
+    for (const col of [2]) for (let row = 3; row < 6; row++) expect(cellPixel(png, 32, row, col, 16, 16, 0)).toBe(255); // padding cells are white
+  });
+
+  it('gan train stargan: held-out metrics and domain grids; gan sample draws its held-out domain grid', async () => {
+    const dir = join(tmp, 'stargan');
+    const s = 16;
+    const r = gan(['train', 'stargan', '--image-size', String(s), '--g-conv-dim', '2', '--d-conv-dim', '2', '--g-repeat-num', '1', '--batch', '2', '--steps', '1',
+      '--limit', '6', '--log-every', '1', '--sample-every', '0', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.errors).toEqual([]);
+    const held = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((l) => 'heldout_l1' in l);
+    expect(held.map((l) => l.step)).toEqual([0, 1]);
+    for (const l of held) {
+      expect(l.heldout_n).toBeGreaterThan(1);
+      for (const k of ['heldout_l1', 'heldout_psnr', 'heldout_ssim']) expect(Number.isFinite(l[k]), k).toBe(true);
+    }
+    // 8 held-out images: 1 + 6 columns, two rows each (translations, ground truth).
+    const grid = decodePngNode(readFileSync(join(dir, 'samples', 'step_00001.png')));
+    expect([grid.width, grid.height]).toEqual([7 * (s + 2) + 2, 16 * (s + 2) + 2]);
+
+    const target = join(tmp, 'stargan-sample.png');
+    const sr = gan(['sample', join(dir, 'checkpoint.safetensors'), '--n', '2', '--out', target]);
+    expect(sr.code, sr.stderr).toBe(0);
+    const png = decodePngNode(readFileSync(target));
+    expect([png.width, png.height]).toEqual([7 * (s + 2) + 2, 4 * (s + 2) + 2]);
+    // Inputs: the first test emoji in the default domain; below the outputs, their ground truth in each domain.
+    const t = loadEmojiSkinTones({ split: 'test', size: s, limit: 2 });
+    const src = Array.from({ length: t.n }, (_, i) => i).filter((i) => t.domain[i] === 0);
+    for (let k = 0; k < 2; k++) {
+      expectCell(png, s, 2 * k, 0, t.images, src[k], 0, 'input');
+      for (let d = 0; d < 6; d++) expectCell(png, s, 2 * k + 1, 1 + d, t.images, t.counterpart[src[k] * 6 + d], 0, 'ground truth');
+      expect(cellPixel(png, s, 2 * k + 1, 0, 8, 8, 0)).toBe(255); // blank first cell of a ground-truth row
+    }
+    // The translations: not constant within a cell, and different from the input.
+    for (let d = 0; d < 6; d++) {
+      const v = new Set<number>();
+      let diff = 0;
+      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
+        v.add(cellPixel(png, s, 0, 1 + d, y, x, 1));
+        diff += Math.abs(cellPixel(png, s, 0, 1 + d, y, x, 1) - cellPixel(png, s, 0, 0, y, x, 1));
+      }
+      expect(v.size, `domain ${d}`).toBeGreaterThan(10);
+      expect(diff, `domain ${d}`).toBeGreaterThan(0);
+    }
   });
 
   it('a model that cannot train on one example says so at its first step (exit 2, one line)', () => {

@@ -274,11 +274,13 @@ export async function leNetFeatureSet(model: ConvClassifier, images: ImageBatch 
 }
 
 /**
- * LeNet features of n images drawn `batch` at a time from `draw(count)` (e.g. a generator's
- * samples, [count, C, H, W] in [-1, 1]); each drawn tensor is disposed after use.
+ * Features of n images drawn `batch` at a time from `draw(count)` (e.g. a generator's samples,
+ * [count, C, H, W] in [-1, 1]); each drawn tensor is disposed after use. `model` is the LeNet, or
+ * any feature extractor (e.g. the emoji net's, engine/metrics/emojinet.ts).
  */
-export async function drawnFeatureSet(model: ConvClassifier, draw: (count: number) => Tensor, n: number, batch = 100): Promise<FeatureSet> {
+export async function drawnFeatureSet(model: ConvClassifier | ((images: Tensor) => Promise<FeatureSet>), draw: (count: number) => Tensor, n: number, batch = 100): Promise<FeatureSet> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`drawnFeatureSet: n must be a positive integer, got ${n}`);
+  const extract = model instanceof ConvClassifier ? (t: Tensor) => leNetFeatureSet(model, t) : model;
   let out: Float32Array | null = null;
   let d = 0;
   for (let i = 0; i < n; i += batch) {
@@ -286,7 +288,7 @@ export async function drawnFeatureSet(model: ConvClassifier, draw: (count: numbe
     const t = draw(m);
     try {
       if (t.rank !== 4 || t.shape[0] !== m) throw new Error(`drawnFeatureSet: draw(${m}) returned ${t.describe()}, expected [${m}, C, H, W]`);
-      const f = await leNetFeatureSet(model, t);
+      const f = await extract(t);
       out ??= new Float32Array(n * (d = f.d));
       out.set(f.data, i * d);
     } finally {

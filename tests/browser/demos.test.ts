@@ -10,8 +10,8 @@
 //     every registered model), switched in place in one tab (one GPU device: SwiftShader compiles
 //     each new WGSL pipeline slowly, and the models share most kernels), tiny widths, two steps each
 //     with finite stats and a non-blank grid; CycleGAN's direction flip and its checkpoint round
-//     trips (IndexedDB, download/upload: its image pools are training state), StarGAN's
-//     target-domain picker;
+//     trips (IndexedDB, download/upload: its image pools are training state), LAPGAN's pyramid
+//     walk, StarGAN's target-domain picker;
 //   - draw page: tiny pix2pix on edges -> emoji; a synthetic stroke and "Clear" change the output;
 //   - inspector: one DCGAN step listed dispatch by dispatch, with WGSL on click;
 //   - gallery: all 15 architectures, every registered one live with a link to its page; thumbnails
@@ -32,7 +32,7 @@ import { startServer, type StaticServer } from '../../scripts/serve.mjs';
 import { ARCHITECTURES, registryKeyOf } from '../../demos/shared/architectures';
 import { runDefaults } from '../../demos/shared/models';
 import { recipes } from '../../nets/registry';
-import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot, type PageLog } from './harness';
+import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot, screenshotElement, type PageLog } from './harness';
 
 const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 /** A DCGAN small enough for SwiftShader; autosave off so the saves in the test are the only ones. */
@@ -43,17 +43,17 @@ const LONG_WAIT = { timeout: 420_000, polling: 250 };
 
 /**
  * Models the training page test runs, one per kind of page the generic page makes: GMAN (latent
- * codes: sample grid, latent walk, its own charts), CycleGAN (held-out input | output | target rows,
- * both directions, checkpoints with training state), StarGAN (image-conditioned samples,
- * target-domain picker). DCGAN and pix2pix have pages of their own below. DEMOS_ALL_MODELS=1 runs
- * every registered model (each new one compiles kernels of its own: on SwiftShader about 100 s more
- * CPU time for the 13 models registered when this was written).
+ * codes: sample grid, latent walk, its own charts), LAPGAN (the pyramid walk), CycleGAN (held-out
+ * input | output | target rows, both directions, checkpoints with training state), StarGAN
+ * (image-conditioned samples, target-domain picker). DCGAN and pix2pix have pages of their own
+ * below. DEMOS_ALL_MODELS=1 runs every registered model (each new one compiles kernels of its own:
+ * on SwiftShader about 100 s more CPU time for the 13 models registered when this was written).
  */
 const TRAIN_PAGE_MODELS = process.env.DEMOS_ALL_MODELS
   ? Object.keys(recipes)
       .filter((m) => m !== 'dcgan' && m !== 'pix2pix')
       .sort((a, b) => Number(runDefaults(a).dataset !== 'mnist') - Number(runDefaults(b).dataset !== 'mnist'))
-  : ['gman', 'cyclegan', 'stargan'].filter((m) => m in recipes);
+  : ['gman', 'lapgan', 'cyclegan', 'stargan'].filter((m) => m in recipes);
 
 /**
  * Tiny runs for the training page: widths at 4 (hidden units 16, codes 8), two discriminators or
@@ -286,6 +286,30 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
           expect((await idleAt(page, step)).status).toBe(`restored step ${step} from ${path.basename(file)}`);
           await page.click('#btn-step');
           expectFiniteStats(await idleAt(page, step + 1));
+        }
+        if (model === 'lapgan') {
+          // The pyramid walk: every picture of every level drawn (coarse image; expanded coarser
+          // image, band and sum per level); the level buttons show the chain down to the level picked.
+          // Two steps in, the tiny coarse MLP's images are nearly flat grey (spread ~0.5 of 255), so
+          // those (and their expansion) only have to differ from a blank canvas; bands are stretched.
+          const spread = (id: string) => page.evaluate((i) => window.__demo!.spread(i), id);
+          for (const id of ['pyr-image-2', 'pyr-up-1']) expect(await spread(id), `${id} is blank`).toBeGreaterThan(0);
+          for (const id of ['pyr-band-1', 'pyr-image-1', 'pyr-up-0', 'pyr-band-0', 'pyr-image-0']) expect(await spread(id), `${id} is blank`).toBeGreaterThan(1);
+          const shown = () => page.$$eval('#pyr-rows .pyr-row', (rs) => rs.filter((r) => !r.classList.contains('hidden')).map((r) => (r as HTMLElement).dataset.level));
+          expect(await shown()).toEqual(['2', '1', '0']);
+          await page.click('#pyr-walk button[data-level="2"]');
+          expect(await shown()).toEqual(['2']);
+          await page.click('#pyr-walk button[data-level="1"]');
+          expect(await shown()).toEqual(['2', '1']);
+          expect(await page.$eval('#pyr-walk button[data-level="1"]', (b) => b.getAttribute('aria-pressed'))).toBe('true');
+          await page.click('#pyr-walk button[data-level="0"]');
+          // New noise: other codes, other pictures.
+          const pixels = () => page.$eval('#pyr-image-0', (c) => (c as HTMLCanvasElement).toDataURL());
+          const before = await pixels();
+          await clickFor(page, '#btn-pyr-noise', /^new codes for the pyramid walk/);
+          expect(await pixels()).not.toBe(before);
+          await screenshotElement(page, '#panel-pyramid', 'demo-train-lapgan-pyramid');
+          console.log(`training page: lapgan pyramid walk checked in ${((Date.now() - t0) / 1000).toFixed(1)} s from the switch`);
         }
         if (model === 'stargan') {
           await clickFor(page, '#panel-domains button[data-domain="3"]', /^translated into /);

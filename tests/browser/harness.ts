@@ -140,3 +140,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file as `${string}.png`, fullPage: true });
   return file;
 }
+
+/** Save a PNG of one element (its bounding box) to artifacts/screenshots/<name>.png and return its path. */
+export async function screenshotElement(page: Page, selector: string, name: string): Promise<string> {
+  const handle = await page.$(selector);
+  if (!handle) throw new Error(`screenshotElement: no element matches ${selector}`);
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.png`);
+  await handle.screenshot({ path: file as `${string}.png` });
+  return file;
+}
