@@ -339,6 +339,8 @@ async function train(run: Resolved): Promise<number> {
 
   out.err(`${cmd}: ${run.resume ? `resuming from step ${step}` : 'new run'} -> ${rel(outDir)}`);
   out.err(`  ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')} | batch ${settings.batch}, lr ${settings.lr}, ${settings.steps} steps | ${dataset.name} ${dataset.n} images ${channels}x${size}x${size} | ${describeAdapter(e.adapter)}`);
+  const counts = Object.entries(trainer.nets).map(([k, m]) => [k, m.numParameters()] as const);
+  out.err(`  parameters: ${counts.map(([k, c]) => `${k} ${c.toLocaleString('en-US')}`).join(', ')}${counts.length > 1 ? ` (${counts.reduce((a, [, c]) => a + c, 0).toLocaleString('en-US')} in all)` : ''}`);
 
   const fixedNoise = held ? null : trainer.noise(64, new Generator(fixedNoiseSeed(seed))).keep();
   const real = empty([settings.batch, channels, size, size], 'batch').keep();

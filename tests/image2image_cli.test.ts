@@ -29,7 +29,7 @@ let tmp: string;
 
 function gan(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-  const errors = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning: |\s+at )/.test(l) && !/^(gan train \w+: new run|  \w+=)/.test(l) && !/\d+\/\d+ .*%/.test(l));
+  const errors = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning: |\s+at )/.test(l) && !/^(gan train \w+: new run|  \w+=|  parameters: )/.test(l) && !/\d+\/\d+ .*%/.test(l));
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, errors };
 }
 
