@@ -18,9 +18,10 @@
 //            equal run of rows (64 samples, k = 4: two rows each).
 //   mixtures (nets/mode_eval.ts): MLPs; the trunk is the first --shared (Linear, ReLU) layers.
 //
-// Every step: one D update on [G_0's m, ..., G_{k-1}'s m, m real], then one update of all generators
-// (the sum of their losses; heads have separate weights, the trunk gets the summed gradient).
-// Adam 2e-4, betas (0.5, 0.999).
+// Every step: one D update on [G_0's m, ..., G_{k-1}'s m, m real] (each source through D as a batch
+// of its own, so D's batch norm never mixes sources), then one update of all generators (the sum of
+// their losses; heads have separate weights, the trunk gets the summed gradient).
+// Adam 2e-4, betas (0.5, 0.999) (the --quick recipe: 1e-3, as DCGAN's).
 
 import { Module, Sequential, ModuleList, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, Tanh, Linear } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
@@ -216,18 +217,20 @@ export class MadganTrainer implements GanTrainer {
     const labels = this.labelsFor(m);
     return tidy(() => {
       const fakes = netG.forwardSplit(this.noise(k * m, this.rng), new Array<number>(k).fill(m));
-      const fakeAll = concat(fakes, 0); // generator order, m each
 
-      // (1) D: classify every sample as its generator or as real. Fakes and reals pass separately
-      // (as in DCGAN, so batch norm never mixes them); their logits are stacked in label order.
-      const perSource = process.env.MADGAN_PER_SOURCE === '1';
-      const logitsFake = perSource ? concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0) : (netD.call(fakeAll.detach()) as Tensor);
+      // (1) D: classify every sample as its generator or as real. Each source passes through D as a
+      // batch of its own (as DCGAN passes reals and fakes separately), so D's batch norm never mixes
+      // sources: not real with fake, and not one generator with another. (One pass over all k m
+      // fakes, normalising the generators together, left D near chance on the real class and the
+      // quick recipe's samples flat grey; docs/results.md.) Logits are stacked in label order.
+      const logitsFake = concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0);
       const logitsReal = netD.call(real) as Tensor;
       const lossD = softmaxCrossEntropy(concat([logitsFake, logitsReal], 0), labels.d);
       stepOn(lossD, netD.parameters(), this.optimizers.netD);
 
       // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
-      const logitsG = perSource ? concat(fakes.map((f) => netD.call(f) as Tensor), 0) : (netD.call(fakeAll) as Tensor);
+      // D sees each generator's batch on its own again, as in (1).
+      const logitsG = concat(fakes.map((f) => netD.call(f) as Tensor), 0);
       const lossG = mulScalar(softmaxCrossEntropy(logitsG, labels.g), k);
       stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
 
@@ -271,7 +274,9 @@ export const madganRecipe: ModelRecipe = {
     shared: { type: 'int', default: 2, help: 'generator blocks in the shared trunk (the rest is per generator)', metavar: 'N' },
   },
   train: { steps: 1000, batch: 32, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 120, batch: 8, k: 3, ngf: 8, ndf: 8, sampleEvery: 40, ckptEvery: 0, logEvery: 10 },
+  // --quick: DCGAN's quick sizes and learning rate (ngf 16, ndf 8, lr 1e-3: narrow nets at 2e-4 barely
+  // move in a few hundred steps), 8 samples per generator, and twice DCGAN's steps.
+  quick: { steps: 300, batch: 8, k: 3, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
   // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),

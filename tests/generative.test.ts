@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, engine } from '../engine/device.js';
 import { Tensor, memory, tensor, tidy } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
-import { add, mean, randn, Generator } from '../engine/ops/index.js';
+import { add, concat, mean, mulScalar, randn, Generator } from '../engine/ops/index.js';
 import { readStats } from '../nets/stats.js';
 import { AutoencoderTrainer, ConvAutoencoder, UnetAutoencoder } from '../nets/autoencoder.js';
 import { EbganTrainer, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructionEnergy } from '../nets/ebgan.js';
@@ -295,6 +295,45 @@ describe('MAD-GAN', () => {
     const img = t.generate(t.noise(7, new Generator(1)));
     expect(img.shape).toEqual([7, 1, 8, 8]); // rows 3, 2, 2 from generators 0, 1, 2
     for (const x of [z, ...parts, ...losses, total, real, logits, img]) x.dispose();
+    disposeTrainer(t);
+  });
+
+  it("D's loss is the (k + 1)-way cross-entropy of D's logits with each source passed as a batch of its own", async () => {
+    // 16x16 so D has a batch-norm layer: its logits depend on which samples share a batch.
+    const cfg = { imageSize: 16, nc: 1, nz: 5, ngf: 4, ndf: 3, k: 2, shared: 1 };
+    const t = new MadganTrainer(cfg, adam, 5);
+    const { netG, netD } = t.nets;
+    // Logits of order 1 (DCGAN init gives ~0.01), so the batchings' losses differ clearly.
+    noGrad(() => tidy(() => {
+      const w = netD.parameters().at(-1)!; // the last conv: k + 1 output channels
+      expect(w.shape[0]).toBe(3);
+      const scaled = mulScalar(w, 100);
+      w.engine.copy(scaled.buffer, 0, w.buffer, 0, w.size * 4);
+    }));
+    const m = 3;
+    const real = images(m, 1, 16, 0.4).keep();
+    // The step's noise: a copy of the trainer's stream, so the step itself draws the same z.
+    const z = t.noise(2 * m, new Generator(0).setState(t.rng.getState()));
+    const [f0, f1] = noGrad(() => tidy(() => netG.forwardSplit(z, [m, m])));
+    const rows = async (x: Tensor) => Array.from(await tidy(() => noGrad(() => netD.call(x) as Tensor)).data());
+    const perSource = [...(await rows(f0)), ...(await rows(f1)), ...(await rows(real))];
+    const joint = [...(await rows(tidy(() => concat([f0, f1], 0)))), ...(await rows(real))];
+    // Cross-entropy by hand, float64: labels 0 x m, 1 x m, 2 x m (real last).
+    const ce = (logits: number[]) => {
+      let total = 0;
+      for (let i = 0; i < 3 * m; i++) {
+        const row = logits.slice(3 * i, 3 * i + 3);
+        const top = Math.max(...row);
+        const logZ = top + Math.log(row.reduce((a, v) => a + Math.exp(v - top), 0));
+        total += logZ - row[Math.floor(i / m)];
+      }
+      return total / (3 * m);
+    };
+    const expected = ce(perSource);
+    expect(Math.abs(ce(joint) - expected)).toBeGreaterThan(0.02); // the two batchings do differ here
+    const s = await stepStats(t, real);
+    expect(close(s.lossD, expected, 1e-4, 1e-5), `lossD ${s.lossD} vs ${expected}`).toBe(true);
+    for (const x of [real, z, f0, f1]) x.dispose();
     disposeTrainer(t);
   });
 

@@ -4,10 +4,12 @@
 //   kid.ts               KID: unbiased MMD^2, cubic polynomial kernel, over random subsets
 //   precision_recall.ts  improved precision/recall (k-NN manifolds, Kynkaanniemi et al. 2019)
 //   image.ts             L1, PSNR, SSIM on the GPU, with float64 CPU references
-// The MNIST-trained LeNet feature extractor and its weights cache read files: Node code imports
-// engine/metrics/lenet.ts directly (as with engine/checkpoint_node.ts).
+//   emojinet.ts          the emoji feature net (categories of 32x32 colour emoji), conditional accuracy
+// The MNIST-trained LeNet feature extractor and the weights caches read files: Node code imports
+// engine/metrics/lenet.ts and classifier_cache.ts directly (as with engine/checkpoint_node.ts).
 export * from './classifier.js';
 export * from './frechet.js';
 export * from './kid.js';
 export * from './precision_recall.js';
 export * from './image.js';
+export * from './emojinet.js';
