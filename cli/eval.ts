@@ -34,7 +34,9 @@ import type { FeatureSet } from '../engine/metrics/frechet.js';
 import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../engine/metrics/emojinet.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { ConvClassifier } from '../engine/metrics/classifier.js';
-import { StackganTrainer } from '../nets/stackgan.js';
+import { StackganTrainer, type StackganGenerator } from '../nets/stackgan.js';
+import { generateWith } from '../nets/dcgan.js';
+import { Module } from '../engine/nn/module.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
 import { TripleClassifier, classifierError } from '../nets/triplegan.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
@@ -153,6 +155,17 @@ function realImages(kind: 'mnist' | 'stacked', split: 'train' | 'test', n: numbe
 
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
+/** StackGAN's Stage-I alone, at its own size (generateStages would run Stage-II on top for nothing). */
+class StackganStage1 extends Module {
+  constructor(readonly netG: StackganGenerator) {
+    super();
+  }
+  override forward(code: Tensor): Tensor {
+    const { z, eps1, bow } = this.netG.splitCode(code);
+    return this.netG.stage1.call(z, this.netG.text.call(bow), eps1).image;
+  }
+}
+
 /** Renders a trainer's images for latent codes: generate(), or one stage of StackGAN. */
 export type Render = (t: GanTrainer, z: Tensor) => Tensor;
 
@@ -242,11 +255,13 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   if (trained instanceof StackganTrainer) {
     const stage = o.stage ?? (trained.phase === 'stage2' ? 2 : 1);
     evalSize = stage === 1 ? trained.cfg.stage1Size : 4 * trained.cfg.stage1Size;
-    render = (t, z) => {
-      const both = (t as StackganTrainer).generateStages(z, { batchStats });
-      both[2 - stage].dispose();
-      return both[stage - 1];
-    };
+    render = stage === 1
+      ? (t, z) => generateWith(new StackganStage1((t as StackganTrainer).nets.netG), z, batchStats)
+      : (t, z) => {
+        const both = (t as StackganTrainer).generateStages(z, { batchStats });
+        both[0].dispose();
+        return both[1];
+      };
     what += `, Stage-${stage === 1 ? 'I' : 'II'} (${evalSize}x${evalSize}; phase ${trained.phase}${full ? '' : ', networks only'})`;
   }
 
