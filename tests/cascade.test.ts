@@ -29,33 +29,12 @@ import {
 import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { readStats } from '../nets/stats.js';
-import { DataLoader, type ArrayDataset } from '../engine/data/loader.js';
-import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
+import { RESUME_SETTINGS as SETTINGS, configOf, expectExactResume, seeded } from './support/resume.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, TrainSettings } from '../nets/registry.js';
 
 beforeAll(async () => {
   await initEngine();
 });
-
-const SETTINGS = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
-
-/** A recipe's defaults with overrides (what the CLI builds from flags). */
-function configOf(r: ModelRecipe, over: ModelConfig): ModelConfig {
-  const c = Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
-  return { ...c, ...over };
-}
-
-/** Deterministic values in [lo, hi) (mulberry32). */
-function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + ((hi - lo) * ((t ^ (t >>> 14)) >>> 0)) / 4294967296;
-  });
-}
 
 /** max |got - want| / max |want| (NaN counts as infinitely wrong). */
 function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
@@ -425,90 +404,7 @@ describe('Triple-GAN', () => {
 });
 
 
-// ---- exact resume through the CLI's run checkpoint ---------------------------------------------------------
-
-/** Every network tensor (parameters and buffers), optimiser state and the noise stream, on the host. */
-async function trainerState(t: GanTrainer): Promise<Map<string, ArrayLike<number> | string>> {
-  const out = new Map<string, ArrayLike<number> | string>();
-  for (const [name, net] of Object.entries(t.nets)) for (const [k, v] of net.stateDict()) out.set(`${name}.${k}`, await v.data());
-  for (const [name, o] of Object.entries(t.optimizers)) {
-    const sd = o.stateDict();
-    out.set(`optim.${name}.steps`, JSON.stringify(sd.steps));
-    for (const [k, v] of Object.entries(sd.tensors)) out.set(`optim.${name}.${k}`, await (v as Tensor).data());
-  }
-  out.set('rng', JSON.stringify(t.rng.getState()));
-  return out;
-}
-
-/**
- * N straight steps against N/2 steps, saveRunCheckpoint, loadRunCheckpoint + restoreTrainer into a
- * fresh trainer (what `gan train --resume` does), N/2 more: networks, optimiser moments and step
- * counts, the noise stream, the loader position and the last step's statistics must be identical.
- * The straight run also draws sample grids along the way (as the CLI does), which must not disturb
- * the training state.
- */
-async function expectExactResume(recipe: ModelRecipe, config: ModelConfig, data: ArrayDataset & { tokens?: string[][] }, steps: number, batch: number) {
-  const settings = { ...recipe.train, ...SETTINGS, batch };
-  const seed = 3;
-  const [c, h, w] = data.sampleShape;
-  const make = () => {
-    const t = recipe.create(config, settings, seed);
-    t.bindData?.({ images: data.data, n: data.n, c, h, w, labels: data.labels, tokens: data.tokens });
-    return t;
-  };
-  const loaderOf = () => new DataLoader(data, { batchSize: batch, seed });
-  const real = tensor(new Float32Array(batch * c * h * w), [batch, c, h, w]).keep();
-  // The straight run reads every step's statistics back and draws sample grids (as the CLI's loop
-  // may); neither may change the training state.
-  const run = async (t: GanTrainer, loader: DataLoader, n: number, straight: boolean) => {
-    const rows: Record<string, number>[] = [];
-    for (let i = 0; i < n; i++) {
-      if (straight) {
-        const z = t.noise(8, new Generator(99));
-        t.generate(z).dispose();
-        z.dispose();
-      }
-      loader.nextInto(real);
-      const st = t.step(real, straight || i === n - 1);
-      if (st) rows.push(await readStats(st));
-    }
-    return rows;
-  };
-  const straight = make();
-  const la = loaderOf();
-  const rows = await run(straight, la, steps, true);
-  expect(allFinite(rows)).toBe(true);
-
-  const half = steps / 2;
-  const first = make();
-  const lb = loaderOf();
-  await run(first, lb, half, false);
-  const dir = mkdtempSync(join(tmpdir(), 'cascade-resume-'));
-  const path = join(dir, 'checkpoint.safetensors');
-  try {
-    await saveRunCheckpoint(path, first, { model: recipe.name, config, settings, seed, step: half, loader: lb.state, dataset: 'toy', limit: 0 });
-    const ck = await loadRunCheckpoint('test', path);
-    expect(ck.info.step).toBe(half);
-    const resumed = make();
-    expect(restoreTrainer('test', path, ck, resumed, true)).toEqual([]);
-    const lc = loaderOf();
-    lc.setState(ck.info.loader!);
-    const lastC = await run(resumed, lc, half, false);
-    expect(lastC).toEqual([rows[steps - 1]]);
-    expect(lc.state).toEqual(la.state);
-    const [a, b] = [await trainerState(straight), await trainerState(resumed)];
-    expect([...b.keys()]).toEqual([...a.keys()]);
-    for (const [k, v] of a) {
-      const u = b.get(k)!;
-      if (typeof v === 'string') expect(u, k).toBe(v);
-      else expect(maxAbsDiff(u as ArrayLike<number>, v), k).toBe(0);
-    }
-    return { straight, resumed, rows };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    real.dispose();
-  }
-}
+// ---- exact resume through the CLI's run checkpoint (tests/support/resume.ts) ------------------------------
 
 describe('exact resume from a run checkpoint (the mechanism of gan train --resume)', () => {
   it('Triple-GAN: across the end of the warm-up and the start of R_P', async () => {
