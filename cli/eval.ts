@@ -30,7 +30,6 @@ import { translationHooksOf } from './heldout.js'; // importing it registers the
 import {
   LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
 } from '../engine/metrics/lenet.js';
-import type { FeatureSet } from '../engine/metrics/frechet.js';
 import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../engine/metrics/emojinet.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { ConvClassifier } from '../engine/metrics/classifier.js';
@@ -42,6 +41,7 @@ import { TripleClassifier, classifierError } from '../nets/triplegan.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
 import { loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
+import { noiseDraws, type FeatureJudge, type Render } from './eval_judge.js';
 import { evalStarganDomains } from './eval_stargan.js';
 import { emojiJudge, isEmojiEvalDataset, isTextConditioned, loadOrTrainEmojiNet } from './eval_emoji.js';
 import { loadDataset } from './datasets.js';
@@ -166,36 +166,7 @@ class StackganStage1 extends Module {
   }
 }
 
-/** Renders a trainer's images for latent codes: generate(), or one stage of StackGAN. */
-export type Render = (t: GanTrainer, z: Tensor) => Tensor;
-
-/** Features of a generator's images, and scores of the same images (e.g. conditional accuracy). */
-export interface GeneratedFeatures {
-  features: FeatureSet;
-  extra?: Record<string, number>;
-}
-
-/**
- * What evalGenerator scores generated images against: a feature network with the features of real
- * images at the evaluated geometry (the test split; training images for the floor of the scale),
- * and how the generated side is drawn (noise, or captions for a text model). The LeNet judge serves
- * MNIST generators (below), the emoji-net judge (cli/eval_emoji.ts) emoji generators.
- */
-export interface FeatureJudge {
-  /** What the features are ('LeNet features'). */
-  features: string;
-  /** What the real side is ('MNIST test images'). */
-  realName: string;
-  /** Images per side. */
-  n: number;
-  realTest: FeatureSet;
-  realTrain: FeatureSet;
-  generated(t: GanTrainer, render: Render): Promise<GeneratedFeatures>;
-  /** Goes into the report as is (the feature network's file, recipe, accuracy). */
-  info: Record<string, unknown>;
-  /** Lines after the table and report entries from the extra scores of the trained and untrained model. */
-  summary?(trained: Record<string, number>, untrained: Record<string, number>): { lines: string[]; json: Record<string, unknown> };
-}
+export type { FeatureJudge, GeneratedFeatures, Render } from './eval_judge.js';
 
 /** The LeNet judge of MNIST (or Stacked-MNIST) generators: n noise draws from Generator(seed). */
 async function leNetJudge(kind: 'mnist' | 'stacked', size: number, o: EvalOptions): Promise<FeatureJudge & { lenet: ConvClassifier }> {
@@ -211,16 +182,7 @@ async function leNetJudge(kind: 'mnist' | 'stacked', size: number, o: EvalOption
     realTest: await leNetFeatureSet(lenet.model, realImages(kind, 'test', n, size, o.seed)),
     realTrain: await leNetFeatureSet(lenet.model, realImages(kind, 'train', n, size, o.seed + 1)),
     async generated(t, render) {
-      const g = new Generator(o.seed);
-      const features = await drawnFeatureSet(lenet.model, (m) => {
-        const z = t.noise(m, g);
-        try {
-          return render(t, z);
-        } finally {
-          z.dispose();
-        }
-      }, n, o.batch);
-      return { features };
+      return { features: await drawnFeatureSet(lenet.model, noiseDraws(t, render, new Generator(o.seed)), n, o.batch) };
     },
     info: { lenet: { path: lenet.path, recipe: lenetRecipe, testAccuracy: lenet.testAccuracy } },
   };

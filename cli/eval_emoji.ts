@@ -26,7 +26,7 @@ import {
 import { defaultMetricsCacheDir, drawnFeatureSet } from '../engine/metrics/lenet.js';
 import type { FeatureSet } from '../engine/metrics/frechet.js';
 import type { GanTrainer } from '../nets/registry.js';
-import type { FeatureJudge, GeneratedFeatures, Render } from './eval.js';
+import { noiseDraws, type FeatureJudge, type GeneratedFeatures, type Render } from './eval_judge.js';
 
 /** Training datasets whose generators the emoji net scores. */
 export const EMOJI_EVAL_DATASETS = ['emoji', 'emoji-text'] as const;
@@ -205,14 +205,7 @@ export async function emojiJudge(o: EmojiJudgeOptions): Promise<FeatureJudge> {
   const generated = async (t: GanTrainer, render: Render): Promise<GeneratedFeatures> => {
     const g = new Generator(o.seed);
     if (!o.text) {
-      const features = await drawnFeatureSet((x) => emojiNetFeatureSet(net, x), (m) => {
-        const z = t.noise(m, g);
-        try {
-          return render(t, z);
-        } finally {
-          z.dispose();
-        }
-      }, n, o.batch);
+      const features = await drawnFeatureSet((x) => emojiNetFeatureSet(net, x), noiseDraws(t, render, g), n, o.batch);
       return { features };
     }
     const coder = t as unknown as TextConditioned;
