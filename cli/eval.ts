@@ -252,24 +252,28 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   const untrainedMetrics = await featureMetrics(judge.realTest, gUntrained.features, { kid });
   const reference = await featureMetrics(judge.realTest, judge.realTrain, { kid });
 
-  let modes: { covered: number; kl: number } | undefined;
+  let modes: { covered: number; kl: number; untrained: { covered: number; kl: number } } | undefined;
   if (kind === 'stacked' && lenet) {
-    // Each channel of each sample classified as a digit; mode = 100 r + 10 g + b.
-    const g = new Generator(o.seed);
-    const digits = new Uint8Array(3 * n);
-    for (let i = 0; i < n; i += o.batch) {
-      const m = Math.min(o.batch, n - i);
-      const z = trained.noise(m, g);
-      const x = render(trained, z);
-      z.dispose();
-      try {
-        digits.set(await predictDigits(lenet, x), 3 * i);
-      } finally {
-        x.dispose();
+    // Each channel of each sample classified as a digit; mode = 100 r + 10 g + b. The untrained
+    // generator's count (the same noise) is the start of the scale.
+    const count = async (t: GanTrainer) => {
+      const g = new Generator(o.seed);
+      const digits = new Uint8Array(3 * n);
+      for (let i = 0; i < n; i += o.batch) {
+        const m = Math.min(o.batch, n - i);
+        const z = t.noise(m, g);
+        const x = render(t, z);
+        z.dispose();
+        try {
+          digits.set(await predictDigits(lenet!, x), 3 * i);
+        } finally {
+          x.dispose();
+        }
       }
-    }
-    const c = countModes(digits);
-    modes = { covered: c.covered, kl: c.kl };
+      const c = countModes(digits);
+      return { covered: c.covered, kl: c.kl };
+    };
+    modes = { ...(await count(trained)), untrained: await count(untrained) };
   }
 
   // A model with a classifier network (Triple-GAN's C) is also scored as a classifier: its error on
@@ -293,7 +297,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   ];
   out.line(`gan eval: ${what}, ${n} generated vs ${n} ${judge.realName} (${judge.features}):`);
   out.line(table([row('trained', modelMetrics), row('untrained', untrainedMetrics), row('real (train split)', reference)]));
-  if (modes) out.line(`  modes covered ${modes.covered} / 1000, KL(modes || uniform) ${fmt(modes.kl)}`);
+  if (modes) out.line(`  modes covered ${modes.covered} / 1000 (untrained ${modes.untrained.covered}), KL(modes || uniform) ${fmt(modes.kl)} (untrained ${fmt(modes.untrained.kl)})`);
   if (classifier) out.line(`  classifier (netC) MNIST test error ${fmt(100 * classifier.testError, 2)}% (untrained ${fmt(100 * classifier.untrainedTestError, 2)}%) on ${classifier.n} test digits`);
   for (const l of summary?.lines ?? []) out.line(l);
   return {
