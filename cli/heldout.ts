@@ -17,7 +17,7 @@ import { tensor, type Tensor } from '../engine/tensor.js';
 import { packPairs } from '../nets/pix2pix.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 import {
-  firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, type HeldOutPairs, type PackedPairs, type TranslationEval,
+  firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, translationHooks, type HeldOutPairs, type PackedPairs, type TranslationEval,
 } from '../nets/translation.js';
 import { packDomains } from '../nets/stargan.js';
 import { STARGAN_EVAL_HOOKS, type StarganHeldOutDomains } from './eval_stargan.js';
@@ -46,26 +46,20 @@ setHeldOutSource(heldOutPackedPairs);
  * hooks that read data files live here (StarGAN's heldOutPairs, cli/eval_stargan.ts). Partial: `gan
  * eval` tells a recipe with translate() but no heldOutPairs() apart from one with neither.
  */
-export function translationHooksOf(r: ModelRecipe): Partial<TranslationEval> {
+export function translationHooksOf(r: ModelRecipe): ModelRecipe & Partial<TranslationEval> {
   return { ...(r as ModelRecipe & Partial<TranslationEval>), ...(r.name === 'stargan' ? STARGAN_EVAL_HOOKS : {}) };
 }
 
 /** The merged hooks when the recipe has both (an image-to-image model with ground truth), else null. */
 export function heldOutHooksOf(r: ModelRecipe): TranslationEval | null {
-  const h = translationHooksOf(r);
-  return typeof h.translate === 'function' && typeof h.heldOutPairs === 'function' ? (h as TranslationEval) : null;
+  return translationHooks(translationHooksOf(r));
 }
 
 export type Direction = 'AtoB' | 'BtoA';
 
-/**
- * Whether the run's model translates both ways with generators of its own (CycleGAN, DualGAN,
- * DiscoGAN; their generate(x, { direction: 'BtoA' }) runs B -> A). DiscoGAN's `--model-arch gan`
- * never trains its B -> A generator.
- */
+/** Whether the run's model translates both ways with generators of its own (the recipe's bothWays hook). */
 export function translatesBothWays(recipe: ModelRecipe, config: ModelConfig): boolean {
-  if (recipe.name === 'discogan') return String(config.modelArch ?? 'discogan') !== 'gan';
-  return recipe.name === 'cyclegan' || recipe.name === 'dualgan';
+  return (recipe as ModelRecipe & Partial<TranslationEval>).bothWays?.(config) ?? false;
 }
 
 /** Held-out pairs of one direction and the translation that goes with them. */

@@ -359,6 +359,7 @@ export const cycleganRecipe: ModelRecipe & TranslationEval = {
     return errs;
   },
   create: (config, settings, seed) => new CycleGanTrainer(config, settings, seed),
+  bothWays: () => true,
   // Scored as A -> B (G_A) against the held-out partners: the unpaired training set never shows
   // them together, so they are ground truth the original CycleGAN datasets did not have.
   async heldOutPairs(config, { limit, dataset }) {

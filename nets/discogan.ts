@@ -398,6 +398,8 @@ export const discoganRecipe: ModelRecipe & TranslationEval = {
     return errs;
   },
   create: (config, settings, seed) => new DiscoGanTrainer(config, settings, seed),
+  // `--model-arch gan` never trains its B -> A generator.
+  bothWays: (config) => discoGanConfig(config).modelArch !== 'gan',
   heldOutPairs: (config, opts) => unpairedHeldOutPairs(config, opts),
   translate: (trainer, inputs) => (trainer as DiscoGanTrainer).generate(inputs, { batchStats: false }),
 };

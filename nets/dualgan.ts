@@ -293,6 +293,7 @@ export const dualganRecipe: ModelRecipe & TranslationEval = {
     return errs;
   },
   create: (config, settings, seed) => new DualGanTrainer(config, settings, seed),
+  bothWays: () => true,
   heldOutPairs: (config, opts) => unpairedHeldOutPairs(config, opts),
   translate: (trainer, inputs) => (trainer as DualGanTrainer).generate(inputs, { batchStats: false }),
 };

@@ -42,9 +42,14 @@ export interface HeldOutPairs {
 export interface TranslationEval {
   heldOutPairs(config: ModelConfig, opts: { limit?: number; dataset?: string }): HeldOutPairs | Promise<HeldOutPairs>;
   translate(trainer: GanTrainer, inputs: Tensor): Tensor;
+  /**
+   * Whether a run with this config also translates B -> A with a generator of its own
+   * (generate(x, { direction: 'BtoA' })): CycleGAN, DualGAN, DiscoGAN (not its one-way ablations).
+   */
+  bothWays?(config: ModelConfig): boolean;
 }
 
-/** The recipe's TranslationEval hooks when it has both, else null. */
+/** The recipe's TranslationEval hooks when it has both heldOutPairs and translate, else null. */
 export function translationHooks(r: ModelRecipe): TranslationEval | null {
   const h = r as ModelRecipe & Partial<TranslationEval>;
   return typeof h.translate === 'function' && typeof h.heldOutPairs === 'function' ? (h as ModelRecipe & TranslationEval) : null;

@@ -9,6 +9,7 @@
 
 import { kebab } from '../../engine/cli/args.js';
 import { getRecipe, recipes, type ModelConfig, type ModelRecipe } from '../../nets/registry.js';
+import type { TranslationEval } from '../../nets/translation.js';
 
 /** The run a page trains: what the session needs besides the dataset itself. */
 export interface RunDefaults {
@@ -35,8 +36,6 @@ interface PageProfile {
   charts?: ChartSpec[];
   /** Columns of the sample grid (default: square). */
   gridCols?: number;
-  /** Image-to-image model whose generate() also runs B -> A with { direction: 'BtoA' }. */
-  bidirectional?: boolean;
   /** One paragraph about what the page shows for this model. */
   blurb?: string;
 }
@@ -112,7 +111,6 @@ const PROFILES: Record<string, PageProfile> = {
     ],
   },
   cyclegan: {
-    bidirectional: true,
     charts: [
       { title: 'Adversarial losses (LSGAN)', keys: /^loss_[DG]_/ },
       { title: 'Cycle and identity losses', keys: /^loss_(cycle|idt)_/ },
@@ -120,7 +118,6 @@ const PROFILES: Record<string, PageProfile> = {
     blurb: 'Trained on unpaired domains: the held-out partners are ground truth it never sees together. Flip the direction to see the other generator.',
   },
   dualgan: {
-    bidirectional: true,
     charts: [
       { title: 'Critic losses', keys: /^loss_D_/ },
       { title: 'Wasserstein distance estimates', keys: /^wdist_/, note: 'The critics\' estimate of the distance between real and translated images in each domain.' },
@@ -128,7 +125,6 @@ const PROFILES: Record<string, PageProfile> = {
     ],
   },
   discogan: {
-    bidirectional: true,
     charts: [
       { title: 'Discriminator losses', keys: /^loss_dis_/ },
       { title: 'Generator losses', keys: /^loss_(gen|fm)_/ },
@@ -240,8 +236,9 @@ export function gridColsOf(model: string): number | undefined {
   return PROFILES[model]?.gridCols;
 }
 
-export function isBidirectional(model: string): boolean {
-  return PROFILES[model]?.bidirectional === true;
+/** Whether the run translates B -> A too, with a generator of its own (the recipe's bothWays hook). */
+export function isBidirectional(model: string, config: ModelConfig): boolean {
+  return (recipeOf(model) as ModelRecipe & Partial<TranslationEval>).bothWays?.(config) ?? false;
 }
 
 export function blurbOf(model: string): string | undefined {

@@ -307,7 +307,7 @@ class TrainingPage implements PageContext {
     if (translation) {
       const grid = new PairGrid(this.ui.samples, run, Math.min(8, this.options.sampleCount), () => this.charts!);
       this.view = grid;
-      this.ui.direction?.classList.toggle('hidden', !isBidirectional(run.model));
+      this.ui.direction?.classList.toggle('hidden', !isBidirectional(run.model, run.config));
       if (this.ui.direction) {
         this.ui.direction.textContent = 'Show B → A';
         this.ui.direction.onclick = () =>
