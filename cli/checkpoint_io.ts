@@ -93,6 +93,15 @@ export async function readCheckpointInfo(command: string, path: string): Promise
 }
 
 /**
+ * Whether the checkpoint holds the trainer's optimisers and noise stream (a `gan train` checkpoint;
+ * `gan convert` writes networks only), so a full restore can bring back state that follows them,
+ * such as StackGAN's phase (its optimisers' step counts).
+ */
+export function hasOptimiserState(ck: LoadedCheckpoint, trainer: GanTrainer): boolean {
+  return Object.keys(trainer.optimizers).every((k) => ck.engineInfo.optimizers[k] !== undefined) && ck.engineInfo.rng.train !== undefined;
+}
+
+/**
  * Restores the trainer from a loaded checkpoint: every network, and when `full` the optimizers, the
  * noise generator and the training state too (a resume); sampling needs only the networks. Returns
  * the names of the trainer's training state that the checkpoint lacks (an older checkpoint: those

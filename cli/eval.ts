@@ -33,13 +33,11 @@ import {
 import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../engine/metrics/emojinet.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { ConvClassifier } from '../engine/metrics/classifier.js';
-import { StackganTrainer, type StackganGenerator } from '../nets/stackgan.js';
-import { generateWith } from '../nets/dcgan.js';
-import { Module } from '../engine/nn/module.js';
+import { StackganTrainer } from '../nets/stackgan.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
 import { TripleClassifier, classifierError } from '../nets/triplegan.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
-import { loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
+import { hasOptimiserState, loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
 import { noiseDraws, type FeatureJudge, type Render } from './eval_judge.js';
 import { evalStarganDomains } from './eval_stargan.js';
@@ -155,17 +153,6 @@ function realImages(kind: 'mnist' | 'stacked', split: 'train' | 'test', n: numbe
 
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
-/** StackGAN's Stage-I alone, at its own size (generateStages would run Stage-II on top for nothing). */
-class StackganStage1 extends Module {
-  constructor(readonly netG: StackganGenerator) {
-    super();
-  }
-  override forward(code: Tensor): Tensor {
-    const { z, eps1, bow } = this.netG.splitCode(code);
-    return this.netG.stage1.call(z, this.netG.text.call(bow), eps1).image;
-  }
-}
-
 export type { FeatureJudge, GeneratedFeatures, Render } from './eval_judge.js';
 
 /** The LeNet judge of MNIST (or Stacked-MNIST) generators: n noise draws from Generator(seed). */
@@ -205,7 +192,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   }
   // The optimisers too when the checkpoint has them: training state such as StackGAN's phase follows
   // their step counts (a converted checkpoint has none: networks only).
-  const full = Object.keys(trained.optimizers).every((k) => ck.engineInfo.optimizers[k] !== undefined) && ck.engineInfo.rng.train !== undefined;
+  const full = hasOptimiserState(ck, trained);
   restoreTrainer('gan eval', path, ck, trained, full);
   const batchStats = !o.runningStats;
 
@@ -215,15 +202,9 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   let evalSize = size;
   let what = `${recipe.name} step ${ck.info.step}`;
   if (trained instanceof StackganTrainer) {
-    const stage = o.stage ?? (trained.phase === 'stage2' ? 2 : 1);
+    const stage = (o.stage ?? (trained.phase === 'stage2' ? 2 : 1)) as 1 | 2; // --stage is checked above
     evalSize = stage === 1 ? trained.cfg.stage1Size : 4 * trained.cfg.stage1Size;
-    render = stage === 1
-      ? (t, z) => generateWith(new StackganStage1((t as StackganTrainer).nets.netG), z, batchStats)
-      : (t, z) => {
-        const both = (t as StackganTrainer).generateStages(z, { batchStats });
-        both[0].dispose();
-        return both[1];
-      };
+    render = (t, z) => (t as StackganTrainer).generateStage(z, stage, { batchStats });
     what += `, Stage-${stage === 1 ? 'I' : 'II'} (${evalSize}x${evalSize}; phase ${trained.phase}${full ? '' : ', networks only'})`;
   }
 

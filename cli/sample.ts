@@ -29,7 +29,7 @@ import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe } from '
 import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
 import { translationGrid, type TranslationEval } from '../nets/translation.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
-import { loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
+import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { heldOutDirection, heldOutHooksOf, starganDomainGrid, translateAll, translatesBothWays, type Direction } from './heldout.js';
 import { starganHeldOutDomains } from './eval_stargan.js';
 import { fixedNoiseSeed } from './train.js';
@@ -174,7 +174,7 @@ async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, tr
  * `gan convert` writes fresh optimisers (phase: text pretraining); --stage 2 shows its Stage-II.
  */
 async function sampleCaptions(recipe: ModelRecipe, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
-  const withOptimisers = Object.keys(trainer.optimizers).every((k) => ck.engineInfo.optimizers[k] !== undefined) && ck.engineInfo.rng.train !== undefined;
+  const withOptimisers = hasOptimiserState(ck, trainer);
   restoreTrainer('gan sample', path, ck, trainer, withOptimisers);
   const n = o.n ?? 64;
   const perCaption = o.nrow;
@@ -201,13 +201,8 @@ async function sampleCaptions(recipe: ModelRecipe, trainer: GanTrainer, ck: Load
   try {
     if (trainer instanceof StackganTrainer) {
       const trained = trainer.phase === 'stage2' ? 2 : 1;
-      const show = o.stage ?? trained;
-      if (show === trained && o.stage === undefined) images = trainer.generate(codes, { batchStats });
-      else {
-        const both = trainer.generateStages(codes, { batchStats });
-        images = both[show - 1];
-        both[2 - show].dispose();
-      }
+      const show = (o.stage ?? trained) as 1 | 2; // --stage's choices are 1 and 2
+      images = o.stage === undefined ? trainer.generate(codes, { batchStats }) : trainer.generateStage(codes, show, { batchStats });
       stage = show === 2 ? ' (Stage-II)' : ` (Stage-I${o.stage === undefined ? ', upsampled: Stage-II has not trained yet' : ''})`;
     } else images = trainer.generate(codes, { batchStats });
   } finally {

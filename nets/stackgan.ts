@@ -470,6 +470,12 @@ export class StackganGenerator extends Module {
     return { z: narrow(code, 1, 0, nz), eps1: narrow(code, 1, nz, cDim), eps2: narrow(code, 1, nz + cDim, cDim), bow: narrow(code, 1, nz + 2 * cDim, buckets) };
   }
 
+  /** Stage-I's image alone (stageSize x stageSize), without running Stage-II. */
+  stage1Image(code: Tensor): Tensor {
+    const { z, eps1, bow } = this.splitCode(code);
+    return this.stage1.call(z, this.text.call(bow), eps1).image;
+  }
+
   /** [Stage-I image, Stage-II image] for the codes. */
   stages(code: Tensor): [Tensor, Tensor] {
     const { z, eps1, eps2, bow } = this.splitCode(code);
@@ -494,12 +500,22 @@ export class StackganDiscriminator extends Module {
 }
 
 /** Runs only Stage-I (upsampled to the output size) through generateWith, for grids before Stage-II trains. */
+class Stage1Only extends Module {
+  constructor(readonly netG: StackganGenerator) {
+    super();
+  }
+  override forward(code: Tensor): Tensor {
+    return this.netG.stage1Image(code);
+  }
+}
+
+/** Stage-I's image, nearest-upsampled to the output size (the grids before Stage-II trains). */
 class Stage1Preview extends Module {
   constructor(readonly netG: StackganGenerator) {
     super();
   }
   override forward(code: Tensor): Tensor {
-    return upsampleNearest(this.netG.stages(code)[0], 4);
+    return upsampleNearest(this.netG.stage1Image(code), 4);
   }
 }
 
@@ -634,6 +650,11 @@ export class StackganTrainer implements GanTrainer {
   generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
     const net = this.phase === 'stage2' ? this.nets.netG : new Stage1Preview(this.nets.netG);
     return generateWith(net, z, opts.batchStats ?? true);
+  }
+
+  /** One stage's images at their own size: Stage-I (stage1Size) alone, or Stage-II (4 x stage1Size). */
+  generateStage(z: Tensor, stage: 1 | 2, opts: { batchStats?: boolean } = {}): Tensor {
+    return generateWith(stage === 1 ? new Stage1Only(this.nets.netG) : this.nets.netG, z, opts.batchStats ?? true);
   }
 
   /** [Stage-I images, Stage-II images] for codes. */
