@@ -3,8 +3,8 @@
 // file is there and readable, otherwise train it from its recipe (deterministic from the seed) and
 // write it, a plain PyTorch-style state_dict with string metadata. The file name is the key: it
 // must change with everything the weights depend on (recipe, data version, format). Used by the
-// StarGAN skin-tone classifier (cli/eval_stargan.ts) and the emoji feature net (cli/eval_emoji.ts);
-// the MNIST LeNet (lenet.ts) keeps its own loader for its format check.
+// StarGAN skin-tone classifier (cli/eval_stargan.ts), the emoji feature net (cli/eval_emoji.ts) and
+// the MNIST LeNet (lenet.ts).
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -31,6 +31,8 @@ export interface CachedClassifierOptions {
   create: () => ConvClassifier;
   /** Trains the fresh net; returns the metadata to store with it (recipe, accuracy, seconds). */
   train: (net: ConvClassifier) => Promise<Record<string, string>>;
+  /** Throws when a readable file's metadata says it is stale (then the net is retrained). */
+  check?: (metadata: Record<string, string>) => void;
   /** Ignore an existing file and retrain. */
   retrain?: boolean;
   log?: (line: string) => void;
@@ -43,6 +45,7 @@ export async function loadOrTrainClassifier(o: CachedClassifierOptions): Promise
     const net = o.create();
     try {
       const file = await loadSafetensorsFile(o.path);
+      o.check?.(file.metadata);
       loadModelBytes(file, net, { source: `${o.what} cache '${o.path}'` });
       net.eval();
       return { net, path: o.path, cached: true, metadata: file.metadata };

@@ -19,13 +19,12 @@
 // safetensors state_dict under .cache/metrics/ (or $GAN_METRICS_CACHE), named after the recipe; a
 // missing or unreadable file is retrained, reproducibly, from the recipe's seed.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor } from '../tensor.js';
 import { Generator } from '../ops/random.js';
 import { saveModel } from '../checkpoint_node.js';
-import { loadModelBytes } from '../checkpoint.js';
-import { loadSafetensorsFile } from '../io/files.js';
+import { loadOrTrainClassifier } from './classifier_cache.js';
 import { loadMnist, padImages, resizeBilinearCpu } from '../data/mnist.js';
 import { countModes, type StackedModeCount } from '../data/stacked_mnist.js';
 import {
@@ -105,10 +104,10 @@ export interface TrainLeNetOptions extends Partial<LeNetRecipe> {
   onLog?: (step: number, loss: number) => void;
 }
 
-/** Trains a LeNet on MNIST (train split) with a recipe (defaults: LENET_FULL). */
-export async function trainLeNet(opts: TrainLeNetOptions = {}): Promise<ConvClassifier> {
+/** Trains a LeNet on MNIST (train split) with a recipe (defaults: LENET_FULL); `net` defaults to a fresh one from the seed. */
+export async function trainLeNet(opts: TrainLeNetOptions = {}, net?: ConvClassifier): Promise<ConvClassifier> {
   const r: LeNetRecipe = { ...LENET_FULL, ...opts };
-  const net = createLeNet(r.seed);
+  net ??= createLeNet(r.seed);
   const train = loadMnistForLeNet('train', opts.limit);
   await trainClassifier(net, train, { steps: r.steps, batch: r.batch, seed: r.seed, lr: r.lr, logEvery: opts.logEvery, onLog: opts.onLog });
   return net;
@@ -154,17 +153,22 @@ export function leNetCachePath(r: LeNetRecipe, dir = defaultMetricsCacheDir()): 
   return join(dir, `lenet-v${LENET_FORMAT}-s${r.seed}-n${r.steps}-b${r.batch}-lr${r.lr}.safetensors`);
 }
 
+/** What a LeNet cache file records besides the weights: the recipe, the format, accuracy and time. */
+function leNetMetadata(recipe: LeNetRecipe, testAccuracy?: number, seconds?: number): Record<string, string> {
+  return {
+    recipe: JSON.stringify(recipe),
+    format_version: String(LENET_FORMAT),
+    test_accuracy: String(testAccuracy ?? NaN),
+    train_seconds: (seconds ?? NaN).toFixed(1),
+  };
+}
+
 /** Writes a trained LeNet to its recipe's cache file (a plain state_dict plus the recipe as metadata). */
 export async function saveLeNet(model: ConvClassifier, recipe: LeNetRecipe, opts: { dir?: string; testAccuracy?: number; seconds?: number } = {}): Promise<string> {
   const dir = opts.dir ?? defaultMetricsCacheDir();
   const path = leNetCachePath(recipe, dir);
   mkdirSync(dir, { recursive: true });
-  await saveModel(path, model, {
-    recipe: JSON.stringify(recipe),
-    format_version: String(LENET_FORMAT),
-    test_accuracy: String(opts.testAccuracy ?? NaN),
-    train_seconds: (opts.seconds ?? NaN).toFixed(1),
-  });
+  await saveModel(path, model, leNetMetadata(recipe, opts.testAccuracy, opts.seconds));
   return path;
 }
 
@@ -187,36 +191,32 @@ export interface LoadLeNetOptions {
   log?: (line: string) => void;
 }
 
-/** The LeNet of `recipe` from the cache, trained (and cached) first if it is missing or unreadable. */
+/** The LeNet of `recipe` from the cache, trained (and cached) first if it is missing, unreadable or of an older format. */
 export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: LoadLeNetOptions = {}): Promise<CachedLeNet> {
-  const dir = opts.dir ?? defaultMetricsCacheDir();
-  const path = leNetCachePath(recipe, dir);
+  const path = leNetCachePath(recipe, opts.dir ?? defaultMetricsCacheDir());
   const log = opts.log ?? (() => {});
-  if (!opts.retrain && existsSync(path)) {
-    try {
-      const file = await loadSafetensorsFile(path);
-      if (file.metadata.format_version !== String(LENET_FORMAT)) throw new Error(`format ${file.metadata.format_version}, expected ${LENET_FORMAT}`);
-      const model = createLeNet(recipe.seed);
-      loadModelBytes(file, model, { source: `LeNet cache '${path}'` });
-      model.eval();
-      return { model, path, cached: true, testAccuracy: Number(file.metadata.test_accuracy ?? NaN), seconds: 0 };
-    } catch (e) {
-      log(`lenet: ignoring unreadable '${path}' (${(e as Error).message}); retraining`);
-    }
-  }
-  log(`lenet: training (${recipe.steps} steps, batch ${recipe.batch}, seed ${recipe.seed}) -> ${path}`);
-  const t0 = performance.now();
-  const every = Math.max(1, Math.round(recipe.steps / 10));
-  const model = await trainLeNet({ ...recipe, logEvery: every, onLog: (s, l) => log(`lenet: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`) });
-  const seconds = (performance.now() - t0) / 1000;
-  const testAccuracy = await evaluate(model, loadMnistForLeNet('test'));
-  log(`lenet: MNIST test accuracy ${(100 * testAccuracy).toFixed(2)}% after ${seconds.toFixed(0)} s`);
-  try {
-    await saveLeNet(model, recipe, { dir, testAccuracy, seconds });
-  } catch (e) {
-    log(`lenet: could not cache the weights at '${path}': ${(e as Error).message}`);
-  }
-  return { model, path, cached: false, testAccuracy, seconds };
+  let seconds = 0;
+  const c = await loadOrTrainClassifier({
+    path,
+    what: 'lenet',
+    create: () => createLeNet(recipe.seed),
+    check: (m) => {
+      if (m.format_version !== String(LENET_FORMAT)) throw new Error(`format ${m.format_version}, expected ${LENET_FORMAT}`);
+    },
+    retrain: opts.retrain,
+    log,
+    async train(model) {
+      log(`lenet: training (${recipe.steps} steps, batch ${recipe.batch}, seed ${recipe.seed}) -> ${path}`);
+      const t0 = performance.now();
+      const every = Math.max(1, Math.round(recipe.steps / 10));
+      await trainLeNet({ ...recipe, logEvery: every, onLog: (s, l) => log(`lenet: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`) }, model);
+      seconds = (performance.now() - t0) / 1000;
+      const testAccuracy = await evaluate(model, loadMnistForLeNet('test'));
+      log(`lenet: MNIST test accuracy ${(100 * testAccuracy).toFixed(2)}% after ${seconds.toFixed(0)} s`);
+      return leNetMetadata(recipe, testAccuracy, seconds);
+    },
+  });
+  return { model: c.net, path, cached: c.cached, testAccuracy: Number(c.metadata.test_accuracy ?? NaN), seconds };
 }
 
 // ---- sample-quality metrics on LeNet features ---------------------------------------------------------
