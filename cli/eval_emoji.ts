@@ -16,6 +16,7 @@
 import { join } from 'node:path';
 import type { Tensor } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
+import { mulberry32 } from '../engine/ops/cpu/host.js';
 import { emojiPackageInfo, loadEmojiPairs, loadEmojiText } from '../engine/data/emoji.js';
 import { classifierAccuracy, trainClassifier, type ConvClassifier } from '../engine/metrics/classifier.js';
 import { loadOrTrainClassifier } from '../engine/metrics/classifier_cache.js';
@@ -66,15 +67,8 @@ export function emojiRealSet(dataset: EmojiEvalDataset, split: 'train' | 'test',
 export function seededSubset(set: RgbImages, count: number, seed: number): RgbImages {
   const n = set.n;
   const order = Array.from({ length: n }, (_, i) => i);
-  // mulberry32: a small deterministic host PRNG (the draw only has to be fixed by the seed).
-  let a = (seed * 0x9e3779b1 + 0x6d2b79f5) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // The draw only has to be fixed by the seed.
+  const next = mulberry32(seed * 0x9e3779b1 + 0x6d2b79f5);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/index.js';
+import { randomHost } from '../../engine/ops/cpu/host.js';
 import { DataLoader, type ArrayDataset } from '../../engine/data/loader.js';
 import { readStats } from '../../nets/stats.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../../cli/checkpoint_io.js';
@@ -21,16 +22,9 @@ export function configOf(r: ModelRecipe, over: ModelConfig): ModelConfig {
   return { ...c, ...over };
 }
 
-/** Deterministic values in [lo, hi) (mulberry32). */
+/** Deterministic values in [lo, hi) (mulberry32, engine/ops/cpu/host.ts), as float32. */
 export function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + ((hi - lo) * ((t ^ (t >>> 14)) >>> 0)) / 4294967296;
-  });
+  return Float32Array.from(randomHost([n], seed, lo, hi).data);
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
