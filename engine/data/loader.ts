@@ -10,6 +10,7 @@
 // persistent tensor, so a training loop allocates no GPU buffer per step for its data.
 
 import { assign, fmtShape, type Tensor } from '../tensor.js';
+import { mulberry32 } from '../ops/cpu/host.js'; // small, fast; plenty for shuffling
 
 /** Images (or any fixed-shape examples) held in one row-major Float32Array: n x sampleShape. */
 export interface ArrayDataset {
@@ -61,17 +62,6 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** mulberry32: a small, fast 32-bit PRNG; plenty for shuffling. Returns floats in [0, 1). */
-function mulberry32(state: number): () => number {
-  let s = state >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The permutation of 0..n-1 used for `epoch` under `seed` (Fisher-Yates). */
 export function epochPermutation(n: number, seed: number, epoch: number): Int32Array {

@@ -20,6 +20,7 @@
 import { tensor, tidy } from '../tensor.js';
 import { noGrad } from '../tape.js';
 import { matmul } from '../ops/matmul.js';
+import { mulberry32 } from '../ops/cpu/host.js';
 import { checkFeatureSet, type FeatureSet } from './frechet.js';
 
 /** An [n, m] matrix of dot products a_i . b_j, row-major. */
@@ -125,14 +126,7 @@ export async function pairwiseDotsGpu(x: FeatureSet, y: FeatureSet): Promise<Pai
 
 /** A small seeded PRNG (mulberry32 on a splitmix-hashed seed): floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let s = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b));
 }
 
 /** m distinct indices from 0..n-1 (a partial Fisher-Yates shuffle). */
