@@ -36,14 +36,13 @@ interface ModuleSummary {
   dtypes: string[];
 }
 
-/** Parameter and buffer counts of the tensors under each first-level name (`prefix.` stripped). */
-function summarise(file: SafetensorsFile, prefix = '', depth = 1): Record<string, ModuleSummary> {
+/** Parameter and buffer counts of the tensors under `prefix`, grouped by `groupOf` of the rest of each name. */
+function summarise(file: SafetensorsFile, prefix: string, groupOf: (rest: string) => string): Record<string, ModuleSummary> {
   const res: Record<string, ModuleSummary> = {};
   for (const [key, t] of Object.entries(file.tensors)) {
     if (!key.startsWith(prefix)) continue;
     const rest = key.slice(prefix.length);
-    const parts = rest.split('.');
-    const name = parts.length > depth ? parts.slice(0, depth).join('.') : '(top level)';
+    const name = groupOf(rest);
     const m = (res[name] ??= { parameters: 0, parameterTensors: 0, buffers: 0, dtypes: [] });
     if (BUFFER.test(rest)) m.buffers++;
     else {
@@ -67,15 +66,7 @@ function describeRunCheckpoint(path: string, file: SafetensorsFile, info: Checkp
   const extra = (info.extra ?? {}) as Record<string, unknown>;
   const state = Array.isArray(extra.trainingState) ? (extra.trainingState as string[]) : [];
   const networks: Record<string, ModuleSummary> = {};
-  for (const m of info.models) {
-    const parts = Object.values(summarise(file, `${m}.`, Infinity));
-    networks[m] = {
-      parameters: parts.reduce((a, b) => a + b.parameters, 0),
-      parameterTensors: parts.reduce((a, b) => a + b.parameterTensors, 0),
-      buffers: parts.reduce((a, b) => a + b.buffers, 0),
-      dtypes: [...new Set(parts.flatMap((p) => p.dtypes))],
-    };
-  }
+  for (const m of info.models) networks[m] = summarise(file, `${m}.`, () => m)[m] ?? { parameters: 0, parameterTensors: 0, buffers: 0, dtypes: [] };
   const settings = (cfg.settings ?? {}) as Record<string, unknown>;
   const model = String(cfg.model ?? '');
   const summary = {
@@ -124,7 +115,7 @@ function describeRunCheckpoint(path: string, file: SafetensorsFile, info: Checkp
 }
 
 function describeStateDict(path: string, file: SafetensorsFile, json: boolean): void {
-  const modules = summarise(file);
+  const modules = summarise(file, '', (rest) => (rest.includes('.') ? rest.slice(0, rest.indexOf('.')) : '(top level)'));
   const total = Object.values(modules).reduce((a, b) => a + b.parameters, 0);
   const bytes = statSync(path).size;
   if (json) {
