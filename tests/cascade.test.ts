@@ -29,7 +29,8 @@ import {
 import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { readStats } from '../nets/stats.js';
-import { RESUME_SETTINGS as SETTINGS, configOf, expectExactResume, seeded } from './support/resume.js';
+import { expectExactResume } from './support/resume.js';
+import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, TrainSettings } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -50,13 +51,6 @@ function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
 }
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** Runs `steps` steps on a fixed batch with stats every step; returns every logged value. */
 async function trainSteps(trainer: Pick<GanTrainer, 'step'>, real: Tensor, steps: number): Promise<Record<string, number>[]> {

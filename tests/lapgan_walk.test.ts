@@ -13,32 +13,13 @@ import { pyrUpCpu } from '../engine/ops/cpu/pyramid.js';
 import { hostTensor } from '../engine/ops/cpu/host.js';
 import { LapganTrainer, lapganNoiseDim, lapganRecipe, type PyramidChain } from '../nets/lapgan.js';
 import type { ModelConfig } from '../nets/registry.js';
+import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
 
 beforeAll(async () => {
   await initEngine();
 });
 
-const SETTINGS = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
-const config: ModelConfig = {
-  ...Object.fromEntries(Object.entries(lapganRecipe.options).map(([k, o]) => [k, o.default as number])),
-  imageSize: 16, levels: 2, nc: 1, nz: 8, nh: 16, ngf: 4, ndf: 4,
-};
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/** Deterministic values in [-1, 1). */
-function seeded(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
+const config: ModelConfig = configOf(lapganRecipe, { imageSize: 16, levels: 2, nc: 1, nz: 8, nh: 16, ngf: 4, ndf: 4 });
 
 const chainTensors = (c: PyramidChain): Tensor[] => [c.coarse, ...c.steps.flatMap((s) => [s.up, s.band, s.image])];
 

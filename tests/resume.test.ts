@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine/device.js';
 import { recipes, type ModelConfig } from '../nets/registry.js';
 import { packDomains } from '../nets/stargan.js';
-import { configOf, expectExactResume, seeded } from './support/resume.js';
+import { expectExactResume } from './support/resume.js';
+import { configOf, seeded } from './support/util.js';
 
 beforeAll(async () => {
   await initEngine();

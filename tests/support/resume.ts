@@ -8,31 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/index.js';
-import { randomHost } from '../../engine/ops/cpu/host.js';
 import { DataLoader, type ArrayDataset } from '../../engine/data/loader.js';
 import { readStats } from '../../nets/stats.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../../cli/checkpoint_io.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../../nets/registry.js';
-
-export const RESUME_SETTINGS = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
-
-/** A recipe's defaults with overrides (what the CLI builds from flags). */
-export function configOf(r: ModelRecipe, over: ModelConfig): ModelConfig {
-  const c = Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
-  return { ...c, ...over };
-}
-
-/** Deterministic values in [lo, hi) (mulberry32, engine/ops/cpu/host.ts), as float32. */
-export function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  return Float32Array.from(randomHost([n], seed, lo, hi).data);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { GAN_ADAM, maxAbsDiff } from './util.js';
 
 const allFinite = (rows: Record<string, number>[]) => rows.every((r) => Object.values(r).every(Number.isFinite));
 
@@ -61,7 +41,7 @@ export async function trainerState(t: GanTrainer): Promise<Map<string, ArrayLike
  * must not disturb the training state.
  */
 export async function expectExactResume(recipe: ModelRecipe, config: ModelConfig, data: ArrayDataset & { tokens?: string[][] }, steps: number, batch: number) {
-  const settings = { ...recipe.train, ...RESUME_SETTINGS, batch, steps };
+  const settings = { ...recipe.train, ...GAN_ADAM, batch, steps };
   const seed = 3;
   const [c, h, w] = data.sampleShape;
   const make = () => {
