@@ -29,6 +29,13 @@ function checkU53(what: string, v: number): void {
 export class Generator {
   seed = 0;
   offset = 0;
+  /**
+   * Draws served from the host instead of Philox, in order (see feed()); null: draw normally.
+   * Tests use it to give the engine and a PyTorch transcription the very same noise and masks.
+   */
+  private fed: FedDraw[] | null = null;
+  /** What each fed draw was used for, in order: op and shape (for error messages and tests). */
+  readonly fedLog: { op: string; shape: number[] }[] = [];
 
   constructor(seed = 0) {
     this.manualSeed(seed);
@@ -65,6 +72,53 @@ export class Generator {
   clone(): Generator {
     return new Generator().setState(this.getState());
   }
+
+  /**
+   * From now on every draw from this generator takes the next of `draws` instead of Philox values:
+   * each is the exact tensor the op would have produced (rand: values in [0, 1); randn: already
+   * scaled by mean/std; bernoulli: 0/1; dropout: the scaled mask, 0 or 1/(1-p); randint: integers;
+   * randperm: a permutation). Shapes must match the draw in size, and the offset does not advance.
+   * Calling feed again appends; `fedRemaining` says how many are left (a test asserts 0).
+   */
+  feed(draws: readonly (ArrayLike<number> | FedDraw)[]): this {
+    this.fed ??= [];
+    for (const d of draws) this.fed.push(isFedDraw(d) ? d : { values: d });
+    return this;
+  }
+
+  get fedRemaining(): number {
+    return this.fed?.length ?? 0;
+  }
+
+  /** Stops serving fed draws (leftover ones are dropped). */
+  unfeed(): this {
+    this.fed = null;
+    return this;
+  }
+
+  /** The next fed draw for `op` of n values, or null when nothing is fed. */
+  takeFed(op: string, shape: readonly number[]): ArrayLike<number> | null {
+    if (!this.fed) return null;
+    const n = numel(shape);
+    const d = this.fed.shift();
+    const k = this.fedLog.length;
+    if (!d) throw new Error(`${op}: draw #${k} of shape ${JSON.stringify(shape)} from a fed generator, but no fed draws are left (feed one more, or unfeed())`);
+    if (d.values.length !== n) {
+      throw new Error(`${op}: draw #${k} wants ${n} values (shape ${JSON.stringify(shape)}), but the fed draw${d.label ? ` '${d.label}'` : ''} has ${d.values.length}`);
+    }
+    this.fedLog.push({ op, shape: [...shape] });
+    return d.values;
+  }
+}
+
+/** One fed draw: its values and an optional label for error messages. */
+export interface FedDraw {
+  values: ArrayLike<number>;
+  label?: string;
+}
+
+function isFedDraw(d: ArrayLike<number> | FedDraw): d is FedDraw {
+  return typeof (d as FedDraw).values === 'object' && (d as FedDraw).values !== null;
 }
 
 /** PyTorch's default seed value, so an unseeded run is still deterministic. */
@@ -138,6 +192,12 @@ export function fillRandom_(t: Tensor, kind: RandomKind, params: RandomParams, g
   if (t.dtype !== want) throw new Error(`${op}: writes ${want} values, but the target ${t.describe()} is ${t.dtype}`);
   const n = t.size;
   if (n === 0) return t;
+  const fed = generator.takeFed(op, t.shape);
+  if (fed) {
+    const arr = want === 'int32' ? Int32Array.from(fed) : Float32Array.from(fed);
+    t.engine.upload(t.buffer, arr);
+    return t;
+  }
   const blocks = Math.ceil(n / 4);
   const [k0, k1] = split(generator.seed);
   const [olo, ohi] = split(generator.reserve(blocks));
@@ -187,6 +247,16 @@ export function randint(shape: Shape, low: number, high: number, opts: RandomOpt
 export function randperm(n: number, seed?: number | Generator): Int32Array {
   if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n = ${n} must be a non-negative integer`);
   const gen = typeof seed === 'number' ? new Generator(seed) : seed ?? defaultGenerator;
+  const fed = gen.takeFed('randperm', [n]);
+  if (fed) {
+    const perm = Int32Array.from(fed);
+    const seen = new Uint8Array(n);
+    for (const v of perm) {
+      if (!(v >= 0 && v < n) || seen[v]) throw new Error(`randperm: the fed draw is not a permutation of 0..${n - 1}`);
+      seen[v] = 1;
+    }
+    return perm;
+  }
   const words = philoxWords(n, gen.seed, gen.reserve(Math.ceil(n / 4)));
   const out = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
