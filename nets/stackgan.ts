@@ -52,10 +52,11 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
-  add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, matmul, mean, mul, mulScalar, mulhilo32, narrow, philoxWords, randn, relu,
+  add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, matmul, mean, mul, mulScalar, narrow, randn, relu,
   reshape, sigmoid, square, sub, upsampleNearest, Generator,
 } from '../engine/ops/index.js';
 import { defaultInit_, stepOn } from './gan_util.js';
+import { hostRandint } from './host_draws.js';
 import { generateWith } from './dcgan.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer, bagOfWordsMatrix, hashedBagOfWords } from './text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainingData, TrainSettings } from './registry.js';
@@ -261,8 +262,7 @@ export class BoundTextData {
 
   /** n dataset indices drawn uniformly (with replacement) from the generator's stream. */
   drawIndices(n: number, rng: Generator): Int32Array {
-    const words = philoxWords(n, rng.seed, rng.reserve(Math.ceil(n / 4)));
-    return Int32Array.from(words, (w) => mulhilo32(w, this.data.n)[0]);
+    return hostRandint(n, this.data.n, rng);
   }
 
   /** Host arrays of the examples `indices`: images, captions, mismatched captions, categories. */

@@ -14,8 +14,15 @@
 // The game (paper Eq. 4; alpha = 1/2 as in the paper and the code):
 //   L_D = BCE(D(x_l, y_l), 1) + alpha BCE(D(x_u, y_c), 0) + (1 - alpha) BCE(D(G(z, y_g), y_g), 0)
 //   L_G = (1 - alpha) BCE(D(G(z, y_g), y_g), 1)                                  (non-saturating)
-//   L_C = alpha E_u[p_c(y_c | x_u) BCE(D(x_u, y_c), 1)] + R_L + alpha_P R_P
-// where y_c = argmax p_c(y | x_u) (the reference's 'argmax' approximation of the expectation over
+//   L_C = alpha E_u[p_c(y_c | x_u) log(1 - D(x_u, y_c))] + R_L + alpha_P R_P        (classifierAdv 'paper')
+//   L_C = alpha E_u[p_c(y_c | x_u) BCE(D(x_u, y_c), 1)] + R_L + alpha_P R_P          (classifierAdv 'code')
+// The paper's Algorithm 1 descends alpha p_c log(1 - D) (the default here); the authors' Theano code
+// (cla_cost_p_c = bce(D, 1) * p) descends -alpha p_c log D, a non-saturating swap. They push p_c in
+// opposite directions: log(1 - D) < 0, so the paper's term always raises p_c(y_c | x_u), most on the
+// pairs D accepts (D -> 1), while -log D > 0 always lowers it, most on the pairs D rejects (only the
+// softmax coupling with the other classes turns that into 'raise what D accepts'). Both are
+// step-golden tested (tests/steps_cascade.test.ts); docs/cascade.md has a short run of each.
+// y_c = argmax p_c(y | x_u) (the reference's 'argmax' approximation of the expectation over
 // p_c: the gradient reaches C through the weight p_c(y_c | x_u)), R_L = CE(C(x_l), y_l) on the labelled
 // batch, and R_P = CE(C(G(z, y_g)), y_g) the pseudo-discriminative loss on generated pairs, weight
 // alpha_P (0.1 in the code) switched on after `rpStart` steps (epoch 300 in the code), once G makes
@@ -36,10 +43,11 @@ import { dcganInit_, kaimingNormal_, zeros_ } from '../engine/init.js';
 import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
-  add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, maximum, mean, mul, mulScalar, mulhilo32, narrow, oneHot, philoxWords, randn,
+  add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, maximum, mean, mul, mulScalar, narrow, oneHot, randn,
   randperm, reshape, sigmoid, slice, softmax, softmaxCrossEntropy, softplus, sum, tanh, Generator,
 } from '../engine/ops/index.js';
 import { stepOn } from './gan_util.js';
+import { hostRandint } from './host_draws.js';
 import { generateWith } from './dcgan.js';
 import { accuracy } from './text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
@@ -72,6 +80,11 @@ export interface TripleganConfig {
   labelledBatch: number;
   /** Train C alone on the labelled set (the supervised baseline). */
   supervisedOnly: boolean;
+  /**
+   * C's adversarial term: 'paper' (Algorithm 1: alpha E[p_c(y_c | x_u) log(1 - D(x_u, y_c))]) or
+   * 'code' (the reference code's alpha E[p_c(y_c | x_u) BCE(D(x_u, y_c), 1)] = -alpha E[p_c log D]).
+   */
+  classifierAdv: 'paper' | 'code';
 }
 
 // ---- the labelled subset ------------------------------------------------------------------------------------
@@ -257,11 +270,10 @@ export class LabelledSet {
 
   /** n examples drawn uniformly with replacement. */
   draw(n: number, rng: Generator): { images: Float32Array; labels: Int32Array } {
-    const words = philoxWords(n, rng.seed, rng.reserve(Math.ceil(n / 4)));
+    const picks = hostRandint(n, this.size, rng);
     const images = new Float32Array(n * this.plane);
     const labels = new Int32Array(n);
-    words.forEach((w, b) => {
-      const j = mulhilo32(w, this.size)[0];
+    picks.forEach((j, b) => {
       images.set(this.images.subarray(j * this.plane, (j + 1) * this.plane), b * this.plane);
       labels[b] = this.labels[j];
     });
@@ -379,7 +391,10 @@ export class TripleganTrainer implements GanTrainer {
 
       // C: fool D on its pairs (through p_c(y_c | x)), fit the labels, and (later) G's pairs.
       const dCNow = noGrad(() => netD.call(real, ycHot));
-      const advC = mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 1, { reduction: 'none' }))), alpha);
+      // paper: log(1 - D) = -BCE(D, 0); code: BCE(D, 1) = -log D (see the header).
+      const advC = cfg.classifierAdv === 'code'
+        ? mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 1, { reduction: 'none' }))), alpha)
+        : mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 0, { reduction: 'none' }))), -alpha);
       let lossC = add(advC, ce);
       let rp: Tensor | null = null;
       if (useRP) {
@@ -422,8 +437,7 @@ export class TripleganTrainer implements GanTrainer {
 
 /** Class indices (as int32) drawn uniformly from the stream. */
 function randintHost(n: number, numClasses: number, rng: Generator): Tensor {
-  const words = philoxWords(n, rng.seed, rng.reserve(Math.ceil(n / 4)));
-  return tensor(Int32Array.from(words, (w) => mulhilo32(w, numClasses)[0]), [n], 'int32');
+  return tensor(hostRandint(n, numClasses, rng), [n], 'int32');
 }
 
 /** One-hot rows of the labels 0, 1, ..., numClasses - 1, 0, 1, ... */
@@ -464,6 +478,7 @@ export async function classifierError(
 export function tripleganConfig(c: ModelConfig): TripleganConfig {
   const keys = ['imageSize', 'numClasses', 'nz', 'ngh', 'ndh', 'cw', 'alpha', 'alphaP', 'rpStart', 'warmupSteps', 'perClass', 'labelSeed', 'labelledBatch'] as const;
   const out = { nc: Number(c.nc ?? 1), supervisedOnly: c.supervisedOnly === true || c.supervisedOnly === 'true' } as TripleganConfig;
+  out.classifierAdv = c.classifierAdv === 'code' ? 'code' : 'paper';
   for (const k of keys) (out as unknown as Record<string, number>)[k] = Number(c[k]);
   return out;
 }
@@ -489,6 +504,7 @@ export const tripleganRecipe: ModelRecipe = {
     labelSeed: int(1, 'seed of the labelled-subset selection'),
     labelledBatch: int(100, 'labelled examples per step'),
     supervisedOnly: { type: 'boolean', default: false, help: 'train C alone on the labelled set (the supervised baseline)' },
+    classifierAdv: { type: 'string', default: 'paper', choices: ['paper', 'code'], help: "C's adversarial term: paper = p_c log(1 - D) (Algorithm 1), code = p_c BCE(D, 1) (the authors' Theano code)" },
   },
   train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
   quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
@@ -508,6 +524,7 @@ export const tripleganRecipe: ModelRecipe = {
     }
     if (!(Number(c.alpha) >= 0 && Number(c.alpha) <= 1)) errs.push(`--alpha must be in [0, 1], got ${c.alpha}`);
     if (!(Number(c.alphaP) >= 0)) errs.push(`--alpha-p must be >= 0, got ${c.alphaP}`);
+    if (c.classifierAdv !== undefined && c.classifierAdv !== 'paper' && c.classifierAdv !== 'code') errs.push(`--classifier-adv must be paper or code, got ${c.classifierAdv}`);
     return errs;
   },
   create: (config, settings, seed) => new TripleganTrainer(config, settings, seed),

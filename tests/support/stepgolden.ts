@@ -144,6 +144,12 @@ export interface StateCheckOptions extends CompareOptions {
   lr?: Record<string, number> | number;
   /** Gradient magnitudes below this fraction of the tensor's largest are 'noise' (default 1e-5). */
   noiseGrad?: number;
+  /**
+   * Gradient magnitudes at or below this absolute value are 'noise' too (default 0): for a tensor
+   * whose every gradient is float noise (a linear bias before BatchNorm1d), where the largest is
+   * noise itself and the relative cut leaves the rest of them compared as if they were real.
+   */
+  noiseGradAbs?: number;
 }
 
 /**
@@ -169,7 +175,7 @@ export async function expectStateMatches(trainer: GanTrainer, g: StepGolden, k: 
         const gr = g.get(gradKey);
         let gmax = 0;
         for (const v of gr) gmax = Math.max(gmax, Math.abs(v));
-        const cut = (o.noiseGrad ?? 1e-5) * gmax;
+        const cut = Math.max((o.noiseGrad ?? 1e-5) * gmax, o.noiseGradAbs ?? 0);
         const lr = typeof o.lr === 'number' ? o.lr : o.lr[net];
         const init = g.get(`${k === 1 ? 'init' : `step${k - 1}`}.${net}.${key}`);
         skip = (i) => {
