@@ -18,6 +18,12 @@
 // real images: G_k only ever sees the *real* coarse image l_k during training. One step() here
 // updates every level on the same batch (the losses touch disjoint parameters, so one backward is
 // exactly independent training), with the non-saturating BCE losses and Adam (2e-4, beta1 0.5).
+// The step follows eyescream's cifar/train/conditional_adversarial.lua: D's criterion is one BCE
+// averaged over its [real; fake] batch (here the mean of the two halves' means), then G's step
+// draws fresh noise and is judged by the updated D. Kept different from eyescream on purpose:
+// Adam instead of its SGD with momentum, Gaussian noise instead of its U(-1, 1), the real and fake
+// halves of D's batch (and G's batch) conditioned on the same coarse images instead of separately
+// drawn ones. tests/steps_cascade.test.ts checks one step against a PyTorch transcription.
 //
 // Sampling runs the cascade coarse to fine: Ĩ_K = G_K(z), Ĩ_k = pyrUp(Ĩ_{k+1}) + G_k(pyrUp(Ĩ_{k+1}), z_k),
 // i.e. reconstructPyramid's recursion img = band_k + pyrUp(img) with generated bands.
@@ -34,7 +40,7 @@ import { Adam } from '../engine/optim.js';
 import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
-import { add, bceWithLogits, clamp, concat, mean, narrow, pyrDown, pyrUp, randn, reshape, sigmoid, sub, Generator } from '../engine/ops/index.js';
+import { add, bceWithLogits, clamp, concat, mean, mulScalar, narrow, pyrDown, pyrUp, randn, reshape, sigmoid, sub, Generator } from '../engine/ops/index.js';
 import { stepOn } from './gan_util.js';
 import { generateWith } from './dcgan.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
@@ -308,31 +314,37 @@ export class LapganTrainer implements GanTrainer {
   }
 
   /**
-   * One step on every level: D_k on (real band, fake band) given the real coarse image, then G_k
-   * against the updated D_k (non-saturating). Stats: lossD / lossG summed over levels, per-level
-   * lossD_k / lossG_k (k = pyramid level, K = the coarse GAN), and D(x) averaged over levels.
+   * One step on every level, as eyescream's conditional_adversarial.lua: D_k on (real band, fake
+   * band) given the real coarse image, with BCE averaged over the real and fake halves of its batch
+   * (the reference's one criterion over [real; fake]); then G_k against the updated D_k
+   * (non-saturating) on a fresh noise draw (the reference refills noise_inputs before its G step).
+   * Stats: lossD / lossG summed over levels, per-level lossD_k / lossG_k (k = pyramid level, K = the
+   * coarse GAN), and D(x) / D(G(z)) averaged over levels.
    */
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     const L = this.cfg.levels;
+    const n = real.shape[0];
     return tidy(() => {
       const pyr = noGrad(() => trainingPyramid(real, L));
-      const { z, planes } = netG.splitCode(this.noise(real.shape[0], this.rng));
-      const fakeCoarse = netG.coarse.call(z);
-      const fakeBands = pyr.ups.map((up, k) => netG.level(k).call(up, planes[k]));
-
-      // D: every level's real pair -> 1, fake pair -> 0.
+      const fakes = (code: Tensor) => {
+        const { z, planes } = netG.splitCode(code);
+        return { coarse: netG.coarse.call(z), bands: pyr.ups.map((up, k) => netG.level(k).call(up, planes[k])) };
+      };
+      // D: every level's real pair -> 1, fake pair -> 0 (the samples need no graph here).
+      const forD = noGrad(() => fakes(this.noise(n, this.rng)));
       const realLogits = [netD.coarse.call(pyr.lows[L]), ...pyr.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
-      const fakeLogitsD = [netD.coarse.call(fakeCoarse.detach()), ...fakeBands.map((b, k) => netD.level(k).call(b.detach(), pyr.ups[k]))];
-      const lossesD = realLogits.map((r, i) => add(bceWithLogits(r, 1), bceWithLogits(fakeLogitsD[i], 0)));
+      const fakeLogitsD = [netD.coarse.call(forD.coarse), ...forD.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
+      const lossesD = realLogits.map((r, i) => mulScalar(add(bceWithLogits(r, 1), bceWithLogits(fakeLogitsD[i], 0)), 0.5));
       const lossD = lossesD.reduce((a, b) => add(a, b));
       stepOn(lossD, netD.parameters(), this.optimizers.netD);
 
-      // G: every level's fake pair -> 1 under the updated D.
-      const fakeLogitsG = [netD.coarse.call(fakeCoarse), ...fakeBands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
+      // G: fresh noise, every level's fake pair -> 1 under the updated D.
+      const forG = fakes(this.noise(n, this.rng));
+      const fakeLogitsG = [netD.coarse.call(forG.coarse), ...forG.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
       const lossesG = fakeLogitsG.map((f) => bceWithLogits(f, 1));
       const lossG = lossesG.reduce((a, b) => add(a, b));
-      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
 
       if (!withStats) return null;
       return noGrad(() => {

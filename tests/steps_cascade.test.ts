@@ -7,6 +7,7 @@
 // parameter and buffer after each step.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor, type Tensor } from '../engine/index.js';
+import { LapganTrainer } from '../nets/lapgan.js';
 import { TripleganTrainer } from '../nets/triplegan.js';
 import { readStats } from '../nets/stats.js';
 import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
@@ -60,4 +61,14 @@ describe('step goldens: Triple-GAN (warm-up, then the game; R_P from step 3)', (
       await runGolden(t, g, (k) => input(g, `real${k}`), { adamBound: true, noiseGradAbs: 1e-9 });
     });
   }
+});
+
+describe('step goldens: LAPGAN', () => {
+  it("one pyramid level's conditional GAN and the coarse GAN: two iterations of eyescream's loop", async () => {
+    const g = new StepGolden('lapgan');
+    const t = new LapganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+    loadInit(t, g);
+    feedDraws(t.rng, g);
+    await runGolden(t, g, () => input(g, 'real'));
+  });
 });
