@@ -1,12 +1,18 @@
 // StackGAN (Zhang et al., "StackGAN: Text to Photo-realistic Image Synthesis with Stacked Generative
-// Adversarial Networks", ICCV 2017; reference hanzhanggit/StackGAN-Pytorch) and StackGAN++
+// Adversarial Networks", ICCV 2017; reference hanzhanggit/StackGAN, the TF code, and StackGAN-Pytorch) and StackGAN++
 // (Zhang et al., "StackGAN++: Realistic Image Synthesis with Stacked Generative Adversarial
 // Networks", TPAMI 2018; reference hanzhanggit/StackGAN-v2), conditioned on emoji captions encoded
 // by nets/text_encoder.ts.
 //
 // Conditioning augmentation (both): phi_t -> Linear -> (mu, logvar), c = mu + exp(logvar / 2) * eps,
-// eps ~ N(0, I); the generator adds lambda_KL * KL(N(mu, sigma^2) || N(0, I)), lambda_KL = 2, with
-// the KL averaged over elements as the reference's KL_loss does (gaussianKl, reduction 'mean').
+// eps ~ N(0, I); the generator adds lambda_KL * KL(N(mu, sigma^2) || N(0, I)), with the KL averaged
+// over elements as the reference's KL_loss does (gaussianKl, reduction 'mean'). lambda_KL = 2, as the
+// reference repositories' configs (TRAIN.COEFF.KL: 2.0 in StackGAN's misc/config.py and its birds /
+// flowers ymls, StackGAN-Pytorch's coco ymls, StackGAN-v2's miscc/config.py default, which its birds
+// config keeps); the StackGAN paper's text sets lambda = 1 for all its experiments. The recipe
+// follows the code (--kl-weight 1 gives the paper's text). StackGAN-v1's CA applies LeakyReLU 0.2 to
+// the Linear's output as the TF code does (StackGAN-Pytorch uses ReLU, StackGAN-v2 a GLU over a
+// twice-as-wide Linear; StackGAN++ here keeps the plain Linear).
 //
 // StackGAN-v1 (two stages, trained one after the other):
 //   Stage-I G:  [z (100) | c] -> FC -> 4x4 x 8ngf -> log2(s/4) x (nearest up, conv3, BN, ReLU) -> conv3, tanh -> s x s
@@ -17,7 +23,12 @@
 //   Stage-II D: like Stage-I D on the 4s x 4s image.
 //   Matching-aware loss (Reed et al. 2016): real image + matching text -> 1, real image + mismatched
 //   text -> 0, fake image + matching text -> 0; L_D = L(real) + (L(wrong) + L(fake)) / 2 as the
-//   reference; L_G = BCE(D(G(z, c), phi), 1) + lambda_KL KL.
+//   reference; L_G = BCE(D(G(z, c), phi), 1) + lambda_KL KL. The step is the TF reference's
+//   (hanzhanggit/StackGAN stageI/stageII trainer.py): D's and G's updates are separate runs of the
+//   graph, so G's update draws its own z and eps and is judged by the updated D. Differences kept:
+//   eps ~ N(0, I) (TF: truncated normal), the mismatched pair is (real image, another caption of the
+//   batch) as StackGAN-Pytorch (TF: another image with the matching caption), no lr halving every
+//   100 epochs, one Adam per stage and network.
 //
 // StackGAN++ (StackGAN-v2): a tree of generators trained jointly. h_0 = F_0([z | c]) (FC + up blocks
 // to the base size), h_i = F_i([h_{i-1} | c replicated]) (joint conv, residual blocks, one up block),
@@ -29,8 +40,14 @@
 // with the colour-consistency regulariser between consecutive scales (coarser image detached):
 //   L_C_i = lambda_1 mean (mu_i - mu_{i-1})^2 + lambda_2 mean (Sigma_i - Sigma_{i-1})^2,
 //   mu = pixel mean per image and channel, Sigma = (1/P) sum_k (x_k - mu)(x_k - mu)^T per image,
-// lambda_1 = 1, lambda_2 = 5, alpha = 50 (the paper's weights; its reference applies alpha = 50 to
-// its unconditional runs). Without text (`conditional: false`) c is replaced by z, as in the paper's
+// lambda_1 = 1, lambda_2 = 5, alpha = 50 (the paper's weights) in unconditional runs only: the
+// reference (StackGAN-v2 trainer.py) applies COLOR_LOSS, which its unconditional configs set to 50
+// and its text-conditioned birds config leaves at 0 (`colorWeightCond`, default 0, sets it there).
+// Differences from the reference kept: D's conditional logit sees the text embedding phi compressed
+// by Linear + LeakyReLU (the reference: the CA mean mu, replicated without compression, detached in
+// D's step only), the wrong pair is (real image, mismatched caption) (the reference: another image
+// with the matching text), and each branch's real image is area-averaged from the finest (the
+// reference: the loader's resized copy). Without text (`conditional: false`) c is replaced by z, as in the paper's
 // unconditional StackGAN++, and the model trains on whatever images the loop gives it.
 //
 // Text data (StackganTrainer, conditional StackganppTrainer): bind a TextImageDataset (the shape of
@@ -52,7 +69,7 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
-  add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, matmul, mean, mul, mulScalar, narrow, randn, relu,
+  add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, leakyRelu, matmul, mean, mul, mulScalar, narrow, randn, relu,
   reshape, sigmoid, square, sub, upsampleNearest, Generator,
 } from '../engine/ops/index.js';
 import { defaultInit_, stepOn } from './gan_util.js';
@@ -68,15 +85,19 @@ export function reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor): Tensor 
   return add(mu, mul(exp(mulScalar(logvar, 0.5)), eps));
 }
 
-/** phi_t [N, E] -> (mu, logvar) [N, cDim] each by one Linear, then c with the given eps [N, cDim]. */
+/**
+ * phi_t [N, E] -> (mu, logvar) [N, cDim] each by one Linear (followed by LeakyReLU(slope) when a
+ * slope is given: StackGAN's TF code applies leaky_rectify 0.2 to the whole (mean, log sigma)
+ * output), then c with the given eps [N, cDim].
+ */
 export class ConditioningAugmentation extends Module {
   fc: Linear;
-  constructor(readonly embedDim: number, readonly cDim: number) {
+  constructor(readonly embedDim: number, readonly cDim: number, readonly slope: number | null = null) {
     super();
     this.fc = new Linear(embedDim, 2 * cDim);
   }
   override forward(phi: Tensor, eps: Tensor): { c: Tensor; mu: Tensor; logvar: Tensor } {
-    const h = this.fc.call(phi);
+    const h = this.slope === null ? this.fc.call(phi) : leakyRelu(this.fc.call(phi), this.slope);
     const mu = narrow(h, 1, 0, this.cDim);
     const logvar = narrow(h, 1, this.cDim, this.cDim);
     return { c: reparameterize(mu, logvar, eps), mu, logvar };
@@ -361,6 +382,9 @@ export interface StackganConfig {
   imageWidth: number;
 }
 
+/** StackGAN-v1's CA: leaky_rectify(0.2) on the Linear's output, as the TF reference's generate_condition. */
+const CA_SLOPE_V1 = 0.2;
+
 export class Stage1Generator extends Module {
   ca: ConditioningAugmentation;
   fc: Sequential;
@@ -371,7 +395,7 @@ export class Stage1Generator extends Module {
   constructor(cfg: StackganConfig) {
     super();
     this.ch0 = cfg.ngf * 8;
-    this.ca = new ConditioningAugmentation(cfg.embedDim, cfg.cDim);
+    this.ca = new ConditioningAugmentation(cfg.embedDim, cfg.cDim, CA_SLOPE_V1);
     this.fc = new Sequential(new Linear(cfg.nz + cfg.cDim, this.ch0 * 16, { bias: false }), new BatchNorm1d(this.ch0 * 16), new ReLU());
     const blocks: Module[] = [];
     let ch = this.ch0;
@@ -408,7 +432,7 @@ export class Stage2Generator extends Module {
       ch *= 2;
     }
     this.encoder = new Sequential(...enc);
-    this.ca = new ConditioningAugmentation(cfg.embedDim, cfg.cDim);
+    this.ca = new ConditioningAugmentation(cfg.embedDim, cfg.cDim, CA_SLOPE_V1);
     this.joint = new Sequential(new Conv2d(ch + cfg.cDim, ch, 3, { padding: 1, bias: false }), new BatchNorm2d(ch), new ReLU());
     this.residual = new Sequential(...Array.from({ length: cfg.resBlocks }, () => new ResBlock(ch)));
     const ups: Module[] = [];
@@ -596,41 +620,43 @@ export class StackganTrainer implements GanTrainer {
     return tidy(() => (phase === 'stage1' ? this.stageStep(1, b, withStats) : this.stageStep(2, b, withStats)));
   }
 
-  /** One matching-aware GAN step of Stage-I (on the batch downsampled 4x) or Stage-II (Stage-I frozen). */
+  /**
+   * One matching-aware GAN step of Stage-I (on the batch downsampled 4x) or Stage-II (Stage-I
+   * frozen), as the TF reference's trainer: D's update and G's update are two runs of the graph, so
+   * each draws its own z and eps (and, in Stage-II, its own Stage-I image); G is judged by the
+   * updated D.
+   */
   private stageStep(stage: 1 | 2, b: { images: Tensor; bow: Tensor; bowWrong: Tensor }, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     const { nz, cDim, klWeight } = this.cfg;
     const n = b.images.shape[0];
     const [phi, phiWrong] = noGrad(() => [netG.text.call(b.bow), netG.text.call(b.bowWrong)]);
-    const z = randn([n, nz], { generator: this.rng });
-    const eps = randn([n, cDim], { generator: this.rng });
-    let real: Tensor;
-    let out: { image: Tensor; mu: Tensor; logvar: Tensor };
-    let D: ConditionalDiscriminator;
-    if (stage === 1) {
-      real = avgPool2d(b.images, 4);
-      out = netG.stage1.call(z, phi, eps);
-      D = netD.stage1;
-    } else {
-      real = b.images;
+    const real = stage === 1 ? avgPool2d(b.images, 4) : b.images;
+    const D = stage === 1 ? netD.stage1 : netD.stage2;
+    const gen = stage === 1 ? netG.stage1 : netG.stage2;
+    const [optG, optD] = stage === 1 ? [this.optimizers.netG, this.optimizers.netD] : [this.optimizers.netG2, this.optimizers.netD2];
+    // One run of the generator on fresh noise: z, eps, then (Stage-II) the Stage-I eps.
+    const sample = (): { image: Tensor; mu: Tensor; logvar: Tensor } => {
+      const z = randn([n, nz], { generator: this.rng });
+      const eps = randn([n, cDim], { generator: this.rng });
+      if (stage === 1) return netG.stage1.call(z, phi, eps);
       const eps1 = randn([n, cDim], { generator: this.rng });
       const s1 = noGrad(() => netG.stage1.call(z, phi, eps1).image);
-      out = netG.stage2.call(s1, phi, eps);
-      D = netD.stage2;
-    }
-    const [optG, optD] = stage === 1 ? [this.optimizers.netG, this.optimizers.netD] : [this.optimizers.netG2, this.optimizers.netD2];
-    const gen = stage === 1 ? netG.stage1 : netG.stage2;
+      return netG.stage2.call(s1, phi, eps);
+    };
 
+    const fakeForD = noGrad(() => sample().image);
     const realLogit = D.call(real, phi);
     const wrongLogit = D.call(real, phiWrong);
-    const fakeLogitD = D.call(out.image.detach(), phi);
+    const fakeLogitD = D.call(fakeForD, phi);
     const lossD = matchingAwareLossD(realLogit, wrongLogit, fakeLogitD);
     stepOn(lossD, D.parameters(), optD);
 
+    const out = sample();
     const fakeLogitG = D.call(out.image, phi);
     const kl = caKl(out.mu, out.logvar);
     const lossG = add(bceWithLogits(fakeLogitG, 1), mulScalar(kl, klWeight));
-    stepOn(lossG, gen.parameters(), optG);
+    stepOn(lossG, gen.parameters(), optG, [D]);
 
     if (!withStats) return null;
     return noGrad(() => ({
@@ -710,8 +736,10 @@ export interface StackganppConfig {
   resBlocks: number;
   nd: number;
   klWeight: number;
-  /** alpha of the colour-consistency term (0 turns it off). */
+  /** alpha of the colour-consistency term in unconditional runs (0 turns it off). */
   colorWeight: number;
+  /** alpha in conditional runs (0, off, as the reference's text-conditioned configs). */
+  colorWeightCond: number;
   /** lambda_1 (means) and lambda_2 (covariances) inside it. */
   colorMu: number;
   colorCov: number;
@@ -978,13 +1006,15 @@ export class StackganppTrainer implements GanTrainer {
       kl = caKl(mu, logvar);
       lossG = add(lossG, mulScalar(kl, cfg.klWeight));
     }
+    // The reference's COLOR_LOSS: 50 in its unconditional configs, 0 (off) in its text-conditioned ones.
+    const colorWeight = cfg.conditional ? cfg.colorWeightCond : cfg.colorWeight;
     let color: Tensor | null = null;
-    if (cfg.colorWeight > 0) {
+    if (colorWeight > 0) {
       for (let i = 1; i < cfg.branches; i++) {
         const term = colorConsistency(fakes[i], fakes[i - 1].detach(), cfg.colorMu, cfg.colorCov);
         color = color ? add(color, term) : term;
       }
-      if (color) lossG = add(lossG, mulScalar(color, cfg.colorWeight));
+      if (color) lossG = add(lossG, mulScalar(color, colorWeight));
     }
     stepOn(lossG, this.optimizers.netG.params, this.optimizers.netG);
 
@@ -1038,6 +1068,7 @@ export function stackganppConfig(c: ModelConfig): StackganppConfig {
   const keys = ['baseSize', 'branches', 'nz', 'cDim', 'embedDim', 'buckets', 'textHidden', 'ngf', 'ndf', 'resBlocks', 'nd', 'klWeight', 'colorWeight', 'colorMu', 'colorCov', 'uncondWeight', 'textSteps', 'imageWidth'] as const;
   const out = { nc: Number(c.nc ?? 3), conditional: c.conditional === true || c.conditional === 'true' } as StackganppConfig;
   for (const k of keys) (out as unknown as Record<string, number>)[k] = num(c, k);
+  out.colorWeightCond = Number(c.colorWeightCond ?? 0);
   return out;
 }
 
@@ -1060,7 +1091,7 @@ const TEXT_OPTIONS = {
   buckets: int(1024, 'hash buckets of the caption bag of words'),
   textHidden: int(256, 'hidden units of the text encoder'),
   nd: int(128, "discriminators' compressed text size N_d"),
-  klWeight: real_(2, 'weight of the conditioning-augmentation KL term (2 in the paper)'),
+  klWeight: real_(2, 'weight of the conditioning-augmentation KL term (2: the reference code\'s TRAIN.COEFF.KL; the papers\' text says 1)'),
   textSteps: int(1000, 'text-encoder pretraining steps before the GAN starts'),
   imageWidth: int(16, 'width of the image encoder used by text pretraining'),
 };
@@ -1119,6 +1150,7 @@ export const stackganppRecipe: ModelRecipe = {
     ndf: int(64, 'discriminator width'),
     resBlocks: int(2, 'residual blocks per branch (R_NUM 2 in the reference)'),
     colorWeight: real_(50, 'alpha of the colour-consistency regulariser (50 in the paper; 0: off)'),
+    colorWeightCond: real_(0, 'alpha of the colour-consistency regulariser in conditional runs (0: off, as the reference\'s text-conditioned configs; --color-weight applies to unconditional runs)'),
     colorMu: real_(1, 'lambda_1: weight of the pixel-mean term'),
     colorCov: real_(5, 'lambda_2: weight of the pixel-covariance term'),
     uncondWeight: real_(1, 'weight of the unconditional terms when conditional (UNCOND_LOSS)'),
@@ -1136,6 +1168,7 @@ export const stackganppRecipe: ModelRecipe = {
     checkInts(c, ['branches'], 1, 4, errs);
     checkInts(c, ['nz', 'cDim', 'embedDim', 'buckets', 'textHidden', 'ngf', 'ndf', 'nd', 'imageWidth'], 1, 8192, errs);
     checkInts(c, ['resBlocks', 'textSteps'], 0, 1e9, errs);
+    if (!(Number(c.colorWeightCond ?? 0) >= 0)) errs.push(`--color-weight-cond must be >= 0, got ${c.colorWeightCond}`);
     for (const k of ['klWeight', 'colorWeight', 'colorMu', 'colorCov', 'uncondWeight']) if (!(Number(c[k]) >= 0)) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be >= 0, got ${c[k]}`);
     return errs;
   },

@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor, type Tensor } from '../engine/index.js';
 import { LapganTrainer } from '../nets/lapgan.js';
+import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
 import { TripleganTrainer } from '../nets/triplegan.js';
 import { readStats } from '../nets/stats.js';
 import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
@@ -70,5 +71,53 @@ describe('step goldens: LAPGAN', () => {
     loadInit(t, g);
     feedDraws(t.rng, g);
     await runGolden(t, g, () => input(g, 'real'));
+  });
+});
+
+/** The golden's captioned images (StackGAN, conditional StackGAN++): images, captions, categories. */
+function captioned(g: StepGolden) {
+  const [n, c, h, w] = g.shape('input.images');
+  const tokens = g.settings.tokens as string[][];
+  expect(tokens.length).toBe(n);
+  return { images: g.get('input.images'), n, c, h, w, tokens, category: Int32Array.from(g.get('input.categories')) };
+}
+
+/** A batch tensor of the right shape whose values the trainer ignores (it draws its own batch). */
+function batchOf(g: StepGolden): Tensor {
+  const [, c, h, w] = g.shape('input.images');
+  const n = Number(g.settings.batch);
+  return tensor(new Float32Array(n * c * h * w), [n, c, h, w]);
+}
+
+describe('step goldens: StackGAN (the TF reference trainer: D on one draw, G on a fresh one against the updated D)', () => {
+  for (const stage of [1, 2] as const) {
+    it(`Stage-${stage === 1 ? 'I' : 'II'}: matching-aware D, G with KL (weight 2), two iterations`, async () => {
+      const g = new StepGolden(`stackgan_stage${stage}`);
+      const t = new StackganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+      loadInit(t, g);
+      t.bindData(captioned(g));
+      expect(t.phase).toBe(stage === 1 ? 'stage1' : 'stage2');
+      feedDraws(t.rng, g);
+      await runGolden(t, g, () => batchOf(g));
+    });
+  }
+});
+
+describe('step goldens: StackGAN++ (StackGAN-v2 trainer.py)', () => {
+  it('conditional (condGANTrainer: conditional + unconditional terms, KL, no colour term), two iterations', async () => {
+    const g = new StepGolden('stackganpp_cond');
+    const t = new StackganppTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+    loadInit(t, g);
+    t.bindData(captioned(g));
+    feedDraws(t.rng, g);
+    await runGolden(t, g, () => batchOf(g));
+  });
+
+  it('unconditional (GANTrainer: colour consistency, alpha 50), two iterations', async () => {
+    const g = new StepGolden('stackganpp_uncond');
+    const t = new StackganppTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+    loadInit(t, g);
+    feedDraws(t.rng, g);
+    await runGolden(t, g, (k) => input(g, `real${k}`));
   });
 });

@@ -151,7 +151,6 @@ for k in (1, 2):
     lossD = sum(lossesD)
     optD.zero_grad()
     lossD.backward()
-    g.grads(k, {'netD': netD})
     optD.step()
     code = g.draw(f'code for G {k}', torch.randn(N, NZ + S * S))
     gc, gb = fakes(code)
@@ -160,7 +159,6 @@ for k in (1, 2):
     lossG = sum(lossesG)
     optG.zero_grad()
     lossG.backward()
-    g.grads(k, {'netG': netG})
     optG.step()
     assert not MASKS
     g.after(k, nets, {'lossD': lossD.item(), 'lossG': lossG.item(), 'lossD_1': lossesD[0].item(), 'lossD_0': lossesD[1].item(),
