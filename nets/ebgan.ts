@@ -207,11 +207,11 @@ export const ebganRecipe: ModelRecipe = {
   paper: {
     values: { lr: 1e-3, imageSize: 64, ngf: 64, ndf: 64 },
     sources: {
-      lr: 'paper Appendix (64x64 LSUN / CelebA models): Adam 0.001, beta1 0.5',
-      imageSize: 'paper Sec. 4.3: 64x64 LSUN bedrooms and CelebA (MNIST resized here)',
-      ngf: 'paper Appendix: DCGAN-style generator of the 64x64 models, 64 filters at the last layer',
-      ndf: 'paper Appendix: the auto-encoder discriminator of the 64x64 models, 64 filters at its first layer',
-      ptWeight: 'paper Sec. 2.4 / 4.3: pulling-away term weight 0.1 (EBGAN-PT)',
+      lr: 'paper (64x64 LSUN / CelebA models): Adam 0.001, beta1 0.5',
+      imageSize: 'paper: 64x64 LSUN bedrooms and CelebA (MNIST resized here)',
+      ngf: 'paper: DCGAN-style generator of the 64x64 models, 64 filters at the last layer',
+      ndf: 'paper: the auto-encoder discriminator of the 64x64 models, 64 filters at its first layer',
+      ptWeight: 'paper Sec. 2.4: pulling-away term weight 0.1 (EBGAN-PT)',
       code: 'this project\'s conv autoencoder code length (the paper\'s 64x64 D has no fully connected code)',
       pretrain: 'no auto-encoder pretraining in the paper\'s generation experiments',
       margin: 'paper: m = 20 for the 64x64 models on its own energy scale; this trainer\'s energy is the per-pixel MSE, where 1 is the comparable margin',

@@ -314,8 +314,8 @@ export const gmanRecipe: ModelRecipe = {
     sources: {
       steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
       batch: 'GMAN.py batch_size 100 per discriminator: it draws 100 N real images a step and gives each D its own 100 (N = 5: 500); --batch counts the whole step here',
-      lr: 'GMAN.py learning_rate 0.0002, Adam beta1 0.5 (paper Sec. 5)',
-      n: 'GMAN.py num_disc 5 (paper Sec. 5: N in {1, 2, 5})',
+      lr: 'GMAN.py learning_rate 0.0002, Adam beta1 0.5 (paper)',
+      n: 'GMAN.py num_disc 5 (paper: N in {1, 2, 5})',
       combine: 'GMAN.py: softmax weights softmax(lambda V) over the discriminators (GMAN-lambda)',
       lambda: 'GMAN.py lam 1 (GMAN-1; the paper also runs GMAN-0 and GMAN*)',
       objective: 'GMAN.py objective original (the README\'s MNIST command uses modified)',

@@ -280,7 +280,7 @@ export const madganRecipe: ModelRecipe = {
   paper: {
     values: {},
     sources: {
-      lr: 'paper Sec. 5: DCGAN\'s networks and Adam settings (0.0002, beta1 0.5)',
+      lr: 'paper: DCGAN\'s networks and Adam settings (0.0002, beta1 0.5)',
     },
     unconfirmed: ['k', 'shared', 'batch', 'steps', 'ngf', 'ndf'],
     note: 'The paper\'s image experiments (Stacked-MNIST, CelebA, LSUN, image-to-image) use DCGAN\'s networks with k generators sharing all but their last layers; the number of generators and the training length per experiment could not be confirmed here, so --paper keeps the full recipe\'s values for them.',

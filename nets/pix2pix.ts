@@ -289,7 +289,7 @@ export const pix2pixRecipe: ModelRecipe & TranslationEval = {
       netG: 'paper Sec. 3.2 / Appendix 6.1.1: U-Net of 8 downsamplings at 256 px',
       ngf: 'Appendix 6.1.1: C64 first encoder layer',
       ndf: 'Appendix 6.1.2: 70x70 PatchGAN, C64-C128-C256-C512',
-      lambdaL1: 'paper Sec. 4: lambda = 100',
+      lambdaL1: 'paper: lambda = 100',
       lrHold: 'reference n_epochs 100 (epochs at the base rate)',
       lrDecay: 'reference n_epochs_decay 100 (epochs of linear decay to 0)',
       dropout: 'paper Sec. 3.1: dropout 0.5 in the decoder as the noise, at train and test time',
