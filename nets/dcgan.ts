@@ -213,8 +213,9 @@ export const dcganRecipe: ModelRecipe = {
   name: 'dcgan',
   description: 'DCGAN (Radford et al. 2016): conv G and D with batch norm; the PyTorch example',
   reference: 'arXiv:1511.06434; github.com/pytorch/examples/tree/main/dcgan',
-  // The paper's setting is --image-size 64 --ngf 64 --ndf 64 --batch 128 --lr 2e-4 (the PyTorch
-  // example: batch 64). The defaults below are scaled to finish in minutes on a software adapter:
+  // The paper's setting is the --paper preset below (64 px, 1024 channels at 4x4 as its Fig. 1 and
+  // ngf = ndf = 128 as the authors' code, batch 128, lr 2e-4; the PyTorch example has ngf = ndf = 64
+  // and batch 64). The defaults below are scaled to finish in minutes on a software adapter:
   // 16-channel nets on 32x32 MNIST. Adam moves each weight by about lr per step, and a narrow G
   // needs its last-layer weights to grow several times larger than a wide one's before it paints
   // the black background, so at 2e-4 these small nets would need ~4x the steps: 5e-4 (1e-3 for the
