@@ -108,7 +108,7 @@ export function hyperparameterTable(recipes: Record<string, ModelRecipe>): strin
   out.push('are left out.');
   out.push('');
   out.push(`${models.length} models, ${nRows} differing hyper-parameters` +
-    (nUnconfirmed ? `; ${nUnconfirmed} paper values marked † could not be confirmed against the paper or its reference code and are the closest reading of them.` : '.'));
+    (nUnconfirmed ? `; the ${nUnconfirmed} paper values marked † could not be confirmed against the paper or its reference code (each is the best reading of the paper, or the full recipe's value where nothing was found).` : '.'));
   for (const m of models) {
     const r = recipes[m.name];
     out.push('');
