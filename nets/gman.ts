@@ -309,6 +309,23 @@ export const gmanRecipe: ModelRecipe = {
   },
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { steps: 15000, batch: 500 },
+    sources: {
+      steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
+      batch: 'GMAN.py batch_size 100 per discriminator: it draws 100 N real images a step and gives each D its own 100 (N = 5: 500); --batch counts the whole step here',
+      lr: 'GMAN.py learning_rate 0.0002, Adam beta1 0.5 (paper)',
+      n: 'GMAN.py num_disc 5 (paper: N in {1, 2, 5})',
+      combine: 'GMAN.py: softmax weights softmax(lambda V) over the discriminators (GMAN-lambda)',
+      lambda: 'GMAN.py lam 1 (GMAN-1; the paper also runs GMAN-0 and GMAN*)',
+      objective: 'GMAN.py objective original (the README\'s MNIST command uses modified)',
+      ngf: 'README MNIST command num_hidden 128: G\'s 4x4 layer = 4 ngf',
+      ndf: 'num_hidden 128: D\'s first conv has num_hidden / 4',
+      diversity: 'GMAN.py: each D its own slice of the batch and its own dropout keep rate',
+      imageSize: 'GMAN.py image_size 32',
+    },
+    note: 'The paper trains on MNIST, CIFAR-10 and CelebA; --paper is its MNIST set-up (32x32, as GMAN.py).',
+  },
   // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
