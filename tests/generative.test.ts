@@ -136,7 +136,9 @@ describe('EBGAN', () => {
     const s3 = await stepStats(t, real);
     expect(s3.pt).toBeGreaterThanOrEqual(0);
     expect(s3.pt).toBeLessThanOrEqual(1);
-    expect(close(s3.lossG, s3.lossG)).toBe(true);
+    // L_G = mean energy (>= 0) + 0.1 PT; its exact value is checked by the ebgan step golden
+    // (tests/steps_generative.test.ts), element by element against PyTorch.
+    expect(s3.lossG).toBeGreaterThanOrEqual(0.1 * s3.pt);
     expect(changed(g0, await snapshot(t.nets.netG.parameters()))).toBe(true);
     const before = memory().tensors;
     t.step(real, false);

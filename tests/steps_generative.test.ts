@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor } from '../engine/index.js';
 import { AutoencoderTrainer } from '../nets/autoencoder.js';
+import { EbganTrainer } from '../nets/ebgan.js';
 import { readStats } from '../nets/stats.js';
 import { disposeTrainer } from '../nets/mode_eval.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
@@ -47,5 +48,16 @@ describe('step goldens: generative models', () => {
     // 6 of the 384 weights of the decoder's first convT (1x1 code -> 4x4, then batch norm) have
     // PyTorch gradients below 1e-5 of the largest (batch norm cancels them): held to |update| <= lr.
     await runGolden('autoencoder', (c, s) => new AutoencoderTrainer(c, s, 1), { maxLoose: 6 });
+  });
+
+  it('ebgan: two iterations of the paper\'s L_D (hinge at margin m) and L_G with the pulling-away term', async () => {
+    const stats = await runGolden('ebgan', (c, s) => new EbganTrainer(c, s, 1));
+    expect(stats[0].pt).toBeGreaterThan(0);
+  });
+
+  it('ebgan with --pretrain 1: one D-only autoencoder step, then an adversarial iteration', async () => {
+    const stats = await runGolden('ebgan_pretrain', (c, s) => new EbganTrainer(c, s, 1));
+    expect(stats[0].lossG).toBeUndefined();
+    expect(stats[1].lossG).toBeDefined();
   });
 });
