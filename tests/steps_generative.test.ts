@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor } from '../engine/index.js';
 import { AutoencoderTrainer } from '../nets/autoencoder.js';
 import { EbganTrainer } from '../nets/ebgan.js';
+import { MadganTrainer } from '../nets/madgan.js';
 import { readStats } from '../nets/stats.js';
 import { disposeTrainer } from '../nets/mode_eval.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
@@ -59,5 +60,9 @@ describe('step goldens: generative models', () => {
     const stats = await runGolden('ebgan_pretrain', (c, s) => new EbganTrainer(c, s, 1));
     expect(stats[0].lossG).toBeUndefined();
     expect(stats[1].lossG).toBeDefined();
+  });
+
+  it('madgan: two iterations of the (k + 1)-way D and the k generators on a shared trunk', async () => {
+    await runGolden('madgan', (c, s) => new MadganTrainer(c, s, 1));
   });
 });
