@@ -8,6 +8,7 @@ import { initEngine, tensor } from '../engine/index.js';
 import { AutoencoderTrainer } from '../nets/autoencoder.js';
 import { EbganTrainer } from '../nets/ebgan.js';
 import { MadganTrainer } from '../nets/madgan.js';
+import { GmanTrainer } from '../nets/gman.js';
 import { readStats } from '../nets/stats.js';
 import { disposeTrainer } from '../nets/mode_eval.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
@@ -64,5 +65,28 @@ describe('step goldens: generative models', () => {
 
   it('madgan: two iterations of the (k + 1)-way D and the k generators on a shared trunk', async () => {
     await runGolden('madgan', (c, s) => new MadganTrainer(c, s, 1));
+  });
+
+  // iDurugkar/GMAN's step: one forward pass, every D's and G's gradient from it, then every optimiser.
+  const gman = (c: ModelConfig, s: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>) => new GmanTrainer(c, s, 1);
+  // With dropout on 4x4 and 2x2 maps of a batch of 3, some weights of D's second and third convs see
+  // only dropped (or padded) inputs: their PyTorch gradients are exactly 0 or float noise (< 1e-5 of
+  // the largest), held to |update| <= lr: up to 61 of the ~2700 D weights in a step (89 in GMAN*'s third).
+  const dropoutLoose = { maxLoose: 64 };
+  it('gman, arithmetic mean (GMAN-0), own fakes and dropout per D, original objective', async () => {
+    await runGolden('gman_arithmetic', gman, dropoutLoose);
+  });
+  it('gman, geometric mean weighted by softmax(0.7 V), modified objective', async () => {
+    await runGolden('gman_geometric', gman, dropoutLoose);
+  });
+  it("gman, the reference's shifted harmonic mean, split fakes without dropout", async () => {
+    await runGolden('gman_harmonic', gman, { maxLoose: 2 }); // two third-conv weights with noise gradients
+  });
+  it('gman, softmax weighting with fixed lambda 2 (GMAN-lambda), dropout diversity on one shared batch', async () => {
+    await runGolden('gman_softmax', gman, dropoutLoose);
+  });
+  it('gman* : G learns lambda (F_lambda - 0.001 lambda, projected to >= 0) over 3 steps', async () => {
+    const stats = await runGolden('gman_star', gman, { maxLoose: 96 });
+    expect(stats[2].lambda).not.toBe(0.5);
   });
 });
