@@ -19,7 +19,7 @@ import { readStats } from '../nets/stats.js';
 import { AutoencoderTrainer, ConvAutoencoder, UnetAutoencoder } from '../nets/autoencoder.js';
 import { EbganTrainer, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructionEnergy } from '../nets/ebgan.js';
 import { BeganTrainer, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
-import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, type GmanCombine } from '../nets/gman.js';
+import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, meanLog1mD, meanLogD, type GmanCombine } from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
 import { MixtureSampler, mlp } from '../nets/mlp_gan.js';
 import { stepOn } from '../nets/gan_util.js';
@@ -218,6 +218,20 @@ describe('GMAN', () => {
     const v = [0.9, 0.2, 1.7];
     expect(combineLossesCpu(v, 'harmonic', 1, 0)).toBeLessThan(combineLossesCpu(v, 'geometric', 1, 0));
     expect(combineLossesCpu(v, 'geometric', 1, 0)).toBeLessThan(combineLossesCpu(v, 'arithmetic', 1, 0));
+  });
+
+  it("takes E log D and E log(1 - D) with the reference's squash 0.98 sigmoid + 0.01, or exactly (--d-clip 0)", async () => {
+    const l = [-3.2, -0.4, 0.05, 1.7, 6.5];
+    const sig = (x: number) => 1 / (1 + Math.exp(-x));
+    const avg = (f: (x: number) => number) => l.reduce((a, x) => a + f(x), 0) / l.length;
+    for (const clip of [0.01, 0]) {
+      const p = (x: number) => (1 - 2 * clip) * sig(x) + clip;
+      const [a, b] = tidy(() => [meanLogD(tensor(l), clip), meanLog1mD(tensor(l), clip)]);
+      expect(close(await a.item(), avg((x) => Math.log(p(x))), 1e-5), `E log D, clip ${clip}`).toBe(true);
+      expect(close(await b.item(), avg((x) => Math.log(1 - p(x))), 1e-5), `E log(1 - D), clip ${clip}`).toBe(true);
+      a.dispose();
+      b.dispose();
+    }
   });
 
   it("gives lambda the softmax's gradient, the variance of V under the weights (GMAN*)", async () => {
