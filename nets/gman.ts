@@ -344,10 +344,10 @@ export const gmanRecipe: ModelRecipe = {
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
   paper: {
-    values: { steps: 15000, batch: 500 },
+    values: { steps: 15000, batch: 100 },
     sources: {
       steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
-      batch: 'GMAN.py batch_size 100 per discriminator: it draws 100 N real images a step and gives each D its own 100 (N = 5: 500); --batch counts the whole step here',
+      batch: 'GMAN.py batch_size 100 per discriminator: each D gets its own 100 fakes (as here: --batch counts the fakes per D); the reference also feeds each D its own 100 reals, here the Ds share one real batch',
       lr: 'GMAN.py learning_rate 0.0002, Adam beta1 0.5 (paper)',
       n: 'GMAN.py num_disc 5 (paper: N in {1, 2, 5})',
       combine: 'GMAN.py: softmax weights softmax(lambda V) over the discriminators (GMAN-lambda)',
