@@ -346,7 +346,7 @@ export const cycleganRecipe: ModelRecipe & TranslationEval = {
     dataset: 'emoji-unpaired',
   },
   // Minutes on a software adapter, where the cost is per dispatch: 32 px, 3 residual blocks 8 wide.
-  quick: { steps: 150, batch: 2, imageSize: 32, netG: 'resnet_3blocks', ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 2, imageSize: 32, netG: 'resnet_3blocks', ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
   validate(c) {
     const errs = validateImageToImage(c, [String(c.netD)]);

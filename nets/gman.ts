@@ -308,7 +308,7 @@ export const gmanRecipe: ModelRecipe = {
     objective: { type: 'string', default: 'original', choices: ['original', 'modified'], help: 'G\'s per-D loss: minimax log(1 - D) or non-saturating -log D' },
   },
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
