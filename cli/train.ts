@@ -464,7 +464,6 @@ async function trainLocked(run: Resolved): Promise<number> {
   if (dataset.channels !== channels) throw new CliError(`${cmd}: dataset ${dataset.name} has ${dataset.channels} channels, the model expects ${channels}`, 2);
   if (dataset.n < settings.batch) throw usageError(cmd, `--batch ${settings.batch} is larger than the dataset (${dataset.n} images)`);
 
-  ensureDir(join(outDir, 'samples'), cmd);
   const ckptPath = join(outDir, 'checkpoint.safetensors');
   const metricsPath = join(outDir, 'metrics.jsonl');
   const rel = (p: string) => relative(process.cwd(), p) || '.';
@@ -500,8 +499,10 @@ async function trainLocked(run: Resolved): Promise<number> {
     if (lacking.length) out.err(`${cmd}: the checkpoint has no ${lacking.join(', ')} (written by an older version); they start empty, so this resume is not exact`);
     if (run.resume.ck.info.loader) loader.setState(run.resume.ck.info.loader);
     step = run.resume.ck.info.step;
+    ensureDir(join(outDir, 'samples'), cmd); // only now: a checkpoint that does not fit changes nothing on disk
     truncateMetrics(metricsPath, step);
   } else {
+    ensureDir(join(outDir, 'samples'), cmd);
     writeFileSync(metricsPath, '');
   }
   writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter) }, null, 2) + '\n');
