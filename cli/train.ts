@@ -295,7 +295,7 @@ function checkRunDir(cmd: string, run: Resolved): void {
 }
 
 /** Whether this run's learning-rate schedule is laid out over --steps (so changing it on a resume moves the schedule). */
-function scheduleFollowsSteps(config: ModelConfig): boolean {
+export function scheduleFollowsSteps(config: ModelConfig): boolean {
   if ('lrHold' in config || 'lrDecay' in config) return !Number(config.lrHold) || !Number(config.lrDecay);
   if ('numItersDecay' in config) return !Number(config.numItersDecay);
   return false;
