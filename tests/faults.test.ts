@@ -121,6 +121,16 @@ describe('corrupt checkpoints through every command that reads one (items 3, 6, 
       gpu: /netG/,
     },
     {
+      name: 'missing-tensor',
+      make: () => {
+        const f = decodeSafetensors(good);
+        delete f.tensors['netG.main.1.running_mean'];
+        return encodeSafetensors(f.tensors, f.metadata);
+      },
+      message: /cannot restore \(nothing was changed\), 1 problem:\n\s+model 'netG' \(\w+\): Missing key\(s\) in state_dict: "main\.1\.running_mean"/,
+      gpu: /netG .* 8 buffers/,
+    },
+    {
       name: 'nan-values',
       make: () => {
         const f = decodeSafetensors(good);
@@ -513,8 +523,12 @@ describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (ite
     expect(refused.stderr).toMatch(/is not empty \(metrics\.jsonl\); choose another --out, or pass --force/);
     expect(snapshot(dir)).toEqual(before);
 
+    // A temp file that a save killed mid-write left (its pid cannot be a live process: above pid_max).
+    writeFileSync(join(dir, '.checkpoint.safetensors.4194305.k1ll3d.tmp'), good);
+    writeFileSync(join(dir, '.gan-train.lock'), '4194305\n'); // and the lock of that dead run: taken over
     const r = gan([...args, '--force']);
     expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/removed 1 temp file of an interrupted save \(\.checkpoint\.safetensors\.4194305\.k1ll3d\.tmp\)/);
     const m = /the run diverged: non-finite values at step (\d+) in (\S+) \[[\d, ]*\] \(\d+ of \d+ values\)[^;]*; the last good checkpoint \S+ \(step (\d+)\) was kept/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     const [bad, kept] = [Number(m![1]), Number(m![3])];
