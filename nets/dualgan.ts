@@ -273,7 +273,7 @@ export const dualganRecipe: ModelRecipe & TranslationEval = {
   },
   // Minutes on a software adapter: 32 px, a 5-level U-Net and the PatchGAN 8 wide; a larger rate
   // than the paper's 5e-5 so that a few hundred steps show a translation.
-  quick: { steps: 300, batch: 4, lr: 2e-4, imageSize: 32, netG: 'unet_32', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 300, batch: 4, lr: 2e-4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
   validate(c) {
     const errs = validateImageToImage(c, [String(c.netD ?? 'basic')]);
