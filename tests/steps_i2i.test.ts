@@ -10,6 +10,7 @@ import { Conv2d, ConvTranspose2d } from '../engine/nn.js';
 import type { GanTrainer, StepStats } from '../nets/registry.js';
 import { Pix2pixTrainer } from '../nets/pix2pix.js';
 import { CycleGanTrainer } from '../nets/cyclegan.js';
+import { StarganTrainer } from '../nets/stargan.js';
 import { readStats } from '../nets/stats.js';
 import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch, type StateCheckOptions } from './support/stepgolden.js';
 
@@ -67,6 +68,22 @@ describe('image-to-image step goldens', () => {
       expect(loose).toBeLessThanOrEqual(g.steps * convBiasElements(t));
       expect(t.fakeBPool.size).toBe(3);
       expect(t.fakeAPool.size).toBe(3);
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it('stargan: 2 iterations of solver.py train() with n_critic 2 (a D step, then a D and a G step; permutation, flips and penalty weights fed; lr decay)', async () => {
+    const g = new StepGolden('stargan');
+    const t = new StarganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps }, 1);
+    try {
+      // G's first conv: its centre taps on the label planes see a per-image constant that instance
+      // norm removes, so their gradients are float32 noise (Adam moves them by up to lr either way):
+      // 2 outputs x 3 planes, at most; every other element is held to the default tolerance.
+      const loose = await runGolden(t, g, () => 'input.batch', g.settings.lr);
+      expect(loose).toBeLessThanOrEqual(6);
+      expect(Object.keys(g.stats(1))).not.toContain('loss_G_fake'); // iteration 1: D only
+      expect(Object.keys(g.stats(2))).toContain('loss_G_fake');
     } finally {
       t.dispose();
     }
