@@ -11,6 +11,7 @@ import type { GanTrainer, StepStats } from '../nets/registry.js';
 import { Pix2pixTrainer } from '../nets/pix2pix.js';
 import { CycleGanTrainer } from '../nets/cyclegan.js';
 import { StarganTrainer } from '../nets/stargan.js';
+import { DualGanTrainer } from '../nets/dualgan.js';
 import { readStats } from '../nets/stats.js';
 import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch, type StateCheckOptions } from './support/stepgolden.js';
 
@@ -84,6 +85,19 @@ describe('image-to-image step goldens', () => {
       expect(loose).toBeLessThanOrEqual(6);
       expect(Object.keys(g.stats(1))).not.toContain('loss_G_fake'); // iteration 1: D only
       expect(Object.keys(g.stats(2))).toContain('loss_G_fake');
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it('dualgan: 2 iterations of run_optim (wgan, n_critic 2: critics with clipping; critics then generators on a fresh forward; dropout masks fed)', async () => {
+    const g = new StepGolden('dualgan');
+    const t = new DualGanTrainer(g.config, { lr: g.settings.lr }, 1);
+    try {
+      const loose = await runGolden(t, g, () => 'input.batch', g.settings.lr);
+      expect(loose).toBe(0);
+      expect(Object.keys(g.stats(1))).not.toContain('loss_G_A'); // iteration 1: critics only
+      expect(Object.keys(g.stats(2))).toContain('loss_G_A');
     } finally {
       t.dispose();
     }
