@@ -12,6 +12,7 @@ import { Pix2pixTrainer } from '../nets/pix2pix.js';
 import { CycleGanTrainer } from '../nets/cyclegan.js';
 import { StarganTrainer } from '../nets/stargan.js';
 import { DualGanTrainer } from '../nets/dualgan.js';
+import { DiscoGanTrainer } from '../nets/discogan.js';
 import { readStats } from '../nets/stats.js';
 import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch, type StateCheckOptions } from './support/stepgolden.js';
 
@@ -98,6 +99,17 @@ describe('image-to-image step goldens', () => {
       expect(loose).toBe(0);
       expect(Object.keys(g.stats(1))).not.toContain('loss_G_A'); // iteration 1: critics only
       expect(Object.keys(g.stats(2))).toContain('loss_G_A');
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it('discogan: 2 iterations of image_translation.py (update_interval 3: discriminators, then generators; the curriculum rate switches)', async () => {
+    const g = new StepGolden('discogan');
+    const t = new DiscoGanTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+    try {
+      const loose = await runGolden(t, g, () => 'input.batch', g.settings.lr);
+      expect(loose).toBe(0);
     } finally {
       t.dispose();
     }
