@@ -3,7 +3,8 @@
 SKTBrain/DiscoGAN discogan/image_translation.py's training loop (model_arch 'discogan'),
 update_interval 3: iteration 0 steps the discriminators on dis_loss_A + dis_loss_B, iteration 1
 the generators on gen_loss_A_total + gen_loss_B_total; gan_curriculum 1, so the reconstruction rate
-is starting_rate 0.01 in iteration 0 and default_rate 0.5 afterwards.
+is starting_rate 0.01 in iteration 0 and default_rate afterwards (0.3 here: at the reference's 0.5,
+rate and 1 - rate are the same).
 
 Networks: model.py's Generator (extra_layers False) and Discriminator with widths 1 (ngf, ndf), from
 make_dualgan_discogan_goldens.py; PyTorch's default initialisation (the reference has none of its
@@ -27,7 +28,9 @@ from make_dualgan_discogan_goldens import DiscoDiscriminator, DiscoGenerator, ge
 
 torch.manual_seed(2017)
 n, s, ngf, ndf, LR, WD = 1, 64, 1, 1, 2e-4, 1e-5
-CURRICULUM, STARTING, DEFAULT, INTERVAL, STEPS = 1, 0.01, 0.5, 3, 2
+# default_rate 0.3 rather than the reference's 0.5, where rate and 1 - rate coincide (a swapped
+# rate would go unnoticed).
+CURRICULUM, STARTING, DEFAULT, INTERVAL, STEPS = 1, 0.01, 0.3, 3, 2
 
 config = {'imageSize': s, 'inputNc': 3, 'outputNc': 3, 'ngf': ngf, 'ndf': ndf, 'modelArch': 'discogan',
           'ganCurriculum': CURRICULUM, 'startingRate': STARTING, 'defaultRate': DEFAULT, 'updateInterval': INTERVAL,
