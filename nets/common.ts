@@ -69,8 +69,11 @@ const PADDINGS: Record<PaddingType, { layers: () => Module[]; convPadding: numbe
  */
 export class PaperDropout extends Dropout {
   activeAtTest = false;
+  /** Off even in training mode (a test-time control: batch statistics without the dropout noise). */
+  disabled = false;
 
   override forward(x: Tensor): Tensor {
+    if (this.disabled) return x;
     return dropout(x, this.p, { training: this.training || this.activeAtTest, generator: this.opts.generator });
   }
 
@@ -79,9 +82,24 @@ export class PaperDropout extends Dropout {
   }
 }
 
-/** Turns test-time dropout on or off in every dropout layer of a network. */
-export function setTestTimeDropout(net: Module, on: boolean): void {
-  for (const m of net.modules()) if (m instanceof PaperDropout) m.activeAtTest = on;
+/**
+ * Turns test-time dropout on or off in every dropout layer of a network; `disableInTraining` also
+ * switches the layers off in training mode (for a generator run on batch statistics without noise).
+ */
+export function setTestTimeDropout(net: Module, on: boolean, opts: { disableInTraining?: boolean } = {}): void {
+  for (const m of net.modules()) {
+    if (m instanceof PaperDropout) {
+      m.activeAtTest = on;
+      m.disabled = !on && !!opts.disableInTraining;
+    }
+  }
+}
+
+/** How many dropout layers a network has. */
+export function dropoutLayers(net: Module): number {
+  let n = 0;
+  for (const m of net.modules()) if (m instanceof PaperDropout) n++;
+  return n;
 }
 
 // ---- generators -----------------------------------------------------------------------------------
