@@ -11,7 +11,7 @@ import { initEngine, engine, tensor, tidy, noGrad, type Module, type Tensor } fr
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import {
   GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, ImagePool,
-  patchReceptiveField, setTestTimeDropout, type NormName,
+  patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName,
 } from '../nets/common.js';
 import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, packUnpaired, cycleganRecipe } from '../nets/cyclegan.js';
@@ -142,6 +142,27 @@ describe('tiny networks reproduce PyTorch outputs (eval mode)', () => {
       }
     });
   }
+
+  it('dropout layers: unet_256 has 3 (its 8ngf middle levels), unet_32 none, unet_32_dropout 3 at unet_256\'s resolutions', async () => {
+    const o = { inputNc: 3, outputNc: 3, ngf: 1, norm: 'batch' as NormName, useDropout: true };
+    const where = (net: Module) => [...net.namedModules()].filter(([, m]) => m.typeName === 'Dropout').map(([name]) => name);
+    const nets = { unet_256: GENERATORS.unet_256.make(o), unet_32: GENERATORS.unet_32.make(o), unet_32_dropout: GENERATORS.unet_32_dropout.make(o) };
+    try {
+      expect(dropoutLayers(nets.unet_256)).toBe(3);
+      expect(dropoutLayers(nets.unet_32)).toBe(0);
+      expect(dropoutLayers(nets.unet_32_dropout)).toBe(3);
+      expect(dropoutLayers(GENERATORS.unet_32_dropout.make({ ...o, useDropout: false }))).toBe(0);
+      // The decoder outputs 2x2 -> 4x4, 4x4 -> 8x8, 8x8 -> 16x16 (levels 2-4 from the innermost) in
+      // both: unet_256's 3 levels outside the innermost, unet_32_dropout's 3 outermost but one.
+      const depth = (name: string) => name.split('.model.').length;
+      const d256 = where(nets.unet_256).map(depth);
+      const d32 = where(nets.unet_32_dropout).map(depth);
+      expect(d256.map((d) => 9 - d)).toEqual(d32.map((d) => 6 - d));
+      expect(() => new UnetGenerator({ ...o, numDowns: 5, dropoutLevels: 4 })).toThrow(/dropoutLevels must be an integer in \[0, 3\]/);
+    } finally {
+      for (const n of Object.values(nets)) n.dispose();
+    }
+  });
 
   it('test-time dropout stays on in eval mode when asked (pix2pix), off otherwise', async () => {
     const net = new UnetGenerator({ inputNc: 3, outputNc: 3, ngf: 2, norm: 'batch', useDropout: true, numDowns: 6 });
