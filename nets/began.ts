@@ -236,6 +236,22 @@ export const beganRecipe: ModelRecipe = {
   },
   train: { steps: 2000, batch: 16, lr: 1e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 200, ckptEvery: 500, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128 },
+    sources: {
+      steps: 'carpedm20/BEGAN-tensorflow max_step 500000 (the paper gives no length)',
+      batch: 'carpedm20 batch_size 16',
+      lr: 'paper: Adam from a rate in [5e-5, 1e-4], halved when M_global stalls; carpedm20 d_lr = g_lr = 8e-5, halved every 100k steps down to 2e-5 (no halving here)',
+      beta1: 'carpedm20 beta1 0.5, beta2 0.999',
+      imageSize: 'paper: 32 to 256 px, the 64x64 model being the main one; carpedm20 input_scale_size 64',
+      nz: 'paper: N_z = n_h = 64',
+      nf: 'carpedm20 conv_hidden_num 128 (paper Fig. 1: n filters per level)',
+      gamma: 'paper: gamma in [0, 1] (its figures show 0.3 to 0.7); carpedm20 default 0.5',
+      lambdaK: 'paper: lambda_k = 0.001',
+    },
+    unconfirmed: ['nf'],
+    note: 'The paper trains on CelebA (not available): --paper trains on MNIST resized to 64x64. The learning-rate halving on a stalled convergence measure is not implemented.',
+  },
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {
     const errs = checkSizeAndWidths(c, ['nz', 'nf']);
