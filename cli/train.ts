@@ -12,7 +12,7 @@
 //   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end
 //
 // --batch 1 (the pix2pix and CycleGAN papers' setting) is allowed; a model whose ops cannot train on
-// one example (batch norm over a single value per channel, GMAN's split among discriminators)
+// one example (batch norm over a single value per channel)
 // stops at its first step with a usage error that says so.
 //
 // --resume continues a run exactly: the checkpoint holds the networks, optimizer moments, the noise
@@ -583,8 +583,8 @@ async function trainLocked(run: Resolved): Promise<number> {
       try {
         stats = trainer.step(real, logNow);
       } catch (err) {
-        // Some models cannot train on one example (batch norm over one value per channel, GMAN's
-        // split among its discriminators): a usage error, not a crash.
+        // Some models cannot train on one example (batch norm over one value per channel, as in
+        // StackGAN++'s conditioning MLP): a usage error, not a crash.
         if (settings.batch === 1 && step === first + 1) throw usageError(cmd, `--batch 1 does not work for this model: ${firstLine(err)}`);
         throw err;
       }
