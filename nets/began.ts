@@ -235,7 +235,7 @@ export const beganRecipe: ModelRecipe = {
     lambdaK: { type: 'number', default: 0.001, help: 'learning rate lambda_k of the controller k_t' },
   },
   train: { steps: 2000, batch: 16, lr: 1e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 200, ckptEvery: 500, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128 },
     sources: {
