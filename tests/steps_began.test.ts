@@ -1,7 +1,8 @@
 // BEGAN's training step against PyTorch transcriptions of carpedm20's trainers (BEGAN-tensorflow,
 // BEGAN-pytorch; scripts/golden/make_step_began.py), element by element: three steps each, every
 // statistic (L_D, L_G, L(x), L(G(z_D)), k_t before and after, M_global, the step's rate) and every
-// parameter and buffer (k_t and M_global are the balance module's buffers) after each step.
+// parameter and buffer (k_t and M_global are the balance module's buffers) after each step, and the
+// gradients each step used.
 //   began          k_0 = 0, separate z_D and z_G, the rate halved after every step down to 0.3 lr
 //   began_k        k_0 = 0.5, lambda_k 0.05: the k-weighted fake term shapes D's gradient from step 1
 //   began_sharedz  one z for both terms (BEGAN-tensorflow), k_0 = 0.3
@@ -12,7 +13,7 @@ import { initEngine, tensor } from '../engine/index.js';
 import { BeganTrainer } from '../nets/began.js';
 import { readStats } from '../nets/stats.js';
 import { disposeTrainer } from '../nets/mode_eval.js';
-import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
+import { StepGolden, loadInit, feedDraws, expectAllClose, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -28,6 +29,16 @@ async function runGolden(name: string): Promise<void> {
     for (let k = 1; k <= g.steps; k++) {
       const stats = await readStats(t.step(real, true)!);
       expectStatsMatch(stats, g, k);
+      // The gradients the step used (left on the parameters), per element against PyTorch's
+      // d L_D / d theta_D and d L_G / d theta_G. Adam's update normalises a small change of the
+      // gradient away (step 1 moves every weight by about +-lr whatever the magnitude), so the
+      // parameters alone would not see G's gradient taken through D's updated weights; this does.
+      for (const net of ['netG', 'netD'] as const) {
+        for (const [name, p] of t.nets[net].namedParameters()) {
+          expect(p.grad, `${name}: no gradient after step ${k}`).toBeTruthy();
+          expectAllClose(`${name}: gradient at step ${k}`, await p.grad!.data(), g.get(`grad${k}.${net}.${name}`), { rtol: 1e-3, atolScale: 1e-4 });
+        }
+      }
       // Adam's first moves are lr g / (|g| + eps): where PyTorch's gradient is below 1e-5 of its
       // tensor's largest (a few D weights at step 1, |g| ~ 1e-9 against 1e-4: float32 summation order
       // decides them) the element is held to |move| <= lr instead (the base rate, the largest any

@@ -14,7 +14,12 @@ The step, per the paper (section 3.4) and the references:
     M_global = L(x) + |gamma L(x) - L(G(z_G))|
     the rate: BEGAN-tensorflow's schedule, after step s (0-based) with s % every == every - 1:
     lr <- max(lr / 2, floor * lr_0) (lr_update_step, lr_lower_boundary)
-Default PyTorch layer init (seeded); the engine loads the same initial state (balance.k = k_0).
+PyTorch's default layer init (seeded) with every weight (not bias) of G and D multiplied by 2: at
+the default init this tiny D's Jacobian is so small that the part of G's gradient flowing back
+through D is 3e-4 of it (G's gradient is nearly the direct -sign(D(f) - f) term), and G(z) barely
+depends on z (L(G(z_D)) and L(G(z_G)) agree to 2e-4); with x2 the through-D part is a fifth of G's
+gradient and the two fake losses differ by 4%, so a gradient through D's already-updated weights, or
+a swapped z, shows far above float32 noise. The engine loads the same initial state (balance.k = k_0).
 
 Goldens:
     began          k_0 = 0, the paper's lambda_k 0.001, gamma 0.5; rate halved after every step with
@@ -34,6 +39,7 @@ from stepgolden import StepGolden
 S, NC, NZ, NF, N = 16, 1, 4, 2, 3
 LR = 1e-3  # large enough that three steps move every weight well past float32 noise
 R = 1      # log2(16) - 3 upsampling levels
+W_SCALE = 2.0  # initial weights x2 (see above)
 
 
 def conv3(cin, cout, stride=1):
@@ -96,6 +102,10 @@ def l1(a, b):
 def make(name, seed, k0, lambda_k, gamma, shared_z, every, floor, notes):
     torch.manual_seed(seed)
     G, D, bal = Decoder(), Discriminator(), Balance(k0)
+    with torch.no_grad():
+        for m in list(G.modules()) + list(D.modules()):
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.mul_(W_SCALE)
     nets = {'netG': G, 'netD': D, 'balance': bal}
     g_optim = torch.optim.Adam(G.parameters(), lr=LR, betas=(0.5, 0.999))
     d_optim = torch.optim.Adam(D.parameters(), lr=LR, betas=(0.5, 0.999))
@@ -142,9 +152,10 @@ def make(name, seed, k0, lambda_k, gamma, shared_z, every, floor, notes):
     g.write()
 
 
-make('began', 11, 0.0, 0.001, 0.5, False, 1, 0.3,
-     'BEGAN step (paper / carpedm20): z_D, z_G; k_0 = 0; rate halved every step, floor 0.3; 3 steps')
-make('began_k', 12, 0.5, 0.05, 0.7, False, 0, 0.25,
-     'BEGAN step from k_0 = 0.5, lambda_k 0.05, gamma 0.7; 3 steps')
-make('began_sharedz', 13, 0.3, 0.05, 0.5, True, 0, 0.25,
-     'BEGAN step with one z (BEGAN-tensorflow), k_0 = 0.3, lambda_k 0.05; 3 steps')
+if __name__ == '__main__':
+    make('began', 11, 0.0, 0.001, 0.5, False, 1, 0.3,
+         'BEGAN step (paper / carpedm20): z_D, z_G; k_0 = 0; rate halved every step, floor 0.3; 3 steps')
+    make('began_k', 12, 0.5, 0.05, 0.7, False, 0, 0.25,
+         'BEGAN step from k_0 = 0.5, lambda_k 0.05, gamma 0.7; 3 steps')
+    make('began_sharedz', 13, 0.3, 0.05, 0.5, True, 0, 0.25,
+         'BEGAN step with one z (BEGAN-tensorflow), k_0 = 0.3, lambda_k 0.05; 3 steps')
