@@ -57,6 +57,7 @@ function commonOptions(r: ModelRecipe) {
     limit: { type: 'int', default: 0, help: 'use only the first N training images (0: all)', metavar: 'N' },
     resume: { type: 'string', metavar: 'CKPT', help: 'continue a run from its checkpoint.safetensors' },
     quick: { type: 'boolean', help: `a small preset that finishes in a minute or two on a software adapter (${describePreset(r.quick)})` },
+    paper: { type: 'boolean', help: `the paper's own hyper-parameters, sources in docs/hyperparameters.md (${describePreset(r.paper.values) || 'the same as the defaults'})` },
   } satisfies Record<string, OptionSpec>;
 }
 
@@ -80,6 +81,7 @@ function specFor(r: ModelRecipe, withDefaults: boolean): ArgsSpec {
     examples: [
       `gan train ${r.name}                       # the default run (MNIST), outputs under runs/`,
       `gan train ${r.name} --quick               # a one-minute smoke run`,
+      `gan train ${r.name} --paper               # the paper's hyper-parameters (docs/hyperparameters.md)`,
       `gan train ${r.name} --resume runs/<run>/checkpoint.safetensors --steps 2000`,
     ],
   };
@@ -92,8 +94,13 @@ directory under runs/. Models: ${Object.keys(recipes).join(', ')}.
 Run \`gan train <model> --help\` for the model's options.
 `;
 
-interface Resolved {
+/** Which set of defaults a run started from: the recipe's own, --quick's or --paper's (explicit flags override any). */
+export type Preset = 'full' | 'quick' | 'paper';
+
+export interface Resolved {
   recipe: ModelRecipe;
+  /** The preset the run was set up with (a resumed run: its first run's, from its run.json; null if unknown). */
+  preset: Preset | null;
   config: ModelConfig;
   settings: TrainSettings;
   seed: number;
@@ -102,17 +109,23 @@ interface Resolved {
   resume: { path: string; ck: LoadedCheckpoint } | null;
 }
 
-/** Defaults < --quick preset < explicit flags; with --resume the checkpoint's run replaces the defaults. */
-async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<Resolved | null> {
+/**
+ * Defaults < the --quick or --paper preset < explicit flags; with --resume the checkpoint's run
+ * replaces the defaults. Reads nothing but a resumed checkpoint (and its run.json), so tests can
+ * check what a command line resolves to without training.
+ */
+export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string[]): Promise<Resolved | null> {
   const full = specFor(recipe, true);
   // Parsed without defaults, so that what the user typed can be told from what the defaults say
-  // (the --quick preset and a resumed checkpoint sit between the two). trainCommand handled --help.
+  // (the --quick / --paper preset and a resumed checkpoint sit between the two). trainCommand handled --help.
   const parsed = parseOrHelp(argv, specFor(recipe, false));
   if (!parsed) return null;
   const cmd = full.command;
   const given = parsed.options as Record<string, string | number | boolean | undefined>;
   const explicit = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && !(full.options[k].type === 'boolean' && v === false)));
-  const quick = given.quick ? recipe.quick : {};
+  if (given.quick && given.paper) throw usageError(cmd, '--quick and --paper are two different presets (a smoke run, the paper\'s settings); pass one of them');
+  const presetName: Preset = given.quick ? 'quick' : given.paper ? 'paper' : 'full';
+  const preset: Record<string, unknown> = given.quick ? recipe.quick : given.paper ? recipe.paper.values : {};
   const pick = (keys: readonly string[], src: Record<string, unknown>) => Object.fromEntries(Object.entries(src).filter(([k]) => keys.includes(k)));
   const modelKeys = Object.keys(recipe.options);
 
@@ -121,7 +134,7 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
   let seed: number;
   let resume: Resolved['resume'] = null;
   if (typeof explicit.resume === 'string') {
-    if (given.quick) throw usageError(cmd, '--quick sets up a new run; a resumed run keeps its checkpoint\'s settings');
+    if (given.quick || given.paper) throw usageError(cmd, `--${given.quick ? 'quick' : 'paper'} sets up a new run; a resumed run keeps its checkpoint's settings`);
     const path = resolve(explicit.resume);
     const ck = await loadRunCheckpoint(cmd, path);
     if (ck.info.model !== recipe.name) throw usageError(cmd, `--resume: '${explicit.resume}' is a ${ck.info.model} checkpoint, not ${recipe.name}`);
@@ -145,8 +158,8 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
     resume = { path, ck };
   } else {
     const defaults = Object.fromEntries(modelKeys.map((k) => [k, recipe.options[k].default as number | string | boolean]));
-    config = { ...defaults, ...pick(modelKeys, quick), ...pick(modelKeys, explicit) } as ModelConfig;
-    settings = { ...recipe.train, ...pick(SETTING_KEYS, quick), ...pick(SETTING_KEYS, explicit) } as TrainSettings;
+    config = { ...defaults, ...pick(modelKeys, preset), ...pick(modelKeys, explicit) } as ModelConfig;
+    settings = { ...recipe.train, ...pick(SETTING_KEYS, preset), ...pick(SETTING_KEYS, explicit) } as TrainSettings;
     seed = Number(explicit.seed ?? 1);
     if (recipe.adaptToData) config = recipe.adaptToData(config, { channels: DATASETS[settings.dataset].channels });
   }
@@ -168,7 +181,17 @@ async function resolve_(recipe: ModelRecipe, argv: readonly string[]): Promise<R
     throw usageError(cmd, `--steps ${settings.steps} is not beyond the checkpoint's step ${resume.ck.info.step}; pass a larger --steps to continue`);
   }
   const outDir = typeof explicit.out === 'string' ? resolve(explicit.out) : resume ? dirname(resume.path) : defaultRunDir(recipe.name);
-  return { recipe, config, settings, seed, limit, outDir, resume };
+  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume };
+}
+
+/** The preset recorded in a run directory's run.json (null when absent or unreadable). */
+function presetOfRun(dir: string): Preset | null {
+  try {
+    const p = (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { preset?: unknown }).preset;
+    return p === 'full' || p === 'quick' || p === 'paper' ? p : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Keeps metrics.jsonl consistent with a resumed run: drop lines past the checkpoint's step. */
@@ -284,7 +307,7 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(formatHelp(specFor(recipe, true)));
     return 0;
   }
-  const run = await resolve_(recipe, rest);
+  const run = await resolveTrainRun(recipe, rest);
   if (!run) return 0;
   return train(run);
 }
@@ -335,7 +358,7 @@ async function train(run: Resolved): Promise<number> {
   } else {
     writeFileSync(metricsPath, '');
   }
-  writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter) }, null, 2) + '\n');
+  writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, preset: run.preset, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter) }, null, 2) + '\n');
 
   out.err(`${cmd}: ${run.resume ? `resuming from step ${step}` : 'new run'} -> ${rel(outDir)}`);
   out.err(`  ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')} | batch ${settings.batch}, lr ${settings.lr}, ${settings.steps} steps | ${dataset.name} ${dataset.n} images ${channels}x${size}x${size} | ${describeAdapter(e.adapter)}`);

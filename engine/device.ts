@@ -67,6 +67,11 @@ export interface PooledBuffer {
   buffer: GPUBuffer;
   id: number;
   size: number;
+  /**
+   * Bumped by every write into the buffer (a kernel's read_write binding, copy, upload): the
+   * autograd tape's version counter (tensors on one buffer share it, like PyTorch's views).
+   */
+  version?: number;
 }
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 on every adapter
@@ -187,6 +192,7 @@ export class Engine {
   upload(pb: PooledBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.checkAlive();
     this.counters.uploads++;
+    pb.version = (pb.version ?? 0) + 1;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes);
     if (!this.touched.has(pb.buffer)) {
@@ -210,6 +216,7 @@ export class Engine {
   /** Encodes a buffer-to-buffer copy in order with the dispatches. */
   copy(src: PooledBuffer, srcOffset: number, dst: PooledBuffer, dstOffset: number, bytes: number): void {
     this.checkAlive();
+    dst.version = (dst.version ?? 0) + 1;
     this.endPass();
     this.getEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
     this.touched.add(src.buffer);

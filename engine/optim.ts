@@ -9,7 +9,7 @@
 // stateDict()/loadStateDict() carry the hyperparameters, per-parameter step counts and state
 // tensors, so a checkpoint resumes training bit for bit.
 
-import { Tensor, assign, fmtShape, tensor } from './tensor.js';
+import { Tensor, assign, fmtShape, labelTensor, tensor } from './tensor.js';
 import type { KernelSpec } from './device.js';
 import { zeros } from './ops/index.js';
 import { launch, grid1d, f32 } from './ops/kernel.js';
@@ -82,6 +82,9 @@ export abstract class Optimizer {
   /** `who` names the optimiser in constructor errors (subclass fields are not set yet). */
   constructor(params: ParamsInput, opts: OptimizerOptions, defaultLr: number, who: string) {
     this.slots = normalizeParams(params, who).map(([name, param]) => ({ name, param, step: 0, state: new Map() }));
+    // Parameters get their module path as a label, so the tape's in-place error can name them.
+    const owner = params instanceof Module ? `${params.typeName}.` : '';
+    for (const s of this.slots) labelTensor(s.param, owner + s.name);
     this.lr = opts.lr ?? defaultLr;
     checkNumber(who, 'learning rate', this.lr, 0);
     this.checkFinite = !!opts.checkFinite;

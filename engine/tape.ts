@@ -34,13 +34,35 @@ export function withGrad<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
-/** Attaches an autograd record to `out` when grad mode is on and any input requires grad. */
-export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward']): Tensor {
+/**
+ * Attaches an autograd record to `out` when grad mode is on and any input requires grad.
+ * `saved` lists the tensors the backward reads (default: every input); their versions are kept, and
+ * backward()/grad() refuse to run this backward once any of them was written in place since (an
+ * optimiser step, a copy, running statistics), naming the op, the tensor and both versions, as
+ * PyTorch's "modified by an inplace operation" error does. Ops whose backward reads no input (add,
+ * reshape, sum, ...) pass []; ops that read their output (exp, tanh, ...) pass [out].
+ */
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward'], saved: Tensor[] = inputs): Tensor {
   if (!gradEnabled) return out;
   if (!inputs.some((t) => t.requiresGrad)) return out;
   out.requiresGrad = true;
-  out.node = { op, inputs, backward };
+  out.node = { op, inputs, backward, saved, savedVersions: saved.map((t) => t.version) };
   return out;
+}
+
+/** Throws when a tensor that node's backward reads was written in place after the forward pass. */
+function checkSaved(node: GradNode): void {
+  node.saved.forEach((t, i) => {
+    const now = t.version;
+    if (now === node.savedVersions[i]) return;
+    const who = t.label ? `'${t.label}' ${fmtShape(t.shape)}` : `a tensor ${fmtShape(t.shape)}${t.node ? ` (output of ${t.node.op})` : ''}`;
+    throw new Error(
+      `autograd: ${who} that the backward of ${node.op} reads was modified in place after the forward pass: ` +
+        `it is at version ${now}, ${node.op} saved version ${node.savedVersions[i]}. ` +
+        `Typical cause: an optimiser step (or a copy / running-statistics update) between a forward pass and the backward through it. ` +
+        `Fix: take every gradient of that forward pass before any optimiser step, or run the forward pass again after the step.`,
+    );
+  });
 }
 
 // The add used to accumulate gradients; injected by ops/elementwise to avoid an import cycle.
@@ -132,6 +154,7 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
     if (!node || !g) continue;
     const wanted = node.inputs.map((c) => leads.has(c.id));
     if (!wanted.some(Boolean)) continue;
+    checkSaved(node);
     const run = () => node.backward(g);
     const inGrads = opts.createGraph ? run() : tidy(() => noGrad(run));
     node.inputs.forEach((c, i) => {

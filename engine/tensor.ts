@@ -45,8 +45,19 @@ export class Storage {
 export interface GradNode {
   op: string;
   inputs: Tensor[];
+  /** The tensors the backward reads (inputs, the output, ...) and their versions when recorded. */
+  saved: Tensor[];
+  savedVersions: number[];
   /** Maps the output's gradient to one gradient per input (null where an input gets none). */
   backward: (grad: Tensor) => (Tensor | null | undefined)[];
+}
+
+/** Names of parameters by tensor, registered by optimisers (the module path of each parameter). */
+const tensorLabels = new WeakMap<Tensor, string>();
+
+/** Gives `t` a name for error messages unless it already has one (optimisers name their parameters). */
+export function labelTensor(t: Tensor, label: string): void {
+  if (!t.name && !tensorLabels.has(t)) tensorLabels.set(t, label);
 }
 
 let nextTensorId = 1;
@@ -87,6 +98,14 @@ export class Tensor {
   get engine(): Engine {
     return this.storage.engine;
   }
+  /**
+   * How many times the storage was written since it was allocated (kernels' read_write bindings,
+   * copies, uploads). Views share it. The tape saves it with every tensor a backward reads and
+   * refuses to run that backward once it has changed.
+   */
+  get version(): number {
+    return this.storage.buf.version ?? 0;
+  }
   get buffer(): PooledBuffer {
     if (this.disposedFlag) throw new Error(`Tensor ${this.describe()} was used after dispose()`);
     return this.storage.buf;
@@ -96,6 +115,11 @@ export class Tensor {
   }
   get isKept(): boolean {
     return this.kept;
+  }
+
+  /** A name for error messages: the tensor's own name, else the parameter name an optimiser gave it. */
+  get label(): string | undefined {
+    return this.name ?? tensorLabels.get(this);
   }
 
   describe(): string {

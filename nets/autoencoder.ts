@@ -262,6 +262,11 @@ export const autoencoderRecipe: ModelRecipe = {
   },
   train: { steps: 1000, batch: 64, lr: 1e-3, beta1: 0.9, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 32, nf: 8, code: 16, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: {},
+    sources: {},
+    note: 'No paper setting to follow: this convolutional autoencoder is the project\'s own baseline (DCGAN-shaped layers, not the RBM-pretrained fully connected nets of Hinton & Salakhutdinov 2006), so --paper is the full recipe.',
+  },
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate: (c) => checkSizeAndWidths(c, ['nf', 'code']),
   create: (config, settings, seed) => new AutoencoderTrainer(config, settings, seed),

@@ -347,6 +347,26 @@ export const cycleganRecipe: ModelRecipe & TranslationEval = {
   },
   // Minutes on a software adapter, where the cost is per dispatch: 32 px, 3 residual blocks 8 wide.
   quick: { steps: 150, batch: 2, imageSize: 32, netG: 'resnet_3blocks', ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { steps: 321400, batch: 1, imageSize: 256, netG: 'resnet_9blocks', lrHold: 160700, lrDecay: 160700 },
+    sources: {
+      steps: 'paper Sec. 4 / Appendix 7.1: 100 epochs at 0.0002 then 100 of linear decay; 200 x the 1607 emoji-unpaired rows at batch 1',
+      batch: 'Appendix 7.1: batch 1',
+      lr: 'Appendix 7.1: Adam 0.0002, beta1 0.5',
+      imageSize: 'paper: 256x256 (the 64 px emoji upsampled here)',
+      netG: 'Appendix 7.2: 9 residual blocks for 256x256 training images',
+      ngf: 'Appendix 7.2: c7s1-64 first layer',
+      ndf: 'Appendix 7.2: 70x70 PatchGAN, C64-C128-C256-C512',
+      lambdaA: 'paper Sec. 4: lambda = 10',
+      lambdaB: 'paper Sec. 4: lambda = 10',
+      lambdaIdentity: 'paper Sec. 5.2 / reference lambda_identity 0.5 (0.5 lambda; the paper uses it for painting <-> photo)',
+      poolSize: 'paper Sec. 4: a history of 50 generated images',
+      ganMode: 'paper Sec. 4: least-squares loss',
+      lrHold: 'Appendix 7.1: 100 epochs at the base rate',
+      lrDecay: 'Appendix 7.1: 100 epochs of linear decay to 0',
+    },
+    note: 'The paper\'s unpaired sets (horse <-> zebra, monet <-> photo, maps...) are not here: --paper trains on the unpaired Noto / Twemoji emoji halves, drawn at 64 px and upsampled to 256. The reference\'s jitter (load 286, crop 256) and flips are not applied.',
+  },
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
   validate(c) {
     const errs = validateImageToImage(c, [String(c.netD)]);

@@ -373,6 +373,23 @@ export const discoganRecipe: ModelRecipe & TranslationEval = {
   // feature matching get 0.1): with the paper's schedule (rate 0.01, then 0.5) the GAN terms
   // dominate a run this short and the outputs collapse (docs/image2image.md).
   quick: { steps: 150, batch: 4, lr: 2e-3, ngf: 8, ndf: 8, ganCurriculum: 0, defaultRate: 0.9, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { steps: 120000 },
+    sources: {
+      steps: 'reference epoch_size 5000 epochs of min(A, B) // 64 batches: 5000 x (1582 // 64)',
+      batch: 'reference batch_size 64',
+      lr: 'reference: Adam 0.0002, betas (0.5, 0.999)',
+      imageSize: 'reference image_size 64 ("64 for every experiment in the paper")',
+      ngf: 'reference model.py: 64 filters in the generator\'s first conv',
+      ndf: 'reference model.py: 64 filters in the discriminator\'s first conv',
+      ganCurriculum: 'reference gan_curriculum 10000',
+      startingRate: 'reference starting_rate 0.01',
+      defaultRate: 'reference default_rate 0.5',
+      updateInterval: 'reference update_interval 3',
+      weightDecay: 'reference: Adam weight_decay 0.00001',
+    },
+    note: 'The paper\'s sets (CelebA attributes, car / face angles, edges2shoes / handbags, facescrub) are not here: --paper trains on the unpaired Noto / Twemoji emoji halves at 64 px.',
+  },
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize ?? 64) }),
   validate(c) {
     const errs: string[] = [];

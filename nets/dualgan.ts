@@ -274,6 +274,25 @@ export const dualganRecipe: ModelRecipe & TranslationEval = {
   // Minutes on a software adapter: 32 px, a 5-level U-Net and the PatchGAN 8 wide; a larger rate
   // than the paper's 5e-5 so that a few hundred steps show a translation.
   quick: { steps: 300, batch: 4, lr: 2e-4, imageSize: 32, netG: 'unet_32', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { steps: 160700, batch: 1, imageSize: 256, netG: 'unet_256' },
+    sources: {
+      steps: 'reference train.sh: --epoch 100 (facades, sketch-photo); 100 x the 1607 emoji-unpaired rows at batch 1',
+      batch: 'paper: batch size 1 to 4; reference batch_size 1',
+      lr: 'paper: RMSProp, 0.00005',
+      imageSize: 'paper / reference image_size 256 (the 64 px emoji upsampled here)',
+      netG: 'paper: the pix2pix U-Net (8 downsamplings at 256 px)',
+      netD: 'paper: 70x70 PatchGAN critic',
+      ngf: 'reference gcn 64',
+      ndf: 'reference dcn 64',
+      lambdaA: 'paper: lambda_U, lambda_V in [100, 1000]; reference train.sh 1000 (facades)',
+      lambdaB: 'as lambda_A',
+      nCritic: 'paper: n_critic 2 to 4',
+      clip: 'paper: clipping c in [0.01, 0.1]',
+      rmsAlpha: 'reference: TensorFlow RMSProp decay 0.9',
+    },
+    note: 'The paper\'s sets (facades, sketch-photo, day-night, oil-chinese...) are not here: --paper trains on the unpaired Noto / Twemoji halves, upsampled from 64 to 256 px. The paper uses weight clipping (kept); the reference code has since moved to WGAN-GP with n_critic 1.',
+  },
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
   validate(c) {
     const errs = validateImageToImage(c, [String(c.netD ?? 'basic')]);

@@ -204,6 +204,21 @@ export const ebganRecipe: ModelRecipe = {
   },
   train: { steps: 1000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 300, batch: 16, lr: 5e-4, ngf: 8, ndf: 8, code: 32, pretrain: 10, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { lr: 1e-3, imageSize: 64, ngf: 64, ndf: 64 },
+    sources: {
+      lr: 'paper (64x64 LSUN / CelebA models): Adam 0.001, beta1 0.5',
+      imageSize: 'paper: 64x64 LSUN bedrooms and CelebA (MNIST resized here)',
+      ngf: 'paper: DCGAN-style generator of the 64x64 models, 64 filters at the last layer',
+      ndf: 'paper: the auto-encoder discriminator of the 64x64 models, 64 filters at its first layer',
+      ptWeight: 'paper Sec. 2.4: pulling-away term weight 0.1 (EBGAN-PT)',
+      code: 'this project\'s conv autoencoder code length (the paper\'s 64x64 D has no fully connected code)',
+      pretrain: 'no auto-encoder pretraining in the paper\'s generation experiments',
+      margin: 'paper: m = 20 for the 64x64 models on its own energy scale; this trainer\'s energy is the per-pixel MSE, where 1 is the comparable margin',
+    },
+    unconfirmed: ['lr', 'ngf', 'ndf', 'margin', 'steps', 'batch'],
+    note: 'The paper\'s MNIST experiments are a grid search over fully connected nets (no single setting); its 64x64 conv models (LSUN, CelebA) are what --paper follows, on MNIST resized to 64x64. The training length is not stated.',
+  },
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {
     const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf', 'code']);

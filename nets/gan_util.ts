@@ -12,14 +12,15 @@ import { Conv2d, ConvTranspose2d, Linear, type Module } from '../engine/nn.js';
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../engine/init.js';
 
 /**
- * d(loss)/d(params) into each parameter's .grad (replacing what was there), then one optimiser
- * step. The graph stays usable for another call (BEGAN differentiates L_D and L_G of one forward
- * pass). `frozen` networks have their parameters' requiresGrad switched off during the backward
- * pass, so a loss that runs through another network (G's loss through D) does not compute that
- * network's weight gradients only to drop them (a backward rule skips inputs that no longer
- * require grad), as set_requires_grad(netD, False) does in PyTorch.
+ * d(loss)/d(params) into each parameter's .grad (replacing what was there), without an optimiser
+ * step, so several gradients can be taken from one forward pass before any network changes (GMAN
+ * updates every D and G at once, as its reference does). The graph stays usable for another call.
+ * `frozen` networks have their parameters' requiresGrad switched off during the backward pass, so
+ * a loss that runs through another network (G's loss through D) does not compute that network's
+ * weight gradients only to drop them (a backward rule skips inputs that no longer require grad),
+ * as set_requires_grad(netD, False) does in PyTorch.
  */
-export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optimizer, frozen: readonly Module[] = []): void {
+export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: readonly Module[] = []): void {
   const off = frozen.flatMap((m) => m.parameters()).filter((p) => p.requiresGrad && !params.includes(p));
   for (const p of off) p.requiresGrad = false;
   let grads: (Tensor | null)[];
@@ -32,6 +33,14 @@ export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optim
     p.grad?.dispose();
     p.grad = grads[i] ? grads[i]!.keep() : null;
   });
+}
+
+/**
+ * gradsInto(loss, params, frozen), then one optimiser step. The graph stays usable for another
+ * call (BEGAN differentiates L_D and L_G of one forward pass).
+ */
+export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optimizer, frozen: readonly Module[] = []): void {
+  gradsInto(loss, params, frozen);
   optimizer.step();
 }
 

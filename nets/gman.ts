@@ -3,25 +3,42 @@
 // mix_prediction, models.py).
 //
 // N discriminators D_1..D_N play the ordinary GAN game against one generator; each trains on its own
-// loss, L_D_i = BCE(D_i(x), 1) + BCE(D_i(G(z)), 0). They are made different by (--diversity)
-//   dropout  every D sees the whole batch, with its own dropout rate p_i = 0.6 - 0.1 (i + 1) / N
+// loss, L_D_i = -E log D_i(x) - E log(1 - D_i(G(z))). They are made different by (--diversity)
+//   dropout  every D sees the same batch, with its own dropout rate p_i = 0.6 - 0.1 (i + 1) / N
 //            (the reference's keep probabilities 0.4 + 0.1 (i + 1) / N, after its first two convs),
-//   split    each D gets its own 1/N share of the real and generated batch, no dropout,
-//   both     the reference's set-up (its default): own dropout rate and own share.
-// G's loss combines its per-discriminator losses V_i into one (--combine):
-//   arithmetic  F = mean_i V_i                                           (GMAN-0)
-//   geometric   F = s exp(mean_i log(s V_i))                             (s = the sign of the V_i)
-//   harmonic    F = s / mean_i (1 / (s V_i))
-//   softmax     F = sum_i w_i V_i, w = softmax(lambda V)                 (GMAN-lambda: lambda = 0 is
+//   split    each D gets its own full batch of B generated samples (G makes N B per step, the
+//            reference's fake_split), no dropout,
+//   both     the reference's set-up (its default): own dropout rate and own batch of fakes.
+// Every D sees the whole real batch of B (the reference feeds N B real images and gives each D its
+// own B; the training loop here supplies one batch of B, so the Ds share it). Until the fix of issue
+// 11 'split' gave each D only a B/N share of one batch; the reference gives each a full batch.
+// G's loss combines its per-discriminator losses V_i into one (--combine), as the reference's
+// helper.mix_prediction does, with weights w = softmax(lambda V) (uniform at lambda = 0):
+//   arithmetic  F = mean_i V_i                                           (GMAN-0; lambda unused)
+//   softmax     F = sum_i w_i V_i                                        (GMAN-lambda: lambda = 0 is
 //               the arithmetic mean, lambda -> inf the harshest D alone)
-// and GMAN* (--learn-lambda, softmax only) lets G choose lambda by gradient descent on
+//   geometric   F = s exp(sum_i w_i log(s V_i))                          (s = the sign of the V_i)
+//   harmonic    F = m + 1 / sum_i (w_i / (V_i - m)),  m = min_i V_i - 0.001
+//               (the reference's harmonic mean of the losses shifted to be positive, which works
+//               for either sign; it leans towards the smallest V_i, the most lenient D)
+// The reference weights geometric and harmonic by lambda too (its --lam defaults to 1), so
+// --lambda applies to softmax, geometric and harmonic.
+// GMAN* (--learn-lambda, softmax only) lets G choose lambda by gradient descent on
 //   F_lambda(V) - 0.001 lambda,    lambda >= 0,
-// the regulariser rewarding G for raising lambda (taking on the harsher discriminators); lambda is
-// projected back to >= 0 after every update.
+// the paper's regulariser rewarding G for raising lambda (taking on the harsher discriminators);
+// lambda has its own Adam (G's settings) and is projected back to >= 0 after every update. (The
+// reference's self_learnt flag builds a softplus-parametrised lambda that is not among G_vars, so it
+// is never trained there; we follow the paper.)
 // --objective picks V_i: 'original' is the minimax game G was meant to play, V_i = E log(1 - D_i(G(z)))
 // (<= 0, so s = -1), which the paper shows GMAN can train with; 'modified' is the non-saturating
-// V_i = -E log D_i(G(z)) (>= 0, s = +1). The reference squashes D's outputs into [0.01, 0.99]
-// before taking logs; here the logs come from the logits (softplus), which needs no clipping.
+// V_i = -E log D_i(G(z)) (>= 0, s = +1). As in the reference (helper.sigmoid), D's probabilities are
+// squashed into [c, 1 - c], D = (1 - 2c) sigmoid(logit) + c with c = --d-clip 0.01, before the logs;
+// --d-clip 0 takes the exact log-sigmoids from the logits instead.
+// One step, as the reference's single sess.run of every optimiser: z ~ U[-1, 1] (the reference's
+// noise), one forward pass (each D_i on its fakes, then each on the real batch, each pass with its
+// own dropout masks), every gradient taken from that pass (each D_i's from L_D_i, G's and lambda's
+// from F through the same D outputs), then every optimiser steps: a simultaneous update, no network
+// sees another's new weights within the step.
 //
 // Networks (images): G is the DCGAN generator; each D_i the reference's discriminator: conv3 s2
 // (ndf), LeakyReLU(0.2), dropout; conv3 s2 (2 ndf), LeakyReLU(0.2), dropout; conv3 s1 (4 ndf),
@@ -33,12 +50,11 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
-  add, bceWithLogits, clamp, concat, exp, log, mean, mul, mulScalar, narrow, neg, randn, reciprocal, reshape, softmax, sub, sum, Generator,
+  add, addScalar, affine, clamp, concat, div, exp, log, mean, minimum, mul, mulScalar, narrow, neg, reciprocal, reshape, sigmoid, softmax, softplus, sub, sum, Generator,
 } from '../engine/ops/index.js';
 import { DcganGenerator, generateWith } from './dcgan.js';
 import { checkSizeAndWidths } from './autoencoder.js';
-import { stepOn } from './gan_util.js';
-import { splitSizes } from './madgan.js';
+import { gradsInto, uniformNoise } from './gan_util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export type GmanCombine = 'arithmetic' | 'geometric' | 'harmonic' | 'softmax';
@@ -53,26 +69,34 @@ export function gmanDropout(i: number, n: number): number {
   return 1 - (0.4 + (0.1 * (i + 1)) / n);
 }
 
+/** The harmonic mean's shift below the smallest loss (the reference's sf). */
+export const HARMONIC_SHIFT = 1e-3;
+
 /**
  * G's combined loss from its per-discriminator losses V [N] (sign s: -1 for the original objective,
- * whose V_i are <= 0; +1 for the modified one). `lambda` (a number or a scalar tensor, which then
- * gets a gradient) is used by 'softmax' only.
+ * whose V_i are <= 0; +1 for the modified one), as the reference's mix_prediction. `lambda` (a number
+ * or a scalar tensor, which then gets a gradient) weights softmax, geometric and harmonic by
+ * softmax(lambda V); the weights carry gradient, as in the reference.
  */
 export function combineLosses(v: Tensor, combine: GmanCombine, opts: { sign: 1 | -1; lambda?: Tensor | number }): Tensor {
   const s = opts.sign;
-  // |V_i| floored so log and 1/x stay finite when a discriminator is fooled completely.
-  const mag = () => clamp(mulScalar(v, s), 1e-12, Infinity);
+  const lam = opts.lambda ?? 1;
+  const weights = () => softmax(typeof lam === 'number' ? mulScalar(v, lam) : mul(v, reshape(lam, [1])), 0);
   switch (combine) {
     case 'arithmetic':
       return mean(v);
-    case 'geometric':
-      return mulScalar(exp(mean(log(mag()))), s);
-    case 'harmonic':
-      return mulScalar(reciprocal(mean(reciprocal(mag()))), s);
-    case 'softmax': {
-      const lam = opts.lambda ?? 1;
-      const logits = typeof lam === 'number' ? mulScalar(v, lam) : mul(v, reshape(lam, [1]));
-      return sum(mul(softmax(logits, 0), v));
+    case 'softmax':
+      return sum(mul(weights(), v));
+    case 'geometric': {
+      // |V_i| floored so the log stays finite when a discriminator is fooled completely.
+      const mag = clamp(mulScalar(v, s), 1e-12, Infinity);
+      return mulScalar(exp(sum(mul(weights(), log(mag)))), s);
+    }
+    case 'harmonic': {
+      let lo = narrow(v, 0, 0, 1);
+      for (let i = 1; i < v.shape[0]; i++) lo = minimum(lo, narrow(v, 0, i, 1));
+      const m = addScalar(lo, -HARMONIC_SHIFT); // [1]
+      return add(reshape(m, []), reciprocal(sum(div(weights(), sub(v, m)))));
     }
     default:
       throw new Error(`GMAN: unknown combination '${combine as string}' (arithmetic, geometric, harmonic, softmax)`);
@@ -82,27 +106,38 @@ export function combineLosses(v: Tensor, combine: GmanCombine, opts: { sign: 1 |
 /** CPU float64 twin of combineLosses (tests). */
 export function combineLossesCpu(v: readonly number[], combine: GmanCombine, sign: 1 | -1, lambda = 1): number {
   const n = v.length;
-  const mag = v.map((x) => Math.max(sign * x, 1e-12));
+  const top = Math.max(...v.map((x) => lambda * x));
+  const e = v.map((x) => Math.exp(lambda * x - top));
+  const z = e.reduce((a, x) => a + x, 0);
+  const w = e.map((x) => x / z);
   switch (combine) {
     case 'arithmetic':
       return v.reduce((a, x) => a + x, 0) / n;
+    case 'softmax':
+      return v.reduce((a, x, i) => a + w[i] * x, 0);
     case 'geometric':
-      return sign * Math.exp(mag.reduce((a, x) => a + Math.log(x), 0) / n);
-    case 'harmonic':
-      return sign / (mag.reduce((a, x) => a + 1 / x, 0) / n);
-    case 'softmax': {
-      const top = Math.max(...v.map((x) => lambda * x));
-      const e = v.map((x) => Math.exp(lambda * x - top));
-      const z = e.reduce((a, x) => a + x, 0);
-      return v.reduce((a, x, i) => a + (e[i] / z) * x, 0);
+      return sign * Math.exp(v.reduce((a, x, i) => a + w[i] * Math.log(Math.max(sign * x, 1e-12)), 0));
+    case 'harmonic': {
+      const m = Math.min(...v) - HARMONIC_SHIFT;
+      return m + 1 / v.reduce((a, x, i) => a + w[i] / (x - m), 0);
     }
   }
 }
 
+/** E log D(x) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
+export function meanLogD(logits: Tensor, clip: number): Tensor {
+  return mean(clip > 0 ? log(affine(sigmoid(logits), 1 - 2 * clip, clip)) : neg(softplus(neg(logits))));
+}
+
+/** E log(1 - D(x)) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
+export function meanLog1mD(logits: Tensor, clip: number): Tensor {
+  return mean(clip > 0 ? log(affine(sigmoid(logits), -(1 - 2 * clip), 1 - clip)) : neg(softplus(logits)));
+}
+
 /** G's loss against one discriminator, from its logits on G(z): V_i of the chosen objective. */
-export function generatorLossV(logits: Tensor, objective: GmanObjective): Tensor {
-  // original: E log(1 - sigmoid(l)) = -E softplus(l) = -BCE(l, 0); modified: -E log sigmoid(l) = BCE(l, 1)
-  return objective === 'original' ? neg(bceWithLogits(logits, 0)) : bceWithLogits(logits, 1);
+export function generatorLossV(logits: Tensor, objective: GmanObjective, clip = 0): Tensor {
+  // original: E log(1 - D(G(z))); modified: -E log D(G(z))
+  return objective === 'original' ? meanLog1mD(logits, clip) : neg(meanLogD(logits, clip));
 }
 
 /** The reference's image discriminator with dropout rate p after its first two convolutions. */
@@ -146,7 +181,12 @@ export interface GmanConfig {
   learnLambda: boolean;
   diversity: GmanDiversity;
   objective: GmanObjective;
+  /** D's probabilities squashed into [dClip, 1 - dClip] before the logs (the reference: 0.01; 0: exact). */
+  dClip?: number;
 }
+
+/** The reference's squash of D's probabilities (helper.sigmoid: 0.98 sigmoid + 0.01). */
+export const GMAN_D_CLIP = 0.01;
 
 export interface GmanImageConfig extends GmanConfig {
   imageSize: number;
@@ -169,6 +209,7 @@ export function gmanConfig(c: ModelConfig): GmanImageConfig {
     learnLambda: c.learnLambda === true || c.learnLambda === 'true',
     diversity: String(c.diversity) as GmanDiversity,
     objective: String(c.objective) as GmanObjective,
+    dClip: Number(c.dClip ?? GMAN_D_CLIP),
   };
 }
 
@@ -189,7 +230,8 @@ function imageParts(cfg: GmanImageConfig, rng: Generator): GmanParts {
     dcganInit_(d.modules(), rng); // the reference's N(0, 0.02) weights, zero biases
     return d;
   });
-  return { netG, discriminators, noise: (n, generator) => randn([n, cfg.nz, 1, 1], { generator }), batchNorm: true };
+  // z ~ U[-1, 1], the reference's tf.random_uniform(minval=-1, maxval=1)
+  return { netG, discriminators, noise: (n, generator) => uniformNoise([n, cfg.nz, 1, 1], generator), batchNorm: true };
 }
 
 export class GmanTrainer implements GanTrainer {
@@ -231,46 +273,37 @@ export class GmanTrainer implements GanTrainer {
     return this.parts.noise(n, generator);
   }
 
-  /** Discriminator i's share of a batch: all of it, or its slice of N near-equal slices when splitting. */
-  private share(x: Tensor, i: number): Tensor {
-    if (this.cfg.diversity === 'dropout') return x;
-    const sizes = splitSizes(x.shape[0], this.cfg.n);
-    const start = sizes.slice(0, i).reduce((a, b) => a + b, 0);
-    return narrow(x, 0, start, sizes[i]);
-  }
-
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD, mixer } = this.nets;
     const { n, combine, objective } = this.cfg;
+    const clip = this.cfg.dClip ?? GMAN_D_CLIP;
     const ds = [...netD] as Module[];
-    if (this.cfg.diversity !== 'dropout' && real.shape[0] < n) {
-      throw new Error(`GMAN: a batch of ${real.shape[0]} cannot be split among ${n} discriminators (--diversity ${this.cfg.diversity}); use --batch >= ${n}`);
-    }
+    const b = real.shape[0];
+    // 'split' and 'both': every D gets its own full batch of b fakes (G makes n b); 'dropout': one shared batch.
+    const own = this.cfg.diversity !== 'dropout';
     return tidy(() => {
-      const fake = netG.call(this.noise(real.shape[0], this.rng)) as Tensor;
-      const fakeD = fake.detach();
-
-      // (1) every D_i on its own loss (the sum trains each on its own: their weights are disjoint).
-      const lossesD = ds.map((d, i) =>
-        add(bceWithLogits(d.call(this.share(real, i)) as Tensor, 1), bceWithLogits(d.call(this.share(fakeD, i)) as Tensor, 0)),
-      );
-      const lossD = lossesD.reduce((a, b) => add(a, b));
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
-
-      // (2) G on the combination of its per-D losses (and lambda, for GMAN*).
-      const v = concat(ds.map((d, i) => reshape(generatorLossV(d.call(this.share(fake, i)) as Tensor, objective), [1])), 0);
-      const lambda = mixer ? mixer.lambda : this.cfg.lambda;
-      let lossG = combineLosses(v, combine, { sign: this.sign, lambda });
+      const fake = netG.call(this.noise(own ? n * b : b, this.rng)) as Tensor;
+      // One forward pass, in the reference's order: every D_i on its fakes, then every D_i on the real batch.
+      const logitsFake = ds.map((d, i) => reshape(d.call(own ? narrow(fake, 0, i * b, b) : fake) as Tensor, [-1]));
+      const logitsReal = ds.map((d) => reshape(d.call(real) as Tensor, [-1]));
+      // (1) L_D_i = -E log D_i(x) - E log(1 - D_i(G(z))); the sum gives each D_i its own gradient (disjoint weights).
+      const lossesD = ds.map((_, i) => neg(add(meanLogD(logitsReal[i], clip), meanLog1mD(logitsFake[i], clip))));
+      const lossD = lossesD.reduce((a, l) => add(a, l));
+      // (2) G (and lambda, for GMAN*) on the combination of its per-D losses, through the same D outputs.
+      const v = concat(logitsFake.map((l) => reshape(generatorLossV(l, objective, clip), [1])), 0);
+      let lossG = combineLosses(v, combine, { sign: this.sign, lambda: mixer ? mixer.lambda : this.cfg.lambda });
+      if (mixer) lossG = sub(lossG, mulScalar(mixer.lambda, LAMBDA_REWARD));
+      // Every gradient from this one pass, then every optimiser: the reference's simultaneous update.
+      gradsInto(lossD, netD.parameters());
+      gradsInto(lossG, mixer ? [...netG.parameters(), mixer.lambda] : netG.parameters(), [netD]);
+      this.optimizers.netD.step();
+      this.optimizers.netG.step();
       if (mixer) {
-        lossG = sub(lossG, mulScalar(mixer.lambda, LAMBDA_REWARD));
-        stepOn(lossG, [...netG.parameters(), mixer.lambda], this.optimizers.netG, [netD]);
-        this.optimizers.mixer!.step(); // lambda's gradient was set by stepOn above
+        this.optimizers.mixer!.step();
         noGrad(() => tidy(() => {
           const projected = clamp(mixer.lambda, 0, Infinity);
           mixer.lambda.engine.copy(projected.buffer, 0, mixer.lambda.buffer, 0, 4);
         }));
-      } else {
-        stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
       }
 
       if (!withStats) return null;
@@ -302,13 +335,31 @@ export const gmanRecipe: ModelRecipe = {
     ndf: { type: 'int', default: 32, help: 'discriminator width (first conv)', metavar: 'N' },
     n: { type: 'int', default: 5, help: 'number of discriminators N', metavar: 'N' },
     combine: { type: 'string', default: 'softmax', choices: ['arithmetic', 'geometric', 'harmonic', 'softmax'], help: 'how G combines its per-D losses' },
-    lambda: { type: 'number', default: 1, help: 'softmax weighting lambda (GMAN-lambda; the start value with --learn-lambda)' },
+    lambda: { type: 'number', default: 1, help: 'weights softmax(lambda V) of softmax, geometric and harmonic (GMAN-lambda; the start value with --learn-lambda)' },
     learnLambda: { type: 'boolean', default: false, help: 'GMAN*: G learns lambda (with the -0.001 lambda reward), softmax only' },
-    diversity: { type: 'string', default: 'both', choices: ['dropout', 'split', 'both'], help: 'what makes the Ds differ: own dropout rate, own batch share, or both' },
+    diversity: { type: 'string', default: 'both', choices: ['dropout', 'split', 'both'], help: 'what makes the Ds differ: own dropout rate, own batch of fakes, or both' },
     objective: { type: 'string', default: 'original', choices: ['original', 'modified'], help: 'G\'s per-D loss: minimax log(1 - D) or non-saturating -log D' },
+    dClip: { type: 'number', default: GMAN_D_CLIP, help: 'D\'s probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)' },
   },
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { steps: 15000, batch: 100 },
+    sources: {
+      steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
+      batch: 'GMAN.py batch_size 100 per discriminator: each D gets its own 100 fakes (as here: --batch counts the fakes per D); the reference also feeds each D its own 100 reals, here the Ds share one real batch',
+      lr: 'GMAN.py learning_rate 0.0002, Adam beta1 0.5 (paper)',
+      n: 'GMAN.py num_disc 5 (paper: N in {1, 2, 5})',
+      combine: 'GMAN.py: softmax weights softmax(lambda V) over the discriminators (GMAN-lambda)',
+      lambda: 'GMAN.py lam 1 (GMAN-1; the paper also runs GMAN-0 and GMAN*)',
+      objective: 'GMAN.py objective original (the README\'s MNIST command uses modified)',
+      ngf: 'README MNIST command num_hidden 128: G\'s 4x4 layer = 4 ngf',
+      ndf: 'num_hidden 128: D\'s first conv has num_hidden / 4',
+      diversity: 'GMAN.py: each D its own slice of the batch and its own dropout keep rate',
+      imageSize: 'GMAN.py image_size 32',
+    },
+    note: 'The paper trains on MNIST, CIFAR-10 and CelebA; --paper is its MNIST set-up (32x32, as GMAN.py).',
+  },
   // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
@@ -316,6 +367,7 @@ export const gmanRecipe: ModelRecipe = {
     const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf', 'n']);
     if (![1, 3].includes(Number(c.nc ?? 1))) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
     if (Number(c.n) > 16) errs.push(`--n must be at most 16, got ${c.n}`);
+    if (!(Number(c.dClip ?? GMAN_D_CLIP) >= 0 && Number(c.dClip ?? GMAN_D_CLIP) < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
     if (!(Number(c.lambda) >= 0)) errs.push(`--lambda must be >= 0, got ${c.lambda}`);
     if ((c.learnLambda === true || c.learnLambda === 'true') && c.combine !== 'softmax') errs.push(`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`);
     return errs;

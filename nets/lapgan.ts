@@ -424,6 +424,21 @@ export const lapganRecipe: ModelRecipe = {
   },
   train: { steps: 5000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
   quick: { steps: 200, batch: 16, nh: 256, ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { batch: 128 },
+    sources: {
+      batch: 'facebook/eyescream train_cifar_coarse_to_fine.lua batchSize 128 (train_cifar.lua, the coarse GAN: 100)',
+      lr: 'paper Sec. 4 / eyescream: SGD, rate 0.02, momentum 0.5; this trainer has Adam only, kept at 0.0002 / beta1 0.5',
+      imageSize: 'paper (CIFAR-10): 32x32',
+      levels: 'paper (CIFAR-10): 8x8 coarse GAN, then 16 and 32 (2 conditional levels)',
+      ngf: 'paper: level generators of 3 convs (7x7, 7x7, 5x5) with 128 feature maps (eyescream default hidden_G 64)',
+      ndf: 'eyescream hidden_D 64',
+      nh: 'paper: fully connected coarse G and D; 600 hidden units not confirmed',
+      steps: 'eyescream trains until stopped; the paper gives no length',
+    },
+    unconfirmed: ['nh', 'steps'],
+    note: 'The paper\'s CIFAR-10 and STL models are not reproducible here (no CIFAR-10): --paper trains the CIFAR-10 pyramid on MNIST padded to 32x32. The paper uses SGD with momentum; the trainer uses Adam.',
+  },
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {

@@ -277,6 +277,14 @@ export const madganRecipe: ModelRecipe = {
   // --quick: DCGAN's quick sizes and learning rate (ngf 16, ndf 8, lr 1e-3: narrow nets at 2e-4 barely
   // move in a few hundred steps), 8 samples per generator, and twice DCGAN's steps.
   quick: { steps: 300, batch: 8, k: 3, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: {},
+    sources: {
+      lr: 'paper: DCGAN\'s networks and Adam settings (0.0002, beta1 0.5)',
+    },
+    unconfirmed: ['k', 'shared', 'batch', 'steps', 'ngf', 'ndf'],
+    note: 'The paper\'s image experiments (Stacked-MNIST, CelebA, LSUN, image-to-image) use DCGAN\'s networks with k generators sharing all but their last layers; the number of generators and the training length per experiment could not be confirmed here, so --paper keeps the full recipe\'s values for them.',
+  },
   // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),

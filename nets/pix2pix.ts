@@ -279,6 +279,23 @@ export const pix2pixRecipe: ModelRecipe & TranslationEval = {
   },
   // A few minutes on a software adapter: 32 px, a 5-level U-Net 8 wide, batch 4.
   quick: { steps: 300, batch: 4, imageSize: 32, netG: 'unet_32', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 20 },
+  paper: {
+    values: { steps: 637800, batch: 1, imageSize: 256, netG: 'unet_256', lrHold: 318900, lrDecay: 318900 },
+    sources: {
+      steps: 'reference: 100 epochs at the base rate + 100 of linear decay (facades); 200 x the 3189 emoji-pairs at batch 1',
+      batch: 'paper Sec. 3.3 / reference: batch 1 (batch norm over one image: instance-norm-like)',
+      lr: 'paper Sec. 3.3: Adam 0.0002, beta1 0.5',
+      imageSize: 'paper: 256x256 (the 64 px emoji upsampled here)',
+      netG: 'paper Sec. 3.2 / Appendix 6.1.1: U-Net of 8 downsamplings at 256 px',
+      ngf: 'Appendix 6.1.1: C64 first encoder layer',
+      ndf: 'Appendix 6.1.2: 70x70 PatchGAN, C64-C128-C256-C512',
+      lambdaL1: 'paper: lambda = 100',
+      lrHold: 'reference n_epochs 100 (epochs at the base rate)',
+      lrDecay: 'reference n_epochs_decay 100 (epochs of linear decay to 0)',
+      dropout: 'paper Sec. 3.1: dropout 0.5 in the decoder as the noise, at train and test time',
+    },
+    note: 'The paper\'s data sets (facades, maps, cityscapes, edges2shoes...) are not here: --paper trains on the Noto -> Twemoji emoji pairs, drawn at 64 px and upsampled to 256 (no extra detail). The reference\'s random jitter (resize to 286, crop 256) and mirroring are not applied.',
+  },
   imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
   validate: (c) => validateImageToImage(c, [String(c.netD)]),
   create: (config, settings, seed) => new Pix2pixTrainer(config, settings, seed),

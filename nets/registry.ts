@@ -43,6 +43,28 @@ export interface TrainSettings {
   dataset: string;
 }
 
+/**
+ * The --paper preset: the paper's own hyper-parameters (its reference implementation's where the
+ * paper is silent), as overrides of the recipe's defaults in --quick's form, each with its source.
+ * Where the engine or the data here cannot honour a setting (CelebA, CUB, LSUN are not available;
+ * SGD or a learning-rate schedule the trainer does not have), the value is the closest one it can
+ * run and `sources`/`note` say what differs. docs/hyperparameters.md is generated from these
+ * (scripts/hparams-table.mjs) and a test keeps it current.
+ */
+export interface PaperPreset {
+  /** Overrides of `train` and the option defaults (keys as in `quick`). */
+  values: Partial<TrainSettings> & ModelConfig;
+  /**
+   * Where each value comes from ('paper Sec. 4', 'reference main.py default'), and what differs
+   * from it here. May also name keys whose default already is the paper's value.
+   */
+  sources: Record<string, string>;
+  /** Keys whose paper value could not be confirmed from the paper or its reference code. */
+  unconfirmed?: readonly string[];
+  /** The paper's data set(s) and what trains in their place, and anything else not honoured. */
+  note: string;
+}
+
 export interface ModelRecipe {
   name: string;
   /** One line for `gan info` and --help. */
@@ -54,6 +76,8 @@ export interface ModelRecipe {
   /** Default training settings, and the --quick preset (overrides, about a minute on a software adapter). */
   train: TrainSettings;
   quick: Partial<TrainSettings> & ModelConfig;
+  /** The --paper preset: the paper's settings, with sources (see PaperPreset). */
+  paper: PaperPreset;
   /**
    * Config keys that follow from the training data rather than from flags (e.g. DCGAN's nc, the
    * dataset's channels); the CLI applies it before imageShape(). Absent: the config is used as is.

@@ -535,6 +535,27 @@ export const starganRecipe: ModelRecipe & { translate(trainer: GanTrainer, input
   // Minutes on a software adapter: 32 px, 8 wide, 2 residual blocks, D 4 layers down to 2x2, and
   // lr 1e-3 so that 40 G updates move G (at 1e-4 the held-out L1 barely leaves the untrained value).
   quick: { steps: 200, batch: 8, lr: 1e-3, imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, lrUpdateStep: 10, sampleEvery: 50, ckptEvery: 0, logEvery: 5 },
+  paper: {
+    values: { steps: 20100, imageSize: 128, dRepeatNum: 6, numItersDecay: 10050 },
+    sources: {
+      steps: 'paper (RaFD): 100 epochs at 0.0001, then 100 of linear decay; 200 x 1608 emoji-skin images / 16',
+      batch: 'paper: batch 16',
+      lr: 'paper: Adam 0.0001, beta1 0.5, beta2 0.999',
+      imageSize: 'paper: 128x128 (the 64 px emoji upsampled here)',
+      dRepeatNum: 'reference d_repeat_num 6 (128 px down to 2x2)',
+      gRepeatNum: 'paper: 6 residual blocks',
+      gConvDim: 'paper: G\'s first conv 64 filters (reference g_conv_dim 64)',
+      dConvDim: 'paper: D\'s first conv 64 filters (reference d_conv_dim 64)',
+      lrUpdateStep: 'reference lr_update_step 1000',
+      nCritic: 'paper: one G update per 5 D updates',
+      lambdaCls: 'paper: lambda_cls = 1',
+      lambdaRec: 'paper: lambda_rec = 10',
+      lambdaGp: 'paper: lambda_gp = 10',
+      numItersDecay: 'paper (RaFD): decay over the last 100 of 200 epochs',
+      clsLoss: 'RaFD: one expression per image, softmax cross-entropy',
+    },
+    note: 'CelebA and RaFD are not here: --paper trains on the emoji skin-tone domains (one domain per image, like RaFD\'s expressions), upsampled from 64 to 128 px, with the paper\'s RaFD schedule counted in epochs of that set.',
+  },
   adaptToData: (config, data) => ({ ...config, cDim: data.channels - 3 }),
   imageShape: (c) => ({ channels: 3 + Number(c.cDim ?? 6), size: Number(c.imageSize) }),
   validate(c) {

@@ -492,6 +492,23 @@ export const tripleganRecipe: ModelRecipe = {
   },
   train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
   quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  paper: {
+    values: { steps: 603600, rpStart: 183000, warmupSteps: 3600 },
+    sources: {
+      steps: 'reference x2y_yz2x_xy2p_ssl_mnist.py: num_epochs 1000 of 60000 / 100 iterations, after the 3600 warm-up steps (counted in --steps here)',
+      batch: 'reference batch_size_u_c 100 (unlabelled batch of C; D and G use 400 and 200)',
+      lr: 'reference lr 0.001, Adam beta1 0.5; annealed x0.995 per epoch from epoch 300 (not done here)',
+      ngh: 'paper: G an MLP with 500 hidden units',
+      ndh: 'paper: D an MLP of 1000 hidden units first',
+      cw: 'paper: C a CNN of 32-64-64-128-128 filters',
+      alphaP: 'reference alpha_cla_g 0.1',
+      rpStart: 'reference epoch_cla_g 300: R_P from epoch 300, i.e. 3600 warm-up + 299 x 600 steps',
+      warmupSteps: 'reference: C pretrained 30 epochs of 60000 / 500 (semi-supervised, at lr 0.0003; here supervised warm-up at the main rate)',
+      perClass: 'paper: 100 labels on MNIST',
+      labelledBatch: 'reference batch_size_l_c 100',
+    },
+    note: 'MNIST with 100 labels, as the paper. The reference\'s per-network batch sizes (C 100, D 400, G 200), its learning-rate annealing and its semi-supervised pretraining of C are approximated by one batch of 100, a constant rate and a supervised warm-up.',
+  },
   adaptToData: (c, data) => ({ ...c, nc: data.channels }),
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {

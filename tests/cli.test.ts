@@ -55,7 +55,7 @@ describe('gan CLI: usage', () => {
     for (const c of ['train', 'sample', 'eval', 'info', 'convert', 'bench']) expect(top.stdout).toContain(c);
     const train = gan(['train', 'dcgan', '--help']);
     expect(train.code).toBe(0);
-    for (const f of ['--steps', '--batch', '--lr', '--seed', '--image-size', '--ngf', '--ndf', '--nz', '--out', '--sample-every', '--ckpt-every', '--resume', '--quick']) {
+    for (const f of ['--steps', '--batch', '--lr', '--seed', '--image-size', '--ngf', '--ndf', '--nz', '--out', '--sample-every', '--ckpt-every', '--resume', '--quick', '--paper']) {
       expect(train.stdout).toContain(f);
     }
     for (const c of ['sample', 'eval', 'info', 'convert']) {
@@ -157,6 +157,7 @@ describe('gan CLI: training runs', () => {
     expect(JSON.parse(ck.metadata.extra).loader).toMatchObject({ seed: 1, epoch: 0 });
     expect(JSON.parse(ck.metadata.rng).train.offset).toBeGreaterThan(0);
     expect(r.stdout).toContain('checkpoint.safetensors');
+    expect(JSON.parse(readFileSync(join(full, 'run.json'), 'utf8'))).toMatchObject({ model: 'dcgan', preset: 'full', settings: { steps: 6 } });
   });
 
   it('--resume continues exactly: the same losses as the uninterrupted run', () => {
@@ -165,6 +166,8 @@ describe('gan CLI: training runs', () => {
     const resumed = gan(['train', 'dcgan', '--resume', join(half, 'checkpoint.safetensors'), '--steps', '6']);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/resuming from step 3/);
+    // run.json keeps the preset the run started from.
+    expect(JSON.parse(readFileSync(join(half, 'run.json'), 'utf8'))).toMatchObject({ preset: 'full', settings: { steps: 6 } });
     const a = metrics(full);
     const b = metrics(half);
     expect(b.map((x) => x.step)).toEqual([1, 2, 3, 4, 5, 6]);

@@ -81,13 +81,13 @@ type Operand = Tensor | number;
 export function add(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') return affine(a, 1, b);
   const y = binaryRaw('add', a, b);
-  return record(y, 'add', [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
+  return record(y, 'add', [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)], []);
 }
 
 export function sub(a: Tensor, b: Operand): Tensor {
   if (typeof b === 'number') return affine(a, 1, -b);
   const y = binaryRaw('sub', a, b);
-  return record(y, 'sub', [a, b], (g) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)]);
+  return record(y, 'sub', [a, b], (g) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)], []);
 }
 
 export function mul(a: Tensor, b: Operand): Tensor {
@@ -136,7 +136,7 @@ export const eqMask = (a: Tensor, b: Tensor) => binaryRaw('eq_mask', a, b);
 /** x * scale + shift. */
 export function affine(x: Tensor, scale: number, shift: number): Tensor {
   const y = unaryRaw('affine', x, scale, shift, 'affine');
-  return record(y, 'affine', [x], (g) => [affine(g, scale, 0)]);
+  return record(y, 'affine', [x], (g) => [affine(g, scale, 0)], []);
 }
 export const mulScalar = (x: Tensor, s: number) => affine(x, s, 0);
 export const addScalar = (x: Tensor, s: number) => affine(x, 1, s);
@@ -147,7 +147,7 @@ export function neg(x: Tensor): Tensor {
 
 export function exp(x: Tensor): Tensor {
   const y = unaryRaw('exp', x);
-  return record(y, 'exp', [x], (g) => [mul(g, y)]);
+  return record(y, 'exp', [x], (g) => [mul(g, y)], [y]);
 }
 
 export function log(x: Tensor): Tensor {
@@ -157,13 +157,13 @@ export function log(x: Tensor): Tensor {
 
 export function sqrt(x: Tensor): Tensor {
   const y = unaryRaw('sqrt', x);
-  return record(y, 'sqrt', [x], (g) => [div(mulScalar(g, 0.5), y)]);
+  return record(y, 'sqrt', [x], (g) => [div(mulScalar(g, 0.5), y)], [y]);
 }
 
 export function rsqrt(x: Tensor): Tensor {
   const y = unaryRaw('rsqrt', x);
   // d x^-1/2 = -1/2 x^-3/2 = -0.5 * y^3
-  return record(y, 'rsqrt', [x], (g) => [mul(g, mulScalar(mul(y, square(y)), -0.5))]);
+  return record(y, 'rsqrt', [x], (g) => [mul(g, mulScalar(mul(y, square(y)), -0.5))], [y]);
 }
 
 export function square(x: Tensor): Tensor {
@@ -173,7 +173,7 @@ export function square(x: Tensor): Tensor {
 
 export function reciprocal(x: Tensor): Tensor {
   const y = unaryRaw('reciprocal', x);
-  return record(y, 'reciprocal', [x], (g) => [neg(mul(g, square(y)))]);
+  return record(y, 'reciprocal', [x], (g) => [neg(mul(g, square(y)))], [y]);
 }
 
 export function powScalar(x: Tensor, p: number): Tensor {
@@ -203,12 +203,12 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
 export function tanh(x: Tensor): Tensor {
   const y = unaryRaw('tanh', x);
   // 1 - y^2, built from ops so the second derivative flows through y.
-  return record(y, 'tanh', [x], (g) => [mul(g, affine(square(y), -1, 1))]);
+  return record(y, 'tanh', [x], (g) => [mul(g, affine(square(y), -1, 1))], [y]);
 }
 
 export function sigmoid(x: Tensor): Tensor {
   const y = unaryRaw('sigmoid', x);
-  return record(y, 'sigmoid', [x], (g) => [mul(g, mul(y, affine(y, -1, 1)))]);
+  return record(y, 'sigmoid', [x], (g) => [mul(g, mul(y, affine(y, -1, 1)))], [y]);
 }
 
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
@@ -227,7 +227,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
     // 1 for x > 0, y + alpha (= alpha e^x) otherwise.
     const pos = unaryRaw('step', x);
     return [mul(g, add(pos, mul(affine(pos, -1, 1), addScalar(y, alpha))))];
-  });
+  }, [x, y]);
 }
 
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {

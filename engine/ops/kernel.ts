@@ -42,7 +42,12 @@ export function launch(
   const e = checkSameEngine(info.op, ...tensors);
   const k = e.kernel(spec);
   const bytes = info.bytes ?? tensors.reduce((s, t) => s + t.size * 4, 0);
-  e.dispatch(k, tensors.map((t) => t.buffer), uniforms, workgroups, { op: info.op, bytes });
+  const buffers = tensors.map((t) => t.buffer);
+  e.dispatch(k, buffers, uniforms, workgroups, { op: info.op, bytes });
+  // Every read_write binding is a write: bump its version (the tape refuses stale saved tensors).
+  spec.bindings.forEach((access, i) => {
+    if (access === 'rw') buffers[i].version = (buffers[i].version ?? 0) + 1;
+  });
 }
 
 export const f32 = (v: number): UniformValue => ({ f32: v });

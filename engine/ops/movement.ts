@@ -29,7 +29,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   if (numel(s) !== x.size) throw new Error(`reshape: cannot reshape ${x.describe()} (${x.size} elements) to ${fmtShape(shape)} (${numel(s)} elements)`);
   const y = x.viewAs(s);
-  return record(y, 'reshape', [x], (g) => [reshape(g, x.shape)]);
+  return record(y, 'reshape', [x], (g) => [reshape(g, x.shape)], []);
 }
 
 export const flatten = (x: Tensor, startDim = 1) => reshape(x, [...x.shape.slice(0, startDim), -1]);
@@ -43,7 +43,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const y = empty(shape, 'permute');
   stridedCopy('permute', x, y, shape, dims.map((d) => st[d]), 0, stridesOf(shape), 0);
   const inv = dims.map((_, i) => dims.indexOf(i));
-  return record(y, 'permute', [x], (g) => [permute(g, inv)]);
+  return record(y, 'permute', [x], (g) => [permute(g, inv)], []);
 }
 
 export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
@@ -70,7 +70,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (lead === 0 && shape.every((d, i) => d === x.shape[i])) return reshape(x, shape);
   const y = empty(shape, 'expand');
   stridedCopy('expand', x, y, shape, sstr, 0, stridesOf(shape), 0);
-  return record(y, 'expand', [x], (g) => [sumTo(g, x.shape)]);
+  return record(y, 'expand', [x], (g) => [sumTo(g, x.shape)], []);
 }
 
 function normSlice(x: Tensor, starts: readonly number[], ends: readonly number[]) {
@@ -96,7 +96,7 @@ export function slice(x: Tensor, starts: readonly number[], ends: readonly numbe
   const xs = stridesOf(x.shape);
   const y = empty(shape, 'slice');
   stridedCopy('slice', x, y, shape, xs, st.reduce((o, s, d) => o + s * xs[d], 0), stridesOf(shape), 0);
-  return record(y, 'slice', [x], (g) => [sliceScatter(g, x.shape, st)]);
+  return record(y, 'slice', [x], (g) => [sliceScatter(g, x.shape, st)], []);
 }
 
 /** x.narrow(dim, start, length). */
@@ -113,7 +113,7 @@ export function sliceScatter(g: Tensor, shape: Shape, starts: readonly number[])
   const ys = stridesOf(shape);
   stridedCopy('slice_scatter', g, y, g.shape, stridesOf(g.shape), 0, ys, starts.reduce((o, s, d) => o + s * ys[d], 0));
   const ends = starts.map((s, d) => s + g.shape[d]);
-  return record(y, 'slice_scatter', [g], (gg) => [slice(gg, starts, ends)]);
+  return record(y, 'slice_scatter', [g], (gg) => [slice(gg, starts, ends)], []);
 }
 
 export function concat(xs: readonly Tensor[], dim = 0): Tensor {
@@ -137,7 +137,7 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
     stridedCopy('concat', x, y, x.shape, stridesOf(x.shape), 0, ys, off * ys[d]);
     off += x.shape[d];
   }
-  return record(y, 'concat', [...xs], (g) => xs.map((x, i) => narrow(g, d, offsets[i], x.shape[d])));
+  return record(y, 'concat', [...xs], (g) => xs.map((x, i) => narrow(g, d, offsets[i], x.shape[d])), []);
 }
 
 export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {

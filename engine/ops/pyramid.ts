@@ -50,7 +50,7 @@ export function pyrDown(x: Tensor): Tensor {
   const [, , h, w] = spatialExpect4d(op, x);
   checkFine(op, x, h, w, 'planes');
   const y = resample('down', x, [h, w], op);
-  return record(y, op, [x], (g) => [pyrDownAdjoint(g, [h, w])]);
+  return record(y, op, [x], (g) => [pyrDownAdjoint(g, [h, w])], []);
 }
 
 /** The transpose of pyrDown (its input gradient for g [N, C, ceil(H/2), ceil(W/2)]), differentiable. */
@@ -61,7 +61,7 @@ export function pyrDownAdjoint(g: Tensor, fine: readonly [number, number]): Tens
   checkFine(op, g, h, w, 'the fine size');
   if (gh !== Math.ceil(h / 2) || gw !== Math.ceil(w / 2)) throw new Error(`${op}: gradient ${fmtShape(g.shape)} is not the pyrDown size of ${h}x${w}`);
   const dx = resample('downT', g, [h, w], op);
-  return record(dx, op, [g], (gg) => [pyrDown(gg)]);
+  return record(dx, op, [g], (gg) => [pyrDown(gg)], []);
 }
 
 /**
@@ -78,7 +78,7 @@ export function pyrUp(x: Tensor, outH?: number, outW?: number): Tensor {
   }
   checkFine(op, x, oh, ow, 'an output');
   const y = resample('up', x, [oh, ow], op);
-  return record(y, op, [x], (g) => [pyrUpAdjoint(g)]);
+  return record(y, op, [x], (g) => [pyrUpAdjoint(g)], []);
 }
 
 /** The transpose of pyrUp: g [N, C, outH, outW] -> [N, C, ceil(outH/2), ceil(outW/2)], differentiable. */
@@ -87,7 +87,7 @@ export function pyrUpAdjoint(g: Tensor): Tensor {
   const [, , oh, ow] = spatialExpect4d(op, g);
   checkFine(op, g, oh, ow, 'a gradient');
   const dx = resample('upT', g, [oh, ow], op);
-  return record(dx, op, [g], (gg) => [pyrUp(gg, oh, ow)]);
+  return record(dx, op, [g], (gg) => [pyrUp(gg, oh, ow)], []);
 }
 
 /** The finest band-pass image: x - pyrUp(pyrDown(x), H, W). */

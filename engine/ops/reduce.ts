@@ -63,14 +63,14 @@ function unreduce(g: Tensor, inShape: Shape, axes: number[]): Tensor {
 export function sum(x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
   const ax = normAxes('sum', x.rank, axes);
   const y = reduceRaw('sum', x, ax, keepdim, 1, 'sum');
-  return record(y, 'sum', [x], (g) => [unreduce(g, x.shape, ax)]);
+  return record(y, 'sum', [x], (g) => [unreduce(g, x.shape, ax)], []);
 }
 
 export function mean(x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
   const ax = normAxes('mean', x.rank, axes);
   const R = numel(ax.map((i) => x.shape[i]));
   const y = reduceRaw('sum', x, ax, keepdim, 1 / Math.max(R, 1), 'mean');
-  return record(y, 'mean', [x], (g) => [mulScalar(unreduce(g, x.shape, ax), 1 / Math.max(R, 1))]);
+  return record(y, 'mean', [x], (g) => [mulScalar(unreduce(g, x.shape, ax), 1 / Math.max(R, 1))], []);
 }
 
 function maxMin(kind: 'max' | 'min', x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
@@ -82,7 +82,7 @@ function maxMin(kind: 'max' | 'min', x: Tensor, axes?: number | readonly number[
     const mask = eqMask(x, yk);
     const count = reduceRaw('sum', mask, ax, true, 1, `${kind}_backward`);
     return [div(mul(unreduce(g, x.shape, ax), mask), count)];
-  });
+  }, [x, y]);
 }
 export const max = (x: Tensor, axes?: number | readonly number[], keepdim = false) => maxMin('max', x, axes, keepdim);
 export const min = (x: Tensor, axes?: number | readonly number[], keepdim = false) => maxMin('min', x, axes, keepdim);

@@ -29,12 +29,12 @@ function softmaxLastRaw(x: Tensor, log: boolean, op: string): Tensor {
 
 function softmaxLast(x: Tensor): Tensor {
   const y = softmaxLastRaw(x, false, 'softmax');
-  return record(y, 'softmax', [x], (g) => [mul(y, sub(g, sum(mul(g, y), -1, true)))]);
+  return record(y, 'softmax', [x], (g) => [mul(y, sub(g, sum(mul(g, y), -1, true)))], [y]);
 }
 
 function logSoftmaxLast(x: Tensor): Tensor {
   const y = softmaxLastRaw(x, true, 'log_softmax');
-  return record(y, 'log_softmax', [x], (g) => [sub(g, mul(exp(y), sum(g, -1, true)))]);
+  return record(y, 'log_softmax', [x], (g) => [sub(g, mul(exp(y), sum(g, -1, true)))], [y]);
 }
 
 /** Applies a last-axis op along `dim` by moving dim to the end and back. */

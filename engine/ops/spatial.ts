@@ -81,7 +81,7 @@ export function pad2d(x: Tensor, pad: Pad4, mode: PadMode = 'zeros', value = 0):
   const ow = w + left + right;
   const y = empty([n, c, oh, ow], op);
   run1d(`pad2d|${mode}`, padSource(mode), x, y, [h, w, oh, ow, top, left, f32(mode === 'zeros' ? value : 0)], { op });
-  return record(y, op, [x], (g) => [pad2dAdjoint(g, [h, w], pad, mode)]);
+  return record(y, op, [x], (g) => [pad2dAdjoint(g, [h, w], pad, mode)], []);
 }
 
 /**
@@ -98,7 +98,7 @@ export function pad2dAdjoint(g: Tensor, inSize: readonly [number, number], pad: 
   }
   const dx = empty([n, c, h, w], op);
   run1d(`pad2d_adjoint|${mode}`, padAdjointSource(mode), g, dx, [h, w, oh, ow, top, left, f32(0)], { op });
-  return record(dx, op, [g], (gg) => [pad2d(gg, pad, mode, 0)]);
+  return record(dx, op, [g], (gg) => [pad2d(gg, pad, mode, 0)], []);
 }
 
 // ---- pooling --------------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ function poolRaw(op: string, x: Tensor, geo: PoolGeom): Tensor {
   }
   const y = empty([n, c, oh, ow], op);
   run1d('pool2d', poolSource(), x, y, poolUniforms(h, w, oh, ow, geo), { op });
-  return record(y, op, [x], (g) => [poolAdjoint(g, [h, w], geo)]);
+  return record(y, op, [x], (g) => [poolAdjoint(g, [h, w], geo)], []);
 }
 
 function poolAdjoint(g: Tensor, inSize: readonly [number, number], geo: PoolGeom): Tensor {
@@ -132,7 +132,7 @@ function poolAdjoint(g: Tensor, inSize: readonly [number, number], geo: PoolGeom
   const [h, w] = inSize;
   const dx = empty([n, c, h, w], op);
   run1d('pool2d_adjoint', poolAdjointSource(), g, dx, poolUniforms(h, w, oh, ow, geo), { op });
-  return record(dx, op, [g], (gg) => [poolRaw(geo.mul === 1 ? 'sum_pool2d' : 'avg_pool2d', gg, geo)]);
+  return record(dx, op, [g], (gg) => [poolRaw(geo.mul === 1 ? 'sum_pool2d' : 'avg_pool2d', gg, geo)], []);
 }
 
 /**
@@ -169,7 +169,7 @@ export function upsampleNearest(x: Tensor, scale: number | readonly [number, num
   const y = empty([n, c, h * sh, w * sw], op);
   run1d('upsample_nearest', nearestSource(), x, y, [h, w, h * sh, w * sw, sh, sw, 0], { op });
   // The adjoint sums each block: sum pooling with kernel = stride = scale.
-  return record(y, op, [x], (g) => [poolRaw('sum_pool2d', g, { k: [sh, sw], s: [sh, sw], p: [0, 0], mul: 1 })]);
+  return record(y, op, [x], (g) => [poolRaw('sum_pool2d', g, { k: [sh, sw], s: [sh, sw], p: [0, 0], mul: 1 })], []);
 }
 
 // ---- bilinear upsampling --------------------------------------------------------------------------
@@ -208,7 +208,7 @@ function bilinearRaw(x: Tensor, oh: number, ow: number, align: boolean): Tensor 
   const [n, c, h, w] = x.shape;
   const y = empty([n, c, oh, ow], op);
   run1d(`upsample_bilinear|ac${+align}`, bilinearSource(align), x, y, [h, w, oh, ow, 0, 0, 0], { op });
-  return record(y, op, [x], (g) => [upsampleBilinearAdjoint(g, [h, w], align)]);
+  return record(y, op, [x], (g) => [upsampleBilinearAdjoint(g, [h, w], align)], []);
 }
 
 /** The adjoint of upsampleBilinear: g [N, C, OH, OW] -> [N, C, H, W], as a differentiable op. */
@@ -218,7 +218,7 @@ export function upsampleBilinearAdjoint(g: Tensor, inSize: readonly [number, num
   const [h, w] = pairOf(op, 'input size', inSize, 1);
   const dx = empty([n, c, h, w], op);
   run1d(`upsample_bilinear_adjoint|ac${+alignCorners}`, bilinearAdjointSource(alignCorners), g, dx, [h, w, oh, ow, 0, 0, 0], { op });
-  return record(dx, op, [g], (gg) => [bilinearRaw(gg, oh, ow, alignCorners)]);
+  return record(dx, op, [g], (gg) => [bilinearRaw(gg, oh, ow, alignCorners)], []);
 }
 
 // ---- registry -------------------------------------------------------------------------------------
