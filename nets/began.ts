@@ -6,7 +6,8 @@
 //     L_D = L(x) - k_t L(G(z_D))          for D's weights
 //     L_G = L(G(z_G))                     for G's weights
 //     k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)       (proportional control)
-// with the diversity ratio gamma = E[L(G(z))] / E[L(x)] (0.5 here, 0.3 to 0.7 in the paper),
+// with the diversity ratio gamma = E[L(G(z))] / E[L(x)] (0.5 in the full recipe, 0.9 in the quick one,
+// 0.3 to 0.7 in the paper's figures),
 // lambda_k = 0.001 and k_0 = 0. Convergence is tracked by
 //     M_global = L(x) + |gamma L(x) - L(G(z_G))|.
 // k_t and M_global live on the GPU (the `balance` module's buffers, so checkpoints carry them): each
@@ -23,6 +24,10 @@
 // L_D and L_G), one draw and one G/D forward fewer. BEGAN-pytorch draws z_D and z_G but, since its
 // commit "split G and D update step", uses only z_G (z_D is drawn and unused); its first version used
 // G(z_D) for D's fake term and G(z_G) for G's loss and k_t, which is the paper's form followed here.
+// BEGAN-pytorch's loss.backward() of L_D + L_G also sends L_G's gradient into D's weights (D(G(z_G))
+// is not detached); BEGAN-tensorflow's var_list keeps it out, as the paper's objective and this file
+// do. Until issue 11 this step ran D's optimiser before differentiating L_G, so G's gradient read D's
+// updated weights; the effect on training was below what the logs show (docs/results.md, section 5).
 //
 // Learning rate. The paper: Adam, lr 1e-4, "decayed by a factor of 2 when the measure of convergence
 // stalls". The reference code differs: BEGAN-tensorflow (the maintained one) halves both rates on a
@@ -33,9 +38,9 @@
 // file follows BEGAN-tensorflow, scaled to our step counts: --lr-halve-every 400 of the full recipe's
 // 2000 steps (100000 in --paper), --lr-floor 0.25 of the base rate; --lr-halve-every 0 keeps the
 // rate constant, as the quick recipe does (150 steps: halving every 30 steps slows G, and k_t stays at
-// 0 longer; docs/results.md, section 5). The rate of step s (0-based) is max(lr 0.5^floor(s / every), floor lr), computed
-// from the optimisers' step counts, which checkpoints carry with the config: a resumed run continues
-// the schedule exactly. The stall test is not implemented (it needs a host readback of M_global
+// 0 longer; docs/results.md, section 5). The rate of step s (0-based) is
+// max(lr 0.5^floor(s / every), floor lr), computed from the optimisers' step counts, which
+// checkpoints carry with the config: a resumed run continues the schedule exactly. The stall test is not implemented (it needs a host readback of M_global
 // at every window's end).
 //
 // Architecture (the paper's figure 1, as in the reference re-implementations): no batch norm,
