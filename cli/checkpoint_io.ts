@@ -4,9 +4,10 @@
 // the dataset and the data loader's position. Every failure to read one becomes a single line
 // naming the path (exit 1).
 
-import type { SafetensorsFile } from '../engine/io/safetensors.js';
+import { nonFiniteEntries, type SafetensorsFile } from '../engine/io/safetensors.js';
 import { loadSafetensorsFile } from '../engine/io/files.js';
-import { checkpointInfo, restoreCheckpoint, type CheckpointInfo, type Json } from '../engine/checkpoint.js';
+import { checkpointInfo, restoreCheckpoint, RestoreError, type CheckpointInfo, type Json } from '../engine/checkpoint.js';
+import type { HyperValue } from '../engine/optim.js';
 import { saveCheckpoint } from '../engine/checkpoint_node.js';
 import type { LoaderState } from '../engine/data/loader.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
@@ -33,7 +34,11 @@ export interface LoadedCheckpoint {
   trainingState: string[];
 }
 
-/** Saves the trainer's networks, optimizers and noise generator plus the run's position. */
+/**
+ * Saves the trainer's networks, optimizers and noise generator plus the run's position. Every
+ * parameter, buffer and optimiser state tensor is checked on the GPU first: if any holds NaN or Inf
+ * a NonFiniteCheckpointError is thrown and the file on disk is left as it was.
+ */
 export async function saveRunCheckpoint(path: string, trainer: GanTrainer, run: RunInfo): Promise<void> {
   const config: Json = { model: run.model, config: run.config, settings: { ...run.settings }, seed: run.seed };
   const state = trainer.trainingState ?? {};
@@ -45,7 +50,7 @@ export async function saveRunCheckpoint(path: string, trainer: GanTrainer, run: 
     step: run.step,
     config,
     extra,
-  });
+  }, { requireFinite: true });
 }
 
 function asObject(v: Json | undefined): Record<string, Json> | null {
@@ -67,6 +72,35 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
   const extra = asObject(engineInfo.extra);
   if (!cfg || typeof cfg.model !== 'string' || !asObject(cfg.config) || !asObject(cfg.settings)) {
     throw new CliError(`${command}: checkpoint '${path}' was not written by \`gan train\` (no model/config in its metadata)`, 1);
+  }
+  const bad = (field: string, why: string): never => {
+    throw new CliError(`${command}: checkpoint '${path}': metadata ${field} ${why}`, 1);
+  };
+  const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const settings = cfg.settings as Record<string, Json>;
+  for (const k of ['steps', 'batch', 'sampleEvery', 'ckptEvery', 'logEvery'] as const) {
+    if (settings[k] !== undefined && !isCount(settings[k])) bad(`config.settings.${k}`, `is ${JSON.stringify(settings[k])}, not a non-negative integer`);
+  }
+  for (const k of ['lr', 'beta1', 'beta2'] as const) {
+    const v = settings[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) bad(`config.settings.${k}`, `is ${JSON.stringify(v)}, not a finite number >= 0`);
+  }
+  if (cfg.seed !== undefined && !isCount(cfg.seed)) bad('config.seed', `is ${JSON.stringify(cfg.seed)}, not a non-negative integer`);
+  for (const [k, v] of Object.entries(cfg.config as Record<string, Json>)) {
+    if (v !== null && typeof v === 'object') bad(`config.config.${k}`, `is ${JSON.stringify(v)}, not a number, string or boolean`);
+    if (typeof v === 'number' && !Number.isFinite(v)) bad(`config.config.${k}`, `is ${v}`);
+  }
+  if (extra?.loader !== undefined && extra.loader !== null) {
+    const l = asObject(extra.loader);
+    if (!l || !isCount(l.seed) || !isCount(l.epoch) || !isCount(l.cursor)) bad('extra.loader', `is ${JSON.stringify(extra.loader)}, not {seed, epoch, cursor} non-negative integers`);
+  }
+  if (extra?.limit !== undefined && !isCount(extra.limit)) bad('extra.limit', `is ${JSON.stringify(extra.limit)}, not a non-negative integer`);
+  if (extra?.dataset !== undefined && typeof extra.dataset !== 'string') bad('extra.dataset', `is ${JSON.stringify(extra.dataset)}, not a name`);
+  const nonFinite = nonFiniteEntries(file.tensors);
+  if (nonFinite.length) {
+    const list = nonFinite.slice(0, 3).map((b) => `${b.name} [${b.shape.join(', ')}] (${b.count} of ${b.size} values)`).join(', ');
+    const more = nonFinite.length > 3 ? `, and ${nonFinite.length - 3} more tensors` : '';
+    throw new CliError(`${command}: checkpoint '${path}' holds NaN/Inf values in ${list}${more}; it cannot be used (did the run diverge before this save? use an earlier checkpoint)`, 1);
   }
   const loader = asObject(extra?.loader ?? null) as unknown as LoaderState | null;
   const state = Array.isArray(extra?.trainingState) ? extra.trainingState.filter((s): s is string => typeof s === 'string') : [];
@@ -107,17 +141,37 @@ export function hasOptimiserState(ck: LoadedCheckpoint, trainer: GanTrainer): bo
  * the names of the trainer's training state that the checkpoint lacks (an older checkpoint: those
  * start afresh, so the resume is not exact; the caller says so).
  */
-export function restoreTrainer(command: string, path: string, ck: LoadedCheckpoint, trainer: GanTrainer, full: boolean): string[] {
+export function restoreTrainer(
+  command: string,
+  path: string,
+  ck: LoadedCheckpoint,
+  trainer: GanTrainer,
+  full: boolean,
+  optimizerHyper?: Record<string, Record<string, HyperValue>>,
+): string[] {
   const state = full ? trainer.trainingState ?? {} : {};
   const present = Object.fromEntries(Object.entries(state).filter(([k]) => ck.trainingState.includes(k)));
   try {
     restoreCheckpoint(
       ck.file,
       full ? { models: { ...trainer.nets, ...present }, optimizers: trainer.optimizers, generators: { train: trainer.rng } } : { models: trainer.nets },
-      { source: `checkpoint '${path}'`, restoreDefaultGenerator: full },
+      { source: `checkpoint '${path}'`, restoreDefaultGenerator: full, optimizerHyper: full ? optimizerHyper : undefined },
     );
   } catch (e) {
+    if (e instanceof RestoreError) throw new CliError(`${command}: ${formatRestoreError(e)}`, 1);
     throw new CliError(`${command}: ${firstLine(e)}`, 1);
   }
   return Object.keys(state).filter((k) => !(k in present));
+}
+
+/** How many of a restore's problems the CLI lists before "and N more". */
+export const RESTORE_PROBLEMS_SHOWN = 8;
+
+/** The first line, then the first few problems (expected vs found), then a count of the rest. */
+export function formatRestoreError(e: RestoreError, shown = RESTORE_PROBLEMS_SHOWN): string {
+  const n = e.problems.length;
+  const lines = [`${e.source}: cannot restore (nothing was changed), ${n} problem${n === 1 ? '' : 's'}:`];
+  for (const p of e.problems.slice(0, shown)) lines.push(`  ${p}`);
+  if (n > shown) lines.push(`  ... and ${n - shown} more`);
+  return lines.join('\n');
 }

@@ -3,12 +3,14 @@
 //
 // Exit codes: 0 success; 1 a runtime failure (no adapter, unreadable checkpoint, a NaN loss...);
 // 2 a usage error (unknown flag, bad value). Every failure prints exactly one line on stderr,
-// prefixed with the command ("gan train: ..."), so scripts and people can both read it.
+// prefixed with the command ("gan train: ..."), so scripts and people can both read it; a few
+// failures add an indented list below that line (which tensors do not fit a checkpoint, and why).
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ArgsError, formatHelp, parseArgs, type ArgsSpec, type ParsedArgs } from '../engine/cli/args.js';
 import { initEngine, type Engine } from '../engine/device.js';
+import { describeFsError, makeDirs } from '../engine/io/files.js';
 
 /** A failure to report as one line and an exit code (1 runtime, 2 usage). */
 export class CliError extends Error {
@@ -49,6 +51,16 @@ export function parseOrHelp<const S extends ArgsSpec>(argv: readonly string[], s
     process.stdout.write(formatHelp(spec) + (extraHelp ? `\n${extraHelp.trimEnd()}\n` : ''));
     return null;
   }
+  // An empty path ("--out ''") would resolve to the working directory: refuse it.
+  for (const [k, v] of Object.entries(parsed.options as Record<string, unknown>)) {
+    const o = spec.options[k];
+    if (v === '' && o?.type === 'string' && /^(DIR|PATH|CKPT|FILE)$/.test(o.metavar ?? '')) {
+      throw new CliError(`${spec.command}: --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is empty; give a ${o.metavar === 'DIR' ? 'directory' : 'path'}`, 2);
+    }
+  }
+  for (const [i, p] of parsed.positionals.entries()) {
+    if (p === '') throw new CliError(`${spec.command}: argument ${i + 1} is an empty path`, 2);
+  }
   return parsed;
 }
 
@@ -66,10 +78,52 @@ export function firstLine(e: unknown): string {
   return msg.split('\n')[0].trim() || String(e);
 }
 
+/** `gan --verbose ...`: show what native code prints while the adapter starts (Dawn's notices). */
+export const cliFlags = { verbose: false };
+
+/**
+ * Runs `fn` with file descriptor 2 pointed at /dev/null, so that notices native code prints straight
+ * to stderr (Dawn's "maxDynamic... artificially reduced" on every adapter it opens) stay out of the
+ * output. Linux only (it reopens the original stderr through /proc/self/fd); elsewhere, or when
+ * anything about the swap fails, `fn` runs with stderr untouched. process.stderr writes are
+ * synchronous on Linux, so nothing of ours is pending while the descriptor is swapped.
+ */
+export async function withNativeStderrQuiet<T>(fn: () => Promise<T>): Promise<T> {
+  if (cliFlags.verbose || process.platform !== 'linux') return fn();
+  void process.stderr; // create the stream (and its TTY check) on the real stderr first
+  let saved = -1;
+  try {
+    saved = openSync('/proc/self/fd/2', 'a');
+    closeSync(2);
+    const nul = openSync('/dev/null', 'w');
+    if (nul !== 2) throw new Error('fd 2 was not free');
+  } catch {
+    if (saved >= 0) restoreFd2(saved);
+    return fn();
+  }
+  try {
+    return await fn();
+  } finally {
+    restoreFd2(saved);
+  }
+}
+
+function restoreFd2(saved: number): void {
+  try {
+    closeSync(2);
+  } catch {
+    /* already closed */
+  }
+  // The lowest free descriptor is 2 again: reopen the original stderr there.
+  const fd = openSync(`/proc/self/fd/${saved}`, 'a');
+  if (fd !== 2) closeSync(fd);
+  closeSync(saved);
+}
+
 /** Acquires the GPU, or fails with initEngine's one-line explanation (exit 1). */
 export async function acquireEngine(command: string, log = false): Promise<Engine> {
   try {
-    return await initEngine({ log: log ? (l) => out.err(l) : false });
+    return await withNativeStderrQuiet(() => initEngine({ log: log ? (l) => out.err(l) : false }));
   } catch (e) {
     throw new CliError(`${command}: ${firstLine(e)}`, 1);
   }
@@ -85,11 +139,12 @@ export function defaultRunDir(model: string, now = new Date()): string {
   return dir;
 }
 
-export function ensureDir(dir: string): string {
+/** mkdir -p, failing with one line that names the command, the directory and the reason. */
+export function ensureDir(dir: string, command = 'gan'): string {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (e) {
-    throw new CliError(`cannot create directory '${dir}': ${firstLine(e)}`, 1);
+    throw new CliError(`${command}: cannot create directory '${dir}': ${describeFsError(e)}`, 1);
   }
   return dir;
 }

@@ -2,11 +2,13 @@
 //
 //   engine checkpoint -> PyTorch: each network's state_dict becomes <out>/<net>.safetensors with the
 //     reference implementation's keys (main.0.weight, ..., num_batches_tracked as int64), loadable
-//     with safetensors.torch.load_file + net.load_state_dict. No GPU needed.
+//     with safetensors.torch.load_file + net.load_state_dict. The checkpoint is first checked against
+//     the model it names (every tensor's presence, shape and dtype, and finite values), which builds
+//     the model on the GPU; one that does not fit is reported and nothing is written.
 //   PyTorch -> engine checkpoint: one safetensors state_dict per network (e.g. netG.safetensors
 //     saved from the DCGAN example). Each file's network is recognised from its keys (or named with
 //     --net), the architecture is read from the weight shapes (flags may pin it), every key is
-//     checked against the engine's module (missing, unexpected, shape mismatches), and the weights
+//     checked against the engine's module (missing, unexpected, shape or dtype mismatches, NaN/Inf), and the weights
 //     go into a checkpoint that `gan sample` and `gan train --resume` accept. Networks not given
 //     keep their fresh initialisation. Any mismatch prints the report and exits 1.
 
@@ -14,12 +16,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { kebab, type OptionSpec } from '../engine/cli/args.js';
 import { CHECKPOINT_FORMAT } from '../engine/checkpoint.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../engine/io/files.js';
-import type { SafetensorsFile, SafetensorsTensor } from '../engine/io/safetensors.js';
+import { nonFiniteEntries, type SafetensorsFile, type SafetensorsTensor } from '../engine/io/safetensors.js';
+import { checkState } from '../engine/nn/state.js';
 import { fmtCount } from '../engine/nn/module.js';
 import { getRecipe, recipes, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
 import { DATASETS } from './datasets.js';
 import { acquireEngine, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
-import { loadRunCheckpoint, saveRunCheckpoint } from './checkpoint_io.js';
+import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from './checkpoint_io.js';
 
 const spec = {
   command: 'gan convert',
@@ -81,6 +84,18 @@ export async function convertCommand(argv: readonly string[]): Promise<number> {
 /** Engine checkpoint -> one plain state_dict file per network (host-side only). */
 async function toPytorch(path: string, file: SafetensorsFile, outOpt: string | undefined): Promise<number> {
   const ck = await loadRunCheckpoint('gan convert', path);
+  // Check the networks against the model the checkpoint names before writing anything.
+  const recipe = getRecipe(ck.info.model);
+  if (!recipe) throw new CliError(`gan convert: checkpoint '${path}' is for model '${ck.info.model}', which this build does not know`, 1);
+  const problems = recipe.validate(ck.info.config);
+  if (problems.length) throw new CliError(`gan convert: checkpoint '${path}': its config does not describe a valid ${recipe.name}: ${problems[0]}`, 1);
+  const e = await acquireEngine('gan convert');
+  try {
+    const trainer = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
+    restoreTrainer('gan convert', path, ck, trainer, false);
+  } finally {
+    e.destroy();
+  }
   const outDir = resolve(outOpt ?? join(dirname(path), 'pytorch'));
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   out.line(`gan convert: ${ck.info.model} checkpoint (step ${ck.info.step}) -> PyTorch state_dicts in ${rel(outDir)}`);
@@ -168,12 +183,15 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
         if (!k.endsWith('num_batches_tracked')) r.missing.push(k);
       } else if (g.shape.length !== t.shape.length || g.shape.some((d, j) => d !== t.shape[j])) {
         r.shapeMismatch.push(`${k}: file ${fmtShape(g.shape)}, model ${fmtShape(t.shape)}`);
+      } else if (checkState(k, t, g)) {
+        r.shapeMismatch.push(`${k}: file ${g.dtype}, model ${t.dtype}`);
       } else {
         r.matched.push(k);
         if (t.isParameter) r.params += t.size;
       }
     }
     for (const k of Object.keys(given)) if (!own.has(k)) r.unexpected.push(k);
+    for (const b of nonFiniteEntries(given)) r.shapeMismatch.push(`${b.name}: ${b.count} NaN/Inf value${b.count === 1 ? '' : 's'} (of ${b.size})`);
     reports.set(net, r);
   }
 
@@ -190,7 +208,7 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
     out.line(`  ${net.padEnd(6)} ${rel(inputs[assigned.get(net)!])}: ${r.matched.length} keys matched (${fmtCount(r.params)} parameters), ${r.missing.length} missing, ${r.unexpected.length} unexpected, ${r.shapeMismatch.length} shape mismatches`);
     for (const k of r.missing) out.line(`      missing     ${k}`);
     for (const k of r.unexpected) out.line(`      unexpected  ${k}`);
-    for (const k of r.shapeMismatch) out.line(`      shape       ${k}`);
+    for (const k of r.shapeMismatch) out.line(`      ${k.includes(': file [') ? 'shape' : 'value'}       ${k}`);
   }
   if (!ok) {
     e.destroy();

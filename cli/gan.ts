@@ -3,7 +3,7 @@
 // turns failures into one line on stderr plus an exit code (1 runtime, 2 usage; see common.ts).
 
 import { benchCommand } from './bench.js';
-import { CliError, firstLine, out } from './common.js';
+import { CliError, cliFlags, firstLine, out } from './common.js';
 import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
@@ -34,12 +34,33 @@ function help(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
     '',
-    'Run `gan <command> --help` for its options. Exit codes: 0 ok, 1 failure, 2 usage error.',
+    'Run `gan <command> --help` for its options. Exit codes: 0 ok, 1 failure, 2 usage error,',
+    '130 / 143 a training run stopped by SIGINT / SIGTERM after saving its checkpoint.',
+    '--verbose (anywhere before a lone --) also shows the notices the GPU driver prints at start-up.',
     '',
   ].join('\n');
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** A reader that goes away (`gan info | head -1`): stop quietly, as other command-line tools do. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
+
+/** Takes the global --verbose out of argv (up to a lone --). */
+function globalFlags(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  if (head.includes('--verbose')) cliFlags.verbose = true;
+  return [...head.filter((a) => a !== '--verbose'), ...(end < 0 ? [] : argv.slice(end))];
+}
+
+async function main(argvIn: readonly string[]): Promise<number> {
+  const argv = globalFlags(argvIn);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
@@ -63,7 +84,8 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof CliError) {
-      out.err(firstLine(e));
+      // One line, plus the indented details a few errors carry (a restore's list of problems).
+      out.err(e.message.trimEnd());
       process.exitCode = e.exitCode;
       return;
     }

@@ -10,6 +10,7 @@ import { relative, resolve } from 'node:path';
 import { describeAdapter, fmtBytes } from '../engine/device.js';
 import { CHECKPOINT_FORMAT, checkpointInfo, type CheckpointInfo } from '../engine/checkpoint.js';
 import { loadSafetensorsFile } from '../engine/io/files.js';
+import { nonFiniteEntries } from '../engine/io/safetensors.js';
 import type { SafetensorsFile } from '../engine/io/safetensors.js';
 import { recipes } from '../nets/registry.js';
 import { acquireEngine, CliError, firstLine, out, parseOrHelp, table } from './common.js';
@@ -61,6 +62,9 @@ const shownPath = (p: string) => {
   return r && !r.startsWith('..') ? r : p;
 };
 
+/** What `gan train` writes is F32 (and I64 counters); anything else is worth showing. */
+const unusual = (dtypes: readonly string[]) => (dtypes.some((d) => d !== 'F32' && d !== 'I64') ? ` (${dtypes.join(', ')})` : '');
+
 function describeRunCheckpoint(path: string, file: SafetensorsFile, info: CheckpointInfo, json: boolean): void {
   const cfg = (info.config ?? {}) as Record<string, unknown>;
   const extra = (info.extra ?? {}) as Record<string, unknown>;
@@ -103,7 +107,7 @@ function describeRunCheckpoint(path: string, file: SafetensorsFile, info: Checkp
   out.line('Networks');
   const total = Object.values(summary.networks).reduce((a, b) => a + b.parameters, 0);
   out.line(table([
-    ...Object.entries(summary.networks).map(([k, n]): [string, string] => [k, `${count(n.parameters)} parameters in ${n.parameterTensors} tensors${n.buffers ? `, ${n.buffers} buffers` : ''}`]),
+    ...Object.entries(summary.networks).map(([k, n]): [string, string] => [k, `${count(n.parameters)} parameters in ${n.parameterTensors} tensors${n.buffers ? `, ${n.buffers} buffers` : ''}${unusual(n.dtypes)}`]),
     ['total', `${count(total)} parameters`],
   ]));
   if (Object.keys(summary.optimizers).length) {
@@ -148,6 +152,12 @@ async function describeFile(arg: string, json: boolean): Promise<void> {
     describeRunCheckpoint(path, file, info, json);
   } else {
     describeStateDict(path, file, json);
+  }
+  // Described as it is, but a file with NaN/Inf weights is not usable: say which, and exit 1.
+  const bad = nonFiniteEntries(file.tensors);
+  if (bad.length) {
+    const list = bad.slice(0, 3).map((b) => `${b.name} [${b.shape.join(', ')}] (${b.count} of ${b.size} values)`).join(', ');
+    throw new CliError(`gan info: '${path}' holds NaN/Inf values in ${list}${bad.length > 3 ? `, and ${bad.length - 3} more tensors` : ''}; it cannot be used for sampling or training`, 1);
   }
 }
 

@@ -27,7 +27,11 @@ import type { Tensor } from '../engine/tensor.js';
 import { loadEmojiText, tokenize } from '../engine/data/emoji.js';
 import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
 import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
-import { translationGrid, type TranslationEval } from '../nets/translation.js';
+import { toRgb, translationGrid, type TranslationEval } from '../nets/translation.js';
+import { dropoutLayers, setTestTimeDropout } from '../nets/common.js';
+import { generateWith } from '../nets/dcgan.js';
+import { tensor } from '../engine/tensor.js';
+import type { Module } from '../engine/nn.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
 import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { heldOutDirection, heldOutHooksOf, starganDomainGrid, translateAll, translatesBothWays, type Direction } from './heldout.js';
@@ -48,12 +52,15 @@ const spec = {
     direction: { type: 'string', choices: ['AtoB', 'BtoA', 'both'], metavar: 'DIR', help: 'two-way image-to-image models (cyclegan, dualgan, discogan): which direction to show (default both)' },
     caption: { type: 'string', metavar: 'TEXT', help: 'StackGAN / StackGAN++ --conditional: one caption for the whole grid, a new noise draw per image (default: test-split captions)' },
     stage: { type: 'int', choices: [1, 2], metavar: 'S', help: 'StackGAN: 1 = Stage-I images (at their own size), 2 = Stage-II (default: the stage the run has reached, from its optimiser step counts)' },
+    dropout: { type: 'boolean', help: 'image-to-image models with dropout in G (pix2pix, DualGAN): keep it on at test time as the pix2pix paper does, and draw --samples outputs of each held-out input plus their per-pixel spread' },
+    samples: { type: 'int', metavar: 'K', help: 'with --dropout: outputs per input (default 4); without --dropout, the same layout with dropout off (every output the same: a control)' },
   },
   positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run', required: true }],
   examples: [
     'gan sample runs/dcgan-20261127-101500/checkpoint.safetensors --out digits.png',
     'gan sample runs/cyclegan-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA',
     'gan sample runs/stackgan-20261127-101500/checkpoint.safetensors --caption "red apple fruit"',
+    'gan sample runs/pix2pix-20261127-101500/checkpoint.safetensors --dropout --samples 6 --n 8',
   ],
 } as const;
 
@@ -84,13 +91,19 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   if (o.caption !== undefined && !text) throw usageError('gan sample', `--caption is for text-conditioned models (stackgan, stackganpp --conditional), not ${recipe.name}`);
   if (o.stage !== undefined && recipe.name !== 'stackgan') throw usageError('gan sample', `--stage is for stackgan, not ${recipe.name}`);
   if (!hooks && !o.runningStats && (o.n ?? 64) < 2) throw usageError('gan sample', '--n 1 needs --running-stats (batch statistics of one sample are degenerate)');
+  const spread = o.dropout === true || o.samples !== undefined;
+  if (o.samples !== undefined) checkRange('gan sample', 'samples', o.samples, 2, 32, 'an integer');
+  if (spread && (!hooks || recipe.name === 'stargan')) {
+    throw usageError('gan sample', `--dropout / --samples are for image-to-image models with dropout in G (pix2pix, dualgan; cyclegan with --dropout), not ${recipe.name}`);
+  }
 
   const e = await acquireEngine('gan sample');
   const trainer = recipe.create(config, ck.info.settings, ck.info.seed);
   const target = resolve(o.out ?? join(dirname(path), 'samples.png'));
   let what: string;
   try {
-    if (hooks) what = await sampleTranslation(recipe, hooks, trainer, ck, path, o, target);
+    if (hooks && spread) what = await sampleDropout(recipe, hooks, trainer, ck, path, o, target);
+    else if (hooks) what = await sampleTranslation(recipe, hooks, trainer, ck, path, o, target);
     else if (text) what = await sampleCaptions(recipe, trainer, ck, path, o, target);
     else what = await sampleNoise(trainer, ck, path, o, target);
   } catch (err) {
@@ -165,6 +178,105 @@ async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, tr
   }
   writeGrid(target, images, count, 3, size[0], size[1], o.nrow);
   return `rows of input | output | target for ${described.join(', then ')} held-out pairs of '${ck.info.dataset}'`;
+}
+
+/** The generator of a direction: the sampler for A -> B, its partner for B -> A (two-way models). */
+function generatorOf(trainer: GanTrainer, direction: Direction): { name: string; net: Module } {
+  const partner: Record<string, string> = { netG_A: 'netG_B', generator_B: 'generator_A' };
+  const name = direction === 'AtoB' ? trainer.sampler : partner[trainer.sampler];
+  const net = name ? trainer.nets[name] : undefined;
+  if (!net) throw new CliError(`gan sample: no generator for ${direction} among ${Object.keys(trainer.nets).join(', ')}`, 1);
+  return { name, net };
+}
+
+/** How white a spread cell is drawn: a per-pixel standard deviation of this much (or more). */
+export const SPREAD_WHITE = 0.25;
+
+/**
+ * --dropout / --samples: for each held-out input, K outputs of G with dropout kept on at test time
+ * (the pix2pix paper's only noise: "we apply dropout at test time, and we apply batch normalization
+ * using the statistics of the test batch"), each run alone (batch 1, so its batch statistics are its
+ * own, as the reference's test script at its default batch size 1; --running-stats uses the running
+ * statistics instead), then the per-pixel spread: the standard deviation over the K outputs,
+ * averaged over channels, drawn in gray (white at SPREAD_WHITE or more). Rows of
+ * input | output 1 .. K | spread | target. Without --dropout every output is the same (a control).
+ */
+async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
+  restoreTrainer('gan sample', path, ck, trainer, false);
+  const config = ck.info.config;
+  const k = o.samples ?? 4;
+  const on = o.dropout === true;
+  const limit = o.n ?? 8;
+  const directions: Direction[] = o.direction === 'AtoB' || o.direction === 'BtoA' ? [o.direction] : translatesBothWays(recipe, config) ? ['AtoB', 'BtoA'] : ['AtoB'];
+  const cols = k + 3;
+  const rows: Float32Array[] = [];
+  let size: [number, number] = [0, 0];
+  const described: string[] = [];
+  for (const direction of directions) {
+    const { name, net } = generatorOf(trainer, direction);
+    const layers = dropoutLayers(net);
+    if (on && layers === 0) {
+      throw new CliError(`gan sample: --dropout: ${recipe.name}'s ${name} (--net-g ${String(config.netG)}${config.dropout === false ? ', --no-dropout' : ''}) has no dropout layer; ` +
+        'train a generator that has one (e.g. --net-g unet_32_dropout at 32 px, unet_256 at 256 px, or a resnet with --dropout)', 1);
+    }
+    const { pairs } = await heldOutDirection(recipe, hooks, config, ck.info.dataset, direction, limit);
+    if (pairs.n < 1) throw new CliError(`gan sample: ${recipe.name}: no held-out pairs in '${ck.info.dataset}'`, 1);
+    const [, h, w] = pairs.targetShape;
+    const plane = h * w;
+    const img = 3 * plane;
+    const inPer = pairs.inputShape[0] * plane;
+    let spreadSum = 0;
+    setTestTimeDropout(net, on, { disableInTraining: !on });
+    try {
+      for (let i = 0; i < pairs.n; i++) {
+        const outs: Float32Array[] = [];
+        for (let j = 0; j < k; j++) {
+          const x = tensor(pairs.inputs.subarray(i * inPer, (i + 1) * inPer), [1, ...pairs.inputShape]);
+          const y = generateWith(net, x, !o.runningStats);
+          try {
+            outs.push(toRgb(await y.data(), 1, y.shape[1], plane));
+          } finally {
+            x.dispose();
+            y.dispose();
+          }
+        }
+        const sd = new Float32Array(plane);
+        for (let p = 0; p < plane; p++) {
+          let acc = 0;
+          for (let c = 0; c < 3; c++) {
+            let m = 0;
+            for (const v of outs) m += v[c * plane + p];
+            m /= k;
+            let q = 0;
+            for (const v of outs) q += (v[c * plane + p] - m) ** 2;
+            acc += Math.sqrt(q / k);
+          }
+          sd[p] = acc / 3;
+          spreadSum += sd[p];
+        }
+        const row = new Float32Array(cols * img);
+        row.set(toRgb(pairs.inputs.subarray(i * inPer, (i + 1) * inPer), 1, pairs.inputShape[0], plane), 0);
+        outs.forEach((v, j) => row.set(v, (1 + j) * img));
+        for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) row[(1 + k) * img + c * plane + p] = 2 * Math.min(1, sd[p] / SPREAD_WHITE) - 1;
+        const tPer = pairs.targetShape[0] * plane;
+        row.set(toRgb(pairs.targets.subarray(i * tPer, (i + 1) * tPer), 1, pairs.targetShape[0], plane), (2 + k) * img);
+        rows.push(row);
+      }
+    } finally {
+      setTestTimeDropout(net, false);
+    }
+    size = [h, w];
+    described.push(`${pairs.n} ${direction === 'AtoB' ? 'A -> B' : 'B -> A'} (mean per-pixel spread ${(spreadSum / (pairs.n * plane)).toFixed(4)})`);
+  }
+  const images = new Float32Array(rows.reduce((s, r) => s + r.length, 0));
+  let off = 0;
+  for (const r of rows) {
+    images.set(r, off);
+    off += r.length;
+  }
+  writeGrid(target, images, rows.length * cols, 3, size[0], size[1], cols);
+  const mode = `dropout ${on ? 'on' : 'off'}, ${o.runningStats ? 'running statistics' : 'each run\'s own batch statistics (batch 1)'}`;
+  return `rows of input | ${k} outputs | spread (std, white >= ${SPREAD_WHITE}) | target, ${mode}, for ${described.join(', then ')} held-out inputs of '${ck.info.dataset}'`;
 }
 
 /**

@@ -12,14 +12,26 @@
 //   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end
 //
 // --batch 1 (the pix2pix and CycleGAN papers' setting) is allowed; a model whose ops cannot train on
-// one example (batch norm over a single value per channel, GMAN's split among discriminators)
+// one example (batch norm over a single value per channel)
 // stops at its first step with a usage error that says so.
 //
 // --resume continues a run exactly: the checkpoint holds the networks, optimizer moments, the noise
 // generator's counter and the loader's position, so the resumed losses equal an uninterrupted
-// run's. Ctrl-C finishes the current step, saves a checkpoint and exits 130.
+// run's. --lr / --beta1 / --beta2 on a resume replace the checkpoint's optimiser settings (said on
+// stderr, recorded in run.json and the next checkpoint); flags a resume cannot honour (architecture,
+// seed, batch, dataset, limit) are refused.
+//
+// Safety (see README "What a run does when things go wrong"):
+//   SIGINT / SIGTERM finish the current step, save a checkpoint, print the resume command and exit
+//     130 / 143 (a second signal quits at once; the previous checkpoint stays).
+//   Every save first checks all parameters, buffers and optimiser state on the GPU (one readback):
+//     non-finite values stop the run with exit 1, naming the first bad tensors and the step, and the
+//     last good checkpoint.safetensors is kept.
+//   A run folder that already holds a run is refused unless resumed or given --force; while a run
+//     writes a folder it holds <out>/.gan-train.lock, so a second run cannot write the same folder;
+//     temp files of a save killed mid-write (kill -9) are removed at the next run in that folder.
 
-import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from '../engine/cli/args.js';
 import { Progress, formatDuration } from '../engine/cli/progress.js';
@@ -38,6 +50,10 @@ import { starganHeldOutDomains, type StarganHeldOutDomains } from './eval_starga
 import { DATASETS, loadDataset } from './datasets.js';
 import { CliError, acquireEngine, checkRange, defaultRunDir, ensureDir, firstLine, out, parseOrHelp, samplePath, usageError } from './common.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint, type LoadedCheckpoint } from './checkpoint_io.js';
+import { NonFiniteCheckpointError } from '../engine/checkpoint.js';
+import { describeNonFinite } from '../engine/finite.js';
+import { describeFsError, removeStaleTempFiles } from '../engine/io/files.js';
+import type { HyperValue } from '../engine/optim.js';
 
 /** Options every model's train command has; their defaults come from the recipe. */
 function commonOptions(r: ModelRecipe) {
@@ -55,7 +71,8 @@ function commonOptions(r: ModelRecipe) {
     ckptEvery: { type: 'int', default: t.ckptEvery, help: 'save the checkpoint every N steps (0: only at the end)', metavar: 'N' },
     logEvery: { type: 'int', default: t.logEvery, help: 'read losses back and log them every N steps', metavar: 'N' },
     limit: { type: 'int', default: 0, help: 'use only the first N training images (0: all)', metavar: 'N' },
-    resume: { type: 'string', metavar: 'CKPT', help: 'continue a run from its checkpoint.safetensors' },
+    resume: { type: 'string', metavar: 'CKPT', help: 'continue a run from its checkpoint.safetensors (--lr, --beta1, --beta2 replace its optimiser settings)' },
+    force: { type: 'boolean', help: 'start a new run in an --out folder that already holds one, replacing its checkpoint, metrics and samples' },
     quick: { type: 'boolean', help: `a small preset that finishes in a minute or two on a software adapter (${describePreset(r.quick)})` },
     paper: { type: 'boolean', help: `the paper's own hyper-parameters, sources in docs/hyperparameters.md (${describePreset(r.paper.values) || 'the same as the defaults'})` },
   } satisfies Record<string, OptionSpec>;
@@ -107,6 +124,9 @@ export interface Resolved {
   limit: number;
   outDir: string;
   resume: { path: string; ck: LoadedCheckpoint } | null;
+  /** Optimiser flags given on a resume that differ from the checkpoint's (applied over its state). */
+  changedHyper: ('lr' | 'beta1' | 'beta2')[];
+  force: boolean;
 }
 
 /**
@@ -133,6 +153,7 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
   let settings: TrainSettings;
   let seed: number;
   let resume: Resolved['resume'] = null;
+  const changedHyper: Resolved['changedHyper'] = [];
   if (typeof explicit.resume === 'string') {
     if (given.quick || given.paper) throw usageError(cmd, `--${given.quick ? 'quick' : 'paper'} sets up a new run; a resumed run keeps its checkpoint's settings`);
     const path = resolve(explicit.resume);
@@ -152,8 +173,12 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
     if (explicit.limit !== undefined && explicit.limit !== ck.info.limit) {
       throw usageError(cmd, `--limit ${explicit.limit} differs from the checkpoint's ${ck.info.limit} (the data order would change)`);
     }
+    if (given.force) throw usageError(cmd, '--force starts a new run; --resume continues one (it writes into its own folder without it)');
     config = { ...ck.info.config };
     settings = { ...recipe.train, ...ck.info.settings, ...pick(SETTING_KEYS, explicit) } as TrainSettings;
+    for (const k of ['lr', 'beta1', 'beta2'] as const) {
+      if (explicit[k] !== undefined && explicit[k] !== ck.info.settings[k]) changedHyper.push(k);
+    }
     seed = ck.info.seed;
     resume = { path, ck };
   } else {
@@ -181,7 +206,7 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
     throw usageError(cmd, `--steps ${settings.steps} is not beyond the checkpoint's step ${resume.ck.info.step}; pass a larger --steps to continue`);
   }
   const outDir = typeof explicit.out === 'string' ? resolve(explicit.out) : resume ? dirname(resume.path) : defaultRunDir(recipe.name);
-  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume };
+  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume, changedHyper, force: !!given.force };
 }
 
 /** The preset recorded in a run directory's run.json (null when absent or unreadable). */
@@ -192,6 +217,111 @@ function presetOfRun(dir: string): Preset | null {
   } catch {
     return null;
   }
+}
+
+/** The lock a run holds on its folder while it writes there. */
+export const LOCK_NAME = '.gan-train.lock';
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes <outDir>/.gan-train.lock (created exclusively, holding our pid), or fails naming the run
+ * that holds it. A lock left by a process that is gone is taken over. Returns the release function
+ * (also run on process exit).
+ */
+function lockRunDir(cmd: string, outDir: string): () => void {
+  const path = join(outDir, LOCK_NAME);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`${cmd}: cannot write in '${outDir}': ${describeFsError(e)}`, 1);
+      let holder = NaN;
+      try {
+        holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      } catch {
+        /* unreadable: treat as stale */
+      }
+      if (pidAlive(holder) && holder !== process.pid) {
+        throw new CliError(`${cmd}: another run (pid ${holder}) is writing '${outDir}'; wait for it, stop it, or choose another --out (lock file ${LOCK_NAME})`, 1);
+      }
+      try {
+        unlinkSync(path); // stale: its process is gone
+      } catch {
+        /* removed by someone else meanwhile */
+      }
+      continue;
+    }
+    writeSync(fd, `${process.pid}\n`);
+    closeSync(fd);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      process.off('exit', release);
+      try {
+        if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
+      } catch {
+        /* already gone */
+      }
+    };
+    process.on('exit', release);
+    return release;
+  }
+  throw new CliError(`${cmd}: cannot take the lock ${path}; another run may be starting in '${outDir}'`, 1);
+}
+
+/** What a run writes in its folder: an --out holding any of these holds a run. */
+const RUN_FILES = ['checkpoint.safetensors', 'metrics.jsonl', 'run.json', 'final.png', 'samples'];
+
+/** Names of a folder's entries, ignoring the lock and temp files of killed saves. */
+function runDirEntries(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => n !== LOCK_NAME && !/^\..+\.\d+\.[a-z0-9]+\.tmp$/.test(n));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Refuses to start a new run in a folder that is not empty (a run, or anything else) unless
+ * --force; with --force the old run's files are removed first, so nothing of it mixes with the new.
+ */
+function checkRunDir(cmd: string, run: Resolved): void {
+  const { outDir } = run;
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new CliError(`${cmd}: --out '${outDir}' is a file, not a directory`, 2);
+  const entries = runDirEntries(outDir);
+  if (run.resume) {
+    // A resume writes into its checkpoint's folder, or into an empty one; another run's folder is refused.
+    if (!entries.length || resolve(outDir) === dirname(run.resume.path) || run.force) return;
+    throw usageError(cmd, `--out '${outDir}' already holds files (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); a resumed run writes into its checkpoint's folder or an empty one`);
+  }
+  if (!entries.length) return;
+  if (!run.force) {
+    const ck = join(outDir, 'checkpoint.safetensors');
+    const hint = existsSync(ck) ? `continue it with --resume ${relative(process.cwd(), ck) || ck}, ` : '';
+    throw usageError(
+      cmd,
+      `--out '${outDir}' is not empty (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); ${hint}choose another --out, or pass --force to replace the run in it (its checkpoint, metrics and samples are deleted)`,
+    );
+  }
+  for (const n of RUN_FILES) rmSync(join(outDir, n), { recursive: true, force: true });
+}
+
+/** Whether this run's learning-rate schedule is laid out over --steps (so changing it on a resume moves the schedule). */
+export function scheduleFollowsSteps(config: ModelConfig): boolean {
+  if ('lrHold' in config || 'lrDecay' in config) return !Number(config.lrHold) || !Number(config.lrDecay);
+  if ('numItersDecay' in config) return !Number(config.numItersDecay);
+  return false;
 }
 
 /** Keeps metrics.jsonl consistent with a resumed run: drop lines past the checkpoint's step. */
@@ -313,13 +443,37 @@ export async function trainCommand(argv: readonly string[]): Promise<number> {
 }
 
 async function train(run: Resolved): Promise<number> {
-  const { recipe, config, settings, seed, outDir } = run;
+  const { recipe, config, settings, outDir } = run;
   const cmd = `gan train ${recipe.name}`;
-  const { channels, size } = recipe.imageShape(config);
+  const { channels } = recipe.imageShape(config);
 
   const entry = Object.prototype.hasOwnProperty.call(DATASETS, settings.dataset) ? DATASETS[settings.dataset] : undefined;
   if (!entry) throw new CliError(`${cmd}: unknown dataset '${settings.dataset}' (known: ${Object.keys(DATASETS).join(', ')})`, 2);
   if (entry.channels !== channels) throw new CliError(`${cmd}: dataset ${settings.dataset} has ${entry.channels} channels, the model expects ${channels}`, 2);
+
+  // The run folder: created, locked (one run at a time), checked (no silent overwrite), and cleared
+  // of temp files that a save killed mid-write left behind. All before the GPU starts.
+  ensureDir(outDir, cmd);
+  const unlock = lockRunDir(cmd, outDir);
+  try {
+    checkRunDir(cmd, run);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  const stale = [...removeStaleTempFiles(outDir), ...removeStaleTempFiles(join(outDir, 'samples'))];
+  if (stale.length) out.err(`${cmd}: removed ${stale.length} temp file${stale.length === 1 ? '' : 's'} of an interrupted save (${stale.slice(0, 2).join(', ')}${stale.length > 2 ? ', ...' : ''})`);
+  try {
+    return await trainLocked(run);
+  } finally {
+    unlock();
+  }
+}
+
+async function trainLocked(run: Resolved): Promise<number> {
+  const { recipe, config, settings, seed, outDir } = run;
+  const cmd = `gan train ${recipe.name}`;
+  const { channels, size } = recipe.imageShape(config);
   // The engine first: some datasets are made on the GPU (emoji-edges).
   const e = await acquireEngine(cmd);
   let dataset;
@@ -333,7 +487,6 @@ async function train(run: Resolved): Promise<number> {
   if (dataset.channels !== channels) throw new CliError(`${cmd}: dataset ${dataset.name} has ${dataset.channels} channels, the model expects ${channels}`, 2);
   if (dataset.n < settings.batch) throw usageError(cmd, `--batch ${settings.batch} is larger than the dataset (${dataset.n} images)`);
 
-  ensureDir(join(outDir, 'samples'));
   const ckptPath = join(outDir, 'checkpoint.safetensors');
   const metricsPath = join(outDir, 'metrics.jsonl');
   const rel = (p: string) => relative(process.cwd(), p) || '.';
@@ -350,12 +503,29 @@ async function train(run: Resolved): Promise<number> {
   const loader = new DataLoader(dataset, { batchSize: settings.batch, seed });
   let step = 0;
   if (run.resume) {
-    const lacking = restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true);
+    // New optimiser flags: the fresh optimisers (built from the new settings) hold them; they replace
+    // the checkpoint's values of the same hyperparameters, and only those.
+    let optimizerHyper: Record<string, Record<string, HyperValue>> | undefined;
+    if (run.changedHyper.length) {
+      const keys = new Set<string>(run.changedHyper.map((k) => (k === 'lr' ? 'lr' : 'betas')));
+      optimizerHyper = Object.fromEntries(
+        Object.entries(trainer.optimizers).map(([n, o]) => [n, Object.fromEntries(Object.entries(o.hyper()).filter(([k]) => keys.has(k)))]),
+      );
+      const was = run.resume.ck.info.settings;
+      out.err(`${cmd}: ${run.changedHyper.map((k) => `--${k} ${settings[k]} replaces the checkpoint's ${was[k]}`).join(', ')} (applied to the optimisers, recorded in run.json and the next checkpoint)`);
+    }
+    const before = run.resume.ck.info.settings.steps;
+    if (settings.steps !== before && scheduleFollowsSteps(config)) {
+      out.err(`${cmd}: note: --steps ${settings.steps} changes the run's total from ${before}, and ${recipe.name}'s learning-rate schedule is laid out over the total, so it changes too (set its schedule flags at the start to fix it)`);
+    }
+    const lacking = restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true, optimizerHyper);
     if (lacking.length) out.err(`${cmd}: the checkpoint has no ${lacking.join(', ')} (written by an older version); they start empty, so this resume is not exact`);
     if (run.resume.ck.info.loader) loader.setState(run.resume.ck.info.loader);
     step = run.resume.ck.info.step;
+    ensureDir(join(outDir, 'samples'), cmd); // only now: a checkpoint that does not fit changes nothing on disk
     truncateMetrics(metricsPath, step);
   } else {
+    ensureDir(join(outDir, 'samples'), cmd);
     writeFileSync(metricsPath, '');
   }
   writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, preset: run.preset, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter) }, null, 2) + '\n');
@@ -375,22 +545,37 @@ async function train(run: Resolved): Promise<number> {
   };
   if (!run.resume) await snapshot(samplePath(outDir, 0), 0);
 
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    out.err(`\n${cmd}: interrupted; saving a checkpoint after this step (Ctrl-C again to quit now)`);
+  // SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's stop): finish the step, save, exit 130 / 143.
+  let stopSignal: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const code = sig === 'SIGTERM' ? 143 : 130;
+    if (stopSignal) process.exit(code);
+    stopSignal = sig;
+    out.err(`\n${cmd}: ${sig} received; saving a checkpoint after this step (${sig === 'SIGINT' ? 'Ctrl-C' : 'a second signal'} again to quit now, keeping the previous checkpoint)`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
-  const save = () => saveRunCheckpoint(ckptPath, trainer, { model: recipe.name, config, settings, seed, step, loader: loader.state, dataset: dataset.name, limit: run.limit });
+  let savedStep = run.resume ? run.resume.ck.info.step : -1;
+  const save = async () => {
+    try {
+      await saveRunCheckpoint(ckptPath, trainer, { model: recipe.name, config, settings, seed, step, loader: loader.state, dataset: dataset.name, limit: run.limit });
+    } catch (err) {
+      const kept = savedStep >= 0 && existsSync(ckptPath) ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept` : 'no checkpoint was written';
+      if (err instanceof NonFiniteCheckpointError) {
+        throw new CliError(`${cmd}: the run diverged: non-finite values at step ${step} in ${describeNonFinite(err.bad)}; ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`, 1);
+      }
+      throw new CliError(`${cmd}: ${firstLine(err)} (${kept})`, 1);
+    }
+    savedStep = step;
+  };
   const progress = new Progress({ total: settings.steps - step, label: recipe.name });
   const t0 = performance.now();
   const first = step;
   let lastLog = { step, time: t0 };
   let last: Record<string, number> = {};
   try {
-    while (step < settings.steps && !stopRequested) {
+    while (step < settings.steps && !stopSignal) {
       const batch = loader.nextInto(real);
       step++;
       const logNow = step % settings.logEvery === 0 || step === settings.steps;
@@ -398,8 +583,8 @@ async function train(run: Resolved): Promise<number> {
       try {
         stats = trainer.step(real, logNow);
       } catch (err) {
-        // Some models cannot train on one example (batch norm over one value per channel, GMAN's
-        // split among its discriminators): a usage error, not a crash.
+        // Some models cannot train on one example (batch norm over one value per channel, as in
+        // StackGAN++'s conditioning MLP): a usage error, not a crash.
         if (settings.batch === 1 && step === first + 1) throw usageError(cmd, `--batch 1 does not work for this model: ${firstLine(err)}`);
         throw err;
       }
@@ -409,7 +594,8 @@ async function train(run: Resolved): Promise<number> {
         const values = await readStats(stats);
         const bad = nonFinite(values);
         if (bad.length) {
-          throw new CliError(`${cmd}: non-finite loss at step ${step} (${bad.join(', ')}); lower --lr or resume from the last checkpoint`, 1);
+          const kept = savedStep >= 0 && existsSync(ckptPath) ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept` : 'no checkpoint was written';
+          throw new CliError(`${cmd}: the run diverged: non-finite loss at step ${step} (${bad.join(', ')}); ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`, 1);
         }
         const now = performance.now();
         const stepsPerSec = (step - lastLog.step) / ((now - lastLog.time) / 1000);
@@ -426,7 +612,8 @@ async function train(run: Resolved): Promise<number> {
     await snapshot(join(outDir, 'final.png'), null);
     if (settings.sampleEvery === 0 || step % settings.sampleEvery !== 0) await snapshot(samplePath(outDir, step), step);
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   await engine().sync();
   const secs = (performance.now() - t0) / 1000;
@@ -436,10 +623,10 @@ async function train(run: Resolved): Promise<number> {
   out.line(`  final grid  ${rel(join(outDir, 'final.png'))}`);
   out.line(`  metrics     ${rel(metricsPath)}`);
   out.line(`  checkpoint  ${rel(ckptPath)} (step ${step})`);
-  if (stopRequested) {
+  if (stopSignal) {
     out.line(`  continue:   gan train ${recipe.name} --resume ${rel(ckptPath)}`);
     e.destroy();
-    return 130;
+    return stopSignal === 'SIGTERM' ? 143 : 130;
   }
   out.line(`  more steps: gan train ${recipe.name} --resume ${rel(ckptPath)} --steps ${settings.steps * 2}`);
   e.destroy();

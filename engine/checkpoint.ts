@@ -13,11 +13,12 @@
 // checkpoint is a consistent snapshot of the moment checkpointToBytes() was called.
 
 import { Tensor } from './tensor.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, nonFiniteEntries, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.js';
 import { defaultGenerator, type Generator, type GeneratorState } from './ops/random.js';
 import { Module, type LoadStateDictResult } from './nn/module.js';
 import { readTensors, toSafetensors, type StateValue } from './nn/state.js';
 import type { LRScheduler, Optimizer, OptimizerStateDict, HyperValue } from './optim.js';
+import { describeNonFinite, nonFiniteTensors, type NonFiniteTensor } from './finite.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -54,6 +55,21 @@ export interface RestoreOptions {
   restoreDefaultGenerator?: boolean;
   /** Names the file in error messages. */
   source?: string;
+  /** Accept NaN/Inf values in the restored tensors (default false: they are a restore problem). */
+  allowNonFinite?: boolean;
+  /**
+   * Hyperparameters that replace the saved ones, per optimiser name (e.g. a resumed run given a new
+   * learning rate): applied after the saved state is loaded, and validated with it.
+   */
+  optimizerHyper?: Record<string, Record<string, HyperValue>>;
+}
+
+/** A checkpoint that does not fit its targets; `problems` lists every reason, one line each. */
+export class RestoreError extends Error {
+  override name = 'RestoreError';
+  constructor(readonly source: string, readonly problems: string[]) {
+    super(`${source}: cannot restore (nothing was changed), ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`);
+  }
 }
 
 /** The metadata of a checkpoint, readable without restoring anything. */
@@ -75,8 +91,8 @@ function checkName(kind: string, name: string): void {
 
 // ---- saving ---------------------------------------------------------------------------------------
 
-/** A training checkpoint as safetensors bytes. */
-export async function checkpointToBytes(c: CheckpointContents): Promise<Uint8Array> {
+/** Every tensor a checkpoint of `c` holds, under its checkpoint key, plus the optimisers' metadata. */
+function checkpointTensors(c: CheckpointContents): { keys: string[]; ts: Tensor[]; optimizers: CheckpointInfo['optimizers']; models: [string, Module][] } {
   const keys: string[] = [];
   const ts: Tensor[] = [];
   const models = Object.entries(c.models ?? {});
@@ -97,6 +113,37 @@ export async function checkpointToBytes(c: CheckpointContents): Promise<Uint8Arr
       ts.push(t as Tensor);
     }
   }
+  return { keys, ts, optimizers, models };
+}
+
+/** Thrown instead of writing a checkpoint whose parameters, buffers or optimiser state are not all finite. */
+export class NonFiniteCheckpointError extends Error {
+  override name = 'NonFiniteCheckpointError';
+  constructor(readonly bad: NonFiniteTensor[]) {
+    super(`checkpoint: non-finite values (NaN or Inf) in ${describeNonFinite(bad)}; nothing was written`);
+  }
+}
+
+/**
+ * The checkpoint's tensors that hold NaN or Inf (parameters, buffers and optimiser state; checkpoint
+ * keys), found on the GPU with one readback. Empty when everything is finite.
+ */
+export async function nonFiniteInCheckpoint(c: CheckpointContents): Promise<NonFiniteTensor[]> {
+  const { keys, ts } = checkpointTensors(c);
+  return nonFiniteTensors(keys.map((k, i) => [k, ts[i]] as const));
+}
+
+/**
+ * A training checkpoint as safetensors bytes. With `requireFinite`, every tensor is checked first
+ * (on the GPU, one readback) and a NonFiniteCheckpointError is thrown instead of returning bytes
+ * that hold NaN or Inf.
+ */
+export async function checkpointToBytes(c: CheckpointContents, opts: { requireFinite?: boolean } = {}): Promise<Uint8Array> {
+  if (opts.requireFinite) {
+    const bad = await nonFiniteInCheckpoint(c);
+    if (bad.length) throw new NonFiniteCheckpointError(bad);
+  }
+  const { keys, ts, optimizers, models } = checkpointTensors(c);
   const rng: Record<string, GeneratorState> = { default: defaultGenerator.getState() };
   for (const [name, g] of Object.entries(c.generators ?? {})) rng[name] = g.getState();
   const schedulers: CheckpointInfo['schedulers'] = {};
@@ -154,16 +201,45 @@ export function checkpointInfo(src: Uint8Array | SafetensorsFile, source = 'chec
         'for a plain PyTorch state_dict use loadModel()',
     );
   }
-  const version = Number(file.metadata.format_version);
-  if (!(version <= CHECKPOINT_VERSION)) throw new Error(`${source}: checkpoint format version ${file.metadata.format_version} is newer than this engine reads (${CHECKPOINT_VERSION})`);
+  const bad = (key: string, why: string): never => {
+    throw new Error(`${source}: metadata '${key}' ${why}`);
+  };
+  const rawVersion = file.metadata.format_version;
+  if (rawVersion === undefined) bad('format_version', 'is missing');
+  if (!/^[0-9]{1,9}$/.test(rawVersion) || Number(rawVersion) < 1) bad('format_version', `is ${JSON.stringify(rawVersion)}, not a version number (1, 2, ...)`);
+  if (Number(rawVersion) > CHECKPOINT_VERSION) bad('format_version', `is ${rawVersion}: newer than this engine reads (${CHECKPOINT_VERSION}); update the engine`);
+  const rawStep = file.metadata.step ?? '0';
+  if (!/^[0-9]{1,16}$/.test(rawStep) || !Number.isSafeInteger(Number(rawStep))) bad('step', `is ${JSON.stringify(rawStep)}, not a non-negative integer`);
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const models = parseJson<unknown>(file, 'models', [], source);
+  if (!Array.isArray(models) || models.some((m) => typeof m !== 'string')) bad('models', 'is not a list of names');
+  const optimizers = parseJson<unknown>(file, 'optimizers', {}, source);
+  if (!isObj(optimizers)) bad('optimizers', 'is not an object');
+  for (const [name, o] of Object.entries(optimizers as Record<string, unknown>)) {
+    if (!isObj(o) || typeof o.type !== 'string' || !isObj(o.hyper) || !isObj(o.steps)) bad('optimizers', `entry '${name}' needs a type, hyper and steps`);
+    for (const [k, v] of Object.entries((o as { steps: Record<string, unknown> }).steps)) {
+      if (!count(v)) bad('optimizers', `entry '${name}': step count of parameter #${k} is ${JSON.stringify(v)}, not a non-negative integer`);
+    }
+  }
+  const schedulers = parseJson<unknown>(file, 'schedulers', {}, source);
+  if (!isObj(schedulers)) bad('schedulers', 'is not an object');
+  for (const [name, v] of Object.entries(schedulers as Record<string, unknown>)) {
+    if (!isObj(v) || typeof v.epoch !== 'number' || typeof v.baseLr !== 'number' || !Number.isFinite(v.baseLr)) bad('schedulers', `entry '${name}' needs numbers epoch and baseLr`);
+  }
+  const rng = parseJson<unknown>(file, 'rng', {}, source);
+  if (!isObj(rng)) bad('rng', 'is not an object');
+  for (const [name, g] of Object.entries(rng as Record<string, unknown>)) {
+    if (!isObj(g) || !count(g.seed) || !count(g.offset)) bad('rng', `generator '${name}' needs integer seed and offset >= 0, got ${JSON.stringify(g)}`);
+  }
   return {
-    step: Number(file.metadata.step ?? 0),
+    step: Number(rawStep),
     config: parseJson<Json>(file, 'config', null, source),
     extra: parseJson<Json>(file, 'extra', null, source),
-    models: parseJson<string[]>(file, 'models', [], source),
-    optimizers: parseJson(file, 'optimizers', {}, source),
-    schedulers: parseJson(file, 'schedulers', {}, source),
-    rng: parseJson(file, 'rng', {}, source),
+    models: models as string[],
+    optimizers: optimizers as CheckpointInfo['optimizers'],
+    schedulers: schedulers as CheckpointInfo['schedulers'],
+    rng: rng as CheckpointInfo['rng'],
   };
 }
 
@@ -201,13 +277,22 @@ export function restoreCheckpoint(src: Uint8Array | SafetensorsFile, targets: Ch
   const problems: string[] = [];
   for (const [name, m, dict] of modelDicts) {
     const p = m.validateStateDict(dict, { strict }).problems;
-    if (p.length) problems.push(`model '${name}' (${m.typeName}):\n\t${p.join('\n\t')}`);
+    for (const x of p) problems.push(`model '${name}' (${m.typeName}): ${x}`);
   }
+  const hyper = opts.optimizerHyper ?? {};
+  for (const name of Object.keys(hyper)) if (!targets.optimizers?.[name]) throw new Error(`${source}: optimizerHyper names '${name}', which is not being restored`);
   for (const [name, o, sd] of optimStates) {
+    if (hyper[name]) sd.hyper = { ...sd.hyper, ...hyper[name] };
     const p = o.validateStateDict(sd);
-    if (p.length) problems.push(`optimizer '${name}' (${o.typeName}):\n\t${p.join('\n\t')}`);
+    for (const x of p) problems.push(`optimizer '${name}' (${o.typeName}): ${x}`);
   }
-  if (problems.length) throw new Error(`${source}: cannot restore (nothing was changed):\n${problems.join('\n')}`);
+  if (!opts.allowNonFinite) {
+    const restored: Record<string, SafetensorsTensor> = {};
+    for (const [name] of modelDicts) for (const [k, v] of Object.entries(file.tensors)) if (k.startsWith(`${name}.`)) restored[k] = v;
+    for (const [name] of optimStates) for (const [k, v] of Object.entries(file.tensors)) if (k.startsWith(`optim.${name}.`)) restored[k] = v;
+    for (const b of nonFiniteEntries(restored)) problems.push(`${b.name} [${b.shape.join(', ')}] holds ${b.count} NaN/Inf value${b.count === 1 ? '' : 's'} (of ${b.size})`);
+  }
+  if (problems.length) throw new RestoreError(source, problems);
   for (const [, m, dict] of modelDicts) m.loadStateDict(dict, { strict });
   for (const [, o, sd] of optimStates) o.loadStateDict(sd);
   for (const [name, s] of Object.entries(targets.schedulers ?? {})) s.loadStateDict(info.schedulers[name]);

@@ -10,9 +10,13 @@ import {
   type CheckpointContents, type CheckpointInfo, type CheckpointTargets, type LoadModelOptions, type RestoreOptions,
 } from './checkpoint.js';
 
-/** Saves a training checkpoint (models, optimisers, schedulers, generator states, step, config). */
-export async function saveCheckpoint(path: string, contents: CheckpointContents): Promise<void> {
-  await writeFileAtomic(path, await checkpointToBytes(contents));
+/**
+ * Saves a training checkpoint (models, optimisers, schedulers, generator states, step, config).
+ * `requireFinite`: check every tensor first and throw NonFiniteCheckpointError, leaving the file on
+ * disk as it was, when any holds NaN or Inf.
+ */
+export async function saveCheckpoint(path: string, contents: CheckpointContents, opts: { requireFinite?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(path, await checkpointToBytes(contents, opts));
 }
 
 /** Restores what `targets` names from the checkpoint at `path`; returns its metadata. */

@@ -76,6 +76,12 @@ export interface PooledBuffer {
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 on every adapter
 const UNIFORM_RING_BYTES = 1 << 20; // 4096 dispatches per submit before a forced flush
+/**
+ * Bind groups kept for reuse, least recently used dropped first. Pooled buffers come back in varying
+ * orders, so the (kernel, buffers) combinations a training loop meets keep growing without bound: an
+ * unbounded (or 20,000-entry) cache grew the process by ~0.5 MiB of native memory per step.
+ */
+export const BIND_GROUP_CACHE_ENTRIES = 4096;
 
 export class Engine {
   readonly device: GPUDevice;
@@ -180,6 +186,11 @@ export class Engine {
     this.pool.clear();
     this.pooledBytes = 0;
     this.bindGroups.clear();
+  }
+
+  /** Sizes of the host-side caches (bounded: bind groups by BIND_GROUP_CACHE_ENTRIES). */
+  cacheSizes(): { bindGroups: number; pipelines: number; layouts: number } {
+    return { bindGroups: this.bindGroups.size, pipelines: this.pipelines.size, layouts: this.layouts.size };
   }
 
   memory(): { liveBuffers: number; liveBytes: number; pooledBuffers: number; pooledBytes: number } {
@@ -345,8 +356,12 @@ export class Engine {
     const offset = this.writeUniforms(uniforms);
     const bgKey = k.layoutKey + '|' + buffers.map((b) => b.id).join(',');
     let bg = this.bindGroups.get(bgKey);
-    if (!bg) {
-      if (this.bindGroups.size > 20000) this.bindGroups.clear();
+    if (bg) {
+      // Most recently used last (Map keeps insertion order), so eviction takes the coldest entry.
+      this.bindGroups.delete(bgKey);
+      this.bindGroups.set(bgKey, bg);
+    } else {
+      if (this.bindGroups.size >= BIND_GROUP_CACHE_ENTRIES) this.bindGroups.delete(this.bindGroups.keys().next().value!);
       bg = this.device.createBindGroup({
         layout: this.layoutFor(spec.bindings).bgl,
         entries: [

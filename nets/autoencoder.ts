@@ -261,7 +261,7 @@ export const autoencoderRecipe: ModelRecipe = {
     norm: { type: 'string', default: 'batch', choices: ['batch', 'none'], help: 'normalisation inside encoder and decoder' },
   },
   train: { steps: 1000, batch: 64, lr: 1e-3, beta1: 0.9, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 150, batch: 32, nf: 8, code: 16, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 32, nf: 8, code: 16, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: {},
     sources: {},

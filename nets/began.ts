@@ -350,7 +350,7 @@ export const beganRecipe: ModelRecipe = {
   // quick: gamma 0.9 and a constant rate, so that the controller acts within 150 steps: with the
   // paper's 0.5 (or 0.7, 0.8) k_t returns to 0 by step 20 to 50 and stays there on most seeds, since
   // L(G(z)) > gamma L(x) for the first few hundred steps at this size (docs/results.md, section 5).
-  quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, gamma: 0.9, lrHalveEvery: 0, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, gamma: 0.9, lrHalveEvery: 0, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128, lrHalveEvery: 100000 },
     sources: {

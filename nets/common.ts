@@ -69,8 +69,11 @@ const PADDINGS: Record<PaddingType, { layers: () => Module[]; convPadding: numbe
  */
 export class PaperDropout extends Dropout {
   activeAtTest = false;
+  /** Off even in training mode (a test-time control: batch statistics without the dropout noise). */
+  disabled = false;
 
   override forward(x: Tensor): Tensor {
+    if (this.disabled) return x;
     return dropout(x, this.p, { training: this.training || this.activeAtTest, generator: this.opts.generator });
   }
 
@@ -79,9 +82,24 @@ export class PaperDropout extends Dropout {
   }
 }
 
-/** Turns test-time dropout on or off in every dropout layer of a network. */
-export function setTestTimeDropout(net: Module, on: boolean): void {
-  for (const m of net.modules()) if (m instanceof PaperDropout) m.activeAtTest = on;
+/**
+ * Turns test-time dropout on or off in every dropout layer of a network; `disableInTraining` also
+ * switches the layers off in training mode (for a generator run on batch statistics without noise).
+ */
+export function setTestTimeDropout(net: Module, on: boolean, opts: { disableInTraining?: boolean } = {}): void {
+  for (const m of net.modules()) {
+    if (m instanceof PaperDropout) {
+      m.activeAtTest = on;
+      m.disabled = !on && !!opts.disableInTraining;
+    }
+  }
+}
+
+/** How many dropout layers a network has. */
+export function dropoutLayers(net: Module): number {
+  let n = 0;
+  for (const m of net.modules()) if (m instanceof PaperDropout) n++;
+  return n;
 }
 
 // ---- generators -----------------------------------------------------------------------------------
@@ -203,22 +221,34 @@ export class UnetSkipConnectionBlock extends Module {
  * pix2pix's generator: numDowns stride-2 levels (unet_128: 7, unet_256: 8, so the bottleneck is
  * 1x1), built from the innermost level out. Widths ngf, 2ngf, 4ngf, then 8ngf for every deeper
  * level; the numDowns - 5 middle 8ngf levels carry dropout 0.5 when useDropout.
+ *
+ * `dropoutLevels` (default numDowns - 5, the reference's rule) puts the dropout instead on that
+ * many levels counted from the one just outside the innermost, whatever their width. The reference
+ * rule leaves a 5-level U-Net (unet_32) with no dropout at all; unet_32_dropout uses 3 levels, so
+ * its decoder drops out at the same resolutions as unet_256's (its 2x2 -> 4x4, 4x4 -> 8x8 and
+ * 8x8 -> 16x16 up-convolutions; the innermost 1x1 -> 2x2 one has none in the reference either).
  */
 export class UnetGenerator extends Module {
   model: UnetSkipConnectionBlock;
 
-  constructor(opts: GeneratorOptions & { numDowns: number; skip?: boolean }) {
+  constructor(opts: GeneratorOptions & { numDowns: number; skip?: boolean; dropoutLevels?: number }) {
     super();
     const { inputNc, outputNc, ngf, numDowns, skip, rng } = opts;
     if (!Number.isInteger(numDowns) || numDowns < 5) throw new Error(`UnetGenerator: numDowns must be an integer >= 5, got ${numDowns}`);
+    const dropoutLevels = opts.dropoutLevels ?? numDowns - 5;
+    if (!Number.isInteger(dropoutLevels) || dropoutLevels < 0 || dropoutLevels > numDowns - 2) {
+      throw new Error(`UnetGenerator: dropoutLevels must be an integer in [0, ${numDowns - 2}] for ${numDowns} levels (the innermost and outermost have none), got ${dropoutLevels}`);
+    }
     const norm = normLayer(opts.norm);
+    let level = 0; // levels built so far outside the innermost
+    const drop = () => opts.useDropout && level++ < dropoutLevels;
     let block = new UnetSkipConnectionBlock(ngf * 8, ngf * 8, { innermost: true, norm, skip });
     for (let i = 0; i < numDowns - 5; i++) {
-      block = new UnetSkipConnectionBlock(ngf * 8, ngf * 8, { submodule: block, norm, useDropout: opts.useDropout, skip, rng });
+      block = new UnetSkipConnectionBlock(ngf * 8, ngf * 8, { submodule: block, norm, useDropout: drop(), skip, rng });
     }
-    block = new UnetSkipConnectionBlock(ngf * 4, ngf * 8, { submodule: block, norm, skip });
-    block = new UnetSkipConnectionBlock(ngf * 2, ngf * 4, { submodule: block, norm, skip });
-    block = new UnetSkipConnectionBlock(ngf, ngf * 2, { submodule: block, norm, skip });
+    block = new UnetSkipConnectionBlock(ngf * 4, ngf * 8, { submodule: block, norm, useDropout: drop(), skip, rng });
+    block = new UnetSkipConnectionBlock(ngf * 2, ngf * 4, { submodule: block, norm, useDropout: drop(), skip, rng });
+    block = new UnetSkipConnectionBlock(ngf, ngf * 2, { submodule: block, norm, useDropout: drop(), skip, rng });
     this.model = new UnetSkipConnectionBlock(outputNc, ngf, { inputNc, submodule: block, outermost: true, norm, skip });
   }
 
@@ -235,7 +265,11 @@ export const GENERATORS: Record<string, { help: string; make: (o: GeneratorOptio
   unet_256: { help: 'U-Net, 8 downsamplings (pix2pix at 256 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 8 }) },
   unet_128: { help: 'U-Net, 7 downsamplings (128 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 7 }) },
   unet_64: { help: 'U-Net, 6 downsamplings (64 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 6 }) },
-  unet_32: { help: 'U-Net, 5 downsamplings (32 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 5 }) },
+  unet_32: { help: 'U-Net, 5 downsamplings (32 px); no dropout layer (the reference puts it only on 8ngf middle levels)', make: (o) => new UnetGenerator({ ...o, numDowns: 5 }) },
+  unet_32_dropout: {
+    help: 'U-Net, 5 downsamplings (32 px), dropout 0.5 in the 3 decoder levels after the innermost (unet_256\'s dropout resolutions; quick runs)',
+    make: (o) => new UnetGenerator({ ...o, numDowns: 5, dropoutLevels: 3 }),
+  },
   encdec_256: { help: 'encoder-decoder: unet_256 without skips (the paper\'s ablation)', make: (o) => new UnetGenerator({ ...o, numDowns: 8, skip: false }) },
   encdec_128: { help: 'encoder-decoder: unet_128 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 7, skip: false }) },
   encdec_64: { help: 'encoder-decoder: unet_64 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 6, skip: false }) },
@@ -244,7 +278,7 @@ export const GENERATORS: Record<string, { help: string; make: (o: GeneratorOptio
 
 /** Smallest image side a U-Net / encoder-decoder generator accepts (1x1 at the bottleneck), else 4 (ResNet). */
 export function generatorMinSize(name: string): number {
-  const m = /^(?:unet|encdec)_(\d+)$/.exec(name);
+  const m = /^(?:unet|encdec)_(\d+)(?:_dropout)?$/.exec(name);
   return m ? Number(m[1]) : 4;
 }
 

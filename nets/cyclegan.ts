@@ -346,7 +346,7 @@ export const cycleganRecipe: ModelRecipe & TranslationEval = {
     dataset: 'emoji-unpaired',
   },
   // Minutes on a software adapter, where the cost is per dispatch: 32 px, 3 residual blocks 8 wide.
-  quick: { steps: 150, batch: 2, imageSize: 32, netG: 'resnet_3blocks', ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 2, imageSize: 32, netG: 'resnet_3blocks', ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: { steps: 321400, batch: 1, imageSize: 256, netG: 'resnet_9blocks', lrHold: 160700, lrDecay: 160700 },
     sources: {

@@ -237,7 +237,7 @@ export const dcganRecipe: ModelRecipe = {
     logEvery: 10,
     dataset: 'mnist',
   },
-  quick: { steps: 150, batch: 8, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 8, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: { steps: 11719, batch: 128, lr: 2e-4, imageSize: 64, ngf: 128, ndf: 128 },
     sources: {

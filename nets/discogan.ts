@@ -372,7 +372,7 @@ export const discoganRecipe: ModelRecipe & TranslationEval = {
   // size), batch 4, lr 2e-3, and the reconstruction weight at 0.9 from the first iteration (GAN +
   // feature matching get 0.1): with the paper's schedule (rate 0.01, then 0.5) the GAN terms
   // dominate a run this short and the outputs collapse (docs/image2image.md).
-  quick: { steps: 150, batch: 4, lr: 2e-3, ngf: 8, ndf: 8, ganCurriculum: 0, defaultRate: 0.9, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 4, lr: 2e-3, ngf: 8, ndf: 8, ganCurriculum: 0, defaultRate: 0.9, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: { steps: 120000 },
     sources: {

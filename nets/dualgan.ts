@@ -19,6 +19,9 @@
 //   n_critic 2 and c 0.01: the paper sets n_critic to 2-4 and c within [0.01, 0.1].
 //   RMSProp decay (alpha) 0.9 as the reference's tf.train.RMSPropOptimizer; PyTorch's update rule
 //     otherwise (eps 1e-8 outside the square root, mean square starting at 0; TF starts it at 1).
+//   Which iterations update G: the n_critic-th, 2 n_critic-th, ... (Algorithm 1: n_critic critic
+//     updates, then one generator update). The TF code's counter reaches run_optim at 2, so with
+//     n_critic 2 it updates G on the 1st, 3rd, ... iteration (one iteration earlier).
 //   Architecture and state_dict names: pix2pix's U-Net and PatchGAN (nets/common.ts, the PyTorch
 //     reference junyanz/pytorch-CycleGAN-and-pix2pix), which the paper cites for both networks; the
 //     TF code's 5x5/3x3 kernels and per-image "batch_norm" are not copied. Batch norm by default
@@ -176,9 +179,13 @@ export class DualGanTrainer implements GanTrainer {
         clipWeights_(netD_B, clip);
       }
 
-      // (2) Every n_critic-th iteration: both generators against the updated critics.
+      // (2) Every n_critic-th iteration: both generators against the updated critics, on a fresh
+      // forward pass (the reference's g_optim is a separate sess.run, so G's dropout noise is drawn
+      // anew, as Algorithm 1's fresh sample for the generator update; G's weights have not changed).
       let g: Record<string, Tensor> = {};
       if (updateG) {
+        const fakeB = netG_A.call(realA) as Tensor; // G_A(u)
+        const fakeA = netG_B.call(realB) as Tensor; // G_B(v)
         const recA = netG_B.call(fakeB) as Tensor; // G_B(G_A(u))
         const recB = netG_A.call(fakeA) as Tensor; // G_A(G_B(v))
         const lossGA = neg(mean(netD_A.call(fakeB) as Tensor));
@@ -273,7 +280,7 @@ export const dualganRecipe: ModelRecipe & TranslationEval = {
   },
   // Minutes on a software adapter: 32 px, a 5-level U-Net and the PatchGAN 8 wide; a larger rate
   // than the paper's 5e-5 so that a few hundred steps show a translation.
-  quick: { steps: 300, batch: 4, lr: 2e-4, imageSize: 32, netG: 'unet_32', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 300, batch: 4, lr: 2e-4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
   paper: {
     values: { steps: 160700, batch: 1, imageSize: 256, netG: 'unet_256' },
     sources: {

@@ -203,7 +203,7 @@ export const ebganRecipe: ModelRecipe = {
     pretrain: { type: 'int', default: 0, help: 'first train D alone as an autoencoder on real data for N steps', metavar: 'N' },
   },
   train: { steps: 1000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 300, batch: 16, lr: 5e-4, ngf: 8, ndf: 8, code: 32, pretrain: 10, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 300, batch: 16, lr: 5e-4, ngf: 8, ndf: 8, code: 32, pretrain: 10, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
   paper: {
     values: { lr: 1e-3, imageSize: 64, ngf: 64, ndf: 64 },
     sources: {

@@ -342,7 +342,7 @@ export const gmanRecipe: ModelRecipe = {
     dClip: { type: 'number', default: GMAN_D_CLIP, help: 'D\'s probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)' },
   },
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: { steps: 15000, batch: 100 },
     sources: {

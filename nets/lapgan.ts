@@ -423,7 +423,7 @@ export const lapganRecipe: ModelRecipe = {
     ndf: { type: 'int', default: 64, help: 'channels of each level discriminator', metavar: 'N' },
   },
   train: { steps: 5000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
-  quick: { steps: 200, batch: 16, nh: 256, ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 200, batch: 16, nh: 256, ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
   paper: {
     values: { batch: 128 },
     sources: {

@@ -278,7 +278,7 @@ export const pix2pixRecipe: ModelRecipe & TranslationEval = {
     dataset: 'emoji-pairs',
   },
   // A few minutes on a software adapter: 32 px, a 5-level U-Net 8 wide, batch 4.
-  quick: { steps: 300, batch: 4, imageSize: 32, netG: 'unet_32', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 0, logEvery: 20 },
+  quick: { steps: 300, batch: 4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 20 },
   paper: {
     values: { steps: 637800, batch: 1, imageSize: 256, netG: 'unet_256', lrHold: 318900, lrDecay: 318900 },
     sources: {

@@ -1087,7 +1087,7 @@ export const stackganRecipe: ModelRecipe = {
   // Stage-II G of width 16 its D wins and G collapses to one grey-yellow image.
   quick: {
     steps: 450, batch: 16, lr: 1e-3, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 32, ndf2: 8, resBlocks: 1,
-    textSteps: 50, stage1Steps: 250, sampleEvery: 50, ckptEvery: 0, logEvery: 10,
+    textSteps: 50, stage1Steps: 250, sampleEvery: 50, ckptEvery: 50, logEvery: 10,
   },
   paper: {
     values: { steps: 31450, stage1Size: 64, resBlocks: 4, klWeight: 1, stage1Steps: 15225 },
@@ -1150,7 +1150,7 @@ export const stackganppRecipe: ModelRecipe = {
   train: { steps: 8000, batch: 24, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
   // nz 32: unconditional, z is the condition replicated into every later branch's joint conv, so
   // its length sets most of G's cost; ngf 32 leaves 8 channels at the finest branch.
-  quick: { steps: 150, batch: 16, baseSize: 8, nz: 32, ngf: 32, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 100, sampleEvery: 50, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 150, batch: 16, baseSize: 8, nz: 32, ngf: 32, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 100, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
     values: { steps: 41600, batch: 24, dataset: 'emoji-text', baseSize: 64, conditional: true, colorWeight: 0 },
     sources: {

@@ -534,7 +534,7 @@ export const starganRecipe: ModelRecipe & { translate(trainer: GanTrainer, input
   },
   // Minutes on a software adapter: 32 px, 8 wide, 2 residual blocks, D 4 layers down to 2x2, and
   // lr 1e-3 so that 40 G updates move G (at 1e-4 the held-out L1 barely leaves the untrained value).
-  quick: { steps: 200, batch: 8, lr: 1e-3, imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, lrUpdateStep: 10, sampleEvery: 50, ckptEvery: 0, logEvery: 5 },
+  quick: { steps: 200, batch: 8, lr: 1e-3, imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, lrUpdateStep: 10, sampleEvery: 50, ckptEvery: 50, logEvery: 5 },
   paper: {
     values: { steps: 20100, imageSize: 128, dRepeatNum: 6, numItersDecay: 10050 },
     sources: {

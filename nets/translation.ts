@@ -164,7 +164,7 @@ export async function scoreTranslation(pairs: HeldOutPairs, predict: ((x: Tensor
 // ---- sample grids ---------------------------------------------------------------------------------------
 
 /** 1 -> 3 channels by repetition (so a grid can mix edge maps and RGB images); 3 stays. */
-function toRgb(x: Float32Array, n: number, c: number, plane: number): Float32Array {
+export function toRgb(x: Float32Array, n: number, c: number, plane: number): Float32Array {
   if (c === 3) return x;
   if (c !== 1) throw new Error(`translationGrid: images must have 1 or 3 channels, got ${c}`);
   const out = new Float32Array(n * 3 * plane);

@@ -491,7 +491,7 @@ export const tripleganRecipe: ModelRecipe = {
     supervisedOnly: { type: 'boolean', default: false, help: 'train C alone on the labelled set (the supervised baseline)' },
   },
   train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
-  quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 0, logEvery: 10 },
+  quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
   paper: {
     values: { steps: 603600, rpStart: 183000, warmupSteps: 3600 },
     sources: {

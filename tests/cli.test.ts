@@ -78,7 +78,7 @@ describe('gan CLI: usage', () => {
       [['train'], /missing <model>/],
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['sample'], /missing argument <checkpoint>/],
-      [['info', '--verbose'], /unknown option --verbose/],
+      [['info', '--bogus'], /unknown option --bogus/],
     ];
     for (const [args, re] of cases) {
       const r = gan(args);

@@ -1,8 +1,7 @@
 // DualGAN and DiscoGAN (nets/dualgan.ts, nets/discogan.ts): state_dict keys, shapes and parameter
-// counts of the full-size networks and the outputs of tiny ones against PyTorch; one DualGAN
-// iteration (critics, RMSprop, weight clipping, generators) and two DiscoGAN iterations (the
-// discriminator step, then a generator step past the curriculum switch) against the references'
-// training code, losses and gradients; each loss against values computed here in float64; the
+// counts of the full-size networks and the outputs of tiny ones against PyTorch (the training
+// iterations against the references' code: tests/steps_i2i.test.ts); each loss against values
+// computed here in float64; the
 // update cadences, weight clipping, the gradient penalty, the eval hooks, and a few training steps
 // with finite losses and no buffers kept per step. Goldens: tests/golden/nets/, made by
 // scripts/golden/make_dualgan_discogan_goldens.py.
@@ -13,7 +12,6 @@ import { initEngine, engine, assign, tensor, tidy, noGrad, Conv2d, type Module, 
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { gradientPenalty, Generator } from '../engine/ops/index.js';
 import { defineD, defineG } from '../nets/common.js';
-import { packUnpaired } from '../nets/cyclegan.js';
 import { DualGanTrainer, clipWeights_, criticLoss, dualganRecipe } from '../nets/dualgan.js';
 import {
   DiscoDiscriminator, DiscoGenerator, DiscoGanTrainer, discoGanLoss, discoganRecipe, featureMatchingLoss,
@@ -148,118 +146,8 @@ describe('tiny DiscoGAN networks reproduce PyTorch outputs (eval mode)', () => {
   });
 });
 
-// ---- training iterations against the references ----
-
-/** make_net_goldens.py formula_init: closed-form weights, same order and formula. */
-function formulaInit(net: Module): void {
-  let k = -1;
-  for (const [name, t] of net.stateDict()) {
-    if (t.dtype !== 'float32' || name.includes('running')) continue;
-    k++;
-    const fan = t.rank >= 2 ? t.size / t.shape[0] : 0;
-    const v = new Float32Array(t.size);
-    for (let i = 0; i < t.size; i++) {
-      const wave = Math.sin(0.37 * i + 1.3 * k);
-      v[i] = t.rank >= 2 ? wave / Math.sqrt(fan) : name.endsWith('bias') ? 0.1 * wave : 1 + 0.1 * wave;
-    }
-    assign(t, v);
-  }
-}
-
-/** make_net_goldens.py formula_images. */
-const formulaImages = (n: number, c: number, h: number, w: number, phase: number) =>
-  Float32Array.from({ length: n * c * h * w }, (_, i) => Math.fround(Math.sin(0.11 * i + phase) * 0.9));
-
-interface GradGolden {
-  norm: number;
-  first: number[];
-  f32_err: number;
-}
-interface IterationGolden {
-  losses: Record<string, number>;
-  grads: Record<string, Record<string, GradGolden>>;
-  phases?: [number, number];
-}
-interface StepGolden {
-  config: Record<string, number | string | boolean> & { imageSize: number; batch: number };
-  lr: number;
-  iterations: IterationGolden[];
-  after?: Record<string, Record<string, number[]>>;
-}
-
-function checkLosses(stats: Record<string, number>, want: Record<string, number>): void {
-  for (const [k, v] of Object.entries(want)) {
-    if (verbose) console.log(`${k} ${stats[k]} vs ${v}: ${(Math.abs(stats[k] - v) / Math.abs(v)).toExponential(2)}`);
-    expect(Math.abs(stats[k] - v), `${k}: ${stats[k]} vs PyTorch ${v}`).toBeLessThanOrEqual(1e-4 * Math.abs(v) + 1e-7);
-  }
-}
-
-/** Every listed parameter's gradient (norm and first values) within float32 round-off of PyTorch's. */
-async function checkGrads(trainer: GanTrainer, grads: IterationGolden['grads']): Promise<void> {
-  for (const [netName, want] of Object.entries(grads)) {
-    const params = new Map(trainer.nets[netName].namedParameters());
-    expect([...params.keys()]).toEqual(Object.keys(want));
-    const scale = Math.max(...Object.values(want).map((g) => g.norm));
-    for (const [pname, g] of Object.entries(want)) {
-      const what = `${netName}.${pname}`;
-      const got = await values(params.get(pname)!.grad!);
-      const norm = Math.hypot(...got);
-      const tol = 1e-4 * g.norm + 1e-5 * scale + 10 * g.f32_err;
-      if (verbose) console.log(what, g.norm.toExponential(3), 'err', Math.abs(norm - g.norm).toExponential(2));
-      expect(Math.abs(norm - g.norm), `${what}: |grad| ${norm} vs PyTorch ${g.norm}`).toBeLessThanOrEqual(tol);
-      g.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(tol));
-    }
-  }
-}
-
-const unpairedBatch = (n: number, s: number, phaseA: number, phaseB: number) =>
-  tensor(packUnpaired(formulaImages(n, 3, s, s, phaseA), n, formulaImages(n, 3, s, s, phaseB), n, 3, s, s), [n, 6, s, s]);
-
-describe('training iterations equal the references\' training code', () => {
-  it('DualGAN: critics (Wasserstein, RMSprop, clipping), then the generators against the updated critics', async () => {
-    const golden = readJson<StepGolden>('step_dualgan.json');
-    const { imageSize: s, batch: n } = golden.config;
-    const trainer = new DualGanTrainer(golden.config, { lr: golden.lr }, 1);
-    const batch = unpairedBatch(n, s, 0, 1);
-    try {
-      for (const net of Object.values(trainer.nets)) formulaInit(net);
-      const it0 = golden.iterations[0];
-      checkLosses(await readStats(trainer.step(batch, true)!), it0.losses);
-      await checkGrads(trainer, it0.grads);
-      // The critics after RMSprop and clipping to [-0.05, 0.05].
-      for (const [netName, params] of Object.entries(golden.after!)) {
-        const got = new Map((trainer.nets as Record<string, Module>)[netName].namedParameters());
-        for (const [pname, first] of Object.entries(params)) {
-          const v = await values(got.get(pname)!);
-          first.forEach((w, i) => expect(Math.abs(v[i] - w), `${netName}.${pname}[${i}] after the update: ${v[i]} vs ${w}`).toBeLessThan(1e-6));
-        }
-      }
-    } finally {
-      batch.dispose();
-      trainer.dispose();
-    }
-  });
-
-  it('DiscoGAN: a discriminator iteration, then a generator iteration at the switched rate', async () => {
-    const golden = readJson<StepGolden>('step_discogan.json');
-    const { imageSize: s, batch: n } = golden.config;
-    const trainer = new DiscoGanTrainer(golden.config, { lr: golden.lr, beta1: 0.5, beta2: 0.999 }, 1);
-    try {
-      for (const net of Object.values(trainer.nets)) formulaInit(net);
-      expect(trainer.rate).toBe(0.01);
-      for (const it of golden.iterations) {
-        const batch = unpairedBatch(n, s, it.phases![0], it.phases![1]);
-        const stats = await readStats(trainer.step(batch, true)!);
-        batch.dispose();
-        checkLosses(stats, it.losses);
-        await checkGrads(trainer, it.grads);
-      }
-      expect(trainer.rate).toBe(0.5); // gan_curriculum 1
-    } finally {
-      trainer.dispose();
-    }
-  });
-});
+// ---- training iterations against the references: tests/steps_i2i.test.ts (element by element;
+// scripts/golden/make_step_{dualgan,discogan}.py) ----
 
 // ---- losses against float64 values computed here ----
 

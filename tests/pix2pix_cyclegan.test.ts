@@ -1,22 +1,21 @@
 // pix2pix and CycleGAN: the networks of nets/common.ts against PyTorch (state_dict keys, shapes and
-// parameter counts of the full-size networks; outputs of tiny networks with random weights), one
-// training step of each model against PyTorch (losses and every parameter's gradient), all from
-// tests/golden/nets/ (scripts/golden/make_net_goldens.py); the image pool, the sample inputs, the
+// parameter counts of the full-size networks; outputs of tiny networks with random weights), from
+// tests/golden/nets/ (scripts/golden/make_net_goldens.py; the training steps are checked element by
+// element in tests/steps_i2i.test.ts); the image pool, the sample inputs, the
 // learning-rate schedule, and short training runs on synthetic pairs in which the L1 distance to
 // held-out targets must fall.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, assign, tensor, tidy, noGrad, type Module, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, noGrad, type Module, type Tensor } from '../engine/index.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import {
   GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, ImagePool,
-  patchReceptiveField, setTestTimeDropout, type NormName,
+  patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName,
 } from '../nets/common.js';
 import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, packUnpaired, cycleganRecipe } from '../nets/cyclegan.js';
 import { readStats } from '../nets/stats.js';
-import type { GanTrainer, ModelConfig } from '../nets/registry.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -144,6 +143,27 @@ describe('tiny networks reproduce PyTorch outputs (eval mode)', () => {
     });
   }
 
+  it('dropout layers: unet_256 has 3 (its 8ngf middle levels), unet_32 none, unet_32_dropout 3 at unet_256\'s resolutions', async () => {
+    const o = { inputNc: 3, outputNc: 3, ngf: 1, norm: 'batch' as NormName, useDropout: true };
+    const where = (net: Module) => [...net.namedModules()].filter(([, m]) => m.typeName === 'Dropout').map(([name]) => name);
+    const nets = { unet_256: GENERATORS.unet_256.make(o), unet_32: GENERATORS.unet_32.make(o), unet_32_dropout: GENERATORS.unet_32_dropout.make(o) };
+    try {
+      expect(dropoutLayers(nets.unet_256)).toBe(3);
+      expect(dropoutLayers(nets.unet_32)).toBe(0);
+      expect(dropoutLayers(nets.unet_32_dropout)).toBe(3);
+      expect(dropoutLayers(GENERATORS.unet_32_dropout.make({ ...o, useDropout: false }))).toBe(0);
+      // The decoder outputs 2x2 -> 4x4, 4x4 -> 8x8, 8x8 -> 16x16 (levels 2-4 from the innermost) in
+      // both: unet_256's 3 levels outside the innermost, unet_32_dropout's 3 outermost but one.
+      const depth = (name: string) => name.split('.model.').length;
+      const d256 = where(nets.unet_256).map(depth);
+      const d32 = where(nets.unet_32_dropout).map(depth);
+      expect(d256.map((d) => 9 - d)).toEqual(d32.map((d) => 6 - d));
+      expect(() => new UnetGenerator({ ...o, numDowns: 5, dropoutLevels: 4 })).toThrow(/dropoutLevels must be an integer in \[0, 3\]/);
+    } finally {
+      for (const n of Object.values(nets)) n.dispose();
+    }
+  });
+
   it('test-time dropout stays on in eval mode when asked (pix2pix), off otherwise', async () => {
     const net = new UnetGenerator({ inputNc: 3, outputNc: 3, ngf: 2, norm: 'batch', useDropout: true, numDowns: 6 });
     try {
@@ -206,89 +226,12 @@ describe('ImagePool', () => {
 
 const SETTINGS = { lr: 2e-4, beta1: 0.5, beta2: 0.999, steps: 100 };
 
-/** The golden script's closed-form weights (formula_init): see scripts/golden/make_net_goldens.py. */
-function formulaInit(net: Module): void {
-  let k = -1;
-  for (const [name, t] of net.stateDict()) {
-    if (t.dtype !== 'float32' || name.includes('running')) continue;
-    k++;
-    const fan = t.rank >= 2 ? t.size / t.shape[0] : 0;
-    const v = new Float32Array(t.size);
-    for (let i = 0; i < t.size; i++) {
-      const wave = Math.sin(0.37 * i + 1.3 * k);
-      v[i] = t.rank >= 2 ? wave / Math.sqrt(fan) : name.endsWith('bias') ? 0.1 * wave : 1 + 0.1 * wave;
-    }
-    assign(t, v);
-  }
-}
+// One training step of each model against the reference's optimize_parameters(), element by
+// element: tests/steps_i2i.test.ts (goldens from scripts/golden/make_step_{pix2pix,cyclegan}.py).
 
-/** formula_images: sin(0.11 i + phase) * 0.9 over the flat index. */
+/** Deterministic test images: sin(0.11 i + phase) * 0.9 over the flat index. */
 const formulaImages = (n: number, c: number, h: number, w: number, phase: number) =>
   Float32Array.from({ length: n * c * h * w }, (_, i) => Math.fround(Math.sin(0.11 * i + phase) * 0.9));
-
-interface StepGolden {
-  config: ModelConfig & { imageSize: number; batch: number };
-  losses: Record<string, number>;
-  grads: Record<string, Record<string, { norm: number; first: number[]; f32_err: number }>>;
-}
-
-async function checkStep(trainer: GanTrainer, golden: StepGolden, batch: Tensor): Promise<void> {
-  for (const net of Object.values(trainer.nets)) formulaInit(net);
-  const stats = await readStats(trainer.step(batch, true)!);
-  if (process.env.GAN_TEST_VERBOSE) console.log(Object.entries(golden.losses).map(([k, v]) => `${k} ${(Math.abs(stats[k] - v) / v).toExponential(2)}`).join(', '));
-  for (const [k, want] of Object.entries(golden.losses)) {
-    expect(Math.abs(stats[k] - want) / Math.abs(want), `${k}: ${stats[k]} vs PyTorch ${want}`).toBeLessThan(1e-4);
-  }
-  for (const [netName, grads] of Object.entries(golden.grads)) {
-    const params = new Map(trainer.nets[netName].namedParameters());
-    // Float32 round-off is relative to the network's gradients, not to each tensor's (a conv bias
-    // followed by instance norm has an exactly zero gradient: PyTorch ~1e-15, float32 round-off
-    // here), and grows where the gradient is ill-conditioned: allow 10x PyTorch's own float32 error.
-    const scale = Math.max(...Object.values(grads).map((g) => g.norm));
-    expect([...params.keys()]).toEqual(Object.keys(grads));
-    for (const [pname, want] of Object.entries(grads)) {
-      const g = params.get(pname)!.grad;
-      expect(g, `${netName}.${pname} has a gradient`).toBeTruthy();
-      const got = await g!.data();
-      const norm = Math.hypot(...got);
-      const what = `${netName}.${pname}`;
-      const tol = 1e-4 * want.norm + 1e-5 * scale + 10 * want.f32_err;
-      if (process.env.GAN_TEST_VERBOSE) console.log(what, want.norm.toExponential(3), 'err', Math.abs(norm - want.norm).toExponential(2), 'PyTorch f32 err', want.f32_err.toExponential(2));
-      expect(Math.abs(norm - want.norm), `${what}: |grad| ${norm} vs PyTorch ${want.norm}`).toBeLessThanOrEqual(tol);
-      want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(tol));
-    }
-  }
-}
-
-const stepGolden = (name: string) => JSON.parse(readFileSync(join(GOLDEN, `${name}.json`), 'utf8')) as StepGolden;
-
-describe('one training step equals the reference\'s optimize_parameters()', () => {
-  it('pix2pix: D on real/fake pairs, then G on GAN + 100 L1 against the updated D', async () => {
-    const golden = stepGolden('step_pix2pix');
-    const { imageSize: s, batch: n } = golden.config;
-    const trainer = new Pix2pixTrainer(golden.config, SETTINGS, 1);
-    const batch = tensor(packPairs(formulaImages(n, 3, s, s, 0), formulaImages(n, 3, s, s, 1), n, 3, 3, s, s), [n, 6, s, s]);
-    try {
-      await checkStep(trainer, golden, batch);
-    } finally {
-      batch.dispose();
-      trainer.dispose();
-    }
-  });
-
-  it('cyclegan: both Gs (LSGAN + cycle + identity) with the Ds constant, then both Ds', async () => {
-    const golden = stepGolden('step_cyclegan');
-    const { imageSize: s, batch: n } = golden.config;
-    const trainer = new CycleGanTrainer(golden.config, SETTINGS, 1);
-    const batch = tensor(packUnpaired(formulaImages(n, 3, s, s, 0), n, formulaImages(n, 3, s, s, 1), n, 3, s, s), [n, 6, s, s]);
-    try {
-      await checkStep(trainer, golden, batch);
-    } finally {
-      batch.dispose();
-      trainer.dispose();
-    }
-  });
-});
 
 describe('data layout, sample inputs and schedule', () => {
   it('packPairs / packUnpaired put A\'s channels, then B\'s, in each row', () => {

@@ -1,8 +1,8 @@
 // StarGAN (nets/stargan.ts) against PyTorch and by hand: state_dict keys, shapes and parameter
 // counts of the full-size networks; outputs of tiny networks with random weights (G in eval and in
-// training mode, with its running statistics afterwards; D's two heads); one training iteration
-// against yunjey/stargan's solver (losses and every gradient), all from tests/golden/nets/stargan_*
-// and step_stargan.json (scripts/golden/make_stargan_goldens.py). Then each loss on stub networks
+// training mode, with its running statistics afterwards; D's two heads), from
+// tests/golden/nets/stargan_* (scripts/golden/make_stargan_goldens.py; the training iterations
+// against yunjey/stargan's solver: tests/steps_i2i.test.ts). Then each loss on stub networks
 // against values computed here in float64 (the gradient penalty of a linear critic, (||w|| - 1)^2,
 // and its weight gradient through the double backward), the n_critic schedule, the learning-rate
 // schedule, the packed data layout, the sample grid, the evaluation hooks on real emoji, and a few
@@ -10,10 +10,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, assign, tensor, tidy, noGrad, Module, Parameter, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, noGrad, Module, Parameter, type Tensor } from '../engine/index.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { grad } from '../engine/tape.js';
-import { add, bernoulli, matmul, mul, mulScalar, rand, randperm, reshape, sum, Generator } from '../engine/ops/index.js';
+import { add, bernoulli, matmul, mul, mulScalar, reshape, sum, Generator } from '../engine/ops/index.js';
 import { loadEmojiSkinTones } from '../engine/data/emoji.js';
 import {
   StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
@@ -136,83 +136,10 @@ describe('tiny networks reproduce PyTorch outputs', () => {
   });
 });
 
-// ---- one training iteration against solver.py ----
-
-/** The golden script's closed-form weights (formula_init). */
-function formulaInit(net: Module): void {
-  let k = -1;
-  for (const [name, t] of net.stateDict()) {
-    if (t.dtype !== 'float32' || name.includes('running')) continue;
-    k++;
-    const fan = t.rank >= 2 ? t.size / t.shape[0] : 0;
-    const v = new Float32Array(t.size);
-    for (let i = 0; i < t.size; i++) {
-      const wave = Math.sin(0.37 * i + 1.3 * k);
-      v[i] = t.rank >= 2 ? wave / Math.sqrt(fan) : name.endsWith('bias') ? 0.1 * wave : 1 + 0.1 * wave;
-    }
-    assign(t, v);
-  }
-}
-
-const formulaImages = (n: number, c: number, h: number, w: number, phase: number) =>
-  Float32Array.from({ length: n * c * h * w }, (_, i) => Math.fround(Math.sin(0.11 * i + phase) * 0.9));
-
-interface StepGolden {
-  config: ModelConfig & { imageSize: number; cDim: number };
-  batch: number;
-  labels: number[];
-  seed: number;
-  draws: { perm: number[]; alpha: number[] };
-  losses: Record<string, number>;
-  losses_f32_err: Record<string, number>;
-  grads: Record<string, Record<string, { norm: number; first: number[]; f32_err: number }>>;
-}
+// ---- training iterations against solver.py: tests/steps_i2i.test.ts (element by element;
+// scripts/golden/make_step_stargan.py) ----
 
 const SETTINGS = { lr: 1e-4, beta1: 0.5, beta2: 0.999, steps: 100 };
-
-describe('one training iteration equals solver.py train() (n_critic 1)', () => {
-  it('D on real / fake / classification / gradient penalty, then G on fake / classification / reconstruction', async () => {
-    const golden = JSON.parse(readFileSync(join(GOLDEN, 'step_stargan.json'), 'utf8')) as StepGolden;
-    const { imageSize: s, cDim } = golden.config;
-    const n = golden.batch;
-    // The golden iteration starts from the loader's output, so without the random left-right flip.
-    const trainer = new StarganTrainer({ ...golden.config, flip: false }, SETTINGS, 1);
-    const batch = tensor(packDomains(formulaImages(n, 3, s, s, 0), golden.labels, n, cDim, 3, s, s), [n, 3 + cDim, s, s]);
-    try {
-      formulaInit(trainer.nets.netG);
-      formulaInit(trainer.nets.netD);
-      trainer.rng.setState({ seed: golden.seed, offset: 0 });
-      // The draws the golden script replayed are the engine's: the permutation, then the weights.
-      const probe = trainer.rng.clone();
-      expect(Array.from(randperm(n, probe))).toEqual(golden.draws.perm);
-      const alpha = rand([n, 1, 1, 1], { generator: probe });
-      expect(Array.from(await alpha.data())).toEqual(golden.draws.alpha);
-      alpha.dispose();
-
-      const stats = await readStats(trainer.step(batch, true)!);
-      for (const [k, want] of Object.entries(golden.losses)) {
-        const tol = 1e-4 * Math.abs(want) + 10 * golden.losses_f32_err[k];
-        expect(Math.abs(stats[k] - want), `${k}: ${stats[k]} vs PyTorch ${want}`).toBeLessThanOrEqual(tol);
-      }
-      for (const [netName, grads] of Object.entries(golden.grads)) {
-        const ps = new Map((trainer.nets as Record<string, Module>)[netName].namedParameters());
-        expect([...ps.keys()]).toEqual(Object.keys(grads));
-        const scale = Math.max(...Object.values(grads).map((g) => g.norm));
-        for (const [pname, want] of Object.entries(grads)) {
-          const got = await ps.get(pname)!.grad!.data();
-          const what = `${netName}.${pname}`;
-          const tol = 1e-4 * want.norm + 1e-5 * scale + 10 * want.f32_err;
-          if (process.env.GAN_TEST_VERBOSE) console.log(what, want.norm.toExponential(3), 'err', Math.abs(Math.hypot(...got) - want.norm).toExponential(2), 'PyTorch f32 err', want.f32_err.toExponential(2));
-          expect(Math.abs(Math.hypot(...got) - want.norm), `${what}: |grad| vs PyTorch ${want.norm}`).toBeLessThanOrEqual(tol);
-          want.first.forEach((v, i) => expect(Math.abs(got[i] - v), `${what}[${i}]: ${got[i]} vs ${v}`).toBeLessThanOrEqual(tol));
-        }
-      }
-    } finally {
-      batch.dispose();
-      trainer.dispose();
-    }
-  });
-});
 
 // ---- the losses by hand ----
 

@@ -17,7 +17,18 @@ export interface PngImage {
   data: Uint8Array;
 }
 
-export type ZlibFn = (bytes: Uint8Array) => Uint8Array;
+/** deflate or inflate; an inflate given `maxBytes` may stop (throw) once its output would exceed it. */
+export type ZlibFn = (bytes: Uint8Array, maxBytes?: number) => Uint8Array;
+
+/** Limits on what decodePng accepts, so a hostile header cannot make it allocate without bound. */
+export interface DecodePngLimits {
+  /** Largest width or height (default 16384). */
+  maxDimension?: number;
+  /** Largest width x height (default 64 Mi pixels). */
+  maxPixels?: number;
+}
+export const PNG_MAX_DIMENSION = 16384;
+export const PNG_MAX_PIXELS = 64 * 1024 * 1024;
 
 export type PngFilter = 'none' | 'sub' | 'up' | 'average' | 'paeth' | 'adaptive';
 
@@ -269,7 +280,7 @@ const ADAM7 = [
 ] as const;
 
 /** Decode a PNG to 8-bit samples. Channels: gray 1, gray+alpha 2, RGB or palette 3, RGBA or palette with tRNS 4. */
-export function decodePng(bytes: Uint8Array, inflate: ZlibFn): PngImage {
+export function decodePng(bytes: Uint8Array, inflate: ZlibFn, limits: DecodePngLimits = {}): PngImage {
   const chunks = readPngChunks(bytes);
   if (chunks[0]?.type !== 'IHDR' || chunks[0].data.length !== 13) throw new PngError('png: first chunk is not a valid IHDR');
   const h = chunks[0].data;
@@ -279,6 +290,11 @@ export function decodePng(bytes: Uint8Array, inflate: ZlibFn): PngImage {
   const depth = h[8];
   const colorType = h[9];
   if (width === 0 || height === 0) throw new PngError(`png: bad image size ${width}x${height}`);
+  const maxDim = limits.maxDimension ?? PNG_MAX_DIMENSION;
+  const maxPixels = limits.maxPixels ?? PNG_MAX_PIXELS;
+  if (width > maxDim || height > maxDim || width * height > maxPixels) {
+    throw new PngError(`png: image size ${width}x${height} is above the decoder's limit (${maxDim} pixels a side, ${maxPixels} pixels in all); is the file corrupt?`);
+  }
   if (!(colorType in SAMPLES_PER_PIXEL)) throw new PngError(`png: unknown colour type ${colorType}`);
   if (!ALLOWED_DEPTHS[colorType].includes(depth)) throw new PngError(`png: bit depth ${depth} is not allowed for colour type ${colorType}`);
   if (h[10] !== 0 || h[11] !== 0) throw new PngError(`png: unknown compression (${h[10]}) or filter method (${h[11]})`);
@@ -310,17 +326,28 @@ export function decodePng(bytes: Uint8Array, inflate: ZlibFn): PngImage {
       o += d.length;
     }
   }
-  let raw: Uint8Array;
-  try {
-    raw = inflate(zdata);
-  } catch (e) {
-    throw new PngError(`png: corrupt image data (inflate failed: ${(e as Error).message})`);
-  }
-
   const spp = SAMPLES_PER_PIXEL[colorType];
   const bitsPerPixel = spp * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const passes = interlaced ? ADAM7 : ([[0, 0, 1, 1]] as const);
+  // The exact size of the filtered scanlines: a filter byte plus the packed samples, per row of each pass.
+  let rawBytes = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const pw = Math.ceil((width - x0) / dx);
+    const ph = Math.ceil((height - y0) / dy);
+    if (pw > 0 && ph > 0) rawBytes += ph * (1 + Math.ceil((pw * bitsPerPixel) / 8));
+  }
+  // A little slack for encoders that leave padding after the last row; a zip bomb stops here.
+  const maxRaw = rawBytes + 4096;
+  const tooBig = () => new PngError(`png: image data inflates to more than the ${rawBytes} bytes a ${width}x${height} image needs (corrupt or hostile file)`);
+  let raw: Uint8Array;
+  try {
+    raw = inflate(zdata, maxRaw);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw tooBig();
+    throw new PngError(`png: corrupt image data (inflate failed: ${(e as Error).message})`);
+  }
+  if (raw.length > maxRaw) throw tooBig();
 
   // Output format.
   const paletteCount = palette ? palette.length / 3 : 0;

@@ -22,7 +22,7 @@ export function encodePngNode(
 }
 
 export function decodePngNode(bytes: Uint8Array): PngImage {
-  return decodePng(bytes, (b) => inflateSync(b));
+  return decodePng(bytes, (b, maxBytes) => inflateSync(b, maxBytes ? { maxOutputLength: maxBytes } : {}));
 }
 
 /** Write a PNG atomically: `writePng(path, image)` or `writePng(path, pixels, width, height, channels)`. */

@@ -186,6 +186,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     return fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  // JSON.parse keeps the last of two equal keys without a word; the reference reader refuses them.
+  const dup = firstDuplicateKey(headerText);
+  if (dup) fail(`duplicate key ${JSON.stringify(dup.key)} in the header${dup.path ? ` (inside ${dup.path})` : ''}`);
 
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
@@ -242,6 +245,61 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].array(copy.buffer) };
   }
   return { tensors, metadata };
+}
+
+/**
+ * The first key that occurs twice in one object of a (valid) JSON text, with the key of the object
+ * that holds it ('' at the top level), or null. A small scanner: strings, brackets, colons.
+ */
+export function firstDuplicateKey(json: string): { key: string; path: string } | null {
+  const stack: { keys: Set<string> | null; name: string }[] = [];
+  let lastString: string | null = null;
+  let pendingKey: string | null = null;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      lastString = JSON.parse(json.slice(i, j + 1)) as string;
+      i = j;
+      continue;
+    }
+    if (c === ':') {
+      const top = stack[stack.length - 1];
+      if (top?.keys && lastString !== null) {
+        if (top.keys.has(lastString)) return { key: lastString, path: stack.slice(1).map((f) => f.name).join('.') };
+        top.keys.add(lastString);
+        pendingKey = lastString;
+      }
+    } else if (c === '{' || c === '[') {
+      stack.push({ keys: c === '{' ? new Set() : null, name: pendingKey ?? '' });
+      pendingKey = null;
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      pendingKey = null;
+    }
+    if (c !== ' ' && c !== '\n' && c !== '\t' && c !== '\r') lastString = c === ':' ? lastString : null;
+  }
+  return null;
+}
+
+/** Float tensors (F32, F64, F16, BF16) that hold NaN or +-Inf, with their counts, in file order. */
+export function nonFiniteEntries(tensors: Record<string, SafetensorsTensor>): { name: string; shape: number[]; count: number; size: number }[] {
+  const out: { name: string; shape: number[]; count: number; size: number }[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    let count = 0;
+    if (t.dtype === 'F32' || t.dtype === 'F64') {
+      const d = t.data as Float32Array | Float64Array;
+      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) count++;
+    } else if (t.dtype === 'F16' || t.dtype === 'BF16') {
+      const d = t.data as Uint16Array;
+      const mask = t.dtype === 'F16' ? 0x7c00 : 0x7f80;
+      for (let i = 0; i < d.length; i++) if ((d[i] & mask) === mask) count++;
+    }
+    if (count) out.push({ name, shape: t.shape, count, size: t.data.length });
+  }
+  return out;
 }
 
 // ---- half-precision conversions ----

@@ -8,15 +8,12 @@ Run with the Debian torch (python3-torch, 1.13) from the repo root:
 The networks below are a minimal re-implementation of the ones in
 junyanz/pytorch-CycleGAN-and-pix2pix (models/networks.py), with the same module nesting, so their
 state_dict keys, shapes and parameter counts are the reference's (that repository cannot be pip
-installed). Two kinds of output:
+installed). Two kinds of output (the training steps are make_step_pix2pix.py and
+make_step_cyclegan.py's, element by element):
 
   params.json      full-size networks (resnet_9blocks ngf 64, unet_256 ngf 64, PatchGAN n_layers 3
                    ndf 64 on 6 input channels, and a few more): parameter counts and every
                    state_dict key with its shape.
-  step_pix2pix.json, step_cyclegan.json   one training step of each model (tiny networks, weights
-                   and images from closed-form formulas, so no weight files): the losses and, per
-                   parameter, the gradient's norm and first values, as the reference's
-                   optimize_parameters() computes them.
   <case>.safetensors   tiny networks (ngf/ndf 2-4, 16-64 px) with random weights and running
                    statistics: keys `state.<state_dict key>` (F32; num_batches_tracked I64),
                    `input` (F32) and `output`, the forward pass in eval mode computed in float64
@@ -297,148 +294,10 @@ def tiny():
     print(f'{path}: {len(cases)} cases')
 
 
-# ---- one training step --------------------------------------------------------------------------
-
-def formula_init(net):
-    """Deterministic weights: tensor k of the state_dict (floats, in order) gets
-    scale * sin(0.37 i + 1.3 k) at flat index i; scale 1/sqrt(fan) for conv weights, 0.1 for
-    biases, 1 + 0.1 sin(...) for batch-norm scales. Running statistics keep their defaults.
-    tests/pix2pix_cyclegan.test.ts applies the same formula."""
-    with torch.no_grad():
-        k = -1
-        for name, t in net.state_dict().items():
-            if not t.is_floating_point() or 'running' in name:
-                continue
-            k += 1
-            wave = torch.sin(0.37 * torch.arange(t.numel(), dtype=torch.float64) + 1.3 * k).reshape(t.shape)
-            if t.dim() >= 2:
-                v = wave / np.sqrt(t[0].numel())
-            elif name.endswith('bias'):
-                v = 0.1 * wave
-            else:
-                v = 1 + 0.1 * wave
-            t.copy_(v.float())
-
-
-def formula_images(n, c, h, w, phase):
-    i = torch.arange(n * c * h * w, dtype=torch.float64)
-    return torch.sin(0.11 * i + phase).float().reshape(n, c, h, w) * 0.9
-
-
-def grads_of(net):
-    out = {}
-    for name, p in net.named_parameters():
-        g = p.grad.double().reshape(-1)
-        out[name] = {'norm': float(g.norm()), 'first': [float(v) for v in g[:6]]}
-    return out
-
-
-def step_pix2pix(dtype):
-    """pix2pix_model.py optimize_parameters(): D (real/fake pairs, x0.5) then G (GAN + 100 L1)."""
-    G = UnetGenerator(3, 3, 5, 2, 'batch', use_dropout=False)
-    D = NLayerDiscriminator(6, 2, 3, 'batch')
-    for net in (G, D):
-        formula_init(net)
-        net.to(dtype).train()
-    A = formula_images(2, 3, 32, 32, 0.0).to(dtype)
-    B = formula_images(2, 3, 32, 32, 1.0).to(dtype)
-    bce = nn.BCEWithLogitsLoss()
-    optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    fake_B = G(A)
-    optD.zero_grad()
-    pred_fake = D(torch.cat([A, fake_B], 1).detach())
-    pred_real = D(torch.cat([A, B], 1))
-    loss_D_fake = bce(pred_fake, torch.zeros_like(pred_fake))
-    loss_D_real = bce(pred_real, torch.ones_like(pred_real))
-    loss_D = (loss_D_fake + loss_D_real) * 0.5
-    loss_D.backward()
-    optD.step()
-    for p in D.parameters():
-        p.requires_grad_(False)
-    grads_D = grads_of(D)
-    optG.zero_grad()
-    pred = D(torch.cat([A, fake_B], 1))
-    loss_G_GAN = bce(pred, torch.ones_like(pred))
-    loss_G_L1 = (fake_B - B).abs().mean() * 100
-    (loss_G_GAN + loss_G_L1).backward()
-    optG.step()
-    return {
-        'config': {'imageSize': 32, 'netG': 'unet_32', 'ngf': 2, 'netD': 'basic', 'ndf': 2, 'norm': 'batch', 'dropout': False, 'batch': 2},
-        'losses': {'loss_D_fake': float(loss_D_fake), 'loss_D_real': float(loss_D_real), 'loss_G_GAN': float(loss_G_GAN), 'loss_G_L1': float(loss_G_L1)},
-        'grads': {'netG': grads_of(G), 'netD': grads_D},
-    }
-
-
-def step_cyclegan(dtype):
-    """cycle_gan_model.py optimize_parameters() on the first step (the image pools are empty, so
-    they return the generated images): both Gs with the Ds constant, then D_A and D_B."""
-    nets = {'netG_A': ResnetGenerator(3, 3, 2, 'instance', n_blocks=6), 'netG_B': ResnetGenerator(3, 3, 2, 'instance', n_blocks=6),
-            'netD_A': NLayerDiscriminator(3, 2, 1, 'instance'), 'netD_B': NLayerDiscriminator(3, 2, 1, 'instance')}
-    for net in nets.values():
-        formula_init(net)
-        net.to(dtype).train()
-    G_A, G_B, D_A, D_B = nets['netG_A'], nets['netG_B'], nets['netD_A'], nets['netD_B']
-    A = formula_images(2, 3, 16, 16, 0.0).to(dtype)
-    B = formula_images(2, 3, 16, 16, 1.0).to(dtype)
-    mse = nn.MSELoss()
-    gan = lambda p, real: mse(p, torch.full_like(p, 1.0 if real else 0.0))
-    lam_A, lam_B, lam_idt = 10.0, 10.0, 0.5
-    fake_B = G_A(A)
-    rec_A = G_B(fake_B)
-    fake_A = G_B(B)
-    rec_B = G_A(fake_A)
-    for p in list(D_A.parameters()) + list(D_B.parameters()):
-        p.requires_grad_(False)
-    loss_idt_A = (G_A(B) - B).abs().mean() * lam_B * lam_idt
-    loss_idt_B = (G_B(A) - A).abs().mean() * lam_A * lam_idt
-    loss_G_A = gan(D_A(fake_B), True)
-    loss_G_B = gan(D_B(fake_A), True)
-    loss_cycle_A = (rec_A - A).abs().mean() * lam_A
-    loss_cycle_B = (rec_B - B).abs().mean() * lam_B
-    (loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B + loss_idt_A + loss_idt_B).backward()
-    for p in list(D_A.parameters()) + list(D_B.parameters()):
-        p.requires_grad_(True)
-
-    def basic(D, real, fake):
-        loss = (gan(D(real), True) + gan(D(fake.detach()), False)) * 0.5
-        loss.backward()
-        return loss
-    loss_D_A = basic(D_A, B, fake_B)
-    loss_D_B = basic(D_B, A, fake_A)
-    losses = {'loss_D_A': loss_D_A, 'loss_G_A': loss_G_A, 'loss_cycle_A': loss_cycle_A, 'loss_idt_A': loss_idt_A,
-              'loss_D_B': loss_D_B, 'loss_G_B': loss_G_B, 'loss_cycle_B': loss_cycle_B, 'loss_idt_B': loss_idt_B}
-    return {
-        'config': {'imageSize': 16, 'netG': 'resnet_6blocks', 'ngf': 2, 'netD': 'patch16', 'ndf': 2, 'norm': 'instance', 'batch': 2},
-        'losses': {k: float(v) for k, v in losses.items()},
-        'grads': {k: grads_of(v) for k, v in nets.items()},
-    }
-
-
-def training_steps():
-    """Runs each step in float64 (the reference values) and in float32: 'f32_err' is how far
-    PyTorch's own float32 run lands from float64 (max over the norm and the first values), the
-    round-off scale the engine's float32 gradients are held to. It is large where the gradient is
-    ill-conditioned, e.g. through CycleGAN's two chained ResNets at 2 channels wide."""
-    for name, fn in (('step_pix2pix', step_pix2pix), ('step_cyclegan', step_cyclegan)):
-        out = fn(torch.float64)
-        ref32 = fn(torch.float32)
-        for net, grads in out['grads'].items():
-            for k, g in grads.items():
-                g32 = ref32['grads'][net][k]
-                g['f32_err'] = max([abs(g['norm'] - g32['norm'])] + [abs(a - b) for a, b in zip(g['first'], g32['first'])])
-        out['torch'] = torch.__version__
-        path = os.path.join(OUT_DIR, f'{name}.json')
-        with open(path, 'w') as f:
-            json.dump(out, f, separators=(',', ':'))
-        print(f'{path}: {out["losses"]}, {os.path.getsize(path)} bytes')
-
-
 if __name__ == '__main__':
     os.makedirs(OUT_DIR, exist_ok=True)
     torch.manual_seed(0)
     full_size()
     tiny()
-    training_steps()
     total = sum(os.path.getsize(os.path.join(OUT_DIR, f)) for f in os.listdir(OUT_DIR))
     print(f'total {total} bytes in {OUT_DIR}')
