@@ -3,14 +3,45 @@
 //
 // D is an autoencoder and the GAN matches the distributions of autoencoder losses. With the pixel-wise
 // L1 reconstruction loss L(v) = mean |v - D(v)| (over the batch and every pixel), the objective is
-//     L_D = L(x) - k_t L(G(z))            L_G = L(G(z))
-//     k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1)         (proportional control)
-// with the diversity ratio gamma = E[L(G(z))] / E[L(x)] (0.5 here, 0.3 to 0.7 in the paper),
+//     L_D = L(x) - k_t L(G(z_D))          for D's weights
+//     L_G = L(G(z_G))                     for G's weights
+//     k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1)       (proportional control)
+// with the diversity ratio gamma = E[L(G(z))] / E[L(x)] (0.5 in the full recipe, 0.9 in the quick one,
+// 0.3 to 0.7 in the paper's figures),
 // lambda_k = 0.001 and k_0 = 0. Convergence is tracked by
-//     M_global = L(x) + |gamma L(x) - L(G(z))|.
+//     M_global = L(x) + |gamma L(x) - L(G(z_G))|.
 // k_t and M_global live on the GPU (the `balance` module's buffers, so checkpoints carry them): each
 // step updates them with a few ops on 1-element tensors and a buffer copy, and the host reads them
 // only with the step's other statistics, when the loop logs.
+//
+// One step (the paper's section 3.4; carpedm20/BEGAN-tensorflow and BEGAN-pytorch, trainer.py):
+// draw z_D then z_G (U[-1, 1]^nz, two draws), run G(z_D) (no gradient: D's fake term treats it as a
+// constant), G(z_G), D(x), D(G(z_D)), D(G(z_G)); take d L_D / d theta_D and d L_G / d theta_G (D held
+// fixed) from these forward passes, and only then run both optimisers, so neither gradient sees the
+// other network's update (tf.train minimize of both ops in one session.run; loss.backward() then both
+// optimiser steps in BEGAN-pytorch); finally update k_t and M_global from the same forward values.
+// --shared-z draws one z for both terms (BEGAN-tensorflow's single tf.random_uniform: D(G(z)) serves
+// L_D and L_G), one draw and one G/D forward fewer. BEGAN-pytorch draws z_D and z_G but, since its
+// commit "split G and D update step", uses only z_G (z_D is drawn and unused); its first version used
+// G(z_D) for D's fake term and G(z_G) for G's loss and k_t, which is the paper's form followed here.
+// BEGAN-pytorch's loss.backward() of L_D + L_G also sends L_G's gradient into D's weights (D(G(z_G))
+// is not detached); BEGAN-tensorflow's var_list keeps it out, as the paper's objective and this file
+// do. Until issue 11 this step ran D's optimiser before differentiating L_G, so G's gradient read D's
+// updated weights; the effect on training was below what the logs show (docs/results.md, section 5).
+//
+// Learning rate. The paper: Adam, lr 1e-4, "decayed by a factor of 2 when the measure of convergence
+// stalls". The reference code differs: BEGAN-tensorflow (the maintained one) halves both rates on a
+// fixed schedule, every lr_update_step = 100000 of its 500000 steps, with a floor lr_lower_boundary
+// (2e-5 for its initial 8e-5: at most two halvings, at 20% and 40% of the run), and keeps Adam's
+// moments; BEGAN-pytorch halves when the mean M_global over the last lr_update_step steps is not
+// below 0.9999 x the previous window's (the paper's stall test) and rebuilds its optimisers. This
+// file follows BEGAN-tensorflow, scaled to our step counts: --lr-halve-every 400 of the full recipe's
+// 2000 steps (100000 in --paper), --lr-floor 0.25 of the base rate; --lr-halve-every 0 keeps the
+// rate constant, as the quick recipe does (150 steps: halving every 30 steps slows G, and k_t stays at
+// 0 longer; docs/results.md, section 5). The rate of step s (0-based) is
+// max(lr 0.5^floor(s / every), floor lr), computed from the optimisers' step counts, which
+// checkpoints carry with the config: a resumed run continues the schedule exactly. The stall test is not implemented (it needs a host readback of M_global
+// at every window's end).
 //
 // Architecture (the paper's figure 1, as in the reference re-implementations): no batch norm,
 // ELU after every 3x3 convolution; n filters.
@@ -18,18 +49,17 @@
 //                 -> conv3, ELU, conv3, ELU -> conv3 to nc channels        (r = log2(size) - 3)
 //   encoder:      x -> conv3, ELU -> (conv3, ELU, conv3, ELU, conv3 stride 2 to the next width, ELU) x r
 //                 -> conv3, ELU, conv3, ELU -> Linear -> h;   widths n, 2n, 3n, ... (linear growth)
-// G and D's decoder have the same shape and separate weights. z ~ U[-1, 1]^nz, h = nz = 64;
-// Adam lr 1e-4, betas (0.5, 0.999). G's output is not squashed (as in the paper); sample grids clamp it to
-// [-1, 1]. One step computes L(x) and L(G(z)) once and differentiates L_D for D's weights and L_G
-// for G's (the reference implementations update both from the same forward pass), then updates k.
+// G and D's decoder have the same shape and separate weights. z ~ U[-1, 1]^nz (BEGAN-tensorflow;
+// BEGAN-pytorch uses N(0, 1)), h = nz = 64; Adam betas (0.5, 0.999). G's output is not squashed (as in
+// the paper); sample grids clamp it to [-1, 1].
 
 import { Module, Sequential, Conv2d, Linear, Upsample, Unflatten } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
 import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { abs, add, clamp, elu, flatten, l1, mul, mulScalar, sub, zeros, Generator } from '../engine/ops/index.js';
+import { grad, noGrad } from '../engine/tape.js';
+import { abs, add, clamp, elu, flatten, full, l1, mul, mulScalar, sub, zeros, Generator } from '../engine/ops/index.js';
 import { checkSizeAndWidths } from './autoencoder.js';
-import { defaultInit_, stepOn, uniformNoise } from './gan_util.js';
+import { defaultInit_, uniformNoise } from './gan_util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface BeganConfig {
@@ -42,6 +72,12 @@ export interface BeganConfig {
   nf: number;
   gamma: number;
   lambdaK: number;
+  /** One z for D's fake term and G's loss (BEGAN-tensorflow) instead of z_D and z_G (the paper). */
+  sharedZ: boolean;
+  /** Halve both learning rates every this many steps (0: constant rate). */
+  lrHalveEvery: number;
+  /** Lower bound of the halved rate, as a fraction of the base rate. */
+  lrFloor: number;
 }
 
 export class ELU extends Module {
@@ -164,12 +200,42 @@ export function beganMGlobalCpu(lossReal: number, lossFake: number, gamma: numbe
   return lossReal + Math.abs(gamma * lossReal - lossFake);
 }
 
+/**
+ * d(loss)/d(params) for one network, with the `frozen` networks' parameters switched off during the
+ * backward pass (their weight gradients are not needed: set_requires_grad(net, False) in PyTorch).
+ * Writes nothing: the caller assigns the gradients once every loss of the step is differentiated.
+ */
+function gradsOf(loss: Tensor, params: readonly Tensor[], frozen: readonly Module[]): (Tensor | null)[] {
+  const off = frozen.flatMap((m) => m.parameters()).filter((p) => p.requiresGrad && !params.includes(p));
+  for (const p of off) p.requiresGrad = false;
+  try {
+    return grad(loss, [...params], { allowUnused: true });
+  } finally {
+    for (const p of off) p.requiresGrad = true;
+  }
+}
+
+function setGrads(params: readonly Tensor[], grads: readonly (Tensor | null)[]): void {
+  params.forEach((p, i) => {
+    p.grad?.dispose();
+    p.grad = grads[i] ? grads[i]!.keep() : null;
+  });
+}
+
+/** The learning rate of step `s` (0-based): base 0.5^floor(s / every), not below floor x base (BEGAN-tensorflow's schedule). */
+export function beganLr(base: number, s: number, every: number, floor: number): number {
+  if (!(every > 0)) return base;
+  return Math.max(base * 0.5 ** Math.floor(s / every), floor * base);
+}
+
 export class BeganTrainer implements GanTrainer {
   readonly nets: { netG: BeganDecoder; netD: BeganDiscriminator; balance: BeganBalance };
   readonly optimizers: { netG: Adam; netD: Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: BeganConfig;
+  /** The base learning rate the schedule halves. */
+  readonly baseLr: number;
 
   constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
     this.cfg = beganConfig(config);
@@ -181,6 +247,7 @@ export class BeganTrainer implements GanTrainer {
     defaultInit_(netD, this.rng);
     this.nets = { netG, netD, balance: new BeganBalance() };
     const betas: [number, number] = [settings.beta1, settings.beta2];
+    this.baseLr = settings.lr;
     this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
   }
 
@@ -188,17 +255,42 @@ export class BeganTrainer implements GanTrainer {
     return uniformNoise([n, this.cfg.nz], generator);
   }
 
+  /** Sets both rates for the coming step from the steps already taken (so a resumed run continues the schedule). */
+  private scheduleLr(): number {
+    const lr = beganLr(this.baseLr, this.optimizers.netD.stepCount(0), this.cfg.lrHalveEvery, this.cfg.lrFloor);
+    this.optimizers.netD.lr = lr;
+    this.optimizers.netG.lr = lr;
+    return lr;
+  }
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD, balance } = this.nets;
-    const { gamma, lambdaK } = this.cfg;
+    const { gamma, lambdaK, sharedZ } = this.cfg;
+    const lr = this.scheduleLr();
     return tidy(() => {
-      const fake = netG.call(this.noise(real.shape[0], this.rng));
+      const n = real.shape[0];
+      const zD = this.noise(n, this.rng);
+      const zG = sharedZ ? zD : this.noise(n, this.rng);
+      const fakeG = netG.call(zG);
       const lossReal = l1(netD.call(real), real); // L(x)
-      const lossFake = l1(netD.call(fake), fake); // L(G(z))
-      const lossD = sub(lossReal, mul(balance.k, lossFake));
-      // Both gradients from the same forward pass, before either network changes.
-      stepOn(lossD, netD.parameters(), this.optimizers.netD, [netG]);
-      stepOn(lossFake, netG.parameters(), this.optimizers.netG, [netD]);
+      const lossFake = l1(netD.call(fakeG), fakeG); // L(G(z_G))
+      // L(G(z_D)): D's fake term, G's output a constant (with one z, the same value as L(G(z_G)); the
+      // gradient for D's weights ignores the path through G either way).
+      let lossFakeD = lossFake;
+      if (!sharedZ) {
+        const fakeD = noGrad(() => netG.call(zD));
+        lossFakeD = l1(netD.call(fakeD), fakeD);
+      }
+      const lossD = sub(lossReal, mul(balance.k, lossFakeD));
+      // Both gradients from these forward passes, before either network changes.
+      const paramsD = netD.parameters();
+      const paramsG = netG.parameters();
+      const gradsD = gradsOf(lossD, paramsD, [netG]);
+      const gradsG = gradsOf(lossFake, paramsG, [netD]);
+      setGrads(paramsD, gradsD);
+      setGrads(paramsG, gradsG);
+      this.optimizers.netD.step();
+      this.optimizers.netG.step();
       const kUsed = withStats ? noGrad(() => mulScalar(balance.k, 1)) : null; // k_t, before the update
       balance.update(lossReal, lossFake, gamma, lambdaK);
       if (!withStats) return null;
@@ -206,9 +298,11 @@ export class BeganTrainer implements GanTrainer {
         lossD: lossD.detach(),
         lossG: lossFake.detach(),
         L_x: lossReal.detach(),
+        L_G_zD: lossFakeD.detach(),
         k_t: kUsed!,
         k_next: mulScalar(balance.k, 1),
         M_global: mulScalar(balance.mGlobal, 1),
+        lr: full([], lr),
       }));
     });
   }
@@ -220,7 +314,17 @@ export class BeganTrainer implements GanTrainer {
 }
 
 export function beganConfig(c: ModelConfig): BeganConfig {
-  return { imageSize: Number(c.imageSize), nc: Number(c.nc ?? 1), nz: Number(c.nz), nf: Number(c.nf), gamma: Number(c.gamma), lambdaK: Number(c.lambdaK) };
+  return {
+    imageSize: Number(c.imageSize),
+    nc: Number(c.nc ?? 1),
+    nz: Number(c.nz),
+    nf: Number(c.nf),
+    gamma: Number(c.gamma),
+    lambdaK: Number(c.lambdaK),
+    sharedZ: c.sharedZ === true || c.sharedZ === 'true',
+    lrHalveEvery: Number(c.lrHalveEvery ?? 0),
+    lrFloor: Number(c.lrFloor ?? 0.25),
+  };
 }
 
 export const beganRecipe: ModelRecipe = {
@@ -233,15 +337,28 @@ export const beganRecipe: ModelRecipe = {
     nf: { type: 'int', default: 32, help: 'filters n of the first level (64 or 128 in the paper)', metavar: 'N' },
     gamma: { type: 'number', default: 0.5, help: 'diversity ratio gamma = E[L(G(z))] / E[L(x)]' },
     lambdaK: { type: 'number', default: 0.001, help: 'learning rate lambda_k of the controller k_t' },
+    sharedZ: { type: 'boolean', default: false, help: 'one z for D\'s fake term and G\'s loss (BEGAN-tensorflow) instead of separate z_D and z_G (the paper)' },
+    lrHalveEvery: {
+      type: 'int',
+      default: 400,
+      help: 'halve both learning rates every N steps (BEGAN-tensorflow: 100000 of 500000 steps; 0: constant)',
+      metavar: 'N',
+    },
+    lrFloor: { type: 'number', default: 0.25, help: 'lowest halved rate, as a fraction of --lr (BEGAN-tensorflow: 2e-5 of 8e-5)' },
   },
   train: { steps: 2000, batch: 16, lr: 1e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 200, ckptEvery: 500, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
+  // quick: gamma 0.9 and a constant rate, so that the controller acts within 150 steps: with the
+  // paper's 0.5 (or 0.7, 0.8) k_t returns to 0 by step 20 to 50 and stays there on most seeds, since
+  // L(G(z)) > gamma L(x) for the first few hundred steps at this size (docs/results.md, section 5).
+  quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, gamma: 0.9, lrHalveEvery: 0, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
   paper: {
-    values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128 },
+    values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128, lrHalveEvery: 100000 },
     sources: {
       steps: 'carpedm20/BEGAN-tensorflow max_step 500000 (the paper gives no length)',
       batch: 'carpedm20 batch_size 16',
-      lr: 'paper: Adam from a rate in [5e-5, 1e-4], halved when M_global stalls; carpedm20 d_lr = g_lr = 8e-5, halved every 100k steps down to 2e-5 (no halving here)',
+      lr: 'paper: Adam from a rate in [5e-5, 1e-4], halved when M_global stalls; carpedm20 d_lr = g_lr = 8e-5, halved every 100k steps down to 2e-5',
+      lrHalveEvery: 'carpedm20/BEGAN-tensorflow lr_update_step 100000 (the paper: halve when M_global stalls, not implemented)',
+      lrFloor: 'carpedm20/BEGAN-tensorflow lr_lower_boundary 2e-5 = 0.25 x 8e-5',
       beta1: 'carpedm20 beta1 0.5, beta2 0.999',
       imageSize: 'paper: 32 to 256 px, the 64x64 model being the main one; carpedm20 input_scale_size 64',
       nz: 'paper: N_z = n_h = 64',
@@ -250,7 +367,7 @@ export const beganRecipe: ModelRecipe = {
       lambdaK: 'paper: lambda_k = 0.001',
     },
     unconfirmed: ['nf'],
-    note: 'The paper trains on CelebA (not available): --paper trains on MNIST resized to 64x64. The learning-rate halving on a stalled convergence measure is not implemented.',
+    note: 'The paper trains on CelebA (not available): --paper trains on MNIST resized to 64x64. The rate halves on BEGAN-tensorflow\'s fixed schedule; the paper\'s halving on a stalled convergence measure is not implemented.',
   },
   imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
   validate(c) {
@@ -259,6 +376,10 @@ export const beganRecipe: ModelRecipe = {
     if (!(Number.isInteger(r) && r >= 1)) errs.push(`--image-size must be at least 16 for BEGAN (the decoders start at 8x8), got ${c.imageSize}`);
     if (!(Number(c.gamma) > 0 && Number(c.gamma) <= 1)) errs.push(`--gamma must be in (0, 1], got ${c.gamma}`);
     if (!(Number(c.lambdaK) >= 0)) errs.push(`--lambda-k must be >= 0, got ${c.lambdaK}`);
+    const every = Number(c.lrHalveEvery ?? 0);
+    if (!(Number.isInteger(every) && every >= 0)) errs.push(`--lr-halve-every must be a non-negative integer (0: constant rate), got ${c.lrHalveEvery}`);
+    const floor = Number(c.lrFloor ?? 0.25);
+    if (!(floor >= 0 && floor <= 1)) errs.push(`--lr-floor must be in [0, 1] (a fraction of --lr), got ${c.lrFloor}`);
     return errs;
   },
   create: (config, settings, seed) => new BeganTrainer(config, settings, seed),

@@ -166,7 +166,7 @@ describe('BEGAN', () => {
       k = beganKUpdateCpu(k, s.L_x, s.lossG, gamma, lambdaK);
       expect(close(s.k_next, k, 1e-5, 1e-7)).toBe(true);
       expect(close(s.M_global, beganMGlobalCpu(s.L_x, s.lossG, gamma), 1e-5)).toBe(true);
-      expect(close(s.lossD, s.L_x - s.k_t * s.lossG, 1e-5)).toBe(true);
+      expect(close(s.lossD, s.L_x - s.k_t * s.L_G_zD, 1e-5)).toBe(true); // D's fake term is L(G(z_D)), a separate draw
       k = s.k_next; // continue from the GPU's float32 value
     }
     expect(k).toBeGreaterThan(0);

@@ -30,7 +30,7 @@ interface Case {
 const CASES: Case[] = [
   { model: 'autoencoder', config: { imageSize: 16, nf: 2, code: 4 }, c: 1, size: 16, batch: 4 },
   { model: 'ebgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, code: 4, pretrain: 1 }, c: 1, size: 16, batch: 4 },
-  { model: 'began', config: { imageSize: 16, nz: 4, nf: 2 }, c: 1, size: 16, batch: 4 },
+  { model: 'began', config: { imageSize: 16, nz: 4, nf: 2, lrHalveEvery: 3 }, c: 1, size: 16, batch: 4 }, // the rate halves at step 4, after the checkpoint
   { model: 'gman', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, n: 2, learnLambda: true }, c: 1, size: 16, batch: 4 },
   { model: 'madgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, k: 2 }, c: 3, size: 16, batch: 4 },
   { model: 'lapgan', config: { imageSize: 16, levels: 2, nz: 8, nh: 16, ngf: 4, ndf: 4 }, c: 1, size: 16, batch: 4 },

@@ -83,7 +83,7 @@ const PROFILES: Record<string, PageProfile> = {
   },
   began: {
     charts: [
-      { title: 'L1 autoencoder losses', keys: /^(loss|L_x)/ },
+      { title: 'L1 autoencoder losses', keys: /^(loss|L_)/ },
       { title: 'Convergence measure M_global', keys: /^M_global$/, note: 'M_global = L(x) + |gamma L(x) - L(G(z))|: falls as the images improve (the paper\'s Figure 2).' },
       { title: 'Equilibrium control k_t', keys: /^k_/, note: 'The proportional controller\'s weight of the fake loss in D\'s objective.' },
     ],

