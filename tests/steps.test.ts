@@ -3,10 +3,13 @@
 // golden's initial weights into a freshly built trainer, feeds its generator the golden's noise, runs
 // the steps and compares every statistic and every parameter and buffer after each step.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { recipes } from '../nets/registry.js';
 import { initEngine, tensor } from '../engine/index.js';
 import { DcganTrainer } from '../nets/dcgan.js';
 import { readStats } from '../nets/stats.js';
-import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
+import { StepGolden, STEP_GOLDEN_DIR, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -27,5 +30,22 @@ describe('step goldens', () => {
     }
     expect(t.rng.fedRemaining).toBe(0);
     real.dispose();
+  });
+});
+
+describe('coverage', () => {
+  it('every registered model has a step golden that a steps test loads', () => {
+    const goldens = readdirSync(STEP_GOLDEN_DIR).filter((f) => f.endsWith('.safetensors')).map((f) => f.replace(/\.safetensors$/, ''));
+    const testSources = readdirSync(__dirname)
+      .filter((f) => /^steps.*\.test\.ts$/.test(f))
+      .map((f) => readFileSync(join(__dirname, f), 'utf8'))
+      .join('\n');
+    for (const name of Object.keys(recipes)) {
+      const mine = goldens.filter((g) => g === name || g.startsWith(`${name}_`));
+      expect(mine.length, `${name}: no tests/golden/steps/${name}*.safetensors`).toBeGreaterThan(0);
+      // Each golden is loaded by name somewhere in the steps suites (a literal, or a template like `gman_${mode}`).
+      const loaded = mine.filter((g) => testSources.includes(`'${g}'`) || testSources.includes(`\`${name}_`) || testSources.includes(`'${name}_`));
+      expect(loaded.length, `${name}: its goldens ${mine.join(', ')} are loaded by no tests/steps*.test.ts`).toBeGreaterThan(0);
+    }
   });
 });
