@@ -342,6 +342,37 @@ describe('file system faults (items 9, 10, 13)', () => {
     expect(snapshot(tmp)).toEqual(before);
   });
 
+  it('an unwritable folder says why (EPERM / EACCES), not ENOENT, and nothing is written', (ctx) => {
+    // Root ignores mode bits, so the folder is made immutable (chattr +i, ext4 and most Linux file
+    // systems); where that is not possible the case is skipped, saying so.
+    const ro = join(tmp, 'read-only');
+    mkdirSync(join(ro, 'run'), { recursive: true });
+    const lock = spawnSync('chattr', ['+i', ro, join(ro, 'run')], { encoding: 'utf8' });
+    let writable = true;
+    try {
+      writeFileSync(join(ro, 'probe'), 'x');
+    } catch {
+      writable = false;
+    }
+    if (lock.status !== 0 || writable) {
+      spawnSync('chattr', ['-i', ro, join(ro, 'run')]);
+      ctx.skip(`cannot make a folder unwritable here (chattr: ${lock.stderr?.trim() || lock.status})`);
+      return;
+    }
+    try {
+      const inside = gan(['train', 'dcgan', '--quick', '--steps', '1', '--out', join(ro, 'run')], 60_000);
+      expect(inside.code).toBe(1);
+      expect(inside.stderr.trim()).toMatch(/^gan train dcgan: cannot write in '.*read-only\/run': (EPERM: operation not permitted|EACCES: permission denied)$/);
+      const below = gan(['train', 'dcgan', '--quick', '--steps', '1', '--out', join(ro, 'new')], 60_000);
+      expect(below.code).toBe(1);
+      expect(below.stderr.trim()).toMatch(/^gan train dcgan: cannot create directory '.*read-only\/new': (EPERM: operation not permitted|EACCES: permission denied)$/);
+      expect(readdirSync(ro).sort()).toEqual(['run']);
+      expect(readdirSync(join(ro, 'run'))).toEqual([]);
+    } finally {
+      spawnSync('chattr', ['-i', ro, join(ro, 'run')]);
+    }
+  });
+
   it('fs errors say their code once and the real reason', () => {
     const err = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
     expect(describeFsError(err)).toBe('ENOSPC: no space left on device');
