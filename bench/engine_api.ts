@@ -46,7 +46,10 @@ function notFound(e: unknown): boolean {
 }
 
 /** The files the benchmark loads lazily, by key. */
-export type LazyFile = 'ops/conv' | 'ops/norm' | 'ops/pyramid' | 'optim' | 'nets/dcgan' | 'nets/pix2pix' | 'nets/cyclegan';
+export type LazyFile = 'ops/conv' | 'ops/norm' | 'ops/pyramid' | 'optim' | StepFile;
+
+/** The nets the end-to-end step benchmark trains. */
+export type StepFile = 'nets/dcgan' | 'nets/pix2pix' | 'nets/cyclegan' | 'nets/stargan';
 
 /**
  * One import per file, each a glob that matches that file alone (`conv${''}.ts` becomes the
@@ -70,6 +73,8 @@ function importLazy(key: LazyFile): Promise<unknown> {
       return import(`../nets/pix2pix${s}.ts`);
     case 'nets/cyclegan':
       return import(`../nets/cyclegan${s}.ts`);
+    case 'nets/stargan':
+      return import(`../nets/stargan${s}.ts`);
   }
 }
 
@@ -137,7 +142,7 @@ export interface RecipeLike {
  * A model's recipe from nets/<file>.ts: the export named `<name>Recipe` (nets/registry.ts's
  * convention, e.g. dcganRecipe), else any exported object with create() and imageShape().
  */
-export async function loadRecipe(key: 'nets/dcgan' | 'nets/pix2pix' | 'nets/cyclegan', name: string): Promise<Loaded<RecipeLike>> {
+export async function loadRecipe(key: StepFile, name: string): Promise<Loaded<RecipeLike>> {
   const mod = await loadModule(key);
   if (mod instanceof Missing) return mod;
   const isRecipe = (v: unknown): v is RecipeLike =>

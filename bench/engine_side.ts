@@ -44,7 +44,7 @@ import {
   type ValidationMode,
   type ValidationResult,
 } from './validate.js';
-import { Missing, loadRecipe, type ConvApi, type EngineApi, type NormApi, type OptimApi, type PyramidApi, type RecipeLike } from './engine_api.js';
+import { Missing, loadRecipe, type StepFile, type ConvApi, type EngineApi, type NormApi, type OptimApi, type PyramidApi, type RecipeLike } from './engine_api.js';
 
 /** The profiler's query set holds 4096 timestamps: two per dispatch. */
 /** Bounds how many dispatches one profiled repeat records (timing cost), not what the profiler can hold. */
@@ -215,7 +215,7 @@ export async function timeEnginePass(run: () => void, flops: number, bytes: numb
  * dispatches one pass must make (checked), or null to accept any count that did not overflow the
  * profiler (a training step, whose first run also creates optimizer state).
  */
-async function profileRun(e: Engine, run: () => void, n: number, perPass: number | null): Promise<{ ms: number; dispatches: number } | string> {
+async function profileRun(e: Engine, run: () => void, n: number, perPass: number | null): Promise<{ ms: number; dispatches: number; byOp: StepOpTime[] } | string> {
   await e.sync();
   if (!e.startProfile()) return 'startProfile() refused';
   let recs: (DispatchInfo & { ms: number })[];
@@ -227,7 +227,22 @@ async function profileRun(e: Engine, run: () => void, n: number, perPass: number
   if (perPass !== null && recs.length !== n * perPass) return `profiler recorded ${recs.length} dispatches, expected ${n * perPass}`;
   const total = recs.reduce((s, d) => s + d.ms, 0);
   if (!(total > 0)) return 'profiler returned zero times (query set not created?)';
-  return { ms: total / n, dispatches: recs.length / n };
+  const ops = new Map<string, StepOpTime>();
+  for (const d of recs) {
+    let o = ops.get(d.op);
+    if (!o) ops.set(d.op, (o = { op: d.op, ms: 0, dispatches: 0 }));
+    o.ms += d.ms / n;
+    o.dispatches += 1 / n;
+  }
+  const byOp = [...ops.values()].sort((a, b) => b.ms - a.ms);
+  return { ms: total / n, dispatches: recs.length / n, byOp };
+}
+
+/** GPU time of one op kind within a step (summed over its dispatches). */
+export interface StepOpTime {
+  op: string;
+  ms: number;
+  dispatches: number;
 }
 
 // ---- passes -------------------------------------------------------------------------------------
@@ -511,7 +526,7 @@ export async function runAdamPass(api: EngineApi, c: AdamCase, o: PassOptions): 
 export interface StepSpec {
   id: string;
   title: string;
-  file: 'nets/dcgan' | 'nets/pix2pix' | 'nets/cyclegan';
+  file: StepFile;
   recipe: string;
   batch: number;
   /** Overrides of the recipe's option defaults (keys the recipe does not declare are still passed). */
@@ -539,6 +554,13 @@ export interface EngineStepResult {
   image?: number[];
   /** Live tensors' buffers after the timed steps minus before (0 expected). */
   leaked_buffers?: number;
+  /**
+   * Per timed step, from the engine's counters (averaged over the timed steps): submits,
+   * bind groups and buffers created (0 expected in a steady state), pipelines compiled.
+   */
+  per_step?: { submits: number; bind_groups_created: number; buffers_created: number; pipelines_compiled: number; dispatches: number };
+  /** The profiled step's GPU time grouped by op, largest first. */
+  gpu_by_op?: StepOpTime[];
 }
 
 export interface StepOptions {
@@ -599,11 +621,23 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
     const all: number[] = [];
     const enc: number[] = [];
     let stats: Record<string, number> = {};
+    const counters0 = e.snapshotCounters();
     for (let i = 0; i < o.steps; i++) {
       const t0 = performance.now();
       stats = await step();
       all.push(performance.now() - t0);
       enc.push(encodeMs);
+    }
+    if (o.steps > 0) {
+      const d = e.countersSince(counters0);
+      const per = (v: number) => v / o.steps;
+      result.per_step = {
+        submits: per(d.submits),
+        bind_groups_created: per(d.bindGroupsCreated),
+        buffers_created: per(d.buffersCreated),
+        pipelines_compiled: per(d.pipelinesCompiled),
+        dispatches: per(d.dispatches),
+      };
     }
     result.encode_ms_median = median(enc);
     await e.sync();
@@ -632,6 +666,7 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
       else {
         result.gpu_ms = p.ms;
         result.dispatches = p.dispatches;
+        result.gpu_by_op = p.byOp;
       }
     }
   } catch (err) {

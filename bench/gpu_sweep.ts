@@ -7,26 +7,12 @@
 //   device: bash .gpu/run.sh gpu_sweep.mjs --json $OUT/sweep.json
 import { writeFileSync } from 'node:fs';
 import { initEngine, engine, randn, tidy, type Tensor } from '../engine/index.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, convTranspose2d } from '../engine/ops/conv.js';
+import { enginePassFn as passFn } from './conv_pass.js';
 import { setGemmOverride, type GemmOverride } from '../engine/ops/matmul.js';
 import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';
-import { fullSuite, reducedSuite, type ConvCase, type ConvPass } from './suite.js';
+import { fullSuite, reducedSuite, type ConvPass } from './suite.js';
 
 interface Row { id: string; pass: ConvPass; choice: string; ms: number; tflops: number; dispatches: number }
-
-function passFn(c: ConvCase, pass: ConvPass, x: Tensor, w: Tensor, dy: Tensor): () => Tensor {
-  const opts = { stride: c.stride, padding: c.pad };
-  if (c.kind === 'conv2d') {
-    if (pass === 'forward') return () => conv2d(x, w, null, opts);
-    if (pass === 'input_grad') return () => conv2dBackwardInput(dy, w, x.shape, opts);
-    return () => conv2dBackwardWeight(x, dy, w.shape, opts);
-  }
-  const topts = { ...opts, outputPadding: c.outputPadding ?? 0 };
-  if (pass === 'forward') return () => convTranspose2d(x, w, null, topts);
-  // conv-transpose's input gradient is a conv of dy (the big side) back to x's size.
-  if (pass === 'input_grad') return () => conv2d(dy, w, null, opts);
-  return () => conv2dBackwardWeight(dy, x, w.shape, opts);
-}
 
 async function timeIt(run: () => Tensor, reps: number): Promise<{ ms: number; dispatches: number }> {
   const e = engine();

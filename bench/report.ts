@@ -267,6 +267,14 @@ export function stepRow(r: StepRecord): string {
     pad(fmtRatio(r.ratio), W.ms, true) +
     '  ' +
     losses;
+  const ps = e.per_step;
+  if (ps) {
+    row += `\n    per step: ${fmt3(ps.dispatches)} dispatches, ${fmt3(ps.submits)} submits, ${fmt3(ps.bind_groups_created)} bind groups / ${fmt3(ps.buffers_created)} buffers / ${fmt3(ps.pipelines_compiled)} pipelines created`;
+  }
+  if (e.gpu_by_op?.length) {
+    const top = e.gpu_by_op.slice(0, 8).map((o) => `${o.op} ${fmt3(o.ms)} (${fmt3(o.dispatches)})`);
+    row += `\n    GPU ms by op (dispatches): ${top.join(', ')}${e.gpu_by_op.length > 8 ? ', ...' : ''}`;
+  }
   if (e.status !== 'ok' && e.message) row += `\n    engine ${e.status}: ${e.message}`;
   if (r.tfjs && r.tfjs.status !== 'ok') row += `\n    tfjs ${r.tfjs.status}: ${r.tfjs.message}`;
   return row;

@@ -93,7 +93,7 @@ export interface RunOptions {
   onBegin?: (what: string, index: number, total: number) => void;
 }
 
-/** The three training steps of the issue, sized per suite. */
+/** The training steps of the issue (its step profile's four models), sized per suite. */
 export function stepSpecs(suite: Suite): StepSpec[] {
   const d = suite.dcgan;
   const full = suite.name === 'full';
@@ -130,6 +130,19 @@ export function stepSpecs(suite: Suite): StepSpec[] {
       config: full
         ? { imageSize: 256, netG: 'resnet_9blocks', netD: 'basic', ngf: 64, ndf: 64, norm: 'instance', ganMode: 'lsgan' }
         : { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan' },
+    },
+    {
+      // StarGAN (the paper's 128 px model: 6 residual blocks, WGAN-GP with a domain classifier, 5
+      // domains); reduced: 32 px, widths 8, 2 residual blocks (its --quick). The batch's label
+      // planes hold random values: the step's cost does not depend on them.
+      id: 'stargan_step',
+      title: full ? 'StarGAN 128x128, 5 domains, G 64 / D 64, 6 res blocks, batch 16' : 'StarGAN 32x32, 5 domains, widths 8, 2 res blocks, batch 4',
+      file: 'nets/stargan',
+      recipe: 'stargan',
+      batch: full ? 16 : 4,
+      config: full
+        ? { imageSize: 128, cDim: 5, gConvDim: 64, dConvDim: 64, gRepeatNum: 6, evalTarget: 0 }
+        : { imageSize: 32, cDim: 5, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, evalTarget: 0 },
     },
   ];
 }

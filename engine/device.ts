@@ -1,11 +1,17 @@
 // The device layer: one GPUDevice and everything that talks to it directly.
 //   - acquiring an adapter/device in Node (Dawn, npm `webgpu`) or the browser (navigator.gpu),
 //     with the adapter's real limits requested and its identity logged;
-//   - a buffer pool (storage buffers reused by size class) with live counts for leak tests;
-//   - a pipeline cache keyed by the full specialisation of a kernel;
-//   - command batching: every dispatch goes into one open compute pass of one encoder; uniforms
-//     go into a ring (one writeBuffer per submit, dynamic offsets), bind groups are cached by
-//     their buffers; we submit only when the caller reads data back or calls flush();
+//   - a buffer pool (storage buffers reused by size class) with live counts for leak tests; a free
+//     list hands out its lowest buffer id first, so a step that allocates in the same order as the
+//     last one gets the same buffers back (and so the same cached bind groups);
+//   - a pipeline cache keyed by the full specialisation of a kernel; the WGSL source may be a
+//     function, called only when the pipeline is not cached yet;
+//   - command batching: dispatches go into one open compute pass of one encoder; uniforms go into
+//     a ring (one writeBuffer per submit, dynamic offsets), bind groups are cached by their
+//     buffers; we submit when the caller reads data back or calls flush(), and every
+//     `submitEvery` dispatches so the GPU starts while the host still encodes;
+//   - counters (dispatches, submits, bind groups / buffers / pipelines created) for tests and the
+//     step profile;
 //   - an optional profiler (timestamp queries per dispatch) for the kernel inspector and bench.
 // Nothing here knows about tensors or autograd.
 
@@ -24,8 +30,11 @@ export type BindingAccess = 'read' | 'rw';
 export interface KernelSpec {
   /** Unique name plus every specialisation, e.g. `conv2d_forward|bias=1|act=relu|tile=64`. */
   key: string;
-  /** Full WGSL source. Binding 0 of group 0 is the uniform struct; storage bindings follow from 1. */
-  code: string;
+  /**
+   * Full WGSL source. Binding 0 of group 0 is the uniform struct; storage bindings follow from 1.
+   * A function is called only when `key` misses the pipeline cache (building WGSL is not free).
+   */
+  code: string | (() => string);
   entryPoint?: string;
   /** Access of storage bindings 1..n in order. */
   bindings: BindingAccess[];
@@ -34,9 +43,11 @@ export interface KernelSpec {
 }
 
 export interface Kernel {
-  spec: KernelSpec;
+  /** The spec as compiled (`code` resolved to its string). */
+  spec: KernelSpec & { code: string };
   pipeline: GPUComputePipeline;
   layoutKey: string;
+  bgl: GPUBindGroupLayout;
 }
 
 export interface DispatchInfo {
@@ -74,6 +85,48 @@ export interface PooledBuffer {
   version?: number;
 }
 
+/** Monotonic counts of the engine's GPU work and object creation (see Engine.counters). */
+export interface EngineCounters {
+  dispatches: number;
+  submits: number;
+  uploads: number;
+  readbacks: number;
+  /** Compute pipelines compiled (pipeline-cache misses). */
+  pipelinesCompiled: number;
+  /** GPUBindGroups created (bind-group cache misses). */
+  bindGroupsCreated: number;
+  /** GPUBuffers created: pool misses, readback staging, profiler buffers. */
+  buffersCreated: number;
+}
+
+/** What a GPU adapter is, as far as kernel configuration cares. */
+export type AdapterClass = 'software' | 'gpu';
+
+/** Software rasterisers (lavapipe/llvmpipe, SwiftShader, WARP) versus real GPUs, from the adapter's identity. */
+export function classifyAdapter(a: Pick<AdapterSummary, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'>): AdapterClass {
+  if (a.isFallbackAdapter) return 'software';
+  return /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|warp/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`)
+    ? 'software'
+    : 'gpu';
+}
+
+/** Every numeric limit of `l` copied into a plain object (Dawn's getters cross into native code on each read). */
+function copyLimits(l: GPUSupportedLimits): GPUSupportedLimits {
+  const out: Record<string, number> = {};
+  // WebIDL attributes live on the prototype: walk it rather than Object.keys.
+  for (let o: object | null = l; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const k of Object.getOwnPropertyNames(o)) {
+      if (k in out || k === 'constructor') continue;
+      const v = (l as unknown as Record<string, unknown>)[k];
+      if (typeof v === 'number') out[k] = v;
+    }
+  }
+  return Object.freeze(out) as unknown as GPUSupportedLimits;
+}
+
+/** Dispatches encoded between two automatic submits (flush() submits the rest). */
+export const DEFAULT_SUBMIT_EVERY = 64;
+
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment is at most 256 on every adapter
 const UNIFORM_RING_BYTES = 1 << 20; // 4096 dispatches per submit before a forced flush
 /**
@@ -86,9 +139,19 @@ export const BIND_GROUP_CACHE_ENTRIES = 4096;
 export class Engine {
   readonly device: GPUDevice;
   readonly adapter: AdapterSummary;
+  /** The device's limits, read once (a plain copy). */
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
   readonly id: number;
+  /** Software rasteriser or GPU: kernels pick tiles and code shapes by it. */
+  readonly adapterClass: AdapterClass;
+  /**
+   * Submit after this many dispatches even when nobody waits, so the GPU works while the host
+   * encodes the rest (0: submit only on readback / flush()). Submission order is program order,
+   * so results do not depend on it.
+   */
+  submitEvery = DEFAULT_SUBMIT_EVERY;
+  private sinceSubmit = 0;
 
   private pool = new Map<number, PooledBuffer[]>();
   private live = new Map<number, PooledBuffer>();
@@ -97,6 +160,8 @@ export class Engine {
   private pipelines = new Map<string, Kernel>();
   private layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private bindGroups = new Map<string, GPUBindGroup>();
+  /** MAP_READ staging buffers for read(), by size, reused across readbacks. */
+  private readStaging = new Map<number, GPUBuffer[]>();
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -108,9 +173,9 @@ export class Engine {
   private uniformGpu: GPUBuffer;
   /** Buffers used by commands encoded but not yet submitted (an upload must not overtake them). */
   private touched = new Set<GPUBuffer>();
-  private stagingToDestroy: GPUBuffer[] = [];
 
-  counters = { dispatches: 0, submits: 0, uploads: 0, readbacks: 0, pipelinesCompiled: 0 };
+  /** Monotonic counts; take `snapshotCounters()` before and `countersSince()` after a step. */
+  counters: EngineCounters = { dispatches: 0, submits: 0, uploads: 0, readbacks: 0, pipelinesCompiled: 0, bindGroupsCreated: 0, buffersCreated: 0 };
   /** When set, every dispatch is recorded here (kernel inspector, tests). */
   trace: DispatchInfo[] | null = null;
   private profiler: Profiler | null = null;
@@ -121,9 +186,10 @@ export class Engine {
   constructor(device: GPUDevice, adapter: AdapterSummary, id: number) {
     this.device = device;
     this.adapter = adapter;
-    this.limits = device.limits;
+    this.limits = copyLimits(device.limits);
     this.features = new Set([...device.features] as string[]);
     this.id = id;
+    this.adapterClass = classifyAdapter(adapter);
     this.uniformGpu = device.createBuffer({
       size: UNIFORM_RING_BYTES,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -132,6 +198,28 @@ export class Engine {
     device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
+  }
+
+  /** True on software rasterisers (lavapipe, SwiftShader): no SIMT, a few cores. */
+  get isSoftware(): boolean {
+    return this.adapterClass === 'software';
+  }
+
+  /** A copy of the counters, to subtract later with countersSince(). */
+  snapshotCounters(): EngineCounters {
+    return { ...this.counters };
+  }
+
+  /** Counts since `before` (a snapshotCounters() result). */
+  countersSince(before: EngineCounters): EngineCounters {
+    const out = { ...this.counters };
+    for (const k of Object.keys(out) as (keyof EngineCounters)[]) out[k] -= before[k];
+    return out;
+  }
+
+  private createBuffer(desc: GPUBufferDescriptor): GPUBuffer {
+    this.counters.buffersCreated++;
+    return this.device.createBuffer(desc);
   }
 
   get isLost(): boolean {
@@ -158,11 +246,12 @@ export class Engine {
     }
     const size = sizeClass(bytes);
     const free = this.pool.get(size);
+    // Free lists are sorted by descending id: pop() hands out the lowest id of the class.
     let pb = free?.pop();
     if (pb) {
       this.pooledBytes -= size;
     } else {
-      const buffer = this.device.createBuffer({ size, usage: STORAGE_USAGE() });
+      const buffer = this.createBuffer({ size, usage: STORAGE_USAGE() });
       pb = { buffer, id: nextBufferId++, size };
     }
     this.live.set(pb.id, pb);
@@ -176,7 +265,18 @@ export class Engine {
     this.liveBytes -= pb.size;
     let list = this.pool.get(pb.size);
     if (!list) this.pool.set(pb.size, (list = []));
-    list.push(pb);
+    // Keep the list sorted by descending id (insertion by binary search). Handing out the lowest
+    // free id makes the buffers a step gets a function of which buffers are free, not of the order
+    // they were released in: a steady-state step reuses last step's buffers and bind groups.
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].id > pb.id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === list.length) list.push(pb);
+    else list.splice(lo, 0, pb);
     this.pooledBytes += pb.size;
   }
 
@@ -186,6 +286,8 @@ export class Engine {
     this.pool.clear();
     this.pooledBytes = 0;
     this.bindGroups.clear();
+    for (const list of this.readStaging.values()) for (const b of list) b.destroy();
+    this.readStaging.clear();
   }
 
   /** Sizes of the host-side caches (bounded: bind groups by BIND_GROUP_CACHE_ENTRIES). */
@@ -206,22 +308,11 @@ export class Engine {
     pb.version = (pb.version ?? 0) + 1;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes);
-    if (!this.touched.has(pb.buffer)) {
-      // Nothing pending uses this buffer: queue.writeBuffer lands before the next submit, which is right.
-      this.device.queue.writeBuffer(pb.buffer, byteOffset, padded as Uint8Array<ArrayBuffer>);
-      return;
-    }
-    // A pending command uses this buffer: stage and copy inside the command stream instead.
-    const staging = this.device.createBuffer({
-      size: padded.byteLength,
-      usage: GPUBufferUsage.COPY_SRC,
-      mappedAtCreation: true,
-    });
-    new Uint8Array(staging.getMappedRange()).set(padded);
-    staging.unmap();
-    this.endPass();
-    this.getEncoder().copyBufferToBuffer(staging, 0, pb.buffer, byteOffset, padded.byteLength);
-    this.stagingToDestroy.push(staging);
+    // queue.writeBuffer lands before the next submit. When a command encoded but not yet
+    // submitted uses this buffer, submit those commands first, so the write stays behind them
+    // (queue operations run in order). No staging buffer is created either way.
+    if (this.touched.has(pb.buffer)) this.flush();
+    this.device.queue.writeBuffer(pb.buffer, byteOffset, padded as Uint8Array<ArrayBuffer>);
   }
 
   /** Encodes a buffer-to-buffer copy in order with the dispatches. */
@@ -239,15 +330,25 @@ export class Engine {
     this.checkAlive();
     this.counters.readbacks++;
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // Staging buffers are pooled by size (a logging step reads the same few sizes every time).
+    const free = this.readStaging.get(size);
+    const staging = free?.pop() ?? this.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     this.getEncoder().copyBufferToBuffer(pb.buffer, byteOffset, staging, 0, size);
     this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (err) {
+      staging.destroy();
+      throw err;
+    }
     this.checkAlive();
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
-    staging.destroy();
+    let list = this.readStaging.get(size);
+    if (!list) this.readStaging.set(size, (list = []));
+    if (list.length < 4) list.push(staging);
+    else staging.destroy();
     return out;
   }
 
@@ -277,15 +378,16 @@ export class Engine {
     const hit = this.pipelines.get(spec.key);
     if (hit) return hit;
     this.checkAlive();
-    const { key: layoutKey, pl } = this.layoutFor(spec.bindings);
-    const module = this.device.createShaderModule({ code: spec.code, label: spec.key });
+    const { key: layoutKey, pl, bgl } = this.layoutFor(spec.bindings);
+    const code = typeof spec.code === 'function' ? spec.code() : spec.code;
+    const module = this.device.createShaderModule({ code, label: spec.key });
     const pipeline = this.device.createComputePipeline({
       layout: pl,
       compute: { module, entryPoint: spec.entryPoint ?? 'main' },
       label: spec.key,
     });
     this.counters.pipelinesCompiled++;
-    const k: Kernel = { spec, pipeline, layoutKey };
+    const k: Kernel = { spec: { ...spec, code }, pipeline, layoutKey, bgl };
     this.pipelines.set(spec.key, k);
     return k;
   }
@@ -293,7 +395,9 @@ export class Engine {
   /** Compiles a kernel and reports WGSL compilation errors with the kernel's key (tests use this). */
   async compileChecked(spec: KernelSpec): Promise<Kernel> {
     this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ code: spec.code, label: spec.key });
+    const code = typeof spec.code === 'function' ? spec.code() : spec.code;
+    spec = { ...spec, code };
+    const module = this.device.createShaderModule({ code, label: spec.key });
     const info = await module.getCompilationInfo();
     const errs = info.messages.filter((m) => m.type === 'error');
     await this.device.popErrorScope();
@@ -354,7 +458,8 @@ export class Engine {
     }
     if (x === 0 || y === 0 || z === 0) return;
     const offset = this.writeUniforms(uniforms);
-    const bgKey = k.layoutKey + '|' + buffers.map((b) => b.id).join(',');
+    let bgKey = k.layoutKey;
+    for (let i = 0; i < buffers.length; i++) bgKey += (i ? ',' : '|') + buffers[i].id;
     let bg = this.bindGroups.get(bgKey);
     if (bg) {
       // Most recently used last (Map keeps insertion order), so eviction takes the coldest entry.
@@ -362,17 +467,14 @@ export class Engine {
       this.bindGroups.set(bgKey, bg);
     } else {
       if (this.bindGroups.size >= BIND_GROUP_CACHE_ENTRIES) this.bindGroups.delete(this.bindGroups.keys().next().value!);
-      bg = this.device.createBindGroup({
-        layout: this.layoutFor(spec.bindings).bgl,
-        entries: [
-          { binding: 0, resource: { buffer: this.uniformGpu, size: UNIFORM_SLOT } },
-          ...buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buffer } })),
-        ],
-      });
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformGpu, size: UNIFORM_SLOT } }];
+      for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i].buffer } });
+      bg = this.device.createBindGroup({ layout: k.bgl, entries });
+      this.counters.bindGroupsCreated++;
       this.bindGroups.set(bgKey, bg);
     }
     // Every bound buffer, read or written: an upload into it must not overtake this dispatch.
-    for (const b of buffers) this.touched.add(b.buffer);
+    for (let i = 0; i < buffers.length; i++) this.touched.add(buffers[i].buffer);
     const profiling = this.profiler?.active;
     if (profiling) this.endPass();
     if (!this.pass) {
@@ -391,10 +493,13 @@ export class Engine {
         if (this.profiler!.full) this.profiler!.resolve(this.getEncoder());
       }
     }
+    // Overlap: hand the GPU what is encoded so far every `submitEvery` dispatches.
+    if (this.submitEvery > 0 && ++this.sinceSubmit >= this.submitEvery) this.flush();
   }
 
   /** Submits everything encoded so far. */
   flush(): void {
+    this.sinceSubmit = 0;
     if (!this.encoder && this.uniformUsed === 0) return;
     this.endPass();
     if (this.uniformUsed > 0) {
@@ -408,11 +513,6 @@ export class Engine {
       this.encoder = null;
     }
     this.touched.clear();
-    if (this.stagingToDestroy.length) {
-      const list = this.stagingToDestroy;
-      this.stagingToDestroy = [];
-      this.device.queue.onSubmittedWorkDone().then(() => list.forEach((b) => b.destroy()));
-    }
   }
 
   /** Flushes and waits until the GPU has finished everything submitted. */
@@ -445,7 +545,7 @@ export class Engine {
   startProfile(): boolean {
     if (!this.features.has('timestamp-query')) return false;
     this.flush();
-    this.profiler = new Profiler(this.device);
+    this.profiler = new Profiler(this.device, (d) => this.createBuffer(d));
     return true;
   }
 
@@ -476,9 +576,9 @@ class Profiler {
   private resolveBuf: GPUBuffer;
   private readBufs: { buf: GPUBuffer; infos: DispatchInfo[] }[] = [];
   private infos: DispatchInfo[] = [];
-  constructor(private device: GPUDevice) {
+  constructor(device: GPUDevice, private createBuffer: (d: GPUBufferDescriptor) => GPUBuffer) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_CHUNK });
-    this.resolveBuf = device.createBuffer({ size: 16 * PROFILE_CHUNK, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.resolveBuf = createBuffer({ size: 16 * PROFILE_CHUNK, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   }
   get full(): boolean {
     return this.infos.length >= PROFILE_CHUNK;
@@ -495,7 +595,7 @@ class Profiler {
     const n = this.infos.length;
     if (n === 0) return;
     enc.resolveQuerySet(this.querySet, 0, 2 * n, this.resolveBuf, 0);
-    const buf = this.device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const buf = this.createBuffer({ size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     enc.copyBufferToBuffer(this.resolveBuf, 0, buf, 0, 16 * n);
     this.readBufs.push({ buf, infos: this.infos });
     this.infos = [];

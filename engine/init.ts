@@ -28,7 +28,7 @@ export function uniform_(t: Tensor, a = 0, b = 1, gen?: Generator): Tensor {
 export function constant_(t: Tensor, value: number): Tensor {
   checkFloat('constant_', t);
   const n = t.size;
-  if (n > 0) launch({ key: 'fill', code: fillSource(), bindings: ['rw'], op: 'constant_' }, [t], [n, f32(value), 0, 0], grid1d(n, COPY_WG), { op: 'constant_' });
+  if (n > 0) launch({ key: 'fill', code: () => fillSource(), bindings: ['rw'], op: 'constant_' }, [t], [n, f32(value), 0, 0], grid1d(n, COPY_WG), { op: 'constant_' });
   return t;
 }
 export const zeros_ = (t: Tensor) => constant_(t, 0);

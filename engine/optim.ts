@@ -149,7 +149,7 @@ export abstract class Optimizer {
     const n = this.slots.length;
     const counts = this.counts && !this.counts.isDisposed ? this.counts : (this.counts = tensor(new Int32Array(n), [n], 'int32').keep());
     assign(counts, new Int32Array(n));
-    const spec = (NONFINITE_SPEC ??= { key: 'optim_nonfinite_count', code: nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
+    const spec = (NONFINITE_SPEC ??= { key: 'optim_nonfinite_count', code: () => nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
     this.slots.forEach((s, i) => {
       const g = s.param.grad;
       if (g && g.size) launch(spec, [g, counts], [g.size, i, 0, 0], grid1d(g.size, OPTIM_WG), { op: 'check_finite', bytes: 4 * g.size });

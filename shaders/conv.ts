@@ -52,11 +52,21 @@ const actExpr: Record<ConvAct, string> = {
   leaky_relu: 'select(y * u.slope, y, y > 0.0)',
 };
 
+const gatherCache = new Map<string, GemmFamily>();
+
+/** The gather family for one variant (built once per variant, then shared). */
 export function gatherFamily(v: GatherVariant): GemmFamily {
   const T = Math.max(1, v.taps);
   const TW = Math.max(1, v.tapW);
+  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}`;
+  let f = gatherCache.get(key);
+  if (!f) gatherCache.set(key, (f = buildGather(key, v, T, TW)));
+  return f;
+}
+
+function buildGather(key: string, v: GatherVariant, T: number, TW: number): GemmFamily {
   return {
-    key: `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}`,
+    key,
     uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' '),
     inputs: ['wt', 'src'],
     epilogueInputs: v.bias ? ['bias'] : [],
@@ -116,9 +126,19 @@ export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', '
 const WGRAD_TYPES: Record<string, string> = { H: 'i32', W: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32', dh: 'i32', dw: 'i32' };
 export const WGRAD_FIELD_TYPES = WGRAD_FIELDS.map((f) => WGRAD_TYPES[f] ?? 'u32');
 
+const wgradCache = new Map<string, GemmFamily>();
+
+/** The weight-gradient family for one kernel size (built once, then shared). */
 export function wgradFamily(v: WgradVariant): GemmFamily {
+  const key = `conv_wgrad|KK=${v.kk}|KW=${v.kw}`;
+  let f = wgradCache.get(key);
+  if (!f) wgradCache.set(key, (f = buildWgrad(key, v)));
+  return f;
+}
+
+function buildWgrad(key: string, v: WgradVariant): GemmFamily {
   return {
-    key: `conv_wgrad|KK=${v.kk}|KW=${v.kw}`,
+    key,
     uniforms: WGRAD_FIELDS.map((f, i) => `${f}: ${WGRAD_FIELD_TYPES[i]},`).join(' '),
     inputs: ['dy', 'x'],
     epilogueInputs: [],

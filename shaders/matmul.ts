@@ -294,9 +294,19 @@ export interface MatmulVariant {
   bias: boolean;
 }
 
+const matmulCache = new Map<string, GemmFamily>();
+
+/** The matmul family for one variant (built once, then shared). */
 export function matmulFamily(v: MatmulVariant): GemmFamily {
+  const key = `matmul|tA=${+v.transA}|tB=${+v.transB}|bias=${+v.bias}`;
+  let f = matmulCache.get(key);
+  if (!f) matmulCache.set(key, (f = buildMatmul(key, v)));
+  return f;
+}
+
+function buildMatmul(key: string, v: MatmulVariant): GemmFamily {
   return {
-    key: `matmul|tA=${+v.transA}|tB=${+v.transB}|bias=${+v.bias}`,
+    key,
     uniforms: 'lda: u32, ldb: u32, sab: u32, sbb: u32,',
     inputs: ['a', 'b'],
     epilogueInputs: v.bias ? ['bias'] : [],

@@ -267,7 +267,7 @@ abstract class NormBase extends Module {
 
 /** num_batches_tracked += 1 on the GPU (no host round trip). */
 function bumpCounter(t: Tensor): void {
-  launch({ key: 'counter_add', code: counterAddSource(), bindings: ['rw'], op: 'num_batches_tracked' }, [t], [i32(1), 0, 0, 0], [1, 1, 1], { op: 'num_batches_tracked', bytes: 4 });
+  launch({ key: 'counter_add', code: () => counterAddSource(), bindings: ['rw'], op: 'num_batches_tracked' }, [t], [i32(1), 0, 0, 0], [1, 1, 1], { op: 'num_batches_tracked', bytes: 4 });
 }
 
 /** Batch norm over (N, H, W) per channel; running statistics updated in place while training. */

@@ -47,7 +47,7 @@ export function edgeMap(x: Tensor, opts: EdgeMapGpuOptions = {}): Tensor {
       const pixels = n * h * w;
       if (pixels > 0) {
         launch(
-          { key: 'edge_nms', code: edgeNmsSource(), bindings: ['read', 'rw'], op },
+          { key: 'edge_nms', code: () => edgeNmsSource(), bindings: ['read', 'rw'], op },
           [grad, y],
           [pixels, h, w, channels, f32(threshold)],
           grid1d(pixels, EDGES_WG),

@@ -14,7 +14,7 @@ import { sumTo } from './reduce.js';
 function unaryRaw(op: keyof typeof unaryExpr, x: Tensor, p0 = 0, p1 = 0, name = op): Tensor {
   checkFloat(name, x);
   const y = empty(x.shape, name);
-  launch({ key: `unary|${op}`, code: unarySource(op), bindings: ['read', 'rw'], op: name }, [x, y], [x.size, f32(p0), f32(p1), 0], grid1d(x.size), { op: name });
+  launch({ key: `unary|${op}`, code: () => unarySource(op), bindings: ['read', 'rw'], op: name }, [x, y], [x.size, f32(p0), f32(p1), 0], grid1d(x.size), { op: name });
   return y;
 }
 
@@ -48,10 +48,10 @@ function binaryRaw(op: keyof typeof binaryExpr, a: Tensor, b: Tensor, name = op)
   const y = empty(shape, name);
   const same = a.size === y.size && b.size === y.size;
   if (same) {
-    launch({ key: `binary|${op}|same`, code: binarySource(op, false), bindings: ['read', 'read', 'rw'], op: name }, [a, b, y], [y.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])], grid1d(y.size), { op: name });
+    launch({ key: `binary|${op}|same`, code: () => binarySource(op, false), bindings: ['read', 'read', 'rw'], op: name }, [a, b, y], [y.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])], grid1d(y.size), { op: name });
   } else {
     launch(
-      { key: `binary|${op}|bcast`, code: binarySource(op, true), bindings: ['read', 'read', 'rw'], op: name },
+      { key: `binary|${op}|bcast`, code: () => binarySource(op, true), bindings: ['read', 'read', 'rw'], op: name },
       [a, b, y],
       [y.size, shape.length, 0, 0, ...vec8(shape, 1), ...vec8(broadcastStrides(a.shape, shape)), ...vec8(broadcastStrides(b.shape, shape))],
       grid1d(y.size),
@@ -66,7 +66,7 @@ function binaryRaw(op: keyof typeof binaryExpr, a: Tensor, b: Tensor, name = op)
 export function full(shape: Shape, value: number): Tensor {
   const y = empty(shape, 'full');
   const n = numel(shape);
-  if (n > 0) launch({ key: 'fill', code: fillSource(), bindings: ['rw'], op: 'full' }, [y], [n, f32(value), 0, 0], grid1d(n, COPY_WG), { op: 'full' });
+  if (n > 0) launch({ key: 'fill', code: () => fillSource(), bindings: ['rw'], op: 'full' }, [y], [n, f32(value), 0, 0], grid1d(n, COPY_WG), { op: 'full' });
   return y;
 }
 export const zeros = (shape: Shape) => full(shape, 0);

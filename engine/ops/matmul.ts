@@ -6,7 +6,7 @@ import {
   GEMM_REDUCE_WG, GEMM_TILES, gemmReduceSource, gemmSource, matmulFamily, tileDims, tileSmemBytes,
   type GemmFamily, type GemmTile, type GemmTileName,
 } from '../../shaders/matmul.js';
-import type { UniformValue } from '../device.js';
+import type { Engine, UniformValue } from '../device.js';
 import { Tensor, empty, checkFloat, fmtShape } from '../tensor.js';
 import { engine } from '../device.js';
 import { record } from '../tape.js';
@@ -27,6 +27,8 @@ export interface GemmConfig {
 export interface GemmOverride {
   tile?: GemmTileName;
   splits?: number;
+  /** Staging loads as a loop (true) or unrolled per slot (false); default: by adapter. */
+  looped?: boolean;
 }
 
 let gemmOverride: GemmOverride | null = null;
@@ -37,6 +39,7 @@ let gemmOverride: GemmOverride | null = null;
  */
 export function setGemmOverride(o: GemmOverride | null): void {
   gemmOverride = o;
+  planCache.clear();
 }
 
 /**
@@ -53,10 +56,9 @@ const TILE_EFFICIENCY: Record<'gpu' | 'cpu', Partial<Record<GemmTileName, number
 /** Workgroups of 256 threads a big GPU keeps resident (132 SMs x 2); smaller groups fit more. */
 const GPU_SLOTS_256 = 264;
 
-function isSoftwareAdapter(): boolean {
-  const a = engine().adapter;
-  return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.architecture} ${a.device} ${a.description}`);
-}
+/** GEMM plans by problem, per engine (the adapter decides): planning runs once per shape. */
+const planCache = new Map<string, GemmConfig>();
+let planEngine: Engine | null = null;
 
 function splitFor(K: number, tile: GemmTile, groups: number, target: number, maxZ: number): number {
   // Split K while there are too few workgroups to fill the machine and each split keeps >= 8 steps.
@@ -65,16 +67,31 @@ function splitFor(K: number, tile: GemmTile, groups: number, target: number, max
   return Math.max(1, Math.min(s, maxZ));
 }
 
-/** Picks the tile and split-K factor for C[batch][M, N] = A[M, K] B[K, N]. */
+/** Picks the tile and split-K factor for C[batch][M, N] = A[M, K] B[K, N] (memoised per engine and shape). */
 export function pickGemmConfig(M: number, N: number, K: number, batch: number): GemmConfig {
-  const lim = engine().limits;
+  const e = engine();
+  if (planEngine !== e) {
+    planCache.clear();
+    planEngine = e;
+  }
+  const key = `${M},${N},${K},${batch}`;
+  let plan = planCache.get(key);
+  if (!plan) {
+    plan = planGemm(e, M, N, K, batch);
+    planCache.set(key, plan);
+  }
+  return plan;
+}
+
+function planGemm(e: Engine, M: number, N: number, K: number, batch: number): GemmConfig {
+  const lim = e.limits;
   const maxWg = lim.maxComputeWorkgroupsPerDimension;
   const fits = (t: GemmTile) => {
     const { bm, bn, nt } = tileDims(t);
     return tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize && nt <= lim.maxComputeInvocationsPerWorkgroup &&
       Math.ceil(N / bn) <= maxWg && Math.ceil(M / bm) <= maxWg;
   };
-  const cpu = isSoftwareAdapter();
+  const cpu = e.isSoftware;
   const eff = TILE_EFFICIENCY[cpu ? 'cpu' : 'gpu'];
   let best: { cost: number; tile: GemmTile; splits: number } | null = null;
   const names = gemmOverride?.tile ? [gemmOverride.tile] : (Object.keys(eff) as GemmTileName[]);
@@ -129,22 +146,22 @@ export function runGemm(g: GemmLaunch): void {
   const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, 0, 0, ...g.uniforms];
   const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * splits];
   const reads = (n: number) => Array<'read'>(n).fill('read');
-  const looped = isSoftwareAdapter();
+  const looped = gemmOverride?.looped ?? engine().isSoftware;
   const variant = `${t.name}${looped ? '|loop' : ''}`;
   if (splits === 1) {
     launch(
-      { key: `${fam.key}|${variant}`, code: gemmSource(fam, t, false, looped), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw'], op: g.op },
+      { key: `${fam.key}|${variant}`, code: () => gemmSource(fam, t, false, looped), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw'], op: g.op },
       [...g.inputs, ...g.epilogueInputs, g.out], uniforms, grid, { op: g.op },
     );
     return;
   }
   const part = empty([g.batch * splits * g.M * g.N], `${g.op} (split-K partials)`);
   launch(
-    { key: `${fam.key}|${variant}|split`, code: gemmSource(fam, t, true, looped), bindings: [...reads(fam.inputs.length), 'rw'], op: g.op },
+    { key: `${fam.key}|${variant}|split`, code: () => gemmSource(fam, t, true, looped), bindings: [...reads(fam.inputs.length), 'rw'], op: g.op },
     [...g.inputs, part], uniforms, grid, { op: g.op },
   );
   launch(
-    { key: `${fam.key}|reduce`, code: gemmReduceSource(fam), bindings: [...reads(1 + fam.epilogueInputs.length), 'rw'], op: g.op },
+    { key: `${fam.key}|reduce`, code: () => gemmReduceSource(fam), bindings: [...reads(1 + fam.epilogueInputs.length), 'rw'], op: g.op },
     [part, ...g.epilogueInputs, g.out], uniforms, grid1d(g.batch * g.M * g.N, GEMM_REDUCE_WG), { op: g.op },
   );
   part.dispose();

@@ -9,7 +9,7 @@ import { registerOp, type HostTensor } from './registry.js';
 import { sumTo } from './reduce.js';
 import { zeros } from './elementwise.js';
 
-const COPY_SPEC = () => ({ key: 'strided_copy', code: copySource(), bindings: ['read', 'rw'] as ('read' | 'rw')[] });
+const COPY_SPEC = () => ({ key: 'strided_copy', code: () => copySource(), bindings: ['read', 'rw'] as ('read' | 'rw')[] });
 
 /** dst[doff + idx . dstr] = src[soff + idx . sstr] for every idx in shape. */
 function stridedCopy(op: string, src: Tensor, dst: Tensor, shape: Shape, sstr: number[], soff: number, dstr: number[], doff: number): void {

@@ -106,7 +106,7 @@ function forwardRaw(
   const tensors = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y, stats, ...(rm && rv ? [rm, rv] : [])];
   if (geo.G > 0 && geo.M > 0) {
     launch(
-      { key: normKey('norm_forward', o), code: normForwardSource(o), bindings: normForwardBindings(o), op },
+      { key: normKey('norm_forward', o), code: () => normForwardSource(o), bindings: normForwardBindings(o), op },
       tensors,
       [geo.G, items, P, geo.C, f32(1 / geo.M), f32(eps), f32(slope), f32(run?.momentum ?? 0), f32(geo.M > 1 ? geo.M / (geo.M - 1) : 0), 0, 0, 0],
       groupGrid(geo.G),
@@ -168,7 +168,7 @@ function backwardFused(op: string, geo: Geometry, g: Tensor, x: Tensor, y: Tenso
   const sumG = empty([geo.G], `${op}_backward`);
   const sumGX = empty([geo.G], `${op}_backward`);
   launch(
-    { key: normKey('norm_backward', o), code: normBackwardSource(o), bindings: normBackwardBindings(o), op: `${op}_backward` },
+    { key: normKey('norm_backward', o), code: () => normBackwardSource(o), bindings: normBackwardBindings(o), op: `${op}_backward` },
     [g, x, stats, ...(gamma ? [gamma] : []), ...(act !== 'none' ? [y] : []), dx, sumG, sumGX],
     [geo.G, items, geo.plane / VW, geo.C, f32(1 / geo.M), f32(slope), 0, 0],
     groupGrid(geo.G),
@@ -253,7 +253,7 @@ function batchNormEval(geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Ten
   const n = x.size / VW;
   if (n > 0) {
     launch(
-      { key: normKey('norm_eval', o), code: normEvalSource(o), bindings: normEvalBindings(o), op },
+      { key: normKey('norm_eval', o), code: () => normEvalSource(o), bindings: normEvalBindings(o), op },
       [x, rm, rv, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y],
       [n, geo.plane / VW, geo.C, 0, f32(eps), f32(slope), 0, 0],
       grid1d(n, NORM_WG),

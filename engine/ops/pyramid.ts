@@ -28,7 +28,7 @@ function resample(mode: PyramidMode, x: Tensor, fine: readonly [number, number],
   const y = empty([n, c, oh, ow], op);
   if (y.size > 0) {
     launch(
-      { key: `pyramid|${mode}`, code: pyramidSource(mode), bindings: ['read', 'rw'], op },
+      { key: `pyramid|${mode}`, code: () => pyramidSource(mode), bindings: ['read', 'rw'], op },
       [x, y],
       [y.size, ih, iw, oh, ow, i32(fh), i32(fw), i32(ch), i32(cw), 0, 0, 0],
       grid1d(y.size, SPATIAL_WG),

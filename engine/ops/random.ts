@@ -203,7 +203,7 @@ export function fillRandom_(t: Tensor, kind: RandomKind, params: RandomParams, g
   const [olo, ohi] = split(generator.reserve(blocks));
   const p = kind === 'randint' ? [i32(params[0]), params[1] >>> 0] : [f32(params[0]), f32(params[1])];
   launch(
-    { key: `random|${kind}`, code: randomSource(kind), bindings: ['rw'], op },
+    { key: `random|${kind}`, code: () => randomSource(kind), bindings: ['rw'], op },
     [t],
     [n, k0, k1, olo, ohi, ...p, 0],
     grid1d(blocks, RANDOM_WG),

@@ -45,7 +45,7 @@ function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], keepdim: boolean
   const gx = Math.min(nOut, 65535);
   const gy = Math.ceil(nOut / gx);
   launch(
-    { key: `reduce|${kind}`, code: reduceSource(kind), bindings: ['read', 'rw'], op },
+    { key: `reduce|${kind}`, code: () => reduceSource(kind), bindings: ['read', 'rw'], op },
     [x, y],
     [nOut, R, kshape.length, rshape.length, f32(scale), 0, 0, 0, ...vec8(kshape, 1), ...vec8(kept.map((i) => st[i])), ...vec8(rshape, 1), ...vec8(axes.map((i) => st[i]))],
     [gx, gy, 1],

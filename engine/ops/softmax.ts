@@ -22,7 +22,7 @@ function softmaxLastRaw(x: Tensor, log: boolean, op: string): Tensor {
   if (rows === 0) return y;
   const gx = Math.min(rows, 65535);
   const gy = Math.ceil(rows / gx);
-  launch({ key: `softmax|${log ? 'log' : 'exp'}`, code: softmaxSource(log), bindings: ['read', 'rw'], op }, [x, y], [rows, C, 0, 0], [gx, gy, 1], { op });
+  launch({ key: `softmax|${log ? 'log' : 'exp'}`, code: () => softmaxSource(log), bindings: ['read', 'rw'], op }, [x, y], [rows, C, 0, 0], [gx, gy, 1], { op });
   void SOFTMAX_WG;
   return y;
 }
@@ -67,7 +67,7 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
   const shape: Shape = [...labels.shape, numClasses];
   const y = empty(shape, 'one_hot');
   const n = numel(shape);
-  if (n > 0) launch({ key: 'one_hot', code: oneHotSource(), bindings: ['read', 'rw'], op: 'one_hot' }, [labels, y], [n, numClasses, 0, 0], grid1d(n, ONE_HOT_WG), { op: 'one_hot' });
+  if (n > 0) launch({ key: 'one_hot', code: () => oneHotSource(), bindings: ['read', 'rw'], op: 'one_hot' }, [labels, y], [n, numClasses, 0, 0], grid1d(n, ONE_HOT_WG), { op: 'one_hot' });
   return y;
 }
 

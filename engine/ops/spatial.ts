@@ -40,7 +40,7 @@ function pairOf(op: string, what: string, v: number | readonly number[], min: nu
 }
 
 /** Launches a 1-D spatial kernel over every element of `out`. */
-function run1d(key: string, code: string, x: Tensor, out: Tensor, uniforms: Parameters<typeof launch>[2], info: LaunchInfo): Tensor {
+function run1d(key: string, code: () => string, x: Tensor, out: Tensor, uniforms: Parameters<typeof launch>[2], info: LaunchInfo): Tensor {
   if (out.size > 0) {
     launch({ key, code, bindings: ['read', 'rw'], op: info.op }, [x, out], [out.size, ...uniforms], grid1d(out.size, SPATIAL_WG), info);
   }
@@ -80,7 +80,7 @@ export function pad2d(x: Tensor, pad: Pad4, mode: PadMode = 'zeros', value = 0):
   const oh = h + top + bottom;
   const ow = w + left + right;
   const y = empty([n, c, oh, ow], op);
-  run1d(`pad2d|${mode}`, padSource(mode), x, y, [h, w, oh, ow, top, left, f32(mode === 'zeros' ? value : 0)], { op });
+  run1d(`pad2d|${mode}`, () => padSource(mode), x, y, [h, w, oh, ow, top, left, f32(mode === 'zeros' ? value : 0)], { op });
   return record(y, op, [x], (g) => [pad2dAdjoint(g, [h, w], pad, mode)], []);
 }
 
@@ -97,7 +97,7 @@ export function pad2dAdjoint(g: Tensor, inSize: readonly [number, number], pad: 
     throw new Error(`${op}: gradient ${fmtShape(g.shape)} does not match input ${h}x${w} padded by [${pad.join(', ')}]`);
   }
   const dx = empty([n, c, h, w], op);
-  run1d(`pad2d_adjoint|${mode}`, padAdjointSource(mode), g, dx, [h, w, oh, ow, top, left, f32(0)], { op });
+  run1d(`pad2d_adjoint|${mode}`, () => padAdjointSource(mode), g, dx, [h, w, oh, ow, top, left, f32(0)], { op });
   return record(dx, op, [g], (gg) => [pad2d(gg, pad, mode, 0)], []);
 }
 
@@ -122,7 +122,7 @@ function poolRaw(op: string, x: Tensor, geo: PoolGeom): Tensor {
     throw new Error(`${op}: kernel ${geo.k.join('x')} with padding ${geo.p.join('x')} does not fit input ${fmtShape(x.shape)}; use a smaller kernel or more padding`);
   }
   const y = empty([n, c, oh, ow], op);
-  run1d('pool2d', poolSource(), x, y, poolUniforms(h, w, oh, ow, geo), { op });
+  run1d('pool2d', () => poolSource(), x, y, poolUniforms(h, w, oh, ow, geo), { op });
   return record(y, op, [x], (g) => [poolAdjoint(g, [h, w], geo)], []);
 }
 
@@ -131,7 +131,7 @@ function poolAdjoint(g: Tensor, inSize: readonly [number, number], geo: PoolGeom
   const [n, c, oh, ow] = g.shape;
   const [h, w] = inSize;
   const dx = empty([n, c, h, w], op);
-  run1d('pool2d_adjoint', poolAdjointSource(), g, dx, poolUniforms(h, w, oh, ow, geo), { op });
+  run1d('pool2d_adjoint', () => poolAdjointSource(), g, dx, poolUniforms(h, w, oh, ow, geo), { op });
   return record(dx, op, [g], (gg) => [poolRaw(geo.mul === 1 ? 'sum_pool2d' : 'avg_pool2d', gg, geo)], []);
 }
 
@@ -167,7 +167,7 @@ export function upsampleNearest(x: Tensor, scale: number | readonly [number, num
   const [n, c, h, w] = spatialExpect4d(op, x);
   const [sh, sw] = pairOf(op, 'scale', scale, 1);
   const y = empty([n, c, h * sh, w * sw], op);
-  run1d('upsample_nearest', nearestSource(), x, y, [h, w, h * sh, w * sw, sh, sw, 0], { op });
+  run1d('upsample_nearest', () => nearestSource(), x, y, [h, w, h * sh, w * sw, sh, sw, 0], { op });
   // The adjoint sums each block: sum pooling with kernel = stride = scale.
   return record(y, op, [x], (g) => [poolRaw('sum_pool2d', g, { k: [sh, sw], s: [sh, sw], p: [0, 0], mul: 1 })], []);
 }
@@ -207,7 +207,7 @@ function bilinearRaw(x: Tensor, oh: number, ow: number, align: boolean): Tensor 
   const op = 'upsample_bilinear';
   const [n, c, h, w] = x.shape;
   const y = empty([n, c, oh, ow], op);
-  run1d(`upsample_bilinear|ac${+align}`, bilinearSource(align), x, y, [h, w, oh, ow, 0, 0, 0], { op });
+  run1d(`upsample_bilinear|ac${+align}`, () => bilinearSource(align), x, y, [h, w, oh, ow, 0, 0, 0], { op });
   return record(y, op, [x], (g) => [upsampleBilinearAdjoint(g, [h, w], align)], []);
 }
 
@@ -217,7 +217,7 @@ export function upsampleBilinearAdjoint(g: Tensor, inSize: readonly [number, num
   const [n, c, oh, ow] = spatialExpect4d(op, g);
   const [h, w] = pairOf(op, 'input size', inSize, 1);
   const dx = empty([n, c, h, w], op);
-  run1d(`upsample_bilinear_adjoint|ac${+alignCorners}`, bilinearAdjointSource(alignCorners), g, dx, [h, w, oh, ow, 0, 0, 0], { op });
+  run1d(`upsample_bilinear_adjoint|ac${+alignCorners}`, () => bilinearAdjointSource(alignCorners), g, dx, [h, w, oh, ow, 0, 0, 0], { op });
   return record(dx, op, [g], (gg) => [bilinearRaw(gg, oh, ow, alignCorners)], []);
 }
 

@@ -1,0 +1,56 @@
+// Per-step GPU object counts and host time of a model's training step, counted by wrapping the
+// GPUDevice's create* calls and queue.submit (so the same script measures any version of the
+// engine, before and after the eager-path changes of issue 14). Reduced-suite sized models.
+//   npx esbuild bench/step_counters.ts --bundle --platform=node --format=esm --external:webgpu \
+//     --outfile=.prof/step_counters.mjs && node .prof/step_counters.mjs dcgan 12 [logEvery] [submitEvery]
+// Models: dcgan (32 px, widths 8, batch 2), dcgan16 (16 px, widths 4), dcgan64, pix2pix, cyclegan.
+import { initEngine } from '../engine/device.js';
+import { tensor } from '../engine/tensor.js';
+import { recipes } from '../nets/registry.js';
+import { readStats } from '../nets/stats.js';
+
+const model = process.argv[2] ?? 'dcgan';
+const steps = Number(process.argv[3] ?? 12);
+const logEvery = Number(process.argv[4] ?? 1);
+const submitEvery = process.argv[5];
+const e = await initEngine();
+// Older engines have no submitEvery; leave them as they are.
+if (submitEvery !== undefined && 'submitEvery' in e) (e as any).submitEvery = Number(submitEvery);
+const dev = e.device as any;
+const c = { bg: 0, buf: 0, sm: 0, submit: 0 };
+for (const [name, key] of [['createBindGroup', 'bg'], ['createBuffer', 'buf'], ['createShaderModule', 'sm']] as const) {
+  const orig = dev[name].bind(dev);
+  dev[name] = (d: any) => { (c as any)[key]++; return orig(d); };
+}
+const q = dev.queue; const osub = q.submit.bind(q); q.submit = (x: any) => { c.submit++; return osub(x); };
+const configs: Record<string, any> = {
+  dcgan: [2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
+  dcgan16: [2, { imageSize: 16, nc: 1, nz: 8, ngf: 4, ndf: 4 }],
+  dcgan64: [2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
+  pix2pix: [1, { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' }],
+  cyclegan: [1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan' }],
+};
+const [batch, over] = configs[model];
+const recipe = recipes[model.replace(/\d+$/, '')];
+const config: any = {};
+for (const [k, v] of Object.entries(recipe.options)) if ((v as any).default !== undefined) config[k] = (v as any).default;
+Object.assign(config, over);
+const t = recipe.create(config, { ...recipe.train, batch }, 1);
+const { channels, size } = recipe.imageShape(config);
+const real = tensor(new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)), [batch, channels, size, size]).keep();
+const hosts: number[] = []; const walls: number[] = [];
+for (let s = 1; s <= steps; s++) {
+  const c0 = { ...c, d: e.counters.dispatches };
+  const t0 = performance.now();
+  const st = t.step(real, s % logEvery === 0);
+  const t1 = performance.now();
+  let v: any = {};
+  if (st) v = await readStats(st); else await e.sync();
+  const t2 = performance.now();
+  const m = e.memory();
+  if (s > 3) { hosts.push(t1 - t0); walls.push(t2 - t0); }
+  console.log(`step ${s}: host ${(t1 - t0).toFixed(1)} ms, wall ${(t2 - t0).toFixed(1)} ms, dispatches ${e.counters.dispatches - c0.d}, bindGroups ${c.bg - c0.bg}, buffers ${c.buf - c0.buf}, shaderModules ${c.sm - c0.sm}, submits ${c.submit - c0.submit}, live ${m.liveBuffers} pooled ${m.pooledBuffers} ${Object.values(v).map((x: any) => x.toFixed(4)).join(' ')}`);
+}
+const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
+console.log(`median host ${med(hosts).toFixed(1)} wall ${med(walls).toFixed(1)}`);
+process.exit(0);
