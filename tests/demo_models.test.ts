@@ -5,7 +5,8 @@
 // No GPU, no DOM.
 import { describe, expect, it } from 'vitest';
 import { recipes } from '../nets/registry';
-import { pageDatasets, runDefaults, runFromParams, SKETCH_RUN } from '../demos/shared/models';
+import { pageDatasets, runDefaults, runFromParams, SKETCH_RUN, STAT_LABELS, statLabel } from '../demos/shared/models';
+import { SOFTWARE_BATCH, SOFTWARE_WIDTH, softwareSized } from '../demos/shared/warmup';
 
 describe('demo page runs', () => {
   it('every registered model has page defaults its recipe accepts', () => {
@@ -58,5 +59,41 @@ describe('demo page runs', () => {
       expect(wanted, name).toContainEqual({ dataset: d.dataset, size });
     }
     expect(wanted).toContainEqual({ dataset: SKETCH_RUN.dataset, size: Number(SKETCH_RUN.config.imageSize) });
+  });
+});
+
+describe('demo page labels and adapter sizes', () => {
+  it('one label per statistic: the table first, then read from the key', () => {
+    expect(statLabel('lossD')).toBe('loss D');
+    expect(statLabel('D_G_z1')).toBe(STAT_LABELS.D_G_z1);
+    expect(statLabel('lossD_2')).toBe('loss D₂');
+    expect(statLabel('lossD_12')).toBe('loss D₁₂');
+    expect(statLabel('lossGp')).toBe('loss Gp');
+    expect(statLabel('D_G_z')).toBe('D(G(z))');
+    expect(statLabel('D_wrong')).toBe('D(wrong)');
+    expect(statLabel('loss_D_real')).toBe('loss D real');
+    expect(statLabel('lambda')).toBe('lambda');
+  });
+
+  it('a software adapter gets widths of at most 8 and batch 16 its recipe accepts, except what the URL sets', () => {
+    const none = new URLSearchParams();
+    for (const [name, r] of Object.entries(recipes)) {
+      const { run, changed } = softwareSized(runDefaults(name), none);
+      expect(r.validate(run.config), name).toEqual([]);
+      expect(run.batch, name).toBeLessThanOrEqual(SOFTWARE_BATCH);
+      for (const [k, from, to] of changed) {
+        expect(to, `${name}.${k}`).toBeLessThan(from);
+        if (k !== 'batch') expect(run.config[k], `${name}.${k}`).toBe(SOFTWARE_WIDTH);
+      }
+    }
+    const d = runFromParams('dcgan', none);
+    const sized = softwareSized(d, none);
+    expect(sized.changed).toEqual([['ngf', 32, 8], ['ndf', 32, 8], ['batch', 64, 16]]);
+    // Widths and batch the URL names are the user's (kebab-case too).
+    const url = new URLSearchParams('ngf=32&batch=64');
+    const kept = softwareSized(runFromParams('dcgan', url), url);
+    expect(kept.run.config.ngf).toBe(32);
+    expect(kept.run.batch).toBe(64);
+    expect(kept.changed).toEqual([['ndf', 32, 8]]);
   });
 });

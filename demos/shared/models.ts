@@ -261,6 +261,31 @@ export const STAT_LABELS: Record<string, string> = {
   heldout_PSNR_BtoA: 'B → A',
 };
 
+const SUBSCRIPT = '₀₁₂₃₄₅₆₇₈₉';
+const sub = (digits: string) => [...digits].map((d) => SUBSCRIPT[Number(d)]).join('');
+
+/**
+ * The one label of a statistic, for the stats panel and every chart legend: STAT_LABELS where it
+ * names the key, else read from the key's shape: lossD_2 → "loss D₂", loss_D_real → "loss D real",
+ * lossGp → "loss Gp", D_G_z → "D(G(z))", D_wrong → "D(wrong)", other underscores as spaces.
+ */
+export function statLabel(key: string): string {
+  const known = STAT_LABELS[key];
+  if (known) return known;
+  let m = /^loss([A-Z][A-Za-z]*)_(\d+)$/.exec(key);
+  if (m) return `loss ${m[1]}${sub(m[2])}`;
+  m = /^loss([A-Z][A-Za-z]*)$/.exec(key);
+  if (m) return `loss ${m[1]}`;
+  m = /^([A-Z])_([A-Za-z0-9_]+)$/.exec(key);
+  if (m) {
+    const parts = m[2].split('_');
+    // D_G_z → D(G(z)): single-letter nets applied to a single-letter input.
+    if (parts.every((p) => p.length === 1)) return `${m[1]}(${parts.join('(')}${')'.repeat(parts.length)}`;
+    return `${m[1]}(${parts.join(' ')})`;
+  }
+  return key.replace(/_/g, ' ');
+}
+
 /**
  * The draw page's run: pix2pix from edge maps (engine/data/emoji.ts edgeMapCpu: Sobel, thinned,
  * black on white) to the Noto emoji they came from, 32 px, a 5-level U-Net.
