@@ -104,6 +104,8 @@ export interface ProgressEntry {
   total: number | null;
   step: number;
   text: string;
+  /** performance.now() when shown (ms since the page's navigation started). */
+  t: number;
 }
 
 declare global {
@@ -317,7 +319,7 @@ class TrainingPage implements PageContext {
 
   /** Shows (and logs) a start-up message; 'done' hides the progress bar. */
   private progress(phase: ProgressEntry['phase'], done: number, total: number | null, text: string): void {
-    this.progressLog.push({ phase, done, total, step: this.session?.step ?? 0, text });
+    this.progressLog.push({ phase, done, total, step: this.session?.step ?? 0, text, t: performance.now() });
     const box = byId('progress');
     box.classList.toggle('hidden', phase === 'done');
     box.dataset.phase = phase;

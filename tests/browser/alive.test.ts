@@ -11,9 +11,13 @@
 //     take effect when it ends;
 //   - adapter-sized defaults: ?adapter=software gives the smaller run and says so, ?adapter=gpu the
 //     page's own, and the page's own detection agrees with the adapter line;
-//   - a learning rate that is not a number is reported as such.
+//   - a learning rate that is not a number is reported as such;
+//   - layout at 1280 px: the first row of panels fills the width, chart legends show the latest
+//     values (not "--"), the model dropdown fits its longest name, the inspector's dispatch table
+//     fits its panel, the bench page links every page, the gallery's intro matches the registry.
 // DEMOS_SKIP_BUILD=1 serves dist/demos as it is.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,5 +170,77 @@ describe.skipIf(skip)('training pages feel alive', () => {
     } finally {
       await page.close();
     }
+  });
+
+  it('uses a 1280-px window, shows the latest values in legends, fits dropdowns and inspector tables', async () => {
+    const { page, log } = await openPage(browser!, `${server!.url}dcgan/?${TINY}&fresh=1`);
+    try {
+      await page.setViewport({ width: 1280, height: 900 });
+      await page.waitForFunction(() => (window.__demo?.step ?? 0) >= 2, WAIT);
+      await page.click('#btn-toggle');
+      await page.waitForFunction(() => document.getElementById('btn-toggle')!.dataset.state === 'paused', WAIT);
+      const row = await page.evaluate(() => {
+        const panels = document.getElementById('panels')!.getBoundingClientRect();
+        const top = document.getElementById('panel-samples')!.getBoundingClientRect().top;
+        const inRow = Array.from(document.querySelectorAll('#panels > .panel')).map((e) => e.getBoundingClientRect()).filter((r) => Math.abs(r.top - top) < 2);
+        return { right: panels.right, rowRight: Math.max(...inRow.map((r) => r.right)), n: inRow.length };
+      });
+      expect(row.n, 'panels in the first row at 1280 px').toBeGreaterThanOrEqual(3);
+      expect(row.rowRight).toBeGreaterThan(row.right - 2);
+      // Legends: the latest value of each series, with the step, without hovering.
+      await page.mouse.move(5, 5);
+      const legend = await page.evaluate(() => ({
+        values: Array.from(document.querySelectorAll('#plot-bce-losses .u-legend .u-series .u-value')).map((e) => e.textContent ?? ''),
+        step: window.__demo!.step,
+        stats: window.__demo!.lastStats!,
+      }));
+      expect(legend.values.length).toBe(3); // step, loss D, loss G
+      expect(legend.values[0]).toBe(String(legend.step));
+      const num = (t: string) => Number(t.replace('\u2212', '-'));
+      expect(num(legend.values[1])).toBeCloseTo(legend.stats.lossD, 3);
+      expect(num(legend.values[2])).toBeCloseTo(legend.stats.lossG, 3);
+      await screenshot(page, 'demo-alive-1280');
+      expect(log.problems()).toEqual([]);
+
+      // The training page's model dropdown is as wide as its longest option.
+      await page.goto(`${server!.url}train/?model=dcgan&${TINY}&fresh=1&autostart=0`, { waitUntil: 'load' });
+      await page.waitForFunction(() => !!document.querySelector('#model option'), WAIT);
+      const select = await page.evaluate(() => {
+        const s = document.getElementById('model') as HTMLSelectElement;
+        const ctx = document.createElement('canvas').getContext('2d')!;
+        ctx.font = getComputedStyle(s).font;
+        return { width: s.clientWidth, longest: Math.max(...Array.from(s.options).map((o) => ctx.measureText(o.text).width)) };
+      });
+      expect(select.width).toBeGreaterThan(select.longest);
+
+      // The inspector's dispatch table fits its panel at 1280 px (no clipped columns).
+      await page.goto(`${server!.url}inspector/?model=dcgan&size=16&nz=16&ngf=4&ndf=4&batch=4&autorun=1`, { waitUntil: 'load' });
+      await page.waitForFunction(() => window.__inspector?.done === true, WAIT);
+      const table = await page.evaluate(() => {
+        const box = document.getElementById('dispatches')!.parentElement!;
+        return { scroll: box.scrollWidth, client: box.clientWidth, rows: document.querySelectorAll('#dispatches tbody tr').length };
+      });
+      expect(table.rows).toBeGreaterThan(10);
+      expect(table.scroll).toBeLessThanOrEqual(table.client + 1);
+      await screenshot(page, 'demo-alive-inspector-1280');
+
+      // The gallery's intro says what is live (no "coming" once every architecture is).
+      await page.goto(`${server!.url}`, { waitUntil: 'load' });
+      await page.waitForFunction(() => (document.getElementById('coming-note')?.textContent ?? '') !== '', WAIT);
+      const gallery = await page.evaluate(() => ({
+        note: document.getElementById('coming-note')!.textContent!,
+        coming: document.querySelectorAll('.card[data-status="coming"]').length,
+        cards: document.querySelectorAll('.card').length,
+      }));
+      expect(gallery.note).toBe(gallery.coming ? ` The other ${gallery.coming} are marked coming: listed with their paper, no pictures until they run.` : ` All ${gallery.cards} are live.`);
+    } finally {
+      await page.close();
+    }
+    // The bench page's navigation names every page the others do.
+    const nav = (f: string) => {
+      const nav = /<nav>(.*?)<\/nav>/s.exec(readFileSync(path.join(DEMOS_DIR, f, 'index.html'), 'utf8'))![1];
+      return [...nav.matchAll(/<a href="([^"]+)"/g)].map((m) => new URL(m[1], `http://x/${f}/`).pathname).sort();
+    };
+    expect(nav('bench')).toEqual(nav('dcgan'));
   });
 });
