@@ -12,9 +12,9 @@
 
 import { engine } from '../../engine/device.js';
 import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
-import { noGrad } from '../../engine/tape.js';
+import { grad, noGrad } from '../../engine/tape.js';
 import { Generator } from '../../engine/ops/random.js';
-import { sigmoid, softmax } from '../../engine/ops/index.js';
+import { add, bceWithLogits, reshape, sigmoid, softmax } from '../../engine/ops/index.js';
 import type { Module } from '../../engine/nn.js';
 import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, createMixtureTrainer, disposeTrainer, type ModeModel, type ModeRunOptions } from '../../nets/mode_eval.js';
 import { MixtureSampler } from '../../nets/mlp_gan.js';
@@ -38,6 +38,8 @@ interface GameState {
   heat: number[];
   /** Generated points as drawn, network units. */
   fakes: number[];
+  /** At each generated point, the gradient of log D(x) (the way G's loss pushes it), as drawn; empty for MAD-GAN. */
+  arrows: number[];
   lastStats: Record<string, number> | null;
 }
 
@@ -70,7 +72,7 @@ const ui = {
 };
 const status = (t: string, kind: 'info' | 'ok' | 'warn' | 'error' = 'info') => setStatus(ui.status, t, kind);
 
-const state: GameState = { step: 0, running: false, ready: false, heat: [], fakes: [], lastStats: null };
+const state: GameState = { step: 0, running: false, ready: false, heat: [], fakes: [], arrows: [], lastStats: null };
 let trainer: GanTrainer | null = null;
 let sampler: MixtureSampler | null = null;
 let opts: ModeRunOptions | null = null;
@@ -154,6 +156,49 @@ function gridPoints(): Float32Array {
   return p;
 }
 
+/** Runs `fn` with D in evaluation mode (GMAN's dropout off), then restores the trainer's mode. */
+async function evalMode<T>(ds: Module[], fn: () => Promise<T>): Promise<T> {
+  const was = ds.map((d) => d.training);
+  ds.forEach((d) => d.train(false));
+  try {
+    return await fn();
+  } finally {
+    ds.forEach((d, i) => d.train(was[i]));
+  }
+}
+
+/** The discriminators the view shows (one, or all N for the mean). */
+function shownDiscriminators(ds: Module[]): Module[] {
+  return ui.view.value === 'mean' ? ds : [ds[Number(ui.view.value) || 0]];
+}
+
+/**
+ * -d/dx of G's non-saturating loss at each generated point, -d/dx log sigmoid(D(x)) averaged over
+ * the shown discriminators: where G's update pushes that sample. [POINTS, 2], network units.
+ */
+async function gradientArrows(t: GanTrainer, fakes: Float32Array): Promise<Float32Array> {
+  const ds = shownDiscriminators(discriminators(t));
+  const x = tensor(fakes, [POINTS, 2]).requireGrad();
+  try {
+    const g = tidy(() => {
+      let loss: Tensor | null = null;
+      for (const d of ds) {
+        const l = bceWithLogits(reshape(d.call(x) as Tensor, [-1]), 1, { reduction: 'sum' });
+        loss = loss ? add(loss, l) : l;
+      }
+      return grad(loss!, [x])[0];
+    });
+    try {
+      const v = await g.data();
+      return v.map((e) => -e / ds.length);
+    } finally {
+      g.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
+}
+
 async function heatValues(t: GanTrainer): Promise<{ values: Float32Array; classes: number }> {
   const ds = discriminators(t);
   const x = () => tensor(gridPoints(), [CELLS * CELLS, 2]);
@@ -166,10 +211,10 @@ async function heatValues(t: GanTrainer): Promise<{ values: Float32Array; classe
       out.dispose();
     }
   }
-  const which = ui.view.value === 'mean' ? ds.map((_, i) => i) : [Number(ui.view.value) || 0];
+  const which = shownDiscriminators(ds);
   const acc = new Float32Array(CELLS * CELLS);
-  for (const i of which) {
-    const out = tidy(() => noGrad(() => sigmoid(ds[i].call(x()) as Tensor)));
+  for (const d of which) {
+    const out = tidy(() => noGrad(() => sigmoid(d.call(x()) as Tensor)));
     try {
       const v = await out.data();
       for (let j = 0; j < acc.length; j++) acc[j] += v[j] / which.length;
@@ -199,8 +244,10 @@ function hexRgb(h: string): [number, number, number] {
 async function draw(): Promise<void> {
   const t = trainer!;
   const o = opts!;
-  const { values, classes } = await heatValues(t);
+  const ds = discriminators(t);
+  const { values, classes } = await evalMode(ds, () => heatValues(t));
   const fakes = await generated(t, () => t.noise(POINTS, new Generator(o.seed + 7)));
+  const arrows = o.model === 'madgan' ? null : await evalMode(ds, () => gradientArrows(t, fakes));
   // The latent slice: lines of constant z1 and of constant z2 (the other coordinates 0).
   const L = 9;
   const P = 24;
@@ -264,6 +311,21 @@ async function draw(): Promise<void> {
   }
   g.fillStyle = '#111';
   for (let i = 0; i < realPoints.length / 2; i++) g.fillRect(toPx(realPoints[2 * i], W, false) - 1.5, toPx(realPoints[2 * i + 1], W, true) - 1.5, 3, 3);
+  if (arrows) {
+    // Arrows scaled so the longest is 28 px: directions and relative sizes, not step lengths.
+    let max = 1e-12;
+    for (let j = 0; j < POINTS; j++) max = Math.max(max, Math.hypot(arrows[2 * j], arrows[2 * j + 1]));
+    g.strokeStyle = 'rgba(120, 40, 10, 0.55)';
+    g.lineWidth = 1;
+    g.beginPath();
+    for (let j = 0; j < POINTS; j += 2) {
+      const x0 = toPx(fakes[2 * j], W, false);
+      const y0 = toPx(fakes[2 * j + 1], W, true);
+      g.moveTo(x0, y0);
+      g.lineTo(x0 + (28 * arrows[2 * j]) / max, y0 - (28 * arrows[2 * j + 1]) / max);
+    }
+    g.stroke();
+  }
   const sizes = o.model === 'madgan' ? splitSizes(POINTS, o.k) : [POINTS];
   let i = 0;
   sizes.forEach((n, gi) => {
@@ -276,13 +338,15 @@ async function draw(): Promise<void> {
   });
   state.heat = heat;
   state.fakes = [...fakes];
+  state.arrows = arrows ? [...arrows] : [];
   byId('plane-caption').textContent = `at step ${state.step}`;
   byId('plane-caption').dataset.step = String(state.step);
   byId('plane-legend').textContent =
     (classes > 1
       ? `Background: D's winning class (white: real, a colour per generator; stronger = surer). Points: real (black), each generator's samples in its colour.`
       : `Background: D's P(real) (green: real, purple: fake${o.model === 'gman' ? `; ${ui.view.selectedOptions[0]?.text}` : ''}). Points: real (black), generated (orange).`) +
-    (manifold ? ' Grey lines: G\'s image of a square grid of (z1, z2) in [−2, 2]², the other latent coordinates 0.' : '');
+    (manifold ? ' Grey lines: G\'s image of a square grid of (z1, z2) in [−2, 2]², the other latent coordinates 0.' : '') +
+    (arrows ? ' Brown arrows (every other point): where G\'s loss pushes each sample, ∇ₓ log D(x) (longest drawn 28 px).' : '');
 }
 
 // ---- the game ----

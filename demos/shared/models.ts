@@ -50,8 +50,8 @@ export const GENERIC_CHARTS: readonly ChartSpec[] = [
 
 /** Held-out measures the pages compute themselves for image-to-image models (see PairGrid). */
 export const HELD_OUT_CHARTS: readonly ChartSpec[] = [
-  { title: 'Held-out L1', keys: /^heldout_L1/, note: 'Mean |G(input) - target| over the held-out pairs in the grid (unseen emoji), pixels in [-1, 1].' },
-  { title: 'Held-out PSNR (dB)', keys: /^heldout_PSNR/, note: 'PSNR of G(input) against its target, images mapped to [0, 1]; higher is closer.' },
+  { title: 'Held-out L1', keys: /^heldout_L1/, note: 'Mean |G(input) - target| over the held-out pairs in the grid (unseen emoji), pixels in [-1, 1]. A point each time the grid is redrawn (see its caption).' },
+  { title: 'Held-out PSNR (dB)', keys: /^heldout_PSNR/, note: 'PSNR of G(input) against its target, images mapped to [0, 1]; higher is closer. A point each time the grid is redrawn (see its caption).' },
 ];
 
 const PROFILES: Record<string, PageProfile> = {

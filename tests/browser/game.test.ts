@@ -23,7 +23,7 @@ const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, 
  * [-1.25, 1.25]^2, row 0 at the top), D as the page's parameters say: Linear layers (weight
  * [out, in], bias [out]) with LeakyReLU(0.2) between them (nets/mlp_gan.ts mlp()).
  */
-async function referenceHeat(page: Page): Promise<number[]> {
+async function referenceD(page: Page): Promise<(x: number, y: number) => number> {
   const params = await page.evaluate(() => window.__game!.dParams());
   const layers: { w: number[]; b: number[]; out: number; in: number }[] = [];
   for (let i = 0; i < params.length; i += 2) {
@@ -31,20 +31,36 @@ async function referenceHeat(page: Page): Promise<number[]> {
     expect(w.name.endsWith('weight') && b.name.endsWith('bias'), `${w.name}, ${b.name}`).toBe(true);
     layers.push({ w: w.data, b: b.data, out: w.shape[0], in: w.shape[1] });
   }
+  return (x, y) => {
+    let h = [x, y];
+    layers.forEach((l, li) => {
+      const o = new Array<number>(l.out).fill(0).map((_, j) => l.b[j] + h.reduce((s, v, k) => s + v * l.w[j * l.in + k], 0));
+      h = li < layers.length - 1 ? o.map((v) => (v > 0 ? v : 0.2 * v)) : o;
+    });
+    return h[0];
+  };
+}
+
+async function referenceHeat(page: Page): Promise<number[]> {
+  const d = await referenceD(page);
   const C = 40;
   const E = 1.25;
   const heat: number[] = [];
-  for (let r = 0; r < C; r++) {
-    for (let c = 0; c < C; c++) {
-      let h = [-E + ((c + 0.5) * 2 * E) / C, E - ((r + 0.5) * 2 * E) / C];
-      layers.forEach((l, li) => {
-        const o = new Array<number>(l.out).fill(0).map((_, j) => l.b[j] + h.reduce((s, v, k) => s + v * l.w[j * l.in + k], 0));
-        h = li < layers.length - 1 ? o.map((v) => (v > 0 ? v : 0.2 * v)) : o;
-      });
-      heat.push(1 / (1 + Math.exp(-h[0])));
-    }
-  }
+  for (let r = 0; r < C; r++) for (let c = 0; c < C; c++) heat.push(1 / (1 + Math.exp(-d(-E + ((c + 0.5) * 2 * E) / C, E - ((r + 0.5) * 2 * E) / C))));
   return heat;
+}
+
+/** grad_x log sigmoid(D(x)) at each point, by central differences of the float64 forward pass. */
+async function referenceArrows(page: Page, points: number[]): Promise<number[]> {
+  const d = await referenceD(page);
+  const f = (x: number, y: number) => -Math.log1p(Math.exp(-d(x, y)));
+  const h = 1e-5;
+  const out: number[] = [];
+  for (let i = 0; i < points.length; i += 2) {
+    const [x, y] = [points[i], points[i + 1]];
+    out.push((f(x + h, y) - f(x - h, y)) / (2 * h), (f(x, y + h) - f(x, y - h)) / (2 * h));
+  }
+  return out;
 }
 
 describe.skipIf(skip)('2-D game page', () => {
@@ -77,6 +93,12 @@ describe.skipIf(skip)('2-D game page', () => {
       const after = await snapshot(page);
       expect(maxDiff(before.heat, after.heat), 'D changed').toBeGreaterThan(1e-4);
       expect(maxDiff(after.heat, await referenceHeat(page))).toBeLessThan(1e-4);
+      // Gradient arrows: the engine's autograd against finite differences of the float64 D.
+      const arrows = await page.evaluate(() => [...window.__game!.arrows]);
+      const ref = await referenceArrows(page, after.fakes);
+      const scale = Math.max(...ref.map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      expect(maxDiff(arrows, ref) / scale).toBeLessThan(1e-3);
       expect(maxDiff(before.fakes, after.fakes), 'G moved its points').toBeGreaterThan(1e-4);
       expect(Number(await page.$eval('#stat-lossD', (e) => e.textContent))).toBeGreaterThan(0);
       await screenshot(page, 'demo-game');
