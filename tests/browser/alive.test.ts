@@ -7,8 +7,8 @@
 //     k = 0 before any finished), after which the first samples and the first step compile nothing new;
 //   - placeholders that say what is happening (steps/s, step time, statistics) and a measured step time;
 //   - views refreshed by time as well as by steps, captioned with the step they show;
-//   - Pause and "New endpoints" answer at once while a step is running ("after this step"), and
-//     take effect when it ends;
+//   - Pause, "New endpoints" and CycleGAN's A/B flip answer at once while a step is running
+//     ("after this step"), and take effect when it ends (the flip without pausing training);
 //   - adapter-sized defaults: ?adapter=software gives the smaller run and says so, ?adapter=gpu the
 //     page's own, and the page's own detection agrees with the adapter line;
 //   - a learning rate that is not a number is reported as such;
@@ -242,5 +242,28 @@ describe.skipIf(skip)('training pages feel alive', () => {
       return [...nav.matchAll(/<a href="([^"]+)"/g)].map((m) => new URL(m[1], `http://x/${f}/`).pathname).sort();
     };
     expect(nav('bench')).toEqual(nav('dcgan'));
+  });
+
+  it('flips A/B at once during a step and redraws when the step ends', async () => {
+    const { page, log } = await openPage(browser!, `${server!.url}train/?model=cyclegan&ngf=4&ndf=4&batch=2&samples=16&autosave=0&sampleEvery=1000&refresh=1&fresh=1`);
+    try {
+      await page.waitForFunction(() => window.__demo?.progress.at(-1)?.phase === 'done' && window.__demo.running, WAIT);
+      const flip = await page.evaluate(() => {
+        const b = document.getElementById('btn-direction') as HTMLButtonElement;
+        const step = window.__demo!.step;
+        b.click();
+        return { step, text: b.textContent, pending: b.dataset.pending ?? null, showing: b.dataset.showing, queued: window.__demo!.queued, running: window.__demo!.running, disabled: b.disabled };
+      });
+      expect(flip).toMatchObject({ text: 'Show A → B', pending: 'after this step', showing: 'BtoA', queued: 1, running: true, disabled: false });
+      await page.waitForFunction(() => window.__demo!.queued === 0 && /^showing B → A/.test(document.getElementById('status')!.textContent ?? ''), WAIT);
+      expect(await page.$eval('#btn-direction', (b) => (b as HTMLElement).dataset.pending ?? null)).toBeNull();
+      // Training went on: the flip did not pause the loop.
+      expect(await page.evaluate(() => window.__demo!.running)).toBe(true);
+      await page.click('#btn-toggle');
+      await page.waitForFunction(() => document.getElementById('btn-toggle')!.dataset.state === 'paused', WAIT);
+      expect(log.problems()).toEqual([]);
+    } finally {
+      await page.close();
+    }
   });
 });
