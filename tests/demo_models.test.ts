@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { recipes } from '../nets/registry';
 import { pageDatasets, runDefaults, runFromParams, SKETCH_RUN, STAT_LABELS, statLabel } from '../demos/shared/models';
-import { SOFTWARE_BATCH, SOFTWARE_WIDTH, softwareSized } from '../demos/shared/warmup';
+import { loadManifest, manifestKey, saveManifest, SOFTWARE_BATCH, SOFTWARE_WIDTH, softwareSized } from '../demos/shared/warmup';
 
 describe('demo page runs', () => {
   it('every registered model has page defaults its recipe accepts', () => {
@@ -95,5 +95,53 @@ describe('demo page labels and adapter sizes', () => {
     expect(kept.run.config.ngf).toBe(32);
     expect(kept.run.batch).toBe(64);
     expect(kept.changed).toEqual([['ndf', 32, 8]]);
+  });
+});
+
+describe('kernel manifests (demos/shared/warmup.ts)', () => {
+  /** A localStorage with a quota, as browsers have (about 5 MB per origin). */
+  function quotaStorage(limit: number) {
+    const m = new Map<string, string>();
+    const used = () => [...m].reduce((s, [k, v]) => s + k.length + v.length, 0);
+    const store = {
+      getItem: (k: string) => m.get(k) ?? null,
+      setItem: (k: string, v: string) => {
+        const before = m.get(k);
+        m.set(k, v);
+        if (used() > limit) {
+          if (before === undefined) m.delete(k);
+          else m.set(k, before);
+          throw new Error('QuotaExceededError');
+        }
+      },
+      removeItem: (k: string) => void m.delete(k),
+    };
+    return new Proxy(store, { ownKeys: () => [...m.keys()], getOwnPropertyDescriptor: (_, k) => ({ enumerable: true, configurable: true, value: m.get(String(k)) }) });
+  }
+  const spec = (key: string, size: number) => ({ key, code: 'x'.repeat(size), bindings: ['read' as const, 'rw' as const], op: 'op' });
+
+  it('round-trips a run\'s kernel specs, makes room by dropping other runs, and ignores malformed entries', () => {
+    const g = globalThis as { localStorage?: unknown };
+    const saved = g.localStorage;
+    g.localStorage = quotaStorage(3000);
+    try {
+      const a = manifestKey('dcgan', { ngf: 8 }, 16, 64);
+      const b = manifestKey('dcgan', { ngf: 4 }, 16, 64);
+      expect(a).not.toBe(b);
+      expect(saveManifest(a, [spec('k1', 1000), spec('k2', 500)])).toBe(true);
+      expect(loadManifest(a).map((s) => [s.key, s.code.length, s.bindings])).toEqual([['k1', 1000, ['read', 'rw']], ['k2', 500, ['read', 'rw']]]);
+      // B does not fit beside A: A is dropped, B kept.
+      expect(saveManifest(b, [spec('k3', 1800)])).toBe(true);
+      expect(loadManifest(a)).toEqual([]);
+      expect(loadManifest(b).map((s) => s.key)).toEqual(['k3']);
+      // Larger than the whole quota: not kept, and nothing thrown.
+      expect(saveManifest(a, [spec('k4', 5000)])).toBe(false);
+      (g.localStorage as { setItem(k: string, v: string): void }).setItem(a, JSON.stringify([{ key: 'ok', code: 'c', bindings: [] }, { key: 1 }, null]));
+      expect(loadManifest(a).map((s) => s.key)).toEqual(['ok']);
+      (g.localStorage as { setItem(k: string, v: string): void }).setItem(a, '{not json');
+      expect(loadManifest(a)).toEqual([]);
+    } finally {
+      g.localStorage = saved;
+    }
   });
 });

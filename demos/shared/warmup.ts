@@ -32,14 +32,25 @@ export function loadManifest(key: string): KernelSpec[] {
   }
 }
 
-/** Keeps the engine's kernels for this run (silently skipped when storage is full or off). */
+/**
+ * Keeps the engine's kernels for this run. When storage is full, the other runs' manifests make room
+ * (the newest run is the likeliest to come back); false when it still does not fit or storage is off.
+ */
 export function saveManifest(key: string, specs: readonly KernelSpec[]): boolean {
-  try {
-    localStorage.setItem(key, JSON.stringify(specs.map((s) => ({ key: s.key, code: s.code, entryPoint: s.entryPoint, bindings: s.bindings, op: s.op }))));
-    return true;
-  } catch {
-    return false;
+  const text = JSON.stringify(specs.map((s) => ({ key: s.key, code: s.code, entryPoint: s.entryPoint, bindings: s.bindings, op: s.op })));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      localStorage.setItem(key, text);
+      return true;
+    } catch {
+      try {
+        for (const k of Object.keys(localStorage)) if (k.startsWith(PREFIX) && k !== key) localStorage.removeItem(k);
+      } catch {
+        return false;
+      }
+    }
   }
+  return false;
 }
 
 /** A software rasteriser or a fallback adapter; ?adapter=software|gpu overrides (tests, curious users). */
