@@ -20,7 +20,8 @@ import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, createMixtureTrainer, disposeTrai
 import { MixtureSampler } from '../../nets/mlp_gan.js';
 import { splitSizes } from '../../nets/madgan.js';
 import { readStats } from '../../nets/stats.js';
-import type { GanTrainer } from '../../nets/registry.js';
+import { getRecipe, type GanTrainer } from '../../nets/registry.js';
+import type { GmanCombine, GmanObjective } from '../../nets/gman.js';
 import { byId, el, fmt, setStatus } from '../shared/dom.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
 
@@ -62,6 +63,8 @@ const ui = {
   hidden: byId<HTMLInputElement>('hidden'),
   k: byId<HTMLInputElement>('k'),
   n: byId<HTMLInputElement>('n'),
+  objective: byId<HTMLSelectElement>('objective'),
+  combine: byId<HTMLSelectElement>('combine'),
   view: byId<HTMLSelectElement>('view'),
   reset: byId<HTMLButtonElement>('btn-reset'),
   step: byId<HTMLButtonElement>('btn-step'),
@@ -93,6 +96,13 @@ ui.batch.value = params.get('batch') ?? '64';
 ui.hidden.value = params.get('hidden') ?? String(MODE_DEFAULTS.hidden);
 ui.k.value = params.get('k') ?? String(MODE_DEFAULTS.k);
 ui.n.value = params.get('n') ?? String(MODE_DEFAULTS.n);
+// GMAN's loss variants: the choices its recipe declares (`gan train gman --help`).
+for (const [sel, option, fallback] of [[ui.objective, 'objective', MODE_DEFAULTS.objective], [ui.combine, 'combine', MODE_DEFAULTS.combine]] as const) {
+  const choices = (getRecipe('gman')?.options[option]?.choices as readonly string[] | undefined) ?? [fallback];
+  sel.replaceChildren(...choices.map((c) => el('option', { value: c }, c)));
+  sel.value = fallback;
+  pick(sel, params.get(option));
+}
 
 function readOptions(): ModeRunOptions {
   const num = (input: HTMLInputElement, name: string, min: number, max: number, integer: boolean) => {
@@ -111,6 +121,8 @@ function readOptions(): ModeRunOptions {
     hidden: num(ui.hidden, 'hidden', 4, 256, true),
     k: num(ui.k, 'generators k', 2, 8, true),
     n: num(ui.n, 'discriminators N', 2, 8, true),
+    objective: ui.objective.value as GmanObjective,
+    combine: ui.combine.value as GmanCombine,
     seed: Number(params.get('seed') ?? 1) || 1,
     decayTo: 1,
   };
@@ -120,6 +132,7 @@ function showModelOptions(): void {
   const m = ui.model.value;
   byId('label-k').classList.toggle('hidden', m !== 'madgan');
   byId('label-n').classList.toggle('hidden', m !== 'gman');
+  byId('gman-options').classList.toggle('hidden', m !== 'gman');
 }
 
 /** The discriminators a view can show: one, each of N (and their mean), or the k + 1 classes. */
@@ -457,7 +470,7 @@ ui.run.addEventListener('click', () => (state.running ? void stop() : start()));
 ui.view.addEventListener('change', () => {
   if (!loop && trainer) void draw();
 });
-for (const input of [ui.lr, ui.batch, ui.hidden, ui.k, ui.n]) input.addEventListener('change', () => void newGame());
+for (const input of [ui.lr, ui.batch, ui.hidden, ui.k, ui.n, ui.objective, ui.combine]) input.addEventListener('change', () => void newGame());
 
 window.__game = Object.assign(state, {
   stepOnce: () => stepOnce(),

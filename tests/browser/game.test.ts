@@ -1,7 +1,8 @@
 // The 2-D game page (demos/game/) in headless Chromium: the engine's mixture trainers on the
 // 8-Gaussian ring with tiny MLPs. After a step (a D update then a G update) the discriminator's heat
 // map over the plane changes and the generated points move; GMAN's page offers each of its N
-// discriminators and their mean; MAD-GAN's heat map is its k + 1 classes. No console errors.
+// discriminators and their mean and its loss variants; MAD-GAN's heat map is its k + 1 classes.
+// No console errors.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -107,6 +108,15 @@ describe.skipIf(skip)('2-D game page', () => {
       await page.select('#model', 'gman');
       await page.waitForFunction(() => document.querySelectorAll('#view option').length > 0 && window.__game!.step === 0 && window.__game!.heat.length === 1600, WAIT);
       expect(await page.$$eval('#view option', (o) => o.map((x) => x.textContent))).toEqual(['mean of the N', 'D1', 'D2', 'D3']);
+      // Its loss variants, as its recipe declares them; picking one starts a new game that steps.
+      expect(await page.$eval('#gman-options', (e) => e.classList.contains('hidden'))).toBe(false);
+      expect(await page.$$eval('#objective option', (o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual(['original', 'modified']);
+      await page.waitForFunction(() => window.__game!.ready, WAIT);
+      await page.select('#objective', 'original');
+      await page.waitForFunction(() => window.__game!.ready && window.__game!.step === 0, WAIT);
+      await page.click('#btn-step');
+      await page.waitForFunction(() => window.__game!.step === 1, WAIT);
+      expect(Number.isFinite(Number(await page.$eval('#stat-lossG', (e) => e.textContent)))).toBe(true);
       // MAD-GAN: the winning class of k + 1 per cell (generators 0..k-1, real k).
       await page.select('#model', 'madgan');
       await page.waitForFunction(() => (document.getElementById('status')!.textContent ?? '').startsWith('new game: madgan'), WAIT);
