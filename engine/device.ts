@@ -392,6 +392,43 @@ export class Engine {
     return k;
   }
 
+  /** The specs of every compiled kernel (a page records them to prewarm the same run next time). */
+  kernelSpecs(): KernelSpec[] {
+    return [...this.pipelines.values()].map((k) => k.spec);
+  }
+
+  /**
+   * Compiles the kernels not yet cached with createComputePipelineAsync, all at once (the browser
+   * may compile them in parallel, off the page's thread), and caches them for kernel(). Calls
+   * `onProgress(done, total)` at the start and as each one finishes; total counts the misses.
+   * A kernel that fails to compile is left out of the cache (kernel() then compiles it and reports).
+   */
+  async prewarm(specs: readonly KernelSpec[], onProgress?: (done: number, total: number) => void): Promise<{ compiled: number; failed: number }> {
+    this.checkAlive();
+    const seen = new Set<string>();
+    const todo = specs.filter((s) => !this.pipelines.has(s.key) && !seen.has(s.key) && seen.add(s.key));
+    let done = 0;
+    let failed = 0;
+    onProgress?.(0, todo.length);
+    await Promise.all(
+      todo.map(async (spec) => {
+        try {
+          const { key: layoutKey, pl } = this.layoutFor(spec.bindings);
+          const module = this.device.createShaderModule({ code: spec.code, label: spec.key });
+          const pipeline = await this.device.createComputePipelineAsync({ layout: pl, compute: { module, entryPoint: spec.entryPoint ?? 'main' }, label: spec.key });
+          if (!this.pipelines.has(spec.key)) {
+            this.pipelines.set(spec.key, { spec, pipeline, layoutKey });
+            this.counters.pipelinesCompiled++;
+          }
+        } catch {
+          failed++;
+        }
+        onProgress?.(++done, todo.length);
+      }),
+    );
+    return { compiled: done - failed, failed };
+  }
+
   /** Compiles a kernel and reports WGSL compilation errors with the kernel's key (tests use this). */
   async compileChecked(spec: KernelSpec): Promise<Kernel> {
     this.device.pushErrorScope('validation');

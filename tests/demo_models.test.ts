@@ -5,7 +5,8 @@
 // No GPU, no DOM.
 import { describe, expect, it } from 'vitest';
 import { recipes } from '../nets/registry';
-import { pageDatasets, runDefaults, runFromParams, SKETCH_RUN } from '../demos/shared/models';
+import { pageDatasets, runDefaults, runFromParams, SKETCH_RUN, STAT_LABELS, statLabel } from '../demos/shared/models';
+import { loadManifest, manifestKey, saveManifest, SOFTWARE_BATCH, SOFTWARE_WIDTH, softwareSized } from '../demos/shared/warmup';
 
 describe('demo page runs', () => {
   it('every registered model has page defaults its recipe accepts', () => {
@@ -58,5 +59,89 @@ describe('demo page runs', () => {
       expect(wanted, name).toContainEqual({ dataset: d.dataset, size });
     }
     expect(wanted).toContainEqual({ dataset: SKETCH_RUN.dataset, size: Number(SKETCH_RUN.config.imageSize) });
+  });
+});
+
+describe('demo page labels and adapter sizes', () => {
+  it('one label per statistic: the table first, then read from the key', () => {
+    expect(statLabel('lossD')).toBe('loss D');
+    expect(statLabel('D_G_z1')).toBe(STAT_LABELS.D_G_z1);
+    expect(statLabel('lossD_2')).toBe('loss D₂');
+    expect(statLabel('lossD_12')).toBe('loss D₁₂');
+    expect(statLabel('lossGp')).toBe('loss Gp');
+    expect(statLabel('D_G_z')).toBe('D(G(z))');
+    expect(statLabel('D_wrong')).toBe('D(wrong)');
+    expect(statLabel('loss_D_real')).toBe('loss D real');
+    expect(statLabel('lambda')).toBe('lambda');
+  });
+
+  it('a software adapter gets widths of at most 8 and batch 16 its recipe accepts, except what the URL sets', () => {
+    const none = new URLSearchParams();
+    for (const [name, r] of Object.entries(recipes)) {
+      const { run, changed } = softwareSized(runDefaults(name), none);
+      expect(r.validate(run.config), name).toEqual([]);
+      expect(run.batch, name).toBeLessThanOrEqual(SOFTWARE_BATCH);
+      for (const [k, from, to] of changed) {
+        expect(to, `${name}.${k}`).toBeLessThan(from);
+        if (k !== 'batch') expect(run.config[k], `${name}.${k}`).toBe(SOFTWARE_WIDTH);
+      }
+    }
+    const d = runFromParams('dcgan', none);
+    const sized = softwareSized(d, none);
+    expect(sized.changed).toEqual([['ngf', 32, 8], ['ndf', 32, 8], ['batch', 64, 16]]);
+    // Widths and batch the URL names are the user's (kebab-case too).
+    const url = new URLSearchParams('ngf=32&batch=64');
+    const kept = softwareSized(runFromParams('dcgan', url), url);
+    expect(kept.run.config.ngf).toBe(32);
+    expect(kept.run.batch).toBe(64);
+    expect(kept.changed).toEqual([['ndf', 32, 8]]);
+  });
+});
+
+describe('kernel manifests (demos/shared/warmup.ts)', () => {
+  /** A localStorage with a quota, as browsers have (about 5 MB per origin). */
+  function quotaStorage(limit: number) {
+    const m = new Map<string, string>();
+    const used = () => [...m].reduce((s, [k, v]) => s + k.length + v.length, 0);
+    const store = {
+      getItem: (k: string) => m.get(k) ?? null,
+      setItem: (k: string, v: string) => {
+        const before = m.get(k);
+        m.set(k, v);
+        if (used() > limit) {
+          if (before === undefined) m.delete(k);
+          else m.set(k, before);
+          throw new Error('QuotaExceededError');
+        }
+      },
+      removeItem: (k: string) => void m.delete(k),
+    };
+    return new Proxy(store, { ownKeys: () => [...m.keys()], getOwnPropertyDescriptor: (_, k) => ({ enumerable: true, configurable: true, value: m.get(String(k)) }) });
+  }
+  const spec = (key: string, size: number) => ({ key, code: 'x'.repeat(size), bindings: ['read' as const, 'rw' as const], op: 'op' });
+
+  it('round-trips a run\'s kernel specs, makes room by dropping other runs, and ignores malformed entries', () => {
+    const g = globalThis as { localStorage?: unknown };
+    const saved = g.localStorage;
+    g.localStorage = quotaStorage(3000);
+    try {
+      const a = manifestKey('dcgan', { ngf: 8 }, 16, 64);
+      const b = manifestKey('dcgan', { ngf: 4 }, 16, 64);
+      expect(a).not.toBe(b);
+      expect(saveManifest(a, [spec('k1', 1000), spec('k2', 500)])).toBe(true);
+      expect(loadManifest(a).map((s) => [s.key, s.code.length, s.bindings])).toEqual([['k1', 1000, ['read', 'rw']], ['k2', 500, ['read', 'rw']]]);
+      // B does not fit beside A: A is dropped, B kept.
+      expect(saveManifest(b, [spec('k3', 1800)])).toBe(true);
+      expect(loadManifest(a)).toEqual([]);
+      expect(loadManifest(b).map((s) => s.key)).toEqual(['k3']);
+      // Larger than the whole quota: not kept, and nothing thrown.
+      expect(saveManifest(a, [spec('k4', 5000)])).toBe(false);
+      (g.localStorage as { setItem(k: string, v: string): void }).setItem(a, JSON.stringify([{ key: 'ok', code: 'c', bindings: [] }, { key: 1 }, null]));
+      expect(loadManifest(a).map((s) => s.key)).toEqual(['ok']);
+      (g.localStorage as { setItem(k: string, v: string): void }).setItem(a, '{not json');
+      expect(loadManifest(a)).toEqual([]);
+    } finally {
+      g.localStorage = saved;
+    }
   });
 });

@@ -27,11 +27,23 @@ function sketchPad(ctx: PageContext): Extra {
   const pad = el('canvas', { id: 'sketch', width: side, height: side, class: 'sketch', 'aria-label': 'draw edges here' });
   const output = el('canvas', { id: 'sketch-output', class: 'pixels sketch-output', width: 1, height: 1, 'aria-label': 'the model\'s emoji' });
   const g = pad.getContext('2d', { willReadFrequently: true })!;
+  /** Whether the pad holds no stroke (set by Clear, unset by drawing or an example). */
+  let blank = false;
   const clear = () => {
     g.fillStyle = '#fff';
     g.fillRect(0, 0, side, side);
+    blank = true;
   };
   clear();
+  /** An empty pad has an empty output: white, until the next stroke. */
+  const clearOutput = () => {
+    output.width = size;
+    output.height = size;
+    const o = output.getContext('2d')!;
+    o.fillStyle = '#fff';
+    o.fillRect(0, 0, size, size);
+    Object.assign(output.dataset, { step: '', checksum: '', blank: '1' });
+  };
 
   /** The sketch as the model's input: [1, 3, size, size] in [-1, 1], area-averaged. */
   const input = (): Float32Array => {
@@ -67,6 +79,10 @@ function sketchPad(ctx: PageContext): Extra {
         dirty = false;
         const s = ctx.session;
         if (!s) break;
+        if (blank) {
+          clearOutput();
+          break;
+        }
         const x = input();
         const out = await s.translate(x, [1, 3, size, size]);
         drawGrid(output, out.data, out.shape, { nrow: 1, padding: 0 });
@@ -74,7 +90,7 @@ function sketchPad(ctx: PageContext): Extra {
         // (it changes with any output value, where the 8-bit canvas may not early in training).
         let sum = 0;
         for (let i = 0; i < out.data.length; i++) sum += out.data[i] * ((i % 7) + 1);
-        Object.assign(output.dataset, { step: String(s.step), checksum: String(sum) });
+        Object.assign(output.dataset, { step: String(s.step), checksum: String(sum), blank: '' });
       } while (dirty);
     })().finally(() => (inFlight = null));
     return inFlight;
@@ -99,6 +115,7 @@ function sketchPad(ctx: PageContext): Extra {
   };
   pad.addEventListener('pointerdown', (e) => {
     pad.setPointerCapture(e.pointerId);
+    blank = false;
     last = point(e);
     stroke(last, last);
     changed();
@@ -133,6 +150,7 @@ function sketchPad(ctx: PageContext): Extra {
       }
     }
     g.putImageData(new ImageData(rgba, side, side), 0, 0);
+    blank = false;
     name.textContent = held.manifest?.names?.[example] ? `example: edges of ${held.manifest.names[example].toLowerCase()}` : '';
   };
   const name = el('span', { class: 'muted small', id: 'sketch-name' });

@@ -64,6 +64,11 @@ async function main(): Promise<void> {
   const status = byId('status');
   const liveCount = ARCHITECTURES.filter((a) => registryKeyOf(a, registered)).length;
   setStatus(status, `${ARCHITECTURES.length} architectures, ${liveCount} live in the engine.`);
+  // The intro mentions architectures still to come only while there are some.
+  const coming = ARCHITECTURES.length - liveCount;
+  byId('coming-note').textContent = coming
+    ? ` The other ${coming} are marked coming: listed with their paper, no pictures until they run.`
+    : ` All ${ARCHITECTURES.length} are live.`;
 
   const started = await startEngine();
   if ('failure' in started) {

@@ -6,7 +6,7 @@
 
 import { LinePlot } from './plot.js';
 import { el } from './dom.js';
-import { STAT_LABELS, type ChartSpec } from './models.js';
+import { statLabel, type ChartSpec } from './models.js';
 
 /** Plot points saved with a checkpoint: values by series name, aligned with xs (NaN / null = none). */
 export interface History {
@@ -130,7 +130,7 @@ export class StatsCharts {
         title: c.spec.title,
         yRange: c.spec.yRange,
         logY: c.spec.logY,
-        series: c.keys.map((k, i) => ({ label: STAT_LABELS[k] ?? k, color: PALETTE[i % PALETTE.length] })),
+        series: c.keys.map((k, i) => ({ label: statLabel(k), color: PALETTE[i % PALETTE.length] })),
       });
     }
     return touched;

@@ -28,13 +28,15 @@ export function domainPicker(ctx: PageContext): Extra | null {
   const caption = el('p', { class: 'muted small' });
   const buttons = names.map((name, d) => {
     const b = el('button', { 'data-domain': d, disabled: true, 'data-needs-session': true }, name);
-    b.addEventListener('click', () =>
-      ctx.paused(`translate to ${name}`, async () => {
-        target = d;
+    b.addEventListener('click', () => {
+      // The pick shows at once (aria-pressed); the translation is drawn as soon as no step is running.
+      target = d;
+      buttons.forEach((x, j) => x.setAttribute('aria-pressed', String(j === d)));
+      void ctx.betweenSteps(`translate to ${name}`, async () => {
         await draw();
-        return `translated into '${name}'`;
-      }),
-    );
+        return `translated into '${names[target]}'`;
+      }, b);
+    });
     return b;
   });
   const draw = async () => {

@@ -50,13 +50,13 @@ export function latentWalk(ctx: PageContext): Extra {
     caption.textContent = `Spherical interpolation between two latent codes (endpoints #${endpoints}), step ${s.step}.`;
   };
   const button = el('button', { id: 'btn-walk', disabled: true, 'data-needs-session': true }, 'New endpoints');
-  button.addEventListener('click', () =>
-    ctx.paused('latent walk', async () => {
-      endpoints++;
+  button.addEventListener('click', () => {
+    endpoints++;
+    void ctx.betweenSteps('latent walk', async () => {
       await draw();
       return `new latent endpoints (#${endpoints})`;
-    }),
-  );
+    }, button);
+  });
   const panel = el('section', { class: 'panel wide', id: 'panel-walk' }, el('h2', {}, 'Latent walk'), el('div', { class: 'controls' }, button, caption), canvas);
   return { panel, refresh: draw };
 }

@@ -50,8 +50,8 @@ export const GENERIC_CHARTS: readonly ChartSpec[] = [
 
 /** Held-out measures the pages compute themselves for image-to-image models (see PairGrid). */
 export const HELD_OUT_CHARTS: readonly ChartSpec[] = [
-  { title: 'Held-out L1', keys: /^heldout_L1/, note: 'Mean |G(input) - target| over the held-out pairs in the grid (unseen emoji), pixels in [-1, 1].' },
-  { title: 'Held-out PSNR (dB)', keys: /^heldout_PSNR/, note: 'PSNR of G(input) against its target, images mapped to [0, 1]; higher is closer.' },
+  { title: 'Held-out L1', keys: /^heldout_L1/, note: 'Mean |G(input) - target| over the held-out pairs in the grid (unseen emoji), pixels in [-1, 1]. A point each time the grid is redrawn (see its caption).' },
+  { title: 'Held-out PSNR (dB)', keys: /^heldout_PSNR/, note: 'PSNR of G(input) against its target, images mapped to [0, 1]; higher is closer. A point each time the grid is redrawn (see its caption).' },
 ];
 
 const PROFILES: Record<string, PageProfile> = {
@@ -260,6 +260,31 @@ export const STAT_LABELS: Record<string, string> = {
   heldout_L1_BtoA: 'B → A',
   heldout_PSNR_BtoA: 'B → A',
 };
+
+const SUBSCRIPT = '₀₁₂₃₄₅₆₇₈₉';
+const sub = (digits: string) => [...digits].map((d) => SUBSCRIPT[Number(d)]).join('');
+
+/**
+ * The one label of a statistic, for the stats panel and every chart legend: STAT_LABELS where it
+ * names the key, else read from the key's shape: lossD_2 → "loss D₂", loss_D_real → "loss D real",
+ * lossGp → "loss Gp", D_G_z → "D(G(z))", D_wrong → "D(wrong)", other underscores as spaces.
+ */
+export function statLabel(key: string): string {
+  const known = STAT_LABELS[key];
+  if (known) return known;
+  let m = /^loss([A-Z][A-Za-z]*)_(\d+)$/.exec(key);
+  if (m) return `loss ${m[1]}${sub(m[2])}`;
+  m = /^loss([A-Z][A-Za-z]*)$/.exec(key);
+  if (m) return `loss ${m[1]}`;
+  m = /^([A-Z])_([A-Za-z0-9_]+)$/.exec(key);
+  if (m) {
+    const parts = m[2].split('_');
+    // D_G_z → D(G(z)): single-letter nets applied to a single-letter input.
+    if (parts.every((p) => p.length === 1)) return `${m[1]}(${parts.join('(')}${')'.repeat(parts.length)}`;
+    return `${m[1]}(${parts.join(' ')})`;
+  }
+  return key.replace(/_/g, ' ');
+}
 
 /**
  * The draw page's run: pix2pix from edge maps (engine/data/emoji.ts edgeMapCpu: Sobel, thinned,

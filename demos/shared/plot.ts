@@ -28,6 +28,17 @@ export interface LinePlotOptions {
   maxPoints?: number;
 }
 
+/** Steps between x ticks: whole numbers only (a step axis has no step 2.5). */
+const INTEGER_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 1e4, 2e4, 2.5e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+
+/** A tick or legend value: 4 significant digits, a real minus sign (U+2212), exponent when tiny or huge. */
+export function fmtValue(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  const s = a !== 0 && (a < 1e-3 || a >= 1e6) ? a.toExponential(2) : String(Number(a.toPrecision(4)));
+  return v < 0 ? `\u2212${s}` : s;
+}
+
 export class LinePlot {
   readonly chart: uPlot;
   private xs: number[] = [];
@@ -53,15 +64,35 @@ export class LinePlot {
         y: opts.yRange ? { range: opts.yRange } : opts.logY ? { distr: 3 } : {},
       },
       axes: [
-        { label: opts.xLabel ?? 'step', stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid } },
-        { label: opts.yLabel, stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid } },
+        {
+          label: opts.xLabel ?? 'step', stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid },
+          incrs: INTEGER_INCRS,
+          values: (_u: uPlot, splits: number[]) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')),
+        },
+        {
+          label: opts.yLabel, stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid },
+          values: (_u: uPlot, splits: number[]) => splits.map((v) => fmtValue(v)),
+          // Wide enough for the longest tick label, minus sign included (the default 50 px cut it off).
+          size: (u: uPlot, values: string[] | null) => {
+            if (!values?.length) return 50;
+            // At run time uPlot keeps an axis' font as [css font, size].
+            u.ctx.font = (u.axes[1].font as unknown as [string])?.[0] ?? '12px system-ui';
+            const w = Math.max(...values.map((v) => u.ctx.measureText(v).width));
+            return Math.ceil(w / devicePixelRatio + 24);
+          },
+        },
       ],
       series: [
-        { label: opts.xLabel ?? 'step' },
+        { label: opts.xLabel ?? 'step', value: (_u: uPlot, v: number | null) => (v === null ? '–' : String(Math.round(v))) },
         // spanGaps: series measured only at some steps (held-out scores) draw as connected lines.
-        ...opts.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, dash: s.dash ? [6, 4] : undefined, points: { show: false }, spanGaps: true })),
+        ...opts.series.map((s) => ({
+          label: s.label, stroke: s.color, width: 1.5, dash: s.dash ? [6, 4] : undefined, points: { show: false }, spanGaps: true,
+          value: (_u: uPlot, v: number | null) => fmtValue(v),
+        })),
       ],
       legend: { live: true },
+      // When the pointer leaves the chart, the legend goes back to the latest values.
+      hooks: { setCursor: [() => this.showLatest()] },
       cursor: { drag: { x: true, y: false } },
     };
     this.chart = new uPlot(options, [[], ...opts.series.map(() => [])] as uPlot.AlignedData, container);
@@ -111,7 +142,20 @@ export class LinePlot {
       this.pending = false;
       // uPlot's gaps are nulls.
       this.chart.setData([this.xs, ...this.ys.map((y) => y.map((v) => (Number.isFinite(v) ? v : null)))] as uPlot.AlignedData);
+      this.showLatest();
     });
+  }
+
+  /** Legend values at the last point when the pointer is not over the chart (uPlot shows "--" there). */
+  private showLatest(): void {
+    const c = this.chart;
+    if (!c || (c.cursor.left ?? -1) >= 0 || !this.xs.length) return;
+    c.setLegend({ idx: this.xs.length - 1 });
+  }
+
+  /** The legend's value cells, as shown (tests). */
+  legendValues(): string[] {
+    return Array.from(this.container.querySelectorAll('.u-legend .u-series .u-value')).map((e) => e.textContent ?? '');
   }
 
   destroy(): void {

@@ -82,13 +82,13 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
   const walk = el('div', { class: 'controls', id: 'pyr-walk', role: 'group', 'aria-label': 'pyramid level' });
   const caption = el('p', { class: 'muted small', id: 'pyr-caption' });
   const noise = el('button', { id: 'btn-pyr-noise', disabled: true, 'data-needs-session': true }, 'New noise');
-  noise.addEventListener('click', () =>
-    ctx.paused('pyramid noise', async () => {
-      codes++;
+  noise.addEventListener('click', () => {
+    codes++;
+    void ctx.betweenSteps('pyramid noise', async () => {
       await refresh();
       return `new codes for the pyramid walk (#${codes})`;
-    }),
-  );
+    }, noise);
+  });
 
   const show = (level: number) => {
     shown = level;

@@ -26,10 +26,11 @@ import { byId, el, fmt, intParam, setStatus } from './dom.js';
 import { downloadBytes, fileBytes } from './files.js';
 import { canvasSpread, drawGrid } from './grid.js';
 import { loadHeldOut, loadPageDataset, registerHeldOutSource, type PageDataset } from './datasets.js';
-import { blurbOf, chartsOf, gridColsOf, isBidirectional, recipeOf, runFromParams, STAT_LABELS, type RunDefaults } from './models.js';
+import { blurbOf, chartsOf, gridColsOf, isBidirectional, recipeOf, runFromParams, statLabel, type RunDefaults } from './models.js';
 import { TrainingSession, runSpecOf, type RunSpec } from './session.js';
 import { getCheckpoint, putCheckpoint } from './store.js';
 import { adapterLine, renderStartFailure, startEngine, watchDeviceLoss } from './webgpu.js';
+import { fmtSeconds, isSoftwareAdapter, loadManifest, manifestKey, saveManifest, softwareSized } from './warmup.js';
 
 // ---- what pages plug in ---------------------------------------------------------------------------
 
@@ -41,6 +42,11 @@ export interface PageContext {
   readonly heldOut: PageDataset | null;
   /** Runs `fn` with training paused (then resumes); its message or error goes to the status line. */
   paused(what: string, fn: () => Promise<string | void>): Promise<void>;
+  /**
+   * Runs a view change that needs no training step (flip, domain, latent walk): at once when no step
+   * is running, else queued for the end of the current step, with `button` marked "after this step".
+   */
+  betweenSteps(what: string, fn: () => Promise<string | void>, button?: HTMLElement): Promise<void>;
   status(text: string, kind?: 'info' | 'ok' | 'warn' | 'error'): void;
 }
 
@@ -83,6 +89,23 @@ export interface DemoHandle {
   switchModel(model: string, params?: Record<string, string | number>): Promise<void>;
   /** Destroys the GPU device, as a driver reset would (tests of the recovery path). */
   loseDevice(): void;
+  /** What the page showed while starting, in order (tests: progress before the first step). */
+  readonly progress: readonly ProgressEntry[];
+  /** Whether the page sized its run for a software adapter. */
+  readonly software: boolean;
+  /** View changes waiting for the current step to end. */
+  readonly queued: number;
+}
+
+/** One progress message of a page's start: phase, kernels compiled (of total when known), step then. */
+export interface ProgressEntry {
+  phase: 'kernels' | 'samples' | 'first-step' | 'done';
+  done: number;
+  total: number | null;
+  step: number;
+  text: string;
+  /** performance.now() when shown (ms since the page's navigation started). */
+  t: number;
 }
 
 declare global {
@@ -180,6 +203,15 @@ class TrainingPage implements PageContext {
   private extras: Extra[] = [];
   private statKeys = '';
   private readonly ui: ReturnType<typeof buildLayout>;
+  private readonly progressLog: ProgressEntry[] = [];
+  private progressTimer: ReturnType<typeof setInterval> | null = null;
+  /** Whether the current session has finished a training step on this page (kernels compiled). */
+  private firstStepDone = false;
+  private software = false;
+  /** Seconds per step of the steps after the first (which also compiles kernels). */
+  private stepSeconds: number[] = [];
+  private lastDrawAt = 0;
+  private queue: { what: string; fn: () => Promise<string | void>; button?: HTMLElement; done: () => void }[] = [];
 
   constructor(private readonly opts: TrainingPageOptions) {
     this.model = opts.model ?? (new URLSearchParams(location.search).get('model') || 'dcgan');
@@ -195,6 +227,8 @@ class TrainingPage implements PageContext {
     return {
       sampleCount: intParam(p, 'samples', 64, 1, 256),
       sampleEvery: intParam(p, 'sampleEvery', 20, 1, 100000),
+      /** Seconds between redraws of the views while training, whatever the step count. */
+      refreshSeconds: intParam(p, 'refresh', 5, 0, 3600),
       autosaveEvery: intParam(p, 'autosave', 250, 0, 1e9),
       autostart: p.get('autostart') !== '0',
       fresh: p.get('fresh') === '1',
@@ -221,7 +255,12 @@ class TrainingPage implements PageContext {
     if (u.picker) u.picker.disabled = !enabled;
     if (u.direction) u.direction.disabled = !enabled;
     for (const x of this.extras) x.panel.querySelectorAll<HTMLButtonElement>('button[data-needs-session]').forEach((b) => (b.disabled = !enabled));
-    u.toggle.textContent = this.running ? 'Pause' : 'Resume';
+    // Pause answers at once: the button says so while the step in flight finishes; clicking it
+    // again cancels the pause.
+    const pausing = !this.running && !!this.loopDone;
+    if (pausing) u.toggle.disabled = false;
+    u.toggle.textContent = this.running ? 'Pause' : pausing ? 'Pausing after this step…' : 'Resume';
+    u.toggle.dataset.state = this.running ? 'running' : pausing ? 'pausing' : 'paused';
     document.body.dataset.running = String(this.running);
   }
 
@@ -229,9 +268,13 @@ class TrainingPage implements PageContext {
     const s = this.session;
     const stats = this.lastStats ?? {};
     const keys = Object.keys(stats);
-    if (keys.join() !== this.statKeys) {
+    if (keys.join() !== this.statKeys || !keys.length) {
       this.statKeys = keys.join();
-      this.ui.statRows.replaceChildren(...keys.flatMap((k) => [el('dt', {}, STAT_LABELS[k] ?? k), el('dd', { id: `stat-${k}` }, '—')]));
+      this.ui.statRows.replaceChildren(
+        ...(keys.length
+          ? keys.flatMap((k) => [el('dt', {}, statLabel(k)), el('dd', { id: `stat-${k}` }, '—')])
+          : [el('dt', {}, 'statistics'), el('dd', { id: 'stat-pending', class: 'muted' }, this.firstStepDone ? 'none reported' : 'after the first step (it compiles the training kernels)')]),
+      );
     }
     for (const k of keys) {
       const dd = document.getElementById(`stat-${k}`);
@@ -242,7 +285,13 @@ class TrainingPage implements PageContext {
     if (t.length >= 2) {
       const sps = (t.length - 1) / ((t[t.length - 1] - t[0]) / 1000);
       byId('stat-sps').textContent = sps.toFixed(sps < 10 ? 2 : 1);
-    } else byId('stat-sps').textContent = '—';
+    } else byId('stat-sps').textContent = this.firstStepDone ? 'after one more step' : this.running ? 'after the first steps (the first compiles kernels)' : 'not training yet';
+    const secs = [...this.stepSeconds].sort((a, b) => a - b);
+    byId('stat-steptime').textContent = secs.length
+      ? `${fmtSeconds(secs[secs.length >> 1])} per step${this.software ? ' (software adapter)' : ''}`
+      : this.firstStepDone ? 'measured from the second step' : 'measured after the first step';
+    const est = document.getElementById('software-steptime');
+    if (est && secs.length) est.textContent = ` Here a step takes about ${fmtSeconds(secs[secs.length >> 1])}.`;
     if (s) {
       // The options that differ from the recipe's defaults (the rest as `gan train <model> --help` says).
       const c = s.spec.config;
@@ -257,16 +306,87 @@ class TrainingPage implements PageContext {
   private async drawAll(): Promise<void> {
     const s = this.session;
     if (!s || !this.view) return;
+    const step = s.step;
     await this.view.draw(s);
-    byId('samples-caption').textContent = `step ${s.step}`;
+    const o = this.options;
+    byId('samples-caption').textContent = `at step ${step} · redrawn every ${o.sampleEvery} steps${o.refreshSeconds ? ` or ${o.refreshSeconds} s` : ''} while training`;
+    byId('samples-caption').dataset.step = String(step);
     for (const x of this.extras) await x.refresh();
+    this.lastDrawAt = performance.now();
+  }
+
+  // ---- start-up progress ----
+
+  /** Shows (and logs) a start-up message; 'done' hides the progress bar. */
+  private progress(phase: ProgressEntry['phase'], done: number, total: number | null, text: string): void {
+    this.progressLog.push({ phase, done, total, step: this.session?.step ?? 0, text, t: performance.now() });
+    const box = byId('progress');
+    box.classList.toggle('hidden', phase === 'done');
+    box.dataset.phase = phase;
+    byId('progress-text').textContent = text;
+    const bar = byId<HTMLProgressElement>('progress-bar');
+    if (total) {
+      bar.max = total;
+      bar.value = done;
+    } else bar.removeAttribute('value'); // indeterminate
+    if (phase !== 'done') this.status(text);
+  }
+
+  /** Counts kernels compiled while `fn` runs (first visits: the total is not known beforehand). */
+  private async counting<T>(phase: 'samples' | 'first-step', what: string, fn: () => Promise<T>): Promise<T> {
+    const base = engine().counters.pipelinesCompiled;
+    const t0 = performance.now();
+    const show = () => {
+      const n = engine().counters.pipelinesCompiled - base;
+      const secs = ((performance.now() - t0) / 1000).toFixed(0);
+      this.progress(phase, n, null, `${what}: ${n} new kernel${n === 1 ? '' : 's'} compiled so far (${secs} s)…`);
+    };
+    show();
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.progressTimer = setInterval(show, 500);
+    try {
+      return await fn();
+    } finally {
+      clearInterval(this.progressTimer);
+      this.progressTimer = null;
+      show(); // the final count
+    }
+  }
+
+  private manifestKey(): string {
+    const s = this.session!;
+    return manifestKey(s.spec.model, s.spec.config, s.spec.batch, this.options.sampleCount);
+  }
+
+  /** Compiles the kernels this run used last time (all at once, asynchronously), with progress. */
+  private async prewarm(): Promise<void> {
+    const specs = loadManifest(this.manifestKey());
+    if (!specs.length) return;
+    await engine().prewarm(specs, (done, total) => {
+      if (total) this.progress('kernels', done, total, `compiling kernels: ${done} of ${total}…`);
+    });
   }
 
   // ---- data and sessions ----
 
   /** The run from the URL for the current model (defaults, then the page's base, then the URL). */
   private runFromUrl(): RunDefaults {
-    return runFromParams(this.model, this.params, this.opts.base?.(this.model) ?? {});
+    const run = runFromParams(this.model, this.params, this.opts.base?.(this.model) ?? {});
+    const note = byId('software-note');
+    if (!this.software) {
+      note.classList.add('hidden');
+      return run;
+    }
+    const { run: small, changed } = softwareSized(run, this.params);
+    note.replaceChildren(
+      el('strong', {}, 'Software adapter. '),
+      changed.length
+        ? `This WebGPU adapter runs on the CPU, so the page trains a smaller run than on a GPU: ${changed.map(([k, a, b]) => `${k} ${a} → ${b}`).join(', ')}. Add ${changed.map(([k, a]) => `${k}=${a}`).join('&')} to the URL for the GPU sizes.`
+        : 'This WebGPU adapter runs on the CPU: steps are slow.',
+      el('span', { id: 'software-steptime' }),
+    );
+    note.classList.remove('hidden');
+    return small;
   }
 
   /** Loads the dataset (and held-out set) a run needs, and adapts the config to the data. */
@@ -289,6 +409,8 @@ class TrainingPage implements PageContext {
     this.session = s;
     this.lastStats = null;
     this.stepTimes.length = 0;
+    this.stepSeconds.length = 0;
+    this.firstStepDone = false;
     this.ui.lr.value = String(s.lr);
     this.ui.seed.value = String(spec.seed);
     return s;
@@ -310,13 +432,16 @@ class TrainingPage implements PageContext {
       this.ui.direction?.classList.toggle('hidden', !isBidirectional(run.model, run.config));
       if (this.ui.direction) {
         this.ui.direction.textContent = 'Show B → A';
-        this.ui.direction.onclick = () =>
-          this.paused('flip direction', async () => {
-            grid.direction = grid.direction === 'AtoB' ? 'BtoA' : 'AtoB';
-            this.ui.direction!.textContent = grid.direction === 'AtoB' ? 'Show B → A' : 'Show A → B';
+        this.ui.direction.onclick = () => {
+          // The button answers at once (the direction it will show); the redraw waits for the step in flight.
+          grid.direction = grid.direction === 'AtoB' ? 'BtoA' : 'AtoB';
+          this.ui.direction!.textContent = grid.direction === 'AtoB' ? 'Show B → A' : 'Show A → B';
+          this.ui.direction!.dataset.showing = grid.direction;
+          void this.betweenSteps('flip direction', async () => {
             await this.drawAll();
             return `showing ${grid.direction === 'AtoB' ? 'A → B' : 'B → A'} (${this.heldOut?.manifest?.domains?.map((d) => d.name).join(' ↔ ')})`;
-          });
+          }, this.ui.direction!);
+        };
       }
       const d = this.heldOut!.manifest!.domains!;
       this.ui.samplesNote.textContent = `Rows: held-out input, the model's output, the real target (${d[0].name} → ${d[1].name}; emoji never in the training split). ${blurbOf(run.model) ?? ''}`;
@@ -333,7 +458,8 @@ class TrainingPage implements PageContext {
   }
 
   /** Restores checkpoint bytes, rebuilding the networks (and the data) when the checkpoint's run differs. */
-  private async restoreBytes(bytes: Uint8Array, source: string): Promise<void> {
+  /** Returns the step the checkpoint records (the step the page now continues from). */
+  private async restoreBytes(bytes: Uint8Array, source: string): Promise<number> {
     const spec = runSpecOf(bytes, source);
     if (spec.model !== this.model) {
       if (this.opts.model !== null) throw new Error(`${source}: a '${spec.model}' checkpoint; this page trains ${this.model}`);
@@ -357,10 +483,12 @@ class TrainingPage implements PageContext {
     this.charts!.setHistory(history);
     this.lastStats = history?.xs.length ? this.charts!.latest() : null;
     if (this.lastStats) for (const k of Object.keys(this.lastStats)) if (k.startsWith('heldout_')) delete this.lastStats[k];
-    this.lastCheckpoint = { bytes, step: s.step };
-    byId('stat-ckpt').textContent = `step ${s.step} (${source})`;
+    const step = s.step;
+    this.lastCheckpoint = { bytes, step };
+    byId('stat-ckpt').textContent = `step ${step} (${source})`;
     this.showStats();
     await this.drawAll();
+    return step;
   }
 
   private async checkpointNow(): Promise<Uint8Array> {
@@ -380,7 +508,18 @@ class TrainingPage implements PageContext {
 
   private async oneStep(): Promise<void> {
     const s = this.session!;
-    const stats = await s.trainStep(true);
+    const t0 = performance.now();
+    const first = !this.firstStepDone;
+    const stats = first ? await this.counting('first-step', `first step (step ${s.step + 1})`, () => s.trainStep(true)) : await s.trainStep(true);
+    if (first) {
+      this.firstStepDone = true;
+      saveManifest(this.manifestKey(), engine().kernelSpecs());
+      this.progress('done', 0, null, `first step done in ${fmtSeconds((performance.now() - t0) / 1000)}`);
+      if (this.running) this.status('training…');
+    } else {
+      this.stepSeconds.push((performance.now() - t0) / 1000);
+      if (this.stepSeconds.length > 15) this.stepSeconds.shift();
+    }
     this.stepTimes.push(performance.now());
     if (this.stepTimes.length > 30) this.stepTimes.shift();
     if (stats) {
@@ -392,21 +531,25 @@ class TrainingPage implements PageContext {
         this.status(`stopped: non-finite ${bad.map(([k, v]) => `${k}=${v}`).join(', ')} at step ${s.step}; lower the learning rate and reset or load a checkpoint`, 'error');
       }
     }
-    if (s.step % this.options.sampleEvery === 0 || !this.running) await this.drawAll();
+    const o = this.options;
+    const stale = o.refreshSeconds > 0 && performance.now() - this.lastDrawAt >= o.refreshSeconds * 1000;
+    if (s.step % o.sampleEvery === 0 || !this.running || stale) await this.drawAll();
     const every = this.options.autosaveEvery;
     if (every && s.step % every === 0) await this.saveToBrowser('autosaved');
     this.showStats();
   }
 
-  private startLoop(): void {
+  /** Starts training; `keepStatus` leaves the status line's message (an action that just finished). */
+  private startLoop(keepStatus = false): void {
     if (this.loopDone || !this.session) return;
     this.running = true;
     this.setControls(true);
-    this.status('training…');
+    if (!keepStatus) this.status('training…');
     this.loopDone = (async () => {
       try {
         while (this.running && this.session && !this.deviceLost) {
           await this.oneStep();
+          await this.drainQueue();
           await yieldToUi();
         }
       } catch (e) {
@@ -416,6 +559,9 @@ class TrainingPage implements PageContext {
         console.error(e);
       } finally {
         this.loopDone = null;
+        // Paused between steps: the views show the step the counter shows.
+        if (this.session && !this.deviceLost && byId('samples-caption').dataset.step !== String(this.session.step)) await this.drawAll().catch(() => undefined);
+        await this.drainQueue();
         if (!this.deviceLost) {
           this.setControls(true);
           if (this.ui.status.dataset.kind !== 'error') this.status(`paused at step ${this.session?.step ?? 0}`);
@@ -429,8 +575,37 @@ class TrainingPage implements PageContext {
     await this.loopDone;
   }
 
+  /** Runs the view changes queued during a step, in order. */
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length && !this.deviceLost) {
+      const q = this.queue.shift()!;
+      await this.runNow(q.what, q.fn);
+      if (q.button) delete q.button.dataset.pending;
+      q.done();
+    }
+  }
+
+  private async runNow(what: string, fn: () => Promise<string | void>): Promise<void> {
+    try {
+      const msg = await fn();
+      this.status(msg ?? `${what}: done`, 'ok');
+    } catch (e) {
+      this.status(`${what} failed: ${(e as Error).message}`, 'error');
+    }
+  }
+
+  betweenSteps(what: string, fn: () => Promise<string | void>, button?: HTMLElement): Promise<void> {
+    if (!this.loopDone) return this.runNow(what, fn);
+    return new Promise<void>((done) => {
+      this.queue.push({ what, fn, button, done });
+      if (button) button.dataset.pending = 'after this step';
+      this.status(`${what}: after this step (step ${(this.session?.step ?? 0) + 1} is running)…`);
+    });
+  }
+
   async paused(what: string, fn: () => Promise<string | void>): Promise<void> {
     const wasRunning = this.running;
+    if (this.loopDone) this.status(`${what}: after this step (step ${(this.session?.step ?? 0) + 1} is running)…`);
     this.setControls(false);
     await this.stopLoop();
     this.status(`${what}…`);
@@ -443,7 +618,7 @@ class TrainingPage implements PageContext {
       return;
     }
     this.setControls(true);
-    if (wasRunning) this.startLoop();
+    if (wasRunning) this.startLoop(true);
   }
 
   // ---- models ----
@@ -499,8 +674,9 @@ class TrainingPage implements PageContext {
       n.classList.remove('hidden');
     }
     this.showStats();
-    this.status('drawing the first samples (compiling kernels)…');
-    await this.drawAll();
+    await this.prewarm();
+    await this.counting('samples', 'drawing the first samples', () => this.drawAll());
+    if (!this.options.autostart) this.progress('done', 0, null, 'ready');
     this.ready = true;
     this.setControls(true);
     this.status(`ready at step ${this.session!.step}`);
@@ -532,8 +708,15 @@ class TrainingPage implements PageContext {
     const u = this.ui;
     u.toggle.addEventListener('click', () => {
       if (this.running) {
-        this.setControls(false);
-        void this.stopLoop().then(() => this.setControls(true));
+        // Answers at once: the step in flight finishes, then the loop stops ("Pausing after this step…").
+        this.running = false;
+        this.setControls(true);
+        this.status(`pausing after step ${(this.session?.step ?? 0) + 1}…`);
+      } else if (this.loopDone) {
+        // Clicked again while pausing: keep training.
+        this.running = true;
+        this.setControls(true);
+        this.status('training…');
       } else this.startLoop();
     });
     u.step.addEventListener('click', () =>
@@ -558,6 +741,9 @@ class TrainingPage implements PageContext {
     );
     u.lrApply.addEventListener('click', () => {
       try {
+        if (u.lr.validity.badInput || u.lr.value.trim() === '') {
+          throw new Error('learning rate: the box does not hold a number; type one such as 0.0002');
+        }
         this.session!.setLr(Number(u.lr.value));
         this.status(`learning rate ${this.session!.lr} from step ${this.session!.step + 1}`, 'ok');
       } catch (e) {
@@ -592,9 +778,9 @@ class TrainingPage implements PageContext {
       const file = u.upload.files?.[0];
       if (!file) return;
       void this.paused(`load ${file.name}`, async () => {
-        await this.restoreBytes(await fileBytes(file), file.name);
+        const step = await this.restoreBytes(await fileBytes(file), file.name);
         u.upload.value = '';
-        return `restored step ${this.session!.step} from ${file.name}`;
+        return `restored step ${step} from ${file.name}`;
       });
     });
     u.picker?.addEventListener('change', () => {
@@ -627,6 +813,7 @@ class TrainingPage implements PageContext {
     }
     const e = started.engine;
     this.ui.adapter.textContent = adapterLine(e);
+    this.software = isSoftwareAdapter(e, this.params);
     watchDeviceLoss(e, (reason) => this.onDeviceLost(reason));
     return true;
   }
@@ -703,6 +890,15 @@ class TrainingPage implements PageContext {
       spread: (id) => canvasSpread(byId<HTMLCanvasElement>(id)),
       switchModel: (model, params) => page.switchModel(model, params),
       loseDevice: () => engine().device.destroy(),
+      get progress() {
+        return page.progressLog;
+      },
+      get software() {
+        return page.software;
+      },
+      get queued() {
+        return page.queue.length;
+      },
     };
   }
 }
@@ -754,9 +950,14 @@ function buildLayout(withPicker: boolean) {
       button('btn-download', 'Download .safetensors', 'download a .safetensors checkpoint (gan sample / gan train --resume read it)'),
       uploadLabel,
     ),
+    el('div', { id: 'progress', class: 'progress', role: 'status' },
+      el('progress', { id: 'progress-bar' }),
+      el('span', { id: 'progress-text' }, 'starting WebGPU…'),
+    ),
     el('dl', { class: 'stats' },
       el('dt', {}, 'step'), el('dd', { id: 'stat-step' }, '0'),
-      el('dt', {}, 'steps / s'), el('dd', { id: 'stat-sps' }, '—'),
+      el('dt', {}, 'steps / s'), el('dd', { id: 'stat-sps' }, 'not training yet'),
+      el('dt', {}, 'step time'), el('dd', { id: 'stat-steptime' }, 'measured after the first step'),
       statRows,
       el('dt', {}, 'model'), el('dd', { id: 'stat-model' }, '—'),
       el('dt', {}, 'data'), el('dd', { id: 'stat-data' }, '—'),
@@ -775,6 +976,7 @@ function buildLayout(withPicker: boolean) {
       el('button', { id: 'btn-recover', class: 'primary' }, 'Resume from last checkpoint'),
     ),
     el('div', { id: 'restored-note', class: 'notice info hidden' }),
+    el('div', { id: 'software-note', class: 'notice info hidden' }),
     panels,
   );
   return {

@@ -343,8 +343,10 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       await page.mouse.up();
       await page.waitForFunction((b) => (document.getElementById('sketch-output')!.dataset.checksum ?? b) !== b, WAIT, before);
       const afterStroke = await checksum();
+      // "Clear" empties the pad and the output (white until the next stroke).
       await page.click('#btn-clear');
-      await page.waitForFunction((b) => (document.getElementById('sketch-output')!.dataset.checksum ?? b) !== b, WAIT, afterStroke);
+      await page.waitForFunction(() => document.getElementById('sketch-output')!.dataset.blank === '1', WAIT);
+      expect(await page.evaluate(() => window.__demo!.spread('sketch-output'))).toBe(0);
       await page.click('#btn-example');
       await page.waitForFunction(() => /^example: edges of /.test(document.getElementById('sketch-name')!.textContent ?? ''), WAIT);
       await screenshot(page, 'demo-draw');

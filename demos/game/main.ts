@@ -1,0 +1,499 @@
+// The 2-D game page: the engine's mixture trainers (nets/mode_eval.ts createMixtureTrainer, the
+// trainers `gan eval modes` scores) on a 2-D Gaussian mixture, with the whole game drawn on one plane:
+//   - the discriminator's output over the plane as a heat map (a grid of points through D, on the
+//     GPU): P(real) for a one-discriminator GAN, each discriminator's (or their mean) for several,
+//     and for a (k + 1)-class discriminator the winning class coloured per generator (white: real);
+//   - real samples (black) and generated ones (a colour per generator) from fixed noise;
+//   - the generator's map of a slice of its latent space (z1, z2 in [-2, 2], the rest 0) as a warped grid.
+// Step (one round: D update, then G update, as the trainer does it), Run / Pause, a slowed-down mode,
+// and the hyper-parameters (mixture, model, learning rate, batch, widths, k, N) in the page.
+// URL parameters: mixture, model, lr, batch, hidden, k, n, seed [1], autostart [0].
+// State for tests: window.__game.
+
+import { engine } from '../../engine/device.js';
+import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
+import { grad, noGrad } from '../../engine/tape.js';
+import { Generator } from '../../engine/ops/random.js';
+import { add, bceWithLogits, reshape, sigmoid, softmax } from '../../engine/ops/index.js';
+import type { Module } from '../../engine/nn.js';
+import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, createMixtureTrainer, disposeTrainer, type ModeModel, type ModeRunOptions } from '../../nets/mode_eval.js';
+import { MixtureSampler } from '../../nets/mlp_gan.js';
+import { splitSizes } from '../../nets/madgan.js';
+import { readStats } from '../../nets/stats.js';
+import { getRecipe, type GanTrainer } from '../../nets/registry.js';
+import type { GmanCombine, GmanObjective } from '../../nets/gman.js';
+import { byId, el, fmt, setStatus } from '../shared/dom.js';
+import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
+
+/** Heat-map resolution (cells per side) and the plane's extent in network units. */
+const CELLS = 40;
+const EXTENT = 1.25;
+const POINTS = 256;
+const GEN_COLOURS = ['#e4572e', '#2e86ab', '#59a14f', '#b07aa1', '#f28e2b', '#76b7b2', '#edc948', '#9c755f'];
+
+interface GameState {
+  step: number;
+  running: boolean;
+  ready: boolean;
+  /** D's values over the grid as drawn (P(real), or the winning class), row-major. */
+  heat: number[];
+  /** Generated points as drawn, network units. */
+  fakes: number[];
+  /** At each generated point, the gradient of log D(x) (the way G's loss pushes it), as drawn; empty for MAD-GAN. */
+  arrows: number[];
+  lastStats: Record<string, number> | null;
+}
+
+declare global {
+  interface Window {
+    __game?: GameState & {
+      stepOnce(): Promise<void>;
+      /** D's parameters (the first discriminator's), read back, for a float64 reference in tests. */
+      dParams(): Promise<{ name: string; shape: number[]; data: number[] }[]>;
+    };
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const ui = {
+  mixture: byId<HTMLSelectElement>('mixture'),
+  model: byId<HTMLSelectElement>('model'),
+  lr: byId<HTMLInputElement>('lr'),
+  batch: byId<HTMLInputElement>('batch'),
+  hidden: byId<HTMLInputElement>('hidden'),
+  k: byId<HTMLInputElement>('k'),
+  n: byId<HTMLInputElement>('n'),
+  objective: byId<HTMLSelectElement>('objective'),
+  combine: byId<HTMLSelectElement>('combine'),
+  view: byId<HTMLSelectElement>('view'),
+  reset: byId<HTMLButtonElement>('btn-reset'),
+  step: byId<HTMLButtonElement>('btn-step'),
+  run: byId<HTMLButtonElement>('btn-run'),
+  slow: byId<HTMLInputElement>('slow'),
+  canvas: byId<HTMLCanvasElement>('plane'),
+  status: byId('status'),
+};
+const status = (t: string, kind: 'info' | 'ok' | 'warn' | 'error' = 'info') => setStatus(ui.status, t, kind);
+
+const state: GameState = { step: 0, running: false, ready: false, heat: [], fakes: [], arrows: [], lastStats: null };
+let trainer: GanTrainer | null = null;
+let sampler: MixtureSampler | null = null;
+let opts: ModeRunOptions | null = null;
+let realPoints: Float32Array = new Float32Array(0);
+let loop: Promise<void> | null = null;
+
+// ---- controls from the URL and the trainers' defaults ----
+
+for (const [name, m] of Object.entries(MIXTURES)) if (m.make().dim === 2) ui.mixture.append(el('option', { value: name, title: m.help }, name));
+for (const m of MODE_MODELS) ui.model.append(el('option', { value: m }, m));
+const pick = (sel: HTMLSelectElement, v: string | null) => {
+  if (v && [...Array.from(sel.options)].some((o) => o.value === v)) sel.value = v;
+};
+pick(ui.mixture, params.get('mixture'));
+pick(ui.model, params.get('model'));
+ui.lr.value = params.get('lr') ?? String(MODE_DEFAULTS.lr);
+ui.batch.value = params.get('batch') ?? '64';
+ui.hidden.value = params.get('hidden') ?? String(MODE_DEFAULTS.hidden);
+ui.k.value = params.get('k') ?? String(MODE_DEFAULTS.k);
+ui.n.value = params.get('n') ?? String(MODE_DEFAULTS.n);
+// GMAN's loss variants: the choices its recipe declares (`gan train gman --help`).
+for (const [sel, option, fallback] of [[ui.objective, 'objective', MODE_DEFAULTS.objective], [ui.combine, 'combine', MODE_DEFAULTS.combine]] as const) {
+  const choices = (getRecipe('gman')?.options[option]?.choices as readonly string[] | undefined) ?? [fallback];
+  sel.replaceChildren(...choices.map((c) => el('option', { value: c }, c)));
+  sel.value = fallback;
+  pick(sel, params.get(option));
+}
+
+function readOptions(): ModeRunOptions {
+  const num = (input: HTMLInputElement, name: string, min: number, max: number, integer: boolean) => {
+    const v = Number(input.value);
+    if (input.validity.badInput || input.value.trim() === '' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      throw new Error(`${name}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${input.value}'`);
+    }
+    return v;
+  };
+  return {
+    ...MODE_DEFAULTS,
+    mixture: ui.mixture.value,
+    model: ui.model.value as ModeModel,
+    lr: num(ui.lr, 'learning rate', 1e-6, 0.5, false),
+    batch: num(ui.batch, 'batch', 2, 1024, true),
+    hidden: num(ui.hidden, 'hidden', 4, 256, true),
+    k: num(ui.k, 'generators k', 2, 8, true),
+    n: num(ui.n, 'discriminators N', 2, 8, true),
+    objective: ui.objective.value as GmanObjective,
+    combine: ui.combine.value as GmanCombine,
+    seed: Number(params.get('seed') ?? 1) || 1,
+    decayTo: 1,
+  };
+}
+
+function showModelOptions(): void {
+  const m = ui.model.value;
+  byId('label-k').classList.toggle('hidden', m !== 'madgan');
+  byId('label-n').classList.toggle('hidden', m !== 'gman');
+  byId('gman-options').classList.toggle('hidden', m !== 'gman');
+}
+
+/** The discriminators a view can show: one, each of N (and their mean), or the k + 1 classes. */
+function discriminators(t: GanTrainer): Module[] {
+  // GMAN keeps its N discriminators in a ModuleList; the others have one D (a Sequential, itself
+  // iterable over its layers: not what we want).
+  const d = t.nets.netD;
+  return opts!.model === 'gman' ? [...(d as unknown as Iterable<Module>)] : [d];
+}
+
+function setViews(): void {
+  const o = opts!;
+  const views: [string, string][] =
+    o.model === 'gman'
+      ? [['mean', 'mean of the N'], ...Array.from({ length: o.n }, (_, i): [string, string] => [String(i), `D${i + 1}`])]
+      : o.model === 'madgan'
+        ? [['classes', 'its k + 1 classes']]
+        : [['0', 'P(real)']];
+  ui.view.replaceChildren(...views.map(([v, t]) => el('option', { value: v }, t)));
+}
+
+// ---- drawing ----
+
+/** Grid cell centres in network units, [CELLS * CELLS, 2], row 0 at the top (y up). */
+function gridPoints(): Float32Array {
+  const p = new Float32Array(CELLS * CELLS * 2);
+  for (let r = 0; r < CELLS; r++) {
+    for (let c = 0; c < CELLS; c++) {
+      const i = r * CELLS + c;
+      p[2 * i] = -EXTENT + ((c + 0.5) * 2 * EXTENT) / CELLS;
+      p[2 * i + 1] = EXTENT - ((r + 0.5) * 2 * EXTENT) / CELLS;
+    }
+  }
+  return p;
+}
+
+/** Runs `fn` with D in evaluation mode (GMAN's dropout off), then restores the trainer's mode. */
+async function evalMode<T>(ds: Module[], fn: () => Promise<T>): Promise<T> {
+  const was = ds.map((d) => d.training);
+  ds.forEach((d) => d.train(false));
+  try {
+    return await fn();
+  } finally {
+    ds.forEach((d, i) => d.train(was[i]));
+  }
+}
+
+/** The discriminators the view shows (one, or all N for the mean). */
+function shownDiscriminators(ds: Module[]): Module[] {
+  return ui.view.value === 'mean' ? ds : [ds[Number(ui.view.value) || 0]];
+}
+
+/**
+ * -d/dx of G's non-saturating loss at each generated point, -d/dx log sigmoid(D(x)) averaged over
+ * the shown discriminators: where G's update pushes that sample. [POINTS, 2], network units.
+ */
+async function gradientArrows(t: GanTrainer, fakes: Float32Array): Promise<Float32Array> {
+  const ds = shownDiscriminators(discriminators(t));
+  const x = tensor(fakes, [POINTS, 2]).requireGrad();
+  try {
+    const g = tidy(() => {
+      let loss: Tensor | null = null;
+      for (const d of ds) {
+        const l = bceWithLogits(reshape(d.call(x) as Tensor, [-1]), 1, { reduction: 'sum' });
+        loss = loss ? add(loss, l) : l;
+      }
+      return grad(loss!, [x])[0];
+    });
+    try {
+      const v = await g.data();
+      return v.map((e) => -e / ds.length);
+    } finally {
+      g.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
+}
+
+async function heatValues(t: GanTrainer): Promise<{ values: Float32Array; classes: number }> {
+  const ds = discriminators(t);
+  const x = () => tensor(gridPoints(), [CELLS * CELLS, 2]);
+  const o = opts!;
+  if (o.model === 'madgan') {
+    const out = tidy(() => noGrad(() => softmax(ds[0].call(x()) as Tensor, -1)));
+    try {
+      return { values: await out.data(), classes: o.k + 1 };
+    } finally {
+      out.dispose();
+    }
+  }
+  const which = shownDiscriminators(ds);
+  const acc = new Float32Array(CELLS * CELLS);
+  for (const d of which) {
+    const out = tidy(() => noGrad(() => sigmoid(d.call(x()) as Tensor)));
+    try {
+      const v = await out.data();
+      for (let j = 0; j < acc.length; j++) acc[j] += v[j] / which.length;
+    } finally {
+      out.dispose();
+    }
+  }
+  return { values: acc, classes: 1 };
+}
+
+/** G's output for the codes `z` makes (made and freed inside one tidy scope). */
+async function generated(t: GanTrainer, z: () => Tensor): Promise<Float32Array> {
+  const out = tidy(() => t.generate(z()));
+  try {
+    return await out.data();
+  } finally {
+    out.dispose();
+  }
+}
+
+const toPx = (v: number, size: number, flip: boolean) => ((flip ? -v : v) + EXTENT) / (2 * EXTENT) * size;
+
+function hexRgb(h: string): [number, number, number] {
+  return [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)];
+}
+
+async function draw(): Promise<void> {
+  const t = trainer!;
+  const o = opts!;
+  const ds = discriminators(t);
+  const { values, classes } = await evalMode(ds, () => heatValues(t));
+  const fakes = await generated(t, () => t.noise(POINTS, new Generator(o.seed + 7)));
+  const arrows = o.model === 'madgan' ? null : await evalMode(ds, () => gradientArrows(t, fakes));
+  // The latent slice: lines of constant z1 and of constant z2 (the other coordinates 0).
+  const L = 9;
+  const P = 24;
+  const nz = o.nz;
+  const zs = new Float32Array(2 * L * P * nz);
+  for (let l = 0; l < L; l++) {
+    for (let p = 0; p < P; p++) {
+      const a = -2 + (4 * l) / (L - 1);
+      const b = -2 + (4 * p) / (P - 1);
+      zs[(l * P + p) * nz] = a;
+      zs[(l * P + p) * nz + 1] = b;
+      zs[((L + l) * P + p) * nz] = b;
+      zs[((L + l) * P + p) * nz + 1] = a;
+    }
+  }
+  const manifold = o.model === 'madgan' ? null : await generated(t, () => tensor(zs, [2 * L * P, nz]));
+
+  const cv = ui.canvas;
+  const g = cv.getContext('2d')!;
+  const W = cv.width;
+  const cell = W / CELLS;
+  const heat: number[] = [];
+  for (let r = 0; r < CELLS; r++) {
+    for (let c = 0; c < CELLS; c++) {
+      const i = r * CELLS + c;
+      let rgb: [number, number, number];
+      if (classes > 1) {
+        let best = 0;
+        for (let j = 1; j < classes; j++) if (values[i * classes + j] > values[i * classes + best]) best = j;
+        const pmax = values[i * classes + best];
+        heat.push(best + pmax);
+        const base: [number, number, number] = best === classes - 1 ? [255, 255, 255] : hexRgb(GEN_COLOURS[best % GEN_COLOURS.length]);
+        const a = 0.25 + 0.5 * pmax;
+        rgb = [base[0] * a + 255 * (1 - a), base[1] * a + 255 * (1 - a), base[2] * a + 255 * (1 - a)];
+      } else {
+        // P(real), diverging at 0.5: green where D says real, purple where it says fake, white where unsure.
+        const v = values[i];
+        heat.push(v);
+        const t = Math.min(1, Math.abs(v - 0.5) * 2) ** 0.6;
+        const base: [number, number, number] = v >= 0.5 ? [89, 161, 79] : [150, 90, 170];
+        rgb = [255 + (base[0] - 255) * t, 255 + (base[1] - 255) * t, 255 + (base[2] - 255) * t];
+      }
+      g.fillStyle = `rgb(${rgb[0] | 0}, ${rgb[1] | 0}, ${rgb[2] | 0})`;
+      g.fillRect(c * cell, r * cell, cell + 0.5, cell + 0.5);
+    }
+  }
+  if (manifold) {
+    g.strokeStyle = 'rgba(60, 60, 60, 0.45)';
+    g.lineWidth = 1;
+    for (let l = 0; l < 2 * L; l++) {
+      g.beginPath();
+      for (let p = 0; p < P; p++) {
+        const i = l * P + p;
+        const x = toPx(manifold[2 * i], W, false);
+        const y = toPx(manifold[2 * i + 1], W, true);
+        if (p === 0) g.moveTo(x, y);
+        else g.lineTo(x, y);
+      }
+      g.stroke();
+    }
+  }
+  g.fillStyle = '#111';
+  for (let i = 0; i < realPoints.length / 2; i++) g.fillRect(toPx(realPoints[2 * i], W, false) - 1.5, toPx(realPoints[2 * i + 1], W, true) - 1.5, 3, 3);
+  if (arrows) {
+    // Arrows scaled so the longest is 28 px: directions and relative sizes, not step lengths.
+    let max = 1e-12;
+    for (let j = 0; j < POINTS; j++) max = Math.max(max, Math.hypot(arrows[2 * j], arrows[2 * j + 1]));
+    g.strokeStyle = 'rgba(120, 40, 10, 0.55)';
+    g.lineWidth = 1;
+    g.beginPath();
+    for (let j = 0; j < POINTS; j += 2) {
+      const x0 = toPx(fakes[2 * j], W, false);
+      const y0 = toPx(fakes[2 * j + 1], W, true);
+      g.moveTo(x0, y0);
+      g.lineTo(x0 + (28 * arrows[2 * j]) / max, y0 - (28 * arrows[2 * j + 1]) / max);
+    }
+    g.stroke();
+  }
+  const sizes = o.model === 'madgan' ? splitSizes(POINTS, o.k) : [POINTS];
+  let i = 0;
+  sizes.forEach((n, gi) => {
+    g.fillStyle = GEN_COLOURS[gi % GEN_COLOURS.length];
+    for (let j = 0; j < n; j++, i++) {
+      g.beginPath();
+      g.arc(toPx(fakes[2 * i], W, false), toPx(fakes[2 * i + 1], W, true), 2.5, 0, 2 * Math.PI);
+      g.fill();
+    }
+  });
+  state.heat = heat;
+  state.fakes = [...fakes];
+  state.arrows = arrows ? [...arrows] : [];
+  byId('plane-caption').textContent = `at step ${state.step}`;
+  byId('plane-caption').dataset.step = String(state.step);
+  byId('plane-legend').textContent =
+    (classes > 1
+      ? `Background: D's winning class (white: real, a colour per generator; stronger = surer). Points: real (black), each generator's samples in its colour.`
+      : `Background: D's P(real) (green: real, purple: fake${o.model === 'gman' ? `; ${ui.view.selectedOptions[0]?.text}` : ''}). Points: real (black), generated (orange).`) +
+    (manifold ? ' Grey lines: G\'s image of a square grid of (z1, z2) in [−2, 2]², the other latent coordinates 0.' : '') +
+    (arrows ? ' Brown arrows (every other point): where G\'s loss pushes each sample, ∇ₓ log D(x) (longest drawn 28 px).' : '');
+}
+
+// ---- the game ----
+
+/** New games run one after another (a change of model while the last game still draws waits for it). */
+let games: Promise<void> = Promise.resolve();
+function newGame(): Promise<void> {
+  games = games.then(startGame, startGame);
+  return games;
+}
+
+async function startGame(): Promise<void> {
+  await stop();
+  state.ready = false;
+  ui.step.disabled = true;
+  ui.run.disabled = true;
+  try {
+    opts = readOptions();
+  } catch (e) {
+    status((e as Error).message, 'error');
+    return;
+  }
+  if (trainer) disposeTrainer(trainer);
+  sampler = new MixtureSampler(MIXTURES[opts.mixture].make(), opts.seed);
+  trainer = createMixtureTrainer(opts, sampler.dim);
+  // The real points drawn: a fixed sample of the mixture, in network units.
+  realPoints = sampler.toNetwork(new MixtureSampler(sampler.mix, opts.seed + 99).draw(POINTS));
+  state.step = 0;
+  state.lastStats = null;
+  setViews();
+  showStats();
+  status('compiling kernels and drawing…');
+  await draw();
+  state.ready = true;
+  ui.step.disabled = false;
+  ui.run.disabled = false;
+  status(`new game: ${opts.model} on ${opts.mixture}`, 'ok');
+}
+
+function showStats(): void {
+  byId('stat-step').textContent = String(state.step);
+  byId('stat-lossD').textContent = fmt(state.lastStats?.lossD);
+  byId('stat-lossG').textContent = fmt(state.lastStats?.lossG);
+}
+
+async function stepOnce(): Promise<void> {
+  const t = trainer!;
+  const real = sampler!.batch(opts!.batch);
+  try {
+    const stats = t.step(real, true);
+    state.lastStats = stats ? await readStats(stats) : null;
+  } finally {
+    real.dispose();
+  }
+  state.step++;
+  showStats();
+  await draw();
+}
+
+function setRunning(on: boolean): void {
+  state.running = on;
+  ui.run.textContent = on ? 'Pause' : loop ? 'Pausing after this step…' : 'Run';
+  ui.step.disabled = on || !!loop;
+}
+
+function start(): void {
+  if (loop) {
+    setRunning(true);
+    return;
+  }
+  setRunning(true);
+  loop = (async () => {
+    try {
+      while (state.running) {
+        await stepOnce();
+        await new Promise((r) => setTimeout(r, ui.slow.checked ? 600 : 0));
+      }
+    } catch (e) {
+      status(`training failed: ${(e as Error).message}`, 'error');
+    } finally {
+      loop = null;
+      setRunning(false);
+    }
+  })();
+}
+
+async function stop(): Promise<void> {
+  state.running = false;
+  if (loop) setRunning(false);
+  await loop;
+}
+
+ui.model.addEventListener('change', () => {
+  showModelOptions();
+  void newGame();
+});
+ui.mixture.addEventListener('change', () => void newGame());
+ui.reset.addEventListener('click', () => void newGame());
+ui.step.addEventListener('click', () => {
+  if (loop) return;
+  ui.step.disabled = true;
+  void stepOnce()
+    .then(() => status(`step ${state.step}`, 'ok'))
+    .catch((e: Error) => status(`step failed: ${e.message}`, 'error'))
+    .finally(() => (ui.step.disabled = !!loop));
+});
+ui.run.addEventListener('click', () => (state.running ? void stop() : start()));
+ui.view.addEventListener('change', () => {
+  if (!loop && trainer) void draw();
+});
+for (const input of [ui.lr, ui.batch, ui.hidden, ui.k, ui.n, ui.objective, ui.combine]) input.addEventListener('change', () => void newGame());
+
+window.__game = Object.assign(state, {
+  stepOnce: () => stepOnce(),
+  dParams: async () => {
+    const out: { name: string; shape: number[]; data: number[] }[] = [];
+    for (const [name, p] of discriminators(trainer!)[0].namedParameters()) out.push({ name, shape: [...p.shape], data: [...(await p.data())] });
+    return out;
+  },
+});
+
+(async () => {
+  showModelOptions();
+  const started = await startEngine();
+  if ('failure' in started) {
+    renderStartFailure(byId('webgpu-status'), started.failure);
+    byId('panels').classList.add('hidden');
+    byId('adapter').textContent = 'no WebGPU';
+    return;
+  }
+  byId('adapter').textContent = adapterLine(engine());
+  await newGame();
+  if (params.get('autostart') === '1') start();
+})().catch((e: Error) => {
+  status(`failed to start: ${e.message}`, 'error');
+  console.error(e);
+});
