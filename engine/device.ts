@@ -413,11 +413,12 @@ export class Engine {
     await Promise.all(
       todo.map(async (spec) => {
         try {
-          const { key: layoutKey, pl } = this.layoutFor(spec.bindings);
-          const module = this.device.createShaderModule({ code: spec.code, label: spec.key });
+          const { key: layoutKey, pl, bgl } = this.layoutFor(spec.bindings);
+          const code = typeof spec.code === 'function' ? spec.code() : spec.code;
+          const module = this.device.createShaderModule({ code, label: spec.key });
           const pipeline = await this.device.createComputePipelineAsync({ layout: pl, compute: { module, entryPoint: spec.entryPoint ?? 'main' }, label: spec.key });
           if (!this.pipelines.has(spec.key)) {
-            this.pipelines.set(spec.key, { spec, pipeline, layoutKey });
+            this.pipelines.set(spec.key, { spec: { ...spec, code }, pipeline, layoutKey, bgl });
             this.counters.pipelinesCompiled++;
           }
         } catch {
