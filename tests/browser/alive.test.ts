@@ -16,16 +16,13 @@
 //     values (not "--"), the model dropdown fits its longest name, the inspector's dispatch table
 //     fits its panel, the bench page links every page, the gallery's intro matches the registry.
 // DEMOS_SKIP_BUILD=1 serves dist/demos as it is.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type StaticServer } from '../../scripts/serve.mjs';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
 import type { ProgressEntry } from '../../demos/shared/training-page';
-import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot } from './harness';
+import { CHROMIUM_PATH, chromiumAvailable, DEMOS_DIR, openPage, REPO_ROOT, screenshot, useDemoSite } from './harness';
 
-const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 /** A tiny DCGAN; samples redrawn by time only (sampleEvery far away, refresh every second). */
 const TINY = 'size=16&nz=16&ngf=4&ndf=4&batch=4&samples=16&walk=4&autosave=0&sampleEvery=1000&refresh=1';
 const WAIT = { timeout: 240_000, polling: 100 };
@@ -38,23 +35,11 @@ const progressOf = (page: Page): Promise<ProgressEntry[]> => page.evaluate(() =>
 const text = (page: Page, sel: string): Promise<string> => page.$eval(sel, (e) => e.textContent ?? '');
 
 describe.skipIf(skip)('training pages feel alive', () => {
-  let browser: Browser | undefined;
-  let server: StaticServer | undefined;
-
-  beforeAll(async () => {
-    if (!process.env.DEMOS_SKIP_BUILD) execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    server = await startServer(DEMOS_DIR, 0);
-    browser = await launchBrowser((process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const site = useDemoSite();
 
   it('shows start-up progress, prewarms kernels on reload, answers Pause and view changes mid-step', async () => {
-    const url = `${server!.url}dcgan/?${TINY}&fresh=1`;
-    const { page, log } = await openPage(browser!, url);
+    const url = `${site.url}dcgan/?${TINY}&fresh=1`;
+    const { page, log } = await openPage(site.browser, url);
     try {
       // Before the first step: placeholders that say what is happening.
       await page.waitForFunction(() => !!window.__demo && window.__demo.progress.length > 0, WAIT);
@@ -135,12 +120,12 @@ describe.skipIf(skip)('training pages feel alive', () => {
   });
 
   it('sizes the run to the adapter and says so', async () => {
-    const base = `${server!.url}dcgan/?fresh=1&autostart=0&samples=4&walk=2`;
+    const base = `${site.url}dcgan/?fresh=1&autostart=0&samples=4&walk=2`;
     const model = async (page: Page) => {
       await page.waitForFunction(() => (document.getElementById('stat-model')?.textContent ?? '—') !== '—', WAIT);
       return text(page, '#stat-model');
     };
-    let { page, log } = await openPage(browser!, `${base}&adapter=software`);
+    let { page, log } = await openPage(site.browser, `${base}&adapter=software`);
     try {
       expect(await model(page)).toMatch(/^dcgan, 32×32, .*ngf 8, ndf 8.*, batch 16$/);
       expect(await page.$eval('#software-note', (e) => !e.classList.contains('hidden'))).toBe(true);
@@ -150,7 +135,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
     } finally {
       await page.close();
     }
-    ({ page, log } = await openPage(browser!, `${base}&adapter=gpu`));
+    ({ page, log } = await openPage(site.browser, `${base}&adapter=gpu`));
     try {
       expect(await model(page)).toMatch(/^dcgan, 32×32, .*batch 64$/);
       expect(await text(page, '#stat-model')).not.toMatch(/ngf 8/);
@@ -159,7 +144,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
       await page.close();
     }
     // Without the override the page decides from the adapter: SwiftShader is a software adapter.
-    ({ page, log } = await openPage(browser!, `${base}&ngf=4&ndf=4`));
+    ({ page, log } = await openPage(site.browser, `${base}&ngf=4&ndf=4`));
     try {
       await model(page);
       const adapter = await text(page, '#adapter');
@@ -173,7 +158,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
   });
 
   it('uses a 1280-px window, shows the latest values in legends, fits dropdowns and inspector tables', async () => {
-    const { page, log } = await openPage(browser!, `${server!.url}dcgan/?${TINY}&fresh=1`);
+    const { page, log } = await openPage(site.browser, `${site.url}dcgan/?${TINY}&fresh=1`);
     try {
       await page.setViewport({ width: 1280, height: 900 });
       await page.waitForFunction(() => (window.__demo?.step ?? 0) >= 2, WAIT);
@@ -203,7 +188,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
       expect(log.problems()).toEqual([]);
 
       // The training page's model dropdown is as wide as its longest option.
-      await page.goto(`${server!.url}train/?model=dcgan&${TINY}&fresh=1&autostart=0`, { waitUntil: 'load' });
+      await page.goto(`${site.url}train/?model=dcgan&${TINY}&fresh=1&autostart=0`, { waitUntil: 'load' });
       await page.waitForFunction(() => !!document.querySelector('#model option'), WAIT);
       const select = await page.evaluate(() => {
         const s = document.getElementById('model') as HTMLSelectElement;
@@ -214,7 +199,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
       expect(select.width).toBeGreaterThan(select.longest);
 
       // The inspector's dispatch table fits its panel at 1280 px (no clipped columns).
-      await page.goto(`${server!.url}inspector/?model=dcgan&size=16&nz=16&ngf=4&ndf=4&batch=4&autorun=1`, { waitUntil: 'load' });
+      await page.goto(`${site.url}inspector/?model=dcgan&size=16&nz=16&ngf=4&ndf=4&batch=4&autorun=1`, { waitUntil: 'load' });
       await page.waitForFunction(() => window.__inspector?.done === true, WAIT);
       const table = await page.evaluate(() => {
         const box = document.getElementById('dispatches')!.parentElement!;
@@ -225,7 +210,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
       await screenshot(page, 'demo-alive-inspector-1280');
 
       // The gallery's intro says what is live (no "coming" once every architecture is).
-      await page.goto(`${server!.url}`, { waitUntil: 'load' });
+      await page.goto(`${site.url}`, { waitUntil: 'load' });
       await page.waitForFunction(() => (document.getElementById('coming-note')?.textContent ?? '') !== '', WAIT);
       const gallery = await page.evaluate(() => ({
         note: document.getElementById('coming-note')!.textContent!,
@@ -245,7 +230,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
   });
 
   it('flips A/B at once during a step and redraws when the step ends', async () => {
-    const { page, log } = await openPage(browser!, `${server!.url}train/?model=cyclegan&ngf=4&ndf=4&batch=2&samples=16&autosave=0&sampleEvery=1000&refresh=1&fresh=1`);
+    const { page, log } = await openPage(site.browser, `${site.url}train/?model=cyclegan&ngf=4&ndf=4&batch=2&samples=16&autosave=0&sampleEvery=1000&refresh=1&fresh=1`);
     try {
       await page.waitForFunction(() => window.__demo?.progress.at(-1)?.phase === 'done' && window.__demo.running, WAIT);
       const flip = await page.evaluate(() => {

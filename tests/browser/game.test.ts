@@ -3,14 +3,10 @@
 // map over the plane changes and the generated points move; GMAN's page offers each of its N
 // discriminators and their mean and its loss variants; MAD-GAN's heat map is its k + 1 classes.
 // No console errors.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type StaticServer } from '../../scripts/serve.mjs';
-import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot } from './harness';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH, chromiumAvailable, openPage, REPO_ROOT, screenshot, useDemoSite } from './harness';
 
-const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 const WAIT = { timeout: 240_000, polling: 100 };
 const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
 const skip = !chromiumAvailable() && !inCI;
@@ -65,22 +61,10 @@ async function referenceArrows(page: Page, points: number[]): Promise<number[]> 
 }
 
 describe.skipIf(skip)('2-D game page', () => {
-  let browser: Browser | undefined;
-  let server: StaticServer | undefined;
-
-  beforeAll(async () => {
-    if (!process.env.DEMOS_SKIP_BUILD) execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    server = await startServer(DEMOS_DIR, 0);
-    browser = await launchBrowser((process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const site = useDemoSite();
 
   it('draws D over the plane, real and generated points; a step changes the heat map and moves the points', async () => {
-    const { page, log } = await openPage(browser!, `${server!.url}game/?model=mlp_gan&mixture=ring8&hidden=8&batch=16&lr=0.01`);
+    const { page, log } = await openPage(site.browser, `${site.url}game/?model=mlp_gan&mixture=ring8&hidden=8&batch=16&lr=0.01`);
     try {
       await page.waitForFunction(() => window.__game?.ready === true, WAIT);
       const before = await snapshot(page);

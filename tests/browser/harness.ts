@@ -4,12 +4,15 @@
 //   screenshot(page, name)   a PNG under artifacts/screenshots/ (gitignored)
 // WebGPU needs a secure context, so pages must come from http://localhost (scripts/serve.mjs),
 // never about:blank or file://.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startServer, type StaticServer } from '../../scripts/serve.mjs';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -149,4 +152,36 @@ export async function screenshotElement(page: Page, selector: string, name: stri
   const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.png`);
   await handle.screenshot({ path: file as `${string}.png` });
   return file;
+}
+
+/** The built demo site (scripts/build.mjs demos). */
+export const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
+
+/**
+ * For a describe block over the demo pages: builds them (unless DEMOS_SKIP_BUILD), serves
+ * dist/demos on a free localhost port and launches Chromium (extra flags from DEMOS_CHROMIUM_ARGS)
+ * before its tests, and closes both after. Read `site.browser` and `site.url` inside the tests.
+ */
+export function useDemoSite(): { readonly browser: Browser; readonly url: string } {
+  let browser: Browser | undefined;
+  let server: StaticServer | undefined;
+  beforeAll(async () => {
+    if (!process.env.DEMOS_SKIP_BUILD) execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    server = await startServer(DEMOS_DIR, 0);
+    browser = await launchBrowser((process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get browser() {
+      if (!browser) throw new Error('useDemoSite: the browser is not started yet (use it inside a test)');
+      return browser;
+    },
+    get url() {
+      if (!server) throw new Error('useDemoSite: the server is not started yet (use it inside a test)');
+      return server.url;
+    },
+  };
 }

@@ -7,16 +7,13 @@
 // Writes artifacts/demo-timings.json and prints a table for demos/README.md.
 //   DEMOS_TIMINGS=1 NODEVICE_SELECT=1 npx vitest run --config vitest.browser.config.ts tests/browser/timings.test.ts
 // DEMOS_TIMINGS_PAGES='dcgan/ draw/' picks the pages; DEMOS_SKIP_BUILD=1 serves dist/demos as it is.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type StaticServer } from '../../scripts/serve.mjs';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
 import type { ProgressEntry } from '../../demos/shared/training-page';
-import { REPO_ROOT, chromiumAvailable, launchBrowser, openPage } from './harness';
+import { chromiumAvailable, openPage, REPO_ROOT, useDemoSite } from './harness';
 
-const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 const PAGES = (process.env.DEMOS_TIMINGS_PAGES ?? 'dcgan/ draw/').split(/\s+/).filter(Boolean);
 const WAIT = { timeout: 580_000, polling: 50 };
 
@@ -34,25 +31,13 @@ async function visit(page: Page): Promise<Visit> {
 }
 
 describe.skipIf(!process.env.DEMOS_TIMINGS || !chromiumAvailable())('demo page timings', () => {
-  let browser: Browser | undefined;
-  let server: StaticServer | undefined;
-
-  beforeAll(async () => {
-    if (!process.env.DEMOS_SKIP_BUILD) execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    server = await startServer(DEMOS_DIR, 0);
-    browser = await launchBrowser((process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const site = useDemoSite();
 
   it('measures first progress, first step and a click mid-step', async () => {
     const rows: Record<string, unknown>[] = [];
     for (const p of PAGES) {
-      const url = `${server!.url}${p}${p.includes('?') ? '&' : '?'}fresh=1&autosave=0`;
-      const { page } = await openPage(browser!, url, { echo: false, timeoutMs: 120_000 });
+      const url = `${site.url}${p}${p.includes('?') ? '&' : '?'}fresh=1&autosave=0`;
+      const { page } = await openPage(site.browser, url, { echo: false, timeoutMs: 120_000 });
       try {
         const adapter = await page.$eval('#adapter', (e) => e.textContent ?? '');
         const first = await visit(page);
