@@ -100,6 +100,27 @@ const demoState = (page: Page): Promise<DemoState> =>
     };
   });
 
+/**
+ * Pauses a training page: waits for the Pause button to be enabled, clicks it through the DOM (a
+ * mouse click at its coordinates can miss while the page lays itself out as steps finish and stats
+ * rows, charts and notices appear), and checks that the button left its running state, clicking
+ * again if a click was lost. idleAt() then waits for the step in flight to finish.
+ */
+async function pauseTraining(page: Page): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.waitForFunction(() => {
+      const b = document.getElementById('btn-toggle') as HTMLButtonElement | null;
+      return !!b && !b.disabled && (b.dataset.state === 'running' || b.dataset.state === 'paused');
+    }, WAIT);
+    const state = await page.$eval('#btn-toggle', (b) => {
+      if ((b as HTMLButtonElement).dataset.state === 'running') (b as HTMLButtonElement).click();
+      return (b as HTMLButtonElement).dataset.state;
+    });
+    if (state !== 'running') return; // pausing or already paused
+  }
+  throw new Error('pauseTraining: the Pause button stayed in its running state after 3 clicks');
+}
+
 /** Waits until the page is idle (not training, controls enabled) with the step counter at `step` (any when undefined). */
 async function idleAt(page: Page, step?: number): Promise<DemoState> {
   await page.waitForFunction(
@@ -174,7 +195,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     try {
       // Trains on load; let it take a few steps, then pause.
       await page.waitForFunction(() => (window.__demo?.step ?? 0) >= 3, WAIT);
-      await page.click('#btn-toggle');
+      await pauseTraining(page);
       let s = await idleAt(page);
       expect(s.step).toBeGreaterThanOrEqual(3);
       expectFiniteStats(s, DCGAN_STATS);
@@ -237,7 +258,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       await screenshot(page, 'demo-dcgan-device-lost');
       await page.click('#btn-recover');
       await page.waitForFunction((n) => !window.__demo!.deviceLost && window.__demo!.step > n, WAIT, savedStep);
-      await page.click('#btn-toggle');
+      await pauseTraining(page);
       s = await idleAt(page);
       expectFiniteStats(s, DCGAN_STATS);
       expect(s.spread).toBeGreaterThan(1);
@@ -255,7 +276,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
         const t0 = Date.now();
         if (model !== first) await page.evaluate((m, p) => window.__demo!.switchModel(m, p), model, tinyParams(model));
         await page.waitForFunction((m) => window.__demo?.model === m && window.__demo.ready && window.__demo.step >= 2, LONG_WAIT, model);
-        await page.click('#btn-toggle');
+        await pauseTraining(page);
         const s = await idleAt(page);
         expect(s.model).toBe(model);
         expectFiniteStats(s);
@@ -327,7 +348,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     const { page, log } = await openPage(browser!, `${server!.url}draw/?ngf=4&ndf=4&batch=2&samples=8&sampleEvery=1&autosave=0&fresh=1`);
     try {
       await page.waitForFunction(() => (window.__demo?.step ?? 0) >= 2, LONG_WAIT);
-      await page.click('#btn-toggle');
+      await pauseTraining(page);
       const s = await idleAt(page);
       expectFiniteStats(s, ['loss_G_GAN', 'loss_G_L1', 'loss_D_real', 'loss_D_fake']);
       expect(s.spread, 'held-out grid is blank').toBeGreaterThan(1);
