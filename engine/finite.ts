@@ -4,23 +4,25 @@
 // checkpoint is written, so non-finite weights never replace a good file on disk.
 // int32 tensors (BatchNorm's num_batches_tracked) cannot hold NaN and are counted as 0.
 
-import { Tensor, assign, fmtShape, tensor } from './tensor.js';
+import { Tensor, fmtShape, tensor } from './tensor.js';
 import type { KernelSpec } from './device.js';
 import { launch, grid1d } from './ops/kernel.js';
 import { nonFiniteCountSource, OPTIM_WG } from '../shaders/optim.js';
 
 let SPEC: KernelSpec | null = null;
 
-/** Per tensor, how many of its values are NaN or +-Inf (one readback for the whole list). */
-export async function countNonFinite(tensors: readonly Tensor[]): Promise<number[]> {
+/**
+ * Per tensor, how many of its values are NaN or +-Inf (one readback for the whole list). A null
+ * entry (a parameter without a gradient) counts 0. Also the optimisers' checkFinite step.
+ */
+export async function countNonFinite(tensors: readonly (Tensor | null | undefined)[]): Promise<number[]> {
   const n = tensors.length;
   if (n === 0) return [];
   const counts = tensor(new Int32Array(n), [n], 'int32').keep();
   try {
-    assign(counts, new Int32Array(n));
-    const spec = (SPEC ??= { key: 'optim_nonfinite_count', code: nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
+    const spec = (SPEC ??= { key: 'optim_nonfinite_count', code: () => nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
     tensors.forEach((t, i) => {
-      if (t.dtype !== 'float32' || t.size === 0) return;
+      if (!t || t.dtype !== 'float32' || t.size === 0) return;
       launch(spec, [t, counts], [t.size, i, 0, 0], grid1d(t.size, OPTIM_WG), { op: 'check_finite', bytes: 4 * t.size });
     });
     return Array.from(new Uint32Array((await counts.dataInt()).buffer));

@@ -9,11 +9,12 @@
 // stateDict()/loadStateDict() carry the hyperparameters, per-parameter step counts and state
 // tensors, so a checkpoint resumes training bit for bit.
 
-import { Tensor, assign, fmtShape, labelTensor, tensor } from './tensor.js';
+import { Tensor, fmtShape, labelTensor } from './tensor.js';
 import type { KernelSpec } from './device.js';
 import { zeros } from './ops/index.js';
 import { launch, grid1d, f32 } from './ops/kernel.js';
-import { adamSource, sgdSource, rmspropSource, nonFiniteCountSource, OPTIM_WG, type WeightDecayMode } from '../shaders/optim.js';
+import { adamSource, sgdSource, rmspropSource, OPTIM_WG, type WeightDecayMode } from '../shaders/optim.js';
+import { countNonFinite } from './finite.js';
 import { Module } from './nn/module.js';
 import { checkState, copyStateInto, stateEntries, type StateValue } from './nn/state.js';
 
@@ -64,8 +65,6 @@ function normalizeParams(params: ParamsInput, who: string): [string, Tensor][] {
   return list;
 }
 
-let NONFINITE_SPEC: KernelSpec | null = null;
-
 function checkNumber(who: string, name: string, v: number, lo: number, hi = Infinity, hiOpen = false): void {
   if (!(typeof v === 'number' && v >= lo && (hiOpen ? v < hi : v <= hi))) {
     throw new Error(`${who}: invalid ${name} ${v} (must be in [${lo}, ${hi}${hiOpen ? ')' : ']'})`);
@@ -77,7 +76,6 @@ export abstract class Optimizer {
   lr: number;
   readonly checkFinite: boolean;
   protected readonly slots: Slot[];
-  private counts: Tensor | null = null;
 
   /** `who` names the optimiser in constructor errors (subclass fields are not set yet). */
   constructor(params: ParamsInput, opts: OptimizerOptions, defaultLr: number, who: string) {
@@ -146,15 +144,7 @@ export abstract class Optimizer {
 
   /** Counts NaN/Inf gradient values on the GPU, reads the counts back, and steps only if all are zero. */
   private async checkedStep(): Promise<void> {
-    const n = this.slots.length;
-    const counts = this.counts && !this.counts.isDisposed ? this.counts : (this.counts = tensor(new Int32Array(n), [n], 'int32').keep());
-    assign(counts, new Int32Array(n));
-    const spec = (NONFINITE_SPEC ??= { key: 'optim_nonfinite_count', code: () => nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
-    this.slots.forEach((s, i) => {
-      const g = s.param.grad;
-      if (g && g.size) launch(spec, [g, counts], [g.size, i, 0, 0], grid1d(g.size, OPTIM_WG), { op: 'check_finite', bytes: 4 * g.size });
-    });
-    const c = new Uint32Array((await counts.dataInt()).buffer);
+    const c = await countNonFinite(this.slots.map((s) => s.param.grad));
     const bad = this.slots.map((s, i) => [s, c[i]] as const).filter(([, k]) => k > 0);
     if (bad.length) {
       const list = bad.map(([s, k]) => `${s.name} ${fmtShape(s.param.shape)} (${k} of ${s.param.size} values)`).join(', ');
@@ -269,8 +259,6 @@ export abstract class Optimizer {
       for (const t of s.state.values()) t.dispose();
       s.state.clear();
     }
-    this.counts?.dispose();
-    this.counts = null;
   }
 
   /** Live state tensor `name` of parameter i (tests, inspection). */
