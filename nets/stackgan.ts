@@ -70,10 +70,9 @@ import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
   add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, leakyRelu, matmul, mean, mul, mulScalar, narrow, randn, relu,
-  reshape, sigmoid, square, sub, upsampleNearest, Generator,
+  reshape, sigmoid, square, sub, upsampleNearest, hostRandint, Generator,
 } from '../engine/ops/index.js';
 import { defaultInit_, stepOn } from './gan_util.js';
-import { hostRandint } from './host_draws.js';
 import { generateWith } from './dcgan.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer, bagOfWordsMatrix, hashedBagOfWords } from './text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainingData, TrainSettings } from './registry.js';

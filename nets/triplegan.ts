@@ -44,10 +44,9 @@ import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
   add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, maximum, mean, mul, mulScalar, narrow, oneHot, randn,
-  randperm, reshape, sigmoid, slice, softmax, softmaxCrossEntropy, softplus, sum, tanh, Generator,
+  randperm, reshape, sigmoid, slice, softmax, softmaxCrossEntropy, softplus, sum, tanh, hostRandint, Generator,
 } from '../engine/ops/index.js';
 import { stepOn } from './gan_util.js';
-import { hostRandint } from './host_draws.js';
 import { generateWith } from './dcgan.js';
 import { accuracy } from './text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';

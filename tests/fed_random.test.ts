@@ -3,7 +3,7 @@
 // permutations. Every random op must take the fed values verbatim, in order, and refuse a size
 // mismatch or a missing draw with a message that names the op.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tensor, Generator, rand, randn, bernoulli, randint, randperm, dropout } from '../engine/index.js';
+import { initEngine, tensor, Generator, rand, randn, bernoulli, randint, randperm, dropout, hostRandint, philoxWords, mulhilo32 } from '../engine/index.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -38,6 +38,16 @@ describe('fed generator', () => {
     expect(() => randn([1], { generator: g })).toThrow(/randn: draw #0 .*no fed draws are left/);
     g.feed([[0, 0]]);
     expect(() => randperm(2, g)).toThrow(/randperm: the fed draw is not a permutation/);
+  });
+
+  it('hostRandint: Philox words mapped to [0, high), or the fed integers (checked against the range)', () => {
+    const g = new Generator(11);
+    const words = philoxWords(6, 11, 0);
+    expect(Array.from(hostRandint(6, 7, g))).toEqual(Array.from(words, (w) => mulhilo32(w, 7)[0]));
+    expect(g.offset).toBe(2);
+    g.feed([[3, 0, 6], [7]]);
+    expect(Array.from(hostRandint(3, 7, g))).toEqual([3, 0, 6]);
+    expect(() => hostRandint(1, 7, g)).toThrow(/hostRandint: the fed draw holds 7, outside \[0, 7\)/);
   });
 
   it('draws Philox values again after unfeed()', async () => {

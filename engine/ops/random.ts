@@ -241,6 +241,21 @@ export function randint(shape: Shape, low: number, high: number, opts: RandomOpt
 }
 
 /**
+ * n integers uniform in [0, high) on the CPU, one Philox word each from the generator's stream (e.g.
+ * the batch indices of trainers that pick their own examples), or the next fed draw.
+ */
+export function hostRandint(n: number, high: number, rng: Generator = defaultGenerator): Int32Array {
+  const fed = rng.takeFed('randint', [n]);
+  if (fed) {
+    const out = Int32Array.from(fed);
+    for (const v of out) if (!(v >= 0 && v < high)) throw new Error(`hostRandint: the fed draw holds ${v}, outside [0, ${high})`);
+    return out;
+  }
+  const words = philoxWords(n, rng.seed, rng.reserve(Math.ceil(n / 4)));
+  return Int32Array.from(words, (w) => mulhilo32(w, high)[0]);
+}
+
+/**
  * A random permutation of 0 .. n-1 on the CPU (Fisher-Yates over Philox words), e.g. to shuffle a
  * data set. A number seeds a one-off stream; a Generator (default: the global one) is advanced.
  */
