@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Step golden for DCGAN (tests/golden/steps/dcgan.safetensors): the training loop of
-pytorch/examples dcgan/main.py, transcribed with G and D of nets/dcgan.ts's structure (imageSize 8,
-nz 5, ngf 4, ndf 4, nc 1), batch 3, Adam(lr, betas (0.5, 0.999)), two iterations.
+pytorch/examples dcgan/main.py, transcribed with G (step_generative_nets.DcganG) and D of
+nets/dcgan.ts's structure (imageSize 8, nz 5, ngf 4, ndf 4, nc 1), batch 3, Adam(lr, betas (0.5, 0.999)), two iterations.
 
 Per iteration, as in the example: D step on real (label 1) and G(z).detach() (label 0) with BCE
 (here BCEWithLogits: the example's Sigmoid+BCELoss, folded into the loss as the engine does), then
 G step on D(G(z)) with label 1 against the just-updated D. The noise z of each iteration is a
-recorded draw (the engine is fed the same values). Weights: the example's weights_init.
+recorded draw (the engine is fed the same values). Weights: the example's weights_init
+(step_generative_nets.dcgan_init).
 
     /usr/bin/python3 scripts/golden/make_step_dcgan.py
 """
@@ -14,23 +15,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from step_generative_nets import DcganG, dcgan_init
 from stepgolden import StepGolden
 
 torch.manual_seed(1234)
 nz, ngf, ndf, nc, s, n = 5, 4, 4, 1, 8, 3
 LR = 2e-4
-
-
-class G(nn.Module):
-    def __init__(self):
-        super().__init__()
-        # imageSize 8: k = 1 stride-2 layer: z -> ngf*1 x 4 x 4 -> nc x 8 x 8
-        self.main = nn.Sequential(
-            nn.ConvTranspose2d(nz, ngf, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
-
-    def forward(self, z):
-        return self.main(z)
 
 
 class D(nn.Module):
@@ -44,18 +34,9 @@ class D(nn.Module):
         return self.main(x).view(-1)
 
 
-def weights_init(m):
-    name = m.__class__.__name__
-    if name.find('Conv') != -1:
-        nn.init.normal_(m.weight, 0.0, 0.02)
-    elif name.find('BatchNorm') != -1:
-        nn.init.normal_(m.weight, 1.0, 0.02)
-        nn.init.zeros_(m.bias)
-
-
-netG, netD = G(), D()
-netG.apply(weights_init)
-netD.apply(weights_init)
+netG, netD = DcganG(s, nz, ngf, nc), D()
+netG.apply(dcgan_init)
+netD.apply(dcgan_init)
 nets = {'netG': netG, 'netD': netD}
 optD = torch.optim.Adam(netD.parameters(), lr=LR, betas=(0.5, 0.999))
 optG = torch.optim.Adam(netG.parameters(), lr=LR, betas=(0.5, 0.999))
