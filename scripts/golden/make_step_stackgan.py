@@ -100,6 +100,17 @@ class CA(nn.Module):
         return mu + torch.exp(logvar / 2) * eps, mu, logvar
 
 
+def draw_batch(g, text, images, bows, keys, n):
+    """The trainer's batch: n indices drawn with replacement (a fed draw), their images, and the text
+    embeddings of their captions and of mismatched ones (nets/stackgan.ts mismatchIndices)."""
+    idx = g.draw('batch indices', torch.randint(0, len(TOKENS), (n,)).float()).long().tolist()
+    wrong = mismatch([keys[i] for i in idx])
+    with torch.no_grad():
+        phi = text(bows[idx])
+        phi_w = text(bows[[idx[j] for j in wrong]])
+    return idx, images[idx], phi, phi_w
+
+
 def kl_loss(mu, logvar):
     return torch.mean(-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()))
 
@@ -267,12 +278,7 @@ def make_v1(stage, seed):
         return netG.stage2(s1, phi, eps)
 
     for k in (1, 2):
-        idx = g.draw('batch indices', torch.randint(0, len(TOKENS), (N,)).float()).long().tolist()
-        wrong = mismatch([keys[i] for i in idx])
-        x = images[idx]
-        with torch.no_grad():
-            phi = netG.text(bows[idx])
-            phi_w = netG.text(bows[[idx[j] for j in wrong]])
+        idx, x, phi, phi_w = draw_batch(g, netG.text, images, bows, keys, N)
         real = F.avg_pool2d(x, 4) if stage == 1 else x
         with torch.no_grad():
             fake_d = sample(phi)[0]
@@ -390,12 +396,7 @@ def make_v2(conditional, seed):
         keys = [' '.join(t) for t in TOKENS]
     for k in (1, 2):
         if conditional:
-            idx = g.draw('batch indices', torch.randint(0, len(TOKENS), (N,)).float()).long().tolist()
-            wrong = mismatch([keys[i] for i in idx])
-            x = images[idx]
-            with torch.no_grad():
-                phi = netG.text(bows[idx])
-                phi_w = netG.text(bows[[idx[j] for j in wrong]])
+            idx, x, phi, phi_w = draw_batch(g, netG.text, images, bows, keys, N)
             ze = g.draw('z | eps', torch.randn(N, nz + cd))
             fakes, mu, logvar = netG(ze[:, :nz], ze[:, nz:], bows[idx])
         else:
