@@ -6,10 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recipes } from '../nets/registry.js';
-import { initEngine, tensor } from '../engine/index.js';
+import { initEngine } from '../engine/index.js';
 import { DcganTrainer } from '../nets/dcgan.js';
-import { readStats } from '../nets/stats.js';
-import { StepGolden, STEP_GOLDEN_DIR, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
+import { StepGolden, STEP_GOLDEN_DIR, runStepGolden } from './support/stepgolden.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -19,17 +18,8 @@ describe('step goldens', () => {
   it('dcgan: two iterations of pytorch/examples main.py (D on real and detached fake, then G against the updated D)', async () => {
     const g = new StepGolden('dcgan');
     const t = new DcganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
-    loadInit(t, g);
-    feedDraws(t.rng, g);
-    const real = tensor(g.get('input.real'), g.shape('input.real'));
-    for (let k = 1; k <= g.steps; k++) {
-      const stats = await readStats(t.step(real, true)!);
-      expectStatsMatch(stats, g, k);
-      const loose = await expectStateMatches(t, g, k, { lr: g.settings.lr });
-      expect(loose).toBe(0);
-    }
-    expect(t.rng.fedRemaining).toBe(0);
-    real.dispose();
+    const { loose } = await runStepGolden(t, g, { lr: g.settings.lr });
+    expect(loose).toEqual(new Array(g.steps).fill(0));
   });
 });
 

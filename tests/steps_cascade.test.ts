@@ -10,8 +10,7 @@ import { initEngine, tensor, type Tensor } from '../engine/index.js';
 import { LapganTrainer } from '../nets/lapgan.js';
 import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
 import { TripleganTrainer } from '../nets/triplegan.js';
-import { readStats } from '../nets/stats.js';
-import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
+import { StepGolden, runStepGolden } from './support/stepgolden.js';
 import type { GanTrainer } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -28,24 +27,18 @@ function tinyGrads(g: StepGolden, k: number, abs: number): number {
 }
 
 /**
- * Runs g.steps steps (real = realOf(k)), comparing stats and every state element after each.
- * `adamBound`: hold elements whose PyTorch gradient is float noise only to Adam's |update| <= lr
- * (at most maxLoose of them); without it every element is held to the plain tolerance.
+ * Runs the golden (real = batch(k); `prepare` binds the data before the draws are fed), comparing
+ * stats and every state element after each step. `adamBound`: hold elements whose PyTorch gradient
+ * is float noise only to Adam's |update| <= lr; without it every element is held to the plain
+ * tolerance.
  */
 async function runGolden(
-  t: GanTrainer & { rng: { fedRemaining: number } }, g: StepGolden, realOf: (k: number) => Tensor,
-  { adamBound = false, noiseGradAbs = 0 } = {},
+  t: GanTrainer, g: StepGolden, batch: (k: number) => Tensor,
+  { adamBound = false, noiseGradAbs = 0, prepare }: { adamBound?: boolean; noiseGradAbs?: number; prepare?: () => void } = {},
 ): Promise<void> {
-  for (let k = 1; k <= g.steps; k++) {
-    const real = realOf(k);
-    const stats = await readStats(t.step(real, true)!);
-    real.dispose();
-    expectStatsMatch(stats, g, k);
-    const loose = await expectStateMatches(t, g, k, adamBound ? { lr: g.settings.lr, noiseGradAbs } : {});
-    // only elements whose PyTorch gradient is zero or float noise (<= noiseGradAbs) may be loose
-    expect(loose, `${g.name}: elements held only to Adam's noise bound after step ${k}`).toBeLessThanOrEqual(tinyGrads(g, k, noiseGradAbs));
-  }
-  expect(t.rng.fedRemaining).toBe(0);
+  const { loose } = await runStepGolden(t, g, { batch, prepare, ...(adamBound ? { lr: g.settings.lr, noiseGradAbs } : {}) });
+  // only elements whose PyTorch gradient is zero or float noise (<= noiseGradAbs) may be loose
+  loose.forEach((l, i) => expect(l, `${g.name}: elements held only to Adam's noise bound after step ${i + 1}`).toBeLessThanOrEqual(tinyGrads(g, i + 1, noiseGradAbs)));
 }
 
 describe('step goldens: Triple-GAN (warm-up, then the game; R_P from step 3)', () => {
@@ -54,12 +47,10 @@ describe('step goldens: Triple-GAN (warm-up, then the game; R_P from step 3)', (
       const g = new StepGolden(`triplegan_${mode}`);
       expect(g.config.classifierAdv).toBe(mode);
       const t = new TripleganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
-      loadInit(t, g);
       const labels = g.get('input.labelled_labels');
-      t.bindData({ images: g.get('input.labelled_images'), labels: Int32Array.from(labels), n: labels.length });
-      feedDraws(t.rng, g);
+      const prepare = () => t.bindData({ images: g.get('input.labelled_images'), labels: Int32Array.from(labels), n: labels.length });
       // G's two linear biases feed BatchNorm1d: their PyTorch gradients are float noise (|g| ~ 1e-11)
-      await runGolden(t, g, (k) => input(g, `real${k}`), { adamBound: true, noiseGradAbs: 1e-9 });
+      await runGolden(t, g, (k) => input(g, `real${k}`), { adamBound: true, noiseGradAbs: 1e-9, prepare });
     });
   }
 });
@@ -68,8 +59,6 @@ describe('step goldens: LAPGAN', () => {
   it("one pyramid level's conditional GAN and the coarse GAN: two iterations of eyescream's loop", async () => {
     const g = new StepGolden('lapgan');
     const t = new LapganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
-    loadInit(t, g);
-    feedDraws(t.rng, g);
     await runGolden(t, g, () => input(g, 'real'));
   });
 });
@@ -94,11 +83,11 @@ describe('step goldens: StackGAN (the TF reference trainer: D on one draw, G on 
     it(`Stage-${stage === 1 ? 'I' : 'II'}: matching-aware D, G with KL (weight 2), two iterations`, async () => {
       const g = new StepGolden(`stackgan_stage${stage}`);
       const t = new StackganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
-      loadInit(t, g);
-      t.bindData(captioned(g));
-      expect(t.phase).toBe(stage === 1 ? 'stage1' : 'stage2');
-      feedDraws(t.rng, g);
-      await runGolden(t, g, () => batchOf(g));
+      const prepare = () => {
+        t.bindData(captioned(g));
+        expect(t.phase).toBe(stage === 1 ? 'stage1' : 'stage2');
+      };
+      await runGolden(t, g, () => batchOf(g), { prepare });
     });
   }
 });
@@ -107,17 +96,12 @@ describe('step goldens: StackGAN++ (StackGAN-v2 trainer.py)', () => {
   it('conditional (condGANTrainer: conditional + unconditional terms, KL, no colour term), two iterations', async () => {
     const g = new StepGolden('stackganpp_cond');
     const t = new StackganppTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
-    loadInit(t, g);
-    t.bindData(captioned(g));
-    feedDraws(t.rng, g);
-    await runGolden(t, g, () => batchOf(g));
+    await runGolden(t, g, () => batchOf(g), { prepare: () => t.bindData(captioned(g)) });
   });
 
   it('unconditional (GANTrainer: colour consistency, alpha 50), two iterations', async () => {
     const g = new StepGolden('stackganpp_uncond');
     const t = new StackganppTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
-    loadInit(t, g);
-    feedDraws(t.rng, g);
     await runGolden(t, g, (k) => input(g, `real${k}`));
   });
 });

@@ -4,15 +4,14 @@
 // element by element (tests/support/stepgolden.ts). The goldens come from PyTorch transcriptions of
 // the reference training loops: scripts/golden/make_step_{autoencoder,ebgan,gman,madgan}.py.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tensor } from '../engine/index.js';
+import { initEngine } from '../engine/index.js';
 import { AutoencoderTrainer } from '../nets/autoencoder.js';
 import { EbganTrainer } from '../nets/ebgan.js';
 import { MadganTrainer } from '../nets/madgan.js';
 import { GmanTrainer } from '../nets/gman.js';
-import { readStats } from '../nets/stats.js';
 import { disposeTrainer } from '../nets/mode_eval.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
-import { StepGolden, loadInit, feedDraws, expectStateMatches, expectStatsMatch } from './support/stepgolden.js';
+import { StepGolden, runStepGolden } from './support/stepgolden.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -25,24 +24,13 @@ async function runGolden(name: string, make: Make, o: { maxLoose?: number } = {}
   const g = new StepGolden(name);
   const s = g.settings;
   const t = make(g.config, { lr: s.lr, beta1: s.beta1, beta2: s.beta2 });
-  loadInit(t, g);
-  feedDraws(t.rng, g);
-  const real = tensor(g.get('input.real'), g.shape('input.real'));
-  const all: Record<string, number>[] = [];
   try {
-    for (let k = 1; k <= g.steps; k++) {
-      const stats = await readStats(t.step(real, true)!);
-      expectStatsMatch(stats, g, k);
-      const loose = await expectStateMatches(t, g, k, { lr: s.lr });
-      expect(loose, `${name}: elements held only to the noise-gradient bound`).toBeLessThanOrEqual(o.maxLoose ?? 0);
-      all.push(stats);
-    }
-    expect(t.rng.fedRemaining).toBe(0);
+    const { stats, loose } = await runStepGolden(t, g, { lr: s.lr });
+    loose.forEach((l, i) => expect(l, `${name}: elements held only to the noise-gradient bound at step ${i + 1}`).toBeLessThanOrEqual(o.maxLoose ?? 0));
+    return stats;
   } finally {
-    real.dispose();
     disposeTrainer(t);
   }
-  return all;
 }
 
 describe('step goldens: generative models', () => {

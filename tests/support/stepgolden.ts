@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { decodeSafetensors, tensorToFloat32, type SafetensorsFile } from '../../engine/io/safetensors.js';
 import type { Generator } from '../../engine/ops/random.js';
-import type { Tensor } from '../../engine/tensor.js';
+import { tensor, type Tensor } from '../../engine/tensor.js';
+import { readStats } from '../../nets/stats.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../../nets/registry.js';
 
 export const STEP_GOLDEN_DIR = join(__dirname, '..', 'golden', 'steps');
@@ -202,4 +203,43 @@ export function expectStatsMatch(stats: Record<string, number>, g: StepGolden, k
     expect(stats[name], `${g.name}: step ${k} returned no '${name}' (got ${Object.keys(stats).join(', ')})`).toBeDefined();
     expectAllClose(`${g.name}: step ${k} ${name}`, [stats[name]], [v], { rtol: o.rtol ?? 1e-4, atolScale: 0, atol: o.atol ?? 1e-6 });
   }
+}
+
+export interface StepRunOptions extends StateCheckOptions {
+  /** Called between loadInit and feedDraws (e.g. bindData, which must not take fed draws). */
+  prepare?: () => void;
+  /** The real batch of step k, disposed after the step (default: input.real, every step). */
+  batch?: (k: number) => Tensor;
+  /** Extra checks after step k's statistics and state were compared. */
+  afterStep?: (k: number, stats: Record<string, number>) => void | Promise<void>;
+}
+
+/**
+ * The whole golden on `trainer`: loadInit, prepare, feedDraws, then per step: the step on its
+ * batch, expectStatsMatch, expectStateMatches; finally every fed draw must have been used. Returns
+ * each step's statistics and how many elements were held only to the noise-gradient bound (the
+ * caller bounds them: the allowance depends on the model).
+ */
+export async function runStepGolden(trainer: GanTrainer, g: StepGolden, o: StepRunOptions = {}): Promise<{ stats: Record<string, number>[]; loose: number[] }> {
+  const { prepare, batch, afterStep, ...check } = o;
+  loadInit(trainer, g);
+  prepare?.();
+  feedDraws(trainer.rng, g);
+  const batchOf = batch ?? (() => tensor(g.get('input.real'), g.shape('input.real')));
+  const out = { stats: [] as Record<string, number>[], loose: [] as number[] };
+  for (let k = 1; k <= g.steps; k++) {
+    const real = batchOf(k);
+    let stats: Record<string, number>;
+    try {
+      stats = await readStats(trainer.step(real, true)!);
+    } finally {
+      real.dispose();
+    }
+    expectStatsMatch(stats, g, k);
+    out.loose.push(await expectStateMatches(trainer, g, k, check));
+    await afterStep?.(k, stats);
+    out.stats.push(stats);
+  }
+  expect(trainer.rng.fedRemaining, `${g.name}: fed draws left over`).toBe(0);
+  return out;
 }
