@@ -42,6 +42,11 @@ export interface KernelSpec {
   op?: string;
 }
 
+/** A spec's WGSL source (built on the first call when the spec holds a builder). */
+export function sourceOf(spec: KernelSpec): string {
+  return typeof spec.code === 'function' ? spec.code() : spec.code;
+}
+
 export interface Kernel {
   /** The spec as compiled (`code` resolved to its string). */
   spec: KernelSpec & { code: string };
@@ -378,17 +383,23 @@ export class Engine {
     const hit = this.pipelines.get(spec.key);
     if (hit) return hit;
     this.checkAlive();
+    const p = this.pipelinePlan(spec);
+    return this.cacheKernel(p, this.device.createComputePipeline(p.descriptor));
+  }
+
+  /** What compiling `spec` takes: its source (built now), layouts and the pipeline descriptor. */
+  private pipelinePlan(spec: KernelSpec) {
     const { key: layoutKey, pl, bgl } = this.layoutFor(spec.bindings);
-    const code = typeof spec.code === 'function' ? spec.code() : spec.code;
+    const code = sourceOf(spec);
     const module = this.device.createShaderModule({ code, label: spec.key });
-    const pipeline = this.device.createComputePipeline({
-      layout: pl,
-      compute: { module, entryPoint: spec.entryPoint ?? 'main' },
-      label: spec.key,
-    });
+    const descriptor: GPUComputePipelineDescriptor = { layout: pl, compute: { module, entryPoint: spec.entryPoint ?? 'main' }, label: spec.key };
+    return { spec: { ...spec, code }, layoutKey, bgl, descriptor };
+  }
+
+  private cacheKernel(p: ReturnType<Engine['pipelinePlan']>, pipeline: GPUComputePipeline): Kernel {
+    const k: Kernel = { spec: p.spec, pipeline, layoutKey: p.layoutKey, bgl: p.bgl };
+    this.pipelines.set(p.spec.key, k);
     this.counters.pipelinesCompiled++;
-    const k: Kernel = { spec: { ...spec, code }, pipeline, layoutKey, bgl };
-    this.pipelines.set(spec.key, k);
     return k;
   }
 
@@ -413,14 +424,9 @@ export class Engine {
     await Promise.all(
       todo.map(async (spec) => {
         try {
-          const { key: layoutKey, pl, bgl } = this.layoutFor(spec.bindings);
-          const code = typeof spec.code === 'function' ? spec.code() : spec.code;
-          const module = this.device.createShaderModule({ code, label: spec.key });
-          const pipeline = await this.device.createComputePipelineAsync({ layout: pl, compute: { module, entryPoint: spec.entryPoint ?? 'main' }, label: spec.key });
-          if (!this.pipelines.has(spec.key)) {
-            this.pipelines.set(spec.key, { spec: { ...spec, code }, pipeline, layoutKey, bgl });
-            this.counters.pipelinesCompiled++;
-          }
+          const p = this.pipelinePlan(spec);
+          const pipeline = await this.device.createComputePipelineAsync(p.descriptor);
+          if (!this.pipelines.has(spec.key)) this.cacheKernel(p, pipeline);
         } catch {
           failed++;
         }
@@ -433,7 +439,7 @@ export class Engine {
   /** Compiles a kernel and reports WGSL compilation errors with the kernel's key (tests use this). */
   async compileChecked(spec: KernelSpec): Promise<Kernel> {
     this.device.pushErrorScope('validation');
-    const code = typeof spec.code === 'function' ? spec.code() : spec.code;
+    const code = sourceOf(spec);
     spec = { ...spec, code };
     const module = this.device.createShaderModule({ code, label: spec.key });
     const info = await module.getCompilationInfo();
