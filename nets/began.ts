@@ -56,10 +56,10 @@
 import { Module, Sequential, Conv2d, Linear, Upsample, Unflatten } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
 import { Tensor, tidy } from '../engine/tensor.js';
-import { grad, noGrad } from '../engine/tape.js';
+import { noGrad } from '../engine/tape.js';
 import { abs, add, clamp, elu, flatten, full, l1, mul, mulScalar, sub, zeros, Generator } from '../engine/ops/index.js';
 import { checkSizeAndWidths } from './autoencoder.js';
-import { defaultInit_, uniformNoise } from './gan_util.js';
+import { defaultInit_, gradsInto, uniformNoise } from './gan_util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface BeganConfig {
@@ -200,28 +200,6 @@ export function beganMGlobalCpu(lossReal: number, lossFake: number, gamma: numbe
   return lossReal + Math.abs(gamma * lossReal - lossFake);
 }
 
-/**
- * d(loss)/d(params) for one network, with the `frozen` networks' parameters switched off during the
- * backward pass (their weight gradients are not needed: set_requires_grad(net, False) in PyTorch).
- * Writes nothing: the caller assigns the gradients once every loss of the step is differentiated.
- */
-function gradsOf(loss: Tensor, params: readonly Tensor[], frozen: readonly Module[]): (Tensor | null)[] {
-  const off = frozen.flatMap((m) => m.parameters()).filter((p) => p.requiresGrad && !params.includes(p));
-  for (const p of off) p.requiresGrad = false;
-  try {
-    return grad(loss, [...params], { allowUnused: true });
-  } finally {
-    for (const p of off) p.requiresGrad = true;
-  }
-}
-
-function setGrads(params: readonly Tensor[], grads: readonly (Tensor | null)[]): void {
-  params.forEach((p, i) => {
-    p.grad?.dispose();
-    p.grad = grads[i] ? grads[i]!.keep() : null;
-  });
-}
-
 /** The learning rate of step `s` (0-based): base 0.5^floor(s / every), not below floor x base (BEGAN-tensorflow's schedule). */
 export function beganLr(base: number, s: number, every: number, floor: number): number {
   if (!(every > 0)) return base;
@@ -283,12 +261,8 @@ export class BeganTrainer implements GanTrainer {
       }
       const lossD = sub(lossReal, mul(balance.k, lossFakeD));
       // Both gradients from these forward passes, before either network changes.
-      const paramsD = netD.parameters();
-      const paramsG = netG.parameters();
-      const gradsD = gradsOf(lossD, paramsD, [netG]);
-      const gradsG = gradsOf(lossFake, paramsG, [netD]);
-      setGrads(paramsD, gradsD);
-      setGrads(paramsG, gradsG);
+      gradsInto(lossD, netD.parameters(), [netG]);
+      gradsInto(lossFake, netG.parameters(), [netD]);
       this.optimizers.netD.step();
       this.optimizers.netG.step();
       const kUsed = withStats ? noGrad(() => mulScalar(balance.k, 1)) : null; // k_t, before the update
