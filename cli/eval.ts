@@ -25,7 +25,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Generator } from '../engine/ops/random.js';
 import { loadMnist } from '../engine/data/mnist.js';
 import { countModes, loadStackedMnist } from '../engine/data/stacked_mnist.js';
-import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/translation.js';
+import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/lib/translation.js';
 import { translationHooksOf } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import {
   LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
@@ -46,7 +46,7 @@ import { loadDataset } from './datasets.js';
 
 // The hooks' interfaces (and the emoji held-out helper, heldOutEmojiPairs) live in
 // nets/translation.ts; re-exported here for existing imports.
-export type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
+export type { HeldOutPairs, TranslationEval } from '../nets/lib/translation.js';
 
 const spec = {
   command: 'gan eval',

@@ -26,7 +26,7 @@ import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_,
 import { Generator } from '../engine/ops/random.js';
 import { packDomains, starganConfig, type StarganTrainer } from '../nets/stargan.js';
 import type { ModelConfig, ModelRecipe } from '../nets/registry.js';
-import type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
+import type { HeldOutPairs, TranslationEval } from '../nets/lib/translation.js';
 import { out, table } from './common.js';
 import { restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 

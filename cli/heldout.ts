@@ -18,7 +18,7 @@ import { packPairs } from '../nets/pix2pix.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 import {
   firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, translationHooks, type HeldOutPairs, type PackedPairs, type TranslationEval,
-} from '../nets/translation.js';
+} from '../nets/lib/translation.js';
 import { packDomains } from '../nets/stargan.js';
 import { STARGAN_EVAL_HOOKS, type StarganHeldOutDomains } from './eval_stargan.js';
 

@@ -42,8 +42,8 @@ import { DataLoader } from '../engine/data/loader.js';
 import { makeGrid } from '../engine/io/grid.js';
 import { writePng } from '../engine/io/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
-import { nonFinite, readStats } from '../nets/stats.js';
-import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/translation.js';
+import { nonFinite, readStats } from '../nets/lib/stats.js';
+import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/lib/translation.js';
 import { imageMetrics } from '../engine/metrics/image.js';
 import { heldOutHooksOf, starganDomainGrid } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import { starganHeldOutDomains, type StarganHeldOutDomains } from './eval_stargan.js';

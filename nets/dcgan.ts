@@ -21,12 +21,14 @@
 
 import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, LeakyReLU, Tanh } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
-import { dcganInit_, fillFrom } from '../engine/init.js';
-import { Tensor, empty, tidy } from '../engine/tensor.js';
-import { backward, grad, noGrad } from '../engine/tape.js';
+import { dcganInit_ } from '../engine/init.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
 import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
 import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 import { defineModel, int, type ConfigOf } from './lib/model.js';
+import { generateWith } from './lib/sample.js';
+import { minimize } from './lib/step.js';
 
 /** DCGAN's hyper-parameters: the flags of `gan train dcgan`, their defaults and bounds. */
 const params = {
@@ -140,24 +142,16 @@ export class DcganTrainer implements GanTrainer {
       const fake = netG.call(z);
 
       // (1) Update D: maximise log D(x) + log(1 - D(G(z))).
-      netD.zeroGrad();
       const outReal = netD.call(real);
       const outFake = netD.call(fake.detach());
       const lossD = add(bceWithLogits(outReal, 1), bceWithLogits(outFake, 0));
-      backward(lossD);
-      this.optimizers.netD.step();
+      minimize(lossD, this.optimizers.netD);
 
       // (2) Update G: maximise log D(G(z)). Only G's gradients are computed (D's weights are
       // constants here, as with requires_grad=False in PyTorch), which skips D's weight gradients.
       const outG = netD.call(fake);
       const lossG = bceWithLogits(outG, 1);
-      const paramsG = netG.parameters();
-      const gradsG = grad(lossG, paramsG);
-      paramsG.forEach((p, i) => {
-        p.grad?.dispose();
-        p.grad = gradsG[i].keep();
-      });
-      this.optimizers.netG.step();
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => ({
@@ -173,35 +167,6 @@ export class DcganTrainer implements GanTrainer {
   generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
     return generateWith(this.nets.netG, z, opts.batchStats ?? true);
   }
-}
-
-/**
- * G(z) without gradients. With batchStats (the PyTorch example's sample grids, whose G stays in
- * train mode) BN normalises with the samples' own statistics and the running statistics are left
- * untouched; otherwise G runs in eval mode on its running statistics.
- */
-export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tensor {
-  const wasTraining = netG.training;
-  return noGrad(() => {
-    if (!batchStats) {
-      netG.eval();
-      try {
-        return tidy(() => netG.call(z) as Tensor);
-      } finally {
-        netG.train(wasTraining);
-      }
-    }
-    const buffers = netG.buffers();
-    const saved = buffers.map((b) => fillFrom(empty(b.shape, 'bn_snapshot', b.dtype), b).keep());
-    try {
-      netG.train();
-      return tidy(() => netG.call(z) as Tensor);
-    } finally {
-      buffers.forEach((b, i) => b.engine.copy(saved[i].buffer, 0, b.buffer, 0, b.size * 4));
-      saved.forEach((t) => t.dispose());
-      netG.train(wasTraining);
-    }
-  });
 }
 
 export const dcganRecipe = defineModel({
@@ -260,6 +225,22 @@ export const dcganRecipe = defineModel({
   imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
   inferConfig: inferDcganConfig,
   create: (c, settings, seed) => new DcganTrainer(c, settings, seed),
+}, {
+  demo: {
+    // The page's own defaults since it first shipped: a wider net and the paper's batch and rate.
+    overrides: { config: { ngf: 32, ndf: 32 }, batch: 64, lr: 2e-4 },
+    charts: [
+      { title: 'BCE losses', keys: /^loss/ },
+      {
+        title: 'Discriminator outputs',
+        keys: /^D_/,
+        yRange: [0, 1],
+        note: 'Mean D(x) on real digits, and D(G(z)) on fakes before (D step) and after (G step) the discriminator\'s update. At the game\'s equilibrium both approach 0.5.',
+      },
+    ],
+    blurb: 'The grid shows the same fixed latent codes as training goes on; the latent walk below interpolates between two codes.',
+    page: 'dcgan',
+  },
 });
 
 /**

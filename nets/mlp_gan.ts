@@ -19,7 +19,8 @@ import { Tensor, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
 import { createRng, type Mixture, type Rng } from '../engine/data/mixtures.js';
-import { defaultInit_, stepOn } from './gan_util.js';
+import { defaultInit_ } from './lib/networks.js';
+import { stepOn } from './lib/step.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
 /** A multilayer perceptron: (Linear, activation[, dropout]) for each hidden width, then a Linear. */

@@ -17,8 +17,8 @@ import { gridMixture, madGan1dMixture, modeStats, ringMixture, type Mixture, typ
 import { MixtureSampler, MlpGanTrainer, mlp } from './mlp_gan.js';
 import { MadganTrainer, mlpMultiGenerator } from './madgan.js';
 import { GmanTrainer, gmanDropout, type GmanCombine, type GmanDiversity, type GmanObjective } from './gman.js';
-import { defaultInit_ } from './gan_util.js';
-import { readStats } from './stats.js';
+import { defaultInit_ } from './lib/networks.js';
+import { readStats } from './lib/stats.js';
 import type { GanTrainer } from './registry.js';
 
 export const MIXTURES: Record<string, { make: () => Mixture; help: string }> = {

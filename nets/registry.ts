@@ -9,6 +9,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
 import type { Module } from '../engine/nn.js';
 import type { Optimizer } from '../engine/optim.js';
+import type { DemoProfile, PaperInfo } from './lib/model.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';
 import { cycleganRecipe } from './cyclegan.js';
@@ -94,6 +95,10 @@ export interface ModelRecipe {
   inferConfig?(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null;
   /** Builds the networks (initialised from `seed`) and their optimizers. */
   create(config: ModelConfig, settings: TrainSettings, seed: number): GanTrainer;
+  /** The paper (title, authors, year, links, the gallery's one-line summary). */
+  info?: PaperInfo;
+  /** How the demo pages show it (charts, grid, blurb, page defaults, its own page). */
+  demo?: DemoProfile;
 }
 
 /** Scalars of one step, kept on the GPU until the loop reads them all back at once. */

@@ -72,8 +72,9 @@ import {
   add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, leakyRelu, matmul, mean, mul, mulScalar, narrow, randn, relu,
   reshape, sigmoid, square, sub, upsampleNearest, hostRandint, Generator,
 } from '../engine/ops/index.js';
-import { defaultInit_, stepOn } from './gan_util.js';
-import { generateWith } from './dcgan.js';
+import { defaultInit_ } from './lib/networks.js';
+import { stepOn } from './lib/step.js';
+import { generateWith } from './lib/sample.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer, bagOfWordsMatrix, hashedBagOfWords } from './text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainingData, TrainSettings } from './registry.js';
 

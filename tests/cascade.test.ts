@@ -28,7 +28,7 @@ import {
 import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, TrainSettings } from '../nets/registry.js';

@@ -18,7 +18,7 @@ import { loadMnist } from '../engine/data/mnist.js';
 import { DataLoader, epochPermutation } from '../engine/data/loader.js';
 import { DcganDiscriminator, DcganGenerator, DcganTrainer, dcganDepth, inferDcganConfig } from '../nets/dcgan.js';
 import { recipes } from '../nets/registry.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 
 beforeAll(async () => {
   await initEngine();

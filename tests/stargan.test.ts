@@ -19,7 +19,7 @@ import {
   StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
   inferStarganConfig, labelsOfRows, packDomains, permuteRows, randomFlip, starganLearningRate, starganRecipe,
 } from '../nets/stargan.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { starganHeldOutPairs } from '../cli/eval_stargan.js';
 import { DATASETS } from '../cli/datasets.js';
 import type { ModelConfig } from '../nets/registry.js';

@@ -9,7 +9,7 @@
 
 import { kebab } from '../../engine/cli/args.js';
 import { getRecipe, recipes, type ModelConfig, type ModelRecipe } from '../../nets/registry.js';
-import type { TranslationEval } from '../../nets/translation.js';
+import type { TranslationEval } from '../../nets/lib/translation.js';
 
 /** The run a page trains: what the session needs besides the dataset itself. */
 export interface RunDefaults {

@@ -154,6 +154,31 @@ export interface PaperInfo {
   summary: string;
 }
 
+/** A chart on a model's demo page: the step statistics whose names match `keys`, in one chart. */
+export interface ChartSpec {
+  title: string;
+  keys: RegExp;
+  yRange?: [number, number];
+  logY?: boolean;
+  note?: string;
+}
+
+/** How the demo pages show a model (demos/shared reads it; DOM-free so Node can read it too). */
+export interface DemoProfile {
+  /** Page defaults on top of the declaration's defaults and --quick preset. */
+  overrides?: { config?: ModelConfig; batch?: number; lr?: number; dataset?: string };
+  /** The model's own charts, in order; a statistic goes to the first that matches. */
+  charts?: ChartSpec[];
+  /** Columns of the sample grid (default: square). */
+  gridCols?: number;
+  /** One paragraph about what the page shows for this model. */
+  blurb?: string;
+  /** Its own page folder under demos/ (otherwise the generic train/?model=NAME page). */
+  page?: string;
+  /** Further (interactive) pages for it, relative to the gallery. */
+  pages?: { href: string; text: string }[];
+}
+
 /** A preset's values: training settings and (typed) hyper-parameters. */
 export type PresetValues<P extends Params> = Partial<TrainSettings> & Partial<ConfigOf<P>>;
 

@@ -14,9 +14,9 @@
 // The recipes of nets/pix2pix.ts and nets/cyclegan.ts show the pattern; another image-to-image
 // recipe adds the same two hooks (TranslationEval) and `gan eval` / `gan train` pick them up.
 
-import { tensor, type Tensor } from '../engine/tensor.js';
-import { imageMetrics, type ImageMetrics } from '../engine/metrics/image.js';
-import type { GanTrainer, ModelConfig, ModelRecipe } from './registry.js';
+import { tensor, type Tensor } from '../../engine/tensor.js';
+import { imageMetrics, type ImageMetrics } from '../../engine/metrics/image.js';
+import type { GanTrainer, ModelConfig, ModelRecipe } from '../registry.js';
 
 /** Held-out (input, target) pairs for an image-to-image model, NCHW in [-1, 1]. */
 export interface HeldOutPairs {
