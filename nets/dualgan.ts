@@ -33,7 +33,7 @@
 // Data: packed unpaired batches [N, ncA + ncB, H, W] (nets/cyclegan.ts packUnpaired).
 
 import type { Module } from '../engine/nn.js';
-import { kebab } from '../engine/cli/args.js';
+import { kebab } from '../cli/lib/args.js';
 import { RMSprop } from '../engine/optim.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';

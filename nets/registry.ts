@@ -4,7 +4,7 @@
 // how to take one training step and how to draw samples. The CLI's train/sample/convert commands
 // are written once against these interfaces; a new paper registers one entry here.
 
-import type { OptionSpec } from '../engine/cli/args.js';
+import type { OptionSpec } from '../cli/lib/args.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
 import type { Module } from '../engine/nn.js';

@@ -25,7 +25,7 @@ import { MixtureSampler, mlp } from '../nets/mlp_gan.js';
 import { stepOn } from '../nets/lib/step.js';
 import { SGD } from '../engine/optim.js';
 import { disposeTrainer, runOnMixture } from '../nets/mode_eval.js';
-import { madGan1dMixture } from '../engine/data/mixtures.js';
+import { madGan1dMixture } from '../data/mixtures.js';
 import type { GanTrainer, StepStats } from '../nets/registry.js';
 
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import { initEngine, engine, tensor, tidy, noGrad, Module, Parameter, type Tenso
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { grad } from '../engine/tape.js';
 import { add, bernoulli, matmul, mul, mulScalar, reshape, sum, Generator } from '../engine/ops/index.js';
-import { loadEmojiSkinTones } from '../engine/data/emoji.js';
+import { loadEmojiSkinTones } from '../data/emoji.js';
 import {
   StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
   inferStarganConfig, labelsOfRows, packDomains, permuteRows, randomFlip, starganLearningRate, starganRecipe,

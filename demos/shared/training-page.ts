@@ -17,7 +17,7 @@
 // walk [8], autostart [1], fresh [0]. State for tests and the console: window.__demo (DemoHandle).
 
 import { engine } from '../../engine/device.js';
-import { l1Cpu, psnrCpu } from '../../engine/metrics/image.js';
+import { l1Cpu, psnrCpu } from '../../metrics/image.js';
 import { SampleInputs } from '../../nets/lib/sample.js';
 import { recipes } from '../../nets/registry.js';
 import { heldOutEmojiPairs, splitHeldOut, translationGrid, translationHooks, firstPairs, type HeldOutPairs } from '../../nets/lib/translation.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/index.js';
-import { DataLoader, type ArrayDataset } from '../../engine/data/loader.js';
+import { DataLoader, type ArrayDataset } from '../../data/loader.js';
 import { readStats } from '../../nets/lib/stats.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../../cli/checkpoint_io.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../../nets/registry.js';
