@@ -86,7 +86,7 @@ const params = {
   nf: int(32, 'width: channels of the first encoder / last decoder layer', { min: 1, max: 4096 }),
   code: int(32, 'length of the code vector', { min: 1, max: 4096 }),
   norm: choice(['batch', 'none'], 'batch', 'normalisation inside encoder and decoder'),
-  nc: int(1, 'image channels (1: MNIST)', { fromData: true }),
+  nc: int(1, 'image channels: 1 (single-channel data sets such as MNIST; not a flag)', { fromData: true }),
 };
 
 export type AutoencoderConfig = ConfigOf<typeof params>;

@@ -292,7 +292,7 @@ const params = {
   sharedZ: bool(false, 'one z for D\'s fake term and G\'s loss (BEGAN-tensorflow) instead of separate z_D and z_G (the paper)'),
   lrHalveEvery: int(400, 'halve both learning rates every N steps (BEGAN-tensorflow: 100000 of 500000 steps; 0: constant)', { min: 0 }),
   lrFloor: num(0.25, 'lowest halved rate, as a fraction of --lr (BEGAN-tensorflow: 2e-5 of 8e-5)', { min: 0, max: 1 }),
-  nc: int(1, 'image channels (1: MNIST)', { fromData: true }),
+  nc: int(1, 'image channels: 1 (single-channel data sets such as MNIST; not a flag)', { fromData: true }),
 };
 
 /** A BEGAN: image side (a power of two from 16 to 256: the decoders start at 8x8), z length, width n, controller and schedule. */

@@ -170,7 +170,7 @@ const params = {
   margin: num(1, 'hinge margin m on the fake energies (per-pixel MSE scale)', { min: 0, minExclusive: true }),
   ptWeight: num(0.1, 'weight of the pulling-away term (0: plain EBGAN)', { min: 0 }),
   pretrain: int(0, 'first train D alone as an autoencoder on real data for N steps', { min: 0 }),
-  nc: int(1, 'image channels (1: MNIST)', { fromData: true }),
+  nc: int(1, 'image channels: 1 (single-channel data sets such as MNIST; not a flag)', { fromData: true }),
 };
 
 export type EbganConfig = ConfigOf<typeof params>;
