@@ -254,3 +254,23 @@ describe('the public entry', () => {
     }
   });
 });
+
+describe('docs/engine.md', () => {
+  it("the entry's example trains: its loop, run as written, fits y = x0 + x1", async () => {
+    const doc = readFileSync(path.join(root, 'docs', 'engine.md'), 'utf8');
+    const block = /```ts\n(import \{[^}]*\} from '\.\.\/engine\/index\.js';[\s\S]*?)```/.exec(doc);
+    expect(block, 'the first ts block of docs/engine.md imports the entry').not.toBeNull();
+    const [importLine, ...rest] = block![1].split('\n');
+    const names = /\{([^}]*)\}/.exec(importLine)![1].split(',').map((s) => s.trim());
+    const body = rest.filter((l) => !l.trimStart().startsWith('//')).join('\n') + '\nreturn net;';
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...a: string[]) => (...v: unknown[]) => Promise<unknown>;
+    const net = (await new AsyncFunction(...names, body)(...names.map((n) => (entry as Record<string, unknown>)[n]))) as InstanceType<typeof entry.nn.Sequential>;
+    const x = tensor(seeded(128, 7), [64, 2]);
+    const loss = tidy(() => net.call(x).sub(x.sum(1, true)).square().mean().keep());
+    const l = await loss.item();
+    // The target's variance is about 2/3 (x uniform in [-1, 1]); a fitted net explains nearly all of it.
+    expect(l).toBeLessThan(0.05);
+    for (const t of [x, loss]) t.dispose();
+    for (const p of net.parameters()) p.dispose();
+  });
+});
