@@ -21,11 +21,11 @@ import { EbganTrainer, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructio
 import { BeganTrainer, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
 import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, meanLog1mD, meanLogD, type GmanCombine } from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
-import { MixtureSampler, mlp } from '../nets/mlp_gan.js';
+import { mlp } from '../nets/lib/mlp.js';
 import { stepOn } from '../nets/lib/step.js';
 import { SGD } from '../engine/optim.js';
 import { disposeTrainer, runOnMixture } from '../nets/mode_eval.js';
-import { madGan1dMixture } from '../data/mixtures.js';
+import { MixtureSampler, madGan1dMixture } from '../data/mixtures.js';
 import type { GanTrainer, StepStats } from '../nets/registry.js';
 
 beforeAll(async () => {
