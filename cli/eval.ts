@@ -256,7 +256,8 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     modes = { ...(await count(trained)), untrained: await count(untrained) };
   }
 
-  // The model's own numbers (Triple-GAN: its classifier's test error), given the labelled test split.
+  // The model's own numbers (its recipe's evalExtras: a classifier network's test error, ...), given
+  // the labelled test split.
   const extras = await recipe.evalExtras?.(trained, untrained, {
     dataset: ck.info.dataset,
     channels,

@@ -6,7 +6,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { describeAdapter } from '../engine/device.js';
-import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, checkModeRun, formatModeTable, mixtureModel, runOnMixture, withModelDefaults, type ModeRunResult } from '../nets/mode_eval.js';
+import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, QUICK_MIXTURES, checkModeRun, formatModeTable, mixtureModel, runOnMixture, withModelDefaults, type ModeRunResult } from '../nets/mode_eval.js';
 import type { OptionSpec, ParsedOptions } from './lib/args.js';
 import { acquireEngine, checkRange, out, parseOrHelp, usageError } from './common.js';
 
@@ -27,7 +27,7 @@ const shared = {
   decayTo: { type: 'number', default: d.decayTo, help: 'learning rate at the end, as a fraction of --lr (linear decay over the second half; 1: none)' },
   logEvery: { type: 'int', default: 0, help: 'print the losses every N steps (0: never)', metavar: 'N' },
   json: { type: 'string', metavar: 'PATH', help: 'also write the results as JSON' },
-  quick: { type: 'boolean', help: 'a short smoke run: --steps 300 --samples 1000 --mixtures madgan1d,ring8' },
+  quick: { type: 'boolean', help: `a short smoke run: --steps 300 --samples 1000 --mixtures ${QUICK_MIXTURES.join(',')}` },
 } as const;
 
 /**
@@ -53,8 +53,8 @@ const spec = {
   description: `Mode counting on Gaussian mixtures: the MLP GAN baseline vs ${MODE_MODELS.slice(1).join(' vs ')} (modes covered, high-quality fraction, KL).`,
   options: { ...shared, ...modelOptions() },
   examples: [
-    `gan eval modes                                   # ring8 and grid25, all ${MODE_MODELS.length} models`,
-    `gan eval modes --mixtures madgan1d --models ${MODE_MODELS.slice(0, 2).join(',')} --steps 2000`,
+    `gan eval modes                                   # ${shared.mixtures.default.replace(',', ' and ')}, all ${MODE_MODELS.length} models`,
+    `gan eval modes --mixtures ${QUICK_MIXTURES[0]} --models ${MODE_MODELS.slice(0, 2).join(',')} --steps 2000`,
   ],
 };
 
@@ -67,7 +67,7 @@ export async function evalModesCommand(argv: readonly string[]): Promise<number>
   const given = (flag: string) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
   const steps = o.quick && !given('steps') ? 300 : o.steps;
   const samples = o.quick && !given('samples') ? 1000 : o.samples;
-  const mixtures = (o.quick && !given('mixtures') ? 'madgan1d,ring8' : o.mixtures).split(',').map((s) => s.trim()).filter(Boolean);
+  const mixtures = (o.quick && !given('mixtures') ? QUICK_MIXTURES.join(',') : o.mixtures).split(',').map((s) => s.trim()).filter(Boolean);
   const models = o.models.split(',').map((s) => s.trim()).filter(Boolean);
   for (const m of mixtures) if (!MIXTURES[m]) throw usageError(cmd, `unknown mixture '${m}' (known: ${Object.keys(MIXTURES).join(', ')})`);
   for (const m of models) if (!MODE_MODELS.includes(m)) throw usageError(cmd, `unknown model '${m}' (known: ${MODE_MODELS.join(', ')})`);

@@ -23,6 +23,9 @@ export const MIXTURES: Record<string, { make: () => Mixture; help: string }> = {
   madgan1d: { make: () => madGan1dMixture(), help: "MAD-GAN's 1-D mixture: means 10, 20, 60, 80, 110, stds 3, 3, 2, 2, 1" },
 };
 
+/** The mixtures of a --quick smoke run: the 1-D mixture of five and the ring. */
+export const QUICK_MIXTURES: readonly string[] = ['madgan1d', 'ring8'];
+
 /** The baseline's name in the comparison (not a registered model: it trains only on mixtures). */
 export const BASELINE = 'mlp_gan';
 
