@@ -55,6 +55,7 @@ import {
   add, addScalar, affine, clamp, concat, div, exp, log, mean, minimum, mul, mulScalar, narrow, neg, randn, reciprocal, reshape, sigmoid, softmax, softplus, sub, sum, Generator,
 } from '../engine/ops/index.js';
 import { DcganGenerator } from './dcgan.js';
+import { imageSizeErrors } from './lib/checks.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import { FlatLogit, mlp } from './lib/mlp.js';
 import { defaultInit_ } from './lib/networks.js';
@@ -386,9 +387,7 @@ export const gmanRecipe = defineModel({
     note: 'The paper trains on MNIST, CIFAR-10 and CelebA; --paper is its MNIST set-up (32x32, as GMAN.py).',
   },
   check(c) {
-    const errs: string[] = [];
-    const k = Math.log2(c.imageSize) - 2;
-    if (!Number.isInteger(k) || k < 1 || k > 6) errs.push(`--image-size must be a power of two from 8 to 256, got ${c.imageSize}`);
+    const errs = imageSizeErrors(c.imageSize);
     if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
     if (!(c.dClip >= 0 && c.dClip < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
     return [...errs, ...lambdaCheck(c)];

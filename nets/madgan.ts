@@ -32,6 +32,7 @@ import { Tensor, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { concat, mean, mulScalar, narrow, randn, reshape, softmax, softmaxCrossEntropy, split, Generator } from '../engine/ops/index.js';
 import { DcganDiscriminator, dcganDepth } from './dcgan.js';
+import { imageSizeErrors } from './lib/checks.js';
 import { defineModel, int, parseConfig, type ConfigOf } from './lib/model.js';
 import { mlp } from './lib/mlp.js';
 import { defaultInit_ } from './lib/networks.js';
@@ -312,9 +313,8 @@ export const madganRecipe = defineModel({
     note: 'The paper\'s image experiments (Stacked-MNIST, CelebA, LSUN, image-to-image) use DCGAN\'s networks with k generators sharing all but their last layers; the number of generators and the training length per experiment could not be confirmed here, so --paper keeps the full recipe\'s values for them.',
   },
   check(c) {
-    const errs: string[] = [];
+    const errs = imageSizeErrors(c.imageSize);
     const depth = Math.log2(c.imageSize) - 2;
-    if (!Number.isInteger(depth) || depth < 1 || depth > 6) errs.push(`--image-size must be a power of two from 8 to 256, got ${c.imageSize}`);
     if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
     if (Number.isInteger(depth) && !(Number.isInteger(c.shared) && c.shared >= 1 && c.shared <= depth)) {
       errs.push(`--shared must be an integer in [1, ${depth}] (blocks of the ${c.imageSize}x${c.imageSize} generator before its output block), got ${c.shared}`);
