@@ -31,6 +31,7 @@ import {
   add, addScalar, div, eqMask, matmul, max, mean, mulScalar, oneHot, softmaxCrossEntropy, sqrt, square, sum, mul, transpose,
 } from '../engine/ops/index.js';
 import { stepOn } from './lib/step.js';
+import { accuracy } from './lib/stats.js';
 import type { StepStats } from './registry.js';
 
 // ---- hashed bag of words -------------------------------------------------------------------------------
@@ -141,15 +142,6 @@ export function infoNce(a: Tensor, b: Tensor, temperature: number): Tensor {
   const logits = mulScalar(matmul(a, b, { transB: true }), 1 / temperature);
   const diag = arange(a.shape[0]);
   return mulScalar(add(softmaxCrossEntropy(logits, diag), softmaxCrossEntropy(transpose(logits), diag)), 0.5);
-}
-
-/** Fraction of rows whose largest logit is at the label (ties count for every tied class). */
-export function accuracy(logits: Tensor, labels: Tensor): Tensor {
-  return noGrad(() => {
-    const l = logits.detach();
-    const hit = mul(eqMask(l, max(l, -1, true)), oneHot(labels, l.shape[1]));
-    return mean(sum(hit, -1));
-  });
 }
 
 export interface TextPretrainOptions {
