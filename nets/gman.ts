@@ -359,6 +359,7 @@ export const gmanRecipe = defineModel({
   name: 'gman',
   description: 'GMAN (Durugkar et al. 2017): one G against N discriminators, their losses combined by a mean',
   paper: {
+    label: 'GMAN',
     title: 'Generative Multi-Adversarial Networks',
     authors: 'Ishan Durugkar, Ian Gemp, Sridhar Mahadevan',
     year: 2016,

@@ -293,6 +293,7 @@ export const madganRecipe = defineModel({
   name: 'madgan',
   description: 'MAD-GAN (Ghosh et al. 2018): k generators with a shared trunk, D with k+1 classes',
   paper: {
+    label: 'MAD-GAN',
     title: 'Multi-Agent Diverse Generative Adversarial Networks',
     authors: 'Arnab Ghosh, Viveka Kulharia, Vinay Namboodiri, Philip H. S. Torr, Puneet K. Dokania',
     year: 2017,

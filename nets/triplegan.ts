@@ -494,6 +494,7 @@ export const tripleganRecipe = defineModel({
   name: 'triplegan',
   description: 'Triple-GAN (Li et al. 2017): generator, classifier and discriminator; semi-supervised MNIST with 100 labels',
   paper: {
+    label: 'Triple-GAN',
     title: 'Triple Generative Adversarial Nets',
     authors: 'Chongxuan Li, Kun Xu, Jun Zhu, Bo Zhang',
     year: 2017,
