@@ -14,7 +14,7 @@
 import { loadEmojiPairs } from '../data/emoji.js';
 import { loadEmojiEdges } from '../data/emoji_edges.js';
 import { tensor, type Tensor } from '../engine/tensor.js';
-import { packPairs } from '../nets/pix2pix.js';
+import { packPairs } from '../data/pairs.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 import {
   firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, translationHooks, type HeldOutPairs, type PackedPairs, type TranslationEval,

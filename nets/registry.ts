@@ -99,6 +99,11 @@ export interface ModelRecipe {
   info?: PaperInfo;
   /** How the demo pages show it (charts, grid, blurb, page defaults, its own page). */
   demo?: DemoProfile;
+  /**
+   * Whether a run with this config lays its learning-rate schedule out over --steps, so that a
+   * resume with other --steps moves the schedule (`gan train` says so). Absent: a fixed schedule.
+   */
+  scheduleFollowsSteps?(config: ModelConfig): boolean;
 }
 
 /** Scalars of one step, kept on the GPU until the loop reads them all back at once. */
