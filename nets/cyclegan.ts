@@ -23,7 +23,7 @@
 
 import type { Module } from '../engine/nn.js';
 import { Adam, type LinearDecay } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, l1, mulScalar, Generator } from '../engine/ops/index.js';
 import { defineD, defineG } from './lib/networks.js';
@@ -57,7 +57,8 @@ export class CycleGanTrainer implements GanTrainer {
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
   constructor(readonly config: CycleGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
-    const cfg = (this.cfg = config);
+    const cfg = config;
+    this.cfg = config;
     this.rng = new Generator(seed);
     const { inputNc: ncA, outputNc: ncB, ngf, ndf, norm } = cfg;
     const g = { ngf, norm, useDropout: cfg.dropout, rng: this.rng };

@@ -32,7 +32,7 @@
 
 import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, LeakyReLU, ReLU, Sigmoid } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, affine, bceWithLogits, mean, mse, mulScalar, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
 import { defaultInit_ } from './lib/networks.js';
@@ -169,7 +169,8 @@ export class DiscoGanTrainer implements GanTrainer {
   readonly samples: SampleInputs;
 
   constructor(readonly config: DiscoGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    const cfg = (this.cfg = config);
+    const cfg = config;
+    this.cfg = config;
     this.rng = new Generator(seed);
     const { inputNc: ncA, outputNc: ncB, ngf, ndf } = cfg;
     this.nets = {

@@ -34,7 +34,7 @@
 
 import type { Module } from '../engine/nn.js';
 import { RMSprop } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, clamp, gradientPenalty, l1, mean, mulScalar, neg, sub, Generator } from '../engine/ops/index.js';
 import { fillFrom } from '../engine/init.js';
@@ -76,7 +76,8 @@ export class DualGanTrainer implements GanTrainer {
   readonly samples: SampleInputs;
 
   constructor(readonly config: DualGanConfig, settings: Pick<TrainSettings, 'lr'>, seed: number) {
-    const cfg = (this.cfg = config);
+    const cfg = config;
+    this.cfg = config;
     this.rng = new Generator(seed);
     const { inputNc: ncA, outputNc: ncB, ngf, ndf, norm } = cfg;
     const g = { ngf, norm, useDropout: cfg.dropout, rng: this.rng };

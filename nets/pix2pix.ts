@@ -17,7 +17,7 @@
 
 import type { Module } from '../engine/nn.js';
 import { Adam, type LinearDecay } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, concat, l1, mean, mulScalar, sigmoid, Generator } from '../engine/ops/index.js';
 import { defineD, defineG, setTestTimeDropout } from './lib/networks.js';
@@ -45,7 +45,8 @@ export class Pix2pixTrainer implements GanTrainer {
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
   constructor(readonly config: Pix2pixConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
-    const cfg = (this.cfg = config);
+    const cfg = config;
+    this.cfg = config;
     this.rng = new Generator(seed);
     const { inputNc, outputNc } = this.generatorChannels();
     const netG = defineG(cfg.netG, { inputNc, outputNc, ngf: cfg.ngf, norm: cfg.norm, useDropout: cfg.dropout, rng: this.rng });
