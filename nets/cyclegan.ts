@@ -26,13 +26,12 @@ import { Adam, type LinearDecay } from '../engine/optim.js';
 import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, l1, mulScalar, Generator } from '../engine/ops/index.js';
-import { defineD, defineG } from './lib/networks.js';
 import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
 import { ImagePool, ImagePoolState } from './lib/pool.js';
 import { choice, defineModel, int, num, type ConfigOf } from './lib/model.js';
-import { checkNetworks, decayFollowsSteps, decaySchedulers, domainChannels, heldOutTranslationPairs, lrSchedule, networkParams, packedShape, scheduleFromSteps, splitDomains } from './lib/image2image.js';
+import { checkNetworks, decayFollowsSteps, decaySchedulers, domainChannels, heldOutTranslationPairs, lrSchedule, networkParams, packedShape, scheduleFromSteps, TwoDomainTrainer, twoWayNetworks } from './lib/image2image.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
-import { SampleInputs, generateWith } from './lib/sample.js';
+import { generateWith } from './lib/sample.js';
 import { minimize } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
@@ -41,7 +40,7 @@ export type CycleGanConfig = ConfigOf<typeof params>;
 
 // ---- the training step ------------------------------------------------------------------------------
 
-export class CycleGanTrainer implements GanTrainer {
+export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module };
   readonly optimizers: { netG_A: Adam; netG_B: Adam; netD_A: Adam; netD_B: Adam };
   readonly schedulers: LinearDecay[];
@@ -53,22 +52,15 @@ export class CycleGanTrainer implements GanTrainer {
   readonly fakeAPool: ImagePool;
   /** The pools as checkpoint state (exact resume): fake B (D_A's history) and fake A (D_B's). */
   readonly trainingState: { pool_fake_B: ImagePoolState; pool_fake_A: ImagePoolState };
-  readonly samples: SampleInputs;
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
   constructor(readonly config: CycleGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
+    super(config);
     const cfg = config;
     this.cfg = config;
     this.rng = new Generator(seed);
-    const { inputNc: ncA, outputNc: ncB, ngf, ndf, norm } = cfg;
-    const g = { ngf, norm, useDropout: cfg.dropout, rng: this.rng };
-    const d = { ndf, norm, nLayers: cfg.nLayersD, rng: this.rng };
-    this.nets = {
-      netG_A: defineG(cfg.netG, { ...g, inputNc: ncA, outputNc: ncB }),
-      netG_B: defineG(cfg.netG, { ...g, inputNc: ncB, outputNc: ncA }),
-      netD_A: defineD(cfg.netD, { ...d, inputNc: ncB }),
-      netD_B: defineD(cfg.netD, { ...d, inputNc: ncA }),
-    };
+    const { inputNc: ncA, outputNc: ncB } = cfg;
+    this.nets = twoWayNetworks(cfg, this.rng);
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
     const n = this.nets;
     this.optimizers = { netG_A: new Adam(n.netG_A, opts), netG_B: new Adam(n.netG_B, opts), netD_A: new Adam(n.netD_A, opts), netD_B: new Adam(n.netD_B, opts) };
@@ -80,12 +72,6 @@ export class CycleGanTrainer implements GanTrainer {
       pool_fake_B: new ImagePoolState(this.fakeBPool, [ncB, cfg.imageSize, cfg.imageSize]),
       pool_fake_A: new ImagePoolState(this.fakeAPool, [ncA, cfg.imageSize, cfg.imageSize]),
     };
-    this.samples = new SampleInputs([ncA, cfg.imageSize, cfg.imageSize]);
-  }
-
-  /** Splits a packed batch [N, ncA + ncB, H, W] into its A and B images. */
-  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
-    return splitDomains(batch, this.cfg.inputNc, this.cfg.outputNc);
   }
 
   step(batch: Tensor, withStats: boolean): StepStats | null {
@@ -142,11 +128,6 @@ export class CycleGanTrainer implements GanTrainer {
     });
   }
 
-  /** The fixed sample inputs (A images; see SampleInputs): the first training batch's unless set. */
-  noise(n: number, _generator?: Generator): Tensor {
-    return this.samples.take(n);
-  }
-
   /**
    * G_A(A) (or G_B(B) with `direction: 'BtoA'`) without gradients. Instance norm uses each image's
    * own statistics either way; batchStats (default true) matters only for --norm batch.
@@ -165,13 +146,11 @@ export class CycleGanTrainer implements GanTrainer {
     });
   }
 
-  dispose(): void {
-    for (const o of Object.values(this.optimizers)) o.dispose();
-    for (const n of Object.values(this.nets)) n.dispose();
+  override dispose(): void {
+    super.dispose();
     this.fakeAPool.dispose();
     this.fakeBPool.dispose();
     for (const s of Object.values(this.trainingState)) s.dispose();
-    this.samples.dispose();
   }
 }
 

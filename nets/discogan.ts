@@ -37,9 +37,9 @@ import { noGrad } from '../engine/tape.js';
 import { add, affine, bceWithLogits, mean, mse, mulScalar, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
 import { defaultInit_ } from './lib/networks.js';
 import { choice, defineModel, int, num, type ConfigOf } from './lib/model.js';
-import { domainChannels, heldOutTranslationPairs, packedShape, splitDomains } from './lib/image2image.js';
+import { domainChannels, heldOutTranslationPairs, packedShape, TwoDomainTrainer } from './lib/image2image.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
-import { SampleInputs, generateWith } from './lib/sample.js';
+import { generateWith } from './lib/sample.js';
 import { minimize } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
@@ -159,16 +159,16 @@ export function featureMatchingLoss(real: readonly Tensor[], fake: readonly Tens
 const to01 = (x: Tensor) => affine(x, 0.5, 0.5);
 const toSigned = (x: Tensor) => affine(x, 2, -1);
 
-export class DiscoGanTrainer implements GanTrainer {
+export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { generator_A: DiscoGenerator; generator_B: DiscoGenerator; discriminator_A: DiscoDiscriminator; discriminator_B: DiscoDiscriminator };
   readonly optimizers: { generator_A: Adam; generator_B: Adam; discriminator_A: Adam; discriminator_B: Adam };
   readonly rng: Generator;
   /** A -> B is generator_B in the reference's naming. */
   readonly sampler = 'generator_B';
   readonly cfg: DiscoGanConfig;
-  readonly samples: SampleInputs;
 
   constructor(readonly config: DiscoGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    super(config);
     const cfg = config;
     this.cfg = config;
     this.rng = new Generator(seed);
@@ -187,7 +187,6 @@ export class DiscoGanTrainer implements GanTrainer {
       generator_A: new Adam(n.generator_A, opts), generator_B: new Adam(n.generator_B, opts),
       discriminator_A: new Adam(n.discriminator_A, opts), discriminator_B: new Adam(n.discriminator_B, opts),
     };
-    this.samples = new SampleInputs([ncA, cfg.imageSize, cfg.imageSize]);
   }
 
   /**
@@ -201,10 +200,6 @@ export class DiscoGanTrainer implements GanTrainer {
   /** The weight of the reconstruction terms at the current iteration. */
   get rate(): number {
     return this.iteration < this.cfg.ganCurriculum ? this.cfg.startingRate : this.cfg.defaultRate;
-  }
-
-  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
-    return splitDomains(batch, this.cfg.inputNc, this.cfg.outputNc);
   }
 
   step(batch: Tensor, withStats: boolean): StepStats | null {
@@ -275,11 +270,6 @@ export class DiscoGanTrainer implements GanTrainer {
     });
   }
 
-  /** The fixed sample inputs (A images in [-1, 1]; see SampleInputs). */
-  noise(n: number, _generator?: Generator): Tensor {
-    return this.samples.take(n);
-  }
-
   /**
    * A -> B (generator_B; `direction: 'BtoA'` uses generator_A) for images in [-1, 1], returned in
    * [-1, 1], without gradients. Batch statistics by default, running statistics with batchStats false.
@@ -290,12 +280,6 @@ export class DiscoGanTrainer implements GanTrainer {
       const y = generateWith(net, to01(x), opts.batchStats ?? true);
       return toSigned(y);
     }));
-  }
-
-  dispose(): void {
-    for (const o of Object.values(this.optimizers)) o.dispose();
-    for (const n of Object.values(this.nets)) n.dispose();
-    this.samples.dispose();
   }
 }
 

@@ -38,11 +38,10 @@ import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, clamp, gradientPenalty, l1, mean, mulScalar, neg, sub, Generator } from '../engine/ops/index.js';
 import { fillFrom } from '../engine/init.js';
-import { defineD, defineG } from './lib/networks.js';
 import { bool, defineModel, int, num, type ConfigOf } from './lib/model.js';
-import { checkNetworks, domainChannels, networkParams, heldOutTranslationPairs, packedShape, splitDomains } from './lib/image2image.js';
+import { checkNetworks, domainChannels, networkParams, heldOutTranslationPairs, packedShape, TwoDomainTrainer, twoWayNetworks } from './lib/image2image.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
-import { SampleInputs, generateWith } from './lib/sample.js';
+import { generateWith } from './lib/sample.js';
 import { minimize } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
@@ -67,44 +66,30 @@ export function criticLoss(netD: Module, real: Tensor, fake: Tensor): { loss: Te
 
 // ---- the training step ------------------------------------------------------------------------------
 
-export class DualGanTrainer implements GanTrainer {
+export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module };
   readonly optimizers: { netG_A: RMSprop; netG_B: RMSprop; netD_A: RMSprop; netD_B: RMSprop };
   readonly rng: Generator;
   readonly sampler = 'netG_A';
   readonly cfg: DualGanConfig;
-  readonly samples: SampleInputs;
 
   constructor(readonly config: DualGanConfig, settings: Pick<TrainSettings, 'lr'>, seed: number) {
+    super(config);
     const cfg = config;
     this.cfg = config;
     this.rng = new Generator(seed);
-    const { inputNc: ncA, outputNc: ncB, ngf, ndf, norm } = cfg;
-    const g = { ngf, norm, useDropout: cfg.dropout, rng: this.rng };
-    const d = { ndf, norm, nLayers: cfg.nLayersD, rng: this.rng };
-    this.nets = {
-      netG_A: defineG(cfg.netG, { ...g, inputNc: ncA, outputNc: ncB }),
-      netG_B: defineG(cfg.netG, { ...g, inputNc: ncB, outputNc: ncA }),
-      netD_A: defineD(cfg.netD, { ...d, inputNc: ncB }),
-      netD_B: defineD(cfg.netD, { ...d, inputNc: ncA }),
-    };
+    this.nets = twoWayNetworks(cfg, this.rng);
     const n = this.nets;
     const opts = { lr: settings.lr, alpha: cfg.rmsAlpha };
     this.optimizers = {
       netG_A: new RMSprop(n.netG_A, opts), netG_B: new RMSprop(n.netG_B, opts),
       netD_A: new RMSprop(n.netD_A, opts), netD_B: new RMSprop(n.netD_B, opts),
     };
-    this.samples = new SampleInputs([ncA, cfg.imageSize, cfg.imageSize]);
   }
 
   /** Critic iterations taken so far (= step() calls). */
   get iteration(): number {
     return this.optimizers.netD_A.stepCount(0);
-  }
-
-  /** Splits a packed batch [N, ncA + ncB, H, W] into its A and B images. */
-  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
-    return splitDomains(batch, this.cfg.inputNc, this.cfg.outputNc);
   }
 
   step(batch: Tensor, withStats: boolean): StepStats | null {
@@ -171,11 +156,6 @@ export class DualGanTrainer implements GanTrainer {
     });
   }
 
-  /** The fixed sample inputs (A images; see SampleInputs): the first training batch's unless set. */
-  noise(n: number, _generator?: Generator): Tensor {
-    return this.samples.take(n);
-  }
-
   /**
    * G_A(A) (or G_B(B) with `direction: 'BtoA'`) without gradients; batch statistics and dropout
    * by default (as during training), eval mode (running statistics, no dropout) with batchStats false.
@@ -183,12 +163,6 @@ export class DualGanTrainer implements GanTrainer {
   generate(x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean } = {}): Tensor {
     const net = opts.direction === 'BtoA' ? this.nets.netG_B : this.nets.netG_A;
     return generateWith(net, x, opts.batchStats ?? true);
-  }
-
-  dispose(): void {
-    for (const o of Object.values(this.optimizers)) o.dispose();
-    for (const n of Object.values(this.nets)) n.dispose();
-    this.samples.dispose();
   }
 }
 

@@ -23,8 +23,8 @@ import { add, concat, l1, mean, mulScalar, sigmoid, Generator } from '../engine/
 import { defineD, defineG, setTestTimeDropout } from './lib/networks.js';
 import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
 import { choice, defineModel, num, type ConfigOf } from './lib/model.js';
-import { checkNetworks, decayFollowsSteps, decaySchedulers, domainChannels, heldOutTranslationPairs, lrSchedule, networkParams, packedShape, scheduleFromSteps, splitDomains } from './lib/image2image.js';
-import { SampleInputs, generateWith } from './lib/sample.js';
+import { checkNetworks, decayFollowsSteps, decaySchedulers, domainChannels, heldOutTranslationPairs, lrSchedule, networkParams, packedShape, scheduleFromSteps, TwoDomainTrainer } from './lib/image2image.js';
+import { generateWith } from './lib/sample.js';
 import { minimize } from './lib/step.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
@@ -34,17 +34,17 @@ export type Pix2pixConfig = ConfigOf<typeof params>;
 
 // ---- the training step ------------------------------------------------------------------------------
 
-export class Pix2pixTrainer implements GanTrainer {
+export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { netG: Module; netD: Module };
   readonly optimizers: { netG: Adam; netD: Adam };
   readonly schedulers: LinearDecay[];
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: Pix2pixConfig;
-  readonly samples: SampleInputs;
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
   constructor(readonly config: Pix2pixConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
+    super(config, config.direction === 'AtoB' ? config.inputNc : config.outputNc);
     const cfg = config;
     this.cfg = config;
     this.rng = new Generator(seed);
@@ -57,7 +57,6 @@ export class Pix2pixTrainer implements GanTrainer {
     this.optimizers = { netG: new Adam(netG, opts), netD: new Adam(netD, opts) };
     this.schedulers = decaySchedulers(this.optimizers, cfg, settings.steps);
     this.gan = ganLoss(cfg.ganMode);
-    this.samples = new SampleInputs([inputNc, cfg.imageSize, cfg.imageSize]);
   }
 
   /** Channels of G's input and output after --direction. */
@@ -67,8 +66,8 @@ export class Pix2pixTrainer implements GanTrainer {
   }
 
   /** Splits a packed batch [N, ncA + ncB, H, W] into G's input and its target (after --direction). */
-  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
-    const { realA: a, realB: b } = splitDomains(batch, this.cfg.inputNc, this.cfg.outputNc);
+  override split(batch: Tensor): { realA: Tensor; realB: Tensor } {
+    const { realA: a, realB: b } = super.split(batch);
     return this.cfg.direction === 'AtoB' ? { realA: a, realB: b } : { realA: b, realB: a };
   }
 
@@ -108,11 +107,6 @@ export class Pix2pixTrainer implements GanTrainer {
     });
   }
 
-  /** The fixed sample inputs (see SampleInputs): the first training batch's A images unless set. */
-  noise(n: number, _generator?: Generator): Tensor {
-    return this.samples.take(n);
-  }
-
   /**
    * G(A) without gradients. By default as the reference's test script runs it (no eval()): batch
    * norm on the batch's own statistics (running statistics left as they were) and dropout on, the
@@ -137,12 +131,6 @@ export class Pix2pixTrainer implements GanTrainer {
       const fake = this.generate(realA, { batchStats: opts.batchStats ?? false });
       return noGrad(() => l1(fake, realB));
     });
-  }
-
-  dispose(): void {
-    for (const o of Object.values(this.optimizers)) o.dispose();
-    for (const n of Object.values(this.nets)) n.dispose();
-    this.samples.dispose();
   }
 }
 

@@ -1,7 +1,8 @@
 // What the two-domain image-to-image papers share beyond their networks (nets/lib/networks.ts):
 //
 //   the batch layout     one tensor per batch, A's channels then B's ([N, inputNc + outputNc, H, W],
-//                        data/pairs.ts packs it; splitDomains takes it apart)
+//                        data/pairs.ts packs it; splitDomains takes it apart), and the trainers'
+//                        common plumbing (TwoDomainTrainer: split, sample inputs, dispose)
 //   the common flags     the domains' channels (not flags: the emoji sets give 3 + 3), the
 //                        flags of junyanz's networks (networkParams) checked against the image size
 //                        (checkNetworks), and junyanz's linear learning-rate decay (lrSchedule,
@@ -11,11 +12,13 @@
 //
 // Browser-safe: nets/ is bundled into the demos.
 
+import type { Module } from '../../engine/nn.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { narrow } from '../../engine/ops/index.js';
+import { narrow, type Generator } from '../../engine/ops/index.js';
 import { LinearDecay, type Optimizer } from '../../engine/optim.js';
 import { bool, choice, int } from './model.js';
-import { DISCRIMINATORS, GENERATORS, discriminatorLayers, generatorMinSize, patchOutputSize, type NormName } from './networks.js';
+import { DISCRIMINATORS, GENERATORS, defineD, defineG, discriminatorLayers, generatorMinSize, patchOutputSize, type NormName } from './networks.js';
+import { SampleInputs } from './sample.js';
 import { heldOutEmojiPairs, splitHeldOut, type HeldOutPairs } from './translation.js';
 
 // ---- the batch layout -----------------------------------------------------------------------------
@@ -29,6 +32,39 @@ export const domainChannels = {
 /** Splits a packed batch [N, ncA + ncB, H, W] into its A and its B images. */
 export function splitDomains(batch: Tensor, ncA: number, ncB: number): { realA: Tensor; realB: Tensor } {
   return { realA: narrow(batch, 1, 0, ncA), realB: narrow(batch, 1, ncA, ncB) };
+}
+
+/**
+ * What every two-domain trainer does the same way, so that a paper's trainer holds its networks
+ * and its step: the packed batch's split, the fixed sample inputs its grids translate (what a
+ * latent batch is to DCGAN; SampleInputs: the first training batches' inputs unless set), and
+ * releasing its networks, optimisers and inputs. A subclass builds `nets` and `optimizers`.
+ */
+export abstract class TwoDomainTrainer {
+  abstract readonly nets: Record<string, Module>;
+  abstract readonly optimizers: Record<string, Optimizer>;
+  readonly samples: SampleInputs;
+
+  /** `inputChannels`: channels of the generator's input (A's, unless the model translates B -> A). */
+  constructor(private readonly domains: { inputNc: number; outputNc: number; imageSize: number }, inputChannels = domains.inputNc) {
+    this.samples = new SampleInputs([inputChannels, domains.imageSize, domains.imageSize]);
+  }
+
+  /** Splits a packed batch [N, ncA + ncB, H, W] into its A and B images. */
+  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
+    return splitDomains(batch, this.domains.inputNc, this.domains.outputNc);
+  }
+
+  /** The fixed sample inputs (see SampleInputs): the first training batch's A images unless set. */
+  noise(n: number, _generator?: Generator): Tensor {
+    return this.samples.take(n);
+  }
+
+  dispose(): void {
+    for (const o of Object.values(this.optimizers)) o.dispose();
+    for (const n of Object.values(this.nets)) n.dispose();
+    this.samples.dispose();
+  }
 }
 
 /** What a packed two-domain model consumes: both domains' channels in one row, at imageSize. */
@@ -61,6 +97,35 @@ export function networkParams(o: {
     ndf: int(64, o.ndf, { min: 1, max: 1024 }),
     norm: choice(['batch', 'instance', 'none'] as const, o.norm[0], o.norm[1]),
     dropout: bool(o.dropout[0], o.dropout[1]),
+  };
+}
+
+/** The flags twoWayNetworks reads (networkParams' and the domains' channels). */
+export interface TwoWayNetworkConfig {
+  inputNc: number;
+  outputNc: number;
+  netG: string;
+  netD: string;
+  nLayersD: number;
+  ngf: number;
+  ndf: number;
+  norm: NormName;
+  dropout: boolean;
+}
+
+/**
+ * CycleGAN's four networks (cycle_gan_model.py), which DualGAN builds alike: G_A: A -> B and
+ * G_B: B -> A (define_G), D_A judging domain B and D_B domain A (define_D), initialised from `rng`
+ * in that order.
+ */
+export function twoWayNetworks(c: TwoWayNetworkConfig, rng: Generator): { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module } {
+  const g = { ngf: c.ngf, norm: c.norm, useDropout: c.dropout, rng };
+  const d = { ndf: c.ndf, norm: c.norm, nLayers: c.nLayersD, rng };
+  return {
+    netG_A: defineG(c.netG, { ...g, inputNc: c.inputNc, outputNc: c.outputNc }),
+    netG_B: defineG(c.netG, { ...g, inputNc: c.outputNc, outputNc: c.inputNc }),
+    netD_A: defineD(c.netD, { ...d, inputNc: c.outputNc }),
+    netD_B: defineD(c.netD, { ...d, inputNc: c.inputNc }),
   };
 }
 
