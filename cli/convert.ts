@@ -100,7 +100,7 @@ async function toPytorch(path: string, file: SafetensorsFile, outOpt: string | u
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   out.line(`gan convert: ${ck.info.model} checkpoint (step ${ck.info.step}) -> PyTorch state_dicts in ${rel(outDir)}`);
   for (const net of ck.engineInfo.models) {
-    if (ck.trainingState.includes(net)) continue; // training state (e.g. CycleGAN's image pools), not a network
+    if (ck.trainingState.includes(net)) continue; // training state (e.g. an image pool), not a network
     const prefix = `${net}.`;
     const tensors: Record<string, SafetensorsTensor> = {};
     let params = 0;

@@ -1,7 +1,7 @@
 // Datasets the CLI can train on, by name (Node only: they read files). Each loader returns images
 // in [-1, 1], NCHW, at the size the model asks for. Paired and unpaired two-domain sets come packed
-// one row per example, domain A's channels then B's (the layout nets/pix2pix.ts and
-// nets/cyclegan.ts train on). Add an entry to DATASETS to make a new one available to
+// one row per example, domain A's channels then B's (data/pairs.ts: the layout the
+// image-to-image trainers split). Add an entry to DATASETS to make a new one available to
 // `gan train <model> --dataset <name>`.
 
 import { loadMnist } from '../data/mnist.js';
@@ -9,8 +9,7 @@ import { loadStackedMnist } from '../data/stacked_mnist.js';
 import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } from '../data/emoji.js';
 import { loadEmojiEdges } from '../data/emoji_edges.js';
 import type { ArrayDataset } from '../data/loader.js';
-import { packPairs } from '../nets/pix2pix.js';
-import { packUnpaired } from '../nets/cyclegan.js';
+import { packPairs, packUnpaired } from '../data/pairs.js';
 import { packDomains } from '../nets/stargan.js';
 
 export interface ImageDataset extends ArrayDataset {

@@ -14,7 +14,7 @@
 import { loadEmojiPairs } from '../data/emoji.js';
 import { loadEmojiEdges } from '../data/emoji_edges.js';
 import { tensor, type Tensor } from '../engine/tensor.js';
-import { packPairs } from '../nets/pix2pix.js';
+import { packPairs } from '../data/pairs.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 import {
   firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, translationHooks, type HeldOutPairs, type PackedPairs, type TranslationEval,
@@ -70,7 +70,7 @@ export interface HeldOutDirection {
 }
 
 /**
- * A -> B: the recipe's own hooks (as `gan eval` scores it; pix2pix's A -> B is its --direction).
+ * A -> B: the recipe's own hooks (as `gan eval` scores it; a one-way model's A -> B may be a flag of its own).
  * B -> A (two-way models only): the same test pairs swapped, through generate(x, { direction: 'BtoA' })
  * in eval mode (running statistics, no dropout), as the demos' B -> A view.
  */

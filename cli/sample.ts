@@ -3,11 +3,11 @@
 //   generators          G(z) of the same fixed noise batch the training run used for its sample
 //                       grids, so the grid of a finished run's checkpoint reproduces its final.png;
 //                       --seed draws a new batch.
-//   image-to-image      (pix2pix, CycleGAN, DualGAN, DiscoGAN: recipes with TranslationEval hooks,
+//   image-to-image      (recipes with TranslationEval hooks,
 //                       merged with the Node-side ones by cli/heldout.ts as `gan eval` and `gan
 //                       train` do) the first --n pairs of the held-out (test) split of the dataset
 //                       the run trained on, as rows of input | output | target, --nrow per row, in
-//                       eval mode (the translate hook). Two-way models (CycleGAN, DualGAN, DiscoGAN)
+//                       eval mode (the translate hook). Two-way models (the bothWays hook)
 //                       show A -> B rows, then B -> A rows (--direction picks one).
 //   StarGAN             the first --n held-out images of domain evalSource, each as a row of the
 //                       input and its translations into every domain, over a row of the ground
@@ -25,9 +25,9 @@ import { writePng } from '../data/png_node.js';
 import { Generator } from '../engine/ops/random.js';
 import type { Tensor } from '../engine/tensor.js';
 import { loadEmojiText, tokenize } from '../data/emoji.js';
-import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
+import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
 import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
-import { toRgb, translationGrid, type TranslationEval } from '../nets/lib/translation.js';
+import { toRgb, translationGrid, translationHooks, type TranslationEval } from '../nets/lib/translation.js';
 import { dropoutLayers, setTestTimeDropout } from '../nets/lib/networks.js';
 import { generateWith } from '../nets/lib/sample.js';
 import { tensor } from '../engine/tensor.js';
@@ -37,6 +37,16 @@ import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckp
 import { heldOutDirection, heldOutHooksOf, starganDomainGrid, translateAll, translatesBothWays, type Direction } from './heldout.js';
 import { starganHeldOutDomains } from './eval_stargan.js';
 import { fixedNoiseSeed } from './train.js';
+
+/** The registered image-to-image models (at their default config) that pass `test`, by name: found through their hooks. */
+function translators(test: (r: ModelRecipe, defaults: ModelConfig) => boolean): string {
+  const defaults = (r: ModelRecipe) => Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
+  return Object.values(recipes).filter((r) => translationHooks(r) && test(r, defaults(r))).map((r) => r.name).join(', ');
+}
+/** Models with a B -> A generator of their own (the bothWays hook). */
+const TWO_WAY = translators((r, c) => translatesBothWays(r, c));
+/** Models with a dropout flag for their generator. */
+const WITH_DROPOUT = translators((r) => 'dropout' in r.options);
 
 const spec = {
   command: 'gan sample',
@@ -49,10 +59,10 @@ const spec = {
     nrow: { type: 'int', default: 8, help: 'images per grid row (StarGAN: 1 + its domains, fixed; StackGAN: noise draws per caption)', metavar: 'N' },
     seed: { type: 'int', metavar: 'N', help: 'draw a new noise batch from this seed (default: the run\'s fixed sample noise)' },
     runningStats: { type: 'boolean', help: 'normalise with the running statistics (eval mode) instead of the batch\'s own (generators, StackGAN; image-to-image grids run G as `gan eval` scores it)' },
-    direction: { type: 'string', choices: ['AtoB', 'BtoA', 'both'], metavar: 'DIR', help: 'two-way image-to-image models (cyclegan, dualgan, discogan): which direction to show (default both)' },
+    direction: { type: 'string', choices: ['AtoB', 'BtoA', 'both'], metavar: 'DIR', help: `two-way image-to-image models (${TWO_WAY}): which direction to show (default both)` },
     caption: { type: 'string', metavar: 'TEXT', help: 'StackGAN / StackGAN++ --conditional: one caption for the whole grid, a new noise draw per image (default: test-split captions)' },
     stage: { type: 'int', choices: [1, 2], metavar: 'S', help: 'StackGAN: 1 = Stage-I images (at their own size), 2 = Stage-II (default: the stage the run has reached, from its optimiser step counts)' },
-    dropout: { type: 'boolean', help: 'image-to-image models with dropout in G (pix2pix, DualGAN): keep it on at test time as the pix2pix paper does, and draw --samples outputs of each held-out input plus their per-pixel spread' },
+    dropout: { type: 'boolean', help: `image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on): keep it on at test time as Isola et al. do, and draw --samples outputs of each held-out input plus their per-pixel spread` },
     samples: { type: 'int', metavar: 'K', help: 'with --dropout: outputs per input (default 4); without --dropout, the same layout with dropout off (every output the same: a control)' },
   },
   positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run', required: true }],
@@ -86,7 +96,7 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   const hooks = heldOutHooksOf(recipe);
   const text = captioned(recipe, config);
   if (o.direction !== undefined && !(hooks && translatesBothWays(recipe, config))) {
-    throw usageError('gan sample', `--direction is for models that translate both ways (cyclegan, dualgan, discogan); ${recipe.name} ${hooks ? 'translates one way' : 'does not translate images'}`);
+    throw usageError('gan sample', `--direction is for models that translate both ways (${TWO_WAY}); ${recipe.name} ${hooks ? 'translates one way' : 'does not translate images'}`);
   }
   if (o.caption !== undefined && !text) throw usageError('gan sample', `--caption is for text-conditioned models (stackgan, stackganpp --conditional), not ${recipe.name}`);
   if (o.stage !== undefined && recipe.name !== 'stackgan') throw usageError('gan sample', `--stage is for stackgan, not ${recipe.name}`);
@@ -194,7 +204,7 @@ export const SPREAD_WHITE = 0.25;
 
 /**
  * --dropout / --samples: for each held-out input, K outputs of G with dropout kept on at test time
- * (the pix2pix paper's only noise: "we apply dropout at test time, and we apply batch normalization
+ * (the only noise of Isola et al.'s image-to-image GAN: "we apply dropout at test time, and we apply batch normalization
  * using the statistics of the test batch"), each run alone (batch 1, so its batch statistics are its
  * own, as the reference's test script at its default batch size 1; --running-stats uses the running
  * statistics instead), then the per-pixel spread: the standard deviation over the K outputs,

@@ -11,7 +11,7 @@
 //     lines are separate)
 //   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end
 //
-// --batch 1 (the pix2pix and CycleGAN papers' setting) is allowed; a model whose ops cannot train on
+// --batch 1 (the setting of several image-to-image papers) is allowed; a model whose ops cannot train on
 // one example (batch norm over a single value per channel)
 // stops at its first step with a usage error that says so.
 //
@@ -318,9 +318,9 @@ function checkRunDir(cmd: string, run: Resolved): void {
 }
 
 /** Whether this run's learning-rate schedule is laid out over --steps (so changing it on a resume moves the schedule). */
-export function scheduleFollowsSteps(config: ModelConfig): boolean {
-  if ('lrHold' in config || 'lrDecay' in config) return !Number(config.lrHold) || !Number(config.lrDecay);
-  if ('numItersDecay' in config) return !Number(config.numItersDecay);
+export function scheduleFollowsSteps(recipe: ModelRecipe, config: ModelConfig): boolean {
+  if (recipe.scheduleFollowsSteps) return recipe.scheduleFollowsSteps(config);
+  if ('numItersDecay' in config) return !Number(config.numItersDecay); // StarGAN, until its recipe has the hook
   return false;
 }
 
@@ -515,7 +515,7 @@ async function trainLocked(run: Resolved): Promise<number> {
       out.err(`${cmd}: ${run.changedHyper.map((k) => `--${k} ${settings[k]} replaces the checkpoint's ${was[k]}`).join(', ')} (applied to the optimisers, recorded in run.json and the next checkpoint)`);
     }
     const before = run.resume.ck.info.settings.steps;
-    if (settings.steps !== before && scheduleFollowsSteps(config)) {
+    if (settings.steps !== before && scheduleFollowsSteps(recipe, config)) {
       out.err(`${cmd}: note: --steps ${settings.steps} changes the run's total from ${before}, and ${recipe.name}'s learning-rate schedule is laid out over the total, so it changes too (set its schedule flags at the start to fix it)`);
     }
     const lacking = restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true, optimizerHyper);

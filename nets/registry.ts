@@ -111,6 +111,11 @@ export interface ModelRecipe {
    * nothing to add for this run.
    */
   evalExtras?(trained: GanTrainer, untrained: GanTrainer, ctx: EvalContext): Promise<EvalExtras | null>;
+  /**
+   * Whether a run with this config lays its learning-rate schedule out over --steps, so that a
+   * resume with other --steps moves the schedule (`gan train` says so). Absent: a fixed schedule.
+   */
+  scheduleFollowsSteps?(config: ModelConfig): boolean;
 }
 
 /** What `gan eval` hands a recipe's evalExtras hook. */
