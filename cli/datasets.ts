@@ -11,7 +11,7 @@ import { loadEmojiEdges } from '../data/emoji_edges.js';
 import type { ArrayDataset } from '../data/loader.js';
 import { packPairs } from '../nets/pix2pix.js';
 import { packUnpaired } from '../nets/cyclegan.js';
-import { packDomains } from '../nets/stargan.js';
+import { packDomains } from '../data/domains.js';
 
 export interface ImageDataset extends ArrayDataset {
   name: string;

@@ -40,7 +40,7 @@ import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table
 import { hasOptimiserState, loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
 import { noiseDraws, type FeatureJudge, type Render } from './eval_judge.js';
-import { evalStarganDomains } from './eval_stargan.js';
+import { evalDomainTranslation } from './eval_domains.js';
 import { emojiJudge, isEmojiEvalDataset, isTextConditioned, loadOrTrainEmojiNet } from './eval_emoji.js';
 import { loadDataset } from './datasets.js';
 
@@ -107,7 +107,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   let result: Record<string, unknown>;
   try {
     result = kind === 'translation' ? await evalTranslation(recipe, hooks as TranslationEval, ck, path, o) : await evalGenerator(recipe, ck, path, o, kind);
-    if (recipe.name === 'stargan') result = { ...result, ...(await evalStarganDomains(recipe, ck, path, o)) };
+    if (recipe.domainTranslation && hooks.translate) result = { ...result, ...(await evalDomainTranslation(recipe, hooks.translate, ck, path, o)) };
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`gan eval: ${firstLine(err)}`, 1);

@@ -34,8 +34,7 @@ import { tensor } from '../engine/tensor.js';
 import type { Module } from '../engine/nn.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
 import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
-import { heldOutDirection, heldOutHooksOf, starganDomainGrid, translateAll, translatesBothWays, type Direction } from './heldout.js';
-import { starganHeldOutDomains } from './eval_stargan.js';
+import { domainGrid, heldOutDirection, heldOutDomains, heldOutHooksOf, translateAll, translatesBothWays, type Direction } from './heldout.js';
 import { fixedNoiseSeed } from './train.js';
 
 const spec = {
@@ -93,7 +92,7 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   if (!hooks && !o.runningStats && (o.n ?? 64) < 2) throw usageError('gan sample', '--n 1 needs --running-stats (batch statistics of one sample are degenerate)');
   const spread = o.dropout === true || o.samples !== undefined;
   if (o.samples !== undefined) checkRange('gan sample', 'samples', o.samples, 2, 32, 'an integer');
-  if (spread && (!hooks || recipe.name === 'stargan')) {
+  if (spread && (!hooks || recipe.domainTranslation)) {
     throw usageError('gan sample', `--dropout / --samples are for image-to-image models with dropout in G (pix2pix, dualgan; cyclegan with --dropout), not ${recipe.name}`);
   }
 
@@ -142,15 +141,15 @@ async function sampleNoise(trainer: GanTrainer, ck: LoadedCheckpoint, path: stri
   return `${n} samples`;
 }
 
-/** Held-out input | output | target rows (both directions of a two-way model), or StarGAN's domain grid. */
+/** Held-out input | output | target rows (both directions of a two-way model), or a multi-domain translator's domain grid. */
 async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
   restoreTrainer('gan sample', path, ck, trainer, false);
   const config = ck.info.config;
   const limit = o.n ?? 16;
-  if (recipe.name === 'stargan') {
-    const d = starganHeldOutDomains(config, { limit });
-    if (d.n < 1) throw new CliError('gan sample: stargan: no held-out images', 1);
-    const g = await starganDomainGrid(trainer, hooks, d);
+  if (recipe.domainTranslation) {
+    const d = heldOutDomains(recipe, config, { limit });
+    if (d.n < 1) throw new CliError(`gan sample: ${recipe.name}: no held-out images`, 1);
+    const g = await domainGrid(trainer, hooks, d);
     writeGrid(target, g.images, g.n, 3, d.h, d.w, g.cols);
     return `${d.n} held-out ${d.domainNames[d.source]} images, each translated into ${d.domainNames.join(', ')} over its ground truth`;
   }

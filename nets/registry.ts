@@ -99,6 +99,26 @@ export interface ModelRecipe {
   info?: PaperInfo;
   /** How the demo pages show it (charts, grid, blurb, page defaults, its own page). */
   demo?: DemoProfile;
+  /**
+   * Multi-domain translation (StarGAN): the domains, image side and the (source, target) pair that
+   * `gan eval` scores. The recipe's `translate` hook (nets/lib/translation.ts TranslationEval) takes
+   * packed rows (data/domains.ts packDomains: the image, then one label plane per domain, the
+   * target's set). With it, `gan eval` adds a domain classifier's reading of every held-out image
+   * translated into every domain (cli/eval_domains.ts), and the sample grids of `gan train` and
+   * `gan sample` show held-out images translated into every domain over their ground truth.
+   */
+  domainTranslation?(config: ModelConfig): DomainTranslation;
+}
+
+/** What a multi-domain translator's config says about its domains (ModelRecipe.domainTranslation). */
+export interface DomainTranslation {
+  /** Number of domains (label planes after the image's 3 channels). */
+  count: number;
+  /** Image side. */
+  size: number;
+  /** The domain pair `gan eval` scores with L1 / PSNR / SSIM, and the sample grids' source domain. */
+  source: number;
+  target: number;
 }
 
 /** Scalars of one step, kept on the GPU until the loop reads them all back at once. */

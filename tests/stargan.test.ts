@@ -17,10 +17,11 @@ import { add, bernoulli, matmul, mul, mulScalar, reshape, sum, Generator } from 
 import { loadEmojiSkinTones } from '../data/emoji.js';
 import {
   StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
-  inferStarganConfig, labelsOfRows, packDomains, permuteRows, randomFlip, starganLearningRate, starganRecipe,
+  inferStarganConfig, labelsOfRows, permuteRows, randomFlip, starganLearningRate, starganRecipe,
 } from '../nets/stargan.js';
 import { readStats } from '../nets/lib/stats.js';
-import { starganHeldOutPairs } from '../cli/eval_stargan.js';
+import { packDomains } from '../data/domains.js';
+import { domainHeldOutPairs } from '../cli/heldout.js';
 import { DATASETS } from '../cli/datasets.js';
 import type { ModelConfig } from '../nets/registry.js';
 
@@ -379,7 +380,7 @@ describe('training', () => {
 
   it('evaluation: held-out pairs (source tone + target label -> target tone), translate leaves the running statistics alone', async () => {
     const config = { imageSize: 16, cDim: 6, gConvDim: 2, dConvDim: 2, gRepeatNum: 1, evalSource: 0, evalTarget: 5 };
-    const pairs = starganHeldOutPairs(config, { limit: 2 });
+    const pairs = domainHeldOutPairs(starganRecipe, config, { limit: 2 });
     const tones = loadEmojiSkinTones({ split: 'test', size: 16, limit: 2 });
     const img = 3 * 16 * 16;
     expect(pairs.n).toBe(2);
