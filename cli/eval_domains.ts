@@ -1,5 +1,5 @@
 // The domain-classifier part of `gan eval` for multi-domain translators (a recipe with a
-// domainTranslation hook: StarGAN), Node only: it reads the emoji skin-tone splits. cli/eval.ts
+// domainTranslation hook), Node only: it reads the emoji skin-tone splits. cli/eval.ts
 // calls evalDomainTranslation after the generic L1 / PSNR / SSIM of the config's (source, target)
 // pair (the recipe's heldOutPairs hook); the sample grids of `gan train` and `gan sample` show
 // cli/heldout.ts heldOutDomains.

@@ -5,8 +5,8 @@
 //   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png;
 //     image-to-image models (recipes with TranslationEval hooks, nets/translation.ts, merged with the
 //     Node-side ones by cli/heldout.ts as for `gan eval`) instead show a fixed held-out batch as rows
-//     of input | output | target (StarGAN: held-out images translated into every domain, over their
-//     ground truth), and log L1 / PSNR / SSIM on it to metrics.jsonl ({"step", "heldout_n",
+//     of input | output | target (multi-domain translators: held-out images translated into every
+//     domain, over their ground truth), and log L1 / PSNR / SSIM on it to metrics.jsonl ({"step", "heldout_n",
 //     "heldout_l1", "heldout_psnr", "heldout_ssim"} lines, also at step 0 and at the end; the loss
 //     lines are separate)
 //   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end

@@ -22,7 +22,8 @@ import { dualganRecipe } from './dualgan.js';
 import { discoganRecipe } from './discogan.js';
 import { starganRecipe } from './stargan.js';
 import { lapganRecipe } from './lapgan.js';
-import { stackganRecipe, stackganppRecipe } from './stackgan.js';
+import { stackganRecipe } from './stackgan.js';
+import { stackganppRecipe } from './stackganpp.js';
 import { tripleganRecipe } from './triplegan.js';
 
 /** A model's hyper-parameters (flags such as --ngf), JSON-safe so checkpoints can store them. */
@@ -108,6 +109,39 @@ export interface ModelRecipe {
    * `gan sample` show held-out images translated into every domain over their ground truth.
    */
   domainTranslation?(config: ModelConfig): DomainTranslation;
+  /**
+   * Text-conditioned models (StackGAN; StackGAN++ with --conditional): `gan sample --caption` and
+   * the test captions of `gan sample` / `gan eval` become latent codes through `codes`.
+   */
+  text?: TextConditioning;
+  /**
+   * Models trained stage after stage (StackGAN's Stage-I, then Stage-II): `gan sample --stage` and
+   * `gan eval --stage` show or score one stage's images at their own size.
+   */
+  stages?: Stages;
+}
+
+/** How a text-conditioned model turns captions into latent codes (ModelRecipe.text). */
+export interface TextConditioning {
+  /** Whether a run with this config is conditioned on captions. */
+  conditioned(config: ModelConfig): boolean;
+  /** Latent codes for explicit captions (token lists), one per caption; z and noise from `generator`. */
+  codes(trainer: GanTrainer, captions: readonly (readonly string[])[], generator: Generator): Tensor;
+}
+
+/** A model's stages (ModelRecipe.stages), numbered 1 .. count. */
+export interface Stages {
+  count: number;
+  /** Its name in messages ('Stage-II'). */
+  label(stage: number): string;
+  /** The last stage the trainer's run has reached (its training state: optimiser step counts). */
+  reached(trainer: GanTrainer): number;
+  /** The trainer's training phase, for reports ('text', 'stage1', 'stage2'). */
+  phase(trainer: GanTrainer): string;
+  /** Image side of a stage's output. */
+  size(config: ModelConfig, stage: number): number;
+  /** One stage's images at its own size for latent codes z, without gradients. */
+  generate(trainer: GanTrainer, z: Tensor, stage: number, opts: { batchStats?: boolean }): Tensor;
 }
 
 /** What a multi-domain translator's config says about its domains (ModelRecipe.domainTranslation). */

@@ -48,7 +48,7 @@ import {
 } from '../engine/ops/index.js';
 import { stepOn } from './lib/step.js';
 import { generateWith } from './lib/sample.js';
-import { accuracy } from './text_encoder.js';
+import { accuracy } from './lib/text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface TripleganConfig {

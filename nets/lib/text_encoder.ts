@@ -5,7 +5,8 @@
 // category: "grinning face smile people emotion"), so the encoder is deliberately simple:
 //
 //   text   tokens -> hashed bag of words x (B buckets, FNV-1a of each distinct token, scaled by
-//          1/sqrt(#tokens)) -> Linear(B, H) -> ReLU -> Linear(H, E) -> phi (L2-normalised)
+//          1/sqrt(#tokens); data/text.ts hashedBagOfWords) -> Linear(B, H) -> ReLU -> Linear(H, E)
+//          -> phi (L2-normalised)
 //
 // Hashing instead of a vocabulary keeps the architecture independent of the data set (B is a
 // hyper-parameter, so a checkpoint needs no vocabulary file and any caption, even with unseen
@@ -23,43 +24,15 @@
 //
 // Browser-safe: no Node imports.
 
-import { Module, Sequential, Conv2d, BatchNorm2d, Linear, LeakyReLU, ReLU } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
+import { Module, Sequential, Conv2d, BatchNorm2d, Linear, LeakyReLU, ReLU } from '../../engine/nn.js';
+import { Adam } from '../../engine/optim.js';
+import { Tensor, tensor, tidy } from '../../engine/tensor.js';
+import { noGrad } from '../../engine/tape.js';
 import {
   add, addScalar, div, eqMask, matmul, max, mean, mulScalar, oneHot, softmaxCrossEntropy, sqrt, square, sum, mul, transpose,
-} from '../engine/ops/index.js';
-import { stepOn } from './lib/step.js';
-import type { StepStats } from './registry.js';
-
-// ---- hashed bag of words -------------------------------------------------------------------------------
-
-/** FNV-1a over the UTF-16 code units of a word, reduced to a bucket in [0, buckets). */
-export function hashToken(word: string, buckets: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % buckets;
-}
-
-/**
- * The encoder's input for one caption: 1 in the bucket of each distinct token (collisions add),
- * times 1/sqrt(#distinct tokens), so captions of any length have a comparable scale. An empty
- * caption is all zeros. Written into `out` at `offset` when given.
- */
-export function hashedBagOfWords(tokens: readonly string[], buckets: number, out = new Float32Array(buckets), offset = 0): Float32Array {
-  const distinct = [...new Set(tokens)];
-  const scale = distinct.length ? 1 / Math.sqrt(distinct.length) : 0;
-  for (const t of distinct) out[offset + hashToken(t, buckets)] += scale;
-  return out;
-}
-
-/** hashedBagOfWords of every caption: a row-major n x buckets matrix. */
-export function bagOfWordsMatrix(texts: readonly (readonly string[])[], buckets: number): Float32Array {
-  const out = new Float32Array(texts.length * buckets);
-  texts.forEach((t, i) => hashedBagOfWords(t, buckets, out, i * buckets));
-  return out;
-}
+} from '../../engine/ops/index.js';
+import { minimize } from './step.js';
+import type { StepStats } from '../registry.js';
 
 // ---- networks ------------------------------------------------------------------------------------------
 
@@ -194,7 +167,7 @@ export class TextPretrainer {
     return tidy(() => {
       this.heads.train();
       const { loss, category, align, logits } = this.losses(bow, images, categories);
-      stepOn(loss, this.optimizer.params, this.optimizer);
+      minimize(loss, this.optimizer);
       if (!withStats) return null;
       return { lossText: loss.detach(), lossCat: category.detach(), lossAlign: align.detach(), accCat: accuracy(logits, categories) };
     });
