@@ -158,7 +158,9 @@ const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) :
  */
 export async function evalDomainTranslation(recipe: ModelRecipe, translate: TranslationEval['translate'], ck: LoadedCheckpoint, path: string, o: { n: number; batch: number; seed: number }): Promise<Record<string, unknown>> {
   const config = ck.info.config;
-  const { d, s: test } = heldOutDomainSet(recipe, config, Math.max(1, Math.ceil(o.n / (recipe.domainTranslation?.(config).count ?? 1))));
+  // At most n test images: n / count emoji, each drawn in every domain.
+  const count = recipe.domainTranslation?.(config).count ?? 1;
+  const { d, s: test } = heldOutDomainSet(recipe, config, Math.max(1, Math.ceil(o.n / count)));
   const { net: classifier, path: classifierPath, cached } = await loadOrTrainDomainClassifier(d, o.seed, (l) => out.line(`gan eval: ${l}`));
   if (cached) out.line(`gan eval: domain classifier from the cache: ${classifierPath}`);
   try {
