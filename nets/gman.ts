@@ -54,7 +54,7 @@ import {
 } from '../engine/ops/index.js';
 import { DcganGenerator } from './dcgan.js';
 import { generateWith } from './lib/sample.js';
-import { checkSizeAndWidths } from './autoencoder.js';
+import { checkSizeAndWidths } from './lib/checks.js';
 import { gradsInto } from './lib/step.js';
 import { uniformNoise } from './lib/sample.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';

@@ -31,7 +31,7 @@ import { noGrad } from '../engine/tape.js';
 import { concat, mean, mulScalar, narrow, randn, reshape, softmax, softmaxCrossEntropy, split, Generator } from '../engine/ops/index.js';
 import { DcganDiscriminator, dcganDepth } from './dcgan.js';
 import { generateWith } from './lib/sample.js';
-import { checkSizeAndWidths } from './autoencoder.js';
+import { checkSizeAndWidths } from './lib/checks.js';
 import { mlp } from './mlp_gan.js';
 import { stepOn } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';

@@ -211,6 +211,32 @@ export interface GanTrainer {
    * checkpointed stream. Throws, naming the dataset to use, when the data lacks what the model needs.
    */
   bindData?(data: TrainingData): void;
+  /**
+   * Cascades that sample coarse to fine (LAPGAN): the sampling chain of codes z, through the same
+   * generator pass as generate(); the training page's "walk the pyramid" panel shows it for any
+   * trainer that has it. No gradients; the caller owns (disposes) the tensors.
+   */
+  pyramidChain?(z: Tensor, opts?: { batchStats?: boolean }): PyramidChain;
+}
+
+/** One conditional level of a coarse-to-fine sampling chain: up = pyrUp(coarser image), band = G_k(up, z_k), image = up + band. */
+export interface PyramidStep {
+  /** Pyramid level k (0 = finest). */
+  level: number;
+  /** The coarser image expanded to this level's size. */
+  up: Tensor;
+  /** The band the level's generator drew for it (unsquashed). */
+  band: Tensor;
+  /** up + band: the level's image (unclamped). */
+  image: Tensor;
+}
+
+/** The coarse-to-fine sampling chain of a batch of codes ("walk the pyramid"). */
+export interface PyramidChain {
+  /** The coarsest level's image (the coarse GAN's). */
+  coarse: Tensor;
+  /** The finer levels, coarse to fine (the last one's image is the sample). */
+  steps: PyramidStep[];
 }
 
 export const recipes: Record<string, ModelRecipe> = {

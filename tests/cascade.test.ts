@@ -86,7 +86,7 @@ describe('LAPGAN', () => {
   });
 
   it('sampling runs the chain coarse to fine: each level = pyrUp(coarser) + its generator output', async () => {
-    const t = new LapganTrainer(config, SETTINGS, 1);
+    const t = new LapganTrainer(lapganRecipe.parse(config), SETTINGS, 1);
     const { netG } = t.nets;
     const code = t.noise(3, new Generator(7));
     expect(code.shape).toEqual([3, lapganNoiseDim(t.cfg)]);
@@ -120,7 +120,7 @@ describe('LAPGAN', () => {
   });
 
   it('a few training steps on every level keep the losses finite and leak nothing', async () => {
-    const t = new LapganTrainer(config, SETTINGS, 2);
+    const t = new LapganTrainer(lapganRecipe.parse(config), SETTINGS, 2);
     const real = tensor(seeded(4 * 256, 5), [4, 1, 16, 16]).keep();
     await trainSteps(t, real, 1);
     await engine().sync();

@@ -8,7 +8,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, assign, tensor, tidy, noGrad, Conv2d, type Module, type Tensor } from '../engine/index.js';
+import { initEngine, engine, assign, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import { Conv2d } from '../engine/nn/layers.js';
+import { type Module } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { gradientPenalty, Generator } from '../engine/ops/index.js';
 import { defineD, defineG } from '../nets/lib/networks.js';

@@ -14,7 +14,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { initEngine, engine, tensor, add, mul, BIND_GROUP_CACHE_ENTRIES, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, type Tensor } from '../engine/index.js';
+import { add, mul } from '../engine/ops/elementwise.js';
+import { BIND_GROUP_CACHE_ENTRIES } from '../engine/device.js';
 import { checkpointInfo, checkpointToBytes, restoreCheckpoint, NonFiniteCheckpointError, RestoreError } from '../engine/checkpoint.js';
 import { countNonFinite } from '../engine/finite.js';
 import { decodeSafetensors, encodeSafetensors, firstDuplicateKey } from '../engine/io/safetensors.js';

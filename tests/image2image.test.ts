@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  initEngine, engine, assign, tensor, grad, noGrad, tidy, mean, mul, instanceNorm, affine, defaultGenerator, BatchNorm2d, type Tensor,
-} from '../engine/index.js';
+import { initEngine, engine, assign, tensor, grad, noGrad, tidy, defaultGenerator, type Tensor } from '../engine/index.js';
+import { mean } from '../engine/ops/reduce.js';
+import { mul, affine } from '../engine/ops/elementwise.js';
+import { instanceNorm } from '../engine/ops/norm.js';
+import { BatchNorm2d } from '../engine/nn/layers.js';
 import { edgeMap } from '../engine/ops/edges.js';
 import { edgeMapCpu, loadEmojiPairs } from '../data/emoji.js';
 import { l1Cpu, psnrCpu, ssimCpu } from '../metrics/image.js';

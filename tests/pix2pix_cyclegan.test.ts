@@ -7,7 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, tensor, tidy, noGrad, type Module, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import { type Module } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName } from '../nets/lib/networks.js';
 import { ImagePool } from '../nets/lib/pool.js';

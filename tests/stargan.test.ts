@@ -10,7 +10,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, tensor, tidy, noGrad, Module, Parameter, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import { Module, Parameter } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { grad } from '../engine/tape.js';
 import { add, bernoulli, matmul, mul, mulScalar, reshape, sum, Generator } from '../engine/ops/index.js';
