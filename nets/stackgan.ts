@@ -44,12 +44,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Module, Sequential, Conv2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Tanh } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, avgPool2d, bceWithLogits, concat, mean, mulScalar, narrow, randn, reshape, sigmoid, upsampleNearest, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tidy, init, nn, ops, optim } from '../engine/index.js';
 import { captionRows, captionRowsOf, TextSampler, type CaptionedData, type TextBatchTensors } from '../data/text.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
@@ -60,6 +55,8 @@ import {
   ConditionalLogit, ConditioningAugmentation, Forward, ResBlock, caKl, downToFour, flattenImages, replicate, splitImages, textCodes, textParams, upBlock,
 } from './lib/text_conditioning.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
+
+const { add, avgPool2d, bceWithLogits, concat, mean, mulScalar, narrow, randn, reshape, sigmoid, upsampleNearest } = ops;
 
 /** StackGAN's hyper-parameters: the flags of `gan train stackgan`, their defaults and bounds. */
 const params = {
@@ -83,27 +80,27 @@ export type StackganConfig = ConfigOf<typeof params>;
 
 const CA_SLOPE_V1 = 0.2;
 
-export class Stage1Generator extends Module {
+export class Stage1Generator extends nn.Module {
   ca: ConditioningAugmentation;
-  fc: Sequential;
-  ups: Sequential;
-  img: Sequential;
+  fc: nn.Sequential;
+  ups: nn.Sequential;
+  img: nn.Sequential;
   private readonly ch0: number;
 
   constructor(cfg: StackganConfig) {
     super();
     this.ch0 = cfg.ngf * 8;
     this.ca = new ConditioningAugmentation(cfg.embedDim, cfg.cDim, CA_SLOPE_V1);
-    this.fc = new Sequential(new Linear(cfg.nz + cfg.cDim, this.ch0 * 16, { bias: false }), new BatchNorm1d(this.ch0 * 16), new ReLU());
-    const blocks: Module[] = [];
+    this.fc = new nn.Sequential(new nn.Linear(cfg.nz + cfg.cDim, this.ch0 * 16, { bias: false }), new nn.BatchNorm1d(this.ch0 * 16), new nn.ReLU());
+    const blocks: nn.Module[] = [];
     let ch = this.ch0;
     for (let s = 4; s < cfg.stage1Size; s *= 2) {
       const out = Math.max(1, ch >> 1);
       blocks.push(upBlock(ch, out));
       ch = out;
     }
-    this.ups = new Sequential(...blocks);
-    this.img = new Sequential(new Conv2d(ch, cfg.nc, 3, { padding: 1 }), new Tanh());
+    this.ups = new nn.Sequential(...blocks);
+    this.img = new nn.Sequential(new nn.Conv2d(ch, cfg.nc, 3, { padding: 1 }), new nn.Tanh());
   }
 
   override forward(z: Tensor, phi: Tensor, eps: Tensor): { image: Tensor; mu: Tensor; logvar: Tensor } {
@@ -113,34 +110,34 @@ export class Stage1Generator extends Module {
   }
 }
 
-export class Stage2Generator extends Module {
-  encoder: Sequential;
+export class Stage2Generator extends nn.Module {
+  encoder: nn.Sequential;
   ca: ConditioningAugmentation;
-  joint: Sequential;
-  residual: Sequential;
-  ups: Sequential;
-  img: Sequential;
+  joint: nn.Sequential;
+  residual: nn.Sequential;
+  ups: nn.Sequential;
+  img: nn.Sequential;
 
   constructor(cfg: StackganConfig) {
     super();
     let ch = cfg.ngf2;
-    const enc: Module[] = [new Conv2d(cfg.nc, ch, 3, { padding: 1 }), new ReLU()];
+    const enc: nn.Module[] = [new nn.Conv2d(cfg.nc, ch, 3, { padding: 1 }), new nn.ReLU()];
     for (let i = 0; i < cfg.stage2Down; i++) {
-      enc.push(new Conv2d(ch, ch * 2, 4, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(ch * 2), new ReLU());
+      enc.push(new nn.Conv2d(ch, ch * 2, 4, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(ch * 2), new nn.ReLU());
       ch *= 2;
     }
-    this.encoder = new Sequential(...enc);
+    this.encoder = new nn.Sequential(...enc);
     this.ca = new ConditioningAugmentation(cfg.embedDim, cfg.cDim, CA_SLOPE_V1);
-    this.joint = new Sequential(new Conv2d(ch + cfg.cDim, ch, 3, { padding: 1, bias: false }), new BatchNorm2d(ch), new ReLU());
-    this.residual = new Sequential(...Array.from({ length: cfg.resBlocks }, () => new ResBlock(ch)));
-    const ups: Module[] = [];
+    this.joint = new nn.Sequential(new nn.Conv2d(ch + cfg.cDim, ch, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(ch), new nn.ReLU());
+    this.residual = new nn.Sequential(...Array.from({ length: cfg.resBlocks }, () => new ResBlock(ch)));
+    const ups: nn.Module[] = [];
     for (let i = 0; i < cfg.stage2Down + 2; i++) {
       const out = Math.max(4, ch >> 1);
       ups.push(upBlock(ch, out));
       ch = out;
     }
-    this.ups = new Sequential(...ups);
-    this.img = new Sequential(new Conv2d(ch, cfg.nc, 3, { padding: 1 }), new Tanh());
+    this.ups = new nn.Sequential(...ups);
+    this.img = new nn.Sequential(new nn.Conv2d(ch, cfg.nc, 3, { padding: 1 }), new nn.Tanh());
   }
 
   /** Stage-I image [N, nc, s, s] -> Stage-II image [N, nc, 4s, 4s]. */
@@ -154,8 +151,8 @@ export class Stage2Generator extends Module {
 }
 
 /** A conditional discriminator at one resolution: downToFour + ConditionalLogit. */
-export class ConditionalDiscriminator extends Module {
-  features: Sequential;
+export class ConditionalDiscriminator extends nn.Module {
+  features: nn.Sequential;
   logit: ConditionalLogit;
   constructor(nc: number, size: number, ndf: number, embedDim: number, nd: number) {
     super();
@@ -169,7 +166,7 @@ export class ConditionalDiscriminator extends Module {
 }
 
 /** Everything sampling needs: the text encoder and both stages (one network for checkpoints and demos). */
-export class StackganGenerator extends Module {
+export class StackganGenerator extends nn.Module {
   text: BowTextEncoder;
   stage1: Stage1Generator;
   stage2: Stage2Generator;
@@ -211,7 +208,7 @@ export class StackganGenerator extends Module {
   }
 }
 
-export class StackganDiscriminator extends Module {
+export class StackganDiscriminator extends nn.Module {
   stage1: ConditionalDiscriminator;
   stage2: ConditionalDiscriminator;
   constructor(cfg: StackganConfig) {
@@ -244,7 +241,7 @@ export type StackganPhase = 'text' | 'stage1' | 'stage2';
 
 export class StackganTrainer implements GanTrainer {
   readonly nets: { netG: StackganGenerator; netD: StackganDiscriminator; netT: TextPretrainHeads };
-  readonly optimizers: { netT: Adam; netG: Adam; netD: Adam; netG2: Adam; netD2: Adam };
+  readonly optimizers: { netT: optim.Adam; netG: optim.Adam; netD: optim.Adam; netG2: optim.Adam; netD2: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: StackganConfig;
@@ -262,7 +259,7 @@ export class StackganTrainer implements GanTrainer {
     // DCGAN init for the image networks; the text encoder and its pretraining heads get PyTorch's
     // default init (N(0, 0.02) on a sparse bag of words would start them nearly silent), drawn from
     // the run's stream like the rest, so a seed decides the whole model.
-    dcganInit_([...netG.stage1.modules(), ...netG.stage2.modules(), ...netD.modules()], this.rng);
+    init.dcganInit_([...netG.stage1.modules(), ...netG.stage2.modules(), ...netD.modules()], this.rng);
     defaultInit_(netG.text, this.rng);
     defaultInit_(netT, this.rng);
     this.nets = { netG, netD, netT };
@@ -270,10 +267,10 @@ export class StackganTrainer implements GanTrainer {
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
     this.optimizers = {
       netT: this.pretrainer.optimizer,
-      netG: new Adam(netG.stage1, opt),
-      netD: new Adam(netD.stage1, opt),
-      netG2: new Adam(netG.stage2, opt),
-      netD2: new Adam(netD.stage2, opt),
+      netG: new optim.Adam(netG.stage1, opt),
+      netD: new optim.Adam(netD.stage1, opt),
+      netG2: new optim.Adam(netG.stage2, opt),
+      netD2: new optim.Adam(netD.stage2, opt),
     };
   }
 
@@ -417,7 +414,7 @@ export const stackganRecipe = defineModel({
     sources: {
       steps: 'paper: 600 epochs of Stage-I, then 600 of Stage-II; with 1000 text steps, 1000 + 2 x 600 x 1624 / 64 on emoji-text',
       batch: 'paper: batch 64',
-      lr: 'paper: Adam 0.0002, halved every 100 epochs (no halving here)',
+      lr: 'paper: optim.Adam 0.0002, halved every 100 epochs (no halving here)',
       stage1Size: 'paper: Stage-I 64x64, Stage-II 256x256 (the 64 px emoji upsampled here)',
       stage2Down: 'paper: Stage-I image encoded to M_g = 16 (64 / 2^2)',
       cDim: 'paper: N_g = 128',

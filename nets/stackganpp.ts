@@ -37,12 +37,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Module, ModuleList, Sequential, Conv2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Tanh } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, avgPool2d, bceWithLogits, concat, matmul, mean, mulScalar, narrow, randn, reshape, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tidy, init, nn, ops, optim } from '../engine/index.js';
 import { captionRows, captionRowsOf, TextSampler, type CaptionedData } from '../data/text.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
@@ -53,6 +48,8 @@ import {
   ConditionalLogit, ConditioningAugmentation, Forward, ResBlock, caKl, downToFour, flattenImages, replicate, splitImages, textCodes, textParams, upBlock,
 } from './lib/text_conditioning.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
+
+const { add, avgPool2d, bceWithLogits, concat, matmul, mean, mulScalar, narrow, randn, reshape, sigmoid, square, sub } = ops;
 
 /** StackGAN++'s hyper-parameters: the flags of `gan train stackganpp`, their defaults and bounds. */
 const params = {
@@ -81,14 +78,14 @@ export const branchSize = (cfg: Pick<StackganppConfig, 'baseSize'>, i: number) =
 // ---- networks ---------------------------------------------------------------------------------------------
 
 /** F_i for i > 0: [h_{i-1} | c replicated] -> conv3, BN, ReLU -> residual blocks -> up block (halves the channels). */
-export class NextStage extends Module {
-  joint: Sequential;
-  residual: Sequential;
-  up: Sequential;
+export class NextStage extends nn.Module {
+  joint: nn.Sequential;
+  residual: nn.Sequential;
+  up: nn.Sequential;
   constructor(ch: number, condDim: number, resBlocks: number) {
     super();
-    this.joint = new Sequential(new Conv2d(ch + condDim, ch, 3, { padding: 1, bias: false }), new BatchNorm2d(ch), new ReLU());
-    this.residual = new Sequential(...Array.from({ length: resBlocks }, () => new ResBlock(ch)));
+    this.joint = new nn.Sequential(new nn.Conv2d(ch + condDim, ch, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(ch), new nn.ReLU());
+    this.residual = new nn.Sequential(...Array.from({ length: resBlocks }, () => new ResBlock(ch)));
     this.up = upBlock(ch, Math.max(4, ch >> 1));
   }
   override forward(h: Tensor, cond: Tensor): Tensor {
@@ -97,13 +94,13 @@ export class NextStage extends Module {
   }
 }
 
-export class StackganppGenerator extends Module {
+export class StackganppGenerator extends nn.Module {
   text: BowTextEncoder | null;
   ca: ConditioningAugmentation | null;
-  fc: Sequential;
-  base: Sequential;
-  branches: ModuleList;
-  images: ModuleList;
+  fc: nn.Sequential;
+  base: nn.Sequential;
+  branches: nn.ModuleList;
+  images: nn.ModuleList;
   private readonly ch0: number;
 
   constructor(readonly cfg: StackganppConfig) {
@@ -114,24 +111,24 @@ export class StackganppGenerator extends Module {
     const ups = Math.log2(cfg.baseSize / 4);
     this.ch0 = cfg.ngf << ups;
     const inDim = nz + (cfg.conditional ? cDim : 0);
-    this.fc = new Sequential(new Linear(inDim, this.ch0 * 16, { bias: false }), new BatchNorm1d(this.ch0 * 16), new ReLU());
-    const blocks: Module[] = [];
+    this.fc = new nn.Sequential(new nn.Linear(inDim, this.ch0 * 16, { bias: false }), new nn.BatchNorm1d(this.ch0 * 16), new nn.ReLU());
+    const blocks: nn.Module[] = [];
     let ch = this.ch0;
     for (let i = 0; i < ups; i++) {
       blocks.push(upBlock(ch, ch >> 1));
       ch >>= 1;
     }
-    this.base = new Sequential(...blocks);
+    this.base = new nn.Sequential(...blocks);
     const condDim = cfg.conditional ? cDim : nz;
-    const next: Module[] = [];
-    const heads: Module[] = [new Sequential(new Conv2d(ch, nc, 3, { padding: 1 }), new Tanh())];
+    const next: nn.Module[] = [];
+    const heads: nn.Module[] = [new nn.Sequential(new nn.Conv2d(ch, nc, 3, { padding: 1 }), new nn.Tanh())];
     for (let i = 1; i < cfg.branches; i++) {
       next.push(new NextStage(ch, condDim, cfg.resBlocks));
       ch = Math.max(4, ch >> 1);
-      heads.push(new Sequential(new Conv2d(ch, nc, 3, { padding: 1 }), new Tanh()));
+      heads.push(new nn.Sequential(new nn.Conv2d(ch, nc, 3, { padding: 1 }), new nn.Tanh()));
     }
-    this.branches = new ModuleList(next);
-    this.images = new ModuleList(heads);
+    this.branches = new nn.ModuleList(next);
+    this.images = new nn.ModuleList(heads);
   }
 
   get codeDim(): number {
@@ -156,10 +153,10 @@ export class StackganppGenerator extends Module {
       fcIn = concat([z, ca.c], 1);
     }
     let h = this.base.call(reshape(this.fc.call(fcIn), [code.shape[0], this.ch0, 4, 4]));
-    const images = [(this.images.at(0) as Sequential).call(h)];
+    const images = [(this.images.at(0) as nn.Sequential).call(h)];
     for (let i = 1; i < this.cfg.branches; i++) {
       h = (this.branches.at(i - 1) as NextStage).call(h, cond);
-      images.push((this.images.at(i) as Sequential).call(h));
+      images.push((this.images.at(i) as nn.Sequential).call(h));
     }
     return { images, mu, logvar };
   }
@@ -172,15 +169,15 @@ export class StackganppGenerator extends Module {
 }
 
 /** D_i: downToFour, an unconditional logit and (when conditional) a conditional one. */
-export class BranchDiscriminator extends Module {
-  features: Sequential;
-  uncond: Conv2d;
+export class BranchDiscriminator extends nn.Module {
+  features: nn.Sequential;
+  uncond: nn.Conv2d;
   cond: ConditionalLogit | null;
   constructor(nc: number, size: number, ndf: number, cond: { embedDim: number; nd: number } | null) {
     super();
     const { net, channels } = downToFour(nc, size, ndf);
     this.features = net;
-    this.uncond = new Conv2d(channels, 1, 4, { stride: 4 });
+    this.uncond = new nn.Conv2d(channels, 1, 4, { stride: 4 });
     this.cond = cond ? new ConditionalLogit(channels, cond.embedDim, cond.nd) : null;
   }
   /** Features [N, C, 4, 4] (run once, then ask for either logit). */
@@ -196,12 +193,12 @@ export class BranchDiscriminator extends Module {
   }
 }
 
-export class StackganppDiscriminator extends Module {
-  branches: ModuleList;
+export class StackganppDiscriminator extends nn.Module {
+  branches: nn.ModuleList;
   constructor(cfg: StackganppConfig) {
     super();
     const cond = cfg.conditional ? { embedDim: cfg.embedDim, nd: cfg.nd } : null;
-    this.branches = new ModuleList(Array.from({ length: cfg.branches }, (_, i) => new BranchDiscriminator(cfg.nc, branchSize(cfg, i), cfg.ndf, cond)));
+    this.branches = new nn.ModuleList(Array.from({ length: cfg.branches }, (_, i) => new BranchDiscriminator(cfg.nc, branchSize(cfg, i), cfg.ndf, cond)));
   }
   at(i: number): BranchDiscriminator {
     return this.branches.at(i) as BranchDiscriminator;
@@ -229,8 +226,8 @@ export function colorConsistency(fine: Tensor, coarse: Tensor, lambda1 = 1, lamb
 // ---- the training step ---------------------------------------------------------------------------------------
 
 export class StackganppTrainer implements GanTrainer {
-  readonly nets: Record<string, Module> & { netG: StackganppGenerator; netD: StackganppDiscriminator };
-  readonly optimizers: Record<string, Adam> & { netG: Adam; netD: Adam };
+  readonly nets: Record<string, nn.Module> & { netG: StackganppGenerator; netD: StackganppDiscriminator };
+  readonly optimizers: Record<string, optim.Adam> & { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: StackganppConfig;
@@ -247,7 +244,7 @@ export class StackganppTrainer implements GanTrainer {
     const final = branchSize(this.cfg, this.cfg.branches - 1);
     const netT = this.cfg.conditional ? new TextPretrainHeads(this.cfg.nc, final, this.cfg.imageWidth, this.cfg.embedDim, 10) : null;
     // DCGAN init for the image networks, PyTorch's default for the text encoder (see StackganTrainer).
-    dcganInit_([...netG.modules().filter((m) => !(netG.text && netG.text.modules().includes(m))), ...netD.modules()], this.rng);
+    init.dcganInit_([...netG.modules().filter((m) => !(netG.text && netG.text.modules().includes(m))), ...netD.modules()], this.rng);
     if (netG.text) defaultInit_(netG.text, this.rng);
     if (netT) defaultInit_(netT, this.rng);
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
@@ -255,7 +252,7 @@ export class StackganppTrainer implements GanTrainer {
     const imagePath = netG.namedParameters().filter(([k]) => !k.startsWith('text.'));
     this.nets = netT ? { netG, netD, netT } : { netG, netD };
     this.pretrainer = netT && netG.text ? new TextPretrainer(netG.text, netT) : null;
-    this.optimizers = { netG: new Adam(imagePath, opt), netD: new Adam(netD, opt), ...(this.pretrainer ? { netT: this.pretrainer.optimizer } : {}) };
+    this.optimizers = { netG: new optim.Adam(imagePath, opt), netD: new optim.Adam(netD, opt), ...(this.pretrainer ? { netT: this.pretrainer.optimizer } : {}) };
   }
 
   /**
@@ -417,7 +414,7 @@ export const stackganppRecipe = defineModel({
     sources: {
       steps: 'reference birds_3stages.yml: MAX_EPOCH 600; 1000 text steps + 600 x 1624 / 24 on emoji-text',
       batch: 'reference birds_3stages.yml: BATCH_SIZE 24',
-      lr: 'reference: DISCRIMINATOR_LR = GENERATOR_LR = 0.0002, Adam beta1 0.5',
+      lr: 'reference: DISCRIMINATOR_LR = GENERATOR_LR = 0.0002, optim.Adam beta1 0.5',
       dataset: 'the paper\'s text-to-image set-up (CUB birds): captioned emoji here',
       baseSize: 'paper / reference TREE.BASE_SIZE 64: branches at 64, 128, 256 (the 64 px emoji upsampled here)',
       branches: 'reference TREE.BRANCH_NUM 3',

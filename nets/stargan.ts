@@ -44,19 +44,14 @@
 // The file reads as the paper: the label layout, G and D, the losses, the training step, then the
 // declaration (hyper-parameters, presets, paper, demo profile and the CLI hooks).
 
-import { Module, Sequential, Conv2d, ConvTranspose2d, InstanceNorm2d, LeakyReLU, ReLU, Tanh } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import {
-  add, affine, bceWithLogits, bernoulli, concat, expand, gradientPenalty, l1, matmul, mean, mul, mulScalar, narrow, neg, randperm, reshape,
-  softmaxCrossEntropy, Generator,
-} from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../engine/index.js';
 import { defaultInit_ } from './lib/networks.js';
 import { generateWith, SampleInputs } from './lib/sample.js';
 import { minimize } from './lib/step.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
+
+const { add, affine, bceWithLogits, bernoulli, concat, expand, gradientPenalty, l1, matmul, mean, mul, mulScalar, narrow, neg, randperm, reshape, softmaxCrossEntropy } = ops;
 
 /** StarGAN's hyper-parameters: the flags of `gan train stargan`, their defaults and bounds. */
 const params = {
@@ -133,16 +128,16 @@ export function permuteRows(c: Tensor, perm: ArrayLike<number>): Tensor {
 
 // ---- networks -----------------------------------------------------------------------------------------
 
-const instanceNorm = (c: number) => new InstanceNorm2d(c, { affine: true, trackRunningStats: true });
+const instanceNorm = (c: number) => new nn.InstanceNorm2d(c, { affine: true, trackRunningStats: true });
 
 /** x + main(x), main = conv3, IN, ReLU, conv3, IN (no biases). */
-export class ResidualBlock extends Module {
-  main: Sequential;
+export class ResidualBlock extends nn.Module {
+  main: nn.Sequential;
   constructor(dimIn: number, dimOut: number) {
     super();
-    this.main = new Sequential(
-      new Conv2d(dimIn, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut), new ReLU(),
-      new Conv2d(dimOut, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut),
+    this.main = new nn.Sequential(
+      new nn.Conv2d(dimIn, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut), new nn.ReLU(),
+      new nn.Conv2d(dimOut, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut),
     );
   }
   override forward(x: Tensor): Tensor {
@@ -150,26 +145,26 @@ export class ResidualBlock extends Module {
   }
 }
 
-export class StarganGenerator extends Module {
-  main: Sequential;
+export class StarganGenerator extends nn.Module {
+  main: nn.Sequential;
   readonly cDim: number;
 
   constructor(convDim = 64, cDim = 5, repeatNum = 6) {
     super();
     this.cDim = cDim;
-    const layers: Module[] = [new Conv2d(3 + cDim, convDim, 7, { padding: 3, bias: false }), instanceNorm(convDim), new ReLU()];
+    const layers: nn.Module[] = [new nn.Conv2d(3 + cDim, convDim, 7, { padding: 3, bias: false }), instanceNorm(convDim), new nn.ReLU()];
     let dim = convDim;
     for (let i = 0; i < 2; i++) {
-      layers.push(new Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim * 2), new ReLU());
+      layers.push(new nn.Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim * 2), new nn.ReLU());
       dim *= 2;
     }
     for (let i = 0; i < repeatNum; i++) layers.push(new ResidualBlock(dim, dim));
     for (let i = 0; i < 2; i++) {
-      layers.push(new ConvTranspose2d(dim, dim / 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim / 2), new ReLU());
+      layers.push(new nn.ConvTranspose2d(dim, dim / 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim / 2), new nn.ReLU());
       dim /= 2;
     }
-    layers.push(new Conv2d(dim, 3, 7, { padding: 3, bias: false }), new Tanh());
-    this.main = new Sequential(...layers);
+    layers.push(new nn.Conv2d(dim, 3, 7, { padding: 3, bias: false }), new nn.Tanh());
+    this.main = new nn.Sequential(...layers);
   }
 
   /**
@@ -188,10 +183,10 @@ export class StarganGenerator extends Module {
   }
 }
 
-export class StarganDiscriminator extends Module {
-  main: Sequential;
-  conv1: Conv2d;
-  conv2: Conv2d;
+export class StarganDiscriminator extends nn.Module {
+  main: nn.Sequential;
+  conv1: nn.Conv2d;
+  conv2: nn.Conv2d;
   readonly imageSize: number;
 
   constructor(imageSize = 128, convDim = 64, cDim = 5, repeatNum = 6) {
@@ -201,15 +196,15 @@ export class StarganDiscriminator extends Module {
       throw new Error(`StarganDiscriminator: image size ${imageSize} must be divisible by 2^${repeatNum} (repeat_num ${repeatNum} stride-2 layers); lower repeat_num or change the size`);
     }
     this.imageSize = imageSize;
-    const layers: Module[] = [new Conv2d(3, convDim, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.01)];
+    const layers: nn.Module[] = [new nn.Conv2d(3, convDim, 4, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.01)];
     let dim = convDim;
     for (let i = 1; i < repeatNum; i++) {
-      layers.push(new Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.01));
+      layers.push(new nn.Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.01));
       dim *= 2;
     }
-    this.main = new Sequential(...layers);
-    this.conv1 = new Conv2d(dim, 1, 3, { padding: 1, bias: false });
-    this.conv2 = new Conv2d(dim, cDim, kernel, { bias: false });
+    this.main = new nn.Sequential(...layers);
+    this.conv1 = new nn.Conv2d(dim, 1, 3, { padding: 1, bias: false });
+    this.conv2 = new nn.Conv2d(dim, cDim, kernel, { bias: false });
   }
 
   /** [source scores [N, 1, s, s], domain logits [N, cDim]] for images [N, 3, imageSize, imageSize]. */
@@ -252,7 +247,7 @@ export interface DLosses {
  * without gradients (the reference detaches its output); the penalty's interpolation weights are
  * drawn from `rng`.
  */
-export function discriminatorLosses(netG: Module, netD: Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights, rng: Generator): DLosses {
+export function discriminatorLosses(netG: nn.Module, netD: nn.Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights, rng: Generator): DLosses {
   const D = (x: Tensor) => netD.call(x) as [Tensor, Tensor];
   const [srcReal, clsReal] = D(xReal);
   const lossReal = neg(mean(srcReal));
@@ -272,7 +267,7 @@ export interface GLosses {
 }
 
 /** The generator's loss (solver.py, "3. Train the generator"): translate, fool D, classify as c', reconstruct. */
-export function generatorLosses(netG: Module, netD: Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights): GLosses {
+export function generatorLosses(netG: nn.Module, netD: nn.Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights): GLosses {
   const xFake = netG.call(xReal, cTrg) as Tensor;
   const [src, cls] = netD.call(xFake) as [Tensor, Tensor];
   const lossFake = neg(mean(src));
@@ -302,7 +297,7 @@ const GRID_COLUMNS = 8;
 
 export class StarganTrainer implements GanTrainer {
   readonly nets: { netG: StarganGenerator; netD: StarganDiscriminator };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: StarganConfig;
@@ -323,7 +318,7 @@ export class StarganTrainer implements GanTrainer {
     defaultInit_(netD, this.rng);
     this.nets = { netG, netD };
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
-    this.optimizers = { netG: new Adam(netG, opts), netD: new Adam(netD, opts) };
+    this.optimizers = { netG: new optim.Adam(netG, opts), netD: new optim.Adam(netD, opts) };
     this.baseLr = settings.lr;
     this.totalSteps = settings.steps;
     this.samples = new SampleInputs([3 + cfg.cDim, cfg.imageSize, cfg.imageSize]);
@@ -491,7 +486,7 @@ export const starganRecipe = defineModel({
     sources: {
       steps: 'paper (RaFD): 100 epochs at 0.0001, then 100 of linear decay; 200 x 1608 emoji-skin images / 16',
       batch: 'paper: batch 16',
-      lr: 'paper: Adam 0.0001, beta1 0.5, beta2 0.999',
+      lr: 'paper: optim.Adam 0.0001, beta1 0.5, beta2 0.999',
       imageSize: 'paper: 128x128 (the 64 px emoji upsampled here)',
       dRepeatNum: 'reference d_repeat_num 6 (128 px down to 2x2)',
       gRepeatNum: 'paper: 6 residual blocks',

@@ -13,10 +13,10 @@
 //   Forward                   a network adapter, so generateWith can run one path of a generator
 //                             (one stage, every branch) with its batch-statistics handling
 
-import { Module, Sequential, Conv2d, BatchNorm2d, Linear, ReLU, LeakyReLU, Upsample } from '../../engine/nn.js';
-import { Tensor, tensor, tidy } from '../../engine/tensor.js';
+import { type Generator, Tensor, tensor, tidy, nn, ops } from '../../engine/index.js';
 import { int, num } from './model.js';
-import { add, concat, exp, expand, gaussianKl, leakyRelu, mul, mulScalar, narrow, randn, relu, reshape, type Generator } from '../../engine/ops/index.js';
+
+const { add, concat, exp, expand, gaussianKl, leakyRelu, mul, mulScalar, narrow, randn, relu, reshape } = ops;
 
 /** The hyper-parameters of the text path and conditioning augmentation, shared by both papers. */
 export const textParams = {
@@ -42,11 +42,11 @@ export function reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor): Tensor 
  * slope is given: StackGAN's TF code applies leaky_rectify 0.2 to the whole (mean, log sigma)
  * output), then c with the given eps [N, cDim].
  */
-export class ConditioningAugmentation extends Module {
-  fc: Linear;
+export class ConditioningAugmentation extends nn.Module {
+  fc: nn.Linear;
   constructor(readonly embedDim: number, readonly cDim: number, readonly slope: number | null = null) {
     super();
-    this.fc = new Linear(embedDim, 2 * cDim);
+    this.fc = new nn.Linear(embedDim, 2 * cDim);
   }
   override forward(phi: Tensor, eps: Tensor): { c: Tensor; mu: Tensor; logvar: Tensor } {
     const h = this.slope === null ? this.fc.call(phi) : leakyRelu(this.fc.call(phi), this.slope);
@@ -64,18 +64,18 @@ export function caKl(mu: Tensor, logvar: Tensor): Tensor {
 // ---- building blocks --------------------------------------------------------------------------------------
 
 /** Nearest 2x upsampling, conv3 (no bias), BN, ReLU. */
-export function upBlock(cin: number, cout: number): Sequential {
-  return new Sequential(new Upsample({ scaleFactor: 2 }), new Conv2d(cin, cout, 3, { padding: 1, bias: false }), new BatchNorm2d(cout), new ReLU());
+export function upBlock(cin: number, cout: number): nn.Sequential {
+  return new nn.Sequential(new nn.Upsample({ scaleFactor: 2 }), new nn.Conv2d(cin, cout, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(cout), new nn.ReLU());
 }
 
 /** relu(x + BN(conv3(ReLU(BN(conv3(x)))))), the reference's ResBlock. */
-export class ResBlock extends Module {
-  block: Sequential;
+export class ResBlock extends nn.Module {
+  block: nn.Sequential;
   constructor(ch: number) {
     super();
-    this.block = new Sequential(
-      new Conv2d(ch, ch, 3, { padding: 1, bias: false }), new BatchNorm2d(ch), new ReLU(),
-      new Conv2d(ch, ch, 3, { padding: 1, bias: false }), new BatchNorm2d(ch),
+    this.block = new nn.Sequential(
+      new nn.Conv2d(ch, ch, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(ch), new nn.ReLU(),
+      new nn.Conv2d(ch, ch, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(ch),
     );
   }
   override forward(x: Tensor): Tensor {
@@ -89,29 +89,29 @@ export function replicate(c: Tensor, h: number, w: number): Tensor {
 }
 
 /** Stride-2 convs from `size` down to 4x4: channels width * 2^i (capped at 8x), BN after the first. */
-export function downToFour(nc: number, size: number, width: number): { net: Sequential; channels: number } {
-  const layers: Module[] = [];
+export function downToFour(nc: number, size: number, width: number): { net: nn.Sequential; channels: number } {
+  const layers: nn.Module[] = [];
   let ch = nc;
   for (let i = 0, s = size; s > 4; i++, s /= 2) {
     const out = width << Math.min(i, 3);
-    layers.push(new Conv2d(ch, out, 4, { stride: 2, padding: 1, bias: i === 0 }));
-    if (i > 0) layers.push(new BatchNorm2d(out));
-    layers.push(new LeakyReLU(0.2));
+    layers.push(new nn.Conv2d(ch, out, 4, { stride: 2, padding: 1, bias: i === 0 }));
+    if (i > 0) layers.push(new nn.BatchNorm2d(out));
+    layers.push(new nn.LeakyReLU(0.2));
     ch = out;
   }
-  return { net: new Sequential(...layers), channels: ch };
+  return { net: new nn.Sequential(...layers), channels: ch };
 }
 
 /** The conditional logit on 4x4 features: [features | compress(phi) replicated] -> conv3, BN, LReLU -> conv4 -> [N]. */
-export class ConditionalLogit extends Module {
-  compress: Sequential;
-  joint: Sequential;
-  out: Conv2d;
+export class ConditionalLogit extends nn.Module {
+  compress: nn.Sequential;
+  joint: nn.Sequential;
+  out: nn.Conv2d;
   constructor(channels: number, embedDim: number, nd: number) {
     super();
-    this.compress = new Sequential(new Linear(embedDim, nd), new LeakyReLU(0.2));
-    this.joint = new Sequential(new Conv2d(channels + nd, channels, 3, { padding: 1, bias: false }), new BatchNorm2d(channels), new LeakyReLU(0.2));
-    this.out = new Conv2d(channels, 1, 4, { stride: 4 });
+    this.compress = new nn.Sequential(new nn.Linear(embedDim, nd), new nn.LeakyReLU(0.2));
+    this.joint = new nn.Sequential(new nn.Conv2d(channels + nd, channels, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(channels), new nn.LeakyReLU(0.2));
+    this.out = new nn.Conv2d(channels, 1, 4, { stride: 4 });
   }
   override forward(features: Tensor, phi: Tensor): Tensor {
     const [, , h, w] = features.shape;
@@ -132,8 +132,8 @@ export function textCodes(n: number, gaussianDims: number, rows: Float32Array, b
  * by side), so generateWith runs it with the generator's batch-statistics handling: `netG` is a
  * child, so its buffers are the adapter's.
  */
-export class Forward extends Module {
-  constructor(readonly netG: Module, private readonly path: (code: Tensor) => Tensor) {
+export class Forward extends nn.Module {
+  constructor(readonly netG: nn.Module, private readonly path: (code: Tensor) => Tensor) {
     super();
   }
   override forward(code: Tensor): Tensor {
