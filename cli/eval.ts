@@ -34,7 +34,6 @@ import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../metrics/emojinet.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { ConvClassifier } from '../metrics/classifier.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
-import { TripleClassifier, classifierError } from '../nets/triplegan.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
 import { hasOptimiserState, loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
@@ -259,19 +258,14 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     modes = { ...(await count(trained)), untrained: await count(untrained) };
   }
 
-  // A model with a classifier network (Triple-GAN's C) is also scored as a classifier: its error on
-  // all 10000 MNIST test digits at the model's geometry, as the paper reports it; the untrained C
-  // (the run's seeded initialisation) gives the chance-level end of the scale.
-  let classifier: { testError: number; untrainedTestError: number; n: number } | undefined;
-  const netC: unknown = (trained as GanTrainer).nets.netC;
-  if (kind === 'mnist' && netC instanceof TripleClassifier) {
-    const test = size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size });
-    const geometry = { nc: channels, imageSize: size };
-    const testError = await classifierError(netC, test.images, test.labels, test.n, geometry);
-    const untrainedC = untrained.nets.netC;
-    const untrainedTestError = untrainedC instanceof TripleClassifier ? await classifierError(untrainedC, test.images, test.labels, test.n, geometry) : Number.NaN;
-    classifier = { testError, untrainedTestError, n: test.n };
-  }
+  // The model's own numbers (its recipe's evalExtras: a classifier network's test error, ...), given
+  // the labelled test split.
+  const extras = await recipe.evalExtras?.(trained, untrained, {
+    dataset: ck.info.dataset,
+    channels,
+    size,
+    ...(kind === 'mnist' ? { testSet: () => ({ ...(size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size })), c: 1 }) } : {}),
+  });
   const summary = judge.summary?.(gTrained.extra ?? {}, gUntrained.extra ?? {});
 
   const row = (name: string, m: FeatureMetrics): [string, string] => [
@@ -281,7 +275,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   out.line(`gan eval: ${what}, ${n} generated vs ${n} ${judge.realName} (${judge.features}):`);
   out.line(table([row('trained', modelMetrics), row('untrained', untrainedMetrics), row('real (train split)', reference)]));
   if (modes) out.line(`  modes covered ${modes.covered} / 1000 (untrained ${modes.untrained.covered}), KL(modes || uniform) ${fmt(modes.kl)} (untrained ${fmt(modes.untrained.kl)})`);
-  if (classifier) out.line(`  classifier (netC) MNIST test error ${fmt(100 * classifier.testError, 2)}% (untrained ${fmt(100 * classifier.untrainedTestError, 2)}%) on ${classifier.n} test digits`);
+  for (const l of extras?.lines ?? []) out.line(l);
   for (const l of summary?.lines ?? []) out.line(l);
   return {
     kind: 'generator',
@@ -294,7 +288,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     untrained: untrainedMetrics,
     realReference: reference,
     ...(modes ? { modes } : {}),
-    ...(classifier ? { classifier } : {}),
+    ...(extras?.json ?? {}),
     ...(summary?.json ?? {}),
   };
 }

@@ -9,7 +9,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
 import type { Module } from '../engine/nn.js';
 import type { Optimizer } from '../engine/optim.js';
-import type { DemoProfile, PaperInfo } from './lib/model.js';
+import type { DemoProfile, PaperInfo, Params } from './lib/model.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';
 import { cycleganRecipe } from './cyclegan.js';
@@ -119,6 +119,69 @@ export interface ModelRecipe {
    * `gan eval --stage` show or score one stage's images at their own size.
    */
   stages?: Stages;
+  /**
+   * Its form on low-dimensional Gaussian mixtures (MLP networks), for the mode-counting comparison
+   * (`gan eval modes`, nets/mode_eval.ts) and the 2-D game page (demos/game). Absent: not offered there.
+   */
+  mixture?: MixtureModel;
+  /**
+   * Numbers `gan eval` adds for a generator checkpoint beyond the image metrics (Triple-GAN: its
+   * classifier's test error), from the trained and the untrained (seeded) trainer. The CLI passes
+   * what it loads from disk (`testSet`, when the run trained on a labelled set it can load). Null:
+   * nothing to add for this run.
+   */
+  evalExtras?(trained: GanTrainer, untrained: GanTrainer, ctx: EvalContext): Promise<EvalExtras | null>;
+}
+
+/** What `gan eval` hands a recipe's evalExtras hook. */
+export interface EvalContext {
+  /** The data set the run trained on ('mnist', 'stacked-mnist', 'emoji', ...). */
+  dataset: string;
+  /** The images' channels and side as the model consumes them. */
+  channels: number;
+  size: number;
+  /** The labelled test split of that data set at that geometry (given for MNIST runs; absent where the CLI has none). */
+  testSet?: () => TrainingData & { labels: ArrayLike<number> };
+}
+
+/** What an evalExtras hook reports: lines for the terminal, and keys for <checkpoint>.eval.json. */
+export interface EvalExtras {
+  lines: string[];
+  json: Record<string, unknown>;
+}
+
+/** The shared settings of a run on a mixture, with the model's own mixture parameters (MixtureModel.params). */
+export interface MixtureRunConfig {
+  [key: string]: number | string | boolean;
+  /** Noise length, hidden width and hidden layers of every G and D. */
+  nz: number;
+  hidden: number;
+  layers: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  seed: number;
+}
+
+/**
+ * A model on Gaussian mixtures: MLP versions of its networks at the comparison's shared sizes,
+ * and what the game page needs to draw its discriminators and generators.
+ */
+export interface MixtureModel {
+  /** Display name for its flags' help ('MAD-GAN'). */
+  label: string;
+  /** Its own parameters on mixtures, with the defaults these runs use (flags of `gan eval modes`). */
+  params: Params;
+  /** Checks involving the shared sizes (messages naming the flags). */
+  check?(o: MixtureRunConfig): string[];
+  /** A trainer on `dim`-dimensional vectors, initialised from o.seed; step(real [N, dim]). */
+  create(o: MixtureRunConfig, dim: number): GanTrainer;
+  /** Its discriminators, each giving one logit per sample (or `classes` logits). */
+  discriminators(t: GanTrainer): Module[];
+  /** Logits per sample when D names the generator of a sample (the last class: real); absent: one logit. */
+  classes?(o: MixtureRunConfig): number;
+  /** How generate()'s n samples are shared among its generators, in order; absent: one generator. */
+  generatorSizes?(n: number, o: MixtureRunConfig): number[];
 }
 
 /** How a text-conditioned model turns captions into latent codes (ModelRecipe.text). */

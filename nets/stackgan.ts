@@ -393,6 +393,7 @@ export const stackganRecipe = defineModel({
   name: 'stackgan',
   description: 'StackGAN (Zhang et al. 2017): text-conditioned two-stage GAN with conditioning augmentation (emoji captions)',
   paper: {
+    label: 'StackGAN',
     title: 'StackGAN: Text to Photo-realistic Image Synthesis with Stacked Generative Adversarial Networks',
     authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
     year: 2016,
@@ -414,7 +415,7 @@ export const stackganRecipe = defineModel({
     sources: {
       steps: 'paper: 600 epochs of Stage-I, then 600 of Stage-II; with 1000 text steps, 1000 + 2 x 600 x 1624 / 64 on emoji-text',
       batch: 'paper: batch 64',
-      lr: 'paper: optim.Adam 0.0002, halved every 100 epochs (no halving here)',
+      lr: 'paper: Adam 0.0002, halved every 100 epochs (no halving here)',
       stage1Size: 'paper: Stage-I 64x64, Stage-II 256x256 (the 64 px emoji upsampled here)',
       stage2Down: 'paper: Stage-I image encoded to M_g = 16 (64 / 2^2)',
       cDim: 'paper: N_g = 128',

@@ -397,6 +397,7 @@ export const stackganppRecipe = defineModel({
   name: 'stackganpp',
   description: 'StackGAN++ (Zhang et al. 2018): a tree of generators at 3 scales trained jointly, colour consistency; unconditional or text-conditioned',
   paper: {
+    label: 'StackGAN++',
     title: 'StackGAN++: Realistic Image Synthesis with Stacked Generative Adversarial Networks',
     authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
     year: 2017,
@@ -414,7 +415,7 @@ export const stackganppRecipe = defineModel({
     sources: {
       steps: 'reference birds_3stages.yml: MAX_EPOCH 600; 1000 text steps + 600 x 1624 / 24 on emoji-text',
       batch: 'reference birds_3stages.yml: BATCH_SIZE 24',
-      lr: 'reference: DISCRIMINATOR_LR = GENERATOR_LR = 0.0002, optim.Adam beta1 0.5',
+      lr: 'reference: DISCRIMINATOR_LR = GENERATOR_LR = 0.0002, Adam beta1 0.5',
       dataset: 'the paper\'s text-to-image set-up (CUB birds): captioned emoji here',
       baseSize: 'paper / reference TREE.BASE_SIZE 64: branches at 64, 128, 256 (the 64 px emoji upsampled here)',
       branches: 'reference TREE.BRANCH_NUM 3',

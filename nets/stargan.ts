@@ -459,6 +459,7 @@ export const starganRecipe = defineModel({
   name: 'stargan',
   description: 'StarGAN (Choi et al. 2018): one G for all domains (label tiled onto the image), D with source + domain heads, WGAN-GP',
   paper: {
+    label: 'StarGAN',
     title: 'StarGAN: Unified Generative Adversarial Networks for Multi-Domain Image-to-Image Translation',
     authors: 'Yunjey Choi, Minje Choi, Munyoung Kim, Jung-Woo Ha, Sunghun Kim, Jaegul Choo',
     year: 2017,
@@ -486,7 +487,7 @@ export const starganRecipe = defineModel({
     sources: {
       steps: 'paper (RaFD): 100 epochs at 0.0001, then 100 of linear decay; 200 x 1608 emoji-skin images / 16',
       batch: 'paper: batch 16',
-      lr: 'paper: optim.Adam 0.0001, beta1 0.5, beta2 0.999',
+      lr: 'paper: Adam 0.0001, beta1 0.5, beta2 0.999',
       imageSize: 'paper: 128x128 (the 64 px emoji upsampled here)',
       dRepeatNum: 'reference d_repeat_num 6 (128 px down to 2x2)',
       gRepeatNum: 'paper: 6 residual blocks',

@@ -26,9 +26,10 @@
 
 import { Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../../engine/index.js';
 import { minimize } from './step.js';
+import { accuracy } from './stats.js';
 import type { StepStats } from '../registry.js';
 
-const { add, addScalar, div, eqMask, matmul, max, mean, mulScalar, oneHot, softmaxCrossEntropy, sqrt, square, sum, mul, transpose } = ops;
+const { add, addScalar, div, matmul, mean, mulScalar, softmaxCrossEntropy, sqrt, square, sum, transpose } = ops;
 
 // ---- networks ------------------------------------------------------------------------------------------
 
@@ -110,15 +111,6 @@ export function infoNce(a: Tensor, b: Tensor, temperature: number): Tensor {
   const logits = mulScalar(matmul(a, b, { transB: true }), 1 / temperature);
   const diag = arange(a.shape[0]);
   return mulScalar(add(softmaxCrossEntropy(logits, diag), softmaxCrossEntropy(transpose(logits), diag)), 0.5);
-}
-
-/** Fraction of rows whose largest logit is at the label (ties count for every tied class). */
-export function accuracy(logits: Tensor, labels: Tensor): Tensor {
-  return noGrad(() => {
-    const l = logits.detach();
-    const hit = mul(eqMask(l, max(l, -1, true)), oneHot(labels, l.shape[1]));
-    return mean(sum(hit, -1));
-  });
 }
 
 export interface TextPretrainOptions {
