@@ -10,7 +10,7 @@ import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } 
 import { loadEmojiEdges } from '../data/emoji_edges.js';
 import type { ArrayDataset } from '../data/loader.js';
 import { packPairs, packUnpaired } from '../data/pairs.js';
-import { packDomains } from '../nets/stargan.js';
+import { packDomains } from '../data/domains.js';
 
 export interface ImageDataset extends ArrayDataset {
   name: string;

@@ -1,5 +1,5 @@
 // The cascade and multi-player models: LAPGAN (nets/lapgan.ts), StackGAN and StackGAN++
-// (nets/stackgan.ts, with nets/text_encoder.ts) and Triple-GAN (nets/triplegan.ts).
+// (nets/stackgan.ts, nets/stackganpp.ts, with nets/lib/text_encoder.ts) and Triple-GAN (nets/triplegan.ts).
 // Structural checks against CPU float64 references on known batches, shape checks of the sampling
 // chains, and a few training steps of tiny configurations (finite losses, nothing leaked); the
 // trained results live in docs/cascade.md. Everything here is sized for the software adapter.
@@ -21,11 +21,10 @@ import { decodeSafetensors } from '../engine/io/safetensors.js';
 import { loadMnist } from '../data/mnist.js';
 import { loadEmojiText } from '../data/emoji.js';
 import { LapganTrainer, lapganNoiseDim, lapganRecipe, trainingPyramid } from '../nets/lapgan.js';
-import {
-  MATCHING_AWARE_TERMS, StackganTrainer, StackganppTrainer, caKl, colorConsistency, colorMoments, matchingAwareLossD, mismatchIndices,
-  reparameterize, stackganRecipe, stackganppRecipe, type TextImageDataset,
-} from '../nets/stackgan.js';
-import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
+import { MATCHING_AWARE_TERMS, StackganTrainer, matchingAwareLossD, stackganRecipe } from '../nets/stackgan.js';
+import { StackganppTrainer, colorConsistency, colorMoments, stackganppRecipe } from '../nets/stackganpp.js';
+import { caKl, reparameterize } from '../nets/lib/text_conditioning.js';
+import { hashToken, hashedBagOfWords, mismatchIndices, type TextImageDataset } from '../data/text.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
 import { readStats } from '../nets/lib/stats.js';
