@@ -84,7 +84,7 @@ export const DATASETS: Record<string, DatasetEntry> = {
     },
   },
   'emoji-skin': {
-    description: 'emoji in 6 skin-tone domains (default yellow + 5 tones), Noto, RGB + 6 one-hot label planes per row (StarGAN); training split',
+    description: 'emoji in 6 skin-tone domains (default yellow + 5 tones), Noto, RGB + 6 one-hot label planes per row (input of the multi-domain translators); training split',
     channels: 3 + 6,
     load({ size, limit }) {
       // --limit counts images; the loader takes whole emoji (all six tones of each).
@@ -94,7 +94,7 @@ export const DATASETS: Record<string, DatasetEntry> = {
     },
   },
   'emoji-text': {
-    description: 'emoji drawings (Noto, RGB) with captions (name, short names, category as tokens) and category labels (StackGAN); training split',
+    description: 'emoji drawings (Noto, RGB) with captions (name, short names, category as tokens) and category labels (input of the text-conditioned models); training split',
     channels: 3,
     load({ size, limit }) {
       const t = loadEmojiText({ split: 'train', set: 'google', size, limit, skinTones: false });

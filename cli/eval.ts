@@ -65,7 +65,7 @@ const spec = {
     out: { type: 'string', metavar: 'JSON', help: 'where to write the metrics (default: <checkpoint>.eval.json beside it)' },
   },
   positionals: [{ name: 'model', help: `model name (${Object.keys(recipes).join(', ')}), or 'modes'` }],
-  examples: ['gan eval --ckpt runs/dcgan-20261127-101500/checkpoint.safetensors --n 2000'],
+  examples: [`gan eval --ckpt runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors --n 2000`],
 } as const;
 
 type EvalOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];

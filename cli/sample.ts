@@ -47,6 +47,11 @@ const TWO_WAY = translators((r, c) => translatesBothWays(r, c));
 /** Models with a dropout flag for their generator. */
 const WITH_DROPOUT = translators((r) => 'dropout' in r.options);
 
+/** The first of a list of model names (the first registered model by default), for a help example. */
+function exampleModel(names = Object.keys(recipes).join(', ')): string {
+  return names.split(', ')[0];
+}
+
 const spec = {
   command: 'gan sample',
   description:
@@ -66,10 +71,10 @@ const spec = {
   },
   positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run', required: true }],
   examples: [
-    'gan sample runs/dcgan-20261127-101500/checkpoint.safetensors --out digits.png',
-    'gan sample runs/cyclegan-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA',
-    'gan sample runs/stackgan-20261127-101500/checkpoint.safetensors --caption "red apple fruit"',
-    'gan sample runs/pix2pix-20261127-101500/checkpoint.safetensors --dropout --samples 6 --n 8',
+    `gan sample runs/${exampleModel()}-20261127-101500/checkpoint.safetensors --out digits.png`,
+    `gan sample runs/${exampleModel(TWO_WAY)}-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA`,
+    `gan sample runs/${exampleModel(modelsWith('text'))}-20261127-101500/checkpoint.safetensors --caption "red apple fruit"`,
+    `gan sample runs/${exampleModel(WITH_DROPOUT)}-20261127-101500/checkpoint.safetensors --dropout --samples 6 --n 8`,
   ],
 } as const;
 
@@ -108,7 +113,7 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   const spread = o.dropout === true || o.samples !== undefined;
   if (o.samples !== undefined) checkRange('gan sample', 'samples', o.samples, 2, 32, 'an integer');
   if (spread && (!hooks || recipe.domainTranslation)) {
-    throw usageError('gan sample', `--dropout / --samples are for image-to-image models with dropout in G (pix2pix, dualgan; cyclegan with --dropout), not ${recipe.name}`);
+    throw usageError('gan sample', `--dropout / --samples are for image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on), not ${recipe.name}`);
   }
 
   const e = await acquireEngine('gan sample');
