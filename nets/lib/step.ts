@@ -4,10 +4,7 @@
 // papers that take several gradients from one forward pass before any network changes (BEGAN's
 // L_D and L_G, GMAN's joint update).
 
-import type { Tensor } from '../../engine/tensor.js';
-import type { Optimizer } from '../../engine/optim.js';
-import { grad } from '../../engine/tape.js';
-import type { Module } from '../../engine/nn.js';
+import { grad, type Tensor, nn, optim } from '../../engine/index.js';
 
 /**
  * d(loss)/d(params) into each parameter's .grad (replacing what was there), without an optimiser
@@ -18,7 +15,7 @@ import type { Module } from '../../engine/nn.js';
  * weight gradients only to drop them (a backward rule skips inputs that no longer require grad),
  * as set_requires_grad(netD, False) does in PyTorch.
  */
-export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: readonly Module[] = []): void {
+export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: readonly nn.Module[] = []): void {
   const off = frozen.flatMap((m) => m.parameters()).filter((p) => p.requiresGrad && !params.includes(p));
   for (const p of off) p.requiresGrad = false;
   let grads: (Tensor | null)[];
@@ -38,7 +35,7 @@ export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: reado
  * `frozen` networks' weights held constant, their weight gradients never computed), then
  * optimizer.step(). The graph stays usable for another call.
  */
-export function minimize(loss: Tensor, optimizer: Optimizer, opts: { frozen?: readonly Module[] } = {}): void {
+export function minimize(loss: Tensor, optimizer: optim.Optimizer, opts: { frozen?: readonly nn.Module[] } = {}): void {
   gradsInto(loss, optimizer.params, opts.frozen ?? []);
   optimizer.step();
 }
@@ -47,7 +44,7 @@ export function minimize(loss: Tensor, optimizer: Optimizer, opts: { frozen?: re
  * gradsInto(loss, params, frozen), then one optimiser step. The graph stays usable for another
  * call (BEGAN differentiates L_D and L_G of one forward pass).
  */
-export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optimizer, frozen: readonly Module[] = []): void {
+export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: optim.Optimizer, frozen: readonly nn.Module[] = []): void {
   gradsInto(loss, params, frozen);
   optimizer.step();
 }
@@ -58,7 +55,7 @@ export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optim
  * set_requires_grad(netD, False) before the generators' update (and no weight gradients of D are
  * computed at all).
  */
-export function setGradients(loss: Tensor, nets: readonly Module[]): void {
+export function setGradients(loss: Tensor, nets: readonly nn.Module[]): void {
   const params = nets.flatMap((n) => n.parameters());
   const grads = grad(loss, params);
   params.forEach((p, i) => {
