@@ -46,7 +46,7 @@ export class AutoencoderTrainer implements GanTrainer {
 
   step(real: Tensor, withStats: boolean): StepStats | null {
     // A copy: the loop refills `real` in place every step.
-    if (!this.probe) this.probe = noGrad(() => ops.narrow(real, 0, 0, Math.min(32, real.shape[0]))).keep();
+    if (!this.probe) this.probe = noGrad(() => real.narrow(0, 0, Math.min(32, real.shape[0]))).keep();
     const net = this.nets.netAE;
     return tidy(() => {
       const loss = ops.mse(net.call(real), real);
@@ -66,11 +66,11 @@ export class AutoencoderTrainer implements GanTrainer {
     if (!this.probe || n % 16 !== 0 || n / 2 > this.probe.shape[0]) return generateWith(net.decoder, z, batchStats);
     const probe = this.probe;
     return tidy(() => {
-      const shown = ops.narrow(probe, 0, 0, n / 2);
+      const shown = probe.narrow(0, 0, n / 2);
       const recon = generateWith(net, shown, batchStats);
       const rows = n / 16;
-      const pair = noGrad(() => ops.concat([ops.reshape(shown, [rows, 1, -1]), ops.reshape(recon, [rows, 1, -1])], 1));
-      return ops.reshape(pair, [n, ...probe.shape.slice(1)]);
+      const pair = noGrad(() => ops.concat([shown.reshape([rows, 1, -1]), recon.reshape([rows, 1, -1])], 1));
+      return pair.reshape([n, ...probe.shape.slice(1)]);
     });
   }
 }

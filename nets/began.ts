@@ -71,7 +71,7 @@ export class ELU extends nn.Module {
     super();
   }
   override forward(x: Tensor): Tensor {
-    return ops.elu(x, this.alpha);
+    return x.elu(this.alpha);
   }
 }
 
@@ -126,7 +126,7 @@ export class BeganEncoder extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return this.fc.call(ops.flatten(this.main.call(x)));
+    return this.fc.call(this.main.call(x).flatten());
   }
 }
 
@@ -169,9 +169,9 @@ export class BeganBalance extends nn.Module {
   update(lossReal: Tensor, lossFake: Tensor, gamma: number, lambdaK: number): void {
     tidy(() =>
       noGrad(() => {
-        const balance = ops.sub(ops.mulScalar(lossReal.detach(), gamma), lossFake.detach());
-        const kNext = ops.clamp(ops.add(this.k, ops.mulScalar(balance, lambdaK)), 0, 1);
-        const m = ops.add(lossReal.detach(), ops.abs(balance));
+        const balance = lossReal.detach().mul(gamma).sub(lossFake.detach());
+        const kNext = this.k.add(balance.mul(lambdaK)).clamp(0, 1);
+        const m = lossReal.detach().add(balance.abs());
         this.k.engine.copy(kNext.buffer, 0, this.k.buffer, 0, 4);
         this.mGlobal.engine.copy(m.buffer, 0, this.mGlobal.buffer, 0, 4);
       }),
@@ -249,7 +249,7 @@ export class BeganTrainer implements GanTrainer {
         const fakeD = noGrad(() => netG.call(zD));
         lossFakeD = ops.l1(netD.call(fakeD), fakeD);
       }
-      const lossD = ops.sub(lossReal, ops.mul(balance.k, lossFakeD));
+      const lossD = lossReal.sub(balance.k.mul(lossFakeD));
       // Both gradients from these forward passes, before either network changes.
       gradsInto(lossD, netD.parameters(), [netG]);
       gradsInto(lossFake, netG.parameters(), [netD]);
@@ -273,7 +273,7 @@ export class BeganTrainer implements GanTrainer {
 
   /** G(z) clamped to [-1, 1] (G's output is linear, as in the paper). */
   generate(z: Tensor): Tensor {
-    return noGrad(() => tidy(() => ops.clamp(this.nets.netG.call(z), -1, 1)));
+    return noGrad(() => tidy(() => this.nets.netG.call(z).clamp(-1, 1)));
   }
 }
 

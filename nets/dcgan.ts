@@ -98,7 +98,7 @@ export class DcganDiscriminator extends nn.Module {
 
   /** One logit per image: [N]. */
   override forward(x: Tensor): Tensor {
-    return ops.reshape(this.main.call(x), [-1]);
+    return this.main.call(x).reshape([-1]);
   }
 }
 
@@ -139,7 +139,7 @@ export class DcganTrainer implements GanTrainer {
       // (1) Update D: maximise log D(x) + log(1 - D(G(z))).
       const outReal = netD.call(real);
       const outFake = netD.call(fake.detach());
-      const lossD = ops.add(ops.bceWithLogits(outReal, 1), ops.bceWithLogits(outFake, 0));
+      const lossD = ops.bceWithLogits(outReal, 1).add(ops.bceWithLogits(outFake, 0));
       minimize(lossD, this.optimizers.netD);
 
       // (2) Update G: maximise log D(G(z)). Only G's gradients are computed (D's weights are
@@ -152,9 +152,9 @@ export class DcganTrainer implements GanTrainer {
       return noGrad(() => ({
         lossD: lossD.detach(),
         lossG: lossG.detach(),
-        D_x: ops.mean(ops.sigmoid(outReal)),
-        D_G_z1: ops.mean(ops.sigmoid(outFake)),
-        D_G_z2: ops.mean(ops.sigmoid(outG)),
+        D_x: outReal.sigmoid().mean(),
+        D_G_z1: outFake.sigmoid().mean(),
+        D_G_z2: outG.sigmoid().mean(),
       }));
     });
   }

@@ -44,12 +44,12 @@ export function reconstructionEnergy(x: Tensor, recon: Tensor): Tensor {
 export function pullAwayTerm(codes: Tensor): Tensor {
   const n = codes.shape[0];
   if (n < 2) throw new Error(`pullAwayTerm: needs at least 2 codes, got ${codes.describe()}`);
-  const s = ops.reshape(codes, [n, -1]);
-  const norm = ops.sqrt(ops.addScalar(ops.sum(ops.square(s), 1, true), 1e-12)); // [N, 1]
-  const unit = ops.div(s, norm);
-  const cos = ops.matmul(unit, unit, { transB: true }); // [N, N]
-  const diag = ops.sum(ops.square(ops.sum(ops.square(unit), 1))); // sum_i (S_i . S_i)^2
-  return ops.mulScalar(ops.sub(ops.sum(ops.square(cos)), diag), 1 / (n * (n - 1)));
+  const s = codes.reshape([n, -1]);
+  const norm = s.square().sum(1, true).add(1e-12).sqrt(); // [N, 1]
+  const unit = s.div(norm);
+  const cos = unit.matmul(unit, { transB: true }); // [N, N]
+  const diag = unit.square().sum(1).square().sum(); // sum_i (S_i . S_i)^2
+  return cos.square().sum().sub(diag).mul(1 / (n * (n - 1)));
 }
 
 /** CPU float64 twin of pullAwayTerm (tests). */
@@ -74,7 +74,7 @@ export function pullAwayTermCpu(codes: ArrayLike<number>, n: number): number {
 
 /** The EBGAN losses of one batch, from energies and the fake codes (exported for the tests). */
 export function ebganLosses(eReal: Tensor, eFake: Tensor, margin: number): Tensor {
-  return ops.add(ops.mean(eReal), ops.hinge(eFake, margin));
+  return eReal.mean().add(ops.hinge(eFake, margin));
 }
 
 // ---- training -------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ export class EbganTrainer implements GanTrainer {
     return tidy(() => {
       const eReal = reconstructionEnergy(real, netD.reconstruct(real).recon);
       if (this.pretraining) {
-        const lossAE = ops.mean(eReal);
+        const lossAE = eReal.mean();
         minimize(lossAE, this.optimizers.netD);
         return withStats ? { lossD: lossAE.detach(), energy_real: lossAE.detach() } : null;
       }
@@ -131,17 +131,17 @@ export class EbganTrainer implements GanTrainer {
 
       // (2) G: low energy under the updated D, plus the pulling-away term on D's codes of G(z).
       const { recon, code } = netD.reconstruct(fake);
-      const eG = ops.mean(reconstructionEnergy(fake, recon));
+      const eG = reconstructionEnergy(fake, recon).mean();
       const pt = ptWeight > 0 ? pullAwayTerm(code) : null;
-      const lossG = pt ? ops.add(eG, ops.mulScalar(pt, ptWeight)) : eG;
+      const lossG = pt ? eG.add(pt.mul(ptWeight)) : eG;
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => ({
         lossD: lossD.detach(),
         lossG: lossG.detach(),
-        energy_real: ops.mean(eReal),
-        energy_fake: ops.mean(eFake),
+        energy_real: eReal.mean(),
+        energy_fake: eFake.mean(),
         ...(pt ? { pt: pt.detach() } : {}),
       }));
     });

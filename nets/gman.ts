@@ -83,22 +83,22 @@ export const HARMONIC_SHIFT = 1e-3;
 export function combineLosses(v: Tensor, combine: GmanCombine, opts: { sign: 1 | -1; lambda?: Tensor | number }): Tensor {
   const s = opts.sign;
   const lam = opts.lambda ?? 1;
-  const weights = () => ops.softmax(typeof lam === 'number' ? ops.mulScalar(v, lam) : ops.mul(v, ops.reshape(lam, [1])), 0);
+  const weights = () => (typeof lam === 'number' ? v.mul(lam) : v.mul(lam.reshape([1]))).softmax(0);
   switch (combine) {
     case 'arithmetic':
-      return ops.mean(v);
+      return v.mean();
     case 'softmax':
-      return ops.sum(ops.mul(weights(), v));
+      return weights().mul(v).sum();
     case 'geometric': {
       // |V_i| floored so the log stays finite when a discriminator is fooled completely.
-      const mag = ops.clamp(ops.mulScalar(v, s), 1e-12, Infinity);
-      return ops.mulScalar(ops.exp(ops.sum(ops.mul(weights(), ops.log(mag)))), s);
+      const mag = v.mul(s).clamp(1e-12, Infinity);
+      return weights().mul(mag.log()).sum().exp().mul(s);
     }
     case 'harmonic': {
-      let lo = ops.narrow(v, 0, 0, 1);
-      for (let i = 1; i < v.shape[0]; i++) lo = ops.minimum(lo, ops.narrow(v, 0, i, 1));
-      const m = ops.addScalar(lo, -HARMONIC_SHIFT); // [1]
-      return ops.add(ops.reshape(m, []), ops.reciprocal(ops.sum(ops.div(weights(), ops.sub(v, m)))));
+      let lo = v.narrow(0, 0, 1);
+      for (let i = 1; i < v.shape[0]; i++) lo = lo.minimum(v.narrow(0, i, 1));
+      const m = lo.sub(HARMONIC_SHIFT); // [1]
+      return m.reshape([]).add(weights().div(v.sub(m)).sum().reciprocal());
     }
     default:
       throw new Error(`GMAN: unknown combination '${combine as string}' (arithmetic, geometric, harmonic, softmax)`);
@@ -128,18 +128,18 @@ export function combineLossesCpu(v: readonly number[], combine: GmanCombine, sig
 
 /** E log D(x) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
 export function meanLogD(logits: Tensor, clip: number): Tensor {
-  return ops.mean(clip > 0 ? ops.log(ops.affine(ops.sigmoid(logits), 1 - 2 * clip, clip)) : ops.neg(ops.softplus(ops.neg(logits))));
+  return (clip > 0 ? ops.affine(logits.sigmoid(), 1 - 2 * clip, clip).log() : logits.neg().softplus().neg()).mean();
 }
 
 /** E log(1 - D(x)) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
 export function meanLog1mD(logits: Tensor, clip: number): Tensor {
-  return ops.mean(clip > 0 ? ops.log(ops.affine(ops.sigmoid(logits), -(1 - 2 * clip), 1 - clip)) : ops.neg(ops.softplus(logits)));
+  return (clip > 0 ? ops.affine(logits.sigmoid(), -(1 - 2 * clip), 1 - clip).log() : logits.softplus().neg()).mean();
 }
 
 /** G's loss against one discriminator, from its logits on G(z): V_i of the chosen objective. */
 export function generatorLossV(logits: Tensor, objective: GmanObjective, clip = 0): Tensor {
   // original: E log(1 - D(G(z))); modified: -E log D(G(z))
-  return objective === 'original' ? meanLog1mD(logits, clip) : ops.neg(meanLogD(logits, clip));
+  return objective === 'original' ? meanLog1mD(logits, clip) : meanLogD(logits, clip).neg();
 }
 
 // ---- the networks ------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ export class GmanDiscriminator extends nn.Module {
 
   /** One logit per sample, [N]. */
   override forward(x: Tensor): Tensor {
-    return ops.reshape(this.main.call(x), [-1]);
+    return this.main.call(x).reshape([-1]);
   }
 }
 
@@ -256,15 +256,15 @@ export class GmanTrainer implements GanTrainer {
     return tidy(() => {
       const fake = netG.call(this.noise(own ? n * b : b, this.rng)) as Tensor;
       // One forward pass, in the reference's order: every D_i on its fakes, then every D_i on the real batch.
-      const logitsFake = ds.map((d, i) => ops.reshape(d.call(own ? ops.narrow(fake, 0, i * b, b) : fake) as Tensor, [-1]));
-      const logitsReal = ds.map((d) => ops.reshape(d.call(real) as Tensor, [-1]));
+      const logitsFake = ds.map((d, i) => (d.call(own ? fake.narrow(0, i * b, b) : fake) as Tensor).reshape([-1]));
+      const logitsReal = ds.map((d) => (d.call(real) as Tensor).reshape([-1]));
       // (1) L_D_i = -E log D_i(x) - E log(1 - D_i(G(z))); the sum gives each D_i its own gradient (disjoint weights).
-      const lossesD = ds.map((_, i) => ops.neg(ops.add(meanLogD(logitsReal[i], clip), meanLog1mD(logitsFake[i], clip))));
-      const lossD = lossesD.reduce((a, l) => ops.add(a, l));
+      const lossesD = ds.map((_, i) => meanLogD(logitsReal[i], clip).add(meanLog1mD(logitsFake[i], clip)).neg());
+      const lossD = lossesD.reduce((a, l) => a.add(l));
       // (2) G (and lambda, for GMAN*) on the combination of its per-D losses, through the same D outputs.
-      const v = ops.concat(logitsFake.map((l) => ops.reshape(generatorLossV(l, objective, clip), [1])), 0);
+      const v = ops.concat(logitsFake.map((l) => generatorLossV(l, objective, clip).reshape([1])), 0);
       let lossG = combineLosses(v, combine, { sign: this.sign, lambda: mixer ? mixer.lambda : this.cfg.lambda });
-      if (mixer) lossG = ops.sub(lossG, ops.mulScalar(mixer.lambda, LAMBDA_REWARD));
+      if (mixer) lossG = lossG.sub(mixer.lambda.mul(LAMBDA_REWARD));
       // Every gradient from this one pass, then every optimiser: the reference's simultaneous update.
       gradsInto(lossD, netD.parameters());
       gradsInto(lossG, mixer ? [...netG.parameters(), mixer.lambda] : netG.parameters(), [netD]);
@@ -273,17 +273,17 @@ export class GmanTrainer implements GanTrainer {
       if (mixer) {
         this.optimizers.mixer!.step();
         noGrad(() => tidy(() => {
-          const projected = ops.clamp(mixer.lambda, 0, Infinity);
+          const projected = mixer.lambda.clamp(0, Infinity);
           mixer.lambda.engine.copy(projected.buffer, 0, mixer.lambda.buffer, 0, 4);
         }));
       }
 
       if (!withStats) return null;
       return noGrad(() => {
-        const stats: StepStats = { lossD: ops.mulScalar(lossD.detach(), 1 / n), lossG: lossG.detach() };
+        const stats: StepStats = { lossD: lossD.detach().mul(1 / n), lossG: lossG.detach() };
         lossesD.forEach((l, i) => (stats[`lossD_${i}`] = l.detach()));
         const vd = v.detach();
-        for (let i = 0; i < n; i++) stats[`V_${i}`] = ops.reshape(ops.narrow(vd, 0, i, 1), []);
+        for (let i = 0; i < n; i++) stats[`V_${i}`] = vd.narrow(0, i, 1).reshape([]);
         if (mixer) stats.lambda = ops.mulScalar(mixer.lambda, 1);
         return stats;
       });

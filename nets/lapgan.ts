@@ -67,7 +67,7 @@ export class CoarseGenerator extends nn.Module {
     );
   }
   override forward(z: Tensor): Tensor {
-    return ops.reshape(this.main.call(z), [z.shape[0], this.nc, this.size, this.size]);
+    return this.main.call(z).reshape([z.shape[0], this.nc, this.size, this.size]);
   }
 }
 
@@ -84,7 +84,7 @@ export class CoarseDiscriminator extends nn.Module {
     );
   }
   override forward(x: Tensor): Tensor {
-    return ops.reshape(this.main.call(x), [-1]);
+    return this.main.call(x).reshape([-1]);
   }
 }
 
@@ -119,7 +119,7 @@ export class LevelDiscriminator extends nn.Module {
     );
   }
   override forward(band: Tensor, up: Tensor): Tensor {
-    return ops.reshape(this.main.call(ops.concat([ops.add(band, up), up], 1)), [-1]);
+    return this.main.call(ops.concat([band.add(up), up], 1)).reshape([-1]);
   }
 }
 
@@ -146,12 +146,12 @@ export class LapganGenerator extends nn.Module {
     if (code.rank !== 2 || code.shape[1] !== lapganNoiseDim(cfg)) {
       throw new Error(`LapganGenerator: codes must be [N, ${lapganNoiseDim(cfg)}] (nz ${cfg.nz} + one noise plane per level), got [${code.shape.join(', ')}]`);
     }
-    const z = ops.narrow(code, 1, 0, cfg.nz);
+    const z = code.narrow(1, 0, cfg.nz);
     const planes: Tensor[] = new Array(cfg.levels);
     let off = cfg.nz;
     for (let k = cfg.levels - 1; k >= 0; k--) {
       const s = levelSize(cfg, k);
-      planes[k] = ops.reshape(ops.narrow(code, 1, off, s * s), [n, 1, s, s]);
+      planes[k] = code.narrow(1, off, s * s).reshape([n, 1, s, s]);
       off += s * s;
     }
     return { z, planes };
@@ -171,7 +171,7 @@ export class LapganGenerator extends nn.Module {
       const s = levelSize(this.cfg, k);
       const up = ops.pyrUp(img, s, s);
       const band = this.level(k).call(up, planes[k]);
-      img = ops.add(up, band);
+      img = up.add(band);
       steps.push({ level: k, up, band, image: img });
     }
     return { coarse, steps };
@@ -218,7 +218,7 @@ export function trainingPyramid(x: Tensor, levels: number): { lows: Tensor[]; up
   for (let k = 0; k < levels; k++) {
     const [, , h, w] = lows[k].shape;
     ups.push(ops.pyrUp(lows[k + 1], h, w));
-    bands.push(ops.sub(lows[k], ups[k]));
+    bands.push(lows[k].sub(ups[k]));
   }
   return { lows, ups, bands };
 }
@@ -230,7 +230,7 @@ class LevelStack extends nn.Module {
   }
   override forward(code: Tensor): Tensor {
     const n = code.shape[0];
-    return ops.concat(this.netG.sampleLevels(code).map((t) => ops.reshape(t, [n, -1])), 1);
+    return ops.concat(this.netG.sampleLevels(code).map((t) => t.reshape([n, -1])), 1);
   }
 }
 
@@ -243,7 +243,7 @@ class ChainStack extends nn.Module {
     const n = code.shape[0];
     const { coarse, steps } = this.netG.chain(code);
     const parts = [coarse, ...steps.flatMap((s) => [s.up, s.band, s.image])];
-    return ops.concat(parts.map((t) => ops.reshape(t, [n, -1])), 1);
+    return ops.concat(parts.map((t) => t.reshape([n, -1])), 1);
   }
 }
 
@@ -294,15 +294,15 @@ export class LapganTrainer implements GanTrainer {
       const forD = noGrad(() => fakes(this.noise(n, this.rng)));
       const realLogits = [netD.coarse.call(pyr.lows[L]), ...pyr.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
       const fakeLogitsD = [netD.coarse.call(forD.coarse), ...forD.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
-      const lossesD = realLogits.map((r, i) => ops.mulScalar(ops.add(ops.bceWithLogits(r, 1), ops.bceWithLogits(fakeLogitsD[i], 0)), 0.5));
-      const lossD = lossesD.reduce((a, b) => ops.add(a, b));
+      const lossesD = realLogits.map((r, i) => ops.bceWithLogits(r, 1).add(ops.bceWithLogits(fakeLogitsD[i], 0)).mul(0.5));
+      const lossD = lossesD.reduce((a, b) => a.add(b));
       minimize(lossD, this.optimizers.netD);
 
       // G: fresh noise, every level's fake pair -> 1 under the updated D.
       const forG = fakes(this.noise(n, this.rng));
       const fakeLogitsG = [netD.coarse.call(forG.coarse), ...forG.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
       const lossesG = fakeLogitsG.map((f) => ops.bceWithLogits(f, 1));
-      const lossG = lossesG.reduce((a, b) => ops.add(a, b));
+      const lossG = lossesG.reduce((a, b) => a.add(b));
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
@@ -312,8 +312,8 @@ export class LapganTrainer implements GanTrainer {
         const stats: StepStats = { lossD: lossD.detach(), lossG: lossG.detach() };
         lossesD.forEach((l, i) => (stats[`lossD_${name(i)}`] = l.detach()));
         lossesG.forEach((l, i) => (stats[`lossG_${name(i)}`] = l.detach()));
-        stats.D_x = ops.mean(ops.concat(realLogits.map((r) => ops.sigmoid(r.detach())), 0));
-        stats.D_G_z = ops.mean(ops.concat(fakeLogitsD.map((f) => ops.sigmoid(f.detach())), 0));
+        stats.D_x = ops.concat(realLogits.map((r) => r.detach().sigmoid()), 0).mean();
+        stats.D_G_z = ops.concat(fakeLogitsD.map((f) => f.detach().sigmoid()), 0).mean();
         return stats;
       });
     });
@@ -321,7 +321,7 @@ export class LapganTrainer implements GanTrainer {
 
   /** The finest images in [-1, 1] (clamped: the bands are not squashed). */
   generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
-    return tidy(() => ops.clamp(generateWith(this.nets.netG, z, opts.batchStats ?? true), -1, 1));
+    return tidy(() => generateWith(this.nets.netG, z, opts.batchStats ?? true).clamp(-1, 1));
   }
 
   /** Every level's images for the codes, coarsest first (unclamped): the walk up the pyramid. */
@@ -334,7 +334,7 @@ export class LapganTrainer implements GanTrainer {
       let off = 0;
       for (let k = levels; k >= 0; k--) {
         const s = levelSize(this.cfg, k);
-        out.push(ops.reshape(ops.narrow(flat, 1, off, nc * s * s), [n, nc, s, s]));
+        out.push(flat.narrow(1, off, nc * s * s).reshape([n, nc, s, s]));
         off += nc * s * s;
       }
       return out;
@@ -354,7 +354,7 @@ export class LapganTrainer implements GanTrainer {
       const flat = generateWith(new ChainStack(this.nets.netG), z, opts.batchStats ?? true);
       let off = 0;
       const take = (s: number) => {
-        const t = ops.reshape(ops.narrow(flat, 1, off, nc * s * s), [n, nc, s, s]);
+        const t = flat.narrow(1, off, nc * s * s).reshape([n, nc, s, s]);
         off += nc * s * s;
         return t;
       };

@@ -113,7 +113,7 @@ export class MadganDiscriminator extends DcganDiscriminator {
 
   /** Logits [N, k + 1]. */
   override forward(x: Tensor): Tensor {
-    return ops.reshape(this.main.call(x), [x.shape[0], this.classes]);
+    return this.main.call(x).reshape([x.shape[0], this.classes]);
   }
 }
 
@@ -206,13 +206,13 @@ export class MadganTrainer implements GanTrainer {
       // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
       // D sees each generator's batch on its own again, as in (1).
       const logitsG = ops.concat(fakes.map((f) => netD.call(f) as Tensor), 0);
-      const lossG = ops.mulScalar(ops.softmaxCrossEntropy(logitsG, labels.g), k);
+      const lossG = ops.softmaxCrossEntropy(logitsG, labels.g).mul(k);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => {
-        const pReal = ops.narrow(ops.softmax(logitsReal, -1), 1, k, 1);
-        return { lossD: lossD.detach(), lossG: lossG.detach(), D_real: ops.mean(pReal) };
+        const pReal = logitsReal.softmax(-1).narrow(1, k, 1);
+        return { lossD: lossD.detach(), lossG: lossG.detach(), D_real: pReal.mean() };
       });
     });
   }

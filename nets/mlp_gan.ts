@@ -59,14 +59,14 @@ export class MlpGanTrainer implements GanTrainer {
     const { netG, netD } = this.nets;
     return tidy(() => {
       const fake = netG.call(this.noise(real.shape[0], this.rng));
-      const outReal = ops.reshape(netD.call(real), [-1]);
-      const outFake = ops.reshape(netD.call(fake.detach()), [-1]);
-      const lossD = ops.add(ops.bceWithLogits(outReal, 1), ops.bceWithLogits(outFake, 0));
+      const outReal = netD.call(real).reshape([-1]);
+      const outFake = netD.call(fake.detach()).reshape([-1]);
+      const lossD = ops.bceWithLogits(outReal, 1).add(ops.bceWithLogits(outFake, 0));
       minimize(lossD, this.optimizers.netD);
-      const lossG = ops.bceWithLogits(ops.reshape(netD.call(fake), [-1]), 1);
+      const lossG = ops.bceWithLogits(netD.call(fake).reshape([-1]), 1);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
       if (!withStats) return null;
-      return noGrad(() => ({ lossD: lossD.detach(), lossG: lossG.detach(), D_x: ops.mean(ops.sigmoid(outReal)) }));
+      return noGrad(() => ({ lossD: lossD.detach(), lossG: lossG.detach(), D_x: outReal.sigmoid().mean() }));
     });
   }
 

@@ -84,10 +84,10 @@ export function maxPool2(x: Tensor): Tensor {
   const [n, c, h, w] = x.shape;
   const h2 = Math.floor(h / 2);
   const w2 = Math.floor(w / 2);
-  const cropped = h2 * 2 === h && w2 * 2 === w ? x : ops.narrow(ops.narrow(x, 2, 0, 2 * h2), 3, 0, 2 * w2);
-  const v = ops.reshape(cropped, [n, c, h2, 2, w2, 2]);
-  const phase = (i: number, j: number) => ops.reshape(ops.slice(v, [0, 0, 0, i, 0, j], [n, c, h2, i + 1, w2, j + 1]), [n, c, h2, w2]);
-  return ops.maximum(ops.maximum(phase(0, 0), phase(0, 1)), ops.maximum(phase(1, 0), phase(1, 1)));
+  const cropped = h2 * 2 === h && w2 * 2 === w ? x : x.narrow(2, 0, 2 * h2).narrow(3, 0, 2 * w2);
+  const v = cropped.reshape([n, c, h2, 2, w2, 2]);
+  const phase = (i: number, j: number) => ops.slice(v, [0, 0, 0, i, 0, j], [n, c, h2, i + 1, w2, j + 1]).reshape([n, c, h2, w2]);
+  return phase(0, 0).maximum(phase(0, 1)).maximum(phase(1, 0).maximum(phase(1, 1)));
 }
 
 class MaxPool2 extends nn.Module {
@@ -115,7 +115,7 @@ export class TripleClassifier extends nn.Module {
   }
   /** Class logits [N, numClasses]. */
   override forward(x: Tensor): Tensor {
-    return this.fc.call(ops.mean(this.features.call(x), [2, 3]));
+    return this.fc.call(this.features.call(x).mean([2, 3]));
   }
 }
 
@@ -149,14 +149,14 @@ export class TripleGenerator extends nn.Module {
   }
   /** z [N, nz], y one-hot [N, numClasses] -> [N, nc, s, s]. */
   generate(z: Tensor, y: Tensor): Tensor {
-    const h1 = ops.softplus(this.bn1.call(this.l1.call(z, y)));
-    const h2 = ops.softplus(this.bn2.call(this.l2.call(h1, y)));
+    const h1 = this.bn1.call(this.l1.call(z, y)).softplus();
+    const h2 = this.bn2.call(this.l2.call(h1, y)).softplus();
     const { nc, imageSize: s } = this.cfg;
-    return ops.reshape(ops.tanh(this.out.call(h2, y)), [z.shape[0], nc, s, s]);
+    return this.out.call(h2, y).tanh().reshape([z.shape[0], nc, s, s]);
   }
   /** Packed codes [N, nz + numClasses] (z, then the one-hot label). */
   override forward(code: Tensor): Tensor {
-    return this.generate(ops.narrow(code, 1, 0, this.cfg.nz), ops.narrow(code, 1, this.cfg.nz, this.cfg.numClasses));
+    return this.generate(code.narrow(1, 0, this.cfg.nz), code.narrow(1, this.cfg.nz, this.cfg.numClasses));
   }
 }
 
@@ -178,13 +178,13 @@ export class TripleDiscriminator extends nn.Module {
     this.out = new LabelledLinear(inF, cfg.numClasses, 1);
   }
   private noisy(h: Tensor, sigma: number): Tensor {
-    return this.training ? ops.add(h, ops.randn(h.shape, { std: sigma, generator: this.rng })) : h;
+    return this.training ? h.add(ops.randn(h.shape, { std: sigma, generator: this.rng })) : h;
   }
   /** One logit per pair: x [N, nc, s, s], y [N, numClasses] (one-hot or soft). */
   override forward(x: Tensor, y: Tensor): Tensor {
-    let h = this.noisy(ops.flatten(x), 0.3);
-    for (const l of this.layers) h = this.noisy(ops.leakyRelu((l as LabelledLinear).call(h, y), 0.2), 0.5);
-    return ops.reshape(this.out.call(h, y), [-1]);
+    let h = this.noisy(x.flatten(), 0.3);
+    for (const l of this.layers) h = this.noisy((l as LabelledLinear).call(h, y).leakyRelu(0.2), 0.5);
+    return this.out.call(h, y).reshape([-1]);
   }
 }
 
@@ -248,7 +248,7 @@ export class LabelledSet {
 
 /** One-hot rows of argmax (ties share): the hard label C assigns. */
 function hardLabels(probs: Tensor): Tensor {
-  return ops.eqMask(probs, ops.max(probs, -1, true));
+  return ops.eqMask(probs, probs.max(-1, true));
 }
 
 export class TripleganTrainer implements GanTrainer {
@@ -336,9 +336,9 @@ export class TripleganTrainer implements GanTrainer {
       const n = real.shape[0];
       const ylHot = ops.oneHot(yl, numClasses);
       // C labels the unlabelled batch; D sees the hard label, C's weight is its probability.
-      const probsU = ops.softmax(netC.call(real));
+      const probsU = netC.call(real).softmax();
       const ycHot = noGrad(() => hardLabels(probsU.detach()));
-      const pMax = ops.sum(ops.mul(probsU, ycHot), -1);
+      const pMax = probsU.mul(ycHot).sum(-1);
       // G draws labels uniformly.
       const yg = noGrad(() => ops.oneHot(randintHost(n, numClasses, this.rng), numClasses));
       const fake = netG.generate(ops.randn([n, nz], { generator: this.rng }), yg);
@@ -347,24 +347,24 @@ export class TripleganTrainer implements GanTrainer {
       const dReal = netD.call(xl, ylHot);
       const dC = netD.call(real, ycHot);
       const dFake = netD.call(fake.detach(), yg);
-      const lossD = ops.add(ops.bceWithLogits(dReal, 1), ops.add(ops.mulScalar(ops.bceWithLogits(dC, 0), alpha), ops.mulScalar(ops.bceWithLogits(dFake, 0), 1 - alpha)));
+      const lossD = ops.bceWithLogits(dReal, 1).add(ops.bceWithLogits(dC, 0).mul(alpha).add(ops.bceWithLogits(dFake, 0).mul(1 - alpha)));
       minimize(lossD, this.optimizers.netD);
 
       // G: fool the updated D on its pairs.
-      const lossG = ops.mulScalar(ops.bceWithLogits(netD.call(fake, yg), 1), 1 - alpha);
+      const lossG = ops.bceWithLogits(netD.call(fake, yg), 1).mul(1 - alpha);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       // C: fool D on its pairs (through p_c(y_c | x)), fit the labels, and (later) G's pairs.
       const dCNow = noGrad(() => netD.call(real, ycHot));
       // paper: log(1 - D) = -BCE(D, 0); code: BCE(D, 1) = -log D (see the header).
       const advC = cfg.classifierAdv === 'code'
-        ? ops.mulScalar(ops.mean(ops.mul(pMax, ops.bceWithLogits(dCNow, 1, { reduction: 'none' }))), alpha)
-        : ops.mulScalar(ops.mean(ops.mul(pMax, ops.bceWithLogits(dCNow, 0, { reduction: 'none' }))), -alpha);
-      let lossC = ops.add(advC, ce);
+        ? pMax.mul(ops.bceWithLogits(dCNow, 1, { reduction: 'none' })).mean().mul(alpha)
+        : pMax.mul(ops.bceWithLogits(dCNow, 0, { reduction: 'none' })).mean().mul(-alpha);
+      let lossC = advC.add(ce);
       let rp: Tensor | null = null;
       if (useRP) {
         rp = ops.softmaxCrossEntropy(netC.call(fake.detach()), yg);
-        lossC = ops.add(lossC, ops.mulScalar(rp, cfg.alphaP));
+        lossC = lossC.add(rp.mul(cfg.alphaP));
       }
       minimize(lossC, this.optimizers.netC);
 
@@ -377,9 +377,9 @@ export class TripleganTrainer implements GanTrainer {
           lossCE: ce.detach(),
           lossCadv: advC.detach(),
           accL: accuracy(logitsL, yl),
-          D_x: ops.mean(ops.sigmoid(dReal.detach())),
-          D_c: ops.mean(ops.sigmoid(dC.detach())),
-          D_G_z: ops.mean(ops.sigmoid(dFake.detach())),
+          D_x: dReal.detach().sigmoid().mean(),
+          D_c: dC.detach().sigmoid().mean(),
+          D_G_z: dFake.detach().sigmoid().mean(),
         };
         if (rp) stats.lossRP = rp.detach();
         return stats;

@@ -62,7 +62,7 @@ export class ConvEncoder extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return ops.reshape(this.main.call(x), [x.shape[0], this.cfg.code]);
+    return this.main.call(x).reshape([x.shape[0], this.cfg.code]);
   }
 }
 
@@ -86,7 +86,7 @@ export class ConvDecoder extends nn.Module {
   }
 
   override forward(code: Tensor): Tensor {
-    return this.main.call(ops.reshape(code, [code.shape[0], this.cfg.code, 1, 1]));
+    return this.main.call(code.reshape([code.shape[0], this.cfg.code, 1, 1]));
   }
 }
 
@@ -151,7 +151,7 @@ export class UnetAutoencoder extends nn.Module implements EnergyAutoencoder {
       h = d.call(h) as Tensor;
       skips.push(h);
     }
-    const code = ops.reshape(h, [x.shape[0], -1]);
+    const code = h.reshape([x.shape[0], -1]);
     const k = skips.length;
     for (let i = k - 1; i >= 0; i--) {
       const input = i === k - 1 ? h : ops.concat([h, skips[i]], 1);

@@ -23,5 +23,5 @@ export function ganLoss(mode: string): (prediction: Tensor, targetIsReal: boolea
 
 /** Mean over every axis but the first: one value per sample, [N]. */
 export function perSampleMean(x: Tensor): Tensor {
-  return ops.mean(ops.reshape(x, [x.shape[0], -1]), 1);
+  return x.reshape([x.shape[0], -1]).mean(1);
 }

@@ -22,6 +22,6 @@ export class FlatLogit extends nn.Module {
     super();
   }
   override forward(x: Tensor): Tensor {
-    return ops.reshape(this.net.call(x) as Tensor, [-1]);
+    return (this.net.call(x) as Tensor).reshape([-1]);
   }
 }

@@ -70,7 +70,7 @@ export class SampleInputs {
     if (this.explicit || this.count >= this.wanted) return;
     const room = this.wanted - this.count;
     this.replace(noGrad(() => tidy(() => {
-      const fresh = ops.narrow(batch.detach(), 0, 0, Math.min(room, batch.shape[0]));
+      const fresh = batch.detach().narrow(0, 0, Math.min(room, batch.shape[0]));
       return ops.concat(this.source ? [this.source, fresh] : [fresh], 0);
     })));
   }

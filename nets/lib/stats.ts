@@ -10,7 +10,7 @@ import type { StepStats } from '../registry.js';
 export async function readStats(stats: StepStats): Promise<Record<string, number>> {
   const names = Object.keys(stats);
   if (!names.length) return {};
-  const packed = tidy(() => ops.concat(names.map((k) => ops.reshape(stats[k], [1])), 0));
+  const packed = tidy(() => ops.concat(names.map((k) => stats[k].reshape([1])), 0));
   for (const k of names) stats[k].dispose();
   try {
     const values = await packed.data();
@@ -29,7 +29,7 @@ export function nonFinite(values: Record<string, number>): string[] {
 export function accuracy(logits: Tensor, labels: Tensor): Tensor {
   return noGrad(() => {
     const l = logits.detach();
-    const hit = ops.mul(ops.eqMask(l, ops.max(l, -1, true)), ops.oneHot(labels, l.shape[1]));
-    return ops.mean(ops.sum(hit, -1));
+    const hit = ops.eqMask(l, l.max(-1, true)).mul(ops.oneHot(labels, l.shape[1]));
+    return hit.sum(-1).mean();
   });
 }
