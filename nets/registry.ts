@@ -5,7 +5,7 @@
 // are written once against these interfaces; a new paper registers one entry here.
 
 import type { OptionSpec } from '../cli/lib/args.js';
-import { type Generator, type Tensor, nn, optim } from '../engine/index.js';
+import type { Generator, Tensor, nn, optim } from '../engine/index.js';
 import type { DemoProfile, PaperInfo, Params } from './lib/model.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';

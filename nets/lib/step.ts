@@ -4,7 +4,7 @@
 // papers that take several gradients from one forward pass before any network changes (BEGAN's
 // L_D and L_G, GMAN's joint update).
 
-import { grad, type Tensor, nn, optim } from '../../engine/index.js';
+import { grad, type Tensor, type nn, type optim } from '../../engine/index.js';
 
 /**
  * d(loss)/d(params) into each parameter's .grad (replacing what was there), without an optimiser
