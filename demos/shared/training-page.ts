@@ -61,7 +61,7 @@ export interface Extra {
 }
 
 export interface TrainingPageOptions {
-  /** The model this page trains; null: ?model= (default dcgan) with a picker of every registered model. */
+  /** The model this page trains; null: ?model= (default: the registry's first) with a picker of every registered model. */
   model: string | null;
   /** Run settings before the URL's (the draw page's dataset and widths). */
   base?: (model: string) => Partial<RunDefaults>;
@@ -214,7 +214,7 @@ class TrainingPage implements PageContext {
   private queue: { what: string; fn: () => Promise<string | void>; button?: HTMLElement; done: () => void }[] = [];
 
   constructor(private readonly opts: TrainingPageOptions) {
-    this.model = opts.model ?? (new URLSearchParams(location.search).get('model') || 'dcgan');
+    this.model = opts.model ?? (new URLSearchParams(location.search).get('model') || Object.keys(recipes)[0]);
     this.ui = buildLayout(opts.model === null);
   }
 
