@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadLayersModel, type ImportOptions, type TfjsLayersModel, type TfjsLayersModelJson, type HostWeight } from './tfjs_layers.js';
+import { concatBytes, loadLayersModel, type ImportOptions, type TfjsLayersModel, type TfjsLayersModelJson, type HostWeight } from './tfjs_layers.js';
 import { modelJsonPath, upscalerModel, type UpscalerModelEntry } from './catalogue.js';
 
 /** The installed folder of an npm package, or null when it is not installed. */
@@ -53,4 +53,12 @@ export async function loadUpscalerModel(id: string, scale: number): Promise<{ en
   const file = join(requirePackageDir(entry), modelJsonPath(entry, scale));
   const r = await loadLayersModelFromFile(file, { name: `${id} x${scale}` });
   return { entry, modelJson: file, ...r };
+}
+
+/** model.json and each weight group's shards (concatenated) of a catalogue model, from node_modules. */
+export async function readUpscalerFiles(entry: UpscalerModelEntry, scale: number): Promise<{ json: TfjsLayersModelJson; groups: Uint8Array[] }> {
+  const file = join(requirePackageDir(entry), modelJsonPath(entry, scale));
+  const json = JSON.parse(readFileSync(file, 'utf8')) as TfjsLayersModelJson;
+  const groups = json.weightsManifest.map((g) => concatBytes(g.paths.map((p) => new Uint8Array(readFileSync(join(dirname(file), p))))));
+  return { json, groups };
 }

@@ -400,6 +400,43 @@ export class TfjsLayersModel extends Module {
     return out;
   }
 
+  /** Every layer's output shape [C, H, W] for an H x W input (no GPU work). */
+  activationShapes(h: number, w: number): [number, number, number][] {
+    const shapes = new Map<string, [number, number, number]>();
+    for (const n of this.nodes) {
+      const ins = n.inputs.map((i) => shapes.get(i)!);
+      const op = n.op;
+      let s: [number, number, number];
+      switch (op.kind) {
+        case 'input':
+          s = [3, h, w];
+          break;
+        case 'conv': {
+          const [kh, kw] = op.conv.kernelSize;
+          const dim = (i: number, k: number, st: number, d: number) => (op.padding === 'same' ? Math.ceil(i / st) : Math.floor((i - (k - 1) * d - 1) / st) + 1);
+          s = [op.conv.outChannels, dim(ins[0][1], kh, op.stride[0], op.dilation[0]), dim(ins[0][2], kw, op.stride[1], op.dilation[1])];
+          break;
+        }
+        case 'concat': {
+          const d = op.dim - 1;
+          s = [...ins[0]];
+          s[d] = ins.reduce((a, t) => a + t[d], 0);
+          break;
+        }
+        case 'upsample':
+          s = [ins[0][0], ins[0][1] * op.size[0], ins[0][2] * op.size[1]];
+          break;
+        case 'pixelshuffle':
+          s = [ins[0][0] / (op.scale * op.scale), ins[0][1] * op.scale, ins[0][2] * op.scale];
+          break;
+        default:
+          s = [...ins[0]];
+      }
+      shapes.set(n.name, s);
+    }
+    return [...shapes.values()];
+  }
+
   override forward(x: Tensor): Tensor {
     if (x.rank !== 4) throw new Error(`${this.typeName}(${this.modelName}): expects an NCHW image batch [N, C, H, W], got [${x.shape.join(', ')}]`);
     // Without a tape, an intermediate is freed once its last reader has run (the big models hold
