@@ -74,3 +74,39 @@ export async function upscaleImage(model: Module, entry: Pick<UpscalerModelEntry
     y.dispose();
   }
 }
+
+/** Halves an image with a 2x2 box filter (alpha composited over white first); odd edges dropped. RGB out. */
+export function halveImage(img: RgbImage): RgbImage {
+  const rgb = toPlanarRgb(img);
+  const w = img.width >> 1;
+  const h = img.height >> 1;
+  if (w < 1 || h < 1) throw new Error(`halveImage: ${img.width}x${img.height} is too small to halve`);
+  const n = img.width * img.height;
+  const data = new Uint8Array(3 * w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < 3; c++) {
+        const at = (yy: number, xx: number) => rgb[c * n + yy * img.width + xx];
+        const s = at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1);
+        data[3 * (y * w + x) + c] = Math.round(s / 4);
+      }
+  return { width: w, height: h, data, channels: 3 };
+}
+
+/**
+ * Decodes a PNG exactly (no colour management or alpha premultiplication, unlike a canvas) where
+ * only an asynchronous inflate exists: the browser's DecompressionStream (also in Node 18+).
+ */
+export async function decodePngAsync(bytes: Uint8Array): Promise<RgbImage> {
+  const { readPngChunks, decodePng } = await import('../engine/io/png.js');
+  const idat = readPngChunks(bytes).filter((c) => c.type === 'IDAT');
+  const z = new Uint8Array(idat.reduce((s, c) => s + c.data.length, 0));
+  let off = 0;
+  for (const c of idat) {
+    z.set(c.data, off);
+    off += c.data.length;
+  }
+  const stream = new Blob([z]).stream().pipeThrough(new DecompressionStream('deflate'));
+  const inflated = new Uint8Array(await new Response(stream).arrayBuffer());
+  return decodePng(bytes, () => inflated);
+}
