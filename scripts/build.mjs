@@ -10,7 +10,7 @@
 //   bench-page     demos/bench/main.ts   -> dist/bench-page/bench/main.js (the bench page alone, for its test)
 //   upscale-page   demos/upscale/main.ts -> dist/upscale-page/upscale/main.js (the super-resolution page
 //                  alone, with its model files and emoji, for its test)
-//   (demos and upscale-page also copy UpscalerJS's model files from node_modules to upscalerjs/ and
+//   (demos, bench-page and upscale-page also copy UpscalerJS's model files from node_modules to upscalerjs/ and
 //   a few emoji PNGs to upscale/emoji/: served with the site, never fetched from the network)
 //   browser-tests  tests/browser/page.ts -> dist/browser-tests/page.js  (browser, ESM) + index.html
 //
@@ -171,7 +171,8 @@ async function buildBenchPage() {
     }
   }
   const results = await copyBenchResults(path.join(outDir, 'bench', 'results'));
-  console.log(`build: bench-page -> ${rel(outDir)} (${results} bench results)`);
+  const models = await copyUpscaleAssets(outDir);
+  console.log(`build: bench-page -> ${rel(outDir)} (${results} bench results; upscaler models: ${models.join(', ')})`);
 }
 
 /** UpscalerJS packages whose models/ folders the super-resolution page serves (thick only if installed). */
