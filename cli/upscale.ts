@@ -4,7 +4,7 @@
 // range, and the output written as an 8-bit RGB PNG.
 
 import { basename, extname, resolve } from 'node:path';
-import { readPng, writePng } from '../engine/io/png_node.js';
+import { readPng, writePng } from '../data/png_node.js';
 import { UPSCALER_MODELS, UPSCALER_MODEL_IDS, checkScale, upscalerModel } from '../pretrained/catalogue.js';
 import { loadUpscalerModel } from '../pretrained/node.js';
 import { upscaleImage } from '../pretrained/upscale.js';

@@ -28,8 +28,8 @@
 // Sampling runs the cascade coarse to fine: Ĩ_K = G_K(z), Ĩ_k = pyrUp(Ĩ_{k+1}) + G_k(pyrUp(Ĩ_{k+1}), z_k),
 // i.e. reconstructPyramid's recursion img = band_k + pyrUp(img) with generated bands.
 // sampleLevels() returns every Ĩ_k, pyramidChain() every step's expanded coarse image, band and sum
-// (the "walk the pyramid" panel of the training page, demos/shared/pyramid-walk.ts); generate() the
-// finest image.
+// (GanTrainer's optional pyramidChain: the training page's "walk the pyramid" panel shows it for any
+// trainer that has one); generate() the finest image.
 // The latent code of one sample packs z and every noise plane: [nz | z_{K-1} (s_{K-1}^2) | ... | z_0 (s_0^2)],
 // so a fixed code always gives the same image.
 //
@@ -41,26 +41,10 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, bceWithLogits, clamp, concat, mean, mulScalar, narrow, pyrDown, pyrUp, randn, reshape, sigmoid, sub, Generator } from '../engine/ops/index.js';
-import { stepOn } from './gan_util.js';
-import { generateWith } from './dcgan.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
-
-export interface LapganConfig {
-  /** Side of the finest image (32 for MNIST padded or emoji at 32, 64 for emoji at 64). */
-  imageSize: number;
-  /** Image channels. */
-  nc: number;
-  /** Conditional levels below the coarse GAN: the coarsest image is imageSize / 2^levels. */
-  levels: number;
-  /** Length of the coarse GAN's latent vector. */
-  nz: number;
-  /** Hidden units of the coarse MLP generator and discriminator. */
-  nh: number;
-  /** Channels of each level generator's hidden convs (128 in the paper). */
-  ngf: number;
-  /** Channels of each level discriminator's convs. */
-  ndf: number;
-}
+import { defineModel, int, type ConfigOf } from './lib/model.js';
+import { minimize } from './lib/step.js';
+import { generateWith } from './lib/sample.js';
+import type { GanTrainer, PyramidChain, PyramidStep, StepStats, TrainSettings } from './registry.js';
 
 /** Image side at pyramid level k (0 = finest). */
 export function levelSize(cfg: Pick<LapganConfig, 'imageSize'>, k: number): number {
@@ -142,26 +126,6 @@ export class LevelDiscriminator extends Module {
   override forward(band: Tensor, up: Tensor): Tensor {
     return reshape(this.main.call(concat([add(band, up), up], 1)), [-1]);
   }
-}
-
-/** One conditional level of the sampling chain: l̃_k = pyrUp(Ĩ_{k+1}), h̃_k = G_k(l̃_k, z_k), Ĩ_k = l̃_k + h̃_k. */
-export interface PyramidStep {
-  /** Pyramid level k (0 = finest). */
-  level: number;
-  /** The coarser image expanded to this level's size, pyrUp(Ĩ_{k+1}). */
-  up: Tensor;
-  /** The band G_k generated for it (unsquashed). */
-  band: Tensor;
-  /** up + band: the level's image Ĩ_k (unclamped). */
-  image: Tensor;
-}
-
-/** The coarse-to-fine sampling chain of a batch of codes ("walk the pyramid"). */
-export interface PyramidChain {
-  /** The coarse GAN's image Ĩ_K. */
-  coarse: Tensor;
-  /** Levels K-1 down to 0, coarse to fine. */
-  steps: PyramidStep[];
 }
 
 /** Every generator of the cascade: `coarse` (level K) and `levels` (index k = pyramid level, 0 finest). */
@@ -296,8 +260,8 @@ export class LapganTrainer implements GanTrainer {
   readonly sampler = 'netG';
   readonly cfg: LapganConfig;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = lapganConfig(config);
+  constructor(readonly config: LapganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = config;
     this.rng = new Generator(seed);
     const netG = new LapganGenerator(this.cfg);
     const netD = new LapganDiscriminator(this.cfg, this.rng);
@@ -337,14 +301,14 @@ export class LapganTrainer implements GanTrainer {
       const fakeLogitsD = [netD.coarse.call(forD.coarse), ...forD.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
       const lossesD = realLogits.map((r, i) => mulScalar(add(bceWithLogits(r, 1), bceWithLogits(fakeLogitsD[i], 0)), 0.5));
       const lossD = lossesD.reduce((a, b) => add(a, b));
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+      minimize(lossD, this.optimizers.netD);
 
       // G: fresh noise, every level's fake pair -> 1 under the updated D.
       const forG = fakes(this.noise(n, this.rng));
       const fakeLogitsG = [netD.coarse.call(forG.coarse), ...forG.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
       const lossesG = fakeLogitsG.map((f) => bceWithLogits(f, 1));
       const lossG = lossesG.reduce((a, b) => add(a, b));
-      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => {
@@ -410,33 +374,40 @@ export class LapganTrainer implements GanTrainer {
   }
 }
 
-export function lapganConfig(c: ModelConfig): LapganConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    nc: Number(c.nc ?? 1),
-    levels: Number(c.levels),
-    nz: Number(c.nz),
-    nh: Number(c.nh),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-  };
-}
+// ---- the declaration ------------------------------------------------------------------------------
 
-export const lapganRecipe: ModelRecipe = {
+const params = {
+  imageSize: int(32, 'finest image side (32: MNIST padded, emoji at 32; 64: emoji)'),
+  levels: int(2, 'conditional pyramid levels; the coarse GAN works at imageSize / 2^levels (32 and 2: 8x8, as the paper on CIFAR)', { min: 1, max: 5 }),
+  nz: int(100, 'latent length of the coarse GAN', { min: 1, max: 4096 }),
+  nh: int(600, 'hidden units of the coarse MLP generator and discriminator', { min: 1, max: 4096 }),
+  ngf: int(128, 'channels of each level generator (128 in the paper)', { min: 1, max: 4096 }),
+  ndf: int(64, 'channels of each level discriminator', { min: 1, max: 4096 }),
+  nc: int(1, 'image channels (1 for MNIST, 3 or 4 for emoji), from the training data', { fromData: true }),
+};
+
+/**
+ * A LAPGAN cascade: the finest image side and channels, the conditional levels below the coarse GAN
+ * (the coarsest image is imageSize / 2^levels), the coarse GAN's latent length and hidden units, and
+ * the level networks' widths (ngf 128 in the paper).
+ */
+export type LapganConfig = ConfigOf<typeof params>;
+
+export const lapganRecipe = defineModel({
   name: 'lapgan',
   description: 'LAPGAN (Denton et al. 2015): a Laplacian pyramid of conditional GANs, sampled coarse to fine',
-  reference: 'arXiv:1506.05751; github.com/facebook/eyescream (CIFAR-10 model)',
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'finest image side (32: MNIST padded, emoji at 32; 64: emoji)', metavar: 'N' },
-    levels: { type: 'int', default: 2, help: 'conditional pyramid levels; the coarse GAN works at imageSize / 2^levels (32 and 2: 8x8, as the paper on CIFAR)', metavar: 'N' },
-    nz: { type: 'int', default: 100, help: 'latent length of the coarse GAN', metavar: 'N' },
-    nh: { type: 'int', default: 600, help: 'hidden units of the coarse MLP generator and discriminator', metavar: 'N' },
-    ngf: { type: 'int', default: 128, help: 'channels of each level generator (128 in the paper)', metavar: 'N' },
-    ndf: { type: 'int', default: 64, help: 'channels of each level discriminator', metavar: 'N' },
+  paper: {
+    title: 'Deep Generative Image Models using a Laplacian Pyramid of Adversarial Networks',
+    authors: 'Emily Denton, Soumith Chintala, Arthur Szlam, Rob Fergus',
+    year: 2015,
+    arxiv: '1506.05751',
+    code: 'github.com/facebook/eyescream (CIFAR-10 model)',
+    summary: 'A cascade of conditional GANs, each generating the band-pass residual of a Laplacian pyramid level, coarse to fine.',
   },
+  params,
   train: { steps: 5000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
   quick: { steps: 200, batch: 16, nh: 256, ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { batch: 128 },
     sources: {
       batch: 'facebook/eyescream train_cifar_coarse_to_fine.lua batchSize 128 (train_cifar.lua, the coarse GAN: 100)',
@@ -451,21 +422,14 @@ export const lapganRecipe: ModelRecipe = {
     unconfirmed: ['nh', 'steps'],
     note: 'The paper\'s CIFAR-10 and STL models are not reproducible here (no CIFAR-10): --paper trains the CIFAR-10 pyramid on MNIST padded to 32x32. The paper uses SGD with momentum; the trainer uses Adam.',
   },
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs: string[] = [];
-    const size = Number(c.imageSize);
-    const levels = Number(c.levels);
-    if (!Number.isInteger(levels) || levels < 1 || levels > 5) errs.push(`--levels must be an integer in [1, 5], got ${c.levels}`);
-    else if (!Number.isInteger(size) || size < 8 || size > 256 || size % 2 ** levels !== 0 || size >> levels < 4) {
-      errs.push(`--image-size must be in [8, 256], divisible by 2^levels, with a coarsest level of at least 4x4; got ${c.imageSize} with ${levels} levels`);
+  check(c) {
+    const { imageSize: size, levels } = c;
+    if (size < 8 || size > 256 || size % 2 ** levels !== 0 || size >> levels < 4) {
+      return [`--image-size must be in [8, 256], divisible by 2^levels, with a coarsest level of at least 4x4; got ${size} with ${levels} levels`];
     }
-    for (const key of ['nz', 'nh', 'ngf', 'ndf'] as const) {
-      const v = Number(c[key]);
-      if (!Number.isInteger(v) || v < 1 || v > 4096) errs.push(`--${key} must be an integer in [1, 4096], got ${c[key]}`);
-    }
-    return errs;
+    return [];
   },
-  create: (config, settings, seed) => new LapganTrainer(config, settings, seed),
-};
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new LapganTrainer(c, settings, seed),
+});

@@ -4,11 +4,12 @@
 // how to take one training step and how to draw samples. The CLI's train/sample/convert commands
 // are written once against these interfaces; a new paper registers one entry here.
 
-import type { OptionSpec } from '../engine/cli/args.js';
+import type { OptionSpec } from '../cli/lib/args.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
 import type { Module } from '../engine/nn.js';
 import type { Optimizer } from '../engine/optim.js';
+import type { DemoProfile, PaperInfo } from './lib/model.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';
 import { cycleganRecipe } from './cyclegan.js';
@@ -94,6 +95,10 @@ export interface ModelRecipe {
   inferConfig?(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null;
   /** Builds the networks (initialised from `seed`) and their optimizers. */
   create(config: ModelConfig, settings: TrainSettings, seed: number): GanTrainer;
+  /** The paper (title, authors, year, links, the gallery's one-line summary). */
+  info?: PaperInfo;
+  /** How the demo pages show it (charts, grid, blurb, page defaults, its own page). */
+  demo?: DemoProfile;
 }
 
 /** Scalars of one step, kept on the GPU until the loop reads them all back at once. */
@@ -152,6 +157,32 @@ export interface GanTrainer {
    * checkpointed stream. Throws, naming the dataset to use, when the data lacks what the model needs.
    */
   bindData?(data: TrainingData): void;
+  /**
+   * Cascades that sample coarse to fine (LAPGAN): the sampling chain of codes z, through the same
+   * generator pass as generate(); the training page's "walk the pyramid" panel shows it for any
+   * trainer that has it. No gradients; the caller owns (disposes) the tensors.
+   */
+  pyramidChain?(z: Tensor, opts?: { batchStats?: boolean }): PyramidChain;
+}
+
+/** One conditional level of a coarse-to-fine sampling chain: up = pyrUp(coarser image), band = G_k(up, z_k), image = up + band. */
+export interface PyramidStep {
+  /** Pyramid level k (0 = finest). */
+  level: number;
+  /** The coarser image expanded to this level's size. */
+  up: Tensor;
+  /** The band the level's generator drew for it (unsquashed). */
+  band: Tensor;
+  /** up + band: the level's image (unclamped). */
+  image: Tensor;
+}
+
+/** The coarse-to-fine sampling chain of a batch of codes ("walk the pyramid"). */
+export interface PyramidChain {
+  /** The coarsest level's image (the coarse GAN's). */
+  coarse: Tensor;
+  /** The finer levels, coarse to fine (the last one's image is the sample). */
+  steps: PyramidStep[];
 }
 
 export const recipes: Record<string, ModelRecipe> = {

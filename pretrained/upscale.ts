@@ -98,7 +98,7 @@ export function halveImage(img: RgbImage): RgbImage {
  * only an asynchronous inflate exists: the browser's DecompressionStream (also in Node 18+).
  */
 export async function decodePngAsync(bytes: Uint8Array): Promise<RgbImage> {
-  const { readPngChunks, decodePng } = await import('../engine/io/png.js');
+  const { readPngChunks, decodePng } = await import('../data/png.js');
   const idat = readPngChunks(bytes).filter((c) => c.type === 'IDAT');
   const z = new Uint8Array(idat.reduce((s, c) => s + c.data.length, 0));
   let off = 0;

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backward, getGpu, initEngine, modelToBytes, loadModelBytes, mul, noGrad, sum, tensor, tidy, type Tensor } from '../engine/index.js';
-import { readPng } from '../engine/io/png_node.js';
+import { readPng } from '../data/png_node.js';
 import { createTfjs, type TfjsHandle } from '../bench/tfjs.js';
 import { UPSCALER_MODELS, modelJsonPath, upscalerModel } from '../pretrained/catalogue.js';
 import { findPackageDir, loadUpscalerModel } from '../pretrained/node.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Browser, ElementHandle } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type StaticServer } from '../../scripts/serve.mjs';
-import { readPng, writePng } from '../../engine/io/png_node';
+import { readPng, writePng } from '../../data/png_node';
 import { halveImage } from '../../pretrained/upscale';
 import { buildPrivateCli } from '../support/cli_bundle';
 import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot } from './harness';
