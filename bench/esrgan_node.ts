@@ -10,7 +10,7 @@ import { createTfjs, type TfjsHandle } from './tfjs.js';
 import type { BenchReport } from './report.js';
 
 export async function runEsrganNode(report: BenchReport, run: Omit<FileRunOptions, 'savePath'>, log: (l: string) => void): Promise<EsrganRecord[]> {
-  const rec = run.recorded as { esrgan?: string; thick?: boolean };
+  const rec = run.recorded as { esrgan?: string; thick?: boolean; esrganSizes?: string };
   const want = rec.esrgan ?? 'auto';
   const onlyOk = run.only.length === 0 || run.only.some((t) => t === 'esrgan' || t.startsWith('esrgan:'));
   if (want === 'off' || !onlyOk) return [];
@@ -19,7 +19,9 @@ export async function runEsrganNode(report: BenchReport, run: Omit<FileRunOption
   if (thick && !findPackageDir(upscalerModel('esrgan-thick').pkg)) {
     log('esrgan: --thick given but @upscalerjs/esrgan-thick is not installed (npm install --no-save @upscalerjs/esrgan-thick); running without it');
   }
-  let cases = esrganCases(mode, { thick: thick && !!findPackageDir(upscalerModel('esrgan-thick').pkg) });
+  const sizes = rec.esrganSizes ? rec.esrganSizes.split(',').map(Number) : undefined;
+  if (sizes && !sizes.every((s) => Number.isInteger(s) && s > 0)) throw new Error(`--esrgan-sizes: expected a comma list of positive integers, got '${rec.esrganSizes}'`);
+  let cases = esrganCases(mode, { thick: thick && !!findPackageDir(upscalerModel('esrgan-thick').pkg), sizes });
   const filt = run.only.filter((t) => t.startsWith('esrgan:')).map((t) => t.slice(7));
   if (filt.length) cases = cases.filter((c) => filt.includes(c.model));
   let h: TfjsHandle | null = null;

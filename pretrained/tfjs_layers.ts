@@ -252,6 +252,8 @@ export class TfjsLayersModel extends Module {
   readonly inputName: string;
   readonly outputName: string;
   private readonly convs = new Map<string, Conv2d>();
+  /** Activation(relu) layers folded into the preceding Conv2D's epilogue. */
+  readonly fusedActivations: string[] = [];
 
   constructor(json: TfjsLayersModelJson, weights: Map<string, HostWeight>, opts: ImportOptions = {}) {
     super();
@@ -370,6 +372,21 @@ export class TfjsLayersModel extends Module {
     if (outs.length !== 1) throw new Error(`tfjs importer: the model has ${outs.length} outputs; exactly one is supported`);
     this.outputName = (outs[0] as unknown[])[0] as string;
     if (!known.has(this.outputName)) throw new Error(`tfjs importer: output layer '${this.outputName}' is not among the layers`);
+    // Fuse Conv2D (linear) -> Activation(relu) into the convolution's epilogue when the activation
+    // is the convolution's only reader (RDN's F_*_Relu and UPN*_Relu): one dispatch and one
+    // full-size write less each; the Activation node then passes its input through.
+    const readers = new Map<string, number>();
+    for (const n of nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+    const byName = new Map(nodes.map((n) => [n.name, n]));
+    for (const n of nodes) {
+      if (n.op.kind !== 'activation' || n.op.activation !== 'relu') continue;
+      const src = byName.get(n.inputs[0])!;
+      if (src.op.kind === 'conv' && src.op.activation === 'linear' && readers.get(src.name) === 1 && src.name !== this.outputName) {
+        src.op.activation = 'relu';
+        n.op = { kind: 'activation', activation: 'linear' };
+        this.fusedActivations.push(n.name);
+      }
+    }
     this.nodes = nodes;
     for (const [n, w] of weights) {
       const layer = n.split('/')[0];

@@ -109,6 +109,8 @@ describe('UpscalerJS models: engine vs tfjs on the same weights', () => {
         const { model, json, modelJson } = await loadUpscalerModel(m.id, scale);
         const groups = json.weightsManifest.map((g) => concatBytes(g.paths.map((p) => new Uint8Array(readFileSync(join(modelJson, '..', p))))));
         const tm = await tfjsModel(json, groups);
+        // Every ReLU of these RDNs follows a Conv2D that nothing else reads: all fused into the conv.
+        expect(model.fusedActivations.length).toBe(model.layerCounts().Activation);
         const [lo, hi] = m.inputRange;
         for (const p0 of PATCHES()) {
           const p = { ...p0, data: p0.data.map((v) => lo + (v * (hi - lo)) / 255) };
