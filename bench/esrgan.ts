@@ -95,6 +95,8 @@ export interface EsrganRunOptions {
   warmup: number;
   repeats: number;
   log?: (l: string) => void;
+  /** No case starts after this time (Date.now() ms); the rest are recorded as skipped. */
+  deadline?: number | null;
   /** tfjs-layers, loaded by the caller (dynamic import). */
   tfl?: typeof import('@tensorflow/tfjs-layers') | null;
 }
@@ -123,6 +125,12 @@ export async function runEsrganBench(cases: readonly EsrganCase[], source: Model
       const entry = upscalerModel(c.model);
       const key = `${c.model} x${c.scale}`;
       const rec: EsrganRecord = { ...c, out: [c.size * c.scale, c.size * c.scale], peak_activation_bytes: 0, engine: { status: 'skipped' } };
+      if (o.deadline && Date.now() > o.deadline) {
+        rec.engine = { status: 'skipped', message: 'time budget spent' };
+        out.push(rec);
+        log(row(rec));
+        continue;
+      }
       try {
         if (key !== loadedKey) {
           release();

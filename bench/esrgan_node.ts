@@ -9,7 +9,7 @@ import { writeReport, type FileRunOptions } from './node_io.js';
 import { createTfjs, type TfjsHandle } from './tfjs.js';
 import type { BenchReport } from './report.js';
 
-export async function runEsrganNode(report: BenchReport, run: Omit<FileRunOptions, 'savePath'>, log: (l: string) => void): Promise<EsrganRecord[]> {
+export async function runEsrganNode(report: BenchReport, run: Omit<FileRunOptions, 'savePath'>, log: (l: string) => void, deadline: number | null = null): Promise<EsrganRecord[]> {
   const rec = run.recorded as { esrgan?: string; thick?: boolean; esrganSizes?: string };
   const want = rec.esrgan ?? 'auto';
   const onlyOk = run.only.length === 0 || run.only.some((t) => t === 'esrgan' || t.startsWith('esrgan:'));
@@ -24,6 +24,11 @@ export async function runEsrganNode(report: BenchReport, run: Omit<FileRunOption
   let cases = esrganCases(mode, { thick: thick && !!findPackageDir(upscalerModel('esrgan-thick').pkg), sizes });
   const filt = run.only.filter((t) => t.startsWith('esrgan:')).map((t) => t.slice(7));
   if (filt.length) cases = cases.filter((c) => filt.includes(c.model));
+  const missing = [...new Set(cases.map((c) => c.model))].filter((id) => !findPackageDir(upscalerModel(id).pkg));
+  if (missing.length) {
+    log(`esrgan: not installed here, skipped: ${missing.map((id) => upscalerModel(id).pkg).join(', ')}`);
+    cases = cases.filter((c) => !missing.includes(c.model));
+  }
   let h: TfjsHandle | null = null;
   let tfl: typeof import('@tensorflow/tfjs-layers') | null = null;
   if (run.tfjs) {
@@ -37,7 +42,7 @@ export async function runEsrganNode(report: BenchReport, run: Omit<FileRunOption
   log(`esrgan: ${mode} cases (${cases.length})${engine().isSoftware && want === 'auto' ? ' (software adapter: --esrgan full for every model/scale at 64 and 256 px)' : ''}`);
   const warmup = Math.max(1, run.time.warmup);
   const repeats = Math.max(1, Math.min(run.time.repeats, mode === 'quick' ? 2 : run.time.repeats));
-  const records = await runEsrganBench(cases, readUpscalerFiles, h, { warmup, repeats, log, tfl });
+  const records = await runEsrganBench(cases, readUpscalerFiles, h, { warmup, repeats, log, tfl, deadline });
   report.esrgan = records;
   report.options.esrgan_mode = mode;
   report.options.esrgan_timing = { warmup, repeats };

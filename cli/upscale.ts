@@ -45,7 +45,7 @@ export async function upscaleCommand(argv: readonly string[]): Promise<number> {
   } catch (e) {
     throw new CliError(`${spec.command}: ${firstLine(e)}`);
   }
-  await acquireEngine(spec.command);
+  const engine = await acquireEngine(spec.command);
   const t0 = performance.now();
   let loaded;
   try {
@@ -54,6 +54,15 @@ export async function upscaleCommand(argv: readonly string[]): Promise<number> {
     throw new CliError(`${spec.command}: ${firstLine(e)}`);
   }
   const t1 = performance.now();
+  const peak = loaded.model.largestActivation(img.height, img.width);
+  const limit = engine.limits.maxStorageBufferBindingSize;
+  if (peak.bytes > limit) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    throw new CliError(
+      `${spec.command}: ${entry.id} x${scale} on ${img.width}x${img.height} needs a ${mib(peak.bytes)} activation (layer ${peak.layer}, ${peak.shape.join(' x ')}), ` +
+        `more than this adapter's ${mib(limit)} storage-binding limit: use a smaller image or a lower --scale (tiling is not implemented)`,
+    );
+  }
   // First run compiles the kernels; the time reported is the whole call (upload, run, readback).
   let res;
   try {

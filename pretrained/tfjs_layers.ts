@@ -454,6 +454,17 @@ export class TfjsLayersModel extends Module {
     return [...shapes.values()];
   }
 
+  /** The largest layer output for an H x W input: its layer, shape [C, H, W] and float32 bytes. */
+  largestActivation(h: number, w: number): { layer: string; shape: [number, number, number]; bytes: number } {
+    const shapes = this.activationShapes(h, w);
+    let best = 0;
+    shapes.forEach((s, i) => {
+      if (s[0] * s[1] * s[2] > shapes[best][0] * shapes[best][1] * shapes[best][2]) best = i;
+    });
+    const s = shapes[best];
+    return { layer: this.nodes[best].name, shape: s, bytes: 4 * s[0] * s[1] * s[2] };
+  }
+
   override forward(x: Tensor): Tensor {
     if (x.rank !== 4) throw new Error(`${this.typeName}(${this.modelName}): expects an NCHW image batch [N, C, H, W], got [${x.shape.join(', ')}]`);
     // Without a tape, an intermediate is freed once its last reader has run (the big models hold

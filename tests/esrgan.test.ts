@@ -10,13 +10,17 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backward, getGpu, initEngine, modelToBytes, loadModelBytes, mul, noGrad, sum, tensor, tidy, type Tensor } from '../engine/index.js';
-import { readPng } from '../data/png_node.js';
+import { backward, engine, getGpu, initEngine, modelToBytes, loadModelBytes, mul, noGrad, sum, tensor, tidy, type Tensor } from '../engine/index.js';
+import { readPng, writePng } from '../data/png_node.js';
 import { createTfjs, type TfjsHandle } from '../bench/tfjs.js';
 import { UPSCALER_MODELS, modelJsonPath, upscalerModel } from '../pretrained/catalogue.js';
 import { findPackageDir, loadUpscalerModel } from '../pretrained/node.js';
 import { concatBytes, decodeWeights, importLayersModel, tfSamePadding, type HostWeight, type TfjsLayersModelJson } from '../pretrained/tfjs_layers.js';
-import { toPlanarRgb } from '../pretrained/upscale.js';
+import { toPlanarRgb, upscaleImage } from '../pretrained/upscale.js';
+import { buildPrivateCli } from './support/cli_bundle.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { seeded } from './support/util.js';
 
@@ -421,5 +425,40 @@ describe('the catalogue matches the installed packages', () => {
       return expect(loadUpscalerModel('esrgan-thick', 4)).rejects.toThrow('npm install --no-save @upscalerjs/esrgan-thick');
     }
     expect(thick.architecture).toBe('rrdn');
+  });
+});
+
+describe('gan upscale', () => {
+  it('writes the image upscaleImage() gives in-process, refuses unshipped scales and oversized activations', async () => {
+    const cli = await buildPrivateCli('esrgan');
+    const dir = mkdtempSync(join(tmpdir(), 'gan-esrgan-'));
+    try {
+      const src = readPng(FIXTURE); // 128x128 RGBA photo
+      const crop = new Uint8Array(9 * 7 * 4);
+      for (let y = 0; y < 7; y++) crop.set(src.data.subarray(((30 + y) * 128 + 40) * 4, ((30 + y) * 128 + 49) * 4), y * 9 * 4);
+      const input = join(dir, 'in.png');
+      writePng(input, crop, 9, 7, 4);
+      const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'upscale', input, ...args], { encoding: 'utf8', env: { ...process.env, NODEVICE_SELECT: '1' }, timeout: 120_000 });
+      const ok = run('--model', 'esrgan-slim', '--scale', '3', '--out', join(dir, 'out.png'), '--json');
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ model: 'esrgan-slim', scale: 3, inputSize: [9, 7], outputSize: [27, 21] });
+      const got = readPng(join(dir, 'out.png'));
+      const { model, entry } = await loadUpscalerModel('esrgan-slim', 3);
+      const want = await upscaleImage(model, entry, { width: 9, height: 7, data: crop, channels: 4 });
+      expect([got.width, got.height, got.channels]).toEqual([27, 21, 3]);
+      let maxDiff = 0;
+      for (let i = 0; i < 27 * 21; i++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(got.data[3 * i + c] - want.rgba[4 * i + c]));
+      expect(maxDiff).toBe(0);
+      const bad = run('--model', 'default-model', '--scale', '4');
+      expect(bad.status).toBe(2);
+      expect(bad.stderr.trim()).toBe('gan upscale: default-model has no x4 model; it ships x2 (use --scale 2)');
+      // medium x8 on the 128 px photo: 192 x 1024 x 1024 floats after the upsampling (768 MiB).
+      if (engine().limits.maxStorageBufferBindingSize >= 768 * 2 ** 20) return;
+      const big = spawnSync(process.execPath, [cli, 'upscale', FIXTURE, '--model', 'esrgan-medium', '--scale', '8', '--out', join(dir, 'big.png')], { encoding: 'utf8', env: { ...process.env, NODEVICE_SELECT: '1' }, timeout: 120_000 });
+      expect(big.status).toBe(1);
+      expect(big.stderr).toMatch(/esrgan-medium x8 on 128x128 needs a 768 MiB activation \(layer UPsample, 192 x 1024 x 1024\), more than this adapter's \d+ MiB storage-binding limit/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
