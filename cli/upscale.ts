@@ -4,10 +4,11 @@
 // range, and the output written as an 8-bit RGB PNG.
 
 import { basename, extname, resolve } from 'node:path';
+import type { PngImage } from '../data/png.js';
 import { readPng, writePng } from '../data/png_node.js';
 import { UPSCALER_MODELS, UPSCALER_MODEL_IDS, checkScale, upscalerModel } from '../pretrained/catalogue.js';
 import { loadUpscalerModel } from '../pretrained/node.js';
-import { upscaleImage } from '../pretrained/upscale.js';
+import { upscaleImage, type UpscaleResult } from '../pretrained/upscale.js';
 import { acquireEngine, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
 
 const spec = {
@@ -39,7 +40,7 @@ export async function upscaleCommand(argv: readonly string[]): Promise<number> {
   const input = resolve(args.positionals[0]);
   const outPath = resolve((args.options.out as string | undefined) ?? `${basename(input, extname(input))}-${entry.id}-x${scale}.png`);
   if (outPath === input) throw usageError(spec.command, `--out is the input image itself (${input}); choose another path`);
-  let img;
+  let img: PngImage;
   try {
     img = readPng(input);
   } catch (e) {
@@ -47,7 +48,7 @@ export async function upscaleCommand(argv: readonly string[]): Promise<number> {
   }
   const engine = await acquireEngine(spec.command);
   const t0 = performance.now();
-  let loaded;
+  let loaded: Awaited<ReturnType<typeof loadUpscalerModel>>;
   try {
     loaded = await loadUpscalerModel(entry.id, scale as number);
   } catch (e) {
@@ -64,7 +65,7 @@ export async function upscaleCommand(argv: readonly string[]): Promise<number> {
     );
   }
   // First run compiles the kernels; the time reported is the whole call (upload, run, readback).
-  let res;
+  let res: UpscaleResult;
   try {
     res = await upscaleImage(loaded.model, entry, img);
   } catch (e) {

@@ -388,7 +388,7 @@ export class TfjsLayersModel extends Module {
       }
     }
     this.nodes = nodes;
-    for (const [n, w] of weights) {
+    for (const n of weights.keys()) {
       const layer = n.split('/')[0];
       if (!this.convs.has(moduleNameOf(layer))) throw new Error(`tfjs importer: weight '${n}' belongs to no layer of the model (layer '${layer}' has no weights here)`);
     }

@@ -224,7 +224,7 @@ function referenceForward(json: TfjsLayersModelJson, w: Map<string, HostWeight>,
       v = { d, h: oh, w: ow, c: co };
     } else if (l.class_name === 'Activation') v = { ...ins[0], d: ins[0].d.map((t) => (c.activation === 'relu' ? Math.max(t, 0) : t)) };
     else if (l.class_name === 'MultiplyBeta') v = { ...ins[0], d: ins[0].d.map((t) => t * (c.beta ?? 0.2)) };
-    else if (l.class_name === 'Add') v = { ...ins[0], d: ins[0].d.map((t, i) => ins.reduce((s, u) => s + u.d[i], 0)) };
+    else if (l.class_name === 'Add') v = { ...ins[0], d: ins[0].d.map((_, i) => ins.reduce((s, u) => s + u.d[i], 0)) };
     else if (l.class_name === 'Concatenate') {
       const C = ins.reduce((s, u) => s + u.c, 0);
       const d = new Float64Array(ins[0].h * ins[0].w * C);

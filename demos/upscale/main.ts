@@ -94,13 +94,13 @@ async function decodeImage(bytes: Uint8Array, type: string): Promise<RgbImage> {
 
 async function pickEmoji(code: string): Promise<void> {
   image = { img: await decodeImage(await fetchBytes(`./emoji/${code}.png`), 'image/png'), name: `emoji ${code}`, isEmoji: true };
-  ui.emoji.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.code === code)));
+  for (const b of Array.from(ui.emoji.querySelectorAll('button'))) b.setAttribute('aria-pressed', String(b.dataset.code === code));
   setStatus(ui.status, `${image.name}: ${image.img.width}x${image.img.height}`);
 }
 
 async function pickFile(f: File): Promise<void> {
   image = { img: await decodeImage(new Uint8Array(await f.arrayBuffer()), f.type), name: f.name, isEmoji: false };
-  ui.emoji.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', 'false'));
+  for (const b of Array.from(ui.emoji.querySelectorAll('button'))) b.setAttribute('aria-pressed', 'false');
   setStatus(ui.status, `${f.name}: ${image.img.width}x${image.img.height}`);
 }
 
@@ -189,7 +189,7 @@ function renderDispatches(trace: (DispatchInfo & { ms?: number })[], sources: Ma
         el('td', { class: 'num' }, d.ms === undefined ? '—' : (d.ms * 1000).toFixed(1)),
       );
       row.addEventListener('click', () => {
-        tbody.querySelectorAll('tr[aria-selected="true"]').forEach((tr) => tr.setAttribute('aria-selected', 'false'));
+        for (const tr of Array.from(tbody.querySelectorAll('tr[aria-selected="true"]'))) tr.setAttribute('aria-selected', 'false');
         row.setAttribute('aria-selected', 'true');
         byId('source-title').textContent = `WGSL · dispatch #${i + 1} · ${d.op}`;
         byId('source').textContent = sources.get(d.kernel) ?? '(source not captured)';

@@ -8,7 +8,7 @@
 // panel must list the forward pass's dispatches, and nothing may fail on the page.
 // UPSCALE_PAGE_SKIP_BUILD=1 serves an existing dist/upscale-page.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, ElementHandle } from 'puppeteer-core';
