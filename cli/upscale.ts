@@ -8,7 +8,7 @@ import type { PngImage } from '../data/png.js';
 import { readPng, writePng } from '../data/png_node.js';
 import { UPSCALER_MODELS, UPSCALER_MODEL_IDS, checkScale, upscalerModel } from '../pretrained/catalogue.js';
 import { loadUpscalerModel } from '../pretrained/node.js';
-import { upscaleImage, type UpscaleResult } from '../pretrained/upscale.js';
+import { activationTooLarge, upscaleImage, type UpscaleResult } from '../pretrained/upscale.js';
 import { acquireEngine, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
 
 const spec = {
@@ -55,15 +55,8 @@ export async function upscaleCommand(argv: readonly string[]): Promise<number> {
     throw new CliError(`${spec.command}: ${firstLine(e)}`);
   }
   const t1 = performance.now();
-  const peak = loaded.model.largestActivation(img.height, img.width);
-  const limit = engine.limits.maxStorageBufferBindingSize;
-  if (peak.bytes > limit) {
-    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-    throw new CliError(
-      `${spec.command}: ${entry.id} x${scale} on ${img.width}x${img.height} needs a ${mib(peak.bytes)} activation (layer ${peak.layer}, ${peak.shape.join(' x ')}), ` +
-        `more than this adapter's ${mib(limit)} storage-binding limit: use a smaller image or a lower --scale (tiling is not implemented)`,
-    );
-  }
+  const tooLarge = activationTooLarge(loaded.model, img.height, img.width, engine.limits.maxStorageBufferBindingSize);
+  if (tooLarge) throw new CliError(`${spec.command}: ${tooLarge}`);
   // First run compiles the kernels; the time reported is the whole call (upload, run, readback).
   let res: UpscaleResult;
   try {

@@ -5,6 +5,7 @@
 
 import { noGrad, tensor, tidy, type Module, type Tensor } from '../engine/index.js';
 import type { UpscalerModelEntry } from './catalogue.js';
+import type { TfjsLayersModel } from './tfjs_layers.js';
 
 export interface RgbImage {
   width: number;
@@ -109,4 +110,18 @@ export async function decodePngAsync(bytes: Uint8Array): Promise<RgbImage> {
   const stream = new Blob([z]).stream().pipeThrough(new DecompressionStream('deflate'));
   const inflated = new Uint8Array(await new Response(stream).arrayBuffer());
   return decodePng(bytes, () => inflated);
+}
+
+/**
+ * Why `model` cannot run on an H x W image on a device whose storage bindings hold `limitBytes`
+ * (its largest activation, named, against the limit), or null when it fits. Tiling is not implemented.
+ */
+export function activationTooLarge(model: TfjsLayersModel, h: number, w: number, limitBytes: number): string | null {
+  const peak = model.largestActivation(h, w);
+  if (peak.bytes <= limitBytes) return null;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return (
+    `${model.modelName} on ${w}x${h} needs a ${mib(peak.bytes)} activation (layer ${peak.layer}, ${peak.shape.join(' x ')}), ` +
+    `more than this adapter's ${mib(limitBytes)} storage-binding limit: use a smaller image or a lower --scale (tiling is not implemented)`
+  );
 }
