@@ -15,7 +15,7 @@ import { readPng, writePng } from '../data/png_node.js';
 import { createTfjs, type TfjsHandle } from '../bench/tfjs.js';
 import { UPSCALER_MODELS, modelJsonPath, upscalerModel } from '../pretrained/catalogue.js';
 import { findPackageDir, loadUpscalerModel } from '../pretrained/node.js';
-import { concatBytes, decodeWeights, importLayersModel, tfSamePadding, type HostWeight, type TfjsLayersModelJson } from '../pretrained/tfjs_layers.js';
+import { concatBytes, decodeWeights, fetchLayersModel, importLayersModel, tfSamePadding, type HostWeight, type TfjsLayersModelJson } from '../pretrained/tfjs_layers.js';
 import { activationTooLarge, toPlanarRgb, upscaleImage } from '../pretrained/upscale.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
 import { spawnSync } from 'node:child_process';
@@ -398,6 +398,23 @@ describe('importer errors and the imported Module', () => {
       const g = (await p.grad!.data())[ei];
       expect(Math.abs(g - fd), `${name}[${ti}]: engine ${g} vs finite difference ${fd}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(fd)));
     }
+  });
+});
+
+describe('loading through fetch (the browser path)', () => {
+  it('fetchLayersModel resolves the shards beside model.json and gives the node loader\'s weights', async () => {
+    const pkgDir = findPackageDir('@upscalerjs/esrgan-slim')!;
+    const asked: string[] = [];
+    const fakeFetch = (async (u: string | URL) => {
+      const url = String(u);
+      asked.push(url);
+      const rel = url.replace('http://models.test/slim/', '');
+      return new Response(readFileSync(join(pkgDir, 'models', rel)));
+    }) as typeof fetch;
+    const { model } = await fetchLayersModel('http://models.test/slim/x3/model.json', { fetch: fakeFetch });
+    expect(asked).toEqual(['http://models.test/slim/x3/model.json', 'http://models.test/slim/x3/group1-shard1of1.bin']);
+    const ref = (await loadUpscalerModel('esrgan-slim', 3)).model;
+    expect(await model.conv('UPN3').weight.data()).toEqual(await ref.conv('UPN3').weight.data());
   });
 });
 
