@@ -7,7 +7,7 @@ import type { Generator } from '../engine/ops/random.js';
 import type { FeatureSet } from '../metrics/frechet.js';
 import type { GanTrainer } from '../nets/registry.js';
 
-/** Renders a trainer's images for latent codes: generate(), or one stage of StackGAN. */
+/** Renders a trainer's images for latent codes: generate(), or one stage of a model trained in stages. */
 export type Render = (t: GanTrainer, z: Tensor) => Tensor;
 
 /** Features of a generator's images, and scores of the same images (e.g. conditional accuracy). */

@@ -8,7 +8,13 @@
 //   modesCovered         modes holding at least minCount high-quality samples
 //   highQualityFraction  share of samples within threshold of some mode
 //   modeKL               KL(target weights || histogram of high-quality samples over modes)
-// Also here: a small seeded PRNG (createRng) shared by the data modules.
+// Also here: a small seeded PRNG (createRng) shared by the data modules, and MixtureSampler, which
+// draws real batches of a mixture on the CPU (seeded) and uploads them already normalised, so the
+// networks see values of order 1 whatever the mixture's scale (MAD-GAN's 1-D mixture spans 1..113),
+// and maps generated values back for the metrics. The normalisation is an affine map fixed by the
+// mixture: centre and half-width of [min(mean - 3 std), max(mean + 3 std)] per axis.
+
+import { tensor, type Tensor } from '../engine/tensor.js';
 
 /** A seeded pseudo-random stream: uniform floats, standard normals, integers. */
 export interface Rng {
@@ -282,4 +288,60 @@ export function highQualityFraction(samples: ArrayLike<number>, mix: Mixture, th
 /** KL(mixture weights || histogram of high-quality samples over modes); see klTargetToCounts. */
 export function modeKL(samples: ArrayLike<number>, mix: Mixture, { threshold = 3, pseudoCount = 0.5 }: ModeMetricOptions = {}): number {
   return modeStats(samples, mix, { threshold, pseudoCount }).kl;
+}
+
+/** Draws normalised real batches of a mixture and maps values between data and network scale. */
+export class MixtureSampler {
+  readonly center: Float64Array;
+  readonly scale: Float64Array;
+  private readonly rng: Rng;
+
+  constructor(readonly mix: Mixture, seed: number) {
+    const { dim, k } = mix;
+    this.center = new Float64Array(dim);
+    this.scale = new Float64Array(dim);
+    for (let a = 0; a < dim; a++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let j = 0; j < k; j++) {
+        lo = Math.min(lo, mix.means[j * dim + a] - 3 * mix.stds[j]);
+        hi = Math.max(hi, mix.means[j * dim + a] + 3 * mix.stds[j]);
+      }
+      this.center[a] = (lo + hi) / 2;
+      this.scale[a] = (hi - lo) / 2;
+    }
+    this.rng = createRng(seed);
+  }
+
+  get dim(): number {
+    return this.mix.dim;
+  }
+
+  /** n samples [n, dim] in network scale (drawn on the CPU: mode by weight, then Gaussian). */
+  batch(n: number): Tensor {
+    return tensor(this.toNetwork(this.draw(n)), [n, this.mix.dim]);
+  }
+
+  /** n raw samples in data scale. */
+  draw(n: number): Float32Array {
+    const { dim, k, means, stds, weights } = this.mix;
+    const out = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      let u = this.rng.next();
+      let m = 0;
+      while (m < k - 1 && u >= weights[m]) u -= weights[m++];
+      for (let a = 0; a < dim; a++) out[i * dim + a] = means[m * dim + a] + stds[m] * this.rng.normal();
+    }
+    return out;
+  }
+
+  toNetwork(values: Float32Array): Float32Array {
+    const d = this.mix.dim;
+    return values.map((v, i) => (v - this.center[i % d]) / this.scale[i % d]);
+  }
+
+  toData(values: Float32Array): Float32Array {
+    const d = this.mix.dim;
+    return values.map((v, i) => v * this.scale[i % d] + this.center[i % d]);
+  }
 }

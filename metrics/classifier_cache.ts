@@ -3,7 +3,7 @@
 // file is there and readable, otherwise train it from its recipe (deterministic from the seed) and
 // write it, a plain PyTorch-style state_dict with string metadata. The file name is the key: it
 // must change with everything the weights depend on (recipe, data version, format). Used by the
-// StarGAN skin-tone classifier (cli/eval_stargan.ts), the emoji feature net (cli/eval_emoji.ts) and
+// StarGAN skin-tone classifier (cli/eval_domains.ts), the emoji feature net (cli/eval_emoji.ts) and
 // the MNIST LeNet (lenet.ts).
 
 import { existsSync, mkdirSync } from 'node:fs';

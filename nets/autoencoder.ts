@@ -95,6 +95,7 @@ export const autoencoderRecipe = defineModel({
   name: 'autoencoder',
   description: 'a convolutional autoencoder (DCGAN-shaped encoder and decoder) trained on reconstruction MSE',
   paper: {
+    label: 'Autoencoder',
     title: 'Reducing the Dimensionality of Data with Neural Networks',
     authors: 'Geoffrey E. Hinton, Ruslan R. Salakhutdinov',
     year: 2006,

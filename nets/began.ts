@@ -302,6 +302,7 @@ export const beganRecipe = defineModel({
   name: 'began',
   description: 'BEGAN (Berthelot et al. 2017): autoencoder D, L1 losses, equilibrium control of k_t',
   paper: {
+    label: 'BEGAN',
     title: 'BEGAN: Boundary Equilibrium Generative Adversarial Networks',
     authors: 'David Berthelot, Thomas Schumm, Luke Metz',
     year: 2017,

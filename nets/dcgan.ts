@@ -173,6 +173,7 @@ export const dcganRecipe = defineModel({
   name: 'dcgan',
   description: 'DCGAN (Radford et al. 2016): conv G and D with batch norm; the PyTorch example',
   paper: {
+    label: 'DCGAN',
     title: 'Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks',
     authors: 'Alec Radford, Luke Metz, Soumith Chintala',
     year: 2015,

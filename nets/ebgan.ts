@@ -179,6 +179,7 @@ export const ebganRecipe = defineModel({
   name: 'ebgan',
   description: 'EBGAN (Zhao et al. 2017): an autoencoder D as energy, hinge margin, pulling-away term',
   paper: {
+    label: 'EBGAN',
     title: 'Energy-based Generative Adversarial Network',
     authors: 'Junbo Zhao, Michael Mathieu, Yann LeCun',
     year: 2016,

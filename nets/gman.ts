@@ -40,9 +40,11 @@
 // from F through the same D outputs), then every optimiser steps: a simultaneous update, no network
 // sees another's new weights within the step.
 //
-// Networks (images): G is the DCGAN generator; each D_i the reference's discriminator: conv3 s2
-// (ndf), LeakyReLU(0.2), dropout; conv3 s2 (2 ndf), LeakyReLU(0.2), dropout; conv3 s1 (4 ndf),
-// LeakyReLU(0.2); Linear to one logit. Adam 2e-4, beta1 0.5 for G, every D and lambda.
+// Networks (images): G is the DCGAN generator (imported from nets/dcgan.ts, as the reference's G is
+// DCGAN's); each D_i the reference's discriminator: conv3 s2 (ndf), LeakyReLU(0.2), dropout; conv3
+// s2 (2 ndf), LeakyReLU(0.2), dropout; conv3 s1 (4 ndf), LeakyReLU(0.2); Linear to one logit. Adam
+// 2e-4, beta1 0.5 for G, every D and lambda. On Gaussian mixtures (the `mixture` hook: `gan eval
+// modes`, the game page) G and every D_i are MLPs, each D_i with its own dropout rate.
 
 import { Module, ModuleList, Sequential, Conv2d, LeakyReLU, Dropout, Flatten, Linear, Parameter } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
@@ -50,18 +52,23 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import {
-  add, addScalar, affine, clamp, concat, div, exp, log, mean, minimum, mul, mulScalar, narrow, neg, reciprocal, reshape, sigmoid, softmax, softplus, sub, sum, Generator,
+  add, addScalar, affine, clamp, concat, div, exp, log, mean, minimum, mul, mulScalar, narrow, neg, randn, reciprocal, reshape, sigmoid, softmax, softplus, sub, sum, Generator,
 } from '../engine/ops/index.js';
 import { DcganGenerator } from './dcgan.js';
-import { generateWith } from './lib/sample.js';
-import { checkSizeAndWidths } from './lib/checks.js';
+import { imageSizeErrors } from './lib/checks.js';
+import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
+import { FlatLogit, mlp } from './lib/mlp.js';
+import { defaultInit_ } from './lib/networks.js';
+import { generateWith, uniformNoise } from './lib/sample.js';
 import { gradsInto } from './lib/step.js';
-import { uniformNoise } from './lib/sample.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import type { GanTrainer, MixtureModel, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-export type GmanCombine = 'arithmetic' | 'geometric' | 'harmonic' | 'softmax';
-export type GmanDiversity = 'dropout' | 'split' | 'both';
-export type GmanObjective = 'original' | 'modified';
+/** How G combines its per-D losses, what makes the Ds differ, and G's per-D loss (--combine, --diversity, --objective). */
+export type GmanCombine = GmanImageConfig['combine'];
+export type GmanDiversity = GmanImageConfig['diversity'];
+export type GmanObjective = GmanImageConfig['objective'];
+
+// ---- the losses --------------------------------------------------------------------------------
 
 /** The GMAN* regulariser's slope: G minimises F_lambda - LAMBDA_REWARD * lambda. */
 export const LAMBDA_REWARD = 0.001;
@@ -142,6 +149,8 @@ export function generatorLossV(logits: Tensor, objective: GmanObjective, clip = 
   return objective === 'original' ? meanLog1mD(logits, clip) : neg(meanLogD(logits, clip));
 }
 
+// ---- the networks ------------------------------------------------------------------------------
+
 /** The reference's image discriminator with dropout rate p after its first two convolutions. */
 export class GmanDiscriminator extends Module {
   main: Sequential;
@@ -174,46 +183,13 @@ export class GmanLambda extends Module {
   }
 }
 
-export interface GmanConfig {
-  /** Number of discriminators N. */
-  n: number;
-  combine: GmanCombine;
-  /** The softmax weighting's lambda (its initial value with learnLambda). */
-  lambda: number;
-  learnLambda: boolean;
-  diversity: GmanDiversity;
-  objective: GmanObjective;
-  /** D's probabilities squashed into [dClip, 1 - dClip] before the logs (the reference: 0.01; 0: exact). */
-  dClip?: number;
-}
+// ---- the training step -------------------------------------------------------------------------
 
 /** The reference's squash of D's probabilities (helper.sigmoid: 0.98 sigmoid + 0.01). */
 export const GMAN_D_CLIP = 0.01;
 
-export interface GmanImageConfig extends GmanConfig {
-  imageSize: number;
-  nc: number;
-  nz: number;
-  ngf: number;
-  ndf: number;
-}
-
-export function gmanConfig(c: ModelConfig): GmanImageConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    nc: Number(c.nc ?? 1),
-    nz: Number(c.nz),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-    n: Number(c.n),
-    combine: String(c.combine) as GmanCombine,
-    lambda: Number(c.lambda),
-    learnLambda: c.learnLambda === true || c.learnLambda === 'true',
-    diversity: String(c.diversity) as GmanDiversity,
-    objective: String(c.objective) as GmanObjective,
-    dClip: Number(c.dClip ?? GMAN_D_CLIP),
-  };
-}
+/** The game's settings (the declaration's parameters without the networks' sizes). */
+export type GmanConfig = Pick<GmanImageConfig, 'n' | 'combine' | 'lambda' | 'learnLambda' | 'diversity' | 'objective'> & { dClip?: number };
 
 /** What a GMAN trainer is built from: G, the N discriminators (made with their dropout rates) and the noise. */
 export interface GmanParts {
@@ -223,6 +199,7 @@ export interface GmanParts {
   batchNorm: boolean;
 }
 
+/** The image networks: DCGAN's G and N reference discriminators, each with its dropout rate. */
 function imageParts(cfg: GmanImageConfig, rng: Generator): GmanParts {
   const netG = new DcganGenerator(cfg);
   dcganInit_(netG.modules(), rng);
@@ -249,11 +226,11 @@ export class GmanTrainer implements GanTrainer {
     settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
     seed: number,
     build?: (rng: Generator) => GmanParts,
-    cfg: GmanConfig = gmanConfig(config),
+    cfg: GmanConfig = parseConfig(params, config),
   ) {
     this.cfg = cfg;
     this.rng = new Generator(seed);
-    this.parts = build ? build(this.rng) : imageParts(gmanConfig(config), this.rng);
+    this.parts = build ? build(this.rng) : imageParts(parseConfig(params, config), this.rng);
     const netD = new ModuleList(this.parts.discriminators);
     const betas: [number, number] = [settings.beta1, settings.beta2];
     const opt = (m: Module) => new Adam(m, { lr: settings.lr, betas });
@@ -326,26 +303,74 @@ export class GmanTrainer implements GanTrainer {
   }
 }
 
-export const gmanRecipe: ModelRecipe = {
+// ---- the declaration ---------------------------------------------------------------------------
+
+const width = { min: 1, max: 4096 };
+const game = {
+  n: int(5, 'number of discriminators N', { min: 1, max: 16 }),
+  combine: choice(['arithmetic', 'geometric', 'harmonic', 'softmax'], 'softmax', 'how G combines its per-D losses'),
+  lambda: num(1, 'weights softmax(lambda V) of softmax, geometric and harmonic (GMAN-lambda; the start value with --learn-lambda)', { min: 0 }),
+  learnLambda: bool(false, 'GMAN*: G learns lambda (with the -0.001 lambda reward), softmax only'),
+  diversity: choice(['dropout', 'split', 'both'], 'both', 'what makes the Ds differ: own dropout rate, own batch of fakes, or both'),
+  objective: choice(['original', 'modified'], 'original', 'G\'s per-D loss: minimax log(1 - D) or non-saturating -log D'),
+};
+const params = {
+  imageSize: int(32, 'image side, a power of two (32: MNIST padded)'),
+  nz: int(100, 'latent vector length', width),
+  ngf: int(32, 'generator width (DCGAN G)', width),
+  ndf: int(32, 'discriminator width (first conv)', width),
+  ...game,
+  dClip: num(GMAN_D_CLIP, 'D\'s probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)'),
+  nc: int(1, 'image channels (1 for MNIST, 3 for Stacked MNIST or emoji), from the training data', { fromData: true }),
+};
+
+/** A GMAN on images: DCGAN's G sizes, the reference D's width, and the game's settings. */
+export type GmanImageConfig = ConfigOf<typeof params>;
+
+/** GMAN* needs the softmax weighting (the only one whose lambda G can learn). */
+const lambdaCheck = (c: { [key: string]: unknown }) =>
+  (c.learnLambda === true && c.combine !== 'softmax' ? [`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`] : []);
+
+/** GMAN on a Gaussian mixture: an MLP G against N MLP discriminators, each with its own dropout rate. */
+const mixture: MixtureModel = {
+  label: 'GMAN',
+  // The mixture runs' own defaults: 3 discriminators, dropout diversity, the non-saturating loss.
+  params: { ...game, n: { ...game.n, default: 3 }, diversity: { ...game.diversity, default: 'dropout' }, objective: { ...game.objective, default: 'modified' } },
+  check: lambdaCheck,
+  create(o, dim) {
+    const cfg = o as unknown as GmanConfig;
+    const hidden = new Array<number>(o.layers).fill(o.hidden);
+    return new GmanTrainer(o, o, o.seed, (rng) => {
+      const netG = mlp(o.nz, hidden, dim, { act: 'relu' });
+      defaultInit_(netG, rng);
+      const useDropout = cfg.diversity !== 'split';
+      const discriminators = Array.from({ length: cfg.n }, (_, i) => {
+        const d = mlp(dim, hidden, 1, { act: 'leaky', dropout: useDropout ? gmanDropout(i, cfg.n) : 0, rng });
+        defaultInit_(d, rng);
+        return new FlatLogit(d);
+      });
+      return { netG, discriminators, noise: (n, generator) => randn([n, o.nz], { generator }), batchNorm: false };
+    }, { n: cfg.n, combine: cfg.combine, lambda: cfg.lambda, learnLambda: cfg.learnLambda, diversity: cfg.diversity, objective: cfg.objective });
+  },
+  discriminators: (t) => [...(t.nets.netD as ModuleList)] as Module[],
+};
+
+export const gmanRecipe = defineModel({
   name: 'gman',
   description: 'GMAN (Durugkar et al. 2017): one G against N discriminators, their losses combined by a mean',
-  reference: 'arXiv:1611.01673 (Generative Multi-Adversarial Networks); github.com/iDurugkar/GMAN',
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'image side, a power of two (32: MNIST padded)', metavar: 'N' },
-    nz: { type: 'int', default: 100, help: 'latent vector length', metavar: 'N' },
-    ngf: { type: 'int', default: 32, help: 'generator width (DCGAN G)', metavar: 'N' },
-    ndf: { type: 'int', default: 32, help: 'discriminator width (first conv)', metavar: 'N' },
-    n: { type: 'int', default: 5, help: 'number of discriminators N', metavar: 'N' },
-    combine: { type: 'string', default: 'softmax', choices: ['arithmetic', 'geometric', 'harmonic', 'softmax'], help: 'how G combines its per-D losses' },
-    lambda: { type: 'number', default: 1, help: 'weights softmax(lambda V) of softmax, geometric and harmonic (GMAN-lambda; the start value with --learn-lambda)' },
-    learnLambda: { type: 'boolean', default: false, help: 'GMAN*: G learns lambda (with the -0.001 lambda reward), softmax only' },
-    diversity: { type: 'string', default: 'both', choices: ['dropout', 'split', 'both'], help: 'what makes the Ds differ: own dropout rate, own batch of fakes, or both' },
-    objective: { type: 'string', default: 'original', choices: ['original', 'modified'], help: 'G\'s per-D loss: minimax log(1 - D) or non-saturating -log D' },
-    dClip: { type: 'number', default: GMAN_D_CLIP, help: 'D\'s probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)' },
+  paper: {
+    label: 'GMAN',
+    title: 'Generative Multi-Adversarial Networks',
+    authors: 'Ishan Durugkar, Ian Gemp, Sridhar Mahadevan',
+    year: 2016,
+    arxiv: '1611.01673',
+    code: 'github.com/iDurugkar/GMAN',
+    summary: 'One generator against several discriminators whose feedback is combined by a softened mean, from adversary to teacher.',
   },
+  params,
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 15000, batch: 100 },
     sources: {
       steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
@@ -362,17 +387,26 @@ export const gmanRecipe: ModelRecipe = {
     },
     note: 'The paper trains on MNIST, CIFAR-10 and CelebA; --paper is its MNIST set-up (32x32, as GMAN.py).',
   },
-  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf', 'n']);
-    if (![1, 3].includes(Number(c.nc ?? 1))) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
-    if (Number(c.n) > 16) errs.push(`--n must be at most 16, got ${c.n}`);
-    if (!(Number(c.dClip ?? GMAN_D_CLIP) >= 0 && Number(c.dClip ?? GMAN_D_CLIP) < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
-    if (!(Number(c.lambda) >= 0)) errs.push(`--lambda must be >= 0, got ${c.lambda}`);
-    if ((c.learnLambda === true || c.learnLambda === 'true') && c.combine !== 'softmax') errs.push(`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`);
-    return errs;
+  check(c) {
+    const errs = imageSizeErrors(c.imageSize);
+    if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
+    if (!(c.dClip >= 0 && c.dClip < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
+    return [...errs, ...lambdaCheck(c)];
   },
-  create: (config, settings, seed) => new GmanTrainer(config, settings, seed),
-};
+  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new GmanTrainer(c, settings, seed),
+}, {
+  // The line docs/hyperparameters.md has always printed (the paper's title after its arXiv id).
+  reference: 'arXiv:1611.01673 (Generative Multi-Adversarial Networks); github.com/iDurugkar/GMAN',
+  mixture,
+  demo: {
+    charts: [
+      { title: 'Losses (mean over the Ds, and G\'s combined loss)', keys: /^loss[DG]$/ },
+      { title: 'Each discriminator\'s loss', keys: /^lossD_\d+$/ },
+      { title: 'G\'s loss against each discriminator (V_i)', keys: /^V_\d+$/ },
+      { title: 'lambda (GMAN*)', keys: /^lambda$/ },
+    ],
+  },
+});

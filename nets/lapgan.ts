@@ -397,6 +397,7 @@ export const lapganRecipe = defineModel({
   name: 'lapgan',
   description: 'LAPGAN (Denton et al. 2015): a Laplacian pyramid of conditional GANs, sampled coarse to fine',
   paper: {
+    label: 'LAPGAN',
     title: 'Deep Generative Image Models using a Laplacian Pyramid of Adversarial Networks',
     authors: 'Emily Denton, Soumith Chintala, Arthur Szlam, Rob Fergus',
     year: 2015,

@@ -33,7 +33,12 @@
 // perClass examples of each class with a seeded permutation (selectLabelled: exactly 10 per class,
 // the same ones for the same seed, as the reference's ssl_seed) and draws labelled batches from them
 // with its noise stream. The images step() receives are the unlabelled stream x_u (labels unused).
+// The labelled draw stays in the trainer, between the step's other draws from the one checkpointed
+// stream (labelled indices, then G's labels, G's noise, D's input noise and dropout masks), which
+// is what the step golden feeds and what exact resume restores; a data-layer draw would need a
+// second checkpointed stream and would reorder that sequence.
 // `supervisedOnly` trains C alone on the same labels: the baseline the paper compares against.
+// `gan eval` adds C's MNIST test error through the recipe's evalExtras hook.
 //
 // Browser-safe: no Node imports.
 
@@ -46,45 +51,14 @@ import {
   add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, maximum, mean, mul, mulScalar, narrow, oneHot, randn,
   randperm, reshape, sigmoid, slice, softmax, softmaxCrossEntropy, softplus, sum, tanh, hostRandint, Generator,
 } from '../engine/ops/index.js';
-import { stepOn } from './lib/step.js';
+import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
+import { minimize } from './lib/step.js';
 import { generateWith } from './lib/sample.js';
-import { accuracy } from './text_encoder.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import { accuracy } from './lib/stats.js';
+import type { EvalContext, EvalExtras, GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-export interface TripleganConfig {
-  /** Image side (28: MNIST as is). */
-  imageSize: number;
-  nc: number;
-  numClasses: number;
-  nz: number;
-  /** Hidden units of G's two layers (500 in the paper). */
-  ngh: number;
-  /** D's first hidden width (1000 in the paper); the next are 1/2, 1/4, 1/4, 1/4 of it. */
-  ndh: number;
-  /** C's base width (32 in the paper: 32-64-64-128-128). */
-  cw: number;
-  /** Weight of the (x, C(x)) pairs in the game (alpha = 1/2). */
-  alpha: number;
-  /** Weight of the pseudo-discriminative loss R_P (alpha_P; 0.1 in the code). */
-  alphaP: number;
-  /** Step from which R_P is used. */
-  rpStart: number;
-  /** Steps of supervised-only warm-up of C before the game starts. */
-  warmupSteps: number;
-  /** Labelled examples per class (10: 100 labels on MNIST). */
-  perClass: number;
-  /** Seed of the labelled-subset selection (the reference's ssl_seed). */
-  labelSeed: number;
-  /** Labelled examples per step (drawn with replacement from the labelled set). */
-  labelledBatch: number;
-  /** Train C alone on the labelled set (the supervised baseline). */
-  supervisedOnly: boolean;
-  /**
-   * C's adversarial term: 'paper' (Algorithm 1: alpha E[p_c(y_c | x_u) log(1 - D(x_u, y_c))]) or
-   * 'code' (the reference code's alpha E[p_c(y_c | x_u) BCE(D(x_u, y_c), 1)] = -alpha E[p_c log D]).
-   */
-  classifierAdv: 'paper' | 'code';
-}
+/** A Triple-GAN's shape and game: the declaration's parameters, typed (see `params` below). */
+export type TripleganConfig = ConfigOf<typeof params>;
 
 // ---- the labelled subset ------------------------------------------------------------------------------------
 
@@ -296,7 +270,7 @@ export class TripleganTrainer implements GanTrainer {
   private yl: Tensor | null = null;
 
   constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = tripleganConfig(config);
+    this.cfg = parseConfig(params, config);
     this.rng = new Generator(seed);
     const netG = new TripleGenerator(this.cfg);
     const netD = new TripleDiscriminator(this.cfg, this.rng);
@@ -363,7 +337,7 @@ export class TripleganTrainer implements GanTrainer {
       const logitsL = netC.call(xl);
       const ce = softmaxCrossEntropy(logitsL, yl);
       if (!game) {
-        stepOn(ce, netC.parameters(), this.optimizers.netC);
+        minimize(ce, this.optimizers.netC);
         return withStats ? noGrad(() => ({ lossC: ce.detach(), lossCE: ce.detach(), accL: accuracy(logitsL, yl) })) : null;
       }
       const { alpha, nz, numClasses } = cfg;
@@ -382,11 +356,11 @@ export class TripleganTrainer implements GanTrainer {
       const dC = netD.call(real, ycHot);
       const dFake = netD.call(fake.detach(), yg);
       const lossD = add(bceWithLogits(dReal, 1), add(mulScalar(bceWithLogits(dC, 0), alpha), mulScalar(bceWithLogits(dFake, 0), 1 - alpha)));
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+      minimize(lossD, this.optimizers.netD);
 
       // G: fool the updated D on its pairs.
       const lossG = mulScalar(bceWithLogits(netD.call(fake, yg), 1), 1 - alpha);
-      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       // C: fool D on its pairs (through p_c(y_c | x)), fit the labels, and (later) G's pairs.
       const dCNow = noGrad(() => netD.call(real, ycHot));
@@ -400,7 +374,7 @@ export class TripleganTrainer implements GanTrainer {
         rp = softmaxCrossEntropy(netC.call(fake.detach()), yg);
         lossC = add(lossC, mulScalar(rp, cfg.alphaP));
       }
-      stepOn(lossC, netC.parameters(), this.optimizers.netC);
+      minimize(lossC, this.optimizers.netC);
 
       if (!withStats) return null;
       return noGrad(() => {
@@ -474,40 +448,64 @@ export async function classifierError(
   return wrong / n;
 }
 
-export function tripleganConfig(c: ModelConfig): TripleganConfig {
-  const keys = ['imageSize', 'numClasses', 'nz', 'ngh', 'ndh', 'cw', 'alpha', 'alphaP', 'rpStart', 'warmupSteps', 'perClass', 'labelSeed', 'labelledBatch'] as const;
-  const out = { nc: Number(c.nc ?? 1), supervisedOnly: c.supervisedOnly === true || c.supervisedOnly === 'true' } as TripleganConfig;
-  out.classifierAdv = c.classifierAdv === 'code' ? 'code' : 'paper';
-  for (const k of keys) (out as unknown as Record<string, number>)[k] = Number(c[k]);
-  return out;
+/**
+ * `gan eval`'s extra for a run on MNIST: C scored as a classifier, its error on all 10000 test digits
+ * at the model's geometry, as the paper reports it; the untrained C (the run's seeded
+ * initialisation) gives the chance-level end of the scale.
+ */
+async function evalClassifier(trained: GanTrainer, untrained: GanTrainer, ctx: EvalContext): Promise<EvalExtras | null> {
+  if (!ctx.testSet) return null; // the CLI gives MNIST's labelled test split for runs on MNIST
+  const test = ctx.testSet();
+  const geometry = { nc: ctx.channels, imageSize: ctx.size };
+  const netC = (trained as TripleganTrainer).nets.netC;
+  const untrainedC = (untrained as TripleganTrainer).nets.netC;
+  const testError = await classifierError(netC, test.images, test.labels, test.n, geometry);
+  const untrainedTestError = await classifierError(untrainedC, test.images, test.labels, test.n, geometry);
+  const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(2) : String(v));
+  return {
+    lines: [`  classifier (netC) MNIST test error ${pct(testError)}% (untrained ${pct(untrainedTestError)}%) on ${test.n} test digits`],
+    json: { classifier: { testError, untrainedTestError, n: test.n } },
+  };
 }
 
-const int = (def: number, help: string) => ({ type: 'int' as const, default: def, help, metavar: 'N' });
+// ---- the declaration ---------------------------------------------------------------------------
 
-export const tripleganRecipe: ModelRecipe = {
+const count = { min: 1, max: 8192 };
+const params = {
+  imageSize: int(28, "image side (28: MNIST as is; 12 to 64 for the classifier's two poolings)", { min: 12, max: 64 }),
+  numClasses: int(10, 'classes', count),
+  nz: int(100, 'noise length', count),
+  ngh: int(500, "generator's hidden units (500 in the paper)", count),
+  ndh: int(1000, "discriminator's first hidden width (1000 in the paper; then 1/2, 1/4, 1/4, 1/4)", count),
+  cw: int(32, "classifier's base width (32 in the paper: 32-64-64-128-128)", count),
+  alpha: num(0.5, 'weight of the classifier pairs in the game (1/2 in the paper)', { min: 0, max: 1 }),
+  alphaP: num(0.1, 'weight of the pseudo-discriminative loss R_P (0.1 in the code)', { min: 0 }),
+  rpStart: int(20000, 'step from which R_P is used', { min: 0 }),
+  warmupSteps: int(1000, 'supervised-only warm-up steps of C', { min: 0 }),
+  perClass: int(10, 'labelled examples per class (10: 100 labels)', count),
+  labelSeed: int(1, 'seed of the labelled-subset selection', { min: 0 }),
+  labelledBatch: int(100, 'labelled examples per step', count),
+  supervisedOnly: bool(false, 'train C alone on the labelled set (the supervised baseline)'),
+  classifierAdv: choice(['paper', 'code'], 'paper', "C's adversarial term: paper = p_c log(1 - D) (Algorithm 1), code = p_c BCE(D, 1) (the authors' Theano code)"),
+  nc: int(1, 'image channels, from the training data', { fromData: true }),
+};
+
+export const tripleganRecipe = defineModel({
   name: 'triplegan',
   description: 'Triple-GAN (Li et al. 2017): generator, classifier and discriminator; semi-supervised MNIST with 100 labels',
-  reference: 'arXiv:1703.02291; github.com/zhenxuan00/triple-gan',
-  options: {
-    imageSize: int(28, 'image side (28: MNIST as is)'),
-    numClasses: int(10, 'classes'),
-    nz: int(100, 'noise length'),
-    ngh: int(500, "generator's hidden units (500 in the paper)"),
-    ndh: int(1000, "discriminator's first hidden width (1000 in the paper; then 1/2, 1/4, 1/4, 1/4)"),
-    cw: int(32, "classifier's base width (32 in the paper: 32-64-64-128-128)"),
-    alpha: { type: 'number', default: 0.5, help: 'weight of the classifier pairs in the game (1/2 in the paper)' },
-    alphaP: { type: 'number', default: 0.1, help: 'weight of the pseudo-discriminative loss R_P (0.1 in the code)' },
-    rpStart: int(20000, 'step from which R_P is used'),
-    warmupSteps: int(1000, 'supervised-only warm-up steps of C'),
-    perClass: int(10, 'labelled examples per class (10: 100 labels)'),
-    labelSeed: int(1, 'seed of the labelled-subset selection'),
-    labelledBatch: int(100, 'labelled examples per step'),
-    supervisedOnly: { type: 'boolean', default: false, help: 'train C alone on the labelled set (the supervised baseline)' },
-    classifierAdv: { type: 'string', default: 'paper', choices: ['paper', 'code'], help: "C's adversarial term: paper = p_c log(1 - D) (Algorithm 1), code = p_c BCE(D, 1) (the authors' Theano code)" },
+  paper: {
+    label: 'Triple-GAN',
+    title: 'Triple Generative Adversarial Nets',
+    authors: 'Chongxuan Li, Kun Xu, Jun Zhu, Bo Zhang',
+    year: 2017,
+    arxiv: '1703.02291',
+    code: 'github.com/zhenxuan00/triple-gan',
+    summary: 'A generator, a classifier and a discriminator over (image, label) pairs: semi-supervised classification and class-conditional generation.',
   },
+  params,
   train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
   quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 603600, rpStart: 183000, warmupSteps: 3600 },
     sources: {
       steps: 'reference x2y_yz2x_xy2p_ssl_mnist.py: num_epochs 1000 of 60000 / 100 iterations, after the 3600 warm-up steps (counted in --steps here)',
@@ -524,24 +522,9 @@ export const tripleganRecipe: ModelRecipe = {
     },
     note: 'MNIST with 100 labels, as the paper. The reference\'s per-network batch sizes (C 100, D 400, G 200), its learning-rate annealing and its semi-supervised pretraining of C are approximated by one batch of 100, a constant rate and a supervised warm-up.',
   },
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs: string[] = [];
-    const s = Number(c.imageSize);
-    if (!Number.isInteger(s) || s < 12 || s > 64) errs.push(`--image-size must be an integer in [12, 64] (the classifier's two poolings), got ${c.imageSize}`);
-    for (const k of ['numClasses', 'nz', 'ngh', 'ndh', 'cw', 'perClass', 'labelledBatch'] as const) {
-      const v = Number(c[k]);
-      if (!Number.isInteger(v) || v < 1 || v > 8192) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be an integer in [1, 8192], got ${c[k]}`);
-    }
-    for (const k of ['rpStart', 'warmupSteps', 'labelSeed'] as const) {
-      const v = Number(c[k]);
-      if (!Number.isInteger(v) || v < 0) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be a non-negative integer, got ${c[k]}`);
-    }
-    if (!(Number(c.alpha) >= 0 && Number(c.alpha) <= 1)) errs.push(`--alpha must be in [0, 1], got ${c.alpha}`);
-    if (!(Number(c.alphaP) >= 0)) errs.push(`--alpha-p must be >= 0, got ${c.alphaP}`);
-    if (c.classifierAdv !== undefined && c.classifierAdv !== 'paper' && c.classifierAdv !== 'code') errs.push(`--classifier-adv must be paper or code, got ${c.classifierAdv}`);
-    return errs;
-  },
-  create: (config, settings, seed) => new TripleganTrainer(config, settings, seed),
-};
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new TripleganTrainer(c, settings, seed),
+}, {
+  evalExtras: evalClassifier,
+});

@@ -23,23 +23,11 @@
 // reads `F_m1.weight`, `F_m1.bias`, ... (safetensors, inspection, optimisers, gradients all work).
 // The graph runs in the model's own value range; pretrained/catalogue.ts knows each package's range.
 
-import {
-  Conv2d,
-  Module,
-  add,
-  concat,
-  conv2d,
-  isGradEnabled,
-  assign,
-  mulScalar,
-  permute,
-  relu,
-  reshape,
-  sigmoid,
-  tanh,
-  upsampleNearest,
-  type Tensor,
-} from '../engine/index.js';
+import { assign, isGradEnabled, nn, ops, type Tensor } from '../engine/index.js';
+
+const { Conv2d, Module } = nn;
+type Conv2d = InstanceType<typeof nn.Conv2d>;
+const { add, concat, conv2d, mulScalar, permute, relu, reshape, sigmoid, tanh, upsampleNearest } = ops;
 
 // ---- model.json types ---------------------------------------------------------------------------
 

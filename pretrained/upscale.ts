@@ -3,7 +3,9 @@
 // rounded and clamped (as UpscalerJS does). Alpha is composited over white before the model sees
 // the image (the models are RGB; a transparent emoji background would otherwise be its hidden RGB).
 
-import { noGrad, tensor, tidy, type Module, type Tensor } from '../engine/index.js';
+import { noGrad, tensor, tidy, type nn, type Tensor } from '../engine/index.js';
+
+type Module = InstanceType<typeof nn.Module>;
 import type { UpscalerModelEntry } from './catalogue.js';
 import type { TfjsLayersModel } from './tfjs_layers.js';
 

@@ -10,7 +10,10 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backward, getGpu, initEngine, modelToBytes, loadModelBytes, mul, noGrad, sum, tensor, tidy, type Tensor } from '../engine/index.js';
+import { backward, getGpu, initEngine, io, noGrad, ops, tensor, tidy, type Tensor } from '../engine/index.js';
+
+const { modelToBytes, loadModelBytes } = io;
+const { mul, sum } = ops;
 import { readPng, writePng } from '../data/png_node.js';
 import { createTfjs, type TfjsHandle } from '../bench/tfjs.js';
 import { UPSCALER_MODELS, modelJsonPath, upscalerModel } from '../pretrained/catalogue.js';

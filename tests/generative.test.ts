@@ -22,11 +22,11 @@ import { EbganTrainer, ebganRecipe, ebganLosses, pullAwayTerm, pullAwayTermCpu, 
 import { BeganTrainer, beganRecipe, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
 import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, meanLog1mD, meanLogD, type GmanCombine } from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
-import { MixtureSampler, mlp } from '../nets/mlp_gan.js';
+import { mlp } from '../nets/lib/mlp.js';
 import { stepOn } from '../nets/lib/step.js';
 import { SGD } from '../engine/optim.js';
-import { disposeTrainer, runOnMixture } from '../nets/mode_eval.js';
-import { madGan1dMixture } from '../data/mixtures.js';
+import { MODE_MODELS, checkModeRun, disposeTrainer, runOnMixture, withModelDefaults } from '../nets/mode_eval.js';
+import { MixtureSampler, madGan1dMixture } from '../data/mixtures.js';
 import type { GanTrainer, StepStats } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -359,6 +359,25 @@ describe('MAD-GAN', () => {
     const r = await runOnMixture({ mixture: 'madgan1d', model: 'madgan', steps: 100, batch: 32, hidden: 32, k: 4, shared: 1, samples: 800, seed: 1 });
     expect(Number.isFinite(r.last.lossD)).toBe(true);
     expect(r.final.covered).toBeGreaterThan(r.init.covered);
+  });
+});
+
+describe('the mixture comparison (recipes\' mixture hooks)', () => {
+  it('runs the baseline and the models whose recipes declare a mixture form, with their own defaults and checks', () => {
+    expect(MODE_MODELS[0]).toBe('mlp_gan');
+    expect([...MODE_MODELS].sort()).toEqual(['gman', 'madgan', 'mlp_gan']);
+    // The mixture runs' defaults (not the image recipes'): 4 generators on a 1-layer trunk; 3
+    // discriminators with dropout diversity and the non-saturating loss.
+    const mad = withModelDefaults({ mixture: 'ring8', model: 'madgan' });
+    expect([mad.k, mad.shared, mad.hidden, mad.layers]).toEqual([4, 1, 64, 2]);
+    const gm = withModelDefaults({ mixture: 'ring8', model: 'gman', n: 2 });
+    expect([gm.n, gm.combine, gm.diversity, gm.objective, gm.learnLambda]).toEqual([2, 'softmax', 'dropout', 'modified', false]);
+    expect(checkModeRun(mad)).toEqual([]);
+    expect(checkModeRun({ ...mad, shared: 3 })[0]).toMatch(/--shared must be an integer in \[1, 2\]/);
+    expect(checkModeRun({ ...mad, k: 0 })[0]).toMatch(/--k must be an integer in \[1, 64\], got 0/);
+    expect(checkModeRun({ ...gm, learnLambda: true, combine: 'harmonic' })[0]).toMatch(/--learn-lambda \(GMAN\*\) needs --combine softmax/);
+    expect(checkModeRun({ ...gm, combine: 'median' })[0]).toMatch(/--combine must be one of/);
+    expect(() => withModelDefaults({ mixture: 'ring8', model: 'wgan' })).toThrow(/unknown model 'wgan' \(mlp_gan, /);
   });
 });
 

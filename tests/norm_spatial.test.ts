@@ -7,11 +7,10 @@
 //   - batch-norm running statistics (two training steps with momentum) and eval mode;
 //   - exact Laplacian pyramid reconstruction; error messages.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  initEngine, engine, tensor, tidy, beginScope, endScope, grad, noGrad, memory, type Tensor,
-  instanceNorm, batchNorm, pad2d, upsampleNearest, upsampleBilinear, avgPool2d,
-  pyrDown, pyrUp, laplacianPyramid, reconstructPyramid, laplacianBand,
-} from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, beginScope, endScope, grad, noGrad, memory, type Tensor } from '../engine/index.js';
+import { instanceNorm, batchNorm } from '../engine/ops/norm.js';
+import { pad2d, upsampleNearest, upsampleBilinear, avgPool2d } from '../engine/ops/spatial.js';
+import { pyrDown, pyrUp, laplacianPyramid, reconstructPyramid, laplacianBand } from '../engine/ops/pyramid.js';
 import { opRegistry, type HostTensor } from '../engine/ops/registry.js';
 import { checkOpCase, caseLabel, normErr } from './support/opcheck.js';
 import { casesOf } from './support/op_cases.js';

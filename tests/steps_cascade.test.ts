@@ -8,7 +8,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor, type Tensor } from '../engine/index.js';
 import { LapganTrainer, lapganRecipe } from '../nets/lapgan.js';
-import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
+import { StackganTrainer } from '../nets/stackgan.js';
+import { StackganppTrainer } from '../nets/stackganpp.js';
 import { TripleganTrainer } from '../nets/triplegan.js';
 import { StepGolden, runStepGolden } from './support/stepgolden.js';
 import type { GanTrainer } from '../nets/registry.js';

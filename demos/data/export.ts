@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { DATASETS } from '../../cli/datasets.js';
 import { HELD_OUT_DATASETS, heldOutPackedPairs } from '../../cli/heldout.js';
 import { edgeMapCpu, loadEmojiPairs, loadEmojiSkinTones } from '../../data/emoji.js';
-import { packPairs } from '../../nets/pix2pix.js';
-import { packDomains } from '../../nets/stargan.js';
+import { packPairs } from '../../data/pairs.js';
+import { packDomains } from '../../data/domains.js';
 import { pageDatasets } from '../shared/models.js';
 import { DATA_INDEX, type DataIndex, type DataManifest } from '../shared/data-format.js';
 

@@ -12,7 +12,8 @@
 // URL parameters: model [esrgan-slim], scale [2], emoji [1f600], size [32|full], tfjs [1],
 // autorun [0]. State for tests: window.__upscale.
 
-import { engine, noGrad, tidy, type DispatchInfo, type Engine, type Kernel, type PooledBuffer, type Tensor } from '../../engine/index.js';
+import { engine, noGrad, tidy, type Engine, type Tensor } from '../../engine/index.js';
+import type { DispatchInfo, Kernel, PooledBuffer } from '../../engine/device.js';
 import { createTfjs, type TfjsHandle } from '../../bench/tfjs.js';
 import { UPSCALER_MODELS, upscalerModel, type UpscalerModelEntry } from '../../pretrained/catalogue.js';
 import { concatBytes, decodeWeights, importLayersModel, type TfjsLayersModel, type TfjsLayersModelJson } from '../../pretrained/tfjs_layers.js';

@@ -141,6 +141,8 @@ export function validateConfig<P extends Params>(params: P, c: ModelConfig, chec
 
 /** The paper a model implements, for `gan info`, --help, the gallery and docs. */
 export interface PaperInfo {
+  /** The model's short display name ('DCGAN', 'StackGAN++'). */
+  label: string;
   title: string;
   authors: string;
   year: number;

@@ -1,9 +1,11 @@
 // Reading a training step's statistics back to the host: every scalar is packed into one small
 // tensor on the GPU, so logging costs a single readback (one GPU sync) however many values are
-// logged. Browser-safe.
+// logged. Also the accuracy statistic of classifier logits (Triple-GAN's C, StackGAN's text
+// encoder). Browser-safe.
 
-import { tidy } from '../../engine/tensor.js';
-import { concat, reshape } from '../../engine/ops/index.js';
+import { tidy, type Tensor } from '../../engine/tensor.js';
+import { noGrad } from '../../engine/tape.js';
+import { concat, eqMask, max, mean, mul, oneHot, reshape, sum } from '../../engine/ops/index.js';
 import type { StepStats } from '../registry.js';
 
 /** Reads every scalar of `stats` with one readback and disposes them. */
@@ -23,4 +25,13 @@ export async function readStats(stats: StepStats): Promise<Record<string, number
 /** Names of the non-finite values, empty when all are finite. */
 export function nonFinite(values: Record<string, number>): string[] {
   return Object.entries(values).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
+}
+
+/** Fraction of rows whose largest logit is at the label (ties count for every tied class). */
+export function accuracy(logits: Tensor, labels: Tensor): Tensor {
+  return noGrad(() => {
+    const l = logits.detach();
+    const hit = mul(eqMask(l, max(l, -1, true)), oneHot(labels, l.shape[1]));
+    return mean(sum(hit, -1));
+  });
 }

@@ -36,11 +36,14 @@ export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: reado
 /**
  * One optimisation step: d(loss)/d(params) of the optimiser's parameters into their .grad (the
  * `frozen` networks' weights held constant, their weight gradients never computed), then
- * optimizer.step(). The graph stays usable for another call.
+ * optimizer.step(). Several optimisers are stepped on one gradient, taken before any of them moves
+ * (the references' single Adam over both generators of CycleGAN, DualGAN, DiscoGAN). The graph
+ * stays usable for another call.
  */
-export function minimize(loss: Tensor, optimizer: Optimizer, opts: { frozen?: readonly Module[] } = {}): void {
-  gradsInto(loss, optimizer.params, opts.frozen ?? []);
-  optimizer.step();
+export function minimize(loss: Tensor, optimizer: Optimizer | readonly Optimizer[], opts: { frozen?: readonly Module[] } = {}): void {
+  const optimizers = Array.isArray(optimizer) ? optimizer : [optimizer as Optimizer];
+  gradsInto(loss, optimizers.flatMap((o) => o.params), opts.frozen ?? []);
+  for (const o of optimizers) o.step();
 }
 
 /**

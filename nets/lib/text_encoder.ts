@@ -5,7 +5,8 @@
 // category: "grinning face smile people emotion"), so the encoder is deliberately simple:
 //
 //   text   tokens -> hashed bag of words x (B buckets, FNV-1a of each distinct token, scaled by
-//          1/sqrt(#tokens)) -> Linear(B, H) -> ReLU -> Linear(H, E) -> phi (L2-normalised)
+//          1/sqrt(#tokens); data/text.ts hashedBagOfWords) -> Linear(B, H) -> ReLU -> Linear(H, E)
+//          -> phi (L2-normalised)
 //
 // Hashing instead of a vocabulary keeps the architecture independent of the data set (B is a
 // hyper-parameter, so a checkpoint needs no vocabulary file and any caption, even with unseen
@@ -23,43 +24,12 @@
 //
 // Browser-safe: no Node imports.
 
-import { Module, Sequential, Conv2d, BatchNorm2d, Linear, LeakyReLU, ReLU } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import {
-  add, addScalar, div, eqMask, matmul, max, mean, mulScalar, oneHot, softmaxCrossEntropy, sqrt, square, sum, mul, transpose,
-} from '../engine/ops/index.js';
-import { stepOn } from './lib/step.js';
-import type { StepStats } from './registry.js';
+import { Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../../engine/index.js';
+import { minimize } from './step.js';
+import { accuracy } from './stats.js';
+import type { StepStats } from '../registry.js';
 
-// ---- hashed bag of words -------------------------------------------------------------------------------
-
-/** FNV-1a over the UTF-16 code units of a word, reduced to a bucket in [0, buckets). */
-export function hashToken(word: string, buckets: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % buckets;
-}
-
-/**
- * The encoder's input for one caption: 1 in the bucket of each distinct token (collisions add),
- * times 1/sqrt(#distinct tokens), so captions of any length have a comparable scale. An empty
- * caption is all zeros. Written into `out` at `offset` when given.
- */
-export function hashedBagOfWords(tokens: readonly string[], buckets: number, out = new Float32Array(buckets), offset = 0): Float32Array {
-  const distinct = [...new Set(tokens)];
-  const scale = distinct.length ? 1 / Math.sqrt(distinct.length) : 0;
-  for (const t of distinct) out[offset + hashToken(t, buckets)] += scale;
-  return out;
-}
-
-/** hashedBagOfWords of every caption: a row-major n x buckets matrix. */
-export function bagOfWordsMatrix(texts: readonly (readonly string[])[], buckets: number): Float32Array {
-  const out = new Float32Array(texts.length * buckets);
-  texts.forEach((t, i) => hashedBagOfWords(t, buckets, out, i * buckets));
-  return out;
-}
+const { add, addScalar, div, matmul, mean, mulScalar, softmaxCrossEntropy, sqrt, square, sum, transpose } = ops;
 
 // ---- networks ------------------------------------------------------------------------------------------
 
@@ -78,11 +48,11 @@ export function l2Normalize(x: Tensor, eps = 1e-8): Tensor {
 }
 
 /** Bag of words [N, B] -> phi [N, E]: Linear - ReLU - Linear, then unit length. */
-export class BowTextEncoder extends Module {
-  main: Sequential;
+export class BowTextEncoder extends nn.Module {
+  main: nn.Sequential;
   constructor(readonly cfg: TextEncoderConfig) {
     super();
-    this.main = new Sequential(new Linear(cfg.buckets, cfg.hidden), new ReLU(), new Linear(cfg.hidden, cfg.embedDim));
+    this.main = new nn.Sequential(new nn.Linear(cfg.buckets, cfg.hidden), new nn.ReLU(), new nn.Linear(cfg.hidden, cfg.embedDim));
   }
   override forward(bow: Tensor): Tensor {
     return l2Normalize(this.main.call(bow));
@@ -90,24 +60,24 @@ export class BowTextEncoder extends Module {
 }
 
 /** psi = I(x): stride-2 convs down to 4x4 (or the smallest even size), global average, Linear -> E, unit length. */
-export class ImageEncoder extends Module {
-  features: Sequential;
-  proj: Linear;
+export class ImageEncoder extends nn.Module {
+  features: nn.Sequential;
+  proj: nn.Linear;
   constructor(nc: number, size: number, width: number, embedDim: number) {
     super();
-    const layers: Module[] = [];
+    const layers: nn.Module[] = [];
     let ch = nc;
     let s = size;
     for (let i = 0; s > 4; i++) {
       const out = width << Math.min(i, 3);
-      layers.push(new Conv2d(ch, out, 4, { stride: 2, padding: 1, bias: i === 0 }));
-      if (i > 0) layers.push(new BatchNorm2d(out));
-      layers.push(new LeakyReLU(0.2));
+      layers.push(new nn.Conv2d(ch, out, 4, { stride: 2, padding: 1, bias: i === 0 }));
+      if (i > 0) layers.push(new nn.BatchNorm2d(out));
+      layers.push(new nn.LeakyReLU(0.2));
       ch = out;
       s = Math.ceil(s / 2);
     }
-    this.features = new Sequential(...layers);
-    this.proj = new Linear(ch, embedDim);
+    this.features = new nn.Sequential(...layers);
+    this.proj = new nn.Linear(ch, embedDim);
   }
   override forward(x: Tensor): Tensor {
     const f = mean(this.features.call(x), [2, 3]);
@@ -116,13 +86,13 @@ export class ImageEncoder extends Module {
 }
 
 /** What pretraining adds around the text encoder: the image encoder and the category head. */
-export class TextPretrainHeads extends Module {
+export class TextPretrainHeads extends nn.Module {
   image: ImageEncoder;
-  category: Linear;
+  category: nn.Linear;
   constructor(nc: number, size: number, imageWidth: number, embedDim: number, numCategories: number) {
     super();
     this.image = new ImageEncoder(nc, size, imageWidth, embedDim);
-    this.category = new Linear(embedDim, numCategories);
+    this.category = new nn.Linear(embedDim, numCategories);
   }
 }
 
@@ -143,15 +113,6 @@ export function infoNce(a: Tensor, b: Tensor, temperature: number): Tensor {
   return mulScalar(add(softmaxCrossEntropy(logits, diag), softmaxCrossEntropy(transpose(logits), diag)), 0.5);
 }
 
-/** Fraction of rows whose largest logit is at the label (ties count for every tied class). */
-export function accuracy(logits: Tensor, labels: Tensor): Tensor {
-  return noGrad(() => {
-    const l = logits.detach();
-    const hit = mul(eqMask(l, max(l, -1, true)), oneHot(labels, l.shape[1]));
-    return mean(sum(hit, -1));
-  });
-}
-
 export interface TextPretrainOptions {
   /** InfoNCE temperature. */
   temperature?: number;
@@ -167,7 +128,7 @@ export interface TextPretrainOptions {
  * needs one network) with the category + alignment objective. One Adam over the encoder and heads.
  */
 export class TextPretrainer {
-  readonly optimizer: Adam;
+  readonly optimizer: optim.Adam;
   readonly temperature: number;
   readonly categoryWeight: number;
   readonly alignWeight: number;
@@ -176,7 +137,7 @@ export class TextPretrainer {
     this.temperature = opts.temperature ?? 0.1;
     this.categoryWeight = opts.categoryWeight ?? 1;
     this.alignWeight = opts.alignWeight ?? 1;
-    this.optimizer = new Adam([...encoder.namedParameters('text'), ...heads.namedParameters('heads')], { lr: opts.lr ?? 1e-3, betas: [0.9, 0.999] });
+    this.optimizer = new optim.Adam([...encoder.namedParameters('text'), ...heads.namedParameters('heads')], { lr: opts.lr ?? 1e-3, betas: [0.9, 0.999] });
   }
 
   /** The losses on one batch: bow [N, B], images [N, C, S, S], categories int32 [N]. */
@@ -194,7 +155,7 @@ export class TextPretrainer {
     return tidy(() => {
       this.heads.train();
       const { loss, category, align, logits } = this.losses(bow, images, categories);
-      stepOn(loss, this.optimizer.params, this.optimizer);
+      minimize(loss, this.optimizer);
       if (!withStats) return null;
       return { lossText: loss.detach(), lossCat: category.detach(), lossAlign: align.detach(), accCat: accuracy(logits, categories) };
     });

@@ -1,12 +1,9 @@
-// StarGAN's part of `gan eval` (Node only: it reads the emoji skin-tone test split). cli/heldout.ts
-// (translationHooksOf, used by `gan eval`, `gan train` and `gan sample`) merges STARGAN_EVAL_HOOKS
-// into the recipe's TranslationEval hooks (nets/stargan.ts stays browser-safe, so the data-reading
-// half lives here); cli/eval.ts calls evalStarganDomains after the generic L1 / PSNR / SSIM of the
-// chosen pair, and the sample grids of `gan train` and `gan sample` show starganHeldOutDomains.
+// The domain-classifier part of `gan eval` for multi-domain translators (a recipe with a
+// domainTranslation hook), Node only: it reads the emoji skin-tone splits. cli/eval.ts
+// calls evalDomainTranslation after the generic L1 / PSNR / SSIM of the config's (source, target)
+// pair (the recipe's heldOutPairs hook); the sample grids of `gan train` and `gan sample` show
+// cli/heldout.ts heldOutDomains.
 //
-//   heldOutPairs   the test split's images of domain --eval-source (config evalSource), packed with
-//                  the label planes of --eval-target, against the same emoji drawn in the target
-//                  tone (the ground truth every emoji has: all six tones are drawn).
 //   domain accuracy  a small classifier (metrics/classifier.ts ConvClassifier, trained with a
 //                  fixed seed on the real training images, labels = domain) reads the domain of
 //                  every test image translated into every other domain; the accuracy is the share
@@ -24,105 +21,49 @@ import { defaultMetricsCacheDir } from '../metrics/lenet.js';
 import { loadOrTrainClassifier } from '../metrics/classifier_cache.js';
 import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_, trainClassifier } from '../metrics/classifier.js';
 import { Generator } from '../engine/ops/random.js';
-import { packDomains, starganConfig, type StarganTrainer } from '../nets/stargan.js';
-import type { ModelConfig, ModelRecipe } from '../nets/registry.js';
-import type { HeldOutPairs, TranslationEval } from '../nets/lib/translation.js';
+import { gatherImages, packDomains, type DomainSet } from '../data/domains.js';
+import { heldOutDomainSet } from './heldout.js';
+import type { DomainTranslation, GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
+import type { TranslationEval } from '../nets/lib/translation.js';
 import { out, table } from './common.js';
 import { restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 
 /** The domain classifier's recipe: 3 stride-2 3x3 convs (16-32-64), one hidden layer of 64; Adam. */
 export const DOMAIN_CLASSIFIER = { convs: [16, 32, 64], kernel: 3, padding: 1, hidden: [64], steps: 1000, batch: 32, lr: 1e-3 } as const;
 
-function skinTones(split: 'train' | 'test', config: ModelConfig, groups?: number): EmojiSkinTones {
-  const cfg = starganConfig(config);
-  const s = loadEmojiSkinTones({ split, size: cfg.imageSize, limit: groups });
-  if (s.numDomains !== cfg.cDim) throw new Error(`stargan eval: the model has ${cfg.cDim} domains, the skin-tone data ${s.numDomains}`);
+/** The skin-tone training split at the model's size, checked against its domain count. */
+function trainingDomains(d: DomainTranslation): EmojiSkinTones {
+  const s = loadEmojiSkinTones({ split: 'train', size: d.size });
+  if (s.numDomains !== d.count) throw new Error(`domain eval: the model has ${d.count} domains, the skin-tone data ${s.numDomains}`);
   return s;
 }
 
-/** Images i of `s` (rows of 3 x h x w) gathered into one array. */
-function gather(s: EmojiSkinTones, indices: readonly number[]): Float32Array {
-  const img = 3 * s.h * s.w;
-  const outArr = new Float32Array(indices.length * img);
-  indices.forEach((i, k) => outArr.set(s.images.subarray(i * img, (i + 1) * img), k * img));
-  return outArr;
-}
-
-/**
- * Held-out (input, target) pairs for the config's (evalSource -> evalTarget) pair: one per test
- * emoji, `limit` at most. Inputs are packed rows (image + the target's label planes).
- */
-export function starganHeldOutPairs(config: ModelConfig, opts: { limit?: number } = {}): HeldOutPairs {
-  const cfg = starganConfig(config);
-  const s = skinTones('test', config, opts.limit);
-  const src: number[] = [];
-  for (let i = 0; i < s.n; i++) if (s.domain[i] === cfg.evalSource) src.push(i);
-  const dst = src.map((i) => s.counterpart[i * s.numDomains + cfg.evalTarget]);
-  const n = src.length;
-  return {
-    inputs: packDomains(gather(s, src), new Array<number>(n).fill(cfg.evalTarget), n, s.numDomains, 3, s.h, s.w),
-    targets: gather(s, dst),
-    n,
-    inputShape: [3 + s.numDomains, s.h, s.w],
-    targetShape: [3, s.h, s.w],
-  };
-}
-
-/** Held-out images of one domain with their ground truth in every domain (StarGAN's sample grids). */
-export interface StarganHeldOutDomains {
-  /** n x 3 x h x w: test images of domain `source` (config evalSource), one per test emoji. */
-  inputs: Float32Array;
-  /** n x numDomains x 3 x h x w: the same emoji drawn in each domain (domain `source`: the input). */
-  truth: Float32Array;
-  n: number;
-  numDomains: number;
-  h: number;
-  w: number;
-  source: number;
-  domainNames: readonly string[];
-}
-
-/** The test split's images of domain evalSource (`limit` test emoji at most) and their counterparts. */
-export function starganHeldOutDomains(config: ModelConfig, opts: { limit?: number } = {}): StarganHeldOutDomains {
-  const cfg = starganConfig(config);
-  const s = skinTones('test', config, opts.limit);
-  const C = s.numDomains;
-  const src: number[] = [];
-  for (let i = 0; i < s.n; i++) if (s.domain[i] === cfg.evalSource) src.push(i);
-  const truth = src.flatMap((i) => Array.from({ length: C }, (_, d) => s.counterpart[i * C + d]));
-  return { inputs: gather(s, src), truth: gather(s, truth), n: src.length, numDomains: C, h: s.h, w: s.w, source: cfg.evalSource, domainNames: s.domainNames };
-}
-
-export const STARGAN_EVAL_HOOKS: Partial<TranslationEval> = { heldOutPairs: starganHeldOutPairs };
-
-function domainClassifierNet(config: ModelConfig): ConvClassifier {
-  const cfg = starganConfig(config);
+function domainClassifierNet(d: DomainTranslation): ConvClassifier {
   const { convs, kernel, padding, hidden } = DOMAIN_CLASSIFIER;
-  return new ConvClassifier({ inChannels: 3, size: cfg.imageSize, numClasses: cfg.cDim, convs, kernel, padding, hidden, downsample: 'stride' });
+  return new ConvClassifier({ inChannels: 3, size: d.size, numClasses: d.count, convs, kernel, padding, hidden, downsample: 'stride' });
 }
 
 /** Where the trained classifier of a (size, domains, seed) is cached (also keyed by the emoji package version). */
-export function domainClassifierPath(config: ModelConfig, seed: number, dir = defaultMetricsCacheDir()): string {
-  const cfg = starganConfig(config);
+export function domainClassifierPath(d: DomainTranslation, seed: number, dir = defaultMetricsCacheDir()): string {
   const { steps, batch, lr } = DOMAIN_CLASSIFIER;
   const version = emojiPackageInfo('google').version;
-  return join(dir, `skin-tone-classifier-v1-emoji${version}-px${cfg.imageSize}-c${cfg.cDim}-s${seed}-n${steps}-b${batch}-lr${lr}.safetensors`);
+  return join(dir, `skin-tone-classifier-v1-emoji${version}-px${d.size}-c${d.count}-s${seed}-n${steps}-b${batch}-lr${lr}.safetensors`);
 }
 
 /**
  * The domain classifier for the model's image size, trained with a fixed seed on the real training
  * images (deterministic), from the metrics cache when it was trained before.
  */
-export async function loadOrTrainDomainClassifier(config: ModelConfig, seed: number, log: (line: string) => void = () => {}): Promise<{ net: ConvClassifier; path: string; cached: boolean }> {
-  const path = domainClassifierPath(config, seed);
+export async function loadOrTrainDomainClassifier(d: DomainTranslation, seed: number, log: (line: string) => void = () => {}): Promise<{ net: ConvClassifier; path: string; cached: boolean }> {
+  const path = domainClassifierPath(d, seed);
   const { steps, batch, lr } = DOMAIN_CLASSIFIER;
   const { net, cached } = await loadOrTrainClassifier({
     path,
     what: 'domain classifier',
     log,
-    create: () => domainClassifierNet(config),
+    create: () => domainClassifierNet(d),
     async train(net) {
-      const s = skinTones('train', config);
+      const s = trainingDomains(d);
       initClassifier_(net, new Generator(seed));
       log(`domain classifier: training on ${s.n} real images (${steps} steps, batch ${batch}, seed ${seed}) -> ${path}`);
       const r = await trainClassifier(net, { images: s.images, labels: s.domain, n: s.n, c: 3, h: s.h, w: s.w }, {
@@ -145,7 +86,7 @@ export interface DomainTranslationScores {
 }
 
 /** Translates every test image into every domain and scores the results (classifier, ground truth). */
-export async function scoreDomainTranslations(trainer: StarganTrainer, test: EmojiSkinTones, classifier: ConvClassifier, batch: number): Promise<DomainTranslationScores> {
+export async function scoreDomainTranslations(trainer: GanTrainer, translate: TranslationEval['translate'], test: DomainSet, classifier: ConvClassifier, batch: number): Promise<DomainTranslationScores> {
   const C = test.numDomains;
   const img = 3 * test.h * test.w;
   const l1 = Array.from({ length: C }, () => new Array<number>(C).fill(0));
@@ -155,10 +96,10 @@ export async function scoreDomainTranslations(trainer: StarganTrainer, test: Emo
   for (let start = 0; start < test.n; start += batch) {
     const m = Math.min(batch, test.n - start);
     const idx = Array.from({ length: m }, (_, k) => start + k);
-    const images = gather(test, idx);
+    const images = gatherImages(test, idx);
     for (let d = 0; d < C; d++) {
       const x = tensor(packDomains(images, new Array<number>(m).fill(d), m, C, 3, test.h, test.w), [m, 3 + C, test.h, test.w]);
-      const y = trainer.translate(x);
+      const y = translate(trainer, x);
       x.dispose();
       const fake = await y.data();
       y.dispose();
@@ -190,7 +131,7 @@ export async function scoreDomainTranslations(trainer: StarganTrainer, test: Emo
 }
 
 /** Mean L1 of each test image against its counterpart in every other domain (output = input: the floor to beat). */
-export function identityL1(test: EmojiSkinTones): number {
+export function identityL1(test: DomainSet): number {
   const C = test.numDomains;
   const img = 3 * test.h * test.w;
   let sum = 0;
@@ -211,22 +152,25 @@ export function identityL1(test: EmojiSkinTones): number {
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
 /**
- * `gan eval stargan`'s domain-classifier accuracy: the classifier trained on real images, the
- * trained and the untrained generator's translations of the test split (at most `n` test images).
+ * `gan eval`'s domain-classifier accuracy for a multi-domain translator: the classifier trained on
+ * real images, the trained and the untrained generator's translations of the test split (at most
+ * `n` test images), through the recipe's translate hook.
  */
-export async function evalStarganDomains(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: { n: number; batch: number; seed: number }): Promise<Record<string, unknown>> {
+export async function evalDomainTranslation(recipe: ModelRecipe, translate: TranslationEval['translate'], ck: LoadedCheckpoint, path: string, o: { n: number; batch: number; seed: number }): Promise<Record<string, unknown>> {
   const config = ck.info.config;
-  const test = skinTones('test', config, Math.max(1, Math.ceil(o.n / starganConfig(config).cDim)));
-  const { net: classifier, path: classifierPath, cached } = await loadOrTrainDomainClassifier(config, o.seed, (l) => out.line(`gan eval: ${l}`));
+  // At most n test images: n / count emoji, each drawn in every domain.
+  const count = recipe.domainTranslation?.(config).count ?? 1;
+  const { d, s: test } = heldOutDomainSet(recipe, config, Math.max(1, Math.ceil(o.n / count)));
+  const { net: classifier, path: classifierPath, cached } = await loadOrTrainDomainClassifier(d, o.seed, (l) => out.line(`gan eval: ${l}`));
   if (cached) out.line(`gan eval: domain classifier from the cache: ${classifierPath}`);
   try {
     const realAccuracy = await classifierAccuracy(classifier, { images: test.images, labels: test.domain, n: test.n, c: 3, h: test.h, w: test.w });
-    const trained = recipe.create(config, ck.info.settings, ck.info.seed) as StarganTrainer;
-    const untrained = recipe.create(config, ck.info.settings, ck.info.seed) as StarganTrainer;
+    const trained = recipe.create(config, ck.info.settings, ck.info.seed);
+    const untrained = recipe.create(config, ck.info.settings, ck.info.seed);
     try {
       restoreTrainer('gan eval', path, ck, trained, false);
-      const model = await scoreDomainTranslations(trained, test, classifier, o.batch);
-      const initial = await scoreDomainTranslations(untrained, test, classifier, o.batch);
+      const model = await scoreDomainTranslations(trained, translate, test, classifier, o.batch);
+      const initial = await scoreDomainTranslations(untrained, translate, test, classifier, o.batch);
       const names = test.domainNames;
       const identity = identityL1(test);
       out.line(`gan eval: domain classifier on ${test.n} real test images: accuracy ${fmt(100 * realAccuracy, 1)}%`);
@@ -249,8 +193,8 @@ export async function evalStarganDomains(recipe: ModelRecipe, ck: LoadedCheckpoi
         },
       };
     } finally {
-      trained.dispose();
-      untrained.dispose();
+      (trained as { dispose?(): void }).dispose?.();
+      (untrained as { dispose?(): void }).dispose?.();
     }
   } finally {
     classifier.dispose();
