@@ -12,12 +12,13 @@
 // goes on, the JSON is rewritten after every case (complete: false until the end), and a watchdog
 // exits 60 s past the budget even if a GPU call hangs, leaving the file of the last finished case.
 // Same options as `npm run bench` otherwise (--help); defaults here: full suite, 7 repeats after
-// 3 warm-up, 5 training steps after 2.
+// 3 warm-up, 5 training steps after 2, then the ESRGAN inference cases (--esrgan, bench/esrgan.ts).
 
 import { benchSpec, parseBenchArgs } from './options.js';
 import { runBenchToFile } from './node_io.js';
 import { defaultResultPath } from './report.js';
 import { errorLine } from './engine_side.js';
+import { runEsrganNode } from './esrgan_node.js';
 
 const SPEC = benchSpec(
   'gpu_entry.mjs',
@@ -44,6 +45,9 @@ async function main(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (reason) => log(`gpu_entry: unhandled rejection (run continues): ${errorLine(reason)}`));
   log(`gpu_entry: suite ${run.suite.name}, budget ${budgetS || 'none'} s, ${run.time.repeats} repeats after ${run.time.warmup} warm-up, tfjs ${run.tfjs ? 'on' : 'off'}`);
   const report = await runBenchToFile({ ...run, savePath: json ?? defaultResultPath });
+  // UpscalerJS ESRGAN inference (every model/scale at 64 and 256 px on a GPU; the packages must be
+  // in node_modules), into the same file; no case starts later than 40 s past the budget.
+  await runEsrganNode(report, run, log, budgetS ? t0 + budgetS * 1000 + 40_000 : null);
   log(`gpu_entry: results ${String(report.options.json)} (${report.elapsed_s.toFixed(0)} s, complete)`);
   return 0;
 }

@@ -14,6 +14,7 @@
 import { benchSpec, parseBenchArgs } from './options.js';
 import { compareMain, runBenchToFile } from './node_io.js';
 import { defaultResultPath } from './report.js';
+import { runEsrganNode } from './esrgan_node.js';
 
 const SPEC = benchSpec(
   'node dist/bench.mjs',
@@ -24,6 +25,7 @@ const SPEC = benchSpec(
     'npm run bench                                   # reduced suite, a few minutes on a software adapter',
     'node dist/bench.mjs --suite full --json out.json',
     'node dist/bench.mjs --only conv --no-tfjs',
+    'node dist/bench.mjs --only esrgan --esrgan full          # UpscalerJS ESRGAN inference only, every model/scale',
     'node dist/bench.mjs --only cyclegan_res:weight_grad,dcgan_step',
     'node dist/bench.mjs compare bench/results/a.json bench/results/b.json',
   ],
@@ -35,10 +37,13 @@ async function main(argv: string[]): Promise<number> {
   const { run, json } = parseBenchArgs(argv, SPEC, log);
   log(`bench: suite ${run.suite.name}, ${run.time.repeats} repeats after ${run.time.warmup} warm-up, tfjs ${run.tfjs ? 'on' : 'off'}`);
   const report = await runBenchToFile({ ...run, savePath: json ?? defaultResultPath });
+  // UpscalerJS ESRGAN inference after the kernel suite, into the same report file.
+  const esrgan = await runEsrganNode(report, run, log);
   log(`results: ${String(report.options.json)}  (${report.elapsed_s.toFixed(0)} s)`);
   const bad = report.passes.filter((p) => p.engine.status === 'invalid' || p.engine.status === 'failed');
   const badSteps = report.steps.filter((s) => s.engine.status === 'failed');
-  return bad.length || badSteps.length ? 1 : 0;
+  const badEsrgan = esrgan.filter((r) => r.engine.status === 'failed');
+  return bad.length || badSteps.length || badEsrgan.length ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -36,6 +36,9 @@ export function benchOptions(d: BenchDefaults) {
     stepWarmup: { type: 'int', default: d.stepWarmup, help: 'untimed training steps first' },
     budgetS: { type: 'number', default: d.budgetS, metavar: 'S', help: 'time budget in seconds: no new case starts after it (0: none)' },
     seed: { type: 'int', default: 1, help: 'seed of the models built for the training steps' },
+    esrgan: { type: 'string', default: 'auto', choices: ['auto', 'quick', 'full', 'off'], help: 'ESRGAN inference (UpscalerJS weights): quick = default-model x2 and slim x4 at 64 px, full = every model/scale at 64 and 256 px; auto = quick on software adapters, full on GPUs' },
+    esrganSizes: { type: 'string', metavar: 'LIST', help: 'ESRGAN input sizes, comma list (default: 64 for quick, 64,256 for full)' },
+    thick: { type: 'boolean', default: false, help: 'add esrgan-thick to the ESRGAN cases (npm install --no-save @upscalerjs/esrgan-thick first)' },
   } as const satisfies Record<string, OptionSpec>;
 }
 

@@ -5,6 +5,7 @@
 
 import type { AdapterSummary } from '../engine/device.js';
 import type { EnginePassResult, EngineStepResult, KernelCount } from './engine_side.js';
+import type { EsrganRecord } from './esrgan.js';
 import type { DcganTiming, TfjsTiming } from './tfjs.js';
 import type { ValidationResult } from './validate.js';
 
@@ -74,6 +75,8 @@ export interface BenchReport {
   options: Record<string, unknown>;
   passes: PassRecord[];
   steps: StepRecord[];
+  /** Whole-network ESRGAN inference (bench/esrgan.ts), when run. */
+  esrgan?: EsrganRecord[];
   notes: string[];
 }
 

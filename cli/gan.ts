@@ -9,6 +9,7 @@ import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
+import { upscaleCommand } from './upscale.js';
 import { recipes } from '../nets/registry.js';
 
 interface Subcommand {
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Subcommand> = {
   info: { summary: 'show the WebGPU adapter, its limits and features, and the models', run: infoCommand },
   convert: { summary: 'PyTorch safetensors state_dict <-> engine checkpoint, with a key report', run: convertCommand },
   bench: { summary: 'run the kernel benchmark harness', run: benchCommand },
+  upscale: { summary: 'super-resolve a PNG with a pretrained ESRGAN (UpscalerJS) generator', run: upscaleCommand },
 };
 
 function help(): string {

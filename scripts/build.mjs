@@ -9,6 +9,10 @@
 //                  plus every static asset under demos/ (html, css, images, weights...) copied as is,
 //                  and the committed runs of bench/results/ for the bench page (bench/results/)
 //   bench-page     demos/bench/main.ts   -> dist/bench-page/bench/main.js (the bench page alone, for its test)
+//   upscale-page   demos/upscale/main.ts -> dist/upscale-page/upscale/main.js (the super-resolution page
+//                  alone, with its model files and emoji, for its test)
+//   (demos, bench-page and upscale-page also copy UpscalerJS's model files from node_modules to upscalerjs/ and
+//   a few emoji PNGs to upscale/emoji/: served with the site, never fetched from the network)
 //   browser-tests  tests/browser/page.ts -> dist/browser-tests/page.js  (browser, ESM) + index.html
 //   lib            the npm package's library (package.json `exports`), ESM with shared chunks:
 //                    engine/index.ts   -> dist/lib/index.js   ('webgpu-gan': the engine)
@@ -130,7 +134,8 @@ async function buildDemos() {
   const { prepareDemoData } = await import('../demos/prepare-data.mjs');
   await prepareDemoData(path.join(outDir, 'data'));
   const results = entries.includes('bench') ? await copyBenchResults(path.join(outDir, 'bench', 'results')) : 0;
-  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/; ${results} bench results)`);
+  const models = entries.includes('upscale') ? await copyUpscaleAssets(outDir) : [];
+  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/; ${results} bench results; upscaler models: ${models.join(', ') || 'none'})`);
 }
 
 /**
@@ -175,7 +180,59 @@ async function buildBenchPage() {
     }
   }
   const results = await copyBenchResults(path.join(outDir, 'bench', 'results'));
-  console.log(`build: bench-page -> ${rel(outDir)} (${results} bench results)`);
+  const models = await copyUpscaleAssets(outDir);
+  console.log(`build: bench-page -> ${rel(outDir)} (${results} bench results; upscaler models: ${models.join(', ')})`);
+}
+
+/** UpscalerJS packages whose models/ folders the super-resolution page serves (thick only if installed). */
+const UPSCALER_PACKAGES = [
+  ['default-model', '@upscalerjs/default-model'],
+  ['esrgan-slim', '@upscalerjs/esrgan-slim'],
+  ['esrgan-medium', '@upscalerjs/esrgan-medium'],
+  ['esrgan-thick', '@upscalerjs/esrgan-thick'],
+];
+const UPSCALE_EMOJI = ['1f600', '1f98a', '1f355', '1f308', '1f431', '1f680', '1f33b', '2764-fe0f', '1f34e', '1f427'];
+
+/** siteDir/upscalerjs/<id>/models/** (+ index.json of what is there) and siteDir/upscale/emoji/*.png. */
+async function copyUpscaleAssets(siteDir) {
+  const served = [];
+  for (const [id, pkg] of UPSCALER_PACKAGES) {
+    const src = path.join(root, 'node_modules', pkg, 'models');
+    if (!existsSync(src)) continue;
+    for (const file of await walk(src)) {
+      if (!/\.(json|bin)$/.test(file)) continue;
+      const to = path.join(siteDir, 'upscalerjs', id, 'models', file);
+      await mkdir(path.dirname(to), { recursive: true });
+      await copyFile(path.join(src, file), to);
+    }
+    served.push({ id, pkg });
+  }
+  await mkdir(path.join(siteDir, 'upscalerjs'), { recursive: true });
+  await writeFile(path.join(siteDir, 'upscalerjs', 'index.json'), JSON.stringify(served, null, 1) + '\n');
+  const emojiDir = path.join(root, 'node_modules', 'emoji-datasource-google', 'img', 'google', '64');
+  await mkdir(path.join(siteDir, 'upscale', 'emoji'), { recursive: true });
+  for (const code of UPSCALE_EMOJI) {
+    if (existsSync(path.join(emojiDir, `${code}.png`))) await copyFile(path.join(emojiDir, `${code}.png`), path.join(siteDir, 'upscale', 'emoji', `${code}.png`));
+  }
+  return served.map((m) => m.id);
+}
+
+/** The super-resolution page alone (dist/upscale-page/upscale/, shared/, upscalerjs/), for its browser test. */
+async function buildUpscalePage() {
+  const entry = path.join(root, 'demos', 'upscale', 'main.ts');
+  if (!existsSync(entry)) return skip('upscale-page', entry);
+  const outDir = path.join(dist, 'upscale-page');
+  await rm(outDir, { recursive: true, force: true });
+  await build({ ...browserOptions, entryPoints: { 'upscale/main': entry }, outdir: outDir });
+  for (const dir of ['upscale', 'shared']) {
+    for (const file of await walk(path.join(root, 'demos', dir))) {
+      if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
+      await mkdir(path.dirname(path.join(outDir, dir, file)), { recursive: true });
+      await copyFile(path.join(root, 'demos', dir, file), path.join(outDir, dir, file));
+    }
+  }
+  const models = await copyUpscaleAssets(outDir);
+  console.log(`build: upscale-page -> ${rel(outDir)} (models: ${models.join(', ')})`);
 }
 
 /** The package's entry points (package.json `exports` maps the names to these outputs). */
@@ -257,6 +314,7 @@ const targets = {
   bench: () => buildNodeBin('bench', path.join(root, 'bench', 'main.ts'), path.join(dist, 'bench.mjs')),
   demos: buildDemos,
   'bench-page': buildBenchPage,
+  'upscale-page': buildUpscalePage,
   'browser-tests': buildBrowserTests,
   lib: buildLib,
   'lib-js': buildLibJs,

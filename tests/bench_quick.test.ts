@@ -19,7 +19,7 @@ it('runs the reduced suite and every pass validates', () => {
   const json = path.join(dir, 'quick.json');
   const r = spawnSync(
     process.execPath,
-    ['dist/bench.mjs', '--suite', 'reduced', '--no-tfjs', '--repeats', '1', '--warmup', '0', '--max-inner', '1', '--steps', '0', '--json', json],
+    ['dist/bench.mjs', '--suite', 'reduced', '--no-tfjs', '--repeats', '1', '--warmup', '0', '--max-inner', '1', '--steps', '0', '--esrgan', 'off', '--json', json],
     { cwd: root, encoding: 'utf8', env: { ...process.env, NODEVICE_SELECT: '1' }, timeout: 240_000 },
   );
   expect(r.status, r.stdout + r.stderr).toBe(0);

@@ -13,7 +13,8 @@
 // URL parameters: suite [reduced], only (comma list as `npm run bench --only`: ids, groups,
 // id:pass, step ids; the training steps only when named, or with steps), repeats [5], warmup [2],
 // targetMs [20], maxInner [50], tfjs [1], profile [1], steps (timed training steps per model; > 0
-// ticks the steps when `only` is absent), autorun [0], results (a file under
+// ticks the steps when `only` is absent), esrgan (1 or quick / full: UpscalerJS ESRGAN inference
+// after the kernels, model files from ../upscalerjs/), autorun [0], results (a file under
 // ./results/ to show at load). State for tests and the console: window.__bench.
 
 import type { Engine } from '../../engine/device.js';
@@ -37,6 +38,9 @@ import { byId, el, intParam, setStatus } from '../shared/dom.js';
 import { downloadBytes } from '../shared/files.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
 import { RatioChart, chartBars } from './chart.js';
+import { esrganCases, runEsrganBench, type EsrganMode, type EsrganRecord, type ModelSource } from '../../bench/esrgan.js';
+import { createTfjs } from '../../bench/tfjs.js';
+import { concatBytes, type TfjsLayersModelJson } from '../../pretrained/tfjs_layers.js';
 
 export interface BenchPageHandle {
   /** 'starting' until WebGPU is up (or known absent), then 'idle', 'running', 'done', 'loaded', 'error'. */
@@ -84,6 +88,10 @@ const ui = {
   passes: byId<HTMLTableElement>('passes'),
   stepsBlock: byId('steps-block'),
   stepsTable: byId<HTMLTableElement>('steps-table'),
+  esrgan: byId<HTMLInputElement>('esrgan'),
+  esrganMode: byId<HTMLSelectElement>('esrgan-mode'),
+  esrganTable: byId<HTMLTableElement>('esrgan-table'),
+  esrganBlock: byId('esrgan-block'),
   log: byId('log'),
 };
 
@@ -222,6 +230,36 @@ function stepRowEl(r: StepRecord): HTMLTableRowElement {
   );
 }
 
+function esrganRowEl(r: EsrganRecord): HTMLTableRowElement {
+  const ok = r.engine.status === 'ok' && (!r.tfjs || r.tfjs.status === 'ok');
+  const status = [r.engine.status, r.engine.message, r.tfjs && r.tfjs.status !== 'ok' ? `tfjs ${r.tfjs.status}: ${r.tfjs.message ?? ''}` : ''].filter(Boolean).join(': ');
+  return el(
+    'tr',
+    { 'data-model': r.model, 'data-scale': r.scale, 'data-size': r.size },
+    el('td', {}, r.model),
+    el('td', { class: 'num' }, `x${r.scale}`),
+    el('td', {}, `${r.size}x${r.size} → ${r.out[0]}x${r.out[1]}`),
+    num(r.engine.ms_median),
+    num(r.tfjs?.ms_median),
+    el('td', { class: 'num', 'data-col': 'ratio' }, fmtRatio(r.ratio)),
+    el('td', { class: 'num' }, r.max_rel_err === undefined ? '-' : r.max_rel_err.toExponential(1)),
+    el('td', { class: ok ? 'good small' : 'bad small' }, status),
+  );
+}
+
+/** Model files as the demos build serves them (../upscalerjs/<id>/models/...). */
+const fetchModelSource: ModelSource = async (entry, scale) => {
+  const base = `../upscalerjs/${entry.id}/${entry.id === 'default-model' ? 'models/' : `models/x${scale}/`}`;
+  const get = async (u: string) => {
+    const r = await fetch(u);
+    if (!r.ok) throw new Error(`${u}: HTTP ${r.status} (the ESRGAN model files are served by \`node scripts/build.mjs demos\`)`);
+    return new Uint8Array(await r.arrayBuffer());
+  };
+  const json = JSON.parse(new TextDecoder().decode(await get(`${base}model.json`))) as TfjsLayersModelJson;
+  const groups = await Promise.all(json.weightsManifest.map(async (g) => concatBytes(await Promise.all(g.paths.map((p) => get(base + p))))));
+  return { json, groups };
+};
+
 function show(r: BenchReport, source: string): void {
   handle.report = r;
   handle.source = source;
@@ -235,6 +273,8 @@ function show(r: BenchReport, source: string): void {
   ui.passes.tBodies[0].replaceChildren(...r.passes.map(passRowEl));
   ui.stepsTable.tBodies[0].replaceChildren(...r.steps.map(stepRowEl));
   ui.stepsBlock.classList.toggle('hidden', r.steps.length === 0);
+  ui.esrganTable.tBodies[0].replaceChildren(...(r.esrgan ?? []).map(esrganRowEl));
+  ui.esrganBlock.classList.toggle('hidden', !r.esrgan?.length);
   chart.set(chartBars(r.passes));
   ui.download.disabled = false;
 }
@@ -252,7 +292,7 @@ function numberOf(input: HTMLInputElement, fallback: number, min: number): numbe
 }
 
 function setRunning(running: boolean): void {
-  for (const c of [ui.suite, ui.repeats, ui.warmup, ui.targetMs, ui.maxInner, ui.tfjs, ui.profile, ui.steps, ui.loadFile, ui.committed, ui.showCommitted, ui.download]) c.disabled = running;
+  for (const c of [ui.suite, ui.repeats, ui.warmup, ui.targetMs, ui.maxInner, ui.tfjs, ui.profile, ui.steps, ui.esrgan, ui.esrganMode, ui.loadFile, ui.committed, ui.showCommitted, ui.download]) c.disabled = running;
   ui.cases.querySelectorAll<HTMLInputElement>('input').forEach((c) => (c.disabled = running));
   document.querySelectorAll<HTMLButtonElement>('#sel-all, #sel-none, #sel-forward').forEach((b) => (b.disabled = running));
   ui.run.disabled = running || !handle.webgpu;
@@ -266,12 +306,12 @@ async function run(): Promise<void> {
   const all = suitePasses(suite).length;
   const picked = checkedPasses();
   const pickedSteps = checkedSteps();
-  if (!picked.length && !pickedSteps.length) {
-    setStatus(ui.status, 'Nothing selected: tick at least one kernel pass or training step.', 'warn');
+  if (!picked.length && !pickedSteps.length && !ui.esrgan.checked) {
+    setStatus(ui.status, 'Nothing selected: tick at least one kernel pass, training step or ESRGAN inference.', 'warn');
     return;
   }
-  // Everything picked: no filter, as `npm run bench` without --only.
-  const only = picked.length === all && pickedSteps.length === stepSpecs(suite).length ? [] : [...picked, ...pickedSteps];
+  // Everything picked: no filter, as `npm run bench` without --only; nothing picked (ESRGAN only): 'esrgan', which selects no kernel.
+  const only = !picked.length && !pickedSteps.length ? ['esrgan'] : picked.length === all && pickedSteps.length === stepSpecs(suite).length ? [] : [...picked, ...pickedSteps];
   const steps = pickedSteps.length ? Math.max(1, Math.round(numberOf(ui.steps, 3, 1))) : 0;
   const time = {
     repeats: Math.max(1, Math.round(numberOf(ui.repeats, 5, 1))),
@@ -324,12 +364,25 @@ async function run(): Promise<void> {
       },
       stop: () => stopRequested,
     });
+    if (ui.esrgan.checked && !stopRequested) {
+      setStatus(ui.status, 'ESRGAN inference (loading UpscalerJS models)…');
+      const mode = ui.esrganMode.value as EsrganMode;
+      let h = null;
+      let tfl = null;
+      if (ui.tfjs.checked) {
+        h = await createTfjs(navigator.gpu);
+        tfl = await import('@tensorflow/tfjs-layers');
+      }
+      const repeats = Math.min(time.repeats, mode === 'quick' ? 2 : time.repeats);
+      report.esrgan = await runEsrganBench(esrganCases(mode), fetchModelSource, h, { warmup: Math.max(1, time.warmup), repeats, log, tfl });
+      report.options.esrgan_mode = mode;
+    }
     show(report, 'this tab');
-    const bad = report.passes.filter((p) => p.engine.status === 'invalid' || p.engine.status === 'failed').length;
+    const bad = report.passes.filter((p) => p.engine.status === 'invalid' || p.engine.status === 'failed').length + (report.esrgan ?? []).filter((r) => r.engine.status === 'failed').length;
     const secs = report.elapsed_s.toFixed(1);
     if (bad) setStatus(ui.status, `finished in ${secs} s: ${bad} pass(es) failed or gave a wrong result (see the check column)`, 'error');
     else if (!report.complete) setStatus(ui.status, `stopped after ${secs} s; what ran is in the table`, 'warn');
-    else setStatus(ui.status, `finished in ${secs} s: every timed pass matched the CPU reference`, 'ok');
+    else setStatus(ui.status, `finished in ${secs} s: every timed pass matched the CPU reference${report.esrgan?.length ? `; ${report.esrgan.length} ESRGAN case(s) matched tfjs (max rel err < 1e-4)` : ''}`, 'ok');
     handle.state = 'done';
   } catch (e) {
     handle.error = errorLine(e);
@@ -400,6 +453,8 @@ async function main(): Promise<void> {
   ui.targetMs.value = String(Number.isFinite(target) && target > 0 ? target : 20);
   ui.maxInner.value = String(intParam(params, 'maxInner', 50, 1, 1000));
   ui.tfjs.checked = params.get('tfjs') !== '0';
+  ui.esrgan.checked = params.get('esrgan') === '1' || params.get('esrgan') === 'quick' || params.get('esrgan') === 'full';
+  if (params.get('esrgan') === 'full') ui.esrganMode.value = 'full';
   ui.profile.checked = params.get('profile') !== '0';
   const stepsParam = intParam(params, 'steps', 0, 0, 1000);
   ui.steps.value = String(stepsParam || 3);
