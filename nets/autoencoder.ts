@@ -10,11 +10,7 @@
 // rows of real images from the first training batch alternate with their reconstructions (without a
 // probe batch, e.g. in `gan sample`, the decoder draws random codes).
 
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { concat, mse, narrow, randn, reshape, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tidy, ops, optim, init } from '../engine/index.js';
 import { ConvAutoencoder } from './lib/autoencoders.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { choice, defineModel, int, type ConfigOf } from './lib/model.js';
@@ -27,7 +23,7 @@ import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 /** Trains ConvAutoencoder on reconstruction MSE; one step() is one Adam update. */
 export class AutoencoderTrainer implements GanTrainer {
   readonly nets: { netAE: ConvAutoencoder };
-  readonly optimizers: { netAE: Adam };
+  readonly optimizers: { netAE: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netAE';
   readonly cfg: AutoencoderConfig;
@@ -38,22 +34,22 @@ export class AutoencoderTrainer implements GanTrainer {
     this.cfg = config;
     this.rng = new Generator(seed);
     const netAE = new ConvAutoencoder(config);
-    dcganInit_(netAE.modules(), this.rng);
+    init.dcganInit_(netAE.modules(), this.rng);
     this.nets = { netAE };
-    this.optimizers = { netAE: new Adam(netAE, { lr: settings.lr, betas: [settings.beta1, settings.beta2] }) };
+    this.optimizers = { netAE: new optim.Adam(netAE, { lr: settings.lr, betas: [settings.beta1, settings.beta2] }) };
   }
 
   /** Random codes N(0, I) [n, code], what the decoder is fed when there is no probe batch. */
   noise(n: number, generator: Generator): Tensor {
-    return randn([n, this.cfg.code], { generator });
+    return ops.randn([n, this.cfg.code], { generator });
   }
 
   step(real: Tensor, withStats: boolean): StepStats | null {
     // A copy: the loop refills `real` in place every step.
-    if (!this.probe) this.probe = noGrad(() => narrow(real, 0, 0, Math.min(32, real.shape[0]))).keep();
+    if (!this.probe) this.probe = noGrad(() => real.narrow(0, 0, Math.min(32, real.shape[0]))).keep();
     const net = this.nets.netAE;
     return tidy(() => {
-      const loss = mse(net.call(real), real);
+      const loss = ops.mse(net.call(real), real);
       minimize(loss, this.optimizers.netAE);
       return withStats ? { recon_mse: loss.detach() } : null;
     });
@@ -70,11 +66,11 @@ export class AutoencoderTrainer implements GanTrainer {
     if (!this.probe || n % 16 !== 0 || n / 2 > this.probe.shape[0]) return generateWith(net.decoder, z, batchStats);
     const probe = this.probe;
     return tidy(() => {
-      const shown = narrow(probe, 0, 0, n / 2);
+      const shown = probe.narrow(0, 0, n / 2);
       const recon = generateWith(net, shown, batchStats);
       const rows = n / 16;
-      const pair = noGrad(() => concat([reshape(shown, [rows, 1, -1]), reshape(recon, [rows, 1, -1])], 1));
-      return reshape(pair, [n, ...probe.shape.slice(1)]);
+      const pair = noGrad(() => ops.concat([shown.reshape([rows, 1, -1]), recon.reshape([rows, 1, -1])], 1));
+      return pair.reshape([n, ...probe.shape.slice(1)]);
     });
   }
 }

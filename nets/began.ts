@@ -53,11 +53,7 @@
 // BEGAN-pytorch uses N(0, 1)), h = nz = 64; Adam betas (0.5, 0.999). G's output is not squashed (as in
 // the paper); sample grids clamp it to [-1, 1].
 
-import { Module, Sequential, Conv2d, Linear, Upsample, Unflatten } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { abs, add, clamp, elu, flatten, full, l1, mul, mulScalar, sub, zeros, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tidy, ops, nn, optim } from '../engine/index.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { bool, defineModel, int, num, type ConfigOf } from './lib/model.js';
 import { defaultInit_ } from './lib/networks.js';
@@ -70,12 +66,12 @@ import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 /** What the networks are built from: image side and channels, z length, filters n. */
 export type BeganShape = Pick<BeganConfig, 'imageSize' | 'nc' | 'nz' | 'nf'>;
 
-export class ELU extends Module {
+export class ELU extends nn.Module {
   constructor(readonly alpha = 1) {
     super();
   }
   override forward(x: Tensor): Tensor {
-    return elu(x, this.alpha);
+    return x.elu(this.alpha);
   }
 }
 
@@ -86,23 +82,23 @@ export function beganLevels(imageSize: number): number {
   return r;
 }
 
-const conv3 = (cin: number, cout: number, stride = 1) => new Conv2d(cin, cout, 3, { stride, padding: 1 });
+const conv3 = (cin: number, cout: number, stride = 1) => new nn.Conv2d(cin, cout, 3, { stride, padding: 1 });
 
 /** z or h [N, nz] -> image [N, nc, s, s]: BEGAN's generator, also D's decoder. */
-export class BeganDecoder extends Module {
-  main: Sequential;
+export class BeganDecoder extends nn.Module {
+  main: nn.Sequential;
 
   constructor(readonly cfg: BeganShape) {
     super();
     const { nz, nf: n, nc } = cfg;
     const r = beganLevels(cfg.imageSize);
-    const layers: Module[] = [new Linear(nz, n * 8 * 8), new Unflatten([n, 8, 8])];
+    const layers: nn.Module[] = [new nn.Linear(nz, n * 8 * 8), new nn.Unflatten([n, 8, 8])];
     for (let i = 0; i <= r; i++) {
       layers.push(conv3(n, n), new ELU(), conv3(n, n), new ELU());
-      if (i < r) layers.push(new Upsample({ scaleFactor: 2 }));
+      if (i < r) layers.push(new nn.Upsample({ scaleFactor: 2 }));
     }
     layers.push(conv3(n, nc));
-    this.main = new Sequential(...layers);
+    this.main = new nn.Sequential(...layers);
   }
 
   override forward(z: Tensor): Tensor {
@@ -111,31 +107,31 @@ export class BeganDecoder extends Module {
 }
 
 /** image -> embedding h [N, nz]. */
-export class BeganEncoder extends Module {
-  main: Sequential;
-  fc: Linear;
+export class BeganEncoder extends nn.Module {
+  main: nn.Sequential;
+  fc: nn.Linear;
 
   constructor(readonly cfg: BeganShape) {
     super();
     const { nz, nf: n, nc } = cfg;
     const r = beganLevels(cfg.imageSize);
-    const layers: Module[] = [conv3(nc, n), new ELU()];
+    const layers: nn.Module[] = [conv3(nc, n), new ELU()];
     for (let i = 0; i <= r; i++) {
       const ch = n * (i + 1);
       layers.push(conv3(i === 0 ? n : ch, ch), new ELU(), conv3(ch, ch), new ELU());
       if (i < r) layers.push(conv3(ch, n * (i + 2), 2), new ELU());
     }
-    this.main = new Sequential(...layers);
-    this.fc = new Linear(n * (r + 1) * 8 * 8, nz);
+    this.main = new nn.Sequential(...layers);
+    this.fc = new nn.Linear(n * (r + 1) * 8 * 8, nz);
   }
 
   override forward(x: Tensor): Tensor {
-    return this.fc.call(flatten(this.main.call(x)));
+    return this.fc.call(this.main.call(x).flatten());
   }
 }
 
 /** D: encoder then decoder; forward gives the reconstruction. */
-export class BeganDiscriminator extends Module {
+export class BeganDiscriminator extends nn.Module {
   encoder: BeganEncoder;
   decoder: BeganDecoder;
 
@@ -153,11 +149,11 @@ export class BeganDiscriminator extends Module {
 // ---- the equilibrium controller and the rate schedule -----------------------------------------------
 
 /** The equilibrium controller's state: k_t and the last M_global, as GPU scalars saved with checkpoints. */
-export class BeganBalance extends Module {
+export class BeganBalance extends nn.Module {
   constructor() {
     super();
-    this.registerBuffer('k', zeros([]));
-    this.registerBuffer('m_global', zeros([]));
+    this.registerBuffer('k', ops.zeros([]));
+    this.registerBuffer('m_global', ops.zeros([]));
   }
   get k(): Tensor {
     return this.getBuffer('k')!;
@@ -173,9 +169,9 @@ export class BeganBalance extends Module {
   update(lossReal: Tensor, lossFake: Tensor, gamma: number, lambdaK: number): void {
     tidy(() =>
       noGrad(() => {
-        const balance = sub(mulScalar(lossReal.detach(), gamma), lossFake.detach());
-        const kNext = clamp(add(this.k, mulScalar(balance, lambdaK)), 0, 1);
-        const m = add(lossReal.detach(), abs(balance));
+        const balance = lossReal.detach().mul(gamma).sub(lossFake.detach());
+        const kNext = this.k.add(balance.mul(lambdaK)).clamp(0, 1);
+        const m = lossReal.detach().add(balance.abs());
         this.k.engine.copy(kNext.buffer, 0, this.k.buffer, 0, 4);
         this.mGlobal.engine.copy(m.buffer, 0, this.mGlobal.buffer, 0, 4);
       }),
@@ -202,7 +198,7 @@ export function beganLr(base: number, s: number, every: number, floor: number): 
 
 export class BeganTrainer implements GanTrainer {
   readonly nets: { netG: BeganDecoder; netD: BeganDiscriminator; balance: BeganBalance };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: BeganConfig;
@@ -220,7 +216,7 @@ export class BeganTrainer implements GanTrainer {
     this.nets = { netG, netD, balance: new BeganBalance() };
     const betas: [number, number] = [settings.beta1, settings.beta2];
     this.baseLr = settings.lr;
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   noise(n: number, generator: Generator): Tensor {
@@ -244,22 +240,22 @@ export class BeganTrainer implements GanTrainer {
       const zD = this.noise(n, this.rng);
       const zG = sharedZ ? zD : this.noise(n, this.rng);
       const fakeG = netG.call(zG);
-      const lossReal = l1(netD.call(real), real); // L(x)
-      const lossFake = l1(netD.call(fakeG), fakeG); // L(G(z_G))
+      const lossReal = ops.l1(netD.call(real), real); // L(x)
+      const lossFake = ops.l1(netD.call(fakeG), fakeG); // L(G(z_G))
       // L(G(z_D)): D's fake term, G's output a constant (with one z, the same value as L(G(z_G)); the
       // gradient for D's weights ignores the path through G either way).
       let lossFakeD = lossFake;
       if (!sharedZ) {
         const fakeD = noGrad(() => netG.call(zD));
-        lossFakeD = l1(netD.call(fakeD), fakeD);
+        lossFakeD = ops.l1(netD.call(fakeD), fakeD);
       }
-      const lossD = sub(lossReal, mul(balance.k, lossFakeD));
+      const lossD = lossReal.sub(balance.k.mul(lossFakeD));
       // Both gradients from these forward passes, before either network changes.
       gradsInto(lossD, netD.parameters(), [netG]);
       gradsInto(lossFake, netG.parameters(), [netD]);
       this.optimizers.netD.step();
       this.optimizers.netG.step();
-      const kUsed = withStats ? noGrad(() => mulScalar(balance.k, 1)) : null; // k_t, before the update
+      const kUsed = withStats ? noGrad(() => ops.mulScalar(balance.k, 1)) : null; // k_t, before the update
       balance.update(lossReal, lossFake, gamma, lambdaK);
       if (!withStats) return null;
       return noGrad(() => ({
@@ -268,16 +264,16 @@ export class BeganTrainer implements GanTrainer {
         L_x: lossReal.detach(),
         L_G_zD: lossFakeD.detach(),
         k_t: kUsed!,
-        k_next: mulScalar(balance.k, 1),
-        M_global: mulScalar(balance.mGlobal, 1),
-        lr: full([], lr),
+        k_next: ops.mulScalar(balance.k, 1),
+        M_global: ops.mulScalar(balance.mGlobal, 1),
+        lr: ops.full([], lr),
       }));
     });
   }
 
   /** G(z) clamped to [-1, 1] (G's output is linear, as in the paper). */
   generate(z: Tensor): Tensor {
-    return noGrad(() => tidy(() => clamp(this.nets.netG.call(z), -1, 1)));
+    return noGrad(() => tidy(() => this.nets.netG.call(z).clamp(-1, 1)));
   }
 }
 

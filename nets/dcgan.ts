@@ -19,12 +19,7 @@
 // Everything a step allocates is freed inside it; the only values kept are the scalar statistics it
 // returns on request, so the host reads the GPU only when it logs.
 
-import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, LeakyReLU, Tanh } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tidy, ops, nn, optim, init } from '../engine/index.js';
 import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 import { defineModel, int, type ConfigOf } from './lib/model.js';
 import { generateWith } from './lib/sample.js';
@@ -53,26 +48,26 @@ export function dcganDepth(imageSize: number): number {
 
 const conv4 = { bias: false } as const;
 
-export class DcganGenerator extends Module {
-  main: Sequential;
+export class DcganGenerator extends nn.Module {
+  main: nn.Sequential;
 
   constructor(readonly cfg: DcganConfig) {
     super();
     const { nz, ngf, nc } = cfg;
     const k = dcganDepth(cfg.imageSize);
     let ch = ngf * 2 ** (k - 1); // ngf*8 at 64x64
-    const layers: Module[] = [
+    const layers: nn.Module[] = [
       // z -> ch x 4 x 4
-      new ConvTranspose2d(nz, ch, 4, { ...conv4, stride: 1, padding: 0 }), new BatchNorm2d(ch), new ReLU(),
+      new nn.ConvTranspose2d(nz, ch, 4, { ...conv4, stride: 1, padding: 0 }), new nn.BatchNorm2d(ch), new nn.ReLU(),
     ];
     for (let i = 1; i < k; i++) {
       // ch x s x s -> ch/2 x 2s x 2s
-      layers.push(new ConvTranspose2d(ch, ch / 2, 4, { ...conv4, stride: 2, padding: 1 }), new BatchNorm2d(ch / 2), new ReLU());
+      layers.push(new nn.ConvTranspose2d(ch, ch / 2, 4, { ...conv4, stride: 2, padding: 1 }), new nn.BatchNorm2d(ch / 2), new nn.ReLU());
       ch /= 2;
     }
     // ngf x s/2 x s/2 -> nc x s x s, in [-1, 1]
-    layers.push(new ConvTranspose2d(ch, nc, 4, { ...conv4, stride: 2, padding: 1 }), new Tanh());
-    this.main = new Sequential(...layers);
+    layers.push(new nn.ConvTranspose2d(ch, nc, 4, { ...conv4, stride: 2, padding: 1 }), new nn.Tanh());
+    this.main = new nn.Sequential(...layers);
   }
 
   override forward(z: Tensor): Tensor {
@@ -80,37 +75,37 @@ export class DcganGenerator extends Module {
   }
 }
 
-export class DcganDiscriminator extends Module {
-  main: Sequential;
+export class DcganDiscriminator extends nn.Module {
+  main: nn.Sequential;
 
   constructor(readonly cfg: DcganConfig) {
     super();
     const { nc, ndf } = cfg;
     const k = dcganDepth(cfg.imageSize);
     let ch = ndf;
-    const layers: Module[] = [
+    const layers: nn.Module[] = [
       // nc x s x s -> ndf x s/2 x s/2 (no batch norm on the first layer, as in the paper)
-      new Conv2d(nc, ch, 4, { ...conv4, stride: 2, padding: 1 }), new LeakyReLU(0.2),
+      new nn.Conv2d(nc, ch, 4, { ...conv4, stride: 2, padding: 1 }), new nn.LeakyReLU(0.2),
     ];
     for (let i = 1; i < k; i++) {
-      layers.push(new Conv2d(ch, ch * 2, 4, { ...conv4, stride: 2, padding: 1 }), new BatchNorm2d(ch * 2), new LeakyReLU(0.2));
+      layers.push(new nn.Conv2d(ch, ch * 2, 4, { ...conv4, stride: 2, padding: 1 }), new nn.BatchNorm2d(ch * 2), new nn.LeakyReLU(0.2));
       ch *= 2;
     }
     // ndf*8 x 4 x 4 -> 1 x 1 x 1: the logit (the example's Sigmoid lives in the loss)
-    layers.push(new Conv2d(ch, 1, 4, { ...conv4, stride: 1, padding: 0 }));
-    this.main = new Sequential(...layers);
+    layers.push(new nn.Conv2d(ch, 1, 4, { ...conv4, stride: 1, padding: 0 }));
+    this.main = new nn.Sequential(...layers);
   }
 
   /** One logit per image: [N]. */
   override forward(x: Tensor): Tensor {
-    return reshape(this.main.call(x), [-1]);
+    return this.main.call(x).reshape([-1]);
   }
 }
 
 /** Owns G, D, their optimizers and the noise generator; one call of step() is one training iteration. */
 export class DcganTrainer implements GanTrainer {
   readonly nets: { netG: DcganGenerator; netD: DcganDiscriminator };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: DcganConfig;
@@ -121,18 +116,18 @@ export class DcganTrainer implements GanTrainer {
     const netG = new DcganGenerator(this.cfg);
     const netD = new DcganDiscriminator(this.cfg);
     // weights_init: conv N(0, 0.02), BN weight N(1, 0.02), BN bias 0; drawn from the run's stream.
-    dcganInit_(netG.modules(), this.rng);
-    dcganInit_(netD.modules(), this.rng);
+    init.dcganInit_(netG.modules(), this.rng);
+    init.dcganInit_(netD.modules(), this.rng);
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
     this.optimizers = {
-      netG: new Adam(netG, { lr: settings.lr, betas }),
-      netD: new Adam(netD, { lr: settings.lr, betas }),
+      netG: new optim.Adam(netG, { lr: settings.lr, betas }),
+      netD: new optim.Adam(netD, { lr: settings.lr, betas }),
     };
   }
 
   noise(n: number, generator: Generator): Tensor {
-    return randn([n, this.cfg.nz, 1, 1], { generator });
+    return ops.randn([n, this.cfg.nz, 1, 1], { generator });
   }
 
   step(real: Tensor, withStats: boolean): StepStats | null {
@@ -144,22 +139,22 @@ export class DcganTrainer implements GanTrainer {
       // (1) Update D: maximise log D(x) + log(1 - D(G(z))).
       const outReal = netD.call(real);
       const outFake = netD.call(fake.detach());
-      const lossD = add(bceWithLogits(outReal, 1), bceWithLogits(outFake, 0));
+      const lossD = ops.bceWithLogits(outReal, 1).add(ops.bceWithLogits(outFake, 0));
       minimize(lossD, this.optimizers.netD);
 
       // (2) Update G: maximise log D(G(z)). Only G's gradients are computed (D's weights are
       // constants here, as with requires_grad=False in PyTorch), which skips D's weight gradients.
       const outG = netD.call(fake);
-      const lossG = bceWithLogits(outG, 1);
+      const lossG = ops.bceWithLogits(outG, 1);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => ({
         lossD: lossD.detach(),
         lossG: lossG.detach(),
-        D_x: mean(sigmoid(outReal)),
-        D_G_z1: mean(sigmoid(outFake)),
-        D_G_z2: mean(sigmoid(outG)),
+        D_x: outReal.sigmoid().mean(),
+        D_G_z1: outFake.sigmoid().mean(),
+        D_G_z2: outG.sigmoid().mean(),
       }));
     });
   }

@@ -19,11 +19,7 @@
 // pretrains the autoencoder; here it is an option for any run). Each step updates D then G, Adam
 // 2e-4, betas (0.5, 0.999).
 
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, div, hinge, matmul, mean, mse, mulScalar, randn, reshape, sqrt, square, sub, sum, addScalar, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tidy, ops, optim, init } from '../engine/index.js';
 import { DcganGenerator } from './dcgan.js';
 import { ConvAutoencoder, UnetAutoencoder, type EnergyAutoencoder } from './lib/autoencoders.js';
 import { imageSizeErrors } from './lib/checks.js';
@@ -37,7 +33,7 @@ import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 
 /** Energy of each sample: its mean squared reconstruction error, [N]. */
 export function reconstructionEnergy(x: Tensor, recon: Tensor): Tensor {
-  return perSampleMean(mse(recon, x, { reduction: 'none' }));
+  return perSampleMean(ops.mse(recon, x, { reduction: 'none' }));
 }
 
 /**
@@ -48,12 +44,12 @@ export function reconstructionEnergy(x: Tensor, recon: Tensor): Tensor {
 export function pullAwayTerm(codes: Tensor): Tensor {
   const n = codes.shape[0];
   if (n < 2) throw new Error(`pullAwayTerm: needs at least 2 codes, got ${codes.describe()}`);
-  const s = reshape(codes, [n, -1]);
-  const norm = sqrt(addScalar(sum(square(s), 1, true), 1e-12)); // [N, 1]
-  const unit = div(s, norm);
-  const cos = matmul(unit, unit, { transB: true }); // [N, N]
-  const diag = sum(square(sum(square(unit), 1))); // sum_i (S_i . S_i)^2
-  return mulScalar(sub(sum(square(cos)), diag), 1 / (n * (n - 1)));
+  const s = codes.reshape([n, -1]);
+  const norm = s.square().sum(1, true).add(1e-12).sqrt(); // [N, 1]
+  const unit = s.div(norm);
+  const cos = unit.matmul(unit, { transB: true }); // [N, N]
+  const diag = unit.square().sum(1).square().sum(); // sum_i (S_i . S_i)^2
+  return cos.square().sum().sub(diag).mul(1 / (n * (n - 1)));
 }
 
 /** CPU float64 twin of pullAwayTerm (tests). */
@@ -78,14 +74,14 @@ export function pullAwayTermCpu(codes: ArrayLike<number>, n: number): number {
 
 /** The EBGAN losses of one batch, from energies and the fake codes (exported for the tests). */
 export function ebganLosses(eReal: Tensor, eFake: Tensor, margin: number): Tensor {
-  return add(mean(eReal), hinge(eFake, margin));
+  return eReal.mean().add(ops.hinge(eFake, margin));
 }
 
 // ---- training -------------------------------------------------------------------------------------
 
 export class EbganTrainer implements GanTrainer {
   readonly nets: { netG: DcganGenerator; netD: EnergyAutoencoder };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: EbganConfig;
@@ -99,11 +95,11 @@ export class EbganTrainer implements GanTrainer {
       c.dArch === 'unet'
         ? new UnetAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, norm: c.dNorm, out: c.dOut })
         : new ConvAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, code: c.code, norm: c.dNorm, out: c.dOut });
-    dcganInit_(netG.modules(), this.rng);
-    dcganInit_(netD.modules(), this.rng);
+    init.dcganInit_(netG.modules(), this.rng);
+    init.dcganInit_(netD.modules(), this.rng);
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   /** Whether the next step is still in the D-only autoencoder phase (D's update count, so a resume keeps it). */
@@ -112,7 +108,7 @@ export class EbganTrainer implements GanTrainer {
   }
 
   noise(n: number, generator: Generator): Tensor {
-    return randn([n, this.cfg.nz, 1, 1], { generator });
+    return ops.randn([n, this.cfg.nz, 1, 1], { generator });
   }
 
   step(real: Tensor, withStats: boolean): StepStats | null {
@@ -121,7 +117,7 @@ export class EbganTrainer implements GanTrainer {
     return tidy(() => {
       const eReal = reconstructionEnergy(real, netD.reconstruct(real).recon);
       if (this.pretraining) {
-        const lossAE = mean(eReal);
+        const lossAE = eReal.mean();
         minimize(lossAE, this.optimizers.netD);
         return withStats ? { lossD: lossAE.detach(), energy_real: lossAE.detach() } : null;
       }
@@ -135,17 +131,17 @@ export class EbganTrainer implements GanTrainer {
 
       // (2) G: low energy under the updated D, plus the pulling-away term on D's codes of G(z).
       const { recon, code } = netD.reconstruct(fake);
-      const eG = mean(reconstructionEnergy(fake, recon));
+      const eG = reconstructionEnergy(fake, recon).mean();
       const pt = ptWeight > 0 ? pullAwayTerm(code) : null;
-      const lossG = pt ? add(eG, mulScalar(pt, ptWeight)) : eG;
+      const lossG = pt ? eG.add(pt.mul(ptWeight)) : eG;
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => ({
         lossD: lossD.detach(),
         lossG: lossG.detach(),
-        energy_real: mean(eReal),
-        energy_fake: mean(eFake),
+        energy_real: eReal.mean(),
+        energy_fake: eFake.mean(),
         ...(pt ? { pt: pt.detach() } : {}),
       }));
     });

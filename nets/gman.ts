@@ -46,14 +46,7 @@
 // 2e-4, beta1 0.5 for G, every D and lambda. On Gaussian mixtures (the `mixture` hook: `gan eval
 // modes`, the game page) G and every D_i are MLPs, each D_i with its own dropout rate.
 
-import { Module, ModuleList, Sequential, Conv2d, LeakyReLU, Dropout, Flatten, Linear, Parameter } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import {
-  add, addScalar, affine, clamp, concat, div, exp, log, mean, minimum, mul, mulScalar, narrow, neg, randn, reciprocal, reshape, sigmoid, softmax, softplus, sub, sum, Generator,
-} from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { DcganGenerator } from './dcgan.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
@@ -90,22 +83,22 @@ export const HARMONIC_SHIFT = 1e-3;
 export function combineLosses(v: Tensor, combine: GmanCombine, opts: { sign: 1 | -1; lambda?: Tensor | number }): Tensor {
   const s = opts.sign;
   const lam = opts.lambda ?? 1;
-  const weights = () => softmax(typeof lam === 'number' ? mulScalar(v, lam) : mul(v, reshape(lam, [1])), 0);
+  const weights = () => (typeof lam === 'number' ? v.mul(lam) : v.mul(lam.reshape([1]))).softmax(0);
   switch (combine) {
     case 'arithmetic':
-      return mean(v);
+      return v.mean();
     case 'softmax':
-      return sum(mul(weights(), v));
+      return weights().mul(v).sum();
     case 'geometric': {
       // |V_i| floored so the log stays finite when a discriminator is fooled completely.
-      const mag = clamp(mulScalar(v, s), 1e-12, Infinity);
-      return mulScalar(exp(sum(mul(weights(), log(mag)))), s);
+      const mag = v.mul(s).clamp(1e-12, Infinity);
+      return weights().mul(mag.log()).sum().exp().mul(s);
     }
     case 'harmonic': {
-      let lo = narrow(v, 0, 0, 1);
-      for (let i = 1; i < v.shape[0]; i++) lo = minimum(lo, narrow(v, 0, i, 1));
-      const m = addScalar(lo, -HARMONIC_SHIFT); // [1]
-      return add(reshape(m, []), reciprocal(sum(div(weights(), sub(v, m)))));
+      let lo = v.narrow(0, 0, 1);
+      for (let i = 1; i < v.shape[0]; i++) lo = lo.minimum(v.narrow(0, i, 1));
+      const m = lo.sub(HARMONIC_SHIFT); // [1]
+      return m.reshape([]).add(weights().div(v.sub(m)).sum().reciprocal());
     }
     default:
       throw new Error(`GMAN: unknown combination '${combine as string}' (arithmetic, geometric, harmonic, softmax)`);
@@ -135,51 +128,51 @@ export function combineLossesCpu(v: readonly number[], combine: GmanCombine, sig
 
 /** E log D(x) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
 export function meanLogD(logits: Tensor, clip: number): Tensor {
-  return mean(clip > 0 ? log(affine(sigmoid(logits), 1 - 2 * clip, clip)) : neg(softplus(neg(logits))));
+  return (clip > 0 ? ops.affine(logits.sigmoid(), 1 - 2 * clip, clip).log() : logits.neg().softplus().neg()).mean();
 }
 
 /** E log(1 - D(x)) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
 export function meanLog1mD(logits: Tensor, clip: number): Tensor {
-  return mean(clip > 0 ? log(affine(sigmoid(logits), -(1 - 2 * clip), 1 - clip)) : neg(softplus(logits)));
+  return (clip > 0 ? ops.affine(logits.sigmoid(), -(1 - 2 * clip), 1 - clip).log() : logits.softplus().neg()).mean();
 }
 
 /** G's loss against one discriminator, from its logits on G(z): V_i of the chosen objective. */
 export function generatorLossV(logits: Tensor, objective: GmanObjective, clip = 0): Tensor {
   // original: E log(1 - D(G(z))); modified: -E log D(G(z))
-  return objective === 'original' ? meanLog1mD(logits, clip) : neg(meanLogD(logits, clip));
+  return objective === 'original' ? meanLog1mD(logits, clip) : meanLogD(logits, clip).neg();
 }
 
 // ---- the networks ------------------------------------------------------------------------------
 
 /** The reference's image discriminator with dropout rate p after its first two convolutions. */
-export class GmanDiscriminator extends Module {
-  main: Sequential;
+export class GmanDiscriminator extends nn.Module {
+  main: nn.Sequential;
 
   constructor(cfg: { imageSize: number; nc: number; ndf: number }, p: number, rng?: Generator) {
     super();
     const { nc, ndf, imageSize } = cfg;
-    const drop = () => (p > 0 ? [new Dropout(p, { generator: rng })] : []);
+    const drop = () => (p > 0 ? [new nn.Dropout(p, { generator: rng })] : []);
     const side = Math.ceil(Math.ceil(imageSize / 2) / 2);
-    this.main = new Sequential(
-      new Conv2d(nc, ndf, 3, { stride: 2, padding: 1 }), new LeakyReLU(0.2), ...drop(),
-      new Conv2d(ndf, ndf * 2, 3, { stride: 2, padding: 1 }), new LeakyReLU(0.2), ...drop(),
-      new Conv2d(ndf * 2, ndf * 4, 3, { stride: 1, padding: 1 }), new LeakyReLU(0.2),
-      new Flatten(), new Linear(ndf * 4 * side * side, 1),
+    this.main = new nn.Sequential(
+      new nn.Conv2d(nc, ndf, 3, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.2), ...drop(),
+      new nn.Conv2d(ndf, ndf * 2, 3, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.2), ...drop(),
+      new nn.Conv2d(ndf * 2, ndf * 4, 3, { stride: 1, padding: 1 }), new nn.LeakyReLU(0.2),
+      new nn.Flatten(), new nn.Linear(ndf * 4 * side * side, 1),
     );
   }
 
   /** One logit per sample, [N]. */
   override forward(x: Tensor): Tensor {
-    return reshape(this.main.call(x), [-1]);
+    return this.main.call(x).reshape([-1]);
   }
 }
 
 /** GMAN*'s learned lambda, a module so checkpoints and optimisers treat it like a network. */
-export class GmanLambda extends Module {
+export class GmanLambda extends nn.Module {
   lambda: Tensor;
   constructor(init: number) {
     super();
-    this.lambda = Parameter(tensor([init], []));
+    this.lambda = nn.Parameter(tensor([init], []));
   }
 }
 
@@ -193,8 +186,8 @@ export type GmanConfig = Pick<GmanImageConfig, 'n' | 'combine' | 'lambda' | 'lea
 
 /** What a GMAN trainer is built from: G, the N discriminators (made with their dropout rates) and the noise. */
 export interface GmanParts {
-  netG: Module;
-  discriminators: Module[];
+  netG: nn.Module;
+  discriminators: nn.Module[];
   noise(n: number, generator: Generator): Tensor;
   batchNorm: boolean;
 }
@@ -202,11 +195,11 @@ export interface GmanParts {
 /** The image networks: DCGAN's G and N reference discriminators, each with its dropout rate. */
 function imageParts(cfg: GmanImageConfig, rng: Generator): GmanParts {
   const netG = new DcganGenerator(cfg);
-  dcganInit_(netG.modules(), rng);
+  init.dcganInit_(netG.modules(), rng);
   const useDropout = cfg.diversity !== 'split';
   const discriminators = Array.from({ length: cfg.n }, (_, i) => {
     const d = new GmanDiscriminator(cfg, useDropout ? gmanDropout(i, cfg.n) : 0, rng);
-    dcganInit_(d.modules(), rng); // the reference's N(0, 0.02) weights, zero biases
+    init.dcganInit_(d.modules(), rng); // the reference's N(0, 0.02) weights, zero biases
     return d;
   });
   // z ~ U[-1, 1], the reference's tf.random_uniform(minval=-1, maxval=1)
@@ -214,8 +207,8 @@ function imageParts(cfg: GmanImageConfig, rng: Generator): GmanParts {
 }
 
 export class GmanTrainer implements GanTrainer {
-  readonly nets: { netG: Module; netD: ModuleList; mixer?: GmanLambda };
-  readonly optimizers: { netG: Adam; netD: Adam; mixer?: Adam };
+  readonly nets: { netG: nn.Module; netD: nn.ModuleList; mixer?: GmanLambda };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam; mixer?: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: GmanConfig;
@@ -231,9 +224,9 @@ export class GmanTrainer implements GanTrainer {
     this.cfg = cfg;
     this.rng = new Generator(seed);
     this.parts = build ? build(this.rng) : imageParts(parseConfig(params, config), this.rng);
-    const netD = new ModuleList(this.parts.discriminators);
+    const netD = new nn.ModuleList(this.parts.discriminators);
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    const opt = (m: Module) => new Adam(m, { lr: settings.lr, betas });
+    const opt = (m: nn.Module) => new optim.Adam(m, { lr: settings.lr, betas });
     if (cfg.learnLambda) {
       const mixer = new GmanLambda(cfg.lambda);
       this.nets = { netG: this.parts.netG, netD, mixer };
@@ -256,22 +249,22 @@ export class GmanTrainer implements GanTrainer {
     const { netG, netD, mixer } = this.nets;
     const { n, combine, objective } = this.cfg;
     const clip = this.cfg.dClip ?? GMAN_D_CLIP;
-    const ds = [...netD] as Module[];
+    const ds = [...netD] as nn.Module[];
     const b = real.shape[0];
     // 'split' and 'both': every D gets its own full batch of b fakes (G makes n b); 'dropout': one shared batch.
     const own = this.cfg.diversity !== 'dropout';
     return tidy(() => {
       const fake = netG.call(this.noise(own ? n * b : b, this.rng)) as Tensor;
       // One forward pass, in the reference's order: every D_i on its fakes, then every D_i on the real batch.
-      const logitsFake = ds.map((d, i) => reshape(d.call(own ? narrow(fake, 0, i * b, b) : fake) as Tensor, [-1]));
-      const logitsReal = ds.map((d) => reshape(d.call(real) as Tensor, [-1]));
+      const logitsFake = ds.map((d, i) => (d.call(own ? fake.narrow(0, i * b, b) : fake) as Tensor).reshape([-1]));
+      const logitsReal = ds.map((d) => (d.call(real) as Tensor).reshape([-1]));
       // (1) L_D_i = -E log D_i(x) - E log(1 - D_i(G(z))); the sum gives each D_i its own gradient (disjoint weights).
-      const lossesD = ds.map((_, i) => neg(add(meanLogD(logitsReal[i], clip), meanLog1mD(logitsFake[i], clip))));
-      const lossD = lossesD.reduce((a, l) => add(a, l));
+      const lossesD = ds.map((_, i) => meanLogD(logitsReal[i], clip).add(meanLog1mD(logitsFake[i], clip)).neg());
+      const lossD = lossesD.reduce((a, l) => a.add(l));
       // (2) G (and lambda, for GMAN*) on the combination of its per-D losses, through the same D outputs.
-      const v = concat(logitsFake.map((l) => reshape(generatorLossV(l, objective, clip), [1])), 0);
+      const v = ops.concat(logitsFake.map((l) => generatorLossV(l, objective, clip).reshape([1])), 0);
       let lossG = combineLosses(v, combine, { sign: this.sign, lambda: mixer ? mixer.lambda : this.cfg.lambda });
-      if (mixer) lossG = sub(lossG, mulScalar(mixer.lambda, LAMBDA_REWARD));
+      if (mixer) lossG = lossG.sub(mixer.lambda.mul(LAMBDA_REWARD));
       // Every gradient from this one pass, then every optimiser: the reference's simultaneous update.
       gradsInto(lossD, netD.parameters());
       gradsInto(lossG, mixer ? [...netG.parameters(), mixer.lambda] : netG.parameters(), [netD]);
@@ -280,18 +273,18 @@ export class GmanTrainer implements GanTrainer {
       if (mixer) {
         this.optimizers.mixer!.step();
         noGrad(() => tidy(() => {
-          const projected = clamp(mixer.lambda, 0, Infinity);
+          const projected = mixer.lambda.clamp(0, Infinity);
           mixer.lambda.engine.copy(projected.buffer, 0, mixer.lambda.buffer, 0, 4);
         }));
       }
 
       if (!withStats) return null;
       return noGrad(() => {
-        const stats: StepStats = { lossD: mulScalar(lossD.detach(), 1 / n), lossG: lossG.detach() };
+        const stats: StepStats = { lossD: lossD.detach().mul(1 / n), lossG: lossG.detach() };
         lossesD.forEach((l, i) => (stats[`lossD_${i}`] = l.detach()));
         const vd = v.detach();
-        for (let i = 0; i < n; i++) stats[`V_${i}`] = reshape(narrow(vd, 0, i, 1), []);
-        if (mixer) stats.lambda = mulScalar(mixer.lambda, 1);
+        for (let i = 0; i < n; i++) stats[`V_${i}`] = vd.narrow(0, i, 1).reshape([]);
+        if (mixer) stats.lambda = ops.mulScalar(mixer.lambda, 1);
         return stats;
       });
     });
@@ -349,10 +342,10 @@ const mixture: MixtureModel = {
         defaultInit_(d, rng);
         return new FlatLogit(d);
       });
-      return { netG, discriminators, noise: (n, generator) => randn([n, o.nz], { generator }), batchNorm: false };
+      return { netG, discriminators, noise: (n, generator) => ops.randn([n, o.nz], { generator }), batchNorm: false };
     }, { n: cfg.n, combine: cfg.combine, lambda: cfg.lambda, learnLambda: cfg.learnLambda, diversity: cfg.diversity, objective: cfg.objective });
   },
-  discriminators: (t) => [...(t.nets.netD as ModuleList)] as Module[],
+  discriminators: (t) => [...(t.nets.netD as nn.ModuleList)] as nn.Module[],
 };
 
 export const gmanRecipe = defineModel({

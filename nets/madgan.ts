@@ -25,12 +25,7 @@
 // their losses; heads have separate weights, the trunk gets the summed gradient).
 // Adam 2e-4, betas (0.5, 0.999) (the --quick recipe: 1e-3, as DCGAN's).
 
-import { Module, Sequential, ModuleList, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, Tanh, Linear } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { concat, mean, mulScalar, narrow, randn, reshape, softmax, softmaxCrossEntropy, split, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { DcganDiscriminator, dcganDepth } from './dcgan.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { defineModel, int, parseConfig, type ConfigOf } from './lib/model.js';
@@ -48,14 +43,14 @@ export function splitSizes(n: number, k: number): number[] {
 }
 
 /** k generators as one shared trunk and k heads. */
-export class MultiGenerator extends Module {
-  trunk: Sequential;
-  heads: ModuleList;
+export class MultiGenerator extends nn.Module {
+  trunk: nn.Sequential;
+  heads: nn.ModuleList;
 
-  constructor(trunk: Sequential, heads: Module[]) {
+  constructor(trunk: nn.Sequential, heads: nn.Module[]) {
     super();
     this.trunk = trunk;
-    this.heads = new ModuleList(heads);
+    this.heads = new nn.ModuleList(heads);
   }
 
   get k(): number {
@@ -68,13 +63,13 @@ export class MultiGenerator extends Module {
    */
   forwardSplit(z: Tensor, sizes: readonly number[]): Tensor[] {
     const h = this.trunk.call(z);
-    const parts = split(h, sizes, 0);
+    const parts = ops.split(h, sizes, 0);
     return parts.map((p, i) => this.heads.at(i).call(p) as Tensor);
   }
 
   /** All generators' samples, concatenated in generator order (equal shares of z). */
   override forward(z: Tensor): Tensor {
-    return concat(this.forwardSplit(z, splitSizes(z.shape[0], this.k)), 0);
+    return ops.concat(this.forwardSplit(z, splitSizes(z.shape[0], this.k)), 0);
   }
 }
 
@@ -82,26 +77,26 @@ export class MultiGenerator extends Module {
 export function dcganMultiGenerator(cfg: { imageSize: number; nc: number; nz: number; ngf: number }, k: number, shared: number): MultiGenerator {
   const depth = dcganDepth(cfg.imageSize); // blocks with BN + ReLU; then the output block
   if (!(shared >= 1 && shared <= depth)) throw new Error(`MAD-GAN: --shared must be in [1, ${depth}] for ${cfg.imageSize}x${cfg.imageSize} images, got ${shared}`);
-  const blocks: (() => Module[])[] = [];
+  const blocks: (() => nn.Module[])[] = [];
   let ch = cfg.ngf * 2 ** (depth - 1);
-  blocks.push(((c) => () => [new ConvTranspose2d(cfg.nz, c, 4, { stride: 1, padding: 0, bias: false }), new BatchNorm2d(c), new ReLU()])(ch));
+  blocks.push(((c) => () => [new nn.ConvTranspose2d(cfg.nz, c, 4, { stride: 1, padding: 0, bias: false }), new nn.BatchNorm2d(c), new nn.ReLU()])(ch));
   for (let i = 1; i < depth; i++) {
-    blocks.push(((c) => () => [new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(c / 2), new ReLU()])(ch));
+    blocks.push(((c) => () => [new nn.ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(c / 2), new nn.ReLU()])(ch));
     ch /= 2;
   }
-  blocks.push(((c) => () => [new ConvTranspose2d(c, cfg.nc, 4, { stride: 2, padding: 1, bias: false }), new Tanh()])(ch));
-  const trunk = new Sequential(...blocks.slice(0, shared).flatMap((b) => b()));
-  const heads = Array.from({ length: k }, () => new Sequential(...blocks.slice(shared).flatMap((b) => b())));
+  blocks.push(((c) => () => [new nn.ConvTranspose2d(c, cfg.nc, 4, { stride: 2, padding: 1, bias: false }), new nn.Tanh()])(ch));
+  const trunk = new nn.Sequential(...blocks.slice(0, shared).flatMap((b) => b()));
+  const heads = Array.from({ length: k }, () => new nn.Sequential(...blocks.slice(shared).flatMap((b) => b())));
   return new MultiGenerator(trunk, heads);
 }
 
 /** MLP generators for the mixtures: `shared` (Linear, ReLU) layers in the trunk, the rest per head. */
 export function mlpMultiGenerator(cfg: { nz: number; hidden: number; layers: number; dim: number }, k: number, shared: number): MultiGenerator {
   if (!(shared >= 1 && shared <= cfg.layers)) throw new Error(`MAD-GAN: shared layers must be in [1, ${cfg.layers}], got ${shared}`);
-  const trunk: Module[] = [];
-  for (let i = 0; i < shared; i++) trunk.push(new Linear(i === 0 ? cfg.nz : cfg.hidden, cfg.hidden), new ReLU());
+  const trunk: nn.Module[] = [];
+  for (let i = 0; i < shared; i++) trunk.push(new nn.Linear(i === 0 ? cfg.nz : cfg.hidden, cfg.hidden), new nn.ReLU());
   const heads = Array.from({ length: k }, () => mlp(cfg.hidden, new Array<number>(cfg.layers - shared).fill(cfg.hidden), cfg.dim, { act: 'relu' }));
-  return new MultiGenerator(new Sequential(...trunk), heads);
+  return new MultiGenerator(new nn.Sequential(...trunk), heads);
 }
 
 // ---- the (k + 1)-way discriminator -------------------------------------------------------------
@@ -111,14 +106,14 @@ export class MadganDiscriminator extends DcganDiscriminator {
   constructor(cfg: { imageSize: number; nc: number; nz: number; ngf: number; ndf: number }, readonly classes: number) {
     super(cfg);
     const layers = [...this.main];
-    const last = layers.pop() as Conv2d;
-    this.main = new Sequential(...layers, new Conv2d(last.inChannels, classes, 4, { stride: 1, padding: 0, bias: false }));
+    const last = layers.pop() as nn.Conv2d;
+    this.main = new nn.Sequential(...layers, new nn.Conv2d(last.inChannels, classes, 4, { stride: 1, padding: 0, bias: false }));
     last.dispose();
   }
 
   /** Logits [N, k + 1]. */
   override forward(x: Tensor): Tensor {
-    return reshape(this.main.call(x), [x.shape[0], this.classes]);
+    return this.main.call(x).reshape([x.shape[0], this.classes]);
   }
 }
 
@@ -137,7 +132,7 @@ export function madganLabels(k: number, m: number): Int32Array {
 /** What a MAD-GAN trainer is built from: the k generators, D (k + 1 logits) and the noise. */
 export interface MadganParts {
   netG: MultiGenerator;
-  netD: Module;
+  netD: nn.Module;
   noise(n: number, generator: Generator): Tensor;
   /** Whether generate() should keep BN batch statistics snapshots (image generators with BN). */
   batchNorm: boolean;
@@ -145,8 +140,8 @@ export interface MadganParts {
 
 /** MAD-GAN on any data: the parts decide images (the default, from the config) or vectors. */
 export class MadganTrainer implements GanTrainer {
-  readonly nets: { netG: MultiGenerator; netD: Module };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly nets: { netG: MultiGenerator; netD: nn.Module };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly k: number;
@@ -165,7 +160,7 @@ export class MadganTrainer implements GanTrainer {
     this.k = netG.k;
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   noise(n: number, generator: Generator): Tensor {
@@ -203,21 +198,21 @@ export class MadganTrainer implements GanTrainer {
       // sources: not real with fake, and not one generator with another. (One pass over all k m
       // fakes, normalising the generators together, left D near chance on the real class and the
       // quick recipe's samples flat grey; docs/results.md.) Logits are stacked in label order.
-      const logitsFake = concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0);
+      const logitsFake = ops.concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0);
       const logitsReal = netD.call(real) as Tensor;
-      const lossD = softmaxCrossEntropy(concat([logitsFake, logitsReal], 0), labels.d);
+      const lossD = ops.softmaxCrossEntropy(ops.concat([logitsFake, logitsReal], 0), labels.d);
       minimize(lossD, this.optimizers.netD);
 
       // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
       // D sees each generator's batch on its own again, as in (1).
-      const logitsG = concat(fakes.map((f) => netD.call(f) as Tensor), 0);
-      const lossG = mulScalar(softmaxCrossEntropy(logitsG, labels.g), k);
+      const logitsG = ops.concat(fakes.map((f) => netD.call(f) as Tensor), 0);
+      const lossG = ops.softmaxCrossEntropy(logitsG, labels.g).mul(k);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => {
-        const pReal = narrow(softmax(logitsReal, -1), 1, k, 1);
-        return { lossD: lossD.detach(), lossG: lossG.detach(), D_real: mean(pReal) };
+        const pReal = logitsReal.softmax(-1).narrow(1, k, 1);
+        return { lossD: lossD.detach(), lossG: lossG.detach(), D_real: pReal.mean() };
       });
     });
   }
@@ -232,12 +227,12 @@ export class MadganTrainer implements GanTrainer {
 }
 
 /** Adapts MultiGenerator.forwardSplit to a single-input module for generateWith. */
-class SplitForward extends Module {
+class SplitForward extends nn.Module {
   constructor(readonly net: MultiGenerator, readonly sizes: number[]) {
     super();
   }
   override forward(z: Tensor): Tensor {
-    return concat(this.net.forwardSplit(z, this.sizes), 0);
+    return ops.concat(this.net.forwardSplit(z, this.sizes), 0);
   }
 }
 
@@ -245,9 +240,9 @@ class SplitForward extends Module {
 function imageParts(cfg: MadganConfig, rng: Generator): MadganParts {
   const netG = dcganMultiGenerator(cfg, cfg.k, cfg.shared);
   const netD = new MadganDiscriminator(cfg, cfg.k + 1);
-  dcganInit_(netG.modules(), rng);
-  dcganInit_(netD.modules(), rng);
-  return { netG, netD, noise: (n, generator) => randn([n, cfg.nz, 1, 1], { generator }), batchNorm: true };
+  init.dcganInit_(netG.modules(), rng);
+  init.dcganInit_(netD.modules(), rng);
+  return { netG, netD, noise: (n, generator) => ops.randn([n, cfg.nz, 1, 1], { generator }), batchNorm: true };
 }
 
 // ---- the declaration ---------------------------------------------------------------------------
@@ -281,7 +276,7 @@ const mixture: MixtureModel = {
       const netD = mlp(dim, new Array<number>(o.layers).fill(o.hidden), k + 1, { act: 'leaky' });
       defaultInit_(netG, rng);
       defaultInit_(netD, rng);
-      return { netG, netD, noise: (n, generator) => randn([n, o.nz], { generator }), batchNorm: false };
+      return { netG, netD, noise: (n, generator) => ops.randn([n, o.nz], { generator }), batchNorm: false };
     });
   },
   discriminators: (t) => [t.nets.netD],

@@ -11,11 +11,7 @@
 // in the comparison, in the form the registered models give through their recipe's `mixture` hook.
 // The real batches come from data/mixtures.ts (MixtureSampler), the MLPs from nets/lib/mlp.ts.
 
-import type { Sequential } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
+import { Generator, Tensor, noGrad, tidy, ops, nn, optim } from '../engine/index.js';
 import { mlp } from './lib/mlp.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
@@ -33,8 +29,8 @@ export interface MlpGanConfig {
 
 /** One step(real [N, dim]) = one D update then one G update. */
 export class MlpGanTrainer implements GanTrainer {
-  readonly nets: { netG: Sequential; netD: Sequential };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly nets: { netG: nn.Sequential; netD: nn.Sequential };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
 
@@ -48,7 +44,7 @@ export class MlpGanTrainer implements GanTrainer {
     defaultInit_(netD, this.rng);
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   get config(): ModelConfig {
@@ -56,21 +52,21 @@ export class MlpGanTrainer implements GanTrainer {
   }
 
   noise(n: number, generator: Generator): Tensor {
-    return randn([n, this.cfg.nz], { generator });
+    return ops.randn([n, this.cfg.nz], { generator });
   }
 
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     return tidy(() => {
       const fake = netG.call(this.noise(real.shape[0], this.rng));
-      const outReal = reshape(netD.call(real), [-1]);
-      const outFake = reshape(netD.call(fake.detach()), [-1]);
-      const lossD = add(bceWithLogits(outReal, 1), bceWithLogits(outFake, 0));
+      const outReal = netD.call(real).reshape([-1]);
+      const outFake = netD.call(fake.detach()).reshape([-1]);
+      const lossD = ops.bceWithLogits(outReal, 1).add(ops.bceWithLogits(outFake, 0));
       minimize(lossD, this.optimizers.netD);
-      const lossG = bceWithLogits(reshape(netD.call(fake), [-1]), 1);
+      const lossG = ops.bceWithLogits(netD.call(fake).reshape([-1]), 1);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
       if (!withStats) return null;
-      return noGrad(() => ({ lossD: lossD.detach(), lossG: lossG.detach(), D_x: mean(sigmoid(outReal)) }));
+      return noGrad(() => ({ lossD: lossD.detach(), lossG: lossG.detach(), D_x: outReal.sigmoid().mean() }));
     });
   }
 

@@ -9,8 +9,7 @@
 // constant learning rate, then a linear decay to decayTo x lr over the second half. Browser-safe (no
 // Node imports); `gan eval modes` (cli/eval_modes.ts) prints the table, the game page plays it.
 
-import { tidy } from '../engine/tensor.js';
-import { Generator } from '../engine/ops/index.js';
+import { Generator, tidy } from '../engine/index.js';
 import { MixtureSampler, gridMixture, madGan1dMixture, modeStats, ringMixture, type Mixture, type ModeStats } from '../data/mixtures.js';
 import { mlpGanMixture } from './mlp_gan.js';
 import { parseConfig, validateConfig } from './lib/model.js';

@@ -5,10 +5,7 @@
 // are written once against these interfaces; a new paper registers one entry here.
 
 import type { OptionSpec } from '../cli/lib/args.js';
-import type { Tensor } from '../engine/tensor.js';
-import type { Generator } from '../engine/ops/random.js';
-import type { Module } from '../engine/nn.js';
-import type { Optimizer } from '../engine/optim.js';
+import type { Generator, Tensor, nn, optim } from '../engine/index.js';
 import type { DemoProfile, PaperInfo, Params } from './lib/model.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';
@@ -182,7 +179,7 @@ export interface MixtureModel {
   /** A trainer on `dim`-dimensional vectors, initialised from o.seed; step(real [N, dim]). */
   create(o: MixtureRunConfig, dim: number): GanTrainer;
   /** Its discriminators, each giving one logit per sample (or `classes` logits). */
-  discriminators(t: GanTrainer): Module[];
+  discriminators(t: GanTrainer): nn.Module[];
   /** Logits per sample when D names the generator of a sample (the last class: real); absent: one logit. */
   classes?(o: MixtureRunConfig): number;
   /** How generate()'s n samples are shared among its generators, in order; absent: one generator. */
@@ -246,9 +243,9 @@ export interface TrainingData {
 export interface GanTrainer {
   readonly config: ModelConfig;
   /** Networks by name ('netG', 'netD'), as the reference implementation saves them. */
-  readonly nets: Record<string, Module>;
+  readonly nets: Record<string, nn.Module>;
   /** One optimizer per network, same names (Adam for most papers, RMSprop for DualGAN). */
-  readonly optimizers: Record<string, Optimizer>;
+  readonly optimizers: Record<string, optim.Optimizer>;
   /** The generator drawing the training noise; its state goes into checkpoints. */
   readonly rng: Generator;
   /**
@@ -256,7 +253,7 @@ export interface GanTrainer {
    * pools), as Modules whose state dicts carry it. Checkpoints store them next to the networks;
    * they are not networks (`gan convert` and `gan sample` skip them). Names: no dots.
    */
-  readonly trainingState?: Record<string, Module>;
+  readonly trainingState?: Record<string, nn.Module>;
   /** Name of the network whose output `generate` returns (the sample grids' source). */
   readonly sampler: string;
   /**

@@ -42,15 +42,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Module, Sequential, Conv2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Dropout } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_, kaimingNormal_, zeros_ } from '../engine/init.js';
-import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import {
-  add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, maximum, mean, mul, mulScalar, narrow, oneHot, randn,
-  randperm, reshape, sigmoid, slice, softmax, softmaxCrossEntropy, softplus, sum, tanh, hostRandint, Generator,
-} from '../engine/ops/index.js';
+import { Generator, Tensor, assign, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import { minimize } from './lib/step.js';
 import { generateWith } from './lib/sample.js';
@@ -68,7 +60,7 @@ export type TripleganConfig = ConfigOf<typeof params>;
  * has too few examples.
  */
 export function selectLabelled(labels: ArrayLike<number>, perClass: number, numClasses: number, seed: number): Int32Array {
-  const perm = randperm(labels.length, seed);
+  const perm = ops.randperm(labels.length, seed);
   const picked: number[][] = Array.from({ length: numClasses }, () => []);
   for (const i of perm) {
     const y = labels[i];
@@ -92,107 +84,107 @@ export function maxPool2(x: Tensor): Tensor {
   const [n, c, h, w] = x.shape;
   const h2 = Math.floor(h / 2);
   const w2 = Math.floor(w / 2);
-  const cropped = h2 * 2 === h && w2 * 2 === w ? x : narrow(narrow(x, 2, 0, 2 * h2), 3, 0, 2 * w2);
-  const v = reshape(cropped, [n, c, h2, 2, w2, 2]);
-  const phase = (i: number, j: number) => reshape(slice(v, [0, 0, 0, i, 0, j], [n, c, h2, i + 1, w2, j + 1]), [n, c, h2, w2]);
-  return maximum(maximum(phase(0, 0), phase(0, 1)), maximum(phase(1, 0), phase(1, 1)));
+  const cropped = h2 * 2 === h && w2 * 2 === w ? x : x.narrow(2, 0, 2 * h2).narrow(3, 0, 2 * w2);
+  const v = cropped.reshape([n, c, h2, 2, w2, 2]);
+  const phase = (i: number, j: number) => ops.slice(v, [0, 0, 0, i, 0, j], [n, c, h2, i + 1, w2, j + 1]).reshape([n, c, h2, w2]);
+  return phase(0, 0).maximum(phase(0, 1)).maximum(phase(1, 0).maximum(phase(1, 1)));
 }
 
-class MaxPool2 extends Module {
+class MaxPool2 extends nn.Module {
   override forward(x: Tensor): Tensor {
     return maxPool2(x);
   }
 }
 
 /** C: the reference's MNIST classifier (conv-BN-ReLU blocks, max pooling, dropout, global average, dense). */
-export class TripleClassifier extends Module {
-  features: Sequential;
-  fc: Linear;
+export class TripleClassifier extends nn.Module {
+  features: nn.Sequential;
+  fc: nn.Linear;
   constructor(cfg: Pick<TripleganConfig, 'nc' | 'cw' | 'numClasses'>, rng?: Generator) {
     super();
     const w = cfg.cw;
-    const block = (cin: number, cout: number, k: number, pad: number) => [new Conv2d(cin, cout, k, { padding: pad, bias: false }), new BatchNorm2d(cout), new ReLU()];
-    this.features = new Sequential(
-      ...block(cfg.nc, w, 5, 0), new MaxPool2(), new Dropout(0.5, { generator: rng }),
+    const block = (cin: number, cout: number, k: number, pad: number) => [new nn.Conv2d(cin, cout, k, { padding: pad, bias: false }), new nn.BatchNorm2d(cout), new nn.ReLU()];
+    this.features = new nn.Sequential(
+      ...block(cfg.nc, w, 5, 0), new MaxPool2(), new nn.Dropout(0.5, { generator: rng }),
       ...block(w, 2 * w, 3, 1),
-      ...block(2 * w, 2 * w, 3, 0), new MaxPool2(), new Dropout(0.5, { generator: rng }),
+      ...block(2 * w, 2 * w, 3, 0), new MaxPool2(), new nn.Dropout(0.5, { generator: rng }),
       ...block(2 * w, 4 * w, 3, 1),
       ...block(4 * w, 4 * w, 3, 1),
     );
-    this.fc = new Linear(4 * w, cfg.numClasses);
+    this.fc = new nn.Linear(4 * w, cfg.numClasses);
   }
   /** Class logits [N, numClasses]. */
   override forward(x: Tensor): Tensor {
-    return this.fc.call(mean(this.features.call(x), [2, 3]));
+    return this.fc.call(this.features.call(x).mean([2, 3]));
   }
 }
 
 /** A Linear fed [h | y]: the label joins every layer's input (the reference's MLPConcatLayer). */
-class LabelledLinear extends Module {
-  fc: Linear;
+class LabelledLinear extends nn.Module {
+  fc: nn.Linear;
   constructor(inFeatures: number, numClasses: number, outFeatures: number) {
     super();
-    this.fc = new Linear(inFeatures + numClasses, outFeatures);
+    this.fc = new nn.Linear(inFeatures + numClasses, outFeatures);
   }
   override forward(h: Tensor, y: Tensor): Tensor {
-    return this.fc.call(concat([h, y], 1));
+    return this.fc.call(ops.concat([h, y], 1));
   }
 }
 
 /** G(z, y): [z | y] -> softplus(BN(.)) x 2 with y joined each time -> image in [-1, 1]. */
-export class TripleGenerator extends Module {
+export class TripleGenerator extends nn.Module {
   l1: LabelledLinear;
-  bn1: BatchNorm1d;
+  bn1: nn.BatchNorm1d;
   l2: LabelledLinear;
-  bn2: BatchNorm1d;
+  bn2: nn.BatchNorm1d;
   out: LabelledLinear;
   constructor(readonly cfg: Pick<TripleganConfig, 'nz' | 'ngh' | 'numClasses' | 'nc' | 'imageSize'>) {
     super();
     const { nz, ngh, numClasses, nc, imageSize } = cfg;
     this.l1 = new LabelledLinear(nz, numClasses, ngh);
-    this.bn1 = new BatchNorm1d(ngh);
+    this.bn1 = new nn.BatchNorm1d(ngh);
     this.l2 = new LabelledLinear(ngh, numClasses, ngh);
-    this.bn2 = new BatchNorm1d(ngh);
+    this.bn2 = new nn.BatchNorm1d(ngh);
     this.out = new LabelledLinear(ngh, numClasses, nc * imageSize * imageSize);
   }
   /** z [N, nz], y one-hot [N, numClasses] -> [N, nc, s, s]. */
   generate(z: Tensor, y: Tensor): Tensor {
-    const h1 = softplus(this.bn1.call(this.l1.call(z, y)));
-    const h2 = softplus(this.bn2.call(this.l2.call(h1, y)));
+    const h1 = this.bn1.call(this.l1.call(z, y)).softplus();
+    const h2 = this.bn2.call(this.l2.call(h1, y)).softplus();
     const { nc, imageSize: s } = this.cfg;
-    return reshape(tanh(this.out.call(h2, y)), [z.shape[0], nc, s, s]);
+    return this.out.call(h2, y).tanh().reshape([z.shape[0], nc, s, s]);
   }
   /** Packed codes [N, nz + numClasses] (z, then the one-hot label). */
   override forward(code: Tensor): Tensor {
-    return this.generate(narrow(code, 1, 0, this.cfg.nz), narrow(code, 1, this.cfg.nz, this.cfg.numClasses));
+    return this.generate(code.narrow(1, 0, this.cfg.nz), code.narrow(1, this.cfg.nz, this.cfg.numClasses));
   }
 }
 
 /** D(x, y): Gaussian noise, [h | y] -> LeakyReLU(0.2) through 5 hidden layers -> logit. */
-export class TripleDiscriminator extends Module {
-  layers: Sequential;
+export class TripleDiscriminator extends nn.Module {
+  layers: nn.Sequential;
   out: LabelledLinear;
   constructor(readonly cfg: Pick<TripleganConfig, 'ndh' | 'numClasses' | 'nc' | 'imageSize'>, readonly rng?: Generator) {
     super();
     const h = cfg.ndh;
     const widths = [h, h >> 1, h >> 2, h >> 2, h >> 2].map((v) => Math.max(8, v));
     let inF = cfg.nc * cfg.imageSize * cfg.imageSize;
-    const ls: Module[] = [];
+    const ls: nn.Module[] = [];
     for (const w of widths) {
       ls.push(new LabelledLinear(inF, cfg.numClasses, w));
       inF = w;
     }
-    this.layers = new Sequential(...ls);
+    this.layers = new nn.Sequential(...ls);
     this.out = new LabelledLinear(inF, cfg.numClasses, 1);
   }
   private noisy(h: Tensor, sigma: number): Tensor {
-    return this.training ? add(h, randn(h.shape, { std: sigma, generator: this.rng })) : h;
+    return this.training ? h.add(ops.randn(h.shape, { std: sigma, generator: this.rng })) : h;
   }
   /** One logit per pair: x [N, nc, s, s], y [N, numClasses] (one-hot or soft). */
   override forward(x: Tensor, y: Tensor): Tensor {
-    let h = this.noisy(flatten(x), 0.3);
-    for (const l of this.layers) h = this.noisy(leakyRelu((l as LabelledLinear).call(h, y), 0.2), 0.5);
-    return reshape(this.out.call(h, y), [-1]);
+    let h = this.noisy(x.flatten(), 0.3);
+    for (const l of this.layers) h = this.noisy((l as LabelledLinear).call(h, y).leakyRelu(0.2), 0.5);
+    return this.out.call(h, y).reshape([-1]);
   }
 }
 
@@ -205,9 +197,9 @@ export class TripleDiscriminator extends Module {
 export function initDiscriminator_(netD: TripleDiscriminator, rng: Generator): void {
   noGrad(() => {
     for (const m of netD.modules()) {
-      if (m instanceof Linear) {
-        kaimingNormal_(m.weight, { a: 0.2, generator: rng });
-        if (m.bias) zeros_(m.bias);
+      if (m instanceof nn.Linear) {
+        init.kaimingNormal_(m.weight, { a: 0.2, generator: rng });
+        if (m.bias) init.zeros_(m.bias);
       }
     }
   });
@@ -243,7 +235,7 @@ export class LabelledSet {
 
   /** n examples drawn uniformly with replacement. */
   draw(n: number, rng: Generator): { images: Float32Array; labels: Int32Array } {
-    const picks = hostRandint(n, this.size, rng);
+    const picks = ops.hostRandint(n, this.size, rng);
     const images = new Float32Array(n * this.plane);
     const labels = new Int32Array(n);
     picks.forEach((j, b) => {
@@ -256,12 +248,12 @@ export class LabelledSet {
 
 /** One-hot rows of argmax (ties share): the hard label C assigns. */
 function hardLabels(probs: Tensor): Tensor {
-  return eqMask(probs, max(probs, -1, true));
+  return ops.eqMask(probs, probs.max(-1, true));
 }
 
 export class TripleganTrainer implements GanTrainer {
   readonly nets: { netG: TripleGenerator; netD: TripleDiscriminator; netC: TripleClassifier };
-  readonly optimizers: { netG: Adam; netD: Adam; netC: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam; netC: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: TripleganConfig;
@@ -275,12 +267,12 @@ export class TripleganTrainer implements GanTrainer {
     const netG = new TripleGenerator(this.cfg);
     const netD = new TripleDiscriminator(this.cfg, this.rng);
     const netC = new TripleClassifier(this.cfg, this.rng);
-    dcganInit_(netG.modules(), this.rng);
-    dcganInit_(netC.modules(), this.rng);
+    init.dcganInit_(netG.modules(), this.rng);
+    init.dcganInit_(netC.modules(), this.rng);
     initDiscriminator_(netD, this.rng);
     this.nets = { netG, netD, netC };
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
-    this.optimizers = { netG: new Adam(netG, opt), netD: new Adam(netD, opt), netC: new Adam(netC, opt) };
+    this.optimizers = { netG: new optim.Adam(netG, opt), netD: new optim.Adam(netD, opt), netC: new optim.Adam(netC, opt) };
   }
 
   /** Binds the labelled training set (images at imageSize, labels); selects the labelled subset. */
@@ -302,7 +294,7 @@ export class TripleganTrainer implements GanTrainer {
   /** Codes [n, nz + numClasses]: z ~ N(0, I) and the one-hot label i mod numClasses. */
   noise(n: number, generator: Generator): Tensor {
     const { nz, numClasses } = this.cfg;
-    return tidy(() => concat([randn([n, nz], { generator }), labelCodes(n, numClasses)], 1));
+    return tidy(() => ops.concat([ops.randn([n, nz], { generator }), labelCodes(n, numClasses)], 1));
   }
 
   private uploadLabelled(n: number): { x: Tensor; y: Tensor } {
@@ -335,44 +327,44 @@ export class TripleganTrainer implements GanTrainer {
     const useRP = game && this.stepsDone >= cfg.rpStart && cfg.alphaP > 0;
     return tidy(() => {
       const logitsL = netC.call(xl);
-      const ce = softmaxCrossEntropy(logitsL, yl);
+      const ce = ops.softmaxCrossEntropy(logitsL, yl);
       if (!game) {
         minimize(ce, this.optimizers.netC);
         return withStats ? noGrad(() => ({ lossC: ce.detach(), lossCE: ce.detach(), accL: accuracy(logitsL, yl) })) : null;
       }
       const { alpha, nz, numClasses } = cfg;
       const n = real.shape[0];
-      const ylHot = oneHot(yl, numClasses);
+      const ylHot = ops.oneHot(yl, numClasses);
       // C labels the unlabelled batch; D sees the hard label, C's weight is its probability.
-      const probsU = softmax(netC.call(real));
+      const probsU = netC.call(real).softmax();
       const ycHot = noGrad(() => hardLabels(probsU.detach()));
-      const pMax = sum(mul(probsU, ycHot), -1);
+      const pMax = probsU.mul(ycHot).sum(-1);
       // G draws labels uniformly.
-      const yg = noGrad(() => oneHot(randintHost(n, numClasses, this.rng), numClasses));
-      const fake = netG.generate(randn([n, nz], { generator: this.rng }), yg);
+      const yg = noGrad(() => ops.oneHot(randintHost(n, numClasses, this.rng), numClasses));
+      const fake = netG.generate(ops.randn([n, nz], { generator: this.rng }), yg);
 
       // D: labelled pairs real; C's and G's pairs fake, weighted alpha and 1 - alpha.
       const dReal = netD.call(xl, ylHot);
       const dC = netD.call(real, ycHot);
       const dFake = netD.call(fake.detach(), yg);
-      const lossD = add(bceWithLogits(dReal, 1), add(mulScalar(bceWithLogits(dC, 0), alpha), mulScalar(bceWithLogits(dFake, 0), 1 - alpha)));
+      const lossD = ops.bceWithLogits(dReal, 1).add(ops.bceWithLogits(dC, 0).mul(alpha).add(ops.bceWithLogits(dFake, 0).mul(1 - alpha)));
       minimize(lossD, this.optimizers.netD);
 
       // G: fool the updated D on its pairs.
-      const lossG = mulScalar(bceWithLogits(netD.call(fake, yg), 1), 1 - alpha);
+      const lossG = ops.bceWithLogits(netD.call(fake, yg), 1).mul(1 - alpha);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       // C: fool D on its pairs (through p_c(y_c | x)), fit the labels, and (later) G's pairs.
       const dCNow = noGrad(() => netD.call(real, ycHot));
       // paper: log(1 - D) = -BCE(D, 0); code: BCE(D, 1) = -log D (see the header).
       const advC = cfg.classifierAdv === 'code'
-        ? mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 1, { reduction: 'none' }))), alpha)
-        : mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 0, { reduction: 'none' }))), -alpha);
-      let lossC = add(advC, ce);
+        ? pMax.mul(ops.bceWithLogits(dCNow, 1, { reduction: 'none' })).mean().mul(alpha)
+        : pMax.mul(ops.bceWithLogits(dCNow, 0, { reduction: 'none' })).mean().mul(-alpha);
+      let lossC = advC.add(ce);
       let rp: Tensor | null = null;
       if (useRP) {
-        rp = softmaxCrossEntropy(netC.call(fake.detach()), yg);
-        lossC = add(lossC, mulScalar(rp, cfg.alphaP));
+        rp = ops.softmaxCrossEntropy(netC.call(fake.detach()), yg);
+        lossC = lossC.add(rp.mul(cfg.alphaP));
       }
       minimize(lossC, this.optimizers.netC);
 
@@ -385,9 +377,9 @@ export class TripleganTrainer implements GanTrainer {
           lossCE: ce.detach(),
           lossCadv: advC.detach(),
           accL: accuracy(logitsL, yl),
-          D_x: mean(sigmoid(dReal.detach())),
-          D_c: mean(sigmoid(dC.detach())),
-          D_G_z: mean(sigmoid(dFake.detach())),
+          D_x: dReal.detach().sigmoid().mean(),
+          D_c: dC.detach().sigmoid().mean(),
+          D_G_z: dFake.detach().sigmoid().mean(),
         };
         if (rp) stats.lossRP = rp.detach();
         return stats;
@@ -410,7 +402,7 @@ export class TripleganTrainer implements GanTrainer {
 
 /** Class indices (as int32) drawn uniformly from the stream. */
 function randintHost(n: number, numClasses: number, rng: Generator): Tensor {
-  return tensor(hostRandint(n, numClasses, rng), [n], 'int32');
+  return tensor(ops.hostRandint(n, numClasses, rng), [n], 'int32');
 }
 
 /** One-hot rows of the labels 0, 1, ..., numClasses - 1, 0, 1, ... */

@@ -23,7 +23,7 @@ import { BeganTrainer, beganRecipe, beganKUpdateCpu, beganMGlobalCpu } from '../
 import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, meanLog1mD, meanLogD, type GmanCombine } from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
 import { mlp } from '../nets/lib/mlp.js';
-import { stepOn } from '../nets/lib/step.js';
+import { minimize } from '../nets/lib/step.js';
 import { SGD } from '../engine/optim.js';
 import { MODE_MODELS, checkModeRun, disposeTrainer, runOnMixture, withModelDefaults } from '../nets/mode_eval.js';
 import { MixtureSampler, madGan1dMixture } from '../data/mixtures.js';
@@ -381,7 +381,7 @@ describe('the mixture comparison (recipes\' mixture hooks)', () => {
   });
 });
 
-describe('stepOn', () => {
+describe('minimize', () => {
   it("skips a frozen network's weight gradients without changing the others, and restores requiresGrad", async () => {
     const G = mlp(3, [5], 4, { act: 'relu' });
     const D = mlp(4, [6], 1, { act: 'leaky' });
@@ -389,7 +389,7 @@ describe('stepOn', () => {
     const run = async (frozen: boolean) => {
       const opt = new SGD(G, { lr: 0 }); // lr 0: the weights stay put, only .grad is compared
       const before = engine().counters.dispatches;
-      tidy(() => stepOn(mean(D.call(G.call(z)) as Tensor), G.parameters(), opt, frozen ? [D] : []));
+      tidy(() => minimize(mean(D.call(G.call(z)) as Tensor), opt, { frozen: frozen ? [D] : [] }));
       const dispatches = engine().counters.dispatches - before;
       const grads = await Promise.all(G.parameters().map((p) => p.grad!.data()));
       opt.dispose();

@@ -16,9 +16,7 @@
 // so a 32x32 input has k = 2 middle levels, as DCGAN's networks (their depth rule, dcganDepth, is
 // DCGAN's). `norm: 'none'` drops the batch norms and gives the convolutions biases instead.
 
-import { Module, Sequential, ModuleList, Conv2d, ConvTranspose2d, BatchNorm2d, LeakyReLU, ReLU, Tanh, Identity } from '../../engine/nn.js';
-import type { Tensor } from '../../engine/tensor.js';
-import { concat, reshape } from '../../engine/ops/index.js';
+import { type Tensor, ops, nn } from '../../engine/index.js';
 import { dcganDepth } from '../dcgan.js';
 
 export type AeNorm = 'batch' | 'none';
@@ -37,15 +35,15 @@ export interface ConvAutoencoderConfig {
 }
 
 /** A module that reconstructs its input and exposes the code it went through (an EBGAN energy function). */
-export interface EnergyAutoencoder extends Module {
+export interface EnergyAutoencoder extends nn.Module {
   reconstruct(x: Tensor): { recon: Tensor; code: Tensor };
 }
 
-const normLayer = (norm: AeNorm, ch: number): Module => (norm === 'batch' ? new BatchNorm2d(ch) : new Identity());
+const normLayer = (norm: AeNorm, ch: number): nn.Module => (norm === 'batch' ? new nn.BatchNorm2d(ch) : new nn.Identity());
 
 /** DCGAN-shaped encoder: image -> code vector [N, code]. */
-export class ConvEncoder extends Module {
-  main: Sequential;
+export class ConvEncoder extends nn.Module {
+  main: nn.Sequential;
 
   constructor(readonly cfg: ConvAutoencoderConfig) {
     super();
@@ -53,24 +51,24 @@ export class ConvEncoder extends Module {
     const k = dcganDepth(cfg.imageSize);
     const bias = norm === 'none';
     let ch = nf;
-    const layers: Module[] = [new Conv2d(nc, ch, 4, { stride: 2, padding: 1, bias }), new LeakyReLU(0.2)];
+    const layers: nn.Module[] = [new nn.Conv2d(nc, ch, 4, { stride: 2, padding: 1, bias }), new nn.LeakyReLU(0.2)];
     for (let i = 1; i < k; i++) {
-      layers.push(new Conv2d(ch, ch * 2, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch * 2), new LeakyReLU(0.2));
+      layers.push(new nn.Conv2d(ch, ch * 2, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch * 2), new nn.LeakyReLU(0.2));
       ch *= 2;
     }
     // 4x4 -> 1x1: the code (linear, no activation)
-    layers.push(new Conv2d(ch, code, 4, { stride: 1, padding: 0 }));
-    this.main = new Sequential(...layers);
+    layers.push(new nn.Conv2d(ch, code, 4, { stride: 1, padding: 0 }));
+    this.main = new nn.Sequential(...layers);
   }
 
   override forward(x: Tensor): Tensor {
-    return reshape(this.main.call(x), [x.shape[0], this.cfg.code]);
+    return this.main.call(x).reshape([x.shape[0], this.cfg.code]);
   }
 }
 
 /** DCGAN-shaped decoder: code vector [N, code] -> image in [-1, 1]. */
-export class ConvDecoder extends Module {
-  main: Sequential;
+export class ConvDecoder extends nn.Module {
+  main: nn.Sequential;
 
   constructor(readonly cfg: ConvAutoencoderConfig) {
     super();
@@ -78,21 +76,21 @@ export class ConvDecoder extends Module {
     const k = dcganDepth(cfg.imageSize);
     const bias = norm === 'none';
     let ch = nf * 2 ** (k - 1);
-    const layers: Module[] = [new ConvTranspose2d(code, ch, 4, { stride: 1, padding: 0, bias }), normLayer(norm, ch), new ReLU()];
+    const layers: nn.Module[] = [new nn.ConvTranspose2d(code, ch, 4, { stride: 1, padding: 0, bias }), normLayer(norm, ch), new nn.ReLU()];
     for (let i = 1; i < k; i++) {
-      layers.push(new ConvTranspose2d(ch, ch / 2, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch / 2), new ReLU());
+      layers.push(new nn.ConvTranspose2d(ch, ch / 2, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch / 2), new nn.ReLU());
       ch /= 2;
     }
-    layers.push(new ConvTranspose2d(ch, nc, 4, { stride: 2, padding: 1 }), ...(cfg.out === 'linear' ? [] : [new Tanh()]));
-    this.main = new Sequential(...layers);
+    layers.push(new nn.ConvTranspose2d(ch, nc, 4, { stride: 2, padding: 1 }), ...(cfg.out === 'linear' ? [] : [new nn.Tanh()]));
+    this.main = new nn.Sequential(...layers);
   }
 
   override forward(code: Tensor): Tensor {
-    return this.main.call(reshape(code, [code.shape[0], this.cfg.code, 1, 1]));
+    return this.main.call(code.reshape([code.shape[0], this.cfg.code, 1, 1]));
   }
 }
 
-export class ConvAutoencoder extends Module implements EnergyAutoencoder {
+export class ConvAutoencoder extends nn.Module implements EnergyAutoencoder {
   encoder: ConvEncoder;
   decoder: ConvDecoder;
 
@@ -118,9 +116,9 @@ export class ConvAutoencoder extends Module implements EnergyAutoencoder {
  * 4x4; up_i = convT 4/2/1 + norm + ReLU on [previous, down_i's output] (the skip), the last one to
  * nc channels + tanh. The code is the 4x4 bottleneck, flattened.
  */
-export class UnetAutoencoder extends Module implements EnergyAutoencoder {
-  down: ModuleList;
-  up: ModuleList;
+export class UnetAutoencoder extends nn.Module implements EnergyAutoencoder {
+  down: nn.ModuleList;
+  up: nn.ModuleList;
 
   constructor(readonly cfg: Omit<ConvAutoencoderConfig, 'code'>) {
     super();
@@ -128,20 +126,20 @@ export class UnetAutoencoder extends Module implements EnergyAutoencoder {
     const k = dcganDepth(cfg.imageSize);
     const bias = norm === 'none';
     const widths = Array.from({ length: k }, (_, i) => nf * 2 ** i); // output channels of down_i
-    this.down = new ModuleList(
+    this.down = new nn.ModuleList(
       widths.map((ch, i) =>
         i === 0
-          ? new Sequential(new Conv2d(nc, ch, 4, { stride: 2, padding: 1, bias }), new LeakyReLU(0.2))
-          : new Sequential(new Conv2d(widths[i - 1], ch, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch), new LeakyReLU(0.2)),
+          ? new nn.Sequential(new nn.Conv2d(nc, ch, 4, { stride: 2, padding: 1, bias }), new nn.LeakyReLU(0.2))
+          : new nn.Sequential(new nn.Conv2d(widths[i - 1], ch, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch), new nn.LeakyReLU(0.2)),
       ),
     );
     // up_i undoes down_i; its input is up_{i+1}'s output concatenated with down_i's (none for the bottleneck).
-    this.up = new ModuleList(
+    this.up = new nn.ModuleList(
       widths.map((ch, i) => {
         const inCh = i === k - 1 ? ch : ch * 2;
         return i === 0
-          ? new Sequential(new ConvTranspose2d(inCh, nc, 4, { stride: 2, padding: 1 }), ...(cfg.out === 'linear' ? [] : [new Tanh()]))
-          : new Sequential(new ConvTranspose2d(inCh, widths[i - 1], 4, { stride: 2, padding: 1, bias }), normLayer(norm, widths[i - 1]), new ReLU());
+          ? new nn.Sequential(new nn.ConvTranspose2d(inCh, nc, 4, { stride: 2, padding: 1 }), ...(cfg.out === 'linear' ? [] : [new nn.Tanh()]))
+          : new nn.Sequential(new nn.ConvTranspose2d(inCh, widths[i - 1], 4, { stride: 2, padding: 1, bias }), normLayer(norm, widths[i - 1]), new nn.ReLU());
       }),
     );
   }
@@ -153,10 +151,10 @@ export class UnetAutoencoder extends Module implements EnergyAutoencoder {
       h = d.call(h) as Tensor;
       skips.push(h);
     }
-    const code = reshape(h, [x.shape[0], -1]);
+    const code = h.reshape([x.shape[0], -1]);
     const k = skips.length;
     for (let i = k - 1; i >= 0; i--) {
-      const input = i === k - 1 ? h : concat([h, skips[i]], 1);
+      const input = i === k - 1 ? h : ops.concat([h, skips[i]], 1);
       h = this.up.at(i).call(input) as Tensor;
     }
     return { recon: h, code };

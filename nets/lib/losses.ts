@@ -1,8 +1,7 @@
 // The GAN losses several papers share: the reference pix2pix/CycleGAN GANLoss modes, and the
 // per-sample mean the energy-based papers (EBGAN, BEGAN) take of a reconstruction error.
 
-import type { Tensor } from '../../engine/tensor.js';
-import { bceWithLogits, full, mean, mse, reshape } from '../../engine/ops/index.js';
+import { type Tensor, ops } from '../../engine/index.js';
 import { lookup } from './networks.js';
 
 export type GanMode = 'vanilla' | 'lsgan';
@@ -14,8 +13,8 @@ export type GanMode = 'vanilla' | 'lsgan';
  * never add the gradient penalty, so it would be an unconstrained critic.)
  */
 export const GAN_LOSSES: Record<GanMode, (prediction: Tensor, targetIsReal: boolean) => Tensor> = {
-  vanilla: (p, real) => bceWithLogits(p, real ? 1 : 0),
-  lsgan: (p, real) => mse(p, full(p.shape, real ? 1 : 0)),
+  vanilla: (p, real) => ops.bceWithLogits(p, real ? 1 : 0),
+  lsgan: (p, real) => ops.mse(p, ops.full(p.shape, real ? 1 : 0)),
 };
 
 export function ganLoss(mode: string): (prediction: Tensor, targetIsReal: boolean) => Tensor {
@@ -24,5 +23,5 @@ export function ganLoss(mode: string): (prediction: Tensor, targetIsReal: boolea
 
 /** Mean over every axis but the first: one value per sample, [N]. */
 export function perSampleMean(x: Tensor): Tensor {
-  return mean(reshape(x, [x.shape[0], -1]), 1);
+  return x.reshape([x.shape[0], -1]).mean(1);
 }

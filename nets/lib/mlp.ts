@@ -1,30 +1,27 @@
 // Fully connected networks for the low-dimensional experiments (the Gaussian-mixture comparisons
 // of the MLP GAN baseline, MAD-GAN and GMAN in nets/mode_eval.ts, and the game page).
 
-import { Module, Sequential, Linear, ReLU, LeakyReLU, Dropout } from '../../engine/nn.js';
-import type { Tensor } from '../../engine/tensor.js';
-import type { Generator } from '../../engine/ops/random.js';
-import { reshape } from '../../engine/ops/index.js';
+import { type Generator, type Tensor, ops, nn } from '../../engine/index.js';
 
 /** A multilayer perceptron: (Linear, activation[, dropout]) for each hidden width, then a Linear. */
-export function mlp(inDim: number, hidden: readonly number[], outDim: number, opts: { act: 'relu' | 'leaky'; dropout?: number; rng?: Generator }): Sequential {
-  const layers: Module[] = [];
+export function mlp(inDim: number, hidden: readonly number[], outDim: number, opts: { act: 'relu' | 'leaky'; dropout?: number; rng?: Generator }): nn.Sequential {
+  const layers: nn.Module[] = [];
   let d = inDim;
   for (const h of hidden) {
-    layers.push(new Linear(d, h), opts.act === 'relu' ? new ReLU() : new LeakyReLU(0.2));
-    if (opts.dropout) layers.push(new Dropout(opts.dropout, { generator: opts.rng }));
+    layers.push(new nn.Linear(d, h), opts.act === 'relu' ? new nn.ReLU() : new nn.LeakyReLU(0.2));
+    if (opts.dropout) layers.push(new nn.Dropout(opts.dropout, { generator: opts.rng }));
     d = h;
   }
-  layers.push(new Linear(d, outDim));
-  return new Sequential(...layers);
+  layers.push(new nn.Linear(d, outDim));
+  return new nn.Sequential(...layers);
 }
 
 /** Wraps a network with one output unit so it returns one logit per sample, [N]. */
-export class FlatLogit extends Module {
-  constructor(readonly net: Module) {
+export class FlatLogit extends nn.Module {
+  constructor(readonly net: nn.Module) {
     super();
   }
   override forward(x: Tensor): Tensor {
-    return reshape(this.net.call(x) as Tensor, [-1]);
+    return (this.net.call(x) as Tensor).reshape([-1]);
   }
 }

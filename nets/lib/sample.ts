@@ -1,18 +1,14 @@
 // Drawing samples: G(z) without gradients (generateWith), uniform noise, and the fixed inputs an
 // image-to-image trainer shows its generator for sample grids (SampleInputs).
 
-import { Tensor, empty, tidy } from '../../engine/tensor.js';
-import type { Module } from '../../engine/nn.js';
-import { noGrad } from '../../engine/tape.js';
-import { affine, concat, full, narrow, rand, type Generator } from '../../engine/ops/index.js';
-import { fillFrom } from '../../engine/init.js';
+import { Tensor, empty, noGrad, tidy, type Generator, ops, nn, init } from '../../engine/index.js';
 
 /**
  * G(z) without gradients. With batchStats (the PyTorch example's sample grids, whose G stays in
  * train mode) BN normalises with the samples' own statistics and the running statistics are left
  * untouched; otherwise G runs in eval mode on its running statistics.
  */
-export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tensor {
+export function generateWith(netG: nn.Module, z: Tensor, batchStats: boolean): Tensor {
   const wasTraining = netG.training;
   return noGrad(() => {
     if (!batchStats) {
@@ -24,7 +20,7 @@ export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tens
       }
     }
     const buffers = netG.buffers();
-    const saved = buffers.map((b) => fillFrom(empty(b.shape, 'bn_snapshot', b.dtype), b).keep());
+    const saved = buffers.map((b) => init.fillFrom(empty(b.shape, 'bn_snapshot', b.dtype), b).keep());
     try {
       netG.train();
       return tidy(() => netG.call(z) as Tensor);
@@ -38,7 +34,7 @@ export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tens
 
 /** Samples of U[-1, 1) (the BEGAN and MAD-GAN reference noise). */
 export function uniformNoise(shape: readonly number[], generator: Generator): Tensor {
-  return affine(rand(shape, { generator }), 2, -1);
+  return ops.affine(ops.rand(shape, { generator }), 2, -1);
 }
 
 
@@ -66,7 +62,7 @@ export class SampleInputs {
   /** Uses these images (N, C, H, W; copied) as the sample inputs from now on. */
   set(images: Tensor): void {
     this.explicit = true;
-    this.replace(noGrad(() => tidy(() => concat([images.detach()], 0))));
+    this.replace(noGrad(() => tidy(() => ops.concat([images.detach()], 0))));
   }
 
   /** Offers a training batch: gathered while fewer inputs than asked for were set or seen. */
@@ -74,8 +70,8 @@ export class SampleInputs {
     if (this.explicit || this.count >= this.wanted) return;
     const room = this.wanted - this.count;
     this.replace(noGrad(() => tidy(() => {
-      const fresh = narrow(batch.detach(), 0, 0, Math.min(room, batch.shape[0]));
-      return concat(this.source ? [this.source, fresh] : [fresh], 0);
+      const fresh = batch.detach().narrow(0, 0, Math.min(room, batch.shape[0]));
+      return ops.concat(this.source ? [this.source, fresh] : [fresh], 0);
     })));
   }
 
@@ -83,7 +79,7 @@ export class SampleInputs {
   take(n: number): Tensor {
     const [c, h, w] = this.shape;
     this.wanted = Math.max(this.wanted, n);
-    const out = noGrad(() => full([n, c, h, w], 0));
+    const out = noGrad(() => ops.full([n, c, h, w], 0));
     if (this.source) this.fill(out);
     if (!this.explicit && this.count < n) this.pending.push(out);
     return out;

@@ -3,16 +3,14 @@
 // logged. Also the accuracy statistic of classifier logits (Triple-GAN's C, StackGAN's text
 // encoder). Browser-safe.
 
-import { tidy, type Tensor } from '../../engine/tensor.js';
-import { noGrad } from '../../engine/tape.js';
-import { concat, eqMask, max, mean, mul, oneHot, reshape, sum } from '../../engine/ops/index.js';
+import { noGrad, tidy, type Tensor, ops } from '../../engine/index.js';
 import type { StepStats } from '../registry.js';
 
 /** Reads every scalar of `stats` with one readback and disposes them. */
 export async function readStats(stats: StepStats): Promise<Record<string, number>> {
   const names = Object.keys(stats);
   if (!names.length) return {};
-  const packed = tidy(() => concat(names.map((k) => reshape(stats[k], [1])), 0));
+  const packed = tidy(() => ops.concat(names.map((k) => stats[k].reshape([1])), 0));
   for (const k of names) stats[k].dispose();
   try {
     const values = await packed.data();
@@ -31,7 +29,7 @@ export function nonFinite(values: Record<string, number>): string[] {
 export function accuracy(logits: Tensor, labels: Tensor): Tensor {
   return noGrad(() => {
     const l = logits.detach();
-    const hit = mul(eqMask(l, max(l, -1, true)), oneHot(labels, l.shape[1]));
-    return mean(sum(hit, -1));
+    const hit = ops.eqMask(l, l.max(-1, true)).mul(ops.oneHot(labels, l.shape[1]));
+    return hit.sum(-1).mean();
   });
 }

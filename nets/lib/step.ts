@@ -4,10 +4,7 @@
 // papers that take several gradients from one forward pass before any network changes (BEGAN's
 // L_D and L_G, GMAN's joint update).
 
-import type { Tensor } from '../../engine/tensor.js';
-import type { Optimizer } from '../../engine/optim.js';
-import { grad } from '../../engine/tape.js';
-import type { Module } from '../../engine/nn.js';
+import { grad, type Tensor, type nn, type optim } from '../../engine/index.js';
 
 /**
  * d(loss)/d(params) into each parameter's .grad (replacing what was there), without an optimiser
@@ -18,7 +15,7 @@ import type { Module } from '../../engine/nn.js';
  * weight gradients only to drop them (a backward rule skips inputs that no longer require grad),
  * as set_requires_grad(netD, False) does in PyTorch.
  */
-export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: readonly Module[] = []): void {
+export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: readonly nn.Module[] = []): void {
   const off = frozen.flatMap((m) => m.parameters()).filter((p) => p.requiresGrad && !params.includes(p));
   for (const p of off) p.requiresGrad = false;
   let grads: (Tensor | null)[];
@@ -40,32 +37,8 @@ export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: reado
  * (the references' single Adam over both generators of CycleGAN, DualGAN, DiscoGAN). The graph
  * stays usable for another call.
  */
-export function minimize(loss: Tensor, optimizer: Optimizer | readonly Optimizer[], opts: { frozen?: readonly Module[] } = {}): void {
-  const optimizers = Array.isArray(optimizer) ? optimizer : [optimizer as Optimizer];
+export function minimize(loss: Tensor, optimizer: optim.Optimizer | readonly optim.Optimizer[], opts: { frozen?: readonly nn.Module[] } = {}): void {
+  const optimizers = Array.isArray(optimizer) ? optimizer : [optimizer as optim.Optimizer];
   gradsInto(loss, optimizers.flatMap((o) => o.params), opts.frozen ?? []);
   for (const o of optimizers) o.step();
-}
-
-/**
- * gradsInto(loss, params, frozen), then one optimiser step. The graph stays usable for another
- * call (BEGAN differentiates L_D and L_G of one forward pass).
- */
-export function stepOn(loss: Tensor, params: readonly Tensor[], optimizer: Optimizer, frozen: readonly Module[] = []): void {
-  gradsInto(loss, params, frozen);
-  optimizer.step();
-}
-
-/**
- * Sets `.grad` of the given networks' parameters to d loss / d parameter, and only theirs: the
- * other networks the loss passes through are constants here, which is what the reference gets from
- * set_requires_grad(netD, False) before the generators' update (and no weight gradients of D are
- * computed at all).
- */
-export function setGradients(loss: Tensor, nets: readonly Module[]): void {
-  const params = nets.flatMap((n) => n.parameters());
-  const grads = grad(loss, params);
-  params.forEach((p, i) => {
-    p.grad?.dispose();
-    p.grad = grads[i].keep();
-  });
 }
