@@ -13,7 +13,7 @@
 //     hook) add the conditional accuracy of images generated from the test captions. For a model
 //     trained in stages (the stages hook), `--stage N` scores stage N's output at its own size.
 //   image-to-image models whose recipe exposes `translate` and `heldOutPairs` (TranslationEval,
-//     nets/translation.ts): L1, PSNR and SSIM of the translations against held-out ground truth
+//     nets/lib/translation.ts): L1, PSNR and SSIM of the translations against held-out ground truth
 //     (the test split of the dataset the run trained on), for the trained networks, for the same
 //     networks as initialised at the start of the run (the seeded untrained model), and for the
 //     identity (output = input), so the numbers have both ends of a scale.
@@ -43,7 +43,7 @@ import { emojiJudge, isEmojiEvalDataset, isTextConditioned, loadOrTrainEmojiNet 
 import { loadDataset } from './datasets.js';
 
 // The hooks' interfaces (and the emoji held-out helper, heldOutEmojiPairs) live in
-// nets/translation.ts; re-exported here for existing imports.
+// nets/lib/translation.ts; re-exported here for existing imports.
 export type { HeldOutPairs, TranslationEval } from '../nets/lib/translation.js';
 
 const spec = {

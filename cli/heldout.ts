@@ -1,5 +1,5 @@
 // The held-out (test) split of each two-domain training dataset, packed like its training split
-// (A's channels, then B's), registered as nets/translation.ts's held-out source so the recipes'
+// (A's channels, then B's), registered as nets/lib/translation.ts's held-out source so the recipes'
 // heldOutPairs hooks (browser-safe) can reach the PNG loaders (Node). Importing this module once
 // registers it; `gan train`, `gan eval` and `gan sample` do.
 //

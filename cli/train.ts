@@ -3,7 +3,7 @@
 //   data (data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
 //   every --log-every steps: read the step's statistics back in one readback, append metrics.jsonl
 //   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png;
-//     image-to-image models (recipes with TranslationEval hooks, nets/translation.ts, merged with the
+//     image-to-image models (recipes with TranslationEval hooks, nets/lib/translation.ts, merged with the
 //     Node-side ones by cli/heldout.ts as for `gan eval`) instead show a fixed held-out batch as rows
 //     of input | output | target (multi-domain translators: held-out images translated into every
 //     domain, over their ground truth), and log L1 / PSNR / SSIM on it to metrics.jsonl ({"step", "heldout_n",

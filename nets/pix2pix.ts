@@ -213,5 +213,8 @@ export const pix2pixRecipe = defineModel({
       { title: 'Discriminator outputs', keys: /^D_/, yRange: [0, 1] },
     ],
     pages: [{ href: 'draw/', text: 'draw edges → emoji' }],
+    // The draw page: edge maps (data/emoji.ts edgeMapCpu: Sobel, thinned, black on white) to the
+    // Noto emoji they came from, 32 px, a 5-level U-Net.
+    sketch: { dataset: 'emoji-edges', config: { imageSize: 32, netG: 'unet_32', ngf: 16, ndf: 16 } },
   },
 } satisfies TranslationEval & Partial<ModelRecipe>);

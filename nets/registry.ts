@@ -306,20 +306,20 @@ export interface PyramidChain {
 
 export const recipes: Record<string, ModelRecipe> = {
   dcgan: dcganRecipe,
-  pix2pix: pix2pixRecipe,
-  cyclegan: cycleganRecipe,
   autoencoder: autoencoderRecipe,
   ebgan: ebganRecipe,
   began: beganRecipe,
-  gman: gmanRecipe,
-  madgan: madganRecipe,
-  dualgan: dualganRecipe,
-  discogan: discoganRecipe,
-  stargan: starganRecipe,
   lapgan: lapganRecipe,
   stackgan: stackganRecipe,
   stackganpp: stackganppRecipe,
+  gman: gmanRecipe,
+  madgan: madganRecipe,
   triplegan: tripleganRecipe,
+  pix2pix: pix2pixRecipe,
+  cyclegan: cycleganRecipe,
+  dualgan: dualganRecipe,
+  discogan: discoganRecipe,
+  stargan: starganRecipe,
 };
 
 export function getRecipe(name: string): ModelRecipe | undefined {

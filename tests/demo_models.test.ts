@@ -5,7 +5,8 @@
 // No GPU, no DOM.
 import { describe, expect, it } from 'vitest';
 import { recipes } from '../nets/registry';
-import { pageDatasets, runDefaults, runFromParams, SKETCH_RUN, STAT_LABELS, statLabel } from '../demos/shared/models';
+import { blurbOf, chartsOf, demoOf, gridColsOf, GENERIC_CHARTS, pageDatasets, quickConfig, runDefaults, runFromParams, SKETCH_RUN, STAT_LABELS, statLabel } from '../demos/shared/models';
+import { ARCHITECTURES, paperLink } from '../demos/shared/architectures';
 import { loadManifest, manifestKey, saveManifest, SOFTWARE_BATCH, SOFTWARE_WIDTH, softwareSized } from '../demos/shared/warmup';
 
 describe('demo page runs', () => {
@@ -59,6 +60,51 @@ describe('demo page runs', () => {
       expect(wanted, name).toContainEqual({ dataset: d.dataset, size });
     }
     expect(wanted).toContainEqual({ dataset: SKETCH_RUN.dataset, size: Number(SKETCH_RUN.config.imageSize) });
+  });
+});
+
+describe('what the pages read from the model declarations', () => {
+  it('the gallery lists every registered model in the registry\'s order, with the paper its declaration gives', () => {
+    expect(ARCHITECTURES.map((a) => a.key)).toEqual(Object.keys(recipes));
+    for (const a of ARCHITECTURES) {
+      const r = recipes[a.key];
+      expect(a.paper.title.length, a.key).toBeGreaterThan(10);
+      expect(a.summary.length, a.key).toBeGreaterThan(20);
+      expect(paperLink(a).href, a.key).toMatch(/^https:\/\/(arxiv\.org\/abs\/\d{4}\.\d{5}|doi\.org\/10\.\d+\/\S+)$/);
+      if (r.info) {
+        // Declared: the card is the declaration's, not a copy.
+        expect(a.paper, a.key).toBe(r.info);
+        expect(a.name, a.key).toBe(r.info.label);
+        expect(a.summary, a.key).toBe(r.info.summary);
+      }
+      if (r.demo) {
+        expect(a.page, a.key).toBe(r.demo.page);
+        expect(a.pages, a.key).toBe(r.demo.pages);
+      }
+    }
+    // Display names are distinct (the gallery's cards are found by them).
+    expect(new Set(ARCHITECTURES.map((a) => a.name)).size).toBe(ARCHITECTURES.length);
+  });
+
+  it('charts, grid columns, blurb and page defaults come from the model\'s demo hook', () => {
+    let declared = 0;
+    for (const [name, r] of Object.entries(recipes)) {
+      const d = demoOf(name);
+      if (r.demo) {
+        declared++;
+        expect(d, name).toBe(r.demo);
+      }
+      const charts = chartsOf(name, false);
+      expect(charts.slice(0, d.charts?.length ?? 0), name).toEqual(d.charts ?? []);
+      expect(charts.slice(-GENERIC_CHARTS.length), name).toEqual([...GENERIC_CHARTS]);
+      expect(gridColsOf(name), name).toBe(d.gridCols);
+      expect(blurbOf(name), name).toBe(d.blurb);
+      const run = runDefaults(name);
+      expect(run.config, name).toEqual({ ...quickConfig(name), ...(d.overrides?.config ?? {}) });
+      if (d.overrides?.batch !== undefined) expect(run.batch, name).toBe(d.overrides.batch);
+      if (d.overrides?.lr !== undefined) expect(run.lr, name).toBe(d.overrides.lr);
+    }
+    expect(declared).toBeGreaterThanOrEqual(6);
   });
 });
 

@@ -1,14 +1,14 @@
-// The gallery (demos/index.html): one card per architecture the project covers, with its paper and
-// a one-line summary. An architecture whose net is in nets/registry.ts is "live": its card links to
-// the page that trains it in the browser (train/?model=NAME, or the model's own page; further
-// pages, such as the draw page, too) and shows a thumbnail made in this tab (demos/shared/preview.ts): the generator saved
-// by its training page in this browser when there is one, otherwise freshly initialised weights,
-// and the card says which. Architectures still to come get no picture. A thumbnail is drawn when
+// The gallery (demos/index.html): one card per registered model, in the registry's order, with its
+// paper and a one-line summary (the model's declaration, see demos/shared/architectures.ts). Each
+// card links to the page that trains it in the browser (train/?model=NAME, or the model's own page;
+// further pages its `demo` hook lists) and shows a thumbnail made in this tab
+// (demos/shared/preview.ts): the generator saved by its training page in this browser when there is
+// one, otherwise freshly initialised weights, and the card says which. A thumbnail is drawn when
 // its card scrolls into view, one at a time: each model compiles its own kernels, which takes a
 // while on a software adapter, so nobody waits for the cards they do not look at.
 
 import { recipes } from '../../nets/registry.js';
-import { ARCHITECTURES, paperLink, registryKeyOf, type Architecture } from '../shared/architectures.js';
+import { ARCHITECTURES, paperLink, type Architecture } from '../shared/architectures.js';
 import { registerHeldOutSource } from '../shared/datasets.js';
 import { byId, el, setStatus } from '../shared/dom.js';
 import { drawGrid } from '../shared/grid.js';
@@ -19,18 +19,16 @@ import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.j
 const registered = Object.keys(recipes);
 
 /** The page that trains a registered model: its own page, else the generic one. */
-function pageOf(a: Architecture, key: string): string {
-  return a.page ? `./${a.page}/` : `./train/?model=${encodeURIComponent(key)}`;
+function pageOf(a: Architecture): string {
+  return a.page ? `./${a.page}/` : `./train/?model=${encodeURIComponent(a.key)}`;
 }
 
 function card(a: Architecture): HTMLElement {
-  const key = registryKeyOf(a, registered);
-  const live = key !== null;
-  const thumb = el('div', { class: 'thumb', 'data-thumb': key ?? '', 'data-state': live ? 'waiting' : 'none' }, live ? 'sampled here when it scrolls into view' : 'coming: no samples until it runs');
+  const thumb = el('div', { class: 'thumb', 'data-thumb': a.key, 'data-state': 'waiting' }, 'sampled here when it scrolls into view');
   return el(
     'article',
-    { class: 'card', 'data-arch': a.name, 'data-status': live ? 'live' : 'coming' },
-    el('h2', {}, a.name, el('span', { class: `badge ${live ? 'live' : 'coming'}` }, live ? 'live' : 'coming')),
+    { class: 'card', 'data-arch': a.name, 'data-status': 'live' },
+    el('h2', {}, a.name, el('span', { class: 'badge live' }, 'live')),
     el('div', { class: 'paper' },
       el('cite', {}, a.paper.title), el('br'), `${a.paper.authors}, ${a.paper.year} · `,
       el('a', { href: paperLink(a).href, rel: 'noopener' }, paperLink(a).text),
@@ -38,9 +36,9 @@ function card(a: Architecture): HTMLElement {
     el('p', { class: 'summary' }, a.summary),
     thumb,
     el('div', { class: 'links' },
-      live ? el('a', { href: pageOf(a, key), class: 'train-link' }, 'train it live →') : null,
-      ...(live ? (a.pages ?? []).map((p) => el('a', { href: `./${p.href}` }, p.text)) : []),
-      live ? el('a', { href: `./inspector/?model=${key}` }, 'inspect its kernels') : null,
+      el('a', { href: pageOf(a), class: 'train-link' }, 'train it live →'),
+      ...(a.pages ?? []).map((p) => el('a', { href: `./${p.href}` }, p.text)),
+      el('a', { href: `./inspector/?model=${a.key}` }, 'inspect its kernels'),
     ),
   );
 }
@@ -61,20 +59,13 @@ async function main(): Promise<void> {
   if (nav && !nav.querySelector('a[href="./bench/"]')) nav.append(el('a', { href: './bench/' }, 'Benchmark'));
   const cards = byId('cards');
   cards.replaceChildren(...ARCHITECTURES.map(card));
-  const status = byId('status');
-  const liveCount = ARCHITECTURES.filter((a) => registryKeyOf(a, registered)).length;
-  setStatus(status, `${ARCHITECTURES.length} architectures, ${liveCount} live in the engine.`);
-  // The intro mentions architectures still to come only while there are some.
-  const coming = ARCHITECTURES.length - liveCount;
-  byId('coming-note').textContent = coming
-    ? ` The other ${coming} are marked coming: listed with their paper, no pictures until they run.`
-    : ` All ${ARCHITECTURES.length} are live.`;
+  setStatus(byId('status'), `${ARCHITECTURES.length} architectures, all live in the engine.`);
 
   const started = await startEngine();
   if ('failure' in started) {
     renderStartFailure(byId('webgpu-status'), started.failure);
     byId('adapter').textContent = 'no WebGPU';
-    cards.querySelectorAll<HTMLElement>('.thumb[data-thumb]:not([data-thumb=""])').forEach((t) => (t.textContent = 'needs WebGPU for a live thumbnail'));
+    cards.querySelectorAll<HTMLElement>('.thumb[data-thumb]').forEach((t) => (t.textContent = 'needs WebGPU for a live thumbnail'));
     document.body.dataset.ready = 'true';
     return;
   }

@@ -11,7 +11,7 @@
 // The real batch is random images of the model's input shape: data values do not change which
 // kernels run. Models that bind labels or captions (GanTrainer.bindData) get the training page's set. Step 1 compiles pipelines and allocates optimiser state, so the page inspects step 2.
 //
-// URL parameters: model [dcgan], batch [16], autorun [1], and any of the model's options (size or
+// URL parameters: model [the registry's first], batch [16], autorun [1], and any of the model's options (size or
 // imageSize, ngf, ndf, nz, ...). State for tests: window.__inspector.
 
 import { engine, fmtBytes, type DispatchInfo, type Engine, type Kernel, type PooledBuffer } from '../../engine/device.js';
@@ -20,13 +20,9 @@ import { recipes, type ModelConfig } from '../../nets/registry.js';
 import { byId, el, fmt, intParam, setStatus } from '../shared/dom.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
 import { loadPageDataset } from '../shared/datasets.js';
-import { runDefaults } from '../shared/models.js';
+import { quickConfig, runDefaults } from '../shared/models.js';
 import { disposeTrainer } from '../shared/session.js';
 
-/** Smaller-than-default configs so a step is quick to inspect even on a software adapter. */
-const INSPECT_DEFAULTS: Record<string, ModelConfig> = {
-  dcgan: { imageSize: 32, nz: 100, ngf: 16, ndf: 16 },
-};
 /** URL/short names for options. */
 const ALIASES: Record<string, string> = { size: 'imageSize' };
 
@@ -244,8 +240,8 @@ function buildOptionInputs(model: string): void {
   const box = ui.run.parentElement!;
   box.querySelectorAll('label[data-option]').forEach((l) => l.remove());
   optionInputs.clear();
-  // The page's own small config, else the training pages' default run (the --quick preset).
-  const defaults: ModelConfig = { ...(INSPECT_DEFAULTS[model] ?? runDefaults(model).config) };
+  // The recipe's defaults with its --quick preset on top: small, so a step is quick to inspect even on a software adapter.
+  const defaults: ModelConfig = quickConfig(model);
   for (const [name, spec] of Object.entries(recipe.options)) {
     if (!['int', 'float', 'number', 'boolean', 'string'].includes(spec.type)) continue;
     const fromUrl = params.get(name) ?? params.get(Object.keys(ALIASES).find((a) => ALIASES[a] === name) ?? '');

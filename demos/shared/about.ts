@@ -1,14 +1,9 @@
-// Header title and lede of a model's training page, from the architecture catalogue
-// (architectures.ts): the paper, its one-line summary, and the recipe's own description.
+// Header title and lede of a model's training page, from the model's declaration: its paper
+// (recipe.info, through architectures.ts), its one-line summary, and the recipe's description.
 
 import { recipes } from '../../nets/registry.js';
-import { ARCHITECTURES, paperLink, registryKeyOf, type Architecture } from './architectures.js';
+import { architectureOf, paperLink } from './architectures.js';
 import { el } from './dom.js';
-
-export function architectureOf(model: string): Architecture | null {
-  const registered = Object.keys(recipes);
-  return ARCHITECTURES.find((a) => registryKeyOf(a, registered) === model) ?? null;
-}
 
 export function modelTitle(model: string): string {
   return `${architectureOf(model)?.name ?? model}, trained in this tab`;

@@ -2,7 +2,7 @@
 // file (demos/shared/mnist.ts, resampled to any size), every other dataset from the files the
 // build's data step wrote (demos/data/export.ts; format in demos/shared/data-format.ts). A dataset
 // asked for at a size the build did not write is area-averaged down from a stored multiple of it.
-// registerHeldOutSource() makes the image-to-image recipes' heldOutPairs hooks (nets/translation.ts)
+// registerHeldOutSource() makes the image-to-image recipes' heldOutPairs hooks (nets/lib/translation.ts)
 // read the held-out pairs written beside each two-domain dataset, as `gan eval` reads the test split.
 
 import type { ArrayDataset } from '../../data/loader.js';
@@ -152,7 +152,7 @@ export async function loadHeldOut(name: string, size: number): Promise<PageDatas
 }
 
 /**
- * Makes nets/translation.ts's heldOutEmojiPairs (and so every image-to-image recipe's
+ * Makes nets/lib/translation.ts's heldOutEmojiPairs (and so every image-to-image recipe's
  * heldOutPairs hook) read the held-out pairs of this build's data.
  */
 export function registerHeldOutSource(): void {

@@ -1,14 +1,15 @@
 // What the training pages need to know about each registered model, beyond nets/registry.ts:
 //   - the run a page starts by default: the recipe's option defaults with its --quick preset on top
-//     (small widths that learn visibly within minutes), plus a few page overrides;
+//     (small widths that learn visibly within minutes), plus the overrides of the model's `demo` hook;
 //   - how URL parameters override that run (?ngf=4&batch=2&net-g=unet_32&size=16&dataset=...);
 //   - how to show it: sample grid from latent codes, or held-out input | output | target rows for
-//     image-to-image models; which stats share a chart; labels for the stats.
+//     image-to-image models; which stats share a chart (the `demo` hook's charts); labels for the stats.
 // DOM-free, so the build's data step (demos/data/export.ts, in Node) reads the same defaults to
 // know which datasets and sizes the pages will ask for.
 
 import { kebab } from '../../cli/lib/args.js';
 import { getRecipe, recipes, type ModelConfig, type ModelRecipe } from '../../nets/registry.js';
+import type { ChartSpec, DemoProfile } from '../../nets/lib/model.js';
 import type { TranslationEval } from '../../nets/lib/translation.js';
 
 /** The run a page trains: what the session needs besides the dataset itself. */
@@ -21,24 +22,7 @@ export interface RunDefaults {
 }
 
 /** A chart on a training page: the stats whose names match `keys`, in one uPlot chart. */
-export interface ChartSpec {
-  title: string;
-  keys: RegExp;
-  yRange?: [number, number];
-  logY?: boolean;
-  note?: string;
-}
-
-interface PageProfile {
-  /** Page defaults on top of the recipe's defaults and quick preset (config keys, batch, lr). */
-  overrides?: Partial<Omit<RunDefaults, 'model' | 'config'>> & { config?: ModelConfig };
-  /** Charts in order; a stat goes to the first that matches, else to the generic ones. */
-  charts?: ChartSpec[];
-  /** Columns of the sample grid (default: square). */
-  gridCols?: number;
-  /** One paragraph about what the page shows for this model. */
-  blurb?: string;
-}
+export type { ChartSpec };
 
 const LOSSES = /^loss|_loss|loss_|mse/i;
 
@@ -54,93 +38,12 @@ export const HELD_OUT_CHARTS: readonly ChartSpec[] = [
   { title: 'Held-out PSNR (dB)', keys: /^heldout_PSNR/, note: 'PSNR of G(input) against its target, images mapped to [0, 1]; higher is closer. A point each time the grid is redrawn (see its caption).' },
 ];
 
-const PROFILES: Record<string, PageProfile> = {
-  dcgan: {
-    // The page's own defaults since it first shipped: a wider net and the paper's batch and rate.
-    overrides: { config: { ngf: 32, ndf: 32 }, batch: 64, lr: 2e-4 },
-    charts: [
-      { title: 'BCE losses', keys: /^loss/ },
-      {
-        title: 'Discriminator outputs',
-        keys: /^D_/,
-        yRange: [0, 1],
-        note: 'Mean D(x) on real digits, and D(G(z)) on fakes before (D step) and after (G step) the discriminator\'s update. At the game\'s equilibrium both approach 0.5.',
-      },
-    ],
-    blurb: 'The grid shows the same fixed latent codes as training goes on; the latent walk below interpolates between two codes.',
-  },
-  autoencoder: {
-    charts: [{ title: 'Reconstruction MSE', keys: /mse/i, logY: true }],
-    gridCols: 8,
-    blurb: 'No adversary: an encoder and decoder trained on reconstruction. Grid rows alternate 8 real digits and their reconstructions; the walk interpolates in code space.',
-  },
-  ebgan: {
-    charts: [
-      { title: 'Losses', keys: /^loss/ },
-      { title: 'Energies (D\'s reconstruction MSE)', keys: /^energy_/, note: 'D\'s energy on real and generated images; the hinge pushes fakes up to the margin.' },
-      { title: 'Pulling-away term', keys: /^pt$/ },
-    ],
-  },
-  began: {
-    charts: [
-      { title: 'L1 autoencoder losses', keys: /^(loss|L_)/ },
-      { title: 'Convergence measure M_global', keys: /^M_global$/, note: 'M_global = L(x) + |gamma L(x) - L(G(z))|: falls as the images improve (the paper\'s Figure 2).' },
-      { title: 'Equilibrium control k_t', keys: /^k_/, note: 'The proportional controller\'s weight of the fake loss in D\'s objective.' },
-    ],
-  },
-  gman: {
-    charts: [
-      { title: 'Losses (mean over the Ds, and G\'s combined loss)', keys: /^loss[DG]$/ },
-      { title: 'Each discriminator\'s loss', keys: /^lossD_\d+$/ },
-      { title: 'G\'s loss against each discriminator (V_i)', keys: /^V_\d+$/ },
-      { title: 'lambda (GMAN*)', keys: /^lambda$/ },
-    ],
-  },
-  madgan: {
-    charts: [
-      { title: 'Cross-entropy losses', keys: /^loss/ },
-      { title: 'D\'s probability that real data is real', keys: /^D_real$/, yRange: [0, 1] },
-    ],
-    blurb: 'Rows of the grid come from the k generators in turn (the latent codes are shared out among them).',
-  },
-  pix2pix: {
-    charts: [
-      { title: 'GAN losses', keys: /^loss_(G_GAN|D_)/ },
-      { title: 'L1 term (weighted by lambda_L1)', keys: /^loss_G_L1$/ },
-      { title: 'Discriminator outputs', keys: /^D_/, yRange: [0, 1] },
-    ],
-  },
-  cyclegan: {
-    charts: [
-      { title: 'Adversarial losses (LSGAN)', keys: /^loss_[DG]_/ },
-      { title: 'Cycle and identity losses', keys: /^loss_(cycle|idt)_/ },
-    ],
-    blurb: 'Trained on unpaired domains: the held-out partners are ground truth it never sees together. Flip the direction to see the other generator.',
-  },
-  dualgan: {
-    charts: [
-      { title: 'Critic losses', keys: /^loss_D_/ },
-      { title: 'Wasserstein distance estimates', keys: /^wdist_/, note: 'The critics\' estimate of the distance between real and translated images in each domain.' },
-      { title: 'Generator losses', keys: /^loss_(G|recon)/ },
-    ],
-  },
-  discogan: {
-    charts: [
-      { title: 'Discriminator losses', keys: /^loss_dis_/ },
-      { title: 'Generator losses', keys: /^loss_(gen|fm)_/ },
-      { title: 'Reconstruction losses', keys: /^loss_recon_/ },
-    ],
-  },
-  stargan: {
-    gridCols: 8,
-    charts: [
-      { title: 'Adversarial losses (WGAN-GP)', keys: /^loss_[DG]_(real|fake)$/ },
-      { title: 'Domain classification losses', keys: /_cls$/ },
-      { title: 'Gradient penalty and reconstruction', keys: /^loss_(D_gp|G_rec)$/ },
-    ],
-    blurb: 'Each row of the grid: an input image, then G\'s translation of it into each domain (default, light … dark), then into its own domain.',
-  },
-};
+
+/** How the pages show a model: its declaration's `demo` hook. */
+export function demoOf(model: string): DemoProfile {
+  const r = recipeOf(model);
+  return r.demo ?? {};
+}
 
 /** Option names and aliases a URL may use for a config key (camelCase, kebab-case, `size`). */
 const ALIASES: Record<string, string> = { size: 'imageSize' };
@@ -151,15 +54,22 @@ export function recipeOf(model: string): ModelRecipe {
   return r;
 }
 
-/** The page's default run of a model (before URL parameters). */
-export function runDefaults(model: string): RunDefaults {
+/** A model's option defaults with its --quick preset on top (small widths that learn within minutes). */
+export function quickConfig(model: string): ModelConfig {
   const r = recipeOf(model);
   const config: ModelConfig = {};
   for (const [k, o] of Object.entries(r.options)) if (o.default !== undefined) config[k] = o.default;
   const quick = r.quick as Record<string, unknown>;
   for (const k of Object.keys(r.options)) if (quick[k] !== undefined) config[k] = quick[k] as number | string | boolean;
-  const o = PROFILES[model]?.overrides ?? {};
-  Object.assign(config, o.config ?? {});
+  return config;
+}
+
+/** The page's default run of a model (before URL parameters): quickConfig, then the `demo` hook's overrides. */
+export function runDefaults(model: string): RunDefaults {
+  const r = recipeOf(model);
+  const quick = r.quick as Record<string, unknown>;
+  const o = demoOf(model).overrides ?? {};
+  const config = { ...quickConfig(model), ...(o.config ?? {}) };
   return {
     model,
     config,
@@ -229,11 +139,11 @@ export function runFromParams(model: string, params: URLSearchParams, base: Part
 
 /** The charts of a model's page, its own first. */
 export function chartsOf(model: string, imageToImage: boolean): ChartSpec[] {
-  return [...(PROFILES[model]?.charts ?? []), ...(imageToImage ? HELD_OUT_CHARTS : []), ...GENERIC_CHARTS];
+  return [...(demoOf(model).charts ?? []), ...(imageToImage ? HELD_OUT_CHARTS : []), ...GENERIC_CHARTS];
 }
 
 export function gridColsOf(model: string): number | undefined {
-  return PROFILES[model]?.gridCols;
+  return demoOf(model).gridCols;
 }
 
 /** Whether the run translates B -> A too, with a generator of its own (the recipe's bothWays hook). */
@@ -242,7 +152,7 @@ export function isBidirectional(model: string, config: ModelConfig): boolean {
 }
 
 export function blurbOf(model: string): string | undefined {
-  return PROFILES[model]?.blurb;
+  return demoOf(model).blurb;
 }
 
 /** Readable names for the stats the trainers return (the key itself when absent). */
@@ -286,15 +196,14 @@ export function statLabel(key: string): string {
   return key.replace(/_/g, ' ');
 }
 
-/**
- * The draw page's run: pix2pix from edge maps (data/emoji.ts edgeMapCpu: Sobel, thinned,
- * black on white) to the Noto emoji they came from, 32 px, a 5-level U-Net.
- */
-export const SKETCH_RUN = {
-  model: 'pix2pix',
-  dataset: 'emoji-edges',
-  config: { imageSize: 32, netG: 'unet_32', ngf: 16, ndf: 16 } as ModelConfig,
-} as const;
+/** The draw page's run: the registered model whose `demo` hook declares `sketch`, with its dataset and config. */
+export const SKETCH_RUN = sketchRun();
+
+function sketchRun(): { model: string; dataset: string; config: ModelConfig } {
+  const r = Object.values(recipes).find((x) => x.demo?.sketch);
+  if (!r?.demo?.sketch) throw new Error('nets/registry.ts: no registered model declares demo.sketch (the draw page\'s run)');
+  return { model: r.name, dataset: r.demo.sketch.dataset, config: r.demo.sketch.config };
+}
 
 /** Every (dataset, image size) the pages train on by default: what the build's data step writes. */
 export function pageDatasets(): { dataset: string; size: number }[] {

@@ -107,7 +107,7 @@ export class TrainingSession {
    */
   async translate(x: Float32Array, shape: readonly number[], direction: 'AtoB' | 'BtoA' = 'AtoB'): Promise<{ data: Float32Array; shape: number[] }> {
     const hooks = this.recipe as ModelRecipe & Partial<TranslationEval>;
-    if (!hooks.translate) throw new Error(`${this.spec.model} has no translate hook (nets/translation.ts TranslationEval)`);
+    if (!hooks.translate) throw new Error(`${this.spec.model} has no translate hook (nets/lib/translation.ts TranslationEval)`);
     const translate = hooks.translate.bind(hooks);
     const generate = this.trainer.generate as (x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean }) => Tensor;
     return readTensor(() => (direction === 'AtoB' ? translate(this.trainer, tensor(x, shape)) : generate.call(this.trainer, tensor(x, shape), { direction, batchStats: false })));

@@ -5,7 +5,7 @@
 // Image-to-image models get held-out input | output | target rows (both directions where the
 // recipe's bothWays hook says so).
 //
-// URL parameters: model [dcgan], the model's options (ngf=8, net-g=unet_32, size=32, ...), batch,
+// URL parameters: model [the registry's first], the model's options (ngf=8, net-g=unet_32, size=32, ...), batch,
 // lr, dataset, seed, samples, sampleEvery, autosave, walk, autostart, fresh (training-page.ts).
 
 import { modelLede, modelTitle } from '../shared/about.js';

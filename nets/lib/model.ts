@@ -179,6 +179,11 @@ export interface DemoProfile {
   page?: string;
   /** Further (interactive) pages for it, relative to the gallery. */
   pages?: { href: string; text: string }[];
+  /**
+   * The draw page's run (demos/draw: a sketch of edges in, an image out): the paired dataset and
+   * the config it trains this model with. One registered model declares it.
+   */
+  sketch?: { dataset: string; config: ModelConfig };
 }
 
 /** A preset's values: training settings and (typed) hyper-parameters. */
