@@ -1,7 +1,7 @@
 // The public API of the engine (`import { Tensor, tidy, ops, nn, optim, init } from 'webgpu-gan'`).
 //
 // Top level, the core: the device (initEngine, engine), tensors and their scopes (Tensor, tensor,
-// tidy), autograd (backward, grad, noGrad) and the random Generator. Then five namespaces:
+// tidy), autograd (backward, grad, noGrad) and the random generators. Then five namespaces:
 //   ops    the ops a model is written with, as functions (engine/ops/public.ts); the common ones
 //          are Tensor methods too: `a.sub(b).square().mean()`
 //   nn     modules and layers (Module, Sequential, Conv2d, ...) and state-dict helpers
@@ -20,9 +20,11 @@ export { Tensor, tensor, empty, assign, tidy, beginScope, endScope, memory, live
 export type { Shape, DType } from './tensor.js';
 // autograd
 export { backward, grad, noGrad, withGrad, isGradEnabled } from './tape.js';
-// randomness
+// randomness: Generator draws on the device (Philox streams); Mulberry32 is a host-side generator
+// with one u32 of state, for coin flips a checkpoint must reproduce (nets/lib/pool.ts)
 export { Generator, manualSeed, defaultGenerator } from './ops/random.js';
 export type { GeneratorState } from './ops/random.js';
+export { Mulberry32 } from './ops/cpu/host.js';
 // diagnostics
 export { countNonFinite, nonFiniteTensors, describeNonFinite } from './finite.js';
 export type { NonFiniteTensor } from './finite.js';

@@ -21,11 +21,7 @@
 // B's ([N, inputNc + outputNc, H, W], data/pairs.ts packUnpaired); the losses never pair row i of A with row i
 // of B, so the packing does not make training paired.
 
-import type { Module } from '../engine/nn.js';
-import { Adam, type LinearDecay } from '../engine/optim.js';
-import { type Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, l1, mulScalar, Generator } from '../engine/ops/index.js';
+import { Generator, noGrad, tidy, type Tensor, ops, type nn, optim } from '../engine/index.js';
 import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
 import { ImagePool, ImagePoolState } from './lib/pool.js';
 import { choice, defineModel, int, num, type ConfigOf } from './lib/model.js';
@@ -41,9 +37,9 @@ export type CycleGanConfig = ConfigOf<typeof params>;
 // ---- the training step ------------------------------------------------------------------------------
 
 export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
-  readonly nets: { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module };
-  readonly optimizers: { netG_A: Adam; netG_B: Adam; netD_A: Adam; netD_B: Adam };
-  readonly schedulers: LinearDecay[];
+  readonly nets: { netG_A: nn.Module; netG_B: nn.Module; netD_A: nn.Module; netD_B: nn.Module };
+  readonly optimizers: { netG_A: optim.Adam; netG_B: optim.Adam; netD_A: optim.Adam; netD_B: optim.Adam };
+  readonly schedulers: optim.LinearDecay[];
   readonly rng: Generator;
   readonly sampler = 'netG_A';
   readonly cfg: CycleGanConfig;
@@ -63,7 +59,12 @@ export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
     this.nets = twoWayNetworks(cfg, this.rng);
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
     const n = this.nets;
-    this.optimizers = { netG_A: new Adam(n.netG_A, opts), netG_B: new Adam(n.netG_B, opts), netD_A: new Adam(n.netD_A, opts), netD_B: new Adam(n.netD_B, opts) };
+    this.optimizers = {
+      netG_A: new optim.Adam(n.netG_A, opts),
+      netG_B: new optim.Adam(n.netG_B, opts),
+      netD_A: new optim.Adam(n.netD_A, opts),
+      netD_B: new optim.Adam(n.netD_B, opts),
+    };
     this.schedulers = decaySchedulers(this.optimizers, cfg, settings.steps);
     this.gan = ganLoss(cfg.ganMode);
     this.fakeBPool = new ImagePool(cfg.poolSize, seed ^ 0x5eed_b);
@@ -90,24 +91,24 @@ export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
       // reference's single Adam over G_A and G_B).
       const lossGA = this.gan(netD_A.call(fakeB) as Tensor, true);
       const lossGB = this.gan(netD_B.call(fakeA) as Tensor, true);
-      const lossCycleA = mulScalar(l1(recA, realA), lambdaA);
-      const lossCycleB = mulScalar(l1(recB, realB), lambdaB);
-      let lossG = add(add(lossGA, lossGB), add(lossCycleA, lossCycleB));
+      const lossCycleA = ops.l1(recA, realA).mul(lambdaA);
+      const lossCycleB = ops.l1(recB, realB).mul(lambdaB);
+      let lossG = lossGA.add(lossGB).add(lossCycleA.add(lossCycleB));
       let lossIdtA: Tensor | null = null;
       let lossIdtB: Tensor | null = null;
       if (lambdaIdentity > 0) {
         // G_A should leave a B image alone, and G_B an A image.
-        lossIdtA = mulScalar(l1(netG_A.call(realB) as Tensor, realB), lambdaB * lambdaIdentity);
-        lossIdtB = mulScalar(l1(netG_B.call(realA) as Tensor, realA), lambdaA * lambdaIdentity);
-        lossG = add(lossG, add(lossIdtA, lossIdtB));
+        lossIdtA = ops.l1(netG_A.call(realB) as Tensor, realB).mul(lambdaB * lambdaIdentity);
+        lossIdtB = ops.l1(netG_B.call(realA) as Tensor, realA).mul(lambdaA * lambdaIdentity);
+        lossG = lossG.add(lossIdtA.add(lossIdtB));
       }
       minimize(lossG, [this.optimizers.netG_A, this.optimizers.netG_B], { frozen: [netD_A, netD_B] });
 
       // (2) Both discriminators, on real images and on images from the histories (detached).
-      const basic = (netD: Module, real: Tensor, fake: Tensor) => {
+      const basic = (netD: nn.Module, real: Tensor, fake: Tensor) => {
         const lossReal = this.gan(netD.call(real) as Tensor, true);
         const lossFake = this.gan(netD.call(fake) as Tensor, false);
-        return mulScalar(add(lossReal, lossFake), 0.5);
+        return lossReal.add(lossFake).mul(0.5);
       };
       const lossDA = basic(netD_A, realB, this.fakeBPool.query(fakeB));
       const lossDB = basic(netD_B, realA, this.fakeAPool.query(fakeA));
@@ -142,7 +143,7 @@ export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
     return tidy(() => {
       const { realA, realB } = this.split(batch);
       const fake = this.generate(realA, { batchStats: false });
-      return noGrad(() => l1(fake, realB));
+      return noGrad(() => ops.l1(fake, realB));
     });
   }
 

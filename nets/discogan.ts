@@ -30,11 +30,7 @@
 // maps the generators' outputs back, so the losses (and the rate balance) are the reference's.
 // Data: packed unpaired batches [N, ncA + ncB, H, W] (data/pairs.ts packUnpaired).
 
-import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, LeakyReLU, ReLU, Sigmoid } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { type Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, affine, bceWithLogits, mean, mse, mulScalar, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
+import { Generator, noGrad, tidy, type Tensor, ops, nn, optim } from '../engine/index.js';
 import { defaultInit_ } from './lib/networks.js';
 import { choice, defineModel, int, num, type ConfigOf } from './lib/model.js';
 import { domainChannels, heldOutTranslationPairs, packedShape, TwoDomainTrainer } from './lib/image2image.js';
@@ -52,24 +48,24 @@ export type DiscoGanConfig = ConfigOf<typeof params>;
 // ---- networks -------------------------------------------------------------------------------------
 
 /** The reference's Generator (extra_layers=False): four conv4/2 down, four convT4/2 up, sigmoid. */
-export class DiscoGenerator extends Module {
-  main: Sequential;
+export class DiscoGenerator extends nn.Module {
+  main: nn.Sequential;
 
   constructor(opts: { inputNc?: number; outputNc?: number; ngf?: number } = {}) {
     super();
     const { inputNc = 3, outputNc = 3, ngf = 64 } = opts;
-    const down = (cin: number, cout: number) => new Conv2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
-    const up = (cin: number, cout: number) => new ConvTranspose2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
-    const lrelu = () => new LeakyReLU(0.2);
-    this.main = new Sequential(
+    const down = (cin: number, cout: number) => new nn.Conv2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
+    const up = (cin: number, cout: number) => new nn.ConvTranspose2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
+    const lrelu = () => new nn.LeakyReLU(0.2);
+    this.main = new nn.Sequential(
       down(inputNc, ngf), lrelu(),
-      down(ngf, ngf * 2), new BatchNorm2d(ngf * 2), lrelu(),
-      down(ngf * 2, ngf * 4), new BatchNorm2d(ngf * 4), lrelu(),
-      down(ngf * 4, ngf * 8), new BatchNorm2d(ngf * 8), lrelu(),
-      up(ngf * 8, ngf * 4), new BatchNorm2d(ngf * 4), new ReLU(),
-      up(ngf * 4, ngf * 2), new BatchNorm2d(ngf * 2), new ReLU(),
-      up(ngf * 2, ngf), new BatchNorm2d(ngf), new ReLU(),
-      up(ngf, outputNc), new Sigmoid(),
+      down(ngf, ngf * 2), new nn.BatchNorm2d(ngf * 2), lrelu(),
+      down(ngf * 2, ngf * 4), new nn.BatchNorm2d(ngf * 4), lrelu(),
+      down(ngf * 4, ngf * 8), new nn.BatchNorm2d(ngf * 8), lrelu(),
+      up(ngf * 8, ngf * 4), new nn.BatchNorm2d(ngf * 4), new nn.ReLU(),
+      up(ngf * 4, ngf * 2), new nn.BatchNorm2d(ngf * 2), new nn.ReLU(),
+      up(ngf * 2, ngf), new nn.BatchNorm2d(ngf), new nn.ReLU(),
+      up(ngf, outputNc), new nn.Sigmoid(),
     );
   }
 
@@ -86,36 +82,36 @@ export interface DiscoDiscriminatorOutput {
 }
 
 /** The reference's Discriminator: conv1..conv5 with bn2..bn4; sigmoid output plus features. */
-export class DiscoDiscriminator extends Module {
-  conv1: Conv2d;
-  relu1: LeakyReLU;
-  conv2: Conv2d;
-  bn2: BatchNorm2d;
-  relu2: LeakyReLU;
-  conv3: Conv2d;
-  bn3: BatchNorm2d;
-  relu3: LeakyReLU;
-  conv4: Conv2d;
-  bn4: BatchNorm2d;
-  relu4: LeakyReLU;
-  conv5: Conv2d;
+export class DiscoDiscriminator extends nn.Module {
+  conv1: nn.Conv2d;
+  relu1: nn.LeakyReLU;
+  conv2: nn.Conv2d;
+  bn2: nn.BatchNorm2d;
+  relu2: nn.LeakyReLU;
+  conv3: nn.Conv2d;
+  bn3: nn.BatchNorm2d;
+  relu3: nn.LeakyReLU;
+  conv4: nn.Conv2d;
+  bn4: nn.BatchNorm2d;
+  relu4: nn.LeakyReLU;
+  conv5: nn.Conv2d;
 
   constructor(opts: { inputNc?: number; ndf?: number } = {}) {
     super();
     const { inputNc = 3, ndf = 64 } = opts;
-    const c4 = (cin: number, cout: number) => new Conv2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
+    const c4 = (cin: number, cout: number) => new nn.Conv2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
     this.conv1 = c4(inputNc, ndf);
-    this.relu1 = new LeakyReLU(0.2);
+    this.relu1 = new nn.LeakyReLU(0.2);
     this.conv2 = c4(ndf, ndf * 2);
-    this.bn2 = new BatchNorm2d(ndf * 2);
-    this.relu2 = new LeakyReLU(0.2);
+    this.bn2 = new nn.BatchNorm2d(ndf * 2);
+    this.relu2 = new nn.LeakyReLU(0.2);
     this.conv3 = c4(ndf * 2, ndf * 4);
-    this.bn3 = new BatchNorm2d(ndf * 4);
-    this.relu3 = new LeakyReLU(0.2);
+    this.bn3 = new nn.BatchNorm2d(ndf * 4);
+    this.relu3 = new nn.LeakyReLU(0.2);
     this.conv4 = c4(ndf * 4, ndf * 8);
-    this.bn4 = new BatchNorm2d(ndf * 8);
-    this.relu4 = new LeakyReLU(0.2);
-    this.conv5 = new Conv2d(ndf * 8, 1, 4, { stride: 1, padding: 0, bias: false });
+    this.bn4 = new nn.BatchNorm2d(ndf * 8);
+    this.relu4 = new nn.LeakyReLU(0.2);
+    this.conv5 = new nn.Conv2d(ndf * 8, 1, 4, { stride: 1, padding: 0, bias: false });
   }
 
   /** The logits (before the sigmoid) and [relu2, relu3, relu4]. */
@@ -130,7 +126,7 @@ export class DiscoDiscriminator extends Module {
   /** As the reference: (sigmoid(conv5), [relu2, relu3, relu4]); [N, 1, H/16 - 3, W/16 - 3]. */
   override forward(x: Tensor): [Tensor, Tensor[]] {
     const { logits, features } = this.run(x);
-    return [sigmoid(logits), features];
+    return [logits.sigmoid(), features];
   }
 }
 
@@ -138,8 +134,8 @@ export class DiscoDiscriminator extends Module {
 
 /** The reference's get_gan_loss on logits: (0.5 BCE(real, 1) + 0.5 BCE(fake, 0), BCE(fake, 1)). */
 export function discoGanLoss(logitsReal: Tensor, logitsFake: Tensor): { dis: Tensor; gen: Tensor } {
-  const dis = add(mulScalar(bceWithLogits(logitsReal, 1), 0.5), mulScalar(bceWithLogits(logitsFake, 0), 0.5));
-  return { dis, gen: bceWithLogits(logitsFake, 1) };
+  const dis = ops.bceWithLogits(logitsReal, 1).mul(0.5).add(ops.bceWithLogits(logitsFake, 0).mul(0.5));
+  return { dis, gen: ops.bceWithLogits(logitsFake, 1) };
 }
 
 /** The reference's get_fm_loss: sum over layers of the mean squared difference of the batch-mean features. */
@@ -147,8 +143,8 @@ export function featureMatchingLoss(real: readonly Tensor[], fake: readonly Tens
   if (!real.length || real.length !== fake.length) throw new Error(`featureMatchingLoss: expected equal, non-empty lists of feature maps, got ${real.length} and ${fake.length}`);
   let total: Tensor | null = null;
   for (let i = 0; i < real.length; i++) {
-    const l2 = mean(square(sub(mean(real[i], 0), mean(fake[i], 0))));
-    total = total ? add(total, l2) : l2;
+    const l2 = real[i].mean(0).sub(fake[i].mean(0)).square().mean();
+    total = total ? total.add(l2) : l2;
   }
   return total!;
 }
@@ -156,12 +152,12 @@ export function featureMatchingLoss(real: readonly Tensor[], fake: readonly Tens
 // ---- the training step ------------------------------------------------------------------------------
 
 /** [-1, 1] (the datasets) -> [0, 1] (the reference's images) and back. */
-const to01 = (x: Tensor) => affine(x, 0.5, 0.5);
-const toSigned = (x: Tensor) => affine(x, 2, -1);
+const to01 = (x: Tensor) => ops.affine(x, 0.5, 0.5);
+const toSigned = (x: Tensor) => ops.affine(x, 2, -1);
 
 export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { generator_A: DiscoGenerator; generator_B: DiscoGenerator; discriminator_A: DiscoDiscriminator; discriminator_B: DiscoDiscriminator };
-  readonly optimizers: { generator_A: Adam; generator_B: Adam; discriminator_A: Adam; discriminator_B: Adam };
+  readonly optimizers: { generator_A: optim.Adam; generator_B: optim.Adam; discriminator_A: optim.Adam; discriminator_B: optim.Adam };
   readonly rng: Generator;
   /** A -> B is generator_B in the reference's naming. */
   readonly sampler = 'generator_B';
@@ -184,8 +180,10 @@ export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
     const n = this.nets;
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number], weightDecay: cfg.weightDecay };
     this.optimizers = {
-      generator_A: new Adam(n.generator_A, opts), generator_B: new Adam(n.generator_B, opts),
-      discriminator_A: new Adam(n.discriminator_A, opts), discriminator_B: new Adam(n.discriminator_B, opts),
+      generator_A: new optim.Adam(n.generator_A, opts),
+      generator_B: new optim.Adam(n.generator_B, opts),
+      discriminator_A: new optim.Adam(n.discriminator_A, opts),
+      discriminator_B: new optim.Adam(n.discriminator_B, opts),
     };
   }
 
@@ -218,8 +216,8 @@ export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
       const BA = generator_A.call(B);
       const ABA = generator_A.call(AB);
       const BAB = generator_B.call(BA);
-      const reconA = mse(ABA, A);
-      const reconB = mse(BAB, B);
+      const reconA = ops.mse(ABA, A);
+      const reconB = ops.mse(BAB, B);
       const aReal = discriminator_A.run(A);
       const aFake = discriminator_A.run(BA);
       const ganA = discoGanLoss(aReal.logits, aFake.logits);
@@ -229,18 +227,18 @@ export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
       const ganB = discoGanLoss(bReal.logits, bFake.logits);
       const fmB = featureMatchingLoss(bReal.features, bFake.features);
 
-      const genATotal = add(mulScalar(add(mulScalar(ganB.gen, 0.1), mulScalar(fmB, 0.9)), 1 - rate), mulScalar(reconA, rate));
-      const genBTotal = add(mulScalar(add(mulScalar(ganA.gen, 0.1), mulScalar(fmA, 0.9)), 1 - rate), mulScalar(reconB, rate));
+      const genATotal = ganB.gen.mul(0.1).add(fmB.mul(0.9)).mul(1 - rate).add(reconA.mul(rate));
+      const genBTotal = ganA.gen.mul(0.1).add(fmA.mul(0.9)).mul(1 - rate).add(reconB.mul(rate));
       let genLoss: Tensor;
       let disLoss: Tensor;
       if (arch === 'discogan') {
-        genLoss = add(genATotal, genBTotal);
-        disLoss = add(ganA.dis, ganB.dis);
+        genLoss = genATotal.add(genBTotal);
+        disLoss = ganA.dis.add(ganB.dis);
       } else if (arch === 'recongan') {
         genLoss = genATotal;
         disLoss = ganB.dis;
       } else {
-        genLoss = add(mulScalar(ganB.gen, 0.1), mulScalar(fmB, 0.9));
+        genLoss = ganB.gen.mul(0.1).add(fmB.mul(0.9));
         disLoss = ganB.dis;
       }
       // One Adam over both discriminators and one over both generators in the reference: one
@@ -264,8 +262,8 @@ export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
         loss_fm_B: fmB.detach(),
         loss_recon_A: reconA.detach(),
         loss_recon_B: reconB.detach(),
-        D_x: mean(sigmoid(bReal.logits)),
-        D_G_x: mean(sigmoid(bFake.logits)),
+        D_x: bReal.logits.sigmoid().mean(),
+        D_G_x: bFake.logits.sigmoid().mean(),
       }));
     });
   }

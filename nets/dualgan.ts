@@ -32,12 +32,7 @@
 // is the critics' optimizer step count, so a resumed run continues the cycle where it stopped.
 // Data: packed unpaired batches [N, ncA + ncB, H, W] (data/pairs.ts packUnpaired).
 
-import type { Module } from '../engine/nn.js';
-import { RMSprop } from '../engine/optim.js';
-import { type Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, clamp, gradientPenalty, l1, mean, mulScalar, neg, sub, Generator } from '../engine/ops/index.js';
-import { fillFrom } from '../engine/init.js';
+import { Generator, noGrad, tidy, type Tensor, ops, type nn, optim, init } from '../engine/index.js';
 import { bool, defineModel, int, num, type ConfigOf } from './lib/model.js';
 import { checkNetworks, domainChannels, networkParams, heldOutTranslationPairs, packedShape, TwoDomainTrainer, twoWayNetworks } from './lib/image2image.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
@@ -51,24 +46,24 @@ export type DualGanConfig = ConfigOf<typeof params>;
 // ---- the critics' loss and constraint ---------------------------------------------------------------
 
 /** WGAN's weight clipping: every parameter of `net` clamped to [-c, c] in place (no gradient). */
-export function clipWeights_(net: Module, c: number): void {
+export function clipWeights_(net: nn.Module, c: number): void {
   noGrad(() => tidy(() => {
-    for (const p of net.parameters()) fillFrom(p, clamp(p, -c, c));
+    for (const p of net.parameters()) init.fillFrom(p, p.clamp(-c, c));
   }));
 }
 
 /** The Wasserstein critic loss mean D(fake) - mean D(real), fake detached (no gradient into G). */
-export function criticLoss(netD: Module, real: Tensor, fake: Tensor): { loss: Tensor; real: Tensor; fake: Tensor } {
-  const scoreReal = mean(netD.call(real) as Tensor);
-  const scoreFake = mean(netD.call(fake.detach()) as Tensor);
-  return { loss: sub(scoreFake, scoreReal), real: scoreReal, fake: scoreFake };
+export function criticLoss(netD: nn.Module, real: Tensor, fake: Tensor): { loss: Tensor; real: Tensor; fake: Tensor } {
+  const scoreReal = (netD.call(real) as Tensor).mean();
+  const scoreFake = (netD.call(fake.detach()) as Tensor).mean();
+  return { loss: scoreFake.sub(scoreReal), real: scoreReal, fake: scoreFake };
 }
 
 // ---- the training step ------------------------------------------------------------------------------
 
 export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
-  readonly nets: { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module };
-  readonly optimizers: { netG_A: RMSprop; netG_B: RMSprop; netD_A: RMSprop; netD_B: RMSprop };
+  readonly nets: { netG_A: nn.Module; netG_B: nn.Module; netD_A: nn.Module; netD_B: nn.Module };
+  readonly optimizers: { netG_A: optim.RMSprop; netG_B: optim.RMSprop; netD_A: optim.RMSprop; netD_B: optim.RMSprop };
   readonly rng: Generator;
   readonly sampler = 'netG_A';
   readonly cfg: DualGanConfig;
@@ -82,8 +77,10 @@ export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
     const n = this.nets;
     const opts = { lr: settings.lr, alpha: cfg.rmsAlpha };
     this.optimizers = {
-      netG_A: new RMSprop(n.netG_A, opts), netG_B: new RMSprop(n.netG_B, opts),
-      netD_A: new RMSprop(n.netD_A, opts), netD_B: new RMSprop(n.netD_B, opts),
+      netG_A: new optim.RMSprop(n.netG_A, opts),
+      netG_B: new optim.RMSprop(n.netG_B, opts),
+      netD_A: new optim.RMSprop(n.netD_A, opts),
+      netD_B: new optim.RMSprop(n.netD_B, opts),
     };
   }
 
@@ -110,10 +107,10 @@ export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
       let gpA: Tensor | null = null;
       let gpB: Tensor | null = null;
       if (gp) {
-        gpA = gradientPenalty((x) => netD_A.call(x) as Tensor, realB, fakeB, { generator: this.rng, lambda: lambdaGp });
-        gpB = gradientPenalty((x) => netD_B.call(x) as Tensor, realA, fakeA, { generator: this.rng, lambda: lambdaGp });
-        lossDA = add(lossDA, gpA);
-        lossDB = add(lossDB, gpB);
+        gpA = ops.gradientPenalty((x) => netD_A.call(x) as Tensor, realB, fakeB, { generator: this.rng, lambda: lambdaGp });
+        gpB = ops.gradientPenalty((x) => netD_B.call(x) as Tensor, realA, fakeA, { generator: this.rng, lambda: lambdaGp });
+        lossDA = lossDA.add(gpA);
+        lossDB = lossDB.add(gpB);
       }
       minimize(lossDA, this.optimizers.netD_A);
       minimize(lossDB, this.optimizers.netD_B);
@@ -131,11 +128,11 @@ export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
         const fakeA = netG_B.call(realB) as Tensor; // G_B(v)
         const recA = netG_B.call(fakeB) as Tensor; // G_B(G_A(u))
         const recB = netG_A.call(fakeA) as Tensor; // G_A(G_B(v))
-        const lossGA = neg(mean(netD_A.call(fakeB) as Tensor));
-        const lossGB = neg(mean(netD_B.call(fakeA) as Tensor));
-        const lossRecA = mulScalar(l1(recA, realA), lambdaA);
-        const lossRecB = mulScalar(l1(recB, realB), lambdaB);
-        const lossG = add(add(lossGA, lossGB), add(lossRecA, lossRecB));
+        const lossGA = (netD_A.call(fakeB) as Tensor).mean().neg();
+        const lossGB = (netD_B.call(fakeA) as Tensor).mean().neg();
+        const lossRecA = ops.l1(recA, realA).mul(lambdaA);
+        const lossRecB = ops.l1(recB, realB).mul(lambdaB);
+        const lossG = lossGA.add(lossGB).add(lossRecA.add(lossRecB));
         minimize(lossG, [this.optimizers.netG_A, this.optimizers.netG_B], { frozen: [netD_A, netD_B] });
         g = { loss_G_A: lossGA, loss_G_B: lossGB, loss_rec_A: lossRecA, loss_rec_B: lossRecB };
       }
@@ -146,8 +143,8 @@ export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
           loss_D_A: lossDA.detach(),
           loss_D_B: lossDB.detach(),
           // The critics' estimates of the Wasserstein distance, E D(real) - E D(fake).
-          wdist_A: sub(a.real, a.fake),
-          wdist_B: sub(b.real, b.fake),
+          wdist_A: a.real.sub(a.fake),
+          wdist_B: b.real.sub(b.fake),
         };
         if (gpA && gpB) Object.assign(stats, { loss_gp_A: gpA.detach(), loss_gp_B: gpB.detach() });
         for (const [k, v] of Object.entries(g)) stats[k] = v.detach();

@@ -15,11 +15,7 @@
 // the trainer fits the CLI's one-tensor training loop. Everything a step allocates is freed inside
 // it; D and G are updated once each per step, D first.
 
-import type { Module } from '../engine/nn.js';
-import { Adam, type LinearDecay } from '../engine/optim.js';
-import { type Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, concat, l1, mean, mulScalar, sigmoid, Generator } from '../engine/ops/index.js';
+import { Generator, noGrad, tidy, ops, optim, type Tensor, type nn } from '../engine/index.js';
 import { defineD, defineG, setTestTimeDropout } from './lib/networks.js';
 import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
 import { choice, defineModel, num, type ConfigOf } from './lib/model.js';
@@ -35,9 +31,9 @@ export type Pix2pixConfig = ConfigOf<typeof params>;
 // ---- the training step ------------------------------------------------------------------------------
 
 export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
-  readonly nets: { netG: Module; netD: Module };
-  readonly optimizers: { netG: Adam; netD: Adam };
-  readonly schedulers: LinearDecay[];
+  readonly nets: { netG: nn.Module; netD: nn.Module };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
+  readonly schedulers: optim.LinearDecay[];
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: Pix2pixConfig;
@@ -54,7 +50,7 @@ export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
     const netD = defineD(cfg.netD, { inputNc: inputNc + outputNc, ndf: cfg.ndf, norm: cfg.norm, nLayers: cfg.nLayersD, rng: this.rng });
     this.nets = { netG, netD };
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
-    this.optimizers = { netG: new Adam(netG, opts), netD: new Adam(netD, opts) };
+    this.optimizers = { netG: new optim.Adam(netG, opts), netD: new optim.Adam(netD, opts) };
     this.schedulers = decaySchedulers(this.optimizers, cfg, settings.steps);
     this.gan = ganLoss(cfg.ganMode);
   }
@@ -78,22 +74,22 @@ export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
       const { realA, realB } = this.split(batch);
       this.samples.offer(realA);
       const fakeB = netG.call(realA) as Tensor;
-      const fakeAB = concat([realA, fakeB], 1);
-      const realAB = concat([realA, realB], 1);
+      const fakeAB = ops.concat([realA, fakeB], 1);
+      const realAB = ops.concat([realA, realB], 1);
 
       // (1) D: real pairs to 1, generated pairs (detached: no gradient into G) to 0, halved.
       const predFake = netD.call(fakeAB.detach()) as Tensor;
       const predReal = netD.call(realAB) as Tensor;
       const lossDFake = this.gan(predFake, false);
       const lossDReal = this.gan(predReal, true);
-      const lossD = mulScalar(add(lossDFake, lossDReal), 0.5);
+      const lossD = lossDFake.add(lossDReal).mul(0.5);
       minimize(lossD, this.optimizers.netD);
 
       // (2) G: fool the updated D, and stay close to the target in L1.
       const predG = netD.call(fakeAB) as Tensor;
       const lossGGan = this.gan(predG, true);
-      const lossGL1 = mulScalar(l1(fakeB, realB), this.cfg.lambdaL1);
-      const lossG = add(lossGGan, lossGL1);
+      const lossGL1 = ops.l1(fakeB, realB).mul(this.cfg.lambdaL1);
+      const lossG = lossGGan.add(lossGL1);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
@@ -102,7 +98,7 @@ export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
         loss_G_L1: lossGL1.detach(),
         loss_D_real: lossDReal.detach(),
         loss_D_fake: lossDFake.detach(),
-        ...(this.cfg.ganMode === 'vanilla' ? { D_x: mean(sigmoid(predReal)), D_G_x: mean(sigmoid(predFake)) } : {}),
+        ...(this.cfg.ganMode === 'vanilla' ? { D_x: predReal.sigmoid().mean(), D_G_x: predFake.sigmoid().mean() } : {}),
       }));
     });
   }
@@ -129,7 +125,7 @@ export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
     return tidy(() => {
       const { realA, realB } = this.split(batch);
       const fake = this.generate(realA, { batchStats: opts.batchStats ?? false });
-      return noGrad(() => l1(fake, realB));
+      return noGrad(() => ops.l1(fake, realB));
     });
   }
 }

@@ -162,7 +162,7 @@ describe('the public entry', () => {
   it('has the core on top and five namespaces, with no op at the top level', () => {
     const top = Object.keys(entry);
     for (const ns of ['ops', 'nn', 'optim', 'init', 'io'] as const) expect(typeof entry[ns], ns).toBe('object');
-    for (const name of ['Tensor', 'tensor', 'tidy', 'noGrad', 'backward', 'grad', 'initEngine', 'engine', 'Generator', 'manualSeed'])
+    for (const name of ['Tensor', 'tensor', 'tidy', 'noGrad', 'backward', 'grad', 'initEngine', 'engine', 'Generator', 'manualSeed', 'Mulberry32'])
       expect(top, name).toContain(name);
     expect(top.filter((n) => n in entry.ops)).toEqual([]);
     expect(typeof entry.ops.conv2d).toBe('function');

@@ -27,22 +27,6 @@ function code(text: string): string {
 /** Lookups by name that the rule allows: getRecipe('x'), recipeOf('x'). */
 const LOOKUP = /\b(?:getRecipe|recipeOf)\(\s*(['"`])[a-z0-9_]+\1\s*\)/g;
 
-/**
- * nets/ files still importing engine/ modules other than the entry: the ones other helpers are
- * converting now. Each is deleted when its file imports only '../engine/index.js' (the lead empties
- * the list after merging them; a file listed here that no longer deep-imports fails the test).
- */
-const ENGINE_DEEP_PENDING = new Set<string>([
-  'nets/cyclegan.ts',
-  'nets/discogan.ts',
-  'nets/dualgan.ts',
-  'nets/pix2pix.ts',
-  'nets/lib/image2image.ts',
-  'nets/lib/networks.ts',
-  'nets/lib/pool.ts',
-  'nets/lib/translation.ts',
-]);
-
 describe('structure', () => {
   it('cli/ and demos/ name no registered model outside a registry lookup', () => {
     const names = Object.keys(recipes);
@@ -76,9 +60,7 @@ describe('structure', () => {
         if (target.startsWith('engine/') && target !== 'engine/index') deep.set(file, [...(deep.get(file) ?? []), spec]);
       }
     }
-    const found = [...deep].filter(([f]) => !ENGINE_DEEP_PENDING.has(f)).map(([f, specs]) => `${f}: ${specs.join(', ')} (import from the entry instead)`);
+    const found = [...deep].map(([f, specs]) => `${f}: ${specs.join(', ')} (import from the entry instead)`);
     expect(found).toEqual([]);
-    // The allow-list may only shrink: a converted file is deleted from it.
-    expect([...ENGINE_DEEP_PENDING].filter((f) => !deep.has(f))).toEqual([]);
   });
 });

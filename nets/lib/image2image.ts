@@ -12,10 +12,7 @@
 //
 // Browser-safe: nets/ is bundled into the demos.
 
-import type { Module } from '../../engine/nn.js';
-import type { Tensor } from '../../engine/tensor.js';
-import { narrow, type Generator } from '../../engine/ops/index.js';
-import { LinearDecay, type Optimizer } from '../../engine/optim.js';
+import { type Generator, type Tensor, type nn, optim } from '../../engine/index.js';
 import { bool, choice, int } from './model.js';
 import { DISCRIMINATORS, GENERATORS, defineD, defineG, discriminatorLayers, generatorMinSize, patchOutputSize, type NormName } from './networks.js';
 import { SampleInputs } from './sample.js';
@@ -31,7 +28,7 @@ export const domainChannels = {
 
 /** Splits a packed batch [N, ncA + ncB, H, W] into its A and its B images. */
 export function splitDomains(batch: Tensor, ncA: number, ncB: number): { realA: Tensor; realB: Tensor } {
-  return { realA: narrow(batch, 1, 0, ncA), realB: narrow(batch, 1, ncA, ncB) };
+  return { realA: batch.narrow(1, 0, ncA), realB: batch.narrow(1, ncA, ncB) };
 }
 
 /**
@@ -41,8 +38,8 @@ export function splitDomains(batch: Tensor, ncA: number, ncB: number): { realA: 
  * releasing its networks, optimisers and inputs. A subclass builds `nets` and `optimizers`.
  */
 export abstract class TwoDomainTrainer {
-  abstract readonly nets: Record<string, Module>;
-  abstract readonly optimizers: Record<string, Optimizer>;
+  abstract readonly nets: Record<string, nn.Module>;
+  abstract readonly optimizers: Record<string, optim.Optimizer>;
   readonly samples: SampleInputs;
 
   /** `inputChannels`: channels of the generator's input (A's, unless the model translates B -> A). */
@@ -118,7 +115,7 @@ export interface TwoWayNetworkConfig {
  * G_B: B -> A (define_G), D_A judging domain B and D_B domain A (define_D), initialised from `rng`
  * in that order.
  */
-export function twoWayNetworks(c: TwoWayNetworkConfig, rng: Generator): { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module } {
+export function twoWayNetworks(c: TwoWayNetworkConfig, rng: Generator): { netG_A: nn.Module; netG_B: nn.Module; netD_A: nn.Module; netD_B: nn.Module } {
   const g = { ngf: c.ngf, norm: c.norm, useDropout: c.dropout, rng };
   const d = { ndf: c.ndf, norm: c.norm, nLayers: c.nLayersD, rng };
   return {
@@ -156,10 +153,10 @@ export const lrSchedule = {
  * One LinearDecay per optimiser: the base rate for lrHold steps (0: half of `steps`), then linear
  * decay to zero over lrDecay steps (0: the rest of the run).
  */
-export function decaySchedulers(optimizers: Record<string, Optimizer>, c: { lrHold: number; lrDecay: number }, steps: number): LinearDecay[] {
+export function decaySchedulers(optimizers: Record<string, optim.Optimizer>, c: { lrHold: number; lrDecay: number }, steps: number): optim.LinearDecay[] {
   const hold = c.lrHold || Math.ceil(steps / 2);
   const decay = c.lrDecay || Math.max(steps - hold, 0);
-  return Object.values(optimizers).map((o) => new LinearDecay(o, { nEpochs: hold, nEpochsDecay: decay }));
+  return Object.values(optimizers).map((o) => new optim.LinearDecay(o, { nEpochs: hold, nEpochsDecay: decay }));
 }
 
 /** Whether the decay is laid out over the run's --steps (either length left at 0): the scheduleFollowsSteps hook. */
@@ -171,7 +168,7 @@ export function decayFollowsSteps(c: { lrHold: number; lrDecay: number }): boole
  * Sets each optimiser's rate for the coming step from the steps it has taken (so a resumed run
  * continues the schedule where it stopped).
  */
-export function scheduleFromSteps(schedulers: readonly LinearDecay[]): void {
+export function scheduleFromSteps(schedulers: readonly optim.LinearDecay[]): void {
   for (const s of schedulers) s.loadStateDict({ epoch: s.optimizer.stepCount(0) });
 }
 

@@ -17,14 +17,7 @@
 // unet_256, `model.model.0.weight` is the outermost down conv [64, 3, 4, 4], `model.model.1.model.1`
 // the second level's [128, 64, 4, 4] and `model.model.1.model.3.model.1` the third's.
 
-import {
-  Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, InstanceNorm2d, Identity, Dropout, Linear,
-  ReflectionPad2d, ReplicationPad2d, LeakyReLU, ReLU, Tanh,
-} from '../../engine/nn.js';
-import type { Tensor } from '../../engine/tensor.js';
-import { noGrad } from '../../engine/tape.js';
-import { add, concat, dropout, type Generator } from '../../engine/ops/index.js';
-import { normal_, xavierNormal_, kaimingNormal_, zeros_, calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../../engine/init.js';
+import { noGrad, type Generator, type Tensor, ops, nn, init } from '../../engine/index.js';
 
 // ---- normalisation and padding --------------------------------------------------------------------
 
@@ -32,18 +25,18 @@ export type NormName = 'batch' | 'instance' | 'none';
 
 export interface NormLayer {
   /** A fresh normalisation layer over `channels` channels. */
-  make(channels: number): Module;
+  make(channels: number): nn.Module;
   /** Whether the convs feeding it carry a bias (the reference: only under instance norm). */
   useBias: boolean;
 }
 
 export const NORM_LAYERS: Record<NormName, NormLayer> = {
   // Learned scale and shift, running statistics for eval mode.
-  batch: { make: (c) => new BatchNorm2d(c, { affine: true, trackRunningStats: true }), useBias: false },
+  batch: { make: (c) => new nn.BatchNorm2d(c, { affine: true, trackRunningStats: true }), useBias: false },
   // Per-image statistics always, no parameters (the convs' biases are kept instead).
-  instance: { make: (c) => new InstanceNorm2d(c, { affine: false, trackRunningStats: false }), useBias: true },
+  instance: { make: (c) => new nn.InstanceNorm2d(c, { affine: false, trackRunningStats: false }), useBias: true },
   // No normalisation. The reference still drops the conv biases here; kept so state_dicts match.
-  none: { make: () => new Identity(), useBias: false },
+  none: { make: () => new nn.Identity(), useBias: false },
 };
 
 export function normLayer(name: string): NormLayer {
@@ -55,9 +48,9 @@ export function normLayer(name: string): NormLayer {
 export type PaddingType = 'reflect' | 'replicate' | 'zero';
 
 /** Layers put before a 3x3 conv for each padding type, and the conv's own zero padding. */
-const PADDINGS: Record<PaddingType, { layers: () => Module[]; convPadding: number }> = {
-  reflect: { layers: () => [new ReflectionPad2d(1)], convPadding: 0 },
-  replicate: { layers: () => [new ReplicationPad2d(1)], convPadding: 0 },
+const PADDINGS: Record<PaddingType, { layers: () => nn.Module[]; convPadding: number }> = {
+  reflect: { layers: () => [new nn.ReflectionPad2d(1)], convPadding: 0 },
+  replicate: { layers: () => [new nn.ReplicationPad2d(1)], convPadding: 0 },
   zero: { layers: () => [], convPadding: 1 },
 };
 
@@ -66,14 +59,14 @@ const PADDINGS: Record<PaddingType, { layers: () => Module[]; convPadding: numbe
  * dropout "applied at both training and test time". (The reference gets this by never calling
  * eval() at test time; `activeAtTest` gives the same noise while batch norm uses running statistics.)
  */
-export class PaperDropout extends Dropout {
+export class PaperDropout extends nn.Dropout {
   activeAtTest = false;
   /** Off even in training mode (a test-time control: batch statistics without the dropout noise). */
   disabled = false;
 
   override forward(x: Tensor): Tensor {
     if (this.disabled) return x;
-    return dropout(x, this.p, { training: this.training || this.activeAtTest, generator: this.opts.generator });
+    return ops.dropout(x, this.p, { training: this.training || this.activeAtTest, generator: this.opts.generator });
   }
 
   override get typeName(): string {
@@ -85,7 +78,7 @@ export class PaperDropout extends Dropout {
  * Turns test-time dropout on or off in every dropout layer of a network; `disableInTraining` also
  * switches the layers off in training mode (for a generator run on batch statistics without noise).
  */
-export function setTestTimeDropout(net: Module, on: boolean, opts: { disableInTraining?: boolean } = {}): void {
+export function setTestTimeDropout(net: nn.Module, on: boolean, opts: { disableInTraining?: boolean } = {}): void {
   for (const m of net.modules()) {
     if (m instanceof PaperDropout) {
       m.activeAtTest = on;
@@ -95,7 +88,7 @@ export function setTestTimeDropout(net: Module, on: boolean, opts: { disableInTr
 }
 
 /** How many dropout layers a network has. */
-export function dropoutLayers(net: Module): number {
+export function dropoutLayers(net: nn.Module): number {
   let n = 0;
   for (const m of net.modules()) if (m instanceof PaperDropout) n++;
   return n;
@@ -114,47 +107,47 @@ export interface GeneratorOptions {
 }
 
 /** x + F(x) with F = pad, conv3x3, norm, ReLU, [dropout], pad, conv3x3, norm. */
-export class ResnetBlock extends Module {
-  conv_block: Sequential;
+export class ResnetBlock extends nn.Module {
+  conv_block: nn.Sequential;
 
   constructor(dim: number, opts: { paddingType: PaddingType; norm: NormLayer; useDropout: boolean; useBias: boolean; rng?: Generator }) {
     super();
     const { norm, useBias } = opts;
     const pad = PADDINGS[opts.paddingType];
-    const conv = () => new Conv2d(dim, dim, 3, { padding: pad.convPadding, bias: useBias });
-    this.conv_block = new Sequential(
-      ...pad.layers(), conv(), norm.make(dim), new ReLU(),
+    const conv = () => new nn.Conv2d(dim, dim, 3, { padding: pad.convPadding, bias: useBias });
+    this.conv_block = new nn.Sequential(
+      ...pad.layers(), conv(), norm.make(dim), new nn.ReLU(),
       ...(opts.useDropout ? [new PaperDropout(0.5, { generator: opts.rng })] : []),
       ...pad.layers(), conv(), norm.make(dim),
     );
   }
 
   override forward(x: Tensor): Tensor {
-    return add(x, this.conv_block.call(x));
+    return x.add(this.conv_block.call(x));
   }
 }
 
 /** CycleGAN's generator: two stride-2 downsamplings, n residual blocks, two stride-2 upsamplings. */
-export class ResnetGenerator extends Module {
-  model: Sequential;
+export class ResnetGenerator extends nn.Module {
+  model: nn.Sequential;
 
   constructor(opts: GeneratorOptions & { nBlocks: number; paddingType?: PaddingType }) {
     super();
     const { inputNc, outputNc, ngf, nBlocks } = opts;
     const norm = normLayer(opts.norm);
     const bias = norm.useBias;
-    const layers: Module[] = [new ReflectionPad2d(3), new Conv2d(inputNc, ngf, 7, { bias }), norm.make(ngf), new ReLU()];
+    const layers: nn.Module[] = [new nn.ReflectionPad2d(3), new nn.Conv2d(inputNc, ngf, 7, { bias }), norm.make(ngf), new nn.ReLU()];
     for (const m of [1, 2]) {
-      layers.push(new Conv2d(ngf * m, ngf * m * 2, 3, { stride: 2, padding: 1, bias }), norm.make(ngf * m * 2), new ReLU());
+      layers.push(new nn.Conv2d(ngf * m, ngf * m * 2, 3, { stride: 2, padding: 1, bias }), norm.make(ngf * m * 2), new nn.ReLU());
     }
     for (let i = 0; i < nBlocks; i++) {
       layers.push(new ResnetBlock(ngf * 4, { paddingType: opts.paddingType ?? 'reflect', norm, useDropout: opts.useDropout, useBias: bias, rng: opts.rng }));
     }
     for (const m of [4, 2]) {
-      layers.push(new ConvTranspose2d(ngf * m, ngf * m / 2, 3, { stride: 2, padding: 1, outputPadding: 1, bias }), norm.make(ngf * m / 2), new ReLU());
+      layers.push(new nn.ConvTranspose2d(ngf * m, ngf * m / 2, 3, { stride: 2, padding: 1, outputPadding: 1, bias }), norm.make(ngf * m / 2), new nn.ReLU());
     }
-    layers.push(new ReflectionPad2d(3), new Conv2d(ngf, outputNc, 7), new Tanh());
-    this.model = new Sequential(...layers);
+    layers.push(new nn.ReflectionPad2d(3), new nn.Conv2d(ngf, outputNc, 7), new nn.Tanh());
+    this.model = new nn.Sequential(...layers);
   }
 
   override forward(x: Tensor): Tensor {
@@ -165,7 +158,7 @@ export class ResnetGenerator extends Module {
 export interface UnetBlockOptions {
   /** Channels of the input when they differ from outerNc (the outermost block: the image). */
   inputNc?: number;
-  submodule?: Module;
+  submodule?: nn.Module;
   outermost?: boolean;
   innermost?: boolean;
   norm: NormLayer;
@@ -182,8 +175,8 @@ export interface UnetBlockOptions {
  *   x ---------------------- identity --------------------- x
  *   |-- LeakyReLU, conv4/2, norm -- submodule -- ReLU, convT4/2, norm, [dropout] --|
  */
-export class UnetSkipConnectionBlock extends Module {
-  model: Sequential;
+export class UnetSkipConnectionBlock extends nn.Module {
+  model: nn.Sequential;
   readonly outermost: boolean;
   readonly skip: boolean;
 
@@ -193,26 +186,26 @@ export class UnetSkipConnectionBlock extends Module {
     this.outermost = outermost;
     this.skip = opts.skip ?? true;
     const bias = norm.useBias;
-    const downconv = new Conv2d(opts.inputNc ?? outerNc, innerNc, 4, { stride: 2, padding: 1, bias });
+    const downconv = new nn.Conv2d(opts.inputNc ?? outerNc, innerNc, 4, { stride: 2, padding: 1, bias });
     // The submodule returns [x, inner(x)] (2 innerNc channels) unless it is the innermost level or skips are off.
     const upIn = innermost || !this.skip ? innerNc : innerNc * 2;
-    const upconv = (withBias: boolean) => new ConvTranspose2d(upIn, outerNc, 4, { stride: 2, padding: 1, bias: withBias });
+    const upconv = (withBias: boolean) => new nn.ConvTranspose2d(upIn, outerNc, 4, { stride: 2, padding: 1, bias: withBias });
     if (!innermost && !submodule) throw new Error('UnetSkipConnectionBlock: only the innermost block has no submodule');
-    let layers: Module[];
+    let layers: nn.Module[];
     if (outermost) {
-      layers = [downconv, submodule!, new ReLU(), upconv(true), new Tanh()];
+      layers = [downconv, submodule!, new nn.ReLU(), upconv(true), new nn.Tanh()];
     } else if (innermost) {
-      layers = [new LeakyReLU(0.2), downconv, new ReLU(), upconv(bias), norm.make(outerNc)];
+      layers = [new nn.LeakyReLU(0.2), downconv, new nn.ReLU(), upconv(bias), norm.make(outerNc)];
     } else {
-      layers = [new LeakyReLU(0.2), downconv, norm.make(innerNc), submodule!, new ReLU(), upconv(bias), norm.make(outerNc)];
+      layers = [new nn.LeakyReLU(0.2), downconv, norm.make(innerNc), submodule!, new nn.ReLU(), upconv(bias), norm.make(outerNc)];
       if (opts.useDropout) layers.push(new PaperDropout(0.5, { generator: opts.rng }));
     }
-    this.model = new Sequential(...layers);
+    this.model = new nn.Sequential(...layers);
   }
 
   override forward(x: Tensor): Tensor {
     if (this.outermost || !this.skip) return this.model.call(x);
-    return concat([x, this.model.call(x)], 1);
+    return ops.concat([x, this.model.call(x)], 1);
   }
 }
 
@@ -227,7 +220,7 @@ export class UnetSkipConnectionBlock extends Module {
  * its decoder drops out at the same resolutions as unet_256's (its 2x2 -> 4x4, 4x4 -> 8x8 and
  * 8x8 -> 16x16 up-convolutions; the innermost 1x1 -> 2x2 one has none in the reference either).
  */
-export class UnetGenerator extends Module {
+export class UnetGenerator extends nn.Module {
   model: UnetSkipConnectionBlock;
 
   constructor(opts: GeneratorOptions & { numDowns: number; skip?: boolean; dropoutLevels?: number }) {
@@ -257,7 +250,7 @@ export class UnetGenerator extends Module {
 }
 
 /** Generators by the reference's --netG names, plus smaller U-Nets and the encoder-decoder ablation. */
-export const GENERATORS: Record<string, { help: string; make: (o: GeneratorOptions) => Module }> = {
+export const GENERATORS: Record<string, { help: string; make: (o: GeneratorOptions) => nn.Module }> = {
   resnet_9blocks: { help: 'ResNet, 9 residual blocks (CycleGAN at 256 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 9 }) },
   resnet_6blocks: { help: 'ResNet, 6 residual blocks (CycleGAN at 128 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 6 }) },
   resnet_3blocks: { help: 'ResNet, 3 residual blocks (not in the reference; quick runs)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 3 }) },
@@ -294,8 +287,8 @@ export interface DiscriminatorOptions {
  * doubling the width (capped at 8 ndf), one conv4/1 + norm + LeakyReLU, then a conv4/1 to one
  * channel: a map of logits, one per overlapping patch.
  */
-export class NLayerDiscriminator extends Module {
-  model: Sequential;
+export class NLayerDiscriminator extends nn.Module {
+  model: nn.Sequential;
 
   constructor(opts: DiscriminatorOptions & { nLayers: number }) {
     super();
@@ -303,19 +296,19 @@ export class NLayerDiscriminator extends Module {
     if (!Number.isInteger(nLayers) || nLayers < 0) throw new Error(`NLayerDiscriminator: nLayers must be a non-negative integer, got ${nLayers}`);
     const norm = normLayer(opts.norm);
     const bias = norm.useBias;
-    const c4 = (cin: number, cout: number, stride: number, withBias: boolean) => new Conv2d(cin, cout, 4, { stride, padding: 1, bias: withBias });
-    const layers: Module[] = [c4(inputNc, ndf, 2, true), new LeakyReLU(0.2)];
+    const c4 = (cin: number, cout: number, stride: number, withBias: boolean) => new nn.Conv2d(cin, cout, 4, { stride, padding: 1, bias: withBias });
+    const layers: nn.Module[] = [c4(inputNc, ndf, 2, true), new nn.LeakyReLU(0.2)];
     let mult = 1;
     for (let n = 1; n < nLayers; n++) {
       const prev = mult;
       mult = Math.min(2 ** n, 8);
-      layers.push(c4(ndf * prev, ndf * mult, 2, bias), norm.make(ndf * mult), new LeakyReLU(0.2));
+      layers.push(c4(ndf * prev, ndf * mult, 2, bias), norm.make(ndf * mult), new nn.LeakyReLU(0.2));
     }
     const prev = mult;
     mult = Math.min(2 ** nLayers, 8);
-    layers.push(c4(ndf * prev, ndf * mult, 1, bias), norm.make(ndf * mult), new LeakyReLU(0.2));
+    layers.push(c4(ndf * prev, ndf * mult, 1, bias), norm.make(ndf * mult), new nn.LeakyReLU(0.2));
     layers.push(c4(ndf * mult, 1, 1, true));
-    this.model = new Sequential(...layers);
+    this.model = new nn.Sequential(...layers);
   }
 
   override forward(x: Tensor): Tensor {
@@ -324,18 +317,18 @@ export class NLayerDiscriminator extends Module {
 }
 
 /** The 1x1 PixelGAN: per-pixel conv1x1 ndf, conv1x1 2ndf + norm, conv1x1 to one logit per pixel. */
-export class PixelDiscriminator extends Module {
-  net: Sequential;
+export class PixelDiscriminator extends nn.Module {
+  net: nn.Sequential;
 
   constructor(opts: DiscriminatorOptions) {
     super();
     const { inputNc, ndf } = opts;
     const norm = normLayer(opts.norm);
     const bias = norm.useBias;
-    this.net = new Sequential(
-      new Conv2d(inputNc, ndf, 1), new LeakyReLU(0.2),
-      new Conv2d(ndf, ndf * 2, 1, { bias }), norm.make(ndf * 2), new LeakyReLU(0.2),
-      new Conv2d(ndf * 2, 1, 1, { bias }),
+    this.net = new nn.Sequential(
+      new nn.Conv2d(inputNc, ndf, 1), new nn.LeakyReLU(0.2),
+      new nn.Conv2d(ndf, ndf * 2, 1, { bias }), norm.make(ndf * 2), new nn.LeakyReLU(0.2),
+      new nn.Conv2d(ndf * 2, 1, 1, { bias }),
     );
   }
 
@@ -369,7 +362,7 @@ export function discriminatorLayers(name: string, nLayers = 3): number {
  * Discriminators by the reference's --netD names ('basic' is n_layers 3, 'n_layers' takes
  * nLayers) and by the paper's patch sizes (Table 3 / Figure 6 of the pix2pix paper).
  */
-export const DISCRIMINATORS: Record<string, { help: string; make: (o: DiscriminatorOptions & { nLayers?: number }) => Module }> = {
+export const DISCRIMINATORS: Record<string, { help: string; make: (o: DiscriminatorOptions & { nLayers?: number }) => nn.Module }> = {
   basic: { help: '70x70 PatchGAN (n_layers 3)', make: (o) => new NLayerDiscriminator({ ...o, nLayers: 3 }) },
   n_layers: { help: 'PatchGAN with --n-layers-d stride-2 layers', make: (o) => new NLayerDiscriminator({ ...o, nLayers: o.nLayers ?? 3 }) },
   pixel: { help: '1x1 PixelGAN', make: (o) => new PixelDiscriminator(o) },
@@ -390,40 +383,40 @@ export function lookup<T>(table: Record<string, T>, what: string, name: string):
 export type InitType = 'normal' | 'xavier' | 'kaiming';
 
 const WEIGHT_INITS: Record<InitType, (w: Tensor, gain: number, gen?: Generator) => void> = {
-  normal: (w, gain, gen) => void normal_(w, 0, gain, gen),
-  xavier: (w, gain, gen) => void xavierNormal_(w, gain, gen),
-  kaiming: (w, _gain, gen) => void kaimingNormal_(w, { a: 0, mode: 'fan_in', generator: gen }),
+  normal: (w, gain, gen) => void init.normal_(w, 0, gain, gen),
+  xavier: (w, gain, gen) => void init.xavierNormal_(w, gain, gen),
+  kaiming: (w, _gain, gen) => void init.kaimingNormal_(w, { a: 0, mode: 'fan_in', generator: gen }),
 };
 
 /**
  * The reference's init_weights: conv and conv-transpose weights by `type` ('normal': N(0, gain)),
  * their biases 0; batch-norm scales N(1, gain), shifts 0. Instance norm here has no parameters.
  */
-export function initWeights_(net: Module, opts: { type?: InitType; gain?: number; generator?: Generator } = {}): void {
+export function initWeights_(net: nn.Module, opts: { type?: InitType; gain?: number; generator?: Generator } = {}): void {
   const { type = 'normal', gain = 0.02, generator } = opts;
   const initWeight = lookup(WEIGHT_INITS, 'init type', type);
   noGrad(() => {
     for (const m of net.modules()) {
-      if (m instanceof Conv2d || m instanceof ConvTranspose2d) {
+      if (m instanceof nn.Conv2d || m instanceof nn.ConvTranspose2d) {
         initWeight(m.weight, gain, generator);
-        if (m.bias) zeros_(m.bias);
-      } else if (m instanceof BatchNorm2d && m.weight && m.bias) {
-        normal_(m.weight, 1, gain, generator);
-        zeros_(m.bias);
+        if (m.bias) init.zeros_(m.bias);
+      } else if (m instanceof nn.BatchNorm2d && m.weight && m.bias) {
+        init.normal_(m.weight, 1, gain, generator);
+        init.zeros_(m.bias);
       }
     }
   });
 }
 
 /** define_G: builds the named generator and initialises it. */
-export function defineG(name: string, opts: GeneratorOptions & { init?: InitType; initGain?: number }): Module {
+export function defineG(name: string, opts: GeneratorOptions & { init?: InitType; initGain?: number }): nn.Module {
   const net = lookup(GENERATORS, 'generator', name).make(opts);
   initWeights_(net, { type: opts.init, gain: opts.initGain, generator: opts.rng });
   return net;
 }
 
 /** define_D: builds the named discriminator and initialises it. */
-export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: number; init?: InitType; initGain?: number; rng?: Generator }): Module {
+export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: number; init?: InitType; initGain?: number; rng?: Generator }): nn.Module {
   const net = lookup(DISCRIMINATORS, 'discriminator', name).make(opts);
   initWeights_(net, { type: opts.init, gain: opts.initGain, generator: opts.rng });
   return net;
@@ -435,15 +428,15 @@ export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: n
  * kaiming_uniform with a = sqrt(5), bias U(+-1/sqrt(fan_in))), drawn from `generator` so a run's
  * seed decides it (the layers' constructors draw from the engine's default stream).
  */
-export function defaultInit_(net: Module, generator: Generator): void {
+export function defaultInit_(net: nn.Module, generator: Generator): void {
   noGrad(() => {
     for (const m of net.modules()) {
-      if (!(m instanceof Conv2d || m instanceof ConvTranspose2d || m instanceof Linear)) continue;
-      kaimingUniform_(m.weight, { a: Math.sqrt(5), generator });
+      if (!(m instanceof nn.Conv2d || m instanceof nn.ConvTranspose2d || m instanceof nn.Linear)) continue;
+      init.kaimingUniform_(m.weight, { a: Math.sqrt(5), generator });
       if (m.bias) {
-        const { fanIn } = calculateFanInAndFanOut(m.weight.shape);
+        const { fanIn } = init.calculateFanInAndFanOut(m.weight.shape);
         const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-        uniform_(m.bias, -bound, bound, generator);
+        init.uniform_(m.bias, -bound, bound, generator);
       }
     }
   });

@@ -2,11 +2,7 @@
 // generated images (Shrivastava et al. 2017), drawn with a seeded host generator so a resumed run
 // picks the same images; ImagePoolState carries a pool into checkpoints (exact resume).
 
-import { Module, type LoadStateDictResult } from '../../engine/nn/module.js';
-import { stateEntries, stateKind, stateShape, copyStateInto, type StateDictLike, type StateValue } from '../../engine/nn/state.js';
-import { Tensor, assign, empty, fmtShape, tensor, tidy } from '../../engine/tensor.js';
-import { concat, narrow } from '../../engine/ops/index.js';
-import { Mulberry32 } from '../../engine/ops/cpu/host.js';
+import { Mulberry32, Tensor, assign, empty, fmtShape, tensor, tidy, ops, nn } from '../../engine/index.js';
 
 /**
  * A buffer of previously generated images (CycleGAN trains D on it to damp oscillation). query()
@@ -35,7 +31,7 @@ export class ImagePool {
     const out = tidy(() => {
       const chosen: Tensor[] = [];
       for (let i = 0; i < batch.shape[0]; i++) {
-        const image = narrow(batch.detach(), 0, i, 1);
+        const image = batch.detach().narrow(0, i, 1);
         if (this.images.length < this.poolSize) {
           this.images.push(image.keep());
           chosen.push(image);
@@ -48,7 +44,7 @@ export class ImagePool {
           chosen.push(image);
         }
       }
-      return concat(chosen, 0);
+      return ops.concat(chosen, 0);
     });
     // The copies into `out` are encoded already, so the swapped-out images can go back to the pool.
     for (const t of retired) t.dispose();
@@ -91,7 +87,7 @@ export class ImagePool {
  * stored, which grows to poolSize), and the coin-flip state, `rng` (int32 [1]: the u32 state's
  * bits). Not a network: no parameters; `gan convert` and `gan sample` skip it (GanTrainer.trainingState).
  */
-export class ImagePoolState extends Module {
+export class ImagePoolState extends nn.Module {
   private readonly rngState: Tensor;
 
   constructor(readonly pool: ImagePool, readonly imageShape: readonly [number, number, number]) {
@@ -112,15 +108,15 @@ export class ImagePoolState extends Module {
     return out;
   }
 
-  override validateStateDict(dict: StateDictLike, opts: { strict?: boolean } = {}): LoadStateDictResult & { problems: string[] } {
-    const entries = new Map(stateEntries(dict));
+  override validateStateDict(dict: nn.StateDictLike, opts: { strict?: boolean } = {}): nn.LoadStateDictResult & { problems: string[] } {
+    const entries = new Map(nn.stateEntries(dict));
     const problems: string[] = [];
     const unexpectedKeys = [...entries.keys()].filter((k) => k !== 'rng' && !/^images\.(0|[1-9]\d*)$/.test(k));
     const missingKeys: string[] = [];
     const rng = entries.get('rng');
     if (!rng) missingKeys.push('rng');
-    else if (stateShape(rng).length !== 1 || stateShape(rng)[0] !== 1 || stateKind(rng) !== 'int32') {
-      problems.push(`rng: expected an integer tensor of shape [1], got ${stateKind(rng)} ${fmtShape(stateShape(rng))}`);
+    else if (nn.stateShape(rng).length !== 1 || nn.stateShape(rng)[0] !== 1 || nn.stateKind(rng) !== 'int32') {
+      problems.push(`rng: expected an integer tensor of shape [1], got ${nn.stateKind(rng)} ${fmtShape(nn.stateShape(rng))}`);
     } else if (rng instanceof Tensor) problems.push('rng: a pool state loads from checkpoint data, not from a GPU tensor');
     const k = [...entries.keys()].filter((key) => key.startsWith('images.')).length;
     if (k > this.pool.poolSize) problems.push(`${k} pool images for a pool of ${this.pool.poolSize} (--pool-size differs from the checkpoint's?)`);
@@ -128,8 +124,8 @@ export class ImagePoolState extends Module {
     for (let i = 0; i < k; i++) {
       const v = entries.get(`images.${i}`);
       if (!v) missingKeys.push(`images.${i}`);
-      else if (stateKind(v) !== 'float32' || stateShape(v).length !== 4 || stateShape(v).some((d, j) => d !== want[j])) {
-        problems.push(`images.${i}: expected a float tensor ${fmtShape(want)}, got ${stateKind(v)} ${fmtShape(stateShape(v))}`);
+      else if (nn.stateKind(v) !== 'float32' || nn.stateShape(v).length !== 4 || nn.stateShape(v).some((d, j) => d !== want[j])) {
+        problems.push(`images.${i}: expected a float tensor ${fmtShape(want)}, got ${nn.stateKind(v)} ${fmtShape(nn.stateShape(v))}`);
       }
     }
     if (missingKeys.length) problems.push(`Missing key(s) in pool state: ${missingKeys.map((m) => `"${m}"`).join(', ')}.`);
@@ -137,15 +133,15 @@ export class ImagePoolState extends Module {
     return { missingKeys, unexpectedKeys, problems };
   }
 
-  override loadStateDict(dict: StateDictLike, opts: { strict?: boolean } = {}): LoadStateDictResult {
+  override loadStateDict(dict: nn.StateDictLike, opts: { strict?: boolean } = {}): nn.LoadStateDictResult {
     const { missingKeys, unexpectedKeys, problems } = this.validateStateDict(dict, opts);
     if (problems.length) throw new Error(`Error(s) in loading the image pool state:\n\t${problems.join('\n\t')}`);
-    const entries = new Map<string, StateValue>(stateEntries(dict));
+    const entries = new Map<string, nn.StateValue>(nn.stateEntries(dict));
     const k = [...entries.keys()].filter((key) => key.startsWith('images.')).length;
     const images: Tensor[] = [];
     for (let i = 0; i < k; i++) {
       const t = empty([1, ...this.imageShape], 'pool_image');
-      copyStateInto(t, entries.get(`images.${i}`)!);
+      nn.copyStateInto(t, entries.get(`images.${i}`)!);
       images.push(t);
     }
     const rng = entries.get('rng')!;

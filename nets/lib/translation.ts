@@ -14,7 +14,7 @@
 // The recipes of nets/pix2pix.ts and nets/cyclegan.ts show the pattern; another image-to-image
 // recipe adds the same two hooks (TranslationEval) and `gan eval` / `gan train` pick them up.
 
-import { tensor, type Tensor } from '../../engine/tensor.js';
+import { tensor, type Tensor } from '../../engine/index.js';
 import { imageMetrics, type ImageMetrics } from '../../metrics/image.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../registry.js';
 
