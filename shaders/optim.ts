@@ -1,8 +1,8 @@
 // Fused multi-tensor optimiser updates: one dispatch updates up to OPTIM_MAX_SLOTS parameter tensors
 // (as many as the adapter's storage-buffer limit allows), reading each gradient and updating the
-// parameter and the optimiser state in place (PyTorch semantics, see engine/optim.ts), plus two
-// small helpers: a non-finite gradient counter (for checkFinite) and an int32 counter increment
-// (BatchNorm's num_batches_tracked).
+// parameter and the optimiser state in place (PyTorch semantics, see engine/optim.ts), plus a
+// non-finite gradient counter (for checkFinite). (BatchNorm's num_batches_tracked is incremented by
+// the norm forward kernel itself, shaders/norm.ts.)
 // Legend:
 //   g      gradient element (read-only)             p   parameter element (read_write, in place)
 //   m, v   Adam first / second moment               wd  weight decay
@@ -189,17 +189,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let c = atomicLoad(&local_count);
     if (c > 0u) { atomicAdd(&counts[u.slot], c); }
   }
-}`;
-}
-
-/** c[0] += delta on an int32 counter (BatchNorm's num_batches_tracked), without a host round trip. */
-export function counterAddSource(): string {
-  return /* wgsl */ `
-struct Params { delta: i32, pad0: u32, pad1: u32, pad2: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read_write> c: array<i32>;
-@compute @workgroup_size(1)
-fn main() {
-  c[0] = c[0] + u.delta;
 }`;
 }

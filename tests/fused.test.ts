@@ -4,8 +4,11 @@
 // step's dispatch count stays at its fused figure, so a regression fails here.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  initEngine, engine, tensor, Parameter, Adam, AdamW, SGD, RMSprop, type Optimizer, type Tensor,
+  initEngine, engine, tensor, tidy, backward, mul, sum, Parameter, Adam, AdamW, SGD, RMSprop, type Optimizer, type Tensor,
+  Sequential, BatchNorm2d, BatchNorm1d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, type Module,
 } from '../engine/index.js';
+import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
+import { recipes } from '../nets/registry.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -82,5 +85,121 @@ describe('multi-tensor optimisers', () => {
     const p = Parameter(tensor([1, 2], [2]));
     expect(() => new Adam([p], { tensorsPerDispatch: 0 })).toThrow(/tensorsPerDispatch must be a positive integer, got 0/);
     p.dispose();
+  });
+});
+
+describe('Sequential norm + activation fusion', () => {
+  type Case = { name: string; shape: number[]; make: () => Module[]; fusedPairs: number; ref: (x: Float64Array, shape: number[], g: Float64Array | null, b: Float64Array | null) => Float64Array };
+  const act = (slope: number) => (v: number) => (v > 0 ? v : slope * v);
+  const cases: Case[] = [
+    {
+      name: 'BatchNorm2d + ReLU', shape: [3, 4, 5, 4], make: () => [new BatchNorm2d(4), new ReLU()], fusedPairs: 1,
+      ref: (x, shape, g, b) => batchNormTrainCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).y.data.map(act(0)),
+    },
+    {
+      name: 'BatchNorm1d + LeakyReLU(0.2)', shape: [6, 5], make: () => [new BatchNorm1d(5), new LeakyReLU(0.2)], fusedPairs: 1,
+      ref: (x, shape, g, b) => batchNormTrainCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).y.data.map(act(0.2)),
+    },
+    {
+      name: 'InstanceNorm2d(affine) + ReLU', shape: [2, 3, 6, 5], make: () => [new InstanceNorm2d(3, { affine: true }), new ReLU()], fusedPairs: 1,
+      ref: (x, shape, g, b) => instanceNormCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).data.map(act(0)),
+    },
+    {
+      name: 'InstanceNorm2d + LeakyReLU(0.01), then Tanh (not fused)', shape: [1, 2, 4, 4], make: () => [new InstanceNorm2d(2), new LeakyReLU(), new Tanh()], fusedPairs: 1,
+      ref: (x, shape) => instanceNormCpu({ shape, data: x }, null, null).data.map(act(0.01)).map(Math.tanh),
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: the fused pair gives the unfused layers' values and gradients bit for bit, in fewer dispatches, and matches float64`, async () => {
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      const xData = hostRandom(n, 7, 2);
+      const dyData = hostRandom(n, 8);
+      const run = async (fuse: boolean) => {
+        const layers = c.make();
+        const net = new Sequential(...layers);
+        net.fuse = fuse;
+        const norm = layers[0] as BatchNorm2d;
+        if (norm.weight) {
+          norm.weight.dispose();
+          norm.weight = Parameter(tensor(hostRandom(c.shape[1], 9, 1.5), [c.shape[1]]));
+          norm.bias!.dispose();
+          norm.bias = Parameter(tensor(hostRandom(c.shape[1], 10), [c.shape[1]]));
+        }
+        const x = Parameter(tensor(xData, c.shape));
+        const e = engine();
+        const before = e.snapshotCounters();
+        const y = net.call(x);
+        const forward = e.countersSince(before).dispatches;
+        tidy(() => backward(sum(mul(y, tensor(dyData, c.shape)))));
+        const out = {
+          y: await y.data(), dx: await x.grad!.data(),
+          dgamma: norm.weight ? await norm.weight.grad!.data() : null, dbeta: norm.bias ? await norm.bias.grad!.data() : null,
+          running: norm.runningMean ? [await norm.runningMean.data(), await norm.runningVar!.data(), await norm.numBatchesTracked!.dataInt()] : [],
+          gamma: norm.weight ? Float64Array.from(await norm.weight.data()) : null, beta: norm.bias ? Float64Array.from(await norm.bias.data()) : null,
+          forward,
+        };
+        y.dispose();
+        x.dispose();
+        net.parameters().forEach((p) => p.dispose());
+        return out;
+      };
+      const unfused = await run(false);
+      const fused = await run(true);
+      expect(fused.forward).toBe(unfused.forward - c.fusedPairs);
+      expectSameBits(fused.y, unfused.y, 'y');
+      expectSameBits(fused.dx, unfused.dx, 'dx');
+      if (fused.dgamma) expectSameBits(fused.dgamma, unfused.dgamma!, 'dgamma');
+      if (fused.dbeta) expectSameBits(fused.dbeta, unfused.dbeta!, 'dbeta');
+      fused.running.forEach((r, i) => expectSameBits(Float32Array.from(r), Float32Array.from(unfused.running[i]), `running state ${i}`));
+      if (fused.running.length) expect(Array.from(fused.running[2])).toEqual([1]);
+      // Float64 reference of the forward (the fused kernels' gradients are checked against finite
+      // differences by the op suite's batch_norm / instance_norm cases with act).
+      const want = c.ref(Float64Array.from(xData), c.shape, fused.gamma, fused.beta);
+      let worst = 0;
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(fused.y[i] - want[i]));
+      expect(worst).toBeLessThan(1e-5);
+    });
+  }
+
+  it('does not fuse a negative LeakyReLU slope, a norm subclass with its own forward, or an activation before the norm', async () => {
+    class MyNorm extends BatchNorm2d {}
+    const count = (layers: Module[]) => {
+      const net = new Sequential(...layers);
+      const x = tensor(hostRandom(2 * 3 * 2 * 2, 3), [2, 3, 2, 2]);
+      const before = engine().snapshotCounters();
+      const y = net.call(x);
+      const d = engine().countersSince(before).dispatches;
+      y.dispose();
+      x.dispose();
+      net.parameters().forEach((p) => p.dispose());
+      return d;
+    };
+    expect(count([new BatchNorm2d(3), new LeakyReLU(-0.5)])).toBe(2);
+    expect(count([new MyNorm(3), new ReLU()])).toBe(2);
+    expect(count([new ReLU(), new BatchNorm2d(3)])).toBe(2);
+    expect(count([new BatchNorm2d(3), new ReLU()])).toBe(1);
+  });
+});
+
+describe('dispatches per training step', () => {
+  it('DCGAN (16 px, widths 4, batch 2): at most 125 dispatches in a steady-state step (153 before the multi-tensor Adam and the norm fusion)', async () => {
+    const recipe = recipes.dcgan;
+    const config: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(recipe.options)) if ((v as { default?: unknown }).default !== undefined) config[k] = (v as { default?: unknown }).default;
+    Object.assign(config, { imageSize: 16, nc: 1, nz: 8, ngf: 4, ndf: 4 });
+    const t = recipe.create(config as never, { ...recipe.train, batch: 2 }, 1);
+    const real = tensor(hostRandom(2 * 16 * 16, 5), [2, 1, 16, 16]).keep();
+    const e = engine();
+    const counts: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      const before = e.snapshotCounters();
+      t.step(real, false);
+      counts.push(e.countersSince(before).dispatches);
+      await e.sync();
+    }
+    real.dispose();
+    expect(counts[2]).toBeLessThanOrEqual(125);
+    expect(counts[2]).toBe(counts[1]);
   });
 });
