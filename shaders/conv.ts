@@ -17,6 +17,10 @@
 //   input grad:  src = dy, m = c, ch = o, one launch per stride phase (rh, rw): the dx pixels
 //                ih = rh + sh*ph take exactly the taps kh = KH0 + th*KSh (kh*dh = rh + pt mod sh),
 //                at oh = ph + OFFh - th*(KSh*dh/sh); so no launch multiplies a structural zero.
+//                `phased`: when every phase has the same tap count and pixel grid (DCGAN's 4x4
+//                stride-2 layers), all phases run in one dispatch as a GEMM batch: batch index
+//                zb = (phase row) * NPX + (phase column), and OFF, KH0/KW0, OH0/OW0 come per phase
+//                from the uniform tables ph* (up to 4 phases per axis).
 //                conv-transpose is this with x as dy (its weight [in, out, kh, kw] is w's layout).
 //   T and TW are compile-time constants (the divisions by them become multiply-shifts).
 //
@@ -36,13 +40,19 @@ export interface GatherVariant {
   aContig: boolean;
   bias: boolean;
   act: ConvAct;
+  /** All stride phases in one launch (GEMM batch = phase; per-phase offsets from uniform tables). */
+  phased?: boolean;
 }
 
 /** Uniform fields of the gather family, in order (after the GEMM head). */
 export const GATHER_FIELDS = [
   'PH', 'PW', 'SH', 'SW', 'SPh', 'SPw', 'OFFh', 'OFFw', 'TSh', 'TSw', 'srcBatch', 'srcPlane',
-  'sAm', 'sAc', 'KWW', 'KH0', 'KW0', 'KSh', 'KSw', 'OH0', 'OW0', 'OSh', 'OSw', 'OWW', 'outPlane', 'outBatch', 'slope', 'pad0',
+  'sAm', 'sAc', 'KWW', 'KH0', 'KW0', 'KSh', 'KSw', 'OH0', 'OW0', 'OSh', 'OSw', 'OWW', 'outPlane', 'outBatch', 'slope', 'NPX',
 ] as const;
+/** Phased variants: per-phase tables after GATHER_FIELDS, one vec4 (4 phases) each, rows then columns. */
+export const GATHER_PHASE_TABLES = ['phOFFh', 'phOFFw', 'phKH0', 'phKW0', 'phOH0', 'phOW0'] as const;
+/** The most stride phases per axis a phased launch takes. */
+export const GATHER_MAX_PHASES = 4;
 const GATHER_TYPES: Record<string, string> = { SH: 'i32', SW: 'i32', SPh: 'i32', SPw: 'i32', OFFh: 'i32', OFFw: 'i32', TSh: 'i32', TSw: 'i32', slope: 'f32' };
 export const GATHER_FIELD_TYPES = GATHER_FIELDS.map((f) => GATHER_TYPES[f] ?? 'u32');
 
@@ -58,16 +68,28 @@ const gatherCache = new Map<string, GemmFamily>();
 export function gatherFamily(v: GatherVariant): GemmFamily {
   const T = Math.max(1, v.taps);
   const TW = Math.max(1, v.tapW);
-  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}`;
+  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}${v.phased ? '|phased' : ''}`;
   let f = gatherCache.get(key);
   if (!f) gatherCache.set(key, (f = buildGather(key, v, T, TW)));
   return f;
 }
 
 function buildGather(key: string, v: GatherVariant, T: number, TW: number): GemmFamily {
+  const ph = !!v.phased;
+  if (ph && v.aContig) throw new Error('conv gather: a phased launch is an input gradient (aContig false)');
+  // Per-phase values: from the tables at this launch's batch index (zb in storeOut, gZb elsewhere).
+  const tables = ph
+    ? `phOFFh: vec4<i32>, phOFFw: vec4<i32>, phKH0: vec4<u32>, phKW0: vec4<u32>, phOH0: vec4<u32>, phOW0: vec4<u32>,`
+    : '';
+  const offH = ph ? 'u.phOFFh[gZb / u.NPX]' : 'u.OFFh';
+  const offW = ph ? 'u.phOFFw[gZb % u.NPX]' : 'u.OFFw';
+  const kh0 = ph ? 'u.phKH0[gZb / u.NPX]' : 'u.KH0';
+  const kw0 = ph ? 'u.phKW0[gZb % u.NPX]' : 'u.KW0';
+  const oh0 = ph ? 'u.phOH0[zb / u.NPX]' : 'u.OH0';
+  const ow0 = ph ? 'u.phOW0[zb % u.NPX]' : 'u.OW0';
   return {
     key,
-    uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' '),
+    uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' ') + tables,
     inputs: ['wt', 'src'],
     epilogueInputs: v.bias ? ['bias'] : [],
     // A (weights) is staged k-fast: one k per thread, so its (channel, tap) is decoded once per
@@ -85,15 +107,15 @@ fn setup() {
   let r = n % pp;
   bOk = n < u.N;
   bBase = (n / pp) * u.srcBatch;
-  ihBase = i32(r / u.PW) * u.SPh + u.OFFh;
-  iwBase = i32(r % u.PW) * u.SPw + u.OFFw;
+  ihBase = i32(r / u.PW) * u.SPh + ${offH};
+  iwBase = i32(r % u.PW) * u.SPw + ${offW};
 }`,
     prelude: v.aContig
       ? ''
       : /* wgsl */ `
   let ka = k0 + gTid % TK;
   let tapA = ka % ${T}u;
-  let aOff = (ka / ${T}u) * u.sAc + (u.KH0 + (tapA / ${TW}u) * u.KSh) * u.KWW + u.KW0 + (tapA % ${TW}u) * u.KSw;`,
+  let aOff = (ka / ${T}u) * u.sAc + (${kh0} + (tapA / ${TW}u) * u.KSh) * u.KWW + ${kw0} + (tapA % ${TW}u) * u.KSw;`,
     aVal: v.aContig
       ? `let m = gM0 + xx;
     if (m < u.M && k < kEnd) { val = wt[m * u.K + k]; }`
@@ -109,7 +131,7 @@ fn setup() {
 fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
   let pp = u.PH * u.PW;
   let r = n % pp;
-  let idx = (n / pp) * u.outBatch + m * u.outPlane + (u.OH0 + (r / u.PW) * u.OSh) * u.OWW + u.OW0 + (r % u.PW) * u.OSw;
+  let idx = (n / pp) * u.outBatch + m * u.outPlane + (${oh0} + (r / u.PW) * u.OSh) * u.OWW + ${ow0} + (r % u.PW) * u.OSw;
   let y = v${v.bias ? ' + bias[m]' : ''};
   out[idx] = ${actExpr[v.act]};
 }`,

@@ -8,6 +8,8 @@ import {
   Sequential, BatchNorm2d, BatchNorm1d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, type Module,
 } from '../engine/index.js';
 import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
+import { conv2dBackwardInput, convTranspose2d, convPhaseBatching } from '../engine/ops/conv.js';
+import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/conv.js';
 import { recipes } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -183,7 +185,7 @@ describe('Sequential norm + activation fusion', () => {
 });
 
 describe('dispatches per training step', () => {
-  it('DCGAN (16 px, widths 4, batch 2): at most 125 dispatches in a steady-state step (153 before the multi-tensor Adam and the norm fusion)', async () => {
+  it('DCGAN (16 px, widths 4, batch 2): at most 107 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion and the phase-batched input gradients)', async () => {
     const recipe = recipes.dcgan;
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(recipe.options)) if ((v as { default?: unknown }).default !== undefined) config[k] = (v as { default?: unknown }).default;
@@ -199,7 +201,73 @@ describe('dispatches per training step', () => {
       await e.sync();
     }
     real.dispose();
-    expect(counts[2]).toBeLessThanOrEqual(125);
+    expect(counts[2]).toBeLessThanOrEqual(107);
     expect(counts[2]).toBe(counts[1]);
   });
+});
+
+describe('stride phases of the conv input gradient in one dispatch', () => {
+  type Case = { name: string; kind: 'bwd' | 'convT'; x: number[]; w: number[]; stride: number; pad: number; bias?: boolean; phased: boolean };
+  const cases: Case[] = [
+    { name: 'convTranspose2d 4x4 s2 p1 with bias (DCGAN G)', kind: 'convT', x: [2, 5, 3, 4], w: [5, 3, 4, 4], stride: 2, pad: 1, bias: true, phased: true },
+    { name: 'conv2d input gradient 4x4 s2 p1 (DCGAN D)', kind: 'bwd', x: [2, 3, 8, 6], w: [4, 3, 4, 4], stride: 2, pad: 1, phased: true },
+    { name: 'conv2d input gradient, long K (split-K as one phase)', kind: 'bwd', x: [1, 2, 4, 4], w: [300, 2, 4, 4], stride: 2, pad: 1, phased: true },
+    { name: 'conv2d input gradient 6x6 s3 p0 (9 phases)', kind: 'bwd', x: [1, 2, 9, 9], w: [3, 2, 6, 6], stride: 3, pad: 0, phased: true },
+    { name: 'conv2d input gradient 3x3 s2 p1 on odd sizes (phases differ: one launch each)', kind: 'bwd', x: [1, 2, 7, 5], w: [3, 2, 3, 3], stride: 2, pad: 1, phased: false },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: the same bits as one launch per phase, and the float64 reference`, async () => {
+      const opts = { stride: c.stride, padding: c.pad };
+      const wT = tensor(hostRandom(c.w.reduce((a, b) => a * b, 1), 21), c.w);
+      let inShape: number[];
+      let run: () => Tensor;
+      let ref: () => Float64Array;
+      const wHost = { shape: [...c.w], data: Float64Array.from(await wT.data()) };
+      if (c.kind === 'convT') {
+        inShape = c.x;
+        const xT = tensor(hostRandom(inShape.reduce((a, b) => a * b, 1), 22), inShape);
+        const bT = tensor(hostRandom(c.w[1], 23), [c.w[1]]);
+        run = () => convTranspose2d(xT, wT, c.bias ? bT : null, opts);
+        const xHost = { shape: [...inShape], data: Float64Array.from(await xT.data()) };
+        const bHost = { shape: [c.w[1]], data: Float64Array.from(await bT.data()) };
+        ref = () => convTranspose2dCpu(xHost, wHost, c.bias ? bHost : null, { stride: [c.stride, c.stride], padding: [c.pad, c.pad, c.pad, c.pad] }).data;
+      } else {
+        const oh = Math.floor((c.x[2] + 2 * c.pad - c.w[2]) / c.stride) + 1;
+        const ow = Math.floor((c.x[3] + 2 * c.pad - c.w[3]) / c.stride) + 1;
+        inShape = [c.x[0], c.w[0], oh, ow];
+        const dyT = tensor(hostRandom(inShape.reduce((a, b) => a * b, 1), 24), inShape);
+        run = () => conv2dBackwardInput(dyT, wT, c.x, opts);
+        const dyHost = { shape: [...inShape], data: Float64Array.from(await dyT.data()) };
+        ref = () => conv2dBackwardInputCpu(dyHost, wHost, c.x, { stride: [c.stride, c.stride], padding: [c.pad, c.pad, c.pad, c.pad] }).data;
+      }
+      const e = engine();
+      const launchOnce = async (phased: boolean) => {
+        convPhaseBatching.enabled = phased;
+        try {
+          const before = e.snapshotCounters();
+          const y = run();
+          const d = e.countersSince(before).dispatches;
+          const v = await y.data();
+          y.dispose();
+          return { v, d };
+        } finally {
+          convPhaseBatching.enabled = true;
+        }
+      };
+      const each = await launchOnce(false);
+      const one = await launchOnce(true);
+      expectSameBits(one.v, each.v, c.name);
+      if (c.phased) expect(one.d).toBeLessThan(each.d);
+      else expect(one.d).toBe(each.d);
+      const want = ref();
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < want.length; i++) {
+        worst = Math.max(worst, Math.abs(one.v[i] - want[i]));
+        scale = Math.max(scale, Math.abs(want[i]));
+      }
+      expect(one.v.length).toBe(want.length);
+      expect(worst / scale).toBeLessThan(1e-5);
+    });
+  }
 });

@@ -11,7 +11,9 @@
 //   bwdInput(dy, w)          -> ddy = conv2d(g, w),       dw = bwdWeight(g, dy)
 //   bwdWeight(x, dy)         -> dx = bwdInput(dy, g),     ddy = conv2d(x, g)
 //   convTranspose2d(x, w)    -> dx = conv2d(g, w),        dw = bwdWeight(g, x)
-import { gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct } from '../../shaders/conv.js';
+import {
+  gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, GATHER_MAX_PHASES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct,
+} from '../../shaders/conv.js';
 import type { UniformValue } from '../device.js';
 import { Tensor, empty, checkFloat, fmtShape, type Shape } from '../tensor.js';
 import { record } from '../tape.js';
@@ -174,17 +176,55 @@ function phases(len: number, k: number, s: number, d: number, pad: number) {
   return out;
 }
 
+/** Phase-batched input gradients (one dispatch for every stride phase) where the geometry allows; tests turn it off. */
+export const convPhaseBatching = { enabled: true };
+
 /**
  * dx = conv2d's input gradient for dy (any spatial size: taps that land outside dy read zero),
- * weight w [O, C, KH, KW], plus bias[c] (the conv-transpose forward). One GEMM per stride phase.
+ * weight w [O, C, KH, KW], plus bias[c] (the conv-transpose forward). One GEMM per stride phase,
+ * or, when every phase has the same taps and pixel count (4x4 stride-2 padding-1 layers on even
+ * sizes), one GEMM over all phases as its batch, planned as one phase (the same tile and split-K,
+ * so the same sums in the same order).
  */
 function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry, bias: Tensor | null = null): Tensor {
   const [nb, o, oh, ow] = dy.shape;
   const [, c, kh, kw] = w.shape;
   const [, , h, wd] = xShape;
   const dx = empty([nb, c, h, wd], op);
-  for (const py of phases(h, kh, g.sh, g.dh, g.pt)) {
-    for (const px of phases(wd, kw, g.sw, g.dw, g.pl)) {
+  const phy = phases(h, kh, g.sh, g.dh, g.pt);
+  const phx = phases(wd, kw, g.sw, g.dw, g.pl);
+  const uniformAxis = (ps: ReturnType<typeof phases>) =>
+    ps.length <= GATHER_MAX_PHASES && ps.every((p) => p.taps > 0 && p.taps === ps[0].taps && p.count === ps[0].count && p.step === ps[0].step && p.tapStride === ps[0].tapStride);
+  if (convPhaseBatching.enabled && phy.length * phx.length > 1 && uniformAxis(phy) && uniformAxis(phx)) {
+    const [py, px] = [phy[0], phx[0]];
+    const taps = py.taps * px.taps;
+    const table = (ps: ReturnType<typeof phases>, f: (p: (typeof ps)[number]) => number, signed: boolean) => {
+      const v = [0, 1, 2, 3].map((i) => (i < ps.length ? f(ps[i]) : 0));
+      return signed ? v.map((x) => i32(x)) : v;
+    };
+    runGemm({
+      op,
+      family: gatherFamily({ taps, tapW: px.taps, aContig: false, bias: !!bias, act: 'none', phased: true }),
+      inputs: [w, dy],
+      epilogueInputs: bias ? [bias] : [],
+      out: dx,
+      M: c, N: nb * py.count * px.count, K: o * taps, batch: phy.length * phx.length, planBatch: 1,
+      uniforms: [
+        ...gatherUniforms({
+          PH: py.count, PW: px.count, SH: oh, SW: ow, SPh: 1, SPw: 1,
+          TSh: -py.tapStride, TSw: -px.tapStride, srcBatch: o * oh * ow, srcPlane: oh * ow,
+          sAm: kh * kw, sAc: c * kh * kw, KWW: kw, KSh: py.step, KSw: px.step,
+          OSh: g.sh, OSw: g.sw, OWW: wd, outPlane: h * wd, outBatch: c * h * wd, NPX: phx.length,
+        }),
+        ...table(phy, (p) => p.base, true), ...table(phx, (p) => p.base, true),
+        ...table(phy, (p) => p.k0, false), ...table(phx, (p) => p.k0, false),
+        ...table(phy, (p) => p.r, false), ...table(phx, (p) => p.r, false),
+      ],
+    });
+    return dx;
+  }
+  for (const py of phy) {
+    for (const px of phx) {
       const taps = py.taps * px.taps;
       runGemm({
         op,

@@ -133,6 +133,11 @@ export interface GemmLaunch {
   N: number;
   K: number;
   batch: number;
+  /**
+   * Pick the tile and split-K as for this batch size (default: `batch`). The conv input gradient's
+   * phased launch plans as for one phase, so its sums split (and round) as the per-phase launches'.
+   */
+  planBatch?: number;
   /** The family's uniform fields after the standard head. */
   uniforms: UniformValue[];
 }
@@ -140,7 +145,7 @@ export interface GemmLaunch {
 /** Runs one GEMM: the main kernel, plus the split-K reduction when the K range is split. */
 export function runGemm(g: GemmLaunch): void {
   if (g.M * g.N * g.batch === 0) return;
-  const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.N, g.K, g.batch);
+  const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.N, g.K, g.planBatch ?? g.batch);
   const fam = g.family;
   const { bm, bn } = tileDims(t);
   const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, 0, 0, ...g.uniforms];
