@@ -51,7 +51,8 @@ export const binaryExpr: Record<string, string> = {
   eq_mask: 'select(0.0, 1.0, x == z)',
 };
 
-const helpers = /* wgsl */ `
+/** WGSL helper functions (sigmoid, tanh_stable, log1p_exp, pow_signed) shared with the fused losses. */
+export const elementwiseHelpers = /* wgsl */ `
 fn sigmoid(x: f32) -> f32 {
   // Stable for large |x|: never exponentiates a large positive number.
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
@@ -83,7 +84,7 @@ struct Params { n: u32, p0: f32, p1: f32, pad: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${helpers}
+${elementwiseHelpers}
 ${main1d(ELEMENTWISE_WG)} {
   let i = ${index1d(ELEMENTWISE_WG)};
   if (i >= u.n) { return; }

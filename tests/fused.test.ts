@@ -10,6 +10,7 @@ import {
 import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
 import { conv2dBackwardInput, convTranspose2d, convPhaseBatching } from '../engine/ops/conv.js';
 import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/conv.js';
+import { bceWithLogits, mse, l1, fusedLosses } from '../engine/ops/losses.js';
 import { recipes } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -268,6 +269,51 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
       }
       expect(one.v.length).toBe(want.length);
       expect(worst / scale).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe('single-kernel mean losses', () => {
+  const n = 300;
+  const cases: [string, (a: Tensor, b: Tensor) => Tensor, boolean][] = [
+    ['bceWithLogits(x, 1)', (a) => bceWithLogits(a, 1), false],
+    ['bceWithLogits(x, 0.9)', (a) => bceWithLogits(a, 0.9), false],
+    ['mse(a, b), both with gradients', (a, b) => mse(a, b), true],
+    ['l1(a, b), both with gradients', (a, b) => l1(a, b), true],
+    ['mse(a, target) with a constant target', (a, b) => mse(a, b), false],
+  ];
+  for (const [name, f, gradB] of cases) {
+    it(`${name}: one dispatch forward and one backward, the composed ops' loss and gradients bit for bit`, async () => {
+      const run = async (fused: boolean) => {
+        fusedLosses.enabled = fused;
+        try {
+          const a = Parameter(tensor(hostRandom(n, 31, 5), [3, n / 3]));
+          const b = tensor(hostRandom(n, 32, 2), [3, n / 3]);
+          if (gradB) b.requireGrad();
+          const e = engine();
+          let before = e.snapshotCounters();
+          const loss = f(a, b);
+          const fwd = e.countersSince(before).dispatches;
+          before = e.snapshotCounters();
+          backward(loss);
+          const bwd = e.countersSince(before).dispatches;
+          const out = { loss: await loss.data(), da: await a.grad!.data(), db: gradB ? await b.grad!.data() : null, fwd, bwd };
+          loss.dispose();
+          a.dispose();
+          b.dispose();
+          return out;
+        } finally {
+          fusedLosses.enabled = true;
+        }
+      };
+      const composed = await run(false);
+      const fused = await run(true);
+      expect(fused.fwd).toBe(1);
+      expect(fused.bwd).toBeLessThanOrEqual(2); // the seed gradient's fill, then the loss's backward kernel
+      expect(fused.fwd + fused.bwd).toBeLessThan(composed.fwd + composed.bwd);
+      expectSameBits(fused.loss, composed.loss, 'loss');
+      expectSameBits(fused.da, composed.da, 'da');
+      if (gradB) expectSameBits(fused.db!, composed.db!, 'db');
     });
   }
 });
