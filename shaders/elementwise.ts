@@ -95,6 +95,37 @@ ${main1d(ELEMENTWISE_WG)} {
 }`;
 }
 
+/**
+ * Activation gradients in one kernel (instead of a mask kernel and a multiply, or three ops for
+ * tanh/sigmoid): dx = g * (the derivative written as the composed backward computes it), from
+ * t = the input x (relu, leaky_relu: p0 = slope) or the output y (tanh, sigmoid).
+ */
+export const actBackwardExpr: Record<string, string> = {
+  relu: 'g * select(0.0, 1.0, t > 0.0)',
+  leaky_relu: 'g * select(p0, 1.0, t > 0.0)',
+  tanh: 'g * ((t * t) * -1.0 + 1.0)',
+  sigmoid: 'g * (t * (t * -1.0 + 1.0))',
+};
+
+export function actBackwardSource(op: string): string {
+  const expr = actBackwardExpr[op];
+  if (!expr) throw new Error(`activation backward: unknown op ${op}`);
+  return /* wgsl */ `
+struct Params { n: u32, p0: f32, p1: f32, pad: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> gy: array<f32>;
+@group(0) @binding(2) var<storage, read> tt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+${main1d(ELEMENTWISE_WG)} {
+  let i = ${index1d(ELEMENTWISE_WG)};
+  if (i >= u.n) { return; }
+  let g = gy[i];
+  let t = tt[i];
+  let p0 = u.p0;
+  y[i] = ${expr};
+}`;
+}
+
 export function binarySource(op: string, broadcast: boolean): string {
   const expr = binaryExpr[op];
   if (!expr) throw new Error(`binary: unknown op ${op}`);

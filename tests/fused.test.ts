@@ -11,6 +11,7 @@ import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
 import { conv2dBackwardInput, convTranspose2d, convPhaseBatching } from '../engine/ops/conv.js';
 import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/conv.js';
 import { bceWithLogits, mse, l1, fusedLosses } from '../engine/ops/losses.js';
+import { relu, leakyRelu, tanh, sigmoid, fusedActivationBackward } from '../engine/ops/elementwise.js';
 import { recipes } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -186,7 +187,7 @@ describe('Sequential norm + activation fusion', () => {
 });
 
 describe('dispatches per training step', () => {
-  it('DCGAN (16 px, widths 4, batch 2): at most 107 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion and the phase-batched input gradients)', async () => {
+  it('DCGAN (16 px, widths 4, batch 2): at most 81 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients)', async () => {
     const recipe = recipes.dcgan;
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(recipe.options)) if ((v as { default?: unknown }).default !== undefined) config[k] = (v as { default?: unknown }).default;
@@ -202,7 +203,7 @@ describe('dispatches per training step', () => {
       await e.sync();
     }
     real.dispose();
-    expect(counts[2]).toBeLessThanOrEqual(107);
+    expect(counts[2]).toBeLessThanOrEqual(81);
     expect(counts[2]).toBe(counts[1]);
   });
 });
@@ -314,6 +315,39 @@ describe('single-kernel mean losses', () => {
       expectSameBits(fused.loss, composed.loss, 'loss');
       expectSameBits(fused.da, composed.da, 'da');
       if (gradB) expectSameBits(fused.db!, composed.db!, 'db');
+    });
+  }
+});
+
+describe('activation gradients in one kernel', () => {
+  const acts: [string, (x: Tensor) => Tensor][] = [
+    ['relu', (x) => relu(x)], ['leakyRelu(0.2)', (x) => leakyRelu(x, 0.2)], ['tanh', (x) => tanh(x)], ['sigmoid', (x) => sigmoid(x)],
+  ];
+  for (const [name, f] of acts) {
+    it(`${name}: one backward dispatch, the composed backward's gradient bit for bit`, async () => {
+      const run = async (fused: boolean) => {
+        fusedActivationBackward.enabled = fused;
+        try {
+          const x = Parameter(tensor(hostRandom(257, 41, 3), [257]));
+          const y = f(x);
+          const dy = tensor(hostRandom(257, 42), [257]);
+          const e = engine();
+          const before = e.snapshotCounters();
+          backward(y, dy);
+          const d = e.countersSince(before).dispatches;
+          const dx = await x.grad!.data();
+          y.dispose();
+          x.dispose();
+          return { dx, d };
+        } finally {
+          fusedActivationBackward.enabled = true;
+        }
+      };
+      const composed = await run(false);
+      const fused = await run(true);
+      expect(fused.d).toBe(1);
+      expect(composed.d).toBeGreaterThan(1);
+      expectSameBits(fused.dx, composed.dx, 'dx');
     });
   }
 });
