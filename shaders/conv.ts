@@ -27,7 +27,8 @@
 // Family "wgrad" (conv weight gradient):
 //   dw[o, n = (c, kh, kw)] = sum_{k = (nb, oh, ow)} dy[nb, o, oh, ow] * x[nb, c, ih, iw]
 //   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
-//   splits K across workgroups (split-K) and a second pass sums the partials.
+//   splits K across workgroups (split-K) and a second pass sums the partials. Variant `bias`
+//   appends column NW = C*KH*KW with B = 1: its outputs are the bias gradient sum_k dy[o, k].
 import type { GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
@@ -142,9 +143,14 @@ export interface WgradVariant {
   /** KH*KW and KW (compile-time, to decode a weight index n = (c, kh, kw)). */
   kk: number;
   kw: number;
+  /**
+   * Also the bias gradient db[o] = sum_k dy[o, k]: one more GEMM column (n = NW, the weight
+   * columns C*KH*KW) whose B entries are 1, written to `dbias` by the epilogue.
+   */
+  bias?: boolean;
 }
 
-export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', 'W', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'pad0', 'pad1', 'pad2'] as const;
+export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', 'W', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'NW', 'pad1', 'pad2'] as const;
 const WGRAD_TYPES: Record<string, string> = { H: 'i32', W: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32', dh: 'i32', dw: 'i32' };
 export const WGRAD_FIELD_TYPES = WGRAD_FIELDS.map((f) => WGRAD_TYPES[f] ?? 'u32');
 
@@ -152,7 +158,7 @@ const wgradCache = new Map<string, GemmFamily>();
 
 /** The weight-gradient family for one kernel size (built once, then shared). */
 export function wgradFamily(v: WgradVariant): GemmFamily {
-  const key = `conv_wgrad|KK=${v.kk}|KW=${v.kw}`;
+  const key = `conv_wgrad|KK=${v.kk}|KW=${v.kw}${v.bias ? '|bias' : ''}`;
   let f = wgradCache.get(key);
   if (!f) wgradCache.set(key, (f = buildWgrad(key, v)));
   return f;
@@ -184,10 +190,17 @@ function buildWgrad(key: string, v: WgradVariant): GemmFamily {
     let tap = n % ${v.kk}u;
     let ih = ihb + i32(tap / ${v.kw}u) * u.dh;
     let iw = iwb + i32(tap % ${v.kw}u) * u.dw;
-    if (kOk && n < u.N && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
+    if (kOk && n < u.NW && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
       val = x[xb + (n / ${v.kk}u) * u.xPlane + u32(ih * u.W + iw)];
-    }`,
-    store: /* wgsl */ `
-fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.N + n] = v; }`,
+    }${v.bias ? `
+    if (kOk && n == u.NW) { val = 1.0; }` : ''}`,
+    store: v.bias
+      ? /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
+  if (n < u.NW) { out[m * u.NW + n] = v; } else { dbias[m] = v; }
+}`
+      : /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.NW + n] = v; }`,
+    extraOutputs: v.bias ? ['dbias'] : [],
   };
 }

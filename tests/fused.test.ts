@@ -8,7 +8,7 @@ import {
   Sequential, BatchNorm2d, BatchNorm1d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, type Module,
 } from '../engine/index.js';
 import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
-import { conv2dBackwardInput, convTranspose2d, convPhaseBatching } from '../engine/ops/conv.js';
+import { conv2d, conv2dBackwardInput, convTranspose2d, convPhaseBatching, convBiasGradFolding } from '../engine/ops/conv.js';
 import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/conv.js';
 import { bceWithLogits, mse, l1, fusedLosses } from '../engine/ops/losses.js';
 import { relu, leakyRelu, tanh, sigmoid, fusedActivationBackward } from '../engine/ops/elementwise.js';
@@ -348,6 +348,53 @@ describe('activation gradients in one kernel', () => {
       expect(fused.d).toBe(1);
       expect(composed.d).toBeGreaterThan(1);
       expectSameBits(fused.dx, composed.dx, 'dx');
+    });
+  }
+});
+
+describe('conv bias gradient folded into the weight-gradient GEMM', () => {
+  const cases: [string, number[], number[], number, number][] = [
+    ['3x3 s1 p1', [2, 3, 6, 5], [4, 3, 3, 3], 1, 1],
+    ['4x4 s2 p1, long reduction (split-K)', [2, 2, 32, 32], [5, 2, 4, 4], 2, 1],
+  ];
+  for (const [name, xs, ws, stride, pad] of cases) {
+    it(`${name}: the same weight gradient bits, the bias gradient of the float64 sum, one dispatch fewer`, async () => {
+      const n = xs.reduce((a, b) => a * b, 1);
+      const run = async (fold: boolean) => {
+        convBiasGradFolding.enabled = fold;
+        try {
+          const x = tensor(hostRandom(n, 51, 2), xs);
+          const w = Parameter(tensor(hostRandom(ws.reduce((a, b) => a * b, 1), 52), ws));
+          const b = Parameter(tensor(hostRandom(ws[0], 53), [ws[0]]));
+          const y = conv2d(x, w, b, { stride, padding: pad });
+          const dy = tensor(hostRandom(y.size, 54), y.shape);
+          const dyHost = await dy.data();
+          const e = engine();
+          const before = e.snapshotCounters();
+          backward(y, dy);
+          const d = e.countersSince(before).dispatches;
+          const out = { dw: await w.grad!.data(), db: await b.grad!.data(), d, dyHost, yShape: [...y.shape] };
+          for (const t of [x, w, b, y]) t.dispose();
+          return out;
+        } finally {
+          convBiasGradFolding.enabled = true;
+        }
+      };
+      const apart = await run(false);
+      const folded = await run(true);
+      expect(folded.d).toBe(apart.d - 1);
+      expectSameBits(folded.dw, apart.dw, 'dw');
+      const [nb, o, oh, ow] = folded.yShape;
+      for (let c = 0; c < o; c++) {
+        let want = 0;
+        let scale = 0;
+        for (let i = 0; i < nb; i++) for (let p = 0; p < oh * ow; p++) {
+          want += folded.dyHost[(i * o + c) * oh * ow + p];
+          scale += Math.abs(folded.dyHost[(i * o + c) * oh * ow + p]);
+        }
+        expect(Math.abs(folded.db[c] - want)).toBeLessThan(1e-6 * scale + 1e-7);
+        expect(Math.abs(apart.db[c] - want)).toBeLessThan(1e-6 * scale + 1e-7);
+      }
     });
   }
 });

@@ -16,7 +16,7 @@ import {
 } from '../../shaders/conv.js';
 import type { UniformValue } from '../device.js';
 import { Tensor, empty, checkFloat, fmtShape, type Shape } from '../tensor.js';
-import { record } from '../tape.js';
+import { record, isGradEnabled } from '../tape.js';
 import { f32, i32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { sum } from './reduce.js';
@@ -245,23 +245,32 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
   return dx;
 }
 
-/** dw = conv2d's weight gradient for input x and output gradient dy (any spatial size). */
-function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry): Tensor {
+/** Bias gradients folded into the weight-gradient GEMM (one more column); tests turn it off. */
+export const convBiasGradFolding = { enabled: true };
+
+/**
+ * dw = conv2d's weight gradient for input x and output gradient dy (any spatial size); with
+ * `dbias`, also the bias gradient sum over (n, oh, ow) of dy, as the GEMM's extra column (the
+ * weight columns plan, split and so round as without it).
+ */
+function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry, dbias: Tensor | null = null): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [, o, oh, ow] = dy.shape;
   const [, , kh, kw] = wShape;
   const dw = empty([o, c, kh, kw], op);
+  const NW = c * kh * kw;
   const v: Record<(typeof WGRAD_FIELDS)[number], number> = {
     OHW: oh * ow, OWd: ow, dyBatch: o * oh * ow, xBatch: c * h * wd, xPlane: h * wd, H: h, W: wd,
-    sh: g.sh, sw: g.sw, pt: g.pt, pl: g.pl, dh: g.dh, dw: g.dw, pad0: 0, pad1: 0, pad2: 0,
+    sh: g.sh, sw: g.sw, pt: g.pt, pl: g.pl, dh: g.dh, dw: g.dw, NW, pad1: 0, pad2: 0,
   };
   runGemm({
     op,
-    family: wgradFamily({ kk: kh * kw, kw }),
+    family: wgradFamily({ kk: kh * kw, kw, bias: !!dbias }),
     inputs: [dy, x],
     epilogueInputs: [],
     out: dw,
-    M: o, N: c * kh * kw, K: nb * oh * ow, batch: 1,
+    extraOutputs: dbias ? [dbias] : [],
+    M: o, N: NW + (dbias ? 1 : 0), K: nb * oh * ow, batch: 1, planN: NW,
     uniforms: typed(WGRAD_FIELDS.map((f) => v[f]), WGRAD_FIELD_TYPES),
   });
   return dw;
@@ -277,8 +286,14 @@ function conv2dOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh
     // A fused activation: dL/d(pre-activation) from the output's sign (exact for relu / leaky relu).
     if (act === 'relu') gy = mul(gy, stepMask(y));
     else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
+    const dx = x.requiresGrad ? conv2dBackwardInputOp(gy, w, x.shape, g) : null;
+    if (w.requiresGrad && bias?.requiresGrad && !isGradEnabled() && convBiasGradFolding.enabled) {
+      // No graph of the backward wanted: weight and bias gradients from one GEMM.
+      const db = empty([bias.shape[0]], 'conv2d_backward_bias');
+      return [dx, convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db), db];
+    }
     return [
-      x.requiresGrad ? conv2dBackwardInputOp(gy, w, x.shape, g) : null,
+      dx,
       w.requiresGrad ? conv2dBackwardWeightOp(x, gy, w.shape, g) : null,
       bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
     ];
