@@ -32,6 +32,19 @@
 import type { GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
+/**
+ * How taps outside the source read: 'zeros' (conv padding), or the reflect / replicate padding of a
+ * ReflectionPad2d / ReplicationPad2d folded into the gather (the index is mirrored about the edge
+ * pixel, or clamped to it), so the padded tensor is never written.
+ */
+export type ConvEdge = 'zeros' | 'reflect' | 'replicate';
+
+/** WGSL statements mapping `ih` / `iw` (i32) into [0, lim) for an edge mode (pads < lim for reflect). */
+function edgeMap(edge: ConvEdge, v: string, lim: string): string {
+  if (edge === 'reflect') return `${v} = select(${v}, -${v}, ${v} < 0); ${v} = select(${v}, 2 * (${lim} - 1) - ${v}, ${v} >= ${lim});`;
+  if (edge === 'replicate') return `${v} = clamp(${v}, 0, ${lim} - 1);`;
+  return '';
+}
 
 export interface GatherVariant {
   /** Taps per reduced channel (TH*TW; at least 1) and taps per row (TW). */
@@ -43,6 +56,8 @@ export interface GatherVariant {
   act: ConvAct;
   /** All stride phases in one launch (GEMM batch = phase; per-phase offsets from uniform tables). */
   phased?: boolean;
+  /** Forward only: padding folded into the gather (default zeros). */
+  edge?: ConvEdge;
 }
 
 /** Uniform fields of the gather family, in order (after the GEMM head). */
@@ -69,7 +84,7 @@ const gatherCache = new Map<string, GemmFamily>();
 export function gatherFamily(v: GatherVariant): GemmFamily {
   const T = Math.max(1, v.taps);
   const TW = Math.max(1, v.tapW);
-  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}${v.phased ? '|phased' : ''}`;
+  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}${v.phased ? '|phased' : ''}${v.edge && v.edge !== 'zeros' ? `|edge=${v.edge}` : ''}`;
   let f = gatherCache.get(key);
   if (!f) gatherCache.set(key, (f = buildGather(key, v, T, TW)));
   return f;
@@ -77,6 +92,7 @@ export function gatherFamily(v: GatherVariant): GemmFamily {
 
 function buildGather(key: string, v: GatherVariant, T: number, TW: number): GemmFamily {
   const ph = !!v.phased;
+  const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
   if (ph && v.aContig) throw new Error('conv gather: a phased launch is an input gradient (aContig false)');
   // Per-phase values: from the tables at this launch's batch index (zb in storeOut, gZb elsewhere).
   const tables = ph
@@ -123,8 +139,9 @@ fn setup() {
       : `let m = gM0 + xx;
     if (m < u.M && k < kEnd) { val = wt[m * u.sAm + aOff]; }`,
     bVal: `let tap = k % ${T}u;
-    let ih = ihBase + i32(tap / ${TW}u) * u.TSh;
-    let iw = iwBase + i32(tap % ${TW}u) * u.TSw;
+    ${decl} ih = ihBase + i32(tap / ${TW}u) * u.TSh;
+    ${decl} iw = iwBase + i32(tap % ${TW}u) * u.TSw;
+    ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.SH')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.SW')}
     if (bOk && k < kEnd && ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW) {
       val = src[bBase + (k / ${T}u) * u.srcPlane + u32(ih * u.SW + iw)];
     }`,
@@ -148,6 +165,8 @@ export interface WgradVariant {
    * columns C*KH*KW) whose B entries are 1, written to `dbias` by the epilogue.
    */
   bias?: boolean;
+  /** Padding folded into the x gather (default zeros). */
+  edge?: ConvEdge;
 }
 
 export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', 'W', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'NW', 'pad1', 'pad2'] as const;
@@ -158,13 +177,14 @@ const wgradCache = new Map<string, GemmFamily>();
 
 /** The weight-gradient family for one kernel size (built once, then shared). */
 export function wgradFamily(v: WgradVariant): GemmFamily {
-  const key = `conv_wgrad|KK=${v.kk}|KW=${v.kw}${v.bias ? '|bias' : ''}`;
+  const key = `conv_wgrad|KK=${v.kk}|KW=${v.kw}${v.bias ? '|bias' : ''}${v.edge && v.edge !== 'zeros' ? `|edge=${v.edge}` : ''}`;
   let f = wgradCache.get(key);
   if (!f) wgradCache.set(key, (f = buildWgrad(key, v)));
   return f;
 }
 
 function buildWgrad(key: string, v: WgradVariant): GemmFamily {
+  const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
   return {
     key,
     uniforms: WGRAD_FIELDS.map((f, i) => `${f}: ${WGRAD_FIELD_TYPES[i]},`).join(' '),
@@ -188,8 +208,9 @@ function buildWgrad(key: string, v: WgradVariant): GemmFamily {
     if (kOk && m < u.M) { val = dy[aBase + m * u.OHW]; }`,
     bVal: `let n = gN0 + xx;
     let tap = n % ${v.kk}u;
-    let ih = ihb + i32(tap / ${v.kw}u) * u.dh;
-    let iw = iwb + i32(tap % ${v.kw}u) * u.dw;
+    ${decl} ih = ihb + i32(tap / ${v.kw}u) * u.dh;
+    ${decl} iw = iwb + i32(tap % ${v.kw}u) * u.dw;
+    ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.H')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.W')}
     if (kOk && n < u.NW && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
       val = x[xb + (n / ${v.kk}u) * u.xPlane + u32(ih * u.W + iw)];
     }${v.bias ? `

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   initEngine, engine, tensor, tidy, backward, mul, sum, Parameter, Adam, AdamW, SGD, RMSprop, type Optimizer, type Tensor,
   Sequential, BatchNorm2d, BatchNorm1d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, type Module,
+  ReflectionPad2d, ReplicationPad2d, Conv2d,
 } from '../engine/index.js';
 import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
 import { conv2d, conv2dBackwardInput, convTranspose2d, convPhaseBatching, convBiasGradFolding } from '../engine/ops/conv.js';
@@ -395,6 +396,50 @@ describe('conv bias gradient folded into the weight-gradient GEMM', () => {
         expect(Math.abs(folded.db[c] - want)).toBeLessThan(1e-6 * scale + 1e-7);
         expect(Math.abs(apart.db[c] - want)).toBeLessThan(1e-6 * scale + 1e-7);
       }
+    });
+  }
+});
+
+describe('reflect / replicate padding folded into the conv gathers', () => {
+  const cases: [string, () => Module[], number[]][] = [
+    ['ReflectionPad2d(3) + Conv2d 7x7 (CycleGAN)', () => [new ReflectionPad2d(3), new Conv2d(2, 3, 7)], [1, 2, 6, 5]],
+    ['ReflectionPad2d(1) + Conv2d 3x3 + InstanceNorm2d + ReLU', () => [new ReflectionPad2d(1), new Conv2d(3, 4, 3), new InstanceNorm2d(4), new ReLU()], [2, 3, 5, 6]],
+    ['ReplicationPad2d([2, 1, 0, 1]) + Conv2d 3x3 stride 2, no bias', () => [new ReplicationPad2d([2, 1, 0, 1]), new Conv2d(2, 3, 3, { stride: 2, bias: false })], [1, 2, 7, 6]],
+  ];
+  for (const [name, make, xs] of cases) {
+    it(`${name}: the unfused layers' output and gradients bit for bit, without the pad dispatch`, async () => {
+      const n = xs.reduce((a, b) => a * b, 1);
+      const run = async (fuse: boolean) => {
+        const layers = make();
+        const net = new Sequential(...layers);
+        net.fuse = fuse;
+        const conv = layers[1] as Conv2d;
+        // The same weights for both runs.
+        conv.weight.dispose();
+        conv.weight = Parameter(tensor(hostRandom(conv.weight.size, 61), conv.weight.shape));
+        if (conv.bias) {
+          conv.bias.dispose();
+          conv.bias = Parameter(tensor(hostRandom(conv.bias.size, 62), conv.bias.shape));
+        }
+        const x = Parameter(tensor(hostRandom(n, 63, 2), xs));
+        const e = engine();
+        const before = e.snapshotCounters();
+        const y = net.call(x);
+        const fwd = e.countersSince(before).dispatches;
+        backward(sum(mul(y, tensor(hostRandom(y.size, 64), y.shape))));
+        const out = { y: await y.data(), dx: await x.grad!.data(), dw: await conv.weight.grad!.data(), db: conv.bias ? await conv.bias.grad!.data() : null, fwd };
+        y.dispose();
+        x.dispose();
+        net.parameters().forEach((p) => p.dispose());
+        return out;
+      };
+      const apart = await run(false);
+      const fused = await run(true);
+      expect(fused.fwd).toBeLessThan(apart.fwd);
+      expectSameBits(fused.y, apart.y, 'y');
+      expectSameBits(fused.dx, apart.dx, 'dx');
+      expectSameBits(fused.dw, apart.dw, 'dw');
+      if (fused.db) expectSameBits(fused.db, apart.db!, 'db');
     });
   }
 });

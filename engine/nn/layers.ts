@@ -104,12 +104,17 @@ export class Conv2d extends Module {
 
   override forward(x: Tensor): Tensor {
     checkInput(this.typeName, x, 4, this.inChannels);
-    const conv = { stride: this.stride, dilation: this.dilation };
-    if (this.paddingMode !== 'zeros') {
-      const padded = pad2d(x, paddingTBLR(this.padding), this.paddingMode, 0);
-      return conv2d(padded, this.weight, this.bias, { ...conv, padding: 0 });
-    }
-    return conv2d(x, this.weight, this.bias, { ...conv, padding: paddingTBLR(this.padding) });
+    // Reflect / replicate padding is folded into the conv's gathers (no padded copy of x).
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, padding: paddingTBLR(this.padding), paddingMode: this.paddingMode });
+  }
+
+  /**
+   * forward(pad2d(x, pad, mode)) for a Conv2d without padding of its own: Sequential's fusion of a
+   * ReflectionPad2d / ReplicationPad2d followed by this conv.
+   */
+  forwardPadded(x: Tensor, pad: [number, number, number, number], mode: 'reflect' | 'replicate'): Tensor {
+    checkInput(this.typeName, x, 4, this.inChannels);
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, padding: pad, paddingMode: mode });
   }
 
   override extraRepr(): string {
@@ -476,6 +481,21 @@ abstract class Pad2dBase extends Module {
   override forward(x: Tensor): Tensor {
     checkInput(this.typeName, x, 4);
     return pad2d(x, this.padding, this.mode, this.value);
+  }
+
+  /** Sequential's fusion hook: reflect / replicate padding followed by an unpadded Conv2d pads inside the conv. */
+  override fusedWith(next: Module): ((x: Tensor) => Tensor) | null {
+    const mode = this.mode;
+    const self: Pad2dBase = this;
+    const cls: unknown = this.constructor;
+    if (mode === 'zeros' || !(cls === ReflectionPad2d || cls === ReplicationPad2d)) return null;
+    if (next.constructor !== Conv2d) return null;
+    const conv = next as Conv2d;
+    if (conv.paddingMode !== 'zeros' || paddingTBLR(conv.padding).some((p) => p !== 0)) return null;
+    return (x) => {
+      checkInput(self.typeName, x, 4);
+      return conv.forwardPadded(x, self.padding, mode);
+    };
   }
   override extraRepr(): string {
     // PyTorch prints (left, right, top, bottom).

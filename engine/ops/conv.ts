@@ -12,8 +12,10 @@
 //   bwdWeight(x, dy)         -> dx = bwdInput(dy, g),     ddy = conv2d(x, g)
 //   convTranspose2d(x, w)    -> dx = conv2d(g, w),        dw = bwdWeight(g, x)
 import {
-  gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, GATHER_MAX_PHASES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct,
+  gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, GATHER_MAX_PHASES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct, type ConvEdge,
 } from '../../shaders/conv.js';
+import { pad2d, pad2dAdjoint } from './spatial.js';
+import { padCpu } from './cpu/nn.js';
 import type { UniformValue } from '../device.js';
 import { Tensor, empty, checkFloat, fmtShape, type Shape } from '../tensor.js';
 import { record, isGradEnabled } from '../tape.js';
@@ -42,9 +44,15 @@ export interface Conv2dOpts {
   activation?: 'relu' | 'leaky_relu';
   /** Negative slope of leaky_relu (default 0.01). */
   slope?: number;
+  /**
+   * conv2d only: how `padding` fills, 'zeros' (default) or PyTorch's padding_mode 'reflect' /
+   * 'replicate', folded into the conv's gathers (the same values as pad2d then an unpadded conv,
+   * without writing the padded tensor).
+   */
+  paddingMode?: ConvEdge;
 }
 
-export interface ConvTranspose2dOpts extends Omit<Conv2dOpts, 'activation' | 'slope'> {
+export interface ConvTranspose2dOpts extends Omit<Conv2dOpts, 'activation' | 'slope' | 'paddingMode'> {
   /** Extra rows/columns at the bottom/right of the output; each < stride or < dilation. */
   outputPadding?: Pair;
 }
@@ -129,13 +137,13 @@ function gatherUniforms(v: Partial<Record<(typeof GATHER_FIELDS)[number], number
 }
 
 /** y = conv2d(x, w) + bias, then the activation; output spatial size [oh, ow]. */
-function convForwardRaw(op: string, x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01): Tensor {
+function convForwardRaw(op: string, x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01, edge: ConvEdge = 'zeros'): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [o, , kh, kw] = w.shape;
   const y = empty([nb, o, oh, ow], op);
   runGemm({
     op,
-    family: gatherFamily({ taps: kh * kw, tapW: kw, aContig: true, bias: !!bias, act }),
+    family: gatherFamily({ taps: kh * kw, tapW: kw, aContig: true, bias: !!bias, act, edge }),
     inputs: [w, x],
     epilogueInputs: bias ? [bias] : [],
     out: y,
@@ -253,7 +261,7 @@ export const convBiasGradFolding = { enabled: true };
  * `dbias`, also the bias gradient sum over (n, oh, ow) of dy, as the GEMM's extra column (the
  * weight columns plan, split and so round as without it).
  */
-function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry, dbias: Tensor | null = null): Tensor {
+function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry, dbias: Tensor | null = null, edge: ConvEdge = 'zeros'): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [, o, oh, ow] = dy.shape;
   const [, , kh, kw] = wShape;
@@ -265,7 +273,7 @@ function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape,
   };
   runGemm({
     op,
-    family: wgradFamily({ kk: kh * kw, kw, bias: !!dbias }),
+    family: wgradFamily({ kk: kh * kw, kw, bias: !!dbias, edge }),
     inputs: [dy, x],
     epilogueInputs: [],
     out: dw,
@@ -300,6 +308,33 @@ function conv2dOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh
   });
 }
 
+/**
+ * conv2d of x padded by g's pads in mode `edge` (reflect / replicate), with stride/dilation from g:
+ * the pad folded into the forward and weight-gradient gathers. The input gradient is the unpadded
+ * conv's on the padded grid, then pad2d's adjoint; under createGraph the weight gradient comes from
+ * a materialised pad2d (differentiable again). The same values and gradients as pad2d + conv2d.
+ */
+function conv2dEdgeOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, edge: ConvEdge, act: ConvAct, slope: number): Tensor {
+  const y = convForwardRaw('conv2d', x, w, bias, g, oh, ow, act, slope, edge);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  const pads: [number, number, number, number] = [g.pt, g.pb, g.pl, g.pr];
+  const g0: ConvGeometry = { ...g, pt: 0, pb: 0, pl: 0, pr: 0 };
+  const [nb, c, h, wd] = x.shape;
+  const padded = [nb, c, h + g.pt + g.pb, wd + g.pl + g.pr];
+  return record(y, 'conv2d', inputs, (gy) => {
+    if (act === 'relu') gy = mul(gy, stepMask(y));
+    else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
+    const dx = x.requiresGrad ? pad2dAdjoint(conv2dBackwardInputOp(gy, w, padded, g0), [h, wd], pads, edge) : null;
+    if (!isGradEnabled()) {
+      const db = bias?.requiresGrad && w.requiresGrad && convBiasGradFolding.enabled ? empty([bias.shape[0]], 'conv2d_backward_bias') : null;
+      const dw = w.requiresGrad ? convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db, edge) : null;
+      return [dx, dw, ...(bias ? [db ?? (bias.requiresGrad ? sum(gy, [0, 2, 3]) : null)] : [])];
+    }
+    const dw = w.requiresGrad ? conv2dBackwardWeightOp(pad2d(x, pads, edge), gy, w.shape, g0) : null;
+    return [dx, dw, ...(bias ? [bias.requiresGrad ? sum(gy, [0, 2, 3]) : null] : [])];
+  });
+}
+
 function conv2dBackwardInputOp(dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry): Tensor {
   const dx = convBackwardInputRaw('conv2d_backward_input', dy, w, xShape, g);
   return record(dx, 'conv2d_backward_input', [dy, w], (gx) => [
@@ -328,6 +363,16 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   checkFloat(op, x, w, ...(bias ? [bias] : []));
   const act: ConvAct = opts.activation ?? 'none';
   if (!['none', 'relu', 'leaky_relu'].includes(act)) throw new Error(`conv2d: activation '${act}' is not fused; use 'relu' or 'leaky_relu', or apply it after the conv`);
+  const edge = opts.paddingMode ?? 'zeros';
+  if (edge !== 'zeros') {
+    if (edge !== 'reflect' && edge !== 'replicate') throw new Error(`conv2d: paddingMode '${String(edge)}' is not one of 'zeros', 'reflect', 'replicate'`);
+    const [, , h, wd] = x.shape;
+    if (edge === 'reflect' && (Math.max(g.pt, g.pb) >= h || Math.max(g.pl, g.pr) >= wd)) {
+      throw new Error(`conv2d: reflect padding ${padStr(g)} needs each pad smaller than the input dim it pads, but x is ${fmtShape(x.shape)}; use smaller padding or paddingMode 'replicate'`);
+    }
+    if (edge === 'replicate' && (h === 0 || wd === 0)) throw new Error(`conv2d: replicate padding of an empty input ${fmtShape(x.shape)} has nothing to repeat`);
+    if (g.pt + g.pb + g.pl + g.pr > 0) return conv2dEdgeOp(x, w, bias, g, oh, ow, edge, act, opts.slope ?? 0.01);
+  }
   return conv2dOp(x, w, bias, g, oh, ow, act, opts.slope ?? 0.01);
 }
 
@@ -408,6 +453,23 @@ function cpuOpts(a: Record<string, unknown>): CpuConvOptions & { outputPadding?:
 const orNull = (t: HostTensor | undefined) => t ?? null;
 
 // Every case stays under ~600 input elements (the checker differentiates the reference numerically).
+// Reflect / replicate padding folded into the gathers, against pad2d's reference then an unpadded conv.
+registerOp({
+  name: 'conv2d_padding_mode',
+  run: ([x, w, b], a) => conv2d(x, w, b ?? null, a as Conv2dOpts),
+  reference: ([x, w, b], a) => {
+    const g = convGeometry('conv2d', a as Conv2dOpts);
+    const padded = padCpu(x, [g.pt, g.pb, g.pl, g.pr], a.paddingMode as 'reflect' | 'replicate');
+    return conv2dCpu(padded, w, orNull(b), { ...cpuOpts(a), padding: [0, 0, 0, 0] });
+  },
+  cases: [
+    { shapes: [[2, 3, 5, 6], [4, 3, 3, 3], [4]], attrs: { padding: 1, paddingMode: 'reflect' }, label: 'reflect 3x3 pad 1, bias' },
+    { shapes: [[1, 2, 6, 5], [3, 2, 7, 7], [3]], attrs: { padding: 3, paddingMode: 'reflect' }, label: 'reflect 7x7 pad 3 (CycleGAN)' },
+    { shapes: [[1, 2, 7, 6], [3, 2, 3, 3]], attrs: { stride: 2, padding: [2, 1, 0, 1], paddingMode: 'replicate' }, label: 'replicate stride 2, asymmetric' },
+  ],
+  doubleBackward: true,
+});
+
 registerOp({
   name: 'conv2d',
   run: ([x, w, b], a) => conv2d(x, w, b ?? null, a as Conv2dOpts),
