@@ -6,7 +6,8 @@
 //   ../shared/gpu/pack.sh bench/gpu_sweep.ts
 //   device: bash .gpu/run.sh gpu_sweep.mjs --json $OUT/sweep.json
 import { writeFileSync } from 'node:fs';
-import { initEngine, engine, randn, tidy, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tidy, type Tensor } from '../engine/index.js';
+import { randn } from '../engine/ops/random.js';
 import { enginePassFn as passFn } from './conv_pass.js';
 import { setGemmOverride, type GemmOverride } from '../engine/ops/matmul.js';
 import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';

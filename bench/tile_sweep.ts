@@ -9,7 +9,8 @@
 // adapter's worker threads. No validation here: forcing a tile or fetch variant does not change the
 // arithmetic (tests/conv.test.ts covers every tile), and `npm run bench` validates the default choice.
 import { writeFileSync } from 'node:fs';
-import { initEngine, getGpu, engine, randn, tidy, type Tensor } from '../engine/index.js';
+import { initEngine, getGpu, engine, tidy, type Tensor } from '../engine/index.js';
+import { randn } from '../engine/ops/random.js';
 import { setGemmOverride, type GemmOverride } from '../engine/ops/matmul.js';
 import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';
 import { reducedSuite, fullSuite, type ConvCase, type ConvPass } from './suite.js';

@@ -13,7 +13,7 @@
 //     keep their fresh initialisation. Any mismatch prints the report and exits 1.
 
 import { dirname, join, relative, resolve } from 'node:path';
-import { kebab, type OptionSpec } from '../engine/cli/args.js';
+import { kebab, type OptionSpec } from './lib/args.js';
 import { CHECKPOINT_FORMAT } from '../engine/checkpoint.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../engine/io/files.js';
 import { nonFiniteEntries, type SafetensorsFile, type SafetensorsTensor } from '../engine/io/safetensors.js';
@@ -24,6 +24,9 @@ import { DATASETS } from './datasets.js';
 import { acquireEngine, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from './checkpoint_io.js';
 
+/** The first registered model: --model's default and the examples' model. */
+const FIRST_MODEL = Object.keys(recipes)[0];
+
 const spec = {
   command: 'gan convert',
   description:
@@ -32,7 +35,7 @@ const spec = {
     'PyTorch state_dict(s) in: writes an engine checkpoint to --out (a .safetensors file).',
   options: {
     out: { type: 'string', metavar: 'PATH', help: 'output directory (to PyTorch) or checkpoint file (to engine)' },
-    model: { type: 'string', default: 'dcgan', choices: Object.keys(recipes), help: 'model the PyTorch weights belong to' },
+    model: { type: 'string', default: FIRST_MODEL, choices: Object.keys(recipes), help: 'model the PyTorch weights belong to' },
     net: { type: 'string', metavar: 'NAME', help: 'which network a single PyTorch file holds (default: recognised from its keys)' },
     imageSize: { type: 'int', metavar: 'N', help: 'architecture flags: override what is read from the shapes' },
     nz: { type: 'int', metavar: 'N' },
@@ -43,8 +46,8 @@ const spec = {
   positionals: [{ name: 'input', help: 'an engine checkpoint, or one PyTorch .safetensors per network', required: true }],
   rest: true,
   examples: [
-    'gan convert runs/dcgan-X/checkpoint.safetensors --out pytorch/     # -> pytorch/netG.safetensors, pytorch/netD.safetensors',
-    'gan convert netG.safetensors netD.safetensors --out dcgan.safetensors',
+    `gan convert runs/${FIRST_MODEL}-X/checkpoint.safetensors --out pytorch/     # -> pytorch/netG.safetensors, pytorch/netD.safetensors`,
+    `gan convert netG.safetensors netD.safetensors --out ${FIRST_MODEL}.safetensors`,
   ],
 } as const;
 
@@ -100,7 +103,7 @@ async function toPytorch(path: string, file: SafetensorsFile, outOpt: string | u
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   out.line(`gan convert: ${ck.info.model} checkpoint (step ${ck.info.step}) -> PyTorch state_dicts in ${rel(outDir)}`);
   for (const net of ck.engineInfo.models) {
-    if (ck.trainingState.includes(net)) continue; // training state (e.g. CycleGAN's image pools), not a network
+    if (ck.trainingState.includes(net)) continue; // training state (e.g. an image pool), not a network
     const prefix = `${net}.`;
     const tensors: Record<string, SafetensorsTensor> = {};
     let params = 0;

@@ -1,17 +1,16 @@
 // Datasets the CLI can train on, by name (Node only: they read files). Each loader returns images
 // in [-1, 1], NCHW, at the size the model asks for. Paired and unpaired two-domain sets come packed
-// one row per example, domain A's channels then B's (the layout nets/pix2pix.ts and
-// nets/cyclegan.ts train on). Add an entry to DATASETS to make a new one available to
+// one row per example, domain A's channels then B's (data/pairs.ts: the layout the
+// image-to-image trainers split). Add an entry to DATASETS to make a new one available to
 // `gan train <model> --dataset <name>`.
 
-import { loadMnist } from '../engine/data/mnist.js';
-import { loadStackedMnist } from '../engine/data/stacked_mnist.js';
-import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } from '../engine/data/emoji.js';
-import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
-import type { ArrayDataset } from '../engine/data/loader.js';
-import { packPairs } from '../nets/pix2pix.js';
-import { packUnpaired } from '../nets/cyclegan.js';
-import { packDomains } from '../nets/stargan.js';
+import { loadMnist } from '../data/mnist.js';
+import { loadStackedMnist } from '../data/stacked_mnist.js';
+import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } from '../data/emoji.js';
+import { loadEmojiEdges } from '../data/emoji_edges.js';
+import type { ArrayDataset } from '../data/loader.js';
+import { packPairs, packUnpaired } from '../data/pairs.js';
+import { packDomains } from '../data/domains.js';
 
 export interface ImageDataset extends ArrayDataset {
   name: string;
@@ -85,7 +84,7 @@ export const DATASETS: Record<string, DatasetEntry> = {
     },
   },
   'emoji-skin': {
-    description: 'emoji in 6 skin-tone domains (default yellow + 5 tones), Noto, RGB + 6 one-hot label planes per row (StarGAN); training split',
+    description: 'emoji in 6 skin-tone domains (default yellow + 5 tones), Noto, RGB + 6 one-hot label planes per row (input of the multi-domain translators); training split',
     channels: 3 + 6,
     load({ size, limit }) {
       // --limit counts images; the loader takes whole emoji (all six tones of each).
@@ -95,7 +94,7 @@ export const DATASETS: Record<string, DatasetEntry> = {
     },
   },
   'emoji-text': {
-    description: 'emoji drawings (Noto, RGB) with captions (name, short names, category as tokens) and category labels (StackGAN); training split',
+    description: 'emoji drawings (Noto, RGB) with captions (name, short names, category as tokens) and category labels (input of the text-conditioned models); training split',
     channels: 3,
     load({ size, limit }) {
       const t = loadEmojiText({ split: 'train', set: 'google', size, limit, skinTones: false });

@@ -3,15 +3,15 @@
 // (docs/metrics.md) and writes the numbers as JSON next to it (<checkpoint>.eval.json):
 //
 //   generators trained on MNIST (or Stacked MNIST): N generated vs N real test images, through the
-//     LeNet feature extractor (engine/metrics/lenet.ts, trained and cached on first use): Frechet
+//     LeNet feature extractor (metrics/lenet.ts, trained and cached on first use): Frechet
 //     distance, KID, precision/recall; the same for the untrained generator (the run's own seeded
 //     initialisation) and for N real training images, as the two ends of the scale; Stacked MNIST
 //     adds the mode count.
 //   generators trained on emoji (`emoji`, `emoji-text`): the same numbers on the features of the emoji
-//     net (engine/metrics/emojinet.ts, cli/eval_emoji.ts: a classifier of the emoji categories trained
-//     and cached on first use) against the emoji test split; text-conditioned models (StackGAN,
-//     conditional StackGAN++) add the conditional accuracy of images generated from the test captions.
-//     `--stage 1` scores StackGAN's Stage-I output at its own size.
+//     net (metrics/emojinet.ts, cli/eval_emoji.ts: a classifier of the emoji categories trained
+//     and cached on first use) against the emoji test split; text-conditioned runs (the recipe's text
+//     hook) add the conditional accuracy of images generated from the test captions. For a model
+//     trained in stages (the stages hook), `--stage N` scores stage N's output at its own size.
 //   image-to-image models whose recipe exposes `translate` and `heldOutPairs` (TranslationEval,
 //     nets/translation.ts): L1, PSNR and SSIM of the translations against held-out ground truth
 //     (the test split of the dataset the run trained on), for the trained networks, for the same
@@ -23,30 +23,28 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Generator } from '../engine/ops/random.js';
-import { loadMnist } from '../engine/data/mnist.js';
-import { countModes, loadStackedMnist } from '../engine/data/stacked_mnist.js';
-import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/translation.js';
+import { loadMnist } from '../data/mnist.js';
+import { countModes, loadStackedMnist } from '../data/stacked_mnist.js';
+import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/lib/translation.js';
 import { translationHooksOf } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import {
   LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
-} from '../engine/metrics/lenet.js';
-import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../engine/metrics/emojinet.js';
+} from '../metrics/lenet.js';
+import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../metrics/emojinet.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { ConvClassifier } from '../engine/metrics/classifier.js';
-import { StackganTrainer } from '../nets/stackgan.js';
+import type { ConvClassifier } from '../metrics/classifier.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
-import { TripleClassifier, classifierError } from '../nets/triplegan.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
 import { hasOptimiserState, loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
 import { noiseDraws, type FeatureJudge, type Render } from './eval_judge.js';
-import { evalStarganDomains } from './eval_stargan.js';
+import { evalDomainTranslation } from './eval_domains.js';
 import { emojiJudge, isEmojiEvalDataset, isTextConditioned, loadOrTrainEmojiNet } from './eval_emoji.js';
 import { loadDataset } from './datasets.js';
 
 // The hooks' interfaces (and the emoji held-out helper, heldOutEmojiPairs) live in
 // nets/translation.ts; re-exported here for existing imports.
-export type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
+export type { HeldOutPairs, TranslationEval } from '../nets/lib/translation.js';
 
 const spec = {
   command: 'gan eval',
@@ -62,12 +60,12 @@ const spec = {
     seed: { type: 'int', default: 0, metavar: 'N', help: 'seed of the evaluation noise and of the real-image draw' },
     lenet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'LeNet feature extractor recipe (full: 2 MNIST epochs; quick: 200 steps, for smoke tests)' },
     emojiNet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'emoji feature net recipe (emoji generators; full: 400 steps of 64 on Noto + Twemoji; quick: 150 steps of 32, Noto only, for smoke tests)' },
-    stage: { type: 'int', metavar: 'N', help: 'StackGAN: score Stage-I (1, its own size) or Stage-II (2) (default: the last stage the run trained)' },
+    stage: { type: 'int', metavar: 'N', help: 'models trained in stages: score this stage\'s output at its own size (default: the last stage the run trained)' },
     runningStats: { type: 'boolean', help: 'generate with the running statistics (eval mode) instead of each batch\'s own' },
     out: { type: 'string', metavar: 'JSON', help: 'where to write the metrics (default: <checkpoint>.eval.json beside it)' },
   },
   positionals: [{ name: 'model', help: `model name (${Object.keys(recipes).join(', ')}), or 'modes'` }],
-  examples: ['gan eval --ckpt runs/dcgan-20261127-101500/checkpoint.safetensors --n 2000'],
+  examples: [`gan eval --ckpt runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors --n 2000`],
 } as const;
 
 type EvalOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];
@@ -98,8 +96,10 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   if (!kind) {
     throw new CliError(`gan eval: evaluation is not yet available for ${model} on '${ck.info.dataset}' (LeNet metrics cover MNIST generators, emoji-net metrics generators of emoji / emoji-text; image-to-image recipes need translate/heldOutPairs)`, 1);
   }
-  if (o.stage !== undefined && recipe.name !== 'stackgan') throw usageError('gan eval', `--stage is for StackGAN checkpoints (this one is ${model})`);
-  if (o.stage !== undefined && o.stage !== 1 && o.stage !== 2) throw usageError('gan eval', `--stage must be 1 or 2, got ${o.stage}`);
+  if (o.stage !== undefined && !recipe.stages) throw usageError('gan eval', `--stage is for models trained in stages (this one is ${model})`);
+  if (o.stage !== undefined && recipe.stages && !(Number.isInteger(o.stage) && o.stage >= 1 && o.stage <= recipe.stages.count)) {
+    throw usageError('gan eval', `--stage must be ${Array.from({ length: recipe.stages.count }, (_, i) => i + 1).join(' or ')}, got ${o.stage}`);
+  }
   if (kind === 'translation' && !hooks.heldOutPairs) throw new CliError(`gan eval: the ${model} recipe has translate() but no heldOutPairs(), so there is no ground truth to score against`, 1);
 
   const e = await acquireEngine('gan eval');
@@ -107,7 +107,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   let result: Record<string, unknown>;
   try {
     result = kind === 'translation' ? await evalTranslation(recipe, hooks as TranslationEval, ck, path, o) : await evalGenerator(recipe, ck, path, o, kind);
-    if (recipe.name === 'stargan') result = { ...result, ...(await evalStarganDomains(recipe, ck, path, o)) };
+    if (recipe.domainTranslation && hooks.translate) result = { ...result, ...(await evalDomainTranslation(recipe, hooks.translate, ck, path, o)) };
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`gan eval: ${firstLine(err)}`, 1);
@@ -190,22 +190,23 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     trained.bindData(data);
     untrained.bindData?.(data);
   }
-  // The optimisers too when the checkpoint has them: training state such as StackGAN's phase follows
+  // The optimisers too when the checkpoint has them: training state such as a staged model's phase follows
   // their step counts (a converted checkpoint has none: networks only).
   const full = hasOptimiserState(ck, trained);
   restoreTrainer('gan eval', path, ck, trained, full);
   const batchStats = !o.runningStats;
 
-  // What is scored: generate(), or for StackGAN one stage at its own size (default: the last stage
-  // the run trained, for both the trained and the untrained model).
+  // What is scored: generate(), or for a model trained in stages one stage at its own size
+  // (default: the last stage the run trained, for both the trained and the untrained model).
   let render: Render = (t, z) => t.generate(z, { batchStats });
   let evalSize = size;
   let what = `${recipe.name} step ${ck.info.step}`;
-  if (trained instanceof StackganTrainer) {
-    const stage = (o.stage ?? (trained.phase === 'stage2' ? 2 : 1)) as 1 | 2; // --stage is checked above
-    evalSize = stage === 1 ? trained.cfg.stage1Size : 4 * trained.cfg.stage1Size;
-    render = (t, z) => (t as StackganTrainer).generateStage(z, stage, { batchStats });
-    what += `, Stage-${stage === 1 ? 'I' : 'II'} (${evalSize}x${evalSize}; phase ${trained.phase}${full ? '' : ', networks only'})`;
+  const stages = recipe.stages;
+  if (stages) {
+    const stage = o.stage ?? stages.reached(trained); // --stage is checked above
+    evalSize = stages.size(ck.info.config, stage);
+    render = (t, z) => stages.generate(t, z, stage, { batchStats });
+    what += `, ${stages.label(stage)} (${evalSize}x${evalSize}; phase ${stages.phase(trained)}${full ? '' : ', networks only'})`;
   }
 
   let judge: FeatureJudge;
@@ -214,9 +215,9 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     const netRecipe = o.emojiNet === 'quick' ? EMOJI_NET_QUICK : EMOJI_NET_FULL;
     const net = await loadOrTrainEmojiNet(netRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
     out.line(`gan eval: emoji-net features from ${relative(process.cwd(), net.path)} (emoji test-split category accuracy ${fmt(100 * net.testAccuracy, 1)}%)`);
-    const text = isTextConditioned(trained, ck.info.dataset);
+    const text = isTextConditioned(recipe, ck.info.config, ck.info.dataset);
     const dataset = ck.info.dataset as 'emoji' | 'emoji-text';
-    judge = await emojiJudge({ dataset, size: evalSize, n: o.n, seed: o.seed, batch: o.batch, text, net, recipeName: recipe.name });
+    judge = await emojiJudge({ dataset, size: evalSize, n: o.n, seed: o.seed, batch: o.batch, text, textCodes: recipe.text?.codes, net, recipeName: recipe.name });
     if (judge.n < o.n) out.line(`gan eval: ${judge.n} images per side (${text ? 'one per test caption: ' : ''}the ${dataset} test split has ${judge.n})`);
   } else {
     const j = await leNetJudge(kind, size, o);
@@ -257,19 +258,14 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     modes = { ...(await count(trained)), untrained: await count(untrained) };
   }
 
-  // A model with a classifier network (Triple-GAN's C) is also scored as a classifier: its error on
-  // all 10000 MNIST test digits at the model's geometry, as the paper reports it; the untrained C
-  // (the run's seeded initialisation) gives the chance-level end of the scale.
-  let classifier: { testError: number; untrainedTestError: number; n: number } | undefined;
-  const netC: unknown = (trained as GanTrainer).nets.netC;
-  if (kind === 'mnist' && netC instanceof TripleClassifier) {
-    const test = size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size });
-    const geometry = { nc: channels, imageSize: size };
-    const testError = await classifierError(netC, test.images, test.labels, test.n, geometry);
-    const untrainedC = untrained.nets.netC;
-    const untrainedTestError = untrainedC instanceof TripleClassifier ? await classifierError(untrainedC, test.images, test.labels, test.n, geometry) : Number.NaN;
-    classifier = { testError, untrainedTestError, n: test.n };
-  }
+  // The model's own numbers (its recipe's evalExtras: a classifier network's test error, ...), given
+  // the labelled test split.
+  const extras = await recipe.evalExtras?.(trained, untrained, {
+    dataset: ck.info.dataset,
+    channels,
+    size,
+    ...(kind === 'mnist' ? { testSet: () => ({ ...(size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size })), c: 1 }) } : {}),
+  });
   const summary = judge.summary?.(gTrained.extra ?? {}, gUntrained.extra ?? {});
 
   const row = (name: string, m: FeatureMetrics): [string, string] => [
@@ -279,7 +275,7 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   out.line(`gan eval: ${what}, ${n} generated vs ${n} ${judge.realName} (${judge.features}):`);
   out.line(table([row('trained', modelMetrics), row('untrained', untrainedMetrics), row('real (train split)', reference)]));
   if (modes) out.line(`  modes covered ${modes.covered} / 1000 (untrained ${modes.untrained.covered}), KL(modes || uniform) ${fmt(modes.kl)} (untrained ${fmt(modes.untrained.kl)})`);
-  if (classifier) out.line(`  classifier (netC) MNIST test error ${fmt(100 * classifier.testError, 2)}% (untrained ${fmt(100 * classifier.untrainedTestError, 2)}%) on ${classifier.n} test digits`);
+  for (const l of extras?.lines ?? []) out.line(l);
   for (const l of summary?.lines ?? []) out.line(l);
   return {
     kind: 'generator',
@@ -287,12 +283,12 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     seed: o.seed,
     batchStats,
     ...judge.info,
-    ...(trained instanceof StackganTrainer ? { stage: what } : {}),
+    ...(stages ? { stage: what } : {}),
     metrics: modelMetrics,
     untrained: untrainedMetrics,
     realReference: reference,
     ...(modes ? { modes } : {}),
-    ...(classifier ? { classifier } : {}),
+    ...(extras?.json ?? {}),
     ...(summary?.json ?? {}),
   };
 }

@@ -1,5 +1,5 @@
 // The emoji side of `gan eval` (Node only: it reads the emoji PNGs and the metrics cache): the emoji
-// feature net (engine/metrics/emojinet.ts), trained with a fixed seed on the category labels of the
+// feature net (metrics/emojinet.ts), trained with a fixed seed on the category labels of the
 // emoji-text training split and cached under .cache/metrics/, and the FeatureJudge that
 // cli/eval.ts's evalGenerator scores emoji generators with (datasets `emoji` and `emoji-text`):
 //
@@ -7,26 +7,25 @@
 //                  images (the held-out split of the dataset the run trained on, at the evaluated
 //                  size, through the same resize as the generated ones), with the untrained generator
 //                  and N real training images (a seeded draw) as the ends of the scale.
-//   conditional accuracy  text-conditioned models (a trainer with codesForText: stackgan,
-//                  stackganpp --conditional): one image per test caption (each caption once, so
+//   conditional accuracy  text-conditioned runs (a recipe whose text hook says so for the run's
+//                  config): one image per test caption (each caption once, so
 //                  N = the test split); the net reads each image's category, compared with the
 //                  caption's. Reported with the net's accuracy on the real test images (the ceiling)
 //                  and the chance levels of the test split's class prior.
 
 import { join } from 'node:path';
-import type { Tensor } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
 import { mulberry32 } from '../engine/ops/cpu/host.js';
-import { emojiPackageInfo, loadEmojiPairs, loadEmojiText } from '../engine/data/emoji.js';
-import { classifierAccuracy, trainClassifier, type ConvClassifier } from '../engine/metrics/classifier.js';
-import { loadOrTrainClassifier } from '../engine/metrics/classifier_cache.js';
+import { emojiPackageInfo, loadEmojiPairs, loadEmojiText } from '../data/emoji.js';
+import { classifierAccuracy, trainClassifier, type ConvClassifier } from '../metrics/classifier.js';
+import { loadOrTrainClassifier } from '../metrics/classifier_cache.js';
 import {
   EMOJI_NET_CLASSES, EMOJI_NET_FORMAT, EMOJI_NET_SIZE, classPrior, conditionalAccuracy, createEmojiNet, emojiNetFeatureSet, imageRows,
   type EmojiNetRecipe, type RgbImages,
-} from '../engine/metrics/emojinet.js';
-import { defaultMetricsCacheDir, drawnFeatureSet } from '../engine/metrics/lenet.js';
-import type { FeatureSet } from '../engine/metrics/frechet.js';
-import type { GanTrainer } from '../nets/registry.js';
+} from '../metrics/emojinet.js';
+import { defaultMetricsCacheDir, drawnFeatureSet } from '../metrics/lenet.js';
+import type { FeatureSet } from '../metrics/frechet.js';
+import type { GanTrainer, ModelConfig, ModelRecipe, TextConditioning } from '../nets/registry.js';
 import { noiseDraws, type FeatureJudge, type GeneratedFeatures, type Render } from './eval_judge.js';
 
 /** Training datasets whose generators the emoji net scores. */
@@ -159,14 +158,9 @@ export async function loadOrTrainEmojiNet(recipe: EmojiNetRecipe, opts: { dir?: 
 
 // ---- the judge `gan eval` uses --------------------------------------------------------------------------
 
-/** A trainer that turns explicit captions into latent codes (StackGAN, conditional StackGAN++). */
-interface TextConditioned {
-  codesForText(captions: readonly (readonly string[])[], generator: Generator): Tensor;
-}
-
-export function isTextConditioned(t: GanTrainer, dataset: string): boolean {
-  // StackGAN always; StackGAN++ only with --conditional (its cfg.conditional).
-  return dataset === 'emoji-text' && typeof (t as Partial<TextConditioned>).codesForText === 'function' && (t as { cfg?: { conditional?: boolean } }).cfg?.conditional !== false;
+/** Whether a run is text-conditioned (its recipe's text hook, for its config) and trained on captions. */
+export function isTextConditioned(recipe: ModelRecipe, config: ModelConfig, dataset: string): boolean {
+  return dataset === 'emoji-text' && (recipe.text?.conditioned(config) ?? false);
 }
 
 export interface EmojiJudgeOptions {
@@ -179,6 +173,8 @@ export interface EmojiJudgeOptions {
   batch: number;
   /** Score conditional accuracy (a text-conditioned model): one image per test caption. */
   text: boolean;
+  /** With `text`: the recipe's caption codes (ModelRecipe.text). */
+  textCodes?: TextConditioning['codes'];
   net: CachedEmojiNet;
   recipeName: string;
 }
@@ -202,9 +198,10 @@ export async function emojiJudge(o: EmojiJudgeOptions): Promise<FeatureJudge> {
       const features = await drawnFeatureSet((x) => emojiNetFeatureSet(net, x), noiseDraws(t, render, g), n, o.batch);
       return { features };
     }
-    const coder = t as unknown as TextConditioned;
+    const codes = o.textCodes;
+    if (!codes) throw new Error(`${o.recipeName}: conditional accuracy needs the recipe's text hook (caption codes)`);
     const r = await conditionalAccuracy(net, (start, m) => {
-      const z = coder.codesForText(test.tokens.slice(start, start + m), g);
+      const z = codes(t, test.tokens.slice(start, start + m), g);
       try {
         return render(t, z);
       } finally {

@@ -4,10 +4,10 @@
 
 import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
-import type { FeatureSet } from '../engine/metrics/frechet.js';
+import type { FeatureSet } from '../metrics/frechet.js';
 import type { GanTrainer } from '../nets/registry.js';
 
-/** Renders a trainer's images for latent codes: generate(), or one stage of StackGAN. */
+/** Renders a trainer's images for latent codes: generate(), or one stage of a model trained in stages. */
 export type Render = (t: GanTrainer, z: Tensor) => Tensor;
 
 /** Features of a generator's images, and scores of the same images (e.g. conditional accuracy). */

@@ -9,6 +9,7 @@ import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
+import { recipes } from '../nets/registry.js';
 
 interface Subcommand {
   summary: string;
@@ -16,7 +17,7 @@ interface Subcommand {
 }
 
 const COMMANDS: Record<string, Subcommand> = {
-  train: { summary: 'train a model (e.g. `gan train dcgan --quick`)', run: trainCommand },
+  train: { summary: `train a model (e.g. \`gan train ${Object.keys(recipes)[0]} --quick\`)`, run: trainCommand },
   sample: { summary: 'write a grid of samples from a checkpoint', run: sampleCommand },
   eval: { summary: 'sample-quality metrics for a checkpoint', run: evalCommand },
   info: { summary: 'show the WebGPU adapter, its limits and features, and the models', run: infoCommand },

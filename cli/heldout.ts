@@ -6,21 +6,23 @@
 //   emoji-pairs, emoji-unpaired  aligned (Noto, Twemoji) pairs of the test emoji (for the unpaired
 //                                set these are the partners that training never shows together)
 //   emoji-edges                  (edge map, Noto) pairs of the test emoji, edges made on the GPU
+//   emoji-skin                   every test emoji in all six skin tones, for multi-domain
+//                                translators (a recipe with domainTranslation): their held-out pairs
+//                                (domainHeldOutPairs) and domain grids (heldOutDomains, domainGrid)
 //
 // It also holds what those three commands share about image-to-image models: the recipe's hooks
 // merged with the Node-side ones (translationHooksOf, heldOutHooksOf), and the held-out pairs of
 // either direction of a two-way model (heldOutDirection).
 
-import { loadEmojiPairs } from '../engine/data/emoji.js';
-import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
+import { loadEmojiPairs, loadEmojiSkinTones } from '../data/emoji.js';
+import { gatherImages, packDomains, type DomainSet } from '../data/domains.js';
+import { loadEmojiEdges } from '../data/emoji_edges.js';
 import { tensor, type Tensor } from '../engine/tensor.js';
-import { packPairs } from '../nets/pix2pix.js';
-import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
+import { packPairs } from '../data/pairs.js';
+import type { DomainTranslation, GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 import {
   firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, translationHooks, type HeldOutPairs, type PackedPairs, type TranslationEval,
-} from '../nets/translation.js';
-import { packDomains } from '../nets/stargan.js';
-import { STARGAN_EVAL_HOOKS, type StarganHeldOutDomains } from './eval_stargan.js';
+} from '../nets/lib/translation.js';
 
 export const HELD_OUT_DATASETS = ['emoji-pairs', 'emoji-unpaired', 'emoji-edges'] as const;
 
@@ -39,15 +41,47 @@ export async function heldOutPackedPairs(opts: { dataset: string; size: number; 
 
 setHeldOutSource(heldOutPackedPairs);
 
+// ---- multi-domain translators ------------------------------------------------------------------------------
+
+/** The held-out domain set of a multi-domain translator's config (the skin-tone test split, `limit` emoji at most). */
+export function heldOutDomainSet(recipe: ModelRecipe, config: ModelConfig, limit?: number): { d: DomainTranslation; s: DomainSet } {
+  if (!recipe.domainTranslation) throw new Error(`${recipe.name} is not a multi-domain translator (no domainTranslation hook)`);
+  const d = recipe.domainTranslation(config);
+  const s = loadEmojiSkinTones({ split: 'test', size: d.size, limit });
+  if (s.numDomains !== d.count) throw new Error(`${recipe.name}: the model has ${d.count} domains, the held-out skin-tone data ${s.numDomains}`);
+  return { d, s };
+}
+
+/**
+ * Held-out (input, target) pairs for the config's (source -> target) domain pair: one per test
+ * emoji, `limit` at most. Inputs are packed rows (image + the target's label planes), targets the
+ * same emoji drawn in the target domain (every emoji is drawn in all six tones).
+ */
+export function domainHeldOutPairs(recipe: ModelRecipe, config: ModelConfig, opts: { limit?: number } = {}): HeldOutPairs {
+  const { d, s } = heldOutDomainSet(recipe, config, opts.limit);
+  const src: number[] = [];
+  for (let i = 0; i < s.n; i++) if (s.domain[i] === d.source) src.push(i);
+  const dst = src.map((i) => s.counterpart[i * s.numDomains + d.target]);
+  const n = src.length;
+  return {
+    inputs: packDomains(gatherImages(s, src), new Array<number>(n).fill(d.target), n, s.numDomains, 3, s.h, s.w),
+    targets: gatherImages(s, dst),
+    n,
+    inputShape: [3 + s.numDomains, s.h, s.w],
+    targetShape: [3, s.h, s.w],
+  };
+}
+
 // ---- the hooks `gan eval`, `gan train` and `gan sample` share ------------------------------------------
 
 /**
  * A recipe's TranslationEval hooks with the Node-side ones merged in: nets/ stays browser-safe, so
- * hooks that read data files live here (StarGAN's heldOutPairs, cli/eval_stargan.ts). Partial: `gan
- * eval` tells a recipe with translate() but no heldOutPairs() apart from one with neither.
+ * a multi-domain translator's heldOutPairs (which reads the skin-tone PNGs) lives here. Partial:
+ * `gan eval` tells a recipe with translate() but no heldOutPairs() apart from one with neither.
  */
 export function translationHooksOf(r: ModelRecipe): ModelRecipe & Partial<TranslationEval> {
-  return { ...(r as ModelRecipe & Partial<TranslationEval>), ...(r.name === 'stargan' ? STARGAN_EVAL_HOOKS : {}) };
+  const domains = r.domainTranslation ? { heldOutPairs: (config: ModelConfig, o: { limit?: number }) => domainHeldOutPairs(r, config, o) } : {};
+  return { ...(r as ModelRecipe & Partial<TranslationEval>), ...domains };
 }
 
 /** The merged hooks when the recipe has both (an image-to-image model with ground truth), else null. */
@@ -70,7 +104,7 @@ export interface HeldOutDirection {
 }
 
 /**
- * A -> B: the recipe's own hooks (as `gan eval` scores it; pix2pix's A -> B is its --direction).
+ * A -> B: the recipe's own hooks (as `gan eval` scores it; a one-way model's A -> B may be a flag of its own).
  * B -> A (two-way models only): the same test pairs swapped, through generate(x, { direction: 'BtoA' })
  * in eval mode (running statistics, no dropout), as the demos' B -> A view.
  */
@@ -107,13 +141,37 @@ export async function translateAll(trainer: GanTrainer, translate: (t: GanTraine
   return { data: out ?? new Float32Array(0), channels };
 }
 
+/** Held-out images of one domain with their ground truth in every domain (a multi-domain translator's sample grids). */
+export interface HeldOutDomains {
+  /** n x 3 x h x w: test images of domain `source`, one per test subject. */
+  inputs: Float32Array;
+  /** n x numDomains x 3 x h x w: the same subject drawn in each domain (domain `source`: the input). */
+  truth: Float32Array;
+  n: number;
+  numDomains: number;
+  h: number;
+  w: number;
+  source: number;
+  domainNames: readonly string[];
+}
+
+/** The held-out images of the recipe's source domain (`limit` test subjects at most) and their counterparts in every domain. */
+export function heldOutDomains(recipe: ModelRecipe, config: ModelConfig, opts: { limit?: number } = {}): HeldOutDomains {
+  const { d, s } = heldOutDomainSet(recipe, config, opts.limit);
+  const C = s.numDomains;
+  const src: number[] = [];
+  for (let i = 0; i < s.n; i++) if (s.domain[i] === d.source) src.push(i);
+  const truth = src.flatMap((i) => Array.from({ length: C }, (_, t) => s.counterpart[i * C + t]));
+  return { inputs: gatherImages(s, src), truth: gatherImages(s, truth), n: src.length, numDomains: C, h: s.h, w: s.w, source: d.source, domainNames: s.domainNames };
+}
+
 /**
- * StarGAN's sample grid of held-out images, 1 + C columns: for each input, a row of the input and
- * its translations into domains 0 .. C-1 (through the translate hook: packed rows with each target's
- * label planes), then a row of the ground truth in each domain (first cell blank). Returns images in
- * [-1, 1] for makeGrid with nrow = cols.
+ * A multi-domain translator's sample grid of held-out images, 1 + C columns: for each input, a row
+ * of the input and its translations into domains 0 .. C-1 (through the translate hook: packed rows
+ * with each target's label planes), then a row of the ground truth in each domain (first cell
+ * blank). Returns images in [-1, 1] for makeGrid with nrow = cols.
  */
-export async function starganDomainGrid(trainer: GanTrainer, hooks: TranslationEval, d: StarganHeldOutDomains): Promise<{ images: Float32Array; n: number; cols: number }> {
+export async function domainGrid(trainer: GanTrainer, hooks: TranslationEval, d: HeldOutDomains): Promise<{ images: Float32Array; n: number; cols: number }> {
   const { n, numDomains: C, h, w } = d;
   const img = 3 * h * w;
   const cols = 1 + C;

@@ -24,7 +24,7 @@ const spec = {
     json: { type: 'boolean', help: 'print one JSON object instead of tables' },
   },
   positionals: [{ name: 'file', help: 'a checkpoint (gan train) or state_dict (PyTorch, gan convert) .safetensors to describe' }],
-  examples: ['gan info', 'gan info runs/dcgan-20261127-101500/checkpoint.safetensors'],
+  examples: ['gan info', `gan info runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors`],
 } as const;
 
 /** Buffers (not parameters) by their PyTorch names. */

@@ -3,72 +3,91 @@
 //   generators          G(z) of the same fixed noise batch the training run used for its sample
 //                       grids, so the grid of a finished run's checkpoint reproduces its final.png;
 //                       --seed draws a new batch.
-//   image-to-image      (pix2pix, CycleGAN, DualGAN, DiscoGAN: recipes with TranslationEval hooks,
+//   image-to-image      (recipes with TranslationEval hooks,
 //                       merged with the Node-side ones by cli/heldout.ts as `gan eval` and `gan
 //                       train` do) the first --n pairs of the held-out (test) split of the dataset
 //                       the run trained on, as rows of input | output | target, --nrow per row, in
-//                       eval mode (the translate hook). Two-way models (CycleGAN, DualGAN, DiscoGAN)
+//                       eval mode (the translate hook). Two-way models (the bothWays hook)
 //                       show A -> B rows, then B -> A rows (--direction picks one).
-//   StarGAN             the first --n held-out images of domain evalSource, each as a row of the
-//                       input and its translations into every domain, over a row of the ground
-//                       truth (the same emoji drawn in each domain).
-//   StackGAN, StackGAN++ --conditional
-//                       codes for captions: one row per caption of the emoji-text test split
-//                       (captions the run never trained on), --nrow noise draws each, or one
-//                       --caption repeated over the grid. The optimisers' step counts are restored
-//                       with the networks, so StackGAN's generate() knows its phase: Stage-II once
-//                       Stage-II has trained, Stage-I (upsampled) before; --stage picks one.
+//   multi-domain        (recipes with a domainTranslation hook) the first --n held-out images of
+//                       the config's source domain, each as a row of the input and its translations
+//                       into every domain, over a row of the ground truth (the same emoji drawn in
+//                       each domain).
+//   text-conditioned    (recipes whose text hook says so for the run's config) codes for captions:
+//                       one row per caption of the emoji-text test split (captions the run never
+//                       trained on), --nrow noise draws each, or one --caption repeated over the
+//                       grid. The optimisers' step counts are restored with the networks, so a
+//                       model trained in stages (the stages hook) generates from the stage its run
+//                       has reached (earlier stages upsampled); --stage picks one.
 
 import { dirname, join, relative, resolve } from 'node:path';
-import { makeGrid } from '../engine/io/grid.js';
-import { writePng } from '../engine/io/png_node.js';
+import { makeGrid } from '../data/grid.js';
+import { writePng } from '../data/png_node.js';
 import { Generator } from '../engine/ops/random.js';
 import type { Tensor } from '../engine/tensor.js';
-import { loadEmojiText, tokenize } from '../engine/data/emoji.js';
-import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
-import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
-import { toRgb, translationGrid, type TranslationEval } from '../nets/translation.js';
-import { dropoutLayers, setTestTimeDropout } from '../nets/common.js';
-import { generateWith } from '../nets/dcgan.js';
+import { loadEmojiText, tokenize } from '../data/emoji.js';
+import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
+import { toRgb, translationGrid, translationHooks, type TranslationEval } from '../nets/lib/translation.js';
+import { dropoutLayers, setTestTimeDropout } from '../nets/lib/networks.js';
+import { generateWith } from '../nets/lib/sample.js';
 import { tensor } from '../engine/tensor.js';
 import type { Module } from '../engine/nn.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
 import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
-import { heldOutDirection, heldOutHooksOf, starganDomainGrid, translateAll, translatesBothWays, type Direction } from './heldout.js';
-import { starganHeldOutDomains } from './eval_stargan.js';
+import { domainGrid, heldOutDirection, heldOutDomains, heldOutHooksOf, translateAll, translatesBothWays, type Direction } from './heldout.js';
 import { fixedNoiseSeed } from './train.js';
+
+/** The registered image-to-image models (at their default config) that pass `test`, by name: found through their hooks. */
+function translators(test: (r: ModelRecipe, defaults: ModelConfig) => boolean): string {
+  const defaults = (r: ModelRecipe) => Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
+  return Object.values(recipes).filter((r) => translationHooks(r) && test(r, defaults(r))).map((r) => r.name).join(', ');
+}
+/** Models with a B -> A generator of their own (the bothWays hook). */
+const TWO_WAY = translators((r, c) => translatesBothWays(r, c));
+/** Models with a dropout flag for their generator. */
+const WITH_DROPOUT = translators((r) => 'dropout' in r.options);
+
+/** The first of a list of model names (the first registered model by default), for a help example. */
+function exampleModel(names = Object.keys(recipes).join(', ')): string {
+  return names.split(', ')[0];
+}
 
 const spec = {
   command: 'gan sample',
   description:
     'Write a grid of samples from a checkpoint (written by `gan train` or `gan convert`): generated images,\n' +
-    'held-out input | output | target rows for image-to-image models, images from captions for StackGAN.',
+    'held-out input | output | target rows for image-to-image models, images from captions for text-conditioned models.',
   options: {
     out: { type: 'string', metavar: 'PNG', help: 'output image (default: samples.png beside the checkpoint)' },
     n: { type: 'int', metavar: 'N', help: 'number of samples (default 64), or of held-out examples for image-to-image models (default 16)' },
-    nrow: { type: 'int', default: 8, help: 'images per grid row (StarGAN: 1 + its domains, fixed; StackGAN: noise draws per caption)', metavar: 'N' },
+    nrow: { type: 'int', default: 8, help: 'images per grid row (multi-domain translators: 1 + their domains, fixed; text-conditioned models: noise draws per caption)', metavar: 'N' },
     seed: { type: 'int', metavar: 'N', help: 'draw a new noise batch from this seed (default: the run\'s fixed sample noise)' },
-    runningStats: { type: 'boolean', help: 'normalise with the running statistics (eval mode) instead of the batch\'s own (generators, StackGAN; image-to-image grids run G as `gan eval` scores it)' },
-    direction: { type: 'string', choices: ['AtoB', 'BtoA', 'both'], metavar: 'DIR', help: 'two-way image-to-image models (cyclegan, dualgan, discogan): which direction to show (default both)' },
-    caption: { type: 'string', metavar: 'TEXT', help: 'StackGAN / StackGAN++ --conditional: one caption for the whole grid, a new noise draw per image (default: test-split captions)' },
-    stage: { type: 'int', choices: [1, 2], metavar: 'S', help: 'StackGAN: 1 = Stage-I images (at their own size), 2 = Stage-II (default: the stage the run has reached, from its optimiser step counts)' },
-    dropout: { type: 'boolean', help: 'image-to-image models with dropout in G (pix2pix, DualGAN): keep it on at test time as the pix2pix paper does, and draw --samples outputs of each held-out input plus their per-pixel spread' },
+    runningStats: { type: 'boolean', help: 'normalise with the running statistics (eval mode) instead of the batch\'s own (generators, text-conditioned models; image-to-image grids run G as `gan eval` scores it)' },
+    direction: { type: 'string', choices: ['AtoB', 'BtoA', 'both'], metavar: 'DIR', help: `two-way image-to-image models (${TWO_WAY}): which direction to show (default both)` },
+    caption: { type: 'string', metavar: 'TEXT', help: 'text-conditioned models: one caption for the whole grid, a new noise draw per image (default: test-split captions)' },
+    stage: { type: 'int', choices: [1, 2], metavar: 'S', help: 'models trained in stages: which stage\'s images to show, at their own size (default: the stage the run has reached, from its optimiser step counts)' },
+    dropout: { type: 'boolean', help: `image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on): keep it on at test time as Isola et al. do, and draw --samples outputs of each held-out input plus their per-pixel spread` },
     samples: { type: 'int', metavar: 'K', help: 'with --dropout: outputs per input (default 4); without --dropout, the same layout with dropout off (every output the same: a control)' },
   },
   positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run', required: true }],
   examples: [
-    'gan sample runs/dcgan-20261127-101500/checkpoint.safetensors --out digits.png',
-    'gan sample runs/cyclegan-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA',
-    'gan sample runs/stackgan-20261127-101500/checkpoint.safetensors --caption "red apple fruit"',
-    'gan sample runs/pix2pix-20261127-101500/checkpoint.safetensors --dropout --samples 6 --n 8',
+    `gan sample runs/${exampleModel()}-20261127-101500/checkpoint.safetensors --out digits.png`,
+    `gan sample runs/${exampleModel(TWO_WAY)}-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA`,
+    `gan sample runs/${exampleModel(modelsWith('text'))}-20261127-101500/checkpoint.safetensors --caption "red apple fruit"`,
+    `gan sample runs/${exampleModel(WITH_DROPOUT)}-20261127-101500/checkpoint.safetensors --dropout --samples 6 --n 8`,
   ],
 } as const;
 
 type SampleOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];
 
-/** Text-conditioned models: StackGAN, and StackGAN++ with --conditional. */
+/** Text-conditioned runs: the recipe's text hook says so for this config. */
 function captioned(recipe: ModelRecipe, config: ModelConfig): boolean {
-  return recipe.name === 'stackgan' || (recipe.name === 'stackganpp' && config.conditional === true);
+  return recipe.text?.conditioned(config) ?? false;
+}
+
+/** The registered models with a hook, for messages. */
+function modelsWith(hook: 'text' | 'stages'): string {
+  return Object.values(recipes).filter((r) => r[hook]).map((r) => r.name).join(', ');
 }
 
 export async function sampleCommand(argv: readonly string[]): Promise<number> {
@@ -86,15 +105,15 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   const hooks = heldOutHooksOf(recipe);
   const text = captioned(recipe, config);
   if (o.direction !== undefined && !(hooks && translatesBothWays(recipe, config))) {
-    throw usageError('gan sample', `--direction is for models that translate both ways (cyclegan, dualgan, discogan); ${recipe.name} ${hooks ? 'translates one way' : 'does not translate images'}`);
+    throw usageError('gan sample', `--direction is for models that translate both ways (${TWO_WAY}); ${recipe.name} ${hooks ? 'translates one way' : 'does not translate images'}`);
   }
-  if (o.caption !== undefined && !text) throw usageError('gan sample', `--caption is for text-conditioned models (stackgan, stackganpp --conditional), not ${recipe.name}`);
-  if (o.stage !== undefined && recipe.name !== 'stackgan') throw usageError('gan sample', `--stage is for stackgan, not ${recipe.name}`);
+  if (o.caption !== undefined && !text) throw usageError('gan sample', `--caption is for text-conditioned models (${modelsWith('text')}; some only with their conditioning flag), not ${recipe.name}${recipe.text ? ' with this config' : ''}`);
+  if (o.stage !== undefined && !recipe.stages) throw usageError('gan sample', `--stage is for models trained in stages (${modelsWith('stages')}), not ${recipe.name}`);
   if (!hooks && !o.runningStats && (o.n ?? 64) < 2) throw usageError('gan sample', '--n 1 needs --running-stats (batch statistics of one sample are degenerate)');
   const spread = o.dropout === true || o.samples !== undefined;
   if (o.samples !== undefined) checkRange('gan sample', 'samples', o.samples, 2, 32, 'an integer');
-  if (spread && (!hooks || recipe.name === 'stargan')) {
-    throw usageError('gan sample', `--dropout / --samples are for image-to-image models with dropout in G (pix2pix, dualgan; cyclegan with --dropout), not ${recipe.name}`);
+  if (spread && (!hooks || recipe.domainTranslation)) {
+    throw usageError('gan sample', `--dropout / --samples are for image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on), not ${recipe.name}`);
   }
 
   const e = await acquireEngine('gan sample');
@@ -142,15 +161,15 @@ async function sampleNoise(trainer: GanTrainer, ck: LoadedCheckpoint, path: stri
   return `${n} samples`;
 }
 
-/** Held-out input | output | target rows (both directions of a two-way model), or StarGAN's domain grid. */
+/** Held-out input | output | target rows (both directions of a two-way model), or a multi-domain translator's domain grid. */
 async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
   restoreTrainer('gan sample', path, ck, trainer, false);
   const config = ck.info.config;
   const limit = o.n ?? 16;
-  if (recipe.name === 'stargan') {
-    const d = starganHeldOutDomains(config, { limit });
-    if (d.n < 1) throw new CliError('gan sample: stargan: no held-out images', 1);
-    const g = await starganDomainGrid(trainer, hooks, d);
+  if (recipe.domainTranslation) {
+    const d = heldOutDomains(recipe, config, { limit });
+    if (d.n < 1) throw new CliError(`gan sample: ${recipe.name}: no held-out images`, 1);
+    const g = await domainGrid(trainer, hooks, d);
     writeGrid(target, g.images, g.n, 3, d.h, d.w, g.cols);
     return `${d.n} held-out ${d.domainNames[d.source]} images, each translated into ${d.domainNames.join(', ')} over its ground truth`;
   }
@@ -194,7 +213,7 @@ export const SPREAD_WHITE = 0.25;
 
 /**
  * --dropout / --samples: for each held-out input, K outputs of G with dropout kept on at test time
- * (the pix2pix paper's only noise: "we apply dropout at test time, and we apply batch normalization
+ * (the only noise of Isola et al.'s image-to-image GAN: "we apply dropout at test time, and we apply batch normalization
  * using the statistics of the test batch"), each run alone (batch 1, so its batch statistics are its
  * own, as the reference's test script at its default batch size 1; --running-stats uses the running
  * statistics instead), then the per-pixel spread: the standard deviation over the K outputs,
@@ -282,7 +301,8 @@ async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, traine
 /**
  * Images from caption codes: the emoji-text test split's first captions, --nrow noise draws each
  * (or --caption over the whole grid). The networks and the optimisers (a full restore) come from
- * the checkpoint, so StackGAN's phase, which follows the optimisers' step counts, is the run's.
+ * the checkpoint, so the training phase of a model trained in stages, which follows the optimisers'
+ * step counts, is the run's.
  * `gan convert` writes fresh optimisers (phase: text pretraining); --stage 2 shows its Stage-II.
  */
 async function sampleCaptions(recipe: ModelRecipe, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
@@ -306,16 +326,17 @@ async function sampleCaptions(recipe: ModelRecipe, trainer: GanTrainer, ck: Load
   }
   const gen = new Generator(o.seed ?? fixedNoiseSeed(ck.info.seed));
   const batchStats = !o.runningStats;
-  const codes = trainer instanceof StackganTrainer || trainer instanceof StackganppTrainer ? trainer.codesForText(captions, gen) : null;
-  if (!codes) throw new CliError(`gan sample: ${recipe.name} has no caption codes`, 1);
+  if (!recipe.text) throw new CliError(`gan sample: ${recipe.name} has no caption codes`, 1);
+  const codes = recipe.text.codes(trainer, captions, gen);
+  const stages = recipe.stages;
   let stage = '';
   let images: Tensor;
   try {
-    if (trainer instanceof StackganTrainer) {
-      const trained = trainer.phase === 'stage2' ? 2 : 1;
-      const show = (o.stage ?? trained) as 1 | 2; // --stage's choices are 1 and 2
-      images = o.stage === undefined ? trainer.generate(codes, { batchStats }) : trainer.generateStage(codes, show, { batchStats });
-      stage = show === 2 ? ' (Stage-II)' : ` (Stage-I${o.stage === undefined ? ', upsampled: Stage-II has not trained yet' : ''})`;
+    if (stages) {
+      const last = stages.count;
+      const show = o.stage ?? stages.reached(trainer);
+      images = o.stage === undefined ? trainer.generate(codes, { batchStats }) : stages.generate(trainer, codes, show, { batchStats });
+      stage = show === last ? ` (${stages.label(last)})` : ` (${stages.label(show)}${o.stage === undefined ? `, upsampled: ${stages.label(last)} has not trained yet` : ''})`;
     } else images = trainer.generate(codes, { batchStats });
   } finally {
     codes.dispose();

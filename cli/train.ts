@@ -1,17 +1,17 @@
 // `gan train <model>`: the training loop shared by every registered model.
 //
-//   data (engine/data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
+//   data (data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
 //   every --log-every steps: read the step's statistics back in one readback, append metrics.jsonl
 //   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png;
 //     image-to-image models (recipes with TranslationEval hooks, nets/translation.ts, merged with the
 //     Node-side ones by cli/heldout.ts as for `gan eval`) instead show a fixed held-out batch as rows
-//     of input | output | target (StarGAN: held-out images translated into every domain, over their
-//     ground truth), and log L1 / PSNR / SSIM on it to metrics.jsonl ({"step", "heldout_n",
+//     of input | output | target (multi-domain translators: held-out images translated into every
+//     domain, over their ground truth), and log L1 / PSNR / SSIM on it to metrics.jsonl ({"step", "heldout_n",
 //     "heldout_l1", "heldout_psnr", "heldout_ssim"} lines, also at step 0 and at the end; the loss
 //     lines are separate)
 //   every --ckpt-every steps and at the end: checkpoint.safetensors (atomic), final.png at the end
 //
-// --batch 1 (the pix2pix and CycleGAN papers' setting) is allowed; a model whose ops cannot train on
+// --batch 1 (the setting of several image-to-image papers) is allowed; a model whose ops cannot train on
 // one example (batch norm over a single value per channel)
 // stops at its first step with a usage error that says so.
 //
@@ -33,20 +33,19 @@
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from '../engine/cli/args.js';
-import { Progress, formatDuration } from '../engine/cli/progress.js';
+import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from './lib/args.js';
+import { Progress, formatDuration } from './lib/progress.js';
 import { describeAdapter, engine } from '../engine/device.js';
 import { empty, tensor, type Tensor } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
-import { DataLoader } from '../engine/data/loader.js';
-import { makeGrid } from '../engine/io/grid.js';
-import { writePng } from '../engine/io/png_node.js';
+import { DataLoader } from '../data/loader.js';
+import { makeGrid } from '../data/grid.js';
+import { writePng } from '../data/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
-import { nonFinite, readStats } from '../nets/stats.js';
-import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/translation.js';
-import { imageMetrics } from '../engine/metrics/image.js';
-import { heldOutHooksOf, starganDomainGrid } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
-import { starganHeldOutDomains, type StarganHeldOutDomains } from './eval_stargan.js';
+import { nonFinite, readStats } from '../nets/lib/stats.js';
+import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/lib/translation.js';
+import { imageMetrics } from '../metrics/image.js';
+import { domainGrid, heldOutDomains, heldOutHooksOf, type HeldOutDomains } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import { DATASETS, loadDataset } from './datasets.js';
 import { CliError, acquireEngine, checkRange, defaultRunDir, ensureDir, firstLine, out, parseOrHelp, samplePath, usageError } from './common.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint, type LoadedCheckpoint } from './checkpoint_io.js';
@@ -318,9 +317,9 @@ function checkRunDir(cmd: string, run: Resolved): void {
 }
 
 /** Whether this run's learning-rate schedule is laid out over --steps (so changing it on a resume moves the schedule). */
-export function scheduleFollowsSteps(config: ModelConfig): boolean {
-  if ('lrHold' in config || 'lrDecay' in config) return !Number(config.lrHold) || !Number(config.lrDecay);
-  if ('numItersDecay' in config) return !Number(config.numItersDecay);
+export function scheduleFollowsSteps(recipe: ModelRecipe, config: ModelConfig): boolean {
+  if (recipe.scheduleFollowsSteps) return recipe.scheduleFollowsSteps(config);
+  if ('numItersDecay' in config) return !Number(config.numItersDecay); // StarGAN, until its recipe has the hook
   return false;
 }
 
@@ -355,7 +354,7 @@ async function writeSamples(trainer: GanTrainer, fixedNoise: Tensor, path: strin
 
 /** Held-out pairs shown in the image-to-image sample grids and scored during training. */
 const HELD_OUT_BATCH = 16;
-/** Held-out images in StarGAN's grids (each translated into every domain, over its ground truth). */
+/** Held-out images in a multi-domain translator's grids (each translated into every domain, over its ground truth). */
 const HELD_OUT_DOMAIN_ROWS = 8;
 
 interface HeldOutBatch {
@@ -363,13 +362,13 @@ interface HeldOutBatch {
   pairs: HeldOutPairs;
   x: Tensor;
   y: Tensor;
-  /** StarGAN: the grid's held-out images and their ground truth in every domain. */
-  domains: StarganHeldOutDomains | null;
+  /** Multi-domain translators: the grid's held-out images and their ground truth in every domain. */
+  domains: HeldOutDomains | null;
 }
 
 /**
- * translate() of the held-out batch: an input | output | target grid written as a PNG (StarGAN: its
- * domain grid, cli/heldout.ts starganDomainGrid), and the L1 / PSNR / SSIM of the outputs against
+ * translate() of the held-out batch: an input | output | target grid written as a PNG (a multi-domain
+ * translator: its domain grid, cli/heldout.ts domainGrid), and the L1 / PSNR / SSIM of the outputs against
  * the targets (eval mode: the training state is not touched).
  */
 async function writeTranslationSamples(trainer: GanTrainer, held: HeldOutBatch, path: string): Promise<Record<string, number>> {
@@ -379,7 +378,7 @@ async function writeTranslationSamples(trainer: GanTrainer, held: HeldOutBatch, 
     const [, co, h, w] = pred.shape;
     const m = await imageMetrics(pred, held.y, { window: ssimWindowFor(h, w) });
     const g = held.domains
-      ? await starganDomainGrid(trainer, held.hooks, held.domains)
+      ? await domainGrid(trainer, held.hooks, held.domains)
       : { ...translationGrid(pairs.inputs, await pred.data(), pairs.targets, pairs.n, { input: pairs.inputShape[0], output: co, target: pairs.targetShape[0] }, h, w, 8), cols: 8 };
     const grid = makeGrid(g.images, g.n, 3, h, w, { nrow: g.cols });
     writePng(path, grid.data, grid.width, grid.height, grid.channels);
@@ -394,10 +393,10 @@ async function heldOutBatch(cmd: string, recipe: ModelRecipe, config: ModelConfi
   const hooks = heldOutHooksOf(recipe);
   if (!hooks) return null;
   let pairs: HeldOutPairs;
-  let domains: StarganHeldOutDomains | null = null;
+  let domains: HeldOutDomains | null = null;
   try {
     pairs = firstPairs(await hooks.heldOutPairs(config, { limit: HELD_OUT_BATCH, dataset }), HELD_OUT_BATCH);
-    if (recipe.name === 'stargan') domains = starganHeldOutDomains(config, { limit: HELD_OUT_DOMAIN_ROWS });
+    if (recipe.domainTranslation) domains = heldOutDomains(recipe, config, { limit: HELD_OUT_DOMAIN_ROWS });
   } catch (e) {
     out.err(`${cmd}: no held-out pairs (${firstLine(e)}); sample grids show training inputs only`);
     return null;
@@ -515,7 +514,7 @@ async function trainLocked(run: Resolved): Promise<number> {
       out.err(`${cmd}: ${run.changedHyper.map((k) => `--${k} ${settings[k]} replaces the checkpoint's ${was[k]}`).join(', ')} (applied to the optimisers, recorded in run.json and the next checkpoint)`);
     }
     const before = run.resume.ck.info.settings.steps;
-    if (settings.steps !== before && scheduleFollowsSteps(config)) {
+    if (settings.steps !== before && scheduleFollowsSteps(recipe, config)) {
       out.err(`${cmd}: note: --steps ${settings.steps} changes the run's total from ${before}, and ${recipe.name}'s learning-rate schedule is laid out over the total, so it changes too (set its schedule flags at the start to fix it)`);
     }
     const lacking = restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true, optimizerHyper);

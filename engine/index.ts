@@ -1,11 +1,34 @@
-// The public API of the engine: device, tensors, autograd, ops, nn, optimisers, io.
-export * from './device.js';
-export * from './tensor.js';
-export * from './tape.js';
-export * from './ops/index.js';
-export { opRegistry, registerOp } from './ops/registry.js';
-export type { OpSpec, OpCase, HostTensor } from './ops/registry.js';
-export * from './init.js';
-export * from './nn.js';
-export * from './optim.js';
-export * from './checkpoint.js';
+// The public API of the engine (`import { Tensor, tidy, ops, nn, optim, init } from 'webgpu-gan'`).
+//
+// Top level, the core: the device (initEngine, engine), tensors and their scopes (Tensor, tensor,
+// tidy), autograd (backward, grad, noGrad) and the random Generator. Then five namespaces:
+//   ops    the ops a model is written with, as functions (engine/ops/public.ts); the common ones
+//          are Tensor methods too: `a.sub(b).square().mean()`
+//   nn     modules and layers (Module, Sequential, Conv2d, ...) and state-dict helpers
+//   optim  optimisers and learning-rate schedules (Adam, SGD, RMSprop, LinearDecay, ...)
+//   init   weight initialisers (normal_, kaimingUniform_, dcganInit_, ...)
+//   io     safetensors and the checkpoint / model formats, on bytes
+// Node helpers (creating a Dawn device, checkpoint files) are in engine/node.ts (`webgpu-gan/node`).
+// No module under engine/ imports this file, so importing it creates no cycle.
+import './ops/index.js'; // registers every op and installs the Tensor methods
+
+// device
+export { initEngine, engine, hasEngine, setEngine, getGpu, describeAdapter, Engine } from './device.js';
+export type { InitOptions, AdapterSummary, EngineCounters } from './device.js';
+// tensors and scopes
+export { Tensor, tensor, empty, assign, tidy, beginScope, endScope, memory, liveTensorCount, numel, fmtShape } from './tensor.js';
+export type { Shape, DType } from './tensor.js';
+// autograd
+export { backward, grad, noGrad, withGrad, isGradEnabled } from './tape.js';
+// randomness
+export { Generator, manualSeed, defaultGenerator } from './ops/random.js';
+export type { GeneratorState } from './ops/random.js';
+// diagnostics
+export { countNonFinite, nonFiniteTensors, describeNonFinite } from './finite.js';
+export type { NonFiniteTensor } from './finite.js';
+
+export * as ops from './ops/public.js';
+export * as nn from './nn.js';
+export * as optim from './optim.js';
+export * as init from './init.js';
+export * as io from './io/index.js';

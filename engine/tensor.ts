@@ -5,6 +5,7 @@
 // return, and `dispose()` frees one explicitly. Parameters are kept (never collected by tidy).
 
 import { engine, type Engine, type PooledBuffer } from './device.js';
+import type { MatmulOpts } from './ops/matmul.js';
 
 export type Shape = readonly number[];
 export type DType = 'float32' | 'int32';
@@ -62,6 +63,64 @@ export function labelTensor(t: Tensor, label: string): void {
 
 let nextTensorId = 1;
 let liveTensors = 0;
+
+/**
+ * Chainable forms of the common ops: `a.add(b).mul(0.5).relu()` is `relu(mul(add(a, b), 0.5))`.
+ * Each method is the op of the same name in engine/ops (same kernels, same autograd record, same
+ * result bit for bit); they are installed on Tensor.prototype by engine/ops/methods.ts, which
+ * engine/ops/index.ts (and so the public entry, engine/index.ts) loads. This file declares them
+ * only, so tensor.ts imports no op at run time.
+ */
+export interface Tensor {
+  /** a + b (b broadcasts, or a number). */
+  add(other: Tensor | number): Tensor;
+  /** a - b (b broadcasts, or a number). */
+  sub(other: Tensor | number): Tensor;
+  /** a * b (b broadcasts, or a number). */
+  mul(other: Tensor | number): Tensor;
+  /** a / b (b broadcasts; a number b multiplies by 1 / b, as the function form does). */
+  div(other: Tensor | number): Tensor;
+  neg(): Tensor;
+  /** Elementwise max / min with another tensor (broadcasts). */
+  maximum(other: Tensor): Tensor;
+  minimum(other: Tensor): Tensor;
+  /** Matrix product over the last two dims (leading dims batch and broadcast). */
+  matmul(other: Tensor, opts?: MatmulOpts): Tensor;
+  /** Reductions over `axes` (default all), keeping the reduced dims as 1 when keepdim is set. */
+  sum(axes?: number | readonly number[], keepdim?: boolean): Tensor;
+  mean(axes?: number | readonly number[], keepdim?: boolean): Tensor;
+  max(axes?: number | readonly number[], keepdim?: boolean): Tensor;
+  min(axes?: number | readonly number[], keepdim?: boolean): Tensor;
+  /** Same elements, another shape (one dim may be -1); recorded for autograd. */
+  reshape(shape: readonly number[]): Tensor;
+  /** reshape under PyTorch's other name (a view: contiguous tensors only, so always). */
+  view(shape: readonly number[]): Tensor;
+  /** Collapses dims from startDim on (default 1, keeping the batch dim: flatten() of [N, C, H, W] is [N, C*H*W]). */
+  flatten(startDim?: number): Tensor;
+  /** Swaps two dims (default the last two). */
+  transpose(dim0?: number, dim1?: number): Tensor;
+  permute(dims: readonly number[]): Tensor;
+  expand(shape: readonly number[]): Tensor;
+  narrow(dim: number, start: number, length: number): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  sqrt(): Tensor;
+  rsqrt(): Tensor;
+  abs(): Tensor;
+  square(): Tensor;
+  reciprocal(): Tensor;
+  /** x ** p for a number p. */
+  pow(p: number): Tensor;
+  clamp(lo: number, hi: number): Tensor;
+  relu(): Tensor;
+  leakyRelu(slope?: number): Tensor;
+  tanh(): Tensor;
+  sigmoid(): Tensor;
+  softplus(beta?: number, threshold?: number): Tensor;
+  elu(alpha?: number): Tensor;
+  softmax(dim?: number): Tensor;
+  logSoftmax(dim?: number): Tensor;
+}
 
 export class Tensor {
   readonly id = nextTensorId++;

@@ -53,39 +53,25 @@
 // BEGAN-pytorch uses N(0, 1)), h = nz = 64; Adam betas (0.5, 0.999). G's output is not squashed (as in
 // the paper); sample grids clamp it to [-1, 1].
 
-import { Module, Sequential, Conv2d, Linear, Upsample, Unflatten } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { abs, add, clamp, elu, flatten, full, l1, mul, mulScalar, sub, zeros, Generator } from '../engine/ops/index.js';
-import { checkSizeAndWidths } from './autoencoder.js';
-import { defaultInit_, gradsInto, uniformNoise } from './gan_util.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import { Generator, Tensor, noGrad, tidy, ops, nn, optim } from '../engine/index.js';
+import { imageSizeErrors } from './lib/checks.js';
+import { bool, defineModel, int, num, type ConfigOf } from './lib/model.js';
+import { defaultInit_ } from './lib/networks.js';
+import { gradsInto } from './lib/step.js';
+import { uniformNoise } from './lib/sample.js';
+import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 
-export interface BeganConfig {
-  /** Image side: a power of two from 16 to 256 (the decoders start at 8x8). */
-  imageSize: number;
-  nc: number;
-  /** Length of z and of D's embedding h. */
-  nz: number;
-  /** Filters n of the first level (the paper uses 64 or 128). */
-  nf: number;
-  gamma: number;
-  lambdaK: number;
-  /** One z for D's fake term and G's loss (BEGAN-tensorflow) instead of z_D and z_G (the paper). */
-  sharedZ: boolean;
-  /** Halve both learning rates every this many steps (0: constant rate). */
-  lrHalveEvery: number;
-  /** Lower bound of the halved rate, as a fraction of the base rate. */
-  lrFloor: number;
-}
+// ---- networks -------------------------------------------------------------------------------------
 
-export class ELU extends Module {
+/** What the networks are built from: image side and channels, z length, filters n. */
+export type BeganShape = Pick<BeganConfig, 'imageSize' | 'nc' | 'nz' | 'nf'>;
+
+export class ELU extends nn.Module {
   constructor(readonly alpha = 1) {
     super();
   }
   override forward(x: Tensor): Tensor {
-    return elu(x, this.alpha);
+    return x.elu(this.alpha);
   }
 }
 
@@ -96,23 +82,23 @@ export function beganLevels(imageSize: number): number {
   return r;
 }
 
-const conv3 = (cin: number, cout: number, stride = 1) => new Conv2d(cin, cout, 3, { stride, padding: 1 });
+const conv3 = (cin: number, cout: number, stride = 1) => new nn.Conv2d(cin, cout, 3, { stride, padding: 1 });
 
 /** z or h [N, nz] -> image [N, nc, s, s]: BEGAN's generator, also D's decoder. */
-export class BeganDecoder extends Module {
-  main: Sequential;
+export class BeganDecoder extends nn.Module {
+  main: nn.Sequential;
 
-  constructor(readonly cfg: BeganConfig) {
+  constructor(readonly cfg: BeganShape) {
     super();
     const { nz, nf: n, nc } = cfg;
     const r = beganLevels(cfg.imageSize);
-    const layers: Module[] = [new Linear(nz, n * 8 * 8), new Unflatten([n, 8, 8])];
+    const layers: nn.Module[] = [new nn.Linear(nz, n * 8 * 8), new nn.Unflatten([n, 8, 8])];
     for (let i = 0; i <= r; i++) {
       layers.push(conv3(n, n), new ELU(), conv3(n, n), new ELU());
-      if (i < r) layers.push(new Upsample({ scaleFactor: 2 }));
+      if (i < r) layers.push(new nn.Upsample({ scaleFactor: 2 }));
     }
     layers.push(conv3(n, nc));
-    this.main = new Sequential(...layers);
+    this.main = new nn.Sequential(...layers);
   }
 
   override forward(z: Tensor): Tensor {
@@ -121,35 +107,35 @@ export class BeganDecoder extends Module {
 }
 
 /** image -> embedding h [N, nz]. */
-export class BeganEncoder extends Module {
-  main: Sequential;
-  fc: Linear;
+export class BeganEncoder extends nn.Module {
+  main: nn.Sequential;
+  fc: nn.Linear;
 
-  constructor(readonly cfg: BeganConfig) {
+  constructor(readonly cfg: BeganShape) {
     super();
     const { nz, nf: n, nc } = cfg;
     const r = beganLevels(cfg.imageSize);
-    const layers: Module[] = [conv3(nc, n), new ELU()];
+    const layers: nn.Module[] = [conv3(nc, n), new ELU()];
     for (let i = 0; i <= r; i++) {
       const ch = n * (i + 1);
       layers.push(conv3(i === 0 ? n : ch, ch), new ELU(), conv3(ch, ch), new ELU());
       if (i < r) layers.push(conv3(ch, n * (i + 2), 2), new ELU());
     }
-    this.main = new Sequential(...layers);
-    this.fc = new Linear(n * (r + 1) * 8 * 8, nz);
+    this.main = new nn.Sequential(...layers);
+    this.fc = new nn.Linear(n * (r + 1) * 8 * 8, nz);
   }
 
   override forward(x: Tensor): Tensor {
-    return this.fc.call(flatten(this.main.call(x)));
+    return this.fc.call(this.main.call(x).flatten());
   }
 }
 
 /** D: encoder then decoder; forward gives the reconstruction. */
-export class BeganDiscriminator extends Module {
+export class BeganDiscriminator extends nn.Module {
   encoder: BeganEncoder;
   decoder: BeganDecoder;
 
-  constructor(readonly cfg: BeganConfig) {
+  constructor(readonly cfg: BeganShape) {
     super();
     this.encoder = new BeganEncoder(cfg);
     this.decoder = new BeganDecoder(cfg);
@@ -160,12 +146,14 @@ export class BeganDiscriminator extends Module {
   }
 }
 
+// ---- the equilibrium controller and the rate schedule -----------------------------------------------
+
 /** The equilibrium controller's state: k_t and the last M_global, as GPU scalars saved with checkpoints. */
-export class BeganBalance extends Module {
+export class BeganBalance extends nn.Module {
   constructor() {
     super();
-    this.registerBuffer('k', zeros([]));
-    this.registerBuffer('m_global', zeros([]));
+    this.registerBuffer('k', ops.zeros([]));
+    this.registerBuffer('m_global', ops.zeros([]));
   }
   get k(): Tensor {
     return this.getBuffer('k')!;
@@ -181,9 +169,9 @@ export class BeganBalance extends Module {
   update(lossReal: Tensor, lossFake: Tensor, gamma: number, lambdaK: number): void {
     tidy(() =>
       noGrad(() => {
-        const balance = sub(mulScalar(lossReal.detach(), gamma), lossFake.detach());
-        const kNext = clamp(add(this.k, mulScalar(balance, lambdaK)), 0, 1);
-        const m = add(lossReal.detach(), abs(balance));
+        const balance = lossReal.detach().mul(gamma).sub(lossFake.detach());
+        const kNext = this.k.add(balance.mul(lambdaK)).clamp(0, 1);
+        const m = lossReal.detach().add(balance.abs());
         this.k.engine.copy(kNext.buffer, 0, this.k.buffer, 0, 4);
         this.mGlobal.engine.copy(m.buffer, 0, this.mGlobal.buffer, 0, 4);
       }),
@@ -206,17 +194,19 @@ export function beganLr(base: number, s: number, every: number, floor: number): 
   return Math.max(base * 0.5 ** Math.floor(s / every), floor * base);
 }
 
+// ---- training -------------------------------------------------------------------------------------
+
 export class BeganTrainer implements GanTrainer {
   readonly nets: { netG: BeganDecoder; netD: BeganDiscriminator; balance: BeganBalance };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: BeganConfig;
   /** The base learning rate the schedule halves. */
   readonly baseLr: number;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = beganConfig(config);
+  constructor(readonly config: BeganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = config;
     this.rng = new Generator(seed);
     // PyTorch's default init, drawn from the run's stream.
     const netG = new BeganDecoder(this.cfg);
@@ -226,7 +216,7 @@ export class BeganTrainer implements GanTrainer {
     this.nets = { netG, netD, balance: new BeganBalance() };
     const betas: [number, number] = [settings.beta1, settings.beta2];
     this.baseLr = settings.lr;
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   noise(n: number, generator: Generator): Tensor {
@@ -250,22 +240,22 @@ export class BeganTrainer implements GanTrainer {
       const zD = this.noise(n, this.rng);
       const zG = sharedZ ? zD : this.noise(n, this.rng);
       const fakeG = netG.call(zG);
-      const lossReal = l1(netD.call(real), real); // L(x)
-      const lossFake = l1(netD.call(fakeG), fakeG); // L(G(z_G))
+      const lossReal = ops.l1(netD.call(real), real); // L(x)
+      const lossFake = ops.l1(netD.call(fakeG), fakeG); // L(G(z_G))
       // L(G(z_D)): D's fake term, G's output a constant (with one z, the same value as L(G(z_G)); the
       // gradient for D's weights ignores the path through G either way).
       let lossFakeD = lossFake;
       if (!sharedZ) {
         const fakeD = noGrad(() => netG.call(zD));
-        lossFakeD = l1(netD.call(fakeD), fakeD);
+        lossFakeD = ops.l1(netD.call(fakeD), fakeD);
       }
-      const lossD = sub(lossReal, mul(balance.k, lossFakeD));
+      const lossD = lossReal.sub(balance.k.mul(lossFakeD));
       // Both gradients from these forward passes, before either network changes.
       gradsInto(lossD, netD.parameters(), [netG]);
       gradsInto(lossFake, netG.parameters(), [netD]);
       this.optimizers.netD.step();
       this.optimizers.netG.step();
-      const kUsed = withStats ? noGrad(() => mulScalar(balance.k, 1)) : null; // k_t, before the update
+      const kUsed = withStats ? noGrad(() => ops.mulScalar(balance.k, 1)) : null; // k_t, before the update
       balance.update(lossReal, lossFake, gamma, lambdaK);
       if (!withStats) return null;
       return noGrad(() => ({
@@ -274,58 +264,55 @@ export class BeganTrainer implements GanTrainer {
         L_x: lossReal.detach(),
         L_G_zD: lossFakeD.detach(),
         k_t: kUsed!,
-        k_next: mulScalar(balance.k, 1),
-        M_global: mulScalar(balance.mGlobal, 1),
-        lr: full([], lr),
+        k_next: ops.mulScalar(balance.k, 1),
+        M_global: ops.mulScalar(balance.mGlobal, 1),
+        lr: ops.full([], lr),
       }));
     });
   }
 
   /** G(z) clamped to [-1, 1] (G's output is linear, as in the paper). */
   generate(z: Tensor): Tensor {
-    return noGrad(() => tidy(() => clamp(this.nets.netG.call(z), -1, 1)));
+    return noGrad(() => tidy(() => this.nets.netG.call(z).clamp(-1, 1)));
   }
 }
 
-export function beganConfig(c: ModelConfig): BeganConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    nc: Number(c.nc ?? 1),
-    nz: Number(c.nz),
-    nf: Number(c.nf),
-    gamma: Number(c.gamma),
-    lambdaK: Number(c.lambdaK),
-    sharedZ: c.sharedZ === true || c.sharedZ === 'true',
-    lrHalveEvery: Number(c.lrHalveEvery ?? 0),
-    lrFloor: Number(c.lrFloor ?? 0.25),
-  };
-}
+// ---- the declaration ------------------------------------------------------------------------------
 
-export const beganRecipe: ModelRecipe = {
+const params = {
+  imageSize: int(32, 'image side, a power of two from 16 (32: MNIST padded)'),
+  nz: int(64, 'length of z and of D\'s embedding h', { min: 1, max: 4096 }),
+  nf: int(32, 'filters n of the first level (64 or 128 in the paper)', { min: 1, max: 4096 }),
+  gamma: num(0.5, 'diversity ratio gamma = E[L(G(z))] / E[L(x)]', { min: 0, minExclusive: true, max: 1 }),
+  lambdaK: num(0.001, 'learning rate lambda_k of the controller k_t', { min: 0 }),
+  sharedZ: bool(false, 'one z for D\'s fake term and G\'s loss (BEGAN-tensorflow) instead of separate z_D and z_G (the paper)'),
+  lrHalveEvery: int(400, 'halve both learning rates every N steps (BEGAN-tensorflow: 100000 of 500000 steps; 0: constant)', { min: 0 }),
+  lrFloor: num(0.25, 'lowest halved rate, as a fraction of --lr (BEGAN-tensorflow: 2e-5 of 8e-5)', { min: 0, max: 1 }),
+  nc: int(1, 'image channels: 1 (single-channel data sets such as MNIST; not a flag)', { fromData: true }),
+};
+
+/** A BEGAN: image side (a power of two from 16 to 256: the decoders start at 8x8), z length, width n, controller and schedule. */
+export type BeganConfig = ConfigOf<typeof params>;
+
+export const beganRecipe = defineModel({
   name: 'began',
   description: 'BEGAN (Berthelot et al. 2017): autoencoder D, L1 losses, equilibrium control of k_t',
-  reference: 'arXiv:1703.10717 (BEGAN: Boundary Equilibrium Generative Adversarial Networks)',
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'image side, a power of two from 16 (32: MNIST padded)', metavar: 'N' },
-    nz: { type: 'int', default: 64, help: 'length of z and of D\'s embedding h', metavar: 'N' },
-    nf: { type: 'int', default: 32, help: 'filters n of the first level (64 or 128 in the paper)', metavar: 'N' },
-    gamma: { type: 'number', default: 0.5, help: 'diversity ratio gamma = E[L(G(z))] / E[L(x)]' },
-    lambdaK: { type: 'number', default: 0.001, help: 'learning rate lambda_k of the controller k_t' },
-    sharedZ: { type: 'boolean', default: false, help: 'one z for D\'s fake term and G\'s loss (BEGAN-tensorflow) instead of separate z_D and z_G (the paper)' },
-    lrHalveEvery: {
-      type: 'int',
-      default: 400,
-      help: 'halve both learning rates every N steps (BEGAN-tensorflow: 100000 of 500000 steps; 0: constant)',
-      metavar: 'N',
-    },
-    lrFloor: { type: 'number', default: 0.25, help: 'lowest halved rate, as a fraction of --lr (BEGAN-tensorflow: 2e-5 of 8e-5)' },
+  paper: {
+    label: 'BEGAN',
+    title: 'BEGAN: Boundary Equilibrium Generative Adversarial Networks',
+    authors: 'David Berthelot, Thomas Schumm, Luke Metz',
+    year: 2017,
+    arxiv: '1703.10717',
+    code: 'github.com/carpedm20/BEGAN-tensorflow',
+    summary: 'Matches autoencoder loss distributions and balances G and D with a proportional control term, giving a convergence measure.',
   },
+  params,
   train: { steps: 2000, batch: 16, lr: 1e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 200, ckptEvery: 500, logEvery: 10, dataset: 'mnist' },
   // quick: gamma 0.9 and a constant rate, so that the controller acts within 150 steps: with the
   // paper's 0.5 (or 0.7, 0.8) k_t returns to 0 by step 20 to 50 and stays there on most seeds, since
   // L(G(z)) > gamma L(x) for the first few hundred steps at this size (docs/results.md, section 5).
   quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, gamma: 0.9, lrHalveEvery: 0, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128, lrHalveEvery: 100000 },
     sources: {
       steps: 'carpedm20/BEGAN-tensorflow max_step 500000 (the paper gives no length)',
@@ -343,18 +330,21 @@ export const beganRecipe: ModelRecipe = {
     unconfirmed: ['nf'],
     note: 'The paper trains on CelebA (not available): --paper trains on MNIST resized to 64x64. The rate halves on BEGAN-tensorflow\'s fixed schedule; the paper\'s halving on a stalled convergence measure is not implemented.',
   },
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs = checkSizeAndWidths(c, ['nz', 'nf']);
-    const r = Math.log2(Number(c.imageSize)) - 3;
+  check(c) {
+    const errs = imageSizeErrors(c.imageSize);
+    const r = Math.log2(c.imageSize) - 3;
     if (!(Number.isInteger(r) && r >= 1)) errs.push(`--image-size must be at least 16 for BEGAN (the decoders start at 8x8), got ${c.imageSize}`);
-    if (!(Number(c.gamma) > 0 && Number(c.gamma) <= 1)) errs.push(`--gamma must be in (0, 1], got ${c.gamma}`);
-    if (!(Number(c.lambdaK) >= 0)) errs.push(`--lambda-k must be >= 0, got ${c.lambdaK}`);
-    const every = Number(c.lrHalveEvery ?? 0);
-    if (!(Number.isInteger(every) && every >= 0)) errs.push(`--lr-halve-every must be a non-negative integer (0: constant rate), got ${c.lrHalveEvery}`);
-    const floor = Number(c.lrFloor ?? 0.25);
-    if (!(floor >= 0 && floor <= 1)) errs.push(`--lr-floor must be in [0, 1] (a fraction of --lr), got ${c.lrFloor}`);
     return errs;
   },
-  create: (config, settings, seed) => new BeganTrainer(config, settings, seed),
-};
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new BeganTrainer(c, settings, seed),
+}, {
+  reference: 'arXiv:1703.10717 (BEGAN: Boundary Equilibrium Generative Adversarial Networks)',
+  demo: {
+    charts: [
+      { title: 'L1 autoencoder losses', keys: /^(loss|L_)/ },
+      { title: 'Convergence measure M_global', keys: /^M_global$/, note: 'M_global = L(x) + |gamma L(x) - L(G(z))|: falls as the images improve (the paper\'s Figure 2).' },
+      { title: 'Equilibrium control k_t', keys: /^k_/, note: 'The proportional controller\'s weight of the fake loss in D\'s objective.' },
+    ],
+  },
+});

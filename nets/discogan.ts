@@ -28,18 +28,26 @@
 // reference's BCELoss on the sigmoid but does not clamp log() at -100 when the sigmoid saturates.
 // The data are in [-1, 1]; the trainer maps them to the reference's [0, 1] before the networks and
 // maps the generators' outputs back, so the losses (and the rate balance) are the reference's.
+// Data: packed unpaired batches [N, ncA + ncB, H, W] (data/pairs.ts packUnpaired).
 
 import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, LeakyReLU, ReLU, Sigmoid } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
-import { add, affine, bceWithLogits, mean, mse, mulScalar, narrow, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
-import { kaimingUniform_ } from '../engine/init.js';
-import { generateWith } from './dcgan.js';
-import { SampleInputs, setGradients } from './common.js';
-import { unpairedHeldOutPairs } from './dualgan.js';
-import type { TranslationEval } from './translation.js';
+import { add, affine, bceWithLogits, mean, mse, mulScalar, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
+import { defaultInit_ } from './lib/networks.js';
+import { choice, defineModel, int, num, type ConfigOf } from './lib/model.js';
+import { domainChannels, heldOutTranslationPairs, packedShape, TwoDomainTrainer } from './lib/image2image.js';
+import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
+import { generateWith } from './lib/sample.js';
+import { minimize } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+
+/** The reference's --model_arch: discogan (both directions), recongan (A -> B -> A), gan (A -> B). */
+export type DiscoArch = 'discogan' | 'recongan' | 'gan';
+
+/** A DiscoGAN run's hyper-parameters (declared with the recipe below). */
+export type DiscoGanConfig = ConfigOf<typeof params>;
 
 // ---- networks -------------------------------------------------------------------------------------
 
@@ -126,18 +134,6 @@ export class DiscoDiscriminator extends Module {
   }
 }
 
-/** PyTorch's default initialisation of every conv / conv-transpose weight, drawn from `generator`. */
-export function torchDefaultInit_(net: Module, generator: Generator): void {
-  noGrad(() => {
-    for (const m of net.modules()) {
-      if (m instanceof Conv2d || m instanceof ConvTranspose2d) {
-        kaimingUniform_(m.weight, { a: Math.sqrt(5), generator });
-        if (m.bias) throw new Error('torchDefaultInit_: DiscoGAN layers have no biases');
-      }
-    }
-  });
-}
-
 // ---- losses ---------------------------------------------------------------------------------------
 
 /** The reference's get_gan_loss on logits: (0.5 BCE(real, 1) + 0.5 BCE(fake, 0), BCE(fake, 1)). */
@@ -157,58 +153,24 @@ export function featureMatchingLoss(real: readonly Tensor[], fake: readonly Tens
   return total!;
 }
 
-// ---- trainer --------------------------------------------------------------------------------------
-
-export type DiscoArch = 'discogan' | 'recongan' | 'gan';
-
-export interface DiscoGanConfig {
-  imageSize: number;
-  inputNc: number;
-  outputNc: number;
-  ngf: number;
-  ndf: number;
-  /** The reference's --model_arch: discogan (both directions), recongan (A -> B -> A), gan (A -> B). */
-  modelArch: DiscoArch;
-  /** Iterations with the starting rate, then the default rate (the reference's gan_curriculum). */
-  ganCurriculum: number;
-  startingRate: number;
-  defaultRate: number;
-  /** One discriminator update every this many iterations; generator updates in between. */
-  updateInterval: number;
-  weightDecay: number;
-}
-
-export function discoGanConfig(c: ModelConfig): DiscoGanConfig {
-  return {
-    imageSize: Number(c.imageSize ?? 64),
-    inputNc: Number(c.inputNc ?? 3),
-    outputNc: Number(c.outputNc ?? 3),
-    ngf: Number(c.ngf ?? 64),
-    ndf: Number(c.ndf ?? 64),
-    modelArch: String(c.modelArch ?? 'discogan') as DiscoArch,
-    ganCurriculum: Number(c.ganCurriculum ?? 10000),
-    startingRate: Number(c.startingRate ?? 0.01),
-    defaultRate: Number(c.defaultRate ?? 0.5),
-    updateInterval: Number(c.updateInterval ?? 3),
-    weightDecay: Number(c.weightDecay ?? 1e-5),
-  };
-}
+// ---- the training step ------------------------------------------------------------------------------
 
 /** [-1, 1] (the datasets) -> [0, 1] (the reference's images) and back. */
 const to01 = (x: Tensor) => affine(x, 0.5, 0.5);
 const toSigned = (x: Tensor) => affine(x, 2, -1);
 
-export class DiscoGanTrainer implements GanTrainer {
+export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { generator_A: DiscoGenerator; generator_B: DiscoGenerator; discriminator_A: DiscoDiscriminator; discriminator_B: DiscoDiscriminator };
   readonly optimizers: { generator_A: Adam; generator_B: Adam; discriminator_A: Adam; discriminator_B: Adam };
   readonly rng: Generator;
   /** A -> B is generator_B in the reference's naming. */
   readonly sampler = 'generator_B';
   readonly cfg: DiscoGanConfig;
-  readonly samples: SampleInputs;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    const cfg = (this.cfg = discoGanConfig(config));
+  constructor(readonly config: DiscoGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    super(config);
+    const cfg = config;
+    this.cfg = config;
     this.rng = new Generator(seed);
     const { inputNc: ncA, outputNc: ncB, ngf, ndf } = cfg;
     this.nets = {
@@ -217,14 +179,14 @@ export class DiscoGanTrainer implements GanTrainer {
       discriminator_A: new DiscoDiscriminator({ inputNc: ncA, ndf }),
       discriminator_B: new DiscoDiscriminator({ inputNc: ncB, ndf }),
     };
-    for (const net of Object.values(this.nets)) torchDefaultInit_(net, this.rng);
+    // No custom initialisation in the reference: PyTorch's defaults, drawn from the run's stream.
+    for (const net of Object.values(this.nets)) defaultInit_(net, this.rng);
     const n = this.nets;
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number], weightDecay: cfg.weightDecay };
     this.optimizers = {
       generator_A: new Adam(n.generator_A, opts), generator_B: new Adam(n.generator_B, opts),
       discriminator_A: new Adam(n.discriminator_A, opts), discriminator_B: new Adam(n.discriminator_B, opts),
     };
-    this.samples = new SampleInputs([ncA, cfg.imageSize, cfg.imageSize]);
   }
 
   /**
@@ -238,11 +200,6 @@ export class DiscoGanTrainer implements GanTrainer {
   /** The weight of the reconstruction terms at the current iteration. */
   get rate(): number {
     return this.iteration < this.cfg.ganCurriculum ? this.cfg.startingRate : this.cfg.defaultRate;
-  }
-
-  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
-    const { inputNc, outputNc } = this.cfg;
-    return { realA: narrow(batch, 1, 0, inputNc), realB: narrow(batch, 1, inputNc, outputNc) };
   }
 
   step(batch: Tensor, withStats: boolean): StepStats | null {
@@ -286,18 +243,15 @@ export class DiscoGanTrainer implements GanTrainer {
         genLoss = add(mulScalar(ganB.gen, 0.1), mulScalar(fmB, 0.9));
         disLoss = ganB.dis;
       }
-      const trainsBoth = arch === 'discogan';
+      // One Adam over both discriminators and one over both generators in the reference: one
+      // gradient each, every network it reaches stepped (the other side held constant).
+      const o = this.optimizers;
+      const twoWay = arch === 'discogan';
       if (updateD) {
-        const ds = trainsBoth ? [discriminator_A, discriminator_B] : [discriminator_B];
-        setGradients(disLoss, ds);
-        if (trainsBoth) this.optimizers.discriminator_A.step();
-        this.optimizers.discriminator_B.step();
+        minimize(disLoss, twoWay ? [o.discriminator_A, o.discriminator_B] : o.discriminator_B, { frozen: [generator_A, generator_B] });
       } else {
         // generator_A gets a gradient only where its output reaches the loss (not in 'gan').
-        const gs = arch === 'gan' ? [generator_B] : [generator_A, generator_B];
-        setGradients(genLoss, gs);
-        if (arch !== 'gan') this.optimizers.generator_A.step();
-        this.optimizers.generator_B.step();
+        minimize(genLoss, arch === 'gan' ? o.generator_B : [o.generator_A, o.generator_B], { frozen: [discriminator_A, discriminator_B] });
       }
 
       if (!withStats) return null;
@@ -316,11 +270,6 @@ export class DiscoGanTrainer implements GanTrainer {
     });
   }
 
-  /** The fixed sample inputs (A images in [-1, 1]; see SampleInputs). */
-  noise(n: number, _generator?: Generator): Tensor {
-    return this.samples.take(n);
-  }
-
   /**
    * A -> B (generator_B; `direction: 'BtoA'` uses generator_A) for images in [-1, 1], returned in
    * [-1, 1], without gradients. Batch statistics by default, running statistics with batchStats false.
@@ -332,31 +281,36 @@ export class DiscoGanTrainer implements GanTrainer {
       return toSigned(y);
     }));
   }
-
-  dispose(): void {
-    for (const o of Object.values(this.optimizers)) o.dispose();
-    for (const n of Object.values(this.nets)) n.dispose();
-    this.samples.dispose();
-  }
 }
 
-// ---- the recipe -----------------------------------------------------------------------------------
+// ---- the declaration --------------------------------------------------------------------------------
 
-export const discoganRecipe: ModelRecipe & TranslationEval = {
+const params = {
+  imageSize: int(64, 'image side: 64 in every experiment of the paper (multiples of 16, at least 64)'),
+  ngf: int(64, 'generator width', { min: 1, max: 1024 }),
+  ndf: int(64, 'discriminator width', { min: 1, max: 1024 }),
+  modelArch: choice(['discogan', 'recongan', 'gan'] as const satisfies readonly DiscoArch[], 'discogan', 'the reference\'s --model_arch: discogan, recongan (GAN + reconstruction one way) or gan'),
+  ganCurriculum: int(10000, 'iterations at the starting rate before the default rate', { min: 0 }),
+  startingRate: num(0.01, 'weight of the reconstruction loss during the curriculum (GAN + feature matching get 1 - rate)', { min: 0, max: 1, metavar: 'X' }),
+  defaultRate: num(0.5, 'weight of the reconstruction loss after the curriculum', { min: 0, max: 1, metavar: 'X' }),
+  updateInterval: int(3, 'a discriminator update every N iterations, generator updates in between'),
+  weightDecay: num(1e-5, 'Adam weight decay (L2) of all four networks', { min: 0, metavar: 'X' }),
+  ...domainChannels,
+};
+
+export const discoganRecipe = defineModel({
   name: 'discogan',
   description: 'DiscoGAN (Kim et al. 2017): encoder-decoder Gs, conv Ds with feature matching, GAN + reconstruction; unpaired A <-> B',
-  reference: 'arXiv:1703.05192; github.com/SKTBrain/DiscoGAN',
-  options: {
-    imageSize: { type: 'int', default: 64, help: 'image side: 64 in every experiment of the paper (multiples of 16, at least 64)', metavar: 'N' },
-    ngf: { type: 'int', default: 64, help: 'generator width', metavar: 'N' },
-    ndf: { type: 'int', default: 64, help: 'discriminator width', metavar: 'N' },
-    modelArch: { type: 'string', default: 'discogan', choices: ['discogan', 'recongan', 'gan'], help: 'the reference\'s --model_arch: discogan, recongan (GAN + reconstruction one way) or gan' },
-    ganCurriculum: { type: 'int', default: 10000, help: 'iterations at the starting rate before the default rate', metavar: 'N' },
-    startingRate: { type: 'number', default: 0.01, help: 'weight of the reconstruction loss during the curriculum (GAN + feature matching get 1 - rate)', metavar: 'X' },
-    defaultRate: { type: 'number', default: 0.5, help: 'weight of the reconstruction loss after the curriculum', metavar: 'X' },
-    updateInterval: { type: 'int', default: 3, help: 'a discriminator update every N iterations, generator updates in between', metavar: 'N' },
-    weightDecay: { type: 'number', default: 1e-5, help: 'Adam weight decay (L2) of all four networks', metavar: 'X' },
+  paper: {
+    label: 'DiscoGAN',
+    title: 'Learning to Discover Cross-Domain Relations with Generative Adversarial Networks',
+    authors: 'Taeksoo Kim, Moonsu Cha, Hyunsoo Kim, Jung Kwon Lee, Jiwon Kim',
+    year: 2017,
+    arxiv: '1703.05192',
+    code: 'github.com/SKTBrain/DiscoGAN',
+    summary: 'Discovers relations between two unpaired domains with coupled generators and a reconstruction loss each way.',
   },
+  params,
   train: {
     steps: 20000,
     batch: 64,
@@ -373,7 +327,7 @@ export const discoganRecipe: ModelRecipe & TranslationEval = {
   // feature matching get 0.1): with the paper's schedule (rate 0.01, then 0.5) the GAN terms
   // dominate a run this short and the outputs collapse (docs/image2image.md).
   quick: { steps: 150, batch: 4, lr: 2e-3, ngf: 8, ndf: 8, ganCurriculum: 0, defaultRate: 0.9, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 120000 },
     sources: {
       steps: 'reference epoch_size 5000 epochs of min(A, B) // 64 batches: 5000 x (1582 // 64)',
@@ -390,33 +344,27 @@ export const discoganRecipe: ModelRecipe & TranslationEval = {
     },
     note: 'The paper\'s sets (CelebA attributes, car / face angles, edges2shoes / handbags, facescrub) are not here: --paper trains on the unpaired Noto / Twemoji emoji halves at 64 px.',
   },
-  imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize ?? 64) }),
-  validate(c) {
+  check(c) {
     const errs: string[] = [];
-    const size = Number(c.imageSize ?? 64);
-    if (!Number.isInteger(size) || size < 64 || size % 16 !== 0 || size > 1024) {
+    if (c.imageSize < 64 || c.imageSize % 16 !== 0 || c.imageSize > 1024) {
       errs.push(`--image-size must be a multiple of 16 in [64, 1024] (the discriminator's last 4x4 conv needs a 4x4 map after four halvings), got ${c.imageSize}`);
     }
-    for (const key of ['ngf', 'ndf'] as const) {
-      const v = Number(c[key] ?? 64);
-      if (!Number.isInteger(v) || v < 1 || v > 1024) errs.push(`--${key} must be an integer in [1, 1024], got ${c[key]}`);
-    }
-    if (!['discogan', 'recongan', 'gan'].includes(String(c.modelArch ?? 'discogan'))) errs.push(`--model-arch must be discogan, recongan or gan; got '${c.modelArch}'`);
-    const curriculum = Number(c.ganCurriculum ?? 10000);
-    if (!Number.isInteger(curriculum) || curriculum < 0) errs.push(`--gan-curriculum must be a non-negative integer, got ${c.ganCurriculum}`);
-    for (const key of ['startingRate', 'defaultRate'] as const) {
-      const v = Number(c[key] ?? 0.5);
-      if (!(v >= 0 && v <= 1)) errs.push(`--${key === 'startingRate' ? 'starting-rate' : 'default-rate'} must be in [0, 1], got ${c[key]}`);
-    }
-    const interval = Number(c.updateInterval ?? 3);
-    if (!Number.isInteger(interval) || interval < 2) errs.push(`--update-interval must be an integer >= 2 (1 would never update the generators), got ${c.updateInterval}`);
-    const wd = Number(c.weightDecay ?? 1e-5);
-    if (!(wd >= 0)) errs.push(`--weight-decay must be a non-negative number, got ${c.weightDecay}`);
+    if (c.updateInterval < 2) errs.push(`--update-interval must be an integer >= 2 (1 would never update the generators), got ${c.updateInterval}`);
     return errs;
   },
-  create: (config, settings, seed) => new DiscoGanTrainer(config, settings, seed),
+  imageShape: packedShape,
+  create: (c, settings, seed) => new DiscoGanTrainer(c, settings, seed),
+}, {
   // `--model-arch gan` never trains its B -> A generator.
-  bothWays: (config) => discoGanConfig(config).modelArch !== 'gan',
-  heldOutPairs: (config, opts) => unpairedHeldOutPairs(config, opts),
-  translate: (trainer, inputs) => (trainer as DiscoGanTrainer).generate(inputs, { batchStats: false }),
-};
+  bothWays: (config: ModelConfig): boolean => discoganRecipe.parse(config).modelArch !== 'gan',
+  heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
+    heldOutTranslationPairs('discogan', discoganRecipe.parse(config), { dataset: dataset ?? discoganRecipe.train.dataset, limit }),
+  translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as DiscoGanTrainer).generate(inputs, { batchStats: false }),
+  demo: {
+    charts: [
+      { title: 'Discriminator losses', keys: /^loss_dis_/ },
+      { title: 'Generator losses', keys: /^loss_(gen|fm)_/ },
+      { title: 'Reconstruction losses', keys: /^loss_recon_/ },
+    ],
+  },
+} satisfies TranslationEval & Partial<ModelRecipe>);

@@ -22,7 +22,7 @@
 //   Which iterations update G: the n_critic-th, 2 n_critic-th, ... (Algorithm 1: n_critic critic
 //     updates, then one generator update). The TF code's counter reaches run_optim at 2, so with
 //     n_critic 2 it updates G on the 1st, 3rd, ... iteration (one iteration earlier).
-//   Architecture and state_dict names: pix2pix's U-Net and PatchGAN (nets/common.ts, the PyTorch
+//   Architecture and state_dict names: pix2pix's U-Net and PatchGAN (nets/lib/networks.ts, the PyTorch
 //     reference junyanz/pytorch-CycleGAN-and-pix2pix), which the paper cites for both networks; the
 //     TF code's 5x5/3x3 kernels and per-image "batch_norm" are not copied. Batch norm by default
 //     (--norm instance is the closest to the TF code's per-image normalisation).
@@ -30,68 +30,25 @@
 // Training loop: each step() is one critic iteration on a fresh batch (both critics updated); every
 // n_critic-th step also updates both generators on that batch, after the critics. The step counter
 // is the critics' optimizer step count, so a resumed run continues the cycle where it stopped.
-// Data: packed unpaired batches [N, ncA + ncB, H, W] (nets/cyclegan.ts packUnpaired).
+// Data: packed unpaired batches [N, ncA + ncB, H, W] (data/pairs.ts packUnpaired).
 
 import type { Module } from '../engine/nn.js';
-import { kebab } from '../engine/cli/args.js';
 import { RMSprop } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
-import { add, clamp, gradientPenalty, l1, mean, mulScalar, narrow, neg, sub, Generator } from '../engine/ops/index.js';
+import { add, clamp, gradientPenalty, l1, mean, mulScalar, neg, sub, Generator } from '../engine/ops/index.js';
 import { fillFrom } from '../engine/init.js';
-import { generateWith } from './dcgan.js';
-import { DISCRIMINATORS, GENERATORS, SampleInputs, defineD, defineG, setGradients, type NormName } from './common.js';
-import { validateImageToImage } from './pix2pix.js';
-import { heldOutEmojiPairs, splitHeldOut, type HeldOutPairs, type TranslationEval } from './translation.js';
+import { bool, defineModel, int, num, type ConfigOf } from './lib/model.js';
+import { checkNetworks, domainChannels, networkParams, heldOutTranslationPairs, packedShape, TwoDomainTrainer, twoWayNetworks } from './lib/image2image.js';
+import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
+import { generateWith } from './lib/sample.js';
+import { minimize } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
-export interface DualGanConfig {
-  imageSize: number;
-  inputNc: number;
-  outputNc: number;
-  netG: string;
-  netD: string;
-  nLayersD: number;
-  ngf: number;
-  ndf: number;
-  norm: NormName;
-  /** Dropout 0.5 in the U-Net's inner decoder levels (the paper's noise z). */
-  dropout: boolean;
-  /** Reconstruction weights: lambda_U for A -> B -> A, lambda_V for B -> A -> B. */
-  lambdaA: number;
-  lambdaB: number;
-  /** Critic iterations per generator iteration. */
-  nCritic: number;
-  /** Weight clipping bound c (unused with gp). */
-  clip: number;
-  /** WGAN-GP instead of weight clipping. */
-  gp: boolean;
-  lambdaGp: number;
-  /** RMSprop smoothing constant (TF's decay). */
-  rmsAlpha: number;
-}
+/** A DualGAN run's hyper-parameters (declared with the recipe below). */
+export type DualGanConfig = ConfigOf<typeof params>;
 
-export function dualGanConfig(c: ModelConfig): DualGanConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    inputNc: Number(c.inputNc ?? 3),
-    outputNc: Number(c.outputNc ?? 3),
-    netG: String(c.netG),
-    netD: String(c.netD ?? 'basic'),
-    nLayersD: Number(c.nLayersD ?? 3),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-    norm: String(c.norm ?? 'batch') as NormName,
-    dropout: c.dropout !== false,
-    lambdaA: Number(c.lambdaA ?? 1000),
-    lambdaB: Number(c.lambdaB ?? 1000),
-    nCritic: Number(c.nCritic ?? 2),
-    clip: Number(c.clip ?? 0.01),
-    gp: c.gp === true,
-    lambdaGp: Number(c.lambdaGp ?? 10),
-    rmsAlpha: Number(c.rmsAlpha ?? 0.9),
-  };
-}
+// ---- the critics' loss and constraint ---------------------------------------------------------------
 
 /** WGAN's weight clipping: every parameter of `net` clamped to [-c, c] in place (no gradient). */
 export function clipWeights_(net: Module, c: number): void {
@@ -107,44 +64,32 @@ export function criticLoss(netD: Module, real: Tensor, fake: Tensor): { loss: Te
   return { loss: sub(scoreFake, scoreReal), real: scoreReal, fake: scoreFake };
 }
 
-export class DualGanTrainer implements GanTrainer {
+// ---- the training step ------------------------------------------------------------------------------
+
+export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { netG_A: Module; netG_B: Module; netD_A: Module; netD_B: Module };
   readonly optimizers: { netG_A: RMSprop; netG_B: RMSprop; netD_A: RMSprop; netD_B: RMSprop };
   readonly rng: Generator;
   readonly sampler = 'netG_A';
   readonly cfg: DualGanConfig;
-  readonly samples: SampleInputs;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr'>, seed: number) {
-    const cfg = (this.cfg = dualGanConfig(config));
+  constructor(readonly config: DualGanConfig, settings: Pick<TrainSettings, 'lr'>, seed: number) {
+    super(config);
+    const cfg = config;
+    this.cfg = config;
     this.rng = new Generator(seed);
-    const { inputNc: ncA, outputNc: ncB, ngf, ndf, norm } = cfg;
-    const g = { ngf, norm, useDropout: cfg.dropout, rng: this.rng };
-    const d = { ndf, norm, nLayers: cfg.nLayersD, rng: this.rng };
-    this.nets = {
-      netG_A: defineG(cfg.netG, { ...g, inputNc: ncA, outputNc: ncB }),
-      netG_B: defineG(cfg.netG, { ...g, inputNc: ncB, outputNc: ncA }),
-      netD_A: defineD(cfg.netD, { ...d, inputNc: ncB }),
-      netD_B: defineD(cfg.netD, { ...d, inputNc: ncA }),
-    };
+    this.nets = twoWayNetworks(cfg, this.rng);
     const n = this.nets;
     const opts = { lr: settings.lr, alpha: cfg.rmsAlpha };
     this.optimizers = {
       netG_A: new RMSprop(n.netG_A, opts), netG_B: new RMSprop(n.netG_B, opts),
       netD_A: new RMSprop(n.netD_A, opts), netD_B: new RMSprop(n.netD_B, opts),
     };
-    this.samples = new SampleInputs([ncA, cfg.imageSize, cfg.imageSize]);
   }
 
   /** Critic iterations taken so far (= step() calls). */
   get iteration(): number {
     return this.optimizers.netD_A.stepCount(0);
-  }
-
-  /** Splits a packed batch [N, ncA + ncB, H, W] into its A and B images. */
-  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
-    const { inputNc, outputNc } = this.cfg;
-    return { realA: narrow(batch, 1, 0, inputNc), realB: narrow(batch, 1, inputNc, outputNc) };
   }
 
   step(batch: Tensor, withStats: boolean): StepStats | null {
@@ -170,10 +115,8 @@ export class DualGanTrainer implements GanTrainer {
         lossDA = add(lossDA, gpA);
         lossDB = add(lossDB, gpB);
       }
-      setGradients(lossDA, [netD_A]);
-      setGradients(lossDB, [netD_B]);
-      this.optimizers.netD_A.step();
-      this.optimizers.netD_B.step();
+      minimize(lossDA, this.optimizers.netD_A);
+      minimize(lossDB, this.optimizers.netD_B);
       if (!gp) {
         clipWeights_(netD_A, clip);
         clipWeights_(netD_B, clip);
@@ -192,9 +135,8 @@ export class DualGanTrainer implements GanTrainer {
         const lossGB = neg(mean(netD_B.call(fakeA) as Tensor));
         const lossRecA = mulScalar(l1(recA, realA), lambdaA);
         const lossRecB = mulScalar(l1(recB, realB), lambdaB);
-        setGradients(add(add(lossGA, lossGB), add(lossRecA, lossRecB)), [netG_A, netG_B]);
-        this.optimizers.netG_A.step();
-        this.optimizers.netG_B.step();
+        const lossG = add(add(lossGA, lossGB), add(lossRecA, lossRecB));
+        minimize(lossG, [this.optimizers.netG_A, this.optimizers.netG_B], { frozen: [netD_A, netD_B] });
         g = { loss_G_A: lossGA, loss_G_B: lossGB, loss_rec_A: lossRecA, loss_rec_B: lossRecB };
       }
 
@@ -214,11 +156,6 @@ export class DualGanTrainer implements GanTrainer {
     });
   }
 
-  /** The fixed sample inputs (A images; see SampleInputs): the first training batch's unless set. */
-  noise(n: number, _generator?: Generator): Tensor {
-    return this.samples.take(n);
-  }
-
   /**
    * G_A(A) (or G_B(B) with `direction: 'BtoA'`) without gradients; batch statistics and dropout
    * by default (as during training), eval mode (running statistics, no dropout) with batchStats false.
@@ -227,46 +164,43 @@ export class DualGanTrainer implements GanTrainer {
     const net = opts.direction === 'BtoA' ? this.nets.netG_B : this.nets.netG_A;
     return generateWith(net, x, opts.batchStats ?? true);
   }
-
-  dispose(): void {
-    for (const o of Object.values(this.optimizers)) o.dispose();
-    for (const n of Object.values(this.nets)) n.dispose();
-    this.samples.dispose();
-  }
 }
 
-// ---- the recipe -----------------------------------------------------------------------------------
+// ---- the declaration --------------------------------------------------------------------------------
 
-/**
- * TranslationEval.heldOutPairs of the unpaired recipes (DualGAN, DiscoGAN): the aligned test pairs
- * of the training dataset (for emoji-unpaired, the same emoji in both styles, never shown in
- * training) at the model's size, A as input and B as target.
- */
-export async function unpairedHeldOutPairs(config: ModelConfig, opts: { limit?: number; dataset?: string }): Promise<HeldOutPairs> {
-  return splitHeldOut(await heldOutEmojiPairs({ dataset: opts.dataset ?? 'emoji-unpaired', size: Number(config.imageSize), limit: opts.limit }));
-}
+const params = {
+  ...networkParams({
+    netG: ['unet_64', 'generator (the paper: the pix2pix U-Net, unet_256 at 256 px)'],
+    netD: ['basic', 'critic: basic = 70x70 PatchGAN (the paper), without a sigmoid'],
+    ngf: 'generator width',
+    ndf: 'critic width',
+    norm: ['batch', 'normalisation layers (instance with --gp)'],
+    dropout: [true, 'dropout 0.5 in the U-Net\'s inner decoder levels, the noise z (--no-dropout to drop it)'],
+    d: 'the critic',
+  }),
+  lambdaA: num(1000, 'lambda_U: weight of the reconstruction L1 A -> B -> A (the paper: 100 to 1000)', { min: 0, metavar: 'X' }),
+  lambdaB: num(1000, 'lambda_V: weight of the reconstruction L1 B -> A -> B', { min: 0, metavar: 'X' }),
+  nCritic: int(2, 'critic iterations per generator iteration (the paper: 2 to 4)', { min: 1 }),
+  clip: num(0.01, 'weight clipping bound c of the critics (the paper: 0.01 to 0.1; off with --gp)', { min: 0, minExclusive: true, metavar: 'C' }),
+  gp: bool(false, 'WGAN-GP gradient penalty instead of weight clipping (needs --norm instance or none)'),
+  lambdaGp: num(10, 'weight of the gradient penalty with --gp', { min: 0, metavar: 'X' }),
+  rmsAlpha: num(0.9, 'RMSprop smoothing constant (the reference\'s TF decay 0.9; PyTorch\'s default is 0.99)', { metavar: 'X' }),
+  ...domainChannels,
+};
 
-export const dualganRecipe: ModelRecipe & TranslationEval = {
+export const dualganRecipe = defineModel({
   name: 'dualgan',
   description: 'DualGAN (Yi et al. 2017): two U-Net Gs, two PatchGAN critics, Wasserstein loss + reconstruction L1, RMSprop; unpaired A <-> B',
-  reference: 'arXiv:1704.02510; github.com/duxingren14/DualGAN',
-  options: {
-    imageSize: { type: 'int', default: 64, help: 'image side (the emoji are 64 px; the paper uses 256)', metavar: 'N' },
-    netG: { type: 'string', default: 'unet_64', choices: Object.keys(GENERATORS), help: 'generator (the paper: the pix2pix U-Net, unet_256 at 256 px)' },
-    netD: { type: 'string', default: 'basic', choices: Object.keys(DISCRIMINATORS), help: 'critic: basic = 70x70 PatchGAN (the paper), without a sigmoid' },
-    nLayersD: { type: 'int', default: 3, help: 'stride-2 layers of the critic when --net-d n_layers', metavar: 'N' },
-    ngf: { type: 'int', default: 64, help: 'generator width', metavar: 'N' },
-    ndf: { type: 'int', default: 64, help: 'critic width', metavar: 'N' },
-    norm: { type: 'string', default: 'batch', choices: ['batch', 'instance', 'none'], help: 'normalisation layers (instance with --gp)' },
-    dropout: { type: 'boolean', default: true, help: 'dropout 0.5 in the U-Net\'s inner decoder levels, the noise z (--no-dropout to drop it)' },
-    lambdaA: { type: 'number', default: 1000, help: 'lambda_U: weight of the reconstruction L1 A -> B -> A (the paper: 100 to 1000)', metavar: 'X' },
-    lambdaB: { type: 'number', default: 1000, help: 'lambda_V: weight of the reconstruction L1 B -> A -> B', metavar: 'X' },
-    nCritic: { type: 'int', default: 2, help: 'critic iterations per generator iteration (the paper: 2 to 4)', metavar: 'N' },
-    clip: { type: 'number', default: 0.01, help: 'weight clipping bound c of the critics (the paper: 0.01 to 0.1; off with --gp)', metavar: 'C' },
-    gp: { type: 'boolean', default: false, help: 'WGAN-GP gradient penalty instead of weight clipping (needs --norm instance or none)' },
-    lambdaGp: { type: 'number', default: 10, help: 'weight of the gradient penalty with --gp', metavar: 'X' },
-    rmsAlpha: { type: 'number', default: 0.9, help: 'RMSprop smoothing constant (the reference\'s TF decay 0.9; PyTorch\'s default is 0.99)', metavar: 'X' },
+  paper: {
+    label: 'DualGAN',
+    title: 'DualGAN: Unsupervised Dual Learning for Image-to-Image Translation',
+    authors: 'Zili Yi, Hao Zhang, Ping Tan, Minglun Gong',
+    year: 2017,
+    arxiv: '1704.02510',
+    code: 'github.com/duxingren14/DualGAN',
+    summary: 'Unpaired translation as dual learning: primal and dual generators with Wasserstein critics and a reconstruction loss.',
   },
+  params,
   train: {
     steps: 8000,
     batch: 4,
@@ -281,7 +215,7 @@ export const dualganRecipe: ModelRecipe & TranslationEval = {
   // Minutes on a software adapter: 32 px, a 5-level U-Net and the PatchGAN 8 wide; a larger rate
   // than the paper's 5e-5 so that a few hundred steps show a translation.
   quick: { steps: 300, batch: 4, lr: 2e-4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 160700, batch: 1, imageSize: 256, netG: 'unet_256' },
     sources: {
       steps: 'reference train.sh: --epoch 100 (facades, sketch-photo); 100 x the 1607 emoji-unpaired rows at batch 1',
@@ -300,26 +234,26 @@ export const dualganRecipe: ModelRecipe & TranslationEval = {
     },
     note: 'The paper\'s sets (facades, sketch-photo, day-night, oil-chinese...) are not here: --paper trains on the unpaired Noto / Twemoji halves, upsampled from 64 to 256 px. The paper uses weight clipping (kept); the reference code has since moved to WGAN-GP with n_critic 1.',
   },
-  imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs = validateImageToImage(c, [String(c.netD ?? 'basic')]);
-    for (const key of ['lambdaA', 'lambdaB', 'lambdaGp'] as const) {
-      const v = Number(c[key] ?? 0);
-      if (!(v >= 0)) errs.push(`--${kebab(key)} must be a non-negative number, got ${c[key]}`);
-    }
-    const nCritic = Number(c.nCritic ?? 2);
-    if (!Number.isInteger(nCritic) || nCritic < 1) errs.push(`--n-critic must be a positive integer, got ${c.nCritic}`);
-    const clip = Number(c.clip ?? 0.01);
-    if (!(clip > 0)) errs.push(`--clip must be a positive number, got ${c.clip}`);
-    const alpha = Number(c.rmsAlpha ?? 0.9);
-    if (!(alpha >= 0 && alpha < 1)) errs.push(`--rms-alpha must be in [0, 1), got ${c.rmsAlpha}`);
-    if (c.gp === true && String(c.norm ?? 'batch') === 'batch') {
+  check(c) {
+    const errs = checkNetworks(c);
+    if (!(c.rmsAlpha >= 0 && c.rmsAlpha < 1)) errs.push(`--rms-alpha must be in [0, 1), got ${c.rmsAlpha}`);
+    if (c.gp && c.norm === 'batch') {
       errs.push('--gp penalises each image\'s gradient, but batch norm in the critic mixes the images of a batch (Gulrajani et al. drop it): add --norm instance (or --norm none)');
     }
     return errs;
   },
-  create: (config, settings, seed) => new DualGanTrainer(config, settings, seed),
+  imageShape: packedShape,
+  create: (c, settings, seed) => new DualGanTrainer(c, settings, seed),
+}, {
   bothWays: () => true,
-  heldOutPairs: (config, opts) => unpairedHeldOutPairs(config, opts),
-  translate: (trainer, inputs) => (trainer as DualGanTrainer).generate(inputs, { batchStats: false }),
-};
+  heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
+    heldOutTranslationPairs('dualgan', dualganRecipe.parse(config), { dataset: dataset ?? dualganRecipe.train.dataset, limit }),
+  translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as DualGanTrainer).generate(inputs, { batchStats: false }),
+  demo: {
+    charts: [
+      { title: 'Critic losses', keys: /^loss_D_/ },
+      { title: 'Wasserstein distance estimates', keys: /^wdist_/, note: 'The critics\' estimate of the distance between real and translated images in each domain.' },
+      { title: 'Generator losses', keys: /^loss_(G|recon)/ },
+    ],
+  },
+} satisfies TranslationEval & Partial<ModelRecipe>);

@@ -10,48 +10,30 @@
 //     PT(S) = 1 / (N (N - 1)) * sum_{i != j} (S_i . S_j / (|S_i| |S_j|))^2,
 // keeps G from collapsing: it is the mean squared cosine similarity of distinct codes.
 //
-// Networks: G is the DCGAN generator (nets/dcgan.ts); D is nets/autoencoder.ts's ConvAutoencoder
-// (a DCGAN-shaped conv encoder to a code vector and conv-transpose decoder, as the paper's
-// ImageNet/LSUN models), or with --d-arch unet the small U-Net there. Options from the paper:
+// Networks: G is DCGAN's generator (nets/dcgan.ts: the paper's 64x64 models use a DCGAN-style G); D
+// is the DCGAN-shaped ConvAutoencoder of nets/lib/autoencoders.ts (a conv encoder to a code vector
+// and a conv-transpose decoder, as the paper's ImageNet/LSUN models), or with --d-arch unet the
+// small U-Net there. Options from the paper:
 // --margin m, --pt-weight (0 turns PT off: "EBGAN" vs "EBGAN-PT"), and --pretrain N, which first
 // trains D alone as an autoencoder on real data for N steps (the paper's semi-supervised set-up
 // pretrains the autoencoder; here it is an option for any run). Each step updates D then G, Adam
 // 2e-4, betas (0.5, 0.999).
 
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, div, hinge, matmul, mean, mse, mulScalar, randn, reshape, sqrt, square, sub, sum, addScalar, Generator } from '../engine/ops/index.js';
-import { DcganGenerator, generateWith } from './dcgan.js';
-import { ConvAutoencoder, UnetAutoencoder, checkSizeAndWidths, type AeNorm, type EnergyAutoencoder } from './autoencoder.js';
-import { perSampleMean, stepOn } from './gan_util.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import { Generator, Tensor, noGrad, tidy, ops, optim, init } from '../engine/index.js';
+import { DcganGenerator } from './dcgan.js';
+import { ConvAutoencoder, UnetAutoencoder, type EnergyAutoencoder } from './lib/autoencoders.js';
+import { imageSizeErrors } from './lib/checks.js';
+import { perSampleMean } from './lib/losses.js';
+import { choice, defineModel, int, num, type ConfigOf } from './lib/model.js';
+import { generateWith } from './lib/sample.js';
+import { minimize } from './lib/step.js';
+import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 
-export interface EbganConfig {
-  imageSize: number;
-  nc: number;
-  nz: number;
-  ngf: number;
-  /** D's width (its autoencoder's first encoder layer). */
-  ndf: number;
-  /** D's code length (conv autoencoder). */
-  code: number;
-  dArch: 'conv' | 'unet';
-  dNorm: AeNorm;
-  /** D's reconstruction: linear (energies unbounded, the default) or squashed by tanh into [-1, 1]. */
-  dOut: 'linear' | 'tanh';
-  /** The hinge margin m on fake energies. */
-  margin: number;
-  /** Weight of the pulling-away term in L_G (0.1 in the paper). */
-  ptWeight: number;
-  /** D-only autoencoder steps on real data before the adversarial game starts. */
-  pretrain: number;
-}
+// ---- the energy and the losses ---------------------------------------------------------------------
 
 /** Energy of each sample: its mean squared reconstruction error, [N]. */
 export function reconstructionEnergy(x: Tensor, recon: Tensor): Tensor {
-  return perSampleMean(mse(recon, x, { reduction: 'none' }));
+  return perSampleMean(ops.mse(recon, x, { reduction: 'none' }));
 }
 
 /**
@@ -62,12 +44,12 @@ export function reconstructionEnergy(x: Tensor, recon: Tensor): Tensor {
 export function pullAwayTerm(codes: Tensor): Tensor {
   const n = codes.shape[0];
   if (n < 2) throw new Error(`pullAwayTerm: needs at least 2 codes, got ${codes.describe()}`);
-  const s = reshape(codes, [n, -1]);
-  const norm = sqrt(addScalar(sum(square(s), 1, true), 1e-12)); // [N, 1]
-  const unit = div(s, norm);
-  const cos = matmul(unit, unit, { transB: true }); // [N, N]
-  const diag = sum(square(sum(square(unit), 1))); // sum_i (S_i . S_i)^2
-  return mulScalar(sub(sum(square(cos)), diag), 1 / (n * (n - 1)));
+  const s = codes.reshape([n, -1]);
+  const norm = s.square().sum(1, true).add(1e-12).sqrt(); // [N, 1]
+  const unit = s.div(norm);
+  const cos = unit.matmul(unit, { transB: true }); // [N, N]
+  const diag = unit.square().sum(1).square().sum(); // sum_i (S_i . S_i)^2
+  return cos.square().sum().sub(diag).mul(1 / (n * (n - 1)));
 }
 
 /** CPU float64 twin of pullAwayTerm (tests). */
@@ -92,30 +74,32 @@ export function pullAwayTermCpu(codes: ArrayLike<number>, n: number): number {
 
 /** The EBGAN losses of one batch, from energies and the fake codes (exported for the tests). */
 export function ebganLosses(eReal: Tensor, eFake: Tensor, margin: number): Tensor {
-  return add(mean(eReal), hinge(eFake, margin));
+  return eReal.mean().add(ops.hinge(eFake, margin));
 }
+
+// ---- training -------------------------------------------------------------------------------------
 
 export class EbganTrainer implements GanTrainer {
   readonly nets: { netG: DcganGenerator; netD: EnergyAutoencoder };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: EbganConfig;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = ebganConfig(config);
-    const c = this.cfg;
+  constructor(readonly config: EbganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = config;
+    const c = config;
     this.rng = new Generator(seed);
     const netG = new DcganGenerator({ imageSize: c.imageSize, nc: c.nc, nz: c.nz, ngf: c.ngf, ndf: c.ndf });
     const netD: EnergyAutoencoder =
       c.dArch === 'unet'
         ? new UnetAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, norm: c.dNorm, out: c.dOut })
         : new ConvAutoencoder({ imageSize: c.imageSize, nc: c.nc, nf: c.ndf, code: c.code, norm: c.dNorm, out: c.dOut });
-    dcganInit_(netG.modules(), this.rng);
-    dcganInit_(netD.modules(), this.rng);
+    init.dcganInit_(netG.modules(), this.rng);
+    init.dcganInit_(netD.modules(), this.rng);
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   /** Whether the next step is still in the D-only autoencoder phase (D's update count, so a resume keeps it). */
@@ -124,7 +108,7 @@ export class EbganTrainer implements GanTrainer {
   }
 
   noise(n: number, generator: Generator): Tensor {
-    return randn([n, this.cfg.nz, 1, 1], { generator });
+    return ops.randn([n, this.cfg.nz, 1, 1], { generator });
   }
 
   step(real: Tensor, withStats: boolean): StepStats | null {
@@ -133,8 +117,8 @@ export class EbganTrainer implements GanTrainer {
     return tidy(() => {
       const eReal = reconstructionEnergy(real, netD.reconstruct(real).recon);
       if (this.pretraining) {
-        const lossAE = mean(eReal);
-        stepOn(lossAE, netD.parameters(), this.optimizers.netD);
+        const lossAE = eReal.mean();
+        minimize(lossAE, this.optimizers.netD);
         return withStats ? { lossD: lossAE.detach(), energy_real: lossAE.detach() } : null;
       }
 
@@ -143,21 +127,21 @@ export class EbganTrainer implements GanTrainer {
       const fakeD = fake.detach();
       const eFake = reconstructionEnergy(fakeD, netD.reconstruct(fakeD).recon);
       const lossD = ebganLosses(eReal, eFake, margin);
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+      minimize(lossD, this.optimizers.netD);
 
       // (2) G: low energy under the updated D, plus the pulling-away term on D's codes of G(z).
       const { recon, code } = netD.reconstruct(fake);
-      const eG = mean(reconstructionEnergy(fake, recon));
+      const eG = reconstructionEnergy(fake, recon).mean();
       const pt = ptWeight > 0 ? pullAwayTerm(code) : null;
-      const lossG = pt ? add(eG, mulScalar(pt, ptWeight)) : eG;
-      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
+      const lossG = pt ? eG.add(pt.mul(ptWeight)) : eG;
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => ({
         lossD: lossD.detach(),
         lossG: lossG.detach(),
-        energy_real: mean(eReal),
-        energy_fake: mean(eFake),
+        energy_real: eReal.mean(),
+        energy_fake: eFake.mean(),
         ...(pt ? { pt: pt.detach() } : {}),
       }));
     });
@@ -168,43 +152,40 @@ export class EbganTrainer implements GanTrainer {
   }
 }
 
-export function ebganConfig(c: ModelConfig): EbganConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    nc: Number(c.nc ?? 1),
-    nz: Number(c.nz),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-    code: Number(c.code),
-    dArch: String(c.dArch ?? 'conv') as EbganConfig['dArch'],
-    dNorm: String(c.dNorm ?? 'batch') as AeNorm,
-    dOut: String(c.dOut ?? 'linear') as EbganConfig['dOut'],
-    margin: Number(c.margin),
-    ptWeight: Number(c.ptWeight),
-    pretrain: Number(c.pretrain ?? 0),
-  };
-}
+// ---- the declaration ------------------------------------------------------------------------------
 
-export const ebganRecipe: ModelRecipe = {
+const params = {
+  imageSize: int(32, 'image side, a power of two (32: MNIST padded)'),
+  nz: int(100, 'latent vector length', { min: 1, max: 4096 }),
+  ngf: int(32, 'generator width (DCGAN G)', { min: 1, max: 4096 }),
+  ndf: int(32, 'discriminator (autoencoder) width', { min: 1, max: 4096 }),
+  code: int(64, 'D\'s code length (conv autoencoder)', { min: 1, max: 4096 }),
+  dArch: choice(['conv', 'unet'], 'conv', 'D\'s autoencoder: DCGAN-shaped conv, or a small U-Net'),
+  dNorm: choice(['batch', 'none'], 'batch', 'normalisation inside D'),
+  dOut: choice(['linear', 'tanh'], 'linear', 'D\'s reconstruction layer: linear (unbounded energies) or tanh'),
+  margin: num(1, 'hinge margin m on the fake energies (per-pixel MSE scale)', { min: 0, minExclusive: true }),
+  ptWeight: num(0.1, 'weight of the pulling-away term (0: plain EBGAN)', { min: 0 }),
+  pretrain: int(0, 'first train D alone as an autoencoder on real data for N steps', { min: 0 }),
+  nc: int(1, 'image channels: 1 (single-channel data sets such as MNIST; not a flag)', { fromData: true }),
+};
+
+export type EbganConfig = ConfigOf<typeof params>;
+
+export const ebganRecipe = defineModel({
   name: 'ebgan',
   description: 'EBGAN (Zhao et al. 2017): an autoencoder D as energy, hinge margin, pulling-away term',
-  reference: 'arXiv:1609.03126 (Energy-based Generative Adversarial Network)',
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'image side, a power of two (32: MNIST padded)', metavar: 'N' },
-    nz: { type: 'int', default: 100, help: 'latent vector length', metavar: 'N' },
-    ngf: { type: 'int', default: 32, help: 'generator width (DCGAN G)', metavar: 'N' },
-    ndf: { type: 'int', default: 32, help: 'discriminator (autoencoder) width', metavar: 'N' },
-    code: { type: 'int', default: 64, help: 'D\'s code length (conv autoencoder)', metavar: 'N' },
-    dArch: { type: 'string', default: 'conv', choices: ['conv', 'unet'], help: 'D\'s autoencoder: DCGAN-shaped conv, or a small U-Net' },
-    dNorm: { type: 'string', default: 'batch', choices: ['batch', 'none'], help: 'normalisation inside D' },
-    dOut: { type: 'string', default: 'linear', choices: ['linear', 'tanh'], help: 'D\'s reconstruction layer: linear (unbounded energies) or tanh' },
-    margin: { type: 'number', default: 1, help: 'hinge margin m on the fake energies (per-pixel MSE scale)' },
-    ptWeight: { type: 'number', default: 0.1, help: 'weight of the pulling-away term (0: plain EBGAN)' },
-    pretrain: { type: 'int', default: 0, help: 'first train D alone as an autoencoder on real data for N steps', metavar: 'N' },
+  paper: {
+    label: 'EBGAN',
+    title: 'Energy-based Generative Adversarial Network',
+    authors: 'Junbo Zhao, Michael Mathieu, Yann LeCun',
+    year: 2016,
+    arxiv: '1609.03126',
+    summary: 'The discriminator is an autoencoder whose reconstruction error is an energy, with a margin loss and a pull-away term.',
   },
+  params,
   train: { steps: 1000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 300, batch: 16, lr: 5e-4, ngf: 8, ndf: 8, code: 32, pretrain: 10, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { lr: 1e-3, imageSize: 64, ngf: 64, ndf: 64 },
     sources: {
       lr: 'paper (64x64 LSUN / CelebA models): Adam 0.001, beta1 0.5',
@@ -219,13 +200,16 @@ export const ebganRecipe: ModelRecipe = {
     unconfirmed: ['lr', 'ngf', 'ndf', 'margin', 'steps', 'batch'],
     note: 'The paper\'s MNIST experiments are a grid search over fully connected nets (no single setting); its 64x64 conv models (LSUN, CelebA) are what --paper follows, on MNIST resized to 64x64. The training length is not stated.',
   },
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf', 'code']);
-    if (!(Number(c.margin) > 0)) errs.push(`--margin must be positive, got ${c.margin}`);
-    if (!(Number(c.ptWeight) >= 0)) errs.push(`--pt-weight must be >= 0, got ${c.ptWeight}`);
-    if (!Number.isInteger(Number(c.pretrain ?? 0)) || Number(c.pretrain ?? 0) < 0) errs.push(`--pretrain must be a non-negative integer, got ${c.pretrain}`);
-    return errs;
+  check: (c) => imageSizeErrors(c.imageSize),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new EbganTrainer(c, settings, seed),
+}, {
+  reference: 'arXiv:1609.03126 (Energy-based Generative Adversarial Network)',
+  demo: {
+    charts: [
+      { title: 'Losses', keys: /^loss/ },
+      { title: 'Energies (D\'s reconstruction MSE)', keys: /^energy_/, note: 'D\'s energy on real and generated images; the hinge pushes fakes up to the margin.' },
+      { title: 'Pulling-away term', keys: /^pt$/ },
+    ],
   },
-  create: (config, settings, seed) => new EbganTrainer(config, settings, seed),
-};
+});

@@ -40,26 +40,28 @@
 // from F through the same D outputs), then every optimiser steps: a simultaneous update, no network
 // sees another's new weights within the step.
 //
-// Networks (images): G is the DCGAN generator; each D_i the reference's discriminator: conv3 s2
-// (ndf), LeakyReLU(0.2), dropout; conv3 s2 (2 ndf), LeakyReLU(0.2), dropout; conv3 s1 (4 ndf),
-// LeakyReLU(0.2); Linear to one logit. Adam 2e-4, beta1 0.5 for G, every D and lambda.
+// Networks (images): G is the DCGAN generator (imported from nets/dcgan.ts, as the reference's G is
+// DCGAN's); each D_i the reference's discriminator: conv3 s2 (ndf), LeakyReLU(0.2), dropout; conv3
+// s2 (2 ndf), LeakyReLU(0.2), dropout; conv3 s1 (4 ndf), LeakyReLU(0.2); Linear to one logit. Adam
+// 2e-4, beta1 0.5 for G, every D and lambda. On Gaussian mixtures (the `mixture` hook: `gan eval
+// modes`, the game page) G and every D_i are MLPs, each D_i with its own dropout rate.
 
-import { Module, ModuleList, Sequential, Conv2d, LeakyReLU, Dropout, Flatten, Linear, Parameter } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import {
-  add, addScalar, affine, clamp, concat, div, exp, log, mean, minimum, mul, mulScalar, narrow, neg, reciprocal, reshape, sigmoid, softmax, softplus, sub, sum, Generator,
-} from '../engine/ops/index.js';
-import { DcganGenerator, generateWith } from './dcgan.js';
-import { checkSizeAndWidths } from './autoencoder.js';
-import { gradsInto, uniformNoise } from './gan_util.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import { Generator, Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { DcganGenerator } from './dcgan.js';
+import { imageSizeErrors } from './lib/checks.js';
+import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
+import { FlatLogit, mlp } from './lib/mlp.js';
+import { defaultInit_ } from './lib/networks.js';
+import { generateWith, uniformNoise } from './lib/sample.js';
+import { gradsInto } from './lib/step.js';
+import type { GanTrainer, MixtureModel, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-export type GmanCombine = 'arithmetic' | 'geometric' | 'harmonic' | 'softmax';
-export type GmanDiversity = 'dropout' | 'split' | 'both';
-export type GmanObjective = 'original' | 'modified';
+/** How G combines its per-D losses, what makes the Ds differ, and G's per-D loss (--combine, --diversity, --objective). */
+export type GmanCombine = GmanImageConfig['combine'];
+export type GmanDiversity = GmanImageConfig['diversity'];
+export type GmanObjective = GmanImageConfig['objective'];
+
+// ---- the losses --------------------------------------------------------------------------------
 
 /** The GMAN* regulariser's slope: G minimises F_lambda - LAMBDA_REWARD * lambda. */
 export const LAMBDA_REWARD = 0.001;
@@ -81,22 +83,22 @@ export const HARMONIC_SHIFT = 1e-3;
 export function combineLosses(v: Tensor, combine: GmanCombine, opts: { sign: 1 | -1; lambda?: Tensor | number }): Tensor {
   const s = opts.sign;
   const lam = opts.lambda ?? 1;
-  const weights = () => softmax(typeof lam === 'number' ? mulScalar(v, lam) : mul(v, reshape(lam, [1])), 0);
+  const weights = () => (typeof lam === 'number' ? v.mul(lam) : v.mul(lam.reshape([1]))).softmax(0);
   switch (combine) {
     case 'arithmetic':
-      return mean(v);
+      return v.mean();
     case 'softmax':
-      return sum(mul(weights(), v));
+      return weights().mul(v).sum();
     case 'geometric': {
       // |V_i| floored so the log stays finite when a discriminator is fooled completely.
-      const mag = clamp(mulScalar(v, s), 1e-12, Infinity);
-      return mulScalar(exp(sum(mul(weights(), log(mag)))), s);
+      const mag = v.mul(s).clamp(1e-12, Infinity);
+      return weights().mul(mag.log()).sum().exp().mul(s);
     }
     case 'harmonic': {
-      let lo = narrow(v, 0, 0, 1);
-      for (let i = 1; i < v.shape[0]; i++) lo = minimum(lo, narrow(v, 0, i, 1));
-      const m = addScalar(lo, -HARMONIC_SHIFT); // [1]
-      return add(reshape(m, []), reciprocal(sum(div(weights(), sub(v, m)))));
+      let lo = v.narrow(0, 0, 1);
+      for (let i = 1; i < v.shape[0]; i++) lo = lo.minimum(v.narrow(0, i, 1));
+      const m = lo.sub(HARMONIC_SHIFT); // [1]
+      return m.reshape([]).add(weights().div(v.sub(m)).sum().reciprocal());
     }
     default:
       throw new Error(`GMAN: unknown combination '${combine as string}' (arithmetic, geometric, harmonic, softmax)`);
@@ -126,108 +128,78 @@ export function combineLossesCpu(v: readonly number[], combine: GmanCombine, sig
 
 /** E log D(x) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
 export function meanLogD(logits: Tensor, clip: number): Tensor {
-  return mean(clip > 0 ? log(affine(sigmoid(logits), 1 - 2 * clip, clip)) : neg(softplus(neg(logits))));
+  return (clip > 0 ? ops.affine(logits.sigmoid(), 1 - 2 * clip, clip).log() : logits.neg().softplus().neg()).mean();
 }
 
 /** E log(1 - D(x)) per batch from D's logits, with D's probability squashed into [clip, 1 - clip]. */
 export function meanLog1mD(logits: Tensor, clip: number): Tensor {
-  return mean(clip > 0 ? log(affine(sigmoid(logits), -(1 - 2 * clip), 1 - clip)) : neg(softplus(logits)));
+  return (clip > 0 ? ops.affine(logits.sigmoid(), -(1 - 2 * clip), 1 - clip).log() : logits.softplus().neg()).mean();
 }
 
 /** G's loss against one discriminator, from its logits on G(z): V_i of the chosen objective. */
 export function generatorLossV(logits: Tensor, objective: GmanObjective, clip = 0): Tensor {
   // original: E log(1 - D(G(z))); modified: -E log D(G(z))
-  return objective === 'original' ? meanLog1mD(logits, clip) : neg(meanLogD(logits, clip));
+  return objective === 'original' ? meanLog1mD(logits, clip) : meanLogD(logits, clip).neg();
 }
 
+// ---- the networks ------------------------------------------------------------------------------
+
 /** The reference's image discriminator with dropout rate p after its first two convolutions. */
-export class GmanDiscriminator extends Module {
-  main: Sequential;
+export class GmanDiscriminator extends nn.Module {
+  main: nn.Sequential;
 
   constructor(cfg: { imageSize: number; nc: number; ndf: number }, p: number, rng?: Generator) {
     super();
     const { nc, ndf, imageSize } = cfg;
-    const drop = () => (p > 0 ? [new Dropout(p, { generator: rng })] : []);
+    const drop = () => (p > 0 ? [new nn.Dropout(p, { generator: rng })] : []);
     const side = Math.ceil(Math.ceil(imageSize / 2) / 2);
-    this.main = new Sequential(
-      new Conv2d(nc, ndf, 3, { stride: 2, padding: 1 }), new LeakyReLU(0.2), ...drop(),
-      new Conv2d(ndf, ndf * 2, 3, { stride: 2, padding: 1 }), new LeakyReLU(0.2), ...drop(),
-      new Conv2d(ndf * 2, ndf * 4, 3, { stride: 1, padding: 1 }), new LeakyReLU(0.2),
-      new Flatten(), new Linear(ndf * 4 * side * side, 1),
+    this.main = new nn.Sequential(
+      new nn.Conv2d(nc, ndf, 3, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.2), ...drop(),
+      new nn.Conv2d(ndf, ndf * 2, 3, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.2), ...drop(),
+      new nn.Conv2d(ndf * 2, ndf * 4, 3, { stride: 1, padding: 1 }), new nn.LeakyReLU(0.2),
+      new nn.Flatten(), new nn.Linear(ndf * 4 * side * side, 1),
     );
   }
 
   /** One logit per sample, [N]. */
   override forward(x: Tensor): Tensor {
-    return reshape(this.main.call(x), [-1]);
+    return this.main.call(x).reshape([-1]);
   }
 }
 
 /** GMAN*'s learned lambda, a module so checkpoints and optimisers treat it like a network. */
-export class GmanLambda extends Module {
+export class GmanLambda extends nn.Module {
   lambda: Tensor;
   constructor(init: number) {
     super();
-    this.lambda = Parameter(tensor([init], []));
+    this.lambda = nn.Parameter(tensor([init], []));
   }
 }
 
-export interface GmanConfig {
-  /** Number of discriminators N. */
-  n: number;
-  combine: GmanCombine;
-  /** The softmax weighting's lambda (its initial value with learnLambda). */
-  lambda: number;
-  learnLambda: boolean;
-  diversity: GmanDiversity;
-  objective: GmanObjective;
-  /** D's probabilities squashed into [dClip, 1 - dClip] before the logs (the reference: 0.01; 0: exact). */
-  dClip?: number;
-}
+// ---- the training step -------------------------------------------------------------------------
 
 /** The reference's squash of D's probabilities (helper.sigmoid: 0.98 sigmoid + 0.01). */
 export const GMAN_D_CLIP = 0.01;
 
-export interface GmanImageConfig extends GmanConfig {
-  imageSize: number;
-  nc: number;
-  nz: number;
-  ngf: number;
-  ndf: number;
-}
-
-export function gmanConfig(c: ModelConfig): GmanImageConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    nc: Number(c.nc ?? 1),
-    nz: Number(c.nz),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-    n: Number(c.n),
-    combine: String(c.combine) as GmanCombine,
-    lambda: Number(c.lambda),
-    learnLambda: c.learnLambda === true || c.learnLambda === 'true',
-    diversity: String(c.diversity) as GmanDiversity,
-    objective: String(c.objective) as GmanObjective,
-    dClip: Number(c.dClip ?? GMAN_D_CLIP),
-  };
-}
+/** The game's settings (the declaration's parameters without the networks' sizes). */
+export type GmanConfig = Pick<GmanImageConfig, 'n' | 'combine' | 'lambda' | 'learnLambda' | 'diversity' | 'objective'> & { dClip?: number };
 
 /** What a GMAN trainer is built from: G, the N discriminators (made with their dropout rates) and the noise. */
 export interface GmanParts {
-  netG: Module;
-  discriminators: Module[];
+  netG: nn.Module;
+  discriminators: nn.Module[];
   noise(n: number, generator: Generator): Tensor;
   batchNorm: boolean;
 }
 
+/** The image networks: DCGAN's G and N reference discriminators, each with its dropout rate. */
 function imageParts(cfg: GmanImageConfig, rng: Generator): GmanParts {
   const netG = new DcganGenerator(cfg);
-  dcganInit_(netG.modules(), rng);
+  init.dcganInit_(netG.modules(), rng);
   const useDropout = cfg.diversity !== 'split';
   const discriminators = Array.from({ length: cfg.n }, (_, i) => {
     const d = new GmanDiscriminator(cfg, useDropout ? gmanDropout(i, cfg.n) : 0, rng);
-    dcganInit_(d.modules(), rng); // the reference's N(0, 0.02) weights, zero biases
+    init.dcganInit_(d.modules(), rng); // the reference's N(0, 0.02) weights, zero biases
     return d;
   });
   // z ~ U[-1, 1], the reference's tf.random_uniform(minval=-1, maxval=1)
@@ -235,8 +207,8 @@ function imageParts(cfg: GmanImageConfig, rng: Generator): GmanParts {
 }
 
 export class GmanTrainer implements GanTrainer {
-  readonly nets: { netG: Module; netD: ModuleList; mixer?: GmanLambda };
-  readonly optimizers: { netG: Adam; netD: Adam; mixer?: Adam };
+  readonly nets: { netG: nn.Module; netD: nn.ModuleList; mixer?: GmanLambda };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam; mixer?: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: GmanConfig;
@@ -247,14 +219,14 @@ export class GmanTrainer implements GanTrainer {
     settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
     seed: number,
     build?: (rng: Generator) => GmanParts,
-    cfg: GmanConfig = gmanConfig(config),
+    cfg: GmanConfig = parseConfig(params, config),
   ) {
     this.cfg = cfg;
     this.rng = new Generator(seed);
-    this.parts = build ? build(this.rng) : imageParts(gmanConfig(config), this.rng);
-    const netD = new ModuleList(this.parts.discriminators);
+    this.parts = build ? build(this.rng) : imageParts(parseConfig(params, config), this.rng);
+    const netD = new nn.ModuleList(this.parts.discriminators);
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    const opt = (m: Module) => new Adam(m, { lr: settings.lr, betas });
+    const opt = (m: nn.Module) => new optim.Adam(m, { lr: settings.lr, betas });
     if (cfg.learnLambda) {
       const mixer = new GmanLambda(cfg.lambda);
       this.nets = { netG: this.parts.netG, netD, mixer };
@@ -277,22 +249,22 @@ export class GmanTrainer implements GanTrainer {
     const { netG, netD, mixer } = this.nets;
     const { n, combine, objective } = this.cfg;
     const clip = this.cfg.dClip ?? GMAN_D_CLIP;
-    const ds = [...netD] as Module[];
+    const ds = [...netD] as nn.Module[];
     const b = real.shape[0];
     // 'split' and 'both': every D gets its own full batch of b fakes (G makes n b); 'dropout': one shared batch.
     const own = this.cfg.diversity !== 'dropout';
     return tidy(() => {
       const fake = netG.call(this.noise(own ? n * b : b, this.rng)) as Tensor;
       // One forward pass, in the reference's order: every D_i on its fakes, then every D_i on the real batch.
-      const logitsFake = ds.map((d, i) => reshape(d.call(own ? narrow(fake, 0, i * b, b) : fake) as Tensor, [-1]));
-      const logitsReal = ds.map((d) => reshape(d.call(real) as Tensor, [-1]));
+      const logitsFake = ds.map((d, i) => (d.call(own ? fake.narrow(0, i * b, b) : fake) as Tensor).reshape([-1]));
+      const logitsReal = ds.map((d) => (d.call(real) as Tensor).reshape([-1]));
       // (1) L_D_i = -E log D_i(x) - E log(1 - D_i(G(z))); the sum gives each D_i its own gradient (disjoint weights).
-      const lossesD = ds.map((_, i) => neg(add(meanLogD(logitsReal[i], clip), meanLog1mD(logitsFake[i], clip))));
-      const lossD = lossesD.reduce((a, l) => add(a, l));
+      const lossesD = ds.map((_, i) => meanLogD(logitsReal[i], clip).add(meanLog1mD(logitsFake[i], clip)).neg());
+      const lossD = lossesD.reduce((a, l) => a.add(l));
       // (2) G (and lambda, for GMAN*) on the combination of its per-D losses, through the same D outputs.
-      const v = concat(logitsFake.map((l) => reshape(generatorLossV(l, objective, clip), [1])), 0);
+      const v = ops.concat(logitsFake.map((l) => generatorLossV(l, objective, clip).reshape([1])), 0);
       let lossG = combineLosses(v, combine, { sign: this.sign, lambda: mixer ? mixer.lambda : this.cfg.lambda });
-      if (mixer) lossG = sub(lossG, mulScalar(mixer.lambda, LAMBDA_REWARD));
+      if (mixer) lossG = lossG.sub(mixer.lambda.mul(LAMBDA_REWARD));
       // Every gradient from this one pass, then every optimiser: the reference's simultaneous update.
       gradsInto(lossD, netD.parameters());
       gradsInto(lossG, mixer ? [...netG.parameters(), mixer.lambda] : netG.parameters(), [netD]);
@@ -301,18 +273,18 @@ export class GmanTrainer implements GanTrainer {
       if (mixer) {
         this.optimizers.mixer!.step();
         noGrad(() => tidy(() => {
-          const projected = clamp(mixer.lambda, 0, Infinity);
+          const projected = mixer.lambda.clamp(0, Infinity);
           mixer.lambda.engine.copy(projected.buffer, 0, mixer.lambda.buffer, 0, 4);
         }));
       }
 
       if (!withStats) return null;
       return noGrad(() => {
-        const stats: StepStats = { lossD: mulScalar(lossD.detach(), 1 / n), lossG: lossG.detach() };
+        const stats: StepStats = { lossD: lossD.detach().mul(1 / n), lossG: lossG.detach() };
         lossesD.forEach((l, i) => (stats[`lossD_${i}`] = l.detach()));
         const vd = v.detach();
-        for (let i = 0; i < n; i++) stats[`V_${i}`] = reshape(narrow(vd, 0, i, 1), []);
-        if (mixer) stats.lambda = mulScalar(mixer.lambda, 1);
+        for (let i = 0; i < n; i++) stats[`V_${i}`] = vd.narrow(0, i, 1).reshape([]);
+        if (mixer) stats.lambda = ops.mulScalar(mixer.lambda, 1);
         return stats;
       });
     });
@@ -324,26 +296,74 @@ export class GmanTrainer implements GanTrainer {
   }
 }
 
-export const gmanRecipe: ModelRecipe = {
+// ---- the declaration ---------------------------------------------------------------------------
+
+const width = { min: 1, max: 4096 };
+const game = {
+  n: int(5, 'number of discriminators N', { min: 1, max: 16 }),
+  combine: choice(['arithmetic', 'geometric', 'harmonic', 'softmax'], 'softmax', 'how G combines its per-D losses'),
+  lambda: num(1, 'weights softmax(lambda V) of softmax, geometric and harmonic (GMAN-lambda; the start value with --learn-lambda)', { min: 0 }),
+  learnLambda: bool(false, 'GMAN*: G learns lambda (with the -0.001 lambda reward), softmax only'),
+  diversity: choice(['dropout', 'split', 'both'], 'both', 'what makes the Ds differ: own dropout rate, own batch of fakes, or both'),
+  objective: choice(['original', 'modified'], 'original', 'G\'s per-D loss: minimax log(1 - D) or non-saturating -log D'),
+};
+const params = {
+  imageSize: int(32, 'image side, a power of two (32: MNIST padded)'),
+  nz: int(100, 'latent vector length', width),
+  ngf: int(32, 'generator width (DCGAN G)', width),
+  ndf: int(32, 'discriminator width (first conv)', width),
+  ...game,
+  dClip: num(GMAN_D_CLIP, 'D\'s probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)'),
+  nc: int(1, 'image channels (1 for MNIST, 3 for Stacked MNIST or emoji), from the training data', { fromData: true }),
+};
+
+/** A GMAN on images: DCGAN's G sizes, the reference D's width, and the game's settings. */
+export type GmanImageConfig = ConfigOf<typeof params>;
+
+/** GMAN* needs the softmax weighting (the only one whose lambda G can learn). */
+const lambdaCheck = (c: { [key: string]: unknown }) =>
+  (c.learnLambda === true && c.combine !== 'softmax' ? [`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`] : []);
+
+/** GMAN on a Gaussian mixture: an MLP G against N MLP discriminators, each with its own dropout rate. */
+const mixture: MixtureModel = {
+  label: 'GMAN',
+  // The mixture runs' own defaults: 3 discriminators, dropout diversity, the non-saturating loss.
+  params: { ...game, n: { ...game.n, default: 3 }, diversity: { ...game.diversity, default: 'dropout' }, objective: { ...game.objective, default: 'modified' } },
+  check: lambdaCheck,
+  create(o, dim) {
+    const cfg = o as unknown as GmanConfig;
+    const hidden = new Array<number>(o.layers).fill(o.hidden);
+    return new GmanTrainer(o, o, o.seed, (rng) => {
+      const netG = mlp(o.nz, hidden, dim, { act: 'relu' });
+      defaultInit_(netG, rng);
+      const useDropout = cfg.diversity !== 'split';
+      const discriminators = Array.from({ length: cfg.n }, (_, i) => {
+        const d = mlp(dim, hidden, 1, { act: 'leaky', dropout: useDropout ? gmanDropout(i, cfg.n) : 0, rng });
+        defaultInit_(d, rng);
+        return new FlatLogit(d);
+      });
+      return { netG, discriminators, noise: (n, generator) => ops.randn([n, o.nz], { generator }), batchNorm: false };
+    }, { n: cfg.n, combine: cfg.combine, lambda: cfg.lambda, learnLambda: cfg.learnLambda, diversity: cfg.diversity, objective: cfg.objective });
+  },
+  discriminators: (t) => [...(t.nets.netD as nn.ModuleList)] as nn.Module[],
+};
+
+export const gmanRecipe = defineModel({
   name: 'gman',
   description: 'GMAN (Durugkar et al. 2017): one G against N discriminators, their losses combined by a mean',
-  reference: 'arXiv:1611.01673 (Generative Multi-Adversarial Networks); github.com/iDurugkar/GMAN',
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'image side, a power of two (32: MNIST padded)', metavar: 'N' },
-    nz: { type: 'int', default: 100, help: 'latent vector length', metavar: 'N' },
-    ngf: { type: 'int', default: 32, help: 'generator width (DCGAN G)', metavar: 'N' },
-    ndf: { type: 'int', default: 32, help: 'discriminator width (first conv)', metavar: 'N' },
-    n: { type: 'int', default: 5, help: 'number of discriminators N', metavar: 'N' },
-    combine: { type: 'string', default: 'softmax', choices: ['arithmetic', 'geometric', 'harmonic', 'softmax'], help: 'how G combines its per-D losses' },
-    lambda: { type: 'number', default: 1, help: 'weights softmax(lambda V) of softmax, geometric and harmonic (GMAN-lambda; the start value with --learn-lambda)' },
-    learnLambda: { type: 'boolean', default: false, help: 'GMAN*: G learns lambda (with the -0.001 lambda reward), softmax only' },
-    diversity: { type: 'string', default: 'both', choices: ['dropout', 'split', 'both'], help: 'what makes the Ds differ: own dropout rate, own batch of fakes, or both' },
-    objective: { type: 'string', default: 'original', choices: ['original', 'modified'], help: 'G\'s per-D loss: minimax log(1 - D) or non-saturating -log D' },
-    dClip: { type: 'number', default: GMAN_D_CLIP, help: 'D\'s probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)' },
+  paper: {
+    label: 'GMAN',
+    title: 'Generative Multi-Adversarial Networks',
+    authors: 'Ishan Durugkar, Ian Gemp, Sridhar Mahadevan',
+    year: 2016,
+    arxiv: '1611.01673',
+    code: 'github.com/iDurugkar/GMAN',
+    summary: 'One generator against several discriminators whose feedback is combined by a softened mean, from adversary to teacher.',
   },
+  params,
   train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 15000, batch: 100 },
     sources: {
       steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
@@ -360,17 +380,26 @@ export const gmanRecipe: ModelRecipe = {
     },
     note: 'The paper trains on MNIST, CIFAR-10 and CelebA; --paper is its MNIST set-up (32x32, as GMAN.py).',
   },
-  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf', 'n']);
-    if (![1, 3].includes(Number(c.nc ?? 1))) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
-    if (Number(c.n) > 16) errs.push(`--n must be at most 16, got ${c.n}`);
-    if (!(Number(c.dClip ?? GMAN_D_CLIP) >= 0 && Number(c.dClip ?? GMAN_D_CLIP) < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
-    if (!(Number(c.lambda) >= 0)) errs.push(`--lambda must be >= 0, got ${c.lambda}`);
-    if ((c.learnLambda === true || c.learnLambda === 'true') && c.combine !== 'softmax') errs.push(`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`);
-    return errs;
+  check(c) {
+    const errs = imageSizeErrors(c.imageSize);
+    if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
+    if (!(c.dClip >= 0 && c.dClip < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
+    return [...errs, ...lambdaCheck(c)];
   },
-  create: (config, settings, seed) => new GmanTrainer(config, settings, seed),
-};
+  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new GmanTrainer(c, settings, seed),
+}, {
+  // The line docs/hyperparameters.md has always printed (the paper's title after its arXiv id).
+  reference: 'arXiv:1611.01673 (Generative Multi-Adversarial Networks); github.com/iDurugkar/GMAN',
+  mixture,
+  demo: {
+    charts: [
+      { title: 'Losses (mean over the Ds, and G\'s combined loss)', keys: /^loss[DG]$/ },
+      { title: 'Each discriminator\'s loss', keys: /^lossD_\d+$/ },
+      { title: 'G\'s loss against each discriminator (V_i)', keys: /^V_\d+$/ },
+      { title: 'lambda (GMAN*)', keys: /^lambda$/ },
+    ],
+  },
+});

@@ -28,39 +28,18 @@
 // Sampling runs the cascade coarse to fine: Ĩ_K = G_K(z), Ĩ_k = pyrUp(Ĩ_{k+1}) + G_k(pyrUp(Ĩ_{k+1}), z_k),
 // i.e. reconstructPyramid's recursion img = band_k + pyrUp(img) with generated bands.
 // sampleLevels() returns every Ĩ_k, pyramidChain() every step's expanded coarse image, band and sum
-// (the "walk the pyramid" panel of the training page, demos/shared/pyramid-walk.ts); generate() the
-// finest image.
+// (GanTrainer's optional pyramidChain: the training page's "walk the pyramid" panel shows it for any
+// trainer that has one); generate() the finest image.
 // The latent code of one sample packs z and every noise plane: [nz | z_{K-1} (s_{K-1}^2) | ... | z_0 (s_0^2)],
 // so a fixed code always gives the same image.
 //
 // Browser-safe: no Node imports.
 
-import { Module, ModuleList, Sequential, Conv2d, BatchNorm2d, Linear, ReLU, LeakyReLU, Tanh, Dropout, Flatten } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, bceWithLogits, clamp, concat, mean, mulScalar, narrow, pyrDown, pyrUp, randn, reshape, sigmoid, sub, Generator } from '../engine/ops/index.js';
-import { stepOn } from './gan_util.js';
-import { generateWith } from './dcgan.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
-
-export interface LapganConfig {
-  /** Side of the finest image (32 for MNIST padded or emoji at 32, 64 for emoji at 64). */
-  imageSize: number;
-  /** Image channels. */
-  nc: number;
-  /** Conditional levels below the coarse GAN: the coarsest image is imageSize / 2^levels. */
-  levels: number;
-  /** Length of the coarse GAN's latent vector. */
-  nz: number;
-  /** Hidden units of the coarse MLP generator and discriminator. */
-  nh: number;
-  /** Channels of each level generator's hidden convs (128 in the paper). */
-  ngf: number;
-  /** Channels of each level discriminator's convs. */
-  ndf: number;
-}
+import { Generator, Tensor, noGrad, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { defineModel, int, type ConfigOf } from './lib/model.js';
+import { minimize } from './lib/step.js';
+import { generateWith } from './lib/sample.js';
+import type { GanTrainer, PyramidChain, PyramidStep, StepStats, TrainSettings } from './registry.js';
 
 /** Image side at pyramid level k (0 = finest). */
 export function levelSize(cfg: Pick<LapganConfig, 'imageSize'>, k: number): number {
@@ -77,103 +56,83 @@ export function lapganNoiseDim(cfg: LapganConfig): number {
 // ---- networks -----------------------------------------------------------------------------------------
 
 /** The coarsest level's generator: z -> hidden -> hidden -> nc x s x s in [-1, 1]. */
-export class CoarseGenerator extends Module {
-  main: Sequential;
+export class CoarseGenerator extends nn.Module {
+  main: nn.Sequential;
   constructor(readonly nz: number, readonly nh: number, readonly nc: number, readonly size: number) {
     super();
-    this.main = new Sequential(
-      new Linear(nz, nh), new ReLU(),
-      new Linear(nh, nh), new ReLU(),
-      new Linear(nh, nc * size * size), new Tanh(),
+    this.main = new nn.Sequential(
+      new nn.Linear(nz, nh), new nn.ReLU(),
+      new nn.Linear(nh, nh), new nn.ReLU(),
+      new nn.Linear(nh, nc * size * size), new nn.Tanh(),
     );
   }
   override forward(z: Tensor): Tensor {
-    return reshape(this.main.call(z), [z.shape[0], this.nc, this.size, this.size]);
+    return this.main.call(z).reshape([z.shape[0], this.nc, this.size, this.size]);
   }
 }
 
 /** The coarsest level's discriminator: an MLP with dropout (as eyescream's), one logit per image. */
-export class CoarseDiscriminator extends Module {
-  main: Sequential;
+export class CoarseDiscriminator extends nn.Module {
+  main: nn.Sequential;
   constructor(nh: number, nc: number, size: number, rng?: Generator) {
     super();
-    this.main = new Sequential(
-      new Flatten(),
-      new Linear(nc * size * size, nh), new LeakyReLU(0.2), new Dropout(0.5, { generator: rng }),
-      new Linear(nh, nh), new LeakyReLU(0.2), new Dropout(0.5, { generator: rng }),
-      new Linear(nh, 1),
+    this.main = new nn.Sequential(
+      new nn.Flatten(),
+      new nn.Linear(nc * size * size, nh), new nn.LeakyReLU(0.2), new nn.Dropout(0.5, { generator: rng }),
+      new nn.Linear(nh, nh), new nn.LeakyReLU(0.2), new nn.Dropout(0.5, { generator: rng }),
+      new nn.Linear(nh, 1),
     );
   }
   override forward(x: Tensor): Tensor {
-    return reshape(this.main.call(x), [-1]);
+    return this.main.call(x).reshape([-1]);
   }
 }
 
 /** G_k: [coarse expanded (nc) | noise plane (1)] -> conv7 -> conv7 -> conv5 -> band (nc, no squashing). */
-export class LevelGenerator extends Module {
-  main: Sequential;
+export class LevelGenerator extends nn.Module {
+  main: nn.Sequential;
   constructor(nc: number, ngf: number) {
     super();
-    this.main = new Sequential(
-      new Conv2d(nc + 1, ngf, 7, { padding: 3, bias: false }), new BatchNorm2d(ngf), new ReLU(),
-      new Conv2d(ngf, ngf, 7, { padding: 3, bias: false }), new BatchNorm2d(ngf), new ReLU(),
-      new Conv2d(ngf, nc, 5, { padding: 2 }),
+    this.main = new nn.Sequential(
+      new nn.Conv2d(nc + 1, ngf, 7, { padding: 3, bias: false }), new nn.BatchNorm2d(ngf), new nn.ReLU(),
+      new nn.Conv2d(ngf, ngf, 7, { padding: 3, bias: false }), new nn.BatchNorm2d(ngf), new nn.ReLU(),
+      new nn.Conv2d(ngf, nc, 5, { padding: 2 }),
     );
   }
   /** The band for the expanded coarse image `up` [N, nc, s, s] and noise planes `z` [N, 1, s, s]. */
   override forward(up: Tensor, z: Tensor): Tensor {
-    return this.main.call(concat([up, z], 1));
+    return this.main.call(ops.concat([up, z], 1));
   }
 }
 
 /** D_k: [band + coarse (the fine image) | coarse] -> conv5 -> conv5 stride 2 -> dropout -> linear -> logit. */
-export class LevelDiscriminator extends Module {
-  main: Sequential;
+export class LevelDiscriminator extends nn.Module {
+  main: nn.Sequential;
   constructor(nc: number, ndf: number, size: number, rng?: Generator) {
     super();
     const half = Math.ceil(size / 2);
-    this.main = new Sequential(
-      new Conv2d(2 * nc, ndf, 5, { padding: 2 }), new LeakyReLU(0.2),
-      new Conv2d(ndf, ndf, 5, { stride: 2, padding: 2 }), new LeakyReLU(0.2),
-      new Flatten(), new Dropout(0.5, { generator: rng }),
-      new Linear(ndf * half * half, 1),
+    this.main = new nn.Sequential(
+      new nn.Conv2d(2 * nc, ndf, 5, { padding: 2 }), new nn.LeakyReLU(0.2),
+      new nn.Conv2d(ndf, ndf, 5, { stride: 2, padding: 2 }), new nn.LeakyReLU(0.2),
+      new nn.Flatten(), new nn.Dropout(0.5, { generator: rng }),
+      new nn.Linear(ndf * half * half, 1),
     );
   }
   override forward(band: Tensor, up: Tensor): Tensor {
-    return reshape(this.main.call(concat([add(band, up), up], 1)), [-1]);
+    return this.main.call(ops.concat([band.add(up), up], 1)).reshape([-1]);
   }
 }
 
-/** One conditional level of the sampling chain: l̃_k = pyrUp(Ĩ_{k+1}), h̃_k = G_k(l̃_k, z_k), Ĩ_k = l̃_k + h̃_k. */
-export interface PyramidStep {
-  /** Pyramid level k (0 = finest). */
-  level: number;
-  /** The coarser image expanded to this level's size, pyrUp(Ĩ_{k+1}). */
-  up: Tensor;
-  /** The band G_k generated for it (unsquashed). */
-  band: Tensor;
-  /** up + band: the level's image Ĩ_k (unclamped). */
-  image: Tensor;
-}
-
-/** The coarse-to-fine sampling chain of a batch of codes ("walk the pyramid"). */
-export interface PyramidChain {
-  /** The coarse GAN's image Ĩ_K. */
-  coarse: Tensor;
-  /** Levels K-1 down to 0, coarse to fine. */
-  steps: PyramidStep[];
-}
-
 /** Every generator of the cascade: `coarse` (level K) and `levels` (index k = pyramid level, 0 finest). */
-export class LapganGenerator extends Module {
+export class LapganGenerator extends nn.Module {
   coarse: CoarseGenerator;
-  levels: ModuleList;
+  levels: nn.ModuleList;
 
   constructor(readonly cfg: LapganConfig) {
     super();
     const { nc, levels } = cfg;
     this.coarse = new CoarseGenerator(cfg.nz, cfg.nh, nc, levelSize(cfg, levels));
-    this.levels = new ModuleList(Array.from({ length: levels }, () => new LevelGenerator(nc, cfg.ngf)));
+    this.levels = new nn.ModuleList(Array.from({ length: levels }, () => new LevelGenerator(nc, cfg.ngf)));
   }
 
   level(k: number): LevelGenerator {
@@ -187,12 +146,12 @@ export class LapganGenerator extends Module {
     if (code.rank !== 2 || code.shape[1] !== lapganNoiseDim(cfg)) {
       throw new Error(`LapganGenerator: codes must be [N, ${lapganNoiseDim(cfg)}] (nz ${cfg.nz} + one noise plane per level), got [${code.shape.join(', ')}]`);
     }
-    const z = narrow(code, 1, 0, cfg.nz);
+    const z = code.narrow(1, 0, cfg.nz);
     const planes: Tensor[] = new Array(cfg.levels);
     let off = cfg.nz;
     for (let k = cfg.levels - 1; k >= 0; k--) {
       const s = levelSize(cfg, k);
-      planes[k] = reshape(narrow(code, 1, off, s * s), [n, 1, s, s]);
+      planes[k] = code.narrow(1, off, s * s).reshape([n, 1, s, s]);
       off += s * s;
     }
     return { z, planes };
@@ -210,9 +169,9 @@ export class LapganGenerator extends Module {
     let img = coarse;
     for (let k = this.cfg.levels - 1; k >= 0; k--) {
       const s = levelSize(this.cfg, k);
-      const up = pyrUp(img, s, s);
+      const up = ops.pyrUp(img, s, s);
       const band = this.level(k).call(up, planes[k]);
-      img = add(up, band);
+      img = up.add(band);
       steps.push({ level: k, up, band, image: img });
     }
     return { coarse, steps };
@@ -232,15 +191,15 @@ export class LapganGenerator extends Module {
 }
 
 /** Every discriminator: `coarse` and `levels` (index k = pyramid level). */
-export class LapganDiscriminator extends Module {
+export class LapganDiscriminator extends nn.Module {
   coarse: CoarseDiscriminator;
-  levels: ModuleList;
+  levels: nn.ModuleList;
 
   /** `rng` draws the dropout masks (the trainer passes its own stream, so a resumed run repeats them). */
   constructor(readonly cfg: LapganConfig, rng?: Generator) {
     super();
     this.coarse = new CoarseDiscriminator(cfg.nh, cfg.nc, levelSize(cfg, cfg.levels), rng);
-    this.levels = new ModuleList(Array.from({ length: cfg.levels }, (_, k) => new LevelDiscriminator(cfg.nc, cfg.ndf, levelSize(cfg, k), rng)));
+    this.levels = new nn.ModuleList(Array.from({ length: cfg.levels }, (_, k) => new LevelDiscriminator(cfg.nc, cfg.ndf, levelSize(cfg, k), rng)));
   }
 
   level(k: number): LevelDiscriminator {
@@ -253,30 +212,30 @@ export class LapganDiscriminator extends Module {
 /** The training pyramid of a batch: lows[k] = I_k (lows[0] = x), ups[k] = pyrUp(I_{k+1}) at level k's size, bands[k] = I_k - ups[k]. */
 export function trainingPyramid(x: Tensor, levels: number): { lows: Tensor[]; ups: Tensor[]; bands: Tensor[] } {
   const lows = [x];
-  for (let k = 0; k < levels; k++) lows.push(pyrDown(lows[k]));
+  for (let k = 0; k < levels; k++) lows.push(ops.pyrDown(lows[k]));
   const ups: Tensor[] = [];
   const bands: Tensor[] = [];
   for (let k = 0; k < levels; k++) {
     const [, , h, w] = lows[k].shape;
-    ups.push(pyrUp(lows[k + 1], h, w));
-    bands.push(sub(lows[k], ups[k]));
+    ups.push(ops.pyrUp(lows[k + 1], h, w));
+    bands.push(lows[k].sub(ups[k]));
   }
   return { lows, ups, bands };
 }
 
 /** Reads every level's samples through generateWith (batch-statistics / eval handling in one place). */
-class LevelStack extends Module {
+class LevelStack extends nn.Module {
   constructor(readonly netG: LapganGenerator) {
     super();
   }
   override forward(code: Tensor): Tensor {
     const n = code.shape[0];
-    return concat(this.netG.sampleLevels(code).map((t) => reshape(t, [n, -1])), 1);
+    return ops.concat(this.netG.sampleLevels(code).map((t) => t.reshape([n, -1])), 1);
   }
 }
 
 /** The whole chain flattened per sample, [coarse | up, band, image of level K-1 | ... | of level 0], for generateWith. */
-class ChainStack extends Module {
+class ChainStack extends nn.Module {
   constructor(readonly netG: LapganGenerator) {
     super();
   }
@@ -284,33 +243,33 @@ class ChainStack extends Module {
     const n = code.shape[0];
     const { coarse, steps } = this.netG.chain(code);
     const parts = [coarse, ...steps.flatMap((s) => [s.up, s.band, s.image])];
-    return concat(parts.map((t) => reshape(t, [n, -1])), 1);
+    return ops.concat(parts.map((t) => t.reshape([n, -1])), 1);
   }
 }
 
 /** Owns the cascade's generators and discriminators (one module each), their Adams and the noise stream. */
 export class LapganTrainer implements GanTrainer {
   readonly nets: { netG: LapganGenerator; netD: LapganDiscriminator };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: LapganConfig;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = lapganConfig(config);
+  constructor(readonly config: LapganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = config;
     this.rng = new Generator(seed);
     const netG = new LapganGenerator(this.cfg);
     const netD = new LapganDiscriminator(this.cfg, this.rng);
-    dcganInit_(netG.modules(), this.rng);
-    dcganInit_(netD.modules(), this.rng);
+    init.dcganInit_(netG.modules(), this.rng);
+    init.dcganInit_(netD.modules(), this.rng);
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
     // One Adam per module: its per-parameter updates make this exactly one optimiser per level.
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   noise(n: number, generator: Generator): Tensor {
-    return randn([n, lapganNoiseDim(this.cfg)], { generator });
+    return ops.randn([n, lapganNoiseDim(this.cfg)], { generator });
   }
 
   /**
@@ -335,16 +294,16 @@ export class LapganTrainer implements GanTrainer {
       const forD = noGrad(() => fakes(this.noise(n, this.rng)));
       const realLogits = [netD.coarse.call(pyr.lows[L]), ...pyr.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
       const fakeLogitsD = [netD.coarse.call(forD.coarse), ...forD.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
-      const lossesD = realLogits.map((r, i) => mulScalar(add(bceWithLogits(r, 1), bceWithLogits(fakeLogitsD[i], 0)), 0.5));
-      const lossD = lossesD.reduce((a, b) => add(a, b));
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+      const lossesD = realLogits.map((r, i) => ops.bceWithLogits(r, 1).add(ops.bceWithLogits(fakeLogitsD[i], 0)).mul(0.5));
+      const lossD = lossesD.reduce((a, b) => a.add(b));
+      minimize(lossD, this.optimizers.netD);
 
       // G: fresh noise, every level's fake pair -> 1 under the updated D.
       const forG = fakes(this.noise(n, this.rng));
       const fakeLogitsG = [netD.coarse.call(forG.coarse), ...forG.bands.map((b, k) => netD.level(k).call(b, pyr.ups[k]))];
-      const lossesG = fakeLogitsG.map((f) => bceWithLogits(f, 1));
-      const lossG = lossesG.reduce((a, b) => add(a, b));
-      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
+      const lossesG = fakeLogitsG.map((f) => ops.bceWithLogits(f, 1));
+      const lossG = lossesG.reduce((a, b) => a.add(b));
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => {
@@ -353,8 +312,8 @@ export class LapganTrainer implements GanTrainer {
         const stats: StepStats = { lossD: lossD.detach(), lossG: lossG.detach() };
         lossesD.forEach((l, i) => (stats[`lossD_${name(i)}`] = l.detach()));
         lossesG.forEach((l, i) => (stats[`lossG_${name(i)}`] = l.detach()));
-        stats.D_x = mean(concat(realLogits.map((r) => sigmoid(r.detach())), 0));
-        stats.D_G_z = mean(concat(fakeLogitsD.map((f) => sigmoid(f.detach())), 0));
+        stats.D_x = ops.concat(realLogits.map((r) => r.detach().sigmoid()), 0).mean();
+        stats.D_G_z = ops.concat(fakeLogitsD.map((f) => f.detach().sigmoid()), 0).mean();
         return stats;
       });
     });
@@ -362,7 +321,7 @@ export class LapganTrainer implements GanTrainer {
 
   /** The finest images in [-1, 1] (clamped: the bands are not squashed). */
   generate(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor {
-    return tidy(() => clamp(generateWith(this.nets.netG, z, opts.batchStats ?? true), -1, 1));
+    return tidy(() => generateWith(this.nets.netG, z, opts.batchStats ?? true).clamp(-1, 1));
   }
 
   /** Every level's images for the codes, coarsest first (unclamped): the walk up the pyramid. */
@@ -375,7 +334,7 @@ export class LapganTrainer implements GanTrainer {
       let off = 0;
       for (let k = levels; k >= 0; k--) {
         const s = levelSize(this.cfg, k);
-        out.push(reshape(narrow(flat, 1, off, nc * s * s), [n, nc, s, s]));
+        out.push(flat.narrow(1, off, nc * s * s).reshape([n, nc, s, s]));
         off += nc * s * s;
       }
       return out;
@@ -395,7 +354,7 @@ export class LapganTrainer implements GanTrainer {
       const flat = generateWith(new ChainStack(this.nets.netG), z, opts.batchStats ?? true);
       let off = 0;
       const take = (s: number) => {
-        const t = reshape(narrow(flat, 1, off, nc * s * s), [n, nc, s, s]);
+        const t = flat.narrow(1, off, nc * s * s).reshape([n, nc, s, s]);
         off += nc * s * s;
         return t;
       };
@@ -410,33 +369,41 @@ export class LapganTrainer implements GanTrainer {
   }
 }
 
-export function lapganConfig(c: ModelConfig): LapganConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    nc: Number(c.nc ?? 1),
-    levels: Number(c.levels),
-    nz: Number(c.nz),
-    nh: Number(c.nh),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-  };
-}
+// ---- the declaration ------------------------------------------------------------------------------
 
-export const lapganRecipe: ModelRecipe = {
+const params = {
+  imageSize: int(32, 'finest image side (32: MNIST padded, emoji at 32; 64: emoji)'),
+  levels: int(2, 'conditional pyramid levels; the coarse GAN works at imageSize / 2^levels (32 and 2: 8x8, as the paper on CIFAR)', { min: 1, max: 5 }),
+  nz: int(100, 'latent length of the coarse GAN', { min: 1, max: 4096 }),
+  nh: int(600, 'hidden units of the coarse MLP generator and discriminator', { min: 1, max: 4096 }),
+  ngf: int(128, 'channels of each level generator (128 in the paper)', { min: 1, max: 4096 }),
+  ndf: int(64, 'channels of each level discriminator', { min: 1, max: 4096 }),
+  nc: int(1, 'image channels (1 for MNIST, 3 or 4 for emoji), from the training data', { fromData: true }),
+};
+
+/**
+ * A LAPGAN cascade: the finest image side and channels, the conditional levels below the coarse GAN
+ * (the coarsest image is imageSize / 2^levels), the coarse GAN's latent length and hidden units, and
+ * the level networks' widths (ngf 128 in the paper).
+ */
+export type LapganConfig = ConfigOf<typeof params>;
+
+export const lapganRecipe = defineModel({
   name: 'lapgan',
   description: 'LAPGAN (Denton et al. 2015): a Laplacian pyramid of conditional GANs, sampled coarse to fine',
-  reference: 'arXiv:1506.05751; github.com/facebook/eyescream (CIFAR-10 model)',
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'finest image side (32: MNIST padded, emoji at 32; 64: emoji)', metavar: 'N' },
-    levels: { type: 'int', default: 2, help: 'conditional pyramid levels; the coarse GAN works at imageSize / 2^levels (32 and 2: 8x8, as the paper on CIFAR)', metavar: 'N' },
-    nz: { type: 'int', default: 100, help: 'latent length of the coarse GAN', metavar: 'N' },
-    nh: { type: 'int', default: 600, help: 'hidden units of the coarse MLP generator and discriminator', metavar: 'N' },
-    ngf: { type: 'int', default: 128, help: 'channels of each level generator (128 in the paper)', metavar: 'N' },
-    ndf: { type: 'int', default: 64, help: 'channels of each level discriminator', metavar: 'N' },
+  paper: {
+    label: 'LAPGAN',
+    title: 'Deep Generative Image Models using a Laplacian Pyramid of Adversarial Networks',
+    authors: 'Emily Denton, Soumith Chintala, Arthur Szlam, Rob Fergus',
+    year: 2015,
+    arxiv: '1506.05751',
+    code: 'github.com/facebook/eyescream (CIFAR-10 model)',
+    summary: 'A cascade of conditional GANs, each generating the band-pass residual of a Laplacian pyramid level, coarse to fine.',
   },
+  params,
   train: { steps: 5000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
   quick: { steps: 200, batch: 16, nh: 256, ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { batch: 128 },
     sources: {
       batch: 'facebook/eyescream train_cifar_coarse_to_fine.lua batchSize 128 (train_cifar.lua, the coarse GAN: 100)',
@@ -451,21 +418,14 @@ export const lapganRecipe: ModelRecipe = {
     unconfirmed: ['nh', 'steps'],
     note: 'The paper\'s CIFAR-10 and STL models are not reproducible here (no CIFAR-10): --paper trains the CIFAR-10 pyramid on MNIST padded to 32x32. The paper uses SGD with momentum; the trainer uses Adam.',
   },
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs: string[] = [];
-    const size = Number(c.imageSize);
-    const levels = Number(c.levels);
-    if (!Number.isInteger(levels) || levels < 1 || levels > 5) errs.push(`--levels must be an integer in [1, 5], got ${c.levels}`);
-    else if (!Number.isInteger(size) || size < 8 || size > 256 || size % 2 ** levels !== 0 || size >> levels < 4) {
-      errs.push(`--image-size must be in [8, 256], divisible by 2^levels, with a coarsest level of at least 4x4; got ${c.imageSize} with ${levels} levels`);
+  check(c) {
+    const { imageSize: size, levels } = c;
+    if (size < 8 || size > 256 || size % 2 ** levels !== 0 || size >> levels < 4) {
+      return [`--image-size must be in [8, 256], divisible by 2^levels, with a coarsest level of at least 4x4; got ${size} with ${levels} levels`];
     }
-    for (const key of ['nz', 'nh', 'ngf', 'ndf'] as const) {
-      const v = Number(c[key]);
-      if (!Number.isInteger(v) || v < 1 || v > 4096) errs.push(`--${key} must be an integer in [1, 4096], got ${c[key]}`);
-    }
-    return errs;
+    return [];
   },
-  create: (config, settings, seed) => new LapganTrainer(config, settings, seed),
-};
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new LapganTrainer(c, settings, seed),
+});

@@ -12,38 +12,30 @@
 // module, run once on all k m noise vectors, feeds k heads, so every head's loss reaches the same
 // trunk tensors and their gradients add up there.
 //
-//   images   (gan train madgan): the DCGAN generator split into a trunk of its first --shared
-//            blocks (convT + BN + ReLU) and k heads of the remaining blocks ending in tanh; D is the
-//            DCGAN discriminator with k + 1 output channels. Sample grids give each generator an
-//            equal run of rows (64 samples, k = 4: two rows each).
-//   mixtures (nets/mode_eval.ts): MLPs; the trunk is the first --shared (Linear, ReLU) layers.
+//   images   (gan train madgan): the paper builds on DCGAN, and so does this file: it imports
+//            DCGAN's discriminator (nets/dcgan.ts) and gives its last conv k + 1 output channels;
+//            the generator is DCGAN's cut into a trunk of its first --shared blocks (convT + BN +
+//            ReLU) and k heads of the remaining blocks ending in tanh. Sample grids give each
+//            generator an equal run of rows (64 samples, k = 4: two rows each).
+//   mixtures (the `mixture` hook: `gan eval modes`, the game page): MLPs; the trunk is the first
+//            --shared (Linear, ReLU) layers, D an MLP with k + 1 outputs.
 //
 // Every step: one D update on [G_0's m, ..., G_{k-1}'s m, m real] (each source through D as a batch
 // of its own, so D's batch norm never mixes sources), then one update of all generators (the sum of
 // their losses; heads have separate weights, the trunk gets the summed gradient).
 // Adam 2e-4, betas (0.5, 0.999) (the --quick recipe: 1e-3, as DCGAN's).
 
-import { Module, Sequential, ModuleList, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, Tanh, Linear } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_ } from '../engine/init.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { concat, mean, mulScalar, narrow, randn, reshape, softmax, softmaxCrossEntropy, split, Generator } from '../engine/ops/index.js';
-import { DcganDiscriminator, dcganDepth, generateWith } from './dcgan.js';
-import { checkSizeAndWidths } from './autoencoder.js';
-import { mlp } from './mlp_gan.js';
-import { stepOn } from './gan_util.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import { Generator, Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { DcganDiscriminator, dcganDepth } from './dcgan.js';
+import { imageSizeErrors } from './lib/checks.js';
+import { defineModel, int, parseConfig, type ConfigOf } from './lib/model.js';
+import { mlp } from './lib/mlp.js';
+import { defaultInit_ } from './lib/networks.js';
+import { generateWith } from './lib/sample.js';
+import { minimize } from './lib/step.js';
+import type { GanTrainer, MixtureModel, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-/**
- * Class labels of one D batch: m samples of each generator 0..k-1, then m real samples (class k).
- * The order matches the concatenation in MadganTrainer.step.
- */
-export function madganLabels(k: number, m: number): Int32Array {
-  const labels = new Int32Array((k + 1) * m);
-  for (let c = 0; c <= k; c++) labels.fill(c, c * m, (c + 1) * m);
-  return labels;
-}
+// ---- the generators: one trunk, k heads --------------------------------------------------------
 
 /** Rows per generator when n samples are shared among k generators as evenly as possible. */
 export function splitSizes(n: number, k: number): number[] {
@@ -51,14 +43,14 @@ export function splitSizes(n: number, k: number): number[] {
 }
 
 /** k generators as one shared trunk and k heads. */
-export class MultiGenerator extends Module {
-  trunk: Sequential;
-  heads: ModuleList;
+export class MultiGenerator extends nn.Module {
+  trunk: nn.Sequential;
+  heads: nn.ModuleList;
 
-  constructor(trunk: Sequential, heads: Module[]) {
+  constructor(trunk: nn.Sequential, heads: nn.Module[]) {
     super();
     this.trunk = trunk;
-    this.heads = new ModuleList(heads);
+    this.heads = new nn.ModuleList(heads);
   }
 
   get k(): number {
@@ -71,13 +63,13 @@ export class MultiGenerator extends Module {
    */
   forwardSplit(z: Tensor, sizes: readonly number[]): Tensor[] {
     const h = this.trunk.call(z);
-    const parts = split(h, sizes, 0);
+    const parts = ops.split(h, sizes, 0);
     return parts.map((p, i) => this.heads.at(i).call(p) as Tensor);
   }
 
   /** All generators' samples, concatenated in generator order (equal shares of z). */
   override forward(z: Tensor): Tensor {
-    return concat(this.forwardSplit(z, splitSizes(z.shape[0], this.k)), 0);
+    return ops.concat(this.forwardSplit(z, splitSizes(z.shape[0], this.k)), 0);
   }
 }
 
@@ -85,88 +77,71 @@ export class MultiGenerator extends Module {
 export function dcganMultiGenerator(cfg: { imageSize: number; nc: number; nz: number; ngf: number }, k: number, shared: number): MultiGenerator {
   const depth = dcganDepth(cfg.imageSize); // blocks with BN + ReLU; then the output block
   if (!(shared >= 1 && shared <= depth)) throw new Error(`MAD-GAN: --shared must be in [1, ${depth}] for ${cfg.imageSize}x${cfg.imageSize} images, got ${shared}`);
-  const blocks: (() => Module[])[] = [];
+  const blocks: (() => nn.Module[])[] = [];
   let ch = cfg.ngf * 2 ** (depth - 1);
-  blocks.push(((c) => () => [new ConvTranspose2d(cfg.nz, c, 4, { stride: 1, padding: 0, bias: false }), new BatchNorm2d(c), new ReLU()])(ch));
+  blocks.push(((c) => () => [new nn.ConvTranspose2d(cfg.nz, c, 4, { stride: 1, padding: 0, bias: false }), new nn.BatchNorm2d(c), new nn.ReLU()])(ch));
   for (let i = 1; i < depth; i++) {
-    blocks.push(((c) => () => [new ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(c / 2), new ReLU()])(ch));
+    blocks.push(((c) => () => [new nn.ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(c / 2), new nn.ReLU()])(ch));
     ch /= 2;
   }
-  blocks.push(((c) => () => [new ConvTranspose2d(c, cfg.nc, 4, { stride: 2, padding: 1, bias: false }), new Tanh()])(ch));
-  const trunk = new Sequential(...blocks.slice(0, shared).flatMap((b) => b()));
-  const heads = Array.from({ length: k }, () => new Sequential(...blocks.slice(shared).flatMap((b) => b())));
+  blocks.push(((c) => () => [new nn.ConvTranspose2d(c, cfg.nc, 4, { stride: 2, padding: 1, bias: false }), new nn.Tanh()])(ch));
+  const trunk = new nn.Sequential(...blocks.slice(0, shared).flatMap((b) => b()));
+  const heads = Array.from({ length: k }, () => new nn.Sequential(...blocks.slice(shared).flatMap((b) => b())));
   return new MultiGenerator(trunk, heads);
 }
 
 /** MLP generators for the mixtures: `shared` (Linear, ReLU) layers in the trunk, the rest per head. */
 export function mlpMultiGenerator(cfg: { nz: number; hidden: number; layers: number; dim: number }, k: number, shared: number): MultiGenerator {
   if (!(shared >= 1 && shared <= cfg.layers)) throw new Error(`MAD-GAN: shared layers must be in [1, ${cfg.layers}], got ${shared}`);
-  const trunk: Module[] = [];
-  for (let i = 0; i < shared; i++) trunk.push(new Linear(i === 0 ? cfg.nz : cfg.hidden, cfg.hidden), new ReLU());
+  const trunk: nn.Module[] = [];
+  for (let i = 0; i < shared; i++) trunk.push(new nn.Linear(i === 0 ? cfg.nz : cfg.hidden, cfg.hidden), new nn.ReLU());
   const heads = Array.from({ length: k }, () => mlp(cfg.hidden, new Array<number>(cfg.layers - shared).fill(cfg.hidden), cfg.dim, { act: 'relu' }));
-  return new MultiGenerator(new Sequential(...trunk), heads);
+  return new MultiGenerator(new nn.Sequential(...trunk), heads);
 }
+
+// ---- the (k + 1)-way discriminator -------------------------------------------------------------
 
 /** The DCGAN discriminator with k + 1 logits per image (its last conv has k + 1 channels). */
 export class MadganDiscriminator extends DcganDiscriminator {
   constructor(cfg: { imageSize: number; nc: number; nz: number; ngf: number; ndf: number }, readonly classes: number) {
     super(cfg);
     const layers = [...this.main];
-    const last = layers.pop() as Conv2d;
-    this.main = new Sequential(...layers, new Conv2d(last.inChannels, classes, 4, { stride: 1, padding: 0, bias: false }));
+    const last = layers.pop() as nn.Conv2d;
+    this.main = new nn.Sequential(...layers, new nn.Conv2d(last.inChannels, classes, 4, { stride: 1, padding: 0, bias: false }));
     last.dispose();
   }
 
   /** Logits [N, k + 1]. */
   override forward(x: Tensor): Tensor {
-    return reshape(this.main.call(x), [x.shape[0], this.classes]);
+    return this.main.call(x).reshape([x.shape[0], this.classes]);
   }
 }
 
+/**
+ * Class labels of one D batch: m samples of each generator 0..k-1, then m real samples (class k).
+ * The order matches the concatenation in MadganTrainer.step.
+ */
+export function madganLabels(k: number, m: number): Int32Array {
+  const labels = new Int32Array((k + 1) * m);
+  for (let c = 0; c <= k; c++) labels.fill(c, c * m, (c + 1) * m);
+  return labels;
+}
+
+// ---- the training step -------------------------------------------------------------------------
+
+/** What a MAD-GAN trainer is built from: the k generators, D (k + 1 logits) and the noise. */
 export interface MadganParts {
   netG: MultiGenerator;
-  netD: Module;
+  netD: nn.Module;
   noise(n: number, generator: Generator): Tensor;
   /** Whether generate() should keep BN batch statistics snapshots (image generators with BN). */
   batchNorm: boolean;
 }
 
-export interface MadganConfig {
-  imageSize: number;
-  nc: number;
-  nz: number;
-  ngf: number;
-  ndf: number;
-  /** Number of generators k. */
-  k: number;
-  /** Generator blocks in the shared trunk. */
-  shared: number;
-}
-
-export function madganConfig(c: ModelConfig): MadganConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    nc: Number(c.nc ?? 1),
-    nz: Number(c.nz),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-    k: Number(c.k),
-    shared: Number(c.shared),
-  };
-}
-
-function imageParts(cfg: MadganConfig, rng: Generator): MadganParts {
-  const netG = dcganMultiGenerator(cfg, cfg.k, cfg.shared);
-  const netD = new MadganDiscriminator(cfg, cfg.k + 1);
-  dcganInit_(netG.modules(), rng);
-  dcganInit_(netD.modules(), rng);
-  return { netG, netD, noise: (n, generator) => randn([n, cfg.nz, 1, 1], { generator }), batchNorm: true };
-}
-
-/** MAD-GAN on any data: the parts decide images or vectors. */
+/** MAD-GAN on any data: the parts decide images (the default, from the config) or vectors. */
 export class MadganTrainer implements GanTrainer {
-  readonly nets: { netG: MultiGenerator; netD: Module };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly nets: { netG: MultiGenerator; netD: nn.Module };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly k: number;
@@ -177,7 +152,7 @@ export class MadganTrainer implements GanTrainer {
     readonly config: ModelConfig,
     settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
     seed: number,
-    build: (rng: Generator) => MadganParts = (rng) => imageParts(madganConfig(config), rng),
+    build: (rng: Generator) => MadganParts = (rng) => imageParts(parseConfig(params, config), rng),
   ) {
     this.rng = new Generator(seed);
     this.parts = build(this.rng);
@@ -185,7 +160,7 @@ export class MadganTrainer implements GanTrainer {
     this.k = netG.k;
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
   }
 
   noise(n: number, generator: Generator): Tensor {
@@ -223,21 +198,21 @@ export class MadganTrainer implements GanTrainer {
       // sources: not real with fake, and not one generator with another. (One pass over all k m
       // fakes, normalising the generators together, left D near chance on the real class and the
       // quick recipe's samples flat grey; docs/results.md.) Logits are stacked in label order.
-      const logitsFake = concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0);
+      const logitsFake = ops.concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0);
       const logitsReal = netD.call(real) as Tensor;
-      const lossD = softmaxCrossEntropy(concat([logitsFake, logitsReal], 0), labels.d);
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+      const lossD = ops.softmaxCrossEntropy(ops.concat([logitsFake, logitsReal], 0), labels.d);
+      minimize(lossD, this.optimizers.netD);
 
       // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
       // D sees each generator's batch on its own again, as in (1).
-      const logitsG = concat(fakes.map((f) => netD.call(f) as Tensor), 0);
-      const lossG = mulScalar(softmaxCrossEntropy(logitsG, labels.g), k);
-      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
+      const logitsG = ops.concat(fakes.map((f) => netD.call(f) as Tensor), 0);
+      const lossG = ops.softmaxCrossEntropy(logitsG, labels.g).mul(k);
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => {
-        const pReal = narrow(softmax(logitsReal, -1), 1, k, 1);
-        return { lossD: lossD.detach(), lossG: lossG.detach(), D_real: mean(pReal) };
+        const pReal = logitsReal.softmax(-1).narrow(1, k, 1);
+        return { lossD: lossD.detach(), lossG: lossG.detach(), D_real: pReal.mean() };
       });
     });
   }
@@ -252,32 +227,80 @@ export class MadganTrainer implements GanTrainer {
 }
 
 /** Adapts MultiGenerator.forwardSplit to a single-input module for generateWith. */
-class SplitForward extends Module {
+class SplitForward extends nn.Module {
   constructor(readonly net: MultiGenerator, readonly sizes: number[]) {
     super();
   }
   override forward(z: Tensor): Tensor {
-    return concat(this.net.forwardSplit(z, this.sizes), 0);
+    return ops.concat(this.net.forwardSplit(z, this.sizes), 0);
   }
 }
 
-export const madganRecipe: ModelRecipe = {
+/** The image networks: DCGAN's, k heads on a trunk and a (k + 1)-way D, with DCGAN's init. */
+function imageParts(cfg: MadganConfig, rng: Generator): MadganParts {
+  const netG = dcganMultiGenerator(cfg, cfg.k, cfg.shared);
+  const netD = new MadganDiscriminator(cfg, cfg.k + 1);
+  init.dcganInit_(netG.modules(), rng);
+  init.dcganInit_(netD.modules(), rng);
+  return { netG, netD, noise: (n, generator) => ops.randn([n, cfg.nz, 1, 1], { generator }), batchNorm: true };
+}
+
+// ---- the declaration ---------------------------------------------------------------------------
+
+const width = { min: 1, max: 4096 };
+const params = {
+  imageSize: int(32, 'image side, a power of two (32: MNIST padded)'),
+  nz: int(100, 'latent vector length', width),
+  ngf: int(32, 'generator width (DCGAN G)', width),
+  ndf: int(32, 'discriminator width (DCGAN D)', width),
+  k: int(4, 'number of generators', { min: 1, max: 64 }),
+  shared: int(2, 'generator blocks in the shared trunk (the rest is per generator)'),
+  nc: int(1, 'image channels (1 for MNIST, 3 for Stacked MNIST or emoji), from the training data', { fromData: true }),
+};
+
+/** A MAD-GAN's shape: DCGAN's image side, widths and latent length, k generators, the shared trunk. */
+export type MadganConfig = ConfigOf<typeof params>;
+
+/** MAD-GAN on a Gaussian mixture: MLP generators on a shared trunk, an MLP D with k + 1 outputs. */
+const mixture: MixtureModel = {
+  label: 'MAD-GAN',
+  params: {
+    k: int(4, 'number of generators', { min: 1, max: 64 }),
+    shared: int(1, 'hidden layers shared by the generators', { min: 1 }),
+  },
+  check: (o) => (Number(o.shared) > o.layers ? [`--shared must be an integer in [1, ${o.layers}] (--layers), got ${o.shared}`] : []),
+  create(o, dim) {
+    const k = Number(o.k);
+    return new MadganTrainer(o, o, o.seed, (rng) => {
+      const netG = mlpMultiGenerator({ nz: o.nz, hidden: o.hidden, layers: o.layers, dim }, k, Number(o.shared));
+      const netD = mlp(dim, new Array<number>(o.layers).fill(o.hidden), k + 1, { act: 'leaky' });
+      defaultInit_(netG, rng);
+      defaultInit_(netD, rng);
+      return { netG, netD, noise: (n, generator) => ops.randn([n, o.nz], { generator }), batchNorm: false };
+    });
+  },
+  discriminators: (t) => [t.nets.netD],
+  classes: (o) => Number(o.k) + 1,
+  generatorSizes: (n, o) => splitSizes(n, Number(o.k)),
+};
+
+export const madganRecipe = defineModel({
   name: 'madgan',
   description: 'MAD-GAN (Ghosh et al. 2018): k generators with a shared trunk, D with k+1 classes',
-  reference: 'arXiv:1704.02906 (Multi-Agent Diverse Generative Adversarial Networks)',
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'image side, a power of two (32: MNIST padded)', metavar: 'N' },
-    nz: { type: 'int', default: 100, help: 'latent vector length', metavar: 'N' },
-    ngf: { type: 'int', default: 32, help: 'generator width (DCGAN G)', metavar: 'N' },
-    ndf: { type: 'int', default: 32, help: 'discriminator width (DCGAN D)', metavar: 'N' },
-    k: { type: 'int', default: 4, help: 'number of generators', metavar: 'N' },
-    shared: { type: 'int', default: 2, help: 'generator blocks in the shared trunk (the rest is per generator)', metavar: 'N' },
+  paper: {
+    label: 'MAD-GAN',
+    title: 'Multi-Agent Diverse Generative Adversarial Networks',
+    authors: 'Arnab Ghosh, Viveka Kulharia, Vinay Namboodiri, Philip H. S. Torr, Puneet K. Dokania',
+    year: 2017,
+    arxiv: '1704.02906',
+    summary: 'Several generators and one discriminator that must also tell which generator made a fake, pushing them to different modes.',
   },
+  params,
   train: { steps: 1000, batch: 32, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
   // --quick: DCGAN's quick sizes and learning rate (ngf 16, ndf 8, lr 1e-3: narrow nets at 2e-4 barely
   // move in a few hundred steps), 8 samples per generator, and twice DCGAN's steps.
   quick: { steps: 300, batch: 8, k: 3, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: {},
     sources: {
       lr: 'paper: DCGAN\'s networks and Adam settings (0.0002, beta1 0.5)',
@@ -285,20 +308,28 @@ export const madganRecipe: ModelRecipe = {
     unconfirmed: ['k', 'shared', 'batch', 'steps', 'ngf', 'ndf'],
     note: 'The paper\'s image experiments (Stacked-MNIST, CelebA, LSUN, image-to-image) use DCGAN\'s networks with k generators sharing all but their last layers; the number of generators and the training length per experiment could not be confirmed here, so --paper keeps the full recipe\'s values for them.',
   },
-  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs = checkSizeAndWidths(c, ['nz', 'ngf', 'ndf']);
-    if (![1, 3].includes(Number(c.nc ?? 1))) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
-    const k = Number(c.k);
-    if (!Number.isInteger(k) || k < 1 || k > 64) errs.push(`--k must be an integer in [1, 64], got ${c.k}`);
-    const depth = Math.log2(Number(c.imageSize)) - 2;
-    const shared = Number(c.shared);
-    if (Number.isInteger(depth) && !(Number.isInteger(shared) && shared >= 1 && shared <= depth)) {
+  check(c) {
+    const errs = imageSizeErrors(c.imageSize);
+    const depth = Math.log2(c.imageSize) - 2;
+    if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
+    if (Number.isInteger(depth) && !(Number.isInteger(c.shared) && c.shared >= 1 && c.shared <= depth)) {
       errs.push(`--shared must be an integer in [1, ${depth}] (blocks of the ${c.imageSize}x${c.imageSize} generator before its output block), got ${c.shared}`);
     }
     return errs;
   },
-  create: (config, settings, seed) => new MadganTrainer(config, settings, seed),
-};
+  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new MadganTrainer(c, settings, seed),
+}, {
+  // The line docs/hyperparameters.md has always printed (the paper's title after its arXiv id).
+  reference: 'arXiv:1704.02906 (Multi-Agent Diverse Generative Adversarial Networks)',
+  mixture,
+  demo: {
+    charts: [
+      { title: 'Cross-entropy losses', keys: /^loss/ },
+      { title: 'D\'s probability that real data is real', keys: /^D_real$/, yRange: [0, 1] },
+    ],
+    blurb: 'Rows of the grid come from the k generators in turn (the latent codes are shared out among them).',
+  },
+});

@@ -7,92 +7,18 @@
 //   D: x -> (Linear, LeakyReLU(0.2)) x layers -> Linear -> one logit
 //   L_D = BCE(D(x), 1) + BCE(D(G(z)), 0)        L_G = BCE(D(G(z)), 1)
 //
-// Also here, for every mixture trainer: MixtureSampler, which draws real batches on the CPU from
-// engine/data/mixtures.ts (seeded) and uploads them already normalised, so the networks see values
-// of order 1 whatever the mixture's scale (MAD-GAN's 1-D mixture spans 1..113), and maps generated
-// values back for the mode metrics. The normalisation is an affine map fixed by the mixture: centre
-// and half-width of [min(mean - 3 std), max(mean + 3 std)] per axis.
+// It trains only on mixtures, so it is not a registered image model: `mlpGanMixture` is its entry
+// in the comparison, in the form the registered models give through their recipe's `mixture` hook.
+// The real batches come from data/mixtures.ts (MixtureSampler), the MLPs from nets/lib/mlp.ts.
 
-import { Module, Sequential, Linear, ReLU, LeakyReLU, Dropout } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
-import { createRng, type Mixture, type Rng } from '../engine/data/mixtures.js';
-import { defaultInit_, stepOn } from './gan_util.js';
-import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
+import { Generator, Tensor, noGrad, tidy, ops, nn, optim } from '../engine/index.js';
+import { mlp } from './lib/mlp.js';
+import { defaultInit_ } from './lib/networks.js';
+import { minimize } from './lib/step.js';
+import type { GanTrainer, MixtureModel, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-/** A multilayer perceptron: (Linear, activation[, dropout]) for each hidden width, then a Linear. */
-export function mlp(inDim: number, hidden: readonly number[], outDim: number, opts: { act: 'relu' | 'leaky'; dropout?: number; rng?: Generator }): Sequential {
-  const layers: Module[] = [];
-  let d = inDim;
-  for (const h of hidden) {
-    layers.push(new Linear(d, h), opts.act === 'relu' ? new ReLU() : new LeakyReLU(0.2));
-    if (opts.dropout) layers.push(new Dropout(opts.dropout, { generator: opts.rng }));
-    d = h;
-  }
-  layers.push(new Linear(d, outDim));
-  return new Sequential(...layers);
-}
-
-/** Draws normalised real batches of a mixture and maps values between data and network scale. */
-export class MixtureSampler {
-  readonly center: Float64Array;
-  readonly scale: Float64Array;
-  private readonly rng: Rng;
-
-  constructor(readonly mix: Mixture, seed: number) {
-    const { dim, k } = mix;
-    this.center = new Float64Array(dim);
-    this.scale = new Float64Array(dim);
-    for (let a = 0; a < dim; a++) {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let j = 0; j < k; j++) {
-        lo = Math.min(lo, mix.means[j * dim + a] - 3 * mix.stds[j]);
-        hi = Math.max(hi, mix.means[j * dim + a] + 3 * mix.stds[j]);
-      }
-      this.center[a] = (lo + hi) / 2;
-      this.scale[a] = (hi - lo) / 2;
-    }
-    this.rng = createRng(seed);
-  }
-
-  get dim(): number {
-    return this.mix.dim;
-  }
-
-  /** n samples [n, dim] in network scale (drawn on the CPU: mode by weight, then Gaussian). */
-  batch(n: number): Tensor {
-    return tensor(this.toNetwork(this.draw(n)), [n, this.mix.dim]);
-  }
-
-  /** n raw samples in data scale. */
-  draw(n: number): Float32Array {
-    const { dim, k, means, stds, weights } = this.mix;
-    const out = new Float32Array(n * dim);
-    for (let i = 0; i < n; i++) {
-      let u = this.rng.next();
-      let m = 0;
-      while (m < k - 1 && u >= weights[m]) u -= weights[m++];
-      for (let a = 0; a < dim; a++) out[i * dim + a] = means[m * dim + a] + stds[m] * this.rng.normal();
-    }
-    return out;
-  }
-
-  toNetwork(values: Float32Array): Float32Array {
-    const d = this.mix.dim;
-    return values.map((v, i) => (v - this.center[i % d]) / this.scale[i % d]);
-  }
-
-  toData(values: Float32Array): Float32Array {
-    const d = this.mix.dim;
-    return values.map((v, i) => v * this.scale[i % d] + this.center[i % d]);
-  }
-}
-
+/** The baseline's shape: data dimension (1 or 2 for the mixtures), noise length, MLP sizes. */
 export interface MlpGanConfig {
-  /** Data dimension (1 or 2 for the mixtures). */
   dim: number;
   nz: number;
   /** Hidden width of G and D. */
@@ -101,21 +27,15 @@ export interface MlpGanConfig {
   layers: number;
 }
 
-export function mlpGanConfig(c: ModelConfig): MlpGanConfig {
-  return { dim: Number(c.dim), nz: Number(c.nz ?? 16), hidden: Number(c.hidden ?? 64), layers: Number(c.layers ?? 2) };
-}
-
 /** One step(real [N, dim]) = one D update then one G update. */
 export class MlpGanTrainer implements GanTrainer {
-  readonly nets: { netG: Sequential; netD: Sequential };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly nets: { netG: nn.Sequential; netD: nn.Sequential };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
-  readonly cfg: MlpGanConfig;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = mlpGanConfig(config);
-    const { dim, nz, hidden, layers } = this.cfg;
+  constructor(readonly cfg: MlpGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    const { dim, nz, hidden, layers } = cfg;
     this.rng = new Generator(seed);
     const widths = new Array<number>(layers).fill(hidden);
     const netG = mlp(nz, widths, dim, { act: 'relu' });
@@ -124,25 +44,29 @@ export class MlpGanTrainer implements GanTrainer {
     defaultInit_(netD, this.rng);
     this.nets = { netG, netD };
     const betas: [number, number] = [settings.beta1, settings.beta2];
-    this.optimizers = { netG: new Adam(netG, { lr: settings.lr, betas }), netD: new Adam(netD, { lr: settings.lr, betas }) };
+    this.optimizers = { netG: new optim.Adam(netG, { lr: settings.lr, betas }), netD: new optim.Adam(netD, { lr: settings.lr, betas }) };
+  }
+
+  get config(): ModelConfig {
+    return { ...this.cfg };
   }
 
   noise(n: number, generator: Generator): Tensor {
-    return randn([n, this.cfg.nz], { generator });
+    return ops.randn([n, this.cfg.nz], { generator });
   }
 
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     return tidy(() => {
       const fake = netG.call(this.noise(real.shape[0], this.rng));
-      const outReal = reshape(netD.call(real), [-1]);
-      const outFake = reshape(netD.call(fake.detach()), [-1]);
-      const lossD = add(bceWithLogits(outReal, 1), bceWithLogits(outFake, 0));
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
-      const lossG = bceWithLogits(reshape(netD.call(fake), [-1]), 1);
-      stepOn(lossG, netG.parameters(), this.optimizers.netG, [netD]);
+      const outReal = netD.call(real).reshape([-1]);
+      const outFake = netD.call(fake.detach()).reshape([-1]);
+      const lossD = ops.bceWithLogits(outReal, 1).add(ops.bceWithLogits(outFake, 0));
+      minimize(lossD, this.optimizers.netD);
+      const lossG = ops.bceWithLogits(netD.call(fake).reshape([-1]), 1);
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
       if (!withStats) return null;
-      return noGrad(() => ({ lossD: lossD.detach(), lossG: lossG.detach(), D_x: mean(sigmoid(outReal)) }));
+      return noGrad(() => ({ lossD: lossD.detach(), lossG: lossG.detach(), D_x: outReal.sigmoid().mean() }));
     });
   }
 
@@ -150,3 +74,11 @@ export class MlpGanTrainer implements GanTrainer {
     return noGrad(() => this.nets.netG.call(z));
   }
 }
+
+/** The baseline in the mixture comparison: no parameters of its own, one D giving P(real). */
+export const mlpGanMixture: MixtureModel = {
+  label: 'MLP GAN',
+  params: {},
+  create: (o, dim) => new MlpGanTrainer({ dim, nz: o.nz, hidden: o.hidden, layers: o.layers }, o, o.seed),
+  discriminators: (t) => [t.nets.netD],
+};

@@ -1,25 +1,20 @@
-// Mode counting on Gaussian mixtures: the MLP GAN baseline (nets/mlp_gan.ts) against MAD-GAN
-// (nets/madgan.ts, k generators) and GMAN (nets/gman.ts, N discriminators), all with the same MLP
-// widths, on the 8-Gaussian ring, the 25-Gaussian grid and MAD-GAN's 1-D mixture of five
-// (engine/data/mixtures.ts). After training, `samples` draws from a fixed noise stream are mapped
-// back to data scale and scored with modeStats: modes covered (>= 1 sample within 3 std), the
+// Mode counting on Gaussian mixtures: the MLP GAN baseline (nets/mlp_gan.ts) against every
+// registered model that declares a `mixture` hook (MAD-GAN's k generators, GMAN's N discriminators),
+// all with the same MLP widths, on the 8-Gaussian ring, the 25-Gaussian grid and MAD-GAN's 1-D
+// mixture of five (data/mixtures.ts). After training, `samples` draws from a fixed noise stream are
+// mapped back to data scale and scored with modeStats: modes covered (>= 1 sample within 3 std), the
 // high-quality fraction (samples within 3 std of some mode) and KL(mixture weights || histogram of
 // the high-quality samples over modes). runOnMixture also scores the untrained model, so a table
 // shows what training changed. Every model gets the same Adam settings and the same schedule: a
-// constant learning rate, then a linear decay to decayTo x lr over the second half. Browser-safe (no Node imports); `gan eval modes` (cli/eval_modes.ts)
-// prints the table.
+// constant learning rate, then a linear decay to decayTo x lr over the second half. Browser-safe (no
+// Node imports); `gan eval modes` (cli/eval_modes.ts) prints the table, the game page plays it.
 
-import { tidy } from '../engine/tensor.js';
-import type { Tensor } from '../engine/tensor.js';
-import { Module } from '../engine/nn.js';
-import { Generator, randn, reshape } from '../engine/ops/index.js';
-import { gridMixture, madGan1dMixture, modeStats, ringMixture, type Mixture, type ModeStats } from '../engine/data/mixtures.js';
-import { MixtureSampler, MlpGanTrainer, mlp } from './mlp_gan.js';
-import { MadganTrainer, mlpMultiGenerator } from './madgan.js';
-import { GmanTrainer, gmanDropout, type GmanCombine, type GmanDiversity, type GmanObjective } from './gman.js';
-import { defaultInit_ } from './gan_util.js';
-import { readStats } from './stats.js';
-import type { GanTrainer } from './registry.js';
+import { Generator, tidy } from '../engine/index.js';
+import { MixtureSampler, gridMixture, madGan1dMixture, modeStats, ringMixture, type Mixture, type ModeStats } from '../data/mixtures.js';
+import { mlpGanMixture } from './mlp_gan.js';
+import { parseConfig, validateConfig } from './lib/model.js';
+import { readStats } from './lib/stats.js';
+import { getRecipe, recipes, type GanTrainer, type MixtureModel, type MixtureRunConfig } from './registry.js';
 
 export const MIXTURES: Record<string, { make: () => Mixture; help: string }> = {
   ring8: { make: () => ringMixture(), help: '8 Gaussians on a circle of radius 2, std 0.02' },
@@ -27,34 +22,30 @@ export const MIXTURES: Record<string, { make: () => Mixture; help: string }> = {
   madgan1d: { make: () => madGan1dMixture(), help: "MAD-GAN's 1-D mixture: means 10, 20, 60, 80, 110, stds 3, 3, 2, 2, 1" },
 };
 
-export const MODE_MODELS = ['mlp_gan', 'madgan', 'gman'] as const;
-export type ModeModel = (typeof MODE_MODELS)[number];
+/** The mixtures of a --quick smoke run: the 1-D mixture of five and the ring. */
+export const QUICK_MIXTURES: readonly string[] = ['madgan1d', 'ring8'];
 
-export interface ModeRunOptions {
+/** The baseline's name in the comparison (not a registered model: it trains only on mixtures). */
+export const BASELINE = 'mlp_gan';
+
+/** The models the comparison runs: the baseline, then the registered ones with a mixture hook. */
+export const MODE_MODELS: readonly string[] = [BASELINE, ...Object.values(recipes).filter((r) => r.mixture).map((r) => r.name)];
+
+/** A model's mixture form, by name; throws naming the known ones. */
+export function mixtureModel(name: string): MixtureModel {
+  const m = name === BASELINE ? mlpGanMixture : getRecipe(name)?.mixture;
+  if (!m) throw new Error(`mode_eval: unknown model '${name}' (${MODE_MODELS.join(', ')})`);
+  return m;
+}
+
+/** One run: the shared settings below, and the model's own mixture parameters (its hook's params). */
+export interface ModeRunOptions extends MixtureRunConfig {
   mixture: string;
-  model: ModeModel;
+  model: string;
   steps: number;
   batch: number;
-  lr: number;
-  beta1: number;
-  beta2: number;
-  nz: number;
-  /** Hidden width and number of hidden layers of every G and D. */
-  hidden: number;
-  layers: number;
-  /** MAD-GAN: generators and trunk layers shared among them. */
-  k: number;
-  shared: number;
-  /** GMAN: discriminators and how they are combined and diversified. */
-  n: number;
-  combine: GmanCombine;
-  lambda: number;
-  learnLambda: boolean;
-  diversity: GmanDiversity;
-  objective: GmanObjective;
   /** Samples drawn for the metrics. */
   samples: number;
-  seed: number;
   /**
    * Learning-rate decay over the second half of training: linear from lr to lr * decayTo (1: none).
    * Every model gets the same schedule; it lets the generators settle onto the narrow modes.
@@ -62,6 +53,7 @@ export interface ModeRunOptions {
   decayTo: number;
 }
 
+/** The shared settings' defaults (a model's own parameters default to its hook's declaration). */
 export const MODE_DEFAULTS: Omit<ModeRunOptions, 'mixture' | 'model'> = {
   steps: 1500,
   batch: 128,
@@ -71,64 +63,27 @@ export const MODE_DEFAULTS: Omit<ModeRunOptions, 'mixture' | 'model'> = {
   nz: 16,
   hidden: 64,
   layers: 2,
-  k: 4,
-  shared: 1,
-  n: 3,
-  combine: 'softmax',
-  lambda: 1,
-  learnLambda: false,
-  diversity: 'dropout',
-  objective: 'modified',
   samples: 2000,
   seed: 1,
   decayTo: 0.1,
 };
 
-/** A trainer for one of the three models on `dim`-dimensional data, with the options' MLP sizes. */
-export function createMixtureTrainer(o: ModeRunOptions, dim: number): GanTrainer {
-  const settings = { lr: o.lr, beta1: o.beta1, beta2: o.beta2 };
-  const hidden = new Array<number>(o.layers).fill(o.hidden);
-  const config = { model: o.model, dim, nz: o.nz, hidden: o.hidden, layers: o.layers, k: o.k, shared: o.shared, n: o.n };
-  switch (o.model) {
-    case 'mlp_gan':
-      return new MlpGanTrainer(config, settings, o.seed);
-    case 'madgan':
-      return new MadganTrainer(config, settings, o.seed, (rng) => {
-        const netG = mlpMultiGenerator({ nz: o.nz, hidden: o.hidden, layers: o.layers, dim }, o.k, o.shared);
-        const netD = mlp(dim, hidden, o.k + 1, { act: 'leaky' });
-        defaultInit_(netG, rng);
-        defaultInit_(netD, rng);
-        return { netG, netD, noise: (n, generator) => noiseVectors(n, o.nz, generator), batchNorm: false };
-      });
-    case 'gman': {
-      const cfg = { n: o.n, combine: o.combine, lambda: o.lambda, learnLambda: o.learnLambda, diversity: o.diversity, objective: o.objective };
-      return new GmanTrainer(config, settings, o.seed, (rng) => {
-        const netG = mlp(o.nz, hidden, dim, { act: 'relu' });
-        defaultInit_(netG, rng);
-        const useDropout = o.diversity !== 'split';
-        const discriminators = Array.from({ length: o.n }, (_, i) => {
-          const d = mlp(dim, hidden, 1, { act: 'leaky', dropout: useDropout ? gmanDropout(i, o.n) : 0, rng });
-          defaultInit_(d, rng);
-          return new Flat(d);
-        });
-        return { netG, discriminators, noise: (n, generator) => noiseVectors(n, o.nz, generator), batchNorm: false };
-      }, cfg);
-    }
-    default:
-      throw new Error(`mode_eval: unknown model '${o.model as string}' (${MODE_MODELS.join(', ')})`);
-  }
+/** The options with the model's own parameters filled from its declaration where not given. */
+export function withModelDefaults(o: Partial<ModeRunOptions> & Pick<ModeRunOptions, 'mixture' | 'model'>): ModeRunOptions {
+  const m = mixtureModel(o.model);
+  return { ...MODE_DEFAULTS, ...parseConfig(m.params, o as ModeRunOptions), ...o } as ModeRunOptions;
 }
 
-const noiseVectors = (n: number, nz: number, generator: Generator) => randn([n, nz], { generator });
+/** Problems with a run's model parameters (bounds, choices, the model's cross-checks), naming the flags. */
+export function checkModeRun(o: ModeRunOptions): string[] {
+  const m = mixtureModel(o.model);
+  const errs = validateConfig(m.params, o);
+  return errs.length ? errs : m.check?.(o) ?? [];
+}
 
-/** Wraps an MLP discriminator so it returns one logit per sample, [N]. */
-class Flat extends Module {
-  constructor(readonly net: Module) {
-    super();
-  }
-  override forward(x: Tensor): Tensor {
-    return reshape(this.net.call(x) as Tensor, [-1]);
-  }
+/** A trainer for one model on `dim`-dimensional data, with the options' MLP sizes. */
+export function createMixtureTrainer(o: ModeRunOptions, dim: number): GanTrainer {
+  return mixtureModel(o.model).create(o, dim);
 }
 
 /** Mode statistics of `n` samples drawn from a fixed noise stream (seeded by `seed`). */
@@ -143,7 +98,7 @@ export async function scoreSamples(trainer: GanTrainer, sampler: MixtureSampler,
 }
 
 export interface ModeRunResult {
-  model: ModeModel;
+  model: string;
   mixture: string;
   steps: number;
   seconds: number;
@@ -156,7 +111,9 @@ export interface ModeRunResult {
 
 /** Trains one model on one mixture for `steps` steps and scores it before and after. */
 export async function runOnMixture(options: Partial<ModeRunOptions> & Pick<ModeRunOptions, 'mixture' | 'model'>, onLog?: (step: number, values: Record<string, number>) => void, logEvery = 0): Promise<ModeRunResult> {
-  const o: ModeRunOptions = { ...MODE_DEFAULTS, ...options };
+  const o = withModelDefaults(options);
+  const errs = checkModeRun(o);
+  if (errs.length) throw new Error(`mode_eval: ${o.model}: ${errs.join('; ')}`);
   const entry = MIXTURES[o.mixture];
   if (!entry) throw new Error(`mode_eval: unknown mixture '${o.mixture}' (${Object.keys(MIXTURES).join(', ')})`);
   const sampler = new MixtureSampler(entry.make(), o.seed);

@@ -10,105 +10,43 @@
 //   Adam 2e-4, betas (0.5, 0.999); the rate held for the first half of training, then decayed
 //   linearly to zero (100 + 100 epochs in the paper; here measured in steps).
 //
-// Data: one batch tensor carries both domains, A's channels then B's ([N, inputNc + outputNc, H, W],
-// see packPairs), so the trainer fits the CLI's one-tensor training loop. Everything a step
-// allocates is freed inside it; G and D are updated once each per step, D first.
+// The networks are junyanz's networks.py (nets/lib/networks.ts). Data: one batch tensor carries
+// both domains, A's channels then B's ([N, inputNc + outputNc, H, W], data/pairs.ts packPairs), so
+// the trainer fits the CLI's one-tensor training loop. Everything a step allocates is freed inside
+// it; D and G are updated once each per step, D first.
 
 import type { Module } from '../engine/nn.js';
-import { Adam, LinearDecay } from '../engine/optim.js';
-import { Tensor, tidy } from '../engine/tensor.js';
+import { Adam, type LinearDecay } from '../engine/optim.js';
+import { type Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
-import { add, concat, l1, mean, mulScalar, narrow, sigmoid, Generator } from '../engine/ops/index.js';
-import { generateWith } from './dcgan.js';
-import {
-  DISCRIMINATORS, GENERATORS, GAN_LOSSES, SampleInputs, defineD, defineG, discriminatorLayers, generatorMinSize, ganLoss, patchOutputSize,
-  setGradients, setTestTimeDropout,
-  type GanMode, type NormName,
-} from './common.js';
-import { heldOutEmojiPairs, splitHeldOut, type TranslationEval } from './translation.js';
+import { add, concat, l1, mean, mulScalar, sigmoid, Generator } from '../engine/ops/index.js';
+import { defineD, defineG, setTestTimeDropout } from './lib/networks.js';
+import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
+import { choice, defineModel, num, type ConfigOf } from './lib/model.js';
+import { checkNetworks, decayFollowsSteps, decaySchedulers, domainChannels, heldOutTranslationPairs, lrSchedule, networkParams, packedShape, scheduleFromSteps, TwoDomainTrainer } from './lib/image2image.js';
+import { generateWith } from './lib/sample.js';
+import { minimize } from './lib/step.js';
+import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
-export interface Pix2pixConfig {
-  imageSize: number;
-  inputNc: number;
-  outputNc: number;
-  /** A generator name of nets/common.ts GENERATORS (unet_256 in the paper). */
-  netG: string;
-  /** A discriminator name of DISCRIMINATORS (basic = the 70x70 PatchGAN). */
-  netD: string;
-  /** Stride-2 layers of D when netD is 'n_layers'. */
-  nLayersD: number;
-  ngf: number;
-  ndf: number;
-  norm: NormName;
-  /** Dropout in G (the paper's noise); off with --no-dropout. */
-  dropout: boolean;
-  ganMode: GanMode;
-  lambdaL1: number;
-  /** 'AtoB' translates the batch's first half of channels into the second; 'BtoA' the reverse. */
-  direction: 'AtoB' | 'BtoA';
-  /** Steps at the base learning rate, then steps of linear decay (0: half of the run each). */
-  lrHold: number;
-  lrDecay: number;
-}
+/** A pix2pix run's hyper-parameters (declared with the recipe below). */
+export type Pix2pixConfig = ConfigOf<typeof params>;
 
-export function pix2pixConfig(c: ModelConfig): Pix2pixConfig {
-  return {
-    imageSize: Number(c.imageSize),
-    inputNc: Number(c.inputNc ?? 3),
-    outputNc: Number(c.outputNc ?? 3),
-    netG: String(c.netG),
-    netD: String(c.netD),
-    nLayersD: Number(c.nLayersD ?? 3),
-    ngf: Number(c.ngf),
-    ndf: Number(c.ndf),
-    norm: String(c.norm ?? 'batch') as NormName,
-    dropout: c.dropout !== false,
-    ganMode: String(c.ganMode ?? 'vanilla') as GanMode,
-    lambdaL1: Number(c.lambdaL1 ?? 100),
-    direction: c.direction === 'BtoA' ? 'BtoA' : 'AtoB',
-    lrHold: Number(c.lrHold ?? 0),
-    lrDecay: Number(c.lrDecay ?? 0),
-  };
-}
+// ---- the training step ------------------------------------------------------------------------------
 
-/**
- * Aligned pairs (e.g. loadEmojiPairs' a and b, each n x c x h x w) as one array of
- * n x 2c x h x w: image i's A channels, then its B channels. The trainers' batch layout.
- */
-export function packPairs(a: Float32Array, b: Float32Array, n: number, ca: number, cb: number, h: number, w: number): Float32Array {
-  const plane = h * w;
-  if (a.length !== n * ca * plane || b.length !== n * cb * plane) {
-    throw new Error(`packPairs: expected ${n} x ${ca} and ${n} x ${cb} images of ${h}x${w}, got ${a.length} and ${b.length} values`);
-  }
-  const out = new Float32Array(n * (ca + cb) * plane);
-  for (let i = 0; i < n; i++) {
-    out.set(a.subarray(i * ca * plane, (i + 1) * ca * plane), i * (ca + cb) * plane);
-    out.set(b.subarray(i * cb * plane, (i + 1) * cb * plane), (i * (ca + cb) + ca) * plane);
-  }
-  return out;
-}
-
-/**
- * Sets an optimizer's rate for the coming step from the steps it has taken (so a resumed run
- * continues the schedule): the base rate for `hold` steps, then linear decay over `decay` steps.
- */
-export function scheduleFromSteps(scheduler: LinearDecay): void {
-  scheduler.loadStateDict({ epoch: scheduler.optimizer.stepCount(0) });
-}
-
-export class Pix2pixTrainer implements GanTrainer {
+export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly nets: { netG: Module; netD: Module };
   readonly optimizers: { netG: Adam; netD: Adam };
   readonly schedulers: LinearDecay[];
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: Pix2pixConfig;
-  readonly samples: SampleInputs;
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
-    const cfg = (this.cfg = pix2pixConfig(config));
+  constructor(readonly config: Pix2pixConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
+    super(config, config.direction === 'AtoB' ? config.inputNc : config.outputNc);
+    const cfg = config;
+    this.cfg = config;
     this.rng = new Generator(seed);
     const { inputNc, outputNc } = this.generatorChannels();
     const netG = defineG(cfg.netG, { inputNc, outputNc, ngf: cfg.ngf, norm: cfg.norm, useDropout: cfg.dropout, rng: this.rng });
@@ -117,11 +55,8 @@ export class Pix2pixTrainer implements GanTrainer {
     this.nets = { netG, netD };
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
     this.optimizers = { netG: new Adam(netG, opts), netD: new Adam(netD, opts) };
-    const hold = cfg.lrHold || Math.ceil(settings.steps / 2);
-    const decay = cfg.lrDecay || Math.max(settings.steps - hold, 0);
-    this.schedulers = Object.values(this.optimizers).map((o) => new LinearDecay(o, { nEpochs: hold, nEpochsDecay: decay }));
+    this.schedulers = decaySchedulers(this.optimizers, cfg, settings.steps);
     this.gan = ganLoss(cfg.ganMode);
-    this.samples = new SampleInputs([inputNc, cfg.imageSize, cfg.imageSize]);
   }
 
   /** Channels of G's input and output after --direction. */
@@ -131,16 +66,14 @@ export class Pix2pixTrainer implements GanTrainer {
   }
 
   /** Splits a packed batch [N, ncA + ncB, H, W] into G's input and its target (after --direction). */
-  split(batch: Tensor): { realA: Tensor; realB: Tensor } {
-    const { inputNc, outputNc, direction } = this.cfg;
-    const a = narrow(batch, 1, 0, inputNc);
-    const b = narrow(batch, 1, inputNc, outputNc);
-    return direction === 'AtoB' ? { realA: a, realB: b } : { realA: b, realB: a };
+  override split(batch: Tensor): { realA: Tensor; realB: Tensor } {
+    const { realA: a, realB: b } = super.split(batch);
+    return this.cfg.direction === 'AtoB' ? { realA: a, realB: b } : { realA: b, realB: a };
   }
 
   step(batch: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
-    for (const s of this.schedulers) scheduleFromSteps(s);
+    scheduleFromSteps(this.schedulers);
     return tidy(() => {
       const { realA, realB } = this.split(batch);
       this.samples.offer(realA);
@@ -154,16 +87,14 @@ export class Pix2pixTrainer implements GanTrainer {
       const lossDFake = this.gan(predFake, false);
       const lossDReal = this.gan(predReal, true);
       const lossD = mulScalar(add(lossDFake, lossDReal), 0.5);
-      setGradients(lossD, [netD]);
-      this.optimizers.netD.step();
+      minimize(lossD, this.optimizers.netD);
 
       // (2) G: fool the updated D, and stay close to the target in L1.
       const predG = netD.call(fakeAB) as Tensor;
       const lossGGan = this.gan(predG, true);
       const lossGL1 = mulScalar(l1(fakeB, realB), this.cfg.lambdaL1);
       const lossG = add(lossGGan, lossGL1);
-      setGradients(lossG, [netG]);
-      this.optimizers.netG.step();
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => ({
@@ -174,11 +105,6 @@ export class Pix2pixTrainer implements GanTrainer {
         ...(this.cfg.ganMode === 'vanilla' ? { D_x: mean(sigmoid(predReal)), D_G_x: mean(sigmoid(predFake)) } : {}),
       }));
     });
-  }
-
-  /** The fixed sample inputs (see SampleInputs): the first training batch's A images unless set. */
-  noise(n: number, _generator?: Generator): Tensor {
-    return this.samples.take(n);
   }
 
   /**
@@ -206,66 +132,39 @@ export class Pix2pixTrainer implements GanTrainer {
       return noGrad(() => l1(fake, realB));
     });
   }
-
-  dispose(): void {
-    for (const o of Object.values(this.optimizers)) o.dispose();
-    for (const n of Object.values(this.nets)) n.dispose();
-    this.samples.dispose();
-  }
 }
 
-// ---- the recipe -----------------------------------------------------------------------------------
+// ---- the declaration --------------------------------------------------------------------------------
 
-/** Problems shared by the pix2pix and CycleGAN recipes (size vs generator, widths, names). */
-export function validateImageToImage(c: ModelConfig, netDs: readonly string[]): string[] {
-  const errs: string[] = [];
-  const size = Number(c.imageSize);
-  if (!Number.isInteger(size) || size < 4 || size > 1024) errs.push(`--image-size must be an integer in [4, 1024], got ${c.imageSize}`);
-  const g = String(c.netG);
-  if (!Object.prototype.hasOwnProperty.call(GENERATORS, g)) errs.push(`--net-g must be one of ${Object.keys(GENERATORS).join(', ')}; got '${g}'`);
-  else {
-    const min = generatorMinSize(g);
-    if (size % min !== 0) errs.push(`--net-g ${g} needs an image size divisible by ${min} (got ${size}); pick the unet_/encdec_ matching --image-size`);
-  }
-  for (const d of netDs) {
-    if (!Object.prototype.hasOwnProperty.call(DISCRIMINATORS, d)) errs.push(`--net-d must be one of ${Object.keys(DISCRIMINATORS).join(', ')}; got '${d}'`);
-    else {
-      const n = discriminatorLayers(d, Number(c.nLayersD ?? 3));
-      if (n > 0 && patchOutputSize(size, n) < 1) errs.push(`--net-d ${d} (${n} stride-2 layers) needs images of at least ${2 ** n * 3} px (got ${size}); use fewer layers, e.g. --net-d patch16`);
-    }
-  }
-  for (const key of ['ngf', 'ndf'] as const) {
-    const v = Number(c[key]);
-    if (!Number.isInteger(v) || v < 1 || v > 1024) errs.push(`--${key} must be an integer in [1, 1024], got ${c[key]}`);
-  }
-  if (c.norm !== undefined && !['batch', 'instance', 'none'].includes(String(c.norm))) errs.push(`--norm must be batch, instance or none; got '${c.norm}'`);
-  if (c.ganMode !== undefined && !Object.prototype.hasOwnProperty.call(GAN_LOSSES, String(c.ganMode))) errs.push(`--gan-mode must be one of ${Object.keys(GAN_LOSSES).join(', ')}; got '${c.ganMode}'`);
-  for (const key of ['lrHold', 'lrDecay'] as const) {
-    const v = Number(c[key] ?? 0);
-    if (!Number.isInteger(v) || v < 0) errs.push(`--${key === 'lrHold' ? 'lr-hold' : 'lr-decay'} must be a non-negative integer, got ${c[key]}`);
-  }
-  return errs;
-}
+const params = {
+  ...networkParams({
+    netG: ['unet_64', 'generator (unet_256 in the paper)'],
+    netD: ['basic', 'discriminator: basic = 70x70 PatchGAN; pixel/patch16/patch286'],
+    ngf: 'generator width (channels of its first layer)',
+    ndf: 'discriminator width (channels of its first layer)',
+    norm: ['batch', 'normalisation layers'],
+    dropout: [true, 'dropout 0.5 in the U-Net\'s inner decoder levels (--no-dropout to drop it)'],
+  }),
+  ganMode: choice(Object.keys(GAN_LOSSES) as GanMode[], 'vanilla', 'GAN loss: vanilla (BCE with logits), lsgan (MSE)'),
+  lambdaL1: num(100, 'weight of the L1 term', { metavar: 'X' }),
+  direction: choice(['AtoB', 'BtoA'] as const, 'AtoB', 'translate A -> B (Noto -> Twemoji) or B -> A'),
+  ...lrSchedule,
+  ...domainChannels,
+};
 
-export const pix2pixRecipe: ModelRecipe & TranslationEval = {
+export const pix2pixRecipe = defineModel({
   name: 'pix2pix',
   description: 'pix2pix (Isola et al. 2017): U-Net G, conditional PatchGAN D, GAN + 100 L1; paired A -> B',
-  reference: 'arXiv:1611.07004; github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
-  options: {
-    imageSize: { type: 'int', default: 64, help: 'image side (the emoji are 64 px; the paper uses 256)', metavar: 'N' },
-    netG: { type: 'string', default: 'unet_64', choices: Object.keys(GENERATORS), help: 'generator (unet_256 in the paper)' },
-    netD: { type: 'string', default: 'basic', choices: Object.keys(DISCRIMINATORS), help: 'discriminator: basic = 70x70 PatchGAN; pixel/patch16/patch286' },
-    nLayersD: { type: 'int', default: 3, help: 'stride-2 layers of D when --net-d n_layers', metavar: 'N' },
-    ngf: { type: 'int', default: 64, help: 'generator width (channels of its first layer)', metavar: 'N' },
-    ndf: { type: 'int', default: 64, help: 'discriminator width (channels of its first layer)', metavar: 'N' },
-    norm: { type: 'string', default: 'batch', choices: ['batch', 'instance', 'none'], help: 'normalisation layers' },
-    dropout: { type: 'boolean', default: true, help: 'dropout 0.5 in the U-Net\'s inner decoder levels (--no-dropout to drop it)' },
-    ganMode: { type: 'string', default: 'vanilla', choices: Object.keys(GAN_LOSSES), help: 'GAN loss: vanilla (BCE with logits), lsgan (MSE)' },
-    lambdaL1: { type: 'number', default: 100, help: 'weight of the L1 term', metavar: 'X' },
-    direction: { type: 'string', default: 'AtoB', choices: ['AtoB', 'BtoA'], help: 'translate A -> B (Noto -> Twemoji) or B -> A' },
-    lrHold: { type: 'int', default: 0, help: 'steps at the base learning rate (0: half the run)', metavar: 'N' },
-    lrDecay: { type: 'int', default: 0, help: 'steps of linear decay to zero after that (0: the rest of the run)', metavar: 'N' },
+  paper: {
+    label: 'pix2pix',
+    title: 'Image-to-Image Translation with Conditional Adversarial Networks',
+    authors: 'Phillip Isola, Jun-Yan Zhu, Tinghui Zhou, Alexei A. Efros',
+    year: 2016,
+    arxiv: '1611.07004',
+    code: 'github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
+    summary: 'Paired translation with a U-Net generator, a PatchGAN discriminator and an L1 term.',
   },
+  params,
   train: {
     steps: 4000,
     batch: 4,
@@ -279,7 +178,7 @@ export const pix2pixRecipe: ModelRecipe & TranslationEval = {
   },
   // A few minutes on a software adapter: 32 px, a 5-level U-Net 8 wide, batch 4.
   quick: { steps: 300, batch: 4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 20 },
-  paper: {
+  paperPreset: {
     values: { steps: 637800, batch: 1, imageSize: 256, netG: 'unet_256', lrHold: 318900, lrDecay: 318900 },
     sources: {
       steps: 'reference: 100 epochs at the base rate + 100 of linear decay (facades); 200 x the 3189 emoji-pairs at batch 1',
@@ -296,21 +195,27 @@ export const pix2pixRecipe: ModelRecipe & TranslationEval = {
     },
     note: 'The paper\'s data sets (facades, maps, cityscapes, edges2shoes...) are not here: --paper trains on the Noto -> Twemoji emoji pairs, drawn at 64 px and upsampled to 256 (no extra detail). The reference\'s random jitter (resize to 286, crop 256) and mirroring are not applied.',
   },
-  imageShape: (c) => ({ channels: Number(c.inputNc ?? 3) + Number(c.outputNc ?? 3), size: Number(c.imageSize) }),
-  validate: (c) => validateImageToImage(c, [String(c.netD)]),
-  create: (config, settings, seed) => new Pix2pixTrainer(config, settings, seed),
-  async heldOutPairs(config, { limit, dataset }) {
-    const cfg = pix2pixConfig(config);
-    const p = await heldOutEmojiPairs({ dataset: dataset ?? pix2pixRecipe.train.dataset, size: cfg.imageSize, limit });
-    if (p.channelsA !== cfg.inputNc || p.channelsB !== cfg.outputNc) {
-      throw new Error(`pix2pix: held-out pairs of '${dataset}' have ${p.channelsA} + ${p.channelsB} channels, the model ${cfg.inputNc} + ${cfg.outputNc}`);
-    }
-    return splitHeldOut(p, cfg.direction === 'BtoA');
+  check: checkNetworks,
+  imageShape: packedShape,
+  create: (c, settings, seed) => new Pix2pixTrainer(c, settings, seed),
+}, {
+  async heldOutPairs(config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> {
+    const c = pix2pixRecipe.parse(config);
+    return heldOutTranslationPairs('pix2pix', c, { dataset: dataset ?? pix2pixRecipe.train.dataset, limit, swap: c.direction === 'BtoA' });
   },
   // Eval mode (running statistics, no dropout): deterministic, and it leaves the training state
   // alone. The paper's own test protocol (batch statistics, dropout on) is generate()'s default.
-  translate(trainer, x) {
+  scheduleFollowsSteps: (config: ModelConfig): boolean => decayFollowsSteps(pix2pixRecipe.parse(config)),
+  translate(trainer: GanTrainer, x: Tensor): Tensor {
     if (!(trainer instanceof Pix2pixTrainer)) throw new Error('pix2pix.translate: not a Pix2pixTrainer');
     return trainer.generate(x, { batchStats: false });
   },
-};
+  demo: {
+    charts: [
+      { title: 'GAN losses', keys: /^loss_(G_GAN|D_)/ },
+      { title: 'L1 term (weighted by lambda_L1)', keys: /^loss_G_L1$/ },
+      { title: 'Discriminator outputs', keys: /^D_/, yRange: [0, 1] },
+    ],
+    pages: [{ href: 'draw/', text: 'draw edges → emoji' }],
+  },
+} satisfies TranslationEval & Partial<ModelRecipe>);

@@ -4,11 +4,9 @@
 // how to take one training step and how to draw samples. The CLI's train/sample/convert commands
 // are written once against these interfaces; a new paper registers one entry here.
 
-import type { OptionSpec } from '../engine/cli/args.js';
-import type { Tensor } from '../engine/tensor.js';
-import type { Generator } from '../engine/ops/random.js';
-import type { Module } from '../engine/nn.js';
-import type { Optimizer } from '../engine/optim.js';
+import type { OptionSpec } from '../cli/lib/args.js';
+import type { Generator, Tensor, nn, optim } from '../engine/index.js';
+import type { DemoProfile, PaperInfo, Params } from './lib/model.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';
 import { cycleganRecipe } from './cyclegan.js';
@@ -21,7 +19,8 @@ import { dualganRecipe } from './dualgan.js';
 import { discoganRecipe } from './discogan.js';
 import { starganRecipe } from './stargan.js';
 import { lapganRecipe } from './lapgan.js';
-import { stackganRecipe, stackganppRecipe } from './stackgan.js';
+import { stackganRecipe } from './stackgan.js';
+import { stackganppRecipe } from './stackganpp.js';
 import { tripleganRecipe } from './triplegan.js';
 
 /** A model's hyper-parameters (flags such as --ngf), JSON-safe so checkpoints can store them. */
@@ -94,6 +93,131 @@ export interface ModelRecipe {
   inferConfig?(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null;
   /** Builds the networks (initialised from `seed`) and their optimizers. */
   create(config: ModelConfig, settings: TrainSettings, seed: number): GanTrainer;
+  /** The paper (title, authors, year, links, the gallery's one-line summary). */
+  info?: PaperInfo;
+  /** How the demo pages show it (charts, grid, blurb, page defaults, its own page). */
+  demo?: DemoProfile;
+  /**
+   * Multi-domain translation (StarGAN): the domains, image side and the (source, target) pair that
+   * `gan eval` scores. The recipe's `translate` hook (nets/lib/translation.ts TranslationEval) takes
+   * packed rows (data/domains.ts packDomains: the image, then one label plane per domain, the
+   * target's set). With it, `gan eval` adds a domain classifier's reading of every held-out image
+   * translated into every domain (cli/eval_domains.ts), and the sample grids of `gan train` and
+   * `gan sample` show held-out images translated into every domain over their ground truth.
+   */
+  domainTranslation?(config: ModelConfig): DomainTranslation;
+  /**
+   * Text-conditioned models (StackGAN; StackGAN++ with --conditional): `gan sample --caption` and
+   * the test captions of `gan sample` / `gan eval` become latent codes through `codes`.
+   */
+  text?: TextConditioning;
+  /**
+   * Models trained stage after stage (StackGAN's Stage-I, then Stage-II): `gan sample --stage` and
+   * `gan eval --stage` show or score one stage's images at their own size.
+   */
+  stages?: Stages;
+  /**
+   * Its form on low-dimensional Gaussian mixtures (MLP networks), for the mode-counting comparison
+   * (`gan eval modes`, nets/mode_eval.ts) and the 2-D game page (demos/game). Absent: not offered there.
+   */
+  mixture?: MixtureModel;
+  /**
+   * Numbers `gan eval` adds for a generator checkpoint beyond the image metrics (Triple-GAN: its
+   * classifier's test error), from the trained and the untrained (seeded) trainer. The CLI passes
+   * what it loads from disk (`testSet`, when the run trained on a labelled set it can load). Null:
+   * nothing to add for this run.
+   */
+  evalExtras?(trained: GanTrainer, untrained: GanTrainer, ctx: EvalContext): Promise<EvalExtras | null>;
+  /**
+   * Whether a run with this config lays its learning-rate schedule out over --steps, so that a
+   * resume with other --steps moves the schedule (`gan train` says so). Absent: a fixed schedule.
+   */
+  scheduleFollowsSteps?(config: ModelConfig): boolean;
+}
+
+/** What `gan eval` hands a recipe's evalExtras hook. */
+export interface EvalContext {
+  /** The data set the run trained on ('mnist', 'stacked-mnist', 'emoji', ...). */
+  dataset: string;
+  /** The images' channels and side as the model consumes them. */
+  channels: number;
+  size: number;
+  /** The labelled test split of that data set at that geometry (given for MNIST runs; absent where the CLI has none). */
+  testSet?: () => TrainingData & { labels: ArrayLike<number> };
+}
+
+/** What an evalExtras hook reports: lines for the terminal, and keys for <checkpoint>.eval.json. */
+export interface EvalExtras {
+  lines: string[];
+  json: Record<string, unknown>;
+}
+
+/** The shared settings of a run on a mixture, with the model's own mixture parameters (MixtureModel.params). */
+export interface MixtureRunConfig {
+  [key: string]: number | string | boolean;
+  /** Noise length, hidden width and hidden layers of every G and D. */
+  nz: number;
+  hidden: number;
+  layers: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  seed: number;
+}
+
+/**
+ * A model on Gaussian mixtures: MLP versions of its networks at the comparison's shared sizes,
+ * and what the game page needs to draw its discriminators and generators.
+ */
+export interface MixtureModel {
+  /** Display name for its flags' help ('MAD-GAN'). */
+  label: string;
+  /** Its own parameters on mixtures, with the defaults these runs use (flags of `gan eval modes`). */
+  params: Params;
+  /** Checks involving the shared sizes (messages naming the flags). */
+  check?(o: MixtureRunConfig): string[];
+  /** A trainer on `dim`-dimensional vectors, initialised from o.seed; step(real [N, dim]). */
+  create(o: MixtureRunConfig, dim: number): GanTrainer;
+  /** Its discriminators, each giving one logit per sample (or `classes` logits). */
+  discriminators(t: GanTrainer): nn.Module[];
+  /** Logits per sample when D names the generator of a sample (the last class: real); absent: one logit. */
+  classes?(o: MixtureRunConfig): number;
+  /** How generate()'s n samples are shared among its generators, in order; absent: one generator. */
+  generatorSizes?(n: number, o: MixtureRunConfig): number[];
+}
+
+/** How a text-conditioned model turns captions into latent codes (ModelRecipe.text). */
+export interface TextConditioning {
+  /** Whether a run with this config is conditioned on captions. */
+  conditioned(config: ModelConfig): boolean;
+  /** Latent codes for explicit captions (token lists), one per caption; z and noise from `generator`. */
+  codes(trainer: GanTrainer, captions: readonly (readonly string[])[], generator: Generator): Tensor;
+}
+
+/** A model's stages (ModelRecipe.stages), numbered 1 .. count. */
+export interface Stages {
+  count: number;
+  /** Its name in messages ('Stage-II'). */
+  label(stage: number): string;
+  /** The last stage the trainer's run has reached (its training state: optimiser step counts). */
+  reached(trainer: GanTrainer): number;
+  /** The trainer's training phase, for reports ('text', 'stage1', 'stage2'). */
+  phase(trainer: GanTrainer): string;
+  /** Image side of a stage's output. */
+  size(config: ModelConfig, stage: number): number;
+  /** One stage's images at its own size for latent codes z, without gradients. */
+  generate(trainer: GanTrainer, z: Tensor, stage: number, opts: { batchStats?: boolean }): Tensor;
+}
+
+/** What a multi-domain translator's config says about its domains (ModelRecipe.domainTranslation). */
+export interface DomainTranslation {
+  /** Number of domains (label planes after the image's 3 channels). */
+  count: number;
+  /** Image side. */
+  size: number;
+  /** The domain pair `gan eval` scores with L1 / PSNR / SSIM, and the sample grids' source domain. */
+  source: number;
+  target: number;
 }
 
 /** Scalars of one step, kept on the GPU until the loop reads them all back at once. */
@@ -119,9 +243,9 @@ export interface TrainingData {
 export interface GanTrainer {
   readonly config: ModelConfig;
   /** Networks by name ('netG', 'netD'), as the reference implementation saves them. */
-  readonly nets: Record<string, Module>;
+  readonly nets: Record<string, nn.Module>;
   /** One optimizer per network, same names (Adam for most papers, RMSprop for DualGAN). */
-  readonly optimizers: Record<string, Optimizer>;
+  readonly optimizers: Record<string, optim.Optimizer>;
   /** The generator drawing the training noise; its state goes into checkpoints. */
   readonly rng: Generator;
   /**
@@ -129,7 +253,7 @@ export interface GanTrainer {
    * pools), as Modules whose state dicts carry it. Checkpoints store them next to the networks;
    * they are not networks (`gan convert` and `gan sample` skip them). Names: no dots.
    */
-  readonly trainingState?: Record<string, Module>;
+  readonly trainingState?: Record<string, nn.Module>;
   /** Name of the network whose output `generate` returns (the sample grids' source). */
   readonly sampler: string;
   /**
@@ -152,6 +276,32 @@ export interface GanTrainer {
    * checkpointed stream. Throws, naming the dataset to use, when the data lacks what the model needs.
    */
   bindData?(data: TrainingData): void;
+  /**
+   * Cascades that sample coarse to fine (LAPGAN): the sampling chain of codes z, through the same
+   * generator pass as generate(); the training page's "walk the pyramid" panel shows it for any
+   * trainer that has it. No gradients; the caller owns (disposes) the tensors.
+   */
+  pyramidChain?(z: Tensor, opts?: { batchStats?: boolean }): PyramidChain;
+}
+
+/** One conditional level of a coarse-to-fine sampling chain: up = pyrUp(coarser image), band = G_k(up, z_k), image = up + band. */
+export interface PyramidStep {
+  /** Pyramid level k (0 = finest). */
+  level: number;
+  /** The coarser image expanded to this level's size. */
+  up: Tensor;
+  /** The band the level's generator drew for it (unsquashed). */
+  band: Tensor;
+  /** up + band: the level's image (unclamped). */
+  image: Tensor;
+}
+
+/** The coarse-to-fine sampling chain of a batch of codes ("walk the pyramid"). */
+export interface PyramidChain {
+  /** The coarsest level's image (the coarse GAN's). */
+  coarse: Tensor;
+  /** The finer levels, coarse to fine (the last one's image is the sample). */
+  steps: PyramidStep[];
 }
 
 export const recipes: Record<string, ModelRecipe> = {

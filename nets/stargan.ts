@@ -30,108 +30,64 @@
 //   data_loader.py's RandomHorizontalFlip); --no-flip turns it off.
 //
 // Data: one batch row is G's own input layout: the RGB image, then c_dim constant planes holding
-// its domain's one-hot label (packDomains; [N, 3 + c_dim, H, W]). The labels thus travel with the
+// its domain's one-hot label (data/domains.ts packDomains; [N, 3 + c_dim, H, W]). The labels thus travel with the
 // images through the CLI's one-tensor training loop and its data loader; the trainer reads each
 // row's label from pixel (0, 0) of the planes. Held-out evaluation inputs use the same layout with
 // the *target* label in the planes, so G's translation of a row is G applied to the row itself.
 //
 // State dicts: netG and netD carry the reference's keys (main.0.weight, main.1.running_mean,
 // main.9.main.0.weight, ... / main.*, conv1.weight, conv2.weight), so a checkpoint converts both
-// ways with `gan convert`. Browser-safe: no Node imports (the emoji data and the evaluation hooks
-// that read it live in cli/datasets.ts and cli/eval_stargan.ts).
+// ways with `gan convert`. Browser-safe: no Node imports (the CLI reads the held-out skin-tone emoji
+// for every recipe with a domainTranslation hook: cli/heldout.ts builds the held-out pairs and
+// domain grids, cli/eval_domains.ts the domain-classifier scores).
+//
+// The file reads as the paper: the label layout, G and D, the losses, the training step, then the
+// declaration (hyper-parameters, presets, paper, demo profile and the CLI hooks).
 
-import { Module, Sequential, Conv2d, ConvTranspose2d, InstanceNorm2d, LeakyReLU, ReLU, Tanh } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import {
-  add, affine, bceWithLogits, bernoulli, concat, expand, gradientPenalty, l1, matmul, mean, mul, mulScalar, narrow, neg, randperm, reshape,
-  softmaxCrossEntropy, Generator,
-} from '../engine/ops/index.js';
-import { defaultInit_ } from './gan_util.js';
-import { generateWith } from './dcgan.js';
-import { SampleInputs, setGradients } from './common.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import { Generator, Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../engine/index.js';
+import { defaultInit_ } from './lib/networks.js';
+import { generateWith, SampleInputs } from './lib/sample.js';
+import { minimize } from './lib/step.js';
+import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
+import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-export type ClsLoss = 'ce' | 'bce';
+const { add, affine, bceWithLogits, bernoulli, concat, expand, gradientPenalty, l1, matmul, mean, mul, mulScalar, narrow, neg, randperm, reshape, softmaxCrossEntropy } = ops;
 
-export interface StarganConfig {
-  imageSize: number;
-  /** Number of domains (label length): the dataset's channels minus 3. */
-  cDim: number;
-  gConvDim: number;
-  dConvDim: number;
-  /** Residual blocks in G. */
-  gRepeatNum: number;
-  /** Stride-2 convs in D (resolved: never 0). */
-  dRepeatNum: number;
-  lambdaCls: number;
-  lambdaRec: number;
-  lambdaGp: number;
-  /** D updates per G update. */
-  nCritic: number;
-  clsLoss: ClsLoss;
-  /** Iterations of linear decay at the end of the run (0: the second half of the run). */
-  numItersDecay: number;
-  /** The learning rate changes every this many iterations. */
-  lrUpdateStep: number;
-  /** The domain pair `gan eval` scores with L1 / PSNR / SSIM (indices into the dataset's domains). */
-  evalSource: number;
-  evalTarget: number;
-  /** Mirror each training image left-right with probability 1/2. */
-  flip: boolean;
-}
+/** StarGAN's hyper-parameters: the flags of `gan train stargan`, their defaults and bounds. */
+const params = {
+  imageSize: int(64, 'image side (the paper: 128; the emoji are 64 px, so 64 is the native size)', { min: 4, max: 1024 }),
+  cDim: int(6, 'number of domains (set from the dataset: its channels minus 3)', { min: 1, max: 1024 }),
+  gConvDim: int(64, 'width of G\'s first layer', { min: 1, max: 4096 }),
+  dConvDim: int(64, 'width of D\'s first layer', { min: 1, max: 4096 }),
+  gRepeatNum: int(6, 'residual blocks in G', { min: 0, max: 64 }),
+  dRepeatNum: int(0, 'stride-2 conv layers in D (0: down to a 2x2 map, as the paper\'s 6 at 128 px; 5 at 64 px)', { min: 0, max: 16 }),
+  lambdaCls: num(1, 'weight of the domain classification loss', { min: 0, metavar: 'X' }),
+  lambdaRec: num(10, 'weight of the reconstruction loss', { min: 0, metavar: 'X' }),
+  lambdaGp: num(10, 'weight of the gradient penalty', { min: 0, metavar: 'X' }),
+  nCritic: int(5, 'D updates per G update', { min: 1 }),
+  clsLoss: choice(['ce', 'bce'], 'ce', 'domain loss: ce = softmax cross-entropy (one domain per image, RaFD), bce = per-attribute BCE (CelebA)', { metavar: undefined }),
+  numItersDecay: int(0, 'final iterations over which the learning rate decays linearly to 0 (0: the second half of the run)', { min: 0 }),
+  lrUpdateStep: int(1000, 'change the learning rate every N iterations', { min: 1 }),
+  evalSource: int(0, 'domain `gan eval` translates from (emoji-skin: 0 default, 1 light .. 5 dark)', { metavar: 'D', min: 0 }),
+  evalTarget: int(5, 'domain `gan eval` translates to and scores against its ground truth', { metavar: 'D', min: 0 }),
+  flip: bool(true, 'mirror training images left-right with probability 1/2, as the paper (--no-flip to turn off)'),
+};
+
+/** A StarGAN's hyper-parameters, typed (dRepeatNum 0: autoRepeatNum). */
+export type StarganConfig = ConfigOf<typeof params>;
+export type ClsLoss = StarganConfig['clsLoss'];
 
 /** D's stride-2 layers when --d-repeat-num is 0: down to a 2x2 map, as 6 layers do at 128 px. */
 export function autoRepeatNum(imageSize: number): number {
   return Math.max(1, Math.round(Math.log2(imageSize)) - 1);
 }
 
-export function starganConfig(c: ModelConfig): StarganConfig {
-  const imageSize = Number(c.imageSize);
-  const d = Number(c.dRepeatNum ?? 0);
-  return {
-    imageSize,
-    cDim: Number(c.cDim ?? 6),
-    gConvDim: Number(c.gConvDim ?? 64),
-    dConvDim: Number(c.dConvDim ?? 64),
-    gRepeatNum: Number(c.gRepeatNum ?? 6),
-    dRepeatNum: d > 0 ? d : autoRepeatNum(imageSize),
-    lambdaCls: Number(c.lambdaCls ?? 1),
-    lambdaRec: Number(c.lambdaRec ?? 10),
-    lambdaGp: Number(c.lambdaGp ?? 10),
-    nCritic: Number(c.nCritic ?? 5),
-    clsLoss: String(c.clsLoss ?? 'ce') as ClsLoss,
-    numItersDecay: Number(c.numItersDecay ?? 0),
-    lrUpdateStep: Number(c.lrUpdateStep ?? 1000),
-    evalSource: Number(c.evalSource ?? 0),
-    evalTarget: Number(c.evalTarget ?? 5),
-    flip: c.flip !== false,
-  };
+/** D's stride-2 layers of a config (--d-repeat-num, or autoRepeatNum's when 0). */
+export function resolvedDRepeatNum(c: Pick<StarganConfig, 'dRepeatNum' | 'imageSize'>): number {
+  return c.dRepeatNum > 0 ? c.dRepeatNum : autoRepeatNum(c.imageSize);
 }
 
-// ---- data layout ----------------------------------------------------------------------------------
-
-/**
- * Images with one domain label each as rows of G's input layout: row i holds image i's c channels,
- * then numDomains planes, plane labels[i] all ones and the others zeros.
- */
-export function packDomains(images: Float32Array, labels: ArrayLike<number>, n: number, numDomains: number, c: number, h: number, w: number): Float32Array {
-  const img = c * h * w;
-  const plane = h * w;
-  if (images.length !== n * img || labels.length < n) {
-    throw new Error(`packDomains: expected ${n} images of ${c}x${h}x${w} (${n * img} values) and ${n} labels, got ${images.length} values and ${labels.length} labels`);
-  }
-  const row = img + numDomains * plane;
-  const out = new Float32Array(n * row);
-  for (let i = 0; i < n; i++) {
-    const d = labels[i];
-    if (!Number.isInteger(d) || d < 0 || d >= numDomains) throw new Error(`packDomains: label ${d} of image ${i} is not a domain in 0..${numDomains - 1}`);
-    out.set(images.subarray(i * img, (i + 1) * img), i * row);
-    out.fill(1, i * row + img + d * plane, i * row + img + (d + 1) * plane);
-  }
-  return out;
-}
+// ---- the label layout ----------------------------------------------------------------------------
 
 /** Labels [N, C] tiled into constant planes [N, C, h, w] (the reference's c.view().repeat()). */
 export function tileLabels(c: Tensor, h: number, w: number): Tensor {
@@ -172,16 +128,16 @@ export function permuteRows(c: Tensor, perm: ArrayLike<number>): Tensor {
 
 // ---- networks -----------------------------------------------------------------------------------------
 
-const instanceNorm = (c: number) => new InstanceNorm2d(c, { affine: true, trackRunningStats: true });
+const instanceNorm = (c: number) => new nn.InstanceNorm2d(c, { affine: true, trackRunningStats: true });
 
 /** x + main(x), main = conv3, IN, ReLU, conv3, IN (no biases). */
-export class ResidualBlock extends Module {
-  main: Sequential;
+export class ResidualBlock extends nn.Module {
+  main: nn.Sequential;
   constructor(dimIn: number, dimOut: number) {
     super();
-    this.main = new Sequential(
-      new Conv2d(dimIn, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut), new ReLU(),
-      new Conv2d(dimOut, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut),
+    this.main = new nn.Sequential(
+      new nn.Conv2d(dimIn, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut), new nn.ReLU(),
+      new nn.Conv2d(dimOut, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut),
     );
   }
   override forward(x: Tensor): Tensor {
@@ -189,26 +145,26 @@ export class ResidualBlock extends Module {
   }
 }
 
-export class StarganGenerator extends Module {
-  main: Sequential;
+export class StarganGenerator extends nn.Module {
+  main: nn.Sequential;
   readonly cDim: number;
 
   constructor(convDim = 64, cDim = 5, repeatNum = 6) {
     super();
     this.cDim = cDim;
-    const layers: Module[] = [new Conv2d(3 + cDim, convDim, 7, { padding: 3, bias: false }), instanceNorm(convDim), new ReLU()];
+    const layers: nn.Module[] = [new nn.Conv2d(3 + cDim, convDim, 7, { padding: 3, bias: false }), instanceNorm(convDim), new nn.ReLU()];
     let dim = convDim;
     for (let i = 0; i < 2; i++) {
-      layers.push(new Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim * 2), new ReLU());
+      layers.push(new nn.Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim * 2), new nn.ReLU());
       dim *= 2;
     }
     for (let i = 0; i < repeatNum; i++) layers.push(new ResidualBlock(dim, dim));
     for (let i = 0; i < 2; i++) {
-      layers.push(new ConvTranspose2d(dim, dim / 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim / 2), new ReLU());
+      layers.push(new nn.ConvTranspose2d(dim, dim / 2, 4, { stride: 2, padding: 1, bias: false }), instanceNorm(dim / 2), new nn.ReLU());
       dim /= 2;
     }
-    layers.push(new Conv2d(dim, 3, 7, { padding: 3, bias: false }), new Tanh());
-    this.main = new Sequential(...layers);
+    layers.push(new nn.Conv2d(dim, 3, 7, { padding: 3, bias: false }), new nn.Tanh());
+    this.main = new nn.Sequential(...layers);
   }
 
   /**
@@ -227,10 +183,10 @@ export class StarganGenerator extends Module {
   }
 }
 
-export class StarganDiscriminator extends Module {
-  main: Sequential;
-  conv1: Conv2d;
-  conv2: Conv2d;
+export class StarganDiscriminator extends nn.Module {
+  main: nn.Sequential;
+  conv1: nn.Conv2d;
+  conv2: nn.Conv2d;
   readonly imageSize: number;
 
   constructor(imageSize = 128, convDim = 64, cDim = 5, repeatNum = 6) {
@@ -240,15 +196,15 @@ export class StarganDiscriminator extends Module {
       throw new Error(`StarganDiscriminator: image size ${imageSize} must be divisible by 2^${repeatNum} (repeat_num ${repeatNum} stride-2 layers); lower repeat_num or change the size`);
     }
     this.imageSize = imageSize;
-    const layers: Module[] = [new Conv2d(3, convDim, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.01)];
+    const layers: nn.Module[] = [new nn.Conv2d(3, convDim, 4, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.01)];
     let dim = convDim;
     for (let i = 1; i < repeatNum; i++) {
-      layers.push(new Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.01));
+      layers.push(new nn.Conv2d(dim, dim * 2, 4, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.01));
       dim *= 2;
     }
-    this.main = new Sequential(...layers);
-    this.conv1 = new Conv2d(dim, 1, 3, { padding: 1, bias: false });
-    this.conv2 = new Conv2d(dim, cDim, kernel, { bias: false });
+    this.main = new nn.Sequential(...layers);
+    this.conv1 = new nn.Conv2d(dim, 1, 3, { padding: 1, bias: false });
+    this.conv2 = new nn.Conv2d(dim, cDim, kernel, { bias: false });
   }
 
   /** [source scores [N, 1, s, s], domain logits [N, cDim]] for images [N, 3, imageSize, imageSize]. */
@@ -291,7 +247,7 @@ export interface DLosses {
  * without gradients (the reference detaches its output); the penalty's interpolation weights are
  * drawn from `rng`.
  */
-export function discriminatorLosses(netG: Module, netD: Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights, rng: Generator): DLosses {
+export function discriminatorLosses(netG: nn.Module, netD: nn.Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights, rng: Generator): DLosses {
   const D = (x: Tensor) => netD.call(x) as [Tensor, Tensor];
   const [srcReal, clsReal] = D(xReal);
   const lossReal = neg(mean(srcReal));
@@ -311,7 +267,7 @@ export interface GLosses {
 }
 
 /** The generator's loss (solver.py, "3. Train the generator"): translate, fool D, classify as c', reconstruct. */
-export function generatorLosses(netG: Module, netD: Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights): GLosses {
+export function generatorLosses(netG: nn.Module, netD: nn.Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights): GLosses {
   const xFake = netG.call(xReal, cTrg) as Tensor;
   const [src, cls] = netD.call(xFake) as [Tensor, Tensor];
   const lossFake = neg(mean(src));
@@ -334,31 +290,35 @@ export function starganLearningRate(base: number, done: number, o: { total: numb
   return base * Math.max(0, 1 - (passed * every) / o.decay);
 }
 
-// ---- training ----------------------------------------------------------------------------------------------
+// ---- the training step ----------------------------------------------------------------------------------------------
 
 /** Columns of the CLI's sample grids. */
 const GRID_COLUMNS = 8;
 
 export class StarganTrainer implements GanTrainer {
   readonly nets: { netG: StarganGenerator; netD: StarganDiscriminator };
-  readonly optimizers: { netG: Adam; netD: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: StarganConfig;
+  /** D's stride-2 layers (--d-repeat-num, or autoRepeatNum's when 0). */
+  readonly dRepeatNum: number;
   readonly samples: SampleInputs;
   private readonly baseLr: number;
   private readonly totalSteps: number;
 
+  /** `config`: any subset of the hyper-parameters (the rest take their declared defaults). */
   constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
-    const cfg = (this.cfg = starganConfig(config));
+    const cfg = (this.cfg = parseConfig(params, config));
+    this.dRepeatNum = resolvedDRepeatNum(cfg);
     this.rng = new Generator(seed);
     const netG = new StarganGenerator(cfg.gConvDim, cfg.cDim, cfg.gRepeatNum);
-    const netD = new StarganDiscriminator(cfg.imageSize, cfg.dConvDim, cfg.cDim, cfg.dRepeatNum);
+    const netD = new StarganDiscriminator(cfg.imageSize, cfg.dConvDim, cfg.cDim, this.dRepeatNum);
     defaultInit_(netG, this.rng);
     defaultInit_(netD, this.rng);
     this.nets = { netG, netD };
     const opts = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
-    this.optimizers = { netG: new Adam(netG, opts), netD: new Adam(netD, opts) };
+    this.optimizers = { netG: new optim.Adam(netG, opts), netD: new optim.Adam(netD, opts) };
     this.baseLr = settings.lr;
     this.totalSteps = settings.steps;
     this.samples = new SampleInputs([3 + cfg.cDim, cfg.imageSize, cfg.imageSize]);
@@ -407,14 +367,12 @@ export class StarganTrainer implements GanTrainer {
       const cTrg = permuteRows(cOrg, perm);
 
       const d = discriminatorLosses(netG, netD, xReal, cOrg, cTrg, this.cfg, this.rng);
-      setGradients(d.loss, [netD]);
-      this.optimizers.netD.step();
+      minimize(d.loss, this.optimizers.netD);
 
       let g: GLosses | null = null;
       if (this.updatesG(done)) {
         g = generatorLosses(netG, netD, xReal, cOrg, cTrg, this.cfg);
-        setGradients(g.loss, [netG]);
-        this.optimizers.netG.step();
+        minimize(g.loss, this.optimizers.netG, { frozen: [netD] });
       }
       if (!withStats) return null;
       return noGrad(() => ({
@@ -475,10 +433,10 @@ export class StarganTrainer implements GanTrainer {
   }
 }
 
-// ---- recipe ------------------------------------------------------------------------------------------
+// ---- the declaration ------------------------------------------------------------------------------------------
 
 /** Reads a config back from netG's or netD's state_dict shapes (for `gan convert`); null if neither. */
-export function inferStarganConfig(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null {
+export function inferStarganConfig(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<StarganConfig> | null {
   const first = shapes.get('main.0.weight');
   if (!first || first.length !== 4) return null;
   if (net === 'netG') {
@@ -497,30 +455,19 @@ export function inferStarganConfig(net: string, shapes: ReadonlyMap<string, read
   return null;
 }
 
-const isInt = (v: unknown, lo: number, hi = Infinity) => Number.isInteger(Number(v)) && Number(v) >= lo && Number(v) <= hi;
-
-export const starganRecipe: ModelRecipe & { translate(trainer: GanTrainer, inputs: Tensor): Tensor } = {
+export const starganRecipe = defineModel({
   name: 'stargan',
   description: 'StarGAN (Choi et al. 2018): one G for all domains (label tiled onto the image), D with source + domain heads, WGAN-GP',
-  reference: 'arXiv:1711.09020; github.com/yunjey/stargan',
-  options: {
-    imageSize: { type: 'int', default: 64, help: 'image side (the paper: 128; the emoji are 64 px, so 64 is the native size)', metavar: 'N' },
-    cDim: { type: 'int', default: 6, help: 'number of domains (set from the dataset: its channels minus 3)', metavar: 'N' },
-    gConvDim: { type: 'int', default: 64, help: 'width of G\'s first layer', metavar: 'N' },
-    dConvDim: { type: 'int', default: 64, help: 'width of D\'s first layer', metavar: 'N' },
-    gRepeatNum: { type: 'int', default: 6, help: 'residual blocks in G', metavar: 'N' },
-    dRepeatNum: { type: 'int', default: 0, help: 'stride-2 conv layers in D (0: down to a 2x2 map, as the paper\'s 6 at 128 px; 5 at 64 px)', metavar: 'N' },
-    lambdaCls: { type: 'number', default: 1, help: 'weight of the domain classification loss', metavar: 'X' },
-    lambdaRec: { type: 'number', default: 10, help: 'weight of the reconstruction loss', metavar: 'X' },
-    lambdaGp: { type: 'number', default: 10, help: 'weight of the gradient penalty', metavar: 'X' },
-    nCritic: { type: 'int', default: 5, help: 'D updates per G update', metavar: 'N' },
-    clsLoss: { type: 'string', default: 'ce', choices: ['ce', 'bce'], help: 'domain loss: ce = softmax cross-entropy (one domain per image, RaFD), bce = per-attribute BCE (CelebA)' },
-    numItersDecay: { type: 'int', default: 0, help: 'final iterations over which the learning rate decays linearly to 0 (0: the second half of the run)', metavar: 'N' },
-    lrUpdateStep: { type: 'int', default: 1000, help: 'change the learning rate every N iterations', metavar: 'N' },
-    evalSource: { type: 'int', default: 0, help: 'domain `gan eval` translates from (emoji-skin: 0 default, 1 light .. 5 dark)', metavar: 'D' },
-    evalTarget: { type: 'int', default: 5, help: 'domain `gan eval` translates to and scores against its ground truth', metavar: 'D' },
-    flip: { type: 'boolean', default: true, help: 'mirror training images left-right with probability 1/2, as the paper (--no-flip to turn off)' },
+  paper: {
+    label: 'StarGAN',
+    title: 'StarGAN: Unified Generative Adversarial Networks for Multi-Domain Image-to-Image Translation',
+    authors: 'Yunjey Choi, Minje Choi, Munyoung Kim, Jung-Woo Ha, Sunghun Kim, Jaegul Choo',
+    year: 2017,
+    arxiv: '1711.09020',
+    code: 'github.com/yunjey/stargan',
+    summary: 'One generator translating among many domains, conditioned on a target label, with an auxiliary domain classifier.',
   },
+  params,
   train: {
     steps: 200000,
     batch: 16,
@@ -535,7 +482,7 @@ export const starganRecipe: ModelRecipe & { translate(trainer: GanTrainer, input
   // Minutes on a software adapter: 32 px, 8 wide, 2 residual blocks, D 4 layers down to 2x2, and
   // lr 1e-3 so that 40 G updates move G (at 1e-4 the held-out L1 barely leaves the untrained value).
   quick: { steps: 200, batch: 8, lr: 1e-3, imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, lrUpdateStep: 10, sampleEvery: 50, ckptEvery: 50, logEvery: 5 },
-  paper: {
+  paperPreset: {
     values: { steps: 20100, imageSize: 128, dRepeatNum: 6, numItersDecay: 10050 },
     sources: {
       steps: 'paper (RaFD): 100 epochs at 0.0001, then 100 of linear decay; 200 x 1608 emoji-skin images / 16',
@@ -556,34 +503,37 @@ export const starganRecipe: ModelRecipe & { translate(trainer: GanTrainer, input
     },
     note: 'CelebA and RaFD are not here: --paper trains on the emoji skin-tone domains (one domain per image, like RaFD\'s expressions), upsampled from 64 to 128 px, with the paper\'s RaFD schedule counted in epochs of that set.',
   },
-  adaptToData: (config, data) => ({ ...config, cDim: data.channels - 3 }),
-  imageShape: (c) => ({ channels: 3 + Number(c.cDim ?? 6), size: Number(c.imageSize) }),
-  validate(c) {
+  check(c) {
     const errs: string[] = [];
-    const size = Number(c.imageSize);
-    if (!isInt(size, 4, 1024) || size % 4 !== 0) errs.push(`--image-size must be a multiple of 4 in [4, 1024] (G halves it twice), got ${c.imageSize}`);
-    const cfg = starganConfig(c);
-    if (!isInt(c.cDim ?? 6, 1, 1024)) errs.push(`--c-dim must be a positive integer, got ${c.cDim}`);
-    for (const k of ['gConvDim', 'dConvDim'] as const) if (!isInt(c[k] ?? 64, 1, 4096)) errs.push(`--${k === 'gConvDim' ? 'g' : 'd'}-conv-dim must be an integer in [1, 4096], got ${c[k]}`);
-    if (!isInt(c.gRepeatNum ?? 6, 0, 64)) errs.push(`--g-repeat-num must be a non-negative integer, got ${c.gRepeatNum}`);
-    if (!isInt(c.dRepeatNum ?? 0, 0, 16)) errs.push(`--d-repeat-num must be an integer in [0, 16], got ${c.dRepeatNum}`);
-    else if (errs.length === 0 && !Number.isInteger(size / 2 ** cfg.dRepeatNum)) {
-      errs.push(`--d-repeat-num ${cfg.dRepeatNum} needs an image size divisible by ${2 ** cfg.dRepeatNum} (got ${size}); use fewer layers or 0 (auto)`);
+    if (c.imageSize % 4 !== 0) errs.push(`--image-size must be a multiple of 4 in [4, 1024] (G halves it twice), got ${c.imageSize}`);
+    const d = resolvedDRepeatNum(c);
+    if (errs.length === 0 && !Number.isInteger(c.imageSize / 2 ** d)) {
+      errs.push(`--d-repeat-num ${d} needs an image size divisible by ${2 ** d} (got ${c.imageSize}); use fewer layers or 0 (auto)`);
     }
-    for (const k of ['lambdaCls', 'lambdaRec', 'lambdaGp'] as const) {
-      if (!(Number(c[k] ?? 0) >= 0)) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be a non-negative number, got ${c[k]}`);
-    }
-    if (!isInt(c.nCritic ?? 5, 1)) errs.push(`--n-critic must be a positive integer, got ${c.nCritic}`);
-    if (!['ce', 'bce'].includes(String(c.clsLoss ?? 'ce'))) errs.push(`--cls-loss must be ce or bce, got '${c.clsLoss}'`);
-    if (!isInt(c.numItersDecay ?? 0, 0)) errs.push(`--num-iters-decay must be a non-negative integer, got ${c.numItersDecay}`);
-    if (!isInt(c.lrUpdateStep ?? 1000, 1)) errs.push(`--lr-update-step must be a positive integer, got ${c.lrUpdateStep}`);
     for (const k of ['evalSource', 'evalTarget'] as const) {
-      if (!isInt(c[k] ?? 0, 0, cfg.cDim - 1)) errs.push(`--${k === 'evalSource' ? 'eval-source' : 'eval-target'} must be a domain index in 0..${cfg.cDim - 1}, got ${c[k]}`);
+      if (c[k] > c.cDim - 1) errs.push(`--${k === 'evalSource' ? 'eval-source' : 'eval-target'} must be a domain index in 0..${c.cDim - 1}, got ${c[k]}`);
     }
     return errs;
   },
+  adaptToData: (_c, data) => ({ cDim: data.channels - 3 }),
+  imageShape: (c) => ({ channels: 3 + c.cDim, size: c.imageSize }),
   inferConfig: inferStarganConfig,
-  create: (config, settings, seed) => new StarganTrainer(config, settings, seed),
-  /** TranslationEval.translate (cli/eval.ts): inputs are packed rows with the target label planes. */
-  translate: (trainer, inputs) => (trainer as StarganTrainer).translate(inputs),
-};
+  create: (c, settings, seed) => new StarganTrainer(c, settings, seed),
+}, {
+  /** TranslationEval.translate: inputs are packed rows with the target label planes. */
+  translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as StarganTrainer).translate(inputs),
+  /** The CLI's held-out pairs (evalSource -> evalTarget), domain grids and domain-classifier scores. */
+  domainTranslation(config: ModelConfig) {
+    const c = parseConfig(params, config);
+    return { count: c.cDim, size: c.imageSize, source: c.evalSource, target: c.evalTarget };
+  },
+  demo: {
+    gridCols: 8,
+    charts: [
+      { title: 'Adversarial losses (WGAN-GP)', keys: /^loss_[DG]_(real|fake)$/ },
+      { title: 'Domain classification losses', keys: /_cls$/ },
+      { title: 'Gradient penalty and reconstruction', keys: /^loss_(D_gp|G_rec)$/ },
+    ],
+    blurb: 'Each row of the grid: an input image, then G\'s translation of it into each domain (default, light … dark), then into its own domain.',
+  },
+});

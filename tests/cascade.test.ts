@@ -1,5 +1,5 @@
 // The cascade and multi-player models: LAPGAN (nets/lapgan.ts), StackGAN and StackGAN++
-// (nets/stackgan.ts, with nets/text_encoder.ts) and Triple-GAN (nets/triplegan.ts).
+// (nets/stackgan.ts, nets/stackganpp.ts, with nets/lib/text_encoder.ts) and Triple-GAN (nets/triplegan.ts).
 // Structural checks against CPU float64 references on known batches, shape checks of the sampling
 // chains, and a few training steps of tiny configurations (finite losses, nothing leaked); the
 // trained results live in docs/cascade.md. Everything here is sized for the software adapter.
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodePngNode } from '../engine/io/png_node.js';
+import { decodePngNode } from '../data/png_node.js';
 import { DATASETS } from '../cli/datasets.js';
 import { getRecipe } from '../nets/registry.js';
 import { initEngine, engine } from '../engine/device.js';
@@ -18,17 +18,16 @@ import { grad, noGrad } from '../engine/tape.js';
 import { Generator, add, pyrUp, reconstructPyramid, softmaxCrossEntropy } from '../engine/ops/index.js';
 import { Dropout } from '../engine/nn.js';
 import { decodeSafetensors } from '../engine/io/safetensors.js';
-import { loadMnist } from '../engine/data/mnist.js';
-import { loadEmojiText } from '../engine/data/emoji.js';
+import { loadMnist } from '../data/mnist.js';
+import { loadEmojiText } from '../data/emoji.js';
 import { LapganTrainer, lapganNoiseDim, lapganRecipe, trainingPyramid } from '../nets/lapgan.js';
-import {
-  MATCHING_AWARE_TERMS, StackganTrainer, StackganppTrainer, caKl, colorConsistency, colorMoments, matchingAwareLossD, mismatchIndices,
-  reparameterize, stackganRecipe, stackganppRecipe, type TextImageDataset,
-} from '../nets/stackgan.js';
-import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
+import { MATCHING_AWARE_TERMS, StackganTrainer, matchingAwareLossD, stackganRecipe } from '../nets/stackgan.js';
+import { StackganppTrainer, colorConsistency, colorMoments, stackganppRecipe } from '../nets/stackganpp.js';
+import { caKl, reparameterize } from '../nets/lib/text_conditioning.js';
+import { hashToken, hashedBagOfWords, mismatchIndices, type TextImageDataset } from '../data/text.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, TrainSettings } from '../nets/registry.js';
@@ -87,7 +86,7 @@ describe('LAPGAN', () => {
   });
 
   it('sampling runs the chain coarse to fine: each level = pyrUp(coarser) + its generator output', async () => {
-    const t = new LapganTrainer(config, SETTINGS, 1);
+    const t = new LapganTrainer(lapganRecipe.parse(config), SETTINGS, 1);
     const { netG } = t.nets;
     const code = t.noise(3, new Generator(7));
     expect(code.shape).toEqual([3, lapganNoiseDim(t.cfg)]);
@@ -121,7 +120,7 @@ describe('LAPGAN', () => {
   });
 
   it('a few training steps on every level keep the losses finite and leak nothing', async () => {
-    const t = new LapganTrainer(config, SETTINGS, 2);
+    const t = new LapganTrainer(lapganRecipe.parse(config), SETTINGS, 2);
     const real = tensor(seeded(4 * 256, 5), [4, 1, 16, 16]).keep();
     await trainSteps(t, real, 1);
     await engine().sync();
@@ -372,6 +371,42 @@ describe('Triple-GAN', () => {
     for (const [k, want] of Object.entries(after)) expect(relError(await state.get(k)!.data(), want.data as Float32Array), k).toBeLessThan(1e-5);
     for (const t of [x, y, le, logits, loss, ...grads]) t.dispose();
     C.dispose();
+  });
+
+  it("gan eval's hook: C's error on the test set the CLI gives, against a host count of eval-mode argmax misses", async () => {
+    const mnist16 = loadMnist({ split: 'train', limit: 600, size: 16 });
+    const cfg16 = configOf(tripleganRecipe, { nc: 1, imageSize: 16, nz: 4, ngh: 8, ndh: 16, cw: 2, labelledBatch: 8, warmupSteps: 5 });
+    const trained = tripleganRecipe.create(cfg16, SETTINGS as TrainSettings, 3) as TripleganTrainer;
+    const untrained = tripleganRecipe.create(cfg16, SETTINGS as TrainSettings, 3) as TripleganTrainer;
+    trained.bindData(mnist16);
+    const real = tensor(new Float32Array(4 * 256), [4, 1, 16, 16]).keep();
+    for (let i = 0; i < 3; i++) trained.step(real, false);
+    const n = 37;
+    const test = { images: mnist16.images.subarray(0, n * 256), labels: mnist16.labels.subarray(0, n), n, h: 16, w: 16, c: 1 };
+    const misses = async (t: TripleganTrainer) => {
+      const C = t.nets.netC;
+      C.eval();
+      const logits = noGrad(() => C.call(tensor(test.images, [n, 1, 16, 16])));
+      const v = await logits.data();
+      logits.dispose();
+      C.train();
+      let wrong = 0;
+      for (let i = 0; i < n; i++) {
+        const row = Array.from(v.subarray(10 * i, 10 * i + 10));
+        if (row.indexOf(Math.max(...row)) !== test.labels[i]) wrong++;
+      }
+      return wrong / n;
+    };
+    const ctx = { dataset: 'mnist', channels: 1, size: 16 };
+    expect(await tripleganRecipe.evalExtras(trained, untrained, ctx)).toBeNull(); // no labelled test split given
+    const got = (await tripleganRecipe.evalExtras(trained, untrained, { ...ctx, testSet: () => test }))!;
+    const c = got.json.classifier as { testError: number; untrainedTestError: number; n: number };
+    expect(c.n).toBe(n);
+    expect(c.testError).toBeCloseTo(await misses(trained), 12);
+    expect(c.untrainedTestError).toBeCloseTo(await misses(untrained), 12);
+    expect(got.lines[0]).toMatch(new RegExp(`MNIST test error ${(100 * c.testError).toFixed(2)}% \\(untrained ${(100 * c.untrainedTestError).toFixed(2)}%\\) on ${n} test digits`));
+    real.dispose();
+    for (const t of [trained, untrained]) for (const net of Object.values(t.nets)) net.dispose();
   });
 
   it("C's accuracy on the labelled set rises well above chance after a short supervised warm-up", async () => {

@@ -3,17 +3,18 @@
 // and split-K forced in turn so every tile edge (partial M tile, partial N tile, partial K step,
 // uneven splits) is exercised; stride-phase launches of the input gradient; and error messages.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  initEngine, engine, tensor, tidy, noGrad, grad, sum, mul,
-  conv2d, conv2dBackwardInput, conv2dBackwardWeight, convTranspose2d, matmul, linear, setGemmOverride,
-} from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, noGrad, grad } from '../engine/index.js';
+import { sum } from '../engine/ops/reduce.js';
+import { mul } from '../engine/ops/elementwise.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, convTranspose2d } from '../engine/ops/conv.js';
+import { matmul, linear, setGemmOverride } from '../engine/ops/matmul.js';
 import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';
 import {
   conv2dCpu, conv2dBackwardInputCpu, conv2dBackwardWeightCpu, convTranspose2dCpu, type Conv2dOptions,
 } from '../engine/ops/cpu/conv.js';
 import { matmulCpu } from '../engine/ops/cpu/nn.js';
 import type { HostTensor } from '../engine/ops/registry.js';
-import { mulberry32, normErr } from '../engine/testing/opcheck.js';
+import { mulberry32, normErr } from './support/opcheck.js';
 
 beforeAll(async () => {
   await initEngine();

@@ -1,7 +1,9 @@
 // Device layer: per-dispatch GPU timing past one query set's capacity, and ownership of the
 // gradients a caller passes to grad().
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, engine, tensor, tanh, mul, sum, grad } from '../engine/index.js';
+import { initEngine, engine, tensor, grad } from '../engine/index.js';
+import { tanh, mul } from '../engine/ops/elementwise.js';
+import { sum } from '../engine/ops/reduce.js';
 
 beforeAll(async () => {
   await initEngine();

@@ -8,16 +8,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, assign, tensor, tidy, noGrad, Conv2d, type Module, type Tensor } from '../engine/index.js';
+import { initEngine, engine, assign, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import { Conv2d } from '../engine/nn/layers.js';
+import { type Module } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { gradientPenalty, Generator } from '../engine/ops/index.js';
-import { defineD, defineG } from '../nets/common.js';
+import { defineD, defineG } from '../nets/lib/networks.js';
 import { DualGanTrainer, clipWeights_, criticLoss, dualganRecipe } from '../nets/dualgan.js';
 import {
   DiscoDiscriminator, DiscoGenerator, DiscoGanTrainer, discoGanLoss, discoganRecipe, featureMatchingLoss,
 } from '../nets/discogan.js';
-import { setHeldOutSource } from '../nets/translation.js';
-import { readStats } from '../nets/stats.js';
+import { setHeldOutSource } from '../nets/lib/translation.js';
+import { readStats } from '../nets/lib/stats.js';
 import type { GanTrainer, ModelRecipe } from '../nets/registry.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
@@ -76,8 +78,8 @@ describe('full-size networks match the reference state_dicts', () => {
   }
 
   it('the trainers name their networks as the references do, with the reference\'s keys', () => {
-    const dual = new DualGanTrainer({ imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2 }, { lr: 5e-5 }, 1);
-    const disco = new DiscoGanTrainer({ imageSize: 64, ngf: 2, ndf: 2 }, { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 1);
+    const dual = new DualGanTrainer(dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2 }), { lr: 5e-5 }, 1);
+    const disco = new DiscoGanTrainer(discoganRecipe.parse({ imageSize: 64, ngf: 2, ndf: 2 }), { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 1);
     try {
       expect(Object.keys(dual.nets)).toEqual(['netG_A', 'netG_B', 'netD_A', 'netD_B']);
       expect(Object.keys(disco.nets)).toEqual(['generator_A', 'generator_B', 'discriminator_A', 'discriminator_B']);
@@ -275,7 +277,7 @@ async function maxAbs(net: Module): Promise<number> {
 
 describe('update cadences, weight clipping and the gradient penalty', () => {
   it('DualGAN: critics every step and clipped to [-c, c]; generators every n_critic-th step; finite losses, nothing kept per step', async () => {
-    const trainer = new DualGanTrainer({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, nCritic: 2, clip: 0.02 }, { lr: 5e-5 }, 2);
+    const trainer = new DualGanTrainer(dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, nCritic: 2, clip: 0.02 }), { lr: 5e-5 }, 2);
     try {
       expect(await maxAbs(trainer.nets.netD_A)).toBeGreaterThan(0.5); // BN scales start near 1
       const { all, live } = await run(trainer, 32, 2, 4);
@@ -304,7 +306,7 @@ describe('update cadences, weight clipping and the gradient penalty', () => {
   });
 
   it('DualGAN --gp: the penalty through double backward, no clipping', async () => {
-    const trainer = new DualGanTrainer({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'patch16', ndf: 4, norm: 'instance', nCritic: 1, gp: true, clip: 0.01 }, { lr: 5e-5 }, 3);
+    const trainer = new DualGanTrainer(dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'patch16', ndf: 4, norm: 'instance', nCritic: 1, gp: true, clip: 0.01 }), { lr: 5e-5 }, 3);
     try {
       const { all, live } = await run(trainer, 32, 2, 3);
       for (const st of all) {
@@ -320,7 +322,7 @@ describe('update cadences, weight clipping and the gradient penalty', () => {
   });
 
   it('DiscoGAN: a discriminator update every third iteration from the first, the curriculum rate; nothing kept per step', async () => {
-    const trainer = new DiscoGanTrainer({ imageSize: 64, ngf: 4, ndf: 4, ganCurriculum: 4 }, { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 4);
+    const trainer = new DiscoGanTrainer(discoganRecipe.parse({ imageSize: 64, ngf: 4, ndf: 4, ganCurriculum: 4 }), { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 4);
     try {
       const rates: number[] = [];
       const data = synthRows(4, 64, 9);

@@ -14,13 +14,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { initEngine, engine, tensor, add, mul, BIND_GROUP_CACHE_ENTRIES, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, type Tensor } from '../engine/index.js';
+import { add, mul } from '../engine/ops/elementwise.js';
+import { BIND_GROUP_CACHE_ENTRIES } from '../engine/device.js';
 import { checkpointInfo, checkpointToBytes, restoreCheckpoint, NonFiniteCheckpointError, RestoreError } from '../engine/checkpoint.js';
 import { countNonFinite } from '../engine/finite.js';
 import { decodeSafetensors, encodeSafetensors, firstDuplicateKey } from '../engine/io/safetensors.js';
 import { describeFsError, makeDirs, removeStaleTempFiles } from '../engine/io/files.js';
-import { decodePng, writePngChunks, PngError } from '../engine/io/png.js';
-import { decodePngNode } from '../engine/io/png_node.js';
+import { decodePng, writePngChunks, PngError } from '../data/png.js';
+import { decodePngNode } from '../data/png_node.js';
 import { getRecipe, recipes } from '../nets/registry.js';
 import { formatRestoreError, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import { scheduleFollowsSteps } from '../cli/train.js';
@@ -496,12 +498,12 @@ describe('restore errors and resume notes (items 4, 6)', () => {
     expect(lines).toHaveLength(10);
   });
   it('knows which runs lay their learning-rate schedule over --steps (a resume that changes it says so)', () => {
-    expect(scheduleFollowsSteps({ lrHold: 0, lrDecay: 0 })).toBe(true); // pix2pix / CycleGAN defaults
-    expect(scheduleFollowsSteps({ lrHold: 100, lrDecay: 0 })).toBe(true);
-    expect(scheduleFollowsSteps({ lrHold: 100, lrDecay: 100 })).toBe(false);
-    expect(scheduleFollowsSteps({ numItersDecay: 0, lrUpdateStep: 10 })).toBe(true); // StarGAN default
-    expect(scheduleFollowsSteps({ numItersDecay: 500 })).toBe(false);
-    expect(scheduleFollowsSteps({ imageSize: 32, nz: 16, ngf: 4, ndf: 4, nc: 1 })).toBe(false); // DCGAN: constant lr
+    expect(scheduleFollowsSteps(recipes.pix2pix, { lrHold: 0, lrDecay: 0 })).toBe(true); // pix2pix / CycleGAN defaults
+    expect(scheduleFollowsSteps(recipes.cyclegan, { lrHold: 100, lrDecay: 0 })).toBe(true);
+    expect(scheduleFollowsSteps(recipes.pix2pix, { lrHold: 100, lrDecay: 100 })).toBe(false);
+    expect(scheduleFollowsSteps(recipes.stargan, { numItersDecay: 0, lrUpdateStep: 10 })).toBe(true); // StarGAN default
+    expect(scheduleFollowsSteps(recipes.stargan, { numItersDecay: 500 })).toBe(false);
+    expect(scheduleFollowsSteps(recipes.dcgan, { imageSize: 32, nz: 16, ngf: 4, ndf: 4, nc: 1 })).toBe(false); // DCGAN: constant lr
   });
 });
 

@@ -3,7 +3,8 @@
 // permutations. Every random op must take the fed values verbatim, in order, and refuse a size
 // mismatch or a missing draw with a message that names the op.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tensor, Generator, rand, randn, bernoulli, randint, randperm, dropout, hostRandint, philoxWords, mulhilo32 } from '../engine/index.js';
+import { initEngine, tensor, Generator } from '../engine/index.js';
+import { rand, randn, bernoulli, randint, randperm, dropout, hostRandint, philoxWords, mulhilo32 } from '../engine/ops/random.js';
 
 beforeAll(async () => {
   await initEngine();

@@ -15,17 +15,18 @@ import { initEngine, engine } from '../engine/device.js';
 import { Tensor, memory, tensor, tidy } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
 import { add, concat, mean, mulScalar, randn, Generator } from '../engine/ops/index.js';
-import { readStats } from '../nets/stats.js';
-import { AutoencoderTrainer, ConvAutoencoder, UnetAutoencoder } from '../nets/autoencoder.js';
-import { EbganTrainer, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructionEnergy } from '../nets/ebgan.js';
-import { BeganTrainer, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
+import { readStats } from '../nets/lib/stats.js';
+import { AutoencoderTrainer } from '../nets/autoencoder.js';
+import { ConvAutoencoder, UnetAutoencoder } from '../nets/lib/autoencoders.js';
+import { EbganTrainer, ebganRecipe, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructionEnergy } from '../nets/ebgan.js';
+import { BeganTrainer, beganRecipe, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
 import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, meanLog1mD, meanLogD, type GmanCombine } from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
-import { MixtureSampler, mlp } from '../nets/mlp_gan.js';
-import { stepOn } from '../nets/gan_util.js';
+import { mlp } from '../nets/lib/mlp.js';
+import { minimize } from '../nets/lib/step.js';
 import { SGD } from '../engine/optim.js';
-import { disposeTrainer, runOnMixture } from '../nets/mode_eval.js';
-import { madGan1dMixture } from '../engine/data/mixtures.js';
+import { MODE_MODELS, checkModeRun, disposeTrainer, runOnMixture, withModelDefaults } from '../nets/mode_eval.js';
+import { MixtureSampler, madGan1dMixture } from '../data/mixtures.js';
 import type { GanTrainer, StepStats } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -125,7 +126,7 @@ describe('EBGAN', () => {
 
   it('pretrains D alone, then trains both with finite losses (conv and U-Net D)', async () => {
     const base = { imageSize: 8, nc: 1, nz: 6, ngf: 4, ndf: 4, code: 8, dNorm: 'batch', margin: 1, ptWeight: 0.1 };
-    const t = new EbganTrainer({ ...base, dArch: 'conv', pretrain: 2 }, adam, 5);
+    const t = new EbganTrainer(ebganRecipe.parse({ ...base, dArch: 'conv', pretrain: 2 }), adam, 5);
     const real = images(6, 1, 8).keep();
     const g0 = await snapshot(t.nets.netG.parameters());
     const s1 = await stepStats(t, real);
@@ -145,7 +146,7 @@ describe('EBGAN', () => {
     expect(memory().tensors).toBe(before);
     disposeTrainer(t);
 
-    const u = new EbganTrainer({ ...base, dArch: 'unet', pretrain: 0 }, adam, 5);
+    const u = new EbganTrainer(ebganRecipe.parse({ ...base, dArch: 'unet', pretrain: 0 }), adam, 5);
     const su = await stepStats(u, real);
     expect(su.lossD).toBeGreaterThan(0);
     disposeTrainer(u);
@@ -157,7 +158,7 @@ describe('BEGAN', () => {
   it('updates k_t on the GPU as clip(k + lambda_k (gamma L(x) - L(G(z))), 0, 1), and M_global, without per-step readbacks', async () => {
     const gamma = 0.5;
     const lambdaK = 0.4; // large, so three steps move k visibly (the paper's 0.001 would barely move it)
-    const t = new BeganTrainer({ imageSize: 16, nc: 1, nz: 8, nf: 4, gamma, lambdaK }, { lr: 1e-4, beta1: 0.5, beta2: 0.999 }, 7);
+    const t = new BeganTrainer(beganRecipe.parse({ imageSize: 16, nc: 1, nz: 8, nf: 4, gamma, lambdaK, lrHalveEvery: 0 }), { lr: 1e-4, beta1: 0.5, beta2: 0.999 }, 7);
     const real = images(4, 1, 16).keep();
     let k = 0; // k_0
     for (let step = 0; step < 3; step++) {
@@ -361,7 +362,26 @@ describe('MAD-GAN', () => {
   });
 });
 
-describe('stepOn', () => {
+describe('the mixture comparison (recipes\' mixture hooks)', () => {
+  it('runs the baseline and the models whose recipes declare a mixture form, with their own defaults and checks', () => {
+    expect(MODE_MODELS[0]).toBe('mlp_gan');
+    expect([...MODE_MODELS].sort()).toEqual(['gman', 'madgan', 'mlp_gan']);
+    // The mixture runs' defaults (not the image recipes'): 4 generators on a 1-layer trunk; 3
+    // discriminators with dropout diversity and the non-saturating loss.
+    const mad = withModelDefaults({ mixture: 'ring8', model: 'madgan' });
+    expect([mad.k, mad.shared, mad.hidden, mad.layers]).toEqual([4, 1, 64, 2]);
+    const gm = withModelDefaults({ mixture: 'ring8', model: 'gman', n: 2 });
+    expect([gm.n, gm.combine, gm.diversity, gm.objective, gm.learnLambda]).toEqual([2, 'softmax', 'dropout', 'modified', false]);
+    expect(checkModeRun(mad)).toEqual([]);
+    expect(checkModeRun({ ...mad, shared: 3 })[0]).toMatch(/--shared must be an integer in \[1, 2\]/);
+    expect(checkModeRun({ ...mad, k: 0 })[0]).toMatch(/--k must be an integer in \[1, 64\], got 0/);
+    expect(checkModeRun({ ...gm, learnLambda: true, combine: 'harmonic' })[0]).toMatch(/--learn-lambda \(GMAN\*\) needs --combine softmax/);
+    expect(checkModeRun({ ...gm, combine: 'median' })[0]).toMatch(/--combine must be one of/);
+    expect(() => withModelDefaults({ mixture: 'ring8', model: 'wgan' })).toThrow(/unknown model 'wgan' \(mlp_gan, /);
+  });
+});
+
+describe('minimize', () => {
   it("skips a frozen network's weight gradients without changing the others, and restores requiresGrad", async () => {
     const G = mlp(3, [5], 4, { act: 'relu' });
     const D = mlp(4, [6], 1, { act: 'leaky' });
@@ -369,7 +389,7 @@ describe('stepOn', () => {
     const run = async (frozen: boolean) => {
       const opt = new SGD(G, { lr: 0 }); // lr 0: the weights stay put, only .grad is compared
       const before = engine().counters.dispatches;
-      tidy(() => stepOn(mean(D.call(G.call(z)) as Tensor), G.parameters(), opt, frozen ? [D] : []));
+      tidy(() => minimize(mean(D.call(G.call(z)) as Tensor), opt, { frozen: frozen ? [D] : [] }));
       const dispatches = engine().counters.dispatches - before;
       const grads = await Promise.all(G.parameters().map((p) => p.grad!.data()));
       opt.dispose();

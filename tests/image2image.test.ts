@@ -9,15 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  initEngine, engine, assign, tensor, grad, noGrad, tidy, mean, mul, instanceNorm, affine, defaultGenerator, BatchNorm2d, type Tensor,
-} from '../engine/index.js';
+import { initEngine, engine, assign, tensor, grad, noGrad, tidy, defaultGenerator, type Tensor } from '../engine/index.js';
+import { mean } from '../engine/ops/reduce.js';
+import { mul, affine } from '../engine/ops/elementwise.js';
+import { instanceNorm } from '../engine/ops/norm.js';
+import { BatchNorm2d } from '../engine/nn/layers.js';
 import { edgeMap } from '../engine/ops/edges.js';
-import { edgeMapCpu, loadEmojiPairs } from '../engine/data/emoji.js';
-import { l1Cpu, psnrCpu, ssimCpu } from '../engine/metrics/image.js';
-import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
-import { CycleGanTrainer, packUnpaired, cycleganRecipe } from '../nets/cyclegan.js';
-import { firstPairs, scoreTranslation, splitHeldOut, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs } from '../nets/translation.js';
+import { edgeMapCpu, loadEmojiPairs } from '../data/emoji.js';
+import { l1Cpu, psnrCpu, ssimCpu } from '../metrics/image.js';
+import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
+import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
+import { packPairs, packUnpaired } from '../data/pairs.js';
+import { firstPairs, scoreTranslation, splitHeldOut, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs } from '../nets/lib/translation.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import '../cli/heldout.js';
@@ -377,7 +380,7 @@ describe('exact resume through run checkpoints', () => {
     const config = { imageSize: s, netG: 'unet_32', netD: 'patch16', ngf: 2, ndf: 2, lrHold: 2, lrDecay: 2 };
     const batches = [0, 1, 2, 3].map((i) => tensor(packPairs(shapes(2, 3, s, s, 30 + i), shapes(2, 3, s, s, 40 + i), 2, 3, 3, s, s), [2, 6, s, s]).keep());
     const probe = tensor(shapes(2, 3, s, s, 99), [2, 3, s, s]).keep();
-    const { straight, resumed } = await checkResume('pix2pix', (seed) => new Pix2pixTrainer(config, settings, seed), batches, config, settings, pix2pixRecipe.translate, probe);
+    const { straight, resumed } = await checkResume('pix2pix', (seed) => new Pix2pixTrainer(pix2pixRecipe.parse(config), settings, seed), batches, config, settings, pix2pixRecipe.translate, probe);
     // The dropout stream moved (the comparison covers it) and the two translate alike.
     const [a, b] = [pix2pixRecipe.translate(straight, probe), pix2pixRecipe.translate(resumed, probe)];
     expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
@@ -392,7 +395,7 @@ describe('exact resume through run checkpoints', () => {
     const batches = [0, 1, 2, 3].map((i) => tensor(packUnpaired(shapes(1, 3, s, s, 50 + i), 1, shapes(1, 3, s, s, 60 + i), 1, 3, s, s), [1, 6, s, s]).keep());
     const probe = tensor(shapes(2, 3, s, s, 98), [2, 3, s, s]).keep();
     const cs = { ...settings, steps: 4, batch: 1, dataset: 'emoji-unpaired' };
-    const { straight, resumed } = await checkResume('cyclegan', (seed) => new CycleGanTrainer(config, cs, seed), batches, config, cs, cycleganRecipe.translate, probe);
+    const { straight, resumed } = await checkResume('cyclegan', (seed) => new CycleGanTrainer(cycleganRecipe.parse(config), cs, seed), batches, config, cs, cycleganRecipe.translate, probe);
     const r = resumed as CycleGanTrainer;
     expect([r.fakeAPool.size, r.fakeBPool.size]).toEqual([2, 2]);
     expect([...r.trainingState.pool_fake_B.stateDict().keys()]).toEqual(['images.0', 'images.1', 'rng']);

@@ -14,13 +14,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initEngine, tensor } from '../engine/index.js';
-import { decodePngNode } from '../engine/io/png_node.js';
-import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiUnpaired } from '../engine/data/emoji.js';
-import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
-import { l1Cpu, psnrCpu, ssimCpu } from '../engine/metrics/image.js';
-import { CycleGanTrainer, packUnpaired } from '../nets/cyclegan.js';
+import { decodePngNode } from '../data/png_node.js';
+import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiUnpaired } from '../data/emoji.js';
+import { loadEmojiEdges } from '../data/emoji_edges.js';
+import { l1Cpu, psnrCpu, ssimCpu } from '../metrics/image.js';
+import { CycleGanTrainer } from '../nets/cyclegan.js';
+import { packPairs, packUnpaired } from '../data/pairs.js';
 import { cycleganRecipe } from '../nets/cyclegan.js';
-import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
+import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 
 const root = resolve(__dirname, '..');
@@ -123,7 +124,7 @@ describe('gan train / gan eval for image-to-image models', () => {
     const s = 16;
     const config = { ...Object.fromEntries(Object.entries(cycleganRecipe.options).map(([k, o]) => [k, o.default as number | string | boolean])), imageSize: s, netG: 'resnet_3blocks', netD: 'patch16', ngf: 2, ndf: 2 };
     const settings = { ...cycleganRecipe.train, steps: 1, batch: 2 };
-    const trainer = new CycleGanTrainer(config, settings, 3);
+    const trainer = new CycleGanTrainer(cycleganRecipe.parse(config), settings, 3);
     const u = loadEmojiUnpaired({ split: 'train', size: s, limit: 2 });
     const batch = tensor(packUnpaired(u.a, u.nA, u.b, u.nB, 3, s, s), [2, 6, s, s]);
     trainer.step(batch, false);
@@ -175,7 +176,7 @@ describe('gan train / gan eval for image-to-image models', () => {
     const s = 32;
     const config = { ...Object.fromEntries(Object.entries(pix2pixRecipe.options).map(([k, o]) => [k, o.default as number | string | boolean])), imageSize: s, netG: 'unet_32_dropout', netD: 'patch16', ngf: 4, ndf: 2 };
     const settings = { ...pix2pixRecipe.train, steps: 1, batch: 2 };
-    const trainer = new Pix2pixTrainer(config, settings, 5);
+    const trainer = new Pix2pixTrainer(pix2pixRecipe.parse(config), settings, 5);
     const p = loadEmojiPairs({ split: 'train', size: s, limit: 2 });
     const batch = tensor(packPairs(p.a, p.b, 2, 3, 3, s, s), [2, 6, s, s]);
     trainer.step(batch, false);
@@ -222,7 +223,7 @@ describe('gan train / gan eval for image-to-image models', () => {
 
     // A generator without dropout layers cannot keep dropout on: said plainly.
     const plain = join(tmp, 'p2p-nodrop.safetensors');
-    const t2 = new Pix2pixTrainer({ ...config, netG: 'unet_32' }, settings, 5);
+    const t2 = new Pix2pixTrainer(pix2pixRecipe.parse({ ...config, netG: 'unet_32' }), settings, 5);
     await saveRunCheckpoint(plain, t2, { model: 'pix2pix', config: { ...config, netG: 'unet_32' }, settings, seed: 5, step: 0, loader: null, dataset: 'emoji-pairs', limit: 2 });
     t2.dispose();
     const r3 = gan(['sample', plain, '--dropout', '--n', '1', '--out', join(tmp, 'nodrop.png')]);

@@ -11,8 +11,8 @@ import { noGrad } from '../engine/tape.js';
 import { Generator } from '../engine/ops/index.js';
 import { pyrUpCpu } from '../engine/ops/cpu/pyramid.js';
 import { hostTensor } from '../engine/ops/cpu/host.js';
-import { LapganTrainer, lapganNoiseDim, lapganRecipe, type PyramidChain } from '../nets/lapgan.js';
-import type { ModelConfig } from '../nets/registry.js';
+import { LapganTrainer, lapganNoiseDim, lapganRecipe } from '../nets/lapgan.js';
+import type { ModelConfig, PyramidChain } from '../nets/registry.js';
 import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
 
 beforeAll(async () => {
@@ -25,7 +25,7 @@ const chainTensors = (c: PyramidChain): Tensor[] => [c.coarse, ...c.steps.flatMa
 
 /** A trainer one step into training (so batch and running BN statistics differ). */
 async function trained(seed: number): Promise<LapganTrainer> {
-  const t = new LapganTrainer(config, SETTINGS, seed);
+  const t = new LapganTrainer(lapganRecipe.parse(config), SETTINGS, seed);
   const real = tensor(seeded(4 * 256, 9), [4, 1, 16, 16]);
   t.step(real, false);
   real.dispose();

@@ -6,14 +6,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  initEngine, engine, tensor, tidy, backward, mean, square, randn, manualSeed, Generator,
-  Module, Parameter, Sequential, ModuleList, Conv2d, ConvTranspose2d, BatchNorm2d, BatchNorm1d, InstanceNorm2d, LeakyReLU,
-  ReLU, Tanh, Flatten, Linear, Dropout, ReflectionPad2d, Upsample, AvgPool2d, Identity,
-  Adam, AdamW, SGD, RMSprop, LinearDecay, StepLR, type Optimizer,
-  checkpointToBytes, restoreCheckpoint, checkpointInfo, modelToBytes, loadModelBytes,
-  type Tensor,
-} from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, backward, manualSeed, Generator, type Tensor } from '../engine/index.js';
+import { mean } from '../engine/ops/reduce.js';
+import { square } from '../engine/ops/elementwise.js';
+import { randn } from '../engine/ops/random.js';
+import { Module, Parameter, Sequential, ModuleList } from '../engine/nn/module.js';
+import { Conv2d, ConvTranspose2d, BatchNorm2d, BatchNorm1d, InstanceNorm2d, LeakyReLU, ReLU, Tanh, Flatten, Linear, Dropout, ReflectionPad2d, Upsample, AvgPool2d, Identity } from '../engine/nn/layers.js';
+import { Adam, AdamW, SGD, RMSprop, LinearDecay, StepLR, type Optimizer } from '../engine/optim.js';
+import { checkpointToBytes, restoreCheckpoint, checkpointInfo, modelToBytes, loadModelBytes } from '../engine/checkpoint.js';
 import { decodeSafetensors } from '../engine/io/safetensors.js';
 import { saveCheckpoint, loadCheckpoint, saveModel, loadModel } from '../engine/checkpoint_node.js';
 

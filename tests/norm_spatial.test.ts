@@ -7,13 +7,13 @@
 //   - batch-norm running statistics (two training steps with momentum) and eval mode;
 //   - exact Laplacian pyramid reconstruction; error messages.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  initEngine, engine, tensor, tidy, beginScope, endScope, grad, noGrad, memory, type Tensor,
-  instanceNorm, batchNorm, pad2d, upsampleNearest, upsampleBilinear, avgPool2d,
-  pyrDown, pyrUp, laplacianPyramid, reconstructPyramid, laplacianBand,
-} from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, beginScope, endScope, grad, noGrad, memory, type Tensor } from '../engine/index.js';
+import { instanceNorm, batchNorm } from '../engine/ops/norm.js';
+import { pad2d, upsampleNearest, upsampleBilinear, avgPool2d } from '../engine/ops/spatial.js';
+import { pyrDown, pyrUp, laplacianPyramid, reconstructPyramid, laplacianBand } from '../engine/ops/pyramid.js';
 import { opRegistry, type HostTensor } from '../engine/ops/registry.js';
-import { checkOpCase, caseLabel, normErr } from '../engine/testing/opcheck.js';
+import { checkOpCase, caseLabel, normErr } from './support/opcheck.js';
+import { casesOf } from './support/op_cases.js';
 import { randomHost } from '../engine/ops/cpu/host.js';
 import {
   instanceNormCpu, batchNormTrainCpu, batchNormEvalCpu, padCpu, upsampleBilinearCpu, upsampleNearestCpu, avgPool2dCpu,
@@ -45,7 +45,7 @@ function traced<T>(fn: () => T): { result: T; kernels: string[] } {
 describe('fused norm backward (createGraph off) vs finite differences', () => {
   for (const name of ['instance_norm', 'batch_norm']) {
     const spec = opRegistry.find((s) => s.name === name)!;
-    for (const c of spec.cases) {
+    for (const c of casesOf(name)) {
       it(`${name} ${caseLabel(c)}`, async () => {
         const rs = await checkOpCase(spec, c, 4321, { doubleBackward: false });
         const bad = rs.filter((r) => !r.ok);

@@ -7,15 +7,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, tensor, tidy, noGrad, type Module, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import { type Module } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
-import {
-  GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, ImagePool,
-  patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName,
-} from '../nets/common.js';
-import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
-import { CycleGanTrainer, packUnpaired, cycleganRecipe } from '../nets/cyclegan.js';
-import { readStats } from '../nets/stats.js';
+import { GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName } from '../nets/lib/networks.js';
+import { ImagePool } from '../nets/lib/pool.js';
+import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
+import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
+import { packPairs, packUnpaired } from '../data/pairs.js';
+import { readStats } from '../nets/lib/stats.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -260,7 +260,7 @@ describe('data layout, sample inputs and schedule', () => {
 
   it('noise() before training fills in with the training inputs; the lr holds, then decays linearly', async () => {
     const s = 32;
-    const trainer = new Pix2pixTrainer({ imageSize: s, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, lrHold: 2, lrDecay: 3 }, SETTINGS, 1);
+    const trainer = new Pix2pixTrainer(pix2pixRecipe.parse({ imageSize: s, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, lrHold: 2, lrDecay: 3 }), SETTINGS, 1);
     const fixed = trainer.noise(3, undefined).keep();
     expect(Array.from(await fixed.data()).every((v) => v === 0)).toBe(true);
     const lrs: number[] = [];
@@ -335,7 +335,7 @@ async function shortRun(trainer: Pix2pixTrainer | CycleGanTrainer, s: number, ba
 
 describe('short training runs: held-out L1 falls', () => {
   it('pix2pix (unet_32, 4 wide, 32 px)', async () => {
-    const trainer = new Pix2pixTrainer({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, dropout: false }, { ...SETTINGS, lr: 1e-3, steps: 30 }, 3);
+    const trainer = new Pix2pixTrainer(pix2pixRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, dropout: false }), { ...SETTINGS, lr: 1e-3, steps: 30 }, 3);
     try {
       const { before, after, live, last } = await shortRun(trainer, 32, 4, 30);
       expect(Object.values(last).every(Number.isFinite)).toBe(true);
@@ -347,7 +347,7 @@ describe('short training runs: held-out L1 falls', () => {
   });
 
   it('cyclegan (resnet_6blocks, 4 wide, 16 px, 16x16 PatchGAN)', async () => {
-    const trainer = new CycleGanTrainer({ imageSize: 16, netG: 'resnet_6blocks', ngf: 4, netD: 'patch16', ndf: 4, poolSize: 4 }, { ...SETTINGS, lr: 1e-3, steps: 8 }, 3);
+    const trainer = new CycleGanTrainer(cycleganRecipe.parse({ imageSize: 16, netG: 'resnet_6blocks', ngf: 4, netD: 'patch16', ndf: 4, poolSize: 4 }), { ...SETTINGS, lr: 1e-3, steps: 8 }, 3);
     try {
       const { before, after, live, last } = await shortRun(trainer, 16, 2, 8);
       expect(Object.values(last).every(Number.isFinite)).toBe(true);

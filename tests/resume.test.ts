@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine/device.js';
 import { recipes, type ModelConfig } from '../nets/registry.js';
-import { packDomains } from '../nets/stargan.js';
+import { packDomains } from '../data/domains.js';
 import { expectExactResume } from './support/resume.js';
 import { configOf, seeded } from './support/util.js';
 

@@ -10,19 +10,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, engine, tensor, tidy, noGrad, Module, Parameter, type Tensor } from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
+import { Module, Parameter } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { grad } from '../engine/tape.js';
 import { add, bernoulli, matmul, mul, mulScalar, reshape, sum, Generator } from '../engine/ops/index.js';
-import { loadEmojiSkinTones } from '../engine/data/emoji.js';
+import { loadEmojiSkinTones } from '../data/emoji.js';
 import {
   StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
-  inferStarganConfig, labelsOfRows, packDomains, permuteRows, randomFlip, starganLearningRate, starganRecipe,
+  inferStarganConfig, labelsOfRows, permuteRows, randomFlip, starganLearningRate, starganRecipe,
 } from '../nets/stargan.js';
-import { readStats } from '../nets/stats.js';
-import { starganHeldOutPairs } from '../cli/eval_stargan.js';
+import { readStats } from '../nets/lib/stats.js';
+import { packDomains } from '../data/domains.js';
+import { domainHeldOutPairs, heldOutDomains } from '../cli/heldout.js';
+import { DOMAIN_CLASSIFIER, identityL1, scoreDomainTranslations } from '../cli/eval_domains.js';
+import { ConvClassifier, classifierPredict, initClassifier_ } from '../metrics/classifier.js';
+import { narrow } from '../engine/ops/index.js';
 import { DATASETS } from '../cli/datasets.js';
-import type { ModelConfig } from '../nets/registry.js';
+import type { GanTrainer, ModelConfig } from '../nets/registry.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -379,7 +384,7 @@ describe('training', () => {
 
   it('evaluation: held-out pairs (source tone + target label -> target tone), translate leaves the running statistics alone', async () => {
     const config = { imageSize: 16, cDim: 6, gConvDim: 2, dConvDim: 2, gRepeatNum: 1, evalSource: 0, evalTarget: 5 };
-    const pairs = starganHeldOutPairs(config, { limit: 2 });
+    const pairs = domainHeldOutPairs(starganRecipe, config, { limit: 2 });
     const tones = loadEmojiSkinTones({ split: 'test', size: 16, limit: 2 });
     const img = 3 * 16 * 16;
     expect(pairs.n).toBe(2);
@@ -400,6 +405,40 @@ describe('training', () => {
     expect(Array.from(await stats.data())).toEqual(before);
     for (const t of [x, y]) t.dispose();
     trainer.dispose();
+  });
+
+  it('domain evaluation: an identity translator scores the identity L1, the classifier its own predictions; the domain grid rows', async () => {
+    const s = 8;
+    const config = { imageSize: s, cDim: 6, evalSource: 1 };
+    const d = heldOutDomains(starganRecipe, config, { limit: 2 });
+    const tones = loadEmojiSkinTones({ split: 'test', size: s, limit: 2 });
+    const img = 3 * s * s;
+    expect([d.n, d.numDomains, d.source]).toEqual([2, 6, 1]);
+    for (let k = 0; k < 2; k++) {
+      // input k: emoji k in tone 1; its ground truth in tone t: emoji k in tone t (the loader groups six tones)
+      expect(Array.from(d.inputs.subarray(k * img, (k + 1) * img))).toEqual(Array.from(tones.images.subarray((6 * k + 1) * img, (6 * k + 2) * img)));
+      for (let t = 0; t < 6; t++) {
+        expect(Array.from(d.truth.subarray((k * 6 + t) * img, (k * 6 + t + 1) * img))).toEqual(Array.from(tones.images.subarray((6 * k + t) * img, (6 * k + t + 1) * img)));
+      }
+    }
+    // output = input image: every translation's L1 to its ground truth is identityL1's term, and the
+    // classifier's verdicts are its predictions on the real images.
+    const identity = (_t: GanTrainer, x: Tensor) => tidy(() => mulScalar(narrow(x, 1, 0, 3), 1));
+    const { convs, kernel, padding, hidden } = DOMAIN_CLASSIFIER;
+    const classifier = new ConvClassifier({ inChannels: 3, size: s, numClasses: 6, convs, kernel, padding, hidden, downsample: 'stride' });
+    initClassifier_(classifier, new Generator(5));
+    try {
+      const scores = await scoreDomainTranslations({} as GanTrainer, identity, tones, classifier, 5);
+      expect(scores.translations).toBe(tones.n * 5);
+      expect(scores.meanL1).toBeCloseTo(identityL1(tones), 6);
+      for (let t = 0; t < 6; t++) expect(scores.l1[t][t]).toBe(0);
+      const pred = await classifierPredict(classifier, tones.images, tones.n);
+      let hits = 0;
+      for (let i = 0; i < tones.n; i++) for (let t = 0; t < 6; t++) if (t !== tones.domain[i] && pred[i] === t) hits++;
+      expect(scores.accuracy).toBeCloseTo(hits / scores.translations, 12);
+    } finally {
+      classifier.dispose();
+    }
   });
 
   it('the emoji-skin dataset: 6 tones per emoji, rows packed with their label planes', async () => {

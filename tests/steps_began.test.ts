@@ -10,7 +10,7 @@
 // before G's backward through D) fails them at step 1 on G's weights.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine/index.js';
-import { BeganTrainer } from '../nets/began.js';
+import { BeganTrainer, beganRecipe } from '../nets/began.js';
 import { disposeTrainer } from '../nets/mode_eval.js';
 import { StepGolden, expectAllClose, runStepGolden } from './support/stepgolden.js';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 async function runGolden(name: string): Promise<void> {
   const g = new StepGolden(name);
-  const t = new BeganTrainer(g.config, { lr: g.settings.lr, beta1: g.settings.beta1, beta2: g.settings.beta2 }, 1);
+  const t = new BeganTrainer(beganRecipe.parse(g.config), { lr: g.settings.lr, beta1: g.settings.beta1, beta2: g.settings.beta2 }, 1);
   try {
     // After each step, besides the statistics and every state element:
     const afterStep = async (k: number) => {

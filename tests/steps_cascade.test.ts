@@ -7,8 +7,9 @@
 // parameter and buffer after each step.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor, type Tensor } from '../engine/index.js';
-import { LapganTrainer } from '../nets/lapgan.js';
-import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
+import { LapganTrainer, lapganRecipe } from '../nets/lapgan.js';
+import { StackganTrainer } from '../nets/stackgan.js';
+import { StackganppTrainer } from '../nets/stackganpp.js';
 import { TripleganTrainer } from '../nets/triplegan.js';
 import { StepGolden, runStepGolden } from './support/stepgolden.js';
 import type { GanTrainer } from '../nets/registry.js';
@@ -58,7 +59,7 @@ describe('step goldens: Triple-GAN (warm-up, then the game; R_P from step 3)', (
 describe('step goldens: LAPGAN', () => {
   it("one pyramid level's conditional GAN and the coarse GAN: two iterations of eyescream's loop", async () => {
     const g = new StepGolden('lapgan');
-    const t = new LapganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+    const t = new LapganTrainer(lapganRecipe.parse(g.config), { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
     await runGolden(t, g, () => input(g, 'real'));
   });
 });

@@ -5,8 +5,8 @@
 // the reference training loops: scripts/golden/make_step_{autoencoder,ebgan,gman,madgan}.py.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine/index.js';
-import { AutoencoderTrainer } from '../nets/autoencoder.js';
-import { EbganTrainer } from '../nets/ebgan.js';
+import { AutoencoderTrainer, autoencoderRecipe } from '../nets/autoencoder.js';
+import { EbganTrainer, ebganRecipe } from '../nets/ebgan.js';
 import { MadganTrainer } from '../nets/madgan.js';
 import { GmanTrainer } from '../nets/gman.js';
 import { disposeTrainer } from '../nets/mode_eval.js';
@@ -37,16 +37,16 @@ describe('step goldens: generative models', () => {
   it('autoencoder: two Adam steps on the mean squared reconstruction error', async () => {
     // 6 of the 384 weights of the decoder's first convT (1x1 code -> 4x4, then batch norm) have
     // PyTorch gradients below 1e-5 of the largest (batch norm cancels them): held to |update| <= lr.
-    await runGolden('autoencoder', (c, s) => new AutoencoderTrainer(c, s, 1), { maxLoose: 6 });
+    await runGolden('autoencoder', (c, s) => new AutoencoderTrainer(autoencoderRecipe.parse(c), s, 1), { maxLoose: 6 });
   });
 
   it('ebgan: two iterations of the paper\'s L_D (hinge at margin m) and L_G with the pulling-away term', async () => {
-    const stats = await runGolden('ebgan', (c, s) => new EbganTrainer(c, s, 1));
+    const stats = await runGolden('ebgan', (c, s) => new EbganTrainer(ebganRecipe.parse(c), s, 1));
     expect(stats[0].pt).toBeGreaterThan(0);
   });
 
   it('ebgan with --pretrain 1: one D-only autoencoder step, then an adversarial iteration', async () => {
-    const stats = await runGolden('ebgan_pretrain', (c, s) => new EbganTrainer(c, s, 1));
+    const stats = await runGolden('ebgan_pretrain', (c, s) => new EbganTrainer(ebganRecipe.parse(c), s, 1));
     expect(stats[0].lossG).toBeUndefined();
     expect(stats[1].lossG).toBeDefined();
   });

@@ -8,11 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor } from '../engine/index.js';
 import { Conv2d, ConvTranspose2d } from '../engine/nn.js';
 import type { GanTrainer } from '../nets/registry.js';
-import { Pix2pixTrainer } from '../nets/pix2pix.js';
-import { CycleGanTrainer } from '../nets/cyclegan.js';
+import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
+import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
 import { StarganTrainer } from '../nets/stargan.js';
-import { DualGanTrainer } from '../nets/dualgan.js';
-import { DiscoGanTrainer } from '../nets/discogan.js';
+import { DualGanTrainer, dualganRecipe } from '../nets/dualgan.js';
+import { DiscoGanTrainer, discoganRecipe } from '../nets/discogan.js';
 import { StepGolden, runStepGolden, type StateCheckOptions } from './support/stepgolden.js';
 
 beforeAll(async () => {
@@ -36,7 +36,7 @@ function convBiasElements(t: GanTrainer): number {
 describe('image-to-image step goldens', () => {
   it('pix2pix: 3 iterations of pix2pix_model.py (unet_32_dropout with fed masks, D then G, linear lr decay)', async () => {
     const g = new StepGolden('pix2pix');
-    const t = new Pix2pixTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps }, 1);
+    const t = new Pix2pixTrainer(pix2pixRecipe.parse(g.config), { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps }, 1);
     try {
       const loose = await runGolden(t, g, g.settings.lr);
       expect(loose).toBe(0);
@@ -49,7 +49,7 @@ describe('image-to-image step goldens', () => {
 
   it('cyclegan: 3 iterations of cycle_gan_model.py with both image pools full from the start (the swap path)', async () => {
     const g = new StepGolden('cyclegan');
-    const t = new CycleGanTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps }, 1);
+    const t = new CycleGanTrainer(cycleganRecipe.parse(g.config), { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps }, 1);
     try {
       // Conv biases before instance norm have float32-noise gradients (zero in exact arithmetic):
       // Adam moves them by up to lr either way, so they are held to that bound; nothing else is.
@@ -82,7 +82,7 @@ describe('image-to-image step goldens', () => {
 
   it('dualgan: 2 iterations of run_optim (wgan, n_critic 2: critics with clipping; critics then generators on a fresh forward; dropout masks fed)', async () => {
     const g = new StepGolden('dualgan');
-    const t = new DualGanTrainer(g.config, { lr: g.settings.lr }, 1);
+    const t = new DualGanTrainer(dualganRecipe.parse(g.config), { lr: g.settings.lr }, 1);
     try {
       const loose = await runGolden(t, g, g.settings.lr);
       expect(loose).toBe(0);
@@ -95,7 +95,7 @@ describe('image-to-image step goldens', () => {
 
   it('discogan: 2 iterations of image_translation.py (update_interval 3: discriminators, then generators; the curriculum rate switches)', async () => {
     const g = new StepGolden('discogan');
-    const t = new DiscoGanTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+    const t = new DiscoGanTrainer(discoganRecipe.parse(g.config), { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
     try {
       const loose = await runGolden(t, g, g.settings.lr);
       expect(loose).toBe(0);

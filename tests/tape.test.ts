@@ -1,11 +1,10 @@
 // Autograd tape and runtime behaviour: topological order (a shared subgraph is walked once),
 // accumulation, noGrad/detach, higher-order gradients, release of memory, and clear errors.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  initEngine, engine, tensor, tidy, memory, backward, grad, noGrad,
-  add, sub, mul, sum, mean, tanh, square, reshape, concat, sigmoid, exp, slice, expand, mulScalar,
-  type Tensor,
-} from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, memory, backward, grad, noGrad, type Tensor } from '../engine/index.js';
+import { add, sub, mul, tanh, square, sigmoid, exp, mulScalar } from '../engine/ops/elementwise.js';
+import { sum, mean } from '../engine/ops/reduce.js';
+import { reshape, concat, slice, expand } from '../engine/ops/movement.js';
 
 beforeAll(async () => {
   await initEngine();

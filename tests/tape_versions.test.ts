@@ -5,10 +5,14 @@
 // (its parameter path where an optimiser named it) and both versions. The backward of an op that
 // reads none of its inputs (add, reshape, sum, ...) is not refused, as in PyTorch.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  initEngine, tensor, tidy, backward, grad, add, mul, exp, sum, mean, reshape, l1, assign,
-  Linear, Sequential, Module, Adam, type Tensor,
-} from '../engine/index.js';
+import { initEngine, tensor, tidy, backward, grad, assign, type Tensor } from '../engine/index.js';
+import { add, mul, exp } from '../engine/ops/elementwise.js';
+import { sum, mean } from '../engine/ops/reduce.js';
+import { reshape } from '../engine/ops/movement.js';
+import { l1 } from '../engine/ops/losses.js';
+import { Linear } from '../engine/nn/layers.js';
+import { Sequential, Module } from '../engine/nn/module.js';
+import { Adam } from '../engine/optim.js';
 
 beforeAll(async () => {
   await initEngine();

@@ -1,6 +1,7 @@
-// The draw page: sketch edges and watch pix2pix turn them into an emoji as you draw. The model is
-// nets/pix2pix.ts trained live in this tab on edges -> emoji pairs (the 'emoji-edges' dataset:
-// edge maps of Noto emoji, engine/data/emoji.ts edgeMapCpu, as edges2shoes was made), or loaded
+// The draw page: sketch edges and watch a paired translation model (SKETCH_RUN.model, whose demo
+// profile links this page) turn them into an emoji as you draw. The model is trained live in this
+// tab on edges -> emoji pairs (the 'emoji-edges' dataset:
+// edge maps of Noto emoji, data/emoji.ts edgeMapCpu, as edges2shoes was made), or loaded
 // from a checkpoint (Upload…; a recipe that trains a better one with the CLI is in demos/README.md).
 // Every stroke runs the generator on the sketch (eval mode, as `gan eval` translates), while
 // training goes on between strokes; training redraws it too.
@@ -171,7 +172,7 @@ function sketchPad(ctx: PageContext): Extra {
   const panel = el(
     'section',
     { class: 'panel wide', id: 'panel-sketch' },
-    el('h2', {}, 'Draw edges → pix2pix'),
+    el('h2', {}, `Draw edges → ${SKETCH_RUN.model}`),
     el('div', { class: 'controls' }, clearButton, exampleButton, el('label', {}, erase, ' eraser'), name),
     el('div', { class: 'sketch-row' },
       el('figure', {}, pad, el('figcaption', { class: 'muted small' }, `your sketch (${size}×${size} to the model)`)),
@@ -191,9 +192,9 @@ function sketchPad(ctx: PageContext): Extra {
 startTrainingPage({
   model: SKETCH_RUN.model,
   base: () => ({ dataset: SKETCH_RUN.dataset, config: { ...SKETCH_RUN.config } }),
-  storeKey: () => 'draw-pix2pix',
+  storeKey: () => `draw-${SKETCH_RUN.model}`,
   extras: (ctx) => [sketchPad(ctx)],
-  title: () => 'Draw edges, watch pix2pix make an emoji',
+  title: () => `Draw edges, watch ${SKETCH_RUN.model} make an emoji`,
   lede: (model) => [
     ...modelLede(model),
     ' Here it learns edges → emoji from edge maps of Noto emoji (the way edges2shoes was made), in this tab; draw on the pad and every stroke goes through the generator.',

@@ -1,7 +1,7 @@
 // The gallery (demos/index.html): one card per architecture the project covers, with its paper and
 // a one-line summary. An architecture whose net is in nets/registry.ts is "live": its card links to
-// the page that trains it in the browser (train/?model=NAME; DCGAN's own page; pix2pix's draw
-// page too) and shows a thumbnail made in this tab (demos/shared/preview.ts): the generator saved
+// the page that trains it in the browser (train/?model=NAME, or the model's own page; further
+// pages, such as the draw page, too) and shows a thumbnail made in this tab (demos/shared/preview.ts): the generator saved
 // by its training page in this browser when there is one, otherwise freshly initialised weights,
 // and the card says which. Architectures still to come get no picture. A thumbnail is drawn when
 // its card scrolls into view, one at a time: each model compiles its own kernels, which takes a

@@ -1,13 +1,16 @@
 // The 2-D game page: the engine's mixture trainers (nets/mode_eval.ts createMixtureTrainer, the
-// trainers `gan eval modes` scores) on a 2-D Gaussian mixture, with the whole game drawn on one plane:
+// trainers `gan eval modes` scores: the MLP GAN baseline and every model whose recipe has a
+// `mixture` hook) on a 2-D Gaussian mixture, with the whole game drawn on one plane:
 //   - the discriminator's output over the plane as a heat map (a grid of points through D, on the
 //     GPU): P(real) for a one-discriminator GAN, each discriminator's (or their mean) for several,
 //     and for a (k + 1)-class discriminator the winning class coloured per generator (white: real);
 //   - real samples (black) and generated ones (a colour per generator) from fixed noise;
 //   - the generator's map of a slice of its latent space (z1, z2 in [-2, 2], the rest 0) as a warped grid.
 // Step (one round: D update, then G update, as the trainer does it), Run / Pause, a slowed-down mode,
-// and the hyper-parameters (mixture, model, learning rate, batch, widths, k, N) in the page.
-// URL parameters: mixture, model, lr, batch, hidden, k, n, seed [1], autostart [0].
+// and the hyper-parameters (mixture, model, learning rate, batch, widths, and the model's own: each
+// input or select whose id names a parameter of the model's mixture hook, shown only for the models
+// declaring it (an element's data-params lists the parameters it holds)) in the page.
+// URL parameters: mixture, model, lr, batch, hidden, the models' own parameters, seed [1], autostart [0].
 // State for tests: window.__game.
 
 import { engine } from '../../engine/device.js';
@@ -16,12 +19,10 @@ import { grad, noGrad } from '../../engine/tape.js';
 import { Generator } from '../../engine/ops/random.js';
 import { add, bceWithLogits, reshape, sigmoid, softmax } from '../../engine/ops/index.js';
 import type { Module } from '../../engine/nn.js';
-import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, createMixtureTrainer, disposeTrainer, type ModeModel, type ModeRunOptions } from '../../nets/mode_eval.js';
-import { MixtureSampler } from '../../nets/mlp_gan.js';
-import { splitSizes } from '../../nets/madgan.js';
-import { readStats } from '../../nets/stats.js';
-import { getRecipe, type GanTrainer } from '../../nets/registry.js';
-import type { GmanCombine, GmanObjective } from '../../nets/gman.js';
+import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, createMixtureTrainer, disposeTrainer, mixtureModel, withModelDefaults, type ModeRunOptions } from '../../nets/mode_eval.js';
+import { MixtureSampler } from '../../data/mixtures.js';
+import { readStats } from '../../nets/lib/stats.js';
+import type { GanTrainer } from '../../nets/registry.js';
 import { byId, el, fmt, setStatus } from '../shared/dom.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
 
@@ -39,7 +40,7 @@ interface GameState {
   heat: number[];
   /** Generated points as drawn, network units. */
   fakes: number[];
-  /** At each generated point, the gradient of log D(x) (the way G's loss pushes it), as drawn; empty for MAD-GAN. */
+  /** At each generated point, the gradient of log D(x) (the way G's loss pushes it), as drawn; empty for a class-naming D. */
   arrows: number[];
   lastStats: Record<string, number> | null;
 }
@@ -61,10 +62,6 @@ const ui = {
   lr: byId<HTMLInputElement>('lr'),
   batch: byId<HTMLInputElement>('batch'),
   hidden: byId<HTMLInputElement>('hidden'),
-  k: byId<HTMLInputElement>('k'),
-  n: byId<HTMLInputElement>('n'),
-  objective: byId<HTMLSelectElement>('objective'),
-  combine: byId<HTMLSelectElement>('combine'),
   view: byId<HTMLSelectElement>('view'),
   reset: byId<HTMLButtonElement>('btn-reset'),
   step: byId<HTMLButtonElement>('btn-step'),
@@ -94,14 +91,23 @@ pick(ui.model, params.get('model'));
 ui.lr.value = params.get('lr') ?? String(MODE_DEFAULTS.lr);
 ui.batch.value = params.get('batch') ?? '64';
 ui.hidden.value = params.get('hidden') ?? String(MODE_DEFAULTS.hidden);
-ui.k.value = params.get('k') ?? String(MODE_DEFAULTS.k);
-ui.n.value = params.get('n') ?? String(MODE_DEFAULTS.n);
-// GMAN's loss variants: the choices its recipe declares (`gan train gman --help`).
-for (const [sel, option, fallback] of [[ui.objective, 'objective', MODE_DEFAULTS.objective], [ui.combine, 'combine', MODE_DEFAULTS.combine]] as const) {
-  const choices = (getRecipe('gman')?.options[option]?.choices as readonly string[] | undefined) ?? [fallback];
-  sel.replaceChildren(...choices.map((c) => el('option', { value: c }, c)));
-  sel.value = fallback;
-  pick(sel, params.get(option));
+// The models' own parameters: the page's input or select of the same id, its default (and a
+// select's choices) from the first model that declares it.
+const paramInputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
+for (const name of MODE_MODELS) {
+  for (const [key, p] of Object.entries(mixtureModel(name).params)) {
+    const input = document.getElementById(key);
+    if (paramInputs.has(key) || !(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) continue;
+    paramInputs.set(key, input);
+    if (input instanceof HTMLSelectElement) {
+      const choices = ('choices' in p && p.choices ? p.choices : [p.default]).map(String);
+      input.replaceChildren(...choices.map((c) => el('option', { value: c }, c)));
+      input.value = String(p.default);
+      pick(input, params.get(key));
+    } else {
+      input.value = params.get(key) ?? String(p.default);
+    }
+  }
 }
 
 function readOptions(): ModeRunOptions {
@@ -112,44 +118,53 @@ function readOptions(): ModeRunOptions {
     }
     return v;
   };
-  return {
-    ...MODE_DEFAULTS,
+  const model = ui.model.value;
+  // The model's own parameters from their inputs (numbers checked against the input's min and max).
+  const own: Record<string, number | string> = {};
+  for (const [key, p] of Object.entries(mixtureModel(model).params)) {
+    const input = paramInputs.get(key);
+    if (!input) continue;
+    if (input instanceof HTMLSelectElement || p.type === 'string' || p.type === 'boolean') own[key] = input.value;
+    else own[key] = num(input, input.closest('label')?.firstChild?.textContent?.trim() || key, Number(input.min), Number(input.max), p.type === 'int');
+  }
+  return withModelDefaults({
+    ...own,
     mixture: ui.mixture.value,
-    model: ui.model.value as ModeModel,
+    model,
     lr: num(ui.lr, 'learning rate', 1e-6, 0.5, false),
     batch: num(ui.batch, 'batch', 2, 1024, true),
     hidden: num(ui.hidden, 'hidden', 4, 256, true),
-    k: num(ui.k, 'generators k', 2, 8, true),
-    n: num(ui.n, 'discriminators N', 2, 8, true),
-    objective: ui.objective.value as GmanObjective,
-    combine: ui.combine.value as GmanCombine,
     seed: Number(params.get('seed') ?? 1) || 1,
     decayTo: 1,
-  };
+  });
 }
 
+/** Shows the controls (data-params) whose parameters all belong to the chosen model. */
 function showModelOptions(): void {
-  const m = ui.model.value;
-  byId('label-k').classList.toggle('hidden', m !== 'madgan');
-  byId('label-n').classList.toggle('hidden', m !== 'gman');
-  byId('gman-options').classList.toggle('hidden', m !== 'gman');
+  const own = mixtureModel(ui.model.value).params;
+  for (const e of Array.from(document.querySelectorAll<HTMLElement>('[data-params]'))) {
+    e.classList.toggle('hidden', !(e.dataset.params ?? '').split(' ').every((k) => k in own));
+  }
 }
 
-/** The discriminators a view can show: one, each of N (and their mean), or the k + 1 classes. */
+/** The discriminators a view can show: one, each of N (and their mean), or D's classes. */
 function discriminators(t: GanTrainer): Module[] {
-  // GMAN keeps its N discriminators in a ModuleList; the others have one D (a Sequential, itself
-  // iterable over its layers: not what we want).
-  const d = t.nets.netD;
-  return opts!.model === 'gman' ? [...(d as unknown as Iterable<Module>)] : [d];
+  return mixtureModel(opts!.model).discriminators(t);
+}
+
+/** D's classes when it names each sample's generator (the last class: real); 1: a P(real) D. */
+function dClasses(): number {
+  return mixtureModel(opts!.model).classes?.(opts!) ?? 1;
 }
 
 function setViews(): void {
-  const o = opts!;
+  const n = discriminators(trainer!).length;
+  const classes = dClasses();
   const views: [string, string][] =
-    o.model === 'gman'
-      ? [['mean', 'mean of the N'], ...Array.from({ length: o.n }, (_, i): [string, string] => [String(i), `D${i + 1}`])]
-      : o.model === 'madgan'
-        ? [['classes', 'its k + 1 classes']]
+    n > 1
+      ? [['mean', 'mean of the N'], ...Array.from({ length: n }, (_, i): [string, string] => [String(i), `D${i + 1}`])]
+      : classes > 1
+        ? [['classes', `its ${classes - 1} + 1 classes`]]
         : [['0', 'P(real)']];
   ui.view.replaceChildren(...views.map(([v, t]) => el('option', { value: v }, t)));
 }
@@ -215,11 +230,11 @@ async function gradientArrows(t: GanTrainer, fakes: Float32Array): Promise<Float
 async function heatValues(t: GanTrainer): Promise<{ values: Float32Array; classes: number }> {
   const ds = discriminators(t);
   const x = () => tensor(gridPoints(), [CELLS * CELLS, 2]);
-  const o = opts!;
-  if (o.model === 'madgan') {
+  const classes = dClasses();
+  if (classes > 1) {
     const out = tidy(() => noGrad(() => softmax(ds[0].call(x()) as Tensor, -1)));
     try {
-      return { values: await out.data(), classes: o.k + 1 };
+      return { values: await out.data(), classes };
     } finally {
       out.dispose();
     }
@@ -260,7 +275,8 @@ async function draw(): Promise<void> {
   const ds = discriminators(t);
   const { values, classes } = await evalMode(ds, () => heatValues(t));
   const fakes = await generated(t, () => t.noise(POINTS, new Generator(o.seed + 7)));
-  const arrows = o.model === 'madgan' ? null : await evalMode(ds, () => gradientArrows(t, fakes));
+  // Arrows follow G's loss through a P(real) D; a D that names generators has no single direction.
+  const arrows = dClasses() > 1 ? null : await evalMode(ds, () => gradientArrows(t, fakes));
   // The latent slice: lines of constant z1 and of constant z2 (the other coordinates 0).
   const L = 9;
   const P = 24;
@@ -276,7 +292,9 @@ async function draw(): Promise<void> {
       zs[((L + l) * P + p) * nz + 1] = a;
     }
   }
-  const manifold = o.model === 'madgan' ? null : await generated(t, () => tensor(zs, [2 * L * P, nz]));
+  // One generator's latent slice (several generators would share the codes out among them).
+  const sizes = mixtureModel(o.model).generatorSizes?.(POINTS, o) ?? [POINTS];
+  const manifold = sizes.length > 1 ? null : await generated(t, () => tensor(zs, [2 * L * P, nz]));
 
   const cv = ui.canvas;
   const g = cv.getContext('2d')!;
@@ -339,7 +357,6 @@ async function draw(): Promise<void> {
     }
     g.stroke();
   }
-  const sizes = o.model === 'madgan' ? splitSizes(POINTS, o.k) : [POINTS];
   let i = 0;
   sizes.forEach((n, gi) => {
     g.fillStyle = GEN_COLOURS[gi % GEN_COLOURS.length];
@@ -357,7 +374,7 @@ async function draw(): Promise<void> {
   byId('plane-legend').textContent =
     (classes > 1
       ? `Background: D's winning class (white: real, a colour per generator; stronger = surer). Points: real (black), each generator's samples in its colour.`
-      : `Background: D's P(real) (green: real, purple: fake${o.model === 'gman' ? `; ${ui.view.selectedOptions[0]?.text}` : ''}). Points: real (black), generated (orange).`) +
+      : `Background: D's P(real) (green: real, purple: fake${ds.length > 1 ? `; ${ui.view.selectedOptions[0]?.text}` : ''}). Points: real (black), generated (orange).`) +
     (manifold ? ' Grey lines: G\'s image of a square grid of (z1, z2) in [−2, 2]², the other latent coordinates 0.' : '') +
     (arrows ? ' Brown arrows (every other point): where G\'s loss pushes each sample, ∇ₓ log D(x) (longest drawn 28 px).' : '');
 }
@@ -470,7 +487,7 @@ ui.run.addEventListener('click', () => (state.running ? void stop() : start()));
 ui.view.addEventListener('change', () => {
   if (!loop && trainer) void draw();
 });
-for (const input of [ui.lr, ui.batch, ui.hidden, ui.k, ui.n, ui.objective, ui.combine]) input.addEventListener('change', () => void newGame());
+for (const input of [ui.lr, ui.batch, ui.hidden, ...paramInputs.values()]) input.addEventListener('change', () => void newGame());
 
 window.__game = Object.assign(state, {
   stepOnce: () => stepOnce(),

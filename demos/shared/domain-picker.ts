@@ -1,10 +1,10 @@
 // StarGAN's target-domain picker: held-out emoji (the test split, never trained on) in their own
 // domain, translated into the domain picked with the buttons, next to the same emoji really drawn
 // in that domain. The rows are G's input layout (image, then one constant plane per domain:
-// nets/stargan.ts packDomains), so a translation is the recipe's translate hook on the image with
+// data/domains.ts packDomains), so a translation is the recipe's translate hook on the image with
 // the target's plane set. For datasets whose held-out file names its label values (emoji-skin).
 
-import { translationGrid } from '../../nets/translation.js';
+import { translationGrid } from '../../nets/lib/translation.js';
 import { el } from './dom.js';
 import { drawGrid } from './grid.js';
 import type { Extra, PageContext } from './training-page.js';

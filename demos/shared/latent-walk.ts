@@ -1,7 +1,7 @@
 // The latent-walk panel of the training pages: the generator's images along a spherical
 // interpolation (slerp, as in the DCGAN paper's walks and White 2016) between two latent codes drawn
 // from a seeded stream; "New endpoints" draws the next pair. For models whose noise() gives latent
-// codes (DCGAN, EBGAN, BEGAN, GMAN, MAD-GAN, the autoencoder's code space).
+// codes (the unconditional generators; for a decoder, its code space).
 
 import { el, intParam } from './dom.js';
 import { drawGrid } from './grid.js';

@@ -1,15 +1,14 @@
-// LAPGAN's pyramid, walked level by level (the training page's panel for model=lapgan). For a few
-// fixed latent codes, the cascade's sampling chain as rows, coarse to fine: the coarse MLP GAN's
-// image Ĩ_K, then for each level k = K-1 .. 0 the expanded coarser image pyrUp(Ĩ_{k+1}), the band
-// G_k draws for it from a noise plane, and their sum Ĩ_k (nets/lapgan.ts LapganTrainer.pyramidChain:
-// the same generator pass as the sample grid). The level buttons walk the chain: picking a level
-// shows the rows up to it. Bands are drawn stretched to ±their largest magnitude (grey = 0), every
-// image at the same display size, so a coarse level shows as blocks. "New noise" draws other codes;
-// the rows are redrawn with the samples as training goes on.
+// The pyramid walk: the training page's panel for trainers that sample coarse to fine and expose
+// their sampling chain (GanTrainer.pyramidChain in nets/registry.ts; the Laplacian-pyramid cascade).
+// For a few fixed latent codes, the chain as rows, coarse to fine: the coarse GAN's image Ĩ_K, then
+// for each level k = K-1 .. 0 the expanded coarser image pyrUp(Ĩ_{k+1}), the band G_k draws for it
+// from a noise plane, and their sum Ĩ_k (the same generator pass as the sample grid). The level
+// buttons walk the chain: picking a level shows the rows up to it. Bands are drawn stretched to
+// ±their largest magnitude (grey = 0), every image at the same display size, so a coarse level shows
+// as blocks. "New noise" draws other codes; the rows are redrawn with the samples as training goes on.
 
 import { concat, reshape } from '../../engine/ops/index.js';
 import { tensor, tidy } from '../../engine/tensor.js';
-import { LapganTrainer } from '../../nets/lapgan.js';
 import { el } from './dom.js';
 import { drawGrid } from './grid.js';
 import { readTensor } from './session.js';
@@ -71,7 +70,7 @@ function colourOnly(data: Float32Array, shape: number[]): { data: Float32Array; 
 }
 
 export function pyramidWalk(ctx: PageContext): Extra | null {
-  if (!(ctx.session?.trainer instanceof LapganTrainer)) return null;
+  if (!ctx.session?.trainer.pyramidChain) return null;
   let codes = 11;
   /** The finest level shown (levels finer than it are hidden); 0 shows the whole chain. */
   let shown = 0;
@@ -152,24 +151,26 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
 
   const refresh = async () => {
     const s = ctx.session;
-    if (!s || !(s.trainer instanceof LapganTrainer)) return;
-    const trainer = s.trainer;
-    const { levels, imageSize } = trainer.cfg;
-    if (built !== `${levels}/${imageSize}`) {
-      build(levels, imageSize);
-      built = `${levels}/${imageSize}`;
-    }
+    const trainer = s?.trainer;
+    if (!s || !trainer?.pyramidChain) return;
     const z = await s.latents(COUNT, codes);
     // The whole chain in one readback: [coarse | up, band, image per level, coarse to fine], flattened.
     const shapes: number[][] = [];
     const flat = await readTensor(() =>
       tidy(() => {
-        const chain = trainer.pyramidChain(tensor(z.data, z.shape));
+        const chain = trainer.pyramidChain!(tensor(z.data, z.shape));
         const parts = [chain.coarse, ...chain.steps.flatMap((st) => [st.up, st.band, st.image])];
         for (const p of parts) shapes.push([...p.shape]);
         return concat(parts.map((p) => reshape(p, [-1])), 0);
       }),
     );
+    // Levels below the coarse image and the finest side, from the chain itself.
+    const levels = (shapes.length - 1) / 3;
+    const imageSize = shapes[shapes.length - 1][3];
+    if (built !== `${levels}/${imageSize}`) {
+      build(levels, imageSize);
+      built = `${levels}/${imageSize}`;
+    }
     let off = 0;
     const next = () => {
       const shape = shapes.shift()!;

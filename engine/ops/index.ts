@@ -1,4 +1,6 @@
-// Every op family. Importing this module registers all ops with the registry (for the op suite).
+// Every op family. Importing this module registers all ops with the registry (for the op suite) and
+// installs the chainable Tensor methods (methods.ts). The public entry's `ops` namespace is the
+// curated list in ops/public.ts.
 export * from './elementwise.js';
 export * from './reduce.js';
 export * from './movement.js';
@@ -10,3 +12,4 @@ export * from './spatial.js';
 export * from './pyramid.js';
 export * from './conv.js';
 export * from './matmul.js';
+import './methods.js';

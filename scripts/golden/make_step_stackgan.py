@@ -26,7 +26,7 @@ updated Ds:
      sum_i BCE(D_i(s_i), 1) + alpha sum_{i>0} [MSE(mu_i, mu_{i-1}) + 5 MSE(Sigma_i, Sigma_{i-1})]
      with the coarser image detached, alpha = COLOR_LOSS = 50                   (uncond)
   (one Adam per D in the reference; the Ds are disjoint, so one Adam over all is the same).
-  The engine's differences kept (nets/stackgan.ts): D's condition is phi compressed by Linear +
+  The engine's differences kept (nets/stackgan.ts, nets/stackganpp.ts): D's condition is phi compressed by Linear +
   LeakyReLU (the reference: mu), the wrong pair (real image, mismatched caption), the reals of the
   coarser branches area-averaged from the finest.
 The text encoder (bag of words -> Linear, ReLU, Linear, unit length) is frozen (pretrained, as
@@ -46,7 +46,7 @@ LR = 2e-4
 N = 3
 
 
-def hash_token(word, buckets):  # FNV-1a over UTF-16 code units (ASCII here), as nets/text_encoder.ts
+def hash_token(word, buckets):  # FNV-1a over UTF-16 code units (ASCII here), as data/text.ts
     h = 0x811c9dc5
     for ch in word:
         h = ((h ^ ord(ch)) * 0x01000193) & 0xffffffff
@@ -61,7 +61,7 @@ def bag_of_words(tokens, buckets):
     return v
 
 
-def mismatch(keys):  # nets/stackgan.ts mismatchIndices
+def mismatch(keys):  # data/text.ts mismatchIndices
     n = len(keys)
     out = []
     for i in range(n):
@@ -102,7 +102,7 @@ class CA(nn.Module):
 
 def draw_batch(g, text, images, bows, keys, n):
     """The trainer's batch: n indices drawn with replacement (a fed draw), their images, and the text
-    embeddings of their captions and of mismatched ones (nets/stackgan.ts mismatchIndices)."""
+    embeddings of their captions and of mismatched ones (data/text.ts mismatchIndices)."""
     idx = g.draw('batch indices', torch.randint(0, len(TOKENS), (n,)).float()).long().tolist()
     wrong = mismatch([keys[i] for i in idx])
     with torch.no_grad():

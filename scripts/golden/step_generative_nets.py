@@ -90,7 +90,7 @@ class ConvDecoder(nn.Module):
 
 
 class ConvAutoencoder(nn.Module):
-    """nets/autoencoder.ts ConvAutoencoder: encoder.main.*, decoder.main.*."""
+    """nets/lib/autoencoders.ts ConvAutoencoder (the autoencoder model, EBGAN's D): encoder.main.*, decoder.main.*."""
 
     def __init__(self, size, nc, nf, code, norm, out='tanh'):
         super().__init__()

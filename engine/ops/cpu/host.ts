@@ -44,18 +44,32 @@ export function hostScalar(value: number): HostTensor {
 }
 
 /**
- * mulberry32: a tiny 32-bit-state PRNG, good enough for test inputs (not for cryptography).
- * Returns a function giving uniform floats in [0, 1).
+ * mulberry32: a tiny 32-bit-state PRNG, good enough for test inputs and host-side coin flips (not
+ * for cryptography). Its whole state is one u32, readable and settable, so a user that checkpoints
+ * it (nets/lib/pool.ts) resumes the exact sequence.
  */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+export class Mulberry32 {
+  /** The u32 state; the next draw advances it first. */
+  state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** A uniform float in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
+}
+
+/** mulberry32 from `seed` as a function giving uniform floats in [0, 1) (see Mulberry32). */
+export function mulberry32(seed: number): () => number {
+  const g = new Mulberry32(seed);
+  return () => g.next();
 }
 
 /** A tensor of uniform values in [lo, hi), reproducible from `seed`. */
