@@ -3,11 +3,12 @@
 // values and gradients as the unfused layers (and the float64 references); and a tiny DCGAN
 // step's dispatch count stays at its fused figure, so a regression fails here.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  initEngine, engine, tensor, tidy, backward, mul, sum, Parameter, Adam, AdamW, SGD, RMSprop, type Optimizer, type Tensor,
-  Sequential, BatchNorm2d, BatchNorm1d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, type Module,
-  ReflectionPad2d, ReplicationPad2d, Conv2d,
-} from '../engine/index.js';
+import { initEngine, engine, tensor, tidy, backward, type Tensor } from '../engine/index.js';
+import { mul } from '../engine/ops/elementwise.js';
+import { sum } from '../engine/ops/reduce.js';
+import { Parameter, Sequential, type Module } from '../engine/nn/module.js';
+import { BatchNorm2d, BatchNorm1d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, ReflectionPad2d, ReplicationPad2d, Conv2d } from '../engine/nn/layers.js';
+import { Adam, AdamW, SGD, RMSprop, type Optimizer } from '../engine/optim.js';
 import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
 import { conv2d, conv2dBackwardInput, convTranspose2d, convPhaseBatching, convBiasGradFolding } from '../engine/ops/conv.js';
 import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/conv.js';
