@@ -3,7 +3,10 @@
 // engine, before and after the eager-path changes of issue 14). Reduced-suite sized models.
 //   npx esbuild bench/step_counters.ts --bundle --platform=node --format=esm --external:webgpu \
 //     --outfile=.prof/step_counters.mjs && node .prof/step_counters.mjs dcgan 12 [logEvery] [submitEvery]
-// Models: dcgan (32 px, widths 8, batch 2), dcgan16 (16 px, widths 4), dcgan64, pix2pix, cyclegan.
+// Models: dcgan (32 px, widths 8, batch 2), dcgan16 (16 px, widths 4), dcgan64, pix2pix, cyclegan,
+// stargan (32 px, widths 8, 2 residual blocks, 3 domains; n_critic 5, so every 5th step also
+// trains G). The last lines give the mean dispatches per step over the steps after the third and
+// the dispatches of the last step by op (the engine's trace), to see what a fusion removed.
 import { initEngine } from '../engine/device.js';
 import { tensor } from '../engine/tensor.js';
 import { recipes } from '../nets/registry.js';
@@ -29,6 +32,7 @@ const configs: Record<string, any> = {
   dcgan64: [2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
   pix2pix: [1, { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' }],
   cyclegan: [1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan' }],
+  stargan: [2, { imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, cDim: 3 }],
 };
 const [batch, over] = configs[model];
 const recipe = recipes[model.replace(/\d+$/, '')];
@@ -38,8 +42,9 @@ Object.assign(config, over);
 const t = recipe.create(config, { ...recipe.train, batch }, 1);
 const { channels, size } = recipe.imageShape(config);
 const real = tensor(new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)), [batch, channels, size, size]).keep();
-const hosts: number[] = []; const walls: number[] = [];
+const hosts: number[] = []; const walls: number[] = []; const dispatches: number[] = [];
 for (let s = 1; s <= steps; s++) {
+  if (s === steps && 'trace' in e) (e as any).trace = [];
   const c0 = { ...c, d: e.counters.dispatches };
   const t0 = performance.now();
   const st = t.step(real, s % logEvery === 0);
@@ -48,9 +53,16 @@ for (let s = 1; s <= steps; s++) {
   if (st) v = await readStats(st); else await e.sync();
   const t2 = performance.now();
   const m = e.memory();
-  if (s > 3) { hosts.push(t1 - t0); walls.push(t2 - t0); }
+  if (s > 3) { hosts.push(t1 - t0); walls.push(t2 - t0); dispatches.push(e.counters.dispatches - c0.d); }
   console.log(`step ${s}: host ${(t1 - t0).toFixed(1)} ms, wall ${(t2 - t0).toFixed(1)} ms, dispatches ${e.counters.dispatches - c0.d}, bindGroups ${c.bg - c0.bg}, buffers ${c.buf - c0.buf}, shaderModules ${c.sm - c0.sm}, submits ${c.submit - c0.submit}, live ${m.liveBuffers} pooled ${m.pooledBuffers} ${Object.values(v).map((x: any) => x.toFixed(4)).join(' ')}`);
 }
 const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
 console.log(`median host ${med(hosts).toFixed(1)} wall ${med(walls).toFixed(1)}`);
+if (dispatches.length) console.log(`mean dispatches/step ${(dispatches.reduce((a, b) => a + b, 0) / dispatches.length).toFixed(1)} over steps 4..${steps}`);
+const trace = (e as any).trace as { op: string }[] | null | undefined;
+if (trace) {
+  const by = new Map<string, number>();
+  for (const d of trace) by.set(d.op, (by.get(d.op) ?? 0) + 1);
+  console.log(`last step by op: ${[...by].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 process.exit(0);

@@ -1,8 +1,10 @@
 // Optimisers (Adam/AdamW, RMSprop, SGD) and learning-rate schedulers, with PyTorch's update rules.
-// Each step() launches one fused kernel per parameter tensor (shaders/optim.ts) that reads the
-// gradient and updates the parameter and its state in place; step-dependent scalars (bias
-// corrections) are computed on the host from a per-parameter step count, so a step never reads
-// anything back. A parameter whose .grad is null is skipped (its step count does not advance),
+// Each step() launches fused multi-tensor kernels (shaders/optim.ts): one dispatch updates up to
+// OPTIM_MAX_SLOTS parameter tensors (as many as the adapter's storage-buffer limit allows: 4 Adam
+// tensors at 16 storage buffers per stage), reading each gradient and updating the parameter and its
+// state in place; the per-element arithmetic is the one-tensor kernel's, so the bits do not depend on
+// the grouping. Step-dependent scalars (bias corrections) are computed on the host from a
+// per-parameter step count, so a step never reads anything back. A parameter whose .grad is null is skipped (its step count does not advance),
 // as in PyTorch. With `checkFinite: true`, step() first counts non-finite gradient values on the GPU
 // and awaits that count (one small readback); if any are found it throws and leaves parameters,
 // state and step counts exactly as they were.
@@ -10,10 +12,10 @@
 // tensors, so a checkpoint resumes training bit for bit.
 
 import { Tensor, fmtShape, labelTensor } from './tensor.js';
-import type { KernelSpec } from './device.js';
+import type { KernelSpec, UniformValue } from './device.js';
 import { zeros } from './ops/index.js';
 import { launch, grid1d, f32 } from './ops/kernel.js';
-import { adamSource, sgdSource, rmspropSource, OPTIM_WG, type WeightDecayMode } from '../shaders/optim.js';
+import { adamSource, sgdSource, rmspropSource, OPTIM_WG, OPTIM_MAX_SLOTS, type OptimSource, type WeightDecayMode } from '../shaders/optim.js';
 import { countNonFinite } from './finite.js';
 import { Module } from './nn/module.js';
 import { checkState, copyStateInto, stateEntries, type StateValue } from './nn/state.js';
@@ -43,6 +45,25 @@ export interface OptimizerOptions {
   lr?: number;
   /** Check gradients for NaN/Inf before each step (one small readback per step); step() then returns a Promise. */
   checkFinite?: boolean;
+  /**
+   * At most this many parameter tensors per update dispatch (default: as many as the kernel and the
+   * adapter's storage-buffer limit allow; 1 gives one dispatch per tensor). Results are the same bits.
+   */
+  tensorsPerDispatch?: number;
+}
+
+/** What a subclass's multi-tensor update kernel needs from it (see Optimizer.launchUpdates). */
+interface UpdateKernel {
+  /** Pipeline key without the slot count, and the op name. */
+  key: string;
+  op: string;
+  build: (slots: number) => OptimSource;
+  /** The 8 header uniforms; `n` (total elements) goes where the kernel's struct declares it. */
+  header: (n: number) => UniformValue[];
+  /** Up to 4 per-slot floats (sf[k]). */
+  perSlot?: (s: Slot, fresh: boolean) => number[];
+  /** Bytes moved per element (for the inspector). */
+  bytesPerElement: number;
 }
 
 function normalizeParams(params: ParamsInput, who: string): [string, Tensor][] {
@@ -75,6 +96,8 @@ export abstract class Optimizer {
   /** Learning rate (settable; schedulers write it). */
   lr: number;
   readonly checkFinite: boolean;
+  /** Upper bound on parameter tensors per update dispatch (undefined: the kernel's and adapter's maximum). */
+  tensorsPerDispatch?: number;
   protected readonly slots: Slot[];
 
   /** `who` names the optimiser in constructor errors (subclass fields are not set yet). */
@@ -86,6 +109,10 @@ export abstract class Optimizer {
     this.lr = opts.lr ?? defaultLr;
     checkNumber(who, 'learning rate', this.lr, 0);
     this.checkFinite = !!opts.checkFinite;
+    if (opts.tensorsPerDispatch !== undefined && !(Number.isInteger(opts.tensorsPerDispatch) && opts.tensorsPerDispatch >= 1)) {
+      throw new Error(`${who}: tensorsPerDispatch must be a positive integer, got ${opts.tensorsPerDispatch}`);
+    }
+    this.tensorsPerDispatch = opts.tensorsPerDispatch;
   }
 
   abstract get typeName(): string;
@@ -94,8 +121,8 @@ export abstract class Optimizer {
   protected abstract setHyper(h: Record<string, HyperValue>): void;
   /** The state tensors each parameter carries under the current hyperparameters, in kernel order. */
   protected abstract stateNames(): string[];
-  /** Launches the fused update for one parameter (its step count already advanced). */
-  protected abstract update(slot: Slot, grad: Tensor, fresh: boolean): void;
+  /** The multi-tensor update kernel under the current hyperparameters. */
+  protected abstract updateKernel(): UpdateKernel;
 
   get params(): Tensor[] {
     return this.slots.map((s) => s.param);
@@ -128,8 +155,9 @@ export abstract class Optimizer {
       }
       work.push([s, g]);
     }
+    const names = this.stateNames();
+    const ready: [Slot, Tensor, boolean][] = [];
     for (const [s, g] of work) {
-      const names = this.stateNames();
       let fresh = false;
       for (const n of names) {
         if (!s.state.has(n)) {
@@ -138,7 +166,45 @@ export abstract class Optimizer {
         }
       }
       s.step++;
-      this.update(s, g, fresh);
+      // An empty tensor has nothing to update (its step count still advances, as in PyTorch).
+      if (s.param.size > 0) ready.push([s, g, fresh]);
+    }
+    if (ready.length) this.launchUpdates(ready, names);
+  }
+
+  /**
+   * Updates every ready parameter with as few dispatches as the binding limit allows: groups of up
+   * to `perDispatch` tensors in parameter order, each one dispatch over the concatenation of its
+   * tensors' elements.
+   */
+  private launchUpdates(ready: [Slot, Tensor, boolean][], names: string[]): void {
+    const uk = this.updateKernel();
+    const e = ready[0][0].param.engine;
+    const perSlotBuffers = 2 + names.length;
+    const byLimit = Math.max(1, Math.floor(e.limits.maxStorageBuffersPerShaderStage / perSlotBuffers));
+    const perDispatch = Math.min(OPTIM_MAX_SLOTS, byLimit, this.tensorsPerDispatch ?? OPTIM_MAX_SLOTS);
+    for (let at = 0; at < ready.length; at += perDispatch) {
+      const group = ready.slice(at, at + perDispatch);
+      const k = group.length;
+      const tensors: Tensor[] = [];
+      const ends: number[] = [];
+      const sf: UniformValue[] = [];
+      let n = 0;
+      for (const [s, g, fresh] of group) {
+        tensors.push(g, s.param, ...names.map((nm) => s.state.get(nm)!));
+        n += s.param.size;
+        ends.push(n);
+        const f = uk.perSlot?.(s, fresh) ?? [];
+        for (let j = 0; j < 4; j++) sf.push(f32(f[j] ?? 0));
+      }
+      while (ends.length % 4) ends.push(n);
+      launch(
+        specFor(`${uk.key}|slots=${k}`, uk.op, () => uk.build(k)),
+        tensors,
+        [...uk.header(n), ...ends, ...sf],
+        grid1d(n, OPTIM_WG),
+        { op: uk.op, bytes: uk.bytesPerElement * n },
+      );
     }
   }
 
@@ -267,15 +333,16 @@ export abstract class Optimizer {
   }
 }
 
-const bindingsFor = (stateCount: number) => ['read', 'rw', ...Array<'rw'>(stateCount).fill('rw')] as ('read' | 'rw')[];
-
-/** Kernel specs by key, so a step does not rebuild WGSL source strings for every dispatch. */
+/** Kernel specs by key (slot count included), so a step does not rebuild WGSL source strings for every dispatch. */
 const specs = new Map<string, KernelSpec>();
-function specFor(key: string, op: string, build: () => { code: string; stateBuffers: string[] }): KernelSpec {
+function specFor(key: string, op: string, build: () => OptimSource): KernelSpec {
   let s = specs.get(key);
   if (!s) {
     const { code, stateBuffers } = build();
-    specs.set(key, (s = { key, code, bindings: bindingsFor(stateBuffers.length), op }));
+    const slots = Number(/\|slots=(\d+)/.exec(key)![1]);
+    const bindings: ('read' | 'rw')[] = [];
+    for (let k = 0; k < slots; k++) bindings.push('read', 'rw', ...stateBuffers.map(() => 'rw' as const));
+    specs.set(key, (s = { key, code, bindings, op }));
   }
   return s;
 }
@@ -337,19 +404,18 @@ export class Adam extends Optimizer {
     return ['m', 'v'];
   }
 
-  protected update(s: Slot, g: Tensor): void {
+  protected updateKernel(): UpdateKernel {
     const [b1, b2] = this.betas;
-    const t = s.step;
     const mode: WeightDecayMode = this.weightDecay === 0 ? 'none' : this.decoupled ? 'decoupled' : 'l2';
-    const n = s.param.size;
-    launch(
-      specFor(`optim_adam|wd=${mode}`, 'adam_step', () => adamSource(mode)),
-      [g, s.param, s.state.get('m')!, s.state.get('v')!],
-      [n, f32(b2), f32(1 - b1), f32(1 - b2), f32(this.eps), f32(this.weightDecay), f32(1 - this.lr * this.weightDecay),
-        f32(this.lr / (1 - b1 ** t)), f32(Math.sqrt(1 - b2 ** t)), 0, 0, 0],
-      grid1d(n, OPTIM_WG),
-      { op: 'adam_step', bytes: 28 * n },
-    );
+    return {
+      key: `optim_adam|wd=${mode}`,
+      op: 'adam_step',
+      build: (slots) => adamSource(mode, slots),
+      header: (n) => [f32(b2), f32(1 - b1), f32(1 - b2), f32(this.eps), f32(this.weightDecay), f32(1 - this.lr * this.weightDecay), n, 0],
+      // Bias corrections from each parameter's own step count.
+      perSlot: (s) => [this.lr / (1 - b1 ** s.step), Math.sqrt(1 - b2 ** s.step)],
+      bytesPerElement: 28,
+    };
   }
 }
 
@@ -413,19 +479,19 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? ['momentum_buffer'] : [];
   }
 
-  protected update(s: Slot, g: Tensor, fresh: boolean): void {
+  protected updateKernel(): UpdateKernel {
     const mom = this.momentum > 0;
     const wd = this.weightDecay !== 0;
     const nesterov = this.nesterov;
-    const n = s.param.size;
-    const tensors = [g, s.param, ...(mom ? [s.state.get('momentum_buffer')!] : [])];
-    launch(
-      specFor(`optim_sgd|mom=${+mom}|nesterov=${+nesterov}|wd=${+wd}`, 'sgd_step', () => sgdSource({ momentum: mom, nesterov, weightDecay: wd })),
-      tensors,
-      [n, f32(this.lr), f32(this.weightDecay), f32(this.momentum), f32(1 - this.dampening), fresh ? 1 : 0, 0, 0],
-      grid1d(n, OPTIM_WG),
-      { op: 'sgd_step', bytes: 4 * n * (tensors.length + 1) },
-    );
+    return {
+      key: `optim_sgd|mom=${+mom}|nesterov=${+nesterov}|wd=${+wd}`,
+      op: 'sgd_step',
+      build: (slots) => sgdSource({ momentum: mom, nesterov, weightDecay: wd }, slots),
+      header: (n) => [f32(this.lr), f32(this.weightDecay), f32(this.momentum), f32(1 - this.dampening), n, 0, 0, 0],
+      // The momentum buffer's first step copies the gradient.
+      perSlot: (_s, fresh) => [fresh ? 1 : 0],
+      bytesPerElement: 4 * (mom ? 4 : 3),
+    };
   }
 }
 
@@ -486,19 +552,17 @@ export class RMSprop extends Optimizer {
     return ['square_avg', ...(this.centered ? ['grad_avg'] : []), ...(this.momentum > 0 ? ['momentum_buffer'] : [])];
   }
 
-  protected update(s: Slot, g: Tensor): void {
+  protected updateKernel(): UpdateKernel {
     const mom = this.momentum > 0;
     const wd = this.weightDecay !== 0;
     const centered = this.centered;
-    const n = s.param.size;
-    const state = this.stateNames().map((k) => s.state.get(k)!);
-    launch(
-      specFor(`optim_rmsprop|centered=${+centered}|mom=${+mom}|wd=${+wd}`, 'rmsprop_step', () => rmspropSource({ centered, momentum: mom, weightDecay: wd })),
-      [g, s.param, ...state],
-      [n, f32(this.lr), f32(this.alpha), f32(1 - this.alpha), f32(this.eps), f32(this.weightDecay), f32(this.momentum), 0],
-      grid1d(n, OPTIM_WG),
-      { op: 'rmsprop_step', bytes: 4 * n * (state.length * 2 + 3) },
-    );
+    return {
+      key: `optim_rmsprop|centered=${+centered}|mom=${+mom}|wd=${+wd}`,
+      op: 'rmsprop_step',
+      build: (slots) => rmspropSource({ centered, momentum: mom, weightDecay: wd }, slots),
+      header: (n) => [f32(this.lr), f32(this.alpha), f32(1 - this.alpha), f32(this.eps), f32(this.weightDecay), f32(this.momentum), n, 0],
+      bytesPerElement: 4 * (this.stateNames().length * 2 + 3),
+    };
   }
 }
 

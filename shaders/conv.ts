@@ -17,16 +17,34 @@
 //   input grad:  src = dy, m = c, ch = o, one launch per stride phase (rh, rw): the dx pixels
 //                ih = rh + sh*ph take exactly the taps kh = KH0 + th*KSh (kh*dh = rh + pt mod sh),
 //                at oh = ph + OFFh - th*(KSh*dh/sh); so no launch multiplies a structural zero.
+//                `phased`: when every phase has the same tap count and pixel grid (DCGAN's 4x4
+//                stride-2 layers), all phases run in one dispatch as a GEMM batch: batch index
+//                zb = (phase row) * NPX + (phase column), and OFF, KH0/KW0, OH0/OW0 come per phase
+//                from the uniform tables ph* (up to 4 phases per axis).
 //                conv-transpose is this with x as dy (its weight [in, out, kh, kw] is w's layout).
 //   T and TW are compile-time constants (the divisions by them become multiply-shifts).
 //
 // Family "wgrad" (conv weight gradient):
 //   dw[o, n = (c, kh, kw)] = sum_{k = (nb, oh, ow)} dy[nb, o, oh, ow] * x[nb, c, ih, iw]
 //   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
-//   splits K across workgroups (split-K) and a second pass sums the partials.
+//   splits K across workgroups (split-K) and a second pass sums the partials. Variant `bias`
+//   appends column NW = C*KH*KW with B = 1: its outputs are the bias gradient sum_k dy[o, k].
 import type { GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
+/**
+ * How taps outside the source read: 'zeros' (conv padding), or the reflect / replicate padding of a
+ * ReflectionPad2d / ReplicationPad2d folded into the gather (the index is mirrored about the edge
+ * pixel, or clamped to it), so the padded tensor is never written.
+ */
+export type ConvEdge = 'zeros' | 'reflect' | 'replicate';
+
+/** WGSL statements mapping `ih` / `iw` (i32) into [0, lim) for an edge mode (pads < lim for reflect). */
+function edgeMap(edge: ConvEdge, v: string, lim: string): string {
+  if (edge === 'reflect') return `${v} = select(${v}, -${v}, ${v} < 0); ${v} = select(${v}, 2 * (${lim} - 1) - ${v}, ${v} >= ${lim});`;
+  if (edge === 'replicate') return `${v} = clamp(${v}, 0, ${lim} - 1);`;
+  return '';
+}
 
 export interface GatherVariant {
   /** Taps per reduced channel (TH*TW; at least 1) and taps per row (TW). */
@@ -36,13 +54,21 @@ export interface GatherVariant {
   aContig: boolean;
   bias: boolean;
   act: ConvAct;
+  /** All stride phases in one launch (GEMM batch = phase; per-phase offsets from uniform tables). */
+  phased?: boolean;
+  /** Forward only: padding folded into the gather (default zeros). */
+  edge?: ConvEdge;
 }
 
 /** Uniform fields of the gather family, in order (after the GEMM head). */
 export const GATHER_FIELDS = [
   'PH', 'PW', 'SH', 'SW', 'SPh', 'SPw', 'OFFh', 'OFFw', 'TSh', 'TSw', 'srcBatch', 'srcPlane',
-  'sAm', 'sAc', 'KWW', 'KH0', 'KW0', 'KSh', 'KSw', 'OH0', 'OW0', 'OSh', 'OSw', 'OWW', 'outPlane', 'outBatch', 'slope', 'pad0',
+  'sAm', 'sAc', 'KWW', 'KH0', 'KW0', 'KSh', 'KSw', 'OH0', 'OW0', 'OSh', 'OSw', 'OWW', 'outPlane', 'outBatch', 'slope', 'NPX',
 ] as const;
+/** Phased variants: per-phase tables after GATHER_FIELDS, one vec4 (4 phases) each, rows then columns. */
+export const GATHER_PHASE_TABLES = ['phOFFh', 'phOFFw', 'phKH0', 'phKW0', 'phOH0', 'phOW0'] as const;
+/** The most stride phases per axis a phased launch takes. */
+export const GATHER_MAX_PHASES = 4;
 const GATHER_TYPES: Record<string, string> = { SH: 'i32', SW: 'i32', SPh: 'i32', SPw: 'i32', OFFh: 'i32', OFFw: 'i32', TSh: 'i32', TSw: 'i32', slope: 'f32' };
 export const GATHER_FIELD_TYPES = GATHER_FIELDS.map((f) => GATHER_TYPES[f] ?? 'u32');
 
@@ -58,16 +84,29 @@ const gatherCache = new Map<string, GemmFamily>();
 export function gatherFamily(v: GatherVariant): GemmFamily {
   const T = Math.max(1, v.taps);
   const TW = Math.max(1, v.tapW);
-  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}`;
+  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}${v.phased ? '|phased' : ''}${v.edge && v.edge !== 'zeros' ? `|edge=${v.edge}` : ''}`;
   let f = gatherCache.get(key);
   if (!f) gatherCache.set(key, (f = buildGather(key, v, T, TW)));
   return f;
 }
 
 function buildGather(key: string, v: GatherVariant, T: number, TW: number): GemmFamily {
+  const ph = !!v.phased;
+  const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
+  if (ph && v.aContig) throw new Error('conv gather: a phased launch is an input gradient (aContig false)');
+  // Per-phase values: from the tables at this launch's batch index (zb in storeOut, gZb elsewhere).
+  const tables = ph
+    ? `phOFFh: vec4<i32>, phOFFw: vec4<i32>, phKH0: vec4<u32>, phKW0: vec4<u32>, phOH0: vec4<u32>, phOW0: vec4<u32>,`
+    : '';
+  const offH = ph ? 'u.phOFFh[gZb / u.NPX]' : 'u.OFFh';
+  const offW = ph ? 'u.phOFFw[gZb % u.NPX]' : 'u.OFFw';
+  const kh0 = ph ? 'u.phKH0[gZb / u.NPX]' : 'u.KH0';
+  const kw0 = ph ? 'u.phKW0[gZb % u.NPX]' : 'u.KW0';
+  const oh0 = ph ? 'u.phOH0[zb / u.NPX]' : 'u.OH0';
+  const ow0 = ph ? 'u.phOW0[zb % u.NPX]' : 'u.OW0';
   return {
     key,
-    uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' '),
+    uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' ') + tables,
     inputs: ['wt', 'src'],
     epilogueInputs: v.bias ? ['bias'] : [],
     // A (weights) is staged k-fast: one k per thread, so its (channel, tap) is decoded once per
@@ -85,23 +124,24 @@ fn setup() {
   let r = n % pp;
   bOk = n < u.N;
   bBase = (n / pp) * u.srcBatch;
-  ihBase = i32(r / u.PW) * u.SPh + u.OFFh;
-  iwBase = i32(r % u.PW) * u.SPw + u.OFFw;
+  ihBase = i32(r / u.PW) * u.SPh + ${offH};
+  iwBase = i32(r % u.PW) * u.SPw + ${offW};
 }`,
     prelude: v.aContig
       ? ''
       : /* wgsl */ `
   let ka = k0 + gTid % TK;
   let tapA = ka % ${T}u;
-  let aOff = (ka / ${T}u) * u.sAc + (u.KH0 + (tapA / ${TW}u) * u.KSh) * u.KWW + u.KW0 + (tapA % ${TW}u) * u.KSw;`,
+  let aOff = (ka / ${T}u) * u.sAc + (${kh0} + (tapA / ${TW}u) * u.KSh) * u.KWW + ${kw0} + (tapA % ${TW}u) * u.KSw;`,
     aVal: v.aContig
       ? `let m = gM0 + xx;
     if (m < u.M && k < kEnd) { val = wt[m * u.K + k]; }`
       : `let m = gM0 + xx;
     if (m < u.M && k < kEnd) { val = wt[m * u.sAm + aOff]; }`,
     bVal: `let tap = k % ${T}u;
-    let ih = ihBase + i32(tap / ${TW}u) * u.TSh;
-    let iw = iwBase + i32(tap % ${TW}u) * u.TSw;
+    ${decl} ih = ihBase + i32(tap / ${TW}u) * u.TSh;
+    ${decl} iw = iwBase + i32(tap % ${TW}u) * u.TSw;
+    ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.SH')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.SW')}
     if (bOk && k < kEnd && ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW) {
       val = src[bBase + (k / ${T}u) * u.srcPlane + u32(ih * u.SW + iw)];
     }`,
@@ -109,7 +149,7 @@ fn setup() {
 fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
   let pp = u.PH * u.PW;
   let r = n % pp;
-  let idx = (n / pp) * u.outBatch + m * u.outPlane + (u.OH0 + (r / u.PW) * u.OSh) * u.OWW + u.OW0 + (r % u.PW) * u.OSw;
+  let idx = (n / pp) * u.outBatch + m * u.outPlane + (${oh0} + (r / u.PW) * u.OSh) * u.OWW + ${ow0} + (r % u.PW) * u.OSw;
   let y = v${v.bias ? ' + bias[m]' : ''};
   out[idx] = ${actExpr[v.act]};
 }`,
@@ -120,9 +160,16 @@ export interface WgradVariant {
   /** KH*KW and KW (compile-time, to decode a weight index n = (c, kh, kw)). */
   kk: number;
   kw: number;
+  /**
+   * Also the bias gradient db[o] = sum_k dy[o, k]: one more GEMM column (n = NW, the weight
+   * columns C*KH*KW) whose B entries are 1, written to `dbias` by the epilogue.
+   */
+  bias?: boolean;
+  /** Padding folded into the x gather (default zeros). */
+  edge?: ConvEdge;
 }
 
-export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', 'W', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'pad0', 'pad1', 'pad2'] as const;
+export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', 'W', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'NW', 'pad1', 'pad2'] as const;
 const WGRAD_TYPES: Record<string, string> = { H: 'i32', W: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32', dh: 'i32', dw: 'i32' };
 export const WGRAD_FIELD_TYPES = WGRAD_FIELDS.map((f) => WGRAD_TYPES[f] ?? 'u32');
 
@@ -130,13 +177,14 @@ const wgradCache = new Map<string, GemmFamily>();
 
 /** The weight-gradient family for one kernel size (built once, then shared). */
 export function wgradFamily(v: WgradVariant): GemmFamily {
-  const key = `conv_wgrad|KK=${v.kk}|KW=${v.kw}`;
+  const key = `conv_wgrad|KK=${v.kk}|KW=${v.kw}${v.bias ? '|bias' : ''}${v.edge && v.edge !== 'zeros' ? `|edge=${v.edge}` : ''}`;
   let f = wgradCache.get(key);
   if (!f) wgradCache.set(key, (f = buildWgrad(key, v)));
   return f;
 }
 
 function buildWgrad(key: string, v: WgradVariant): GemmFamily {
+  const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
   return {
     key,
     uniforms: WGRAD_FIELDS.map((f, i) => `${f}: ${WGRAD_FIELD_TYPES[i]},`).join(' '),
@@ -160,12 +208,20 @@ function buildWgrad(key: string, v: WgradVariant): GemmFamily {
     if (kOk && m < u.M) { val = dy[aBase + m * u.OHW]; }`,
     bVal: `let n = gN0 + xx;
     let tap = n % ${v.kk}u;
-    let ih = ihb + i32(tap / ${v.kw}u) * u.dh;
-    let iw = iwb + i32(tap % ${v.kw}u) * u.dw;
-    if (kOk && n < u.N && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
+    ${decl} ih = ihb + i32(tap / ${v.kw}u) * u.dh;
+    ${decl} iw = iwb + i32(tap % ${v.kw}u) * u.dw;
+    ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.H')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.W')}
+    if (kOk && n < u.NW && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
       val = x[xb + (n / ${v.kk}u) * u.xPlane + u32(ih * u.W + iw)];
-    }`,
-    store: /* wgsl */ `
-fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.N + n] = v; }`,
+    }${v.bias ? `
+    if (kOk && n == u.NW) { val = 1.0; }` : ''}`,
+    store: v.bias
+      ? /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
+  if (n < u.NW) { out[m * u.NW + n] = v; } else { dbias[m] = v; }
+}`
+      : /* wgsl */ `
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.NW + n] = v; }`,
+    extraOutputs: v.bias ? ['dbias'] : [],
   };
 }

@@ -51,7 +51,8 @@ export const binaryExpr: Record<string, string> = {
   eq_mask: 'select(0.0, 1.0, x == z)',
 };
 
-const helpers = /* wgsl */ `
+/** WGSL helper functions (sigmoid, tanh_stable, log1p_exp, pow_signed) shared with the fused losses. */
+export const elementwiseHelpers = /* wgsl */ `
 fn sigmoid(x: f32) -> f32 {
   // Stable for large |x|: never exponentiates a large positive number.
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
@@ -83,13 +84,44 @@ struct Params { n: u32, p0: f32, p1: f32, pad: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${helpers}
+${elementwiseHelpers}
 ${main1d(ELEMENTWISE_WG)} {
   let i = ${index1d(ELEMENTWISE_WG)};
   if (i >= u.n) { return; }
   let x = a[i];
   let p0 = u.p0;
   let p1 = u.p1;
+  y[i] = ${expr};
+}`;
+}
+
+/**
+ * Activation gradients in one kernel (instead of a mask kernel and a multiply, or three ops for
+ * tanh/sigmoid): dx = g * (the derivative written as the composed backward computes it), from
+ * t = the input x (relu, leaky_relu: p0 = slope) or the output y (tanh, sigmoid).
+ */
+export const actBackwardExpr: Record<string, string> = {
+  relu: 'g * select(0.0, 1.0, t > 0.0)',
+  leaky_relu: 'g * select(p0, 1.0, t > 0.0)',
+  tanh: 'g * ((t * t) * -1.0 + 1.0)',
+  sigmoid: 'g * (t * (t * -1.0 + 1.0))',
+};
+
+export function actBackwardSource(op: string): string {
+  const expr = actBackwardExpr[op];
+  if (!expr) throw new Error(`activation backward: unknown op ${op}`);
+  return /* wgsl */ `
+struct Params { n: u32, p0: f32, p1: f32, pad: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> gy: array<f32>;
+@group(0) @binding(2) var<storage, read> tt: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+${main1d(ELEMENTWISE_WG)} {
+  let i = ${index1d(ELEMENTWISE_WG)};
+  if (i >= u.n) { return; }
+  let g = gy[i];
+  let t = tt[i];
+  let p0 = u.p0;
   y[i] = ${expr};
 }`;
 }

@@ -82,6 +82,13 @@ export interface GemmFamily {
   bVal: string;
   /** fn storeOut(zb, m, n, v): writes one final output into `out` (uniforms and epilogue inputs only). */
   store: string;
+  /** More read_write f32 arrays storeOut() may write (e.g. the conv bias gradient), bound after `out`. */
+  extraOutputs?: string[];
+}
+
+function outBindings(f: GemmFamily, first: number): string {
+  return [`@group(0) @binding(${first}) var<storage, read_write> out: array<f32>;`,
+    ...(f.extraOutputs ?? []).map((n, i) => `@group(0) @binding(${first + 1 + i}) var<storage, read_write> ${n}: array<f32>;`)].join('\n');
 }
 
 /**
@@ -180,7 +187,7 @@ export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean, loopedFet
   const outDecl = split
     ? `@group(0) @binding(${nIn + 1}) var<storage, read_write> part: array<f32>;`
     : `${bindings(f.epilogueInputs, nIn + 1)}
-@group(0) @binding(${nIn + 1 + f.epilogueInputs.length}) var<storage, read_write> out: array<f32>;`;
+${outBindings(f, nIn + 1 + f.epilogueInputs.length)}`;
   const emit = split ? `part[(z * u.M + m) * u.N + n] = v;` : `storeOut(zb, m, n, v);`;
   return /* wgsl */ `
 // GEMM ${f.key} | tile ${t.name} (${bm}x${bn}, ${t.rm}x${t.rn} per thread, K step ${t.tk})${split ? ' | split-K partials' : ''}
@@ -268,7 +275,7 @@ struct Params { ${GEMM_UNIFORM_HEAD} ${f.uniforms} }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
 ${bindings(f.epilogueInputs, 2)}
-@group(0) @binding(${2 + f.epilogueInputs.length}) var<storage, read_write> out: array<f32>;
+${outBindings(f, 2 + f.epilogueInputs.length)}
 ${f.store}
 ${main1d(GEMM_REDUCE_WG)} {
   let i = ${index1d(GEMM_REDUCE_WG)};

@@ -19,7 +19,8 @@
 //               and dgamma for batch norm, and are summed over n on the host side for instance norm.
 // Forward: pass 1 mean (workgroup tree reduction), pass 2 centred variance (second reduction, which
 // is exact where sum/sum-of-squares would cancel), pass 3 normalise + affine + activation; the
-// batch-norm forward also folds the running-stat update (unbiased variance) into thread 0.
+// batch-norm forward also folds the running-stat update (unbiased variance) into thread 0, and
+// (option `counter`) num_batches_tracked += 1 into thread 0 of group 0.
 // Backward (createGraph off): dx = gamma*rstd*(gz - mean(gz) - xhat*mean(gz*xhat)), gz = dy*act'.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { index1d, main1d } from './common.js';
@@ -40,17 +41,19 @@ export interface NormKernelOptions {
   act: NormAct;
   /** Batch-norm training: update the running mean/var in place. */
   running: boolean;
+  /** Forward: add 1 to an int32 counter (BatchNorm's num_batches_tracked) in the same dispatch. */
+  counter?: boolean;
   /** Items kept in registers per thread (0: re-read). */
   cache: number;
 }
 
 export function normKey(prefix: string, o: Partial<NormKernelOptions>): string {
-  return `${prefix}|${o.kind}|v${o.vec4 ? 4 : 1}|g${+!!o.gamma}|b${+!!o.beta}|${o.act}|r${+!!o.running}|k${o.cache ?? 0}`;
+  return `${prefix}|${o.kind}|v${o.vec4 ? 4 : 1}|g${+!!o.gamma}|b${+!!o.beta}|${o.act}|r${+!!o.running}|k${o.cache ?? 0}${o.counter ? '|n1' : ''}`;
 }
 
 /** Storage bindings of each kernel, in order (inputs read-only first, then outputs). */
 export function normForwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
-  return ['read', ...(o.gamma ? ['read' as const] : []), ...(o.beta ? ['read' as const] : []), 'rw', 'rw', ...(o.running ? ['rw' as const, 'rw' as const] : [])];
+  return ['read', ...(o.gamma ? ['read' as const] : []), ...(o.beta ? ['read' as const] : []), 'rw', 'rw', ...(o.running ? ['rw' as const, 'rw' as const] : []), ...(o.counter ? ['rw' as const] : [])];
 }
 export function normBackwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
   return ['read', 'read', 'read', ...(o.gamma ? ['read' as const] : []), ...(o.act !== 'none' ? ['read' as const] : []), 'rw', 'rw', 'rw'];
@@ -113,6 +116,7 @@ export function normForwardSource(o: NormKernelOptions): string {
   if (o.beta) list.push(['beta', 'read', 'f32']);
   list.push(['y', 'rw', 'VT'], ['stats', 'rw', 'f32']);
   if (o.running) list.push(['runMean', 'rw', 'f32'], ['runVar', 'rw', 'f32']);
+  if (o.counter) list.push(['counter', 'rw', 'i32']);
   return wgsl`
 struct Params { G: u32, items: u32, P: u32, C: u32,
   invM: f32, eps: f32, slope: f32, momentum: f32, bessel: f32, pad0: u32, pad1: u32, pad2: u32 }
@@ -203,6 +207,9 @@ ${groupMain} {
 #if ${o.running}
     runMean[c] = (1.0 - u.momentum) * runMean[c] + u.momentum * mean;
     runVar[c] = (1.0 - u.momentum) * runVar[c] + u.momentum * variance * u.bessel;
+#endif
+#if ${!!o.counter}
+    if (g == 0u) { counter[0] = counter[0] + 1; }
 #endif
   }
 }`;

@@ -1,7 +1,8 @@
-// Fused optimiser updates: one dispatch per parameter tensor reads its gradient and updates the
-// parameter and the optimiser state in place (PyTorch semantics, see engine/optim.ts), plus two
-// small helpers: a non-finite gradient counter (for checkFinite) and an int32 counter increment
-// (BatchNorm's num_batches_tracked).
+// Fused multi-tensor optimiser updates: one dispatch updates up to OPTIM_MAX_SLOTS parameter tensors
+// (as many as the adapter's storage-buffer limit allows), reading each gradient and updating the
+// parameter and the optimiser state in place (PyTorch semantics, see engine/optim.ts), plus a
+// non-finite gradient counter (for checkFinite). (BatchNorm's num_batches_tracked is incremented by
+// the norm forward kernel itself, shaders/norm.ts.)
 // Legend:
 //   g      gradient element (read-only)             p   parameter element (read_write, in place)
 //   m, v   Adam first / second moment               wd  weight decay
@@ -9,10 +10,10 @@
 //   buf    momentum buffer (SGD, RMSprop)           lr  learning rate
 //   Scalars that depend only on the step (bias corrections, 1 - beta, the decoupled decay factor
 //   1 - lr * wd) are computed on the host in float64 and passed as f32 uniforms.
-// Layout: binding 0 uniforms; binding 1 the gradient (read); bindings 2.. the parameter then its
-// state buffers (read_write), in the order given by each source's `stateBuffers`.
-// One element per thread, 1-D grid (index = gid.x + gid.y * nwg.x * WG).
-import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+// Layout: binding 0 uniforms; per slot k the gradient (read), the parameter, then its state buffers
+// (read_write) in the order given by each source's `stateBuffers`.
+// One element per thread over the concatenation of the slots' tensors, 1-D grid
+// (index = gid.x + gid.y * nwg.x * WG).
 import { index1d, main1d } from './common.js';
 
 export const OPTIM_WG = 256;
@@ -20,35 +21,67 @@ export const OPTIM_WG = 256;
 /** How weight decay enters: none, L2 added to the gradient, or decoupled (AdamW) shrinkage of p. */
 export type WeightDecayMode = 'none' | 'l2' | 'decoupled';
 
-/** Storage declarations: the gradient, then the parameter and `state` buffers, all f32. */
-function bindings(state: string[]): string {
-  const lines = [
-    '@group(0) @binding(1) var<storage, read> grad: array<f32>;',
-    '@group(0) @binding(2) var<storage, read_write> param: array<f32>;',
-  ];
-  state.forEach((s, i) => lines.push(`@group(0) @binding(${3 + i}) var<storage, read_write> ${s}: array<f32>;`));
+/** The most parameter tensors one multi-tensor dispatch updates (its uniforms must fit 256 bytes). */
+export const OPTIM_MAX_SLOTS = 8;
+
+/** A multi-tensor kernel's source and the state buffer names each slot binds after its parameter. */
+export interface OptimSource {
+  code: string;
+  stateBuffers: string[];
+}
+
+/**
+ * Storage declarations for `slots` parameter tensors: per slot k the gradient grad_{k} (read), the
+ * parameter param_{k} and its state buffers {name}_{k} (read_write); slot k's bindings are
+ * 1 + k * (2 + state.length) onwards.
+ */
+function bindings(state: string[], slots: number): string {
+  const lines: string[] = [];
+  let b = 1;
+  for (let k = 0; k < slots; k++) {
+    lines.push(`@group(0) @binding(${b++}) var<storage, read> grad_${k}: array<f32>;`);
+    lines.push(`@group(0) @binding(${b++}) var<storage, read_write> param_${k}: array<f32>;`);
+    for (const s of state) lines.push(`@group(0) @binding(${b++}) var<storage, read_write> ${s}_${k}: array<f32>;`);
+  }
   return lines.join('\n');
 }
 
 /**
- * The kernel every update shares: uniforms `u` (struct fields `params`, `n` first), the bindings,
- * one element per thread with `g` = grad[i] and `p` = param[i] as variables (`g` already carrying
- * L2 weight decay when `l2`), then the optimiser's own `body`, which writes param[i] and its state.
+ * The multi-tensor kernel every update shares. Uniforms `u`: the optimiser's 8 header scalars
+ * (`params`, which include `n`, the total element count), then `ends` (slot k covers elements
+ * [ends[k-1], ends[k]) of the concatenation of all slots, packed 4 to a vec4<u32>), then `sf`, 4
+ * per-slot floats (Adam's bias corrections, SGD's first-step flag). One thread per element: it finds
+ * its slot and calls upd{k}(i) with i the index inside that tensor, which reads `g` = grad_{k}[i]
+ * (carrying L2 weight decay when `l2`) and `p` = param_{k}[i] and runs the optimiser's `body(k)`.
+ * The per-element arithmetic is the same expression for every slot count (one slot: the classic
+ * one-tensor-per-dispatch kernel), so the result does not depend on how tensors are grouped.
  */
-function updateKernel(params: string, stateBuffers: string[], l2: boolean, body: string): { code: string; stateBuffers: string[] } {
-  const code = wgsl`
-struct Params { ${params} }
+function updateKernel(params: string, stateBuffers: string[], l2: boolean, slots: number, body: (k: number) => string): OptimSource {
+  if (!(slots >= 1 && slots <= OPTIM_MAX_SLOTS)) throw new Error(`optimiser kernel: ${slots} slots (must be 1..${OPTIM_MAX_SLOTS})`);
+  const fns: string[] = [];
+  for (let k = 0; k < slots; k++) {
+    fns.push(`fn upd${k}(i: u32) {
+  var g = grad_${k}[i];
+  var p = param_${k}[i];${l2 ? '\n  g = g + u.wd * p;' : ''}
+${body(k)}
+}`);
+  }
+  const end = (k: number) => `u.ends[${k >> 2}][${k & 3}]`;
+  const chain: string[] = [];
+  for (let k = 0; k < slots; k++) {
+    const call = `upd${k}(i${k ? ` - ${end(k - 1)}` : ''});`;
+    chain.push(k === slots - 1 ? (k ? `else { ${call} }` : call) : `${k ? 'else ' : ''}if (i < ${end(k)}) { ${call} }`);
+  }
+  const code = `
+struct Params { ${params},
+  ends: array<vec4<u32>, ${Math.ceil(slots / 4)}>, sf: array<vec4<f32>, ${slots}> }
 @group(0) @binding(0) var<uniform> u: Params;
-${bindings(stateBuffers)}
+${bindings(stateBuffers, slots)}
+${fns.join('\n')}
 ${main1d(OPTIM_WG)} {
   let i = ${index1d(OPTIM_WG)};
   if (i >= u.n) { return; }
-  var g = grad[i];
-  var p = param[i];
-#if ${l2}
-  g = g + u.wd * p;
-#endif
-${body}
+  ${chain.join('\n  ')}
 }`;
   return { code, stateBuffers };
 }
@@ -60,52 +93,46 @@ ${body}
  *   m  <- m + (1 - beta1) * (g - m)
  *   v  <- beta2 * v + (1 - beta2) * g^2
  *   p  <- p - step_size * m / (sqrt(v) / bc2_sqrt + eps)
- * with step_size = lr / (1 - beta1^t) and bc2_sqrt = sqrt(1 - beta2^t).
+ * with step_size = lr / (1 - beta1^t) and bc2_sqrt = sqrt(1 - beta2^t) per slot (sf[k].x, sf[k].y:
+ * each parameter keeps its own step count t).
  */
-export function adamSource(decay: WeightDecayMode): { code: string; stateBuffers: string[] } {
+export function adamSource(decay: WeightDecayMode, slots = 1): OptimSource {
   // Decoupled decay shrinks p before anything reads it; L2 adds wd * p to g (the prologue's `l2`).
   return updateKernel(
-    `n: u32, beta2: f32, one_minus_beta1: f32, one_minus_beta2: f32,
-  eps: f32, wd: f32, decay: f32, step_size: f32, bc2_sqrt: f32, pad0: u32, pad1: u32, pad2: u32`,
+    'beta2: f32, one_minus_beta1: f32, one_minus_beta2: f32, eps: f32, wd: f32, decay: f32, n: u32, pad0: u32',
     ['m', 'v'],
     decay === 'l2',
-    wgsl`
-#if ${decay === 'decoupled'}
-  p = p * u.decay;
-#endif
-  let m1 = m[i] + u.one_minus_beta1 * (g - m[i]);
-  let v1 = u.beta2 * v[i] + u.one_minus_beta2 * g * g;
-  m[i] = m1;
-  v[i] = v1;
-  param[i] = p - u.step_size * m1 / (sqrt(v1) / u.bc2_sqrt + u.eps);`,
+    slots,
+    (k) => `${decay === 'decoupled' ? '  p = p * u.decay;\n' : ''}  let m1 = m_${k}[i] + u.one_minus_beta1 * (g - m_${k}[i]);
+  let v1 = u.beta2 * v_${k}[i] + u.one_minus_beta2 * g * g;
+  m_${k}[i] = m1;
+  v_${k}[i] = v1;
+  param_${k}[i] = p - u.sf[${k}].x * m1 / (sqrt(v1) / u.sf[${k}].y + u.eps);`,
   );
 }
 
 /**
  * SGD with optional momentum, dampening, Nesterov and L2 weight decay, as torch.optim.SGD:
  *   d <- g + wd * p
- *   buf <- d (first step) | momentum * buf + (1 - dampening) * d
+ *   buf <- d (first step: sf[k].x == 1) | momentum * buf + (1 - dampening) * d
  *   d <- d + momentum * buf (nesterov) | buf
  *   p <- p - lr * d
  * (d is the kernel's `g`.)
  */
-export function sgdSource(opts: { momentum: boolean; nesterov: boolean; weightDecay: boolean }): { code: string; stateBuffers: string[] } {
+export function sgdSource(opts: { momentum: boolean; nesterov: boolean; weightDecay: boolean }, slots = 1): OptimSource {
   return updateKernel(
-    'n: u32, lr: f32, wd: f32, momentum: f32, one_minus_dampening: f32, first: u32, pad0: u32, pad1: u32',
+    'lr: f32, wd: f32, momentum: f32, one_minus_dampening: f32, n: u32, pad0: u32, pad1: u32, pad2: u32',
     opts.momentum ? ['buf'] : [],
     opts.weightDecay,
-    wgsl`
-#if ${opts.momentum}
-  var b = g;
-  if (u.first == 0u) { b = u.momentum * buf[i] + u.one_minus_dampening * g; }
-  buf[i] = b;
-#if ${opts.nesterov}
-  g = g + u.momentum * b;
-#else
-  g = b;
-#endif
-#endif
-  param[i] = p - u.lr * g;`,
+    slots,
+    (k) =>
+      (opts.momentum
+        ? `  var b = g;
+  if (u.sf[${k}].x == 0.0) { b = u.momentum * buf_${k}[i] + u.one_minus_dampening * g; }
+  buf_${k}[i] = b;
+  ${opts.nesterov ? 'g = g + u.momentum * b;' : 'g = b;'}
+`
+        : '') + `  param_${k}[i] = p - u.lr * g;`,
   );
 }
 
@@ -118,28 +145,20 @@ export function sgdSource(opts: { momentum: boolean; nesterov: boolean; weightDe
  *   buf <- momentum * buf + g / avg;  p <- p - lr * buf                  (momentum > 0)
  *   p <- p - lr * g / avg                                                (otherwise)
  */
-export function rmspropSource(opts: { centered: boolean; momentum: boolean; weightDecay: boolean }): { code: string; stateBuffers: string[] } {
+export function rmspropSource(opts: { centered: boolean; momentum: boolean; weightDecay: boolean }, slots = 1): OptimSource {
   return updateKernel(
-    'n: u32, lr: f32, alpha: f32, one_minus_alpha: f32, eps: f32, wd: f32, momentum: f32, pad0: u32',
+    'lr: f32, alpha: f32, one_minus_alpha: f32, eps: f32, wd: f32, momentum: f32, n: u32, pad0: u32',
     ['sq', ...(opts.centered ? ['ga'] : []), ...(opts.momentum ? ['buf'] : [])],
     opts.weightDecay,
-    wgsl`
-  let s = u.alpha * sq[i] + u.one_minus_alpha * g * g;
-  sq[i] = s;
-#if ${opts.centered}
-  let a = ga[i] + u.one_minus_alpha * (g - ga[i]);
-  ga[i] = a;
-  let avg = sqrt(s - a * a) + u.eps;
-#else
-  let avg = sqrt(s) + u.eps;
-#endif
-#if ${opts.momentum}
-  let b = u.momentum * buf[i] + g / avg;
-  buf[i] = b;
-  param[i] = p - u.lr * b;
-#else
-  param[i] = p - u.lr * g / avg;
-#endif`,
+    slots,
+    (k) => `  let s = u.alpha * sq_${k}[i] + u.one_minus_alpha * g * g;
+  sq_${k}[i] = s;
+${opts.centered ? `  let a = ga_${k}[i] + u.one_minus_alpha * (g - ga_${k}[i]);
+  ga_${k}[i] = a;
+  let avg = sqrt(s - a * a) + u.eps;` : '  let avg = sqrt(s) + u.eps;'}
+${opts.momentum ? `  let b = u.momentum * buf_${k}[i] + g / avg;
+  buf_${k}[i] = b;
+  param_${k}[i] = p - u.lr * b;` : `  param_${k}[i] = p - u.lr * g / avg;`}`,
   );
 }
 
@@ -170,17 +189,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let c = atomicLoad(&local_count);
     if (c > 0u) { atomicAdd(&counts[u.slot], c); }
   }
-}`;
-}
-
-/** c[0] += delta on an int32 counter (BatchNorm's num_batches_tracked), without a host round trip. */
-export function counterAddSource(): string {
-  return /* wgsl */ `
-struct Params { delta: i32, pad0: u32, pad1: u32, pad2: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read_write> c: array<i32>;
-@compute @workgroup_size(1)
-fn main() {
-  c[0] = c[0] + u.delta;
 }`;
 }

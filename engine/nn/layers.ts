@@ -14,9 +14,8 @@ import {
 } from '../ops/index.js';
 import { dropout, type Generator } from '../ops/random.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
-import { launch, i32 } from '../ops/kernel.js';
-import { counterAddSource } from '../../shaders/optim.js';
-import { Module, Parameter } from './module.js';
+import type { NormActivation } from '../ops/norm.js';
+import { Module, Parameter, type FusedActivation } from './module.js';
 
 // ---- argument helpers ----------------------------------------------------------------------------
 
@@ -105,12 +104,17 @@ export class Conv2d extends Module {
 
   override forward(x: Tensor): Tensor {
     checkInput(this.typeName, x, 4, this.inChannels);
-    const conv = { stride: this.stride, dilation: this.dilation };
-    if (this.paddingMode !== 'zeros') {
-      const padded = pad2d(x, paddingTBLR(this.padding), this.paddingMode, 0);
-      return conv2d(padded, this.weight, this.bias, { ...conv, padding: 0 });
-    }
-    return conv2d(x, this.weight, this.bias, { ...conv, padding: paddingTBLR(this.padding) });
+    // Reflect / replicate padding is folded into the conv's gathers (no padded copy of x).
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, padding: paddingTBLR(this.padding), paddingMode: this.paddingMode });
+  }
+
+  /**
+   * forward(pad2d(x, pad, mode)) for a Conv2d without padding of its own: Sequential's fusion of a
+   * ReflectionPad2d / ReplicationPad2d followed by this conv.
+   */
+  forwardPadded(x: Tensor, pad: [number, number, number, number], mode: 'reflect' | 'replicate'): Tensor {
+    checkInput(this.typeName, x, 4, this.inChannels);
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, padding: pad, paddingMode: mode });
   }
 
   override extraRepr(): string {
@@ -263,11 +267,32 @@ abstract class NormBase extends Module {
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
   }
+
+  /** The normalisation with an activation applied in the same kernel (forward and backward). */
+  abstract forwardAct(x: Tensor, act?: FusedActivation): Tensor;
+
+  /**
+   * Sequential's fusion hook: a ReLU or a LeakyReLU with a non-negative slope that follows this
+   * norm (exactly those classes, so an overridden forward is never skipped) runs inside the norm's
+   * kernels. Same values as the two layers one after the other.
+   */
+  override fusedWith(next: Module): ((x: Tensor) => Tensor) | null {
+    if (!isPlainNormClass(this)) return null;
+    const act = activationOf(next);
+    return act ? (x) => this.forwardAct(x, act) : null;
+  }
 }
 
-/** num_batches_tracked += 1 on the GPU (no host round trip). */
-function bumpCounter(t: Tensor): void {
-  launch({ key: 'counter_add', code: () => counterAddSource(), bindings: ['rw'], op: 'num_batches_tracked' }, [t], [i32(1), 0, 0, 0], [1, 1, 1], { op: 'num_batches_tracked', bytes: 4 });
+/** A ReLU or LeakyReLU (slope >= 0) as the norm kernels' fused activation, else null. */
+function activationOf(m: Module): FusedActivation | null {
+  if (m.constructor === ReLU) return { activation: 'relu' };
+  if (m.constructor === LeakyReLU && (m as LeakyReLU).negativeSlope >= 0) return { activation: 'leaky_relu', slope: (m as LeakyReLU).negativeSlope };
+  return null;
+}
+
+/** The norm layers whose forward is forwardAct(x) (a subclass may override forward: not fused). */
+function isPlainNormClass(m: Module): boolean {
+  return m.constructor === BatchNorm2d || m.constructor === BatchNorm1d || m.constructor === InstanceNorm2d;
 }
 
 /** Batch norm over (N, H, W) per channel; running statistics updated in place while training. */
@@ -276,33 +301,39 @@ abstract class BatchNormBase extends NormBase {
     super(numFeatures, opts, { affine: true, trackRunningStats: true });
   }
 
-  protected normalize(x: Tensor): Tensor {
+  protected normalize(x: Tensor, act?: FusedActivation): Tensor {
     const track = this.trackRunningStats;
     // As PyTorch: batch statistics while training or when no running statistics are kept.
     const training = this.training || !track;
-    if (this.training && track) bumpCounter(this.numBatchesTracked!);
     return batchNorm(x, this.weight, this.bias, {
       training,
       runningMean: track ? this.runningMean! : undefined,
       runningVar: track ? this.runningVar! : undefined,
+      // num_batches_tracked += 1 inside the statistics kernel (no host round trip, no extra dispatch).
+      numBatchesTracked: this.training && track ? this.numBatchesTracked! : undefined,
       momentum: this.momentum,
       eps: this.eps,
+      ...act,
     });
+  }
+
+  override forward(x: Tensor): Tensor {
+    return this.forwardAct(x);
   }
 }
 
 export class BatchNorm2d extends BatchNormBase {
-  override forward(x: Tensor): Tensor {
+  override forwardAct(x: Tensor, act?: FusedActivation): Tensor {
     checkInput(this.typeName, x, 4, this.numFeatures);
-    return this.normalize(x);
+    return this.normalize(x, act);
   }
 }
 
 /** Batch norm for [N, C] or [N, C, L] inputs (statistics per channel over N and L). */
 export class BatchNorm1d extends BatchNormBase {
-  override forward(x: Tensor): Tensor {
+  override forwardAct(x: Tensor, act?: FusedActivation): Tensor {
     checkInput(this.typeName, x, [2, 3], this.numFeatures);
-    return this.normalize(x);
+    return this.normalize(x, act);
   }
 }
 
@@ -318,6 +349,10 @@ export class InstanceNorm2d extends NormBase {
   }
 
   override forward(x: Tensor): Tensor {
+    return this.forwardAct(x);
+  }
+
+  override forwardAct(x: Tensor, act?: FusedActivation): Tensor {
     checkInput(this.typeName, x, 4, this.numFeatures);
     if (this.trackRunningStats && !this.training) {
       return batchNorm(x, this.weight, this.bias, {
@@ -326,10 +361,11 @@ export class InstanceNorm2d extends NormBase {
         runningVar: this.runningVar!,
         momentum: this.momentum,
         eps: this.eps,
+        ...act,
       });
     }
     if (this.trackRunningStats) this.updateRunningStats(x);
-    return instanceNorm(x, this.weight, this.bias, { eps: this.eps });
+    return instanceNorm(x, this.weight, this.bias, { eps: this.eps, ...act });
   }
 
   private updateRunningStats(x: Tensor): void {
@@ -445,6 +481,21 @@ abstract class Pad2dBase extends Module {
   override forward(x: Tensor): Tensor {
     checkInput(this.typeName, x, 4);
     return pad2d(x, this.padding, this.mode, this.value);
+  }
+
+  /** Sequential's fusion hook: reflect / replicate padding followed by an unpadded Conv2d pads inside the conv. */
+  override fusedWith(next: Module): ((x: Tensor) => Tensor) | null {
+    const mode = this.mode;
+    const self: Pad2dBase = this;
+    const cls: unknown = this.constructor;
+    if (mode === 'zeros' || !(cls === ReflectionPad2d || cls === ReplicationPad2d)) return null;
+    if (next.constructor !== Conv2d) return null;
+    const conv = next as Conv2d;
+    if (conv.paddingMode !== 'zeros' || paddingTBLR(conv.padding).some((p) => p !== 0)) return null;
+    return (x) => {
+      checkInput(self.typeName, x, 4);
+      return conv.forwardPadded(x, self.padding, mode);
+    };
   }
   override extraRepr(): string {
     // PyTorch prints (left, right, top, bottom).

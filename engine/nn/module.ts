@@ -50,6 +50,15 @@ export class Module {
     throw new Error(`${this.typeName}.forward() is not implemented`);
   }
 
+  /**
+   * Sequential's fusion hook: a function computing `next(this(x))` in fewer kernels (with the same
+   * values and gradients), or null when this module and `next` do not fuse. The norm layers fuse a
+   * following ReLU / LeakyReLU.
+   */
+  fusedWith(_next: Module): ((x: Tensor) => Tensor) | null {
+    return null;
+  }
+
   /** Runs forward() (the equivalent of calling a torch.nn.Module). */
   call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
     return this.forward(...args) as ReturnType<this['forward']>;
@@ -353,15 +362,36 @@ export class ModuleList extends Module {
   }
 }
 
-/** Runs its children in order, each on the previous one's output. */
+/** An activation a norm kernel applies itself (Sequential's norm + activation fusion). */
+export interface FusedActivation {
+  activation: 'relu' | 'leaky_relu';
+  slope?: number;
+}
+
+/**
+ * Runs its children in order, each on the previous one's output. Where a child and the next one
+ * fuse (Module.fusedWith: a BatchNorm / InstanceNorm followed by a ReLU or LeakyReLU), the pair runs
+ * as one op with a fused backward: the same values and gradients in fewer dispatches. Set `fuse`
+ * to false to run every child on its own.
+ */
 export class Sequential extends ModuleList {
+  /** Fuse adjacent children where they allow it (default true). */
+  fuse = true;
+
   constructor(...modules: Module[]) {
     super(modules);
   }
 
   override forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this.items) h = m.call(h) as Tensor;
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) {
+      const fused = this.fuse && i + 1 < items.length ? items[i].fusedWith(items[i + 1]) : null;
+      if (fused) {
+        h = fused(h);
+        i++;
+      } else h = items[i].call(h) as Tensor;
+    }
     return h;
   }
 }

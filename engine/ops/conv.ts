@@ -11,10 +11,14 @@
 //   bwdInput(dy, w)          -> ddy = conv2d(g, w),       dw = bwdWeight(g, dy)
 //   bwdWeight(x, dy)         -> dx = bwdInput(dy, g),     ddy = conv2d(x, g)
 //   convTranspose2d(x, w)    -> dx = conv2d(g, w),        dw = bwdWeight(g, x)
-import { gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct } from '../../shaders/conv.js';
+import {
+  gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, GATHER_MAX_PHASES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct, type ConvEdge,
+} from '../../shaders/conv.js';
+import { pad2d, pad2dAdjoint } from './spatial.js';
+import { padCpu } from './cpu/nn.js';
 import type { UniformValue } from '../device.js';
 import { Tensor, empty, checkFloat, fmtShape, type Shape } from '../tensor.js';
-import { record } from '../tape.js';
+import { record, isGradEnabled } from '../tape.js';
 import { f32, i32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { sum } from './reduce.js';
@@ -40,9 +44,15 @@ export interface Conv2dOpts {
   activation?: 'relu' | 'leaky_relu';
   /** Negative slope of leaky_relu (default 0.01). */
   slope?: number;
+  /**
+   * conv2d only: how `padding` fills, 'zeros' (default) or PyTorch's padding_mode 'reflect' /
+   * 'replicate', folded into the conv's gathers (the same values as pad2d then an unpadded conv,
+   * without writing the padded tensor).
+   */
+  paddingMode?: ConvEdge;
 }
 
-export interface ConvTranspose2dOpts extends Omit<Conv2dOpts, 'activation' | 'slope'> {
+export interface ConvTranspose2dOpts extends Omit<Conv2dOpts, 'activation' | 'slope' | 'paddingMode'> {
   /** Extra rows/columns at the bottom/right of the output; each < stride or < dilation. */
   outputPadding?: Pair;
 }
@@ -127,13 +137,13 @@ function gatherUniforms(v: Partial<Record<(typeof GATHER_FIELDS)[number], number
 }
 
 /** y = conv2d(x, w) + bias, then the activation; output spatial size [oh, ow]. */
-function convForwardRaw(op: string, x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01): Tensor {
+function convForwardRaw(op: string, x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01, edge: ConvEdge = 'zeros'): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [o, , kh, kw] = w.shape;
   const y = empty([nb, o, oh, ow], op);
   runGemm({
     op,
-    family: gatherFamily({ taps: kh * kw, tapW: kw, aContig: true, bias: !!bias, act }),
+    family: gatherFamily({ taps: kh * kw, tapW: kw, aContig: true, bias: !!bias, act, edge }),
     inputs: [w, x],
     epilogueInputs: bias ? [bias] : [],
     out: y,
@@ -174,17 +184,55 @@ function phases(len: number, k: number, s: number, d: number, pad: number) {
   return out;
 }
 
+/** Phase-batched input gradients (one dispatch for every stride phase) where the geometry allows; tests turn it off. */
+export const convPhaseBatching = { enabled: true };
+
 /**
  * dx = conv2d's input gradient for dy (any spatial size: taps that land outside dy read zero),
- * weight w [O, C, KH, KW], plus bias[c] (the conv-transpose forward). One GEMM per stride phase.
+ * weight w [O, C, KH, KW], plus bias[c] (the conv-transpose forward). One GEMM per stride phase,
+ * or, when every phase has the same taps and pixel count (4x4 stride-2 padding-1 layers on even
+ * sizes), one GEMM over all phases as its batch, planned as one phase (the same tile and split-K,
+ * so the same sums in the same order).
  */
 function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry, bias: Tensor | null = null): Tensor {
   const [nb, o, oh, ow] = dy.shape;
   const [, c, kh, kw] = w.shape;
   const [, , h, wd] = xShape;
   const dx = empty([nb, c, h, wd], op);
-  for (const py of phases(h, kh, g.sh, g.dh, g.pt)) {
-    for (const px of phases(wd, kw, g.sw, g.dw, g.pl)) {
+  const phy = phases(h, kh, g.sh, g.dh, g.pt);
+  const phx = phases(wd, kw, g.sw, g.dw, g.pl);
+  const uniformAxis = (ps: ReturnType<typeof phases>) =>
+    ps.length <= GATHER_MAX_PHASES && ps.every((p) => p.taps > 0 && p.taps === ps[0].taps && p.count === ps[0].count && p.step === ps[0].step && p.tapStride === ps[0].tapStride);
+  if (convPhaseBatching.enabled && phy.length * phx.length > 1 && uniformAxis(phy) && uniformAxis(phx)) {
+    const [py, px] = [phy[0], phx[0]];
+    const taps = py.taps * px.taps;
+    const table = (ps: ReturnType<typeof phases>, f: (p: (typeof ps)[number]) => number, signed: boolean) => {
+      const v = [0, 1, 2, 3].map((i) => (i < ps.length ? f(ps[i]) : 0));
+      return signed ? v.map((x) => i32(x)) : v;
+    };
+    runGemm({
+      op,
+      family: gatherFamily({ taps, tapW: px.taps, aContig: false, bias: !!bias, act: 'none', phased: true }),
+      inputs: [w, dy],
+      epilogueInputs: bias ? [bias] : [],
+      out: dx,
+      M: c, N: nb * py.count * px.count, K: o * taps, batch: phy.length * phx.length, planBatch: 1,
+      uniforms: [
+        ...gatherUniforms({
+          PH: py.count, PW: px.count, SH: oh, SW: ow, SPh: 1, SPw: 1,
+          TSh: -py.tapStride, TSw: -px.tapStride, srcBatch: o * oh * ow, srcPlane: oh * ow,
+          sAm: kh * kw, sAc: c * kh * kw, KWW: kw, KSh: py.step, KSw: px.step,
+          OSh: g.sh, OSw: g.sw, OWW: wd, outPlane: h * wd, outBatch: c * h * wd, NPX: phx.length,
+        }),
+        ...table(phy, (p) => p.base, true), ...table(phx, (p) => p.base, true),
+        ...table(phy, (p) => p.k0, false), ...table(phx, (p) => p.k0, false),
+        ...table(phy, (p) => p.r, false), ...table(phx, (p) => p.r, false),
+      ],
+    });
+    return dx;
+  }
+  for (const py of phy) {
+    for (const px of phx) {
       const taps = py.taps * px.taps;
       runGemm({
         op,
@@ -205,23 +253,32 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
   return dx;
 }
 
-/** dw = conv2d's weight gradient for input x and output gradient dy (any spatial size). */
-function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry): Tensor {
+/** Bias gradients folded into the weight-gradient GEMM (one more column); tests turn it off. */
+export const convBiasGradFolding = { enabled: true };
+
+/**
+ * dw = conv2d's weight gradient for input x and output gradient dy (any spatial size); with
+ * `dbias`, also the bias gradient sum over (n, oh, ow) of dy, as the GEMM's extra column (the
+ * weight columns plan, split and so round as without it).
+ */
+function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry, dbias: Tensor | null = null, edge: ConvEdge = 'zeros'): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [, o, oh, ow] = dy.shape;
   const [, , kh, kw] = wShape;
   const dw = empty([o, c, kh, kw], op);
+  const NW = c * kh * kw;
   const v: Record<(typeof WGRAD_FIELDS)[number], number> = {
     OHW: oh * ow, OWd: ow, dyBatch: o * oh * ow, xBatch: c * h * wd, xPlane: h * wd, H: h, W: wd,
-    sh: g.sh, sw: g.sw, pt: g.pt, pl: g.pl, dh: g.dh, dw: g.dw, pad0: 0, pad1: 0, pad2: 0,
+    sh: g.sh, sw: g.sw, pt: g.pt, pl: g.pl, dh: g.dh, dw: g.dw, NW, pad1: 0, pad2: 0,
   };
   runGemm({
     op,
-    family: wgradFamily({ kk: kh * kw, kw }),
+    family: wgradFamily({ kk: kh * kw, kw, bias: !!dbias, edge }),
     inputs: [dy, x],
     epilogueInputs: [],
     out: dw,
-    M: o, N: c * kh * kw, K: nb * oh * ow, batch: 1,
+    extraOutputs: dbias ? [dbias] : [],
+    M: o, N: NW + (dbias ? 1 : 0), K: nb * oh * ow, batch: 1, planN: NW,
     uniforms: typed(WGRAD_FIELDS.map((f) => v[f]), WGRAD_FIELD_TYPES),
   });
   return dw;
@@ -237,11 +294,44 @@ function conv2dOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh
     // A fused activation: dL/d(pre-activation) from the output's sign (exact for relu / leaky relu).
     if (act === 'relu') gy = mul(gy, stepMask(y));
     else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
+    const dx = x.requiresGrad ? conv2dBackwardInputOp(gy, w, x.shape, g) : null;
+    if (w.requiresGrad && bias?.requiresGrad && !isGradEnabled() && convBiasGradFolding.enabled) {
+      // No graph of the backward wanted: weight and bias gradients from one GEMM.
+      const db = empty([bias.shape[0]], 'conv2d_backward_bias');
+      return [dx, convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db), db];
+    }
     return [
-      x.requiresGrad ? conv2dBackwardInputOp(gy, w, x.shape, g) : null,
+      dx,
       w.requiresGrad ? conv2dBackwardWeightOp(x, gy, w.shape, g) : null,
       bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
     ];
+  });
+}
+
+/**
+ * conv2d of x padded by g's pads in mode `edge` (reflect / replicate), with stride/dilation from g:
+ * the pad folded into the forward and weight-gradient gathers. The input gradient is the unpadded
+ * conv's on the padded grid, then pad2d's adjoint; under createGraph the weight gradient comes from
+ * a materialised pad2d (differentiable again). The same values and gradients as pad2d + conv2d.
+ */
+function conv2dEdgeOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, edge: ConvEdge, act: ConvAct, slope: number): Tensor {
+  const y = convForwardRaw('conv2d', x, w, bias, g, oh, ow, act, slope, edge);
+  const inputs = bias ? [x, w, bias] : [x, w];
+  const pads: [number, number, number, number] = [g.pt, g.pb, g.pl, g.pr];
+  const g0: ConvGeometry = { ...g, pt: 0, pb: 0, pl: 0, pr: 0 };
+  const [nb, c, h, wd] = x.shape;
+  const padded = [nb, c, h + g.pt + g.pb, wd + g.pl + g.pr];
+  return record(y, 'conv2d', inputs, (gy) => {
+    if (act === 'relu') gy = mul(gy, stepMask(y));
+    else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
+    const dx = x.requiresGrad ? pad2dAdjoint(conv2dBackwardInputOp(gy, w, padded, g0), [h, wd], pads, edge) : null;
+    if (!isGradEnabled()) {
+      const db = bias?.requiresGrad && w.requiresGrad && convBiasGradFolding.enabled ? empty([bias.shape[0]], 'conv2d_backward_bias') : null;
+      const dw = w.requiresGrad ? convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db, edge) : null;
+      return [dx, dw, ...(bias ? [db ?? (bias.requiresGrad ? sum(gy, [0, 2, 3]) : null)] : [])];
+    }
+    const dw = w.requiresGrad ? conv2dBackwardWeightOp(pad2d(x, pads, edge), gy, w.shape, g0) : null;
+    return [dx, dw, ...(bias ? [bias.requiresGrad ? sum(gy, [0, 2, 3]) : null] : [])];
   });
 }
 
@@ -273,6 +363,16 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   checkFloat(op, x, w, ...(bias ? [bias] : []));
   const act: ConvAct = opts.activation ?? 'none';
   if (!['none', 'relu', 'leaky_relu'].includes(act)) throw new Error(`conv2d: activation '${act}' is not fused; use 'relu' or 'leaky_relu', or apply it after the conv`);
+  const edge = opts.paddingMode ?? 'zeros';
+  if (edge !== 'zeros') {
+    if (edge !== 'reflect' && edge !== 'replicate') throw new Error(`conv2d: paddingMode '${String(edge)}' is not one of 'zeros', 'reflect', 'replicate'`);
+    const [, , h, wd] = x.shape;
+    if (edge === 'reflect' && (Math.max(g.pt, g.pb) >= h || Math.max(g.pl, g.pr) >= wd)) {
+      throw new Error(`conv2d: reflect padding ${padStr(g)} needs each pad smaller than the input dim it pads, but x is ${fmtShape(x.shape)}; use smaller padding or paddingMode 'replicate'`);
+    }
+    if (edge === 'replicate' && (h === 0 || wd === 0)) throw new Error(`conv2d: replicate padding of an empty input ${fmtShape(x.shape)} has nothing to repeat`);
+    if (g.pt + g.pb + g.pl + g.pr > 0) return conv2dEdgeOp(x, w, bias, g, oh, ow, edge, act, opts.slope ?? 0.01);
+  }
   return conv2dOp(x, w, bias, g, oh, ow, act, opts.slope ?? 0.01);
 }
 
@@ -353,6 +453,18 @@ function cpuOpts(a: Record<string, unknown>): CpuConvOptions & { outputPadding?:
 const orNull = (t: HostTensor | undefined) => t ?? null;
 
 // Every case stays under ~600 input elements (the checker differentiates the reference numerically).
+// Reflect / replicate padding folded into the gathers, against pad2d's reference then an unpadded conv.
+registerOp({
+  name: 'conv2d_padding_mode',
+  run: ([x, w, b], a) => conv2d(x, w, b ?? null, a as Conv2dOpts),
+  reference: ([x, w, b], a) => {
+    const g = convGeometry('conv2d', a as Conv2dOpts);
+    const padded = padCpu(x, [g.pt, g.pb, g.pl, g.pr], a.paddingMode as 'reflect' | 'replicate');
+    return conv2dCpu(padded, w, orNull(b), { ...cpuOpts(a), padding: [0, 0, 0, 0] });
+  },
+  doubleBackward: true,
+});
+
 registerOp({
   name: 'conv2d',
   run: ([x, w, b], a) => conv2d(x, w, b ?? null, a as Conv2dOpts),

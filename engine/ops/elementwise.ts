@@ -1,10 +1,10 @@
 // Elementwise ops: arithmetic with broadcasting, scalar ops, activations, fills.
 // Host side of shaders/elementwise.ts. Each differentiable op records a backward written with
 // these same ops, so gradients of gradients work (tanh' = 1 - y^2 is itself a graph of ops).
-import { binarySource, unarySource, binaryExpr, unaryExpr } from '../../shaders/elementwise.js';
+import { binarySource, unarySource, actBackwardSource, binaryExpr, unaryExpr } from '../../shaders/elementwise.js';
 import { fillSource, COPY_WG } from '../../shaders/reduce_copy.js';
 import { Tensor, empty, checkFloat, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
-import { record, registerTapeOps } from '../tape.js';
+import { record, registerTapeOps, isGradEnabled } from '../tape.js';
 import { grid1d, launch, vec8, f32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { sumTo } from './reduce.js';
@@ -190,25 +190,41 @@ export const sign = (x: Tensor) => unaryRaw('sign', x);
 /** 1 where x > 0 else 0 (no gradient). */
 export const stepMask = (x: Tensor) => unaryRaw('step', x);
 
+/** Fused activation backward kernels (one dispatch instead of 2-3); tests turn them off. */
+export const fusedActivationBackward = { enabled: true };
+
+/**
+ * g * act'(t) in one kernel when the backward needs no graph (createGraph off), with the same
+ * arithmetic as `composed`, which runs otherwise (and differentiates again).
+ */
+function actGrad(op: string, g: Tensor, t: Tensor, p0: number, composed: () => Tensor): Tensor {
+  if (isGradEnabled() || !fusedActivationBackward.enabled || g.size !== t.size) return composed();
+  const dx = empty(t.shape, `${op}_backward`);
+  if (t.size > 0) {
+    launch({ key: `act_backward|${op}`, code: () => actBackwardSource(op), bindings: ['read', 'read', 'rw'], op: `${op}_backward` }, [g, t, dx], [t.size, f32(p0), 0, 0], grid1d(t.size), { op: `${op}_backward` });
+  }
+  return dx;
+}
+
 export function relu(x: Tensor): Tensor {
   const y = unaryRaw('relu', x);
-  return record(y, 'relu', [x], (g) => [mul(g, unaryRaw('step', x))]);
+  return record(y, 'relu', [x], (g) => [actGrad('relu', g, x, 0, () => mul(g, unaryRaw('step', x)))]);
 }
 
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   const y = unaryRaw('leaky_relu', x, slope);
-  return record(y, 'leaky_relu', [x], (g) => [mul(g, unaryRaw('leaky_step', x, slope))]);
+  return record(y, 'leaky_relu', [x], (g) => [actGrad('leaky_relu', g, x, slope, () => mul(g, unaryRaw('leaky_step', x, slope)))]);
 }
 
 export function tanh(x: Tensor): Tensor {
   const y = unaryRaw('tanh', x);
   // 1 - y^2, built from ops so the second derivative flows through y.
-  return record(y, 'tanh', [x], (g) => [mul(g, affine(square(y), -1, 1))], [y]);
+  return record(y, 'tanh', [x], (g) => [actGrad('tanh', g, y, 0, () => mul(g, affine(square(y), -1, 1)))], [y]);
 }
 
 export function sigmoid(x: Tensor): Tensor {
   const y = unaryRaw('sigmoid', x);
-  return record(y, 'sigmoid', [x], (g) => [mul(g, mul(y, affine(y, -1, 1)))], [y]);
+  return record(y, 'sigmoid', [x], (g) => [actGrad('sigmoid', g, y, 0, () => mul(g, mul(y, affine(y, -1, 1))))], [y]);
 }
 
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {

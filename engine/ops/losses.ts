@@ -2,12 +2,14 @@
 // WGAN-GP gradient penalty, and a NaN/Inf guard for training loops.
 // Reductions follow PyTorch: 'mean' (default) and 'sum' give a scalar of shape [], 'none' the
 // elementwise (or, for cross-entropy, per-sample) values. CPU references: engine/ops/cpu/losses.ts.
-import { Tensor, checkFloat, fmtShape, tensor, type Shape } from '../tensor.js';
-import { grad, noGrad, record } from '../tape.js';
+import { Tensor, checkFloat, fmtShape, tensor, empty, type Shape } from '../tensor.js';
+import { grad, noGrad, record, isGradEnabled } from '../tape.js';
+import { launch, grid1d, f32 } from './kernel.js';
+import { lossMeanSource, lossMeanBackwardSource, LOSS_WG, type FusedLoss } from '../../shaders/losses.js';
 import { registerOp, type HostTensor } from './registry.js';
-import { add, sub, mul, neg, abs, square, sqrt, exp, relu, sigmoid, softplus, tanh, affine, mulScalar, addScalar } from './elementwise.js';
+import { add, sub, mul, neg, abs, sign, square, sqrt, exp, relu, sigmoid, softplus, tanh, affine, mulScalar, addScalar } from './elementwise.js';
 import { sum, mean, sumTo } from './reduce.js';
-import { reshape } from './movement.js';
+import { reshape, expand } from './movement.js';
 import { logSoftmax, oneHot } from './softmax.js';
 import { rand, Generator, philoxWords, uniformFromWord } from './random.js';
 import { bceWithLogitsCpu, mseCpu, l1Cpu, softmaxCrossEntropyCpu, gaussianKlCpu, hingeCpu } from './cpu/losses.js';
@@ -38,6 +40,41 @@ function checkSame(op: string, a: Tensor, b: Tensor): void {
   }
 }
 
+// ---- fused mean losses ---------------------------------------------------------------------------------
+
+/** Single-kernel mean losses (shaders/losses.ts) for BCE-with-logits (constant label), MSE and L1; tests turn it off. */
+export const fusedLosses = { enabled: true };
+
+/**
+ * mean(term(a, b)) in one dispatch, with a one-dispatch backward when no graph of the backward is
+ * wanted (createGraph off); with createGraph the backward is built from the composed ops, so the
+ * loss differentiates twice. The values are those of the composed ops (same terms, same reduction
+ * order).
+ */
+function fusedMean(op: string, kind: FusedLoss, a: Tensor, b: Tensor | null, target: number, composedBackward: (g: Tensor) => (Tensor | null)[]): Tensor {
+  const n = a.size;
+  const uni = [n, f32(target), f32(1), f32(20), f32(1 / Math.max(n, 1)), 0, 0, 0];
+  const y = empty([], op);
+  const ins = b ? [a, b] : [a];
+  launch({ key: `loss_mean|${kind}`, code: () => lossMeanSource(kind), bindings: [...ins.map(() => 'read' as const), 'rw'], op }, [...ins, y], uni, [1, 1, 1], { op, bytes: 4 * n * ins.length });
+  return record(y, op, ins, (g) => {
+    if (isGradEnabled()) return composedBackward(g);
+    const wantB = !!b?.requiresGrad;
+    const da = empty(a.shape, `${op}_backward`);
+    const db = wantB ? empty(b!.shape, `${op}_backward`) : null;
+    const bufs = [g, ...ins, da, ...(db ? [db] : [])];
+    launch(
+      { key: `loss_mean_backward|${kind}|db=${+wantB}`, code: () => lossMeanBackwardSource(kind, wantB), bindings: [...bufs.slice(0, 1 + ins.length).map(() => 'read' as const), 'rw', ...(db ? ['rw' as const] : [])], op: `${op}_backward` },
+      bufs, uni, grid1d(n, LOSS_WG), { op: `${op}_backward`, bytes: 4 * n * (ins.length + 1 + (db ? 1 : 0)) },
+    );
+    if (!a.requiresGrad) {
+      da.dispose();
+      return [null, ...(b ? [db] : [])];
+    }
+    return [da, ...(b ? [db] : [])];
+  });
+}
+
 // ---- elementwise losses --------------------------------------------------------------------------------
 
 /**
@@ -50,6 +87,10 @@ function checkSame(op: string, a: Tensor, b: Tensor): void {
 export function bceWithLogits(logits: Tensor, target: Tensor | number, opts: ReductionOptions = {}): Tensor {
   checkFloat('bceWithLogits', logits);
   let y: Tensor;
+  if (typeof target === 'number' && (opts.reduction ?? 'mean') === 'mean' && fusedLosses.enabled && logits.size > 0) {
+    const n = logits.size;
+    return fusedMean('bce_with_logits', 'bce', logits, null, target, (g) => [mul(mulScalar(expand(reshape(g, logits.shape.map(() => 1)), logits.shape), 1 / n), addScalar(sigmoid(logits), -target))]);
+  }
   if (typeof target === 'number') {
     y = noGrad(() => sub(softplus(logits), mulScalar(logits, target)));
     y = record(y, 'bce_with_logits', [logits], (g) => [mul(g, addScalar(sigmoid(logits), -target))]);
@@ -70,6 +111,12 @@ export function bceWithLogits(logits: Tensor, target: Tensor | number, opts: Red
  */
 export function mse(a: Tensor, b: Tensor, opts: ReductionOptions = {}): Tensor {
   checkSame('mse', a, b);
+  if ((opts.reduction ?? 'mean') === 'mean' && fusedLosses.enabled && a.size > 0) {
+    return fusedMean('mse', 'mse', a, b, 0, (g) => {
+      const d = mul(mulScalar(expand(reshape(g, a.shape.map(() => 1)), a.shape), 1 / a.size), mulScalar(sub(a, b), 2));
+      return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
+    });
+  }
   const y = record(noGrad(() => square(sub(a, b))), 'mse', [a, b], (g) => {
     const d = mul(g, mulScalar(sub(a, b), 2));
     return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
@@ -80,6 +127,12 @@ export function mse(a: Tensor, b: Tensor, opts: ReductionOptions = {}): Tensor {
 /** Mean absolute error |a - b| (pix2pix, CycleGAN cycle loss). The gradient at a == b is 0. */
 export function l1(a: Tensor, b: Tensor, opts: ReductionOptions = {}): Tensor {
   checkSame('l1', a, b);
+  if ((opts.reduction ?? 'mean') === 'mean' && fusedLosses.enabled && a.size > 0) {
+    return fusedMean('l1', 'l1', a, b, 0, (g) => {
+      const d = mul(mulScalar(expand(reshape(g, a.shape.map(() => 1)), a.shape), 1 / a.size), sign(sub(a, b)));
+      return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
+    });
+  }
   return reduce('l1', abs(sub(a, b)), opts.reduction);
 }
 

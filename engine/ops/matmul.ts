@@ -129,10 +129,19 @@ export interface GemmLaunch {
   inputs: Tensor[];
   epilogueInputs: Tensor[];
   out: Tensor;
+  /** Bound after `out` in the family's `extraOutputs` order. */
+  extraOutputs?: Tensor[];
   M: number;
   N: number;
   K: number;
   batch: number;
+  /**
+   * Pick the tile and split-K as for this batch size (default: `batch`). The conv input gradient's
+   * phased launch plans as for one phase, so its sums split (and round) as the per-phase launches'.
+   */
+  planBatch?: number;
+  /** Pick the tile and split-K as for this N (default: N); the conv weight gradient's bias column plans without it. */
+  planN?: number;
   /** The family's uniform fields after the standard head. */
   uniforms: UniformValue[];
 }
@@ -140,18 +149,20 @@ export interface GemmLaunch {
 /** Runs one GEMM: the main kernel, plus the split-K reduction when the K range is split. */
 export function runGemm(g: GemmLaunch): void {
   if (g.M * g.N * g.batch === 0) return;
-  const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.N, g.K, g.batch);
+  const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.planN ?? g.N, g.K, g.planBatch ?? g.batch);
   const fam = g.family;
   const { bm, bn } = tileDims(t);
   const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, 0, 0, ...g.uniforms];
   const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * splits];
   const reads = (n: number) => Array<'read'>(n).fill('read');
   const looped = gemmOverride?.looped ?? engine().isSoftware;
+  const extra = g.extraOutputs ?? [];
+  if (extra.length !== (fam.extraOutputs ?? []).length) throw new Error(`${g.op}: ${fam.key} writes ${(fam.extraOutputs ?? []).length} extra outputs, got ${extra.length}`);
   const variant = `${t.name}${looped ? '|loop' : ''}`;
   if (splits === 1) {
     launch(
-      { key: `${fam.key}|${variant}`, code: () => gemmSource(fam, t, false, looped), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw'], op: g.op },
-      [...g.inputs, ...g.epilogueInputs, g.out], uniforms, grid, { op: g.op },
+      { key: `${fam.key}|${variant}`, code: () => gemmSource(fam, t, false, looped), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw', ...extra.map(() => 'rw' as const)], op: g.op },
+      [...g.inputs, ...g.epilogueInputs, g.out, ...extra], uniforms, grid, { op: g.op },
     );
     return;
   }
@@ -161,8 +172,8 @@ export function runGemm(g: GemmLaunch): void {
     [...g.inputs, part], uniforms, grid, { op: g.op },
   );
   launch(
-    { key: `${fam.key}|reduce`, code: () => gemmReduceSource(fam), bindings: [...reads(1 + fam.epilogueInputs.length), 'rw'], op: g.op },
-    [part, ...g.epilogueInputs, g.out], uniforms, grid1d(g.batch * g.M * g.N, GEMM_REDUCE_WG), { op: g.op },
+    { key: `${fam.key}|reduce`, code: () => gemmReduceSource(fam), bindings: [...reads(1 + fam.epilogueInputs.length), 'rw', ...extra.map(() => 'rw' as const)], op: g.op },
+    [part, ...g.epilogueInputs, g.out, ...extra], uniforms, grid1d(g.batch * g.M * g.N, GEMM_REDUCE_WG), { op: g.op },
   );
   part.dispose();
 }

@@ -35,6 +35,11 @@ export interface BatchNormOptions extends InstanceNormOptions {
   runningMean?: Tensor;
   runningVar?: Tensor;
   momentum?: number;
+  /**
+   * An int32 scalar (BatchNorm's num_batches_tracked) that a training forward adds 1 to, in the
+   * same dispatch as the statistics.
+   */
+  numBatchesTracked?: Tensor;
 }
 
 interface Geometry {
@@ -90,6 +95,7 @@ const chanShape = (x: Tensor, C: number): number[] => [1, C, ...Array<number>(x.
 function forwardRaw(
   op: string, geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number, act: NormAct, slope: number,
   running: { mean: Tensor | null; var: Tensor | null; momentum: number } | null,
+  counter: Tensor | null = null,
 ): { y: Tensor; stats: Tensor } {
   const vec4 = geo.plane % 4 === 0;
   const VW = vec4 ? 4 : 1;
@@ -97,13 +103,13 @@ function forwardRaw(
   const items = geo.M / VW;
   // The kernel updates both running buffers together; a missing one gets a scratch buffer.
   const run = running && (running.mean || running.var) ? running : null;
-  const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: !!beta, act, running: !!run, cache: cacheSize(items, NORM_MAX_CACHE) };
+  const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: !!beta, act, running: !!run, cache: cacheSize(items, NORM_MAX_CACHE), counter: !!counter };
   const y = empty(x.shape, op);
   const stats = empty([geo.G, 2], `${op}_stats`);
   const scratch = run && (!run.mean || !run.var) ? empty([geo.C], op) : null;
   const rm = run ? run.mean ?? scratch : null;
   const rv = run ? run.var ?? scratch : null;
-  const tensors = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y, stats, ...(rm && rv ? [rm, rv] : [])];
+  const tensors = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y, stats, ...(rm && rv ? [rm, rv] : []), ...(counter ? [counter] : [])];
   if (geo.G > 0 && geo.M > 0) {
     launch(
       { key: normKey('norm_forward', o), code: () => normForwardSource(o), bindings: normForwardBindings(o), op },
@@ -227,6 +233,10 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   checkParam(op, beta, geo.C, 'beta', x);
   checkParam(op, opts.runningMean, geo.C, 'runningMean', x);
   checkParam(op, opts.runningVar, geo.C, 'runningVar', x);
+  const nbt = opts.numBatchesTracked;
+  if (nbt && (nbt.dtype !== 'int32' || nbt.size !== 1)) {
+    throw new Error(`batch_norm: numBatchesTracked must be an int32 tensor of one element, got ${nbt.describe()}`);
+  }
   const eps = opts.eps ?? 1e-5;
   const { act, slope } = actOf(op, opts);
   if (opts.training) {
@@ -235,7 +245,7 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     }
     const momentum = opts.momentum ?? 0.1;
     const running = opts.runningMean || opts.runningVar ? { mean: opts.runningMean ?? null, var: opts.runningVar ?? null, momentum } : null;
-    const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, running);
+    const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, running, nbt ?? null);
     return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope);
   }
   const rm = opts.runningMean;

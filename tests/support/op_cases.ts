@@ -76,6 +76,11 @@ export const opCases: Record<string, OpCase[]> = {
     { shapes: [[1, 2, 8, 9], [3, 2, 3, 2]], attrs: { stride: [2, 3], padding: [1, 2, 0, 1], dilation: [2, 1] }, label: 'mixed stride/dilation' },
     { shapes: [[2, 2, 5, 5], [3, 2, 3, 3], [3]], attrs: { padding: 1, activation: 'leaky_relu', slope: 0.2 }, label: 'fused leaky_relu' },
   ],
+  conv2d_padding_mode: [
+    { shapes: [[2, 3, 5, 6], [4, 3, 3, 3], [4]], attrs: { padding: 1, paddingMode: 'reflect' }, label: 'reflect 3x3 pad 1, bias' },
+    { shapes: [[1, 2, 6, 5], [3, 2, 7, 7], [3]], attrs: { padding: 3, paddingMode: 'reflect' }, label: 'reflect 7x7 pad 3 (CycleGAN)' },
+    { shapes: [[1, 2, 7, 6], [3, 2, 3, 3]], attrs: { stride: 2, padding: [2, 1, 0, 1], paddingMode: 'replicate' }, label: 'replicate stride 2, asymmetric' },
+  ],
   conv2d_backward_input: [
     { shapes: [[2, 4, 7, 9], [4, 3, 3, 3]], attrs: { xShape: [2, 3, 7, 9], padding: 1 } },
     { shapes: [[1, 4, 5, 3], [4, 3, 4, 4]], attrs: { xShape: [1, 3, 9, 8], stride: 2, padding: [1, 2, 1, 0] }, label: 'stride 2, remainder rows' },
