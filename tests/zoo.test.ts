@@ -239,8 +239,11 @@ describe('zoo cards', () => {
     expect(zoo.scrubPaths('/repo/.cache/metrics/lenet.safetensors and /etc/other.txt', '/nowhere', '/repo')).toBe('.cache/metrics/lenet.safetensors and <elsewhere>/other.txt');
   });
 
-  it('docs/zoo.md is what scripts/zoo.mjs cards writes from zoo/', () => {
+  it('docs/zoo.md and README\'s trained-models block are what scripts/zoo.mjs cards writes from zoo/', () => {
     const text = zoo.renderCards(join(root, 'zoo'));
     expect(readFileSync(join(root, 'docs', 'zoo.md'), 'utf8')).toBe(text);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('<!-- zoo:begin');
+    expect(zoo.readmeWithBlock(readme, join(root, 'zoo'))).toBe(readme);
   });
 });
