@@ -30,7 +30,7 @@
 import { engine, type Engine, type DispatchInfo } from '../engine/device.js';
 import { tensor, tidy, type Tensor } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { rates, type AdamCase, type ConvCase, type ConvPass, type NormCase, type NormPass, type PyramidCase } from './suite.js';
 import {
   validateAdam,

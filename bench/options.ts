@@ -1,9 +1,9 @@
 // Command-line options shared by the two benchmark entry points: bench/main.ts (`npm run bench`,
 // reduced suite by default) and bench/gpu_entry.ts (the GPU machine: full suite, a time budget).
-// Each entry passes its own defaults; parsing uses the engine's CLI parser (engine/cli/args.ts).
+// Each entry passes its own defaults; parsing uses the CLI's argument parser (cli/lib/args.ts).
 // Node-only, like bench/node_io.ts (the page demos/bench/ has its own controls).
 
-import { parseArgsOrExit, type ArgsSpec, type OptionSpec } from '../engine/cli/args.js';
+import { parseArgsOrExit, type ArgsSpec, type OptionSpec } from '../cli/lib/args.js';
 import { suiteByName } from './suite.js';
 import type { FileRunOptions } from './node_io.js';
 import type { ValidationMode } from './validate.js';

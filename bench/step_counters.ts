@@ -7,7 +7,7 @@
 import { initEngine } from '../engine/device.js';
 import { tensor } from '../engine/tensor.js';
 import { recipes } from '../nets/registry.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 
 const model = process.argv[2] ?? 'dcgan';
 const steps = Number(process.argv[3] ?? 12);

@@ -9,7 +9,7 @@ import { loadSafetensorsFile } from '../engine/io/files.js';
 import { checkpointInfo, restoreCheckpoint, RestoreError, type CheckpointInfo, type Json } from '../engine/checkpoint.js';
 import type { HyperValue } from '../engine/optim.js';
 import { saveCheckpoint } from '../engine/checkpoint_node.js';
-import type { LoaderState } from '../engine/data/loader.js';
+import type { LoaderState } from '../data/loader.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
 import { CliError, firstLine } from './common.js';
 

@@ -8,7 +8,7 @@
 
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ArgsError, formatHelp, parseArgs, type ArgsSpec, type ParsedArgs } from '../engine/cli/args.js';
+import { ArgsError, formatHelp, parseArgs, type ArgsSpec, type ParsedArgs } from './lib/args.js';
 import { initEngine, type Engine } from '../engine/device.js';
 import { describeFsError, makeDirs } from '../engine/io/files.js';
 

@@ -13,7 +13,7 @@
 //     keep their fresh initialisation. Any mismatch prints the report and exits 1.
 
 import { dirname, join, relative, resolve } from 'node:path';
-import { kebab, type OptionSpec } from '../engine/cli/args.js';
+import { kebab, type OptionSpec } from './lib/args.js';
 import { CHECKPOINT_FORMAT } from '../engine/checkpoint.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../engine/io/files.js';
 import { nonFiniteEntries, type SafetensorsFile, type SafetensorsTensor } from '../engine/io/safetensors.js';

@@ -4,11 +4,11 @@
 // nets/cyclegan.ts train on). Add an entry to DATASETS to make a new one available to
 // `gan train <model> --dataset <name>`.
 
-import { loadMnist } from '../engine/data/mnist.js';
-import { loadStackedMnist } from '../engine/data/stacked_mnist.js';
-import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } from '../engine/data/emoji.js';
-import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
-import type { ArrayDataset } from '../engine/data/loader.js';
+import { loadMnist } from '../data/mnist.js';
+import { loadStackedMnist } from '../data/stacked_mnist.js';
+import { loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired } from '../data/emoji.js';
+import { loadEmojiEdges } from '../data/emoji_edges.js';
+import type { ArrayDataset } from '../data/loader.js';
 import { packPairs } from '../nets/pix2pix.js';
 import { packUnpaired } from '../nets/cyclegan.js';
 import { packDomains } from '../nets/stargan.js';

@@ -3,12 +3,12 @@
 // (docs/metrics.md) and writes the numbers as JSON next to it (<checkpoint>.eval.json):
 //
 //   generators trained on MNIST (or Stacked MNIST): N generated vs N real test images, through the
-//     LeNet feature extractor (engine/metrics/lenet.ts, trained and cached on first use): Frechet
+//     LeNet feature extractor (metrics/lenet.ts, trained and cached on first use): Frechet
 //     distance, KID, precision/recall; the same for the untrained generator (the run's own seeded
 //     initialisation) and for N real training images, as the two ends of the scale; Stacked MNIST
 //     adds the mode count.
 //   generators trained on emoji (`emoji`, `emoji-text`): the same numbers on the features of the emoji
-//     net (engine/metrics/emojinet.ts, cli/eval_emoji.ts: a classifier of the emoji categories trained
+//     net (metrics/emojinet.ts, cli/eval_emoji.ts: a classifier of the emoji categories trained
 //     and cached on first use) against the emoji test split; text-conditioned models (StackGAN,
 //     conditional StackGAN++) add the conditional accuracy of images generated from the test captions.
 //     `--stage 1` scores StackGAN's Stage-I output at its own size.
@@ -23,16 +23,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Generator } from '../engine/ops/random.js';
-import { loadMnist } from '../engine/data/mnist.js';
-import { countModes, loadStackedMnist } from '../engine/data/stacked_mnist.js';
-import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/translation.js';
+import { loadMnist } from '../data/mnist.js';
+import { countModes, loadStackedMnist } from '../data/stacked_mnist.js';
+import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/lib/translation.js';
 import { translationHooksOf } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import {
   LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
-} from '../engine/metrics/lenet.js';
-import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../engine/metrics/emojinet.js';
+} from '../metrics/lenet.js';
+import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../metrics/emojinet.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { ConvClassifier } from '../engine/metrics/classifier.js';
+import type { ConvClassifier } from '../metrics/classifier.js';
 import { StackganTrainer } from '../nets/stackgan.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
 import { TripleClassifier, classifierError } from '../nets/triplegan.js';
@@ -47,7 +47,7 @@ import { pretrainedPath } from './zoo.js';
 
 // The hooks' interfaces (and the emoji held-out helper, heldOutEmojiPairs) live in
 // nets/translation.ts; re-exported here for existing imports.
-export type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
+export type { HeldOutPairs, TranslationEval } from '../nets/lib/translation.js';
 
 const spec = {
   command: 'gan eval',

@@ -1,5 +1,5 @@
 // The emoji side of `gan eval` (Node only: it reads the emoji PNGs and the metrics cache): the emoji
-// feature net (engine/metrics/emojinet.ts), trained with a fixed seed on the category labels of the
+// feature net (metrics/emojinet.ts), trained with a fixed seed on the category labels of the
 // emoji-text training split and cached under .cache/metrics/, and the FeatureJudge that
 // cli/eval.ts's evalGenerator scores emoji generators with (datasets `emoji` and `emoji-text`):
 //
@@ -17,15 +17,15 @@ import { join } from 'node:path';
 import type { Tensor } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
 import { mulberry32 } from '../engine/ops/cpu/host.js';
-import { emojiPackageInfo, loadEmojiPairs, loadEmojiText } from '../engine/data/emoji.js';
-import { classifierAccuracy, trainClassifier, type ConvClassifier } from '../engine/metrics/classifier.js';
-import { loadOrTrainClassifier } from '../engine/metrics/classifier_cache.js';
+import { emojiPackageInfo, loadEmojiPairs, loadEmojiText } from '../data/emoji.js';
+import { classifierAccuracy, trainClassifier, type ConvClassifier } from '../metrics/classifier.js';
+import { loadOrTrainClassifier } from '../metrics/classifier_cache.js';
 import {
   EMOJI_NET_CLASSES, EMOJI_NET_FORMAT, EMOJI_NET_SIZE, classPrior, conditionalAccuracy, createEmojiNet, emojiNetFeatureSet, imageRows,
   type EmojiNetRecipe, type RgbImages,
-} from '../engine/metrics/emojinet.js';
-import { defaultMetricsCacheDir, drawnFeatureSet } from '../engine/metrics/lenet.js';
-import type { FeatureSet } from '../engine/metrics/frechet.js';
+} from '../metrics/emojinet.js';
+import { defaultMetricsCacheDir, drawnFeatureSet } from '../metrics/lenet.js';
+import type { FeatureSet } from '../metrics/frechet.js';
 import type { GanTrainer } from '../nets/registry.js';
 import { noiseDraws, type FeatureJudge, type GeneratedFeatures, type Render } from './eval_judge.js';
 

@@ -4,7 +4,7 @@
 
 import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
-import type { FeatureSet } from '../engine/metrics/frechet.js';
+import type { FeatureSet } from '../metrics/frechet.js';
 import type { GanTrainer } from '../nets/registry.js';
 
 /** Renders a trainer's images for latent codes: generate(), or one stage of StackGAN. */

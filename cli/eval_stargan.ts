@@ -7,7 +7,7 @@
 //   heldOutPairs   the test split's images of domain --eval-source (config evalSource), packed with
 //                  the label planes of --eval-target, against the same emoji drawn in the target
 //                  tone (the ground truth every emoji has: all six tones are drawn).
-//   domain accuracy  a small classifier (engine/metrics/classifier.ts ConvClassifier, trained with a
+//   domain accuracy  a small classifier (metrics/classifier.ts ConvClassifier, trained with a
 //                  fixed seed on the real training images, labels = domain) reads the domain of
 //                  every test image translated into every other domain; the accuracy is the share
 //                  read as the target domain (the paper's classification-error measure on RaFD).
@@ -19,14 +19,14 @@
 
 import { join } from 'node:path';
 import { tensor } from '../engine/tensor.js';
-import { emojiPackageInfo, loadEmojiSkinTones, type EmojiSkinTones } from '../engine/data/emoji.js';
-import { defaultMetricsCacheDir } from '../engine/metrics/lenet.js';
-import { loadOrTrainClassifier } from '../engine/metrics/classifier_cache.js';
-import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_, trainClassifier } from '../engine/metrics/classifier.js';
+import { emojiPackageInfo, loadEmojiSkinTones, type EmojiSkinTones } from '../data/emoji.js';
+import { defaultMetricsCacheDir } from '../metrics/lenet.js';
+import { loadOrTrainClassifier } from '../metrics/classifier_cache.js';
+import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_, trainClassifier } from '../metrics/classifier.js';
 import { Generator } from '../engine/ops/random.js';
 import { packDomains, starganConfig, type StarganTrainer } from '../nets/stargan.js';
 import type { ModelConfig, ModelRecipe } from '../nets/registry.js';
-import type { HeldOutPairs, TranslationEval } from '../nets/translation.js';
+import type { HeldOutPairs, TranslationEval } from '../nets/lib/translation.js';
 import { out, table } from './common.js';
 import { restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 

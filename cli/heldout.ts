@@ -11,14 +11,14 @@
 // merged with the Node-side ones (translationHooksOf, heldOutHooksOf), and the held-out pairs of
 // either direction of a two-way model (heldOutDirection).
 
-import { loadEmojiPairs } from '../engine/data/emoji.js';
-import { loadEmojiEdges } from '../engine/data/emoji_edges.js';
+import { loadEmojiPairs } from '../data/emoji.js';
+import { loadEmojiEdges } from '../data/emoji_edges.js';
 import { tensor, type Tensor } from '../engine/tensor.js';
 import { packPairs } from '../nets/pix2pix.js';
 import type { GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 import {
   firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, translationHooks, type HeldOutPairs, type PackedPairs, type TranslationEval,
-} from '../nets/translation.js';
+} from '../nets/lib/translation.js';
 import { packDomains } from '../nets/stargan.js';
 import { STARGAN_EVAL_HOOKS, type StarganHeldOutDomains } from './eval_stargan.js';
 

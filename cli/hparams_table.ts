@@ -6,7 +6,7 @@
 // Bookkeeping settings (sample, checkpoint and log intervals) are not hyper-parameters and are left
 // out. Browser-safe: no Node imports.
 
-import { kebab } from '../engine/cli/args.js';
+import { kebab } from './lib/args.js';
 import type { ModelRecipe } from '../nets/registry.js';
 
 /** Settings that only change what a run writes, not what it learns. */

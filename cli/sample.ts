@@ -20,16 +20,16 @@
 //                       Stage-II has trained, Stage-I (upsampled) before; --stage picks one.
 
 import { dirname, join, relative, resolve } from 'node:path';
-import { makeGrid } from '../engine/io/grid.js';
-import { writePng } from '../engine/io/png_node.js';
+import { makeGrid } from '../data/grid.js';
+import { writePng } from '../data/png_node.js';
 import { Generator } from '../engine/ops/random.js';
 import type { Tensor } from '../engine/tensor.js';
-import { loadEmojiText, tokenize } from '../engine/data/emoji.js';
+import { loadEmojiText, tokenize } from '../data/emoji.js';
 import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
 import { StackganTrainer, StackganppTrainer } from '../nets/stackgan.js';
-import { toRgb, translationGrid, type TranslationEval } from '../nets/translation.js';
-import { dropoutLayers, setTestTimeDropout } from '../nets/common.js';
-import { generateWith } from '../nets/dcgan.js';
+import { toRgb, translationGrid, type TranslationEval } from '../nets/lib/translation.js';
+import { dropoutLayers, setTestTimeDropout } from '../nets/lib/networks.js';
+import { generateWith } from '../nets/lib/sample.js';
 import { tensor } from '../engine/tensor.js';
 import type { Module } from '../engine/nn.js';
 import { acquireEngine, checkRange, CliError, ensureDir, firstLine, out, parseOrHelp, usageError } from './common.js';

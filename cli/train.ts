@@ -1,6 +1,6 @@
 // `gan train <model>`: the training loop shared by every registered model.
 //
-//   data (engine/data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
+//   data (data/loader.ts, seeded per-epoch shuffles) -> trainer.step() (nets/<model>.ts)
 //   every --log-every steps: read the step's statistics back in one readback, append metrics.jsonl
 //   every --sample-every steps: an 8x8 grid from a fixed noise batch -> samples/step_XXXXX.png;
 //     image-to-image models (recipes with TranslationEval hooks, nets/translation.ts, merged with the
@@ -33,18 +33,18 @@
 
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from '../engine/cli/args.js';
-import { Progress, formatDuration } from '../engine/cli/progress.js';
+import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from './lib/args.js';
+import { Progress, formatDuration } from './lib/progress.js';
 import { describeAdapter, engine } from '../engine/device.js';
 import { empty, tensor, type Tensor } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
-import { DataLoader } from '../engine/data/loader.js';
-import { makeGrid } from '../engine/io/grid.js';
-import { writePng } from '../engine/io/png_node.js';
+import { DataLoader } from '../data/loader.js';
+import { makeGrid } from '../data/grid.js';
+import { writePng } from '../data/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
-import { nonFinite, readStats } from '../nets/stats.js';
-import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/translation.js';
-import { imageMetrics } from '../engine/metrics/image.js';
+import { nonFinite, readStats } from '../nets/lib/stats.js';
+import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/lib/translation.js';
+import { imageMetrics } from '../metrics/image.js';
 import { heldOutHooksOf, starganDomainGrid } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import { starganHeldOutDomains, type StarganHeldOutDomains } from './eval_stargan.js';
 import { DATASETS, loadDataset } from './datasets.js';

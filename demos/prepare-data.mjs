@@ -44,7 +44,7 @@ async function readIdx(file, magic, dims, count) {
 }
 
 /**
- * Runs demos/data/export.ts (TypeScript: it reads the emoji through engine/data/emoji.ts, the
+ * Runs demos/data/export.ts (TypeScript: it reads the emoji through data/emoji.ts, the
  * loaders `gan train` uses) by bundling it for Node with esbuild into a temporary module.
  */
 async function exportOtherData(outDir, options) {

@@ -4,7 +4,7 @@ export * from './tensor.js';
 export * from './tape.js';
 export * from './ops/index.js';
 export { opRegistry, registerOp } from './ops/registry.js';
-export type { OpSpec, OpCase, HostTensor } from './ops/registry.js';
+export type { OpSpec, HostTensor } from './ops/registry.js';
 export * from './init.js';
 export * from './nn.js';
 export * from './optim.js';

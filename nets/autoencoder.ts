@@ -27,8 +27,9 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { concat, mse, narrow, randn, reshape, Generator } from '../engine/ops/index.js';
-import { dcganDepth, generateWith } from './dcgan.js';
-import { stepOn } from './gan_util.js';
+import { dcganDepth } from './dcgan.js';
+import { generateWith } from './lib/sample.js';
+import { stepOn } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export type AeNorm = 'batch' | 'none';

@@ -59,7 +59,9 @@ import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { abs, add, clamp, elu, flatten, full, l1, mul, mulScalar, sub, zeros, Generator } from '../engine/ops/index.js';
 import { checkSizeAndWidths } from './autoencoder.js';
-import { defaultInit_, gradsInto, uniformNoise } from './gan_util.js';
+import { defaultInit_ } from './lib/networks.js';
+import { gradsInto } from './lib/step.js';
+import { uniformNoise } from './lib/sample.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface BeganConfig {

@@ -27,13 +27,14 @@ import { Adam, LinearDecay } from '../engine/optim.js';
 import { Tensor, assign, empty, fmtShape, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, l1, mulScalar, narrow, Generator } from '../engine/ops/index.js';
-import { generateWith } from './dcgan.js';
-import {
-  DISCRIMINATORS, GENERATORS, GAN_LOSSES, ImagePool, SampleInputs, defineD, defineG, ganLoss, setGradients,
-  type GanMode, type NormName,
-} from './common.js';
+import { generateWith } from './lib/sample.js';
+import { DISCRIMINATORS, GENERATORS, defineD, defineG, type NormName } from './lib/networks.js';
+import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
+import { ImagePool } from './lib/pool.js';
+import { SampleInputs } from './lib/sample.js';
+import { setGradients } from './lib/step.js';
 import { scheduleFromSteps, validateImageToImage } from './pix2pix.js';
-import { heldOutEmojiPairs, splitHeldOut, type TranslationEval } from './translation.js';
+import { heldOutEmojiPairs, splitHeldOut, type TranslationEval } from './lib/translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface CycleGanConfig {

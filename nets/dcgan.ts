@@ -21,24 +21,26 @@
 
 import { Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, LeakyReLU, Tanh } from '../engine/nn.js';
 import { Adam } from '../engine/optim.js';
-import { dcganInit_, fillFrom } from '../engine/init.js';
-import { Tensor, empty, tidy } from '../engine/tensor.js';
-import { backward, grad, noGrad } from '../engine/tape.js';
+import { dcganInit_ } from '../engine/init.js';
+import { Tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
 import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
+import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
+import { defineModel, int, type ConfigOf } from './lib/model.js';
+import { generateWith } from './lib/sample.js';
+import { minimize } from './lib/step.js';
 
-export interface DcganConfig {
-  /** Image side: a power of two from 8 to 256 (64 in the paper, 32 for MNIST padded). */
-  imageSize: number;
-  /** Image channels (1 for MNIST, 3 for RGB). */
-  nc: number;
-  /** Length of the latent vector z. */
-  nz: number;
-  /** Generator width: channels of its last hidden layer. */
-  ngf: number;
-  /** Discriminator width: channels of its first layer. */
-  ndf: number;
-}
+/** DCGAN's hyper-parameters: the flags of `gan train dcgan`, their defaults and bounds. */
+const params = {
+  imageSize: int(32, 'image side, a power of two (32: MNIST padded; 64: the paper)'),
+  nz: int(100, 'latent vector length', { min: 1, max: 4096 }),
+  ngf: int(16, 'generator width (channels of its last hidden layer; the paper: 64)', { min: 1, max: 4096 }),
+  ndf: int(16, 'discriminator width (channels of its first layer; the paper: 64)', { min: 1, max: 4096 }),
+  nc: int(1, 'image channels (1 for MNIST, 3 for RGB), from the training data', { fromData: true }),
+};
+
+/** A DCGAN's shape: image side, channels, latent length and the two widths. */
+export type DcganConfig = ConfigOf<typeof params>;
 
 /** Stride-2 layers between the 4x4 core and the image: log2(size) - 2 (64 -> 4, 32 -> 3). */
 export function dcganDepth(imageSize: number): number {
@@ -113,8 +115,8 @@ export class DcganTrainer implements GanTrainer {
   readonly sampler = 'netG';
   readonly cfg: DcganConfig;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
-    this.cfg = dcganConfig(config);
+  constructor(readonly config: DcganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+    this.cfg = config;
     this.rng = new Generator(seed);
     const netG = new DcganGenerator(this.cfg);
     const netD = new DcganDiscriminator(this.cfg);
@@ -140,24 +142,16 @@ export class DcganTrainer implements GanTrainer {
       const fake = netG.call(z);
 
       // (1) Update D: maximise log D(x) + log(1 - D(G(z))).
-      netD.zeroGrad();
       const outReal = netD.call(real);
       const outFake = netD.call(fake.detach());
       const lossD = add(bceWithLogits(outReal, 1), bceWithLogits(outFake, 0));
-      backward(lossD);
-      this.optimizers.netD.step();
+      minimize(lossD, this.optimizers.netD);
 
       // (2) Update G: maximise log D(G(z)). Only G's gradients are computed (D's weights are
       // constants here, as with requires_grad=False in PyTorch), which skips D's weight gradients.
       const outG = netD.call(fake);
       const lossG = bceWithLogits(outG, 1);
-      const paramsG = netG.parameters();
-      const gradsG = grad(lossG, paramsG);
-      paramsG.forEach((p, i) => {
-        p.grad?.dispose();
-        p.grad = gradsG[i].keep();
-      });
-      this.optimizers.netG.step();
+      minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
       if (!withStats) return null;
       return noGrad(() => ({
@@ -175,57 +169,25 @@ export class DcganTrainer implements GanTrainer {
   }
 }
 
-/**
- * G(z) without gradients. With batchStats (the PyTorch example's sample grids, whose G stays in
- * train mode) BN normalises with the samples' own statistics and the running statistics are left
- * untouched; otherwise G runs in eval mode on its running statistics.
- */
-export function generateWith(netG: Module, z: Tensor, batchStats: boolean): Tensor {
-  const wasTraining = netG.training;
-  return noGrad(() => {
-    if (!batchStats) {
-      netG.eval();
-      try {
-        return tidy(() => netG.call(z) as Tensor);
-      } finally {
-        netG.train(wasTraining);
-      }
-    }
-    const buffers = netG.buffers();
-    const saved = buffers.map((b) => fillFrom(empty(b.shape, 'bn_snapshot', b.dtype), b).keep());
-    try {
-      netG.train();
-      return tidy(() => netG.call(z) as Tensor);
-    } finally {
-      buffers.forEach((b, i) => b.engine.copy(saved[i].buffer, 0, b.buffer, 0, b.size * 4));
-      saved.forEach((t) => t.dispose());
-      netG.train(wasTraining);
-    }
-  });
-}
-
-/** A DcganConfig from a recipe config (numbers checked by the recipe's validate()). */
-export function dcganConfig(c: ModelConfig): DcganConfig {
-  return { imageSize: Number(c.imageSize), nc: Number(c.nc ?? 1), nz: Number(c.nz), ngf: Number(c.ngf), ndf: Number(c.ndf) };
-}
-
-export const dcganRecipe: ModelRecipe = {
+export const dcganRecipe = defineModel({
   name: 'dcgan',
   description: 'DCGAN (Radford et al. 2016): conv G and D with batch norm; the PyTorch example',
-  reference: 'arXiv:1511.06434; github.com/pytorch/examples/tree/main/dcgan',
+  paper: {
+    title: 'Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks',
+    authors: 'Alec Radford, Luke Metz, Soumith Chintala',
+    year: 2015,
+    arxiv: '1511.06434',
+    code: 'github.com/pytorch/examples/tree/main/dcgan',
+    summary: 'All-convolutional generator and discriminator with batch norm: the stable baseline every later GAN builds on.',
+  },
   // The paper's setting is the --paper preset below (64 px, 1024 channels at 4x4 as its Fig. 1 and
   // ngf = ndf = 128 as the authors' code, batch 128, lr 2e-4; the PyTorch example has ngf = ndf = 64
-  // and batch 64). The defaults below are scaled to finish in minutes on a software adapter:
+  // and batch 64). The defaults are scaled to finish in minutes on a software adapter:
   // 16-channel nets on 32x32 MNIST. Adam moves each weight by about lr per step, and a narrow G
   // needs its last-layer weights to grow several times larger than a wide one's before it paints
   // the black background, so at 2e-4 these small nets would need ~4x the steps: 5e-4 (1e-3 for the
   // even smaller --quick nets) draws recognisable digits within the default run.
-  options: {
-    imageSize: { type: 'int', default: 32, help: 'image side, a power of two (32: MNIST padded; 64: the paper)', metavar: 'N' },
-    nz: { type: 'int', default: 100, help: 'latent vector length', metavar: 'N' },
-    ngf: { type: 'int', default: 16, help: 'generator width (channels of its last hidden layer; the paper: 64)', metavar: 'N' },
-    ndf: { type: 'int', default: 16, help: 'discriminator width (channels of its first layer; the paper: 64)', metavar: 'N' },
-  },
+  params,
   train: {
     steps: 300,
     batch: 16,
@@ -238,7 +200,7 @@ export const dcganRecipe: ModelRecipe = {
     dataset: 'mnist',
   },
   quick: { steps: 150, batch: 8, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paper: {
+  paperPreset: {
     values: { steps: 11719, batch: 128, lr: 2e-4, imageSize: 64, ngf: 128, ndf: 128 },
     sources: {
       steps: "25 epochs (niter 25 in the authors' faces/train_uncond_dcgan.py): 25 x 60000 / 128 on MNIST",
@@ -252,31 +214,41 @@ export const dcganRecipe: ModelRecipe = {
     },
     note: "The paper trains on LSUN bedrooms, ImageNet-1k and a faces set, none of them here: --paper trains on MNIST resized to 64x64. The authors' code also uses L2 weight decay 1e-5, which this trainer does not have.",
   },
-  adaptToData: (c, data) => ({ ...c, nc: data.channels }),
-  imageShape: (c) => ({ channels: Number(c.nc ?? 1), size: Number(c.imageSize) }),
-  validate(c) {
+  check(c) {
     const errs: string[] = [];
-    const size = Number(c.imageSize);
-    const k = Math.log2(size) - 2;
+    const k = Math.log2(c.imageSize) - 2;
     if (!Number.isInteger(k) || k < 1 || k > 6) errs.push(`--image-size must be a power of two from 8 to 256, got ${c.imageSize}`);
-    const nc = Number(c.nc ?? 1);
-    if (nc !== 1 && nc !== 3) errs.push(`--dataset must give 1- or 3-channel images (DCGAN draws one image per sample), got ${nc} channels`);
-    for (const key of ['nz', 'ngf', 'ndf'] as const) {
-      const v = Number(c[key]);
-      if (!Number.isInteger(v) || v < 1 || v > 4096) errs.push(`--${key} must be an integer in [1, 4096], got ${c[key]}`);
-    }
+    if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images (DCGAN draws one image per sample), got ${c.nc} channels`);
     return errs;
   },
+  adaptToData: (_c, data) => ({ nc: data.channels }),
+  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
   inferConfig: inferDcganConfig,
-  create: (config, settings, seed) => new DcganTrainer(config, settings, seed),
-};
+  create: (c, settings, seed) => new DcganTrainer(c, settings, seed),
+}, {
+  demo: {
+    // The page's own defaults since it first shipped: a wider net and the paper's batch and rate.
+    overrides: { config: { ngf: 32, ndf: 32 }, batch: 64, lr: 2e-4 },
+    charts: [
+      { title: 'BCE losses', keys: /^loss/ },
+      {
+        title: 'Discriminator outputs',
+        keys: /^D_/,
+        yRange: [0, 1],
+        note: 'Mean D(x) on real digits, and D(G(z)) on fakes before (D step) and after (G step) the discriminator\'s update. At the game\'s equilibrium both approach 0.5.',
+      },
+    ],
+    blurb: 'The grid shows the same fixed latent codes as training goes on; the latent walk below interpolates between two codes.',
+    page: 'dcgan',
+  },
+});
 
 /**
  * Reads a DCGAN config back from one network's state_dict shapes: the conv weights sit at
  * main.0, main.3, ..., main.3k in G and at main.0, main.2, main.5, ..., main.(3k-1) in D, where k is
  * the number of stride-2 layers (so imageSize = 4 * 2^k). Null when the keys follow neither pattern.
  */
-export function inferDcganConfig(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null {
+export function inferDcganConfig(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<DcganConfig> | null {
   const convs: [number, readonly number[]][] = [];
   for (const [key, shape] of shapes) {
     const m = /^main\.(\d+)\.weight$/.exec(key);

@@ -35,10 +35,11 @@ import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, affine, bceWithLogits, mean, mse, mulScalar, narrow, sigmoid, square, sub, Generator } from '../engine/ops/index.js';
 import { kaimingUniform_ } from '../engine/init.js';
-import { generateWith } from './dcgan.js';
-import { SampleInputs, setGradients } from './common.js';
+import { generateWith } from './lib/sample.js';
+import { SampleInputs } from './lib/sample.js';
+import { setGradients } from './lib/step.js';
 import { unpairedHeldOutPairs } from './dualgan.js';
-import type { TranslationEval } from './translation.js';
+import type { TranslationEval } from './lib/translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 // ---- networks -------------------------------------------------------------------------------------

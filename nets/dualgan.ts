@@ -33,16 +33,18 @@
 // Data: packed unpaired batches [N, ncA + ncB, H, W] (nets/cyclegan.ts packUnpaired).
 
 import type { Module } from '../engine/nn.js';
-import { kebab } from '../engine/cli/args.js';
+import { kebab } from '../cli/lib/args.js';
 import { RMSprop } from '../engine/optim.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, clamp, gradientPenalty, l1, mean, mulScalar, narrow, neg, sub, Generator } from '../engine/ops/index.js';
 import { fillFrom } from '../engine/init.js';
-import { generateWith } from './dcgan.js';
-import { DISCRIMINATORS, GENERATORS, SampleInputs, defineD, defineG, setGradients, type NormName } from './common.js';
+import { generateWith } from './lib/sample.js';
+import { DISCRIMINATORS, GENERATORS, defineD, defineG, type NormName } from './lib/networks.js';
+import { SampleInputs } from './lib/sample.js';
+import { setGradients } from './lib/step.js';
 import { validateImageToImage } from './pix2pix.js';
-import { heldOutEmojiPairs, splitHeldOut, type HeldOutPairs, type TranslationEval } from './translation.js';
+import { heldOutEmojiPairs, splitHeldOut, type HeldOutPairs, type TranslationEval } from './lib/translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface DualGanConfig {

@@ -23,9 +23,11 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, div, hinge, matmul, mean, mse, mulScalar, randn, reshape, sqrt, square, sub, sum, addScalar, Generator } from '../engine/ops/index.js';
-import { DcganGenerator, generateWith } from './dcgan.js';
+import { DcganGenerator } from './dcgan.js';
+import { generateWith } from './lib/sample.js';
 import { ConvAutoencoder, UnetAutoencoder, checkSizeAndWidths, type AeNorm, type EnergyAutoencoder } from './autoencoder.js';
-import { perSampleMean, stepOn } from './gan_util.js';
+import { perSampleMean } from './lib/losses.js';
+import { stepOn } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface EbganConfig {

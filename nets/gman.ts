@@ -52,9 +52,11 @@ import { noGrad } from '../engine/tape.js';
 import {
   add, addScalar, affine, clamp, concat, div, exp, log, mean, minimum, mul, mulScalar, narrow, neg, reciprocal, reshape, sigmoid, softmax, softplus, sub, sum, Generator,
 } from '../engine/ops/index.js';
-import { DcganGenerator, generateWith } from './dcgan.js';
+import { DcganGenerator } from './dcgan.js';
+import { generateWith } from './lib/sample.js';
 import { checkSizeAndWidths } from './autoencoder.js';
-import { gradsInto, uniformNoise } from './gan_util.js';
+import { gradsInto } from './lib/step.js';
+import { uniformNoise } from './lib/sample.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export type GmanCombine = 'arithmetic' | 'geometric' | 'harmonic' | 'softmax';

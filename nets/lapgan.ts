@@ -41,8 +41,8 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, bceWithLogits, clamp, concat, mean, mulScalar, narrow, pyrDown, pyrUp, randn, reshape, sigmoid, sub, Generator } from '../engine/ops/index.js';
-import { stepOn } from './gan_util.js';
-import { generateWith } from './dcgan.js';
+import { stepOn } from './lib/step.js';
+import { generateWith } from './lib/sample.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface LapganConfig {

@@ -29,10 +29,11 @@ import { dcganInit_ } from '../engine/init.js';
 import { Tensor, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { concat, mean, mulScalar, narrow, randn, reshape, softmax, softmaxCrossEntropy, split, Generator } from '../engine/ops/index.js';
-import { DcganDiscriminator, dcganDepth, generateWith } from './dcgan.js';
+import { DcganDiscriminator, dcganDepth } from './dcgan.js';
+import { generateWith } from './lib/sample.js';
 import { checkSizeAndWidths } from './autoencoder.js';
 import { mlp } from './mlp_gan.js';
-import { stepOn } from './gan_util.js';
+import { stepOn } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 /**

@@ -8,7 +8,7 @@
 //   L_D = BCE(D(x), 1) + BCE(D(G(z)), 0)        L_G = BCE(D(G(z)), 1)
 //
 // Also here, for every mixture trainer: MixtureSampler, which draws real batches on the CPU from
-// engine/data/mixtures.ts (seeded) and uploads them already normalised, so the networks see values
+// data/mixtures.ts (seeded) and uploads them already normalised, so the networks see values
 // of order 1 whatever the mixture's scale (MAD-GAN's 1-D mixture spans 1..113), and maps generated
 // values back for the mode metrics. The normalisation is an affine map fixed by the mixture: centre
 // and half-width of [min(mean - 3 std), max(mean + 3 std)] per axis.
@@ -18,8 +18,9 @@ import { Adam } from '../engine/optim.js';
 import { Tensor, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, bceWithLogits, mean, randn, reshape, sigmoid, Generator } from '../engine/ops/index.js';
-import { createRng, type Mixture, type Rng } from '../engine/data/mixtures.js';
-import { defaultInit_, stepOn } from './gan_util.js';
+import { createRng, type Mixture, type Rng } from '../data/mixtures.js';
+import { defaultInit_ } from './lib/networks.js';
+import { stepOn } from './lib/step.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
 /** A multilayer perceptron: (Linear, activation[, dropout]) for each hidden width, then a Linear. */

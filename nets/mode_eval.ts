@@ -1,7 +1,7 @@
 // Mode counting on Gaussian mixtures: the MLP GAN baseline (nets/mlp_gan.ts) against MAD-GAN
 // (nets/madgan.ts, k generators) and GMAN (nets/gman.ts, N discriminators), all with the same MLP
 // widths, on the 8-Gaussian ring, the 25-Gaussian grid and MAD-GAN's 1-D mixture of five
-// (engine/data/mixtures.ts). After training, `samples` draws from a fixed noise stream are mapped
+// (data/mixtures.ts). After training, `samples` draws from a fixed noise stream are mapped
 // back to data scale and scored with modeStats: modes covered (>= 1 sample within 3 std), the
 // high-quality fraction (samples within 3 std of some mode) and KL(mixture weights || histogram of
 // the high-quality samples over modes). runOnMixture also scores the untrained model, so a table
@@ -13,12 +13,12 @@ import { tidy } from '../engine/tensor.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Module } from '../engine/nn.js';
 import { Generator, randn, reshape } from '../engine/ops/index.js';
-import { gridMixture, madGan1dMixture, modeStats, ringMixture, type Mixture, type ModeStats } from '../engine/data/mixtures.js';
+import { gridMixture, madGan1dMixture, modeStats, ringMixture, type Mixture, type ModeStats } from '../data/mixtures.js';
 import { MixtureSampler, MlpGanTrainer, mlp } from './mlp_gan.js';
 import { MadganTrainer, mlpMultiGenerator } from './madgan.js';
 import { GmanTrainer, gmanDropout, type GmanCombine, type GmanDiversity, type GmanObjective } from './gman.js';
-import { defaultInit_ } from './gan_util.js';
-import { readStats } from './stats.js';
+import { defaultInit_ } from './lib/networks.js';
+import { readStats } from './lib/stats.js';
 import type { GanTrainer } from './registry.js';
 
 export const MIXTURES: Record<string, { make: () => Mixture; help: string }> = {

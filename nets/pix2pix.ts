@@ -19,13 +19,12 @@ import { Adam, LinearDecay } from '../engine/optim.js';
 import { Tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { add, concat, l1, mean, mulScalar, narrow, sigmoid, Generator } from '../engine/ops/index.js';
-import { generateWith } from './dcgan.js';
-import {
-  DISCRIMINATORS, GENERATORS, GAN_LOSSES, SampleInputs, defineD, defineG, discriminatorLayers, generatorMinSize, ganLoss, patchOutputSize,
-  setGradients, setTestTimeDropout,
-  type GanMode, type NormName,
-} from './common.js';
-import { heldOutEmojiPairs, splitHeldOut, type TranslationEval } from './translation.js';
+import { generateWith } from './lib/sample.js';
+import { DISCRIMINATORS, GENERATORS, defineD, defineG, discriminatorLayers, generatorMinSize, patchOutputSize, setTestTimeDropout, type NormName } from './lib/networks.js';
+import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
+import { SampleInputs } from './lib/sample.js';
+import { setGradients } from './lib/step.js';
+import { heldOutEmojiPairs, splitHeldOut, type TranslationEval } from './lib/translation.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export interface Pix2pixConfig {

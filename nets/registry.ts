@@ -4,11 +4,12 @@
 // how to take one training step and how to draw samples. The CLI's train/sample/convert commands
 // are written once against these interfaces; a new paper registers one entry here.
 
-import type { OptionSpec } from '../engine/cli/args.js';
+import type { OptionSpec } from '../cli/lib/args.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/ops/random.js';
 import type { Module } from '../engine/nn.js';
 import type { Optimizer } from '../engine/optim.js';
+import type { DemoProfile, PaperInfo } from './lib/model.js';
 import { dcganRecipe } from './dcgan.js';
 import { pix2pixRecipe } from './pix2pix.js';
 import { cycleganRecipe } from './cyclegan.js';
@@ -94,6 +95,10 @@ export interface ModelRecipe {
   inferConfig?(net: string, shapes: ReadonlyMap<string, readonly number[]>): Partial<ModelConfig> | null;
   /** Builds the networks (initialised from `seed`) and their optimizers. */
   create(config: ModelConfig, settings: TrainSettings, seed: number): GanTrainer;
+  /** The paper (title, authors, year, links, the gallery's one-line summary). */
+  info?: PaperInfo;
+  /** How the demo pages show it (charts, grid, blurb, page defaults, its own page). */
+  demo?: DemoProfile;
 }
 
 /** Scalars of one step, kept on the GPU until the loop reads them all back at once. */

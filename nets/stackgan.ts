@@ -51,7 +51,7 @@
 // unconditional StackGAN++, and the model trains on whatever images the loop gives it.
 //
 // Text data (StackganTrainer, conditional StackganppTrainer): bind a TextImageDataset (the shape of
-// engine/data/emoji.ts loadEmojiText's result) with bindData() before training. The trainer then draws
+// data/emoji.ts loadEmojiText's result) with bindData() before training. The trainer then draws
 // its own batches from it with its noise stream (so a checkpoint resumes them) and uses only the batch
 // size of the images step() receives. The first `textSteps` steps pretrain the text encoder
 // (TextPretrainer), which is frozen afterwards, as StackGAN's char-CNN-RNN is.
@@ -72,8 +72,9 @@ import {
   add, avgPool2d, bceWithLogits, concat, exp, expand, gaussianKl, leakyRelu, matmul, mean, mul, mulScalar, narrow, randn, relu,
   reshape, sigmoid, square, sub, upsampleNearest, hostRandint, Generator,
 } from '../engine/ops/index.js';
-import { defaultInit_, stepOn } from './gan_util.js';
-import { generateWith } from './dcgan.js';
+import { defaultInit_ } from './lib/networks.js';
+import { stepOn } from './lib/step.js';
+import { generateWith } from './lib/sample.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer, bagOfWordsMatrix, hashedBagOfWords } from './text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainingData, TrainSettings } from './registry.js';
 
@@ -216,7 +217,7 @@ export function colorConsistency(fine: Tensor, coarse: Tensor, lambda1 = 1, lamb
 
 // ---- text data ------------------------------------------------------------------------------------------------
 
-/** Images with captions: the structure engine/data/emoji.ts loadEmojiText returns. */
+/** Images with captions: the structure data/emoji.ts loadEmojiText returns. */
 export interface TextImageDataset {
   /** n x c x h x w, row-major, in [-1, 1]. */
   images: Float32Array;

@@ -48,9 +48,10 @@ import {
   add, affine, bceWithLogits, bernoulli, concat, expand, gradientPenalty, l1, matmul, mean, mul, mulScalar, narrow, neg, randperm, reshape,
   softmaxCrossEntropy, Generator,
 } from '../engine/ops/index.js';
-import { defaultInit_ } from './gan_util.js';
-import { generateWith } from './dcgan.js';
-import { SampleInputs, setGradients } from './common.js';
+import { defaultInit_ } from './lib/networks.js';
+import { generateWith } from './lib/sample.js';
+import { SampleInputs } from './lib/sample.js';
+import { setGradients } from './lib/step.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 
 export type ClsLoss = 'ce' | 'bce';

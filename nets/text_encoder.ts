@@ -30,7 +30,7 @@ import { noGrad } from '../engine/tape.js';
 import {
   add, addScalar, div, eqMask, matmul, max, mean, mulScalar, oneHot, softmaxCrossEntropy, sqrt, square, sum, mul, transpose,
 } from '../engine/ops/index.js';
-import { stepOn } from './gan_util.js';
+import { stepOn } from './lib/step.js';
 import type { StepStats } from './registry.js';
 
 // ---- hashed bag of words -------------------------------------------------------------------------------

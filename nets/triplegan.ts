@@ -46,8 +46,8 @@ import {
   add, bceWithLogits, concat, eqMask, flatten, leakyRelu, max, maximum, mean, mul, mulScalar, narrow, oneHot, randn,
   randperm, reshape, sigmoid, slice, softmax, softmaxCrossEntropy, softplus, sum, tanh, hostRandint, Generator,
 } from '../engine/ops/index.js';
-import { stepOn } from './gan_util.js';
-import { generateWith } from './dcgan.js';
+import { stepOn } from './lib/step.js';
+import { generateWith } from './lib/sample.js';
 import { accuracy } from './text_encoder.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, StepStats, TrainSettings } from './registry.js';
 

@@ -59,7 +59,7 @@ def mnist(limit):
     x = torch.from_numpy(x.astype(np.float32)) / 127.5 - 1
     if args.size == 32:  # the CLI pads 28 -> 32 with background (-1), no resampling
         x = F.pad(x, (2, 2, 2, 2), value=-1.0)
-    elif args.size != 28:  # otherwise a bilinear resize (engine/data/mnist.ts, as F.interpolate)
+    elif args.size != 28:  # otherwise a bilinear resize (data/mnist.ts, as F.interpolate)
         x = F.interpolate(x, size=(args.size, args.size), mode='bilinear', align_corners=False)
     return x
 

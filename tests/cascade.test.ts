@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodePngNode } from '../engine/io/png_node.js';
+import { decodePngNode } from '../data/png_node.js';
 import { DATASETS } from '../cli/datasets.js';
 import { getRecipe } from '../nets/registry.js';
 import { initEngine, engine } from '../engine/device.js';
@@ -18,8 +18,8 @@ import { grad, noGrad } from '../engine/tape.js';
 import { Generator, add, pyrUp, reconstructPyramid, softmaxCrossEntropy } from '../engine/ops/index.js';
 import { Dropout } from '../engine/nn.js';
 import { decodeSafetensors } from '../engine/io/safetensors.js';
-import { loadMnist } from '../engine/data/mnist.js';
-import { loadEmojiText } from '../engine/data/emoji.js';
+import { loadMnist } from '../data/mnist.js';
+import { loadEmojiText } from '../data/emoji.js';
 import { LapganTrainer, lapganNoiseDim, lapganRecipe, trainingPyramid } from '../nets/lapgan.js';
 import {
   MATCHING_AWARE_TERMS, StackganTrainer, StackganppTrainer, caKl, colorConsistency, colorMoments, matchingAwareLossD, mismatchIndices,
@@ -28,7 +28,7 @@ import {
 import { hashToken, hashedBagOfWords } from '../nets/text_encoder.js';
 import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, TrainSettings } from '../nets/registry.js';

@@ -8,10 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodePngNode } from '../engine/io/png_node.js';
+import { decodePngNode } from '../data/png_node.js';
 import { decodeSafetensors, encodeSafetensors } from '../engine/io/safetensors.js';
 import { DATASETS } from '../cli/datasets.js';
-import { loadMnist } from '../engine/data/mnist.js';
+import { loadMnist } from '../data/mnist.js';
 
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist', 'gan.mjs');

@@ -13,7 +13,7 @@ import {
 } from '../engine/ops/cpu/conv.js';
 import { matmulCpu } from '../engine/ops/cpu/nn.js';
 import type { HostTensor } from '../engine/ops/registry.js';
-import { mulberry32, normErr } from '../engine/testing/opcheck.js';
+import { mulberry32, normErr } from './support/opcheck.js';
 
 beforeAll(async () => {
   await initEngine();

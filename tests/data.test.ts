@@ -7,19 +7,19 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodePngNode } from '../engine/io/png_node.js';
-import { cachePath, cached, readCache, type CacheKey } from '../engine/data/cache.js';
+import { decodePngNode } from '../data/png_node.js';
+import { cachePath, cached, readCache, type CacheKey } from '../data/cache.js';
 import {
   bagOfWords, buildVocabulary, clearEmojiMemory, edgeMapCpu, emojiCatalogue, emojiGroupKeys, emojiPackageInfo,
   emojiSplitEntries, encodeTokens, loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired,
   SKIN_TONE_CODES, splitOfGroup, tokenize,
-} from '../engine/data/emoji.js';
+} from '../data/emoji.js';
 import {
   assignModes, createRng, gridMixture, highQualityFraction, madGan1dMixture, modeKL, modesCovered, modeStats,
   ringMixture, sampleMixture,
-} from '../engine/data/mixtures.js';
-import { countModes, digitsOfMode, loadStackedMnist, modeOfStacked, modesOfStacked } from '../engine/data/stacked_mnist.js';
-import { loadMnist } from '../engine/data/mnist.js';
+} from '../data/mixtures.js';
+import { countModes, digitsOfMode, loadStackedMnist, modeOfStacked, modesOfStacked } from '../data/stacked_mnist.js';
+import { loadMnist } from '../data/mnist.js';
 
 let tmp: string;
 let cacheDir: string;

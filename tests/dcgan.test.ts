@@ -14,11 +14,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, engine } from '../engine/device.js';
 import { empty, memory, tensor, tidy } from '../engine/tensor.js';
 import { Generator } from '../engine/ops/random.js';
-import { loadMnist } from '../engine/data/mnist.js';
-import { DataLoader, epochPermutation } from '../engine/data/loader.js';
+import { loadMnist } from '../data/mnist.js';
+import { DataLoader, epochPermutation } from '../data/loader.js';
 import { DcganDiscriminator, DcganGenerator, DcganTrainer, dcganDepth, inferDcganConfig } from '../nets/dcgan.js';
 import { recipes } from '../nets/registry.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 
 beforeAll(async () => {
   await initEngine();

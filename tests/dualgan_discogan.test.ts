@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { initEngine, engine, assign, tensor, tidy, noGrad, Conv2d, type Module, type Tensor } from '../engine/index.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { gradientPenalty, Generator } from '../engine/ops/index.js';
-import { defineD, defineG } from '../nets/common.js';
+import { defineD, defineG } from '../nets/lib/networks.js';
 import { DualGanTrainer, clipWeights_, criticLoss, dualganRecipe } from '../nets/dualgan.js';
 import {
   DiscoDiscriminator, DiscoGenerator, DiscoGanTrainer, discoGanLoss, discoganRecipe, featureMatchingLoss,
 } from '../nets/discogan.js';
-import { setHeldOutSource } from '../nets/translation.js';
-import { readStats } from '../nets/stats.js';
+import { setHeldOutSource } from '../nets/lib/translation.js';
+import { readStats } from '../nets/lib/stats.js';
 import type { GanTrainer, ModelRecipe } from '../nets/registry.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');

@@ -1,4 +1,4 @@
-// The emoji feature net (engine/metrics/emojinet.ts, cli/eval_emoji.ts): its input transform against
+// The emoji feature net (metrics/emojinet.ts, cli/eval_emoji.ts): its input transform against
 // CPU references, the Twemoji labels of its training set, the class prior's chance levels by hand,
 // FD(real, real) << FD(real, noise) on its features after a short seeded training run, the
 // conditional accuracy of a "generator" that returns the real test image of each caption (= the
@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine, tensor } from '../engine/index.js';
-import { loadEmojiText } from '../engine/data/emoji.js';
-import { resizeBilinearCpu } from '../engine/data/mnist.js';
-import { classifierAccuracy, classifierFeatures, trainClassifier, type ConvClassifier } from '../engine/metrics/classifier.js';
-import { frechetDistanceOf } from '../engine/metrics/frechet.js';
-import { loadOrTrainClassifier } from '../engine/metrics/classifier_cache.js';
+import { loadEmojiText } from '../data/emoji.js';
+import { resizeBilinearCpu } from '../data/mnist.js';
+import { classifierAccuracy, classifierFeatures, trainClassifier, type ConvClassifier } from '../metrics/classifier.js';
+import { frechetDistanceOf } from '../metrics/frechet.js';
+import { loadOrTrainClassifier } from '../metrics/classifier_cache.js';
 import {
   EMOJI_NET_QUICK, classPrior, conditionalAccuracy, createEmojiNet, emojiNetFeatureSet, emojiNetPredict, imageRows, toEmojiNetInput,
-} from '../engine/metrics/emojinet.js';
+} from '../metrics/emojinet.js';
 import { emojiNetTrainingData } from '../cli/eval_emoji.js';
 
 let tmp: string;

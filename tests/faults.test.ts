@@ -19,8 +19,8 @@ import { checkpointInfo, checkpointToBytes, restoreCheckpoint, NonFiniteCheckpoi
 import { countNonFinite } from '../engine/finite.js';
 import { decodeSafetensors, encodeSafetensors, firstDuplicateKey } from '../engine/io/safetensors.js';
 import { describeFsError, makeDirs, removeStaleTempFiles } from '../engine/io/files.js';
-import { decodePng, writePngChunks, PngError } from '../engine/io/png.js';
-import { decodePngNode } from '../engine/io/png_node.js';
+import { decodePng, writePngChunks, PngError } from '../data/png.js';
+import { decodePngNode } from '../data/png_node.js';
 import { getRecipe, recipes } from '../nets/registry.js';
 import { formatRestoreError, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import { scheduleFollowsSteps } from '../cli/train.js';

@@ -15,17 +15,17 @@ import { initEngine, engine } from '../engine/device.js';
 import { Tensor, memory, tensor, tidy } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
 import { add, concat, mean, mulScalar, randn, Generator } from '../engine/ops/index.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { AutoencoderTrainer, ConvAutoencoder, UnetAutoencoder } from '../nets/autoencoder.js';
 import { EbganTrainer, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructionEnergy } from '../nets/ebgan.js';
 import { BeganTrainer, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
 import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, meanLog1mD, meanLogD, type GmanCombine } from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
 import { MixtureSampler, mlp } from '../nets/mlp_gan.js';
-import { stepOn } from '../nets/gan_util.js';
+import { stepOn } from '../nets/lib/step.js';
 import { SGD } from '../engine/optim.js';
 import { disposeTrainer, runOnMixture } from '../nets/mode_eval.js';
-import { madGan1dMixture } from '../engine/data/mixtures.js';
+import { madGan1dMixture } from '../data/mixtures.js';
 import type { GanTrainer, StepStats } from '../nets/registry.js';
 
 beforeAll(async () => {

@@ -13,11 +13,11 @@ import {
   initEngine, engine, assign, tensor, grad, noGrad, tidy, mean, mul, instanceNorm, affine, defaultGenerator, BatchNorm2d, type Tensor,
 } from '../engine/index.js';
 import { edgeMap } from '../engine/ops/edges.js';
-import { edgeMapCpu, loadEmojiPairs } from '../engine/data/emoji.js';
-import { l1Cpu, psnrCpu, ssimCpu } from '../engine/metrics/image.js';
+import { edgeMapCpu, loadEmojiPairs } from '../data/emoji.js';
+import { l1Cpu, psnrCpu, ssimCpu } from '../metrics/image.js';
 import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, packUnpaired, cycleganRecipe } from '../nets/cyclegan.js';
-import { firstPairs, scoreTranslation, splitHeldOut, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs } from '../nets/translation.js';
+import { firstPairs, scoreTranslation, splitHeldOut, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs } from '../nets/lib/translation.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import '../cli/heldout.js';

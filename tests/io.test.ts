@@ -10,12 +10,12 @@ import {
   numberToF16Bits, tensorToFloat32, type SafetensorsTensor,
 } from '../engine/io/safetensors.js';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic, writeFileAtomicSync } from '../engine/io/files.js';
-import { convertChannels, crc32, decodePng, deflateStored, encodePng, readPngChunks, writePngChunks, type PngChannels } from '../engine/io/png.js';
-import { decodePngNode, encodePngNode, readPng, writePng } from '../engine/io/png_node.js';
-import { makeGrid } from '../engine/io/grid.js';
-import { loadMnist, resizeBilinearCpu } from '../engine/data/mnist.js';
-import { Progress, formatMetric } from '../engine/cli/progress.js';
-import { formatHelp, parseArgs } from '../engine/cli/args.js';
+import { convertChannels, crc32, decodePng, deflateStored, encodePng, readPngChunks, writePngChunks, type PngChannels } from '../data/png.js';
+import { decodePngNode, encodePngNode, readPng, writePng } from '../data/png_node.js';
+import { makeGrid } from '../data/grid.js';
+import { loadMnist, resizeBilinearCpu } from '../data/mnist.js';
+import { Progress, formatMetric } from '../cli/lib/progress.js';
+import { formatHelp, parseArgs } from '../cli/lib/args.js';
 
 /** Deterministic bytes (LCG), so tests never run on zeros. */
 function randomBytes(n: number, seed = 1): Uint8Array {

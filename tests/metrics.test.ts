@@ -1,4 +1,4 @@
-// Metrics (engine/metrics): the Frechet distance against closed forms for Gaussians, KID against a
+// Metrics (metrics/): the Frechet distance against closed forms for Gaussians, KID against a
 // direct O(n^2) evaluation of the unbiased MMD^2, improved precision/recall against brute force,
 // PSNR/SSIM on the GPU against their float64 CPU references and closed forms, and the LeNet feature
 // extractor: a short seeded training run on MNIST, its feature shapes, the weights cache, and
@@ -15,12 +15,12 @@ import {
   precisionRecall, precisionRecallFromDots,
   psnr, psnrCpu, ssim, ssimCpu, l1Cpu, l1PerImage, gaussianWindow,
   type FeatureSet,
-} from '../engine/metrics/index.js';
+} from '../metrics/index.js';
 import {
   LENET_FEATURES, LENET_QUICK, createLeNet, evaluate, features, featureMetrics, leNetCachePath, leNetFeatureSet, loadMnistForLeNet,
   loadOrTrainLeNet, predictDigits, saveLeNet, toLeNetInput,
-} from '../engine/metrics/lenet.js';
-import { ConvClassifier, classifierAccuracy, initClassifier_, trainClassifier } from '../engine/metrics/classifier.js';
+} from '../metrics/lenet.js';
+import { ConvClassifier, classifierAccuracy, initClassifier_, trainClassifier } from '../metrics/classifier.js';
 import { Generator } from '../engine/ops/random.js';
 
 let tmp: string;

@@ -9,13 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initEngine, engine, tensor, tidy, noGrad, type Module, type Tensor } from '../engine/index.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
-import {
-  GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, ImagePool,
-  patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName,
-} from '../nets/common.js';
+import { GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName } from '../nets/lib/networks.js';
+import { ImagePool } from '../nets/lib/pool.js';
 import { Pix2pixTrainer, packPairs, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, packUnpaired, cycleganRecipe } from '../nets/cyclegan.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 

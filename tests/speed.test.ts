@@ -11,7 +11,7 @@ import { launch } from '../engine/ops/kernel.js';
 import { mul, add } from '../engine/ops/index.js';
 import { pickGemmConfig, setGemmOverride } from '../engine/ops/matmul.js';
 import { recipes, type GanTrainer } from '../nets/registry.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { configOf, seeded } from './support/util.js';
 import { trainerState } from './support/resume.js';
 

@@ -14,12 +14,12 @@ import { initEngine, engine, tensor, tidy, noGrad, Module, Parameter, type Tenso
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { grad } from '../engine/tape.js';
 import { add, bernoulli, matmul, mul, mulScalar, reshape, sum, Generator } from '../engine/ops/index.js';
-import { loadEmojiSkinTones } from '../engine/data/emoji.js';
+import { loadEmojiSkinTones } from '../data/emoji.js';
 import {
   StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
   inferStarganConfig, labelsOfRows, packDomains, permuteRows, randomFlip, starganLearningRate, starganRecipe,
 } from '../nets/stargan.js';
-import { readStats } from '../nets/stats.js';
+import { readStats } from '../nets/lib/stats.js';
 import { starganHeldOutPairs } from '../cli/eval_stargan.js';
 import { DATASETS } from '../cli/datasets.js';
 import type { ModelConfig } from '../nets/registry.js';

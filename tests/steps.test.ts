@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recipes } from '../nets/registry.js';
 import { initEngine } from '../engine/index.js';
-import { DcganTrainer } from '../nets/dcgan.js';
+import { DcganTrainer, dcganRecipe } from '../nets/dcgan.js';
 import { StepGolden, STEP_GOLDEN_DIR, runStepGolden } from './support/stepgolden.js';
 
 beforeAll(async () => {
@@ -17,7 +17,7 @@ beforeAll(async () => {
 describe('step goldens', () => {
   it('dcgan: two iterations of pytorch/examples main.py (D on real and detached fake, then G against the updated D)', async () => {
     const g = new StepGolden('dcgan');
-    const t = new DcganTrainer(g.config, { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
+    const t = new DcganTrainer(dcganRecipe.parse(g.config), { lr: g.settings.lr, beta1: 0.5, beta2: 0.999 }, 1);
     const { loose } = await runStepGolden(t, g, { lr: g.settings.lr });
     expect(loose).toEqual(new Array(g.steps).fill(0));
   });

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASETS } from '../../cli/datasets.js';
 import { HELD_OUT_DATASETS, heldOutPackedPairs } from '../../cli/heldout.js';
-import { edgeMapCpu, loadEmojiPairs, loadEmojiSkinTones } from '../../engine/data/emoji.js';
+import { edgeMapCpu, loadEmojiPairs, loadEmojiSkinTones } from '../../data/emoji.js';
 import { packPairs } from '../../nets/pix2pix.js';
 import { packDomains } from '../../nets/stargan.js';
 import { pageDatasets } from '../shared/models.js';
@@ -38,7 +38,7 @@ const DOMAINS: Record<string, [string, string]> = {
 };
 
 /**
- * Edge maps of Noto emoji (A, 3 channels) paired with the emoji (B), as engine/data/emoji_edges.ts
+ * Edge maps of Noto emoji (A, 3 channels) paired with the emoji (B), as data/emoji_edges.ts
  * makes them for `gan train --dataset emoji-edges`, but with the CPU reference edgeMapCpu instead
  * of the GPU kernel it is tested against (engine/ops/edges.ts), so the build needs no GPU.
  */

@@ -1,6 +1,6 @@
 // The draw page: sketch edges and watch pix2pix turn them into an emoji as you draw. The model is
 // nets/pix2pix.ts trained live in this tab on edges -> emoji pairs (the 'emoji-edges' dataset:
-// edge maps of Noto emoji, engine/data/emoji.ts edgeMapCpu, as edges2shoes was made), or loaded
+// edge maps of Noto emoji, data/emoji.ts edgeMapCpu, as edges2shoes was made), or loaded
 // from a checkpoint (Upload…; a recipe that trains a better one with the CLI is in demos/README.md).
 // Every stroke runs the generator on the sketch (eval mode, as `gan eval` translates), while
 // training goes on between strokes; training redraws it too.

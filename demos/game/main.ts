@@ -19,7 +19,7 @@ import type { Module } from '../../engine/nn.js';
 import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, createMixtureTrainer, disposeTrainer, type ModeModel, type ModeRunOptions } from '../../nets/mode_eval.js';
 import { MixtureSampler } from '../../nets/mlp_gan.js';
 import { splitSizes } from '../../nets/madgan.js';
-import { readStats } from '../../nets/stats.js';
+import { readStats } from '../../nets/lib/stats.js';
 import { getRecipe, type GanTrainer } from '../../nets/registry.js';
 import type { GmanCombine, GmanObjective } from '../../nets/gman.js';
 import { byId, el, fmt, setStatus } from '../shared/dom.js';

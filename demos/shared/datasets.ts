@@ -5,8 +5,8 @@
 // registerHeldOutSource() makes the image-to-image recipes' heldOutPairs hooks (nets/translation.ts)
 // read the held-out pairs written beside each two-domain dataset, as `gan eval` reads the test split.
 
-import type { ArrayDataset } from '../../engine/data/loader.js';
-import { setHeldOutSource, type PackedPairs } from '../../nets/translation.js';
+import type { ArrayDataset } from '../../data/loader.js';
+import { setHeldOutSource, type PackedPairs } from '../../nets/lib/translation.js';
 import { DATA_INDEX, type DataIndex, type DataManifest } from './data-format.js';
 import { fetchMnistBytes, mnistDataset, type MnistManifest } from './mnist.js';
 

@@ -4,7 +4,7 @@
 // nets/stargan.ts packDomains), so a translation is the recipe's translate hook on the image with
 // the target's plane set. For datasets whose held-out file names its label values (emoji-skin).
 
-import { translationGrid } from '../../nets/translation.js';
+import { translationGrid } from '../../nets/lib/translation.js';
 import { el } from './dom.js';
 import { drawGrid } from './grid.js';
 import type { Extra, PageContext } from './training-page.js';

@@ -1,7 +1,7 @@
 // Drawing image batches onto a canvas with the engine's makeGrid (torchvision's make_grid), and
 // a cheap "is anything drawn" measure that the page and the browser tests share.
 
-import { makeGrid, type GridOptions } from '../../engine/io/grid.js';
+import { makeGrid, type GridOptions } from '../../data/grid.js';
 
 /** Draws NCHW images in [-1, 1] as a grid; the canvas takes the grid's pixel size (CSS scales it). */
 export function drawGrid(canvas: HTMLCanvasElement, images: Float32Array, shape: readonly number[], opts: GridOptions = {}): void {

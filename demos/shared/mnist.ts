@@ -3,7 +3,7 @@
 // padded 28 -> 32 with background (the usual DCGAN-on-MNIST size), then resized bilinearly
 // (PyTorch's align_corners=False, as the CLI's loader) when the model wants another side.
 
-import type { ArrayDataset } from '../../engine/data/loader.js';
+import type { ArrayDataset } from '../../data/loader.js';
 
 export interface MnistManifest {
   name: string;

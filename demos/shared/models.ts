@@ -7,9 +7,9 @@
 // DOM-free, so the build's data step (demos/data/export.ts, in Node) reads the same defaults to
 // know which datasets and sizes the pages will ask for.
 
-import { kebab } from '../../engine/cli/args.js';
+import { kebab } from '../../cli/lib/args.js';
 import { getRecipe, recipes, type ModelConfig, type ModelRecipe } from '../../nets/registry.js';
-import type { TranslationEval } from '../../nets/translation.js';
+import type { TranslationEval } from '../../nets/lib/translation.js';
 
 /** The run a page trains: what the session needs besides the dataset itself. */
 export interface RunDefaults {
@@ -287,7 +287,7 @@ export function statLabel(key: string): string {
 }
 
 /**
- * The draw page's run: pix2pix from edge maps (engine/data/emoji.ts edgeMapCpu: Sobel, thinned,
+ * The draw page's run: pix2pix from edge maps (data/emoji.ts edgeMapCpu: Sobel, thinned,
  * black on white) to the Noto emoji they came from, 32 px, a 5-level U-Net.
  */
 export const SKETCH_RUN = {

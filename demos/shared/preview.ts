@@ -10,8 +10,8 @@
 import { tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/random.js';
 import { restoreCheckpoint } from '../../engine/checkpoint.js';
-import { SampleInputs } from '../../nets/common.js';
-import { firstPairs, translationGrid, translationHooks } from '../../nets/translation.js';
+import { SampleInputs } from '../../nets/lib/sample.js';
+import { firstPairs, translationGrid, translationHooks } from '../../nets/lib/translation.js';
 import { datasetChannels, loadHeldOut, loadPageDataset } from './datasets.js';
 import { recipeOf, runDefaults, gridColsOf } from './models.js';
 import { disposeTrainer, readTensor, runSpecOf, type RunSpec } from './session.js';

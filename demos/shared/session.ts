@@ -9,10 +9,10 @@ import { engine } from '../../engine/device.js';
 import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/random.js';
 import { checkpointInfo, checkpointToBytes, restoreCheckpoint, type Json } from '../../engine/checkpoint.js';
-import { DataLoader, type ArrayDataset, type LoaderState } from '../../engine/data/loader.js';
+import { DataLoader, type ArrayDataset, type LoaderState } from '../../data/loader.js';
 import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../../nets/registry.js';
-import { readStats } from '../../nets/stats.js';
-import type { TranslationEval } from '../../nets/translation.js';
+import { readStats } from '../../nets/lib/stats.js';
+import type { TranslationEval } from '../../nets/lib/translation.js';
 import type { History } from './charts.js';
 
 export interface RunSpec {

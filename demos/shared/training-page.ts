@@ -17,10 +17,10 @@
 // walk [8], autostart [1], fresh [0]. State for tests and the console: window.__demo (DemoHandle).
 
 import { engine } from '../../engine/device.js';
-import { l1Cpu, psnrCpu } from '../../engine/metrics/image.js';
-import { SampleInputs } from '../../nets/common.js';
+import { l1Cpu, psnrCpu } from '../../metrics/image.js';
+import { SampleInputs } from '../../nets/lib/sample.js';
 import { recipes } from '../../nets/registry.js';
-import { heldOutEmojiPairs, splitHeldOut, translationGrid, translationHooks, firstPairs, type HeldOutPairs } from '../../nets/translation.js';
+import { heldOutEmojiPairs, splitHeldOut, translationGrid, translationHooks, firstPairs, type HeldOutPairs } from '../../nets/lib/translation.js';
 import { StatsCharts } from './charts.js';
 import { byId, el, fmt, intParam, setStatus } from './dom.js';
 import { downloadBytes, fileBytes } from './files.js';

@@ -11,7 +11,7 @@
 //     smaller default widths and batch, and the page says which and how to ask for the GPU sizes.
 
 import type { Engine, KernelSpec } from '../../engine/device.js';
-import { kebab } from '../../engine/cli/args.js';
+import { kebab } from '../../cli/lib/args.js';
 import type { ModelConfig } from '../../nets/registry.js';
 
 const PREFIX = 'webgpu-gan:kernels:v1:';

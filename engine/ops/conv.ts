@@ -361,18 +361,6 @@ registerOp({
     const slope = a.activation === 'leaky_relu' ? ((a.slope as number | undefined) ?? 0.01) : a.activation === 'relu' ? 0 : 1;
     return { shape: y.shape, data: y.data.map((v) => (v > 0 ? v : slope * v)) };
   },
-  cases: [
-    { shapes: [[2, 3, 7, 9], [4, 3, 3, 3], [4]], attrs: { padding: 1 }, label: 'odd sizes 3x3 pad 1, bias' },
-    { shapes: [[1, 3, 8, 7], [5, 3, 3, 3]], attrs: { stride: 2, padding: [1, 0, 2, 1] }, label: 'stride 2, asymmetric padding' },
-    { shapes: [[1, 2, 9, 8], [3, 2, 3, 3], [3]], attrs: { dilation: 2, padding: 2 }, label: 'dilation 2' },
-    { shapes: [[2, 5, 4, 5], [7, 5, 1, 1], [7]], label: '1x1' },
-    { shapes: [[2, 3, 8, 8], [4, 3, 4, 4]], attrs: { stride: 2, padding: 1 }, label: 'DCGAN 4x4 s2 p1' },
-    { shapes: [[1, 2, 9, 9], [3, 2, 7, 7], [3]], attrs: { padding: 3 }, label: '7x7 pad 3' },
-    { shapes: [[1, 18, 4, 3], [3, 18, 2, 2]], attrs: { padding: [1, 0, 0, 1] }, label: '18 input channels' },
-    { shapes: [[1, 3, 4, 5], [19, 3, 2, 2], [19]], attrs: { stride: [1, 2], padding: [0, 1] }, label: '19 output channels' },
-    { shapes: [[1, 2, 8, 9], [3, 2, 3, 2]], attrs: { stride: [2, 3], padding: [1, 2, 0, 1], dilation: [2, 1] }, label: 'mixed stride/dilation' },
-    { shapes: [[2, 2, 5, 5], [3, 2, 3, 3], [3]], attrs: { padding: 1, activation: 'leaky_relu', slope: 0.2 }, label: 'fused leaky_relu' },
-  ],
   doubleBackward: true,
 });
 
@@ -380,11 +368,6 @@ registerOp({
   name: 'conv2d_backward_input',
   run: ([dy, w], a) => conv2dBackwardInput(dy, w, a.xShape as number[], a as Conv2dOpts),
   reference: ([dy, w], a) => conv2dBackwardInputCpu(dy, w, a.xShape as number[], cpuOpts(a)),
-  cases: [
-    { shapes: [[2, 4, 7, 9], [4, 3, 3, 3]], attrs: { xShape: [2, 3, 7, 9], padding: 1 } },
-    { shapes: [[1, 4, 5, 3], [4, 3, 4, 4]], attrs: { xShape: [1, 3, 9, 8], stride: 2, padding: [1, 2, 1, 0] }, label: 'stride 2, remainder rows' },
-    { shapes: [[1, 3, 4, 3], [3, 2, 3, 2]], attrs: { xShape: [1, 2, 8, 9], stride: [2, 3], padding: [1, 2, 0, 1], dilation: [2, 1] }, label: 'mixed stride/dilation' },
-  ],
   doubleBackward: true,
 });
 
@@ -392,11 +375,6 @@ registerOp({
   name: 'conv2d_backward_weight',
   run: ([x, dy], a) => conv2dBackwardWeight(x, dy, a.wShape as number[], a as Conv2dOpts),
   reference: ([x, dy], a) => conv2dBackwardWeightCpu(x, dy, a.wShape as number[], cpuOpts(a)),
-  cases: [
-    { shapes: [[2, 3, 7, 9], [2, 4, 7, 9]], attrs: { wShape: [4, 3, 3, 3], padding: 1 } },
-    { shapes: [[1, 3, 9, 8], [1, 4, 5, 3]], attrs: { wShape: [4, 3, 4, 4], stride: 2, padding: [1, 2, 1, 0] }, label: 'stride 2' },
-    { shapes: [[1, 2, 8, 9], [1, 3, 4, 3]], attrs: { wShape: [3, 2, 3, 2], stride: [2, 3], padding: [1, 2, 0, 1], dilation: [2, 1] }, label: 'mixed stride/dilation' },
-  ],
   doubleBackward: true,
 });
 
@@ -404,13 +382,5 @@ registerOp({
   name: 'conv_transpose2d',
   run: ([x, w, b], a) => convTranspose2d(x, w, b ?? null, a as ConvTranspose2dOpts),
   reference: ([x, w, b], a) => convTranspose2dCpu(x, w, orNull(b), cpuOpts(a)),
-  cases: [
-    { shapes: [[2, 4, 3, 3], [4, 3, 4, 4], [3]], attrs: { stride: 2, padding: 1 }, label: 'DCGAN 4x4 s2 p1' },
-    { shapes: [[1, 5, 3, 4], [5, 2, 3, 3], [2]], attrs: { stride: 2, padding: 1, outputPadding: 1 }, label: 'CycleGAN k3 s2 p1 op1' },
-    { shapes: [[2, 6, 1, 1], [6, 5, 4, 4]], attrs: { stride: 1, padding: 0 }, label: 'DCGAN first layer 1x1 -> 4x4' },
-    { shapes: [[1, 2, 3, 4], [2, 3, 3, 2]], attrs: { stride: [3, 2], padding: [1, 0, 0, 2], dilation: [2, 1], outputPadding: [1, 0] }, label: 'mixed stride/dilation/outputPadding' },
-    { shapes: [[1, 2, 4, 4], [2, 2, 3, 3]], attrs: { dilation: 2, outputPadding: 1 }, label: 'outputPadding >= stride (< dilation)' },
-    { shapes: [[1, 17, 3, 2], [17, 3, 3, 3], [3]], attrs: { padding: 1 }, label: '17 input channels' },
-  ],
   doubleBackward: true,
 });

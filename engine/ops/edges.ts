@@ -2,7 +2,7 @@
 // luminance, Sobel gradient, non-maximum suppression along the gradient direction, threshold.
 // The luminance and the Sobel filters are the engine's conv2d with fixed weights (replicated
 // borders through pad2d); the suppression and threshold are one kernel (shaders/edges.ts). The CPU
-// reference is engine/data/emoji.ts edgeMapCpu (same definition; tests/image2image.test.ts compares
+// reference is data/emoji.ts edgeMapCpu (same definition; tests/image2image.test.ts compares
 // the two). A data-preparation op: no gradient, nothing recorded on the tape.
 // Browser-safe.
 

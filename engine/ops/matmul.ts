@@ -300,19 +300,6 @@ registerOp({
   name: 'matmul',
   run: ([a, b], at) => matmul(a, b, { transA: !!at.transA, transB: !!at.transB }),
   reference: ([a, b], at) => matmulCpu(a, b, { transA: !!at.transA, transB: !!at.transB }),
-  cases: [
-    { shapes: [[5, 7], [7, 6]] },
-    { shapes: [[7, 5], [7, 6]], attrs: { transA: true } },
-    { shapes: [[5, 7], [6, 7]], attrs: { transB: true } },
-    { shapes: [[7, 5], [6, 7]], attrs: { transA: true, transB: true } },
-    // Crosses the 32-wide tile and the 16-deep K step; N and M not multiples of 4.
-    { shapes: [[18, 13], [13, 35]] },
-    { shapes: [[2, 5, 7], [2, 7, 3]] },
-    { shapes: [[2, 5, 7], [7, 3]], label: 'batched a, shared b' },
-    { shapes: [[2, 7, 5], [3, 7]], attrs: { transA: true, transB: true }, label: 'batched a^T, shared b^T' },
-    { shapes: [[5, 7], [3, 7, 4]], label: 'shared a, batched b' },
-    { shapes: [[3, 7, 5], [3, 4, 7]], attrs: { transA: true, transB: true } },
-  ],
   doubleBackward: true,
 });
 
@@ -325,11 +312,5 @@ registerOp({
     const y = linearCpu({ shape: [x.data.length / inF, inF], data: x.data }, w, b ?? null);
     return { shape: [...x.shape.slice(0, -1), w.shape[0]], data: y.data };
   },
-  cases: [
-    { shapes: [[4, 6], [5, 6], [5]] },
-    { shapes: [[3, 9], [7, 9]], label: 'no bias' },
-    { shapes: [[2, 3, 6], [5, 6], [5]], label: 'leading dims' },
-    { shapes: [[9, 19], [21, 19], [21]], label: 'tile edges' },
-  ],
   doubleBackward: true,
 });

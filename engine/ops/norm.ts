@@ -298,13 +298,6 @@ registerOp({
     const at = a as NormAttrs;
     return applyAct(instanceNormCpu(x, g ?? null, b ?? null, at.eps ?? 1e-5), at.act, at.slope ?? 0.01);
   },
-  cases: [
-    { shapes: [[2, 3, 5, 7], [3], [3]], attrs: { affine: true } },
-    { shapes: [[1, 2, 6, 6]] },
-    { shapes: [[2, 2, 4, 5], [2], [2]], attrs: { affine: true, act: 'leaky_relu', slope: 0.2 } },
-    { shapes: [[1, 3, 4, 4], [3], [3]], attrs: { affine: true, act: 'relu' } },
-    { shapes: [[3, 1, 9]], attrs: { eps: 1e-3 } },
-  ],
   doubleBackward: true,
 });
 
@@ -319,16 +312,6 @@ registerOp({
     const y = at.training === false ? batchNormEvalCpu(x, rm, rv, g ?? null, b ?? null, at.eps ?? 1e-5) : batchNormTrainCpu(x, g ?? null, b ?? null, at.eps ?? 1e-5).y;
     return applyAct(y, at.act, at.slope ?? 0.01);
   },
-  cases: [
-    { shapes: [[2, 3, 5, 7], [3], [3]], attrs: { affine: true } },
-    { shapes: [[3, 2, 4, 4]] },
-    { shapes: [[5, 4], [4], [4]], attrs: { affine: true } },
-    { shapes: [[2, 3, 3, 4], [3], [3]], attrs: { affine: true, act: 'leaky_relu', slope: 0.2 } },
-    { shapes: [[4, 2, 3, 3], [2], [2]], attrs: { affine: true, act: 'relu' } },
-    // Eval: inputs x, gamma, beta, running mean, running var (the running stats get no gradient).
-    { label: 'eval [2x3x5x5]', shapes: [[2, 3, 5, 5], [3], [3], [3], [3]], attrs: { training: false, affine: true }, gradInputs: [true, true, true, false, false] },
-    { label: 'eval relu [3x2x4]', shapes: [[3, 2, 4], [2], [2], [2], [2]], attrs: { training: false, affine: true, act: 'relu' }, gradInputs: [true, true, true, false, false] },
-  ],
   doubleBackward: true,
   // The running variance must be positive.
   sample: (shape, i, rand) => Float64Array.from({ length: numel(shape) }, () => {

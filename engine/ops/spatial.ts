@@ -249,11 +249,6 @@ for (const mode of PAD_MODES) {
     name: `pad2d_${mode}`,
     run: ([x], a) => pad2d(x, pad4(a), mode, (a.value as number) ?? 0),
     reference: ([x], a) => padCpu(x, pad4(a), mode, (a.value as number) ?? 0),
-    cases: [
-      { shapes: [[2, 3, 5, 7]], attrs: { pad: [1, 2, 3, 0], value: mode === 'zeros' ? 0.5 : 0 } },
-      { shapes: [[1, 2, 4, 3]], attrs: { pad: [3, 3, 2, 2] } },
-      { shapes: [[1, 1, 6, 6]], attrs: { pad: [0, 1, 1, 0] } },
-    ],
     doubleBackward: true,
   });
   registerOp({
@@ -263,10 +258,6 @@ for (const mode of PAD_MODES) {
       const inShape = [g.shape[0], g.shape[1], ...(a.in as number[])];
       return linearAdjointReference((x) => padCpu(x, pad4(a), mode, 0), inShape, g);
     },
-    cases: [
-      { shapes: [[1, 2, 8, 10]], attrs: { in: [5, 7], pad: [1, 2, 3, 0] } },
-      { shapes: [[2, 1, 10, 7]], attrs: { in: [4, 3], pad: [3, 3, 2, 2] } },
-    ],
     doubleBackward: true,
   });
 }
@@ -287,12 +278,6 @@ registerOp({
     const at = a as unknown as PoolAttrs;
     return avgPool2dCpu(x, at.k, at.s ?? null, at.p ?? 0, true);
   },
-  cases: [
-    { shapes: [[2, 3, 5, 7]], attrs: { k: 2 } },
-    { shapes: [[1, 2, 7, 6]], attrs: { k: 3, s: 2, p: 1 } },
-    { shapes: [[1, 2, 5, 9]], attrs: { k: [2, 3], s: [1, 2], p: [1, 0] } },
-    { shapes: [[1, 1, 7, 7]], attrs: { k: 2, s: 3 } },
-  ],
   doubleBackward: true,
 });
 registerOp({
@@ -305,20 +290,12 @@ registerOp({
     const at = a as unknown as PoolAttrs;
     return linearAdjointReference((x) => avgPool2dCpu(x, at.k, at.s ?? null, at.p ?? 0, true), [g.shape[0], g.shape[1], ...at.in!], g);
   },
-  cases: [
-    { shapes: [[1, 2, 4, 3]], attrs: { k: 3, s: 2, p: 1, in: [7, 6] } },
-    { shapes: [[1, 1, 2, 2]], attrs: { k: 2, s: 3, in: [7, 7] } },
-  ],
   doubleBackward: true,
 });
 registerOp({
   name: 'upsample_nearest',
   run: ([x], a) => upsampleNearest(x, a.scale as number | Pair),
   reference: ([x], a) => upsampleNearestCpu(x, typeof a.scale === 'number' ? [a.scale, a.scale] : (a.scale as Pair)),
-  cases: [
-    { shapes: [[2, 3, 3, 5]], attrs: { scale: 2 } },
-    { shapes: [[1, 2, 4, 3]], attrs: { scale: [3, 1] } },
-  ],
   doubleBackward: true,
 });
 
@@ -330,23 +307,11 @@ registerOp({
   name: 'upsample_bilinear',
   run: ([x], a) => upsampleBilinear(x, { size: (a as unknown as BilinearAttrs).size, alignCorners: !!a.align }),
   reference: ([x], a) => upsampleBilinearCpu(x, ...(a as unknown as BilinearAttrs).size, !!a.align),
-  cases: [
-    { shapes: [[2, 3, 3, 5]], attrs: { size: [6, 10] } },
-    { shapes: [[1, 2, 4, 5]], attrs: { size: [7, 9], align: true } },
-    { shapes: [[1, 2, 7, 9]], attrs: { size: [3, 4] } },
-    { shapes: [[1, 1, 5, 4]], attrs: { size: [2, 7], align: true } },
-    { shapes: [[1, 1, 1, 3]], attrs: { size: [4, 5] } },
-  ],
   doubleBackward: true,
 });
 registerOp({
   name: 'upsample_bilinear_adjoint',
   run: ([g], a) => upsampleBilinearAdjoint(g, a.in as Pair, !!a.align),
   reference: ([g], a) => linearAdjointReference((x) => upsampleBilinearCpu(x, g.shape[2], g.shape[3], !!a.align), [g.shape[0], g.shape[1], ...(a.in as Pair)], g),
-  cases: [
-    { shapes: [[1, 2, 7, 10]], attrs: { in: [3, 5] } },
-    { shapes: [[1, 2, 7, 9]], attrs: { in: [4, 5], align: true } },
-    { shapes: [[1, 1, 3, 4]], attrs: { in: [7, 9] } },
-  ],
   doubleBackward: true,
 });

@@ -10,7 +10,7 @@
 // the engine's generic op suite).
 
 import { initEngine, hasEngine, engine } from '../../engine/device';
-import { runOpSuite } from '../../engine/testing/opcheck';
+import { runOpSuite } from '../support/opcheck';
 import '../../engine/ops/index';
 
 export interface Check {

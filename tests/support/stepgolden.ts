@@ -24,7 +24,7 @@ import { expect } from 'vitest';
 import { decodeSafetensors, tensorToFloat32, type SafetensorsFile } from '../../engine/io/safetensors.js';
 import type { Generator } from '../../engine/ops/random.js';
 import { tensor, type Tensor } from '../../engine/tensor.js';
-import { readStats } from '../../nets/stats.js';
+import { readStats } from '../../nets/lib/stats.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../../nets/registry.js';
 
 export const STEP_GOLDEN_DIR = join(__dirname, '..', 'golden', 'steps');

@@ -8,9 +8,9 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { saveModel } from '../checkpoint_node.js';
-import { loadModelBytes } from '../checkpoint.js';
-import { loadSafetensorsFile } from '../io/files.js';
+import { saveModel } from '../engine/checkpoint_node.js';
+import { loadModelBytes } from '../engine/checkpoint.js';
+import { loadSafetensorsFile } from '../engine/io/files.js';
 import type { ConvClassifier } from './classifier.js';
 
 export interface CachedClassifier {

@@ -1,7 +1,7 @@
 // A small convolutional classifier and its training loop, for metrics that need a trained network
 // but cannot download one: the LeNet feature extractor of the Frechet distance / KID (lenet.ts),
 // the digit classifier that counts Stacked-MNIST modes, and a domain classifier for StarGAN's
-// skin-tone domains (engine/data/emoji.ts loadEmojiSkinTones).
+// skin-tone domains (data/emoji.ts loadEmojiSkinTones).
 //
 // Architecture (ConvClassifier), LeNet-5's shape with ReLU:
 //   [conv k x k (pad p) -> ReLU -> avg pool 2x2] per entry of `convs`   (channels per stage)
@@ -16,14 +16,14 @@
 // Adam on softmax cross-entropy, with the learning rate cut 10x for the last quarter of the steps.
 // Browser-safe (no Node imports).
 
-import { Tensor, tensor, tidy } from '../tensor.js';
-import { backward, noGrad } from '../tape.js';
-import { softmaxCrossEntropy } from '../ops/losses.js';
-import { Generator } from '../ops/random.js';
-import { kaimingUniform_, uniform_ } from '../init.js';
-import { Module, Sequential } from '../nn/module.js';
-import { AvgPool2d, Conv2d, Flatten, Linear, ReLU } from '../nn/layers.js';
-import { Adam } from '../optim.js';
+import { Tensor, tensor, tidy } from '../engine/tensor.js';
+import { backward, noGrad } from '../engine/tape.js';
+import { softmaxCrossEntropy } from '../engine/ops/losses.js';
+import { Generator } from '../engine/ops/random.js';
+import { kaimingUniform_, uniform_ } from '../engine/init.js';
+import { Module, Sequential } from '../engine/nn/module.js';
+import { AvgPool2d, Conv2d, Flatten, Linear, ReLU } from '../engine/nn/layers.js';
+import { Adam } from '../engine/optim.js';
 import { DataLoader } from '../data/loader.js';
 
 export interface ConvClassifierOptions {

@@ -20,12 +20,12 @@
 // CPU reference applies the full 2-D window directly, so the two agree only if both are right.
 // Browser-safe (no Node imports).
 
-import { Tensor, fmtShape, tensor, tidy } from '../tensor.js';
-import { noGrad } from '../tape.js';
-import { abs, add, affine, div, mul, mulScalar, addScalar, square, sub } from '../ops/elementwise.js';
-import { mean } from '../ops/reduce.js';
-import { concat, narrow, reshape } from '../ops/movement.js';
-import { conv2d } from '../ops/conv.js';
+import { Tensor, fmtShape, tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { abs, add, affine, div, mul, mulScalar, addScalar, square, sub } from '../engine/ops/elementwise.js';
+import { mean } from '../engine/ops/reduce.js';
+import { concat, narrow, reshape } from '../engine/ops/movement.js';
+import { conv2d } from '../engine/ops/conv.js';
 
 export interface ImageMetricOptions {
   /** The images' value range (default [-1, 1]). */

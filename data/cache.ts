@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
-import { writeFileAtomicSync } from '../io/files.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
+import { writeFileAtomicSync } from '../engine/io/files.js';
 
 export interface CacheKey {
   /** Short dataset name, used in the file name: letters, digits, '-', '_'. */

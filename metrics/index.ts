@@ -6,7 +6,7 @@
 //   image.ts             L1, PSNR, SSIM on the GPU, with float64 CPU references
 //   emojinet.ts          the emoji feature net (categories of 32x32 colour emoji), conditional accuracy
 // The MNIST-trained LeNet feature extractor and the weights caches read files: Node code imports
-// engine/metrics/lenet.ts and classifier_cache.ts directly (as with engine/checkpoint_node.ts).
+// metrics/lenet.ts and classifier_cache.ts directly (as with engine/checkpoint_node.ts).
 export * from './classifier.js';
 export * from './frechet.js';
 export * from './kid.js';

@@ -14,16 +14,16 @@
 // resized bilinearly (align_corners false), so an 8 x 8 Stage-I image is read at 32 x 32. Real and
 // generated images always take the same path.
 
-import { Tensor, tensor, tidy } from '../tensor.js';
-import { noGrad } from '../tape.js';
-import { Generator } from '../ops/random.js';
-import { avgPool2d, upsampleBilinear } from '../ops/spatial.js';
+import { Tensor, tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { Generator } from '../engine/ops/random.js';
+import { avgPool2d, upsampleBilinear } from '../engine/ops/spatial.js';
 import { ConvClassifier, argmaxRows, initClassifier_, mapBatches } from './classifier.js';
 import type { FeatureSet } from './frechet.js';
 
 /** The net's input side. */
 export const EMOJI_NET_SIZE = 32;
-/** Emoji categories (the labels of engine/data/emoji.ts loadEmojiText). */
+/** Emoji categories (the labels of data/emoji.ts loadEmojiText). */
 export const EMOJI_NET_CLASSES = 10;
 
 export interface EmojiNetRecipe {

@@ -17,10 +17,10 @@
 // same dot-product matrices serve the k-NN precision/recall (precision_recall.ts).
 // Browser-safe (no Node imports).
 
-import { tensor, tidy } from '../tensor.js';
-import { noGrad } from '../tape.js';
-import { matmul } from '../ops/matmul.js';
-import { mulberry32 } from '../ops/cpu/host.js';
+import { tensor, tidy } from '../engine/tensor.js';
+import { noGrad } from '../engine/tape.js';
+import { matmul } from '../engine/ops/matmul.js';
+import { mulberry32 } from '../engine/ops/cpu/host.js';
 import { checkFeatureSet, type FeatureSet } from './frechet.js';
 
 /** An [n, m] matrix of dot products a_i . b_j, row-major. */

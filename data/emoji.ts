@@ -21,15 +21,15 @@
 // every run and for every loader.
 //
 // Decoding all ~3800 PNGs of a set takes about a second; the decoded, composited 8-bit RGB of each
-// set is cached under .cache/data/ (engine/data/cache.ts), keyed by package version and file list.
+// set is cached under .cache/data/ (data/cache.ts), keyed by package version and file list.
 // Missing or undecodable PNGs are skipped, listed in `skipped` and warned about once per call.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { PngImage } from '../io/png.js';
-import { decodePngNode } from '../io/png_node.js';
+import type { PngImage } from './png.js';
+import { decodePngNode } from './png_node.js';
 import { cached, type CacheOptions } from './cache.js';
 import { resizeBilinearCpu } from './mnist.js';
 

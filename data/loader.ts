@@ -9,8 +9,8 @@
 // Batches are assembled on the host into one reused Float32Array; `nextInto(t)` uploads it into a
 // persistent tensor, so a training loop allocates no GPU buffer per step for its data.
 
-import { assign, fmtShape, type Tensor } from '../tensor.js';
-import { mulberry32 } from '../ops/cpu/host.js'; // small, fast; plenty for shuffling
+import { assign, fmtShape, type Tensor } from '../engine/tensor.js';
+import { mulberry32 } from '../engine/ops/cpu/host.js'; // small, fast; plenty for shuffling
 
 /** Images (or any fixed-shape examples) held in one row-major Float32Array: n x sampleShape. */
 export interface ArrayDataset {

@@ -1,4 +1,4 @@
-// The building blocks shared by pix2pix (Isola et al. 2017) and CycleGAN (Zhu et al. 2017), as in
+// The networks shared by the image-to-image papers (pix2pix, CycleGAN and those built on them), as in
 // their reference implementation (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py):
 //
 //   norm layers     'batch' | 'instance' | 'none', a factory keyed by name; conv biases exist only
@@ -9,9 +9,8 @@
 //   NLayerDiscriminator  the PatchGAN: C64 (no norm) - C128 - ... (stride 2), one stride-1 layer,
 //                   a 1-channel conv; its receptive field is 16 / 70 / 286 px for n_layers 1 / 3 / 5
 //   PixelDiscriminator   the 1x1 PixelGAN
-//   ImagePool       the history of generated images D is trained on (Shrivastava et al. 2017)
 //   initWeights_    conv weights N(0, 0.02), biases 0, batch-norm scales N(1, 0.02)
-//   GAN_LOSSES      the reference's GANLoss modes: 'vanilla' (BCE with logits), 'lsgan' (MSE)
+//   defaultInit_    PyTorch's default layer init, drawn from a run's own generator
 //
 // Every module keeps the reference's attribute names and layer order (`model`, `conv_block`,
 // `net`, Sequential indices), so a state_dict saved by the reference loads as it is: e.g. in
@@ -19,13 +18,13 @@
 // the second level's [128, 64, 4, 4] and `model.model.1.model.3.model.1` the third's.
 
 import {
-  Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, InstanceNorm2d, Identity, Dropout,
+  Module, Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, InstanceNorm2d, Identity, Dropout, Linear,
   ReflectionPad2d, ReplicationPad2d, LeakyReLU, ReLU, Tanh,
-} from '../engine/nn.js';
-import { type Tensor, tidy } from '../engine/tensor.js';
-import { grad, noGrad } from '../engine/tape.js';
-import { add, bceWithLogits, concat, dropout, full, mse, narrow, type Generator } from '../engine/ops/index.js';
-import { normal_, xavierNormal_, kaimingNormal_, zeros_ } from '../engine/init.js';
+} from '../../engine/nn.js';
+import type { Tensor } from '../../engine/tensor.js';
+import { noGrad } from '../../engine/tape.js';
+import { add, concat, dropout, type Generator } from '../../engine/ops/index.js';
+import { normal_, xavierNormal_, kaimingNormal_, zeros_, calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../../engine/init.js';
 
 // ---- normalisation and padding --------------------------------------------------------------------
 
@@ -380,7 +379,7 @@ export const DISCRIMINATORS: Record<string, { help: string; make: (o: Discrimina
   patch286: { help: '286x286 ImageGAN at 256 px (n_layers 5)', make: (o) => new NLayerDiscriminator({ ...o, nLayers: 5 }) },
 };
 
-function lookup<T>(table: Record<string, T>, what: string, name: string): T {
+export function lookup<T>(table: Record<string, T>, what: string, name: string): T {
   const v = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
   if (!v) throw new Error(`${what} '${name}' is not known (known: ${Object.keys(table).join(', ')})`);
   return v;
@@ -430,205 +429,22 @@ export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: n
   return net;
 }
 
-// ---- losses and updates ---------------------------------------------------------------------------
-
-export type GanMode = 'vanilla' | 'lsgan';
 
 /**
- * The reference's GANLoss(mode)(prediction, targetIsReal), averaged over every logit of the patch
- * map: 'vanilla' is BCE with logits against 1 / 0 (the sigmoid lives in the loss), 'lsgan' the
- * squared distance to 1 / 0 (Mao et al.). (The reference's 'wgangp' mode is left out: its models
- * never add the gradient penalty, so it would be an unconstrained critic.)
+ * PyTorch's default init of every Conv2d / ConvTranspose2d / Linear in `net` (weight
+ * kaiming_uniform with a = sqrt(5), bias U(+-1/sqrt(fan_in))), drawn from `generator` so a run's
+ * seed decides it (the layers' constructors draw from the engine's default stream).
  */
-export const GAN_LOSSES: Record<GanMode, (prediction: Tensor, targetIsReal: boolean) => Tensor> = {
-  vanilla: (p, real) => bceWithLogits(p, real ? 1 : 0),
-  lsgan: (p, real) => mse(p, full(p.shape, real ? 1 : 0)),
-};
-
-export function ganLoss(mode: string): (prediction: Tensor, targetIsReal: boolean) => Tensor {
-  return lookup(GAN_LOSSES, 'GAN loss mode', mode);
-}
-
-/**
- * Sets `.grad` of the given networks' parameters to d loss / d parameter, and only theirs: the
- * other networks the loss passes through are constants here, which is what the reference gets from
- * set_requires_grad(netD, False) before the generators' update (and no weight gradients of D are
- * computed at all).
- */
-export function setGradients(loss: Tensor, nets: readonly Module[]): void {
-  const params = nets.flatMap((n) => n.parameters());
-  const grads = grad(loss, params);
-  params.forEach((p, i) => {
-    p.grad?.dispose();
-    p.grad = grads[i].keep();
-  });
-}
-
-// ---- image pool -----------------------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG for the pool's coin flips (host side; no GPU round trip). */
-function mulberry32(seed: number): { next(): number; state: number } {
-  const g = {
-    state: seed >>> 0,
-    next(): number {
-      g.state = (g.state + 0x6d2b79f5) >>> 0;
-      let t = g.state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
-  return g;
-}
-
-/**
- * A buffer of previously generated images (CycleGAN trains D on it to damp oscillation). query()
- * takes a batch of generated images and returns a batch of the same shape: while the pool is not
- * full each image is stored and returned as is; afterwards each image, with probability 1/2,
- * replaces a random stored one, which is returned in its place (otherwise it is returned itself).
- * The returned batch is detached. Pool images are kept GPU tensors; call dispose() when done.
- */
-export class ImagePool {
-  private readonly images: Tensor[] = [];
-  private readonly rng: { next(): number; state: number };
-
-  constructor(readonly poolSize: number, seed = 0) {
-    if (!Number.isInteger(poolSize) || poolSize < 0) throw new Error(`ImagePool: poolSize must be a non-negative integer, got ${poolSize}`);
-    this.rng = mulberry32(seed);
-  }
-
-  get size(): number {
-    return this.images.length;
-  }
-
-  query(batch: Tensor): Tensor {
-    if (this.poolSize === 0) return batch.detach();
-    const retired: Tensor[] = [];
-    const out = tidy(() => {
-      const chosen: Tensor[] = [];
-      for (let i = 0; i < batch.shape[0]; i++) {
-        const image = narrow(batch.detach(), 0, i, 1);
-        if (this.images.length < this.poolSize) {
-          this.images.push(image.keep());
-          chosen.push(image);
-        } else if (this.rng.next() > 0.5) {
-          const j = Math.floor(this.rng.next() * this.poolSize);
-          chosen.push(this.images[j]);
-          retired.push(this.images[j]);
-          this.images[j] = image.keep();
-        } else {
-          chosen.push(image);
-        }
+export function defaultInit_(net: Module, generator: Generator): void {
+  noGrad(() => {
+    for (const m of net.modules()) {
+      if (!(m instanceof Conv2d || m instanceof ConvTranspose2d || m instanceof Linear)) continue;
+      kaimingUniform_(m.weight, { a: Math.sqrt(5), generator });
+      if (m.bias) {
+        const { fanIn } = calculateFanInAndFanOut(m.weight.shape);
+        const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+        uniform_(m.bias, -bound, bound, generator);
       }
-      return concat(chosen, 0);
-    });
-    // The copies into `out` are encoded already, so the swapped-out images can go back to the pool.
-    for (const t of retired) t.dispose();
-    return out;
-  }
-
-  /** The coin-flip generator's state (for checkpoints, with `stored`: nets/cyclegan.ts ImagePoolState). */
-  getState(): { rng: number } {
-    return { rng: this.rng.state };
-  }
-
-  setState(s: { rng: number }): void {
-    this.rng.state = s.rng >>> 0;
-  }
-
-  /** The stored images in slot order ([1, C, H, W] each; the pool's live tensors: read, do not dispose). */
-  get stored(): readonly Tensor[] {
-    return this.images;
-  }
-
-  /** Replaces the stored images (the pool takes ownership; at most poolSize) and the coin-flip state: a resume. */
-  load(images: readonly Tensor[], s: { rng: number }): void {
-    if (images.length > this.poolSize) throw new Error(`ImagePool.load: ${images.length} images for a pool of ${this.poolSize}`);
-    for (const t of this.images) t.dispose();
-    this.images.length = 0;
-    for (const t of images) this.images.push(t.keep());
-    this.setState(s);
-  }
-
-  dispose(): void {
-    for (const t of this.images) t.dispose();
-    this.images.length = 0;
-  }
-}
-
-// ---- sample inputs for image-to-image models ------------------------------------------------------
-
-/**
- * The fixed inputs an image-to-image trainer shows its generator for sample grids (what a latent
- * batch is to DCGAN). Given explicitly with set() (e.g. held-out test images), or else gathered
- * from the first training batches until there are as many as were asked for. take(n) may be called
- * before any training step: the tensor it returns holds zeros until batches arrive, then the
- * inputs gathered so far (repeated to n), so a training loop that draws its fixed "noise" once at
- * the start still sees real inputs.
- */
-export class SampleInputs {
-  private source: Tensor | null = null;
-  private explicit = false;
-  /** How many inputs to gather from training batches (the largest take() so far). */
-  private wanted = 0;
-  private readonly pending: Tensor[] = [];
-
-  constructor(readonly shape: readonly [channels: number, height: number, width: number]) {}
-
-  get count(): number {
-    return this.source?.shape[0] ?? 0;
-  }
-
-  /** Uses these images (N, C, H, W; copied) as the sample inputs from now on. */
-  set(images: Tensor): void {
-    this.explicit = true;
-    this.replace(noGrad(() => tidy(() => concat([images.detach()], 0))));
-  }
-
-  /** Offers a training batch: gathered while fewer inputs than asked for were set or seen. */
-  offer(batch: Tensor): void {
-    if (this.explicit || this.count >= this.wanted) return;
-    const room = this.wanted - this.count;
-    this.replace(noGrad(() => tidy(() => {
-      const fresh = narrow(batch.detach(), 0, 0, Math.min(room, batch.shape[0]));
-      return concat(this.source ? [this.source, fresh] : [fresh], 0);
-    })));
-  }
-
-  /** n sample inputs (a new tensor the caller owns; it fills in as training batches arrive). */
-  take(n: number): Tensor {
-    const [c, h, w] = this.shape;
-    this.wanted = Math.max(this.wanted, n);
-    const out = noGrad(() => full([n, c, h, w], 0));
-    if (this.source) this.fill(out);
-    if (!this.explicit && this.count < n) this.pending.push(out);
-    return out;
-  }
-
-  private replace(next: Tensor): void {
-    this.source?.dispose();
-    this.source = next.keep();
-    for (const t of [...this.pending]) {
-      if (t.isDisposed) this.pending.splice(this.pending.indexOf(t), 1);
-      else this.fill(t);
     }
-    if (this.explicit || this.count >= this.wanted) this.pending.length = 0;
-  }
-
-  private fill(dst: Tensor): void {
-    const src = this.source!;
-    const k = src.shape[0];
-    const per = src.size / k;
-    // Repeat the source images until dst is full (a plain copy in order, no host round trip).
-    for (let i = 0; i < dst.shape[0]; i += k) {
-      const m = Math.min(k, dst.shape[0] - i);
-      dst.engine.copy(src.buffer, 0, dst.buffer, i * per * 4, m * per * 4);
-    }
-  }
-
-  dispose(): void {
-    this.source?.dispose();
-    this.source = null;
-    this.pending.length = 0;
-  }
+  });
 }

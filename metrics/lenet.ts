@@ -21,9 +21,9 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor } from '../tensor.js';
-import { Generator } from '../ops/random.js';
-import { saveModel } from '../checkpoint_node.js';
+import { Tensor } from '../engine/tensor.js';
+import { Generator } from '../engine/ops/random.js';
+import { saveModel } from '../engine/checkpoint_node.js';
 import { loadOrTrainClassifier } from './classifier_cache.js';
 import { loadMnist, padImages, resizeBilinearCpu } from '../data/mnist.js';
 import { countModes, type StackedModeCount } from '../data/stacked_mnist.js';
@@ -276,7 +276,7 @@ export async function leNetFeatureSet(model: ConvClassifier, images: ImageBatch 
 /**
  * Features of n images drawn `batch` at a time from `draw(count)` (e.g. a generator's samples,
  * [count, C, H, W] in [-1, 1]); each drawn tensor is disposed after use. `model` is the LeNet, or
- * any feature extractor (e.g. the emoji net's, engine/metrics/emojinet.ts).
+ * any feature extractor (e.g. the emoji net's, metrics/emojinet.ts).
  */
 export async function drawnFeatureSet(model: ConvClassifier | ((images: Tensor) => Promise<FeatureSet>), draw: (count: number) => Tensor, n: number, batch = 100): Promise<FeatureSet> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`drawnFeatureSet: n must be a positive integer, got ${n}`);

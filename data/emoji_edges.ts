@@ -1,14 +1,14 @@
 // Edges -> emoji pairs, made the way edges2shoes was made: an edge detector run over the target
 // images themselves, here the engine's own GPU kernels (engine/ops/edges.ts edgeMap: luminance,
-// Sobel, non-maximum suppression, threshold; engine/data/emoji.ts edgeMapCpu is its CPU reference).
+// Sobel, non-maximum suppression, threshold; data/emoji.ts edgeMapCpu is its CPU reference).
 // A is the edge map (black lines on white, three identical channels, like the RGB edge images of
 // edges2shoes), B the Noto emoji it was drawn from, at the requested size (edges are detected at that
 // size, so lines stay one pixel wide). Skin-tone variants are left out: their edge maps are those of
 // the base emoji, so they would make the task ambiguous. Node only (reads the emoji PNGs); needs an
 // initialised engine.
 
-import { tensor } from '../tensor.js';
-import { edgeMap } from '../ops/edges.js';
+import { tensor } from '../engine/tensor.js';
+import { edgeMap } from '../engine/ops/edges.js';
 import { loadEmojiPairs, type EmojiLoadOptions } from './emoji.js';
 
 export interface EmojiEdges {

@@ -2,9 +2,9 @@
 // tensor on the GPU, so logging costs a single readback (one GPU sync) however many values are
 // logged. Browser-safe.
 
-import { tidy } from '../engine/tensor.js';
-import { concat, reshape } from '../engine/ops/index.js';
-import type { StepStats } from './registry.js';
+import { tidy } from '../../engine/tensor.js';
+import { concat, reshape } from '../../engine/ops/index.js';
+import type { StepStats } from '../registry.js';
 
 /** Reads every scalar of `stats` with one readback and disposes them. */
 export async function readStats(stats: StepStats): Promise<Record<string, number>> {

@@ -3,7 +3,7 @@
 // ground truth, and sample grids laid out as rows of inputs | outputs | targets.
 //
 // Browser-safe (no Node imports): nets/ is bundled into the demos. Reading the held-out images is
-// Node-only work (engine/data/emoji.ts reads PNGs), so it goes through a source that the Node side
+// Node-only work (data/emoji.ts reads PNGs), so it goes through a source that the Node side
 // registers once (cli/heldout.ts registers the emoji test splits; importing it is enough):
 //
 //   recipe.heldOutPairs(config, { limit, dataset })
@@ -14,9 +14,9 @@
 // The recipes of nets/pix2pix.ts and nets/cyclegan.ts show the pattern; another image-to-image
 // recipe adds the same two hooks (TranslationEval) and `gan eval` / `gan train` pick them up.
 
-import { tensor, type Tensor } from '../engine/tensor.js';
-import { imageMetrics, type ImageMetrics } from '../engine/metrics/image.js';
-import type { GanTrainer, ModelConfig, ModelRecipe } from './registry.js';
+import { tensor, type Tensor } from '../../engine/tensor.js';
+import { imageMetrics, type ImageMetrics } from '../../metrics/image.js';
+import type { GanTrainer, ModelConfig, ModelRecipe } from '../registry.js';
 
 /** Held-out (input, target) pairs for an image-to-image model, NCHW in [-1, 1]. */
 export interface HeldOutPairs {
@@ -128,7 +128,7 @@ export interface TranslationScores extends ImageMetrics {
 }
 
 /**
- * Mean L1 (in [-1, 1] units), PSNR and SSIM (on [0, 1], data range 1; engine/metrics/image.ts) of
+ * Mean L1 (in [-1, 1] units), PSNR and SSIM (on [0, 1], data range 1; metrics/image.ts) of
  * `predict(inputs)` against the targets over all pairs, `batch` pairs per forward pass. `predict`
  * returns a tensor the caller disposes; null `predict` scores the inputs themselves (the identity
  * baseline: output = input), which needs inputs and targets of one shape.

@@ -6,12 +6,13 @@
 //   double  : GPU gradient of S = sum_i <dL/dx_i, H_i> (through createGraph) vs finite differences
 //             of the reference's directional derivative along H.
 // Errors are normalised: max|gpu - ref| / max(max|ref|, 1e-3).
-import { engine } from '../device.js';
-import { tensor, beginScope, endScope, numel, type Tensor } from '../tensor.js';
-import { grad } from '../tape.js';
-import { add, mul } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
-import { opRegistry, type HostTensor, type OpCase, type OpSpec } from '../ops/registry.js';
+import { engine } from '../../engine/device.js';
+import { tensor, beginScope, endScope, numel, type Tensor } from '../../engine/tensor.js';
+import { grad } from '../../engine/tape.js';
+import { add, mul } from '../../engine/ops/elementwise.js';
+import { sum } from '../../engine/ops/reduce.js';
+import { opRegistry, type HostTensor, type OpSpec } from '../../engine/ops/registry.js';
+import { casesOf, type OpCase } from './op_cases.js';
 
 export interface CheckResult {
   op: string;
@@ -23,7 +24,7 @@ export interface CheckResult {
   message?: string;
 }
 
-import { mulberry32 } from '../ops/cpu/host.js';
+import { mulberry32 } from '../../engine/ops/cpu/host.js';
 
 export { mulberry32 };
 
@@ -169,7 +170,8 @@ export async function runOpSuite(opts: SuiteOptions = {}): Promise<CheckResult[]
   const all: CheckResult[] = [];
   for (const spec of opRegistry) {
     if (opts.filter && !opts.filter(spec.name)) continue;
-    for (const c of spec.cases.slice(0, opts.maxCases ?? spec.cases.length)) {
+    const cases = casesOf(spec.name);
+    for (const c of cases.slice(0, opts.maxCases ?? cases.length)) {
       const rs = await checkOpCase(spec, c, opts.seed, opts);
       for (const r of rs) {
         opts.onResult?.(r);

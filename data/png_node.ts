@@ -3,7 +3,7 @@
 import { deflateSync, inflateSync, constants as zlibConstants } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { decodePng, encodePng, type EncodePngOptions, type PngChannels, type PngImage } from './png.js';
-import { writeFileAtomicSync } from './files.js';
+import { writeFileAtomicSync } from '../engine/io/files.js';
 
 export interface EncodePngNodeOptions extends EncodePngOptions {
   /** zlib level 0-9 (default 6, zlib's own default). */
