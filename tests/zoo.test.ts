@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initEngine } from '../engine/device.js';
 import { Generator } from '../engine/ops/random.js';
-import { decodePngNode } from '../engine/io/png_node.js';
+import { decodePngNode } from '../data/png_node.js';
 import { f16ToFloat32, float32ToF16 } from '../engine/io/safetensors.js';
 import { recipes, type TrainSettings } from '../nets/registry.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
