@@ -243,7 +243,7 @@ function exportRun(runDir, flags) {
   process.stderr.write(`zoo: ${model} step ${step} -> ${relative(ROOT, dir)}/ (${(statSync(weights).size / 1e6).toFixed(2)} MB of weights)\n`);
 }
 
-function saveResume(runDir, flags) {
+export function saveResume(runDir, flags = {}) {
   runDir = resolve(runDir);
   const run = readJson(join(runDir, 'run.json'));
   const dir = join(zooDirOf(flags), run.model, 'resume');

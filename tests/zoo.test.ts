@@ -84,6 +84,19 @@ async function tinyZoo(): Promise<{ zooDir: string; ckpt: string; trainer: Retur
 }
 
 let fixture: Awaited<ReturnType<typeof tinyZoo>>;
+let bundle: string | null = null;
+/** This file's private CLI bundle (built once). */
+async function cli(): Promise<string> {
+  bundle ??= await buildPrivateCli('zoo');
+  return bundle;
+}
+afterAll(() => {
+  if (bundle) rmSync(bundle, { force: true });
+});
+
+function gan(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [bundle!, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 240_000 });
+}
 
 describe('zoo export: float16 weights loaded back into float32', () => {
   it('ships only G, in float16, and restores it within half precision of the float32 weights', async () => {
@@ -130,12 +143,10 @@ describe('zoo export: float16 weights loaded back into float32', () => {
   });
 
   it('gan sample --pretrained dcgan draws the shipped weights (tiny zoo fixture via GAN_ZOO_DIR)', async () => {
-    const bin = await buildPrivateCli('zoo');
+    const bin = await cli();
     const png = join(tmp, 'pretrained.png');
-    const r = spawnSync(process.execPath, [bin, 'sample', '--pretrained', 'dcgan', '--n', '8', '--nrow', '8', '--out', png], {
-      cwd: root, env: { ...process.env, GAN_ZOO_DIR: fixture.zooDir }, encoding: 'utf8', timeout: 240_000,
-    });
-    rmSync(bin, { force: true });
+    void bin;
+    const r = gan(['sample', '--pretrained', 'dcgan', '--n', '8', '--nrow', '8', '--out', png], { GAN_ZOO_DIR: fixture.zooDir });
     expect(r.status, r.stderr).toBe(0);
     // The reference: the float32 trainer itself on the run's fixed sample noise, as the CLI draws it.
     const z = fixture.trainer.noise(8, new Generator(fixedNoiseSeed(4)));
@@ -215,6 +226,43 @@ describe('gan train MODEL --recipe zoo', () => {
       if (before === undefined) delete process.env.GAN_ZOO_DIR;
       else process.env.GAN_ZOO_DIR = before;
     }
+  });
+});
+
+describe('the run record (run.json history) across a resume from zoo/<model>/resume/', () => {
+  it('keeps one segment per process with its command, commit, steps and wall time, and the resume folder continues it', async () => {
+    await cli();
+    const run = join(tmp, 'hist-run');
+    const tiny = ['--image-size', '8', '--nz', '8', '--ngf', '4', '--ndf', '4', '--batch', '4', '--limit', '32', '--log-every', '1', '--sample-every', '0', '--seed', '2'];
+    const a = gan(['train', 'dcgan', ...tiny, '--steps', '2', '--ckpt-every', '1', '--out', run]);
+    expect(a.status, a.stderr).toBe(0);
+    const first = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    expect(first.history).toHaveLength(1);
+    expect(first.history[0]).toMatchObject({ startStep: 0, endStep: 2 });
+    expect(first.history[0].command).toBe(['gan', 'train', 'dcgan', ...tiny, '--steps', '2', '--ckpt-every', '1', '--out', run].join(' '));
+    expect(first.history[0].wallSeconds).toBeGreaterThan(0);
+    expect(first.history[0].adapter).toBe(first.adapter);
+    // In this repository the commit is recorded (null only outside a git checkout).
+    expect(first.history[0].commit).toMatch(/^[0-9a-f]{40}$/);
+
+    // The zoo's resume folder (paths scrubbed), copied out and continued.
+    const zooDir = join(tmp, 'hist-zoo');
+    zoo.saveResume(run, { zoo: zooDir });
+    const saved = readFileSync(join(zooDir, 'dcgan', 'resume', 'run.json'), 'utf8');
+    expect(saved).not.toContain(tmp);
+    expect(JSON.parse(saved).history[0].command).toContain('--out RUN');
+    const copy = join(tmp, 'hist-copy');
+    mkdirSync(copy);
+    for (const f of ['checkpoint.safetensors', 'run.json', 'metrics.jsonl']) writeFileSync(join(copy, f), readFileSync(join(zooDir, 'dcgan', 'resume', f)));
+    const b = gan(['train', 'dcgan', '--resume', join(copy, 'checkpoint.safetensors'), '--steps', '4']);
+    expect(b.status, b.stderr).toBe(0);
+    const second = JSON.parse(readFileSync(join(copy, 'run.json'), 'utf8'));
+    expect(second.history).toHaveLength(2);
+    expect(second.history[0]).toMatchObject({ startStep: 0, endStep: 2, command: first.history[0].command.replace(run, 'RUN') });
+    expect(second.history[1]).toMatchObject({ startStep: 2, endStep: 4 });
+    expect(second.history[1].command).toContain('--resume');
+    expect(zoo.summarizeHistory(second)).toMatchObject({ segments: 2, step: 4 });
+    expect(zoo.summarizeHistory(second).wallSeconds).toBeCloseTo(second.history[0].wallSeconds + second.history[1].wallSeconds, 6);
   });
 });
 
