@@ -211,6 +211,7 @@ function exportRun(runDir, flags) {
   if (!existsSync(ckpt)) fail(`${ckpt} is missing (export takes a gan train run folder)`);
   const run = readJson(join(runDir, 'run.json'));
   const model = run.model;
+  if (!Array.isArray(run.history) || !run.history.length) fail(`${join(runDir, 'run.json')} has no history (commands, commits, wall times): the run was made by an older gan train; a zoo card needs a run of this one`);
   const dir = join(zooDirOf(flags), model);
   const recipePath = join(dir, 'recipe.json');
   if (!existsSync(recipePath)) fail(`${recipePath} is missing: write the model's zoo recipe first (docs/zoo.md)`);
@@ -272,11 +273,23 @@ function duration(s) {
   return h ? `${h} h ${m} min` : m ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
 }
 
-/** Whether eval.json meets the recipe's target check: { met, text }. */
+/**
+ * Whether eval.json meets the recipe's target: { met, text }. target.check is one check or a list
+ * (all must hold); a check names a number in eval.json (`value`, a dotted path) and one of
+ *   maxRatio + reference   value <= maxRatio x the number at `reference` (e.g. 3x real-vs-real FD)
+ *   max / min              value <= max / value >= min
+ *   below / above          value < / > the number at that path (e.g. L1 below the identity's)
+ */
 export function judgeTarget(target, ev) {
-  const c = target?.check;
-  if (!c) return { met: null, text: 'no automatic check' };
+  const checks = target?.check === undefined ? [] : Array.isArray(target.check) ? target.check : [target.check];
+  if (!checks.length) return { met: null, text: 'no automatic check' };
   if (!ev) return { met: null, text: 'not evaluated yet' };
+  const results = checks.map((c) => judgeOne(c, ev));
+  if (results.some((r) => r.met === null)) return { met: null, text: results.map((r) => r.text).join('; ') };
+  return { met: results.every((r) => r.met), text: results.map((r) => r.text).join('; ') };
+}
+
+function judgeOne(c, ev) {
   const v = get(ev, c.value);
   if (typeof v !== 'number') return { met: null, text: `eval.json has no ${c.value}` };
   const name = c.value.split('.').pop().toUpperCase();
@@ -293,6 +306,14 @@ export function judgeTarget(target, ev) {
   if (c.min !== undefined) {
     const met = v >= c.min;
     return { met, text: `${name} ${fmt(v, 4)} ${met ? '>=' : '<'} ${c.min}, n = ${ev.n}` };
+  }
+  if (c.below !== undefined || c.above !== undefined) {
+    const path = c.below ?? c.above;
+    const ref = get(ev, path);
+    if (typeof ref !== 'number') return { met: null, text: `eval.json has no ${path}` };
+    const met = c.below !== undefined ? v < ref : v > ref;
+    const op = c.below !== undefined ? (met ? '<' : '>=') : met ? '>' : '<=';
+    return { met, text: `${name} ${fmt(v, 4)} ${op} ${fmt(ref, 4)} (${path.split('.')[0]}), n = ${ev.n}` };
   }
   return { met: null, text: 'unknown check' };
 }
@@ -331,7 +352,7 @@ export function renderCards(zoo) {
     const ev = existsSync(join(dir, 'eval.json')) ? readJson(join(dir, 'eval.json')) : null;
     const resume = existsSync(join(dir, 'resume', 'run.json')) ? readJson(join(dir, 'resume', 'run.json')) : null;
     const step = shipped ? Number(readSafetensors(weights).metadata.step) : null;
-    const total = run?.settings?.steps ?? recipe.flags.steps;
+    const total = recipe.flags.steps ?? run?.settings?.steps;
     const evalOk = ev && ev.step === step ? ev : null;
     const verdict = judgeTarget(recipe.target, evalOk);
     const h = run ? summarizeHistory(run) : null;
@@ -342,7 +363,7 @@ export function renderCards(zoo) {
     const lines = [`## ${m}`, ''];
     lines.push(`- **Reproduce:** \`gan train ${m} --recipe zoo\` (= \`gan train ${m} ${flags}\`, [recipe.json](${rel(join(dir, 'recipe.json'))}))${recipe.why ? `: ${recipe.why}` : ''}`);
     lines.push(`- **Status:** ${status}`);
-    if (run && h) {
+    if (run && h && h.segments) {
       const fromRecipe = run.preset === 'zoo';
       lines.push(`- **Steps:** ${h.step} of ${total} (batch ${run.settings.batch}, ${run.dataset}), seed ${run.seed}${fromRecipe ? '' : ` (preset ${run.preset}, not --recipe zoo)`}`);
       lines.push(`- **Wall time:** ${duration(h.wallSeconds)} of training in ${h.segments} process${h.segments === 1 ? '' : 'es'}`);

@@ -221,6 +221,14 @@ describe('gan train MODEL --recipe zoo', () => {
         expect(run.preset, m).toBe('zoo');
         if (typeof flags.steps === 'number') expect(run.settings.steps, m).toBe(flags.steps);
         if (typeof flags.seed === 'number') expect(run.seed, m).toBe(flags.seed);
+        // "ship" names networks the model has, the one that generates among them.
+        const ship = JSON.parse(readFileSync(join(dir, m, 'recipe.json'), 'utf8')).ship as string[] | undefined;
+        const trainer = recipes[m].create(run.config, run.settings, run.seed);
+        if (ship) {
+          for (const n of ship) expect(Object.keys(trainer.nets), `${m}: ship ${n}`).toContain(n);
+          expect(ship, m).toContain(trainer.sampler);
+        }
+        (trainer as { dispose?: () => void }).dispose?.();
       }
     } finally {
       if (before === undefined) delete process.env.GAN_ZOO_DIR;
@@ -278,6 +286,12 @@ describe('zoo cards', () => {
     expect(missed.text).toContain('n = 1000');
     expect(zoo.judgeTarget(target, null).met).toBe(null);
     expect(zoo.judgeTarget({ check: { value: 'metrics.l1', max: 0.2 } }, { n: 50, metrics: { l1: 0.25 } }).met).toBe(false);
+    // Several checks: all must hold (pix2pix: L1 below the identity's and SSIM above it).
+    const both = { check: [{ value: 'metrics.l1', below: 'identity.l1' }, { value: 'metrics.ssim', above: 'identity.ssim' }] };
+    expect(zoo.judgeTarget(both, { n: 50, metrics: { l1: 0.2, ssim: 0.5 }, identity: { l1: 0.3, ssim: 0.4 } }).met).toBe(true);
+    const half = zoo.judgeTarget(both, { n: 50, metrics: { l1: 0.2, ssim: 0.3 }, identity: { l1: 0.3, ssim: 0.4 } });
+    expect(half.met).toBe(false);
+    expect(half.text).toContain('SSIM 0.3000 <= 0.4000 (identity)');
   });
 
   it('keep no absolute paths of the machine that trained', () => {
