@@ -357,13 +357,20 @@ export function renderCards(zoo) {
     const verdict = judgeTarget(recipe.target, evalOk);
     const h = run ? summarizeHistory(run) : null;
     const flags = Object.entries(recipe.flags).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`)).join(' ');
-    const status = !shipped ? 'not trained yet' : step >= total ? 'finished' : `stopped at step ${step} of ${total}${resume ? ' (resumable, see below)' : ''}`;
+    const resumeStep = resume ? summarizeHistory(resume).step : null;
+    const status = !shipped
+      ? resume ? `training: a checkpoint at step ${resumeStep} of ${total} (resumable, see below), no weights shipped yet` : 'not trained yet'
+      : step >= total ? 'finished' : `stopped at step ${step} of ${total}${resume ? ` (resumable from step ${resumeStep}, see below)` : ''}`;
     const resultWord = verdict.met === true ? 'met' : verdict.met === false ? 'missed' : verdict.text;
     summary.push(`| [${m}](#${m}) | ${status} | ${resultWord}${verdict.met === false ? ` (${verdict.text.split(',')[0]})` : ''} | ${shipped ? `${(statSync(weights).size / 1e6).toFixed(2)} MB` : '-'} |`);
     const lines = [`## ${m}`, ''];
     lines.push(`- **Reproduce:** \`gan train ${m} --recipe zoo\` (= \`gan train ${m} ${flags}\`, [recipe.json](${rel(join(dir, 'recipe.json'))}))${recipe.why ? `: ${recipe.why}` : ''}`);
     lines.push(`- **Status:** ${status}`);
-    if (run && h && h.segments) {
+    const record = run ?? resume;
+    const hr = record ? summarizeHistory(record) : null;
+    if (record && hr && hr.segments) {
+      const run = record;
+      const h = hr;
       const fromRecipe = run.preset === 'zoo';
       lines.push(`- **Steps:** ${h.step} of ${total} (batch ${run.settings.batch}, ${run.dataset}), seed ${run.seed}${fromRecipe ? '' : ` (preset ${run.preset}, not --recipe zoo)`}`);
       lines.push(`- **Wall time:** ${duration(h.wallSeconds)} of training in ${h.segments} process${h.segments === 1 ? '' : 'es'}`);
@@ -380,7 +387,7 @@ export function renderCards(zoo) {
     if (resume) {
       const rs = summarizeHistory(resume);
       lines.push('', `**Continue the run** (its float32 checkpoint at step ${rs.step}: networks, optimisers, noise stream and data position, so the continuation is exact):`, '');
-      lines.push('```sh', `cp -r zoo/${m}/resume runs/zoo-${m}`, `gan train ${m} --resume runs/zoo-${m}/checkpoint.safetensors`, `node scripts/zoo.mjs export runs/zoo-${m}     # weights, grid, eval -> zoo/${m}/`, `node scripts/zoo.mjs cards`, '```');
+      lines.push('```sh', `mkdir -p runs && cp -r zoo/${m}/resume runs/zoo-${m}`, `gan train ${m} --resume runs/zoo-${m}/checkpoint.safetensors`, `node scripts/zoo.mjs export runs/zoo-${m}     # weights, grid, eval -> zoo/${m}/`, `node scripts/zoo.mjs cards`, '```');
     }
     cards.push(lines.join('\n'));
   }
@@ -394,6 +401,18 @@ export function renderCards(zoo) {
     'reruns a card\'s training. Each card is generated from the run\'s own record (run.json: every process that trained it,',
     'with its command, commit, adapter, steps and wall time) and the evaluation of the shipped file (eval.json). A target that',
     'is not met says so, with the measured figure.',
+    '',
+    'How a model gets here (each step writes files; nothing is typed into this page):',
+    '',
+    '1. `zoo/MODEL/recipe.json`: `flags` (the run\'s `gan train` flags, kebab-case, seed and steps included), `ship` (the',
+    '   networks `gan sample` / `gan eval` need), `eval.args`, `target` (`text`, and `check`: a figure of eval.json compared',
+    '   with a bound or with another figure, e.g. FD <= 3 x the real-vs-real FD), `family`, `why`.',
+    '2. `gan train MODEL --recipe zoo --out runs/zoo-MODEL` (with `nice -n 19` on a shared machine; `--resume',
+    '   runs/zoo-MODEL/checkpoint.safetensors` continues it exactly). run.json records every process that trained it.',
+    '3. `node scripts/zoo.mjs export runs/zoo-MODEL`: float16 weights, run.json, metrics.jsonl, `grid.png` (`gan sample` of',
+    '   the shipped file) and `eval.json` (`gan eval` of the shipped file) into zoo/MODEL/. A run that has to stop:',
+    '   `node scripts/zoo.mjs resume runs/zoo-MODEL` keeps its float32 checkpoint in zoo/MODEL/resume/.',
+    '4. `node scripts/zoo.mjs cards`: this page and the README table (tests/zoo.test.ts checks both are current).',
     '',
     '| model | status | target | weights |',
     '| --- | --- | --- | --- |',
