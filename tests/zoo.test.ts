@@ -169,6 +169,22 @@ describe('zoo export: float16 weights loaded back into float32', () => {
     expect(worst).toBeLessThanOrEqual(2); // float16 weights, 8-bit pixels
   });
 
+  it('gan sample / gan eval --pretrained: one line and exit 2 for a model without weights or with a checkpoint as well', async () => {
+    await cli();
+    const env = { GAN_ZOO_DIR: fixture.zooDir };
+    const cases: [string[], RegExp][] = [
+      [['sample', '--pretrained', 'began'], /gan sample: --pretrained began: no shipped weights .*shipped: dcgan/],
+      [['eval', '--pretrained', 'began'], /gan eval: --pretrained began: no shipped weights .*shipped: dcgan/],
+      [['sample', fixture.ckpt, '--pretrained', 'dcgan'], /give a checkpoint or --pretrained dcgan, not both/],
+      [['eval', '--ckpt', fixture.ckpt, '--pretrained', 'dcgan'], /give --ckpt or --pretrained dcgan, not both/],
+    ];
+    for (const [args, re] of cases) {
+      const r = gan(args, env);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(re);
+    }
+  });
+
   it('names what is shipped and how to train it when a model has no weights', () => {
     const before = process.env.GAN_ZOO_DIR;
     process.env.GAN_ZOO_DIR = fixture.zooDir;
