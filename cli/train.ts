@@ -131,6 +131,8 @@ export interface Resolved {
   force: boolean;
   /** The command line as given (before --recipe zoo was expanded), recorded in run.json. */
   argv: string[];
+  /** The commit of the working directory when the command started (null outside a git checkout). */
+  provenance: { commit: string; dirty: boolean } | null;
 }
 
 /**
@@ -214,7 +216,7 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
     throw usageError(cmd, `--steps ${settings.steps} is not beyond the checkpoint's step ${resume.ck.info.step}; pass a larger --steps to continue`);
   }
   const outDir = typeof explicit.out === 'string' ? resolve(explicit.out) : resume ? dirname(resume.path) : defaultRunDir(recipe.name);
-  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume, changedHyper, force: !!given.force, argv: given0 };
+  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume, changedHyper, force: !!given.force, argv: given0, provenance: gitProvenance() };
 }
 
 /** The preset recorded in a run directory's run.json (null when absent or unreadable). */
@@ -571,7 +573,7 @@ async function trainLocked(run: Resolved): Promise<number> {
   // run.json beside the resumed checkpoint, cut at its step). docs/zoo.md's cards are made from it.
   const segment: RunSegment = {
     command: ['gan', 'train', recipe.name, ...run.argv].map(shellWord).join(' '),
-    ...(gitProvenance() ?? { commit: null, dirty: null }),
+    ...(run.provenance ?? { commit: null, dirty: null }),
     adapter: describeAdapter(e.adapter),
     startStep: step,
     endStep: step,
