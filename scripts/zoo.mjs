@@ -19,7 +19,7 @@
 //
 // gan sample / gan eval run as `node dist/gan.mjs` (built here with scripts/build.mjs cli).
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,9 +142,12 @@ function zooDirOf(flags) {
   return resolve(flags.zoo ?? process.env.GAN_ZOO_DIR ?? join(ROOT, 'zoo'));
 }
 
+let built = false;
+/** dist/gan.mjs, built from this tree once per invocation. */
 function ganBin() {
   const bin = join(ROOT, 'dist', 'gan.mjs');
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'cli'], { cwd: ROOT, stdio: 'ignore' });
+  if (!built) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'cli'], { cwd: ROOT, stdio: 'ignore' });
+  built = true;
   return bin;
 }
 
@@ -237,7 +240,7 @@ function exportRun(runDir, flags) {
     gan(['eval', '--ckpt', rel, ...evalArgs, '--out', relative(ROOT, tmp)]);
     const ev = scrubJson(readJson(tmp), runDir);
     writeFileSync(join(dir, 'eval.json'), JSON.stringify({ ...ev, args: evalArgs }, null, 2) + '\n');
-    execFileSync('rm', ['-f', tmp]);
+    rmSync(tmp, { force: true });
   } else if (existsSync(join(dir, 'eval.json')) && readJson(join(dir, 'eval.json')).step !== step) {
     process.stderr.write(`zoo: note: ${relative(ROOT, join(dir, 'eval.json'))} is of step ${readJson(join(dir, 'eval.json')).step}, the weights of step ${step}; the card will say so (rerun without --no-eval)\n`);
   }
@@ -272,6 +275,19 @@ function duration(s) {
   const m = Math.floor((s % 3600) / 60);
   return h ? `${h} h ${m} min` : m ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
 }
+
+/** Bytes under a folder (files, recursively). */
+export function folderBytes(dir) {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? folderBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+/** The zoo's size limit (issue 15): the whole folder under 80 MB. */
+export const ZOO_LIMIT_BYTES = 80e6;
 
 /**
  * Whether eval.json meets the recipe's target: { met, text }. target.check is one check or a list
@@ -413,6 +429,8 @@ export function renderCards(zoo) {
     '   the shipped file) and `eval.json` (`gan eval` of the shipped file) into zoo/MODEL/. A run that has to stop:',
     '   `node scripts/zoo.mjs resume runs/zoo-MODEL` keeps its float32 checkpoint in zoo/MODEL/resume/.',
     '4. `node scripts/zoo.mjs cards`: this page and the README table (tests/zoo.test.ts checks both are current).',
+    '',
+    `zoo/ holds ${existsSync(zoo) ? (folderBytes(zoo) / 1e6).toFixed(2) : '0.00'} MB (limit ${ZOO_LIMIT_BYTES / 1e6} MB).`,
     '',
     '| model | status | target | weights |',
     '| --- | --- | --- | --- |',

@@ -317,6 +317,10 @@ describe('zoo cards', () => {
     expect(zoo.scrubPaths('/repo/.cache/metrics/lenet.safetensors and /etc/other.txt', '/nowhere', '/repo')).toBe('.cache/metrics/lenet.safetensors and <elsewhere>/other.txt');
   });
 
+  it('zoo/ stays under 80 MB', () => {
+    expect(zoo.folderBytes(join(root, 'zoo'))).toBeLessThan(zoo.ZOO_LIMIT_BYTES);
+  });
+
   it('docs/zoo.md and README\'s trained-models block are what scripts/zoo.mjs cards writes from zoo/', () => {
     const text = zoo.renderCards(join(root, 'zoo'));
     expect(readFileSync(join(root, 'docs', 'zoo.md'), 'utf8')).toBe(text);
