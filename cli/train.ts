@@ -245,7 +245,7 @@ export interface RunSegment {
   endedAt?: string;
 }
 
-/** The history recorded in a run folder's run.json, up to `step` (segments past a resumed checkpoint dropped, the last one cut there). */
+/** The history recorded in a run folder's run.json, up to `step` (a segment that reaches past the resumed checkpoint's step is dropped: its wall time to that step is unknown). */
 function historyOf(dir: string, step: number): RunSegment[] {
   try {
     const h = (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { history?: unknown }).history;
