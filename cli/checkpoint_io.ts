@@ -32,6 +32,11 @@ export interface LoadedCheckpoint {
   engineInfo: CheckpointInfo;
   /** Entries of engineInfo.models that are training state (GanTrainer.trainingState), not networks. */
   trainingState: string[];
+  /**
+   * A networks-only file that holds some of the trainer's networks (extra.networksOnly, e.g. a
+   * zoo export with the generator alone): a restore without optimisers loads just these. Null: all.
+   */
+  networksOnly: string[] | null;
 }
 
 /**
@@ -104,10 +109,14 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
   }
   const loader = asObject(extra?.loader ?? null) as unknown as LoaderState | null;
   const state = Array.isArray(extra?.trainingState) ? extra.trainingState.filter((s): s is string => typeof s === 'string') : [];
+  if (extra?.networksOnly !== undefined && !(Array.isArray(extra.networksOnly) && extra.networksOnly.every((s) => typeof s === 'string' && engineInfo.models.includes(s)))) {
+    bad('extra.networksOnly', `is ${JSON.stringify(extra.networksOnly)}, not a list of the file's networks (${engineInfo.models.join(', ')})`);
+  }
   return {
     file,
     engineInfo,
     trainingState: state,
+    networksOnly: Array.isArray(extra?.networksOnly) ? (extra.networksOnly as string[]) : null,
     info: {
       model: cfg.model,
       config: cfg.config as ModelConfig,
@@ -150,11 +159,20 @@ export function restoreTrainer(
   optimizerHyper?: Record<string, Record<string, HyperValue>>,
 ): string[] {
   const state = full ? trainer.trainingState ?? {} : {};
+  let nets = trainer.nets;
+  if (!full && ck.networksOnly) {
+    // A networks-only file with some of the networks (the generator of a zoo export): those, and
+    // the one that samples must be among them.
+    if (!ck.networksOnly.includes(trainer.sampler)) {
+      throw new CliError(`${command}: '${path}' holds ${ck.networksOnly.join(', ')} only, not ${trainer.sampler}, the network that generates`, 1);
+    }
+    nets = Object.fromEntries(Object.entries(trainer.nets).filter(([k]) => ck.networksOnly!.includes(k)));
+  }
   const present = Object.fromEntries(Object.entries(state).filter(([k]) => ck.trainingState.includes(k)));
   try {
     restoreCheckpoint(
       ck.file,
-      full ? { models: { ...trainer.nets, ...present }, optimizers: trainer.optimizers, generators: { train: trainer.rng } } : { models: trainer.nets },
+      full ? { models: { ...trainer.nets, ...present }, optimizers: trainer.optimizers, generators: { train: trainer.rng } } : { models: nets },
       { source: `checkpoint '${path}'`, restoreDefaultGenerator: full, optimizerHyper: full ? optimizerHyper : undefined },
     );
   } catch (e) {

@@ -20,7 +20,7 @@
 // Any other model or dataset gets a plain "not yet available" (exit 1) rather than numbers that
 // mean nothing.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Generator } from '../engine/ops/random.js';
 import { loadMnist } from '../data/mnist.js';
@@ -41,6 +41,7 @@ import { noiseDraws, type FeatureJudge, type Render } from './eval_judge.js';
 import { evalDomainTranslation } from './eval_domains.js';
 import { emojiJudge, isEmojiEvalDataset, isTextConditioned, loadOrTrainEmojiNet } from './eval_emoji.js';
 import { loadDataset } from './datasets.js';
+import { pretrainedPath } from './zoo.js';
 
 // The hooks' interfaces (and the emoji held-out helper, heldOutEmojiPairs) live in
 // nets/lib/translation.ts; re-exported here for existing imports.
@@ -55,6 +56,7 @@ const spec = {
     '`gan eval modes` compares mode coverage on Gaussian mixtures (see `gan eval modes --help`).',
   options: {
     ckpt: { type: 'string', metavar: 'PATH', help: 'checkpoint to evaluate (its model is read from it)' },
+    pretrained: { type: 'string', metavar: 'MODEL', help: 'evaluate the shipped trained weights of MODEL (zoo/<model>/, docs/zoo.md) instead of a checkpoint' },
     n: { type: 'int', default: 2000, metavar: 'N', help: 'generated and real images per side (generators); max held-out pairs (image-to-image)' },
     batch: { type: 'int', default: 100, metavar: 'N', help: 'images per forward pass' },
     seed: { type: 'int', default: 0, metavar: 'N', help: 'seed of the evaluation noise and of the real-image draw' },
@@ -62,10 +64,10 @@ const spec = {
     emojiNet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'emoji feature net recipe (emoji generators; full: 400 steps of 64 on Noto + Twemoji; quick: 150 steps of 32, Noto only, for smoke tests)' },
     stage: { type: 'int', metavar: 'N', help: 'models trained in stages: score this stage\'s output at its own size (default: the last stage the run trained)' },
     runningStats: { type: 'boolean', help: 'generate with the running statistics (eval mode) instead of each batch\'s own' },
-    out: { type: 'string', metavar: 'JSON', help: 'where to write the metrics (default: <checkpoint>.eval.json beside it)' },
+    out: { type: 'string', metavar: 'JSON', help: 'where to write the metrics (default: <checkpoint>.eval.json beside it; with --pretrained, runs/pretrained-<model>.eval.json)' },
   },
   positionals: [{ name: 'model', help: `model name (${Object.keys(recipes).join(', ')}), or 'modes'` }],
-  examples: [`gan eval --ckpt runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors --n 2000`],
+  examples: [`gan eval --ckpt runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors --n 2000`, `gan eval --pretrained ${Object.keys(recipes)[0]} --n 1000`],
 } as const;
 
 type EvalOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];
@@ -76,6 +78,10 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   if (!args) return 0;
   const o = args.options;
   let model = args.positionals[0];
+  if (o.pretrained !== undefined) {
+    if (o.ckpt) throw usageError('gan eval', `give --ckpt or --pretrained ${o.pretrained}, not both`);
+    o.ckpt = pretrainedPath('gan eval', o.pretrained);
+  }
   if (o.ckpt) {
     const fromCkpt = (await readCheckpointInfo('gan eval', o.ckpt)).model;
     if (model && model !== fromCkpt) throw usageError('gan eval', `checkpoint '${o.ckpt}' is for ${fromCkpt}, not ${model}`);
@@ -121,8 +127,9 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
     date: new Date().toISOString(),
   };
-  const target = resolve(o.out ?? join(dirname(path), `${basename(path).replace(/\.safetensors$/, '')}.eval.json`));
+  const target = resolve(o.out ?? (o.pretrained !== undefined ? join('runs', `pretrained-${o.pretrained}.eval.json`) : join(dirname(path), `${basename(path).replace(/\.safetensors$/, '')}.eval.json`)));
   try {
+    mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, JSON.stringify(report, null, 2) + '\n');
   } catch (err) {
     throw new CliError(`gan eval: cannot write '${target}': ${firstLine(err)}`, 1);

@@ -32,7 +32,8 @@ import { dropoutLayers, setTestTimeDropout } from '../nets/lib/networks.js';
 import { generateWith } from '../nets/lib/sample.js';
 import { tensor } from '../engine/tensor.js';
 import type { Module } from '../engine/nn.js';
-import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
+import { acquireEngine, checkRange, CliError, ensureDir, firstLine, out, parseOrHelp, usageError } from './common.js';
+import { pretrainedPath } from './zoo.js';
 import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { domainGrid, heldOutDirection, heldOutDomains, heldOutHooksOf, translateAll, translatesBothWays, type Direction } from './heldout.js';
 import { fixedNoiseSeed } from './train.js';
@@ -58,7 +59,8 @@ const spec = {
     'Write a grid of samples from a checkpoint (written by `gan train` or `gan convert`): generated images,\n' +
     'held-out input | output | target rows for image-to-image models, images from captions for text-conditioned models.',
   options: {
-    out: { type: 'string', metavar: 'PNG', help: 'output image (default: samples.png beside the checkpoint)' },
+    out: { type: 'string', metavar: 'PNG', help: 'output image (default: samples.png beside the checkpoint; with --pretrained, runs/pretrained-<model>.png)' },
+    pretrained: { type: 'string', metavar: 'MODEL', help: 'sample the shipped trained weights of MODEL (zoo/<model>/, docs/zoo.md) instead of a checkpoint' },
     n: { type: 'int', metavar: 'N', help: 'number of samples (default 64), or of held-out examples for image-to-image models (default 16)' },
     nrow: { type: 'int', default: 8, help: 'images per grid row (multi-domain translators: 1 + their domains, fixed; text-conditioned models: noise draws per caption)', metavar: 'N' },
     seed: { type: 'int', metavar: 'N', help: 'draw a new noise batch from this seed (default: the run\'s fixed sample noise)' },
@@ -69,9 +71,10 @@ const spec = {
     dropout: { type: 'boolean', help: `image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on): keep it on at test time as Isola et al. do, and draw --samples outputs of each held-out input plus their per-pixel spread` },
     samples: { type: 'int', metavar: 'K', help: 'with --dropout: outputs per input (default 4); without --dropout, the same layout with dropout off (every output the same: a control)' },
   },
-  positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run', required: true }],
+  positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run (or --pretrained MODEL)' }],
   examples: [
     `gan sample runs/${exampleModel()}-20261127-101500/checkpoint.safetensors --out digits.png`,
+    `gan sample --pretrained ${exampleModel()} --out digits.png`,
     `gan sample runs/${exampleModel(TWO_WAY)}-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA`,
     `gan sample runs/${exampleModel(modelsWith('text'))}-20261127-101500/checkpoint.safetensors --caption "red apple fruit"`,
     `gan sample runs/${exampleModel(WITH_DROPOUT)}-20261127-101500/checkpoint.safetensors --dropout --samples 6 --n 8`,
@@ -97,7 +100,10 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   if (o.n !== undefined) checkRange('gan sample', 'n', o.n, 1, 1024, 'an integer');
   checkRange('gan sample', 'nrow', o.nrow, 1, 1024, 'an integer');
   if (o.seed !== undefined) checkRange('gan sample', 'seed', o.seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
-  const path = resolve(args.positionals[0]);
+  const given = args.positionals[0];
+  if (given !== undefined && o.pretrained !== undefined) throw usageError('gan sample', `give a checkpoint or --pretrained ${o.pretrained}, not both`);
+  if (given === undefined && o.pretrained === undefined) throw usageError('gan sample', 'missing argument <checkpoint> (or --pretrained MODEL for shipped weights); see gan sample --help');
+  const path = o.pretrained !== undefined ? pretrainedPath('gan sample', o.pretrained) : resolve(given!);
   const ck = await loadRunCheckpoint('gan sample', path);
   const recipe = getRecipe(ck.info.model);
   if (!recipe) throw new CliError(`gan sample: checkpoint '${path}' is for model '${ck.info.model}', which this build does not know`, 1);
@@ -118,7 +124,8 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
 
   const e = await acquireEngine('gan sample');
   const trainer = recipe.create(config, ck.info.settings, ck.info.seed);
-  const target = resolve(o.out ?? join(dirname(path), 'samples.png'));
+  const target = resolve(o.out ?? (o.pretrained !== undefined ? join('runs', `pretrained-${o.pretrained}.png`) : join(dirname(path), 'samples.png')));
+  if (o.pretrained !== undefined) ensureDir(dirname(target), 'gan sample');
   let what: string;
   try {
     if (hooks && spread) what = await sampleDropout(recipe, hooks, trainer, ck, path, o, target);

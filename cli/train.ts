@@ -53,6 +53,7 @@ import { NonFiniteCheckpointError } from '../engine/checkpoint.js';
 import { describeNonFinite } from '../engine/finite.js';
 import { describeFsError, removeStaleTempFiles } from '../engine/io/files.js';
 import type { HyperValue } from '../engine/optim.js';
+import { expandZooRecipe, gitProvenance } from './zoo.js';
 
 /** Options every model's train command has; their defaults come from the recipe. */
 function commonOptions(r: ModelRecipe) {
@@ -74,6 +75,7 @@ function commonOptions(r: ModelRecipe) {
     force: { type: 'boolean', help: 'start a new run in an --out folder that already holds one, replacing its checkpoint, metrics and samples' },
     quick: { type: 'boolean', help: `a small preset that finishes in a minute or two on a software adapter (${describePreset(r.quick)})` },
     paper: { type: 'boolean', help: `the paper's own hyper-parameters, sources in docs/hyperparameters.md (${describePreset(r.paper.values) || 'the same as the defaults'})` },
+    recipe: { type: 'string', choices: ['zoo'], metavar: 'NAME', help: `zoo: the trained-model zoo's run, the flags in zoo/${r.name}/recipe.json (docs/zoo.md; flags given here replace the recipe's)` },
   } satisfies Record<string, OptionSpec>;
 }
 
@@ -111,7 +113,7 @@ Run \`gan train <model> --help\` for the model's options.
 `;
 
 /** Which set of defaults a run started from: the recipe's own, --quick's or --paper's (explicit flags override any). */
-export type Preset = 'full' | 'quick' | 'paper';
+export type Preset = 'full' | 'quick' | 'paper' | 'zoo';
 
 export interface Resolved {
   recipe: ModelRecipe;
@@ -126,6 +128,10 @@ export interface Resolved {
   /** Optimiser flags given on a resume that differ from the checkpoint's (applied over its state). */
   changedHyper: ('lr' | 'beta1' | 'beta2')[];
   force: boolean;
+  /** The command line as given (before --recipe zoo was expanded), recorded in run.json. */
+  argv: string[];
+  /** The commit of the working directory when the command started (null outside a git checkout). */
+  provenance: { commit: string; dirty: boolean } | null;
 }
 
 /**
@@ -135,6 +141,8 @@ export interface Resolved {
  */
 export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string[]): Promise<Resolved | null> {
   const full = specFor(recipe, true);
+  const given0 = [...argv];
+  argv = expandZooRecipe(full.command, recipe.name, argv);
   // Parsed without defaults, so that what the user typed can be told from what the defaults say
   // (the --quick / --paper preset and a resumed checkpoint sit between the two). trainCommand handled --help.
   const parsed = parseOrHelp(argv, specFor(recipe, false));
@@ -143,7 +151,9 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
   const given = parsed.options as Record<string, string | number | boolean | undefined>;
   const explicit = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && !(full.options[k].type === 'boolean' && v === false)));
   if (given.quick && given.paper) throw usageError(cmd, '--quick and --paper are two different presets (a smoke run, the paper\'s settings); pass one of them');
-  const presetName: Preset = given.quick ? 'quick' : given.paper ? 'paper' : 'full';
+  if (given.recipe && (given.quick || given.paper)) throw usageError(cmd, `--recipe zoo and --${given.quick ? 'quick' : 'paper'} are two different presets; pass one of them`);
+  if (given.recipe && given.resume) throw usageError(cmd, '--recipe zoo sets up a new run; a resumed run keeps its checkpoint\'s settings (drop --recipe)');
+  const presetName: Preset = given.recipe ? 'zoo' : given.quick ? 'quick' : given.paper ? 'paper' : 'full';
   const preset: Record<string, unknown> = given.quick ? recipe.quick : given.paper ? recipe.paper.values : {};
   const pick = (keys: readonly string[], src: Record<string, unknown>) => Object.fromEntries(Object.entries(src).filter(([k]) => keys.includes(k)));
   const modelKeys = Object.keys(recipe.options);
@@ -205,18 +215,48 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
     throw usageError(cmd, `--steps ${settings.steps} is not beyond the checkpoint's step ${resume.ck.info.step}; pass a larger --steps to continue`);
   }
   const outDir = typeof explicit.out === 'string' ? resolve(explicit.out) : resume ? dirname(resume.path) : defaultRunDir(recipe.name);
-  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume, changedHyper, force: !!given.force };
+  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume, changedHyper, force: !!given.force, argv: given0, provenance: gitProvenance() };
 }
 
 /** The preset recorded in a run directory's run.json (null when absent or unreadable). */
 function presetOfRun(dir: string): Preset | null {
   try {
     const p = (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { preset?: unknown }).preset;
-    return p === 'full' || p === 'quick' || p === 'paper' ? p : null;
+    return p === 'full' || p === 'quick' || p === 'paper' || p === 'zoo' ? p : null;
   } catch {
     return null;
   }
 }
+
+/** One process's part of a run (run.json "history"). */
+export interface RunSegment {
+  command: string;
+  commit: string | null;
+  /** Tracked files differed from the commit. */
+  dirty: boolean | null;
+  adapter: string;
+  startStep: number;
+  /** The step of this segment's last checkpoint. */
+  endStep: number;
+  /** Wall time from the first step to the last checkpoint. */
+  wallSeconds: number;
+  startedAt: string;
+  endedAt?: string;
+}
+
+/** The history recorded in a run folder's run.json, up to `step` (a segment that reaches past the resumed checkpoint's step is dropped: its wall time to that step is unknown). */
+function historyOf(dir: string, step: number): RunSegment[] {
+  try {
+    const h = (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { history?: unknown }).history;
+    if (!Array.isArray(h)) return [];
+    return (h as RunSegment[]).filter((s) => s && typeof s.startStep === 'number' && s.startStep < step && s.endStep <= step);
+  } catch {
+    return [];
+  }
+}
+
+/** A command-line word, quoted for a POSIX shell when it needs it. */
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 /** The lock a run holds on its folder while it writes there. */
 export const LOCK_NAME = '.gan-train.lock';
@@ -527,7 +567,22 @@ async function trainLocked(run: Resolved): Promise<number> {
     ensureDir(join(outDir, 'samples'), cmd);
     writeFileSync(metricsPath, '');
   }
-  writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, preset: run.preset, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter) }, null, 2) + '\n');
+  // run.json: what the run is, and its history: one segment per process that trained it (command,
+  // commit, adapter, steps, wall time), updated at every save, kept across resumes (read from the
+  // run.json beside the resumed checkpoint, cut at its step). docs/zoo.md's cards are made from it.
+  const segment: RunSegment = {
+    command: ['gan', 'train', recipe.name, ...run.argv].map(shellWord).join(' '),
+    ...(run.provenance ?? { commit: null, dirty: null }),
+    adapter: describeAdapter(e.adapter),
+    startStep: step,
+    endStep: step,
+    wallSeconds: 0,
+    startedAt: new Date().toISOString(),
+  };
+  const history = run.resume ? historyOf(dirname(run.resume.path), step) : [];
+  const writeRunJson = () =>
+    writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, preset: run.preset, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter), limit: run.limit, history: [...history, segment] }, null, 2) + '\n');
+  writeRunJson();
 
   out.err(`${cmd}: ${run.resume ? `resuming from step ${step}` : 'new run'} -> ${rel(outDir)}`);
   out.err(`  ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')} | batch ${settings.batch}, lr ${settings.lr}, ${settings.steps} steps | ${dataset.name} ${dataset.n} images ${channels}x${size}x${size} | ${describeAdapter(e.adapter)}`);
@@ -567,6 +622,10 @@ async function trainLocked(run: Resolved): Promise<number> {
       throw new CliError(`${cmd}: ${firstLine(err)} (${kept})`, 1);
     }
     savedStep = step;
+    segment.endStep = step;
+    segment.wallSeconds = +((performance.now() - t0) / 1000).toFixed(1);
+    segment.endedAt = new Date().toISOString();
+    writeRunJson();
   };
   const progress = new Progress({ total: settings.steps - step, label: recipe.name });
   const t0 = performance.now();

@@ -1,0 +1,505 @@
+#!/usr/bin/env node
+// The trained-model zoo: run folders -> zoo/<model>/ -> docs/zoo.md (issue 15).
+//
+//   node scripts/zoo.mjs export RUN_DIR [--no-eval] [--zoo DIR]
+//       The run's checkpoint.safetensors -> zoo/<model>/<model>.safetensors: the networks named in
+//       zoo/<model>/recipe.json "ship" (all of them without it), stored as float16 (the engine loads
+//       F16 entries back into float32 tensors), under the engine's checkpoint metadata (config,
+//       settings, seed, dataset; no optimisers; extra.networksOnly lists the networks) plus a "zoo"
+//       metadata entry (source step, dtype, commits, adapters, wall time). Beside it: run.json (the
+//       run's record, absolute paths replaced), metrics.jsonl, grid.png (`gan sample` of the shipped
+//       file: the run's fixed sample noise) and eval.json (`gan eval` of the shipped file with the
+//       recipe's "eval" args; skipped with --no-eval, keeping an eval.json of the same step).
+//   node scripts/zoo.mjs resume RUN_DIR [--zoo DIR]
+//       A run that cannot finish this session: its float32 checkpoint (optimisers, noise stream and
+//       data position: an exact resume), run.json and metrics.jsonl -> zoo/<model>/resume/.
+//   node scripts/zoo.mjs cards [--zoo DIR] [--out FILE] [--check]
+//       docs/zoo.md (and README.md's block between <!-- zoo:begin --> and <!-- zoo:end -->) from the zoo folders (nothing hand-written: every number comes from run.json,
+//       eval.json and recipe.json). --check: exit 1 when the file differs from what would be written.
+//
+// gan sample / gan eval run as `node dist/gan.mjs` (built here with scripts/build.mjs cli).
+
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// ---- safetensors (the format: u64 LE header length, JSON header, raw little-endian data) ----------
+
+/** Reads a safetensors file: { metadata, tensors: { name: { dtype, shape, bytes: Uint8Array } } } in file order. */
+export function readSafetensors(path) {
+  const buf = readFileSync(path);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+  const start = 8 + n;
+  const metadata = header.__metadata__ ?? {};
+  const tensors = {};
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const [b, e] = t.data_offsets;
+    tensors[name] = { dtype: t.dtype, shape: t.shape, bytes: new Uint8Array(buf.buffer, buf.byteOffset + start + b, e - b) };
+  }
+  return { metadata, tensors };
+}
+
+/** Writes a safetensors file: metadata first, tensors in the order given, header padded to 8 bytes. */
+export function writeSafetensors(path, tensors, metadata) {
+  const parts = [`"__metadata__":${JSON.stringify(metadata)}`];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + t.bytes.byteLength}]}`);
+    offset += t.bytes.byteLength;
+  }
+  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
+  const headerLen = Math.ceil(json.length / 8) * 8;
+  const out = Buffer.alloc(8 + headerLen + offset, 0x20);
+  out.writeBigUInt64LE(BigInt(headerLen), 0);
+  json.copy(out, 8);
+  let pos = 8 + headerLen;
+  for (const t of Object.values(tensors)) {
+    out.set(t.bytes, pos);
+    pos += t.bytes.byteLength;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, out);
+}
+
+/** Round half to even. */
+function roundEven(v) {
+  const f = Math.floor(v);
+  const r = v - f;
+  return r > 0.5 ? f + 1 : r < 0.5 ? f : f % 2 ? f + 1 : f;
+}
+
+/** A number's IEEE binary16 bit pattern, rounded to nearest even (computed in float64, exactly). */
+export function toHalfBits(x) {
+  if (Number.isNaN(x)) return 0x7e00;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign | 0x7c00; // 65520 and up round to infinity
+  if (a < 2 ** -14) return sign | roundEven(a * 2 ** 24); // subnormal (1024 carries into the smallest normal)
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  const m = roundEven((a / 2 ** e - 1) * 1024); // may be 1024: carries into the exponent, which is right
+  return sign | (((e + 15) << 10) + m);
+}
+
+/** float32 little-endian bytes -> float16 bytes. */
+export function f32BytesToF16(bytes) {
+  const src = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const dst = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) dst[i] = toHalfBits(src[i]);
+  return new Uint8Array(dst.buffer);
+}
+
+// ---- paths and records ---------------------------------------------------------------------------
+
+function parseFlags(argv) {
+  const pos = [];
+  const flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--check' || a === '--no-eval') flags[a.slice(2)] = true;
+    else if (a.startsWith('--')) {
+      if (argv[i + 1] === undefined) fail(`${a} needs a value`);
+      flags[a.slice(2)] = argv[++i];
+    } else pos.push(a);
+  }
+  return { pos, flags };
+}
+
+function fail(msg) {
+  process.stderr.write(`zoo: ${msg}\n`);
+  process.exit(1);
+}
+
+const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+
+/**
+ * Replaces this machine's absolute paths in a string: under the run folder -> RUN/..., under the
+ * repository -> a relative path, anything else -> its last component under <elsewhere>/.
+ */
+export function scrubPaths(s, runDir, root = ROOT) {
+  return s.replace(/(^|[\s'"=:(])(\/[^\s'"),]+)/g, (_m, pre, p) => {
+    const abs = resolve(p);
+    if (runDir && (abs === resolve(runDir) || abs.startsWith(resolve(runDir) + sep))) return `${pre}${join('RUN', relative(resolve(runDir), abs))}`.replace(/\/$/, '');
+    if (abs === root || abs.startsWith(root + sep)) return `${pre}${relative(root, abs) || '.'}`;
+    return `${pre}<elsewhere>/${basename(abs)}`;
+  });
+}
+
+function scrubJson(value, runDir, root) {
+  if (typeof value === 'string') return scrubPaths(value, runDir, root);
+  if (Array.isArray(value)) return value.map((v) => scrubJson(v, runDir, root));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubJson(v, runDir, root)]));
+  return value;
+}
+
+function zooDirOf(flags) {
+  return resolve(flags.zoo ?? process.env.GAN_ZOO_DIR ?? join(ROOT, 'zoo'));
+}
+
+let built = false;
+/** dist/gan.mjs, built from this tree once per invocation. */
+function ganBin() {
+  const bin = join(ROOT, 'dist', 'gan.mjs');
+  if (!built) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'cli'], { cwd: ROOT, stdio: 'ignore' });
+  built = true;
+  return bin;
+}
+
+function gan(args) {
+  process.stderr.write(`zoo: gan ${args.join(' ')}\n`);
+  execFileSync(process.execPath, [ganBin(), ...args], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** Steps, wall time, adapters and commits of a run's history (run.json). */
+export function summarizeHistory(run) {
+  const h = Array.isArray(run.history) ? run.history : [];
+  return {
+    segments: h.length,
+    step: h.length ? Math.max(...h.map((s) => s.endStep)) : 0,
+    wallSeconds: h.reduce((a, s) => a + (s.wallSeconds || 0), 0),
+    adapters: [...new Set(h.map((s) => s.adapter))],
+    commits: [...new Set(h.map((s) => (s.commit ? `${s.commit.slice(0, 10)}${s.dirty ? ' (with uncommitted changes)' : ''}` : 'unknown')))],
+  };
+}
+
+// ---- export --------------------------------------------------------------------------------------
+
+/**
+ * The networks of a run checkpoint as a float16 zoo file (see the header). Returns the file's path.
+ * `ship`: network names to keep (default: all the checkpoint has).
+ */
+export function exportWeights(ckptPath, outPath, { ship, zooMeta = {} } = {}) {
+  const ck = readSafetensors(ckptPath);
+  if (ck.metadata.format !== 'webgpu-gan/checkpoint') fail(`${ckptPath} is not a gan train checkpoint (metadata format ${ck.metadata.format})`);
+  const models = JSON.parse(ck.metadata.models);
+  const keep = ship ?? models;
+  for (const m of keep) if (!models.includes(m)) fail(`${ckptPath} has no network '${m}' (it has ${models.join(', ')}); fix "ship" in recipe.json`);
+  const tensors = {};
+  let f32 = 0;
+  let f16 = 0;
+  for (const [name, t] of Object.entries(ck.tensors)) {
+    if (!keep.some((m) => name.startsWith(`${m}.`))) continue;
+    if (t.dtype === 'F32') {
+      tensors[name] = { dtype: 'F16', shape: t.shape, bytes: f32BytesToF16(t.bytes) };
+      f32 += t.bytes.byteLength;
+      f16 += t.bytes.byteLength / 2;
+    } else tensors[name] = t;
+  }
+  const extra = { ...JSON.parse(ck.metadata.extra ?? 'null'), networksOnly: keep, loader: null, trainingState: [] };
+  const metadata = {
+    format: ck.metadata.format,
+    format_version: ck.metadata.format_version,
+    step: ck.metadata.step,
+    models: JSON.stringify(keep),
+    optimizers: '{}',
+    schedulers: '{}',
+    rng: ck.metadata.rng,
+    config: ck.metadata.config,
+    extra: JSON.stringify(extra),
+    zoo: JSON.stringify({ storage: 'F16 (float32 weights rounded to nearest even; the engine loads them back into float32)', float32Bytes: f32, float16Bytes: f16, ...zooMeta }),
+  };
+  writeSafetensors(outPath, tensors, metadata);
+  return outPath;
+}
+
+function exportRun(runDir, flags) {
+  runDir = resolve(runDir);
+  const ckpt = join(runDir, 'checkpoint.safetensors');
+  if (!existsSync(ckpt)) fail(`${ckpt} is missing (export takes a gan train run folder)`);
+  const run = readJson(join(runDir, 'run.json'));
+  const model = run.model;
+  if (!Array.isArray(run.history) || !run.history.length) fail(`${join(runDir, 'run.json')} has no history (commands, commits, wall times): the run was made by an older gan train; a zoo card needs a run of this one`);
+  const dir = join(zooDirOf(flags), model);
+  const recipePath = join(dir, 'recipe.json');
+  if (!existsSync(recipePath)) fail(`${recipePath} is missing: write the model's zoo recipe first (docs/zoo.md)`);
+  const recipe = readJson(recipePath);
+  const step = Number(readSafetensors(ckpt).metadata.step);
+  const hist = summarizeHistory(run);
+  const scrubbedRun = scrubJson(run, runDir);
+  const weights = join(dir, `${model}.safetensors`);
+  exportWeights(ckpt, weights, {
+    ship: recipe.ship,
+    zooMeta: { model, step, steps: run.settings?.steps, seed: run.seed, preset: run.preset, wallSeconds: hist.wallSeconds, adapters: hist.adapters, commits: hist.commits },
+  });
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(scrubbedRun, null, 2) + '\n');
+  if (existsSync(join(runDir, 'metrics.jsonl'))) {
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && JSON.parse(l).step <= step);
+    writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
+  }
+  const rel = relative(ROOT, weights);
+  gan(['sample', rel, '--out', relative(ROOT, join(dir, 'grid.png'))]);
+  if (!flags['no-eval']) {
+    const evalArgs = recipe.eval?.args ?? [];
+    const tmp = join(dir, '.eval.tmp.json');
+    gan(['eval', '--ckpt', rel, ...evalArgs, '--out', relative(ROOT, tmp)]);
+    const ev = scrubJson(readJson(tmp), runDir);
+    writeFileSync(join(dir, 'eval.json'), JSON.stringify({ ...ev, args: evalArgs }, null, 2) + '\n');
+    rmSync(tmp, { force: true });
+  } else if (existsSync(join(dir, 'eval.json')) && readJson(join(dir, 'eval.json')).step !== step) {
+    process.stderr.write(`zoo: note: ${relative(ROOT, join(dir, 'eval.json'))} is of step ${readJson(join(dir, 'eval.json')).step}, the weights of step ${step}; the card will say so (rerun without --no-eval)\n`);
+  }
+  process.stderr.write(`zoo: ${model} step ${step} -> ${relative(ROOT, dir)}/ (${(statSync(weights).size / 1e6).toFixed(2)} MB of weights)\n`);
+}
+
+export function saveResume(runDir, flags = {}) {
+  runDir = resolve(runDir);
+  const run = readJson(join(runDir, 'run.json'));
+  const dir = join(zooDirOf(flags), run.model, 'resume');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(runDir, 'checkpoint.safetensors'), join(dir, 'checkpoint.safetensors'));
+  const step = Number(readSafetensors(join(dir, 'checkpoint.safetensors')).metadata.step);
+  // run.json's history stops at the checkpoint (a later save of the live run may have moved it on).
+  const history = (run.history ?? []).filter((s) => s.startStep < step).map((s) => (s.endStep > step ? { ...s, endStep: step } : s));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(scrubJson({ ...run, history }, runDir), null, 2) + '\n');
+  if (existsSync(join(runDir, 'metrics.jsonl'))) {
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && JSON.parse(l).step <= step);
+    writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
+  }
+  process.stderr.write(`zoo: ${run.model} resume checkpoint (step ${step}) -> ${relative(ROOT, dir)}/\n`);
+}
+
+// ---- cards ---------------------------------------------------------------------------------------
+
+const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+const fmt = (v, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : String(v));
+
+function duration(s) {
+  if (!(s > 0)) return '0 s';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h} h ${m} min` : m ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
+}
+
+/** Bytes under a folder (files, recursively). */
+export function folderBytes(dir) {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? folderBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+/** The zoo's size limit (issue 15): the whole folder under 80 MB. */
+export const ZOO_LIMIT_BYTES = 80e6;
+
+/**
+ * Whether eval.json meets the recipe's target: { met, text }. target.check is one check or a list
+ * (all must hold); a check names a number in eval.json (`value`, a dotted path) and one of
+ *   maxRatio + reference   value <= maxRatio x the number at `reference` (e.g. 3x real-vs-real FD)
+ *   max / min              value <= max / value >= min
+ *   below / above          value < / > the number at that path (e.g. L1 below the identity's)
+ */
+export function judgeTarget(target, ev) {
+  const checks = target?.check === undefined ? [] : Array.isArray(target.check) ? target.check : [target.check];
+  if (!checks.length) return { met: null, text: 'no automatic check' };
+  if (!ev) return { met: null, text: 'not evaluated yet' };
+  const results = checks.map((c) => judgeOne(c, ev));
+  if (results.some((r) => r.met === null)) return { met: null, text: results.map((r) => r.text).join('; ') };
+  return { met: results.every((r) => r.met), text: results.map((r) => r.text).join('; ') };
+}
+
+function judgeOne(c, ev) {
+  const v = get(ev, c.value);
+  if (typeof v !== 'number') return { met: null, text: `eval.json has no ${c.value}` };
+  const name = c.value.split('.').pop().toUpperCase();
+  if (c.maxRatio !== undefined) {
+    const ref = get(ev, c.reference);
+    const bound = c.maxRatio * ref;
+    const met = v <= bound;
+    return { met, text: `${name} ${fmt(v)} ${met ? '<=' : '>'} ${c.maxRatio} x ${fmt(ref)} (${c.reference.split('.')[0]}) = ${fmt(bound)}, n = ${ev.n}${met ? '' : `: ${fmt(v / ref, 1)}x the reference`}` };
+  }
+  if (c.max !== undefined) {
+    const met = v <= c.max;
+    return { met, text: `${name} ${fmt(v, 4)} ${met ? '<=' : '>'} ${c.max}, n = ${ev.n}` };
+  }
+  if (c.min !== undefined) {
+    const met = v >= c.min;
+    return { met, text: `${name} ${fmt(v, 4)} ${met ? '>=' : '<'} ${c.min}, n = ${ev.n}` };
+  }
+  if (c.below !== undefined || c.above !== undefined) {
+    const path = c.below ?? c.above;
+    const ref = get(ev, path);
+    if (typeof ref !== 'number') return { met: null, text: `eval.json has no ${path}` };
+    const met = c.below !== undefined ? v < ref : v > ref;
+    const op = c.below !== undefined ? (met ? '<' : '>=') : met ? '>' : '<=';
+    return { met, text: `${name} ${fmt(v, 4)} ${op} ${fmt(ref, 4)} (${path.split('.')[0]}), n = ${ev.n}` };
+  }
+  return { met: null, text: 'unknown check' };
+}
+
+function metricsTable(ev) {
+  if (ev.kind === 'generator') {
+    const row = (name, m) => `| ${name} | ${fmt(m.fd)} | ${fmt(m.kid, 3)} +- ${fmt(m.kidStd, 3)} | ${fmt(m.precision, 3)} | ${fmt(m.recall, 3)} |`;
+    return [
+      `${ev.n} generated images vs ${ev.n} MNIST test images${ev.lenet ? `, LeNet features (MNIST test accuracy ${fmt(100 * ev.lenet.testAccuracy)}%)` : ''}, eval seed ${ev.seed}, ${ev.batchStats ? 'batch statistics' : 'running statistics'}:`,
+      '',
+      '| | FD | KID | precision | recall |',
+      '| --- | --- | --- | --- | --- |',
+      row('shipped weights', ev.metrics),
+      row('untrained (the run\'s seeded init)', ev.untrained),
+      row(`real vs real (${ev.n} training images)`, ev.realReference),
+    ].join('\n');
+  }
+  if (ev.kind === 'translation') {
+    const row = (name, m) => (m ? `| ${name} | ${fmt(m.l1, 4)} | ${fmt(m.psnr)} | ${fmt(m.ssim, 4)} |` : '');
+    return [`${ev.n} held-out pairs:`, '', '| | L1 | PSNR (dB) | SSIM |', '| --- | --- | --- | --- |', row('shipped weights', ev.metrics), row('untrained', ev.untrained), row('identity', ev.identity)].filter(Boolean).join('\n');
+  }
+  return '```json\n' + JSON.stringify(ev.metrics ?? ev, null, 2) + '\n```';
+}
+
+export function renderCards(zoo) {
+  const models = existsSync(zoo) ? readdirSync(zoo).filter((m) => existsSync(join(zoo, m, 'recipe.json'))).sort() : [];
+  const rel = (p) => relative(join(ROOT, 'docs'), p).split(sep).join('/');
+  const summary = [];
+  const cards = [];
+  for (const m of models) {
+    const dir = join(zoo, m);
+    const recipe = readJson(join(dir, 'recipe.json'));
+    const weights = join(dir, `${m}.safetensors`);
+    const shipped = existsSync(weights);
+    const run = existsSync(join(dir, 'run.json')) ? readJson(join(dir, 'run.json')) : null;
+    const ev = existsSync(join(dir, 'eval.json')) ? readJson(join(dir, 'eval.json')) : null;
+    const resume = existsSync(join(dir, 'resume', 'run.json')) ? readJson(join(dir, 'resume', 'run.json')) : null;
+    const step = shipped ? Number(readSafetensors(weights).metadata.step) : null;
+    const total = recipe.flags.steps ?? run?.settings?.steps;
+    const evalOk = ev && ev.step === step ? ev : null;
+    const verdict = judgeTarget(recipe.target, evalOk);
+    const h = run ? summarizeHistory(run) : null;
+    const flags = Object.entries(recipe.flags).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`)).join(' ');
+    const resumeStep = resume ? summarizeHistory(resume).step : null;
+    const status = !shipped
+      ? resume ? `training: a checkpoint at step ${resumeStep} of ${total} (resumable, see below), no weights shipped yet` : 'not trained yet'
+      : step >= total ? 'finished' : `stopped at step ${step} of ${total}${resume ? ` (resumable from step ${resumeStep}, see below)` : ''}`;
+    const resultWord = verdict.met === true ? 'met' : verdict.met === false ? 'missed' : verdict.text;
+    summary.push(`| [${m}](#${m}) | ${status} | ${resultWord}${verdict.met === false ? ` (${verdict.text.split(',')[0]})` : ''} | ${shipped ? `${(statSync(weights).size / 1e6).toFixed(2)} MB` : '-'} |`);
+    const lines = [`## ${m}`, ''];
+    lines.push(`- **Reproduce:** \`gan train ${m} --recipe zoo\` (= \`gan train ${m} ${flags}\`, [recipe.json](${rel(join(dir, 'recipe.json'))}))${recipe.why ? `: ${recipe.why}` : ''}`);
+    lines.push(`- **Status:** ${status}`);
+    const record = run ?? resume;
+    const hr = record ? summarizeHistory(record) : null;
+    if (record && hr && hr.segments) {
+      const run = record;
+      const h = hr;
+      const fromRecipe = run.preset === 'zoo';
+      lines.push(`- **Steps:** ${h.step} of ${total} (batch ${run.settings.batch}, ${run.dataset}), seed ${run.seed}${fromRecipe ? '' : ` (preset ${run.preset}, not --recipe zoo)`}`);
+      lines.push(`- **Wall time:** ${duration(h.wallSeconds)} of training in ${h.segments} process${h.segments === 1 ? '' : 'es'}`);
+      lines.push(`- **Adapter:** ${h.adapters.map((a) => `\`${a}\``).join(', ')}`);
+      lines.push(`- **Commit:** ${h.commits.map((c) => `\`${c}\``).join(', ')}`);
+      lines.push(`- **Commands:** ${run.history.map((s) => `\`${s.command}\` (steps ${s.startStep}-${s.endStep}, ${duration(s.wallSeconds)})`).join('; ')}`);
+    }
+    if (shipped) lines.push(`- **Weights:** [${m}.safetensors](${rel(weights)}) (${recipe.ship ? recipe.ship.join(', ') : 'all networks'}, float16, step ${step}); \`gan sample --pretrained ${m}\`, \`gan eval --pretrained ${m}${recipe.eval?.args ? ` ${recipe.eval.args.join(' ')}` : ''}\``);
+    lines.push(`- **Target:** ${recipe.target?.text ?? 'none stated'}`);
+    lines.push(`- **Result:** ${verdict.met === true ? '**met**' : verdict.met === false ? '**missed**' : ''}${verdict.met === null ? verdict.text : `: ${verdict.text}`}${ev && !evalOk ? ` (eval.json is of step ${ev.step}, not the shipped step ${step})` : ''}`);
+    if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
+    if (evalOk) lines.push('', metricsTable(evalOk), '', `\`gan eval --pretrained ${m} ${(evalOk.args ?? []).join(' ')}\`, ${fmt(evalOk.seconds, 0)} s.`);
+    if (shipped && existsSync(join(dir, 'grid.png'))) lines.push('', `![${m} at step ${step}](${rel(join(dir, 'grid.png'))})`, '', `\`gan sample --pretrained ${m}\` (the run's fixed sample noise), step ${step}.`);
+    if (resume) {
+      const rs = summarizeHistory(resume);
+      lines.push('', `**Continue the run** (its float32 checkpoint at step ${rs.step}: networks, optimisers, noise stream and data position, so the continuation is exact):`, '');
+      lines.push('```sh', `mkdir -p runs && cp -r zoo/${m}/resume runs/zoo-${m}`, `gan train ${m} --resume runs/zoo-${m}/checkpoint.safetensors`, `node scripts/zoo.mjs export runs/zoo-${m}     # weights, grid, eval -> zoo/${m}/`, `node scripts/zoo.mjs cards`, '```');
+    }
+    cards.push(lines.join('\n'));
+  }
+  return [
+    '# Trained models (the zoo)',
+    '',
+    '<!-- Generated by `node scripts/zoo.mjs cards` from zoo/*/ (recipe.json, run.json, eval.json); do not edit. -->',
+    '',
+    'Weights trained by this engine, shipped in `zoo/<model>/` as float16 safetensors (loaded back into float32).',
+    '`gan sample --pretrained MODEL` and `gan eval --pretrained MODEL` use them from a fresh clone; `gan train MODEL --recipe zoo`',
+    'reruns a card\'s training. Each card is generated from the run\'s own record (run.json: every process that trained it,',
+    'with its command, commit, adapter, steps and wall time) and the evaluation of the shipped file (eval.json). A target that',
+    'is not met says so, with the measured figure.',
+    '',
+    'How a model gets here (each step writes files; nothing is typed into this page):',
+    '',
+    '1. `zoo/MODEL/recipe.json`: `flags` (the run\'s `gan train` flags, kebab-case, seed and steps included), `ship` (the',
+    '   networks `gan sample` / `gan eval` need), `eval.args`, `target` (`text`, and `check`: a figure of eval.json compared',
+    '   with a bound or with another figure, e.g. FD <= 3 x the real-vs-real FD), `family`, `why`.',
+    '2. `gan train MODEL --recipe zoo --out runs/zoo-MODEL` (with `nice -n 19` on a shared machine; `--resume',
+    '   runs/zoo-MODEL/checkpoint.safetensors` continues it exactly). run.json records every process that trained it.',
+    '3. `node scripts/zoo.mjs export runs/zoo-MODEL`: float16 weights, run.json, metrics.jsonl, `grid.png` (`gan sample` of',
+    '   the shipped file) and `eval.json` (`gan eval` of the shipped file) into zoo/MODEL/. A run that has to stop:',
+    '   `node scripts/zoo.mjs resume runs/zoo-MODEL` keeps its float32 checkpoint in zoo/MODEL/resume/.',
+    '4. `node scripts/zoo.mjs cards`: this page and the README table (tests/zoo.test.ts checks both are current).',
+    '',
+    `zoo/ holds ${existsSync(zoo) ? (folderBytes(zoo) / 1e6).toFixed(2) : '0.00'} MB (limit ${ZOO_LIMIT_BYTES / 1e6} MB).`,
+    '',
+    '| model | status | target | weights |',
+    '| --- | --- | --- | --- |',
+    ...summary,
+    '',
+    ...cards.flatMap((c) => [c, '']),
+  ].join('\n');
+}
+
+/**
+ * README's "Trained models" block (between the zoo:begin / zoo:end markers): per family (recipe.json
+ * "family"), each shipped model's grid, step and verdict, linking docs/zoo.md.
+ */
+export function renderReadmeBlock(zoo) {
+  const models = existsSync(zoo) ? readdirSync(zoo).filter((m) => existsSync(join(zoo, m, 'recipe.json'))).sort() : [];
+  const rows = [];
+  for (const m of models) {
+    const dir = join(zoo, m);
+    const recipe = readJson(join(dir, 'recipe.json'));
+    const weights = join(dir, `${m}.safetensors`);
+    if (!existsSync(weights) || !existsSync(join(dir, 'grid.png'))) continue;
+    const step = Number(readSafetensors(weights).metadata.step);
+    const ev = existsSync(join(dir, 'eval.json')) ? readJson(join(dir, 'eval.json')) : null;
+    const v = judgeTarget(recipe.target, ev && ev.step === step ? ev : null);
+    const total = recipe.flags.steps;
+    rows.push(`| ${recipe.family ?? '-'} | [${m}](docs/zoo.md#${m}) | ![${m}](zoo/${m}/grid.png) | ${step}${step < total ? ` of ${total}` : ''} | ${v.met === true ? 'met: ' : v.met === false ? 'missed: ' : ''}${v.text} |`);
+  }
+  return [
+    '<!-- zoo:begin (generated by `node scripts/zoo.mjs cards`; do not edit) -->',
+    rows.length
+      ? ['| family | model | trained grid (`gan sample --pretrained MODEL`) | steps | target |', '| --- | --- | --- | --- | --- |', ...rows].join('\n')
+      : 'No trained weights are shipped yet.',
+    '<!-- zoo:end -->',
+  ].join('\n');
+}
+
+/** README.md with its zoo block replaced (unchanged when it has no markers). */
+export function readmeWithBlock(readme, zoo) {
+  const re = /<!-- zoo:begin[\s\S]*?<!-- zoo:end -->/;
+  return re.test(readme) ? readme.replace(re, renderReadmeBlock(zoo)) : readme;
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const [cmd, ...rest] = process.argv.slice(2);
+  const { pos, flags } = parseFlags(rest);
+  if (cmd === 'export') {
+    if (!pos[0]) fail('usage: node scripts/zoo.mjs export RUN_DIR [--no-eval] [--zoo DIR]');
+    exportRun(pos[0], flags);
+  } else if (cmd === 'resume') {
+    if (!pos[0]) fail('usage: node scripts/zoo.mjs resume RUN_DIR [--zoo DIR]');
+    saveResume(pos[0], flags);
+  } else if (cmd === 'cards') {
+    const out = resolve(flags.out ?? join(ROOT, 'docs', 'zoo.md'));
+    const text = renderCards(zooDirOf(flags));
+    const readmePath = join(ROOT, 'README.md');
+    const readme = readFileSync(readmePath, 'utf8');
+    const newReadme = flags.out ? readme : readmeWithBlock(readme, zooDirOf(flags));
+    if (flags.check) {
+      const cur = existsSync(out) ? readFileSync(out, 'utf8') : '';
+      if (cur !== text || newReadme !== readme) fail(`${cur !== text ? relative(ROOT, out) : 'README.md'} is not current: run node scripts/zoo.mjs cards`);
+    } else {
+      writeFileSync(out, text);
+      if (newReadme !== readme) writeFileSync(readmePath, newReadme);
+      process.stderr.write(`zoo: cards -> ${relative(ROOT, out)}${newReadme !== readme ? ' and README.md' : ''}\n`);
+    }
+  } else {
+    fail('usage: node scripts/zoo.mjs export RUN_DIR | resume RUN_DIR | cards [--check]');
+  }
+}
