@@ -28,6 +28,7 @@ import { ConvClassifier, classifierPredict, initClassifier_ } from '../metrics/c
 import { narrow } from '../engine/ops/index.js';
 import { DATASETS } from '../cli/datasets.js';
 import type { GanTrainer, ModelConfig } from '../nets/registry.js';
+import { type NetSummary, keysOf, relError } from './support/util.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -35,26 +36,8 @@ beforeAll(async () => {
   await initEngine();
 });
 
-interface NetSummary {
-  params: number;
-  keys: [string, number[]][];
-}
-
 const params = JSON.parse(readFileSync(join(GOLDEN, 'stargan_params.json'), 'utf8')) as Record<string, NetSummary | string>;
 
-const keysOf = (net: Module): [string, number[]][] => [...net.stateDict()].map(([k, t]) => [k, [...t.shape]]);
-
-/** max |got - want| / max |want| over the whole array. */
-function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    num = Math.max(num, Number.isNaN(e) ? Infinity : e);
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / den;
-}
 
 describe('full-size networks match the reference state_dicts', () => {
   const cases: [string, () => Module, Partial<ModelConfig>][] = [
