@@ -25,8 +25,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(__file__))
-from make_net_goldens import NLayerDiscriminator, UnetGenerator, randomize  # noqa: E402
-from netgolden import OUT_DIR, write_params, write_safetensors  # noqa: E402
+from make_net_goldens import NLayerDiscriminator, UnetGenerator  # noqa: E402
+from netgolden import OUT_DIR, randomize, write_params, write_safetensors  # noqa: E402
 
 
 # ---- DiscoGAN (SKTBrain/DiscoGAN discogan/model.py) ------------------------------------------------

@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(__file__))
-from netgolden import OUT_DIR, write_params, write_safetensors  # noqa: E402
+from netgolden import OUT_DIR, randomize, write_params, write_safetensors  # noqa: E402
 
 
 # ---- the networks (same structure and names as the reference) -----------------------------------
@@ -190,26 +190,6 @@ def full_size():
 
 
 # ---- tiny goldens -------------------------------------------------------------------------------
-
-def randomize(net, gen):
-    """Random weights at a scale that keeps activations O(1), and random running statistics, so a
-    wrong key, layout or eval-mode formula changes the output."""
-    with torch.no_grad():
-        for name, t in net.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                t.fill_(7)
-            elif name.endswith('running_mean'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
-            elif name.endswith('running_var'):
-                t.copy_(torch.rand(t.shape, generator=gen) * 0.5 + 0.75)
-            elif t.dim() >= 2:
-                # conv [out, in, kh, kw] / conv-transpose [in, out, kh, kw]: unit variance out
-                t.copy_(torch.randn(t.shape, generator=gen) / np.sqrt(t[0].numel()))
-            elif name.endswith('bias'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
-            else:  # BatchNorm weight
-                t.copy_(1 + torch.randn(t.shape, generator=gen) * 0.1)
-
 
 def golden(name, model, input_shape, seed, **meta):
     net = model

@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from netgolden import OUT_DIR, write_params, write_safetensors  # noqa: E402
+from netgolden import OUT_DIR, randomize, write_params, write_safetensors  # noqa: E402
 
 
 # ---- the networks (yunjey/stargan model.py) -------------------------------------------------------
@@ -114,25 +114,6 @@ def full_size():
 
 # ---- tiny forward goldens ---------------------------------------------------------------------------
 
-def randomize(net, gen):
-    """Random weights at a scale that keeps activations O(1), random affine instance-norm
-    parameters and running statistics, so a wrong key, layout or formula changes the output."""
-    with torch.no_grad():
-        for name, t in net.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                t.fill_(3)
-            elif name.endswith('running_mean'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.3)
-            elif name.endswith('running_var'):
-                t.copy_(torch.rand(t.shape, generator=gen) * 0.5 + 0.75)
-            elif t.dim() >= 2:
-                t.copy_(torch.randn(t.shape, generator=gen) / np.sqrt(t[0].numel()))
-            elif name.endswith('bias'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
-            else:  # instance-norm scale
-                t.copy_(1 + torch.randn(t.shape, generator=gen) * 0.1)
-
-
 def state_arrays(prefix, net):
     return {f'{prefix}.{k}': v.detach().numpy().astype(np.int64 if v.dtype == torch.int64 else np.float32)
             for k, v in net.state_dict().items()}
@@ -142,8 +123,8 @@ def tiny():
     gen = torch.Generator().manual_seed(11)
     G = Generator(conv_dim=3, c_dim=3, repeat_num=2)
     D = Discriminator(image_size=16, conv_dim=4, c_dim=3, repeat_num=3)
-    randomize(G, gen)
-    randomize(D, gen)
+    randomize(G, gen, batches_tracked=3, mean_scale=0.3)
+    randomize(D, gen, batches_tracked=3, mean_scale=0.3)
     x = (torch.rand((2, 3, 16, 16), generator=gen) * 2 - 1).float()
     c = torch.tensor([[0, 0, 1], [1, 0, 0]], dtype=torch.float32)
     tensors = {'x': x.numpy(), 'c': c.numpy(), **state_arrays('G', G), **state_arrays('D', D)}

@@ -51,3 +51,25 @@ def write_safetensors(path, tensors):
         f.write(text)
         for b in blobs:
             f.write(b)
+
+
+def randomize(net, gen, batches_tracked=7, mean_scale=0.1):
+    """Random weights at a scale that keeps activations O(1), random norm scales and running
+    statistics, so a wrong key, layout or eval-mode formula changes the output. num_batches_tracked
+    is filled with `batches_tracked`, the running means drawn with standard deviation `mean_scale`
+    (each script keeps the values its goldens were written with)."""
+    with torch.no_grad():
+        for name, t in net.state_dict().items():
+            if name.endswith('num_batches_tracked'):
+                t.fill_(batches_tracked)
+            elif name.endswith('running_mean'):
+                t.copy_(torch.randn(t.shape, generator=gen) * mean_scale)
+            elif name.endswith('running_var'):
+                t.copy_(torch.rand(t.shape, generator=gen) * 0.5 + 0.75)
+            elif t.dim() >= 2:
+                # conv [out, in, kh, kw] / conv-transpose [in, out, kh, kw]: unit variance out
+                t.copy_(torch.randn(t.shape, generator=gen) / np.sqrt(t[0].numel()))
+            elif name.endswith('bias'):
+                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
+            else:  # a norm layer's scale
+                t.copy_(1 + torch.randn(t.shape, generator=gen) * 0.1)
