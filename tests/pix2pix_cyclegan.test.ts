@@ -16,7 +16,7 @@ import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
 import { packPairs, packUnpaired } from '../data/pairs.js';
 import { readStats } from '../nets/lib/stats.js';
-import { type NetSummary, keysOf, relError, synthDiscPairs } from './support/util.js';
+import { type NetSummary, expectNetSummary, relError, synthDiscPairs } from './support/util.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -44,13 +44,7 @@ describe('full-size networks match the reference state_dicts', () => {
   for (const [name, build] of cases) {
     it(`${name}: keys, shapes and parameter count`, () => {
       const want = params[name] as NetSummary;
-      const net = build();
-      try {
-        expect(keysOf(net)).toEqual(want.keys);
-        expect(net.numParameters()).toBe(want.params);
-      } finally {
-        net.dispose();
-      }
+      expectNetSummary(build(), want);
     });
   }
 

@@ -1,6 +1,9 @@
 // Small helpers the network test files share: recipe configs, seeded inputs, comparisons.
 
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomHost } from '../../engine/ops/cpu/host.js';
 import type { Module } from '../../engine/nn/module.js';
 import type { ModelConfig, ModelRecipe } from '../../nets/registry.js';
@@ -43,6 +46,23 @@ export function relError(got: ArrayLike<number>, want: ArrayLike<number>): numbe
 /** A network's state_dict as [key, shape] pairs (what the golden params files list). */
 export function keysOf(net: Module): [string, number[]][] {
   return [...net.stateDict()].map(([k, t]) => [k, [...t.shape]]);
+}
+
+/** Checks a network's state_dict keys, shapes and parameter count against a golden summary, then disposes it. */
+export function expectNetSummary(net: Module, want: NetSummary): void {
+  try {
+    expect(keysOf(net)).toEqual(want.keys);
+    expect(net.numParameters()).toBe(want.params);
+  } finally {
+    net.dispose();
+  }
+}
+
+/** A fresh temporary folder (under the OS's), removed after the calling file's tests. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** One entry of a golden params file (tests/golden/nets/*params.json): the parameter count and the state_dict keys. */
