@@ -85,20 +85,21 @@ describe('full-size networks match the reference state_dicts', () => {
 });
 
 describe('tiny DiscoGAN networks reproduce PyTorch outputs (eval mode)', () => {
-  const load = (file: string) => {
+  /** The golden's tensors, after loading its `state.*` into `net` and putting it in eval mode. */
+  const load = (file: string, net: Module) => {
     const f = decodeSafetensors(readFileSync(join(GOLDEN, file)), file);
     const state: Record<string, SafetensorsTensor> = {};
     for (const [k, v] of Object.entries(f.tensors)) if (k.startsWith('state.')) state[k.slice(6)] = v;
-    return { t: f.tensors, state };
+    net.loadStateDict(state);
+    net.eval();
+    return f.tensors;
   };
   const input = (x: SafetensorsTensor) => tensor(x.data as Float32Array, x.shape);
 
   it('generator (4 wide, 16 px, sigmoid output)', async () => {
-    const { t, state } = load('discogan_G_ngf4.safetensors');
     const net = new DiscoGenerator({ ngf: 4 });
     try {
-      net.loadStateDict(state);
-      net.eval();
+      const t = load('discogan_G_ngf4.safetensors', net);
       const y = noGrad(() => tidy(() => net.call(input(t.input))));
       expect([...y.shape]).toEqual(t.output.shape);
       const err = relError(await values(y), t.output.data as Float32Array);
@@ -111,11 +112,9 @@ describe('tiny DiscoGAN networks reproduce PyTorch outputs (eval mode)', () => {
   });
 
   it('discriminator (4 wide, 64 px): sigmoid output and the three feature maps', async () => {
-    const { t, state } = load('discogan_D_ndf4.safetensors');
     const net = new DiscoDiscriminator({ ndf: 4 });
     try {
-      net.loadStateDict(state);
-      net.eval();
+      const t = load('discogan_D_ndf4.safetensors', net);
       const [prob, feats] = noGrad(() => net.call(input(t.input)));
       const outs: [Tensor, SafetensorsTensor][] = [[prob, t.output], ...feats.map((f, i): [Tensor, SafetensorsTensor] => [f, t[`feat${i}`]])];
       expect([...prob.shape]).toEqual([1, 1, 1, 1]);
