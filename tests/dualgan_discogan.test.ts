@@ -21,6 +21,7 @@ import {
 import { setHeldOutSource } from '../nets/lib/translation.js';
 import { readStats } from '../nets/lib/stats.js';
 import type { GanTrainer, ModelRecipe } from '../nets/registry.js';
+import { type NetSummary, keysOf, relError, synthDiscPairs } from './support/util.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 const verbose = !!process.env.GAN_TEST_VERBOSE;
@@ -31,30 +32,13 @@ beforeAll(async () => {
 
 const readJson = <T>(name: string) => JSON.parse(readFileSync(join(GOLDEN, name), 'utf8')) as T;
 
-/** max |got - want| / max |want| over a whole output. */
-function relError(got: Float32Array, want: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    num = Math.max(num, Number.isNaN(e) ? Infinity : e);
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / den;
-}
-
 async function values(t: Tensor): Promise<Float32Array> {
   return t.data();
 }
 
 // ---- networks against PyTorch ----
 
-interface NetSummary {
-  params: number;
-  keys: [string, number[]][];
-}
 
-const keysOf = (net: Module): [string, number[]][] => [...net.stateDict()].map(([k, t]) => [k, [...t.shape]]);
 
 describe('full-size networks match the reference state_dicts', () => {
   const params = readJson<Record<string, NetSummary>>('dualgan_discogan_params.json');
@@ -101,20 +85,21 @@ describe('full-size networks match the reference state_dicts', () => {
 });
 
 describe('tiny DiscoGAN networks reproduce PyTorch outputs (eval mode)', () => {
-  const load = (file: string) => {
+  /** The golden's tensors, after loading its `state.*` into `net` and putting it in eval mode. */
+  const load = (file: string, net: Module) => {
     const f = decodeSafetensors(readFileSync(join(GOLDEN, file)), file);
     const state: Record<string, SafetensorsTensor> = {};
     for (const [k, v] of Object.entries(f.tensors)) if (k.startsWith('state.')) state[k.slice(6)] = v;
-    return { t: f.tensors, state };
+    net.loadStateDict(state);
+    net.eval();
+    return f.tensors;
   };
   const input = (x: SafetensorsTensor) => tensor(x.data as Float32Array, x.shape);
 
   it('generator (4 wide, 16 px, sigmoid output)', async () => {
-    const { t, state } = load('discogan_G_ngf4.safetensors');
     const net = new DiscoGenerator({ ngf: 4 });
     try {
-      net.loadStateDict(state);
-      net.eval();
+      const t = load('discogan_G_ngf4.safetensors', net);
       const y = noGrad(() => tidy(() => net.call(input(t.input))));
       expect([...y.shape]).toEqual(t.output.shape);
       const err = relError(await values(y), t.output.data as Float32Array);
@@ -127,11 +112,9 @@ describe('tiny DiscoGAN networks reproduce PyTorch outputs (eval mode)', () => {
   });
 
   it('discriminator (4 wide, 64 px): sigmoid output and the three feature maps', async () => {
-    const { t, state } = load('discogan_D_ndf4.safetensors');
     const net = new DiscoDiscriminator({ ndf: 4 });
     try {
-      net.loadStateDict(state);
-      net.eval();
+      const t = load('discogan_D_ndf4.safetensors', net);
       const [prob, feats] = noGrad(() => net.call(input(t.input)));
       const outs: [Tensor, SafetensorsTensor][] = [[prob, t.output], ...feats.map((f, i): [Tensor, SafetensorsTensor] => [f, t[`feat${i}`]])];
       expect([...prob.shape]).toEqual([1, 1, 1, 1]);
@@ -231,30 +214,9 @@ describe('losses equal float64 values computed here', () => {
 
 // ---- cadences, clipping, the penalty option ----
 
-/** Synthetic unpaired rows: A a disc of random colour on white, B the same kind of image recoloured. */
-function synthRows(n: number, s: number, seed: number): Float32Array {
-  const out = new Float32Array(n * 6 * s * s);
-  let r = seed >>> 0;
-  const rnd = () => (r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  for (let i = 0; i < n; i++) {
-    const cx = rnd() * s, cy = rnd() * s, rad = s * (0.2 + 0.25 * rnd());
-    const col = [rnd() * 2 - 1, rnd() * 2 - 1, rnd() * 2 - 1];
-    for (let c = 0; c < 3; c++) {
-      for (let y = 0; y < s; y++) {
-        for (let x = 0; x < s; x++) {
-          const inside = (x - cx) ** 2 + (y - cy) ** 2 < rad * rad;
-          out[((i * 6 + c) * s + y) * s + x] = inside ? col[c] : 1;
-          out[((i * 6 + 3 + c) * s + y) * s + x] = inside ? -col[(c + 1) % 3] : 1;
-        }
-      }
-    }
-  }
-  return out;
-}
-
 /** `steps` training steps on synthetic rows; the last step's statistics and the live-buffer count after each step. */
 async function run(trainer: GanTrainer, s: number, batchSize: number, steps: number) {
-  const data = synthRows(16, s, 5);
+  const data = synthDiscPairs(16, s, 5);
   const per = 6 * s * s;
   const live: number[] = [];
   const all: Record<string, number>[] = [];
@@ -325,7 +287,7 @@ describe('update cadences, weight clipping and the gradient penalty', () => {
     const trainer = new DiscoGanTrainer(discoganRecipe.parse({ imageSize: 64, ngf: 4, ndf: 4, ganCurriculum: 4 }), { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 4);
     try {
       const rates: number[] = [];
-      const data = synthRows(4, 64, 9);
+      const data = synthDiscPairs(4, 64, 9);
       const live: number[] = [];
       for (let i = 0; i < 6; i++) {
         rates.push(trainer.rate);
@@ -377,7 +339,7 @@ describe('recipes and the eval hooks', () => {
     setHeldOutSource((opts) => {
       asked.push(opts);
       const s = opts.size;
-      return { data: synthRows(3, s, 1), n: 3, channelsA: 3, channelsB: 3, size: s, names: ['a', 'b', 'c'] };
+      return { data: synthDiscPairs(3, s, 1), n: 3, channelsA: 3, channelsB: 3, size: s, names: ['a', 'b', 'c'] };
     });
     try {
       for (const [recipe, config] of [
@@ -387,7 +349,7 @@ describe('recipes and the eval hooks', () => {
         const s = config.imageSize;
         const pairs = await recipe.heldOutPairs(config, { limit: 3 });
         expect(asked.at(-1)).toEqual({ dataset: 'emoji-unpaired', size: s, limit: 3 });
-        const rows = synthRows(3, s, 1);
+        const rows = synthDiscPairs(3, s, 1);
         expect(pairs.inputShape).toEqual([3, s, s]);
         expect(Array.from(pairs.inputs.subarray(0, 3 * s * s))).toEqual(Array.from(rows.subarray(0, 3 * s * s)));
         expect(Array.from(pairs.targets.subarray(0, 3 * s * s))).toEqual(Array.from(rows.subarray(3 * s * s, 6 * s * s)));

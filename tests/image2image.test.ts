@@ -5,9 +5,7 @@
 // equal N/2 + save + restore (into a trainer built from another seed) + N/2, bit for bit, in every
 // parameter and buffer, the optimiser state, the random streams, the image pools and the step.
 // Shapes are tiny; the CLI end to end (train, eval) is tests/image2image_cli.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { initEngine, engine, assign, tensor, grad, noGrad, tidy, defaultGenerator, type Tensor } from '../engine/index.js';
 import { mean } from '../engine/ops/reduce.js';
@@ -22,18 +20,14 @@ import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
 import { packPairs, packUnpaired } from '../data/pairs.js';
 import { firstPairs, scoreTranslation, splitHeldOut, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs } from '../nets/lib/translation.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
+import { tempDir } from './support/util.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import '../cli/heldout.js';
 
-let tmp: string;
+const tmp = tempDir('gan-i2i-');
 
 beforeAll(async () => {
   await initEngine();
-  tmp = mkdtempSync(join(tmpdir(), 'gan-i2i-'));
-});
-
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 /** A deterministic stream in [0, 1). */

@@ -23,6 +23,7 @@ import { packPairs, packUnpaired } from '../data/pairs.js';
 import { cycleganRecipe } from '../nets/cyclegan.js';
 import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
+import { configOf } from './support/util.js';
 
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist', 'gan.mjs');
@@ -122,7 +123,7 @@ describe('gan train / gan eval for image-to-image models', () => {
   it('cyclegan: eval scores G_A against the held-out partners', async () => {
     // A tiny checkpoint made in this process: one step on unpaired training emoji.
     const s = 16;
-    const config = { ...Object.fromEntries(Object.entries(cycleganRecipe.options).map(([k, o]) => [k, o.default as number | string | boolean])), imageSize: s, netG: 'resnet_3blocks', netD: 'patch16', ngf: 2, ndf: 2 };
+    const config = configOf(cycleganRecipe, { imageSize: s, netG: 'resnet_3blocks', netD: 'patch16', ngf: 2, ndf: 2 });
     const settings = { ...cycleganRecipe.train, steps: 1, batch: 2 };
     const trainer = new CycleGanTrainer(cycleganRecipe.parse(config), settings, 3);
     const u = loadEmojiUnpaired({ split: 'train', size: s, limit: 2 });
@@ -174,7 +175,7 @@ describe('gan train / gan eval for image-to-image models', () => {
   it('gan sample --dropout: several outputs of each held-out input with dropout on, and their spread; with dropout off they are identical', async () => {
     // A tiny pix2pix checkpoint with dropout in G (unet_32_dropout), one step on training pairs.
     const s = 32;
-    const config = { ...Object.fromEntries(Object.entries(pix2pixRecipe.options).map(([k, o]) => [k, o.default as number | string | boolean])), imageSize: s, netG: 'unet_32_dropout', netD: 'patch16', ngf: 4, ndf: 2 };
+    const config = configOf(pix2pixRecipe, { imageSize: s, netG: 'unet_32_dropout', netD: 'patch16', ngf: 4, ndf: 2 });
     const settings = { ...pix2pixRecipe.train, steps: 1, batch: 2 };
     const trainer = new Pix2pixTrainer(pix2pixRecipe.parse(config), settings, 5);
     const p = loadEmojiPairs({ split: 'train', size: s, limit: 2 });

@@ -4,10 +4,7 @@
 // extractor: a short seeded training run on MNIST, its feature shapes, the weights cache, and
 // FD(real, real) << FD(real, noise) on its features. Data are tiny (the software adapter is slow).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor } from '../engine/index.js';
 import {
   featureSet, featureStats, frechetDistance, frechetDistanceOf, frechetTerms, symmetricEigen, sqrtmPsd,
@@ -22,16 +19,12 @@ import {
 } from '../metrics/lenet.js';
 import { ConvClassifier, classifierAccuracy, initClassifier_, trainClassifier } from '../metrics/classifier.js';
 import { Generator } from '../engine/ops/random.js';
+import { tempDir } from './support/util.js';
 
-let tmp: string;
+const tmp = tempDir('gan-metrics-');
 
 beforeAll(async () => {
   await initEngine();
-  tmp = mkdtempSync(join(tmpdir(), 'gan-metrics-'));
-});
-
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 /** Standard normal samples from a seeded PRNG (Box-Muller). */

@@ -16,6 +16,7 @@ import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
 import { packPairs, packUnpaired } from '../data/pairs.js';
 import { readStats } from '../nets/lib/stats.js';
+import { type NetSummary, expectNetSummary, relError, synthDiscPairs } from './support/util.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -23,16 +24,7 @@ beforeAll(async () => {
   await initEngine();
 });
 
-interface NetSummary {
-  params: number;
-  keys: [string, number[]][];
-}
-
 const params = JSON.parse(readFileSync(join(GOLDEN, 'params.json'), 'utf8')) as Record<string, NetSummary | string>;
-
-function keysOf(net: Module): [string, number[]][] {
-  return [...net.stateDict()].map(([k, t]) => [k, [...t.shape]]);
-}
 
 describe('full-size networks match the reference state_dicts', () => {
   const cases: [string, () => Module][] = [
@@ -52,13 +44,7 @@ describe('full-size networks match the reference state_dicts', () => {
   for (const [name, build] of cases) {
     it(`${name}: keys, shapes and parameter count`, () => {
       const want = params[name] as NetSummary;
-      const net = build();
-      try {
-        expect(keysOf(net)).toEqual(want.keys);
-        expect(net.numParameters()).toBe(want.params);
-      } finally {
-        net.dispose();
-      }
+      expectNetSummary(build(), want);
     });
   }
 
@@ -104,18 +90,6 @@ function buildGolden(c: GoldenCase): Module {
 
 function toF32(t: SafetensorsTensor): Float32Array {
   return t.data as Float32Array;
-}
-
-/** max |got - want| / max |want|: relative error over the whole output. */
-function relError(got: Float32Array, want: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    num = Math.max(num, Number.isNaN(e) ? Infinity : e);
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / den;
 }
 
 describe('tiny networks reproduce PyTorch outputs (eval mode)', () => {
@@ -284,31 +258,10 @@ describe('data layout, sample inputs and schedule', () => {
   });
 });
 
-/** Synthetic pairs: a disc of random colour on white; B is the disc recoloured (channels rotated, negated). */
-function synthPairs(n: number, s: number, seed: number): Float32Array {
-  const out = new Float32Array(n * 6 * s * s);
-  let r = seed >>> 0;
-  const rnd = () => (r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  for (let i = 0; i < n; i++) {
-    const cx = rnd() * s, cy = rnd() * s, rad = s * (0.2 + 0.25 * rnd());
-    const col = [rnd() * 2 - 1, rnd() * 2 - 1, rnd() * 2 - 1];
-    for (let c = 0; c < 3; c++) {
-      for (let y = 0; y < s; y++) {
-        for (let x = 0; x < s; x++) {
-          const inside = (x - cx) ** 2 + (y - cy) ** 2 < rad * rad;
-          out[((i * 6 + c) * s + y) * s + x] = inside ? col[c] : 1;
-          out[((i * 6 + 3 + c) * s + y) * s + x] = inside ? -col[(c + 1) % 3] : 1;
-        }
-      }
-    }
-  }
-  return out;
-}
-
 /** Trains for `steps` on synthetic pairs; returns held-out L1 before and after and the live-buffer counts per step. */
 async function shortRun(trainer: Pix2pixTrainer | CycleGanTrainer, s: number, batchSize: number, steps: number) {
-  const train = synthPairs(32, s, 1);
-  const held = tensor(synthPairs(8, s, 99), [8, 6, s, s]);
+  const train = synthDiscPairs(32, s, 1);
+  const held = tensor(synthDiscPairs(8, s, 99), [8, 6, s, s]);
   const l1 = async () => {
     const t = trainer.evalL1(held);
     const v = (await t.data())[0];

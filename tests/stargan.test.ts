@@ -28,6 +28,7 @@ import { ConvClassifier, classifierPredict, initClassifier_ } from '../metrics/c
 import { narrow } from '../engine/ops/index.js';
 import { DATASETS } from '../cli/datasets.js';
 import type { GanTrainer, ModelConfig } from '../nets/registry.js';
+import { type NetSummary, expectNetSummary, relError } from './support/util.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -35,26 +36,8 @@ beforeAll(async () => {
   await initEngine();
 });
 
-interface NetSummary {
-  params: number;
-  keys: [string, number[]][];
-}
-
 const params = JSON.parse(readFileSync(join(GOLDEN, 'stargan_params.json'), 'utf8')) as Record<string, NetSummary | string>;
 
-const keysOf = (net: Module): [string, number[]][] => [...net.stateDict()].map(([k, t]) => [k, [...t.shape]]);
-
-/** max |got - want| / max |want| over the whole array. */
-function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    num = Math.max(num, Number.isNaN(e) ? Infinity : e);
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / den;
-}
 
 describe('full-size networks match the reference state_dicts', () => {
   const cases: [string, () => Module, Partial<ModelConfig>][] = [
@@ -66,13 +49,7 @@ describe('full-size networks match the reference state_dicts', () => {
   for (const [name, build, inferred] of cases) {
     it(`${name}: keys, shapes, parameter count, and the config read back from the shapes`, () => {
       const want = params[name] as NetSummary;
-      const net = build();
-      try {
-        expect(keysOf(net)).toEqual(want.keys);
-        expect(net.numParameters()).toBe(want.params);
-      } finally {
-        net.dispose();
-      }
+      expectNetSummary(build(), want);
       const shapes = new Map(want.keys.map(([k, s]) => [k, s] as const));
       const [self, other] = name.startsWith('G') ? ['netG', 'netD'] : ['netD', 'netG'];
       expect(inferStarganConfig(self, shapes)).toEqual(inferred);
@@ -217,11 +194,16 @@ describe('the losses against hand-computed values', () => {
     for (const t of [lt, yt, a, b]) t.dispose();
   });
 
-  it('D: -mean D(x) + mean D(G(x, c\')) + cls + 10 (||w|| - 1)^2, and the penalty\'s weight gradient (double backward)', async () => {
+  /** The stub networks of these two tests (D's classifier weights V and G's U are constants). */
+  const stubNets = () => {
     const V = tensor(Vv, [P, C]).keep();
     const U = tensor(Uv, [C, 3]).keep();
     const netD = new LinearD(wv, V);
-    const netG = new AffineG(U);
+    return { netD, netG: new AffineG(U), dispose: () => [netD, V, U].forEach((x) => x.dispose()) };
+  };
+
+  it('D: -mean D(x) + mean D(G(x, c\')) + cls + 10 (||w|| - 1)^2, and the penalty\'s weight gradient (double backward)', async () => {
+    const { netD, netG, dispose } = stubNets();
     const got = tidy(() => {
       const x = tensor(xv, [N, 3, 2, 2]);
       const d = discriminatorLosses(netG, netD, x, tensor(oneHot(org), [N, C]), tensor(oneHot(trg), [N, C]), weights, new Generator(9));
@@ -246,16 +228,11 @@ describe('the losses against hand-computed values', () => {
       expect(gw[j], `dL/dw[${j}]`).toBeCloseTo(wantJ, 5);
     }
     for (const t of Object.values(got)) t.dispose();
-    netD.dispose();
-    V.dispose();
-    U.dispose();
+    dispose();
   });
 
   it('G: -mean D(G(x, c\')) + cls(G(x, c\'), c\') + 10 mean |x - G(G(x, c\'), c)|', async () => {
-    const V = tensor(Vv, [P, C]).keep();
-    const U = tensor(Uv, [C, 3]).keep();
-    const netD = new LinearD(wv, V);
-    const netG = new AffineG(U);
+    const { netD, netG, dispose } = stubNets();
     const got = tidy(() => {
       const x = tensor(xv, [N, 3, 2, 2]);
       return generatorLosses(netG, netD, x, tensor(oneHot(org), [N, C]), tensor(oneHot(trg), [N, C]), weights);
@@ -270,9 +247,7 @@ describe('the losses against hand-computed values', () => {
     for (const [k, v] of Object.entries(want)) expect((await got[k as keyof typeof want].data())[0], k).toBeCloseTo(v, 5);
     expect((await got.loss.data())[0]).toBeCloseTo(want.lossFake + want.lossCls + 10 * want.lossRec, 4);
     for (const t of Object.values(got)) t.dispose();
-    netD.dispose();
-    V.dispose();
-    U.dispose();
+    dispose();
   });
 
   it('the learning rate: constant, then linear to zero over the last num_iters_decay, in steps of lr_update_step', () => {

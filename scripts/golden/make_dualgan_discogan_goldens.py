@@ -17,7 +17,6 @@ reference's. Outputs:
                   computed in float64 from the float32 weights, then rounded to float32
 (The training iterations: make_step_dualgan.py and make_step_discogan.py, element by element.)
 """
-import json
 import os
 import sys
 
@@ -26,10 +25,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(__file__))
-from make_net_goldens import (  # noqa: E402
-    OUT_DIR, NLayerDiscriminator, UnetGenerator, describe, randomize,
-    write_safetensors,
-)
+from make_net_goldens import NLayerDiscriminator, UnetGenerator  # noqa: E402
+from netgolden import OUT_DIR, randomize, write_params, write_safetensors  # noqa: E402
 
 
 # ---- DiscoGAN (SKTBrain/DiscoGAN discogan/model.py) ------------------------------------------------
@@ -116,14 +113,7 @@ def full_size():
         'discogan_G': DiscoGenerator(3, 3, 64),
         'discogan_D': DiscoDiscriminator(3, 64),
     }
-    out = {'torch': torch.__version__}
-    for name, net in nets.items():
-        out[name] = describe(net)
-        print(f'{name}: {out[name]["params"]:,} parameters, {len(out[name]["keys"])} state_dict entries')
-    path = os.path.join(OUT_DIR, 'dualgan_discogan_params.json')
-    with open(path, 'w') as f:
-        json.dump(out, f, separators=(',', ':'))
-    print(f'{path}: {os.path.getsize(path)} bytes')
+    write_params('dualgan_discogan_params.json', nets)
 
 
 # ---- tiny forward goldens -----------------------------------------------------------------------------

@@ -19,17 +19,18 @@ make_step_cyclegan.py's, element by element):
                    `input` (F32) and `output`, the forward pass in eval mode computed in float64
                    from the float32 weights and input, then rounded to float32.
 
-safetensors is written by hand: 8-byte little-endian header length, JSON header, raw data.
+The params file and safetensors are written by netgolden.py (shared with the other net goldens).
 """
 import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-OUT_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', 'tests', 'golden', 'nets'))
+sys.path.insert(0, os.path.dirname(__file__))
+from netgolden import OUT_DIR, randomize, write_params, write_safetensors  # noqa: E402
 
 
 # ---- the networks (same structure and names as the reference) -----------------------------------
@@ -168,13 +169,6 @@ class PixelDiscriminator(nn.Module):
 
 # ---- full-size parameter counts and keys --------------------------------------------------------
 
-def describe(net):
-    return {
-        'params': sum(p.numel() for p in net.parameters()),
-        'keys': [[k, list(v.shape)] for k, v in net.state_dict().items()],
-    }
-
-
 def full_size():
     nets = {
         # The three the test compares key by key, as pix2pix and CycleGAN use them.
@@ -192,56 +186,10 @@ def full_size():
         'n_layers5_D_6ch': NLayerDiscriminator(6, 64, 5, 'batch'),
         'basic_D_3ch_instance': NLayerDiscriminator(3, 64, 3, 'instance'),
     }
-    out = {'torch': torch.__version__}
-    for name, net in nets.items():
-        out[name] = describe(net)
-        print(f'{name}: {out[name]["params"]:,} parameters, {len(out[name]["keys"])} state_dict entries')
-    path = os.path.join(OUT_DIR, 'params.json')
-    with open(path, 'w') as f:
-        json.dump(out, f, separators=(',', ':'))
-    print(f'{path}: {os.path.getsize(path)} bytes')
+    write_params('params.json', nets)
 
 
 # ---- tiny goldens -------------------------------------------------------------------------------
-
-def randomize(net, gen):
-    """Random weights at a scale that keeps activations O(1), and random running statistics, so a
-    wrong key, layout or eval-mode formula changes the output."""
-    with torch.no_grad():
-        for name, t in net.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                t.fill_(7)
-            elif name.endswith('running_mean'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
-            elif name.endswith('running_var'):
-                t.copy_(torch.rand(t.shape, generator=gen) * 0.5 + 0.75)
-            elif t.dim() >= 2:
-                # conv [out, in, kh, kw] / conv-transpose [in, out, kh, kw]: unit variance out
-                t.copy_(torch.randn(t.shape, generator=gen) / np.sqrt(t[0].numel()))
-            elif name.endswith('bias'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
-            else:  # BatchNorm weight
-                t.copy_(1 + torch.randn(t.shape, generator=gen) * 0.1)
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, arr in tensors.items():
-        shape = list(arr.shape)  # before ascontiguousarray, which turns 0-d arrays into 1-d
-        arr = np.ascontiguousarray(arr)
-        dtype = {np.dtype('float32'): 'F32', np.dtype('int64'): 'I64'}[arr.dtype]
-        raw = arr.astype(arr.dtype.newbyteorder('<')).tobytes()
-        header[name] = {'dtype': dtype, 'shape': shape, 'data_offsets': [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(',', ':')).encode()
-    text += b' ' * (-len(text) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
 
 def golden(name, model, input_shape, seed, **meta):
     net = model

@@ -20,17 +20,17 @@ in structure so the state_dict keys, shapes and parameter counts are the referen
                         `D_src`, `D_cls`.
 (The training iterations: make_step_stargan.py, element by element.)
 """
-import json
 import math
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-OUT_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', 'tests', 'golden', 'nets'))
+sys.path.insert(0, os.path.dirname(__file__))
+from netgolden import OUT_DIR, randomize, write_params, write_safetensors  # noqa: E402
 
 
 # ---- the networks (yunjey/stargan model.py) -------------------------------------------------------
@@ -100,13 +100,6 @@ class Discriminator(nn.Module):
 
 # ---- full-size parameter counts and keys ------------------------------------------------------------
 
-def describe(net):
-    return {
-        'params': sum(p.numel() for p in net.parameters()),
-        'keys': [[k, list(v.shape)] for k, v in net.state_dict().items()],
-    }
-
-
 def full_size():
     nets = {
         # The reference's defaults (CelebA, 5 attributes, 128 px).
@@ -116,55 +109,10 @@ def full_size():
         'G_conv64_c6_r6': Generator(64, 6, 6),
         'D_64_conv64_c6_r5': Discriminator(64, 64, 6, 5),
     }
-    out = {'torch': torch.__version__}
-    for name, net in nets.items():
-        out[name] = describe(net)
-        print(f'{name}: {out[name]["params"]:,} parameters, {len(out[name]["keys"])} state_dict entries')
-    path = os.path.join(OUT_DIR, 'stargan_params.json')
-    with open(path, 'w') as f:
-        json.dump(out, f, separators=(',', ':'))
-    print(f'{path}: {os.path.getsize(path)} bytes')
+    write_params('stargan_params.json', nets)
 
 
 # ---- tiny forward goldens ---------------------------------------------------------------------------
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, arr in tensors.items():
-        shape = list(arr.shape)
-        arr = np.ascontiguousarray(arr)
-        dtype = {np.dtype('float32'): 'F32', np.dtype('int64'): 'I64'}[arr.dtype]
-        raw = arr.astype(arr.dtype.newbyteorder('<')).tobytes()
-        header[name] = {'dtype': dtype, 'shape': shape, 'data_offsets': [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(',', ':')).encode()
-    text += b' ' * (-len(text) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
-
-def randomize(net, gen):
-    """Random weights at a scale that keeps activations O(1), random affine instance-norm
-    parameters and running statistics, so a wrong key, layout or formula changes the output."""
-    with torch.no_grad():
-        for name, t in net.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                t.fill_(3)
-            elif name.endswith('running_mean'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.3)
-            elif name.endswith('running_var'):
-                t.copy_(torch.rand(t.shape, generator=gen) * 0.5 + 0.75)
-            elif t.dim() >= 2:
-                t.copy_(torch.randn(t.shape, generator=gen) / np.sqrt(t[0].numel()))
-            elif name.endswith('bias'):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
-            else:  # instance-norm scale
-                t.copy_(1 + torch.randn(t.shape, generator=gen) * 0.1)
-
 
 def state_arrays(prefix, net):
     return {f'{prefix}.{k}': v.detach().numpy().astype(np.int64 if v.dtype == torch.int64 else np.float32)
@@ -175,8 +123,8 @@ def tiny():
     gen = torch.Generator().manual_seed(11)
     G = Generator(conv_dim=3, c_dim=3, repeat_num=2)
     D = Discriminator(image_size=16, conv_dim=4, c_dim=3, repeat_num=3)
-    randomize(G, gen)
-    randomize(D, gen)
+    randomize(G, gen, batches_tracked=3, mean_scale=0.3)
+    randomize(D, gen, batches_tracked=3, mean_scale=0.3)
     x = (torch.rand((2, 3, 16, 16), generator=gen) * 2 - 1).float()
     c = torch.tensor([[0, 0, 1], [1, 0, 0]], dtype=torch.float32)
     tensors = {'x': x.numpy(), 'c': c.numpy(), **state_arrays('G', G), **state_arrays('D', D)}

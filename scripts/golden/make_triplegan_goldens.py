@@ -21,33 +21,15 @@ Contents (float32; every output computed in float64 from the float32 inputs):
   after.<key>    running_mean / running_var after the training-mode pass (momentum 0.1, unbiased var)
 """
 import os
-import struct
-import json
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-OUT_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', 'tests', 'golden', 'nets'))
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, arr in tensors.items():
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-        raw = arr.astype('<f4').tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(arr.shape), 'data_offsets': [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(',', ':')).encode()
-    text += b' ' * (-len(text) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    print(f'{path}: {os.path.getsize(path)} bytes')
+sys.path.insert(0, os.path.dirname(__file__))
+from netgolden import OUT_DIR, write_safetensors  # noqa: E402
 
 
 def classifier(cw, nc=1, classes=10):
@@ -113,7 +95,9 @@ def main():
         if k.endswith('running_mean') or k.endswith('running_var'):
             out['after.' + k] = v.float().numpy()
     os.makedirs(OUT_DIR, exist_ok=True)
-    write_safetensors(os.path.join(OUT_DIR, 'triplegan_C_tiny.safetensors'), out)
+    path = os.path.join(OUT_DIR, 'triplegan_C_tiny.safetensors')
+    write_safetensors(path, {k: np.asarray(v, dtype=np.float32) for k, v in out.items()})
+    print(f'{path}: {os.path.getsize(path)} bytes')
 
 
 if __name__ == '__main__':

@@ -12,14 +12,12 @@
 // BENCH_PAGE_SKIP_BUILD=1 serves an existing dist/bench-page.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type StaticServer } from '../../scripts/serve.mjs';
+import type { StaticServer } from '../../scripts/serve.mjs';
 import { SCHEMA, fmtRatio, type BenchReport } from '../../bench/report';
-import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot } from './harness';
+import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, closeSite, newPageWithoutWebGPU, openPage, screenshot, startSite, waitForDownload } from './harness';
 
 const PAGE_ROOT = path.join(REPO_ROOT, 'dist', 'bench-page');
 const RESULTS = path.join(REPO_ROOT, 'bench', 'results');
@@ -72,18 +70,10 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
     for (const f of ['bench/index.html', 'bench/main.js', 'bench/main.css', 'shared/style.css', 'bench/results/index.json', `bench/results/${H200}`]) {
       if (!existsSync(path.join(PAGE_ROOT, f))) throw new Error(`dist/bench-page/${f} missing: run \`node scripts/build.mjs bench-page\``);
     }
-    server = await startServer(PAGE_ROOT, 0);
-    browser = await launchBrowser();
-    downloads = await mkdtemp(path.join(os.tmpdir(), 'gan-bench-downloads-'));
-    const cdp = await browser.target().createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    ({ server, browser, downloads } = await startSite(PAGE_ROOT, [], 'gan-bench-downloads-'));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (downloads) await rm(downloads, { recursive: true, force: true });
-  });
+  afterAll(() => closeSite({ browser, server, downloads }));
 
   it('runs two kernels in the tab (validated, timed, tfjs side by side) and downloads the report', async () => {
     const only = 'dcgan_g4:forward,batch_norm_dcgan:forward';
@@ -128,7 +118,7 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
 
       // Download JSON: the report as bench/results/*.json files are written.
       await page.click('#btn-download');
-      const file = await waitForDownload(downloads, '.json');
+      const file = await waitForDownload(downloads, (f) => f.endsWith('.json'));
       expect(path.basename(file)).toBe(`${r.adapter.slug}-${r.date.slice(0, 10)}-reduced.json`);
       const text = readFileSync(file, 'utf8');
       expect(text).toBe(JSON.stringify(r, null, 1) + '\n');
@@ -140,10 +130,7 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
 
   it('charts committed result files without running anything (and without WebGPU)', async () => {
     // navigator.gpu removed before the page's scripts run: loading a file must not need a GPU.
-    const page = await browser!.newPage();
-    await page.evaluateOnNewDocument(() => {
-      delete (Navigator.prototype as unknown as { gpu?: unknown }).gpu;
-    });
+    const page = await newPageWithoutWebGPU(browser!);
     const problems: string[] = [];
     page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
     page.on('pageerror', (e) => problems.push(`page error: ${String(e)}`));
@@ -194,14 +181,3 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
     }
   });
 });
-
-/** The one finished download with this extension in `dir` (Chromium writes .crdownload until done). */
-async function waitForDownload(dir: string, ext: string, timeoutMs = 30_000): Promise<string> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    const done = readdirSync(dir).filter((f) => f.endsWith(ext));
-    if (done.length) return path.join(dir, done[0]);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${ext} download appeared in ${dir} within ${timeoutMs} ms`);
-}

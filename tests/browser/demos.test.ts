@@ -22,17 +22,15 @@
 // DEMOS_SKIP_BUILD=1 skips the build and data steps and serves dist/demos as it is;
 // DEMOS_CHROMIUM_ARGS='--flag ...' adds Chromium flags (e.g. for a real GPU).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type StaticServer } from '../../scripts/serve.mjs';
+import type { StaticServer } from '../../scripts/serve.mjs';
 import { ARCHITECTURES } from '../../demos/shared/architectures';
 import { runDefaults } from '../../demos/shared/models';
 import { recipes } from '../../nets/registry';
-import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, launchBrowser, openPage, screenshot, screenshotElement, type PageLog } from './harness';
+import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, closeSite, newPageWithoutWebGPU, openPage, screenshot, startSite, waitForDownload, screenshotElement, type PageLog } from './harness';
 
 const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 /** A DCGAN small enough for SwiftShader; autosave off so the saves in the test are the only ones. */
@@ -175,19 +173,12 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     for (const f of ['index.html', 'gallery/main.js', 'dcgan/main.js', 'dcgan/main.css', 'train/main.js', 'draw/main.js', 'inspector/main.js', 'data/mnist-train-8k.u8', 'data/index.json']) {
       if (!existsSync(path.join(DEMOS_DIR, f))) throw new Error(`dist/demos/${f} missing after the build`);
     }
-    server = await startServer(DEMOS_DIR, 0);
     // DEMOS_CHROMIUM_ARGS adds flags, e.g. to run the pages on a real GPU's Vulkan driver.
-    browser = await launchBrowser((process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean));
-    downloads = await mkdtemp(path.join(os.tmpdir(), 'gan-demo-downloads-'));
-    const cdp = await browser.target().createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    const chromiumArgs = (process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean);
+    ({ server, browser, downloads } = await startSite(DEMOS_DIR, chromiumArgs, 'gan-demo-downloads-'));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (downloads) await rm(downloads, { recursive: true, force: true });
-  });
+  afterAll(() => closeSite({ browser, server, downloads }));
 
   it('DCGAN page trains, plots, and saves, reloads and restores checkpoints', async () => {
     const url = `${server!.url}dcgan/?${TINY}`;
@@ -466,10 +457,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
   });
 
   it('says plainly when WebGPU is missing, and how to enable it', async () => {
-    const page = await browser!.newPage();
-    await page.evaluateOnNewDocument(() => {
-      delete (Navigator.prototype as unknown as { gpu?: unknown }).gpu;
-    });
+    const page = await newPageWithoutWebGPU(browser!);
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -488,13 +476,3 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     }
   });
 });
-
-/** The finished download `name` in `dir` (Chromium writes .crdownload until it is complete). */
-async function waitForDownload(dir: string, name: string, timeoutMs = 30_000): Promise<string> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (readdirSync(dir).includes(name)) return path.join(dir, name);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no download ${name} appeared in ${dir} within ${timeoutMs} ms (there: ${readdirSync(dir).join(', ') || 'nothing'})`);
-}

@@ -4,8 +4,9 @@
 //   screenshot(page, name)   a PNG under artifacts/screenshots/ (gitignored)
 // WebGPU needs a secure context, so pages must come from http://localhost (scripts/serve.mjs),
 // never about:blank or file://.
+//   startSite(root, ...)     server + browser + download folder for a page suite; closeSite ends them
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,6 +156,55 @@ export async function screenshotElement(page: Page, selector: string, name: stri
 }
 
 /** The built demo site (scripts/build.mjs demos). */
+/**
+ * The finished download in `dir` named `name`, or the first whose name passes `name` when it is a
+ * test (Chromium writes .crdownload until a file is complete).
+ */
+export async function waitForDownload(dir: string, name: string | ((file: string) => boolean), timeoutMs = 30_000): Promise<string> {
+  const matches = typeof name === 'string' ? (f: string) => f === name : name;
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const done = readdirSync(dir).find(matches);
+    if (done) return path.join(dir, done);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const what = typeof name === 'string' ? name : `passing ${name}`;
+  throw new Error(`no download ${what} appeared in ${dir} within ${timeoutMs} ms (there: ${readdirSync(dir).join(', ') || 'nothing'})`);
+}
+
+/** A new page whose scripts see no WebGPU (navigator.gpu removed before any of them runs). */
+export async function newPageWithoutWebGPU(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  await page.evaluateOnNewDocument(() => {
+    delete (Navigator.prototype as unknown as { gpu?: unknown }).gpu;
+  });
+  return page;
+}
+
+/** What a page suite starts before its tests: a static server on a folder, a browser, and a folder the browser downloads into. */
+export interface Site {
+  server: StaticServer;
+  browser: Browser;
+  downloads: string;
+}
+
+/** Serves `root` on localhost, launches Chromium (with `chromiumArgs` added) and sends its downloads to a fresh temporary folder. */
+export async function startSite(root: string, chromiumArgs: string[], downloadsPrefix: string): Promise<Site> {
+  const server = await startServer(root, 0);
+  const browser = await launchBrowser(chromiumArgs);
+  const downloads = await mkdtemp(path.join(os.tmpdir(), downloadsPrefix));
+  const cdp = await browser.target().createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  return { server, browser, downloads };
+}
+
+/** Closes what startSite started (any part may be missing when the start failed) and removes the download folder. */
+export async function closeSite(site: Partial<Site>): Promise<void> {
+  await site.browser?.close();
+  await site.server?.close();
+  if (site.downloads) await rm(site.downloads, { recursive: true, force: true });
+}
+
 export const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 
 /**
