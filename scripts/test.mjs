@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: the Node suite (vitest run, Dawn on lavapipe), then the browser suite (bundle the
-// test page, then vitest with vitest.browser.config.ts driving headless Chromium). Both always run;
+// `npm test`: the format and lint check (biome ci, a few seconds), the Node suite (vitest run, Dawn
+// on lavapipe), then the browser suite (bundle the test page, then vitest with
+// vitest.browser.config.ts driving headless Chromium). All three always run;
 // output streams live; at the end each runner's summary and the total wall time are printed, and
 // the exit status is non-zero if either suite (or the page build) failed.
 // Extra arguments go to both vitest runs (e.g. `npm test -- --reporter=verbose`).
@@ -51,6 +52,10 @@ function banner(title) {
 
 const t0 = performance.now();
 const results = [];
+
+banner('Format and lint: biome ci (fix with `npm run format`)');
+const lint = await run([path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'ci', '.']);
+results.push({ name: 'lint', ...lint, summary: [lint.code === 0 ? 'biome ci: clean' : 'biome ci: see the diagnostics above; `npm run format` fixes formatting'] });
 
 banner('Node suite: vitest run');
 const nodeSuite = await run([vitestBin, 'run', '--passWithNoTests', ...extra]);
