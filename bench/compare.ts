@@ -31,7 +31,12 @@ function tfjsFig(p: PassRecord | undefined): Fig | undefined {
 }
 
 /** B / A on a common basis: GPU time when both have it, else both sides' wall time. */
-function ratioOf(a: Fig | undefined, b: Fig | undefined, aWall: number | undefined, bWall: number | undefined): { r?: number; wall: boolean } {
+function ratioOf(
+  a: Fig | undefined,
+  b: Fig | undefined,
+  aWall: number | undefined,
+  bWall: number | undefined,
+): { r?: number; wall: boolean } {
   if (a && b && a.basis === b.basis) return { r: b.ms / a.ms, wall: a.basis === 'wall' };
   if (aWall !== undefined && bWall !== undefined) return { r: bWall / aWall, wall: true };
   return { wall: false };
@@ -63,7 +68,15 @@ export function compareReports(a: BenchReport, b: BenchReport): string[] {
   const bm = new Map(b.passes.map((p) => [key(p), p]));
   const keys = [...new Set([...a.passes.map(key), ...b.passes.map(key)])];
   const head =
-    col('case', 18, false) + col('pass', 17, false) + col('eng A', 9) + col('eng B', 9) + col('B/A', 9) + ' |' + col('tfjs A', 9) + col('tfjs B', 9) + col('B/A', 9);
+    col('case', 18, false) +
+    col('pass', 17, false) +
+    col('eng A', 9) +
+    col('eng B', 9) +
+    col('B/A', 9) +
+    ' |' +
+    col('tfjs A', 9) +
+    col('tfjs B', 9) +
+    col('B/A', 9);
   out.push(head, '-'.repeat(head.length));
   const groupRatios = new Map<string, number[]>();
   for (const k of keys) {
@@ -85,7 +98,9 @@ export function compareReports(a: BenchReport, b: BenchReport): string[] {
       groupRatios.set(g, [...(groupRatios.get(g) ?? []), rt.r]);
     }
     const status = (p: PassRecord | undefined) => (!p ? 'absent' : p.engine.status !== 'ok' ? p.engine.status : '');
-    const note = [status(pa) && `A ${status(pa)}`, status(pb) && `B ${status(pb)}`, re.wall && 'engine wall', rt.wall && 'tfjs wall'].filter(Boolean).join(', ');
+    const note = [status(pa) && `A ${status(pa)}`, status(pb) && `B ${status(pb)}`, re.wall && 'engine wall', rt.wall && 'tfjs wall']
+      .filter(Boolean)
+      .join(', ');
     out.push(
       col(any.id, 18, false) +
         col(any.pass, 17, false) +
@@ -104,7 +119,15 @@ export function compareReports(a: BenchReport, b: BenchReport): string[] {
   const stepIds = [...new Set([...a.steps.map((s) => s.id), ...b.steps.map((s) => s.id)])];
   if (stepIds.length) {
     out.push('');
-    const sh = col('training step', 32, false) + col('eng A', 9) + col('eng B', 9) + col('B/A', 9) + ' |' + col('tfjs A', 9) + col('tfjs B', 9) + col('B/A', 9);
+    const sh =
+      col('training step', 32, false) +
+      col('eng A', 9) +
+      col('eng B', 9) +
+      col('B/A', 9) +
+      ' |' +
+      col('tfjs A', 9) +
+      col('tfjs B', 9) +
+      col('B/A', 9);
     out.push(sh, '-'.repeat(sh.length));
     const ms = (s: StepRecord | undefined) => (s?.engine.status === 'ok' ? s.engine.ms_median : undefined);
     const tms = (s: StepRecord | undefined) => (s?.tfjs?.status === 'ok' ? s.tfjs.ms_median : undefined);

@@ -112,7 +112,12 @@ let cached: Promise<EngineApi> | null = null;
 /** Loads the op families once. */
 export function loadEngineApi(): Promise<EngineApi> {
   cached ??= (async () => ({
-    conv: pick<ConvApi>(await loadModule('ops/conv'), 'engine/ops/conv.ts', ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'convTranspose2d']),
+    conv: pick<ConvApi>(await loadModule('ops/conv'), 'engine/ops/conv.ts', [
+      'conv2d',
+      'conv2dBackwardInput',
+      'conv2dBackwardWeight',
+      'convTranspose2d',
+    ]),
     norm: pick<NormApi>(await loadModule('ops/norm'), 'engine/ops/norm.ts', ['instanceNorm', 'batchNorm']),
     pyramid: pick<PyramidApi>(await loadModule('ops/pyramid'), 'engine/ops/pyramid.ts', ['laplacianPyramid']),
     optim: pick<OptimApi>(await loadModule('optim'), 'engine/optim.ts', ['Adam']),

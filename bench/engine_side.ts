@@ -44,7 +44,17 @@ import {
   type ValidationMode,
   type ValidationResult,
 } from './validate.js';
-import { Missing, loadRecipe, type StepFile, type ConvApi, type EngineApi, type NormApi, type OptimApi, type PyramidApi, type RecipeLike } from './engine_api.js';
+import {
+  Missing,
+  loadRecipe,
+  type StepFile,
+  type ConvApi,
+  type EngineApi,
+  type NormApi,
+  type OptimApi,
+  type PyramidApi,
+  type RecipeLike,
+} from './engine_api.js';
 
 /** The profiler's query set holds 4096 timestamps: two per dispatch. */
 /** Bounds how many dispatches one profiled repeat records (timing cost), not what the profiler can hold. */
@@ -215,7 +225,12 @@ export async function timeEnginePass(run: () => void, flops: number, bytes: numb
  * dispatches one pass must make (checked), or null to accept any count that did not overflow the
  * profiler (a training step, whose first run also creates optimizer state).
  */
-async function profileRun(e: Engine, run: () => void, n: number, perPass: number | null): Promise<{ ms: number; dispatches: number; byOp: StepOpTime[] } | string> {
+async function profileRun(
+  e: Engine,
+  run: () => void,
+  n: number,
+  perPass: number | null,
+): Promise<{ ms: number; dispatches: number; byOp: StepOpTime[] } | string> {
   await e.sync();
   if (!e.startProfile()) return 'startProfile() refused';
   let recs: (DispatchInfo & { ms: number })[];
@@ -432,12 +447,7 @@ function prepareNorm(api: NormApi, c: NormCase, pass: NormPass): Prepared {
       return grad(y, targets, { gradOutputs: [dy!.viewAs(dy!.shape)] });
     },
     validate: (outs) =>
-      validateNorm(
-        c,
-        pass,
-        Object.fromEntries(names.map((nm, i) => [nm, outs[i]])),
-        { x: xh, gamma: gh, beta: bh, dy: dyh },
-      ),
+      validateNorm(c, pass, Object.fromEntries(names.map((nm, i) => [nm, outs[i]])), { x: xh, gamma: gh, beta: bh, dy: dyh }),
     dispose: () => [x, dy, gamma, beta, runningMean, runningVar].forEach((t) => t?.dispose()),
   };
 }
@@ -590,7 +600,15 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
     const { channels, size } = recipe.imageShape(config);
     const shape = [spec.batch, channels, size, size];
     result.image = shape;
-    real = tensor(randomF32(shape.reduce((a, b) => a * b, 1), hash(spec.id), -1, 1), shape).keep();
+    real = tensor(
+      randomF32(
+        shape.reduce((a, b) => a * b, 1),
+        hash(spec.id),
+        -1,
+        1,
+      ),
+      shape,
+    ).keep();
     const t = trainer;
     const r = real;
     let encodeMs = 0;
@@ -687,7 +705,11 @@ export async function runEngineStep(spec: StepSpec, o: StepOptions): Promise<Eng
 /** Releases a trainer's optimizer state and parameters (best effort; trainers have no dispose yet). */
 function disposeTrainer(t: unknown): void {
   if (!t || typeof t !== 'object') return;
-  const o = t as { dispose?: () => void; optimizers?: Record<string, { dispose?: () => void }>; nets?: Record<string, { dispose?: () => void }> };
+  const o = t as {
+    dispose?: () => void;
+    optimizers?: Record<string, { dispose?: () => void }>;
+    nets?: Record<string, { dispose?: () => void }>;
+  };
   if (typeof o.dispose === 'function') {
     o.dispose();
     return;

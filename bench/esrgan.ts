@@ -16,7 +16,13 @@
 
 import { engine, noGrad, tensor, tidy, type Tensor } from '../engine/index.js';
 import { UPSCALER_MODELS, upscalerModel, type UpscalerModelEntry } from '../pretrained/catalogue.js';
-import { concatBytes, decodeWeights, importLayersModel, type TfjsLayersModel, type TfjsLayersModelJson } from '../pretrained/tfjs_layers.js';
+import {
+  concatBytes,
+  decodeWeights,
+  importLayersModel,
+  type TfjsLayersModel,
+  type TfjsLayersModelJson,
+} from '../pretrained/tfjs_layers.js';
 import type { TfjsHandle } from './tfjs.js';
 
 export interface EsrganCase {
@@ -104,7 +110,12 @@ export interface EsrganRunOptions {
 type TfLayersModel = { predict(x: unknown): unknown; dispose(): void };
 
 /** Runs the cases in order, loading each model once per (model, scale). */
-export async function runEsrganBench(cases: readonly EsrganCase[], source: ModelSource, h: TfjsHandle | null, o: EsrganRunOptions): Promise<EsrganRecord[]> {
+export async function runEsrganBench(
+  cases: readonly EsrganCase[],
+  source: ModelSource,
+  h: TfjsHandle | null,
+  o: EsrganRunOptions,
+): Promise<EsrganRecord[]> {
   const log = o.log ?? (() => {});
   const out: EsrganRecord[] = [];
   const limit = engine().limits.maxStorageBufferBindingSize;
@@ -124,7 +135,12 @@ export async function runEsrganBench(cases: readonly EsrganCase[], source: Model
     for (const c of cases) {
       const entry = upscalerModel(c.model);
       const key = `${c.model} x${c.scale}`;
-      const rec: EsrganRecord = { ...c, out: [c.size * c.scale, c.size * c.scale], peak_activation_bytes: 0, engine: { status: 'skipped' } };
+      const rec: EsrganRecord = {
+        ...c,
+        out: [c.size * c.scale, c.size * c.scale],
+        peak_activation_bytes: 0,
+        engine: { status: 'skipped' },
+      };
       if (o.deadline && Date.now() > o.deadline) {
         rec.engine = { status: 'skipped', message: 'time budget spent' };
         out.push(rec);
@@ -139,7 +155,11 @@ export async function runEsrganBench(cases: readonly EsrganCase[], source: Model
           if (h && o.tfl) {
             const all = concatBytes(groups);
             tm = (await o.tfl.loadLayersModel(
-              h.tf.io.fromMemory({ modelTopology: json.modelTopology as never, weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as never, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer }),
+              h.tf.io.fromMemory({
+                modelTopology: json.modelTopology as never,
+                weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as never,
+                weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
+              }),
             )) as unknown as TfLayersModel;
           }
           loadedKey = key;
@@ -219,7 +239,11 @@ export async function runEsrganBench(cases: readonly EsrganCase[], source: Model
           rec.tfjs = { status: 'ok', ms_median: median(all), ms_all: all, first_ms: first };
           if (rec.engine.ms_median) rec.ratio = rec.tfjs.ms_median! / rec.engine.ms_median;
           if (rec.max_rel_err !== undefined && !(rec.max_rel_err < 1e-4)) {
-            rec.engine = { ...rec.engine, status: 'failed', message: `output differs from tfjs: max rel err ${rec.max_rel_err.toExponential(2)} >= 1e-4` };
+            rec.engine = {
+              ...rec.engine,
+              status: 'failed',
+              message: `output differs from tfjs: max rel err ${rec.max_rel_err.toExponential(2)} >= 1e-4`,
+            };
           }
         } catch (err) {
           rec.tfjs = { status: 'failed', message: (err as Error).message.split('\n')[0] };

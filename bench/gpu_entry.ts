@@ -35,15 +35,22 @@ async function main(argv: string[]): Promise<number> {
   const log = (l: string) => process.stdout.write(l + '\n');
   const { run, json, budgetS } = parseBenchArgs(argv, SPEC, log);
   if (budgetS) {
-    const watchdog = setTimeout(() => {
-      log(`gpu_entry: watchdog: ${((Date.now() - t0) / 1000).toFixed(0)} s, past the ${budgetS} s budget; exiting with the results written so far`);
-      process.exit(3);
-    }, budgetS * 1000 + WATCHDOG_GRACE_MS);
+    const watchdog = setTimeout(
+      () => {
+        log(
+          `gpu_entry: watchdog: ${((Date.now() - t0) / 1000).toFixed(0)} s, past the ${budgetS} s budget; exiting with the results written so far`,
+        );
+        process.exit(3);
+      },
+      budgetS * 1000 + WATCHDOG_GRACE_MS,
+    );
     watchdog.unref();
   }
   // A stray rejection (a GPU callback after a case already failed) must not end the run.
   process.on('unhandledRejection', (reason) => log(`gpu_entry: unhandled rejection (run continues): ${errorLine(reason)}`));
-  log(`gpu_entry: suite ${run.suite.name}, budget ${budgetS || 'none'} s, ${run.time.repeats} repeats after ${run.time.warmup} warm-up, tfjs ${run.tfjs ? 'on' : 'off'}`);
+  log(
+    `gpu_entry: suite ${run.suite.name}, budget ${budgetS || 'none'} s, ${run.time.repeats} repeats after ${run.time.warmup} warm-up, tfjs ${run.tfjs ? 'on' : 'off'}`,
+  );
   const report = await runBenchToFile({ ...run, savePath: json ?? defaultResultPath });
   // UpscalerJS ESRGAN inference (every model/scale at 64 and 256 px on a GPU; the packages must be
   // in node_modules), into the same file; no case starts later than 40 s past the budget.

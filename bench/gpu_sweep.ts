@@ -13,7 +13,14 @@ import { setGemmOverride, type GemmOverride } from '../engine/ops/matmul.js';
 import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';
 import { fullSuite, reducedSuite, type ConvPass } from './suite.js';
 
-interface Row { id: string; pass: ConvPass; choice: string; ms: number; tflops: number; dispatches: number }
+interface Row {
+  id: string;
+  pass: ConvPass;
+  choice: string;
+  ms: number;
+  tflops: number;
+  dispatches: number;
+}
 
 async function timeIt(run: () => Tensor, reps: number): Promise<{ ms: number; dispatches: number }> {
   const e = engine();
@@ -56,7 +63,9 @@ async function main() {
           const { ms, dispatches } = await timeIt(run, 5);
           const row = { id: c.id, pass, choice: name, ms, tflops: c.flops(pass) / ms / 1e9, dispatches };
           rows.push(row);
-          console.log(`${c.id.padEnd(14)} ${pass.padEnd(12)} ${name.padEnd(18)} ${ms.toFixed(4).padStart(9)} ms ${row.tflops.toFixed(2).padStart(7)} TFLOP/s (${dispatches} disp)`);
+          console.log(
+            `${c.id.padEnd(14)} ${pass.padEnd(12)} ${name.padEnd(18)} ${ms.toFixed(4).padStart(9)} ms ${row.tflops.toFixed(2).padStart(7)} TFLOP/s (${dispatches} disp)`,
+          );
         } catch (err) {
           console.log(`${c.id} ${pass} ${name}: ${(err as Error).message.split('\n')[0]}`);
         }

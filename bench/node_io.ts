@@ -68,7 +68,9 @@ export function loadReport(path: string): BenchReport {
 /** `compare A.json B.json`: prints the comparison; returns the exit code. */
 export function compareMain(argv: readonly string[]): number {
   if (argv.length !== 2 || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: node dist/bench.mjs compare A.json B.json\n\nPrints per-case/pass ratios B/A of two benchmark result files.\n');
+    process.stdout.write(
+      'Usage: node dist/bench.mjs compare A.json B.json\n\nPrints per-case/pass ratios B/A of two benchmark result files.\n',
+    );
     return argv.length === 2 ? 0 : 2;
   }
   try {

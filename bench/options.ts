@@ -21,28 +21,55 @@ export interface BenchDefaults {
 export function benchOptions(d: BenchDefaults) {
   return {
     suite: { type: 'string', default: d.suite, choices: ['reduced', 'full'], help: 'shape suite (bench/suite.ts)' },
-    only: { type: 'string', metavar: 'IDS', help: 'comma list of case ids, groups (conv, norm, pyramid, adam, steps), id:pass, or step ids (dcgan_step, pix2pix, ...)' },
+    only: {
+      type: 'string',
+      metavar: 'IDS',
+      help: 'comma list of case ids, groups (conv, norm, pyramid, adam, steps), id:pass, or step ids (dcgan_step, pix2pix, ...)',
+    },
     json: { type: 'string', metavar: 'PATH', help: 'result file (default bench/results/<adapter>-<date>-<suite>.json)' },
     tfjs: { type: 'boolean', default: true, help: 'also run tfjs-webgpu on the same shapes (--no-tfjs: engine only)' },
     repeats: { type: 'int', default: d.repeats, help: 'timed repeats per pass (median reported)' },
     warmup: { type: 'int', default: d.warmup, help: 'untimed runs per pass first' },
     targetMs: { type: 'number', default: 20, help: 'wall time one repeat aims for (sets passes per repeat)' },
     maxInner: { type: 'int', default: 50, help: 'at most this many passes per repeat' },
-    profile: { type: 'boolean', default: true, help: 'GPU time from timestamp queries where the adapter has them (--no-profile: wall clock only)' },
-    validation: { type: 'string', default: 'auto', choices: ['auto', 'full', 'sampled'], help: 'whole CPU reference, a sample of elements, or full when cheap' },
+    profile: {
+      type: 'boolean',
+      default: true,
+      help: 'GPU time from timestamp queries where the adapter has them (--no-profile: wall clock only)',
+    },
+    validation: {
+      type: 'string',
+      default: 'auto',
+      choices: ['auto', 'full', 'sampled'],
+      help: 'whole CPU reference, a sample of elements, or full when cheap',
+    },
     samples: { type: 'int', default: 2000, help: 'elements compared per output when sampling' },
     timeInvalid: { type: 'boolean', default: false, help: 'time passes whose validation failed too' },
     steps: { type: 'int', default: d.steps, help: 'timed training steps per model (0: skip the end-to-end steps)' },
     stepWarmup: { type: 'int', default: d.stepWarmup, help: 'untimed training steps first' },
     budgetS: { type: 'number', default: d.budgetS, metavar: 'S', help: 'time budget in seconds: no new case starts after it (0: none)' },
     seed: { type: 'int', default: 1, help: 'seed of the models built for the training steps' },
-    esrgan: { type: 'string', default: 'auto', choices: ['auto', 'quick', 'full', 'off'], help: 'ESRGAN inference (UpscalerJS weights): quick = default-model x2 and slim x4 at 64 px, full = every model/scale at 64 and 256 px; auto = quick on software adapters, full on GPUs' },
+    esrgan: {
+      type: 'string',
+      default: 'auto',
+      choices: ['auto', 'quick', 'full', 'off'],
+      help: 'ESRGAN inference (UpscalerJS weights): quick = default-model x2 and slim x4 at 64 px, full = every model/scale at 64 and 256 px; auto = quick on software adapters, full on GPUs',
+    },
     esrganSizes: { type: 'string', metavar: 'LIST', help: 'ESRGAN input sizes, comma list (default: 64 for quick, 64,256 for full)' },
-    thick: { type: 'boolean', default: false, help: 'add esrgan-thick to the ESRGAN cases (npm install --no-save @upscalerjs/esrgan-thick first)' },
+    thick: {
+      type: 'boolean',
+      default: false,
+      help: 'add esrgan-thick to the ESRGAN cases (npm install --no-save @upscalerjs/esrgan-thick first)',
+    },
   } as const satisfies Record<string, OptionSpec>;
 }
 
-export function benchSpec(command: string, description: string, d: BenchDefaults, examples: string[]): ArgsSpec & { options: ReturnType<typeof benchOptions> } {
+export function benchSpec(
+  command: string,
+  description: string,
+  d: BenchDefaults,
+  examples: string[],
+): ArgsSpec & { options: ReturnType<typeof benchOptions> } {
   return { command, description, options: benchOptions(d), examples };
 }
 
@@ -62,9 +89,20 @@ export function parseBenchArgs(
     budgetS,
     run: {
       suite,
-      only: a.only ? a.only.split(',').map((s) => s.trim()).filter(Boolean) : [],
+      only: a.only
+        ? a.only
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
       tfjs: a.tfjs,
-      time: { warmup: a.warmup, repeats: Math.max(1, a.repeats), targetMs: a.targetMs, maxInner: Math.max(1, a.maxInner), profile: a.profile },
+      time: {
+        warmup: a.warmup,
+        repeats: Math.max(1, a.repeats),
+        targetMs: a.targetMs,
+        maxInner: Math.max(1, a.maxInner),
+        profile: a.profile,
+      },
       validation: a.validation as ValidationMode,
       samples: a.samples,
       timeInvalid: a.timeInvalid,

@@ -116,7 +116,9 @@ export function parseReport(text: string, source: string): BenchReport {
     throw new Error(`${source} is not JSON: ${String((e as Error).message).split('\n')[0]}`);
   }
   if (!r || typeof r !== 'object' || r.schema !== SCHEMA) {
-    throw new Error(`${source} is not a benchmark result (schema '${String(r?.schema)}', expected '${SCHEMA}' as in the files \`npm run bench\` writes)`);
+    throw new Error(
+      `${source} is not a benchmark result (schema '${String(r?.schema)}', expected '${SCHEMA}' as in the files \`npm run bench\` writes)`,
+    );
   }
   if (!Array.isArray(r.passes) || !Array.isArray(r.steps) || !r.adapter || typeof r.adapter !== 'object') {
     throw new Error(`${source}: schema '${SCHEMA}' but no passes/steps arrays or no adapter: the file is truncated or edited`);
@@ -292,10 +294,14 @@ export function summaryLines(r: BenchReport): string[] {
     `engine passes: ${by('ok')} ok, ${by('invalid')} invalid, ${by('failed')} failed, ${by('skipped')} skipped (of ${r.passes.length})`,
   );
   const leaks = r.passes.filter((p) => (p.engine.leaked_buffers ?? 0) > 0);
-  if (leaks.length) lines.push(`buffers left alive after: ${leaks.map((p) => `${p.id}/${p.pass} (${p.engine.leaked_buffers})`).join(', ')}`);
+  if (leaks.length)
+    lines.push(`buffers left alive after: ${leaks.map((p) => `${p.id}/${p.pass} (${p.engine.leaked_buffers})`).join(', ')}`);
   for (const g of ['conv', 'norm', 'pyramid', 'adam'] as const) {
     const rs = r.passes.filter((p) => p.group === g && p.ratio !== undefined).map((p) => p.ratio!);
-    if (rs.length) lines.push(`tfjs/engine, ${g}: geometric mean ${fmtRatio(geomean(rs))} over ${rs.length} passes (min ${fmtRatio(Math.min(...rs))}, max ${fmtRatio(Math.max(...rs))})`);
+    if (rs.length)
+      lines.push(
+        `tfjs/engine, ${g}: geometric mean ${fmtRatio(geomean(rs))} over ${rs.length} passes (min ${fmtRatio(Math.min(...rs))}, max ${fmtRatio(Math.max(...rs))})`,
+      );
   }
   for (const p of ['forward', 'input_grad', 'weight_grad'] as const) {
     const rs = r.passes.filter((x) => x.group === 'conv' && x.pass === p && x.ratio !== undefined).map((x) => x.ratio!);

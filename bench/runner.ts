@@ -136,7 +136,9 @@ export function stepSpecs(suite: Suite): StepSpec[] {
       // domains); reduced: 32 px, widths 8, 2 residual blocks (its --quick). The batch's label
       // planes hold random values: the step's cost does not depend on them.
       id: 'stargan_step',
-      title: full ? 'StarGAN 128x128, 5 domains, G 64 / D 64, 6 res blocks, batch 16' : 'StarGAN 32x32, 5 domains, widths 8, 2 res blocks, batch 4',
+      title: full
+        ? 'StarGAN 128x128, 5 domains, G 64 / D 64, 6 res blocks, batch 16'
+        : 'StarGAN 32x32, 5 domains, widths 8, 2 res blocks, batch 4',
       file: 'nets/stargan',
       recipe: 'stargan',
       batch: full ? 16 : 4,
@@ -166,7 +168,13 @@ function passItems(suite: Suite): PassItem[] {
   for (const c of suite.convs) {
     for (const p of CONV_PASSES) {
       items.push({
-        group: 'conv', id: c.id, pass: p, kind: c.kind, title: c.title, flops: c.flops(p), bytes: c.bytes(p),
+        group: 'conv',
+        id: c.id,
+        pass: p,
+        kind: c.kind,
+        title: c.title,
+        flops: c.flops(p),
+        bytes: c.bytes(p),
         engine: (api, o) => runConvPass(api, c, p, o),
         tfjs: (h, o) => timeTfjsCase(h, c, p, o),
       });
@@ -175,7 +183,13 @@ function passItems(suite: Suite): PassItem[] {
   for (const c of suite.norms) {
     for (const p of NORM_PASSES) {
       items.push({
-        group: 'norm', id: c.id, pass: p, kind: c.kind, title: c.title, flops: c.flops(p), bytes: c.bytes(p),
+        group: 'norm',
+        id: c.id,
+        pass: p,
+        kind: c.kind,
+        title: c.title,
+        flops: c.flops(p),
+        bytes: c.bytes(p),
         engine: (api, o) => runNormPass(api, c, p, o),
         tfjs: (h, o) => timeTfjsNorm(h, c, p, o),
       });
@@ -184,7 +198,13 @@ function passItems(suite: Suite): PassItem[] {
   for (const c of suite.pyramids) {
     const shape: [number, number, number, number] = [c.n, c.c, c.h, c.w];
     items.push({
-      group: 'pyramid', id: c.id, pass: 'forward', kind: c.kind, title: c.title, flops: c.flops(), bytes: c.bytes(),
+      group: 'pyramid',
+      id: c.id,
+      pass: 'forward',
+      kind: c.kind,
+      title: c.title,
+      flops: c.flops(),
+      bytes: c.bytes(),
       engine: (api, o) => runPyramidPass(api, c, o),
       tfjs: (h, o) => timeTfjsPyramid(h, c, o),
       tfjsCheck: async (h) => {
@@ -195,7 +215,13 @@ function passItems(suite: Suite): PassItem[] {
   }
   for (const c of suite.adams) {
     items.push({
-      group: 'adam', id: c.id, pass: 'step', kind: c.kind, title: c.title, flops: c.flops(), bytes: c.bytes(),
+      group: 'adam',
+      id: c.id,
+      pass: 'step',
+      kind: c.kind,
+      title: c.title,
+      flops: c.flops(),
+      bytes: c.bytes(),
       engine: (api, o) => runAdamPass(api, c, o),
       tfjs: (h, o) => timeTfjsAdam(h, c, o),
     });
@@ -223,7 +249,16 @@ export interface SuitePass {
 
 /** The (case, pass) pairs of a suite in run order. */
 export function suitePasses(suite: Suite): SuitePass[] {
-  return passItems(suite).map(({ group, id, pass, kind, title, flops, bytes }) => ({ group, id, pass, kind, title, flops, bytes, tokens: [id, group, `${id}:${pass}`] }));
+  return passItems(suite).map(({ group, id, pass, kind, title, flops, bytes }) => ({
+    group,
+    id,
+    pass,
+    kind,
+    title,
+    flops,
+    bytes,
+    tokens: [id, group, `${id}:${pass}`],
+  }));
 }
 
 /** What `only` may name a training step by. */
@@ -332,7 +367,13 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
   for (const m of Object.values(api)) if (m instanceof Missing) log(`engine ${m.message}`);
 
   const passOpts: PassOptions = { time: o.time, validation: o.validation, samples: o.samples, timeInvalid: o.timeInvalid };
-  const tfjsTime: TimeOptions = { warmup: o.time.warmup, repeats: o.time.repeats, targetMs: o.time.targetMs, maxInner: o.time.maxInner, method: o.time.profile ? 'auto' : 'wall' };
+  const tfjsTime: TimeOptions = {
+    warmup: o.time.warmup,
+    repeats: o.time.repeats,
+    targetMs: o.time.targetMs,
+    maxInner: o.time.maxInner,
+    method: o.time.profile ? 'auto' : 'wall',
+  };
   const passDeadline = o.deadline === null ? null : o.deadline - o.stepsReserveMs;
 
   const ensureEngine = async (): Promise<void> => {
@@ -353,7 +394,16 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
   }
   let budgetSkips = 0;
   for (const it of items) {
-    const rec: PassRecord = { id: it.id, pass: it.pass, group: it.group, kind: it.kind, title: it.title, flops: it.flops, bytes: it.bytes, engine: { status: 'skipped' } };
+    const rec: PassRecord = {
+      id: it.id,
+      pass: it.pass,
+      group: it.group,
+      kind: it.kind,
+      title: it.title,
+      flops: it.flops,
+      bytes: it.bytes,
+      engine: { status: 'skipped' },
+    };
     if (stopNow()) {
       rec.engine = { status: 'skipped', message: 'skipped: run stopped' };
       if (h) rec.tfjs = { status: 'skipped', message: 'run stopped' };

@@ -21,11 +21,23 @@ const e = await initEngine();
 if (submitEvery !== undefined && 'submitEvery' in e) (e as any).submitEvery = Number(submitEvery);
 const dev = e.device as any;
 const c = { bg: 0, buf: 0, sm: 0, submit: 0 };
-for (const [name, key] of [['createBindGroup', 'bg'], ['createBuffer', 'buf'], ['createShaderModule', 'sm']] as const) {
+for (const [name, key] of [
+  ['createBindGroup', 'bg'],
+  ['createBuffer', 'buf'],
+  ['createShaderModule', 'sm'],
+] as const) {
   const orig = dev[name].bind(dev);
-  dev[name] = (d: any) => { (c as any)[key]++; return orig(d); };
+  dev[name] = (d: any) => {
+    (c as any)[key]++;
+    return orig(d);
+  };
 }
-const q = dev.queue; const osub = q.submit.bind(q); q.submit = (x: any) => { c.submit++; return osub(x); };
+const q = dev.queue;
+const osub = q.submit.bind(q);
+q.submit = (x: any) => {
+  c.submit++;
+  return osub(x);
+};
 const configs: Record<string, any> = {
   dcgan: [2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
   dcgan16: [2, { imageSize: 16, nc: 1, nz: 8, ngf: 4, ndf: 4 }],
@@ -41,8 +53,13 @@ for (const [k, v] of Object.entries(recipe.options)) if ((v as any).default !== 
 Object.assign(config, over);
 const t = recipe.create(config, { ...recipe.train, batch }, 1);
 const { channels, size } = recipe.imageShape(config);
-const real = tensor(new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)), [batch, channels, size, size]).keep();
-const hosts: number[] = []; const walls: number[] = []; const dispatches: number[] = [];
+const real = tensor(
+  new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)),
+  [batch, channels, size, size],
+).keep();
+const hosts: number[] = [];
+const walls: number[] = [];
+const dispatches: number[] = [];
 for (let s = 1; s <= steps; s++) {
   if (s === steps && 'trace' in e) (e as any).trace = [];
   const c0 = { ...c, d: e.counters.dispatches };
@@ -50,19 +67,36 @@ for (let s = 1; s <= steps; s++) {
   const st = t.step(real, s % logEvery === 0);
   const t1 = performance.now();
   let v: any = {};
-  if (st) v = await readStats(st); else await e.sync();
+  if (st) v = await readStats(st);
+  else await e.sync();
   const t2 = performance.now();
   const m = e.memory();
-  if (s > 3) { hosts.push(t1 - t0); walls.push(t2 - t0); dispatches.push(e.counters.dispatches - c0.d); }
-  console.log(`step ${s}: host ${(t1 - t0).toFixed(1)} ms, wall ${(t2 - t0).toFixed(1)} ms, dispatches ${e.counters.dispatches - c0.d}, bindGroups ${c.bg - c0.bg}, buffers ${c.buf - c0.buf}, shaderModules ${c.sm - c0.sm}, submits ${c.submit - c0.submit}, live ${m.liveBuffers} pooled ${m.pooledBuffers} ${Object.values(v).map((x: any) => x.toFixed(4)).join(' ')}`);
+  if (s > 3) {
+    hosts.push(t1 - t0);
+    walls.push(t2 - t0);
+    dispatches.push(e.counters.dispatches - c0.d);
+  }
+  console.log(
+    `step ${s}: host ${(t1 - t0).toFixed(1)} ms, wall ${(t2 - t0).toFixed(1)} ms, dispatches ${e.counters.dispatches - c0.d}, bindGroups ${c.bg - c0.bg}, buffers ${c.buf - c0.buf}, shaderModules ${c.sm - c0.sm}, submits ${c.submit - c0.submit}, live ${m.liveBuffers} pooled ${m.pooledBuffers} ${Object.values(
+      v,
+    )
+      .map((x: any) => x.toFixed(4))
+      .join(' ')}`,
+  );
 }
 const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
 console.log(`median host ${med(hosts).toFixed(1)} wall ${med(walls).toFixed(1)}`);
-if (dispatches.length) console.log(`mean dispatches/step ${(dispatches.reduce((a, b) => a + b, 0) / dispatches.length).toFixed(1)} over steps 4..${steps}`);
+if (dispatches.length)
+  console.log(`mean dispatches/step ${(dispatches.reduce((a, b) => a + b, 0) / dispatches.length).toFixed(1)} over steps 4..${steps}`);
 const trace = (e as any).trace as { op: string }[] | null | undefined;
 if (trace) {
   const by = new Map<string, number>();
   for (const d of trace) by.set(d.op, (by.get(d.op) ?? 0) + 1);
-  console.log(`last step by op: ${[...by].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `last step by op: ${[...by]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }
 process.exit(0);

@@ -86,7 +86,8 @@ export interface CreateTfjsOptions {
   dawnOptions?: string[];
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
+const isNode =
+  typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
 
 type DawnModule = { create: (o: string[]) => GPU; globals: Record<string, unknown> };
 
@@ -100,7 +101,9 @@ async function importDawn(): Promise<DawnModule> {
     return (await import(/* @vite-ignore */ mod)) as DawnModule;
   } catch (e) {
     const nodeModule = 'node:module';
-    const { createRequire } = (await import(/* @vite-ignore */ nodeModule)) as { createRequire: (p: string) => { resolve: (s: string) => string } };
+    const { createRequire } = (await import(/* @vite-ignore */ nodeModule)) as {
+      createRequire: (p: string) => { resolve: (s: string) => string };
+    };
     let path: string;
     try {
       path = createRequire(process.cwd() + '/').resolve(mod);
@@ -374,7 +377,11 @@ function explicitPad(c: ConvCase): ExplicitPad {
 }
 
 /** tfjs shapes of a conv case: x = op input, y = op output (NHWC), filter as tfjs wants it. */
-export function tfjsConvShapes(c: ConvCase): { x: [number, number, number, number]; y: [number, number, number, number]; filter: [number, number, number, number] } {
+export function tfjsConvShapes(c: ConvCase): {
+  x: [number, number, number, number];
+  y: [number, number, number, number];
+  filter: [number, number, number, number];
+} {
   return {
     x: [c.n, c.h, c.w, c.cin],
     y: [c.n, c.hout, c.wout, c.cout],
@@ -394,14 +401,32 @@ export function tfjsConvPass(tf: Tf, c: ConvCase, pass: ConvPass, x: Tensor4D, f
   if (c.kind === 'conv2d') {
     if (pass === 'forward') return tf.conv2d(x, filter, strides, pad);
     if (pass === 'input_grad') {
-      return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { inputShape: s.x, strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined } as never) as Tensor4D;
+      return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
+        inputShape: s.x,
+        strides,
+        pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+      } as never) as Tensor4D;
     }
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: s.filter } as never) as Tensor4D;
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+      strides,
+      pad,
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+      filterShape: s.filter,
+    } as never) as Tensor4D;
   }
   // conv_transpose2d: y = conv2dTranspose(x) is the input-gradient of a conv mapping y -> x.
   if (pass === 'forward') return tf.conv2dTranspose(x, filter, s.y, strides, pad);
   if (pass === 'input_grad') return tf.conv2d(dy, filter, strides, pad);
-  return tf.engine().runKernel('Conv2DBackpropFilter', { x: dy, dy: x }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: s.filter } as never) as Tensor4D;
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x: dy, dy: x }, {
+    strides,
+    pad,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+    filterShape: s.filter,
+  } as never) as Tensor4D;
 }
 
 /** Times one pass of a conv case in tfjs (random inputs, created and disposed here). */
@@ -421,7 +446,12 @@ export async function timeTfjsCase(h: TfjsHandle, c: ConvCase, pass: ConvPass, o
 }
 
 /** All three passes of every conv case. */
-export async function timeTfjsConvs(h: TfjsHandle, cases: ConvCase[], opts: TimeOptions = {}, log?: (t: TfjsTiming) => void): Promise<TfjsTiming[]> {
+export async function timeTfjsConvs(
+  h: TfjsHandle,
+  cases: ConvCase[],
+  opts: TimeOptions = {},
+  log?: (t: TfjsTiming) => void,
+): Promise<TfjsTiming[]> {
   const out: TfjsTiming[] = [];
   for (const c of cases) {
     for (const p of CONV_PASSES) {
@@ -436,23 +466,31 @@ export async function timeTfjsConvs(h: TfjsHandle, cases: ConvCase[], opts: Time
 // Layout helpers for cross-checking the engine against tfjs (engine: NCHW, PyTorch weights).
 function nchwToNhwc(a: Float32Array, n: number, c: number, hh: number, w: number): Float32Array {
   const o = new Float32Array(a.length);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < hh; y++) for (let x = 0; x < w; x++) o[((i * hh + y) * w + x) * c + ch] = a[((i * c + ch) * hh + y) * w + x];
+  for (let i = 0; i < n; i++)
+    for (let ch = 0; ch < c; ch++)
+      for (let y = 0; y < hh; y++) for (let x = 0; x < w; x++) o[((i * hh + y) * w + x) * c + ch] = a[((i * c + ch) * hh + y) * w + x];
   return o;
 }
 function nhwcToNchw(a: Float32Array, n: number, c: number, hh: number, w: number): Float32Array {
   const o = new Float32Array(a.length);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < hh; y++) for (let x = 0; x < w; x++) o[((i * c + ch) * hh + y) * w + x] = a[((i * hh + y) * w + x) * c + ch];
+  for (let i = 0; i < n; i++)
+    for (let ch = 0; ch < c; ch++)
+      for (let y = 0; y < hh; y++) for (let x = 0; x < w; x++) o[((i * c + ch) * hh + y) * w + x] = a[((i * hh + y) * w + x) * c + ch];
   return o;
 }
 /** PyTorch weight [A, B, kh, kw] <-> tfjs [kh, kw, B, A] (conv: A=out, B=in; convT: A=in, B=out). */
 function torchWToTf(a: Float32Array, A: number, B: number, k: number): Float32Array {
   const o = new Float32Array(a.length);
-  for (let i = 0; i < A; i++) for (let j = 0; j < B; j++) for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) o[((y * k + x) * B + j) * A + i] = a[((i * B + j) * k + y) * k + x];
+  for (let i = 0; i < A; i++)
+    for (let j = 0; j < B; j++)
+      for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) o[((y * k + x) * B + j) * A + i] = a[((i * B + j) * k + y) * k + x];
   return o;
 }
 function tfWToTorch(a: Float32Array, A: number, B: number, k: number): Float32Array {
   const o = new Float32Array(a.length);
-  for (let i = 0; i < A; i++) for (let j = 0; j < B; j++) for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) o[((i * B + j) * k + y) * k + x] = a[((y * k + x) * B + j) * A + i];
+  for (let i = 0; i < A; i++)
+    for (let j = 0; j < B; j++)
+      for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) o[((i * B + j) * k + y) * k + x] = a[((y * k + x) * B + j) * A + i];
   return o;
 }
 
@@ -462,7 +500,12 @@ function tfWToTorch(a: Float32Array, A: number, B: number, k: number): Float32Ar
  * Hout, Wout]. Returns y (NCHW), dx (NCHW) or dw (PyTorch layout). Use on small shapes to check the
  * engine's kernels against an independent implementation on the same adapter.
  */
-export async function tfjsConvReference(h: TfjsHandle, c: ConvCase, pass: ConvPass, data: { x: Float32Array; w: Float32Array; dy: Float32Array }): Promise<Float32Array> {
+export async function tfjsConvReference(
+  h: TfjsHandle,
+  c: ConvCase,
+  pass: ConvPass,
+  data: { x: Float32Array; w: Float32Array; dy: Float32Array },
+): Promise<Float32Array> {
   const { tf } = h;
   const s = tfjsConvShapes(c);
   const isT = c.kind === 'conv_transpose2d';
@@ -521,7 +564,12 @@ export async function timeTfjsNorm(h: TfjsHandle, c: NormCase, pass: NormPass, o
   }
 }
 
-export async function timeTfjsNorms(h: TfjsHandle, cases: NormCase[], opts: TimeOptions = {}, log?: (t: TfjsTiming) => void): Promise<TfjsTiming[]> {
+export async function timeTfjsNorms(
+  h: TfjsHandle,
+  cases: NormCase[],
+  opts: TimeOptions = {},
+  log?: (t: TfjsTiming) => void,
+): Promise<TfjsTiming[]> {
   const out: TfjsTiming[] = [];
   for (const c of cases) {
     for (const p of NORM_PASSES) {
@@ -605,7 +653,12 @@ export function pyramidFilters(tf: Tf, channels: number): PyramidFilters {
  * tfjs's pyramid of an NCHW image, returned NCHW (for checking it against the CPU reference on the
  * same data as the engine).
  */
-export async function tfjsPyramidNchw(h: TfjsHandle, x: Float32Array, shape: [number, number, number, number], levels: number): Promise<Float32Array[]> {
+export async function tfjsPyramidNchw(
+  h: TfjsHandle,
+  x: Float32Array,
+  shape: [number, number, number, number],
+  levels: number,
+): Promise<Float32Array[]> {
   const { tf } = h;
   const [n, c, hh, w] = shape;
   const xt = tf.tensor4d(nchwToNhwc(x, n, c, hh, w), [n, hh, w, c]);
@@ -744,7 +797,11 @@ export function buildTfjsDcgan(tf: Tf, cfg: DcganConfig) {
  * Batch-norm running statistics are not tracked (they do not affect the training step).
  * The step is fenced by reading both losses back (what a training loop that logs losses does).
  */
-export async function timeTfjsDcganStep(h: TfjsHandle, cfg: DcganConfig | DcganCase, opts: { warmup?: number; steps?: number } = {}): Promise<DcganTiming> {
+export async function timeTfjsDcganStep(
+  h: TfjsHandle,
+  cfg: DcganConfig | DcganCase,
+  opts: { warmup?: number; steps?: number } = {},
+): Promise<DcganTiming> {
   const { tf } = h;
   const B = cfg.batch;
   const net = buildTfjsDcgan(tf, cfg);
@@ -786,7 +843,15 @@ export async function timeTfjsDcganStep(h: TfjsHandle, cfg: DcganConfig | DcganC
     }
     const leak = tf.memory().numTensors - before;
     const ms = median(all);
-    const out: DcganTiming = { id: 'id' in cfg ? cfg.id : 'dcgan_step', batch: B, ms_median: ms, ms_all: all, lossD: losses[0], lossG: losses[1], tensorLeak: leak };
+    const out: DcganTiming = {
+      id: 'id' in cfg ? cfg.id : 'dcgan_step',
+      batch: B,
+      ms_median: ms,
+      ms_all: all,
+      lossD: losses[0],
+      lossG: losses[1],
+      tensorLeak: leak,
+    };
     if ('nominalFlops' in cfg) out.gflops = cfg.nominalFlops / (ms * 1e6);
     return out;
   } finally {

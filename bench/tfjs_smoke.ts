@@ -7,14 +7,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { CONV_PASSES, suiteByName, type ConvCase, type ConvPass, type Pad4 } from './suite.js';
-import {
-  createTfjs,
-  timeTfjsSuite,
-  tfjsConvReference,
-  type TfjsHandle,
-  type TfjsTiming,
-  type TimeOptions,
-} from './tfjs.js';
+import { createTfjs, timeTfjsSuite, tfjsConvReference, type TfjsHandle, type TfjsTiming, type TimeOptions } from './tfjs.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,7 +17,19 @@ function arg(name: string, dflt: string): string {
 // ---- a plain JS reference for the conv passes (NCHW, PyTorch weights) ---------------------------
 
 /** A conv case for the check only (same fields as the suite's). */
-function tinyCase(id: string, kind: ConvCase['kind'], n: number, cin: number, h: number, w: number, cout: number, k: number, stride: number, pad: Pad4, op = 0): ConvCase {
+function tinyCase(
+  id: string,
+  kind: ConvCase['kind'],
+  n: number,
+  cin: number,
+  h: number,
+  w: number,
+  cout: number,
+  k: number,
+  stride: number,
+  pad: Pad4,
+  op = 0,
+): ConvCase {
   const [t, b, l, r] = pad;
   const hout = kind === 'conv2d' ? Math.floor((h + t + b - k) / stride) + 1 : (h - 1) * stride - t - b + k + op;
   const wout = kind === 'conv2d' ? Math.floor((w + l + r - k) / stride) + 1 : (w - 1) * stride - l - r + k + op;
@@ -176,14 +181,27 @@ async function main() {
   const t0 = performance.now();
   const h = await createTfjs();
   const lim = h.device.limits;
-  console.log(`tfjs ${h.tf.version_core} backend ${h.tf.getBackend()} | adapter: ${h.adapter} | timestamps: ${h.hasTimestamps} | maxStorageBinding ${lim.maxStorageBufferBindingSize}`);
+  console.log(
+    `tfjs ${h.tf.version_core} backend ${h.tf.getBackend()} | adapter: ${h.adapter} | timestamps: ${h.hasTimestamps} | maxStorageBinding ${lim.maxStorageBufferBindingSize}`,
+  );
   console.log(`init ${(performance.now() - t0).toFixed(0)} ms`);
 
   const ok = await checkConvs(h);
   console.log(ok ? 'conv passes match the JS reference' : 'CONV CHECK FAILED');
 
   console.log(`\nsuite '${suite.name}', method ${opts.method}, warmup ${opts.warmup}, repeats ${opts.repeats}`);
-  console.log(['id'.padEnd(16), 'pass'.padEnd(16), 'ms'.padStart(9), 'wall ms'.padStart(9), 'GFLOP/s'.padStart(8), 'GB/s'.padStart(8), 'inner'.padStart(5), ' tfjs programs per op'].join(' '));
+  console.log(
+    [
+      'id'.padEnd(16),
+      'pass'.padEnd(16),
+      'ms'.padStart(9),
+      'wall ms'.padStart(9),
+      'GFLOP/s'.padStart(8),
+      'GB/s'.padStart(8),
+      'inner'.padStart(5),
+      ' tfjs programs per op',
+    ].join(' '),
+  );
   const res = await timeTfjsSuite(h, suite, { ...opts, only: [...only], dcganSteps: Number(arg('steps', '3')) }, (t) => {
     if ('pass' in t) {
       console.log(row(t));

@@ -61,7 +61,11 @@ async function timeEngine(run: () => Tensor, reps: number): Promise<{ ms: number
   e.startProfile();
   for (let i = 0; i < reps; i++) tidy(() => void run());
   const recs = await e.stopProfile();
-  const kernels = [...new Set(recs.map((r) => r.kernel.replace(/^conv_gather\|.*?\|act=\w+\|/, 'gather|').replace(/^conv_wgrad\|.*?\|KW=\d+\|/, 'wgrad|')))].join(' ');
+  const kernels = [
+    ...new Set(
+      recs.map((r) => r.kernel.replace(/^conv_gather\|.*?\|act=\w+\|/, 'gather|').replace(/^conv_wgrad\|.*?\|KW=\d+\|/, 'wgrad|')),
+    ),
+  ].join(' ');
   return { ms: recs.reduce((s, r) => s + r.ms, 0) / reps, dispatches: recs.length / reps, kernels, firstMs };
 }
 
@@ -92,7 +96,24 @@ async function main() {
   const samples: Sample[] = [];
   const t0 = Date.now();
   const save = (complete: boolean) =>
-    writeFileSync(out, JSON.stringify({ adapter: e.adapter, tfjsAdapter: h.adapter, date: new Date().toISOString(), rounds, reps, suite: suite.name, complete, samples, summary: summarise(samples) }, null, 1));
+    writeFileSync(
+      out,
+      JSON.stringify(
+        {
+          adapter: e.adapter,
+          tfjsAdapter: h.adapter,
+          date: new Date().toISOString(),
+          rounds,
+          reps,
+          suite: suite.name,
+          complete,
+          samples,
+          summary: summarise(samples),
+        },
+        null,
+        1,
+      ),
+    );
   for (const c of suite.convs.filter((c) => !only || only.includes(c.id))) {
     const inputs = engineInputs(c);
     const s = tfjsConvShapes(c);
@@ -113,7 +134,16 @@ async function main() {
             } else {
               setGemmOverride(o);
               const t = await timeEngine(run, reps);
-              samples.push({ id: c.id, pass, choice: name, round: r, ms: t.ms, dispatches: t.dispatches, kernels: t.kernels, ...(r === 0 ? { firstMs: t.firstMs } : {}) });
+              samples.push({
+                id: c.id,
+                pass,
+                choice: name,
+                round: r,
+                ms: t.ms,
+                dispatches: t.dispatches,
+                kernels: t.kernels,
+                ...(r === 0 ? { firstMs: t.firstMs } : {}),
+              });
             }
           } catch (err) {
             console.log(`${c.id} ${pass} ${name}: ${(err as Error).message.split('\n')[0]}`);
@@ -161,7 +191,16 @@ export function summarise(samples: Sample[]) {
     if (!keys.has(k)) keys.set(k, []);
     keys.get(k)!.push(s);
   }
-  const rows: { id: string; pass: ConvPass; choice: string; ms: number; minMs: number; ratio: number; firstMs?: number; kernels?: string }[] = [];
+  const rows: {
+    id: string;
+    pass: ConvPass;
+    choice: string;
+    ms: number;
+    minMs: number;
+    ratio: number;
+    firstMs?: number;
+    kernels?: string;
+  }[] = [];
   for (const list of keys.values()) {
     const { id, pass, choice, kernels } = list[0];
     const ratios: number[] = [];
@@ -170,7 +209,16 @@ export function summarise(samples: Sample[]) {
       if (tf) ratios.push(tf.ms / s.ms);
     }
     const firstMs = list.find((s) => s.firstMs !== undefined)?.firstMs;
-    rows.push({ id, pass, choice, ms: median(list.map((s) => s.ms)), minMs: Math.min(...list.map((s) => s.ms)), ratio: ratios.length ? median(ratios) : NaN, firstMs, kernels });
+    rows.push({
+      id,
+      pass,
+      choice,
+      ms: median(list.map((s) => s.ms)),
+      minMs: Math.min(...list.map((s) => s.ms)),
+      ratio: ratios.length ? median(ratios) : NaN,
+      firstMs,
+      kernels,
+    });
   }
   return rows;
 }

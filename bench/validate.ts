@@ -113,7 +113,13 @@ export function compareSampled(name: string, gpu: Float32Array, indices: readonl
       worstRef = r;
     }
   }
-  const out: OutputCheck = { name, err: relErr(maxDiff, maxRef), checked: indices.length, total: gpu.length, nonFinite: countNonFinite(gpu) };
+  const out: OutputCheck = {
+    name,
+    err: relErr(maxDiff, maxRef),
+    checked: indices.length,
+    total: gpu.length,
+    nonFinite: countNonFinite(gpu),
+  };
   if (worst >= 0) out.worst = { index: worst, gpu: gpu[worst], ref: worstRef };
   return out;
 }

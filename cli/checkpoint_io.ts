@@ -47,15 +47,24 @@ export interface LoadedCheckpoint {
 export async function saveRunCheckpoint(path: string, trainer: GanTrainer, run: RunInfo): Promise<void> {
   const config: Json = { model: run.model, config: run.config, settings: { ...run.settings }, seed: run.seed };
   const state = trainer.trainingState ?? {};
-  const extra: Json = { loader: run.loader ? { ...run.loader } : null, dataset: run.dataset, limit: run.limit, trainingState: Object.keys(state) };
-  await saveCheckpoint(path, {
-    models: { ...trainer.nets, ...state },
-    optimizers: trainer.optimizers,
-    generators: { train: trainer.rng },
-    step: run.step,
-    config,
-    extra,
-  }, { requireFinite: true });
+  const extra: Json = {
+    loader: run.loader ? { ...run.loader } : null,
+    dataset: run.dataset,
+    limit: run.limit,
+    trainingState: Object.keys(state),
+  };
+  await saveCheckpoint(
+    path,
+    {
+      models: { ...trainer.nets, ...state },
+      optimizers: trainer.optimizers,
+      generators: { train: trainer.rng },
+      step: run.step,
+      config,
+      extra,
+    },
+    { requireFinite: true },
+  );
 }
 
 function asObject(v: Json | undefined): Record<string, Json> | null {
@@ -84,11 +93,13 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
   const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   const settings = cfg.settings as Record<string, Json>;
   for (const k of ['steps', 'batch', 'sampleEvery', 'ckptEvery', 'logEvery'] as const) {
-    if (settings[k] !== undefined && !isCount(settings[k])) bad(`config.settings.${k}`, `is ${JSON.stringify(settings[k])}, not a non-negative integer`);
+    if (settings[k] !== undefined && !isCount(settings[k]))
+      bad(`config.settings.${k}`, `is ${JSON.stringify(settings[k])}, not a non-negative integer`);
   }
   for (const k of ['lr', 'beta1', 'beta2'] as const) {
     const v = settings[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) bad(`config.settings.${k}`, `is ${JSON.stringify(v)}, not a finite number >= 0`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      bad(`config.settings.${k}`, `is ${JSON.stringify(v)}, not a finite number >= 0`);
   }
   if (cfg.seed !== undefined && !isCount(cfg.seed)) bad('config.seed', `is ${JSON.stringify(cfg.seed)}, not a non-negative integer`);
   for (const [k, v] of Object.entries(cfg.config as Record<string, Json>)) {
@@ -97,20 +108,35 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
   }
   if (extra?.loader !== undefined && extra.loader !== null) {
     const l = asObject(extra.loader);
-    if (!l || !isCount(l.seed) || !isCount(l.epoch) || !isCount(l.cursor)) bad('extra.loader', `is ${JSON.stringify(extra.loader)}, not {seed, epoch, cursor} non-negative integers`);
+    if (!l || !isCount(l.seed) || !isCount(l.epoch) || !isCount(l.cursor))
+      bad('extra.loader', `is ${JSON.stringify(extra.loader)}, not {seed, epoch, cursor} non-negative integers`);
   }
-  if (extra?.limit !== undefined && !isCount(extra.limit)) bad('extra.limit', `is ${JSON.stringify(extra.limit)}, not a non-negative integer`);
-  if (extra?.dataset !== undefined && typeof extra.dataset !== 'string') bad('extra.dataset', `is ${JSON.stringify(extra.dataset)}, not a name`);
+  if (extra?.limit !== undefined && !isCount(extra.limit))
+    bad('extra.limit', `is ${JSON.stringify(extra.limit)}, not a non-negative integer`);
+  if (extra?.dataset !== undefined && typeof extra.dataset !== 'string')
+    bad('extra.dataset', `is ${JSON.stringify(extra.dataset)}, not a name`);
   const nonFinite = nonFiniteEntries(file.tensors);
   if (nonFinite.length) {
-    const list = nonFinite.slice(0, 3).map((b) => `${b.name} [${b.shape.join(', ')}] (${b.count} of ${b.size} values)`).join(', ');
+    const list = nonFinite
+      .slice(0, 3)
+      .map((b) => `${b.name} [${b.shape.join(', ')}] (${b.count} of ${b.size} values)`)
+      .join(', ');
     const more = nonFinite.length > 3 ? `, and ${nonFinite.length - 3} more tensors` : '';
-    throw new CliError(`${command}: checkpoint '${path}' holds NaN/Inf values in ${list}${more}; it cannot be used (did the run diverge before this save? use an earlier checkpoint)`, 1);
+    throw new CliError(
+      `${command}: checkpoint '${path}' holds NaN/Inf values in ${list}${more}; it cannot be used (did the run diverge before this save? use an earlier checkpoint)`,
+      1,
+    );
   }
   const loader = asObject(extra?.loader ?? null) as unknown as LoaderState | null;
   const state = Array.isArray(extra?.trainingState) ? extra.trainingState.filter((s): s is string => typeof s === 'string') : [];
-  if (extra?.networksOnly !== undefined && !(Array.isArray(extra.networksOnly) && extra.networksOnly.every((s) => typeof s === 'string' && engineInfo.models.includes(s)))) {
-    bad('extra.networksOnly', `is ${JSON.stringify(extra.networksOnly)}, not a list of the file's networks (${engineInfo.models.join(', ')})`);
+  if (
+    extra?.networksOnly !== undefined &&
+    !(Array.isArray(extra.networksOnly) && extra.networksOnly.every((s) => typeof s === 'string' && engineInfo.models.includes(s)))
+  ) {
+    bad(
+      'extra.networksOnly',
+      `is ${JSON.stringify(extra.networksOnly)}, not a list of the file's networks (${engineInfo.models.join(', ')})`,
+    );
   }
   return {
     file,
@@ -158,13 +184,16 @@ export function restoreTrainer(
   full: boolean,
   optimizerHyper?: Record<string, Record<string, HyperValue>>,
 ): string[] {
-  const state = full ? trainer.trainingState ?? {} : {};
+  const state = full ? (trainer.trainingState ?? {}) : {};
   let nets = trainer.nets;
   if (!full && ck.networksOnly) {
     // A networks-only file with some of the networks (the generator of a zoo export): those, and
     // the one that samples must be among them.
     if (!ck.networksOnly.includes(trainer.sampler)) {
-      throw new CliError(`${command}: '${path}' holds ${ck.networksOnly.join(', ')} only, not ${trainer.sampler}, the network that generates`, 1);
+      throw new CliError(
+        `${command}: '${path}' holds ${ck.networksOnly.join(', ')} only, not ${trainer.sampler}, the network that generates`,
+        1,
+      );
     }
     nets = Object.fromEntries(Object.entries(trainer.nets).filter(([k]) => ck.networksOnly!.includes(k)));
   }
@@ -172,7 +201,9 @@ export function restoreTrainer(
   try {
     restoreCheckpoint(
       ck.file,
-      full ? { models: { ...trainer.nets, ...present }, optimizers: trainer.optimizers, generators: { train: trainer.rng } } : { models: nets },
+      full
+        ? { models: { ...trainer.nets, ...present }, optimizers: trainer.optimizers, generators: { train: trainer.rng } }
+        : { models: nets },
       { source: `checkpoint '${path}'`, restoreDefaultGenerator: full, optimizerHyper: full ? optimizerHyper : undefined },
     );
   } catch (e) {

@@ -15,7 +15,10 @@ import { describeFsError, makeDirs } from '../engine/io/files.js';
 /** A failure to report as one line and an exit code (1 runtime, 2 usage). */
 export class CliError extends Error {
   override name = 'CliError';
-  constructor(message: string, readonly exitCode: 1 | 2 = 1) {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
     super(message);
   }
 }
@@ -55,7 +58,10 @@ export function parseOrHelp<const S extends ArgsSpec>(argv: readonly string[], s
   for (const [k, v] of Object.entries(parsed.options as Record<string, unknown>)) {
     const o = spec.options[k];
     if (v === '' && o?.type === 'string' && /^(DIR|PATH|CKPT|FILE)$/.test(o.metavar ?? '')) {
-      throw new CliError(`${spec.command}: --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is empty; give a ${o.metavar === 'DIR' ? 'directory' : 'path'}`, 2);
+      throw new CliError(
+        `${spec.command}: --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is empty; give a ${o.metavar === 'DIR' ? 'directory' : 'path'}`,
+        2,
+      );
     }
   }
   for (const [i, p] of parsed.positionals.entries()) {

@@ -91,7 +91,8 @@ async function toPytorch(path: string, file: SafetensorsFile, outOpt: string | u
   const recipe = getRecipe(ck.info.model);
   if (!recipe) throw new CliError(`gan convert: checkpoint '${path}' is for model '${ck.info.model}', which this build does not know`, 1);
   const problems = recipe.validate(ck.info.config);
-  if (problems.length) throw new CliError(`gan convert: checkpoint '${path}': its config does not describe a valid ${recipe.name}: ${problems[0]}`, 1);
+  if (problems.length)
+    throw new CliError(`gan convert: checkpoint '${path}': its config does not describe a valid ${recipe.name}: ${problems[0]}`, 1);
   const e = await acquireEngine('gan convert');
   try {
     const trainer = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
@@ -119,7 +120,9 @@ async function toPytorch(path: string, file: SafetensorsFile, outOpt: string | u
       throw new CliError(`gan convert: ${firstLine(e)}`, 1);
     }
     const keys = Object.keys(tensors);
-    out.line(`  ${net.padEnd(6)} ${String(keys.length).padStart(3)} tensors, ${fmtCount(params)} parameters -> ${rel(target)}  (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''})`);
+    out.line(
+      `  ${net.padEnd(6)} ${String(keys.length).padStart(3)} tensors, ${fmtCount(params)} parameters -> ${rel(target)}  (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''})`,
+    );
   }
   out.line('  load in PyTorch: net.load_state_dict(safetensors.torch.load_file(path))');
   return 0;
@@ -130,7 +133,12 @@ function shapesOf(file: SafetensorsFile): Map<string, readonly number[]> {
 }
 
 /** PyTorch state_dicts (one per network) -> engine checkpoint. */
-async function toEngine(recipe: ModelRecipe, inputs: string[], files: SafetensorsFile[], opts: Record<string, string | number | undefined>): Promise<number> {
+async function toEngine(
+  recipe: ModelRecipe,
+  inputs: string[],
+  files: SafetensorsFile[],
+  opts: Record<string, string | number | undefined>,
+): Promise<number> {
   const cmd = 'gan convert';
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   if (!recipe.inferConfig) throw new CliError(`${cmd}: ${recipe.name} does not support importing PyTorch weights yet`, 1);
@@ -143,9 +151,13 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
   files.forEach((f, i) => {
     const shapes = shapesOf(f);
     const candidates = (opts.net !== undefined ? [String(opts.net)] : netNames).filter((n) => recipe.inferConfig!(n, shapes));
-    if (opts.net !== undefined && !netNames.includes(String(opts.net))) throw usageError(cmd, `--net must be one of ${netNames.join(', ')}; got '${opts.net}'`);
+    if (opts.net !== undefined && !netNames.includes(String(opts.net)))
+      throw usageError(cmd, `--net must be one of ${netNames.join(', ')}; got '${opts.net}'`);
     if (candidates.length !== 1) {
-      throw new CliError(`${cmd}: cannot tell which ${recipe.name} network '${rel(inputs[i])}' holds (its keys match ${candidates.length ? candidates.join(' and ') : 'none'}); name it with --net`, 1);
+      throw new CliError(
+        `${cmd}: cannot tell which ${recipe.name} network '${rel(inputs[i])}' holds (its keys match ${candidates.length ? candidates.join(' and ') : 'none'}); name it with --net`,
+        1,
+      );
     }
     const net = candidates[0];
     if (assigned.has(net)) throw new CliError(`${cmd}: '${rel(inputs[assigned.get(net)!])}' and '${rel(inputs[i])}' both hold ${net}`, 1);
@@ -166,7 +178,8 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
   for (const k of ['imageSize', 'nz', 'ngf', 'ndf', 'nc']) {
     const v = opts[k];
     if (v === undefined) continue;
-    if (inferred[k] !== undefined && inferred[k] !== v) throw usageError(cmd, `--${kebab(k)} ${v} contradicts the weights' shapes, which say ${inferred[k]}`);
+    if (inferred[k] !== undefined && inferred[k] !== v)
+      throw usageError(cmd, `--${kebab(k)} ${v} contradicts the weights' shapes, which say ${inferred[k]}`);
     config[k] = v;
   }
   const problems = recipe.validate(config);
@@ -194,11 +207,16 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
       }
     }
     for (const k of Object.keys(given)) if (!own.has(k)) r.unexpected.push(k);
-    for (const b of nonFiniteEntries(given)) r.shapeMismatch.push(`${b.name}: ${b.count} NaN/Inf value${b.count === 1 ? '' : 's'} (of ${b.size})`);
+    for (const b of nonFiniteEntries(given))
+      r.shapeMismatch.push(`${b.name}: ${b.count} NaN/Inf value${b.count === 1 ? '' : 's'} (of ${b.size})`);
     reports.set(net, r);
   }
 
-  out.line(`gan convert: PyTorch -> ${recipe.name} (${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')})`);
+  out.line(
+    `gan convert: PyTorch -> ${recipe.name} (${Object.entries(config)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')})`,
+  );
   let ok = true;
   for (const net of netNames) {
     const r = reports.get(net);
@@ -208,7 +226,9 @@ async function toEngine(recipe: ModelRecipe, inputs: string[], files: Safetensor
     }
     const bad = r.missing.length + r.unexpected.length + r.shapeMismatch.length;
     ok &&= bad === 0;
-    out.line(`  ${net.padEnd(6)} ${rel(inputs[assigned.get(net)!])}: ${r.matched.length} keys matched (${fmtCount(r.params)} parameters), ${r.missing.length} missing, ${r.unexpected.length} unexpected, ${r.shapeMismatch.length} shape mismatches`);
+    out.line(
+      `  ${net.padEnd(6)} ${rel(inputs[assigned.get(net)!])}: ${r.matched.length} keys matched (${fmtCount(r.params)} parameters), ${r.missing.length} missing, ${r.unexpected.length} unexpected, ${r.shapeMismatch.length} shape mismatches`,
+    );
     for (const k of r.missing) out.line(`      missing     ${k}`);
     for (const k of r.unexpected) out.line(`      unexpected  ${k}`);
     for (const k of r.shapeMismatch) out.line(`      ${k.includes(': file [') ? 'shape' : 'value'}       ${k}`);

@@ -63,7 +63,14 @@ export const DATASETS: Record<string, DatasetEntry> = {
     channels: 6,
     load({ size, limit }) {
       const p = loadEmojiPairs({ split: 'train', size, limit });
-      return { name: 'emoji-pairs', data: packPairs(p.a, p.b, p.n, 3, 3, p.h, p.w), n: p.n, sampleShape: [6, p.h, p.w], channels: 6, size: p.h };
+      return {
+        name: 'emoji-pairs',
+        data: packPairs(p.a, p.b, p.n, 3, 3, p.h, p.w),
+        n: p.n,
+        sampleShape: [6, p.h, p.w],
+        channels: 6,
+        size: p.h,
+      };
     },
   },
   'emoji-unpaired': {
@@ -72,33 +79,66 @@ export const DATASETS: Record<string, DatasetEntry> = {
     load({ size, limit }) {
       const u = loadEmojiUnpaired({ split: 'train', size, limit });
       const n = Math.max(u.nA, u.nB);
-      return { name: 'emoji-unpaired', data: packUnpaired(u.a, u.nA, u.b, u.nB, 3, u.h, u.w), n, sampleShape: [6, u.h, u.w], channels: 6, size: u.h };
+      return {
+        name: 'emoji-unpaired',
+        data: packUnpaired(u.a, u.nA, u.b, u.nB, 3, u.h, u.w),
+        n,
+        sampleShape: [6, u.h, u.w],
+        channels: 6,
+        size: u.h,
+      };
     },
   },
   'emoji-edges': {
-    description: 'edges -> emoji like edges2shoes: edge maps (A, made by the engine\'s GPU kernels) and the Noto emoji (B); training split',
+    description: "edges -> emoji like edges2shoes: edge maps (A, made by the engine's GPU kernels) and the Noto emoji (B); training split",
     channels: 6,
     async load({ size, limit }) {
       const e = await loadEmojiEdges({ split: 'train', size, limit });
-      return { name: 'emoji-edges', data: packPairs(e.edges, e.images, e.n, 3, 3, e.h, e.w), n: e.n, sampleShape: [6, e.h, e.w], channels: 6, size: e.h };
+      return {
+        name: 'emoji-edges',
+        data: packPairs(e.edges, e.images, e.n, 3, 3, e.h, e.w),
+        n: e.n,
+        sampleShape: [6, e.h, e.w],
+        channels: 6,
+        size: e.h,
+      };
     },
   },
   'emoji-skin': {
-    description: 'emoji in 6 skin-tone domains (default yellow + 5 tones), Noto, RGB + 6 one-hot label planes per row (input of the multi-domain translators); training split',
+    description:
+      'emoji in 6 skin-tone domains (default yellow + 5 tones), Noto, RGB + 6 one-hot label planes per row (input of the multi-domain translators); training split',
     channels: 3 + 6,
     load({ size, limit }) {
       // --limit counts images; the loader takes whole emoji (all six tones of each).
       const s = loadEmojiSkinTones({ split: 'train', size, limit: limit ? Math.ceil(limit / 6) : undefined });
       const data = packDomains(s.images, s.domain, s.n, s.numDomains, 3, s.h, s.w);
-      return { name: 'emoji-skin', data, n: s.n, sampleShape: [3 + s.numDomains, s.h, s.w], labels: s.domain, channels: 3 + s.numDomains, size: s.h };
+      return {
+        name: 'emoji-skin',
+        data,
+        n: s.n,
+        sampleShape: [3 + s.numDomains, s.h, s.w],
+        labels: s.domain,
+        channels: 3 + s.numDomains,
+        size: s.h,
+      };
     },
   },
   'emoji-text': {
-    description: 'emoji drawings (Noto, RGB) with captions (name, short names, category as tokens) and category labels (input of the text-conditioned models); training split',
+    description:
+      'emoji drawings (Noto, RGB) with captions (name, short names, category as tokens) and category labels (input of the text-conditioned models); training split',
     channels: 3,
     load({ size, limit }) {
       const t = loadEmojiText({ split: 'train', set: 'google', size, limit, skinTones: false });
-      return { name: 'emoji-text', data: t.images, n: t.n, sampleShape: [3, t.h, t.w], labels: t.category, tokens: t.tokens, channels: 3, size: t.h };
+      return {
+        name: 'emoji-text',
+        data: t.images,
+        n: t.n,
+        sampleShape: [3, t.h, t.w],
+        labels: t.category,
+        tokens: t.tokens,
+        channels: 3,
+        size: t.h,
+      };
     },
   },
 };

@@ -28,10 +28,17 @@ import { countModes, loadStackedMnist } from '../data/stacked_mnist.js';
 import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/lib/translation.js';
 import { translationHooksOf } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import {
-  LENET_FULL, LENET_QUICK, drawnFeatureSet, featureMetrics, leNetFeatureSet, loadOrTrainLeNet, predictDigits, type FeatureMetrics, type ImageBatch,
+  LENET_FULL,
+  LENET_QUICK,
+  drawnFeatureSet,
+  featureMetrics,
+  leNetFeatureSet,
+  loadOrTrainLeNet,
+  predictDigits,
+  type FeatureMetrics,
+  type ImageBatch,
 } from '../metrics/lenet.js';
 import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../metrics/emojinet.js';
-import type { Tensor } from '../engine/tensor.js';
 import type { ConvClassifier } from '../metrics/classifier.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
 import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
@@ -56,18 +63,48 @@ const spec = {
     '`gan eval modes` compares mode coverage on Gaussian mixtures (see `gan eval modes --help`).',
   options: {
     ckpt: { type: 'string', metavar: 'PATH', help: 'checkpoint to evaluate (its model is read from it)' },
-    pretrained: { type: 'string', metavar: 'MODEL', help: 'evaluate the shipped trained weights of MODEL (zoo/<model>/, docs/zoo.md) instead of a checkpoint' },
-    n: { type: 'int', default: 2000, metavar: 'N', help: 'generated and real images per side (generators); max held-out pairs (image-to-image)' },
+    pretrained: {
+      type: 'string',
+      metavar: 'MODEL',
+      help: 'evaluate the shipped trained weights of MODEL (zoo/<model>/, docs/zoo.md) instead of a checkpoint',
+    },
+    n: {
+      type: 'int',
+      default: 2000,
+      metavar: 'N',
+      help: 'generated and real images per side (generators); max held-out pairs (image-to-image)',
+    },
     batch: { type: 'int', default: 100, metavar: 'N', help: 'images per forward pass' },
     seed: { type: 'int', default: 0, metavar: 'N', help: 'seed of the evaluation noise and of the real-image draw' },
-    lenet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'LeNet feature extractor recipe (full: 2 MNIST epochs; quick: 200 steps, for smoke tests)' },
-    emojiNet: { type: 'string', default: 'full', choices: ['full', 'quick'], help: 'emoji feature net recipe (emoji generators; full: 400 steps of 64 on Noto + Twemoji; quick: 150 steps of 32, Noto only, for smoke tests)' },
-    stage: { type: 'int', metavar: 'N', help: 'models trained in stages: score this stage\'s output at its own size (default: the last stage the run trained)' },
-    runningStats: { type: 'boolean', help: 'generate with the running statistics (eval mode) instead of each batch\'s own' },
-    out: { type: 'string', metavar: 'JSON', help: 'where to write the metrics (default: <checkpoint>.eval.json beside it; with --pretrained, runs/pretrained-<model>.eval.json)' },
+    lenet: {
+      type: 'string',
+      default: 'full',
+      choices: ['full', 'quick'],
+      help: 'LeNet feature extractor recipe (full: 2 MNIST epochs; quick: 200 steps, for smoke tests)',
+    },
+    emojiNet: {
+      type: 'string',
+      default: 'full',
+      choices: ['full', 'quick'],
+      help: 'emoji feature net recipe (emoji generators; full: 400 steps of 64 on Noto + Twemoji; quick: 150 steps of 32, Noto only, for smoke tests)',
+    },
+    stage: {
+      type: 'int',
+      metavar: 'N',
+      help: "models trained in stages: score this stage's output at its own size (default: the last stage the run trained)",
+    },
+    runningStats: { type: 'boolean', help: "generate with the running statistics (eval mode) instead of each batch's own" },
+    out: {
+      type: 'string',
+      metavar: 'JSON',
+      help: 'where to write the metrics (default: <checkpoint>.eval.json beside it; with --pretrained, runs/pretrained-<model>.eval.json)',
+    },
   },
   positionals: [{ name: 'model', help: `model name (${Object.keys(recipes).join(', ')}), or 'modes'` }],
-  examples: [`gan eval --ckpt runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors --n 2000`, `gan eval --pretrained ${Object.keys(recipes)[0]} --n 1000`],
+  examples: [
+    `gan eval --ckpt runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors --n 2000`,
+    `gan eval --pretrained ${Object.keys(recipes)[0]} --n 1000`,
+  ],
 } as const;
 
 type EvalOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];
@@ -90,7 +127,11 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   if (!model) throw usageError('gan eval', 'give a model name or --ckpt PATH; see --help');
   const recipe = getRecipe(model);
   if (!recipe) throw usageError('gan eval', `unknown model '${model}' (known: ${Object.keys(recipes).join(', ')})`);
-  if (!o.ckpt) throw usageError('gan eval', `give the checkpoint to evaluate: gan eval --ckpt PATH (e.g. runs/${model}-<timestamp>/checkpoint.safetensors)`);
+  if (!o.ckpt)
+    throw usageError(
+      'gan eval',
+      `give the checkpoint to evaluate: gan eval --ckpt PATH (e.g. runs/${model}-<timestamp>/checkpoint.safetensors)`,
+    );
   checkRange('gan eval', 'n', o.n, 10, 100_000, 'an integer');
   checkRange('gan eval', 'batch', o.batch, 1, 4096, 'an integer');
   checkRange('gan eval', 'seed', o.seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
@@ -100,20 +141,35 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   const hooks = translationHooksOf(recipe);
   const kind = hooks.translate ? 'translation' : isEmojiEvalDataset(ck.info.dataset) ? 'emoji' : mnistKind(ck.info.dataset);
   if (!kind) {
-    throw new CliError(`gan eval: evaluation is not yet available for ${model} on '${ck.info.dataset}' (LeNet metrics cover MNIST generators, emoji-net metrics generators of emoji / emoji-text; image-to-image recipes need translate/heldOutPairs)`, 1);
+    throw new CliError(
+      `gan eval: evaluation is not yet available for ${model} on '${ck.info.dataset}' (LeNet metrics cover MNIST generators, emoji-net metrics generators of emoji / emoji-text; image-to-image recipes need translate/heldOutPairs)`,
+      1,
+    );
   }
-  if (o.stage !== undefined && !recipe.stages) throw usageError('gan eval', `--stage is for models trained in stages (this one is ${model})`);
+  if (o.stage !== undefined && !recipe.stages)
+    throw usageError('gan eval', `--stage is for models trained in stages (this one is ${model})`);
   if (o.stage !== undefined && recipe.stages && !(Number.isInteger(o.stage) && o.stage >= 1 && o.stage <= recipe.stages.count)) {
-    throw usageError('gan eval', `--stage must be ${Array.from({ length: recipe.stages.count }, (_, i) => i + 1).join(' or ')}, got ${o.stage}`);
+    throw usageError(
+      'gan eval',
+      `--stage must be ${Array.from({ length: recipe.stages.count }, (_, i) => i + 1).join(' or ')}, got ${o.stage}`,
+    );
   }
-  if (kind === 'translation' && !hooks.heldOutPairs) throw new CliError(`gan eval: the ${model} recipe has translate() but no heldOutPairs(), so there is no ground truth to score against`, 1);
+  if (kind === 'translation' && !hooks.heldOutPairs)
+    throw new CliError(
+      `gan eval: the ${model} recipe has translate() but no heldOutPairs(), so there is no ground truth to score against`,
+      1,
+    );
 
   const e = await acquireEngine('gan eval');
   const t0 = performance.now();
   let result: Record<string, unknown>;
   try {
-    result = kind === 'translation' ? await evalTranslation(recipe, hooks as TranslationEval, ck, path, o) : await evalGenerator(recipe, ck, path, o, kind);
-    if (recipe.domainTranslation && hooks.translate) result = { ...result, ...(await evalDomainTranslation(recipe, hooks.translate, ck, path, o)) };
+    result =
+      kind === 'translation'
+        ? await evalTranslation(recipe, hooks as TranslationEval, ck, path, o)
+        : await evalGenerator(recipe, ck, path, o, kind);
+    if (recipe.domainTranslation && hooks.translate)
+      result = { ...result, ...(await evalDomainTranslation(recipe, hooks.translate, ck, path, o)) };
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`gan eval: ${firstLine(err)}`, 1);
@@ -127,7 +183,12 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
     date: new Date().toISOString(),
   };
-  const target = resolve(o.out ?? (o.pretrained !== undefined ? join('runs', `pretrained-${o.pretrained}.eval.json`) : join(dirname(path), `${basename(path).replace(/\.safetensors$/, '')}.eval.json`)));
+  const target = resolve(
+    o.out ??
+      (o.pretrained !== undefined
+        ? join('runs', `pretrained-${o.pretrained}.eval.json`)
+        : join(dirname(path), `${basename(path).replace(/\.safetensors$/, '')}.eval.json`)),
+  );
   try {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, JSON.stringify(report, null, 2) + '\n');
@@ -166,7 +227,9 @@ export type { FeatureJudge, GeneratedFeatures, Render } from './eval_judge.js';
 async function leNetJudge(kind: 'mnist' | 'stacked', size: number, o: EvalOptions): Promise<FeatureJudge & { lenet: ConvClassifier }> {
   const lenetRecipe = o.lenet === 'quick' ? LENET_QUICK : LENET_FULL;
   const lenet = await loadOrTrainLeNet(lenetRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
-  out.line(`gan eval: LeNet features from ${relative(process.cwd(), lenet.path)} (MNIST test accuracy ${fmt(100 * lenet.testAccuracy, 2)}%)`);
+  out.line(
+    `gan eval: LeNet features from ${relative(process.cwd(), lenet.path)} (MNIST test accuracy ${fmt(100 * lenet.testAccuracy, 2)}%)`,
+  );
   const n = o.n;
   return {
     lenet: lenet.model,
@@ -182,10 +245,17 @@ async function leNetJudge(kind: 'mnist' | 'stacked', size: number, o: EvalOption
   };
 }
 
-async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: string, o: EvalOptions, kind: 'mnist' | 'stacked' | 'emoji'): Promise<Record<string, unknown>> {
+async function evalGenerator(
+  recipe: ModelRecipe,
+  ck: LoadedCheckpoint,
+  path: string,
+  o: EvalOptions,
+  kind: 'mnist' | 'stacked' | 'emoji',
+): Promise<Record<string, unknown>> {
   const { channels, size } = recipe.imageShape(ck.info.config);
   const wantChannels = kind === 'mnist' ? 1 : 3;
-  if (channels !== wantChannels) throw new CliError(`gan eval: ${recipe.name} makes ${channels}-channel images, '${ck.info.dataset}' has ${wantChannels}`, 1);
+  if (channels !== wantChannels)
+    throw new CliError(`gan eval: ${recipe.name} makes ${channels}-channel images, '${ck.info.dataset}' has ${wantChannels}`, 1);
 
   // The trained generator and, for scale, the same network as initialised at the start of the run.
   const trained = recipe.create(ck.info.config, ck.info.settings, ck.info.seed);
@@ -193,7 +263,15 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   if (kind === 'emoji' && trained.bindData) {
     // Text models take their captions as `gan train` gives them (before the restore; binding draws nothing).
     const d = await loadDataset(ck.info.dataset, { size, limit: ck.info.limit || undefined });
-    const data = { images: d.data, n: d.n, c: d.sampleShape[0], h: d.sampleShape[1], w: d.sampleShape[2], labels: d.labels, tokens: d.tokens };
+    const data = {
+      images: d.data,
+      n: d.n,
+      c: d.sampleShape[0],
+      h: d.sampleShape[1],
+      w: d.sampleShape[2],
+      labels: d.labels,
+      tokens: d.tokens,
+    };
     trained.bindData(data);
     untrained.bindData?.(data);
   }
@@ -221,11 +299,24 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   if (kind === 'emoji') {
     const netRecipe = o.emojiNet === 'quick' ? EMOJI_NET_QUICK : EMOJI_NET_FULL;
     const net = await loadOrTrainEmojiNet(netRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
-    out.line(`gan eval: emoji-net features from ${relative(process.cwd(), net.path)} (emoji test-split category accuracy ${fmt(100 * net.testAccuracy, 1)}%)`);
+    out.line(
+      `gan eval: emoji-net features from ${relative(process.cwd(), net.path)} (emoji test-split category accuracy ${fmt(100 * net.testAccuracy, 1)}%)`,
+    );
     const text = isTextConditioned(recipe, ck.info.config, ck.info.dataset);
     const dataset = ck.info.dataset as 'emoji' | 'emoji-text';
-    judge = await emojiJudge({ dataset, size: evalSize, n: o.n, seed: o.seed, batch: o.batch, text, textCodes: recipe.text?.codes, net, recipeName: recipe.name });
-    if (judge.n < o.n) out.line(`gan eval: ${judge.n} images per side (${text ? 'one per test caption: ' : ''}the ${dataset} test split has ${judge.n})`);
+    judge = await emojiJudge({
+      dataset,
+      size: evalSize,
+      n: o.n,
+      seed: o.seed,
+      batch: o.batch,
+      text,
+      textCodes: recipe.text?.codes,
+      net,
+      recipeName: recipe.name,
+    });
+    if (judge.n < o.n)
+      out.line(`gan eval: ${judge.n} images per side (${text ? 'one per test caption: ' : ''}the ${dataset} test split has ${judge.n})`);
   } else {
     const j = await leNetJudge(kind, size, o);
     lenet = j.lenet;
@@ -271,7 +362,9 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
     dataset: ck.info.dataset,
     channels,
     size,
-    ...(kind === 'mnist' ? { testSet: () => ({ ...(size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size })), c: 1 }) } : {}),
+    ...(kind === 'mnist'
+      ? { testSet: () => ({ ...(size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size })), c: 1 }) }
+      : {}),
   });
   const summary = judge.summary?.(gTrained.extra ?? {}, gUntrained.extra ?? {});
 
@@ -281,7 +374,10 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   ];
   out.line(`gan eval: ${what}, ${n} generated vs ${n} ${judge.realName} (${judge.features}):`);
   out.line(table([row('trained', modelMetrics), row('untrained', untrainedMetrics), row('real (train split)', reference)]));
-  if (modes) out.line(`  modes covered ${modes.covered} / 1000 (untrained ${modes.untrained.covered}), KL(modes || uniform) ${fmt(modes.kl)} (untrained ${fmt(modes.untrained.kl)})`);
+  if (modes)
+    out.line(
+      `  modes covered ${modes.covered} / 1000 (untrained ${modes.untrained.covered}), KL(modes || uniform) ${fmt(modes.kl)} (untrained ${fmt(modes.untrained.kl)})`,
+    );
   for (const l of extras?.lines ?? []) out.line(l);
   for (const l of summary?.lines ?? []) out.line(l);
   return {
@@ -300,7 +396,13 @@ async function evalGenerator(recipe: ModelRecipe, ck: LoadedCheckpoint, path: st
   };
 }
 
-async function evalTranslation(recipe: ModelRecipe, hooks: TranslationEval, ck: LoadedCheckpoint, path: string, o: EvalOptions): Promise<Record<string, unknown>> {
+async function evalTranslation(
+  recipe: ModelRecipe,
+  hooks: TranslationEval,
+  ck: LoadedCheckpoint,
+  path: string,
+  o: EvalOptions,
+): Promise<Record<string, unknown>> {
   const pairs = await hooks.heldOutPairs(ck.info.config, { limit: o.n, dataset: ck.info.dataset });
   if (pairs.n < 1) throw new CliError(`gan eval: ${recipe.name} has no held-out pairs`, 1);
   // The trained networks, and the same networks as the run initialised them (its seed).
@@ -312,8 +414,19 @@ async function evalTranslation(recipe: ModelRecipe, hooks: TranslationEval, ck: 
   const sameShape = pairs.inputShape.every((d, i) => d === pairs.targetShape[i]);
   const identity = sameShape ? await scoreTranslation(pairs, null, o.batch) : null;
 
-  const row = (name: string, m: TranslationScores): [string, string] => [name, `L1 ${fmt(m.l1, 4)}   PSNR ${fmt(m.psnr, 2)} dB   SSIM ${fmt(m.ssim, 4)}`];
-  out.line(`gan eval: ${recipe.name} step ${ck.info.step}, ${pairs.n} held-out pairs of '${ck.info.dataset}' (L1 on the [-1, 1] scale; PSNR, SSIM on [0, 1], ${metrics.ssimWindow}x${metrics.ssimWindow} window):`);
-  out.line(table([row('trained', metrics), row('untrained (seeded init)', untrainedMetrics), ...(identity ? [row('identity (output = input)', identity)] : [])]));
+  const row = (name: string, m: TranslationScores): [string, string] => [
+    name,
+    `L1 ${fmt(m.l1, 4)}   PSNR ${fmt(m.psnr, 2)} dB   SSIM ${fmt(m.ssim, 4)}`,
+  ];
+  out.line(
+    `gan eval: ${recipe.name} step ${ck.info.step}, ${pairs.n} held-out pairs of '${ck.info.dataset}' (L1 on the [-1, 1] scale; PSNR, SSIM on [0, 1], ${metrics.ssimWindow}x${metrics.ssimWindow} window):`,
+  );
+  out.line(
+    table([
+      row('trained', metrics),
+      row('untrained (seeded init)', untrainedMetrics),
+      ...(identity ? [row('identity (output = input)', identity)] : []),
+    ]),
+  );
   return { kind: 'translation', n: pairs.n, metrics, untrained: untrainedMetrics, identity };
 }

@@ -23,7 +23,7 @@ import { ConvClassifier, classifierAccuracy, classifierPredict, initClassifier_,
 import { Generator } from '../engine/ops/random.js';
 import { gatherImages, packDomains, type DomainSet } from '../data/domains.js';
 import { heldOutDomainSet } from './heldout.js';
-import type { DomainTranslation, GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
+import type { DomainTranslation, GanTrainer, ModelRecipe } from '../nets/registry.js';
 import type { TranslationEval } from '../nets/lib/translation.js';
 import { out, table } from './common.js';
 import { restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
@@ -54,7 +54,11 @@ export function domainClassifierPath(d: DomainTranslation, seed: number, dir = d
  * The domain classifier for the model's image size, trained with a fixed seed on the real training
  * images (deterministic), from the metrics cache when it was trained before.
  */
-export async function loadOrTrainDomainClassifier(d: DomainTranslation, seed: number, log: (line: string) => void = () => {}): Promise<{ net: ConvClassifier; path: string; cached: boolean }> {
+export async function loadOrTrainDomainClassifier(
+  d: DomainTranslation,
+  seed: number,
+  log: (line: string) => void = () => {},
+): Promise<{ net: ConvClassifier; path: string; cached: boolean }> {
   const path = domainClassifierPath(d, seed);
   const { steps, batch, lr } = DOMAIN_CLASSIFIER;
   const { net, cached } = await loadOrTrainClassifier({
@@ -66,9 +70,18 @@ export async function loadOrTrainDomainClassifier(d: DomainTranslation, seed: nu
       const s = trainingDomains(d);
       initClassifier_(net, new Generator(seed));
       log(`domain classifier: training on ${s.n} real images (${steps} steps, batch ${batch}, seed ${seed}) -> ${path}`);
-      const r = await trainClassifier(net, { images: s.images, labels: s.domain, n: s.n, c: 3, h: s.h, w: s.w }, {
-        steps, batch, lr, seed, logEvery: steps / 4, onLog: (step, loss) => log(`domain classifier: step ${step}/${steps} loss ${loss.toFixed(4)}`),
-      });
+      const r = await trainClassifier(
+        net,
+        { images: s.images, labels: s.domain, n: s.n, c: 3, h: s.h, w: s.w },
+        {
+          steps,
+          batch,
+          lr,
+          seed,
+          logEvery: steps / 4,
+          onLog: (step, loss) => log(`domain classifier: step ${step}/${steps} loss ${loss.toFixed(4)}`),
+        },
+      );
       return { recipe: JSON.stringify(DOMAIN_CLASSIFIER), train_seconds: r.seconds.toFixed(1) };
     },
   });
@@ -86,7 +99,13 @@ export interface DomainTranslationScores {
 }
 
 /** Translates every test image into every domain and scores the results (classifier, ground truth). */
-export async function scoreDomainTranslations(trainer: GanTrainer, translate: TranslationEval['translate'], test: DomainSet, classifier: ConvClassifier, batch: number): Promise<DomainTranslationScores> {
+export async function scoreDomainTranslations(
+  trainer: GanTrainer,
+  translate: TranslationEval['translate'],
+  test: DomainSet,
+  classifier: ConvClassifier,
+  batch: number,
+): Promise<DomainTranslationScores> {
   const C = test.numDomains;
   const img = 3 * test.h * test.w;
   const l1 = Array.from({ length: C }, () => new Array<number>(C).fill(0));
@@ -121,12 +140,14 @@ export async function scoreDomainTranslations(trainer: GanTrainer, translate: Tr
   const mean = l1.map((row, s) => row.map((v, d) => (count[s][d] ? v / count[s][d] : NaN)));
   let sum = 0;
   let k = 0;
-  mean.forEach((row, s) => row.forEach((v, d) => {
-    if (s !== d && Number.isFinite(v)) {
-      sum += v;
-      k++;
-    }
-  }));
+  mean.forEach((row, s) =>
+    row.forEach((v, d) => {
+      if (s !== d && Number.isFinite(v)) {
+        sum += v;
+        k++;
+      }
+    }),
+  );
   return { accuracy: off ? hits / off : NaN, l1: mean, meanL1: k ? sum / k : NaN, translations: off };
 }
 
@@ -156,7 +177,13 @@ const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) :
  * real images, the trained and the untrained generator's translations of the test split (at most
  * `n` test images), through the recipe's translate hook.
  */
-export async function evalDomainTranslation(recipe: ModelRecipe, translate: TranslationEval['translate'], ck: LoadedCheckpoint, path: string, o: { n: number; batch: number; seed: number }): Promise<Record<string, unknown>> {
+export async function evalDomainTranslation(
+  recipe: ModelRecipe,
+  translate: TranslationEval['translate'],
+  ck: LoadedCheckpoint,
+  path: string,
+  o: { n: number; batch: number; seed: number },
+): Promise<Record<string, unknown>> {
   const config = ck.info.config;
   // At most n test images: n / count emoji, each drawn in every domain.
   const count = recipe.domainTranslation?.(config).count ?? 1;
@@ -164,7 +191,14 @@ export async function evalDomainTranslation(recipe: ModelRecipe, translate: Tran
   const { net: classifier, path: classifierPath, cached } = await loadOrTrainDomainClassifier(d, o.seed, (l) => out.line(`gan eval: ${l}`));
   if (cached) out.line(`gan eval: domain classifier from the cache: ${classifierPath}`);
   try {
-    const realAccuracy = await classifierAccuracy(classifier, { images: test.images, labels: test.domain, n: test.n, c: 3, h: test.h, w: test.w });
+    const realAccuracy = await classifierAccuracy(classifier, {
+      images: test.images,
+      labels: test.domain,
+      n: test.n,
+      c: 3,
+      h: test.h,
+      w: test.w,
+    });
     const trained = recipe.create(config, ck.info.settings, ck.info.seed);
     const untrained = recipe.create(config, ck.info.settings, ck.info.seed);
     try {
@@ -175,11 +209,13 @@ export async function evalDomainTranslation(recipe: ModelRecipe, translate: Tran
       const identity = identityL1(test);
       out.line(`gan eval: domain classifier on ${test.n} real test images: accuracy ${fmt(100 * realAccuracy, 1)}%`);
       out.line(`gan eval: ${model.translations} translations of the test images into every other domain:`);
-      out.line(table([
-        ['trained G', `classified as the target ${fmt(100 * model.accuracy, 1)}%   L1 to ground truth ${fmt(model.meanL1, 4)}`],
-        ['untrained G', `classified as the target ${fmt(100 * initial.accuracy, 1)}%   L1 to ground truth ${fmt(initial.meanL1, 4)}`],
-        ['identity (output = input)', `L1 to ground truth ${fmt(identity, 4)}`],
-      ]));
+      out.line(
+        table([
+          ['trained G', `classified as the target ${fmt(100 * model.accuracy, 1)}%   L1 to ground truth ${fmt(model.meanL1, 4)}`],
+          ['untrained G', `classified as the target ${fmt(100 * initial.accuracy, 1)}%   L1 to ground truth ${fmt(initial.meanL1, 4)}`],
+          ['identity (output = input)', `L1 to ground truth ${fmt(identity, 4)}`],
+        ]),
+      );
       out.line('  L1 of the trained G by source (rows) and target (columns): ' + names.join(', '));
       for (const [s, row] of model.l1.entries()) out.line(`  ${names[s].padEnd(13)} ${row.map((v) => fmt(v, 3)).join('  ')}`);
       return {

@@ -20,8 +20,16 @@ import { emojiPackageInfo, loadEmojiPairs, loadEmojiText } from '../data/emoji.j
 import { classifierAccuracy, trainClassifier, type ConvClassifier } from '../metrics/classifier.js';
 import { loadOrTrainClassifier } from '../metrics/classifier_cache.js';
 import {
-  EMOJI_NET_CLASSES, EMOJI_NET_FORMAT, EMOJI_NET_SIZE, classPrior, conditionalAccuracy, createEmojiNet, emojiNetFeatureSet, imageRows,
-  type EmojiNetRecipe, type RgbImages,
+  EMOJI_NET_CLASSES,
+  EMOJI_NET_FORMAT,
+  EMOJI_NET_SIZE,
+  classPrior,
+  conditionalAccuracy,
+  createEmojiNet,
+  emojiNetFeatureSet,
+  imageRows,
+  type EmojiNetRecipe,
+  type RgbImages,
 } from '../metrics/emojinet.js';
 import { defaultMetricsCacheDir, drawnFeatureSet } from '../metrics/lenet.js';
 import type { FeatureSet } from '../metrics/frechet.js';
@@ -55,7 +63,9 @@ export function emojiRealSet(dataset: EmojiEvalDataset, split: 'train' | 'test',
   const row = new Map(t.codes.map((c, i) => [c, i]));
   const idx = p.codes.map((c) => row.get(c) ?? -1);
   return {
-    images: p.a, n: p.n, size,
+    images: p.a,
+    n: p.n,
+    size,
     tokens: idx.map((i) => (i >= 0 ? t.tokens[i] : [])),
     category: Uint8Array.from(idx, (i) => (i >= 0 ? t.category[i] : 0)),
     names: p.names,
@@ -86,7 +96,10 @@ export function emojiNetPath(r: EmojiNetRecipe, dir = defaultMetricsCacheDir()):
   const google = emojiPackageInfo('google').version;
   const twitter = r.twemoji ? `-tw${emojiPackageInfo('twitter').version}` : '';
   const shape = `c${r.convs.join('.')}-h${r.hidden.join('.')}`;
-  return join(dir, `emoji-net-v${EMOJI_NET_FORMAT}-emoji${google}${twitter}-${shape}-s${r.seed}-n${r.steps}-b${r.batch}-lr${r.lr}.safetensors`);
+  return join(
+    dir,
+    `emoji-net-v${EMOJI_NET_FORMAT}-emoji${google}${twitter}-${shape}-s${r.seed}-n${r.steps}-b${r.batch}-lr${r.lr}.safetensors`,
+  );
 }
 
 /**
@@ -94,7 +107,10 @@ export function emojiNetPath(r: EmojiNetRecipe, dir = defaultMetricsCacheDir()):
  * category labels, plus (recipe.twemoji) the Twemoji drawings of the training-split emoji, labelled
  * with the same category names.
  */
-export function emojiNetTrainingData(r: Pick<EmojiNetRecipe, 'twemoji'>, limit?: number): { images: Float32Array; labels: Uint8Array; n: number; noto: number; twemoji: number } {
+export function emojiNetTrainingData(
+  r: Pick<EmojiNetRecipe, 'twemoji'>,
+  limit?: number,
+): { images: Float32Array; labels: Uint8Array; n: number; noto: number; twemoji: number } {
   const g = loadEmojiText({ split: 'train', set: 'google', size: EMOJI_NET_SIZE, skinTones: false, limit });
   if (!r.twemoji) return { images: g.images, labels: g.category, n: g.n, noto: g.n, twemoji: 0 };
   const t = loadEmojiText({ split: 'train', set: 'twitter', size: EMOJI_NET_SIZE, skinTones: false, limit });
@@ -128,7 +144,10 @@ export interface CachedEmojiNet {
 }
 
 /** The emoji net of `recipe` from the metrics cache, trained (and cached) first when missing. */
-export async function loadOrTrainEmojiNet(recipe: EmojiNetRecipe, opts: { dir?: string; log?: (line: string) => void } = {}): Promise<CachedEmojiNet> {
+export async function loadOrTrainEmojiNet(
+  recipe: EmojiNetRecipe,
+  opts: { dir?: string; log?: (line: string) => void } = {},
+): Promise<CachedEmojiNet> {
   const log = opts.log ?? (() => {});
   const path = emojiNetPath(recipe, opts.dir);
   const r = await loadOrTrainClassifier({
@@ -138,22 +157,43 @@ export async function loadOrTrainEmojiNet(recipe: EmojiNetRecipe, opts: { dir?: 
     create: () => createEmojiNet(recipe),
     async train(net) {
       const data = emojiNetTrainingData(recipe);
-      log(`emoji net: training on ${data.n} images (${data.noto} Noto${data.twemoji ? ` + ${data.twemoji} Twemoji` : ''}, 32x32, 10 categories; ${recipe.steps} steps, batch ${recipe.batch}, seed ${recipe.seed}) -> ${path}`);
+      log(
+        `emoji net: training on ${data.n} images (${data.noto} Noto${data.twemoji ? ` + ${data.twemoji} Twemoji` : ''}, 32x32, 10 categories; ${recipe.steps} steps, batch ${recipe.batch}, seed ${recipe.seed}) -> ${path}`,
+      );
       const every = Math.max(1, Math.round(recipe.steps / 5));
-      const t = await trainClassifier(net, { images: data.images, labels: data.labels, n: data.n, c: 3, h: EMOJI_NET_SIZE, w: EMOJI_NET_SIZE }, {
-        steps: recipe.steps, batch: recipe.batch, seed: recipe.seed, lr: recipe.lr, logEvery: every,
-        onLog: (s, l) => log(`emoji net: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`),
-      });
+      const t = await trainClassifier(
+        net,
+        { images: data.images, labels: data.labels, n: data.n, c: 3, h: EMOJI_NET_SIZE, w: EMOJI_NET_SIZE },
+        {
+          steps: recipe.steps,
+          batch: recipe.batch,
+          seed: recipe.seed,
+          lr: recipe.lr,
+          logEvery: every,
+          onLog: (s, l) => log(`emoji net: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`),
+        },
+      );
       const test = await emojiNetTestAccuracy(net);
       log(`emoji net: test accuracy ${(100 * test.accuracy).toFixed(1)}% on ${test.n} Noto test emoji after ${t.seconds.toFixed(0)} s`);
       return {
-        recipe: JSON.stringify(recipe), format_version: String(EMOJI_NET_FORMAT), test_accuracy: String(test.accuracy), test_images: String(test.n),
-        train_images: String(data.n), train_seconds: t.seconds.toFixed(1),
+        recipe: JSON.stringify(recipe),
+        format_version: String(EMOJI_NET_FORMAT),
+        test_accuracy: String(test.accuracy),
+        test_images: String(test.n),
+        train_images: String(data.n),
+        train_seconds: t.seconds.toFixed(1),
       };
     },
   });
   const m = r.metadata;
-  return { net: r.net, path, cached: r.cached, testAccuracy: Number(m.test_accuracy ?? NaN), trainImages: Number(m.train_images ?? NaN), seconds: Number(m.train_seconds ?? NaN) };
+  return {
+    net: r.net,
+    path,
+    cached: r.cached,
+    testAccuracy: Number(m.test_accuracy ?? NaN),
+    trainImages: Number(m.train_images ?? NaN),
+    seconds: Number(m.train_seconds ?? NaN),
+  };
 }
 
 // ---- the judge `gan eval` uses --------------------------------------------------------------------------
@@ -189,7 +229,9 @@ export async function emojiJudge(o: EmojiJudgeOptions): Promise<FeatureJudge> {
   const realTrain = seededSubset(emojiRealSet(o.dataset, 'train', o.size), n, o.seed + 1);
   const realTest = await emojiNetFeatureSet(net, testSet);
   const realTrainFeatures = await emojiNetFeatureSet(net, realTrain);
-  const realAccuracy = o.text ? (await conditionalAccuracy(net, (s, m) => imageRows(test, s, m), test.category, { batch: o.batch })).accuracy : NaN;
+  const realAccuracy = o.text
+    ? (await conditionalAccuracy(net, (s, m) => imageRows(test, s, m), test.category, { batch: o.batch })).accuracy
+    : NaN;
   const prior = classPrior(test.category, EMOJI_NET_CLASSES);
 
   const generated = async (t: GanTrainer, render: Render): Promise<GeneratedFeatures> => {
@@ -200,14 +242,19 @@ export async function emojiJudge(o: EmojiJudgeOptions): Promise<FeatureJudge> {
     }
     const codes = o.textCodes;
     if (!codes) throw new Error(`${o.recipeName}: conditional accuracy needs the recipe's text hook (caption codes)`);
-    const r = await conditionalAccuracy(net, (start, m) => {
-      const z = codes(t, test.tokens.slice(start, start + m), g);
-      try {
-        return render(t, z);
-      } finally {
-        z.dispose();
-      }
-    }, test.category, { batch: o.batch, withFeatures: true });
+    const r = await conditionalAccuracy(
+      net,
+      (start, m) => {
+        const z = codes(t, test.tokens.slice(start, start + m), g);
+        try {
+          return render(t, z);
+        } finally {
+          z.dispose();
+        }
+      },
+      test.category,
+      { batch: o.batch, withFeatures: true },
+    );
     return { features: r.features as FeatureSet, extra: { conditionalAccuracy: r.accuracy } };
   };
 

@@ -6,7 +6,18 @@
 
 import { writeFileSync } from 'node:fs';
 import { describeAdapter } from '../engine/device.js';
-import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, QUICK_MIXTURES, checkModeRun, formatModeTable, mixtureModel, runOnMixture, withModelDefaults, type ModeRunResult } from '../nets/mode_eval.js';
+import {
+  MIXTURES,
+  MODE_DEFAULTS,
+  MODE_MODELS,
+  QUICK_MIXTURES,
+  checkModeRun,
+  formatModeTable,
+  mixtureModel,
+  runOnMixture,
+  withModelDefaults,
+  type ModeRunResult,
+} from '../nets/mode_eval.js';
 import type { OptionSpec, ParsedOptions } from './lib/args.js';
 import { acquireEngine, checkRange, out, parseOrHelp, usageError } from './common.js';
 
@@ -24,7 +35,11 @@ const shared = {
   layers: { type: 'int', default: d.layers, help: 'hidden layers of every G and D', metavar: 'N' },
   samples: { type: 'int', default: d.samples, help: 'samples drawn for the metrics', metavar: 'N' },
   seed: { type: 'int', default: d.seed, help: 'seed for initialisation, noise and data', metavar: 'N' },
-  decayTo: { type: 'number', default: d.decayTo, help: 'learning rate at the end, as a fraction of --lr (linear decay over the second half; 1: none)' },
+  decayTo: {
+    type: 'number',
+    default: d.decayTo,
+    help: 'learning rate at the end, as a fraction of --lr (linear decay over the second half; 1: none)',
+  },
   logEvery: { type: 'int', default: 0, help: 'print the losses every N steps (0: never)', metavar: 'N' },
   json: { type: 'string', metavar: 'PATH', help: 'also write the results as JSON' },
   quick: { type: 'boolean', help: `a short smoke run: --steps 300 --samples 1000 --mixtures ${QUICK_MIXTURES.join(',')}` },
@@ -67,8 +82,14 @@ export async function evalModesCommand(argv: readonly string[]): Promise<number>
   const given = (flag: string) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
   const steps = o.quick && !given('steps') ? 300 : o.steps;
   const samples = o.quick && !given('samples') ? 1000 : o.samples;
-  const mixtures = (o.quick && !given('mixtures') ? QUICK_MIXTURES.join(',') : o.mixtures).split(',').map((s) => s.trim()).filter(Boolean);
-  const models = o.models.split(',').map((s) => s.trim()).filter(Boolean);
+  const mixtures = (o.quick && !given('mixtures') ? QUICK_MIXTURES.join(',') : o.mixtures)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const models = o.models
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const m of mixtures) if (!MIXTURES[m]) throw usageError(cmd, `unknown mixture '${m}' (known: ${Object.keys(MIXTURES).join(', ')})`);
   for (const m of models) if (!MODE_MODELS.includes(m)) throw usageError(cmd, `unknown model '${m}' (known: ${MODE_MODELS.join(', ')})`);
   checkRange(cmd, 'steps', steps, 1, 1e7, 'an integer');
@@ -78,9 +99,25 @@ export async function evalModesCommand(argv: readonly string[]): Promise<number>
   checkRange(cmd, 'decay-to', o.decayTo, 0, 1);
   // Each model's run: the shared settings, and its own flags where given (else its declared defaults).
   const runs = models.map((model) => {
-    const own = Object.fromEntries(Object.keys(mixtureModel(model).params).filter((k) => all[k] !== undefined).map((k) => [k, all[k] as string | number | boolean]));
+    const own = Object.fromEntries(
+      Object.keys(mixtureModel(model).params)
+        .filter((k) => all[k] !== undefined)
+        .map((k) => [k, all[k] as string | number | boolean]),
+    );
     const run = withModelDefaults({
-      ...own, mixture: '', model, steps, samples, batch: o.batch, lr: o.lr, beta1: o.beta1, nz: o.nz, hidden: o.hidden, layers: o.layers, seed: o.seed, decayTo: o.decayTo,
+      ...own,
+      mixture: '',
+      model,
+      steps,
+      samples,
+      batch: o.batch,
+      lr: o.lr,
+      beta1: o.beta1,
+      nz: o.nz,
+      hidden: o.hidden,
+      layers: o.layers,
+      seed: o.seed,
+      decayTo: o.decayTo,
     });
     const errs = checkModeRun(run);
     if (errs.length) throw usageError(cmd, `${model}: ${errs.join('; ')}`);
@@ -95,22 +132,41 @@ export async function evalModesCommand(argv: readonly string[]): Promise<number>
       const model = run.model;
       const r = await runOnMixture(
         { ...run, mixture },
-        (step, v) => out.err(`  ${mixture} ${model} step ${step}: ${Object.entries(v).map(([k, x]) => `${k}=${x.toFixed(4)}`).join(' ')}`),
+        (step, v) =>
+          out.err(
+            `  ${mixture} ${model} step ${step}: ${Object.entries(v)
+              .map(([k, x]) => `${k}=${x.toFixed(4)}`)
+              .join(' ')}`,
+          ),
         o.logEvery,
       );
-      out.err(`  ${mixture} ${model}: ${r.final.covered}/${r.final.counts.length} modes, ${(100 * r.final.highQuality).toFixed(1)}% high quality, KL ${r.final.kl.toFixed(3)} (${r.seconds.toFixed(0)} s)`);
+      out.err(
+        `  ${mixture} ${model}: ${r.final.covered}/${r.final.counts.length} modes, ${(100 * r.final.highQuality).toFixed(1)}% high quality, KL ${r.final.kl.toFixed(3)} (${r.seconds.toFixed(0)} s)`,
+      );
       results.push(r);
     }
   }
   out.line(formatModeTable(results));
   if (o.json) {
     const rows = results.map((r) => ({
-      mixture: r.mixture, model: r.model, steps: r.steps, seconds: +r.seconds.toFixed(1),
+      mixture: r.mixture,
+      model: r.model,
+      steps: r.steps,
+      seconds: +r.seconds.toFixed(1),
       init: { covered: r.init.covered, highQuality: r.init.highQuality, kl: r.init.kl, counts: Array.from(r.init.counts) },
-      final: { covered: r.final.covered, highQuality: r.final.highQuality, kl: r.final.kl, klReverse: r.final.klReverse, counts: Array.from(r.final.counts) },
+      final: {
+        covered: r.final.covered,
+        highQuality: r.final.highQuality,
+        kl: r.final.kl,
+        klReverse: r.final.klReverse,
+        counts: Array.from(r.final.counts),
+      },
       last: r.last,
     }));
-    writeFileSync(o.json, JSON.stringify({ adapter: describeAdapter(e.adapter), options: { ...all, steps, samples }, results: rows }, null, 2) + '\n');
+    writeFileSync(
+      o.json,
+      JSON.stringify({ adapter: describeAdapter(e.adapter), options: { ...all, steps, samples }, results: rows }, null, 2) + '\n',
+    );
   }
   e.destroy();
   return 0;

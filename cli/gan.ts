@@ -73,7 +73,7 @@ async function main(argvIn: readonly string[]): Promise<number> {
     out.line('gan 0.1.0');
     return 0;
   }
-  const cmd = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
     const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command '${name}'`;
     throw new CliError(`gan: ${what} (commands: ${Object.keys(COMMANDS).join(', ')}); see gan --help`, 2);

@@ -21,7 +21,14 @@ import { tensor, type Tensor } from '../engine/tensor.js';
 import { packPairs } from '../data/pairs.js';
 import type { DomainTranslation, GanTrainer, ModelConfig, ModelRecipe } from '../nets/registry.js';
 import {
-  firstPairs, heldOutEmojiPairs, setHeldOutSource, splitHeldOut, translationHooks, type HeldOutPairs, type PackedPairs, type TranslationEval,
+  firstPairs,
+  heldOutEmojiPairs,
+  setHeldOutSource,
+  splitHeldOut,
+  translationHooks,
+  type HeldOutPairs,
+  type PackedPairs,
+  type TranslationEval,
 } from '../nets/lib/translation.js';
 
 export const HELD_OUT_DATASETS = ['emoji-pairs', 'emoji-unpaired', 'emoji-edges'] as const;
@@ -48,7 +55,8 @@ export function heldOutDomainSet(recipe: ModelRecipe, config: ModelConfig, limit
   if (!recipe.domainTranslation) throw new Error(`${recipe.name} is not a multi-domain translator (no domainTranslation hook)`);
   const d = recipe.domainTranslation(config);
   const s = loadEmojiSkinTones({ split: 'test', size: d.size, limit });
-  if (s.numDomains !== d.count) throw new Error(`${recipe.name}: the model has ${d.count} domains, the held-out skin-tone data ${s.numDomains}`);
+  if (s.numDomains !== d.count)
+    throw new Error(`${recipe.name}: the model has ${d.count} domains, the held-out skin-tone data ${s.numDomains}`);
   return { d, s };
 }
 
@@ -80,7 +88,9 @@ export function domainHeldOutPairs(recipe: ModelRecipe, config: ModelConfig, opt
  * `gan eval` tells a recipe with translate() but no heldOutPairs() apart from one with neither.
  */
 export function translationHooksOf(r: ModelRecipe): ModelRecipe & Partial<TranslationEval> {
-  const domains = r.domainTranslation ? { heldOutPairs: (config: ModelConfig, o: { limit?: number }) => domainHeldOutPairs(r, config, o) } : {};
+  const domains = r.domainTranslation
+    ? { heldOutPairs: (config: ModelConfig, o: { limit?: number }) => domainHeldOutPairs(r, config, o) }
+    : {};
   return { ...(r as ModelRecipe & Partial<TranslationEval>), ...domains };
 }
 
@@ -108,16 +118,39 @@ export interface HeldOutDirection {
  * B -> A (two-way models only): the same test pairs swapped, through generate(x, { direction: 'BtoA' })
  * in eval mode (running statistics, no dropout), as the demos' B -> A view.
  */
-export async function heldOutDirection(recipe: ModelRecipe, hooks: TranslationEval, config: ModelConfig, dataset: string, direction: Direction, limit: number): Promise<HeldOutDirection> {
-  if (direction === 'AtoB') return { direction, pairs: firstPairs(await hooks.heldOutPairs(config, { limit, dataset }), limit), translate: (t, x) => hooks.translate(t, x) };
+export async function heldOutDirection(
+  recipe: ModelRecipe,
+  hooks: TranslationEval,
+  config: ModelConfig,
+  dataset: string,
+  direction: Direction,
+  limit: number,
+): Promise<HeldOutDirection> {
+  if (direction === 'AtoB')
+    return {
+      direction,
+      pairs: firstPairs(await hooks.heldOutPairs(config, { limit, dataset }), limit),
+      translate: (t, x) => hooks.translate(t, x),
+    };
   if (!translatesBothWays(recipe, config)) throw new Error(`${recipe.name} translates one way only`);
   const packed = await heldOutEmojiPairs({ dataset, size: Number(config.imageSize), limit });
-  const generate = (t: GanTrainer, x: Tensor) => (t.generate as (x: Tensor, o: { direction: Direction; batchStats: boolean }) => Tensor).call(t, x, { direction: 'BtoA', batchStats: false });
+  const generate = (t: GanTrainer, x: Tensor) =>
+    (t.generate as (x: Tensor, o: { direction: Direction; batchStats: boolean }) => Tensor).call(t, x, {
+      direction: 'BtoA',
+      batchStats: false,
+    });
   return { direction, pairs: firstPairs(splitHeldOut(packed, true), limit), translate: generate };
 }
 
 /** translate() over the inputs in chunks of `batch`, read back to the host. */
-export async function translateAll(trainer: GanTrainer, translate: (t: GanTrainer, x: Tensor) => Tensor, inputs: Float32Array, n: number, shape: readonly number[], batch = 16): Promise<{ data: Float32Array; channels: number }> {
+export async function translateAll(
+  trainer: GanTrainer,
+  translate: (t: GanTrainer, x: Tensor) => Tensor,
+  inputs: Float32Array,
+  n: number,
+  shape: readonly number[],
+  batch = 16,
+): Promise<{ data: Float32Array; channels: number }> {
   const per = shape[0] * shape[1] * shape[2];
   let out: Float32Array | null = null;
   let channels = 0;
@@ -162,7 +195,16 @@ export function heldOutDomains(recipe: ModelRecipe, config: ModelConfig, opts: {
   const src: number[] = [];
   for (let i = 0; i < s.n; i++) if (s.domain[i] === d.source) src.push(i);
   const truth = src.flatMap((i) => Array.from({ length: C }, (_, t) => s.counterpart[i * C + t]));
-  return { inputs: gatherImages(s, src), truth: gatherImages(s, truth), n: src.length, numDomains: C, h: s.h, w: s.w, source: d.source, domainNames: s.domainNames };
+  return {
+    inputs: gatherImages(s, src),
+    truth: gatherImages(s, truth),
+    n: src.length,
+    numDomains: C,
+    h: s.h,
+    w: s.w,
+    source: d.source,
+    domainNames: s.domainNames,
+  };
 }
 
 /**
@@ -171,7 +213,11 @@ export function heldOutDomains(recipe: ModelRecipe, config: ModelConfig, opts: {
  * with each target's label planes), then a row of the ground truth in each domain (first cell
  * blank). Returns images in [-1, 1] for makeGrid with nrow = cols.
  */
-export async function domainGrid(trainer: GanTrainer, hooks: TranslationEval, d: HeldOutDomains): Promise<{ images: Float32Array; n: number; cols: number }> {
+export async function domainGrid(
+  trainer: GanTrainer,
+  hooks: TranslationEval,
+  d: HeldOutDomains,
+): Promise<{ images: Float32Array; n: number; cols: number }> {
   const { n, numDomains: C, h, w } = d;
   const img = 3 * h * w;
   const cols = 1 + C;

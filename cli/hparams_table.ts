@@ -43,13 +43,16 @@ export function modelHparams(r: ModelRecipe): ModelHparams {
   for (const k of SETTINGS) full[k] = r.train[k];
   for (const [k, o] of Object.entries(r.options)) if (o.default !== undefined) full[k] = o.default as Value;
   for (const k of Object.keys({ ...r.quick, ...r.paper.values })) {
-    if (!(k in full) && !BOOKKEEPING.has(k)) throw new Error(`${r.name}: preset key '${k}' is neither a training setting nor an option of the recipe`);
+    if (!(k in full) && !BOOKKEEPING.has(k))
+      throw new Error(`${r.name}: preset key '${k}' is neither a training setting nor an option of the recipe`);
   }
   for (const k of Object.keys(r.paper.values)) {
-    if (!BOOKKEEPING.has(k) && !r.paper.sources[k]) throw new Error(`${r.name}: paper.values sets '${k}' without a source in paper.sources`);
+    if (!BOOKKEEPING.has(k) && !r.paper.sources[k])
+      throw new Error(`${r.name}: paper.values sets '${k}' without a source in paper.sources`);
   }
   for (const k of Object.keys(r.paper.sources)) {
-    if (!(k in full)) throw new Error(`${r.name}: paper.sources names '${k}', which is neither a training setting nor an option of the recipe`);
+    if (!(k in full))
+      throw new Error(`${r.name}: paper.sources names '${k}', which is neither a training setting nor an option of the recipe`);
   }
   const unconfirmed = new Set(r.paper.unconfirmed ?? []);
   const rows: HparamRow[] = [];
@@ -74,7 +77,7 @@ export function formatValue(v: Value): string {
 }
 
 /** The source cell of a row whose paper value is just the full recipe's (the paper sets no value for it here). */
-const NO_SOURCE = '(no paper value: the full recipe\'s)';
+const NO_SOURCE = "(no paper value: the full recipe's)";
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -92,12 +95,12 @@ export function hyperparameterTable(recipes: Record<string, ModelRecipe>): strin
   out.push('');
   out.push('Every model has three sets of training settings:');
   out.push('');
-  out.push('- **paper** (`gan train <model> --paper`): the paper\'s own values, or its reference');
-  out.push('  implementation\'s where the paper does not say, each with its source below. Where the engine');
-  out.push('  or the data here cannot honour a setting (the papers\' data sets are not available; an');
+  out.push("- **paper** (`gan train <model> --paper`): the paper's own values, or its reference");
+  out.push("  implementation's where the paper does not say, each with its source below. Where the engine");
+  out.push("  or the data here cannot honour a setting (the papers' data sets are not available; an");
   out.push('  optimiser or schedule the trainer does not have) the preset keeps the closest value it can run');
   out.push('  and the note says what differs.');
-  out.push('- **full** (`gan train <model>`, the defaults): the project\'s own recipe, sized for the data');
+  out.push("- **full** (`gan train <model>`, the defaults): the project's own recipe, sized for the data");
   out.push('  and machines here; where it differs from the paper, the table says so.');
   out.push('- **quick** (`gan train <model> --quick`): a smoke run of a minute or two on a software adapter.');
   out.push('');
@@ -107,8 +110,12 @@ export function hyperparameterTable(recipes: Record<string, ModelRecipe>): strin
   out.push('give the sources of paper values that all three share. Sample, checkpoint and log intervals');
   out.push('are left out.');
   out.push('');
-  out.push(`${models.length} models, ${nRows} differing hyper-parameters` +
-    (nUnconfirmed ? `; the ${nUnconfirmed} paper values marked † could not be confirmed against the paper or its reference code (each is the best reading of the paper, or the full recipe's value where nothing was found).` : '.'));
+  out.push(
+    `${models.length} models, ${nRows} differing hyper-parameters` +
+      (nUnconfirmed
+        ? `; the ${nUnconfirmed} paper values marked † could not be confirmed against the paper or its reference code (each is the best reading of the paper, or the full recipe's value where nothing was found).`
+        : '.'),
+  );
   for (const m of models) {
     const r = recipes[m.name];
     out.push('');
@@ -119,11 +126,13 @@ export function hyperparameterTable(recipes: Record<string, ModelRecipe>): strin
     out.push(r.paper.note);
     out.push('');
     if (m.rows.length) {
-      out.push('| hyper-parameter | paper | full | quick | paper\'s source |');
+      out.push("| hyper-parameter | paper | full | quick | paper's source |");
       out.push('| --- | --- | --- | --- | --- |');
       for (const row of m.rows) {
         const paper = `${formatValue(row.paper)}${row.unconfirmed ? ' †' : ''}`;
-        out.push(`| \`${row.flag}\` | ${cell(paper)} | ${cell(formatValue(row.full))} | ${cell(formatValue(row.quick))} | ${cell(row.source || NO_SOURCE)} |`);
+        out.push(
+          `| \`${row.flag}\` | ${cell(paper)} | ${cell(formatValue(row.full))} | ${cell(formatValue(row.quick))} | ${cell(row.source || NO_SOURCE)} |`,
+        );
       }
     } else {
       out.push('No hyper-parameter differs.');

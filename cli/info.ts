@@ -70,7 +70,8 @@ function describeRunCheckpoint(path: string, file: SafetensorsFile, info: Checkp
   const extra = (info.extra ?? {}) as Record<string, unknown>;
   const state = Array.isArray(extra.trainingState) ? (extra.trainingState as string[]) : [];
   const networks: Record<string, ModuleSummary> = {};
-  for (const m of info.models) networks[m] = summarise(file, `${m}.`, () => m)[m] ?? { parameters: 0, parameterTensors: 0, buffers: 0, dtypes: [] };
+  for (const m of info.models)
+    networks[m] = summarise(file, `${m}.`, () => m)[m] ?? { parameters: 0, parameterTensors: 0, buffers: 0, dtypes: [] };
   const settings = (cfg.settings ?? {}) as Record<string, unknown>;
   const model = String(cfg.model ?? '');
   const summary = {
@@ -86,33 +87,47 @@ function describeRunCheckpoint(path: string, file: SafetensorsFile, info: Checkp
     settings,
     networks: Object.fromEntries(Object.entries(networks).filter(([k]) => !state.includes(k))),
     trainingState: Object.fromEntries(Object.entries(networks).filter(([k]) => state.includes(k))),
-    optimizers: Object.fromEntries(Object.entries(info.optimizers).map(([k, o]) => [k, { type: o.type, hyper: o.hyper, steps: Math.max(0, ...Object.values(o.steps)) }])),
+    optimizers: Object.fromEntries(
+      Object.entries(info.optimizers).map(([k, o]) => [k, { type: o.type, hyper: o.hyper, steps: Math.max(0, ...Object.values(o.steps)) }]),
+    ),
     rng: Object.keys(info.rng),
   };
   if (json) {
     out.line(JSON.stringify(summary));
     return;
   }
-  const kv = (o: unknown) => Object.entries((o ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
+  const kv = (o: unknown) =>
+    Object.entries((o ?? {}) as Record<string, unknown>)
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+      .join(' ');
   const shown = shownPath(path);
   out.line(`${shown}: a gan train checkpoint (${fmtBytes(summary.bytes)})`);
-  out.line(table([
-    ['model', model ? `${model}${recipes[model] ? '' : ' (not in this build)'}` : '-'],
-    ['step', `${info.step}${summary.steps ? ` of ${summary.steps}` : ''}`],
-    ['dataset', String(summary.dataset ?? '-')],
-    ['seed', String(summary.seed ?? '-')],
-    ['config', kv(summary.config) || '-'],
-    ['settings', kv(Object.fromEntries(Object.entries(settings).filter(([k]) => k !== 'dataset'))) || '-'],
-  ]));
+  out.line(
+    table([
+      ['model', model ? `${model}${recipes[model] ? '' : ' (not in this build)'}` : '-'],
+      ['step', `${info.step}${summary.steps ? ` of ${summary.steps}` : ''}`],
+      ['dataset', String(summary.dataset ?? '-')],
+      ['seed', String(summary.seed ?? '-')],
+      ['config', kv(summary.config) || '-'],
+      ['settings', kv(Object.fromEntries(Object.entries(settings).filter(([k]) => k !== 'dataset'))) || '-'],
+    ]),
+  );
   out.line('Networks');
   const total = Object.values(summary.networks).reduce((a, b) => a + b.parameters, 0);
-  out.line(table([
-    ...Object.entries(summary.networks).map(([k, n]): [string, string] => [k, `${count(n.parameters)} parameters in ${n.parameterTensors} tensors${n.buffers ? `, ${n.buffers} buffers` : ''}${unusual(n.dtypes)}`]),
-    ['total', `${count(total)} parameters`],
-  ]));
+  out.line(
+    table([
+      ...Object.entries(summary.networks).map(([k, n]): [string, string] => [
+        k,
+        `${count(n.parameters)} parameters in ${n.parameterTensors} tensors${n.buffers ? `, ${n.buffers} buffers` : ''}${unusual(n.dtypes)}`,
+      ]),
+      ['total', `${count(total)} parameters`],
+    ]),
+  );
   if (Object.keys(summary.optimizers).length) {
     out.line('Optimisers');
-    out.line(table(Object.entries(summary.optimizers).map(([k, o]): [string, string] => [k, `${o.type} ${kv(o.hyper)} (${o.steps} steps)`])));
+    out.line(
+      table(Object.entries(summary.optimizers).map(([k, o]): [string, string] => [k, `${o.type} ${kv(o.hyper)} (${o.steps} steps)`])),
+    );
   }
   if (state.length) out.line(`Training state: ${state.join(', ')}`);
   if (model && recipes[model]) out.line(`Continue: gan train ${model} --resume ${shown} --steps N; sample: gan sample ${shown}`);
@@ -123,12 +138,31 @@ function describeStateDict(path: string, file: SafetensorsFile, json: boolean): 
   const total = Object.values(modules).reduce((a, b) => a + b.parameters, 0);
   const bytes = statSync(path).size;
   if (json) {
-    out.line(JSON.stringify({ file: path, bytes, format: file.metadata.format ?? null, tensors: Object.keys(file.tensors).length, parameters: total, modules, metadata: file.metadata }));
+    out.line(
+      JSON.stringify({
+        file: path,
+        bytes,
+        format: file.metadata.format ?? null,
+        tensors: Object.keys(file.tensors).length,
+        parameters: total,
+        modules,
+        metadata: file.metadata,
+      }),
+    );
     return;
   }
   const shown = shownPath(path);
-  out.line(`${shown}: a state_dict (${fmtBytes(bytes)}, metadata format ${file.metadata.format ?? 'none'}), ${Object.keys(file.tensors).length} tensors, ${count(total)} parameters`);
-  out.line(table(Object.entries(modules).map(([k, m]): [string, string] => [k, `${count(m.parameters)} parameters in ${m.parameterTensors} tensors${m.buffers ? `, ${m.buffers} buffers` : ''} (${m.dtypes.join(', ')})`])));
+  out.line(
+    `${shown}: a state_dict (${fmtBytes(bytes)}, metadata format ${file.metadata.format ?? 'none'}), ${Object.keys(file.tensors).length} tensors, ${count(total)} parameters`,
+  );
+  out.line(
+    table(
+      Object.entries(modules).map(([k, m]): [string, string] => [
+        k,
+        `${count(m.parameters)} parameters in ${m.parameterTensors} tensors${m.buffers ? `, ${m.buffers} buffers` : ''} (${m.dtypes.join(', ')})`,
+      ]),
+    ),
+  );
   const other = Object.entries(file.metadata).filter(([k]) => k !== 'format');
   if (other.length) out.line(`Metadata: ${other.map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`).join(' ')}`);
 }
@@ -156,8 +190,14 @@ async function describeFile(arg: string, json: boolean): Promise<void> {
   // Described as it is, but a file with NaN/Inf weights is not usable: say which, and exit 1.
   const bad = nonFiniteEntries(file.tensors);
   if (bad.length) {
-    const list = bad.slice(0, 3).map((b) => `${b.name} [${b.shape.join(', ')}] (${b.count} of ${b.size} values)`).join(', ');
-    throw new CliError(`gan info: '${path}' holds NaN/Inf values in ${list}${bad.length > 3 ? `, and ${bad.length - 3} more tensors` : ''}; it cannot be used for sampling or training`, 1);
+    const list = bad
+      .slice(0, 3)
+      .map((b) => `${b.name} [${b.shape.join(', ')}] (${b.count} of ${b.size} values)`)
+      .join(', ');
+    throw new CliError(
+      `gan info: '${path}' holds NaN/Inf values in ${list}${bad.length > 3 ? `, and ${bad.length - 3} more tensors` : ''}; it cannot be used for sampling or training`,
+      1,
+    );
   }
 }
 
@@ -189,29 +229,40 @@ export async function infoCommand(argv: readonly string[]): Promise<number> {
   const limits = e.limits as unknown as Record<string, number>;
   const features = [...e.features].sort();
   if (args.options.json) {
-    out.line(JSON.stringify({
-      adapter: a,
-      limits: Object.fromEntries(LIMITS.map(([k]) => [k, limits[k]])),
-      features,
-      models: Object.keys(recipes),
-      node: process.version,
-    }));
+    out.line(
+      JSON.stringify({
+        adapter: a,
+        limits: Object.fromEntries(LIMITS.map(([k]) => [k, limits[k]])),
+        features,
+        models: Object.keys(recipes),
+        node: process.version,
+      }),
+    );
     e.destroy();
     return 0;
   }
   out.line('Adapter');
-  out.line(table([
-    ['description', describeAdapter(a)],
-    ['vendor', a.vendor || '-'],
-    ['architecture', a.architecture || '-'],
-    ['device', a.device || '-'],
-    ['fallback (software)', a.isFallbackAdapter ? 'yes' : 'no'],
-    ['backend', a.backend],
-    ['node', process.version],
-  ]));
+  out.line(
+    table([
+      ['description', describeAdapter(a)],
+      ['vendor', a.vendor || '-'],
+      ['architecture', a.architecture || '-'],
+      ['device', a.device || '-'],
+      ['fallback (software)', a.isFallbackAdapter ? 'yes' : 'no'],
+      ['backend', a.backend],
+      ['node', process.version],
+    ]),
+  );
   out.line('');
   out.line('Limits');
-  out.line(table(LIMITS.filter(([k]) => typeof limits[k] === 'number').map(([k, bytes]) => [k, bytes ? `${fmtBytes(limits[k])} (${limits[k]})` : String(limits[k])])));
+  out.line(
+    table(
+      LIMITS.filter(([k]) => typeof limits[k] === 'number').map(([k, bytes]) => [
+        k,
+        bytes ? `${fmtBytes(limits[k])} (${limits[k]})` : String(limits[k]),
+      ]),
+    ),
+  );
   out.line('');
   out.line('Features');
   const wanted = ['timestamp-query', 'shader-f16', 'subgroups'];

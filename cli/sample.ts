@@ -35,13 +35,25 @@ import type { Module } from '../engine/nn.js';
 import { acquireEngine, checkRange, CliError, ensureDir, firstLine, out, parseOrHelp, usageError } from './common.js';
 import { pretrainedPath } from './zoo.js';
 import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
-import { domainGrid, heldOutDirection, heldOutDomains, heldOutHooksOf, translateAll, translatesBothWays, type Direction } from './heldout.js';
+import {
+  domainGrid,
+  heldOutDirection,
+  heldOutDomains,
+  heldOutHooksOf,
+  translateAll,
+  translatesBothWays,
+  type Direction,
+} from './heldout.js';
 import { fixedNoiseSeed } from './train.js';
 
 /** The registered image-to-image models (at their default config) that pass `test`, by name: found through their hooks. */
 function translators(test: (r: ModelRecipe, defaults: ModelConfig) => boolean): string {
-  const defaults = (r: ModelRecipe) => Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
-  return Object.values(recipes).filter((r) => translationHooks(r) && test(r, defaults(r))).map((r) => r.name).join(', ');
+  const defaults = (r: ModelRecipe) =>
+    Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
+  return Object.values(recipes)
+    .filter((r) => translationHooks(r) && test(r, defaults(r)))
+    .map((r) => r.name)
+    .join(', ');
 }
 /** Models with a B -> A generator of their own (the bothWays hook). */
 const TWO_WAY = translators((r, c) => translatesBothWays(r, c));
@@ -59,17 +71,58 @@ const spec = {
     'Write a grid of samples from a checkpoint (written by `gan train` or `gan convert`): generated images,\n' +
     'held-out input | output | target rows for image-to-image models, images from captions for text-conditioned models.',
   options: {
-    out: { type: 'string', metavar: 'PNG', help: 'output image (default: samples.png beside the checkpoint; with --pretrained, runs/pretrained-<model>.png)' },
-    pretrained: { type: 'string', metavar: 'MODEL', help: 'sample the shipped trained weights of MODEL (zoo/<model>/, docs/zoo.md) instead of a checkpoint' },
-    n: { type: 'int', metavar: 'N', help: 'number of samples (default 64), or of held-out examples for image-to-image models (default 16)' },
-    nrow: { type: 'int', default: 8, help: 'images per grid row (multi-domain translators: 1 + their domains, fixed; text-conditioned models: noise draws per caption)', metavar: 'N' },
-    seed: { type: 'int', metavar: 'N', help: 'draw a new noise batch from this seed (default: the run\'s fixed sample noise)' },
-    runningStats: { type: 'boolean', help: 'normalise with the running statistics (eval mode) instead of the batch\'s own (generators, text-conditioned models; image-to-image grids run G as `gan eval` scores it)' },
-    direction: { type: 'string', choices: ['AtoB', 'BtoA', 'both'], metavar: 'DIR', help: `two-way image-to-image models (${TWO_WAY}): which direction to show (default both)` },
-    caption: { type: 'string', metavar: 'TEXT', help: 'text-conditioned models: one caption for the whole grid, a new noise draw per image (default: test-split captions)' },
-    stage: { type: 'int', choices: [1, 2], metavar: 'S', help: 'models trained in stages: which stage\'s images to show, at their own size (default: the stage the run has reached, from its optimiser step counts)' },
-    dropout: { type: 'boolean', help: `image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on): keep it on at test time as Isola et al. do, and draw --samples outputs of each held-out input plus their per-pixel spread` },
-    samples: { type: 'int', metavar: 'K', help: 'with --dropout: outputs per input (default 4); without --dropout, the same layout with dropout off (every output the same: a control)' },
+    out: {
+      type: 'string',
+      metavar: 'PNG',
+      help: 'output image (default: samples.png beside the checkpoint; with --pretrained, runs/pretrained-<model>.png)',
+    },
+    pretrained: {
+      type: 'string',
+      metavar: 'MODEL',
+      help: 'sample the shipped trained weights of MODEL (zoo/<model>/, docs/zoo.md) instead of a checkpoint',
+    },
+    n: {
+      type: 'int',
+      metavar: 'N',
+      help: 'number of samples (default 64), or of held-out examples for image-to-image models (default 16)',
+    },
+    nrow: {
+      type: 'int',
+      default: 8,
+      help: 'images per grid row (multi-domain translators: 1 + their domains, fixed; text-conditioned models: noise draws per caption)',
+      metavar: 'N',
+    },
+    seed: { type: 'int', metavar: 'N', help: "draw a new noise batch from this seed (default: the run's fixed sample noise)" },
+    runningStats: {
+      type: 'boolean',
+      help: "normalise with the running statistics (eval mode) instead of the batch's own (generators, text-conditioned models; image-to-image grids run G as `gan eval` scores it)",
+    },
+    direction: {
+      type: 'string',
+      choices: ['AtoB', 'BtoA', 'both'],
+      metavar: 'DIR',
+      help: `two-way image-to-image models (${TWO_WAY}): which direction to show (default both)`,
+    },
+    caption: {
+      type: 'string',
+      metavar: 'TEXT',
+      help: 'text-conditioned models: one caption for the whole grid, a new noise draw per image (default: test-split captions)',
+    },
+    stage: {
+      type: 'int',
+      choices: [1, 2],
+      metavar: 'S',
+      help: "models trained in stages: which stage's images to show, at their own size (default: the stage the run has reached, from its optimiser step counts)",
+    },
+    dropout: {
+      type: 'boolean',
+      help: `image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on): keep it on at test time as Isola et al. do, and draw --samples outputs of each held-out input plus their per-pixel spread`,
+    },
+    samples: {
+      type: 'int',
+      metavar: 'K',
+      help: 'with --dropout: outputs per input (default 4); without --dropout, the same layout with dropout off (every output the same: a control)',
+    },
   },
   positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run (or --pretrained MODEL)' }],
   examples: [
@@ -90,7 +143,10 @@ function captioned(recipe: ModelRecipe, config: ModelConfig): boolean {
 
 /** The registered models with a hook, for messages. */
 function modelsWith(hook: 'text' | 'stages'): string {
-  return Object.values(recipes).filter((r) => r[hook]).map((r) => r.name).join(', ');
+  return Object.values(recipes)
+    .filter((r) => r[hook])
+    .map((r) => r.name)
+    .join(', ');
 }
 
 export async function sampleCommand(argv: readonly string[]): Promise<number> {
@@ -101,8 +157,10 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   checkRange('gan sample', 'nrow', o.nrow, 1, 1024, 'an integer');
   if (o.seed !== undefined) checkRange('gan sample', 'seed', o.seed, 0, Number.MAX_SAFE_INTEGER, 'an integer');
   const given = args.positionals[0];
-  if (given !== undefined && o.pretrained !== undefined) throw usageError('gan sample', `give a checkpoint or --pretrained ${o.pretrained}, not both`);
-  if (given === undefined && o.pretrained === undefined) throw usageError('gan sample', 'missing argument <checkpoint> (or --pretrained MODEL for shipped weights); see gan sample --help');
+  if (given !== undefined && o.pretrained !== undefined)
+    throw usageError('gan sample', `give a checkpoint or --pretrained ${o.pretrained}, not both`);
+  if (given === undefined && o.pretrained === undefined)
+    throw usageError('gan sample', 'missing argument <checkpoint> (or --pretrained MODEL for shipped weights); see gan sample --help');
   const path = o.pretrained !== undefined ? pretrainedPath('gan sample', o.pretrained) : resolve(given!);
   const ck = await loadRunCheckpoint('gan sample', path);
   const recipe = getRecipe(ck.info.model);
@@ -111,20 +169,34 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   const hooks = heldOutHooksOf(recipe);
   const text = captioned(recipe, config);
   if (o.direction !== undefined && !(hooks && translatesBothWays(recipe, config))) {
-    throw usageError('gan sample', `--direction is for models that translate both ways (${TWO_WAY}); ${recipe.name} ${hooks ? 'translates one way' : 'does not translate images'}`);
+    throw usageError(
+      'gan sample',
+      `--direction is for models that translate both ways (${TWO_WAY}); ${recipe.name} ${hooks ? 'translates one way' : 'does not translate images'}`,
+    );
   }
-  if (o.caption !== undefined && !text) throw usageError('gan sample', `--caption is for text-conditioned models (${modelsWith('text')}; some only with their conditioning flag), not ${recipe.name}${recipe.text ? ' with this config' : ''}`);
-  if (o.stage !== undefined && !recipe.stages) throw usageError('gan sample', `--stage is for models trained in stages (${modelsWith('stages')}), not ${recipe.name}`);
-  if (!hooks && !o.runningStats && (o.n ?? 64) < 2) throw usageError('gan sample', '--n 1 needs --running-stats (batch statistics of one sample are degenerate)');
+  if (o.caption !== undefined && !text)
+    throw usageError(
+      'gan sample',
+      `--caption is for text-conditioned models (${modelsWith('text')}; some only with their conditioning flag), not ${recipe.name}${recipe.text ? ' with this config' : ''}`,
+    );
+  if (o.stage !== undefined && !recipe.stages)
+    throw usageError('gan sample', `--stage is for models trained in stages (${modelsWith('stages')}), not ${recipe.name}`);
+  if (!hooks && !o.runningStats && (o.n ?? 64) < 2)
+    throw usageError('gan sample', '--n 1 needs --running-stats (batch statistics of one sample are degenerate)');
   const spread = o.dropout === true || o.samples !== undefined;
   if (o.samples !== undefined) checkRange('gan sample', 'samples', o.samples, 2, 32, 'an integer');
   if (spread && (!hooks || recipe.domainTranslation)) {
-    throw usageError('gan sample', `--dropout / --samples are for image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on), not ${recipe.name}`);
+    throw usageError(
+      'gan sample',
+      `--dropout / --samples are for image-to-image models with dropout in G (${WITH_DROPOUT}, with their --dropout on), not ${recipe.name}`,
+    );
   }
 
   const e = await acquireEngine('gan sample');
   const trainer = recipe.create(config, ck.info.settings, ck.info.seed);
-  const target = resolve(o.out ?? (o.pretrained !== undefined ? join('runs', `pretrained-${o.pretrained}.png`) : join(dirname(path), 'samples.png')));
+  const target = resolve(
+    o.out ?? (o.pretrained !== undefined ? join('runs', `pretrained-${o.pretrained}.png`) : join(dirname(path), 'samples.png')),
+  );
   if (o.pretrained !== undefined) ensureDir(dirname(target), 'gan sample');
   let what: string;
   try {
@@ -169,7 +241,15 @@ async function sampleNoise(trainer: GanTrainer, ck: LoadedCheckpoint, path: stri
 }
 
 /** Held-out input | output | target rows (both directions of a two-way model), or a multi-domain translator's domain grid. */
-async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
+async function sampleTranslation(
+  recipe: ModelRecipe,
+  hooks: TranslationEval,
+  trainer: GanTrainer,
+  ck: LoadedCheckpoint,
+  path: string,
+  o: SampleOptions,
+  target: string,
+): Promise<string> {
   restoreTrainer('gan sample', path, ck, trainer, false);
   const config = ck.info.config;
   const limit = o.n ?? 16;
@@ -180,7 +260,8 @@ async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, tr
     writeGrid(target, g.images, g.n, 3, d.h, d.w, g.cols);
     return `${d.n} held-out ${d.domainNames[d.source]} images, each translated into ${d.domainNames.join(', ')} over its ground truth`;
   }
-  const directions: Direction[] = o.direction === 'AtoB' || o.direction === 'BtoA' ? [o.direction] : translatesBothWays(recipe, config) ? ['AtoB', 'BtoA'] : ['AtoB'];
+  const directions: Direction[] =
+    o.direction === 'AtoB' || o.direction === 'BtoA' ? [o.direction] : translatesBothWays(recipe, config) ? ['AtoB', 'BtoA'] : ['AtoB'];
   const parts: Float32Array[] = [];
   let count = 0;
   let size: [number, number] = [0, 0];
@@ -190,7 +271,16 @@ async function sampleTranslation(recipe: ModelRecipe, hooks: TranslationEval, tr
     if (pairs.n < 1) throw new CliError(`gan sample: ${recipe.name}: no held-out pairs in '${ck.info.dataset}'`, 1);
     const [, h, w] = pairs.targetShape;
     const pred = await translateAll(trainer, translate, pairs.inputs, pairs.n, pairs.inputShape);
-    const g = translationGrid(pairs.inputs, pred.data, pairs.targets, pairs.n, { input: pairs.inputShape[0], output: pred.channels, target: pairs.targetShape[0] }, h, w, o.nrow);
+    const g = translationGrid(
+      pairs.inputs,
+      pred.data,
+      pairs.targets,
+      pairs.n,
+      { input: pairs.inputShape[0], output: pred.channels, target: pairs.targetShape[0] },
+      h,
+      w,
+      o.nrow,
+    );
     parts.push(g.images);
     count += g.n;
     size = [h, w];
@@ -227,13 +317,22 @@ export const SPREAD_WHITE = 0.25;
  * averaged over channels, drawn in gray (white at SPREAD_WHITE or more). Rows of
  * input | output 1 .. K | spread | target. Without --dropout every output is the same (a control).
  */
-async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
+async function sampleDropout(
+  recipe: ModelRecipe,
+  hooks: TranslationEval,
+  trainer: GanTrainer,
+  ck: LoadedCheckpoint,
+  path: string,
+  o: SampleOptions,
+  target: string,
+): Promise<string> {
   restoreTrainer('gan sample', path, ck, trainer, false);
   const config = ck.info.config;
   const k = o.samples ?? 4;
   const on = o.dropout === true;
   const limit = o.n ?? 8;
-  const directions: Direction[] = o.direction === 'AtoB' || o.direction === 'BtoA' ? [o.direction] : translatesBothWays(recipe, config) ? ['AtoB', 'BtoA'] : ['AtoB'];
+  const directions: Direction[] =
+    o.direction === 'AtoB' || o.direction === 'BtoA' ? [o.direction] : translatesBothWays(recipe, config) ? ['AtoB', 'BtoA'] : ['AtoB'];
   const cols = k + 3;
   const rows: Float32Array[] = [];
   let size: [number, number] = [0, 0];
@@ -242,8 +341,11 @@ async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, traine
     const { name, net } = generatorOf(trainer, direction);
     const layers = dropoutLayers(net);
     if (on && layers === 0) {
-      throw new CliError(`gan sample: --dropout: ${recipe.name}'s ${name} (--net-g ${String(config.netG)}${config.dropout === false ? ', --no-dropout' : ''}) has no dropout layer; ` +
-        'train a generator that has one (e.g. --net-g unet_32_dropout at 32 px, unet_256 at 256 px, or a resnet with --dropout)', 1);
+      throw new CliError(
+        `gan sample: --dropout: ${recipe.name}'s ${name} (--net-g ${String(config.netG)}${config.dropout === false ? ', --no-dropout' : ''}) has no dropout layer; ` +
+          'train a generator that has one (e.g. --net-g unet_32_dropout at 32 px, unet_256 at 256 px, or a resnet with --dropout)',
+        1,
+      );
     }
     const { pairs } = await heldOutDirection(recipe, hooks, config, ck.info.dataset, direction, limit);
     if (pairs.n < 1) throw new CliError(`gan sample: ${recipe.name}: no held-out pairs in '${ck.info.dataset}'`, 1);
@@ -283,7 +385,8 @@ async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, traine
         const row = new Float32Array(cols * img);
         row.set(toRgb(pairs.inputs.subarray(i * inPer, (i + 1) * inPer), 1, pairs.inputShape[0], plane), 0);
         outs.forEach((v, j) => row.set(v, (1 + j) * img));
-        for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) row[(1 + k) * img + c * plane + p] = 2 * Math.min(1, sd[p] / SPREAD_WHITE) - 1;
+        for (let c = 0; c < 3; c++)
+          for (let p = 0; p < plane; p++) row[(1 + k) * img + c * plane + p] = 2 * Math.min(1, sd[p] / SPREAD_WHITE) - 1;
         const tPer = pairs.targetShape[0] * plane;
         row.set(toRgb(pairs.targets.subarray(i * tPer, (i + 1) * tPer), 1, pairs.targetShape[0], plane), (2 + k) * img);
         rows.push(row);
@@ -292,7 +395,9 @@ async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, traine
       setTestTimeDropout(net, false);
     }
     size = [h, w];
-    described.push(`${pairs.n} ${direction === 'AtoB' ? 'A -> B' : 'B -> A'} (mean per-pixel spread ${(spreadSum / (pairs.n * plane)).toFixed(4)})`);
+    described.push(
+      `${pairs.n} ${direction === 'AtoB' ? 'A -> B' : 'B -> A'} (mean per-pixel spread ${(spreadSum / (pairs.n * plane)).toFixed(4)})`,
+    );
   }
   const images = new Float32Array(rows.reduce((s, r) => s + r.length, 0));
   let off = 0;
@@ -301,7 +406,7 @@ async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, traine
     off += r.length;
   }
   writeGrid(target, images, rows.length * cols, 3, size[0], size[1], cols);
-  const mode = `dropout ${on ? 'on' : 'off'}, ${o.runningStats ? 'running statistics' : 'each run\'s own batch statistics (batch 1)'}`;
+  const mode = `dropout ${on ? 'on' : 'off'}, ${o.runningStats ? 'running statistics' : "each run's own batch statistics (batch 1)"}`;
   return `rows of input | ${k} outputs | spread (std, white >= ${SPREAD_WHITE}) | target, ${mode}, for ${described.join(', then ')} held-out inputs of '${ck.info.dataset}'`;
 }
 
@@ -312,7 +417,14 @@ async function sampleDropout(recipe: ModelRecipe, hooks: TranslationEval, traine
  * step counts, is the run's.
  * `gan convert` writes fresh optimisers (phase: text pretraining); --stage 2 shows its Stage-II.
  */
-async function sampleCaptions(recipe: ModelRecipe, trainer: GanTrainer, ck: LoadedCheckpoint, path: string, o: SampleOptions, target: string): Promise<string> {
+async function sampleCaptions(
+  recipe: ModelRecipe,
+  trainer: GanTrainer,
+  ck: LoadedCheckpoint,
+  path: string,
+  o: SampleOptions,
+  target: string,
+): Promise<string> {
   const withOptimisers = hasOptimiserState(ck, trainer);
   restoreTrainer('gan sample', path, ck, trainer, withOptimisers);
   const n = o.n ?? 64;
@@ -343,7 +455,10 @@ async function sampleCaptions(recipe: ModelRecipe, trainer: GanTrainer, ck: Load
       const last = stages.count;
       const show = o.stage ?? stages.reached(trainer);
       images = o.stage === undefined ? trainer.generate(codes, { batchStats }) : stages.generate(trainer, codes, show, { batchStats });
-      stage = show === last ? ` (${stages.label(last)})` : ` (${stages.label(show)}${o.stage === undefined ? `, upsampled: ${stages.label(last)} has not trained yet` : ''})`;
+      stage =
+        show === last
+          ? ` (${stages.label(last)})`
+          : ` (${stages.label(show)}${o.stage === undefined ? `, upsampled: ${stages.label(last)} has not trained yet` : ''})`;
     } else images = trainer.generate(codes, { batchStats });
   } finally {
     codes.dispose();

@@ -31,7 +31,19 @@
 //     writes a folder it holds <out>/.gan-train.lock, so a second run cannot write the same folder;
 //     temp files of a save killed mid-write (kill -9) are removed at the next run in that folder.
 
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  appendFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { formatHelp, kebab, type ArgsSpec, type OptionSpec } from './lib/args.js';
 import { Progress, formatDuration } from './lib/progress.js';
@@ -47,7 +59,18 @@ import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type Tra
 import { imageMetrics } from '../metrics/image.js';
 import { domainGrid, heldOutDomains, heldOutHooksOf, type HeldOutDomains } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import { DATASETS, loadDataset } from './datasets.js';
-import { CliError, acquireEngine, checkRange, defaultRunDir, ensureDir, firstLine, out, parseOrHelp, samplePath, usageError } from './common.js';
+import {
+  CliError,
+  acquireEngine,
+  checkRange,
+  defaultRunDir,
+  ensureDir,
+  firstLine,
+  out,
+  parseOrHelp,
+  samplePath,
+  usageError,
+} from './common.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint, type LoadedCheckpoint } from './checkpoint_io.js';
 import { NonFiniteCheckpointError } from '../engine/checkpoint.js';
 import { describeNonFinite } from '../engine/finite.js';
@@ -66,21 +89,42 @@ function commonOptions(r: ModelRecipe) {
     beta1: { type: 'number', default: t.beta1, help: 'Adam beta1' },
     beta2: { type: 'number', default: t.beta2, help: 'Adam beta2' },
     seed: { type: 'int', default: 1, help: 'seed for initialisation, noise and data order', metavar: 'N' },
-    out: { type: 'string', metavar: 'DIR', help: `run directory (default runs/${r.name}-<timestamp>; with --resume, the checkpoint's directory)` },
+    out: {
+      type: 'string',
+      metavar: 'DIR',
+      help: `run directory (default runs/${r.name}-<timestamp>; with --resume, the checkpoint's directory)`,
+    },
     sampleEvery: { type: 'int', default: t.sampleEvery, help: 'write an 8x8 sample grid every N steps (0: only at the end)', metavar: 'N' },
     ckptEvery: { type: 'int', default: t.ckptEvery, help: 'save the checkpoint every N steps (0: only at the end)', metavar: 'N' },
     logEvery: { type: 'int', default: t.logEvery, help: 'read losses back and log them every N steps', metavar: 'N' },
     limit: { type: 'int', default: 0, help: 'use only the first N training images (0: all)', metavar: 'N' },
-    resume: { type: 'string', metavar: 'CKPT', help: 'continue a run from its checkpoint.safetensors (--lr, --beta1, --beta2 replace its optimiser settings)' },
-    force: { type: 'boolean', help: 'start a new run in an --out folder that already holds one, replacing its checkpoint, metrics and samples' },
+    resume: {
+      type: 'string',
+      metavar: 'CKPT',
+      help: 'continue a run from its checkpoint.safetensors (--lr, --beta1, --beta2 replace its optimiser settings)',
+    },
+    force: {
+      type: 'boolean',
+      help: 'start a new run in an --out folder that already holds one, replacing its checkpoint, metrics and samples',
+    },
     quick: { type: 'boolean', help: `a small preset that finishes in a minute or two on a software adapter (${describePreset(r.quick)})` },
-    paper: { type: 'boolean', help: `the paper's own hyper-parameters, sources in docs/hyperparameters.md (${describePreset(r.paper.values) || 'the same as the defaults'})` },
-    recipe: { type: 'string', choices: ['zoo'], metavar: 'NAME', help: `zoo: the trained-model zoo's run, the flags in zoo/${r.name}/recipe.json (docs/zoo.md; flags given here replace the recipe's)` },
+    paper: {
+      type: 'boolean',
+      help: `the paper's own hyper-parameters, sources in docs/hyperparameters.md (${describePreset(r.paper.values) || 'the same as the defaults'})`,
+    },
+    recipe: {
+      type: 'string',
+      choices: ['zoo'],
+      metavar: 'NAME',
+      help: `zoo: the trained-model zoo's run, the flags in zoo/${r.name}/recipe.json (docs/zoo.md; flags given here replace the recipe's)`,
+    },
   } satisfies Record<string, OptionSpec>;
 }
 
 function describePreset(p: Record<string, unknown>): string {
-  return Object.entries(p).map(([k, v]) => `--${kebab(k)} ${v}`).join(' ');
+  return Object.entries(p)
+    .map(([k, v]) => `--${kebab(k)} ${v}`)
+    .join(' ');
 }
 
 const SETTING_KEYS = ['steps', 'batch', 'lr', 'beta1', 'beta2', 'sampleEvery', 'ckptEvery', 'logEvery', 'dataset'] as const;
@@ -149,13 +193,19 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
   if (!parsed) return null;
   const cmd = full.command;
   const given = parsed.options as Record<string, string | number | boolean | undefined>;
-  const explicit = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && !(full.options[k].type === 'boolean' && v === false)));
-  if (given.quick && given.paper) throw usageError(cmd, '--quick and --paper are two different presets (a smoke run, the paper\'s settings); pass one of them');
-  if (given.recipe && (given.quick || given.paper)) throw usageError(cmd, `--recipe zoo and --${given.quick ? 'quick' : 'paper'} are two different presets; pass one of them`);
-  if (given.recipe && given.resume) throw usageError(cmd, '--recipe zoo sets up a new run; a resumed run keeps its checkpoint\'s settings (drop --recipe)');
+  const explicit = Object.fromEntries(
+    Object.entries(given).filter(([k, v]) => v !== undefined && !(full.options[k].type === 'boolean' && v === false)),
+  );
+  if (given.quick && given.paper)
+    throw usageError(cmd, "--quick and --paper are two different presets (a smoke run, the paper's settings); pass one of them");
+  if (given.recipe && (given.quick || given.paper))
+    throw usageError(cmd, `--recipe zoo and --${given.quick ? 'quick' : 'paper'} are two different presets; pass one of them`);
+  if (given.recipe && given.resume)
+    throw usageError(cmd, "--recipe zoo sets up a new run; a resumed run keeps its checkpoint's settings (drop --recipe)");
   const presetName: Preset = given.recipe ? 'zoo' : given.quick ? 'quick' : given.paper ? 'paper' : 'full';
   const preset: Record<string, unknown> = given.quick ? recipe.quick : given.paper ? recipe.paper.values : {};
-  const pick = (keys: readonly string[], src: Record<string, unknown>) => Object.fromEntries(Object.entries(src).filter(([k]) => keys.includes(k)));
+  const pick = (keys: readonly string[], src: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(src).filter(([k]) => keys.includes(k)));
   const modelKeys = Object.keys(recipe.options);
 
   let config: ModelConfig;
@@ -164,16 +214,22 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
   let resume: Resolved['resume'] = null;
   const changedHyper: Resolved['changedHyper'] = [];
   if (typeof explicit.resume === 'string') {
-    if (given.quick || given.paper) throw usageError(cmd, `--${given.quick ? 'quick' : 'paper'} sets up a new run; a resumed run keeps its checkpoint's settings`);
+    if (given.quick || given.paper)
+      throw usageError(cmd, `--${given.quick ? 'quick' : 'paper'} sets up a new run; a resumed run keeps its checkpoint's settings`);
     const path = resolve(explicit.resume);
     const ck = await loadRunCheckpoint(cmd, path);
-    if (ck.info.model !== recipe.name) throw usageError(cmd, `--resume: '${explicit.resume}' is a ${ck.info.model} checkpoint, not ${recipe.name}`);
+    if (ck.info.model !== recipe.name)
+      throw usageError(cmd, `--resume: '${explicit.resume}' is a ${ck.info.model} checkpoint, not ${recipe.name}`);
     for (const k of modelKeys) {
       if (explicit[k] !== undefined && explicit[k] !== ck.info.config[k]) {
-        throw usageError(cmd, `--${kebab(k)} ${explicit[k]} differs from the checkpoint's ${ck.info.config[k]} (a resumed run keeps its architecture)`);
+        throw usageError(
+          cmd,
+          `--${kebab(k)} ${explicit[k]} differs from the checkpoint's ${ck.info.config[k]} (a resumed run keeps its architecture)`,
+        );
       }
     }
-    if (explicit.seed !== undefined && explicit.seed !== ck.info.seed) throw usageError(cmd, `--seed ${explicit.seed} differs from the checkpoint's ${ck.info.seed}`);
+    if (explicit.seed !== undefined && explicit.seed !== ck.info.seed)
+      throw usageError(cmd, `--seed ${explicit.seed} differs from the checkpoint's ${ck.info.seed}`);
     for (const k of ['batch', 'dataset'] as const) {
       if (explicit[k] !== undefined && explicit[k] !== ck.info.settings[k]) {
         throw usageError(cmd, `--${k} ${explicit[k]} differs from the checkpoint's ${ck.info.settings[k]} (the data order would change)`);
@@ -212,10 +268,26 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
   const problems = recipe.validate(config);
   if (problems.length) throw usageError(cmd, problems[0]);
   if (resume && settings.steps <= resume.ck.info.step) {
-    throw usageError(cmd, `--steps ${settings.steps} is not beyond the checkpoint's step ${resume.ck.info.step}; pass a larger --steps to continue`);
+    throw usageError(
+      cmd,
+      `--steps ${settings.steps} is not beyond the checkpoint's step ${resume.ck.info.step}; pass a larger --steps to continue`,
+    );
   }
   const outDir = typeof explicit.out === 'string' ? resolve(explicit.out) : resume ? dirname(resume.path) : defaultRunDir(recipe.name);
-  return { recipe, preset: resume ? presetOfRun(dirname(resume.path)) : presetName, config, settings, seed, limit, outDir, resume, changedHyper, force: !!given.force, argv: given0, provenance: gitProvenance() };
+  return {
+    recipe,
+    preset: resume ? presetOfRun(dirname(resume.path)) : presetName,
+    config,
+    settings,
+    seed,
+    limit,
+    outDir,
+    resume,
+    changedHyper,
+    force: !!given.force,
+    argv: given0,
+    provenance: gitProvenance(),
+  };
 }
 
 /** The preset recorded in a run directory's run.json (null when absent or unreadable). */
@@ -283,7 +355,8 @@ function lockRunDir(cmd: string, outDir: string): () => void {
     try {
       fd = openSync(path, 'wx');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`${cmd}: cannot write in '${outDir}': ${describeFsError(e)}`, 1);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new CliError(`${cmd}: cannot write in '${outDir}': ${describeFsError(e)}`, 1);
       let holder = NaN;
       try {
         holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
@@ -291,7 +364,10 @@ function lockRunDir(cmd: string, outDir: string): () => void {
         /* unreadable: treat as stale */
       }
       if (pidAlive(holder) && holder !== process.pid) {
-        throw new CliError(`${cmd}: another run (pid ${holder}) is writing '${outDir}'; wait for it, stop it, or choose another --out (lock file ${LOCK_NAME})`, 1);
+        throw new CliError(
+          `${cmd}: another run (pid ${holder}) is writing '${outDir}'; wait for it, stop it, or choose another --out (lock file ${LOCK_NAME})`,
+          1,
+        );
       }
       try {
         unlinkSync(path); // stale: its process is gone
@@ -342,7 +418,10 @@ function checkRunDir(cmd: string, run: Resolved): void {
   if (run.resume) {
     // A resume writes into its checkpoint's folder, or into an empty one; another run's folder is refused.
     if (!entries.length || resolve(outDir) === dirname(run.resume.path) || run.force) return;
-    throw usageError(cmd, `--out '${outDir}' already holds files (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); a resumed run writes into its checkpoint's folder or an empty one`);
+    throw usageError(
+      cmd,
+      `--out '${outDir}' already holds files (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); a resumed run writes into its checkpoint's folder or an empty one`,
+    );
   }
   if (!entries.length) return;
   if (!run.force) {
@@ -419,7 +498,19 @@ async function writeTranslationSamples(trainer: GanTrainer, held: HeldOutBatch, 
     const m = await imageMetrics(pred, held.y, { window: ssimWindowFor(h, w) });
     const g = held.domains
       ? await domainGrid(trainer, held.hooks, held.domains)
-      : { ...translationGrid(pairs.inputs, await pred.data(), pairs.targets, pairs.n, { input: pairs.inputShape[0], output: co, target: pairs.targetShape[0] }, h, w, 8), cols: 8 };
+      : {
+          ...translationGrid(
+            pairs.inputs,
+            await pred.data(),
+            pairs.targets,
+            pairs.n,
+            { input: pairs.inputShape[0], output: co, target: pairs.targetShape[0] },
+            h,
+            w,
+            8,
+          ),
+          cols: 8,
+        };
     const grid = makeGrid(g.images, g.n, 3, h, w, { nrow: g.cols });
     writePng(path, grid.data, grid.width, grid.height, grid.channels);
     return { heldout_n: pairs.n, heldout_l1: +m.l1.toFixed(6), heldout_psnr: +m.psnr.toFixed(4), heldout_ssim: +m.ssim.toFixed(6) };
@@ -486,9 +577,10 @@ async function train(run: Resolved): Promise<number> {
   const cmd = `gan train ${recipe.name}`;
   const { channels } = recipe.imageShape(config);
 
-  const entry = Object.prototype.hasOwnProperty.call(DATASETS, settings.dataset) ? DATASETS[settings.dataset] : undefined;
+  const entry = Object.hasOwn(DATASETS, settings.dataset) ? DATASETS[settings.dataset] : undefined;
   if (!entry) throw new CliError(`${cmd}: unknown dataset '${settings.dataset}' (known: ${Object.keys(DATASETS).join(', ')})`, 2);
-  if (entry.channels !== channels) throw new CliError(`${cmd}: dataset ${settings.dataset} has ${entry.channels} channels, the model expects ${channels}`, 2);
+  if (entry.channels !== channels)
+    throw new CliError(`${cmd}: dataset ${settings.dataset} has ${entry.channels} channels, the model expects ${channels}`, 2);
 
   // The run folder: created, locked (one run at a time), checked (no silent overwrite), and cleared
   // of temp files that a save killed mid-write left behind. All before the GPU starts.
@@ -501,7 +593,10 @@ async function train(run: Resolved): Promise<number> {
     throw err;
   }
   const stale = [...removeStaleTempFiles(outDir), ...removeStaleTempFiles(join(outDir, 'samples'))];
-  if (stale.length) out.err(`${cmd}: removed ${stale.length} temp file${stale.length === 1 ? '' : 's'} of an interrupted save (${stale.slice(0, 2).join(', ')}${stale.length > 2 ? ', ...' : ''})`);
+  if (stale.length)
+    out.err(
+      `${cmd}: removed ${stale.length} temp file${stale.length === 1 ? '' : 's'} of an interrupted save (${stale.slice(0, 2).join(', ')}${stale.length > 2 ? ', ...' : ''})`,
+    );
   try {
     return await trainLocked(run);
   } finally {
@@ -515,7 +610,7 @@ async function trainLocked(run: Resolved): Promise<number> {
   const { channels, size } = recipe.imageShape(config);
   // The engine first: some datasets are made on the GPU (emoji-edges).
   const e = await acquireEngine(cmd);
-  let dataset;
+  let dataset: Awaited<ReturnType<typeof loadDataset>>;
   let held: HeldOutBatch | null;
   try {
     dataset = await loadDataset(settings.dataset, { size, limit: run.limit || undefined });
@@ -523,7 +618,8 @@ async function trainLocked(run: Resolved): Promise<number> {
   } catch (err) {
     throw new CliError(`${cmd}: ${firstLine(err)}`, 1);
   }
-  if (dataset.channels !== channels) throw new CliError(`${cmd}: dataset ${dataset.name} has ${dataset.channels} channels, the model expects ${channels}`, 2);
+  if (dataset.channels !== channels)
+    throw new CliError(`${cmd}: dataset ${dataset.name} has ${dataset.channels} channels, the model expects ${channels}`, 2);
   if (dataset.n < settings.batch) throw usageError(cmd, `--batch ${settings.batch} is larger than the dataset (${dataset.n} images)`);
 
   const ckptPath = join(outDir, 'checkpoint.safetensors');
@@ -534,7 +630,15 @@ async function trainLocked(run: Resolved): Promise<number> {
   // Models that need labels or captions (Triple-GAN, StackGAN) take the whole set once.
   if (trainer.bindData) {
     try {
-      trainer.bindData({ images: dataset.data, n: dataset.n, c: dataset.sampleShape[0], h: dataset.sampleShape[1], w: dataset.sampleShape[2], labels: dataset.labels, tokens: dataset.tokens });
+      trainer.bindData({
+        images: dataset.data,
+        n: dataset.n,
+        c: dataset.sampleShape[0],
+        h: dataset.sampleShape[1],
+        w: dataset.sampleShape[2],
+        labels: dataset.labels,
+        tokens: dataset.tokens,
+      });
     } catch (err) {
       throw usageError(cmd, `${firstLine(err)} (dataset ${dataset.name})`);
     }
@@ -551,14 +655,21 @@ async function trainLocked(run: Resolved): Promise<number> {
         Object.entries(trainer.optimizers).map(([n, o]) => [n, Object.fromEntries(Object.entries(o.hyper()).filter(([k]) => keys.has(k)))]),
       );
       const was = run.resume.ck.info.settings;
-      out.err(`${cmd}: ${run.changedHyper.map((k) => `--${k} ${settings[k]} replaces the checkpoint's ${was[k]}`).join(', ')} (applied to the optimisers, recorded in run.json and the next checkpoint)`);
+      out.err(
+        `${cmd}: ${run.changedHyper.map((k) => `--${k} ${settings[k]} replaces the checkpoint's ${was[k]}`).join(', ')} (applied to the optimisers, recorded in run.json and the next checkpoint)`,
+      );
     }
     const before = run.resume.ck.info.settings.steps;
     if (settings.steps !== before && scheduleFollowsSteps(recipe, config)) {
-      out.err(`${cmd}: note: --steps ${settings.steps} changes the run's total from ${before}, and ${recipe.name}'s learning-rate schedule is laid out over the total, so it changes too (set its schedule flags at the start to fix it)`);
+      out.err(
+        `${cmd}: note: --steps ${settings.steps} changes the run's total from ${before}, and ${recipe.name}'s learning-rate schedule is laid out over the total, so it changes too (set its schedule flags at the start to fix it)`,
+      );
     }
     const lacking = restoreTrainer(cmd, run.resume.path, run.resume.ck, trainer, true, optimizerHyper);
-    if (lacking.length) out.err(`${cmd}: the checkpoint has no ${lacking.join(', ')} (written by an older version); they start empty, so this resume is not exact`);
+    if (lacking.length)
+      out.err(
+        `${cmd}: the checkpoint has no ${lacking.join(', ')} (written by an older version); they start empty, so this resume is not exact`,
+      );
     if (run.resume.ck.info.loader) loader.setState(run.resume.ck.info.loader);
     step = run.resume.ck.info.step;
     ensureDir(join(outDir, 'samples'), cmd); // only now: a checkpoint that does not fit changes nothing on disk
@@ -581,13 +692,38 @@ async function trainLocked(run: Resolved): Promise<number> {
   };
   const history = run.resume ? historyOf(dirname(run.resume.path), step) : [];
   const writeRunJson = () =>
-    writeFileSync(join(outDir, 'run.json'), JSON.stringify({ model: recipe.name, preset: run.preset, config, settings, seed, dataset: dataset.name, adapter: describeAdapter(e.adapter), limit: run.limit, history: [...history, segment] }, null, 2) + '\n');
+    writeFileSync(
+      join(outDir, 'run.json'),
+      JSON.stringify(
+        {
+          model: recipe.name,
+          preset: run.preset,
+          config,
+          settings,
+          seed,
+          dataset: dataset.name,
+          adapter: describeAdapter(e.adapter),
+          limit: run.limit,
+          history: [...history, segment],
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   writeRunJson();
 
   out.err(`${cmd}: ${run.resume ? `resuming from step ${step}` : 'new run'} -> ${rel(outDir)}`);
-  out.err(`  ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')} | batch ${settings.batch}, lr ${settings.lr}, ${settings.steps} steps | ${dataset.name} ${dataset.n} images ${channels}x${size}x${size} | ${describeAdapter(e.adapter)}`);
+  out.err(
+    `  ${Object.entries(config)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        ' ',
+      )} | batch ${settings.batch}, lr ${settings.lr}, ${settings.steps} steps | ${dataset.name} ${dataset.n} images ${channels}x${size}x${size} | ${describeAdapter(e.adapter)}`,
+  );
   const counts = Object.entries(trainer.nets).map(([k, m]) => [k, m.numParameters()] as const);
-  out.err(`  parameters: ${counts.map(([k, c]) => `${k} ${c.toLocaleString('en-US')}`).join(', ')}${counts.length > 1 ? ` (${counts.reduce((a, [, c]) => a + c, 0).toLocaleString('en-US')} in all)` : ''}`);
+  out.err(
+    `  parameters: ${counts.map(([k, c]) => `${k} ${c.toLocaleString('en-US')}`).join(', ')}${counts.length > 1 ? ` (${counts.reduce((a, [, c]) => a + c, 0).toLocaleString('en-US')} in all)` : ''}`,
+  );
 
   const fixedNoise = held ? null : trainer.noise(64, new Generator(fixedNoiseSeed(seed))).keep();
   const real = empty([settings.batch, channels, size, size], 'batch').keep();
@@ -605,7 +741,9 @@ async function trainLocked(run: Resolved): Promise<number> {
     const code = sig === 'SIGTERM' ? 143 : 130;
     if (stopSignal) process.exit(code);
     stopSignal = sig;
-    out.err(`\n${cmd}: ${sig} received; saving a checkpoint after this step (${sig === 'SIGINT' ? 'Ctrl-C' : 'a second signal'} again to quit now, keeping the previous checkpoint)`);
+    out.err(
+      `\n${cmd}: ${sig} received; saving a checkpoint after this step (${sig === 'SIGINT' ? 'Ctrl-C' : 'a second signal'} again to quit now, keeping the previous checkpoint)`,
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -613,11 +751,26 @@ async function trainLocked(run: Resolved): Promise<number> {
   let savedStep = run.resume ? run.resume.ck.info.step : -1;
   const save = async () => {
     try {
-      await saveRunCheckpoint(ckptPath, trainer, { model: recipe.name, config, settings, seed, step, loader: loader.state, dataset: dataset.name, limit: run.limit });
+      await saveRunCheckpoint(ckptPath, trainer, {
+        model: recipe.name,
+        config,
+        settings,
+        seed,
+        step,
+        loader: loader.state,
+        dataset: dataset.name,
+        limit: run.limit,
+      });
     } catch (err) {
-      const kept = savedStep >= 0 && existsSync(ckptPath) ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept` : 'no checkpoint was written';
+      const kept =
+        savedStep >= 0 && existsSync(ckptPath)
+          ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept`
+          : 'no checkpoint was written';
       if (err instanceof NonFiniteCheckpointError) {
-        throw new CliError(`${cmd}: the run diverged: non-finite values at step ${step} in ${describeNonFinite(err.bad)}; ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`, 1);
+        throw new CliError(
+          `${cmd}: the run diverged: non-finite values at step ${step} in ${describeNonFinite(err.bad)}; ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`,
+          1,
+        );
       }
       throw new CliError(`${cmd}: ${firstLine(err)} (${kept})`, 1);
     }
@@ -637,7 +790,7 @@ async function trainLocked(run: Resolved): Promise<number> {
       const batch = loader.nextInto(real);
       step++;
       const logNow = step % settings.logEvery === 0 || step === settings.steps;
-      let stats;
+      let stats: ReturnType<GanTrainer['step']>;
       try {
         stats = trainer.step(real, logNow);
       } catch (err) {
@@ -652,14 +805,29 @@ async function trainLocked(run: Resolved): Promise<number> {
         const values = await readStats(stats);
         const bad = nonFinite(values);
         if (bad.length) {
-          const kept = savedStep >= 0 && existsSync(ckptPath) ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept` : 'no checkpoint was written';
-          throw new CliError(`${cmd}: the run diverged: non-finite loss at step ${step} (${bad.join(', ')}); ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`, 1);
+          const kept =
+            savedStep >= 0 && existsSync(ckptPath)
+              ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept`
+              : 'no checkpoint was written';
+          throw new CliError(
+            `${cmd}: the run diverged: non-finite loss at step ${step} (${bad.join(', ')}); ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`,
+            1,
+          );
         }
         const now = performance.now();
         const stepsPerSec = (step - lastLog.step) / ((now - lastLog.time) / 1000);
         lastLog = { step, time: now };
         last = values;
-        appendFileSync(metricsPath, JSON.stringify({ step, epoch: batch.epoch, ...values, stepsPerSec: +stepsPerSec.toFixed(4), time: +((now - t0) / 1000).toFixed(3) }) + '\n');
+        appendFileSync(
+          metricsPath,
+          JSON.stringify({
+            step,
+            epoch: batch.epoch,
+            ...values,
+            stepsPerSec: +stepsPerSec.toFixed(4),
+            time: +((now - t0) / 1000).toFixed(3),
+          }) + '\n',
+        );
         progress.tick(1, shownStats(values));
       } else progress.tick(1);
       if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) await snapshot(samplePath(outDir, step), step);
@@ -676,8 +844,12 @@ async function trainLocked(run: Resolved): Promise<number> {
   await engine().sync();
   const secs = (performance.now() - t0) / 1000;
   const done = step - first;
-  out.line(`${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${last.lossD !== undefined ? `, final lossD ${last.lossD.toFixed(3)} lossG ${last.lossG.toFixed(3)}` : ''}`);
-  out.line(`  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held?.domains ? `${held.domains.n} held-out images translated into each of ${held.domains.numDomains} domains, each over its ground truth` : held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`);
+  out.line(
+    `${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${last.lossD !== undefined ? `, final lossD ${last.lossD.toFixed(3)} lossG ${last.lossG.toFixed(3)}` : ''}`,
+  );
+  out.line(
+    `  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held?.domains ? `${held.domains.n} held-out images translated into each of ${held.domains.numDomains} domains, each over its ground truth` : held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`,
+  );
   out.line(`  final grid  ${rel(join(outDir, 'final.png'))}`);
   out.line(`  metrics     ${rel(metricsPath)}`);
   out.line(`  checkpoint  ${rel(ckptPath)} (step ${step})`);

@@ -84,7 +84,10 @@ export async function upscaleCommand(argv: readonly string[]): Promise<number> {
     upscaleMs: Math.round(t2 - t1),
   };
   if (json) out.line(JSON.stringify(summary));
-  else out.line(`gan upscale: wrote ${outPath} (${img.width}x${img.height} -> ${res.width}x${res.height}, ${entry.id} x${scale}, load ${summary.loadMs} ms, upscale ${summary.upscaleMs} ms incl. kernel compilation)`);
+  else
+    out.line(
+      `gan upscale: wrote ${outPath} (${img.width}x${img.height} -> ${res.width}x${res.height}, ${entry.id} x${scale}, load ${summary.loadMs} ms, upscale ${summary.upscaleMs} ms incl. kernel compilation)`,
+    );
   return 0;
 }
 

@@ -34,7 +34,9 @@ export function zooDir(): string {
 export function zooModels(dir = zooDir()): string[] {
   try {
     return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && (existsSync(join(dir, d.name, 'recipe.json')) || existsSync(join(dir, d.name, `${d.name}.safetensors`))))
+      .filter(
+        (d) => d.isDirectory() && (existsSync(join(dir, d.name, 'recipe.json')) || existsSync(join(dir, d.name, `${d.name}.safetensors`))),
+      )
       .map((d) => d.name)
       .sort();
   } catch {
@@ -56,7 +58,10 @@ export function readZooRecipe(command: string, model: string): ZooRecipe {
   const path = join(dir, model, 'recipe.json');
   if (!existsSync(path)) {
     const have = zooModels(dir).filter((m) => existsSync(join(dir, m, 'recipe.json')));
-    throw usageError(command, `--recipe zoo: no zoo recipe for ${model} (${path} is missing; zoo recipes: ${have.length ? have.join(', ') : 'none'}). See docs/zoo.md`);
+    throw usageError(
+      command,
+      `--recipe zoo: no zoo recipe for ${model} (${path} is missing; zoo recipes: ${have.length ? have.join(', ') : 'none'}). See docs/zoo.md`,
+    );
   }
   let raw: unknown;
   try {
@@ -70,9 +75,13 @@ export function readZooRecipe(command: string, model: string): ZooRecipe {
   }
   for (const [k, v] of Object.entries(r.flags)) {
     if (!/^[a-z][a-z0-9-]*$/.test(k) || !['number', 'string', 'boolean'].includes(typeof v)) {
-      throw new CliError(`${command}: --recipe zoo: ${path}: flag '${k}' = ${JSON.stringify(v)} (flags are kebab-case names with a number, string or boolean)`, 1);
+      throw new CliError(
+        `${command}: --recipe zoo: ${path}: flag '${k}' = ${JSON.stringify(v)} (flags are kebab-case names with a number, string or boolean)`,
+        1,
+      );
     }
-    if (['recipe', 'resume', 'out', 'force', 'quick', 'paper'].includes(k)) throw new CliError(`${command}: --recipe zoo: ${path}: flag '${k}' cannot be part of a recipe`, 1);
+    if (['recipe', 'resume', 'out', 'force', 'quick', 'paper'].includes(k))
+      throw new CliError(`${command}: --recipe zoo: ${path}: flag '${k}' cannot be part of a recipe`, 1);
   }
   return { model, flags: r.flags as Record<string, ZooFlagValue> };
 }
@@ -93,7 +102,11 @@ export function expandZooRecipe(command: string, model: string, argv: readonly s
   const i = argv.findIndex((a) => a === '--recipe' || a.startsWith('--recipe='));
   if (i < 0) return [...argv];
   const value = argv[i].includes('=') ? argv[i].slice('--recipe='.length) : argv[i + 1];
-  if (value !== 'zoo') throw usageError(command, `--recipe expects 'zoo' (the trained-model zoo's recipe, zoo/${model}/recipe.json), got ${value === undefined ? 'nothing' : `'${value}'`}`);
+  if (value !== 'zoo')
+    throw usageError(
+      command,
+      `--recipe expects 'zoo' (the trained-model zoo's recipe, zoo/${model}/recipe.json), got ${value === undefined ? 'nothing' : `'${value}'`}`,
+    );
   const given = givenFlags(argv);
   const recipe = readZooRecipe(command, model);
   const expanded: string[] = [];
@@ -111,14 +124,21 @@ export function pretrainedPath(command: string, model: string): string {
   const path = join(dir, model, `${model}.safetensors`);
   if (existsSync(path)) return path;
   const shipped = zooModels(dir).filter((m) => existsSync(join(dir, m, `${m}.safetensors`)));
-  throw usageError(command, `--pretrained ${model}: no shipped weights (${path} is missing; shipped: ${shipped.length ? shipped.join(', ') : 'none'}); train them with gan train ${model} --recipe zoo, see docs/zoo.md`);
+  throw usageError(
+    command,
+    `--pretrained ${model}: no shipped weights (${path} is missing; shipped: ${shipped.length ? shipped.join(', ') : 'none'}); train them with gan train ${model} --recipe zoo, see docs/zoo.md`,
+  );
 }
 
 /** The commit the working directory is at, and whether tracked files differ from it (null outside a git checkout). */
 export function gitProvenance(cwd = process.cwd()): { commit: string; dirty: boolean } | null {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return /^[0-9a-f]{40}$/.test(commit) ? { commit, dirty: status.trim().length > 0 } : null;
   } catch {
     return null;

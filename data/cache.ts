@@ -75,7 +75,8 @@ function keyText(key: CacheKey): string {
 }
 
 export function cachePath(key: CacheKey, dir: string = defaultCacheDir()): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(key.dataset)) throw new Error(`cache: dataset name '${key.dataset}' must use only letters, digits, '-' and '_'`);
+  if (!/^[A-Za-z0-9_-]+$/.test(key.dataset))
+    throw new Error(`cache: dataset name '${key.dataset}' must use only letters, digits, '-' and '_'`);
   const digest = createHash('sha256').update(keyText(key)).digest('hex').slice(0, 16);
   return join(dir, `${key.dataset}-${digest}.safetensors`);
 }

@@ -6,17 +6,28 @@
 // exported test rows). A model reads a row's label from pixel (0, 0) of the planes.
 
 /** Rows [n, c + numDomains, h, w] of images [n, c, h, w] and their domain labels (each in 0 .. numDomains - 1). */
-export function packDomains(images: Float32Array, labels: ArrayLike<number>, n: number, numDomains: number, c: number, h: number, w: number): Float32Array {
+export function packDomains(
+  images: Float32Array,
+  labels: ArrayLike<number>,
+  n: number,
+  numDomains: number,
+  c: number,
+  h: number,
+  w: number,
+): Float32Array {
   const img = c * h * w;
   const plane = h * w;
   if (images.length !== n * img || labels.length < n) {
-    throw new Error(`packDomains: expected ${n} images of ${c}x${h}x${w} (${n * img} values) and ${n} labels, got ${images.length} values and ${labels.length} labels`);
+    throw new Error(
+      `packDomains: expected ${n} images of ${c}x${h}x${w} (${n * img} values) and ${n} labels, got ${images.length} values and ${labels.length} labels`,
+    );
   }
   const row = img + numDomains * plane;
   const out = new Float32Array(n * row);
   for (let i = 0; i < n; i++) {
     const d = labels[i];
-    if (!Number.isInteger(d) || d < 0 || d >= numDomains) throw new Error(`packDomains: label ${d} of image ${i} is not a domain in 0..${numDomains - 1}`);
+    if (!Number.isInteger(d) || d < 0 || d >= numDomains)
+      throw new Error(`packDomains: label ${d} of image ${i} is not a domain in 0..${numDomains - 1}`);
     out.set(images.subarray(i * img, (i + 1) * img), i * row);
     out.fill(1, i * row + img + d * plane, i * row + img + (d + 1) * plane);
   }

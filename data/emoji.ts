@@ -214,7 +214,8 @@ function emojiPackage(set: EmojiSet): EmojiPackage {
   } catch (e) {
     throw new Error(`emoji: cannot read the catalogue of '${name}' at ${root} (${(e as Error).message}); reinstall it with 'npm install'`);
   }
-  if (!Array.isArray(raw)) throw new Error(`emoji: ${join(root, 'emoji.json')} is not a list of emoji; reinstall '${name}' with 'npm install'`);
+  if (!Array.isArray(raw))
+    throw new Error(`emoji: ${join(root, 'emoji.json')} is not a list of emoji; reinstall '${name}' with 'npm install'`);
   p = { set, name, version, imageDir: join(root, 'img', set, String(EMOJI_NATIVE_SIZE)), catalogue: buildCatalogue(raw) };
   packages.set(set, p);
   return p;
@@ -331,7 +332,7 @@ export function emojiGroupKeys(options: { cache?: boolean; cacheDir?: string } =
   const union = (x: string, y: string) => {
     const rx = find(x);
     const ry = find(y);
-    if (rx !== ry) (rx < ry ? parent.set(ry, rx) : parent.set(rx, ry));
+    if (rx !== ry) rx < ry ? parent.set(ry, rx) : parent.set(rx, ry);
   };
   const baseOf = new Map<string, string>(catalogue.map((e) => [e.code, e.base]));
   for (const e of catalogue) {
@@ -477,7 +478,12 @@ function decodeSet(set: EmojiSet, entries: readonly EmojiEntry[], options: Decod
   );
   const rgb = result.tensors.rgb?.data;
   const ok = result.tensors.ok?.data;
-  if (!(rgb instanceof Uint8Array) || !(ok instanceof Uint8Array) || ok.length !== images.length || rgb.length !== images.length * 3 * PLANE) {
+  if (
+    !(rgb instanceof Uint8Array) ||
+    !(ok instanceof Uint8Array) ||
+    ok.length !== images.length ||
+    rgb.length !== images.length * 3 * PLANE
+  ) {
     throw new Error(`emoji: cache file '${result.path}' does not hold ${images.length} images; delete it and retry`);
   }
   const decoded = { rgb, ok, row, skipped: result.meta.skipped };
@@ -564,7 +570,8 @@ function resolveOptions(who: string, o: EmojiLoadOptions): Resolved {
   const { split, size = EMOJI_NATIVE_SIZE, limit, testFraction = 0.15, seed = 0 } = o;
   if (split !== 'train' && split !== 'test') throw new Error(`${who}: split must be 'train' or 'test', got '${String(split)}'`);
   if (!Number.isInteger(size) || size < 1) throw new Error(`${who}: size must be a positive integer, got ${size}`);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new Error(`${who}: limit must be a non-negative integer, got ${limit}`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+    throw new Error(`${who}: limit must be a non-negative integer, got ${limit}`);
   if (!(testFraction >= 0 && testFraction <= 1)) throw new Error(`${who}: testFraction must be in [0, 1], got ${testFraction}`);
   if (!Number.isInteger(seed)) throw new Error(`${who}: seed must be an integer, got ${seed}`);
   const groups = emojiGroupKeys({ cache: o.cache, cacheDir: o.cacheDir });
@@ -672,8 +679,16 @@ export function loadEmojiPairs(options: EmojiPairsOptions): EmojiPairs {
   const kept = wanted.filter((e) => isOk(decA, e) && isOk(decB, e));
   warnSkipped(who, skipped);
   return {
-    a: toFloatImages(decA.rgb, kept.map((e) => decA.row.get(e.image)!), r.size),
-    b: toFloatImages(decB.rgb, kept.map((e) => decB.row.get(e.image)!), r.size),
+    a: toFloatImages(
+      decA.rgb,
+      kept.map((e) => decA.row.get(e.image)!),
+      r.size,
+    ),
+    b: toFloatImages(
+      decB.rgb,
+      kept.map((e) => decB.row.get(e.image)!),
+      r.size,
+    ),
     n: kept.length,
     c: 3,
     h: r.size,
@@ -717,9 +732,19 @@ export function loadEmojiUnpaired(options: EmojiPairsOptions): EmojiUnpaired {
   if (r.split === 'test') {
     const p = loadEmojiPairs(options);
     return {
-      a: p.a, b: p.b, nA: p.n, nB: p.n, c: 3, h: p.h, w: p.w,
-      codesA: p.codes, codesB: [...p.codes], namesA: p.names, namesB: [...p.names],
-      paired: true, skipped: p.skipped,
+      a: p.a,
+      b: p.b,
+      nA: p.n,
+      nB: p.n,
+      c: 3,
+      h: p.h,
+      w: p.w,
+      codesA: p.codes,
+      codesB: [...p.codes],
+      namesA: p.names,
+      namesB: [...p.names],
+      paired: true,
+      skipped: p.skipped,
     };
   }
   const all = pairEntries(r, options.skinTones !== false);
@@ -735,8 +760,16 @@ export function loadEmojiUnpaired(options: EmojiPairsOptions): EmojiUnpaired {
   const keptB = wantB.filter((e) => isOk(decB, e));
   warnSkipped(who, skipped);
   return {
-    a: toFloatImages(decA.rgb, keptA.map((e) => decA.row.get(e.image)!), r.size),
-    b: toFloatImages(decB.rgb, keptB.map((e) => decB.row.get(e.image)!), r.size),
+    a: toFloatImages(
+      decA.rgb,
+      keptA.map((e) => decA.row.get(e.image)!),
+      r.size,
+    ),
+    b: toFloatImages(
+      decB.rgb,
+      keptB.map((e) => decB.row.get(e.image)!),
+      r.size,
+    ),
     nA: keptA.length,
     nB: keptB.length,
     c: 3,
@@ -835,7 +868,11 @@ export function loadEmojiSkinTones(options: EmojiSkinToneOptions): EmojiSkinTone
     for (let d = 0; d < 6; d++) counterpart[i * 6 + d] = g * 6 + d;
   }
   return {
-    images: toFloatImages(dec.rgb, entries.map((e) => dec.row.get(e.image)!), r.size),
+    images: toFloatImages(
+      dec.rgb,
+      entries.map((e) => dec.row.get(e.image)!),
+      r.size,
+    ),
     n,
     c: 3,
     h: r.size,
@@ -882,7 +919,10 @@ export interface EmojiText {
 
 /** Lowercase words (letters and digits, any script): 'St. Barthélemy Flag' -> ['st', 'barthélemy', 'flag']. */
 export function tokenize(s: string): string[] {
-  return s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+  return s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0);
 }
 
 /** The text of one catalogue entry, as loadEmojiText tokenises it. */
@@ -906,7 +946,11 @@ export function loadEmojiText(options: EmojiTextOptions): EmojiText {
   warnSkipped(who, skipped);
   const tokens = kept.map(emojiTokens);
   return {
-    images: toFloatImages(dec.rgb, kept.map((e) => dec.row.get(e.image)!), r.size),
+    images: toFloatImages(
+      dec.rgb,
+      kept.map((e) => dec.row.get(e.image)!),
+      r.size,
+    ),
     n: kept.length,
     c: 3,
     h: r.size,
@@ -933,7 +977,10 @@ export interface Vocabulary {
 }
 
 /** Build a vocabulary from tokenised texts (usually the train split's). */
-export function buildVocabulary(texts: readonly (readonly string[])[], { minCount = 1, maxSize = Infinity }: { minCount?: number; maxSize?: number } = {}): Vocabulary {
+export function buildVocabulary(
+  texts: readonly (readonly string[])[],
+  { minCount = 1, maxSize = Infinity }: { minCount?: number; maxSize?: number } = {},
+): Vocabulary {
   const counts = new Map<string, number>();
   for (const t of texts) for (const w of t) counts.set(w, (counts.get(w) ?? 0) + 1);
   const ranked = [...counts].filter(([, c]) => c >= minCount).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
@@ -973,7 +1020,8 @@ export function edgeMapCpu(images: Float32Array, n: number, c: number, h: number
   const { threshold = 0.5, channels = c } = options;
   if (c !== 1 && c !== 3) throw new Error(`edgeMapCpu: images must have 1 or 3 channels, got ${c}`);
   if (![n, h, w].every((d) => Number.isInteger(d) && d > 0)) throw new Error(`edgeMapCpu: bad shape [${n}, ${c}, ${h}, ${w}]`);
-  if (images.length < n * c * h * w) throw new Error(`edgeMapCpu: [${n}, ${c}, ${h}, ${w}] needs ${n * c * h * w} values, got ${images.length}`);
+  if (images.length < n * c * h * w)
+    throw new Error(`edgeMapCpu: [${n}, ${c}, ${h}, ${w}] needs ${n * c * h * w} values, got ${images.length}`);
   if (!Number.isInteger(channels) || channels < 1) throw new Error(`edgeMapCpu: channels must be a positive integer, got ${channels}`);
   const hw = h * w;
   const out = new Float32Array(n * channels * hw);

@@ -31,7 +31,8 @@ export function makeGrid(images: Float32Array, n: number, c: number, h: number, 
   const { nrow = 8, padding = 2, range = [-1, 1], padValue = 1 } = options;
   if (c !== 1 && c !== 3 && c !== 4) throw new Error(`makeGrid: channels must be 1, 3 or 4, got ${c}`);
   if (![n, h, w].every((d) => Number.isInteger(d) && d > 0)) throw new Error(`makeGrid: bad shape [${n}, ${c}, ${h}, ${w}]`);
-  if (images.length < n * c * h * w) throw new Error(`makeGrid: [${n}, ${c}, ${h}, ${w}] needs ${n * c * h * w} values, got ${images.length}`);
+  if (images.length < n * c * h * w)
+    throw new Error(`makeGrid: [${n}, ${c}, ${h}, ${w}] needs ${n * c * h * w} values, got ${images.length}`);
   if (!Number.isInteger(nrow) || nrow < 1) throw new Error(`makeGrid: nrow must be a positive integer, got ${nrow}`);
   if (!Number.isInteger(padding) || padding < 0) throw new Error(`makeGrid: padding must be a non-negative integer, got ${padding}`);
 

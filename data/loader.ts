@@ -62,7 +62,6 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-
 /** The permutation of 0..n-1 used for `epoch` under `seed` (Fisher-Yates). */
 export function epochPermutation(n: number, seed: number, epoch: number): Int32Array {
   const perm = new Int32Array(n);
@@ -94,15 +93,20 @@ export class DataLoader {
 
   constructor(dataset: ArrayDataset, options: LoaderOptions) {
     const { batchSize, shuffle = true, seed = 0, dropLast = true } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(seed)) throw new Error(`DataLoader: seed must be an integer, got ${seed}`);
     this.sampleSize = dataset.sampleShape.reduce((a, b) => a * b, 1);
     if (dataset.data.length < dataset.n * this.sampleSize) {
-      throw new Error(`DataLoader: dataset says ${dataset.n} examples of ${fmtShape(dataset.sampleShape)} but holds ${dataset.data.length} values (needs ${dataset.n * this.sampleSize})`);
+      throw new Error(
+        `DataLoader: dataset says ${dataset.n} examples of ${fmtShape(dataset.sampleShape)} but holds ${dataset.data.length} values (needs ${dataset.n * this.sampleSize})`,
+      );
     }
     if (dataset.n === 0) throw new Error('DataLoader: the dataset is empty');
     if (dropLast && dataset.n < batchSize) {
-      throw new Error(`DataLoader: batch size ${batchSize} is larger than the dataset (${dataset.n} examples); use a smaller --batch or more data`);
+      throw new Error(
+        `DataLoader: batch size ${batchSize} is larger than the dataset (${dataset.n} examples); use a smaller --batch or more data`,
+      );
     }
     this.dataset = dataset;
     this.batchSize = batchSize;
@@ -132,9 +136,13 @@ export class DataLoader {
   /** Restore a position saved with `state` (e.g. from a checkpoint). */
   setState(s: LoaderState): void {
     for (const k of ['seed', 'epoch', 'cursor'] as const) {
-      if (!Number.isInteger(s?.[k]) || (k !== 'seed' && s[k] < 0)) throw new Error(`DataLoader.setState: '${k}' must be a non-negative integer, got ${JSON.stringify(s?.[k])}`);
+      if (!Number.isInteger(s?.[k]) || (k !== 'seed' && s[k] < 0))
+        throw new Error(`DataLoader.setState: '${k}' must be a non-negative integer, got ${JSON.stringify(s?.[k])}`);
     }
-    if (s.cursor > this.dataset.n) throw new Error(`DataLoader.setState: cursor ${s.cursor} is past the dataset's ${this.dataset.n} examples (a checkpoint from another dataset?)`);
+    if (s.cursor > this.dataset.n)
+      throw new Error(
+        `DataLoader.setState: cursor ${s.cursor} is past the dataset's ${this.dataset.n} examples (a checkpoint from another dataset?)`,
+      );
     this.seed = s.seed;
     this.epochIndex = s.epoch;
     this.cursor = s.cursor;
@@ -144,7 +152,9 @@ export class DataLoader {
 
   private order(): Int32Array {
     if (this.permEpoch !== this.epochIndex || !this.perm) {
-      this.perm = this.shuffle ? epochPermutation(this.dataset.n, this.seed, this.epochIndex) : Int32Array.from({ length: this.dataset.n }, (_, i) => i);
+      this.perm = this.shuffle
+        ? epochPermutation(this.dataset.n, this.seed, this.epochIndex)
+        : Int32Array.from({ length: this.dataset.n }, (_, i) => i);
       this.permEpoch = this.epochIndex;
     }
     return this.perm;

@@ -296,7 +296,10 @@ export class MixtureSampler {
   readonly scale: Float64Array;
   private readonly rng: Rng;
 
-  constructor(readonly mix: Mixture, seed: number) {
+  constructor(
+    readonly mix: Mixture,
+    seed: number,
+  ) {
     const { dim, k } = mix;
     this.center = new Float64Array(dim);
     this.scale = new Float64Array(dim);

@@ -58,14 +58,18 @@ function readIdx(path: string, magic: number, dims: number, limit: number | unde
     const view = new DataView(head.buffer);
     const got = view.getUint32(0);
     if (got !== magic) {
-      throw new Error(`mnist: '${path}' has IDX magic 0x${got.toString(16).padStart(8, '0')}, expected 0x${magic.toString(16).padStart(8, '0')} (wrong or corrupt file?)`);
+      throw new Error(
+        `mnist: '${path}' has IDX magic 0x${got.toString(16).padStart(8, '0')}, expected 0x${magic.toString(16).padStart(8, '0')} (wrong or corrupt file?)`,
+      );
     }
     const shape: number[] = [];
     for (let i = 0; i < dims; i++) shape.push(view.getUint32(4 + 4 * i));
     const recordBytes = shape.slice(1).reduce((a, b) => a * b, 1);
     const count = Math.min(shape[0], limit ?? shape[0]);
     if (fileSize < headerBytes + shape[0] * recordBytes) {
-      throw new Error(`mnist: '${path}' is truncated: header says ${shape[0]} records of ${recordBytes} bytes, file has ${fileSize - headerBytes} data bytes`);
+      throw new Error(
+        `mnist: '${path}' is truncated: header says ${shape[0]} records of ${recordBytes} bytes, file has ${fileSize - headerBytes} data bytes`,
+      );
     }
     const body = new Uint8Array(count * recordBytes);
     let off = 0;
@@ -84,7 +88,8 @@ function readIdx(path: string, magic: number, dims: number, limit: number | unde
 export function loadMnist(options: MnistOptions): MnistData {
   const { split, limit, pad32 = false, size } = options;
   if (split !== 'train' && split !== 'test') throw new Error(`mnist: split must be 'train' or 'test', got '${String(split)}'`);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new Error(`mnist: limit must be a non-negative integer, got ${limit}`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+    throw new Error(`mnist: limit must be a non-negative integer, got ${limit}`);
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) throw new Error(`mnist: size must be a positive integer, got ${size}`);
   const dir = options.dir ?? mnistDataDir();
   const prefix = split === 'train' ? 'train' : 't10k';
@@ -139,7 +144,8 @@ export function resizeBilinearCpu(
   outW: number,
   { alignCorners = false }: { alignCorners?: boolean } = {},
 ): Float32Array {
-  if (src.length < n * c * h * w) throw new Error(`resizeBilinearCpu: [${n}, ${c}, ${h}, ${w}] needs ${n * c * h * w} values, got ${src.length}`);
+  if (src.length < n * c * h * w)
+    throw new Error(`resizeBilinearCpu: [${n}, ${c}, ${h}, ${w}] needs ${n * c * h * w} values, got ${src.length}`);
   // Precompute per-axis source indices and weights.
   const axis = (inSize: number, outSize: number) => {
     const i0 = new Int32Array(outSize);

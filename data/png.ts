@@ -139,11 +139,13 @@ export function readPngChunks(bytes: Uint8Array): PngChunk[] {
   const chunks: PngChunk[] = [];
   let o = 8;
   for (;;) {
-    if (o + 8 > bytes.length) throw new PngError(`png: truncated at byte ${o}: expected a chunk header${chunks.length ? ' (no IEND)' : ''}`);
+    if (o + 8 > bytes.length)
+      throw new PngError(`png: truncated at byte ${o}: expected a chunk header${chunks.length ? ' (no IEND)' : ''}`);
     const len = view.getUint32(o);
     const type = String.fromCharCode(bytes[o + 4], bytes[o + 5], bytes[o + 6], bytes[o + 7]);
     if (!/^[A-Za-z]{4}$/.test(type)) throw new PngError(`png: corrupt chunk header at byte ${o}`);
-    if (o + 12 + len > bytes.length) throw new PngError(`png: truncated in chunk '${type}' (needs ${len} bytes at byte ${o + 8}, file has ${bytes.length})`);
+    if (o + 12 + len > bytes.length)
+      throw new PngError(`png: truncated in chunk '${type}' (needs ${len} bytes at byte ${o + 8}, file has ${bytes.length})`);
     const stored = view.getUint32(o + 8 + len);
     const actual = crc32(bytes.subarray(o + 4, o + 8 + len));
     if (stored !== actual) throw new PngError(`png: bad CRC in chunk '${type}' at byte ${o}`);
@@ -276,7 +278,13 @@ const ALLOWED_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 1
 
 // Adam7: [x0, y0, dx, dy] per pass.
 const ADAM7 = [
-  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
 ] as const;
 
 /** Decode a PNG to 8-bit samples. Channels: gray 1, gray+alpha 2, RGB or palette 3, RGBA or palette with tRNS 4. */
@@ -293,7 +301,9 @@ export function decodePng(bytes: Uint8Array, inflate: ZlibFn, limits: DecodePngL
   const maxDim = limits.maxDimension ?? PNG_MAX_DIMENSION;
   const maxPixels = limits.maxPixels ?? PNG_MAX_PIXELS;
   if (width > maxDim || height > maxDim || width * height > maxPixels) {
-    throw new PngError(`png: image size ${width}x${height} is above the decoder's limit (${maxDim} pixels a side, ${maxPixels} pixels in all); is the file corrupt?`);
+    throw new PngError(
+      `png: image size ${width}x${height} is above the decoder's limit (${maxDim} pixels a side, ${maxPixels} pixels in all); is the file corrupt?`,
+    );
   }
   if (!(colorType in SAMPLES_PER_PIXEL)) throw new PngError(`png: unknown colour type ${colorType}`);
   if (!ALLOWED_DEPTHS[colorType].includes(depth)) throw new PngError(`png: bit depth ${depth} is not allowed for colour type ${colorType}`);
@@ -339,7 +349,8 @@ export function decodePng(bytes: Uint8Array, inflate: ZlibFn, limits: DecodePngL
   }
   // A little slack for encoders that leave padding after the last row; a zip bomb stops here.
   const maxRaw = rawBytes + 4096;
-  const tooBig = () => new PngError(`png: image data inflates to more than the ${rawBytes} bytes a ${width}x${height} image needs (corrupt or hostile file)`);
+  const tooBig = () =>
+    new PngError(`png: image data inflates to more than the ${rawBytes} bytes a ${width}x${height} image needs (corrupt or hostile file)`);
   let raw: Uint8Array;
   try {
     raw = inflate(zdata, maxRaw);
@@ -379,7 +390,9 @@ export function decodePng(bytes: Uint8Array, inflate: ZlibFn, limits: DecodePngL
     let prev: Uint8Array = new Uint8Array(rowBytes);
     for (let py = 0; py < ph; py++) {
       if (pos + 1 + rowBytes > raw.length) {
-        throw new PngError(`png: image data truncated (${raw.length} bytes inflated, row ${py}${interlaced ? ' of an Adam7 pass' : ''} needs more)`);
+        throw new PngError(
+          `png: image data truncated (${raw.length} bytes inflated, row ${py}${interlaced ? ' of an Adam7 pass' : ''} needs more)`,
+        );
       }
       const ftype = raw[pos];
       const row = raw.subarray(pos + 1, pos + 1 + rowBytes);
@@ -398,7 +411,7 @@ export function decodePng(bytes: Uint8Array, inflate: ZlibFn, limits: DecodePngL
             sample[s] = (row[bit >> 3] >> (8 - depth - (bit & 7))) & maxSample;
           }
         }
-        const o = ((y * width) + x0 + px * dx) * channels;
+        const o = (y * width + x0 + px * dx) * channels;
         if (colorType === 3) {
           const idx = sample[0];
           if (idx >= paletteCount) throw new PngError(`png: palette index ${idx} out of range (palette has ${paletteCount} entries)`);

@@ -27,7 +27,14 @@ export function decodePngNode(bytes: Uint8Array): PngImage {
 
 /** Write a PNG atomically: `writePng(path, image)` or `writePng(path, pixels, width, height, channels)`. */
 export function writePng(path: string, image: PngImage, options?: EncodePngNodeOptions): void;
-export function writePng(path: string, pixels: Uint8Array, width: number, height: number, channels: PngChannels, options?: EncodePngNodeOptions): void;
+export function writePng(
+  path: string,
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: PngChannels,
+  options?: EncodePngNodeOptions,
+): void;
 export function writePng(
   path: string,
   a: PngImage | Uint8Array,

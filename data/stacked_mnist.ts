@@ -48,7 +48,8 @@ export function stackMnist(source: MnistData, n: number, seed = 0): StackedMnist
   if (source.n < 1) throw new Error('stackMnist: the source has no digits');
   const { h, w } = source;
   const hw = h * w;
-  if (source.images.length < source.n * hw) throw new Error(`stackMnist: source holds ${source.images.length} values, expected ${source.n} x ${h} x ${w}`);
+  if (source.images.length < source.n * hw)
+    throw new Error(`stackMnist: source holds ${source.images.length} values, expected ${source.n} x ${h} x ${w}`);
   const rng = createRng(seed);
   const images = new Float32Array(n * 3 * hw);
   const digits = new Uint8Array(n * 3);
@@ -94,7 +95,8 @@ export function modesOfStacked(digits: ArrayLike<number>): Uint16Array {
 
 /** The (r, g, b) digits of a mode. */
 export function digitsOfMode(mode: number): [number, number, number] {
-  if (!Number.isInteger(mode) || mode < 0 || mode >= STACKED_MNIST_MODES) throw new Error(`digitsOfMode: mode must be an integer in 0..999, got ${mode}`);
+  if (!Number.isInteger(mode) || mode < 0 || mode >= STACKED_MNIST_MODES)
+    throw new Error(`digitsOfMode: mode must be an integer in 0..999, got ${mode}`);
   return [Math.floor(mode / 100), Math.floor(mode / 10) % 10, mode % 10];
 }
 
@@ -116,7 +118,10 @@ export interface StackedModeCount {
  * Mode coverage of generated Stacked-MNIST images from their classified channels: predictedDigits
  * holds n x 3 digits (red, green, blue of each image).
  */
-export function countModes(predictedDigits: Uint8Array, { minCount = 1, pseudoCount = 0.5 }: { minCount?: number; pseudoCount?: number } = {}): StackedModeCount {
+export function countModes(
+  predictedDigits: Uint8Array,
+  { minCount = 1, pseudoCount = 0.5 }: { minCount?: number; pseudoCount?: number } = {},
+): StackedModeCount {
   const modes = modesOfStacked(predictedDigits);
   const histogram = new Uint32Array(STACKED_MNIST_MODES);
   for (const m of modes) histogram[m]++;

@@ -116,16 +116,27 @@ export class TextSampler {
    * Checks a captioned set against the images the model expects and binds it; `who` names the model
    * in errors. `maxCategories`: the text encoder's category head.
    */
-  constructor(who: string, data: CaptionedData, readonly buckets: number, expect: { channels: number; size: number }, maxCategories = 10) {
+  constructor(
+    who: string,
+    data: CaptionedData,
+    readonly buckets: number,
+    expect: { channels: number; size: number },
+    maxCategories = 10,
+  ) {
     const category = data.category ?? data.labels;
-    if (!data.tokens || !category) throw new Error(`${who}: the training data has no captions and categories (train on --dataset emoji-text)`);
+    if (!data.tokens || !category)
+      throw new Error(`${who}: the training data has no captions and categories (train on --dataset emoji-text)`);
     const d: TextImageDataset = { ...data, tokens: data.tokens, category };
     const nc = d.c ?? Math.round(d.images.length / Math.max(1, d.n * d.h * d.w));
     if (d.h !== expect.size || d.w !== expect.size || nc !== expect.channels) {
-      throw new Error(`bindData: the model expects ${expect.channels}x${expect.size}x${expect.size} images, the data set has ${nc}x${d.h}x${d.w} (load it with size ${expect.size})`);
+      throw new Error(
+        `bindData: the model expects ${expect.channels}x${expect.size}x${expect.size} images, the data set has ${nc}x${d.h}x${d.w} (load it with size ${expect.size})`,
+      );
     }
     if (d.n < 2 || d.tokens.length !== d.n || d.category.length !== d.n) {
-      throw new Error(`bindData: need at least 2 images, each with tokens and a category (n ${d.n}, tokens ${d.tokens.length}, categories ${d.category.length})`);
+      throw new Error(
+        `bindData: need at least 2 images, each with tokens and a category (n ${d.n}, tokens ${d.tokens.length}, categories ${d.category.length})`,
+      );
     }
     this.data = d;
     this.nc = nc;
@@ -135,7 +146,8 @@ export class TextSampler {
     let maxCat = 0;
     for (let i = 0; i < d.n; i++) maxCat = Math.max(maxCat, d.category[i]);
     this.numCategories = maxCat + 1;
-    if (this.numCategories > maxCategories) throw new Error(`${who}: the text encoder's category head has ${maxCategories} classes, the data has ${this.numCategories}`);
+    if (this.numCategories > maxCategories)
+      throw new Error(`${who}: the text encoder's category head has ${maxCategories} classes, the data has ${this.numCategories}`);
   }
 
   /** n dataset indices drawn uniformly (with replacement) from the generator's stream. */

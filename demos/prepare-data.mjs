@@ -30,7 +30,8 @@ async function readIdx(file, magic, dims, count) {
   try {
     const head = Buffer.alloc(4 + 4 * dims);
     await fh.read(head, 0, head.length, 0);
-    if (head.readUInt32BE(0) !== magic) throw new Error(`${file}: IDX magic 0x${head.readUInt32BE(0).toString(16)}, expected 0x${magic.toString(16)}`);
+    if (head.readUInt32BE(0) !== magic)
+      throw new Error(`${file}: IDX magic 0x${head.readUInt32BE(0).toString(16)}, expected 0x${magic.toString(16)}`);
     const shape = Array.from({ length: dims }, (_, i) => head.readUInt32BE(4 + 4 * i));
     if (count > shape[0]) throw new Error(`${file}: has ${shape[0]} records, asked for ${count}`);
     const record = shape.slice(1).reduce((a, b) => a * b, 1);
@@ -94,10 +95,15 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--count') count = Number(args[++i]);
     else if (args[i] === '--limit') limit = Number(args[++i]);
-    else if (args[i] === '--sizes') sizes = String(args[++i] ?? '').split(',').map(Number);
+    else if (args[i] === '--sizes')
+      sizes = String(args[++i] ?? '')
+        .split(',')
+        .map(Number);
     else if (!args[i].startsWith('-') && out === undefined) out = path.resolve(args[i]);
     else {
-      console.error(`prepare-data: unknown argument ${args[i]} (usage: node demos/prepare-data.mjs [outDir] [--count N] [--limit N] [--sizes 64,...])`);
+      console.error(
+        `prepare-data: unknown argument ${args[i]} (usage: node demos/prepare-data.mjs [outDir] [--count N] [--limit N] [--sizes 64,...])`,
+      );
       process.exit(2);
     }
   }

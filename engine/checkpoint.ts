@@ -12,10 +12,10 @@
 // All tensors are read back in one batch (their copies are encoded before the first await), so a
 // checkpoint is a consistent snapshot of the moment checkpointToBytes() was called.
 
-import { Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 import { decodeSafetensors, encodeSafetensors, nonFiniteEntries, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.js';
 import { defaultGenerator, type Generator, type GeneratorState } from './ops/random.js';
-import { Module, type LoadStateDictResult } from './nn/module.js';
+import type { Module, LoadStateDictResult } from './nn/module.js';
 import { readTensors, toSafetensors, type StateValue } from './nn/state.js';
 import type { LRScheduler, Optimizer, OptimizerStateDict, HyperValue } from './optim.js';
 import { describeNonFinite, nonFiniteTensors, type NonFiniteTensor } from './finite.js';
@@ -67,8 +67,13 @@ export interface RestoreOptions {
 /** A checkpoint that does not fit its targets; `problems` lists every reason, one line each. */
 export class RestoreError extends Error {
   override name = 'RestoreError';
-  constructor(readonly source: string, readonly problems: string[]) {
-    super(`${source}: cannot restore (nothing was changed), ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`);
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${source}: cannot restore (nothing was changed), ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
+    );
   }
 }
 
@@ -92,7 +97,12 @@ function checkName(kind: string, name: string): void {
 // ---- saving ---------------------------------------------------------------------------------------
 
 /** Every tensor a checkpoint of `c` holds, under its checkpoint key, plus the optimisers' metadata. */
-function checkpointTensors(c: CheckpointContents): { keys: string[]; ts: Tensor[]; optimizers: CheckpointInfo['optimizers']; models: [string, Module][] } {
+function checkpointTensors(c: CheckpointContents): {
+  keys: string[];
+  ts: Tensor[];
+  optimizers: CheckpointInfo['optimizers'];
+  models: [string, Module][];
+} {
   const keys: string[] = [];
   const ts: Tensor[] = [];
   const models = Object.entries(c.models ?? {});
@@ -206,10 +216,13 @@ export function checkpointInfo(src: Uint8Array | SafetensorsFile, source = 'chec
   };
   const rawVersion = file.metadata.format_version;
   if (rawVersion === undefined) bad('format_version', 'is missing');
-  if (!/^[0-9]{1,9}$/.test(rawVersion) || Number(rawVersion) < 1) bad('format_version', `is ${JSON.stringify(rawVersion)}, not a version number (1, 2, ...)`);
-  if (Number(rawVersion) > CHECKPOINT_VERSION) bad('format_version', `is ${rawVersion}: newer than this engine reads (${CHECKPOINT_VERSION}); update the engine`);
+  if (!/^[0-9]{1,9}$/.test(rawVersion) || Number(rawVersion) < 1)
+    bad('format_version', `is ${JSON.stringify(rawVersion)}, not a version number (1, 2, ...)`);
+  if (Number(rawVersion) > CHECKPOINT_VERSION)
+    bad('format_version', `is ${rawVersion}: newer than this engine reads (${CHECKPOINT_VERSION}); update the engine`);
   const rawStep = file.metadata.step ?? '0';
-  if (!/^[0-9]{1,16}$/.test(rawStep) || !Number.isSafeInteger(Number(rawStep))) bad('step', `is ${JSON.stringify(rawStep)}, not a non-negative integer`);
+  if (!/^[0-9]{1,16}$/.test(rawStep) || !Number.isSafeInteger(Number(rawStep)))
+    bad('step', `is ${JSON.stringify(rawStep)}, not a non-negative integer`);
   const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   const models = parseJson<unknown>(file, 'models', [], source);
@@ -217,20 +230,24 @@ export function checkpointInfo(src: Uint8Array | SafetensorsFile, source = 'chec
   const optimizers = parseJson<unknown>(file, 'optimizers', {}, source);
   if (!isObj(optimizers)) bad('optimizers', 'is not an object');
   for (const [name, o] of Object.entries(optimizers as Record<string, unknown>)) {
-    if (!isObj(o) || typeof o.type !== 'string' || !isObj(o.hyper) || !isObj(o.steps)) bad('optimizers', `entry '${name}' needs a type, hyper and steps`);
+    if (!isObj(o) || typeof o.type !== 'string' || !isObj(o.hyper) || !isObj(o.steps))
+      bad('optimizers', `entry '${name}' needs a type, hyper and steps`);
     for (const [k, v] of Object.entries((o as { steps: Record<string, unknown> }).steps)) {
-      if (!count(v)) bad('optimizers', `entry '${name}': step count of parameter #${k} is ${JSON.stringify(v)}, not a non-negative integer`);
+      if (!count(v))
+        bad('optimizers', `entry '${name}': step count of parameter #${k} is ${JSON.stringify(v)}, not a non-negative integer`);
     }
   }
   const schedulers = parseJson<unknown>(file, 'schedulers', {}, source);
   if (!isObj(schedulers)) bad('schedulers', 'is not an object');
   for (const [name, v] of Object.entries(schedulers as Record<string, unknown>)) {
-    if (!isObj(v) || typeof v.epoch !== 'number' || typeof v.baseLr !== 'number' || !Number.isFinite(v.baseLr)) bad('schedulers', `entry '${name}' needs numbers epoch and baseLr`);
+    if (!isObj(v) || typeof v.epoch !== 'number' || typeof v.baseLr !== 'number' || !Number.isFinite(v.baseLr))
+      bad('schedulers', `entry '${name}' needs numbers epoch and baseLr`);
   }
   const rng = parseJson<unknown>(file, 'rng', {}, source);
   if (!isObj(rng)) bad('rng', 'is not an object');
   for (const [name, g] of Object.entries(rng as Record<string, unknown>)) {
-    if (!isObj(g) || !count(g.seed) || !count(g.offset)) bad('rng', `generator '${name}' needs integer seed and offset >= 0, got ${JSON.stringify(g)}`);
+    if (!isObj(g) || !count(g.seed) || !count(g.offset))
+      bad('rng', `generator '${name}' needs integer seed and offset >= 0, got ${JSON.stringify(g)}`);
   }
   return {
     step: Number(rawStep),
@@ -256,7 +273,11 @@ function entriesUnder(file: SafetensorsFile, prefix: string): Record<string, Sta
  * are ignored (e.g. load only the generator to sample). Every model and optimiser is validated
  * before any is written: a checkpoint that does not fit throws and changes nothing.
  */
-export function restoreCheckpoint(src: Uint8Array | SafetensorsFile, targets: CheckpointTargets, opts: RestoreOptions = {}): CheckpointInfo {
+export function restoreCheckpoint(
+  src: Uint8Array | SafetensorsFile,
+  targets: CheckpointTargets,
+  opts: RestoreOptions = {},
+): CheckpointInfo {
   const source = opts.source ?? 'checkpoint';
   const file = decode(src, source);
   const info = checkpointInfo(file, source);
@@ -264,8 +285,10 @@ export function restoreCheckpoint(src: Uint8Array | SafetensorsFile, targets: Ch
     new Error(`${source}: no ${kind} named '${name}' in the checkpoint (it has: ${have.length ? have.join(', ') : 'none'})`);
   // Check every name first so a bad request changes nothing.
   for (const name of Object.keys(targets.models ?? {})) if (!info.models.includes(name)) throw missing('model', name, info.models);
-  for (const name of Object.keys(targets.optimizers ?? {})) if (!info.optimizers[name]) throw missing('optimizer', name, Object.keys(info.optimizers));
-  for (const name of Object.keys(targets.schedulers ?? {})) if (!info.schedulers[name]) throw missing('scheduler', name, Object.keys(info.schedulers));
+  for (const name of Object.keys(targets.optimizers ?? {}))
+    if (!info.optimizers[name]) throw missing('optimizer', name, Object.keys(info.optimizers));
+  for (const name of Object.keys(targets.schedulers ?? {}))
+    if (!info.schedulers[name]) throw missing('scheduler', name, Object.keys(info.schedulers));
   for (const name of Object.keys(targets.generators ?? {})) if (!info.rng[name]) throw missing('generator', name, Object.keys(info.rng));
 
   // Validate every model and optimiser before writing any, so a bad checkpoint changes nothing.
@@ -280,7 +303,8 @@ export function restoreCheckpoint(src: Uint8Array | SafetensorsFile, targets: Ch
     for (const x of p) problems.push(`model '${name}' (${m.typeName}): ${x}`);
   }
   const hyper = opts.optimizerHyper ?? {};
-  for (const name of Object.keys(hyper)) if (!targets.optimizers?.[name]) throw new Error(`${source}: optimizerHyper names '${name}', which is not being restored`);
+  for (const name of Object.keys(hyper))
+    if (!targets.optimizers?.[name]) throw new Error(`${source}: optimizerHyper names '${name}', which is not being restored`);
   for (const [name, o, sd] of optimStates) {
     if (hyper[name]) sd.hyper = { ...sd.hyper, ...hyper[name] };
     const p = o.validateStateDict(sd);
@@ -289,8 +313,10 @@ export function restoreCheckpoint(src: Uint8Array | SafetensorsFile, targets: Ch
   if (!opts.allowNonFinite) {
     const restored: Record<string, SafetensorsTensor> = {};
     for (const [name] of modelDicts) for (const [k, v] of Object.entries(file.tensors)) if (k.startsWith(`${name}.`)) restored[k] = v;
-    for (const [name] of optimStates) for (const [k, v] of Object.entries(file.tensors)) if (k.startsWith(`optim.${name}.`)) restored[k] = v;
-    for (const b of nonFiniteEntries(restored)) problems.push(`${b.name} [${b.shape.join(', ')}] holds ${b.count} NaN/Inf value${b.count === 1 ? '' : 's'} (of ${b.size})`);
+    for (const [name] of optimStates)
+      for (const [k, v] of Object.entries(file.tensors)) if (k.startsWith(`optim.${name}.`)) restored[k] = v;
+    for (const b of nonFiniteEntries(restored))
+      problems.push(`${b.name} [${b.shape.join(', ')}] holds ${b.count} NaN/Inf value${b.count === 1 ? '' : 's'} (of ${b.size})`);
   }
   if (problems.length) throw new RestoreError(source, problems);
   for (const [, m, dict] of modelDicts) m.loadStateDict(dict, { strict });

@@ -6,8 +6,16 @@
 import { loadSafetensorsFile, writeFileAtomic } from './io/files.js';
 import type { Module, LoadStateDictResult } from './nn/module.js';
 import {
-  checkpointInfo, checkpointToBytes, loadModelBytes, modelToBytes, restoreCheckpoint,
-  type CheckpointContents, type CheckpointInfo, type CheckpointTargets, type LoadModelOptions, type RestoreOptions,
+  checkpointInfo,
+  checkpointToBytes,
+  loadModelBytes,
+  modelToBytes,
+  restoreCheckpoint,
+  type CheckpointContents,
+  type CheckpointInfo,
+  type CheckpointTargets,
+  type LoadModelOptions,
+  type RestoreOptions,
 } from './checkpoint.js';
 
 /**

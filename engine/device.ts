@@ -66,8 +66,7 @@ export interface DispatchInfo {
 /** One uniform value: 'u32' | 'i32' | 'f32'. Uniform structs in this engine hold scalars only. */
 export type UniformValue = { u32: number } | { i32: number } | { f32: number } | number;
 
-const STORAGE_USAGE = () =>
-  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE_USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** Round a byte size to its pool class: 256-byte steps below 64 KiB, then 8 steps per octave. */
 export function sizeClass(bytes: number): number {
@@ -108,9 +107,13 @@ export interface EngineCounters {
 export type AdapterClass = 'software' | 'gpu';
 
 /** Software rasterisers (lavapipe/llvmpipe, SwiftShader, WARP) versus real GPUs, from the adapter's identity. */
-export function classifyAdapter(a: Pick<AdapterSummary, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'>): AdapterClass {
+export function classifyAdapter(
+  a: Pick<AdapterSummary, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'>,
+): AdapterClass {
   if (a.isFallbackAdapter) return 'software';
-  return /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|warp/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`)
+  return /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|warp/i.test(
+    `${a.vendor} ${a.architecture} ${a.device} ${a.description}`,
+  )
     ? 'software'
     : 'gpu';
 }
@@ -180,7 +183,15 @@ export class Engine {
   private touched = new Set<GPUBuffer>();
 
   /** Monotonic counts; take `snapshotCounters()` before and `countersSince()` after a step. */
-  counters: EngineCounters = { dispatches: 0, submits: 0, uploads: 0, readbacks: 0, pipelinesCompiled: 0, bindGroupsCreated: 0, buffersCreated: 0 };
+  counters: EngineCounters = {
+    dispatches: 0,
+    submits: 0,
+    uploads: 0,
+    readbacks: 0,
+    pipelinesCompiled: 0,
+    bindGroupsCreated: 0,
+    buffersCreated: 0,
+  };
   /** When set, every dispatch is recorded here (kernel inspector, tests). */
   trace: DispatchInfo[] | null = null;
   private profiler: Profiler | null = null;
@@ -392,7 +403,11 @@ export class Engine {
     const { key: layoutKey, pl, bgl } = this.layoutFor(spec.bindings);
     const code = sourceOf(spec);
     const module = this.device.createShaderModule({ code, label: spec.key });
-    const descriptor: GPUComputePipelineDescriptor = { layout: pl, compute: { module, entryPoint: spec.entryPoint ?? 'main' }, label: spec.key };
+    const descriptor: GPUComputePipelineDescriptor = {
+      layout: pl,
+      compute: { module, entryPoint: spec.entryPoint ?? 'main' },
+      label: spec.key,
+    };
     return { spec: { ...spec, code }, layoutKey, bgl, descriptor };
   }
 
@@ -414,7 +429,10 @@ export class Engine {
    * `onProgress(done, total)` at the start and as each one finishes; total counts the misses.
    * A kernel that fails to compile is left out of the cache (kernel() then compiles it and reports).
    */
-  async prewarm(specs: readonly KernelSpec[], onProgress?: (done: number, total: number) => void): Promise<{ compiled: number; failed: number }> {
+  async prewarm(
+    specs: readonly KernelSpec[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ compiled: number; failed: number }> {
     this.checkAlive();
     const seen = new Set<string>();
     const todo = specs.filter((s) => !this.pipelines.has(s.key) && !seen.has(s.key) && seen.add(s.key));
@@ -529,7 +547,13 @@ export class Engine {
     this.pass.dispatchWorkgroups(x, y, z);
     this.counters.dispatches++;
     if (this.trace || profiling) {
-      const d: DispatchInfo = { kernel: spec.key, op: info?.op ?? spec.op ?? spec.key, workgroups: [x, y, z], bytes: info?.bytes ?? 0, label: info?.label };
+      const d: DispatchInfo = {
+        kernel: spec.key,
+        op: info?.op ?? spec.op ?? spec.key,
+        workgroups: [x, y, z],
+        bytes: info?.bytes ?? 0,
+        label: info?.label,
+      };
       this.trace?.push(d);
       if (profiling) {
         this.profiler!.record(d);
@@ -620,7 +644,10 @@ class Profiler {
   private resolveBuf: GPUBuffer;
   private readBufs: { buf: GPUBuffer; infos: DispatchInfo[] }[] = [];
   private infos: DispatchInfo[] = [];
-  constructor(device: GPUDevice, private createBuffer: (d: GPUBufferDescriptor) => GPUBuffer) {
+  constructor(
+    device: GPUDevice,
+    private createBuffer: (d: GPUBufferDescriptor) => GPUBuffer,
+  ) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_CHUNK });
     this.resolveBuf = createBuffer({ size: 16 * PROFILE_CHUNK, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   }
@@ -686,7 +713,8 @@ let engineCounter = 0;
 let current: Engine | null = null;
 let nodeGpu: GPU | null = null;
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
+const isNode =
+  typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
 
 /** The GPU entry point: navigator.gpu in browsers, one shared Dawn instance in Node. */
 export async function getGpu(): Promise<GPU> {

@@ -4,7 +4,7 @@
 // checkpoint is written, so non-finite weights never replace a good file on disk.
 // int32 tensors (BatchNorm's num_batches_tracked) cannot hold NaN and are counted as 0.
 
-import { Tensor, fmtShape, tensor } from './tensor.js';
+import { type Tensor, fmtShape, tensor } from './tensor.js';
 import type { KernelSpec } from './device.js';
 import { launch, grid1d } from './ops/kernel.js';
 import { nonFiniteCountSource, OPTIM_WG } from '../shaders/optim.js';
@@ -20,7 +20,12 @@ export async function countNonFinite(tensors: readonly (Tensor | null | undefine
   if (n === 0) return [];
   const counts = tensor(new Int32Array(n), [n], 'int32').keep();
   try {
-    const spec = (SPEC ??= { key: 'optim_nonfinite_count', code: () => nonFiniteCountSource(), bindings: ['read', 'rw'], op: 'check_finite' });
+    const spec = (SPEC ??= {
+      key: 'optim_nonfinite_count',
+      code: () => nonFiniteCountSource(),
+      bindings: ['read', 'rw'],
+      op: 'check_finite',
+    });
     tensors.forEach((t, i) => {
       if (!t || t.dtype !== 'float32' || t.size === 0) return;
       launch(spec, [t, counts], [t.size, i, 0, 0], grid1d(t.size, OPTIM_WG), { op: 'check_finite', bytes: 4 * t.size });

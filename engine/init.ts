@@ -6,7 +6,7 @@
 // receptive = prod(kernel dims), exactly as PyTorch (so conv-transpose weights [in, out, kh, kw]
 // get PyTorch's numbers too).
 import { fillSource, COPY_WG } from '../shaders/reduce_copy.js';
-import { Tensor, checkFloat, fmtShape, numel, type Shape } from './tensor.js';
+import { type Tensor, checkFloat, fmtShape, numel, type Shape } from './tensor.js';
 import { grid1d, launch, f32 } from './ops/kernel.js';
 import { fillRandom_, type Generator } from './ops/random.js';
 
@@ -28,7 +28,10 @@ export function uniform_(t: Tensor, a = 0, b = 1, gen?: Generator): Tensor {
 export function constant_(t: Tensor, value: number): Tensor {
   checkFloat('constant_', t);
   const n = t.size;
-  if (n > 0) launch({ key: 'fill', code: () => fillSource(), bindings: ['rw'], op: 'constant_' }, [t], [n, f32(value), 0, 0], grid1d(n, COPY_WG), { op: 'constant_' });
+  if (n > 0)
+    launch({ key: 'fill', code: () => fillSource(), bindings: ['rw'], op: 'constant_' }, [t], [n, f32(value), 0, 0], grid1d(n, COPY_WG), {
+      op: 'constant_',
+    });
   return t;
 }
 export const zeros_ = (t: Tensor) => constant_(t, 0);
@@ -53,8 +56,19 @@ export function calculateFanInAndFanOut(shape: Shape): { fanIn: number; fanOut: 
 }
 
 export type Nonlinearity =
-  | 'linear' | 'identity' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+  | 'linear'
+  | 'identity'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 
 /** torch.nn.init.calculate_gain (leaky_relu's slope defaults to 0.01 when param is undefined). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {

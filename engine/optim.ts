@@ -15,7 +15,15 @@ import { Tensor, fmtShape, labelTensor } from './tensor.js';
 import type { KernelSpec, UniformValue } from './device.js';
 import { zeros } from './ops/index.js';
 import { launch, grid1d, f32 } from './ops/kernel.js';
-import { adamSource, sgdSource, rmspropSource, OPTIM_WG, OPTIM_MAX_SLOTS, type OptimSource, type WeightDecayMode } from '../shaders/optim.js';
+import {
+  adamSource,
+  sgdSource,
+  rmspropSource,
+  OPTIM_WG,
+  OPTIM_MAX_SLOTS,
+  type OptimSource,
+  type WeightDecayMode,
+} from '../shaders/optim.js';
 import { countNonFinite } from './finite.js';
 import { Module } from './nn/module.js';
 import { checkState, copyStateInto, stateEntries, type StateValue } from './nn/state.js';
@@ -78,7 +86,10 @@ function normalizeParams(params: ParamsInput, who: string): [string, Tensor][] {
   for (const [name, p] of list) {
     if (!(p instanceof Tensor)) throw new Error(`${who}: parameter ${name} is not a Tensor`);
     if (p.dtype !== 'float32') throw new Error(`${who}: parameter ${name} ${p.describe()} is not float32`);
-    if (!p.requiresGrad) throw new Error(`${who}: parameter ${name} ${p.describe()} does not require grad (create it with Parameter(), or call requireGrad())`);
+    if (!p.requiresGrad)
+      throw new Error(
+        `${who}: parameter ${name} ${p.describe()} does not require grad (create it with Parameter(), or call requireGrad())`,
+      );
     if (p.node) throw new Error(`${who}: ${name} ${p.describe()} is computed by ${p.node.op}, not a leaf; optimise leaves only`);
     if (seen.has(p)) throw new Error(`${who}: parameter ${name} appears twice in the parameter list`);
     seen.add(p);
@@ -151,7 +162,9 @@ export abstract class Optimizer {
       if (s.param.isDisposed) throw new Error(`${this.typeName}.step(): parameter ${s.name} was disposed`);
       if (g.isDisposed) throw new Error(`${this.typeName}.step(): the gradient of ${s.name} was disposed`);
       if (g.dtype !== 'float32' || g.rank !== s.param.rank || g.shape.some((d, k) => d !== s.param.shape[k])) {
-        throw new Error(`${this.typeName}.step(): the gradient of ${s.name} has shape ${fmtShape(g.shape)}, the parameter ${fmtShape(s.param.shape)}`);
+        throw new Error(
+          `${this.typeName}.step(): the gradient of ${s.name} has shape ${fmtShape(g.shape)}, the parameter ${fmtShape(s.param.shape)}`,
+        );
       }
       work.push([s, g]);
     }
@@ -264,14 +277,16 @@ export abstract class Optimizer {
       const steps = new Set<number>();
       for (const [k, v] of Object.entries(sd.steps)) {
         const i = Number(k);
-        if (!Number.isInteger(i) || i < 0 || i >= this.slots.length) problems.push(`state for parameter #${k}, but this optimiser has ${this.slots.length} parameters`);
+        if (!Number.isInteger(i) || i < 0 || i >= this.slots.length)
+          problems.push(`state for parameter #${k}, but this optimiser has ${this.slots.length} parameters`);
         else steps.add(i);
         if (!Number.isInteger(v) || v < 0) problems.push(`parameter #${k}: invalid step count ${v}`);
       }
       const tensors = new Map(stateEntries(sd.tensors));
       for (const key of tensors.keys()) {
         const dot = key.indexOf('.');
-        if (dot < 0 || !steps.has(Number(key.slice(0, dot))) || !names.includes(key.slice(dot + 1))) problems.push(`unexpected state tensor '${key}'`);
+        if (dot < 0 || !steps.has(Number(key.slice(0, dot))) || !names.includes(key.slice(dot + 1)))
+          problems.push(`unexpected state tensor '${key}'`);
       }
       for (const i of steps) {
         const s = this.slots[i];
@@ -297,7 +312,8 @@ export abstract class Optimizer {
    */
   loadStateDict(sd: OptimizerStateDict): void {
     const problems = this.validateStateDict(sd);
-    if (problems.length) throw new Error(`${this.typeName}.loadStateDict: the state does not fit this optimiser:\n\t${problems.join('\n\t')}`);
+    if (problems.length)
+      throw new Error(`${this.typeName}.loadStateDict: the state does not fit this optimiser:\n\t${problems.join('\n\t')}`);
     this.setHyper({ ...this.hyper(), ...sd.hyper });
     const names = this.stateNames();
     const tensors = new Map(stateEntries(sd.tensors));
@@ -459,7 +475,8 @@ export class SGD extends Optimizer {
     checkNumber('SGD', 'momentum', this.momentum, 0);
     checkNumber('SGD', 'dampening', this.dampening, 0, 1);
     checkNumber('SGD', 'weight decay', this.weightDecay, 0);
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new Error('SGD: Nesterov momentum requires momentum > 0 and dampening = 0');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new Error('SGD: Nesterov momentum requires momentum > 0 and dampening = 0');
   }
 
   hyper(): Record<string, HyperValue> {
@@ -535,7 +552,14 @@ export class RMSprop extends Optimizer {
   }
 
   hyper(): Record<string, HyperValue> {
-    return { lr: this.lr, alpha: this.alpha, eps: this.eps, weight_decay: this.weightDecay, momentum: this.momentum, centered: this.centered };
+    return {
+      lr: this.lr,
+      alpha: this.alpha,
+      eps: this.eps,
+      weight_decay: this.weightDecay,
+      momentum: this.momentum,
+      centered: this.centered,
+    };
   }
 
   protected setHyper(h: Record<string, HyperValue>): void {
@@ -575,7 +599,10 @@ export class LRScheduler {
   epoch = 0;
 
   /** `factor(e)` is the multiplier of the base rate after e step() calls (factor(0) is applied now). */
-  constructor(readonly optimizer: Optimizer, readonly factor: (epoch: number) => number) {
+  constructor(
+    readonly optimizer: Optimizer,
+    readonly factor: (epoch: number) => number,
+  ) {
     this.baseLr = optimizer.lr;
     this.apply();
   }
@@ -614,10 +641,15 @@ export class LRScheduler {
  * schedule the factor is clamped at 0 (the reference formula would turn negative there).
  */
 export class LinearDecay extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly opts: { nEpochs: number; nEpochsDecay: number; epochCount?: number }) {
+  constructor(
+    optimizer: Optimizer,
+    readonly opts: { nEpochs: number; nEpochsDecay: number; epochCount?: number },
+  ) {
     const { nEpochs, nEpochsDecay, epochCount = 1 } = opts;
     if (!Number.isInteger(nEpochs) || nEpochs < 0 || !Number.isInteger(nEpochsDecay) || nEpochsDecay < 0 || !Number.isInteger(epochCount)) {
-      throw new Error(`LinearDecay: nEpochs (${nEpochs}), nEpochsDecay (${nEpochsDecay}) and epochCount (${epochCount}) must be non-negative integers`);
+      throw new Error(
+        `LinearDecay: nEpochs (${nEpochs}), nEpochsDecay (${nEpochsDecay}) and epochCount (${epochCount}) must be non-negative integers`,
+      );
     }
     super(optimizer, (e) => Math.max(0, 1 - Math.max(0, e + epochCount - nEpochs) / (nEpochsDecay + 1)));
   }
@@ -625,7 +657,11 @@ export class LinearDecay extends LRScheduler {
 
 /** Multiplies the rate by gamma every stepSize epochs (torch.optim.lr_scheduler.StepLR). */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
+  constructor(
+    optimizer: Optimizer,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
     if (!Number.isInteger(stepSize) || stepSize <= 0) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
     super(optimizer, (e) => gamma ** Math.floor(e / stepSize));
   }

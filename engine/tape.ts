@@ -5,7 +5,7 @@
 // backward()/grad() sort the graph once (iterative DFS, post-order) and walk it in reverse: a
 // shared subgraph is visited once no matter how many paths reach it; gradients accumulate with add.
 
-import { Tensor, tidy, fmtShape, type GradNode } from './tensor.js';
+import { type Tensor, tidy, fmtShape, type GradNode } from './tensor.js';
 
 let gradEnabled = true;
 
@@ -120,7 +120,9 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
   const owned = new Set<Tensor>();
   const put = (t: Tensor, g: Tensor, passThrough: Tensor | null) => {
     if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
-      throw new Error(`autograd: ${t.node?.op ?? 'leaf'} received a gradient of shape ${fmtShape(g.shape)} for a tensor of shape ${fmtShape(t.shape)} (engine bug in a backward rule)`);
+      throw new Error(
+        `autograd: ${t.node?.op ?? 'leaf'} received a gradient of shape ${fmtShape(g.shape)} for a tensor of shape ${fmtShape(t.shape)} (engine bug in a backward rule)`,
+      );
     }
     // Without createGraph each map slot owns its own Tensor object: a backward that hands back its
     // own input gradient (or one tensor for two inputs) gets a view, so disposing one slot never
@@ -184,7 +186,10 @@ function defaultRootGrad(t: Tensor): Tensor {
  * marked with requireGrad()). `out` must be a scalar unless `gradOut` is given.
  */
 export function backward(out: Tensor, gradOut?: Tensor, opts: { createGraph?: boolean } = {}): void {
-  if (!out.requiresGrad) throw new Error(`backward: ${out.describe()} does not require grad (nothing it depends on is a parameter or a requireGrad() tensor, or it was computed under noGrad)`);
+  if (!out.requiresGrad)
+    throw new Error(
+      `backward: ${out.describe()} does not require grad (nothing it depends on is a parameter or a requireGrad() tensor, or it was computed under noGrad)`,
+    );
   const createGraph = !!opts.createGraph;
   const g0 = gradOut ?? defaultRootGrad(out);
   const grads = withGrad(createGraph, () => runBackward([out], [g0], { createGraph, targets: null }));
@@ -217,7 +222,11 @@ export function grad(
 ): Tensor[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   for (const o of outs) if (!o.requiresGrad) throw new Error(`grad: output ${o.describe()} does not require grad`);
-  for (const x of inputs) if (!x.requiresGrad) throw new Error(`grad: input ${x.describe()} does not require grad, so no gradient flows to it (call requireGrad() on it before the forward pass)`);
+  for (const x of inputs)
+    if (!x.requiresGrad)
+      throw new Error(
+        `grad: input ${x.describe()} does not require grad, so no gradient flows to it (call requireGrad() on it before the forward pass)`,
+      );
   const createGraph = !!opts.createGraph;
   const g0 = opts.gradOutputs ?? outs.map(defaultRootGrad);
   const targets = new Set(inputs.map((x) => x.id));

@@ -32,7 +32,11 @@ export function stridesOf(shape: Shape): number[] {
 
 export class Storage {
   refs = 1;
-  constructor(readonly engine: Engine, readonly buf: PooledBuffer, readonly bytes: number) {}
+  constructor(
+    readonly engine: Engine,
+    readonly buf: PooledBuffer,
+    readonly bytes: number,
+  ) {}
   retain(): this {
     this.refs++;
     return this;
@@ -122,6 +126,7 @@ export interface Tensor {
   logSoftmax(dim?: number): Tensor;
 }
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above declares the op methods engine/ops/methods.ts installs on the prototype
 export class Tensor {
   readonly id = nextTensorId++;
   readonly shape: Shape;
@@ -206,7 +211,10 @@ export class Tensor {
 
   /** Marks this tensor as a leaf that collects gradients. */
   requireGrad(on = true): this {
-    if (this.node && on) throw new Error(`requireGrad(): ${this.describe()} is produced by ${this.node.op}; only leaf tensors can be made to require grad (detach() it first)`);
+    if (this.node && on)
+      throw new Error(
+        `requireGrad(): ${this.describe()} is produced by ${this.node.op}; only leaf tensors can be made to require grad (detach() it first)`,
+      );
     this.requiresGrad = on;
     return this;
   }
@@ -234,7 +242,8 @@ export class Tensor {
   /** A view of the same storage with another shape (no copy, no autograd record). */
   viewAs(shape: Shape): Tensor {
     const n = numel(shape);
-    if (n !== this.size) throw new Error(`reshape: cannot view ${this.describe()} (${this.size} elements) as ${fmtShape(shape)} (${n} elements)`);
+    if (n !== this.size)
+      throw new Error(`reshape: cannot view ${this.describe()} (${this.size} elements) as ${fmtShape(shape)} (${n} elements)`);
     return new Tensor(shape, this.storage.retain(), this.dtype);
   }
 
@@ -335,8 +344,12 @@ export function tensor(data: ArrayLike<number> | Float32Array, shape?: Shape, dt
   if (data.length) {
     const arr =
       dtype === 'int32'
-        ? data instanceof Int32Array ? data : Int32Array.from(data)
-        : data instanceof Float32Array ? data : Float32Array.from(data);
+        ? data instanceof Int32Array
+          ? data
+          : Int32Array.from(data)
+        : data instanceof Float32Array
+          ? data
+          : Float32Array.from(data);
     t.engine.upload(t.buffer, arr);
   }
   return t;
@@ -354,7 +367,9 @@ export function checkSameEngine(op: string, ...ts: Tensor[]): Engine {
   for (const t of ts) {
     if (t.isDisposed) throw new Error(`${op}: input ${t.describe()} was disposed`);
     if (t.engine !== e) {
-      throw new Error(`${op}: input ${t.describe()} lives on another GPU device (engine #${t.engine.id}, current #${e.id}); create it on the current engine or move it with tensor(await t.data(), t.shape)`);
+      throw new Error(
+        `${op}: input ${t.describe()} lives on another GPU device (engine #${t.engine.id}, current #${e.id}); create it on the current engine or move it with tensor(await t.data(), t.shape)`,
+      );
     }
   }
   return e;

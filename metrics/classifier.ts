@@ -16,10 +16,10 @@
 // Adam on softmax cross-entropy, with the learning rate cut 10x for the last quarter of the steps.
 // Browser-safe (no Node imports).
 
-import { Tensor, tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, tensor, tidy } from '../engine/tensor.js';
 import { backward, noGrad } from '../engine/tape.js';
 import { softmaxCrossEntropy } from '../engine/ops/losses.js';
-import { Generator } from '../engine/ops/random.js';
+import type { Generator } from '../engine/ops/random.js';
 import { kaimingUniform_, uniform_ } from '../engine/init.js';
 import { Module, Sequential } from '../engine/nn/module.js';
 import { AvgPool2d, Conv2d, Flatten, Linear, ReLU } from '../engine/nn/layers.js';
@@ -54,7 +54,9 @@ function trunkSide(o: Required<ConvClassifierOptions>): number {
     const next = o.downsample === 'stride' ? Math.floor(span / 2) + 1 : Math.floor((span + 1) / 2);
     if (span < 0 || next < 1) {
       const what = o.downsample === 'stride' ? 'stride-2 conv' : 'conv + 2x2 pool';
-      throw new Error(`ConvClassifier: a ${o.size}x${o.size} input is too small for ${o.convs.length} stages of ${o.kernel}x${o.kernel} ${what} (padding ${o.padding}; stage ${i + 1} would see ${s}x${s})`);
+      throw new Error(
+        `ConvClassifier: a ${o.size}x${o.size} input is too small for ${o.convs.length} stages of ${o.kernel}x${o.kernel} ${what} (padding ${o.padding}; stage ${i + 1} would see ${s}x${s})`,
+      );
     }
     s = next;
   }
@@ -81,12 +83,14 @@ export class ConvClassifier extends Module {
     for (const [k, v] of Object.entries({ inChannels: o.inChannels, size: o.size, numClasses: o.numClasses, kernel: o.kernel })) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`ConvClassifier: ${k} must be a positive integer, got ${v}`);
     }
-    if (!Number.isInteger(o.padding) || o.padding < 0) throw new Error(`ConvClassifier: padding must be a non-negative integer, got ${o.padding}`);
+    if (!Number.isInteger(o.padding) || o.padding < 0)
+      throw new Error(`ConvClassifier: padding must be a non-negative integer, got ${o.padding}`);
     if (!o.convs.length) throw new Error('ConvClassifier: give at least one conv stage');
     const side = trunkSide(o);
     const layers: Module[] = [];
     let c = o.inChannels;
-    if (o.downsample !== 'pool' && o.downsample !== 'stride') throw new Error(`ConvClassifier: downsample must be 'pool' or 'stride', got '${String(o.downsample)}'`);
+    if (o.downsample !== 'pool' && o.downsample !== 'stride')
+      throw new Error(`ConvClassifier: downsample must be 'pool' or 'stride', got '${String(o.downsample)}'`);
     for (const out of o.convs) {
       if (o.downsample === 'stride') layers.push(new Conv2d(c, out, o.kernel, { padding: o.padding, stride: 2 }), new ReLU());
       else layers.push(new Conv2d(c, out, o.kernel, { padding: o.padding }), new ReLU(), new AvgPool2d(2));
@@ -161,7 +165,8 @@ export interface TrainClassifierResult {
 }
 
 function checkData(who: string, d: LabeledImages): void {
-  if (d.images.length < d.n * d.c * d.h * d.w) throw new Error(`${who}: ${d.n} images of ${d.c}x${d.h}x${d.w} need ${d.n * d.c * d.h * d.w} values, got ${d.images.length}`);
+  if (d.images.length < d.n * d.c * d.h * d.w)
+    throw new Error(`${who}: ${d.n} images of ${d.c}x${d.h}x${d.w} need ${d.n * d.c * d.h * d.w} values, got ${d.images.length}`);
   if (d.labels.length < d.n) throw new Error(`${who}: ${d.n} images but ${d.labels.length} labels`);
 }
 
@@ -169,7 +174,11 @@ function checkData(who: string, d: LabeledImages): void {
  * Trains `net` (already initialised, e.g. with initClassifier_) on `data` for `steps` Adam steps of
  * `batch` examples drawn in a seeded order. Leaves the net in eval mode.
  */
-export async function trainClassifier(net: ConvClassifier, data: LabeledImages, opts: TrainClassifierOptions): Promise<TrainClassifierResult> {
+export async function trainClassifier(
+  net: ConvClassifier,
+  data: LabeledImages,
+  opts: TrainClassifierOptions,
+): Promise<TrainClassifierResult> {
   checkData('trainClassifier', data);
   const o = net.options;
   if (data.c !== o.inChannels || data.h !== o.size || data.w !== o.size) {
@@ -177,13 +186,17 @@ export async function trainClassifier(net: ConvClassifier, data: LabeledImages, 
   }
   for (let i = 0; i < data.n; i++) {
     const l = data.labels[i];
-    if (!Number.isInteger(l) || l < 0 || l >= o.numClasses) throw new Error(`trainClassifier: label ${l} of example ${i} is not in 0..${o.numClasses - 1}`);
+    if (!Number.isInteger(l) || l < 0 || l >= o.numClasses)
+      throw new Error(`trainClassifier: label ${l} of example ${i} is not in 0..${o.numClasses - 1}`);
   }
   const { steps, batch, seed } = opts;
   const lr = opts.lr ?? 1e-3;
   const logEvery = Math.max(1, opts.logEvery ?? 50);
   const t0 = performance.now();
-  const loader = new DataLoader({ data: data.images, n: data.n, sampleShape: [data.c, data.h, data.w], labels: data.labels }, { batchSize: batch, seed });
+  const loader = new DataLoader(
+    { data: data.images, n: data.n, sampleShape: [data.c, data.h, data.w], labels: data.labels },
+    { batchSize: batch, seed },
+  );
   const x = tensor(new Float32Array(batch * data.c * data.h * data.w), [batch, data.c, data.h, data.w]).keep();
   const optimizer = new Adam(net, { lr });
   net.train();
@@ -220,9 +233,16 @@ export async function trainClassifier(net: ConvClassifier, data: LabeledImages, 
  * Runs `fn` on the net over `images` (n x c x h x w) in batches, without gradients, and concatenates
  * the [batch, k] outputs into one Float32Array [n, k].
  */
-export async function mapBatches(images: Float32Array, n: number, shape: readonly [number, number, number], batch: number, fn: (x: Tensor) => Tensor): Promise<{ data: Float32Array; k: number }> {
+export async function mapBatches(
+  images: Float32Array,
+  n: number,
+  shape: readonly [number, number, number],
+  batch: number,
+  fn: (x: Tensor) => Tensor,
+): Promise<{ data: Float32Array; k: number }> {
   const per = shape[0] * shape[1] * shape[2];
-  if (images.length < n * per) throw new Error(`mapBatches: ${n} images of ${shape.join('x')} need ${n * per} values, got ${images.length}`);
+  if (images.length < n * per)
+    throw new Error(`mapBatches: ${n} images of ${shape.join('x')} need ${n * per} values, got ${images.length}`);
   let out: Float32Array | null = null;
   let k = 0;
   for (let i = 0; i < n; i += batch) {

@@ -40,9 +40,25 @@ export interface EmojiNetRecipe {
 }
 
 /** The recipe behind `gan eval`'s emoji metrics. */
-export const EMOJI_NET_FULL: EmojiNetRecipe = { steps: 400, batch: 64, seed: 0, lr: 1e-3, twemoji: true, convs: [16, 32, 64], hidden: [128, 64] };
+export const EMOJI_NET_FULL: EmojiNetRecipe = {
+  steps: 400,
+  batch: 64,
+  seed: 0,
+  lr: 1e-3,
+  twemoji: true,
+  convs: [16, 32, 64],
+  hidden: [128, 64],
+};
 /** A few steps on a narrow net: for tests and smoke runs only (`gan eval --emoji-net quick`). */
-export const EMOJI_NET_QUICK: EmojiNetRecipe = { steps: 150, batch: 32, seed: 0, lr: 2e-3, twemoji: false, convs: [8, 16, 32], hidden: [64, 32] };
+export const EMOJI_NET_QUICK: EmojiNetRecipe = {
+  steps: 150,
+  batch: 32,
+  seed: 0,
+  lr: 2e-3,
+  twemoji: false,
+  convs: [8, 16, 32],
+  hidden: [64, 32],
+};
 
 /** Bump when the architecture, the input transform or the training loop changes (renames the cache). */
 export const EMOJI_NET_FORMAT = 1;
@@ -50,7 +66,14 @@ export const EMOJI_NET_FORMAT = 1;
 /** An untrained emoji net of `recipe`'s shape, initialised from its seed (PyTorch's default init). */
 export function createEmojiNet(recipe: Pick<EmojiNetRecipe, 'convs' | 'hidden' | 'seed'>): ConvClassifier {
   const net = new ConvClassifier({
-    inChannels: 3, size: EMOJI_NET_SIZE, numClasses: EMOJI_NET_CLASSES, convs: recipe.convs, kernel: 3, padding: 1, downsample: 'stride', hidden: recipe.hidden,
+    inChannels: 3,
+    size: EMOJI_NET_SIZE,
+    numClasses: EMOJI_NET_CLASSES,
+    convs: recipe.convs,
+    kernel: 3,
+    padding: 1,
+    downsample: 'stride',
+    hidden: recipe.hidden,
   });
   initClassifier_(net, new Generator(recipe.seed));
   return net;
@@ -58,7 +81,8 @@ export function createEmojiNet(recipe: Pick<EmojiNetRecipe, 'convs' | 'hidden' |
 
 /** RGB images [N, 3, s, s] -> [N, 3, 32, 32]: kept, area averaged (s = 32k) or bilinear (other s). */
 export function toEmojiNetInput(x: Tensor): Tensor {
-  if (x.rank !== 4 || x.shape[1] !== 3 || x.shape[2] !== x.shape[3]) throw new Error(`toEmojiNetInput: expects square RGB images [N, 3, s, s], got ${x.describe()}`);
+  if (x.rank !== 4 || x.shape[1] !== 3 || x.shape[2] !== x.shape[3])
+    throw new Error(`toEmojiNetInput: expects square RGB images [N, 3, s, s], got ${x.describe()}`);
   const s = x.shape[2];
   if (s === EMOJI_NET_SIZE) return x;
   if (s % EMOJI_NET_SIZE === 0) return avgPool2d(x, s / EMOJI_NET_SIZE);
@@ -74,7 +98,8 @@ export interface RgbImages {
 
 function asRgb(who: string, images: RgbImages | Tensor): Promise<RgbImages> | RgbImages {
   if (!(images instanceof Tensor)) return images;
-  if (images.rank !== 4 || images.shape[1] !== 3 || images.shape[2] !== images.shape[3]) throw new Error(`${who}: expects square RGB images [N, 3, s, s], got ${images.describe()}`);
+  if (images.rank !== 4 || images.shape[1] !== 3 || images.shape[2] !== images.shape[3])
+    throw new Error(`${who}: expects square RGB images [N, 3, s, s], got ${images.describe()}`);
   const [n, , size] = images.shape;
   return images.data().then((d) => ({ images: d, n, size }));
 }
@@ -147,11 +172,14 @@ export async function conditionalAccuracy(
     const m = Math.min(batch, n - i);
     const x = render(i, m);
     try {
-      if (x.rank !== 4 || x.shape[0] !== m || x.shape[1] !== 3) throw new Error(`conditionalAccuracy: render(${i}, ${m}) returned ${x.describe()}, expected [${m}, 3, s, s]`);
-      const [logits, f] = tidy(() => noGrad(() => {
-        const h = net.embed(toEmojiNetInput(x));
-        return [net.head.call(h), h];
-      }));
+      if (x.rank !== 4 || x.shape[0] !== m || x.shape[1] !== 3)
+        throw new Error(`conditionalAccuracy: render(${i}, ${m}) returned ${x.describe()}, expected [${m}, 3, s, s]`);
+      const [logits, f] = tidy(() =>
+        noGrad(() => {
+          const h = net.embed(toEmojiNetInput(x));
+          return [net.head.call(h), h];
+        }),
+      );
       const [l, fv] = await Promise.all([logits.data(), f.data()]);
       logits.dispose();
       f.dispose();

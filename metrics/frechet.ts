@@ -35,7 +35,8 @@ export function featureSet(data: Float32Array | Float64Array, d: number): Featur
 }
 
 export function checkFeatureSet(who: string, f: FeatureSet): void {
-  if (!Number.isInteger(f.n) || f.n < 0 || !Number.isInteger(f.d) || f.d < 1) throw new Error(`${who}: invalid feature set (n = ${f.n}, d = ${f.d})`);
+  if (!Number.isInteger(f.n) || f.n < 0 || !Number.isInteger(f.d) || f.d < 1)
+    throw new Error(`${who}: invalid feature set (n = ${f.n}, d = ${f.d})`);
   if (f.data.length < f.n * f.d) throw new Error(`${who}: ${f.n} features of length ${f.d} need ${f.n * f.d} values, got ${f.data.length}`);
 }
 

@@ -20,7 +20,7 @@
 // CPU reference applies the full 2-D window directly, so the two agree only if both are right.
 // Browser-safe (no Node imports).
 
-import { Tensor, fmtShape, tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, fmtShape, tensor, tidy } from '../engine/tensor.js';
 import { noGrad } from '../engine/tape.js';
 import { abs, add, affine, div, mul, mulScalar, addScalar, square, sub } from '../engine/ops/elementwise.js';
 import { mean } from '../engine/ops/reduce.js';
@@ -128,7 +128,8 @@ export async function ssim(x: Tensor, y: Tensor, opts: SsimOptions = {}): Promis
   const [n, c, h, w] = checkPair('ssim', x, y);
   const range = rangeOf(opts);
   const { win, sigma, c1, c2 } = ssimSettings(opts);
-  if (h < win || w < win) throw new Error(`ssim: images of ${h}x${w} are smaller than the ${win}x${win} window (pass a smaller odd window)`);
+  if (h < win || w < win)
+    throw new Error(`ssim: images of ${h}x${w} are smaller than the ${win}x${win} window (pass a smaller odd window)`);
   const g = Float32Array.from(gaussianWindow(win, sigma));
   const t = tidy(() =>
     noGrad(() => {
@@ -174,7 +175,8 @@ export async function imageMetrics(pred: Tensor, target: Tensor, opts: SsimOptio
 
 function checkHost(who: string, a: ArrayLike<number>, b: ArrayLike<number>, s: ImageShape): number {
   const size = s.n * s.c * s.h * s.w;
-  if (a.length < size || b.length < size) throw new Error(`${who}: ${s.n}x${s.c}x${s.h}x${s.w} images need ${size} values each, got ${a.length} and ${b.length}`);
+  if (a.length < size || b.length < size)
+    throw new Error(`${who}: ${s.n}x${s.c}x${s.h}x${s.w} images need ${size} values each, got ${a.length} and ${b.length}`);
   return size / Math.max(s.n, 1);
 }
 

@@ -173,7 +173,8 @@ export const polyKernel = (dot: number, d: number): number => {
 export function mmdUnbiased(dots: PairwiseDots, ix: ArrayLike<number>, iy: ArrayLike<number>): number {
   const { d, xx, yy, xy } = dots;
   const m = ix.length;
-  if (m < 2 || iy.length !== m) throw new Error(`mmdUnbiased: need two index sets of the same size >= 2, got ${ix.length} and ${iy.length}`);
+  if (m < 2 || iy.length !== m)
+    throw new Error(`mmdUnbiased: need two index sets of the same size >= 2, got ${ix.length} and ${iy.length}`);
   let sxx = 0;
   let syy = 0;
   let sxy = 0;

@@ -28,7 +28,13 @@ import { loadOrTrainClassifier } from './classifier_cache.js';
 import { loadMnist, padImages, resizeBilinearCpu } from '../data/mnist.js';
 import { countModes, type StackedModeCount } from '../data/stacked_mnist.js';
 import {
-  ConvClassifier, classifierAccuracy, classifierFeatures, classifierPredict, initClassifier_, trainClassifier, type LabeledImages,
+  ConvClassifier,
+  classifierAccuracy,
+  classifierFeatures,
+  classifierPredict,
+  initClassifier_,
+  trainClassifier,
+  type LabeledImages,
 } from './classifier.js';
 import { featureStats, frechetTerms, type FeatureSet } from './frechet.js';
 import { kidFromDots, pairwiseDotsCpu, pairwiseDotsGpu, type KidOptions } from './kid.js';
@@ -56,7 +62,15 @@ const LENET_FORMAT = 3;
 
 /** An untrained LeNet initialised from `seed`. */
 export function createLeNet(seed = 0): ConvClassifier {
-  const net = new ConvClassifier({ inChannels: 1, size: LENET_SIZE, numClasses: 10, convs: [16, 32], kernel: 5, downsample: 'stride', hidden: [120, 84] });
+  const net = new ConvClassifier({
+    inChannels: 1,
+    size: LENET_SIZE,
+    numClasses: 10,
+    convs: [16, 32],
+    kernel: 5,
+    downsample: 'stride',
+    hidden: [120, 84],
+  });
   initClassifier_(net, new Generator(seed));
   return net;
 }
@@ -164,7 +178,11 @@ function leNetMetadata(recipe: LeNetRecipe, testAccuracy?: number, seconds?: num
 }
 
 /** Writes a trained LeNet to its recipe's cache file (a plain state_dict plus the recipe as metadata). */
-export async function saveLeNet(model: ConvClassifier, recipe: LeNetRecipe, opts: { dir?: string; testAccuracy?: number; seconds?: number } = {}): Promise<string> {
+export async function saveLeNet(
+  model: ConvClassifier,
+  recipe: LeNetRecipe,
+  opts: { dir?: string; testAccuracy?: number; seconds?: number } = {},
+): Promise<string> {
   const dir = opts.dir ?? defaultMetricsCacheDir();
   const path = leNetCachePath(recipe, dir);
   mkdirSync(dir, { recursive: true });
@@ -209,7 +227,10 @@ export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: L
       log(`lenet: training (${recipe.steps} steps, batch ${recipe.batch}, seed ${recipe.seed}) -> ${path}`);
       const t0 = performance.now();
       const every = Math.max(1, Math.round(recipe.steps / 10));
-      await trainLeNet({ ...recipe, logEvery: every, onLog: (s, l) => log(`lenet: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`) }, model);
+      await trainLeNet(
+        { ...recipe, logEvery: every, onLog: (s, l) => log(`lenet: step ${s}/${recipe.steps} loss ${l.toFixed(4)}`) },
+        model,
+      );
       seconds = (performance.now() - t0) / 1000;
       const testAccuracy = await evaluate(model, loadMnistForLeNet('test'));
       log(`lenet: MNIST test accuracy ${(100 * testAccuracy).toFixed(2)}% after ${seconds.toFixed(0)} s`);
@@ -278,7 +299,12 @@ export async function leNetFeatureSet(model: ConvClassifier, images: ImageBatch 
  * [count, C, H, W] in [-1, 1]); each drawn tensor is disposed after use. `model` is the LeNet, or
  * any feature extractor (e.g. the emoji net's, metrics/emojinet.ts).
  */
-export async function drawnFeatureSet(model: ConvClassifier | ((images: Tensor) => Promise<FeatureSet>), draw: (count: number) => Tensor, n: number, batch = 100): Promise<FeatureSet> {
+export async function drawnFeatureSet(
+  model: ConvClassifier | ((images: Tensor) => Promise<FeatureSet>),
+  draw: (count: number) => Tensor,
+  n: number,
+  batch = 100,
+): Promise<FeatureSet> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`drawnFeatureSet: n must be a positive integer, got ${n}`);
   const extract = model instanceof ConvClassifier ? (t: Tensor) => leNetFeatureSet(model, t) : model;
   let out: Float32Array | null = null;
@@ -287,7 +313,8 @@ export async function drawnFeatureSet(model: ConvClassifier | ((images: Tensor) 
     const m = Math.min(batch, n - i);
     const t = draw(m);
     try {
-      if (t.rank !== 4 || t.shape[0] !== m) throw new Error(`drawnFeatureSet: draw(${m}) returned ${t.describe()}, expected [${m}, C, H, W]`);
+      if (t.rank !== 4 || t.shape[0] !== m)
+        throw new Error(`drawnFeatureSet: draw(${m}) returned ${t.describe()}, expected [${m}, C, H, W]`);
       const f = await extract(t);
       out ??= new Float32Array(n * (d = f.d));
       out.set(f.data, i * d);

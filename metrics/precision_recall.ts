@@ -83,7 +83,8 @@ export function precisionRecallFromDots(dots: PairwiseDots, opts: PrecisionRecal
   const k = opts.k ?? 3;
   if (!Number.isInteger(k) || k < 1) throw new Error(`precisionRecall: k must be a positive integer, got ${k}`);
   const { xx, yy, xy } = dots;
-  if (xx.n <= k || yy.n <= k) throw new Error(`precisionRecall: each set needs more than k = ${k} points (have ${xx.n} real, ${yy.n} generated)`);
+  if (xx.n <= k || yy.n <= k)
+    throw new Error(`precisionRecall: each set needs more than k = ${k} points (have ${xx.n} real, ${yy.n} generated)`);
   const realRadii = knnRadii2(xx, k);
   const fakeRadii = knnRadii2(yy, k);
   // precision: generated points (columns of xy) inside the real manifold (rows of xy).

@@ -10,7 +10,7 @@
 // rows of real images from the first training batch alternate with their reconstructions (without a
 // probe batch, e.g. in `gan sample`, the decoder draws random codes).
 
-import { Generator, Tensor, noGrad, tidy, ops, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, ops, optim, init } from '../engine/index.js';
 import { ConvAutoencoder } from './lib/autoencoders.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { choice, defineModel, int, type ConfigOf } from './lib/model.js';
@@ -30,7 +30,11 @@ export class AutoencoderTrainer implements GanTrainer {
   /** Real images kept from the first training batch, reconstructed in the sample grids. */
   private probe: Tensor | null = null;
 
-  constructor(readonly config: AutoencoderConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: AutoencoderConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     this.cfg = config;
     this.rng = new Generator(seed);
     const netAE = new ConvAutoencoder(config);
@@ -87,35 +91,40 @@ const params = {
 
 export type AutoencoderConfig = ConfigOf<typeof params>;
 
-export const autoencoderRecipe = defineModel({
-  name: 'autoencoder',
-  description: 'a convolutional autoencoder (DCGAN-shaped encoder and decoder) trained on reconstruction MSE',
-  paper: {
-    label: 'Autoencoder',
-    title: 'Reducing the Dimensionality of Data with Neural Networks',
-    authors: 'Geoffrey E. Hinton, Ruslan R. Salakhutdinov',
-    year: 2006,
-    venue: 'Science 313 (5786)',
-    url: 'https://doi.org/10.1126/science.1127647',
-    summary: 'An encoder and decoder trained to reconstruct their input through a small code: the baseline that EBGAN and BEGAN turn into discriminators.',
+export const autoencoderRecipe = defineModel(
+  {
+    name: 'autoencoder',
+    description: 'a convolutional autoencoder (DCGAN-shaped encoder and decoder) trained on reconstruction MSE',
+    paper: {
+      label: 'Autoencoder',
+      title: 'Reducing the Dimensionality of Data with Neural Networks',
+      authors: 'Geoffrey E. Hinton, Ruslan R. Salakhutdinov',
+      year: 2006,
+      venue: 'Science 313 (5786)',
+      url: 'https://doi.org/10.1126/science.1127647',
+      summary:
+        'An encoder and decoder trained to reconstruct their input through a small code: the baseline that EBGAN and BEGAN turn into discriminators.',
+    },
+    params,
+    train: { steps: 1000, batch: 64, lr: 1e-3, beta1: 0.9, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
+    quick: { steps: 150, batch: 32, nf: 8, code: 16, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
+    paperPreset: {
+      values: {},
+      sources: {},
+      note: "No paper setting to follow: this convolutional autoencoder is the project's own baseline (DCGAN-shaped layers, not the RBM-pretrained fully connected nets of Hinton & Salakhutdinov 2006), so --paper is the full recipe.",
+    },
+    check: (c) => imageSizeErrors(c.imageSize),
+    imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+    create: (c, settings, seed) => new AutoencoderTrainer(c, settings, seed),
   },
-  params,
-  train: { steps: 1000, batch: 64, lr: 1e-3, beta1: 0.9, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 150, batch: 32, nf: 8, code: 16, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: {},
-    sources: {},
-    note: 'No paper setting to follow: this convolutional autoencoder is the project\'s own baseline (DCGAN-shaped layers, not the RBM-pretrained fully connected nets of Hinton & Salakhutdinov 2006), so --paper is the full recipe.',
+  {
+    // Not a paper's reproduction: the line names the idea and where the layer shapes come from.
+    reference: 'Hinton & Salakhutdinov 2006 (deep autoencoders); DCGAN layer shapes from arXiv:1511.06434',
+    demo: {
+      charts: [{ title: 'Reconstruction MSE', keys: /mse/i, logY: true }],
+      gridCols: 8,
+      blurb:
+        'No adversary: an encoder and decoder trained on reconstruction. Grid rows alternate 8 real digits and their reconstructions; the walk interpolates in code space.',
+    },
   },
-  check: (c) => imageSizeErrors(c.imageSize),
-  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
-  create: (c, settings, seed) => new AutoencoderTrainer(c, settings, seed),
-}, {
-  // Not a paper's reproduction: the line names the idea and where the layer shapes come from.
-  reference: 'Hinton & Salakhutdinov 2006 (deep autoencoders); DCGAN layer shapes from arXiv:1511.06434',
-  demo: {
-    charts: [{ title: 'Reconstruction MSE', keys: /mse/i, logY: true }],
-    gridCols: 8,
-    blurb: 'No adversary: an encoder and decoder trained on reconstruction. Grid rows alternate 8 real digits and their reconstructions; the walk interpolates in code space.',
-  },
-});
+);

@@ -53,7 +53,7 @@
 // BEGAN-pytorch uses N(0, 1)), h = nz = 64; Adam betas (0.5, 0.999). G's output is not squashed (as in
 // the paper); sample grids clamp it to [-1, 1].
 
-import { Generator, Tensor, noGrad, tidy, ops, nn, optim } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, ops, nn, optim } from '../engine/index.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { bool, defineModel, int, num, type ConfigOf } from './lib/model.js';
 import { defaultInit_ } from './lib/networks.js';
@@ -205,7 +205,11 @@ export class BeganTrainer implements GanTrainer {
   /** The base learning rate the schedule halves. */
   readonly baseLr: number;
 
-  constructor(readonly config: BeganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: BeganConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     this.cfg = config;
     this.rng = new Generator(seed);
     // PyTorch's default init, drawn from the run's stream.
@@ -281,11 +285,11 @@ export class BeganTrainer implements GanTrainer {
 
 const params = {
   imageSize: int(32, 'image side, a power of two from 16 (32: MNIST padded)'),
-  nz: int(64, 'length of z and of D\'s embedding h', { min: 1, max: 4096 }),
+  nz: int(64, "length of z and of D's embedding h", { min: 1, max: 4096 }),
   nf: int(32, 'filters n of the first level (64 or 128 in the paper)', { min: 1, max: 4096 }),
   gamma: num(0.5, 'diversity ratio gamma = E[L(G(z))] / E[L(x)]', { min: 0, minExclusive: true, max: 1 }),
   lambdaK: num(0.001, 'learning rate lambda_k of the controller k_t', { min: 0 }),
-  sharedZ: bool(false, 'one z for D\'s fake term and G\'s loss (BEGAN-tensorflow) instead of separate z_D and z_G (the paper)'),
+  sharedZ: bool(false, "one z for D's fake term and G's loss (BEGAN-tensorflow) instead of separate z_D and z_G (the paper)"),
   lrHalveEvery: int(400, 'halve both learning rates every N steps (BEGAN-tensorflow: 100000 of 500000 steps; 0: constant)', { min: 0 }),
   lrFloor: num(0.25, 'lowest halved rate, as a fraction of --lr (BEGAN-tensorflow: 2e-5 of 8e-5)', { min: 0, max: 1 }),
   nc: int(1, 'image channels: 1 (single-channel data sets such as MNIST; not a flag)', { fromData: true }),
@@ -294,57 +298,77 @@ const params = {
 /** A BEGAN: image side (a power of two from 16 to 256: the decoders start at 8x8), z length, width n, controller and schedule. */
 export type BeganConfig = ConfigOf<typeof params>;
 
-export const beganRecipe = defineModel({
-  name: 'began',
-  description: 'BEGAN (Berthelot et al. 2017): autoencoder D, L1 losses, equilibrium control of k_t',
-  paper: {
-    label: 'BEGAN',
-    title: 'BEGAN: Boundary Equilibrium Generative Adversarial Networks',
-    authors: 'David Berthelot, Thomas Schumm, Luke Metz',
-    year: 2017,
-    arxiv: '1703.10717',
-    code: 'github.com/carpedm20/BEGAN-tensorflow',
-    summary: 'Matches autoencoder loss distributions and balances G and D with a proportional control term, giving a convergence measure.',
-  },
-  params,
-  train: { steps: 2000, batch: 16, lr: 1e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 200, ckptEvery: 500, logEvery: 10, dataset: 'mnist' },
-  // quick: gamma 0.9 and a constant rate, so that the controller acts within 150 steps: with the
-  // paper's 0.5 (or 0.7, 0.8) k_t returns to 0 by step 20 to 50 and stays there on most seeds, since
-  // L(G(z)) > gamma L(x) for the first few hundred steps at this size (docs/results.md, section 5).
-  quick: { steps: 150, batch: 16, imageSize: 16, nf: 8, lr: 3e-4, gamma: 0.9, lrHalveEvery: 0, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128, lrHalveEvery: 100000 },
-    sources: {
-      steps: 'carpedm20/BEGAN-tensorflow max_step 500000 (the paper gives no length)',
-      batch: 'carpedm20 batch_size 16',
-      lr: 'paper: Adam from a rate in [5e-5, 1e-4], halved when M_global stalls; carpedm20 d_lr = g_lr = 8e-5, halved every 100k steps down to 2e-5',
-      lrHalveEvery: 'carpedm20/BEGAN-tensorflow lr_update_step 100000 (the paper: halve when M_global stalls, not implemented)',
-      lrFloor: 'carpedm20/BEGAN-tensorflow lr_lower_boundary 2e-5 = 0.25 x 8e-5',
-      beta1: 'carpedm20 beta1 0.5, beta2 0.999',
-      imageSize: 'paper: 32 to 256 px, the 64x64 model being the main one; carpedm20 input_scale_size 64',
-      nz: 'paper: N_z = n_h = 64',
-      nf: 'carpedm20 conv_hidden_num 128 (paper Fig. 1: n filters per level)',
-      gamma: 'paper: gamma in [0, 1] (its figures show 0.3 to 0.7); carpedm20 default 0.5',
-      lambdaK: 'paper: lambda_k = 0.001',
+export const beganRecipe = defineModel(
+  {
+    name: 'began',
+    description: 'BEGAN (Berthelot et al. 2017): autoencoder D, L1 losses, equilibrium control of k_t',
+    paper: {
+      label: 'BEGAN',
+      title: 'BEGAN: Boundary Equilibrium Generative Adversarial Networks',
+      authors: 'David Berthelot, Thomas Schumm, Luke Metz',
+      year: 2017,
+      arxiv: '1703.10717',
+      code: 'github.com/carpedm20/BEGAN-tensorflow',
+      summary:
+        'Matches autoencoder loss distributions and balances G and D with a proportional control term, giving a convergence measure.',
     },
-    unconfirmed: ['nf'],
-    note: 'The paper trains on CelebA (not available): --paper trains on MNIST resized to 64x64. The rate halves on BEGAN-tensorflow\'s fixed schedule; the paper\'s halving on a stalled convergence measure is not implemented.',
+    params,
+    train: { steps: 2000, batch: 16, lr: 1e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 200, ckptEvery: 500, logEvery: 10, dataset: 'mnist' },
+    // quick: gamma 0.9 and a constant rate, so that the controller acts within 150 steps: with the
+    // paper's 0.5 (or 0.7, 0.8) k_t returns to 0 by step 20 to 50 and stays there on most seeds, since
+    // L(G(z)) > gamma L(x) for the first few hundred steps at this size (docs/results.md, section 5).
+    quick: {
+      steps: 150,
+      batch: 16,
+      imageSize: 16,
+      nf: 8,
+      lr: 3e-4,
+      gamma: 0.9,
+      lrHalveEvery: 0,
+      sampleEvery: 50,
+      ckptEvery: 50,
+      logEvery: 10,
+    },
+    paperPreset: {
+      values: { steps: 500000, lr: 8e-5, imageSize: 64, nf: 128, lrHalveEvery: 100000 },
+      sources: {
+        steps: 'carpedm20/BEGAN-tensorflow max_step 500000 (the paper gives no length)',
+        batch: 'carpedm20 batch_size 16',
+        lr: 'paper: Adam from a rate in [5e-5, 1e-4], halved when M_global stalls; carpedm20 d_lr = g_lr = 8e-5, halved every 100k steps down to 2e-5',
+        lrHalveEvery: 'carpedm20/BEGAN-tensorflow lr_update_step 100000 (the paper: halve when M_global stalls, not implemented)',
+        lrFloor: 'carpedm20/BEGAN-tensorflow lr_lower_boundary 2e-5 = 0.25 x 8e-5',
+        beta1: 'carpedm20 beta1 0.5, beta2 0.999',
+        imageSize: 'paper: 32 to 256 px, the 64x64 model being the main one; carpedm20 input_scale_size 64',
+        nz: 'paper: N_z = n_h = 64',
+        nf: 'carpedm20 conv_hidden_num 128 (paper Fig. 1: n filters per level)',
+        gamma: 'paper: gamma in [0, 1] (its figures show 0.3 to 0.7); carpedm20 default 0.5',
+        lambdaK: 'paper: lambda_k = 0.001',
+      },
+      unconfirmed: ['nf'],
+      note: "The paper trains on CelebA (not available): --paper trains on MNIST resized to 64x64. The rate halves on BEGAN-tensorflow's fixed schedule; the paper's halving on a stalled convergence measure is not implemented.",
+    },
+    check(c) {
+      const errs = imageSizeErrors(c.imageSize);
+      const r = Math.log2(c.imageSize) - 3;
+      if (!(Number.isInteger(r) && r >= 1))
+        errs.push(`--image-size must be at least 16 for BEGAN (the decoders start at 8x8), got ${c.imageSize}`);
+      return errs;
+    },
+    imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+    create: (c, settings, seed) => new BeganTrainer(c, settings, seed),
   },
-  check(c) {
-    const errs = imageSizeErrors(c.imageSize);
-    const r = Math.log2(c.imageSize) - 3;
-    if (!(Number.isInteger(r) && r >= 1)) errs.push(`--image-size must be at least 16 for BEGAN (the decoders start at 8x8), got ${c.imageSize}`);
-    return errs;
+  {
+    reference: 'arXiv:1703.10717 (BEGAN: Boundary Equilibrium Generative Adversarial Networks)',
+    demo: {
+      charts: [
+        { title: 'L1 autoencoder losses', keys: /^(loss|L_)/ },
+        {
+          title: 'Convergence measure M_global',
+          keys: /^M_global$/,
+          note: "M_global = L(x) + |gamma L(x) - L(G(z))|: falls as the images improve (the paper's Figure 2).",
+        },
+        { title: 'Equilibrium control k_t', keys: /^k_/, note: "The proportional controller's weight of the fake loss in D's objective." },
+      ],
+    },
   },
-  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
-  create: (c, settings, seed) => new BeganTrainer(c, settings, seed),
-}, {
-  reference: 'arXiv:1703.10717 (BEGAN: Boundary Equilibrium Generative Adversarial Networks)',
-  demo: {
-    charts: [
-      { title: 'L1 autoencoder losses', keys: /^(loss|L_)/ },
-      { title: 'Convergence measure M_global', keys: /^M_global$/, note: 'M_global = L(x) + |gamma L(x) - L(G(z))|: falls as the images improve (the paper\'s Figure 2).' },
-      { title: 'Equilibrium control k_t', keys: /^k_/, note: 'The proportional controller\'s weight of the fake loss in D\'s objective.' },
-    ],
-  },
-});
+);

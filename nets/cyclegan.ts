@@ -25,7 +25,19 @@ import { Generator, noGrad, tidy, type Tensor, ops, type nn, optim } from '../en
 import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
 import { ImagePool, ImagePoolState } from './lib/pool.js';
 import { choice, defineModel, int, num, type ConfigOf } from './lib/model.js';
-import { checkNetworks, decayFollowsSteps, decaySchedulers, domainChannels, heldOutTranslationPairs, lrSchedule, networkParams, packedShape, scheduleFromSteps, TwoDomainTrainer, twoWayNetworks } from './lib/image2image.js';
+import {
+  checkNetworks,
+  decayFollowsSteps,
+  decaySchedulers,
+  domainChannels,
+  heldOutTranslationPairs,
+  lrSchedule,
+  networkParams,
+  packedShape,
+  scheduleFromSteps,
+  TwoDomainTrainer,
+  twoWayNetworks,
+} from './lib/image2image.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
 import { generateWith } from './lib/sample.js';
 import { minimize } from './lib/step.js';
@@ -50,7 +62,11 @@ export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly trainingState: { pool_fake_B: ImagePoolState; pool_fake_A: ImagePoolState };
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
-  constructor(readonly config: CycleGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
+  constructor(
+    readonly config: CycleGanConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>,
+    seed: number,
+  ) {
     super(config);
     const cfg = config;
     this.cfg = config;
@@ -175,71 +191,75 @@ const params = {
   ...domainChannels,
 };
 
-export const cycleganRecipe = defineModel({
-  name: 'cyclegan',
-  description: 'CycleGAN (Zhu et al. 2017): two ResNet Gs, two PatchGAN Ds, LSGAN + cycle + identity; unpaired A <-> B',
-  paper: {
-    label: 'CycleGAN',
-    title: 'Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks',
-    authors: 'Jun-Yan Zhu, Taesung Park, Phillip Isola, Alexei A. Efros',
-    year: 2017,
-    arxiv: '1703.10593',
-    code: 'github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
-    summary: 'Two generators translating between unpaired domains, held together by a cycle-consistency loss.',
-  },
-  params,
-  train: {
-    steps: 4000,
-    batch: 2,
-    lr: 2e-4,
-    beta1: 0.5,
-    beta2: 0.999,
-    sampleEvery: 500,
-    ckptEvery: 1000,
-    logEvery: 50,
-    dataset: 'emoji-unpaired',
-  },
-  // Minutes on a software adapter, where the cost is per dispatch: 32 px, 3 residual blocks 8 wide.
-  quick: { steps: 150, batch: 2, imageSize: 32, netG: 'resnet_3blocks', ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 321400, batch: 1, imageSize: 256, netG: 'resnet_9blocks', lrHold: 160700, lrDecay: 160700 },
-    sources: {
-      steps: 'paper Sec. 4 / Appendix 7.1: 100 epochs at 0.0002 then 100 of linear decay; 200 x the 1607 emoji-unpaired rows at batch 1',
-      batch: 'Appendix 7.1: batch 1',
-      lr: 'Appendix 7.1: Adam 0.0002, beta1 0.5',
-      imageSize: 'paper: 256x256 (the 64 px emoji upsampled here)',
-      netG: 'Appendix 7.2: 9 residual blocks for 256x256 training images',
-      ngf: 'Appendix 7.2: c7s1-64 first layer',
-      ndf: 'Appendix 7.2: 70x70 PatchGAN, C64-C128-C256-C512',
-      lambdaA: 'paper Sec. 4: lambda = 10',
-      lambdaB: 'paper Sec. 4: lambda = 10',
-      lambdaIdentity: 'paper Sec. 5.2 / reference lambda_identity 0.5 (0.5 lambda; the paper uses it for painting <-> photo)',
-      poolSize: 'paper Sec. 4: a history of 50 generated images',
-      ganMode: 'paper Sec. 4: least-squares loss',
-      lrHold: 'Appendix 7.1: 100 epochs at the base rate',
-      lrDecay: 'Appendix 7.1: 100 epochs of linear decay to 0',
+export const cycleganRecipe = defineModel(
+  {
+    name: 'cyclegan',
+    description: 'CycleGAN (Zhu et al. 2017): two ResNet Gs, two PatchGAN Ds, LSGAN + cycle + identity; unpaired A <-> B',
+    paper: {
+      label: 'CycleGAN',
+      title: 'Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks',
+      authors: 'Jun-Yan Zhu, Taesung Park, Phillip Isola, Alexei A. Efros',
+      year: 2017,
+      arxiv: '1703.10593',
+      code: 'github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
+      summary: 'Two generators translating between unpaired domains, held together by a cycle-consistency loss.',
     },
-    note: 'The paper\'s unpaired sets (horse <-> zebra, monet <-> photo, maps...) are not here: --paper trains on the unpaired Noto / Twemoji emoji halves, drawn at 64 px and upsampled to 256. The reference\'s jitter (load 286, crop 256) and flips are not applied.',
+    params,
+    train: {
+      steps: 4000,
+      batch: 2,
+      lr: 2e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 500,
+      ckptEvery: 1000,
+      logEvery: 50,
+      dataset: 'emoji-unpaired',
+    },
+    // Minutes on a software adapter, where the cost is per dispatch: 32 px, 3 residual blocks 8 wide.
+    quick: { steps: 150, batch: 2, imageSize: 32, netG: 'resnet_3blocks', ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
+    paperPreset: {
+      values: { steps: 321400, batch: 1, imageSize: 256, netG: 'resnet_9blocks', lrHold: 160700, lrDecay: 160700 },
+      sources: {
+        steps: 'paper Sec. 4 / Appendix 7.1: 100 epochs at 0.0002 then 100 of linear decay; 200 x the 1607 emoji-unpaired rows at batch 1',
+        batch: 'Appendix 7.1: batch 1',
+        lr: 'Appendix 7.1: Adam 0.0002, beta1 0.5',
+        imageSize: 'paper: 256x256 (the 64 px emoji upsampled here)',
+        netG: 'Appendix 7.2: 9 residual blocks for 256x256 training images',
+        ngf: 'Appendix 7.2: c7s1-64 first layer',
+        ndf: 'Appendix 7.2: 70x70 PatchGAN, C64-C128-C256-C512',
+        lambdaA: 'paper Sec. 4: lambda = 10',
+        lambdaB: 'paper Sec. 4: lambda = 10',
+        lambdaIdentity: 'paper Sec. 5.2 / reference lambda_identity 0.5 (0.5 lambda; the paper uses it for painting <-> photo)',
+        poolSize: 'paper Sec. 4: a history of 50 generated images',
+        ganMode: 'paper Sec. 4: least-squares loss',
+        lrHold: 'Appendix 7.1: 100 epochs at the base rate',
+        lrDecay: 'Appendix 7.1: 100 epochs of linear decay to 0',
+      },
+      note: "The paper's unpaired sets (horse <-> zebra, monet <-> photo, maps...) are not here: --paper trains on the unpaired Noto / Twemoji emoji halves, drawn at 64 px and upsampled to 256. The reference's jitter (load 286, crop 256) and flips are not applied.",
+    },
+    check: checkNetworks,
+    imageShape: packedShape,
+    create: (c, settings, seed) => new CycleGanTrainer(c, settings, seed),
   },
-  check: checkNetworks,
-  imageShape: packedShape,
-  create: (c, settings, seed) => new CycleGanTrainer(c, settings, seed),
-}, {
-  bothWays: () => true,
-  // Scored as A -> B (G_A) against the held-out partners: the unpaired training set never shows
-  // them together, so they are ground truth the original CycleGAN datasets did not have.
-  heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
-    heldOutTranslationPairs('cyclegan', cycleganRecipe.parse(config), { dataset: dataset ?? cycleganRecipe.train.dataset, limit }),
-  scheduleFollowsSteps: (config: ModelConfig): boolean => decayFollowsSteps(cycleganRecipe.parse(config)),
-  translate(trainer: GanTrainer, x: Tensor): Tensor {
-    if (!(trainer instanceof CycleGanTrainer)) throw new Error('cyclegan.translate: not a CycleGanTrainer');
-    return trainer.generate(x, { batchStats: false });
-  },
-  demo: {
-    charts: [
-      { title: 'Adversarial losses (LSGAN)', keys: /^loss_[DG]_/ },
-      { title: 'Cycle and identity losses', keys: /^loss_(cycle|idt)_/ },
-    ],
-    blurb: 'Trained on unpaired domains: the held-out partners are ground truth it never sees together. Flip the direction to see the other generator.',
-  },
-} satisfies TranslationEval & Partial<ModelRecipe>);
+  {
+    bothWays: () => true,
+    // Scored as A -> B (G_A) against the held-out partners: the unpaired training set never shows
+    // them together, so they are ground truth the original CycleGAN datasets did not have.
+    heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
+      heldOutTranslationPairs('cyclegan', cycleganRecipe.parse(config), { dataset: dataset ?? cycleganRecipe.train.dataset, limit }),
+    scheduleFollowsSteps: (config: ModelConfig): boolean => decayFollowsSteps(cycleganRecipe.parse(config)),
+    translate(trainer: GanTrainer, x: Tensor): Tensor {
+      if (!(trainer instanceof CycleGanTrainer)) throw new Error('cyclegan.translate: not a CycleGanTrainer');
+      return trainer.generate(x, { batchStats: false });
+    },
+    demo: {
+      charts: [
+        { title: 'Adversarial losses (LSGAN)', keys: /^loss_[DG]_/ },
+        { title: 'Cycle and identity losses', keys: /^loss_(cycle|idt)_/ },
+      ],
+      blurb:
+        'Trained on unpaired domains: the held-out partners are ground truth it never sees together. Flip the direction to see the other generator.',
+    },
+  } satisfies TranslationEval & Partial<ModelRecipe>,
+);

@@ -19,7 +19,7 @@
 // Everything a step allocates is freed inside it; the only values kept are the scalar statistics it
 // returns on request, so the host reads the GPU only when it logs.
 
-import { Generator, Tensor, noGrad, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, ops, nn, optim, init } from '../engine/index.js';
 import type { GanTrainer, StepStats, TrainSettings } from './registry.js';
 import { defineModel, int, type ConfigOf } from './lib/model.js';
 import { generateWith } from './lib/sample.js';
@@ -58,7 +58,9 @@ export class DcganGenerator extends nn.Module {
     let ch = ngf * 2 ** (k - 1); // ngf*8 at 64x64
     const layers: nn.Module[] = [
       // z -> ch x 4 x 4
-      new nn.ConvTranspose2d(nz, ch, 4, { ...conv4, stride: 1, padding: 0 }), new nn.BatchNorm2d(ch), new nn.ReLU(),
+      new nn.ConvTranspose2d(nz, ch, 4, { ...conv4, stride: 1, padding: 0 }),
+      new nn.BatchNorm2d(ch),
+      new nn.ReLU(),
     ];
     for (let i = 1; i < k; i++) {
       // ch x s x s -> ch/2 x 2s x 2s
@@ -85,7 +87,8 @@ export class DcganDiscriminator extends nn.Module {
     let ch = ndf;
     const layers: nn.Module[] = [
       // nc x s x s -> ndf x s/2 x s/2 (no batch norm on the first layer, as in the paper)
-      new nn.Conv2d(nc, ch, 4, { ...conv4, stride: 2, padding: 1 }), new nn.LeakyReLU(0.2),
+      new nn.Conv2d(nc, ch, 4, { ...conv4, stride: 2, padding: 1 }),
+      new nn.LeakyReLU(0.2),
     ];
     for (let i = 1; i < k; i++) {
       layers.push(new nn.Conv2d(ch, ch * 2, 4, { ...conv4, stride: 2, padding: 1 }), new nn.BatchNorm2d(ch * 2), new nn.LeakyReLU(0.2));
@@ -110,7 +113,11 @@ export class DcganTrainer implements GanTrainer {
   readonly sampler = 'netG';
   readonly cfg: DcganConfig;
 
-  constructor(readonly config: DcganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: DcganConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     this.cfg = config;
     this.rng = new Generator(seed);
     const netG = new DcganGenerator(this.cfg);
@@ -164,80 +171,84 @@ export class DcganTrainer implements GanTrainer {
   }
 }
 
-export const dcganRecipe = defineModel({
-  name: 'dcgan',
-  description: 'DCGAN (Radford et al. 2016): conv G and D with batch norm; the PyTorch example',
-  paper: {
-    label: 'DCGAN',
-    title: 'Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks',
-    authors: 'Alec Radford, Luke Metz, Soumith Chintala',
-    year: 2015,
-    arxiv: '1511.06434',
-    code: 'github.com/pytorch/examples/tree/main/dcgan',
-    summary: 'All-convolutional generator and discriminator with batch norm: the stable baseline every later GAN builds on.',
-  },
-  // The paper's setting is the --paper preset below (64 px, 1024 channels at 4x4 as its Fig. 1 and
-  // ngf = ndf = 128 as the authors' code, batch 128, lr 2e-4; the PyTorch example has ngf = ndf = 64
-  // and batch 64). The defaults are scaled to finish in minutes on a software adapter:
-  // 16-channel nets on 32x32 MNIST. Adam moves each weight by about lr per step, and a narrow G
-  // needs its last-layer weights to grow several times larger than a wide one's before it paints
-  // the black background, so at 2e-4 these small nets would need ~4x the steps: 5e-4 (1e-3 for the
-  // even smaller --quick nets) draws recognisable digits within the default run.
-  params,
-  train: {
-    steps: 300,
-    batch: 16,
-    lr: 5e-4,
-    beta1: 0.5,
-    beta2: 0.999,
-    sampleEvery: 50,
-    ckptEvery: 100,
-    logEvery: 10,
-    dataset: 'mnist',
-  },
-  quick: { steps: 150, batch: 8, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 11719, batch: 128, lr: 2e-4, imageSize: 64, ngf: 128, ndf: 128 },
-    sources: {
-      steps: "25 epochs (niter 25 in the authors' faces/train_uncond_dcgan.py): 25 x 60000 / 128 on MNIST",
-      batch: 'paper Sec. 4: mini-batch SGD with batch 128 (the PyTorch example: 64)',
-      lr: 'paper Sec. 4: Adam 0.0002 (0.001 was too high)',
-      beta1: 'paper Sec. 4: beta1 0.5 (0.9 oscillated)',
-      imageSize: 'paper Sec. 4 / Fig. 1: 64x64 (MNIST resized here)',
-      nz: 'paper Fig. 1: 100-d uniform z (here normal)',
-      ngf: "paper Fig. 1: 1024 channels at 4x4 = 8 ngf; the authors' code ngf 128 (the PyTorch example: 64)",
-      ndf: "the authors' code ndf 128 (the PyTorch example: 64)",
+export const dcganRecipe = defineModel(
+  {
+    name: 'dcgan',
+    description: 'DCGAN (Radford et al. 2016): conv G and D with batch norm; the PyTorch example',
+    paper: {
+      label: 'DCGAN',
+      title: 'Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks',
+      authors: 'Alec Radford, Luke Metz, Soumith Chintala',
+      year: 2015,
+      arxiv: '1511.06434',
+      code: 'github.com/pytorch/examples/tree/main/dcgan',
+      summary: 'All-convolutional generator and discriminator with batch norm: the stable baseline every later GAN builds on.',
     },
-    note: "The paper trains on LSUN bedrooms, ImageNet-1k and a faces set, none of them here: --paper trains on MNIST resized to 64x64. The authors' code also uses L2 weight decay 1e-5, which this trainer does not have.",
-  },
-  check(c) {
-    const errs: string[] = [];
-    const k = Math.log2(c.imageSize) - 2;
-    if (!Number.isInteger(k) || k < 1 || k > 6) errs.push(`--image-size must be a power of two from 8 to 256, got ${c.imageSize}`);
-    if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images (DCGAN draws one image per sample), got ${c.nc} channels`);
-    return errs;
-  },
-  adaptToData: (_c, data) => ({ nc: data.channels }),
-  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
-  inferConfig: inferDcganConfig,
-  create: (c, settings, seed) => new DcganTrainer(c, settings, seed),
-}, {
-  demo: {
-    // The page's own defaults since it first shipped: a wider net and the paper's batch and rate.
-    overrides: { config: { ngf: 32, ndf: 32 }, batch: 64, lr: 2e-4 },
-    charts: [
-      { title: 'BCE losses', keys: /^loss/ },
-      {
-        title: 'Discriminator outputs',
-        keys: /^D_/,
-        yRange: [0, 1],
-        note: 'Mean D(x) on real digits, and D(G(z)) on fakes before (D step) and after (G step) the discriminator\'s update. At the game\'s equilibrium both approach 0.5.',
+    // The paper's setting is the --paper preset below (64 px, 1024 channels at 4x4 as its Fig. 1 and
+    // ngf = ndf = 128 as the authors' code, batch 128, lr 2e-4; the PyTorch example has ngf = ndf = 64
+    // and batch 64). The defaults are scaled to finish in minutes on a software adapter:
+    // 16-channel nets on 32x32 MNIST. Adam moves each weight by about lr per step, and a narrow G
+    // needs its last-layer weights to grow several times larger than a wide one's before it paints
+    // the black background, so at 2e-4 these small nets would need ~4x the steps: 5e-4 (1e-3 for the
+    // even smaller --quick nets) draws recognisable digits within the default run.
+    params,
+    train: {
+      steps: 300,
+      batch: 16,
+      lr: 5e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 50,
+      ckptEvery: 100,
+      logEvery: 10,
+      dataset: 'mnist',
+    },
+    quick: { steps: 150, batch: 8, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
+    paperPreset: {
+      values: { steps: 11719, batch: 128, lr: 2e-4, imageSize: 64, ngf: 128, ndf: 128 },
+      sources: {
+        steps: "25 epochs (niter 25 in the authors' faces/train_uncond_dcgan.py): 25 x 60000 / 128 on MNIST",
+        batch: 'paper Sec. 4: mini-batch SGD with batch 128 (the PyTorch example: 64)',
+        lr: 'paper Sec. 4: Adam 0.0002 (0.001 was too high)',
+        beta1: 'paper Sec. 4: beta1 0.5 (0.9 oscillated)',
+        imageSize: 'paper Sec. 4 / Fig. 1: 64x64 (MNIST resized here)',
+        nz: 'paper Fig. 1: 100-d uniform z (here normal)',
+        ngf: "paper Fig. 1: 1024 channels at 4x4 = 8 ngf; the authors' code ngf 128 (the PyTorch example: 64)",
+        ndf: "the authors' code ndf 128 (the PyTorch example: 64)",
       },
-    ],
-    blurb: 'The grid shows the same fixed latent codes as training goes on; the latent walk below interpolates between two codes.',
-    page: 'dcgan',
+      note: "The paper trains on LSUN bedrooms, ImageNet-1k and a faces set, none of them here: --paper trains on MNIST resized to 64x64. The authors' code also uses L2 weight decay 1e-5, which this trainer does not have.",
+    },
+    check(c) {
+      const errs: string[] = [];
+      const k = Math.log2(c.imageSize) - 2;
+      if (!Number.isInteger(k) || k < 1 || k > 6) errs.push(`--image-size must be a power of two from 8 to 256, got ${c.imageSize}`);
+      if (c.nc !== 1 && c.nc !== 3)
+        errs.push(`--dataset must give 1- or 3-channel images (DCGAN draws one image per sample), got ${c.nc} channels`);
+      return errs;
+    },
+    adaptToData: (_c, data) => ({ nc: data.channels }),
+    imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+    inferConfig: inferDcganConfig,
+    create: (c, settings, seed) => new DcganTrainer(c, settings, seed),
   },
-});
+  {
+    demo: {
+      // The page's own defaults since it first shipped: a wider net and the paper's batch and rate.
+      overrides: { config: { ngf: 32, ndf: 32 }, batch: 64, lr: 2e-4 },
+      charts: [
+        { title: 'BCE losses', keys: /^loss/ },
+        {
+          title: 'Discriminator outputs',
+          keys: /^D_/,
+          yRange: [0, 1],
+          note: "Mean D(x) on real digits, and D(G(z)) on fakes before (D step) and after (G step) the discriminator's update. At the game's equilibrium both approach 0.5.",
+        },
+      ],
+      blurb: 'The grid shows the same fixed latent codes as training goes on; the latent walk below interpolates between two codes.',
+      page: 'dcgan',
+    },
+  },
+);
 
 /**
  * Reads a DCGAN config back from one network's state_dict shapes: the conv weights sit at

@@ -58,14 +58,28 @@ export class DiscoGenerator extends nn.Module {
     const up = (cin: number, cout: number) => new nn.ConvTranspose2d(cin, cout, 4, { stride: 2, padding: 1, bias: false });
     const lrelu = () => new nn.LeakyReLU(0.2);
     this.main = new nn.Sequential(
-      down(inputNc, ngf), lrelu(),
-      down(ngf, ngf * 2), new nn.BatchNorm2d(ngf * 2), lrelu(),
-      down(ngf * 2, ngf * 4), new nn.BatchNorm2d(ngf * 4), lrelu(),
-      down(ngf * 4, ngf * 8), new nn.BatchNorm2d(ngf * 8), lrelu(),
-      up(ngf * 8, ngf * 4), new nn.BatchNorm2d(ngf * 4), new nn.ReLU(),
-      up(ngf * 4, ngf * 2), new nn.BatchNorm2d(ngf * 2), new nn.ReLU(),
-      up(ngf * 2, ngf), new nn.BatchNorm2d(ngf), new nn.ReLU(),
-      up(ngf, outputNc), new nn.Sigmoid(),
+      down(inputNc, ngf),
+      lrelu(),
+      down(ngf, ngf * 2),
+      new nn.BatchNorm2d(ngf * 2),
+      lrelu(),
+      down(ngf * 2, ngf * 4),
+      new nn.BatchNorm2d(ngf * 4),
+      lrelu(),
+      down(ngf * 4, ngf * 8),
+      new nn.BatchNorm2d(ngf * 8),
+      lrelu(),
+      up(ngf * 8, ngf * 4),
+      new nn.BatchNorm2d(ngf * 4),
+      new nn.ReLU(),
+      up(ngf * 4, ngf * 2),
+      new nn.BatchNorm2d(ngf * 2),
+      new nn.ReLU(),
+      up(ngf * 2, ngf),
+      new nn.BatchNorm2d(ngf),
+      new nn.ReLU(),
+      up(ngf, outputNc),
+      new nn.Sigmoid(),
     );
   }
 
@@ -140,7 +154,8 @@ export function discoGanLoss(logitsReal: Tensor, logitsFake: Tensor): { dis: Ten
 
 /** The reference's get_fm_loss: sum over layers of the mean squared difference of the batch-mean features. */
 export function featureMatchingLoss(real: readonly Tensor[], fake: readonly Tensor[]): Tensor {
-  if (!real.length || real.length !== fake.length) throw new Error(`featureMatchingLoss: expected equal, non-empty lists of feature maps, got ${real.length} and ${fake.length}`);
+  if (!real.length || real.length !== fake.length)
+    throw new Error(`featureMatchingLoss: expected equal, non-empty lists of feature maps, got ${real.length} and ${fake.length}`);
   let total: Tensor | null = null;
   for (let i = 0; i < real.length; i++) {
     const l2 = real[i].mean(0).sub(fake[i].mean(0)).square().mean();
@@ -156,14 +171,23 @@ const to01 = (x: Tensor) => ops.affine(x, 0.5, 0.5);
 const toSigned = (x: Tensor) => ops.affine(x, 2, -1);
 
 export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
-  readonly nets: { generator_A: DiscoGenerator; generator_B: DiscoGenerator; discriminator_A: DiscoDiscriminator; discriminator_B: DiscoDiscriminator };
+  readonly nets: {
+    generator_A: DiscoGenerator;
+    generator_B: DiscoGenerator;
+    discriminator_A: DiscoDiscriminator;
+    discriminator_B: DiscoDiscriminator;
+  };
   readonly optimizers: { generator_A: optim.Adam; generator_B: optim.Adam; discriminator_A: optim.Adam; discriminator_B: optim.Adam };
   readonly rng: Generator;
   /** A -> B is generator_B in the reference's naming. */
   readonly sampler = 'generator_B';
   readonly cfg: DiscoGanConfig;
 
-  constructor(readonly config: DiscoGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: DiscoGanConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     super(config);
     const cfg = config;
     this.cfg = config;
@@ -227,8 +251,16 @@ export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
       const ganB = discoGanLoss(bReal.logits, bFake.logits);
       const fmB = featureMatchingLoss(bReal.features, bFake.features);
 
-      const genATotal = ganB.gen.mul(0.1).add(fmB.mul(0.9)).mul(1 - rate).add(reconA.mul(rate));
-      const genBTotal = ganA.gen.mul(0.1).add(fmA.mul(0.9)).mul(1 - rate).add(reconB.mul(rate));
+      const genATotal = ganB.gen
+        .mul(0.1)
+        .add(fmB.mul(0.9))
+        .mul(1 - rate)
+        .add(reconA.mul(rate));
+      const genBTotal = ganA.gen
+        .mul(0.1)
+        .add(fmA.mul(0.9))
+        .mul(1 - rate)
+        .add(reconB.mul(rate));
       let genLoss: Tensor;
       let disLoss: Tensor;
       if (arch === 'discogan') {
@@ -274,10 +306,12 @@ export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
    */
   generate(x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean } = {}): Tensor {
     const net = opts.direction === 'BtoA' ? this.nets.generator_A : this.nets.generator_B;
-    return noGrad(() => tidy(() => {
-      const y = generateWith(net, to01(x), opts.batchStats ?? true);
-      return toSigned(y);
-    }));
+    return noGrad(() =>
+      tidy(() => {
+        const y = generateWith(net, to01(x), opts.batchStats ?? true);
+        return toSigned(y);
+      }),
+    );
   }
 }
 
@@ -287,82 +321,107 @@ const params = {
   imageSize: int(64, 'image side: 64 in every experiment of the paper (multiples of 16, at least 64)'),
   ngf: int(64, 'generator width', { min: 1, max: 1024 }),
   ndf: int(64, 'discriminator width', { min: 1, max: 1024 }),
-  modelArch: choice(['discogan', 'recongan', 'gan'] as const satisfies readonly DiscoArch[], 'discogan', 'the reference\'s --model_arch: discogan, recongan (GAN + reconstruction one way) or gan'),
+  modelArch: choice(
+    ['discogan', 'recongan', 'gan'] as const satisfies readonly DiscoArch[],
+    'discogan',
+    "the reference's --model_arch: discogan, recongan (GAN + reconstruction one way) or gan",
+  ),
   ganCurriculum: int(10000, 'iterations at the starting rate before the default rate', { min: 0 }),
-  startingRate: num(0.01, 'weight of the reconstruction loss during the curriculum (GAN + feature matching get 1 - rate)', { min: 0, max: 1, metavar: 'X' }),
+  startingRate: num(0.01, 'weight of the reconstruction loss during the curriculum (GAN + feature matching get 1 - rate)', {
+    min: 0,
+    max: 1,
+    metavar: 'X',
+  }),
   defaultRate: num(0.5, 'weight of the reconstruction loss after the curriculum', { min: 0, max: 1, metavar: 'X' }),
   updateInterval: int(3, 'a discriminator update every N iterations, generator updates in between'),
   weightDecay: num(1e-5, 'Adam weight decay (L2) of all four networks', { min: 0, metavar: 'X' }),
   ...domainChannels,
 };
 
-export const discoganRecipe = defineModel({
-  name: 'discogan',
-  description: 'DiscoGAN (Kim et al. 2017): encoder-decoder Gs, conv Ds with feature matching, GAN + reconstruction; unpaired A <-> B',
-  paper: {
-    label: 'DiscoGAN',
-    title: 'Learning to Discover Cross-Domain Relations with Generative Adversarial Networks',
-    authors: 'Taeksoo Kim, Moonsu Cha, Hyunsoo Kim, Jung Kwon Lee, Jiwon Kim',
-    year: 2017,
-    arxiv: '1703.05192',
-    code: 'github.com/SKTBrain/DiscoGAN',
-    summary: 'Discovers relations between two unpaired domains with coupled generators and a reconstruction loss each way.',
-  },
-  params,
-  train: {
-    steps: 20000,
-    batch: 64,
-    lr: 2e-4,
-    beta1: 0.5,
-    beta2: 0.999,
-    sampleEvery: 1000,
-    ckptEvery: 5000,
-    logEvery: 50,
-    dataset: 'emoji-unpaired',
-  },
-  // Minutes on a software adapter: 8-wide networks at the paper's 64 px (the discriminator's smallest
-  // size), batch 4, lr 2e-3, and the reconstruction weight at 0.9 from the first iteration (GAN +
-  // feature matching get 0.1): with the paper's schedule (rate 0.01, then 0.5) the GAN terms
-  // dominate a run this short and the outputs collapse (docs/image2image.md).
-  quick: { steps: 150, batch: 4, lr: 2e-3, ngf: 8, ndf: 8, ganCurriculum: 0, defaultRate: 0.9, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 120000 },
-    sources: {
-      steps: 'reference epoch_size 5000 epochs of min(A, B) // 64 batches: 5000 x (1582 // 64)',
-      batch: 'reference batch_size 64',
-      lr: 'reference: Adam 0.0002, betas (0.5, 0.999)',
-      imageSize: 'reference image_size 64 ("64 for every experiment in the paper")',
-      ngf: 'reference model.py: 64 filters in the generator\'s first conv',
-      ndf: 'reference model.py: 64 filters in the discriminator\'s first conv',
-      ganCurriculum: 'reference gan_curriculum 10000',
-      startingRate: 'reference starting_rate 0.01',
-      defaultRate: 'reference default_rate 0.5',
-      updateInterval: 'reference update_interval 3',
-      weightDecay: 'reference: Adam weight_decay 0.00001',
+export const discoganRecipe = defineModel(
+  {
+    name: 'discogan',
+    description: 'DiscoGAN (Kim et al. 2017): encoder-decoder Gs, conv Ds with feature matching, GAN + reconstruction; unpaired A <-> B',
+    paper: {
+      label: 'DiscoGAN',
+      title: 'Learning to Discover Cross-Domain Relations with Generative Adversarial Networks',
+      authors: 'Taeksoo Kim, Moonsu Cha, Hyunsoo Kim, Jung Kwon Lee, Jiwon Kim',
+      year: 2017,
+      arxiv: '1703.05192',
+      code: 'github.com/SKTBrain/DiscoGAN',
+      summary: 'Discovers relations between two unpaired domains with coupled generators and a reconstruction loss each way.',
     },
-    note: 'The paper\'s sets (CelebA attributes, car / face angles, edges2shoes / handbags, facescrub) are not here: --paper trains on the unpaired Noto / Twemoji emoji halves at 64 px.',
+    params,
+    train: {
+      steps: 20000,
+      batch: 64,
+      lr: 2e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 1000,
+      ckptEvery: 5000,
+      logEvery: 50,
+      dataset: 'emoji-unpaired',
+    },
+    // Minutes on a software adapter: 8-wide networks at the paper's 64 px (the discriminator's smallest
+    // size), batch 4, lr 2e-3, and the reconstruction weight at 0.9 from the first iteration (GAN +
+    // feature matching get 0.1): with the paper's schedule (rate 0.01, then 0.5) the GAN terms
+    // dominate a run this short and the outputs collapse (docs/image2image.md).
+    quick: {
+      steps: 150,
+      batch: 4,
+      lr: 2e-3,
+      ngf: 8,
+      ndf: 8,
+      ganCurriculum: 0,
+      defaultRate: 0.9,
+      sampleEvery: 50,
+      ckptEvery: 50,
+      logEvery: 10,
+    },
+    paperPreset: {
+      values: { steps: 120000 },
+      sources: {
+        steps: 'reference epoch_size 5000 epochs of min(A, B) // 64 batches: 5000 x (1582 // 64)',
+        batch: 'reference batch_size 64',
+        lr: 'reference: Adam 0.0002, betas (0.5, 0.999)',
+        imageSize: 'reference image_size 64 ("64 for every experiment in the paper")',
+        ngf: "reference model.py: 64 filters in the generator's first conv",
+        ndf: "reference model.py: 64 filters in the discriminator's first conv",
+        ganCurriculum: 'reference gan_curriculum 10000',
+        startingRate: 'reference starting_rate 0.01',
+        defaultRate: 'reference default_rate 0.5',
+        updateInterval: 'reference update_interval 3',
+        weightDecay: 'reference: Adam weight_decay 0.00001',
+      },
+      note: "The paper's sets (CelebA attributes, car / face angles, edges2shoes / handbags, facescrub) are not here: --paper trains on the unpaired Noto / Twemoji emoji halves at 64 px.",
+    },
+    check(c) {
+      const errs: string[] = [];
+      if (c.imageSize < 64 || c.imageSize % 16 !== 0 || c.imageSize > 1024) {
+        errs.push(
+          `--image-size must be a multiple of 16 in [64, 1024] (the discriminator's last 4x4 conv needs a 4x4 map after four halvings), got ${c.imageSize}`,
+        );
+      }
+      if (c.updateInterval < 2)
+        errs.push(`--update-interval must be an integer >= 2 (1 would never update the generators), got ${c.updateInterval}`);
+      return errs;
+    },
+    imageShape: packedShape,
+    create: (c, settings, seed) => new DiscoGanTrainer(c, settings, seed),
   },
-  check(c) {
-    const errs: string[] = [];
-    if (c.imageSize < 64 || c.imageSize % 16 !== 0 || c.imageSize > 1024) {
-      errs.push(`--image-size must be a multiple of 16 in [64, 1024] (the discriminator's last 4x4 conv needs a 4x4 map after four halvings), got ${c.imageSize}`);
-    }
-    if (c.updateInterval < 2) errs.push(`--update-interval must be an integer >= 2 (1 would never update the generators), got ${c.updateInterval}`);
-    return errs;
-  },
-  imageShape: packedShape,
-  create: (c, settings, seed) => new DiscoGanTrainer(c, settings, seed),
-}, {
-  // `--model-arch gan` never trains its B -> A generator.
-  bothWays: (config: ModelConfig): boolean => discoganRecipe.parse(config).modelArch !== 'gan',
-  heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
-    heldOutTranslationPairs('discogan', discoganRecipe.parse(config), { dataset: dataset ?? discoganRecipe.train.dataset, limit }),
-  translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as DiscoGanTrainer).generate(inputs, { batchStats: false }),
-  demo: {
-    charts: [
-      { title: 'Discriminator losses', keys: /^loss_dis_/ },
-      { title: 'Generator losses', keys: /^loss_(gen|fm)_/ },
-      { title: 'Reconstruction losses', keys: /^loss_recon_/ },
-    ],
-  },
-} satisfies TranslationEval & Partial<ModelRecipe>);
+  {
+    // `--model-arch gan` never trains its B -> A generator.
+    bothWays: (config: ModelConfig): boolean => discoganRecipe.parse(config).modelArch !== 'gan',
+    heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
+      heldOutTranslationPairs('discogan', discoganRecipe.parse(config), { dataset: dataset ?? discoganRecipe.train.dataset, limit }),
+    translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as DiscoGanTrainer).generate(inputs, { batchStats: false }),
+    demo: {
+      charts: [
+        { title: 'Discriminator losses', keys: /^loss_dis_/ },
+        { title: 'Generator losses', keys: /^loss_(gen|fm)_/ },
+        { title: 'Reconstruction losses', keys: /^loss_recon_/ },
+      ],
+    },
+  } satisfies TranslationEval & Partial<ModelRecipe>,
+);

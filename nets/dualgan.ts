@@ -34,7 +34,15 @@
 
 import { Generator, noGrad, tidy, type Tensor, ops, type nn, optim, init } from '../engine/index.js';
 import { bool, defineModel, int, num, type ConfigOf } from './lib/model.js';
-import { checkNetworks, domainChannels, networkParams, heldOutTranslationPairs, packedShape, TwoDomainTrainer, twoWayNetworks } from './lib/image2image.js';
+import {
+  checkNetworks,
+  domainChannels,
+  networkParams,
+  heldOutTranslationPairs,
+  packedShape,
+  TwoDomainTrainer,
+  twoWayNetworks,
+} from './lib/image2image.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
 import { generateWith } from './lib/sample.js';
 import { minimize } from './lib/step.js';
@@ -47,9 +55,11 @@ export type DualGanConfig = ConfigOf<typeof params>;
 
 /** WGAN's weight clipping: every parameter of `net` clamped to [-c, c] in place (no gradient). */
 export function clipWeights_(net: nn.Module, c: number): void {
-  noGrad(() => tidy(() => {
-    for (const p of net.parameters()) init.fillFrom(p, p.clamp(-c, c));
-  }));
+  noGrad(() =>
+    tidy(() => {
+      for (const p of net.parameters()) init.fillFrom(p, p.clamp(-c, c));
+    }),
+  );
 }
 
 /** The Wasserstein critic loss mean D(fake) - mean D(real), fake detached (no gradient into G). */
@@ -68,7 +78,11 @@ export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly sampler = 'netG_A';
   readonly cfg: DualGanConfig;
 
-  constructor(readonly config: DualGanConfig, settings: Pick<TrainSettings, 'lr'>, seed: number) {
+  constructor(
+    readonly config: DualGanConfig,
+    settings: Pick<TrainSettings, 'lr'>,
+    seed: number,
+  ) {
     super(config);
     const cfg = config;
     this.cfg = config;
@@ -172,85 +186,110 @@ const params = {
     ngf: 'generator width',
     ndf: 'critic width',
     norm: ['batch', 'normalisation layers (instance with --gp)'],
-    dropout: [true, 'dropout 0.5 in the U-Net\'s inner decoder levels, the noise z (--no-dropout to drop it)'],
+    dropout: [true, "dropout 0.5 in the U-Net's inner decoder levels, the noise z (--no-dropout to drop it)"],
     d: 'the critic',
   }),
   lambdaA: num(1000, 'lambda_U: weight of the reconstruction L1 A -> B -> A (the paper: 100 to 1000)', { min: 0, metavar: 'X' }),
   lambdaB: num(1000, 'lambda_V: weight of the reconstruction L1 B -> A -> B', { min: 0, metavar: 'X' }),
   nCritic: int(2, 'critic iterations per generator iteration (the paper: 2 to 4)', { min: 1 }),
-  clip: num(0.01, 'weight clipping bound c of the critics (the paper: 0.01 to 0.1; off with --gp)', { min: 0, minExclusive: true, metavar: 'C' }),
+  clip: num(0.01, 'weight clipping bound c of the critics (the paper: 0.01 to 0.1; off with --gp)', {
+    min: 0,
+    minExclusive: true,
+    metavar: 'C',
+  }),
   gp: bool(false, 'WGAN-GP gradient penalty instead of weight clipping (needs --norm instance or none)'),
   lambdaGp: num(10, 'weight of the gradient penalty with --gp', { min: 0, metavar: 'X' }),
-  rmsAlpha: num(0.9, 'RMSprop smoothing constant (the reference\'s TF decay 0.9; PyTorch\'s default is 0.99)', { metavar: 'X' }),
+  rmsAlpha: num(0.9, "RMSprop smoothing constant (the reference's TF decay 0.9; PyTorch's default is 0.99)", { metavar: 'X' }),
   ...domainChannels,
 };
 
-export const dualganRecipe = defineModel({
-  name: 'dualgan',
-  description: 'DualGAN (Yi et al. 2017): two U-Net Gs, two PatchGAN critics, Wasserstein loss + reconstruction L1, RMSprop; unpaired A <-> B',
-  paper: {
-    label: 'DualGAN',
-    title: 'DualGAN: Unsupervised Dual Learning for Image-to-Image Translation',
-    authors: 'Zili Yi, Hao Zhang, Ping Tan, Minglun Gong',
-    year: 2017,
-    arxiv: '1704.02510',
-    code: 'github.com/duxingren14/DualGAN',
-    summary: 'Unpaired translation as dual learning: primal and dual generators with Wasserstein critics and a reconstruction loss.',
-  },
-  params,
-  train: {
-    steps: 8000,
-    batch: 4,
-    lr: 5e-5,
-    beta1: 0.5,
-    beta2: 0.999,
-    sampleEvery: 500,
-    ckptEvery: 1000,
-    logEvery: 50,
-    dataset: 'emoji-unpaired',
-  },
-  // Minutes on a software adapter: 32 px, a 5-level U-Net and the PatchGAN 8 wide; a larger rate
-  // than the paper's 5e-5 so that a few hundred steps show a translation.
-  quick: { steps: 300, batch: 4, lr: 2e-4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 160700, batch: 1, imageSize: 256, netG: 'unet_256' },
-    sources: {
-      steps: 'reference train.sh: --epoch 100 (facades, sketch-photo); 100 x the 1607 emoji-unpaired rows at batch 1',
-      batch: 'paper: batch size 1 to 4; reference batch_size 1',
-      lr: 'paper: RMSProp, 0.00005',
-      imageSize: 'paper / reference image_size 256 (the 64 px emoji upsampled here)',
-      netG: 'paper: the pix2pix U-Net (8 downsamplings at 256 px)',
-      netD: 'paper: 70x70 PatchGAN critic',
-      ngf: 'reference gcn 64',
-      ndf: 'reference dcn 64',
-      lambdaA: 'paper: lambda_U, lambda_V in [100, 1000]; reference train.sh 1000 (facades)',
-      lambdaB: 'as lambda_A',
-      nCritic: 'paper: n_critic 2 to 4',
-      clip: 'paper: clipping c in [0.01, 0.1]',
-      rmsAlpha: 'reference: TensorFlow RMSProp decay 0.9',
+export const dualganRecipe = defineModel(
+  {
+    name: 'dualgan',
+    description:
+      'DualGAN (Yi et al. 2017): two U-Net Gs, two PatchGAN critics, Wasserstein loss + reconstruction L1, RMSprop; unpaired A <-> B',
+    paper: {
+      label: 'DualGAN',
+      title: 'DualGAN: Unsupervised Dual Learning for Image-to-Image Translation',
+      authors: 'Zili Yi, Hao Zhang, Ping Tan, Minglun Gong',
+      year: 2017,
+      arxiv: '1704.02510',
+      code: 'github.com/duxingren14/DualGAN',
+      summary: 'Unpaired translation as dual learning: primal and dual generators with Wasserstein critics and a reconstruction loss.',
     },
-    note: 'The paper\'s sets (facades, sketch-photo, day-night, oil-chinese...) are not here: --paper trains on the unpaired Noto / Twemoji halves, upsampled from 64 to 256 px. The paper uses weight clipping (kept); the reference code has since moved to WGAN-GP with n_critic 1.',
+    params,
+    train: {
+      steps: 8000,
+      batch: 4,
+      lr: 5e-5,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 500,
+      ckptEvery: 1000,
+      logEvery: 50,
+      dataset: 'emoji-unpaired',
+    },
+    // Minutes on a software adapter: 32 px, a 5-level U-Net and the PatchGAN 8 wide; a larger rate
+    // than the paper's 5e-5 so that a few hundred steps show a translation.
+    quick: {
+      steps: 300,
+      batch: 4,
+      lr: 2e-4,
+      imageSize: 32,
+      netG: 'unet_32_dropout',
+      ngf: 8,
+      ndf: 8,
+      sampleEvery: 100,
+      ckptEvery: 100,
+      logEvery: 10,
+    },
+    paperPreset: {
+      values: { steps: 160700, batch: 1, imageSize: 256, netG: 'unet_256' },
+      sources: {
+        steps: 'reference train.sh: --epoch 100 (facades, sketch-photo); 100 x the 1607 emoji-unpaired rows at batch 1',
+        batch: 'paper: batch size 1 to 4; reference batch_size 1',
+        lr: 'paper: RMSProp, 0.00005',
+        imageSize: 'paper / reference image_size 256 (the 64 px emoji upsampled here)',
+        netG: 'paper: the pix2pix U-Net (8 downsamplings at 256 px)',
+        netD: 'paper: 70x70 PatchGAN critic',
+        ngf: 'reference gcn 64',
+        ndf: 'reference dcn 64',
+        lambdaA: 'paper: lambda_U, lambda_V in [100, 1000]; reference train.sh 1000 (facades)',
+        lambdaB: 'as lambda_A',
+        nCritic: 'paper: n_critic 2 to 4',
+        clip: 'paper: clipping c in [0.01, 0.1]',
+        rmsAlpha: 'reference: TensorFlow RMSProp decay 0.9',
+      },
+      note: "The paper's sets (facades, sketch-photo, day-night, oil-chinese...) are not here: --paper trains on the unpaired Noto / Twemoji halves, upsampled from 64 to 256 px. The paper uses weight clipping (kept); the reference code has since moved to WGAN-GP with n_critic 1.",
+    },
+    check(c) {
+      const errs = checkNetworks(c);
+      if (!(c.rmsAlpha >= 0 && c.rmsAlpha < 1)) errs.push(`--rms-alpha must be in [0, 1), got ${c.rmsAlpha}`);
+      if (c.gp && c.norm === 'batch') {
+        errs.push(
+          "--gp penalises each image's gradient, but batch norm in the critic mixes the images of a batch (Gulrajani et al. drop it): add --norm instance (or --norm none)",
+        );
+      }
+      return errs;
+    },
+    imageShape: packedShape,
+    create: (c, settings, seed) => new DualGanTrainer(c, settings, seed),
   },
-  check(c) {
-    const errs = checkNetworks(c);
-    if (!(c.rmsAlpha >= 0 && c.rmsAlpha < 1)) errs.push(`--rms-alpha must be in [0, 1), got ${c.rmsAlpha}`);
-    if (c.gp && c.norm === 'batch') {
-      errs.push('--gp penalises each image\'s gradient, but batch norm in the critic mixes the images of a batch (Gulrajani et al. drop it): add --norm instance (or --norm none)');
-    }
-    return errs;
-  },
-  imageShape: packedShape,
-  create: (c, settings, seed) => new DualGanTrainer(c, settings, seed),
-}, {
-  bothWays: () => true,
-  heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
-    heldOutTranslationPairs('dualgan', dualganRecipe.parse(config), { dataset: dataset ?? dualganRecipe.train.dataset, limit }),
-  translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as DualGanTrainer).generate(inputs, { batchStats: false }),
-  demo: {
-    charts: [
-      { title: 'Critic losses', keys: /^loss_D_/ },
-      { title: 'Wasserstein distance estimates', keys: /^wdist_/, note: 'The critics\' estimate of the distance between real and translated images in each domain.' },
-      { title: 'Generator losses', keys: /^loss_(G|recon)/ },
-    ],
-  },
-} satisfies TranslationEval & Partial<ModelRecipe>);
+  {
+    bothWays: () => true,
+    heldOutPairs: (config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> =>
+      heldOutTranslationPairs('dualgan', dualganRecipe.parse(config), { dataset: dataset ?? dualganRecipe.train.dataset, limit }),
+    translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as DualGanTrainer).generate(inputs, { batchStats: false }),
+    demo: {
+      charts: [
+        { title: 'Critic losses', keys: /^loss_D_/ },
+        {
+          title: 'Wasserstein distance estimates',
+          keys: /^wdist_/,
+          note: "The critics' estimate of the distance between real and translated images in each domain.",
+        },
+        { title: 'Generator losses', keys: /^loss_(G|recon)/ },
+      ],
+    },
+  } satisfies TranslationEval & Partial<ModelRecipe>,
+);

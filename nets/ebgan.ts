@@ -19,7 +19,7 @@
 // pretrains the autoencoder; here it is an option for any run). Each step updates D then G, Adam
 // 2e-4, betas (0.5, 0.999).
 
-import { Generator, Tensor, noGrad, tidy, ops, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, ops, optim, init } from '../engine/index.js';
 import { DcganGenerator } from './dcgan.js';
 import { ConvAutoencoder, UnetAutoencoder, type EnergyAutoencoder } from './lib/autoencoders.js';
 import { imageSizeErrors } from './lib/checks.js';
@@ -49,7 +49,11 @@ export function pullAwayTerm(codes: Tensor): Tensor {
   const unit = s.div(norm);
   const cos = unit.matmul(unit, { transB: true }); // [N, N]
   const diag = unit.square().sum(1).square().sum(); // sum_i (S_i . S_i)^2
-  return cos.square().sum().sub(diag).mul(1 / (n * (n - 1)));
+  return cos
+    .square()
+    .sum()
+    .sub(diag)
+    .mul(1 / (n * (n - 1)));
 }
 
 /** CPU float64 twin of pullAwayTerm (tests). */
@@ -86,7 +90,11 @@ export class EbganTrainer implements GanTrainer {
   readonly sampler = 'netG';
   readonly cfg: EbganConfig;
 
-  constructor(readonly config: EbganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: EbganConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     this.cfg = config;
     const c = config;
     this.rng = new Generator(seed);
@@ -159,10 +167,10 @@ const params = {
   nz: int(100, 'latent vector length', { min: 1, max: 4096 }),
   ngf: int(32, 'generator width (DCGAN G)', { min: 1, max: 4096 }),
   ndf: int(32, 'discriminator (autoencoder) width', { min: 1, max: 4096 }),
-  code: int(64, 'D\'s code length (conv autoencoder)', { min: 1, max: 4096 }),
-  dArch: choice(['conv', 'unet'], 'conv', 'D\'s autoencoder: DCGAN-shaped conv, or a small U-Net'),
+  code: int(64, "D's code length (conv autoencoder)", { min: 1, max: 4096 }),
+  dArch: choice(['conv', 'unet'], 'conv', "D's autoencoder: DCGAN-shaped conv, or a small U-Net"),
   dNorm: choice(['batch', 'none'], 'batch', 'normalisation inside D'),
-  dOut: choice(['linear', 'tanh'], 'linear', 'D\'s reconstruction layer: linear (unbounded energies) or tanh'),
+  dOut: choice(['linear', 'tanh'], 'linear', "D's reconstruction layer: linear (unbounded energies) or tanh"),
   margin: num(1, 'hinge margin m on the fake energies (per-pixel MSE scale)', { min: 0, minExclusive: true }),
   ptWeight: num(0.1, 'weight of the pulling-away term (0: plain EBGAN)', { min: 0 }),
   pretrain: int(0, 'first train D alone as an autoencoder on real data for N steps', { min: 0 }),
@@ -171,45 +179,53 @@ const params = {
 
 export type EbganConfig = ConfigOf<typeof params>;
 
-export const ebganRecipe = defineModel({
-  name: 'ebgan',
-  description: 'EBGAN (Zhao et al. 2017): an autoencoder D as energy, hinge margin, pulling-away term',
-  paper: {
-    label: 'EBGAN',
-    title: 'Energy-based Generative Adversarial Network',
-    authors: 'Junbo Zhao, Michael Mathieu, Yann LeCun',
-    year: 2016,
-    arxiv: '1609.03126',
-    summary: 'The discriminator is an autoencoder whose reconstruction error is an energy, with a margin loss and a pull-away term.',
-  },
-  params,
-  train: { steps: 1000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 300, batch: 16, lr: 5e-4, ngf: 8, ndf: 8, code: 32, pretrain: 10, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paperPreset: {
-    values: { lr: 1e-3, imageSize: 64, ngf: 64, ndf: 64 },
-    sources: {
-      lr: 'paper (64x64 LSUN / CelebA models): Adam 0.001, beta1 0.5',
-      imageSize: 'paper: 64x64 LSUN bedrooms and CelebA (MNIST resized here)',
-      ngf: 'paper: DCGAN-style generator of the 64x64 models, 64 filters at the last layer',
-      ndf: 'paper: the auto-encoder discriminator of the 64x64 models, 64 filters at its first layer',
-      ptWeight: 'paper Sec. 2.4: pulling-away term weight 0.1 (EBGAN-PT)',
-      code: 'this project\'s conv autoencoder code length (the paper\'s 64x64 D has no fully connected code)',
-      pretrain: 'no auto-encoder pretraining in the paper\'s generation experiments',
-      margin: 'paper: m = 20 for the 64x64 models on its own energy scale; this trainer\'s energy is the per-pixel MSE, where 1 is the comparable margin',
+export const ebganRecipe = defineModel(
+  {
+    name: 'ebgan',
+    description: 'EBGAN (Zhao et al. 2017): an autoencoder D as energy, hinge margin, pulling-away term',
+    paper: {
+      label: 'EBGAN',
+      title: 'Energy-based Generative Adversarial Network',
+      authors: 'Junbo Zhao, Michael Mathieu, Yann LeCun',
+      year: 2016,
+      arxiv: '1609.03126',
+      summary: 'The discriminator is an autoencoder whose reconstruction error is an energy, with a margin loss and a pull-away term.',
     },
-    unconfirmed: ['lr', 'ngf', 'ndf', 'margin', 'steps', 'batch'],
-    note: 'The paper\'s MNIST experiments are a grid search over fully connected nets (no single setting); its 64x64 conv models (LSUN, CelebA) are what --paper follows, on MNIST resized to 64x64. The training length is not stated.',
+    params,
+    train: { steps: 1000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
+    quick: { steps: 300, batch: 16, lr: 5e-4, ngf: 8, ndf: 8, code: 32, pretrain: 10, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
+    paperPreset: {
+      values: { lr: 1e-3, imageSize: 64, ngf: 64, ndf: 64 },
+      sources: {
+        lr: 'paper (64x64 LSUN / CelebA models): Adam 0.001, beta1 0.5',
+        imageSize: 'paper: 64x64 LSUN bedrooms and CelebA (MNIST resized here)',
+        ngf: 'paper: DCGAN-style generator of the 64x64 models, 64 filters at the last layer',
+        ndf: 'paper: the auto-encoder discriminator of the 64x64 models, 64 filters at its first layer',
+        ptWeight: 'paper Sec. 2.4: pulling-away term weight 0.1 (EBGAN-PT)',
+        code: "this project's conv autoencoder code length (the paper's 64x64 D has no fully connected code)",
+        pretrain: "no auto-encoder pretraining in the paper's generation experiments",
+        margin:
+          "paper: m = 20 for the 64x64 models on its own energy scale; this trainer's energy is the per-pixel MSE, where 1 is the comparable margin",
+      },
+      unconfirmed: ['lr', 'ngf', 'ndf', 'margin', 'steps', 'batch'],
+      note: "The paper's MNIST experiments are a grid search over fully connected nets (no single setting); its 64x64 conv models (LSUN, CelebA) are what --paper follows, on MNIST resized to 64x64. The training length is not stated.",
+    },
+    check: (c) => imageSizeErrors(c.imageSize),
+    imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+    create: (c, settings, seed) => new EbganTrainer(c, settings, seed),
   },
-  check: (c) => imageSizeErrors(c.imageSize),
-  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
-  create: (c, settings, seed) => new EbganTrainer(c, settings, seed),
-}, {
-  reference: 'arXiv:1609.03126 (Energy-based Generative Adversarial Network)',
-  demo: {
-    charts: [
-      { title: 'Losses', keys: /^loss/ },
-      { title: 'Energies (D\'s reconstruction MSE)', keys: /^energy_/, note: 'D\'s energy on real and generated images; the hinge pushes fakes up to the margin.' },
-      { title: 'Pulling-away term', keys: /^pt$/ },
-    ],
+  {
+    reference: 'arXiv:1609.03126 (Energy-based Generative Adversarial Network)',
+    demo: {
+      charts: [
+        { title: 'Losses', keys: /^loss/ },
+        {
+          title: "Energies (D's reconstruction MSE)",
+          keys: /^energy_/,
+          note: "D's energy on real and generated images; the hinge pushes fakes up to the margin.",
+        },
+        { title: 'Pulling-away term', keys: /^pt$/ },
+      ],
+    },
   },
-});
+);

@@ -46,7 +46,7 @@
 // 2e-4, beta1 0.5 for G, every D and lambda. On Gaussian mixtures (the `mixture` hook: `gan eval
 // modes`, the game page) G and every D_i are MLPs, each D_i with its own dropout rate.
 
-import { Generator, Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { DcganGenerator } from './dcgan.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
@@ -154,10 +154,16 @@ export class GmanDiscriminator extends nn.Module {
     const drop = () => (p > 0 ? [new nn.Dropout(p, { generator: rng })] : []);
     const side = Math.ceil(Math.ceil(imageSize / 2) / 2);
     this.main = new nn.Sequential(
-      new nn.Conv2d(nc, ndf, 3, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.2), ...drop(),
-      new nn.Conv2d(ndf, ndf * 2, 3, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.2), ...drop(),
-      new nn.Conv2d(ndf * 2, ndf * 4, 3, { stride: 1, padding: 1 }), new nn.LeakyReLU(0.2),
-      new nn.Flatten(), new nn.Linear(ndf * 4 * side * side, 1),
+      new nn.Conv2d(nc, ndf, 3, { stride: 2, padding: 1 }),
+      new nn.LeakyReLU(0.2),
+      ...drop(),
+      new nn.Conv2d(ndf, ndf * 2, 3, { stride: 2, padding: 1 }),
+      new nn.LeakyReLU(0.2),
+      ...drop(),
+      new nn.Conv2d(ndf * 2, ndf * 4, 3, { stride: 1, padding: 1 }),
+      new nn.LeakyReLU(0.2),
+      new nn.Flatten(),
+      new nn.Linear(ndf * 4 * side * side, 1),
     );
   }
 
@@ -262,7 +268,10 @@ export class GmanTrainer implements GanTrainer {
       const lossesD = ds.map((_, i) => meanLogD(logitsReal[i], clip).add(meanLog1mD(logitsFake[i], clip)).neg());
       const lossD = lossesD.reduce((a, l) => a.add(l));
       // (2) G (and lambda, for GMAN*) on the combination of its per-D losses, through the same D outputs.
-      const v = ops.concat(logitsFake.map((l) => generatorLossV(l, objective, clip).reshape([1])), 0);
+      const v = ops.concat(
+        logitsFake.map((l) => generatorLossV(l, objective, clip).reshape([1])),
+        0,
+      );
       let lossG = combineLosses(v, combine, { sign: this.sign, lambda: mixer ? mixer.lambda : this.cfg.lambda });
       if (mixer) lossG = lossG.sub(mixer.lambda.mul(LAMBDA_REWARD));
       // Every gradient from this one pass, then every optimiser: the reference's simultaneous update.
@@ -272,10 +281,12 @@ export class GmanTrainer implements GanTrainer {
       this.optimizers.netG.step();
       if (mixer) {
         this.optimizers.mixer!.step();
-        noGrad(() => tidy(() => {
-          const projected = mixer.lambda.clamp(0, Infinity);
-          mixer.lambda.engine.copy(projected.buffer, 0, mixer.lambda.buffer, 0, 4);
-        }));
+        noGrad(() =>
+          tidy(() => {
+            const projected = mixer.lambda.clamp(0, Infinity);
+            mixer.lambda.engine.copy(projected.buffer, 0, mixer.lambda.buffer, 0, 4);
+          }),
+        );
       }
 
       if (!withStats) return null;
@@ -302,10 +313,12 @@ const width = { min: 1, max: 4096 };
 const game = {
   n: int(5, 'number of discriminators N', { min: 1, max: 16 }),
   combine: choice(['arithmetic', 'geometric', 'harmonic', 'softmax'], 'softmax', 'how G combines its per-D losses'),
-  lambda: num(1, 'weights softmax(lambda V) of softmax, geometric and harmonic (GMAN-lambda; the start value with --learn-lambda)', { min: 0 }),
+  lambda: num(1, 'weights softmax(lambda V) of softmax, geometric and harmonic (GMAN-lambda; the start value with --learn-lambda)', {
+    min: 0,
+  }),
   learnLambda: bool(false, 'GMAN*: G learns lambda (with the -0.001 lambda reward), softmax only'),
   diversity: choice(['dropout', 'split', 'both'], 'both', 'what makes the Ds differ: own dropout rate, own batch of fakes, or both'),
-  objective: choice(['original', 'modified'], 'original', 'G\'s per-D loss: minimax log(1 - D) or non-saturating -log D'),
+  objective: choice(['original', 'modified'], 'original', "G's per-D loss: minimax log(1 - D) or non-saturating -log D"),
 };
 const params = {
   imageSize: int(32, 'image side, a power of two (32: MNIST padded)'),
@@ -313,7 +326,7 @@ const params = {
   ngf: int(32, 'generator width (DCGAN G)', width),
   ndf: int(32, 'discriminator width (first conv)', width),
   ...game,
-  dClip: num(GMAN_D_CLIP, 'D\'s probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)'),
+  dClip: num(GMAN_D_CLIP, "D's probabilities squashed into [c, 1 - c] before the logs, as the reference (0: exact log-sigmoid)"),
   nc: int(1, 'image channels (1 for MNIST, 3 for Stacked MNIST or emoji), from the training data', { fromData: true }),
 };
 
@@ -322,84 +335,106 @@ export type GmanImageConfig = ConfigOf<typeof params>;
 
 /** GMAN* needs the softmax weighting (the only one whose lambda G can learn). */
 const lambdaCheck = (c: { [key: string]: unknown }) =>
-  (c.learnLambda === true && c.combine !== 'softmax' ? [`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`] : []);
+  c.learnLambda === true && c.combine !== 'softmax' ? [`--learn-lambda (GMAN*) needs --combine softmax, got ${c.combine}`] : [];
 
 /** GMAN on a Gaussian mixture: an MLP G against N MLP discriminators, each with its own dropout rate. */
 const mixture: MixtureModel = {
   label: 'GMAN',
   // The mixture runs' own defaults: 3 discriminators, dropout diversity, the non-saturating loss.
-  params: { ...game, n: { ...game.n, default: 3 }, diversity: { ...game.diversity, default: 'dropout' }, objective: { ...game.objective, default: 'modified' } },
+  params: {
+    ...game,
+    n: { ...game.n, default: 3 },
+    diversity: { ...game.diversity, default: 'dropout' },
+    objective: { ...game.objective, default: 'modified' },
+  },
   check: lambdaCheck,
   create(o, dim) {
     const cfg = o as unknown as GmanConfig;
     const hidden = new Array<number>(o.layers).fill(o.hidden);
-    return new GmanTrainer(o, o, o.seed, (rng) => {
-      const netG = mlp(o.nz, hidden, dim, { act: 'relu' });
-      defaultInit_(netG, rng);
-      const useDropout = cfg.diversity !== 'split';
-      const discriminators = Array.from({ length: cfg.n }, (_, i) => {
-        const d = mlp(dim, hidden, 1, { act: 'leaky', dropout: useDropout ? gmanDropout(i, cfg.n) : 0, rng });
-        defaultInit_(d, rng);
-        return new FlatLogit(d);
-      });
-      return { netG, discriminators, noise: (n, generator) => ops.randn([n, o.nz], { generator }), batchNorm: false };
-    }, { n: cfg.n, combine: cfg.combine, lambda: cfg.lambda, learnLambda: cfg.learnLambda, diversity: cfg.diversity, objective: cfg.objective });
+    return new GmanTrainer(
+      o,
+      o,
+      o.seed,
+      (rng) => {
+        const netG = mlp(o.nz, hidden, dim, { act: 'relu' });
+        defaultInit_(netG, rng);
+        const useDropout = cfg.diversity !== 'split';
+        const discriminators = Array.from({ length: cfg.n }, (_, i) => {
+          const d = mlp(dim, hidden, 1, { act: 'leaky', dropout: useDropout ? gmanDropout(i, cfg.n) : 0, rng });
+          defaultInit_(d, rng);
+          return new FlatLogit(d);
+        });
+        return { netG, discriminators, noise: (n, generator) => ops.randn([n, o.nz], { generator }), batchNorm: false };
+      },
+      {
+        n: cfg.n,
+        combine: cfg.combine,
+        lambda: cfg.lambda,
+        learnLambda: cfg.learnLambda,
+        diversity: cfg.diversity,
+        objective: cfg.objective,
+      },
+    );
   },
   discriminators: (t) => [...(t.nets.netD as nn.ModuleList)] as nn.Module[],
 };
 
-export const gmanRecipe = defineModel({
-  name: 'gman',
-  description: 'GMAN (Durugkar et al. 2017): one G against N discriminators, their losses combined by a mean',
-  paper: {
-    label: 'GMAN',
-    title: 'Generative Multi-Adversarial Networks',
-    authors: 'Ishan Durugkar, Ian Gemp, Sridhar Mahadevan',
-    year: 2016,
-    arxiv: '1611.01673',
-    code: 'github.com/iDurugkar/GMAN',
-    summary: 'One generator against several discriminators whose feedback is combined by a softened mean, from adversary to teacher.',
-  },
-  params,
-  train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 15000, batch: 100 },
-    sources: {
-      steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
-      batch: 'GMAN.py batch_size 100 per discriminator: each D gets its own 100 fakes (as here: --batch counts the fakes per D); the reference also feeds each D its own 100 reals, here the Ds share one real batch',
-      lr: 'GMAN.py learning_rate 0.0002, Adam beta1 0.5 (paper)',
-      n: 'GMAN.py num_disc 5 (paper: N in {1, 2, 5})',
-      combine: 'GMAN.py: softmax weights softmax(lambda V) over the discriminators (GMAN-lambda)',
-      lambda: 'GMAN.py lam 1 (GMAN-1; the paper also runs GMAN-0 and GMAN*)',
-      objective: 'GMAN.py objective original (the README\'s MNIST command uses modified)',
-      ngf: 'README MNIST command num_hidden 128: G\'s 4x4 layer = 4 ngf',
-      ndf: 'num_hidden 128: D\'s first conv has num_hidden / 4',
-      diversity: 'GMAN.py: each D its own slice of the batch and its own dropout keep rate',
-      imageSize: 'GMAN.py image_size 32',
+export const gmanRecipe = defineModel(
+  {
+    name: 'gman',
+    description: 'GMAN (Durugkar et al. 2017): one G against N discriminators, their losses combined by a mean',
+    paper: {
+      label: 'GMAN',
+      title: 'Generative Multi-Adversarial Networks',
+      authors: 'Ishan Durugkar, Ian Gemp, Sridhar Mahadevan',
+      year: 2016,
+      arxiv: '1611.01673',
+      code: 'github.com/iDurugkar/GMAN',
+      summary: 'One generator against several discriminators whose feedback is combined by a softened mean, from adversary to teacher.',
     },
-    note: 'The paper trains on MNIST, CIFAR-10 and CelebA; --paper is its MNIST set-up (32x32, as GMAN.py).',
+    params,
+    train: { steps: 1000, batch: 50, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
+    quick: { steps: 150, batch: 16, n: 2, ngf: 8, ndf: 8, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
+    paperPreset: {
+      values: { steps: 15000, batch: 100 },
+      sources: {
+        steps: 'iDurugkar/GMAN GMAN.py: 25 epochs x 600 iterations',
+        batch:
+          'GMAN.py batch_size 100 per discriminator: each D gets its own 100 fakes (as here: --batch counts the fakes per D); the reference also feeds each D its own 100 reals, here the Ds share one real batch',
+        lr: 'GMAN.py learning_rate 0.0002, Adam beta1 0.5 (paper)',
+        n: 'GMAN.py num_disc 5 (paper: N in {1, 2, 5})',
+        combine: 'GMAN.py: softmax weights softmax(lambda V) over the discriminators (GMAN-lambda)',
+        lambda: 'GMAN.py lam 1 (GMAN-1; the paper also runs GMAN-0 and GMAN*)',
+        objective: "GMAN.py objective original (the README's MNIST command uses modified)",
+        ngf: "README MNIST command num_hidden 128: G's 4x4 layer = 4 ngf",
+        ndf: "num_hidden 128: D's first conv has num_hidden / 4",
+        diversity: 'GMAN.py: each D its own slice of the batch and its own dropout keep rate',
+        imageSize: 'GMAN.py image_size 32',
+      },
+      note: 'The paper trains on MNIST, CIFAR-10 and CelebA; --paper is its MNIST set-up (32x32, as GMAN.py).',
+    },
+    check(c) {
+      const errs = imageSizeErrors(c.imageSize);
+      if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
+      if (!(c.dClip >= 0 && c.dClip < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
+      return [...errs, ...lambdaCheck(c)];
+    },
+    // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
+    adaptToData: (_c, data) => ({ nc: data.channels }),
+    imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+    create: (c, settings, seed) => new GmanTrainer(c, settings, seed),
   },
-  check(c) {
-    const errs = imageSizeErrors(c.imageSize);
-    if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
-    if (!(c.dClip >= 0 && c.dClip < 0.5)) errs.push(`--d-clip must be in [0, 0.5), got ${c.dClip}`);
-    return [...errs, ...lambdaCheck(c)];
+  {
+    // The line docs/hyperparameters.md has always printed (the paper's title after its arXiv id).
+    reference: 'arXiv:1611.01673 (Generative Multi-Adversarial Networks); github.com/iDurugkar/GMAN',
+    mixture,
+    demo: {
+      charts: [
+        { title: "Losses (mean over the Ds, and G's combined loss)", keys: /^loss[DG]$/ },
+        { title: "Each discriminator's loss", keys: /^lossD_\d+$/ },
+        { title: "G's loss against each discriminator (V_i)", keys: /^V_\d+$/ },
+        { title: 'lambda (GMAN*)', keys: /^lambda$/ },
+      ],
+    },
   },
-  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
-  adaptToData: (_c, data) => ({ nc: data.channels }),
-  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
-  create: (c, settings, seed) => new GmanTrainer(c, settings, seed),
-}, {
-  // The line docs/hyperparameters.md has always printed (the paper's title after its arXiv id).
-  reference: 'arXiv:1611.01673 (Generative Multi-Adversarial Networks); github.com/iDurugkar/GMAN',
-  mixture,
-  demo: {
-    charts: [
-      { title: 'Losses (mean over the Ds, and G\'s combined loss)', keys: /^loss[DG]$/ },
-      { title: 'Each discriminator\'s loss', keys: /^lossD_\d+$/ },
-      { title: 'G\'s loss against each discriminator (V_i)', keys: /^V_\d+$/ },
-      { title: 'lambda (GMAN*)', keys: /^lambda$/ },
-    ],
-  },
-});
+);

@@ -35,7 +35,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Generator, Tensor, noGrad, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { defineModel, int, type ConfigOf } from './lib/model.js';
 import { minimize } from './lib/step.js';
 import { generateWith } from './lib/sample.js';
@@ -58,12 +58,20 @@ export function lapganNoiseDim(cfg: LapganConfig): number {
 /** The coarsest level's generator: z -> hidden -> hidden -> nc x s x s in [-1, 1]. */
 export class CoarseGenerator extends nn.Module {
   main: nn.Sequential;
-  constructor(readonly nz: number, readonly nh: number, readonly nc: number, readonly size: number) {
+  constructor(
+    readonly nz: number,
+    readonly nh: number,
+    readonly nc: number,
+    readonly size: number,
+  ) {
     super();
     this.main = new nn.Sequential(
-      new nn.Linear(nz, nh), new nn.ReLU(),
-      new nn.Linear(nh, nh), new nn.ReLU(),
-      new nn.Linear(nh, nc * size * size), new nn.Tanh(),
+      new nn.Linear(nz, nh),
+      new nn.ReLU(),
+      new nn.Linear(nh, nh),
+      new nn.ReLU(),
+      new nn.Linear(nh, nc * size * size),
+      new nn.Tanh(),
     );
   }
   override forward(z: Tensor): Tensor {
@@ -78,8 +86,12 @@ export class CoarseDiscriminator extends nn.Module {
     super();
     this.main = new nn.Sequential(
       new nn.Flatten(),
-      new nn.Linear(nc * size * size, nh), new nn.LeakyReLU(0.2), new nn.Dropout(0.5, { generator: rng }),
-      new nn.Linear(nh, nh), new nn.LeakyReLU(0.2), new nn.Dropout(0.5, { generator: rng }),
+      new nn.Linear(nc * size * size, nh),
+      new nn.LeakyReLU(0.2),
+      new nn.Dropout(0.5, { generator: rng }),
+      new nn.Linear(nh, nh),
+      new nn.LeakyReLU(0.2),
+      new nn.Dropout(0.5, { generator: rng }),
       new nn.Linear(nh, 1),
     );
   }
@@ -94,8 +106,12 @@ export class LevelGenerator extends nn.Module {
   constructor(nc: number, ngf: number) {
     super();
     this.main = new nn.Sequential(
-      new nn.Conv2d(nc + 1, ngf, 7, { padding: 3, bias: false }), new nn.BatchNorm2d(ngf), new nn.ReLU(),
-      new nn.Conv2d(ngf, ngf, 7, { padding: 3, bias: false }), new nn.BatchNorm2d(ngf), new nn.ReLU(),
+      new nn.Conv2d(nc + 1, ngf, 7, { padding: 3, bias: false }),
+      new nn.BatchNorm2d(ngf),
+      new nn.ReLU(),
+      new nn.Conv2d(ngf, ngf, 7, { padding: 3, bias: false }),
+      new nn.BatchNorm2d(ngf),
+      new nn.ReLU(),
       new nn.Conv2d(ngf, nc, 5, { padding: 2 }),
     );
   }
@@ -112,9 +128,12 @@ export class LevelDiscriminator extends nn.Module {
     super();
     const half = Math.ceil(size / 2);
     this.main = new nn.Sequential(
-      new nn.Conv2d(2 * nc, ndf, 5, { padding: 2 }), new nn.LeakyReLU(0.2),
-      new nn.Conv2d(ndf, ndf, 5, { stride: 2, padding: 2 }), new nn.LeakyReLU(0.2),
-      new nn.Flatten(), new nn.Dropout(0.5, { generator: rng }),
+      new nn.Conv2d(2 * nc, ndf, 5, { padding: 2 }),
+      new nn.LeakyReLU(0.2),
+      new nn.Conv2d(ndf, ndf, 5, { stride: 2, padding: 2 }),
+      new nn.LeakyReLU(0.2),
+      new nn.Flatten(),
+      new nn.Dropout(0.5, { generator: rng }),
       new nn.Linear(ndf * half * half, 1),
     );
   }
@@ -144,7 +163,9 @@ export class LapganGenerator extends nn.Module {
     const { cfg } = this;
     const n = code.shape[0];
     if (code.rank !== 2 || code.shape[1] !== lapganNoiseDim(cfg)) {
-      throw new Error(`LapganGenerator: codes must be [N, ${lapganNoiseDim(cfg)}] (nz ${cfg.nz} + one noise plane per level), got [${code.shape.join(', ')}]`);
+      throw new Error(
+        `LapganGenerator: codes must be [N, ${lapganNoiseDim(cfg)}] (nz ${cfg.nz} + one noise plane per level), got [${code.shape.join(', ')}]`,
+      );
     }
     const z = code.narrow(1, 0, cfg.nz);
     const planes: Tensor[] = new Array(cfg.levels);
@@ -196,10 +217,15 @@ export class LapganDiscriminator extends nn.Module {
   levels: nn.ModuleList;
 
   /** `rng` draws the dropout masks (the trainer passes its own stream, so a resumed run repeats them). */
-  constructor(readonly cfg: LapganConfig, rng?: Generator) {
+  constructor(
+    readonly cfg: LapganConfig,
+    rng?: Generator,
+  ) {
     super();
     this.coarse = new CoarseDiscriminator(cfg.nh, cfg.nc, levelSize(cfg, cfg.levels), rng);
-    this.levels = new nn.ModuleList(Array.from({ length: cfg.levels }, (_, k) => new LevelDiscriminator(cfg.nc, cfg.ndf, levelSize(cfg, k), rng)));
+    this.levels = new nn.ModuleList(
+      Array.from({ length: cfg.levels }, (_, k) => new LevelDiscriminator(cfg.nc, cfg.ndf, levelSize(cfg, k), rng)),
+    );
   }
 
   level(k: number): LevelDiscriminator {
@@ -230,7 +256,10 @@ class LevelStack extends nn.Module {
   }
   override forward(code: Tensor): Tensor {
     const n = code.shape[0];
-    return ops.concat(this.netG.sampleLevels(code).map((t) => t.reshape([n, -1])), 1);
+    return ops.concat(
+      this.netG.sampleLevels(code).map((t) => t.reshape([n, -1])),
+      1,
+    );
   }
 }
 
@@ -243,7 +272,10 @@ class ChainStack extends nn.Module {
     const n = code.shape[0];
     const { coarse, steps } = this.netG.chain(code);
     const parts = [coarse, ...steps.flatMap((s) => [s.up, s.band, s.image])];
-    return ops.concat(parts.map((t) => t.reshape([n, -1])), 1);
+    return ops.concat(
+      parts.map((t) => t.reshape([n, -1])),
+      1,
+    );
   }
 }
 
@@ -255,7 +287,11 @@ export class LapganTrainer implements GanTrainer {
   readonly sampler = 'netG';
   readonly cfg: LapganConfig;
 
-  constructor(readonly config: LapganConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: LapganConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     this.cfg = config;
     this.rng = new Generator(seed);
     const netG = new LapganGenerator(this.cfg);
@@ -312,8 +348,18 @@ export class LapganTrainer implements GanTrainer {
         const stats: StepStats = { lossD: lossD.detach(), lossG: lossG.detach() };
         lossesD.forEach((l, i) => (stats[`lossD_${name(i)}`] = l.detach()));
         lossesG.forEach((l, i) => (stats[`lossG_${name(i)}`] = l.detach()));
-        stats.D_x = ops.concat(realLogits.map((r) => r.detach().sigmoid()), 0).mean();
-        stats.D_G_z = ops.concat(fakeLogitsD.map((f) => f.detach().sigmoid()), 0).mean();
+        stats.D_x = ops
+          .concat(
+            realLogits.map((r) => r.detach().sigmoid()),
+            0,
+          )
+          .mean();
+        stats.D_G_z = ops
+          .concat(
+            fakeLogitsD.map((f) => f.detach().sigmoid()),
+            0,
+          )
+          .mean();
         return stats;
       });
     });
@@ -373,7 +419,10 @@ export class LapganTrainer implements GanTrainer {
 
 const params = {
   imageSize: int(32, 'finest image side (32: MNIST padded, emoji at 32; 64: emoji)'),
-  levels: int(2, 'conditional pyramid levels; the coarse GAN works at imageSize / 2^levels (32 and 2: 8x8, as the paper on CIFAR)', { min: 1, max: 5 }),
+  levels: int(2, 'conditional pyramid levels; the coarse GAN works at imageSize / 2^levels (32 and 2: 8x8, as the paper on CIFAR)', {
+    min: 1,
+    max: 5,
+  }),
   nz: int(100, 'latent length of the coarse GAN', { min: 1, max: 4096 }),
   nh: int(600, 'hidden units of the coarse MLP generator and discriminator', { min: 1, max: 4096 }),
   ngf: int(128, 'channels of each level generator (128 in the paper)', { min: 1, max: 4096 }),
@@ -416,12 +465,14 @@ export const lapganRecipe = defineModel({
       steps: 'eyescream trains until stopped; the paper gives no length',
     },
     unconfirmed: ['nh', 'steps'],
-    note: 'The paper\'s CIFAR-10 and STL models are not reproducible here (no CIFAR-10): --paper trains the CIFAR-10 pyramid on MNIST padded to 32x32. The paper uses SGD with momentum; the trainer uses Adam.',
+    note: "The paper's CIFAR-10 and STL models are not reproducible here (no CIFAR-10): --paper trains the CIFAR-10 pyramid on MNIST padded to 32x32. The paper uses SGD with momentum; the trainer uses Adam.",
   },
   check(c) {
     const { imageSize: size, levels } = c;
     if (size < 8 || size > 256 || size % 2 ** levels !== 0 || size >> levels < 4) {
-      return [`--image-size must be in [8, 256], divisible by 2^levels, with a coarsest level of at least 4x4; got ${size} with ${levels} levels`];
+      return [
+        `--image-size must be in [8, 256], divisible by 2^levels, with a coarsest level of at least 4x4; got ${size} with ${levels} levels`,
+      ];
     }
     return [];
   },

@@ -25,7 +25,7 @@
 // their losses; heads have separate weights, the trunk gets the summed gradient).
 // Adam 2e-4, betas (0.5, 0.999) (the --quick recipe: 1e-3, as DCGAN's).
 
-import { Generator, Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { DcganDiscriminator, dcganDepth } from './dcgan.js';
 import { imageSizeErrors } from './lib/checks.js';
 import { defineModel, int, parseConfig, type ConfigOf } from './lib/model.js';
@@ -74,14 +74,27 @@ export class MultiGenerator extends nn.Module {
 }
 
 /** The DCGAN generator cut after `shared` blocks into a trunk and k heads. */
-export function dcganMultiGenerator(cfg: { imageSize: number; nc: number; nz: number; ngf: number }, k: number, shared: number): MultiGenerator {
+export function dcganMultiGenerator(
+  cfg: { imageSize: number; nc: number; nz: number; ngf: number },
+  k: number,
+  shared: number,
+): MultiGenerator {
   const depth = dcganDepth(cfg.imageSize); // blocks with BN + ReLU; then the output block
-  if (!(shared >= 1 && shared <= depth)) throw new Error(`MAD-GAN: --shared must be in [1, ${depth}] for ${cfg.imageSize}x${cfg.imageSize} images, got ${shared}`);
+  if (!(shared >= 1 && shared <= depth))
+    throw new Error(`MAD-GAN: --shared must be in [1, ${depth}] for ${cfg.imageSize}x${cfg.imageSize} images, got ${shared}`);
   const blocks: (() => nn.Module[])[] = [];
   let ch = cfg.ngf * 2 ** (depth - 1);
-  blocks.push(((c) => () => [new nn.ConvTranspose2d(cfg.nz, c, 4, { stride: 1, padding: 0, bias: false }), new nn.BatchNorm2d(c), new nn.ReLU()])(ch));
+  blocks.push(
+    ((c) => () => [new nn.ConvTranspose2d(cfg.nz, c, 4, { stride: 1, padding: 0, bias: false }), new nn.BatchNorm2d(c), new nn.ReLU()])(ch),
+  );
   for (let i = 1; i < depth; i++) {
-    blocks.push(((c) => () => [new nn.ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(c / 2), new nn.ReLU()])(ch));
+    blocks.push(
+      ((c) => () => [
+        new nn.ConvTranspose2d(c, c / 2, 4, { stride: 2, padding: 1, bias: false }),
+        new nn.BatchNorm2d(c / 2),
+        new nn.ReLU(),
+      ])(ch),
+    );
     ch /= 2;
   }
   blocks.push(((c) => () => [new nn.ConvTranspose2d(c, cfg.nc, 4, { stride: 2, padding: 1, bias: false }), new nn.Tanh()])(ch));
@@ -91,11 +104,17 @@ export function dcganMultiGenerator(cfg: { imageSize: number; nc: number; nz: nu
 }
 
 /** MLP generators for the mixtures: `shared` (Linear, ReLU) layers in the trunk, the rest per head. */
-export function mlpMultiGenerator(cfg: { nz: number; hidden: number; layers: number; dim: number }, k: number, shared: number): MultiGenerator {
+export function mlpMultiGenerator(
+  cfg: { nz: number; hidden: number; layers: number; dim: number },
+  k: number,
+  shared: number,
+): MultiGenerator {
   if (!(shared >= 1 && shared <= cfg.layers)) throw new Error(`MAD-GAN: shared layers must be in [1, ${cfg.layers}], got ${shared}`);
   const trunk: nn.Module[] = [];
   for (let i = 0; i < shared; i++) trunk.push(new nn.Linear(i === 0 ? cfg.nz : cfg.hidden, cfg.hidden), new nn.ReLU());
-  const heads = Array.from({ length: k }, () => mlp(cfg.hidden, new Array<number>(cfg.layers - shared).fill(cfg.hidden), cfg.dim, { act: 'relu' }));
+  const heads = Array.from({ length: k }, () =>
+    mlp(cfg.hidden, new Array<number>(cfg.layers - shared).fill(cfg.hidden), cfg.dim, { act: 'relu' }),
+  );
   return new MultiGenerator(new nn.Sequential(...trunk), heads);
 }
 
@@ -103,7 +122,10 @@ export function mlpMultiGenerator(cfg: { nz: number; hidden: number; layers: num
 
 /** The DCGAN discriminator with k + 1 logits per image (its last conv has k + 1 channels). */
 export class MadganDiscriminator extends DcganDiscriminator {
-  constructor(cfg: { imageSize: number; nc: number; nz: number; ngf: number; ndf: number }, readonly classes: number) {
+  constructor(
+    cfg: { imageSize: number; nc: number; nz: number; ngf: number; ndf: number },
+    readonly classes: number,
+  ) {
     super(cfg);
     const layers = [...this.main];
     const last = layers.pop() as nn.Conv2d;
@@ -198,14 +220,20 @@ export class MadganTrainer implements GanTrainer {
       // sources: not real with fake, and not one generator with another. (One pass over all k m
       // fakes, normalising the generators together, left D near chance on the real class and the
       // quick recipe's samples flat grey; docs/results.md.) Logits are stacked in label order.
-      const logitsFake = ops.concat(fakes.map((f) => netD.call(f.detach()) as Tensor), 0);
+      const logitsFake = ops.concat(
+        fakes.map((f) => netD.call(f.detach()) as Tensor),
+        0,
+      );
       const logitsReal = netD.call(real) as Tensor;
       const lossD = ops.softmaxCrossEntropy(ops.concat([logitsFake, logitsReal], 0), labels.d);
       minimize(lossD, this.optimizers.netD);
 
       // (2) every G_i: make D say "real" (class k); the sum over generators of their mean losses.
       // D sees each generator's batch on its own again, as in (1).
-      const logitsG = ops.concat(fakes.map((f) => netD.call(f) as Tensor), 0);
+      const logitsG = ops.concat(
+        fakes.map((f) => netD.call(f) as Tensor),
+        0,
+      );
       const lossG = ops.softmaxCrossEntropy(logitsG, labels.g).mul(k);
       minimize(lossG, this.optimizers.netG, { frozen: [netD] });
 
@@ -228,7 +256,10 @@ export class MadganTrainer implements GanTrainer {
 
 /** Adapts MultiGenerator.forwardSplit to a single-input module for generateWith. */
 class SplitForward extends nn.Module {
-  constructor(readonly net: MultiGenerator, readonly sizes: number[]) {
+  constructor(
+    readonly net: MultiGenerator,
+    readonly sizes: number[],
+  ) {
     super();
   }
   override forward(z: Tensor): Tensor {
@@ -284,52 +315,57 @@ const mixture: MixtureModel = {
   generatorSizes: (n, o) => splitSizes(n, Number(o.k)),
 };
 
-export const madganRecipe = defineModel({
-  name: 'madgan',
-  description: 'MAD-GAN (Ghosh et al. 2018): k generators with a shared trunk, D with k+1 classes',
-  paper: {
-    label: 'MAD-GAN',
-    title: 'Multi-Agent Diverse Generative Adversarial Networks',
-    authors: 'Arnab Ghosh, Viveka Kulharia, Vinay Namboodiri, Philip H. S. Torr, Puneet K. Dokania',
-    year: 2017,
-    arxiv: '1704.02906',
-    summary: 'Several generators and one discriminator that must also tell which generator made a fake, pushing them to different modes.',
-  },
-  params,
-  train: { steps: 1000, batch: 32, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
-  // --quick: DCGAN's quick sizes and learning rate (ngf 16, ndf 8, lr 1e-3: narrow nets at 2e-4 barely
-  // move in a few hundred steps), 8 samples per generator, and twice DCGAN's steps.
-  quick: { steps: 300, batch: 8, k: 3, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: {},
-    sources: {
-      lr: 'paper: DCGAN\'s networks and Adam settings (0.0002, beta1 0.5)',
+export const madganRecipe = defineModel(
+  {
+    name: 'madgan',
+    description: 'MAD-GAN (Ghosh et al. 2018): k generators with a shared trunk, D with k+1 classes',
+    paper: {
+      label: 'MAD-GAN',
+      title: 'Multi-Agent Diverse Generative Adversarial Networks',
+      authors: 'Arnab Ghosh, Viveka Kulharia, Vinay Namboodiri, Philip H. S. Torr, Puneet K. Dokania',
+      year: 2017,
+      arxiv: '1704.02906',
+      summary: 'Several generators and one discriminator that must also tell which generator made a fake, pushing them to different modes.',
     },
-    unconfirmed: ['k', 'shared', 'batch', 'steps', 'ngf', 'ndf'],
-    note: 'The paper\'s image experiments (Stacked-MNIST, CelebA, LSUN, image-to-image) use DCGAN\'s networks with k generators sharing all but their last layers; the number of generators and the training length per experiment could not be confirmed here, so --paper keeps the full recipe\'s values for them.',
+    params,
+    train: { steps: 1000, batch: 32, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 100, ckptEvery: 250, logEvery: 10, dataset: 'mnist' },
+    // --quick: DCGAN's quick sizes and learning rate (ngf 16, ndf 8, lr 1e-3: narrow nets at 2e-4 barely
+    // move in a few hundred steps), 8 samples per generator, and twice DCGAN's steps.
+    quick: { steps: 300, batch: 8, k: 3, ngf: 16, ndf: 8, lr: 1e-3, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
+    paperPreset: {
+      values: {},
+      sources: {
+        lr: "paper: DCGAN's networks and Adam settings (0.0002, beta1 0.5)",
+      },
+      unconfirmed: ['k', 'shared', 'batch', 'steps', 'ngf', 'ndf'],
+      note: "The paper's image experiments (Stacked-MNIST, CelebA, LSUN, image-to-image) use DCGAN's networks with k generators sharing all but their last layers; the number of generators and the training length per experiment could not be confirmed here, so --paper keeps the full recipe's values for them.",
+    },
+    check(c) {
+      const errs = imageSizeErrors(c.imageSize);
+      const depth = Math.log2(c.imageSize) - 2;
+      if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
+      if (Number.isInteger(depth) && !(Number.isInteger(c.shared) && c.shared >= 1 && c.shared <= depth)) {
+        errs.push(
+          `--shared must be an integer in [1, ${depth}] (blocks of the ${c.imageSize}x${c.imageSize} generator before its output block), got ${c.shared}`,
+        );
+      }
+      return errs;
+    },
+    // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
+    adaptToData: (_c, data) => ({ nc: data.channels }),
+    imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+    create: (c, settings, seed) => new MadganTrainer(c, settings, seed),
   },
-  check(c) {
-    const errs = imageSizeErrors(c.imageSize);
-    const depth = Math.log2(c.imageSize) - 2;
-    if (c.nc !== 1 && c.nc !== 3) errs.push(`--dataset must give 1- or 3-channel images, got ${c.nc} channels`);
-    if (Number.isInteger(depth) && !(Number.isInteger(c.shared) && c.shared >= 1 && c.shared <= depth)) {
-      errs.push(`--shared must be an integer in [1, ${depth}] (blocks of the ${c.imageSize}x${c.imageSize} generator before its output block), got ${c.shared}`);
-    }
-    return errs;
+  {
+    // The line docs/hyperparameters.md has always printed (the paper's title after its arXiv id).
+    reference: 'arXiv:1704.02906 (Multi-Agent Diverse Generative Adversarial Networks)',
+    mixture,
+    demo: {
+      charts: [
+        { title: 'Cross-entropy losses', keys: /^loss/ },
+        { title: "D's probability that real data is real", keys: /^D_real$/, yRange: [0, 1] },
+      ],
+      blurb: 'Rows of the grid come from the k generators in turn (the latent codes are shared out among them).',
+    },
   },
-  // The image channels follow the training data (1 for MNIST, 3 for Stacked MNIST or emoji).
-  adaptToData: (_c, data) => ({ nc: data.channels }),
-  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
-  create: (c, settings, seed) => new MadganTrainer(c, settings, seed),
-}, {
-  // The line docs/hyperparameters.md has always printed (the paper's title after its arXiv id).
-  reference: 'arXiv:1704.02906 (Multi-Agent Diverse Generative Adversarial Networks)',
-  mixture,
-  demo: {
-    charts: [
-      { title: 'Cross-entropy losses', keys: /^loss/ },
-      { title: 'D\'s probability that real data is real', keys: /^D_real$/, yRange: [0, 1] },
-    ],
-    blurb: 'Rows of the grid come from the k generators in turn (the latent codes are shared out among them).',
-  },
-});
+);

@@ -11,7 +11,7 @@
 // in the comparison, in the form the registered models give through their recipe's `mixture` hook.
 // The real batches come from data/mixtures.ts (MixtureSampler), the MLPs from nets/lib/mlp.ts.
 
-import { Generator, Tensor, noGrad, tidy, ops, nn, optim } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, ops, type nn, optim } from '../engine/index.js';
 import { mlp } from './lib/mlp.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
@@ -34,7 +34,11 @@ export class MlpGanTrainer implements GanTrainer {
   readonly rng: Generator;
   readonly sampler = 'netG';
 
-  constructor(readonly cfg: MlpGanConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly cfg: MlpGanConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     const { dim, nz, hidden, layers } = cfg;
     this.rng = new Generator(seed);
     const widths = new Array<number>(layers).fill(hidden);

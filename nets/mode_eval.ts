@@ -29,7 +29,12 @@ export const QUICK_MIXTURES: readonly string[] = ['madgan1d', 'ring8'];
 export const BASELINE = 'mlp_gan';
 
 /** The models the comparison runs: the baseline, then the registered ones with a mixture hook. */
-export const MODE_MODELS: readonly string[] = [BASELINE, ...Object.values(recipes).filter((r) => r.mixture).map((r) => r.name)];
+export const MODE_MODELS: readonly string[] = [
+  BASELINE,
+  ...Object.values(recipes)
+    .filter((r) => r.mixture)
+    .map((r) => r.name),
+];
 
 /** A model's mixture form, by name; throws naming the known ones. */
 export function mixtureModel(name: string): MixtureModel {
@@ -78,7 +83,7 @@ export function withModelDefaults(o: Partial<ModeRunOptions> & Pick<ModeRunOptio
 export function checkModeRun(o: ModeRunOptions): string[] {
   const m = mixtureModel(o.model);
   const errs = validateConfig(m.params, o);
-  return errs.length ? errs : m.check?.(o) ?? [];
+  return errs.length ? errs : (m.check?.(o) ?? []);
 }
 
 /** A trainer for one model on `dim`-dimensional data, with the options' MLP sizes. */
@@ -87,7 +92,12 @@ export function createMixtureTrainer(o: ModeRunOptions, dim: number): GanTrainer
 }
 
 /** Mode statistics of `n` samples drawn from a fixed noise stream (seeded by `seed`). */
-export async function scoreSamples(trainer: GanTrainer, sampler: MixtureSampler, n: number, seed: number): Promise<{ stats: ModeStats; samples: Float32Array }> {
+export async function scoreSamples(
+  trainer: GanTrainer,
+  sampler: MixtureSampler,
+  n: number,
+  seed: number,
+): Promise<{ stats: ModeStats; samples: Float32Array }> {
   const out = tidy(() => trainer.generate(trainer.noise(n, new Generator(seed))));
   try {
     const samples = sampler.toData(await out.data());
@@ -110,7 +120,11 @@ export interface ModeRunResult {
 }
 
 /** Trains one model on one mixture for `steps` steps and scores it before and after. */
-export async function runOnMixture(options: Partial<ModeRunOptions> & Pick<ModeRunOptions, 'mixture' | 'model'>, onLog?: (step: number, values: Record<string, number>) => void, logEvery = 0): Promise<ModeRunResult> {
+export async function runOnMixture(
+  options: Partial<ModeRunOptions> & Pick<ModeRunOptions, 'mixture' | 'model'>,
+  onLog?: (step: number, values: Record<string, number>) => void,
+  logEvery = 0,
+): Promise<ModeRunResult> {
   const o = withModelDefaults(options);
   const errs = checkModeRun(o);
   if (errs.length) throw new Error(`mode_eval: ${o.model}: ${errs.join('; ')}`);

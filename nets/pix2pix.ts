@@ -19,7 +19,18 @@ import { Generator, noGrad, tidy, ops, optim, type Tensor, type nn } from '../en
 import { defineD, defineG, setTestTimeDropout } from './lib/networks.js';
 import { GAN_LOSSES, ganLoss, type GanMode } from './lib/losses.js';
 import { choice, defineModel, num, type ConfigOf } from './lib/model.js';
-import { checkNetworks, decayFollowsSteps, decaySchedulers, domainChannels, heldOutTranslationPairs, lrSchedule, networkParams, packedShape, scheduleFromSteps, TwoDomainTrainer } from './lib/image2image.js';
+import {
+  checkNetworks,
+  decayFollowsSteps,
+  decaySchedulers,
+  domainChannels,
+  heldOutTranslationPairs,
+  lrSchedule,
+  networkParams,
+  packedShape,
+  scheduleFromSteps,
+  TwoDomainTrainer,
+} from './lib/image2image.js';
 import { generateWith } from './lib/sample.js';
 import { minimize } from './lib/step.js';
 import type { HeldOutPairs, TranslationEval } from './lib/translation.js';
@@ -39,7 +50,11 @@ export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
   readonly cfg: Pix2pixConfig;
   private readonly gan: (prediction: Tensor, real: boolean) => Tensor;
 
-  constructor(readonly config: Pix2pixConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
+  constructor(
+    readonly config: Pix2pixConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>,
+    seed: number,
+  ) {
     super(config, config.direction === 'AtoB' ? config.inputNc : config.outputNc);
     const cfg = config;
     this.cfg = config;
@@ -139,7 +154,7 @@ const params = {
     ngf: 'generator width (channels of its first layer)',
     ndf: 'discriminator width (channels of its first layer)',
     norm: ['batch', 'normalisation layers'],
-    dropout: [true, 'dropout 0.5 in the U-Net\'s inner decoder levels (--no-dropout to drop it)'],
+    dropout: [true, "dropout 0.5 in the U-Net's inner decoder levels (--no-dropout to drop it)"],
   }),
   ganMode: choice(Object.keys(GAN_LOSSES) as GanMode[], 'vanilla', 'GAN loss: vanilla (BCE with logits), lsgan (MSE)'),
   lambdaL1: num(100, 'weight of the L1 term', { metavar: 'X' }),
@@ -148,73 +163,80 @@ const params = {
   ...domainChannels,
 };
 
-export const pix2pixRecipe = defineModel({
-  name: 'pix2pix',
-  description: 'pix2pix (Isola et al. 2017): U-Net G, conditional PatchGAN D, GAN + 100 L1; paired A -> B',
-  paper: {
-    label: 'pix2pix',
-    title: 'Image-to-Image Translation with Conditional Adversarial Networks',
-    authors: 'Phillip Isola, Jun-Yan Zhu, Tinghui Zhou, Alexei A. Efros',
-    year: 2016,
-    arxiv: '1611.07004',
-    code: 'github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
-    summary: 'Paired translation with a U-Net generator, a PatchGAN discriminator and an L1 term.',
-  },
-  params,
-  train: {
-    steps: 4000,
-    batch: 4,
-    lr: 2e-4,
-    beta1: 0.5,
-    beta2: 0.999,
-    sampleEvery: 500,
-    ckptEvery: 1000,
-    logEvery: 50,
-    dataset: 'emoji-pairs',
-  },
-  // A few minutes on a software adapter: 32 px, a 5-level U-Net 8 wide, batch 4.
-  quick: { steps: 300, batch: 4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 20 },
-  paperPreset: {
-    values: { steps: 637800, batch: 1, imageSize: 256, netG: 'unet_256', lrHold: 318900, lrDecay: 318900 },
-    sources: {
-      steps: 'reference: 100 epochs at the base rate + 100 of linear decay (facades); 200 x the 3189 emoji-pairs at batch 1',
-      batch: 'paper Sec. 3.3 / reference: batch 1 (batch norm over one image: instance-norm-like)',
-      lr: 'paper Sec. 3.3: Adam 0.0002, beta1 0.5',
-      imageSize: 'paper: 256x256 (the 64 px emoji upsampled here)',
-      netG: 'paper Sec. 3.2 / Appendix 6.1.1: U-Net of 8 downsamplings at 256 px',
-      ngf: 'Appendix 6.1.1: C64 first encoder layer',
-      ndf: 'Appendix 6.1.2: 70x70 PatchGAN, C64-C128-C256-C512',
-      lambdaL1: 'paper: lambda = 100',
-      lrHold: 'reference n_epochs 100 (epochs at the base rate)',
-      lrDecay: 'reference n_epochs_decay 100 (epochs of linear decay to 0)',
-      dropout: 'paper Sec. 3.1: dropout 0.5 in the decoder as the noise, at train and test time',
+export const pix2pixRecipe = defineModel(
+  {
+    name: 'pix2pix',
+    description: 'pix2pix (Isola et al. 2017): U-Net G, conditional PatchGAN D, GAN + 100 L1; paired A -> B',
+    paper: {
+      label: 'pix2pix',
+      title: 'Image-to-Image Translation with Conditional Adversarial Networks',
+      authors: 'Phillip Isola, Jun-Yan Zhu, Tinghui Zhou, Alexei A. Efros',
+      year: 2016,
+      arxiv: '1611.07004',
+      code: 'github.com/junyanz/pytorch-CycleGAN-and-pix2pix',
+      summary: 'Paired translation with a U-Net generator, a PatchGAN discriminator and an L1 term.',
     },
-    note: 'The paper\'s data sets (facades, maps, cityscapes, edges2shoes...) are not here: --paper trains on the Noto -> Twemoji emoji pairs, drawn at 64 px and upsampled to 256 (no extra detail). The reference\'s random jitter (resize to 286, crop 256) and mirroring are not applied.',
+    params,
+    train: {
+      steps: 4000,
+      batch: 4,
+      lr: 2e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 500,
+      ckptEvery: 1000,
+      logEvery: 50,
+      dataset: 'emoji-pairs',
+    },
+    // A few minutes on a software adapter: 32 px, a 5-level U-Net 8 wide, batch 4.
+    quick: { steps: 300, batch: 4, imageSize: 32, netG: 'unet_32_dropout', ngf: 8, ndf: 8, sampleEvery: 100, ckptEvery: 100, logEvery: 20 },
+    paperPreset: {
+      values: { steps: 637800, batch: 1, imageSize: 256, netG: 'unet_256', lrHold: 318900, lrDecay: 318900 },
+      sources: {
+        steps: 'reference: 100 epochs at the base rate + 100 of linear decay (facades); 200 x the 3189 emoji-pairs at batch 1',
+        batch: 'paper Sec. 3.3 / reference: batch 1 (batch norm over one image: instance-norm-like)',
+        lr: 'paper Sec. 3.3: Adam 0.0002, beta1 0.5',
+        imageSize: 'paper: 256x256 (the 64 px emoji upsampled here)',
+        netG: 'paper Sec. 3.2 / Appendix 6.1.1: U-Net of 8 downsamplings at 256 px',
+        ngf: 'Appendix 6.1.1: C64 first encoder layer',
+        ndf: 'Appendix 6.1.2: 70x70 PatchGAN, C64-C128-C256-C512',
+        lambdaL1: 'paper: lambda = 100',
+        lrHold: 'reference n_epochs 100 (epochs at the base rate)',
+        lrDecay: 'reference n_epochs_decay 100 (epochs of linear decay to 0)',
+        dropout: 'paper Sec. 3.1: dropout 0.5 in the decoder as the noise, at train and test time',
+      },
+      note: "The paper's data sets (facades, maps, cityscapes, edges2shoes...) are not here: --paper trains on the Noto -> Twemoji emoji pairs, drawn at 64 px and upsampled to 256 (no extra detail). The reference's random jitter (resize to 286, crop 256) and mirroring are not applied.",
+    },
+    check: checkNetworks,
+    imageShape: packedShape,
+    create: (c, settings, seed) => new Pix2pixTrainer(c, settings, seed),
   },
-  check: checkNetworks,
-  imageShape: packedShape,
-  create: (c, settings, seed) => new Pix2pixTrainer(c, settings, seed),
-}, {
-  async heldOutPairs(config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> {
-    const c = pix2pixRecipe.parse(config);
-    return heldOutTranslationPairs('pix2pix', c, { dataset: dataset ?? pix2pixRecipe.train.dataset, limit, swap: c.direction === 'BtoA' });
-  },
-  // Eval mode (running statistics, no dropout): deterministic, and it leaves the training state
-  // alone. The paper's own test protocol (batch statistics, dropout on) is generate()'s default.
-  scheduleFollowsSteps: (config: ModelConfig): boolean => decayFollowsSteps(pix2pixRecipe.parse(config)),
-  translate(trainer: GanTrainer, x: Tensor): Tensor {
-    if (!(trainer instanceof Pix2pixTrainer)) throw new Error('pix2pix.translate: not a Pix2pixTrainer');
-    return trainer.generate(x, { batchStats: false });
-  },
-  demo: {
-    charts: [
-      { title: 'GAN losses', keys: /^loss_(G_GAN|D_)/ },
-      { title: 'L1 term (weighted by lambda_L1)', keys: /^loss_G_L1$/ },
-      { title: 'Discriminator outputs', keys: /^D_/, yRange: [0, 1] },
-    ],
-    pages: [{ href: 'draw/', text: 'draw edges → emoji' }],
-    // The draw page: edge maps (data/emoji.ts edgeMapCpu: Sobel, thinned, black on white) to the
-    // Noto emoji they came from, 32 px, a 5-level U-Net.
-    sketch: { dataset: 'emoji-edges', config: { imageSize: 32, netG: 'unet_32', ngf: 16, ndf: 16 } },
-  },
-} satisfies TranslationEval & Partial<ModelRecipe>);
+  {
+    async heldOutPairs(config: ModelConfig, { limit, dataset }: { limit?: number; dataset?: string }): Promise<HeldOutPairs> {
+      const c = pix2pixRecipe.parse(config);
+      return heldOutTranslationPairs('pix2pix', c, {
+        dataset: dataset ?? pix2pixRecipe.train.dataset,
+        limit,
+        swap: c.direction === 'BtoA',
+      });
+    },
+    // Eval mode (running statistics, no dropout): deterministic, and it leaves the training state
+    // alone. The paper's own test protocol (batch statistics, dropout on) is generate()'s default.
+    scheduleFollowsSteps: (config: ModelConfig): boolean => decayFollowsSteps(pix2pixRecipe.parse(config)),
+    translate(trainer: GanTrainer, x: Tensor): Tensor {
+      if (!(trainer instanceof Pix2pixTrainer)) throw new Error('pix2pix.translate: not a Pix2pixTrainer');
+      return trainer.generate(x, { batchStats: false });
+    },
+    demo: {
+      charts: [
+        { title: 'GAN losses', keys: /^loss_(G_GAN|D_)/ },
+        { title: 'L1 term (weighted by lambda_L1)', keys: /^loss_G_L1$/ },
+        { title: 'Discriminator outputs', keys: /^D_/, yRange: [0, 1] },
+      ],
+      pages: [{ href: 'draw/', text: 'draw edges → emoji' }],
+      // The draw page: edge maps (data/emoji.ts edgeMapCpu: Sobel, thinned, black on white) to the
+      // Noto emoji they came from, 32 px, a 5-level U-Net.
+      sketch: { dataset: 'emoji-edges', config: { imageSize: 32, netG: 'unet_32', ngf: 16, ndf: 16 } },
+    },
+  } satisfies TranslationEval & Partial<ModelRecipe>,
+);

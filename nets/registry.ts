@@ -323,5 +323,5 @@ export const recipes: Record<string, ModelRecipe> = {
 };
 
 export function getRecipe(name: string): ModelRecipe | undefined {
-  return Object.prototype.hasOwnProperty.call(recipes, name) ? recipes[name] : undefined;
+  return Object.hasOwn(recipes, name) ? recipes[name] : undefined;
 }

@@ -44,7 +44,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Generator, Tensor, noGrad, tidy, init, nn, ops, optim } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, init, nn, ops, optim } from '../engine/index.js';
 import { captionRows, captionRowsOf, TextSampler, type CaptionedData, type TextBatchTensors } from '../data/text.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
@@ -52,7 +52,18 @@ import { generateWith } from './lib/sample.js';
 import { defineModel, int, parseConfig, type ConfigOf } from './lib/model.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer } from './lib/text_encoder.js';
 import {
-  ConditionalLogit, ConditioningAugmentation, Forward, ResBlock, caKl, downToFour, flattenImages, replicate, splitImages, textCodes, textParams, upBlock,
+  ConditionalLogit,
+  ConditioningAugmentation,
+  Forward,
+  ResBlock,
+  caKl,
+  downToFour,
+  flattenImages,
+  replicate,
+  splitImages,
+  textCodes,
+  textParams,
+  upBlock,
 } from './lib/text_conditioning.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
@@ -64,7 +75,7 @@ const params = {
   stage2Down: int(2, 'stride-2 convs encoding the Stage-I image in Stage-II (2 in the paper)'),
   nz: int(100, 'noise length', { min: 1, max: 8192 }),
   ...textParams,
-  ngf: int(128, 'Stage-I generator width: 8 ngf channels at 4x4 (GF_DIM 128 in the reference\'s birds config)', { min: 1, max: 8192 }),
+  ngf: int(128, "Stage-I generator width: 8 ngf channels at 4x4 (GF_DIM 128 in the reference's birds config)", { min: 1, max: 8192 }),
   ndf: int(64, 'Stage-I discriminator width (DF_DIM 64)', { min: 1, max: 8192 }),
   ngf2: int(128, 'Stage-II generator width: its first conv (GF_DIM 128)', { min: 1, max: 8192 }),
   ndf2: int(64, 'Stage-II discriminator width (DF_DIM 64)', { min: 1, max: 8192 }),
@@ -91,7 +102,11 @@ export class Stage1Generator extends nn.Module {
     super();
     this.ch0 = cfg.ngf * 8;
     this.ca = new ConditioningAugmentation(cfg.embedDim, cfg.cDim, CA_SLOPE_V1);
-    this.fc = new nn.Sequential(new nn.Linear(cfg.nz + cfg.cDim, this.ch0 * 16, { bias: false }), new nn.BatchNorm1d(this.ch0 * 16), new nn.ReLU());
+    this.fc = new nn.Sequential(
+      new nn.Linear(cfg.nz + cfg.cDim, this.ch0 * 16, { bias: false }),
+      new nn.BatchNorm1d(this.ch0 * 16),
+      new nn.ReLU(),
+    );
     const blocks: nn.Module[] = [];
     let ch = this.ch0;
     for (let s = 4; s < cfg.stage1Size; s *= 2) {
@@ -185,8 +200,16 @@ export class StackganGenerator extends nn.Module {
   /** Splits codes into z, eps1, eps2 and the caption rows. */
   splitCode(code: Tensor): { z: Tensor; eps1: Tensor; eps2: Tensor; bow: Tensor } {
     const { nz, cDim, buckets } = this.cfg;
-    if (code.rank !== 2 || code.shape[1] !== this.codeDim) throw new Error(`StackganGenerator: codes must be [N, ${this.codeDim}] (z ${nz}, eps 2 x ${cDim}, caption ${buckets}), got [${code.shape.join(', ')}]`);
-    return { z: narrow(code, 1, 0, nz), eps1: narrow(code, 1, nz, cDim), eps2: narrow(code, 1, nz + cDim, cDim), bow: narrow(code, 1, nz + 2 * cDim, buckets) };
+    if (code.rank !== 2 || code.shape[1] !== this.codeDim)
+      throw new Error(
+        `StackganGenerator: codes must be [N, ${this.codeDim}] (z ${nz}, eps 2 x ${cDim}, caption ${buckets}), got [${code.shape.join(', ')}]`,
+      );
+    return {
+      z: narrow(code, 1, 0, nz),
+      eps1: narrow(code, 1, nz, cDim),
+      eps2: narrow(code, 1, nz + cDim, cDim),
+      bow: narrow(code, 1, nz + 2 * cDim, buckets),
+    };
   }
 
   /** Stage-I's image alone (stageSize x stageSize), without running Stage-II. */
@@ -232,7 +255,9 @@ export const MATCHING_AWARE_TERMS = [
 /** L_D of StackGAN-v1 from the three logits (real/matching, real/mismatched, fake/matching). */
 export function matchingAwareLossD(real: Tensor, wrong: Tensor, fake: Tensor): Tensor {
   const logits: Record<string, Tensor> = { 'real|matching': real, 'real|mismatched': wrong, 'fake|matching': fake };
-  return MATCHING_AWARE_TERMS.map((t) => mulScalar(bceWithLogits(logits[`${t.image}|${t.text}`], t.target), t.weight)).reduce((a, b) => add(a, b));
+  return MATCHING_AWARE_TERMS.map((t) => mulScalar(bceWithLogits(logits[`${t.image}|${t.text}`], t.target), t.weight)).reduce((a, b) =>
+    add(a, b),
+  );
 }
 
 // ---- the training step -------------------------------------------------------------------------------------
@@ -249,7 +274,11 @@ export class StackganTrainer implements GanTrainer {
   private data: TextSampler | null = null;
 
   /** `config`: any subset of the hyper-parameters (the rest take their declared defaults). */
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: ModelConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     this.cfg = parseConfig(params, config);
     this.rng = new Generator(seed);
     const netG = new StackganGenerator(this.cfg);
@@ -299,7 +328,9 @@ export class StackganTrainer implements GanTrainer {
 
   step(real: Tensor, withStats: boolean): StepStats | null {
     if (!this.data) {
-      throw new Error('stackgan: no captions bound; call trainer.bindData(loadEmojiText({ split: "train", set, size })) before training (the image batches alone carry no text)');
+      throw new Error(
+        'stackgan: no captions bound; call trainer.bindData(loadEmojiText({ split: "train", set, size })) before training (the image batches alone carry no text)',
+      );
     }
     const n = real.shape[0];
     const b = this.data.batch(n, this.rng);
@@ -384,83 +415,117 @@ export class StackganTrainer implements GanTrainer {
   }
 }
 
-
 // ---- the declaration --------------------------------------------------------------------------------------
 
 const isPow2 = (v: number) => Number.isInteger(v) && v >= 1 && (v & (v - 1)) === 0;
 
-export const stackganRecipe = defineModel({
-  name: 'stackgan',
-  description: 'StackGAN (Zhang et al. 2017): text-conditioned two-stage GAN with conditioning augmentation (emoji captions)',
-  paper: {
-    label: 'StackGAN',
-    title: 'StackGAN: Text to Photo-realistic Image Synthesis with Stacked Generative Adversarial Networks',
-    authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
-    year: 2016,
-    arxiv: '1612.03242',
-    code: 'github.com/hanzhanggit/StackGAN-Pytorch',
-    summary: 'Text-to-image in two stages: a sketch from the caption, then a refinement, with conditioning augmentation on the text code.',
-  },
-  params,
-  train: { steps: 8000, batch: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'emoji-text' },
-  // lr 1e-3 as DCGAN's quick preset: at 2e-4 the 150 Stage-II steps leave grey noise and the
-  // matching-aware D has not yet told matching from mismatched captions (D_wrong = D_x); with a
-  // Stage-II G of width 16 its D wins and G collapses to one grey-yellow image.
-  quick: {
-    steps: 450, batch: 16, lr: 1e-3, stage1Size: 8, stage2Down: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, ngf: 8, ndf: 8, ngf2: 32, ndf2: 8, resBlocks: 1,
-    textSteps: 50, stage1Steps: 250, sampleEvery: 50, ckptEvery: 50, logEvery: 10,
-  },
-  paperPreset: {
-    values: { steps: 31450, stage1Size: 64, resBlocks: 4, klWeight: 1, stage1Steps: 15225 },
-    sources: {
-      steps: 'paper: 600 epochs of Stage-I, then 600 of Stage-II; with 1000 text steps, 1000 + 2 x 600 x 1624 / 64 on emoji-text',
-      batch: 'paper: batch 64',
-      lr: 'paper: Adam 0.0002, halved every 100 epochs (no halving here)',
-      stage1Size: 'paper: Stage-I 64x64, Stage-II 256x256 (the 64 px emoji upsampled here)',
-      stage2Down: 'paper: Stage-I image encoded to M_g = 16 (64 / 2^2)',
-      cDim: 'paper: N_g = 128',
-      nd: 'paper: N_d = 128',
-      ngf: 'reference GF_DIM 128',
-      ndf: 'reference DF_DIM 64',
-      ngf2: 'reference GF_DIM 128 (Stage-II)',
-      ndf2: 'reference DF_DIM 64 (Stage-II)',
-      embedDim: 'the project\'s text encoder (the paper: 1024-d char-CNN-RNN embeddings); no paper counterpart',
-      textHidden: 'the project\'s text encoder; no paper counterpart',
-      resBlocks: 'paper: two residual blocks in 128x128 models, four in 256x256 ones; reference R_NUM 4 (coco_s2: 2)',
-      klWeight: 'paper: lambda = 1 (the reference config: COEFF.KL 2.0)',
-      stage1Steps: 'paper: 600 Stage-I epochs, 600 x 1624 / 64',
-      textSteps: 'the paper uses the pretrained char-CNN-RNN embedding of Reed et al.; here a bag-of-words encoder pretrained for this many steps',
+export const stackganRecipe = defineModel(
+  {
+    name: 'stackgan',
+    description: 'StackGAN (Zhang et al. 2017): text-conditioned two-stage GAN with conditioning augmentation (emoji captions)',
+    paper: {
+      label: 'StackGAN',
+      title: 'StackGAN: Text to Photo-realistic Image Synthesis with Stacked Generative Adversarial Networks',
+      authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
+      year: 2016,
+      arxiv: '1612.03242',
+      code: 'github.com/hanzhanggit/StackGAN-Pytorch',
+      summary:
+        'Text-to-image in two stages: a sketch from the caption, then a refinement, with conditioning augmentation on the text code.',
     },
-    unconfirmed: ['klWeight'],
-    note: 'CUB birds, Oxford flowers and COCO are not here: --paper trains on the emoji with their captions (emoji-text, 1624 training images, 64 px upsampled to 256). The text encoder is the project\'s bag-of-words one, not a char-CNN-RNN.',
-  },
-  check(c) {
-    const errs: string[] = [];
-    const s = c.stage1Size;
-    if (!isPow2(s) || s < 8 || s > 256) errs.push(`--stage1-size must be a power of two from 8 to 256, got ${c.stage1Size}`);
-    const d = c.stage2Down;
-    if (!Number.isInteger(d) || d < 1 || (isPow2(s) && s >> d < 2)) errs.push(`--stage2-down must be an integer >= 1 leaving at least 2x2 (stage1Size / 2^d), got ${c.stage2Down}`);
-    return errs;
-  },
-  adaptToData: (_c, data) => ({ nc: data.channels }),
-  imageShape: (c) => ({ channels: c.nc, size: 4 * c.stage1Size }),
-  create: (c, settings, seed) => new StackganTrainer(c, settings, seed),
-}, {
-  /** Conditioned on captions: `gan sample --caption`, `gan eval`'s conditional accuracy. */
-  text: {
-    conditioned: () => true,
-    codes: (trainer: GanTrainer, captions: readonly (readonly string[])[], generator: Generator) => (trainer as StackganTrainer).codesForText(captions, generator),
-  },
-  /** Stage-I, then Stage-II: `gan sample --stage`, `gan eval --stage`. */
-  stages: {
-    count: 2,
-    label: (stage: number) => (stage === 1 ? 'Stage-I' : 'Stage-II'),
-    reached: (trainer: GanTrainer) => ((trainer as StackganTrainer).phase === 'stage2' ? 2 : 1),
-    phase: (trainer: GanTrainer) => (trainer as StackganTrainer).phase,
-    size(config: ModelConfig, stage: number) {
-      const c = parseConfig(params, config);
-      return stage === 1 ? c.stage1Size : 4 * c.stage1Size;
+    params,
+    train: {
+      steps: 8000,
+      batch: 64,
+      lr: 2e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 500,
+      ckptEvery: 1000,
+      logEvery: 25,
+      dataset: 'emoji-text',
     },
-    generate: (trainer: GanTrainer, z: Tensor, stage: number, opts: { batchStats?: boolean }) => (trainer as StackganTrainer).generateStage(z, stage === 1 ? 1 : 2, opts),
+    // lr 1e-3 as DCGAN's quick preset: at 2e-4 the 150 Stage-II steps leave grey noise and the
+    // matching-aware D has not yet told matching from mismatched captions (D_wrong = D_x); with a
+    // Stage-II G of width 16 its D wins and G collapses to one grey-yellow image.
+    quick: {
+      steps: 450,
+      batch: 16,
+      lr: 1e-3,
+      stage1Size: 8,
+      stage2Down: 1,
+      cDim: 32,
+      embedDim: 64,
+      textHidden: 128,
+      nd: 32,
+      ngf: 8,
+      ndf: 8,
+      ngf2: 32,
+      ndf2: 8,
+      resBlocks: 1,
+      textSteps: 50,
+      stage1Steps: 250,
+      sampleEvery: 50,
+      ckptEvery: 50,
+      logEvery: 10,
+    },
+    paperPreset: {
+      values: { steps: 31450, stage1Size: 64, resBlocks: 4, klWeight: 1, stage1Steps: 15225 },
+      sources: {
+        steps: 'paper: 600 epochs of Stage-I, then 600 of Stage-II; with 1000 text steps, 1000 + 2 x 600 x 1624 / 64 on emoji-text',
+        batch: 'paper: batch 64',
+        lr: 'paper: Adam 0.0002, halved every 100 epochs (no halving here)',
+        stage1Size: 'paper: Stage-I 64x64, Stage-II 256x256 (the 64 px emoji upsampled here)',
+        stage2Down: 'paper: Stage-I image encoded to M_g = 16 (64 / 2^2)',
+        cDim: 'paper: N_g = 128',
+        nd: 'paper: N_d = 128',
+        ngf: 'reference GF_DIM 128',
+        ndf: 'reference DF_DIM 64',
+        ngf2: 'reference GF_DIM 128 (Stage-II)',
+        ndf2: 'reference DF_DIM 64 (Stage-II)',
+        embedDim: "the project's text encoder (the paper: 1024-d char-CNN-RNN embeddings); no paper counterpart",
+        textHidden: "the project's text encoder; no paper counterpart",
+        resBlocks: 'paper: two residual blocks in 128x128 models, four in 256x256 ones; reference R_NUM 4 (coco_s2: 2)',
+        klWeight: 'paper: lambda = 1 (the reference config: COEFF.KL 2.0)',
+        stage1Steps: 'paper: 600 Stage-I epochs, 600 x 1624 / 64',
+        textSteps:
+          'the paper uses the pretrained char-CNN-RNN embedding of Reed et al.; here a bag-of-words encoder pretrained for this many steps',
+      },
+      unconfirmed: ['klWeight'],
+      note: "CUB birds, Oxford flowers and COCO are not here: --paper trains on the emoji with their captions (emoji-text, 1624 training images, 64 px upsampled to 256). The text encoder is the project's bag-of-words one, not a char-CNN-RNN.",
+    },
+    check(c) {
+      const errs: string[] = [];
+      const s = c.stage1Size;
+      if (!isPow2(s) || s < 8 || s > 256) errs.push(`--stage1-size must be a power of two from 8 to 256, got ${c.stage1Size}`);
+      const d = c.stage2Down;
+      if (!Number.isInteger(d) || d < 1 || (isPow2(s) && s >> d < 2))
+        errs.push(`--stage2-down must be an integer >= 1 leaving at least 2x2 (stage1Size / 2^d), got ${c.stage2Down}`);
+      return errs;
+    },
+    adaptToData: (_c, data) => ({ nc: data.channels }),
+    imageShape: (c) => ({ channels: c.nc, size: 4 * c.stage1Size }),
+    create: (c, settings, seed) => new StackganTrainer(c, settings, seed),
   },
-});
+  {
+    /** Conditioned on captions: `gan sample --caption`, `gan eval`'s conditional accuracy. */
+    text: {
+      conditioned: () => true,
+      codes: (trainer: GanTrainer, captions: readonly (readonly string[])[], generator: Generator) =>
+        (trainer as StackganTrainer).codesForText(captions, generator),
+    },
+    /** Stage-I, then Stage-II: `gan sample --stage`, `gan eval --stage`. */
+    stages: {
+      count: 2,
+      label: (stage: number) => (stage === 1 ? 'Stage-I' : 'Stage-II'),
+      reached: (trainer: GanTrainer) => ((trainer as StackganTrainer).phase === 'stage2' ? 2 : 1),
+      phase: (trainer: GanTrainer) => (trainer as StackganTrainer).phase,
+      size(config: ModelConfig, stage: number) {
+        const c = parseConfig(params, config);
+        return stage === 1 ? c.stage1Size : 4 * c.stage1Size;
+      },
+      generate: (trainer: GanTrainer, z: Tensor, stage: number, opts: { batchStats?: boolean }) =>
+        (trainer as StackganTrainer).generateStage(z, stage === 1 ? 1 : 2, opts),
+    },
+  },
+);

@@ -37,7 +37,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Generator, Tensor, noGrad, tidy, init, nn, ops, optim } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tidy, init, nn, ops, optim } from '../engine/index.js';
 import { captionRows, captionRowsOf, TextSampler, type CaptionedData } from '../data/text.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
@@ -45,7 +45,18 @@ import { generateWith } from './lib/sample.js';
 import { bool, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer } from './lib/text_encoder.js';
 import {
-  ConditionalLogit, ConditioningAugmentation, Forward, ResBlock, caKl, downToFour, flattenImages, replicate, splitImages, textCodes, textParams, upBlock,
+  ConditionalLogit,
+  ConditioningAugmentation,
+  Forward,
+  ResBlock,
+  caKl,
+  downToFour,
+  flattenImages,
+  replicate,
+  splitImages,
+  textCodes,
+  textParams,
+  upBlock,
 } from './lib/text_conditioning.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
@@ -62,7 +73,11 @@ const params = {
   ndf: int(64, 'discriminator width', { min: 1, max: 8192 }),
   resBlocks: int(2, 'residual blocks per branch (R_NUM 2 in the reference)', { min: 0, max: 1e9 }),
   colorWeight: num(50, 'alpha of the colour-consistency regulariser (50 in the paper; 0: off)', { min: 0 }),
-  colorWeightCond: num(0, 'alpha of the colour-consistency regulariser in conditional runs (0: off, as the reference\'s text-conditioned configs; --color-weight applies to unconditional runs)', { min: 0 }),
+  colorWeightCond: num(
+    0,
+    "alpha of the colour-consistency regulariser in conditional runs (0: off, as the reference's text-conditioned configs; --color-weight applies to unconditional runs)",
+    { min: 0 },
+  ),
   colorMu: num(1, 'lambda_1: weight of the pixel-mean term', { min: 0 }),
   colorCov: num(5, 'lambda_2: weight of the pixel-covariance term', { min: 0 }),
   uncondWeight: num(1, 'weight of the unconditional terms when conditional (UNCOND_LOSS)', { min: 0 }),
@@ -139,7 +154,8 @@ export class StackganppGenerator extends nn.Module {
   /** Images of every branch, coarsest first, and the CA statistics (null when unconditional). */
   branchImages(code: Tensor): { images: Tensor[]; mu: Tensor | null; logvar: Tensor | null } {
     const { nz, cDim, buckets } = this.cfg;
-    if (code.rank !== 2 || code.shape[1] !== this.codeDim) throw new Error(`StackganppGenerator: codes must be [N, ${this.codeDim}], got [${code.shape.join(', ')}]`);
+    if (code.rank !== 2 || code.shape[1] !== this.codeDim)
+      throw new Error(`StackganppGenerator: codes must be [N, ${this.codeDim}], got [${code.shape.join(', ')}]`);
     const z = narrow(code, 1, 0, nz);
     let cond = z;
     let mu: Tensor | null = null;
@@ -198,7 +214,9 @@ export class StackganppDiscriminator extends nn.Module {
   constructor(cfg: StackganppConfig) {
     super();
     const cond = cfg.conditional ? { embedDim: cfg.embedDim, nd: cfg.nd } : null;
-    this.branches = new nn.ModuleList(Array.from({ length: cfg.branches }, (_, i) => new BranchDiscriminator(cfg.nc, branchSize(cfg, i), cfg.ndf, cond)));
+    this.branches = new nn.ModuleList(
+      Array.from({ length: cfg.branches }, (_, i) => new BranchDiscriminator(cfg.nc, branchSize(cfg, i), cfg.ndf, cond)),
+    );
   }
   at(i: number): BranchDiscriminator {
     return this.branches.at(i) as BranchDiscriminator;
@@ -235,7 +253,11 @@ export class StackganppTrainer implements GanTrainer {
   private data: TextSampler | null = null;
 
   /** `config`: any subset of the hyper-parameters (the rest take their declared defaults). */
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: ModelConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     // A URL parameter may give conditional as the string 'true'.
     this.cfg = { ...parseConfig(params, config), conditional: config.conditional === true || config.conditional === 'true' };
     this.rng = new Generator(seed);
@@ -252,7 +274,11 @@ export class StackganppTrainer implements GanTrainer {
     const imagePath = netG.namedParameters().filter(([k]) => !k.startsWith('text.'));
     this.nets = netT ? { netG, netD, netT } : { netG, netD };
     this.pretrainer = netT && netG.text ? new TextPretrainer(netG.text, netT) : null;
-    this.optimizers = { netG: new optim.Adam(imagePath, opt), netD: new optim.Adam(netD, opt), ...(this.pretrainer ? { netT: this.pretrainer.optimizer } : {}) };
+    this.optimizers = {
+      netG: new optim.Adam(imagePath, opt),
+      netD: new optim.Adam(netD, opt),
+      ...(this.pretrainer ? { netT: this.pretrainer.optimizer } : {}),
+    };
   }
 
   /**
@@ -262,7 +288,10 @@ export class StackganppTrainer implements GanTrainer {
    */
   bindData(data: CaptionedData): void {
     if (!this.cfg.conditional) return;
-    this.data = new TextSampler('stackganpp --conditional', data, this.cfg.buckets, { channels: this.cfg.nc, size: branchSize(this.cfg, this.cfg.branches - 1) });
+    this.data = new TextSampler('stackganpp --conditional', data, this.cfg.buckets, {
+      channels: this.cfg.nc,
+      size: branchSize(this.cfg, this.cfg.branches - 1),
+    });
   }
 
   get phase(): 'text' | 'gan' {
@@ -285,7 +314,10 @@ export class StackganppTrainer implements GanTrainer {
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { cfg } = this;
     if (!cfg.conditional) return tidy(() => this.ganStep(real, null, withStats));
-    if (!this.data) throw new Error('stackganpp --conditional: no captions bound; call trainer.bindData(loadEmojiText(...)) first, or train without --conditional');
+    if (!this.data)
+      throw new Error(
+        'stackganpp --conditional: no captions bound; call trainer.bindData(loadEmojiText(...)) first, or train without --conditional',
+      );
     const n = real.shape[0];
     const b = this.data.batch(n, this.rng);
     if (this.phase === 'text') return this.pretrainer!.step(b.bow, b.images, b.categories, withStats);
@@ -341,7 +373,9 @@ export class StackganppTrainer implements GanTrainer {
     fakes.forEach((s, i) => {
       const D = netD.at(i);
       const f = D.call(s);
-      let l = phi ? add(bceWithLogits(D.condLogit(f, phi), 1), mulScalar(bceWithLogits(D.uncondLogit(f), 1), uw)) : bceWithLogits(D.uncondLogit(f), 1);
+      const l = phi
+        ? add(bceWithLogits(D.condLogit(f, phi), 1), mulScalar(bceWithLogits(D.uncondLogit(f), 1), uw))
+        : bceWithLogits(D.uncondLogit(f), 1);
       adv = adv ? add(adv, l) : l;
     });
     let lossG = adv!;
@@ -385,7 +419,13 @@ export class StackganppTrainer implements GanTrainer {
   generateBranches(z: Tensor, opts: { batchStats?: boolean } = {}): Tensor[] {
     const netG = this.nets.netG;
     const sizes = Array.from({ length: this.cfg.branches }, (_, i) => branchSize(this.cfg, i));
-    return tidy(() => splitImages(generateWith(new Forward(netG, (code) => flattenImages(netG.branchImages(code).images)), z, opts.batchStats ?? true), this.cfg.nc, sizes));
+    return tidy(() =>
+      splitImages(
+        generateWith(new Forward(netG, (code) => flattenImages(netG.branchImages(code).images)), z, opts.batchStats ?? true),
+        this.cfg.nc,
+        sizes,
+      ),
+    );
   }
 }
 
@@ -393,59 +433,90 @@ export class StackganppTrainer implements GanTrainer {
 
 const isPow2 = (v: number) => Number.isInteger(v) && v >= 1 && (v & (v - 1)) === 0;
 
-export const stackganppRecipe = defineModel({
-  name: 'stackganpp',
-  description: 'StackGAN++ (Zhang et al. 2018): a tree of generators at 3 scales trained jointly, colour consistency; unconditional or text-conditioned',
-  paper: {
-    label: 'StackGAN++',
-    title: 'StackGAN++: Realistic Image Synthesis with Stacked Generative Adversarial Networks',
-    authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
-    year: 2017,
-    arxiv: '1710.10916',
-    code: 'github.com/hanzhanggit/StackGAN-v2',
-    summary: 'A tree of generators and discriminators at several scales trained jointly, with a colour-consistency regulariser.',
-  },
-  params,
-  train: { steps: 8000, batch: 24, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 500, ckptEvery: 1000, logEvery: 25, dataset: 'mnist' },
-  // nz 32: unconditional, z is the condition replicated into every later branch's joint conv, so
-  // its length sets most of G's cost; ngf 32 leaves 8 channels at the finest branch.
-  quick: { steps: 150, batch: 16, baseSize: 8, nz: 32, ngf: 32, ndf: 8, resBlocks: 1, cDim: 32, embedDim: 64, textHidden: 128, nd: 32, textSteps: 100, sampleEvery: 50, ckptEvery: 50, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 41600, batch: 24, dataset: 'emoji-text', baseSize: 64, conditional: true, colorWeight: 0 },
-    sources: {
-      steps: 'reference birds_3stages.yml: MAX_EPOCH 600; 1000 text steps + 600 x 1624 / 24 on emoji-text',
-      batch: 'reference birds_3stages.yml: BATCH_SIZE 24',
-      lr: 'reference: DISCRIMINATOR_LR = GENERATOR_LR = 0.0002, Adam beta1 0.5',
-      dataset: 'the paper\'s text-to-image set-up (CUB birds): captioned emoji here',
-      baseSize: 'paper / reference TREE.BASE_SIZE 64: branches at 64, 128, 256 (the 64 px emoji upsampled here)',
-      branches: 'reference TREE.BRANCH_NUM 3',
-      conditional: 'reference birds_3stages.yml B_CONDITION True',
-      colorWeight: 'reference COEFF.COLOR_LOSS 0 for conditional runs (50 in its unconditional LSUN / ImageNet configs)',
-      uncondWeight: 'reference birds_3stages.yml UNCOND_LOSS 1.0',
-      klWeight: 'reference config COEFF.KL 2.0',
-      ngf: 'reference GF_DIM 64',
-      ndf: 'reference DF_DIM 64',
-      resBlocks: 'reference R_NUM 2',
-      cDim: 'reference EMBEDDING_DIM 128',
-      nz: 'reference Z_DIM 100',
-      nd: 'reference: D compresses the text to EMBEDDING_DIM 128',
-      embedDim: 'the project\'s text encoder (the paper: 1024-d char-CNN-RNN embeddings); no paper counterpart',
-      textHidden: 'the project\'s text encoder; no paper counterpart',
-      textSteps: 'the project\'s text encoder, pretrained for this many steps (the paper uses a pretrained char-CNN-RNN)',
+export const stackganppRecipe = defineModel(
+  {
+    name: 'stackganpp',
+    description:
+      'StackGAN++ (Zhang et al. 2018): a tree of generators at 3 scales trained jointly, colour consistency; unconditional or text-conditioned',
+    paper: {
+      label: 'StackGAN++',
+      title: 'StackGAN++: Realistic Image Synthesis with Stacked Generative Adversarial Networks',
+      authors: 'Han Zhang, Tao Xu, Hongsheng Li, Shaoting Zhang, Xiaogang Wang, Xiaolei Huang, Dimitris Metaxas',
+      year: 2017,
+      arxiv: '1710.10916',
+      code: 'github.com/hanzhanggit/StackGAN-v2',
+      summary: 'A tree of generators and discriminators at several scales trained jointly, with a colour-consistency regulariser.',
     },
-    note: 'The text-conditioned CUB birds set-up (birds_3stages.yml) on captioned emoji (64 px, upsampled to 256). The unconditional set-ups of the paper (LSUN bedroom / church, ImageNet dog / cat, colour loss 50) have no data set here alike; for them add --no-conditional --color-weight 50 --dataset emoji.',
+    params,
+    train: {
+      steps: 8000,
+      batch: 24,
+      lr: 2e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 500,
+      ckptEvery: 1000,
+      logEvery: 25,
+      dataset: 'mnist',
+    },
+    // nz 32: unconditional, z is the condition replicated into every later branch's joint conv, so
+    // its length sets most of G's cost; ngf 32 leaves 8 channels at the finest branch.
+    quick: {
+      steps: 150,
+      batch: 16,
+      baseSize: 8,
+      nz: 32,
+      ngf: 32,
+      ndf: 8,
+      resBlocks: 1,
+      cDim: 32,
+      embedDim: 64,
+      textHidden: 128,
+      nd: 32,
+      textSteps: 100,
+      sampleEvery: 50,
+      ckptEvery: 50,
+      logEvery: 10,
+    },
+    paperPreset: {
+      values: { steps: 41600, batch: 24, dataset: 'emoji-text', baseSize: 64, conditional: true, colorWeight: 0 },
+      sources: {
+        steps: 'reference birds_3stages.yml: MAX_EPOCH 600; 1000 text steps + 600 x 1624 / 24 on emoji-text',
+        batch: 'reference birds_3stages.yml: BATCH_SIZE 24',
+        lr: 'reference: DISCRIMINATOR_LR = GENERATOR_LR = 0.0002, Adam beta1 0.5',
+        dataset: "the paper's text-to-image set-up (CUB birds): captioned emoji here",
+        baseSize: 'paper / reference TREE.BASE_SIZE 64: branches at 64, 128, 256 (the 64 px emoji upsampled here)',
+        branches: 'reference TREE.BRANCH_NUM 3',
+        conditional: 'reference birds_3stages.yml B_CONDITION True',
+        colorWeight: 'reference COEFF.COLOR_LOSS 0 for conditional runs (50 in its unconditional LSUN / ImageNet configs)',
+        uncondWeight: 'reference birds_3stages.yml UNCOND_LOSS 1.0',
+        klWeight: 'reference config COEFF.KL 2.0',
+        ngf: 'reference GF_DIM 64',
+        ndf: 'reference DF_DIM 64',
+        resBlocks: 'reference R_NUM 2',
+        cDim: 'reference EMBEDDING_DIM 128',
+        nz: 'reference Z_DIM 100',
+        nd: 'reference: D compresses the text to EMBEDDING_DIM 128',
+        embedDim: "the project's text encoder (the paper: 1024-d char-CNN-RNN embeddings); no paper counterpart",
+        textHidden: "the project's text encoder; no paper counterpart",
+        textSteps: "the project's text encoder, pretrained for this many steps (the paper uses a pretrained char-CNN-RNN)",
+      },
+      note: 'The text-conditioned CUB birds set-up (birds_3stages.yml) on captioned emoji (64 px, upsampled to 256). The unconditional set-ups of the paper (LSUN bedroom / church, ImageNet dog / cat, colour loss 50) have no data set here alike; for them add --no-conditional --color-weight 50 --dataset emoji.',
+    },
+    check(c) {
+      const s = c.baseSize;
+      return !isPow2(s) || s < 8 || s > 256 ? [`--base-size must be a power of two from 8 to 256, got ${c.baseSize}`] : [];
+    },
+    adaptToData: (_c, data) => ({ nc: data.channels }),
+    imageShape: (c) => ({ channels: c.nc, size: c.baseSize << (c.branches - 1) }),
+    create: (c, settings, seed) => new StackganppTrainer(c, settings, seed),
   },
-  check(c) {
-    const s = c.baseSize;
-    return !isPow2(s) || s < 8 || s > 256 ? [`--base-size must be a power of two from 8 to 256, got ${c.baseSize}`] : [];
+  {
+    /** With --conditional, conditioned on captions: `gan sample --caption`, `gan eval`'s conditional accuracy. */
+    text: {
+      conditioned: (config: ModelConfig) => parseConfig(params, config).conditional === true,
+      codes: (trainer: GanTrainer, captions: readonly (readonly string[])[], generator: Generator) =>
+        (trainer as StackganppTrainer).codesForText(captions, generator),
+    },
   },
-  adaptToData: (_c, data) => ({ nc: data.channels }),
-  imageShape: (c) => ({ channels: c.nc, size: c.baseSize << (c.branches - 1) }),
-  create: (c, settings, seed) => new StackganppTrainer(c, settings, seed),
-}, {
-  /** With --conditional, conditioned on captions: `gan sample --caption`, `gan eval`'s conditional accuracy. */
-  text: {
-    conditioned: (config: ModelConfig) => parseConfig(params, config).conditional === true,
-    codes: (trainer: GanTrainer, captions: readonly (readonly string[])[], generator: Generator) => (trainer as StackganppTrainer).codesForText(captions, generator),
-  },
-});
+);

@@ -44,28 +44,51 @@
 // The file reads as the paper: the label layout, G and D, the losses, the training step, then the
 // declaration (hyper-parameters, presets, paper, demo profile and the CLI hooks).
 
-import { Generator, Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../engine/index.js';
 import { defaultInit_ } from './lib/networks.js';
 import { generateWith, SampleInputs } from './lib/sample.js';
 import { minimize } from './lib/step.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import type { GanTrainer, ModelConfig, StepStats, TrainSettings } from './registry.js';
 
-const { add, affine, bceWithLogits, bernoulli, concat, expand, gradientPenalty, l1, matmul, mean, mul, mulScalar, narrow, neg, randperm, reshape, softmaxCrossEntropy } = ops;
+const {
+  add,
+  affine,
+  bceWithLogits,
+  bernoulli,
+  concat,
+  expand,
+  gradientPenalty,
+  l1,
+  matmul,
+  mean,
+  mul,
+  mulScalar,
+  narrow,
+  neg,
+  randperm,
+  reshape,
+  softmaxCrossEntropy,
+} = ops;
 
 /** StarGAN's hyper-parameters: the flags of `gan train stargan`, their defaults and bounds. */
 const params = {
   imageSize: int(64, 'image side (the paper: 128; the emoji are 64 px, so 64 is the native size)', { min: 4, max: 1024 }),
   cDim: int(6, 'number of domains (set from the dataset: its channels minus 3)', { min: 1, max: 1024 }),
-  gConvDim: int(64, 'width of G\'s first layer', { min: 1, max: 4096 }),
-  dConvDim: int(64, 'width of D\'s first layer', { min: 1, max: 4096 }),
+  gConvDim: int(64, "width of G's first layer", { min: 1, max: 4096 }),
+  dConvDim: int(64, "width of D's first layer", { min: 1, max: 4096 }),
   gRepeatNum: int(6, 'residual blocks in G', { min: 0, max: 64 }),
-  dRepeatNum: int(0, 'stride-2 conv layers in D (0: down to a 2x2 map, as the paper\'s 6 at 128 px; 5 at 64 px)', { min: 0, max: 16 }),
+  dRepeatNum: int(0, "stride-2 conv layers in D (0: down to a 2x2 map, as the paper's 6 at 128 px; 5 at 64 px)", { min: 0, max: 16 }),
   lambdaCls: num(1, 'weight of the domain classification loss', { min: 0, metavar: 'X' }),
   lambdaRec: num(10, 'weight of the reconstruction loss', { min: 0, metavar: 'X' }),
   lambdaGp: num(10, 'weight of the gradient penalty', { min: 0, metavar: 'X' }),
   nCritic: int(5, 'D updates per G update', { min: 1 }),
-  clsLoss: choice(['ce', 'bce'], 'ce', 'domain loss: ce = softmax cross-entropy (one domain per image, RaFD), bce = per-attribute BCE (CelebA)', { metavar: undefined }),
+  clsLoss: choice(
+    ['ce', 'bce'],
+    'ce',
+    'domain loss: ce = softmax cross-entropy (one domain per image, RaFD), bce = per-attribute BCE (CelebA)',
+    { metavar: undefined },
+  ),
   numItersDecay: int(0, 'final iterations over which the learning rate decays linearly to 0 (0: the second half of the run)', { min: 0 }),
   lrUpdateStep: int(1000, 'change the learning rate every N iterations', { min: 1 }),
   evalSource: int(0, 'domain `gan eval` translates from (emoji-skin: 0 default, 1 light .. 5 dark)', { metavar: 'D', min: 0 }),
@@ -136,8 +159,11 @@ export class ResidualBlock extends nn.Module {
   constructor(dimIn: number, dimOut: number) {
     super();
     this.main = new nn.Sequential(
-      new nn.Conv2d(dimIn, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut), new nn.ReLU(),
-      new nn.Conv2d(dimOut, dimOut, 3, { padding: 1, bias: false }), instanceNorm(dimOut),
+      new nn.Conv2d(dimIn, dimOut, 3, { padding: 1, bias: false }),
+      instanceNorm(dimOut),
+      new nn.ReLU(),
+      new nn.Conv2d(dimOut, dimOut, 3, { padding: 1, bias: false }),
+      instanceNorm(dimOut),
     );
   }
   override forward(x: Tensor): Tensor {
@@ -173,7 +199,10 @@ export class StarganGenerator extends nn.Module {
    */
   override forward(x: Tensor, c?: Tensor): Tensor {
     if (!c) {
-      if (x.rank !== 4 || x.shape[1] !== 3 + this.cDim) throw new Error(`StarganGenerator: a packed input must be [N, ${3 + this.cDim}, H, W] (image + ${this.cDim} label planes), got ${x.describe()}`);
+      if (x.rank !== 4 || x.shape[1] !== 3 + this.cDim)
+        throw new Error(
+          `StarganGenerator: a packed input must be [N, ${3 + this.cDim}, H, W] (image + ${this.cDim} label planes), got ${x.describe()}`,
+        );
       return this.main.call(x);
     }
     if (c.rank !== 2 || c.shape[0] !== x.shape[0] || c.shape[1] !== this.cDim) {
@@ -193,7 +222,9 @@ export class StarganDiscriminator extends nn.Module {
     super();
     const kernel = imageSize / 2 ** repeatNum;
     if (!Number.isInteger(kernel) || kernel < 1) {
-      throw new Error(`StarganDiscriminator: image size ${imageSize} must be divisible by 2^${repeatNum} (repeat_num ${repeatNum} stride-2 layers); lower repeat_num or change the size`);
+      throw new Error(
+        `StarganDiscriminator: image size ${imageSize} must be divisible by 2^${repeatNum} (repeat_num ${repeatNum} stride-2 layers); lower repeat_num or change the size`,
+      );
     }
     this.imageSize = imageSize;
     const layers: nn.Module[] = [new nn.Conv2d(3, convDim, 4, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.01)];
@@ -210,7 +241,9 @@ export class StarganDiscriminator extends nn.Module {
   /** [source scores [N, 1, s, s], domain logits [N, cDim]] for images [N, 3, imageSize, imageSize]. */
   override forward(x: Tensor): [Tensor, Tensor] {
     if (x.rank !== 4 || x.shape[2] !== this.imageSize || x.shape[3] !== this.imageSize) {
-      throw new Error(`StarganDiscriminator: expects [N, 3, ${this.imageSize}, ${this.imageSize}] images (conv2's kernel covers the last map), got ${x.describe()}`);
+      throw new Error(
+        `StarganDiscriminator: expects [N, 3, ${this.imageSize}, ${this.imageSize}] images (conv2's kernel covers the last map), got ${x.describe()}`,
+      );
     }
     const h = this.main.call(x);
     const cls = this.conv2.call(h);
@@ -247,7 +280,15 @@ export interface DLosses {
  * without gradients (the reference detaches its output); the penalty's interpolation weights are
  * drawn from `rng`.
  */
-export function discriminatorLosses(netG: nn.Module, netD: nn.Module, xReal: Tensor, cOrg: Tensor, cTrg: Tensor, w: LossWeights, rng: Generator): DLosses {
+export function discriminatorLosses(
+  netG: nn.Module,
+  netD: nn.Module,
+  xReal: Tensor,
+  cOrg: Tensor,
+  cTrg: Tensor,
+  w: LossWeights,
+  rng: Generator,
+): DLosses {
   const D = (x: Tensor) => netD.call(x) as [Tensor, Tensor];
   const [srcReal, clsReal] = D(xReal);
   const lossReal = neg(mean(srcReal));
@@ -308,7 +349,11 @@ export class StarganTrainer implements GanTrainer {
   private readonly totalSteps: number;
 
   /** `config`: any subset of the hyper-parameters (the rest take their declared defaults). */
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>, seed: number) {
+  constructor(
+    readonly config: ModelConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2' | 'steps'>,
+    seed: number,
+  ) {
     const cfg = (this.cfg = parseConfig(params, config));
     this.dRepeatNum = resolvedDRepeatNum(cfg);
     this.rng = new Generator(seed);
@@ -344,7 +389,9 @@ export class StarganTrainer implements GanTrainer {
     const { cDim, imageSize: s } = this.cfg;
     const [n, c, h, w] = batch.shape;
     if (batch.rank !== 4 || c !== 3 + cDim || h !== s || w !== s || n < 1) {
-      throw new Error(`stargan: a batch must be [N, ${3 + cDim}, ${s}, ${s}] (RGB + ${cDim} label planes, see packDomains), got ${batch.describe()}`);
+      throw new Error(
+        `stargan: a batch must be [N, ${3 + cDim}, ${s}, ${s}] (RGB + ${cDim} label planes, see packDomains), got ${batch.describe()}`,
+      );
     }
   }
 
@@ -402,22 +449,24 @@ export class StarganTrainer implements GanTrainer {
     const [n, , h, w] = z.shape;
     const per = Math.max(GRID_COLUMNS, cDim + 1);
     const sources = Math.min(n, Math.ceil(n / per));
-    return noGrad(() => tidy(() => {
-      const src = narrow(z, 0, 0, sources);
-      const x = narrow(src, 1, 0, 3);
-      const xs = reshape(expand(reshape(x, [sources, 1, 3, h, w]), [sources, cDim, 3, h, w]), [sources * cDim, 3, h, w]);
-      const eye = new Float32Array(sources * cDim * cDim);
-      for (let r = 0; r < sources * cDim; r++) eye[r * cDim + (r % cDim)] = 1;
-      const targets = concat([xs, tileLabels(tensor(eye, [sources * cDim, cDim]), h, w)], 1);
-      const out = generateWith(this.nets.netG, concat([targets, src], 0), opts.batchStats ?? true);
-      const images: Tensor[] = [];
-      for (let s = 0; s < sources; s++) {
-        images.push(narrow(x, 0, s, 1));
-        for (let d = 0; d < cDim; d++) images.push(narrow(out, 0, s * cDim + d, 1));
-        for (let k = cDim + 1; k < per; k++) images.push(narrow(out, 0, sources * cDim + s, 1));
-      }
-      return concat(images.slice(0, n), 0);
-    }));
+    return noGrad(() =>
+      tidy(() => {
+        const src = narrow(z, 0, 0, sources);
+        const x = narrow(src, 1, 0, 3);
+        const xs = reshape(expand(reshape(x, [sources, 1, 3, h, w]), [sources, cDim, 3, h, w]), [sources * cDim, 3, h, w]);
+        const eye = new Float32Array(sources * cDim * cDim);
+        for (let r = 0; r < sources * cDim; r++) eye[r * cDim + (r % cDim)] = 1;
+        const targets = concat([xs, tileLabels(tensor(eye, [sources * cDim, cDim]), h, w)], 1);
+        const out = generateWith(this.nets.netG, concat([targets, src], 0), opts.batchStats ?? true);
+        const images: Tensor[] = [];
+        for (let s = 0; s < sources; s++) {
+          images.push(narrow(x, 0, s, 1));
+          for (let d = 0; d < cDim; d++) images.push(narrow(out, 0, s * cDim + d, 1));
+          for (let k = cDim + 1; k < per; k++) images.push(narrow(out, 0, sources * cDim + s, 1));
+        }
+        return concat(images.slice(0, n), 0);
+      }),
+    );
   }
 
   /** G applied to packed rows (image + target label planes), as `gan eval` translates held-out images. */
@@ -455,85 +504,102 @@ export function inferStarganConfig(net: string, shapes: ReadonlyMap<string, read
   return null;
 }
 
-export const starganRecipe = defineModel({
-  name: 'stargan',
-  description: 'StarGAN (Choi et al. 2018): one G for all domains (label tiled onto the image), D with source + domain heads, WGAN-GP',
-  paper: {
-    label: 'StarGAN',
-    title: 'StarGAN: Unified Generative Adversarial Networks for Multi-Domain Image-to-Image Translation',
-    authors: 'Yunjey Choi, Minje Choi, Munyoung Kim, Jung-Woo Ha, Sunghun Kim, Jaegul Choo',
-    year: 2017,
-    arxiv: '1711.09020',
-    code: 'github.com/yunjey/stargan',
-    summary: 'One generator translating among many domains, conditioned on a target label, with an auxiliary domain classifier.',
-  },
-  params,
-  train: {
-    steps: 200000,
-    batch: 16,
-    lr: 1e-4,
-    beta1: 0.5,
-    beta2: 0.999,
-    sampleEvery: 1000,
-    ckptEvery: 10000,
-    logEvery: 10,
-    dataset: 'emoji-skin',
-  },
-  // Minutes on a software adapter: 32 px, 8 wide, 2 residual blocks, D 4 layers down to 2x2, and
-  // lr 1e-3 so that 40 G updates move G (at 1e-4 the held-out L1 barely leaves the untrained value).
-  quick: { steps: 200, batch: 8, lr: 1e-3, imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, lrUpdateStep: 10, sampleEvery: 50, ckptEvery: 50, logEvery: 5 },
-  paperPreset: {
-    values: { steps: 20100, imageSize: 128, dRepeatNum: 6, numItersDecay: 10050 },
-    sources: {
-      steps: 'paper (RaFD): 100 epochs at 0.0001, then 100 of linear decay; 200 x 1608 emoji-skin images / 16',
-      batch: 'paper: batch 16',
-      lr: 'paper: Adam 0.0001, beta1 0.5, beta2 0.999',
-      imageSize: 'paper: 128x128 (the 64 px emoji upsampled here)',
-      dRepeatNum: 'reference d_repeat_num 6 (128 px down to 2x2)',
-      gRepeatNum: 'paper: 6 residual blocks',
-      gConvDim: 'paper: G\'s first conv 64 filters (reference g_conv_dim 64)',
-      dConvDim: 'paper: D\'s first conv 64 filters (reference d_conv_dim 64)',
-      lrUpdateStep: 'reference lr_update_step 1000',
-      nCritic: 'paper: one G update per 5 D updates',
-      lambdaCls: 'paper: lambda_cls = 1',
-      lambdaRec: 'paper: lambda_rec = 10',
-      lambdaGp: 'paper: lambda_gp = 10',
-      numItersDecay: 'paper (RaFD): decay over the last 100 of 200 epochs',
-      clsLoss: 'RaFD: one expression per image, softmax cross-entropy',
+export const starganRecipe = defineModel(
+  {
+    name: 'stargan',
+    description: 'StarGAN (Choi et al. 2018): one G for all domains (label tiled onto the image), D with source + domain heads, WGAN-GP',
+    paper: {
+      label: 'StarGAN',
+      title: 'StarGAN: Unified Generative Adversarial Networks for Multi-Domain Image-to-Image Translation',
+      authors: 'Yunjey Choi, Minje Choi, Munyoung Kim, Jung-Woo Ha, Sunghun Kim, Jaegul Choo',
+      year: 2017,
+      arxiv: '1711.09020',
+      code: 'github.com/yunjey/stargan',
+      summary: 'One generator translating among many domains, conditioned on a target label, with an auxiliary domain classifier.',
     },
-    note: 'CelebA and RaFD are not here: --paper trains on the emoji skin-tone domains (one domain per image, like RaFD\'s expressions), upsampled from 64 to 128 px, with the paper\'s RaFD schedule counted in epochs of that set.',
+    params,
+    train: {
+      steps: 200000,
+      batch: 16,
+      lr: 1e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 1000,
+      ckptEvery: 10000,
+      logEvery: 10,
+      dataset: 'emoji-skin',
+    },
+    // Minutes on a software adapter: 32 px, 8 wide, 2 residual blocks, D 4 layers down to 2x2, and
+    // lr 1e-3 so that 40 G updates move G (at 1e-4 the held-out L1 barely leaves the untrained value).
+    quick: {
+      steps: 200,
+      batch: 8,
+      lr: 1e-3,
+      imageSize: 32,
+      gConvDim: 8,
+      dConvDim: 8,
+      gRepeatNum: 2,
+      lrUpdateStep: 10,
+      sampleEvery: 50,
+      ckptEvery: 50,
+      logEvery: 5,
+    },
+    paperPreset: {
+      values: { steps: 20100, imageSize: 128, dRepeatNum: 6, numItersDecay: 10050 },
+      sources: {
+        steps: 'paper (RaFD): 100 epochs at 0.0001, then 100 of linear decay; 200 x 1608 emoji-skin images / 16',
+        batch: 'paper: batch 16',
+        lr: 'paper: Adam 0.0001, beta1 0.5, beta2 0.999',
+        imageSize: 'paper: 128x128 (the 64 px emoji upsampled here)',
+        dRepeatNum: 'reference d_repeat_num 6 (128 px down to 2x2)',
+        gRepeatNum: 'paper: 6 residual blocks',
+        gConvDim: "paper: G's first conv 64 filters (reference g_conv_dim 64)",
+        dConvDim: "paper: D's first conv 64 filters (reference d_conv_dim 64)",
+        lrUpdateStep: 'reference lr_update_step 1000',
+        nCritic: 'paper: one G update per 5 D updates',
+        lambdaCls: 'paper: lambda_cls = 1',
+        lambdaRec: 'paper: lambda_rec = 10',
+        lambdaGp: 'paper: lambda_gp = 10',
+        numItersDecay: 'paper (RaFD): decay over the last 100 of 200 epochs',
+        clsLoss: 'RaFD: one expression per image, softmax cross-entropy',
+      },
+      note: "CelebA and RaFD are not here: --paper trains on the emoji skin-tone domains (one domain per image, like RaFD's expressions), upsampled from 64 to 128 px, with the paper's RaFD schedule counted in epochs of that set.",
+    },
+    check(c) {
+      const errs: string[] = [];
+      if (c.imageSize % 4 !== 0) errs.push(`--image-size must be a multiple of 4 in [4, 1024] (G halves it twice), got ${c.imageSize}`);
+      const d = resolvedDRepeatNum(c);
+      if (errs.length === 0 && !Number.isInteger(c.imageSize / 2 ** d)) {
+        errs.push(`--d-repeat-num ${d} needs an image size divisible by ${2 ** d} (got ${c.imageSize}); use fewer layers or 0 (auto)`);
+      }
+      for (const k of ['evalSource', 'evalTarget'] as const) {
+        if (c[k] > c.cDim - 1)
+          errs.push(`--${k === 'evalSource' ? 'eval-source' : 'eval-target'} must be a domain index in 0..${c.cDim - 1}, got ${c[k]}`);
+      }
+      return errs;
+    },
+    adaptToData: (_c, data) => ({ cDim: data.channels - 3 }),
+    imageShape: (c) => ({ channels: 3 + c.cDim, size: c.imageSize }),
+    inferConfig: inferStarganConfig,
+    create: (c, settings, seed) => new StarganTrainer(c, settings, seed),
   },
-  check(c) {
-    const errs: string[] = [];
-    if (c.imageSize % 4 !== 0) errs.push(`--image-size must be a multiple of 4 in [4, 1024] (G halves it twice), got ${c.imageSize}`);
-    const d = resolvedDRepeatNum(c);
-    if (errs.length === 0 && !Number.isInteger(c.imageSize / 2 ** d)) {
-      errs.push(`--d-repeat-num ${d} needs an image size divisible by ${2 ** d} (got ${c.imageSize}); use fewer layers or 0 (auto)`);
-    }
-    for (const k of ['evalSource', 'evalTarget'] as const) {
-      if (c[k] > c.cDim - 1) errs.push(`--${k === 'evalSource' ? 'eval-source' : 'eval-target'} must be a domain index in 0..${c.cDim - 1}, got ${c[k]}`);
-    }
-    return errs;
+  {
+    /** TranslationEval.translate: inputs are packed rows with the target label planes. */
+    translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as StarganTrainer).translate(inputs),
+    /** The CLI's held-out pairs (evalSource -> evalTarget), domain grids and domain-classifier scores. */
+    domainTranslation(config: ModelConfig) {
+      const c = parseConfig(params, config);
+      return { count: c.cDim, size: c.imageSize, source: c.evalSource, target: c.evalTarget };
+    },
+    demo: {
+      gridCols: 8,
+      charts: [
+        { title: 'Adversarial losses (WGAN-GP)', keys: /^loss_[DG]_(real|fake)$/ },
+        { title: 'Domain classification losses', keys: /_cls$/ },
+        { title: 'Gradient penalty and reconstruction', keys: /^loss_(D_gp|G_rec)$/ },
+      ],
+      blurb:
+        "Each row of the grid: an input image, then G's translation of it into each domain (default, light … dark), then into its own domain.",
+    },
   },
-  adaptToData: (_c, data) => ({ cDim: data.channels - 3 }),
-  imageShape: (c) => ({ channels: 3 + c.cDim, size: c.imageSize }),
-  inferConfig: inferStarganConfig,
-  create: (c, settings, seed) => new StarganTrainer(c, settings, seed),
-}, {
-  /** TranslationEval.translate: inputs are packed rows with the target label planes. */
-  translate: (trainer: GanTrainer, inputs: Tensor) => (trainer as StarganTrainer).translate(inputs),
-  /** The CLI's held-out pairs (evalSource -> evalTarget), domain grids and domain-classifier scores. */
-  domainTranslation(config: ModelConfig) {
-    const c = parseConfig(params, config);
-    return { count: c.cDim, size: c.imageSize, source: c.evalSource, target: c.evalTarget };
-  },
-  demo: {
-    gridCols: 8,
-    charts: [
-      { title: 'Adversarial losses (WGAN-GP)', keys: /^loss_[DG]_(real|fake)$/ },
-      { title: 'Domain classification losses', keys: /_cls$/ },
-      { title: 'Gradient penalty and reconstruction', keys: /^loss_(D_gp|G_rec)$/ },
-    ],
-    blurb: 'Each row of the grid: an input image, then G\'s translation of it into each domain (default, light … dark), then into its own domain.',
-  },
-});
+);

@@ -42,7 +42,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Generator, Tensor, assign, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, assign, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import { minimize } from './lib/step.js';
 import { generateWith } from './lib/sample.js';
@@ -87,7 +87,9 @@ export function maxPool2(x: Tensor): Tensor {
   const cropped = h2 * 2 === h && w2 * 2 === w ? x : x.narrow(2, 0, 2 * h2).narrow(3, 0, 2 * w2);
   const v = cropped.reshape([n, c, h2, 2, w2, 2]);
   const phase = (i: number, j: number) => ops.slice(v, [0, 0, 0, i, 0, j], [n, c, h2, i + 1, w2, j + 1]).reshape([n, c, h2, w2]);
-  return phase(0, 0).maximum(phase(0, 1)).maximum(phase(1, 0).maximum(phase(1, 1)));
+  return phase(0, 0)
+    .maximum(phase(0, 1))
+    .maximum(phase(1, 0).maximum(phase(1, 1)));
 }
 
 class MaxPool2 extends nn.Module {
@@ -103,11 +105,19 @@ export class TripleClassifier extends nn.Module {
   constructor(cfg: Pick<TripleganConfig, 'nc' | 'cw' | 'numClasses'>, rng?: Generator) {
     super();
     const w = cfg.cw;
-    const block = (cin: number, cout: number, k: number, pad: number) => [new nn.Conv2d(cin, cout, k, { padding: pad, bias: false }), new nn.BatchNorm2d(cout), new nn.ReLU()];
+    const block = (cin: number, cout: number, k: number, pad: number) => [
+      new nn.Conv2d(cin, cout, k, { padding: pad, bias: false }),
+      new nn.BatchNorm2d(cout),
+      new nn.ReLU(),
+    ];
     this.features = new nn.Sequential(
-      ...block(cfg.nc, w, 5, 0), new MaxPool2(), new nn.Dropout(0.5, { generator: rng }),
+      ...block(cfg.nc, w, 5, 0),
+      new MaxPool2(),
+      new nn.Dropout(0.5, { generator: rng }),
       ...block(w, 2 * w, 3, 1),
-      ...block(2 * w, 2 * w, 3, 0), new MaxPool2(), new nn.Dropout(0.5, { generator: rng }),
+      ...block(2 * w, 2 * w, 3, 0),
+      new MaxPool2(),
+      new nn.Dropout(0.5, { generator: rng }),
       ...block(2 * w, 4 * w, 3, 1),
       ...block(4 * w, 4 * w, 3, 1),
     );
@@ -164,7 +174,10 @@ export class TripleGenerator extends nn.Module {
 export class TripleDiscriminator extends nn.Module {
   layers: nn.Sequential;
   out: LabelledLinear;
-  constructor(readonly cfg: Pick<TripleganConfig, 'ndh' | 'numClasses' | 'nc' | 'imageSize'>, readonly rng?: Generator) {
+  constructor(
+    readonly cfg: Pick<TripleganConfig, 'ndh' | 'numClasses' | 'nc' | 'imageSize'>,
+    readonly rng?: Generator,
+  ) {
     super();
     const h = cfg.ndh;
     const widths = [h, h >> 1, h >> 2, h >> 2, h >> 2].map((v) => Math.max(8, v));
@@ -214,12 +227,22 @@ export class LabelledSet {
   readonly indices: Int32Array;
   private readonly plane: number;
 
-  constructor(source: { images: Float32Array; labels: ArrayLike<number>; n: number }, cfg: Pick<TripleganConfig, 'perClass' | 'numClasses' | 'labelSeed' | 'nc' | 'imageSize'>) {
+  constructor(
+    source: { images: Float32Array; labels: ArrayLike<number>; n: number },
+    cfg: Pick<TripleganConfig, 'perClass' | 'numClasses' | 'labelSeed' | 'nc' | 'imageSize'>,
+  ) {
     this.plane = cfg.nc * cfg.imageSize * cfg.imageSize;
     if (source.images.length < source.n * this.plane) {
-      throw new Error(`bindData: ${source.n} images of ${cfg.nc}x${cfg.imageSize}x${cfg.imageSize} need ${source.n * this.plane} values, got ${source.images.length} (load them at size ${cfg.imageSize})`);
+      throw new Error(
+        `bindData: ${source.n} images of ${cfg.nc}x${cfg.imageSize}x${cfg.imageSize} need ${source.n * this.plane} values, got ${source.images.length} (load them at size ${cfg.imageSize})`,
+      );
     }
-    this.indices = selectLabelled(Array.from({ length: source.n }, (_, i) => source.labels[i]), cfg.perClass, cfg.numClasses, cfg.labelSeed);
+    this.indices = selectLabelled(
+      Array.from({ length: source.n }, (_, i) => source.labels[i]),
+      cfg.perClass,
+      cfg.numClasses,
+      cfg.labelSeed,
+    );
     const m = this.indices.length;
     this.images = new Float32Array(m * this.plane);
     this.labels = new Int32Array(m);
@@ -261,7 +284,11 @@ export class TripleganTrainer implements GanTrainer {
   private xl: Tensor | null = null;
   private yl: Tensor | null = null;
 
-  constructor(readonly config: ModelConfig, settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>, seed: number) {
+  constructor(
+    readonly config: ModelConfig,
+    settings: Pick<TrainSettings, 'lr' | 'beta1' | 'beta2'>,
+    seed: number,
+  ) {
     this.cfg = parseConfig(params, config);
     this.rng = new Generator(seed);
     const netG = new TripleGenerator(this.cfg);
@@ -318,7 +345,9 @@ export class TripleganTrainer implements GanTrainer {
    */
   step(real: Tensor, withStats: boolean): StepStats | null {
     if (!this.labelled) {
-      throw new Error('triplegan: no labelled set bound; call trainer.bindData(loadMnist({ split: "train" })) before training (the image batches carry no labels)');
+      throw new Error(
+        'triplegan: no labelled set bound; call trainer.bindData(loadMnist({ split: "train" })) before training (the image batches carry no labels)',
+      );
     }
     const { cfg } = this;
     const { netG, netD, netC } = this.nets;
@@ -347,7 +376,12 @@ export class TripleganTrainer implements GanTrainer {
       const dReal = netD.call(xl, ylHot);
       const dC = netD.call(real, ycHot);
       const dFake = netD.call(fake.detach(), yg);
-      const lossD = ops.bceWithLogits(dReal, 1).add(ops.bceWithLogits(dC, 0).mul(alpha).add(ops.bceWithLogits(dFake, 0).mul(1 - alpha)));
+      const lossD = ops.bceWithLogits(dReal, 1).add(
+        ops
+          .bceWithLogits(dC, 0)
+          .mul(alpha)
+          .add(ops.bceWithLogits(dFake, 0).mul(1 - alpha)),
+      );
       minimize(lossD, this.optimizers.netD);
 
       // G: fool the updated D on its pairs.
@@ -357,9 +391,16 @@ export class TripleganTrainer implements GanTrainer {
       // C: fool D on its pairs (through p_c(y_c | x)), fit the labels, and (later) G's pairs.
       const dCNow = noGrad(() => netD.call(real, ycHot));
       // paper: log(1 - D) = -BCE(D, 0); code: BCE(D, 1) = -log D (see the header).
-      const advC = cfg.classifierAdv === 'code'
-        ? pMax.mul(ops.bceWithLogits(dCNow, 1, { reduction: 'none' })).mean().mul(alpha)
-        : pMax.mul(ops.bceWithLogits(dCNow, 0, { reduction: 'none' })).mean().mul(-alpha);
+      const advC =
+        cfg.classifierAdv === 'code'
+          ? pMax
+              .mul(ops.bceWithLogits(dCNow, 1, { reduction: 'none' }))
+              .mean()
+              .mul(alpha)
+          : pMax
+              .mul(ops.bceWithLogits(dCNow, 0, { reduction: 'none' }))
+              .mean()
+              .mul(-alpha);
       let lossC = advC.add(ce);
       let rp: Tensor | null = null;
       if (useRP) {
@@ -414,8 +455,12 @@ function labelCodes(n: number, numClasses: number): Tensor {
 
 /** Error rate of a classifier in eval mode over host images (n x nc x s x s) and labels. */
 export async function classifierError(
-  netC: TripleClassifier, images: Float32Array, labels: ArrayLike<number>, n: number,
-  cfg: Pick<TripleganConfig, 'nc' | 'imageSize'>, batch = 500,
+  netC: TripleClassifier,
+  images: Float32Array,
+  labels: ArrayLike<number>,
+  n: number,
+  cfg: Pick<TripleganConfig, 'nc' | 'imageSize'>,
+  batch = 500,
 ): Promise<number> {
   const plane = cfg.nc * cfg.imageSize * cfg.imageSize;
   const wasTraining = netC.training;
@@ -424,7 +469,9 @@ export async function classifierError(
   try {
     for (let start = 0; start < n; start += batch) {
       const m = Math.min(batch, n - start);
-      const logits = noGrad(() => tidy(() => netC.call(tensor(images.subarray(start * plane, (start + m) * plane), [m, cfg.nc, cfg.imageSize, cfg.imageSize]))));
+      const logits = noGrad(() =>
+        tidy(() => netC.call(tensor(images.subarray(start * plane, (start + m) * plane), [m, cfg.nc, cfg.imageSize, cfg.imageSize]))),
+      );
       const v = await logits.data();
       logits.dispose();
       const k = v.length / m;
@@ -478,45 +525,77 @@ const params = {
   labelSeed: int(1, 'seed of the labelled-subset selection', { min: 0 }),
   labelledBatch: int(100, 'labelled examples per step', count),
   supervisedOnly: bool(false, 'train C alone on the labelled set (the supervised baseline)'),
-  classifierAdv: choice(['paper', 'code'], 'paper', "C's adversarial term: paper = p_c log(1 - D) (Algorithm 1), code = p_c BCE(D, 1) (the authors' Theano code)"),
+  classifierAdv: choice(
+    ['paper', 'code'],
+    'paper',
+    "C's adversarial term: paper = p_c log(1 - D) (Algorithm 1), code = p_c BCE(D, 1) (the authors' Theano code)",
+  ),
   nc: int(1, 'image channels, from the training data', { fromData: true }),
 };
 
-export const tripleganRecipe = defineModel({
-  name: 'triplegan',
-  description: 'Triple-GAN (Li et al. 2017): generator, classifier and discriminator; semi-supervised MNIST with 100 labels',
-  paper: {
-    label: 'Triple-GAN',
-    title: 'Triple Generative Adversarial Nets',
-    authors: 'Chongxuan Li, Kun Xu, Jun Zhu, Bo Zhang',
-    year: 2017,
-    arxiv: '1703.02291',
-    code: 'github.com/zhenxuan00/triple-gan',
-    summary: 'A generator, a classifier and a discriminator over (image, label) pairs: semi-supervised classification and class-conditional generation.',
-  },
-  params,
-  train: { steps: 60000, batch: 100, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 2000, ckptEvery: 5000, logEvery: 50, dataset: 'mnist' },
-  quick: { steps: 300, batch: 32, ngh: 128, ndh: 256, cw: 8, warmupSteps: 100, rpStart: 200, labelledBatch: 32, sampleEvery: 100, ckptEvery: 100, logEvery: 10 },
-  paperPreset: {
-    values: { steps: 603600, rpStart: 183000, warmupSteps: 3600 },
-    sources: {
-      steps: 'reference x2y_yz2x_xy2p_ssl_mnist.py: num_epochs 1000 of 60000 / 100 iterations, after the 3600 warm-up steps (counted in --steps here)',
-      batch: 'reference batch_size_u_c 100 (unlabelled batch of C; D and G use 400 and 200)',
-      lr: 'reference lr 0.001, Adam beta1 0.5; annealed x0.995 per epoch from epoch 300 (not done here)',
-      ngh: 'paper: G an MLP with 500 hidden units',
-      ndh: 'paper: D an MLP of 1000 hidden units first',
-      cw: 'paper: C a CNN of 32-64-64-128-128 filters',
-      alphaP: 'reference alpha_cla_g 0.1',
-      rpStart: 'reference epoch_cla_g 300: R_P from epoch 300, i.e. 3600 warm-up + 299 x 600 steps',
-      warmupSteps: 'reference: C pretrained 30 epochs of 60000 / 500 (semi-supervised, at lr 0.0003; here supervised warm-up at the main rate)',
-      perClass: 'paper: 100 labels on MNIST',
-      labelledBatch: 'reference batch_size_l_c 100',
+export const tripleganRecipe = defineModel(
+  {
+    name: 'triplegan',
+    description: 'Triple-GAN (Li et al. 2017): generator, classifier and discriminator; semi-supervised MNIST with 100 labels',
+    paper: {
+      label: 'Triple-GAN',
+      title: 'Triple Generative Adversarial Nets',
+      authors: 'Chongxuan Li, Kun Xu, Jun Zhu, Bo Zhang',
+      year: 2017,
+      arxiv: '1703.02291',
+      code: 'github.com/zhenxuan00/triple-gan',
+      summary:
+        'A generator, a classifier and a discriminator over (image, label) pairs: semi-supervised classification and class-conditional generation.',
     },
-    note: 'MNIST with 100 labels, as the paper. The reference\'s per-network batch sizes (C 100, D 400, G 200), its learning-rate annealing and its semi-supervised pretraining of C are approximated by one batch of 100, a constant rate and a supervised warm-up.',
+    params,
+    train: {
+      steps: 60000,
+      batch: 100,
+      lr: 1e-3,
+      beta1: 0.5,
+      beta2: 0.999,
+      sampleEvery: 2000,
+      ckptEvery: 5000,
+      logEvery: 50,
+      dataset: 'mnist',
+    },
+    quick: {
+      steps: 300,
+      batch: 32,
+      ngh: 128,
+      ndh: 256,
+      cw: 8,
+      warmupSteps: 100,
+      rpStart: 200,
+      labelledBatch: 32,
+      sampleEvery: 100,
+      ckptEvery: 100,
+      logEvery: 10,
+    },
+    paperPreset: {
+      values: { steps: 603600, rpStart: 183000, warmupSteps: 3600 },
+      sources: {
+        steps:
+          'reference x2y_yz2x_xy2p_ssl_mnist.py: num_epochs 1000 of 60000 / 100 iterations, after the 3600 warm-up steps (counted in --steps here)',
+        batch: 'reference batch_size_u_c 100 (unlabelled batch of C; D and G use 400 and 200)',
+        lr: 'reference lr 0.001, Adam beta1 0.5; annealed x0.995 per epoch from epoch 300 (not done here)',
+        ngh: 'paper: G an MLP with 500 hidden units',
+        ndh: 'paper: D an MLP of 1000 hidden units first',
+        cw: 'paper: C a CNN of 32-64-64-128-128 filters',
+        alphaP: 'reference alpha_cla_g 0.1',
+        rpStart: 'reference epoch_cla_g 300: R_P from epoch 300, i.e. 3600 warm-up + 299 x 600 steps',
+        warmupSteps:
+          'reference: C pretrained 30 epochs of 60000 / 500 (semi-supervised, at lr 0.0003; here supervised warm-up at the main rate)',
+        perClass: 'paper: 100 labels on MNIST',
+        labelledBatch: 'reference batch_size_l_c 100',
+      },
+      note: "MNIST with 100 labels, as the paper. The reference's per-network batch sizes (C 100, D 400, G 200), its learning-rate annealing and its semi-supervised pretraining of C are approximated by one batch of 100, a constant rate and a supervised warm-up.",
+    },
+    adaptToData: (_c, data) => ({ nc: data.channels }),
+    imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
+    create: (c, settings, seed) => new TripleganTrainer(c, settings, seed),
   },
-  adaptToData: (_c, data) => ({ nc: data.channels }),
-  imageShape: (c) => ({ channels: c.nc, size: c.imageSize }),
-  create: (c, settings, seed) => new TripleganTrainer(c, settings, seed),
-}, {
-  evalExtras: evalClassifier,
-});
+  {
+    evalExtras: evalClassifier,
+  },
+);

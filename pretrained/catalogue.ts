@@ -30,10 +30,43 @@ export interface UpscalerModelEntry {
 }
 
 export const UPSCALER_MODELS: readonly UpscalerModelEntry[] = [
-  { id: 'default-model', pkg: '@upscalerjs/default-model', scales: [2], architecture: 'rdn', inputRange: [0, 255], outputRange: [0, 255], sizeMB: 1 },
-  { id: 'esrgan-slim', pkg: '@upscalerjs/esrgan-slim', scales: [2, 3, 4, 8], architecture: 'rdn', inputRange: [0, 255], outputRange: [0, 255], sizeMB: 4 },
-  { id: 'esrgan-medium', pkg: '@upscalerjs/esrgan-medium', scales: [2, 3, 4, 8], architecture: 'rdn', inputRange: [0, 255], outputRange: [0, 255], sizeMB: 11 },
-  { id: 'esrgan-thick', pkg: '@upscalerjs/esrgan-thick', scales: [2, 3, 4, 8], architecture: 'rrdn', inputRange: [0, 1], outputRange: [0, 1], sizeMB: 110, optional: true },
+  {
+    id: 'default-model',
+    pkg: '@upscalerjs/default-model',
+    scales: [2],
+    architecture: 'rdn',
+    inputRange: [0, 255],
+    outputRange: [0, 255],
+    sizeMB: 1,
+  },
+  {
+    id: 'esrgan-slim',
+    pkg: '@upscalerjs/esrgan-slim',
+    scales: [2, 3, 4, 8],
+    architecture: 'rdn',
+    inputRange: [0, 255],
+    outputRange: [0, 255],
+    sizeMB: 4,
+  },
+  {
+    id: 'esrgan-medium',
+    pkg: '@upscalerjs/esrgan-medium',
+    scales: [2, 3, 4, 8],
+    architecture: 'rdn',
+    inputRange: [0, 255],
+    outputRange: [0, 255],
+    sizeMB: 11,
+  },
+  {
+    id: 'esrgan-thick',
+    pkg: '@upscalerjs/esrgan-thick',
+    scales: [2, 3, 4, 8],
+    architecture: 'rrdn',
+    inputRange: [0, 1],
+    outputRange: [0, 1],
+    sizeMB: 110,
+    optional: true,
+  },
 ];
 
 export const UPSCALER_MODEL_IDS = UPSCALER_MODELS.map((m) => m.id);
@@ -47,7 +80,8 @@ export function upscalerModel(id: string): UpscalerModelEntry {
 
 /** Checks that the model ships `scale` (error lists the ones it does). */
 export function checkScale(m: UpscalerModelEntry, scale: number): void {
-  if (!m.scales.includes(scale)) throw new Error(`${m.id} has no x${scale} model; it ships x${m.scales.join(', x')} (use --scale ${m.scales[0]})`);
+  if (!m.scales.includes(scale))
+    throw new Error(`${m.id} has no x${scale} model; it ships x${m.scales.join(', x')} (use --scale ${m.scales[0]})`);
 }
 
 /** Path of model.json inside the package folder ('models/model.json' for default-model, else 'models/x<scale>/model.json'). */

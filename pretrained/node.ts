@@ -4,7 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { concatBytes, loadLayersModel, type ImportOptions, type TfjsLayersModel, type TfjsLayersModelJson, type HostWeight } from './tfjs_layers.js';
+import {
+  concatBytes,
+  loadLayersModel,
+  type ImportOptions,
+  type TfjsLayersModel,
+  type TfjsLayersModelJson,
+  type HostWeight,
+} from './tfjs_layers.js';
 import { modelJsonPath, upscalerModel, type UpscalerModelEntry } from './catalogue.js';
 
 /** The installed folder of an npm package, or null when it is not installed. */
@@ -42,13 +49,25 @@ export function requirePackageDir(m: UpscalerModelEntry): string {
 }
 
 /** Reads model.json + shards from a folder (any tfjs layers model on disk). */
-export async function loadLayersModelFromFile(modelJson: string, opts: ImportOptions = {}): Promise<{ model: TfjsLayersModel; json: TfjsLayersModelJson; weights: Map<string, HostWeight> }> {
+export async function loadLayersModelFromFile(
+  modelJson: string,
+  opts: ImportOptions = {},
+): Promise<{ model: TfjsLayersModel; json: TfjsLayersModelJson; weights: Map<string, HostWeight> }> {
   const dir = dirname(modelJson);
   return loadLayersModel(readFileSync(modelJson, 'utf8'), async (p) => new Uint8Array(readFileSync(join(dir, p))), opts);
 }
 
 /** Imports an UpscalerJS model at a scale from node_modules. */
-export async function loadUpscalerModel(id: string, scale: number): Promise<{ entry: UpscalerModelEntry; model: TfjsLayersModel; json: TfjsLayersModelJson; weights: Map<string, HostWeight>; modelJson: string }> {
+export async function loadUpscalerModel(
+  id: string,
+  scale: number,
+): Promise<{
+  entry: UpscalerModelEntry;
+  model: TfjsLayersModel;
+  json: TfjsLayersModelJson;
+  weights: Map<string, HostWeight>;
+  modelJson: string;
+}> {
   const entry = upscalerModel(id);
   const file = join(requirePackageDir(entry), modelJsonPath(entry, scale));
   const r = await loadLayersModelFromFile(file, { name: `${id} x${scale}` });
@@ -56,7 +75,10 @@ export async function loadUpscalerModel(id: string, scale: number): Promise<{ en
 }
 
 /** model.json and each weight group's shards (concatenated) of a catalogue model, from node_modules. */
-export async function readUpscalerFiles(entry: UpscalerModelEntry, scale: number): Promise<{ json: TfjsLayersModelJson; groups: Uint8Array[] }> {
+export async function readUpscalerFiles(
+  entry: UpscalerModelEntry,
+  scale: number,
+): Promise<{ json: TfjsLayersModelJson; groups: Uint8Array[] }> {
   const file = join(requirePackageDir(entry), modelJsonPath(entry, scale));
   const json = JSON.parse(readFileSync(file, 'utf8')) as TfjsLayersModelJson;
   const groups = json.weightsManifest.map((g) => concatBytes(g.paths.map((p) => new Uint8Array(readFileSync(join(dirname(file), p))))));

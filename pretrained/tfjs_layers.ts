@@ -57,7 +57,10 @@ export interface TfjsLayersModelJson {
   modelTopology: {
     keras_version?: string;
     backend?: string;
-    model_config?: { class_name: string; config: { name?: string; layers: KerasLayerJson[]; input_layers?: unknown[]; output_layers?: unknown[] } };
+    model_config?: {
+      class_name: string;
+      config: { name?: string; layers: KerasLayerJson[]; input_layers?: unknown[]; output_layers?: unknown[] };
+    };
     // Some converters write the model config at the top level.
     class_name?: string;
     config?: { name?: string; layers: KerasLayerJson[]; input_layers?: unknown[]; output_layers?: unknown[] };
@@ -71,7 +74,16 @@ export interface HostWeight {
 }
 
 /** The layer types the importer understands (PixelShuffle<N>x stands for any N). */
-export const SUPPORTED_LAYERS = ['InputLayer', 'Conv2D', 'Activation', 'Concatenate', 'Add', 'UpSampling2D', 'MultiplyBeta', 'PixelShuffle<N>x'] as const;
+export const SUPPORTED_LAYERS = [
+  'InputLayer',
+  'Conv2D',
+  'Activation',
+  'Concatenate',
+  'Add',
+  'UpSampling2D',
+  'MultiplyBeta',
+  'PixelShuffle<N>x',
+] as const;
 const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
 type ActivationName = (typeof ACTIVATIONS)[number];
 
@@ -98,7 +110,9 @@ const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  */
 export function decodeWeights(manifest: readonly TfjsWeightsGroup[], groupBytes: readonly Uint8Array[]): Map<string, HostWeight> {
   if (groupBytes.length !== manifest.length) {
-    throw new Error(`decodeWeights: the manifest has ${manifest.length} weight groups but ${groupBytes.length} byte buffers were given (one per group, its shards concatenated)`);
+    throw new Error(
+      `decodeWeights: the manifest has ${manifest.length} weight groups but ${groupBytes.length} byte buffers were given (one per group, its shards concatenated)`,
+    );
   }
   const out = new Map<string, HostWeight>();
   manifest.forEach((group, g) => {
@@ -111,7 +125,9 @@ export function decodeWeights(manifest: readonly TfjsWeightsGroup[], groupBytes:
       const elemBytes = q ? (q.dtype === 'uint8' ? 1 : 2) : 4;
       const need = n * elemBytes;
       if (off + need > bytes.byteLength) {
-        throw new Error(`decodeWeights: weight '${w.name}' (shape [${w.shape.join(', ')}], ${q ? q.dtype : w.dtype}) needs bytes ${off}..${off + need} but group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength}: a shard is missing or truncated`);
+        throw new Error(
+          `decodeWeights: weight '${w.name}' (shape [${w.shape.join(', ')}], ${q ? q.dtype : w.dtype}) needs bytes ${off}..${off + need} but group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength}: a shard is missing or truncated`,
+        );
       }
       const data = new Float32Array(n);
       if (q) {
@@ -119,20 +135,28 @@ export function decodeWeights(manifest: readonly TfjsWeightsGroup[], groupBytes:
         else if (q.dtype === 'uint8' || q.dtype === 'uint16') {
           const scale = q.scale ?? 1;
           const min = q.min ?? 0;
-          for (let i = 0; i < n; i++) data[i] = (q.dtype === 'uint8' ? view.getUint8(off + i) : view.getUint16(off + 2 * i, true)) * scale + min;
-        } else throw new Error(`decodeWeights: weight '${w.name}' has quantization dtype '${(q as { dtype: string }).dtype}'; supported: uint8, uint16, float16`);
+          for (let i = 0; i < n; i++)
+            data[i] = (q.dtype === 'uint8' ? view.getUint8(off + i) : view.getUint16(off + 2 * i, true)) * scale + min;
+        } else
+          throw new Error(
+            `decodeWeights: weight '${w.name}' has quantization dtype '${(q as { dtype: string }).dtype}'; supported: uint8, uint16, float16`,
+          );
       } else if (w.dtype === 'float32') {
         for (let i = 0; i < n; i++) data[i] = view.getFloat32(off + 4 * i, true);
       } else if (w.dtype === 'int32') {
         for (let i = 0; i < n; i++) data[i] = view.getInt32(off + 4 * i, true);
       } else {
-        throw new Error(`decodeWeights: weight '${w.name}' has dtype '${w.dtype}'; supported: float32, int32 and uint8/uint16/float16 quantization`);
+        throw new Error(
+          `decodeWeights: weight '${w.name}' has dtype '${w.dtype}'; supported: float32, int32 and uint8/uint16/float16 quantization`,
+        );
       }
       out.set(w.name, { shape: [...w.shape], data });
       off += need;
     }
     if (off !== bytes.byteLength) {
-      throw new Error(`decodeWeights: group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength} bytes but its weights take ${off}: the shards do not match the manifest`);
+      throw new Error(
+        `decodeWeights: group ${g} (${group.paths.join(', ')}) has ${bytes.byteLength} bytes but its weights take ${off}: the shards do not match the manifest`,
+      );
     }
   });
   return out;
@@ -162,7 +186,14 @@ export function tfSamePadding(inSize: number, k: number, stride: number, dilatio
 
 type LayerOp =
   | { kind: 'input' }
-  | { kind: 'conv'; conv: Conv2d; padding: 'same' | 'valid'; stride: [number, number]; dilation: [number, number]; activation: ActivationName }
+  | {
+      kind: 'conv';
+      conv: Conv2d;
+      padding: 'same' | 'valid';
+      stride: [number, number];
+      dilation: [number, number];
+      activation: ActivationName;
+    }
   | { kind: 'activation'; activation: ActivationName }
   | { kind: 'concat'; dim: number }
   | { kind: 'add' }
@@ -210,14 +241,23 @@ function applyActivation(x: Tensor, a: ActivationName): Tensor {
 function inboundOf(l: KerasLayerJson, name: string): string[] {
   const nodes = l.inbound_nodes ?? [];
   if (nodes.length === 0) return [];
-  if (nodes.length > 1) throw new Error(`tfjs importer: layer '${name}' (${l.class_name}) is called ${nodes.length} times (a shared layer); shared layers are not supported`);
+  if (nodes.length > 1)
+    throw new Error(
+      `tfjs importer: layer '${name}' (${l.class_name}) is called ${nodes.length} times (a shared layer); shared layers are not supported`,
+    );
   const node = nodes[0];
   if (!Array.isArray(node)) {
-    throw new Error(`tfjs importer: layer '${name}' has inbound node ${JSON.stringify(node).slice(0, 120)} in a format this importer does not read (Keras 3 'args'/'keras_history'?); re-export with the TensorFlow.js converter from Keras 2`);
+    throw new Error(
+      `tfjs importer: layer '${name}' has inbound node ${JSON.stringify(node).slice(0, 120)} in a format this importer does not read (Keras 3 'args'/'keras_history'?); re-export with the TensorFlow.js converter from Keras 2`,
+    );
   }
   return node.map((e) => {
-    if (!Array.isArray(e) || typeof e[0] !== 'string') throw new Error(`tfjs importer: layer '${name}' has an inbound entry ${JSON.stringify(e)}; expected [layerName, nodeIndex, tensorIndex, kwargs]`);
-    if (e[2] !== undefined && e[2] !== 0) throw new Error(`tfjs importer: layer '${name}' reads output ${e[2]} of '${e[0]}'; only single-output layers are supported`);
+    if (!Array.isArray(e) || typeof e[0] !== 'string')
+      throw new Error(
+        `tfjs importer: layer '${name}' has an inbound entry ${JSON.stringify(e)}; expected [layerName, nodeIndex, tensorIndex, kwargs]`,
+      );
+    if (e[2] !== undefined && e[2] !== 0)
+      throw new Error(`tfjs importer: layer '${name}' reads output ${e[2]} of '${e[0]}'; only single-output layers are supported`);
     return e[0];
   });
 }
@@ -248,7 +288,9 @@ export class TfjsLayersModel extends Module {
     const topo = json.modelTopology;
     const mc = topo?.model_config ?? (topo?.class_name ? { class_name: topo.class_name, config: topo.config! } : undefined);
     if (!mc || !mc.config || !Array.isArray(mc.config.layers)) {
-      throw new Error('tfjs importer: model.json has no modelTopology.model_config.config.layers (is this a graph model? only layers models are supported)');
+      throw new Error(
+        'tfjs importer: model.json has no modelTopology.model_config.config.layers (is this a graph model? only layers models are supported)',
+      );
     }
     const sequential = mc.class_name === 'Sequential';
     if (!sequential && mc.class_name !== 'Functional' && mc.class_name !== 'Model') {
@@ -278,12 +320,17 @@ export class TfjsLayersModel extends Module {
       let op: LayerOp;
       const pixelShuffle = /^PixelShuffle(\d+)x$/.exec(type);
       if (c.data_format !== undefined && c.data_format !== 'channels_last') {
-        throw new Error(`tfjs importer: layer '${name}' (${type}) has data_format '${c.data_format}'; only channels_last (tfjs's NHWC) is supported`);
+        throw new Error(
+          `tfjs importer: layer '${name}' (${type}) has data_format '${c.data_format}'; only channels_last (tfjs's NHWC) is supported`,
+        );
       }
       switch (true) {
         case type === 'InputLayer': {
           const shape = c.batch_input_shape as (number | null)[] | undefined;
-          if (shape && shape.length !== 4) throw new Error(`tfjs importer: input '${name}' has shape [${shape.join(', ')}]; only image inputs [batch, height, width, channels] are supported`);
+          if (shape && shape.length !== 4)
+            throw new Error(
+              `tfjs importer: input '${name}' has shape [${shape.join(', ')}]; only image inputs [batch, height, width, channels] are supported`,
+            );
           op = { kind: 'input' };
           break;
         }
@@ -293,22 +340,31 @@ export class TfjsLayersModel extends Module {
           const stride = pair(c.strides ?? 1, 'strides', name);
           const dilation = pair(c.dilation_rate ?? 1, 'dilation_rate', name);
           const padding = (c.padding ?? 'valid') as string;
-          if (padding !== 'same' && padding !== 'valid') throw new Error(`tfjs importer: layer '${name}' (Conv2D) has padding '${padding}'; supported: same, valid`);
-          if ((c.groups ?? 1) !== 1) throw new Error(`tfjs importer: layer '${name}' (Conv2D) has groups ${c.groups}; only groups 1 is supported`);
+          if (padding !== 'same' && padding !== 'valid')
+            throw new Error(`tfjs importer: layer '${name}' (Conv2D) has padding '${padding}'; supported: same, valid`);
+          if ((c.groups ?? 1) !== 1)
+            throw new Error(`tfjs importer: layer '${name}' (Conv2D) has groups ${c.groups}; only groups 1 is supported`);
           if ((stride[0] > 1 || stride[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
-            throw new Error(`tfjs importer: layer '${name}' (Conv2D) has both strides ${stride} and dilation ${dilation} > 1, which Keras rejects`);
+            throw new Error(
+              `tfjs importer: layer '${name}' (Conv2D) has both strides ${stride} and dilation ${dilation} > 1, which Keras rejects`,
+            );
           }
           const useBias = c.use_bias !== false;
           const kw = weights.get(`${name}/kernel`);
           if (!kw) throw new Error(`tfjs importer: no weight '${name}/kernel' in the weights manifest (layer '${name}', Conv2D)`);
           if (kw.shape.length !== 4 || kw.shape[0] !== k[0] || kw.shape[1] !== k[1] || kw.shape[3] !== filters) {
-            throw new Error(`tfjs importer: '${name}/kernel' has shape [${kw.shape.join(', ')}], expected [${k[0]}, ${k[1]}, in, ${filters}] from the layer config`);
+            throw new Error(
+              `tfjs importer: '${name}/kernel' has shape [${kw.shape.join(', ')}], expected [${k[0]}, ${k[1]}, in, ${filters}] from the layer config`,
+            );
           }
           const conv = new Conv2d(kw.shape[2], filters, k, { stride, dilation, bias: useBias });
           assign(conv.weight, tfKernelToEngine(kw));
           if (useBias) {
             const b = weights.get(`${name}/bias`);
-            if (!b || b.data.length !== filters) throw new Error(`tfjs importer: layer '${name}' (Conv2D, use_bias) needs '${name}/bias' of ${filters} values, got ${b ? `[${b.shape.join(', ')}]` : 'none'}`);
+            if (!b || b.data.length !== filters)
+              throw new Error(
+                `tfjs importer: layer '${name}' (Conv2D, use_bias) needs '${name}/bias' of ${filters} values, got ${b ? `[${b.shape.join(', ')}]` : 'none'}`,
+              );
             assign(conv.bias!, b.data);
           }
           this.convs.set(moduleNameOf(name), conv);
@@ -321,7 +377,8 @@ export class TfjsLayersModel extends Module {
         case type === 'Concatenate': {
           const axis = (c.axis ?? -1) as number;
           const dims: Record<number, number> = { [-1]: 1, 3: 1, 1: 2, 2: 3, [-3]: 2, [-2]: 3 };
-          if (!(axis in dims)) throw new Error(`tfjs importer: layer '${name}' (Concatenate) has axis ${axis}; supported: 1, 2, 3 / -1 (NHWC)`);
+          if (!(axis in dims))
+            throw new Error(`tfjs importer: layer '${name}' (Concatenate) has axis ${axis}; supported: 1, 2, 3 / -1 (NHWC)`);
           op = { kind: 'concat', dim: dims[axis] };
           break;
         }
@@ -330,7 +387,8 @@ export class TfjsLayersModel extends Module {
           break;
         case type === 'UpSampling2D': {
           const interp = (c.interpolation ?? 'nearest') as string;
-          if (interp !== 'nearest') throw new Error(`tfjs importer: layer '${name}' (UpSampling2D) has interpolation '${interp}'; only nearest is supported`);
+          if (interp !== 'nearest')
+            throw new Error(`tfjs importer: layer '${name}' (UpSampling2D) has interpolation '${interp}'; only nearest is supported`);
           op = { kind: 'upsample', size: pair(c.size ?? 2, 'size', name) };
           break;
         }
@@ -339,7 +397,8 @@ export class TfjsLayersModel extends Module {
           break;
         case pixelShuffle !== null: {
           const scale = typeof c.scale === 'number' ? c.scale : Number(pixelShuffle![1]);
-          if (!Number.isInteger(scale) || scale < 1) throw new Error(`tfjs importer: layer '${name}' (${type}) has scale ${c.scale}; expected a positive integer`);
+          if (!Number.isInteger(scale) || scale < 1)
+            throw new Error(`tfjs importer: layer '${name}' (${type}) has scale ${c.scale}; expected a positive integer`);
           op = { kind: 'pixelshuffle', scale };
           break;
         }
@@ -347,8 +406,10 @@ export class TfjsLayersModel extends Module {
           throw new Error(`tfjs importer: unsupported layer type '${type}' (layer '${name}'); supported: ${SUPPORTED_LAYERS.join(', ')}`);
       }
       const arity = op.kind === 'input' ? 0 : op.kind === 'concat' || op.kind === 'add' ? -1 : 1;
-      if (arity >= 0 && inputs.length !== arity) throw new Error(`tfjs importer: layer '${name}' (${type}) has ${inputs.length} inputs, expected ${arity}`);
-      if (arity < 0 && inputs.length < 2) throw new Error(`tfjs importer: layer '${name}' (${type}) has ${inputs.length} inputs, expected at least 2`);
+      if (arity >= 0 && inputs.length !== arity)
+        throw new Error(`tfjs importer: layer '${name}' (${type}) has ${inputs.length} inputs, expected ${arity}`);
+      if (arity < 0 && inputs.length < 2)
+        throw new Error(`tfjs importer: layer '${name}' (${type}) has ${inputs.length} inputs, expected at least 2`);
       nodes.push({ name, type, inputs, op });
       known.add(name);
       prev = name;
@@ -378,7 +439,8 @@ export class TfjsLayersModel extends Module {
     this.nodes = nodes;
     for (const n of weights.keys()) {
       const layer = n.split('/')[0];
-      if (!this.convs.has(moduleNameOf(layer))) throw new Error(`tfjs importer: weight '${n}' belongs to no layer of the model (layer '${layer}' has no weights here)`);
+      if (!this.convs.has(moduleNameOf(layer)))
+        throw new Error(`tfjs importer: weight '${n}' belongs to no layer of the model (layer '${layer}' has no weights here)`);
     }
   }
 
@@ -418,7 +480,8 @@ export class TfjsLayersModel extends Module {
           break;
         case 'conv': {
           const [kh, kw] = op.conv.kernelSize;
-          const dim = (i: number, k: number, st: number, d: number) => (op.padding === 'same' ? Math.ceil(i / st) : Math.floor((i - (k - 1) * d - 1) / st) + 1);
+          const dim = (i: number, k: number, st: number, d: number) =>
+            op.padding === 'same' ? Math.ceil(i / st) : Math.floor((i - (k - 1) * d - 1) / st) + 1;
           s = [op.conv.outChannels, dim(ins[0][1], kh, op.stride[0], op.dilation[0]), dim(ins[0][2], kw, op.stride[1], op.dilation[1])];
           break;
         }
@@ -454,7 +517,8 @@ export class TfjsLayersModel extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    if (x.rank !== 4) throw new Error(`${this.typeName}(${this.modelName}): expects an NCHW image batch [N, C, H, W], got [${x.shape.join(', ')}]`);
+    if (x.rank !== 4)
+      throw new Error(`${this.typeName}(${this.modelName}): expects an NCHW image batch [N, C, H, W], got [${x.shape.join(', ')}]`);
     // Without a tape, an intermediate is freed once its last reader has run (the big models hold
     // dozens of full-resolution feature maps otherwise).
     const free = !isGradEnabled();
@@ -496,7 +560,9 @@ export class TfjsLayersModel extends Module {
           padding = [t, b, l, r];
         }
         if (ins[0].shape[1] !== op.conv.inChannels) {
-          throw new Error(`${this.typeName}: layer '${n.name}' (Conv2D) expects ${op.conv.inChannels} channels, got an input of shape [${ins[0].shape.join(', ')}]`);
+          throw new Error(
+            `${this.typeName}: layer '${n.name}' (Conv2D) expects ${op.conv.inChannels} channels, got an input of shape [${ins[0].shape.join(', ')}]`,
+          );
         }
         const fused = op.activation === 'relu' ? 'relu' : undefined;
         const y = conv2d(ins[0], op.conv.weight, op.conv.bias, { stride: op.stride, dilation: op.dilation, padding, activation: fused });
@@ -524,7 +590,8 @@ export class TfjsLayersModel extends Module {
  */
 export function depthToSpaceNhwcOrder(x: Tensor, s: number): Tensor {
   const [b, cin, h, w] = x.shape;
-  if (cin % (s * s) !== 0) throw new Error(`depthToSpace: ${cin} channels do not divide by scale^2 = ${s * s} (input [${x.shape.join(', ')}])`);
+  if (cin % (s * s) !== 0)
+    throw new Error(`depthToSpace: ${cin} channels do not divide by scale^2 = ${s * s} (input [${x.shape.join(', ')}])`);
   const c = cin / (s * s);
   const y = permute(reshape(x, [b, s, s, c, h, w]), [0, 3, 4, 1, 5, 2]);
   return reshape(y, [b, c, h * s, w * s]);
@@ -546,7 +613,9 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 /** Builds the engine model from model.json and its decoded weights. */
 export function importLayersModel(json: TfjsLayersModelJson, weights: Map<string, HostWeight>, opts: ImportOptions = {}): TfjsLayersModel {
   if (json.format !== undefined && json.format !== 'layers-model') {
-    throw new Error(`tfjs importer: model.json has format '${json.format}'; only 'layers-model' is supported (a graph model needs tfjs-converter)`);
+    throw new Error(
+      `tfjs importer: model.json has format '${json.format}'; only 'layers-model' is supported (a graph model needs tfjs-converter)`,
+    );
   }
   return new TfjsLayersModel(json, weights, opts);
 }
@@ -555,7 +624,11 @@ export function importLayersModel(json: TfjsLayersModelJson, weights: Map<string
 export type ReadBytes = (relPath: string) => Promise<Uint8Array>;
 
 /** Loads model.json + shards through `read` (Node: fs; browser: fetch) and imports the model. */
-export async function loadLayersModel(modelJsonText: string, read: ReadBytes, opts: ImportOptions = {}): Promise<{ model: TfjsLayersModel; json: TfjsLayersModelJson; weights: Map<string, HostWeight> }> {
+export async function loadLayersModel(
+  modelJsonText: string,
+  read: ReadBytes,
+  opts: ImportOptions = {},
+): Promise<{ model: TfjsLayersModel; json: TfjsLayersModelJson; weights: Map<string, HostWeight> }> {
   const json = JSON.parse(modelJsonText) as TfjsLayersModelJson;
   if (!Array.isArray(json.weightsManifest)) throw new Error('tfjs importer: model.json has no weightsManifest');
   const groups = await Promise.all(json.weightsManifest.map(async (g) => concatBytes(await Promise.all(g.paths.map((p) => read(p))))));
@@ -564,7 +637,10 @@ export async function loadLayersModel(modelJsonText: string, read: ReadBytes, op
 }
 
 /** Browser (or any fetch): model.json at `url`, shards beside it. */
-export async function fetchLayersModel(url: string, opts: ImportOptions & { fetch?: typeof fetch } = {}): Promise<{ model: TfjsLayersModel; json: TfjsLayersModelJson; weights: Map<string, HostWeight> }> {
+export async function fetchLayersModel(
+  url: string,
+  opts: ImportOptions & { fetch?: typeof fetch } = {},
+): Promise<{ model: TfjsLayersModel; json: TfjsLayersModelJson; weights: Map<string, HostWeight> }> {
   const f = opts.fetch ?? fetch;
   const res = await f(url);
   if (!res.ok) throw new Error(`tfjs importer: fetching ${url} failed: HTTP ${res.status}`);

@@ -43,7 +43,12 @@ export function imageToInput(img: RgbImage, entry: Pick<UpscalerModelEntry, 'inp
 }
 
 /** Output values (planar [3, H, W], the model's output range) -> RGBA 8-bit, rounded and clamped. */
-export function outputToRgba(values: Float32Array, width: number, height: number, entry: Pick<UpscalerModelEntry, 'outputRange'>): Uint8ClampedArray {
+export function outputToRgba(
+  values: Float32Array,
+  width: number,
+  height: number,
+  entry: Pick<UpscalerModelEntry, 'outputRange'>,
+): Uint8ClampedArray {
   const [lo, hi] = entry.outputRange;
   const s = 255 / (hi - lo);
   const n = width * height;
@@ -66,7 +71,11 @@ export interface UpscaleResult {
 }
 
 /** Runs `model` on an image (no tape) and returns the upscaled image. */
-export async function upscaleImage(model: Module, entry: Pick<UpscalerModelEntry, 'inputRange' | 'outputRange'>, img: RgbImage): Promise<UpscaleResult> {
+export async function upscaleImage(
+  model: Module,
+  entry: Pick<UpscalerModelEntry, 'inputRange' | 'outputRange'>,
+  img: RgbImage,
+): Promise<UpscaleResult> {
   const y = noGrad(() => tidy(() => model.call(imageToInput(img, entry)) as Tensor));
   try {
     const [, c, h, w] = y.shape;

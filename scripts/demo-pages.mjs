@@ -24,9 +24,13 @@ export function renderDemoPage(source, page) {
   const up = dir === '' ? './' : '../'.repeat(dir.split('/').length);
   const lines = source.replace(/\n$/, '').split('\n');
   const h1 = lines.findIndex((l) => l.startsWith('<h1'));
-  if (h1 < 0) throw new Error(`demos/${page}: no <h1> line at the start of a line (a page's source is its head lines, its <h1>, then its body: see scripts/demo-pages.mjs)`);
+  if (h1 < 0)
+    throw new Error(
+      `demos/${page}: no <h1> line at the start of a line (a page's source is its head lines, its <h1>, then its body: see scripts/demo-pages.mjs)`,
+    );
   const [title, ...head] = lines.slice(0, h1);
-  if (!title?.startsWith('<title>')) throw new Error(`demos/${page}: the first line must be the page's <title> (see scripts/demo-pages.mjs)`);
+  if (!title?.startsWith('<title>'))
+    throw new Error(`demos/${page}: the first line must be the page's <title> (see scripts/demo-pages.mjs)`);
   const indent = (ls, pad) => ls.map((l) => (l === '' ? l : pad + l));
   const nav = DEMO_NAV.map(([to, text]) =>
     to === dir ? `<a href="./" aria-current="page">${text}</a>` : `<a href="${up}${to ? `${to}/` : ''}">${text}</a>`,

@@ -83,7 +83,9 @@ export async function startServer(root, port = 0, options = {}) {
       }
       res.writeHead(200, headers);
       if (req.method === 'HEAD') return res.end();
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     } catch {
       send(404, `not found: ${pathname}\n`);
     } finally {

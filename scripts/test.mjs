@@ -17,6 +17,7 @@ const extra = process.argv.slice(2);
 const env = { ...process.env, NODEVICE_SELECT: '1' };
 if (process.stdout.isTTY && !('NO_COLOR' in env)) env.FORCE_COLOR ??= '1';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 /** Run a command with output streamed through; resolve to its exit code and captured text. */
@@ -55,7 +56,11 @@ const results = [];
 
 banner('Format and lint: biome ci (fix with `npm run format`)');
 const lint = await run([path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'ci', '.']);
-results.push({ name: 'lint', ...lint, summary: [lint.code === 0 ? 'biome ci: clean' : 'biome ci: see the diagnostics above; `npm run format` fixes formatting'] });
+results.push({
+  name: 'lint',
+  ...lint,
+  summary: [lint.code === 0 ? 'biome ci: clean' : 'biome ci: see the diagnostics above; `npm run format` fixes formatting'],
+});
 
 banner('Node suite: vitest run');
 const nodeSuite = await run([vitestBin, 'run', '--passWithNoTests', ...extra]);

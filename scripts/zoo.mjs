@@ -49,7 +49,9 @@ export function writeSafetensors(path, tensors, metadata) {
   const parts = [`"__metadata__":${JSON.stringify(metadata)}`];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + t.bytes.byteLength}]}`);
+    parts.push(
+      `${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + t.bytes.byteLength}]}`,
+    );
     offset += t.bytes.byteLength;
   }
   const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
@@ -125,7 +127,8 @@ const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 export function scrubPaths(s, runDir, root = ROOT) {
   return s.replace(/(^|[\s'"=:(])(\/[^\s'"),]+)/g, (_m, pre, p) => {
     const abs = resolve(p);
-    if (runDir && (abs === resolve(runDir) || abs.startsWith(resolve(runDir) + sep))) return `${pre}${join('RUN', relative(resolve(runDir), abs))}`.replace(/\/$/, '');
+    if (runDir && (abs === resolve(runDir) || abs.startsWith(resolve(runDir) + sep)))
+      return `${pre}${join('RUN', relative(resolve(runDir), abs))}`.replace(/\/$/, '');
     if (abs === root || abs.startsWith(root + sep)) return `${pre}${relative(root, abs) || '.'}`;
     return `${pre}<elsewhere>/${basename(abs)}`;
   });
@@ -176,10 +179,12 @@ export function summarizeHistory(run) {
  */
 export function exportWeights(ckptPath, outPath, { ship, zooMeta = {} } = {}) {
   const ck = readSafetensors(ckptPath);
-  if (ck.metadata.format !== 'webgpu-gan/checkpoint') fail(`${ckptPath} is not a gan train checkpoint (metadata format ${ck.metadata.format})`);
+  if (ck.metadata.format !== 'webgpu-gan/checkpoint')
+    fail(`${ckptPath} is not a gan train checkpoint (metadata format ${ck.metadata.format})`);
   const models = JSON.parse(ck.metadata.models);
   const keep = ship ?? models;
-  for (const m of keep) if (!models.includes(m)) fail(`${ckptPath} has no network '${m}' (it has ${models.join(', ')}); fix "ship" in recipe.json`);
+  for (const m of keep)
+    if (!models.includes(m)) fail(`${ckptPath} has no network '${m}' (it has ${models.join(', ')}); fix "ship" in recipe.json`);
   const tensors = {};
   let f32 = 0;
   let f16 = 0;
@@ -202,7 +207,12 @@ export function exportWeights(ckptPath, outPath, { ship, zooMeta = {} } = {}) {
     rng: ck.metadata.rng,
     config: ck.metadata.config,
     extra: JSON.stringify(extra),
-    zoo: JSON.stringify({ storage: 'F16 (float32 weights rounded to nearest even; the engine loads them back into float32)', float32Bytes: f32, float16Bytes: f16, ...zooMeta }),
+    zoo: JSON.stringify({
+      storage: 'F16 (float32 weights rounded to nearest even; the engine loads them back into float32)',
+      float32Bytes: f32,
+      float16Bytes: f16,
+      ...zooMeta,
+    }),
   };
   writeSafetensors(outPath, tensors, metadata);
   return outPath;
@@ -214,7 +224,10 @@ function exportRun(runDir, flags) {
   if (!existsSync(ckpt)) fail(`${ckpt} is missing (export takes a gan train run folder)`);
   const run = readJson(join(runDir, 'run.json'));
   const model = run.model;
-  if (!Array.isArray(run.history) || !run.history.length) fail(`${join(runDir, 'run.json')} has no history (commands, commits, wall times): the run was made by an older gan train; a zoo card needs a run of this one`);
+  if (!Array.isArray(run.history) || !run.history.length)
+    fail(
+      `${join(runDir, 'run.json')} has no history (commands, commits, wall times): the run was made by an older gan train; a zoo card needs a run of this one`,
+    );
   const dir = join(zooDirOf(flags), model);
   const recipePath = join(dir, 'recipe.json');
   if (!existsSync(recipePath)) fail(`${recipePath} is missing: write the model's zoo recipe first (docs/zoo.md)`);
@@ -225,11 +238,22 @@ function exportRun(runDir, flags) {
   const weights = join(dir, `${model}.safetensors`);
   exportWeights(ckpt, weights, {
     ship: recipe.ship,
-    zooMeta: { model, step, steps: run.settings?.steps, seed: run.seed, preset: run.preset, wallSeconds: hist.wallSeconds, adapters: hist.adapters, commits: hist.commits },
+    zooMeta: {
+      model,
+      step,
+      steps: run.settings?.steps,
+      seed: run.seed,
+      preset: run.preset,
+      wallSeconds: hist.wallSeconds,
+      adapters: hist.adapters,
+      commits: hist.commits,
+    },
   });
   writeFileSync(join(dir, 'run.json'), JSON.stringify(scrubbedRun, null, 2) + '\n');
   if (existsSync(join(runDir, 'metrics.jsonl'))) {
-    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && JSON.parse(l).step <= step);
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && JSON.parse(l).step <= step);
     writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
   }
   const rel = relative(ROOT, weights);
@@ -242,9 +266,13 @@ function exportRun(runDir, flags) {
     writeFileSync(join(dir, 'eval.json'), JSON.stringify({ ...ev, args: evalArgs }, null, 2) + '\n');
     rmSync(tmp, { force: true });
   } else if (existsSync(join(dir, 'eval.json')) && readJson(join(dir, 'eval.json')).step !== step) {
-    process.stderr.write(`zoo: note: ${relative(ROOT, join(dir, 'eval.json'))} is of step ${readJson(join(dir, 'eval.json')).step}, the weights of step ${step}; the card will say so (rerun without --no-eval)\n`);
+    process.stderr.write(
+      `zoo: note: ${relative(ROOT, join(dir, 'eval.json'))} is of step ${readJson(join(dir, 'eval.json')).step}, the weights of step ${step}; the card will say so (rerun without --no-eval)\n`,
+    );
   }
-  process.stderr.write(`zoo: ${model} step ${step} -> ${relative(ROOT, dir)}/ (${(statSync(weights).size / 1e6).toFixed(2)} MB of weights)\n`);
+  process.stderr.write(
+    `zoo: ${model} step ${step} -> ${relative(ROOT, dir)}/ (${(statSync(weights).size / 1e6).toFixed(2)} MB of weights)\n`,
+  );
 }
 
 export function saveResume(runDir, flags = {}) {
@@ -258,7 +286,9 @@ export function saveResume(runDir, flags = {}) {
   const history = (run.history ?? []).filter((s) => s.startStep < step).map((s) => (s.endStep > step ? { ...s, endStep: step } : s));
   writeFileSync(join(dir, 'run.json'), JSON.stringify(scrubJson({ ...run, history }, runDir), null, 2) + '\n');
   if (existsSync(join(runDir, 'metrics.jsonl'))) {
-    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && JSON.parse(l).step <= step);
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && JSON.parse(l).step <= step);
     writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
   }
   process.stderr.write(`zoo: ${run.model} resume checkpoint (step ${step}) -> ${relative(ROOT, dir)}/\n`);
@@ -313,7 +343,10 @@ function judgeOne(c, ev) {
     const ref = get(ev, c.reference);
     const bound = c.maxRatio * ref;
     const met = v <= bound;
-    return { met, text: `${name} ${fmt(v)} ${met ? '<=' : '>'} ${c.maxRatio} x ${fmt(ref)} (${c.reference.split('.')[0]}) = ${fmt(bound)}, n = ${ev.n}${met ? '' : `: ${fmt(v / ref, 1)}x the reference`}` };
+    return {
+      met,
+      text: `${name} ${fmt(v)} ${met ? '<=' : '>'} ${c.maxRatio} x ${fmt(ref)} (${c.reference.split('.')[0]}) = ${fmt(bound)}, n = ${ev.n}${met ? '' : `: ${fmt(v / ref, 1)}x the reference`}`,
+    };
   }
   if (c.max !== undefined) {
     const met = v <= c.max;
@@ -336,26 +369,41 @@ function judgeOne(c, ev) {
 
 function metricsTable(ev) {
   if (ev.kind === 'generator') {
-    const row = (name, m) => `| ${name} | ${fmt(m.fd)} | ${fmt(m.kid, 3)} +- ${fmt(m.kidStd, 3)} | ${fmt(m.precision, 3)} | ${fmt(m.recall, 3)} |`;
+    const row = (name, m) =>
+      `| ${name} | ${fmt(m.fd)} | ${fmt(m.kid, 3)} +- ${fmt(m.kidStd, 3)} | ${fmt(m.precision, 3)} | ${fmt(m.recall, 3)} |`;
     return [
       `${ev.n} generated images vs ${ev.n} MNIST test images${ev.lenet ? `, LeNet features (MNIST test accuracy ${fmt(100 * ev.lenet.testAccuracy)}%)` : ''}, eval seed ${ev.seed}, ${ev.batchStats ? 'batch statistics' : 'running statistics'}:`,
       '',
       '| | FD | KID | precision | recall |',
       '| --- | --- | --- | --- | --- |',
       row('shipped weights', ev.metrics),
-      row('untrained (the run\'s seeded init)', ev.untrained),
+      row("untrained (the run's seeded init)", ev.untrained),
       row(`real vs real (${ev.n} training images)`, ev.realReference),
     ].join('\n');
   }
   if (ev.kind === 'translation') {
     const row = (name, m) => (m ? `| ${name} | ${fmt(m.l1, 4)} | ${fmt(m.psnr)} | ${fmt(m.ssim, 4)} |` : '');
-    return [`${ev.n} held-out pairs:`, '', '| | L1 | PSNR (dB) | SSIM |', '| --- | --- | --- | --- |', row('shipped weights', ev.metrics), row('untrained', ev.untrained), row('identity', ev.identity)].filter(Boolean).join('\n');
+    return [
+      `${ev.n} held-out pairs:`,
+      '',
+      '| | L1 | PSNR (dB) | SSIM |',
+      '| --- | --- | --- | --- |',
+      row('shipped weights', ev.metrics),
+      row('untrained', ev.untrained),
+      row('identity', ev.identity),
+    ]
+      .filter(Boolean)
+      .join('\n');
   }
   return '```json\n' + JSON.stringify(ev.metrics ?? ev, null, 2) + '\n```';
 }
 
 export function renderCards(zoo) {
-  const models = existsSync(zoo) ? readdirSync(zoo).filter((m) => existsSync(join(zoo, m, 'recipe.json'))).sort() : [];
+  const models = existsSync(zoo)
+    ? readdirSync(zoo)
+        .filter((m) => existsSync(join(zoo, m, 'recipe.json')))
+        .sort()
+    : [];
   const rel = (p) => relative(join(ROOT, 'docs'), p).split(sep).join('/');
   const summary = [];
   const cards = [];
@@ -371,16 +419,26 @@ export function renderCards(zoo) {
     const total = recipe.flags.steps ?? run?.settings?.steps;
     const evalOk = ev && ev.step === step ? ev : null;
     const verdict = judgeTarget(recipe.target, evalOk);
-    const h = run ? summarizeHistory(run) : null;
-    const flags = Object.entries(recipe.flags).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`)).join(' ');
+    const _h = run ? summarizeHistory(run) : null;
+    const flags = Object.entries(recipe.flags)
+      .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
+      .join(' ');
     const resumeStep = resume ? summarizeHistory(resume).step : null;
     const status = !shipped
-      ? resume ? `training: a checkpoint at step ${resumeStep} of ${total} (resumable, see below), no weights shipped yet` : 'not trained yet'
-      : step >= total ? 'finished' : `stopped at step ${step} of ${total}${resume ? ` (resumable from step ${resumeStep}, see below)` : ''}`;
+      ? resume
+        ? `training: a checkpoint at step ${resumeStep} of ${total} (resumable, see below), no weights shipped yet`
+        : 'not trained yet'
+      : step >= total
+        ? 'finished'
+        : `stopped at step ${step} of ${total}${resume ? ` (resumable from step ${resumeStep}, see below)` : ''}`;
     const resultWord = verdict.met === true ? 'met' : verdict.met === false ? 'missed' : verdict.text;
-    summary.push(`| [${m}](#${m}) | ${status} | ${resultWord}${verdict.met === false ? ` (${verdict.text.split(',')[0]})` : ''} | ${shipped ? `${(statSync(weights).size / 1e6).toFixed(2)} MB` : '-'} |`);
+    summary.push(
+      `| [${m}](#${m}) | ${status} | ${resultWord}${verdict.met === false ? ` (${verdict.text.split(',')[0]})` : ''} | ${shipped ? `${(statSync(weights).size / 1e6).toFixed(2)} MB` : '-'} |`,
+    );
     const lines = [`## ${m}`, ''];
-    lines.push(`- **Reproduce:** \`gan train ${m} --recipe zoo\` (= \`gan train ${m} ${flags}\`, [recipe.json](${rel(join(dir, 'recipe.json'))}))${recipe.why ? `: ${recipe.why}` : ''}`);
+    lines.push(
+      `- **Reproduce:** \`gan train ${m} --recipe zoo\` (= \`gan train ${m} ${flags}\`, [recipe.json](${rel(join(dir, 'recipe.json'))}))${recipe.why ? `: ${recipe.why}` : ''}`,
+    );
     lines.push(`- **Status:** ${status}`);
     const record = run ?? resume;
     const hr = record ? summarizeHistory(record) : null;
@@ -388,22 +446,54 @@ export function renderCards(zoo) {
       const run = record;
       const h = hr;
       const fromRecipe = run.preset === 'zoo';
-      lines.push(`- **Steps:** ${h.step} of ${total} (batch ${run.settings.batch}, ${run.dataset}), seed ${run.seed}${fromRecipe ? '' : ` (preset ${run.preset}, not --recipe zoo)`}`);
+      lines.push(
+        `- **Steps:** ${h.step} of ${total} (batch ${run.settings.batch}, ${run.dataset}), seed ${run.seed}${fromRecipe ? '' : ` (preset ${run.preset}, not --recipe zoo)`}`,
+      );
       lines.push(`- **Wall time:** ${duration(h.wallSeconds)} of training in ${h.segments} process${h.segments === 1 ? '' : 'es'}`);
       lines.push(`- **Adapter:** ${h.adapters.map((a) => `\`${a}\``).join(', ')}`);
       lines.push(`- **Commit:** ${h.commits.map((c) => `\`${c}\``).join(', ')}`);
-      lines.push(`- **Commands:** ${run.history.map((s) => `\`${s.command}\` (steps ${s.startStep}-${s.endStep}, ${duration(s.wallSeconds)})`).join('; ')}`);
+      lines.push(
+        `- **Commands:** ${run.history.map((s) => `\`${s.command}\` (steps ${s.startStep}-${s.endStep}, ${duration(s.wallSeconds)})`).join('; ')}`,
+      );
     }
-    if (shipped) lines.push(`- **Weights:** [${m}.safetensors](${rel(weights)}) (${recipe.ship ? recipe.ship.join(', ') : 'all networks'}, float16, step ${step}); \`gan sample --pretrained ${m}\`, \`gan eval --pretrained ${m}${recipe.eval?.args ? ` ${recipe.eval.args.join(' ')}` : ''}\``);
+    if (shipped)
+      lines.push(
+        `- **Weights:** [${m}.safetensors](${rel(weights)}) (${recipe.ship ? recipe.ship.join(', ') : 'all networks'}, float16, step ${step}); \`gan sample --pretrained ${m}\`, \`gan eval --pretrained ${m}${recipe.eval?.args ? ` ${recipe.eval.args.join(' ')}` : ''}\``,
+      );
     lines.push(`- **Target:** ${recipe.target?.text ?? 'none stated'}`);
-    lines.push(`- **Result:** ${verdict.met === true ? '**met**' : verdict.met === false ? '**missed**' : ''}${verdict.met === null ? verdict.text : `: ${verdict.text}`}${ev && !evalOk ? ` (eval.json is of step ${ev.step}, not the shipped step ${step})` : ''}`);
+    lines.push(
+      `- **Result:** ${verdict.met === true ? '**met**' : verdict.met === false ? '**missed**' : ''}${verdict.met === null ? verdict.text : `: ${verdict.text}`}${ev && !evalOk ? ` (eval.json is of step ${ev.step}, not the shipped step ${step})` : ''}`,
+    );
     if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
-    if (evalOk) lines.push('', metricsTable(evalOk), '', `\`gan eval --pretrained ${m} ${(evalOk.args ?? []).join(' ')}\`, ${fmt(evalOk.seconds, 0)} s.`);
-    if (shipped && existsSync(join(dir, 'grid.png'))) lines.push('', `![${m} at step ${step}](${rel(join(dir, 'grid.png'))})`, '', `\`gan sample --pretrained ${m}\` (the run's fixed sample noise), step ${step}.`);
+    if (evalOk)
+      lines.push(
+        '',
+        metricsTable(evalOk),
+        '',
+        `\`gan eval --pretrained ${m} ${(evalOk.args ?? []).join(' ')}\`, ${fmt(evalOk.seconds, 0)} s.`,
+      );
+    if (shipped && existsSync(join(dir, 'grid.png')))
+      lines.push(
+        '',
+        `![${m} at step ${step}](${rel(join(dir, 'grid.png'))})`,
+        '',
+        `\`gan sample --pretrained ${m}\` (the run's fixed sample noise), step ${step}.`,
+      );
     if (resume) {
       const rs = summarizeHistory(resume);
-      lines.push('', `**Continue the run** (its float32 checkpoint at step ${rs.step}: networks, optimisers, noise stream and data position, so the continuation is exact):`, '');
-      lines.push('```sh', `mkdir -p runs && cp -r zoo/${m}/resume runs/zoo-${m}`, `gan train ${m} --resume runs/zoo-${m}/checkpoint.safetensors`, `node scripts/zoo.mjs export runs/zoo-${m}     # weights, grid, eval -> zoo/${m}/`, `node scripts/zoo.mjs cards`, '```');
+      lines.push(
+        '',
+        `**Continue the run** (its float32 checkpoint at step ${rs.step}: networks, optimisers, noise stream and data position, so the continuation is exact):`,
+        '',
+      );
+      lines.push(
+        '```sh',
+        `mkdir -p runs && cp -r zoo/${m}/resume runs/zoo-${m}`,
+        `gan train ${m} --resume runs/zoo-${m}/checkpoint.safetensors`,
+        `node scripts/zoo.mjs export runs/zoo-${m}     # weights, grid, eval -> zoo/${m}/`,
+        `node scripts/zoo.mjs cards`,
+        '```',
+      );
     }
     cards.push(lines.join('\n'));
   }
@@ -414,13 +504,13 @@ export function renderCards(zoo) {
     '',
     'Weights trained by this engine, shipped in `zoo/<model>/` as float16 safetensors (loaded back into float32).',
     '`gan sample --pretrained MODEL` and `gan eval --pretrained MODEL` use them from a fresh clone; `gan train MODEL --recipe zoo`',
-    'reruns a card\'s training. Each card is generated from the run\'s own record (run.json: every process that trained it,',
+    "reruns a card's training. Each card is generated from the run's own record (run.json: every process that trained it,",
     'with its command, commit, adapter, steps and wall time) and the evaluation of the shipped file (eval.json). A target that',
     'is not met says so, with the measured figure.',
     '',
     'How a model gets here (each step writes files; nothing is typed into this page):',
     '',
-    '1. `zoo/MODEL/recipe.json`: `flags` (the run\'s `gan train` flags, kebab-case, seed and steps included), `ship` (the',
+    "1. `zoo/MODEL/recipe.json`: `flags` (the run's `gan train` flags, kebab-case, seed and steps included), `ship` (the",
     '   networks `gan sample` / `gan eval` need), `eval.args`, `target` (`text`, and `check`: a figure of eval.json compared',
     '   with a bound or with another figure, e.g. FD <= 3 x the real-vs-real FD), `family`, `why`.',
     '2. `gan train MODEL --recipe zoo --out runs/zoo-MODEL` (with `nice -n 19` on a shared machine; `--resume',
@@ -445,7 +535,11 @@ export function renderCards(zoo) {
  * "family"), each shipped model's grid, step and verdict, linking docs/zoo.md.
  */
 export function renderReadmeBlock(zoo) {
-  const models = existsSync(zoo) ? readdirSync(zoo).filter((m) => existsSync(join(zoo, m, 'recipe.json'))).sort() : [];
+  const models = existsSync(zoo)
+    ? readdirSync(zoo)
+        .filter((m) => existsSync(join(zoo, m, 'recipe.json')))
+        .sort()
+    : [];
   const rows = [];
   for (const m of models) {
     const dir = join(zoo, m);
@@ -456,12 +550,18 @@ export function renderReadmeBlock(zoo) {
     const ev = existsSync(join(dir, 'eval.json')) ? readJson(join(dir, 'eval.json')) : null;
     const v = judgeTarget(recipe.target, ev && ev.step === step ? ev : null);
     const total = recipe.flags.steps;
-    rows.push(`| ${recipe.family ?? '-'} | [${m}](docs/zoo.md#${m}) | ![${m}](zoo/${m}/grid.png) | ${step}${step < total ? ` of ${total}` : ''} | ${v.met === true ? 'met: ' : v.met === false ? 'missed: ' : ''}${v.text} |`);
+    rows.push(
+      `| ${recipe.family ?? '-'} | [${m}](docs/zoo.md#${m}) | ![${m}](zoo/${m}/grid.png) | ${step}${step < total ? ` of ${total}` : ''} | ${v.met === true ? 'met: ' : v.met === false ? 'missed: ' : ''}${v.text} |`,
+    );
   }
   return [
     '<!-- zoo:begin (generated by `node scripts/zoo.mjs cards`; do not edit) -->',
     rows.length
-      ? ['| family | model | trained grid (`gan sample --pretrained MODEL`) | steps | target |', '| --- | --- | --- | --- | --- |', ...rows].join('\n')
+      ? [
+          '| family | model | trained grid (`gan sample --pretrained MODEL`) | steps | target |',
+          '| --- | --- | --- | --- | --- |',
+          ...rows,
+        ].join('\n')
       : 'No trained weights are shipped yet.',
     '<!-- zoo:end -->',
   ].join('\n');
@@ -493,7 +593,8 @@ if (isMain) {
     const newReadme = flags.out ? readme : readmeWithBlock(readme, zooDirOf(flags));
     if (flags.check) {
       const cur = existsSync(out) ? readFileSync(out, 'utf8') : '';
-      if (cur !== text || newReadme !== readme) fail(`${cur !== text ? relative(ROOT, out) : 'README.md'} is not current: run node scripts/zoo.mjs cards`);
+      if (cur !== text || newReadme !== readme)
+        fail(`${cur !== text ? relative(ROOT, out) : 'README.md'} is not current: run node scripts/zoo.mjs cards`);
     } else {
       writeFileSync(out, text);
       if (newReadme !== readme) writeFileSync(readmePath, newReadme);

@@ -62,14 +62,50 @@ export interface GatherVariant {
 
 /** Uniform fields of the gather family, in order (after the GEMM head). */
 export const GATHER_FIELDS = [
-  'PH', 'PW', 'SH', 'SW', 'SPh', 'SPw', 'OFFh', 'OFFw', 'TSh', 'TSw', 'srcBatch', 'srcPlane',
-  'sAm', 'sAc', 'KWW', 'KH0', 'KW0', 'KSh', 'KSw', 'OH0', 'OW0', 'OSh', 'OSw', 'OWW', 'outPlane', 'outBatch', 'slope', 'NPX',
+  'PH',
+  'PW',
+  'SH',
+  'SW',
+  'SPh',
+  'SPw',
+  'OFFh',
+  'OFFw',
+  'TSh',
+  'TSw',
+  'srcBatch',
+  'srcPlane',
+  'sAm',
+  'sAc',
+  'KWW',
+  'KH0',
+  'KW0',
+  'KSh',
+  'KSw',
+  'OH0',
+  'OW0',
+  'OSh',
+  'OSw',
+  'OWW',
+  'outPlane',
+  'outBatch',
+  'slope',
+  'NPX',
 ] as const;
 /** Phased variants: per-phase tables after GATHER_FIELDS, one vec4 (4 phases) each, rows then columns. */
 export const GATHER_PHASE_TABLES = ['phOFFh', 'phOFFw', 'phKH0', 'phKW0', 'phOH0', 'phOW0'] as const;
 /** The most stride phases per axis a phased launch takes. */
 export const GATHER_MAX_PHASES = 4;
-const GATHER_TYPES: Record<string, string> = { SH: 'i32', SW: 'i32', SPh: 'i32', SPw: 'i32', OFFh: 'i32', OFFw: 'i32', TSh: 'i32', TSw: 'i32', slope: 'f32' };
+const GATHER_TYPES: Record<string, string> = {
+  SH: 'i32',
+  SW: 'i32',
+  SPh: 'i32',
+  SPw: 'i32',
+  OFFh: 'i32',
+  OFFw: 'i32',
+  TSh: 'i32',
+  TSw: 'i32',
+  slope: 'f32',
+};
 export const GATHER_FIELD_TYPES = GATHER_FIELDS.map((f) => GATHER_TYPES[f] ?? 'u32');
 
 const actExpr: Record<ConvAct, string> = {
@@ -95,9 +131,7 @@ function buildGather(key: string, v: GatherVariant, T: number, TW: number): Gemm
   const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
   if (ph && v.aContig) throw new Error('conv gather: a phased launch is an input gradient (aContig false)');
   // Per-phase values: from the tables at this launch's batch index (zb in storeOut, gZb elsewhere).
-  const tables = ph
-    ? `phOFFh: vec4<i32>, phOFFw: vec4<i32>, phKH0: vec4<u32>, phKW0: vec4<u32>, phOH0: vec4<u32>, phOW0: vec4<u32>,`
-    : '';
+  const tables = ph ? `phOFFh: vec4<i32>, phOFFw: vec4<i32>, phKH0: vec4<u32>, phKW0: vec4<u32>, phOH0: vec4<u32>, phOW0: vec4<u32>,` : '';
   const offH = ph ? 'u.phOFFh[gZb / u.NPX]' : 'u.OFFh';
   const offW = ph ? 'u.phOFFw[gZb % u.NPX]' : 'u.OFFw';
   const kh0 = ph ? 'u.phKH0[gZb / u.NPX]' : 'u.KH0';
@@ -169,7 +203,24 @@ export interface WgradVariant {
   edge?: ConvEdge;
 }
 
-export const WGRAD_FIELDS = ['OHW', 'OWd', 'dyBatch', 'xBatch', 'xPlane', 'H', 'W', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'NW', 'pad1', 'pad2'] as const;
+export const WGRAD_FIELDS = [
+  'OHW',
+  'OWd',
+  'dyBatch',
+  'xBatch',
+  'xPlane',
+  'H',
+  'W',
+  'sh',
+  'sw',
+  'pt',
+  'pl',
+  'dh',
+  'dw',
+  'NW',
+  'pad1',
+  'pad2',
+] as const;
 const WGRAD_TYPES: Record<string, string> = { H: 'i32', W: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32', dh: 'i32', dw: 'i32' };
 export const WGRAD_FIELD_TYPES = WGRAD_FIELDS.map((f) => WGRAD_TYPES[f] ?? 'u32');
 
@@ -213,8 +264,12 @@ function buildWgrad(key: string, v: WgradVariant): GemmFamily {
     ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.H')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.W')}
     if (kOk && n < u.NW && ih >= 0 && ih < u.H && iw >= 0 && iw < u.W) {
       val = x[xb + (n / ${v.kk}u) * u.xPlane + u32(ih * u.W + iw)];
-    }${v.bias ? `
-    if (kOk && n == u.NW) { val = 1.0; }` : ''}`,
+    }${
+      v.bias
+        ? `
+    if (kOk && n == u.NW) { val = 1.0; }`
+        : ''
+    }`,
     store: v.bias
       ? /* wgsl */ `
 fn storeOut(zb: u32, m: u32, n: u32, v: f32) {

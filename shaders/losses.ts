@@ -61,7 +61,13 @@ export function lossMeanBackwardSource(kind: FusedLoss, db: boolean): string {
   const two = kind !== 'bce';
   let b = 1;
   const decl = (name: string, rw: boolean) => `@group(0) @binding(${b++}) var<storage, ${rw ? 'read_write' : 'read'}> ${name}: array<f32>;`;
-  const lines = [decl('g', false), decl('a', false), ...(two ? [decl('b', false)] : []), decl('da', true), ...(db ? [decl('dbo', true)] : [])];
+  const lines = [
+    decl('g', false),
+    decl('a', false),
+    ...(two ? [decl('b', false)] : []),
+    decl('da', true),
+    ...(db ? [decl('dbo', true)] : []),
+  ];
   return /* wgsl */ `
 struct Params { n: u32, t: f32, beta: f32, thr: f32, invN: f32, p0: u32, p1: u32, p2: u32 }
 @group(0) @binding(0) var<uniform> u: Params;

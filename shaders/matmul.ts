@@ -87,8 +87,10 @@ export interface GemmFamily {
 }
 
 function outBindings(f: GemmFamily, first: number): string {
-  return [`@group(0) @binding(${first}) var<storage, read_write> out: array<f32>;`,
-    ...(f.extraOutputs ?? []).map((n, i) => `@group(0) @binding(${first + 1 + i}) var<storage, read_write> ${n}: array<f32>;`)].join('\n');
+  return [
+    `@group(0) @binding(${first}) var<storage, read_write> out: array<f32>;`,
+    ...(f.extraOutputs ?? []).map((n, i) => `@group(0) @binding(${first + 1 + i}) var<storage, read_write> ${n}: array<f32>;`),
+  ].join('\n');
 }
 
 /**
@@ -98,9 +100,7 @@ function outBindings(f: GemmFamily, first: number): string {
 function slot(t: GemmTile, X: number, fast: 'k' | 'x', i: number | string): [string, string] {
   const { nt } = tileDims(t);
   const step = (n: number) => (typeof i === 'number' ? `${i * n}u` : `${i} * ${n}u`);
-  return fast === 'k'
-    ? [`gTid % ${t.tk}u`, `gTid / ${t.tk}u + ${step(nt / t.tk)}`]
-    : [`gTid / ${X}u + ${step(nt / X)}`, `gTid % ${X}u`];
+  return fast === 'k' ? [`gTid % ${t.tk}u`, `gTid / ${t.tk}u + ${step(nt / t.tk)}`] : [`gTid / ${X}u + ${step(nt / X)}`, `gTid % ${X}u`];
 }
 
 /** Elements of a TK x X tile each thread stages (the thread keeps one index fixed: kk or xx). */

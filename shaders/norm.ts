@@ -53,7 +53,15 @@ export function normKey(prefix: string, o: Partial<NormKernelOptions>): string {
 
 /** Storage bindings of each kernel, in order (inputs read-only first, then outputs). */
 export function normForwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
-  return ['read', ...(o.gamma ? ['read' as const] : []), ...(o.beta ? ['read' as const] : []), 'rw', 'rw', ...(o.running ? ['rw' as const, 'rw' as const] : []), ...(o.counter ? ['rw' as const] : [])];
+  return [
+    'read',
+    ...(o.gamma ? ['read' as const] : []),
+    ...(o.beta ? ['read' as const] : []),
+    'rw',
+    'rw',
+    ...(o.running ? ['rw' as const, 'rw' as const] : []),
+    ...(o.counter ? ['rw' as const] : []),
+  ];
 }
 export function normBackwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
   return ['read', 'read', 'read', ...(o.gamma ? ['read' as const] : []), ...(o.act !== 'none' ? ['read' as const] : []), 'rw', 'rw', 'rw'];
@@ -64,7 +72,12 @@ export function normEvalBindings(o: NormKernelOptions): ('read' | 'rw')[] {
 
 /** Declares `var<storage> name` at consecutive bindings from 1. */
 function bindings(list: [string, 'read' | 'rw', string][]): string {
-  return list.map(([name, access, type], i) => `@group(0) @binding(${i + 1}) var<storage, ${access === 'read' ? 'read' : 'read_write'}> ${name}: array<${type}>;`).join('\n');
+  return list
+    .map(
+      ([name, access, type], i) =>
+        `@group(0) @binding(${i + 1}) var<storage, ${access === 'read' ? 'read' : 'read_write'}> ${name}: array<${type}>;`,
+    )
+    .join('\n');
 }
 
 function common(o: NormKernelOptions): string {
@@ -220,7 +233,11 @@ export function normBackwardSource(o: NormKernelOptions): string {
   const K = o.cache;
   const cached = K > 0;
   const hasAct = o.act !== 'none';
-  const list: [string, 'read' | 'rw', string][] = [['gy', 'read', 'VT'], ['x', 'read', 'VT'], ['stats', 'read', 'f32']];
+  const list: [string, 'read' | 'rw', string][] = [
+    ['gy', 'read', 'VT'],
+    ['x', 'read', 'VT'],
+    ['stats', 'read', 'f32'],
+  ];
   if (o.gamma) list.push(['gamma', 'read', 'f32']);
   if (hasAct) list.push(['y', 'read', 'VT']);
   list.push(['dx', 'rw', 'VT'], ['sumG', 'rw', 'f32'], ['sumGX', 'rw', 'f32']);
@@ -312,7 +329,11 @@ ${groupMain} {
 
 /** Batch norm in eval mode: y = act((x - rm[c]) * rsqrt(rv[c] + eps) * gamma[c] + beta[c]), one thread per item. */
 export function normEvalSource(o: NormKernelOptions): string {
-  const list: [string, 'read' | 'rw', string][] = [['x', 'read', 'VT'], ['rm', 'read', 'f32'], ['rv', 'read', 'f32']];
+  const list: [string, 'read' | 'rw', string][] = [
+    ['x', 'read', 'VT'],
+    ['rm', 'read', 'f32'],
+    ['rv', 'read', 'f32'],
+  ];
   if (o.gamma) list.push(['gamma', 'read', 'f32']);
   if (o.beta) list.push(['beta', 'read', 'f32']);
   list.push(['y', 'rw', 'VT']);

@@ -153,12 +153,20 @@ export function rmspropSource(opts: { centered: boolean; momentum: boolean; weig
     slots,
     (k) => `  let s = u.alpha * sq_${k}[i] + u.one_minus_alpha * g * g;
   sq_${k}[i] = s;
-${opts.centered ? `  let a = ga_${k}[i] + u.one_minus_alpha * (g - ga_${k}[i]);
+${
+  opts.centered
+    ? `  let a = ga_${k}[i] + u.one_minus_alpha * (g - ga_${k}[i]);
   ga_${k}[i] = a;
-  let avg = sqrt(s - a * a) + u.eps;` : '  let avg = sqrt(s) + u.eps;'}
-${opts.momentum ? `  let b = u.momentum * buf_${k}[i] + g / avg;
+  let avg = sqrt(s - a * a) + u.eps;`
+    : '  let avg = sqrt(s) + u.eps;'
+}
+${
+  opts.momentum
+    ? `  let b = u.momentum * buf_${k}[i] + g / avg;
   buf_${k}[i] = b;
-  param_${k}[i] = p - u.lr * b;` : `  param_${k}[i] = p - u.lr * g / avg;`}`,
+  param_${k}[i] = p - u.lr * b;`
+    : `  param_${k}[i] = p - u.lr * g / avg;`
+}`,
   );
 }
 

@@ -19,13 +19,32 @@ it('runs the reduced suite and every pass validates', () => {
   const json = path.join(dir, 'quick.json');
   const r = spawnSync(
     process.execPath,
-    ['dist/bench.mjs', '--suite', 'reduced', '--no-tfjs', '--repeats', '1', '--warmup', '0', '--max-inner', '1', '--steps', '0', '--esrgan', 'off', '--json', json],
+    [
+      'dist/bench.mjs',
+      '--suite',
+      'reduced',
+      '--no-tfjs',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--max-inner',
+      '1',
+      '--steps',
+      '0',
+      '--esrgan',
+      'off',
+      '--json',
+      json,
+    ],
     { cwd: root, encoding: 'utf8', env: { ...process.env, NODEVICE_SELECT: '1' }, timeout: 240_000 },
   );
   expect(r.status, r.stdout + r.stderr).toBe(0);
   const res = JSON.parse(readFileSync(json, 'utf8'));
   expect(res.complete).toBe(true);
   expect(res.passes.length).toBeGreaterThanOrEqual(41);
-  const bad = res.passes.filter((p: { engine: { status: string; validation?: { ok: boolean } } }) => p.engine.status !== 'ok' || !p.engine.validation?.ok);
+  const bad = res.passes.filter(
+    (p: { engine: { status: string; validation?: { ok: boolean } } }) => p.engine.status !== 'ok' || !p.engine.validation?.ok,
+  );
   expect(bad.map((p: { id: string; pass: string }) => `${p.id}:${p.pass}`)).toEqual([]);
 }, 300_000);

@@ -21,13 +21,43 @@ import {
   verdict,
 } from '../bench/validate.js';
 
-function convCase(id: string, kind: ConvCase['kind'], n: number, cin: number, h: number, w: number, cout: number, k: number, stride: number, pad: Pad4, op = 0): ConvCase {
+function convCase(
+  id: string,
+  kind: ConvCase['kind'],
+  n: number,
+  cin: number,
+  h: number,
+  w: number,
+  cout: number,
+  k: number,
+  stride: number,
+  pad: Pad4,
+  op = 0,
+): ConvCase {
   const [t, b, l, r] = pad;
   const hout = kind === 'conv2d' ? Math.floor((h + t + b - k) / stride) + 1 : (h - 1) * stride - t - b + k + op;
   const wout = kind === 'conv2d' ? Math.floor((w + l + r - k) / stride) + 1 : (w - 1) * stride - l - r + k + op;
   const macs = kind === 'conv2d' ? n * cout * hout * wout * cin * k * k : n * cin * h * w * cout * k * k;
   const sizes = { x: n * cin * h * w, w: cin * cout * k * k, y: n * cout * hout * wout };
-  return { id, title: id, kind, n, cin, h, w, cout, k, stride, pad, outputPadding: op, hout, wout, flops: () => 2 * macs, bytes: () => 0, sizes };
+  return {
+    id,
+    title: id,
+    kind,
+    n,
+    cin,
+    h,
+    w,
+    cout,
+    k,
+    stride,
+    pad,
+    outputPadding: op,
+    hout,
+    wout,
+    flops: () => 2 * macs,
+    bytes: () => 0,
+    sizes,
+  };
 }
 
 const cases: ConvCase[] = [

@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodePngNode } from '../data/png_node.js';
@@ -30,12 +30,11 @@ import { buildPrivateCli } from './support/cli_bundle.js';
 import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, relError, seeded } from './support/util.js';
-import type { GanTrainer, ModelConfig, ModelRecipe, TrainSettings } from '../nets/registry.js';
+import type { GanTrainer, TrainSettings } from '../nets/registry.js';
 
 beforeAll(async () => {
   await initEngine();
 });
-
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
 
@@ -80,7 +79,11 @@ describe('LAPGAN', () => {
     expect(code.shape).toEqual([3, lapganNoiseDim(t.cfg)]);
     expect(lapganNoiseDim(t.cfg)).toBe(8 + 16 * 16 + 8 * 8);
     const levels = t.sampleLevels(code, { batchStats: false });
-    expect(levels.map((l) => l.shape)).toEqual([[3, 1, 4, 4], [3, 1, 8, 8], [3, 1, 16, 16]]);
+    expect(levels.map((l) => l.shape)).toEqual([
+      [3, 1, 4, 4],
+      [3, 1, 8, 8],
+      [3, 1, 16, 16],
+    ]);
     // Recompute each fine level from the coarser one with that level's generator (eval mode).
     netG.eval();
     const { planes } = netG.splitCode(code);
@@ -128,7 +131,14 @@ describe('LAPGAN', () => {
 
 /** A tiny captioned image set: 6 images of 3 categories, distinct captions (one duplicate pair). */
 function toyTextData(size: number): TextImageDataset {
-  const tokens = [['red', 'apple', 'food'], ['green', 'apple', 'food'], ['dog', 'face', 'animal'], ['cat', 'face', 'animal'], ['car', 'travel'], ['car', 'travel']];
+  const tokens = [
+    ['red', 'apple', 'food'],
+    ['green', 'apple', 'food'],
+    ['dog', 'face', 'animal'],
+    ['cat', 'face', 'animal'],
+    ['car', 'travel'],
+    ['car', 'travel'],
+  ];
   return { images: seeded(6 * 3 * size * size, 11), n: 6, c: 3, h: size, w: size, tokens, category: [0, 0, 1, 1, 2, 2] };
 }
 
@@ -169,7 +179,9 @@ describe('StackGAN matching-aware discriminator', () => {
 
   it('labels real+matching 1, real+mismatched 0, fake+matching 0 with the reference weights', async () => {
     expect(MATCHING_AWARE_TERMS.map((t) => [t.image, t.text, t.target, t.weight])).toEqual([
-      ['real', 'matching', 1, 1], ['real', 'mismatched', 0, 0.5], ['fake', 'matching', 0, 0.5],
+      ['real', 'matching', 1, 1],
+      ['real', 'mismatched', 0, 0.5],
+      ['fake', 'matching', 0, 0.5],
     ]);
     const r = seeded(4, 31, -3, 3);
     const w = seeded(4, 32, -3, 3);
@@ -185,8 +197,23 @@ describe('StackGAN matching-aware discriminator', () => {
 
 describe('StackGAN stages', () => {
   const config = configOf(stackganRecipe, {
-    nc: 3, stage1Size: 8, stage2Down: 1, nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4,
-    ngf: 2, ndf: 4, ngf2: 4, ndf2: 4, resBlocks: 1, imageWidth: 4, textSteps: 1, stage1Steps: 1,
+    nc: 3,
+    stage1Size: 8,
+    stage2Down: 1,
+    nz: 6,
+    cDim: 4,
+    embedDim: 8,
+    buckets: 32,
+    textHidden: 8,
+    nd: 4,
+    ngf: 2,
+    ndf: 4,
+    ngf2: 4,
+    ndf2: 4,
+    resBlocks: 1,
+    imageWidth: 4,
+    textSteps: 1,
+    stage1Steps: 1,
   });
 
   it('hashes captions into a fixed-width bag of words', () => {
@@ -266,7 +293,22 @@ describe('StackGAN++', () => {
   });
 
   it('trains its three branches jointly, unconditional and text-conditioned', async () => {
-    const base = { nc: 3, baseSize: 8, branches: 3, nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4, ngf: 8, ndf: 4, resBlocks: 1, imageWidth: 4, textSteps: 1 };
+    const base = {
+      nc: 3,
+      baseSize: 8,
+      branches: 3,
+      nz: 6,
+      cDim: 4,
+      embedDim: 8,
+      buckets: 32,
+      textHidden: 8,
+      nd: 4,
+      ngf: 8,
+      ndf: 4,
+      resBlocks: 1,
+      imageWidth: 4,
+      textSteps: 1,
+    };
     const real = tensor(seeded(2 * 3 * 32 * 32, 51), [2, 3, 32, 32]).keep();
     for (const conditional of [false, true]) {
       const config = configOf(stackganppRecipe, { ...base, conditional });
@@ -318,9 +360,18 @@ describe('Triple-GAN', () => {
     const y = noGrad(() => maxPool2(tensor(x, [1, 2, 5, 5])));
     expect(y.shape).toEqual([1, 2, 2, 2]);
     const ref: number[] = [];
-    for (let c = 0; c < 2; c++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
-      ref.push(Math.max(x[c * 25 + 2 * i * 5 + 2 * j], x[c * 25 + 2 * i * 5 + 2 * j + 1], x[c * 25 + (2 * i + 1) * 5 + 2 * j], x[c * 25 + (2 * i + 1) * 5 + 2 * j + 1]));
-    }
+    for (let c = 0; c < 2; c++)
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 2; j++) {
+          ref.push(
+            Math.max(
+              x[c * 25 + 2 * i * 5 + 2 * j],
+              x[c * 25 + 2 * i * 5 + 2 * j + 1],
+              x[c * 25 + (2 * i + 1) * 5 + 2 * j],
+              x[c * 25 + (2 * i + 1) * 5 + 2 * j + 1],
+            ),
+          );
+        }
     expect(maxAbsDiff(await y.data(), ref)).toBe(0);
     y.dispose();
   });
@@ -330,7 +381,12 @@ describe('Triple-GAN', () => {
     // authors' classifier at cw 2 on 16x16, random weights and running statistics, dropout off.
     const file = decodeSafetensors(readFileSync(join(GOLDEN, 'triplegan_C_tiny.safetensors')), 'triplegan_C_tiny.safetensors');
     const g = (k: string) => file.tensors[k].data as Float32Array;
-    const part = (prefix: string) => Object.fromEntries(Object.entries(file.tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    const part = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(file.tensors)
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), v]),
+      );
     const C = new TripleClassifier({ nc: 1, cw: 2, numClasses: 10 });
     C.loadStateDict(part('C.'));
     const x = tensor(g('x'), [4, 1, 16, 16]);
@@ -344,7 +400,14 @@ describe('Triple-GAN', () => {
     const [logits, loss, ...grads] = tidy(() => {
       const lt = C.call(x);
       const l = softmaxCrossEntropy(lt, y);
-      return [lt, l, ...grad(l, params.map(([, p]) => p)).map((t) => t!)].map((t) => t.keep());
+      return [
+        lt,
+        l,
+        ...grad(
+          l,
+          params.map(([, p]) => p),
+        ).map((t) => t!),
+      ].map((t) => t.keep());
     });
     expect(relError(await logits.data(), g('logits_train'))).toBeLessThan(1e-5);
     expect(Math.abs((await loss.item()) - g('loss')[0])).toBeLessThan(1e-5);
@@ -356,7 +419,8 @@ describe('Triple-GAN', () => {
     const after = part('after.');
     const state = C.stateDict();
     expect(Object.keys(after).length).toBe(10);
-    for (const [k, want] of Object.entries(after)) expect(relError(await state.get(k)!.data(), want.data as Float32Array), k).toBeLessThan(1e-5);
+    for (const [k, want] of Object.entries(after))
+      expect(relError(await state.get(k)!.data(), want.data as Float32Array), k).toBeLessThan(1e-5);
     for (const t of [x, y, le, logits, loss, ...grads]) t.dispose();
     C.dispose();
   });
@@ -392,7 +456,11 @@ describe('Triple-GAN', () => {
     expect(c.n).toBe(n);
     expect(c.testError).toBeCloseTo(await misses(trained), 12);
     expect(c.untrainedTestError).toBeCloseTo(await misses(untrained), 12);
-    expect(got.lines[0]).toMatch(new RegExp(`MNIST test error ${(100 * c.testError).toFixed(2)}% \\(untrained ${(100 * c.untrainedTestError).toFixed(2)}%\\) on ${n} test digits`));
+    expect(got.lines[0]).toMatch(
+      new RegExp(
+        `MNIST test error ${(100 * c.testError).toFixed(2)}% \\(untrained ${(100 * c.untrainedTestError).toFixed(2)}%\\) on ${n} test digits`,
+      ),
+    );
     real.dispose();
     for (const t of [trained, untrained]) for (const net of Object.values(t.nets)) net.dispose();
   });
@@ -423,14 +491,24 @@ describe('Triple-GAN', () => {
   }, 300_000);
 });
 
-
 // ---- exact resume through the CLI's run checkpoint (tests/support/resume.ts) ------------------------------
 
 describe('exact resume from a run checkpoint (the mechanism of gan train --resume)', () => {
   it('Triple-GAN: across the end of the warm-up and the start of R_P', async () => {
     const n = 40;
     const data = { data: seeded(n * 256, 71), n, sampleShape: [1, 16, 16], labels: Int32Array.from({ length: n }, (_, i) => i % 10) };
-    const config = configOf(tripleganRecipe, { nc: 1, imageSize: 16, nz: 4, ngh: 8, ndh: 16, cw: 2, perClass: 2, labelledBatch: 4, warmupSteps: 1, rpStart: 3 });
+    const config = configOf(tripleganRecipe, {
+      nc: 1,
+      imageSize: 16,
+      nz: 4,
+      ngh: 8,
+      ndh: 16,
+      cw: 2,
+      perClass: 2,
+      labelledBatch: 4,
+      warmupSteps: 1,
+      rpStart: 3,
+    });
     const { resumed, rows } = await expectExactResume(tripleganRecipe, config, data, 4, 4);
     expect((resumed as TripleganTrainer).stepsDone).toBe(4);
     // Warm-up (C alone), the game, then R_P; every loss finite.
@@ -447,13 +525,27 @@ describe('exact resume from a run checkpoint (the mechanism of gan train --resum
     const t = toyTextData(32);
     const data = { data: t.images, n: t.n, sampleShape: [3, 32, 32], labels: t.category, tokens: t.tokens.map((x) => [...x]) };
     const config = configOf(stackganRecipe, {
-      nc: 3, stage1Size: 8, stage2Down: 1, nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4,
-      ngf: 2, ndf: 4, ngf2: 4, ndf2: 4, resBlocks: 1, imageWidth: 4, textSteps: 1, stage1Steps: 1,
+      nc: 3,
+      stage1Size: 8,
+      stage2Down: 1,
+      nz: 6,
+      cDim: 4,
+      embedDim: 8,
+      buckets: 32,
+      textHidden: 8,
+      nd: 4,
+      ngf: 2,
+      ndf: 4,
+      ngf2: 4,
+      ndf2: 4,
+      resBlocks: 1,
+      imageWidth: 4,
+      textSteps: 1,
+      stage1Steps: 1,
     });
     const { resumed } = await expectExactResume(stackganRecipe, config, data, 4, 4);
     expect((resumed as StackganTrainer).phase).toBe('stage2');
   });
-
 });
 
 // ---- the CLI ----------------------------------------------------------------------------------------------
@@ -473,7 +565,11 @@ describe('gan train with the cascade models', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
   const gan = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-  const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  const metricsOf = (dir: string) =>
+    readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
 
   it('registers lapgan, stackgan, stackganpp, triplegan; emoji-text carries captions and categories', async () => {
     for (const name of ['lapgan', 'stackgan', 'stackganpp', 'triplegan']) {
@@ -489,23 +585,78 @@ describe('gan train with the cascade models', () => {
     // What gan train binds from a dataset without the side data: an error naming the dataset to use.
     const plain = { images: new Float32Array(4 * 3 * 32 * 32), n: 4, c: 3, h: 32, w: 32 };
     const stack = getRecipe('stackgan')!;
-    const sc = configOf(stack, { stage1Size: 8, stage2Down: 1, ngf: 2, ndf: 2, ngf2: 2, ndf2: 2, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4, imageWidth: 4 });
+    const sc = configOf(stack, {
+      stage1Size: 8,
+      stage2Down: 1,
+      ngf: 2,
+      ndf: 2,
+      ngf2: 2,
+      ndf2: 2,
+      cDim: 4,
+      embedDim: 8,
+      buckets: 32,
+      textHidden: 8,
+      nd: 4,
+      imageWidth: 4,
+    });
     expect(() => stack.create(sc, SETTINGS as TrainSettings, 1).bindData!(plain)).toThrow(/no captions.*--dataset emoji-text/);
     const tg = getRecipe('triplegan')!;
-    expect(() => tg.create(configOf(tg, { cw: 2, ngh: 8, ndh: 16 }), SETTINGS as TrainSettings, 1).bindData!({ ...plain, c: 1, h: 28, w: 28 })).toThrow(/no class labels.*--dataset mnist/);
+    expect(() =>
+      tg.create(configOf(tg, { cw: 2, ngh: 8, ndh: 16 }), SETTINGS as TrainSettings, 1).bindData!({ ...plain, c: 1, h: 28, w: 28 }),
+    ).toThrow(/no class labels.*--dataset mnist/);
     // The unconditional StackGAN++ trains on the loop's images and ignores what it is given.
     const pp = getRecipe('stackganpp')!;
     expect(() => pp.create(configOf(pp, { baseSize: 8, ngf: 4, ndf: 4 }), SETTINGS as TrainSettings, 1).bindData!(plain)).not.toThrow();
   });
 
   it('stackgan on emoji-text: every phase from the CLI, sample grids, metrics, checkpoint', () => {
-    const tiny = ['--stage1-size', '8', '--stage2-down', '1', '--nz', '8', '--c-dim', '4', '--embed-dim', '8', '--buckets', '64', '--text-hidden', '8', '--nd', '4',
-      '--ngf', '2', '--ndf', '4', '--ngf2', '4', '--ndf2', '4', '--res-blocks', '1', '--image-width', '4', '--text-steps', '1', '--stage1-steps', '1',
-      '--batch', '4', '--limit', '16', '--log-every', '1', '--sample-every', '0'];
+    const tiny = [
+      '--stage1-size',
+      '8',
+      '--stage2-down',
+      '1',
+      '--nz',
+      '8',
+      '--c-dim',
+      '4',
+      '--embed-dim',
+      '8',
+      '--buckets',
+      '64',
+      '--text-hidden',
+      '8',
+      '--nd',
+      '4',
+      '--ngf',
+      '2',
+      '--ndf',
+      '4',
+      '--ngf2',
+      '4',
+      '--ndf2',
+      '4',
+      '--res-blocks',
+      '1',
+      '--image-width',
+      '4',
+      '--text-steps',
+      '1',
+      '--stage1-steps',
+      '1',
+      '--batch',
+      '4',
+      '--limit',
+      '16',
+      '--log-every',
+      '1',
+      '--sample-every',
+      '0',
+    ];
     const dir = join(tmp, 'stackgan');
     const r = gan(['train', 'stackgan', ...tiny, '--steps', '3', '--out', dir]);
     expect(r.status, r.stderr).toBe(0);
-    for (const f of ['checkpoint.safetensors', 'final.png', 'run.json', 'samples/step_00000.png', 'samples/step_00003.png']) expect(existsSync(join(dir, f)), f).toBe(true);
+    for (const f of ['checkpoint.safetensors', 'final.png', 'run.json', 'samples/step_00000.png', 'samples/step_00003.png'])
+      expect(existsSync(join(dir, f)), f).toBe(true);
     expect(decodePngNode(readFileSync(join(dir, 'final.png'))).width).toBe(8 * 32 + 9 * 2); // 8 columns of 32 px, 2 px padding
     const m = metricsOf(dir);
     expect(m.map((l) => l.step)).toEqual([1, 2, 3]);
@@ -526,8 +677,38 @@ describe('gan train with the cascade models', () => {
 
   it('triplegan on MNIST: the labels reach the trainer, warm-up then the game', () => {
     const dir = join(tmp, 'triplegan');
-    const r = gan(['train', 'triplegan', '--steps', '2', '--batch', '4', '--limit', '200', '--image-size', '16', '--cw', '2', '--ngh', '8', '--ndh', '16', '--nz', '4',
-      '--labelled-batch', '4', '--per-class', '2', '--warmup-steps', '1', '--log-every', '1', '--sample-every', '0', '--out', dir]);
+    const r = gan([
+      'train',
+      'triplegan',
+      '--steps',
+      '2',
+      '--batch',
+      '4',
+      '--limit',
+      '200',
+      '--image-size',
+      '16',
+      '--cw',
+      '2',
+      '--ngh',
+      '8',
+      '--ndh',
+      '16',
+      '--nz',
+      '4',
+      '--labelled-batch',
+      '4',
+      '--per-class',
+      '2',
+      '--warmup-steps',
+      '1',
+      '--log-every',
+      '1',
+      '--sample-every',
+      '0',
+      '--out',
+      dir,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const m = metricsOf(dir);
     expect(Object.keys(m[0])).toEqual(expect.arrayContaining(['lossC', 'accL']));

@@ -27,16 +27,17 @@ interface Result {
 
 function gan(args: string[], env: Record<string, string> = {}): Result {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
-  const errors = r.stderr
-    .split('\n')
-    .filter((l) => l.trim() && !/^(Warning: |\s+at )/.test(l));
+  const errors = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning: |\s+at )/.test(l));
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, errors };
 }
 
 const TINY = ['--batch', '4', '--ngf', '4', '--ndf', '4', '--nz', '16', '--limit', '64', '--log-every', '1'];
 
 function metrics(dir: string): { step: number; lossD: number; lossG: number; D_x: number }[] {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 beforeAll(() => {
@@ -55,7 +56,22 @@ describe('gan CLI: usage', () => {
     for (const c of ['train', 'sample', 'eval', 'info', 'convert', 'bench']) expect(top.stdout).toContain(c);
     const train = gan(['train', 'dcgan', '--help']);
     expect(train.code).toBe(0);
-    for (const f of ['--steps', '--batch', '--lr', '--seed', '--image-size', '--ngf', '--ndf', '--nz', '--out', '--sample-every', '--ckpt-every', '--resume', '--quick', '--paper']) {
+    for (const f of [
+      '--steps',
+      '--batch',
+      '--lr',
+      '--seed',
+      '--image-size',
+      '--ngf',
+      '--ndf',
+      '--nz',
+      '--out',
+      '--sample-every',
+      '--ckpt-every',
+      '--resume',
+      '--quick',
+      '--paper',
+    ]) {
       expect(train.stdout).toContain(f);
     }
     for (const c of ['sample', 'eval', 'info', 'convert']) {
@@ -117,7 +133,15 @@ describe('gan CLI: usage', () => {
   it('info prints the adapter, its limits and features, and the models', () => {
     const r = gan(['info']);
     expect(r.code).toBe(0);
-    for (const s of ['Adapter', 'Limits', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'Features', 'timestamp-query', 'dcgan']) {
+    for (const s of [
+      'Adapter',
+      'Limits',
+      'maxStorageBufferBindingSize',
+      'maxComputeWorkgroupStorageSize',
+      'Features',
+      'timestamp-query',
+      'dcgan',
+    ]) {
       expect(r.stdout).toContain(s);
     }
     const j = gan(['info', '--json']);
@@ -142,7 +166,15 @@ describe('gan CLI: training runs', () => {
     const r = gan(['train', 'dcgan', ...TINY, '--steps', '6', '--sample-every', '3', '--out', full]);
     expect(r.errors.filter((l) => /error/i.test(l))).toEqual([]);
     expect(r.code).toBe(0);
-    for (const f of ['samples/step_00000.png', 'samples/step_00003.png', 'samples/step_00006.png', 'final.png', 'metrics.jsonl', 'checkpoint.safetensors', 'run.json']) {
+    for (const f of [
+      'samples/step_00000.png',
+      'samples/step_00003.png',
+      'samples/step_00006.png',
+      'final.png',
+      'metrics.jsonl',
+      'checkpoint.safetensors',
+      'run.json',
+    ]) {
       expect(existsSync(join(full, f)), f).toBe(true);
     }
     // An 8x8 grid of 32x32 images with 2-pixel padding.
@@ -150,14 +182,21 @@ describe('gan CLI: training runs', () => {
     expect([png.width, png.height]).toEqual([8 * 34 + 2, 8 * 34 + 2]);
     const m = metrics(full);
     expect(m.map((x) => x.step)).toEqual([1, 2, 3, 4, 5, 6]);
-    for (const x of m) for (const k of ['lossD', 'lossG', 'D_x', 'D_G_z1', 'D_G_z2', 'stepsPerSec'] as const) expect(Number.isFinite((x as Record<string, number>)[k]), k).toBe(true);
+    for (const x of m)
+      for (const k of ['lossD', 'lossG', 'D_x', 'D_G_z1', 'D_G_z2', 'stepsPerSec'] as const)
+        expect(Number.isFinite((x as Record<string, number>)[k]), k).toBe(true);
     const ck = decodeSafetensors(readFileSync(join(full, 'checkpoint.safetensors')));
     expect(ck.metadata.step).toBe('6');
-    for (const k of ['netG.main.0.weight', 'netD.main.0.weight', 'netG.main.1.running_mean', 'optim.netG.0.m', 'optim.netD.0.v']) expect(ck.tensors[k], k).toBeDefined();
+    for (const k of ['netG.main.0.weight', 'netD.main.0.weight', 'netG.main.1.running_mean', 'optim.netG.0.m', 'optim.netD.0.v'])
+      expect(ck.tensors[k], k).toBeDefined();
     expect(JSON.parse(ck.metadata.extra).loader).toMatchObject({ seed: 1, epoch: 0 });
     expect(JSON.parse(ck.metadata.rng).train.offset).toBeGreaterThan(0);
     expect(r.stdout).toContain('checkpoint.safetensors');
-    expect(JSON.parse(readFileSync(join(full, 'run.json'), 'utf8'))).toMatchObject({ model: 'dcgan', preset: 'full', settings: { steps: 6 } });
+    expect(JSON.parse(readFileSync(join(full, 'run.json'), 'utf8'))).toMatchObject({
+      model: 'dcgan',
+      preset: 'full',
+      settings: { steps: 6 },
+    });
   });
 
   it('--resume continues exactly: the same losses as the uninterrupted run', () => {
@@ -183,13 +222,15 @@ describe('gan CLI: training runs', () => {
     expect(clash.stderr).toMatch(/--ngf 8 differs from the checkpoint's 4/);
   });
 
-  it('sample reproduces the run\'s final grid from its checkpoint', () => {
+  it("sample reproduces the run's final grid from its checkpoint", () => {
     const out = join(tmp, 'sampled.png');
     const r = gan(['sample', join(full, 'checkpoint.safetensors'), '--out', out]);
     expect(r.code).toBe(0);
     expect(readFileSync(out)).toEqual(readFileSync(join(full, 'final.png')));
     const other = join(tmp, 'sampled16.png');
-    expect(gan(['sample', join(full, 'checkpoint.safetensors'), '--out', other, '--n', '16', '--seed', '5', '--running-stats']).code).toBe(0);
+    expect(gan(['sample', join(full, 'checkpoint.safetensors'), '--out', other, '--n', '16', '--seed', '5', '--running-stats']).code).toBe(
+      0,
+    );
     const png = decodePngNode(readFileSync(other));
     expect([png.width, png.height]).toEqual([8 * 34 + 2, 2 * 34 + 2]);
   });
@@ -299,10 +340,16 @@ describe('gan CLI: Stacked MNIST', () => {
   });
 
   it('train madgan and gman on stacked-mnist: 3-channel networks from the data, finite losses', () => {
-    for (const [model, extra] of [['madgan', ['--k', '2']], ['gman', ['--n', '2']]] as const) {
+    for (const [model, extra] of [
+      ['madgan', ['--k', '2']],
+      ['gman', ['--n', '2']],
+    ] as const) {
       const dir = join(tmp, `stacked-${model}`);
       const r = gan(['train', model, '--dataset', 'stacked-mnist', ...TINY, ...extra, '--steps', '2', '--out', dir]);
-      expect(r.errors.filter((l) => /error/i.test(l)), model).toEqual([]);
+      expect(
+        r.errors.filter((l) => /error/i.test(l)),
+        model,
+      ).toEqual([]);
       expect(r.code, model).toBe(0);
       expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({ model, dataset: 'stacked-mnist', config: { nc: 3 } });
       for (const m of metrics(dir)) for (const k of ['lossD', 'lossG'] as const) expect(Number.isFinite(m[k]), `${model} ${k}`).toBe(true);
@@ -311,7 +358,10 @@ describe('gan CLI: Stacked MNIST', () => {
       const first = Object.keys(ck.tensors).find((k) => k.startsWith('netD.') && k.endsWith('main.0.weight'))!;
       expect(ck.tensors[first].shape[1], `${model} ${first}`).toBe(3);
       const gConvs = Object.entries(ck.tensors).filter(([k, t]) => k.startsWith('netG.') && k.endsWith('.weight') && t.shape.length === 4);
-      expect(gConvs.some(([, t]) => t.shape[1] === 3), model).toBe(true);
+      expect(
+        gConvs.some(([, t]) => t.shape[1] === 3),
+        model,
+      ).toBe(true);
     }
   });
 });

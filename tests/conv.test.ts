@@ -10,7 +10,11 @@ import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, convTranspose2d } fr
 import { matmul, linear, setGemmOverride } from '../engine/ops/matmul.js';
 import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';
 import {
-  conv2dCpu, conv2dBackwardInputCpu, conv2dBackwardWeightCpu, convTranspose2dCpu, type Conv2dOptions,
+  conv2dCpu,
+  conv2dBackwardInputCpu,
+  conv2dBackwardWeightCpu,
+  convTranspose2dCpu,
+  type Conv2dOptions,
 } from '../engine/ops/cpu/conv.js';
 import { matmulCpu } from '../engine/ops/cpu/nn.js';
 import type { HostTensor } from '../engine/ops/registry.js';
@@ -44,7 +48,12 @@ interface ConvCase {
 const convCases: ConvCase[] = [
   { label: 'x [2,16,13,11] w [24,16,3,3] pad 1', x: [2, 16, 13, 11], w: [24, 16, 3, 3], opts: { padding: [1, 1, 1, 1] } },
   { label: '4x4 s2 p1, 37 -> 5 channels', x: [3, 37, 10, 9], w: [5, 37, 4, 4], opts: { stride: [2, 2], padding: [1, 1, 1, 1] } },
-  { label: '3x3 s2 asym pad, dilation [1,2]', x: [2, 6, 15, 14], w: [33, 6, 3, 3], opts: { stride: [2, 2], padding: [1, 0, 2, 1], dilation: [1, 2] } },
+  {
+    label: '3x3 s2 asym pad, dilation [1,2]',
+    x: [2, 6, 15, 14],
+    w: [33, 6, 3, 3],
+    opts: { stride: [2, 2], padding: [1, 0, 2, 1], dilation: [1, 2] },
+  },
   { label: '1x1, 70 -> 67 channels', x: [1, 70, 5, 7], w: [67, 70, 1, 1], opts: {} },
 ];
 
@@ -60,11 +69,7 @@ async function checkConvPasses(c: ConvCase, tol = 2e-5) {
   const [gy, gdx, gdw] = noGrad(() => {
     const xt = up(x);
     const wt = up(w);
-    return [
-      conv2d(xt, wt, up(b), c.opts),
-      conv2dBackwardInput(up(dy), wt, c.x, c.opts),
-      conv2dBackwardWeight(xt, up(dy), c.w, c.opts),
-    ];
+    return [conv2d(xt, wt, up(b), c.opts), conv2dBackwardInput(up(dy), wt, c.x, c.opts), conv2dBackwardWeight(xt, up(dy), c.w, c.opts)];
   });
   await expectClose(gy, y, `${c.label}: forward`, tol);
   await expectClose(gdx, conv2dBackwardInputCpu(dy, w, c.x, toCpu(c.opts)), `${c.label}: input grad`, tol);
@@ -107,7 +112,10 @@ describe('conv passes vs the CPU reference', () => {
   it('input gradient with stride 3 and dilation 2 (phases with 0, 1 and 2 taps)', async () => {
     // kh*2 = r + pt (mod 3) has solutions kh in {0..3} for every phase here, but with different
     // tap counts; kernel 2 leaves some phases with no tap at all (their dx must be exactly 0).
-    for (const w of [[3, 4, 4, 4], [3, 4, 2, 2]]) {
+    for (const w of [
+      [3, 4, 4, 4],
+      [3, 4, 2, 2],
+    ]) {
       await checkConvPasses({ label: `w ${w}`, x: [1, 4, 11, 10], w, opts: { stride: [3, 3], padding: [2, 1, 0, 2], dilation: [2, 2] } });
     }
   });
@@ -122,7 +130,14 @@ describe('conv passes vs the CPU reference', () => {
       const w = host([...ws]);
       const b = host([ws[1]]);
       const p = opts.padding;
-      const cpuOpts = { stride: [opts.stride, opts.stride] as [number, number], padding: [p, p, p, p] as [number, number, number, number], outputPadding: [('outputPadding' in opts ? opts.outputPadding : 0), ('outputPadding' in opts ? opts.outputPadding : 0)] as [number, number] };
+      const cpuOpts = {
+        stride: [opts.stride, opts.stride] as [number, number],
+        padding: [p, p, p, p] as [number, number, number, number],
+        outputPadding: ['outputPadding' in opts ? opts.outputPadding : 0, 'outputPadding' in opts ? opts.outputPadding : 0] as [
+          number,
+          number,
+        ],
+      };
       const y = noGrad(() => convTranspose2d(up(x), up(w), up(b), opts));
       await expectClose(y, convTranspose2dCpu(x, w, b, cpuOpts), `convT ${xs} ${ws}`);
     }
@@ -169,7 +184,10 @@ describe('matmul and linear vs the CPU reference', () => {
   for (const tile of Object.keys(GEMM_TILES) as GemmTileName[]) {
     it(`tile ${tile}: staging along each operand's contiguous dim, uneven split-K`, async () => {
       // [a, b] stored as-is and both transposed: the two staging layouts of each operand.
-      for (const [as, bs, transA, transB, splits] of [[[37, 45], [45, 133], false, false, 1], [[2, 45, 70], [2, 66, 45], true, true, 3]] as const) {
+      for (const [as, bs, transA, transB, splits] of [
+        [[37, 45], [45, 133], false, false, 1],
+        [[2, 45, 70], [2, 66, 45], true, true, 3],
+      ] as const) {
         setGemmOverride({ tile, splits });
         const a = host([...as]);
         const b = host([...bs]);
@@ -187,7 +205,11 @@ describe('matmul and linear vs the CPU reference', () => {
     ref.data = ref.data.map((v, i) => v + b.data[i % 33]);
     for (const splits of [1, 3]) {
       setGemmOverride({ splits });
-      await expectClose(noGrad(() => linear(up(x), up(w), up(b))), ref, `linear splits ${splits}`);
+      await expectClose(
+        noGrad(() => linear(up(x), up(w), up(b))),
+        ref,
+        `linear splits ${splits}`,
+      );
     }
   });
 });
@@ -195,28 +217,46 @@ describe('matmul and linear vs the CPU reference', () => {
 describe('shape errors name the op, the shapes and the fix', () => {
   const t = (shape: number[]) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
   it('conv2d channel mismatch', () => {
-    expect(() => conv2d(t([2, 3, 8, 8]), t([64, 1, 4, 4]))).toThrow(/conv2d: input \[2, 3, 8, 8\] has 3 channels but weight \[64, 1, 4, 4\] expects 1; make the weight \[64, 3, 4, 4\]/);
+    expect(() => conv2d(t([2, 3, 8, 8]), t([64, 1, 4, 4]))).toThrow(
+      /conv2d: input \[2, 3, 8, 8\] has 3 channels but weight \[64, 1, 4, 4\] expects 1; make the weight \[64, 3, 4, 4\]/,
+    );
   });
   it('conv2d kernel larger than the padded input', () => {
-    expect(() => conv2d(t([1, 3, 3, 3]), t([4, 3, 7, 7]), null, { padding: 1 })).toThrow(/conv2d: kernel 7x7 .* larger than the padded input 5x5 .*add padding/);
+    expect(() => conv2d(t([1, 3, 3, 3]), t([4, 3, 7, 7]), null, { padding: 1 })).toThrow(
+      /conv2d: kernel 7x7 .* larger than the padded input 5x5 .*add padding/,
+    );
   });
   it('conv2d rank and bias', () => {
-    expect(() => conv2d(t([3, 8, 8]), t([4, 3, 3, 3]))).toThrow(/conv2d: input must be 4-D \[N, C, H, W\], got \[3, 8, 8\]; add the batch dim/);
+    expect(() => conv2d(t([3, 8, 8]), t([4, 3, 3, 3]))).toThrow(
+      /conv2d: input must be 4-D \[N, C, H, W\], got \[3, 8, 8\]; add the batch dim/,
+    );
     expect(() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3, 3]), t([3]))).toThrow(/conv2d: bias \[3\] must be \[4\]/);
     expect(() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3, 3]), null, { stride: 0 })).toThrow(/conv2d: stride \[0, 0\] must be integers >= 1/);
   });
   it('convTranspose2d weight layout and outputPadding', () => {
-    expect(() => convTranspose2d(t([1, 8, 4, 4]), t([4, 8, 4, 4]))).toThrow(/convTranspose2d: input \[1, 8, 4, 4\] has 8 channels but weight \[4, 8, 4, 4\] expects 4 \(conv-transpose weights are \[in, out, kh, kw\]/);
-    expect(() => convTranspose2d(t([1, 8, 4, 4]), t([8, 4, 3, 3]), null, { stride: 2, outputPadding: 2 })).toThrow(/outputPadding \[2, 2\] must be .* smaller than the stride/);
+    expect(() => convTranspose2d(t([1, 8, 4, 4]), t([4, 8, 4, 4]))).toThrow(
+      /convTranspose2d: input \[1, 8, 4, 4\] has 8 channels but weight \[4, 8, 4, 4\] expects 4 \(conv-transpose weights are \[in, out, kh, kw\]/,
+    );
+    expect(() => convTranspose2d(t([1, 8, 4, 4]), t([8, 4, 3, 3]), null, { stride: 2, outputPadding: 2 })).toThrow(
+      /outputPadding \[2, 2\] must be .* smaller than the stride/,
+    );
   });
   it('backward ops check dy against the forward geometry', () => {
-    expect(() => conv2dBackwardInput(t([1, 4, 5, 5]), t([4, 3, 3, 3]), [1, 3, 8, 8], { padding: 1 })).toThrow(/conv2dBackwardInput: dy \[1, 4, 5, 5\] does not match the forward output \[1, 4, 8, 8\]/);
-    expect(() => conv2dBackwardWeight(t([1, 3, 8, 8]), t([1, 4, 6, 6]), [4, 3, 3, 3], { padding: 1 })).toThrow(/conv2dBackwardWeight: dy \[1, 4, 6, 6\] does not match/);
+    expect(() => conv2dBackwardInput(t([1, 4, 5, 5]), t([4, 3, 3, 3]), [1, 3, 8, 8], { padding: 1 })).toThrow(
+      /conv2dBackwardInput: dy \[1, 4, 5, 5\] does not match the forward output \[1, 4, 8, 8\]/,
+    );
+    expect(() => conv2dBackwardWeight(t([1, 3, 8, 8]), t([1, 4, 6, 6]), [4, 3, 3, 3], { padding: 1 })).toThrow(
+      /conv2dBackwardWeight: dy \[1, 4, 6, 6\] does not match/,
+    );
   });
   it('matmul and linear', () => {
-    expect(() => matmul(t([3, 4]), t([5, 6]))).toThrow(/matmul: inner sizes differ: a \[3, 4\] gives K = 4, b \[5, 6\] gives K = 5; transpose an operand/);
+    expect(() => matmul(t([3, 4]), t([5, 6]))).toThrow(
+      /matmul: inner sizes differ: a \[3, 4\] gives K = 4, b \[5, 6\] gives K = 5; transpose an operand/,
+    );
     expect(() => matmul(t([2, 3, 4]), t([3, 4, 5]))).toThrow(/matmul: batch sizes differ/);
     expect(() => matmul(t([2, 3, 4, 5]), t([5, 6]))).toThrow(/matmul: a is \[2, 3, 4, 5\]; it must be rank 2/);
-    expect(() => linear(t([8, 10]), t([4, 12]))).toThrow(/linear: x \[8, 10\] has 10 features but weight \[4, 12\] expects 12; the weight must be \[out, in\] = \[4, 10\]/);
+    expect(() => linear(t([8, 10]), t([4, 12]))).toThrow(
+      /linear: x \[8, 10\] has 10 features but weight \[4, 12\] expects 12; the weight must be \[out, in\] = \[4, 10\]/,
+    );
   });
 });

@@ -8,16 +8,47 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hostTensor, mulberry32, randomHost, size, strides, type HostTensor } from '../engine/ops/cpu/host.js';
 import {
-  conv2dBackwardBiasCpu, conv2dBackwardInputCpu, conv2dBackwardWeightCpu, conv2dCpu, convTranspose2dCpu,
-  type Conv2dOptions, type Pad4, type Pair,
+  conv2dBackwardBiasCpu,
+  conv2dBackwardInputCpu,
+  conv2dBackwardWeightCpu,
+  conv2dCpu,
+  convTranspose2dCpu,
+  type Conv2dOptions,
+  type Pad4,
+  type Pair,
 } from '../engine/ops/cpu/conv.js';
 import {
-  avgPool2dCpu, batchNormEvalCpu, batchNormTrainCpu, instanceNormCpu, linearCpu, matmulCpu, padCpu,
-  upsampleBilinearCpu, upsampleNearestCpu, type PadMode,
+  avgPool2dCpu,
+  batchNormEvalCpu,
+  batchNormTrainCpu,
+  instanceNormCpu,
+  linearCpu,
+  matmulCpu,
+  padCpu,
+  upsampleBilinearCpu,
+  upsampleNearestCpu,
+  type PadMode,
 } from '../engine/ops/cpu/nn.js';
 import { laplacianBandCpu, laplacianPyramidCpu, pyrDownCpu, pyrUpCpu, reconstructPyramidCpu } from '../engine/ops/cpu/pyramid.js';
-import { bceWithLogitsCpu, gaussianKlCpu, hingeCpu, l1Cpu, mseCpu, softmaxCrossEntropyCpu, type Reduction } from '../engine/ops/cpu/losses.js';
-import { eluCpu, leakyReluCpu, logSoftmaxCpu, reluCpu, sigmoidCpu, softmaxCpu, softplusCpu, tanhCpu } from '../engine/ops/cpu/activations.js';
+import {
+  bceWithLogitsCpu,
+  gaussianKlCpu,
+  hingeCpu,
+  l1Cpu,
+  mseCpu,
+  softmaxCrossEntropyCpu,
+  type Reduction,
+} from '../engine/ops/cpu/losses.js';
+import {
+  eluCpu,
+  leakyReluCpu,
+  logSoftmaxCpu,
+  reluCpu,
+  sigmoidCpu,
+  softmaxCpu,
+  softplusCpu,
+  tanhCpu,
+} from '../engine/ops/cpu/activations.js';
 
 // Both sides are float64 and the goldens keep 10 significant digits.
 const RTOL = 1e-8;
@@ -93,7 +124,14 @@ const runners: Record<string, Runner> = {
     return { y, mean, var: variance, varUnbiased };
   },
   batchNormEval: (inp, p) => ({
-    y: batchNormEvalCpu(inp.tensor('x'), inp.tensor('runningMean'), inp.tensor('runningVar'), inp.optional('gamma'), inp.optional('beta'), p.eps),
+    y: batchNormEvalCpu(
+      inp.tensor('x'),
+      inp.tensor('runningMean'),
+      inp.tensor('runningVar'),
+      inp.optional('gamma'),
+      inp.optional('beta'),
+      p.eps,
+    ),
   }),
   pad: (inp, p) => ({ y: padCpu(inp.tensor('x'), p.pad as Pad4, p.mode as PadMode, p.value) }),
   upsampleNearest: (inp, p) => ({ y: upsampleNearestCpu(inp.tensor('x'), p.scale as Pair) }),
@@ -213,9 +251,17 @@ describe('CPU reference identities', () => {
   it('pyramid: reconstruction is exact and pyrUp keeps constants, for odd and even sizes', () => {
     const x = randomHost([2, 3, 13, 10], 8);
     const bands = laplacianPyramidCpu(x, 3);
-    expect(bands.map((b) => b.shape.slice(2))).toEqual([[13, 10], [7, 5], [4, 3], [2, 2]]);
+    expect(bands.map((b) => b.shape.slice(2))).toEqual([
+      [13, 10],
+      [7, 5],
+      [4, 3],
+      [2, 2],
+    ]);
     expectClose(reconstructPyramidCpu(bands), x, 'reconstruction');
-    for (const [outH, outW] of [[6, 8], [5, 7]]) {
+    for (const [outH, outW] of [
+      [6, 8],
+      [5, 7],
+    ]) {
       const constant = hostTensor([1, 1, 3, 4], new Array(12).fill(0.75));
       const up = pyrUpCpu(constant, outH, outW);
       expectClose(up, { shape: [1, 1, outH, outW], data: new Array(outH * outW).fill(0.75) }, `pyrUp ${outH}x${outW}`);

@@ -10,13 +10,34 @@ import { join } from 'node:path';
 import { decodePngNode } from '../data/png_node.js';
 import { cachePath, cached, readCache, type CacheKey } from '../data/cache.js';
 import {
-  bagOfWords, buildVocabulary, clearEmojiMemory, edgeMapCpu, emojiCatalogue, emojiGroupKeys, emojiPackageInfo,
-  emojiSplitEntries, encodeTokens, loadEmojiPairs, loadEmojiSkinTones, loadEmojiText, loadEmojiUnpaired,
-  SKIN_TONE_CODES, splitOfGroup, tokenize,
+  bagOfWords,
+  buildVocabulary,
+  clearEmojiMemory,
+  edgeMapCpu,
+  emojiCatalogue,
+  emojiGroupKeys,
+  emojiPackageInfo,
+  emojiSplitEntries,
+  encodeTokens,
+  loadEmojiPairs,
+  loadEmojiSkinTones,
+  loadEmojiText,
+  loadEmojiUnpaired,
+  SKIN_TONE_CODES,
+  splitOfGroup,
+  tokenize,
 } from '../data/emoji.js';
 import {
-  assignModes, createRng, gridMixture, highQualityFraction, madGan1dMixture, modeKL, modesCovered, modeStats,
-  ringMixture, sampleMixture,
+  assignModes,
+  createRng,
+  gridMixture,
+  highQualityFraction,
+  madGan1dMixture,
+  modeKL,
+  modesCovered,
+  modeStats,
+  ringMixture,
+  sampleMixture,
 } from '../data/mixtures.js';
 import { countModes, digitsOfMode, loadStackedMnist, modeOfStacked, modesOfStacked } from '../data/stacked_mnist.js';
 import { loadMnist } from '../data/mnist.js';
@@ -430,6 +451,11 @@ describe('Stacked MNIST', () => {
     expect(one.histogram[555]).toBe(100);
     expect(one.kl).toBeCloseTo(Math.log(1000), 10);
     expect(one.klUniformToModel).toBeGreaterThan(0.1);
-    expect(countModes(Uint8Array.from({ length: 300 }, () => 5), { pseudoCount: 0 }).klUniformToModel).toBe(Infinity);
+    expect(
+      countModes(
+        Uint8Array.from({ length: 300 }, () => 5),
+        { pseudoCount: 0 },
+      ).klUniformToModel,
+    ).toBe(Infinity);
   });
 });

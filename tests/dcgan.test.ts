@@ -27,20 +27,31 @@ beforeAll(async () => {
 /** Keys and shapes of `netG.state_dict()` / `netD.state_dict()` in PyTorch's examples/dcgan (nz 100, ngf = ndf = 64, nc 3). */
 function pytorchDcganKeys(): { G: [string, number[]][]; D: [string, number[]][] } {
   const bn = (i: number, c: number): [string, number[]][] => [
-    [`main.${i}.weight`, [c]], [`main.${i}.bias`, [c]], [`main.${i}.running_mean`, [c]], [`main.${i}.running_var`, [c]], [`main.${i}.num_batches_tracked`, []],
+    [`main.${i}.weight`, [c]],
+    [`main.${i}.bias`, [c]],
+    [`main.${i}.running_mean`, [c]],
+    [`main.${i}.running_var`, [c]],
+    [`main.${i}.num_batches_tracked`, []],
   ];
   const G: [string, number[]][] = [
-    ['main.0.weight', [100, 512, 4, 4]], ...bn(1, 512),
-    ['main.3.weight', [512, 256, 4, 4]], ...bn(4, 256),
-    ['main.6.weight', [256, 128, 4, 4]], ...bn(7, 128),
-    ['main.9.weight', [128, 64, 4, 4]], ...bn(10, 64),
+    ['main.0.weight', [100, 512, 4, 4]],
+    ...bn(1, 512),
+    ['main.3.weight', [512, 256, 4, 4]],
+    ...bn(4, 256),
+    ['main.6.weight', [256, 128, 4, 4]],
+    ...bn(7, 128),
+    ['main.9.weight', [128, 64, 4, 4]],
+    ...bn(10, 64),
     ['main.12.weight', [64, 3, 4, 4]],
   ];
   const D: [string, number[]][] = [
     ['main.0.weight', [64, 3, 4, 4]],
-    ['main.2.weight', [128, 64, 4, 4]], ...bn(3, 128),
-    ['main.5.weight', [256, 128, 4, 4]], ...bn(6, 256),
-    ['main.8.weight', [512, 256, 4, 4]], ...bn(9, 512),
+    ['main.2.weight', [128, 64, 4, 4]],
+    ...bn(3, 128),
+    ['main.5.weight', [256, 128, 4, 4]],
+    ...bn(6, 256),
+    ['main.8.weight', [512, 256, 4, 4]],
+    ...bn(9, 512),
     ['main.11.weight', [1, 512, 4, 4]],
   ];
   return { G, D };
@@ -100,7 +111,12 @@ describe('DCGAN architecture', () => {
     const netG = new DcganGenerator(cfg);
     const netD = new DcganDiscriminator(cfg);
     const [x, logits] = tidy(() => {
-      const img = netG.call(tensor(Array.from({ length: 2 * 7 }, (_, i) => Math.sin(i)), [2, 7, 1, 1]));
+      const img = netG.call(
+        tensor(
+          Array.from({ length: 2 * 7 }, (_, i) => Math.sin(i)),
+          [2, 7, 1, 1],
+        ),
+      );
       return [img, netD.call(img)];
     });
     expect(x.shape).toEqual([2, 1, 32, 32]);

@@ -5,7 +5,20 @@
 // No GPU, no DOM.
 import { describe, expect, it } from 'vitest';
 import { recipes } from '../nets/registry';
-import { blurbOf, chartsOf, demoOf, gridColsOf, GENERIC_CHARTS, pageDatasets, quickConfig, runDefaults, runFromParams, SKETCH_RUN, STAT_LABELS, statLabel } from '../demos/shared/models';
+import {
+  blurbOf,
+  chartsOf,
+  demoOf,
+  gridColsOf,
+  GENERIC_CHARTS,
+  pageDatasets,
+  quickConfig,
+  runDefaults,
+  runFromParams,
+  SKETCH_RUN,
+  STAT_LABELS,
+  statLabel,
+} from '../demos/shared/models';
 import { ARCHITECTURES, paperLink } from '../demos/shared/architectures';
 import { loadManifest, manifestKey, saveManifest, SOFTWARE_BATCH, SOFTWARE_WIDTH, softwareSized } from '../demos/shared/warmup';
 
@@ -18,7 +31,11 @@ describe('demo page runs', () => {
       expect(d.lr, name).toBeGreaterThan(0);
       expect(r.validate(d.config), name).toEqual([]);
       // Every option has a value (defaults, then the --quick preset).
-      expect(Object.keys(d.config).sort(), name).toEqual(Object.keys(r.options).filter((k) => r.options[k].default !== undefined).sort());
+      expect(Object.keys(d.config).sort(), name).toEqual(
+        Object.keys(r.options)
+          .filter((k) => r.options[k].default !== undefined)
+          .sort(),
+      );
     }
   });
 
@@ -34,7 +51,10 @@ describe('demo page runs', () => {
   });
 
   it('URL parameters set options by name, kebab-case or alias, typed by the option', () => {
-    const r = runFromParams('pix2pix', new URLSearchParams('net-g=unet_32&ngf=4&ndfx=9&size=32&dropout=false&lambdaL1=50&batch=2&lr=0.001&dataset=emoji-edges'));
+    const r = runFromParams(
+      'pix2pix',
+      new URLSearchParams('net-g=unet_32&ngf=4&ndfx=9&size=32&dropout=false&lambdaL1=50&batch=2&lr=0.001&dataset=emoji-edges'),
+    );
     expect(r.config).toMatchObject({ netG: 'unet_32', ngf: 4, imageSize: 32, dropout: false, lambdaL1: 50 });
     expect(r.config).not.toHaveProperty('ndfx');
     expect(r).toMatchObject({ batch: 2, lr: 0.001, dataset: 'emoji-edges' });
@@ -64,7 +84,7 @@ describe('demo page runs', () => {
 });
 
 describe('what the pages read from the model declarations', () => {
-  it('the gallery lists every registered model in the registry\'s order, with the paper its declaration gives', () => {
+  it("the gallery lists every registered model in the registry's order, with the paper its declaration gives", () => {
     expect(ARCHITECTURES.map((a) => a.key)).toEqual(Object.keys(recipes));
     for (const a of ARCHITECTURES) {
       const r = recipes[a.key];
@@ -86,7 +106,7 @@ describe('what the pages read from the model declarations', () => {
     expect(new Set(ARCHITECTURES.map((a) => a.name)).size).toBe(ARCHITECTURES.length);
   });
 
-  it('charts, grid columns, blurb and page defaults come from the model\'s demo hook', () => {
+  it("charts, grid columns, blurb and page defaults come from the model's demo hook", () => {
     let declared = 0;
     for (const [name, r] of Object.entries(recipes)) {
       const d = demoOf(name);
@@ -134,7 +154,11 @@ describe('demo page labels and adapter sizes', () => {
     }
     const d = runFromParams('dcgan', none);
     const sized = softwareSized(d, none);
-    expect(sized.changed).toEqual([['ngf', 32, 8], ['ndf', 32, 8], ['batch', 64, 16]]);
+    expect(sized.changed).toEqual([
+      ['ngf', 32, 8],
+      ['ndf', 32, 8],
+      ['batch', 64, 16],
+    ]);
     // Widths and batch the URL names are the user's (kebab-case too).
     const url = new URLSearchParams('ngf=32&batch=64');
     const kept = softwareSized(runFromParams('dcgan', url), url);
@@ -162,11 +186,14 @@ describe('kernel manifests (demos/shared/warmup.ts)', () => {
       },
       removeItem: (k: string) => void m.delete(k),
     };
-    return new Proxy(store, { ownKeys: () => [...m.keys()], getOwnPropertyDescriptor: (_, k) => ({ enumerable: true, configurable: true, value: m.get(String(k)) }) });
+    return new Proxy(store, {
+      ownKeys: () => [...m.keys()],
+      getOwnPropertyDescriptor: (_, k) => ({ enumerable: true, configurable: true, value: m.get(String(k)) }),
+    });
   }
   const spec = (key: string, size: number) => ({ key, code: 'x'.repeat(size), bindings: ['read' as const, 'rw' as const], op: 'op' });
 
-  it('round-trips a run\'s kernel specs, makes room by dropping other runs, and ignores malformed entries', () => {
+  it("round-trips a run's kernel specs, makes room by dropping other runs, and ignores malformed entries", () => {
     const g = globalThis as { localStorage?: unknown };
     const saved = g.localStorage;
     g.localStorage = quotaStorage(3000);
@@ -175,14 +202,20 @@ describe('kernel manifests (demos/shared/warmup.ts)', () => {
       const b = manifestKey('dcgan', { ngf: 4 }, 16, 64);
       expect(a).not.toBe(b);
       expect(saveManifest(a, [spec('k1', 1000), spec('k2', 500)])).toBe(true);
-      expect(loadManifest(a).map((s) => [s.key, s.code.length, s.bindings])).toEqual([['k1', 1000, ['read', 'rw']], ['k2', 500, ['read', 'rw']]]);
+      expect(loadManifest(a).map((s) => [s.key, s.code.length, s.bindings])).toEqual([
+        ['k1', 1000, ['read', 'rw']],
+        ['k2', 500, ['read', 'rw']],
+      ]);
       // B does not fit beside A: A is dropped, B kept.
       expect(saveManifest(b, [spec('k3', 1800)])).toBe(true);
       expect(loadManifest(a)).toEqual([]);
       expect(loadManifest(b).map((s) => s.key)).toEqual(['k3']);
       // Larger than the whole quota: not kept, and nothing thrown.
       expect(saveManifest(a, [spec('k4', 5000)])).toBe(false);
-      (g.localStorage as { setItem(k: string, v: string): void }).setItem(a, JSON.stringify([{ key: 'ok', code: 'c', bindings: [] }, { key: 1 }, null]));
+      (g.localStorage as { setItem(k: string, v: string): void }).setItem(
+        a,
+        JSON.stringify([{ key: 'ok', code: 'c', bindings: [] }, { key: 1 }, null]),
+      );
       expect(loadManifest(a).map((s) => s.key)).toEqual(['ok']);
       (g.localStorage as { setItem(k: string, v: string): void }).setItem(a, '{not json');
       expect(loadManifest(a)).toEqual([]);

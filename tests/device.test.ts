@@ -30,7 +30,7 @@ describe('profiler', () => {
   });
 });
 
-describe('grad() and the caller\'s tensors', () => {
+describe("grad() and the caller's tensors", () => {
   it('leaves gradOutputs usable after the call', async () => {
     const x = tensor([1, 2, 3], [3]).requireGrad();
     const y = mul(x, x);

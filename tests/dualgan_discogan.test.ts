@@ -10,13 +10,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initEngine, engine, assign, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
 import { Conv2d } from '../engine/nn/layers.js';
-import { type Module } from '../engine/nn/module.js';
+import type { Module } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
 import { gradientPenalty, Generator } from '../engine/ops/index.js';
 import { defineD, defineG } from '../nets/lib/networks.js';
 import { DualGanTrainer, clipWeights_, criticLoss, dualganRecipe } from '../nets/dualgan.js';
 import {
-  DiscoDiscriminator, DiscoGenerator, DiscoGanTrainer, discoGanLoss, discoganRecipe, featureMatchingLoss,
+  DiscoDiscriminator,
+  DiscoGenerator,
+  DiscoGanTrainer,
+  discoGanLoss,
+  discoganRecipe,
+  featureMatchingLoss,
 } from '../nets/discogan.js';
 import { setHeldOutSource } from '../nets/lib/translation.js';
 import { readStats } from '../nets/lib/stats.js';
@@ -37,8 +42,6 @@ async function values(t: Tensor): Promise<Float32Array> {
 }
 
 // ---- networks against PyTorch ----
-
-
 
 describe('full-size networks match the reference state_dicts', () => {
   const params = readJson<Record<string, NetSummary>>('dualgan_discogan_params.json');
@@ -61,8 +64,12 @@ describe('full-size networks match the reference state_dicts', () => {
     });
   }
 
-  it('the trainers name their networks as the references do, with the reference\'s keys', () => {
-    const dual = new DualGanTrainer(dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2 }), { lr: 5e-5 }, 1);
+  it("the trainers name their networks as the references do, with the reference's keys", () => {
+    const dual = new DualGanTrainer(
+      dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2 }),
+      { lr: 5e-5 },
+      1,
+    );
     const disco = new DiscoGanTrainer(discoganRecipe.parse({ imageSize: 64, ngf: 2, ndf: 2 }), { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 1);
     try {
       expect(Object.keys(dual.nets)).toEqual(['netG_A', 'netG_B', 'netD_A', 'netD_B']);
@@ -116,7 +123,10 @@ describe('tiny DiscoGAN networks reproduce PyTorch outputs (eval mode)', () => {
     try {
       const t = load('discogan_D_ndf4.safetensors', net);
       const [prob, feats] = noGrad(() => net.call(input(t.input)));
-      const outs: [Tensor, SafetensorsTensor][] = [[prob, t.output], ...feats.map((f, i): [Tensor, SafetensorsTensor] => [f, t[`feat${i}`]])];
+      const outs: [Tensor, SafetensorsTensor][] = [
+        [prob, t.output],
+        ...feats.map((f, i): [Tensor, SafetensorsTensor] => [f, t[`feat${i}`]]),
+      ];
       expect([...prob.shape]).toEqual([1, 1, 1, 1]);
       for (const [got, want] of outs) {
         expect([...got.shape]).toEqual(want.shape);
@@ -182,9 +192,22 @@ describe('losses equal float64 values computed here', () => {
     const bce = (p: number, t: number) => -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
     const dis = 0.5 * mean64(lr.map((x) => bce(sigmoid64(x), 1))) + 0.5 * mean64(lf.map((x) => bce(sigmoid64(x), 0)));
     const gen = mean64(lf.map((x) => bce(sigmoid64(x), 1)));
-    const shapes = [[2, 3, 2, 2], [3, 2, 1, 1]];
-    const featsR = shapes.map((sh, i) => f64(sh.reduce((a, b) => a * b), 10 + i));
-    const featsF = shapes.map((sh, i) => f64(sh.reduce((a, b) => a * b), 20 + i));
+    const shapes = [
+      [2, 3, 2, 2],
+      [3, 2, 1, 1],
+    ];
+    const featsR = shapes.map((sh, i) =>
+      f64(
+        sh.reduce((a, b) => a * b),
+        10 + i,
+      ),
+    );
+    const featsF = shapes.map((sh, i) =>
+      f64(
+        sh.reduce((a, b) => a * b),
+        20 + i,
+      ),
+    );
     let fm = 0;
     shapes.forEach((sh, l) => {
       const [n, per] = [sh[0], sh[1] * sh[2] * sh[3]];
@@ -202,7 +225,10 @@ describe('losses equal float64 values computed here', () => {
     });
     const got = tidy(() => {
       const g = discoGanLoss(tensor(lr, [2, 1, 2, 2]), tensor(lf, [2, 1, 2, 2]));
-      const f = featureMatchingLoss(featsR.map((v, i) => tensor(v, shapes[i])), featsF.map((v, i) => tensor(v, shapes[i])));
+      const f = featureMatchingLoss(
+        featsR.map((v, i) => tensor(v, shapes[i])),
+        featsF.map((v, i) => tensor(v, shapes[i])),
+      );
       return [g.dis.keep(), g.gen.keep(), f.keep()];
     });
     expect((await values(got[0]))[0]).toBeCloseTo(dis, 5);
@@ -239,7 +265,11 @@ async function maxAbs(net: Module): Promise<number> {
 
 describe('update cadences, weight clipping and the gradient penalty', () => {
   it('DualGAN: critics every step and clipped to [-c, c]; generators every n_critic-th step; finite losses, nothing kept per step', async () => {
-    const trainer = new DualGanTrainer(dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, nCritic: 2, clip: 0.02 }), { lr: 5e-5 }, 2);
+    const trainer = new DualGanTrainer(
+      dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, nCritic: 2, clip: 0.02 }),
+      { lr: 5e-5 },
+      2,
+    );
     try {
       expect(await maxAbs(trainer.nets.netD_A)).toBeGreaterThan(0.5); // BN scales start near 1
       const { all, live } = await run(trainer, 32, 2, 4);
@@ -268,7 +298,21 @@ describe('update cadences, weight clipping and the gradient penalty', () => {
   });
 
   it('DualGAN --gp: the penalty through double backward, no clipping', async () => {
-    const trainer = new DualGanTrainer(dualganRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'patch16', ndf: 4, norm: 'instance', nCritic: 1, gp: true, clip: 0.01 }), { lr: 5e-5 }, 3);
+    const trainer = new DualGanTrainer(
+      dualganRecipe.parse({
+        imageSize: 32,
+        netG: 'unet_32',
+        ngf: 4,
+        netD: 'patch16',
+        ndf: 4,
+        norm: 'instance',
+        nCritic: 1,
+        gp: true,
+        clip: 0.01,
+      }),
+      { lr: 5e-5 },
+      3,
+    );
     try {
       const { all, live } = await run(trainer, 32, 2, 3);
       for (const st of all) {
@@ -284,7 +328,11 @@ describe('update cadences, weight clipping and the gradient penalty', () => {
   });
 
   it('DiscoGAN: a discriminator update every third iteration from the first, the curriculum rate; nothing kept per step', async () => {
-    const trainer = new DiscoGanTrainer(discoganRecipe.parse({ imageSize: 64, ngf: 4, ndf: 4, ganCurriculum: 4 }), { lr: 2e-4, beta1: 0.5, beta2: 0.999 }, 4);
+    const trainer = new DiscoGanTrainer(
+      discoganRecipe.parse({ imageSize: 64, ngf: 4, ndf: 4, ganCurriculum: 4 }),
+      { lr: 2e-4, beta1: 0.5, beta2: 0.999 },
+      4,
+    );
     try {
       const rates: number[] = [];
       const data = synthDiscPairs(4, 64, 9);
@@ -312,7 +360,8 @@ describe('update cadences, weight clipping and the gradient penalty', () => {
 // ---- recipes and eval hooks ----
 
 describe('recipes and the eval hooks', () => {
-  const defaultsOf = (r: ModelRecipe) => Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
+  const defaultsOf = (r: ModelRecipe) =>
+    Object.fromEntries(Object.entries(r.options).map(([k, o]) => [k, o.default as number | string | boolean]));
 
   it('accept their defaults and quick presets, and name the flag of a bad config', () => {
     for (const r of [dualganRecipe, discoganRecipe]) {
@@ -334,7 +383,7 @@ describe('recipes and the eval hooks', () => {
     expect(discoganRecipe.validate({ ...disco, startingRate: 2 })[0]).toMatch(/--starting-rate/);
   });
 
-  it('heldOutPairs takes the dataset\'s aligned test pairs at the model\'s size (A in, B target); translate maps A -> B in [-1, 1], deterministically', async () => {
+  it("heldOutPairs takes the dataset's aligned test pairs at the model's size (A in, B target); translate maps A -> B in [-1, 1], deterministically", async () => {
     const asked: unknown[] = [];
     setHeldOutSource((opts) => {
       asked.push(opts);

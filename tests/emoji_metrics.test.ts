@@ -15,7 +15,14 @@ import { classifierAccuracy, classifierFeatures, trainClassifier, type ConvClass
 import { frechetDistanceOf } from '../metrics/frechet.js';
 import { loadOrTrainClassifier } from '../metrics/classifier_cache.js';
 import {
-  EMOJI_NET_QUICK, classPrior, conditionalAccuracy, createEmojiNet, emojiNetFeatureSet, emojiNetPredict, imageRows, toEmojiNetInput,
+  EMOJI_NET_QUICK,
+  classPrior,
+  conditionalAccuracy,
+  createEmojiNet,
+  emojiNetFeatureSet,
+  emojiNetPredict,
+  imageRows,
+  toEmojiNetInput,
 } from '../metrics/emojinet.js';
 import { emojiNetTrainingData } from '../cli/eval_emoji.js';
 
@@ -28,7 +35,11 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'gan-emoji-metrics-'));
   const data = emojiNetTrainingData({ twemoji: false }, 160);
   net = createEmojiNet(recipe);
-  await trainClassifier(net, { images: data.images, labels: data.labels, n: data.n, c: 3, h: 32, w: 32 }, { steps: recipe.steps, batch: recipe.batch, seed: 0, lr: recipe.lr });
+  await trainClassifier(
+    net,
+    { images: data.images, labels: data.labels, n: data.n, c: 3, h: 32, w: 32 },
+    { steps: recipe.steps, batch: recipe.batch, seed: 0, lr: recipe.lr },
+  );
 });
 
 afterAll(() => {
@@ -101,7 +112,7 @@ describe('emoji net metrics', () => {
     expect(realReal).toBeLessThan(0.5 * realNoise);
   });
 
-  it('a generator that returns the captioned real test images scores the net\'s test accuracy', async () => {
+  it("a generator that returns the captioned real test images scores the net's test accuracy", async () => {
     const t32 = loadEmojiText({ split: 'test', set: 'google', size: 32, skinTones: false, limit: 50 });
     const acc = await classifierAccuracy(net, { images: t32.images, labels: t32.category, n: t32.n, c: 3, h: 32, w: 32 });
     const b32 = { images: t32.images, n: t32.n, size: 32 };
@@ -120,7 +131,16 @@ describe('emoji net metrics', () => {
     expect(same).toBeGreaterThanOrEqual(p32.length - 1);
     // A caption-blind "generator" (every caption gets the first test image) scores that image's class share.
     const one = { images: t32.images.subarray(0, 3 * 32 * 32), n: 1, size: 32 };
-    const blind = await conditionalAccuracy(net, (_s, m) => tensor(new Float32Array(m * 3 * 32 * 32).map((_, j) => one.images[j % one.images.length]), [m, 3, 32, 32]), t32.category, { batch: 16 });
+    const blind = await conditionalAccuracy(
+      net,
+      (_s, m) =>
+        tensor(
+          new Float32Array(m * 3 * 32 * 32).map((_, j) => one.images[j % one.images.length]),
+          [m, 3, 32, 32],
+        ),
+      t32.category,
+      { batch: 16 },
+    );
     const k = (await emojiNetPredict(net, one))[0];
     expect(blind.accuracy).toBeCloseTo(Array.from(t32.category).filter((c) => c === k).length / t32.n, 12);
   });
@@ -135,7 +155,11 @@ describe('emoji net metrics', () => {
       create: () => createEmojiNet(recipe),
       async train(n: ConvClassifier) {
         trainedCalls++;
-        await trainClassifier(n, { images: data.images, labels: data.labels, n: data.n, c: 3, h: 32, w: 32 }, { steps: 3, batch: 8, seed: 0 });
+        await trainClassifier(
+          n,
+          { images: data.images, labels: data.labels, n: data.n, c: 3, h: 32, w: 32 },
+          { steps: 3, batch: 8, seed: 0 },
+        );
         return { note: 'test' };
       },
     };

@@ -36,23 +36,78 @@ const cases: Record<string, MethodCase[]> = {
     { shapes: [[2, 3]], method: (a) => a.add(0.75), fn: (a) => ops.add(a, 0.75) },
   ],
   sub: [
-    { shapes: [[2, 3], [2, 3]], method: (a, b) => a.sub(b), fn: (a, b) => ops.sub(a, b) },
+    {
+      shapes: [
+        [2, 3],
+        [2, 3],
+      ],
+      method: (a, b) => a.sub(b),
+      fn: (a, b) => ops.sub(a, b),
+    },
     { shapes: [[2, 3]], method: (a) => a.sub(1.5), fn: (a) => ops.sub(a, 1.5) },
   ],
   mul: [
-    { shapes: [[2, 3], [2, 1]], method: (a, b) => a.mul(b), fn: (a, b) => ops.mul(a, b) },
+    {
+      shapes: [
+        [2, 3],
+        [2, 1],
+      ],
+      method: (a, b) => a.mul(b),
+      fn: (a, b) => ops.mul(a, b),
+    },
     { shapes: [[2, 3]], method: (a) => a.mul(-3), fn: (a) => ops.mul(a, -3) },
   ],
   div: [
-    { shapes: [[2, 3], [2, 3]], lo: 0.5, hi: 2, method: (a, b) => a.div(b), fn: (a, b) => ops.div(a, b) },
+    {
+      shapes: [
+        [2, 3],
+        [2, 3],
+      ],
+      lo: 0.5,
+      hi: 2,
+      method: (a, b) => a.div(b),
+      fn: (a, b) => ops.div(a, b),
+    },
     { shapes: [[2, 3]], method: (a) => a.div(3), fn: (a) => ops.div(a, 3) },
   ],
   neg: [{ shapes: [[5]], method: (a) => a.neg(), fn: (a) => ops.neg(a) }],
-  maximum: [{ shapes: [[2, 3], [2, 3]], method: (a, b) => a.maximum(b), fn: (a, b) => ops.maximum(a, b) }],
-  minimum: [{ shapes: [[2, 3], [2, 3]], method: (a, b) => a.minimum(b), fn: (a, b) => ops.minimum(a, b) }],
+  maximum: [
+    {
+      shapes: [
+        [2, 3],
+        [2, 3],
+      ],
+      method: (a, b) => a.maximum(b),
+      fn: (a, b) => ops.maximum(a, b),
+    },
+  ],
+  minimum: [
+    {
+      shapes: [
+        [2, 3],
+        [2, 3],
+      ],
+      method: (a, b) => a.minimum(b),
+      fn: (a, b) => ops.minimum(a, b),
+    },
+  ],
   matmul: [
-    { shapes: [[3, 4], [4, 2]], method: (a, b) => a.matmul(b), fn: (a, b) => ops.matmul(a, b) },
-    { shapes: [[3, 4], [2, 4]], method: (a, b) => a.matmul(b, { transB: true }), fn: (a, b) => ops.matmul(a, b, { transB: true }) },
+    {
+      shapes: [
+        [3, 4],
+        [4, 2],
+      ],
+      method: (a, b) => a.matmul(b),
+      fn: (a, b) => ops.matmul(a, b),
+    },
+    {
+      shapes: [
+        [3, 4],
+        [2, 4],
+      ],
+      method: (a, b) => a.matmul(b, { transB: true }),
+      fn: (a, b) => ops.matmul(a, b, { transB: true }),
+    },
   ],
   sum: [
     { shapes: [[2, 3, 4]], method: (a) => a.sum(), fn: (a) => ops.sum(a) },
@@ -104,7 +159,17 @@ const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 /** Output and the gradients of sum(out * w) (w fixed, so every element's gradient differs) w.r.t. every input. */
 async function run(c: MethodCase, which: 'method' | 'fn', seed: number) {
   const outs = tidy(() => {
-    const xs = c.shapes.map((s, i) => tensor(seeded(s.reduce((p, q) => p * q, 1), seed + i, c.lo ?? -1, c.hi ?? 1), s).requireGrad());
+    const xs = c.shapes.map((s, i) =>
+      tensor(
+        seeded(
+          s.reduce((p, q) => p * q, 1),
+          seed + i,
+          c.lo ?? -1,
+          c.hi ?? 1,
+        ),
+        s,
+      ).requireGrad(),
+    );
     const y = (which === 'method' ? c.method : c.fn)(...xs);
     const w = tensor(seeded(y.size, seed + 99, 0.5, 1.5), y.shape);
     const gs = grad(ops.sum(ops.mul(y, w)), xs);
@@ -118,7 +183,8 @@ async function run(c: MethodCase, which: 'method' | 'fn', seed: number) {
 describe('Tensor methods', () => {
   it('every installed method has cases here, and every method is on Tensor.prototype', () => {
     expect(Object.keys(tensorMethods).sort()).toEqual(Object.keys(cases).sort());
-    for (const name of Object.keys(tensorMethods)) expect(typeof (Tensor.prototype as unknown as Record<string, unknown>)[name], name).toBe('function');
+    for (const name of Object.keys(tensorMethods))
+      expect(typeof (Tensor.prototype as unknown as Record<string, unknown>)[name], name).toBe('function');
   });
 
   for (const [name, list] of Object.entries(cases)) {
@@ -128,18 +194,26 @@ describe('Tensor methods', () => {
         const m = await run(c, 'method', seed);
         const f = await run(c, 'fn', seed);
         expect(m.length).toBe(c.shapes.length + 1);
-        for (let i = 0; i < m.length; i++) expect(bits(m[i]), `${name} case ${k} ${i === 0 ? 'output' : `grad ${i - 1}`}`).toEqual(bits(f[i]));
+        for (let i = 0; i < m.length; i++)
+          expect(bits(m[i]), `${name} case ${k} ${i === 0 ? 'output' : `grad ${i - 1}`}`).toEqual(bits(f[i]));
         // The gradient flows: finite, and not all zero for each input.
         for (let i = 1; i < m.length; i++) {
           expect(m[i].every(Number.isFinite), `${name} grad ${i - 1} finite`).toBe(true);
-          expect(m[i].some((v) => v !== 0), `${name} grad ${i - 1} non-zero`).toBe(true);
+          expect(
+            m[i].some((v) => v !== 0),
+            `${name} grad ${i - 1} non-zero`,
+          ).toBe(true);
         }
       }
     });
   }
 
   it('a loss written with methods reads as arithmetic and matches the nested calls', async () => {
-    const [a, b, c] = [[2, 3], [2, 3], [2, 3]].map((s, i) => tensor(seeded(6, 50 + i), s).requireGrad());
+    const [a, b, c] = [
+      [2, 3],
+      [2, 3],
+      [2, 3],
+    ].map((s, i) => tensor(seeded(6, 50 + i), s).requireGrad());
     const viaMethods = tidy(() => {
       const loss = a.sub(b).abs().mean().add(c.square().mean().mul(10));
       return [loss, ...grad(loss, [a, b, c]).map((g) => g!)];
@@ -161,8 +235,21 @@ describe('Tensor methods', () => {
 describe('the public entry', () => {
   it('has the core on top and five namespaces, with no op at the top level', () => {
     const top = Object.keys(entry);
+    // biome-ignore lint/performance/noDynamicNamespaceImportAccess: the test walks the entry's namespaces by name
     for (const ns of ['ops', 'nn', 'optim', 'init', 'io'] as const) expect(typeof entry[ns], ns).toBe('object');
-    for (const name of ['Tensor', 'tensor', 'tidy', 'noGrad', 'backward', 'grad', 'initEngine', 'engine', 'Generator', 'manualSeed', 'Mulberry32'])
+    for (const name of [
+      'Tensor',
+      'tensor',
+      'tidy',
+      'noGrad',
+      'backward',
+      'grad',
+      'initEngine',
+      'engine',
+      'Generator',
+      'manualSeed',
+      'Mulberry32',
+    ])
       expect(top, name).toContain(name);
     expect(top.filter((n) => n in entry.ops)).toEqual([]);
     expect(typeof entry.ops.conv2d).toBe('function');
@@ -261,10 +348,17 @@ describe('docs/engine.md', () => {
     const block = /```ts\n(import \{[^}]*\} from '\.\.\/engine\/index\.js';[\s\S]*?)```/.exec(doc);
     expect(block, 'the first ts block of docs/engine.md imports the entry').not.toBeNull();
     const [importLine, ...rest] = block![1].split('\n');
-    const names = /\{([^}]*)\}/.exec(importLine)![1].split(',').map((s) => s.trim());
+    const names = /\{([^}]*)\}/
+      .exec(importLine)![1]
+      .split(',')
+      .map((s) => s.trim());
     const body = rest.filter((l) => !l.trimStart().startsWith('//')).join('\n') + '\nreturn net;';
-    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...a: string[]) => (...v: unknown[]) => Promise<unknown>;
-    const net = (await new AsyncFunction(...names, body)(...names.map((n) => (entry as Record<string, unknown>)[n]))) as InstanceType<typeof entry.nn.Sequential>;
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+      ...a: string[]
+    ) => (...v: unknown[]) => Promise<unknown>;
+    const net = (await new AsyncFunction(...names, body)(...names.map((n) => (entry as Record<string, unknown>)[n]))) as InstanceType<
+      typeof entry.nn.Sequential
+    >;
     const x = tensor(seeded(128, 7), [64, 2]);
     const loss = tidy(() => net.call(x).sub(x.sum(1, true)).square().mean().keep());
     const l = await loss.item();

@@ -18,7 +18,15 @@ import { readPng, writePng } from '../data/png_node.js';
 import { createTfjs, type TfjsHandle } from '../bench/tfjs.js';
 import { UPSCALER_MODELS, modelJsonPath, upscalerModel } from '../pretrained/catalogue.js';
 import { findPackageDir, loadUpscalerModel } from '../pretrained/node.js';
-import { concatBytes, decodeWeights, fetchLayersModel, importLayersModel, tfSamePadding, type HostWeight, type TfjsLayersModelJson } from '../pretrained/tfjs_layers.js';
+import {
+  concatBytes,
+  decodeWeights,
+  fetchLayersModel,
+  importLayersModel,
+  tfSamePadding,
+  type HostWeight,
+  type TfjsLayersModelJson,
+} from '../pretrained/tfjs_layers.js';
 import { activationTooLarge, toPlanarRgb, upscaleImage } from '../pretrained/upscale.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
 import { spawnSync } from 'node:child_process';
@@ -71,7 +79,11 @@ async function tfjsModel(json: TfjsLayersModelJson, groups: Uint8Array[]) {
 }
 
 /** Runs a tfjs model on planar [3, H, W] data; returns its output planar [C, H', W'] and shape. */
-async function runTfjs(m: Awaited<ReturnType<typeof tfjsModel>>, p: { data: Float32Array; h: number; w: number }, scale = 1): Promise<{ out: Float32Array; shape: number[] }> {
+async function runTfjs(
+  m: Awaited<ReturnType<typeof tfjsModel>>,
+  p: { data: Float32Array; h: number; w: number },
+  scale = 1,
+): Promise<{ out: Float32Array; shape: number[] }> {
   const { tf } = h;
   const y = tf.tidy(() => {
     const x = tf.transpose(tf.tensor4d(p.data, [1, 3, p.h, p.w]), [0, 2, 3, 1]);
@@ -85,7 +97,10 @@ async function runTfjs(m: Awaited<ReturnType<typeof tfjsModel>>, p: { data: Floa
 }
 type TfCoreTensor = import('@tensorflow/tfjs-core').Tensor;
 
-async function runEngine(model: { call: (x: Tensor) => Tensor }, p: { data: Float32Array; h: number; w: number }): Promise<{ out: Float32Array; shape: number[] }> {
+async function runEngine(
+  model: { call: (x: Tensor) => Tensor },
+  p: { data: Float32Array; h: number; w: number },
+): Promise<{ out: Float32Array; shape: number[] }> {
   const y = noGrad(() => tidy(() => model.call(tensor(p.data, [1, 3, p.h, p.w]))));
   const out = await y.data();
   const shape = [...y.shape];
@@ -114,7 +129,9 @@ describe('UpscalerJS models: engine vs tfjs on the same weights', () => {
     for (const scale of m.scales) {
       it(`${m.id} x${scale}`, async () => {
         const { model, json, modelJson } = await loadUpscalerModel(m.id, scale);
-        const groups = json.weightsManifest.map((g) => concatBytes(g.paths.map((p) => new Uint8Array(readFileSync(join(modelJson, '..', p))))));
+        const groups = json.weightsManifest.map((g) =>
+          concatBytes(g.paths.map((p) => new Uint8Array(readFileSync(join(modelJson, '..', p))))),
+        );
         const tm = await tfjsModel(json, groups);
         // Every ReLU of these RDNs follows a Conv2D that nothing else reads: all fused into the conv.
         expect(model.fusedActivations.length).toBe(model.layerCounts().Activation);
@@ -139,10 +156,31 @@ describe('UpscalerJS models: engine vs tfjs on the same weights', () => {
 
 /** A Keras-2 functional layer entry. */
 function layer(cls: string, name: string, config: Record<string, unknown>, inputs: string[]) {
-  return { class_name: cls, name, config: { name, trainable: true, dtype: 'float32', ...config }, inbound_nodes: inputs.length ? [inputs.map((i) => [i, 0, 0, {}])] : [] };
+  return {
+    class_name: cls,
+    name,
+    config: { name, trainable: true, dtype: 'float32', ...config },
+    inbound_nodes: inputs.length ? [inputs.map((i) => [i, 0, 0, {}])] : [],
+  };
 }
 const conv = (name: string, filters: number, k: number, input: string, extra: Record<string, unknown> = {}) =>
-  layer('Conv2D', name, { filters, kernel_size: [k, k], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'linear', use_bias: true, ...extra }, [input]);
+  layer(
+    'Conv2D',
+    name,
+    {
+      filters,
+      kernel_size: [k, k],
+      strides: [1, 1],
+      padding: 'same',
+      data_format: 'channels_last',
+      dilation_rate: [1, 1],
+      groups: 1,
+      activation: 'linear',
+      use_bias: true,
+      ...extra,
+    },
+    [input],
+  );
 
 /**
  * A tiny RRDN-like model.json: MultiplyBeta (config beta 0.3, and one without beta: UpscalerJS's
@@ -165,26 +203,55 @@ function syntheticModel(): { json: TfjsLayersModelJson; groups: Uint8Array[] } {
     conv('SR', 3, 3, 'pixel_shuffle', { strides: [2, 2] }),
   ];
   const shapes: [string, number[]][] = [
-    ['A/kernel', [3, 3, 3, 8]], ['A/bias', [8]], ['B/kernel', [4, 4, 8, 8]], ['B/bias', [8]],
-    ['E/kernel', [1, 1, 16, 12]], ['E/bias', [12]], ['SR/kernel', [3, 3, 3, 3]], ['SR/bias', [3]],
+    ['A/kernel', [3, 3, 3, 8]],
+    ['A/bias', [8]],
+    ['B/kernel', [4, 4, 8, 8]],
+    ['B/bias', [8]],
+    ['E/kernel', [1, 1, 16, 12]],
+    ['E/bias', [12]],
+    ['SR/kernel', [3, 3, 3, 3]],
+    ['SR/bias', [3]],
   ];
   // Two groups, the second split over two shards mid-weight, as the converter does for big models.
-  const data = shapes.map(([, s], i) => seeded(s.reduce((a, b) => a * b, 1), 100 + i, -0.5, 0.5));
+  const data = shapes.map(([, s], i) =>
+    seeded(
+      s.reduce((a, b) => a * b, 1),
+      100 + i,
+      -0.5,
+      0.5,
+    ),
+  );
   const bytes = (arrs: Float32Array[]) => concatBytes(arrs.map((a) => new Uint8Array(a.buffer.slice(0))));
   const json: TfjsLayersModelJson = {
     format: 'layers-model',
     generatedBy: 'tests/esrgan.test.ts',
-    modelTopology: { keras_version: '2.10.0', backend: 'tensorflow', model_config: { class_name: 'Functional', config: { name: 'tiny_rrdn', layers, input_layers: [['LR', 0, 0]], output_layers: [['SR', 0, 0]] } } },
+    modelTopology: {
+      keras_version: '2.10.0',
+      backend: 'tensorflow',
+      model_config: {
+        class_name: 'Functional',
+        config: { name: 'tiny_rrdn', layers, input_layers: [['LR', 0, 0]], output_layers: [['SR', 0, 0]] },
+      },
+    },
     weightsManifest: [
       { paths: ['group1-shard1of1.bin'], weights: shapes.slice(0, 4).map(([name, shape]) => ({ name, shape, dtype: 'float32' })) },
-      { paths: ['group2-shard1of2.bin', 'group2-shard2of2.bin'], weights: shapes.slice(4).map(([name, shape]) => ({ name, shape, dtype: 'float32' })) },
+      {
+        paths: ['group2-shard1of2.bin', 'group2-shard2of2.bin'],
+        weights: shapes.slice(4).map(([name, shape]) => ({ name, shape, dtype: 'float32' })),
+      },
     ],
   };
   return { json, groups: [bytes(data.slice(0, 4)), bytes(data.slice(4))] };
 }
 
 /** float64 NHWC interpreter of a layers-model json (batch 1): the reference for the importer. */
-function referenceForward(json: TfjsLayersModelJson, w: Map<string, HostWeight>, x: Float64Array, H: number, W: number): { out: Float64Array; h: number; w: number; c: number } {
+function referenceForward(
+  json: TfjsLayersModelJson,
+  w: Map<string, HostWeight>,
+  x: Float64Array,
+  H: number,
+  W: number,
+): { out: Float64Array; h: number; w: number; c: number } {
   type V = { d: Float64Array; h: number; w: number; c: number };
   const vals = new Map<string, V>();
   const layers = json.modelTopology.model_config!.config.layers;
@@ -201,7 +268,10 @@ function referenceForward(json: TfjsLayersModelJson, w: Map<string, HostWeight>,
       const [kh, kw, ci, co] = k.shape;
       const [sh, sw] = c.strides;
       const a = ins[0];
-      let oh = a.h - kh + 1, ow = a.w - kw + 1, pt = 0, pl = 0;
+      let oh = a.h - kh + 1,
+        ow = a.w - kw + 1,
+        pt = 0,
+        pl = 0;
       if (c.padding === 'same') {
         oh = Math.ceil(a.h / sh);
         ow = Math.ceil(a.w / sw);
@@ -218,7 +288,8 @@ function referenceForward(json: TfjsLayersModelJson, w: Map<string, HostWeight>,
             let s = b.data[o];
             for (let i = 0; i < kh; i++)
               for (let j = 0; j < kw; j++) {
-                const iy = y * sh + i - pt, ix = xx * sw + j - pl;
+                const iy = y * sh + i - pt,
+                  ix = xx * sw + j - pl;
                 if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
                 for (let q = 0; q < ci; q++) s += a.d[(iy * a.w + ix) * ci + q] * k.data[((i * kw + j) * ci + q) * co + o];
               }
@@ -246,7 +317,8 @@ function referenceForward(json: TfjsLayersModelJson, w: Map<string, HostWeight>,
       const d = new Float64Array(a.h * s * a.w * s * C);
       for (let y = 0; y < a.h * s; y++)
         for (let xx = 0; xx < a.w * s; xx++)
-          for (let q = 0; q < C; q++) d[(y * a.w * s + xx) * C + q] = a.d[(Math.floor(y / s) * a.w + Math.floor(xx / s)) * a.c + ((y % s) * s + (xx % s)) * C + q];
+          for (let q = 0; q < C; q++)
+            d[(y * a.w * s + xx) * C + q] = a.d[(Math.floor(y / s) * a.w + Math.floor(xx / s)) * a.c + ((y % s) * s + (xx % s)) * C + q];
       v = { d, h: a.h * s, w: a.w * s, c: C };
     } else throw new Error(`reference: no ${l.class_name}`);
     vals.set(c.name, v);
@@ -300,7 +372,15 @@ describe('MultiplyBeta, PixelShuffle<N>x, even and strided same padding (synthet
     const { json, groups } = syntheticModel();
     const weights = decodeWeights(json.weightsManifest, groups);
     const model = importLayersModel(json, weights);
-    expect(model.layerCounts()).toEqual({ InputLayer: 1, Conv2D: 4, MultiplyBeta: 2, Add: 1, Activation: 1, Concatenate: 1, PixelShuffle2x: 1 });
+    expect(model.layerCounts()).toEqual({
+      InputLayer: 1,
+      Conv2D: 4,
+      MultiplyBeta: 2,
+      Add: 1,
+      Activation: 1,
+      Concatenate: 1,
+      PixelShuffle2x: 1,
+    });
     const p = { name: 'photo 7x9', ...patch(FIXTURE, 60, 30, 7, 9) };
     p.data = p.data.map((v) => v / 255); // the RRDN range
     // reference on NHWC float64
@@ -345,13 +425,17 @@ describe('importer errors and the imported Module', () => {
 
   it('a missing shard or a weight that is not in the model is reported with names', () => {
     const { json, groups } = syntheticModel();
-    expect(() => decodeWeights(json.weightsManifest, [groups[0], groups[1].subarray(0, 100)])).toThrow(/weight 'E\/kernel'.*group 1 \(group2-shard1of2.bin, group2-shard2of2.bin\) has 100: a shard is missing or truncated/);
+    expect(() => decodeWeights(json.weightsManifest, [groups[0], groups[1].subarray(0, 100)])).toThrow(
+      /weight 'E\/kernel'.*group 1 \(group2-shard1of2.bin, group2-shard2of2.bin\) has 100: a shard is missing or truncated/,
+    );
     const w = decodeWeights(json.weightsManifest, groups);
     w.set('ghost/kernel', { shape: [1], data: new Float32Array(1) });
     expect(() => importLayersModel(json, w)).toThrow("weight 'ghost/kernel' belongs to no layer of the model");
     const bad = structuredClone(json);
     (bad.modelTopology.model_config!.config.layers[1].config as Record<string, unknown>).activation = 'selu';
-    expect(() => importLayersModel(bad, decodeWeights(json.weightsManifest, groups))).toThrow("layer 'A' (Conv2D) has activation 'selu'; supported: linear, relu, sigmoid, tanh");
+    expect(() => importLayersModel(bad, decodeWeights(json.weightsManifest, groups))).toThrow(
+      "layer 'A' (Conv2D) has activation 'selu'; supported: linear, relu, sigmoid, tanh",
+    );
   });
 
   it('is an ordinary Module: state dict by Keras layer name, safetensors round trip, gradients match float64 finite differences', async () => {
@@ -368,7 +452,8 @@ describe('importer errors and the imported Module', () => {
     expect(await other.conv('B').weight.data()).toEqual(await model.conv('B').weight.data());
 
     // d/dtheta sum(out * r) through the engine's tape vs central differences of the float64 reference.
-    const H = 5, W = 7;
+    const H = 5,
+      W = 7;
     const x = seeded(3 * H * W, 7, 0, 1);
     const r = seeded(3 * H * W, 8);
     const nhwc = new Float64Array(H * W * 3);
@@ -405,7 +490,7 @@ describe('importer errors and the imported Module', () => {
 });
 
 describe('loading through fetch (the browser path)', () => {
-  it('fetchLayersModel resolves the shards beside model.json and gives the node loader\'s weights', async () => {
+  it("fetchLayersModel resolves the shards beside model.json and gives the node loader's weights", async () => {
     const pkgDir = findPackageDir('@upscalerjs/esrgan-slim')!;
     const asked: string[] = [];
     const fakeFetch = (async (u: string | URL) => {
@@ -425,7 +510,10 @@ describe('the catalogue matches the installed packages', () => {
   const require = createRequire(import.meta.url);
   for (const m of UPSCALER_MODELS.filter((e) => !e.optional || findPackageDir(e.pkg))) {
     it(`${m.id}: scales, model.json paths and value ranges as its model definition declares`, () => {
-      const main = require(m.pkg) as Record<string, { scale: number; inputRange: number[]; outputRange: number[]; _internals: { path: string }; meta: { architecture: string } }> & { scale?: number };
+      const main = require(m.pkg) as Record<
+        string,
+        { scale: number; inputRange: number[]; outputRange: number[]; _internals: { path: string }; meta: { architecture: string } }
+      > & { scale?: number };
       const defs = m.id === 'default-model' ? { x2: main as never } : main;
       expect(Object.keys(defs).sort()).toEqual(m.scales.map((s) => `x${s}`).sort());
       for (const s of m.scales) {
@@ -441,7 +529,9 @@ describe('the catalogue matches the installed packages', () => {
   it('esrgan-thick is optional: loaded only when installed', () => {
     const thick = upscalerModel('esrgan-thick');
     if (!findPackageDir(thick.pkg)) {
-      console.log('esrgan-thick is not installed (110 MB): its parity test is skipped; `npm install --no-save @upscalerjs/esrgan-thick` enables it');
+      console.log(
+        'esrgan-thick is not installed (110 MB): its parity test is skipped; `npm install --no-save @upscalerjs/esrgan-thick` enables it',
+      );
       return expect(loadUpscalerModel('esrgan-thick', 4)).rejects.toThrow('npm install --no-save @upscalerjs/esrgan-thick');
     }
     expect(thick.architecture).toBe('rrdn');
@@ -458,7 +548,12 @@ describe('gan upscale', () => {
       for (let y = 0; y < 7; y++) crop.set(src.data.subarray(((30 + y) * 128 + 40) * 4, ((30 + y) * 128 + 49) * 4), y * 9 * 4);
       const input = join(dir, 'in.png');
       writePng(input, crop, 9, 7, 4);
-      const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'upscale', input, ...args], { encoding: 'utf8', env: { ...process.env, NODEVICE_SELECT: '1' }, timeout: 120_000 });
+      const run = (...args: string[]) =>
+        spawnSync(process.execPath, [cli, 'upscale', input, ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, NODEVICE_SELECT: '1' },
+          timeout: 120_000,
+        });
       const ok = run('--model', 'esrgan-slim', '--scale', '3', '--out', join(dir, 'out.png'), '--json');
       expect(ok.status, ok.stderr).toBe(0);
       expect(JSON.parse(ok.stdout)).toMatchObject({ model: 'esrgan-slim', scale: 3, inputSize: [9, 7], outputSize: [27, 21] });
@@ -467,7 +562,8 @@ describe('gan upscale', () => {
       const want = await upscaleImage(model, entry, { width: 9, height: 7, data: crop, channels: 4 });
       expect([got.width, got.height, got.channels]).toEqual([27, 21, 3]);
       let maxDiff = 0;
-      for (let i = 0; i < 27 * 21; i++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(got.data[3 * i + c] - want.rgba[4 * i + c]));
+      for (let i = 0; i < 27 * 21; i++)
+        for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(got.data[3 * i + c] - want.rgba[4 * i + c]));
       expect(maxDiff).toBe(0);
       const bad = run('--model', 'default-model', '--scale', '4');
       expect(bad.status).toBe(2);

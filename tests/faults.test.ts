@@ -116,7 +116,16 @@ beforeAll(async () => {
   const settings = { ...recipe.train, batch: 4, steps: 6, logEvery: 1 };
   const trainer = recipe.create(config, settings, 1);
   const path = join(tmp, 'good.safetensors');
-  await saveRunCheckpoint(path, trainer, { model: 'dcgan', config, settings, seed: 1, step: 3, loader: { seed: 1, epoch: 0, cursor: 12 }, dataset: 'mnist', limit: 64 });
+  await saveRunCheckpoint(path, trainer, {
+    model: 'dcgan',
+    config,
+    settings,
+    seed: 1,
+    step: 3,
+    loader: { seed: 1, epoch: 0, cursor: 12 },
+    dataset: 'mnist',
+    limit: 64,
+  });
   good = readFileSync(path);
 }, 180_000);
 
@@ -134,13 +143,20 @@ describe('corrupt checkpoints through every command that reads one (items 3, 6, 
     {
       name: 'wrong-dtype',
       make: () => editEntry(good, W, (e) => (e.dtype = 'I32')),
-      message: /cannot restore \(nothing was changed\), 1 problem:\n\s+model 'netG' \(\w+\): dtype mismatch for main\.0\.weight: the state dict holds I32, the current model holds float32/,
+      message:
+        /cannot restore \(nothing was changed\), 1 problem:\n\s+model 'netG' \(\w+\): dtype mismatch for main\.0\.weight: the state dict holds I32, the current model holds float32/,
       gpu: /I32/,
     },
     {
       name: 'wrong-shape',
-      make: () => editEntry(editEntry(good, W, (e) => (e.shape = [16, 16, 2, 8])), 'netD.main.0.weight', (e) => (e.shape = [4, 1, 2, 8])),
-      message: /cannot restore \(nothing was changed\), 2 problems:\n\s+model 'netG' \(\w+\): size mismatch for main\.0\.weight: copying a tensor with shape \[16, 16, 2, 8\][^\n]*\[16, 16, 4, 4\]\n\s+model 'netD' \(\w+\): size mismatch for main\.0\.weight/,
+      make: () =>
+        editEntry(
+          editEntry(good, W, (e) => (e.shape = [16, 16, 2, 8])),
+          'netD.main.0.weight',
+          (e) => (e.shape = [4, 1, 2, 8]),
+        ),
+      message:
+        /cannot restore \(nothing was changed\), 2 problems:\n\s+model 'netG' \(\w+\): size mismatch for main\.0\.weight: copying a tensor with shape \[16, 16, 2, 8\][^\n]*\[16, 16, 4, 4\]\n\s+model 'netD' \(\w+\): size mismatch for main\.0\.weight/,
       gpu: /netG/,
     },
     {
@@ -150,7 +166,8 @@ describe('corrupt checkpoints through every command that reads one (items 3, 6, 
         delete f.tensors['netG.main.1.running_mean'];
         return encodeSafetensors(f.tensors, f.metadata);
       },
-      message: /cannot restore \(nothing was changed\), 1 problem:\n\s+model 'netG' \(\w+\): Missing key\(s\) in state_dict: "main\.1\.running_mean"/,
+      message:
+        /cannot restore \(nothing was changed\), 1 problem:\n\s+model 'netG' \(\w+\): Missing key\(s\) in state_dict: "main\.1\.running_mean"/,
       gpu: /netG .* 8 buffers/,
     },
     {
@@ -161,14 +178,16 @@ describe('corrupt checkpoints through every command that reads one (items 3, 6, 
         (f.tensors['netD.main.0.weight'].data as Float32Array)[0] = Infinity;
         return encodeSafetensors(f.tensors, f.metadata);
       },
-      message: /holds NaN\/Inf values in netD\.main\.0\.weight \[4, 1, 4, 4\] \(1 of 64 values\), netG\.main\.0\.weight \[16, 16, 4, 4\] \(1 of 4096 values\)/,
+      message:
+        /holds NaN\/Inf values in netD\.main\.0\.weight \[4, 1, 4, 4\] \(1 of 64 values\), netG\.main\.0\.weight \[16, 16, 4, 4\] \(1 of 4096 values\)/,
     },
     {
       name: 'duplicate-keys',
-      make: () => rewriteHeader(good, (t) => {
-        const m = /"netD\.main\.0\.weight":\{[^}]*\}/.exec(t)!;
-        return t.replace(m[0], `${m[0]},${m[0]}`);
-      }),
+      make: () =>
+        rewriteHeader(good, (t) => {
+          const m = /"netD\.main\.0\.weight":\{[^}]*\}/.exec(t)!;
+          return t.replace(m[0], `${m[0]},${m[0]}`);
+        }),
       message: /duplicate key "netD\.main\.0\.weight" in the header/,
     },
     {
@@ -215,11 +234,15 @@ describe('corrupt checkpoints through every command that reads one (items 3, 6, 
     }, 300_000);
   }
 
-  it('convert checks a PyTorch state_dict\'s dtypes and values too (item 7)', () => {
+  it("convert checks a PyTorch state_dict's dtypes and values too (item 7)", () => {
     const dir = join(tmp, 'convert-pt');
     mkdirSync(dir, { recursive: true });
     const f = decodeSafetensors(good);
-    const tensors = Object.fromEntries(Object.entries(f.tensors).filter(([k]) => k.startsWith('netG.')).map(([k, t]) => [k.slice(5), t]));
+    const tensors = Object.fromEntries(
+      Object.entries(f.tensors)
+        .filter(([k]) => k.startsWith('netG.'))
+        .map(([k, t]) => [k.slice(5), t]),
+    );
     const w = tensors['main.0.weight'];
     tensors['main.0.weight'] = { dtype: 'I32', shape: w.shape, data: new Int32Array(w.data.length) };
     const nan = new Float32Array(tensors['main.1.weight'].data as Float32Array);
@@ -250,7 +273,10 @@ describe('checkpoint metadata and headers, in-process (item 8)', () => {
       [{ format_version: 'x' }, /metadata 'format_version' is "x", not a version number/],
       [{ format_version: '2' }, /metadata 'format_version' is 2: newer than this engine reads \(1\)/],
       [{ models: '{"a":1}' }, /metadata 'models' is not a list of names/],
-      [{ optimizers: '{"netG":{"type":"Adam","hyper":{},"steps":{"0":-1}}}' }, /metadata 'optimizers' entry 'netG': step count of parameter #0 is -1/],
+      [
+        { optimizers: '{"netG":{"type":"Adam","hyper":{},"steps":{"0":-1}}}' },
+        /metadata 'optimizers' entry 'netG': step count of parameter #0 is -1/,
+      ],
       [{ rng: '{"train":{"seed":"x","offset":0}}' }, /metadata 'rng' generator 'train' needs integer seed and offset/],
       [{ schedulers: '[]' }, /metadata 'schedulers' is not an object/],
       [{ config: '{' }, /metadata 'config' is not valid JSON/],
@@ -306,7 +332,9 @@ describe('non-finite values never reach disk or a model (items 2, 3)', () => {
     assign(buf, host);
     const err = await checkpointToBytes(contents, { requireFinite: true }).catch((e) => e);
     expect(err).toBeInstanceOf(NonFiniteCheckpointError);
-    expect((err as Error).message).toMatch(/non-finite values \(NaN or Inf\) in netD\.main\.3\.running_var \[8\] \(1 of 8 values\); nothing was written/);
+    expect((err as Error).message).toMatch(
+      /non-finite values \(NaN or Inf\) in netD\.main\.3\.running_var \[8\] \(1 of 8 values\); nothing was written/,
+    );
 
     const f = decodeSafetensors(good);
     (f.tensors[W].data as Float32Array)[0] = -Infinity;
@@ -360,10 +388,14 @@ describe('file system faults (items 9, 10, 13)', () => {
     try {
       const inside = gan(['train', 'dcgan', '--quick', '--steps', '1', '--out', join(ro, 'run')], 60_000);
       expect(inside.code).toBe(1);
-      expect(inside.stderr.trim()).toMatch(/^gan train dcgan: cannot write in '.*read-only\/run': (EPERM: operation not permitted|EACCES: permission denied)$/);
+      expect(inside.stderr.trim()).toMatch(
+        /^gan train dcgan: cannot write in '.*read-only\/run': (EPERM: operation not permitted|EACCES: permission denied)$/,
+      );
       const below = gan(['train', 'dcgan', '--quick', '--steps', '1', '--out', join(ro, 'new')], 60_000);
       expect(below.code).toBe(1);
-      expect(below.stderr.trim()).toMatch(/^gan train dcgan: cannot create directory '.*read-only\/new': (EPERM: operation not permitted|EACCES: permission denied)$/);
+      expect(below.stderr.trim()).toMatch(
+        /^gan train dcgan: cannot create directory '.*read-only\/new': (EPERM: operation not permitted|EACCES: permission denied)$/,
+      );
       expect(readdirSync(ro).sort()).toEqual(['run']);
       expect(readdirSync(join(ro, 'run'))).toEqual([]);
     } finally {
@@ -379,7 +411,7 @@ describe('file system faults (items 9, 10, 13)', () => {
     expect(() => makeDirs(join(file, 'sub', 'dir'))).toThrow(/ENOTDIR/);
   });
 
-  it('a closed pipe ends `gan info` quietly; Dawn\'s start-up notices only with --verbose', () => {
+  it("a closed pipe ends `gan info` quietly; Dawn's start-up notices only with --verbose", () => {
     // Through real pipes (a shell's), as a user's `gan info | head -1` has them. (Node's spawn gives a
     // socket, which cannot be reopened, so there the notices still print.)
     const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { cwd: tmp, encoding: 'utf8', timeout: 60_000 }).stdout;
@@ -401,8 +433,18 @@ describe('file system faults (items 9, 10, 13)', () => {
     writeFileSync(target, good);
     // A child that writes 300 MB through writeFileAtomic, killed with SIGKILL once its temp file exists.
     const entry = join(tmp, 'writer.ts');
-    writeFileSync(entry, `import { writeFileAtomicSync } from ${JSON.stringify(join(root, 'engine', 'io', 'files.ts'))};\nwriteFileAtomicSync(process.argv[2], new Uint8Array(300 * 2 ** 20).fill(7));\n`);
-    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: join(tmp, 'writer.mjs'), logLevel: 'silent' });
+    writeFileSync(
+      entry,
+      `import { writeFileAtomicSync } from ${JSON.stringify(join(root, 'engine', 'io', 'files.ts'))};\nwriteFileAtomicSync(process.argv[2], new Uint8Array(300 * 2 ** 20).fill(7));\n`,
+    );
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: join(tmp, 'writer.mjs'),
+      logLevel: 'silent',
+    });
     const child = spawn(process.execPath, [join(tmp, 'writer.mjs'), target], { stdio: 'ignore' });
     const tempOf = () => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
     for (let i = 0; i < 600 && !tempOf().length; i++) await new Promise((r) => setTimeout(r, 10));
@@ -432,16 +474,28 @@ describe('PNG decoding limits (item 11)', () => {
     return { type: 'IHDR', data: d };
   };
   it('a huge header is refused before any allocation', () => {
-    const png = writePngChunks([ihdr(60000, 60000), { type: 'IDAT', data: deflateSync(new Uint8Array(2)) }, { type: 'IEND', data: new Uint8Array(0) }]);
+    const png = writePngChunks([
+      ihdr(60000, 60000),
+      { type: 'IDAT', data: deflateSync(new Uint8Array(2)) },
+      { type: 'IEND', data: new Uint8Array(0) },
+    ]);
     expect(() => decodePngNode(png)).toThrow(PngError);
     expect(() => decodePngNode(png)).toThrow(/image size 60000x60000 is above the decoder's limit/);
   });
   it('a 1x1 image whose data inflates to 20 MB is refused (zip bomb), a valid one still decodes', () => {
-    const bomb = writePngChunks([ihdr(1, 1), { type: 'IDAT', data: deflateSync(new Uint8Array(20 * 2 ** 20)) }, { type: 'IEND', data: new Uint8Array(0) }]);
+    const bomb = writePngChunks([
+      ihdr(1, 1),
+      { type: 'IDAT', data: deflateSync(new Uint8Array(20 * 2 ** 20)) },
+      { type: 'IEND', data: new Uint8Array(0) },
+    ]);
     expect(() => decodePngNode(bomb)).toThrow(/inflates to more than the 2 bytes a 1x1 image needs/);
     // A browser-style inflate that ignores the bound is still caught after the fact.
     expect(() => decodePng(bomb, () => new Uint8Array(10_000))).toThrow(/inflates to more than/);
-    const ok = writePngChunks([ihdr(1, 1), { type: 'IDAT', data: deflateSync(Uint8Array.of(0, 200)) }, { type: 'IEND', data: new Uint8Array(0) }]);
+    const ok = writePngChunks([
+      ihdr(1, 1),
+      { type: 'IDAT', data: deflateSync(Uint8Array.of(0, 200)) },
+      { type: 'IEND', data: new Uint8Array(0) },
+    ]);
     expect(Array.from(decodePngNode(ok).data)).toEqual([200]);
   });
 });
@@ -489,7 +543,11 @@ describe('host memory stays bounded over a long loop (item 12)', () => {
 
 describe('restore errors and resume notes (items 4, 6)', () => {
   it('a restore error lists the first problems with expected vs found, then a count of the rest', () => {
-    const problems = Array.from({ length: 12 }, (_, i) => `model 'netG' (G): size mismatch for w${i}: copying a tensor with shape [${i}] from the state dict, the shape in the current model is [1]`);
+    const problems = Array.from(
+      { length: 12 },
+      (_, i) =>
+        `model 'netG' (G): size mismatch for w${i}: copying a tensor with shape [${i}] from the state dict, the shape in the current model is [1]`,
+    );
     const text = formatRestoreError(new RestoreError("checkpoint 'x'", problems));
     const lines = text.split('\n');
     expect(lines[0]).toBe("checkpoint 'x': cannot restore (nothing was changed), 12 problems:");
@@ -519,17 +577,41 @@ describe('presets (item 5)', () => {
 });
 
 describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (items 1, 2, 4, 5)', () => {
-  const TINY = ['--batch', '4', '--ngf', '4', '--ndf', '4', '--nz', '8', '--code', '8', '--d-norm', 'none', '--limit', '64', '--sample-every', '0'];
+  const TINY = [
+    '--batch',
+    '4',
+    '--ngf',
+    '4',
+    '--ndf',
+    '4',
+    '--nz',
+    '8',
+    '--code',
+    '8',
+    '--d-norm',
+    'none',
+    '--limit',
+    '64',
+    '--sample-every',
+    '0',
+  ];
 
   it('SIGTERM saves and exits 143; a second run cannot write the folder meanwhile; a new run is refused there; --lr on resume is applied', async () => {
     const dir = join(tmp, 'term');
-    const child = spawn(process.execPath, [bin, 'train', 'ebgan', ...TINY, '--steps', '100000', '--log-every', '1', '--ckpt-every', '0', '--out', dir], { cwd: tmp });
+    const child = spawn(
+      process.execPath,
+      [bin, 'train', 'ebgan', ...TINY, '--steps', '100000', '--log-every', '1', '--ckpt-every', '0', '--out', dir],
+      { cwd: tmp },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    const metricsLines = () => (existsSync(join(dir, 'metrics.jsonl')) ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).length : 0);
+    const metricsLines = () =>
+      existsSync(join(dir, 'metrics.jsonl'))
+        ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).length
+        : 0;
     for (let i = 0; i < 1200 && metricsLines() < 2; i++) await new Promise((r) => setTimeout(r, 100));
     expect(metricsLines(), stderr).toBeGreaterThanOrEqual(2);
 
@@ -538,7 +620,9 @@ describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (ite
     expect(lock).toBe(String(child.pid));
     const second = gan(['train', 'ebgan', ...TINY, '--steps', '2', '--out', dir]);
     expect(second.code).toBe(1);
-    expect(second.stderr.trim()).toBe(`gan train ebgan: another run (pid ${child.pid}) is writing '${dir}'; wait for it, stop it, or choose another --out (lock file .gan-train.lock)`);
+    expect(second.stderr.trim()).toBe(
+      `gan train ebgan: another run (pid ${child.pid}) is writing '${dir}'; wait for it, stop it, or choose another --out (lock file .gan-train.lock)`,
+    );
 
     child.kill('SIGTERM');
     const code = await exited;
@@ -548,7 +632,10 @@ describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (ite
     const ck = decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')));
     const saved = Number(ck.metadata.step);
     expect(saved).toBeGreaterThanOrEqual(2);
-    const m = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number });
+    const m = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number });
     expect(m[m.length - 1].step).toBe(saved);
     expect(existsSync(join(dir, '.gan-train.lock'))).toBe(false);
 
@@ -556,11 +643,22 @@ describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (ite
     const before = snapshot(dir);
     const clash = gan(['train', 'began', '--quick', '--steps', '2', '--out', dir]);
     expect(clash.code).toBe(2);
-    expect(clash.stderr).toMatch(/--out '.*term' is not empty \(.*checkpoint\.safetensors.*\); continue it with --resume \S+, choose another --out, or pass --force/);
+    expect(clash.stderr).toMatch(
+      /--out '.*term' is not empty \(.*checkpoint\.safetensors.*\); continue it with --resume \S+, choose another --out, or pass --force/,
+    );
     expect(snapshot(dir)).toEqual(before);
 
     // Resume with a new --lr: applied to the optimisers and recorded (it used to keep the old one).
-    const resumed = gan(['train', 'ebgan', '--resume', join(dir, 'checkpoint.safetensors'), '--steps', String(saved + 1), '--lr', '0.00125']);
+    const resumed = gan([
+      'train',
+      'ebgan',
+      '--resume',
+      join(dir, 'checkpoint.safetensors'),
+      '--steps',
+      String(saved + 1),
+      '--lr',
+      '0.00125',
+    ]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/--lr 0\.00125 replaces the checkpoint's 0\.0002/);
     const after = decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')));
@@ -574,7 +672,25 @@ describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (ite
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1}\n');
     const before = snapshot(dir);
-    const args = ['train', 'ebgan', ...TINY, '--lr', '10', '--beta1', '0', '--beta2', '0', '--steps', '12', '--ckpt-every', '1', '--log-every', '1000', '--out', dir];
+    const args = [
+      'train',
+      'ebgan',
+      ...TINY,
+      '--lr',
+      '10',
+      '--beta1',
+      '0',
+      '--beta2',
+      '0',
+      '--steps',
+      '12',
+      '--ckpt-every',
+      '1',
+      '--log-every',
+      '1000',
+      '--out',
+      dir,
+    ];
     const refused = gan(args);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is not empty \(metrics\.jsonl\); choose another --out, or pass --force/);
@@ -586,7 +702,10 @@ describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (ite
     const r = gan([...args, '--force']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/removed 1 temp file of an interrupted save \(\.checkpoint\.safetensors\.4194305\.k1ll3d\.tmp\)/);
-    const m = /the run diverged: non-finite values at step (\d+) in (\S+) \[[\d, ]*\] \(\d+ of \d+ values\)[^;]*; the last good checkpoint \S+ \(step (\d+)\) was kept/.exec(r.stderr);
+    const m =
+      /the run diverged: non-finite values at step (\d+) in (\S+) \[[\d, ]*\] \(\d+ of \d+ values\)[^;]*; the last good checkpoint \S+ \(step (\d+)\) was kept/.exec(
+        r.stderr,
+      );
     expect(m, r.stderr).not.toBeNull();
     const [bad, kept] = [Number(m![1]), Number(m![3])];
     expect(kept).toBe(bad - 1);

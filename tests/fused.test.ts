@@ -7,7 +7,17 @@ import { initEngine, engine, tensor, tidy, backward, type Tensor } from '../engi
 import { mul } from '../engine/ops/elementwise.js';
 import { sum } from '../engine/ops/reduce.js';
 import { Parameter, Sequential, type Module } from '../engine/nn/module.js';
-import { BatchNorm2d, BatchNorm1d, InstanceNorm2d, ReLU, LeakyReLU, Tanh, ReflectionPad2d, ReplicationPad2d, Conv2d } from '../engine/nn/layers.js';
+import {
+  BatchNorm2d,
+  BatchNorm1d,
+  InstanceNorm2d,
+  ReLU,
+  LeakyReLU,
+  Tanh,
+  ReflectionPad2d,
+  ReplicationPad2d,
+  Conv2d,
+} from '../engine/nn/layers.js';
 import { Adam, AdamW, SGD, RMSprop, type Optimizer } from '../engine/optim.js';
 import { instanceNormCpu, batchNormTrainCpu } from '../engine/ops/cpu/nn.js';
 import { conv2d, conv2dBackwardInput, convTranspose2d, convPhaseBatching, convBiasGradFolding } from '../engine/ops/conv.js';
@@ -43,8 +53,16 @@ describe('multi-tensor optimisers', () => {
   const makers: [string, (ps: Tensor[], k?: number) => Optimizer, string[]][] = [
     ['Adam (L2)', (ps, k) => new Adam(ps, { lr: 0.01, weightDecay: 0.1, tensorsPerDispatch: k }), ['m', 'v']],
     ['AdamW', (ps, k) => new AdamW(ps, { lr: 0.01, betas: [0.9, 0.99], tensorsPerDispatch: k }), ['m', 'v']],
-    ['RMSprop (centered, momentum, L2)', (ps, k) => new RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.9, weightDecay: 0.01, tensorsPerDispatch: k }), ['square_avg', 'grad_avg', 'momentum_buffer']],
-    ['SGD (Nesterov, L2)', (ps, k) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01, tensorsPerDispatch: k }), ['momentum_buffer']],
+    [
+      'RMSprop (centered, momentum, L2)',
+      (ps, k) => new RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.9, weightDecay: 0.01, tensorsPerDispatch: k }),
+      ['square_avg', 'grad_avg', 'momentum_buffer'],
+    ],
+    [
+      'SGD (Nesterov, L2)',
+      (ps, k) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01, tensorsPerDispatch: k }),
+      ['momentum_buffer'],
+    ],
   ];
 
   for (const [name, make, stateNames] of makers) {
@@ -95,23 +113,46 @@ describe('multi-tensor optimisers', () => {
 });
 
 describe('Sequential norm + activation fusion', () => {
-  type Case = { name: string; shape: number[]; make: () => Module[]; fusedPairs: number; ref: (x: Float64Array, shape: number[], g: Float64Array | null, b: Float64Array | null) => Float64Array };
+  type Case = {
+    name: string;
+    shape: number[];
+    make: () => Module[];
+    fusedPairs: number;
+    ref: (x: Float64Array, shape: number[], g: Float64Array | null, b: Float64Array | null) => Float64Array;
+  };
   const act = (slope: number) => (v: number) => (v > 0 ? v : slope * v);
   const cases: Case[] = [
     {
-      name: 'BatchNorm2d + ReLU', shape: [3, 4, 5, 4], make: () => [new BatchNorm2d(4), new ReLU()], fusedPairs: 1,
-      ref: (x, shape, g, b) => batchNormTrainCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).y.data.map(act(0)),
+      name: 'BatchNorm2d + ReLU',
+      shape: [3, 4, 5, 4],
+      make: () => [new BatchNorm2d(4), new ReLU()],
+      fusedPairs: 1,
+      ref: (x, shape, g, b) =>
+        batchNormTrainCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).y.data.map(act(0)),
     },
     {
-      name: 'BatchNorm1d + LeakyReLU(0.2)', shape: [6, 5], make: () => [new BatchNorm1d(5), new LeakyReLU(0.2)], fusedPairs: 1,
-      ref: (x, shape, g, b) => batchNormTrainCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).y.data.map(act(0.2)),
+      name: 'BatchNorm1d + LeakyReLU(0.2)',
+      shape: [6, 5],
+      make: () => [new BatchNorm1d(5), new LeakyReLU(0.2)],
+      fusedPairs: 1,
+      ref: (x, shape, g, b) =>
+        batchNormTrainCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).y.data.map(
+          act(0.2),
+        ),
     },
     {
-      name: 'InstanceNorm2d(affine) + ReLU', shape: [2, 3, 6, 5], make: () => [new InstanceNorm2d(3, { affine: true }), new ReLU()], fusedPairs: 1,
-      ref: (x, shape, g, b) => instanceNormCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).data.map(act(0)),
+      name: 'InstanceNorm2d(affine) + ReLU',
+      shape: [2, 3, 6, 5],
+      make: () => [new InstanceNorm2d(3, { affine: true }), new ReLU()],
+      fusedPairs: 1,
+      ref: (x, shape, g, b) =>
+        instanceNormCpu({ shape, data: x }, g && { shape: [shape[1]], data: g }, b && { shape: [shape[1]], data: b }).data.map(act(0)),
     },
     {
-      name: 'InstanceNorm2d + LeakyReLU(0.01), then Tanh (not fused)', shape: [1, 2, 4, 4], make: () => [new InstanceNorm2d(2), new LeakyReLU(), new Tanh()], fusedPairs: 1,
+      name: 'InstanceNorm2d + LeakyReLU(0.01), then Tanh (not fused)',
+      shape: [1, 2, 4, 4],
+      make: () => [new InstanceNorm2d(2), new LeakyReLU(), new Tanh()],
+      fusedPairs: 1,
       ref: (x, shape) => instanceNormCpu({ shape, data: x }, null, null).data.map(act(0.01)).map(Math.tanh),
     },
   ];
@@ -139,10 +180,15 @@ describe('Sequential norm + activation fusion', () => {
         const forward = e.countersSince(before).dispatches;
         tidy(() => backward(sum(mul(y, tensor(dyData, c.shape)))));
         const out = {
-          y: await y.data(), dx: await x.grad!.data(),
-          dgamma: norm.weight ? await norm.weight.grad!.data() : null, dbeta: norm.bias ? await norm.bias.grad!.data() : null,
-          running: norm.runningMean ? [await norm.runningMean.data(), await norm.runningVar!.data(), await norm.numBatchesTracked!.dataInt()] : [],
-          gamma: norm.weight ? Float64Array.from(await norm.weight.data()) : null, beta: norm.bias ? Float64Array.from(await norm.bias.data()) : null,
+          y: await y.data(),
+          dx: await x.grad!.data(),
+          dgamma: norm.weight ? await norm.weight.grad!.data() : null,
+          dbeta: norm.bias ? await norm.bias.grad!.data() : null,
+          running: norm.runningMean
+            ? [await norm.runningMean.data(), await norm.runningVar!.data(), await norm.numBatchesTracked!.dataInt()]
+            : [],
+          gamma: norm.weight ? Float64Array.from(await norm.weight.data()) : null,
+          beta: norm.bias ? Float64Array.from(await norm.bias.data()) : null,
           forward,
         };
         y.dispose();
@@ -192,7 +238,8 @@ describe('dispatches per training step', () => {
   it('DCGAN (16 px, widths 4, batch 2): at most 81 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients)', async () => {
     const recipe = recipes.dcgan;
     const config: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(recipe.options)) if ((v as { default?: unknown }).default !== undefined) config[k] = (v as { default?: unknown }).default;
+    for (const [k, v] of Object.entries(recipe.options))
+      if ((v as { default?: unknown }).default !== undefined) config[k] = (v as { default?: unknown }).default;
     Object.assign(config, { imageSize: 16, nc: 1, nz: 8, ngf: 4, ndf: 4 });
     const t = recipe.create(config as never, { ...recipe.train, batch: 2 }, 1);
     const real = tensor(hostRandom(2 * 16 * 16, 5), [2, 1, 16, 16]).keep();
@@ -211,38 +258,93 @@ describe('dispatches per training step', () => {
 });
 
 describe('stride phases of the conv input gradient in one dispatch', () => {
-  type Case = { name: string; kind: 'bwd' | 'convT'; x: number[]; w: number[]; stride: number; pad: number; bias?: boolean; phased: boolean };
+  type Case = {
+    name: string;
+    kind: 'bwd' | 'convT';
+    x: number[];
+    w: number[];
+    stride: number;
+    pad: number;
+    bias?: boolean;
+    phased: boolean;
+  };
   const cases: Case[] = [
-    { name: 'convTranspose2d 4x4 s2 p1 with bias (DCGAN G)', kind: 'convT', x: [2, 5, 3, 4], w: [5, 3, 4, 4], stride: 2, pad: 1, bias: true, phased: true },
+    {
+      name: 'convTranspose2d 4x4 s2 p1 with bias (DCGAN G)',
+      kind: 'convT',
+      x: [2, 5, 3, 4],
+      w: [5, 3, 4, 4],
+      stride: 2,
+      pad: 1,
+      bias: true,
+      phased: true,
+    },
     { name: 'conv2d input gradient 4x4 s2 p1 (DCGAN D)', kind: 'bwd', x: [2, 3, 8, 6], w: [4, 3, 4, 4], stride: 2, pad: 1, phased: true },
-    { name: 'conv2d input gradient, long K (split-K as one phase)', kind: 'bwd', x: [1, 2, 4, 4], w: [300, 2, 4, 4], stride: 2, pad: 1, phased: true },
+    {
+      name: 'conv2d input gradient, long K (split-K as one phase)',
+      kind: 'bwd',
+      x: [1, 2, 4, 4],
+      w: [300, 2, 4, 4],
+      stride: 2,
+      pad: 1,
+      phased: true,
+    },
     { name: 'conv2d input gradient 6x6 s3 p0 (9 phases)', kind: 'bwd', x: [1, 2, 9, 9], w: [3, 2, 6, 6], stride: 3, pad: 0, phased: true },
-    { name: 'conv2d input gradient 3x3 s2 p1 on odd sizes (phases differ: one launch each)', kind: 'bwd', x: [1, 2, 7, 5], w: [3, 2, 3, 3], stride: 2, pad: 1, phased: false },
+    {
+      name: 'conv2d input gradient 3x3 s2 p1 on odd sizes (phases differ: one launch each)',
+      kind: 'bwd',
+      x: [1, 2, 7, 5],
+      w: [3, 2, 3, 3],
+      stride: 2,
+      pad: 1,
+      phased: false,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: the same bits as one launch per phase, and the float64 reference`, async () => {
       const opts = { stride: c.stride, padding: c.pad };
-      const wT = tensor(hostRandom(c.w.reduce((a, b) => a * b, 1), 21), c.w);
+      const wT = tensor(
+        hostRandom(
+          c.w.reduce((a, b) => a * b, 1),
+          21,
+        ),
+        c.w,
+      );
       let inShape: number[];
       let run: () => Tensor;
       let ref: () => Float64Array;
       const wHost = { shape: [...c.w], data: Float64Array.from(await wT.data()) };
       if (c.kind === 'convT') {
         inShape = c.x;
-        const xT = tensor(hostRandom(inShape.reduce((a, b) => a * b, 1), 22), inShape);
+        const xT = tensor(
+          hostRandom(
+            inShape.reduce((a, b) => a * b, 1),
+            22,
+          ),
+          inShape,
+        );
         const bT = tensor(hostRandom(c.w[1], 23), [c.w[1]]);
         run = () => convTranspose2d(xT, wT, c.bias ? bT : null, opts);
         const xHost = { shape: [...inShape], data: Float64Array.from(await xT.data()) };
         const bHost = { shape: [c.w[1]], data: Float64Array.from(await bT.data()) };
-        ref = () => convTranspose2dCpu(xHost, wHost, c.bias ? bHost : null, { stride: [c.stride, c.stride], padding: [c.pad, c.pad, c.pad, c.pad] }).data;
+        ref = () =>
+          convTranspose2dCpu(xHost, wHost, c.bias ? bHost : null, { stride: [c.stride, c.stride], padding: [c.pad, c.pad, c.pad, c.pad] })
+            .data;
       } else {
         const oh = Math.floor((c.x[2] + 2 * c.pad - c.w[2]) / c.stride) + 1;
         const ow = Math.floor((c.x[3] + 2 * c.pad - c.w[3]) / c.stride) + 1;
         inShape = [c.x[0], c.w[0], oh, ow];
-        const dyT = tensor(hostRandom(inShape.reduce((a, b) => a * b, 1), 24), inShape);
+        const dyT = tensor(
+          hostRandom(
+            inShape.reduce((a, b) => a * b, 1),
+            24,
+          ),
+          inShape,
+        );
         run = () => conv2dBackwardInput(dyT, wT, c.x, opts);
         const dyHost = { shape: [...inShape], data: Float64Array.from(await dyT.data()) };
-        ref = () => conv2dBackwardInputCpu(dyHost, wHost, c.x, { stride: [c.stride, c.stride], padding: [c.pad, c.pad, c.pad, c.pad] }).data;
+        ref = () =>
+          conv2dBackwardInputCpu(dyHost, wHost, c.x, { stride: [c.stride, c.stride], padding: [c.pad, c.pad, c.pad, c.pad] }).data;
       }
       const e = engine();
       const launchOnce = async (phased: boolean) => {
@@ -323,7 +425,10 @@ describe('single-kernel mean losses', () => {
 
 describe('activation gradients in one kernel', () => {
   const acts: [string, (x: Tensor) => Tensor][] = [
-    ['relu', (x) => relu(x)], ['leakyRelu(0.2)', (x) => leakyRelu(x, 0.2)], ['tanh', (x) => tanh(x)], ['sigmoid', (x) => sigmoid(x)],
+    ['relu', (x) => relu(x)],
+    ['leakyRelu(0.2)', (x) => leakyRelu(x, 0.2)],
+    ['tanh', (x) => tanh(x)],
+    ['sigmoid', (x) => sigmoid(x)],
   ];
   for (const [name, f] of acts) {
     it(`${name}: one backward dispatch, the composed backward's gradient bit for bit`, async () => {
@@ -366,7 +471,15 @@ describe('conv bias gradient folded into the weight-gradient GEMM', () => {
         convBiasGradFolding.enabled = fold;
         try {
           const x = tensor(hostRandom(n, 51, 2), xs);
-          const w = Parameter(tensor(hostRandom(ws.reduce((a, b) => a * b, 1), 52), ws));
+          const w = Parameter(
+            tensor(
+              hostRandom(
+                ws.reduce((a, b) => a * b, 1),
+                52,
+              ),
+              ws,
+            ),
+          );
           const b = Parameter(tensor(hostRandom(ws[0], 53), [ws[0]]));
           const y = conv2d(x, w, b, { stride, padding: pad });
           const dy = tensor(hostRandom(y.size, 54), y.shape);
@@ -390,10 +503,11 @@ describe('conv bias gradient folded into the weight-gradient GEMM', () => {
       for (let c = 0; c < o; c++) {
         let want = 0;
         let scale = 0;
-        for (let i = 0; i < nb; i++) for (let p = 0; p < oh * ow; p++) {
-          want += folded.dyHost[(i * o + c) * oh * ow + p];
-          scale += Math.abs(folded.dyHost[(i * o + c) * oh * ow + p]);
-        }
+        for (let i = 0; i < nb; i++)
+          for (let p = 0; p < oh * ow; p++) {
+            want += folded.dyHost[(i * o + c) * oh * ow + p];
+            scale += Math.abs(folded.dyHost[(i * o + c) * oh * ow + p]);
+          }
         expect(Math.abs(folded.db[c] - want)).toBeLessThan(1e-6 * scale + 1e-7);
         expect(Math.abs(apart.db[c] - want)).toBeLessThan(1e-6 * scale + 1e-7);
       }
@@ -404,8 +518,16 @@ describe('conv bias gradient folded into the weight-gradient GEMM', () => {
 describe('reflect / replicate padding folded into the conv gathers', () => {
   const cases: [string, () => Module[], number[]][] = [
     ['ReflectionPad2d(3) + Conv2d 7x7 (CycleGAN)', () => [new ReflectionPad2d(3), new Conv2d(2, 3, 7)], [1, 2, 6, 5]],
-    ['ReflectionPad2d(1) + Conv2d 3x3 + InstanceNorm2d + ReLU', () => [new ReflectionPad2d(1), new Conv2d(3, 4, 3), new InstanceNorm2d(4), new ReLU()], [2, 3, 5, 6]],
-    ['ReplicationPad2d([2, 1, 0, 1]) + Conv2d 3x3 stride 2, no bias', () => [new ReplicationPad2d([2, 1, 0, 1]), new Conv2d(2, 3, 3, { stride: 2, bias: false })], [1, 2, 7, 6]],
+    [
+      'ReflectionPad2d(1) + Conv2d 3x3 + InstanceNorm2d + ReLU',
+      () => [new ReflectionPad2d(1), new Conv2d(3, 4, 3), new InstanceNorm2d(4), new ReLU()],
+      [2, 3, 5, 6],
+    ],
+    [
+      'ReplicationPad2d([2, 1, 0, 1]) + Conv2d 3x3 stride 2, no bias',
+      () => [new ReplicationPad2d([2, 1, 0, 1]), new Conv2d(2, 3, 3, { stride: 2, bias: false })],
+      [1, 2, 7, 6],
+    ],
   ];
   for (const [name, make, xs] of cases) {
     it(`${name}: the unfused layers' output and gradients bit for bit, without the pad dispatch`, async () => {
@@ -428,7 +550,13 @@ describe('reflect / replicate padding folded into the conv gathers', () => {
         const y = net.call(x);
         const fwd = e.countersSince(before).dispatches;
         backward(sum(mul(y, tensor(hostRandom(y.size, 64), y.shape))));
-        const out = { y: await y.data(), dx: await x.grad!.data(), dw: await conv.weight.grad!.data(), db: conv.bias ? await conv.bias.grad!.data() : null, fwd };
+        const out = {
+          y: await y.data(),
+          dx: await x.grad!.data(),
+          dw: await conv.weight.grad!.data(),
+          db: conv.bias ? await conv.bias.grad!.data() : null,
+          fwd,
+        };
         y.dispose();
         x.dispose();
         net.parameters().forEach((p) => p.dispose());

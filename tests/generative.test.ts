@@ -12,7 +12,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, engine } from '../engine/device.js';
-import { Tensor, memory, tensor, tidy } from '../engine/tensor.js';
+import { type Tensor, memory, tensor, tidy } from '../engine/tensor.js';
 import { grad, noGrad } from '../engine/tape.js';
 import { add, concat, mean, mulScalar, randn, Generator } from '../engine/ops/index.js';
 import { readStats } from '../nets/lib/stats.js';
@@ -20,7 +20,16 @@ import { AutoencoderTrainer } from '../nets/autoencoder.js';
 import { ConvAutoencoder, UnetAutoencoder } from '../nets/lib/autoencoders.js';
 import { EbganTrainer, ebganRecipe, ebganLosses, pullAwayTerm, pullAwayTermCpu, reconstructionEnergy } from '../nets/ebgan.js';
 import { BeganTrainer, beganRecipe, beganKUpdateCpu, beganMGlobalCpu } from '../nets/began.js';
-import { GmanDiscriminator, GmanTrainer, combineLosses, combineLossesCpu, gmanDropout, meanLog1mD, meanLogD, type GmanCombine } from '../nets/gman.js';
+import {
+  type GmanDiscriminator,
+  GmanTrainer,
+  combineLosses,
+  combineLossesCpu,
+  gmanDropout,
+  meanLog1mD,
+  meanLogD,
+  type GmanCombine,
+} from '../nets/gman.js';
 import { MadganTrainer, madganLabels, splitSizes, type MultiGenerator } from '../nets/madgan.js';
 import { mlp } from '../nets/lib/mlp.js';
 import { minimize } from '../nets/lib/step.js';
@@ -37,7 +46,10 @@ const adam = { lr: 2e-4, beta1: 0.5, beta2: 0.999 };
 
 /** A deterministic pseudo-image batch in [-1, 1] (no zeros: the tests never run on zeros). */
 function images(n: number, c: number, s: number, phase = 0): Tensor {
-  return tensor(Array.from({ length: n * c * s * s }, (_, i) => 0.9 * Math.sin(0.37 * i + phase + 0.1)), [n, c, s, s]);
+  return tensor(
+    Array.from({ length: n * c * s * s }, (_, i) => 0.9 * Math.sin(0.37 * i + phase + 0.1)),
+    [n, c, s, s],
+  );
 }
 
 const close = (a: number, b: number, rel = 1e-4, abs = 1e-5) => Math.abs(a - b) <= abs + rel * Math.abs(b);
@@ -158,7 +170,11 @@ describe('BEGAN', () => {
   it('updates k_t on the GPU as clip(k + lambda_k (gamma L(x) - L(G(z))), 0, 1), and M_global, without per-step readbacks', async () => {
     const gamma = 0.5;
     const lambdaK = 0.4; // large, so three steps move k visibly (the paper's 0.001 would barely move it)
-    const t = new BeganTrainer(beganRecipe.parse({ imageSize: 16, nc: 1, nz: 8, nf: 4, gamma, lambdaK, lrHalveEvery: 0 }), { lr: 1e-4, beta1: 0.5, beta2: 0.999 }, 7);
+    const t = new BeganTrainer(
+      beganRecipe.parse({ imageSize: 16, nc: 1, nz: 8, nf: 4, gamma, lambdaK, lrHalveEvery: 0 }),
+      { lr: 1e-4, beta1: 0.5, beta2: 0.999 },
+      7,
+    );
     const real = images(4, 1, 16).keep();
     let k = 0; // k_0
     for (let step = 0; step < 3; step++) {
@@ -228,8 +244,22 @@ describe('GMAN', () => {
     for (const clip of [0.01, 0]) {
       const p = (x: number) => (1 - 2 * clip) * sig(x) + clip;
       const [a, b] = tidy(() => [meanLogD(tensor(l), clip), meanLog1mD(tensor(l), clip)]);
-      expect(close(await a.item(), avg((x) => Math.log(p(x))), 1e-5), `E log D, clip ${clip}`).toBe(true);
-      expect(close(await b.item(), avg((x) => Math.log(1 - p(x))), 1e-5), `E log(1 - D), clip ${clip}`).toBe(true);
+      expect(
+        close(
+          await a.item(),
+          avg((x) => Math.log(p(x))),
+          1e-5,
+        ),
+        `E log D, clip ${clip}`,
+      ).toBe(true);
+      expect(
+        close(
+          await b.item(),
+          avg((x) => Math.log(1 - p(x))),
+          1e-5,
+        ),
+        `E log(1 - D), clip ${clip}`,
+      ).toBe(true);
       a.dispose();
       b.dispose();
     }
@@ -250,9 +280,26 @@ describe('GMAN', () => {
   it('trains N discriminators with their own dropout rates and batches of fakes; GMAN* keeps lambda >= 0', async () => {
     expect([0, 1, 2].map((i) => +gmanDropout(i, 3).toFixed(4))).toEqual([0.5667, 0.5333, 0.5]);
     expect(splitSizes(10, 3)).toEqual([4, 3, 3]);
-    const cfg = { imageSize: 8, nc: 1, nz: 6, ngf: 4, ndf: 3, n: 3, combine: 'softmax', lambda: 0.002, learnLambda: true, diversity: 'both', objective: 'original' };
+    const cfg = {
+      imageSize: 8,
+      nc: 1,
+      nz: 6,
+      ngf: 4,
+      ndf: 3,
+      n: 3,
+      combine: 'softmax',
+      lambda: 0.002,
+      learnLambda: true,
+      diversity: 'both',
+      objective: 'original',
+    };
     const t = new GmanTrainer(cfg, { lr: 0.01, beta1: 0.5, beta2: 0.999 }, 9);
-    const rates = [...t.nets.netD].map((d) => (d as GmanDiscriminator).main.modules().filter((m) => m.typeName === 'Dropout').map((m) => (m as unknown as { p: number }).p));
+    const rates = [...t.nets.netD].map((d) =>
+      (d as GmanDiscriminator).main
+        .modules()
+        .filter((m) => m.typeName === 'Dropout')
+        .map((m) => (m as unknown as { p: number }).p),
+    );
     expect(rates.map((r) => r.length)).toEqual([2, 2, 2]);
     expect(new Set(rates.map((r) => r[0])).size).toBe(3);
     const real = images(7, 1, 8).keep(); // every D sees these 7 and its own 7 of G's 21 samples
@@ -260,14 +307,24 @@ describe('GMAN', () => {
     for (let i = 0; i < 3; i++) {
       const s = await stepStats(t, real);
       expect(s.V_0).toBeLessThanOrEqual(0); // the original objective's V_i = E log(1 - D_i(G(z)))
-      expect(close(s.lossG, combineLossesCpu([s.V_0, s.V_1, s.V_2], 'softmax', -1, lambdas.at(-1) ?? 0.002) - 0.001 * (lambdas.at(-1) ?? 0.002), 1e-4)).toBe(true);
+      expect(
+        close(
+          s.lossG,
+          combineLossesCpu([s.V_0, s.V_1, s.V_2], 'softmax', -1, lambdas.at(-1) ?? 0.002) - 0.001 * (lambdas.at(-1) ?? 0.002),
+          1e-4,
+        ),
+      ).toBe(true);
       lambdas.push(s.lambda);
       expect(s.lambda).toBeGreaterThanOrEqual(0);
     }
     expect(lambdas[0]).not.toBe(0.002);
     disposeTrainer(t);
     // Fixed-lambda arithmetic GMAN with the modified objective and split batches.
-    const a = new GmanTrainer({ ...cfg, n: 2, combine: 'arithmetic', learnLambda: false, diversity: 'split', objective: 'modified' }, adam, 9);
+    const a = new GmanTrainer(
+      { ...cfg, n: 2, combine: 'arithmetic', learnLambda: false, diversity: 'split', objective: 'modified' },
+      adam,
+      9,
+    );
     const sa = await stepStats(a, real);
     expect(close(sa.lossG, (sa.V_0 + sa.V_1) / 2, 1e-5)).toBe(true);
     expect(sa.lambda).toBeUndefined();
@@ -296,16 +353,23 @@ describe('MAD-GAN', () => {
     // Each head's own output depends on the trunk; the gradient of the sum is the sum of gradients.
     const z = randn([6, 5, 1, 1], { generator: new Generator(4) });
     const parts = g.forwardSplit(z, [2, 2, 2]);
-    expect(parts.map((p) => p.shape)).toEqual([[2, 1, 8, 8], [2, 1, 8, 8], [2, 1, 8, 8]]);
+    expect(parts.map((p) => p.shape)).toEqual([
+      [2, 1, 8, 8],
+      [2, 1, 8, 8],
+      [2, 1, 8, 8],
+    ]);
     const losses = parts.map((p) => mean(p));
-    const per = await Promise.all(losses.map(async (l) => (await tidy(() => grad(l, [trunkW]))[0].data())));
+    const per = await Promise.all(losses.map(async (l) => await tidy(() => grad(l, [trunkW]))[0].data()));
     for (const gr of per) expect(gr.some((v) => v !== 0)).toBe(true);
-    const [total] = grad(losses.reduce((a, b) => add(a, b)), [trunkW]);
+    const [total] = grad(
+      losses.reduce((a, b) => add(a, b)),
+      [trunkW],
+    );
     const tot = await total.data();
     tot.forEach((v, i) => expect(close(v, per[0][i] + per[1][i] + per[2][i], 1e-3, 1e-6)).toBe(true));
     // D has k + 1 logits; a few training steps stay finite.
     const real = images(2, 1, 8).keep();
-    const logits = tidy(() => (t.nets.netD.call(real) as Tensor));
+    const logits = tidy(() => t.nets.netD.call(real) as Tensor);
     expect(logits.shape).toEqual([2, 4]);
     const s = await stepStats(t, real);
     expect(s.lossD).toBeGreaterThan(0);
@@ -322,12 +386,14 @@ describe('MAD-GAN', () => {
     const t = new MadganTrainer(cfg, adam, 5);
     const { netG, netD } = t.nets;
     // Logits of order 1 (DCGAN init gives ~0.01), so the batchings' losses differ clearly.
-    noGrad(() => tidy(() => {
-      const w = netD.parameters().at(-1)!; // the last conv: k + 1 output channels
-      expect(w.shape[0]).toBe(3);
-      const scaled = mulScalar(w, 100);
-      w.engine.copy(scaled.buffer, 0, w.buffer, 0, w.size * 4);
-    }));
+    noGrad(() =>
+      tidy(() => {
+        const w = netD.parameters().at(-1)!; // the last conv: k + 1 output channels
+        expect(w.shape[0]).toBe(3);
+        const scaled = mulScalar(w, 100);
+        w.engine.copy(scaled.buffer, 0, w.buffer, 0, w.size * 4);
+      }),
+    );
     const m = 3;
     const real = images(m, 1, 16, 0.4).keep();
     // The step's noise: a copy of the trainer's stream, so the step itself draws the same z.
@@ -356,13 +422,23 @@ describe('MAD-GAN', () => {
   });
 
   it('covers more of the 1-D five-Gaussian mixture after a short run than untrained', async () => {
-    const r = await runOnMixture({ mixture: 'madgan1d', model: 'madgan', steps: 100, batch: 32, hidden: 32, k: 4, shared: 1, samples: 800, seed: 1 });
+    const r = await runOnMixture({
+      mixture: 'madgan1d',
+      model: 'madgan',
+      steps: 100,
+      batch: 32,
+      hidden: 32,
+      k: 4,
+      shared: 1,
+      samples: 800,
+      seed: 1,
+    });
     expect(Number.isFinite(r.last.lossD)).toBe(true);
     expect(r.final.covered).toBeGreaterThan(r.init.covered);
   });
 });
 
-describe('the mixture comparison (recipes\' mixture hooks)', () => {
+describe("the mixture comparison (recipes' mixture hooks)", () => {
   it('runs the baseline and the models whose recipes declare a mixture form, with their own defaults and checks', () => {
     expect(MODE_MODELS[0]).toBe('mlp_gan');
     expect([...MODE_MODELS].sort()).toEqual(['gman', 'madgan', 'mlp_gan']);
@@ -385,7 +461,10 @@ describe('minimize', () => {
   it("skips a frozen network's weight gradients without changing the others, and restores requiresGrad", async () => {
     const G = mlp(3, [5], 4, { act: 'relu' });
     const D = mlp(4, [6], 1, { act: 'leaky' });
-    const z = tensor(Array.from({ length: 9 }, (_, i) => Math.cos(i + 0.3)), [3, 3]);
+    const z = tensor(
+      Array.from({ length: 9 }, (_, i) => Math.cos(i + 0.3)),
+      [3, 3],
+    );
     const run = async (frozen: boolean) => {
       const opt = new SGD(G, { lr: 0 }); // lr 0: the weights stay put, only .grad is compared
       const before = engine().counters.dispatches;

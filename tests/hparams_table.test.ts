@@ -21,7 +21,7 @@ async function resolved(r: ModelRecipe, argv: string[]): Promise<Resolved> {
 }
 
 /** A resolved run's value of a preset key: a training setting or a model option. */
-function valueOf(run: Resolved, key: string): unknown {
+function presetValue(run: Resolved, key: string): unknown {
   return key in run.settings ? (run.settings as unknown as Record<string, unknown>)[key] : run.config[key];
 }
 
@@ -46,13 +46,14 @@ describe('gan train --paper', () => {
       const run = await resolved(r, ['--paper']);
       expect(run.preset, r.name).toBe('paper');
       expect(r.validate(run.config), r.name).toEqual([]);
-      for (const [k, v] of Object.entries(r.paper.values)) expect(valueOf(run, k), `${r.name} ${k}`).toEqual(v);
+      for (const [k, v] of Object.entries(r.paper.values)) expect(presetValue(run, k), `${r.name} ${k}`).toEqual(v);
       // Keys the preset does not set keep the full recipe's values (keys derived from the data,
       // such as nc, follow the preset's dataset instead).
       const full = await resolved(r, []);
       expect(full.preset, r.name).toBe('full');
       for (const k of Object.keys(r.options)) if (!(k in r.paper.values)) expect(run.config[k], `${r.name} ${k}`).toEqual(full.config[k]);
-      for (const k of Object.keys(full.settings)) if (!(k in r.paper.values)) expect(valueOf(run, k), `${r.name} ${k}`).toEqual(valueOf(full, k));
+      for (const k of Object.keys(full.settings))
+        if (!(k in r.paper.values)) expect(presetValue(run, k), `${r.name} ${k}`).toEqual(presetValue(full, k));
     }
   });
 
@@ -82,13 +83,18 @@ describe('gan train --paper', () => {
   });
 
   it('refuses --paper with --quick, and with --resume, in one usage line (exit 2)', async () => {
-    for (const argv of [['--paper', '--quick'], ['--quick', '--paper']]) {
+    for (const argv of [
+      ['--paper', '--quick'],
+      ['--quick', '--paper'],
+    ]) {
       const e = await usageErrorOf(resolveTrainRun(recipes.ebgan, argv));
       expect(e.exitCode).toBe(2);
       expect(e.message).toMatch(/^gan train ebgan: --quick and --paper are two different presets/);
       expect(e.message.split('\n')).toHaveLength(1);
     }
-    const e = await usageErrorOf(resolveTrainRun(recipes.dcgan, ['--paper', '--resume', join(root, 'no-such-run', 'checkpoint.safetensors')]));
+    const e = await usageErrorOf(
+      resolveTrainRun(recipes.dcgan, ['--paper', '--resume', join(root, 'no-such-run', 'checkpoint.safetensors')]),
+    );
     expect(e.exitCode).toBe(2);
     expect(e.message).toMatch(/--paper sets up a new run/);
   });
@@ -119,7 +125,11 @@ describe('docs/hyperparameters.md', () => {
     const committed = readFileSync(join(root, 'docs', 'hyperparameters.md'), 'utf8');
     expect(committed).toBe(hyperparameterTable(recipes));
     // The script itself (esbuild bundle of the same code) agrees, and its --check says so.
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'hparams-table.mjs'), '--check'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'hparams-table.mjs'), '--check'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

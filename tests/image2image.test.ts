@@ -18,7 +18,15 @@ import { l1Cpu, psnrCpu, ssimCpu } from '../metrics/image.js';
 import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
 import { packPairs, packUnpaired } from '../data/pairs.js';
-import { firstPairs, scoreTranslation, splitHeldOut, ssimWindowFor, translationGrid, translationHooks, type HeldOutPairs } from '../nets/lib/translation.js';
+import {
+  firstPairs,
+  scoreTranslation,
+  splitHeldOut,
+  ssimWindowFor,
+  translationGrid,
+  translationHooks,
+  type HeldOutPairs,
+} from '../nets/lib/translation.js';
 import type { GanTrainer, ModelConfig, TrainSettings } from '../nets/registry.js';
 import { tempDir } from './support/util.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
@@ -42,7 +50,9 @@ function shapes(n: number, c: number, h: number, w: number, seed: number, levels
   const out = new Float32Array(n * c * h * w).fill(1);
   const colour = () => (levels ? levels[Math.floor(rnd() * levels.length)] : rnd() * 2 - 1);
   for (let i = 0; i < n; i++) {
-    const cx = rnd() * w, cy = rnd() * h, r = 2 + rnd() * Math.min(h, w) * 0.3;
+    const cx = rnd() * w,
+      cy = rnd() * h,
+      r = 2 + rnd() * Math.min(h, w) * 0.3;
     const [x0, y0] = [Math.floor(rnd() * w * 0.5), Math.floor(rnd() * h * 0.5)];
     const [x1, y1] = [x0 + 2 + Math.floor(rnd() * w * 0.5), y0 + 2 + Math.floor(rnd() * h * 0.5)];
     const disc = Array.from({ length: c }, colour);
@@ -94,7 +104,12 @@ function decisionMargins(images: Float32Array, n: number, c: number, h: number, 
         const ay = Math.abs(gy[p]);
         const m = mag(y, x);
         let margin = Math.min(Math.abs(m - threshold), Math.abs(ay - ax * T), Math.abs(ax - ay * T), Math.abs(gx[p] * gy[p]));
-        for (const [dy, dx] of [[0, 1], [1, 0], [1, 1], [1, -1]]) {
+        for (const [dy, dx] of [
+          [0, 1],
+          [1, 0],
+          [1, 1],
+          [1, -1],
+        ]) {
           margin = Math.min(margin, Math.abs(m - mag(y + dy, x + dx)), Math.abs(m - mag(y - dy, x - dx)));
         }
         out[k * h * w + p] = margin;
@@ -173,7 +188,7 @@ describe('edgeMap (GPU) against edgeMapCpu', () => {
 
 // ---- batch norm on one example ---------------------------------------------------------------------
 
-describe('batch norm with batch 1 (pix2pix at the papers\' batch size)', () => {
+describe("batch norm with batch 1 (pix2pix at the papers' batch size)", () => {
   it('normalises over H x W per channel, like instance norm; running stats take the unbiased variance', async () => {
     const [c, h, w] = [2, 3, 5];
     const x = Float32Array.from({ length: c * h * w }, (_, i) => Math.sin(1.7 * i) + 0.1 * i);
@@ -191,18 +206,25 @@ describe('batch norm with batch 1 (pix2pix at the papers\' batch size)', () => {
       const v = Array.from(x.subarray(k * m, (k + 1) * m));
       const mu = v.reduce((a, b) => a + b) / m;
       const varB = v.reduce((a, b) => a + (b - mu) ** 2, 0) / m;
-      v.forEach((xi, i) => expect(got[k * m + i]).toBeCloseTo(gamma[k] * (xi - mu) / Math.sqrt(varB + 1e-5) + beta[k], 5));
+      v.forEach((xi, i) => expect(got[k * m + i]).toBeCloseTo((gamma[k] * (xi - mu)) / Math.sqrt(varB + 1e-5) + beta[k], 5));
       expect((await bn.runningMean!.data())[k]).toBeCloseTo(0.1 * mu, 6);
-      expect((await bn.runningVar!.data())[k]).toBeCloseTo(0.9 + 0.1 * varB * m / (m - 1), 6);
+      expect((await bn.runningVar!.data())[k]).toBeCloseTo(0.9 + (0.1 * varB * m) / (m - 1), 6);
     }
     // Gradients equal instance norm's (whose backward the op suite checks by finite differences).
-    const wts = tensor(Float32Array.from({ length: c * m }, (_, i) => Math.cos(0.3 * i)), [1, c, h, w]);
+    const wts = tensor(
+      Float32Array.from({ length: c * m }, (_, i) => Math.cos(0.3 * i)),
+      [1, c, h, w],
+    );
     const xv = tensor(x, [1, c, h, w]).requireGrad();
     const [gx, gg, gb] = grad(mean(mul(bn.call(xv) as Tensor, wts)), [xv, bn.weight!, bn.bias!]);
     const xi = tensor(x, [1, c, h, w]).requireGrad();
     const [g2, gb2] = [tensor(gamma, [c]).requireGrad(), tensor(beta, [c]).requireGrad()];
     const [ix, ig, ib] = grad(mean(mul(instanceNorm(xi, g2, gb2), wts)), [xi, g2, gb2]);
-    for (const [a, b] of [[gx, ix], [gg, ig], [gb, ib]]) {
+    for (const [a, b] of [
+      [gx, ix],
+      [gg, ig],
+      [gb, ib],
+    ]) {
       const [da, db] = [await a.data(), await b.data()];
       da.forEach((v, i) => expect(v).toBeCloseTo(db[i], 6));
     }
@@ -279,7 +301,9 @@ describe('held-out pairs, scoring and sample grids (nets/translation.ts)', () =>
     const off = await scoreTranslation({ ...pairs, targets: a.map((v) => v + 0.1) }, null);
     expect(off.l1).toBeCloseTo(0.1, 5);
     expect(off.psnr).toBeCloseTo(10 * Math.log10(400), 3);
-    await expect(scoreTranslation({ ...pairs, targetShape: [1, h, w], targets: b.subarray(0, n * h * w) }, null)).rejects.toThrow(/identity baseline needs/);
+    await expect(scoreTranslation({ ...pairs, targetShape: [1, h, w], targets: b.subarray(0, n * h * w) }, null)).rejects.toThrow(
+      /identity baseline needs/,
+    );
   });
 
   it('translationGrid lays out rows of inputs, outputs, targets per group (1-channel inputs as grey)', () => {
@@ -290,8 +314,22 @@ describe('held-out pairs, scoring and sample grids (nets/translation.ts)', () =>
     const g = translationGrid(inputs, outputs, targets, 3, { input: 1, output: 3, target: 3 }, 1, 1, 2);
     expect(g.n).toBe(12);
     const cell = (k: number) => Array.from(g.images.subarray(3 * k, 3 * k + 3)).map((v) => +v.toFixed(3));
-    expect([cell(0), cell(1), cell(2), cell(3), cell(4), cell(5)]).toEqual([[0.1, 0.1, 0.1], [0.2, 0.2, 0.2], [0.1, 0.1, 0.1], [0.2, 0.2, 0.2], [-0.1, -0.1, -0.1], [-0.2, -0.2, -0.2]]);
-    expect([cell(6), cell(7), cell(8), cell(9), cell(10), cell(11)]).toEqual([[0.3, 0.3, 0.3], [1, 1, 1], [0.3, 0.3, 0.3], [1, 1, 1], [-0.3, -0.3, -0.3], [1, 1, 1]]);
+    expect([cell(0), cell(1), cell(2), cell(3), cell(4), cell(5)]).toEqual([
+      [0.1, 0.1, 0.1],
+      [0.2, 0.2, 0.2],
+      [0.1, 0.1, 0.1],
+      [0.2, 0.2, 0.2],
+      [-0.1, -0.1, -0.1],
+      [-0.2, -0.2, -0.2],
+    ]);
+    expect([cell(6), cell(7), cell(8), cell(9), cell(10), cell(11)]).toEqual([
+      [0.3, 0.3, 0.3],
+      [1, 1, 1],
+      [0.3, 0.3, 0.3],
+      [1, 1, 1],
+      [-0.3, -0.3, -0.3],
+      [1, 1, 1],
+    ]);
   });
 });
 
@@ -334,8 +372,13 @@ function expectSameState(a: Record<string, Uint8Array | string>, b: Record<strin
  * format) and is dropped; a third, built with another seed, restores it and trains the rest.
  */
 async function checkResume(
-  model: string, make: (seed: number) => GanTrainer & { dispose(): void }, batches: Tensor[], config: ModelConfig, settings: TrainSettings,
-  translate: (t: GanTrainer, x: Tensor) => Tensor, probe: Tensor,
+  model: string,
+  make: (seed: number) => GanTrainer & { dispose(): void },
+  batches: Tensor[],
+  config: ModelConfig,
+  settings: TrainSettings,
+  translate: (t: GanTrainer, x: Tensor) => Tensor,
+  probe: Tensor,
 ): Promise<{ straight: GanTrainer & { dispose(): void }; resumed: GanTrainer & { dispose(): void } }> {
   const steps = batches.length;
   const half = steps / 2;
@@ -367,14 +410,34 @@ async function checkResume(
 }
 
 describe('exact resume through run checkpoints', () => {
-  const settings: TrainSettings = { steps: 4, batch: 2, lr: 1e-3, beta1: 0.5, beta2: 0.999, sampleEvery: 0, ckptEvery: 0, logEvery: 1, dataset: 'emoji-pairs' };
+  const settings: TrainSettings = {
+    steps: 4,
+    batch: 2,
+    lr: 1e-3,
+    beta1: 0.5,
+    beta2: 0.999,
+    sampleEvery: 0,
+    ckptEvery: 0,
+    logEvery: 1,
+    dataset: 'emoji-pairs',
+  };
 
-  it('pix2pix (U-Net with dropout from the run\'s stream, batch norm, lr decay): 2 + resume + 2 = 4 steps', async () => {
+  it("pix2pix (U-Net with dropout from the run's stream, batch norm, lr decay): 2 + resume + 2 = 4 steps", async () => {
     const s = 32;
     const config = { imageSize: s, netG: 'unet_32', netD: 'patch16', ngf: 2, ndf: 2, lrHold: 2, lrDecay: 2 };
-    const batches = [0, 1, 2, 3].map((i) => tensor(packPairs(shapes(2, 3, s, s, 30 + i), shapes(2, 3, s, s, 40 + i), 2, 3, 3, s, s), [2, 6, s, s]).keep());
+    const batches = [0, 1, 2, 3].map((i) =>
+      tensor(packPairs(shapes(2, 3, s, s, 30 + i), shapes(2, 3, s, s, 40 + i), 2, 3, 3, s, s), [2, 6, s, s]).keep(),
+    );
     const probe = tensor(shapes(2, 3, s, s, 99), [2, 3, s, s]).keep();
-    const { straight, resumed } = await checkResume('pix2pix', (seed) => new Pix2pixTrainer(pix2pixRecipe.parse(config), settings, seed), batches, config, settings, pix2pixRecipe.translate, probe);
+    const { straight, resumed } = await checkResume(
+      'pix2pix',
+      (seed) => new Pix2pixTrainer(pix2pixRecipe.parse(config), settings, seed),
+      batches,
+      config,
+      settings,
+      pix2pixRecipe.translate,
+      probe,
+    );
     // The dropout stream moved (the comparison covers it) and the two translate alike.
     const [a, b] = [pix2pixRecipe.translate(straight, probe), pix2pixRecipe.translate(resumed, probe)];
     expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
@@ -386,10 +449,20 @@ describe('exact resume through run checkpoints', () => {
   it('cyclegan (image pools full and swapping after the resume): 2 + resume + 2 = 4 steps', async () => {
     const s = 16;
     const config = { imageSize: s, netG: 'resnet_3blocks', netD: 'patch16', ngf: 2, ndf: 2, poolSize: 2, lrHold: 2, lrDecay: 2 };
-    const batches = [0, 1, 2, 3].map((i) => tensor(packUnpaired(shapes(1, 3, s, s, 50 + i), 1, shapes(1, 3, s, s, 60 + i), 1, 3, s, s), [1, 6, s, s]).keep());
+    const batches = [0, 1, 2, 3].map((i) =>
+      tensor(packUnpaired(shapes(1, 3, s, s, 50 + i), 1, shapes(1, 3, s, s, 60 + i), 1, 3, s, s), [1, 6, s, s]).keep(),
+    );
     const probe = tensor(shapes(2, 3, s, s, 98), [2, 3, s, s]).keep();
     const cs = { ...settings, steps: 4, batch: 1, dataset: 'emoji-unpaired' };
-    const { straight, resumed } = await checkResume('cyclegan', (seed) => new CycleGanTrainer(cycleganRecipe.parse(config), cs, seed), batches, config, cs, cycleganRecipe.translate, probe);
+    const { straight, resumed } = await checkResume(
+      'cyclegan',
+      (seed) => new CycleGanTrainer(cycleganRecipe.parse(config), cs, seed),
+      batches,
+      config,
+      cs,
+      cycleganRecipe.translate,
+      probe,
+    );
     const r = resumed as CycleGanTrainer;
     expect([r.fakeAPool.size, r.fakeBPool.size]).toEqual([2, 2]);
     expect([...r.trainingState.pool_fake_B.stateDict().keys()]).toEqual(['images.0', 'images.1', 'rng']);
@@ -401,7 +474,13 @@ describe('exact resume through run checkpoints', () => {
 
 describe('scoring keeps nothing', () => {
   it('scoreTranslation frees its batches and the predictions', async () => {
-    const pairs: HeldOutPairs = { inputs: shapes(2, 3, 11, 11, 1), targets: shapes(2, 3, 11, 11, 2), n: 2, inputShape: [3, 11, 11], targetShape: [3, 11, 11] };
+    const pairs: HeldOutPairs = {
+      inputs: shapes(2, 3, 11, 11, 1),
+      targets: shapes(2, 3, 11, 11, 2),
+      n: 2,
+      inputShape: [3, 11, 11],
+      targetShape: [3, 11, 11],
+    };
     await scoreTranslation(pairs, null);
     const before = engine().memory().liveBuffers;
     await scoreTranslation(pairs, (x) => tidy(() => noGrad(() => affine(x, 0.5, 0))), 1);

@@ -31,23 +31,50 @@ let tmp: string;
 
 function gan(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-  const errors = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning: |\s+at )/.test(l) && !/^(gan train \w+: new run|  \w+=|  parameters: )/.test(l) && !/\d+\/\d+ .*%/.test(l));
+  const errors = r.stderr
+    .split('\n')
+    .filter(
+      (l) =>
+        l.trim() &&
+        !/^(Warning: |\s+at )/.test(l) &&
+        !/^(gan train \w+: new run| {2}\w+=| {2}parameters: )/.test(l) &&
+        !/\d+\/\d+ .*%/.test(l),
+    );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, errors };
 }
 
-const byte = (v: number) => Math.min(255, Math.max(0, Math.floor((v + 1) / 2 * 255 + 0.5)));
+const byte = (v: number) => Math.min(255, Math.max(0, Math.floor(((v + 1) / 2) * 255 + 0.5)));
 
 /** Pixel (y, x, ch) of cell (row, col) of a makeGrid PNG with `size` px cells and 2 px padding. */
-function cellPixel(png: { data: Uint8Array; width: number; channels: number }, size: number, row: number, col: number, y: number, x: number, ch: number): number {
+function cellPixel(
+  png: { data: Uint8Array; width: number; channels: number },
+  size: number,
+  row: number,
+  col: number,
+  y: number,
+  x: number,
+  ch: number,
+): number {
   return png.data[((2 + row * (size + 2) + y) * png.width + 2 + col * (size + 2) + x) * png.channels + ch];
 }
 
 /** Every pixel of grid cell (row, col) against image k of `images` (k x 3 x size x size in [-1, 1]), within `tol` levels. */
-function expectCell(png: { data: Uint8Array; width: number; channels: number }, size: number, row: number, col: number, images: Float32Array, k: number, tol = 0, what = ''): void {
+function expectCell(
+  png: { data: Uint8Array; width: number; channels: number },
+  size: number,
+  row: number,
+  col: number,
+  images: Float32Array,
+  k: number,
+  tol = 0,
+  what = '',
+): void {
   let worst = 0;
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let ch = 0; ch < 3; ch++) {
-    worst = Math.max(worst, Math.abs(cellPixel(png, size, row, col, y, x, ch) - byte(images[((k * 3 + ch) * size + y) * size + x])));
-  }
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++)
+      for (let ch = 0; ch < 3; ch++) {
+        worst = Math.max(worst, Math.abs(cellPixel(png, size, row, col, y, x, ch) - byte(images[((k * 3 + ch) * size + y) * size + x])));
+      }
   expect(worst, `${what} cell (${row}, ${col})`).toBeLessThanOrEqual(tol);
 }
 
@@ -83,15 +110,45 @@ afterAll(() => {
 describe('gan train / gan eval for image-to-image models', () => {
   it('pix2pix on emoji-edges at batch 1: losses and held-out metrics in metrics.jsonl, input | output | target grids, then eval', async () => {
     const dir = join(tmp, 'p2p');
-    const r = gan(['train', 'pix2pix', '--dataset', 'emoji-edges', '--batch', '1', '--steps', '2', '--image-size', '32', '--net-g', 'unet_32', '--net-d', 'patch16',
-      '--ngf', '2', '--ndf', '2', '--limit', '8', '--log-every', '1', '--sample-every', '1', '--out', dir]);
+    const r = gan([
+      'train',
+      'pix2pix',
+      '--dataset',
+      'emoji-edges',
+      '--batch',
+      '1',
+      '--steps',
+      '2',
+      '--image-size',
+      '32',
+      '--net-g',
+      'unet_32',
+      '--net-d',
+      'patch16',
+      '--ngf',
+      '2',
+      '--ndf',
+      '2',
+      '--limit',
+      '8',
+      '--log-every',
+      '1',
+      '--sample-every',
+      '1',
+      '--out',
+      dir,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.errors).toEqual([]);
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     const losses = lines.filter((l) => 'loss_G_L1' in l);
     const held = lines.filter((l) => 'heldout_l1' in l);
     expect(losses.map((l) => l.step)).toEqual([1, 2]);
-    for (const l of losses) for (const k of ['loss_G_GAN', 'loss_G_L1', 'loss_D_real', 'loss_D_fake']) expect(Number.isFinite(l[k]), k).toBe(true);
+    for (const l of losses)
+      for (const k of ['loss_G_GAN', 'loss_G_L1', 'loss_D_real', 'loss_D_fake']) expect(Number.isFinite(l[k]), k).toBe(true);
     expect(held.map((l) => l.step)).toEqual([0, 1, 2]);
     for (const l of held) {
       expect(l.heldout_n).toBe(16);
@@ -102,11 +159,17 @@ describe('gan train / gan eval for image-to-image models', () => {
     const png = decodePngNode(readFileSync(join(dir, 'samples', 'step_00001.png')));
     expect([png.width, png.height]).toEqual([8 * 34 + 2, 6 * 34 + 2]);
     const e = await loadEmojiEdges({ split: 'test', size: 32, limit: 16 });
-    const px = (row: number, col: number, y: number, x: number, ch: number) => png.data[((2 + row * 34 + y) * png.width + 2 + col * 34 + x) * png.channels + ch];
-    for (const [row, src] of [[0, e.edges], [2, e.images]] as const) {
-      for (let y = 0; y < 32; y += 5) for (let x = 0; x < 32; x += 3) for (let ch = 0; ch < 3; ch++) {
-        expect(px(row, 1, y, x, ch), `row ${row}`).toBe(byte(src[((1 * 3 + ch) * 32 + y) * 32 + x]));
-      }
+    const px = (row: number, col: number, y: number, x: number, ch: number) =>
+      png.data[((2 + row * 34 + y) * png.width + 2 + col * 34 + x) * png.channels + ch];
+    for (const [row, src] of [
+      [0, e.edges],
+      [2, e.images],
+    ] as const) {
+      for (let y = 0; y < 32; y += 5)
+        for (let x = 0; x < 32; x += 3)
+          for (let ch = 0; ch < 3; ch++) {
+            expect(px(row, 1, y, x, ch), `row ${row}`).toBe(byte(src[((1 * 3 + ch) * 32 + y) * 32 + x]));
+          }
     }
 
     const ev = gan(['eval', '--ckpt', join(dir, 'checkpoint.safetensors'), '--n', '12', '--batch', '5']);
@@ -130,7 +193,16 @@ describe('gan train / gan eval for image-to-image models', () => {
     const batch = tensor(packUnpaired(u.a, u.nA, u.b, u.nB, 3, s, s), [2, 6, s, s]);
     trainer.step(batch, false);
     const path = join(tmp, 'cyclegan.safetensors');
-    await saveRunCheckpoint(path, trainer, { model: 'cyclegan', config, settings, seed: 3, step: 1, loader: null, dataset: 'emoji-unpaired', limit: 2 });
+    await saveRunCheckpoint(path, trainer, {
+      model: 'cyclegan',
+      config,
+      settings,
+      seed: 3,
+      step: 1,
+      loader: null,
+      dataset: 'emoji-unpaired',
+      limit: 2,
+    });
     batch.dispose();
     trainer.dispose();
 
@@ -182,16 +254,27 @@ describe('gan train / gan eval for image-to-image models', () => {
     const batch = tensor(packPairs(p.a, p.b, 2, 3, 3, s, s), [2, 6, s, s]);
     trainer.step(batch, false);
     const path = join(tmp, 'p2p-dropout.safetensors');
-    await saveRunCheckpoint(path, trainer, { model: 'pix2pix', config, settings, seed: 5, step: 1, loader: null, dataset: 'emoji-pairs', limit: 2 });
+    await saveRunCheckpoint(path, trainer, {
+      model: 'pix2pix',
+      config,
+      settings,
+      seed: 5,
+      step: 1,
+      loader: null,
+      dataset: 'emoji-pairs',
+      limit: 2,
+    });
     batch.dispose();
     trainer.dispose();
 
     const k = 3;
-    const cells = (png: { data: Uint8Array; width: number; channels: number }, row: number) => Array.from({ length: k + 3 }, (_, col) => {
-      const v: number[] = [];
-      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) for (let ch = 0; ch < 3; ch++) v.push(cellPixel(png, s, row, col, y, x, ch));
-      return v;
-    });
+    const cells = (png: { data: Uint8Array; width: number; channels: number }, row: number) =>
+      Array.from({ length: k + 3 }, (_, col) => {
+        const v: number[] = [];
+        for (let y = 0; y < s; y++)
+          for (let x = 0; x < s; x++) for (let ch = 0; ch < 3; ch++) v.push(cellPixel(png, s, row, col, y, x, ch));
+        return v;
+      });
     const t = loadEmojiPairs({ split: 'test', size: s, limit: 2 });
     const spreadOf = (stdout: string) => [...stdout.matchAll(/mean per-pixel spread ([\d.]+)/g)].map((m) => Number(m[1]));
 
@@ -206,7 +289,8 @@ describe('gan train / gan eval for image-to-image models', () => {
       expectCell(png, s, row, 0, t.a, row, 0, 'input');
       expectCell(png, s, row, k + 2, t.b, row, 0, 'target');
       const c = cells(png, row);
-      for (let i = 1; i <= k; i++) for (let j = i + 1; j <= k; j++) expect(c[i], `row ${row}: outputs ${i} and ${j} differ`).not.toEqual(c[j]);
+      for (let i = 1; i <= k; i++)
+        for (let j = i + 1; j <= k; j++) expect(c[i], `row ${row}: outputs ${i} and ${j} differ`).not.toEqual(c[j]);
       expect(Math.max(...c[k + 1]), `row ${row}: the spread cell is not black`).toBeGreaterThan(0);
     }
 
@@ -225,7 +309,16 @@ describe('gan train / gan eval for image-to-image models', () => {
     // A generator without dropout layers cannot keep dropout on: said plainly.
     const plain = join(tmp, 'p2p-nodrop.safetensors');
     const t2 = new Pix2pixTrainer(pix2pixRecipe.parse({ ...config, netG: 'unet_32' }), settings, 5);
-    await saveRunCheckpoint(plain, t2, { model: 'pix2pix', config: { ...config, netG: 'unet_32' }, settings, seed: 5, step: 0, loader: null, dataset: 'emoji-pairs', limit: 2 });
+    await saveRunCheckpoint(plain, t2, {
+      model: 'pix2pix',
+      config: { ...config, netG: 'unet_32' },
+      settings,
+      seed: 5,
+      step: 0,
+      loader: null,
+      dataset: 'emoji-pairs',
+      limit: 2,
+    });
     t2.dispose();
     const r3 = gan(['sample', plain, '--dropout', '--n', '1', '--out', join(tmp, 'nodrop.png')]);
     expect(r3.code).not.toBe(0);
@@ -235,11 +328,37 @@ describe('gan train / gan eval for image-to-image models', () => {
   it('gan train stargan: held-out metrics and domain grids; gan sample draws its held-out domain grid', async () => {
     const dir = join(tmp, 'stargan');
     const s = 16;
-    const r = gan(['train', 'stargan', '--image-size', String(s), '--g-conv-dim', '2', '--d-conv-dim', '2', '--g-repeat-num', '1', '--batch', '2', '--steps', '1',
-      '--limit', '6', '--log-every', '1', '--sample-every', '0', '--out', dir]);
+    const r = gan([
+      'train',
+      'stargan',
+      '--image-size',
+      String(s),
+      '--g-conv-dim',
+      '2',
+      '--d-conv-dim',
+      '2',
+      '--g-repeat-num',
+      '1',
+      '--batch',
+      '2',
+      '--steps',
+      '1',
+      '--limit',
+      '6',
+      '--log-every',
+      '1',
+      '--sample-every',
+      '0',
+      '--out',
+      dir,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.errors).toEqual([]);
-    const held = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((l) => 'heldout_l1' in l);
+    const held = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>)
+      .filter((l) => 'heldout_l1' in l);
     expect(held.map((l) => l.step)).toEqual([0, 1]);
     for (const l of held) {
       expect(l.heldout_n).toBeGreaterThan(1);
@@ -266,10 +385,11 @@ describe('gan train / gan eval for image-to-image models', () => {
     for (let d = 0; d < 6; d++) {
       const v = new Set<number>();
       let diff = 0;
-      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
-        v.add(cellPixel(png, s, 0, 1 + d, y, x, 1));
-        diff += Math.abs(cellPixel(png, s, 0, 1 + d, y, x, 1) - cellPixel(png, s, 0, 0, y, x, 1));
-      }
+      for (let y = 0; y < s; y++)
+        for (let x = 0; x < s; x++) {
+          v.add(cellPixel(png, s, 0, 1 + d, y, x, 1));
+          diff += Math.abs(cellPixel(png, s, 0, 1 + d, y, x, 1) - cellPixel(png, s, 0, 0, y, x, 1));
+        }
       expect(v.size, `domain ${d}`).toBeGreaterThan(10);
       expect(diff, `domain ${d}`).toBeGreaterThan(0);
     }
@@ -281,6 +401,8 @@ describe('gan train / gan eval for image-to-image models', () => {
     const r = gan(['train', 'stackganpp', '--quick', '--batch', '1', '--steps', '2', '--limit', '64', '--out', join(tmp, 'stackganpp')]);
     expect(r.code).toBe(2);
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatch(/^gan train stackganpp: --batch 1 does not work for this model: batch_norm: training needs more than 1 value per channel, got x \[1, \d+\]/);
+    expect(r.errors[0]).toMatch(
+      /^gan train stackganpp: --batch 1 does not work for this model: batch_norm: training needs more than 1 value per channel, got x \[1, \d+\]/,
+    );
   });
 });

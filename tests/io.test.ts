@@ -6,11 +6,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import {
-  bf16ToFloat32, decodeSafetensors, encodeSafetensors, f16ToFloat32, float32ToBf16, float32ToF16,
-  numberToF16Bits, tensorToFloat32, type SafetensorsTensor,
+  bf16ToFloat32,
+  decodeSafetensors,
+  encodeSafetensors,
+  f16ToFloat32,
+  float32ToBf16,
+  float32ToF16,
+  numberToF16Bits,
+  tensorToFloat32,
+  type SafetensorsTensor,
 } from '../engine/io/safetensors.js';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic, writeFileAtomicSync } from '../engine/io/files.js';
-import { convertChannels, crc32, decodePng, deflateStored, encodePng, readPngChunks, writePngChunks, type PngChannels } from '../data/png.js';
+import {
+  convertChannels,
+  crc32,
+  decodePng,
+  deflateStored,
+  encodePng,
+  readPngChunks,
+  writePngChunks,
+  type PngChannels,
+} from '../data/png.js';
 import { decodePngNode, encodePngNode, readPng, writePng } from '../data/png_node.js';
 import { makeGrid } from '../data/grid.js';
 import { loadMnist, resizeBilinearCpu } from '../data/mnist.js';
@@ -85,14 +101,19 @@ describe('safetensors', () => {
 
   it('writes exactly the bytes of the reference (Python safetensors) writer', () => {
     // safetensors.numpy.save({"test": np.zeros((2, 2), dtype=np.int32)}) from the library's own test suite.
-    const expected1 = concat([0x40, 0, 0, 0, 0, 0, 0, 0], ascii('{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}    '), new Uint8Array(16));
+    const expected1 = concat(
+      [0x40, 0, 0, 0, 0, 0, 0, 0],
+      ascii('{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}    '),
+      new Uint8Array(16),
+    );
     expect(encodeSafetensors({ test: { dtype: 'I32', shape: [2, 2], data: new Int32Array(4) } })).toEqual(expected1);
 
     // safetensors.torch.save_file({"weight": tensor([[1., 2.], [3., 4.]]), "step": tensor([7]),
     //   "h": tensor([1., -2.], dtype=float16)}, path, metadata={"format": "pt"}), built by hand from the
     // spec: "__metadata__" first, tensors sorted by dtype descending (I64 > F32 > F16), the 204-byte
     // header padded with 4 spaces to 208 = 0xd0.
-    const header = '{"__metadata__":{"format":"pt"},' +
+    const header =
+      '{"__metadata__":{"format":"pt"},' +
       '"step":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},' +
       '"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[8,24]},' +
       '"h":{"dtype":"F16","shape":[2],"data_offsets":[24,28]}}';
@@ -146,7 +167,11 @@ describe('safetensors', () => {
       ['bad shape', file({ a: { dtype: 'U8', shape: [-1], data_offsets: [0, 1] } }, 1), /shape/],
       ['offsets reversed', file({ a: { dtype: 'U8', shape: [0], data_offsets: [4, 2] } }, 4), /end before begin/],
       ['size mismatch', file({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), /8 bytes but F32 \[3\] needs 12/],
-      ['overlap', file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /overlapping ranges.*'b'.*'a'/],
+      [
+        'overlap',
+        file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8),
+        /overlapping ranges.*'b'.*'a'/,
+      ],
       ['gap', file({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /gap of 4 bytes/],
       ['trailing bytes', file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 8), /4 trailing bytes/],
       ['metadata not strings', file({ __metadata__: { epoch: 3 } }), /metadata 'epoch' is not a string/],
@@ -157,7 +182,9 @@ describe('safetensors', () => {
     it('names the source', () => expect(() => decodeSafetensors(new Uint8Array(3), 'g.safetensors')).toThrow(/^g\.safetensors: /));
     it('validates on encode', () => {
       expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(/3 elements.*2 data/);
-      expect(() => encodeSafetensors({ a: { dtype: 'F16', shape: [2], data: new Float32Array(2) } })).toThrow(/F16 but its data is a Float32Array/);
+      expect(() => encodeSafetensors({ a: { dtype: 'F16', shape: [2], data: new Float32Array(2) } })).toThrow(
+        /F16 but its data is a Float32Array/,
+      );
     });
   });
 
@@ -264,7 +291,16 @@ describe('png', () => {
     expect(Array.from(img.data)).toEqual([10, 15, 20, 11, 17, 23, 9, 17, 24, 10, 18, 25, 250, 4, 4, 7, 8, 9]);
   });
 
-  const makePng = (w: number, h: number, depth: number, colorType: number, raw: number[], extra: { type: string; data: Uint8Array }[] = [], interlace = 0, split = false) => {
+  const makePng = (
+    w: number,
+    h: number,
+    depth: number,
+    colorType: number,
+    raw: number[],
+    extra: { type: string; data: Uint8Array }[] = [],
+    interlace = 0,
+    split = false,
+  ) => {
     const ihdr = new Uint8Array(13);
     const v = new DataView(ihdr.buffer);
     v.setUint32(0, w);
@@ -272,7 +308,12 @@ describe('png', () => {
     ihdr.set([depth, colorType, 0, 0, interlace], 8);
     const z = deflateSync(Uint8Array.from(raw));
     const idat = split ? [z.subarray(0, 5), z.subarray(5)] : [z];
-    return writePngChunks([{ type: 'IHDR', data: ihdr }, ...extra, ...idat.map((data) => ({ type: 'IDAT', data })), { type: 'IEND', data: new Uint8Array(0) }]);
+    return writePngChunks([
+      { type: 'IHDR', data: ihdr },
+      ...extra,
+      ...idat.map((data) => ({ type: 'IDAT', data })),
+      { type: 'IEND', data: new Uint8Array(0) },
+    ]);
   };
 
   it('decodes palette images with transparency (8-bit and 4-bit), split IDAT', () => {
@@ -302,7 +343,15 @@ describe('png', () => {
     // 5x5 gray, pixel (x, y) = 10 * y + x. Build the seven passes by hand (filter none).
     const W = 5;
     const H = 5;
-    const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+    const passes = [
+      [0, 0, 8, 8],
+      [4, 0, 8, 8],
+      [0, 4, 4, 8],
+      [2, 0, 4, 4],
+      [0, 2, 2, 4],
+      [1, 0, 2, 2],
+      [0, 1, 1, 2],
+    ];
     const raw: number[] = [];
     for (const [x0, y0, dx, dy] of passes) {
       for (let y = y0; y < H; y += dy) {
@@ -354,7 +403,9 @@ describe('png', () => {
 
   const emojiDir = 'node_modules/emoji-datasource-google/img/google/64';
   it.skipIf(!existsSync(emojiDir))('decodes real emoji PNGs', () => {
-    const files = readdirSync(emojiDir).filter((f) => f.endsWith('.png')).slice(0, 20);
+    const files = readdirSync(emojiDir)
+      .filter((f) => f.endsWith('.png'))
+      .slice(0, 20);
     for (const f of files) {
       const img = decodePngNode(readFileSync(join(emojiDir, f)));
       expect(img.width, f).toBe(64);
@@ -375,7 +426,10 @@ describe('png', () => {
 
 describe('makeGrid', () => {
   it('lays out a 2x3 grid with padding like torchvision make_grid + save_image', () => {
-    const n = 5, c = 1, h = 2, w = 3;
+    const n = 5,
+      c = 1,
+      h = 2,
+      w = 3;
     // Image k is filled with one value; image 0 has a bright and an out-of-range pixel.
     const values = [-1, 0, 1, 0.5, -0.5];
     const imgs = new Float32Array(n * c * h * w);
@@ -418,7 +472,8 @@ describe('mnist', () => {
     expect(train.images.length).toBe(64 * 28 * 28);
     expect(train.labels[0]).toBe(5);
     expect(Array.from(train.labels.subarray(0, 8))).toEqual([5, 0, 4, 1, 9, 2, 1, 3]);
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (const v of train.images) {
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
@@ -438,9 +493,10 @@ describe('mnist', () => {
     expect(p).toMatchObject({ n: 3, h: 32, w: 32 });
     expect(p.images[0]).toBe(-1);
     expect(p.images[2 * 32 * 32 + 31]).toBe(-1);
-    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-      expect(p.images[2 * 1024 + (y + 2) * 32 + x + 2]).toBe(a.images[2 * 784 + y * 28 + x]);
-    }
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++) {
+        expect(p.images[2 * 1024 + (y + 2) * 32 + x + 2]).toBe(a.images[2 * 784 + y * 28 + x]);
+      }
     const r = loadMnist({ split: 'train', limit: 2, size: 64 });
     expect(r).toMatchObject({ h: 64, w: 64 });
     expect(r.images.length).toBe(2 * 64 * 64);

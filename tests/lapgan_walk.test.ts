@@ -43,8 +43,16 @@ describe('LAPGAN pyramid walk (pyramidChain)', () => {
       expect(chain.coarse.shape).toEqual([3, 1, 4, 4]);
       expect(chain.steps.map((s) => s.level)).toEqual([1, 0]);
       expect(chain.steps.map((s) => [s.up.shape, s.band.shape, s.image.shape])).toEqual([
-        [[3, 1, 8, 8], [3, 1, 8, 8], [3, 1, 8, 8]],
-        [[3, 1, 16, 16], [3, 1, 16, 16], [3, 1, 16, 16]],
+        [
+          [3, 1, 8, 8],
+          [3, 1, 8, 8],
+          [3, 1, 8, 8],
+        ],
+        [
+          [3, 1, 16, 16],
+          [3, 1, 16, 16],
+          [3, 1, 16, 16],
+        ],
       ]);
 
       // The coarse image is the coarse MLP GAN's output for the code's z (no BN: mode-independent).

@@ -8,13 +8,34 @@ import { tensor, tidy, beginScope, endScope, liveTensorCount, type Tensor } from
 import { backward, grad } from '../engine/tape.js';
 import { mul, square, sum, tanh } from '../engine/ops/index.js';
 import {
-  Generator, defaultGenerator, manualSeed, rand, randn, bernoulli, randint, randperm, dropout, philox4x32, philoxWords,
+  Generator,
+  defaultGenerator,
+  manualSeed,
+  rand,
+  randn,
+  bernoulli,
+  randint,
+  randperm,
+  dropout,
+  philox4x32,
+  philoxWords,
 } from '../engine/ops/random.js';
 import { bceWithLogits, mse, l1, softmaxCrossEntropy, gaussianKl, hinge, gradientPenalty, assertFinite } from '../engine/ops/losses.js';
 import { softmax, logSoftmax, oneHot } from '../engine/ops/softmax.js';
 import {
-  normal_, uniform_, zeros_, ones_, constant_, fillFrom, xavierUniform_, xavierNormal_, kaimingUniform_, kaimingNormal_,
-  calculateFanInAndFanOut, calculateGain, dcganInit_,
+  normal_,
+  uniform_,
+  zeros_,
+  ones_,
+  constant_,
+  fillFrom,
+  xavierUniform_,
+  xavierNormal_,
+  kaimingUniform_,
+  kaimingNormal_,
+  calculateFanInAndFanOut,
+  calculateGain,
+  dcganInit_,
 } from '../engine/init.js';
 import { bceWithLogitsCpu, gaussianKlCpu, softmaxCrossEntropyCpu } from '../engine/ops/cpu/losses.js';
 import { softmaxCpu, logSoftmaxCpu } from '../engine/ops/cpu/activations.js';
@@ -42,9 +63,21 @@ function philoxBig(ctr: number[], key: number[]): number[] {
 }
 
 const KAT: [number[], number[], number[]][] = [
-  [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
-  [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
-  [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
+  [
+    [0, 0, 0, 0],
+    [0, 0],
+    [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+  ],
+  [
+    [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+    [0xffffffff, 0xffffffff],
+    [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+  ],
+  [
+    [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+    [0xa4093822, 0x299f31d0],
+    [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+  ],
 ];
 
 /** Raw Philox words from the GPU: randint over the full int32 range returns word - 2^31. */
@@ -195,7 +228,7 @@ describe('distributions (100k samples)', () => {
     const probs = counts.map((_, i) => (i === counts.length - 1 ? 1 : normalCdf(edges[i + 1])) - (i === 0 ? 0 : normalCdf(edges[i])));
     expect(chiSquare(counts, probs, N)).toBeLessThan(31.3); // df 11, p = 0.001
     const w = stats(await randn([N], { generator: new Generator(13), mean: -3, std: 0.5 }).data());
-    close(w.mean, -3, 5 * 0.5 / Math.sqrt(N));
+    close(w.mean, -3, (5 * 0.5) / Math.sqrt(N));
     close(w.std, 0.5, 0.006);
   });
 
@@ -313,7 +346,9 @@ describe('losses', () => {
     const bad = softmaxCrossEntropy(x, tensor([1, 3, 0], [3], 'int32'), { reduction: 'none' });
     const bv = await bad.data();
     expect(Number.isNaN(bv[1]) && Number.isFinite(bv[0]) && Number.isFinite(bv[2])).toBe(true);
-    await expect(assertFinite(softmaxCrossEntropy(x, tensor([1, 3, 0], [3], 'int32')), 'loss_C', { step: 3 })).rejects.toThrow(/loss_C became NaN at step 3/);
+    await expect(assertFinite(softmaxCrossEntropy(x, tensor([1, 3, 0], [3], 'int32')), 'loss_C', { step: 3 })).rejects.toThrow(
+      /loss_C became NaN at step 3/,
+    );
   });
 
   it('softmax / logSoftmax match the CPU references and stay finite for huge logits', async () => {
@@ -336,7 +371,10 @@ describe('losses', () => {
     const mu = [0.5, -1, 0.2, 0, 1.5, -0.3];
     const lv = [0.1, -0.5, 0.3, 0, -1, 0.7];
     const [m, l] = [tensor(mu, [2, 3]), tensor(lv, [2, 3])];
-    const ref = gaussianKlCpu({ shape: [2, 3], data: Float64Array.from(Float32Array.from(mu)) }, { shape: [2, 3], data: Float64Array.from(Float32Array.from(lv)) }).data[0];
+    const ref = gaussianKlCpu(
+      { shape: [2, 3], data: Float64Array.from(Float32Array.from(mu)) },
+      { shape: [2, 3], data: Float64Array.from(Float32Array.from(lv)) },
+    ).data[0];
     close(await gaussianKl(m, l).item(), ref, 1e-5);
     close(await gaussianKl(m, l, { reduction: 'sum' }).item(), 2 * ref, 2e-5);
     close(await gaussianKl(m, l, { reduction: 'mean' }).item(), ref / 3, 1e-5);
@@ -375,7 +413,13 @@ describe('gradientPenalty', () => {
     // Central differences of the penalty itself, evaluated on the GPU in float32.
     const h = 1e-2;
     for (let j = 0; j < D; j++) {
-      const at = async (d: number) => penalty(tensor(wv.map((v, k) => (k === j ? v + d : v)), [D]).requireGrad()).item();
+      const at = async (d: number) =>
+        penalty(
+          tensor(
+            wv.map((v, k) => (k === j ? v + d : v)),
+            [D],
+          ).requireGrad(),
+        ).item();
       const fd = ((await at(h)) - (await at(-h))) / (2 * h);
       close(gv[j], fd, 2e-2 * Math.max(1, Math.abs(fd)));
     }
@@ -401,7 +445,9 @@ describe('assertFinite', () => {
   it('returns the value when finite and names the loss and step otherwise', async () => {
     expect(await assertFinite(tensor([1.5], [1]), 'loss_G')).toBe(1.5);
     await expect(assertFinite(tensor([NaN], [1]), 'loss_D', { step: 120 })).rejects.toThrow(/^loss_D became NaN at step 120: /);
-    await expect(assertFinite(tensor([1, -Infinity], [2]), 'grad_norm')).rejects.toThrow(/grad_norm became -Infinity \(element 1 of \[2\]\)/);
+    await expect(assertFinite(tensor([1, -Infinity], [2]), 'grad_norm')).rejects.toThrow(
+      /grad_norm became -Infinity \(element 1 of \[2\]\)/,
+    );
   });
 });
 
@@ -487,8 +533,21 @@ describe('init', () => {
 // ---- the generic checker on this file's ops ---------------------------------------------------------------------
 
 const MY_OPS = new Set([
-  'rand', 'randn', 'bernoulli', 'dropout', 'softmax', 'log_softmax', 'bce_with_logits', 'bce_with_logits_const', 'mse', 'l1',
-  'softmax_cross_entropy', 'softmax_cross_entropy_index', 'gaussian_kl', 'hinge', 'gradient_penalty',
+  'rand',
+  'randn',
+  'bernoulli',
+  'dropout',
+  'softmax',
+  'log_softmax',
+  'bce_with_logits',
+  'bce_with_logits_const',
+  'mse',
+  'l1',
+  'softmax_cross_entropy',
+  'softmax_cross_entropy_index',
+  'gaussian_kl',
+  'hinge',
+  'gradient_penalty',
 ]);
 
 describe('op checker (forward, backward, double backward)', () => {

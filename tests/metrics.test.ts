@@ -7,15 +7,45 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tensor } from '../engine/index.js';
 import {
-  featureSet, featureStats, frechetDistance, frechetDistanceOf, frechetTerms, symmetricEigen, sqrtmPsd,
-  kernelInceptionDistance, kidFromDots, pairwiseDotsCpu, pairwiseDotsGpu, polyKernel, seededRandom, sampleWithoutReplacement,
-  precisionRecall, precisionRecallFromDots,
-  psnr, psnrCpu, ssim, ssimCpu, l1Cpu, l1PerImage, gaussianWindow,
+  featureSet,
+  featureStats,
+  frechetDistance,
+  frechetDistanceOf,
+  frechetTerms,
+  symmetricEigen,
+  sqrtmPsd,
+  kernelInceptionDistance,
+  kidFromDots,
+  pairwiseDotsCpu,
+  pairwiseDotsGpu,
+  polyKernel,
+  seededRandom,
+  sampleWithoutReplacement,
+  precisionRecall,
+  precisionRecallFromDots,
+  psnr,
+  psnrCpu,
+  ssim,
+  ssimCpu,
+  l1Cpu,
+  l1PerImage,
+  gaussianWindow,
   type FeatureSet,
 } from '../metrics/index.js';
 import {
-  LENET_FEATURES, LENET_QUICK, createLeNet, evaluate, features, featureMetrics, leNetCachePath, leNetFeatureSet, loadMnistForLeNet,
-  loadOrTrainLeNet, predictDigits, saveLeNet, toLeNetInput,
+  LENET_FEATURES,
+  LENET_QUICK,
+  createLeNet,
+  evaluate,
+  features,
+  featureMetrics,
+  leNetCachePath,
+  leNetFeatureSet,
+  loadMnistForLeNet,
+  loadOrTrainLeNet,
+  predictDigits,
+  saveLeNet,
+  toLeNetInput,
 } from '../metrics/lenet.js';
 import { ConvClassifier, classifierAccuracy, initClassifier_, trainClassifier } from '../metrics/classifier.js';
 import { Generator } from '../engine/ops/random.js';
@@ -43,7 +73,10 @@ function gaussian(n: number, seed: number): Float64Array {
 /** n samples of N(mean, diag(std^2)) in d dimensions. */
 function gaussianSet(n: number, d: number, seed: number, mean = 0, std = 1): FeatureSet {
   const z = gaussian(n * d, seed);
-  return featureSet(z.map((v) => mean + std * v), d);
+  return featureSet(
+    z.map((v) => mean + std * v),
+    d,
+  );
 }
 
 const eye = (d: number, scale = 1) => Float64Array.from({ length: d * d }, (_, i) => (i % (d + 1) === 0 ? scale : 0));
@@ -89,7 +122,9 @@ describe('Frechet distance', () => {
     const got = frechetDistance({ mu: Float64Array.from([0, 0]), sigma: s1, d: 2 }, { mu: Float64Array.from([1, -2]), sigma: s2, d: 2 });
     expect(got).toBeCloseTo(want, 10);
     // Symmetric in its arguments.
-    expect(frechetDistance({ mu: Float64Array.from([1, -2]), sigma: s2, d: 2 }, { mu: Float64Array.from([0, 0]), sigma: s1, d: 2 })).toBeCloseTo(want, 10);
+    expect(
+      frechetDistance({ mu: Float64Array.from([1, -2]), sigma: s2, d: 2 }, { mu: Float64Array.from([0, 0]), sigma: s1, d: 2 }),
+    ).toBeCloseTo(want, 10);
   });
 
   it('is ~0 for identical sets and grows with a shift; stats are numpy.cov-style', () => {
@@ -194,7 +229,10 @@ describe('precision / recall (k-NN manifolds)', () => {
       return Math.sqrt(s);
     };
     const radii = (s: FeatureSet) =>
-      Array.from({ length: s.n }, (_, i) => Array.from({ length: s.n }, (_, j) => (j === i ? Infinity : dist(s, i, s, j))).sort((p, q) => p - q)[k - 1]);
+      Array.from(
+        { length: s.n },
+        (_, i) => Array.from({ length: s.n }, (_, j) => (j === i ? Infinity : dist(s, i, s, j))).sort((p, q) => p - q)[k - 1],
+      );
     const inside = (q: FeatureSet, m: FeatureSet, r: number[]) => {
       let c = 0;
       for (let i = 0; i < q.n; i++) if (r.some((rad, j) => dist(q, i, m, j) <= rad)) c++;
@@ -220,7 +258,10 @@ describe('precision / recall (k-NN manifolds)', () => {
     const far = gaussianSet(60, 3, 42, 100);
     expect(precisionRecall(real, far)).toMatchObject({ precision: 0, recall: 0 });
     // Real: two clusters (at -10 and +10). Fake: only the first one.
-    const two = featureSet(Float64Array.from(gaussianSet(80, 3, 43).data, (v, i) => v + (Math.floor(i / 3) % 2 ? 10 : -10)), 3);
+    const two = featureSet(
+      Float64Array.from(gaussianSet(80, 3, 43).data, (v, i) => v + (Math.floor(i / 3) % 2 ? 10 : -10)),
+      3,
+    );
     const one = gaussianSet(80, 3, 44, -10);
     const pr = precisionRecallFromDots(await pairwiseDotsGpu(two, one));
     expect(pr.precision).toBeGreaterThan(0.75);
@@ -290,7 +331,9 @@ describe('image metrics: PSNR, SSIM, L1', () => {
     const small = ssimCpu(a, b, s, { window: 7 });
     const smallGpu = await ssim(tensor(a, [3, 3, 17, 14]), tensor(b, [3, 3, 17, 14]), { window: 7 });
     expect(smallGpu.mean).toBeCloseTo(small.mean, 4);
-    await expect(ssim(tensor(a, [3, 3, 17, 14]), tensor(b, [3, 3, 17, 14]), { window: 15 })).rejects.toThrow(/smaller than the 15x15 window/);
+    await expect(ssim(tensor(a, [3, 3, 17, 14]), tensor(b, [3, 3, 17, 14]), { window: 15 })).rejects.toThrow(
+      /smaller than the 15x15 window/,
+    );
   });
 });
 
@@ -299,8 +342,16 @@ describe('ConvClassifier', () => {
     const lenet = createLeNet(0);
     expect(lenet.featureDim).toBe(84);
     expect([...lenet.stateDict().keys()]).toEqual([
-      'features.0.weight', 'features.0.bias', 'features.2.weight', 'features.2.bias',
-      'features.5.weight', 'features.5.bias', 'features.7.weight', 'features.7.bias', 'head.weight', 'head.bias',
+      'features.0.weight',
+      'features.0.bias',
+      'features.2.weight',
+      'features.2.bias',
+      'features.5.weight',
+      'features.5.bias',
+      'features.7.weight',
+      'features.7.bias',
+      'head.weight',
+      'head.bias',
     ]);
     expect(() => new ConvClassifier({ inChannels: 1, size: 8, numClasses: 2, convs: [4, 4, 4] })).toThrow(/too small/);
     // Class = the channel that is brightest, under noise.
@@ -308,9 +359,19 @@ describe('ConvClassifier', () => {
     const rand = seededRandom(7);
     const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
     const images = new Float32Array(n * 3 * 16 * 16);
-    for (let i = 0; i < n; i++) for (let ch = 0; ch < 3; ch++) for (let k = 0; k < 256; k++) images[(i * 3 + ch) * 256 + k] = (ch === labels[i] ? 0.4 : -0.4) + 0.8 * (rand() - 0.5);
+    for (let i = 0; i < n; i++)
+      for (let ch = 0; ch < 3; ch++)
+        for (let k = 0; k < 256; k++) images[(i * 3 + ch) * 256 + k] = (ch === labels[i] ? 0.4 : -0.4) + 0.8 * (rand() - 0.5);
     const data = { images, labels, n, c: 3, h: 16, w: 16 };
-    const net = new ConvClassifier({ inChannels: 3, size: 16, numClasses: 3, convs: [4, 8], kernel: 3, downsample: 'stride', hidden: [16] });
+    const net = new ConvClassifier({
+      inChannels: 3,
+      size: 16,
+      numClasses: 3,
+      convs: [4, 8],
+      kernel: 3,
+      downsample: 'stride',
+      hidden: [16],
+    });
     initClassifier_(net, new Generator(1));
     const before = await classifierAccuracy(net, data);
     await trainClassifier(net, data, { steps: 40, batch: 16, seed: 1, lr: 1e-2 });
@@ -331,9 +392,17 @@ describe('LeNet features (MNIST)', () => {
     net = createLeNet(LENET_QUICK.seed);
     const train = loadMnistForLeNet('train', 20000);
     test = loadMnistForLeNet('test', 1000);
-    const r = await trainClassifier(net, train, { steps: STEPS, batch: BATCH, seed: LENET_QUICK.seed, lr: LENET_QUICK.lr, logEvery: STEPS });
+    const r = await trainClassifier(net, train, {
+      steps: STEPS,
+      batch: BATCH,
+      seed: LENET_QUICK.seed,
+      lr: LENET_QUICK.lr,
+      logEvery: STEPS,
+    });
     const acc = await evaluate(net, test);
-    console.log(`lenet quick: ${STEPS} steps x ${BATCH} in ${r.seconds.toFixed(1)} s, loss ${r.loss.toFixed(3)}, 1k test accuracy ${(100 * acc).toFixed(1)}%`);
+    console.log(
+      `lenet quick: ${STEPS} steps x ${BATCH} in ${r.seconds.toFixed(1)} s, loss ${r.loss.toFixed(3)}, 1k test accuracy ${(100 * acc).toFixed(1)}%`,
+    );
     expect(acc).toBeGreaterThan(0.9);
   }, 900_000); // ~25 s on an idle 2-core software adapter (94% at 150 steps); much longer when the machine is shared
 
@@ -345,11 +414,13 @@ describe('LeNet features (MNIST)', () => {
     expect(f.every((v) => Number.isFinite(v) && v >= 0)).toBe(true); // after ReLU
     // 28 x 28 digits are padded to 32 x 32: same features as the padded originals.
     const raw = new Float32Array(n * 28 * 28);
-    for (let i = 0; i < n; i++) for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) raw[(i * 28 + y) * 28 + x] = imgs[(i * 32 + y + 2) * 32 + x + 2];
+    for (let i = 0; i < n; i++)
+      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) raw[(i * 28 + y) * 28 + x] = imgs[(i * 32 + y + 2) * 32 + x + 2];
     expect(Array.from(toLeNetInput({ images: raw, n, c: 1, h: 28, w: 28 }))).toEqual(Array.from(imgs));
     // Stacked: image i holds digits (i, i+1, i+2) of the test set as its channels.
     const stacked = new Float32Array(2 * 3 * 1024);
-    for (let i = 0; i < 2; i++) for (let ch = 0; ch < 3; ch++) stacked.set(test.images.subarray((i + ch) * 1024, (i + ch + 1) * 1024), (i * 3 + ch) * 1024);
+    for (let i = 0; i < 2; i++)
+      for (let ch = 0; ch < 3; ch++) stacked.set(test.images.subarray((i + ch) * 1024, (i + ch + 1) * 1024), (i * 3 + ch) * 1024);
     const fs = await leNetFeatureSet(net, tensor(stacked, [2, 3, 32, 32]));
     expect([fs.n, fs.d]).toEqual([2, 3 * LENET_FEATURES]);
     for (let ch = 0; ch < 3; ch++) {

@@ -11,7 +11,23 @@ import { mean } from '../engine/ops/reduce.js';
 import { square } from '../engine/ops/elementwise.js';
 import { randn } from '../engine/ops/random.js';
 import { Module, Parameter, Sequential, ModuleList } from '../engine/nn/module.js';
-import { Conv2d, ConvTranspose2d, BatchNorm2d, BatchNorm1d, InstanceNorm2d, LeakyReLU, ReLU, Tanh, Flatten, Linear, Dropout, ReflectionPad2d, Upsample, AvgPool2d, Identity } from '../engine/nn/layers.js';
+import {
+  Conv2d,
+  ConvTranspose2d,
+  BatchNorm2d,
+  BatchNorm1d,
+  InstanceNorm2d,
+  LeakyReLU,
+  ReLU,
+  Tanh,
+  Flatten,
+  Linear,
+  Dropout,
+  ReflectionPad2d,
+  Upsample,
+  AvgPool2d,
+  Identity,
+} from '../engine/nn/layers.js';
 import { Adam, AdamW, SGD, RMSprop, LinearDecay, StepLR, type Optimizer } from '../engine/optim.js';
 import { checkpointToBytes, restoreCheckpoint, checkpointInfo, modelToBytes, loadModelBytes } from '../engine/checkpoint.js';
 import { decodeSafetensors } from '../engine/io/safetensors.js';
@@ -93,14 +109,31 @@ describe('nn modules', () => {
     const net = smallNet();
     // Written by hand from PyTorch's rules: own parameters, then own buffers, then children '0', '1', ...
     const expected: [string, number[]][] = [
-      ['0.weight', [8, 3, 3, 3]], ['0.bias', [8]],
-      ['1.weight', [8]], ['1.bias', [8]], ['1.running_mean', [8]], ['1.running_var', [8]], ['1.num_batches_tracked', []],
+      ['0.weight', [8, 3, 3, 3]],
+      ['0.bias', [8]],
+      ['1.weight', [8]],
+      ['1.bias', [8]],
+      ['1.running_mean', [8]],
+      ['1.running_var', [8]],
+      ['1.num_batches_tracked', []],
       ['3.weight', [8, 4, 4, 4]],
-      ['4.weight', [4]], ['4.bias', [4]],
-      ['7.weight', [3, 400]], ['7.bias', [3]],
+      ['4.weight', [4]],
+      ['4.bias', [4]],
+      ['7.weight', [3, 400]],
+      ['7.bias', [3]],
     ];
     expect([...net.stateDict()].map(([k, t]) => [k, [...t.shape]])).toEqual(expected);
-    expect(net.namedParameters().map(([k]) => k)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '3.weight', '4.weight', '4.bias', '7.weight', '7.bias']);
+    expect(net.namedParameters().map(([k]) => k)).toEqual([
+      '0.weight',
+      '0.bias',
+      '1.weight',
+      '1.bias',
+      '3.weight',
+      '4.weight',
+      '4.bias',
+      '7.weight',
+      '7.bias',
+    ]);
     expect(net.namedBuffers().map(([k]) => k)).toEqual(['1.running_mean', '1.running_var', '1.num_batches_tracked']);
     expect(net.numParameters()).toBe(216 + 8 + 8 + 8 + 512 + 4 + 4 + 1200 + 3);
     expect(net.stateDict().get('1.num_batches_tracked')!.dtype).toBe('int32');
@@ -108,9 +141,17 @@ describe('nn modules', () => {
     const w = new Wrapper();
     expect([...w.stateDict().keys()]).toEqual([
       'scale',
-      'main.0.weight', 'main.0.bias', 'main.1.weight', 'main.1.bias', 'main.1.running_mean', 'main.1.running_var', 'main.1.num_batches_tracked',
+      'main.0.weight',
+      'main.0.bias',
+      'main.1.weight',
+      'main.1.bias',
+      'main.1.running_mean',
+      'main.1.running_var',
+      'main.1.num_batches_tracked',
       'head.weight',
-      'blocks.1.running_mean', 'blocks.1.running_var', 'blocks.1.num_batches_tracked',
+      'blocks.1.running_mean',
+      'blocks.1.running_var',
+      'blocks.1.num_batches_tracked',
     ]);
     expect(w.namedModules().map(([k]) => k)).toEqual(['', 'main', 'main.0', 'main.1', 'main.2', 'head', 'blocks', 'blocks.0', 'blocks.1']);
     net.dispose();
@@ -138,7 +179,7 @@ describe('nn modules', () => {
     net.dispose();
   });
 
-  it("initialises like PyTorch: weights and biases within +-1/sqrt(fan_in), BN weight 1 and bias 0", async () => {
+  it('initialises like PyTorch: weights and biases within +-1/sqrt(fan_in), BN weight 1 and bias 0', async () => {
     manualSeed(3);
     const net = smallNet();
     const sd = net.stateDict();
@@ -224,7 +265,9 @@ describe('nn modules', () => {
     }
     expect(msg).toContain('Error(s) in loading state_dict for Sequential');
     expect(msg).toContain('Missing key(s) in state_dict: "3.weight", "4.weight", "4.bias", "7.weight", "7.bias".');
-    expect(msg).toContain('size mismatch for 0.weight: copying a tensor with shape [8, 3, 5, 5] from the state dict, the shape in the current model is [8, 3, 3, 3]');
+    expect(msg).toContain(
+      'size mismatch for 0.weight: copying a tensor with shape [8, 3, 5, 5] from the state dict, the shape in the current model is [8, 3, 3, 3]',
+    );
     expect(await snapshot(net)).toEqual(before);
 
     const extra = new Map(net.stateDict());
@@ -280,8 +323,13 @@ describe('nn modules', () => {
   it('runs the remaining layers forward (shapes), BatchNorm1d and tracked InstanceNorm', async () => {
     const x = tensor(hostRandom(2 * 3 * 6 * 6, 2), [2, 3, 6, 6]);
     const net = new Sequential(
-      new ReflectionPad2d(1), new Conv2d(3, 4, 3, { paddingMode: 'replicate', padding: 1 }), new Upsample({ scaleFactor: 2 }),
-      new AvgPool2d(2), new Upsample({ size: 12, mode: 'bilinear' }), new Dropout(0.5), new InstanceNorm2d(4, { trackRunningStats: true }),
+      new ReflectionPad2d(1),
+      new Conv2d(3, 4, 3, { paddingMode: 'replicate', padding: 1 }),
+      new Upsample({ scaleFactor: 2 }),
+      new AvgPool2d(2),
+      new Upsample({ size: 12, mode: 'bilinear' }),
+      new Dropout(0.5),
+      new InstanceNorm2d(4, { trackRunningStats: true }),
     );
     const y = tidy(() => net.call(x));
     expect([...y.shape]).toEqual([2, 4, 12, 12]);
@@ -322,7 +370,7 @@ function adamRef(o: { lr: number; b1: number; b2: number; eps: number; wd: numbe
       else if (o.wd) gi += o.wd * s.p[i];
       m[i] += (1 - o.b1) * (gi - m[i]);
       v[i] = o.b2 * v[i] + (1 - o.b2) * gi * gi;
-      s.p[i] -= (o.lr / (1 - o.b1 ** t)) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - o.b2 ** t) + o.eps);
+      s.p[i] -= ((o.lr / (1 - o.b1 ** t)) * m[i]) / (Math.sqrt(v[i]) / Math.sqrt(1 - o.b2 ** t) + o.eps);
     }
   };
 }
@@ -369,7 +417,17 @@ const SHAPES = [[3, 5], [7], [1030]];
 
 /** Runs `steps` steps of `make(params)` against `ref` with random grads (param 1 has no grad at step 2). */
 async function compareOptimizer(label: string, make: (ps: Tensor[]) => Optimizer, ref: RefUpdate, steps = 4) {
-  const params = SHAPES.map((s, i) => Parameter(tensor(hostRandom(s.reduce((a, b) => a * b, 1), 100 + i), s)));
+  const params = SHAPES.map((s, i) =>
+    Parameter(
+      tensor(
+        hostRandom(
+          s.reduce((a, b) => a * b, 1),
+          100 + i,
+        ),
+        s,
+      ),
+    ),
+  );
   const refs: RefState[] = params.map((p, i) => ({ p: Float64Array.from(hostRandom(p.size, 100 + i)), step: 0, buf: {} }));
   const opt = make(params);
   for (let step = 1; step <= steps; step++) {
@@ -394,26 +452,60 @@ async function compareOptimizer(label: string, make: (ps: Tensor[]) => Optimizer
 
 describe('optimisers', () => {
   it('Adam (GAN defaults, L2 weight decay) and AdamW match float64 references, bias correction included', async () => {
-    await compareOptimizer('Adam', (ps) => new Adam(ps, { lr: 1e-2 }), adamRef({ lr: 1e-2, b1: 0.5, b2: 0.999, eps: 1e-8, wd: 0, decoupled: false }));
-    await compareOptimizer('Adam wd', (ps) => new Adam(ps, { lr: 3e-2, betas: [0.9, 0.99], eps: 1e-6, weightDecay: 0.1 }), adamRef({ lr: 3e-2, b1: 0.9, b2: 0.99, eps: 1e-6, wd: 0.1, decoupled: false }));
-    await compareOptimizer('AdamW', (ps) => new AdamW(ps, { lr: 3e-2, weightDecay: 0.2 }), adamRef({ lr: 3e-2, b1: 0.5, b2: 0.999, eps: 1e-8, wd: 0.2, decoupled: true }));
+    await compareOptimizer(
+      'Adam',
+      (ps) => new Adam(ps, { lr: 1e-2 }),
+      adamRef({ lr: 1e-2, b1: 0.5, b2: 0.999, eps: 1e-8, wd: 0, decoupled: false }),
+    );
+    await compareOptimizer(
+      'Adam wd',
+      (ps) => new Adam(ps, { lr: 3e-2, betas: [0.9, 0.99], eps: 1e-6, weightDecay: 0.1 }),
+      adamRef({ lr: 3e-2, b1: 0.9, b2: 0.99, eps: 1e-6, wd: 0.1, decoupled: false }),
+    );
+    await compareOptimizer(
+      'AdamW',
+      (ps) => new AdamW(ps, { lr: 3e-2, weightDecay: 0.2 }),
+      adamRef({ lr: 3e-2, b1: 0.5, b2: 0.999, eps: 1e-8, wd: 0.2, decoupled: true }),
+    );
   });
 
   it('SGD (plain, momentum with dampening and weight decay, Nesterov) matches float64 references', async () => {
     await compareOptimizer('SGD', (ps) => new SGD(ps, { lr: 0.1 }), sgdRef({ lr: 0.1, momentum: 0, dampening: 0, wd: 0, nesterov: false }));
-    await compareOptimizer('SGD momentum', (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), sgdRef({ lr: 0.05, momentum: 0.9, dampening: 0.1, wd: 0.01, nesterov: false }));
-    await compareOptimizer('SGD nesterov', (ps) => new SGD(ps, { lr: 0.05, momentum: 0.8, nesterov: true }), sgdRef({ lr: 0.05, momentum: 0.8, dampening: 0, wd: 0, nesterov: true }));
+    await compareOptimizer(
+      'SGD momentum',
+      (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }),
+      sgdRef({ lr: 0.05, momentum: 0.9, dampening: 0.1, wd: 0.01, nesterov: false }),
+    );
+    await compareOptimizer(
+      'SGD nesterov',
+      (ps) => new SGD(ps, { lr: 0.05, momentum: 0.8, nesterov: true }),
+      sgdRef({ lr: 0.05, momentum: 0.8, dampening: 0, wd: 0, nesterov: true }),
+    );
   });
 
   it('RMSprop (plain; centered with momentum and weight decay) matches float64 references', async () => {
-    await compareOptimizer('RMSprop', (ps) => new RMSprop(ps, { lr: 1e-2 }), rmspropRef({ lr: 1e-2, alpha: 0.99, eps: 1e-8, wd: 0, momentum: 0, centered: false }));
-    await compareOptimizer('RMSprop centered', (ps) => new RMSprop(ps, { lr: 5e-3, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.05 }), rmspropRef({ lr: 5e-3, alpha: 0.9, eps: 1e-8, wd: 0.05, momentum: 0.5, centered: true }));
+    await compareOptimizer(
+      'RMSprop',
+      (ps) => new RMSprop(ps, { lr: 1e-2 }),
+      rmspropRef({ lr: 1e-2, alpha: 0.99, eps: 1e-8, wd: 0, momentum: 0, centered: false }),
+    );
+    await compareOptimizer(
+      'RMSprop centered',
+      (ps) => new RMSprop(ps, { lr: 5e-3, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.05 }),
+      rmspropRef({ lr: 5e-3, alpha: 0.9, eps: 1e-8, wd: 0.05, momentum: 0.5, centered: true }),
+    );
   });
 
   it('checkFinite: a NaN/Inf gradient fails the step and leaves parameters, state and step counts as they were', async () => {
     const a = Parameter(tensor(hostRandom(6, 1), [2, 3]));
     const b = Parameter(tensor(hostRandom(300, 2), [300]));
-    const opt = new Adam([['a', a], ['b', b]], { lr: 0.1, checkFinite: true });
+    const opt = new Adam(
+      [
+        ['a', a],
+        ['b', b],
+      ],
+      { lr: 0.1, checkFinite: true },
+    );
     a.grad = tensor(hostRandom(6, 3), [2, 3]).keep();
     b.grad = tensor(hostRandom(300, 4), [300]).keep();
     await opt.step();
@@ -498,8 +590,13 @@ describe('optimisers', () => {
 
 function tinyNet(): Sequential {
   return new Sequential(
-    new Conv2d(2, 4, 3, { padding: 1 }), new BatchNorm2d(4), new LeakyReLU(0.2), new Dropout(0.25),
-    new Conv2d(4, 2, 3, { stride: 2, padding: 1 }), new Flatten(), new Linear(2 * 2 * 2, 3),
+    new Conv2d(2, 4, 3, { padding: 1 }),
+    new BatchNorm2d(4),
+    new LeakyReLU(0.2),
+    new Dropout(0.25),
+    new Conv2d(4, 2, 3, { stride: 2, padding: 1 }),
+    new Flatten(),
+    new Linear(2 * 2 * 2, 3),
   );
 }
 
@@ -534,15 +631,25 @@ describe('checkpoints', () => {
     const a = newRun(21);
     for (let i = 0; i < 3; i++) trainStep(a);
     const bytes = await checkpointToBytes({
-      models: { G: a.net }, optimizers: { G: a.opt }, schedulers: { G: a.sched }, generators: { data: a.data },
-      step: 3, config: { lr: 1e-2, net: 'tiny' }, extra: { note: 'test' },
+      models: { G: a.net },
+      optimizers: { G: a.opt },
+      schedulers: { G: a.sched },
+      generators: { data: a.data },
+      step: 3,
+      config: { lr: 1e-2, net: 'tiny' },
+      extra: { note: 'test' },
     });
     for (let i = 0; i < 3; i++) trainStep(a);
     const want = await snapshot(a.net);
     const wantM = await a.opt.stateOf(0, 'm')!.data();
 
     const b = newRun(99); // different init, noise stream and default-generator state
-    const info = restoreCheckpoint(bytes, { models: { G: b.net }, optimizers: { G: b.opt }, schedulers: { G: b.sched }, generators: { data: b.data } });
+    const info = restoreCheckpoint(bytes, {
+      models: { G: b.net },
+      optimizers: { G: b.opt },
+      schedulers: { G: b.sched },
+      generators: { data: b.data },
+    });
     expect(info.step).toBe(3);
     expect(info.config).toEqual({ lr: 1e-2, net: 'tiny' });
     expect(info.extra).toEqual({ note: 'test' });
@@ -566,7 +673,9 @@ describe('checkpoints', () => {
     const c = newRun(42);
     const before = await snapshot(c.net);
     const sgd = new SGD(c.net, { momentum: 0.9 });
-    expect(() => restoreCheckpoint(bytes, { models: { G: c.net }, optimizers: { G: sgd } })).toThrow(/nothing was changed[\s\S]*the state is for Adam, this optimiser is SGD/);
+    expect(() => restoreCheckpoint(bytes, { models: { G: c.net }, optimizers: { G: sgd } })).toThrow(
+      /nothing was changed[\s\S]*the state is for Adam, this optimiser is SGD/,
+    );
     expect(await snapshot(c.net)).toEqual(before);
     c.opt.dispose();
     c.net.dispose();

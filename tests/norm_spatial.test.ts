@@ -16,7 +16,13 @@ import { checkOpCase, caseLabel, normErr } from './support/opcheck.js';
 import { casesOf } from './support/op_cases.js';
 import { randomHost } from '../engine/ops/cpu/host.js';
 import {
-  instanceNormCpu, batchNormTrainCpu, batchNormEvalCpu, padCpu, upsampleBilinearCpu, upsampleNearestCpu, avgPool2dCpu,
+  instanceNormCpu,
+  batchNormTrainCpu,
+  batchNormEvalCpu,
+  padCpu,
+  upsampleBilinearCpu,
+  upsampleNearestCpu,
+  avgPool2dCpu,
 } from '../engine/ops/cpu/nn.js';
 import { laplacianPyramidCpu, pyrDownCpu, pyrUpCpu } from '../engine/ops/cpu/pyramid.js';
 
@@ -78,7 +84,16 @@ describe('fused norm backward (createGraph off) vs finite differences', () => {
 // ---- larger shapes: every kernel path -------------------------------------------------------------
 
 /** float64 gradients of L = <act(norm(x)), gy> for instance ('instance') or batch statistics. */
-function normBackwardCpu(kind: 'instance' | 'batch', x: HostTensor, gamma: HostTensor | null, y: HostTensor, gy: HostTensor, act: 'relu' | 'leaky_relu' | undefined, slope: number, eps: number) {
+function normBackwardCpu(
+  kind: 'instance' | 'batch',
+  x: HostTensor,
+  gamma: HostTensor | null,
+  y: HostTensor,
+  gy: HostTensor,
+  act: 'relu' | 'leaky_relu' | undefined,
+  slope: number,
+  eps: number,
+) {
   const [n, c] = x.shape;
   const plane = x.data.length / (n * c);
   const groups = kind === 'instance' ? n * c : c;
@@ -168,7 +183,11 @@ describe('norm kernel paths at larger sizes', () => {
 // ---- batch norm running statistics ----------------------------------------------------------------
 
 describe('batch norm running statistics', () => {
-  for (const shape of [[4, 3, 5, 6], [6, 5], [2, 4, 8, 8]]) {
+  for (const shape of [
+    [4, 3, 5, 6],
+    [6, 5],
+    [2, 4, 8, 8],
+  ]) {
     it(`two training steps then eval, ${shape.join('x')}`, async () => {
       const C = shape[1];
       const momentum = 0.3;
@@ -206,7 +225,12 @@ describe('batch norm running statistics', () => {
     const xh = randomHost([3, 2, 2, 2], 41);
     const ref = batchNormTrainCpu(xh, null, null);
     tidy(() => noGrad(() => batchNorm(up(xh), null, null, { training: true, runningMean: rm })));
-    expect(normErr(await rm.data(), ref.mean.data.map((v) => 0.1 * v))).toBeLessThan(1e-5);
+    expect(
+      normErr(
+        await rm.data(),
+        ref.mean.data.map((v) => 0.1 * v),
+      ),
+    ).toBeLessThan(1e-5);
     rm.dispose();
   });
 });
@@ -215,7 +239,11 @@ describe('batch norm running statistics', () => {
 
 describe('Laplacian pyramid', () => {
   it('reconstructPyramid(laplacianPyramid(x)) == x to float precision', async () => {
-    for (const [shape, levels] of [[[2, 3, 37, 50], 3], [[1, 1, 64, 64], 4], [[1, 2, 5, 5], 1]] as const) {
+    for (const [shape, levels] of [
+      [[2, 3, 37, 50], 3],
+      [[1, 1, 64, 64], 4],
+      [[1, 2, 5, 5], 1],
+    ] as const) {
       const xh = randomHost([...shape], 51, -1, 1);
       beginScope();
       const bands = laplacianPyramid(up(xh), levels);
@@ -263,7 +291,9 @@ describe('spatial ops at larger sizes', () => {
     }
     expect(normErr(await upsampleNearest(x, [2, 3]).data(), upsampleNearestCpu(xh, [2, 3]).data)).toBeLessThan(1e-6);
     expect(normErr(await upsampleBilinear(x, { scale: 2 }).data(), upsampleBilinearCpu(xh, 34, 44, false).data)).toBeLessThan(1e-5);
-    expect(normErr(await upsampleBilinear(x, { size: [40, 9], alignCorners: true }).data(), upsampleBilinearCpu(xh, 40, 9, true).data)).toBeLessThan(1e-5);
+    expect(
+      normErr(await upsampleBilinear(x, { size: [40, 9], alignCorners: true }).data(), upsampleBilinearCpu(xh, 40, 9, true).data),
+    ).toBeLessThan(1e-5);
     expect(normErr(await avgPool2d(x, 3, 2, 1).data(), avgPool2dCpu(xh, 3, 2, 1, true).data)).toBeLessThan(1e-6);
     endScope();
   });
@@ -294,15 +324,35 @@ describe('memory', () => {
 describe('errors name the op, the shapes and the fix', () => {
   const x = () => tensor(new Float32Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);
   const cases: [string, () => unknown, RegExp][] = [
-    ['reflect pad >= dim', () => pad2d(x(), [4, 0, 0, 0], 'reflect'), /pad2d_reflect: reflect padding \[4, 0, 0, 0\].*\[2, 3, 4, 5\].*H 4 allows at most 3/],
+    [
+      'reflect pad >= dim',
+      () => pad2d(x(), [4, 0, 0, 0], 'reflect'),
+      /pad2d_reflect: reflect padding \[4, 0, 0, 0\].*\[2, 3, 4, 5\].*H 4 allows at most 3/,
+    ],
     ['negative pad', () => pad2d(x(), [-1, 0, 0, 0]), /pad2d_zeros: padding must be 4 integers >= 0/],
-    ['batch norm one value per channel', () => batchNorm(tensor([1, 2, 3], [1, 3]), null, null, { training: true }), /batch_norm: training needs more than 1 value per channel.*\[1, 3\]/],
-    ['eval without running stats', () => batchNorm(x(), null, null, { training: false }), /batch_norm: eval mode .*runningMean and runningVar/],
-    ['gamma shape', () => instanceNorm(x(), tensor([1, 2], [2]), null), /instance_norm: gamma has shape \[2\] but x \[2, 3, 4, 5\] has 3 channels/],
+    [
+      'batch norm one value per channel',
+      () => batchNorm(tensor([1, 2, 3], [1, 3]), null, null, { training: true }),
+      /batch_norm: training needs more than 1 value per channel.*\[1, 3\]/,
+    ],
+    [
+      'eval without running stats',
+      () => batchNorm(x(), null, null, { training: false }),
+      /batch_norm: eval mode .*runningMean and runningVar/,
+    ],
+    [
+      'gamma shape',
+      () => instanceNorm(x(), tensor([1, 2], [2]), null),
+      /instance_norm: gamma has shape \[2\] but x \[2, 3, 4, 5\] has 3 channels/,
+    ],
     ['instance norm rank', () => instanceNorm(tensor([1, 2, 3, 4], [2, 2]), null, null), /instance_norm: x must be \[N, C, H, W\]/],
     ['negative slope', () => instanceNorm(x(), null, null, { activation: 'leaky_relu', slope: -1 }), /slope >= 0/],
     ['pool padding', () => avgPool2d(x(), 2, 1, 2), /avg_pool2d: padding 2x2 must be at most half the kernel 2x2/],
-    ['pyrDown too small', () => pyrDown(tensor(new Float32Array(4), [1, 1, 2, 2])), /pyr_down: the reflect padding of 2 needs planes of at least 3x3, got 2x2/],
+    [
+      'pyrDown too small',
+      () => pyrDown(tensor(new Float32Array(4), [1, 1, 2, 2])),
+      /pyr_down: the reflect padding of 2 needs planes of at least 3x3, got 2x2/,
+    ],
     ['pyrUp bad size', () => pyrUp(x(), 9, 10), /pyr_up: x \[2, 3, 4, 5\] cannot be expanded to 9x10/],
     ['too many levels', () => laplacianPyramid(x(), 3), /laplacian_pyramid: level 1 is 2x3, too small/],
     ['bilinear no size', () => upsampleBilinear(x(), {}), /upsample_bilinear: pass \{ size: \[h, w\] \} or \{ scale \}/],

@@ -62,7 +62,11 @@ describe('npm package', () => {
     mkdirSync(packDir);
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     const packed = JSON.parse(
-      execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, encoding: 'utf8', timeout: 60_000 }),
+      execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      }),
     ) as { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
     for (const f of ['package.json', 'dist/lib/index.js', 'dist/lib/models.js', 'dist/lib/node.js']) expect(files, f).toContain(f);
@@ -73,7 +77,15 @@ describe('npm package', () => {
     const app = path.join(work, 'app');
     const installed = path.join(app, 'node_modules', 'webgpu-gan');
     mkdirSync(installed, { recursive: true });
-    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'gan-consumer', private: true, type: 'module', dependencies: { 'webgpu-gan': `file:../pack/${packed[0].filename}` } }));
+    writeFileSync(
+      path.join(app, 'package.json'),
+      JSON.stringify({
+        name: 'gan-consumer',
+        private: true,
+        type: 'module',
+        dependencies: { 'webgpu-gan': `file:../pack/${packed[0].filename}` },
+      }),
+    );
     execFileSync('tar', ['-xzf', path.join(packDir, packed[0].filename), '-C', installed, '--strip-components=1'], { timeout: 60_000 });
     const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     for (const dep of Object.keys(manifest.dependencies)) {

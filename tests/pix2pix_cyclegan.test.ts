@@ -8,9 +8,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initEngine, engine, tensor, tidy, noGrad, type Tensor } from '../engine/index.js';
-import { type Module } from '../engine/nn/module.js';
+import type { Module } from '../engine/nn/module.js';
 import { decodeSafetensors, type SafetensorsTensor } from '../engine/io/safetensors.js';
-import { GENERATORS, DISCRIMINATORS, ResnetGenerator, UnetGenerator, NLayerDiscriminator, PixelDiscriminator, patchReceptiveField, setTestTimeDropout, dropoutLayers, type NormName } from '../nets/lib/networks.js';
+import {
+  GENERATORS,
+  DISCRIMINATORS,
+  ResnetGenerator,
+  UnetGenerator,
+  NLayerDiscriminator,
+  PixelDiscriminator,
+  patchReceptiveField,
+  setTestTimeDropout,
+  dropoutLayers,
+  type NormName,
+} from '../nets/lib/networks.js';
 import { ImagePool } from '../nets/lib/pool.js';
 import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
 import { CycleGanTrainer, cycleganRecipe } from '../nets/cyclegan.js';
@@ -32,7 +43,10 @@ describe('full-size networks match the reference state_dicts', () => {
     ['unet_256', () => GENERATORS.unet_256.make({ inputNc: 3, outputNc: 3, ngf: 64, norm: 'batch', useDropout: true })],
     ['basic_D_6ch', () => DISCRIMINATORS.basic.make({ inputNc: 6, ndf: 64, norm: 'batch' })],
     ['resnet_6blocks', () => GENERATORS.resnet_6blocks.make({ inputNc: 3, outputNc: 3, ngf: 64, norm: 'instance', useDropout: false })],
-    ['resnet_9blocks_batch_dropout', () => GENERATORS.resnet_9blocks.make({ inputNc: 3, outputNc: 3, ngf: 64, norm: 'batch', useDropout: true })],
+    [
+      'resnet_9blocks_batch_dropout',
+      () => GENERATORS.resnet_9blocks.make({ inputNc: 3, outputNc: 3, ngf: 64, norm: 'batch', useDropout: true }),
+    ],
     ['unet_128', () => GENERATORS.unet_128.make({ inputNc: 3, outputNc: 3, ngf: 64, norm: 'batch', useDropout: true })],
     ['unet_256_instance', () => GENERATORS.unet_256.make({ inputNc: 3, outputNc: 3, ngf: 64, norm: 'instance', useDropout: false })],
     ['encdec_256', () => GENERATORS.encdec_256.make({ inputNc: 3, outputNc: 3, ngf: 64, norm: 'batch', useDropout: true })],
@@ -48,7 +62,7 @@ describe('full-size networks match the reference state_dicts', () => {
     });
   }
 
-  it('the paper\'s patch sizes', () => {
+  it("the paper's patch sizes", () => {
     expect([1, 3, 5].map(patchReceptiveField)).toEqual([16, 70, 286]);
   });
 });
@@ -117,10 +131,14 @@ describe('tiny networks reproduce PyTorch outputs (eval mode)', () => {
     });
   }
 
-  it('dropout layers: unet_256 has 3 (its 8ngf middle levels), unet_32 none, unet_32_dropout 3 at unet_256\'s resolutions', async () => {
+  it("dropout layers: unet_256 has 3 (its 8ngf middle levels), unet_32 none, unet_32_dropout 3 at unet_256's resolutions", async () => {
     const o = { inputNc: 3, outputNc: 3, ngf: 1, norm: 'batch' as NormName, useDropout: true };
     const where = (net: Module) => [...net.namedModules()].filter(([, m]) => m.typeName === 'Dropout').map(([name]) => name);
-    const nets = { unet_256: GENERATORS.unet_256.make(o), unet_32: GENERATORS.unet_32.make(o), unet_32_dropout: GENERATORS.unet_32_dropout.make(o) };
+    const nets = {
+      unet_256: GENERATORS.unet_256.make(o),
+      unet_32: GENERATORS.unet_32.make(o),
+      unet_32_dropout: GENERATORS.unet_32_dropout.make(o),
+    };
     try {
       expect(dropoutLayers(nets.unet_256)).toBe(3);
       expect(dropoutLayers(nets.unet_32)).toBe(0);
@@ -142,7 +160,10 @@ describe('tiny networks reproduce PyTorch outputs (eval mode)', () => {
     const net = new UnetGenerator({ inputNc: 3, outputNc: 3, ngf: 2, norm: 'batch', useDropout: true, numDowns: 6 });
     try {
       net.eval();
-      const x = tensor(Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i)), [1, 3, 64, 64]);
+      const x = tensor(
+        Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i)),
+        [1, 3, 64, 64],
+      );
       const run = async () => {
         const y = noGrad(() => net.call(x) as Tensor);
         const d = await y.data();
@@ -208,7 +229,7 @@ const formulaImages = (n: number, c: number, h: number, w: number, phase: number
   Float32Array.from({ length: n * c * h * w }, (_, i) => Math.fround(Math.sin(0.11 * i + phase) * 0.9));
 
 describe('data layout, sample inputs and schedule', () => {
-  it('packPairs / packUnpaired put A\'s channels, then B\'s, in each row', () => {
+  it("packPairs / packUnpaired put A's channels, then B's, in each row", () => {
     const a = Float32Array.from([1, 2, 3, 4]); // 2 images of 1x1x2
     const b = Float32Array.from([5, 6, 7, 8]);
     expect(Array.from(packPairs(a, b, 2, 1, 1, 1, 2))).toEqual([1, 2, 5, 6, 3, 4, 7, 8]);
@@ -234,7 +255,11 @@ describe('data layout, sample inputs and schedule', () => {
 
   it('noise() before training fills in with the training inputs; the lr holds, then decays linearly', async () => {
     const s = 32;
-    const trainer = new Pix2pixTrainer(pix2pixRecipe.parse({ imageSize: s, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, lrHold: 2, lrDecay: 3 }), SETTINGS, 1);
+    const trainer = new Pix2pixTrainer(
+      pix2pixRecipe.parse({ imageSize: s, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, lrHold: 2, lrDecay: 3 }),
+      SETTINGS,
+      1,
+    );
     const fixed = trainer.noise(3, undefined).keep();
     expect(Array.from(await fixed.data()).every((v) => v === 0)).toBe(true);
     const lrs: number[] = [];
@@ -288,7 +313,11 @@ async function shortRun(trainer: Pix2pixTrainer | CycleGanTrainer, s: number, ba
 
 describe('short training runs: held-out L1 falls', () => {
   it('pix2pix (unet_32, 4 wide, 32 px)', async () => {
-    const trainer = new Pix2pixTrainer(pix2pixRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, dropout: false }), { ...SETTINGS, lr: 1e-3, steps: 30 }, 3);
+    const trainer = new Pix2pixTrainer(
+      pix2pixRecipe.parse({ imageSize: 32, netG: 'unet_32', ngf: 4, netD: 'basic', ndf: 4, dropout: false }),
+      { ...SETTINGS, lr: 1e-3, steps: 30 },
+      3,
+    );
     try {
       const { before, after, live, last } = await shortRun(trainer, 32, 4, 30);
       expect(Object.values(last).every(Number.isFinite)).toBe(true);
@@ -300,7 +329,11 @@ describe('short training runs: held-out L1 falls', () => {
   });
 
   it('cyclegan (resnet_6blocks, 4 wide, 16 px, 16x16 PatchGAN)', async () => {
-    const trainer = new CycleGanTrainer(cycleganRecipe.parse({ imageSize: 16, netG: 'resnet_6blocks', ngf: 4, netD: 'patch16', ndf: 4, poolSize: 4 }), { ...SETTINGS, lr: 1e-3, steps: 8 }, 3);
+    const trainer = new CycleGanTrainer(
+      cycleganRecipe.parse({ imageSize: 16, netG: 'resnet_6blocks', ngf: 4, netD: 'patch16', ndf: 4, poolSize: 4 }),
+      { ...SETTINGS, lr: 1e-3, steps: 8 },
+      3,
+    );
     try {
       const { before, after, live, last } = await shortRun(trainer, 16, 2, 8);
       expect(Object.values(last).every(Number.isFinite)).toBe(true);

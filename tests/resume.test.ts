@@ -43,7 +43,16 @@ const CASES: Case[] = [
     c: 3 + 3,
     size: 16,
     batch: 2,
-    pack: (images, n) => packDomains(images, Array.from({ length: n }, (_, i) => i % 3), n, 3, 3, 16, 16),
+    pack: (images, n) =>
+      packDomains(
+        images,
+        Array.from({ length: n }, (_, i) => i % 3),
+        n,
+        3,
+        3,
+        16,
+        16,
+      ),
   },
 ];
 

@@ -130,8 +130,12 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) { if (g.x < u.n) { y[g.x] =
 
   it('classifies adapters as software rasterisers or GPUs', () => {
     const base = { vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: false };
-    expect(classifyAdapter({ ...base, vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe('software');
-    expect(classifyAdapter({ ...base, vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device (Subzero)' })).toBe('software');
+    expect(classifyAdapter({ ...base, vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(
+      'software',
+    );
+    expect(classifyAdapter({ ...base, vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device (Subzero)' })).toBe(
+      'software',
+    );
     expect(classifyAdapter({ ...base, isFallbackAdapter: true })).toBe('software');
     expect(classifyAdapter({ ...base, vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' })).toBe('gpu');
     expect(classifyAdapter({ ...base, vendor: 'apple', architecture: 'metal-3' })).toBe('gpu');
@@ -210,7 +214,11 @@ describe('steady-state DCGAN step', () => {
       for (const [k, v] of once.state) {
         const w = chunked.state.get(k)!;
         if (typeof v === 'string') expect(w, k).toBe(v);
-        else expect(Buffer.from(new Float32Array(w as Float32Array).buffer).equals(Buffer.from(new Float32Array(v as Float32Array).buffer)), k).toBe(true);
+        else
+          expect(
+            Buffer.from(new Float32Array(w as Float32Array).buffer).equals(Buffer.from(new Float32Array(v as Float32Array).buffer)),
+            k,
+          ).toBe(true);
       }
     } finally {
       e.submitEvery = saved;

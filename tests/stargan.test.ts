@@ -17,8 +17,19 @@ import { grad } from '../engine/tape.js';
 import { add, bernoulli, matmul, mul, mulScalar, reshape, sum, Generator } from '../engine/ops/index.js';
 import { loadEmojiSkinTones } from '../data/emoji.js';
 import {
-  StarganDiscriminator, StarganGenerator, StarganTrainer, autoRepeatNum, classificationLoss, discriminatorLosses, generatorLosses,
-  inferStarganConfig, labelsOfRows, permuteRows, randomFlip, starganLearningRate, starganRecipe,
+  StarganDiscriminator,
+  StarganGenerator,
+  StarganTrainer,
+  autoRepeatNum,
+  classificationLoss,
+  discriminatorLosses,
+  generatorLosses,
+  inferStarganConfig,
+  labelsOfRows,
+  permuteRows,
+  randomFlip,
+  starganLearningRate,
+  starganRecipe,
 } from '../nets/stargan.js';
 import { readStats } from '../nets/lib/stats.js';
 import { packDomains } from '../data/domains.js';
@@ -38,7 +49,6 @@ beforeAll(async () => {
 
 const params = JSON.parse(readFileSync(join(GOLDEN, 'stargan_params.json'), 'utf8')) as Record<string, NetSummary | string>;
 
-
 describe('full-size networks match the reference state_dicts', () => {
   const cases: [string, () => Module, Partial<ModelConfig>][] = [
     ['G_conv64_c5_r6', () => new StarganGenerator(64, 5, 6), { gConvDim: 64, cDim: 5, gRepeatNum: 6 }],
@@ -56,7 +66,7 @@ describe('full-size networks match the reference state_dicts', () => {
       expect(inferStarganConfig(other, shapes)).toBeNull();
     });
   }
-  it('the paper\'s counts: G 8.43M, D 44.76M parameters (CelebA, 128 px)', () => {
+  it("the paper's counts: G 8.43M, D 44.76M parameters (CelebA, 128 px)", () => {
     expect((params.G_conv64_c5_r6 as NetSummary).params).toBe(8430528);
     expect((params.D_128_conv64_c5_r6 as NetSummary).params).toBe(44762048);
     expect([autoRepeatNum(128), autoRepeatNum(64), autoRepeatNum(32)]).toEqual([6, 5, 4]);
@@ -137,7 +147,10 @@ function values(n: number, seed: number): Float32Array {
 /** D(x) = (x . w per image, x V): a linear critic (gradient w everywhere) and a linear classifier. */
 class LinearD extends Module {
   w: Tensor;
-  constructor(wv: Float32Array, readonly V: Tensor) {
+  constructor(
+    wv: Float32Array,
+    readonly V: Tensor,
+  ) {
     super();
     this.w = Parameter(tensor(wv));
   }
@@ -163,7 +176,9 @@ const logSumExp = (v: number[]) => {
 };
 
 describe('the losses against hand-computed values', () => {
-  const N = 3, C = 3, P = 3 * 2 * 2; // images [3, 3, 2, 2]
+  const N = 3,
+    C = 3,
+    P = 3 * 2 * 2; // images [3, 3, 2, 2]
   const xv = values(N * P, 1);
   const wv = values(P, 2);
   const Vv = values(P * C, 3);
@@ -181,8 +196,14 @@ describe('the losses against hand-computed values', () => {
   const weights = { lambdaCls: 1, lambdaRec: 10, lambdaGp: 10, clsLoss: 'ce' as const };
 
   it('classification loss: softmax cross-entropy (single-label) and summed BCE (multi-label)', async () => {
-    const logits = [[1.5, -0.5, 0.25], [0.1, 2, -1]];
-    const labels = [[0, 0, 1], [1, 0, 0]];
+    const logits = [
+      [1.5, -0.5, 0.25],
+      [0.1, 2, -1],
+    ];
+    const labels = [
+      [0, 0, 1],
+      [1, 0, 0],
+    ];
     const ceWant = (logSumExp(logits[0]) - logits[0][2] + logSumExp(logits[1]) - logits[1][0]) / 2;
     const bce = (l: number, t: number) => Math.log1p(Math.exp(-Math.abs(l))) + Math.max(l, 0) - l * t;
     const bceWant = logits.flatMap((r, i) => r.map((l, k) => bce(l, labels[i][k]))).reduce((a, b) => a + b) / 2;
@@ -202,7 +223,7 @@ describe('the losses against hand-computed values', () => {
     return { netD, netG: new AffineG(U), dispose: () => [netD, V, U].forEach((x) => x.dispose()) };
   };
 
-  it('D: -mean D(x) + mean D(G(x, c\')) + cls + 10 (||w|| - 1)^2, and the penalty\'s weight gradient (double backward)', async () => {
+  it("D: -mean D(x) + mean D(G(x, c')) + cls + 10 (||w|| - 1)^2, and the penalty's weight gradient (double backward)", async () => {
     const { netD, netG, dispose } = stubNets();
     const got = tidy(() => {
       const x = tensor(xv, [N, 3, 2, 2]);
@@ -231,7 +252,7 @@ describe('the losses against hand-computed values', () => {
     dispose();
   });
 
-  it('G: -mean D(G(x, c\')) + cls(G(x, c\'), c\') + 10 mean |x - G(G(x, c\'), c)|', async () => {
+  it("G: -mean D(G(x, c')) + cls(G(x, c'), c') + 10 mean |x - G(G(x, c'), c)|", async () => {
     const { netD, netG, dispose } = stubNets();
     const got = tidy(() => {
       const x = tensor(xv, [N, 3, 2, 2]);
@@ -274,8 +295,10 @@ describe('data layout', () => {
     for (const t of [rows, c, p]) t.dispose();
   });
 
-  it('randomFlip mirrors each image left-right or leaves it, by a Bernoulli(1/2) draw from the run\'s generator', async () => {
-    const n = 8, h = 2, w = 5;
+  it("randomFlip mirrors each image left-right or leaves it, by a Bernoulli(1/2) draw from the run's generator", async () => {
+    const n = 8,
+      h = 2,
+      w = 5;
     const xv = values(n * 3 * h * w, 11);
     const x = tensor(xv, [n, 3, h, w]);
     const gen = new Generator(4);
@@ -310,7 +333,9 @@ describe('data layout', () => {
 
 describe('training', () => {
   it('n_critic 5: D every step, G at steps 5 and 10 only; finite losses, no buffers kept per step; the sample grid', async () => {
-    const s = 16, C = 3, n = 2;
+    const s = 16,
+      C = 3,
+      n = 2;
     const trainer = new StarganTrainer({ imageSize: s, cDim: C, gConvDim: 2, dConvDim: 2, gRepeatNum: 1 }, { ...SETTINGS, steps: 10 }, 7);
     const fixed = trainer.noise(8).keep();
     const first = async (t: Tensor) => Array.from((await t.data()).subarray(0, 8));
@@ -347,7 +372,8 @@ describe('training', () => {
       const plane = 3 * s * s;
       expect(Array.from(g.subarray(0, plane))).toEqual(Array.from(batches[0].subarray(0, plane)));
       expect(g.every((v) => Number.isFinite(v) && Math.abs(v) <= 1)).toBe(true);
-      for (let k = 5; k < 8; k++) expect(Array.from(g.subarray(k * plane, (k + 1) * plane))).toEqual(Array.from(g.subarray(4 * plane, 5 * plane)));
+      for (let k = 5; k < 8; k++)
+        expect(Array.from(g.subarray(k * plane, (k + 1) * plane))).toEqual(Array.from(g.subarray(4 * plane, 5 * plane)));
       // The source's own domain is 1 (batch 0, row 0): column 2 and the own-domain columns are G(x, e_1).
       const close = relError(g.subarray(4 * plane, 5 * plane), g.subarray(2 * plane, 3 * plane));
       expect(close).toBeLessThan(1e-5);
@@ -368,7 +394,9 @@ describe('training', () => {
       const row = pairs.inputs.subarray(k * 9 * 256, (k + 1) * 9 * 256);
       expect(Array.from(row.subarray(0, img))).toEqual(Array.from(tones.images.subarray(6 * k * img, (6 * k + 1) * img)));
       expect(Array.from(row.subarray(img)).every((v, j) => v === (Math.floor(j / 256) === 5 ? 1 : 0))).toBe(true);
-      expect(Array.from(pairs.targets.subarray(k * img, (k + 1) * img))).toEqual(Array.from(tones.images.subarray((6 * k + 5) * img, (6 * k + 6) * img)));
+      expect(Array.from(pairs.targets.subarray(k * img, (k + 1) * img))).toEqual(
+        Array.from(tones.images.subarray((6 * k + 5) * img, (6 * k + 6) * img)),
+      );
     }
     const trainer = new StarganTrainer(config, SETTINGS, 3);
     const stats = trainer.nets.netG.main.at(1).stateDict().get('running_mean')!;
@@ -391,9 +419,13 @@ describe('training', () => {
     expect([d.n, d.numDomains, d.source]).toEqual([2, 6, 1]);
     for (let k = 0; k < 2; k++) {
       // input k: emoji k in tone 1; its ground truth in tone t: emoji k in tone t (the loader groups six tones)
-      expect(Array.from(d.inputs.subarray(k * img, (k + 1) * img))).toEqual(Array.from(tones.images.subarray((6 * k + 1) * img, (6 * k + 2) * img)));
+      expect(Array.from(d.inputs.subarray(k * img, (k + 1) * img))).toEqual(
+        Array.from(tones.images.subarray((6 * k + 1) * img, (6 * k + 2) * img)),
+      );
       for (let t = 0; t < 6; t++) {
-        expect(Array.from(d.truth.subarray((k * 6 + t) * img, (k * 6 + t + 1) * img))).toEqual(Array.from(tones.images.subarray((6 * k + t) * img, (6 * k + t + 1) * img)));
+        expect(Array.from(d.truth.subarray((k * 6 + t) * img, (k * 6 + t + 1) * img))).toEqual(
+          Array.from(tones.images.subarray((6 * k + t) * img, (6 * k + t + 1) * img)),
+        );
       }
     }
     // output = input image: every translation's L1 to its ground truth is identityL1's term, and the

@@ -25,7 +25,9 @@ describe('step goldens', () => {
 
 describe('coverage', () => {
   it('every registered model has a step golden that a steps test loads', () => {
-    const goldens = readdirSync(STEP_GOLDEN_DIR).filter((f) => f.endsWith('.safetensors')).map((f) => f.replace(/\.safetensors$/, ''));
+    const goldens = readdirSync(STEP_GOLDEN_DIR)
+      .filter((f) => f.endsWith('.safetensors'))
+      .map((f) => f.replace(/\.safetensors$/, ''));
     const testSources = readdirSync(__dirname)
       .filter((f) => /^steps.*\.test\.ts$/.test(f))
       .map((f) => readFileSync(join(__dirname, f), 'utf8'))
@@ -34,7 +36,9 @@ describe('coverage', () => {
       const mine = goldens.filter((g) => g === name || g.startsWith(`${name}_`));
       expect(mine.length, `${name}: no tests/golden/steps/${name}*.safetensors`).toBeGreaterThan(0);
       // Each golden is loaded by name somewhere in the steps suites (a literal, or a template like `gman_${mode}`).
-      const loaded = mine.filter((g) => testSources.includes(`'${g}'`) || testSources.includes(`\`${name}_`) || testSources.includes(`'${name}_`));
+      const loaded = mine.filter(
+        (g) => testSources.includes(`'${g}'`) || testSources.includes(`\`${name}_`) || testSources.includes(`'${name}_`),
+      );
       expect(loaded.length, `${name}: its goldens ${mine.join(', ')} are loaded by no tests/steps*.test.ts`).toBeGreaterThan(0);
     }
   });

@@ -31,7 +31,10 @@ async function runGolden(name: string): Promise<void> {
       for (const net of ['netG', 'netD'] as const) {
         for (const [name, p] of t.nets[net].namedParameters()) {
           expect(p.grad, `${name}: no gradient after step ${k}`).toBeTruthy();
-          expectAllClose(`${name}: gradient at step ${k}`, await p.grad!.data(), g.get(`grad${k}.${net}.${name}`), { rtol: 1e-3, atolScale: 1e-4 });
+          expectAllClose(`${name}: gradient at step ${k}`, await p.grad!.data(), g.get(`grad${k}.${net}.${name}`), {
+            rtol: 1e-3,
+            atolScale: 1e-4,
+          });
         }
       }
     };

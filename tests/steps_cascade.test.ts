@@ -34,12 +34,18 @@ function tinyGrads(g: StepGolden, k: number, abs: number): number {
  * tolerance.
  */
 async function runGolden(
-  t: GanTrainer, g: StepGolden, batch: (k: number) => Tensor,
+  t: GanTrainer,
+  g: StepGolden,
+  batch: (k: number) => Tensor,
   { adamBound = false, noiseGradAbs = 0, prepare }: { adamBound?: boolean; noiseGradAbs?: number; prepare?: () => void } = {},
 ): Promise<void> {
   const { loose } = await runStepGolden(t, g, { batch, prepare, ...(adamBound ? { lr: g.settings.lr, noiseGradAbs } : {}) });
   // only elements whose PyTorch gradient is zero or float noise (<= noiseGradAbs) may be loose
-  loose.forEach((l, i) => expect(l, `${g.name}: elements held only to Adam's noise bound after step ${i + 1}`).toBeLessThanOrEqual(tinyGrads(g, i + 1, noiseGradAbs)));
+  loose.forEach((l, i) =>
+    expect(l, `${g.name}: elements held only to Adam's noise bound after step ${i + 1}`).toBeLessThanOrEqual(
+      tinyGrads(g, i + 1, noiseGradAbs),
+    ),
+  );
 }
 
 describe('step goldens: Triple-GAN (warm-up, then the game; R_P from step 3)', () => {

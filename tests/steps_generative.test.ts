@@ -26,7 +26,9 @@ async function runGolden(name: string, make: Make, o: { maxLoose?: number } = {}
   const t = make(g.config, { lr: s.lr, beta1: s.beta1, beta2: s.beta2 });
   try {
     const { stats, loose } = await runStepGolden(t, g, { lr: s.lr });
-    loose.forEach((l, i) => expect(l, `${name}: elements held only to the noise-gradient bound at step ${i + 1}`).toBeLessThanOrEqual(o.maxLoose ?? 0));
+    loose.forEach((l, i) =>
+      expect(l, `${name}: elements held only to the noise-gradient bound at step ${i + 1}`).toBeLessThanOrEqual(o.maxLoose ?? 0),
+    );
     return stats;
   } finally {
     disposeTrainer(t);
@@ -40,7 +42,7 @@ describe('step goldens: generative models', () => {
     await runGolden('autoencoder', (c, s) => new AutoencoderTrainer(autoencoderRecipe.parse(c), s, 1), { maxLoose: 6 });
   });
 
-  it('ebgan: two iterations of the paper\'s L_D (hinge at margin m) and L_G with the pulling-away term', async () => {
+  it("ebgan: two iterations of the paper's L_D (hinge at margin m) and L_G with the pulling-away term", async () => {
     const stats = await runGolden('ebgan', (c, s) => new EbganTrainer(ebganRecipe.parse(c), s, 1));
     expect(stats[0].pt).toBeGreaterThan(0);
   });

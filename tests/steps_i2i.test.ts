@@ -20,7 +20,12 @@ beforeAll(async () => {
 });
 
 /** The golden's steps on `trainer` (every step on input.batch); elements held only to the noise-gradient bound, in all. */
-async function runGolden(trainer: GanTrainer, g: StepGolden, lr: number | Record<string, number>, o: StateCheckOptions = {}): Promise<number> {
+async function runGolden(
+  trainer: GanTrainer,
+  g: StepGolden,
+  lr: number | Record<string, number>,
+  o: StateCheckOptions = {},
+): Promise<number> {
   const batch = () => tensor(g.get('input.batch'), g.shape('input.batch'));
   const { loose } = await runStepGolden(trainer, g, { batch, lr, ...o });
   return loose.reduce((a, b) => a + b, 0);
@@ -29,14 +34,19 @@ async function runGolden(trainer: GanTrainer, g: StepGolden, lr: number | Record
 /** Conv / conv-transpose bias elements over all of a trainer's networks (the noise-gradient bound). */
 function convBiasElements(t: GanTrainer): number {
   let n = 0;
-  for (const net of Object.values(t.nets)) for (const m of net.modules()) if ((m instanceof Conv2d || m instanceof ConvTranspose2d) && m.bias) n += m.bias.size;
+  for (const net of Object.values(t.nets))
+    for (const m of net.modules()) if ((m instanceof Conv2d || m instanceof ConvTranspose2d) && m.bias) n += m.bias.size;
   return n;
 }
 
 describe('image-to-image step goldens', () => {
   it('pix2pix: 3 iterations of pix2pix_model.py (unet_32_dropout with fed masks, D then G, linear lr decay)', async () => {
     const g = new StepGolden('pix2pix');
-    const t = new Pix2pixTrainer(pix2pixRecipe.parse(g.config), { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps }, 1);
+    const t = new Pix2pixTrainer(
+      pix2pixRecipe.parse(g.config),
+      { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps },
+      1,
+    );
     try {
       const loose = await runGolden(t, g, g.settings.lr);
       expect(loose).toBe(0);
@@ -49,7 +59,11 @@ describe('image-to-image step goldens', () => {
 
   it('cyclegan: 3 iterations of cycle_gan_model.py with both image pools full from the start (the swap path)', async () => {
     const g = new StepGolden('cyclegan');
-    const t = new CycleGanTrainer(cycleganRecipe.parse(g.config), { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps }, 1);
+    const t = new CycleGanTrainer(
+      cycleganRecipe.parse(g.config),
+      { lr: g.settings.lr, beta1: 0.5, beta2: 0.999, steps: g.settings.steps },
+      1,
+    );
     try {
       // Conv biases before instance norm have float32-noise gradients (zero in exact arithmetic):
       // Adam moves them by up to lr either way, so they are held to that bound; nothing else is.

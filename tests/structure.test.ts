@@ -35,7 +35,10 @@ describe('structure', () => {
     for (const file of [...sources(path.join(root, 'cli')), ...sources(path.join(root, 'demos'))]) {
       const text = code(readFileSync(file, 'utf8')).replace(LOOKUP, 'LOOKUP');
       for (const name of names) {
-        const re = new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_]|\\+\\+)|\\b${name}(?:Trainer|Recipe|Config)\\b|nets/${name}\\b`, 'i');
+        const re = new RegExp(
+          `(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_]|\\+\\+)|\\b${name}(?:Trainer|Recipe|Config)\\b|nets/${name}\\b`,
+          'i',
+        );
         const rel = path.relative(root, file);
         for (const line of text.split('\n')) {
           if (!re.test(line)) continue;

@@ -75,9 +75,18 @@ describe('autograd tape', () => {
     // df/dx = w e^{2x} (1 + 2x); d/dx sum(df/dx) = w e^{2x}(4 + 4x); d/dw sum(df/dx) = e^{2x}(1+2x)
     const [gxx, gxw] = grad(sum(gx), [x, w]);
     const W = [0.5, 1.5, -1];
-    close(await gx.data(), xs.map((v, i) => W[i] * Math.exp(2 * v) * (1 + 2 * v)));
-    close(await gxx.data(), xs.map((v, i) => W[i] * Math.exp(2 * v) * (4 + 4 * v)));
-    close(await gxw.data(), xs.map((v) => Math.exp(2 * v) * (1 + 2 * v)));
+    close(
+      await gx.data(),
+      xs.map((v, i) => W[i] * Math.exp(2 * v) * (1 + 2 * v)),
+    );
+    close(
+      await gxx.data(),
+      xs.map((v, i) => W[i] * Math.exp(2 * v) * (4 + 4 * v)),
+    );
+    close(
+      await gxw.data(),
+      xs.map((v) => Math.exp(2 * v) * (1 + 2 * v)),
+    );
   });
 
   it('second-order paths pass through ops whose backward forwards the gradient unchanged (add, sub)', async () => {
@@ -129,8 +138,16 @@ describe('autograd tape', () => {
 
 describe('memory', () => {
   it('tidy releases intermediates; a training-style loop does not leak', async () => {
-    const w = tensor(Array.from({ length: 64 }, (_, i) => Math.sin(i)), [8, 8]).requireGrad().keep();
-    const x = tensor(Array.from({ length: 64 }, (_, i) => Math.cos(i)), [8, 8]).keep();
+    const w = tensor(
+      Array.from({ length: 64 }, (_, i) => Math.sin(i)),
+      [8, 8],
+    )
+      .requireGrad()
+      .keep();
+    const x = tensor(
+      Array.from({ length: 64 }, (_, i) => Math.cos(i)),
+      [8, 8],
+    ).keep();
     const step = () =>
       tidy(() => {
         const loss = mean(square(tanh(mul(w, x))));
@@ -197,7 +214,9 @@ describe('errors name the op, the shapes and the fix', () => {
   });
   it('a buffer over the binding limit', () => {
     const max = engine().limits.maxStorageBufferBindingSize;
-    expect(() => engine().acquire(max + 4, 'conv2d')).toThrow(/conv2d: needs a buffer of .* above this adapter's maxStorageBufferBindingSize/);
+    expect(() => engine().acquire(max + 4, 'conv2d')).toThrow(
+      /conv2d: needs a buffer of .* above this adapter's maxStorageBufferBindingSize/,
+    );
   });
   it('a non-scalar backward', () => {
     const x = tensor([1, 2], [2]).requireGrad();

@@ -37,8 +37,29 @@ afterAll(() => {
 const halfBound = (x: number) => (Math.abs(x) < 2 ** -14 ? 2 ** -25 : 2 ** (Math.floor(Math.log2(Math.abs(x))) - 11));
 
 describe('float16 conversion (scripts/zoo.mjs)', () => {
-  it('rounds every float32 to the nearest binary16, ties to even, as the engine\'s converter does', () => {
-    const special = [0, -0, 1, -1, 65504, 65519.99, 65520, -70000, 2 ** -14, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -26, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 0.1, 1e-6, 1e-8, 3.14159];
+  it("rounds every float32 to the nearest binary16, ties to even, as the engine's converter does", () => {
+    const special = [
+      0,
+      -0,
+      1,
+      -1,
+      65504,
+      65519.99,
+      65520,
+      -70000,
+      2 ** -14,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -26,
+      2 ** -26,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      0.1,
+      1e-6,
+      1e-8,
+      // biome-ignore lint/suspicious/noApproximativeNumericConstant: a value with many significant bits, not pi
+      3.14159,
+    ];
     const values = Float32Array.from([...special, ...seeded(4000, 11, -3, 3), ...Array.from(seeded(2000, 12, -1, 1), (v) => v * 1e-4)]);
     const mine = Uint16Array.from(values, (v) => zoo.toHalfBits(v));
     // Two implementations (float64 arithmetic here, bit manipulation in the engine) agree bit for bit.
@@ -55,9 +76,21 @@ describe('float16 conversion (scripts/zoo.mjs)', () => {
 });
 
 const TINY = { imageSize: 8, nz: 8, ngf: 4, ndf: 4, nc: 1 };
-const SETTINGS: TrainSettings = { steps: 10, batch: 4, lr: 2e-4, beta1: 0.5, beta2: 0.999, sampleEvery: 0, ckptEvery: 0, logEvery: 1, dataset: 'mnist' };
+const SETTINGS: TrainSettings = {
+  steps: 10,
+  batch: 4,
+  lr: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  sampleEvery: 0,
+  ckptEvery: 0,
+  logEvery: 1,
+  dataset: 'mnist',
+};
 
-async function paramsOf(net: { stateDict(): Map<string, { data(): Promise<Float32Array>; dtype: string }> }): Promise<Map<string, Float32Array>> {
+async function paramsOf(net: {
+  stateDict(): Map<string, { data(): Promise<Float32Array>; dtype: string }>;
+}): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
   for (const [k, t] of net.stateDict()) if (t.dtype === 'float32') out.set(k, await t.data());
   return out;
@@ -76,7 +109,16 @@ async function tinyZoo(): Promise<{ zooDir: string; ckpt: string; trainer: Retur
   const ckpt = join(run, 'checkpoint.safetensors');
   // Recorded as seed 4 (trained from 3): a sampler that failed to load the weights would draw its
   // own seed-4 initialisation, nothing like these.
-  await saveRunCheckpoint(ckpt, trainer, { model: 'dcgan', config, settings: SETTINGS, seed: 4, step: 1, loader: null, dataset: 'mnist', limit: 0 });
+  await saveRunCheckpoint(ckpt, trainer, {
+    model: 'dcgan',
+    config,
+    settings: SETTINGS,
+    seed: 4,
+    step: 1,
+    loader: null,
+    dataset: 'mnist',
+    limit: 0,
+  });
   const zooDir = join(tmp, 'zoo');
   mkdirSync(join(zooDir, 'dcgan'), { recursive: true });
   zoo.exportWeights(ckpt, join(zooDir, 'dcgan', 'dcgan.safetensors'), { ship: ['netG'], zooMeta: { step: 1 } });
@@ -95,7 +137,12 @@ afterAll(() => {
 });
 
 function gan(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [bundle!, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 240_000 });
+  return spawnSync(process.execPath, [bundle!, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
 }
 
 describe('zoo export: float16 weights loaded back into float32', () => {
@@ -190,7 +237,9 @@ describe('zoo export: float16 weights loaded back into float32', () => {
     process.env.GAN_ZOO_DIR = fixture.zooDir;
     try {
       expect(pretrainedPath('gan sample', 'dcgan')).toBe(join(fixture.zooDir, 'dcgan', 'dcgan.safetensors'));
-      expect(() => pretrainedPath('gan sample', 'began')).toThrow(/--pretrained began: no shipped weights .*shipped: dcgan\); train them with gan train began --recipe zoo/);
+      expect(() => pretrainedPath('gan sample', 'began')).toThrow(
+        /--pretrained began: no shipped weights .*shipped: dcgan\); train them with gan train began --recipe zoo/,
+      );
     } finally {
       if (before === undefined) delete process.env.GAN_ZOO_DIR;
       else process.env.GAN_ZOO_DIR = before;
@@ -202,7 +251,10 @@ describe('gan train MODEL --recipe zoo', () => {
   it('takes the flags of zoo/<model>/recipe.json; command-line flags replace them; presets and --resume are refused', async () => {
     const dir = join(tmp, 'zoo-recipes');
     mkdirSync(join(dir, 'dcgan'), { recursive: true });
-    writeFileSync(join(dir, 'dcgan', 'recipe.json'), JSON.stringify({ model: 'dcgan', flags: { ngf: 12, ndf: 6, batch: 24, lr: 0.0004, steps: 777, seed: 5, 'log-every': 7 } }));
+    writeFileSync(
+      join(dir, 'dcgan', 'recipe.json'),
+      JSON.stringify({ model: 'dcgan', flags: { ngf: 12, ndf: 6, batch: 24, lr: 0.0004, steps: 777, seed: 5, 'log-every': 7 } }),
+    );
     const before = process.env.GAN_ZOO_DIR;
     process.env.GAN_ZOO_DIR = dir;
     try {
@@ -257,7 +309,26 @@ describe('the run record (run.json history) across a resume from zoo/<model>/res
   it('keeps one segment per process with its command, commit, steps and wall time, and the resume folder continues it', async () => {
     await cli();
     const run = join(tmp, 'hist-run');
-    const tiny = ['--image-size', '8', '--nz', '8', '--ngf', '4', '--ndf', '4', '--batch', '4', '--limit', '32', '--log-every', '1', '--sample-every', '0', '--seed', '2'];
+    const tiny = [
+      '--image-size',
+      '8',
+      '--nz',
+      '8',
+      '--ngf',
+      '4',
+      '--ndf',
+      '4',
+      '--batch',
+      '4',
+      '--limit',
+      '32',
+      '--log-every',
+      '1',
+      '--sample-every',
+      '0',
+      '--seed',
+      '2',
+    ];
     const a = gan(['train', 'dcgan', ...tiny, '--steps', '2', '--ckpt-every', '1', '--out', run]);
     expect(a.status, a.stderr).toBe(0);
     const first = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
@@ -277,7 +348,8 @@ describe('the run record (run.json history) across a resume from zoo/<model>/res
     expect(JSON.parse(saved).history[0].command).toContain('--out RUN');
     const copy = join(tmp, 'hist-copy');
     mkdirSync(copy);
-    for (const f of ['checkpoint.safetensors', 'run.json', 'metrics.jsonl']) writeFileSync(join(copy, f), readFileSync(join(zooDir, 'dcgan', 'resume', f)));
+    for (const f of ['checkpoint.safetensors', 'run.json', 'metrics.jsonl'])
+      writeFileSync(join(copy, f), readFileSync(join(zooDir, 'dcgan', 'resume', f)));
     const b = gan(['train', 'dcgan', '--resume', join(copy, 'checkpoint.safetensors'), '--steps', '4']);
     expect(b.status, b.stderr).toBe(0);
     const second = JSON.parse(readFileSync(join(copy, 'run.json'), 'utf8'));
@@ -303,7 +375,12 @@ describe('zoo cards', () => {
     expect(zoo.judgeTarget(target, null).met).toBe(null);
     expect(zoo.judgeTarget({ check: { value: 'metrics.l1', max: 0.2 } }, { n: 50, metrics: { l1: 0.25 } }).met).toBe(false);
     // Several checks: all must hold (pix2pix: L1 below the identity's and SSIM above it).
-    const both = { check: [{ value: 'metrics.l1', below: 'identity.l1' }, { value: 'metrics.ssim', above: 'identity.ssim' }] };
+    const both = {
+      check: [
+        { value: 'metrics.l1', below: 'identity.l1' },
+        { value: 'metrics.ssim', above: 'identity.ssim' },
+      ],
+    };
     expect(zoo.judgeTarget(both, { n: 50, metrics: { l1: 0.2, ssim: 0.5 }, identity: { l1: 0.3, ssim: 0.4 } }).met).toBe(true);
     const half = zoo.judgeTarget(both, { n: 50, metrics: { l1: 0.2, ssim: 0.3 }, identity: { l1: 0.3, ssim: 0.4 } });
     expect(half.met).toBe(false);
@@ -311,17 +388,23 @@ describe('zoo cards', () => {
   });
 
   it('keep no absolute paths of the machine that trained', () => {
-    expect(zoo.scrubPaths('gan train dcgan --out /somewhere/runs/x --resume /somewhere/runs/x/checkpoint.safetensors', '/somewhere/runs/x', '/repo')).toBe(
-      'gan train dcgan --out RUN --resume RUN/checkpoint.safetensors',
+    expect(
+      zoo.scrubPaths(
+        'gan train dcgan --out /somewhere/runs/x --resume /somewhere/runs/x/checkpoint.safetensors',
+        '/somewhere/runs/x',
+        '/repo',
+      ),
+    ).toBe('gan train dcgan --out RUN --resume RUN/checkpoint.safetensors');
+    expect(zoo.scrubPaths('/repo/.cache/metrics/lenet.safetensors and /etc/other.txt', '/nowhere', '/repo')).toBe(
+      '.cache/metrics/lenet.safetensors and <elsewhere>/other.txt',
     );
-    expect(zoo.scrubPaths('/repo/.cache/metrics/lenet.safetensors and /etc/other.txt', '/nowhere', '/repo')).toBe('.cache/metrics/lenet.safetensors and <elsewhere>/other.txt');
   });
 
   it('zoo/ stays under 80 MB', () => {
     expect(zoo.folderBytes(join(root, 'zoo'))).toBeLessThan(zoo.ZOO_LIMIT_BYTES);
   });
 
-  it('docs/zoo.md and README\'s trained-models block are what scripts/zoo.mjs cards writes from zoo/', () => {
+  it("docs/zoo.md and README's trained-models block are what scripts/zoo.mjs cards writes from zoo/", () => {
     const text = zoo.renderCards(join(root, 'zoo'));
     expect(readFileSync(join(root, 'docs', 'zoo.md'), 'utf8')).toBe(text);
     const readme = readFileSync(join(root, 'README.md'), 'utf8');

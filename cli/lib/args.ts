@@ -151,7 +151,7 @@ export function parseArgs<const S extends ArgsSpec>(argv: readonly string[], spe
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      let key = byFlag.get(name);
+      const key = byFlag.get(name);
       if (key === undefined && name.startsWith('no-')) {
         const k = byFlag.get(name.slice(3));
         if (k !== undefined && spec.options[k].type === 'boolean') {
@@ -226,7 +226,9 @@ export function formatHelp(spec: ArgsSpec): string {
   };
   if (pos.length) {
     lines.push('', 'Arguments:');
-    lines.push(...table(pos.map((p) => [p.name, [p.help ?? '', p.choices ? `(choices: ${p.choices.join(', ')})` : ''].filter(Boolean).join(' ')])));
+    lines.push(
+      ...table(pos.map((p) => [p.name, [p.help ?? '', p.choices ? `(choices: ${p.choices.join(', ')})` : ''].filter(Boolean).join(' ')])),
+    );
   }
   const rows: [string, string][] = [];
   for (const [key, o] of Object.entries(spec.options)) {
@@ -246,7 +248,11 @@ export function formatHelp(spec: ArgsSpec): string {
 
 /** For CLI entry points: on --help print help and exit 0; on a parse error print it and exit 2. */
 export function parseArgsOrExit<const S extends ArgsSpec>(argv: readonly string[], spec: S): ParsedArgs<S> {
-  const proc = (globalThis as unknown as { process: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown }; exit(code: number): never } }).process;
+  const proc = (
+    globalThis as unknown as {
+      process: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown }; exit(code: number): never };
+    }
+  ).process;
   let parsed: ParsedArgs<S>;
   try {
     parsed = parseArgs(argv, spec);

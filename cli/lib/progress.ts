@@ -82,7 +82,9 @@ export class Progress {
   constructor(options: ProgressOptions = {}) {
     this.total = Math.max(0, options.total ?? 0);
     this.label = options.label ?? '';
-    const fallback: ProgressStream = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr ?? { write: () => undefined };
+    const fallback: ProgressStream = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr ?? {
+      write: () => undefined,
+    };
     this.stream = options.stream ?? fallback;
     this.tty = options.tty ?? !!this.stream.isTTY;
     this.percentStep = options.percentStep ?? 10;

@@ -14,7 +14,13 @@ const PASSES: Record<string, { label: string; color: string }> = {
   forward_backward: { label: 'forward+backward', color: '#8250df' },
   step: { label: 'optimizer step', color: '#9a6700' },
 };
-const SHORT: Record<string, string> = { forward: 'fwd', input_grad: 'dgrad', weight_grad: 'wgrad', forward_backward: 'fwd+bwd', step: 'step' };
+const SHORT: Record<string, string> = {
+  forward: 'fwd',
+  input_grad: 'dgrad',
+  weight_grad: 'wgrad',
+  forward_backward: 'fwd+bwd',
+  step: 'step',
+};
 
 export interface ChartBar {
   label: string;

@@ -113,12 +113,16 @@ window.__bench = handle;
 
 /** The checked (case, pass) tokens 'id:pass' of the picker. */
 function checkedPasses(): string[] {
-  return Array.from(ui.cases.querySelectorAll<HTMLInputElement>('input[data-pass]')).filter((c) => c.checked).map((c) => c.dataset.token!);
+  return Array.from(ui.cases.querySelectorAll<HTMLInputElement>('input[data-pass]'))
+    .filter((c) => c.checked)
+    .map((c) => c.dataset.token!);
 }
 
 /** The checked training steps' ids. */
 function checkedSteps(): string[] {
-  return Array.from(ui.cases.querySelectorAll<HTMLInputElement>('input[data-step]')).filter((c) => c.checked).map((c) => c.dataset.token!);
+  return Array.from(ui.cases.querySelectorAll<HTMLInputElement>('input[data-step]'))
+    .filter((c) => c.checked)
+    .map((c) => c.dataset.token!);
 }
 
 function updateCount(): void {
@@ -191,7 +195,10 @@ function passRowEl(r: PassRecord): HTMLTableRowElement {
   const t = e.timing;
   const tj = r.tfjs?.status === 'ok' ? r.tfjs : undefined;
   const check = checkCell(e);
-  const message = [e.status !== 'ok' && e.message ? `engine ${e.status}: ${e.message}` : '', r.tfjs && r.tfjs.status !== 'ok' ? `tfjs ${r.tfjs.status}: ${r.tfjs.message}` : '']
+  const message = [
+    e.status !== 'ok' && e.message ? `engine ${e.status}: ${e.message}` : '',
+    r.tfjs && r.tfjs.status !== 'ok' ? `tfjs ${r.tfjs.status}: ${r.tfjs.message}` : '',
+  ]
     .filter(Boolean)
     .join('\n');
   return el(
@@ -205,9 +212,21 @@ function passRowEl(r: PassRecord): HTMLTableRowElement {
     num(t?.wall_ms_median),
     el('td', { class: 'num', 'data-col': 'gflops' }, fmt3(t?.gflops)),
     el('td', { class: 'num', 'data-col': 'gbps' }, fmt3(t?.gbps)),
-    el('td', { class: `num ${r.tfjs && r.tfjs.status !== 'ok' ? 'bad' : ''}`.trim(), 'data-col': 'tfjs-ms' }, tj ? fmt3(tj.ms_median) : (r.tfjs?.status ?? '-')),
+    el(
+      'td',
+      { class: `num ${r.tfjs && r.tfjs.status !== 'ok' ? 'bad' : ''}`.trim(), 'data-col': 'tfjs-ms' },
+      tj ? fmt3(tj.ms_median) : (r.tfjs?.status ?? '-'),
+    ),
     num(tj?.gflops),
-    el('td', { class: 'num', 'data-col': 'ratio', title: r.ratio_basis ? `basis: ${r.ratio_basis === 'gpu' ? 'GPU time on both sides' : 'wall clock on both sides'}` : '' }, fmtRatio(r.ratio)),
+    el(
+      'td',
+      {
+        class: 'num',
+        'data-col': 'ratio',
+        title: r.ratio_basis ? `basis: ${r.ratio_basis === 'gpu' ? 'GPU time on both sides' : 'wall clock on both sides'}` : '',
+      },
+      fmtRatio(r.ratio),
+    ),
     el('td', { class: 'small' }, kernelSummary(t?.kernels, 60)),
   );
 }
@@ -215,7 +234,9 @@ function passRowEl(r: PassRecord): HTMLTableRowElement {
 function stepRowEl(r: StepRecord): HTMLTableRowElement {
   const e = r.engine;
   const tj = r.tfjs?.status === 'ok' ? r.tfjs : undefined;
-  const status = [e.status, e.message, r.tfjs && r.tfjs.status !== 'ok' ? `tfjs ${r.tfjs.status}: ${r.tfjs.message}` : ''].filter(Boolean).join(': ');
+  const status = [e.status, e.message, r.tfjs && r.tfjs.status !== 'ok' ? `tfjs ${r.tfjs.status}: ${r.tfjs.message}` : '']
+    .filter(Boolean)
+    .join(': ');
   return el(
     'tr',
     { 'data-id': r.id, title: r.title },
@@ -232,7 +253,13 @@ function stepRowEl(r: StepRecord): HTMLTableRowElement {
 
 function esrganRowEl(r: EsrganRecord): HTMLTableRowElement {
   const ok = r.engine.status === 'ok' && (!r.tfjs || r.tfjs.status === 'ok');
-  const status = [r.engine.status, r.engine.message, r.tfjs && r.tfjs.status !== 'ok' ? `tfjs ${r.tfjs.status}: ${r.tfjs.message ?? ''}` : ''].filter(Boolean).join(': ');
+  const status = [
+    r.engine.status,
+    r.engine.message,
+    r.tfjs && r.tfjs.status !== 'ok' ? `tfjs ${r.tfjs.status}: ${r.tfjs.message ?? ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(': ');
   return el(
     'tr',
     { 'data-model': r.model, 'data-scale': r.scale, 'data-size': r.size },
@@ -256,7 +283,9 @@ const fetchModelSource: ModelSource = async (entry, scale) => {
     return new Uint8Array(await r.arrayBuffer());
   };
   const json = JSON.parse(new TextDecoder().decode(await get(`${base}model.json`))) as TfjsLayersModelJson;
-  const groups = await Promise.all(json.weightsManifest.map(async (g) => concatBytes(await Promise.all(g.paths.map((p) => get(base + p))))));
+  const groups = await Promise.all(
+    json.weightsManifest.map(async (g) => concatBytes(await Promise.all(g.paths.map((p) => get(base + p))))),
+  );
   return { json, groups };
 };
 
@@ -283,7 +312,13 @@ function show(r: BenchReport, source: string): void {
 
 function browserHost(): HostInfo {
   const nav = navigator as Navigator & { userAgentData?: { platform?: string } };
-  return { platform: nav.userAgentData?.platform || nav.platform || 'browser', arch: '', cpus: nav.hardwareConcurrency ?? 0, cpu_model: '', user_agent: nav.userAgent };
+  return {
+    platform: nav.userAgentData?.platform || nav.platform || 'browser',
+    arch: '',
+    cpus: nav.hardwareConcurrency ?? 0,
+    cpu_model: '',
+    user_agent: nav.userAgent,
+  };
 }
 
 function numberOf(input: HTMLInputElement, fallback: number, min: number): number {
@@ -292,7 +327,23 @@ function numberOf(input: HTMLInputElement, fallback: number, min: number): numbe
 }
 
 function setRunning(running: boolean): void {
-  for (const c of [ui.suite, ui.repeats, ui.warmup, ui.targetMs, ui.maxInner, ui.tfjs, ui.profile, ui.steps, ui.esrgan, ui.esrganMode, ui.loadFile, ui.committed, ui.showCommitted, ui.download]) c.disabled = running;
+  for (const c of [
+    ui.suite,
+    ui.repeats,
+    ui.warmup,
+    ui.targetMs,
+    ui.maxInner,
+    ui.tfjs,
+    ui.profile,
+    ui.steps,
+    ui.esrgan,
+    ui.esrganMode,
+    ui.loadFile,
+    ui.committed,
+    ui.showCommitted,
+    ui.download,
+  ])
+    c.disabled = running;
   ui.cases.querySelectorAll<HTMLInputElement>('input').forEach((c) => (c.disabled = running));
   document.querySelectorAll<HTMLButtonElement>('#sel-all, #sel-none, #sel-forward').forEach((b) => (b.disabled = running));
   ui.run.disabled = running || !handle.webgpu;
@@ -311,7 +362,12 @@ async function run(): Promise<void> {
     return;
   }
   // Everything picked: no filter, as `npm run bench` without --only; nothing picked (ESRGAN only): 'esrgan', which selects no kernel.
-  const only = !picked.length && !pickedSteps.length ? ['esrgan'] : picked.length === all && pickedSteps.length === stepSpecs(suite).length ? [] : [...picked, ...pickedSteps];
+  const only =
+    !picked.length && !pickedSteps.length
+      ? ['esrgan']
+      : picked.length === all && pickedSteps.length === stepSpecs(suite).length
+        ? []
+        : [...picked, ...pickedSteps];
   const steps = pickedSteps.length ? Math.max(1, Math.round(numberOf(ui.steps, 3, 1))) : 0;
   const time = {
     repeats: Math.max(1, Math.round(numberOf(ui.repeats, 5, 1))),
@@ -320,7 +376,19 @@ async function run(): Promise<void> {
     maxInner: Math.max(1, Math.round(numberOf(ui.maxInner, 50, 1))),
     profile: ui.profile.checked,
   };
-  const recorded = { suite: suite.name, only: only.join(','), tfjs: ui.tfjs.checked, ...time, validation: 'auto', samples: 2000, timeInvalid: false, steps, stepWarmup: 1, seed: 1, runner: 'demos/bench page' };
+  const recorded = {
+    suite: suite.name,
+    only: only.join(','),
+    tfjs: ui.tfjs.checked,
+    ...time,
+    validation: 'auto',
+    samples: 2000,
+    timeInvalid: false,
+    steps,
+    stepWarmup: 1,
+    seed: 1,
+    runner: 'demos/bench page',
+  };
 
   stopRequested = false;
   handle.state = 'running';
@@ -378,11 +446,18 @@ async function run(): Promise<void> {
       report.options.esrgan_mode = mode;
     }
     show(report, 'this tab');
-    const bad = report.passes.filter((p) => p.engine.status === 'invalid' || p.engine.status === 'failed').length + (report.esrgan ?? []).filter((r) => r.engine.status === 'failed').length;
+    const bad =
+      report.passes.filter((p) => p.engine.status === 'invalid' || p.engine.status === 'failed').length +
+      (report.esrgan ?? []).filter((r) => r.engine.status === 'failed').length;
     const secs = report.elapsed_s.toFixed(1);
     if (bad) setStatus(ui.status, `finished in ${secs} s: ${bad} pass(es) failed or gave a wrong result (see the check column)`, 'error');
     else if (!report.complete) setStatus(ui.status, `stopped after ${secs} s; what ran is in the table`, 'warn');
-    else setStatus(ui.status, `finished in ${secs} s: every timed pass matched the CPU reference${report.esrgan?.length ? `; ${report.esrgan.length} ESRGAN case(s) matched tfjs (max rel err < 1e-4)` : ''}`, 'ok');
+    else
+      setStatus(
+        ui.status,
+        `finished in ${secs} s: every timed pass matched the CPU reference${report.esrgan?.length ? `; ${report.esrgan.length} ESRGAN case(s) matched tfjs (max rel err < 1e-4)` : ''}`,
+        'ok',
+      );
     handle.state = 'done';
   } catch (e) {
     handle.error = errorLine(e);
@@ -415,7 +490,11 @@ async function loadCommitted(file: string): Promise<void> {
   }
   const res = await fetch(`./results/${file}`);
   if (!res.ok) {
-    setStatus(ui.status, `./results/${file}: HTTP ${res.status} (the committed runs are copied there by \`node scripts/build.mjs demos\`)`, 'error');
+    setStatus(
+      ui.status,
+      `./results/${file}: HTTP ${res.status} (the committed runs are copied there by \`node scripts/build.mjs demos\`)`,
+      'error',
+    );
     return;
   }
   loadText(await res.text(), file);
@@ -458,7 +537,10 @@ async function main(): Promise<void> {
   ui.profile.checked = params.get('profile') !== '0';
   const stepsParam = intParam(params, 'steps', 0, 0, 1000);
   ui.steps.value = String(stepsParam || 3);
-  const urlOnly = (params.get('only') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const urlOnly = (params.get('only') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   renderPicker(suiteByName(ui.suite.value), urlOnly, stepsParam > 0);
 
   ui.suite.addEventListener('change', () => renderPicker(suiteByName(ui.suite.value), [], false));

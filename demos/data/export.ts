@@ -114,7 +114,9 @@ function write(outDir: string, name: string, size: number, ex: Examples, source:
     dtype: asBytes ? 'uint8' : 'float32',
     dataOffset: 0,
     ...(labelsOffset !== undefined ? { labelsOffset } : {}),
-    ...(DOMAINS[name.replace(/-heldout$/, '')] ? { domains: DOMAINS[name.replace(/-heldout$/, '')].map((d) => ({ name: d, channels: ex.sampleShape[0] / 2 })) } : {}),
+    ...(DOMAINS[name.replace(/-heldout$/, '')]
+      ? { domains: DOMAINS[name.replace(/-heldout$/, '')].map((d) => ({ name: d, channels: ex.sampleShape[0] / 2 })) }
+      : {}),
     ...(heldOut ? { heldOut } : {}),
     ...(ex.names ? { names: ex.names.slice(0, ex.n) } : {}),
     ...(ex.tokens ? { tokens: ex.tokens.slice(0, ex.n).map((t) => [...t]) } : {}),

@@ -26,7 +26,13 @@ function sketchPad(ctx: PageContext): Extra {
   const size = Number(ctx.session?.spec.config.imageSize ?? SKETCH_RUN.config.imageSize);
   const side = size * SCALE;
   const pad = el('canvas', { id: 'sketch', width: side, height: side, class: 'sketch', 'aria-label': 'draw edges here' });
-  const output = el('canvas', { id: 'sketch-output', class: 'pixels sketch-output', width: 1, height: 1, 'aria-label': 'the model\'s emoji' });
+  const output = el('canvas', {
+    id: 'sketch-output',
+    class: 'pixels sketch-output',
+    width: 1,
+    height: 1,
+    'aria-label': "the model's emoji",
+  });
   const g = pad.getContext('2d', { willReadFrequently: true })!;
   /** Whether the pad holds no stroke (set by Clear, unset by drawing or an example). */
   let blank = false;
@@ -174,7 +180,9 @@ function sketchPad(ctx: PageContext): Extra {
     { class: 'panel wide', id: 'panel-sketch' },
     el('h2', {}, `Draw edges → ${SKETCH_RUN.model}`),
     el('div', { class: 'controls' }, clearButton, exampleButton, el('label', {}, erase, ' eraser'), name),
-    el('div', { class: 'sketch-row' },
+    el(
+      'div',
+      { class: 'sketch-row' },
       el('figure', {}, pad, el('figcaption', { class: 'muted small' }, `your sketch (${size}×${size} to the model)`)),
       el('figure', {}, output, el('figcaption', { class: 'muted small' }, 'G(sketch), redrawn as you draw and as it trains')),
     ),

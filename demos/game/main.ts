@@ -19,7 +19,16 @@ import { grad, noGrad } from '../../engine/tape.js';
 import { Generator } from '../../engine/ops/random.js';
 import { add, bceWithLogits, reshape, sigmoid, softmax } from '../../engine/ops/index.js';
 import type { Module } from '../../engine/nn.js';
-import { MIXTURES, MODE_DEFAULTS, MODE_MODELS, createMixtureTrainer, disposeTrainer, mixtureModel, withModelDefaults, type ModeRunOptions } from '../../nets/mode_eval.js';
+import {
+  MIXTURES,
+  MODE_DEFAULTS,
+  MODE_MODELS,
+  createMixtureTrainer,
+  disposeTrainer,
+  mixtureModel,
+  withModelDefaults,
+  type ModeRunOptions,
+} from '../../nets/mode_eval.js';
 import { MixtureSampler } from '../../data/mixtures.js';
 import { readStats } from '../../nets/lib/stats.js';
 import type { GanTrainer } from '../../nets/registry.js';
@@ -81,7 +90,8 @@ let loop: Promise<void> | null = null;
 
 // ---- controls from the URL and the trainers' defaults ----
 
-for (const [name, m] of Object.entries(MIXTURES)) if (m.make().dim === 2) ui.mixture.append(el('option', { value: name, title: m.help }, name));
+for (const [name, m] of Object.entries(MIXTURES))
+  if (m.make().dim === 2) ui.mixture.append(el('option', { value: name, title: m.help }, name));
 for (const m of MODE_MODELS) ui.model.append(el('option', { value: m }, m));
 const pick = (sel: HTMLSelectElement, v: string | null) => {
   if (v && [...Array.from(sel.options)].some((o) => o.value === v)) sel.value = v;
@@ -113,7 +123,14 @@ for (const name of MODE_MODELS) {
 function readOptions(): ModeRunOptions {
   const num = (input: HTMLInputElement, name: string, min: number, max: number, integer: boolean) => {
     const v = Number(input.value);
-    if (input.validity.badInput || input.value.trim() === '' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    if (
+      input.validity.badInput ||
+      input.value.trim() === '' ||
+      !Number.isFinite(v) ||
+      v < min ||
+      v > max ||
+      (integer && !Number.isInteger(v))
+    ) {
       throw new Error(`${name}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${input.value}'`);
     }
     return v;
@@ -125,7 +142,14 @@ function readOptions(): ModeRunOptions {
     const input = paramInputs.get(key);
     if (!input) continue;
     if (input instanceof HTMLSelectElement || p.type === 'string' || p.type === 'boolean') own[key] = input.value;
-    else own[key] = num(input, input.closest('label')?.firstChild?.textContent?.trim() || key, Number(input.min), Number(input.max), p.type === 'int');
+    else
+      own[key] = num(
+        input,
+        input.closest('label')?.firstChild?.textContent?.trim() || key,
+        Number(input.min),
+        Number(input.max),
+        p.type === 'int',
+      );
   }
   return withModelDefaults({
     ...own,
@@ -263,7 +287,7 @@ async function generated(t: GanTrainer, z: () => Tensor): Promise<Float32Array> 
   }
 }
 
-const toPx = (v: number, size: number, flip: boolean) => ((flip ? -v : v) + EXTENT) / (2 * EXTENT) * size;
+const toPx = (v: number, size: number, flip: boolean) => (((flip ? -v : v) + EXTENT) / (2 * EXTENT)) * size;
 
 function hexRgb(h: string): [number, number, number] {
   return [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)];
@@ -341,7 +365,8 @@ async function draw(): Promise<void> {
     }
   }
   g.fillStyle = '#111';
-  for (let i = 0; i < realPoints.length / 2; i++) g.fillRect(toPx(realPoints[2 * i], W, false) - 1.5, toPx(realPoints[2 * i + 1], W, true) - 1.5, 3, 3);
+  for (let i = 0; i < realPoints.length / 2; i++)
+    g.fillRect(toPx(realPoints[2 * i], W, false) - 1.5, toPx(realPoints[2 * i + 1], W, true) - 1.5, 3, 3);
   if (arrows) {
     // Arrows scaled so the longest is 28 px: directions and relative sizes, not step lengths.
     let max = 1e-12;
@@ -375,8 +400,8 @@ async function draw(): Promise<void> {
     (classes > 1
       ? `Background: D's winning class (white: real, a colour per generator; stronger = surer). Points: real (black), each generator's samples in its colour.`
       : `Background: D's P(real) (green: real, purple: fake${ds.length > 1 ? `; ${ui.view.selectedOptions[0]?.text}` : ''}). Points: real (black), generated (orange).`) +
-    (manifold ? ' Grey lines: G\'s image of a square grid of (z1, z2) in [−2, 2]², the other latent coordinates 0.' : '') +
-    (arrows ? ' Brown arrows (every other point): where G\'s loss pushes each sample, ∇ₓ log D(x) (longest drawn 28 px).' : '');
+    (manifold ? " Grey lines: G's image of a square grid of (z1, z2) in [−2, 2]², the other latent coordinates 0." : '') +
+    (arrows ? " Brown arrows (every other point): where G's loss pushes each sample, ∇ₓ log D(x) (longest drawn 28 px)." : '');
 }
 
 // ---- the game ----
@@ -493,7 +518,8 @@ window.__game = Object.assign(state, {
   stepOnce: () => stepOnce(),
   dParams: async () => {
     const out: { name: string; shape: number[]; data: number[] }[] = [];
-    for (const [name, p] of discriminators(trainer!)[0].namedParameters()) out.push({ name, shape: [...p.shape], data: [...(await p.data())] });
+    for (const [name, p] of discriminators(trainer!)[0].namedParameters())
+      out.push({ name, shape: [...p.shape], data: [...(await p.data())] });
     return out;
   },
 });

@@ -78,7 +78,9 @@ function observe(e: Engine, fn: () => void): { shapes: InspectedDispatch['shapes
     if (x > 0 && y > 0 && z > 0) {
       // The engine skips empty grids without tracing them; keep the lists aligned with the trace.
       sources.set(k.spec.key, k.spec.code);
-      shapes.push(buffers.map((b, i) => (shapeOfBuffer.has(b.id) ? { shape: shapeOfBuffer.get(b.id)!, access: k.spec.bindings[i] } : null)));
+      shapes.push(
+        buffers.map((b, i) => (shapeOfBuffer.has(b.id) ? { shape: shapeOfBuffer.get(b.id)!, access: k.spec.bindings[i] } : null)),
+      );
     }
     original.call(e, k, buffers, uniforms, workgroups, info);
   };
@@ -153,7 +155,10 @@ async function inspect(model: string, config: ModelConfig, batch: number): Promi
 
 const fmtShapes = (shapes: InspectedDispatch['shapes']): string => {
   const part = (acc: 'read' | 'rw') =>
-    shapes.filter((s) => s?.access === acc).map((s) => `[${s!.shape.join(',')}]`).join(' ');
+    shapes
+      .filter((s) => s?.access === acc)
+      .map((s) => `[${s!.shape.join(',')}]`)
+      .join(' ');
   const unknown = shapes.filter((s) => s === null).length;
   return `${part('read') || '∅'} → ${part('rw') || '∅'}${unknown ? ` (+${unknown} unnamed)` : ''}`;
 };
@@ -179,7 +184,9 @@ function render(r: Inspection): void {
   const urls = new Map([...r.sources].map(([k, code]) => [k, sourceUrl(k, code)]));
   const tbody = byId('dispatches').querySelector('tbody')!;
   const rows = r.dispatches.map((d) => {
-    const row = el('tr', { id: `d${d.index}`, 'data-op': d.op, 'data-kernel': d.kernel },
+    const row = el(
+      'tr',
+      { id: `d${d.index}`, 'data-op': d.op, 'data-kernel': d.kernel },
       el('td', { class: 'num' }, String(d.index)),
       el('td', {}, d.op),
       el('td', { title: d.kernel, class: 'wrap' }, el('code', {}, d.kernel.length > 48 ? `${d.kernel.slice(0, 47)}…` : d.kernel)),
@@ -187,7 +194,11 @@ function render(r: Inspection): void {
       el('td', {}, d.workgroups.join('×')),
       el('td', { class: 'num' }, fmtBytes(d.bytes)),
       el('td', { class: 'num' }, d.ms === null ? '—' : (d.ms * 1000).toFixed(1)),
-      el('td', {}, el('a', { href: urls.get(d.kernel) ?? '#', target: '_blank', rel: 'noopener', title: 'open the WGSL as a file' }, 'source')),
+      el(
+        'td',
+        {},
+        el('a', { href: urls.get(d.kernel) ?? '#', target: '_blank', rel: 'noopener', title: 'open the WGSL as a file' }, 'source'),
+      ),
     );
     row.addEventListener('click', (ev) => {
       if ((ev.target as HTMLElement).closest('a')) return;
@@ -208,19 +219,25 @@ function render(r: Inspection): void {
   const totalMs = r.dispatches.reduce((s, d) => s + (d.ms ?? 0), 0);
   const totalBytes = r.dispatches.reduce((s, d) => s + d.bytes, 0);
   const sorted = [...perOp].sort((a, b) => (r.timed ? b[1].ms - a[1].ms : b[1].n - a[1].n));
-  byId('per-op').querySelector('tbody')!.replaceChildren(
-    ...sorted.map(([op, t]) =>
-      el('tr', { 'data-op': op },
-        el('td', {}, op),
-        el('td', { class: 'num' }, String(t.n)),
-        el('td', { class: 'num' }, fmtBytes(t.bytes)),
-        el('td', { class: 'num' }, r.timed ? fmt(t.ms, 3) : '—'),
-        el('td', { class: 'num' }, r.timed && totalMs > 0 ? `${((100 * t.ms) / totalMs).toFixed(1)}%` : '—'),
+  byId('per-op')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...sorted.map(([op, t]) =>
+        el(
+          'tr',
+          { 'data-op': op },
+          el('td', {}, op),
+          el('td', { class: 'num' }, String(t.n)),
+          el('td', { class: 'num' }, fmtBytes(t.bytes)),
+          el('td', { class: 'num' }, r.timed ? fmt(t.ms, 3) : '—'),
+          el('td', { class: 'num' }, r.timed && totalMs > 0 ? `${((100 * t.ms) / totalMs).toFixed(1)}%` : '—'),
+        ),
       ),
-    ),
-  );
+    );
 
-  const cfg = Object.entries(r.config).map(([k, v]) => `${k} ${v}`).join(', ');
+  const cfg = Object.entries(r.config)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   byId('summary').textContent =
     `${r.model} (${cfg}, batch ${r.batch}): ${r.dispatches.length} dispatches of ${r.sources.size} distinct kernels, ` +
     `${fmtBytes(totalBytes)} moved, ${r.timed ? `${fmt(totalMs, 3)} ms of GPU time, ` : ''}${fmt(r.wallMs, 3)} ms wall time for the step.`;

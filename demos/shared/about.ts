@@ -17,6 +17,11 @@ export function modelLede(model: string): (Node | string)[] {
     const link = paperLink(a);
     parts.push(`${a.paper.authors}, `, el('a', { href: link.href, rel: 'noopener' }, a.paper.title), ` (${a.paper.year}). ${a.summary} `);
   }
-  if (r) parts.push('The networks are the engine\'s ', el('code', {}, `nets/${model}.ts`), ` (${r.description}), trained here with every kernel running as WGSL on your GPU.`);
+  if (r)
+    parts.push(
+      "The networks are the engine's ",
+      el('code', {}, `nets/${model}.ts`),
+      ` (${r.description}), trained here with every kernel running as WGSL on your GPU.`,
+    );
   return parts;
 }

@@ -3,7 +3,7 @@
 // (the `demo` hook). Nothing here is per model: a new paper appears once nets/registry.ts lists it.
 
 import { recipes, type ModelRecipe } from '../../nets/registry.js';
-import type { DemoProfile, PaperInfo } from '../../nets/lib/model.js';
+import type { PaperInfo } from '../../nets/lib/model.js';
 
 export interface Architecture {
   /** The registry key (`gan train KEY`, train/?model=KEY). */
@@ -18,11 +18,13 @@ export interface Architecture {
   pages?: { href: string; text: string }[];
 }
 
-
 /** The paper and pages of a registered model, from its declaration. */
 function architecture(r: ModelRecipe): Architecture {
   const paper = r.info;
-  if (!paper) throw new Error(`nets/registry.ts: model '${r.name}' has no paper info; declare it with defineModel({ paper: { label, title, authors, year, summary, ... } })`);
+  if (!paper)
+    throw new Error(
+      `nets/registry.ts: model '${r.name}' has no paper info; declare it with defineModel({ paper: { label, title, authors, year, summary, ... } })`,
+    );
   return { key: r.name, name: paper.label, paper, summary: paper.summary, page: r.demo?.page, pages: r.demo?.pages };
 }
 

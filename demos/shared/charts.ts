@@ -33,7 +33,10 @@ export class StatsCharts {
   private charts: Chart[];
 
   /** Charts go into `container` as panels, in the order of `specs`. */
-  constructor(private readonly container: HTMLElement, specs: readonly ChartSpec[]) {
+  constructor(
+    private readonly container: HTMLElement,
+    specs: readonly ChartSpec[],
+  ) {
     this.charts = specs.map((spec) => ({ spec, keys: [], plot: null, box: el('div') }));
   }
 
@@ -85,7 +88,11 @@ export class StatsCharts {
     for (const c of this.charts) {
       if (!c.plot) continue;
       if (rebuilt.has(c)) this.fill(c);
-      else if (!merge) c.plot.push(step, c.keys.map((k) => this.series.get(k)![last]));
+      else if (!merge)
+        c.plot.push(
+          step,
+          c.keys.map((k) => this.series.get(k)![last]),
+        );
       else if (c.keys.some((k) => k in values)) this.fill(c);
     }
   }
@@ -138,7 +145,10 @@ export class StatsCharts {
 
   /** Adds a chart's panel, keeping the panels in spec order. */
   private mount(c: Chart): void {
-    const slug = c.spec.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const slug = c.spec.title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
     c.box = el(
       'section',
       { class: 'panel chart', 'data-chart': slug },
@@ -151,7 +161,10 @@ export class StatsCharts {
   }
 
   private fill(c: Chart): void {
-    c.plot!.setAll(this.xs, c.keys.map((k) => this.series.get(k)!));
+    c.plot!.setAll(
+      this.xs,
+      c.keys.map((k) => this.series.get(k)!),
+    );
   }
 
   /** Removes every chart (the page switches to another model). */

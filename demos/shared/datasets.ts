@@ -112,12 +112,19 @@ async function locate(name: string, size: number): Promise<{ stem: string; facto
   const sizes = idx.datasets[name];
   if (!sizes) {
     const known = ['mnist', ...Object.keys(idx.datasets)];
-    throw new Error(`dataset '${name}' is not in this build's data (it has: ${known.join(', ')}); demos/data/export.ts writes the datasets the registered models train on`);
+    throw new Error(
+      `dataset '${name}' is not in this build's data (it has: ${known.join(', ')}); demos/data/export.ts writes the datasets the registered models train on`,
+    );
   }
   if (sizes[String(size)]) return { stem: sizes[String(size)], factor: 1 };
-  const larger = Object.keys(sizes).map(Number).filter((s) => s > size && s % size === 0).sort((a, b) => a - b)[0];
+  const larger = Object.keys(sizes)
+    .map(Number)
+    .filter((s) => s > size && s % size === 0)
+    .sort((a, b) => a - b)[0];
   if (larger) return { stem: sizes[String(larger)], factor: larger / size };
-  throw new Error(`dataset '${name}' is in this build at ${Object.keys(sizes).join(', ')} px, not ${size}: rebuild the data with node demos/prepare-data.mjs --sizes ${size}`);
+  throw new Error(
+    `dataset '${name}' is in this build at ${Object.keys(sizes).join(', ')} px, not ${size}: rebuild the data with node demos/prepare-data.mjs --sizes ${size}`,
+  );
 }
 
 /** A dataset at an image side, as the pages train on it. */
@@ -126,7 +133,12 @@ export async function loadPageDataset(name: string, size: number): Promise<PageD
     mnist ??= fetchMnistBytes();
     mnist.catch(() => (mnist = null));
     const { manifest, bytes } = await mnist;
-    return { name, data: mnistDataset(manifest, bytes, size), channels: 1, source: `MNIST, first ${manifest.count} training digits, ${size}×${size}` };
+    return {
+      name,
+      data: mnistDataset(manifest, bytes, size),
+      channels: 1,
+      source: `MNIST, first ${manifest.count} training digits, ${size}×${size}`,
+    };
   }
   const { stem, factor } = await locate(name, size);
   const { manifest, data } = await fetchSet(stem);

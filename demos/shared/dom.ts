@@ -10,7 +10,11 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
 
 /** Creates an element: el('a', { href: '...', class: 'x' }, 'text', child). `on*` attrs become listeners. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Node | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;

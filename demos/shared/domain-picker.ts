@@ -32,10 +32,14 @@ export function domainPicker(ctx: PageContext): Extra | null {
       // The pick shows at once (aria-pressed); the translation is drawn as soon as no step is running.
       target = d;
       buttons.forEach((x, j) => x.setAttribute('aria-pressed', String(j === d)));
-      void ctx.betweenSteps(`translate to ${name}`, async () => {
-        await draw();
-        return `translated into '${names[target]}'`;
-      }, b);
+      void ctx.betweenSteps(
+        `translate to ${name}`,
+        async () => {
+          await draw();
+          return `translated into '${names[target]}'`;
+        },
+        b,
+      );
     });
     return b;
   });

@@ -19,7 +19,13 @@ export function drawGrid(canvas: HTMLCanvasElement, images: Float32Array, shape:
   canvas.height = g.height;
   canvas.getContext('2d', { willReadFrequently: true })!.putImageData(new ImageData(rgba, g.width, g.height), 0, 0);
   // Where the cells are, so canvasSpread can ignore the padding lines.
-  Object.assign(canvas.dataset, { cells: String(n), cols: String(Math.min(options.nrow, n)), cellH: String(h), cellW: String(w), pad: String(options.padding) });
+  Object.assign(canvas.dataset, {
+    cells: String(n),
+    cols: String(Math.min(options.nrow, n)),
+    cellH: String(h),
+    cellW: String(w),
+    pad: String(options.padding),
+  });
   canvas.dataset.drawn = String(Number(canvas.dataset.drawn ?? 0) + 1);
 }
 

@@ -35,7 +35,11 @@ export function latentWalk(ctx: PageContext): Extra {
   const frames = intParam(new URLSearchParams(location.search), 'walk', 8, 2, 32);
   let endpoints = 7;
   const canvas = el('canvas', { id: 'latent', class: 'strip', width: 1, height: 1, 'aria-label': 'latent interpolation' });
-  const caption = el('span', { class: 'muted small', id: 'walk-caption' }, 'Spherical interpolation between two latent codes, left to right.');
+  const caption = el(
+    'span',
+    { class: 'muted small', id: 'walk-caption' },
+    'Spherical interpolation between two latent codes, left to right.',
+  );
   const draw = async () => {
     const s = ctx.session;
     if (!s) return;
@@ -52,11 +56,21 @@ export function latentWalk(ctx: PageContext): Extra {
   const button = el('button', { id: 'btn-walk', disabled: true, 'data-needs-session': true }, 'New endpoints');
   button.addEventListener('click', () => {
     endpoints++;
-    void ctx.betweenSteps('latent walk', async () => {
-      await draw();
-      return `new latent endpoints (#${endpoints})`;
-    }, button);
+    void ctx.betweenSteps(
+      'latent walk',
+      async () => {
+        await draw();
+        return `new latent endpoints (#${endpoints})`;
+      },
+      button,
+    );
   });
-  const panel = el('section', { class: 'panel wide', id: 'panel-walk' }, el('h2', {}, 'Latent walk'), el('div', { class: 'controls' }, button, caption), canvas);
+  const panel = el(
+    'section',
+    { class: 'panel wide', id: 'panel-walk' },
+    el('h2', {}, 'Latent walk'),
+    el('div', { class: 'controls' }, button, caption),
+    canvas,
+  );
   return { panel, refresh: draw };
 }

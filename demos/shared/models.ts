@@ -34,10 +34,17 @@ export const GENERIC_CHARTS: readonly ChartSpec[] = [
 
 /** Held-out measures the pages compute themselves for image-to-image models (see PairGrid). */
 export const HELD_OUT_CHARTS: readonly ChartSpec[] = [
-  { title: 'Held-out L1', keys: /^heldout_L1/, note: 'Mean |G(input) - target| over the held-out pairs in the grid (unseen emoji), pixels in [-1, 1]. A point each time the grid is redrawn (see its caption).' },
-  { title: 'Held-out PSNR (dB)', keys: /^heldout_PSNR/, note: 'PSNR of G(input) against its target, images mapped to [0, 1]; higher is closer. A point each time the grid is redrawn (see its caption).' },
+  {
+    title: 'Held-out L1',
+    keys: /^heldout_L1/,
+    note: 'Mean |G(input) - target| over the held-out pairs in the grid (unseen emoji), pixels in [-1, 1]. A point each time the grid is redrawn (see its caption).',
+  },
+  {
+    title: 'Held-out PSNR (dB)',
+    keys: /^heldout_PSNR/,
+    note: 'PSNR of G(input) against its target, images mapped to [0, 1]; higher is closer. A point each time the grid is redrawn (see its caption).',
+  },
 ];
-
 
 /** How the pages show a model: its declaration's `demo` hook. */
 export function demoOf(model: string): DemoProfile {
@@ -164,7 +171,7 @@ export const STAT_LABELS: Record<string, string> = {
   D_G_z2: 'D(G(z)) after D step',
   D_G_x: 'D(x, G(x))',
   recon_mse: 'reconstruction MSE',
-  L_x: 'L(x): D\'s loss on real',
+  L_x: "L(x): D's loss on real",
   heldout_L1: 'A → B',
   heldout_PSNR: 'A → B',
   heldout_L1_BtoA: 'B → A',
@@ -201,7 +208,7 @@ export const SKETCH_RUN = sketchRun();
 
 function sketchRun(): { model: string; dataset: string; config: ModelConfig } {
   const r = Object.values(recipes).find((x) => x.demo?.sketch);
-  if (!r?.demo?.sketch) throw new Error('nets/registry.ts: no registered model declares demo.sketch (the draw page\'s run)');
+  if (!r?.demo?.sketch) throw new Error("nets/registry.ts: no registered model declares demo.sketch (the draw page's run)");
   return { model: r.name, dataset: r.demo.sketch.dataset, config: r.demo.sketch.config };
 }
 

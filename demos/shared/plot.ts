@@ -47,7 +47,10 @@ export class LinePlot {
   private readonly maxPoints: number;
   private readonly observer: ResizeObserver;
 
-  constructor(readonly container: HTMLElement, readonly opts: LinePlotOptions) {
+  constructor(
+    readonly container: HTMLElement,
+    readonly opts: LinePlotOptions,
+  ) {
     this.ys = opts.series.map(() => []);
     this.maxPoints = opts.maxPoints ?? 5000;
     const width = Math.max(240, container.clientWidth || 480);
@@ -65,12 +68,18 @@ export class LinePlot {
       },
       axes: [
         {
-          label: opts.xLabel ?? 'step', stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid },
+          label: opts.xLabel ?? 'step',
+          stroke: fgDim,
+          grid: { stroke: grid },
+          ticks: { stroke: grid },
           incrs: INTEGER_INCRS,
           values: (_u: uPlot, splits: number[]) => splits.map((v) => (Number.isInteger(v) ? String(v) : '')),
         },
         {
-          label: opts.yLabel, stroke: fgDim, grid: { stroke: grid }, ticks: { stroke: grid },
+          label: opts.yLabel,
+          stroke: fgDim,
+          grid: { stroke: grid },
+          ticks: { stroke: grid },
           values: (_u: uPlot, splits: number[]) => splits.map((v) => fmtValue(v)),
           // Wide enough for the longest tick label, minus sign included (the default 50 px cut it off).
           size: (u: uPlot, values: string[] | null) => {
@@ -86,7 +95,12 @@ export class LinePlot {
         { label: opts.xLabel ?? 'step', value: (_u: uPlot, v: number | null) => (v === null ? '–' : String(Math.round(v))) },
         // spanGaps: series measured only at some steps (held-out scores) draw as connected lines.
         ...opts.series.map((s) => ({
-          label: s.label, stroke: s.color, width: 1.5, dash: s.dash ? [6, 4] : undefined, points: { show: false }, spanGaps: true,
+          label: s.label,
+          stroke: s.color,
+          width: 1.5,
+          dash: s.dash ? [6, 4] : undefined,
+          points: { show: false },
+          spanGaps: true,
           value: (_u: uPlot, v: number | null) => fmtValue(v),
         })),
       ],

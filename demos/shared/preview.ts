@@ -48,14 +48,25 @@ export async function previewModel(model: string, count = 16): Promise<Preview> 
       trainer.bindData({ images: d.data.data, n: d.data.n, c, h, w, labels: d.data.labels, tokens: d.data.tokens });
     }
     if (stored) restoreCheckpoint(stored.bytes, { models: trainer.nets }, { source: 'browser checkpoint', restoreDefaultGenerator: false });
-    const caption = stored ? `trained in this browser: step ${stored.step}` : 'freshly initialised weights (untrained): train it on its page';
+    const caption = stored
+      ? `trained in this browser: step ${stored.step}`
+      : 'freshly initialised weights (untrained): train it on its page';
     const size = recipe.imageShape(spec.config).size;
     const hooks = translationHooks(recipe);
     const base = { caption, trained: !!stored };
     if (hooks) {
       const pairs = firstPairs(await hooks.heldOutPairs(spec.config, { limit: count / 4, dataset }), count / 4);
       const out = await readTensor(() => hooks.translate(trainer, tensor(pairs.inputs, [pairs.n, ...pairs.inputShape])));
-      const g = translationGrid(pairs.inputs, out.data, pairs.targets, pairs.n, { input: pairs.inputShape[0], output: out.shape[1], target: pairs.targetShape[0] }, size, size, pairs.n);
+      const g = translationGrid(
+        pairs.inputs,
+        out.data,
+        pairs.targets,
+        pairs.n,
+        { input: pairs.inputShape[0], output: out.shape[1], target: pairs.targetShape[0] },
+        size,
+        size,
+        pairs.n,
+      );
       return { ...base, data: g.images, shape: [g.n, 3, size, size], nrow: pairs.n };
     }
     if ((trainer as unknown as { samples?: unknown }).samples instanceof SampleInputs) {

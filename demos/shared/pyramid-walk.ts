@@ -29,10 +29,21 @@ interface Row {
 }
 
 const canvas = (id: string, label: string) =>
-  el('canvas', { id, width: 1, height: 1, 'aria-label': label, style: 'image-rendering: pixelated; display: block; background: #000; border-radius: 4px;' });
+  el('canvas', {
+    id,
+    width: 1,
+    height: 1,
+    'aria-label': label,
+    style: 'image-rendering: pixelated; display: block; background: #000; border-radius: 4px;',
+  });
 
 const figure = (c: HTMLCanvasElement, ...caption: (Node | string)[]) =>
-  el('figure', { style: 'margin: 0; display: flex; flex-direction: column; gap: 0.2rem;' }, c, el('figcaption', { class: 'muted small' }, ...caption));
+  el(
+    'figure',
+    { style: 'margin: 0; display: flex; flex-direction: column; gap: 0.2rem;' },
+    c,
+    el('figcaption', { class: 'muted small' }, ...caption),
+  );
 
 const op = (text: string) => el('span', { style: 'font-size: 1.4rem; color: var(--fg-dim);', 'aria-hidden': 'true' }, text);
 
@@ -83,10 +94,14 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
   const noise = el('button', { id: 'btn-pyr-noise', disabled: true, 'data-needs-session': true }, 'New noise');
   noise.addEventListener('click', () => {
     codes++;
-    void ctx.betweenSteps('pyramid noise', async () => {
-      await refresh();
-      return `new codes for the pyramid walk (#${codes})`;
-    }, noise);
+    void ctx.betweenSteps(
+      'pyramid noise',
+      async () => {
+        await refresh();
+        return `new codes for the pyramid walk (#${codes})`;
+      },
+      noise,
+    );
   });
 
   const show = (level: number) => {
@@ -95,7 +110,9 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
       r.row.classList.toggle('hidden', r.level < level);
       r.row.style.borderLeftColor = r.level === level ? 'var(--accent)' : 'transparent';
     }
-    walk.querySelectorAll<HTMLButtonElement>('button[data-level]').forEach((b) => b.setAttribute('aria-pressed', String(Number(b.dataset.level) === level)));
+    walk
+      .querySelectorAll<HTMLButtonElement>('button[data-level]')
+      .forEach((b) => b.setAttribute('aria-pressed', String(Number(b.dataset.level) === level)));
     walk.dataset.shown = String(level);
   };
 
@@ -104,8 +121,24 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
     rows = [];
     const top = size >> levels;
     const coarse: Row = { level: levels, row: el('div'), image: canvas(`pyr-image-${levels}`, `coarse images, level ${levels}`) };
-    coarse.row = el('div', { class: 'pyr-row', id: `pyr-row-${levels}`, 'data-level': levels },
-      el('div', { class: 'pyr-label' }, el('strong', {}, `level ${levels} · ${top}×${top}`), el('br'), el('span', { class: 'muted small' }, 'the coarse MLP GAN: Ĩ', el('sub', {}, String(levels)), ' = G', el('sub', {}, String(levels)), '(z)')),
+    coarse.row = el(
+      'div',
+      { class: 'pyr-row', id: `pyr-row-${levels}`, 'data-level': levels },
+      el(
+        'div',
+        { class: 'pyr-label' },
+        el('strong', {}, `level ${levels} · ${top}×${top}`),
+        el('br'),
+        el(
+          'span',
+          { class: 'muted small' },
+          'the coarse MLP GAN: Ĩ',
+          el('sub', {}, String(levels)),
+          ' = G',
+          el('sub', {}, String(levels)),
+          '(z)',
+        ),
+      ),
       figure(coarse.image, 'Ĩ', el('sub', {}, String(levels))),
     );
     rows.push(coarse);
@@ -120,8 +153,16 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
         bandNote: el('span', {}),
       };
       const sub = (t: string | number) => el('sub', {}, String(t));
-      r.row = el('div', { class: 'pyr-row', id: `pyr-row-${k}`, 'data-level': k },
-        el('div', { class: 'pyr-label' }, el('strong', {}, `level ${k} · ${s}×${s}`), el('br'), el('span', { class: 'muted small' }, 'G', sub(k), ' draws a band for the expanded coarser image and a noise plane z', sub(k))),
+      r.row = el(
+        'div',
+        { class: 'pyr-row', id: `pyr-row-${k}`, 'data-level': k },
+        el(
+          'div',
+          { class: 'pyr-label' },
+          el('strong', {}, `level ${k} · ${s}×${s}`),
+          el('br'),
+          el('span', { class: 'muted small' }, 'G', sub(k), ' draws a band for the expanded coarser image and a noise plane z', sub(k)),
+        ),
         figure(r.up!, 'pyrUp(Ĩ', sub(k + 1), ')'),
         op('+'),
         figure(r.band!, 'band G', sub(k), ' ', r.bandNote!),
@@ -131,7 +172,8 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
       rows.push(r);
     }
     for (const r of rows) {
-      r.row.style.cssText = 'display: flex; flex-wrap: wrap; align-items: center; gap: 0.75rem; padding-left: 0.6rem; border-left: 3px solid transparent;';
+      r.row.style.cssText =
+        'display: flex; flex-wrap: wrap; align-items: center; gap: 0.75rem; padding-left: 0.6rem; border-left: 3px solid transparent;';
       (r.row.firstChild as HTMLElement).style.cssText = 'width: 13rem;';
     }
     rowsBox.replaceChildren(...rows.map((r) => r.row));
@@ -161,7 +203,10 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
         const chain = trainer.pyramidChain!(tensor(z.data, z.shape));
         const parts = [chain.coarse, ...chain.steps.flatMap((st) => [st.up, st.band, st.image])];
         for (const p of parts) shapes.push([...p.shape]);
-        return concat(parts.map((p) => reshape(p, [-1])), 0);
+        return concat(
+          parts.map((p) => reshape(p, [-1])),
+          0,
+        );
       }),
     );
     // Levels below the coarse image and the finest side, from the chain itself.
@@ -198,6 +243,13 @@ export function pyramidWalk(ctx: PageContext): Extra | null {
       'Bands are stretched to ±their largest value (grey = 0); every level is shown at the finest size.';
   };
 
-  const panel = el('section', { class: 'panel wide', id: 'panel-pyramid' }, el('h2', {}, 'Walk the Laplacian pyramid'), walk, rowsBox, caption);
+  const panel = el(
+    'section',
+    { class: 'panel wide', id: 'panel-pyramid' },
+    el('h2', {}, 'Walk the Laplacian pyramid'),
+    walk,
+    rowsBox,
+    caption,
+  );
   return { panel, refresh };
 }

@@ -34,7 +34,12 @@ export class TrainingSession {
   private readonly real: Tensor;
   private readonly sampleZ: Tensor;
 
-  constructor(readonly spec: RunSpec, readonly dataset: ArrayDataset & { tokens?: readonly (readonly string[])[] }, readonly datasetName: string, sampleCount: number) {
+  constructor(
+    readonly spec: RunSpec,
+    readonly dataset: ArrayDataset & { tokens?: readonly (readonly string[])[] },
+    readonly datasetName: string,
+    sampleCount: number,
+  ) {
     const recipe = getRecipe(spec.model);
     if (!recipe) throw new Error(`no model '${spec.model}' in nets/registry.ts`);
     const errs = recipe.validate(spec.config);
@@ -105,12 +110,20 @@ export class TrainingSession {
    * untouched): A -> B through the recipe's translate hook (as `gan eval` scores it), or B -> A
    * through generate(x, { direction: 'BtoA' }) for the two-generator models.
    */
-  async translate(x: Float32Array, shape: readonly number[], direction: 'AtoB' | 'BtoA' = 'AtoB'): Promise<{ data: Float32Array; shape: number[] }> {
+  async translate(
+    x: Float32Array,
+    shape: readonly number[],
+    direction: 'AtoB' | 'BtoA' = 'AtoB',
+  ): Promise<{ data: Float32Array; shape: number[] }> {
     const hooks = this.recipe as ModelRecipe & Partial<TranslationEval>;
     if (!hooks.translate) throw new Error(`${this.spec.model} has no translate hook (nets/lib/translation.ts TranslationEval)`);
     const translate = hooks.translate.bind(hooks);
     const generate = this.trainer.generate as (x: Tensor, opts: { direction?: 'AtoB' | 'BtoA'; batchStats?: boolean }) => Tensor;
-    return readTensor(() => (direction === 'AtoB' ? translate(this.trainer, tensor(x, shape)) : generate.call(this.trainer, tensor(x, shape), { direction, batchStats: false })));
+    return readTensor(() =>
+      direction === 'AtoB'
+        ? translate(this.trainer, tensor(x, shape))
+        : generate.call(this.trainer, tensor(x, shape), { direction, batchStats: false }),
+    );
   }
 
   /**
@@ -151,7 +164,11 @@ export class TrainingSession {
     const before = this.loader.state;
     if (extra.loader && sameData) this.loader.setState(extra.loader);
     try {
-      restoreCheckpoint(bytes, { models: { ...this.trainer.nets, ...state }, optimizers: this.trainer.optimizers, generators: { train: this.trainer.rng } }, { source });
+      restoreCheckpoint(
+        bytes,
+        { models: { ...this.trainer.nets, ...state }, optimizers: this.trainer.optimizers, generators: { train: this.trainer.rng } },
+        { source },
+      );
     } catch (e) {
       this.loader.setState(before);
       throw e;
@@ -183,7 +200,10 @@ export async function readTensor(fn: () => Tensor): Promise<{ data: Float32Array
 /** Frees a trainer's networks, optimisers and whatever else it holds (its own dispose() when it has one). */
 export function disposeTrainer(t: GanTrainer): void {
   const own = (t as GanTrainer & { dispose?: () => void }).dispose;
-  if (own) return own.call(t);
+  if (own) {
+    own.call(t);
+    return;
+  }
   for (const m of Object.values(t.nets)) m.dispose();
   for (const o of Object.values(t.optimizers)) o.dispose();
 }
@@ -202,6 +222,7 @@ export function runSpecOf(bytes: Uint8Array, source: string): RunSpec {
     batch: Number(cfg.settings.batch),
     lr: Number(cfg.settings.lr),
     seed: Number(cfg.seed ?? 0),
-    dataset: typeof extra?.dataset === 'string' ? extra.dataset : typeof cfg.settings.dataset === 'string' ? cfg.settings.dataset : undefined,
+    dataset:
+      typeof extra?.dataset === 'string' ? extra.dataset : typeof cfg.settings.dataset === 'string' ? cfg.settings.dataset : undefined,
   };
 }

@@ -79,7 +79,10 @@ class TrainingPage implements PageContext {
     this.model = opts.model ?? (new URLSearchParams(location.search).get('model') || Object.keys(recipes)[0]);
     this.ui = buildLayout(opts.model === null);
     this.stats = new StatsPanel(this.ui.statRows);
-    this.startup = new StartupProgress(() => this.session?.step ?? 0, (text, kind) => this.status(text, kind));
+    this.startup = new StartupProgress(
+      () => this.session?.step ?? 0,
+      (text, kind) => this.status(text, kind),
+    );
     this.checkpoints = new Checkpoints(() => this.storeKey());
     this.loop = new RunLoop({
       oneStep: () => this.oneStep(),
@@ -133,7 +136,12 @@ class TrainingPage implements PageContext {
   // ---- rendering ----
 
   private setControls(enabled: boolean): void {
-    renderControls(this.ui, this.loop, enabled, this.extras.map((x) => x.panel));
+    renderControls(
+      this.ui,
+      this.loop,
+      enabled,
+      this.extras.map((x) => x.panel),
+    );
   }
 
   private showStats(): void {
@@ -154,7 +162,8 @@ class TrainingPage implements PageContext {
     const step = s.step;
     await this.view.draw(s);
     const o = this.options;
-    byId('samples-caption').textContent = `at step ${step} · redrawn every ${o.sampleEvery} steps${o.refreshSeconds ? ` or ${o.refreshSeconds} s` : ''} while training`;
+    byId('samples-caption').textContent =
+      `at step ${step} · redrawn every ${o.sampleEvery} steps${o.refreshSeconds ? ` or ${o.refreshSeconds} s` : ''} while training`;
     byId('samples-caption').dataset.step = String(step);
     for (const x of this.extras) await x.refresh();
     this.lastDrawAt = performance.now();
@@ -234,10 +243,14 @@ class TrainingPage implements PageContext {
           grid.direction = grid.direction === 'AtoB' ? 'BtoA' : 'AtoB';
           this.ui.direction!.textContent = grid.direction === 'AtoB' ? 'Show B → A' : 'Show A → B';
           this.ui.direction!.dataset.showing = grid.direction;
-          void this.betweenSteps('flip direction', async () => {
-            await this.drawAll();
-            return `showing ${grid.direction === 'AtoB' ? 'A → B' : 'B → A'} (${this.heldOut?.manifest?.domains?.map((d) => d.name).join(' ↔ ')})`;
-          }, this.ui.direction!);
+          void this.betweenSteps(
+            'flip direction',
+            async () => {
+              await this.drawAll();
+              return `showing ${grid.direction === 'AtoB' ? 'A → B' : 'B → A'} (${this.heldOut?.manifest?.domains?.map((d) => d.name).join(' ↔ ')})`;
+            },
+            this.ui.direction!,
+          );
         };
       }
       const d = this.heldOut!.manifest!.domains!;
@@ -267,7 +280,11 @@ class TrainingPage implements PageContext {
     }
     const dataset = spec.dataset ?? this.run!.dataset;
     const cur = this.session;
-    const same = cur && JSON.stringify(cur.spec.config) === JSON.stringify(spec.config) && cur.spec.batch === spec.batch && this.data?.name === dataset;
+    const same =
+      cur &&
+      JSON.stringify(cur.spec.config) === JSON.stringify(spec.config) &&
+      cur.spec.batch === spec.batch &&
+      this.data?.name === dataset;
     if (!same) {
       this.run = await this.loadData({ model: spec.model, config: spec.config, batch: spec.batch, lr: spec.lr, dataset });
       this.newSession(spec);
@@ -295,7 +312,9 @@ class TrainingPage implements PageContext {
     const s = this.session!;
     const t0 = performance.now();
     const first = !this.firstStepDone;
-    const stats = first ? await this.startup.counting('first-step', `first step (step ${s.step + 1})`, () => s.trainStep(true)) : await s.trainStep(true);
+    const stats = first
+      ? await this.startup.counting('first-step', `first step (step ${s.step + 1})`, () => s.trainStep(true))
+      : await s.trainStep(true);
     if (first) {
       this.firstStepDone = true;
       saveManifest(this.manifestKey(), engine().kernelSpecs());
@@ -309,7 +328,10 @@ class TrainingPage implements PageContext {
       const bad = Object.entries(stats).filter(([, v]) => !Number.isFinite(v));
       if (bad.length) {
         this.loop.running = false;
-        this.status(`stopped: non-finite ${bad.map(([k, v]) => `${k}=${v}`).join(', ')} at step ${s.step}; lower the learning rate and reset or load a checkpoint`, 'error');
+        this.status(
+          `stopped: non-finite ${bad.map(([k, v]) => `${k}=${v}`).join(', ')} at step ${s.step}; lower the learning rate and reset or load a checkpoint`,
+          'error',
+        );
       }
     }
     const o = this.options;
@@ -339,7 +361,14 @@ class TrainingPage implements PageContext {
     const run = this.runFromUrl();
     this.run = await this.loadData(run);
     this.status('building the networks…');
-    this.newSession({ model, config: this.run.config, batch: this.run.batch, lr: this.run.lr, seed: this.options.seed, dataset: this.run.dataset });
+    this.newSession({
+      model,
+      config: this.run.config,
+      batch: this.run.batch,
+      lr: this.run.lr,
+      seed: this.options.seed,
+      dataset: this.run.dataset,
+    });
     this.buildViews(this.run);
     if (!restoring) this.checkpoints.clear();
   }
@@ -410,7 +439,12 @@ class TrainingPage implements PageContext {
       },
       reset: async (seed, lr) => {
         const r = this.run!;
-        this.newSession({ ...(this.session?.spec ?? { model: this.model, config: r.config, batch: r.batch, lr: r.lr }), seed, lr: lr > 0 ? lr : r.lr, dataset: r.dataset });
+        this.newSession({
+          ...(this.session?.spec ?? { model: this.model, config: r.config, batch: r.batch, lr: r.lr }),
+          seed,
+          lr: lr > 0 ? lr : r.lr,
+          dataset: r.dataset,
+        });
         this.charts!.setHistory(null);
         this.checkpoints.note('none yet');
         this.showStats();
@@ -445,7 +479,8 @@ class TrainingPage implements PageContext {
     this.loop.running = false;
     this.setControls(false);
     const c = this.checkpoints.last;
-    byId('lost-reason').textContent = `Reason: ${reason}. ${c ? `The last checkpoint is from step ${c.step}.` : 'No checkpoint was kept yet: resuming starts new networks.'}`;
+    byId('lost-reason').textContent =
+      `Reason: ${reason}. ${c ? `The last checkpoint is from step ${c.step}.` : 'No checkpoint was kept yet: resuming starts new networks.'}`;
     byId('btn-recover').textContent = c ? `Resume from step ${c.step}` : 'Restart training';
     byId('lost-banner').classList.remove('hidden');
     this.status('GPU device lost', 'error');
@@ -479,7 +514,14 @@ class TrainingPage implements PageContext {
       byId('lost-banner').classList.add('hidden');
       const bytes = this.checkpoints.last?.bytes ?? (await this.checkpoints.stored().catch(() => null))?.bytes;
       // Views hold no GPU state; the session is rebuilt on the new device.
-      this.newSession({ model: this.model, config: this.run!.config, batch: this.run!.batch, lr: this.run!.lr, seed: Number(this.ui.seed.value) || 1, dataset: this.run!.dataset });
+      this.newSession({
+        model: this.model,
+        config: this.run!.config,
+        batch: this.run!.batch,
+        lr: this.run!.lr,
+        seed: Number(this.ui.seed.value) || 1,
+        dataset: this.run!.dataset,
+      });
       if (bytes) await this.restoreBytes(bytes, 'last checkpoint');
       else {
         this.charts!.setHistory(null);

@@ -26,7 +26,9 @@ export function loadManifest(key: string): KernelSpec[] {
     const raw = localStorage.getItem(key);
     if (!raw) return [];
     const specs = JSON.parse(raw) as KernelSpec[];
-    return Array.isArray(specs) ? specs.filter((s) => typeof s?.key === 'string' && typeof s.code === 'string' && Array.isArray(s.bindings)) : [];
+    return Array.isArray(specs)
+      ? specs.filter((s) => typeof s?.key === 'string' && typeof s.code === 'string' && Array.isArray(s.bindings))
+      : [];
   } catch {
     return [];
   }
@@ -72,7 +74,10 @@ export const SOFTWARE_BATCH = 16;
  * The smaller run a software adapter gets: widths at most 8 and batch at most 16, except where the
  * URL sets them. Returns the run and what changed (option, from, to).
  */
-export function softwareSized<R extends { config: ModelConfig; batch: number }>(run: R, params: URLSearchParams): { run: R; changed: [string, number, number][] } {
+export function softwareSized<R extends { config: ModelConfig; batch: number }>(
+  run: R,
+  params: URLSearchParams,
+): { run: R; changed: [string, number, number][] } {
   const changed: [string, number, number][] = [];
   const config = { ...run.config };
   const inUrl = (k: string) => params.has(k) || params.has(kebab(k));

@@ -35,7 +35,11 @@ export function renderStartFailure(container: HTMLElement, f: StartFailure): voi
     el(
       'div',
       { class: 'notice error', role: 'alert', id: 'webgpu-missing', 'data-kind': f.kind },
-      el('h2', {}, f.kind === 'no-adapter' ? 'No WebGPU adapter' : f.kind === 'error' ? 'WebGPU failed to start' : 'WebGPU is not available'),
+      el(
+        'h2',
+        {},
+        f.kind === 'no-adapter' ? 'No WebGPU adapter' : f.kind === 'error' ? 'WebGPU failed to start' : 'WebGPU is not available',
+      ),
       ...howToEnable(f.kind).map((p) => el('p', {}, p)),
       f.kind === 'error' ? el('pre', {}, f.message) : null,
     ),

@@ -16,7 +16,13 @@ import { engine, noGrad, tidy, type Engine, type Tensor } from '../../engine/ind
 import type { DispatchInfo, Kernel, PooledBuffer } from '../../engine/device.js';
 import { createTfjs, type TfjsHandle } from '../../bench/tfjs.js';
 import { UPSCALER_MODELS, upscalerModel, type UpscalerModelEntry } from '../../pretrained/catalogue.js';
-import { concatBytes, decodeWeights, importLayersModel, type TfjsLayersModel, type TfjsLayersModelJson } from '../../pretrained/tfjs_layers.js';
+import {
+  concatBytes,
+  decodeWeights,
+  importLayersModel,
+  type TfjsLayersModel,
+  type TfjsLayersModelJson,
+} from '../../pretrained/tfjs_layers.js';
 import { decodePngAsync, halveImage, imageToInput, outputToRgba, type RgbImage } from '../../pretrained/upscale.js';
 import { byId, el, fmt, setStatus } from '../shared/dom.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
@@ -120,7 +126,9 @@ function modelFiles(entry: UpscalerModelEntry, scale: number) {
       key,
       (async () => {
         const json = JSON.parse(new TextDecoder().decode(await fetchBytes(`${base}model.json`))) as TfjsLayersModelJson;
-        const groups = await Promise.all(json.weightsManifest.map(async (g) => concatBytes(await Promise.all(g.paths.map((p) => fetchBytes(base + p))))));
+        const groups = await Promise.all(
+          json.weightsManifest.map(async (g) => concatBytes(await Promise.all(g.paths.map((p) => fetchBytes(base + p))))),
+        );
         return { json, groups };
       })(),
     );
@@ -147,7 +155,11 @@ async function ensureModel(entry: UpscalerModelEntry, scale: number, withTfjs: b
     }
     const all = concatBytes(groups);
     tm = (await tfjs.tfl.loadLayersModel(
-      tfjs.h.tf.io.fromMemory({ modelTopology: json.modelTopology as never, weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as never, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer }),
+      tfjs.h.tf.io.fromMemory({
+        modelTopology: json.modelTopology as never,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as never,
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
+      }),
     )) as unknown as { predict(x: unknown): unknown; dispose(): void };
   }
   loaded = { key, model, tm };
@@ -178,10 +190,13 @@ function renderDispatches(trace: (DispatchInfo & { ms?: number })[], sources: Ma
   for (const d of trace) byOp.set(d.op, (byOp.get(d.op) ?? 0) + 1);
   const gpuMs = trace.reduce((s, d) => s + (d.ms ?? 0), 0);
   byId('dispatch-summary').textContent =
-    `${trace.length} dispatches (${[...byOp].map(([op, n]) => `${op} ${n}`).join(', ')})` + (timed ? `, ${fmt(gpuMs, 3)} ms of GPU time by timestamp queries` : ', no timestamp-query on this adapter: no GPU times');
+    `${trace.length} dispatches (${[...byOp].map(([op, n]) => `${op} ${n}`).join(', ')})` +
+    (timed ? `, ${fmt(gpuMs, 3)} ms of GPU time by timestamp queries` : ', no timestamp-query on this adapter: no GPU times');
   tbody.replaceChildren(
     ...trace.map((d, i) => {
-      const row = el('tr', { 'data-op': d.op },
+      const row = el(
+        'tr',
+        { 'data-op': d.op },
         el('td', { class: 'num' }, String(i + 1)),
         el('td', {}, d.op),
         el('td', { class: 'wrap' }, el('code', {}, d.kernel)),
@@ -268,7 +283,8 @@ async function run(): Promise<void> {
     yy.dispose();
     const rgba = outputToRgba(raw, ow, oh, entry);
     draw('cv-engine', rgba, ow, oh);
-    byId('cap-engine').textContent = `engine: ${ow}x${oh} in ${fmt(engineMs, 3)} ms (wall, profiled${S.result ? '' : ', first run includes compilation'})`;
+    byId('cap-engine').textContent =
+      `engine: ${ow}x${oh} in ${fmt(engineMs, 3)} ms (wall, profiled${S.result ? '' : ', first run includes compilation'})`;
     renderDispatches(
       trace.map((d, i) => ({ ...d, ms: times.length === trace.length ? times[i].ms : undefined })),
       sources,
@@ -315,9 +331,24 @@ async function run(): Promise<void> {
       byId('cap-tfjs').textContent = `tfjs-webgpu: ${fmt(tfjsMs, 3)} ms (wall${S.result ? '' : ', first run includes compilation'})`;
       byId('cap-diff').textContent = `|engine − tfjs| (white = ${d.toExponential(2)}, max relative error ${maxRelErr.toExponential(2)})`;
     }
-    S.result = { model: entry.id, scale, inputSize: [input.width, input.height], width: ow, height: oh, engineMs, tfjsMs, maxRelErr, dispatches: trace.length, engineRgba: Array.from(rgba) };
+    S.result = {
+      model: entry.id,
+      scale,
+      inputSize: [input.width, input.height],
+      width: ow,
+      height: oh,
+      engineMs,
+      tfjsMs,
+      maxRelErr,
+      dispatches: trace.length,
+      engineRgba: Array.from(rgba),
+    };
     S.state = 'done';
-    setStatus(ui.status, `done: ${m.key}, ${input.width}x${input.height} -> ${ow}x${oh}; engine ${fmt(engineMs, 3)} ms${tfjsMs === null ? '' : `, tfjs ${fmt(tfjsMs, 3)} ms, max relative difference ${maxRelErr!.toExponential(2)}`}`, 'ok');
+    setStatus(
+      ui.status,
+      `done: ${m.key}, ${input.width}x${input.height} -> ${ow}x${oh}; engine ${fmt(engineMs, 3)} ms${tfjsMs === null ? '' : `, tfjs ${fmt(tfjsMs, 3)} ms, max relative difference ${maxRelErr!.toExponential(2)}`}`,
+      'ok',
+    );
   } catch (err) {
     S.state = 'error';
     S.error = (err as Error).message ?? String(err);
@@ -346,7 +377,11 @@ async function main(): Promise<void> {
   S.available = available;
   ui.model.replaceChildren(
     ...UPSCALER_MODELS.map((m) =>
-      el('option', { value: m.id, disabled: !available.includes(m.id) }, `${m.id}${available.includes(m.id) ? '' : m.optional ? ' (npm install --no-save ' + m.pkg + ', then rebuild)' : ' (not served)'}`),
+      el(
+        'option',
+        { value: m.id, disabled: !available.includes(m.id) },
+        `${m.id}${available.includes(m.id) ? '' : m.optional ? ' (npm install --no-save ' + m.pkg + ', then rebuild)' : ' (not served)'}`,
+      ),
     ),
   );
   const wantModel = params.get('model') ?? 'esrgan-slim';
@@ -357,15 +392,20 @@ async function main(): Promise<void> {
   if (params.get('tfjs') === '0') ui.tfjs.checked = false;
   ui.emoji.replaceChildren(
     ...EMOJI.map((code) => {
-      const b = el('button', { type: 'button', 'data-code': code, title: code, 'aria-pressed': 'false' }, el('img', { src: `./emoji/${code}.png`, alt: code }));
+      const b = el(
+        'button',
+        { type: 'button', 'data-code': code, title: code, 'aria-pressed': 'false' },
+        el('img', { src: `./emoji/${code}.png`, alt: code }),
+      );
       b.addEventListener('click', () => void pickEmoji(code));
       return b;
     }),
   );
   ui.file.addEventListener('change', () => {
-    if (ui.file.files?.[0]) void pickFile(ui.file.files[0]).then(async () => {
-      if (params.get('autorun') === '1') await run();
-    });
+    if (ui.file.files?.[0])
+      void pickFile(ui.file.files[0]).then(async () => {
+        if (params.get('autorun') === '1') await run();
+      });
   });
   ui.drop.addEventListener('dragover', (ev) => {
     ev.preventDefault();

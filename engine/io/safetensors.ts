@@ -9,17 +9,19 @@
 // The decoder applies the reference validation: known dtypes, sizes matching shapes, ranges that
 // tile the data section exactly (no overlap, no gap, nothing past the end or left over).
 
-export type SafetensorsDtype =
-  | 'F64' | 'F32' | 'F16' | 'BF16'
-  | 'I64' | 'I32' | 'I16' | 'I8'
-  | 'U64' | 'U32' | 'U16' | 'U8'
-  | 'BOOL';
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
 export type SafetensorsData =
-  | Float64Array | Float32Array
-  | BigInt64Array | BigUint64Array
-  | Int32Array | Int16Array | Int8Array
-  | Uint32Array | Uint16Array | Uint8Array;
+  | Float64Array
+  | Float32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint32Array
+  | Uint16Array
+  | Uint8Array;
 
 export interface SafetensorsTensor {
   dtype: SafetensorsDtype;
@@ -66,7 +68,7 @@ export class SafetensorsError extends Error {
 }
 
 export function isSafetensorsDtype(s: string): s is SafetensorsDtype {
-  return Object.prototype.hasOwnProperty.call(DTYPES, s);
+  return Object.hasOwn(DTYPES, s);
 }
 
 export function dtypeByteSize(dtype: SafetensorsDtype): number {
@@ -96,10 +98,7 @@ function checkHost(): void {
  * Serialise tensors (and optional string metadata) to safetensors bytes, identical to what
  * `safetensors.torch.save` / `safetensors.numpy.save` produce for the same tensors.
  */
-export function encodeSafetensors(
-  tensors: Record<string, SafetensorsTensor>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
   checkHost();
   const enc = new TextEncoder();
   const names = Object.keys(tensors);
@@ -111,12 +110,18 @@ export function encodeSafetensors(
     if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       throw new SafetensorsError(`safetensors: tensor '${name}' has invalid shape [${String(t.shape)}]`);
     }
-    if (t.data.BYTES_PER_ELEMENT !== info.bytes || (t.data instanceof Float32Array) !== (t.dtype === 'F32') ||
-        (t.data instanceof BigInt64Array) !== (t.dtype === 'I64') || (t.data instanceof Float64Array) !== (t.dtype === 'F64')) {
+    if (
+      t.data.BYTES_PER_ELEMENT !== info.bytes ||
+      t.data instanceof Float32Array !== (t.dtype === 'F32') ||
+      t.data instanceof BigInt64Array !== (t.dtype === 'I64') ||
+      t.data instanceof Float64Array !== (t.dtype === 'F64')
+    ) {
       throw new SafetensorsError(`safetensors: tensor '${name}' is ${t.dtype} but its data is a ${t.data.constructor.name}`);
     }
     if (t.data.length !== numel(t.shape)) {
-      throw new SafetensorsError(`safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${numel(t.shape)} elements) but ${t.data.length} data elements`);
+      throw new SafetensorsError(
+        `safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${numel(t.shape)} elements) but ${t.data.length} data elements`,
+      );
     }
   }
   if (metadata) {
@@ -218,7 +223,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     const dt = dtype as SafetensorsDtype;
     const want = numel(shape as number[]) * DTYPES[dt].bytes;
     if (end - begin !== want) {
-      fail(`tensor '${name}': bad data_offsets [${begin}, ${end}]: ${end - begin} bytes but ${dt} [${(shape as number[]).join(', ')}] needs ${want}`);
+      fail(
+        `tensor '${name}': bad data_offsets [${begin}, ${end}]: ${end - begin} bytes but ${dt} [${(shape as number[]).join(', ')}] needs ${want}`,
+      );
     }
     if (end > dataLen) fail(`truncated: tensor '${name}' ends at byte ${end} of the data section but only ${dataLen} bytes are present`);
     entries.push({ name, dtype: dt, shape: shape as number[], begin, end });
@@ -230,12 +237,17 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   for (let i = 0; i < byStart.length; i++) {
     const e = byStart[i];
     if (e.begin < cursor) {
-      fail(`overlapping ranges: tensor '${e.name}' [${e.begin}, ${e.end}] overlaps '${byStart[i - 1].name}' [${byStart[i - 1].begin}, ${byStart[i - 1].end}]`);
+      fail(
+        `overlapping ranges: tensor '${e.name}' [${e.begin}, ${e.end}] overlaps '${byStart[i - 1].name}' [${byStart[i - 1].begin}, ${byStart[i - 1].end}]`,
+      );
     }
     if (e.begin > cursor) fail(`bad offsets: gap of ${e.begin - cursor} bytes before tensor '${e.name}' at data byte ${cursor}`);
     cursor = e.end;
   }
-  if (cursor !== dataLen) fail(`bad offsets: ${dataLen - cursor} trailing bytes after the last tensor (data section is ${dataLen} bytes, tensors cover ${cursor})`);
+  if (cursor !== dataLen)
+    fail(
+      `bad offsets: ${dataLen - cursor} trailing bytes after the last tensor (data section is ${dataLen} bytes, tensors cover ${cursor})`,
+    );
 
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const e of entries) {
@@ -267,7 +279,14 @@ export function firstDuplicateKey(json: string): { key: string; path: string } |
     if (c === ':') {
       const top = stack[stack.length - 1];
       if (top?.keys && lastString !== null) {
-        if (top.keys.has(lastString)) return { key: lastString, path: stack.slice(1).map((f) => f.name).join('.') };
+        if (top.keys.has(lastString))
+          return {
+            key: lastString,
+            path: stack
+              .slice(1)
+              .map((f) => f.name)
+              .join('.'),
+          };
         top.keys.add(lastString);
         pendingKey = lastString;
       }
@@ -285,7 +304,9 @@ export function firstDuplicateKey(json: string): { key: string; path: string } |
 }
 
 /** Float tensors (F32, F64, F16, BF16) that hold NaN or +-Inf, with their counts, in file order. */
-export function nonFiniteEntries(tensors: Record<string, SafetensorsTensor>): { name: string; shape: number[]; count: number; size: number }[] {
+export function nonFiniteEntries(
+  tensors: Record<string, SafetensorsTensor>,
+): { name: string; shape: number[]; count: number; size: number }[] {
   const out: { name: string; shape: number[]; count: number; size: number }[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     let count = 0;

@@ -5,16 +5,33 @@
 // Engine conventions differ from PyTorch's in one place: explicit 4-sided paddings are
 // [top, bottom, left, right] everywhere (PyTorch's pad layers take (left, right, top, bottom)).
 
-import { Tensor, empty, fmtShape, tensor, tidy } from '../tensor.js';
+import { type Tensor, empty, fmtShape, tensor, tidy } from '../tensor.js';
 import { noGrad } from '../tape.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
 import { linear } from '../ops/matmul.js';
 import {
-  batchNorm, instanceNorm, pad2d, upsampleNearest, upsampleBilinear, avgPool2d, relu, leakyRelu, tanh, sigmoid, reshape, mean, sub, square, sum, mulScalar, add, ones, zeros,
+  batchNorm,
+  instanceNorm,
+  pad2d,
+  upsampleNearest,
+  upsampleBilinear,
+  avgPool2d,
+  relu,
+  leakyRelu,
+  tanh,
+  sigmoid,
+  reshape,
+  mean,
+  sub,
+  square,
+  sum,
+  mulScalar,
+  add,
+  ones,
+  zeros,
 } from '../ops/index.js';
 import { dropout, type Generator } from '../ops/random.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
-import type { NormActivation } from '../ops/norm.js';
 import { Module, Parameter, type FusedActivation } from './module.js';
 
 // ---- argument helpers ----------------------------------------------------------------------------
@@ -49,7 +66,9 @@ const pyBool = (b: boolean) => (b ? 'True' : 'False');
 function checkInput(where: string, x: Tensor, rank: number | number[], channels?: number): void {
   const ranks = typeof rank === 'number' ? [rank] : rank;
   if (!ranks.includes(x.rank)) {
-    throw new Error(`${where}: expects a ${ranks.join('-D or ')}-D input (${ranks.includes(4) ? 'N, C, H, W' : 'N, C, ...'}), got ${fmtShape(x.shape)}`);
+    throw new Error(
+      `${where}: expects a ${ranks.join('-D or ')}-D input (${ranks.includes(4) ? 'N, C, H, W' : 'N, C, ...'}), got ${fmtShape(x.shape)}`,
+    );
   }
   if (channels !== undefined && x.shape[1] !== channels) {
     throw new Error(`${where}: expects ${channels} input channels (dim 1), got an input of shape ${fmtShape(x.shape)}`);
@@ -87,7 +106,12 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly paddingMode: PaddingMode;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Size2, opts: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Size2,
+    opts: Conv2dOptions = {},
+  ) {
     super();
     checkPositiveInt('Conv2d', 'inChannels', inChannels);
     checkPositiveInt('Conv2d', 'outChannels', outChannels);
@@ -98,14 +122,19 @@ export class Conv2d extends Module {
     this.paddingMode = opts.paddingMode ?? 'zeros';
     const [kh, kw] = this.kernelSize;
     this.weight = Parameter(empty([outChannels, inChannels, kh, kw], 'Conv2d.weight'));
-    this.bias = opts.bias ?? true ? Parameter(empty([outChannels], 'Conv2d.bias')) : null;
+    this.bias = (opts.bias ?? true) ? Parameter(empty([outChannels], 'Conv2d.bias')) : null;
     defaultInit(this.weight, this.bias, inChannels * kh * kw);
   }
 
   override forward(x: Tensor): Tensor {
     checkInput(this.typeName, x, 4, this.inChannels);
     // Reflect / replicate padding is folded into the conv's gathers (no padded copy of x).
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, dilation: this.dilation, padding: paddingTBLR(this.padding), paddingMode: this.paddingMode });
+    return conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      dilation: this.dilation,
+      padding: paddingTBLR(this.padding),
+      paddingMode: this.paddingMode,
+    });
   }
 
   /**
@@ -146,7 +175,12 @@ export class ConvTranspose2d extends Module {
   readonly outputPadding: [number, number];
   readonly dilation: [number, number];
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Size2, opts: ConvTranspose2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Size2,
+    opts: ConvTranspose2dOptions = {},
+  ) {
     super();
     checkPositiveInt('ConvTranspose2d', 'inChannels', inChannels);
     checkPositiveInt('ConvTranspose2d', 'outChannels', outChannels);
@@ -157,7 +191,7 @@ export class ConvTranspose2d extends Module {
     this.dilation = pair(opts.dilation ?? 1);
     const [kh, kw] = this.kernelSize;
     this.weight = Parameter(empty([inChannels, outChannels, kh, kw], 'ConvTranspose2d.weight'));
-    this.bias = opts.bias ?? true ? Parameter(empty([outChannels], 'ConvTranspose2d.bias')) : null;
+    this.bias = (opts.bias ?? true) ? Parameter(empty([outChannels], 'ConvTranspose2d.bias')) : null;
     // PyTorch computes fan_in from dim 1 of the weight, which for a transposed conv is out_channels.
     defaultInit(this.weight, this.bias, outChannels * kh * kw);
   }
@@ -188,12 +222,16 @@ export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean } = {},
+  ) {
     super();
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
     this.weight = Parameter(empty([outFeatures, inFeatures], 'Linear.weight'));
-    this.bias = opts.bias ?? true ? Parameter(empty([outFeatures], 'Linear.bias')) : null;
+    this.bias = (opts.bias ?? true) ? Parameter(empty([outFeatures], 'Linear.bias')) : null;
     defaultInit(this.weight, this.bias, inFeatures);
   }
 
@@ -228,11 +266,16 @@ abstract class NormBase extends Module {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
 
-  constructor(readonly numFeatures: number, opts: NormOptions, defaults: { affine: boolean; trackRunningStats: boolean }) {
+  constructor(
+    readonly numFeatures: number,
+    opts: NormOptions,
+    defaults: { affine: boolean; trackRunningStats: boolean },
+  ) {
     super();
     checkPositiveInt(new.target.name, 'numFeatures', numFeatures);
     this.eps = opts.eps ?? 1e-5;
-    if (opts.momentum === null) throw new Error(`${new.target.name}: momentum = null (cumulative moving average) is not supported; pass a number (default 0.1)`);
+    if (opts.momentum === null)
+      throw new Error(`${new.target.name}: momentum = null (cumulative moving average) is not supported; pass a number (default 0.1)`);
     this.momentum = opts.momentum ?? 0.1;
     this.affine = opts.affine ?? defaults.affine;
     this.trackRunningStats = opts.trackRunningStats ?? defaults.trackRunningStats;
@@ -286,7 +329,8 @@ abstract class NormBase extends Module {
 /** A ReLU or LeakyReLU (slope >= 0) as the norm kernels' fused activation, else null. */
 function activationOf(m: Module): FusedActivation | null {
   if (m.constructor === ReLU) return { activation: 'relu' };
-  if (m.constructor === LeakyReLU && (m as LeakyReLU).negativeSlope >= 0) return { activation: 'leaky_relu', slope: (m as LeakyReLU).negativeSlope };
+  if (m.constructor === LeakyReLU && (m as LeakyReLU).negativeSlope >= 0)
+    return { activation: 'leaky_relu', slope: (m as LeakyReLU).negativeSlope };
   return null;
 }
 
@@ -389,7 +433,10 @@ export class InstanceNorm2d extends NormBase {
 
 /** Inverted dropout while training; the identity in eval mode. */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5, readonly opts: { generator?: Generator } = {}) {
+  constructor(
+    readonly p = 0.5,
+    readonly opts: { generator?: Generator } = {},
+  ) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: p = ${p} must be in [0, 1]`);
   }
@@ -441,13 +488,17 @@ export class Identity extends Module {
 
 /** Flattens dims startDim..endDim into one (a view). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   override forward(x: Tensor): Tensor {
     const s = this.startDim < 0 ? this.startDim + x.rank : this.startDim;
     const e = this.endDim < 0 ? this.endDim + x.rank : this.endDim;
-    if (s < 0 || e >= x.rank || s > e) throw new Error(`${this.typeName}(${this.startDim}, ${this.endDim}): invalid dims for input ${fmtShape(x.shape)}`);
+    if (s < 0 || e >= x.rank || s > e)
+      throw new Error(`${this.typeName}(${this.startDim}, ${this.endDim}): invalid dims for input ${fmtShape(x.shape)}`);
     const shape: number[] = [...x.shape.slice(0, s), x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1), ...x.shape.slice(e + 1)];
     return reshape(x, shape);
   }
@@ -473,10 +524,16 @@ export class Unflatten extends Module {
 
 abstract class Pad2dBase extends Module {
   readonly padding: [number, number, number, number];
-  constructor(padding: Padding2d, readonly mode: 'zeros' | 'reflect' | 'replicate', readonly value = 0) {
+  constructor(
+    padding: Padding2d,
+    readonly mode: 'zeros' | 'reflect' | 'replicate',
+    readonly value = 0,
+  ) {
     super();
     this.padding = paddingTBLR(padding);
-    for (const p of this.padding) if (!Number.isInteger(p) || p < 0) throw new Error(`${new.target.name}: padding ${fmtShape(this.padding)} must be non-negative integers`);
+    for (const p of this.padding)
+      if (!Number.isInteger(p) || p < 0)
+        throw new Error(`${new.target.name}: padding ${fmtShape(this.padding)} must be non-negative integers`);
   }
   override forward(x: Tensor): Tensor {
     checkInput(this.typeName, x, 4);
@@ -486,15 +543,14 @@ abstract class Pad2dBase extends Module {
   /** Sequential's fusion hook: reflect / replicate padding followed by an unpadded Conv2d pads inside the conv. */
   override fusedWith(next: Module): ((x: Tensor) => Tensor) | null {
     const mode = this.mode;
-    const self: Pad2dBase = this;
     const cls: unknown = this.constructor;
     if (mode === 'zeros' || !(cls === ReflectionPad2d || cls === ReplicationPad2d)) return null;
     if (next.constructor !== Conv2d) return null;
     const conv = next as Conv2d;
     if (conv.paddingMode !== 'zeros' || paddingTBLR(conv.padding).some((p) => p !== 0)) return null;
     return (x) => {
-      checkInput(self.typeName, x, 4);
-      return conv.forwardPadded(x, self.padding, mode);
+      checkInput(this.typeName, x, 4);
+      return conv.forwardPadded(x, this.padding, mode);
     };
   }
   override extraRepr(): string {
@@ -537,27 +593,36 @@ export class Upsample extends Module {
   constructor(readonly opts: UpsampleOptions) {
     super();
     this.mode = opts.mode ?? 'nearest';
-    if ((opts.size === undefined) === (opts.scaleFactor === undefined)) throw new Error('Upsample: give exactly one of size and scaleFactor');
+    if ((opts.size === undefined) === (opts.scaleFactor === undefined))
+      throw new Error('Upsample: give exactly one of size and scaleFactor');
     if (this.mode === 'nearest' && opts.alignCorners) throw new Error(`Upsample: alignCorners only applies to mode 'bilinear'`);
   }
   override forward(x: Tensor): Tensor {
     checkInput(this.typeName, x, 4);
     const { size, scaleFactor } = this.opts;
     if (this.mode === 'bilinear') {
-      return upsampleBilinear(x, { size: size === undefined ? undefined : pair(size), scale: scaleFactor, alignCorners: this.opts.alignCorners ?? false });
+      return upsampleBilinear(x, {
+        size: size === undefined ? undefined : pair(size),
+        scale: scaleFactor,
+        alignCorners: this.opts.alignCorners ?? false,
+      });
     }
     let scale = scaleFactor;
     if (size !== undefined) {
       const [oh, ow] = pair(size);
       const [h, w] = [x.shape[2], x.shape[3]];
-      if (oh % h !== 0 || ow % w !== 0 || oh / h !== ow / w) throw new Error(`Upsample(nearest): size ${pyTuple([oh, ow])} is not a uniform integer multiple of the input ${fmtShape(x.shape)}`);
+      if (oh % h !== 0 || ow % w !== 0 || oh / h !== ow / w)
+        throw new Error(`Upsample(nearest): size ${pyTuple([oh, ow])} is not a uniform integer multiple of the input ${fmtShape(x.shape)}`);
       scale = oh / h;
     }
     if (!Number.isInteger(scale) || scale! < 1) throw new Error(`Upsample(nearest): scaleFactor must be a positive integer, got ${scale}`);
     return upsampleNearest(x, scale!);
   }
   override extraRepr(): string {
-    const s = this.opts.size !== undefined ? `size=${typeof this.opts.size === 'number' ? this.opts.size : pyTuple(this.opts.size)}` : `scale_factor=${pyFloat(this.opts.scaleFactor!)}`;
+    const s =
+      this.opts.size !== undefined
+        ? `size=${typeof this.opts.size === 'number' ? this.opts.size : pyTuple(this.opts.size)}`
+        : `scale_factor=${pyFloat(this.opts.scaleFactor!)}`;
     return `${s}, mode='${this.mode}'`;
   }
 }
@@ -565,7 +630,10 @@ export class Upsample extends Module {
 export class AvgPool2d extends Module {
   readonly stride: number;
   readonly padding: number;
-  constructor(readonly kernelSize: number, opts: { stride?: number; padding?: number } = {}) {
+  constructor(
+    readonly kernelSize: number,
+    opts: { stride?: number; padding?: number } = {},
+  ) {
     super();
     checkPositiveInt('AvgPool2d', 'kernelSize', kernelSize);
     this.stride = opts.stride ?? kernelSize;
@@ -579,4 +647,3 @@ export class AvgPool2d extends Module {
     return `kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}`;
   }
 }
-

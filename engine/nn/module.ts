@@ -14,7 +14,9 @@ import { checkState, copyStateInto, stateEntries, type StateDictLike } from './s
 /** Marks a tensor as a trainable parameter: requires grad, survives tidy(), found by Module. */
 export function Parameter(t: Tensor): Tensor {
   if (t.node) {
-    throw new Error(`Parameter(): ${t.describe()} is the output of ${t.node.op}; a parameter must be a leaf (pass t.detach() or a fresh tensor)`);
+    throw new Error(
+      `Parameter(): ${t.describe()} is the output of ${t.node.op}; a parameter must be a leaf (pass t.detach() or a fresh tensor)`,
+    );
   }
   if (t.dtype !== 'float32') throw new Error(`Parameter(): parameters are float32, got ${t.describe()}`);
   t.isParameter = true;
@@ -116,7 +118,9 @@ export class Module {
     for (const [k, v] of this.ownEntries()) {
       if (v instanceof Module) out.push([k, v]);
       else if (Array.isArray(v) && v.some((x) => x instanceof Module)) {
-        throw new Error(`${this.typeName}.${k} is a plain array of modules, which would not be registered (its parameters would be invisible to optimisers and state dicts); wrap it: new ModuleList(...)`);
+        throw new Error(
+          `${this.typeName}.${k} is a plain array of modules, which would not be registered (its parameters would be invisible to optimisers and state dicts); wrap it: new ModuleList(...)`,
+        );
       }
     }
     return out;
@@ -206,7 +210,9 @@ export class Module {
 
   private collectState(prefix: string, out: Map<string, Tensor>, optional: Set<string> | null, path: Module[] = []): void {
     if (path.includes(this)) {
-      throw new Error(`${this.typeName}: module '${prefix.slice(0, -1)}' contains itself (a cycle of module references); a state dict cannot be formed`);
+      throw new Error(
+        `${this.typeName}: module '${prefix.slice(0, -1)}' contains itself (a cycle of module references); a state dict cannot be formed`,
+      );
     }
     for (const [k, p] of this.ownParameters()) out.set(prefix + k, p);
     for (const [k, e] of this._buffers) {
@@ -319,7 +325,9 @@ export class Module {
 
   /** A one-line summary of every parameter and buffer: name, shape, element count. */
   summary(): string {
-    const rows = [...this.stateDict()].map(([k, t]) => `${k.padEnd(40)} ${fmtShape(t.shape).padEnd(20)} ${t.dtype === 'int32' ? 'int' : fmtCount(t.size)}`);
+    const rows = [...this.stateDict()].map(
+      ([k, t]) => `${k.padEnd(40)} ${fmtShape(t.shape).padEnd(20)} ${t.dtype === 'int32' ? 'int' : fmtCount(t.size)}`,
+    );
     rows.push(`total: ${fmtCount(this.numParameters())} parameters`);
     return rows.join('\n');
   }

@@ -12,7 +12,15 @@
 //   bwdWeight(x, dy)         -> dx = bwdInput(dy, g),     ddy = conv2d(x, g)
 //   convTranspose2d(x, w)    -> dx = conv2d(g, w),        dw = bwdWeight(g, x)
 import {
-  gatherFamily, wgradFamily, GATHER_FIELDS, GATHER_FIELD_TYPES, GATHER_MAX_PHASES, WGRAD_FIELDS, WGRAD_FIELD_TYPES, type ConvAct, type ConvEdge,
+  gatherFamily,
+  wgradFamily,
+  GATHER_FIELDS,
+  GATHER_FIELD_TYPES,
+  GATHER_MAX_PHASES,
+  WGRAD_FIELDS,
+  WGRAD_FIELD_TYPES,
+  type ConvAct,
+  type ConvEdge,
 } from '../../shaders/conv.js';
 import { pad2d, pad2dAdjoint } from './spatial.js';
 import { padCpu } from './cpu/nn.js';
@@ -25,7 +33,12 @@ import { sum } from './reduce.js';
 import { affine, stepMask, mul } from './elementwise.js';
 import { runGemm } from './matmul.js';
 import {
-  conv2dCpu, conv2dBackwardInputCpu, conv2dBackwardWeightCpu, convTranspose2dCpu, convOutSize, convTransposeOutSize,
+  conv2dCpu,
+  conv2dBackwardInputCpu,
+  conv2dBackwardWeightCpu,
+  convTranspose2dCpu,
+  convOutSize,
+  convTransposeOutSize,
   type Conv2dOptions as CpuConvOptions,
 } from './cpu/conv.js';
 
@@ -69,7 +82,8 @@ export interface ConvGeometry {
   dw: number;
 }
 
-const pair = (v: Pair | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+const pair = (v: Pair | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
 
 /** Normalises stride / padding / dilation and checks that they are sane. */
 export function convGeometry(op: string, opts: { stride?: Pair; padding?: Padding; dilation?: Pair } = {}): ConvGeometry {
@@ -81,7 +95,10 @@ export function convGeometry(op: string, opts: { stride?: Pair; padding?: Paddin
   else if (p.length === 2) pad = [p[0], p[0], p[1], p[1]];
   else if (p.length === 4) pad = [...p];
   else throw new Error(`${op}: padding ${JSON.stringify(p)} must be a number, [ph, pw] or [top, bottom, left, right]`);
-  for (const [name, v] of [['stride', [sh, sw]], ['dilation', [dh, dw]]] as const) {
+  for (const [name, v] of [
+    ['stride', [sh, sw]],
+    ['dilation', [dh, dw]],
+  ] as const) {
     if (v.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`${op}: ${name} [${v.join(', ')}] must be integers >= 1`);
   }
   if (pad.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`${op}: padding [${pad.join(', ')}] must be integers >= 0`);
@@ -93,7 +110,9 @@ const padStr = (g: ConvGeometry) => `[${g.pt}, ${g.pb}, ${g.pl}, ${g.pr}]`;
 function checkRank4(op: string, what: string, t: Tensor | Shape, layout: string): readonly number[] {
   const shape = t instanceof Tensor ? t.shape : t;
   if (shape.length !== 4) {
-    throw new Error(`${op}: ${what} must be 4-D ${layout}, got ${fmtShape(shape)}${what === 'input' && shape.length === 3 ? '; add the batch dim with reshape(x, [1, ...x.shape])' : ''}`);
+    throw new Error(
+      `${op}: ${what} must be 4-D ${layout}, got ${fmtShape(shape)}${what === 'input' && shape.length === 3 ? '; add the batch dim with reshape(x, [1, ...x.shape])' : ''}`,
+    );
   }
   return shape;
 }
@@ -123,7 +142,9 @@ function convForwardShape(op: string, xShape: Shape, wShape: Shape, g: ConvGeome
 
 function checkBias(op: string, bias: Tensor | null, channels: number, wShape: Shape): void {
   if (bias && (bias.rank !== 1 || bias.shape[0] !== channels)) {
-    throw new Error(`${op}: bias ${fmtShape(bias.shape)} must be [${channels}] (one value per output channel of weight ${fmtShape(wShape)})`);
+    throw new Error(
+      `${op}: bias ${fmtShape(bias.shape)} must be [${channels}] (one value per output channel of weight ${fmtShape(wShape)})`,
+    );
   }
 }
 
@@ -133,11 +154,25 @@ const typed = (values: number[], types: readonly string[]): UniformValue[] =>
   values.map((v, i) => (types[i] === 'i32' ? i32(v) : types[i] === 'f32' ? f32(v) : v));
 
 function gatherUniforms(v: Partial<Record<(typeof GATHER_FIELDS)[number], number>>): UniformValue[] {
-  return typed(GATHER_FIELDS.map((f) => v[f] ?? 0), GATHER_FIELD_TYPES);
+  return typed(
+    GATHER_FIELDS.map((f) => v[f] ?? 0),
+    GATHER_FIELD_TYPES,
+  );
 }
 
 /** y = conv2d(x, w) + bias, then the activation; output spatial size [oh, ow]. */
-function convForwardRaw(op: string, x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01, edge: ConvEdge = 'zeros'): Tensor {
+function convForwardRaw(
+  op: string,
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  oh: number,
+  ow: number,
+  act: ConvAct = 'none',
+  slope = 0.01,
+  edge: ConvEdge = 'zeros',
+): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [o, , kh, kw] = w.shape;
   const y = empty([nb, o, oh, ow], op);
@@ -147,11 +182,30 @@ function convForwardRaw(op: string, x: Tensor, w: Tensor, bias: Tensor | null, g
     inputs: [w, x],
     epilogueInputs: bias ? [bias] : [],
     out: y,
-    M: o, N: nb * oh * ow, K: c * kh * kw, batch: 1,
+    M: o,
+    N: nb * oh * ow,
+    K: c * kh * kw,
+    batch: 1,
     uniforms: gatherUniforms({
-      PH: oh, PW: ow, SH: h, SW: wd, SPh: g.sh, SPw: g.sw, OFFh: -g.pt, OFFw: -g.pl, TSh: g.dh, TSw: g.dw,
-      srcBatch: c * h * wd, srcPlane: h * wd, KWW: kw,
-      OSh: 1, OSw: 1, OWW: ow, outPlane: oh * ow, outBatch: o * oh * ow, slope,
+      PH: oh,
+      PW: ow,
+      SH: h,
+      SW: wd,
+      SPh: g.sh,
+      SPw: g.sw,
+      OFFh: -g.pt,
+      OFFw: -g.pl,
+      TSh: g.dh,
+      TSw: g.dw,
+      srcBatch: c * h * wd,
+      srcPlane: h * wd,
+      KWW: kw,
+      OSh: 1,
+      OSw: 1,
+      OWW: ow,
+      outPlane: oh * ow,
+      outBatch: o * oh * ow,
+      slope,
     }),
   });
   return y;
@@ -202,7 +256,10 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
   const phy = phases(h, kh, g.sh, g.dh, g.pt);
   const phx = phases(wd, kw, g.sw, g.dw, g.pl);
   const uniformAxis = (ps: ReturnType<typeof phases>) =>
-    ps.length <= GATHER_MAX_PHASES && ps.every((p) => p.taps > 0 && p.taps === ps[0].taps && p.count === ps[0].count && p.step === ps[0].step && p.tapStride === ps[0].tapStride);
+    ps.length <= GATHER_MAX_PHASES &&
+    ps.every(
+      (p) => p.taps > 0 && p.taps === ps[0].taps && p.count === ps[0].count && p.step === ps[0].step && p.tapStride === ps[0].tapStride,
+    );
   if (convPhaseBatching.enabled && phy.length * phx.length > 1 && uniformAxis(phy) && uniformAxis(phx)) {
     const [py, px] = [phy[0], phx[0]];
     const taps = py.taps * px.taps;
@@ -216,17 +273,41 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
       inputs: [w, dy],
       epilogueInputs: bias ? [bias] : [],
       out: dx,
-      M: c, N: nb * py.count * px.count, K: o * taps, batch: phy.length * phx.length, planBatch: 1,
+      M: c,
+      N: nb * py.count * px.count,
+      K: o * taps,
+      batch: phy.length * phx.length,
+      planBatch: 1,
       uniforms: [
         ...gatherUniforms({
-          PH: py.count, PW: px.count, SH: oh, SW: ow, SPh: 1, SPw: 1,
-          TSh: -py.tapStride, TSw: -px.tapStride, srcBatch: o * oh * ow, srcPlane: oh * ow,
-          sAm: kh * kw, sAc: c * kh * kw, KWW: kw, KSh: py.step, KSw: px.step,
-          OSh: g.sh, OSw: g.sw, OWW: wd, outPlane: h * wd, outBatch: c * h * wd, NPX: phx.length,
+          PH: py.count,
+          PW: px.count,
+          SH: oh,
+          SW: ow,
+          SPh: 1,
+          SPw: 1,
+          TSh: -py.tapStride,
+          TSw: -px.tapStride,
+          srcBatch: o * oh * ow,
+          srcPlane: oh * ow,
+          sAm: kh * kw,
+          sAc: c * kh * kw,
+          KWW: kw,
+          KSh: py.step,
+          KSw: px.step,
+          OSh: g.sh,
+          OSw: g.sw,
+          OWW: wd,
+          outPlane: h * wd,
+          outBatch: c * h * wd,
+          NPX: phx.length,
         }),
-        ...table(phy, (p) => p.base, true), ...table(phx, (p) => p.base, true),
-        ...table(phy, (p) => p.k0, false), ...table(phx, (p) => p.k0, false),
-        ...table(phy, (p) => p.r, false), ...table(phx, (p) => p.r, false),
+        ...table(phy, (p) => p.base, true),
+        ...table(phx, (p) => p.base, true),
+        ...table(phy, (p) => p.k0, false),
+        ...table(phx, (p) => p.k0, false),
+        ...table(phy, (p) => p.r, false),
+        ...table(phx, (p) => p.r, false),
       ],
     });
     return dx;
@@ -240,12 +321,37 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
         inputs: [w, dy],
         epilogueInputs: bias ? [bias] : [],
         out: dx,
-        M: c, N: nb * py.count * px.count, K: o * taps, batch: 1,
+        M: c,
+        N: nb * py.count * px.count,
+        K: o * taps,
+        batch: 1,
         uniforms: gatherUniforms({
-          PH: py.count, PW: px.count, SH: oh, SW: ow, SPh: 1, SPw: 1, OFFh: py.base, OFFw: px.base,
-          TSh: -py.tapStride, TSw: -px.tapStride, srcBatch: o * oh * ow, srcPlane: oh * ow,
-          sAm: kh * kw, sAc: c * kh * kw, KWW: kw, KH0: py.k0, KW0: px.k0, KSh: py.step, KSw: px.step,
-          OH0: py.r, OW0: px.r, OSh: g.sh, OSw: g.sw, OWW: wd, outPlane: h * wd, outBatch: c * h * wd,
+          PH: py.count,
+          PW: px.count,
+          SH: oh,
+          SW: ow,
+          SPh: 1,
+          SPw: 1,
+          OFFh: py.base,
+          OFFw: px.base,
+          TSh: -py.tapStride,
+          TSw: -px.tapStride,
+          srcBatch: o * oh * ow,
+          srcPlane: oh * ow,
+          sAm: kh * kw,
+          sAc: c * kh * kw,
+          KWW: kw,
+          KH0: py.k0,
+          KW0: px.k0,
+          KSh: py.step,
+          KSw: px.step,
+          OH0: py.r,
+          OW0: px.r,
+          OSh: g.sh,
+          OSw: g.sw,
+          OWW: wd,
+          outPlane: h * wd,
+          outBatch: c * h * wd,
         }),
       });
     }
@@ -261,15 +367,37 @@ export const convBiasGradFolding = { enabled: true };
  * `dbias`, also the bias gradient sum over (n, oh, ow) of dy, as the GEMM's extra column (the
  * weight columns plan, split and so round as without it).
  */
-function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry, dbias: Tensor | null = null, edge: ConvEdge = 'zeros'): Tensor {
+function convBackwardWeightRaw(
+  op: string,
+  x: Tensor,
+  dy: Tensor,
+  wShape: Shape,
+  g: ConvGeometry,
+  dbias: Tensor | null = null,
+  edge: ConvEdge = 'zeros',
+): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [, o, oh, ow] = dy.shape;
   const [, , kh, kw] = wShape;
   const dw = empty([o, c, kh, kw], op);
   const NW = c * kh * kw;
   const v: Record<(typeof WGRAD_FIELDS)[number], number> = {
-    OHW: oh * ow, OWd: ow, dyBatch: o * oh * ow, xBatch: c * h * wd, xPlane: h * wd, H: h, W: wd,
-    sh: g.sh, sw: g.sw, pt: g.pt, pl: g.pl, dh: g.dh, dw: g.dw, NW, pad1: 0, pad2: 0,
+    OHW: oh * ow,
+    OWd: ow,
+    dyBatch: o * oh * ow,
+    xBatch: c * h * wd,
+    xPlane: h * wd,
+    H: h,
+    W: wd,
+    sh: g.sh,
+    sw: g.sw,
+    pt: g.pt,
+    pl: g.pl,
+    dh: g.dh,
+    dw: g.dw,
+    NW,
+    pad1: 0,
+    pad2: 0,
   };
   runGemm({
     op,
@@ -278,8 +406,15 @@ function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape,
     epilogueInputs: [],
     out: dw,
     extraOutputs: dbias ? [dbias] : [],
-    M: o, N: NW + (dbias ? 1 : 0), K: nb * oh * ow, batch: 1, planN: NW,
-    uniforms: typed(WGRAD_FIELDS.map((f) => v[f]), WGRAD_FIELD_TYPES),
+    M: o,
+    N: NW + (dbias ? 1 : 0),
+    K: nb * oh * ow,
+    batch: 1,
+    planN: NW,
+    uniforms: typed(
+      WGRAD_FIELDS.map((f) => v[f]),
+      WGRAD_FIELD_TYPES,
+    ),
   });
   return dw;
 }
@@ -287,7 +422,16 @@ function convBackwardWeightRaw(op: string, x: Tensor, dy: Tensor, wShape: Shape,
 // ---- differentiable ops ---------------------------------------------------------------------------
 
 /** conv2d with an explicit output size (the conv-transpose's backward may need a cropped one). */
-function conv2dOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, act: ConvAct = 'none', slope = 0.01): Tensor {
+function conv2dOp(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  oh: number,
+  ow: number,
+  act: ConvAct = 'none',
+  slope = 0.01,
+): Tensor {
   const y = convForwardRaw('conv2d', x, w, bias, g, oh, ow, act, slope);
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(y, 'conv2d', inputs, (gy) => {
@@ -300,11 +444,7 @@ function conv2dOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh
       const db = empty([bias.shape[0]], 'conv2d_backward_bias');
       return [dx, convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db), db];
     }
-    return [
-      dx,
-      w.requiresGrad ? conv2dBackwardWeightOp(x, gy, w.shape, g) : null,
-      bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
-    ];
+    return [dx, w.requiresGrad ? conv2dBackwardWeightOp(x, gy, w.shape, g) : null, bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null];
   });
 }
 
@@ -314,7 +454,17 @@ function conv2dOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh
  * conv's on the padded grid, then pad2d's adjoint; under createGraph the weight gradient comes from
  * a materialised pad2d (differentiable again). The same values and gradients as pad2d + conv2d.
  */
-function conv2dEdgeOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, oh: number, ow: number, edge: ConvEdge, act: ConvAct, slope: number): Tensor {
+function conv2dEdgeOp(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  oh: number,
+  ow: number,
+  edge: ConvEdge,
+  act: ConvAct,
+  slope: number,
+): Tensor {
   const y = convForwardRaw('conv2d', x, w, bias, g, oh, ow, act, slope, edge);
   const inputs = bias ? [x, w, bias] : [x, w];
   const pads: [number, number, number, number] = [g.pt, g.pb, g.pl, g.pr];
@@ -326,7 +476,8 @@ function conv2dEdgeOp(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry
     else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
     const dx = x.requiresGrad ? pad2dAdjoint(conv2dBackwardInputOp(gy, w, padded, g0), [h, wd], pads, edge) : null;
     if (!isGradEnabled()) {
-      const db = bias?.requiresGrad && w.requiresGrad && convBiasGradFolding.enabled ? empty([bias.shape[0]], 'conv2d_backward_bias') : null;
+      const db =
+        bias?.requiresGrad && w.requiresGrad && convBiasGradFolding.enabled ? empty([bias.shape[0]], 'conv2d_backward_bias') : null;
       const dw = w.requiresGrad ? convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db, edge) : null;
       return [dx, dw, ...(bias ? [db ?? (bias.requiresGrad ? sum(gy, [0, 2, 3]) : null)] : [])];
     }
@@ -362,15 +513,20 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   checkBias(op, bias, o, w.shape);
   checkFloat(op, x, w, ...(bias ? [bias] : []));
   const act: ConvAct = opts.activation ?? 'none';
-  if (!['none', 'relu', 'leaky_relu'].includes(act)) throw new Error(`conv2d: activation '${act}' is not fused; use 'relu' or 'leaky_relu', or apply it after the conv`);
+  if (!['none', 'relu', 'leaky_relu'].includes(act))
+    throw new Error(`conv2d: activation '${act}' is not fused; use 'relu' or 'leaky_relu', or apply it after the conv`);
   const edge = opts.paddingMode ?? 'zeros';
   if (edge !== 'zeros') {
-    if (edge !== 'reflect' && edge !== 'replicate') throw new Error(`conv2d: paddingMode '${String(edge)}' is not one of 'zeros', 'reflect', 'replicate'`);
+    if (edge !== 'reflect' && edge !== 'replicate')
+      throw new Error(`conv2d: paddingMode '${String(edge)}' is not one of 'zeros', 'reflect', 'replicate'`);
     const [, , h, wd] = x.shape;
     if (edge === 'reflect' && (Math.max(g.pt, g.pb) >= h || Math.max(g.pl, g.pr) >= wd)) {
-      throw new Error(`conv2d: reflect padding ${padStr(g)} needs each pad smaller than the input dim it pads, but x is ${fmtShape(x.shape)}; use smaller padding or paddingMode 'replicate'`);
+      throw new Error(
+        `conv2d: reflect padding ${padStr(g)} needs each pad smaller than the input dim it pads, but x is ${fmtShape(x.shape)}; use smaller padding or paddingMode 'replicate'`,
+      );
     }
-    if (edge === 'replicate' && (h === 0 || wd === 0)) throw new Error(`conv2d: replicate padding of an empty input ${fmtShape(x.shape)} has nothing to repeat`);
+    if (edge === 'replicate' && (h === 0 || wd === 0))
+      throw new Error(`conv2d: replicate padding of an empty input ${fmtShape(x.shape)} has nothing to repeat`);
     if (g.pt + g.pb + g.pl + g.pr > 0) return conv2dEdgeOp(x, w, bias, g, oh, ow, edge, act, opts.slope ?? 0.01);
   }
   return conv2dOp(x, w, bias, g, oh, ow, act, opts.slope ?? 0.01);
@@ -383,7 +539,9 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, xShape: Shape, opts: 
   const yShape = convForwardShape(op, xShape, w.shape, g);
   checkRank4(op, 'dy', dy, '[N, out, OH, OW]');
   if (dy.shape.some((d, i) => d !== yShape[i])) {
-    throw new Error(`${op}: dy ${fmtShape(dy.shape)} does not match the forward output ${fmtShape(yShape)} of input ${fmtShape(xShape)} and weight ${fmtShape(w.shape)}; check xShape and the stride/padding/dilation`);
+    throw new Error(
+      `${op}: dy ${fmtShape(dy.shape)} does not match the forward output ${fmtShape(yShape)} of input ${fmtShape(xShape)} and weight ${fmtShape(w.shape)}; check xShape and the stride/padding/dilation`,
+    );
   }
   checkFloat(op, dy, w);
   return conv2dBackwardInputOp(dy, w, xShape, g);
@@ -396,7 +554,9 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, wShape: Shape, opts:
   const yShape = convForwardShape(op, x.shape, wShape, g);
   checkRank4(op, 'dy', dy, '[N, out, OH, OW]');
   if (dy.shape.some((d, i) => d !== yShape[i])) {
-    throw new Error(`${op}: dy ${fmtShape(dy.shape)} does not match the forward output ${fmtShape(yShape)} of input ${fmtShape(x.shape)} and weight ${fmtShape(wShape)}; check wShape and the stride/padding/dilation`);
+    throw new Error(
+      `${op}: dy ${fmtShape(dy.shape)} does not match the forward output ${fmtShape(yShape)} of input ${fmtShape(x.shape)} and weight ${fmtShape(wShape)}; check wShape and the stride/padding/dilation`,
+    );
   }
   checkFloat(op, x, dy);
   return conv2dBackwardWeightOp(x, dy, wShape, g);
@@ -420,12 +580,16 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null
   }
   const [oph, opw] = pair(opts.outputPadding, 0);
   if ([oph, opw].some((v) => !Number.isInteger(v) || v < 0) || !(oph < g.sh || oph < g.dh) || !(opw < g.sw || opw < g.dw)) {
-    throw new Error(`${op}: outputPadding [${oph}, ${opw}] must be integers >= 0 and smaller than the stride [${g.sh}, ${g.sw}] or the dilation [${g.dh}, ${g.dw}]`);
+    throw new Error(
+      `${op}: outputPadding [${oph}, ${opw}] must be integers >= 0 and smaller than the stride [${g.sh}, ${g.sw}] or the dilation [${g.dh}, ${g.dw}]`,
+    );
   }
   const oh = convTransposeOutSize(h, kh, g.sh, g.pt, g.pb, g.dh, oph);
   const ow = convTransposeOutSize(wd, kw, g.sw, g.pl, g.pr, g.dw, opw);
   if (oh < 1 || ow < 1) {
-    throw new Error(`${op}: output would be ${oh}x${ow} for input ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)} and padding ${padStr(g)}; use less padding`);
+    throw new Error(
+      `${op}: output would be ${oh}x${ow} for input ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)} and padding ${padStr(g)}; use less padding`,
+    );
   }
   checkBias(op, bias, cout, w.shape);
   checkFloat(op, x, w, ...(bias ? [bias] : []));

@@ -6,7 +6,7 @@
 // the two). A data-preparation op: no gradient, nothing recorded on the tape.
 // Browser-safe.
 
-import { Tensor, checkFloat, empty, fmtShape, tensor, tidy } from '../tensor.js';
+import { type Tensor, checkFloat, empty, fmtShape, tensor, tidy } from '../tensor.js';
 import { noGrad } from '../tape.js';
 import { conv2d } from './conv.js';
 import { affine } from './elementwise.js';
@@ -41,7 +41,17 @@ export function edgeMap(x: Tensor, opts: EdgeMapGpuOptions = {}): Tensor {
   if (!Number.isInteger(channels) || channels < 1) throw new Error(`${op}: channels must be a positive integer, got ${channels}`);
   return noGrad(() =>
     tidy(() => {
-      const lum = c === 3 ? conv2d(x, tensor(LUMA.map((v) => v / 2), [1, 3, 1, 1]), tensor([0.5], [1])) : affine(x, 0.5, 0.5);
+      const lum =
+        c === 3
+          ? conv2d(
+              x,
+              tensor(
+                LUMA.map((v) => v / 2),
+                [1, 3, 1, 1],
+              ),
+              tensor([0.5], [1]),
+            )
+          : affine(x, 0.5, 0.5);
       const grad = conv2d(pad2d(lum, [1, 1, 1, 1], 'replicate'), tensor([...SOBEL_X, ...SOBEL_Y], [2, 1, 3, 3]));
       const y = empty([n, channels, h, w], op);
       const pixels = n * h * w;

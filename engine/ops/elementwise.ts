@@ -1,9 +1,9 @@
 // Elementwise ops: arithmetic with broadcasting, scalar ops, activations, fills.
 // Host side of shaders/elementwise.ts. Each differentiable op records a backward written with
 // these same ops, so gradients of gradients work (tanh' = 1 - y^2 is itself a graph of ops).
-import { binarySource, unarySource, actBackwardSource, binaryExpr, unaryExpr } from '../../shaders/elementwise.js';
+import { binarySource, unarySource, actBackwardSource, type binaryExpr, type unaryExpr } from '../../shaders/elementwise.js';
 import { fillSource, COPY_WG } from '../../shaders/reduce_copy.js';
-import { Tensor, empty, checkFloat, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
+import { type Tensor, empty, checkFloat, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
 import { record, registerTapeOps, isGradEnabled } from '../tape.js';
 import { grid1d, launch, vec8, f32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
@@ -14,7 +14,13 @@ import { sumTo } from './reduce.js';
 function unaryRaw(op: keyof typeof unaryExpr, x: Tensor, p0 = 0, p1 = 0, name = op): Tensor {
   checkFloat(name, x);
   const y = empty(x.shape, name);
-  launch({ key: `unary|${op}`, code: () => unarySource(op), bindings: ['read', 'rw'], op: name }, [x, y], [x.size, f32(p0), f32(p1), 0], grid1d(x.size), { op: name });
+  launch(
+    { key: `unary|${op}`, code: () => unarySource(op), bindings: ['read', 'rw'], op: name },
+    [x, y],
+    [x.size, f32(p0), f32(p1), 0],
+    grid1d(x.size),
+    { op: name },
+  );
   return y;
 }
 
@@ -25,7 +31,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - r + i] ?? 1;
     const db = b[b.length - r + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast (dim ${i - r}: ${da} vs ${db}); reshape one to size 1 on that dim or make them equal`);
+      throw new Error(
+        `${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast (dim ${i - r}: ${da} vs ${db}); reshape one to size 1 on that dim or make them equal`,
+      );
     }
     out.push(da === 1 ? db : da);
   }
@@ -48,7 +56,13 @@ function binaryRaw(op: keyof typeof binaryExpr, a: Tensor, b: Tensor, name = op)
   const y = empty(shape, name);
   const same = a.size === y.size && b.size === y.size;
   if (same) {
-    launch({ key: `binary|${op}|same`, code: () => binarySource(op, false), bindings: ['read', 'read', 'rw'], op: name }, [a, b, y], [y.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])], grid1d(y.size), { op: name });
+    launch(
+      { key: `binary|${op}|same`, code: () => binarySource(op, false), bindings: ['read', 'read', 'rw'], op: name },
+      [a, b, y],
+      [y.size, 0, 0, 0, ...vec8([]), ...vec8([]), ...vec8([])],
+      grid1d(y.size),
+      { op: name },
+    );
   } else {
     launch(
       { key: `binary|${op}|bcast`, code: () => binarySource(op, true), bindings: ['read', 'read', 'rw'], op: name },
@@ -66,7 +80,10 @@ function binaryRaw(op: keyof typeof binaryExpr, a: Tensor, b: Tensor, name = op)
 export function full(shape: Shape, value: number): Tensor {
   const y = empty(shape, 'full');
   const n = numel(shape);
-  if (n > 0) launch({ key: 'fill', code: () => fillSource(), bindings: ['rw'], op: 'full' }, [y], [n, f32(value), 0, 0], grid1d(n, COPY_WG), { op: 'full' });
+  if (n > 0)
+    launch({ key: 'fill', code: () => fillSource(), bindings: ['rw'], op: 'full' }, [y], [n, f32(value), 0, 0], grid1d(n, COPY_WG), {
+      op: 'full',
+    });
   return y;
 }
 export const zeros = (shape: Shape) => full(shape, 0);
@@ -201,7 +218,13 @@ function actGrad(op: string, g: Tensor, t: Tensor, p0: number, composed: () => T
   if (isGradEnabled() || !fusedActivationBackward.enabled || g.size !== t.size) return composed();
   const dx = empty(t.shape, `${op}_backward`);
   if (t.size > 0) {
-    launch({ key: `act_backward|${op}`, code: () => actBackwardSource(op), bindings: ['read', 'read', 'rw'], op: `${op}_backward` }, [g, t, dx], [t.size, f32(p0), 0, 0], grid1d(t.size), { op: `${op}_backward` });
+    launch(
+      { key: `act_backward|${op}`, code: () => actBackwardSource(op), bindings: ['read', 'read', 'rw'], op: `${op}_backward` },
+      [g, t, dx],
+      [t.size, f32(p0), 0, 0],
+      grid1d(t.size),
+      { op: `${op}_backward` },
+    );
   }
   return dx;
 }
@@ -239,11 +262,17 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
 
 export function elu(x: Tensor, alpha = 1): Tensor {
   const y = unaryRaw('elu', x, alpha);
-  return record(y, 'elu', [x], (g) => {
-    // 1 for x > 0, y + alpha (= alpha e^x) otherwise.
-    const pos = unaryRaw('step', x);
-    return [mul(g, add(pos, mul(affine(pos, -1, 1), addScalar(y, alpha))))];
-  }, [x, y]);
+  return record(
+    y,
+    'elu',
+    [x],
+    (g) => {
+      // 1 for x > 0, y + alpha (= alpha e^x) otherwise.
+      const pos = unaryRaw('step', x);
+      return [mul(g, add(pos, mul(affine(pos, -1, 1), addScalar(y, alpha))))];
+    },
+    [x, y],
+  );
 }
 
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
@@ -266,7 +295,9 @@ function binaryHost(a: HostTensor, b: HostTensor, f: (x: number, z: number) => n
   const n = numel(shape);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let rem = i, ia = 0, ib = 0;
+    let rem = i,
+      ia = 0,
+      ib = 0;
     for (let d = shape.length - 1; d >= 0; d--) {
       const c = rem % shape[d];
       rem = Math.floor(rem / shape[d]);
@@ -299,7 +330,7 @@ for (const [name, fn, f] of binaryRefs) {
       for (let k = 0; k < n; k++) {
         const r = rand();
         if (name === 'div' && i === 1) d[k] = (r < 0.5 ? -1 : 1) * (0.5 + r);
-        else if (name === 'maximum' || name === 'minimum') d[k] = i === 0 ? -1 + 2 * r : (r < 0.5 ? -1.1 + r : 0.6 + r);
+        else if (name === 'maximum' || name === 'minimum') d[k] = i === 0 ? -1 + 2 * r : r < 0.5 ? -1.1 + r : 0.6 + r;
         else d[k] = -1 + 2 * r;
       }
       return d;
@@ -338,8 +369,10 @@ for (const [name, fn, f, domain] of unaryRefs) {
       for (let k = 0; k < n; k++) {
         const r = rand();
         if (domain === 'pos') d[k] = 0.3 + 1.5 * r;
-        else if (name === 'softplus') d[k] = (r < 0.5 ? -2 + 2.8 * r : 1.6 + r); // avoid the threshold at 1.5
-        else if (name === 'clamp') d[k] = [-0.9, -0.2, 0.2, 0.9][Math.floor(r * 4)] + (r * 97 % 0.1); // away from the bounds
+        else if (name === 'softplus')
+          d[k] = r < 0.5 ? -2 + 2.8 * r : 1.6 + r; // avoid the threshold at 1.5
+        else if (name === 'clamp')
+          d[k] = [-0.9, -0.2, 0.2, 0.9][Math.floor(r * 4)] + ((r * 97) % 0.1); // away from the bounds
         else d[k] = (r < 0.5 ? -1 : 1) * (0.05 + 1.9 * Math.abs(r - 0.5));
       }
       return d;

@@ -5,7 +5,7 @@
 //   1-D kernels use a 2-D grid so more than 65535 workgroups fit: index = gid.x + gid.y * nwg.x * WG.
 
 import type { KernelSpec, UniformValue } from '../device.js';
-import { Tensor, checkSameEngine } from '../tensor.js';
+import { type Tensor, checkSameEngine } from '../tensor.js';
 
 export const WG1D = 256;
 

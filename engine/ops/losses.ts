@@ -2,12 +2,29 @@
 // WGAN-GP gradient penalty, and a NaN/Inf guard for training loops.
 // Reductions follow PyTorch: 'mean' (default) and 'sum' give a scalar of shape [], 'none' the
 // elementwise (or, for cross-entropy, per-sample) values. CPU references: engine/ops/cpu/losses.ts.
-import { Tensor, checkFloat, fmtShape, tensor, empty, type Shape } from '../tensor.js';
+import { type Tensor, checkFloat, fmtShape, tensor, empty, type Shape } from '../tensor.js';
 import { grad, noGrad, record, isGradEnabled } from '../tape.js';
 import { launch, grid1d, f32 } from './kernel.js';
 import { lossMeanSource, lossMeanBackwardSource, LOSS_WG, type FusedLoss } from '../../shaders/losses.js';
 import { registerOp, type HostTensor } from './registry.js';
-import { add, sub, mul, neg, abs, sign, square, sqrt, exp, relu, sigmoid, softplus, tanh, affine, mulScalar, addScalar } from './elementwise.js';
+import {
+  add,
+  sub,
+  mul,
+  neg,
+  abs,
+  sign,
+  square,
+  sqrt,
+  exp,
+  relu,
+  sigmoid,
+  softplus,
+  tanh,
+  affine,
+  mulScalar,
+  addScalar,
+} from './elementwise.js';
 import { sum, mean, sumTo } from './reduce.js';
 import { reshape, expand } from './movement.js';
 import { logSoftmax, oneHot } from './softmax.js';
@@ -51,12 +68,25 @@ export const fusedLosses = { enabled: true };
  * loss differentiates twice. The values are those of the composed ops (same terms, same reduction
  * order).
  */
-function fusedMean(op: string, kind: FusedLoss, a: Tensor, b: Tensor | null, target: number, composedBackward: (g: Tensor) => (Tensor | null)[]): Tensor {
+function fusedMean(
+  op: string,
+  kind: FusedLoss,
+  a: Tensor,
+  b: Tensor | null,
+  target: number,
+  composedBackward: (g: Tensor) => (Tensor | null)[],
+): Tensor {
   const n = a.size;
   const uni = [n, f32(target), f32(1), f32(20), f32(1 / Math.max(n, 1)), 0, 0, 0];
   const y = empty([], op);
   const ins = b ? [a, b] : [a];
-  launch({ key: `loss_mean|${kind}`, code: () => lossMeanSource(kind), bindings: [...ins.map(() => 'read' as const), 'rw'], op }, [...ins, y], uni, [1, 1, 1], { op, bytes: 4 * n * ins.length });
+  launch(
+    { key: `loss_mean|${kind}`, code: () => lossMeanSource(kind), bindings: [...ins.map(() => 'read' as const), 'rw'], op },
+    [...ins, y],
+    uni,
+    [1, 1, 1],
+    { op, bytes: 4 * n * ins.length },
+  );
   return record(y, op, ins, (g) => {
     if (isGradEnabled()) return composedBackward(g);
     const wantB = !!b?.requiresGrad;
@@ -64,8 +94,16 @@ function fusedMean(op: string, kind: FusedLoss, a: Tensor, b: Tensor | null, tar
     const db = wantB ? empty(b!.shape, `${op}_backward`) : null;
     const bufs = [g, ...ins, da, ...(db ? [db] : [])];
     launch(
-      { key: `loss_mean_backward|${kind}|db=${+wantB}`, code: () => lossMeanBackwardSource(kind, wantB), bindings: [...bufs.slice(0, 1 + ins.length).map(() => 'read' as const), 'rw', ...(db ? ['rw' as const] : [])], op: `${op}_backward` },
-      bufs, uni, grid1d(n, LOSS_WG), { op: `${op}_backward`, bytes: 4 * n * (ins.length + 1 + (db ? 1 : 0)) },
+      {
+        key: `loss_mean_backward|${kind}|db=${+wantB}`,
+        code: () => lossMeanBackwardSource(kind, wantB),
+        bindings: [...bufs.slice(0, 1 + ins.length).map(() => 'read' as const), 'rw', ...(db ? ['rw' as const] : [])],
+        op: `${op}_backward`,
+      },
+      bufs,
+      uni,
+      grid1d(n, LOSS_WG),
+      { op: `${op}_backward`, bytes: 4 * n * (ins.length + 1 + (db ? 1 : 0)) },
     );
     if (!a.requiresGrad) {
       da.dispose();
@@ -89,7 +127,21 @@ export function bceWithLogits(logits: Tensor, target: Tensor | number, opts: Red
   let y: Tensor;
   if (typeof target === 'number' && (opts.reduction ?? 'mean') === 'mean' && fusedLosses.enabled && logits.size > 0) {
     const n = logits.size;
-    return fusedMean('bce_with_logits', 'bce', logits, null, target, (g) => [mul(mulScalar(expand(reshape(g, logits.shape.map(() => 1)), logits.shape), 1 / n), addScalar(sigmoid(logits), -target))]);
+    return fusedMean('bce_with_logits', 'bce', logits, null, target, (g) => [
+      mul(
+        mulScalar(
+          expand(
+            reshape(
+              g,
+              logits.shape.map(() => 1),
+            ),
+            logits.shape,
+          ),
+          1 / n,
+        ),
+        addScalar(sigmoid(logits), -target),
+      ),
+    ]);
   }
   if (typeof target === 'number') {
     y = noGrad(() => sub(softplus(logits), mulScalar(logits, target)));
@@ -113,14 +165,31 @@ export function mse(a: Tensor, b: Tensor, opts: ReductionOptions = {}): Tensor {
   checkSame('mse', a, b);
   if ((opts.reduction ?? 'mean') === 'mean' && fusedLosses.enabled && a.size > 0) {
     return fusedMean('mse', 'mse', a, b, 0, (g) => {
-      const d = mul(mulScalar(expand(reshape(g, a.shape.map(() => 1)), a.shape), 1 / a.size), mulScalar(sub(a, b), 2));
+      const d = mul(
+        mulScalar(
+          expand(
+            reshape(
+              g,
+              a.shape.map(() => 1),
+            ),
+            a.shape,
+          ),
+          1 / a.size,
+        ),
+        mulScalar(sub(a, b), 2),
+      );
       return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
     });
   }
-  const y = record(noGrad(() => square(sub(a, b))), 'mse', [a, b], (g) => {
-    const d = mul(g, mulScalar(sub(a, b), 2));
-    return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
-  });
+  const y = record(
+    noGrad(() => square(sub(a, b))),
+    'mse',
+    [a, b],
+    (g) => {
+      const d = mul(g, mulScalar(sub(a, b), 2));
+      return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
+    },
+  );
   return reduce('mse', y, opts.reduction);
 }
 
@@ -129,7 +198,19 @@ export function l1(a: Tensor, b: Tensor, opts: ReductionOptions = {}): Tensor {
   checkSame('l1', a, b);
   if ((opts.reduction ?? 'mean') === 'mean' && fusedLosses.enabled && a.size > 0) {
     return fusedMean('l1', 'l1', a, b, 0, (g) => {
-      const d = mul(mulScalar(expand(reshape(g, a.shape.map(() => 1)), a.shape), 1 / a.size), sign(sub(a, b)));
+      const d = mul(
+        mulScalar(
+          expand(
+            reshape(
+              g,
+              a.shape.map(() => 1),
+            ),
+            a.shape,
+          ),
+          1 / a.size,
+        ),
+        sign(sub(a, b)),
+      );
       return [a.requiresGrad ? d : null, b.requiresGrad ? neg(d) : null];
     });
   }
@@ -148,7 +229,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Reduct
   const [n, c] = logits.shape;
   let t: Tensor;
   if (labels.dtype === 'int32') {
-    if (labels.rank !== 1 || labels.shape[0] !== n) throw new Error(`softmaxCrossEntropy: int32 labels must be [${n}], got ${fmtShape(labels.shape)}`);
+    if (labels.rank !== 1 || labels.shape[0] !== n)
+      throw new Error(`softmaxCrossEntropy: int32 labels must be [${n}], got ${fmtShape(labels.shape)}`);
     t = oneHot(labels, c);
   } else {
     checkSame('softmaxCrossEntropy', logits, labels);
@@ -253,7 +335,10 @@ export async function assertFinite(t: Tensor, what: string, context: { step?: nu
 const asRed = (a: Record<string, unknown>) => (a.reduction as Reduction | undefined) ?? 'mean';
 const sampleIn = (lo: number, hi: number) => (shape: number[], _i: number, r: () => number) =>
   Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * r());
-const host = (shape: number[], value: number): HostTensor => ({ shape, data: new Float64Array(shape.reduce((a, b) => a * b, 1)).fill(value) });
+const host = (shape: number[], value: number): HostTensor => ({
+  shape,
+  data: new Float64Array(shape.reduce((a, b) => a * b, 1)).fill(value),
+});
 
 registerOp({
   name: 'bce_with_logits',
@@ -309,7 +394,8 @@ registerOp({
   reference: ([e], a) => hingeCpu(e, a.margin as number, asRed(a)),
   doubleBackward: true,
   // Energies on both sides of the margin but never at it.
-  sample: (shape, _i, r) => Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (r() < 0.5 ? -0.5 + 0.6 * r() : 0.4 + r())),
+  sample: (shape, _i, r) =>
+    Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (r() < 0.5 ? -0.5 + 0.6 * r() : 0.4 + r())),
 });
 
 // Gradient penalty with the critic tanh(sum_j w_j x_j^2) per sample; inputs real [N, D], fake

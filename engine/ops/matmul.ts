@@ -3,11 +3,19 @@
 // split-K with a reduction pass). Backward passes are matmuls with transpose flags, never explicit
 // transposes, so they are themselves differentiable.
 import {
-  GEMM_REDUCE_WG, GEMM_TILES, gemmReduceSource, gemmSource, matmulFamily, tileDims, tileSmemBytes,
-  type GemmFamily, type GemmTile, type GemmTileName,
+  GEMM_REDUCE_WG,
+  GEMM_TILES,
+  gemmReduceSource,
+  gemmSource,
+  matmulFamily,
+  tileDims,
+  tileSmemBytes,
+  type GemmFamily,
+  type GemmTile,
+  type GemmTileName,
 } from '../../shaders/matmul.js';
 import type { Engine, UniformValue } from '../device.js';
-import { Tensor, empty, checkFloat, fmtShape } from '../tensor.js';
+import { type Tensor, empty, checkFloat, fmtShape } from '../tensor.js';
 import { engine } from '../device.js';
 import { record } from '../tape.js';
 import { grid1d, launch } from './kernel.js';
@@ -88,8 +96,12 @@ function planGemm(e: Engine, M: number, N: number, K: number, batch: number): Ge
   const maxWg = lim.maxComputeWorkgroupsPerDimension;
   const fits = (t: GemmTile) => {
     const { bm, bn, nt } = tileDims(t);
-    return tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize && nt <= lim.maxComputeInvocationsPerWorkgroup &&
-      Math.ceil(N / bn) <= maxWg && Math.ceil(M / bm) <= maxWg;
+    return (
+      tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize &&
+      nt <= lim.maxComputeInvocationsPerWorkgroup &&
+      Math.ceil(N / bn) <= maxWg &&
+      Math.ceil(M / bm) <= maxWg
+    );
   };
   const cpu = e.isSoftware;
   const eff = TILE_EFFICIENCY[cpu ? 'cpu' : 'gpu'];
@@ -157,23 +169,48 @@ export function runGemm(g: GemmLaunch): void {
   const reads = (n: number) => Array<'read'>(n).fill('read');
   const looped = gemmOverride?.looped ?? engine().isSoftware;
   const extra = g.extraOutputs ?? [];
-  if (extra.length !== (fam.extraOutputs ?? []).length) throw new Error(`${g.op}: ${fam.key} writes ${(fam.extraOutputs ?? []).length} extra outputs, got ${extra.length}`);
+  if (extra.length !== (fam.extraOutputs ?? []).length)
+    throw new Error(`${g.op}: ${fam.key} writes ${(fam.extraOutputs ?? []).length} extra outputs, got ${extra.length}`);
   const variant = `${t.name}${looped ? '|loop' : ''}`;
   if (splits === 1) {
     launch(
-      { key: `${fam.key}|${variant}`, code: () => gemmSource(fam, t, false, looped), bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw', ...extra.map(() => 'rw' as const)], op: g.op },
-      [...g.inputs, ...g.epilogueInputs, g.out, ...extra], uniforms, grid, { op: g.op },
+      {
+        key: `${fam.key}|${variant}`,
+        code: () => gemmSource(fam, t, false, looped),
+        bindings: [...reads(fam.inputs.length + fam.epilogueInputs.length), 'rw', ...extra.map(() => 'rw' as const)],
+        op: g.op,
+      },
+      [...g.inputs, ...g.epilogueInputs, g.out, ...extra],
+      uniforms,
+      grid,
+      { op: g.op },
     );
     return;
   }
   const part = empty([g.batch * splits * g.M * g.N], `${g.op} (split-K partials)`);
   launch(
-    { key: `${fam.key}|${variant}|split`, code: () => gemmSource(fam, t, true, looped), bindings: [...reads(fam.inputs.length), 'rw'], op: g.op },
-    [...g.inputs, part], uniforms, grid, { op: g.op },
+    {
+      key: `${fam.key}|${variant}|split`,
+      code: () => gemmSource(fam, t, true, looped),
+      bindings: [...reads(fam.inputs.length), 'rw'],
+      op: g.op,
+    },
+    [...g.inputs, part],
+    uniforms,
+    grid,
+    { op: g.op },
   );
   launch(
-    { key: `${fam.key}|reduce`, code: () => gemmReduceSource(fam), bindings: [...reads(1 + fam.epilogueInputs.length), 'rw', ...extra.map(() => 'rw' as const)], op: g.op },
-    [part, ...g.epilogueInputs, g.out, ...extra], uniforms, grid1d(g.batch * g.M * g.N, GEMM_REDUCE_WG), { op: g.op },
+    {
+      key: `${fam.key}|reduce`,
+      code: () => gemmReduceSource(fam),
+      bindings: [...reads(1 + fam.epilogueInputs.length), 'rw', ...extra.map(() => 'rw' as const)],
+      op: g.op,
+    },
+    [part, ...g.epilogueInputs, g.out, ...extra],
+    uniforms,
+    grid1d(g.batch * g.M * g.N, GEMM_REDUCE_WG),
+    { op: g.op },
   );
   part.dispose();
 }
@@ -197,14 +234,22 @@ interface MatmulDims {
 
 function matmulDims(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): MatmulDims {
   checkFloat(op, a, b);
-  for (const [name, t] of [['a', a], ['b', b]] as const) {
+  for (const [name, t] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
     if (t.rank !== 2 && t.rank !== 3) {
-      throw new Error(`${op}: ${name} is ${fmtShape(t.shape)}; it must be rank 2 [rows, cols] or rank 3 [batch, rows, cols] (reshape higher ranks first)`);
+      throw new Error(
+        `${op}: ${name} is ${fmtShape(t.shape)}; it must be rank 2 [rows, cols] or rank 3 [batch, rows, cols] (reshape higher ranks first)`,
+      );
     }
   }
   const ba = a.rank === 3 ? a.shape[0] : 0;
   const bb = b.rank === 3 ? b.shape[0] : 0;
-  if (ba && bb && ba !== bb) throw new Error(`${op}: batch sizes differ: a ${fmtShape(a.shape)} vs b ${fmtShape(b.shape)}; make them equal or pass one operand as rank 2 to share it`);
+  if (ba && bb && ba !== bb)
+    throw new Error(
+      `${op}: batch sizes differ: a ${fmtShape(a.shape)} vs b ${fmtShape(b.shape)}; make them equal or pass one operand as rank 2 to share it`,
+    );
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const [M, K] = transA ? [ac, ar] : [ar, ac];
@@ -230,7 +275,10 @@ function matmulRaw(op: string, a: Tensor, b: Tensor, transA: boolean, transB: bo
     inputs: [a, b],
     epilogueInputs: bias ? [bias] : [],
     out: y,
-    M: d.M, N: d.N, K: d.K, batch: d.batch,
+    M: d.M,
+    N: d.N,
+    K: d.K,
+    batch: d.batch,
     uniforms: [ac, bc, a.rank === 3 ? ar * ac : 0, b.rank === 3 ? br * bc : 0],
   });
   return y;
@@ -286,7 +334,9 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
   const inF = x.shape[x.rank - 1];
   const [outF, wIn] = w.shape;
   if (wIn !== inF) {
-    throw new Error(`linear: x ${fmtShape(x.shape)} has ${inF} features but weight ${fmtShape(w.shape)} expects ${wIn}; the weight must be [out, in] = [${outF}, ${inF}]`);
+    throw new Error(
+      `linear: x ${fmtShape(x.shape)} has ${inF} features but weight ${fmtShape(w.shape)} expects ${wIn}; the weight must be [out, in] = [${outF}, ${inF}]`,
+    );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) {
     throw new Error(`linear: bias ${fmtShape(bias.shape)} must be [${outF}] (one value per output feature)`);

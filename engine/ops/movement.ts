@@ -2,7 +2,7 @@
 // All of them except reshape are one strided-copy kernel (shaders/reduce_copy.ts) with different
 // strides and offsets, and each backward is another movement op (or sumTo for expand).
 import { copySource, COPY_WG } from '../../shaders/reduce_copy.js';
-import { Tensor, empty, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
+import { type Tensor, empty, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
 import { record } from '../tape.js';
 import { grid1d, launch, vec8 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
@@ -15,7 +15,13 @@ const COPY_SPEC = () => ({ key: 'strided_copy', code: () => copySource(), bindin
 function stridedCopy(op: string, src: Tensor, dst: Tensor, shape: Shape, sstr: number[], soff: number, dstr: number[], doff: number): void {
   const n = numel(shape);
   if (n === 0) return;
-  launch({ ...COPY_SPEC(), op }, [src, dst], [n, shape.length, soff, doff, ...vec8(shape, 1), ...vec8(sstr), ...vec8(dstr)], grid1d(n, COPY_WG), { op, bytes: 8 * n });
+  launch(
+    { ...COPY_SPEC(), op },
+    [src, dst],
+    [n, shape.length, soff, doff, ...vec8(shape, 1), ...vec8(sstr), ...vec8(dstr)],
+    grid1d(n, COPY_WG),
+    { op, bytes: 8 * n },
+  );
 }
 
 /** A view with a new shape (one dim may be -1). No copy: storage is shared. */
@@ -24,10 +30,12 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const neg = s.indexOf(-1);
   if (neg >= 0) {
     const rest = numel(s.filter((_, i) => i !== neg));
-    if (rest === 0 || x.size % rest !== 0) throw new Error(`reshape: cannot infer -1 in ${fmtShape(shape)} for ${x.describe()} (${x.size} elements)`);
+    if (rest === 0 || x.size % rest !== 0)
+      throw new Error(`reshape: cannot infer -1 in ${fmtShape(shape)} for ${x.describe()} (${x.size} elements)`);
     s[neg] = x.size / rest;
   }
-  if (numel(s) !== x.size) throw new Error(`reshape: cannot reshape ${x.describe()} (${x.size} elements) to ${fmtShape(shape)} (${numel(s)} elements)`);
+  if (numel(s) !== x.size)
+    throw new Error(`reshape: cannot reshape ${x.describe()} (${x.size} elements) to ${fmtShape(shape)} (${numel(s)} elements)`);
   const y = x.viewAs(s);
   return record(y, 'reshape', [x], (g) => [reshape(g, x.shape)], []);
 }
@@ -41,7 +49,16 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const st = stridesOf(x.shape);
   const shape = dims.map((d) => x.shape[d]);
   const y = empty(shape, 'permute');
-  stridedCopy('permute', x, y, shape, dims.map((d) => st[d]), 0, stridesOf(shape), 0);
+  stridedCopy(
+    'permute',
+    x,
+    y,
+    shape,
+    dims.map((d) => st[d]),
+    0,
+    stridesOf(shape),
+    0,
+  );
   const inv = dims.map((_, i) => dims.indexOf(i));
   return record(y, 'permute', [x], (g) => [permute(g, inv)], []);
 }
@@ -95,7 +112,16 @@ export function slice(x: Tensor, starts: readonly number[], ends: readonly numbe
   const { st, shape } = normSlice(x, starts, ends);
   const xs = stridesOf(x.shape);
   const y = empty(shape, 'slice');
-  stridedCopy('slice', x, y, shape, xs, st.reduce((o, s, d) => o + s * xs[d], 0), stridesOf(shape), 0);
+  stridedCopy(
+    'slice',
+    x,
+    y,
+    shape,
+    xs,
+    st.reduce((o, s, d) => o + s * xs[d], 0),
+    stridesOf(shape),
+    0,
+  );
   return record(y, 'slice', [x], (g) => [sliceScatter(g, x.shape, st)], []);
 }
 
@@ -111,7 +137,16 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 export function sliceScatter(g: Tensor, shape: Shape, starts: readonly number[]): Tensor {
   const y = zeros(shape);
   const ys = stridesOf(shape);
-  stridedCopy('slice_scatter', g, y, g.shape, stridesOf(g.shape), 0, ys, starts.reduce((o, s, d) => o + s * ys[d], 0));
+  stridedCopy(
+    'slice_scatter',
+    g,
+    y,
+    g.shape,
+    stridesOf(g.shape),
+    0,
+    ys,
+    starts.reduce((o, s, d) => o + s * ys[d], 0),
+  );
   const ends = starts.map((s, d) => s + g.shape[d]);
   return record(y, 'slice_scatter', [g], (gg) => [slice(gg, starts, ends)], []);
 }
@@ -142,7 +177,8 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
 
 export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {
   const d = dim < 0 ? dim + x.rank : dim;
-  if (sizes.reduce((a, b) => a + b, 0) !== x.shape[d]) throw new Error(`split: sizes [${sizes}] do not add up to dim ${d} of ${x.describe()}`);
+  if (sizes.reduce((a, b) => a + b, 0) !== x.shape[d])
+    throw new Error(`split: sizes [${sizes}] do not add up to dim ${d} of ${x.describe()}`);
   let off = 0;
   return sizes.map((s) => {
     const t = narrow(x, d, off, s);
@@ -161,7 +197,10 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
     inter.push(1, n);
     big.push(reps[i], n);
   });
-  return reshape(expand(reshape(x, inter), big), shape.map((n, i) => n * reps[i]));
+  return reshape(
+    expand(reshape(x, inter), big),
+    shape.map((n, i) => n * reps[i]),
+  );
 }
 
 // ---- registry ------------------------------------------------------------------------------------
@@ -202,7 +241,12 @@ registerOp({
   reference: ([x], a) => {
     const shape = a.shape as number[];
     const lead = shape.length - x.shape.length;
-    return gatherHost(x, shape, (idx) => flat(x.shape, x.shape.map((n, j) => (n === 1 ? 0 : idx[j + lead]))));
+    return gatherHost(x, shape, (idx) =>
+      flat(
+        x.shape,
+        x.shape.map((n, j) => (n === 1 ? 0 : idx[j + lead])),
+      ),
+    );
   },
   doubleBackward: true,
 });
@@ -213,8 +257,13 @@ registerOp({
     const starts = a.starts as number[];
     const ends = a.ends as number[];
     const st = x.shape.map((n, d) => ((starts[d] ?? 0) + n) % n || 0);
-    const shape = x.shape.map((n, d) => Math.min(n, ends[d] < 0 ? ends[d] + n : ends[d] ?? n) - st[d]);
-    return gatherHost(x, shape, (idx) => flat(x.shape, idx.map((c, d) => c + st[d])));
+    const shape = x.shape.map((n, d) => Math.min(n, ends[d] < 0 ? ends[d] + n : (ends[d] ?? n)) - st[d]);
+    return gatherHost(x, shape, (idx) =>
+      flat(
+        x.shape,
+        idx.map((c, d) => c + st[d]),
+      ),
+    );
   },
   doubleBackward: true,
 });
@@ -249,7 +298,12 @@ registerOp({
   reference: ([x], a) => {
     const reps = a.reps as number[];
     const shape = x.shape.map((n, i) => n * reps[i]);
-    return gatherHost(x, shape, (idx) => flat(x.shape, idx.map((c, d) => c % x.shape[d])));
+    return gatherHost(x, shape, (idx) =>
+      flat(
+        x.shape,
+        idx.map((c, d) => c % x.shape[d]),
+      ),
+    );
   },
   doubleBackward: true,
 });

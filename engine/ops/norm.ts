@@ -7,10 +7,21 @@
 // the per-group sums behind dgamma/dbeta; with createGraph on, the same formula is built from ops
 // (mean/sub/mul/rsqrt) with the statistics recomputed from x, so gradients of gradients work.
 import {
-  normForwardSource, normBackwardSource, normEvalSource, normKey, normForwardBindings, normBackwardBindings, normEvalBindings,
-  NORM_WG, NORM_MAX_CACHE, NORM_MAX_CACHE_BACKWARD, type NormAct, type NormKind, type NormKernelOptions,
+  normForwardSource,
+  normBackwardSource,
+  normEvalSource,
+  normKey,
+  normForwardBindings,
+  normBackwardBindings,
+  normEvalBindings,
+  NORM_WG,
+  NORM_MAX_CACHE,
+  NORM_MAX_CACHE_BACKWARD,
+  type NormAct,
+  type NormKind,
+  type NormKernelOptions,
 } from '../../shaders/norm.js';
-import { Tensor, empty, checkFloat, fmtShape, numel } from '../tensor.js';
+import { type Tensor, empty, checkFloat, fmtShape, numel } from '../tensor.js';
 import { record, isGradEnabled } from '../tape.js';
 import { launch, grid1d, f32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
@@ -63,15 +74,19 @@ function checkParam(op: string, t: Tensor | null | undefined, C: number, what: s
   if (!t) return;
   checkFloat(op, t);
   if (t.rank !== 1 || t.shape[0] !== C) {
-    throw new Error(`${op}: ${what} has shape ${fmtShape(t.shape)} but x ${fmtShape(x.shape)} has ${C} channels; pass a [${C}] tensor (or null for none)`);
+    throw new Error(
+      `${op}: ${what} has shape ${fmtShape(t.shape)} but x ${fmtShape(x.shape)} has ${C} channels; pass a [${C}] tensor (or null for none)`,
+    );
   }
 }
 
 function actOf(op: string, opts: InstanceNormOptions): { act: NormAct; slope: number } {
   const act = opts.activation ?? 'none';
-  if (act !== 'none' && act !== 'relu' && act !== 'leaky_relu') throw new Error(`${op}: unknown activation '${String(act)}'; use 'relu' or 'leaky_relu'`);
-  const slope = act === 'leaky_relu' ? opts.slope ?? 0.01 : 0;
-  if (!(slope >= 0)) throw new Error(`${op}: fused leaky_relu needs slope >= 0 (got ${slope}); apply leakyRelu() separately for a negative slope`);
+  if (act !== 'none' && act !== 'relu' && act !== 'leaky_relu')
+    throw new Error(`${op}: unknown activation '${String(act)}'; use 'relu' or 'leaky_relu'`);
+  const slope = act === 'leaky_relu' ? (opts.slope ?? 0.01) : 0;
+  if (!(slope >= 0))
+    throw new Error(`${op}: fused leaky_relu needs slope >= 0 (got ${slope}); apply leakyRelu() separately for a negative slope`);
   return { act, slope };
 }
 
@@ -93,7 +108,14 @@ const chanShape = (x: Tensor, C: number): number[] => [1, C, ...Array<number>(x.
 // ---- forward kernels ------------------------------------------------------------------------------
 
 function forwardRaw(
-  op: string, geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number, act: NormAct, slope: number,
+  op: string,
+  geo: Geometry,
+  x: Tensor,
+  gamma: Tensor | null,
+  beta: Tensor | null,
+  eps: number,
+  act: NormAct,
+  slope: number,
   running: { mean: Tensor | null; var: Tensor | null; momentum: number } | null,
   counter: Tensor | null = null,
 ): { y: Tensor; stats: Tensor } {
@@ -103,18 +125,48 @@ function forwardRaw(
   const items = geo.M / VW;
   // The kernel updates both running buffers together; a missing one gets a scratch buffer.
   const run = running && (running.mean || running.var) ? running : null;
-  const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: !!beta, act, running: !!run, cache: cacheSize(items, NORM_MAX_CACHE), counter: !!counter };
+  const o: NormKernelOptions = {
+    kind: geo.kind,
+    vec4,
+    gamma: !!gamma,
+    beta: !!beta,
+    act,
+    running: !!run,
+    cache: cacheSize(items, NORM_MAX_CACHE),
+    counter: !!counter,
+  };
   const y = empty(x.shape, op);
   const stats = empty([geo.G, 2], `${op}_stats`);
   const scratch = run && (!run.mean || !run.var) ? empty([geo.C], op) : null;
-  const rm = run ? run.mean ?? scratch : null;
-  const rv = run ? run.var ?? scratch : null;
-  const tensors = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), y, stats, ...(rm && rv ? [rm, rv] : []), ...(counter ? [counter] : [])];
+  const rm = run ? (run.mean ?? scratch) : null;
+  const rv = run ? (run.var ?? scratch) : null;
+  const tensors = [
+    x,
+    ...(gamma ? [gamma] : []),
+    ...(beta ? [beta] : []),
+    y,
+    stats,
+    ...(rm && rv ? [rm, rv] : []),
+    ...(counter ? [counter] : []),
+  ];
   if (geo.G > 0 && geo.M > 0) {
     launch(
       { key: normKey('norm_forward', o), code: () => normForwardSource(o), bindings: normForwardBindings(o), op },
       tensors,
-      [geo.G, items, P, geo.C, f32(1 / geo.M), f32(eps), f32(slope), f32(run?.momentum ?? 0), f32(geo.M > 1 ? geo.M / (geo.M - 1) : 0), 0, 0, 0],
+      [
+        geo.G,
+        items,
+        P,
+        geo.C,
+        f32(1 / geo.M),
+        f32(eps),
+        f32(slope),
+        f32(run?.momentum ?? 0),
+        f32(geo.M > 1 ? geo.M / (geo.M - 1) : 0),
+        0,
+        0,
+        0,
+      ],
       groupGrid(geo.G),
       { op, bytes: 8 * x.size },
     );
@@ -145,7 +197,17 @@ function statAxes(kind: NormKind, rank: number): number[] {
 }
 
 /** The backward built from differentiable ops (statistics recomputed from x). */
-function backwardComposed(geo: Geometry, g: Tensor, x: Tensor, y: Tensor, gamma: Tensor | null, eps: number, act: NormAct, slope: number, want: boolean[]): NormGrads {
+function backwardComposed(
+  geo: Geometry,
+  g: Tensor,
+  x: Tensor,
+  y: Tensor,
+  gamma: Tensor | null,
+  eps: number,
+  act: NormAct,
+  slope: number,
+  want: boolean[],
+): NormGrads {
   const axes = statAxes(geo.kind, x.rank);
   const paramAxes = statAxes('batch', x.rank);
   const mu = mean(x, axes, true);
@@ -165,11 +227,30 @@ function backwardComposed(geo: Geometry, g: Tensor, x: Tensor, y: Tensor, gamma:
 }
 
 /** The fused backward kernel (not differentiable itself: only used with createGraph off). */
-function backwardFused(op: string, geo: Geometry, g: Tensor, x: Tensor, y: Tensor, stats: Tensor, gamma: Tensor | null, act: NormAct, slope: number, want: boolean[]): NormGrads {
+function backwardFused(
+  op: string,
+  geo: Geometry,
+  g: Tensor,
+  x: Tensor,
+  y: Tensor,
+  stats: Tensor,
+  gamma: Tensor | null,
+  act: NormAct,
+  slope: number,
+  want: boolean[],
+): NormGrads {
   const vec4 = geo.plane % 4 === 0;
   const VW = vec4 ? 4 : 1;
   const items = geo.M / VW;
-  const o: NormKernelOptions = { kind: geo.kind, vec4, gamma: !!gamma, beta: false, act, running: false, cache: cacheSize(items, NORM_MAX_CACHE_BACKWARD) };
+  const o: NormKernelOptions = {
+    kind: geo.kind,
+    vec4,
+    gamma: !!gamma,
+    beta: false,
+    act,
+    running: false,
+    cache: cacheSize(items, NORM_MAX_CACHE_BACKWARD),
+  };
   const dx = empty(x.shape, `${op}_backward`);
   const sumG = empty([geo.G], `${op}_backward`);
   const sumGX = empty([geo.G], `${op}_backward`);
@@ -188,13 +269,25 @@ function backwardFused(op: string, geo: Geometry, g: Tensor, x: Tensor, y: Tenso
 }
 
 /** Records the training-statistics op (instance norm, batch norm in training). */
-function recordTrainNorm(op: string, geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Tensor | null, y: Tensor, stats: Tensor, eps: number, act: NormAct, slope: number): Tensor {
+function recordTrainNorm(
+  op: string,
+  geo: Geometry,
+  x: Tensor,
+  gamma: Tensor | null,
+  beta: Tensor | null,
+  y: Tensor,
+  stats: Tensor,
+  eps: number,
+  act: NormAct,
+  slope: number,
+): Tensor {
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
   return record(y, op, inputs, (g) => {
     const want = [x.requiresGrad, !!gamma?.requiresGrad, !!beta?.requiresGrad];
-    const r = !isGradEnabled() && !stats.isDisposed
-      ? backwardFused(op, geo, g, x, y, stats, gamma, act, slope, want)
-      : backwardComposed(geo, g, x, y, gamma, eps, act, slope, want);
+    const r =
+      !isGradEnabled() && !stats.isDisposed
+        ? backwardFused(op, geo, g, x, y, stats, gamma, act, slope, want)
+        : backwardComposed(geo, g, x, y, gamma, eps, act, slope, want);
     return [r.dx, ...(gamma ? [r.dgamma] : []), ...(beta ? [r.dbeta] : [])];
   });
 }
@@ -208,7 +301,8 @@ function recordTrainNorm(op: string, geo: Geometry, x: Tensor, gamma: Tensor | n
 export function instanceNorm(x: Tensor, gamma: Tensor | null = null, beta: Tensor | null = null, opts: InstanceNormOptions = {}): Tensor {
   const op = 'instance_norm';
   checkFloat(op, x);
-  if (x.rank < 3) throw new Error(`instance_norm: x must be [N, C, H, W] (or [N, C, ...spatial]), got ${fmtShape(x.shape)}; use batchNorm or reshape`);
+  if (x.rank < 3)
+    throw new Error(`instance_norm: x must be [N, C, H, W] (or [N, C, ...spatial]), got ${fmtShape(x.shape)}; use batchNorm or reshape`);
   const geo = geometry('instance', x);
   checkParam(op, gamma, geo.C, 'gamma', x);
   checkParam(op, beta, geo.C, 'beta', x);
@@ -241,7 +335,9 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   const { act, slope } = actOf(op, opts);
   if (opts.training) {
     if (geo.M <= 1) {
-      throw new Error(`batch_norm: training needs more than 1 value per channel, got x ${fmtShape(x.shape)}; use a batch of 2 or more, or eval mode (training: false)`);
+      throw new Error(
+        `batch_norm: training needs more than 1 value per channel, got x ${fmtShape(x.shape)}; use a batch of 2 or more, or eval mode (training: false)`,
+      );
     }
     const momentum = opts.momentum ?? 0.1;
     const running = opts.runningMean || opts.runningVar ? { mean: opts.runningMean ?? null, var: opts.runningVar ?? null, momentum } : null;
@@ -254,7 +350,17 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   return batchNormEval(geo, x, gamma, beta, rm, rv, eps, act, slope);
 }
 
-function batchNormEval(geo: Geometry, x: Tensor, gamma: Tensor | null, beta: Tensor | null, rm: Tensor, rv: Tensor, eps: number, act: NormAct, slope: number): Tensor {
+function batchNormEval(
+  geo: Geometry,
+  x: Tensor,
+  gamma: Tensor | null,
+  beta: Tensor | null,
+  rm: Tensor,
+  rv: Tensor,
+  eps: number,
+  act: NormAct,
+  slope: number,
+): Tensor {
   const op = 'batch_norm';
   const vec4 = geo.plane % 4 === 0;
   const VW = vec4 ? 4 : 1;
@@ -319,13 +425,17 @@ registerOp({
   },
   reference: ([x, g, b, rm, rv], a) => {
     const at = a as NormAttrs & { training?: boolean };
-    const y = at.training === false ? batchNormEvalCpu(x, rm, rv, g ?? null, b ?? null, at.eps ?? 1e-5) : batchNormTrainCpu(x, g ?? null, b ?? null, at.eps ?? 1e-5).y;
+    const y =
+      at.training === false
+        ? batchNormEvalCpu(x, rm, rv, g ?? null, b ?? null, at.eps ?? 1e-5)
+        : batchNormTrainCpu(x, g ?? null, b ?? null, at.eps ?? 1e-5).y;
     return applyAct(y, at.act, at.slope ?? 0.01);
   },
   doubleBackward: true,
   // The running variance must be positive.
-  sample: (shape, i, rand) => Float64Array.from({ length: numel(shape) }, () => {
-    const r = rand();
-    return i === 4 ? 0.3 + r : (r < 0.5 ? -1 : 1) * (0.05 + 1.9 * Math.abs(r - 0.5));
-  }),
+  sample: (shape, i, rand) =>
+    Float64Array.from({ length: numel(shape) }, () => {
+      const r = rand();
+      return i === 4 ? 0.3 + r : (r < 0.5 ? -1 : 1) * (0.05 + 1.9 * Math.abs(r - 0.5));
+    }),
 });

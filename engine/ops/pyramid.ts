@@ -8,7 +8,7 @@
 // whose own backward is the forward again, so the whole pyramid is differentiable at any order;
 // band, pyramid and reconstruct are compositions with sub/add.
 import { pyramidSource, SPATIAL_WG, type PyramidMode } from '../../shaders/spatial.js';
-import { Tensor, empty, fmtShape } from '../tensor.js';
+import { type Tensor, empty, fmtShape } from '../tensor.js';
 import { record } from '../tape.js';
 import { grid1d, launch, i32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
@@ -40,7 +40,9 @@ function resample(mode: PyramidMode, x: Tensor, fine: readonly [number, number],
 
 function checkFine(op: string, x: Tensor, h: number, w: number, what: string): void {
   if (h < 3 || w < 3) {
-    throw new Error(`${op}: the reflect padding of 2 needs ${what} of at least 3x3, got ${h}x${w} (x ${fmtShape(x.shape)}); use fewer pyramid levels or a larger image`);
+    throw new Error(
+      `${op}: the reflect padding of 2 needs ${what} of at least 3x3, got ${h}x${w} (x ${fmtShape(x.shape)}); use fewer pyramid levels or a larger image`,
+    );
   }
 }
 
@@ -59,7 +61,8 @@ export function pyrDownAdjoint(g: Tensor, fine: readonly [number, number]): Tens
   const [, , gh, gw] = spatialExpect4d(op, g);
   const [h, w] = fine;
   checkFine(op, g, h, w, 'the fine size');
-  if (gh !== Math.ceil(h / 2) || gw !== Math.ceil(w / 2)) throw new Error(`${op}: gradient ${fmtShape(g.shape)} is not the pyrDown size of ${h}x${w}`);
+  if (gh !== Math.ceil(h / 2) || gw !== Math.ceil(w / 2))
+    throw new Error(`${op}: gradient ${fmtShape(g.shape)} is not the pyrDown size of ${h}x${w}`);
   const dx = resample('downT', g, [h, w], op);
   return record(dx, op, [g], (gg) => [pyrDown(gg)], []);
 }
@@ -74,7 +77,9 @@ export function pyrUp(x: Tensor, outH?: number, outW?: number): Tensor {
   const oh = outH ?? 2 * h;
   const ow = outW ?? 2 * w;
   if (Math.ceil(oh / 2) !== h || Math.ceil(ow / 2) !== w) {
-    throw new Error(`${op}: x ${fmtShape(x.shape)} cannot be expanded to ${oh}x${ow}: the output must be ${2 * h - 1} or ${2 * h} high and ${2 * w - 1} or ${2 * w} wide (ceil(out/2) = in)`);
+    throw new Error(
+      `${op}: x ${fmtShape(x.shape)} cannot be expanded to ${oh}x${ow}: the output must be ${2 * h - 1} or ${2 * h} high and ${2 * w - 1} or ${2 * w} wide (ceil(out/2) = in)`,
+    );
   }
   checkFine(op, x, oh, ow, 'an output');
   const y = resample('up', x, [oh, ow], op);
@@ -109,7 +114,9 @@ export function laplacianPyramid(x: Tensor, levels: number): Tensor[] {
   for (let k = 0; k < levels; k++) {
     const [, , h, w] = low.shape;
     if (h < 3 || w < 3) {
-      throw new Error(`${op}: level ${k} is ${h}x${w}, too small for another level (needs 3x3); x ${fmtShape(x.shape)} supports fewer than ${levels} levels`);
+      throw new Error(
+        `${op}: level ${k} is ${h}x${w}, too small for another level (needs 3x3); x ${fmtShape(x.shape)} supports fewer than ${levels} levels`,
+      );
     }
     const next = pyrDown(low);
     out.push(sub(low, pyrUp(next, h, w)));
@@ -128,7 +135,9 @@ export function reconstructPyramid(bands: readonly Tensor[]): Tensor {
   for (let k = bands.length - 2; k >= 0; k--) {
     const [n, c, h, w] = spatialExpect4d(op, bands[k]);
     if (img.shape[0] !== n || img.shape[1] !== c || Math.ceil(h / 2) !== img.shape[2] || Math.ceil(w / 2) !== img.shape[3]) {
-      throw new Error(`${op}: band ${k} ${fmtShape(bands[k].shape)} does not match the next level ${fmtShape(img.shape)} (each level halves H and W, rounding up)`);
+      throw new Error(
+        `${op}: band ${k} ${fmtShape(bands[k].shape)} does not match the next level ${fmtShape(img.shape)} (each level halves H and W, rounding up)`,
+      );
     }
     img = add(bands[k], pyrUp(img, h, w));
   }
@@ -169,7 +178,12 @@ registerOp({
 registerOp({
   name: 'pyr_up_adjoint',
   run: ([g]) => pyrUpAdjoint(g),
-  reference: ([g]) => linearAdjointReference((x) => pyrUpCpu(x, g.shape[2], g.shape[3]), [g.shape[0], g.shape[1], Math.ceil(g.shape[2] / 2), Math.ceil(g.shape[3] / 2)], g),
+  reference: ([g]) =>
+    linearAdjointReference(
+      (x) => pyrUpCpu(x, g.shape[2], g.shape[3]),
+      [g.shape[0], g.shape[1], Math.ceil(g.shape[2] / 2), Math.ceil(g.shape[3] / 2)],
+      g,
+    ),
   doubleBackward: true,
 });
 registerOp({
@@ -181,7 +195,11 @@ registerOp({
 // The pyramid's levels flattened and concatenated into one vector, so the suite checks them all.
 registerOp({
   name: 'laplacian_pyramid',
-  run: ([x], a) => concat(laplacianPyramid(x, a.levels as number).map((t) => reshape(t, [-1])), 0),
+  run: ([x], a) =>
+    concat(
+      laplacianPyramid(x, a.levels as number).map((t) => reshape(t, [-1])),
+      0,
+    ),
   reference: ([x], a) => flatHost(laplacianPyramidCpu(x, a.levels as number)),
   doubleBackward: true,
 });
@@ -191,5 +209,3 @@ registerOp({
   reference: (bands) => reconstructPyramidCpu(bands),
   doubleBackward: true,
 });
-
-

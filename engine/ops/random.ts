@@ -7,7 +7,7 @@
 // CPU mirrors (philox4x32, uniformFromWord, boxMuller) reproduce the GPU bits exactly; they back the
 // op registry's references, randperm, and the tests.
 import { randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
-import { Tensor, empty, checkFloat, numel, type Shape } from '../tensor.js';
+import { type Tensor, empty, checkFloat, numel, type Shape } from '../tensor.js';
 import { grid1d, launch, f32, i32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { mul, zerosLike } from './elementwise.js';
@@ -102,9 +102,14 @@ export class Generator {
     const n = numel(shape);
     const d = this.fed.shift();
     const k = this.fedLog.length;
-    if (!d) throw new Error(`${op}: draw #${k} of shape ${JSON.stringify(shape)} from a fed generator, but no fed draws are left (feed one more, or unfeed())`);
+    if (!d)
+      throw new Error(
+        `${op}: draw #${k} of shape ${JSON.stringify(shape)} from a fed generator, but no fed draws are left (feed one more, or unfeed())`,
+      );
     if (d.values.length !== n) {
-      throw new Error(`${op}: draw #${k} wants ${n} values (shape ${JSON.stringify(shape)}), but the fed draw${d.label ? ` '${d.label}'` : ''} has ${d.values.length}`);
+      throw new Error(
+        `${op}: draw #${k} wants ${n} values (shape ${JSON.stringify(shape)}), but the fed draw${d.label ? ` '${d.label}'` : ''} has ${d.values.length}`,
+      );
     }
     this.fedLog.push({ op, shape: [...shape] });
     return d.values;
@@ -129,14 +134,20 @@ export function manualSeed(seed: number): Generator {
   return defaultGenerator.manualSeed(seed);
 }
 
-const split = (v: number): [number, number] => [v % TWO32 >>> 0, Math.floor(v / TWO32) >>> 0];
+const split = (v: number): [number, number] => [(v % TWO32) >>> 0, Math.floor(v / TWO32) >>> 0];
 
 // ---- CPU mirror of the kernel ------------------------------------------------------------------------
 
 /** Full 32x32 -> 64-bit product as [hi, lo] (unsigned), from 16-bit halves like the shader. */
 export function mulhilo32(a: number, b: number): [number, number] {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  const a0 = a & 0xffff,
+    a1 = a >>> 16,
+    b0 = b & 0xffff,
+    b1 = b >>> 16;
+  const p00 = a0 * b0,
+    p01 = a0 * b1,
+    p10 = a1 * b0,
+    p11 = a1 * b1;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
   const hi = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
   return [hi, Math.imul(a, b) >>> 0];
@@ -145,7 +156,8 @@ export function mulhilo32(a: number, b: number): [number, number] {
 /** Philox4x32-10 of a 4-word counter under a 2-word key; returns 4 unsigned words. */
 export function philox4x32(ctr: readonly number[], key: readonly number[]): [number, number, number, number] {
   let [c0, c1, c2, c3] = ctr.map((v) => v >>> 0);
-  let k0 = key[0] >>> 0, k1 = key[1] >>> 0;
+  let k0 = key[0] >>> 0,
+    k1 = key[1] >>> 0;
   for (let r = 0; r < 10; r++) {
     if (r > 0) {
       k0 = (k0 + 0x9e3779b9) >>> 0;
@@ -187,7 +199,13 @@ type RandomParams = [number, number];
  * Writes n = t.size random values of `kind` into t's own buffer (in place; no autograd record) and
  * advances the generator by ceil(n / 4) counters.
  */
-export function fillRandom_(t: Tensor, kind: RandomKind, params: RandomParams, generator: Generator = defaultGenerator, op: string = kind): Tensor {
+export function fillRandom_(
+  t: Tensor,
+  kind: RandomKind,
+  params: RandomParams,
+  generator: Generator = defaultGenerator,
+  op: string = kind,
+): Tensor {
   const want = kind === 'randint' ? 'int32' : 'float32';
   if (t.dtype !== want) throw new Error(`${op}: writes ${want} values, but the target ${t.describe()} is ${t.dtype}`);
   const n = t.size;
@@ -261,7 +279,7 @@ export function hostRandint(n: number, high: number, rng: Generator = defaultGen
  */
 export function randperm(n: number, seed?: number | Generator): Int32Array {
   if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n = ${n} must be a non-negative integer`);
-  const gen = typeof seed === 'number' ? new Generator(seed) : seed ?? defaultGenerator;
+  const gen = typeof seed === 'number' ? new Generator(seed) : (seed ?? defaultGenerator);
   const fed = gen.takeFed('randperm', [n]);
   if (fed) {
     const perm = Int32Array.from(fed);

@@ -1,7 +1,7 @@
 // Reductions along any axes: sum, mean, max, min; and sumTo, which undoes broadcasting in backward.
 // Host side of the reduce kernel in shaders/reduce_copy.ts.
 import { reduceSource, REDUCE_WG, type ReduceKind } from '../../shaders/reduce_copy.js';
-import { Tensor, empty, checkFloat, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
+import { type Tensor, empty, checkFloat, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
 import { record } from '../tape.js';
 import { launch, vec8, f32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
@@ -47,7 +47,20 @@ function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], keepdim: boolean
   launch(
     { key: `reduce|${kind}`, code: () => reduceSource(kind), bindings: ['read', 'rw'], op },
     [x, y],
-    [nOut, R, kshape.length, rshape.length, f32(scale), 0, 0, 0, ...vec8(kshape, 1), ...vec8(kept.map((i) => st[i])), ...vec8(rshape, 1), ...vec8(axes.map((i) => st[i]))],
+    [
+      nOut,
+      R,
+      kshape.length,
+      rshape.length,
+      f32(scale),
+      0,
+      0,
+      0,
+      ...vec8(kshape, 1),
+      ...vec8(kept.map((i) => st[i])),
+      ...vec8(rshape, 1),
+      ...vec8(axes.map((i) => st[i])),
+    ],
     [gx, gy, 1],
     { op },
   );
@@ -76,13 +89,19 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdim = fal
 function maxMin(kind: 'max' | 'min', x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
   const ax = normAxes(kind, x.rank, axes);
   const y = reduceRaw(kind, x, ax, keepdim, 1, kind);
-  return record(y, kind, [x], (g) => {
-    // The gradient is shared among tied extrema (as for max over all elements in PyTorch).
-    const yk = expand(reshape(y, reducedShape(x.shape, ax, true)), x.shape);
-    const mask = eqMask(x, yk);
-    const count = reduceRaw('sum', mask, ax, true, 1, `${kind}_backward`);
-    return [div(mul(unreduce(g, x.shape, ax), mask), count)];
-  }, [x, y]);
+  return record(
+    y,
+    kind,
+    [x],
+    (g) => {
+      // The gradient is shared among tied extrema (as for max over all elements in PyTorch).
+      const yk = expand(reshape(y, reducedShape(x.shape, ax, true)), x.shape);
+      const mask = eqMask(x, yk);
+      const count = reduceRaw('sum', mask, ax, true, 1, `${kind}_backward`);
+      return [div(mul(unreduce(g, x.shape, ax), mask), count)];
+    },
+    [x, y],
+  );
 }
 export const max = (x: Tensor, axes?: number | readonly number[], keepdim = false) => maxMin('max', x, axes, keepdim);
 export const min = (x: Tensor, axes?: number | readonly number[], keepdim = false) => maxMin('min', x, axes, keepdim);
@@ -112,7 +131,8 @@ function reduceHost(x: HostTensor, axesIn: number[] | undefined, keepdim: boolea
   const ks = stridesOf(keptShape);
   const R = numel(axes.map((i) => x.shape[i]));
   for (let i = 0; i < x.data.length; i++) {
-    let rem = i, o = 0;
+    let rem = i,
+      o = 0;
     for (let d = x.shape.length - 1; d >= 0; d--) {
       const c = rem % x.shape[d];
       rem = Math.floor(rem / x.shape[d]);
@@ -127,7 +147,12 @@ function reduceHost(x: HostTensor, axesIn: number[] | undefined, keepdim: boolea
   return { shape, data: out };
 }
 
-for (const [name, fn] of [['sum', sum], ['mean', mean], ['max', max], ['min', min]] as const) {
+for (const [name, fn] of [
+  ['sum', sum],
+  ['mean', mean],
+  ['max', max],
+  ['min', min],
+] as const) {
   registerOp({
     name,
     run: ([x], a) => fn(x, a.axes as number[] | undefined, a.keepdim as boolean),

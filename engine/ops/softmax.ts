@@ -5,7 +5,7 @@
 //   softmax:     dx = y * (g - sum(g * y, -1))
 //   logSoftmax:  dx = g - exp(y) * sum(g, -1)
 import { softmaxSource, oneHotSource, SOFTMAX_WG, ONE_HOT_WG } from '../../shaders/softmax.js';
-import { Tensor, empty, checkFloat, fmtShape, numel, type Shape } from '../tensor.js';
+import { type Tensor, empty, checkFloat, fmtShape, numel, type Shape } from '../tensor.js';
 import { record } from '../tape.js';
 import { grid1d, launch } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
@@ -22,7 +22,13 @@ function softmaxLastRaw(x: Tensor, log: boolean, op: string): Tensor {
   if (rows === 0) return y;
   const gx = Math.min(rows, 65535);
   const gy = Math.ceil(rows / gx);
-  launch({ key: `softmax|${log ? 'log' : 'exp'}`, code: () => softmaxSource(log), bindings: ['read', 'rw'], op }, [x, y], [rows, C, 0, 0], [gx, gy, 1], { op });
+  launch(
+    { key: `softmax|${log ? 'log' : 'exp'}`, code: () => softmaxSource(log), bindings: ['read', 'rw'], op },
+    [x, y],
+    [rows, C, 0, 0],
+    [gx, gy, 1],
+    { op },
+  );
   void SOFTMAX_WG;
   return y;
 }
@@ -67,7 +73,14 @@ export function oneHot(labels: Tensor, numClasses: number): Tensor {
   const shape: Shape = [...labels.shape, numClasses];
   const y = empty(shape, 'one_hot');
   const n = numel(shape);
-  if (n > 0) launch({ key: 'one_hot', code: () => oneHotSource(), bindings: ['read', 'rw'], op: 'one_hot' }, [labels, y], [n, numClasses, 0, 0], grid1d(n, ONE_HOT_WG), { op: 'one_hot' });
+  if (n > 0)
+    launch(
+      { key: 'one_hot', code: () => oneHotSource(), bindings: ['read', 'rw'], op: 'one_hot' },
+      [labels, y],
+      [n, numClasses, 0, 0],
+      grid1d(n, ONE_HOT_WG),
+      { op: 'one_hot' },
+    );
   return y;
 }
 
@@ -93,7 +106,10 @@ export function softmaxHost(x: HostTensor, dim: number, log: boolean): HostTenso
   return { shape: x.shape, data: out };
 }
 
-for (const [name, fn, log] of [['softmax', softmax, false], ['log_softmax', logSoftmax, true]] as const) {
+for (const [name, fn, log] of [
+  ['softmax', softmax, false],
+  ['log_softmax', logSoftmax, true],
+] as const) {
   registerOp({
     name,
     run: ([x], a) => fn(x, a.dim as number),

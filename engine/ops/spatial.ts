@@ -7,10 +7,17 @@
 //   upsampleNearest   <-> sum pooling (kernel = stride = scale)
 //   upsampleBilinear  <-> upsampleBilinearAdjoint
 import {
-  padSource, padAdjointSource, nearestSource, poolSource, poolAdjointSource, bilinearSource, bilinearAdjointSource,
-  SPATIAL_WG, type PadMode,
+  padSource,
+  padAdjointSource,
+  nearestSource,
+  poolSource,
+  poolAdjointSource,
+  bilinearSource,
+  bilinearAdjointSource,
+  SPATIAL_WG,
+  type PadMode,
 } from '../../shaders/spatial.js';
-import { Tensor, empty, checkFloat, fmtShape, numel } from '../tensor.js';
+import { type Tensor, empty, checkFloat, fmtShape, numel } from '../tensor.js';
 import { record } from '../tape.js';
 import { grid1d, launch, f32, i32, type LaunchInfo } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
@@ -27,7 +34,8 @@ const PAD_MODES: readonly PadMode[] = ['zeros', 'reflect', 'replicate'];
 /** Checks x is a float [N, C, H, W] tensor and returns its shape. */
 export function spatialExpect4d(op: string, x: Tensor): [number, number, number, number] {
   checkFloat(op, x);
-  if (x.rank !== 4) throw new Error(`${op}: expects x of shape [N, C, H, W], got ${fmtShape(x.shape)}; reshape it (e.g. add a batch or channel dim)`);
+  if (x.rank !== 4)
+    throw new Error(`${op}: expects x of shape [N, C, H, W], got ${fmtShape(x.shape)}; reshape it (e.g. add a batch or channel dim)`);
   return x.shape as unknown as [number, number, number, number];
 }
 
@@ -119,7 +127,9 @@ function poolRaw(op: string, x: Tensor, geo: PoolGeom): Tensor {
   const oh = Math.floor((h + 2 * geo.p[0] - geo.k[0]) / geo.s[0]) + 1;
   const ow = Math.floor((w + 2 * geo.p[1] - geo.k[1]) / geo.s[1]) + 1;
   if (oh < 1 || ow < 1) {
-    throw new Error(`${op}: kernel ${geo.k.join('x')} with padding ${geo.p.join('x')} does not fit input ${fmtShape(x.shape)}; use a smaller kernel or more padding`);
+    throw new Error(
+      `${op}: kernel ${geo.k.join('x')} with padding ${geo.p.join('x')} does not fit input ${fmtShape(x.shape)}; use a smaller kernel or more padding`,
+    );
   }
   const y = empty([n, c, oh, ow], op);
   run1d('pool2d', () => poolSource(), x, y, poolUniforms(h, w, oh, ow, geo), { op });
@@ -139,24 +149,42 @@ function poolAdjoint(g: Tensor, inSize: readonly [number, number], geo: PoolGeom
  * F.avg_pool2d(x, kernel, stride, padding) with count_include_pad (zero padding counts towards the
  * average) and floor output size. stride defaults to the kernel; padding at most half the kernel.
  */
-export function avgPool2d(x: Tensor, kernel: number | readonly [number, number], stride?: number | readonly [number, number], padding: number | readonly [number, number] = 0): Tensor {
+export function avgPool2d(
+  x: Tensor,
+  kernel: number | readonly [number, number],
+  stride?: number | readonly [number, number],
+  padding: number | readonly [number, number] = 0,
+): Tensor {
   const op = 'avg_pool2d';
   spatialExpect4d(op, x);
   const k = pairOf(op, 'kernel', kernel, 1);
   const s = pairOf(op, 'stride', stride ?? kernel, 1);
   const p = pairOf(op, 'padding', padding, 0);
   if (2 * p[0] > k[0] || 2 * p[1] > k[1]) {
-    throw new Error(`${op}: padding ${p.join('x')} must be at most half the kernel ${k.join('x')} (as in PyTorch); use a bigger kernel or pad2d first`);
+    throw new Error(
+      `${op}: padding ${p.join('x')} must be at most half the kernel ${k.join('x')} (as in PyTorch); use a bigger kernel or pad2d first`,
+    );
   }
   return poolRaw(op, x, { k, s, p, mul: 1 / (k[0] * k[1]) });
 }
 
 /** The adjoint of avgPool2d (its input gradient for gradient g), as a differentiable op. */
-export function avgPool2dAdjoint(g: Tensor, inSize: readonly [number, number], kernel: number | readonly [number, number], stride?: number | readonly [number, number], padding: number | readonly [number, number] = 0): Tensor {
+export function avgPool2dAdjoint(
+  g: Tensor,
+  inSize: readonly [number, number],
+  kernel: number | readonly [number, number],
+  stride?: number | readonly [number, number],
+  padding: number | readonly [number, number] = 0,
+): Tensor {
   const op = 'avg_pool2d_adjoint';
   spatialExpect4d(op, g);
   const k = pairOf(op, 'kernel', kernel, 1);
-  return poolAdjoint(g, inSize, { k, s: pairOf(op, 'stride', stride ?? kernel, 1), p: pairOf(op, 'padding', padding, 0), mul: 1 / (k[0] * k[1]) });
+  return poolAdjoint(g, inSize, {
+    k,
+    s: pairOf(op, 'stride', stride ?? kernel, 1),
+    p: pairOf(op, 'padding', padding, 0),
+    mul: 1 / (k[0] * k[1]),
+  });
 }
 
 // ---- nearest upsampling ---------------------------------------------------------------------------
@@ -195,7 +223,8 @@ export function upsampleBilinear(x: Tensor, opts: UpsampleBilinearOptions): Tens
     if (!s.every((v) => v > 0 && Number.isFinite(v))) throw new Error(`${op}: scale must be positive, got ${JSON.stringify(opts.scale)}`);
     oh = Math.floor(h * s[0]);
     ow = Math.floor(w * s[1]);
-    if (oh < 1 || ow < 1) throw new Error(`${op}: scale ${JSON.stringify(opts.scale)} gives an empty output for input ${fmtShape(x.shape)}`);
+    if (oh < 1 || ow < 1)
+      throw new Error(`${op}: scale ${JSON.stringify(opts.scale)} gives an empty output for input ${fmtShape(x.shape)}`);
   } else {
     throw new Error(`${op}: pass { size: [h, w] } or { scale }`);
   }
@@ -312,6 +341,11 @@ registerOp({
 registerOp({
   name: 'upsample_bilinear_adjoint',
   run: ([g], a) => upsampleBilinearAdjoint(g, a.in as Pair, !!a.align),
-  reference: ([g], a) => linearAdjointReference((x) => upsampleBilinearCpu(x, g.shape[2], g.shape[3], !!a.align), [g.shape[0], g.shape[1], ...(a.in as Pair)], g),
+  reference: ([g], a) =>
+    linearAdjointReference(
+      (x) => upsampleBilinearCpu(x, g.shape[2], g.shape[3], !!a.align),
+      [g.shape[0], g.shape[1], ...(a.in as Pair)],
+      g,
+    ),
   doubleBackward: true,
 });

@@ -130,7 +130,11 @@ export class UnetAutoencoder extends nn.Module implements EnergyAutoencoder {
       widths.map((ch, i) =>
         i === 0
           ? new nn.Sequential(new nn.Conv2d(nc, ch, 4, { stride: 2, padding: 1, bias }), new nn.LeakyReLU(0.2))
-          : new nn.Sequential(new nn.Conv2d(widths[i - 1], ch, 4, { stride: 2, padding: 1, bias }), normLayer(norm, ch), new nn.LeakyReLU(0.2)),
+          : new nn.Sequential(
+              new nn.Conv2d(widths[i - 1], ch, 4, { stride: 2, padding: 1, bias }),
+              normLayer(norm, ch),
+              new nn.LeakyReLU(0.2),
+            ),
       ),
     );
     // up_i undoes down_i; its input is up_{i+1}'s output concatenated with down_i's (none for the bottleneck).
@@ -138,8 +142,15 @@ export class UnetAutoencoder extends nn.Module implements EnergyAutoencoder {
       widths.map((ch, i) => {
         const inCh = i === k - 1 ? ch : ch * 2;
         return i === 0
-          ? new nn.Sequential(new nn.ConvTranspose2d(inCh, nc, 4, { stride: 2, padding: 1 }), ...(cfg.out === 'linear' ? [] : [new nn.Tanh()]))
-          : new nn.Sequential(new nn.ConvTranspose2d(inCh, widths[i - 1], 4, { stride: 2, padding: 1, bias }), normLayer(norm, widths[i - 1]), new nn.ReLU());
+          ? new nn.Sequential(
+              new nn.ConvTranspose2d(inCh, nc, 4, { stride: 2, padding: 1 }),
+              ...(cfg.out === 'linear' ? [] : [new nn.Tanh()]),
+            )
+          : new nn.Sequential(
+              new nn.ConvTranspose2d(inCh, widths[i - 1], 4, { stride: 2, padding: 1, bias }),
+              normLayer(norm, widths[i - 1]),
+              new nn.ReLU(),
+            );
       }),
     );
   }

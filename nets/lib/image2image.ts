@@ -14,7 +14,16 @@
 
 import { type Generator, type Tensor, type nn, optim } from '../../engine/index.js';
 import { bool, choice, int } from './model.js';
-import { DISCRIMINATORS, GENERATORS, defineD, defineG, discriminatorLayers, generatorMinSize, patchOutputSize, type NormName } from './networks.js';
+import {
+  DISCRIMINATORS,
+  GENERATORS,
+  defineD,
+  defineG,
+  discriminatorLayers,
+  generatorMinSize,
+  patchOutputSize,
+  type NormName,
+} from './networks.js';
 import { SampleInputs } from './sample.js';
 import { heldOutEmojiPairs, splitHeldOut, type HeldOutPairs } from './translation.js';
 
@@ -43,7 +52,10 @@ export abstract class TwoDomainTrainer {
   readonly samples: SampleInputs;
 
   /** `inputChannels`: channels of the generator's input (A's, unless the model translates B -> A). */
-  constructor(private readonly domains: { inputNc: number; outputNc: number; imageSize: number }, inputChannels = domains.inputNc) {
+  constructor(
+    private readonly domains: { inputNc: number; outputNc: number; imageSize: number },
+    inputChannels = domains.inputNc,
+  ) {
     this.samples = new SampleInputs([inputChannels, domains.imageSize, domains.imageSize]);
   }
 
@@ -115,7 +127,10 @@ export interface TwoWayNetworkConfig {
  * G_B: B -> A (define_G), D_A judging domain B and D_B domain A (define_D), initialised from `rng`
  * in that order.
  */
-export function twoWayNetworks(c: TwoWayNetworkConfig, rng: Generator): { netG_A: nn.Module; netG_B: nn.Module; netD_A: nn.Module; netD_B: nn.Module } {
+export function twoWayNetworks(
+  c: TwoWayNetworkConfig,
+  rng: Generator,
+): { netG_A: nn.Module; netG_B: nn.Module; netD_A: nn.Module; netD_B: nn.Module } {
   const g = { ngf: c.ngf, norm: c.norm, useDropout: c.dropout, rng };
   const d = { ndf: c.ndf, norm: c.norm, nLayers: c.nLayersD, rng };
   return {
@@ -135,9 +150,13 @@ export function checkNetworks(c: { imageSize: number; netG: string; netD: string
   const errs: string[] = [];
   const size = c.imageSize;
   const min = generatorMinSize(c.netG);
-  if (size % min !== 0) errs.push(`--net-g ${c.netG} needs an image size divisible by ${min} (got ${size}); pick the unet_/encdec_ matching --image-size`);
+  if (size % min !== 0)
+    errs.push(`--net-g ${c.netG} needs an image size divisible by ${min} (got ${size}); pick the unet_/encdec_ matching --image-size`);
   const n = discriminatorLayers(c.netD, c.nLayersD);
-  if (n > 0 && patchOutputSize(size, n) < 1) errs.push(`--net-d ${c.netD} (${n} stride-2 layers) needs images of at least ${2 ** n * 3} px (got ${size}); use fewer layers, e.g. --net-d patch16`);
+  if (n > 0 && patchOutputSize(size, n) < 1)
+    errs.push(
+      `--net-d ${c.netD} (${n} stride-2 layers) needs images of at least ${2 ** n * 3} px (got ${size}); use fewer layers, e.g. --net-d patch16`,
+    );
   return errs;
 }
 
@@ -153,7 +172,11 @@ export const lrSchedule = {
  * One LinearDecay per optimiser: the base rate for lrHold steps (0: half of `steps`), then linear
  * decay to zero over lrDecay steps (0: the rest of the run).
  */
-export function decaySchedulers(optimizers: Record<string, optim.Optimizer>, c: { lrHold: number; lrDecay: number }, steps: number): optim.LinearDecay[] {
+export function decaySchedulers(
+  optimizers: Record<string, optim.Optimizer>,
+  c: { lrHold: number; lrDecay: number },
+  steps: number,
+): optim.LinearDecay[] {
   const hold = c.lrHold || Math.ceil(steps / 2);
   const decay = c.lrDecay || Math.max(steps - hold, 0);
   return Object.values(optimizers).map((o) => new optim.LinearDecay(o, { nEpochs: hold, nEpochsDecay: decay }));
@@ -186,7 +209,9 @@ export async function heldOutTranslationPairs(
 ): Promise<HeldOutPairs> {
   const p = await heldOutEmojiPairs({ dataset: opts.dataset, size: c.imageSize, limit: opts.limit });
   if (p.channelsA !== c.inputNc || p.channelsB !== c.outputNc) {
-    throw new Error(`${model}: held-out pairs of '${opts.dataset}' have ${p.channelsA} + ${p.channelsB} channels, the model ${c.inputNc} + ${c.outputNc}`);
+    throw new Error(
+      `${model}: held-out pairs of '${opts.dataset}' have ${p.channelsA} + ${p.channelsB} channels, the model ${c.inputNc} + ${c.outputNc}`,
+    );
   }
   return splitHeldOut(p, opts.swap ?? false);
 }

@@ -1,10 +1,15 @@
 // Fully connected networks for the low-dimensional experiments (the Gaussian-mixture comparisons
 // of the MLP GAN baseline, MAD-GAN and GMAN in nets/mode_eval.ts, and the game page).
 
-import { type Generator, type Tensor, ops, nn } from '../../engine/index.js';
+import { type Generator, type Tensor, nn } from '../../engine/index.js';
 
 /** A multilayer perceptron: (Linear, activation[, dropout]) for each hidden width, then a Linear. */
-export function mlp(inDim: number, hidden: readonly number[], outDim: number, opts: { act: 'relu' | 'leaky'; dropout?: number; rng?: Generator }): nn.Sequential {
+export function mlp(
+  inDim: number,
+  hidden: readonly number[],
+  outDim: number,
+  opts: { act: 'relu' | 'leaky'; dropout?: number; rng?: Generator },
+): nn.Sequential {
   const layers: nn.Module[] = [];
   let d = inDim;
   for (const h of hidden) {

@@ -84,7 +84,12 @@ export function bool(def: boolean, help: string, extra: Extra<BoolParam> = {}): 
 }
 
 /** One of a fixed set of names. */
-export function choice<const C extends string>(choices: readonly C[], def: NoInfer<C>, help: string, extra: Extra<StringParam<C>> = {}): StringParam<C> {
+export function choice<const C extends string>(
+  choices: readonly C[],
+  def: NoInfer<C>,
+  help: string,
+  extra: Extra<StringParam<C>> = {},
+): StringParam<C> {
   return { type: 'string', default: def, help, choices, metavar: 'NAME', ...extra };
 }
 
@@ -109,10 +114,16 @@ function checkParam(key: string, p: Param, v: unknown): string[] {
   }
   const n = v as number;
   const kind = p.type === 'int' ? 'an integer' : 'a number';
-  const range = (p.min !== undefined || p.max !== undefined) ? ` in ${p.type === 'number' && p.minExclusive ? '(' : '['}${p.min ?? '-inf'}, ${p.max ?? 'inf'}]` : '';
-  const bad = typeof v !== 'number' || !Number.isFinite(n) || (p.type === 'int' && !Number.isInteger(n))
-    || (p.min !== undefined && (p.type === 'number' && p.minExclusive ? n <= p.min : n < p.min))
-    || (p.max !== undefined && n > p.max);
+  const range =
+    p.min !== undefined || p.max !== undefined
+      ? ` in ${p.type === 'number' && p.minExclusive ? '(' : '['}${p.min ?? '-inf'}, ${p.max ?? 'inf'}]`
+      : '';
+  const bad =
+    typeof v !== 'number' ||
+    !Number.isFinite(n) ||
+    (p.type === 'int' && !Number.isInteger(n)) ||
+    (p.min !== undefined && (p.type === 'number' && p.minExclusive ? n <= p.min : n < p.min)) ||
+    (p.max !== undefined && n > p.max);
   if (bad) return [`${flag} must be ${kind}${range}, got ${String(v)}`];
   if (p.type === 'int' && p.choices && !p.choices.includes(n)) return [`${flag} must be one of ${p.choices.join(', ')}, got ${n}`];
   return [];
@@ -224,7 +235,7 @@ export interface DefinedModel<P extends Params, T extends GanTrainer> extends Mo
 }
 
 function referenceLine(p: PaperInfo): string {
-  const where = p.arxiv ? `arXiv:${p.arxiv}` : p.url ?? p.venue ?? '';
+  const where = p.arxiv ? `arXiv:${p.arxiv}` : (p.url ?? p.venue ?? '');
   return [where, p.code?.replace(/^https?:\/\//, '')].filter(Boolean).join('; ');
 }
 
@@ -232,7 +243,10 @@ function referenceLine(p: PaperInfo): string {
  * The registry entry for a model declaration. `hooks` are the optional model-specific behaviours
  * of ModelRecipe (held-out translation, evaluation extras, demo page profile, ...), passed through.
  */
-export function defineModel<P extends Params, T extends GanTrainer, H extends Partial<ModelRecipe> = object>(spec: ModelSpec<P, T>, hooks?: H): DefinedModel<P, T> & H {
+export function defineModel<P extends Params, T extends GanTrainer, H extends Partial<ModelRecipe> = object>(
+  spec: ModelSpec<P, T>,
+  hooks?: H,
+): DefinedModel<P, T> & H {
   const { params } = spec;
   const options = Object.fromEntries(Object.entries(params).filter(([, p]) => !p.fromData));
   const parse = (c: ModelConfig): ConfigOf<P> => parseConfig(params, c);
@@ -250,7 +264,9 @@ export function defineModel<P extends Params, T extends GanTrainer, H extends Pa
     validate: (c) => validateConfig(params, c, spec.check),
     parse,
     create: (c, settings, seed) => spec.create(parse(c), settings, seed),
-    ...(spec.adaptToData ? { adaptToData: (c: ModelConfig, data: { channels: number }) => ({ ...c, ...spec.adaptToData!(parse(c), data) }) } : {}),
+    ...(spec.adaptToData
+      ? { adaptToData: (c: ModelConfig, data: { channels: number }) => ({ ...c, ...spec.adaptToData!(parse(c), data) }) }
+      : {}),
     ...(spec.inferConfig ? { inferConfig: spec.inferConfig as ModelRecipe['inferConfig'] } : {}),
   };
   return Object.assign(recipe, hooks ?? {}) as DefinedModel<P, T> & H;

@@ -40,7 +40,7 @@ export const NORM_LAYERS: Record<NormName, NormLayer> = {
 };
 
 export function normLayer(name: string): NormLayer {
-  const n = Object.prototype.hasOwnProperty.call(NORM_LAYERS, name) ? NORM_LAYERS[name as NormName] : undefined;
+  const n = Object.hasOwn(NORM_LAYERS, name) ? NORM_LAYERS[name as NormName] : undefined;
   if (!n) throw new Error(`norm layer '${name}' is not known (known: ${Object.keys(NORM_LAYERS).join(', ')})`);
   return n;
 }
@@ -116,9 +116,14 @@ export class ResnetBlock extends nn.Module {
     const pad = PADDINGS[opts.paddingType];
     const conv = () => new nn.Conv2d(dim, dim, 3, { padding: pad.convPadding, bias: useBias });
     this.conv_block = new nn.Sequential(
-      ...pad.layers(), conv(), norm.make(dim), new nn.ReLU(),
+      ...pad.layers(),
+      conv(),
+      norm.make(dim),
+      new nn.ReLU(),
       ...(opts.useDropout ? [new PaperDropout(0.5, { generator: opts.rng })] : []),
-      ...pad.layers(), conv(), norm.make(dim),
+      ...pad.layers(),
+      conv(),
+      norm.make(dim),
     );
   }
 
@@ -141,10 +146,22 @@ export class ResnetGenerator extends nn.Module {
       layers.push(new nn.Conv2d(ngf * m, ngf * m * 2, 3, { stride: 2, padding: 1, bias }), norm.make(ngf * m * 2), new nn.ReLU());
     }
     for (let i = 0; i < nBlocks; i++) {
-      layers.push(new ResnetBlock(ngf * 4, { paddingType: opts.paddingType ?? 'reflect', norm, useDropout: opts.useDropout, useBias: bias, rng: opts.rng }));
+      layers.push(
+        new ResnetBlock(ngf * 4, {
+          paddingType: opts.paddingType ?? 'reflect',
+          norm,
+          useDropout: opts.useDropout,
+          useBias: bias,
+          rng: opts.rng,
+        }),
+      );
     }
     for (const m of [4, 2]) {
-      layers.push(new nn.ConvTranspose2d(ngf * m, ngf * m / 2, 3, { stride: 2, padding: 1, outputPadding: 1, bias }), norm.make(ngf * m / 2), new nn.ReLU());
+      layers.push(
+        new nn.ConvTranspose2d(ngf * m, (ngf * m) / 2, 3, { stride: 2, padding: 1, outputPadding: 1, bias }),
+        norm.make((ngf * m) / 2),
+        new nn.ReLU(),
+      );
     }
     layers.push(new nn.ReflectionPad2d(3), new nn.Conv2d(ngf, outputNc, 7), new nn.Tanh());
     this.model = new nn.Sequential(...layers);
@@ -229,7 +246,9 @@ export class UnetGenerator extends nn.Module {
     if (!Number.isInteger(numDowns) || numDowns < 5) throw new Error(`UnetGenerator: numDowns must be an integer >= 5, got ${numDowns}`);
     const dropoutLevels = opts.dropoutLevels ?? numDowns - 5;
     if (!Number.isInteger(dropoutLevels) || dropoutLevels < 0 || dropoutLevels > numDowns - 2) {
-      throw new Error(`UnetGenerator: dropoutLevels must be an integer in [0, ${numDowns - 2}] for ${numDowns} levels (the innermost and outermost have none), got ${dropoutLevels}`);
+      throw new Error(
+        `UnetGenerator: dropoutLevels must be an integer in [0, ${numDowns - 2}] for ${numDowns} levels (the innermost and outermost have none), got ${dropoutLevels}`,
+      );
     }
     const norm = normLayer(opts.norm);
     let level = 0; // levels built so far outside the innermost
@@ -253,16 +272,25 @@ export class UnetGenerator extends nn.Module {
 export const GENERATORS: Record<string, { help: string; make: (o: GeneratorOptions) => nn.Module }> = {
   resnet_9blocks: { help: 'ResNet, 9 residual blocks (CycleGAN at 256 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 9 }) },
   resnet_6blocks: { help: 'ResNet, 6 residual blocks (CycleGAN at 128 px)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 6 }) },
-  resnet_3blocks: { help: 'ResNet, 3 residual blocks (not in the reference; quick runs)', make: (o) => new ResnetGenerator({ ...o, nBlocks: 3 }) },
+  resnet_3blocks: {
+    help: 'ResNet, 3 residual blocks (not in the reference; quick runs)',
+    make: (o) => new ResnetGenerator({ ...o, nBlocks: 3 }),
+  },
   unet_256: { help: 'U-Net, 8 downsamplings (pix2pix at 256 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 8 }) },
   unet_128: { help: 'U-Net, 7 downsamplings (128 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 7 }) },
   unet_64: { help: 'U-Net, 6 downsamplings (64 px)', make: (o) => new UnetGenerator({ ...o, numDowns: 6 }) },
-  unet_32: { help: 'U-Net, 5 downsamplings (32 px); no dropout layer (the reference puts it only on 8ngf middle levels)', make: (o) => new UnetGenerator({ ...o, numDowns: 5 }) },
+  unet_32: {
+    help: 'U-Net, 5 downsamplings (32 px); no dropout layer (the reference puts it only on 8ngf middle levels)',
+    make: (o) => new UnetGenerator({ ...o, numDowns: 5 }),
+  },
   unet_32_dropout: {
-    help: 'U-Net, 5 downsamplings (32 px), dropout 0.5 in the 3 decoder levels after the innermost (unet_256\'s dropout resolutions; quick runs)',
+    help: "U-Net, 5 downsamplings (32 px), dropout 0.5 in the 3 decoder levels after the innermost (unet_256's dropout resolutions; quick runs)",
     make: (o) => new UnetGenerator({ ...o, numDowns: 5, dropoutLevels: 3 }),
   },
-  encdec_256: { help: 'encoder-decoder: unet_256 without skips (the paper\'s ablation)', make: (o) => new UnetGenerator({ ...o, numDowns: 8, skip: false }) },
+  encdec_256: {
+    help: "encoder-decoder: unet_256 without skips (the paper's ablation)",
+    make: (o) => new UnetGenerator({ ...o, numDowns: 8, skip: false }),
+  },
   encdec_128: { help: 'encoder-decoder: unet_128 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 7, skip: false }) },
   encdec_64: { help: 'encoder-decoder: unet_64 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 6, skip: false }) },
   encdec_32: { help: 'encoder-decoder: unet_32 without skips', make: (o) => new UnetGenerator({ ...o, numDowns: 5, skip: false }) },
@@ -293,10 +321,12 @@ export class NLayerDiscriminator extends nn.Module {
   constructor(opts: DiscriminatorOptions & { nLayers: number }) {
     super();
     const { inputNc, ndf, nLayers } = opts;
-    if (!Number.isInteger(nLayers) || nLayers < 0) throw new Error(`NLayerDiscriminator: nLayers must be a non-negative integer, got ${nLayers}`);
+    if (!Number.isInteger(nLayers) || nLayers < 0)
+      throw new Error(`NLayerDiscriminator: nLayers must be a non-negative integer, got ${nLayers}`);
     const norm = normLayer(opts.norm);
     const bias = norm.useBias;
-    const c4 = (cin: number, cout: number, stride: number, withBias: boolean) => new nn.Conv2d(cin, cout, 4, { stride, padding: 1, bias: withBias });
+    const c4 = (cin: number, cout: number, stride: number, withBias: boolean) =>
+      new nn.Conv2d(cin, cout, 4, { stride, padding: 1, bias: withBias });
     const layers: nn.Module[] = [c4(inputNc, ndf, 2, true), new nn.LeakyReLU(0.2)];
     let mult = 1;
     for (let n = 1; n < nLayers; n++) {
@@ -326,8 +356,11 @@ export class PixelDiscriminator extends nn.Module {
     const norm = normLayer(opts.norm);
     const bias = norm.useBias;
     this.net = new nn.Sequential(
-      new nn.Conv2d(inputNc, ndf, 1), new nn.LeakyReLU(0.2),
-      new nn.Conv2d(ndf, ndf * 2, 1, { bias }), norm.make(ndf * 2), new nn.LeakyReLU(0.2),
+      new nn.Conv2d(inputNc, ndf, 1),
+      new nn.LeakyReLU(0.2),
+      new nn.Conv2d(ndf, ndf * 2, 1, { bias }),
+      norm.make(ndf * 2),
+      new nn.LeakyReLU(0.2),
       new nn.Conv2d(ndf * 2, 1, 1, { bias }),
     );
   }
@@ -373,7 +406,7 @@ export const DISCRIMINATORS: Record<string, { help: string; make: (o: Discrimina
 };
 
 export function lookup<T>(table: Record<string, T>, what: string, name: string): T {
-  const v = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+  const v = Object.hasOwn(table, name) ? table[name] : undefined;
   if (!v) throw new Error(`${what} '${name}' is not known (known: ${Object.keys(table).join(', ')})`);
   return v;
 }
@@ -416,12 +449,14 @@ export function defineG(name: string, opts: GeneratorOptions & { init?: InitType
 }
 
 /** define_D: builds the named discriminator and initialises it. */
-export function defineD(name: string, opts: DiscriminatorOptions & { nLayers?: number; init?: InitType; initGain?: number; rng?: Generator }): nn.Module {
+export function defineD(
+  name: string,
+  opts: DiscriminatorOptions & { nLayers?: number; init?: InitType; initGain?: number; rng?: Generator },
+): nn.Module {
   const net = lookup(DISCRIMINATORS, 'discriminator', name).make(opts);
   initWeights_(net, { type: opts.init, gain: opts.initGain, generator: opts.rng });
   return net;
 }
-
 
 /**
  * PyTorch's default init of every Conv2d / ConvTranspose2d / Linear in `net` (weight

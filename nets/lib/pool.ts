@@ -16,7 +16,10 @@ export class ImagePool {
   /** The coin flips: the engine's host mulberry32, whose u32 state checkpoints hold. */
   private readonly rng: Mulberry32;
 
-  constructor(readonly poolSize: number, seed = 0) {
+  constructor(
+    readonly poolSize: number,
+    seed = 0,
+  ) {
     if (!Number.isInteger(poolSize) || poolSize < 0) throw new Error(`ImagePool: poolSize must be a non-negative integer, got ${poolSize}`);
     this.rng = new Mulberry32(seed);
   }
@@ -90,7 +93,10 @@ export class ImagePool {
 export class ImagePoolState extends nn.Module {
   private readonly rngState: Tensor;
 
-  constructor(readonly pool: ImagePool, readonly imageShape: readonly [number, number, number]) {
+  constructor(
+    readonly pool: ImagePool,
+    readonly imageShape: readonly [number, number, number],
+  ) {
     super();
     this.rngState = tensor([0], [1], 'int32').keep();
   }
@@ -119,7 +125,8 @@ export class ImagePoolState extends nn.Module {
       problems.push(`rng: expected an integer tensor of shape [1], got ${nn.stateKind(rng)} ${fmtShape(nn.stateShape(rng))}`);
     } else if (rng instanceof Tensor) problems.push('rng: a pool state loads from checkpoint data, not from a GPU tensor');
     const k = [...entries.keys()].filter((key) => key.startsWith('images.')).length;
-    if (k > this.pool.poolSize) problems.push(`${k} pool images for a pool of ${this.pool.poolSize} (--pool-size differs from the checkpoint's?)`);
+    if (k > this.pool.poolSize)
+      problems.push(`${k} pool images for a pool of ${this.pool.poolSize} (--pool-size differs from the checkpoint's?)`);
     const want = [1, ...this.imageShape];
     for (let i = 0; i < k; i++) {
       const v = entries.get(`images.${i}`);
@@ -129,7 +136,8 @@ export class ImagePoolState extends nn.Module {
       }
     }
     if (missingKeys.length) problems.push(`Missing key(s) in pool state: ${missingKeys.map((m) => `"${m}"`).join(', ')}.`);
-    if ((opts.strict ?? true) && unexpectedKeys.length) problems.push(`Unexpected key(s) in pool state: ${unexpectedKeys.map((m) => `"${m}"`).join(', ')}.`);
+    if ((opts.strict ?? true) && unexpectedKeys.length)
+      problems.push(`Unexpected key(s) in pool state: ${unexpectedKeys.map((m) => `"${m}"`).join(', ')}.`);
     return { missingKeys, unexpectedKeys, problems };
   }
 

@@ -1,7 +1,7 @@
 // Drawing samples: G(z) without gradients (generateWith), uniform noise, and the fixed inputs an
 // image-to-image trainer shows its generator for sample grids (SampleInputs).
 
-import { Tensor, empty, noGrad, tidy, type Generator, ops, nn, init } from '../../engine/index.js';
+import { type Tensor, empty, noGrad, tidy, type Generator, ops, type nn, init } from '../../engine/index.js';
 
 /**
  * G(z) without gradients. With batchStats (the PyTorch example's sample grids, whose G stays in
@@ -37,7 +37,6 @@ export function uniformNoise(shape: readonly number[], generator: Generator): Te
   return ops.affine(ops.rand(shape, { generator }), 2, -1);
 }
 
-
 /**
  * The fixed inputs an image-to-image trainer shows its generator for sample grids (what a latent
  * batch is to DCGAN). Given explicitly with set() (e.g. held-out test images), or else gathered
@@ -69,10 +68,14 @@ export class SampleInputs {
   offer(batch: Tensor): void {
     if (this.explicit || this.count >= this.wanted) return;
     const room = this.wanted - this.count;
-    this.replace(noGrad(() => tidy(() => {
-      const fresh = batch.detach().narrow(0, 0, Math.min(room, batch.shape[0]));
-      return ops.concat(this.source ? [this.source, fresh] : [fresh], 0);
-    })));
+    this.replace(
+      noGrad(() =>
+        tidy(() => {
+          const fresh = batch.detach().narrow(0, 0, Math.min(room, batch.shape[0]));
+          return ops.concat(this.source ? [this.source, fresh] : [fresh], 0);
+        }),
+      ),
+    );
   }
 
   /** n sample inputs (a new tensor the caller owns; it fills in as training batches arrive). */

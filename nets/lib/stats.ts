@@ -10,7 +10,12 @@ import type { StepStats } from '../registry.js';
 export async function readStats(stats: StepStats): Promise<Record<string, number>> {
   const names = Object.keys(stats);
   if (!names.length) return {};
-  const packed = tidy(() => ops.concat(names.map((k) => stats[k].reshape([1])), 0));
+  const packed = tidy(() =>
+    ops.concat(
+      names.map((k) => stats[k].reshape([1])),
+      0,
+    ),
+  );
   for (const k of names) stats[k].dispose();
   try {
     const values = await packed.data();
@@ -22,7 +27,9 @@ export async function readStats(stats: StepStats): Promise<Record<string, number
 
 /** Names of the non-finite values, empty when all are finite. */
 export function nonFinite(values: Record<string, number>): string[] {
-  return Object.entries(values).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
+  return Object.entries(values)
+    .filter(([, v]) => !Number.isFinite(v))
+    .map(([k, v]) => `${k}=${v}`);
 }
 
 /** Fraction of rows whose largest logit is at the label (ties count for every tied class). */

@@ -37,8 +37,16 @@ export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: reado
  * (the references' single Adam over both generators of CycleGAN, DualGAN, DiscoGAN). The graph
  * stays usable for another call.
  */
-export function minimize(loss: Tensor, optimizer: optim.Optimizer | readonly optim.Optimizer[], opts: { frozen?: readonly nn.Module[] } = {}): void {
+export function minimize(
+  loss: Tensor,
+  optimizer: optim.Optimizer | readonly optim.Optimizer[],
+  opts: { frozen?: readonly nn.Module[] } = {},
+): void {
   const optimizers = Array.isArray(optimizer) ? optimizer : [optimizer as optim.Optimizer];
-  gradsInto(loss, optimizers.flatMap((o) => o.params), opts.frozen ?? []);
+  gradsInto(
+    loss,
+    optimizers.flatMap((o) => o.params),
+    opts.frozen ?? [],
+  );
   for (const o of optimizers) o.step();
 }

@@ -13,7 +13,7 @@
 //   Forward                   a network adapter, so generateWith can run one path of a generator
 //                             (one stage, every branch) with its batch-statistics handling
 
-import { type Generator, Tensor, tensor, tidy, nn, ops } from '../../engine/index.js';
+import { type Generator, type Tensor, tensor, tidy, nn, ops } from '../../engine/index.js';
 import { int, num } from './model.js';
 
 const { add, concat, exp, expand, gaussianKl, leakyRelu, mul, mulScalar, narrow, randn, relu, reshape } = ops;
@@ -25,7 +25,9 @@ export const textParams = {
   buckets: int(1024, 'hash buckets of the caption bag of words', { min: 1, max: 8192 }),
   textHidden: int(256, 'hidden units of the text encoder', { min: 1, max: 8192 }),
   nd: int(128, "discriminators' compressed text size N_d", { min: 1, max: 8192 }),
-  klWeight: num(2, 'weight of the conditioning-augmentation KL term (2: the reference code\'s TRAIN.COEFF.KL; the papers\' text says 1)', { min: 0 }),
+  klWeight: num(2, "weight of the conditioning-augmentation KL term (2: the reference code's TRAIN.COEFF.KL; the papers' text says 1)", {
+    min: 0,
+  }),
   textSteps: int(1000, 'text-encoder pretraining steps before the GAN starts', { min: 0, max: 1e9 }),
   imageWidth: int(16, 'width of the image encoder used by text pretraining', { min: 1, max: 8192 }),
 };
@@ -44,7 +46,11 @@ export function reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor): Tensor 
  */
 export class ConditioningAugmentation extends nn.Module {
   fc: nn.Linear;
-  constructor(readonly embedDim: number, readonly cDim: number, readonly slope: number | null = null) {
+  constructor(
+    readonly embedDim: number,
+    readonly cDim: number,
+    readonly slope: number | null = null,
+  ) {
     super();
     this.fc = new nn.Linear(embedDim, 2 * cDim);
   }
@@ -65,7 +71,12 @@ export function caKl(mu: Tensor, logvar: Tensor): Tensor {
 
 /** Nearest 2x upsampling, conv3 (no bias), BN, ReLU. */
 export function upBlock(cin: number, cout: number): nn.Sequential {
-  return new nn.Sequential(new nn.Upsample({ scaleFactor: 2 }), new nn.Conv2d(cin, cout, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(cout), new nn.ReLU());
+  return new nn.Sequential(
+    new nn.Upsample({ scaleFactor: 2 }),
+    new nn.Conv2d(cin, cout, 3, { padding: 1, bias: false }),
+    new nn.BatchNorm2d(cout),
+    new nn.ReLU(),
+  );
 }
 
 /** relu(x + BN(conv3(ReLU(BN(conv3(x)))))), the reference's ResBlock. */
@@ -74,8 +85,11 @@ export class ResBlock extends nn.Module {
   constructor(ch: number) {
     super();
     this.block = new nn.Sequential(
-      new nn.Conv2d(ch, ch, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(ch), new nn.ReLU(),
-      new nn.Conv2d(ch, ch, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(ch),
+      new nn.Conv2d(ch, ch, 3, { padding: 1, bias: false }),
+      new nn.BatchNorm2d(ch),
+      new nn.ReLU(),
+      new nn.Conv2d(ch, ch, 3, { padding: 1, bias: false }),
+      new nn.BatchNorm2d(ch),
     );
   }
   override forward(x: Tensor): Tensor {
@@ -110,7 +124,11 @@ export class ConditionalLogit extends nn.Module {
   constructor(channels: number, embedDim: number, nd: number) {
     super();
     this.compress = new nn.Sequential(new nn.Linear(embedDim, nd), new nn.LeakyReLU(0.2));
-    this.joint = new nn.Sequential(new nn.Conv2d(channels + nd, channels, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(channels), new nn.LeakyReLU(0.2));
+    this.joint = new nn.Sequential(
+      new nn.Conv2d(channels + nd, channels, 3, { padding: 1, bias: false }),
+      new nn.BatchNorm2d(channels),
+      new nn.LeakyReLU(0.2),
+    );
     this.out = new nn.Conv2d(channels, 1, 4, { stride: 4 });
   }
   override forward(features: Tensor, phi: Tensor): Tensor {
@@ -133,7 +151,10 @@ export function textCodes(n: number, gaussianDims: number, rows: Float32Array, b
  * child, so its buffers are the adapter's.
  */
 export class Forward extends nn.Module {
-  constructor(readonly netG: nn.Module, private readonly path: (code: Tensor) => Tensor) {
+  constructor(
+    readonly netG: nn.Module,
+    private readonly path: (code: Tensor) => Tensor,
+  ) {
     super();
   }
   override forward(code: Tensor): Tensor {
@@ -143,7 +164,10 @@ export class Forward extends nn.Module {
 
 /** Images [n, c, s, s] flattened side by side into [n, sum c s s] (for Forward). */
 export function flattenImages(images: readonly Tensor[]): Tensor {
-  return concat(images.map((t) => reshape(t, [t.shape[0], -1])), 1);
+  return concat(
+    images.map((t) => reshape(t, [t.shape[0], -1])),
+    1,
+  );
 }
 
 /** The images flattenImages put side by side, back in their shapes [n, c, s_i, s_i]. */

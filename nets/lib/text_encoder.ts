@@ -24,7 +24,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../../engine/index.js';
+import { type Tensor, noGrad, tensor, tidy, nn, ops, optim } from '../../engine/index.js';
 import { minimize } from './step.js';
 import { accuracy } from './stats.js';
 import type { StepStats } from '../registry.js';
@@ -100,7 +100,11 @@ export class TextPretrainHeads extends nn.Module {
 
 /** The indices 0..n-1 as an int32 tensor (the targets of a contrastive batch). */
 function arange(n: number): Tensor {
-  return tensor(Int32Array.from({ length: n }, (_, i) => i), [n], 'int32');
+  return tensor(
+    Int32Array.from({ length: n }, (_, i) => i),
+    [n],
+    'int32',
+  );
 }
 
 /**
@@ -133,11 +137,18 @@ export class TextPretrainer {
   readonly categoryWeight: number;
   readonly alignWeight: number;
 
-  constructor(readonly encoder: BowTextEncoder, readonly heads: TextPretrainHeads, opts: TextPretrainOptions = {}) {
+  constructor(
+    readonly encoder: BowTextEncoder,
+    readonly heads: TextPretrainHeads,
+    opts: TextPretrainOptions = {},
+  ) {
     this.temperature = opts.temperature ?? 0.1;
     this.categoryWeight = opts.categoryWeight ?? 1;
     this.alignWeight = opts.alignWeight ?? 1;
-    this.optimizer = new optim.Adam([...encoder.namedParameters('text'), ...heads.namedParameters('heads')], { lr: opts.lr ?? 1e-3, betas: [0.9, 0.999] });
+    this.optimizer = new optim.Adam([...encoder.namedParameters('text'), ...heads.namedParameters('heads')], {
+      lr: opts.lr ?? 1e-3,
+      betas: [0.9, 0.999],
+    });
   }
 
   /** The losses on one batch: bow [N, B], images [N, C, S, S], categories int32 [N]. */
@@ -166,7 +177,13 @@ export class TextPretrainer {
  * Retrieval quality of phi on a batch (for reports): category accuracy of the head and text -> image
  * recall@1 among the batch's images (chance: 1/N). Runs in eval mode, without gradients.
  */
-export async function evaluateTextEncoder(encoder: BowTextEncoder, heads: TextPretrainHeads, bow: Tensor, images: Tensor, categories: Tensor): Promise<{ categoryAccuracy: number; recallAt1: number }> {
+export async function evaluateTextEncoder(
+  encoder: BowTextEncoder,
+  heads: TextPretrainHeads,
+  bow: Tensor,
+  images: Tensor,
+  categories: Tensor,
+): Promise<{ categoryAccuracy: number; recallAt1: number }> {
   const wasTraining = heads.training;
   heads.eval();
   try {

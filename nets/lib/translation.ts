@@ -81,7 +81,9 @@ export function setHeldOutSource(s: HeldOutSource | null): void {
 /** The held-out split of `dataset` at `size` px (at most `limit` pairs), from the registered source. */
 export async function heldOutEmojiPairs(opts: { dataset: string; size: number; limit?: number }): Promise<PackedPairs> {
   if (!source) {
-    throw new Error(`held-out pairs of '${opts.dataset}': no data source is registered (Node: import cli/heldout.js once; it registers the emoji test splits)`);
+    throw new Error(
+      `held-out pairs of '${opts.dataset}': no data source is registered (Node: import cli/heldout.js once; it registers the emoji test splits)`,
+    );
   }
   return source(opts);
 }
@@ -133,12 +135,18 @@ export interface TranslationScores extends ImageMetrics {
  * returns a tensor the caller disposes; null `predict` scores the inputs themselves (the identity
  * baseline: output = input), which needs inputs and targets of one shape.
  */
-export async function scoreTranslation(pairs: HeldOutPairs, predict: ((x: Tensor) => Tensor) | null, batch = 50): Promise<TranslationScores> {
+export async function scoreTranslation(
+  pairs: HeldOutPairs,
+  predict: ((x: Tensor) => Tensor) | null,
+  batch = 50,
+): Promise<TranslationScores> {
   const [ci, hi, wi] = pairs.inputShape;
   const [ct, ht, wt] = pairs.targetShape;
   if (pairs.n < 1) throw new Error('scoreTranslation: no pairs to score');
   if (!predict && (ci !== ct || hi !== ht || wi !== wt)) {
-    throw new Error(`scoreTranslation: the identity baseline needs inputs shaped like the targets, got [${pairs.inputShape}] and [${pairs.targetShape}]`);
+    throw new Error(
+      `scoreTranslation: the identity baseline needs inputs shaped like the targets, got [${pairs.inputShape}] and [${pairs.targetShape}]`,
+    );
   }
   const window = ssimWindowFor(ht, wt);
   const sums = { l1: 0, psnr: 0, ssim: 0 };
@@ -178,11 +186,21 @@ export function toRgb(x: Float32Array, n: number, c: number, plane: number): Flo
  * padded with white). Returns n x 3 x h x w images in [-1, 1] to hand to makeGrid with nrow = cols.
  */
 export function translationGrid(
-  inputs: Float32Array, outputs: Float32Array, targets: Float32Array,
-  n: number, channels: { input: number; output: number; target: number }, h: number, w: number, cols = 8,
+  inputs: Float32Array,
+  outputs: Float32Array,
+  targets: Float32Array,
+  n: number,
+  channels: { input: number; output: number; target: number },
+  h: number,
+  w: number,
+  cols = 8,
 ): { images: Float32Array; n: number } {
   const plane = h * w;
-  const rows = [toRgb(inputs, n, channels.input, plane), toRgb(outputs, n, channels.output, plane), toRgb(targets, n, channels.target, plane)];
+  const rows = [
+    toRgb(inputs, n, channels.input, plane),
+    toRgb(outputs, n, channels.output, plane),
+    toRgb(targets, n, channels.target, plane),
+  ];
   const groups = Math.ceil(n / cols);
   const count = groups * 3 * cols;
   const img = 3 * plane;

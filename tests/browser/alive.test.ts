@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEntry } from '../../demos/shared/training-page';
-import { CHROMIUM_PATH, chromiumAvailable, DEMOS_DIR, openPage, REPO_ROOT, screenshot, useDemoSite } from './harness';
+import { CHROMIUM_PATH, chromiumAvailable, DEMOS_DIR, openPage, screenshot, useDemoSite } from './harness';
 
 /** A tiny DCGAN; samples redrawn by time only (sampleEvery far away, refresh every second). */
 const TINY = 'size=16&nz=16&ngf=4&ndf=4&batch=4&samples=16&walk=4&autosave=0&sampleEvery=1000&refresh=1';
@@ -56,7 +56,10 @@ describe.skipIf(skip)('training pages feel alive', () => {
       expect(await page.$eval('#progress', (e) => e.classList.contains('hidden'))).toBe(true);
 
       // Views refresh by time while training (sampleEvery is far away), labelled with their step.
-      await page.waitForFunction(() => window.__demo!.running && Number(document.getElementById('samples-caption')!.dataset.step) >= 1, WAIT);
+      await page.waitForFunction(
+        () => window.__demo!.running && Number(document.getElementById('samples-caption')!.dataset.step) >= 1,
+        WAIT,
+      );
       expect(await text(page, '#samples-caption')).toMatch(/^at step \d+ · redrawn every 1000 steps or 1 s while training$/);
       // A measured step time appears from the second step.
       await page.waitForFunction(() => /per step/.test(document.getElementById('stat-steptime')!.textContent ?? ''), WAIT);
@@ -66,7 +69,13 @@ describe.skipIf(skip)('training pages feel alive', () => {
         const step = window.__demo!.step;
         (document.getElementById('btn-walk') as HTMLButtonElement).click();
         const b = document.getElementById('btn-walk')!;
-        return { step, pending: b.dataset.pending ?? null, queued: window.__demo!.queued, status: document.getElementById('status')!.textContent, running: window.__demo!.running };
+        return {
+          step,
+          pending: b.dataset.pending ?? null,
+          queued: window.__demo!.queued,
+          status: document.getElementById('status')!.textContent,
+          running: window.__demo!.running,
+        };
       });
       expect(walk.running).toBe(true);
       expect(walk.pending).toBe('after this step');
@@ -167,7 +176,9 @@ describe.skipIf(skip)('training pages feel alive', () => {
       const row = await page.evaluate(() => {
         const panels = document.getElementById('panels')!.getBoundingClientRect();
         const top = document.getElementById('panel-samples')!.getBoundingClientRect().top;
-        const inRow = Array.from(document.querySelectorAll('#panels > .panel')).map((e) => e.getBoundingClientRect()).filter((r) => Math.abs(r.top - top) < 2);
+        const inRow = Array.from(document.querySelectorAll('#panels > .panel'))
+          .map((e) => e.getBoundingClientRect())
+          .filter((r) => Math.abs(r.top - top) < 2);
         return { right: panels.right, rowRight: Math.max(...inRow.map((r) => r.right)), n: inRow.length };
       });
       expect(row.n, 'panels in the first row at 1280 px').toBeGreaterThanOrEqual(3);
@@ -217,7 +228,11 @@ describe.skipIf(skip)('training pages feel alive', () => {
         coming: document.querySelectorAll('.card[data-status="coming"]').length,
         cards: document.querySelectorAll('.card').length,
       }));
-      expect(gallery.note).toBe(gallery.coming ? ` The other ${gallery.coming} are marked coming: listed with their paper, no pictures until they run.` : ` All ${gallery.cards} are live.`);
+      expect(gallery.note).toBe(
+        gallery.coming
+          ? ` The other ${gallery.coming} are marked coming: listed with their paper, no pictures until they run.`
+          : ` All ${gallery.cards} are live.`,
+      );
     } finally {
       await page.close();
     }
@@ -230,17 +245,38 @@ describe.skipIf(skip)('training pages feel alive', () => {
   });
 
   it('flips A/B at once during a step and redraws when the step ends', async () => {
-    const { page, log } = await openPage(site.browser, `${site.url}train/?model=cyclegan&ngf=4&ndf=4&batch=2&samples=16&autosave=0&sampleEvery=1000&refresh=1&fresh=1`);
+    const { page, log } = await openPage(
+      site.browser,
+      `${site.url}train/?model=cyclegan&ngf=4&ndf=4&batch=2&samples=16&autosave=0&sampleEvery=1000&refresh=1&fresh=1`,
+    );
     try {
       await page.waitForFunction(() => window.__demo?.progress.at(-1)?.phase === 'done' && window.__demo.running, WAIT);
       const flip = await page.evaluate(() => {
         const b = document.getElementById('btn-direction') as HTMLButtonElement;
         const step = window.__demo!.step;
         b.click();
-        return { step, text: b.textContent, pending: b.dataset.pending ?? null, showing: b.dataset.showing, queued: window.__demo!.queued, running: window.__demo!.running, disabled: b.disabled };
+        return {
+          step,
+          text: b.textContent,
+          pending: b.dataset.pending ?? null,
+          showing: b.dataset.showing,
+          queued: window.__demo!.queued,
+          running: window.__demo!.running,
+          disabled: b.disabled,
+        };
       });
-      expect(flip).toMatchObject({ text: 'Show A → B', pending: 'after this step', showing: 'BtoA', queued: 1, running: true, disabled: false });
-      await page.waitForFunction(() => window.__demo!.queued === 0 && /^showing B → A/.test(document.getElementById('status')!.textContent ?? ''), WAIT);
+      expect(flip).toMatchObject({
+        text: 'Show A → B',
+        pending: 'after this step',
+        showing: 'BtoA',
+        queued: 1,
+        running: true,
+        disabled: false,
+      });
+      await page.waitForFunction(
+        () => window.__demo!.queued === 0 && /^showing B → A/.test(document.getElementById('status')!.textContent ?? ''),
+        WAIT,
+      );
       expect(await page.$eval('#btn-direction', (b) => (b as HTMLElement).dataset.pending ?? null)).toBeNull();
       // Training went on: the flip did not pause the loop.
       expect(await page.evaluate(() => window.__demo!.running)).toBe(true);

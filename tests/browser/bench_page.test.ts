@@ -17,7 +17,17 @@ import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaticServer } from '../../scripts/serve.mjs';
 import { SCHEMA, fmtRatio, type BenchReport } from '../../bench/report';
-import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, closeSite, newPageWithoutWebGPU, openPage, screenshot, startSite, waitForDownload } from './harness';
+import {
+  CHROMIUM_PATH,
+  REPO_ROOT,
+  chromiumAvailable,
+  closeSite,
+  newPageWithoutWebGPU,
+  openPage,
+  screenshot,
+  startSite,
+  waitForDownload,
+} from './harness';
 
 const PAGE_ROOT = path.join(REPO_ROOT, 'dist', 'bench-page');
 const RESULTS = path.join(REPO_ROOT, 'bench', 'results');
@@ -32,7 +42,8 @@ if (skip) console.warn(`bench page suite SKIPPED: ${CHROMIUM_PATH} not found (ru
 async function pageState(page: Page) {
   return page.evaluate(() => {
     const b = window.__bench!;
-    const cells = (col: string) => Array.from(document.querySelectorAll(`#passes tbody td[data-col="${col}"]`)).map((c) => c.textContent ?? '');
+    const cells = (col: string) =>
+      Array.from(document.querySelectorAll(`#passes tbody td[data-col="${col}"]`)).map((c) => c.textContent ?? '');
     return {
       state: b.state,
       error: b.error,
@@ -42,7 +53,14 @@ async function pageState(page: Page) {
       canvases: document.querySelectorAll('#chart canvas').length,
       rows: document.querySelectorAll('#passes tbody tr').length,
       stepRows: document.querySelectorAll('#steps-table tbody tr').length,
-      cols: { engineMs: cells('engine-ms'), gflops: cells('gflops'), gbps: cells('gbps'), tfjsMs: cells('tfjs-ms'), ratio: cells('ratio'), check: cells('check') },
+      cols: {
+        engineMs: cells('engine-ms'),
+        gflops: cells('gflops'),
+        gbps: cells('gbps'),
+        tfjsMs: cells('tfjs-ms'),
+        ratio: cells('ratio'),
+        check: cells('check'),
+      },
       ratioOf: Object.fromEntries(
         Array.from(document.querySelectorAll('#passes tbody tr')).map((tr) => [
           `${(tr as HTMLElement).dataset.id}:${(tr as HTMLElement).dataset.pass}`,
@@ -67,7 +85,14 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
     if (!process.env.BENCH_PAGE_SKIP_BUILD) {
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'bench-page'], { cwd: REPO_ROOT, stdio: 'inherit' });
     }
-    for (const f of ['bench/index.html', 'bench/main.js', 'bench/main.css', 'shared/style.css', 'bench/results/index.json', `bench/results/${H200}`]) {
+    for (const f of [
+      'bench/index.html',
+      'bench/main.js',
+      'bench/main.css',
+      'shared/style.css',
+      'bench/results/index.json',
+      `bench/results/${H200}`,
+    ]) {
       if (!existsSync(path.join(PAGE_ROOT, f))) throw new Error(`dist/bench-page/${f} missing: run \`node scripts/build.mjs bench-page\``);
     }
     ({ server, browser, downloads } = await startSite(PAGE_ROOT, [], 'gan-bench-downloads-'));
@@ -77,7 +102,10 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
 
   it('runs two kernels in the tab (validated, timed, tfjs side by side) and downloads the report', async () => {
     const only = 'dcgan_g4:forward,batch_norm_dcgan:forward';
-    const { page, log } = await openPage(browser!, `${server!.url}bench/?suite=reduced&only=${only}&repeats=2&warmup=1&targetMs=1&maxInner=2&autorun=1`);
+    const { page, log } = await openPage(
+      browser!,
+      `${server!.url}bench/?suite=reduced&only=${only}&repeats=2&warmup=1&targetMs=1&maxInner=2&autorun=1`,
+    );
     try {
       await page.waitForFunction(() => ['done', 'error'].includes(window.__bench?.state ?? ''), WAIT);
       const s = await pageState(page);
@@ -100,7 +128,8 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
         expect(e.validation!.outputs.every((o) => o.nonFinite === 0 && o.checked > 0)).toBe(true);
         const t = e.timing!;
         expect(t.wall_ms_all).toHaveLength(2);
-        for (const v of [t.ms_median, t.wall_ms_median, t.gflops, t.gbps]) expect(finitePositive(v), `${p.id} timing ${JSON.stringify(t)}`).toBe(true);
+        for (const v of [t.ms_median, t.wall_ms_median, t.gflops, t.gbps])
+          expect(finitePositive(v), `${p.id} timing ${JSON.stringify(t)}`).toBe(true);
         expect(p.tfjs?.status, JSON.stringify(p.tfjs)).toBe('ok');
         if (p.tfjs?.status === 'ok') expect(finitePositive(p.tfjs.ms_median) && finitePositive(p.tfjs.gflops)).toBe(true);
         expect(finitePositive(p.ratio)).toBe(true);
@@ -108,12 +137,15 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
       }
       // The table shows the same finite numbers, the chart one bar per pass.
       expect(s.rows).toBe(2);
-      for (const col of [s.cols.engineMs, s.cols.gflops, s.cols.gbps, s.cols.tfjsMs]) for (const c of col) expect(Number.isFinite(Number(c)) && Number(c) > 0, `cell '${c}'`).toBe(true);
+      for (const col of [s.cols.engineMs, s.cols.gflops, s.cols.gbps, s.cols.tfjsMs])
+        for (const c of col) expect(Number.isFinite(Number(c)) && Number(c) > 0, `cell '${c}'`).toBe(true);
       for (const c of s.cols.ratio) expect(c).toMatch(/^\d+(\.\d+)?x$/);
       expect(s.cols.check.every((c) => /^ok /.test(c))).toBe(true);
       expect(s.canvases).toBeGreaterThan(0);
       expect(s.drawnBars).toBe(2);
-      console.log(`bench page run: ${r.adapter.name}, ${r.passes.map((p) => `${p.id}/${p.pass} ${fmtRatio(p.ratio)} (${p.ratio_basis})`).join(', ')}, ${r.elapsed_s.toFixed(1)} s`);
+      console.log(
+        `bench page run: ${r.adapter.name}, ${r.passes.map((p) => `${p.id}/${p.pass} ${fmtRatio(p.ratio)} (${p.ratio_basis})`).join(', ')}, ${r.elapsed_s.toFixed(1)} s`,
+      );
       await screenshot(page, 'bench-run');
 
       // Download JSON: the report as bench/results/*.json files are written.
@@ -163,7 +195,9 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
       await page.waitForFunction((f) => window.__bench?.source === f, WAIT, other);
       s = await pageState(page);
       expect(s.rows).toBe(otherReport.passes.length);
-      expect(s.ratioOf['cyclegan_res:forward']).toBe(fmtRatio(otherReport.passes.find((p) => p.id === 'cyclegan_res' && p.pass === 'forward')!.ratio));
+      expect(s.ratioOf['cyclegan_res:forward']).toBe(
+        fmtRatio(otherReport.passes.find((p) => p.id === 'cyclegan_res' && p.pass === 'forward')!.ratio),
+      );
 
       // A JSON file that is not a report: refused, the chart keeps the last report.
       const sweep = readdirSync(RESULTS).find((f) => f.includes('tile-sweep') && f.endsWith('.json'));

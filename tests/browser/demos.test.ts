@@ -30,7 +30,19 @@ import type { StaticServer } from '../../scripts/serve.mjs';
 import { ARCHITECTURES } from '../../demos/shared/architectures';
 import { runDefaults } from '../../demos/shared/models';
 import { recipes } from '../../nets/registry';
-import { CHROMIUM_PATH, REPO_ROOT, chromiumAvailable, closeSite, newPageWithoutWebGPU, openPage, screenshot, startSite, waitForDownload, screenshotElement, type PageLog } from './harness';
+import {
+  CHROMIUM_PATH,
+  REPO_ROOT,
+  chromiumAvailable,
+  closeSite,
+  newPageWithoutWebGPU,
+  openPage,
+  screenshot,
+  startSite,
+  waitForDownload,
+  screenshotElement,
+  type PageLog,
+} from './harness';
 
 const DEMOS_DIR = path.join(REPO_ROOT, 'dist', 'demos');
 /** A DCGAN small enough for SwiftShader; autosave off so the saves in the test are the only ones. */
@@ -61,10 +73,33 @@ const TRAIN_PAGE_MODELS = process.env.DEMOS_ALL_MODELS
 function tinyParams(model: string): Record<string, string> {
   const mnist = runDefaults(model).dataset === 'mnist';
   return {
-    fresh: '1', autosave: '0', sampleEvery: '1', samples: '16', walk: '4',
-    ngf: '4', ndf: '4', nf: '4', ngf2: '4', ndf2: '4', cw: '4', nh: '16', ngh: '16', ndh: '16', nz: '8', code: '8',
-    n: '2', k: '2', pretrain: '0', 'warmup-steps': '0', 'labelled-batch': '4', 'text-steps': '1', 'stage1-steps': '1',
-    'g-conv-dim': '4', 'd-conv-dim': '4', 'g-repeat-num': '1', 'n-critic': '1',
+    fresh: '1',
+    autosave: '0',
+    sampleEvery: '1',
+    samples: '16',
+    walk: '4',
+    ngf: '4',
+    ndf: '4',
+    nf: '4',
+    ngf2: '4',
+    ndf2: '4',
+    cw: '4',
+    nh: '16',
+    ngh: '16',
+    ndh: '16',
+    nz: '8',
+    code: '8',
+    n: '2',
+    k: '2',
+    pretrain: '0',
+    'warmup-steps': '0',
+    'labelled-batch': '4',
+    'text-steps': '1',
+    'stage1-steps': '1',
+    'g-conv-dim': '4',
+    'd-conv-dim': '4',
+    'g-repeat-num': '1',
+    'n-critic': '1',
     batch: mnist ? '4' : '2',
     ...(mnist ? { size: '16' } : {}),
   };
@@ -125,7 +160,15 @@ async function idleAt(page: Page, step?: number): Promise<DemoState> {
     (want) => {
       const d = window.__demo;
       const toggle = document.getElementById('btn-toggle') as HTMLButtonElement | null;
-      return !!d && d.ready && !d.running && !!toggle && !toggle.disabled && toggle.textContent === 'Resume' && (want === null || d.step === want);
+      return (
+        !!d &&
+        d.ready &&
+        !d.running &&
+        !!toggle &&
+        !toggle.disabled &&
+        toggle.textContent === 'Resume' &&
+        (want === null || d.step === want)
+      );
     },
     WAIT,
     step ?? null,
@@ -170,7 +213,17 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       // The demos target writes the data too (demos/prepare-data.mjs).
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
     }
-    for (const f of ['index.html', 'gallery/main.js', 'dcgan/main.js', 'dcgan/main.css', 'train/main.js', 'draw/main.js', 'inspector/main.js', 'data/mnist-train-8k.u8', 'data/index.json']) {
+    for (const f of [
+      'index.html',
+      'gallery/main.js',
+      'dcgan/main.js',
+      'dcgan/main.css',
+      'train/main.js',
+      'draw/main.js',
+      'inspector/main.js',
+      'data/mnist-train-8k.u8',
+      'data/index.json',
+    ]) {
       if (!existsSync(path.join(DEMOS_DIR, f))) throw new Error(`dist/demos/${f} missing after the build`);
     }
     // DEMOS_CHROMIUM_ARGS adds flags, e.g. to run the pages on a real GPU's Vulkan driver.
@@ -205,7 +258,11 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       // Save in IndexedDB.
       savedStep = s.step;
       await page.click('#btn-save-idb');
-      await page.waitForFunction((n) => document.getElementById('status')!.textContent === `saved step ${n} in this browser (IndexedDB)`, WAIT, savedStep);
+      await page.waitForFunction(
+        (n) => document.getElementById('status')!.textContent === `saved step ${n} in this browser (IndexedDB)`,
+        WAIT,
+        savedStep,
+      );
       await screenshot(page, 'demo-dcgan');
 
       // Download a .safetensors checkpoint of the same step.
@@ -244,7 +301,10 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
 
       // A lost device: the banner offers to resume from the last checkpoint (the upload, savedStep).
       await page.evaluate(() => window.__demo!.loseDevice());
-      await page.waitForFunction(() => window.__demo!.deviceLost && !document.getElementById('lost-banner')!.classList.contains('hidden'), WAIT);
+      await page.waitForFunction(
+        () => window.__demo!.deviceLost && !document.getElementById('lost-banner')!.classList.contains('hidden'),
+        WAIT,
+      );
       expect(await page.$eval('#btn-recover', (e) => e.textContent)).toBe(`Resume from step ${savedStep}`);
       await screenshot(page, 'demo-dcgan-device-lost');
       await page.click('#btn-recover');
@@ -306,8 +366,12 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
           // those (and their expansion) only have to differ from a blank canvas; bands are stretched.
           const spread = (id: string) => page.evaluate((i) => window.__demo!.spread(i), id);
           for (const id of ['pyr-image-2', 'pyr-up-1']) expect(await spread(id), `${id} is blank`).toBeGreaterThan(0);
-          for (const id of ['pyr-band-1', 'pyr-image-1', 'pyr-up-0', 'pyr-band-0', 'pyr-image-0']) expect(await spread(id), `${id} is blank`).toBeGreaterThan(1);
-          const shown = () => page.$$eval('#pyr-rows .pyr-row', (rs) => rs.filter((r) => !r.classList.contains('hidden')).map((r) => (r as HTMLElement).dataset.level));
+          for (const id of ['pyr-band-1', 'pyr-image-1', 'pyr-up-0', 'pyr-band-0', 'pyr-image-0'])
+            expect(await spread(id), `${id} is blank`).toBeGreaterThan(1);
+          const shown = () =>
+            page.$$eval('#pyr-rows .pyr-row', (rs) =>
+              rs.filter((r) => !r.classList.contains('hidden')).map((r) => (r as HTMLElement).dataset.level),
+            );
           expect(await shown()).toEqual(['2', '1', '0']);
           await page.click('#pyr-walk button[data-level="2"]');
           expect(await shown()).toEqual(['2']);
@@ -354,7 +418,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + box.width * (0.2 + 0.075 * i), box.y + box.height * (0.5 - 0.03 * i));
       await page.mouse.up();
       await page.waitForFunction((b) => (document.getElementById('sketch-output')!.dataset.checksum ?? b) !== b, WAIT, before);
-      const afterStroke = await checksum();
+      const _afterStroke = await checksum();
       // "Clear" empties the pad and the output (white until the next stroke).
       await page.click('#btn-clear');
       await page.waitForFunction(() => document.getElementById('sketch-output')!.dataset.blank === '1', WAIT);
@@ -401,7 +465,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     }
   });
 
-  it('gallery lists all 15 architectures in the registry\'s order, each live, thumbnails drawn as they come into view', async () => {
+  it("gallery lists all 15 architectures in the registry's order, each live, thumbnails drawn as they come into view", async () => {
     const { page, log } = await openPage(browser!, server!.url);
     try {
       await page.waitForFunction(() => document.body.dataset.ready === 'true', WAIT);
@@ -430,13 +494,19 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       // screen; CycleGAN's after scrolling to it. DCGAN's and CycleGAN's come from the checkpoints
       // the tests above saved in this profile's IndexedDB, the Autoencoder's from fresh weights.
       const drawn = (name: string) =>
-        page.waitForFunction((n) => document.querySelector<HTMLElement>(`.card[data-arch="${n}"] .thumb`)!.dataset.state === 'drawn', WAIT, name);
+        page.waitForFunction(
+          (n) => document.querySelector<HTMLElement>(`.card[data-arch="${n}"] .thumb`)!.dataset.state === 'drawn',
+          WAIT,
+          name,
+        );
       await drawn('DCGAN');
       await drawn('Autoencoder');
       await page.$eval('.card[data-arch="CycleGAN"]', (c) => c.scrollIntoView({ block: 'center' }));
       await drawn('CycleGAN');
       for (const name of ['DCGAN', 'CycleGAN']) {
-        expect(await page.$eval(`.card[data-arch="${name}"] .thumb`, (t) => t.textContent), name).toMatch(/trained in this browser: step \d+/);
+        expect(await page.$eval(`.card[data-arch="${name}"] .thumb`, (t) => t.textContent), name).toMatch(
+          /trained in this browser: step \d+/,
+        );
       }
       expect(await page.$eval('.card[data-arch="Autoencoder"] .thumb', (t) => t.textContent)).toMatch(/freshly initialised weights/);
       expect(await page.$$eval('.thumb[data-state="failed"]', (t) => t.map((x) => x.textContent))).toEqual([]);

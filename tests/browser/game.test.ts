@@ -5,14 +5,15 @@
 // No console errors.
 import type { Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM_PATH, chromiumAvailable, openPage, REPO_ROOT, screenshot, useDemoSite } from './harness';
+import { CHROMIUM_PATH, chromiumAvailable, openPage, screenshot, useDemoSite } from './harness';
 
 const WAIT = { timeout: 240_000, polling: 100 };
 const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
 const skip = !chromiumAvailable() && !inCI;
 if (skip) console.warn(`game browser suite SKIPPED: ${CHROMIUM_PATH} not found`);
 
-const snapshot = (page: Page) => page.evaluate(() => ({ step: window.__game!.step, heat: [...window.__game!.heat], fakes: [...window.__game!.fakes] }));
+const snapshot = (page: Page) =>
+  page.evaluate(() => ({ step: window.__game!.step, heat: [...window.__game!.heat], fakes: [...window.__game!.fakes] }));
 const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 /**
@@ -43,7 +44,8 @@ async function referenceHeat(page: Page): Promise<number[]> {
   const C = 40;
   const E = 1.25;
   const heat: number[] = [];
-  for (let r = 0; r < C; r++) for (let c = 0; c < C; c++) heat.push(1 / (1 + Math.exp(-d(-E + ((c + 0.5) * 2 * E) / C, E - ((r + 0.5) * 2 * E) / C))));
+  for (let r = 0; r < C; r++)
+    for (let c = 0; c < C; c++) heat.push(1 / (1 + Math.exp(-d(-E + ((c + 0.5) * 2 * E) / C, E - ((r + 0.5) * 2 * E) / C))));
   return heat;
 }
 
@@ -90,7 +92,10 @@ describe.skipIf(skip)('2-D game page', () => {
 
       // GMAN: a view per discriminator and their mean.
       await page.select('#model', 'gman');
-      await page.waitForFunction(() => document.querySelectorAll('#view option').length > 0 && window.__game!.step === 0 && window.__game!.heat.length === 1600, WAIT);
+      await page.waitForFunction(
+        () => document.querySelectorAll('#view option').length > 0 && window.__game!.step === 0 && window.__game!.heat.length === 1600,
+        WAIT,
+      );
       expect(await page.$$eval('#view option', (o) => o.map((x) => x.textContent))).toEqual(['mean of the N', 'D1', 'D2', 'D3']);
       // Its loss variants, as its recipe declares them; picking one starts a new game that steps.
       expect(await page.$eval('#gman-options', (e) => e.classList.contains('hidden'))).toBe(false);

@@ -130,7 +130,8 @@ export async function openPage(
   page.on('response', (res) => {
     // A 404 for a script or asset is a broken build even though the request "succeeded".
     // The browser's own favicon probe is not the page's fault.
-    if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) log.failedRequests.push(`${res.request().method()} ${res.url()}: HTTP ${res.status()}`);
+    if (res.status() >= 400 && !res.url().endsWith('/favicon.ico'))
+      log.failedRequests.push(`${res.request().method()} ${res.url()}: HTTP ${res.status()}`);
   });
   await page.goto(url, { waitUntil: 'load', timeout: timeoutMs });
   return { page, log };
@@ -216,7 +217,8 @@ export function useDemoSite(): { readonly browser: Browser; readonly url: string
   let browser: Browser | undefined;
   let server: StaticServer | undefined;
   beforeAll(async () => {
-    if (!process.env.DEMOS_SKIP_BUILD) execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    if (!process.env.DEMOS_SKIP_BUILD)
+      execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'demos'], { cwd: REPO_ROOT, stdio: 'inherit' });
     server = await startServer(DEMOS_DIR, 0);
     browser = await launchBrowser((process.env.DEMOS_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean));
   });

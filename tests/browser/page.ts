@@ -49,8 +49,22 @@ declare global {
 const checks: Check[] = [];
 
 /** Ops checked in the page (forward, backward and double backward), when registered. */
-const BROWSER_OPS = ['add', 'mul', 'tanh', 'leaky_relu', 'sum', 'max', 'concat', 'slice',
-  'conv2d', 'conv_transpose2d', 'linear', 'instance_norm', 'batch_norm', 'bce_with_logits'];
+const BROWSER_OPS = [
+  'add',
+  'mul',
+  'tanh',
+  'leaky_relu',
+  'sum',
+  'max',
+  'concat',
+  'slice',
+  'conv2d',
+  'conv_transpose2d',
+  'linear',
+  'instance_norm',
+  'batch_norm',
+  'bce_with_logits',
+];
 
 /** Run `fn` as a named check; a throw or a returned string (the failure reason) fails it. */
 async function check(name: string, fn: () => Promise<string | void> | string | void): Promise<void> {
@@ -203,9 +217,19 @@ async function runChecks(): Promise<PageResults> {
     const results = await runOpSuite({ filter: (name) => wanted.has(name), maxCases: 1 });
     const ran = new Set(results.map((r) => r.op));
     for (const r of results) {
-      checks.push({ name: `op ${r.op} ${r.case} ${r.stage}`, ok: r.ok, ms: 0, detail: `err ${r.err.toExponential(2)} (tol ${r.tol})${r.message ? ' ' + r.message : ''}` });
+      checks.push({
+        name: `op ${r.op} ${r.case} ${r.stage}`,
+        ok: r.ok,
+        ms: 0,
+        detail: `err ${r.err.toExponential(2)} (tol ${r.tol})${r.message ? ' ' + r.message : ''}`,
+      });
     }
-    checks.push({ name: `op suite: ${ran.size} ops, ${results.length} checks`, ok: ran.size >= 8, ms: Math.round(performance.now() - t0), detail: [...ran].join(', ') });
+    checks.push({
+      name: `op suite: ${ran.size} ops, ${results.length} checks`,
+      ok: ran.size >= 8,
+      ms: Math.round(performance.now() - t0),
+      detail: [...ran].join(', '),
+    });
     engine().destroy();
   }
 

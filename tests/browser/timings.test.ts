@@ -67,9 +67,20 @@ describe.skipIf(!process.env.DEMOS_TIMINGS || !chromiumAvailable())('demo page t
     mkdirSync(path.join(REPO_ROOT, 'artifacts'), { recursive: true });
     writeFileSync(path.join(REPO_ROOT, 'artifacts', 'demo-timings.json'), JSON.stringify(rows, null, 2));
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    console.log('| page | run | first message | first step | reload: first step (kernels prewarmed) | click → visible | click → paused | step time |');
-    for (const r of rows as { page: string; model: string; first: Visit; reload: Visit; click: { visibleMs: number; pausedMs: number }; stepTime: string }[]) {
-      console.log(`| ${r.page} | ${r.model} | ${s(r.first.firstMessageMs)} | ${s(r.first.firstStepMs)} | ${s(r.reload.firstStepMs)} (${r.reload.kernels ?? 0}) | ${r.click.visibleMs.toFixed(0)} ms | ${s(r.click.pausedMs)} | ${r.stepTime} |`);
+    console.log(
+      '| page | run | first message | first step | reload: first step (kernels prewarmed) | click → visible | click → paused | step time |',
+    );
+    for (const r of rows as {
+      page: string;
+      model: string;
+      first: Visit;
+      reload: Visit;
+      click: { visibleMs: number; pausedMs: number };
+      stepTime: string;
+    }[]) {
+      console.log(
+        `| ${r.page} | ${r.model} | ${s(r.first.firstMessageMs)} | ${s(r.first.firstStepMs)} | ${s(r.reload.firstStepMs)} (${r.reload.kernels ?? 0}) | ${r.click.visibleMs.toFixed(0)} ms | ${s(r.click.pausedMs)} | ${r.stepTime} |`,
+      );
     }
   }, 1_800_000);
 });

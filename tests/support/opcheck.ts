@@ -95,7 +95,12 @@ export async function checkOpCase(spec: OpSpec, c: OpCase, seed = 1234, opts: { 
     const shapeOk = y.shape.length === ref.shape.length && y.shape.every((d, i) => d === ref.shape[i]);
     const fErr = shapeOk ? normErr(out, ref.data) : Infinity;
     results.push({
-      op: spec.name, case: label, stage: 'forward', ok: fErr <= tol.forward, err: fErr, tol: tol.forward,
+      op: spec.name,
+      case: label,
+      stage: 'forward',
+      ok: fErr <= tol.forward,
+      err: fErr,
+      tol: tol.forward,
       message: shapeOk ? undefined : `shape [${y.shape}] but the reference gives [${ref.shape}]`,
     });
     if (!gradWanted.some(Boolean) || !shapeOk) return results;
@@ -107,12 +112,25 @@ export async function checkOpCase(spec: OpSpec, c: OpCase, seed = 1234, opts: { 
     const double = (c.doubleBackward ?? spec.doubleBackward ?? false) && (opts.doubleBackward ?? true);
     let gs: Tensor[];
     try {
-      gs = grad(y, wantIdx.map((i) => ts[i]), { gradOutputs: [tensor(Float32Array.from(G), ref.shape)], createGraph: double, allowUnused: true });
+      gs = grad(
+        y,
+        wantIdx.map((i) => ts[i]),
+        { gradOutputs: [tensor(Float32Array.from(G), ref.shape)], createGraph: double, allowUnused: true },
+      );
     } catch (err) {
-      results.push({ op: spec.name, case: label, stage: 'backward', ok: false, err: Infinity, tol: tol.grad, message: `no backward: ${(err as Error).message}` });
+      results.push({
+        op: spec.name,
+        case: label,
+        stage: 'backward',
+        ok: false,
+        err: Infinity,
+        tol: tol.grad,
+        message: `no backward: ${(err as Error).message}`,
+      });
       return results;
     }
-    const perturbed = (i: number, j: number, delta: number) => xs.map((x, k) => (k === i ? { shape: x.shape, data: x.data.map((v, m) => (m === j ? v + delta : v)) } : x));
+    const perturbed = (i: number, j: number, delta: number) =>
+      xs.map((x, k) => (k === i ? { shape: x.shape, data: x.data.map((v, m) => (m === j ? v + delta : v)) } : x));
     for (const [n, i] of wantIdx.entries()) {
       const fd = new Float64Array(xs[i].data.length);
       for (let j = 0; j < fd.length; j++) fd[j] = (L(perturbed(i, j, h)) - L(perturbed(i, j, -h))) / (2 * h);
@@ -137,18 +155,40 @@ export async function checkOpCase(spec: OpSpec, c: OpCase, seed = 1234, opts: { 
         return n < 0 ? x : { shape: x.shape, data: x.data.map((v, m) => v + eps * H[n][m]) };
       });
     const dirDeriv = (inputs: HostTensor[]) => (L(along(inputs, h)) - L(along(inputs, -h))) / (2 * h);
-    const ggs = S ? grad(S, wantIdx.map((i) => ts[i]), { allowUnused: true }) : wantIdx.map(() => null);
+    const ggs = S
+      ? grad(
+          S,
+          wantIdx.map((i) => ts[i]),
+          { allowUnused: true },
+        )
+      : wantIdx.map(() => null);
     for (const [n, i] of wantIdx.entries()) {
       const fd = new Float64Array(xs[i].data.length);
       for (let j = 0; j < fd.length; j++) fd[j] = (dirDeriv(perturbed(i, j, h)) - dirDeriv(perturbed(i, j, -h))) / (2 * h);
       const gg = ggs[n];
       const gpu = gg ? await gg.data() : new Float32Array(fd.length);
       const err = normErr(gpu, fd);
-      results.push({ op: spec.name, case: label, stage: 'double-backward', ok: err <= tol.grad2, err, tol: tol.grad2, message: `d/d input ${i}` });
+      results.push({
+        op: spec.name,
+        case: label,
+        stage: 'double-backward',
+        ok: err <= tol.grad2,
+        err,
+        tol: tol.grad2,
+        message: `d/d input ${i}`,
+      });
     }
     return results;
   } catch (err) {
-    results.push({ op: spec.name, case: label, stage: 'forward', ok: false, err: Infinity, tol: 0, message: (err as Error).stack ?? String(err) });
+    results.push({
+      op: spec.name,
+      case: label,
+      stage: 'forward',
+      ok: false,
+      err: Infinity,
+      tol: 0,
+      message: (err as Error).stack ?? String(err),
+    });
     return results;
   } finally {
     endScope();

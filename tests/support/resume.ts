@@ -40,7 +40,13 @@ export async function trainerState(t: GanTrainer): Promise<Map<string, ArrayLike
  * must be identical. The straight run also draws samples along the way (as the CLI does), which
  * must not disturb the training state.
  */
-export async function expectExactResume(recipe: ModelRecipe, config: ModelConfig, data: ArrayDataset & { tokens?: string[][] }, steps: number, batch: number) {
+export async function expectExactResume(
+  recipe: ModelRecipe,
+  config: ModelConfig,
+  data: ArrayDataset & { tokens?: string[][] },
+  steps: number,
+  batch: number,
+) {
   const settings = { ...recipe.train, ...GAN_ADAM, batch, steps };
   const seed = 3;
   const [c, h, w] = data.sampleShape;
@@ -77,7 +83,16 @@ export async function expectExactResume(recipe: ModelRecipe, config: ModelConfig
   const dir = mkdtempSync(join(tmpdir(), 'gan-resume-'));
   const path = join(dir, 'checkpoint.safetensors');
   try {
-    await saveRunCheckpoint(path, first, { model: recipe.name, config, settings, seed, step: half, loader: lb.state, dataset: 'toy', limit: 0 });
+    await saveRunCheckpoint(path, first, {
+      model: recipe.name,
+      config,
+      settings,
+      seed,
+      step: half,
+      loader: lb.state,
+      dataset: 'toy',
+      limit: 0,
+    });
     const ck = await loadRunCheckpoint('test', path);
     expect(ck.info.step).toBe(half);
     const resumed = make();

@@ -36,7 +36,10 @@ export class StepGolden {
   readonly steps: number;
   readonly drawLabels: string[];
 
-  constructor(readonly name: string, dir = STEP_GOLDEN_DIR) {
+  constructor(
+    readonly name: string,
+    dir = STEP_GOLDEN_DIR,
+  ) {
     this.file = decodeSafetensors(readFileSync(join(dir, `${name}.safetensors`)), `${name}.safetensors`);
     const md = this.file.metadata;
     this.config = JSON.parse(md.config ?? '{}');
@@ -95,7 +98,11 @@ export function loadInit(trainer: GanTrainer, g: StepGolden): void {
     const dict = new Map<string, { dtype: string; shape: number[]; data: Float32Array | Int32Array }>();
     for (const [k, v] of g.state(`init.${net}.`)) {
       const own = m.stateDict().get(k);
-      dict.set(k, { dtype: own?.dtype === 'int32' ? 'I32' : 'F32', shape: v.shape, data: own?.dtype === 'int32' ? Int32Array.from(v.data) : v.data });
+      dict.set(k, {
+        dtype: own?.dtype === 'int32' ? 'I32' : 'F32',
+        shape: v.shape,
+        data: own?.dtype === 'int32' ? Int32Array.from(v.data) : v.data,
+      });
     }
     m.loadStateDict(dict as never);
   }
@@ -118,7 +125,12 @@ export interface CompareOptions {
 }
 
 /** The worst element of got vs want, or null when every element is within tolerance. */
-export function worstMismatch(got: ArrayLike<number>, want: ArrayLike<number>, o: CompareOptions = {}, skip?: (i: number) => boolean): { i: number; got: number; want: number; err: number; tol: number } | null {
+export function worstMismatch(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  o: CompareOptions = {},
+  skip?: (i: number) => boolean,
+): { i: number; got: number; want: number; err: number; tol: number } | null {
   const rtol = o.rtol ?? 1e-4;
   let maxAbs = 0;
   for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(want[i]));
@@ -134,10 +146,19 @@ export function worstMismatch(got: ArrayLike<number>, want: ArrayLike<number>, o
 }
 
 /** Expects two arrays equal element by element within tolerance; the message names the worst element. */
-export function expectAllClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, o: CompareOptions = {}, skip?: (i: number) => boolean): void {
+export function expectAllClose(
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  o: CompareOptions = {},
+  skip?: (i: number) => boolean,
+): void {
   expect(got.length, `${what}: length`).toBe(want.length);
   const w = worstMismatch(got, want, o, skip);
-  expect(w, w ? `${what}[${w.i}]: ${w.got} vs PyTorch ${w.want} (|err| ${w.err.toExponential(2)} > tol ${w.tol.toExponential(2)})` : what).toBeNull();
+  expect(
+    w,
+    w ? `${what}[${w.i}]: ${w.got} vs PyTorch ${w.want} (|err| ${w.err.toExponential(2)} > tol ${w.tol.toExponential(2)})` : what,
+  ).toBeNull();
 }
 
 export interface StateCheckOptions extends CompareOptions {
@@ -184,7 +205,10 @@ export async function expectStateMatches(trainer: GanTrainer, g: StepGolden, k: 
         skip = (i) => {
           if (Math.abs(gr[i]) > cut) return false;
           // a noise gradient: the update may take either sign, but never more than k * lr (Adam's bound)
-          expect(Math.abs(got[i] - init[i]), `${g.name}: after step ${k}, ${net}.${key}[${i}] moved more than ${k} x lr from its initial value`).toBeLessThanOrEqual(1.01 * k * lr + 1e-6);
+          expect(
+            Math.abs(got[i] - init[i]),
+            `${g.name}: after step ${k}, ${net}.${key}[${i}] moved more than ${k} x lr from its initial value`,
+          ).toBeLessThanOrEqual(1.01 * k * lr + 1e-6);
           loose++;
           return true;
         };
@@ -220,7 +244,11 @@ export interface StepRunOptions extends StateCheckOptions {
  * each step's statistics and how many elements were held only to the noise-gradient bound (the
  * caller bounds them: the allowance depends on the model).
  */
-export async function runStepGolden(trainer: GanTrainer, g: StepGolden, o: StepRunOptions = {}): Promise<{ stats: Record<string, number>[]; loose: number[] }> {
+export async function runStepGolden(
+  trainer: GanTrainer,
+  g: StepGolden,
+  o: StepRunOptions = {},
+): Promise<{ stats: Record<string, number>[]; loose: number[] }> {
   const { prepare, batch, afterStep, ...check } = o;
   loadInit(trainer, g);
   prepare?.();

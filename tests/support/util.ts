@@ -80,7 +80,9 @@ export function synthDiscPairs(n: number, s: number, seed: number): Float32Array
   let r = seed >>> 0;
   const rnd = () => (r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   for (let i = 0; i < n; i++) {
-    const cx = rnd() * s, cy = rnd() * s, rad = s * (0.2 + 0.25 * rnd());
+    const cx = rnd() * s,
+      cy = rnd() * s,
+      rad = s * (0.2 + 0.25 * rnd());
     const col = [rnd() * 2 - 1, rnd() * 2 - 1, rnd() * 2 - 1];
     for (let c = 0; c < 3; c++) {
       for (let y = 0; y < s; y++) {

@@ -56,7 +56,14 @@ export class StatsPanel {
       this.rows.replaceChildren(
         ...(keys.length
           ? keys.flatMap((k) => [el('dt', {}, statLabel(k)), el('dd', { id: `stat-${k}` }, '—')])
-          : [el('dt', {}, 'statistics'), el('dd', { id: 'stat-pending', class: 'muted' }, st.firstStepDone ? 'none reported' : 'after the first step (it compiles the training kernels)')]),
+          : [
+              el('dt', {}, 'statistics'),
+              el(
+                'dd',
+                { id: 'stat-pending', class: 'muted' },
+                st.firstStepDone ? 'none reported' : 'after the first step (it compiles the training kernels)',
+              ),
+            ]),
       );
     }
     for (const k of keys) {
@@ -68,19 +75,29 @@ export class StatsPanel {
     if (t.length >= 2) {
       const sps = (t.length - 1) / ((t[t.length - 1] - t[0]) / 1000);
       byId('stat-sps').textContent = sps.toFixed(sps < 10 ? 2 : 1);
-    } else byId('stat-sps').textContent = st.firstStepDone ? 'after one more step' : st.running ? 'after the first steps (the first compiles kernels)' : 'not training yet';
+    } else
+      byId('stat-sps').textContent = st.firstStepDone
+        ? 'after one more step'
+        : st.running
+          ? 'after the first steps (the first compiles kernels)'
+          : 'not training yet';
     const secs = [...this.stepSeconds].sort((a, b) => a - b);
     byId('stat-steptime').textContent = secs.length
       ? `${fmtSeconds(secs[secs.length >> 1])} per step${st.software ? ' (software adapter)' : ''}`
-      : st.firstStepDone ? 'measured from the second step' : 'measured after the first step';
+      : st.firstStepDone
+        ? 'measured from the second step'
+        : 'measured after the first step';
     const est = document.getElementById('software-steptime');
     if (est && secs.length) est.textContent = ` Here a step takes about ${fmtSeconds(secs[secs.length >> 1])}.`;
     if (s) {
       // The options that differ from the recipe's defaults (the rest as `gan train <model> --help` says).
       const c = s.spec.config;
       const defaults = s.recipe.options;
-      const opts = Object.entries(c).filter(([k, v]) => k !== 'imageSize' && defaults[k] && defaults[k].default !== v).map(([k, v]) => `${k} ${v}`);
-      byId('stat-model').textContent = `${s.spec.model}, ${c.imageSize}×${c.imageSize}${opts.length ? `, ${opts.join(', ')}` : ''}, batch ${s.spec.batch}`;
+      const opts = Object.entries(c)
+        .filter(([k, v]) => k !== 'imageSize' && defaults[k] && defaults[k].default !== v)
+        .map(([k, v]) => `${k} ${v}`);
+      byId('stat-model').textContent =
+        `${s.spec.model}, ${c.imageSize}×${c.imageSize}${opts.length ? `, ${opts.join(', ')}` : ''}, batch ${s.spec.batch}`;
       byId('stat-data').textContent = st.dataSource ?? '—';
     }
   }

@@ -7,7 +7,14 @@
 
 import { l1Cpu, psnrCpu } from '../../../metrics/image.js';
 import { SampleInputs } from '../../../nets/lib/sample.js';
-import { heldOutEmojiPairs, splitHeldOut, translationGrid, translationHooks, firstPairs, type HeldOutPairs } from '../../../nets/lib/translation.js';
+import {
+  heldOutEmojiPairs,
+  splitHeldOut,
+  translationGrid,
+  translationHooks,
+  firstPairs,
+  type HeldOutPairs,
+} from '../../../nets/lib/translation.js';
 import type { StatsCharts } from '../charts.js';
 import { drawGrid } from '../grid.js';
 import { recipeOf, type RunDefaults } from '../models.js';
@@ -19,7 +26,10 @@ export interface SampleView {
 
 /** The generator's images of fixed latent codes (or the trainer's own sample layout). */
 export class NoiseGrid implements SampleView {
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly cols: number | undefined) {}
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly cols: number | undefined,
+  ) {}
 
   async draw(s: TrainingSession): Promise<void> {
     const { data, shape } = await s.samples();
@@ -47,9 +57,15 @@ export class PairGrid implements SampleView {
     let p = this.pairs.get(direction);
     if (!p) {
       if (direction === 'AtoB') {
-        p = await translationHooks(recipeOf(this.run.model))!.heldOutPairs(this.run.config, { limit: this.count, dataset: this.run.dataset });
+        p = await translationHooks(recipeOf(this.run.model))!.heldOutPairs(this.run.config, {
+          limit: this.count,
+          dataset: this.run.dataset,
+        });
       } else {
-        p = splitHeldOut(await heldOutEmojiPairs({ dataset: this.run.dataset, size: Number(this.run.config.imageSize), limit: this.count }), true);
+        p = splitHeldOut(
+          await heldOutEmojiPairs({ dataset: this.run.dataset, size: Number(this.run.config.imageSize), limit: this.count }),
+          true,
+        );
       }
       p = firstPairs(p, this.count);
       this.pairs.set(direction, p);
@@ -68,7 +84,16 @@ export class PairGrid implements SampleView {
       [`heldout_PSNR${suffix}`]: psnrCpu(out.data, p.targets, shape).mean,
     });
     const cols = Math.min(8, p.n);
-    const g = translationGrid(p.inputs, out.data, p.targets, p.n, { input: p.inputShape[0], output: out.shape[1], target: p.targetShape[0] }, h, w, cols);
+    const g = translationGrid(
+      p.inputs,
+      out.data,
+      p.targets,
+      p.n,
+      { input: p.inputShape[0], output: out.shape[1], target: p.targetShape[0] },
+      h,
+      w,
+      cols,
+    );
     drawGrid(this.canvas, g.images, [g.n, 3, h, w], { nrow: cols });
   }
 }

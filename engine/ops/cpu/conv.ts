@@ -68,7 +68,13 @@ export function convOutSize(inSize: number, k: number, stride: number, padBefore
 
 /** Output spatial size of convTranspose2d along one axis. */
 export function convTransposeOutSize(
-  inSize: number, k: number, stride: number, padBefore: number, padAfter: number, dilation: number, outputPadding: number,
+  inSize: number,
+  k: number,
+  stride: number,
+  padBefore: number,
+  padAfter: number,
+  dilation: number,
+  outputPadding: number,
 ): number {
   return (inSize - 1) * stride - padBefore - padAfter + dilation * (k - 1) + outputPadding + 1;
 }

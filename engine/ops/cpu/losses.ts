@@ -30,12 +30,18 @@ export function bceWithLogitsCpu(logits: HostTensor, targets: HostTensor, reduct
 
 /** F.mse_loss: (a - b)^2. */
 export function mseCpu(a: HostTensor, b: HostTensor, reduction: Reduction = 'mean'): HostTensor {
-  return reduce(elementwise(a, b, 'mse', (x, y) => (x - y) ** 2), reduction);
+  return reduce(
+    elementwise(a, b, 'mse', (x, y) => (x - y) ** 2),
+    reduction,
+  );
 }
 
 /** F.l1_loss: |a - b|. */
 export function l1Cpu(a: HostTensor, b: HostTensor, reduction: Reduction = 'mean'): HostTensor {
-  return reduce(elementwise(a, b, 'l1', (x, y) => Math.abs(x - y)), reduction);
+  return reduce(
+    elementwise(a, b, 'l1', (x, y) => Math.abs(x - y)),
+    reduction,
+  );
 }
 
 /**

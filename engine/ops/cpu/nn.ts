@@ -127,7 +127,12 @@ function channelMoments(x: HostTensor): { mean: Float64Array; sumSq: Float64Arra
 
 /** y = (x - mean[c]) / sqrt(var[c] + eps) * gamma[c] + beta[c] over x [N, C, ...]. */
 function normalizeChannels(
-  x: HostTensor, mean: ArrayLike<number>, variance: ArrayLike<number>, gamma: HostTensor | null, beta: HostTensor | null, eps: number,
+  x: HostTensor,
+  mean: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  gamma: HostTensor | null,
+  beta: HostTensor | null,
+  eps: number,
 ): HostTensor {
   const [n, c] = x.shape;
   const plane = size(x.shape.slice(2));
@@ -161,7 +166,12 @@ export function batchNormTrainCpu(x: HostTensor, gamma: HostTensor | null, beta:
 
 /** F.batch_norm in eval mode: normalise with the running statistics. */
 export function batchNormEvalCpu(
-  x: HostTensor, runningMean: HostTensor, runningVar: HostTensor, gamma: HostTensor | null, beta: HostTensor | null, eps = 1e-5,
+  x: HostTensor,
+  runningMean: HostTensor,
+  runningVar: HostTensor,
+  gamma: HostTensor | null,
+  beta: HostTensor | null,
+  eps = 1e-5,
 ): HostTensor {
   return normalizeChannels(x, runningMean.data, runningVar.data, gamma, beta, eps);
 }
@@ -221,7 +231,8 @@ export function padCpu(x: HostTensor, pad: Pad4, mode: PadMode = 'zeros', value 
 export function upsampleNearestCpu(x: HostTensor, scale: Pair): HostTensor {
   const [n, c, h, w] = expectRank(x, 4, 'upsampleNearest');
   const [sh, sw] = scale;
-  if (!Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1) throw new Error('upsampleNearest: scales must be positive integers');
+  if (!Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1)
+    throw new Error('upsampleNearest: scales must be positive integers');
   const oh = h * sh;
   const ow = w * sw;
   const y = hostTensor([n, c, oh, ow]);
@@ -295,7 +306,11 @@ function asPair(v: number | Pair): Pair {
  * otherwise by the number of real (non-padding) pixels in the window. stride defaults to the kernel.
  */
 export function avgPool2dCpu(
-  x: HostTensor, kernel: number | Pair, stride: number | Pair | null = null, padding: number | Pair = 0, countIncludePad = true,
+  x: HostTensor,
+  kernel: number | Pair,
+  stride: number | Pair | null = null,
+  padding: number | Pair = 0,
+  countIncludePad = true,
 ): HostTensor {
   const [n, c, h, w] = expectRank(x, 4, 'avgPool2d');
   const [kh, kw] = asPair(kernel);
