@@ -290,7 +290,10 @@ const params = {
   gamma: num(0.5, 'diversity ratio gamma = E[L(G(z))] / E[L(x)]', { min: 0, minExclusive: true, max: 1 }),
   lambdaK: num(0.001, 'learning rate lambda_k of the controller k_t', { min: 0 }),
   sharedZ: bool(false, "one z for D's fake term and G's loss (BEGAN-tensorflow) instead of separate z_D and z_G (the paper)"),
-  lrHalveEvery: int(400, 'halve both learning rates every N steps (BEGAN-tensorflow: 100000 of 500000 steps; 0: constant)', { min: 0 }),
+  lrHalveEvery: int(400, 'halve both learning rates every N steps (BEGAN-tensorflow: 100000 of 500000 steps; 0: constant)', {
+    min: 0,
+    whenAbsent: 0, // checkpoints from before the schedule existed trained at a constant rate
+  }),
   lrFloor: num(0.25, 'lowest halved rate, as a fraction of --lr (BEGAN-tensorflow: 2e-5 of 8e-5)', { min: 0, max: 1 }),
   nc: int(1, 'image channels: 1 (single-channel data sets such as MNIST; not a flag)', { fromData: true }),
 };

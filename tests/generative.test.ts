@@ -171,7 +171,7 @@ describe('BEGAN', () => {
     const gamma = 0.5;
     const lambdaK = 0.4; // large, so three steps move k visibly (the paper's 0.001 would barely move it)
     const t = new BeganTrainer(
-      beganRecipe.parse({ imageSize: 16, nc: 1, nz: 8, nf: 4, gamma, lambdaK, lrHalveEvery: 0 }),
+      beganRecipe.parse({ imageSize: 16, nc: 1, nz: 8, nf: 4, gamma, lambdaK }),
       { lr: 1e-4, beta1: 0.5, beta2: 0.999 },
       7,
     );

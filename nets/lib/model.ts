@@ -26,6 +26,11 @@ interface ParamBase {
   metavar?: string;
   /** Not a flag: the CLI sets it from the training data (the recipe's adaptToData). */
   fromData?: boolean;
+  /**
+   * The value a stored config written before this parameter existed is read with (what the model
+   * did then), so an old checkpoint resumes as it ran; absent: the default.
+   */
+  whenAbsent?: number | string | boolean;
 }
 
 export interface IntParam extends ParamBase {
@@ -136,14 +141,14 @@ function checkParam(key: string, p: Param, v: unknown): string[] {
  */
 export function parseConfig<P extends Params>(params: P, c: ModelConfig): ConfigOf<P> {
   const out: Record<string, number | string | boolean> = {};
-  for (const [key, p] of Object.entries(params)) out[key] = c[key] ?? p.default;
+  for (const [key, p] of Object.entries(params)) out[key] = c[key] ?? p.whenAbsent ?? p.default;
   return out as ConfigOf<P>;
 }
 
 /** Problems with a config: every declared bound and choice, then the model's own cross-checks. */
 export function validateConfig<P extends Params>(params: P, c: ModelConfig, check?: (c: ConfigOf<P>) => string[]): string[] {
   const errs: string[] = [];
-  for (const [key, p] of Object.entries(params)) errs.push(...checkParam(key, p, c[key] ?? p.default));
+  for (const [key, p] of Object.entries(params)) errs.push(...checkParam(key, p, c[key] ?? p.whenAbsent ?? p.default));
   if (errs.length || !check) return errs;
   return check(parseConfig(params, c));
 }
