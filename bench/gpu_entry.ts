@@ -1,7 +1,7 @@
 // The one script to run on a GPU machine: the full suite, engine and tfjs-webgpu side by side,
 // every pass validated against the CPU reference before it is timed, all results to one JSON file.
 //
-// Pack and run (see /work/shared/gpu/README.md; run.sh runs from .gpu/, so give --json an absolute
+// Pack and run (see ../shared/gpu/README.md beside the repository; run.sh runs from .gpu/, so give --json an absolute
 // path):
 //   ../shared/gpu/pack.sh bench/gpu_entry.ts
 //   device tool: carry [".gpu"], timeout_s 540,
