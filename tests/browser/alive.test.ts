@@ -22,6 +22,7 @@ import type { Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEntry } from '../../demos/shared/training-page';
 import { CHROMIUM_PATH, chromiumAvailable, DEMOS_DIR, openPage, screenshot, useDemoSite } from './harness';
+import { recipes } from '../../nets/registry';
 
 /** A tiny DCGAN; samples redrawn by time only (sampleEvery far away, refresh every second). */
 const TINY = 'size=16&nz=16&ngf=4&ndf=4&batch=4&samples=16&walk=4&autosave=0&sampleEvery=1000&refresh=1';
@@ -220,19 +221,17 @@ describe.skipIf(skip)('training pages feel alive', () => {
       expect(table.scroll).toBeLessThanOrEqual(table.client + 1);
       await screenshot(page, 'demo-alive-inspector-1280');
 
-      // The gallery's intro says what is live (no "coming" once every architecture is).
+      // The gallery's status line says what is live: every registered model has a card, none "coming".
       await page.goto(`${site.url}`, { waitUntil: 'load' });
-      await page.waitForFunction(() => (document.getElementById('coming-note')?.textContent ?? '') !== '', WAIT);
+      await page.waitForFunction(() => /architectures/.test(document.getElementById('status')?.textContent ?? ''), WAIT);
       const gallery = await page.evaluate(() => ({
-        note: document.getElementById('coming-note')!.textContent!,
+        status: document.getElementById('status')!.textContent!,
         coming: document.querySelectorAll('.card[data-status="coming"]').length,
         cards: document.querySelectorAll('.card').length,
       }));
-      expect(gallery.note).toBe(
-        gallery.coming
-          ? ` The other ${gallery.coming} are marked coming: listed with their paper, no pictures until they run.`
-          : ` All ${gallery.cards} are live.`,
-      );
+      expect(gallery.coming).toBe(0);
+      expect(gallery.cards).toBe(Object.keys(recipes).length);
+      expect(gallery.status).toBe(`${gallery.cards} architectures, all live in the engine.`);
     } finally {
       await page.close();
     }
