@@ -1,9 +1,12 @@
 // The gallery (demos/index.html): one card per registered model, in the registry's order, with its
 // paper and a one-line summary (the model's declaration, see demos/shared/architectures.ts). Each
 // card links to the page that trains it in the browser (train/?model=NAME, or the model's own page;
-// further pages its `demo` hook lists) and shows a thumbnail made in this tab
-// (demos/shared/preview.ts): the generator saved by its training page in this browser when there is
-// one, otherwise freshly initialised weights, and the card says which. A thumbnail is drawn when
+// further pages its `demo` hook lists) and shows a thumbnail: the sample grid of the trained weights
+// shipped with the project (zoo/<model>/grid.png, `gan sample --pretrained` of the shipped file,
+// listed in the site's zoo manifest: demos/shared/zoo.ts) with a link to its card, shown without
+// any GPU work; otherwise one made in this tab (demos/shared/preview.ts): the generator saved by its
+// training page in this browser when there is one, else freshly initialised weights (the untrained
+// look), and the card says which. A thumbnail made in the tab is drawn when
 // its card scrolls into view, one at a time: each model compiles its own kernels, which takes a
 // while on a software adapter, so nobody waits for the cards they do not look at.
 
@@ -15,6 +18,7 @@ import { drawGrid } from '../shared/grid.js';
 import { getCheckpoint } from '../shared/store.js';
 import { previewModel } from '../shared/preview.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
+import { trainedCaption, zooManifest, zooUrl, type ZooEntry } from '../shared/zoo.js';
 
 const registered = Object.keys(recipes);
 
@@ -59,6 +63,30 @@ async function thumbnail(key: string, box: HTMLElement): Promise<void> {
   box.dataset.trained = String(p.trained);
 }
 
+/** Shows the sample grid of the model's shipped trained weights (an image the build serves; no GPU work). */
+async function shippedThumbnail(e: ZooEntry, box: HTMLElement): Promise<void> {
+  const img = new Image();
+  img.src = zooUrl(e.grid!);
+  await img.decode();
+  const canvas = el('canvas', {
+    class: 'pixels',
+    width: img.naturalWidth,
+    height: img.naturalHeight,
+    title: `gan sample --pretrained, step ${e.step}`,
+  });
+  canvas.getContext('2d')!.drawImage(img, 0, 0);
+  box.replaceChildren(
+    el(
+      'div',
+      {},
+      canvas,
+      el('div', { class: 'small' }, `${trainedCaption(e)} (shipped weights) · `, el('a', { href: zooUrl(e.card) }, 'see its card')),
+    ),
+  );
+  box.dataset.state = 'drawn';
+  box.dataset.trained = 'shipped';
+}
+
 async function main(): Promise<void> {
   // The benchmark page (demos/bench/: the engine against tfjs-webgpu in this tab, or a saved run).
   const nav = document.querySelector('header.top nav');
@@ -66,12 +94,30 @@ async function main(): Promise<void> {
   const cards = byId('cards');
   cards.replaceChildren(...ARCHITECTURES.map(card));
   setStatus(byId('status'), `${ARCHITECTURES.length} architectures, all live in the engine.`);
+  // Trained thumbnails first: they need no WebGPU.
+  const shipped = await zooManifest().catch((e: Error) => {
+    console.warn(e.message);
+    return { models: {} as Record<string, ZooEntry> };
+  });
+  await Promise.all(
+    Array.from(cards.querySelectorAll<HTMLElement>('.thumb[data-thumb]')).map(async (box) => {
+      const e = shipped.models[box.dataset.thumb!];
+      if (!e?.grid) return;
+      try {
+        await shippedThumbnail(e, box);
+      } catch (err) {
+        console.warn(`${e.model}: the trained grid did not load (${(err as Error).message}); sampling here instead`);
+      }
+    }),
+  );
 
   const started = await startEngine();
   if ('failure' in started) {
     renderStartFailure(byId('webgpu-status'), started.failure);
     byId('adapter').textContent = 'no WebGPU';
-    cards.querySelectorAll<HTMLElement>('.thumb[data-thumb]').forEach((t) => (t.textContent = 'needs WebGPU for a live thumbnail'));
+    cards
+      .querySelectorAll<HTMLElement>('.thumb[data-state="waiting"]')
+      .forEach((t) => (t.textContent = 'needs WebGPU for a live thumbnail'));
     document.body.dataset.ready = 'true';
     return;
   }
