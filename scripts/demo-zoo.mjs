@@ -237,13 +237,21 @@ export function markdownToHtml(md, link) {
   return out.join('\n');
 }
 
-/** The cards page: docs/zoo.md's generator run on `zooDir`, its links pointed at the site's copies. */
-export function cardsPage(zooDir, models) {
+/**
+ * The cards page: docs/zoo.md's generator run on `zooDir`, its links pointed at the site's copies.
+ * Should the generator fail on a folder, each shipped model still gets its anchor and step.
+ */
+export function cardsPage(zooDir, models, manifest = zooManifest(zooDir)) {
   let md;
   try {
     md = renderCards(zooDir);
   } catch (e) {
-    md = `# Trained models (the zoo)\n\nThe cards could not be generated here (${e.message}); see docs/zoo.md in the repository.`;
+    md = [
+      '# Trained models (the zoo)',
+      '',
+      `The cards could not be generated here (${e.message}); see docs/zoo.md in the repository.`,
+      ...Object.values(manifest.models).flatMap((m) => ['', `## ${m.model}`, '', `- trained: step ${m.step}${m.steps ? ` of ${m.steps}` : ''}`]),
+    ].join('\n');
   }
   const folders = new Set(models);
   // scripts/zoo.mjs links files as docs/-relative paths (../zoo/<model>/<file>): the site serves
@@ -303,6 +311,6 @@ export function buildZooSite(zooDir, outDir) {
     if (e.resume) copyFileSync(join(from, 'resume', 'checkpoint.safetensors'), join(to, 'resume.safetensors'));
   }
   writeFileSync(join(outDir, 'index.json'), JSON.stringify(manifest, null, 1) + '\n');
-  writeFileSync(join(outDir, 'index.html'), cardsPage(zooDir, folders));
+  writeFileSync(join(outDir, 'index.html'), cardsPage(zooDir, folders, manifest));
   return manifest;
 }
