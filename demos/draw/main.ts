@@ -215,6 +215,6 @@ startTrainingPage({
   title: () => `Draw edges, watch ${SKETCH_RUN.model} make an emoji`,
   lede: (model) => [
     ...modelLede(model),
-    ' Here it learns edges → emoji from edge maps of Noto emoji (the way edges2shoes was made), in this tab; draw on the pad and every stroke goes through the generator.',
+    ' Here it turns edges into emoji (pairs of edge maps of Noto emoji and the emoji, the way edges2shoes was made): draw on the pad and every stroke goes through the generator, the trained one shipped with the project where there is one (the weights line says which), and it can go on learning in this tab.',
   ],
 });

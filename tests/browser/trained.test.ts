@@ -164,7 +164,7 @@ describe.skipIf(skip)('pages start from the shipped trained weights', () => {
     const e = manifest.models[GEN_MODEL];
     expect(e, 'manifest entry').toBeTruthy();
     const t0 = Date.now();
-    const { page, log } = await openPage(browser!, `${server!.url}${GEN_MODEL}/?samples=16&walk=2&autosave=0`);
+    const { page, log } = await openPage(browser!, `${server!.url}${GEN_MODEL}/?samples=16&walk=16&autosave=0`);
     try {
       await page.waitForFunction(() => window.__demo?.ready === true, WAIT);
       console.log(`${GEN_MODEL} page ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -238,7 +238,7 @@ describe.skipIf(skip)('pages start from the shipped trained weights', () => {
   it('draw/ turns the example sketch into the image the CLI makes with the same weights', async () => {
     const e = manifest.models[SKETCH_MODEL];
     expect(e).toMatchObject({ step: FIXTURE_STEP, networks: ['netG'] });
-    const { page, log } = await openPage(browser!, `${server!.url}draw/?autosave=0&samples=4`);
+    const { page, log } = await openPage(browser!, `${server!.url}draw/?autosave=0&samples=1`);
     try {
       await page.waitForFunction(() => window.__demo?.ready === true && !!window.__sketch, WAIT);
       const st = await page.evaluate(() => ({
