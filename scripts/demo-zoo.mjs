@@ -250,7 +250,12 @@ export function cardsPage(zooDir, models, manifest = zooManifest(zooDir)) {
       '# Trained models (the zoo)',
       '',
       `The cards could not be generated here (${e.message}); see docs/zoo.md in the repository.`,
-      ...Object.values(manifest.models).flatMap((m) => ['', `## ${m.model}`, '', `- trained: step ${m.step}${m.steps ? ` of ${m.steps}` : ''}`]),
+      ...Object.values(manifest.models).flatMap((m) => [
+        '',
+        `## ${m.model}`,
+        '',
+        `- trained: step ${m.step}${m.steps ? ` of ${m.steps}` : ''}`,
+      ]),
     ].join('\n');
   }
   const folders = new Set(models);

@@ -600,9 +600,9 @@ class TrainingPage implements PageContext {
         const e = this.shipped.entry;
         if (!e) throw new Error(`no trained weights are shipped for ${this.model} (docs/zoo.md)`);
         if (this.shipped.mismatch) throw new Error(`the shipped weights do not fit this page's run: ${this.shipped.mismatch}`);
+        // New networks first, so whatever the zoo does not ship starts fresh; loadShipped draws.
         await this.enter(this.model);
         await this.loadShipped(e);
-        await this.drawAll();
         return `loaded the trained weights: step ${this.session!.step}`;
       },
       untrained: async () => {
