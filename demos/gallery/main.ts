@@ -18,7 +18,7 @@ import { drawGrid } from '../shared/grid.js';
 import { getCheckpoint } from '../shared/store.js';
 import { previewModel } from '../shared/preview.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
-import { trainedCaption, zooManifest, zooUrl, type ZooEntry } from '../shared/zoo.js';
+import { trainedCaption, zooBytes, zooManifest, zooUrl, type ZooEntry } from '../shared/zoo.js';
 
 const registered = Object.keys(recipes);
 
@@ -53,14 +53,18 @@ function card(a: Architecture): HTMLElement {
   );
 }
 
-/** Draws the model's preview into the card's thumbnail box. */
-async function thumbnail(key: string, box: HTMLElement): Promise<void> {
-  const p = await previewModel(key);
+/** Draws the model's preview into the card's thumbnail box (from shipped weights that came without their grid, when given). */
+async function thumbnail(key: string, box: HTMLElement, shipped?: ZooEntry): Promise<void> {
+  const p = await previewModel(
+    key,
+    16,
+    shipped ? { bytes: await zooBytes(shipped.file), caption: `${trainedCaption(shipped)} (shipped weights, sampled here)` } : undefined,
+  );
   const canvas = el('canvas', { class: 'pixels', title: p.caption });
   drawGrid(canvas, p.data, p.shape, { nrow: p.nrow });
   box.replaceChildren(el('div', {}, canvas, el('div', { class: 'small' }, p.caption)));
   box.dataset.state = 'drawn';
-  box.dataset.trained = String(p.trained);
+  box.dataset.trained = shipped ? 'shipped' : String(p.trained);
 }
 
 /** Shows the sample grid of the model's shipped trained weights (an image the build serves; no GPU work). */
@@ -123,9 +127,9 @@ async function main(): Promise<void> {
   }
   byId('adapter').textContent = adapterLine(started.engine);
   registerHeldOutSource();
-  // Visible cards join a queue drawn one thumbnail at a time: models trained in this browser first,
-  // then in the order they came into view.
-  const trained = new Set<string>();
+  // Visible cards join a queue drawn one thumbnail at a time: trained models first (shipped weights
+  // whose grid did not load, or a checkpoint of this browser), then in the order they came into view.
+  const trained = new Set<string>(Object.keys(shipped.models));
   for (const key of registered) if (await getCheckpoint(key).catch(() => null)) trained.add(key);
   const queue: { key: string; box: HTMLElement }[] = [];
   const next = () => {
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
       job.box.textContent = 'sampling…';
       job.box.dataset.state = 'sampling';
       try {
-        await thumbnail(job.key, job.box);
+        await thumbnail(job.key, job.box, shipped.models[job.key]);
       } catch (e) {
         job.box.textContent = `thumbnail failed: ${(e as Error).message}`;
         job.box.dataset.state = 'failed';

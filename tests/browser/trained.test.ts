@@ -11,7 +11,8 @@
 //     file read by cli/checkpoint_io.ts, translated by the recipe's translate hook (as `gan eval`).
 //     Both on the page's own input (exact comparison of the two engines) and on the CLI's held-out
 //     input (the page's input is that map through 8-bit storage and the canvas).
-//   - gallery: DCGAN's card shows the shipped grid, marked trained.
+//   - gallery: DCGAN's card shows the shipped grid, marked trained; the test's pix2pix, shipped
+//     without a grid.png, is sampled in the tab from its shipped weights and marked trained too.
 // The site is built as `npm run demo` builds it (unless DEMOS_SKIP_BUILD), then its zoo/ is
 // rebuilt by scripts/demo-zoo.mjs from a temporary zoo: the repository's zoo/dcgan plus the test's
 // pix2pix (so the draw page is tested whether or not the real pix2pix has landed); the next build
@@ -288,15 +289,21 @@ describe.skipIf(skip)('pages start from the shipped trained weights', () => {
     }
   });
 
-  it('the gallery shows the shipped grid of a trained model', async () => {
-    const { page, log } = await openPage(browser!, server!.url);
+  it('the gallery shows trained thumbnails: the shipped grid, or samples of the shipped weights', async () => {
+    // A window too short for any card: no thumbnail is sampled until a card is scrolled to.
+    const { page, log } = await openPage(browser!, server!.url, { viewport: { width: 800, height: 120 } });
     try {
       const sel = `.thumb[data-thumb="${GEN_MODEL}"]`;
       await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.trained === 'shipped', WAIT, sel);
       const t = await page.$eval(sel, (b) => ({ text: b.textContent ?? '', w: b.querySelector('canvas')?.width ?? 0 }));
       expect(t.text).toContain(`trained: step ${manifest.models[GEN_MODEL].step}`);
       expect(t.w).toBeGreaterThan(32);
-      await page.evaluate(() => window.stop());
+      // The fixture ships no grid.png: its thumbnail is drawn here from the shipped weights.
+      const sketch = `.thumb[data-thumb="${SKETCH_MODEL}"]`;
+      await page.$eval(sketch, (b) => b.scrollIntoView({ block: 'center' }));
+      await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.state === 'drawn', WAIT, sketch);
+      const p = await page.$eval(sketch, (b) => ({ text: b.textContent ?? '', trained: (b as HTMLElement).dataset.trained }));
+      expect(p).toEqual({ text: `trained: step ${FIXTURE_STEP} of 3000 (shipped weights, sampled here)`, trained: 'shipped' });
       expect(log.problems()).toEqual([]);
     } finally {
       await page.close();
