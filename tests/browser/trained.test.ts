@@ -4,7 +4,8 @@
 //     loads the shipped run, says "trained: step N of M" (N from the served manifest) with a link to
 //     the card, does not start training by itself, and its sample grid is what the same weights
 //     generate in Node from the page's fixed latent codes (8-bit pixels within 2 levels; the same
-//     comparison against untrained weights must fail by far); "Untrained" is one click away.
+//     comparison against untrained weights must fail by far); "Untrained" is one click away, and
+//     "Trained weights" brings them back.
 //   - draw page with a pix2pix written by this test (a tiny 32-px U-Net, ngf 4, seeded, exported
 //     by scripts/zoo.mjs as float16 like the real zoo): the example sketch (the first held-out edge
 //     map) turns into an image within a threshold of what the CLI's code makes of it: the shipped
@@ -230,6 +231,9 @@ describe.skipIf(skip)('pages start from the shipped trained weights', () => {
       await page.waitForFunction(() => window.__demo!.weights.kind === 'untrained' && window.__demo!.step === 0, WAIT);
       await page.waitForFunction(() => !(document.getElementById('btn-trained') as HTMLButtonElement).disabled, WAIT);
       expect(await page.$eval('#weights-text', (x) => x.textContent)).toMatch(/untrained.*Trained weights are shipped: trained: step \d+/);
+      await page.click('#btn-trained');
+      await page.waitForFunction((n) => window.__demo!.weights.kind === 'trained' && window.__demo!.step === n, WAIT, e.step);
+      await page.waitForFunction(() => !(document.getElementById('btn-untrained') as HTMLButtonElement).disabled, WAIT);
       expect(log.problems()).toEqual([]);
     } finally {
       await page.close();
