@@ -404,6 +404,8 @@ export class Engine {
 
   /** Frees the pooled (unused) buffers' GPU memory. */
   trimPool(): void {
+    // Commands encoded but not submitted may use pooled buffers: submit them before destroying any.
+    this.flush();
     for (const p of [...this.plans]) this.dropPlan(p, 'trimPool() was called');
     for (const list of this.pool.values()) for (const pb of list) pb.buffer.destroy();
     this.pool.clear();

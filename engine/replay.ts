@@ -115,7 +115,8 @@ export class StepReplayer<T> {
     e.replayFallbacks.set(reason, (e.replayFallbacks.get(reason) ?? 0) + 1);
   }
 
-  private drop(reason: string): void {
+  /** Drops the plan, counting a fallback with `reason` (the plan's own staleness reason wins). */
+  drop(reason: string): void {
     if (!this.plan) return;
     const stale = this.plan.stale;
     this.engine.dropPlan(this.plan, reason);

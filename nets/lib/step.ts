@@ -100,6 +100,7 @@ export class ReplayedTrainer {
     const e = real.engine;
     const shapeKey = `${real.dtype}[${real.shape.join(',')}]`;
     if (!this.input || this.inputKey !== shapeKey) {
+      if (this.input) this.replayer.drop(`input shape ${this.inputKey} -> ${shapeKey}`);
       this.input?.dispose();
       this.input = empty(real.shape, 'replay_input', real.dtype).keep();
       this.inputKey = shapeKey;
@@ -120,7 +121,13 @@ export class ReplayedTrainer {
     const { outcome, value } = this.replayer.run(
       key,
       {
-        eager: () => this.trainer.step(input, true),
+        eager: () => {
+          // Gradients are never read across steps (gradsInto replaces them): freeing them first
+          // gives every eager step the same live buffers at its start, so steady steps allocate
+          // alike instead of alternating between two buffer sets.
+          if (hooks) for (const o of Object.values(this.trainer.optimizers)) o.zeroGrad();
+          return this.trainer.step(input, true);
+        },
         outputs: (stats) => Object.values(stats ?? {}).map((t) => t.buffer),
         host: () => hooks?.host?.(),
       },
