@@ -8,7 +8,10 @@
 // "host" is step() plus flush() (encoding, command-buffer finish and submit; for eager also the
 // graph's JavaScript), measured with submitEvery = 0: on a software adapter the "GPU" runs on the
 // same CPU cores, and work submitted while the host encodes would be timed as host time. "wall"
-// adds the GPU time (sync). The sizes are step_counters.ts's (narrow widths, paper depths).
+// adds the GPU time (sync). "CPU" is the process's CPU time (process.cpuUsage, median) over the
+// same interval: not inflated when the shared machine deschedules us (no GPU work runs in this
+// process then: the last step was synced and nothing is submitted before the final flush). The
+// sizes are step_counters.ts's (narrow widths, paper depths).
 import { initEngine, describeAdapter } from '../engine/device.js';
 import { tensor } from '../engine/tensor.js';
 import { recipes, type GanTrainer } from '../nets/registry.js';
@@ -18,6 +21,29 @@ const steps = Number(process.argv[2] ?? 10);
 const wanted = process.argv.slice(3);
 const e = await initEngine();
 e.submitEvery = 0;
+// Time spent in encoder.finish() and queue.submit(): Dawn translates the commands to Vulkan there
+// (and lavapipe records them), for eager and replay alike; the rest of "host" is encoding.
+let submitMs = 0;
+const dev = e.device;
+const q = dev.queue;
+const submit0 = q.submit.bind(q);
+q.submit = (cbs: Iterable<GPUCommandBuffer>) => {
+  const t = performance.now();
+  submit0(cbs);
+  submitMs += performance.now() - t;
+};
+const cce = dev.createCommandEncoder.bind(dev);
+dev.createCommandEncoder = (d?: GPUCommandEncoderDescriptor) => {
+  const enc = cce(d);
+  const finish = enc.finish.bind(enc);
+  enc.finish = (fd?: GPUCommandBufferDescriptor) => {
+    const t = performance.now();
+    const cb = finish(fd);
+    submitMs += performance.now() - t;
+    return cb;
+  };
+  return enc;
+};
 console.log(`adapter: ${describeAdapter(e.adapter)}; ${steps} measured steps per path after 5 warm-up steps`);
 
 const configs: Record<string, [number, Record<string, unknown>]> = {
@@ -52,19 +78,26 @@ async function measure(model: string, replay: boolean) {
   const { t, real } = make(model);
   const r = replayed(t, { enabled: replay });
   const host: number[] = [];
+  const sub: number[] = [];
+  const cpu: number[] = [];
   const wall: number[] = [];
   const c0 = { ...e.counters };
   let outcomes = '';
   for (let s = 0; s < 5 + steps; s++) {
     if (s === 5) Object.assign(c0, e.counters);
+    const u0 = process.cpuUsage();
+    submitMs = 0;
     const t0 = performance.now();
     r.step(real, false);
     e.flush();
     const t1 = performance.now();
+    const u1 = process.cpuUsage(u0);
     await e.sync();
     const t2 = performance.now();
     if (s >= 5) {
       host.push(t1 - t0);
+      sub.push(submitMs);
+      cpu.push((u1.user + u1.system) / 1000);
       wall.push(t2 - t0);
     }
     outcomes += (r.lastOutcome ?? 'eager')[0];
@@ -75,6 +108,8 @@ async function measure(model: string, replay: boolean) {
   real.dispose();
   return {
     hostMin: min(host),
+    submitMin: min(sub),
+    cpu: med(cpu),
     host: med(host),
     wall: med(wall),
     dispatches: d.dispatches / steps,
@@ -91,9 +126,9 @@ for (const model of wanted.length ? wanted : ['dcgan', 'pix2pix', 'cyclegan', 's
   const eager = await measure(model, false);
   const rep = await measure(model, true);
   const line =
-    `${model}: eager host min ${eager.hostMin.toFixed(2)} median ${eager.host.toFixed(2)} ms wall ${eager.wall.toFixed(1)} ms (${eager.dispatches.toFixed(0)} dispatches, ${eager.bindGroups} bind groups, ${eager.buffers} buffers /step) | ` +
-    `replay host min ${rep.hostMin.toFixed(2)} median ${rep.host.toFixed(2)} ms wall ${rep.wall.toFixed(1)} ms (${rep.dispatches.toFixed(0)} dispatches, ${rep.bindGroups} bind groups, ${rep.buffers} buffers /step, ${rep.replayed}/${steps} replayed, steps ${rep.outcomes}) | ` +
-    `host ratio (min) ${((100 * rep.hostMin) / eager.hostMin).toFixed(1)}%, (median) ${((100 * rep.host) / eager.host).toFixed(1)}%${rep.reason ? ` | fallback: ${rep.reason}` : ''}`;
+    `${model}: eager CPU ${eager.cpu.toFixed(2)} ms, host min ${eager.hostMin.toFixed(2)} (finish+submit ${eager.submitMin.toFixed(2)}) median ${eager.host.toFixed(2)} ms wall ${eager.wall.toFixed(1)} ms (${eager.dispatches.toFixed(0)} dispatches, ${eager.bindGroups} bind groups, ${eager.buffers} buffers /step) | ` +
+    `replay CPU ${rep.cpu.toFixed(2)} ms, host min ${rep.hostMin.toFixed(2)} (finish+submit ${rep.submitMin.toFixed(2)}) median ${rep.host.toFixed(2)} ms wall ${rep.wall.toFixed(1)} ms (${rep.dispatches.toFixed(0)} dispatches, ${rep.bindGroups} bind groups, ${rep.buffers} buffers /step, ${rep.replayed}/${steps} replayed, steps ${rep.outcomes}) | ` +
+    `CPU ratio ${((100 * rep.cpu) / eager.cpu).toFixed(1)}%, host ratio (min) ${((100 * rep.hostMin) / eager.hostMin).toFixed(1)}%, (median) ${((100 * rep.host) / eager.host).toFixed(1)}%${rep.reason ? ` | fallback: ${rep.reason}` : ''}`;
   console.log(line);
   rows.push(line);
 }

@@ -908,11 +908,21 @@ export class Engine {
     if (this.profiler?.active) throw new Error('runPlan: a profile is running (each dispatch needs its own timed pass); run the step eagerly');
     this.flush();
     const q = this.device.queue;
+    // The refreshed words, in recorded order (each function advances its host state), written in
+    // runs: slots closer than 16 apart share one writeBuffer.
+    let from = -1;
+    let to = 0;
     for (const r of p.refresh) {
       const v = r.fn();
       packUniforms(v, p.u32, p.i32, p.f32, r.base / 4);
-      q.writeBuffer(p.uniformGpu, r.base, p.uniformCpu, r.base, v.length * 4);
+      if (from >= 0 && r.base - to > 16 * UNIFORM_SLOT) {
+        q.writeBuffer(p.uniformGpu, from, p.uniformCpu, from, to - from);
+        from = -1;
+      }
+      if (from < 0) from = r.base;
+      to = r.base + v.length * 4;
     }
+    if (from >= 0) q.writeBuffer(p.uniformGpu, from, p.uniformCpu, from, to - from);
     const every = this.submitEvery;
     const trace = this.trace;
     let enc: GPUCommandEncoder | null = null;

@@ -84,7 +84,7 @@ const CASES: Case[] = [
 ];
 
 /** Steps per run: replaying models warm up in 3 or 4 eager steps, then replay; the others run eagerly both ways. */
-const stepsOf = (k: Case) => (k.replays === true ? 7 : 2);
+const stepsOf = (k: Case) => (k.replays === true ? 6 : 2);
 
 function makeRun(k: Case) {
   const recipe: ModelRecipe = recipes[k.model];
