@@ -147,7 +147,7 @@ export interface StepPlan {
 }
 
 type PlanOp =
-  | { t: 0; pipeline: GPUComputePipeline; bg: GPUBindGroup; offsets: number[]; x: number; y: number; z: number; info: DispatchInfo }
+  | { t: 0; pipeline: GPUComputePipeline; bg: GPUBindGroup; slot: number; x: number; y: number; z: number; info: DispatchInfo }
   | { t: 1; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   | { t: 2; dst: GPUBuffer; byteOffset: number; data: Uint8Array; flush: boolean };
 
@@ -160,6 +160,8 @@ interface PlanImpl extends StepPlan {
   i32: Int32Array;
   f32: Float32Array;
   refresh: { base: number; fn: () => UniformValue[] }[];
+  /** Each dispatch's dynamic uniform offset, by slot (setBindGroup's typed-array form). */
+  offsets: Uint32Array;
   held: PooledBuffer[];
   watched: number[];
 }
@@ -826,7 +828,7 @@ export class Engine {
         }
         for (const b of op.buffers) touched.add(b.id);
         const [x, y, z] = op.workgroups;
-        ops.push({ t: 0, pipeline: op.kernel.pipeline, bg, offsets: [base], x, y, z, info: op.info });
+        ops.push({ t: 0, pipeline: op.kernel.pipeline, bg, slot, x, y, z, info: op.info });
         slot++;
       } else if (op.kind === 'copy') {
         touched.add(op.src.id);
@@ -854,6 +856,7 @@ export class Engine {
       i32: new Int32Array(uniformCpu),
       f32: new Float32Array(uniformCpu),
       refresh,
+      offsets: Uint32Array.from({ length: nDispatch }, (_, i) => i * UNIFORM_SLOT),
       held: hold,
       watched: watch,
     };
@@ -925,6 +928,7 @@ export class Engine {
     if (from >= 0) q.writeBuffer(p.uniformGpu, from, p.uniformCpu, from, to - from);
     const every = this.submitEvery;
     const trace = this.trace;
+    const offsets = p.offsets;
     let enc: GPUCommandEncoder | null = null;
     let pass: GPUComputePassEncoder | null = null;
     let pipe: GPUComputePipeline | null = null;
@@ -938,7 +942,7 @@ export class Engine {
           pipe = null;
         }
         if (op.pipeline !== pipe) pass.setPipeline((pipe = op.pipeline));
-        pass.setBindGroup(0, op.bg, op.offsets);
+        pass.setBindGroup(0, op.bg, offsets, op.slot, 1);
         pass.dispatchWorkgroups(op.x, op.y, op.z);
         if (trace) trace.push(op.info);
         if (every > 0 && ++since >= every) {
