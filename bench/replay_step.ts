@@ -51,7 +51,10 @@ const configs: Record<string, [number, Record<string, unknown>]> = {
   dcgan64: [2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
   pix2pix: [1, { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' }],
   cyclegan: [1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 }],
-  cyclegan32: [1, { imageSize: 32, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 }],
+  cyclegan32: [
+    1,
+    { imageSize: 32, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 },
+  ],
   stargan: [2, { imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, cDim: 3 }],
 };
 

@@ -875,7 +875,8 @@ async function trainLocked(run: Resolved): Promise<number> {
   );
   out.line(`  final grid  ${rel(join(outDir, 'final.png'))}`);
   const rp = stepper.report();
-  if (run.replay) out.line(`  replay      ${rp.replayed} steps replayed, ${rp.eager} eager${rp.lastReason ? ` (last fallback: ${rp.lastReason})` : ''}`);
+  if (run.replay)
+    out.line(`  replay      ${rp.replayed} steps replayed, ${rp.eager} eager${rp.lastReason ? ` (last fallback: ${rp.lastReason})` : ''}`);
   out.line(`  metrics     ${rel(metricsPath)}`);
   out.line(`  checkpoint  ${rel(ckptPath)} (step ${step})`);
   if (stopSignal) {

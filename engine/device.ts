@@ -381,7 +381,9 @@ export class Engine {
     }
     if (this.planWatch.size) {
       const plans = this.planWatch.get(pb.id);
-      if (plans) for (const p of [...plans]) this.dropPlan(p, `buffer #${pb.id} (${fmtBytes(pb.size)}) it uses was released outside the step (a tensor disposed or replaced)`);
+      if (plans)
+        for (const p of [...plans])
+          this.dropPlan(p, `buffer #${pb.id} (${fmtBytes(pb.size)}) it uses was released outside the step (a tensor disposed or replaced)`);
     }
     this.insertFree(pb);
   }
@@ -802,7 +804,11 @@ export class Engine {
     const uniformBytes = Math.max(UNIFORM_SLOT, nDispatch * UNIFORM_SLOT);
     const uniformCpu = new ArrayBuffer(uniformBytes);
     const u32 = new Uint32Array(uniformCpu);
-    const uniformGpu = this.createBuffer({ size: uniformBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'replay-uniforms' });
+    const uniformGpu = this.createBuffer({
+      size: uniformBytes,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'replay-uniforms',
+    });
     const bgs = new Map<string, GPUBindGroup>();
     const ops: PlanOp[] = [];
     const refresh: PlanImpl['refresh'] = [];
@@ -908,7 +914,8 @@ export class Engine {
     this.checkAlive();
     const p = plan as PlanImpl;
     if (p.stale || !this.plans.has(p)) throw new Error(`runPlan: plan #${p.id} is stale (${p.stale ?? 'dropped'}); run the step eagerly`);
-    if (this.profiler?.active) throw new Error('runPlan: a profile is running (each dispatch needs its own timed pass); run the step eagerly');
+    if (this.profiler?.active)
+      throw new Error('runPlan: a profile is running (each dispatch needs its own timed pass); run the step eagerly');
     this.flush();
     const q = this.device.queue;
     // The refreshed words, in recorded order (each function advances its host state), written in

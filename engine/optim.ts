@@ -182,7 +182,9 @@ export abstract class Optimizer {
       else {
         // An empty tensor has nothing to update (its step count still advances, as in PyTorch).
         s.step++;
-        s.param.engine.notReplayable(`${this.typeName}.step(): parameter ${s.name} has no elements (its step count advances without a dispatch)`);
+        s.param.engine.notReplayable(
+          `${this.typeName}.step(): parameter ${s.name} has no elements (its step count advances without a dispatch)`,
+        );
       }
     }
     if (ready.length) this.launchUpdates(ready, names);

@@ -57,7 +57,8 @@ function compareOp(x: RecordedOp, y: RecordedOp): string | null {
     if (x.uniforms.length !== y.uniforms.length) return `${x.uniforms.length} uniform words, then ${y.uniforms.length}`;
     if (!x.refresh) {
       for (let k = 0; k < x.uniforms.length; k++)
-        if (x.uniforms[k] !== y.uniforms[k]) return `uniform word ${k} is 0x${x.uniforms[k].toString(16)}, then 0x${y.uniforms[k].toString(16)} (a per-step value without a refresh)`;
+        if (x.uniforms[k] !== y.uniforms[k])
+          return `uniform word ${k} is 0x${x.uniforms[k].toString(16)}, then 0x${y.uniforms[k].toString(16)} (a per-step value without a refresh)`;
     }
     return null;
   }
@@ -69,7 +70,8 @@ function compareOp(x: RecordedOp, y: RecordedOp): string | null {
   if (x.kind === 'upload' && y.kind === 'upload') {
     if (x.dst !== y.dst) return `into #${x.dst.id}, then #${y.dst.id}`;
     if (x.byteOffset !== y.byteOffset || x.data.byteLength !== y.data.byteLength) return 'offsets or sizes differ';
-    for (let k = 0; k < x.data.byteLength; k++) if (x.data[k] !== y.data[k]) return `the uploaded bytes differ at byte ${k} (host data that changes per step)`;
+    for (let k = 0; k < x.data.byteLength; k++)
+      if (x.data[k] !== y.data[k]) return `the uploaded bytes differ at byte ${k} (host data that changes per step)`;
     return null;
   }
   return 'kinds differ';

@@ -8,7 +8,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { engine, initEngine } from '../engine/device.js';
-import { tensor, type Tensor } from '../engine/tensor.js';
+import { tensor } from '../engine/tensor.js';
 import { Generator, ops } from '../engine/index.js';
 import { DataLoader } from '../data/loader.js';
 import { packDomains } from '../data/domains.js';
@@ -35,20 +35,55 @@ interface Case {
   replays: true | RegExp;
 }
 
-const TOKENS = [['red', 'apple'], ['green', 'apple'], ['dog', 'face'], ['cat', 'face'], ['car', 'travel'], ['car', 'road']];
+const TOKENS = [
+  ['red', 'apple'],
+  ['green', 'apple'],
+  ['dog', 'face'],
+  ['cat', 'face'],
+  ['car', 'travel'],
+  ['car', 'road'],
+];
 
 const CASES: Case[] = [
   { model: 'dcgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2 }, c: 1, size: 16, batch: 2, replays: true },
-  { model: 'pix2pix', config: { imageSize: 32, netG: 'unet_32', netD: 'basic', ngf: 2, ndf: 2, lrHold: 2, lrDecay: 4 }, c: 6, size: 32, batch: 1, replays: true },
-  { model: 'cyclegan', config: { imageSize: 16, netG: 'resnet_3blocks', netD: 'pixel', ngf: 2, ndf: 2, poolSize: 0, lrHold: 2, lrDecay: 4 }, c: 6, size: 16, batch: 1, replays: true },
+  {
+    model: 'pix2pix',
+    config: { imageSize: 32, netG: 'unet_32', netD: 'basic', ngf: 2, ndf: 2, lrHold: 2, lrDecay: 4 },
+    c: 6,
+    size: 32,
+    batch: 1,
+    replays: true,
+  },
+  {
+    model: 'cyclegan',
+    config: { imageSize: 16, netG: 'resnet_3blocks', netD: 'pixel', ngf: 2, ndf: 2, poolSize: 0, lrHold: 2, lrDecay: 4 },
+    c: 6,
+    size: 16,
+    batch: 1,
+    replays: true,
+  },
   { model: 'autoencoder', config: { imageSize: 16, nf: 2, code: 4 }, c: 1, size: 16, batch: 2, replays: true },
   { model: 'ebgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, code: 4, pretrain: 1 }, c: 1, size: 16, batch: 2, replays: true },
   { model: 'began', config: { imageSize: 16, nz: 4, nf: 2, lrHalveEvery: 100 }, c: 1, size: 16, batch: 2, replays: true },
   { model: 'gman', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, n: 2, learnLambda: true }, c: 1, size: 16, batch: 2, replays: true },
   { model: 'madgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, k: 2 }, c: 3, size: 16, batch: 2, replays: true },
   { model: 'lapgan', config: { imageSize: 16, levels: 2, nz: 8, nh: 16, ngf: 4, ndf: 4 }, c: 1, size: 16, batch: 2, replays: true },
-  { model: 'stackganpp', config: { baseSize: 8, branches: 2, nz: 6, ngf: 8, ndf: 4, resBlocks: 1 }, c: 3, size: 16, batch: 2, replays: /no replay hooks/ },
-  { model: 'dualgan', config: { imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, nCritic: 2 }, c: 6, size: 32, batch: 1, replays: /no replay hooks/ },
+  {
+    model: 'stackganpp',
+    config: { baseSize: 8, branches: 2, nz: 6, ngf: 8, ndf: 4, resBlocks: 1 },
+    c: 3,
+    size: 16,
+    batch: 2,
+    replays: /no replay hooks/,
+  },
+  {
+    model: 'dualgan',
+    config: { imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, nCritic: 2 },
+    c: 6,
+    size: 32,
+    batch: 1,
+    replays: /no replay hooks/,
+  },
   { model: 'discogan', config: { imageSize: 64, ngf: 2, ndf: 2, ganCurriculum: 2 }, c: 6, size: 64, batch: 1, replays: /no replay hooks/ },
   {
     model: 'stargan',
@@ -56,7 +91,16 @@ const CASES: Case[] = [
     c: 6,
     size: 16,
     batch: 2,
-    pack: (images, n) => packDomains(images, Array.from({ length: n }, (_, i) => i % 3), n, 3, 3, 16, 16),
+    pack: (images, n) =>
+      packDomains(
+        images,
+        Array.from({ length: n }, (_, i) => i % 3),
+        n,
+        3,
+        3,
+        16,
+        16,
+      ),
     replays: /no replay hooks/,
   },
   {
@@ -71,8 +115,23 @@ const CASES: Case[] = [
   {
     model: 'stackgan',
     config: {
-      nc: 3, stage1Size: 8, stage2Down: 1, nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4,
-      ngf: 2, ndf: 4, ngf2: 4, ndf2: 4, resBlocks: 1, imageWidth: 4, textSteps: 1, stage1Steps: 2,
+      nc: 3,
+      stage1Size: 8,
+      stage2Down: 1,
+      nz: 6,
+      cDim: 4,
+      embedDim: 8,
+      buckets: 32,
+      textHidden: 8,
+      nd: 4,
+      ngf: 2,
+      ndf: 4,
+      ngf2: 4,
+      ndf2: 4,
+      resBlocks: 1,
+      imageWidth: 4,
+      textSteps: 1,
+      stage1Steps: 2,
     },
     c: 3,
     size: 32,

@@ -222,13 +222,11 @@ export function fillRandom_(
   const p = kind === 'randint' ? [i32(params[0]), params[1] >>> 0] : [f32(params[0]), f32(params[1])];
   // Reserving the counters is the host state a replayed step advances (refresh), in the same order.
   const uniforms = () => [n, ...split(generator.seed), ...split(generator.reserve(blocks)), ...p, 0];
-  launch(
-    { key: `random|${kind}`, code: () => randomSource(kind), bindings: ['rw'], op },
-    [t],
-    uniforms(),
-    grid1d(blocks, RANDOM_WG),
-    { op, bytes: 4 * n, refresh: uniforms },
-  );
+  launch({ key: `random|${kind}`, code: () => randomSource(kind), bindings: ['rw'], op }, [t], uniforms(), grid1d(blocks, RANDOM_WG), {
+    op,
+    bytes: 4 * n,
+    refresh: uniforms,
+  });
   return t;
 }
 

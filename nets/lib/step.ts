@@ -4,7 +4,17 @@
 // papers that take several gradients from one forward pass before any network changes (BEGAN's
 // L_D and L_G, GMAN's joint update).
 
-import { StepReplayer, engine, empty, grad, type PooledBuffer, type StepOutcome, type Tensor, type nn, type optim } from '../../engine/index.js';
+import {
+  StepReplayer,
+  engine,
+  empty,
+  grad,
+  type PooledBuffer,
+  type StepOutcome,
+  type Tensor,
+  type nn,
+  type optim,
+} from '../../engine/index.js';
 import type { GanTrainer, StepStats } from '../registry.js';
 
 /**
@@ -131,7 +141,9 @@ export class ReplayedTrainer {
         outputs: (stats) => Object.values(stats ?? {}).map((t) => t.buffer),
         host: () => hooks?.host?.(),
       },
-      hooks ? (hooks.why?.() ?? `${this.trainer.constructor.name}: its replay key is null`) : `${this.trainer.constructor.name} has no replay hooks (host-side control flow not declared)`,
+      hooks
+        ? (hooks.why?.() ?? `${this.trainer.constructor.name}: its replay key is null`)
+        : `${this.trainer.constructor.name} has no replay hooks (host-side control flow not declared)`,
     );
     this.lastOutcome = outcome;
     if (outcome === 'replayed') return withStats ? copyOut(this.outputs) : null;
@@ -147,7 +159,12 @@ export class ReplayedTrainer {
   /** Steps replayed and run eagerly so far, the current plan's size, and the last fallback reason. */
   report(): { replayed: number; eager: number; planDispatches: number | null; lastReason: string | null } {
     const p = this.replayer.current;
-    return { replayed: this.replayer.replayed, eager: this.replayer.eager, planDispatches: p?.dispatches ?? null, lastReason: this.replayer.lastReason };
+    return {
+      replayed: this.replayer.replayed,
+      eager: this.replayer.eager,
+      planDispatches: p?.dispatches ?? null,
+      lastReason: this.replayer.lastReason,
+    };
   }
 
   /** Drops the plan and the input tensor (the trainer is left as it is). */
