@@ -12,6 +12,7 @@ import { checkpointInfo, checkpointToBytes, restoreCheckpoint, type Json } from 
 import { DataLoader, type ArrayDataset, type LoaderState } from '../../data/loader.js';
 import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../../nets/registry.js';
 import { readStats } from '../../nets/lib/stats.js';
+import { replayed, type ReplayedTrainer } from '../../nets/lib/step.js';
 import type { TranslationEval } from '../../nets/lib/translation.js';
 import type { History } from './charts.js';
 
@@ -28,6 +29,8 @@ export interface RunSpec {
 export class TrainingSession {
   readonly recipe: ModelRecipe;
   readonly trainer: GanTrainer;
+  /** The trainer's steps, replayed once recorded (nets/lib/step.ts replayed()). */
+  readonly stepper: ReplayedTrainer;
   readonly loader: DataLoader;
   readonly settings: TrainSettings;
   step = 0;
@@ -61,6 +64,8 @@ export class TrainingSession {
         throw new Error(`${spec.model}: ${(e as Error).message} (dataset ${datasetName})`);
       }
     }
+    // Recorded-step replay: the same bits as trainer.step(), a fraction of the host work per step.
+    this.stepper = replayed(this.trainer);
     this.loader = new DataLoader(dataset, { batchSize: spec.batch, seed: spec.seed });
     this.real = tensor(new Float32Array(spec.batch * dc * dh * dw), [spec.batch, dc, dh, dw]).keep();
     // The grid's latent codes come from their own stream, so they stay fixed while training runs.
@@ -82,7 +87,7 @@ export class TrainingSession {
   /** One training step; with `withStats`, its scalar measures read back in one transfer. */
   async trainStep(withStats: boolean): Promise<Record<string, number> | null> {
     this.loader.nextInto(this.real);
-    const stats = this.trainer.step(this.real, withStats);
+    const stats = this.stepper.step(this.real, withStats);
     this.step++;
     if (stats) return readStats(stats);
     // No readback this step: submit, and wait so the page never queues more than one step ahead.
@@ -204,6 +209,7 @@ export class TrainingSession {
 
   /** Frees the run's GPU memory (the engine stays). */
   dispose(): void {
+    this.stepper.dispose();
     disposeTrainer(this.trainer);
     this.real.dispose();
     this.sampleZ.dispose();
