@@ -500,6 +500,7 @@ async function counting<T>(phase: 'first-view' | 'first-step', what: string, fn:
   } finally {
     clearInterval(progressTimer);
     progressTimer = null;
+    show(); // the final count
   }
 }
 

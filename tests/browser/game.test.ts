@@ -111,6 +111,14 @@ describe.skipIf(skip)('2-D game page', () => {
     try {
       await page.setViewport({ width: 1280, height: 900 });
       await page.waitForFunction(() => window.__game?.ready === true, WAIT);
+      // Start-up: messages before the first kernel compiled, kernels counted as the first view compiles them.
+      const progress = await page.evaluate(() => [...window.__game!.progress]);
+      expect(progress[0]).toMatchObject({ phase: 'start', text: 'starting WebGPU…' });
+      const view = progress.filter((e) => e.phase === 'first-view');
+      expect(view[0].kernels, 'a message before any kernel compiled').toBe(0);
+      expect(view[0].text).toMatch(/^drawing the first view .*: 0 new kernels compiled so far/);
+      expect(view.at(-1)!.kernels).toBeGreaterThan(5);
+      expect(progress.at(-1)).toMatchObject({ phase: 'ready', text: 'new game: mlp_gan on ring8' });
       const before = await snapshot(page);
       expect(before.step).toBe(0);
       expect(before.heat.length).toBe(40 * 40);
@@ -119,6 +127,7 @@ describe.skipIf(skip)('2-D game page', () => {
       expect(maxDiff(before.heat, await referenceHeat(page))).toBeLessThan(1e-4);
       await page.click('#btn-step');
       await page.waitForFunction(() => window.__game!.step === 1 && document.getElementById('plane-caption')!.dataset.step === '1', WAIT);
+      expect(await page.evaluate(() => window.__game!.progress.at(-1))).toMatchObject({ phase: 'first-step', text: 'first round done' });
       const after = await snapshot(page);
       expect(maxDiff(before.heat, after.heat), 'D changed').toBeGreaterThan(1e-4);
       expect(maxDiff(after.heat, await referenceHeat(page))).toBeLessThan(1e-4);

@@ -11,7 +11,9 @@
 //   - a click and its visible effect: Pause in the middle of a step ("Pausing after this step…" in the
 //     same task, then paused), the game's "D step" (busy at once, then the heat map redrawn), the
 //     inspector's dispatch row (its WGSL shown), upscale's Run (running, then the new image).
-// Writes artifacts/demo-timings.json and prints a table for demos/README.md.
+// Writes artifacts/demo-timings.json, a 1280 × 900 screenshot of each page after its click
+// (artifacts/screenshots/timings-<page>.png: README's pictures come from these and game.test.ts's),
+// and prints a table for demos/README.md.
 //   DEMOS_TIMINGS=1 NODEVICE_SELECT=1 npx vitest run --config vitest.browser.config.ts tests/browser/timings.test.ts
 // DEMOS_TIMINGS_PAGES='dcgan/ game/' picks the pages; DEMOS_SKIP_BUILD=1 serves dist/demos as it is.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEntry } from '../../demos/shared/training-page';
 import type { GameProgress } from '../../demos/game/main';
-import { chromiumAvailable, REPO_ROOT, useDemoSite } from './harness';
+import { chromiumAvailable, REPO_ROOT, SCREENSHOT_DIR, useDemoSite } from './harness';
 
 const ALL = ['dcgan/', 'train/', 'draw/', 'game/', 'inspector/', 'gallery', 'upscale/'];
 const PAGES = (process.env.DEMOS_TIMINGS_PAGES ?? ALL.join(' ')).split(/\s+/).filter(Boolean);
@@ -77,6 +79,13 @@ async function open(browser: Browser, url: string): Promise<Page> {
   return page;
 }
 
+/** The window as a person sees it (1280 × 900), after the page's click. */
+async function keep(page: Page, p: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const name = `timings-${p.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'gallery'}.png`;
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, name) as `${string}.png` });
+}
+
 const firstStatusChange = (page: Page) =>
   page.evaluate(async () => {
     while (!window.__statusLog?.length) await new Promise((r) => setTimeout(r, 20));
@@ -111,6 +120,7 @@ async function trainingPage(browser: Browser, base: string, p: string): Promise<
       return { what: 'Pause mid-step → paused', visibleMs: shown, doneMs: performance.now() - t0 };
     });
     const stepTime = await page.$eval('#stat-steptime', (e) => e.textContent ?? '');
+    await keep(page, p);
     await page.goto(url, { waitUntil: 'load' });
     const reload = await trainingVisit(page);
     return {
@@ -173,6 +183,7 @@ async function gamePage(browser: Browser, base: string, p: string): Promise<Row>
       });
       return { what: 'D step → heat map redrawn', visibleMs: shown, doneMs: performance.now() - t0 };
     });
+    await keep(page, p);
     await page.goto(url, { waitUntil: 'load' });
     const reload = await gameVisit(page);
     return {
@@ -215,6 +226,14 @@ async function otherPage(browser: Browser, base: string, p: string): Promise<Row
     } else if (p === 'gallery') {
       await page.waitForFunction(() => window.__thumbAt !== undefined, WAIT);
       firstResultMs = await page.evaluate(() => window.__thumbAt!);
+      // For the screenshot: every thumbnail in the window drawn.
+      await page.waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll<HTMLElement>('.thumb'))
+            .filter((t) => t.getBoundingClientRect().top < innerHeight)
+            .every((t) => t.dataset.state === 'drawn' || t.dataset.state === 'failed'),
+        WAIT,
+      );
       run = await page.$eval('#status', (e) => e.textContent ?? '');
     } else if (p === 'upscale/') {
       await page.waitForFunction(() => window.__upscale?.state === 'done' || window.__upscale?.state === 'error', WAIT);
@@ -237,6 +256,7 @@ async function otherPage(browser: Browser, base: string, p: string): Promise<Row
         return { what: 'Run → upscaled image', visibleMs: shown, doneMs: performance.now() - t0 };
       });
     } else throw new Error(`timings: no measurement for page '${p}' (known: ${ALL.join(' ')})`);
+    await keep(page, p);
     return { page: p, run, adapter, firstMessageMs, firstViewMs: null, firstResultMs, reload: null, click, stepTime: null };
   } finally {
     await page.close();
