@@ -531,7 +531,7 @@ const ACTION_NAMES: Record<Action, string> = { D: 'D step', G: 'G step', round: 
 function syncButtons(): void {
   const idle = state.ready && !state.busy && !loop;
   for (const b of [ui.dstep, ui.gstep, ui.step]) b.disabled = !idle;
-  ui.run.disabled = !state.ready;
+  ui.run.disabled = !state.ready || (!!state.busy && !loop);
   for (const [b, a] of [
     [ui.dstep, 'D'],
     [ui.gstep, 'G'],
@@ -571,6 +571,7 @@ function readRoundOr(fallback: { d: number; g: number }): { d: number; g: number
 
 async function startGame(): Promise<void> {
   await stop();
+  await pending; // a D step, G step or round in flight finishes on the old game
   state.ready = false;
   syncButtons();
   try {
@@ -655,7 +656,7 @@ function clickAction(action: Action): void {
   syncButtons();
   status(action === 'round' ? 'round: D steps, then G steps…' : `${ACTION_NAMES[action]}: updating ${action} only…`);
   // The busy state is painted before the update's work starts.
-  void nextFrame()
+  pending = nextFrame()
     .then(() => act(action))
     .then(() => status(`${ACTION_NAMES[action]} done: D ${state.dUpdates} · G ${state.gUpdates} updates`, 'ok'))
     .catch((e: Error) => status(`${ACTION_NAMES[action]} failed: ${e.message}`, 'error'))
@@ -664,6 +665,9 @@ function clickAction(action: Action): void {
       syncButtons();
     });
 }
+
+/** The button action in flight (resolved when none). */
+let pending: Promise<void> = Promise.resolve();
 
 function setRunning(on: boolean): void {
   state.running = on;
