@@ -13,7 +13,7 @@
 // next update), mixture, model, batch, widths, and the model's own (N and GMAN's loss variants, k:
 // each input or select whose id names a parameter of the model's mixture hook, shown only for the
 // models declaring it (an element's data-params lists the parameters it holds); these start a new
-// game). Links open the kernel inspector on the same game's round, D step or G step.
+// game). Links open the kernel inspector on the same game's round, D step, G step or drawing of the plane.
 // Start-up: the status line says what compiles (kernels counted as the first view compiles them, or
 // on a later visit with the same settings all of them up front with createComputePipelineAsync from
 // the kernel manifest of the last visit, as the training pages do); window.__game.progress logs it.
@@ -22,9 +22,7 @@
 
 import { engine } from '../../engine/device.js';
 import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
-import { grad, noGrad } from '../../engine/tape.js';
 import { Generator } from '../../engine/ops/random.js';
-import { add, bceWithLogits, reshape, sigmoid, softmax } from '../../engine/ops/index.js';
 import type { Module } from '../../engine/nn.js';
 import {
   MIXTURES,
@@ -43,10 +41,8 @@ import { byId, el, fmt, nextFrame, setStatus } from '../shared/dom.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
 import { loadManifest, manifestKey, saveManifest } from '../shared/warmup.js';
 import { sideOptimizers, stepRound, stepSide, type Side } from './sides.js';
+import { CELLS, EXTENT, arrowsTensor, evalMode, heatTensor } from './view.js';
 
-/** Heat-map resolution (cells per side) and the plane's extent in network units. */
-const CELLS = 40;
-const EXTENT = 1.25;
 const POINTS = 256;
 const GEN_COLOURS = ['#e4572e', '#2e86ab', '#59a14f', '#b07aa1', '#f28e2b', '#76b7b2', '#edc948', '#9c755f'];
 
@@ -256,86 +252,18 @@ function setViews(): void {
 
 // ---- drawing ----
 
-/** Grid cell centres in network units, [CELLS * CELLS, 2], row 0 at the top (y up). */
-function gridPoints(): Float32Array {
-  const p = new Float32Array(CELLS * CELLS * 2);
-  for (let r = 0; r < CELLS; r++) {
-    for (let c = 0; c < CELLS; c++) {
-      const i = r * CELLS + c;
-      p[2 * i] = -EXTENT + ((c + 0.5) * 2 * EXTENT) / CELLS;
-      p[2 * i + 1] = EXTENT - ((r + 0.5) * 2 * EXTENT) / CELLS;
-    }
-  }
-  return p;
-}
-
-/** Runs `fn` with D in evaluation mode (GMAN's dropout off), then restores the trainer's mode. */
-async function evalMode<T>(ds: Module[], fn: () => Promise<T>): Promise<T> {
-  const was = ds.map((d) => d.training);
-  ds.forEach((d) => d.train(false));
-  try {
-    return await fn();
-  } finally {
-    ds.forEach((d, i) => d.train(was[i]));
-  }
-}
-
 /** The discriminators the view shows (one, or all N for the mean). */
 function shownDiscriminators(ds: Module[]): Module[] {
   return ui.view.value === 'mean' ? ds : [ds[Number(ui.view.value) || 0]];
 }
 
-/**
- * -d/dx of G's non-saturating loss at each generated point, -d/dx log sigmoid(D(x)) averaged over
- * the shown discriminators: where G's update pushes that sample. [POINTS, 2], network units.
- */
-async function gradientArrows(t: GanTrainer, fakes: Float32Array): Promise<Float32Array> {
-  const ds = shownDiscriminators(discriminators(t));
-  const x = tensor(fakes, [POINTS, 2]).requireGrad();
+/** A tensor's values, read back, then the tensor freed. */
+async function readAndFree(t: Tensor): Promise<Float32Array> {
   try {
-    const g = tidy(() => {
-      let loss: Tensor | null = null;
-      for (const d of ds) {
-        const l = bceWithLogits(reshape(d.call(x) as Tensor, [-1]), 1, { reduction: 'sum' });
-        loss = loss ? add(loss, l) : l;
-      }
-      return grad(loss!, [x])[0];
-    });
-    try {
-      const v = await g.data();
-      return v.map((e) => -e / ds.length);
-    } finally {
-      g.dispose();
-    }
+    return await t.data();
   } finally {
-    x.dispose();
+    t.dispose();
   }
-}
-
-async function heatValues(t: GanTrainer): Promise<{ values: Float32Array; classes: number }> {
-  const ds = discriminators(t);
-  const x = () => tensor(gridPoints(), [CELLS * CELLS, 2]);
-  const classes = dClasses();
-  if (classes > 1) {
-    const out = tidy(() => noGrad(() => softmax(ds[0].call(x()) as Tensor, -1)));
-    try {
-      return { values: await out.data(), classes };
-    } finally {
-      out.dispose();
-    }
-  }
-  const which = shownDiscriminators(ds);
-  const acc = new Float32Array(CELLS * CELLS);
-  for (const d of which) {
-    const out = tidy(() => noGrad(() => sigmoid(d.call(x()) as Tensor)));
-    try {
-      const v = await out.data();
-      for (let j = 0; j < acc.length; j++) acc[j] += v[j] / which.length;
-    } finally {
-      out.dispose();
-    }
-  }
-  return { values: acc, classes: 1 };
 }
 
 /** G's output for the codes `z` makes (made and freed inside one tidy scope). */
@@ -358,10 +286,12 @@ async function draw(): Promise<void> {
   const t = trainer!;
   const o = opts!;
   const ds = discriminators(t);
-  const { values, classes } = await evalMode(ds, () => heatValues(t));
+  const classes = dClasses();
+  const shown = classes > 1 ? ds : shownDiscriminators(ds);
+  const values = await readAndFree(evalMode(ds, () => heatTensor(shown, classes)));
   const fakes = await generated(t, () => t.noise(POINTS, new Generator(o.seed + 7)));
   // Arrows follow G's loss through a P(real) D; a D that names generators has no single direction.
-  const arrows = dClasses() > 1 ? null : await evalMode(ds, () => gradientArrows(t, fakes));
+  const arrows = classes > 1 ? null : await readAndFree(evalMode(ds, () => arrowsTensor(shown, fakes)));
   // The latent slice: lines of constant z1 and of constant z2 (the other coordinates 0).
   const L = 9;
   const P = 24;
@@ -559,6 +489,7 @@ function updateInspectLinks(): void {
   link('inspect-round', 'round', round.d === 1 && round.g === 1 ? {} : { dSteps: String(round.d), gSteps: String(round.g) });
   link('inspect-d', 'D');
   link('inspect-g', 'G');
+  link('inspect-view', 'view');
 }
 
 function readRoundOr(fallback: { d: number; g: number }): { d: number; g: number } {

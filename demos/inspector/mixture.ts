@@ -1,7 +1,8 @@
-// The inspector's game mode (inspector/?mixture=NAME&model=...&side=round|D|G): the 2-D game page's
-// trainers (nets/mode_eval.ts, the MLP GAN baseline and every model with a mixture hook) and its
-// updates (../game/sides.ts: a round, a D step with G held, a G step with D held), so the game page
-// can open the kernels of any of its updates here. The options are the game's: the mixture, the
+// The inspector's game mode (inspector/?mixture=NAME&model=...&side=round|D|G|view): the 2-D game
+// page's trainers (nets/mode_eval.ts, the MLP GAN baseline and every model with a mixture hook), its
+// updates (../game/sides.ts: a round, a D step with G held, a G step with D held) and its drawing of
+// the plane (../game/view.ts: D over the grid, G's samples, the arrows' gradient), so the game page
+// can open the kernels of everything it runs here. The options are the game's: the mixture, the
 // shared MLP sizes, the model's own mixture parameters, the side and the steps per side of a round.
 
 import { MixtureSampler } from '../../data/mixtures.js';
@@ -17,6 +18,9 @@ import {
 } from '../../nets/mode_eval.js';
 import type { Param } from '../../nets/lib/model.js';
 import { stepRound, stepSide, type Side } from '../game/sides.js';
+import { arrowsTensor, evalMode, gridPoints, heatTensor } from '../game/view.js';
+import { Generator } from '../../engine/ops/random.js';
+import { tidy } from '../../engine/tensor.js';
 
 /** The models the game plays, with a label for the model picker. */
 export function mixtureModels(): { name: string; label: string }[] {
@@ -33,8 +37,8 @@ export function mixtureOptions(model: string): [string, Param][] {
       {
         type: 'string',
         default: 'round',
-        choices: ['round', 'D', 'G'],
-        help: 'the update inspected: a round, a D step (G held) or a G step (D held)',
+        choices: ['round', 'D', 'G', 'view'],
+        help: "what is inspected: a round, a D step (G held), a G step (D held), or the plane's drawing (D over the grid, G's samples, the arrows)",
       },
     ],
     ['dSteps', { type: 'int', default: 1, help: 'D steps in a round (1 and 1: the trainer’s own step)' }],
@@ -57,7 +61,7 @@ export interface MixtureSubject {
 /** A game trainer and its update as the options say; throws naming the option when one is out of range. */
 export function mixtureSubject(model: string, values: Record<string, number | string | boolean>, batch: number): MixtureSubject {
   const side = String(values.side ?? 'round');
-  if (!['round', 'D', 'G'].includes(side)) throw new Error(`side must be round, D or G, got '${side}'`);
+  if (!['round', 'D', 'G', 'view'].includes(side)) throw new Error(`side must be round, D, G or view, got '${side}'`);
   const d = Number(values.dSteps ?? 1);
   const g = Number(values.gSteps ?? 1);
   for (const [name, v] of [
@@ -77,13 +81,24 @@ export function mixtureSubject(model: string, values: Record<string, number | st
   if (errs.length) throw new Error(errs.join('; '));
   const sampler = new MixtureSampler(MIXTURES[mixture].make(), o.seed);
   const trainer = createMixtureTrainer(o, sampler.dim);
-  const ds = mixtureModel(model).discriminators(trainer);
+  const hook = mixtureModel(model);
+  const ds = hook.discriminators(trainer);
   return {
     config: { side, ...(side === 'round' ? { dSteps: d, gSteps: g } : {}), ...own, mixture },
     step() {
       // A fresh real batch for each update (uploads, not dispatches: the kernels are the same).
       if (side === 'round') stepRound(trainer, ds, { d, g }, () => sampler.batch(batch), false);
-      else {
+      else if (side === 'view') {
+        // As the page draws the plane: D (its first discriminator's view, or its k + 1 classes)
+        // over the grid, G on 256 fixed codes, the arrows at 256 points (none for a class-naming D).
+        const classes = hook.classes?.(o) ?? 1;
+        const shown = classes > 1 ? ds : ds.slice(0, 1);
+        evalMode(ds, () => {
+          heatTensor(shown, classes).dispose();
+          tidy(() => trainer.generate(trainer.noise(256, new Generator(o.seed + 7)))).dispose();
+          if (classes === 1) arrowsTensor(shown, gridPoints().slice(0, 512)).dispose();
+        });
+      } else {
         const real = sampler.batch(batch);
         try {
           stepSide(trainer, ds, side as Side, real, false);

@@ -194,7 +194,7 @@ describe.skipIf(skip)('2-D game page', () => {
       expect([r2.d, r2.g]).toEqual([g1.d + 2, g1.g + 1]);
       const links = await page.$$eval('#inspect-links a', (a) => a.map((x) => (x as HTMLAnchorElement).href));
       expect(links[0]).toMatch(/inspector\/\?.*mixture=ring8.*model=mlp_gan.*side=round.*dSteps=2&gSteps=1/);
-      expect(links[1]).toMatch(/side=D/);
+      expect(links.map((l) => new URL(l).searchParams.get('side'))).toEqual(['round', 'D', 'G', 'view']);
       await screenshot(page, 'demo-game');
 
       // GMAN: a view per discriminator and their mean.
@@ -234,7 +234,7 @@ describe.skipIf(skip)('2-D game page', () => {
       const dShapes = ['1', '1x8', '8', '8x2', '8x8'];
       expect(await adamShapes()).toEqual(dShapes);
       expect(await page.$eval('#model', (e) => (e as HTMLSelectElement).value)).toBe('mlp_gan');
-      await page.select('select[title^="the update inspected"]', 'round');
+      await page.select('select[title^="what is inspected"]', 'round');
       await page.evaluate(() => {
         const d = document.querySelector('label[data-option="dSteps"] input') as HTMLInputElement;
         d.value = '1';
@@ -253,6 +253,21 @@ describe.skipIf(skip)('2-D game page', () => {
       expect(await page.$eval('#summary', (e) => e.textContent)).toMatch(
         /^mlp_gan \(side round, dSteps 1, gSteps 1, mixture ring8, hidden 8, .*batch 16\)/,
       );
+      // And the plane's drawing: D over the 40 × 40 grid, G's samples, the arrows; no update.
+      await page.select('select[title^="what is inspected"]', 'view');
+      await page.evaluate(() => {
+        (window as unknown as { __seen: unknown }).__seen = window.__inspector!.result!.dispatches;
+      });
+      await page.click('#btn-run');
+      await page.waitForFunction(
+        () => window.__inspector!.done && window.__inspector!.result?.dispatches !== (window as unknown as { __seen: unknown }).__seen,
+        WAIT,
+      );
+      expect(await adamShapes()).toEqual([]);
+      const bound = await page.evaluate(() => [
+        ...new Set(window.__inspector!.result!.dispatches.flatMap((d) => d.shapes.map((x) => x?.shape.join('x')))),
+      ]);
+      expect(bound).toEqual(expect.arrayContaining(['1600x2', '256x16', '256x2']));
       expect(log.problems()).toEqual([]);
     } finally {
       await page.close();
