@@ -224,7 +224,9 @@ describe('game sides: one side at a time', () => {
         subject.dispose();
         // Everything freed, but MAD-GAN's cached class labels (two int32 tensors kept by its
         // trainer's labelsFor when it steps, which disposeTrainer does not reach: a leak in nets/, reported).
-        expect(memory().tensors - before, `${model} ${side}: tensors left after dispose`).toBe(model === 'madgan' && side !== 'view' ? 2 : 0);
+        expect(memory().tensors - before, `${model} ${side}: tensors left after dispose`).toBe(
+          model === 'madgan' && side !== 'view' ? 2 : 0,
+        );
       }
     }
     expect(() => mixtureSubject('mlp_gan', { side: 'both' }, 8)).toThrow(/side must be round, D, G or view, got 'both'/);
