@@ -101,7 +101,9 @@ async function trainingVisit(page: Page): Promise<{ firstMessageMs: number; firs
 }
 
 async function trainingPage(browser: Browser, base: string, p: string): Promise<Row> {
-  const url = `${base}${p}${p.includes('?') ? '&' : '?'}fresh=1&autosave=0`;
+  // autostart=1: a page that starts from shipped trained weights does not train by itself (Resume
+  // does); here it trains at once, so the first step is measured from the same start.
+  const url = `${base}${p}${p.includes('?') ? '&' : '?'}fresh=1&autosave=0&autostart=1`;
   const page = await open(browser, url);
   try {
     const adapter = await page.$eval('#adapter', (e) => e.textContent ?? '');
