@@ -288,6 +288,12 @@ export interface GanTrainer {
    * trainer that has it. No gradients; the caller owns (disposes) the tensors.
    */
   pyramidChain?(z: Tensor, opts?: { batchStats?: boolean }): PyramidChain;
+  /**
+   * Frees everything the trainer holds: networks, optimizers and what else it keeps (cached label
+   * tensors, sample pools). Trainers that hold only networks and optimizers omit it (disposeTrainer
+   * then frees those).
+   */
+  dispose?(): void;
 }
 
 /** A trainer's host side, for recorded-step replay (GanTrainer.replay). */

@@ -222,11 +222,8 @@ describe('game sides: one side at a time', () => {
         subject.step();
         expect(subject.config).toMatchObject({ side, mixture: 'grid25', hidden: 8 });
         subject.dispose();
-        // Everything freed, but MAD-GAN's cached class labels (two int32 tensors kept by its
-        // trainer's labelsFor when it steps, which disposeTrainer does not reach: a leak in nets/, reported).
-        expect(memory().tensors - before, `${model} ${side}: tensors left after dispose`).toBe(
-          model === 'madgan' && side !== 'view' ? 2 : 0,
-        );
+        // Everything freed, MAD-GAN's cached class labels included (its trainer's dispose()).
+        expect(memory().tensors - before, `${model} ${side}: tensors left after dispose`).toBe(0);
       }
     }
     expect(() => mixtureSubject('mlp_gan', { side: 'both' }, 8)).toThrow(/side must be round, D, G or view, got 'both'/);

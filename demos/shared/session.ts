@@ -228,11 +228,7 @@ export async function readTensor(fn: () => Tensor): Promise<{ data: Float32Array
 
 /** Frees a trainer's networks, optimisers and whatever else it holds (its own dispose() when it has one). */
 export function disposeTrainer(t: GanTrainer): void {
-  const own = (t as GanTrainer & { dispose?: () => void }).dispose;
-  if (own) {
-    own.call(t);
-    return;
-  }
+  if (t.dispose) return t.dispose();
   for (const m of Object.values(t.nets)) m.dispose();
   for (const o of Object.values(t.optimizers)) o.dispose();
 }
