@@ -196,7 +196,13 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
       if (gradAccumulation.enabled) {
         node.inputs.forEach((c, i) => {
           const prev = wanted[i] ? grads.get(c.id) : undefined;
-          if (prev && prev.id >= firstId && prev.storage.refs === 1 && !prev.isKept && node.inputs.indexOf(c) === node.inputs.lastIndexOf(c))
+          if (
+            prev &&
+            prev.id >= firstId &&
+            prev.storage.refs === 1 &&
+            !prev.isKept &&
+            node.inputs.indexOf(c) === node.inputs.lastIndexOf(c)
+          )
             targets.set(c, prev);
         });
       }

@@ -161,9 +161,7 @@ function buildGather(key: string, v: GatherVariant, T: number, TW: number): Gemm
   if (v.adjointEdge && (ph || v.aContig || (v.edge && v.edge !== 'zeros')))
     throw new Error('conv gather: the pad adjoint folds into a one-phase input gradient only');
   // Per-phase values: from the tables at this launch's batch index (zb in storeOut, gZb elsewhere).
-  const tables = ph
-    ? `phOFFh: vec4<i32>, phOFFw: vec4<i32>, phKH0: vec4<u32>, phKW0: vec4<u32>, phOH0: vec4<u32>, phOW0: vec4<u32>,`
-    : '';
+  const tables = ph ? `phOFFh: vec4<i32>, phOFFw: vec4<i32>, phKH0: vec4<u32>, phKW0: vec4<u32>, phOH0: vec4<u32>, phOW0: vec4<u32>,` : '';
   const offH = ph ? 'u.phOFFh[gZb / u.NPX]' : 'u.OFFh';
   const offW = ph ? 'u.phOFFw[gZb % u.NPX]' : 'u.OFFw';
   const lo16 = (e: string) => (v.ragged ? `(${e} & 0xffffu)` : e);

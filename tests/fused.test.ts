@@ -244,7 +244,7 @@ describe('Sequential norm + activation fusion', () => {
 });
 
 describe('dispatches per training step', () => {
-  it('DCGAN (16 px, widths 4, batch 2): at most 81 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients)', async () => {
+  it('DCGAN (16 px, widths 4, batch 2): at most 73 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients; 78 before gradient accumulation in the producers)', async () => {
     const recipe = recipes.dcgan;
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(recipe.options))
@@ -261,7 +261,7 @@ describe('dispatches per training step', () => {
       await e.sync();
     }
     real.dispose();
-    expect(counts[2]).toBeLessThanOrEqual(81);
+    expect(counts[2]).toBeLessThanOrEqual(73);
     expect(counts[2]).toBe(counts[1]);
   });
 });
@@ -277,6 +277,8 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
     bias?: boolean;
     phased: boolean;
     outputPadding?: number;
+    /** Only the batched launch against float64 (no per-phase run). */
+    floatOnly?: boolean;
   };
   const cases: Case[] = [
     {
@@ -319,6 +321,8 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
       bias: true,
       phased: true,
       outputPadding: 1,
+      // Its per-phase launches would compile four more pipelines: the case above compares them.
+      floatOnly: true,
     },
     {
       name: 'conv2d input gradient 3x3 s2 p1 on odd sizes (phases differ: one launch each)',
@@ -393,11 +397,14 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
           convPhaseBatching.enabled = true;
         }
       };
-      const each = await launchOnce(false);
       const one = await launchOnce(true);
-      expectSameBits(one.v, each.v, c.name);
-      if (c.phased) expect(one.d).toBeLessThan(each.d);
-      else expect(one.d).toBe(each.d);
+      if (c.floatOnly) expect(one.d).toBe(1);
+      else {
+        const each = await launchOnce(false);
+        expectSameBits(one.v, each.v, c.name);
+        if (c.phased) expect(one.d).toBeLessThan(each.d);
+        else expect(one.d).toBe(each.d);
+      }
       const want = ref();
       let worst = 0;
       let scale = 0;
@@ -744,8 +751,25 @@ describe('pad adjoint folded into the conv input-gradient gather', () => {
   ];
   for (const [name, xs, ws, pads, mode, dil] of cases) {
     it(`${name}: dx against float64, one dispatch instead of two`, async () => {
-      const x = Parameter(tensor(hostRandom(xs.reduce((a, b) => a * b, 1), 91, 2), xs));
-      const w = Parameter(tensor(hostRandom(ws.reduce((a, b) => a * b, 1), 92), ws));
+      const x = Parameter(
+        tensor(
+          hostRandom(
+            xs.reduce((a, b) => a * b, 1),
+            91,
+            2,
+          ),
+          xs,
+        ),
+      );
+      const w = Parameter(
+        tensor(
+          hostRandom(
+            ws.reduce((a, b) => a * b, 1),
+            92,
+          ),
+          ws,
+        ),
+      );
       const run = async (fold: boolean) => {
         convPadAdjointFolding.enabled = fold;
         try {
@@ -858,8 +882,12 @@ describe('fused residual add in the instance-norm kernel', () => {
   it('rejects a residual of another shape, or with a fused activation, naming the op and the fix', () => {
     const x = tensor(hostRandom(2 * 3 * 4, 130), [1, 2, 3, 4]);
     const r = tensor(hostRandom(2 * 3 * 4, 131), [1, 2, 4, 3]);
-    expect(() => instanceNorm(x, null, null, { residual: r })).toThrow(/instance_norm: residual \[1, 2, 4, 3\] must have x's shape \[1, 2, 3, 4\]/);
-    expect(() => instanceNorm(x, null, null, { residual: x, activation: 'relu' })).toThrow(/instance_norm: a residual with a fused activation/);
+    expect(() => instanceNorm(x, null, null, { residual: r })).toThrow(
+      /instance_norm: residual \[1, 2, 4, 3\] must have x's shape \[1, 2, 3, 4\]/,
+    );
+    expect(() => instanceNorm(x, null, null, { residual: x, activation: 'relu' })).toThrow(
+      /instance_norm: a residual with a fused activation/,
+    );
     x.dispose();
     r.dispose();
   });

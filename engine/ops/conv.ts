@@ -286,7 +286,9 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
   const [, , h, wd] = xShape;
   const into = o.into ?? null;
   if (into && (into.shape.length !== 4 || into.shape.some((d, i) => d !== xShape[i])))
-    throw new Error(`${op}: accumulation target ${fmtShape(into.shape)} is not the input gradient's shape ${fmtShape(xShape)} (engine bug)`);
+    throw new Error(
+      `${op}: accumulation target ${fmtShape(into.shape)} is not the input gradient's shape ${fmtShape(xShape)} (engine bug)`,
+    );
   const dx = into ?? empty([nb, c, h, wd], op);
   const accumulate = into ? GEMM_ACC_OUT : 0;
   if (o.adjoint) {
@@ -296,7 +298,14 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
     const [px] = phases(wd + pl + pr, kw, 1, g.dw, 0);
     runGemm({
       op,
-      family: gatherFamily({ taps: py.taps * px.taps, tapW: px.taps, aContig: false, bias: false, act: 'none', adjointEdge: o.adjoint.edge }),
+      family: gatherFamily({
+        taps: py.taps * px.taps,
+        tapW: px.taps,
+        aContig: false,
+        bias: false,
+        act: 'none',
+        adjointEdge: o.adjoint.edge,
+      }),
       accumulate,
       inputs: [w, dy],
       epilogueInputs: [],
@@ -344,7 +353,10 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
     ps.length <= GATHER_MAX_PHASES &&
     ps.every(
       (p) =>
-        (ragged || (p.taps > 0 && p.taps === ps[0].taps)) && p.count === ps[0].count && p.step === ps[0].step && p.tapStride === ps[0].tapStride,
+        (ragged || (p.taps > 0 && p.taps === ps[0].taps)) &&
+        p.count === ps[0].count &&
+        p.step === ps[0].step &&
+        p.tapStride === ps[0].tapStride,
     );
   const even = uniformAxis(phy, false) && uniformAxis(phx, false);
   const ragged = !even && convPhaseBatching.ragged && uniformAxis(phy, true) && uniformAxis(phx, true);
@@ -477,7 +489,9 @@ function convBackwardWeightRaw(
   const [, , kh, kw] = wShape;
   const into = acc.dw ?? null;
   if (into && (into.shape.length !== 4 || into.shape.some((d, i) => d !== wShape[i])))
-    throw new Error(`${op}: accumulation target ${fmtShape(into.shape)} is not the weight gradient's shape ${fmtShape(wShape)} (engine bug)`);
+    throw new Error(
+      `${op}: accumulation target ${fmtShape(into.shape)} is not the weight gradient's shape ${fmtShape(wShape)} (engine bug)`,
+    );
   const dw = into ?? empty([o, c, kh, kw], op);
   const NW = c * kh * kw;
   const v: Record<(typeof WGRAD_FIELDS)[number], number> = {
@@ -528,7 +542,14 @@ const target = (t: Tensor | null | undefined): Tensor | null => (t?.requiresGrad
  * Weight and bias gradients of a conv (no graph of the backward wanted): one GEMM, with the bias
  * column folded in when both are wanted, each added into the tape's accumulation target if any.
  */
-function convParamGrads(x: Tensor, gy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, edge: ConvEdge): [Tensor | null, Tensor | null] {
+function convParamGrads(
+  x: Tensor,
+  gy: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  edge: ConvEdge,
+): [Tensor | null, Tensor | null] {
   const dwT = target(w);
   const dbT = target(bias);
   const fold = !!bias?.requiresGrad && w.requiresGrad && convBiasGradFolding.enabled;

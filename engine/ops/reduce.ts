@@ -31,7 +31,15 @@ function reducedShape(shape: Shape, axes: number[], keepdim: boolean): number[] 
   return out;
 }
 
-function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], keepdim: boolean, scale: number, op: string, into: Tensor | null = null): Tensor {
+function reduceRaw(
+  kind: ReduceKind,
+  x: Tensor,
+  axes: number[],
+  keepdim: boolean,
+  scale: number,
+  op: string,
+  into: Tensor | null = null,
+): Tensor {
   checkFloat(op, x);
   const st = stridesOf(x.shape);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
