@@ -151,10 +151,33 @@ export class TrainingSession {
     });
   }
 
-  /** Restores networks, training state, optimisers, noise stream, loader position and step from checkpoint bytes. */
-  restore(bytes: Uint8Array, source: string): { history: History | null } {
+  /**
+   * Restores networks, training state, optimisers, noise stream, loader position and step from
+   * checkpoint bytes. A networks-only file (extra.networksOnly: the shipped weights of the zoo, the
+   * generator alone in float16) restores just those networks and the step; the other networks,
+   * the optimisers and the noise stream stay as they are (fresh), and `networksOnly` lists what came.
+   */
+  restore(bytes: Uint8Array, source: string): { history: History | null; networksOnly: string[] | null } {
     const info = checkpointInfo(bytes, source);
-    const extra = (info.extra ?? {}) as { loader?: LoaderState; history?: History; trainingState?: string[]; limit?: number };
+    const extra = (info.extra ?? {}) as {
+      loader?: LoaderState;
+      history?: History;
+      trainingState?: string[];
+      limit?: number;
+      networksOnly?: unknown;
+    };
+    if (Array.isArray(extra.networksOnly)) {
+      const only = extra.networksOnly.filter((n): n is string => typeof n === 'string');
+      const missing = only.filter((n) => !(n in this.trainer.nets));
+      if (missing.length)
+        throw new Error(
+          `${source}: holds ${missing.join(', ')}, which ${this.spec.model}'s trainer does not have (its networks: ${Object.keys(this.trainer.nets).join(', ')})`,
+        );
+      const nets = Object.fromEntries(only.map((n) => [n, this.trainer.nets[n]]));
+      restoreCheckpoint(bytes, { models: nets }, { source, restoreDefaultGenerator: false });
+      this.step = info.step;
+      return { history: extra.history ?? null, networksOnly: only };
+    }
     const saved = new Set(Array.isArray(extra.trainingState) ? extra.trainingState : []);
     const state = Object.fromEntries(Object.entries(this.trainer.trainingState ?? {}).filter(([k]) => saved.has(k)));
     // The data position only means something on the same examples: a checkpoint from a `gan train`
@@ -176,7 +199,7 @@ export class TrainingSession {
     this.step = info.step;
     this.spec.lr = this.lr;
     this.settings.lr = this.lr;
-    return { history: extra.history ?? null };
+    return { history: extra.history ?? null, networksOnly: null };
   }
 
   /** Frees the run's GPU memory (the engine stays). */
