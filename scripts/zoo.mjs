@@ -390,7 +390,8 @@ function metricsTable(ev) {
       '| --- | --- | --- | --- |',
       row('shipped weights', ev.metrics),
       row('untrained', ev.untrained),
-      row('identity', ev.identity),
+      row('identity (output = input)', ev.identity),
+      row(`training set's mean image${ev.meanImage?.trainingPairs ? ` (${ev.meanImage.trainingPairs} pairs)` : ''}`, ev.meanImage),
     ]
       .filter(Boolean)
       .join('\n');
