@@ -5,7 +5,8 @@
 //       The run's checkpoint.safetensors -> zoo/<model>/<model>.safetensors: the networks named in
 //       zoo/<model>/recipe.json "ship" (all of them without it), stored as float16 (the engine loads
 //       F16 entries back into float32 tensors), under the engine's checkpoint metadata (config,
-//       settings, seed, dataset; no optimisers; extra.networksOnly lists the networks) plus a "zoo"
+//       settings, seed, dataset; no optimisers, only their step counts in extra.optimizerSteps, which
+//       a staged model's phase follows; extra.networksOnly lists the networks) plus a "zoo"
 //       metadata entry (source step, dtype, commits, adapters, wall time). Beside it: run.json (the
 //       run's record, absolute paths replaced), metrics.jsonl, grid.png (`gan sample` of the shipped
 //       file: the run's fixed sample noise) and eval.json (`gan eval` of the shipped file with the
@@ -196,7 +197,12 @@ export function exportWeights(ckptPath, outPath, { ship, zooMeta = {} } = {}) {
       f16 += t.bytes.byteLength / 2;
     } else tensors[name] = t;
   }
-  const extra = { ...JSON.parse(ck.metadata.extra ?? 'null'), networksOnly: keep, loader: null, trainingState: [] };
+  // The optimisers' step counts (not their state): training state that follows them, such as a staged
+  // model's phase (StackGAN: text encoder, Stage-I, Stage-II), is restored with the networks.
+  const optimizerSteps = Object.fromEntries(
+    Object.entries(JSON.parse(ck.metadata.optimizers ?? '{}')).map(([name, o]) => [name, o?.steps ?? {}]),
+  );
+  const extra = { ...JSON.parse(ck.metadata.extra ?? 'null'), networksOnly: keep, optimizerSteps, loader: null, trainingState: [] };
   const metadata = {
     format: ck.metadata.format,
     format_version: ck.metadata.format_version,
