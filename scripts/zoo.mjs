@@ -405,6 +405,38 @@ function metricsTable(ev) {
   return '```json\n' + JSON.stringify(ev.metrics ?? ev, null, 2) + '\n```';
 }
 
+/**
+ * The judges section: each file of zoo/judges/ (the networks gan eval scores with, trained by this
+ * engine once and shipped so a fresh clone trains none) with what its metadata records.
+ */
+export function renderJudges(zoo) {
+  const dir = join(zoo, 'judges');
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort()
+    : [];
+  const lines = [
+    '## Judges',
+    '',
+    "The networks `gan eval` scores with (docs/metrics.md), shipped in `zoo/judges/` under their cache file's name (float32, as trained).",
+    '`gan eval` reads a judge from there first ($GAN_JUDGES_DIR overrides the folder), then from the metrics cache',
+    "(.cache/metrics/, $GAN_METRICS_CACHE), and trains it only when neither holds a file whose metadata matches the loader's",
+    'recipe and format (metrics/classifier_cache.ts).',
+    '',
+  ];
+  if (!files.length) return [...lines, 'None shipped yet: `gan eval` trains each judge on first use.'].join('\n');
+  lines.push('| file | recipe | test accuracy | training time | size |', '| --- | --- | --- | --- | --- |');
+  for (const f of files) {
+    const m = readSafetensors(join(dir, f)).metadata;
+    const acc = Number(m.test_accuracy);
+    lines.push(
+      `| [${f}](${relative(join(ROOT, 'docs'), join(dir, f)).split(sep).join('/')}) | \`${m.recipe ?? '?'}\`${m.format_version ? ` (format ${m.format_version})` : ''} | ${Number.isFinite(acc) ? `${fmt(100 * acc)}%${m.test_images ? ` of ${m.test_images}` : ''}` : '-'} | ${m.train_seconds ? `${fmt(Number(m.train_seconds), 0)} s` : '-'} | ${(statSync(join(dir, f)).size / 1e6).toFixed(2)} MB |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function renderCards(zoo) {
   const models = existsSync(zoo)
     ? readdirSync(zoo)
@@ -534,6 +566,8 @@ export function renderCards(zoo) {
     ...summary,
     '',
     ...cards.flatMap((c) => [c, '']),
+    renderJudges(zoo),
+    '',
   ].join('\n');
 }
 
