@@ -399,7 +399,7 @@ function metricsTable(ev) {
       row('identity (output = input)', ev.identity),
       row(`training set's mean image${ev.meanImage?.trainingPairs ? ` (${ev.meanImage.trainingPairs} pairs)` : ''}`, ev.meanImage),
     ]
-      .filter(Boolean)
+      .filter((line, i) => line || i === 1)
       .join('\n');
   }
   return '```json\n' + JSON.stringify(ev.metrics ?? ev, null, 2) + '\n```';
