@@ -207,6 +207,9 @@ export class MadganTrainer implements GanTrainer {
     return this.labels;
   }
 
+  /** Replay: every step takes the same path (noise and labels are drawn on the GPU). */
+  readonly replay = { key: () => '' };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     const k = this.k;
