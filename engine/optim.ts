@@ -145,6 +145,22 @@ export abstract class Optimizer {
   }
 
   /**
+   * Sets the step counts of parameters (index -> count) without any state: a parameter whose state is
+   * missing starts it afresh (zeros) at its next update, its count going on from here. For restoring
+   * the schedule position that networks-only weights record (a zoo export: a staged model's phase
+   * follows its optimisers' counts); a resume restores stateDict() instead.
+   */
+  setStepCounts(steps: Readonly<Record<string, number>>): void {
+    for (const [k, v] of Object.entries(steps)) {
+      const i = Number(k);
+      if (!Number.isInteger(i) || i < 0 || i >= this.slots.length)
+        throw new Error(`${this.typeName}.setStepCounts: parameter #${k}, but this optimiser has ${this.slots.length} parameters`);
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${this.typeName}.setStepCounts: parameter #${k}: invalid step count ${v}`);
+    }
+    for (const [k, v] of Object.entries(steps)) this.slots[Number(k)].step = v;
+  }
+
+  /**
    * Applies one update to every parameter that has a gradient. Returns nothing (no host sync) unless
    * the optimiser was built with checkFinite, in which case it returns a Promise that rejects, with
    * nothing changed, when a gradient holds NaN or Inf.
