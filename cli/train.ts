@@ -868,7 +868,7 @@ async function trainLocked(run: Resolved): Promise<number> {
   const secs = (performance.now() - t0) / 1000;
   const done = step - first;
   out.line(
-    `${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${last.lossD !== undefined ? `, final lossD ${last.lossD.toFixed(3)} lossG ${last.lossG.toFixed(3)}` : ''}`,
+    `${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${finalLosses(last)}`,
   );
   out.line(
     `  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held?.domains ? `${held.domains.n} held-out images translated into each of ${held.domains.numDomains} domains, each over its ground truth` : held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`,
@@ -887,4 +887,10 @@ async function trainLocked(run: Resolved): Promise<number> {
   out.line(`  more steps: gan train ${recipe.name} --resume ${rel(ckptPath)} --steps ${settings.steps * 2}`);
   e.destroy();
   return 0;
+}
+
+/** ", final lossD 0.123 lossG 4.560" from the last logged statistics, naming only the losses it has (EBGAN's pretraining logs no lossG). */
+function finalLosses(last: Record<string, number | undefined>): string {
+  const parts = ['lossD', 'lossG'].filter((k) => typeof last[k] === 'number').map((k) => `${k} ${(last[k] as number).toFixed(3)}`);
+  return parts.length ? `, final ${parts.join(' ')}` : '';
 }
