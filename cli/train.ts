@@ -867,9 +867,7 @@ async function trainLocked(run: Resolved): Promise<number> {
   await engine().sync();
   const secs = (performance.now() - t0) / 1000;
   const done = step - first;
-  out.line(
-    `${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${finalLosses(last)}`,
-  );
+  out.line(`${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${finalLosses(last)}`);
   out.line(
     `  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held?.domains ? `${held.domains.n} held-out images translated into each of ${held.domains.numDomains} domains, each over its ground truth` : held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`,
   );
