@@ -177,7 +177,10 @@ export function formatModeTable(results: readonly ModeRunResult[]): string {
 
 /** Frees a trainer: its own dispose() when it has one, else its networks and optimiser state. */
 export function disposeTrainer(trainer: GanTrainer): void {
-  if (trainer.dispose) return trainer.dispose();
+  if (trainer.dispose) {
+    trainer.dispose();
+    return;
+  }
   for (const opt of Object.values(trainer.optimizers)) opt?.dispose();
   for (const net of Object.values(trainer.nets)) net?.dispose();
 }

@@ -228,7 +228,10 @@ export async function readTensor(fn: () => Tensor): Promise<{ data: Float32Array
 
 /** Frees a trainer's networks, optimisers and whatever else it holds (its own dispose() when it has one). */
 export function disposeTrainer(t: GanTrainer): void {
-  if (t.dispose) return t.dispose();
+  if (t.dispose) {
+    t.dispose();
+    return;
+  }
   for (const m of Object.values(t.nets)) m.dispose();
   for (const o of Object.values(t.optimizers)) o.dispose();
 }
