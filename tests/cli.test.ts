@@ -12,6 +12,7 @@ import { decodePngNode } from '../data/png_node.js';
 import { decodeSafetensors, encodeSafetensors } from '../engine/io/safetensors.js';
 import { DATASETS } from '../cli/datasets.js';
 import { loadMnist } from '../data/mnist.js';
+import { recipes } from '../nets/registry.js';
 
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist', 'gan.mjs');
@@ -74,10 +75,15 @@ describe('gan CLI: usage', () => {
     ]) {
       expect(train.stdout).toContain(f);
     }
+    // Help examples name models through cli/common.ts's exampleModel(): each one a registered model.
+    const models = Object.keys(recipes);
     for (const c of ['sample', 'eval', 'info', 'convert']) {
       const r = gan([c, '--help']);
       expect(r.code, c).toBe(0);
       expect(r.stdout, c).toMatch(/Usage: gan/);
+      const named = [...r.stdout.matchAll(/runs\/([a-z0-9-]+?)-\d{8}-\d{6}\/|--pretrained ([a-z0-9-]+) /g)].map((m) => m[1] ?? m[2]);
+      expect(named.length, `${c}: models named in the help examples`).toBeGreaterThan(0);
+      for (const m of named) expect(models, `${c} --help names '${m}'`).toContain(m);
     }
     expect(gan(['train', '--help']).code).toBe(0);
   });
