@@ -26,20 +26,11 @@ import { bceWithLogits, mse, l1, fusedLosses } from '../engine/ops/losses.js';
 import { relu, leakyRelu, tanh, sigmoid, fusedActivationBackward } from '../engine/ops/elementwise.js';
 import { recipes } from '../nets/registry.js';
 
+import { hostRandom } from './support/util.js';
+
 beforeAll(async () => {
   await initEngine();
 });
-
-/** Deterministic host random numbers in [-1, 1) (an LCG). */
-function hostRandom(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s >>> 8) / 2 ** 23 - 1) * scale;
-  }
-  return out;
-}
 
 const expectSameBits = (a: Float32Array, b: Float32Array, what: string) => {
   expect(a.length, what).toBe(b.length);
@@ -268,61 +259,31 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
     bias?: boolean;
     phased: boolean;
   };
-  const cases: Case[] = [
-    {
-      name: 'convTranspose2d 4x4 s2 p1 with bias (DCGAN G)',
-      kind: 'convT',
-      x: [2, 5, 3, 4],
-      w: [5, 3, 4, 4],
-      stride: 2,
-      pad: 1,
-      bias: true,
-      phased: true,
-    },
-    { name: 'conv2d input gradient 4x4 s2 p1 (DCGAN D)', kind: 'bwd', x: [2, 3, 8, 6], w: [4, 3, 4, 4], stride: 2, pad: 1, phased: true },
-    {
-      name: 'conv2d input gradient, long K (split-K as one phase)',
-      kind: 'bwd',
-      x: [1, 2, 4, 4],
-      w: [300, 2, 4, 4],
-      stride: 2,
-      pad: 1,
-      phased: true,
-    },
-    { name: 'conv2d input gradient 6x6 s3 p0 (9 phases)', kind: 'bwd', x: [1, 2, 9, 9], w: [3, 2, 6, 6], stride: 3, pad: 0, phased: true },
-    {
-      name: 'conv2d input gradient 3x3 s2 p1 on odd sizes (phases differ: one launch each)',
-      kind: 'bwd',
-      x: [1, 2, 7, 5],
-      w: [3, 2, 3, 3],
-      stride: 2,
-      pad: 1,
-      phased: false,
-    },
+  // name, kind, input shape, weight shape, stride, padding, whether phases share one launch, bias
+  const rows: [string, Case['kind'], number[], number[], number, number, boolean, boolean?][] = [
+    ['convTranspose2d 4x4 s2 p1 with bias (DCGAN G)', 'convT', [2, 5, 3, 4], [5, 3, 4, 4], 2, 1, true, true],
+    ['conv2d input gradient 4x4 s2 p1 (DCGAN D)', 'bwd', [2, 3, 8, 6], [4, 3, 4, 4], 2, 1, true],
+    ['conv2d input gradient, long K (split-K as one phase)', 'bwd', [1, 2, 4, 4], [300, 2, 4, 4], 2, 1, true],
+    ['conv2d input gradient 6x6 s3 p0 (9 phases)', 'bwd', [1, 2, 9, 9], [3, 2, 6, 6], 3, 0, true],
+    ['conv2d input gradient 3x3 s2 p1 on odd sizes (phases differ: one launch each)', 'bwd', [1, 2, 7, 5], [3, 2, 3, 3], 2, 1, false],
   ];
+  const cases: Case[] = rows.map(([name, kind, x, w, stride, pad, phased, bias]) => ({ name, kind, x, w, stride, pad, phased, bias }));
+  /** A tensor of `shape` filled with hostRandom(seed). */
+  const randomTensor = (shape: number[], seed: number) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tensor(hostRandom(n, seed), shape);
+  };
   for (const c of cases) {
     it(`${c.name}: the same bits as one launch per phase, and the float64 reference`, async () => {
       const opts = { stride: c.stride, padding: c.pad };
-      const wT = tensor(
-        hostRandom(
-          c.w.reduce((a, b) => a * b, 1),
-          21,
-        ),
-        c.w,
-      );
+      const wT = randomTensor(c.w, 21);
       let inShape: number[];
       let run: () => Tensor;
       let ref: () => Float64Array;
       const wHost = { shape: [...c.w], data: Float64Array.from(await wT.data()) };
       if (c.kind === 'convT') {
         inShape = c.x;
-        const xT = tensor(
-          hostRandom(
-            inShape.reduce((a, b) => a * b, 1),
-            22,
-          ),
-          inShape,
-        );
+        const xT = randomTensor(inShape, 22);
         const bT = tensor(hostRandom(c.w[1], 23), [c.w[1]]);
         run = () => convTranspose2d(xT, wT, c.bias ? bT : null, opts);
         const xHost = { shape: [...inShape], data: Float64Array.from(await xT.data()) };
@@ -334,13 +295,7 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
         const oh = Math.floor((c.x[2] + 2 * c.pad - c.w[2]) / c.stride) + 1;
         const ow = Math.floor((c.x[3] + 2 * c.pad - c.w[3]) / c.stride) + 1;
         inShape = [c.x[0], c.w[0], oh, ow];
-        const dyT = tensor(
-          hostRandom(
-            inShape.reduce((a, b) => a * b, 1),
-            24,
-          ),
-          inShape,
-        );
+        const dyT = randomTensor(inShape, 24);
         run = () => conv2dBackwardInput(dyT, wT, c.x, opts);
         const dyHost = { shape: [...inShape], data: Float64Array.from(await dyT.data()) };
         ref = () =>
