@@ -226,7 +226,8 @@ describe('Sequential norm + activation fusion', () => {
 });
 
 describe('dispatches per training step', () => {
-  it('DCGAN (16 px, widths 4, batch 2): at most 81 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients)', async () => {
+  // 153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients.
+  it('DCGAN (16 px, widths 4, batch 2): at most 81 dispatches in a steady-state step', async () => {
     const recipe = recipes.dcgan;
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(recipe.options))
