@@ -195,17 +195,15 @@ describe('StackGAN matching-aware discriminator', () => {
   });
 });
 
+/** Tiny text conditioning (codes, caption embedding, bag-of-words buckets) for StackGAN and StackGAN++ below. */
+const TINY_TEXT = { nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4 };
+
 /** The tiny StackGAN (Stage-I at 8 px, a few channels each, one step per pretraining phase) the tests below build. */
 const TINY_STACKGAN = {
+  ...TINY_TEXT,
   nc: 3,
   stage1Size: 8,
   stage2Down: 1,
-  nz: 6,
-  cDim: 4,
-  embedDim: 8,
-  buckets: 32,
-  textHidden: 8,
-  nd: 4,
   ngf: 2,
   ndf: 4,
   ngf2: 4,
@@ -297,15 +295,10 @@ describe('StackGAN++', () => {
 
   it('trains its three branches jointly, unconditional and text-conditioned', async () => {
     const base = {
+      ...TINY_TEXT,
       nc: 3,
       baseSize: 8,
       branches: 3,
-      nz: 6,
-      cDim: 4,
-      embedDim: 8,
-      buckets: 32,
-      textHidden: 8,
-      nd: 4,
       ngf: 8,
       ndf: 4,
       resBlocks: 1,
