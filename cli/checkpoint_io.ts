@@ -37,6 +37,12 @@ export interface LoadedCheckpoint {
    * zoo export with the generator alone): a restore without optimisers loads just these. Null: all.
    */
   networksOnly: string[] | null;
+  /**
+   * A networks-only file's record of its run's optimiser step counts (extra.optimizerSteps: optimiser
+   * -> parameter index -> count; a zoo export keeps them, without the optimisers' state), restored
+   * with the networks so training state that follows them (StackGAN's phase) is where the run left it.
+   */
+  optimizerSteps: Record<string, Record<string, number>> | null;
 }
 
 /**
@@ -127,6 +133,18 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
       1,
     );
   }
+  const stepsOk = (v: Json): boolean => {
+    const o = asObject(v);
+    return (
+      !!o &&
+      Object.values(o).every((c) => {
+        const counts = asObject(c);
+        return !!counts && Object.values(counts).every(isCount);
+      })
+    );
+  };
+  if (extra?.optimizerSteps !== undefined && extra.optimizerSteps !== null && !stepsOk(extra.optimizerSteps))
+    bad('extra.optimizerSteps', `is ${JSON.stringify(extra.optimizerSteps)}, not {optimizer: {parameter index: step count}}`);
   const loader = asObject(extra?.loader ?? null) as unknown as LoaderState | null;
   const state = Array.isArray(extra?.trainingState) ? extra.trainingState.filter((s): s is string => typeof s === 'string') : [];
   if (
@@ -143,6 +161,7 @@ export async function loadRunCheckpoint(command: string, path: string): Promise<
     engineInfo,
     trainingState: state,
     networksOnly: Array.isArray(extra?.networksOnly) ? (extra.networksOnly as string[]) : null,
+    optimizerSteps: asObject(extra?.optimizerSteps ?? null) as LoadedCheckpoint['optimizerSteps'],
     info: {
       model: cfg.model,
       config: cfg.config as ModelConfig,
@@ -209,6 +228,18 @@ export function restoreTrainer(
   } catch (e) {
     if (e instanceof RestoreError) throw new CliError(`${command}: ${formatRestoreError(e)}`, 1);
     throw new CliError(`${command}: ${firstLine(e)}`, 1);
+  }
+  if (!full && ck.optimizerSteps) {
+    // Networks-only weights with their run's step counts: the schedule position, not the state.
+    for (const [name, steps] of Object.entries(ck.optimizerSteps)) {
+      const o = trainer.optimizers[name];
+      if (!o) continue;
+      try {
+        o.setStepCounts(steps);
+      } catch (e) {
+        throw new CliError(`${command}: '${path}' extra.optimizerSteps of '${name}': ${firstLine(e)}`, 1);
+      }
+    }
   }
   return Object.keys(state).filter((k) => !(k in present));
 }

@@ -15,8 +15,10 @@
 //   image-to-image models whose recipe exposes `translate` and `heldOutPairs` (TranslationEval,
 //     nets/lib/translation.ts): L1, PSNR and SSIM of the translations against held-out ground truth
 //     (the test split of the dataset the run trained on), for the trained networks, for the same
-//     networks as initialised at the start of the run (the seeded untrained model), and for the
-//     identity (output = input), so the numbers have both ends of a scale.
+//     networks as initialised at the start of the run (the seeded untrained model), for the
+//     identity (output = input) and for the training set's mean image (every output the per-pixel
+//     mean of the training targets; models whose pairs come from the registered held-out source),
+//     so the numbers have both ends of a scale.
 // Any other model or dataset gets a plain "not yet available" (exit 1) rather than numbers that
 // mean nothing.
 
@@ -26,7 +28,7 @@ import { Generator } from '../engine/ops/random.js';
 import { loadMnist } from '../data/mnist.js';
 import { countModes, loadStackedMnist } from '../data/stacked_mnist.js';
 import { scoreTranslation, type TranslationEval, type TranslationScores } from '../nets/lib/translation.js';
-import { translationHooksOf } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
+import { constantPrediction, meanTargetImage, trainingPairsOf, translationHooksOf } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
 import {
   LENET_FULL,
   LENET_QUICK,
@@ -236,7 +238,7 @@ async function leNetJudge(kind: 'mnist' | 'stacked', size: number, o: EvalOption
   const lenetRecipe = o.lenet === 'quick' ? LENET_QUICK : LENET_FULL;
   const lenet = await loadOrTrainLeNet(lenetRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
   out.line(
-    `gan eval: LeNet features from ${relative(process.cwd(), lenet.path)} (MNIST test accuracy ${fmt(100 * lenet.testAccuracy, 2)}%)`,
+    `gan eval: LeNet features from ${relative(process.cwd(), lenet.path)} (${lenet.source === 'trained' ? 'trained now' : lenet.source}; MNIST test accuracy ${fmt(100 * lenet.testAccuracy, 2)}%)`,
   );
   const n = o.n;
   return {
@@ -249,7 +251,7 @@ async function leNetJudge(kind: 'mnist' | 'stacked', size: number, o: EvalOption
     async generated(t, render) {
       return { features: await drawnFeatureSet(lenet.model, noiseDraws(t, render, new Generator(o.seed)), n, o.batch) };
     },
-    info: { lenet: { path: lenet.path, recipe: lenetRecipe, testAccuracy: lenet.testAccuracy } },
+    info: { lenet: { path: lenet.path, source: lenet.source, recipe: lenetRecipe, testAccuracy: lenet.testAccuracy } },
   };
 }
 
@@ -308,7 +310,7 @@ async function evalGenerator(
     const netRecipe = o.emojiNet === 'quick' ? EMOJI_NET_QUICK : EMOJI_NET_FULL;
     const net = await loadOrTrainEmojiNet(netRecipe, { log: (l) => out.line(`gan eval: ${l}`) });
     out.line(
-      `gan eval: emoji-net features from ${relative(process.cwd(), net.path)} (emoji test-split category accuracy ${fmt(100 * net.testAccuracy, 1)}%)`,
+      `gan eval: emoji-net features from ${relative(process.cwd(), net.path)} (${net.source === 'trained' ? 'trained now' : net.source}; emoji test-split category accuracy ${fmt(100 * net.testAccuracy, 1)}%)`,
     );
     const text = isTextConditioned(recipe, ck.info.config, ck.info.dataset);
     const dataset = ck.info.dataset as 'emoji' | 'emoji-text';
@@ -421,6 +423,15 @@ async function evalTranslation(
   const untrainedMetrics = await scoreTranslation(pairs, (x) => hooks.translate(untrained, x), o.batch);
   const sameShape = pairs.inputShape.every((d, i) => d === pairs.targetShape[i]);
   const identity = sameShape ? await scoreTranslation(pairs, null, o.batch) : null;
+  // The training set's mean image as every output (input ignored): the best constant guess.
+  const train = await trainingPairsOf(hooks, ck.info.config, ck.info.dataset);
+  const meanFits = train && train.targetShape.every((d, i) => d === pairs.targetShape[i]);
+  const meanImage = meanFits
+    ? {
+        ...(await scoreTranslation(pairs, constantPrediction(meanTargetImage(train), pairs.targetShape), o.batch)),
+        trainingPairs: train.n,
+      }
+    : null;
 
   const row = (name: string, m: TranslationScores): [string, string] => [
     name,
@@ -434,7 +445,8 @@ async function evalTranslation(
       row('trained', metrics),
       row('untrained (seeded init)', untrainedMetrics),
       ...(identity ? [row('identity (output = input)', identity)] : []),
+      ...(meanImage ? [row(`training mean image (${meanImage.trainingPairs} pairs)`, meanImage)] : []),
     ]),
   );
-  return { kind: 'translation', n: pairs.n, metrics, untrained: untrainedMetrics, identity };
+  return { kind: 'translation', n: pairs.n, metrics, untrained: untrainedMetrics, identity, meanImage };
 }

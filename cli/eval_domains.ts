@@ -66,6 +66,7 @@ export async function loadOrTrainDomainClassifier(
     what: 'domain classifier',
     log,
     create: () => domainClassifierNet(d),
+    expect: { recipe: DOMAIN_CLASSIFIER },
     async train(net) {
       const s = trainingDomains(d);
       initClassifier_(net, new Generator(seed));

@@ -137,13 +137,15 @@ export interface CachedEmojiNet {
   net: ConvClassifier;
   path: string;
   cached: boolean;
+  /** Where the weights came from: the shipped judges (zoo/judges/), the cache, or trained now. */
+  source: 'shipped' | 'cache' | 'trained';
   /** Accuracy on the emoji-text test split (Noto), stored with the weights. */
   testAccuracy: number;
   trainImages: number;
   seconds: number;
 }
 
-/** The emoji net of `recipe` from the metrics cache, trained (and cached) first when missing. */
+/** The emoji net of `recipe`: shipped (zoo/judges/), else from the metrics cache, else trained (and cached). */
 export async function loadOrTrainEmojiNet(
   recipe: EmojiNetRecipe,
   opts: { dir?: string; log?: (line: string) => void } = {},
@@ -155,6 +157,7 @@ export async function loadOrTrainEmojiNet(
     what: 'emoji net',
     log,
     create: () => createEmojiNet(recipe),
+    expect: { format_version: String(EMOJI_NET_FORMAT), recipe },
     async train(net) {
       const data = emojiNetTrainingData(recipe);
       log(
@@ -188,8 +191,9 @@ export async function loadOrTrainEmojiNet(
   const m = r.metadata;
   return {
     net: r.net,
-    path,
+    path: r.path,
     cached: r.cached,
+    source: r.source,
     testAccuracy: Number(m.test_accuracy ?? NaN),
     trainImages: Number(m.train_images ?? NaN),
     seconds: Number(m.train_seconds ?? NaN),

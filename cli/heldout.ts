@@ -33,20 +33,80 @@ import {
 
 export const HELD_OUT_DATASETS = ['emoji-pairs', 'emoji-unpaired', 'emoji-edges'] as const;
 
-export async function heldOutPackedPairs(opts: { dataset: string; size: number; limit?: number }): Promise<PackedPairs> {
+/** The held-out (test) split of `dataset` packed A then B; `split: 'train'` gives its training split the same way. */
+export async function heldOutPackedPairs(opts: {
+  dataset: string;
+  size: number;
+  limit?: number;
+  split?: 'train' | 'test';
+}): Promise<PackedPairs> {
   const { dataset, size, limit } = opts;
+  const split = opts.split ?? 'test';
   if (dataset === 'emoji-pairs' || dataset === 'emoji-unpaired') {
-    const p = loadEmojiPairs({ split: 'test', size, limit });
+    const p = loadEmojiPairs({ split, size, limit });
     return { data: packPairs(p.a, p.b, p.n, 3, 3, p.h, p.w), n: p.n, channelsA: 3, channelsB: 3, size: p.h, names: p.names };
   }
   if (dataset === 'emoji-edges') {
-    const e = await loadEmojiEdges({ split: 'test', size, limit });
+    const e = await loadEmojiEdges({ split, size, limit });
     return { data: packPairs(e.edges, e.images, e.n, 3, 3, e.h, e.w), n: e.n, channelsA: 3, channelsB: 3, size: e.h, names: e.names };
   }
   throw new Error(`dataset '${dataset}' has no held-out pairs with ground truth (those that do: ${HELD_OUT_DATASETS.join(', ')})`);
 }
 
 setHeldOutSource(heldOutPackedPairs);
+
+/**
+ * The training pairs of `dataset` as the recipe's heldOutPairs hook splits them (its direction, its
+ * channels): the hook is called with the training split registered as the source for the duration.
+ * Null when the hook does not read the registered source (a multi-domain translator's own pairs), so
+ * no test pairs are ever passed off as training ones. For baselines fit on the training data
+ * (meanTargetImage); `limit`: the first that many pairs only (tests).
+ */
+export async function trainingPairsOf(
+  hooks: TranslationEval,
+  config: ModelConfig,
+  dataset: string,
+  limit?: number,
+): Promise<HeldOutPairs | null> {
+  let read = false;
+  setHeldOutSource((o) => {
+    read = true;
+    return heldOutPackedPairs({ dataset: o.dataset, size: o.size, split: 'train', limit });
+  });
+  try {
+    const pairs = await hooks.heldOutPairs(config, { dataset, limit });
+    return read ? pairs : null;
+  } finally {
+    setHeldOutSource(heldOutPackedPairs);
+  }
+}
+
+/**
+ * The "training set's mean image" baseline of an image-to-image model: the per-pixel mean of the
+ * training targets (accumulated in float64), the one output that minimises the squared error
+ * over the training set when the input is ignored. Float32Array of one target's [C, H, W].
+ */
+export function meanTargetImage(train: HeldOutPairs): Float32Array {
+  const per = train.targetShape[0] * train.targetShape[1] * train.targetShape[2];
+  if (train.n < 1) throw new Error('meanTargetImage: no training pairs');
+  if (train.targets.length < train.n * per)
+    throw new Error(`meanTargetImage: ${train.targets.length} target values for ${train.n} pairs of [${train.targetShape}]`);
+  const sum = new Float64Array(per);
+  for (let i = 0; i < train.n; i++) for (let j = 0; j < per; j++) sum[j] += train.targets[i * per + j];
+  return Float32Array.from(sum, (v) => v / train.n);
+}
+
+/** A predict function for scoreTranslation that outputs `image` ([C, H, W]) for every input. */
+export function constantPrediction(image: Float32Array, shape: readonly [number, number, number]): (x: Tensor) => Tensor {
+  const per = shape[0] * shape[1] * shape[2];
+  if (image.length !== per) throw new Error(`constantPrediction: ${image.length} values for an image of [${shape}]`);
+  return (x) => {
+    const m = x.shape[0];
+    const out = new Float32Array(m * per);
+    for (let i = 0; i < m; i++) out.set(image, i * per);
+    return tensor(out, [m, ...shape]);
+  };
+}
 
 // ---- multi-domain translators ------------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ import { makeGrid } from '../data/grid.js';
 import { writePng } from '../data/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
 import { nonFinite, readStats } from '../nets/lib/stats.js';
+import { replayed } from '../nets/lib/step.js';
 import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/lib/translation.js';
 import { imageMetrics } from '../metrics/image.js';
 import { domainGrid, heldOutDomains, heldOutHooksOf, type HeldOutDomains } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
@@ -103,6 +104,11 @@ function commonOptions(r: ModelRecipe) {
       metavar: 'CKPT',
       help: 'continue a run from its checkpoint.safetensors (--lr, --beta1, --beta2 replace its optimiser settings)',
     },
+    replay: {
+      type: 'boolean',
+      default: true,
+      help: 'replay the recorded step once two eager steps agree (default on; the same bits, less host work: docs/engine.md)',
+    },
     force: {
       type: 'boolean',
       help: 'start a new run in an --out folder that already holds one, replacing its checkpoint, metrics and samples',
@@ -119,6 +125,18 @@ function commonOptions(r: ModelRecipe) {
       help: `zoo: the trained-model zoo's run, the flags in zoo/${r.name}/recipe.json (docs/zoo.md; flags given here replace the recipe's)`,
     },
   } satisfies Record<string, OptionSpec>;
+}
+
+/** --replay is on by default: the last of --replay / --no-replay / --replay=<bool> wins (the parser reads an absent boolean as false). */
+function replayFlag(argv: readonly string[]): boolean {
+  let on = true;
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a === '--no-replay') on = false;
+    else if (a === '--replay') on = true;
+    else if (a.startsWith('--replay=')) on = !['false', '0', 'no', 'off'].includes(a.slice('--replay='.length));
+  }
+  return on;
 }
 
 function describePreset(p: Record<string, unknown>): string {
@@ -172,6 +190,8 @@ export interface Resolved {
   /** Optimiser flags given on a resume that differ from the checkpoint's (applied over its state). */
   changedHyper: ('lr' | 'beta1' | 'beta2')[];
   force: boolean;
+  /** Recorded-step replay (on unless --no-replay). */
+  replay: boolean;
   /** The command line as given (before --recipe zoo was expanded), recorded in run.json. */
   argv: string[];
   /** The commit of the working directory when the command started (null outside a git checkout). */
@@ -285,6 +305,7 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
     resume,
     changedHyper,
     force: !!given.force,
+    replay: replayFlag(argv),
     argv: given0,
     provenance: gitProvenance(),
   };
@@ -785,6 +806,7 @@ async function trainLocked(run: Resolved): Promise<number> {
   const first = step;
   let lastLog = { step, time: t0 };
   let last: Record<string, number> = {};
+  const stepper = replayed(trainer, { enabled: run.replay });
   try {
     while (step < settings.steps && !stopSignal) {
       const batch = loader.nextInto(real);
@@ -792,7 +814,7 @@ async function trainLocked(run: Resolved): Promise<number> {
       const logNow = step % settings.logEvery === 0 || step === settings.steps;
       let stats: ReturnType<GanTrainer['step']>;
       try {
-        stats = trainer.step(real, logNow);
+        stats = stepper.step(real, logNow);
       } catch (err) {
         // Some models cannot train on one example (batch norm over one value per channel, as in
         // StackGAN++'s conditioning MLP): a usage error, not a crash.
@@ -838,19 +860,21 @@ async function trainLocked(run: Resolved): Promise<number> {
     await snapshot(join(outDir, 'final.png'), null);
     if (settings.sampleEvery === 0 || step % settings.sampleEvery !== 0) await snapshot(samplePath(outDir, step), step);
   } finally {
+    stepper.dispose();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   await engine().sync();
   const secs = (performance.now() - t0) / 1000;
   const done = step - first;
-  out.line(
-    `${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${last.lossD !== undefined ? `, final lossD ${last.lossD.toFixed(3)} lossG ${last.lossG.toFixed(3)}` : ''}`,
-  );
+  out.line(`${cmd}: ${done} steps in ${formatDuration(secs)} (${(done / secs).toFixed(2)} it/s)${finalLosses(last)}`);
   out.line(
     `  samples     ${rel(join(outDir, 'samples'))}/step_*.png (${held?.domains ? `${held.domains.n} held-out images translated into each of ${held.domains.numDomains} domains, each over its ground truth` : held ? `rows of input | output | target for ${held.pairs.n} held-out pairs` : '8x8 grids of a fixed noise batch'})`,
   );
   out.line(`  final grid  ${rel(join(outDir, 'final.png'))}`);
+  const rp = stepper.report();
+  if (run.replay)
+    out.line(`  replay      ${rp.replayed} steps replayed, ${rp.eager} eager${rp.lastReason ? ` (last fallback: ${rp.lastReason})` : ''}`);
   out.line(`  metrics     ${rel(metricsPath)}`);
   out.line(`  checkpoint  ${rel(ckptPath)} (step ${step})`);
   if (stopSignal) {
@@ -861,4 +885,10 @@ async function trainLocked(run: Resolved): Promise<number> {
   out.line(`  more steps: gan train ${recipe.name} --resume ${rel(ckptPath)} --steps ${settings.steps * 2}`);
   e.destroy();
   return 0;
+}
+
+/** ", final lossD 0.123 lossG 4.560" from the last logged statistics, naming only the losses it has (EBGAN's pretraining logs no lossG). */
+function finalLosses(last: Record<string, number | undefined>): string {
+  const parts = ['lossD', 'lossG'].filter((k) => typeof last[k] === 'number').map((k) => `${k} ${(last[k] as number).toFixed(3)}`);
+  return parts.length ? `, final ${parts.join(' ')}` : '';
 }

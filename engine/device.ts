@@ -101,6 +101,82 @@ export interface EngineCounters {
   bindGroupsCreated: number;
   /** GPUBuffers created: pool misses, readback staging, profiler buffers. */
   buffersCreated: number;
+  /** Training steps run by replaying a recorded plan (engine/replay.ts). */
+  replayedSteps: number;
+  /** Steps a replayer ran eagerly (recording, verifying, or after a fallback). */
+  eagerSteps: number;
+  /** Times a replayer dropped or could not use a plan (reasons: Engine.replayFallbacks). */
+  replayFallbacks: number;
+}
+
+/**
+ * One GPU command of a recorded step (Engine.record): what a replay re-encodes. `uniforms` are the
+ * packed words as dispatched; `refresh`, when present, recomputes them for the next step (advancing
+ * the host state they come from: optimiser step counts, RNG offsets).
+ */
+export type RecordedOp =
+  | {
+      kind: 'dispatch';
+      kernel: Kernel;
+      buffers: PooledBuffer[];
+      uniforms: Uint32Array;
+      workgroups: [number, number, number];
+      refresh?: () => UniformValue[];
+      info: DispatchInfo;
+    }
+  | { kind: 'copy'; src: PooledBuffer; srcOffset: number; dst: PooledBuffer; dstOffset: number; bytes: number }
+  | { kind: 'upload'; dst: PooledBuffer; byteOffset: number; data: Uint8Array };
+
+/** What Engine.record() captured of one step. */
+export interface Recording {
+  ops: RecordedOp[];
+  /** Why the step cannot be replayed (host-side data or readbacks inside it); empty when it can. */
+  notReplayable: string[];
+}
+
+/** A verified recording turned into GPU objects (Engine.buildPlan); run with Engine.runPlan. */
+export interface StepPlan {
+  readonly id: number;
+  /** Set once the plan may no longer run, with the reason (a buffer it uses was released, trimPool()). */
+  stale: string | null;
+  readonly dispatches: number;
+  readonly uploads: number;
+  /** Buffers held out of the pool for the plan (its temporaries and handed-over outputs), and their bytes. */
+  heldBuffers: number;
+  heldBytes: number;
+}
+
+type PlanOp =
+  | { t: 0; pipeline: GPUComputePipeline; bg: GPUBindGroup; slot: number; x: number; y: number; z: number; info: DispatchInfo }
+  | { t: 1; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
+  | { t: 2; dst: GPUBuffer; byteOffset: number; data: Uint8Array; flush: boolean };
+
+interface PlanImpl extends StepPlan {
+  stale: string | null;
+  ops: PlanOp[];
+  uniformGpu: GPUBuffer;
+  uniformCpu: ArrayBuffer;
+  u32: Uint32Array;
+  i32: Int32Array;
+  f32: Float32Array;
+  refresh: { base: number; fn: () => UniformValue[] }[];
+  /** Each dispatch's dynamic uniform offset, by slot (setBindGroup's typed-array form). */
+  offsets: Uint32Array;
+  held: PooledBuffer[];
+  watched: number[];
+}
+
+let nextPlanId = 1;
+
+/** Packs uniform values into 32-bit words at word index `base` (u32 default, i32 and f32 tagged). */
+function packUniforms(values: UniformValue[], u32: Uint32Array, i32: Int32Array, f32: Float32Array, base: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number') u32[base + i] = v >>> 0;
+    else if ('u32' in v) u32[base + i] = v.u32 >>> 0;
+    else if ('i32' in v) i32[base + i] = v.i32 | 0;
+    else f32[base + i] = v.f32;
+  }
 }
 
 /** What a GPU adapter is, as far as kernel configuration cares. */
@@ -191,7 +267,21 @@ export class Engine {
     pipelinesCompiled: 0,
     bindGroupsCreated: 0,
     buffersCreated: 0,
+    replayedSteps: 0,
+    eagerSteps: 0,
+    replayFallbacks: 0,
   };
+  /** Why replayers fell back to eager, with counts (engine/replay.ts). */
+  readonly replayFallbacks = new Map<string, number>();
+  /** The step being recorded (Engine.record), if any. */
+  private recorder: Recording | null = null;
+  /** Live buffers that plans read or write, by id: releasing one makes those plans stale. */
+  private planWatch = new Map<number, Set<PlanImpl>>();
+  /** Live buffers (a step's outputs) that go to a plan's held set when released, by id. */
+  private planHandOver = new Map<number, PlanImpl>();
+  private plans = new Set<PlanImpl>();
+  private heldBytes = 0;
+  private heldCount = 0;
   /** When set, every dispatch is recorded here (kernel inspector, tests). */
   trace: DispatchInfo[] | null = null;
   private profiler: Profiler | null = null;
@@ -279,6 +369,26 @@ export class Engine {
   release(pb: PooledBuffer): void {
     if (!this.live.delete(pb.id)) return;
     this.liveBytes -= pb.size;
+    const heir = this.planHandOver.get(pb.id);
+    if (heir) {
+      this.planHandOver.delete(pb.id);
+      heir.held.push(pb);
+      heir.heldBuffers++;
+      heir.heldBytes += pb.size;
+      this.heldCount++;
+      this.heldBytes += pb.size;
+      return;
+    }
+    if (this.planWatch.size) {
+      const plans = this.planWatch.get(pb.id);
+      if (plans)
+        for (const p of [...plans])
+          this.dropPlan(p, `buffer #${pb.id} (${fmtBytes(pb.size)}) it uses was released outside the step (a tensor disposed or replaced)`);
+    }
+    this.insertFree(pb);
+  }
+
+  private insertFree(pb: PooledBuffer): void {
     let list = this.pool.get(pb.size);
     if (!list) this.pool.set(pb.size, (list = []));
     // Keep the list sorted by descending id (insertion by binary search). Handing out the lowest
@@ -298,6 +408,9 @@ export class Engine {
 
   /** Frees the pooled (unused) buffers' GPU memory. */
   trimPool(): void {
+    // Commands encoded but not submitted may use pooled buffers: submit them before destroying any.
+    this.flush();
+    for (const p of [...this.plans]) this.dropPlan(p, 'trimPool() was called');
     for (const list of this.pool.values()) for (const pb of list) pb.buffer.destroy();
     this.pool.clear();
     this.pooledBytes = 0;
@@ -311,10 +424,18 @@ export class Engine {
     return { bindGroups: this.bindGroups.size, pipelines: this.pipelines.size, layouts: this.layouts.size };
   }
 
-  memory(): { liveBuffers: number; liveBytes: number; pooledBuffers: number; pooledBytes: number } {
+  /** Buffer counts and bytes: live (handed out), pooled (free), held (out of the pool for replay plans). */
+  memory(): { liveBuffers: number; liveBytes: number; pooledBuffers: number; pooledBytes: number; heldBuffers: number; heldBytes: number } {
     let pooledBuffers = 0;
     for (const l of this.pool.values()) pooledBuffers += l.length;
-    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, pooledBuffers, pooledBytes: this.pooledBytes };
+    return {
+      liveBuffers: this.live.size,
+      liveBytes: this.liveBytes,
+      pooledBuffers,
+      pooledBytes: this.pooledBytes,
+      heldBuffers: this.heldCount,
+      heldBytes: this.heldBytes,
+    };
   }
 
   /** Copies host data into a buffer, ordered correctly against commands already encoded. */
@@ -329,6 +450,7 @@ export class Engine {
     // (queue operations run in order). No staging buffer is created either way.
     if (this.touched.has(pb.buffer)) this.flush();
     this.device.queue.writeBuffer(pb.buffer, byteOffset, padded as Uint8Array<ArrayBuffer>);
+    this.recorder?.ops.push({ kind: 'upload', dst: pb, byteOffset, data: padded.slice() });
   }
 
   /** Encodes a buffer-to-buffer copy in order with the dispatches. */
@@ -339,12 +461,14 @@ export class Engine {
     this.getEncoder().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
     this.touched.add(src.buffer);
     this.touched.add(dst.buffer);
+    this.recorder?.ops.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
   }
 
   /** Submits pending work and reads `bytes` of the buffer back. */
   async read(pb: PooledBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
     this.checkAlive();
     this.counters.readbacks++;
+    this.recorder?.notReplayable.push(`it reads GPU data back (${bytes} bytes) inside the step`);
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     // Staging buffers are pooled by size (a logging step reads the same few sizes every time).
     const free = this.readStaging.get(size);
@@ -485,21 +609,17 @@ export class Engine {
     if (values.length * 4 > UNIFORM_SLOT) throw new Error(`uniforms: ${values.length} values exceed one ${UNIFORM_SLOT}-byte slot`);
     if (this.uniformUsed + UNIFORM_SLOT > UNIFORM_RING_BYTES) this.flush();
     const offset = this.uniformUsed;
-    const base = offset / 4;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v === 'number') this.uniformU32[base + i] = v >>> 0;
-      else if ('u32' in v) this.uniformU32[base + i] = v.u32 >>> 0;
-      else if ('i32' in v) this.uniformI32[base + i] = v.i32 | 0;
-      else this.uniformF32[base + i] = v.f32;
-    }
+    packUniforms(values, this.uniformU32, this.uniformI32, this.uniformF32, offset / 4);
     this.uniformUsed += UNIFORM_SLOT;
     return offset;
   }
 
   /**
    * Encodes one dispatch. `buffers` are bound at 1..n in the kernel's binding order; `uniforms` fill
-   * the kernel's uniform struct (scalars, 4 bytes each, in declaration order).
+   * the kernel's uniform struct (scalars, 4 bytes each, in declaration order). `refresh` is for
+   * uniforms that change from step to step (optimiser bias corrections, RNG offsets): it advances
+   * the host state they come from and returns the next step's uniforms; a replayed step calls it in
+   * place of the op's JavaScript (engine/replay.ts). Eager calls never call it.
    */
   dispatch(
     k: Kernel,
@@ -507,6 +627,7 @@ export class Engine {
     uniforms: UniformValue[],
     workgroups: [number, number?, number?],
     info?: { op?: string; bytes?: number; label?: string },
+    refresh?: () => UniformValue[],
   ): void {
     this.checkAlive();
     const spec = k.spec;
@@ -546,6 +667,17 @@ export class Engine {
     this.pass.setBindGroup(0, bg, [offset]);
     this.pass.dispatchWorkgroups(x, y, z);
     this.counters.dispatches++;
+    if (this.recorder) {
+      this.recorder.ops.push({
+        kind: 'dispatch',
+        kernel: k,
+        buffers: buffers.slice(),
+        uniforms: this.uniformU32.slice(offset / 4, offset / 4 + uniforms.length),
+        workgroups: [x, y, z],
+        refresh,
+        info: { kernel: spec.key, op: info?.op ?? spec.op ?? spec.key, workgroups: [x, y, z], bytes: info?.bytes ?? 0, label: info?.label },
+      });
+    }
     if (this.trace || profiling) {
       const d: DispatchInfo = {
         kernel: spec.key,
@@ -601,6 +733,261 @@ export class Engine {
     if (v) throw new Error(`${what}: GPU validation error: ${v.message}`);
     if (m) throw new Error(`${what}: GPU out of memory: ${m.message}`);
     return r;
+  }
+
+  // ---- recorded-step replay (driven by engine/replay.ts) ----------------------------------------
+
+  /** Whether a profile (startProfile) is running. */
+  get isProfiling(): boolean {
+    return !!this.profiler?.active;
+  }
+
+  /** Whether a step is being recorded now. */
+  get recording(): boolean {
+    return this.recorder !== null;
+  }
+
+  /**
+   * Runs `fn` eagerly and records every dispatch, copy and upload it makes (kernel, buffers,
+   * uniform words, workgroups; bytes of uploads) and any reason it cannot be replayed (a readback,
+   * host-side data: notReplayable()). Recordings do not nest.
+   */
+  record<T>(fn: () => T): { value: T; recording: Recording } {
+    if (this.recorder) throw new Error('Engine.record(): a step is being recorded already (recordings do not nest)');
+    const recording: Recording = { ops: [], notReplayable: [] };
+    this.recorder = recording;
+    try {
+      return { value: fn(), recording };
+    } finally {
+      this.recorder = null;
+    }
+  }
+
+  /**
+   * Marks the step being recorded (if any) as not replayable, with the reason: host code decided
+   * something from data a replay would not recompute (host random picks, fed draws, host-built
+   * tensors that change every step).
+   */
+  notReplayable(reason: string): void {
+    this.recorder?.notReplayable.push(reason);
+  }
+
+  /**
+   * Turns a verified recording into a plan: one uniform buffer holding every dispatch's words, one
+   * bind group per distinct (kernel layout, buffers), and a static buffer plan: the temporaries the
+   * step used (free in the pool now) are held out of the pool while the plan lives, and the live
+   * buffers it uses (parameters, gradients, optimiser state) are watched: releasing one makes the
+   * plan stale. `handOver`: live buffers of the step's results that the caller releases next; they
+   * join the held set when released (not watched). Returns a reason instead when a buffer is
+   * neither live nor free.
+   */
+  buildPlan(rec: Recording, handOver: readonly PooledBuffer[] = []): StepPlan | string {
+    this.checkAlive();
+    const buffers = new Map<number, PooledBuffer>();
+    for (const op of rec.ops) {
+      if (op.kind === 'dispatch') for (const b of op.buffers) buffers.set(b.id, b);
+      else if (op.kind === 'copy') {
+        buffers.set(op.src.id, op.src);
+        buffers.set(op.dst.id, op.dst);
+      } else buffers.set(op.dst.id, op.dst);
+    }
+    const hold: PooledBuffer[] = [];
+    const watch: number[] = [];
+    const heirs = new Set(handOver.filter((b) => buffers.has(b.id) && this.live.get(b.id) === b));
+    for (const b of buffers.values()) {
+      if (heirs.has(b)) continue;
+      if (this.live.get(b.id) === b) watch.push(b.id);
+      else if (this.pool.get(b.size)?.includes(b)) hold.push(b);
+      else return `buffer #${b.id} (${fmtBytes(b.size)}) is neither live nor free in the pool (held by another plan, or destroyed)`;
+    }
+    const nDispatch = rec.ops.reduce((n, op) => n + (op.kind === 'dispatch' ? 1 : 0), 0);
+    const uniformBytes = Math.max(UNIFORM_SLOT, nDispatch * UNIFORM_SLOT);
+    const uniformCpu = new ArrayBuffer(uniformBytes);
+    const u32 = new Uint32Array(uniformCpu);
+    const uniformGpu = this.createBuffer({
+      size: uniformBytes,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'replay-uniforms',
+    });
+    const bgs = new Map<string, GPUBindGroup>();
+    const ops: PlanOp[] = [];
+    const refresh: PlanImpl['refresh'] = [];
+    let slot = 0;
+    let uploads = 0;
+    // Uploads land before the next submit: one into a buffer that an earlier command of the plan
+    // uses submits first (as upload() does in eager), decided here once.
+    let touched = new Set<number>();
+    for (const op of rec.ops) {
+      if (op.kind === 'dispatch') {
+        const base = slot * UNIFORM_SLOT;
+        u32.set(op.uniforms, base / 4);
+        if (op.refresh) refresh.push({ base, fn: op.refresh });
+        let key = op.kernel.layoutKey;
+        for (let i = 0; i < op.buffers.length; i++) key += (i ? ',' : '|') + op.buffers[i].id;
+        let bg = bgs.get(key);
+        if (!bg) {
+          const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniformGpu, size: UNIFORM_SLOT } }];
+          for (let i = 0; i < op.buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: op.buffers[i].buffer } });
+          bg = this.device.createBindGroup({ layout: op.kernel.bgl, entries });
+          this.counters.bindGroupsCreated++;
+          bgs.set(key, bg);
+        }
+        for (const b of op.buffers) touched.add(b.id);
+        const [x, y, z] = op.workgroups;
+        ops.push({ t: 0, pipeline: op.kernel.pipeline, bg, slot, x, y, z, info: op.info });
+        slot++;
+      } else if (op.kind === 'copy') {
+        touched.add(op.src.id);
+        touched.add(op.dst.id);
+        ops.push({ t: 1, src: op.src.buffer, srcOffset: op.srcOffset, dst: op.dst.buffer, dstOffset: op.dstOffset, bytes: op.bytes });
+      } else {
+        const flush = touched.has(op.dst.id);
+        if (flush) touched = new Set();
+        ops.push({ t: 2, dst: op.dst.buffer, byteOffset: op.byteOffset, data: op.data, flush });
+        uploads++;
+      }
+    }
+    this.device.queue.writeBuffer(uniformGpu, 0, uniformCpu, 0, uniformBytes);
+    const plan: PlanImpl = {
+      id: nextPlanId++,
+      stale: null,
+      dispatches: nDispatch,
+      uploads,
+      heldBuffers: hold.length,
+      heldBytes: hold.reduce((n, b) => n + b.size, 0),
+      ops,
+      uniformGpu,
+      uniformCpu,
+      u32,
+      i32: new Int32Array(uniformCpu),
+      f32: new Float32Array(uniformCpu),
+      refresh,
+      offsets: Uint32Array.from({ length: nDispatch }, (_, i) => i * UNIFORM_SLOT),
+      held: hold,
+      watched: watch,
+    };
+    for (const b of hold) {
+      const list = this.pool.get(b.size)!;
+      list.splice(list.indexOf(b), 1);
+      this.pooledBytes -= b.size;
+    }
+    this.heldCount += hold.length;
+    this.heldBytes += plan.heldBytes;
+    for (const b of heirs) this.planHandOver.set(b.id, plan);
+    for (const id of watch) {
+      let set = this.planWatch.get(id);
+      if (!set) this.planWatch.set(id, (set = new Set()));
+      set.add(plan);
+    }
+    this.plans.add(plan);
+    return plan;
+  }
+
+  /** Makes a plan stale (with the reason) and gives its held buffers back to the pool. Idempotent. */
+  dropPlan(plan: StepPlan, reason: string): void {
+    const p = plan as PlanImpl;
+    if (!this.plans.delete(p)) return;
+    p.stale ??= reason;
+    for (const [id, heir] of this.planHandOver) if (heir === p) this.planHandOver.delete(id);
+    for (const id of p.watched) {
+      const set = this.planWatch.get(id);
+      set?.delete(p);
+      if (set && !set.size) this.planWatch.delete(id);
+    }
+    for (const b of p.held) this.insertFree(b);
+    this.heldCount -= p.held.length;
+    this.heldBytes -= p.heldBytes;
+    p.held = [];
+    p.heldBuffers = 0;
+    p.heldBytes = 0;
+    p.watched = [];
+    p.uniformGpu.destroy();
+  }
+
+  /**
+   * Re-encodes a plan: per-step uniforms first (each refresh() advances its host state and its
+   * words are written into the plan's uniform buffer), then the recorded commands with prebuilt bind
+   * groups (setPipeline only when it changes), submitting every `submitEvery` dispatches and at the
+   * end. No pool traffic, no bind-group or buffer creation.
+   */
+  runPlan(plan: StepPlan): void {
+    this.checkAlive();
+    const p = plan as PlanImpl;
+    if (p.stale || !this.plans.has(p)) throw new Error(`runPlan: plan #${p.id} is stale (${p.stale ?? 'dropped'}); run the step eagerly`);
+    if (this.profiler?.active)
+      throw new Error('runPlan: a profile is running (each dispatch needs its own timed pass); run the step eagerly');
+    this.flush();
+    const q = this.device.queue;
+    // The refreshed words, in recorded order (each function advances its host state), written in
+    // runs: slots closer than 16 apart share one writeBuffer.
+    let from = -1;
+    let to = 0;
+    for (const r of p.refresh) {
+      const v = r.fn();
+      packUniforms(v, p.u32, p.i32, p.f32, r.base / 4);
+      if (from >= 0 && r.base - to > 16 * UNIFORM_SLOT) {
+        q.writeBuffer(p.uniformGpu, from, p.uniformCpu, from, to - from);
+        from = -1;
+      }
+      if (from < 0) from = r.base;
+      to = r.base + v.length * 4;
+    }
+    if (from >= 0) q.writeBuffer(p.uniformGpu, from, p.uniformCpu, from, to - from);
+    const every = this.submitEvery;
+    const trace = this.trace;
+    const offsets = p.offsets;
+    let enc: GPUCommandEncoder | null = null;
+    let pass: GPUComputePassEncoder | null = null;
+    let pipe: GPUComputePipeline | null = null;
+    let since = 0;
+    let submits = 0;
+    for (const op of p.ops) {
+      if (op.t === 0) {
+        if (!pass) {
+          enc ??= this.device.createCommandEncoder();
+          pass = enc.beginComputePass();
+          pipe = null;
+        }
+        if (op.pipeline !== pipe) pass.setPipeline((pipe = op.pipeline));
+        pass.setBindGroup(0, op.bg, offsets, op.slot, 1);
+        pass.dispatchWorkgroups(op.x, op.y, op.z);
+        if (trace) trace.push(op.info);
+        if (every > 0 && ++since >= every) {
+          pass.end();
+          pass = null;
+          q.submit([enc!.finish()]);
+          enc = null;
+          submits++;
+          since = 0;
+        }
+      } else if (op.t === 1) {
+        if (pass) {
+          pass.end();
+          pass = null;
+        }
+        enc ??= this.device.createCommandEncoder();
+        enc.copyBufferToBuffer(op.src, op.srcOffset, op.dst, op.dstOffset, op.bytes);
+      } else {
+        if (op.flush && enc) {
+          if (pass) {
+            pass.end();
+            pass = null;
+          }
+          q.submit([enc.finish()]);
+          enc = null;
+          submits++;
+        }
+        q.writeBuffer(op.dst, op.byteOffset, op.data as Uint8Array<ArrayBuffer>);
+      }
+    }
+    if (pass) pass.end();
+    if (enc) {
+      q.submit([enc.finish()]);
+      submits++;
+    }
+    this.counters.dispatches += p.dispatches;
+    this.counters.uploads += p.uploads;
+    this.counters.submits += submits;
   }
 
   // ---- profiling --------------------------------------------------------------------------------

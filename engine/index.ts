@@ -14,7 +14,10 @@ import './ops/index.js'; // registers every op and installs the Tensor methods
 
 // device
 export { initEngine, engine, hasEngine, setEngine, getGpu, describeAdapter, Engine } from './device.js';
-export type { InitOptions, AdapterSummary, EngineCounters } from './device.js';
+export type { InitOptions, AdapterSummary, EngineCounters, PooledBuffer, Recording, StepPlan } from './device.js';
+// recorded-step replay
+export { StepReplayer, compareRecordings } from './replay.js';
+export type { StepOutcome, ReplayStep } from './replay.js';
 // tensors and scopes
 export { Tensor, tensor, empty, assign, tidy, beginScope, endScope, memory, liveTensorCount, numel, fmtShape } from './tensor.js';
 export type { Shape, DType } from './tensor.js';

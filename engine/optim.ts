@@ -145,6 +145,22 @@ export abstract class Optimizer {
   }
 
   /**
+   * Sets the step counts of parameters (index -> count) without any state: a parameter whose state is
+   * missing starts it afresh (zeros) at its next update, its count going on from here. For restoring
+   * the schedule position that networks-only weights record (a zoo export: a staged model's phase
+   * follows its optimisers' counts); a resume restores stateDict() instead.
+   */
+  setStepCounts(steps: Readonly<Record<string, number>>): void {
+    for (const [k, v] of Object.entries(steps)) {
+      const i = Number(k);
+      if (!Number.isInteger(i) || i < 0 || i >= this.slots.length)
+        throw new Error(`${this.typeName}.setStepCounts: parameter #${k}, but this optimiser has ${this.slots.length} parameters`);
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${this.typeName}.setStepCounts: parameter #${k}: invalid step count ${v}`);
+    }
+    for (const [k, v] of Object.entries(steps)) this.slots[Number(k)].step = v;
+  }
+
+  /**
    * Applies one update to every parameter that has a gradient. Returns nothing (no host sync) unless
    * the optimiser was built with checkFinite, in which case it returns a Promise that rejects, with
    * nothing changed, when a gradient holds NaN or Inf.
@@ -178,9 +194,14 @@ export abstract class Optimizer {
           fresh = true;
         }
       }
-      s.step++;
-      // An empty tensor has nothing to update (its step count still advances, as in PyTorch).
       if (s.param.size > 0) ready.push([s, g, fresh]);
+      else {
+        // An empty tensor has nothing to update (its step count still advances, as in PyTorch).
+        s.step++;
+        s.param.engine.notReplayable(
+          `${this.typeName}.step(): parameter ${s.name} has no elements (its step count advances without a dispatch)`,
+        );
+      }
     }
     if (ready.length) this.launchUpdates(ready, names);
   }
@@ -188,7 +209,9 @@ export abstract class Optimizer {
   /**
    * Updates every ready parameter with as few dispatches as the binding limit allows: groups of up
    * to `perDispatch` tensors in parameter order, each one dispatch over the concatenation of its
-   * tensors' elements.
+   * tensors' elements. Each group's step counts advance where its uniforms are computed (the bias
+   * corrections read them), so a replayed step (Engine.runPlan) advances them by calling the same
+   * function; the learning rate and hyperparameters are read then too (schedules apply).
    */
   private launchUpdates(ready: [Slot, Tensor, boolean][], names: string[]): void {
     const uk = this.updateKernel();
@@ -201,22 +224,31 @@ export abstract class Optimizer {
       const k = group.length;
       const tensors: Tensor[] = [];
       const ends: number[] = [];
-      const sf: UniformValue[] = [];
       let n = 0;
-      for (const [s, g, fresh] of group) {
+      for (const [s, g] of group) {
         tensors.push(g, s.param, ...names.map((nm) => s.state.get(nm)!));
         n += s.param.size;
         ends.push(n);
-        const f = uk.perSlot?.(s, fresh) ?? [];
-        for (let j = 0; j < 4; j++) sf.push(f32(f[j] ?? 0));
       }
       while (ends.length % 4) ends.push(n);
+      const slots = group.map(([s]) => s);
+      const uniforms = (fresh: readonly boolean[]): UniformValue[] => {
+        const kernel = this.updateKernel();
+        const sf: UniformValue[] = [];
+        slots.forEach((s, i) => {
+          s.step++;
+          const f = kernel.perSlot?.(s, fresh[i]) ?? [];
+          for (let j = 0; j < 4; j++) sf.push(f32(f[j] ?? 0));
+        });
+        return [...kernel.header(n), ...ends, ...sf];
+      };
+      const notFresh = slots.map(() => false);
       launch(
         specFor(`${uk.key}|slots=${k}`, uk.op, () => uk.build(k)),
         tensors,
-        [...uk.header(n), ...ends, ...sf],
+        uniforms(group.map(([, , fresh]) => fresh)),
         grid1d(n, OPTIM_WG),
-        { op: uk.op, bytes: uk.bytesPerElement * n },
+        { op: uk.op, bytes: uk.bytesPerElement * n, refresh: () => uniforms(notFresh) },
       );
     }
   }

@@ -3,9 +3,10 @@
 // and a backward function written with ops (so a backward is itself recorded when createGraph is
 // on, which gives gradients of gradients, e.g. the WGAN-GP penalty).
 // backward()/grad() sort the graph once (iterative DFS, post-order) and walk it in reverse: a
-// shared subgraph is visited once no matter how many paths reach it; gradients accumulate with add.
+// shared subgraph is visited once no matter how many paths reach it; gradients accumulate with add,
+// or, where a backward kernel can, in that kernel's epilogue (accumulationTarget() below).
 
-import { type Tensor, tidy, fmtShape, type GradNode } from './tensor.js';
+import { type Tensor, tidy, fmtShape, nextTensorIdPeek, type GradNode } from './tensor.js';
 
 let gradEnabled = true;
 
@@ -73,6 +74,29 @@ export function registerTapeOps(add: (a: Tensor, b: Tensor) => Tensor, onesLike:
   onesLikeImpl = onesLike;
 }
 
+/**
+ * Gradient accumulation in the producers (switch for tests and comparisons: off, every sum is a
+ * separate `add` as before).
+ */
+export const gradAccumulation = { enabled: true };
+
+// While a backward runs with createGraph off: the gradient already collected for each of its
+// inputs that the backward may add into in place. Set by runBackward around each backward call.
+let accTargets: Map<Tensor, Tensor> | null = null;
+
+/**
+ * The hook for gradient accumulation in kernel epilogues. Called by a backward function for one of
+ * its node's inputs: when that input already has a gradient from another path, and the tape owns
+ * that tensor outright (created during this backward pass, no other view of its storage, not kept,
+ * createGraph off), returns it; else null. A backward that adds its gradient for `input` into the
+ * returned tensor (`out += result` in its kernel's epilogue, the same single rounding as the add
+ * it replaces) must return that very tensor for `input`: the tape then skips its own add. A
+ * backward may ignore the target and return a fresh gradient; the tape adds it as before.
+ */
+export function accumulationTarget(input: Tensor): Tensor | null {
+  return accTargets?.get(input) ?? null;
+}
+
 function topoOrder(roots: Tensor[]): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<number>();
@@ -118,6 +142,9 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
   }
   const grads = new Map<number, Tensor>();
   const owned = new Set<Tensor>();
+  // Tensors with a larger id were created during this pass (ids only grow).
+  const firstId = nextTensorIdPeek();
+  const accepted = new Set<Tensor>();
   const put = (t: Tensor, g: Tensor, passThrough: Tensor | null) => {
     if (g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) {
       throw new Error(
@@ -128,6 +155,8 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
     // own input gradient (or one tensor for two inputs) gets a view, so disposing one slot never
     // frees another. With createGraph nothing is disposed here and the tensor itself must be kept,
     // since a view would carry no autograd record and cut the second-order path.
+    // The backward added this gradient into the slot's own tensor (accumulationTarget): done.
+    if (grads.get(t.id) === g && accepted.has(g)) return;
     const alias = g === passThrough || owned.has(g);
     const mine = alias && !opts.createGraph ? g.viewAs(g.shape) : g;
     const prev = grads.get(t.id);
@@ -158,7 +187,38 @@ function runBackward(roots: Tensor[], rootGrads: Tensor[], opts: RunOptions): Ma
     if (!wanted.some(Boolean)) continue;
     checkSaved(node);
     const run = () => node.backward(g);
-    const inGrads = opts.createGraph ? run() : tidy(() => noGrad(run));
+    let inGrads: (Tensor | null | undefined)[];
+    if (opts.createGraph) inGrads = run();
+    else {
+      // Offer each wanted input's collected gradient as an in-place accumulation target when the
+      // tape owns it outright (and the input appears once among the node's inputs).
+      const targets = new Map<Tensor, Tensor>();
+      if (gradAccumulation.enabled) {
+        node.inputs.forEach((c, i) => {
+          const prev = wanted[i] ? grads.get(c.id) : undefined;
+          if (
+            prev &&
+            prev.id >= firstId &&
+            prev.storage.refs === 1 &&
+            !prev.isKept &&
+            node.inputs.indexOf(c) === node.inputs.lastIndexOf(c)
+          )
+            targets.set(c, prev);
+        });
+      }
+      const outer = accTargets;
+      accTargets = targets.size ? targets : null;
+      try {
+        inGrads = tidy(() => noGrad(run));
+      } finally {
+        accTargets = outer;
+      }
+      accepted.clear();
+      node.inputs.forEach((c, i) => {
+        const gi = inGrads[i];
+        if (gi && targets.get(c) === gi) accepted.add(gi);
+      });
+    }
     node.inputs.forEach((c, i) => {
       const gi = inGrads[i];
       if (gi && wanted[i]) put(c, gi, g);

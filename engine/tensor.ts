@@ -68,6 +68,11 @@ export function labelTensor(t: Tensor, label: string): void {
 let nextTensorId = 1;
 let liveTensors = 0;
 
+/** The id the next tensor will get (ids only grow: a tensor with id >= this was created later). */
+export function nextTensorIdPeek(): number {
+  return nextTensorId;
+}
+
 /**
  * Chainable forms of the common ops: `a.add(b).mul(0.5).relu()` is `relu(mul(add(a, b), 0.5))`.
  * Each method is the op of the same name in engine/ops (same kernels, same autograd record, same

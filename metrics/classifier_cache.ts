@@ -1,23 +1,90 @@
-// The weights cache of the small judge networks `gan eval` trains itself (Node only: it reads and
-// writes files): load a trained ConvClassifier from .cache/metrics/ (or $GAN_METRICS_CACHE) when its
-// file is there and readable, otherwise train it from its recipe (deterministic from the seed) and
-// write it, a plain PyTorch-style state_dict with string metadata. The file name is the key: it
-// must change with everything the weights depend on (recipe, data version, format). Used by the
+// The weights of the small judge networks `gan eval` scores with (Node only: it reads and writes
+// files). A trained ConvClassifier comes from, in order:
+//   1. the shipped judges, zoo/judges/<file> (or $GAN_JUDGES_DIR/<file>): trained once by this engine
+//      and committed, so `gan eval` from a fresh clone trains nothing (docs/zoo.md, "Judges");
+//   2. the cache, .cache/metrics/<file> (or $GAN_METRICS_CACHE/<file>);
+//   3. training from its recipe (deterministic from the seed), then written to the cache.
+// Each file is a plain PyTorch-style state_dict with string metadata. The file name is the key: it
+// must change with everything the weights depend on (recipe, data version, format). A file found in
+// 1 or 2 is used only when its metadata holds what the loader expects (`expect`: the recipe, the
+// format version), so a renamed or stale file is passed over, never silently used. Used by the
 // StarGAN skin-tone classifier (cli/eval_domains.ts), the emoji feature net (cli/eval_emoji.ts) and
 // the MNIST LeNet (lenet.ts).
 
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { saveModel } from '../engine/checkpoint_node.js';
 import { loadModelBytes } from '../engine/checkpoint.js';
 import { loadSafetensorsFile } from '../engine/io/files.js';
 import type { ConvClassifier } from './classifier.js';
 
+/**
+ * The folder of the shipped judges: $GAN_JUDGES_DIR, else zoo/judges/ under the current directory
+ * when there is one, else the zoo/judges/ of the tree this module (or the CLI bundle, dist/gan.mjs)
+ * sits in: a clone's shipped judges wherever the command is run from.
+ */
+export function shippedJudgesDir(): string {
+  if (process.env.GAN_JUDGES_DIR) return resolve(process.env.GAN_JUDGES_DIR);
+  const here = resolve('zoo', 'judges');
+  if (existsSync(here)) return here;
+  try {
+    const beside = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'zoo', 'judges');
+    if (existsSync(beside)) return beside;
+  } catch {
+    /* not a file URL (bundled elsewhere): fall through */
+  }
+  return here;
+}
+
+/** Where a judge is shipped: the shipped-judges folder, under its cache file's name. */
+export function shippedJudgePath(cachePath: string, dir = shippedJudgesDir()): string {
+  return join(dir, basename(cachePath));
+}
+
+/** A JSON value with its object keys sorted (so two recipes compare whatever their key order). */
+function canonical(v: unknown): string {
+  const sort = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(sort)
+      : x && typeof x === 'object'
+        ? Object.fromEntries(
+            Object.keys(x as object)
+              .sort()
+              .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+          )
+        : x;
+  return JSON.stringify(sort(v));
+}
+
+/**
+ * Throws unless `metadata` holds every entry of `expect`: a string entry equal to the string, any
+ * other value (a recipe object, a number) equal to the entry read as JSON, key order aside.
+ */
+export function checkJudgeMetadata(metadata: Record<string, string>, expect: Record<string, unknown>): void {
+  for (const [k, want] of Object.entries(expect)) {
+    const have = metadata[k];
+    if (have === undefined) throw new Error(`its metadata has no '${k}' (expected ${canonical(want)})`);
+    let got: unknown = have;
+    if (typeof want !== 'string') {
+      try {
+        got = JSON.parse(have);
+      } catch {
+        throw new Error(`its metadata '${k}' is ${have}, not JSON (expected ${canonical(want)})`);
+      }
+    }
+    if (canonical(got) !== canonical(want)) throw new Error(`its metadata '${k}' is ${canonical(got)}, expected ${canonical(want)}`);
+  }
+}
+
 export interface CachedClassifier {
   net: ConvClassifier;
+  /** The file the weights came from (shipped or cache), or the cache file they were written to. */
   path: string;
-  /** True when the weights came from the cache file. */
+  /** True when the weights came from a file (shipped or cache), false when they were trained now. */
   cached: boolean;
+  /** Where the weights came from. */
+  source: 'shipped' | 'cache' | 'trained';
   /** The file's metadata (cached) or what `train` returned (fresh). */
   metadata: Record<string, string>;
 }
@@ -25,6 +92,13 @@ export interface CachedClassifier {
 export interface CachedClassifierOptions {
   /** Cache file (its name is the key). */
   path: string;
+  /**
+   * The shipped file to read before the cache (default: shippedJudgePath(path), zoo/judges/<name>);
+   * null: none.
+   */
+  shipped?: string | null;
+  /** Metadata a shipped or cached file must hold to be used (checkJudgeMetadata): the recipe, the format. */
+  expect?: Record<string, unknown>;
   /** What the net is, for log lines ('domain classifier', 'emoji net'). */
   what: string;
   /** A fresh, initialised net of the recipe's shape. */
@@ -33,25 +107,34 @@ export interface CachedClassifierOptions {
   train: (net: ConvClassifier) => Promise<Record<string, string>>;
   /** Throws when a readable file's metadata says it is stale (then the net is retrained). */
   check?: (metadata: Record<string, string>) => void;
-  /** Ignore an existing file and retrain. */
+  /** Ignore the shipped and cached files and retrain. */
   retrain?: boolean;
   log?: (line: string) => void;
 }
 
-/** The net from its cache file, or trained (and cached) when the file is missing or unreadable. */
+/**
+ * The net from its shipped file, else its cache file, else trained (and cached) when neither is there,
+ * readable and of the expected recipe and format.
+ */
 export async function loadOrTrainClassifier(o: CachedClassifierOptions): Promise<CachedClassifier> {
   const log = o.log ?? (() => {});
-  if (!o.retrain && existsSync(o.path)) {
+  const shipped = o.shipped === undefined ? shippedJudgePath(o.path) : o.shipped;
+  const candidates: { path: string; source: 'shipped' | 'cache'; where: string }[] = [];
+  if (shipped && resolve(shipped) !== resolve(o.path)) candidates.push({ path: shipped, source: 'shipped', where: 'shipped file' });
+  candidates.push({ path: o.path, source: 'cache', where: 'cache' });
+  for (const c of o.retrain ? [] : candidates) {
+    if (!existsSync(c.path)) continue;
     const net = o.create();
     try {
-      const file = await loadSafetensorsFile(o.path);
+      const file = await loadSafetensorsFile(c.path);
+      if (o.expect) checkJudgeMetadata(file.metadata, o.expect);
       o.check?.(file.metadata);
-      loadModelBytes(file, net, { source: `${o.what} cache '${o.path}'` });
+      loadModelBytes(file, net, { source: `${o.what} ${c.where} '${c.path}'` });
       net.eval();
-      return { net, path: o.path, cached: true, metadata: file.metadata };
+      return { net, path: c.path, cached: true, source: c.source, metadata: file.metadata };
     } catch (e) {
       net.dispose();
-      log(`${o.what}: ignoring unreadable '${o.path}' (${(e as Error).message}); retraining`);
+      log(`${o.what}: ignoring the ${c.where} '${c.path}' (${(e as Error).message})`);
     }
   }
   const net = o.create();
@@ -63,5 +146,5 @@ export async function loadOrTrainClassifier(o: CachedClassifierOptions): Promise
   } catch (e) {
     log(`${o.what}: could not cache the weights at '${o.path}': ${(e as Error).message}`);
   }
-  return { net, path: o.path, cached: false, metadata };
+  return { net, path: o.path, cached: false, source: 'trained', metadata };
 }

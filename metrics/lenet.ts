@@ -16,8 +16,9 @@
 //
 // Recipes: LENET_FULL (Adam 1e-3, batch 64, 2 epochs, lr / 10 for the last quarter) is the one the
 // metrics use; LENET_QUICK (200 steps) is for tests. The trained weights are cached as a plain
-// safetensors state_dict under .cache/metrics/ (or $GAN_METRICS_CACHE), named after the recipe; a
-// missing or unreadable file is retrained, reproducibly, from the recipe's seed.
+// safetensors state_dict under .cache/metrics/ (or $GAN_METRICS_CACHE), named after the recipe; the
+// full recipe's file is also shipped in zoo/judges/ and read first (classifier_cache.ts); a missing
+// or unreadable file is retrained, reproducibly, from the recipe's seed.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -193,8 +194,10 @@ export async function saveLeNet(
 export interface CachedLeNet {
   model: ConvClassifier;
   path: string;
-  /** True when the weights came from the cache file. */
+  /** True when the weights came from a file (shipped or cache). */
   cached: boolean;
+  /** Where they came from: the shipped judges (zoo/judges/), the cache, or trained now. */
+  source: 'shipped' | 'cache' | 'trained';
   /** MNIST test accuracy (all 10k digits), measured after training and stored with the weights. */
   testAccuracy: number;
   /** Training time in seconds (0 when cached). */
@@ -202,14 +205,20 @@ export interface CachedLeNet {
 }
 
 export interface LoadLeNetOptions {
+  /** The cache folder (default defaultMetricsCacheDir()). */
   dir?: string;
-  /** Ignore an existing file and retrain. */
+  /** The shipped file read first (default zoo/judges/<cache file name>, classifier_cache.ts); null: none. */
+  shipped?: string | null;
+  /** Ignore the shipped and cached files and retrain. */
   retrain?: boolean;
   /** Progress lines (training steps, where the file goes). */
   log?: (line: string) => void;
 }
 
-/** The LeNet of `recipe` from the cache, trained (and cached) first if it is missing, unreadable or of an older format. */
+/**
+ * The LeNet of `recipe`: the shipped file (zoo/judges/), else the cache, each used only when its metadata
+ * holds this recipe and format; trained (and cached) when neither is.
+ */
 export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: LoadLeNetOptions = {}): Promise<CachedLeNet> {
   const path = leNetCachePath(recipe, opts.dir ?? defaultMetricsCacheDir());
   const log = opts.log ?? (() => {});
@@ -217,10 +226,9 @@ export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: L
   const c = await loadOrTrainClassifier({
     path,
     what: 'lenet',
+    shipped: opts.shipped,
     create: () => createLeNet(recipe.seed),
-    check: (m) => {
-      if (m.format_version !== String(LENET_FORMAT)) throw new Error(`format ${m.format_version}, expected ${LENET_FORMAT}`);
-    },
+    expect: { format_version: String(LENET_FORMAT), recipe },
     retrain: opts.retrain,
     log,
     async train(model) {
@@ -237,7 +245,7 @@ export async function loadOrTrainLeNet(recipe: LeNetRecipe = LENET_FULL, opts: L
       return leNetMetadata(recipe, testAccuracy, seconds);
     },
   });
-  return { model: c.net, path, cached: c.cached, testAccuracy: Number(c.metadata.test_accuracy ?? NaN), seconds };
+  return { model: c.net, path: c.path, cached: c.cached, source: c.source, testAccuracy: Number(c.metadata.test_accuracy ?? NaN), seconds };
 }
 
 // ---- sample-quality metrics on LeNet features ---------------------------------------------------------

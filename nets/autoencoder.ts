@@ -48,6 +48,9 @@ export class AutoencoderTrainer implements GanTrainer {
     return ops.randn([n, this.cfg.code], { generator });
   }
 
+  /** Replay: the first step keeps a probe batch; after it every step takes the same path. */
+  readonly replay = { key: () => `probe=${+!!this.probe}` };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     // A copy: the loop refills `real` in place every step.
     if (!this.probe) this.probe = noGrad(() => real.narrow(0, 0, Math.min(32, real.shape[0]))).keep();

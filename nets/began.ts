@@ -235,6 +235,15 @@ export class BeganTrainer implements GanTrainer {
     return lr;
   }
 
+  /**
+   * Replay: the rate is set from the step count before each step (host); the key holds the rate, so
+   * a halving re-records (the statistics carry the rate as a constant). k_t lives on the GPU.
+   */
+  readonly replay = {
+    key: () => `lr=${beganLr(this.baseLr, this.optimizers.netD.stepCount(0), this.cfg.lrHalveEvery, this.cfg.lrFloor)}`,
+    host: () => void this.scheduleLr(),
+  };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD, balance } = this.nets;
     const { gamma, lambdaK, sharedZ } = this.cfg;

@@ -91,6 +91,16 @@ export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
     };
   }
 
+  /**
+   * Replay: as pix2pix's, but the image pools pick on the host (a coin flip per image), so a run
+   * with --pool-size above 0 steps eagerly.
+   */
+  readonly replay = {
+    key: () => (this.cfg.poolSize > 0 ? null : `gathering=${+this.samples.gathering}`),
+    why: () => `cyclegan: the image pools (--pool-size ${this.cfg.poolSize}) pick on the host; --pool-size 0 replays`,
+    host: () => scheduleFromSteps(this.schedulers),
+  };
+
   step(batch: Tensor, withStats: boolean): StepStats | null {
     const { netG_A, netG_B, netD_A, netD_B } = this.nets;
     const { lambdaA, lambdaB, lambdaIdentity } = this.cfg;

@@ -133,6 +133,9 @@ export class DcganTrainer implements GanTrainer {
     };
   }
 
+  /** Replay: every step takes the same path (noise, D, G are all on the GPU). */
+  readonly replay = { key: () => '' };
+
   noise(n: number, generator: Generator): Tensor {
     return ops.randn([n, this.cfg.nz, 1, 1], { generator });
   }

@@ -119,6 +119,9 @@ export class EbganTrainer implements GanTrainer {
     return ops.randn([n, this.cfg.nz, 1, 1], { generator });
   }
 
+  /** Replay: the path changes once, when pretraining ends (from the step count). */
+  readonly replay = { key: () => `pretraining=${+this.pretraining}` };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     const { margin, ptWeight } = this.cfg;

@@ -251,6 +251,9 @@ export class GmanTrainer implements GanTrainer {
     return this.parts.noise(n, generator);
   }
 
+  /** Replay: every step takes the same path (the combination and lambda live on the GPU). */
+  readonly replay = { key: () => '' };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD, mixer } = this.nets;
     const { n, combine, objective } = this.cfg;

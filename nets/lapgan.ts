@@ -316,6 +316,9 @@ export class LapganTrainer implements GanTrainer {
    * Stats: lossD / lossG summed over levels, per-level lossD_k / lossG_k (k = pyramid level, K = the
    * coarse GAN), and D(x) / D(G(z)) averaged over levels.
    */
+  /** Replay: every step takes the same path. */
+  readonly replay = { key: () => '' };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     const L = this.cfg.levels;

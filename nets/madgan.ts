@@ -193,6 +193,15 @@ export class MadganTrainer implements GanTrainer {
    * int32 labels for batches of m, built once per batch size: `d` for D's batch (madganLabels),
    * `g` for the generators' k m samples (all class k, "real").
    */
+  /** Frees the networks, optimizers and the cached label tensors. */
+  dispose(): void {
+    for (const o of Object.values(this.optimizers)) o.dispose();
+    for (const net of Object.values(this.nets)) net.dispose();
+    this.labels?.d.dispose();
+    this.labels?.g.dispose();
+    this.labels = null;
+  }
+
   labelsFor(m: number): { d: Tensor; g: Tensor } {
     if (this.labels?.m !== m) {
       this.labels?.d.dispose();
@@ -206,6 +215,9 @@ export class MadganTrainer implements GanTrainer {
     }
     return this.labels;
   }
+
+  /** Replay: every step takes the same path (noise and labels are drawn on the GPU). */
+  readonly replay = { key: () => '' };
 
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;

@@ -175,8 +175,9 @@ export function formatModeTable(results: readonly ModeRunResult[]): string {
   return rows.join('\n');
 }
 
-/** Frees a trainer's networks and optimiser state. */
+/** Frees a trainer: its own dispose() when it has one, else its networks and optimiser state. */
 export function disposeTrainer(trainer: GanTrainer): void {
+  if (trainer.dispose) return trainer.dispose();
   for (const opt of Object.values(trainer.optimizers)) opt?.dispose();
   for (const net of Object.values(trainer.nets)) net?.dispose();
 }

@@ -82,6 +82,12 @@ export class Pix2pixTrainer extends TwoDomainTrainer implements GanTrainer {
     return this.cfg.direction === 'AtoB' ? { realA: a, realB: b } : { realA: b, realB: a };
   }
 
+  /** Replay: the rate schedule is set from the step counts; the path changes only while sample inputs are gathered. */
+  readonly replay = {
+    key: () => `gathering=${+this.samples.gathering}`,
+    host: () => scheduleFromSteps(this.schedulers),
+  };
+
   step(batch: Tensor, withStats: boolean): StepStats | null {
     const { netG, netD } = this.nets;
     scheduleFromSteps(this.schedulers);

@@ -261,6 +261,12 @@ export interface GanTrainer {
    * returns, except the scalar tensors it returns when `withStats` is set (caller disposes them).
    */
   step(real: Tensor, withStats: boolean): StepStats | null;
+  /**
+   * Recorded-step replay (engine/replay.ts; `replayed()` in nets/lib/step.ts): what step() decides
+   * and does on the host outside its GPU work. Absent: every step runs eagerly (the fallback reason
+   * says so).
+   */
+  readonly replay?: ReplayHooks;
   /** Latent codes for n samples, drawn from `generator`. */
   noise(n: number, generator: Generator): Tensor;
   /**
@@ -282,6 +288,30 @@ export interface GanTrainer {
    * trainer that has it. No gradients; the caller owns (disposes) the tensors.
    */
   pyramidChain?(z: Tensor, opts?: { batchStats?: boolean }): PyramidChain;
+  /**
+   * Frees everything the trainer holds: networks, optimizers and what else it keeps (cached label
+   * tensors, sample pools). Trainers that hold only networks and optimizers omit it (disposeTrainer
+   * then frees those).
+   */
+  dispose?(): void;
+}
+
+/** A trainer's host side, for recorded-step replay (GanTrainer.replay). */
+export interface ReplayHooks {
+  /**
+   * The control flow the next step() takes, from the trainer's host state: which networks update,
+   * the phase, whether sample inputs are still being gathered. A replay runs only while this key
+   * equals the recorded step's. Null: the next step cannot be replayed (say why in `why`).
+   */
+  key(): string | null;
+  /** Why key() returned null. */
+  why?(): string;
+  /**
+   * The host-only work step() does before its GPU work that a replay must redo in its place
+   * (learning-rate schedules set from step counts, counters). Must leave the same state whether
+   * step() runs after it or not.
+   */
+  host?(): void;
 }
 
 /** One conditional level of a coarse-to-fine sampling chain: up = pyrUp(coarser image), band = G_k(up, z_k), image = up + band. */

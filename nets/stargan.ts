@@ -167,7 +167,8 @@ export class ResidualBlock extends nn.Module {
     );
   }
   override forward(x: Tensor): Tensor {
-    return add(x, this.main.call(x));
+    // x + main(x), the add fused into the last norm's kernel where it allows.
+    return this.main.callResidual(x);
   }
 }
 

@@ -8,7 +8,9 @@
 //   demos          demos/<name>/main.ts  -> dist/demos/<name>/main.js    (browser, ESM)
 //                  plus every static asset under demos/ (css, images, weights...) copied as is, each
 //                  page (index.html) put in the frame the pages share (scripts/demo-pages.mjs),
-//                  and the committed runs of bench/results/ for the bench page (bench/results/)
+//                  and the committed runs of bench/results/ for the bench page (bench/results/),
+//                  and the trained-model zoo (zoo/ or $GAN_ZOO_DIR) under zoo/ with its manifest
+//                  zoo/index.json and cards page (scripts/demo-zoo.mjs)
 //   bench-page     demos/bench/main.ts   -> dist/bench-page/bench/main.js (the bench page alone, for its test)
 //   upscale-page   demos/upscale/main.ts -> dist/upscale-page/upscale/main.js (the super-resolution page
 //                  alone, with its model files and emoji, for its test)
@@ -31,6 +33,7 @@ import { existsSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { renderDemoPage } from './demo-pages.mjs';
+import { buildZooSite, defaultZooDir } from './demo-zoo.mjs';
 import { browserOptions, commonOptions as common, nodeOptions, root } from './esbuild-options.mjs';
 
 const dist = path.join(root, 'dist');
@@ -120,8 +123,10 @@ async function buildDemos() {
   await prepareDemoData(path.join(outDir, 'data'));
   const results = entries.includes('bench') ? await copyBenchResults(path.join(outDir, 'bench', 'results')) : 0;
   const models = entries.includes('upscale') ? await copyUpscaleAssets(outDir) : [];
+  // The shipped trained weights the pages start from (zoo/<model>/), with their manifest and cards.
+  const zoo = Object.keys(buildZooSite(defaultZooDir(), path.join(outDir, 'zoo')).models);
   console.log(
-    `build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/; ${results} bench results; upscaler models: ${models.join(', ') || 'none'})`,
+    `build: demos -> ${rel(outDir)} (${entries.length} pages: ${entries.join(', ')}; ${copied} static files; data/; ${results} bench results; upscaler models: ${models.join(', ') || 'none'}; trained weights: ${zoo.join(', ') || 'none'})`,
   );
 }
 

@@ -5,7 +5,8 @@
 //       The run's checkpoint.safetensors -> zoo/<model>/<model>.safetensors: the networks named in
 //       zoo/<model>/recipe.json "ship" (all of them without it), stored as float16 (the engine loads
 //       F16 entries back into float32 tensors), under the engine's checkpoint metadata (config,
-//       settings, seed, dataset; no optimisers; extra.networksOnly lists the networks) plus a "zoo"
+//       settings, seed, dataset; no optimisers, only their step counts in extra.optimizerSteps, which
+//       a staged model's phase follows; extra.networksOnly lists the networks) plus a "zoo"
 //       metadata entry (source step, dtype, commits, adapters, wall time). Beside it: run.json (the
 //       run's record, absolute paths replaced), metrics.jsonl, grid.png (`gan sample` of the shipped
 //       file: the run's fixed sample noise) and eval.json (`gan eval` of the shipped file with the
@@ -196,7 +197,12 @@ export function exportWeights(ckptPath, outPath, { ship, zooMeta = {} } = {}) {
       f16 += t.bytes.byteLength / 2;
     } else tensors[name] = t;
   }
-  const extra = { ...JSON.parse(ck.metadata.extra ?? 'null'), networksOnly: keep, loader: null, trainingState: [] };
+  // The optimisers' step counts (not their state): training state that follows them, such as a staged
+  // model's phase (StackGAN: text encoder, Stage-I, Stage-II), is restored with the networks.
+  const optimizerSteps = Object.fromEntries(
+    Object.entries(JSON.parse(ck.metadata.optimizers ?? '{}')).map(([name, o]) => [name, o?.steps ?? {}]),
+  );
+  const extra = { ...JSON.parse(ck.metadata.extra ?? 'null'), networksOnly: keep, optimizerSteps, loader: null, trainingState: [] };
   const metadata = {
     format: ck.metadata.format,
     format_version: ck.metadata.format_version,
@@ -390,12 +396,45 @@ function metricsTable(ev) {
       '| --- | --- | --- | --- |',
       row('shipped weights', ev.metrics),
       row('untrained', ev.untrained),
-      row('identity', ev.identity),
+      row('identity (output = input)', ev.identity),
+      row(`training set's mean image${ev.meanImage?.trainingPairs ? ` (${ev.meanImage.trainingPairs} pairs)` : ''}`, ev.meanImage),
     ]
-      .filter(Boolean)
+      .filter((line, i) => line || i === 1)
       .join('\n');
   }
   return '```json\n' + JSON.stringify(ev.metrics ?? ev, null, 2) + '\n```';
+}
+
+/**
+ * The judges section: each file of zoo/judges/ (the networks gan eval scores with, trained by this
+ * engine once and shipped so a fresh clone trains none) with what its metadata records.
+ */
+export function renderJudges(zoo) {
+  const dir = join(zoo, 'judges');
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort()
+    : [];
+  const lines = [
+    '## Judges',
+    '',
+    "The networks `gan eval` scores with (docs/metrics.md), shipped in `zoo/judges/` under their cache file's name (float32, as trained).",
+    '`gan eval` reads a judge from there first ($GAN_JUDGES_DIR overrides the folder), then from the metrics cache',
+    "(.cache/metrics/, $GAN_METRICS_CACHE), and trains it only when neither holds a file whose metadata matches the loader's",
+    'recipe and format (metrics/classifier_cache.ts).',
+    '',
+  ];
+  if (!files.length) return [...lines, 'None shipped yet: `gan eval` trains each judge on first use.'].join('\n');
+  lines.push('| file | recipe | test accuracy | training time | size |', '| --- | --- | --- | --- | --- |');
+  for (const f of files) {
+    const m = readSafetensors(join(dir, f)).metadata;
+    const acc = Number(m.test_accuracy);
+    lines.push(
+      `| [${f}](${relative(join(ROOT, 'docs'), join(dir, f)).split(sep).join('/')}) | \`${m.recipe ?? '?'}\`${m.format_version ? ` (format ${m.format_version})` : ''} | ${Number.isFinite(acc) ? `${fmt(100 * acc)}%${m.test_images ? ` of ${m.test_images}` : ''}` : '-'} | ${m.train_seconds ? `${fmt(Number(m.train_seconds), 0)} s` : '-'} | ${(statSync(join(dir, f)).size / 1e6).toFixed(2)} MB |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 export function renderCards(zoo) {
@@ -527,6 +566,8 @@ export function renderCards(zoo) {
     ...summary,
     '',
     ...cards.flatMap((c) => [c, '']),
+    renderJudges(zoo),
+    '',
   ].join('\n');
 }
 

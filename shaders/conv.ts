@@ -29,7 +29,7 @@
 //   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
 //   splits K across workgroups (split-K) and a second pass sums the partials. Variant `bias`
 //   appends column NW = C*KH*KW with B = 1: its outputs are the bias gradient sum_k dy[o, k].
-import type { GemmFamily } from './matmul.js';
+import { accStore, type GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
 /**
@@ -58,7 +58,22 @@ export interface GatherVariant {
   phased?: boolean;
   /** Forward only: padding folded into the gather (default zeros). */
   edge?: ConvEdge;
+  /**
+   * Input gradient only (stride 1, one phase): the adjoint of a reflect / replicate pad folded into
+   * the gather. The output grid is the unpadded x; each x pixel sums the gathered dy values of
+   * every padded-grid pixel that the pad maps onto it (itself, plus its mirror / clamp images in
+   * the pad border, at most GATHER_MAX_IMAGES per axis), so dx never goes through the padded grid.
+   */
+  adjointEdge?: 'reflect' | 'replicate';
+  /**
+   * Phased launches whose phases differ in tap count: K covers the largest phase's taps, and the
+   * taps a phase lacks read zero (per-phase tap counts in the high half of the phKH0 / phKW0 tables).
+   */
+  ragged?: boolean;
 }
+
+/** The most padded-grid images of one x row (or column) an adjoint-folded gather sums. */
+export const GATHER_MAX_IMAGES = 4;
 
 /** Uniform fields of the gather family, in order (after the GEMM head). */
 export const GATHER_FIELDS = [
@@ -90,9 +105,15 @@ export const GATHER_FIELDS = [
   'outBatch',
   'slope',
   'NPX',
+  'EPt',
+  'EPb',
+  'EPl',
+  'EPr',
 ] as const;
 /** Phased variants: per-phase tables after GATHER_FIELDS, one vec4 (4 phases) each, rows then columns. */
 export const GATHER_PHASE_TABLES = ['phOFFh', 'phOFFw', 'phKH0', 'phKW0', 'phOH0', 'phOW0'] as const;
+/** Ragged phased variants pack each phase's tap count into its phKH0 / phKW0 entry: k0 | taps << 16. */
+export const GATHER_RAGGED_SHIFT = 16;
 /** The most stride phases per axis a phased launch takes. */
 export const GATHER_MAX_PHASES = 4;
 const GATHER_TYPES: Record<string, string> = {
@@ -105,6 +126,10 @@ const GATHER_TYPES: Record<string, string> = {
   TSh: 'i32',
   TSw: 'i32',
   slope: 'f32',
+  EPt: 'i32',
+  EPb: 'i32',
+  EPl: 'i32',
+  EPr: 'i32',
 };
 export const GATHER_FIELD_TYPES = GATHER_FIELDS.map((f) => GATHER_TYPES[f] ?? 'u32');
 
@@ -120,7 +145,9 @@ const gatherCache = new Map<string, GemmFamily>();
 export function gatherFamily(v: GatherVariant): GemmFamily {
   const T = Math.max(1, v.taps);
   const TW = Math.max(1, v.tapW);
-  const key = `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}${v.phased ? '|phased' : ''}${v.edge && v.edge !== 'zeros' ? `|edge=${v.edge}` : ''}`;
+  const key =
+    `conv_gather|T=${T}|TW=${TW}|aContig=${+v.aContig}|bias=${+v.bias}|act=${v.act}${v.phased ? '|phased' : ''}` +
+    `${v.ragged ? '|ragged' : ''}${v.edge && v.edge !== 'zeros' ? `|edge=${v.edge}` : ''}${v.adjointEdge ? `|adj=${v.adjointEdge}` : ''}`;
   let f = gatherCache.get(key);
   if (!f) gatherCache.set(key, (f = buildGather(key, v, T, TW)));
   return f;
@@ -130,14 +157,98 @@ function buildGather(key: string, v: GatherVariant, T: number, TW: number): Gemm
   const ph = !!v.phased;
   const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
   if (ph && v.aContig) throw new Error('conv gather: a phased launch is an input gradient (aContig false)');
+  if (v.ragged && !ph) throw new Error('conv gather: ragged tap counts need a phased launch');
+  if (v.adjointEdge && (ph || v.aContig || (v.edge && v.edge !== 'zeros')))
+    throw new Error('conv gather: the pad adjoint folds into a one-phase input gradient only');
   // Per-phase values: from the tables at this launch's batch index (zb in storeOut, gZb elsewhere).
   const tables = ph ? `phOFFh: vec4<i32>, phOFFw: vec4<i32>, phKH0: vec4<u32>, phKW0: vec4<u32>, phOH0: vec4<u32>, phOW0: vec4<u32>,` : '';
   const offH = ph ? 'u.phOFFh[gZb / u.NPX]' : 'u.OFFh';
   const offW = ph ? 'u.phOFFw[gZb % u.NPX]' : 'u.OFFw';
-  const kh0 = ph ? 'u.phKH0[gZb / u.NPX]' : 'u.KH0';
-  const kw0 = ph ? 'u.phKW0[gZb % u.NPX]' : 'u.KW0';
+  const lo16 = (e: string) => (v.ragged ? `(${e} & 0xffffu)` : e);
+  const kh0 = ph ? lo16('u.phKH0[gZb / u.NPX]') : 'u.KH0';
+  const kw0 = ph ? lo16('u.phKW0[gZb % u.NPX]') : 'u.KW0';
+  const tapsH = `(u.phKH0[gZb / u.NPX] >> ${GATHER_RAGGED_SHIFT}u)`;
+  const tapsW = `(u.phKW0[gZb % u.NPX] >> ${GATHER_RAGGED_SHIFT}u)`;
   const oh0 = ph ? 'u.phOH0[zb / u.NPX]' : 'u.OH0';
   const ow0 = ph ? 'u.phOW0[zb % u.NPX]' : 'u.OW0';
+  const adj = v.adjointEdge;
+  // The images of this thread's x row (column) in the padded grid: itself, then the border pixels
+  // the pad maps onto it (as base offsets of the padded-grid gather).
+  const images = (axis: 'h' | 'w', x: string, lim: string, lo: string, hi: string) => {
+    const arr = axis === 'h' ? 'ihImg' : 'iwImg';
+    const cnt = axis === 'h' ? 'nIh' : 'nIw';
+    const sp = axis === 'h' ? 'u.SPh' : 'u.SPw';
+    const off = axis === 'h' ? 'u.OFFh' : 'u.OFFw';
+    const one = (range: string) => `for (${range}) {
+    var e = j;
+    ${edgeMap(adj ?? 'zeros', 'e', lim)}
+    if (e == ${x} && ${cnt} < ${GATHER_MAX_IMAGES}u) { ${arr}[${cnt}] = (j + ${lo}) * ${sp} + ${off}; ${cnt}++; }
+  }`;
+    return `${arr}[0] = (${x} + ${lo}) * ${sp} + ${off};
+  ${cnt} = 1u;
+  ${one(`var j = -${lo}; j < 0; j++`)}
+  ${one(`var j = ${lim}; j < ${lim} + ${hi}; j++`)}`;
+  };
+  const setup = adj
+    ? /* wgsl */ `
+var<private> bOk: bool;
+var<private> bBase: u32;
+var<private> ihImg: array<i32, ${GATHER_MAX_IMAGES}>;
+var<private> iwImg: array<i32, ${GATHER_MAX_IMAGES}>;
+var<private> nIh: u32;
+var<private> nIw: u32;
+fn setup() {
+  let n = gN0 + gTid % BN;
+  let pp = u.PH * u.PW;
+  let r = n % pp;
+  bOk = n < u.N;
+  bBase = (n / pp) * u.srcBatch;
+  let xr = i32(r / u.PW);
+  let xc = i32(r % u.PW);
+  ${images('h', 'xr', 'i32(u.PH)', 'u.EPt', 'u.EPb')}
+  ${images('w', 'xc', 'i32(u.PW)', 'u.EPl', 'u.EPr')}
+}`
+    : /* wgsl */ `
+var<private> bOk: bool;
+var<private> bBase: u32;
+var<private> ihBase: i32;
+var<private> iwBase: i32;${v.ragged ? '\nvar<private> bTH: u32;\nvar<private> bTW: u32;' : ''}
+fn setup() {
+  let n = gN0 + gTid % BN;
+  let pp = u.PH * u.PW;
+  let r = n % pp;
+  bOk = n < u.N;
+  bBase = (n / pp) * u.srcBatch;
+  ihBase = i32(r / u.PW) * u.SPh + ${offH};
+  iwBase = i32(r % u.PW) * u.SPw + ${offW};${v.ragged ? `\n  bTH = ${tapsH};\n  bTW = ${tapsW};` : ''}
+}`;
+  // A ragged phase's missing taps read zero on both sides (A: no weight, B: no dy).
+  const aTap = v.ragged ? ' && aTapOk' : '';
+  const bVal = adj
+    ? `let tap = k % ${T}u;
+    let dth = i32(tap / ${TW}u) * u.TSh;
+    let dtw = i32(tap % ${TW}u) * u.TSw;
+    if (bOk && k < kEnd) {
+      let plane = bBase + (k / ${T}u) * u.srcPlane;
+      var sAdj = 0.0;
+      for (var ia = 0u; ia < nIh; ia++) {
+        let ih = ihImg[ia] + dth;
+        if (ih >= 0 && ih < u.SH) {
+          for (var ib = 0u; ib < nIw; ib++) {
+            let iw = iwImg[ib] + dtw;
+            if (iw >= 0 && iw < u.SW) { sAdj += src[plane + u32(ih * u.SW + iw)]; }
+          }
+        }
+      }
+      val = sAdj;
+    }`
+    : `let tap = k % ${T}u;
+    ${decl} ih = ihBase + i32(tap / ${TW}u) * u.TSh;
+    ${decl} iw = iwBase + i32(tap % ${TW}u) * u.TSw;
+    ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.SH')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.SW')}
+    if (bOk && k < kEnd && ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW${v.ragged ? ` && tap / ${TW}u < bTH && tap % ${TW}u < bTW` : ''}) {
+      val = src[bBase + (k / ${T}u) * u.srcPlane + u32(ih * u.SW + iw)];
+    }`;
   return {
     key,
     uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' ') + tables,
@@ -147,45 +258,28 @@ function buildGather(key: string, v: GatherVariant, T: number, TW: number): Gemm
     // step. B is staged n-fast: one column (pixel) per thread, decoded once in setup().
     aFast: 'k',
     bFast: 'x',
-    setup: /* wgsl */ `
-var<private> bOk: bool;
-var<private> bBase: u32;
-var<private> ihBase: i32;
-var<private> iwBase: i32;
-fn setup() {
-  let n = gN0 + gTid % BN;
-  let pp = u.PH * u.PW;
-  let r = n % pp;
-  bOk = n < u.N;
-  bBase = (n / pp) * u.srcBatch;
-  ihBase = i32(r / u.PW) * u.SPh + ${offH};
-  iwBase = i32(r % u.PW) * u.SPw + ${offW};
-}`,
+    setup,
     prelude: v.aContig
       ? ''
       : /* wgsl */ `
   let ka = k0 + gTid % TK;
   let tapA = ka % ${T}u;
-  let aOff = (ka / ${T}u) * u.sAc + (${kh0} + (tapA / ${TW}u) * u.KSh) * u.KWW + ${kw0} + (tapA % ${TW}u) * u.KSw;`,
+  let aOff = (ka / ${T}u) * u.sAc + (${kh0} + (tapA / ${TW}u) * u.KSh) * u.KWW + ${kw0} + (tapA % ${TW}u) * u.KSw;${
+    v.ragged ? `\n  let aTapOk = tapA / ${TW}u < ${tapsH} && tapA % ${TW}u < ${tapsW};` : ''
+  }`,
     aVal: v.aContig
       ? `let m = gM0 + xx;
     if (m < u.M && k < kEnd) { val = wt[m * u.K + k]; }`
       : `let m = gM0 + xx;
-    if (m < u.M && k < kEnd) { val = wt[m * u.sAm + aOff]; }`,
-    bVal: `let tap = k % ${T}u;
-    ${decl} ih = ihBase + i32(tap / ${TW}u) * u.TSh;
-    ${decl} iw = iwBase + i32(tap % ${TW}u) * u.TSw;
-    ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.SH')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.SW')}
-    if (bOk && k < kEnd && ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW) {
-      val = src[bBase + (k / ${T}u) * u.srcPlane + u32(ih * u.SW + iw)];
-    }`,
+    if (m < u.M && k < kEnd${aTap}) { val = wt[m * u.sAm + aOff]; }`,
+    bVal,
     store: /* wgsl */ `
 fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
   let pp = u.PH * u.PW;
   let r = n % pp;
   let idx = (n / pp) * u.outBatch + m * u.outPlane + (${oh0} + (r / u.PW) * u.OSh) * u.OWW + ${ow0} + (r % u.PW) * u.OSw;
   let y = v${v.bias ? ' + bias[m]' : ''};
-  out[idx] = ${actExpr[v.act]};
+  ${accStore('out[idx]', 'out', actExpr[v.act])}
 }`,
   };
 }
@@ -273,10 +367,10 @@ function buildWgrad(key: string, v: WgradVariant): GemmFamily {
     store: v.bias
       ? /* wgsl */ `
 fn storeOut(zb: u32, m: u32, n: u32, v: f32) {
-  if (n < u.NW) { out[m * u.NW + n] = v; } else { dbias[m] = v; }
+  if (n < u.NW) { ${accStore('out[m * u.NW + n]', 'out', 'v')} } else { ${accStore('dbias[m]', 'extra', 'v')} }
 }`
       : /* wgsl */ `
-fn storeOut(zb: u32, m: u32, n: u32, v: f32) { out[m * u.NW + n] = v; }`,
+fn storeOut(zb: u32, m: u32, n: u32, v: f32) { ${accStore('out[m * u.NW + n]', 'out', 'v')} }`,
     extraOutputs: v.bias ? ['dbias'] : [],
   };
 }

@@ -59,8 +59,25 @@ export const tileDims = (t: GemmTile) => ({ bm: t.wgy * t.rm, bn: t.wgx * t.rn, 
 /** Workgroup memory of one tile configuration in bytes (rows padded by one vec4). */
 export const tileSmemBytes = (t: GemmTile) => 4 * t.tk * (t.wgy * t.rm + t.wgx * t.rn + 8);
 
-/** The uniform fields every GEMM kernel starts with (8 u32). */
-export const GEMM_UNIFORM_HEAD = 'M: u32, N: u32, K: u32, splits: u32, kChunk: u32, batch: u32, h0: u32, h1: u32,';
+/**
+ * The uniform fields every GEMM kernel starts with (8 u32). `acc` holds the accumulation flags
+ * (GEMM_ACC_OUT, GEMM_ACC_EXTRA): a store whose flag is set adds into its output instead.
+ */
+export const GEMM_UNIFORM_HEAD = 'M: u32, N: u32, K: u32, splits: u32, kChunk: u32, batch: u32, acc: u32, h1: u32,';
+
+/** Accumulation flags in the GEMM head's `acc` word: `out += result`, and for the extra outputs. */
+export const GEMM_ACC_OUT = 1;
+export const GEMM_ACC_EXTRA = 2;
+
+/**
+ * WGSL storing `value` to `ref`, or adding it (`ref = ref + value`: the tape's gradient
+ * accumulation, one rounding as in the separate add it replaces) when the launch's flag for that
+ * output is set. A uniform branch, so the accumulating launches share the plain ones' pipelines.
+ */
+export function accStore(ref: string, which: 'out' | 'extra', value: string): string {
+  const bit = which === 'out' ? GEMM_ACC_OUT : GEMM_ACC_EXTRA;
+  return `if ((u.acc & ${bit}u) != 0u) { ${ref} = ${ref} + ${value}; } else { ${ref} = ${value}; }`;
+}
 
 export interface GemmFamily {
   /** Every specialisation of the family (the tile and split mode are appended by the host). */

@@ -20,7 +20,8 @@
 // Forward: pass 1 mean (workgroup tree reduction), pass 2 centred variance (second reduction, which
 // is exact where sum/sum-of-squares would cancel), pass 3 normalise + affine + activation; the
 // batch-norm forward also folds the running-stat update (unbiased variance) into thread 0, and
-// (option `counter`) num_batches_tracked += 1 into thread 0 of group 0.
+// (option `counter`) num_batches_tracked += 1 into thread 0 of group 0, and (option `residual`, a
+// ResNet block's last norm) adds a residual tensor to the output: y = res + act(z).
 // Backward (createGraph off): dx = gamma*rstd*(gz - mean(gz) - xhat*mean(gz*xhat)), gz = dy*act'.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { index1d, main1d } from './common.js';
@@ -45,10 +46,20 @@ export interface NormKernelOptions {
   counter?: boolean;
   /** Items kept in registers per thread (0: re-read). */
   cache: number;
+  /** Forward: y = res + normalised (a residual add in the epilogue; activation 'none' only). */
+  residual?: boolean;
 }
 
+/**
+ * Accumulation flags of the fused backward (its uniform `acc`): add dx / sumG / sumGX into their
+ * buffers instead of overwriting them (the tape's gradient accumulation, one rounding as the add).
+ */
+export const NORM_ACC_DX = 1;
+export const NORM_ACC_SUM_G = 2;
+export const NORM_ACC_SUM_GX = 4;
+
 export function normKey(prefix: string, o: Partial<NormKernelOptions>): string {
-  return `${prefix}|${o.kind}|v${o.vec4 ? 4 : 1}|g${+!!o.gamma}|b${+!!o.beta}|${o.act}|r${+!!o.running}|k${o.cache ?? 0}${o.counter ? '|n1' : ''}`;
+  return `${prefix}|${o.kind}|v${o.vec4 ? 4 : 1}|g${+!!o.gamma}|b${+!!o.beta}|${o.act}|r${+!!o.running}|k${o.cache ?? 0}${o.counter ? '|n1' : ''}${o.residual ? '|res' : ''}`;
 }
 
 /** Storage bindings of each kernel, in order (inputs read-only first, then outputs). */
@@ -57,6 +68,7 @@ export function normForwardBindings(o: NormKernelOptions): ('read' | 'rw')[] {
     'read',
     ...(o.gamma ? ['read' as const] : []),
     ...(o.beta ? ['read' as const] : []),
+    ...(o.residual ? ['read' as const] : []),
     'rw',
     'rw',
     ...(o.running ? ['rw' as const, 'rw' as const] : []),
@@ -127,6 +139,7 @@ export function normForwardSource(o: NormKernelOptions): string {
   const list: [string, 'read' | 'rw', string][] = [['x', 'read', 'VT']];
   if (o.gamma) list.push(['gamma', 'read', 'f32']);
   if (o.beta) list.push(['beta', 'read', 'f32']);
+  if (o.residual) list.push(['res', 'read', 'VT']);
   list.push(['y', 'rw', 'VT'], ['stats', 'rw', 'f32']);
   if (o.running) list.push(['runMean', 'rw', 'f32'], ['runVar', 'rw', 'f32']);
   if (o.counter) list.push(['counter', 'rw', 'i32']);
@@ -206,12 +219,15 @@ ${groupMain} {
 #if ${cached}
   for (var k = 0u; k < ${K}u; k++) {
     let j = lid + k * ${NORM_WG}u;
-    if (j < u.items) { y[addr(g, j)] = act((cache[k] - VT(mean)) * VT(scale) + VT(shift)); }
+    if (j < u.items) {
+      let a = addr(g, j);
+      y[a] = ${o.residual ? 'res[a] + ' : ''}act((cache[k] - VT(mean)) * VT(scale) + VT(shift));
+    }
   }
 #else
   for (var j = lid; j < u.items; j += ${NORM_WG}u) {
     let a = addr(g, j);
-    y[a] = act((x[a] - VT(mean)) * VT(scale) + VT(shift));
+    y[a] = ${o.residual ? 'res[a] + ' : ''}act((x[a] - VT(mean)) * VT(scale) + VT(shift));
   }
 #endif
   if (lid == 0u) {
@@ -242,7 +258,7 @@ export function normBackwardSource(o: NormKernelOptions): string {
   if (hasAct) list.push(['y', 'read', 'VT']);
   list.push(['dx', 'rw', 'VT'], ['sumG', 'rw', 'f32'], ['sumGX', 'rw', 'f32']);
   return wgsl`
-struct Params { G: u32, items: u32, P: u32, C: u32, invM: f32, slope: f32, pad0: u32, pad1: u32 }
+struct Params { G: u32, items: u32, P: u32, C: u32, invM: f32, slope: f32, acc: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
 ${bindings(list)}
 ${common(o)}
@@ -311,18 +327,23 @@ ${groupMain} {
 #if ${cached}
   for (var k = 0u; k < ${K}u; k++) {
     let j = lid + k * ${NORM_WG}u;
-    if (j < u.items) { dx[addr(g, j)] = VT(f) * (cg[k] - VT(m1) - ch[k] * VT(m2)); }
+    if (j < u.items) {
+      let a = addr(g, j);
+      let d = VT(f) * (cg[k] - VT(m1) - ch[k] * VT(m2));
+      if ((u.acc & ${NORM_ACC_DX}u) != 0u) { dx[a] = dx[a] + d; } else { dx[a] = d; }
+    }
   }
 #else
   for (var j = lid; j < u.items; j += ${NORM_WG}u) {
     let a = addr(g, j);
     let xh = (x[a] - VT(mean)) * VT(rstd);
-    dx[a] = VT(f) * (gradZ(a) - VT(m1) - xh * VT(m2));
+    let d = VT(f) * (gradZ(a) - VT(m1) - xh * VT(m2));
+    if ((u.acc & ${NORM_ACC_DX}u) != 0u) { dx[a] = dx[a] + d; } else { dx[a] = d; }
   }
 #endif
   if (lid == 0u) {
-    sumG[g] = tot.x;
-    sumGX[g] = tot.y;
+    if ((u.acc & ${NORM_ACC_SUM_G}u) != 0u) { sumG[g] = sumG[g] + tot.x; } else { sumG[g] = tot.x; }
+    if ((u.acc & ${NORM_ACC_SUM_GX}u) != 0u) { sumGX[g] = sumGX[g] + tot.y; } else { sumGX[g] = tot.y; }
   }
 }`;
 }

@@ -1,7 +1,8 @@
 // Reductions along any set of axes, and the strided copy behind permute/expand/slice/concat/pad.
 // Legend:
 //   reduce: one workgroup per output element; kshape/kstr = kept dims of the input and their
-//           strides, rshape/rstr = reduced dims and strides; R = number of reduced elements.
+//           strides, rshape/rstr = reduced dims and strides; R = number of reduced elements;
+//           acc != 0 adds the result into y instead of writing it.
 //   copy:   iterate over `shape`; source index = soff + sum(idx_d * sstr_d), destination index =
 //           doff + sum(idx_d * dstr_d). Strides of 0 broadcast; any permutation is a stride order.
 import { at8, index1d, main1d } from './common.js';
@@ -21,7 +22,7 @@ const combine: Record<ReduceKind, (a: string, b: string) => string> = {
 export function reduceSource(kind: ReduceKind): string {
   const c = combine[kind];
   return /* wgsl */ `
-struct Params { nOut: u32, R: u32, krank: u32, rrank: u32, scale: f32, p1: u32, p2: u32, p3: u32,
+struct Params { nOut: u32, R: u32, krank: u32, rrank: u32, scale: f32, acc: u32, p2: u32, p3: u32,
   kshape: array<vec4<u32>, 2>, kstr: array<vec4<u32>, 2>, rshape: array<vec4<u32>, 2>, rstr: array<vec4<u32>, 2> }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -61,7 +62,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (lid < s) { part[lid] = ${c('part[lid]', 'part[lid + s]')}; }
     workgroupBarrier();
   }
-  if (lid == 0u && o < u.nOut) { y[o] = part[0] * u.scale; }
+  if (lid == 0u && o < u.nOut) {
+    // acc: add into y (the tape's gradient accumulation, one rounding as the add it replaces).
+    if (u.acc != 0u) { y[o] = y[o] + part[0] * u.scale; } else { y[o] = part[0] * u.scale; }
+  }
 }`;
 }
 

@@ -667,6 +667,14 @@ describe('real runs: folder safety, lock, SIGTERM, resume flags, divergence (ite
     expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).settings.lr).toBe(0.00125);
   }, 300_000);
 
+  it('a run that ends inside EBGAN pretraining (no lossG logged yet) finishes and names only the losses it has', () => {
+    const dir = join(tmp, 'pretrain');
+    const r = gan(['train', 'ebgan', ...TINY, '--pretrain', '5', '--steps', '2', '--log-every', '1', '--ckpt-every', '0', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 steps in .*, final lossD \d+\.\d{3}\n/);
+    expect(r.stdout).not.toMatch(/lossG/);
+  }, 300_000);
+
   it('a diverging run stops at the first non-finite save and keeps the last good checkpoint; an occupied folder needs --force', () => {
     const dir = join(tmp, 'diverge');
     mkdirSync(dir, { recursive: true });

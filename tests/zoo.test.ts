@@ -247,6 +247,75 @@ describe('zoo export: float16 weights loaded back into float32', () => {
   });
 });
 
+describe("StackGAN's zoo export: both stages and the phase its run reached", () => {
+  it('ships the text encoder and both stages, and restores the step counts its phase follows', async () => {
+    const recipe = recipes.stackgan;
+    const config = configOf(recipe, {
+      nc: 3,
+      stage1Size: 8,
+      stage2Down: 1,
+      nz: 6,
+      cDim: 4,
+      embedDim: 8,
+      buckets: 32,
+      textHidden: 8,
+      nd: 4,
+      ngf: 2,
+      ndf: 4,
+      ngf2: 4,
+      ndf2: 4,
+      resBlocks: 1,
+      imageWidth: 4,
+      textSteps: 2,
+      stage1Steps: 3,
+    });
+    const settings = { ...SETTINGS, dataset: 'emoji-text' };
+    const trainer = recipe.create(config, settings, 5);
+    // A run that reached Stage-II: the text encoder's and Stage-I's optimisers past their steps (the
+    // counts the trainer's phase reads), Stage-II's on its way.
+    const counts = { netT: 2, netG: 3, netD: 3, netG2: 4, netD2: 4 } as const;
+    for (const [name, o] of Object.entries(trainer.optimizers))
+      o.setStepCounts(Object.fromEntries(o.params.map((_, i) => [i, counts[name as keyof typeof counts]])));
+    expect(recipe.stages!.reached(trainer)).toBe(2);
+    const ckpt = join(tmp, 'stackgan-run.safetensors');
+    await saveRunCheckpoint(ckpt, trainer, {
+      model: 'stackgan',
+      config,
+      settings,
+      seed: 5,
+      step: 7,
+      loader: null,
+      dataset: 'emoji-text',
+      limit: 0,
+    });
+    const path = join(tmp, 'stackgan.safetensors');
+    zoo.exportWeights(ckpt, path, { ship: ['netG'] });
+
+    const ck = await loadRunCheckpoint('test', path);
+    expect(ck.networksOnly).toEqual(['netG']);
+    const names = Object.keys(ck.file.tensors);
+    for (const part of ['netG.text.', 'netG.stage1.', 'netG.stage2.'])
+      expect(
+        names.some((k) => k.startsWith(part)),
+        `${part}* in ${names.slice(0, 5).join(', ')}...`,
+      ).toBe(true);
+    expect(Object.keys(ck.optimizerSteps ?? {}).sort()).toEqual(Object.keys(counts).sort());
+
+    // A fresh trainer (another seed) restored as gan sample / gan eval --pretrained do (networks only).
+    const fresh = recipe.create(ck.info.config, ck.info.settings, 99);
+    expect(recipe.stages!.reached(fresh)).toBe(1);
+    restoreTrainer('test', path, ck, fresh, false);
+    expect(recipe.stages!.phase(fresh)).toBe('stage2');
+    expect(recipe.stages!.reached(fresh)).toBe(2);
+    for (const [name, o] of Object.entries(fresh.optimizers)) expect(o.stepCount(0), name).toBe(counts[name as keyof typeof counts]);
+    const want = await paramsOf(trainer.nets.netG);
+    const got = await paramsOf(fresh.nets.netG);
+    expect([...got.keys()]).toEqual([...want.keys()]);
+    for (const [k, w] of want)
+      for (let i = 0; i < w.length; i++) expect(Math.abs(got.get(k)![i] - w[i]), k).toBeLessThanOrEqual(halfBound(w[i]));
+  });
+});
+
 describe('gan train MODEL --recipe zoo', () => {
   it('takes the flags of zoo/<model>/recipe.json; command-line flags replace them; presets and --resume are refused', async () => {
     const dir = join(tmp, 'zoo-recipes');

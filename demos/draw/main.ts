@@ -4,7 +4,9 @@
 // edge maps of Noto emoji, data/emoji.ts edgeMapCpu, as edges2shoes was made), or loaded
 // from a checkpoint (Upload…; a recipe that trains a better one with the CLI is in demos/README.md).
 // Every stroke runs the generator on the sketch (eval mode, as `gan eval` translates), while
-// training goes on between strokes; training redraws it too.
+// training goes on between strokes; training redraws it too. With trained weights shipped for the
+// model (zoo/, loaded by training-page.ts when they fit the page's run) the first stroke already
+// gives an emoji, and training waits for a click.
 //
 // The sketch is drawn on a canvas 8x the model's side, one model pixel per 8 canvas pixels, and
 // area-averaged down to the model's input: black lines on white, three identical channels, like
@@ -21,6 +23,13 @@ import { startTrainingPage, type Extra, type PageContext } from '../shared/train
 
 /** Canvas pixels per model pixel. */
 const SCALE = 8;
+
+declare global {
+  interface Window {
+    /** The last translation (for tests and the console): the model's input and output, NCHW floats. */
+    __sketch?: { input: Float32Array; output: Float32Array; shape: number[]; step: number } | null;
+  }
+}
 
 function sketchPad(ctx: PageContext): Extra {
   const size = Number(ctx.session?.spec.config.imageSize ?? SKETCH_RUN.config.imageSize);
@@ -93,6 +102,7 @@ function sketchPad(ctx: PageContext): Extra {
         const x = input();
         const out = await s.translate(x, [1, 3, size, size]);
         drawGrid(output, out.data, out.shape, { nrow: 1, padding: 0 });
+        window.__sketch = { input: x, output: out.data, shape: out.shape, step: s.step };
         // For tests and the console: which step drew it, and a weighted sum of the float output
         // (it changes with any output value, where the 8-bit canvas may not early in training).
         let sum = 0;
@@ -205,6 +215,6 @@ startTrainingPage({
   title: () => `Draw edges, watch ${SKETCH_RUN.model} make an emoji`,
   lede: (model) => [
     ...modelLede(model),
-    ' Here it learns edges → emoji from edge maps of Noto emoji (the way edges2shoes was made), in this tab; draw on the pad and every stroke goes through the generator.',
+    ' Here it turns edges into emoji (pairs of edge maps of Noto emoji and the emoji, the way edges2shoes was made): draw on the pad and every stroke goes through the generator, the trained one shipped with the project where there is one (the weights line says which), and it can go on learning in this tab.',
   ],
 });

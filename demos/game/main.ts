@@ -6,18 +6,23 @@
 //     and for a (k + 1)-class discriminator the winning class coloured per generator (white: real);
 //   - real samples (black) and generated ones (a colour per generator) from fixed noise;
 //   - the generator's map of a slice of its latent space (z1, z2 in [-2, 2], the rest 0) as a warped grid.
-// Step (one round: D update, then G update, as the trainer does it), Run / Pause, a slowed-down mode,
-// and the hyper-parameters (mixture, model, learning rate, batch, widths, and the model's own: each
-// input or select whose id names a parameter of the model's mixture hook, shown only for the models
-// declaring it (an element's data-params lists the parameters it holds)) in the page.
-// URL parameters: mixture, model, lr, batch, hidden, the models' own parameters, seed [1], autostart [0].
-// State for tests: window.__game.
+// "D step" and "G step" (one side's update, the other side held: ./sides.ts), "Round" (the D steps
+// per round, then the G steps per round; one and one: the trainer's own step, D update then G
+// update as `gan eval modes` trains), Run / Pause (rounds), a slowed-down mode, and the
+// hyper-parameters in the page: learning rates of D and G and the steps per side (applied from the
+// next update), mixture, model, batch, widths, and the model's own (N and GMAN's loss variants, k:
+// each input or select whose id names a parameter of the model's mixture hook, shown only for the
+// models declaring it (an element's data-params lists the parameters it holds); these start a new
+// game). Links open the kernel inspector on the same game's round, D step, G step or drawing of the plane.
+// Start-up: the status line says what compiles (kernels counted as the first view compiles them, or
+// on a later visit with the same settings all of them up front with createComputePipelineAsync from
+// the kernel manifest of the last visit, as the training pages do); window.__game.progress logs it.
+// URL parameters: mixture, model, lr (both sides), lrD, lrG, dSteps [1], gSteps [1], batch, hidden,
+// the models' own parameters, seed [1], autostart [0]. State for tests: window.__game.
 
 import { engine } from '../../engine/device.js';
 import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
-import { grad, noGrad } from '../../engine/tape.js';
 import { Generator } from '../../engine/ops/random.js';
-import { add, bceWithLogits, reshape, sigmoid, softmax } from '../../engine/ops/index.js';
 import type { Module } from '../../engine/nn.js';
 import {
   MIXTURES,
@@ -32,19 +37,41 @@ import {
 import { MixtureSampler } from '../../data/mixtures.js';
 import { readStats } from '../../nets/lib/stats.js';
 import type { GanTrainer } from '../../nets/registry.js';
-import { byId, el, fmt, setStatus } from '../shared/dom.js';
+import { byId, el, fmt, nextFrame, setStatus } from '../shared/dom.js';
 import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.js';
+import { loadManifest, manifestKey, saveManifest } from '../shared/warmup.js';
+import { sideOptimizers, stepRound, stepSide, type Side } from './sides.js';
+import { CELLS, EXTENT, arrowsTensor, evalMode, heatTensor } from './view.js';
 
-/** Heat-map resolution (cells per side) and the plane's extent in network units. */
-const CELLS = 40;
-const EXTENT = 1.25;
 const POINTS = 256;
 const GEN_COLOURS = ['#e4572e', '#2e86ab', '#59a14f', '#b07aa1', '#f28e2b', '#76b7b2', '#edc948', '#9c755f'];
 
+/** One start-up message: what the page is doing, kernels compiled so far (of total when known), when. */
+export interface GameProgress {
+  phase: 'start' | 'kernels' | 'first-view' | 'ready' | 'first-step';
+  kernels: number;
+  total: number | null;
+  text: string;
+  /** performance.now() when shown (ms since the page's navigation started). */
+  t: number;
+}
+
+/** What the buttons do: one D update, one G update, or a round. */
+type Action = Side | 'round';
+
 interface GameState {
+  /** Rounds played (Round, Run). */
   step: number;
+  /** Updates per side so far (rounds and single-side steps). */
+  dUpdates: number;
+  gUpdates: number;
+  /** Views drawn since the page loaded (each draw after an update or a change of view). */
+  draws: number;
+  /** The action in flight ('D', 'G', 'round'), null when idle. */
+  busy: Action | null;
   running: boolean;
   ready: boolean;
+  progress: GameProgress[];
   /** D's values over the grid as drawn (P(real), or the winning class), row-major. */
   heat: number[];
   /** Generated points as drawn, network units. */
@@ -60,6 +87,8 @@ declare global {
       stepOnce(): Promise<void>;
       /** D's parameters (the first discriminator's), read back, for a float64 reference in tests. */
       dParams(): Promise<{ name: string; shape: number[]; data: number[] }[]>;
+      /** The learning rates of D's and G's optimisers as set. */
+      rates(): { d: number[]; g: number[] };
     };
   }
 }
@@ -68,12 +97,17 @@ const params = new URLSearchParams(location.search);
 const ui = {
   mixture: byId<HTMLSelectElement>('mixture'),
   model: byId<HTMLSelectElement>('model'),
-  lr: byId<HTMLInputElement>('lr'),
+  lrD: byId<HTMLInputElement>('lr-d'),
+  lrG: byId<HTMLInputElement>('lr-g'),
+  dSteps: byId<HTMLInputElement>('d-steps'),
+  gSteps: byId<HTMLInputElement>('g-steps'),
   batch: byId<HTMLInputElement>('batch'),
   hidden: byId<HTMLInputElement>('hidden'),
   view: byId<HTMLSelectElement>('view'),
   reset: byId<HTMLButtonElement>('btn-reset'),
   step: byId<HTMLButtonElement>('btn-step'),
+  dstep: byId<HTMLButtonElement>('btn-dstep'),
+  gstep: byId<HTMLButtonElement>('btn-gstep'),
   run: byId<HTMLButtonElement>('btn-run'),
   slow: byId<HTMLInputElement>('slow'),
   canvas: byId<HTMLCanvasElement>('plane'),
@@ -81,7 +115,20 @@ const ui = {
 };
 const status = (t: string, kind: 'info' | 'ok' | 'warn' | 'error' = 'info') => setStatus(ui.status, t, kind);
 
-const state: GameState = { step: 0, running: false, ready: false, heat: [], fakes: [], arrows: [], lastStats: null };
+const state: GameState = {
+  step: 0,
+  dUpdates: 0,
+  gUpdates: 0,
+  draws: 0,
+  busy: null,
+  running: false,
+  ready: false,
+  progress: [],
+  heat: [],
+  fakes: [],
+  arrows: [],
+  lastStats: null,
+};
 let trainer: GanTrainer | null = null;
 let sampler: MixtureSampler | null = null;
 let opts: ModeRunOptions | null = null;
@@ -98,7 +145,10 @@ const pick = (sel: HTMLSelectElement, v: string | null) => {
 };
 pick(ui.mixture, params.get('mixture'));
 pick(ui.model, params.get('model'));
-ui.lr.value = params.get('lr') ?? String(MODE_DEFAULTS.lr);
+ui.lrD.value = params.get('lrD') ?? params.get('lr') ?? String(MODE_DEFAULTS.lr);
+ui.lrG.value = params.get('lrG') ?? params.get('lr') ?? String(MODE_DEFAULTS.lr);
+ui.dSteps.value = params.get('dSteps') ?? '1';
+ui.gSteps.value = params.get('gSteps') ?? '1';
 ui.batch.value = params.get('batch') ?? '64';
 ui.hidden.value = params.get('hidden') ?? String(MODE_DEFAULTS.hidden);
 // The models' own parameters: the page's input or select of the same id, its default (and a
@@ -120,21 +170,28 @@ for (const name of MODE_MODELS) {
   }
 }
 
+/** A number box's value, checked (an <input type=number> holding text reads as '': said so). */
+function num(input: HTMLInputElement, name: string, min: number, max: number, integer: boolean): number {
+  const v = Number(input.value);
+  if (input.validity.badInput || input.value.trim() === '')
+    throw new Error(`${name}: the box does not hold a number (expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}])`);
+  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw new Error(`${name}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${input.value}'`);
+  }
+  return v;
+}
+
+/** The learning rates of D and G from their boxes. */
+function readRates(): { d: number; g: number } {
+  return { d: num(ui.lrD, 'learning rate D', 1e-6, 0.5, false), g: num(ui.lrG, 'learning rate G', 1e-6, 0.5, false) };
+}
+
+/** Updates per side in a round, from their boxes. */
+function readRound(): { d: number; g: number } {
+  return { d: num(ui.dSteps, 'D steps per round', 1, 20, true), g: num(ui.gSteps, 'G steps per round', 1, 20, true) };
+}
+
 function readOptions(): ModeRunOptions {
-  const num = (input: HTMLInputElement, name: string, min: number, max: number, integer: boolean) => {
-    const v = Number(input.value);
-    if (
-      input.validity.badInput ||
-      input.value.trim() === '' ||
-      !Number.isFinite(v) ||
-      v < min ||
-      v > max ||
-      (integer && !Number.isInteger(v))
-    ) {
-      throw new Error(`${name}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${input.value}'`);
-    }
-    return v;
-  };
   const model = ui.model.value;
   // The model's own parameters from their inputs (numbers checked against the input's min and max).
   const own: Record<string, number | string> = {};
@@ -155,7 +212,7 @@ function readOptions(): ModeRunOptions {
     ...own,
     mixture: ui.mixture.value,
     model,
-    lr: num(ui.lr, 'learning rate', 1e-6, 0.5, false),
+    lr: readRates().g,
     batch: num(ui.batch, 'batch', 2, 1024, true),
     hidden: num(ui.hidden, 'hidden', 4, 256, true),
     seed: Number(params.get('seed') ?? 1) || 1,
@@ -195,86 +252,18 @@ function setViews(): void {
 
 // ---- drawing ----
 
-/** Grid cell centres in network units, [CELLS * CELLS, 2], row 0 at the top (y up). */
-function gridPoints(): Float32Array {
-  const p = new Float32Array(CELLS * CELLS * 2);
-  for (let r = 0; r < CELLS; r++) {
-    for (let c = 0; c < CELLS; c++) {
-      const i = r * CELLS + c;
-      p[2 * i] = -EXTENT + ((c + 0.5) * 2 * EXTENT) / CELLS;
-      p[2 * i + 1] = EXTENT - ((r + 0.5) * 2 * EXTENT) / CELLS;
-    }
-  }
-  return p;
-}
-
-/** Runs `fn` with D in evaluation mode (GMAN's dropout off), then restores the trainer's mode. */
-async function evalMode<T>(ds: Module[], fn: () => Promise<T>): Promise<T> {
-  const was = ds.map((d) => d.training);
-  ds.forEach((d) => d.train(false));
-  try {
-    return await fn();
-  } finally {
-    ds.forEach((d, i) => d.train(was[i]));
-  }
-}
-
 /** The discriminators the view shows (one, or all N for the mean). */
 function shownDiscriminators(ds: Module[]): Module[] {
   return ui.view.value === 'mean' ? ds : [ds[Number(ui.view.value) || 0]];
 }
 
-/**
- * -d/dx of G's non-saturating loss at each generated point, -d/dx log sigmoid(D(x)) averaged over
- * the shown discriminators: where G's update pushes that sample. [POINTS, 2], network units.
- */
-async function gradientArrows(t: GanTrainer, fakes: Float32Array): Promise<Float32Array> {
-  const ds = shownDiscriminators(discriminators(t));
-  const x = tensor(fakes, [POINTS, 2]).requireGrad();
+/** A tensor's values, read back, then the tensor freed. */
+async function readAndFree(t: Tensor): Promise<Float32Array> {
   try {
-    const g = tidy(() => {
-      let loss: Tensor | null = null;
-      for (const d of ds) {
-        const l = bceWithLogits(reshape(d.call(x) as Tensor, [-1]), 1, { reduction: 'sum' });
-        loss = loss ? add(loss, l) : l;
-      }
-      return grad(loss!, [x])[0];
-    });
-    try {
-      const v = await g.data();
-      return v.map((e) => -e / ds.length);
-    } finally {
-      g.dispose();
-    }
+    return await t.data();
   } finally {
-    x.dispose();
+    t.dispose();
   }
-}
-
-async function heatValues(t: GanTrainer): Promise<{ values: Float32Array; classes: number }> {
-  const ds = discriminators(t);
-  const x = () => tensor(gridPoints(), [CELLS * CELLS, 2]);
-  const classes = dClasses();
-  if (classes > 1) {
-    const out = tidy(() => noGrad(() => softmax(ds[0].call(x()) as Tensor, -1)));
-    try {
-      return { values: await out.data(), classes };
-    } finally {
-      out.dispose();
-    }
-  }
-  const which = shownDiscriminators(ds);
-  const acc = new Float32Array(CELLS * CELLS);
-  for (const d of which) {
-    const out = tidy(() => noGrad(() => sigmoid(d.call(x()) as Tensor)));
-    try {
-      const v = await out.data();
-      for (let j = 0; j < acc.length; j++) acc[j] += v[j] / which.length;
-    } finally {
-      out.dispose();
-    }
-  }
-  return { values: acc, classes: 1 };
 }
 
 /** G's output for the codes `z` makes (made and freed inside one tidy scope). */
@@ -297,10 +286,12 @@ async function draw(): Promise<void> {
   const t = trainer!;
   const o = opts!;
   const ds = discriminators(t);
-  const { values, classes } = await evalMode(ds, () => heatValues(t));
+  const classes = dClasses();
+  const shown = classes > 1 ? ds : shownDiscriminators(ds);
+  const values = await readAndFree(evalMode(ds, () => heatTensor(shown, classes)));
   const fakes = await generated(t, () => t.noise(POINTS, new Generator(o.seed + 7)));
   // Arrows follow G's loss through a P(real) D; a D that names generators has no single direction.
-  const arrows = dClasses() > 1 ? null : await evalMode(ds, () => gradientArrows(t, fakes));
+  const arrows = classes > 1 ? null : await readAndFree(evalMode(ds, () => arrowsTensor(shown, fakes)));
   // The latent slice: lines of constant z1 and of constant z2 (the other coordinates 0).
   const L = 9;
   const P = 24;
@@ -394,8 +385,12 @@ async function draw(): Promise<void> {
   state.heat = heat;
   state.fakes = [...fakes];
   state.arrows = arrows ? [...arrows] : [];
-  byId('plane-caption').textContent = `at step ${state.step}`;
-  byId('plane-caption').dataset.step = String(state.step);
+  const caption = byId('plane-caption');
+  caption.textContent = `after ${state.dUpdates} D and ${state.gUpdates} G updates (round ${state.step})`;
+  caption.dataset.step = String(state.step);
+  caption.dataset.d = String(state.dUpdates);
+  caption.dataset.g = String(state.gUpdates);
+  state.draws++;
   byId('plane-legend').textContent =
     (classes > 1
       ? `Background: D's winning class (white: real, a colour per generator; stronger = surer). Points: real (black), each generator's samples in its colour.`
@@ -403,6 +398,44 @@ async function draw(): Promise<void> {
     (manifold ? " Grey lines: G's image of a square grid of (z1, z2) in [−2, 2]², the other latent coordinates 0." : '') +
     (arrows ? " Brown arrows (every other point): where G's loss pushes each sample, ∇ₓ log D(x) (longest drawn 28 px)." : '');
 }
+
+// ---- start-up progress ----
+
+let progressTimer: ReturnType<typeof setInterval> | null = null;
+
+/** Shows a start-up message on the status line and logs it (window.__game.progress). */
+function progress(phase: GameProgress['phase'], text: string, kernels = 0, total: number | null = null): void {
+  state.progress.push({ phase, kernels, total, text, t: performance.now() });
+  status(text, phase === 'ready' || phase === 'first-step' ? 'ok' : 'info');
+}
+
+/** Runs `fn` while the status line counts the kernels it compiles (they compile when first used). */
+async function counting<T>(phase: 'first-view' | 'first-step', what: string, fn: () => Promise<T>): Promise<T> {
+  const base = engine().counters.pipelinesCompiled;
+  const t0 = performance.now();
+  const show = () => {
+    const n = engine().counters.pipelinesCompiled - base;
+    progress(
+      phase,
+      `${what}: ${n} new kernel${n === 1 ? '' : 's'} compiled so far (${((performance.now() - t0) / 1000).toFixed(0)} s)…`,
+      n,
+    );
+  };
+  show();
+  await nextFrame(); // the message is painted before a step's kernels compile (that blocks the page's thread)
+  if (progressTimer) clearInterval(progressTimer);
+  progressTimer = setInterval(show, 500);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(progressTimer);
+    progressTimer = null;
+    show(); // the final count
+  }
+}
+
+/** The kernel manifest's key: the game's settings that decide which kernels run. */
+const gameManifest = (o: ModeRunOptions) => manifestKey(`game:${o.model}`, { ...o, lr: 0, seed: 0 }, o.batch, POINTS);
 
 // ---- the game ----
 
@@ -413,13 +446,68 @@ function newGame(): Promise<void> {
   return games;
 }
 
+/** Sets each side's optimisers to its learning rate (from the next update). */
+function applyRates(): { d: number; g: number } {
+  const rates = readRates();
+  const sides = sideOptimizers(trainer!, discriminators(trainer!));
+  for (const o of sides.D) o.lr = rates.d;
+  for (const o of sides.G) o.lr = rates.g;
+  return rates;
+}
+
+const ACTION_NAMES: Record<Action, string> = { D: 'D step', G: 'G step', round: 'round' };
+
+/** The buttons as the state says: actions need a ready game and nothing in flight (Run pauses). */
+function syncButtons(): void {
+  const idle = state.ready && !state.busy && !loop;
+  for (const b of [ui.dstep, ui.gstep, ui.step]) b.disabled = !idle;
+  ui.run.disabled = !state.ready || (!!state.busy && !loop);
+  for (const [b, a] of [
+    [ui.dstep, 'D'],
+    [ui.gstep, 'G'],
+    [ui.step, 'round'],
+  ] as const) {
+    const busy = state.busy === a && !loop;
+    if (busy) b.dataset.state = 'busy';
+    else delete b.dataset.state;
+    b.textContent = `${a === 'round' ? 'Round' : ACTION_NAMES[a]}${busy ? '…' : ''}`;
+  }
+}
+
+/** The inspector links: this game's settings, and which update to inspect. */
+function updateInspectLinks(): void {
+  if (!opts) return;
+  const q = new URLSearchParams({ mixture: opts.mixture, model: opts.model, batch: String(opts.batch), hidden: String(opts.hidden) });
+  for (const key of Object.keys(mixtureModel(opts.model).params)) q.set(key, String(opts[key]));
+  const round = readRoundOr({ d: 1, g: 1 });
+  const link = (id: string, side: string, extra: Record<string, string> = {}) => {
+    const p = new URLSearchParams(q);
+    p.set('side', side);
+    for (const [k, v] of Object.entries(extra)) p.set(k, v);
+    byId<HTMLAnchorElement>(id).href = `../inspector/?${p}`;
+  };
+  link('inspect-round', 'round', round.d === 1 && round.g === 1 ? {} : { dSteps: String(round.d), gSteps: String(round.g) });
+  link('inspect-d', 'D');
+  link('inspect-g', 'G');
+  link('inspect-view', 'view');
+}
+
+function readRoundOr(fallback: { d: number; g: number }): { d: number; g: number } {
+  try {
+    return readRound();
+  } catch {
+    return fallback;
+  }
+}
+
 async function startGame(): Promise<void> {
   await stop();
+  await pending; // a D step, G step or round in flight finishes on the old game
   state.ready = false;
-  ui.step.disabled = true;
-  ui.run.disabled = true;
+  syncButtons();
   try {
     opts = readOptions();
+    readRound();
   } catch (e) {
     status((e as Error).message, 'error');
     return;
@@ -427,56 +515,109 @@ async function startGame(): Promise<void> {
   if (trainer) disposeTrainer(trainer);
   sampler = new MixtureSampler(MIXTURES[opts.mixture].make(), opts.seed);
   trainer = createMixtureTrainer(opts, sampler.dim);
+  applyRates();
   // The real points drawn: a fixed sample of the mixture, in network units.
   realPoints = sampler.toNetwork(new MixtureSampler(sampler.mix, opts.seed + 99).draw(POINTS));
   state.step = 0;
+  state.dUpdates = 0;
+  state.gUpdates = 0;
   state.lastStats = null;
   setViews();
   showStats();
-  status('compiling kernels and drawing…');
-  await draw();
+  updateInspectLinks();
+  // Kernels this game used on a previous visit compile up front, all at once and off the page's
+  // thread where the browser can (createComputePipelineAsync); otherwise they compile as first used.
+  const specs = loadManifest(gameManifest(opts));
+  if (specs.length) {
+    await engine().prewarm(specs, (done, total) => {
+      if (total) progress('kernels', `compiling kernels: ${done} of ${total}…`, done, total);
+    });
+  }
+  await counting('first-view', 'drawing the first view (D over the plane, samples, the latent grid)', () => draw());
   state.ready = true;
-  ui.step.disabled = false;
-  ui.run.disabled = false;
-  status(`new game: ${opts.model} on ${opts.mixture}`, 'ok');
+  syncButtons();
+  progress('ready', `new game: ${opts.model} on ${opts.mixture}`);
 }
 
 function showStats(): void {
   byId('stat-step').textContent = String(state.step);
+  byId('stat-updates').textContent = `D ${state.dUpdates} · G ${state.gUpdates}`;
   byId('stat-lossD').textContent = fmt(state.lastStats?.lossD);
   byId('stat-lossG').textContent = fmt(state.lastStats?.lossG);
 }
 
-async function stepOnce(): Promise<void> {
+/** One action (a D update, a G update, or a round), then the view redrawn. */
+async function act(action: Action): Promise<void> {
   const t = trainer!;
-  const real = sampler!.batch(opts!.batch);
-  try {
-    const stats = t.step(real, true);
+  const o = opts!;
+  const ds = discriminators(t);
+  const round = action === 'round' ? readRound() : action === 'D' ? { d: 1, g: 0 } : { d: 0, g: 1 };
+  const first = state.dUpdates + state.gUpdates === 0;
+  const run = async () => {
+    const stats =
+      action === 'round'
+        ? stepRound(t, ds, round, () => sampler!.batch(o.batch), true)
+        : (() => {
+            const real = sampler!.batch(o.batch);
+            try {
+              return stepSide(t, ds, action, real, true);
+            } finally {
+              real.dispose();
+            }
+          })();
     state.lastStats = stats ? await readStats(stats) : null;
-  } finally {
-    real.dispose();
-  }
-  state.step++;
+  };
+  if (first) await counting('first-step', `first update (${ACTION_NAMES[action]})`, run);
+  else await run();
+  if (action === 'round') state.step++;
+  state.dUpdates += round.d;
+  state.gUpdates += round.g;
   showStats();
   await draw();
+  if (first) {
+    saveManifest(gameManifest(o), engine().kernelSpecs());
+    progress('first-step', `first ${ACTION_NAMES[action]} done`);
+  }
 }
+
+/** A button's action: marked busy at once, the others disabled, the status says what runs. */
+function clickAction(action: Action): void {
+  if (loop || state.busy || !state.ready) return;
+  state.busy = action;
+  syncButtons();
+  status(action === 'round' ? 'round: D steps, then G steps…' : `${ACTION_NAMES[action]}: updating ${action} only…`);
+  // The busy state is painted before the update's work starts.
+  pending = nextFrame()
+    .then(() => act(action))
+    .then(() => status(`${ACTION_NAMES[action]} done: D ${state.dUpdates} · G ${state.gUpdates} updates`, 'ok'))
+    .catch((e: Error) => status(`${ACTION_NAMES[action]} failed: ${e.message}`, 'error'))
+    .finally(() => {
+      state.busy = null;
+      syncButtons();
+    });
+}
+
+/** The button action in flight (resolved when none). */
+let pending: Promise<void> = Promise.resolve();
 
 function setRunning(on: boolean): void {
   state.running = on;
   ui.run.textContent = on ? 'Pause' : loop ? 'Pausing after this step…' : 'Run';
-  ui.step.disabled = on || !!loop;
+  ui.run.dataset.state = on ? 'running' : loop ? 'pausing' : 'paused';
+  syncButtons();
 }
 
 function start(): void {
+  if (state.busy) return;
   if (loop) {
     setRunning(true);
     return;
   }
-  setRunning(true);
+  state.running = true;
   loop = (async () => {
     try {
       while (state.running) {
-        await stepOnce();
+        await act('round');
         await new Promise((r) => setTimeout(r, ui.slow.checked ? 600 : 0));
       }
     } catch (e) {
@@ -486,6 +627,7 @@ function start(): void {
       setRunning(false);
     }
   })();
+  setRunning(true);
 }
 
 async function stop(): Promise<void> {
@@ -500,32 +642,55 @@ ui.model.addEventListener('change', () => {
 });
 ui.mixture.addEventListener('change', () => void newGame());
 ui.reset.addEventListener('click', () => void newGame());
-ui.step.addEventListener('click', () => {
-  if (loop) return;
-  ui.step.disabled = true;
-  void stepOnce()
-    .then(() => status(`step ${state.step}`, 'ok'))
-    .catch((e: Error) => status(`step failed: ${e.message}`, 'error'))
-    .finally(() => (ui.step.disabled = !!loop));
-});
+ui.dstep.addEventListener('click', () => clickAction('D'));
+ui.gstep.addEventListener('click', () => clickAction('G'));
+ui.step.addEventListener('click', () => clickAction('round'));
 ui.run.addEventListener('click', () => (state.running ? void stop() : start()));
 ui.view.addEventListener('change', () => {
-  if (!loop && trainer) void draw();
+  if (!loop && !state.busy && trainer && state.ready) void draw();
 });
-for (const input of [ui.lr, ui.batch, ui.hidden, ...paramInputs.values()]) input.addEventListener('change', () => void newGame());
+// Learning rates and steps per side apply from the next update; the rest starts a new game.
+for (const input of [ui.lrD, ui.lrG]) {
+  input.addEventListener('change', () => {
+    if (!trainer) return;
+    try {
+      const r = applyRates();
+      status(`learning rates: D ${r.d}, G ${r.g} (from the next update)`, 'ok');
+    } catch (e) {
+      status((e as Error).message, 'error');
+    }
+  });
+}
+for (const input of [ui.dSteps, ui.gSteps]) {
+  input.addEventListener('change', () => {
+    try {
+      const r = readRound();
+      updateInspectLinks();
+      status(`a round: ${r.d} D step${r.d === 1 ? '' : 's'}, then ${r.g} G step${r.g === 1 ? '' : 's'}`, 'ok');
+    } catch (e) {
+      status((e as Error).message, 'error');
+    }
+  });
+}
+for (const input of [ui.batch, ui.hidden, ...paramInputs.values()]) input.addEventListener('change', () => void newGame());
 
 window.__game = Object.assign(state, {
-  stepOnce: () => stepOnce(),
+  stepOnce: () => act('round'),
   dParams: async () => {
     const out: { name: string; shape: number[]; data: number[] }[] = [];
     for (const [name, p] of discriminators(trainer!)[0].namedParameters())
       out.push({ name, shape: [...p.shape], data: [...(await p.data())] });
     return out;
   },
+  rates: () => {
+    const sides = sideOptimizers(trainer!, discriminators(trainer!));
+    return { d: sides.D.map((o) => o.lr), g: sides.G.map((o) => o.lr) };
+  },
 });
 
 (async () => {
   showModelOptions();
+  progress('start', 'starting WebGPU…');
   const started = await startEngine();
   if ('failure' in started) {
     renderStartFailure(byId('webgpu-status'), started.failure);

@@ -12,7 +12,9 @@
 // kernels run. Models that bind labels or captions (GanTrainer.bindData) get the training page's set. Step 1 compiles pipelines and allocates optimiser state, so the page inspects step 2.
 //
 // URL parameters: model [the registry's first], batch [16], autorun [1], and any of the model's options (size or
-// imageSize, ngf, ndf, nz, ...). State for tests: window.__inspector.
+// imageSize, ngf, ndf, nz, ...). With `mixture`, the game mode (./mixture.ts): the 2-D game page's
+// trainers and updates (side=round|D|G, dSteps, gSteps, hidden, layers, nz and the model's mixture
+// parameters), the game page's "inspect" links. State for tests: window.__inspector.
 
 import { engine, fmtBytes, type DispatchInfo, type Engine, type Kernel, type PooledBuffer } from '../../engine/device.js';
 import { Tensor, tensor } from '../../engine/tensor.js';
@@ -22,11 +24,14 @@ import { adapterLine, renderStartFailure, startEngine } from '../shared/webgpu.j
 import { loadPageDataset } from '../shared/datasets.js';
 import { quickConfig, runDefaults } from '../shared/models.js';
 import { disposeTrainer } from '../shared/session.js';
+import { mixtureModels, mixtureOptions, mixtureSubject } from './mixture.js';
 
 /** URL/short names for options. */
 const ALIASES: Record<string, string> = { size: 'imageSize' };
 
 const params = new URLSearchParams(location.search);
+/** The game mode: the 2-D game page's trainers and updates instead of the registry's image models. */
+const gameMode = params.has('mixture');
 
 export interface InspectedDispatch extends DispatchInfo {
   index: number;
@@ -38,7 +43,7 @@ export interface InspectedDispatch extends DispatchInfo {
 
 interface Inspection {
   model: string;
-  config: ModelConfig;
+  config: Record<string, number | string | boolean>;
   batch: number;
   dispatches: InspectedDispatch[];
   sources: Map<string, string>;
@@ -52,7 +57,7 @@ const ui = {
   run: byId<HTMLButtonElement>('btn-run'),
   status: byId('status'),
 };
-const optionInputs = new Map<string, HTMLInputElement>();
+const optionInputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
 
 // ---- observing one step -------------------------------------------------------------------------
 
@@ -93,19 +98,59 @@ function observe(e: Engine, fn: () => void): { shapes: InspectedDispatch['shapes
   return { shapes, sources };
 }
 
+/** The model's options as declared (the registry recipe's, or in the game mode the game's). */
+function optionSpecs(model: string): [string, { type: string; default?: unknown; help?: string; choices?: readonly unknown[] }][] {
+  return gameMode ? mixtureOptions(model) : Object.entries(recipes[model].options);
+}
+
 function readConfig(model: string): ModelConfig {
-  const recipe = recipes[model];
   const config: ModelConfig = {};
-  for (const [name, spec] of Object.entries(recipe.options)) {
+  for (const [name, spec] of optionSpecs(model)) {
     const input = optionInputs.get(name);
     if (!input) continue;
-    config[name] = spec.type === 'boolean' ? input.checked : spec.type === 'string' ? input.value : Number(input.value);
+    config[name] =
+      spec.type === 'boolean' ? (input as HTMLInputElement).checked : spec.type === 'string' ? input.value : Number(input.value);
   }
   return config;
 }
 
-async function inspect(model: string, config: ModelConfig, batch: number): Promise<Inspection> {
+/** The game mode's inspection: steps 1 and 2 of a game update, the second observed. */
+async function inspectGame(model: string, config: ModelConfig, batch: number): Promise<Inspection> {
+  if (!Number.isInteger(batch) || batch < 2) throw new Error(`batch must be an integer >= 2, got ${batch}`);
+  const subject = mixtureSubject(model, config, batch);
+  try {
+    return { model, batch, ...(await observeStep(() => subject.step())), config: subject.config };
+  } finally {
+    subject.dispose();
+  }
+}
+
+/** Step 1 (compiles pipelines, allocates optimiser state), then step 2 with every dispatch observed. */
+async function observeStep(step: () => void): Promise<Omit<Inspection, 'model' | 'config' | 'batch'>> {
   const e = engine();
+  setStatus(ui.status, 'step 1: compiling pipelines and allocating optimiser state…');
+  step();
+  await e.sync();
+  setStatus(ui.status, 'step 2: recording every dispatch…');
+  e.trace = [];
+  try {
+    const timed = e.startProfile();
+    const t0 = performance.now();
+    const { shapes, sources } = observe(e, step);
+    await e.sync();
+    const wallMs = performance.now() - t0;
+    const times = timed ? await e.stopProfile() : [];
+    const trace = e.trace;
+    if (shapes.length !== trace.length) throw new Error(`inspector: saw ${shapes.length} dispatches but the trace has ${trace.length}`);
+    const dispatches = trace.map((d, i) => ({ ...d, index: i + 1, shapes: shapes[i], ms: times[i]?.ms ?? null }));
+    return { dispatches, sources, timed: timed && times.length === trace.length, wallMs };
+  } finally {
+    e.trace = null;
+  }
+}
+
+async function inspect(model: string, config: ModelConfig, batch: number): Promise<Inspection> {
+  if (gameMode) return inspectGame(model, config, batch);
   const recipe = recipes[model];
   const errs = recipe.validate(config);
   if (errs.length) throw new Error(errs.join('; '));
@@ -127,25 +172,8 @@ async function inspect(model: string, config: ModelConfig, batch: number): Promi
   for (let i = 0; i < values.length; i++) values[i] = Math.random() * 2 - 1;
   const real = tensor(values, [batch, channels, size, size]).keep();
   try {
-    setStatus(ui.status, 'step 1: compiling pipelines and allocating optimiser state…');
-    trainer.step(real, false);
-    await e.sync();
-
-    setStatus(ui.status, 'step 2: recording every dispatch…');
-    e.trace = [];
-    const timed = e.startProfile();
-    const t0 = performance.now();
-    const { shapes, sources } = observe(e, () => trainer.step(real, false));
-    await e.sync();
-    const wallMs = performance.now() - t0;
-    const times = timed ? await e.stopProfile() : [];
-    const trace = e.trace;
-    e.trace = null;
-    if (shapes.length !== trace.length) throw new Error(`inspector: saw ${shapes.length} dispatches but the trace has ${trace.length}`);
-    const dispatches = trace.map((d, i) => ({ ...d, index: i + 1, shapes: shapes[i], ms: times[i]?.ms ?? null }));
-    return { model, config, batch, dispatches, sources, timed: timed && times.length === trace.length, wallMs };
+    return { model, config, batch, ...(await observeStep(() => trainer.step(real, false))) };
   } finally {
-    e.trace = null;
     real.dispose();
     disposeTrainer(trainer);
   }
@@ -253,23 +281,31 @@ function render(r: Inspection): void {
 // ---- controls and start -------------------------------------------------------------------------
 
 function buildOptionInputs(model: string): void {
-  const recipe = recipes[model];
   const box = ui.run.parentElement!;
   box.querySelectorAll('label[data-option]').forEach((l) => l.remove());
   optionInputs.clear();
   // The recipe's defaults with its --quick preset on top: small, so a step is quick to inspect even on a software adapter.
-  const defaults: ModelConfig = quickConfig(model);
-  for (const [name, spec] of Object.entries(recipe.options)) {
+  // (The game's models: their declared defaults.)
+  const defaults: ModelConfig = gameMode ? {} : quickConfig(model);
+  for (const [name, spec] of optionSpecs(model)) {
     if (!['int', 'float', 'number', 'boolean', 'string'].includes(spec.type)) continue;
     const fromUrl = params.get(name) ?? params.get(Object.keys(ALIASES).find((a) => ALIASES[a] === name) ?? '');
     const value = fromUrl ?? String(defaults[name] ?? spec.default ?? '');
-    const input = el('input', {
-      type: spec.type === 'boolean' ? 'checkbox' : spec.type === 'string' ? 'text' : 'number',
-      step: spec.type === 'int' ? 1 : 'any',
-      title: spec.help ?? name,
-    });
-    if (spec.type === 'boolean') input.checked = value === 'true';
-    else input.value = value;
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (spec.choices?.length) {
+      // Declared choices: a select (the URL's value kept when it is one of them).
+      const choices = spec.choices.map(String);
+      input = el('select', { title: spec.help ?? name }, ...choices.map((c) => el('option', { value: c }, c)));
+      input.value = choices.includes(value) ? value : String(spec.default);
+    } else {
+      input = el('input', {
+        type: spec.type === 'boolean' ? 'checkbox' : spec.type === 'string' ? 'text' : 'number',
+        step: spec.type === 'int' ? 1 : 'any',
+        title: spec.help ?? name,
+      });
+      if (spec.type === 'boolean') input.checked = value === 'true';
+      else input.value = value;
+    }
     optionInputs.set(name, input);
     box.insertBefore(el('label', { 'data-option': name }, name, input), ui.batch.closest('label'));
   }
@@ -321,11 +357,14 @@ async function run(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const models = Object.keys(recipes);
+  const choices = gameMode
+    ? mixtureModels().map((m) => ({ value: m.name, text: m.label }))
+    : Object.keys(recipes).map((m) => ({ value: m, text: `${m}: ${recipes[m].description}` }));
+  const models = choices.map((c) => c.value);
   const wanted = params.get('model');
-  ui.model.replaceChildren(...models.map((m) => el('option', { value: m }, `${m}: ${recipes[m].description}`)));
+  ui.model.replaceChildren(...choices.map((c) => el('option', { value: c.value }, c.text)));
   ui.model.value = wanted && models.includes(wanted) ? wanted : (models[0] ?? '');
-  ui.batch.value = String(intParam(params, 'batch', 16, 1, 1024));
+  ui.batch.value = String(intParam(params, 'batch', gameMode ? 64 : 16, 1, 1024));
   buildOptionInputs(ui.model.value);
   ui.model.addEventListener('change', () => buildOptionInputs(ui.model.value));
   ui.run.addEventListener('click', () => void run());

@@ -1,5 +1,6 @@
 // A small picture of what a model makes, without a training session: the gallery's thumbnails.
-// The generator of the checkpoint a training page saved in this browser (IndexedDB, key = the
+// The shipped trained weights when the caller passes them (a zoo file without its grid.png), else
+// the generator of the checkpoint a training page saved in this browser (IndexedDB, key = the
 // model's name) when there is one, else freshly initialised weights of the page's default run.
 //   - image-to-image models with held-out pairs: input | output | target rows (the recipe's
 //     heldOutPairs/translate hooks, as the training pages and `gan eval` show them);
@@ -9,7 +10,7 @@
 
 import { tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/random.js';
-import { restoreCheckpoint } from '../../engine/checkpoint.js';
+import { checkpointInfo, restoreCheckpoint } from '../../engine/checkpoint.js';
 import { SampleInputs } from '../../nets/lib/sample.js';
 import { firstPairs, translationGrid, translationHooks } from '../../nets/lib/translation.js';
 import { datasetChannels, loadHeldOut, loadPageDataset } from './datasets.js';
@@ -26,10 +27,15 @@ export interface Preview {
   trained: boolean;
 }
 
-/** The model's picture: `count` samples (or pairs), from its saved checkpoint or fresh weights. */
-export async function previewModel(model: string, count = 16): Promise<Preview> {
+/**
+ * The model's picture: `count` samples (or pairs), from `shipped` (trained weights: their bytes and
+ * the caption that says so), else its saved checkpoint, else fresh weights.
+ */
+export async function previewModel(model: string, count = 16, shipped?: { bytes: Uint8Array; caption: string }): Promise<Preview> {
   const recipe = recipeOf(model);
-  const stored = await getCheckpoint(model).catch(() => null);
+  const stored = shipped
+    ? { bytes: shipped.bytes, step: checkpointInfo(shipped.bytes, 'trained weights').step }
+    : await getCheckpoint(model).catch(() => null);
   let spec: RunSpec;
   if (stored) spec = runSpecOf(stored.bytes, 'browser checkpoint');
   else {
@@ -47,10 +53,21 @@ export async function previewModel(model: string, count = 16): Promise<Preview> 
       const [c, h, w] = d.data.sampleShape;
       trainer.bindData({ images: d.data.data, n: d.data.n, c, h, w, labels: d.data.labels, tokens: d.data.tokens });
     }
-    if (stored) restoreCheckpoint(stored.bytes, { models: trainer.nets }, { source: 'browser checkpoint', restoreDefaultGenerator: false });
-    const caption = stored
-      ? `trained in this browser: step ${stored.step}`
-      : 'freshly initialised weights (untrained): train it on its page';
+    if (stored) {
+      // A networks-only file (the zoo's: the generator alone) restores just those networks.
+      const only = (checkpointInfo(stored.bytes, 'checkpoint').extra as { networksOnly?: string[] } | null)?.networksOnly;
+      const nets = Array.isArray(only) ? Object.fromEntries(only.map((n) => [n, trainer.nets[n]])) : trainer.nets;
+      restoreCheckpoint(
+        stored.bytes,
+        { models: nets },
+        { source: shipped ? 'trained weights' : 'browser checkpoint', restoreDefaultGenerator: false },
+      );
+    }
+    const caption = shipped
+      ? shipped.caption
+      : stored
+        ? `trained in this browser: step ${stored.step}`
+        : 'freshly initialised weights (untrained): train it on its page';
     const size = recipe.imageShape(spec.config).size;
     const hooks = translationHooks(recipe);
     const base = { caption, trained: !!stored };

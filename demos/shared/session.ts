@@ -12,6 +12,7 @@ import { checkpointInfo, checkpointToBytes, restoreCheckpoint, type Json } from 
 import { DataLoader, type ArrayDataset, type LoaderState } from '../../data/loader.js';
 import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../../nets/registry.js';
 import { readStats } from '../../nets/lib/stats.js';
+import { replayed, type ReplayedTrainer } from '../../nets/lib/step.js';
 import type { TranslationEval } from '../../nets/lib/translation.js';
 import type { History } from './charts.js';
 
@@ -28,6 +29,8 @@ export interface RunSpec {
 export class TrainingSession {
   readonly recipe: ModelRecipe;
   readonly trainer: GanTrainer;
+  /** The trainer's steps, replayed once recorded (nets/lib/step.ts replayed()). */
+  readonly stepper: ReplayedTrainer;
   readonly loader: DataLoader;
   readonly settings: TrainSettings;
   step = 0;
@@ -61,6 +64,8 @@ export class TrainingSession {
         throw new Error(`${spec.model}: ${(e as Error).message} (dataset ${datasetName})`);
       }
     }
+    // Recorded-step replay: the same bits as trainer.step(), a fraction of the host work per step.
+    this.stepper = replayed(this.trainer);
     this.loader = new DataLoader(dataset, { batchSize: spec.batch, seed: spec.seed });
     this.real = tensor(new Float32Array(spec.batch * dc * dh * dw), [spec.batch, dc, dh, dw]).keep();
     // The grid's latent codes come from their own stream, so they stay fixed while training runs.
@@ -82,7 +87,7 @@ export class TrainingSession {
   /** One training step; with `withStats`, its scalar measures read back in one transfer. */
   async trainStep(withStats: boolean): Promise<Record<string, number> | null> {
     this.loader.nextInto(this.real);
-    const stats = this.trainer.step(this.real, withStats);
+    const stats = this.stepper.step(this.real, withStats);
     this.step++;
     if (stats) return readStats(stats);
     // No readback this step: submit, and wait so the page never queues more than one step ahead.
@@ -151,10 +156,33 @@ export class TrainingSession {
     });
   }
 
-  /** Restores networks, training state, optimisers, noise stream, loader position and step from checkpoint bytes. */
-  restore(bytes: Uint8Array, source: string): { history: History | null } {
+  /**
+   * Restores networks, training state, optimisers, noise stream, loader position and step from
+   * checkpoint bytes. A networks-only file (extra.networksOnly: the shipped weights of the zoo, the
+   * generator alone in float16) restores just those networks and the step; the other networks,
+   * the optimisers and the noise stream stay as they are (fresh), and `networksOnly` lists what came.
+   */
+  restore(bytes: Uint8Array, source: string): { history: History | null; networksOnly: string[] | null } {
     const info = checkpointInfo(bytes, source);
-    const extra = (info.extra ?? {}) as { loader?: LoaderState; history?: History; trainingState?: string[]; limit?: number };
+    const extra = (info.extra ?? {}) as {
+      loader?: LoaderState;
+      history?: History;
+      trainingState?: string[];
+      limit?: number;
+      networksOnly?: unknown;
+    };
+    if (Array.isArray(extra.networksOnly)) {
+      const only = extra.networksOnly.filter((n): n is string => typeof n === 'string');
+      const missing = only.filter((n) => !(n in this.trainer.nets));
+      if (missing.length)
+        throw new Error(
+          `${source}: holds ${missing.join(', ')}, which ${this.spec.model}'s trainer does not have (its networks: ${Object.keys(this.trainer.nets).join(', ')})`,
+        );
+      const nets = Object.fromEntries(only.map((n) => [n, this.trainer.nets[n]]));
+      restoreCheckpoint(bytes, { models: nets }, { source, restoreDefaultGenerator: false });
+      this.step = info.step;
+      return { history: extra.history ?? null, networksOnly: only };
+    }
     const saved = new Set(Array.isArray(extra.trainingState) ? extra.trainingState : []);
     const state = Object.fromEntries(Object.entries(this.trainer.trainingState ?? {}).filter(([k]) => saved.has(k)));
     // The data position only means something on the same examples: a checkpoint from a `gan train`
@@ -176,11 +204,12 @@ export class TrainingSession {
     this.step = info.step;
     this.spec.lr = this.lr;
     this.settings.lr = this.lr;
-    return { history: extra.history ?? null };
+    return { history: extra.history ?? null, networksOnly: null };
   }
 
   /** Frees the run's GPU memory (the engine stays). */
   dispose(): void {
+    this.stepper.dispose();
     disposeTrainer(this.trainer);
     this.real.dispose();
     this.sampleZ.dispose();
@@ -199,11 +228,7 @@ export async function readTensor(fn: () => Tensor): Promise<{ data: Float32Array
 
 /** Frees a trainer's networks, optimisers and whatever else it holds (its own dispose() when it has one). */
 export function disposeTrainer(t: GanTrainer): void {
-  const own = (t as GanTrainer & { dispose?: () => void }).dispose;
-  if (own) {
-    own.call(t);
-    return;
-  }
+  if (t.dispose) return t.dispose();
   for (const m of Object.values(t.nets)) m.dispose();
   for (const o of Object.values(t.optimizers)) o.dispose();
 }

@@ -18,13 +18,24 @@
 //     autosaved every N steps) and as files;
 //   - stats-panel.ts: step, steps/s, step time, the trainer's statistics, the run;
 //   - progress.ts: start-up progress while kernels compile.
+// Which weights a page starts from: the checkpoint this browser saved for the model (unless
+// ?fresh=1), else the trained weights shipped with the project when the model has them
+// (zoo/<model>/, served by the build with a manifest: shared/zoo.ts) and the URL asks for nothing
+// they do not fit (another width, size or dataset), else untrained networks. The weights line
+// above the samples says which ("trained: step N of M, see its card"), with "Untrained" and
+// "Trained weights" one click away. Shipped weights hold the generator alone (float16): training
+// continues from them with a fresh discriminator and fresh optimisers, unless the zoo also ships
+// the run's float32 checkpoint of the same step (then the page loads that: the run itself). A page
+// that starts from trained weights does not start training by itself (?autostart=1 makes it).
 // The run is the recipe's defaults + quick preset + the model's `demo` overrides + URL parameters
 // (models.ts); a lost GPU device stops training and offers to resume from the last checkpoint on a
 // new one.
 //
 // URL parameters: model (generic page), any of the model's options (camelCase, kebab-case; size =
 // imageSize), batch, lr, dataset, seed [1], samples [64], sampleEvery [20], autosave [250],
-// walk [8], autostart [1], fresh [0]. State for tests and the console: window.__demo (DemoHandle).
+// walk [8], autostart [1; 0 with trained weights], fresh [0] (1: untrained networks, ignoring this
+// browser's checkpoint and the shipped weights). State for tests and the console: window.__demo
+// (DemoHandle).
 
 import { engine } from '../../engine/device.js';
 import { recipes } from '../../nets/registry.js';
@@ -36,8 +47,9 @@ import { loadHeldOut, loadPageDataset, registerHeldOutSource, type PageDataset }
 import { blurbOf, chartsOf, gridColsOf, isBidirectional, recipeOf, runFromParams, type RunDefaults } from './models.js';
 import { TrainingSession, runSpecOf, type RunSpec } from './session.js';
 import { adapterLine, renderStartFailure, startEngine, watchDeviceLoss } from './webgpu.js';
-import { fmtSeconds, isSoftwareAdapter, manifestKey, saveManifest, softwareSized } from './warmup.js';
-import type { Extra, PageContext, StatusKind, TrainingPageOptions } from './training/api.js';
+import { WIDTH_OPTION, fmtSeconds, isSoftwareAdapter, manifestKey, saveManifest, softwareSized } from './warmup.js';
+import { shippedMismatch, shippedWeights, trainedCaption, zooBytes, zooHistory, zooUrl, type ZooEntry } from './zoo.js';
+import type { Extra, PageContext, StatusKind, TrainingPageOptions, WeightsState } from './training/api.js';
 import { Checkpoints } from './training/checkpoints.js';
 import { renderControls, wireControls } from './training/controls.js';
 import { buildLayout, type PageLayout } from './training/layout.js';
@@ -46,7 +58,7 @@ import { RunLoop } from './training/run-loop.js';
 import { StatsPanel } from './training/stats-panel.js';
 import { NoiseGrid, PairGrid, type SampleView } from './training/views.js';
 
-export type { DemoHandle, Extra, PageContext, ProgressEntry, TrainingPageOptions } from './training/api.js';
+export type { DemoHandle, Extra, PageContext, ProgressEntry, TrainingPageOptions, WeightsState } from './training/api.js';
 export { hasLatentCodes } from './training/views.js';
 
 export function startTrainingPage(opts: TrainingPageOptions): void {
@@ -74,6 +86,9 @@ class TrainingPage implements PageContext {
   private readonly stats: StatsPanel;
   private readonly startup: StartupProgress;
   private readonly checkpoints: Checkpoints;
+  /** The current model's shipped weights (null: none shipped) and why they do not fit the URL's run. */
+  private shipped: { entry: ZooEntry | null; mismatch: string | null; error?: string } = { entry: null, mismatch: null };
+  private weights: WeightsState = { kind: 'untrained', why: 'starting', shipped: null };
 
   constructor(private readonly opts: TrainingPageOptions) {
     this.model = opts.model ?? (new URLSearchParams(location.search).get('model') || Object.keys(recipes)[0]);
@@ -271,8 +286,13 @@ class TrainingPage implements PageContext {
    * Restores checkpoint bytes, rebuilding the networks (and the data) when the checkpoint's run
    * differs. Returns the step the checkpoint records (the step the page now continues from).
    */
-  private async restoreBytes(bytes: Uint8Array, source: string): Promise<number> {
+  private async restoreBytes(
+    bytes: Uint8Array,
+    source: string,
+    { batch, weights }: { batch?: number; weights?: (step: number, networksOnly: string[] | null) => WeightsState } = {},
+  ): Promise<number> {
     const spec = runSpecOf(bytes, source);
+    if (batch !== undefined) spec.batch = batch;
     if (spec.model !== this.model) {
       if (this.opts.model !== null) throw new Error(`${source}: a '${spec.model}' checkpoint; this page trains ${this.model}`);
       if (!recipes[spec.model]) throw new Error(`${source}: a '${spec.model}' checkpoint, a model this build does not have`);
@@ -291,7 +311,7 @@ class TrainingPage implements PageContext {
       this.buildViews(this.run);
     }
     const s = this.session!;
-    const { history } = s.restore(bytes, source);
+    const { history, networksOnly } = s.restore(bytes, source);
     s.spec.seed = spec.seed;
     this.ui.seed.value = String(spec.seed);
     this.ui.lr.value = String(s.lr);
@@ -301,6 +321,7 @@ class TrainingPage implements PageContext {
     if (this.lastStats) for (const k of Object.keys(this.lastStats)) if (k.startsWith('heldout_')) delete this.lastStats[k];
     const step = s.step;
     this.checkpoints.restored(bytes, step, source);
+    this.setWeights(weights?.(step, networksOnly) ?? { kind: 'checkpoint', source, step, shipped: this.shipped.entry?.step ?? null });
     this.showStats();
     await this.drawAll();
     return step;
@@ -378,6 +399,17 @@ class TrainingPage implements PageContext {
     this.ready = false;
     await this.enter(model);
     let note = '';
+    let trained = false;
+    const found = await shippedWeights(model);
+    this.shipped = {
+      ...found,
+      mismatch: found.entry ? shippedMismatch(found.entry, this.params, this.opts.base?.(model) ?? {}) : null,
+    };
+    this.setWeights({
+      kind: 'untrained',
+      why: this.options.fresh ? 'fresh=1 in the URL' : 'new networks',
+      shipped: found.entry?.step ?? null,
+    });
     if (!this.options.fresh) {
       const stored = await this.checkpoints.stored().catch((e: Error) => {
         note = `Could not read the checkpoint store: ${e.message}`;
@@ -391,6 +423,15 @@ class TrainingPage implements PageContext {
           note = `The checkpoint saved in this browser could not be restored (${(e as Error).message}); starting fresh.`;
           await this.enter(model);
         }
+      } else if (this.shipped.entry && !this.shipped.mismatch) {
+        try {
+          await this.loadShipped(this.shipped.entry);
+          trained = true;
+        } catch (e) {
+          note = `The trained weights could not be loaded (${(e as Error).message}); starting from untrained networks.`;
+          await this.enter(model);
+          this.setWeights({ kind: 'untrained', why: 'the trained weights failed to load', shipped: this.shipped.entry.step });
+        }
       }
     }
     if (note) {
@@ -401,11 +442,96 @@ class TrainingPage implements PageContext {
     this.showStats();
     await this.startup.prewarm(this.manifestKey());
     await this.startup.counting('samples', 'drawing the first samples', () => this.drawAll());
-    if (!this.options.autostart) this.startup.show('done', 0, null, 'ready');
+    // Trained weights are there to be looked at: training waits for a click unless the URL asks.
+    const autostart = this.options.autostart && (!trained || this.params.get('autostart') === '1');
+    if (!autostart) this.startup.show('done', 0, null, 'ready');
     this.ready = true;
     this.setControls(true);
-    this.status(`ready at step ${this.session!.step}`);
-    if (this.options.autostart) this.loop.start();
+    this.status(
+      trained
+        ? `ready: the trained weights of step ${this.session!.step}; Resume continues training from them`
+        : `ready at step ${this.session!.step}`,
+    );
+    if (autostart) this.loop.start();
+  }
+
+  // ---- weights: shipped, untrained, checkpoints ----
+
+  /**
+   * Loads the model's shipped weights into a session of their run (their config and dataset; the
+   * page's batch, sized to the adapter): the run's float32 checkpoint when the zoo ships one of the
+   * same step, else the float16 networks (the rest fresh). Charts get the run's logged statistics.
+   */
+  private async loadShipped(e: ZooEntry): Promise<void> {
+    const full = e.resume && e.resume.step === e.step ? e.resume : null;
+    const file = full ? full.file : e.file;
+    this.status(`loading the trained weights (zoo/${file})…`);
+    const bytes = await zooBytes(file);
+    const batch = this.run!.batch;
+    await this.restoreBytes(bytes, `trained weights zoo/${file}`, {
+      batch,
+      weights: (step) => ({ kind: 'trained', step, full: !!full, shipped: e.step }),
+    });
+    if (e.metrics && (this.charts?.history().xs.length ?? 0) === 0) {
+      try {
+        this.charts!.setHistory(await zooHistory(e.metrics, e.step));
+      } catch (err) {
+        console.warn(`trained weights: the run's statistics did not load (${(err as Error).message})`);
+      }
+    }
+    if (this.software) {
+      const note = byId('software-note');
+      note.replaceChildren(
+        el('strong', {}, 'Software adapter. '),
+        `This WebGPU adapter runs on the CPU. The trained weights keep the widths they were trained with (${Object.entries(e.config)
+          .filter(([k]) => WIDTH_OPTION.test(k))
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}), so training steps are slow; batch ${batch}. "Untrained" starts the page's smaller run.`,
+        el('span', { id: 'software-steptime' }),
+      );
+      note.classList.remove('hidden');
+    }
+  }
+
+  /** Records where the networks came from and shows it on the weights line. */
+  private setWeights(w: WeightsState): void {
+    this.weights = w;
+    const e = this.shipped.entry;
+    const u = this.ui;
+    const card = () => el('a', { href: zooUrl(e!.card), id: 'weights-card' }, 'see its card');
+    const parts: (Node | string)[] = [];
+    if (w.kind === 'trained') {
+      parts.push(
+        el('strong', {}, trainedCaption(e!)),
+        ', ',
+        card(),
+        w.full
+          ? ". Continuing trains on with the run's own discriminator and optimiser state (its float32 checkpoint)."
+          : `. The zoo ships ${e!.networks.join(', ')} (float16): continuing trains with a fresh discriminator and fresh optimiser state.`,
+      );
+    } else if (w.kind === 'checkpoint') {
+      parts.push(el('strong', {}, `${w.source}: step ${w.step}`), '.');
+      if (e) parts.push(` Trained weights are shipped (${trainedCaption(e)}, `, card(), ').');
+    } else {
+      parts.push(el('strong', {}, 'untrained'), ` (${w.why}, seed ${this.ui.seed.value || this.options.seed}). `);
+      if (!e)
+        parts.push(
+          this.shipped.error ? `The trained weights could not be listed: ${this.shipped.error}.` : 'No trained weights shipped yet.',
+        );
+      else if (this.shipped.mismatch)
+        parts.push(`Trained weights are shipped (${trainedCaption(e)}, `, card(), `) but do not fit: ${this.shipped.mismatch}.`);
+      else parts.push(`Trained weights are shipped: ${trainedCaption(e)}, `, card(), '.');
+    }
+    u.weightsText.replaceChildren('weights: ', ...parts);
+    u.weights.dataset.weights = w.kind;
+    u.weights.dataset.step = w.kind === 'untrained' ? '' : String(w.step);
+    u.weights.dataset.shipped = e ? String(e.step) : '';
+    u.trained.dataset.usable = e && !this.shipped.mismatch ? '1' : '';
+    u.trained.classList.toggle('hidden', !e);
+    u.trained.title = this.shipped.mismatch
+      ? `the shipped weights do not fit this page's run: ${this.shipped.mismatch}`
+      : 'load the trained weights shipped with the project (zoo/, docs/zoo.md)';
+    u.untrained.classList.toggle('hidden', w.kind === 'untrained');
   }
 
   async switchModel(model: string, params?: Record<string, string | number>): Promise<void> {
@@ -447,6 +573,7 @@ class TrainingPage implements PageContext {
         });
         this.charts!.setHistory(null);
         this.checkpoints.note('none yet');
+        this.setWeights({ kind: 'untrained', why: 'reset', shipped: this.shipped.entry?.step ?? null });
         this.showStats();
         await this.drawAll();
         return `new networks from seed ${seed}`;
@@ -469,6 +596,22 @@ class TrainingPage implements PageContext {
       upload: async (bytes, name) => `restored step ${await this.restoreBytes(bytes, name)} from ${name}`,
       pickModel: (model) => void this.switchModel(model).catch((e: Error) => console.warn(e)),
       recover: () => void this.recover(),
+      trained: async () => {
+        const e = this.shipped.entry;
+        if (!e) throw new Error(`no trained weights are shipped for ${this.model} (docs/zoo.md)`);
+        if (this.shipped.mismatch) throw new Error(`the shipped weights do not fit this page's run: ${this.shipped.mismatch}`);
+        // New networks first, so whatever the zoo does not ship starts fresh; loadShipped draws.
+        await this.enter(this.model);
+        await this.loadShipped(e);
+        return `loaded the trained weights: step ${this.session!.step}`;
+      },
+      untrained: async () => {
+        await this.enter(this.model);
+        this.setWeights({ kind: 'untrained', why: 'new networks', shipped: this.shipped.entry?.step ?? null });
+        this.showStats();
+        await this.drawAll();
+        return `untrained networks from seed ${this.session!.spec.seed}`;
+      },
     });
   }
 
@@ -589,6 +732,9 @@ class TrainingPage implements PageContext {
       },
       get queued() {
         return page.loop.queued;
+      },
+      get weights() {
+        return page.weights;
       },
     };
   }

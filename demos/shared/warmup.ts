@@ -66,7 +66,7 @@ export function isSoftwareAdapter(e: Engine, params: URLSearchParams): boolean {
 }
 
 /** Width-like options a software adapter gets at most SOFTWARE_WIDTH of. */
-const WIDTH_OPTION = /^(n[gd]f\d?|nf|[gd]ConvDim)$/;
+export const WIDTH_OPTION = /^(n[gd]f\d?|nf|[gd]ConvDim)$/;
 export const SOFTWARE_WIDTH = 8;
 export const SOFTWARE_BATCH = 16;
 

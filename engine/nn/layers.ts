@@ -396,6 +396,16 @@ export class InstanceNorm2d extends NormBase {
     return this.forwardAct(x);
   }
 
+  /** `residual + this(x)` with the add in the norm kernel (not in eval mode with running statistics). */
+  override withResidual(): ((x: Tensor, residual: Tensor) => Tensor) | null {
+    if (this.constructor !== InstanceNorm2d || (this.trackRunningStats && !this.training)) return null;
+    return (x, residual) => {
+      checkInput(this.typeName, x, 4, this.numFeatures);
+      if (this.trackRunningStats) this.updateRunningStats(x);
+      return instanceNorm(x, this.weight, this.bias, { eps: this.eps, residual });
+    };
+  }
+
   override forwardAct(x: Tensor, act?: FusedActivation): Tensor {
     checkInput(this.typeName, x, 4, this.numFeatures);
     if (this.trackRunningStats && !this.training) {

@@ -17,6 +17,8 @@ import {
   GATHER_FIELDS,
   GATHER_FIELD_TYPES,
   GATHER_MAX_PHASES,
+  GATHER_MAX_IMAGES,
+  GATHER_RAGGED_SHIFT,
   WGRAD_FIELDS,
   WGRAD_FIELD_TYPES,
   type ConvAct,
@@ -26,12 +28,13 @@ import { pad2d, pad2dAdjoint } from './spatial.js';
 import { padCpu } from './cpu/nn.js';
 import type { UniformValue } from '../device.js';
 import { Tensor, empty, checkFloat, fmtShape, type Shape } from '../tensor.js';
-import { record, isGradEnabled } from '../tape.js';
+import { record, isGradEnabled, accumulationTarget } from '../tape.js';
 import { f32, i32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
-import { sum } from './reduce.js';
+import { sum, sumInto } from './reduce.js';
 import { affine, stepMask, mul } from './elementwise.js';
 import { runGemm } from './matmul.js';
+import { GEMM_ACC_OUT, GEMM_ACC_EXTRA } from '../../shaders/matmul.js';
 import {
   conv2dCpu,
   conv2dBackwardInputCpu,
@@ -238,79 +241,181 @@ function phases(len: number, k: number, s: number, d: number, pad: number) {
   return out;
 }
 
-/** Phase-batched input gradients (one dispatch for every stride phase) where the geometry allows; tests turn it off. */
-export const convPhaseBatching = { enabled: true };
+/**
+ * Phase-batched input gradients (one dispatch for every stride phase) where the geometry allows;
+ * `ragged` also batches phases whose tap counts differ (K covers the largest phase, the missing
+ * taps read zero). Tests turn them off.
+ */
+export const convPhaseBatching = { enabled: true, ragged: true };
+
+/** Reflect / replicate pad adjoints folded into the input-gradient gather; tests turn it off. */
+export const convPadAdjointFolding = { enabled: true };
+
+/** Images of each x index under a pad of [lo, hi] in `edge` mode: the most of any index. */
+function maxImages(len: number, lo: number, hi: number, edge: 'reflect' | 'replicate'): number {
+  const count = new Array<number>(len).fill(1);
+  const map = (j: number) => (edge === 'reflect' ? (j < 0 ? -j : j >= len ? 2 * (len - 1) - j : j) : Math.min(Math.max(j, 0), len - 1));
+  for (let j = -lo; j < 0; j++) count[map(j)]++;
+  for (let j = len; j < len + hi; j++) count[map(j)]++;
+  return Math.max(...count);
+}
+
+interface BackwardInputOptions {
+  /** conv-transpose forward: bias[c] added in the epilogue. */
+  bias?: Tensor | null;
+  /** Add the result into this tensor (the tape's gradient accumulation) instead of a new one. */
+  into?: Tensor | null;
+  /**
+   * The conv ran on x padded by `pads` in mode `edge` (g has no padding: the geometry on the padded
+   * grid): dx of the unpadded x, the pad's adjoint folded into the gather (stride 1 only).
+   */
+  adjoint?: { edge: 'reflect' | 'replicate'; pads: [number, number, number, number] };
+}
 
 /**
  * dx = conv2d's input gradient for dy (any spatial size: taps that land outside dy read zero),
  * weight w [O, C, KH, KW], plus bias[c] (the conv-transpose forward). One GEMM per stride phase,
- * or, when every phase has the same taps and pixel count (4x4 stride-2 padding-1 layers on even
- * sizes), one GEMM over all phases as its batch, planned as one phase (the same tile and split-K,
- * so the same sums in the same order).
+ * or, when every phase has the same pixel grid (4x4 and 3x3 stride-2 padding-1 layers on even
+ * sizes), one GEMM over all phases as its batch, planned as one phase (with equal tap counts the
+ * same tile and split-K, so the same sums in the same order as the per-phase launches).
  */
-function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry, bias: Tensor | null = null): Tensor {
-  const [nb, o, oh, ow] = dy.shape;
+function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry, o: BackwardInputOptions = {}): Tensor {
+  const bias = o.bias ?? null;
+  const [nb, oc, oh, ow] = dy.shape;
   const [, c, kh, kw] = w.shape;
   const [, , h, wd] = xShape;
-  const dx = empty([nb, c, h, wd], op);
+  const into = o.into ?? null;
+  if (into && (into.shape.length !== 4 || into.shape.some((d, i) => d !== xShape[i])))
+    throw new Error(
+      `${op}: accumulation target ${fmtShape(into.shape)} is not the input gradient's shape ${fmtShape(xShape)} (engine bug)`,
+    );
+  const dx = into ?? empty([nb, c, h, wd], op);
+  const accumulate = into ? GEMM_ACC_OUT : 0;
+  if (o.adjoint) {
+    // One phase on the padded grid (stride 1): the output grid is x, each pixel summing its images.
+    const [pt, pb, pl, pr] = o.adjoint.pads;
+    const [py] = phases(h + pt + pb, kh, 1, g.dh, 0);
+    const [px] = phases(wd + pl + pr, kw, 1, g.dw, 0);
+    runGemm({
+      op,
+      family: gatherFamily({
+        taps: py.taps * px.taps,
+        tapW: px.taps,
+        aContig: false,
+        bias: false,
+        act: 'none',
+        adjointEdge: o.adjoint.edge,
+      }),
+      accumulate,
+      inputs: [w, dy],
+      epilogueInputs: [],
+      out: dx,
+      M: c,
+      N: nb * h * wd,
+      K: oc * py.taps * px.taps,
+      batch: 1,
+      uniforms: gatherUniforms({
+        PH: h,
+        PW: wd,
+        SH: oh,
+        SW: ow,
+        SPh: 1,
+        SPw: 1,
+        OFFh: py.base,
+        OFFw: px.base,
+        TSh: -py.tapStride,
+        TSw: -px.tapStride,
+        srcBatch: oc * oh * ow,
+        srcPlane: oh * ow,
+        sAm: kh * kw,
+        sAc: c * kh * kw,
+        KWW: kw,
+        KH0: py.k0,
+        KW0: px.k0,
+        KSh: py.step,
+        KSw: px.step,
+        OSh: 1,
+        OSw: 1,
+        OWW: wd,
+        outPlane: h * wd,
+        outBatch: c * h * wd,
+        EPt: pt,
+        EPb: pb,
+        EPl: pl,
+        EPr: pr,
+      }),
+    });
+    return dx;
+  }
   const phy = phases(h, kh, g.sh, g.dh, g.pt);
   const phx = phases(wd, kw, g.sw, g.dw, g.pl);
-  const uniformAxis = (ps: ReturnType<typeof phases>) =>
+  const uniformAxis = (ps: ReturnType<typeof phases>, ragged: boolean) =>
     ps.length <= GATHER_MAX_PHASES &&
     ps.every(
-      (p) => p.taps > 0 && p.taps === ps[0].taps && p.count === ps[0].count && p.step === ps[0].step && p.tapStride === ps[0].tapStride,
+      (p) =>
+        (ragged || (p.taps > 0 && p.taps === ps[0].taps)) &&
+        p.count === ps[0].count &&
+        p.step === ps[0].step &&
+        p.tapStride === ps[0].tapStride,
     );
-  if (convPhaseBatching.enabled && phy.length * phx.length > 1 && uniformAxis(phy) && uniformAxis(phx)) {
+  const even = uniformAxis(phy, false) && uniformAxis(phx, false);
+  const ragged = !even && convPhaseBatching.ragged && uniformAxis(phy, true) && uniformAxis(phx, true);
+  if (convPhaseBatching.enabled && phy.length * phx.length > 1 && (even || ragged)) {
     const [py, px] = [phy[0], phx[0]];
-    const taps = py.taps * px.taps;
+    const th = Math.max(...phy.map((p) => p.taps));
+    const tw = Math.max(...phx.map((p) => p.taps));
     const table = (ps: ReturnType<typeof phases>, f: (p: (typeof ps)[number]) => number, signed: boolean) => {
       const v = [0, 1, 2, 3].map((i) => (i < ps.length ? f(ps[i]) : 0));
       return signed ? v.map((x) => i32(x)) : v;
     };
-    runGemm({
-      op,
-      family: gatherFamily({ taps, tapW: px.taps, aContig: false, bias: !!bias, act: 'none', phased: true }),
-      inputs: [w, dy],
-      epilogueInputs: bias ? [bias] : [],
-      out: dx,
-      M: c,
-      N: nb * py.count * px.count,
-      K: o * taps,
-      batch: phy.length * phx.length,
-      planBatch: 1,
-      uniforms: [
-        ...gatherUniforms({
-          PH: py.count,
-          PW: px.count,
-          SH: oh,
-          SW: ow,
-          SPh: 1,
-          SPw: 1,
-          TSh: -py.tapStride,
-          TSw: -px.tapStride,
-          srcBatch: o * oh * ow,
-          srcPlane: oh * ow,
-          sAm: kh * kw,
-          sAc: c * kh * kw,
-          KWW: kw,
-          KSh: py.step,
-          KSw: px.step,
-          OSh: g.sh,
-          OSw: g.sw,
-          OWW: wd,
-          outPlane: h * wd,
-          outBatch: c * h * wd,
-          NPX: phx.length,
-        }),
-        ...table(phy, (p) => p.base, true),
-        ...table(phx, (p) => p.base, true),
-        ...table(phy, (p) => p.k0, false),
-        ...table(phx, (p) => p.k0, false),
-        ...table(phy, (p) => p.r, false),
-        ...table(phx, (p) => p.r, false),
-      ],
-    });
-    return dx;
+    if (th * tw > 0) {
+      runGemm({
+        op,
+        family: gatherFamily({ taps: th * tw, tapW: tw, aContig: false, bias: !!bias, act: 'none', phased: true, ragged }),
+        accumulate,
+        inputs: [w, dy],
+        epilogueInputs: bias ? [bias] : [],
+        out: dx,
+        M: c,
+        N: nb * py.count * px.count,
+        K: oc * th * tw,
+        batch: phy.length * phx.length,
+        planBatch: 1,
+        uniforms: [
+          ...gatherUniforms({
+            PH: py.count,
+            PW: px.count,
+            SH: oh,
+            SW: ow,
+            SPh: 1,
+            SPw: 1,
+            TSh: -py.tapStride,
+            TSw: -px.tapStride,
+            srcBatch: oc * oh * ow,
+            srcPlane: oh * ow,
+            sAm: kh * kw,
+            sAc: c * kh * kw,
+            KWW: kw,
+            KSh: py.step,
+            KSw: px.step,
+            OSh: g.sh,
+            OSw: g.sw,
+            OWW: wd,
+            outPlane: h * wd,
+            outBatch: c * h * wd,
+            NPX: phx.length,
+          }),
+          ...table(phy, (p) => p.base, true),
+          ...table(phx, (p) => p.base, true),
+          // Ragged: each phase's tap count rides in the high half of its k0 entry.
+          ...table(phy, (p) => p.k0 + (ragged ? p.taps << GATHER_RAGGED_SHIFT : 0), false),
+          ...table(phx, (p) => p.k0 + (ragged ? p.taps << GATHER_RAGGED_SHIFT : 0), false),
+          ...table(phy, (p) => p.r, false),
+          ...table(phx, (p) => p.r, false),
+        ],
+      });
+      return dx;
+    }
   }
   for (const py of phy) {
     for (const px of phx) {
@@ -318,12 +423,13 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
       runGemm({
         op,
         family: gatherFamily({ taps: Math.max(taps, 1), tapW: Math.max(px.taps, 1), aContig: false, bias: !!bias, act: 'none' }),
+        accumulate,
         inputs: [w, dy],
         epilogueInputs: bias ? [bias] : [],
         out: dx,
         M: c,
         N: nb * py.count * px.count,
-        K: o * taps,
+        K: oc * taps,
         batch: 1,
         uniforms: gatherUniforms({
           PH: py.count,
@@ -336,7 +442,7 @@ function convBackwardInputRaw(op: string, dy: Tensor, w: Tensor, xShape: Shape, 
           OFFw: px.base,
           TSh: -py.tapStride,
           TSw: -px.tapStride,
-          srcBatch: o * oh * ow,
+          srcBatch: oc * oh * ow,
           srcPlane: oh * ow,
           sAm: kh * kw,
           sAc: c * kh * kw,
@@ -365,7 +471,8 @@ export const convBiasGradFolding = { enabled: true };
 /**
  * dw = conv2d's weight gradient for input x and output gradient dy (any spatial size); with
  * `dbias`, also the bias gradient sum over (n, oh, ow) of dy, as the GEMM's extra column (the
- * weight columns plan, split and so round as without it).
+ * weight columns plan, split and so round as without it). `acc.dw`: add dw into that tensor (and
+ * return it); `acc.db`: add the bias gradient into `dbias` instead of writing it.
  */
 function convBackwardWeightRaw(
   op: string,
@@ -375,11 +482,17 @@ function convBackwardWeightRaw(
   g: ConvGeometry,
   dbias: Tensor | null = null,
   edge: ConvEdge = 'zeros',
+  acc: { dw?: Tensor | null; db?: boolean } = {},
 ): Tensor {
   const [nb, c, h, wd] = x.shape;
   const [, o, oh, ow] = dy.shape;
   const [, , kh, kw] = wShape;
-  const dw = empty([o, c, kh, kw], op);
+  const into = acc.dw ?? null;
+  if (into && (into.shape.length !== 4 || into.shape.some((d, i) => d !== wShape[i])))
+    throw new Error(
+      `${op}: accumulation target ${fmtShape(into.shape)} is not the weight gradient's shape ${fmtShape(wShape)} (engine bug)`,
+    );
+  const dw = into ?? empty([o, c, kh, kw], op);
   const NW = c * kh * kw;
   const v: Record<(typeof WGRAD_FIELDS)[number], number> = {
     OHW: oh * ow,
@@ -402,6 +515,7 @@ function convBackwardWeightRaw(
   runGemm({
     op,
     family: wgradFamily({ kk: kh * kw, kw, bias: !!dbias, edge }),
+    accumulate: (into ? GEMM_ACC_OUT : 0) | (dbias && acc.db ? GEMM_ACC_EXTRA : 0),
     inputs: [dy, x],
     epilogueInputs: [],
     out: dw,
@@ -421,6 +535,35 @@ function convBackwardWeightRaw(
 
 // ---- differentiable ops ---------------------------------------------------------------------------
 
+/** The tape's accumulation target for `t`'s gradient when t wants one (see accumulationTarget). */
+const target = (t: Tensor | null | undefined): Tensor | null => (t?.requiresGrad ? accumulationTarget(t) : null);
+
+/**
+ * Weight and bias gradients of a conv (no graph of the backward wanted): one GEMM, with the bias
+ * column folded in when both are wanted, each added into the tape's accumulation target if any.
+ */
+function convParamGrads(
+  x: Tensor,
+  gy: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  edge: ConvEdge,
+): [Tensor | null, Tensor | null] {
+  const dwT = target(w);
+  const dbT = target(bias);
+  const fold = !!bias?.requiresGrad && w.requiresGrad && convBiasGradFolding.enabled;
+  const db = fold ? (dbT ?? empty([bias!.shape[0]], 'conv2d_backward_bias')) : null;
+  const dw = w.requiresGrad ? convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db, edge, { dw: dwT, db: !!dbT }) : null;
+  return [dw, db ?? (bias?.requiresGrad ? biasGrad(gy, bias) : null)];
+}
+
+/** sum(gy, [0, 2, 3]), added into the tape's accumulation target for the bias when it offers one. */
+function biasGrad(gy: Tensor, bias: Tensor): Tensor {
+  const t = target(bias);
+  return t ? sumInto(t, gy, [0, 2, 3]) : sum(gy, [0, 2, 3]);
+}
+
 /** conv2d with an explicit output size (the conv-transpose's backward may need a cropped one). */
 function conv2dOp(
   x: Tensor,
@@ -438,21 +581,18 @@ function conv2dOp(
     // A fused activation: dL/d(pre-activation) from the output's sign (exact for relu / leaky relu).
     if (act === 'relu') gy = mul(gy, stepMask(y));
     else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
-    const dx = x.requiresGrad ? conv2dBackwardInputOp(gy, w, x.shape, g) : null;
-    if (w.requiresGrad && bias?.requiresGrad && !isGradEnabled() && convBiasGradFolding.enabled) {
-      // No graph of the backward wanted: weight and bias gradients from one GEMM.
-      const db = empty([bias.shape[0]], 'conv2d_backward_bias');
-      return [dx, convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db), db];
-    }
+    const dx = x.requiresGrad ? conv2dBackwardInputOp(gy, w, x.shape, g, target(x)) : null;
+    if (!isGradEnabled()) return [dx, ...convParamGrads(x, gy, w, bias, g, 'zeros')];
     return [dx, w.requiresGrad ? conv2dBackwardWeightOp(x, gy, w.shape, g) : null, bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null];
   });
 }
 
 /**
  * conv2d of x padded by g's pads in mode `edge` (reflect / replicate), with stride/dilation from g:
- * the pad folded into the forward and weight-gradient gathers. The input gradient is the unpadded
- * conv's on the padded grid, then pad2d's adjoint; under createGraph the weight gradient comes from
- * a materialised pad2d (differentiable again). The same values and gradients as pad2d + conv2d.
+ * the pad folded into the forward and weight-gradient gathers, and (stride 1, createGraph off) its
+ * adjoint into the input-gradient gather. Otherwise the input gradient is the unpadded conv's on
+ * the padded grid, then pad2d's adjoint; under createGraph the weight gradient comes from a
+ * materialised pad2d (differentiable again). The same values and gradients as pad2d + conv2d.
  */
 function conv2dEdgeOp(
   x: Tensor,
@@ -471,31 +611,42 @@ function conv2dEdgeOp(
   const g0: ConvGeometry = { ...g, pt: 0, pb: 0, pl: 0, pr: 0 };
   const [nb, c, h, wd] = x.shape;
   const padded = [nb, c, h + g.pt + g.pb, wd + g.pl + g.pr];
+  const adjEdge = edge as 'reflect' | 'replicate';
   return record(y, 'conv2d', inputs, (gy) => {
     if (act === 'relu') gy = mul(gy, stepMask(y));
     else if (act === 'leaky_relu') gy = mul(gy, affine(stepMask(y), 1 - slope, slope));
-    const dx = x.requiresGrad ? pad2dAdjoint(conv2dBackwardInputOp(gy, w, padded, g0), [h, wd], pads, edge) : null;
     if (!isGradEnabled()) {
-      const db =
-        bias?.requiresGrad && w.requiresGrad && convBiasGradFolding.enabled ? empty([bias.shape[0]], 'conv2d_backward_bias') : null;
-      const dw = w.requiresGrad ? convBackwardWeightRaw('conv2d_backward_weight', x, gy, w.shape, g, db, edge) : null;
-      return [dx, dw, ...(bias ? [db ?? (bias.requiresGrad ? sum(gy, [0, 2, 3]) : null)] : [])];
+      let dx: Tensor | null = null;
+      if (x.requiresGrad) {
+        const fold =
+          convPadAdjointFolding.enabled &&
+          g.sh === 1 &&
+          g.sw === 1 &&
+          maxImages(h, g.pt, g.pb, adjEdge) <= GATHER_MAX_IMAGES &&
+          maxImages(wd, g.pl, g.pr, adjEdge) <= GATHER_MAX_IMAGES;
+        dx = fold
+          ? convBackwardInputRaw('conv2d_backward_input', gy, w, x.shape, g0, { into: target(x), adjoint: { edge: adjEdge, pads } })
+          : pad2dAdjoint(conv2dBackwardInputOp(gy, w, padded, g0), [h, wd], pads, edge);
+      }
+      return [dx, ...convParamGrads(x, gy, w, bias, g, edge)].slice(0, inputs.length);
     }
+    const dx = x.requiresGrad ? pad2dAdjoint(conv2dBackwardInputOp(gy, w, padded, g0), [h, wd], pads, edge) : null;
     const dw = w.requiresGrad ? conv2dBackwardWeightOp(pad2d(x, pads, edge), gy, w.shape, g0) : null;
     return [dx, dw, ...(bias ? [bias.requiresGrad ? sum(gy, [0, 2, 3]) : null] : [])];
   });
 }
 
-function conv2dBackwardInputOp(dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry): Tensor {
-  const dx = convBackwardInputRaw('conv2d_backward_input', dy, w, xShape, g);
+/** `into`: the tape's accumulation target (no graph recorded then: only with grad mode off). */
+function conv2dBackwardInputOp(dy: Tensor, w: Tensor, xShape: Shape, g: ConvGeometry, into: Tensor | null = null): Tensor {
+  const dx = convBackwardInputRaw('conv2d_backward_input', dy, w, xShape, g, { into });
   return record(dx, 'conv2d_backward_input', [dy, w], (gx) => [
     dy.requiresGrad ? conv2dOp(gx, w, null, g, dy.shape[2], dy.shape[3]) : null,
     w.requiresGrad ? conv2dBackwardWeightOp(gx, dy, w.shape, g) : null,
   ]);
 }
 
-function conv2dBackwardWeightOp(x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry): Tensor {
-  const dw = convBackwardWeightRaw('conv2d_backward_weight', x, dy, wShape, g);
+function conv2dBackwardWeightOp(x: Tensor, dy: Tensor, wShape: Shape, g: ConvGeometry, into: Tensor | null = null): Tensor {
+  const dw = convBackwardWeightRaw('conv2d_backward_weight', x, dy, wShape, g, null, 'zeros', { dw: into });
   return record(dw, 'conv2d_backward_weight', [x, dy], (gw) => [
     x.requiresGrad ? conv2dBackwardInputOp(dy, gw, x.shape, g) : null,
     dy.requiresGrad ? conv2dOp(x, gw, null, g, dy.shape[2], dy.shape[3]) : null,
@@ -593,12 +744,12 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null
   }
   checkBias(op, bias, cout, w.shape);
   checkFloat(op, x, w, ...(bias ? [bias] : []));
-  const y = convBackwardInputRaw(op, x, w, [n, cout, oh, ow], g, bias);
+  const y = convBackwardInputRaw(op, x, w, [n, cout, oh, ow], g, { bias });
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(y, 'conv_transpose2d', inputs, (gy) => [
     x.requiresGrad ? conv2dOp(gy, w, null, g, h, wd) : null,
-    w.requiresGrad ? conv2dBackwardWeightOp(gy, x, w.shape, g) : null,
-    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+    w.requiresGrad ? conv2dBackwardWeightOp(gy, x, w.shape, g, target(w)) : null,
+    bias?.requiresGrad ? biasGrad(gy, bias) : null,
   ]);
 }
 

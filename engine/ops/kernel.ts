@@ -29,6 +29,11 @@ export interface LaunchInfo {
   op: string;
   /** Bytes moved, for the inspector and bench; defaults to the sum of all tensor sizes. */
   bytes?: number;
+  /**
+   * For uniforms that change every step (see Engine.dispatch): advances their host state and
+   * returns the next step's uniforms. Only a replayed step calls it.
+   */
+  refresh?: () => UniformValue[];
 }
 
 /** Launches `spec` with the given tensors (inputs then outputs) bound at 1..n. */
@@ -43,7 +48,7 @@ export function launch(
   const k = e.kernel(spec);
   const bytes = info.bytes ?? tensors.reduce((s, t) => s + t.size * 4, 0);
   const buffers = tensors.map((t) => t.buffer);
-  e.dispatch(k, buffers, uniforms, workgroups, { op: info.op, bytes });
+  e.dispatch(k, buffers, uniforms, workgroups, { op: info.op, bytes }, info.refresh);
   // Every read_write binding is a write: bump its version (the tape refuses stale saved tensors).
   spec.bindings.forEach((access, i) => {
     if (access === 'rw') buffers[i].version = (buffers[i].version ?? 0) + 1;

@@ -156,6 +156,11 @@ export interface GemmLaunch {
   planN?: number;
   /** The family's uniform fields after the standard head. */
   uniforms: UniformValue[];
+  /**
+   * Accumulation flags (GEMM_ACC_OUT / GEMM_ACC_EXTRA): the family's stores add into `out` / the
+   * extra outputs instead of overwriting them (the tape's gradient accumulation). Default 0.
+   */
+  accumulate?: number;
 }
 
 /** Runs one GEMM: the main kernel, plus the split-K reduction when the K range is split. */
@@ -164,7 +169,7 @@ export function runGemm(g: GemmLaunch): void {
   const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.planN ?? g.N, g.K, g.planBatch ?? g.batch);
   const fam = g.family;
   const { bm, bn } = tileDims(t);
-  const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, 0, 0, ...g.uniforms];
+  const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, g.accumulate ?? 0, 0, ...g.uniforms];
   const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * splits];
   const reads = (n: number) => Array<'read'>(n).fill('read');
   const looped = gemmOverride?.looped ?? engine().isSoftware;

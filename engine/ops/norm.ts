@@ -17,12 +17,15 @@ import {
   NORM_WG,
   NORM_MAX_CACHE,
   NORM_MAX_CACHE_BACKWARD,
+  NORM_ACC_DX,
+  NORM_ACC_SUM_G,
+  NORM_ACC_SUM_GX,
   type NormAct,
   type NormKind,
   type NormKernelOptions,
 } from '../../shaders/norm.js';
 import { type Tensor, empty, checkFloat, fmtShape, numel } from '../tensor.js';
-import { record, isGradEnabled } from '../tape.js';
+import { record, isGradEnabled, accumulationTarget } from '../tape.js';
 import { launch, grid1d, f32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { sub, mul, rsqrt, square, addScalar, affine, stepMask } from './elementwise.js';
@@ -38,6 +41,11 @@ export interface InstanceNormOptions {
   activation?: NormActivation;
   /** Leaky ReLU negative slope (default 0.01); must be >= 0. */
   slope?: number;
+  /**
+   * A tensor of x's shape added to the output in the same kernel: y = residual + norm(x) (a ResNet
+   * block's `x + F(x)` with F's last norm; no activation). Its gradient is the output's.
+   */
+  residual?: Tensor;
 }
 
 export interface BatchNormOptions extends InstanceNormOptions {
@@ -118,6 +126,7 @@ function forwardRaw(
   slope: number,
   running: { mean: Tensor | null; var: Tensor | null; momentum: number } | null,
   counter: Tensor | null = null,
+  residual: Tensor | null = null,
 ): { y: Tensor; stats: Tensor } {
   const vec4 = geo.plane % 4 === 0;
   const VW = vec4 ? 4 : 1;
@@ -134,6 +143,7 @@ function forwardRaw(
     running: !!run,
     cache: cacheSize(items, NORM_MAX_CACHE),
     counter: !!counter,
+    residual: !!residual,
   };
   const y = empty(x.shape, op);
   const stats = empty([geo.G, 2], `${op}_stats`);
@@ -144,6 +154,7 @@ function forwardRaw(
     x,
     ...(gamma ? [gamma] : []),
     ...(beta ? [beta] : []),
+    ...(residual ? [residual] : []),
     y,
     stats,
     ...(rm && rv ? [rm, rv] : []),
@@ -168,7 +179,7 @@ function forwardRaw(
         0,
       ],
       groupGrid(geo.G),
-      { op, bytes: 8 * x.size },
+      { op, bytes: (residual ? 12 : 8) * x.size },
     );
   }
   scratch?.dispose();
@@ -226,7 +237,11 @@ function backwardComposed(
   return { dx, dgamma, dbeta };
 }
 
-/** The fused backward kernel (not differentiable itself: only used with createGraph off). */
+/**
+ * The fused backward kernel (not differentiable itself: only used with createGraph off). Where the
+ * tape offers accumulation targets (accumulationTarget) for x, gamma or beta, the kernel adds dx,
+ * and for per-channel sums (batch norm, or instance norm of one image) dgamma / dbeta, into them.
+ */
 function backwardFused(
   op: string,
   geo: Geometry,
@@ -235,6 +250,7 @@ function backwardFused(
   y: Tensor,
   stats: Tensor,
   gamma: Tensor | null,
+  beta: Tensor | null,
   act: NormAct,
   slope: number,
   want: boolean[],
@@ -251,24 +267,30 @@ function backwardFused(
     running: false,
     cache: cacheSize(items, NORM_MAX_CACHE_BACKWARD),
   };
-  const dx = empty(x.shape, `${op}_backward`);
-  const sumG = empty([geo.G], `${op}_backward`);
-  const sumGX = empty([geo.G], `${op}_backward`);
+  // Per-group sums are dbeta/dgamma for batch norm; instance norm adds them up over n (a view for N = 1).
+  const direct = geo.kind === 'batch' || geo.N === 1;
+  const tx = want[0] ? accumulationTarget(x) : null;
+  const tb = direct && want[2] && beta ? accumulationTarget(beta) : null;
+  const tg = direct && want[1] && gamma ? accumulationTarget(gamma) : null;
+  const dx = tx ?? empty(x.shape, `${op}_backward`);
+  const sumG = tb ?? empty([geo.G], `${op}_backward`);
+  const sumGX = tg ?? empty([geo.G], `${op}_backward`);
+  const acc = (tx ? NORM_ACC_DX : 0) | (tb ? NORM_ACC_SUM_G : 0) | (tg ? NORM_ACC_SUM_GX : 0);
   launch(
     { key: normKey('norm_backward', o), code: () => normBackwardSource(o), bindings: normBackwardBindings(o), op: `${op}_backward` },
     [g, x, stats, ...(gamma ? [gamma] : []), ...(act !== 'none' ? [y] : []), dx, sumG, sumGX],
-    [geo.G, items, geo.plane / VW, geo.C, f32(1 / geo.M), f32(slope), 0, 0],
+    [geo.G, items, geo.plane / VW, geo.C, f32(1 / geo.M), f32(slope), acc, 0],
     groupGrid(geo.G),
     { op: `${op}_backward`, bytes: (act !== 'none' ? 16 : 12) * x.size },
   );
-  // Per-group sums are dbeta/dgamma for batch norm; instance norm adds them up over n (a view for N = 1).
-  const perChannel = (t: Tensor) => (geo.kind === 'batch' || geo.N === 1 ? reshape(t, [geo.C]) : sum(reshape(t, [geo.N, geo.C]), 0));
-  const dbeta = want[2] ? perChannel(sumG) : null;
-  const dgamma = want[1] ? perChannel(sumGX) : null;
+  const perChannel = (t: Tensor, accumulated: boolean) =>
+    accumulated ? t : direct ? reshape(t, [geo.C]) : sum(reshape(t, [geo.N, geo.C]), 0);
+  const dbeta = want[2] ? perChannel(sumG, !!tb) : null;
+  const dgamma = want[1] ? perChannel(sumGX, !!tg) : null;
   return { dx: want[0] ? dx : (dx.dispose(), null), dgamma, dbeta };
 }
 
-/** Records the training-statistics op (instance norm, batch norm in training). */
+/** Records the training-statistics op (instance norm, batch norm in training); `residual` was added to y. */
 function recordTrainNorm(
   op: string,
   geo: Geometry,
@@ -280,16 +302,35 @@ function recordTrainNorm(
   eps: number,
   act: NormAct,
   slope: number,
+  residual: Tensor | null = null,
 ): Tensor {
-  const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  return record(y, op, inputs, (g) => {
-    const want = [x.requiresGrad, !!gamma?.requiresGrad, !!beta?.requiresGrad];
-    const r =
-      !isGradEnabled() && !stats.isDisposed
-        ? backwardFused(op, geo, g, x, y, stats, gamma, act, slope, want)
-        : backwardComposed(geo, g, x, y, gamma, eps, act, slope, want);
-    return [r.dx, ...(gamma ? [r.dgamma] : []), ...(beta ? [r.dbeta] : [])];
-  });
+  const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), ...(residual ? [residual] : [])];
+  return record(
+    y,
+    op,
+    inputs,
+    (g) => {
+      const want = [x.requiresGrad, !!gamma?.requiresGrad, !!beta?.requiresGrad];
+      const r =
+        !isGradEnabled() && !stats.isDisposed
+          ? backwardFused(op, geo, g, x, y, stats, gamma, beta, act, slope, want)
+          : backwardComposed(geo, g, x, y, gamma, eps, act, slope, want);
+      return [r.dx, ...(gamma ? [r.dgamma] : []), ...(beta ? [r.dbeta] : []), ...(residual ? [residual.requiresGrad ? g : null] : [])];
+    },
+    // The backward reads x (and gamma); not the residual.
+    residual ? [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])] : undefined,
+  );
+}
+
+/** Checks a fused residual: x's shape, float, and no activation (its mask would need y - residual). */
+function checkResidual(op: string, x: Tensor, residual: Tensor | undefined, act: NormAct): Tensor | null {
+  if (!residual) return null;
+  checkFloat(op, residual);
+  if (residual.shape.length !== x.shape.length || residual.shape.some((d, i) => d !== x.shape[i]))
+    throw new Error(`${op}: residual ${fmtShape(residual.shape)} must have x's shape ${fmtShape(x.shape)} (y = residual + norm(x))`);
+  if (act !== 'none')
+    throw new Error(`${op}: a residual with a fused activation ('${act}') is not supported; add the residual after the activation instead`);
+  return residual;
 }
 
 // ---- public ops -----------------------------------------------------------------------------------
@@ -308,8 +349,9 @@ export function instanceNorm(x: Tensor, gamma: Tensor | null = null, beta: Tenso
   checkParam(op, beta, geo.C, 'beta', x);
   const eps = opts.eps ?? 1e-5;
   const { act, slope } = actOf(op, opts);
-  const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, null);
-  return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope);
+  const residual = checkResidual(op, x, opts.residual, act);
+  const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, null, null, residual);
+  return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope, residual);
 }
 
 /**
@@ -341,12 +383,14 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     }
     const momentum = opts.momentum ?? 0.1;
     const running = opts.runningMean || opts.runningVar ? { mean: opts.runningMean ?? null, var: opts.runningVar ?? null, momentum } : null;
-    const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, running, nbt ?? null);
-    return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope);
+    const residual = checkResidual(op, x, opts.residual, act);
+    const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, running, nbt ?? null, residual);
+    return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope, residual);
   }
   const rm = opts.runningMean;
   const rv = opts.runningVar;
   if (!rm || !rv) throw new Error(`batch_norm: eval mode (training: false) needs runningMean and runningVar ([${geo.C}] tensors)`);
+  if (opts.residual) throw new Error('batch_norm: a fused residual is for training mode only; add it after the eval-mode norm');
   return batchNormEval(geo, x, gamma, beta, rm, rv, eps, act, slope);
 }
 

@@ -8,6 +8,7 @@
 // op registry's references, randperm, and the tests.
 import { randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
 import { type Tensor, empty, checkFloat, numel, type Shape } from '../tensor.js';
+import { engine, hasEngine } from '../device.js';
 import { grid1d, launch, f32, i32 } from './kernel.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { mul, zerosLike } from './elementwise.js';
@@ -212,21 +213,20 @@ export function fillRandom_(
   if (n === 0) return t;
   const fed = generator.takeFed(op, t.shape);
   if (fed) {
+    t.engine.notReplayable(`${op}: a fed draw (Generator.feed) is host data`);
     const arr = want === 'int32' ? Int32Array.from(fed) : Float32Array.from(fed);
     t.engine.upload(t.buffer, arr);
     return t;
   }
   const blocks = Math.ceil(n / 4);
-  const [k0, k1] = split(generator.seed);
-  const [olo, ohi] = split(generator.reserve(blocks));
   const p = kind === 'randint' ? [i32(params[0]), params[1] >>> 0] : [f32(params[0]), f32(params[1])];
-  launch(
-    { key: `random|${kind}`, code: () => randomSource(kind), bindings: ['rw'], op },
-    [t],
-    [n, k0, k1, olo, ohi, ...p, 0],
-    grid1d(blocks, RANDOM_WG),
-    { op, bytes: 4 * n },
-  );
+  // Reserving the counters is the host state a replayed step advances (refresh), in the same order.
+  const uniforms = () => [n, ...split(generator.seed), ...split(generator.reserve(blocks)), ...p, 0];
+  launch({ key: `random|${kind}`, code: () => randomSource(kind), bindings: ['rw'], op }, [t], uniforms(), grid1d(blocks, RANDOM_WG), {
+    op,
+    bytes: 4 * n,
+    refresh: uniforms,
+  });
   return t;
 }
 
@@ -263,6 +263,7 @@ export function randint(shape: Shape, low: number, high: number, opts: RandomOpt
  * the batch indices of trainers that pick their own examples), or the next fed draw.
  */
 export function hostRandint(n: number, high: number, rng: Generator = defaultGenerator): Int32Array {
+  if (hasEngine()) engine().notReplayable('hostRandint: integers drawn on the host');
   const fed = rng.takeFed('randint', [n]);
   if (fed) {
     const out = Int32Array.from(fed);
@@ -280,6 +281,7 @@ export function hostRandint(n: number, high: number, rng: Generator = defaultGen
 export function randperm(n: number, seed?: number | Generator): Int32Array {
   if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n = ${n} must be a non-negative integer`);
   const gen = typeof seed === 'number' ? new Generator(seed) : (seed ?? defaultGenerator);
+  if (typeof seed !== 'number' && hasEngine()) engine().notReplayable('randperm: a permutation drawn on the host');
   const fed = gen.takeFed('randperm', [n]);
   if (fed) {
     const perm = Int32Array.from(fed);

@@ -31,14 +31,25 @@ function reducedShape(shape: Shape, axes: number[], keepdim: boolean): number[] 
   return out;
 }
 
-function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], keepdim: boolean, scale: number, op: string): Tensor {
+function reduceRaw(
+  kind: ReduceKind,
+  x: Tensor,
+  axes: number[],
+  keepdim: boolean,
+  scale: number,
+  op: string,
+  into: Tensor | null = null,
+): Tensor {
   checkFloat(op, x);
   const st = stridesOf(x.shape);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const kshape = kept.map((i) => x.shape[i]);
   const rshape = axes.map((i) => x.shape[i]);
   const R = numel(rshape);
-  const y = empty(reducedShape(x.shape, axes, keepdim), op);
+  const yShape = reducedShape(x.shape, axes, keepdim);
+  if (into && (into.shape.length !== yShape.length || into.shape.some((d, i) => d !== yShape[i])))
+    throw new Error(`${op}: accumulation target ${fmtShape(into.shape)} is not the result's shape ${fmtShape(yShape)} (engine bug)`);
+  const y = into ?? empty(yShape, op);
   const nOut = y.size;
   if (nOut === 0) return y;
   if (R === 0 && kind !== 'sum') throw new Error(`${op}: cannot take ${kind} over an empty dimension of ${fmtShape(x.shape)}`);
@@ -53,7 +64,7 @@ function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], keepdim: boolean
       kshape.length,
       rshape.length,
       f32(scale),
-      0,
+      into ? 1 : 0,
       0,
       0,
       ...vec8(kshape, 1),
@@ -71,6 +82,14 @@ function reduceRaw(kind: ReduceKind, x: Tensor, axes: number[], keepdim: boolean
 /** Broadcasts a reduced gradient back over the reduced axes. */
 function unreduce(g: Tensor, inShape: Shape, axes: number[]): Tensor {
   return expand(reshape(g, reducedShape(inShape, axes, true)), inShape);
+}
+
+/**
+ * sum(x, axes) added into `into` (a tensor of the result's shape; no autograd record): a backward's
+ * gradient accumulated in place (the tape's accumulationTarget), one rounding as a separate add.
+ */
+export function sumInto(into: Tensor, x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
+  return reduceRaw('sum', x, normAxes('sum', x.rank, axes), keepdim, 1, 'sum', into);
 }
 
 export function sum(x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {

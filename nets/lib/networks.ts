@@ -128,7 +128,8 @@ export class ResnetBlock extends nn.Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return x.add(this.conv_block.call(x));
+    // x + conv_block(x), the add fused into the last norm's kernel where it allows.
+    return this.conv_block.callResidual(x);
   }
 }
 

@@ -2,7 +2,7 @@
 // generated images (Shrivastava et al. 2017), drawn with a seeded host generator so a resumed run
 // picks the same images; ImagePoolState carries a pool into checkpoints (exact resume).
 
-import { Mulberry32, Tensor, assign, empty, fmtShape, tensor, tidy, ops, nn } from '../../engine/index.js';
+import { Mulberry32, Tensor, assign, empty, engine, fmtShape, tensor, tidy, ops, nn } from '../../engine/index.js';
 
 /**
  * A buffer of previously generated images (CycleGAN trains D on it to damp oscillation). query()
@@ -30,6 +30,7 @@ export class ImagePool {
 
   query(batch: Tensor): Tensor {
     if (this.poolSize === 0) return batch.detach();
+    engine().notReplayable('ImagePool.query: the picks are drawn on the host (--pool-size 0 replays)');
     const retired: Tensor[] = [];
     const out = tidy(() => {
       const chosen: Tensor[] = [];

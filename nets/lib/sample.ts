@@ -58,6 +58,11 @@ export class SampleInputs {
     return this.source?.shape[0] ?? 0;
   }
 
+  /** Whether offer() still gathers inputs (part of a trainer's replay key: the step's work differs). */
+  get gathering(): boolean {
+    return !this.explicit && this.count < this.wanted;
+  }
+
   /** Uses these images (N, C, H, W; copied) as the sample inputs from now on. */
   set(images: Tensor): void {
     this.explicit = true;

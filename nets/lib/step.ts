@@ -4,7 +4,18 @@
 // papers that take several gradients from one forward pass before any network changes (BEGAN's
 // L_D and L_G, GMAN's joint update).
 
-import { grad, type Tensor, type nn, type optim } from '../../engine/index.js';
+import {
+  StepReplayer,
+  engine,
+  empty,
+  grad,
+  type PooledBuffer,
+  type StepOutcome,
+  type Tensor,
+  type nn,
+  type optim,
+} from '../../engine/index.js';
+import type { GanTrainer, StepStats } from '../registry.js';
 
 /**
  * d(loss)/d(params) into each parameter's .grad (replacing what was there), without an optimiser
@@ -17,6 +28,12 @@ import { grad, type Tensor, type nn, type optim } from '../../engine/index.js';
  */
 export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: readonly nn.Module[] = []): void {
   const off = frozen.flatMap((m) => m.parameters()).filter((p) => p.requiresGrad && !params.includes(p));
+  // The old gradients go first, so the new ones take the same buffers every step (a steady-state
+  // step then issues the same commands, which recorded-step replay needs; grad() never reads .grad).
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
   for (const p of off) p.requiresGrad = false;
   let grads: (Tensor | null)[];
   try {
@@ -25,7 +42,6 @@ export function gradsInto(loss: Tensor, params: readonly Tensor[], frozen: reado
     for (const p of off) p.requiresGrad = true;
   }
   params.forEach((p, i) => {
-    p.grad?.dispose();
     p.grad = grads[i] ? grads[i]!.keep() : null;
   });
 }
@@ -49,4 +65,117 @@ export function minimize(
     opts.frozen ?? [],
   );
   for (const o of optimizers) o.step();
+}
+
+// ---- recorded-step replay ---------------------------------------------------------------------------
+
+/**
+ * A trainer whose steps replay a recorded plan once two eager steps agree (engine/replay.ts): the
+ * same parameters, moments and noise stream as trainer.step(), bit for bit, with a fraction of the
+ * host work. The batch is copied into a fixed input tensor (one per shape) so the recorded step
+ * reads it from the same buffer; the trainer always computes its statistics (a plan covers logging
+ * and non-logging steps alike) and step() copies them out only when asked. Trainers without
+ * `replay` hooks, and steps the engine finds not replayable, run eagerly: `report()` says why.
+ */
+export class ReplayedTrainer {
+  private readonly replayer: StepReplayer<StepStats | null>;
+  private input: Tensor | null = null;
+  private inputKey = '';
+  /** The planned step's statistics: names, buffers, shapes (copied out on logging steps). */
+  private outputs: { name: string; buffer: PooledBuffer; shape: number[]; dtype: Tensor['dtype'] }[] = [];
+  private modules: nn.Module[] | null = null;
+  /** What the last step did: 'replayed', 'eager' or 'planned'. */
+  lastOutcome: StepOutcome | null = null;
+
+  constructor(
+    readonly trainer: GanTrainer,
+    readonly enabled = true,
+  ) {
+    this.replayer = new StepReplayer(engine());
+  }
+
+  private key(real: Tensor): string | null {
+    const hooks = this.trainer.replay;
+    if (!hooks) return null;
+    const k = hooks.key();
+    if (k === null) return null;
+    this.modules ??= Object.values(this.trainer.nets).flatMap((m) => m.modules());
+    let modes = '';
+    for (const m of this.modules) modes += m.training ? '1' : '0';
+    return `${real.dtype}[${real.shape.join(',')}] modes=${modes} ${k}`;
+  }
+
+  step(real: Tensor, withStats: boolean): StepStats | null {
+    if (!this.enabled) return this.trainer.step(real, withStats);
+    const e = real.engine;
+    const shapeKey = `${real.dtype}[${real.shape.join(',')}]`;
+    if (!this.input || this.inputKey !== shapeKey) {
+      if (this.input) this.replayer.drop(`input shape ${this.inputKey} -> ${shapeKey}`);
+      this.input?.dispose();
+      this.input = empty(real.shape, 'replay_input', real.dtype).keep();
+      this.inputKey = shapeKey;
+    }
+    const input = this.input;
+    e.copy(real.buffer, 0, input.buffer, 0, real.size * 4);
+    const key = this.key(real);
+    const hooks = this.trainer.replay;
+    const copyOut = (list: ReplayedTrainer['outputs']) => {
+      const stats: StepStats = {};
+      for (const o of list) {
+        const t = empty(o.shape, 'stats', o.dtype);
+        e.copy(o.buffer, 0, t.buffer, 0, t.size * 4);
+        stats[o.name] = t;
+      }
+      return stats;
+    };
+    const { outcome, value } = this.replayer.run(
+      key,
+      {
+        eager: () => {
+          // Gradients are never read across steps (gradsInto replaces them): freeing them first
+          // gives every eager step the same live buffers at its start, so steady steps allocate
+          // alike instead of alternating between two buffer sets.
+          if (hooks) for (const o of Object.values(this.trainer.optimizers)) o.zeroGrad();
+          return this.trainer.step(input, true);
+        },
+        outputs: (stats) => Object.values(stats ?? {}).map((t) => t.buffer),
+        host: () => hooks?.host?.(),
+      },
+      hooks
+        ? (hooks.why?.() ?? `${this.trainer.constructor.name}: its replay key is null`)
+        : `${this.trainer.constructor.name} has no replay hooks (host-side control flow not declared)`,
+    );
+    this.lastOutcome = outcome;
+    if (outcome === 'replayed') return withStats ? copyOut(this.outputs) : null;
+    // Eager: copy the statistics out (when asked) before releasing them; a plan built from this
+    // step takes their buffers over on release and writes them again on every replay.
+    const list = Object.entries(value ?? {}).map(([name, t]) => ({ name, buffer: t.buffer, shape: [...t.shape], dtype: t.dtype }));
+    const out = withStats && value ? copyOut(list) : null;
+    for (const t of Object.values(value ?? {})) t.dispose();
+    if (outcome === 'planned') this.outputs = list;
+    return out;
+  }
+
+  /** Steps replayed and run eagerly so far, the current plan's size, and the last fallback reason. */
+  report(): { replayed: number; eager: number; planDispatches: number | null; lastReason: string | null } {
+    const p = this.replayer.current;
+    return {
+      replayed: this.replayer.replayed,
+      eager: this.replayer.eager,
+      planDispatches: p?.dispatches ?? null,
+      lastReason: this.replayer.lastReason,
+    };
+  }
+
+  /** Drops the plan and the input tensor (the trainer is left as it is). */
+  dispose(): void {
+    this.replayer.dispose();
+    this.input?.dispose();
+    this.input = null;
+  }
+}
+
+/** `trainer` with recorded-step replay (see ReplayedTrainer); `enabled: false` passes steps straight through. */
+export function replayed(trainer: GanTrainer, opts: { enabled?: boolean } = {}): ReplayedTrainer {
+  return new ReplayedTrainer(trainer, opts.enabled ?? true);
 }

@@ -15,14 +15,15 @@
 //   - draw page: tiny pix2pix on edges -> emoji; a synthetic stroke and "Clear" change the output;
 //   - inspector: one DCGAN step listed dispatch by dispatch, with WGSL on click;
 //   - gallery: all 15 architectures, every registered one live with a link to its page; thumbnails
-//     drawn as cards come into view (DCGAN's and CycleGAN's from the checkpoints the tests above
-//     saved, the Autoencoder's from fresh weights);
+//     drawn as cards come into view (DCGAN's the grid of its shipped weights when zoo/ has them,
+//     else the checkpoint the test above saved; CycleGAN's from that checkpoint; the Autoencoder's
+//     from fresh weights unless it ships weights);
 //   - without navigator.gpu the pages say so and how to enable it.
 // The tests share one browser profile and run in order (the gallery reads the pages' saves).
 // DEMOS_SKIP_BUILD=1 skips the build and data steps and serves dist/demos as it is;
 // DEMOS_CHROMIUM_ARGS='--flag ...' adds Chromium flags (e.g. for a real GPU).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -549,12 +550,19 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       await drawn('Autoencoder');
       await page.$eval('.card[data-arch="CycleGAN"]', (c) => c.scrollIntoView({ block: 'center' }));
       await drawn('CycleGAN');
+      // A model with shipped weights (zoo/, the site's zoo/index.json) shows their grid instead.
+      const zoo = JSON.parse(readFileSync(path.join(DEMOS_DIR, 'zoo', 'index.json'), 'utf8')) as {
+        models: Record<string, { step: number }>;
+      };
+      const shippedStep = (name: string) => zoo.models[ARCHITECTURES.find((a) => a.name === name)!.key]?.step;
       for (const name of ['DCGAN', 'CycleGAN']) {
         expect(await page.$eval(`.card[data-arch="${name}"] .thumb`, (t) => t.textContent), name).toMatch(
-          /trained in this browser: step \d+/,
+          shippedStep(name) === undefined ? /trained in this browser: step \d+/ : `trained: step ${shippedStep(name)}`,
         );
       }
-      expect(await page.$eval('.card[data-arch="Autoencoder"] .thumb', (t) => t.textContent)).toMatch(/freshly initialised weights/);
+      expect(await page.$eval('.card[data-arch="Autoencoder"] .thumb', (t) => t.textContent)).toMatch(
+        shippedStep('Autoencoder') === undefined ? /freshly initialised weights/ : /trained: step \d+/,
+      );
       expect(await page.$$eval('.thumb[data-state="failed"]', (t) => t.map((x) => x.textContent))).toEqual([]);
       // Distinct grey levels in the thumbnail: a blank grid has two (background and padding).
       const levels = await page.$eval('.card[data-arch="DCGAN"] canvas', (c) => {

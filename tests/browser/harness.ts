@@ -86,14 +86,16 @@ export interface OpenedPage {
 
 /**
  * Open `url` in a new tab, recording console output, uncaught errors and failed requests from the
- * start. With `echo`, console lines are also printed to this process's stdout as they arrive.
+ * start. With `echo`, console lines are also printed to this process's stdout as they arrive;
+ * `viewport` sizes the tab before the page loads.
  */
 export async function openPage(
   browser: Browser,
   url: string,
-  { echo = true, timeoutMs = 60_000 }: { echo?: boolean; timeoutMs?: number } = {},
+  { echo = true, timeoutMs = 60_000, viewport }: { echo?: boolean; timeoutMs?: number; viewport?: { width: number; height: number } } = {},
 ): Promise<OpenedPage> {
   const page = await browser.newPage();
+  if (viewport) await page.setViewport(viewport);
   const log: PageLog = {
     console: [],
     pageErrors: [],

@@ -68,7 +68,20 @@ export interface DemoHandle {
   readonly software: boolean;
   /** View changes waiting for the current step to end. */
   readonly queued: number;
+  /** Which weights the networks started from (training-page.ts showWeights). */
+  readonly weights: WeightsState;
 }
+
+/**
+ * Where the page's networks came from: the trained weights shipped with the project (zoo/, the step
+ * they are of, and whether the run's own optimiser state came with them), untrained ones, or a
+ * checkpoint (this browser's, an upload). `shipped`: the step of the model's shipped weights, null
+ * when none are shipped.
+ */
+export type WeightsState =
+  | { kind: 'trained'; step: number; full: boolean; shipped: number | null }
+  | { kind: 'untrained'; why: string; shipped: number | null }
+  | { kind: 'checkpoint'; source: string; step: number; shipped: number | null };
 
 /** One progress message of a page's start: phase, kernels compiled (of total when known), step then. */
 export interface ProgressEntry {

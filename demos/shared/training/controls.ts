@@ -28,6 +28,10 @@ export interface ControlActions {
   pickModel(model: string): void;
   /** Starts a new GPU device after a loss and resumes from the last checkpoint. */
   recover(): void;
+  /** Loads the model's shipped trained weights. */
+  trained(): Promise<string>;
+  /** New untrained networks of the page's own run. */
+  untrained(): Promise<string>;
 }
 
 /** Enables or disables the controls; the pause button shows the loop's state. */
@@ -38,6 +42,9 @@ export function renderControls(u: PageLayout, loop: RunLoop, enabled: boolean, e
   u.step.disabled = !enabled || loop.running;
   if (u.picker) u.picker.disabled = !enabled;
   if (u.direction) u.direction.disabled = !enabled;
+  // "Trained weights" only where the model ships weights that fit the page's run (showWeights sets data-usable).
+  u.untrained.disabled = !enabled;
+  u.trained.disabled = !enabled || u.trained.dataset.usable !== '1';
   for (const p of extraPanels) p.querySelectorAll<HTMLButtonElement>('button[data-needs-session]').forEach((b) => (b.disabled = !enabled));
   // Pause answers at once: the button says so while the step in flight finishes; clicking it
   // again cancels the pause.
@@ -82,6 +89,8 @@ export function wireControls(u: PageLayout, a: ControlActions): void {
       return msg;
     });
   });
+  u.trained.addEventListener('click', () => loop.paused('trained weights', () => a.trained()));
+  u.untrained.addEventListener('click', () => loop.paused('untrained', () => a.untrained()));
   u.picker?.addEventListener('change', () => a.pickModel(u.picker!.value));
   byId('btn-recover').addEventListener('click', () => a.recover());
 }

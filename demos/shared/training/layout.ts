@@ -18,10 +18,20 @@ export function buildLayout(withPicker: boolean) {
   const direction = el('button', { id: 'btn-direction', class: 'hidden', disabled: true }, 'Show B → A');
   const samples = el('canvas', { id: 'samples', class: 'pixels', width: 1, height: 1, 'aria-label': 'generated samples' });
   const samplesNote = el('p', { class: 'muted small', id: 'samples-note' });
+  // Which weights the networks hold (trained ones shipped with the project, untrained, a checkpoint)
+  // and the switch between trained and untrained (training-page.ts showWeights).
+  const weights = el(
+    'div',
+    { class: 'controls weights', id: 'weights', 'data-weights': '' },
+    el('span', { id: 'weights-text' }, 'weights: loading…'),
+    button('btn-trained', 'Trained weights', 'load the trained weights shipped with the project (zoo/, docs/zoo.md)'),
+    button('btn-untrained', 'Untrained', "new untrained networks from the seed (the page's own run)"),
+  );
   const samplesPanel = el(
     'section',
     { class: 'panel', id: 'panel-samples' },
     el('h2', {}, 'Samples ', el('span', { class: 'muted small', id: 'samples-caption' })),
+    weights,
     el('div', { class: 'controls' }, picker ? el('label', {}, 'model ', picker) : null, direction),
     samples,
     samplesNote,
@@ -110,6 +120,10 @@ export function buildLayout(withPicker: boolean) {
     uploadLabel,
     picker,
     direction,
+    weights,
+    weightsText: byId('weights-text'),
+    trained: byId<HTMLButtonElement>('btn-trained'),
+    untrained: byId<HTMLButtonElement>('btn-untrained'),
     samples,
     samplesNote,
     statRows,

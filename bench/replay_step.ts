@@ -1,0 +1,139 @@
+// Host CPU time of a training step, eager against recorded-step replay (issue 14 item 1), with the
+// engine's counters per step (dispatches, bind groups and buffers created, fallbacks).
+//   npx esbuild bench/replay_step.ts --bundle --platform=node --format=esm --external:webgpu \
+//     --outfile=.prof/replay_step.mjs && node .prof/replay_step.mjs [steps] [models...]
+// For each model: a trainer stepped eagerly (trainer.step, no statistics) and one stepped through
+// replayed() (from the same seed), `steps` measured steps each after 5 warm-up steps, every step
+// followed by engine.sync() so the host time of one step is not mixed with waiting for the last.
+// "host" is step() plus flush() (encoding, command-buffer finish and submit; for eager also the
+// graph's JavaScript), measured with submitEvery = 0: on a software adapter the "GPU" runs on the
+// same CPU cores, and work submitted while the host encodes would be timed as host time. "wall"
+// adds the GPU time (sync). "CPU" is the process's CPU time (process.cpuUsage, median) over the
+// same interval: not inflated when the shared machine deschedules us (no GPU work runs in this
+// process then: the last step was synced and nothing is submitted before the final flush). The
+// sizes are step_counters.ts's (narrow widths, paper depths).
+import { initEngine, describeAdapter } from '../engine/device.js';
+import { tensor } from '../engine/tensor.js';
+import { recipes, type GanTrainer } from '../nets/registry.js';
+import { replayed } from '../nets/lib/step.js';
+
+const steps = Number(process.argv[2] ?? 10);
+const wanted = process.argv.slice(3);
+const e = await initEngine();
+e.submitEvery = 0;
+// Time spent in encoder.finish() and queue.submit(): Dawn translates the commands to Vulkan there
+// (and lavapipe records them), for eager and replay alike; the rest of "host" is encoding.
+let submitMs = 0;
+const dev = e.device;
+const q = dev.queue;
+const submit0 = q.submit.bind(q);
+q.submit = (cbs: Iterable<GPUCommandBuffer>) => {
+  const t = performance.now();
+  submit0(cbs);
+  submitMs += performance.now() - t;
+};
+const cce = dev.createCommandEncoder.bind(dev);
+dev.createCommandEncoder = (d?: GPUCommandEncoderDescriptor) => {
+  const enc = cce(d);
+  const finish = enc.finish.bind(enc);
+  enc.finish = (fd?: GPUCommandBufferDescriptor) => {
+    const t = performance.now();
+    const cb = finish(fd);
+    submitMs += performance.now() - t;
+    return cb;
+  };
+  return enc;
+};
+console.log(`adapter: ${describeAdapter(e.adapter)}; ${steps} measured steps per path after 5 warm-up steps`);
+
+const configs: Record<string, [number, Record<string, unknown>]> = {
+  dcgan: [2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
+  dcgan64: [2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
+  pix2pix: [1, { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' }],
+  cyclegan: [1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 }],
+  cyclegan32: [
+    1,
+    { imageSize: 32, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 },
+  ],
+  stargan: [2, { imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, cDim: 3 }],
+};
+
+function make(model: string): { t: GanTrainer; real: ReturnType<typeof tensor>; batch: number } {
+  const [batch, over] = configs[model];
+  const recipe = recipes[model.replace(/\d+$/, '')];
+  const config: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(recipe.options)) if (v.default !== undefined) config[k] = v.default as number | string | boolean;
+  Object.assign(config, over);
+  const t = recipe.create(config, { ...recipe.train, batch }, 1);
+  const { channels, size } = recipe.imageShape(config);
+  const real = tensor(
+    new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)),
+    [batch, channels, size, size],
+  ).keep();
+  return { t, real, batch };
+}
+
+const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+// On a shared machine a step is often descheduled; the fastest of n steps is the best estimate of
+// its CPU cost, the median of what a run sees.
+const min = (a: number[]) => Math.min(...a);
+
+async function measure(model: string, replay: boolean) {
+  const { t, real } = make(model);
+  const r = replayed(t, { enabled: replay });
+  const host: number[] = [];
+  const sub: number[] = [];
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  const c0 = { ...e.counters };
+  let outcomes = '';
+  for (let s = 0; s < 5 + steps; s++) {
+    if (s === 5) Object.assign(c0, e.counters);
+    const u0 = process.cpuUsage();
+    submitMs = 0;
+    const t0 = performance.now();
+    r.step(real, false);
+    e.flush();
+    const t1 = performance.now();
+    const u1 = process.cpuUsage(u0);
+    await e.sync();
+    const t2 = performance.now();
+    if (s >= 5) {
+      host.push(t1 - t0);
+      sub.push(submitMs);
+      cpu.push((u1.user + u1.system) / 1000);
+      wall.push(t2 - t0);
+    }
+    outcomes += (r.lastOutcome ?? 'eager')[0];
+  }
+  const d = e.countersSince(c0);
+  const report = r.report();
+  r.dispose();
+  real.dispose();
+  return {
+    hostMin: min(host),
+    submitMin: min(sub),
+    cpu: med(cpu),
+    host: med(host),
+    wall: med(wall),
+    dispatches: d.dispatches / steps,
+    bindGroups: d.bindGroupsCreated / steps,
+    buffers: d.buffersCreated / steps,
+    replayed: d.replayedSteps,
+    outcomes,
+    reason: report.lastReason,
+  };
+}
+
+const rows: string[] = [];
+for (const model of wanted.length ? wanted : ['dcgan', 'pix2pix', 'cyclegan', 'stargan']) {
+  const eager = await measure(model, false);
+  const rep = await measure(model, true);
+  const line =
+    `${model}: eager CPU ${eager.cpu.toFixed(2)} ms, host min ${eager.hostMin.toFixed(2)} (finish+submit ${eager.submitMin.toFixed(2)}) median ${eager.host.toFixed(2)} ms wall ${eager.wall.toFixed(1)} ms (${eager.dispatches.toFixed(0)} dispatches, ${eager.bindGroups} bind groups, ${eager.buffers} buffers /step) | ` +
+    `replay CPU ${rep.cpu.toFixed(2)} ms, host min ${rep.hostMin.toFixed(2)} (finish+submit ${rep.submitMin.toFixed(2)}) median ${rep.host.toFixed(2)} ms wall ${rep.wall.toFixed(1)} ms (${rep.dispatches.toFixed(0)} dispatches, ${rep.bindGroups} bind groups, ${rep.buffers} buffers /step, ${rep.replayed}/${steps} replayed, steps ${rep.outcomes}) | ` +
+    `CPU ratio ${((100 * rep.cpu) / eager.cpu).toFixed(1)}%, host ratio (min) ${((100 * rep.hostMin) / eager.hostMin).toFixed(1)}%, (median) ${((100 * rep.host) / eager.host).toFixed(1)}%${rep.reason ? ` | fallback: ${rep.reason}` : ''}`;
+  console.log(line);
+  rows.push(line);
+}
+process.exit(0);

@@ -1,0 +1,339 @@
+// Recorded-step replay (engine/replay.ts, nets/lib/step.ts replayed()): for every registered model,
+// N steps eager and N steps through replayed() from the same seed must leave every parameter,
+// buffer, optimiser moment and step count, training state and the noise stream bit for bit the
+// same, with the same statistics on logging steps; models that cannot replay fall back and say why.
+// Also: a steady-state eager step creates no bind groups; a replayed step creates no bind groups or
+// buffers and live buffers stay constant over 200 replayed steps; a shape change drops the plan,
+// re-records and stays bit-identical; releasing a buffer the plan uses makes it stale.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { engine, initEngine } from '../engine/device.js';
+import { tensor } from '../engine/tensor.js';
+import { Generator, ops } from '../engine/index.js';
+import { DataLoader } from '../data/loader.js';
+import { packDomains } from '../data/domains.js';
+import { readStats } from '../nets/lib/stats.js';
+import { replayed } from '../nets/lib/step.js';
+import { recipes, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
+import { trainerState } from './support/resume.js';
+import { GAN_ADAM, configOf, seeded } from './support/util.js';
+
+beforeAll(async () => {
+  await initEngine();
+});
+
+interface Case {
+  model: string;
+  config: ModelConfig;
+  c: number;
+  size: number;
+  batch: number;
+  pack?: (images: Float32Array, n: number) => Float32Array;
+  labels?: boolean;
+  tokens?: boolean;
+  /** Replays (true), or the fallback reason it must report. */
+  replays: true | RegExp;
+}
+
+const TOKENS = [
+  ['red', 'apple'],
+  ['green', 'apple'],
+  ['dog', 'face'],
+  ['cat', 'face'],
+  ['car', 'travel'],
+  ['car', 'road'],
+];
+
+const CASES: Case[] = [
+  { model: 'dcgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2 }, c: 1, size: 16, batch: 2, replays: true },
+  {
+    model: 'pix2pix',
+    config: { imageSize: 32, netG: 'unet_32', netD: 'basic', ngf: 2, ndf: 2, lrHold: 2, lrDecay: 4 },
+    c: 6,
+    size: 32,
+    batch: 1,
+    replays: true,
+  },
+  {
+    model: 'cyclegan',
+    config: { imageSize: 16, netG: 'resnet_3blocks', netD: 'pixel', ngf: 2, ndf: 2, poolSize: 0, lrHold: 2, lrDecay: 4 },
+    c: 6,
+    size: 16,
+    batch: 1,
+    replays: true,
+  },
+  { model: 'autoencoder', config: { imageSize: 16, nf: 2, code: 4 }, c: 1, size: 16, batch: 2, replays: true },
+  { model: 'ebgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, code: 4, pretrain: 1 }, c: 1, size: 16, batch: 2, replays: true },
+  { model: 'began', config: { imageSize: 16, nz: 4, nf: 2, lrHalveEvery: 100 }, c: 1, size: 16, batch: 2, replays: true },
+  { model: 'gman', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, n: 2, learnLambda: true }, c: 1, size: 16, batch: 2, replays: true },
+  { model: 'madgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, k: 2 }, c: 3, size: 16, batch: 2, replays: true },
+  { model: 'lapgan', config: { imageSize: 16, levels: 2, nz: 8, nh: 16, ngf: 4, ndf: 4 }, c: 1, size: 16, batch: 2, replays: true },
+  {
+    model: 'stackganpp',
+    config: { baseSize: 8, branches: 2, nz: 6, ngf: 8, ndf: 4, resBlocks: 1 },
+    c: 3,
+    size: 16,
+    batch: 2,
+    replays: /no replay hooks/,
+  },
+  {
+    model: 'dualgan',
+    config: { imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, nCritic: 2 },
+    c: 6,
+    size: 32,
+    batch: 1,
+    replays: /no replay hooks/,
+  },
+  { model: 'discogan', config: { imageSize: 64, ngf: 2, ndf: 2, ganCurriculum: 2 }, c: 6, size: 64, batch: 1, replays: /no replay hooks/ },
+  {
+    model: 'stargan',
+    config: { imageSize: 16, cDim: 3, gConvDim: 2, dConvDim: 2, gRepeatNum: 1, nCritic: 2, evalTarget: 2 },
+    c: 6,
+    size: 16,
+    batch: 2,
+    pack: (images, n) =>
+      packDomains(
+        images,
+        Array.from({ length: n }, (_, i) => i % 3),
+        n,
+        3,
+        3,
+        16,
+        16,
+      ),
+    replays: /no replay hooks/,
+  },
+  {
+    model: 'triplegan',
+    config: { nc: 1, imageSize: 16, nz: 4, ngh: 8, ndh: 16, cw: 2, perClass: 2, labelledBatch: 4, warmupSteps: 1, rpStart: 3 },
+    c: 1,
+    size: 16,
+    batch: 2,
+    labels: true,
+    replays: /no replay hooks/,
+  },
+  {
+    model: 'stackgan',
+    config: {
+      nc: 3,
+      stage1Size: 8,
+      stage2Down: 1,
+      nz: 6,
+      cDim: 4,
+      embedDim: 8,
+      buckets: 32,
+      textHidden: 8,
+      nd: 4,
+      ngf: 2,
+      ndf: 4,
+      ngf2: 4,
+      ndf2: 4,
+      resBlocks: 1,
+      imageWidth: 4,
+      textSteps: 1,
+      stage1Steps: 2,
+    },
+    c: 3,
+    size: 32,
+    batch: 2,
+    tokens: true,
+    labels: true,
+    replays: /no replay hooks/,
+  },
+];
+
+/** Steps per run: replaying models warm up in 3 or 4 eager steps, then replay; the others run eagerly both ways. */
+const stepsOf = (k: Case) => (k.replays === true ? 6 : 2);
+
+function makeRun(k: Case) {
+  const recipe: ModelRecipe = recipes[k.model];
+  let config = configOf(recipe, k.config);
+  if (recipe.adaptToData) config = recipe.adaptToData(config, { channels: k.c });
+  const n = 20;
+  const imgC = k.pack ? 3 : k.c;
+  const images = seeded(n * imgC * k.size * k.size, 17);
+  const data = {
+    data: k.pack ? k.pack(images, n) : images,
+    n,
+    sampleShape: [k.c, k.size, k.size],
+    labels: k.labels ? Int32Array.from({ length: n }, (_, i) => i % 10) : undefined,
+    tokens: k.tokens ? Array.from({ length: n }, (_, i) => TOKENS[i % TOKENS.length]) : undefined,
+  };
+  const settings = { ...recipe.train, ...GAN_ADAM, batch: k.batch, steps: stepsOf(k) };
+  return { recipe, config, data, settings };
+}
+
+async function train(k: Case, replay: boolean, steps = stepsOf(k)) {
+  const { recipe, config, data, settings } = makeRun(k);
+  const t: GanTrainer = recipe.create(config, settings, 5);
+  const [c, h, w] = data.sampleShape;
+  t.bindData?.({ images: data.data, n: data.n, c, h, w, labels: data.labels, tokens: data.tokens });
+  const loader = new DataLoader(data, { batchSize: k.batch, seed: 5 });
+  const real = tensor(new Float32Array(k.batch * c * h * w), [k.batch, c, h, w]).keep();
+  const r = replayed(t, { enabled: replay });
+  const rows: Record<string, number>[] = [];
+  const outcomes: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    loader.nextInto(real);
+    const st = r.step(real, i % 3 === 2 || i === steps - 1);
+    outcomes.push(r.lastOutcome ?? 'direct');
+    if (st) rows.push(await readStats(st));
+  }
+  const state = await trainerState(t);
+  const report = r.report();
+  r.dispose();
+  real.dispose();
+  return { state, rows, report, outcomes };
+}
+
+function expectSameBits(a: Map<string, ArrayLike<number> | string>, b: Map<string, ArrayLike<number> | string>, what: string) {
+  expect([...b.keys()], what).toEqual([...a.keys()]);
+  for (const [key, va] of a) {
+    const vb = b.get(key)!;
+    if (typeof va === 'string') expect(vb, `${what}: ${key}`).toBe(va);
+    else {
+      const x = new Uint32Array(Float32Array.from(va as ArrayLike<number>).buffer);
+      const y = new Uint32Array(Float32Array.from(vb as ArrayLike<number>).buffer);
+      let bad = -1;
+      for (let i = 0; i < x.length && bad < 0; i++) if (x[i] !== y[i]) bad = i;
+      expect(bad, `${what}: ${key} differs first at element ${bad}`).toBe(-1);
+    }
+  }
+}
+
+describe('recorded-step replay: bit-identical to eager, every registered model', () => {
+  it('covers every registered model', () => {
+    expect(CASES.map((c) => c.model).sort()).toEqual(Object.keys(recipes).sort());
+  });
+
+  for (const k of CASES) {
+    it(`${k.model}: ${stepsOf(k)} steps eager = ${stepsOf(k)} steps through replayed(), bit for bit`, async () => {
+      const eager = await train(k, false);
+      const rep = await train(k, true);
+      expectSameBits(eager.state, rep.state, k.model);
+      expect(rep.rows).toEqual(eager.rows);
+      if (k.replays === true) {
+        expect(rep.report.lastReason, k.model).toBeNull();
+        expect(rep.report.replayed, `${k.model}: steps replayed`).toBeGreaterThanOrEqual(stepsOf(k) - 4);
+      } else {
+        expect(rep.report.replayed, k.model).toBe(0);
+        expect(rep.report.lastReason ?? '', k.model).toMatch(k.replays);
+      }
+    });
+  }
+});
+
+// ---- the plan's life: counters, memory, fallbacks ---------------------------------------------------------
+
+const DCGAN = CASES[0];
+
+/** A tiny DCGAN, its replayed() wrapper and a batch source; `batches[i]` is step i's batch size. */
+function dcganRun(replay: boolean) {
+  const { recipe, config, data, settings } = makeRun(DCGAN);
+  const t = recipe.create(config, settings, 5);
+  const r = replayed(t, { enabled: replay });
+  let seed = 1;
+  const step = (batch: number, withStats = false) => {
+    const real = tensor(seeded(batch * 16 * 16, seed++), [batch, 1, 16, 16]);
+    const st = r.step(real, withStats);
+    real.dispose();
+    return st;
+  };
+  return { t, r, step, data };
+}
+
+describe('recorded-step replay: counters, memory and fallbacks', () => {
+  it('a steady-state eager step creates no bind groups and no buffers', async () => {
+    const { t, step } = dcganRun(false);
+    for (let i = 0; i < 4; i++) step(2);
+    await engine().sync();
+    const before = engine().snapshotCounters();
+    step(2);
+    const d = engine().countersSince(before);
+    expect(d.dispatches).toBeGreaterThan(20);
+    expect(d.bindGroupsCreated).toBe(0);
+    expect(d.buffersCreated).toBe(0);
+    await trainerState(t);
+  });
+
+  it('replayed steps create no bind groups or buffers; live buffers stay constant over 200 replayed steps', async () => {
+    const e = engine();
+    const { r, step } = dcganRun(true);
+    for (let i = 0; i < 4; i++) {
+      const st = step(2, true);
+      if (st) await readStats(st);
+    }
+    expect(r.lastOutcome).toBe('replayed');
+    await e.sync();
+    const mem0 = e.memory();
+    const before = e.snapshotCounters();
+    const plan = r.report().planDispatches!;
+    for (let i = 0; i < 200; i++) {
+      const st = step(2, i % 50 === 49);
+      if (st) {
+        expect(Object.keys(st).length).toBe(5);
+        for (const v of Object.values(st)) v.dispose();
+      }
+      expect(r.lastOutcome).toBe('replayed');
+      if (i === 9) expect(e.memory()).toEqual(mem0);
+    }
+    await e.sync();
+    const d = e.countersSince(before);
+    expect(d.replayedSteps).toBe(200);
+    expect(d.eagerSteps).toBe(0);
+    expect(d.bindGroupsCreated).toBe(0);
+    expect(d.buffersCreated).toBe(0);
+    expect(d.dispatches).toBe(200 * plan);
+    expect(e.memory()).toEqual(mem0);
+    expect(mem0.heldBuffers).toBeGreaterThan(0);
+    r.dispose();
+    expect(e.memory().heldBuffers).toBe(0);
+  });
+
+  it('a shape change, a released gradient and trimPool() fall back, re-record, and stay bit-identical', async () => {
+    const e = engine();
+    const sizes = [2, 2, 2, 2, 2, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2];
+    const go = async (replay: boolean) => {
+      const { t, r, step } = dcganRun(replay);
+      const before = new Map(e.replayFallbacks);
+      const outcomes: string[] = [];
+      for (let i = 0; i < sizes.length; i++) {
+        if (i === 13) t.optimizers.netD.zeroGrad(); // releases buffers the plan uses: stale
+        if (i === 17) e.trimPool();
+        step(sizes[i]);
+        outcomes.push(r.lastOutcome ?? 'direct');
+      }
+      const reasons = [...e.replayFallbacks].filter(([k, n]) => n !== before.get(k)).map(([k]) => k);
+      const state = await trainerState(t);
+      const report = r.report();
+      r.dispose();
+      return { state, reasons, report, outcomes };
+    };
+    const a = await go(false);
+    const b = await go(true);
+    expectSameBits(a.state, b.state, 'dcgan, shapes 2 -> 3 -> 2');
+    expect(b.report.replayed, b.outcomes.join(' ')).toBeGreaterThanOrEqual(4);
+    const all = b.reasons.join('\n');
+    expect(all).toMatch(/input shape float32\[2,1,16,16\] -> float32\[3,1,16,16\]/);
+    expect(all).toMatch(/plan stale: buffer #\d+ .*released outside the step/);
+    expect(all).toMatch(/plan stale: trimPool\(\) was called/);
+  });
+
+  it('CycleGAN with an image pool does not replay, and says why', async () => {
+    const k = { ...CASES[2], config: { ...CASES[2].config, poolSize: 2 }, replays: /image pools/ };
+    const eager = await train(k, false, 3);
+    const rep = await train(k, true, 3);
+    expectSameBits(eager.state, rep.state, 'cyclegan with a pool');
+    expect(rep.report.replayed).toBe(0);
+    expect(rep.report.lastReason).toMatch(/image pools \(--pool-size 2\) pick on the host/);
+  });
+
+  it('a step drawing host data is recorded as not replayable', () => {
+    const e = engine();
+    const { recording } = e.record(() => ops.randperm(5, new Generator(1)));
+    expect(recording.notReplayable.join()).toMatch(/randperm/);
+    const { recording: r2 } = e.record(() => ops.randn([4], { generator: new Generator(1) }).dispose());
+    expect(r2.notReplayable).toEqual([]);
+    expect(r2.ops.length).toBe(1);
+  });
+});
