@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { ArgsError, formatHelp, parseArgs, type ArgsSpec, type ParsedArgs } from './lib/args.js';
 import { initEngine, type Engine } from '../engine/device.js';
 import { describeFsError, makeDirs } from '../engine/io/files.js';
+import { recipes } from '../nets/registry.js';
 
 /** A failure to report as one line and an exit code (1 runtime, 2 usage). */
 export class CliError extends Error {
@@ -162,4 +163,19 @@ export const samplePath = (runDir: string, step: number) => join(runDir, 'sample
 export function table(rows: readonly (readonly [string, string])[], indent = '  '): string {
   const w = Math.max(0, ...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => `${indent}${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+/**
+ * The model a help example names: the first registered model, or the first of `names` (a list of
+ * models with some hook, as an array or a ", "-joined string). Examples never spell a model out, so
+ * renaming or reordering the registry cannot leave a help text naming a model that does not exist.
+ */
+export function exampleModel(names: string | readonly string[] = Object.keys(recipes)): string {
+  const list = typeof names === 'string' ? names.split(', ') : names;
+  return list[0] ?? Object.keys(recipes)[0];
+}
+
+/** A run's checkpoint path as `gan train` writes it (runs/<model>-<stamp>/...), for help examples. */
+export function exampleCheckpoint(model = exampleModel()): string {
+  return `runs/${model}-20261127-101500/checkpoint.safetensors`;
 }

@@ -21,11 +21,11 @@ import { checkState } from '../engine/nn/state.js';
 import { fmtCount } from '../engine/nn/module.js';
 import { getRecipe, recipes, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
 import { DATASETS } from './datasets.js';
-import { acquireEngine, CliError, firstLine, out, parseOrHelp, usageError } from './common.js';
+import { acquireEngine, CliError, exampleCheckpoint, exampleModel, firstLine, out, parseOrHelp, usageError } from './common.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from './checkpoint_io.js';
 
 /** The first registered model: --model's default and the examples' model. */
-const FIRST_MODEL = Object.keys(recipes)[0];
+const FIRST_MODEL = exampleModel();
 
 const spec = {
   command: 'gan convert',
@@ -46,7 +46,7 @@ const spec = {
   positionals: [{ name: 'input', help: 'an engine checkpoint, or one PyTorch .safetensors per network', required: true }],
   rest: true,
   examples: [
-    `gan convert runs/${FIRST_MODEL}-X/checkpoint.safetensors --out pytorch/     # -> pytorch/netG.safetensors, pytorch/netD.safetensors`,
+    `gan convert ${exampleCheckpoint()} --out pytorch/     # -> pytorch/netG.safetensors, pytorch/netD.safetensors`,
     `gan convert netG.safetensors netD.safetensors --out ${FIRST_MODEL}.safetensors`,
   ],
 } as const;

@@ -43,7 +43,18 @@ import {
 import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../metrics/emojinet.js';
 import type { ConvClassifier } from '../metrics/classifier.js';
 import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
-import { acquireEngine, checkRange, CliError, firstLine, out, parseOrHelp, table, usageError } from './common.js';
+import {
+  acquireEngine,
+  checkRange,
+  CliError,
+  exampleCheckpoint,
+  exampleModel,
+  firstLine,
+  out,
+  parseOrHelp,
+  table,
+  usageError,
+} from './common.js';
 import { hasOptimiserState, loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
 import { noiseDraws, type FeatureJudge, type Render } from './eval_judge.js';
@@ -103,10 +114,7 @@ const spec = {
     },
   },
   positionals: [{ name: 'model', help: `model name (${Object.keys(recipes).join(', ')}), or 'modes'` }],
-  examples: [
-    `gan eval --ckpt runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors --n 2000`,
-    `gan eval --pretrained ${Object.keys(recipes)[0]} --n 1000`,
-  ],
+  examples: [`gan eval --ckpt ${exampleCheckpoint()} --n 2000`, `gan eval --pretrained ${exampleModel()} --n 1000`],
 } as const;
 
 type EvalOptions = NonNullable<ReturnType<typeof parseOrHelp<typeof spec>>>['options'];

@@ -3,14 +3,13 @@
 // turns failures into one line on stderr plus an exit code (1 runtime, 2 usage; see common.ts).
 
 import { benchCommand } from './bench.js';
-import { CliError, cliFlags, firstLine, out } from './common.js';
+import { CliError, cliFlags, exampleModel, firstLine, out } from './common.js';
 import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
 import { upscaleCommand } from './upscale.js';
-import { recipes } from '../nets/registry.js';
 
 interface Subcommand {
   summary: string;
@@ -18,7 +17,7 @@ interface Subcommand {
 }
 
 const COMMANDS: Record<string, Subcommand> = {
-  train: { summary: `train a model (e.g. \`gan train ${Object.keys(recipes)[0]} --quick\`)`, run: trainCommand },
+  train: { summary: `train a model (e.g. \`gan train ${exampleModel()} --quick\`)`, run: trainCommand },
   sample: { summary: 'write a grid of samples from a checkpoint', run: sampleCommand },
   eval: { summary: 'sample-quality metrics for a checkpoint', run: evalCommand },
   info: { summary: 'show the WebGPU adapter, its limits and features, and the models', run: infoCommand },

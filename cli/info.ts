@@ -13,7 +13,7 @@ import { loadSafetensorsFile } from '../engine/io/files.js';
 import { nonFiniteEntries } from '../engine/io/safetensors.js';
 import type { SafetensorsFile } from '../engine/io/safetensors.js';
 import { recipes } from '../nets/registry.js';
-import { acquireEngine, CliError, firstLine, out, parseOrHelp, table } from './common.js';
+import { acquireEngine, CliError, exampleCheckpoint, firstLine, out, parseOrHelp, table } from './common.js';
 
 const spec = {
   command: 'gan info',
@@ -24,7 +24,7 @@ const spec = {
     json: { type: 'boolean', help: 'print one JSON object instead of tables' },
   },
   positionals: [{ name: 'file', help: 'a checkpoint (gan train) or state_dict (PyTorch, gan convert) .safetensors to describe' }],
-  examples: ['gan info', `gan info runs/${Object.keys(recipes)[0]}-20261127-101500/checkpoint.safetensors`],
+  examples: ['gan info', `gan info ${exampleCheckpoint()}`],
 } as const;
 
 /** Buffers (not parameters) by their PyTorch names. */

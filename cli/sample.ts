@@ -32,7 +32,18 @@ import { dropoutLayers, setTestTimeDropout } from '../nets/lib/networks.js';
 import { generateWith } from '../nets/lib/sample.js';
 import { tensor } from '../engine/tensor.js';
 import type { Module } from '../engine/nn.js';
-import { acquireEngine, checkRange, CliError, ensureDir, firstLine, out, parseOrHelp, usageError } from './common.js';
+import {
+  acquireEngine,
+  checkRange,
+  CliError,
+  ensureDir,
+  exampleCheckpoint,
+  exampleModel,
+  firstLine,
+  out,
+  parseOrHelp,
+  usageError,
+} from './common.js';
 import { pretrainedPath } from './zoo.js';
 import { hasOptimiserState, loadRunCheckpoint, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
 import {
@@ -59,11 +70,6 @@ function translators(test: (r: ModelRecipe, defaults: ModelConfig) => boolean): 
 const TWO_WAY = translators((r, c) => translatesBothWays(r, c));
 /** Models with a dropout flag for their generator. */
 const WITH_DROPOUT = translators((r) => 'dropout' in r.options);
-
-/** The first of a list of model names (the first registered model by default), for a help example. */
-function exampleModel(names = Object.keys(recipes).join(', ')): string {
-  return names.split(', ')[0];
-}
 
 const spec = {
   command: 'gan sample',
@@ -126,11 +132,11 @@ const spec = {
   },
   positionals: [{ name: 'checkpoint', help: 'checkpoint.safetensors of a run (or --pretrained MODEL)' }],
   examples: [
-    `gan sample runs/${exampleModel()}-20261127-101500/checkpoint.safetensors --out digits.png`,
+    `gan sample ${exampleCheckpoint()} --out digits.png`,
     `gan sample --pretrained ${exampleModel()} --out digits.png`,
-    `gan sample runs/${exampleModel(TWO_WAY)}-20261127-101500/checkpoint.safetensors --n 8 --direction BtoA`,
-    `gan sample runs/${exampleModel(modelsWith('text'))}-20261127-101500/checkpoint.safetensors --caption "red apple fruit"`,
-    `gan sample runs/${exampleModel(WITH_DROPOUT)}-20261127-101500/checkpoint.safetensors --dropout --samples 6 --n 8`,
+    `gan sample ${exampleCheckpoint(exampleModel(TWO_WAY))} --n 8 --direction BtoA`,
+    `gan sample ${exampleCheckpoint(exampleModel(modelsWith('text')))} --caption "red apple fruit"`,
+    `gan sample ${exampleCheckpoint(exampleModel(WITH_DROPOUT))} --dropout --samples 6 --n 8`,
   ],
 } as const;
 

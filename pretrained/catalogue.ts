@@ -29,44 +29,28 @@ export interface UpscalerModelEntry {
   optional?: boolean;
 }
 
+type Architecture = UpscalerModelEntry['architecture'];
+
+/** One package's entry: its npm name is @upscalerjs/<id>; the architecture fixes the value ranges (rdn 0-255, rrdn 0-1). */
+function entry(
+  id: UpscalerModelId,
+  architecture: Architecture,
+  scales: readonly number[],
+  sizeMB: number,
+  optional = false,
+): UpscalerModelEntry {
+  const range = architecture === 'rdn' ? ([0, 255] as const) : ([0, 1] as const);
+  const e: UpscalerModelEntry = { id, pkg: `@upscalerjs/${id}`, scales, architecture, inputRange: range, outputRange: range, sizeMB };
+  return optional ? { ...e, optional } : e;
+}
+
+const ALL_SCALES = [2, 3, 4, 8];
+
 export const UPSCALER_MODELS: readonly UpscalerModelEntry[] = [
-  {
-    id: 'default-model',
-    pkg: '@upscalerjs/default-model',
-    scales: [2],
-    architecture: 'rdn',
-    inputRange: [0, 255],
-    outputRange: [0, 255],
-    sizeMB: 1,
-  },
-  {
-    id: 'esrgan-slim',
-    pkg: '@upscalerjs/esrgan-slim',
-    scales: [2, 3, 4, 8],
-    architecture: 'rdn',
-    inputRange: [0, 255],
-    outputRange: [0, 255],
-    sizeMB: 4,
-  },
-  {
-    id: 'esrgan-medium',
-    pkg: '@upscalerjs/esrgan-medium',
-    scales: [2, 3, 4, 8],
-    architecture: 'rdn',
-    inputRange: [0, 255],
-    outputRange: [0, 255],
-    sizeMB: 11,
-  },
-  {
-    id: 'esrgan-thick',
-    pkg: '@upscalerjs/esrgan-thick',
-    scales: [2, 3, 4, 8],
-    architecture: 'rrdn',
-    inputRange: [0, 1],
-    outputRange: [0, 1],
-    sizeMB: 110,
-    optional: true,
-  },
+  entry('default-model', 'rdn', [2], 1),
+  entry('esrgan-slim', 'rdn', ALL_SCALES, 4),
+  entry('esrgan-medium', 'rdn', ALL_SCALES, 11),
+  entry('esrgan-thick', 'rrdn', ALL_SCALES, 110, true),
 ];
 
 export const UPSCALER_MODEL_IDS = UPSCALER_MODELS.map((m) => m.id);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: the format and lint check (biome ci, a few seconds), the Node suite (vitest run, Dawn
-// on lavapipe), then the browser suite (bundle the test page, then vitest with
-// vitest.browser.config.ts driving headless Chromium). All three always run;
+// on lavapipe), then the browser suite (bundle every page its files serve, once, then vitest with
+// vitest.browser.config.ts driving headless Chromium; the files skip their own builds through
+// BROWSER_PAGES_BUILT below). All three always run;
 // output streams live; at the end each runner's summary and the total wall time are printed, and
 // the exit status is non-zero if either suite (or the page build) failed.
 // Extra arguments go to both vitest runs (e.g. `npm test -- --reporter=verbose`).
@@ -20,10 +21,18 @@ if (process.stdout.isTTY && !('NO_COLOR' in env)) env.FORCE_COLOR ??= '1';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
+/**
+ * The pages the browser files serve, built here in one go: each file otherwise builds its own
+ * (the demos target alone, data included, is the slowest) before it starts Chromium, unless the
+ * variable beside it says the build is there.
+ */
+const BROWSER_PAGES = ['browser-tests', 'demos', 'bench-page', 'upscale-page'];
+const BROWSER_PAGES_BUILT = { DEMOS_SKIP_BUILD: '1', BENCH_PAGE_SKIP_BUILD: '1', UPSCALE_PAGE_SKIP_BUILD: '1' };
+
 /** Run a command with output streamed through; resolve to its exit code and captured text. */
-function run(args) {
+function run(args, extraEnv = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['inherit', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['inherit', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (d) => {
       process.stdout.write(d);
@@ -66,12 +75,16 @@ banner('Node suite: vitest run');
 const nodeSuite = await run([vitestBin, 'run', '--passWithNoTests', ...extra]);
 results.push({ name: 'node', ...nodeSuite, summary: summaryOf(nodeSuite.text) });
 
-banner('Browser suite: build page, vitest --config vitest.browser.config.ts');
-const pageBuild = await run([path.join(root, 'scripts', 'build.mjs'), 'browser-tests']);
+banner('Browser suite: build the pages, vitest --config vitest.browser.config.ts');
+const pageBuild = await run([path.join(root, 'scripts', 'build.mjs'), ...BROWSER_PAGES]);
 if (pageBuild.code !== 0) {
-  results.push({ name: 'browser', code: pageBuild.code, summary: ['page build failed (node scripts/build.mjs browser-tests)'] });
+  results.push({
+    name: 'browser',
+    code: pageBuild.code,
+    summary: [`page build failed (node scripts/build.mjs ${BROWSER_PAGES.join(' ')})`],
+  });
 } else {
-  const browserSuite = await run([vitestBin, 'run', '--config', 'vitest.browser.config.ts', ...extra]);
+  const browserSuite = await run([vitestBin, 'run', '--config', 'vitest.browser.config.ts', ...extra], BROWSER_PAGES_BUILT);
   results.push({ name: 'browser', ...browserSuite, summary: summaryOf(browserSuite.text) });
 }
 

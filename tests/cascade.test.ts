@@ -195,26 +195,27 @@ describe('StackGAN matching-aware discriminator', () => {
   });
 });
 
+/** Tiny text conditioning (codes, caption embedding, bag-of-words buckets) for StackGAN and StackGAN++ below. */
+const TINY_TEXT = { nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4 };
+
+/** The tiny StackGAN (Stage-I at 8 px, a few channels each, one step per pretraining phase) the tests below build. */
+const TINY_STACKGAN = {
+  ...TINY_TEXT,
+  nc: 3,
+  stage1Size: 8,
+  stage2Down: 1,
+  ngf: 2,
+  ndf: 4,
+  ngf2: 4,
+  ndf2: 4,
+  resBlocks: 1,
+  imageWidth: 4,
+  textSteps: 1,
+  stage1Steps: 1,
+};
+
 describe('StackGAN stages', () => {
-  const config = configOf(stackganRecipe, {
-    nc: 3,
-    stage1Size: 8,
-    stage2Down: 1,
-    nz: 6,
-    cDim: 4,
-    embedDim: 8,
-    buckets: 32,
-    textHidden: 8,
-    nd: 4,
-    ngf: 2,
-    ndf: 4,
-    ngf2: 4,
-    ndf2: 4,
-    resBlocks: 1,
-    imageWidth: 4,
-    textSteps: 1,
-    stage1Steps: 1,
-  });
+  const config = configOf(stackganRecipe, TINY_STACKGAN);
 
   it('hashes captions into a fixed-width bag of words', () => {
     const b = hashedBagOfWords(['red', 'apple', 'red'], 32);
@@ -294,15 +295,10 @@ describe('StackGAN++', () => {
 
   it('trains its three branches jointly, unconditional and text-conditioned', async () => {
     const base = {
+      ...TINY_TEXT,
       nc: 3,
       baseSize: 8,
       branches: 3,
-      nz: 6,
-      cDim: 4,
-      embedDim: 8,
-      buckets: 32,
-      textHidden: 8,
-      nd: 4,
       ngf: 8,
       ndf: 4,
       resBlocks: 1,
@@ -524,25 +520,7 @@ describe('exact resume from a run checkpoint (the mechanism of gan train --resum
   it('StackGAN: text pretraining | Stage-I || Stage-II, the schedule continues from the optimisers', async () => {
     const t = toyTextData(32);
     const data = { data: t.images, n: t.n, sampleShape: [3, 32, 32], labels: t.category, tokens: t.tokens.map((x) => [...x]) };
-    const config = configOf(stackganRecipe, {
-      nc: 3,
-      stage1Size: 8,
-      stage2Down: 1,
-      nz: 6,
-      cDim: 4,
-      embedDim: 8,
-      buckets: 32,
-      textHidden: 8,
-      nd: 4,
-      ngf: 2,
-      ndf: 4,
-      ngf2: 4,
-      ndf2: 4,
-      resBlocks: 1,
-      imageWidth: 4,
-      textSteps: 1,
-      stage1Steps: 1,
-    });
+    const config = configOf(stackganRecipe, TINY_STACKGAN);
     const { resumed } = await expectExactResume(stackganRecipe, config, data, 4, 4);
     expect((resumed as StackganTrainer).phase).toBe('stage2');
   });
@@ -585,20 +563,7 @@ describe('gan train with the cascade models', () => {
     // What gan train binds from a dataset without the side data: an error naming the dataset to use.
     const plain = { images: new Float32Array(4 * 3 * 32 * 32), n: 4, c: 3, h: 32, w: 32 };
     const stack = getRecipe('stackgan')!;
-    const sc = configOf(stack, {
-      stage1Size: 8,
-      stage2Down: 1,
-      ngf: 2,
-      ndf: 2,
-      ngf2: 2,
-      ndf2: 2,
-      cDim: 4,
-      embedDim: 8,
-      buckets: 32,
-      textHidden: 8,
-      nd: 4,
-      imageWidth: 4,
-    });
+    const sc = configOf(stack, TINY_STACKGAN);
     expect(() => stack.create(sc, SETTINGS as TrainSettings, 1).bindData!(plain)).toThrow(/no captions.*--dataset emoji-text/);
     const tg = getRecipe('triplegan')!;
     expect(() =>

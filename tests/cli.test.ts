@@ -12,6 +12,7 @@ import { decodePngNode } from '../data/png_node.js';
 import { decodeSafetensors, encodeSafetensors } from '../engine/io/safetensors.js';
 import { DATASETS } from '../cli/datasets.js';
 import { loadMnist } from '../data/mnist.js';
+import { recipes } from '../nets/registry.js';
 
 const root = resolve(__dirname, '..');
 const bin = join(root, 'dist', 'gan.mjs');
@@ -74,10 +75,15 @@ describe('gan CLI: usage', () => {
     ]) {
       expect(train.stdout).toContain(f);
     }
+    // Help examples name models through cli/common.ts's exampleModel(): each one a registered model.
+    const models = Object.keys(recipes);
     for (const c of ['sample', 'eval', 'info', 'convert']) {
       const r = gan([c, '--help']);
       expect(r.code, c).toBe(0);
       expect(r.stdout, c).toMatch(/Usage: gan/);
+      const named = [...r.stdout.matchAll(/runs\/([a-z0-9-]+?)-\d{8}-\d{6}\/|--pretrained ([a-z0-9-]+) /g)].map((m) => m[1] ?? m[2]);
+      expect(named.length, `${c}: models named in the help examples`).toBeGreaterThan(0);
+      for (const m of named) expect(models, `${c} --help names '${m}'`).toContain(m);
     }
     expect(gan(['train', '--help']).code).toBe(0);
   });
@@ -308,9 +314,16 @@ describe('gan CLI: Stacked MNIST', () => {
     expect([d.n, d.channels, d.size, ...d.sampleShape]).toEqual([12, 3, 32, 3, 32, 32]);
     expect(d.data.length).toBe(12 * 3 * 32 * 32);
     expect(Array.from((await entry.load({ size: 32, limit: 12 })).data)).toEqual(Array.from(d.data)); // fixed seed
-    // Every channel is some MNIST training digit (padded to 32); the label is the mode of those digits.
-    const mnist = loadMnist({ split: 'train', pad32: true });
+    // Every channel is some MNIST training digit padded to 32 with background (-1); the label is the
+    // mode of those digits. The index holds the 28 x 28 originals (no padded copy of the whole split).
+    const mnist = loadMnist({ split: 'train' });
     const hw = 32 * 32;
+    const raw = 28 * 28;
+    const interior = (img: Float32Array) => {
+      const out = new Float32Array(raw);
+      for (let y = 0; y < 28; y++) out.set(img.subarray((y + 2) * 32 + 2, (y + 2) * 32 + 30), y * 28);
+      return out;
+    };
     const index = new Map<string, number[]>();
     const key = (a: Float32Array) => {
       // A hash of the pixels (as 0..255 levels): equal images, equal keys.
@@ -324,14 +337,21 @@ describe('gan CLI: Stacked MNIST', () => {
       return `${h1}:${h2}`;
     };
     for (let j = 0; j < mnist.n; j++) {
-      const k = key(mnist.images.subarray(j * hw, (j + 1) * hw));
+      const k = key(mnist.images.subarray(j * raw, (j + 1) * raw));
       index.set(k, [...(index.get(k) ?? []), mnist.labels[j]]);
     }
     for (let i = 0; i < d.n; i++) {
       const mode = d.labels![i];
       const digits = [Math.floor(mode / 100), Math.floor(mode / 10) % 10, mode % 10];
       for (let ch = 0; ch < 3; ch++) {
-        const labels = index.get(key(d.data.subarray((i * 3 + ch) * hw, (i * 3 + ch + 1) * hw)));
+        const img = d.data.subarray((i * 3 + ch) * hw, (i * 3 + ch + 1) * hw);
+        const inside = interior(img);
+        const inBorder = (p: number) => p < 2 * 32 || p >= 30 * 32 || p % 32 < 2 || p % 32 >= 30;
+        expect(
+          img.every((v, p) => !inBorder(p) || v === -1),
+          `example ${i} channel ${ch}: the 2-pixel border is background`,
+        ).toBe(true);
+        const labels = index.get(key(inside));
         expect(labels, `example ${i} channel ${ch} is not an MNIST training digit`).toBeDefined();
         expect(labels, `example ${i} (mode ${mode}) channel ${ch}`).toContain(digits[ch]);
       }

@@ -572,7 +572,8 @@ describe('gan upscale', () => {
       // photo is 192 x 1024 x 1024 floats after the upsampling, 768 MiB.
       const medium8 = (await loadUpscalerModel('esrgan-medium', 8)).model;
       expect(activationTooLarge(medium8, 128, 128, 128 * 2 ** 20)).toBe(
-        "esrgan-medium x8 on 128x128 needs a 768 MiB activation (layer UPsample, 192 x 1024 x 1024), more than this adapter's 128 MiB storage-binding limit: use a smaller image or a lower --scale (tiling is not implemented)",
+        'esrgan-medium x8 on 128x128 needs a 768 MiB activation (layer UPsample, 192 x 1024 x 1024), ' +
+          "more than this adapter's 128 MiB storage-binding limit: use a smaller image or a lower --scale (tiling is not implemented)",
       );
       expect(activationTooLarge(medium8, 128, 128, 768 * 2 ** 20)).toBeNull();
     } finally {

@@ -34,21 +34,11 @@ import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/co
 import { bceWithLogits, mse, l1, fusedLosses } from '../engine/ops/losses.js';
 import { relu, leakyRelu, tanh, sigmoid, fusedActivationBackward } from '../engine/ops/elementwise.js';
 import { recipes } from '../nets/registry.js';
+import { hostRandom } from './support/util.js';
 
 beforeAll(async () => {
   await initEngine();
 });
-
-/** Deterministic host random numbers in [-1, 1) (an LCG). */
-function hostRandom(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s >>> 8) / 2 ** 23 - 1) * scale;
-  }
-  return out;
-}
 
 const expectSameBits = (a: Float32Array, b: Float32Array, what: string) => {
   expect(a.length, what).toBe(b.length);
@@ -244,7 +234,9 @@ describe('Sequential norm + activation fusion', () => {
 });
 
 describe('dispatches per training step', () => {
-  it('DCGAN (16 px, widths 4, batch 2): at most 73 dispatches in a steady-state step (153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients; 78 before gradient accumulation in the producers)', async () => {
+  // 153 before the multi-tensor Adam, the norm fusion, the phase-batched input gradients, the fused losses and activation gradients;
+  // 78 before gradient accumulation in the producers.
+  it('DCGAN (16 px, widths 4, batch 2): at most 73 dispatches in a steady-state step', async () => {
     const recipe = recipes.dcgan;
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(recipe.options))
@@ -334,29 +326,22 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
       phased: false,
     },
   ];
+  /** A tensor of `shape` filled with hostRandom(seed). */
+  const randomTensor = (shape: number[], seed: number) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tensor(hostRandom(n, seed), shape);
+  };
   for (const c of cases) {
     it(`${c.name}: the same bits as one launch per phase, and the float64 reference`, async () => {
       const opts = { stride: c.stride, padding: c.pad };
-      const wT = tensor(
-        hostRandom(
-          c.w.reduce((a, b) => a * b, 1),
-          21,
-        ),
-        c.w,
-      );
+      const wT = randomTensor(c.w, 21);
       let inShape: number[];
       let run: () => Tensor;
       let ref: () => Float64Array;
       const wHost = { shape: [...c.w], data: Float64Array.from(await wT.data()) };
       if (c.kind === 'convT') {
         inShape = c.x;
-        const xT = tensor(
-          hostRandom(
-            inShape.reduce((a, b) => a * b, 1),
-            22,
-          ),
-          inShape,
-        );
+        const xT = randomTensor(inShape, 22);
         const bT = tensor(hostRandom(c.w[1], 23), [c.w[1]]);
         run = () => convTranspose2d(xT, wT, c.bias ? bT : null, { ...opts, outputPadding: c.outputPadding ?? 0 });
         const xHost = { shape: [...inShape], data: Float64Array.from(await xT.data()) };
@@ -371,13 +356,7 @@ describe('stride phases of the conv input gradient in one dispatch', () => {
         const oh = Math.floor((c.x[2] + 2 * c.pad - c.w[2]) / c.stride) + 1;
         const ow = Math.floor((c.x[3] + 2 * c.pad - c.w[3]) / c.stride) + 1;
         inShape = [c.x[0], c.w[0], oh, ow];
-        const dyT = tensor(
-          hostRandom(
-            inShape.reduce((a, b) => a * b, 1),
-            24,
-          ),
-          inShape,
-        );
+        const dyT = randomTensor(inShape, 24);
         run = () => conv2dBackwardInput(dyT, wT, c.x, opts);
         const dyHost = { shape: [...inShape], data: Float64Array.from(await dyT.data()) };
         ref = () =>

@@ -33,20 +33,11 @@ import { checkpointToBytes, restoreCheckpoint, checkpointInfo, modelToBytes, loa
 import { decodeSafetensors } from '../engine/io/safetensors.js';
 import { saveCheckpoint, loadCheckpoint, saveModel, loadModel } from '../engine/checkpoint_node.js';
 
+import { hostRandom } from './support/util.js';
+
 beforeAll(async () => {
   await initEngine();
 });
-
-/** Deterministic host random numbers in [-1, 1) (an LCG), so tests never depend on the GPU RNG. */
-function hostRandom(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s >>> 8) / 2 ** 23 - 1) * scale;
-  }
-  return out;
-}
 
 const expectClose = (got: ArrayLike<number>, want: ArrayLike<number>, what: string, rel = 1e-5, abs = 1e-6) => {
   expect(got.length, what).toBe(want.length);

@@ -1,4 +1,4 @@
-// pix2pix and CycleGAN: the networks of nets/common.ts against PyTorch (state_dict keys, shapes and
+// pix2pix and CycleGAN: the networks of nets/lib/networks.ts against PyTorch (state_dict keys, shapes and
 // parameter counts of the full-size networks; outputs of tiny networks with random weights), from
 // tests/golden/nets/ (scripts/golden/make_net_goldens.py; the training steps are checked element by
 // element in tests/steps_i2i.test.ts); the image pool, the sample inputs, the

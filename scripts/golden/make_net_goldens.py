@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/golden/nets/*: PyTorch references for the pix2pix / CycleGAN networks of
-nets/common.ts, read by tests/pix2pix_cyclegan.test.ts.
+nets/lib/networks.ts, read by tests/pix2pix_cyclegan.test.ts.
 
 Run with the Debian torch (python3-torch, 1.13) from the repo root:
     /usr/bin/python3 scripts/golden/make_net_goldens.py

@@ -17,7 +17,7 @@ linear decay with n_epochs 1, n_epochs_decay 2 (1, 2/3, 1/3), as the engine's lr
 The pools: pool_size 3, pre-filled with 3 images each (init.pool_fake_B.images.*, loaded by the
 engine as checkpoint state). image_pool.py draws p = random.uniform(0, 1) and, when p > 0.5,
 random_id = random.randint(0, pool_size - 1); the engine's ImagePool draws both from a mulberry32
-stream (nets/common.ts) whose state is part of the pool's checkpoint state (`rng`). Here the same
+stream (nets/lib/pool.ts) whose state is part of the pool's checkpoint state (`rng`). Here the same
 stream is replicated (mulberry32 below, from the initial states in init.pool_fake_*.rng), so
 uniform(0, 1) -> u and randint(0, pool_size - 1) -> floor(u * pool_size), same distributions.
 The states are small integers at init; after the steps they are stored as float32 of the int32

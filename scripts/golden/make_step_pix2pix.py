@@ -4,7 +4,7 @@ junyanz/pytorch-CycleGAN-and-pix2pix models/pix2pix_model.py optimize_parameters
 through recorded masks and the linear learning-rate decay of networks.get_scheduler('linear').
 
 Networks: G unet_32_dropout (a 5-level U-Net, ngf 1, batch norm, dropout 0.5 on the 3 levels just
-outside the innermost: nets/common.ts's dropoutLevels; the reference's own rule would give a
+outside the innermost: nets/lib/networks.ts's dropoutLevels; the reference's own rule would give a
 5-level U-Net no dropout at all), D the 70x70 PatchGAN (n_layers 3, ndf 1) on concat(A, B).
 Weights: networks.init_weights('normal', 0.02). One batch of 2 32x32 pairs (used by all three iterations), direction AtoB. No gradients are stored:
 every element is held to the default tolerance.

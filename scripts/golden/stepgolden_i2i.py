@@ -54,7 +54,7 @@ def feed_dropout(net, golden, prefix):
 
 
 class UnetGenerator(nn.Module):
-    """make_net_goldens.UnetGenerator with nets/common.ts's dropoutLevels: dropout on that many levels
+    """make_net_goldens.UnetGenerator with nets/lib/networks.ts's dropoutLevels: dropout on that many levels
     counted from the one just outside the innermost (default num_downs - 5, the reference's rule:
     its 8ngf middle levels). unet_32_dropout is num_downs 5 with 3 dropout levels."""
 

@@ -191,6 +191,41 @@ async function clickFor(page: Page, selector: string, status: RegExp): Promise<v
   await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), WAIT, status.source);
 }
 
+/**
+ * CycleGAN's A/B flip while a step runs (issue 16; was tests/browser/alive.test.ts's own CycleGAN
+ * page): the button answers at once ("after this step"), the flip applies when the step ends, and
+ * training goes on without a pause.
+ */
+async function flipDuringStep(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.__demo?.progress.at(-1)?.phase === 'done' && window.__demo.running, WAIT);
+  const flip = await page.evaluate(() => {
+    const b = document.getElementById('btn-direction') as HTMLButtonElement;
+    b.click();
+    return {
+      text: b.textContent,
+      pending: b.dataset.pending ?? null,
+      showing: b.dataset.showing,
+      queued: window.__demo!.queued,
+      running: window.__demo!.running,
+      disabled: b.disabled,
+    };
+  });
+  expect(flip).toMatchObject({
+    text: 'Show A → B',
+    pending: 'after this step',
+    showing: 'BtoA',
+    queued: 1,
+    running: true,
+    disabled: false,
+  });
+  await page.waitForFunction(
+    () => window.__demo!.queued === 0 && /^showing B → A/.test(document.getElementById('status')!.textContent ?? ''),
+    WAIT,
+  );
+  expect(await page.$eval('#btn-direction', (b) => (b as HTMLElement).dataset.pending ?? null)).toBeNull();
+  expect(await page.evaluate(() => window.__demo!.running)).toBe(true); // the flip did not pause the loop
+}
+
 const DCGAN_STATS = ['lossD', 'lossG', 'D_x', 'D_G_z1', 'D_G_z2'];
 
 function expectClean(log: PageLog): void {
@@ -328,6 +363,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
         const t0 = Date.now();
         if (model !== first) await page.evaluate((m, p) => window.__demo!.switchModel(m, p), model, tinyParams(model));
         await page.waitForFunction((m) => window.__demo?.model === m && window.__demo.ready && window.__demo.step >= 2, LONG_WAIT, model);
+        if (model === 'cyclegan') await flipDuringStep(page);
         await pauseTraining(page);
         const s = await idleAt(page);
         expect(s.model).toBe(model);
@@ -338,9 +374,12 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
         console.log(`training page: ${model} ready and 2 steps in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
         if (model === 'cyclegan') {
-          // Held-out scores are charted; the other generator's direction draws too.
+          // Held-out scores are charted; the other generator's direction (flipped during a step above) draws too,
+          // and a flip while paused applies at once.
           expect(await page.$$eval('#plot-held-out-l1 canvas, #plot-held-out-psnr-db canvas', (c) => c.length)).toBeGreaterThanOrEqual(2);
-          await clickFor(page, '#btn-direction', /^showing B → A/);
+          expect(await page.$eval('#btn-direction', (b) => (b as HTMLElement).dataset.showing)).toBe('BtoA');
+          expect(await page.evaluate(() => window.__demo!.samplesSpread())).toBeGreaterThan(1);
+          await clickFor(page, '#btn-direction', /^showing A → B/);
           expect(await page.evaluate(() => window.__demo!.samplesSpread())).toBeGreaterThan(1);
           await screenshot(page, 'demo-train-cyclegan');
 
@@ -436,6 +475,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
   it('inspector lists every dispatch of a DCGAN step with its WGSL', async () => {
     const { page, log } = await openPage(browser!, `${server!.url}inspector/?model=dcgan&size=16&nz=16&ngf=4&ndf=4&batch=4`);
     try {
+      await page.setViewport({ width: 1280, height: 900 });
       await page.waitForFunction(() => window.__inspector?.done === true, WAIT);
       const r = await page.evaluate(() => ({
         error: window.__inspector!.error,
@@ -458,6 +498,12 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       await page.click('#dispatches tbody tr:nth-child(3) td:nth-child(2)');
       const source = await page.$eval('#source', (e) => e.textContent ?? '');
       expect(source).toMatch(/@compute/);
+      // The dispatch table fits its panel at 1280 px, no clipped columns (was tests/browser/alive.test.ts's own inspector run).
+      const table = await page.evaluate(() => {
+        const box = document.getElementById('dispatches')!.parentElement!;
+        return { scroll: box.scrollWidth, client: box.clientWidth };
+      });
+      expect(table.scroll).toBeLessThanOrEqual(table.client + 1);
       console.log(`inspector: ${r.n} dispatches, ${r.ops.length} ops, GPU timestamps ${r.timed ? 'on' : 'off'}`);
       await screenshot(page, 'demo-inspector');
       expectClean(log);

@@ -16,8 +16,8 @@
 //     without a grid.png, is sampled in the tab from its shipped weights and marked trained too.
 // The site is built as `npm run demo` builds it (unless DEMOS_SKIP_BUILD), then its zoo/ is
 // rebuilt by scripts/demo-zoo.mjs from a temporary zoo: the repository's zoo/dcgan plus the test's
-// pix2pix (so the draw page is tested whether or not the real pix2pix has landed); the next build
-// restores the real one.
+// pix2pix (so the draw page is tested whether or not the real pix2pix has landed); afterAll puts
+// the real one back, as the demos build writes it (npm test builds the pages once for every file).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +25,7 @@ import path from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type StaticServer } from '../../scripts/serve.mjs';
-import { buildZooSite } from '../../scripts/demo-zoo.mjs';
+import { buildZooSite, defaultZooDir } from '../../scripts/demo-zoo.mjs';
 // @ts-expect-error: a plain ES module script without type declarations
 import { exportWeights, readSafetensors, writeSafetensors } from '../../scripts/zoo.mjs';
 import { initEngine } from '../../engine/device';
@@ -160,6 +160,7 @@ describe.skipIf(skip)('pages start from the shipped trained weights', () => {
     await browser?.close();
     await server?.close();
     rmSync(tmp, { recursive: true, force: true });
+    buildZooSite(defaultZooDir(), path.join(DEMOS_DIR, 'zoo'));
   });
 
   it(`the ${GEN_MODEL} page starts from the shipped weights, says so, and generates from them`, async () => {

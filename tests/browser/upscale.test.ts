@@ -104,7 +104,8 @@ describe.skipIf(skip)('super-resolution page in Chromium vs the CLI', () => {
           if (d) differing++;
         }
       console.log(
-        `page (SwiftShader) vs CLI (lavapipe), default-model x2 on 32x32: max sample difference ${maxDiff}, ${differing} of ${64 * 64 * 3} samples differ; page engine vs tfjs max rel err ${r.maxRelErr!.toExponential(2)}; ${r.dispatches} dispatches`,
+        `page (SwiftShader) vs CLI (lavapipe), default-model x2 on 32x32: max sample difference ${maxDiff}, ` +
+          `${differing} of ${64 * 64 * 3} samples differ; page engine vs tfjs max rel err ${r.maxRelErr!.toExponential(2)}; ${r.dispatches} dispatches`,
       );
       expect(maxDiff).toBeLessThanOrEqual(1);
       expect(differing).toBeLessThan(64 * 64 * 3 * 0.01);

@@ -22,6 +22,17 @@ export function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   return Float32Array.from(randomHost([n], seed, lo, hi).data);
 }
 
+/** Deterministic host random numbers in [-1, 1) times `scale` (an LCG), so tests never depend on the GPU RNG. */
+export function hostRandom(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s >>> 8) / 2 ** 23 - 1) * scale;
+  }
+  return out;
+}
+
 /** max |a - b| over equal-length arrays. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
