@@ -528,6 +528,8 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       );
       expect(cards.map((c) => c.name)).toEqual(ARCHITECTURES.map((a) => a.name));
       expect(cards).toHaveLength(15);
+      // The 2-D game page is linked from the gallery's own text, not only from the navigation.
+      expect(await page.$eval('#game-link a', (a) => a.getAttribute('href'))).toBe('./game/');
       expect(cards.filter((c) => !/^https:\/\/(arxiv\.org\/abs\/\d{4}\.\d{5}|doi\.org\/10\.\d+\/\S+)$/.test(c.paper ?? ''))).toEqual([]);
       expect(cards.filter((c) => c.summary.length < 20)).toEqual([]);
       expect(ARCHITECTURES.map((a) => a.key)).toEqual(Object.keys(recipes));
