@@ -451,7 +451,9 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       await page.waitForFunction((n) => document.getElementById('sketch-output')!.dataset.step === String(n), WAIT, s.step);
       const before = await checksum();
       expect(before).not.toBe('');
-      // A stroke across the pad, as a mouse would draw it.
+      // A stroke across the pad, as a mouse would draw it, scrolled into view first as a person
+      // would (the weights line and the software-adapter notice can push the pad below the fold).
+      await page.$eval('#sketch', (el) => el.scrollIntoView({ block: 'center' }));
       const box = (await (await page.$('#sketch'))!.boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
       await page.mouse.down();
