@@ -29,7 +29,7 @@ import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLa
 import { buildPrivateCli } from './support/cli_bundle.js';
 import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
-import { GAN_ADAM as SETTINGS, configOf, maxAbsDiff, relError, seeded } from './support/util.js';
+import { GAN_ADAM as SETTINGS, TINY_STACKGAN, TINY_TEXT, configOf, maxAbsDiff, relError, seeded } from './support/util.js';
 import type { GanTrainer, TrainSettings } from '../nets/registry.js';
 
 beforeAll(async () => {
@@ -196,23 +196,6 @@ describe('StackGAN matching-aware discriminator', () => {
 });
 
 /** Tiny text conditioning (codes, caption embedding, bag-of-words buckets) for StackGAN and StackGAN++ below. */
-const TINY_TEXT = { nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4 };
-
-/** The tiny StackGAN (Stage-I at 8 px, a few channels each, one step per pretraining phase) the tests below build. */
-const TINY_STACKGAN = {
-  ...TINY_TEXT,
-  nc: 3,
-  stage1Size: 8,
-  stage2Down: 1,
-  ngf: 2,
-  ndf: 4,
-  ngf2: 4,
-  ndf2: 4,
-  resBlocks: 1,
-  imageWidth: 4,
-  textSteps: 1,
-  stage1Steps: 1,
-};
 
 describe('StackGAN stages', () => {
   const config = configOf(stackganRecipe, TINY_STACKGAN);

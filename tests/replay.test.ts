@@ -16,7 +16,7 @@ import { readStats } from '../nets/lib/stats.js';
 import { replayed } from '../nets/lib/step.js';
 import { recipes, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
 import { trainerState } from './support/resume.js';
-import { GAN_ADAM, configOf, seeded } from './support/util.js';
+import { GAN_ADAM, TINY_STACKGAN, configOf, seeded } from './support/util.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -114,25 +114,7 @@ const CASES: Case[] = [
   },
   {
     model: 'stackgan',
-    config: {
-      nc: 3,
-      stage1Size: 8,
-      stage2Down: 1,
-      nz: 6,
-      cDim: 4,
-      embedDim: 8,
-      buckets: 32,
-      textHidden: 8,
-      nd: 4,
-      ngf: 2,
-      ndf: 4,
-      ngf2: 4,
-      ndf2: 4,
-      resBlocks: 1,
-      imageWidth: 4,
-      textSteps: 1,
-      stage1Steps: 2,
-    },
+    config: { ...TINY_STACKGAN, stage1Steps: 2 },
     c: 3,
     size: 32,
     batch: 2,

@@ -17,7 +17,7 @@ import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/che
 import { fixedNoiseSeed, resolveTrainRun } from '../cli/train.js';
 import { pretrainedPath } from '../cli/zoo.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
-import { configOf, seeded } from './support/util.js';
+import { TINY_STACKGAN, configOf, seeded } from './support/util.js';
 // @ts-expect-error: a plain ES module script without type declarations
 import * as zoo from '../scripts/zoo.mjs';
 
@@ -250,25 +250,7 @@ describe('zoo export: float16 weights loaded back into float32', () => {
 describe("StackGAN's zoo export: both stages and the phase its run reached", () => {
   it('ships the text encoder and both stages, and restores the step counts its phase follows', async () => {
     const recipe = recipes.stackgan;
-    const config = configOf(recipe, {
-      nc: 3,
-      stage1Size: 8,
-      stage2Down: 1,
-      nz: 6,
-      cDim: 4,
-      embedDim: 8,
-      buckets: 32,
-      textHidden: 8,
-      nd: 4,
-      ngf: 2,
-      ndf: 4,
-      ngf2: 4,
-      ndf2: 4,
-      resBlocks: 1,
-      imageWidth: 4,
-      textSteps: 2,
-      stage1Steps: 3,
-    });
+    const config = configOf(recipe, { ...TINY_STACKGAN, textSteps: 2, stage1Steps: 3 });
     const settings = { ...SETTINGS, dataset: 'emoji-text' };
     const trainer = recipe.create(config, settings, 5);
     // A run that reached Stage-II: the text encoder's and Stage-I's optimisers past their steps (the

@@ -107,3 +107,22 @@ export function synthDiscPairs(n: number, s: number, seed: number): Float32Array
   }
   return out;
 }
+
+/** The text-conditioning part of the tiny StackGAN / StackGAN++ configs the tests build. */
+export const TINY_TEXT = { nz: 6, cDim: 4, embedDim: 8, buckets: 32, textHidden: 8, nd: 4 };
+
+/** The tiny StackGAN (Stage-I at 8 px, a few channels each, one step per pretraining phase) the tests below build. */
+export const TINY_STACKGAN = {
+  ...TINY_TEXT,
+  nc: 3,
+  stage1Size: 8,
+  stage2Down: 1,
+  ngf: 2,
+  ndf: 4,
+  ngf2: 4,
+  ndf2: 4,
+  resBlocks: 1,
+  imageWidth: 4,
+  textSteps: 1,
+  stage1Steps: 1,
+};
