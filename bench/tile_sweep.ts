@@ -5,10 +5,12 @@
 //   node scripts/build.mjs tile-sweep && node dist/tile_sweep.mjs --rounds 5 --json bench/results/<name>.json
 //   --only dcgan_d,unet_up1   --passes forward,input_grad   --choices auto,t32,t64/unrolled
 // Times are GPU times from timestamp queries (engine: the profiler; tfjs: tf.time's kernelMs),
-// summed over `reps` runs of the pass, per run; on a software adapter those are CPU time of the
-// adapter's worker threads. No validation here: forcing a tile or fetch variant does not change the
+// summed over `reps` runs of the pass, per run. On a software adapter those are wall time of the
+// adapter's worker threads, which a loaded machine stretches 2-20x by preemption; `--clock cpu`
+// times instead the CPU time (Linux /proc/self/task/*/schedstat, ns) that every thread but the
+// main one (the JavaScript host) spent over the same runs: the adapter's queue and worker threads. No validation here: forcing a tile or fetch variant does not change the
 // arithmetic (tests/conv.test.ts covers every tile), and `npm run bench` validates the default choice.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { initEngine, getGpu, engine, tidy, type Tensor } from '../engine/index.js';
 import { randn } from '../engine/ops/random.js';
 import { setGemmOverride, type GemmOverride } from '../engine/ops/matmul.js';
@@ -48,7 +50,32 @@ function allChoices(): [string, GemmOverride | null][] {
     out.push([`${t}/unrolled`, { tile: t, looped: false }]);
   }
   out.push(['auto/nosplit', { splits: 1 }]);
+  out.push(['tiled', { direct: false }]);
+  for (const q of [1, 2, 4]) out.push([`direct${q}`, { direct: true, directRowGroups: q }]);
   return out;
+}
+
+const clock = arg('clock') ?? 'gpu';
+
+/** CPU ns spent so far by every thread of this process but the main one (Linux only). */
+function workerCpuNs(): number {
+  let ns = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    if (Number(t) === process.pid) continue;
+    try {
+      ns += Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns;
+}
+
+/** Runs `body` (which ends with its work finished) and returns the worker threads' CPU ms. */
+async function cpuMs(body: () => Promise<void>): Promise<number> {
+  const t0 = workerCpuNs();
+  await body();
+  return (workerCpuNs() - t0) / 1e6;
 }
 
 async function timeEngine(run: () => Tensor, reps: number): Promise<{ ms: number; dispatches: number; kernels: string; firstMs: number }> {
@@ -58,21 +85,41 @@ async function timeEngine(run: () => Tensor, reps: number): Promise<{ ms: number
   tidy(() => void run());
   await e.sync();
   const firstMs = performance.now() - t0;
+  if (clock === 'cpu') {
+    const ms = await cpuMs(async () => {
+      for (let i = 0; i < reps; i++) tidy(() => void run());
+      await e.sync();
+    });
+    e.startProfile();
+    tidy(() => void run());
+    const recs = await e.stopProfile();
+    return { ms: ms / reps, dispatches: recs.length, kernels: kernelNames(recs), firstMs };
+  }
   e.startProfile();
   for (let i = 0; i < reps; i++) tidy(() => void run());
   const recs = await e.stopProfile();
-  const kernels = [
+  return { ms: recs.reduce((s, r) => s + r.ms, 0) / reps, dispatches: recs.length / reps, kernels: kernelNames(recs), firstMs };
+}
+
+function kernelNames(recs: { kernel: string }[]): string {
+  return [
     ...new Set(
       recs.map((r) => r.kernel.replace(/^conv_gather\|.*?\|act=\w+\|/, 'gather|').replace(/^conv_wgrad\|.*?\|KW=\d+\|/, 'wgrad|')),
     ),
   ].join(' ');
-  return { ms: recs.reduce((s, r) => s + r.ms, 0) / reps, dispatches: recs.length / reps, kernels, firstMs };
 }
 
 async function timeTfjs(h: TfjsHandle, run: () => unknown, reps: number): Promise<number> {
   const { tf } = h;
   tf.tidy(() => void run());
   await h.sync();
+  if (clock === 'cpu') {
+    const ms = await cpuMs(async () => {
+      for (let i = 0; i < reps; i++) tf.tidy(() => void run());
+      await h.sync();
+    });
+    return ms / reps;
+  }
   const info = await tf.time(() => {
     for (let i = 0; i < reps; i++) tf.tidy(() => void run());
   });
@@ -105,6 +152,8 @@ async function main() {
           date: new Date().toISOString(),
           rounds,
           reps,
+          clock,
+          command: process.argv.slice(2).join(' '),
           suite: suite.name,
           complete,
           samples,

@@ -29,7 +29,7 @@
 //   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
 //   splits K across workgroups (split-K) and a second pass sums the partials. Variant `bias`
 //   appends column NW = C*KH*KW with B = 1: its outputs are the bias gradient sum_k dy[o, k].
-import { accStore, type GemmFamily } from './matmul.js';
+import { accStore, GEMM_ACC_OUT, type GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
 /**
@@ -249,8 +249,78 @@ fn setup() {
     if (bOk && k < kEnd && ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW${v.ragged ? ` && tap / ${TW}u < bTH && tap % ${TW}u < bTW` : ''}) {
       val = src[bBase + (k / ${T}u) * u.srcPlane + u32(ih * u.SW + iw)];
     }`;
+  // The direct form (gemmDirectSource, software adapters): this invocation's pixel is decoded
+  // once; per (channel, tap) each lane loads its pixel's src value and one weight (row m0 + sgid
+  // + i*sg), and the weights reach the other lanes by subgroupBroadcast; taps outside src are a
+  // select, not a branch, so control flow stays uniform.
+  const z = (e: string) => e.replace(/gZb/g, 'zb');
+  const direct = adj
+    ? undefined
+    : (q: number, sg: number) => {
+        const rows = [...Array(q * sg).keys()];
+        const groups = [...Array(q).keys()];
+        const aIdx = v.aContig ? 'aCh + t' : 'aCh + (kh0 + th * u.KSh) * u.KWW + kw0 + tw * u.KSw';
+        const inRange = v.edge && v.edge !== 'zeros' ? 'true' : 'ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW';
+        const y = `res[i]${v.bias ? ' + bias[m]' : ''}`;
+        return /* wgsl */ `
+  let nc = min(n, u.N - 1u);
+  let pp = u.PH * u.PW;
+  let r = nc % pp;
+  let bBase = (nc / pp) * u.srcBatch;
+  let ihBase = i32(r / u.PW) * u.SPh + ${z(offH)};
+  let iwBase = i32(r % u.PW) * u.SPw + ${z(offW)};${
+    v.aContig
+      ? ''
+      : `
+  let kh0 = ${z(kh0)};
+  let kw0 = ${z(kw0)};`
+  }${
+    v.ragged
+      ? `
+  let bTH = ${z(tapsH)};
+  let bTW = ${z(tapsW)};`
+      : ''
+  }
+  ${groups.map((i) => `let aL${i} = min(m0 + sgid + ${i * sg}u, u.M - 1u) * ${v.aContig ? 'u.K' : 'u.sAm'};`).join('\n  ')}
+  ${rows.map((i) => `var acc${i} = 0.0;`).join('\n  ')}
+  // One loop over k (not channels x taps): a loop with a constant trip count gets unrolled, and
+  // llvmpipe's per-lane expansion of each load then takes seconds of LLVM time per pipeline.
+  for (var k = 0u; k < u.K; k++) {
+    let ch = k / ${T}u;
+    let t = k % ${T}u;
+    let plane = bBase + ch * u.srcPlane;
+    let aCh = ch * ${v.aContig ? `${T}u` : 'u.sAc'};
+    let th = t / ${TW}u;
+    let tw = t % ${TW}u;${v.ragged ? '\n    if (th >= bTH || tw >= bTW) { continue; }' : ''}
+    ${decl} ih = ihBase + i32(th) * u.TSh;
+    ${decl} iw = iwBase + i32(tw) * u.TSw;
+    ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.SH')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.SW')}
+    let ok = ${inRange};
+    let b = select(0.0, src[plane + u32(select(0, ih * u.SW + iw, ok))], ok);
+    let ai = ${aIdx};
+    ${groups.map((i) => `let a${i} = wt[aL${i} + ai];`).join('\n    ')}
+    ${rows.map((i) => `acc${i} = fma(subgroupBroadcast(a${Math.floor(i / sg)}, ${i % sg}u), b, acc${i});`).join('\n    ')}
+  }
+  // The stores run as a loop over the rows (not unrolled), with the output index computed once
+  // for the column (row m adds m * outPlane) and the accumulation flag (GEMM_ACC_OUT) as a select:
+  // llvmpipe expands each store into a per-lane loop, and unrolled stores with per-row branches
+  // cost seconds of LLVM compilation per pipeline.
+  let oBase = (nc / pp) * u.outBatch + (${oh0} + (r / u.PW) * u.OSh) * u.OWW + ${ow0} + (r % u.PW) * u.OSw;
+  let accOn = (u.acc & ${GEMM_ACC_OUT}u) != 0u;
+  let res = array<f32, ${q * sg}>(${rows.map((i) => `acc${i}`).join(', ')});
+  let rows = min(${q * sg}u, u.M - m0);
+  if (n < u.N) {
+    for (var i = 0u; i < rows; i++) {
+      let m = m0 + i;
+      let o = oBase + m * u.outPlane;
+      let v = ${actExpr[v.act].replace(/\by\b/g, `(${y})`)};
+      out[o] = select(v, out[o] + v, accOn);
+    }
+  }`;
+      };
   return {
     key,
+    direct,
     uniforms: GATHER_FIELDS.map((f, i) => `${f}: ${GATHER_FIELD_TYPES[i]},`).join(' ') + tables,
     inputs: ['wt', 'src'],
     epilogueInputs: v.bias ? ['bias'] : [],

@@ -101,6 +101,54 @@ export interface GemmFamily {
   store: string;
   /** More read_write f32 arrays storeOut() may write (e.g. the conv bias gradient), bound after `out`. */
   extraOutputs?: string[];
+  /**
+   * The software-adapter form (gemmDirectSource), where the family has one: the body of main()
+   * for `q` row groups of `sg` rows (the subgroup size) per invocation, given m0 (the block's
+   * first row), n (this invocation's column), zb (batch) and sgid (lane in the subgroup). It
+   * loads A for rows m0 + sgid + i*sg (one row per lane, i < q) into a{i}, broadcasts them across
+   * the subgroup and defines acc0..acc{q*sg-1}: this column's sums for rows m0..m0+q*sg-1, k
+   * ascending with fma (the tiled kernel's order and rounding when it does not split K), and
+   * stores them (with the epilogue storeOut() would apply) when n < N.
+   */
+  direct?: (q: number, sg: number) => string;
+}
+
+/** Columns (invocations) per workgroup of the direct kernel. */
+export const GEMM_DIRECT_WG = 64;
+
+/**
+ * The direct (software-adapter) kernel of a family: no workgroup memory, no barriers, no split-K.
+ * One invocation owns one column n and q*sg rows; consecutive invocations take consecutive
+ * columns. Why (bench/NOTES.md, "Direct conv kernels on lavapipe"): llvmpipe runs a subgroup as
+ * the lanes of one SIMD register and turns every storage or workgroup load whose index is not a
+ * constant into a per-lane loop of scalar loads (with a bounds check each), while arithmetic is
+ * one vector instruction for all lanes. The tiled kernels load each A and B element per lane from
+ * workgroup memory (plus the staging stores and barriers); here each lane loads one B element
+ * (its own column) and one A element per row group (a different row per lane), and
+ * subgroupBroadcast with a constant lane, a register extract on a CPU, hands every lane each row's
+ * A: q+1 scalar loads per lane and k for q*sg FMAs.
+ */
+export function gemmDirectSource(f: GemmFamily, q: number, sg: number, wg: number): string {
+  if (!f.direct) throw new Error(`gemm: family ${f.key} has no direct form`);
+  const nIn = f.inputs.length;
+  const rm = q * sg;
+  return /* wgsl */ `enable subgroups;
+// GEMM ${f.key} | direct (${rm} rows x 1 column per invocation, subgroup ${sg}, ${wg} columns per workgroup)
+struct Params { ${GEMM_UNIFORM_HEAD} ${f.uniforms} }
+@group(0) @binding(0) var<uniform> u: Params;
+${bindings(f.inputs, 1)}
+${bindings(f.epilogueInputs, nIn + 1)}
+${outBindings(f, nIn + 1 + f.epilogueInputs.length)}
+
+@compute @workgroup_size(${wg})
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+        @builtin(subgroup_invocation_id) sgid: u32) {
+  let m0 = wg.y * ${rm}u;
+  let n = wg.x * ${wg}u + lid;
+  let zb = wg.z;
+  ${f.direct(q, sg).trim()}
+}
+`;
 }
 
 function outBindings(f: GemmFamily, first: number): string {

@@ -3,6 +3,8 @@
 // split-K with a reduction pass). Backward passes are matmuls with transpose flags, never explicit
 // transposes, so they are themselves differentiable.
 import {
+  GEMM_DIRECT_WG,
+  gemmDirectSource,
   GEMM_REDUCE_WG,
   GEMM_TILES,
   gemmReduceSource,
@@ -37,6 +39,14 @@ export interface GemmOverride {
   splits?: number;
   /** Staging loads as a loop (true) or unrolled per slot (false); default: by adapter. */
   looped?: boolean;
+  /**
+   * The direct kernel (gemmDirectSource) for families that have one: true forces it, false
+   * forces the tiled kernels; default: direct on
+   * software adapters, tiled on GPUs. Setting `tile` or `splits` also selects the tiled kernels.
+   */
+  direct?: boolean;
+  /** Row groups (subgroup-sized) per invocation of the direct kernel (default 1 or 2 by M). */
+  directRowGroups?: number;
 }
 
 let gemmOverride: GemmOverride | null = null;
@@ -166,6 +176,7 @@ export interface GemmLaunch {
 /** Runs one GEMM: the main kernel, plus the split-K reduction when the K range is split. */
 export function runGemm(g: GemmLaunch): void {
   if (g.M * g.N * g.batch === 0) return;
+  if (useDirect(g)) return runGemmDirect(g);
   const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.planN ?? g.N, g.K, g.planBatch ?? g.batch);
   const fam = g.family;
   const { bm, bn } = tileDims(t);
@@ -218,6 +229,72 @@ export function runGemm(g: GemmLaunch): void {
     { op: g.op },
   );
   part.dispose();
+}
+
+/** The subgroup size the direct kernels compile for (0: none usable), per engine. */
+const directSubgroup = new WeakMap<Engine, number>();
+
+/**
+ * A fixed subgroup size of 4 to 32 when the device has the 'subgroups' feature and reports its
+ * size (GPUDevice.adapterInfo: llvmpipe 8 with 256-bit vectors, SwiftShader 4), else 0.
+ */
+function subgroupSize(e: Engine): number {
+  let sg = directSubgroup.get(e);
+  if (sg === undefined) {
+    const info = (e.device as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+    const lo = info?.subgroupMinSize ?? 0;
+    sg = e.features.has('subgroups') && lo === info?.subgroupMaxSize && [4, 8, 16, 32].includes(lo) ? lo : 0;
+    directSubgroup.set(e, sg);
+  }
+  return sg;
+}
+
+/**
+ * Whether a GEMM runs as the family's direct kernel: on software adapters with a usable subgroup
+ * size (measured against the tiled kernels and tfjs-webgpu on lavapipe in bench/NOTES.md), unless
+ * a tile, a split or `direct: false` is forced.
+ */
+function useDirect(g: GemmLaunch): boolean {
+  if (!g.family.direct) return false;
+  const o = gemmOverride;
+  if (o?.direct === false || (o?.direct === undefined && (o?.tile || o?.splits))) return false;
+  const e = engine();
+  if (!subgroupSize(e)) {
+    if (o?.direct) throw new Error(`${g.op}: the direct GEMM kernel needs the 'subgroups' feature with a fixed subgroup size of 4-32; this device has none`);
+    return false;
+  }
+  return o?.direct ?? e.isSoftware;
+}
+
+/**
+ * Row groups (of one subgroup each) per invocation of the direct kernel: the fewest that cover M,
+ * up to 4 (more rows reuse each gathered B element more, but compile longer: on llvmpipe about
+ * 0.6, 1.2 and 2.8 s of CPU for 1, 2 and 4 groups of 8, against 7.7 s for the tiled t32 kernel).
+ */
+export function directRowGroups(M: number, sg: number): number {
+  return gemmOverride?.directRowGroups ?? (M <= sg ? 1 : M <= 2 * sg ? 2 : 4);
+}
+
+function runGemmDirect(g: GemmLaunch): void {
+  const fam = g.family;
+  const sg = subgroupSize(engine());
+  const q = directRowGroups(g.M, sg);
+  const extra = g.extraOutputs ?? [];
+  if (extra.length !== (fam.extraOutputs ?? []).length)
+    throw new Error(`${g.op}: ${fam.key} writes ${(fam.extraOutputs ?? []).length} extra outputs, got ${extra.length}`);
+  const nIn = fam.inputs.length + fam.epilogueInputs.length;
+  launch(
+    {
+      key: `${fam.key}|direct${q}x${sg}`,
+      code: () => gemmDirectSource(fam, q, sg, GEMM_DIRECT_WG),
+      bindings: [...Array<'read'>(nIn).fill('read'), 'rw', ...extra.map(() => 'rw' as const)],
+      op: g.op,
+    },
+    [...g.inputs, ...g.epilogueInputs, g.out, ...extra],
+    [g.M, g.N, g.K, 1, Math.max(g.K, 1), g.batch, g.accumulate ?? 0, 0, ...g.uniforms],
+    [Math.ceil(g.N / GEMM_DIRECT_WG), Math.ceil(g.M / (q * sg)), g.batch],
+    { op: g.op },
+  );
 }
 
 // ---- matmul ---------------------------------------------------------------------------------------
