@@ -7,7 +7,7 @@ import { initEngine, engine, tensor, tidy, noGrad, grad } from '../engine/index.
 import { sum } from '../engine/ops/reduce.js';
 import { mul } from '../engine/ops/elementwise.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, convTranspose2d } from '../engine/ops/conv.js';
-import { matmul, linear, setGemmOverride } from '../engine/ops/matmul.js';
+import { matmul, linear, setGemmOverride, directGemmAvailable } from '../engine/ops/matmul.js';
 import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';
 import {
   conv2dCpu,
@@ -106,6 +106,19 @@ describe('conv passes vs the CPU reference', () => {
       await expectClose(gy, y, `${tile}: forward`);
       await expectClose(gdx, conv2dBackwardInputCpu(dy, w, c.x, toCpu(c.opts)), `${tile}: input grad`);
       await expectClose(gdw, conv2dBackwardWeightCpu(x, dy, c.w, toCpu(c.opts)), `${tile}: weight grad`);
+    }, 300_000);
+  }
+
+  // The direct kernel (the default on software adapters with subgroups: one column per
+  // invocation, subgroup-broadcast weights) with each row-group count, on channel counts that
+  // leave every row block partial; the input gradient runs phase-batched (8 columns: even phases)
+  // and per phase (9 rows: uneven), the conv-transpose forward adds a bias. Skipped where the
+  // device has no fixed subgroup size (the tiled kernels above are then the only path).
+  for (const q of [1, 2, 4]) {
+    it(`direct kernel, ${q} row group(s) per invocation: every pass`, async (ctx) => {
+      if (!directGemmAvailable()) ctx.skip();
+      setGemmOverride({ direct: true, directRowGroups: q });
+      await checkConvPasses({ label: `direct q=${q}`, x: [2, 11, 9, 8], w: [13, 11, 4, 4], opts: { stride: [2, 2], padding: [1, 1, 1, 1] } });
     }, 300_000);
   }
 

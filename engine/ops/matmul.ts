@@ -249,6 +249,11 @@ function subgroupSize(e: Engine): number {
   return sg;
 }
 
+/** Whether this engine's device can run the direct GEMM kernels (forced or by default). */
+export function directGemmAvailable(): boolean {
+  return subgroupSize(engine()) > 0;
+}
+
 /**
  * Whether a GEMM runs as the family's direct kernel: on software adapters with a usable subgroup
  * size (measured against the tiled kernels and tfjs-webgpu on lavapipe in bench/NOTES.md), unless
