@@ -113,7 +113,7 @@ export interface GemmFamily {
   direct?: (q: number, sg: number) => string;
 }
 
-/** Columns (invocations) per workgroup of the direct kernel. */
+/** Columns (invocations) per workgroup of the direct kernel (half of it when N fits in that). */
 export const GEMM_DIRECT_WG = 64;
 
 /**

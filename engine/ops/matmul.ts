@@ -288,16 +288,19 @@ function runGemmDirect(g: GemmLaunch): void {
   if (extra.length !== (fam.extraOutputs ?? []).length)
     throw new Error(`${g.op}: ${fam.key} writes ${(fam.extraOutputs ?? []).length} extra outputs, got ${extra.length}`);
   const nIn = fam.inputs.length + fam.epilogueInputs.length;
+  // Half-width workgroups when N fits in one: the idle invocations of a 64-wide group still run
+  // every K step on a CPU (DCGAN G's first layer: 32 columns, K = 512).
+  const wg = g.N <= GEMM_DIRECT_WG / 2 && GEMM_DIRECT_WG / 2 >= sg ? GEMM_DIRECT_WG / 2 : GEMM_DIRECT_WG;
   launch(
     {
-      key: `${fam.key}|direct${q}x${sg}`,
-      code: () => gemmDirectSource(fam, q, sg, GEMM_DIRECT_WG),
+      key: `${fam.key}|direct${q}x${sg}|wg${wg}`,
+      code: () => gemmDirectSource(fam, q, sg, wg),
       bindings: [...Array<'read'>(nIn).fill('read'), 'rw', ...extra.map(() => 'rw' as const)],
       op: g.op,
     },
     [...g.inputs, ...g.epilogueInputs, g.out, ...extra],
     [g.M, g.N, g.K, 1, Math.max(g.K, 1), g.batch, g.accumulate ?? 0, 0, ...g.uniforms],
-    [Math.ceil(g.N / GEMM_DIRECT_WG), Math.ceil(g.M / (q * sg)), g.batch],
+    [Math.ceil(g.N / wg), Math.ceil(g.M / (q * sg)), g.batch],
     { op: g.op },
   );
 }
