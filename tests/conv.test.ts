@@ -118,7 +118,12 @@ describe('conv passes vs the CPU reference', () => {
     it(`direct kernel, ${q} row group(s) per invocation: every pass`, async (ctx) => {
       if (!directGemmAvailable()) ctx.skip();
       setGemmOverride({ direct: true, directRowGroups: q });
-      await checkConvPasses({ label: `direct q=${q}`, x: [2, 11, 9, 8], w: [13, 11, 4, 4], opts: { stride: [2, 2], padding: [1, 1, 1, 1] } });
+      await checkConvPasses({
+        label: `direct q=${q}`,
+        x: [2, 11, 9, 8],
+        w: [13, 11, 4, 4],
+        opts: { stride: [2, 2], padding: [1, 1, 1, 1] },
+      });
     }, 300_000);
   }
 

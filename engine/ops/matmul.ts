@@ -265,7 +265,10 @@ function useDirect(g: GemmLaunch): boolean {
   if (o?.direct === false || (o?.direct === undefined && (o?.tile || o?.splits))) return false;
   const e = engine();
   if (!subgroupSize(e)) {
-    if (o?.direct) throw new Error(`${g.op}: the direct GEMM kernel needs the 'subgroups' feature with a fixed subgroup size of 4-32; this device has none`);
+    if (o?.direct)
+      throw new Error(
+        `${g.op}: the direct GEMM kernel needs the 'subgroups' feature with a fixed subgroup size of 4-32; this device has none`,
+      );
     return false;
   }
   return o?.direct ?? e.isSoftware;
