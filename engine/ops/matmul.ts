@@ -176,7 +176,10 @@ export interface GemmLaunch {
 /** Runs one GEMM: the main kernel, plus the split-K reduction when the K range is split. */
 export function runGemm(g: GemmLaunch): void {
   if (g.M * g.N * g.batch === 0) return;
-  if (useDirect(g)) return runGemmDirect(g);
+  if (useDirect(g)) {
+    runGemmDirect(g);
+    return;
+  }
   const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.planN ?? g.N, g.K, g.planBatch ?? g.batch);
   const fam = g.family;
   const { bm, bn } = tileDims(t);
