@@ -463,7 +463,10 @@ describe('zoo cards', () => {
     expect(zoo.curveKeys(records, { curves: ['lossG'] })).toEqual(['lossG']);
     const svg: string = zoo.renderCurves(records, ['lossD'], 't');
     // Panel 0: plot box x 44..250, y 40..130 (a 22 px title row, then the panel: 18 px above the box, 22 below).
-    const pts = /<polyline points="([^"]+)"/.exec(svg)![1].split(' ').map((p) => p.split(',').map(Number));
+    const pts = /<polyline points="([^"]+)"/
+      .exec(svg)![1]
+      .split(' ')
+      .map((p) => p.split(',').map(Number));
     expect(pts).toEqual([
       [44, 40],
       [147, 85],
