@@ -6,7 +6,7 @@
 //
 // CPU mirrors (philox4x32, uniformFromWord, boxMuller) reproduce the GPU bits exactly; they back the
 // op registry's references, randperm, and the tests.
-import { randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
+import { philoxWgsl, randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
 import { type Tensor, empty, checkFloat, numel, type Shape } from '../tensor.js';
 import { engine, hasEngine } from '../device.js';
 import { grid1d, launch, f32, i32 } from './kernel.js';
@@ -302,6 +302,70 @@ export function randperm(n: number, seed?: number | Generator): Int32Array {
   }
   return out;
 }
+
+/**
+ * randperm(n, generator) as an n x n permutation matrix drawn on the GPU: P[i, perm[i]] = 1, every
+ * other element 0, for the very permutation randperm() returns on the host from the same generator
+ * state (the same Philox words, the same Fisher-Yates swaps: integer arithmetic, so the same bits),
+ * and the generator advanced alike. P @ X gathers X's rows in the order perm (X[perm]). Being a
+ * kernel with a refreshed counter rather than host data, a step that draws it can be replayed
+ * (engine/replay.ts). A fed draw (Generator.feed, op 'randperm') is uploaded from the host instead.
+ */
+export function randpermMatrix(n: number, generator: Generator = defaultGenerator): Tensor {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`randpermMatrix: n = ${n} must be a positive integer`);
+  const fed = generator.takeFed('randperm', [n]);
+  const out = empty([n, n], 'randperm_matrix');
+  if (fed) {
+    out.engine.notReplayable('randperm: a fed draw (Generator.feed) is host data');
+    const seen = new Uint8Array(n);
+    const m = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const v = fed[i];
+      if (!(v >= 0 && v < n) || seen[v]) throw new Error(`randpermMatrix: the fed draw is not a permutation of 0..${n - 1}`);
+      seen[v] = 1;
+      m[i * n + v] = 1;
+    }
+    out.engine.upload(out.buffer, m);
+    return out;
+  }
+  const scratch = empty([n], 'randperm_scratch', 'int32');
+  const blocks = Math.ceil(n / 4);
+  const uniforms = () => [n, ...split(generator.seed), ...split(generator.reserve(blocks))];
+  launch({ key: 'randperm_matrix', code: randpermMatrixSource, bindings: ['rw', 'rw'], op: 'randperm' }, [out, scratch], uniforms(), [1, 1, 1], {
+    op: 'randperm',
+    bytes: 4 * n * (n + 1),
+    refresh: uniforms,
+  });
+  scratch.dispose();
+  return out;
+}
+
+/** One invocation: randperm()'s Fisher-Yates on the Philox words into `perm`, then P[i, perm[i]] = 1. */
+const randpermMatrixSource = () => /* wgsl */ `
+struct Params { n: u32, k0: u32, k1: u32, off_lo: u32, off_hi: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> perm: array<i32>;
+${philoxWgsl}
+fn word(i: u32) -> u32 {
+  let c0 = u.off_lo + i / 4u;
+  let carry = select(0u, 1u, c0 < u.off_lo);
+  let w = philox4x32_10(vec4<u32>(c0, u.off_hi + carry, 0u, 0u), vec2<u32>(u.k0, u.k1));
+  return w[i % 4u];
+}
+@compute @workgroup_size(1)
+fn main() {
+  let n = u.n;
+  for (var i = 0u; i < n; i++) { perm[i] = i32(i); }
+  for (var i = n - 1u; i > 0u; i--) {
+    let j = mulhilo(word(i), i + 1u).x;
+    let t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  for (var k = 0u; k < n * n; k++) { y[k] = 0.0; }
+  for (var i = 0u; i < n; i++) { y[i * n + u32(perm[i])] = 1.0; }
+}`;
 
 // ---- dropout -------------------------------------------------------------------------------------------
 
