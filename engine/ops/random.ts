@@ -331,11 +331,17 @@ export function randpermMatrix(n: number, generator: Generator = defaultGenerato
   const scratch = empty([n], 'randperm_scratch', 'int32');
   const blocks = Math.ceil(n / 4);
   const uniforms = () => [n, ...split(generator.seed), ...split(generator.reserve(blocks))];
-  launch({ key: 'randperm_matrix', code: randpermMatrixSource, bindings: ['rw', 'rw'], op: 'randperm' }, [out, scratch], uniforms(), [1, 1, 1], {
-    op: 'randperm',
-    bytes: 4 * n * (n + 1),
-    refresh: uniforms,
-  });
+  launch(
+    { key: 'randperm_matrix', code: randpermMatrixSource, bindings: ['rw', 'rw'], op: 'randperm' },
+    [out, scratch],
+    uniforms(),
+    [1, 1, 1],
+    {
+      op: 'randperm',
+      bytes: 4 * n * (n + 1),
+      refresh: uniforms,
+    },
+  );
   scratch.dispose();
   return out;
 }
