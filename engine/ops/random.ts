@@ -7,6 +7,7 @@
 // CPU mirrors (philox4x32, uniformFromWord, boxMuller) reproduce the GPU bits exactly; they back the
 // op registry's references, randperm, and the tests.
 import { philoxWgsl, randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
+import { index1d, main1d } from '../../shaders/common.js';
 import { type Tensor, empty, checkFloat, numel, type Shape } from '../tensor.js';
 import { engine, hasEngine } from '../device.js';
 import { grid1d, launch, f32, i32 } from './kernel.js';
@@ -371,6 +372,56 @@ fn main() {
   }
   for (var k = 0u; k < n * n; k++) { y[k] = 0.0; }
   for (var i = 0u; i < n; i++) { y[i * n + u32(perm[i])] = 1.0; }
+}`;
+
+/**
+ * n rows drawn uniformly with replacement from the first dimension of `sources` (all the same
+ * length m; float32 or int32), the same rows from each: out[k][b] = sources[k][idx[b]]. The indices
+ * are hostRandint(n, m, generator)'s, bit for bit (the same Philox words through the randint kernel,
+ * the same generator advance, the same fed draw), but they stay on the GPU and the rows are copied
+ * by a kernel, so a step that samples a stored set this way can be replayed (Triple-GAN's labelled
+ * batch). The caller owns the returned tensors.
+ */
+export function sampleRows(sources: readonly Tensor[], n: number, generator: Generator = defaultGenerator): Tensor[] {
+  if (!sources.length) throw new Error('sampleRows: no source tensors');
+  const m = sources[0].shape[0];
+  for (const t of sources) {
+    if (t.rank < 1 || t.shape[0] !== m)
+      throw new Error(`sampleRows: every source needs the same first dimension (${m} rows), got ${t.describe()}`);
+  }
+  if (!Number.isInteger(n) || n < 1) throw new Error(`sampleRows: n = ${n} must be a positive integer`);
+  if (m < 1) throw new Error('sampleRows: the sources have no rows');
+  const idx = randint([n], 0, m, { generator });
+  const out = sources.map((t) => {
+    const rowWords = t.size / m;
+    const o = empty([n, ...t.shape.slice(1)], 'sample_rows', t.dtype);
+    const total = n * rowWords;
+    launch(
+      { key: 'sample_rows', code: sampleRowsSource, bindings: ['read', 'read', 'rw'], op: 'sampleRows' },
+      [t, idx, o],
+      [total, rowWords],
+      grid1d(total, RANDOM_WG),
+      { op: 'sampleRows', bytes: 8 * total },
+    );
+    return o;
+  });
+  idx.dispose();
+  return out;
+}
+
+/** y[b * row + j] = x[idx[b] * row + j], raw 32-bit words (float32 or int32 alike). */
+const sampleRowsSource = () => /* wgsl */ `
+struct Params { total: u32, row: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> y: array<u32>;
+${main1d(RANDOM_WG)} {
+  let i = ${index1d(RANDOM_WG)};
+  if (i >= u.total) { return; }
+  let b = i / u.row;
+  let j = i - b * u.row;
+  y[i] = x[u32(idx[b]) * u.row + j];
 }`;
 
 // ---- dropout -------------------------------------------------------------------------------------------
