@@ -76,7 +76,7 @@ const CASES: Case[] = [
     c: 3,
     size: 16,
     batch: 2,
-    replays: /no replay hooks/,
+    replays: /draws its batch of images, captions and mismatched captions on the host/,
   },
   {
     model: 'dualgan',
@@ -124,7 +124,7 @@ const CASES: Case[] = [
     batch: 2,
     tokens: true,
     labels: true,
-    replays: /no replay hooks/,
+    replays: /draws its batch of images, captions and mismatched captions on the host/,
   },
 ];
 
