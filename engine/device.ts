@@ -95,6 +95,8 @@ export interface EngineCounters {
   submits: number;
   uploads: number;
   readbacks: number;
+  /** Full waits for the GPU (sync()): the host idles until everything submitted has run. */
+  syncs: number;
   /** Compute pipelines compiled (pipeline-cache misses). */
   pipelinesCompiled: number;
   /** GPUBindGroups created (bind-group cache misses). */
@@ -264,6 +266,7 @@ export class Engine {
     submits: 0,
     uploads: 0,
     readbacks: 0,
+    syncs: 0,
     pipelinesCompiled: 0,
     bindGroupsCreated: 0,
     buffersCreated: 0,
@@ -717,10 +720,28 @@ export class Engine {
 
   /** Flushes and waits until the GPU has finished everything submitted. */
   async sync(): Promise<void> {
+    this.counters.syncs++;
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.checkAlive();
   }
+
+  /**
+   * The end of one step of a loop that runs ahead of the GPU: submits what is encoded, marks it,
+   * and waits (no readback) until at most `depth` earlier marks are still running on the GPU. With
+   * depth 1 the host encodes step n+1 while the GPU runs step n, and never gets further ahead (so
+   * queued work, and the uniform and staging memory behind it, stays bounded). The marks are
+   * queue.onSubmittedWorkDone() promises; sync() and read() do not need to know about them.
+   */
+  async throttle(depth = 1): Promise<void> {
+    this.flush();
+    const marks = this.inFlight;
+    marks.push(this.device.queue.onSubmittedWorkDone());
+    while (marks.length > depth) await marks.shift();
+    this.checkAlive();
+  }
+  /** Marks of throttle() not yet waited for (oldest first). */
+  private inFlight: Promise<void>[] = [];
 
   /** Runs `fn` inside a validation/out-of-memory error scope and throws what the GPU reported. */
   async checkErrors<T>(what: string, fn: () => T): Promise<T> {
