@@ -54,7 +54,7 @@ import { DataLoader } from '../data/loader.js';
 import { makeGrid } from '../data/grid.js';
 import { writePng } from '../data/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
-import { nonFinite, readStats } from '../nets/lib/stats.js';
+import { nonFinite } from '../nets/lib/stats.js';
 import { replayed } from '../nets/lib/step.js';
 import { StepPipeline, type Logged } from '../nets/lib/pipeline.js';
 import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/lib/translation.js';
