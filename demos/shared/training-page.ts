@@ -106,7 +106,11 @@ class TrainingPage implements PageContext {
       deviceLost: () => this.deviceLost,
       step: () => this.session?.step ?? 0,
       catchUp: async () => {
-        this.recordLogged(await this.session!.settle());
+        const late = await this.session!.settle();
+        if (late.length) {
+          this.recordLogged(late);
+          this.showStats();
+        }
         if (byId('samples-caption').dataset.step !== String(this.session!.step)) await this.drawAll();
       },
       setControls: (enabled) => this.setControls(enabled),
