@@ -18,7 +18,9 @@ import { recipes, type GanTrainer } from '../nets/registry.js';
 import { replayed } from '../nets/lib/step.js';
 
 const steps = Number(process.argv[2] ?? 10);
-const wanted = process.argv.slice(3);
+// --replay-only: skip the eager runs (for a CPU profile of the replay path: node --cpu-prof).
+const replayOnly = process.argv.includes('--replay-only');
+const wanted = process.argv.slice(3).filter((a) => !a.startsWith('--'));
 const e = await initEngine();
 e.submitEvery = 0;
 // Time spent in encoder.finish() and queue.submit(): Dawn translates the commands to Vulkan there
@@ -127,6 +129,13 @@ async function measure(model: string, replay: boolean) {
 
 const rows: string[] = [];
 for (const model of wanted.length ? wanted : ['dcgan', 'pix2pix', 'cyclegan', 'stargan']) {
+  if (replayOnly) {
+    const rep = await measure(model, true);
+    console.log(
+      `${model}: replay CPU ${rep.cpu.toFixed(2)} ms, host min ${rep.hostMin.toFixed(2)} (finish+submit ${rep.submitMin.toFixed(2)}) median ${rep.host.toFixed(2)} ms (${rep.replayed}/${steps} replayed)`,
+    );
+    continue;
+  }
   const eager = await measure(model, false);
   const rep = await measure(model, true);
   const line =

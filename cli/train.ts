@@ -54,8 +54,9 @@ import { DataLoader } from '../data/loader.js';
 import { makeGrid } from '../data/grid.js';
 import { writePng } from '../data/png_node.js';
 import { getRecipe, recipes, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../nets/registry.js';
-import { nonFinite, readStats } from '../nets/lib/stats.js';
+import { nonFinite } from '../nets/lib/stats.js';
 import { replayed } from '../nets/lib/step.js';
+import { StepPipeline, type Logged } from '../nets/lib/pipeline.js';
 import { firstPairs, ssimWindowFor, translationGrid, type HeldOutPairs, type TranslationEval } from '../nets/lib/translation.js';
 import { imageMetrics } from '../metrics/image.js';
 import { domainGrid, heldOutDomains, heldOutHooksOf, type HeldOutDomains } from './heldout.js'; // importing it registers the emoji test splits as the held-out source
@@ -807,54 +808,65 @@ async function trainLocked(run: Resolved): Promise<number> {
   let lastLog = { step, time: t0 };
   let last: Record<string, number> = {};
   const stepper = replayed(trainer, { enabled: run.replay });
+  // The host encodes step n+1 while the GPU runs step n; statistics are read back asynchronously,
+  // only on logging steps, and handled once they arrive (nets/lib/pipeline.ts). Sample and
+  // checkpoint steps, and the last step, wait for them first, so a divergence is reported before
+  // anything is written after it.
+  const pipe = new StepPipeline<{ step: number; epoch: number }>(stepper);
+  const logged = (r: Logged<{ step: number; epoch: number }>): Record<string, number> => {
+    const { values } = r;
+    const bad = nonFinite(values);
+    if (bad.length) {
+      const kept =
+        savedStep >= 0 && existsSync(ckptPath)
+          ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept`
+          : 'no checkpoint was written';
+      throw new CliError(
+        `${cmd}: the run diverged: non-finite loss at step ${r.tag.step} (${bad.join(', ')}); ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`,
+        1,
+      );
+    }
+    const stepsPerSec = (r.tag.step - lastLog.step) / ((r.time - lastLog.time) / 1000);
+    lastLog = { step: r.tag.step, time: r.time };
+    last = values;
+    appendFileSync(
+      metricsPath,
+      JSON.stringify({
+        step: r.tag.step,
+        epoch: r.tag.epoch,
+        ...values,
+        stepsPerSec: +stepsPerSec.toFixed(4),
+        time: +((r.time - t0) / 1000).toFixed(3),
+      }) + '\n',
+    );
+    return shownStats(values);
+  };
+  const handle = (rs: Logged<{ step: number; epoch: number }>[]) => {
+    let shown: ReturnType<typeof shownStats> | undefined;
+    for (const r of rs) shown = logged(r);
+    return shown;
+  };
   try {
     while (step < settings.steps && !stopSignal) {
       const batch = loader.nextInto(real);
       step++;
       const logNow = step % settings.logEvery === 0 || step === settings.steps;
-      let stats: ReturnType<GanTrainer['step']>;
       try {
-        stats = stepper.step(real, logNow);
+        await pipe.step(real, logNow, { step, epoch: batch.epoch });
       } catch (err) {
         // Some models cannot train on one example (batch norm over one value per channel, as in
         // StackGAN++'s conditioning MLP): a usage error, not a crash.
         if (settings.batch === 1 && step === first + 1) throw usageError(cmd, `--batch 1 does not work for this model: ${firstLine(err)}`);
         throw err;
       }
-      // Submit the step now so the GPU works while the host encodes the next one.
-      e.flush();
-      if (stats) {
-        const values = await readStats(stats);
-        const bad = nonFinite(values);
-        if (bad.length) {
-          const kept =
-            savedStep >= 0 && existsSync(ckptPath)
-              ? `the last good checkpoint ${rel(ckptPath)} (step ${savedStep}) was kept`
-              : 'no checkpoint was written';
-          throw new CliError(
-            `${cmd}: the run diverged: non-finite loss at step ${step} (${bad.join(', ')}); ${kept}. Lower --lr${savedStep >= 0 ? `, or resume from step ${savedStep} with a lower --lr` : ''}`,
-            1,
-          );
-        }
-        const now = performance.now();
-        const stepsPerSec = (step - lastLog.step) / ((now - lastLog.time) / 1000);
-        lastLog = { step, time: now };
-        last = values;
-        appendFileSync(
-          metricsPath,
-          JSON.stringify({
-            step,
-            epoch: batch.epoch,
-            ...values,
-            stepsPerSec: +stepsPerSec.toFixed(4),
-            time: +((now - t0) / 1000).toFixed(3),
-          }) + '\n',
-        );
-        progress.tick(1, shownStats(values));
-      } else progress.tick(1);
-      if (settings.sampleEvery > 0 && step % settings.sampleEvery === 0) await snapshot(samplePath(outDir, step), step);
-      if (settings.ckptEvery > 0 && step % settings.ckptEvery === 0) await save();
+      const sampleNow = settings.sampleEvery > 0 && step % settings.sampleEvery === 0;
+      const ckptNow = settings.ckptEvery > 0 && step % settings.ckptEvery === 0;
+      const waitNow = sampleNow || ckptNow || step === settings.steps || stopSignal;
+      progress.tick(1, handle(waitNow ? await pipe.drain() : pipe.takeReady()));
+      if (sampleNow) await snapshot(samplePath(outDir, step), step);
+      if (ckptNow) await save();
     }
+    handle(await pipe.drain());
     progress.done();
     await save();
     await snapshot(join(outDir, 'final.png'), null);

@@ -95,6 +95,8 @@ export interface EngineCounters {
   submits: number;
   uploads: number;
   readbacks: number;
+  /** Full waits for the GPU (sync()): the host idles until everything submitted has run. */
+  syncs: number;
   /** Compute pipelines compiled (pipeline-cache misses). */
   pipelinesCompiled: number;
   /** GPUBindGroups created (bind-group cache misses). */
@@ -146,20 +148,37 @@ export interface StepPlan {
   heldBytes: number;
 }
 
-type PlanOp =
-  | { t: 0; pipeline: GPUComputePipeline; bg: GPUBindGroup; slot: number; x: number; y: number; z: number; info: DispatchInfo }
-  | { t: 1; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
-  | { t: 2; dst: GPUBuffer; byteOffset: number; data: Uint8Array; flush: boolean };
+/**
+ * A plan's commands as flat arrays (runPlan's loop reads them by index: no per-command objects of
+ * several shapes, no Map lookups). `kind[i]`: 0 a dispatch, 1 a copy, 2 an upload, 3 an upload
+ * that first submits what is encoded (an earlier command of the plan uses its buffer). Dispatch d
+ * uses `pipe[d]`, `bg[d]`, workgroups `wg[3d..3d+2]` and uniform slot d; `setPipe[d]` is 0 when
+ * dispatch d - 1 set the same pipeline (runPlan still sets it after a pass break).
+ */
+interface PlanCommands {
+  kind: Uint8Array;
+  pipe: GPUComputePipeline[];
+  setPipe: Uint8Array;
+  bg: GPUBindGroup[];
+  wg: Uint32Array;
+  info: DispatchInfo[];
+  copies: { src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }[];
+  uploads: { dst: GPUBuffer; byteOffset: number; data: Uint8Array<ArrayBuffer> }[];
+}
 
 interface PlanImpl extends StepPlan {
   stale: string | null;
-  ops: PlanOp[];
+  cmds: PlanCommands;
   uniformGpu: GPUBuffer;
   uniformCpu: ArrayBuffer;
   u32: Uint32Array;
   i32: Int32Array;
   f32: Float32Array;
-  refresh: { base: number; fn: () => UniformValue[] }[];
+  /** The refreshed dispatches' uniform word offsets and functions, in recorded order. */
+  refreshBase: Uint32Array;
+  refreshFn: (() => UniformValue[])[];
+  /** The writeBuffer runs that cover the refreshed words: [fromByte, toByte) pairs. */
+  refreshRuns: Uint32Array;
   /** Each dispatch's dynamic uniform offset, by slot (setBindGroup's typed-array form). */
   offsets: Uint32Array;
   held: PooledBuffer[];
@@ -264,6 +283,7 @@ export class Engine {
     submits: 0,
     uploads: 0,
     readbacks: 0,
+    syncs: 0,
     pipelinesCompiled: 0,
     bindGroupsCreated: 0,
     buffersCreated: 0,
@@ -717,10 +737,28 @@ export class Engine {
 
   /** Flushes and waits until the GPU has finished everything submitted. */
   async sync(): Promise<void> {
+    this.counters.syncs++;
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.checkAlive();
   }
+
+  /**
+   * The end of one step of a loop that runs ahead of the GPU: submits what is encoded, marks it,
+   * and waits (no readback) until at most `depth` earlier marks are still running on the GPU. With
+   * depth 1 the host encodes step n+1 while the GPU runs step n, and never gets further ahead (so
+   * queued work, and the uniform and staging memory behind it, stays bounded). The marks are
+   * queue.onSubmittedWorkDone() promises; sync() and read() do not need to know about them.
+   */
+  async throttle(depth = 1): Promise<void> {
+    this.flush();
+    const marks = this.inFlight;
+    marks.push(this.device.queue.onSubmittedWorkDone());
+    while (marks.length > depth) await marks.shift();
+    this.checkAlive();
+  }
+  /** Marks of throttle() not yet waited for (oldest first). */
+  private inFlight: Promise<void>[] = [];
 
   /** Runs `fn` inside a validation/out-of-memory error scope and throws what the GPU reported. */
   async checkErrors<T>(what: string, fn: () => T): Promise<T> {
@@ -810,42 +848,74 @@ export class Engine {
       label: 'replay-uniforms',
     });
     const bgs = new Map<string, GPUBindGroup>();
-    const ops: PlanOp[] = [];
-    const refresh: PlanImpl['refresh'] = [];
+    const cmds: PlanCommands = {
+      kind: new Uint8Array(rec.ops.length),
+      pipe: [],
+      setPipe: new Uint8Array(nDispatch),
+      bg: [],
+      wg: new Uint32Array(3 * nDispatch),
+      info: [],
+      copies: [],
+      uploads: [],
+    };
+    const refreshBase: number[] = [];
+    const refreshFn: (() => UniformValue[])[] = [];
+    const refreshWords: number[] = [];
     let slot = 0;
     let uploads = 0;
+    let prevPipe: GPUComputePipeline | null = null;
     // Uploads land before the next submit: one into a buffer that an earlier command of the plan
     // uses submits first (as upload() does in eager), decided here once.
     let touched = new Set<number>();
-    for (const op of rec.ops) {
+    for (let i = 0; i < rec.ops.length; i++) {
+      const op = rec.ops[i];
       if (op.kind === 'dispatch') {
         const base = slot * UNIFORM_SLOT;
         u32.set(op.uniforms, base / 4);
-        if (op.refresh) refresh.push({ base, fn: op.refresh });
+        if (op.refresh) {
+          refreshBase.push(base / 4);
+          refreshFn.push(op.refresh);
+          refreshWords.push(op.uniforms.length);
+        }
         let key = op.kernel.layoutKey;
-        for (let i = 0; i < op.buffers.length; i++) key += (i ? ',' : '|') + op.buffers[i].id;
+        for (let j = 0; j < op.buffers.length; j++) key += (j ? ',' : '|') + op.buffers[j].id;
         let bg = bgs.get(key);
         if (!bg) {
           const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniformGpu, size: UNIFORM_SLOT } }];
-          for (let i = 0; i < op.buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: op.buffers[i].buffer } });
+          for (let j = 0; j < op.buffers.length; j++) entries.push({ binding: j + 1, resource: { buffer: op.buffers[j].buffer } });
           bg = this.device.createBindGroup({ layout: op.kernel.bgl, entries });
           this.counters.bindGroupsCreated++;
           bgs.set(key, bg);
         }
         for (const b of op.buffers) touched.add(b.id);
-        const [x, y, z] = op.workgroups;
-        ops.push({ t: 0, pipeline: op.kernel.pipeline, bg, slot, x, y, z, info: op.info });
+        cmds.kind[i] = 0;
+        cmds.pipe.push(op.kernel.pipeline);
+        cmds.setPipe[slot] = op.kernel.pipeline !== prevPipe ? 1 : 0;
+        prevPipe = op.kernel.pipeline;
+        cmds.bg.push(bg);
+        cmds.wg.set(op.workgroups, 3 * slot);
+        cmds.info.push(op.info);
         slot++;
       } else if (op.kind === 'copy') {
         touched.add(op.src.id);
         touched.add(op.dst.id);
-        ops.push({ t: 1, src: op.src.buffer, srcOffset: op.srcOffset, dst: op.dst.buffer, dstOffset: op.dstOffset, bytes: op.bytes });
+        cmds.kind[i] = 1;
+        cmds.copies.push({ src: op.src.buffer, srcOffset: op.srcOffset, dst: op.dst.buffer, dstOffset: op.dstOffset, bytes: op.bytes });
       } else {
         const flush = touched.has(op.dst.id);
         if (flush) touched = new Set();
-        ops.push({ t: 2, dst: op.dst.buffer, byteOffset: op.byteOffset, data: op.data, flush });
+        cmds.kind[i] = flush ? 3 : 2;
+        cmds.uploads.push({ dst: op.dst.buffer, byteOffset: op.byteOffset, data: op.data as Uint8Array<ArrayBuffer> });
         uploads++;
       }
+    }
+    // The refreshed words go up in runs: slots closer than 16 apart share one writeBuffer.
+    const runs: number[] = [];
+    for (let r = 0; r < refreshBase.length; r++) {
+      const from = refreshBase[r] * 4;
+      const to = from + refreshWords[r] * 4;
+      if (runs.length && from - runs[runs.length - 1] <= 16 * UNIFORM_SLOT) runs[runs.length - 1] = to;
+      else runs.push(from, to);
     }
     this.device.queue.writeBuffer(uniformGpu, 0, uniformCpu, 0, uniformBytes);
     const plan: PlanImpl = {
@@ -855,13 +925,15 @@ export class Engine {
       uploads,
       heldBuffers: hold.length,
       heldBytes: hold.reduce((n, b) => n + b.size, 0),
-      ops,
+      cmds,
       uniformGpu,
       uniformCpu,
       u32,
       i32: new Int32Array(uniformCpu),
       f32: new Float32Array(uniformCpu),
-      refresh,
+      refreshBase: Uint32Array.from(refreshBase),
+      refreshFn,
+      refreshRuns: Uint32Array.from(runs),
       offsets: Uint32Array.from({ length: nDispatch }, (_, i) => i * UNIFORM_SLOT),
       held: hold,
       watched: watch,
@@ -908,7 +980,9 @@ export class Engine {
    * Re-encodes a plan: per-step uniforms first (each refresh() advances its host state and its
    * words are written into the plan's uniform buffer), then the recorded commands with prebuilt bind
    * groups (setPipeline only when it changes), submitting every `submitEvery` dispatches and at the
-   * end. No pool traffic, no bind-group or buffer creation.
+   * end. Commands encoded before it and not yet submitted (the trainer's input copy) go into the
+   * same command buffer. No pool traffic, no bind-group or buffer creation, no allocation per
+   * command: the plan is flat arrays read by index.
    */
   runPlan(plan: StepPlan): void {
     this.checkAlive();
@@ -916,72 +990,85 @@ export class Engine {
     if (p.stale || !this.plans.has(p)) throw new Error(`runPlan: plan #${p.id} is stale (${p.stale ?? 'dropped'}); run the step eagerly`);
     if (this.profiler?.active)
       throw new Error('runPlan: a profile is running (each dispatch needs its own timed pass); run the step eagerly');
-    this.flush();
     const q = this.device.queue;
-    // The refreshed words, in recorded order (each function advances its host state), written in
-    // runs: slots closer than 16 apart share one writeBuffer.
-    let from = -1;
-    let to = 0;
-    for (const r of p.refresh) {
-      const v = r.fn();
-      packUniforms(v, p.u32, p.i32, p.f32, r.base / 4);
-      if (from >= 0 && r.base - to > 16 * UNIFORM_SLOT) {
-        q.writeBuffer(p.uniformGpu, from, p.uniformCpu, from, to - from);
-        from = -1;
-      }
-      if (from < 0) from = r.base;
-      to = r.base + v.length * 4;
+    // Take over what eager encoded before the plan (flush() without its submit): its uniforms go up
+    // now, its commands lead the plan's command buffer.
+    this.endPass();
+    let enc = this.encoder;
+    this.encoder = null;
+    if (this.uniformUsed > 0) {
+      q.writeBuffer(this.uniformGpu, 0, this.uniformCpu, 0, this.uniformUsed);
+      this.uniformUsed = 0;
     }
-    if (from >= 0) q.writeBuffer(p.uniformGpu, from, p.uniformCpu, from, to - from);
-    const every = this.submitEvery;
+    // Buffers those commands use: a plan upload into one must be submitted behind them.
+    let pending = enc && this.touched.size ? new Set(this.touched) : null;
+    this.touched.clear();
+    this.sinceSubmit = 0;
+    // The refreshed words, in recorded order (each function advances its host state).
+    const { u32, i32, f32 } = p;
+    const rb = p.refreshBase;
+    const rf = p.refreshFn;
+    for (let r = 0; r < rf.length; r++) packUniforms(rf[r](), u32, i32, f32, rb[r]);
+    const runs = p.refreshRuns;
+    for (let r = 0; r < runs.length; r += 2) q.writeBuffer(p.uniformGpu, runs[r], p.uniformCpu, runs[r], runs[r + 1] - runs[r]);
+    const every = this.submitEvery > 0 ? this.submitEvery : 0x7fffffff;
     const trace = this.trace;
     const offsets = p.offsets;
-    let enc: GPUCommandEncoder | null = null;
+    const { kind, pipe, setPipe, bg, wg, info, copies, uploads } = p.cmds;
+    const n = kind.length;
     let pass: GPUComputePassEncoder | null = null;
-    let pipe: GPUComputePipeline | null = null;
     let since = 0;
     let submits = 0;
-    for (const op of p.ops) {
-      if (op.t === 0) {
-        if (!pass) {
-          enc ??= this.device.createCommandEncoder();
+    let d = 0;
+    let c = 0;
+    let u = 0;
+    for (let i = 0; i < n; i++) {
+      const k = kind[i];
+      if (k === 0) {
+        if (pass === null) {
+          if (enc === null) enc = this.device.createCommandEncoder();
           pass = enc.beginComputePass();
-          pipe = null;
-        }
-        if (op.pipeline !== pipe) pass.setPipeline((pipe = op.pipeline));
-        pass.setBindGroup(0, op.bg, offsets, op.slot, 1);
-        pass.dispatchWorkgroups(op.x, op.y, op.z);
-        if (trace) trace.push(op.info);
-        if (every > 0 && ++since >= every) {
+          pass.setPipeline(pipe[d]);
+        } else if (setPipe[d] === 1) pass.setPipeline(pipe[d]);
+        pass.setBindGroup(0, bg[d], offsets, d, 1);
+        const w = 3 * d;
+        pass.dispatchWorkgroups(wg[w], wg[w + 1], wg[w + 2]);
+        if (trace !== null) trace.push(info[d]);
+        d++;
+        if (++since >= every) {
           pass.end();
           pass = null;
           q.submit([enc!.finish()]);
           enc = null;
+          pending = null;
           submits++;
           since = 0;
         }
-      } else if (op.t === 1) {
-        if (pass) {
+      } else if (k === 1) {
+        if (pass !== null) {
           pass.end();
           pass = null;
         }
-        enc ??= this.device.createCommandEncoder();
-        enc.copyBufferToBuffer(op.src, op.srcOffset, op.dst, op.dstOffset, op.bytes);
+        if (enc === null) enc = this.device.createCommandEncoder();
+        const cp = copies[c++];
+        enc.copyBufferToBuffer(cp.src, cp.srcOffset, cp.dst, cp.dstOffset, cp.bytes);
       } else {
-        if (op.flush && enc) {
-          if (pass) {
+        const up = uploads[u++];
+        if (enc !== null && (k === 3 || (pending !== null && pending.has(up.dst)))) {
+          if (pass !== null) {
             pass.end();
             pass = null;
           }
           q.submit([enc.finish()]);
           enc = null;
+          pending = null;
           submits++;
         }
-        q.writeBuffer(op.dst, op.byteOffset, op.data as Uint8Array<ArrayBuffer>);
+        q.writeBuffer(up.dst, up.byteOffset, up.data);
       }
     }
-    if (pass) pass.end();
-    if (enc) {
+    if (pass !== null) pass.end();
+    if (enc !== null) {
       q.submit([enc.finish()]);
       submits++;
     }

@@ -92,22 +92,43 @@ export interface ReplayStep<T> {
   host?: () => void;
 }
 
-/** Replays one recurring step under keys (see the file comment). */
+/**
+ * Replays one recurring step under keys (see the file comment). It keeps a small cache of plans,
+ * one per key, least recently used first out (`maxPlans`): a trainer whose steps alternate between
+ * a few control flows (n_critic models: a D-only step, then a D+G step) replays each from its own
+ * plan. Each key is verified on its own: a plan is built from two consecutive equal recordings of
+ * that key (steps of other keys may run in between). Plans never share a temporary: a plan holds
+ * its temporaries out of the pool, so the steps of another key, eager or replayed, cannot touch them.
+ */
 export class StepReplayer<T> {
-  private plan: StepPlan | null = null;
-  private planKey: string | null = null;
-  private last: { key: string; rec: Recording } | null = null;
+  private readonly plans = new Map<string, StepPlan>();
+  /** The last eager recording of each key not planned yet (verification). */
+  private readonly last = new Map<string, Recording>();
+  /** The key of the last step run (report: its plan is `current`). */
+  private lastKey: string | null = null;
   /** The last reason this replayer ran a step eagerly (null after a replay or a warm-up step). */
   lastReason: string | null = null;
   /** Steps this replayer replayed and ran eagerly. */
   replayed = 0;
   eager = 0;
 
-  constructor(readonly engine: Engine) {}
+  constructor(
+    readonly engine: Engine,
+    /** Plans kept at once (least recently used dropped first). */
+    readonly maxPlans = 3,
+  ) {
+    if (!(Number.isInteger(maxPlans) && maxPlans >= 1)) throw new Error(`StepReplayer: maxPlans = ${maxPlans} must be an integer >= 1`);
+  }
 
-  /** The current plan (null when steps run eagerly). */
+  /** The plan of the last step's key (null when that step ran eagerly without a plan). */
   get current(): StepPlan | null {
-    return this.plan && !this.plan.stale ? this.plan : null;
+    const p = this.lastKey === null ? undefined : this.plans.get(this.lastKey);
+    return p && !p.stale ? p : null;
+  }
+
+  /** The keys that have a plan now, least recently used first. */
+  get planKeys(): string[] {
+    return [...this.plans].filter(([, p]) => !p.stale).map(([k]) => k);
   }
 
   private fallback(reason: string): void {
@@ -117,14 +138,19 @@ export class StepReplayer<T> {
     e.replayFallbacks.set(reason, (e.replayFallbacks.get(reason) ?? 0) + 1);
   }
 
-  /** Drops the plan, counting a fallback with `reason` (the plan's own staleness reason wins). */
-  drop(reason: string): void {
-    if (!this.plan) return;
-    const stale = this.plan.stale;
-    this.engine.dropPlan(this.plan, reason);
+  private dropKey(key: string, reason: string): void {
+    const plan = this.plans.get(key);
+    if (!plan) return;
+    const stale = plan.stale;
+    this.engine.dropPlan(plan, reason);
     this.fallback(stale ? `plan stale: ${stale}` : reason);
-    this.plan = null;
-    this.planKey = null;
+    this.plans.delete(key);
+  }
+
+  /** Drops every plan, counting a fallback with `reason` for each (a plan's own staleness reason wins). */
+  drop(reason: string): void {
+    for (const key of [...this.plans.keys()]) this.dropKey(key, reason);
+    this.last.clear();
   }
 
   /**
@@ -133,19 +159,26 @@ export class StepReplayer<T> {
    */
   run(key: string | null, step: ReplayStep<T>, why = 'the step has no replay key'): { outcome: StepOutcome; value: T | null } {
     const e = this.engine;
-    if (this.plan && (this.plan.stale || key !== this.planKey)) this.drop(`key changed: ${this.planKey} -> ${key ?? '(none)'}`);
-    if (this.plan && e.isProfiling) this.drop('a profile is running (replay has no per-dispatch timing)');
+    // Stale plans (a buffer they use was released, trimPool()) go first, whatever the key.
+    for (const [k, p] of [...this.plans]) if (p.stale) this.dropKey(k, 'stale');
+    if (this.plans.size && e.isProfiling) this.drop('a profile is running (replay has no per-dispatch timing)');
+    this.lastKey = key;
     if (key === null) {
-      this.last = null;
+      // Host-side control flow the replayer cannot follow: the recordings of other keys may not
+      // be consecutive with the next ones any more (the plans stay: their buffers are watched).
+      this.last.clear();
       this.fallback(why);
       const value = step.eager();
       this.eager++;
       e.counters.eagerSteps++;
       return { outcome: 'eager', value };
     }
-    if (this.plan) {
+    const plan = this.plans.get(key);
+    if (plan) {
+      this.plans.delete(key); // most recently used last
+      this.plans.set(key, plan);
       step.host?.();
-      e.runPlan(this.plan);
+      e.runPlan(plan);
       this.replayed++;
       e.counters.replayedSteps++;
       this.lastReason = null;
@@ -155,38 +188,42 @@ export class StepReplayer<T> {
     this.eager++;
     e.counters.eagerSteps++;
     const eager = { outcome: 'eager' as StepOutcome, value };
-    const prev = this.last;
-    this.last = { key, rec: recording };
+    const prev = this.last.get(key);
+    this.last.delete(key);
+    this.last.set(key, recording);
+    while (this.last.size > this.maxPlans + 1) this.last.delete(this.last.keys().next().value!);
     if (recording.notReplayable.length) {
       this.fallback(`not replayable: ${[...new Set(recording.notReplayable)].join('; ')}`);
       return eager;
     }
-    if (!prev || prev.key !== key || e.isProfiling) {
+    if (!prev || e.isProfiling) {
       this.lastReason = null;
       return eager;
     }
-    const diff = compareRecordings(prev.rec, recording);
+    const diff = compareRecordings(prev, recording);
     if (diff) {
       this.fallback(`recordings differ: ${diff}`);
       return eager;
     }
-    const plan = e.buildPlan(recording, step.outputs?.(value) ?? []);
-    if (typeof plan === 'string') {
-      this.fallback(`no plan: ${plan}`);
+    const built = e.buildPlan(recording, step.outputs?.(value) ?? []);
+    if (typeof built === 'string') {
+      this.fallback(`no plan: ${built}`);
       return eager;
     }
-    this.plan = plan;
-    this.planKey = key;
-    this.last = null;
+    while (this.plans.size >= this.maxPlans) {
+      const [oldest] = this.plans.keys();
+      this.dropKey(oldest, `more than ${this.maxPlans} keys: the least recently used plan (${oldest}) made room`);
+    }
+    this.plans.set(key, built);
+    this.last.delete(key);
     this.lastReason = null;
     return { outcome: 'planned', value };
   }
 
-  /** Drops the plan (its held buffers go back to the pool); the next step runs eagerly. */
+  /** Drops the plans (their held buffers go back to the pool); the next step runs eagerly. */
   dispose(): void {
-    if (this.plan) this.engine.dropPlan(this.plan, 'the replayer was disposed');
-    this.plan = null;
-    this.planKey = null;
-    this.last = null;
+    for (const p of this.plans.values()) this.engine.dropPlan(p, 'the replayer was disposed');
+    this.plans.clear();
+    this.last.clear();
   }
 }

@@ -224,6 +224,15 @@ export class DiscoGanTrainer extends TwoDomainTrainer implements GanTrainer {
     return this.iteration < this.cfg.ganCurriculum ? this.cfg.startingRate : this.cfg.defaultRate;
   }
 
+  /**
+   * Replay: the step updates the discriminators or the generators (every update_interval-th
+   * iteration the discriminators), the reconstruction rate is a constant of the step (the
+   * curriculum's starting rate, then the default), and sample inputs may still be gathered.
+   */
+  readonly replay = {
+    key: () => `updateD=${+(this.iteration % this.cfg.updateInterval === 0)} rate=${this.rate} gathering=${+this.samples.gathering}`,
+  };
+
   step(batch: Tensor, withStats: boolean): StepStats | null {
     const { generator_A, generator_B, discriminator_A, discriminator_B } = this.nets;
     const arch = this.cfg.modelArch;

@@ -103,6 +103,14 @@ export class DualGanTrainer extends TwoDomainTrainer implements GanTrainer {
     return this.optimizers.netD_A.stepCount(0);
   }
 
+  /**
+   * Replay: the step's control flow is whether G updates (every n_critic-th iteration) and whether
+   * sample inputs are still gathered; the critic-only and the critic + G steps replay their own plans.
+   */
+  readonly replay = {
+    key: () => `updateG=${+((this.iteration + 1) % this.cfg.nCritic === 0)} gathering=${+this.samples.gathering}`,
+  };
+
   step(batch: Tensor, withStats: boolean): StepStats | null {
     const { netG_A, netG_B, netD_A, netD_B } = this.nets;
     const { lambdaA, lambdaB, nCritic, gp, lambdaGp, clip } = this.cfg;

@@ -326,6 +326,17 @@ export class StackganTrainer implements GanTrainer {
     return textCodes(captions.length, nz + 2 * cDim, captionRowsOf(captions, buckets), buckets, generator);
   }
 
+  /**
+   * Replay: not yet. Each step's batch (images, captions, mismatched captions) is drawn with
+   * hostRandint and gathered on the host (TextSampler; the mismatched captions are picked by
+   * comparing caption strings), so every step runs eagerly and says why.
+   */
+  readonly replay = {
+    key: () => null,
+    why: () =>
+      'stackgan: each step draws its batch of images, captions and mismatched captions on the host (TextSampler), so it steps eagerly',
+  };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     if (!this.data) {
       throw new Error(

@@ -311,6 +311,17 @@ export class StackganppTrainer implements GanTrainer {
     return textCodes(captions.length, nz + cDim, captionRowsOf(captions, buckets), buckets, generator);
   }
 
+  /**
+   * Replay: not yet. Each step's batch (images, captions, mismatched captions) is drawn with
+   * hostRandint and gathered on the host (TextSampler; the mismatched captions are picked by
+   * comparing caption strings), so every step runs eagerly and says why.
+   */
+  readonly replay = {
+    key: () => null,
+    why: () =>
+      'stackganpp: each step draws its batch of images, captions and mismatched captions on the host (TextSampler), so it steps eagerly',
+  };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { cfg } = this;
     if (!cfg.conditional) return tidy(() => this.ganStep(real, null, withStats));

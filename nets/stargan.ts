@@ -66,7 +66,7 @@ const {
   mulScalar,
   narrow,
   neg,
-  randperm,
+  randpermMatrix,
   reshape,
   softmaxCrossEntropy,
 } = ops;
@@ -140,7 +140,7 @@ export function randomFlip(x: Tensor, rng: Generator): Tensor {
   });
 }
 
-/** Rows of c in the order perm (label_org[rand_idx]) as one matmul with a permutation matrix. */
+/** Rows of c in the order perm (label_org[rand_idx]) as one matmul with a permutation matrix (host perm). */
 export function permuteRows(c: Tensor, perm: ArrayLike<number>): Tensor {
   const n = c.shape[0];
   if (perm.length !== n) throw new Error(`permuteRows: a permutation of ${perm.length} for ${n} rows`);
@@ -396,6 +396,21 @@ export class StarganTrainer implements GanTrainer {
     }
   }
 
+  /**
+   * Replay: whether G updates this iteration (every n_critic-th) and whether sample inputs are
+   * still gathered; the learning rate (set from the iteration count) is read by the optimisers'
+   * refreshed uniforms, so host() sets it as step() does. The target labels' permutation and the
+   * flips are drawn on the GPU.
+   */
+  readonly replay = {
+    key: () => `updateG=${+this.updatesG(this.iteration)} gathering=${+this.samples.gathering}`,
+    host: () => {
+      const lr = this.learningRate(this.iteration);
+      this.optimizers.netG.lr = lr;
+      this.optimizers.netD.lr = lr;
+    },
+  };
+
   step(batch: Tensor, withStats: boolean): StepStats | null {
     this.checkBatch(batch);
     const { netG, netD } = this.nets;
@@ -404,15 +419,16 @@ export class StarganTrainer implements GanTrainer {
     this.optimizers.netG.lr = lr;
     this.optimizers.netD.lr = lr;
     const n = batch.shape[0];
-    // Target domains: the batch's own labels in a random order (drawn first, then the flips, then
-    // the penalty's weights).
-    const perm = randperm(n, this.rng);
     return tidy(() => {
+      // Target domains: the batch's own labels in a random order (drawn first, then the flips, then
+      // the penalty's weights): randperm's permutation, drawn on the GPU as a permutation matrix
+      // (the same permutation and bits as the host's randperm; a replayed step redraws it).
+      const permMatrix = randpermMatrix(n, this.rng);
       this.samples.offer(batch);
       const image = narrow(batch, 1, 0, 3);
       const xReal = this.cfg.flip ? randomFlip(image, this.rng) : image;
       const cOrg = labelsOfRows(batch, this.cfg.cDim);
-      const cTrg = permuteRows(cOrg, perm);
+      const cTrg = matmul(permMatrix, cOrg);
 
       const d = discriminatorLosses(netG, netD, xReal, cOrg, cTrg, this.cfg, this.rng);
       minimize(d.loss, this.optimizers.netD);

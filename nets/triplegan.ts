@@ -42,7 +42,7 @@
 //
 // Browser-safe: no Node imports.
 
-import { Generator, type Tensor, assign, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
+import { Generator, type Tensor, noGrad, tensor, tidy, ops, nn, optim, init } from '../engine/index.js';
 import { bool, choice, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import { minimize } from './lib/step.js';
 import { generateWith } from './lib/sample.js';
@@ -307,6 +307,7 @@ export class TripleganTrainer implements GanTrainer {
     const { labels } = data;
     if (!labels) throw new Error('triplegan: the training data has no class labels (train on --dataset mnist)');
     this.labelled = new LabelledSet({ images: data.images, labels, n: data.n }, this.cfg);
+    this.dropLabelledTensors();
   }
 
   get labelledSet(): LabelledSet | null {
@@ -324,18 +325,20 @@ export class TripleganTrainer implements GanTrainer {
     return tidy(() => ops.concat([ops.randn([n, nz], { generator }), labelCodes(n, numClasses)], 1));
   }
 
-  private uploadLabelled(n: number): { x: Tensor; y: Tensor } {
-    const { images, labels } = this.labelled!.draw(n, this.rng);
+  /**
+   * A labelled batch of n examples drawn uniformly with replacement: LabelledSet.draw's picks (the
+   * same hostRandint words from the stream), but drawn and gathered on the GPU from the labelled set
+   * kept there (uploaded once), so a step that takes it can be replayed. The caller disposes them.
+   */
+  private drawLabelled(n: number): { x: Tensor; y: Tensor } {
+    const set = this.labelled!;
     const { nc, imageSize: s } = this.cfg;
-    if (!this.xl || this.xl.shape[0] !== n) {
-      this.xl?.dispose();
-      this.yl?.dispose();
-      this.xl = tensor(new Float32Array(n * nc * s * s), [n, nc, s, s]).keep();
-      this.yl = tensor(new Int32Array(n), [n], 'int32').keep();
+    if (!this.xl || !this.yl) {
+      this.xl = tensor(set.images, [set.size, nc, s, s]).keep();
+      this.yl = tensor(set.labels, [set.size], 'int32').keep();
     }
-    assign(this.xl, images);
-    assign(this.yl!, labels);
-    return { x: this.xl, y: this.yl! };
+    const [x, y] = ops.sampleRows([this.xl, this.yl], n, this.rng);
+    return { x, y };
   }
 
   /**
@@ -343,6 +346,19 @@ export class TripleganTrainer implements GanTrainer {
    * the labelled batch. Stats: lossC, lossCE (R_L), accL (C's accuracy on the labelled batch), and
    * in the game lossD, lossG, lossCadv, lossRP, D_x (labelled pairs), D_c (C's pairs), D_G_z.
    */
+  /**
+   * Replay: the phase is the step's control flow (warm-up: C alone; the game; the game with R_P).
+   * The labelled batch and G's labels are drawn and gathered on the GPU (drawLabelled, ops.randint).
+   */
+  readonly replay = {
+    key: () => {
+      const { supervisedOnly, warmupSteps, rpStart, alphaP } = this.cfg;
+      const done = this.stepsDone;
+      const game = !supervisedOnly && done >= warmupSteps;
+      return `game=${+game} rp=${+(game && done >= rpStart && alphaP > 0)}`;
+    },
+  };
+
   step(real: Tensor, withStats: boolean): StepStats | null {
     if (!this.labelled) {
       throw new Error(
@@ -351,10 +367,10 @@ export class TripleganTrainer implements GanTrainer {
     }
     const { cfg } = this;
     const { netG, netD, netC } = this.nets;
-    const { x: xl, y: yl } = this.uploadLabelled(cfg.labelledBatch);
     const game = !cfg.supervisedOnly && this.stepsDone >= cfg.warmupSteps;
     const useRP = game && this.stepsDone >= cfg.rpStart && cfg.alphaP > 0;
     return tidy(() => {
+      const { x: xl, y: yl } = this.drawLabelled(cfg.labelledBatch);
       const logitsL = netC.call(xl);
       const ce = ops.softmaxCrossEntropy(logitsL, yl);
       if (!game) {
@@ -369,7 +385,7 @@ export class TripleganTrainer implements GanTrainer {
       const ycHot = noGrad(() => hardLabels(probsU.detach()));
       const pMax = probsU.mul(ycHot).sum(-1);
       // G draws labels uniformly.
-      const yg = noGrad(() => ops.oneHot(randintHost(n, numClasses, this.rng), numClasses));
+      const yg = noGrad(() => ops.oneHot(ops.randint([n], 0, numClasses, { generator: this.rng }), numClasses));
       const fake = netG.generate(ops.randn([n, nz], { generator: this.rng }), yg);
 
       // D: labelled pairs real; C's and G's pairs fake, weighted alpha and 1 - alpha.
@@ -439,11 +455,20 @@ export class TripleganTrainer implements GanTrainer {
   async evaluate(images: Float32Array, labels: ArrayLike<number>, n: number, batch = 500): Promise<number> {
     return classifierError(this.nets.netC, images, labels, n, this.cfg, batch);
   }
-}
 
-/** Class indices (as int32) drawn uniformly from the stream. */
-function randintHost(n: number, numClasses: number, rng: Generator): Tensor {
-  return tensor(ops.hostRandint(n, numClasses, rng), [n], 'int32');
+  /** Frees the networks, optimizers and the labelled set's GPU copy. */
+  dispose(): void {
+    for (const o of Object.values(this.optimizers)) o.dispose();
+    for (const net of Object.values(this.nets)) net.dispose();
+    this.dropLabelledTensors();
+  }
+
+  private dropLabelledTensors(): void {
+    this.xl?.dispose();
+    this.yl?.dispose();
+    this.xl = null;
+    this.yl = null;
+  }
 }
 
 /** One-hot rows of the labels 0, 1, ..., numClasses - 1, 0, 1, ... */

@@ -15,7 +15,8 @@
 //       A run that cannot finish this session: its float32 checkpoint (optimisers, noise stream and
 //       data position: an exact resume), run.json and metrics.jsonl -> zoo/<model>/resume/.
 //   node scripts/zoo.mjs cards [--zoo DIR] [--out FILE] [--check]
-//       docs/zoo.md (and README.md's block between <!-- zoo:begin --> and <!-- zoo:end -->) from the zoo folders (nothing hand-written: every number comes from run.json,
+//       zoo/<model>/curves.svg (the run's training curves from its metrics.jsonl; recipe.json "curves"
+//       picks the keys) and docs/zoo.md (and README.md's block between <!-- zoo:begin --> and <!-- zoo:end -->) from the zoo folders (nothing hand-written: every number comes from run.json,
 //       eval.json and recipe.json). --check: exit 1 when the file differs from what would be written.
 //
 // gan sample / gan eval run as `node dist/gan.mjs` (built here with scripts/build.mjs cli).
@@ -312,6 +313,100 @@ function duration(s) {
   return h ? `${h} h ${m} min` : m ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
 }
 
+// ---- training curves (curves.svg beside each card) ----------------------------------------------
+
+/** Keys of metrics.jsonl that are bookkeeping, not training curves. */
+const NOT_CURVES = new Set(['step', 'epoch', 'stepsPerSec', 'time', 'lr', 'phase']);
+
+/** metrics.jsonl text -> its records (blank lines skipped). */
+export function parseMetrics(text) {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+/**
+ * The curves a card plots: recipe.curves (a list of metrics.jsonl keys) when given, else every key
+ * with a finite number in some record, bookkeeping keys left out, at most `max` of them (first seen first).
+ */
+export function curveKeys(records, recipe = {}, max = 8) {
+  if (Array.isArray(recipe.curves)) return recipe.curves;
+  const keys = [];
+  for (const r of records)
+    for (const [k, v] of Object.entries(r))
+      if (!NOT_CURVES.has(k) && typeof v === 'number' && Number.isFinite(v) && !keys.includes(k)) keys.push(k);
+  return keys.slice(0, max);
+}
+
+const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** A short, fixed-width number for axis labels (the same text on every machine). */
+function tick(v) {
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e4 || a < 1e-3)) return v.toExponential(1);
+  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/**
+ * An SVG of training curves: one small panel per key (its own y range, min and max labelled), steps
+ * on x. Plain text, deterministic for the same records, no fonts beyond the viewer's sans-serif.
+ */
+export function renderCurves(records, keys, title = '') {
+  const W = 260;
+  const H = 130;
+  const cols = Math.min(keys.length, 3) || 1;
+  const rows = Math.ceil(keys.length / cols);
+  const top = title ? 22 : 0;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * W}" height="${top + rows * H}" viewBox="0 0 ${cols * W} ${top + rows * H}" font-family="sans-serif" font-size="10">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+  ];
+  if (title) out.push(`<text x="6" y="15" font-size="12">${esc(title)}</text>`);
+  keys.forEach((k, i) => {
+    const x0 = (i % cols) * W;
+    const y0 = top + Math.floor(i / cols) * H;
+    const pts = records.filter((r) => typeof r[k] === 'number' && Number.isFinite(r[k]) && typeof r.step === 'number');
+    const L = x0 + 44;
+    const R = x0 + W - 10;
+    const T = y0 + 18;
+    const B = y0 + H - 22;
+    out.push(`<text x="${x0 + 44}" y="${y0 + 12}" font-weight="bold">${esc(k)}</text>`);
+    out.push(`<rect x="${L}" y="${T}" width="${R - L}" height="${B - T}" fill="none" stroke="#bbb"/>`);
+    if (!pts.length) {
+      out.push(`<text x="${L + 6}" y="${(T + B) / 2}">no values</text>`);
+      return;
+    }
+    const s0 = pts[0].step;
+    const s1 = pts[pts.length - 1].step;
+    let lo = Math.min(...pts.map((r) => r[k]));
+    let hi = Math.max(...pts.map((r) => r[k]));
+    if (hi === lo) {
+      hi += 0.5 * (Math.abs(hi) || 1);
+      lo -= 0.5 * (Math.abs(lo) || 1);
+    }
+    const px = (s) => (s1 === s0 ? (L + R) / 2 : L + ((s - s0) / (s1 - s0)) * (R - L));
+    const py = (v) => B - ((v - lo) / (hi - lo)) * (B - T);
+    const line = pts.map((r) => `${px(r.step).toFixed(1)},${py(r[k]).toFixed(1)}`).join(' ');
+    out.push(`<polyline points="${line}" fill="none" stroke="#1f77b4" stroke-width="1.3"/>`);
+    out.push(`<text x="${L - 3}" y="${T + 8}" text-anchor="end">${tick(hi)}</text>`);
+    out.push(`<text x="${L - 3}" y="${B}" text-anchor="end">${tick(lo)}</text>`);
+    out.push(`<text x="${L}" y="${B + 13}">${s0}</text>`);
+    out.push(`<text x="${R}" y="${B + 13}" text-anchor="end">step ${s1}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+/** zoo/<model>/curves.svg's text from its metrics.jsonl and recipe (null: no metrics). */
+export function curvesFor(dir, recipe) {
+  const path = join(dir, 'metrics.jsonl');
+  if (!existsSync(path)) return null;
+  const records = parseMetrics(readFileSync(path, 'utf8'));
+  const keys = curveKeys(records, recipe);
+  if (!records.length || !keys.length) return null;
+  return renderCurves(records, keys, `${recipe.model ?? basename(dir)}: training curves (metrics.jsonl, logged steps)`);
+}
+
 /** Bytes under a folder (files, recursively). */
 export function folderBytes(dir) {
   let total = 0;
@@ -518,6 +613,13 @@ export function renderCards(zoo) {
         '',
         `\`gan sample --pretrained ${m}\` (the run's fixed sample noise), step ${step}.`,
       );
+    if (existsSync(join(dir, 'metrics.jsonl')) && curvesFor(dir, recipe))
+      lines.push(
+        '',
+        `![${m} training curves](${rel(join(dir, 'curves.svg'))})`,
+        '',
+        `Training curves of the shipped run (metrics.jsonl${recipe.curves ? `: ${recipe.curves.join(', ')}` : ''}).`,
+      );
     if (resume) {
       const rs = summarizeHistory(resume);
       lines.push(
@@ -628,11 +730,20 @@ if (isMain) {
     saveResume(pos[0], flags);
   } else if (cmd === 'cards') {
     const out = resolve(flags.out ?? join(ROOT, 'docs', 'zoo.md'));
-    const text = renderCards(zooDirOf(flags));
+    const zooDir = zooDirOf(flags);
+    const svgs = readdirSync(zooDir)
+      .filter((m) => existsSync(join(zooDir, m, 'recipe.json')))
+      .map((m) => [join(zooDir, m, 'curves.svg'), curvesFor(join(zooDir, m), readJson(join(zooDir, m, 'recipe.json')))])
+      .filter(([, svg]) => svg !== null);
+    // The curves first: the cards state the zoo folder's size, which includes them.
+    if (!flags.check) for (const [p, svg] of svgs) writeFileSync(p, svg);
+    const text = renderCards(zooDir);
     const readmePath = join(ROOT, 'README.md');
     const readme = readFileSync(readmePath, 'utf8');
-    const newReadme = flags.out ? readme : readmeWithBlock(readme, zooDirOf(flags));
+    const newReadme = flags.out ? readme : readmeWithBlock(readme, zooDir);
     if (flags.check) {
+      for (const [p, svg] of svgs)
+        if (!existsSync(p) || readFileSync(p, 'utf8') !== svg) fail(`${relative(ROOT, p)} is not current: run node scripts/zoo.mjs cards`);
       const cur = existsSync(out) ? readFileSync(out, 'utf8') : '';
       if (cur !== text || newReadme !== readme)
         fail(`${cur !== text ? relative(ROOT, out) : 'README.md'} is not current: run node scripts/zoo.mjs cards`);

@@ -8,8 +8,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { engine, initEngine } from '../engine/device.js';
-import { tensor } from '../engine/tensor.js';
-import { Generator, ops } from '../engine/index.js';
+import { tensor, type Tensor } from '../engine/tensor.js';
+import { Generator, StepReplayer, init, ops, tidy } from '../engine/index.js';
 import { DataLoader } from '../data/loader.js';
 import { packDomains } from '../data/domains.js';
 import { readStats } from '../nets/lib/stats.js';
@@ -33,6 +33,8 @@ interface Case {
   tokens?: boolean;
   /** Replays (true), or the fallback reason it must report. */
   replays: true | RegExp;
+  /** Plans a replaying model ends with (n_critic models: 2, a D-only and a D+G step); default 1. */
+  plans?: number;
 }
 
 const TOKENS = [
@@ -74,7 +76,7 @@ const CASES: Case[] = [
     c: 3,
     size: 16,
     batch: 2,
-    replays: /no replay hooks/,
+    replays: /draws its batch of images, captions and mismatched captions on the host/,
   },
   {
     model: 'dualgan',
@@ -82,9 +84,10 @@ const CASES: Case[] = [
     c: 6,
     size: 32,
     batch: 1,
-    replays: /no replay hooks/,
+    replays: true,
+    plans: 2,
   },
-  { model: 'discogan', config: { imageSize: 64, ngf: 2, ndf: 2, ganCurriculum: 2 }, c: 6, size: 64, batch: 1, replays: /no replay hooks/ },
+  { model: 'discogan', config: { imageSize: 64, ngf: 2, ndf: 2, ganCurriculum: 2 }, c: 6, size: 64, batch: 1, replays: true, plans: 2 },
   {
     model: 'stargan',
     config: { imageSize: 16, cDim: 3, gConvDim: 2, dConvDim: 2, gRepeatNum: 1, nCritic: 2, evalTarget: 2 },
@@ -101,7 +104,8 @@ const CASES: Case[] = [
         16,
         16,
       ),
-    replays: /no replay hooks/,
+    replays: true,
+    plans: 2,
   },
   {
     model: 'triplegan',
@@ -110,7 +114,7 @@ const CASES: Case[] = [
     size: 16,
     batch: 2,
     labels: true,
-    replays: /no replay hooks/,
+    replays: true,
   },
   {
     model: 'stackgan',
@@ -120,12 +124,15 @@ const CASES: Case[] = [
     batch: 2,
     tokens: true,
     labels: true,
-    replays: /no replay hooks/,
+    replays: /draws its batch of images, captions and mismatched captions on the host/,
   },
 ];
 
-/** Steps per run: replaying models warm up in 3 or 4 eager steps, then replay; the others run eagerly both ways. */
-const stepsOf = (k: Case) => (k.replays === true ? 6 : 2);
+/**
+ * Steps per run: 20 for replaying models (they warm up in 3 to 8 eager steps, one plan per key of
+ * their control flow, then replay); the others run eagerly both ways, so 3 show the fallback.
+ */
+const stepsOf = (k: Case) => (k.replays === true ? 20 : 3);
 
 function makeRun(k: Case) {
   const recipe: ModelRecipe = recipes[k.model];
@@ -196,7 +203,9 @@ describe('recorded-step replay: bit-identical to eager, every registered model',
       expect(rep.rows).toEqual(eager.rows);
       if (k.replays === true) {
         expect(rep.report.lastReason, k.model).toBeNull();
-        expect(rep.report.replayed, `${k.model}: steps replayed`).toBeGreaterThanOrEqual(stepsOf(k) - 4);
+        expect(rep.report.replayed, `${k.model}: steps replayed (${rep.outcomes.join(' ')})`).toBeGreaterThanOrEqual(stepsOf(k) - 9);
+        expect(rep.outcomes.slice(-3), k.model).toEqual(['replayed', 'replayed', 'replayed']);
+        expect(rep.report.plans, `${k.model}: plans`).toBe(k.plans ?? 1);
       } else {
         expect(rep.report.replayed, k.model).toBe(0);
         expect(rep.report.lastReason ?? '', k.model).toMatch(k.replays);
@@ -272,7 +281,7 @@ describe('recorded-step replay: counters, memory and fallbacks', () => {
     expect(e.memory().heldBuffers).toBe(0);
   });
 
-  it('a shape change, a released gradient and trimPool() fall back, re-record, and stay bit-identical', async () => {
+  it('a shape change, a state dict loaded into new tensors and trimPool() fall back, re-record, and stay bit-identical', async () => {
     const e = engine();
     const sizes = [2, 2, 2, 2, 2, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2];
     const go = async (replay: boolean) => {
@@ -280,7 +289,20 @@ describe('recorded-step replay: counters, memory and fallbacks', () => {
       const before = new Map(e.replayFallbacks);
       const outcomes: string[] = [];
       for (let i = 0; i < sizes.length; i++) {
-        if (i === 13) t.optimizers.netD.zeroGrad(); // releases buffers the plan uses: stale
+        if (i === 13) {
+          // A state dict loaded into new tensors (the same values): the old moments' buffers, which
+          // the plan uses, are released: stale.
+          const o = t.optimizers.netD;
+          const sd = o.stateDict();
+          const entries = Object.entries(sd.tensors) as [string, Tensor][];
+          const tensors = Object.fromEntries(
+            await Promise.all(entries.map(async ([n, v]) => [n, tensor(await v.data(), v.shape).keep()] as const)),
+          );
+          const copy = { ...sd, tensors };
+          o.dispose();
+          o.loadStateDict(copy);
+          for (const v of Object.values(copy.tensors)) v.dispose();
+        }
         if (i === 17) e.trimPool();
         step(sizes[i]);
         outcomes.push(r.lastOutcome ?? 'direct');
@@ -308,6 +330,109 @@ describe('recorded-step replay: counters, memory and fallbacks', () => {
     expectSameBits(eager.state, rep.state, 'cyclegan with a pool');
     expect(rep.report.replayed).toBe(0);
     expect(rep.report.lastReason).toMatch(/image pools \(--pool-size 2\) pick on the host/);
+  });
+
+  it('one plan per key (LRU of maxPlans): alternating keys replay their own plans; a fourth plan evicts the least recently used', async () => {
+    // A toy step per key: x <- x * a_k + b_k in place (each key its own kernel words), no pool traffic.
+    const e = engine();
+    const run = (replay: boolean, keys: string[]) => {
+      const x = tensor(seeded(8, 3), [8]).keep();
+      const rep = new StepReplayer<null>(e, 3);
+      const outcomes: string[] = [];
+      for (const k of keys) {
+        const a = 1 + k.charCodeAt(0) / 64;
+        const step = () => {
+          tidy(() => init.fillFrom(x, ops.affine(x, a, -0.25)));
+          return null;
+        };
+        if (replay) outcomes.push(rep.run(k, { eager: step }).outcome);
+        else step();
+      }
+      return { x, rep, outcomes };
+    };
+    const keys = 'ababababab'.split('').concat('cdcdcd'.split(''), 'a', 'a', 'a');
+    const eager = run(false, keys);
+    const rep = run(true, keys);
+    expect(Array.from(await rep.x.data()), 'bits').toEqual(Array.from(await eager.x.data()));
+    // a, b: eager twice each; a plans first and holds its temporary, so b's next recording takes
+    // another buffer and differs from its first: b plans on its third step; then both replay.
+    expect(rep.outcomes.slice(0, 10)).toEqual([
+      'eager',
+      'eager',
+      'planned',
+      'eager',
+      'replayed',
+      'planned',
+      'replayed',
+      'replayed',
+      'replayed',
+      'replayed',
+    ]);
+    // c and d alike; d's plan is the fourth: the least recently used (a) makes room, and a records again.
+    expect(rep.outcomes.slice(10, 16)).toEqual(['eager', 'eager', 'planned', 'eager', 'replayed', 'planned']);
+    expect(rep.outcomes.slice(16)).toEqual(['eager', 'planned', 'replayed']);
+    const reasons = [...e.replayFallbacks.keys()].join('\n');
+    expect(reasons).toMatch(/more than 3 keys: the least recently used plan \(a\) made room/);
+    expect(reasons).toMatch(/more than 3 keys: the least recently used plan \(b\) made room/);
+    expect(rep.rep.planKeys).toEqual(['c', 'd', 'a']);
+    rep.rep.dispose();
+    expect(e.memory().heldBuffers).toBe(0);
+    eager.x.dispose();
+    rep.x.dispose();
+  });
+
+  it("randpermMatrix (StarGAN's target labels) draws randperm's permutation on the GPU, replayably", async () => {
+    for (const [n, seed, offset] of [
+      [1, 3, 0],
+      [2, 7, 5],
+      [5, 1, 2 ** 32 - 1],
+      [33, 99, 12],
+    ]) {
+      const host = new Generator(seed).setState({ seed, offset });
+      const dev = new Generator(seed).setState({ seed, offset });
+      const perm = ops.randperm(n, host);
+      const { value: m, recording } = engine().record(() => ops.randpermMatrix(n, dev));
+      expect(recording.notReplayable, `n = ${n}`).toEqual([]);
+      expect(dev.getState(), `n = ${n}: the generator advances as randperm's`).toEqual(host.getState());
+      const want = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) want[i * n + perm[i]] = 1;
+      expect(Array.from(await m.data()), `n = ${n}, offset ${offset}`).toEqual(Array.from(want));
+      m.dispose();
+    }
+    // A fed draw is host data: uploaded, and the step is marked not replayable.
+    const g = new Generator(1).feed([[2, 0, 1]]);
+    const { value: m, recording } = engine().record(() => ops.randpermMatrix(3, g));
+    expect(recording.notReplayable.join()).toMatch(/randperm: a fed draw/);
+    expect(Array.from(await m.data())).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0]);
+    m.dispose();
+  });
+
+  it("sampleRows (Triple-GAN's labelled batch) draws hostRandint's rows on the GPU, replayably", async () => {
+    const m = 7;
+    const x = tensor(seeded(m * 3 * 2, 11), [m, 3, 2]);
+    const labels = Int32Array.from({ length: m }, (_, i) => 100 + i * 3);
+    const y = tensor(labels, [m], 'int32');
+    for (const [n, seed, offset] of [
+      [1, 2, 0],
+      [9, 5, 2 ** 32 - 2],
+    ]) {
+      const host = new Generator(seed).setState({ seed, offset });
+      const dev = new Generator(seed).setState({ seed, offset });
+      const picks = ops.hostRandint(n, m, host);
+      const { value, recording } = engine().record(() => ops.sampleRows([x, y], n, dev));
+      expect(recording.notReplayable, `n = ${n}`).toEqual([]);
+      expect(dev.getState(), `n = ${n}: the generator advances as hostRandint's`).toEqual(host.getState());
+      const [xs, ys] = value;
+      expect(xs.shape).toEqual([n, 3, 2]);
+      const xh = await x.data();
+      const want = Float32Array.from({ length: n * 6 }, (_, i) => xh[picks[Math.floor(i / 6)] * 6 + (i % 6)]);
+      expect(Array.from(await xs.data())).toEqual(Array.from(want));
+      expect(Array.from(await ys.dataInt())).toEqual(Array.from(picks, (j) => labels[j]));
+      xs.dispose();
+      ys.dispose();
+    }
+    x.dispose();
+    y.dispose();
   });
 
   it('a step drawing host data is recorded as not replayable', () => {

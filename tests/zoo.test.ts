@@ -455,6 +455,42 @@ describe('zoo cards', () => {
     expect(zoo.folderBytes(join(root, 'zoo'))).toBeLessThan(zoo.ZOO_LIMIT_BYTES);
   });
 
+  it('training curves: one panel per metric, steps on x, each panel scaled to its own min and max', () => {
+    const records = zoo.parseMetrics(
+      '{"step":10,"lossD":2,"lossG":0.5,"time":1}\n\n{"step":20,"lossD":1,"lossG":0.5,"stepsPerSec":3}\n{"step":30,"lossD":0,"lossG":0.5}\n',
+    );
+    expect(zoo.curveKeys(records)).toEqual(['lossD', 'lossG']);
+    expect(zoo.curveKeys(records, { curves: ['lossG'] })).toEqual(['lossG']);
+    const svg: string = zoo.renderCurves(records, ['lossD'], 't');
+    // Panel 0: plot box x 44..250, y 40..130 (a 22 px title row, then the panel: 18 px above the box, 22 below).
+    const pts = /<polyline points="([^"]+)"/
+      .exec(svg)![1]
+      .split(' ')
+      .map((p) => p.split(',').map(Number));
+    expect(pts).toEqual([
+      [44, 40],
+      [147, 85],
+      [250, 130],
+    ]);
+    expect(svg).toContain('>2.00<');
+    expect(svg).toContain('>0.000<');
+    expect(svg).toContain('>step 30<');
+    // A flat series gets a range around its value instead of a division by zero.
+    expect(zoo.renderCurves(records, ['lossG'])).not.toContain('NaN');
+  });
+
+  it('each zoo model with metrics ships curves.svg as scripts/zoo.mjs cards writes it', () => {
+    const dir = join(root, 'zoo');
+    let checked = 0;
+    for (const m of readdirSync(dir).filter((m) => existsSync(join(dir, m, 'recipe.json')))) {
+      const svg = zoo.curvesFor(join(dir, m), JSON.parse(readFileSync(join(dir, m, 'recipe.json'), 'utf8')));
+      if (svg === null) continue;
+      expect(readFileSync(join(dir, m, 'curves.svg'), 'utf8'), `zoo/${m}/curves.svg`).toBe(svg);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(3);
+  });
+
   it("docs/zoo.md and README's trained-models block are what scripts/zoo.mjs cards writes from zoo/", () => {
     const text = zoo.renderCards(join(root, 'zoo'));
     expect(readFileSync(join(root, 'docs', 'zoo.md'), 'utf8')).toBe(text);

@@ -5,13 +5,12 @@
 // checkpoint downloaded from the page samples and resumes with `gan sample` / `gan train --resume`,
 // plus the page's loss history under extra.history.
 
-import { engine } from '../../engine/device.js';
 import { tensor, tidy, type Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/ops/random.js';
 import { checkpointInfo, checkpointToBytes, restoreCheckpoint, type Json } from '../../engine/checkpoint.js';
 import { DataLoader, type ArrayDataset, type LoaderState } from '../../data/loader.js';
 import { getRecipe, type GanTrainer, type ModelConfig, type ModelRecipe, type TrainSettings } from '../../nets/registry.js';
-import { readStats } from '../../nets/lib/stats.js';
+import { StepPipeline, type Logged } from '../../nets/lib/pipeline.js';
 import { replayed, type ReplayedTrainer } from '../../nets/lib/step.js';
 import type { TranslationEval } from '../../nets/lib/translation.js';
 import type { History } from './charts.js';
@@ -31,6 +30,8 @@ export class TrainingSession {
   readonly trainer: GanTrainer;
   /** The trainer's steps, replayed once recorded (nets/lib/step.ts replayed()). */
   readonly stepper: ReplayedTrainer;
+  /** Steps submitted ahead of the GPU, their measures read back asynchronously. */
+  private readonly pipe: StepPipeline<number>;
   readonly loader: DataLoader;
   readonly settings: TrainSettings;
   step = 0;
@@ -66,6 +67,7 @@ export class TrainingSession {
     }
     // Recorded-step replay: the same bits as trainer.step(), a fraction of the host work per step.
     this.stepper = replayed(this.trainer);
+    this.pipe = new StepPipeline(this.stepper);
     this.loader = new DataLoader(dataset, { batchSize: spec.batch, seed: spec.seed });
     this.real = tensor(new Float32Array(spec.batch * dc * dh * dw), [spec.batch, dc, dh, dw]).keep();
     // The grid's latent codes come from their own stream, so they stay fixed while training runs.
@@ -84,15 +86,22 @@ export class TrainingSession {
     this.settings.lr = lr;
   }
 
-  /** One training step; with `withStats`, its scalar measures read back in one transfer. */
-  async trainStep(withStats: boolean): Promise<Record<string, number> | null> {
+  /**
+   * One training step, submitted; the GPU may still be running it when this returns (the page
+   * encodes the next step meanwhile: nets/lib/pipeline.ts, never more than one step ahead). With
+   * `withStats` its scalar measures are read back asynchronously. Returns the measures that have
+   * arrived, each with its step: this step's or earlier ones' (settle() waits for the rest).
+   */
+  async trainStep(withStats: boolean): Promise<Logged<number>[]> {
     this.loader.nextInto(this.real);
-    const stats = this.stepper.step(this.real, withStats);
-    this.step++;
-    if (stats) return readStats(stats);
-    // No readback this step: submit, and wait so the page never queues more than one step ahead.
-    await engine().sync();
-    return null;
+    const step = ++this.step;
+    await this.pipe.step(this.real, withStats, step);
+    return this.pipe.takeReady();
+  }
+
+  /** Waits for the measures of every step submitted so far (before drawing, saving, or stopping). */
+  settle(): Promise<Logged<number>[]> {
+    return this.pipe.drain();
   }
 
   /** The sample grid's images (NCHW in [-1, 1]) and their shape. */

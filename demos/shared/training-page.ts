@@ -46,6 +46,7 @@ import { canvasSpread } from './grid.js';
 import { loadHeldOut, loadPageDataset, registerHeldOutSource, type PageDataset } from './datasets.js';
 import { blurbOf, chartsOf, gridColsOf, isBidirectional, recipeOf, runFromParams, type RunDefaults } from './models.js';
 import { TrainingSession, runSpecOf, type RunSpec } from './session.js';
+import type { Logged } from '../../nets/lib/pipeline.js';
 import { adapterLine, renderStartFailure, startEngine, watchDeviceLoss } from './webgpu.js';
 import { WIDTH_OPTION, fmtSeconds, isSoftwareAdapter, manifestKey, saveManifest, softwareSized } from './warmup.js';
 import { shippedMismatch, shippedWeights, trainedCaption, zooBytes, zooHistory, zooUrl, type ZooEntry } from './zoo.js';
@@ -105,6 +106,11 @@ class TrainingPage implements PageContext {
       deviceLost: () => this.deviceLost,
       step: () => this.session?.step ?? 0,
       catchUp: async () => {
+        const late = await this.session!.settle();
+        if (late.length) {
+          this.recordLogged(late);
+          this.showStats();
+        }
         if (byId('samples-caption').dataset.step !== String(this.session!.step)) await this.drawAll();
       },
       setControls: (enabled) => this.setControls(enabled),
@@ -333,9 +339,20 @@ class TrainingPage implements PageContext {
     const s = this.session!;
     const t0 = performance.now();
     const first = !this.firstStepDone;
-    const stats = first
-      ? await this.startup.counting('first-step', `first step (step ${s.step + 1})`, () => s.trainStep(true))
+    // The step is submitted and the GPU may still run it (the next one is encoded meanwhile); its
+    // measures come back with a later step's, or from settle() before anything is drawn or saved.
+    let logged = first
+      ? await this.startup.counting('first-step', `first step (step ${s.step + 1})`, async () => [
+          ...(await s.trainStep(true)),
+          ...(await s.settle()),
+        ])
       : await s.trainStep(true);
+    const o = this.options;
+    const stale = o.refreshSeconds > 0 && performance.now() - this.lastDrawAt >= o.refreshSeconds * 1000;
+    const draw = s.step % o.sampleEvery === 0 || !this.loop.running || stale;
+    const every = this.options.autosaveEvery;
+    const save = !!every && s.step % every === 0;
+    if (draw || save) logged = [...logged, ...(await s.settle())];
     if (first) {
       this.firstStepDone = true;
       saveManifest(this.manifestKey(), engine().kernelSpecs());
@@ -343,24 +360,30 @@ class TrainingPage implements PageContext {
       if (this.loop.running) this.status('training…');
     }
     this.stats.recordStep(first ? null : (performance.now() - t0) / 1000);
-    if (stats) {
+    this.recordLogged(logged);
+    if (draw || !this.loop.running) {
+      // Stopping (a pause, or a non-finite stop): the last step's measures first.
+      this.recordLogged(await s.settle());
+      await this.drawAll();
+    }
+    if (save) await this.checkpoints.saveToBrowser(s, this.charts!, 'autosaved');
+    this.showStats();
+  }
+
+  /** Charts the measures of finished steps (in step order); a non-finite one stops the loop. */
+  private recordLogged(logged: readonly Logged<number>[]): void {
+    for (const { tag: step, values: stats } of logged) {
       this.lastStats = stats;
-      this.charts!.record(s.step, stats);
+      this.charts!.record(step, stats);
       const bad = Object.entries(stats).filter(([, v]) => !Number.isFinite(v));
-      if (bad.length) {
+      if (bad.length && this.loop.running) {
         this.loop.running = false;
         this.status(
-          `stopped: non-finite ${bad.map(([k, v]) => `${k}=${v}`).join(', ')} at step ${s.step}; lower the learning rate and reset or load a checkpoint`,
+          `stopped: non-finite ${bad.map(([k, v]) => `${k}=${v}`).join(', ')} at step ${step}; lower the learning rate and reset or load a checkpoint`,
           'error',
         );
       }
     }
-    const o = this.options;
-    const stale = o.refreshSeconds > 0 && performance.now() - this.lastDrawAt >= o.refreshSeconds * 1000;
-    if (s.step % o.sampleEvery === 0 || !this.loop.running || stale) await this.drawAll();
-    const every = this.options.autosaveEvery;
-    if (every && s.step % every === 0) await this.checkpoints.saveToBrowser(s, this.charts!, 'autosaved');
-    this.showStats();
   }
 
   // ---- models ----

@@ -6,7 +6,18 @@
 
 // creation and random
 export { full, zeros, ones, zerosLike, onesLike } from './elementwise.js';
-export { rand, randn, bernoulli, randint, randperm, hostRandint, dropout, type RandomOptions } from './random.js';
+export {
+  rand,
+  randn,
+  bernoulli,
+  randint,
+  randperm,
+  randpermMatrix,
+  sampleRows,
+  hostRandint,
+  dropout,
+  type RandomOptions,
+} from './random.js';
 // elementwise
 export {
   add,

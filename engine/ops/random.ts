@@ -6,7 +6,8 @@
 //
 // CPU mirrors (philox4x32, uniformFromWord, boxMuller) reproduce the GPU bits exactly; they back the
 // op registry's references, randperm, and the tests.
-import { randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
+import { philoxWgsl, randomSource, RANDOM_WG, type RandomKind } from '../../shaders/random.js';
+import { index1d, main1d } from '../../shaders/common.js';
 import { type Tensor, empty, checkFloat, numel, type Shape } from '../tensor.js';
 import { engine, hasEngine } from '../device.js';
 import { grid1d, launch, f32, i32 } from './kernel.js';
@@ -302,6 +303,126 @@ export function randperm(n: number, seed?: number | Generator): Int32Array {
   }
   return out;
 }
+
+/**
+ * randperm(n, generator) as an n x n permutation matrix drawn on the GPU: P[i, perm[i]] = 1, every
+ * other element 0, for the very permutation randperm() returns on the host from the same generator
+ * state (the same Philox words, the same Fisher-Yates swaps: integer arithmetic, so the same bits),
+ * and the generator advanced alike. P @ X gathers X's rows in the order perm (X[perm]). Being a
+ * kernel with a refreshed counter rather than host data, a step that draws it can be replayed
+ * (engine/replay.ts). A fed draw (Generator.feed, op 'randperm') is uploaded from the host instead.
+ */
+export function randpermMatrix(n: number, generator: Generator = defaultGenerator): Tensor {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`randpermMatrix: n = ${n} must be a positive integer`);
+  const fed = generator.takeFed('randperm', [n]);
+  const out = empty([n, n], 'randperm_matrix');
+  if (fed) {
+    out.engine.notReplayable('randperm: a fed draw (Generator.feed) is host data');
+    const seen = new Uint8Array(n);
+    const m = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const v = fed[i];
+      if (!(v >= 0 && v < n) || seen[v]) throw new Error(`randpermMatrix: the fed draw is not a permutation of 0..${n - 1}`);
+      seen[v] = 1;
+      m[i * n + v] = 1;
+    }
+    out.engine.upload(out.buffer, m);
+    return out;
+  }
+  const scratch = empty([n], 'randperm_scratch', 'int32');
+  const blocks = Math.ceil(n / 4);
+  const uniforms = () => [n, ...split(generator.seed), ...split(generator.reserve(blocks))];
+  launch(
+    { key: 'randperm_matrix', code: randpermMatrixSource, bindings: ['rw', 'rw'], op: 'randperm' },
+    [out, scratch],
+    uniforms(),
+    [1, 1, 1],
+    {
+      op: 'randperm',
+      bytes: 4 * n * (n + 1),
+      refresh: uniforms,
+    },
+  );
+  scratch.dispose();
+  return out;
+}
+
+/** One invocation: randperm()'s Fisher-Yates on the Philox words into `perm`, then P[i, perm[i]] = 1. */
+const randpermMatrixSource = () => /* wgsl */ `
+struct Params { n: u32, k0: u32, k1: u32, off_lo: u32, off_hi: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> perm: array<i32>;
+${philoxWgsl}
+fn word(i: u32) -> u32 {
+  let c0 = u.off_lo + i / 4u;
+  let carry = select(0u, 1u, c0 < u.off_lo);
+  let w = philox4x32_10(vec4<u32>(c0, u.off_hi + carry, 0u, 0u), vec2<u32>(u.k0, u.k1));
+  return w[i % 4u];
+}
+@compute @workgroup_size(1)
+fn main() {
+  let n = u.n;
+  for (var i = 0u; i < n; i++) { perm[i] = i32(i); }
+  for (var i = n - 1u; i > 0u; i--) {
+    let j = mulhilo(word(i), i + 1u).x;
+    let t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  for (var k = 0u; k < n * n; k++) { y[k] = 0.0; }
+  for (var i = 0u; i < n; i++) { y[i * n + u32(perm[i])] = 1.0; }
+}`;
+
+/**
+ * n rows drawn uniformly with replacement from the first dimension of `sources` (all the same
+ * length m; float32 or int32), the same rows from each: out[k][b] = sources[k][idx[b]]. The indices
+ * are hostRandint(n, m, generator)'s, bit for bit (the same Philox words through the randint kernel,
+ * the same generator advance, the same fed draw), but they stay on the GPU and the rows are copied
+ * by a kernel, so a step that samples a stored set this way can be replayed (Triple-GAN's labelled
+ * batch). The caller owns the returned tensors.
+ */
+export function sampleRows(sources: readonly Tensor[], n: number, generator: Generator = defaultGenerator): Tensor[] {
+  if (!sources.length) throw new Error('sampleRows: no source tensors');
+  const m = sources[0].shape[0];
+  for (const t of sources) {
+    if (t.rank < 1 || t.shape[0] !== m)
+      throw new Error(`sampleRows: every source needs the same first dimension (${m} rows), got ${t.describe()}`);
+  }
+  if (!Number.isInteger(n) || n < 1) throw new Error(`sampleRows: n = ${n} must be a positive integer`);
+  if (m < 1) throw new Error('sampleRows: the sources have no rows');
+  const idx = randint([n], 0, m, { generator });
+  const out = sources.map((t) => {
+    const rowWords = t.size / m;
+    const o = empty([n, ...t.shape.slice(1)], 'sample_rows', t.dtype);
+    const total = n * rowWords;
+    launch(
+      { key: 'sample_rows', code: sampleRowsSource, bindings: ['read', 'read', 'rw'], op: 'sampleRows' },
+      [t, idx, o],
+      [total, rowWords],
+      grid1d(total, RANDOM_WG),
+      { op: 'sampleRows', bytes: 8 * total },
+    );
+    return o;
+  });
+  idx.dispose();
+  return out;
+}
+
+/** y[b * row + j] = x[idx[b] * row + j], raw 32-bit words (float32 or int32 alike). */
+const sampleRowsSource = () => /* wgsl */ `
+struct Params { total: u32, row: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> y: array<u32>;
+${main1d(RANDOM_WG)} {
+  let i = ${index1d(RANDOM_WG)};
+  if (i >= u.total) { return; }
+  let b = i / u.row;
+  let j = i - b * u.row;
+  y[i] = x[u32(idx[b]) * u.row + j];
+}`;
 
 // ---- dropout -------------------------------------------------------------------------------------------
 

@@ -17,12 +17,17 @@ export async function readStats(stats: StepStats): Promise<Record<string, number
     ),
   );
   for (const k of names) stats[k].dispose();
+  // data() encodes and submits the copy into a staging buffer before it first awaits, so the
+  // tensor can go back to the pool now (queue order keeps later writes behind the copy): a pending
+  // read then holds no pool buffer while the caller encodes more steps (nets/lib/pipeline.ts).
+  let read: Promise<Float32Array>;
   try {
-    const values = await packed.data();
-    return Object.fromEntries(names.map((k, i) => [k, values[i]]));
+    read = packed.data();
   } finally {
     packed.dispose();
   }
+  const values = await read;
+  return Object.fromEntries(names.map((k, i) => [k, values[i]]));
 }
 
 /** Names of the non-finite values, empty when all are finite. */

@@ -69,6 +69,9 @@ export function minimize(
 
 // ---- recorded-step replay ---------------------------------------------------------------------------
 
+/** A planned step's statistics: names, buffers, shapes. */
+type StatsOut = { name: string; buffer: PooledBuffer; shape: number[]; dtype: Tensor['dtype'] }[];
+
 /**
  * A trainer whose steps replay a recorded plan once two eager steps agree (engine/replay.ts): the
  * same parameters, moments and noise stream as trainer.step(), bit for bit, with a fraction of the
@@ -81,8 +84,8 @@ export class ReplayedTrainer {
   private readonly replayer: StepReplayer<StepStats | null>;
   private input: Tensor | null = null;
   private inputKey = '';
-  /** The planned step's statistics: names, buffers, shapes (copied out on logging steps). */
-  private outputs: { name: string; buffer: PooledBuffer; shape: number[]; dtype: Tensor['dtype'] }[] = [];
+  /** Each planned key's statistics: names, buffers, shapes (copied out on logging steps). */
+  private outputs = new Map<string, StatsOut>();
   private modules: nn.Module[] | null = null;
   /** What the last step did: 'replayed', 'eager' or 'planned'. */
   lastOutcome: StepOutcome | null = null;
@@ -119,7 +122,7 @@ export class ReplayedTrainer {
     e.copy(real.buffer, 0, input.buffer, 0, real.size * 4);
     const key = this.key(real);
     const hooks = this.trainer.replay;
-    const copyOut = (list: ReplayedTrainer['outputs']) => {
+    const copyOut = (list: StatsOut) => {
       const stats: StepStats = {};
       for (const o of list) {
         const t = empty(o.shape, 'stats', o.dtype);
@@ -134,9 +137,15 @@ export class ReplayedTrainer {
         eager: () => {
           // Gradients are never read across steps (gradsInto replaces them): freeing them first
           // gives every eager step the same live buffers at its start, so steady steps allocate
-          // alike instead of alternating between two buffer sets.
-          if (hooks) for (const o of Object.values(this.trainer.optimizers)) o.zeroGrad();
-          return this.trainer.step(input, true);
+          // alike instead of alternating between two buffer sets; freeing them again at the end,
+          // inside the recording, makes them the step's temporaries (held by its plan), so a step
+          // of another key (n_critic: D-only, then D+G) does not release buffers a plan uses.
+          if (!hooks) return this.trainer.step(input, true);
+          const optimizers = Object.values(this.trainer.optimizers);
+          for (const o of optimizers) o.zeroGrad();
+          const stats = this.trainer.step(input, true);
+          for (const o of optimizers) o.zeroGrad();
+          return stats;
         },
         outputs: (stats) => Object.values(stats ?? {}).map((t) => t.buffer),
         host: () => hooks?.host?.(),
@@ -146,28 +155,32 @@ export class ReplayedTrainer {
         : `${this.trainer.constructor.name} has no replay hooks (host-side control flow not declared)`,
     );
     this.lastOutcome = outcome;
-    if (outcome === 'replayed') return withStats ? copyOut(this.outputs) : null;
+    if (outcome === 'replayed') return withStats ? copyOut(this.outputs.get(key!) ?? []) : null;
     // Eager: copy the statistics out (when asked) before releasing them; a plan built from this
     // step takes their buffers over on release and writes them again on every replay.
     const list = Object.entries(value ?? {}).map(([name, t]) => ({ name, buffer: t.buffer, shape: [...t.shape], dtype: t.dtype }));
     const out = withStats && value ? copyOut(list) : null;
     for (const t of Object.values(value ?? {})) t.dispose();
-    if (outcome === 'planned') this.outputs = list;
+    if (outcome === 'planned') this.outputs.set(key!, list);
     return out;
   }
 
-  /** Steps replayed and run eagerly so far, the current plan's size, and the last fallback reason. */
-  report(): { replayed: number; eager: number; planDispatches: number | null; lastReason: string | null } {
+  /**
+   * Steps replayed and run eagerly so far, the last step's plan size (null when it ran without
+   * one), the plans kept now (one per key of the trainer's control flow), and the last fallback reason.
+   */
+  report(): { replayed: number; eager: number; planDispatches: number | null; plans: number; lastReason: string | null } {
     const p = this.replayer.current;
     return {
       replayed: this.replayer.replayed,
       eager: this.replayer.eager,
       planDispatches: p?.dispatches ?? null,
+      plans: this.replayer.planKeys.length,
       lastReason: this.replayer.lastReason,
     };
   }
 
-  /** Drops the plan and the input tensor (the trainer is left as it is). */
+  /** Drops the plans and the input tensor (the trainer is left as it is). */
   dispose(): void {
     this.replayer.dispose();
     this.input?.dispose();
