@@ -1,12 +1,11 @@
 // CPU seconds per test, for measuring the suites on a shared machine: wall times there swing with
 // the load (4x between two runs of one file), CPU seconds hardly move. With TEST_CPU_LOG=FILE set,
-// vitest.config.ts loads this file in every worker and each test appends one JSON line to FILE:
+// vitest.config.ts (and vitest.browser.config.ts) loads this file in every worker and each test appends one JSON line to FILE:
 //   {"file": "tests/x.test.ts", "test": "describe > it", "cpu": 1.23, "wall": 4.56, "state": "pass", "kernels": 7}
 // `cpu` is the worker's own user + system time (its threads included: Dawn's and lavapipe's) plus
 // that of its child processes, live or waited for (spawnSync'd `gan` runs), from /proc, so a test
-// that spawns the CLI is charged for it. (Chromium's processes are mostly not: a browser file's
-// numbers undercount.) `kernels`: the WGSL pipelines the test compiled in this worker's engine
-// (spawned CLIs not counted). Each file also logs "(file)": the worker's whole CPU time when the
+// that spawns the CLI or drives Chromium is charged for it. `kernels`: the WGSL pipelines the test
+// compiled in this worker's engine (spawned CLIs not counted). Each file also logs "(file)": the worker's whole CPU time when the
 // file ends (vitest forks a fresh worker per file: its start, imports and hooks included; its
 // wall time from the file's first hook on), and "(outside tests)": that less the tests' sum.
 // `node scripts/test-times.mjs FILE.jsonl` tabulates it. Linux only (/proc); elsewhere it logs nothing.
@@ -136,7 +135,10 @@ if (out) {
     log([...names, ctx.task.name].join(' > '), cpu, wall, ctx.task.result?.state ?? 'unknown', compiled() - kernels0);
   });
   afterAll(() => {
-    const total = cpuSeconds();
+    // A browser file's Chromium has closed by now, and its GPU and renderer processes ended without
+    // being reaped into this worker's counts: their time is in the tests' lines only, so the file's
+    // total is at least the tests' sum and what lies outside the tests is a lower bound there.
+    const total = Math.max(cpuSeconds(), testsCpu);
     const wall = (performance.now() - fileWall) / 1000;
     log('(file)', total, wall, `pid ${process.pid}`, compiled());
     log('(outside tests)', total - testsCpu, wall - testsWall, `pid ${process.pid}`, 0);
