@@ -13,5 +13,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 120_000,
+    // TEST_CPU_LOG=FILE: each test appends its CPU seconds (Chromium's included) to FILE (tests/support/cpu_log.ts).
+    setupFiles: process.env.TEST_CPU_LOG ? ['tests/support/cpu_log.ts'] : [],
   },
 });

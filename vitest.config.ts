@@ -43,5 +43,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     sequence: { sequencer: LongestFirst },
+    // TEST_CPU_LOG=FILE: each test appends its CPU seconds to FILE (tests/support/cpu_log.ts).
+    setupFiles: process.env.TEST_CPU_LOG ? ['tests/support/cpu_log.ts'] : [],
   },
 });

@@ -8,6 +8,12 @@
 // tables in tests/README.md). --durations rewrites tests/durations.json from the Node report
 // (the first one given): each file's seconds, which vitest.config.ts's sequencer reads to start
 // the longest files first on a machine with no vitest cache yet (a fresh clone, CI).
+//
+// On a shared machine wall times swing with the load; CPU seconds do not. A CPU log
+// (TEST_CPU_LOG=cpu.jsonl npx vitest run ...: tests/support/cpu_log.ts) given as a REPORT.jsonl
+// prints the same tables in CPU seconds, and the Node suite's wall on an idle 2-core machine as
+// the sequencer would schedule it there (longest first, by durations.json, onto 2 workers of one
+// core each); --durations with a CPU log first writes durations.json from its CPU seconds.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +37,51 @@ if (args.length === 0 || !Number.isInteger(top) || top < 1) {
 const rel = (file) => path.relative(root, file).split(path.sep).join('/');
 const s = (ms) => (ms / 1000).toFixed(1);
 
+/** A CPU log: one JSON line per test, "(file)" lines with each file's total (tests/support/cpu_log.ts). */
+function cpuReport(file) {
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+  const byFile = new Map();
+  for (const l of lines) {
+    const f = byFile.get(l.file) ?? { file: l.file, ms: 0, tests: 0, failed: 0 };
+    if (l.test === '(file)') f.ms += l.cpu * 1000;
+    else if (l.test !== '(outside tests)') {
+      f.tests++;
+      if (l.state === 'fail') f.failed++;
+    }
+    byFile.set(l.file, f);
+  }
+  const files = [...byFile.values()];
+  const tests = lines
+    .filter((l) => !l.test.startsWith('('))
+    .map((l) => ({ file: l.file, title: l.test.split(' > ').at(-1), ms: l.cpu * 1000, status: l.state }));
+  for (const l of lines.filter((x) => x.test === '(outside tests)'))
+    tests.push({ file: l.file, title: '(outside tests: start, imports, hooks)', ms: l.cpu * 1000, status: 'hooks' });
+  return {
+    source: `${file} (CPU seconds)`,
+    cpu: true,
+    files,
+    tests,
+    total: tests.filter((t) => t.status !== 'hooks').length,
+    failed: files.reduce((a, f) => a + f.failed, 0),
+  };
+}
+
+/** Wall time of files run longest first (by `order`) on `workers` workers: each takes the next file when free. */
+function schedule(files, order, workers) {
+  const free = Array.from({ length: workers }, () => 0);
+  const sorted = [...files].sort((a, b) => (order[b.file] ?? Infinity) - (order[a.file] ?? Infinity) || b.ms - a.ms);
+  for (const f of sorted) {
+    const i = free.indexOf(Math.min(...free));
+    free[i] += f.ms;
+  }
+  return Math.max(...free);
+}
+
 const reports = args.map((file) => {
+  if (file.endsWith('.jsonl')) return cpuReport(file);
   const report = JSON.parse(readFileSync(file, 'utf8'));
   if (!Array.isArray(report.testResults)) throw new Error(`${file}: not a vitest JSON report (no testResults)`);
   const files = report.testResults.map((r) => ({
@@ -49,9 +99,21 @@ const reports = args.map((file) => {
 
 for (const r of reports) {
   const sum = r.files.reduce((a, f) => a + f.ms, 0);
-  console.log(
-    `\n${r.source}: ${r.files.length} files, ${r.total} tests (${r.failed} failed); wall ${s(r.wallMs)} s, files' times summed ${s(sum)} s\n`,
-  );
+  if (r.cpu) {
+    let order = {};
+    try {
+      order = JSON.parse(readFileSync(path.join(root, 'tests', 'durations.json'), 'utf8'));
+    } catch {}
+    const own = Object.fromEntries(r.files.map((f) => [f.file, f.ms]));
+    console.log(
+      `\n${r.source}: ${r.files.length} files, ${r.total} tests (${r.failed} failed); CPU ${s(sum)} s; ` +
+        `on 2 idle cores: at least ${s(sum / 2)} s, ${s(schedule(r.files, order, 2))} s in tests/durations.json's order, ` +
+        `${s(schedule(r.files, own, 2))} s in this log's\n`,
+    );
+  } else
+    console.log(
+      `\n${r.source}: ${r.files.length} files, ${r.total} tests (${r.failed} failed); wall ${s(r.wallMs)} s, files' times summed ${s(sum)} s\n`,
+    );
   console.log('| file | tests | s |\n|---|---:|---:|');
   for (const f of [...r.files].sort((a, b) => b.ms - a.ms).slice(0, top)) {
     console.log(`| ${f.file} | ${f.tests}${f.failed ? ` (${f.failed} failed)` : ''} | ${s(f.ms)} |`);

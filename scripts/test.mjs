@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: the format and lint check (biome ci, a few seconds), the Node suite (vitest run, Dawn
-// on lavapipe), then the browser suite (bundle every page its files serve, once, then vitest with
-// vitest.browser.config.ts driving headless Chromium; the files skip their own builds through
-// BROWSER_PAGES_BUILT below). All three always run;
+// on lavapipe), then the browser suite (vitest with vitest.browser.config.ts driving headless
+// Chromium on every page its files serve, bundled once while the Node suite runs; the files skip
+// their own builds through BROWSER_PAGES_BUILT below). All three always run;
 // output streams live; at the end each runner's summary and the total wall time are printed, and
 // the exit status is non-zero if either suite (or the page build) failed.
 // Extra arguments go to both vitest runs (e.g. `npm test -- --reporter=verbose`).
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,17 +30,31 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const BROWSER_PAGES = ['browser-tests', 'demos', 'bench-page', 'upscale-page'];
 const BROWSER_PAGES_BUILT = { DEMOS_SKIP_BUILD: '1', BENCH_PAGE_SKIP_BUILD: '1', UPSCALE_PAGE_SKIP_BUILD: '1' };
 
-/** Run a command with output streamed through; resolve to its exit code and captured text. */
-function run(args, extraEnv = {}) {
+/**
+ * Run a command; resolve to its exit code and captured text. Its output streams through live, or,
+ * with `quiet`, is only captured (for a command that runs beside another whose output streams).
+ */
+function run(args, extraEnv = {}, { quiet = false, nice = 0 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['inherit', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...env, ...extraEnv },
+      stdio: [quiet ? 'ignore' : 'inherit', 'pipe', 'pipe'],
+    });
+    // Lower priority (inherited by what it spawns from now on, esbuild included) so that it uses
+    // the cores the other command leaves idle rather than slowing it.
+    if (nice && child.pid) {
+      try {
+        os.setPriority(child.pid, nice);
+      } catch {}
+    }
     let text = '';
     child.stdout.on('data', (d) => {
-      process.stdout.write(d);
+      if (!quiet) process.stdout.write(d);
       text += d;
     });
     child.stderr.on('data', (d) => {
-      process.stderr.write(d);
+      if (!quiet) process.stderr.write(d);
       text += d;
     });
     child.on('error', (err) => resolve({ code: 1, text: `${text}\n${err.message}` }));
@@ -71,12 +86,23 @@ results.push({
   summary: [lint.code === 0 ? 'biome ci: clean' : 'biome ci: see the diagnostics above; `npm run format` fixes formatting'],
 });
 
-banner('Node suite: vitest run');
+banner('Node suite: vitest run (the browser pages build beside it, at low priority)');
+// The page build (esbuild and the demos' data, about 15 s on an idle 2-core machine) does not
+// depend on the Node suite and no Node test reads what it writes (dist/demos, dist/browser-tests,
+// dist/bench-page, dist/upscale-page), so it runs during the Node suite instead of after it; its
+// output is printed when the Node suite has finished.
+const pageBuildStart = performance.now();
+const pageBuilding = run([path.join(root, 'scripts', 'build.mjs'), ...BROWSER_PAGES], {}, { quiet: true, nice: 10 }).then((r) => ({
+  ...r,
+  seconds: (performance.now() - pageBuildStart) / 1000,
+}));
 const nodeSuite = await run([vitestBin, 'run', '--passWithNoTests', ...extra]);
 results.push({ name: 'node', ...nodeSuite, summary: summaryOf(nodeSuite.text) });
 
-banner('Browser suite: build the pages, vitest --config vitest.browser.config.ts');
-const pageBuild = await run([path.join(root, 'scripts', 'build.mjs'), ...BROWSER_PAGES]);
+banner('Browser suite: the pages built beside the Node suite, then vitest --config vitest.browser.config.ts');
+const pageBuild = await pageBuilding;
+process.stdout.write(pageBuild.text);
+console.log(`(page build: ${pageBuild.seconds.toFixed(1)} s, beside the Node suite)\n`);
 if (pageBuild.code !== 0) {
   results.push({
     name: 'browser',
