@@ -1,10 +1,10 @@
-// The `gan` CLI as a user runs it: build dist/gan.mjs, spawn it, check exit codes, the one-line
-// errors, and the files a tiny training run writes; then resume that run and check the resumed
+// The `gan` CLI as a user runs it: bundle it (this file's own copy of dist/gan.mjs), spawn it,
+// check exit codes, the one-line errors, and the files a tiny training run writes; then resume that run and check the resumed
 // losses equal an uninterrupted run's, sample from the checkpoint, and round-trip it through the
 // PyTorch state_dict format. Training runs are tiny (ngf = ndf = 4, batch 4, 6 steps).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,9 +13,11 @@ import { decodeSafetensors, encodeSafetensors } from '../engine/io/safetensors.j
 import { DATASETS } from '../cli/datasets.js';
 import { loadMnist } from '../data/mnist.js';
 import { recipes } from '../nets/registry.js';
+import { buildPrivateCli } from './support/cli_bundle.js';
 
 const root = resolve(__dirname, '..');
-const bin = join(root, 'dist', 'gan.mjs');
+/** This file's private CLI bundle (tests/support/cli_bundle.ts): no other file's build swaps it under a child. */
+let bin: string;
 let tmp: string;
 
 interface Result {
@@ -41,13 +43,14 @@ function metrics(dir: string): { step: number; lossD: number; lossG: number; D_x
     .map((l) => JSON.parse(l));
 }
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), 'cli'], { cwd: root, stdio: 'pipe' });
+beforeAll(async () => {
+  bin = await buildPrivateCli('cli');
   tmp = mkdtempSync(join(tmpdir(), 'gan-cli-'));
 });
 
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
+  if (bin) rmSync(bin, { force: true });
 });
 
 describe('gan CLI: usage', () => {

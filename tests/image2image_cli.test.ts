@@ -9,7 +9,7 @@
 // grids, and `gan sample` draws the same layout from its checkpoint; a model that cannot train on
 // one example says so (exit 2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,10 +23,12 @@ import { packPairs, packUnpaired } from '../data/pairs.js';
 import { cycleganRecipe } from '../nets/cyclegan.js';
 import { Pix2pixTrainer, pix2pixRecipe } from '../nets/pix2pix.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
+import { buildPrivateCli } from './support/cli_bundle.js';
 import { configOf } from './support/util.js';
 
 const root = resolve(__dirname, '..');
-const bin = join(root, 'dist', 'gan.mjs');
+/** This file's private CLI bundle (tests/support/cli_bundle.ts): no other file's build swaps it under a child. */
+let bin: string;
 let tmp: string;
 
 function gan(args: string[]) {
@@ -98,13 +100,14 @@ function expectIdentity(got: Scores, a: Float32Array, b: Float32Array, n: number
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), 'cli'], { cwd: root, stdio: 'pipe' });
+  bin = await buildPrivateCli('i2i');
   tmp = mkdtempSync(join(tmpdir(), 'gan-i2i-cli-'));
   await initEngine();
 });
 
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
+  if (bin) rmSync(bin, { force: true });
 });
 
 describe('gan train / gan eval for image-to-image models', () => {
