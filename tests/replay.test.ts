@@ -11,31 +11,26 @@ import { engine, initEngine } from '../engine/device.js';
 import { tensor, type Tensor } from '../engine/tensor.js';
 import { Generator, StepReplayer, init, ops, tidy } from '../engine/index.js';
 import { DataLoader } from '../data/loader.js';
-import { packDomains } from '../data/domains.js';
 import { readStats } from '../nets/lib/stats.js';
 import { replayed } from '../nets/lib/step.js';
 import { recipes, type GanTrainer, type ModelConfig, type ModelRecipe } from '../nets/registry.js';
 import { trainerState } from './support/resume.js';
-import { GAN_ADAM, TINY_STACKGAN, configOf, seeded } from './support/util.js';
+import { type ModelCase, modelCase, seededRows } from './support/model_cases.js';
+import { GAN_ADAM, configOf, seeded } from './support/util.js';
 
 beforeAll(async () => {
   await initEngine();
 });
 
-interface Case {
-  model: string;
-  config: ModelConfig;
-  c: number;
-  size: number;
+type Case = ModelCase & {
   batch: number;
-  pack?: (images: Float32Array, n: number) => Float32Array;
   labels?: boolean;
   tokens?: boolean;
   /** Replays (true), or the fallback reason it must report. */
   replays: true | RegExp;
   /** Plans a replaying model ends with (n_critic models: 2, a D-only and a D+G step); default 1. */
   plans?: number;
-}
+};
 
 const TOKENS = [
   ['red', 'apple'],
@@ -46,86 +41,28 @@ const TOKENS = [
   ['car', 'road'],
 ];
 
+const HOST_DRAWS = /draws its batch of images, captions and mismatched captions on the host/;
+
+/** `model`'s shared setup with this file's fields (`config` merged over the shared one). */
+const replayCase = (model: string, extra: Omit<Case, keyof ModelCase> & { config?: ModelConfig }): Case => modelCase(model, extra);
+
+/** The shared setups (tests/support/model_cases.ts) at batch 2, or 1 for the 6-channel models at 32 and 64 pixels. */
 const CASES: Case[] = [
-  { model: 'dcgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2 }, c: 1, size: 16, batch: 2, replays: true },
-  {
-    model: 'pix2pix',
-    config: { imageSize: 32, netG: 'unet_32', netD: 'basic', ngf: 2, ndf: 2, lrHold: 2, lrDecay: 4 },
-    c: 6,
-    size: 32,
-    batch: 1,
-    replays: true,
-  },
-  {
-    model: 'cyclegan',
-    config: { imageSize: 16, netG: 'resnet_3blocks', netD: 'pixel', ngf: 2, ndf: 2, poolSize: 0, lrHold: 2, lrDecay: 4 },
-    c: 6,
-    size: 16,
-    batch: 1,
-    replays: true,
-  },
-  { model: 'autoencoder', config: { imageSize: 16, nf: 2, code: 4 }, c: 1, size: 16, batch: 2, replays: true },
-  { model: 'ebgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, code: 4, pretrain: 1 }, c: 1, size: 16, batch: 2, replays: true },
-  { model: 'began', config: { imageSize: 16, nz: 4, nf: 2, lrHalveEvery: 100 }, c: 1, size: 16, batch: 2, replays: true },
-  { model: 'gman', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, n: 2, learnLambda: true }, c: 1, size: 16, batch: 2, replays: true },
-  { model: 'madgan', config: { imageSize: 16, nz: 4, ngf: 2, ndf: 2, k: 2 }, c: 3, size: 16, batch: 2, replays: true },
-  { model: 'lapgan', config: { imageSize: 16, levels: 2, nz: 8, nh: 16, ngf: 4, ndf: 4 }, c: 1, size: 16, batch: 2, replays: true },
-  {
-    model: 'stackganpp',
-    config: { baseSize: 8, branches: 2, nz: 6, ngf: 8, ndf: 4, resBlocks: 1 },
-    c: 3,
-    size: 16,
-    batch: 2,
-    replays: /draws its batch of images, captions and mismatched captions on the host/,
-  },
-  {
-    model: 'dualgan',
-    config: { imageSize: 32, netG: 'unet_32', ngf: 2, netD: 'basic', ndf: 2, nCritic: 2 },
-    c: 6,
-    size: 32,
-    batch: 1,
-    replays: true,
-    plans: 2,
-  },
-  { model: 'discogan', config: { imageSize: 64, ngf: 2, ndf: 2, ganCurriculum: 2 }, c: 6, size: 64, batch: 1, replays: true, plans: 2 },
-  {
-    model: 'stargan',
-    config: { imageSize: 16, cDim: 3, gConvDim: 2, dConvDim: 2, gRepeatNum: 1, nCritic: 2, evalTarget: 2 },
-    c: 6,
-    size: 16,
-    batch: 2,
-    pack: (images, n) =>
-      packDomains(
-        images,
-        Array.from({ length: n }, (_, i) => i % 3),
-        n,
-        3,
-        3,
-        16,
-        16,
-      ),
-    replays: true,
-    plans: 2,
-  },
-  {
-    model: 'triplegan',
-    config: { nc: 1, imageSize: 16, nz: 4, ngh: 8, ndh: 16, cw: 2, perClass: 2, labelledBatch: 4, warmupSteps: 1, rpStart: 3 },
-    c: 1,
-    size: 16,
-    batch: 2,
-    labels: true,
-    replays: true,
-  },
-  {
-    model: 'stackgan',
-    config: { ...TINY_STACKGAN, stage1Steps: 2 },
-    c: 3,
-    size: 32,
-    batch: 2,
-    tokens: true,
-    labels: true,
-    replays: /draws its batch of images, captions and mismatched captions on the host/,
-  },
+  replayCase('dcgan', { batch: 2, replays: true }),
+  replayCase('pix2pix', { batch: 1, replays: true }),
+  replayCase('cyclegan', { batch: 1, replays: true }),
+  replayCase('autoencoder', { batch: 2, replays: true }),
+  replayCase('ebgan', { batch: 2, replays: true }),
+  replayCase('began', { batch: 2, config: { lrHalveEvery: 100 }, replays: true }),
+  replayCase('gman', { batch: 2, replays: true }),
+  replayCase('madgan', { batch: 2, replays: true }),
+  replayCase('lapgan', { batch: 2, replays: true }),
+  replayCase('stackganpp', { batch: 2, replays: HOST_DRAWS }),
+  replayCase('dualgan', { batch: 1, replays: true, plans: 2 }),
+  replayCase('discogan', { batch: 1, replays: true, plans: 2 }),
+  replayCase('stargan', { batch: 2, replays: true, plans: 2 }),
+  replayCase('triplegan', { batch: 2, labels: true, replays: true }),
+  replayCase('stackgan', { batch: 2, tokens: true, labels: true, replays: HOST_DRAWS }),
 ];
 
 /**
@@ -139,12 +76,8 @@ function makeRun(k: Case) {
   let config = configOf(recipe, k.config);
   if (recipe.adaptToData) config = recipe.adaptToData(config, { channels: k.c });
   const n = 20;
-  const imgC = k.pack ? 3 : k.c;
-  const images = seeded(n * imgC * k.size * k.size, 17);
   const data = {
-    data: k.pack ? k.pack(images, n) : images,
-    n,
-    sampleShape: [k.c, k.size, k.size],
+    ...seededRows(k, n),
     labels: k.labels ? Int32Array.from({ length: n }, (_, i) => i % 10) : undefined,
     tokens: k.tokens ? Array.from({ length: n }, (_, i) => TOKENS[i % TOKENS.length]) : undefined,
   };
@@ -216,7 +149,8 @@ describe('recorded-step replay: bit-identical to eager, every registered model',
 
 // ---- the plan's life: counters, memory, fallbacks ---------------------------------------------------------
 
-const DCGAN = CASES[0];
+const DCGAN = CASES.find((k) => k.model === 'dcgan')!;
+const CYCLEGAN = CASES.find((k) => k.model === 'cyclegan')!;
 
 /** A tiny DCGAN, its replayed() wrapper and a batch source; `batches[i]` is step i's batch size. */
 function dcganRun(replay: boolean) {
@@ -324,7 +258,7 @@ describe('recorded-step replay: counters, memory and fallbacks', () => {
   });
 
   it('CycleGAN with an image pool does not replay, and says why', async () => {
-    const k = { ...CASES[2], config: { ...CASES[2].config, poolSize: 2 }, replays: /image pools/ };
+    const k = { ...CYCLEGAN, config: { ...CYCLEGAN.config, poolSize: 2 }, replays: /image pools/ };
     const eager = await train(k, false, 3);
     const rep = await train(k, true, 3);
     expectSameBits(eager.state, rep.state, 'cyclegan with a pool');
