@@ -46,7 +46,12 @@ const HOST_DRAWS = /draws its batch of images, captions and mismatched captions 
 /** `model`'s shared setup with this file's fields (`config` merged over the shared one). */
 const replayCase = (model: string, extra: Omit<Case, keyof ModelCase> & { config?: ModelConfig }): Case => modelCase(model, extra);
 
-/** The shared setups (tests/support/model_cases.ts) at batch 2, or 1 for the 6-channel models at 32 and 64 pixels. */
+/**
+ * The shared setups (tests/support/model_cases.ts) at batch 2, or 1 for the 6-channel models at 32
+ * and 64 pixels. Smaller images barely cut this file's cost: a step's CPU time on lavapipe is mostly
+ * per dispatch, not per pixel (CycleGAN at 8 px took 0.82 and 0.96 of its 16 px CPU seconds in two
+ * alternating runs, 2026-12-06).
+ */
 const CASES: Case[] = [
   replayCase('dcgan', { batch: 2, replays: true }),
   replayCase('pix2pix', { batch: 1, replays: true }),
