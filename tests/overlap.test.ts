@@ -40,6 +40,16 @@ function dispose(t: GanTrainer): void {
   for (const o of Object.values(t.optimizers)) o.dispose();
 }
 
+/** A run's end: the trainer's state and the replayer's report, then everything freed. */
+async function finish(t: GanTrainer, r: ReturnType<typeof replayed>, real: Tensor) {
+  const state = await trainerState(t);
+  const report = r.report();
+  r.dispose();
+  real.dispose();
+  dispose(t);
+  return { state, report };
+}
+
 /** The loop `gan train` had before: every logging step awaits its readback, every step ends in sync(). */
 async function serialRun(replay: boolean) {
   const e = engine();
@@ -53,12 +63,7 @@ async function serialRun(replay: boolean) {
     if (stats) logged.push({ step: s, values: await readStats(stats) });
     await e.sync();
   }
-  const state = await trainerState(t);
-  const report = r.report();
-  r.dispose();
-  real.dispose();
-  dispose(t);
-  return { logged, state, report };
+  return { logged, ...(await finish(t, r, real)) };
 }
 
 /** The pipelined loop, with the engine's counters taken around every step. */
@@ -81,12 +86,7 @@ async function pipelinedRun(replay: boolean) {
   }
   for (const l of await pipe.drain()) logged.push({ step: l.tag, values: l.values });
   await e.sync();
-  const state = await trainerState(t);
-  const report = r.report();
-  r.dispose();
-  real.dispose();
-  dispose(t);
-  return { logged, state, report, perStep, left: pipe.inFlight };
+  return { logged, ...(await finish(t, r, real)), perStep, left: pipe.inFlight };
 }
 
 function expectSameBits(a: Map<string, ArrayLike<number> | string>, b: Map<string, ArrayLike<number> | string>): void {
