@@ -29,7 +29,9 @@
 //   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
 //   splits K across workgroups (split-K) and a second pass sums the partials. Variant `bias`
 //   appends column NW = C*KH*KW with B = 1: its outputs are the bias gradient sum_k dy[o, k].
-import { accStore, GEMM_ACC_OUT, type GemmFamily } from './matmul.js';
+//   Software adapters run its direct form instead (one invocation per column, no split-K, k
+//   ascending as the unsplit tiled kernel sums; see buildWgrad).
+import { accStore, GEMM_ACC_OUT, GEMM_ACC_EXTRA, type GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
 /**
@@ -400,8 +402,72 @@ export function wgradFamily(v: WgradVariant): GemmFamily {
 
 function buildWgrad(key: string, v: WgradVariant): GemmFamily {
   const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
+  const edged = !!v.edge && v.edge !== 'zeros';
+  // The direct form (gemmDirectSource, software adapters): this invocation's column n = (c, kh, kw)
+  // (or the bias column NW) is decoded once; the reduction k = (nb, oh, ow) runs as three nested
+  // loops (no division per step), in the tiled kernel's order (k ascending, fma). Per step each lane
+  // loads its column's x value (a select outside x, 1 in the bias column) and one dy value per row
+  // group (row m0 + sgid + i*sg), which subgroupBroadcast hands to the other lanes.
+  const direct = (q: number, sg: number) => {
+    const rows = [...Array(q * sg).keys()];
+    const groups = [...Array(q).keys()];
+    const isBias = v.bias ? 'nc == u.NW' : 'false';
+    return /* wgsl */ `
+  let nc = min(n, u.N - 1u);
+  let isBias = ${isBias};
+  let c = nc / ${v.kk}u;
+  let tap = nc % ${v.kk}u;
+  let dth = i32(tap / ${v.kw}u) * u.dh - u.pt;
+  let dtw = i32(tap % ${v.kw}u) * u.dw - u.pl;
+  let nbs = u.K / max(u.OHW, 1u);
+  let ohs = u.OHW / max(u.OWd, 1u);
+  ${groups.map((i) => `let aL${i} = min(m0 + sgid + ${i * sg}u, u.M - 1u) * u.OHW;`).join('\n  ')}
+  ${rows.map((i) => `var acc${i} = 0.0;`).join('\n  ')}
+  for (var nb = 0u; nb < nbs; nb++) {
+    let xB = nb * u.xBatch + select(c, 0u, isBias) * u.xPlane;
+    var p = nb * u.dyBatch;
+    for (var oh = 0u; oh < ohs; oh++) {
+      ${decl} ih = i32(oh) * u.sh + dth;
+      ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.H')}
+      let rowOk = ${edged ? '!isBias' : 'ih >= 0 && ih < u.H && !isBias'};
+      for (var ow = 0u; ow < u.OWd; ow++) {
+        ${decl} iw = i32(ow) * u.sw + dtw;
+        ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.W')}
+        let ok = rowOk${edged ? '' : ' && iw >= 0 && iw < u.W'};
+        let bx = x[xB + u32(select(0, ih * u.W + iw, ok))];
+        let b = select(select(0.0, bx, ok), 1.0, isBias);
+        ${groups.map((i) => `let a${i} = dy[aL${i} + p];`).join('\n        ')}
+        ${rows.map((i) => `acc${i} = fma(subgroupBroadcast(a${Math.floor(i / sg)}, ${i % sg}u), b, acc${i});`).join('\n        ')}
+        p++;
+      }
+    }
+  }
+  // Stores as a loop over rows with the accumulation flags as selects (see the gather family).
+  let accOut = (u.acc & ${GEMM_ACC_OUT}u) != 0u;
+  let res = array<f32, ${q * sg}>(${rows.map((i) => `acc${i}`).join(', ')});
+  let rows = min(${q * sg}u, u.M - m0);
+  if (n < u.N) {
+    for (var i = 0u; i < rows; i++) {
+      let m = m0 + i;
+      let val = res[i];${
+        v.bias
+          ? `
+      if (isBias) {
+        dbias[m] = select(val, dbias[m] + val, (u.acc & ${GEMM_ACC_EXTRA}u) != 0u);
+      } else {
+        let o = m * u.NW + n;
+        out[o] = select(val, out[o] + val, accOut);
+      }`
+          : `
+      let o = m * u.NW + n;
+      out[o] = select(val, out[o] + val, accOut);`
+      }
+    }
+  }`;
+  };
   return {
     key,
+    direct,
     uniforms: WGRAD_FIELDS.map((f, i) => `${f}: ${WGRAD_FIELD_TYPES[i]},`).join(' '),
     inputs: ['dy', 'x'],
     epilogueInputs: [],
