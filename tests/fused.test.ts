@@ -32,7 +32,7 @@ import {
 } from '../engine/ops/conv.js';
 import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/conv.js';
 import { bceWithLogits, mse, l1, fusedLosses } from '../engine/ops/losses.js';
-import { relu, leakyRelu, tanh, sigmoid, fusedActivationBackward } from '../engine/ops/elementwise.js';
+import { relu, leakyRelu, tanh, sigmoid, elu, fusedActivationBackward } from '../engine/ops/elementwise.js';
 import { recipes } from '../nets/registry.js';
 import { hostRandom } from './support/util.js';
 
@@ -448,6 +448,8 @@ describe('activation gradients in one kernel', () => {
     ['leakyRelu(0.2)', (x) => leakyRelu(x, 0.2)],
     ['tanh', (x) => tanh(x)],
     ['sigmoid', (x) => sigmoid(x)],
+    ['elu(0.7)', (x) => elu(x, 0.7)],
+    ['elu(1)', (x) => elu(x)],
   ];
   for (const [name, f] of acts) {
     it(`${name}: one backward dispatch, the composed backward's gradient bit for bit`, async () => {
