@@ -256,21 +256,45 @@ fn setup() {
   // + i*sg), and the weights reach the other lanes by subgroupBroadcast; taps outside src are a
   // select, not a branch, so control flow stays uniform.
   const z = (e: string) => e.replace(/gZb/g, 'zb');
-  const direct = adj
-    ? undefined
-    : (q: number, sg: number) => {
-        const rows = [...Array(q * sg).keys()];
-        const groups = [...Array(q).keys()];
-        const aIdx = v.aContig ? 'aCh + t' : 'aCh + (kh0 + th * u.KSh) * u.KWW + kw0 + tw * u.KSw';
-        const inRange = v.edge && v.edge !== 'zeros' ? 'true' : 'ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW';
-        const y = `res[i]${v.bias ? ' + bias[m]' : ''}`;
-        return /* wgsl */ `
+  // The pad adjoint's direct form: this x pixel's images in the padded grid are found once (as in
+  // setup() above), and each (channel, tap) sums the gathered dy values over them in setup()'s
+  // order, so the tiled kernel's B value and then its fma sequence are reproduced bit for bit.
+  const adjImages = (axis: 'h' | 'w', x: string, lim: string, lo: string, hi: string) => {
+    const arr = axis === 'h' ? 'ihImg' : 'iwImg';
+    const cnt = axis === 'h' ? 'nIh' : 'nIw';
+    const sp = axis === 'h' ? 'u.SPh' : 'u.SPw';
+    const off = axis === 'h' ? 'u.OFFh' : 'u.OFFw';
+    const one = (range: string) => `for (${range}) {
+    var e = j;
+    ${edgeMap(adj ?? 'zeros', 'e', lim)}
+    if (e == ${x} && ${cnt} < ${GATHER_MAX_IMAGES}u) { ${arr}[${cnt}] = (j + ${lo}) * ${sp} + ${off}; ${cnt}++; }
+  }`;
+    return `var ${arr}: array<i32, ${GATHER_MAX_IMAGES}>;
+  ${arr}[0] = (${x} + ${lo}) * ${sp} + ${off};
+  var ${cnt} = 1u;
+  ${one(`var j = -${lo}; j < 0; j++`)}
+  ${one(`var j = ${lim}; j < ${lim} + ${hi}; j++`)}`;
+  };
+  const direct = (q: number, sg: number) => {
+    const rows = [...Array(q * sg).keys()];
+    const groups = [...Array(q).keys()];
+    const aIdx = v.aContig ? 'aCh + t' : 'aCh + (kh0 + th * u.KSh) * u.KWW + kw0 + tw * u.KSw';
+    const inRange = v.edge && v.edge !== 'zeros' ? 'true' : 'ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW';
+    const y = `res[i]${v.bias ? ' + bias[m]' : ''}`;
+    return /* wgsl */ `
   let nc = min(n, u.N - 1u);
   let pp = u.PH * u.PW;
   let r = nc % pp;
   let bBase = (nc / pp) * u.srcBatch;
-  let ihBase = i32(r / u.PW) * u.SPh + ${z(offH)};
-  let iwBase = i32(r % u.PW) * u.SPw + ${z(offW)};${
+  ${
+    adj
+      ? `let xr = i32(r / u.PW);
+  let xc = i32(r % u.PW);
+  ${adjImages('h', 'xr', 'i32(u.PH)', 'u.EPt', 'u.EPb')}
+  ${adjImages('w', 'xc', 'i32(u.PW)', 'u.EPl', 'u.EPr')}`
+      : `let ihBase = i32(r / u.PW) * u.SPh + ${z(offH)};
+  let iwBase = i32(r % u.PW) * u.SPw + ${z(offW)};`
+  }${
     v.aContig
       ? ''
       : `
@@ -293,12 +317,28 @@ fn setup() {
     let plane = bBase + ch * u.srcPlane;
     let aCh = ch * ${v.aContig ? `${T}u` : 'u.sAc'};
     let th = t / ${TW}u;
-    let tw = t % ${TW}u;${v.ragged ? '\n    if (th >= bTH || tw >= bTW) { continue; }' : ''}
+    let tw = t % ${TW}u;${v.ragged ? '\n    if (th >= bTH || tw >= bTW) { continue; }' : ''}${
+      adj
+        ? `
+    let dth = i32(th) * u.TSh;
+    let dtw = i32(tw) * u.TSw;
+    var b = 0.0;
+    for (var ia = 0u; ia < nIh; ia++) {
+      let ih = ihImg[ia] + dth;
+      if (ih >= 0 && ih < u.SH) {
+        for (var ib = 0u; ib < nIw; ib++) {
+          let iw = iwImg[ib] + dtw;
+          if (iw >= 0 && iw < u.SW) { b += src[plane + u32(ih * u.SW + iw)]; }
+        }
+      }
+    }`
+        : `
     ${decl} ih = ihBase + i32(th) * u.TSh;
     ${decl} iw = iwBase + i32(tw) * u.TSw;
     ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.SH')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.SW')}
     let ok = ${inRange};
-    let b = select(0.0, src[plane + u32(select(0, ih * u.SW + iw, ok))], ok);
+    let b = select(0.0, src[plane + u32(select(0, ih * u.SW + iw, ok))], ok);`
+    }
     let ai = ${aIdx};
     ${groups.map((i) => `let a${i} = wt[aL${i} + ai];`).join('\n    ')}
     ${rows.map((i) => `acc${i} = fma(subgroupBroadcast(a${Math.floor(i / sg)}, ${i % sg}u), b, acc${i});`).join('\n    ')}
@@ -319,7 +359,7 @@ fn setup() {
       out[o] = select(v, out[o] + v, accOn);
     }
   }`;
-      };
+  };
   return {
     key,
     direct,
