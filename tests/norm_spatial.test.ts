@@ -153,17 +153,12 @@ describe('norm kernel paths at larger sizes', () => {
   const small: typeof cases = [
     { kind: 'instance', shape: [2, 3, 8, 8], affine: true, act: 'relu', note: 'vec4, cached in the subgroup form' },
     { kind: 'instance', shape: [1, 2, 13, 13], affine: false, act: 'leaky_relu', note: 'scalar, re-read in the subgroup form' },
-    {
-      kind: 'batch',
-      shape: [3, 2, 10, 10],
-      affine: true,
-      act: 'leaky_relu',
-      note: 'vec4, cached forward, re-read backward (subgroup form)',
-    },
+    { kind: 'batch', shape: [3, 2, 6, 6], affine: true, act: 'leaky_relu', note: 'vec4, cached in the subgroup form' },
   ];
   const forms: ['workgroup' | 'subgroup', typeof cases][] = [
     ['workgroup', cases],
-    ['subgroup', [...cases.slice(0, 1), ...cases.slice(3), ...small]],
+    // (On software adapters the subgroup form is also the default every other norm test runs.)
+    ['subgroup', [...cases.slice(5), ...small]],
   ];
   for (const [form, list] of forms) {
     for (const c of list) {
