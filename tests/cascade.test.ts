@@ -39,6 +39,7 @@ import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, TINY_STACKGAN, TINY_TEXT, configOf, maxAbsDiff, relError, seeded } from './support/util.js';
 import type { GanTrainer, TrainSettings } from '../nets/registry.js';
+import * as zoo from '../scripts/zoo.mjs';
 
 beforeAll(async () => {
   await initEngine();
@@ -520,6 +521,17 @@ describe('Triple-GAN', () => {
       new RegExp(`supervised-only baseline .*20 labels, ${steps} steps\\): test error ${(100 * sb.testError).toFixed(2)}%`),
     );
     expect(logs.some((l) => l.includes(`${steps}/${steps}`))).toBe(true);
+    // The zoo recipe's target reads both figures where gan eval's report puts them (eval.json merges the hook's json).
+    const { target } = JSON.parse(readFileSync(new URL('../zoo/triplegan/recipe.json', import.meta.url), 'utf8'));
+    const report = { n: 1000, ...got.json };
+    const judged = zoo.judgeTarget(target, report);
+    const c = got.json.classifier as { testError: number };
+    expect(judged.met).toBe(c.testError <= 0.05 && c.testError < sb.testError);
+    expect(judged.text).toContain(`TESTERROR ${c.testError.toFixed(4)}`);
+    expect(judged.text).toContain(`${sb.testError.toFixed(4)} (supervisedBaseline)`);
+    const good = { ...report, classifier: { ...c, testError: 0.04 }, supervisedBaseline: { ...sb, testError: 0.2 } };
+    expect(zoo.judgeTarget(target, good).met).toBe(true);
+    expect(zoo.judgeTarget(target, { ...good, supervisedBaseline: { ...sb, testError: 0.03 } }).met).toBe(false);
     for (const t of [real, unused]) t.dispose();
     for (const t of [trained, untrained, twin]) t.dispose();
   });
