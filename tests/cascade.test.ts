@@ -39,6 +39,7 @@ import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, TINY_STACKGAN, TINY_TEXT, configOf, maxAbsDiff, relError, seeded } from './support/util.js';
 import type { GanTrainer, TrainSettings } from '../nets/registry.js';
+// @ts-expect-error: a plain ES module script without type declarations
 import * as zoo from '../scripts/zoo.mjs';
 
 beforeAll(async () => {

@@ -39,6 +39,7 @@ import { ConvClassifier, classifierPredict, initClassifier_ } from '../metrics/c
 import { narrow } from '../engine/ops/index.js';
 import { DATASETS } from '../cli/datasets.js';
 import type { GanTrainer, ModelConfig } from '../nets/registry.js';
+// @ts-expect-error: a plain ES module script without type declarations
 import * as zoo from '../scripts/zoo.mjs';
 import { type NetSummary, expectNetSummary, relError } from './support/util.js';
 
