@@ -1,7 +1,7 @@
 // Recorded-step replay (engine/replay.ts, nets/lib/step.ts replayed()): for every registered model,
 // N steps eager and N steps through replayed() from the same seed must leave every parameter,
 // buffer, optimiser moment and step count, training state and the noise stream bit for bit the
-// same, with the same statistics on logging steps; models that cannot replay fall back and say why.
+// same, with the same statistics on logging steps, and every model must reach its plans and replay.
 // Also: a steady-state eager step creates no bind groups; a replayed step creates no bind groups or
 // buffers and live buffers stay constant over 200 replayed steps; a shape change drops the plan,
 // re-records and stays bit-identical; releasing a buffer the plan uses makes it stale.
@@ -29,8 +29,6 @@ type Case = ModelCase & {
   batch: number;
   labels?: boolean;
   tokens?: boolean;
-  /** Replays (true), or the fallback reason it must report. */
-  replays: true | RegExp;
   /** Plans a replaying model ends with (n_critic models: 2, a D-only and a D+G step); default 1. */
   plans?: number;
 };
@@ -54,16 +52,16 @@ const replayCase = (model: string, extra: Omit<Case, keyof ModelCase> & { config
  * alternating runs, 2026-12-06).
  */
 const CASES: Case[] = [
-  replayCase('dcgan', { batch: 2, replays: true }),
-  replayCase('pix2pix', { batch: 1, replays: true }),
+  replayCase('dcgan', { batch: 2 }),
+  replayCase('pix2pix', { batch: 1 }),
   // A history of 5 images: the pool fills over the first 5 steps (two eager, three replayed), then swaps.
-  replayCase('cyclegan', { batch: 1, config: { poolSize: 5 }, replays: true }),
-  replayCase('autoencoder', { batch: 2, replays: true }),
-  replayCase('ebgan', { batch: 2, replays: true }),
-  replayCase('began', { batch: 2, config: { lrHalveEvery: 100 }, replays: true }),
-  replayCase('gman', { batch: 2, replays: true }),
-  replayCase('madgan', { batch: 2, replays: true }),
-  replayCase('lapgan', { batch: 2, replays: true }),
+  replayCase('cyclegan', { batch: 1, config: { poolSize: 5 } }),
+  replayCase('autoencoder', { batch: 2 }),
+  replayCase('ebgan', { batch: 2 }),
+  replayCase('began', { batch: 2, config: { lrHalveEvery: 100 } }),
+  replayCase('gman', { batch: 2 }),
+  replayCase('madgan', { batch: 2 }),
+  replayCase('lapgan', { batch: 2 }),
   // Conditional: the batch of images, captions and mismatched captions drawn on the GPU (the
   // unconditional step has no host side at all).
   replayCase('stackganpp', {
@@ -71,20 +69,16 @@ const CASES: Case[] = [
     tokens: true,
     labels: true,
     config: { ...TINY_TEXT, conditional: true, textSteps: 1, imageWidth: 4 },
-    replays: true,
   }),
-  replayCase('dualgan', { batch: 1, replays: true, plans: 2 }),
-  replayCase('discogan', { batch: 1, replays: true, plans: 2 }),
-  replayCase('stargan', { batch: 2, replays: true, plans: 2 }),
-  replayCase('triplegan', { batch: 2, labels: true, replays: true }),
-  replayCase('stackgan', { batch: 2, tokens: true, labels: true, replays: true }),
+  replayCase('dualgan', { batch: 1, plans: 2 }),
+  replayCase('discogan', { batch: 1, plans: 2 }),
+  replayCase('stargan', { batch: 2, plans: 2 }),
+  replayCase('triplegan', { batch: 2, labels: true }),
+  replayCase('stackgan', { batch: 2, tokens: true, labels: true }),
 ];
 
-/**
- * Steps per run: 20 for replaying models (they warm up in 3 to 8 eager steps, one plan per key of
- * their control flow, then replay); the others run eagerly both ways, so 3 show the fallback.
- */
-const stepsOf = (k: Case) => (k.replays === true ? 20 : 3);
+/** Steps per run: the models warm up in 3 to 8 eager steps (one plan per key of their control flow), then replay. */
+const STEPS = 20;
 
 function makeRun(k: Case) {
   const recipe: ModelRecipe = recipes[k.model];
@@ -96,11 +90,11 @@ function makeRun(k: Case) {
     labels: k.labels ? Int32Array.from({ length: n }, (_, i) => i % 10) : undefined,
     tokens: k.tokens ? Array.from({ length: n }, (_, i) => TOKENS[i % TOKENS.length]) : undefined,
   };
-  const settings = { ...recipe.train, ...GAN_ADAM, batch: k.batch, steps: stepsOf(k) };
+  const settings = { ...recipe.train, ...GAN_ADAM, batch: k.batch, steps: STEPS };
   return { recipe, config, data, settings };
 }
 
-async function train(k: Case, replay: boolean, steps = stepsOf(k)) {
+async function train(k: Case, replay: boolean, steps = STEPS) {
   const { recipe, config, data, settings } = makeRun(k);
   const t: GanTrainer = recipe.create(config, settings, 5);
   const [c, h, w] = data.sampleShape;
@@ -144,20 +138,15 @@ describe('recorded-step replay: bit-identical to eager, every registered model',
   });
 
   for (const k of CASES) {
-    it(`${k.model}: ${stepsOf(k)} steps eager = ${stepsOf(k)} steps through replayed(), bit for bit`, async () => {
+    it(`${k.model}: ${STEPS} steps eager = ${STEPS} steps through replayed(), bit for bit`, async () => {
       const eager = await train(k, false);
       const rep = await train(k, true);
       expectSameBits(eager.state, rep.state, k.model);
       expect(rep.rows).toEqual(eager.rows);
-      if (k.replays === true) {
-        expect(rep.report.lastReason, k.model).toBeNull();
-        expect(rep.report.replayed, `${k.model}: steps replayed (${rep.outcomes.join(' ')})`).toBeGreaterThanOrEqual(stepsOf(k) - 9);
-        expect(rep.outcomes.slice(-3), k.model).toEqual(['replayed', 'replayed', 'replayed']);
-        expect(rep.report.plans, `${k.model}: plans`).toBe(k.plans ?? 1);
-      } else {
-        expect(rep.report.replayed, k.model).toBe(0);
-        expect(rep.report.lastReason ?? '', k.model).toMatch(k.replays);
-      }
+      expect(rep.report.lastReason, k.model).toBeNull();
+      expect(rep.report.replayed, `${k.model}: steps replayed (${rep.outcomes.join(' ')})`).toBeGreaterThanOrEqual(STEPS - 9);
+      expect(rep.outcomes.slice(-3), k.model).toEqual(['replayed', 'replayed', 'replayed']);
+      expect(rep.report.plans, `${k.model}: plans`).toBe(k.plans ?? 1);
     });
   }
 });
@@ -354,7 +343,9 @@ describe('recorded-step replay: counters, memory and fallbacks', () => {
     expect(() => fst.loadStateDict({ 'images.0': f32(new Float32Array(4), [1, 1, 1, 4]), rng: i64(5) })).toThrow(
       /images\.0: expected a float tensor \[1, 1, 1, 3\], got float32 \[1, 1, 1, 4\]/,
     );
-    expect(() => fst.loadStateDict({ ...layouts.slots, 'images.0': f32(ref.images[0], [1, 1, 1, plane]) })).toThrow(/a pool state holds one layout/);
+    expect(() => fst.loadStateDict({ ...layouts.slots, 'images.0': f32(ref.images[0], [1, 1, 1, plane]) })).toThrow(
+      /a pool state holds one layout/,
+    );
     for (const r of [...resumed, { p: filling, st: fst }]) {
       r.st.dispose();
       r.p.dispose();
@@ -372,7 +363,15 @@ describe('recorded-step replay: counters, memory and fallbacks', () => {
       same: Array.from({ length: m }, () => TOKENS[0]),
     };
     for (const [name, tokens] of Object.entries(sets)) {
-      const data = { images: seeded(m * 3 * s * s, 21), n: m, c: 3, h: s, w: s, tokens, labels: Int32Array.from({ length: m }, (_, i) => i % 4) };
+      const data = {
+        images: seeded(m * 3 * s * s, 21),
+        n: m,
+        c: 3,
+        h: s,
+        w: s,
+        tokens,
+        labels: Int32Array.from({ length: m }, (_, i) => i % 4),
+      };
       const sampler = new TextSampler('test', data, 16, { channels: 3, size: s });
       const dev = new DeviceTextBatches(sampler);
       for (const [n, seed, offset] of [
@@ -387,7 +386,9 @@ describe('recorded-step replay: counters, memory and fallbacks', () => {
         expect(g2.getState(), `${name}, n = ${n}: the generator advances alike`).toEqual(g1.getState());
         for (const key of ['images', 'bow', 'bowWrong'] as const)
           expect(Array.from(await got[key].data()), `${name}, n = ${n}: ${key}`).toEqual(Array.from(await want[key].data()));
-        expect(Array.from(await got.categories.dataInt()), `${name}, n = ${n}: categories`).toEqual(Array.from(await want.categories.dataInt()));
+        expect(Array.from(await got.categories.dataInt()), `${name}, n = ${n}: categories`).toEqual(
+          Array.from(await want.categories.dataInt()),
+        );
         for (const t of Object.values(got)) t.dispose();
       }
       dev.dispose();

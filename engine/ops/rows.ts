@@ -22,7 +22,9 @@ const WG = 256;
 
 function checkIndex(op: string, idx: Tensor): void {
   if (idx.dtype !== 'int32' || idx.rank !== 1)
-    throw new Error(`${op}: the indices must be an int32 vector [n], got ${idx.describe()} (make them with ops.randint or tensor(Int32Array, [n], 'int32'))`);
+    throw new Error(
+      `${op}: the indices must be an int32 vector [n], got ${idx.describe()} (make them with ops.randint or tensor(Int32Array, [n], 'int32'))`,
+    );
 }
 
 /**
@@ -143,7 +145,8 @@ export function poolExchange_(store: Tensor, batch: Tensor, out: Tensor, actions
     const k = Math.min(POOL_ROWS_PER_DISPATCH, rows - row0);
     const words = (): number[] => {
       const acts = actions(row0, k);
-      if (acts.length !== k) throw new Error(`${op}: the actions for rows ${row0}..${row0 + k - 1} are ${acts.length} words, expected ${k}`);
+      if (acts.length !== k)
+        throw new Error(`${op}: the actions for rows ${row0}..${row0 + k - 1} are ${acts.length} words, expected ${k}`);
       for (const a of acts)
         if (a !== POOL_KEEP && !(Number.isInteger(a) && a >= 0 && a >> 1 < slots))
           throw new Error(`${op}: action ${a} names slot ${a >> 1}, outside the store's ${slots} slots`);

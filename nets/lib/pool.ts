@@ -166,7 +166,9 @@ export class ImagePoolState extends nn.Module {
     const imageProblem = (key: string, v: nn.StateValue, rows: number | null) => {
       const s = nn.stateShape(v);
       if (nn.stateKind(v) !== 'float32' || s.length !== 4 || s.some((d, j) => j > 0 && d !== want[j]) || (rows !== null && s[0] !== rows))
-        problems.push(`${key}: expected a float tensor [${rows ?? 'k'}, ${this.imageShape.join(', ')}], got ${nn.stateKind(v)} ${fmtShape(s)}`);
+        problems.push(
+          `${key}: expected a float tensor [${rows ?? 'k'}, ${this.imageShape.join(', ')}], got ${nn.stateKind(v)} ${fmtShape(s)}`,
+        );
     };
     if (legacy.length) {
       // The layout before the slots tensor: images.0 .. images.{k-1}, one image each.
