@@ -34,7 +34,8 @@
 //
 // Data: bind the captioned images (data/text.ts CaptionedData: emoji-text) with bindData() before
 // training. Each step draws its batch (images, captions, mismatched captions, categories) from the
-// bound data/text.ts TextSampler with the trainer's own stream, so a checkpoint resumes the batches;
+// bound set with the trainer's own stream, so a checkpoint resumes the batches: TextSampler's draw
+// made on the GPU (nets/lib/text_batches.ts), so the step replays;
 // step(real) uses only real's batch size. (The CLI's loop draws image batches with its own loader
 // stream, which cannot carry the captions in the reference's order; the step goldens, fed the
 // reference's draws, pin the trainer's stream order: batch indices first, then z and eps.)

@@ -28,7 +28,8 @@
 //
 // Text data (conditional runs): bind the captioned images (data/text.ts CaptionedData: emoji-text)
 // with bindData() before training; each step then draws its batch from the bound data/text.ts
-// TextSampler with the trainer's own stream (so a checkpoint resumes the batches) and uses only the
+// TextSampler's set with the trainer's own stream (so a checkpoint resumes the batches; drawn and
+// gathered on the GPU, nets/lib/text_batches.ts, so the step replays) and uses only the
 // batch size of the images step() receives. The first `textSteps` steps pretrain the text encoder
 // (TextPretrainer), which is frozen afterwards.
 //
