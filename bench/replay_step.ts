@@ -21,7 +21,17 @@ const steps = Number(process.argv[2] ?? 10);
 // --replay-only: skip the eager runs (for a CPU profile of the replay path: node --cpu-prof).
 const replayOnly = process.argv.includes('--replay-only');
 const wanted = process.argv.slice(3).filter((a) => !a.startsWith('--'));
-const e = await initEngine();
+// --skip-validation: Dawn's skip_validation toggle (no per-command validation; an unsafe mode, for
+// measuring what validation costs the replay loop: bench/NOTES.md).
+const skipValidation = process.argv.includes('--skip-validation');
+let gpu: GPU | undefined;
+if (skipValidation) {
+  const mod = 'webgpu';
+  const dawn = (await import(/* @vite-ignore */ mod)) as { create: (o: string[]) => GPU; globals: Record<string, unknown> };
+  Object.assign(globalThis, dawn.globals);
+  gpu = dawn.create(['disable-dawn-features=timestamp_quantization', 'enable-dawn-features=skip_validation']);
+}
+const e = await initEngine({ gpu });
 e.submitEvery = 0;
 // Time spent in encoder.finish() and queue.submit(): Dawn translates the commands to Vulkan there
 // (and lavapipe records them), for eager and replay alike; the rest of "host" is encoding.
@@ -46,7 +56,23 @@ dev.createCommandEncoder = (d?: GPUCommandEncoderDescriptor) => {
   };
   return enc;
 };
-console.log(`adapter: ${describeAdapter(e.adapter)}; ${steps} measured steps per path after 5 warm-up steps`);
+// Whether Dawn validates commands: a copy of 3 bytes (not a multiple of 4) is a validation error.
+async function validates(): Promise<boolean> {
+  const d = e.device;
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const [a, b] = [d.createBuffer({ size: 16, usage }), d.createBuffer({ size: 16, usage })];
+  d.pushErrorScope('validation');
+  const enc = d.createCommandEncoder();
+  enc.copyBufferToBuffer(a, 0, b, 0, 3);
+  d.queue.submit([enc.finish()]);
+  const err = await d.popErrorScope();
+  a.destroy();
+  b.destroy();
+  return err !== null;
+}
+console.log(
+  `adapter: ${describeAdapter(e.adapter)}; ${steps} measured steps per path after 5 warm-up steps; Dawn validation ${(await validates()) ? 'on' : 'off (skip_validation)'}`,
+);
 
 const configs: Record<string, [number, Record<string, unknown>]> = {
   dcgan: [2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],

@@ -92,12 +92,11 @@ export class CycleGanTrainer extends TwoDomainTrainer implements GanTrainer {
   }
 
   /**
-   * Replay: as pix2pix's, but the image pools pick on the host (a coin flip per image), so a run
-   * with --pool-size above 0 steps eagerly.
+   * Replay: as pix2pix's. The image pools replay too: their picks are drawn where their kernel's
+   * per-step words are computed (nets/lib/pool.ts), so every step issues the same commands.
    */
   readonly replay = {
-    key: () => (this.cfg.poolSize > 0 ? null : `gathering=${+this.samples.gathering}`),
-    why: () => `cyclegan: the image pools (--pool-size ${this.cfg.poolSize}) pick on the host; --pool-size 0 replays`,
+    key: () => `gathering=${+this.samples.gathering}`,
     host: () => scheduleFromSteps(this.schedulers),
   };
 

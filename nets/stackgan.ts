@@ -34,7 +34,8 @@
 //
 // Data: bind the captioned images (data/text.ts CaptionedData: emoji-text) with bindData() before
 // training. Each step draws its batch (images, captions, mismatched captions, categories) from the
-// bound data/text.ts TextSampler with the trainer's own stream, so a checkpoint resumes the batches;
+// bound set with the trainer's own stream, so a checkpoint resumes the batches: TextSampler's draw
+// made on the GPU (nets/lib/text_batches.ts), so the step replays;
 // step(real) uses only real's batch size. (The CLI's loop draws image batches with its own loader
 // stream, which cannot carry the captions in the reference's order; the step goldens, fed the
 // reference's draws, pin the trainer's stream order: batch indices first, then z and eps.)
@@ -48,6 +49,7 @@ import { Generator, type Tensor, noGrad, tidy, init, nn, ops, optim } from '../e
 import { captionRows, captionRowsOf, TextSampler, type CaptionedData, type TextBatchTensors } from '../data/text.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
+import { TextBatches } from './lib/text_batches.js';
 import { generateWith } from './lib/sample.js';
 import { defineModel, int, parseConfig, type ConfigOf } from './lib/model.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer } from './lib/text_encoder.js';
@@ -272,6 +274,8 @@ export class StackganTrainer implements GanTrainer {
   readonly cfg: StackganConfig;
   readonly pretrainer: TextPretrainer;
   private data: TextSampler | null = null;
+  /** The batches: drawn and gathered on the GPU when the bound set fits there (nets/lib/text_batches.ts). */
+  private batches: TextBatches | null = null;
 
   /** `config`: any subset of the hyper-parameters (the rest take their declared defaults). */
   constructor(
@@ -306,6 +310,8 @@ export class StackganTrainer implements GanTrainer {
   /** Binds the captioned images (final-stage size) the trainer draws its batches from. */
   bindData(data: CaptionedData): void {
     this.data = new TextSampler('stackgan', data, this.cfg.buckets, { channels: this.cfg.nc, size: 4 * this.cfg.stage1Size });
+    this.batches?.dispose();
+    this.batches = new TextBatches(this.data);
   }
 
   /** Which part trains next, from the optimisers' step counts (so a resumed run continues the schedule). */
@@ -327,27 +333,41 @@ export class StackganTrainer implements GanTrainer {
   }
 
   /**
-   * Replay: not yet. Each step's batch (images, captions, mismatched captions) is drawn with
-   * hostRandint and gathered on the host (TextSampler; the mismatched captions are picked by
-   * comparing caption strings), so every step runs eagerly and says why.
+   * Replay: each step's batch (images, captions, mismatched captions, categories) is drawn and
+   * gathered on the GPU (nets/lib/text_batches.ts: the host sampler's draw and rows, bit for bit), so
+   * a step issues the same commands every step; the key is the phase (text pretraining, Stage-I,
+   * Stage-II). A bound set too large for the GPU copy is gathered on the host and steps eagerly.
    */
   readonly replay = {
-    key: () => null,
+    key: () => (this.batches?.replayable ? `phase=${this.phase}` : null),
     why: () =>
-      'stackgan: each step draws its batch of images, captions and mismatched captions on the host (TextSampler), so it steps eagerly',
+      this.batches
+        ? `stackgan: ${this.batches.why}, so it steps eagerly`
+        : 'stackgan: no captions bound yet (bindData), so it steps eagerly',
   };
 
   step(real: Tensor, withStats: boolean): StepStats | null {
-    if (!this.data) {
+    if (!this.data || !this.batches) {
       throw new Error(
         'stackgan: no captions bound; call trainer.bindData(loadEmojiText({ split: "train", set, size })) before training (the image batches alone carry no text)',
       );
     }
     const n = real.shape[0];
-    const b = this.data.batch(n, this.rng);
+    const batches = this.batches;
     const phase = this.phase;
-    if (phase === 'text') return this.pretrainer.step(b.bow, b.images, b.categories, withStats);
-    return tidy(() => (phase === 'stage1' ? this.stageStep(1, b, withStats) : this.stageStep(2, b, withStats)));
+    return tidy(() => {
+      const b = batches.batch(n, this.rng);
+      if (phase === 'text') return this.pretrainer.step(b.bow, b.images, b.categories, withStats);
+      return phase === 'stage1' ? this.stageStep(1, b, withStats) : this.stageStep(2, b, withStats);
+    });
+  }
+
+  /** Frees the networks, optimizers and the bound set's GPU copy. */
+  dispose(): void {
+    for (const o of Object.values(this.optimizers)) o.dispose();
+    for (const net of Object.values(this.nets)) net.dispose();
+    this.batches?.dispose();
+    this.batches = null;
   }
 
   /**

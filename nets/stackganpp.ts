@@ -28,7 +28,8 @@
 //
 // Text data (conditional runs): bind the captioned images (data/text.ts CaptionedData: emoji-text)
 // with bindData() before training; each step then draws its batch from the bound data/text.ts
-// TextSampler with the trainer's own stream (so a checkpoint resumes the batches) and uses only the
+// TextSampler's set with the trainer's own stream (so a checkpoint resumes the batches; drawn and
+// gathered on the GPU, nets/lib/text_batches.ts, so the step replays) and uses only the
 // batch size of the images step() receives. The first `textSteps` steps pretrain the text encoder
 // (TextPretrainer), which is frozen afterwards.
 //
@@ -41,6 +42,7 @@ import { Generator, type Tensor, noGrad, tidy, init, nn, ops, optim } from '../e
 import { captionRows, captionRowsOf, TextSampler, type CaptionedData } from '../data/text.js';
 import { defaultInit_ } from './lib/networks.js';
 import { minimize } from './lib/step.js';
+import { TextBatches } from './lib/text_batches.js';
 import { generateWith } from './lib/sample.js';
 import { bool, defineModel, int, num, parseConfig, type ConfigOf } from './lib/model.js';
 import { BowTextEncoder, TextPretrainHeads, TextPretrainer } from './lib/text_encoder.js';
@@ -251,6 +253,8 @@ export class StackganppTrainer implements GanTrainer {
   readonly cfg: StackganppConfig;
   readonly pretrainer: TextPretrainer | null;
   private data: TextSampler | null = null;
+  /** Conditional runs' batches: drawn and gathered on the GPU when the bound set fits there (nets/lib/text_batches.ts). */
+  private batches: TextBatches | null = null;
 
   /** `config`: any subset of the hyper-parameters (the rest take their declared defaults). */
   constructor(
@@ -292,6 +296,8 @@ export class StackganppTrainer implements GanTrainer {
       channels: this.cfg.nc,
       size: branchSize(this.cfg, this.cfg.branches - 1),
     });
+    this.batches?.dispose();
+    this.batches = new TextBatches(this.data);
   }
 
   get phase(): 'text' | 'gan' {
@@ -312,27 +318,43 @@ export class StackganppTrainer implements GanTrainer {
   }
 
   /**
-   * Replay: not yet. Each step's batch (images, captions, mismatched captions) is drawn with
-   * hostRandint and gathered on the host (TextSampler; the mismatched captions are picked by
-   * comparing caption strings), so every step runs eagerly and says why.
+   * Replay: the unconditional model's step has no host side. A conditional step's batch (images,
+   * captions, mismatched captions, categories) is drawn and gathered on the GPU
+   * (nets/lib/text_batches.ts: the host sampler's draw and rows, bit for bit), so it replays too; the
+   * key is the phase (text pretraining, GAN). A bound set too large for the GPU copy is gathered on
+   * the host and steps eagerly.
    */
   readonly replay = {
-    key: () => null,
+    key: () => (!this.cfg.conditional ? 'gan' : this.batches?.replayable ? `phase=${this.phase}` : null),
     why: () =>
-      'stackganpp: each step draws its batch of images, captions and mismatched captions on the host (TextSampler), so it steps eagerly',
+      this.batches
+        ? `stackganpp: ${this.batches.why}, so it steps eagerly`
+        : 'stackganpp --conditional: no captions bound yet (bindData), so it steps eagerly',
   };
 
   step(real: Tensor, withStats: boolean): StepStats | null {
     const { cfg } = this;
     if (!cfg.conditional) return tidy(() => this.ganStep(real, null, withStats));
-    if (!this.data)
+    if (!this.data || !this.batches)
       throw new Error(
         'stackganpp --conditional: no captions bound; call trainer.bindData(loadEmojiText(...)) first, or train without --conditional',
       );
     const n = real.shape[0];
-    const b = this.data.batch(n, this.rng);
-    if (this.phase === 'text') return this.pretrainer!.step(b.bow, b.images, b.categories, withStats);
-    return tidy(() => this.ganStep(b.images, b, withStats));
+    const batches = this.batches;
+    const phase = this.phase;
+    return tidy(() => {
+      const b = batches.batch(n, this.rng);
+      if (phase === 'text') return this.pretrainer!.step(b.bow, b.images, b.categories, withStats);
+      return this.ganStep(b.images, b, withStats);
+    });
+  }
+
+  /** Frees the networks, optimizers and the bound set's GPU copy. */
+  dispose(): void {
+    for (const o of Object.values(this.optimizers)) o.dispose();
+    for (const net of Object.values(this.nets)) net.dispose();
+    this.batches?.dispose();
+    this.batches = null;
   }
 
   /** One joint step of every branch's D, then G on the sum of the branch losses + KL + colour consistency. */

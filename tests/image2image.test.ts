@@ -465,7 +465,7 @@ describe('exact resume through run checkpoints', () => {
     );
     const r = resumed as CycleGanTrainer;
     expect([r.fakeAPool.size, r.fakeBPool.size]).toEqual([2, 2]);
-    expect([...r.trainingState.pool_fake_B.stateDict().keys()]).toEqual(['images.0', 'images.1', 'rng']);
+    expect([...r.trainingState.pool_fake_B.stateDict().keys()]).toEqual(['images', 'stored', 'rng']);
     for (const t of [probe, ...batches]) t.dispose();
     straight.dispose();
     resumed.dispose();

@@ -5,6 +5,7 @@ export * from './elementwise.js';
 export * from './reduce.js';
 export * from './movement.js';
 export * from './random.js';
+export * from './rows.js';
 export * from './losses.js';
 export * from './softmax.js';
 export * from './norm.js';

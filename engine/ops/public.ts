@@ -18,6 +18,8 @@ export {
   dropout,
   type RandomOptions,
 } from './random.js';
+// rows picked by GPU-held or per-step indices (replayable sampling, image pools)
+export { gatherRows, mismatchRows, poolExchange_, poolStore, poolSwap, POOL_KEEP } from './rows.js';
 // elementwise
 export {
   add,
