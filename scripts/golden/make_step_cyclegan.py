@@ -14,7 +14,7 @@ both Gs is per parameter the same as one each); D_A on (real B, pool_B.query(fak
 (real A, pool_A.query(fake_A)), each (real + fake) * 0.5, fakes detached. Adam(2e-4, (0.5, 0.999));
 linear decay with n_epochs 1, n_epochs_decay 2 (1, 2/3, 1/3), as the engine's lrHold 1, lrDecay 2.
 
-The pools: pool_size 3, pre-filled with 3 images each (init.pool_fake_B.images.*, loaded by the
+The pools: pool_size 3, pre-filled with 3 images each (init.pool_fake_B.images, the slots tensor, loaded by the
 engine as checkpoint state). image_pool.py draws p = random.uniform(0, 1) and, when p > 0.5,
 random_id = random.randint(0, pool_size - 1); the engine's ImagePool draws both from a mulberry32
 stream (nets/lib/pool.ts) whose state is part of the pool's checkpoint state (`rng`). Here the same
@@ -54,7 +54,7 @@ class Mulberry32:
 
 class ImagePool(torch.nn.Module):
     """util/image_pool.py with the coin flips from Mulberry32; a Module only so that its state
-    (images.i, rng) is written like the engine's ImagePoolState."""
+    (images: the slots [pool_size, C, H, W]; stored; rng) is written like the engine's ImagePoolState."""
 
     def __init__(self, pool_size, images, seed):
         super().__init__()
@@ -83,7 +83,10 @@ class ImagePool(torch.nn.Module):
         return torch.cat(return_images, 0)
 
     def state_dict(self, *args, **kwargs):
-        out = {f'images.{i}': t for i, t in enumerate(self.images)}
+        # The slots tensor (the first `stored` rows filled, the rest zeros) and the count, as
+        # nets/lib/pool.ts ImagePoolState writes them; int32 values as float32, like rng.
+        out = {'images': torch.cat(self.images + [torch.zeros_like(self.images[0])] * (self.pool_size - len(self.images)), 0)}
+        out['stored'] = torch.tensor([float(len(self.images))])
         out['rng'] = torch.tensor([float(np.array([self.rng.state], dtype=np.uint32).view(np.int32)[0])])  # int32 bits, as float32
         return out
 
