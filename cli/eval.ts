@@ -367,14 +367,20 @@ async function evalGenerator(
   }
 
   // The model's own numbers (its recipe's evalExtras: a classifier network's test error, ...), given
-  // the labelled test split.
+  // the labelled test split, and for a baseline trained now (Triple-GAN's supervised-only C) the
+  // training split the run bound (its --limit too) and trainers of the run's recipe, settings and seed.
+  const mnistSplit = (split: 'train' | 'test', limit?: number) => ({
+    ...(size === 32 ? loadMnist({ split, pad32: true, limit }) : loadMnist({ split, size, limit })),
+    c: 1,
+  });
   const extras = await recipe.evalExtras?.(trained, untrained, {
     dataset: ck.info.dataset,
     channels,
     size,
-    ...(kind === 'mnist'
-      ? { testSet: () => ({ ...(size === 32 ? loadMnist({ split: 'test', pad32: true }) : loadMnist({ split: 'test', size })), c: 1 }) }
-      : {}),
+    step: ck.info.step,
+    createTrainer: (config) => recipe.create(config, ck.info.settings, ck.info.seed),
+    log: (l) => out.line(`gan eval: ${l}`),
+    ...(kind === 'mnist' ? { testSet: () => mnistSplit('test'), trainSet: () => mnistSplit('train', ck.info.limit || undefined) } : {}),
   });
   const summary = judge.summary?.(gTrained.extra ?? {}, gUntrained.extra ?? {});
 

@@ -4,8 +4,10 @@
 //
 // N discriminators D_1..D_N play the ordinary GAN game against one generator; each trains on its own
 // loss, L_D_i = -E log D_i(x) - E log(1 - D_i(G(z))). They are made different by (--diversity)
-//   dropout  every D sees the same batch, with its own dropout rate p_i = 0.6 - 0.1 (i + 1) / N
-//            (the reference's keep probabilities 0.4 + 0.1 (i + 1) / N, after its first two convs),
+//   dropout  every D sees the same batch, with its own dropout rate p_i = 0.6 - 0.2 (i + 1) / N
+//            (the reference's keep probabilities base_prob + delta_p (i + 1) with base_prob 0.4 and
+//            delta_p = (0.6 - 0.4) / N, after its first two convs; until 2026-12-06 this read
+//            0.1 (i + 1) / N, a misreading of delta_p),
 //   split    each D gets its own full batch of B generated samples (G makes N B per step, the
 //            reference's fake_split), no dropout,
 //   both     the reference's set-up (its default): own dropout rate and own batch of fakes.
@@ -66,9 +68,9 @@ export type GmanObjective = GmanImageConfig['objective'];
 /** The GMAN* regulariser's slope: G minimises F_lambda - LAMBDA_REWARD * lambda. */
 export const LAMBDA_REWARD = 0.001;
 
-/** Dropout rate of discriminator i of n (the reference's keep probability 0.4 + 0.1 (i + 1) / n). */
+/** Dropout rate of discriminator i of n (the reference's keep probability 0.4 + 0.2 (i + 1) / n: GMAN.py delta_p = (0.6 - 0.4) / N). */
 export function gmanDropout(i: number, n: number): number {
-  return 1 - (0.4 + (0.1 * (i + 1)) / n);
+  return 1 - (0.4 + (0.2 * (i + 1)) / n);
 }
 
 /** The harmonic mean's shift below the smallest loss (the reference's sf). */

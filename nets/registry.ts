@@ -144,6 +144,14 @@ export interface EvalContext {
   size: number;
   /** The labelled test split of that data set at that geometry (given for MNIST runs; absent where the CLI has none). */
   testSet?: () => TrainingData & { labels: ArrayLike<number> };
+  /** The labelled training split at that geometry (MNIST runs): what a baseline trained at eval time binds. */
+  trainSet?: () => TrainingData & { labels: ArrayLike<number> };
+  /** A fresh trainer of the run's recipe, settings and seed with this config (a baseline of the same networks). */
+  createTrainer?: (config: ModelConfig) => GanTrainer;
+  /** The step the evaluated checkpoint was saved at. */
+  step?: number;
+  /** Progress of long extras (a baseline's training), for the terminal. */
+  log?: (line: string) => void;
 }
 
 /** What an evalExtras hook reports: lines for the terminal, and keys for <checkpoint>.eval.json. */

@@ -532,7 +532,11 @@ export function renderJudges(zoo) {
   return lines.join('\n');
 }
 
-export function renderCards(zoo) {
+/**
+ * docs/zoo.md's text. `withCurves`: the models whose curves.svg the caller has just computed (the
+ * cards command passes them, so metrics.jsonl is parsed once); without it, each model's metrics are read here.
+ */
+export function renderCards(zoo, withCurves = null) {
   const models = existsSync(zoo)
     ? readdirSync(zoo)
         .filter((m) => existsSync(join(zoo, m, 'recipe.json')))
@@ -613,7 +617,7 @@ export function renderCards(zoo) {
         '',
         `\`gan sample --pretrained ${m}\` (the run's fixed sample noise), step ${step}.`,
       );
-    if (existsSync(join(dir, 'metrics.jsonl')) && curvesFor(dir, recipe))
+    if (withCurves ? withCurves.has(m) : curvesFor(dir, recipe) !== null)
       lines.push(
         '',
         `![${m} training curves](${rel(join(dir, 'curves.svg'))})`,
@@ -733,16 +737,16 @@ if (isMain) {
     const zooDir = zooDirOf(flags);
     const svgs = readdirSync(zooDir)
       .filter((m) => existsSync(join(zooDir, m, 'recipe.json')))
-      .map((m) => [join(zooDir, m, 'curves.svg'), curvesFor(join(zooDir, m), readJson(join(zooDir, m, 'recipe.json')))])
-      .filter(([, svg]) => svg !== null);
+      .map((m) => [m, join(zooDir, m, 'curves.svg'), curvesFor(join(zooDir, m), readJson(join(zooDir, m, 'recipe.json')))])
+      .filter(([, , svg]) => svg !== null);
     // The curves first: the cards state the zoo folder's size, which includes them.
-    if (!flags.check) for (const [p, svg] of svgs) writeFileSync(p, svg);
-    const text = renderCards(zooDir);
+    if (!flags.check) for (const [, p, svg] of svgs) writeFileSync(p, svg);
+    const text = renderCards(zooDir, new Set(svgs.map(([m]) => m)));
     const readmePath = join(ROOT, 'README.md');
     const readme = readFileSync(readmePath, 'utf8');
     const newReadme = flags.out ? readme : readmeWithBlock(readme, zooDir);
     if (flags.check) {
-      for (const [p, svg] of svgs)
+      for (const [, p, svg] of svgs)
         if (!existsSync(p) || readFileSync(p, 'utf8') !== svg) fail(`${relative(ROOT, p)} is not current: run node scripts/zoo.mjs cards`);
       const cur = existsSync(out) ? readFileSync(out, 'utf8') : '';
       if (cur !== text || newReadme !== readme)

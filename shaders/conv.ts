@@ -29,7 +29,9 @@
 //   M = O, N = C*KH*KW, K = NB*OH*OW: a short, wide output and a long reduction, so the host
 //   splits K across workgroups (split-K) and a second pass sums the partials. Variant `bias`
 //   appends column NW = C*KH*KW with B = 1: its outputs are the bias gradient sum_k dy[o, k].
-import { accStore, GEMM_ACC_OUT, type GemmFamily } from './matmul.js';
+//   Software adapters run its direct form instead (one invocation per column, no split-K, k
+//   ascending as the unsplit tiled kernel sums; see buildWgrad).
+import { accStore, GEMM_ACC_OUT, GEMM_ACC_EXTRA, type GemmFamily } from './matmul.js';
 
 export type ConvAct = 'none' | 'relu' | 'leaky_relu';
 /**
@@ -254,21 +256,45 @@ fn setup() {
   // + i*sg), and the weights reach the other lanes by subgroupBroadcast; taps outside src are a
   // select, not a branch, so control flow stays uniform.
   const z = (e: string) => e.replace(/gZb/g, 'zb');
-  const direct = adj
-    ? undefined
-    : (q: number, sg: number) => {
-        const rows = [...Array(q * sg).keys()];
-        const groups = [...Array(q).keys()];
-        const aIdx = v.aContig ? 'aCh + t' : 'aCh + (kh0 + th * u.KSh) * u.KWW + kw0 + tw * u.KSw';
-        const inRange = v.edge && v.edge !== 'zeros' ? 'true' : 'ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW';
-        const y = `res[i]${v.bias ? ' + bias[m]' : ''}`;
-        return /* wgsl */ `
+  // The pad adjoint's direct form: this x pixel's images in the padded grid are found once (as in
+  // setup() above), and each (channel, tap) sums the gathered dy values over them in setup()'s
+  // order, so the tiled kernel's B value and then its fma sequence are reproduced bit for bit.
+  const adjImages = (axis: 'h' | 'w', x: string, lim: string, lo: string, hi: string) => {
+    const arr = axis === 'h' ? 'ihImg' : 'iwImg';
+    const cnt = axis === 'h' ? 'nIh' : 'nIw';
+    const sp = axis === 'h' ? 'u.SPh' : 'u.SPw';
+    const off = axis === 'h' ? 'u.OFFh' : 'u.OFFw';
+    const one = (range: string) => `for (${range}) {
+    var e = j;
+    ${edgeMap(adj ?? 'zeros', 'e', lim)}
+    if (e == ${x} && ${cnt} < ${GATHER_MAX_IMAGES}u) { ${arr}[${cnt}] = (j + ${lo}) * ${sp} + ${off}; ${cnt}++; }
+  }`;
+    return `var ${arr}: array<i32, ${GATHER_MAX_IMAGES}>;
+  ${arr}[0] = (${x} + ${lo}) * ${sp} + ${off};
+  var ${cnt} = 1u;
+  ${one(`var j = -${lo}; j < 0; j++`)}
+  ${one(`var j = ${lim}; j < ${lim} + ${hi}; j++`)}`;
+  };
+  const direct = (q: number, sg: number) => {
+    const rows = [...Array(q * sg).keys()];
+    const groups = [...Array(q).keys()];
+    const aIdx = v.aContig ? 'aCh + t' : 'aCh + (kh0 + th * u.KSh) * u.KWW + kw0 + tw * u.KSw';
+    const inRange = v.edge && v.edge !== 'zeros' ? 'true' : 'ih >= 0 && ih < u.SH && iw >= 0 && iw < u.SW';
+    const y = `res[i]${v.bias ? ' + bias[m]' : ''}`;
+    return /* wgsl */ `
   let nc = min(n, u.N - 1u);
   let pp = u.PH * u.PW;
   let r = nc % pp;
   let bBase = (nc / pp) * u.srcBatch;
-  let ihBase = i32(r / u.PW) * u.SPh + ${z(offH)};
-  let iwBase = i32(r % u.PW) * u.SPw + ${z(offW)};${
+  ${
+    adj
+      ? `let xr = i32(r / u.PW);
+  let xc = i32(r % u.PW);
+  ${adjImages('h', 'xr', 'i32(u.PH)', 'u.EPt', 'u.EPb')}
+  ${adjImages('w', 'xc', 'i32(u.PW)', 'u.EPl', 'u.EPr')}`
+      : `let ihBase = i32(r / u.PW) * u.SPh + ${z(offH)};
+  let iwBase = i32(r % u.PW) * u.SPw + ${z(offW)};`
+  }${
     v.aContig
       ? ''
       : `
@@ -291,12 +317,28 @@ fn setup() {
     let plane = bBase + ch * u.srcPlane;
     let aCh = ch * ${v.aContig ? `${T}u` : 'u.sAc'};
     let th = t / ${TW}u;
-    let tw = t % ${TW}u;${v.ragged ? '\n    if (th >= bTH || tw >= bTW) { continue; }' : ''}
+    let tw = t % ${TW}u;${v.ragged ? '\n    if (th >= bTH || tw >= bTW) { continue; }' : ''}${
+      adj
+        ? `
+    let dth = i32(th) * u.TSh;
+    let dtw = i32(tw) * u.TSw;
+    var b = 0.0;
+    for (var ia = 0u; ia < nIh; ia++) {
+      let ih = ihImg[ia] + dth;
+      if (ih >= 0 && ih < u.SH) {
+        for (var ib = 0u; ib < nIw; ib++) {
+          let iw = iwImg[ib] + dtw;
+          if (iw >= 0 && iw < u.SW) { b += src[plane + u32(ih * u.SW + iw)]; }
+        }
+      }
+    }`
+        : `
     ${decl} ih = ihBase + i32(th) * u.TSh;
     ${decl} iw = iwBase + i32(tw) * u.TSw;
     ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.SH')} ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.SW')}
     let ok = ${inRange};
-    let b = select(0.0, src[plane + u32(select(0, ih * u.SW + iw, ok))], ok);
+    let b = select(0.0, src[plane + u32(select(0, ih * u.SW + iw, ok))], ok);`
+    }
     let ai = ${aIdx};
     ${groups.map((i) => `let a${i} = wt[aL${i} + ai];`).join('\n    ')}
     ${rows.map((i) => `acc${i} = fma(subgroupBroadcast(a${Math.floor(i / sg)}, ${i % sg}u), b, acc${i});`).join('\n    ')}
@@ -317,7 +359,7 @@ fn setup() {
       out[o] = select(v, out[o] + v, accOn);
     }
   }`;
-      };
+  };
   return {
     key,
     direct,
@@ -400,8 +442,72 @@ export function wgradFamily(v: WgradVariant): GemmFamily {
 
 function buildWgrad(key: string, v: WgradVariant): GemmFamily {
   const decl = v.edge && v.edge !== 'zeros' ? 'var' : 'let';
+  const edged = !!v.edge && v.edge !== 'zeros';
+  // The direct form (gemmDirectSource, software adapters): this invocation's column n = (c, kh, kw)
+  // (or the bias column NW) is decoded once; the reduction k = (nb, oh, ow) runs as three nested
+  // loops (no division per step), in the tiled kernel's order (k ascending, fma). Per step each lane
+  // loads its column's x value (a select outside x, 1 in the bias column) and one dy value per row
+  // group (row m0 + sgid + i*sg), which subgroupBroadcast hands to the other lanes.
+  const direct = (q: number, sg: number) => {
+    const rows = [...Array(q * sg).keys()];
+    const groups = [...Array(q).keys()];
+    const isBias = v.bias ? 'nc == u.NW' : 'false';
+    return /* wgsl */ `
+  let nc = min(n, u.N - 1u);
+  let isBias = ${isBias};
+  let c = nc / ${v.kk}u;
+  let tap = nc % ${v.kk}u;
+  let dth = i32(tap / ${v.kw}u) * u.dh - u.pt;
+  let dtw = i32(tap % ${v.kw}u) * u.dw - u.pl;
+  let nbs = u.K / max(u.OHW, 1u);
+  let ohs = u.OHW / max(u.OWd, 1u);
+  ${groups.map((i) => `let aL${i} = min(m0 + sgid + ${i * sg}u, u.M - 1u) * u.OHW;`).join('\n  ')}
+  ${rows.map((i) => `var acc${i} = 0.0;`).join('\n  ')}
+  for (var nb = 0u; nb < nbs; nb++) {
+    let xB = nb * u.xBatch + select(c, 0u, isBias) * u.xPlane;
+    var p = nb * u.dyBatch;
+    for (var oh = 0u; oh < ohs; oh++) {
+      ${decl} ih = i32(oh) * u.sh + dth;
+      ${edgeMap(v.edge ?? 'zeros', 'ih', 'u.H')}
+      let rowOk = ${edged ? '!isBias' : 'ih >= 0 && ih < u.H && !isBias'};
+      for (var ow = 0u; ow < u.OWd; ow++) {
+        ${decl} iw = i32(ow) * u.sw + dtw;
+        ${edgeMap(v.edge ?? 'zeros', 'iw', 'u.W')}
+        let ok = rowOk${edged ? '' : ' && iw >= 0 && iw < u.W'};
+        let bx = x[xB + u32(select(0, ih * u.W + iw, ok))];
+        let b = select(select(0.0, bx, ok), 1.0, isBias);
+        ${groups.map((i) => `let a${i} = dy[aL${i} + p];`).join('\n        ')}
+        ${rows.map((i) => `acc${i} = fma(subgroupBroadcast(a${Math.floor(i / sg)}, ${i % sg}u), b, acc${i});`).join('\n        ')}
+        p++;
+      }
+    }
+  }
+  // Stores as a loop over rows with the accumulation flags as selects (see the gather family).
+  let accOut = (u.acc & ${GEMM_ACC_OUT}u) != 0u;
+  let res = array<f32, ${q * sg}>(${rows.map((i) => `acc${i}`).join(', ')});
+  let rows = min(${q * sg}u, u.M - m0);
+  if (n < u.N) {
+    for (var i = 0u; i < rows; i++) {
+      let m = m0 + i;
+      let val = res[i];${
+        v.bias
+          ? `
+      if (isBias) {
+        dbias[m] = select(val, dbias[m] + val, (u.acc & ${GEMM_ACC_EXTRA}u) != 0u);
+      } else {
+        let o = m * u.NW + n;
+        out[o] = select(val, out[o] + val, accOut);
+      }`
+          : `
+      let o = m * u.NW + n;
+      out[o] = select(val, out[o] + val, accOut);`
+      }
+    }
+  }`;
+  };
   return {
     key,
+    direct,
     uniforms: WGRAD_FIELDS.map((f, i) => `${f}: ${WGRAD_FIELD_TYPES[i]},`).join(' '),
     inputs: ['dy', 'x'],
     epilogueInputs: [],

@@ -98,13 +98,15 @@ ${main1d(ELEMENTWISE_WG)} {
 /**
  * Activation gradients in one kernel (instead of a mask kernel and a multiply, or three ops for
  * tanh/sigmoid): dx = g * (the derivative written as the composed backward computes it), from
- * t = the input x (relu, leaky_relu: p0 = slope) or the output y (tanh, sigmoid).
+ * t = the input x (relu, leaky_relu: p0 = slope) or the output y (tanh, sigmoid; elu: p0 = alpha > 0).
  */
 export const actBackwardExpr: Record<string, string> = {
   relu: 'g * select(0.0, 1.0, t > 0.0)',
   leaky_relu: 'g * select(p0, 1.0, t > 0.0)',
   tanh: 'g * ((t * t) * -1.0 + 1.0)',
   sigmoid: 'g * (t * (t * -1.0 + 1.0))',
+  // t = y, p0 = alpha > 0: 1 where y > 0 (x > 0), else y + alpha (= alpha e^x).
+  elu: 'g * select(t + p0, 1.0, t > 0.0)',
 };
 
 export function actBackwardSource(op: string): string {

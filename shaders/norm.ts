@@ -48,7 +48,18 @@ export interface NormKernelOptions {
   cache: number;
   /** Forward: y = res + normalised (a residual add in the epilogue; activation 'none' only). */
   residual?: boolean;
+  /**
+   * Software adapters (0 or absent: the GPU form): the subgroup size; each group is then one
+   * workgroup of exactly one subgroup, and the reductions are subgroupAdd (no workgroup memory,
+   * no barriers: on llvmpipe every workgroup-memory access is a per-lane scalar loop and every
+   * barrier a coroutine switch of each subgroup; bench/NOTES.md). Lanes stride over the group's
+   * items as the GPU form's threads do, so only the order of the final sums differs.
+   */
+  sub?: number;
 }
+
+/** Threads per group (one workgroup) of the forward / backward kernels. */
+export const normThreads = (o: Pick<NormKernelOptions, 'sub'>): number => o.sub || NORM_WG;
 
 /**
  * Accumulation flags of the fused backward (its uniform `acc`): add dx / sumG / sumGX into their
@@ -59,7 +70,7 @@ export const NORM_ACC_SUM_G = 2;
 export const NORM_ACC_SUM_GX = 4;
 
 export function normKey(prefix: string, o: Partial<NormKernelOptions>): string {
-  return `${prefix}|${o.kind}|v${o.vec4 ? 4 : 1}|g${+!!o.gamma}|b${+!!o.beta}|${o.act}|r${+!!o.running}|k${o.cache ?? 0}${o.counter ? '|n1' : ''}${o.residual ? '|res' : ''}`;
+  return `${prefix}|${o.kind}|v${o.vec4 ? 4 : 1}|g${+!!o.gamma}|b${+!!o.beta}|${o.act}|r${+!!o.running}|k${o.cache ?? 0}${o.counter ? '|n1' : ''}${o.residual ? '|res' : ''}${o.sub ? `|sg${o.sub}` : ''}`;
 }
 
 /** Storage bindings of each kernel, in order (inputs read-only first, then outputs). */
@@ -128,7 +139,7 @@ fn actMask(y: VT) -> VT {
 }`;
 }
 
-const groupMain = /* wgsl */ `@compute @workgroup_size(${NORM_WG})
+const groupMain = (wg: number) => /* wgsl */ `@compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32)`;
 
@@ -143,12 +154,17 @@ export function normForwardSource(o: NormKernelOptions): string {
   list.push(['y', 'rw', 'VT'], ['stats', 'rw', 'f32']);
   if (o.running) list.push(['runMean', 'rw', 'f32'], ['runVar', 'rw', 'f32']);
   if (o.counter) list.push(['counter', 'rw', 'i32']);
-  return wgsl`
+  const WG = normThreads(o);
+  return wgsl`${o.sub ? 'enable subgroups;' : ''}
 struct Params { G: u32, items: u32, P: u32, C: u32,
   invM: f32, eps: f32, slope: f32, momentum: f32, bessel: f32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
 ${bindings(list)}
 ${common(o)}
+#if ${!!o.sub}
+// Sum of v over the workgroup, which is one subgroup. Call from uniform control flow.
+fn wgSum(v: f32, lid: u32) -> f32 { return subgroupAdd(v); }
+#else
 var<workgroup> red: array<f32, ${NORM_WG}>;
 
 // Sum of v over the workgroup (every thread gets the result). Call from uniform control flow.
@@ -163,8 +179,9 @@ fn wgSum(v: f32, lid: u32) -> f32 {
   workgroupBarrier();
   return r;
 }
+#endif
 
-${groupMain} {
+${groupMain(WG)} {
   let g = wid.x + wid.y * nwg.x;
   if (g >= u.G) { return; }
 #if ${o.kind === 'instance'}
@@ -177,7 +194,7 @@ ${groupMain} {
 #if ${cached}
   var cache: array<VT, ${Math.max(K, 1)}>;
   for (var k = 0u; k < ${K}u; k++) {
-    let j = lid + k * ${NORM_WG}u;
+    let j = lid + k * ${WG}u;
     if (j < u.items) {
       let v = x[addr(g, j)];
       cache[k] = v;
@@ -185,20 +202,20 @@ ${groupMain} {
     }
   }
 #else
-  for (var j = lid; j < u.items; j += ${NORM_WG}u) { s += hsum(x[addr(g, j)]); }
+  for (var j = lid; j < u.items; j += ${WG}u) { s += hsum(x[addr(g, j)]); }
 #endif
   let mean = wgSum(s, lid) * u.invM;
   // Pass 2: centred second moment.
   var q = 0.0;
 #if ${cached}
   for (var k = 0u; k < ${K}u; k++) {
-    if (lid + k * ${NORM_WG}u < u.items) {
+    if (lid + k * ${WG}u < u.items) {
       let d = cache[k] - VT(mean);
       q += hsum(d * d);
     }
   }
 #else
-  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+  for (var j = lid; j < u.items; j += ${WG}u) {
     let d = x[addr(g, j)] - VT(mean);
     q += hsum(d * d);
   }
@@ -218,14 +235,14 @@ ${groupMain} {
   // Pass 3: normalise, affine, activation.
 #if ${cached}
   for (var k = 0u; k < ${K}u; k++) {
-    let j = lid + k * ${NORM_WG}u;
+    let j = lid + k * ${WG}u;
     if (j < u.items) {
       let a = addr(g, j);
       y[a] = ${o.residual ? 'res[a] + ' : ''}act((cache[k] - VT(mean)) * VT(scale) + VT(shift));
     }
   }
 #else
-  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+  for (var j = lid; j < u.items; j += ${WG}u) {
     let a = addr(g, j);
     y[a] = ${o.residual ? 'res[a] + ' : ''}act((x[a] - VT(mean)) * VT(scale) + VT(shift));
   }
@@ -257,11 +274,15 @@ export function normBackwardSource(o: NormKernelOptions): string {
   if (o.gamma) list.push(['gamma', 'read', 'f32']);
   if (hasAct) list.push(['y', 'read', 'VT']);
   list.push(['dx', 'rw', 'VT'], ['sumG', 'rw', 'f32'], ['sumGX', 'rw', 'f32']);
-  return wgsl`
+  const WG = normThreads(o);
+  return wgsl`${o.sub ? 'enable subgroups;' : ''}
 struct Params { G: u32, items: u32, P: u32, C: u32, invM: f32, slope: f32, acc: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
 ${bindings(list)}
 ${common(o)}
+#if ${!!o.sub}
+fn wgSum2(v: vec2<f32>, lid: u32) -> vec2<f32> { return subgroupAdd(v); }
+#else
 var<workgroup> red: array<vec2<f32>, ${NORM_WG}>;
 
 fn wgSum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
@@ -273,6 +294,7 @@ fn wgSum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
   }
   return red[0];
 }
+#endif
 
 // gz = dy * act'(z), the gradient at the affine output.
 fn gradZ(a: u32) -> VT {
@@ -283,7 +305,7 @@ fn gradZ(a: u32) -> VT {
 #endif
 }
 
-${groupMain} {
+${groupMain(WG)} {
   let g = wid.x + wid.y * nwg.x;
   if (g >= u.G) { return; }
 #if ${o.kind === 'instance'}
@@ -298,7 +320,7 @@ ${groupMain} {
   var cg: array<VT, ${Math.max(K, 1)}>;
   var ch: array<VT, ${Math.max(K, 1)}>;
   for (var k = 0u; k < ${K}u; k++) {
-    let j = lid + k * ${NORM_WG}u;
+    let j = lid + k * ${WG}u;
     if (j < u.items) {
       let a = addr(g, j);
       let gz = gradZ(a);
@@ -309,7 +331,7 @@ ${groupMain} {
     }
   }
 #else
-  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+  for (var j = lid; j < u.items; j += ${WG}u) {
     let a = addr(g, j);
     let gz = gradZ(a);
     let xh = (x[a] - VT(mean)) * VT(rstd);
@@ -326,7 +348,7 @@ ${groupMain} {
   let m2 = tot.y * u.invM;
 #if ${cached}
   for (var k = 0u; k < ${K}u; k++) {
-    let j = lid + k * ${NORM_WG}u;
+    let j = lid + k * ${WG}u;
     if (j < u.items) {
       let a = addr(g, j);
       let d = VT(f) * (cg[k] - VT(m1) - ch[k] * VT(m2));
@@ -334,7 +356,7 @@ ${groupMain} {
     }
   }
 #else
-  for (var j = lid; j < u.items; j += ${NORM_WG}u) {
+  for (var j = lid; j < u.items; j += ${WG}u) {
     let a = addr(g, j);
     let xh = (x[a] - VT(mean)) * VT(rstd);
     let d = VT(f) * (gradZ(a) - VT(m1) - xh * VT(m2));

@@ -25,12 +25,22 @@ import { MATCHING_AWARE_TERMS, StackganTrainer, matchingAwareLossD, stackganReci
 import { StackganppTrainer, colorConsistency, colorMoments, stackganppRecipe } from '../nets/stackganpp.js';
 import { caKl, reparameterize } from '../nets/lib/text_conditioning.js';
 import { hashToken, hashedBagOfWords, mismatchIndices, type TextImageDataset } from '../data/text.js';
-import { TripleClassifier, TripleganTrainer, classifierError, maxPool2, selectLabelled, tripleganRecipe } from '../nets/triplegan.js';
+import {
+  TripleClassifier,
+  TripleganTrainer,
+  classifierError,
+  maxPool2,
+  selectLabelled,
+  trainSupervisedBaseline,
+  tripleganRecipe,
+} from '../nets/triplegan.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
 import { readStats } from '../nets/lib/stats.js';
 import { expectExactResume } from './support/resume.js';
 import { GAN_ADAM as SETTINGS, TINY_STACKGAN, TINY_TEXT, configOf, maxAbsDiff, relError, seeded } from './support/util.js';
 import type { GanTrainer, TrainSettings } from '../nets/registry.js';
+// @ts-expect-error: a plain ES module script without type declarations
+import * as zoo from '../scripts/zoo.mjs';
 
 beforeAll(async () => {
   await initEngine();
@@ -440,8 +450,91 @@ describe('Triple-GAN', () => {
         `MNIST test error ${(100 * c.testError).toFixed(2)}% \\(untrained ${(100 * c.untrainedTestError).toFixed(2)}%\\) on ${n} test digits`,
       ),
     );
+    expect(got.json.supervisedBaseline).toBeUndefined(); // no training split or trainer factory given
     real.dispose();
     for (const t of [trained, untrained]) for (const net of Object.values(t.nets)) net.dispose();
+  });
+
+  it("gan eval's supervised-only baseline: C alone on the run's labels for the run's steps, scored on the same test digits", async () => {
+    const mnist16 = loadMnist({ split: 'train', limit: 300, size: 16 });
+    const cfg16 = configOf(tripleganRecipe, {
+      nc: 1,
+      imageSize: 16,
+      nz: 4,
+      ngh: 8,
+      ndh: 16,
+      cw: 2,
+      perClass: 2,
+      labelledBatch: 8,
+      warmupSteps: 1,
+    });
+    const create = (c: typeof cfg16) => tripleganRecipe.create(c, SETTINGS as TrainSettings, 3);
+    const trained = create(cfg16) as TripleganTrainer;
+    const untrained = create(cfg16) as TripleganTrainer;
+    trained.bindData(mnist16);
+    const real = tensor(seeded(4 * 256, 5), [4, 1, 16, 16]).keep();
+    for (let i = 0; i < 4; i++) trained.step(real, false); // warm-up, then the game
+    const steps = 4;
+    // The twin, built by hand: the same networks and seed, supervisedOnly, the same labelled subset.
+    const twin = new TripleganTrainer({ ...cfg16, supervisedOnly: true }, SETTINGS, 3);
+    twin.bindData(mnist16);
+    const unused = tensor(new Float32Array(256), [1, 1, 16, 16]).keep();
+    for (let i = 0; i < steps; i++) twin.step(unused, false);
+    const wantC = twin.nets.netC.stateDict();
+    const b = await trainSupervisedBaseline(create, cfg16, mnist16, steps);
+    expect(b.cfg.supervisedOnly).toBe(true);
+    expect(b.stepsDone).toBe(steps);
+    expect(Array.from(b.labelledSet!.labels)).toEqual(Array.from(twin.labelledSet!.labels));
+    const gotC = b.nets.netC.stateDict();
+    for (const [k, w] of wantC) expect(maxAbsDiff(await gotC.get(k)!.data(), await w.data()), k).toBe(0);
+    // ...and not the run's C (the game moved it) nor the untrained one.
+    const convW = [...wantC.keys()].find((k) => /weight/.test(k))!;
+    expect(maxAbsDiff(await trained.nets.netC.stateDict().get(convW)!.data(), await wantC.get(convW)!.data())).toBeGreaterThan(0);
+    expect(maxAbsDiff(await untrained.nets.netC.stateDict().get(convW)!.data(), await wantC.get(convW)!.data())).toBeGreaterThan(0);
+    b.dispose();
+
+    const n = 50;
+    const test = {
+      images: mnist16.images.subarray(100 * 256, (100 + n) * 256),
+      labels: mnist16.labels.subarray(100, 100 + n),
+      n,
+      h: 16,
+      w: 16,
+      c: 1,
+    };
+    const logs: string[] = [];
+    const got = (await tripleganRecipe.evalExtras!(trained, untrained, {
+      dataset: 'mnist',
+      channels: 1,
+      size: 16,
+      step: steps,
+      testSet: () => test,
+      trainSet: () => mnist16,
+      createTrainer: (c) => create(c as typeof cfg16),
+      log: (l) => logs.push(l),
+    }))!;
+    const sb = got.json.supervisedBaseline as { testError: number; steps: number; labels: number; n: number };
+    expect(sb.steps).toBe(steps);
+    expect(sb.labels).toBe(20);
+    expect(sb.n).toBe(n);
+    expect(sb.testError).toBeCloseTo(await classifierError(twin.nets.netC, test.images, test.labels, n, twin.cfg), 12);
+    expect(got.lines[1]).toMatch(
+      new RegExp(`supervised-only baseline .*20 labels, ${steps} steps\\): test error ${(100 * sb.testError).toFixed(2)}%`),
+    );
+    expect(logs.some((l) => l.includes(`${steps}/${steps}`))).toBe(true);
+    // The zoo recipe's target reads both figures where gan eval's report puts them (eval.json merges the hook's json).
+    const { target } = JSON.parse(readFileSync(new URL('../zoo/triplegan/recipe.json', import.meta.url), 'utf8'));
+    const report = { n: 1000, ...got.json };
+    const judged = zoo.judgeTarget(target, report);
+    const c = got.json.classifier as { testError: number };
+    expect(judged.met).toBe(c.testError <= 0.05 && c.testError < sb.testError);
+    expect(judged.text).toContain(`TESTERROR ${c.testError.toFixed(4)}`);
+    expect(judged.text).toContain(`${sb.testError.toFixed(4)} (supervisedBaseline)`);
+    const good = { ...report, classifier: { ...c, testError: 0.04 }, supervisedBaseline: { ...sb, testError: 0.2 } };
+    expect(zoo.judgeTarget(target, good).met).toBe(true);
+    expect(zoo.judgeTarget(target, { ...good, supervisedBaseline: { ...sb, testError: 0.03 } }).met).toBe(false);
+    for (const t of [real, unused]) t.dispose();
+    for (const t of [trained, untrained, twin]) t.dispose();
   });
 
   it("C's accuracy on the labelled set rises well above chance after a short supervised warm-up", async () => {

@@ -2,7 +2,7 @@
 // the same bits as one dispatch per tensor; Sequential's norm + activation fusion gives the same
 // values and gradients as the unfused layers (and the float64 references); and a tiny DCGAN
 // step's dispatch count stays at its fused figure, so a regression fails here.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, engine, tensor, tidy, backward, grad, type Tensor } from '../engine/index.js';
 import { gradAccumulation } from '../engine/tape.js';
 import { instanceNorm } from '../engine/ops/norm.js';
@@ -32,9 +32,10 @@ import {
 } from '../engine/ops/conv.js';
 import { conv2dBackwardInputCpu, convTranspose2dCpu } from '../engine/ops/cpu/conv.js';
 import { bceWithLogits, mse, l1, fusedLosses } from '../engine/ops/losses.js';
-import { relu, leakyRelu, tanh, sigmoid, fusedActivationBackward } from '../engine/ops/elementwise.js';
+import { relu, leakyRelu, tanh, sigmoid, elu, fusedActivationBackward } from '../engine/ops/elementwise.js';
 import { recipes } from '../nets/registry.js';
 import { hostRandom } from './support/util.js';
+import { setGemmOverride } from '../engine/ops/matmul.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -448,6 +449,8 @@ describe('activation gradients in one kernel', () => {
     ['leakyRelu(0.2)', (x) => leakyRelu(x, 0.2)],
     ['tanh', (x) => tanh(x)],
     ['sigmoid', (x) => sigmoid(x)],
+    ['elu(0.7)', (x) => elu(x, 0.7)],
+    ['elu(1)', (x) => elu(x)],
   ];
   for (const [name, f] of acts) {
     it(`${name}: one backward dispatch, the composed backward's gradient bit for bit`, async () => {
@@ -723,67 +726,76 @@ describe('gradient accumulation in the producers (tape accumulationTarget)', () 
 });
 
 describe('pad adjoint folded into the conv input-gradient gather', () => {
+  afterEach(() => setGemmOverride(null));
   const cases: [string, number[], number[], [number, number, number, number], 'reflect' | 'replicate', number][] = [
     ['reflect pad 1, 3x3 (CycleGAN residual block)', [2, 3, 5, 6], [4, 3, 3, 3], [1, 1, 1, 1], 'reflect', 1],
     ['reflect pad 3, 7x7 on 4x5 (three images of a row)', [1, 2, 4, 5], [3, 2, 7, 7], [3, 3, 3, 3], 'reflect', 1],
     ['replicate [2, 1, 0, 1], 3x3 dilation 2', [1, 2, 7, 6], [3, 2, 3, 3], [2, 1, 0, 1], 'replicate', 2],
   ];
-  for (const [name, xs, ws, pads, mode, dil] of cases) {
-    it(`${name}: dx against float64, one dispatch instead of two`, async () => {
-      const x = Parameter(
-        tensor(
-          hostRandom(
-            xs.reduce((a, b) => a * b, 1),
-            91,
-            2,
+  // Each case runs the GEMMs' default form (on software adapters with subgroups: the direct
+  // kernels, whose pad-adjoint gather sums the same images in the same order) and the tiled one.
+  const forms: [string, boolean | undefined][] = [
+    ['default kernels', undefined],
+    ['tiled kernels', false],
+  ];
+  for (const [name, xs, ws, pads, mode, dil] of cases)
+    for (const [formName, direct] of forms) {
+      it(`${name}: dx against float64, one dispatch instead of two (${formName})`, async () => {
+        setGemmOverride(direct === undefined ? null : { direct });
+        const x = Parameter(
+          tensor(
+            hostRandom(
+              xs.reduce((a, b) => a * b, 1),
+              91,
+              2,
+            ),
+            xs,
           ),
-          xs,
-        ),
-      );
-      const w = Parameter(
-        tensor(
-          hostRandom(
-            ws.reduce((a, b) => a * b, 1),
-            92,
+        );
+        const w = Parameter(
+          tensor(
+            hostRandom(
+              ws.reduce((a, b) => a * b, 1),
+              92,
+            ),
+            ws,
           ),
-          ws,
-        ),
-      );
-      const run = async (fold: boolean) => {
-        convPadAdjointFolding.enabled = fold;
-        try {
-          const y = conv2d(x, w, null, { padding: pads, paddingMode: mode, dilation: dil });
-          const dy = tensor(hostRandom(y.size, 93), y.shape);
-          const e = engine();
-          const before = e.snapshotCounters();
-          const [dx] = grad(y, [x], { gradOutputs: [dy] });
-          const d = e.countersSince(before).dispatches;
-          const out = { dx: await dx.data(), d, dy: Float64Array.from(await dy.data()), yShape: [...y.shape] };
-          for (const t of [y, dy, dx]) t.dispose();
-          return out;
-        } finally {
-          convPadAdjointFolding.enabled = true;
-        }
-      };
-      const apart = await run(false);
-      const folded = await run(true);
-      expect(folded.d).toBe(apart.d - 1);
-      // float64: the input gradient on the padded grid, then each padded pixel's value sent to the
-      // x pixel the pad copied it from (the pad applied to an index tensor says which).
-      const padded = [xs[0], xs[1], xs[2] + pads[0] + pads[1], xs[3] + pads[2] + pads[3]];
-      const wHost = { shape: ws, data: Float64Array.from(await w.data()) };
-      const dxp = conv2dBackwardInputCpu({ shape: folded.yShape, data: folded.dy }, wHost, padded, { dilation: [dil, dil] });
-      const idx = padCpu({ shape: xs, data: Float64Array.from({ length: x.size }, (_, i) => i) }, pads, mode);
-      const want = new Float64Array(x.size);
-      idx.data.forEach((src, p) => {
-        want[src] += dxp.data[p];
+        );
+        const run = async (fold: boolean) => {
+          convPadAdjointFolding.enabled = fold;
+          try {
+            const y = conv2d(x, w, null, { padding: pads, paddingMode: mode, dilation: dil });
+            const dy = tensor(hostRandom(y.size, 93), y.shape);
+            const e = engine();
+            const before = e.snapshotCounters();
+            const [dx] = grad(y, [x], { gradOutputs: [dy] });
+            const d = e.countersSince(before).dispatches;
+            const out = { dx: await dx.data(), d, dy: Float64Array.from(await dy.data()), yShape: [...y.shape] };
+            for (const t of [y, dy, dx]) t.dispose();
+            return out;
+          } finally {
+            convPadAdjointFolding.enabled = true;
+          }
+        };
+        const apart = await run(false);
+        const folded = await run(true);
+        expect(folded.d).toBe(apart.d - 1);
+        // float64: the input gradient on the padded grid, then each padded pixel's value sent to the
+        // x pixel the pad copied it from (the pad applied to an index tensor says which).
+        const padded = [xs[0], xs[1], xs[2] + pads[0] + pads[1], xs[3] + pads[2] + pads[3]];
+        const wHost = { shape: ws, data: Float64Array.from(await w.data()) };
+        const dxp = conv2dBackwardInputCpu({ shape: folded.yShape, data: folded.dy }, wHost, padded, { dilation: [dil, dil] });
+        const idx = padCpu({ shape: xs, data: Float64Array.from({ length: x.size }, (_, i) => i) }, pads, mode);
+        const want = new Float64Array(x.size);
+        idx.data.forEach((src, p) => {
+          want[src] += dxp.data[p];
+        });
+        expect(relErr(folded.dx, want)).toBeLessThan(1e-5);
+        expect(relErr(apart.dx, want)).toBeLessThan(1e-5);
+        x.dispose();
+        w.dispose();
       });
-      expect(relErr(folded.dx, want)).toBeLessThan(1e-5);
-      expect(relErr(apart.dx, want)).toBeLessThan(1e-5);
-      x.dispose();
-      w.dispose();
-    });
-  }
+    }
 });
 
 describe('fused residual add in the instance-norm kernel', () => {

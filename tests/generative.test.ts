@@ -278,7 +278,8 @@ describe('GMAN', () => {
   });
 
   it('trains N discriminators with their own dropout rates and batches of fakes; GMAN* keeps lambda >= 0', async () => {
-    expect([0, 1, 2].map((i) => +gmanDropout(i, 3).toFixed(4))).toEqual([0.5667, 0.5333, 0.5]);
+    // GMAN.py: keep_prob = base_prob + delta_p (i + 1), base_prob 0.4, delta_p = (0.6 - base_prob) / N
+    expect([0, 1, 2].map((i) => +gmanDropout(i, 3).toFixed(4))).toEqual([0.5333, 0.4667, 0.4]);
     expect(splitSizes(10, 3)).toEqual([4, 3, 3]);
     const cfg = {
       imageSize: 8,

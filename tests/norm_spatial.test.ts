@@ -8,7 +8,8 @@
 //   - exact Laplacian pyramid reconstruction; error messages.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, engine, tensor, tidy, beginScope, endScope, grad, noGrad, memory, type Tensor } from '../engine/index.js';
-import { instanceNorm, batchNorm } from '../engine/ops/norm.js';
+import { instanceNorm, batchNorm, normKernelForm } from '../engine/ops/norm.js';
+import { fixedSubgroupSize } from '../engine/ops/matmul.js';
 import { pad2d, upsampleNearest, upsampleBilinear, avgPool2d } from '../engine/ops/spatial.js';
 import { pyrDown, pyrUp, laplacianPyramid, reconstructPyramid, laplacianBand } from '../engine/ops/pyramid.js';
 import { opRegistry, type HostTensor } from '../engine/ops/registry.js';
@@ -147,36 +148,70 @@ describe('norm kernel paths at larger sizes', () => {
     { kind: 'batch', shape: [8, 2, 45, 45], affine: true, act: 'leaky_relu', note: 'scalar, re-read' },
     { kind: 'batch', shape: [700, 3], affine: true, note: '[N, C] input' },
   ];
-  for (const c of cases) {
-    it(`${c.kind} norm ${c.shape.join('x')} (${c.note})`, async () => {
-      const C = c.shape[1];
-      const slope = 0.2;
-      const xh = randomHost(c.shape, 11, -2, 3);
-      const gh = c.affine ? randomHost([C], 12, 0.5, 1.5) : null;
-      const bh = c.affine ? randomHost([C], 13) : null;
-      const gyh = randomHost(c.shape, 14);
-      const ref = applyActCpu(c.kind === 'instance' ? instanceNormCpu(xh, gh, bh) : batchNormTrainCpu(xh, gh, bh).y, c.act, slope);
-      beginScope();
-      try {
-        const x = up(xh, true);
-        const g = gh ? up(gh, true) : null;
-        const b = bh ? up(bh, true) : null;
-        const opts = { activation: c.act, slope };
-        const y = c.kind === 'instance' ? instanceNorm(x, g, b, opts) : batchNorm(x, g, b, { ...opts, training: true });
-        expect(normErr(await y.data(), ref.data)).toBeLessThan(1e-5);
-        const inputs = [x, ...(g ? [g] : []), ...(b ? [b] : [])];
-        const fused = grad(y, inputs, { gradOutputs: [up(gyh)] });
-        const composed = grad(y, inputs, { gradOutputs: [up(gyh)], createGraph: true });
-        const want = normBackwardCpu(c.kind, xh, gh, ref, gyh, c.act, slope, 1e-5);
-        const wants = [want.dx, ...(g ? [want.dgamma] : []), ...(b ? [want.dbeta] : [])];
-        for (let k = 0; k < inputs.length; k++) {
-          expect(normErr(await fused[k].data(), wants[k]), `fused grad ${k}`).toBeLessThan(2e-4);
-          expect(normErr(await composed[k].data(), wants[k]), `composed grad ${k}`).toBeLessThan(2e-4);
+  // The one-subgroup form (software adapters: subgroupAdd reductions, 8 lanes on llvmpipe) caches
+  // up to 16 / 8 items per lane: these take its cached and re-read paths.
+  const small: typeof cases = [
+    { kind: 'instance', shape: [2, 3, 8, 8], affine: true, act: 'relu', note: 'vec4, cached in the subgroup form' },
+    { kind: 'instance', shape: [1, 2, 13, 13], affine: false, act: 'leaky_relu', note: 'scalar, re-read in the subgroup form' },
+    {
+      kind: 'batch',
+      shape: [3, 2, 10, 10],
+      affine: true,
+      act: 'leaky_relu',
+      note: 'vec4, cached forward, re-read backward (subgroup form)',
+    },
+  ];
+  const forms: ['workgroup' | 'subgroup', typeof cases][] = [
+    ['workgroup', cases],
+    ['subgroup', [...cases.slice(0, 1), ...cases.slice(3), ...small]],
+  ];
+  for (const [form, list] of forms) {
+    for (const c of list) {
+      it(`${c.kind} norm ${c.shape.join('x')} (${c.note}), ${form} form`, async (ctx) => {
+        if (form === 'subgroup' && !fixedSubgroupSize()) ctx.skip();
+        normKernelForm.choice = form;
+        try {
+          await checkNormCase(c, form);
+        } finally {
+          normKernelForm.choice = 'auto';
         }
-      } finally {
-        endScope();
+      });
+    }
+  }
+
+  async function checkNormCase(c: (typeof cases)[number], form: 'workgroup' | 'subgroup') {
+    const C = c.shape[1];
+    const slope = 0.2;
+    const xh = randomHost(c.shape, 11, -2, 3);
+    const gh = c.affine ? randomHost([C], 12, 0.5, 1.5) : null;
+    const bh = c.affine ? randomHost([C], 13) : null;
+    const gyh = randomHost(c.shape, 14);
+    const ref = applyActCpu(c.kind === 'instance' ? instanceNormCpu(xh, gh, bh) : batchNormTrainCpu(xh, gh, bh).y, c.act, slope);
+    beginScope();
+    try {
+      const x = up(xh, true);
+      const g = gh ? up(gh, true) : null;
+      const b = bh ? up(bh, true) : null;
+      const opts = { activation: c.act, slope };
+      const { result: y, kernels } = traced(() =>
+        c.kind === 'instance' ? instanceNorm(x, g, b, opts) : batchNorm(x, g, b, { ...opts, training: true }),
+      );
+      expect(normErr(await y.data(), ref.data)).toBeLessThan(1e-5);
+      const inputs = [x, ...(g ? [g] : []), ...(b ? [b] : [])];
+      const { result: fused, kernels: bk } = traced(() => grad(y, inputs, { gradOutputs: [up(gyh)] }));
+      const normKernels = [...kernels, ...bk].filter((k) => k.startsWith('norm_'));
+      expect(normKernels.length, 'forward and fused backward norm kernels').toBe(2);
+      for (const k of normKernels) expect(k.includes('|sg'), `${k} in the ${form} form`).toBe(form === 'subgroup');
+      const composed = grad(y, inputs, { gradOutputs: [up(gyh)], createGraph: true });
+      const want = normBackwardCpu(c.kind, xh, gh, ref, gyh, c.act, slope, 1e-5);
+      const wants = [want.dx, ...(g ? [want.dgamma] : []), ...(b ? [want.dbeta] : [])];
+      for (let k = 0; k < inputs.length; k++) {
+        expect(normErr(await fused[k].data(), wants[k]), `fused grad ${k}`).toBeLessThan(2e-4);
+        expect(normErr(await composed[k].data(), wants[k]), `composed grad ${k}`).toBeLessThan(2e-4);
       }
-    });
+    } finally {
+      endScope();
+    }
   }
 });
 

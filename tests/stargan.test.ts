@@ -39,6 +39,8 @@ import { ConvClassifier, classifierPredict, initClassifier_ } from '../metrics/c
 import { narrow } from '../engine/ops/index.js';
 import { DATASETS } from '../cli/datasets.js';
 import type { GanTrainer, ModelConfig } from '../nets/registry.js';
+// @ts-expect-error: a plain ES module script without type declarations
+import * as zoo from '../scripts/zoo.mjs';
 import { type NetSummary, expectNetSummary, relError } from './support/util.js';
 
 const GOLDEN = join(__dirname, 'golden', 'nets');
@@ -443,6 +445,12 @@ describe('training', () => {
       let hits = 0;
       for (let i = 0; i < tones.n; i++) for (let t = 0; t < 6; t++) if (t !== tones.domain[i] && pred[i] === t) hits++;
       expect(scores.accuracy).toBeCloseTo(hits / scores.translations, 12);
+      // The zoo recipe's target reads this figure where gan eval's report puts it (eval.json domains.trained).
+      const { target } = JSON.parse(readFileSync(new URL('../zoo/stargan/recipe.json', import.meta.url), 'utf8'));
+      const judged = zoo.judgeTarget(target, { n: tones.n, domains: { trained: scores } });
+      expect(judged.met).toBe(scores.accuracy >= 0.8);
+      expect(judged.text).toContain(`ACCURACY ${scores.accuracy.toFixed(4)} ${judged.met ? '>=' : '<'} 0.8`);
+      expect(zoo.judgeTarget(target, { n: tones.n, domains: { trained: { ...scores, accuracy: 0.85 } } }).met).toBe(true);
     } finally {
       classifier.dispose();
     }

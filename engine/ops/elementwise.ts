@@ -268,8 +268,12 @@ export function elu(x: Tensor, alpha = 1): Tensor {
     [x],
     (g) => {
       // 1 for x > 0, y + alpha (= alpha e^x) otherwise.
-      const pos = unaryRaw('step', x);
-      return [mul(g, add(pos, mul(affine(pos, -1, 1), addScalar(y, alpha))))];
+      const composed = () => {
+        const pos = unaryRaw('step', x);
+        return mul(g, add(pos, mul(affine(pos, -1, 1), addScalar(y, alpha))));
+      };
+      // One kernel from y (for alpha > 0, y > 0 exactly where x > 0; the same bits as composed).
+      return [alpha > 0 ? actGrad('elu', g, y, alpha, composed) : composed()];
     },
     [x, y],
   );

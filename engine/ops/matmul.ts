@@ -252,6 +252,20 @@ function subgroupSize(e: Engine): number {
   return sg;
 }
 
+/**
+ * The subgroup size the software-adapter kernels (direct GEMMs, one-subgroup norms) use on this
+ * engine: its fixed subgroup size on a software rasteriser, 0 on GPUs or without one.
+ */
+export function softwareSubgroupSize(): number {
+  const e = engine();
+  return e.isSoftware ? subgroupSize(e) : 0;
+}
+
+/** The fixed subgroup size of this engine's device (4-32), or 0 when it has none usable. */
+export function fixedSubgroupSize(): number {
+  return subgroupSize(engine());
+}
+
 /** Whether this engine's device can run the direct GEMM kernels (forced or by default). */
 export function directGemmAvailable(): boolean {
   return subgroupSize(engine()) > 0;

@@ -20,6 +20,7 @@ import {
   NORM_ACC_DX,
   NORM_ACC_SUM_G,
   NORM_ACC_SUM_GX,
+  normThreads,
   type NormAct,
   type NormKind,
   type NormKernelOptions,
@@ -27,6 +28,7 @@ import {
 import { type Tensor, empty, checkFloat, fmtShape, numel } from '../tensor.js';
 import { record, isGradEnabled, accumulationTarget } from '../tape.js';
 import { launch, grid1d, f32 } from './kernel.js';
+import { fixedSubgroupSize, softwareSubgroupSize } from './matmul.js';
 import { registerOp, type HostTensor } from './registry.js';
 import { sub, mul, rsqrt, square, addScalar, affine, stepMask } from './elementwise.js';
 import { mean, sum } from './reduce.js';
@@ -98,9 +100,29 @@ function actOf(op: string, opts: InstanceNormOptions): { act: NormAct; slope: nu
   return { act, slope };
 }
 
+/**
+ * Which form the training-norm kernels take: 'auto' (one subgroup per group with subgroupAdd
+ * reductions on software adapters with a fixed subgroup size, the workgroup tree on GPUs),
+ * 'subgroup' or 'workgroup' (tests force each in turn).
+ */
+export const normKernelForm = { choice: 'auto' as 'auto' | 'subgroup' | 'workgroup' };
+
+/** The subgroup size of the one-subgroup form for this launch, or 0 for the workgroup-tree form. */
+function normSub(op: string): number {
+  const c = normKernelForm.choice;
+  if (c === 'workgroup') return 0;
+  if (c === 'subgroup') {
+    const sg = fixedSubgroupSize();
+    if (!sg)
+      throw new Error(`${op}: normKernelForm 'subgroup' needs the 'subgroups' feature with a fixed subgroup size; this device has none`);
+    return sg;
+  }
+  return softwareSubgroupSize();
+}
+
 /** Items each thread keeps in registers: the smallest power of two that holds its share, or 0. */
-function cacheSize(items: number, max: number): number {
-  const per = Math.ceil(items / NORM_WG);
+function cacheSize(items: number, max: number, threads: number): number {
+  const per = Math.ceil(items / threads);
   for (let k = 1; k <= max; k *= 2) if (per <= k) return k;
   return 0;
 }
@@ -134,6 +156,7 @@ function forwardRaw(
   const items = geo.M / VW;
   // The kernel updates both running buffers together; a missing one gets a scratch buffer.
   const run = running && (running.mean || running.var) ? running : null;
+  const sg = normSub(op);
   const o: NormKernelOptions = {
     kind: geo.kind,
     vec4,
@@ -141,9 +164,10 @@ function forwardRaw(
     beta: !!beta,
     act,
     running: !!run,
-    cache: cacheSize(items, NORM_MAX_CACHE),
+    cache: cacheSize(items, NORM_MAX_CACHE, normThreads({ sub: sg })),
     counter: !!counter,
     residual: !!residual,
+    sub: sg,
   };
   const y = empty(x.shape, op);
   const stats = empty([geo.G, 2], `${op}_stats`);
@@ -258,6 +282,7 @@ function backwardFused(
   const vec4 = geo.plane % 4 === 0;
   const VW = vec4 ? 4 : 1;
   const items = geo.M / VW;
+  const sg = normSub(op);
   const o: NormKernelOptions = {
     kind: geo.kind,
     vec4,
@@ -265,7 +290,8 @@ function backwardFused(
     beta: false,
     act,
     running: false,
-    cache: cacheSize(items, NORM_MAX_CACHE_BACKWARD),
+    cache: cacheSize(items, NORM_MAX_CACHE_BACKWARD, normThreads({ sub: sg })),
+    sub: sg,
   };
   // Per-group sums are dbeta/dgamma for batch norm; instance norm adds them up over n (a view for N = 1).
   const direct = geo.kind === 'batch' || geo.N === 1;

@@ -17,7 +17,7 @@ conv3-conv3-conv3-linear D with dropout after the first two convolutions):
     Our 'arithmetic' is the reference's arithmetic at lambda 0, 'softmax' its arithmetic at lambda.
   - One sess.run of every optimiser (all_opt): every gradient from the same forward pass (same
     dropout masks, weights before the step), then every Adam(lr, beta1 0.5) steps: a simultaneous
-    update. Dropout (tf.nn.dropout, keep 0.4 + 0.1 (i + 1) / N) masks are recorded draws.
+    update. Dropout (tf.nn.dropout, keep 0.4 + 0.2 (i + 1) / N: base_prob 0.4, delta_p (0.6 - 0.4) / N) masks are recorded draws.
   - GMAN* (the paper, section on automating lambda; the reference's self_learnt lambda is never
     trained, it is not among G_vars): G_loss - 0.001 lambda minimised over lambda too, with its own
     Adam (G's settings), lambda projected to >= 0 after each step.
@@ -44,7 +44,7 @@ CLIP, SF, REWARD = 0.01, 1e-3, 0.001
 
 
 def keep_prob(i, n):
-    return 0.4 + 0.1 * (i + 1) / n
+    return 0.4 + 0.2 * (i + 1) / n  # GMAN.py: base_prob 0.4, delta_p = (0.6 - base_prob) / N
 
 
 class GmanD(nn.Module):
