@@ -2,9 +2,14 @@
 // `npm test`: the format and lint check (biome ci, a few seconds), the Node suite (vitest run, Dawn
 // on lavapipe), then the browser suite (vitest with vitest.browser.config.ts driving headless
 // Chromium on every page its files serve, bundled once while the Node suite runs; the files skip
-// their own builds through BROWSER_PAGES_BUILT below). All three always run;
-// output streams live; at the end each runner's summary and the total wall time are printed, and
-// the exit status is non-zero if either suite (or the page build) failed.
+// their own builds through BROWSER_PAGES_BUILT below). With TEST_SUITES_PARALLEL=1 the browser
+// suite instead starts beside the Node suite as soon as its pages are built (its output held until
+// the Node suite ends, then streamed): each suite then fills the cores the other leaves idle (the
+// browser suite's waits on pages, the Node suite's last file running alone), at the price of a
+// machine loaded by both at once. Not the default yet: how much it saves on an idle 2-core machine
+// with an empty shader cache is unmeasured (tests/README.md). All three always run; at the end
+// each runner's summary and the total wall time are printed, and the exit status is non-zero if
+// either suite (or the page build) failed.
 // Extra arguments go to both vitest runs (e.g. `npm test -- --reporter=verbose`).
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -32,14 +37,16 @@ const BROWSER_PAGES_BUILT = { DEMOS_SKIP_BUILD: '1', BENCH_PAGE_SKIP_BUILD: '1',
 
 /**
  * Run a command; resolve to its exit code and captured text. Its output streams through live, or,
- * with `quiet`, is only captured (for a command that runs beside another whose output streams).
+ * with `quiet`, is only captured (for a command that runs beside another whose output streams), or,
+ * with `held`, is captured until `held.release()` is called, which prints what came so far and
+ * streams the rest live.
  */
-function run(args, extraEnv = {}, { quiet = false, nice = 0 } = {}) {
+function run(args, extraEnv = {}, { quiet = false, nice = 0, held = null } = {}) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
       cwd: root,
       env: { ...env, ...extraEnv },
-      stdio: [quiet ? 'ignore' : 'inherit', 'pipe', 'pipe'],
+      stdio: [quiet || held ? 'ignore' : 'inherit', 'pipe', 'pipe'],
     });
     // Lower priority (inherited by what it spawns from now on, esbuild included) so that it uses
     // the cores the other command leaves idle rather than slowing it.
@@ -49,17 +56,36 @@ function run(args, extraEnv = {}, { quiet = false, nice = 0 } = {}) {
       } catch {}
     }
     let text = '';
+    const live = () => !quiet && (!held || held.released);
+    if (held)
+      held.onRelease = () => {
+        if (!quiet) process.stdout.write(text);
+      };
     child.stdout.on('data', (d) => {
-      if (!quiet) process.stdout.write(d);
+      if (live()) process.stdout.write(d);
       text += d;
     });
     child.stderr.on('data', (d) => {
-      if (!quiet) process.stderr.write(d);
+      if (live()) process.stderr.write(d);
       text += d;
     });
     child.on('error', (err) => resolve({ code: 1, text: `${text}\n${err.message}` }));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), text }));
   });
+}
+
+/** Output held back from a command running beside another (see `run`'s `held`). */
+function holdOutput() {
+  const held = {
+    released: false,
+    onRelease: () => {},
+    release() {
+      if (held.released) return;
+      held.released = true;
+      held.onRelease();
+    },
+  };
+  return held;
 }
 
 /** vitest's closing block: the "Test Files", "Tests", "Errors" and "Duration" lines. */
@@ -86,20 +112,44 @@ results.push({
   summary: [lint.code === 0 ? 'biome ci: clean' : 'biome ci: see the diagnostics above; `npm run format` fixes formatting'],
 });
 
-banner('Node suite: vitest run (the browser pages build beside it, at low priority)');
+const serial = !['1', 'true'].includes((process.env.TEST_SUITES_PARALLEL ?? '').toLowerCase());
+banner(
+  serial
+    ? 'Node suite: vitest run (the browser pages build beside it, at low priority)'
+    : 'Node suite: vitest run (beside it: the browser page build at low priority, then the browser suite, its output held)',
+);
 // The page build (esbuild and the demos' data, about 15 s on an idle 2-core machine) does not
 // depend on the Node suite and no Node test reads what it writes (dist/demos, dist/browser-tests,
 // dist/bench-page, dist/upscale-page), so it runs during the Node suite instead of after it; its
-// output is printed when the Node suite has finished.
+// output is printed when the Node suite has finished. Neither does the browser suite share anything
+// with the Node suite (its servers take free ports, its temporary folders and CLI bundles are its
+// own, its Chromium runs on SwiftShader, not lavapipe), so it starts when the build is done.
 const pageBuildStart = performance.now();
 const pageBuilding = run([path.join(root, 'scripts', 'build.mjs'), ...BROWSER_PAGES], {}, { quiet: true, nice: 10 }).then((r) => ({
   ...r,
   seconds: (performance.now() - pageBuildStart) / 1000,
 }));
+const browserArgs = [vitestBin, 'run', '--config', 'vitest.browser.config.ts', ...extra];
+const browserHeld = holdOutput();
+const browserStart = { at: 0 };
+const browserRunning = serial
+  ? null
+  : pageBuilding.then((b) => {
+      if (b.code !== 0) return null;
+      browserStart.at = performance.now();
+      return run(browserArgs, BROWSER_PAGES_BUILT, { held: browserHeld });
+    });
+const nodeStart = performance.now();
 const nodeSuite = await run([vitestBin, 'run', '--passWithNoTests', ...extra]);
-results.push({ name: 'node', ...nodeSuite, summary: summaryOf(nodeSuite.text) });
+const nodeEnd = performance.now();
+const nodeSeconds = (nodeEnd - nodeStart) / 1000;
+results.push({ name: 'node', ...nodeSuite, summary: [...summaryOf(nodeSuite.text), `(node suite: ${nodeSeconds.toFixed(1)} s)`] });
 
-banner('Browser suite: the pages built beside the Node suite, then vitest --config vitest.browser.config.ts');
+banner(
+  serial
+    ? 'Browser suite: the pages built beside the Node suite, then vitest --config vitest.browser.config.ts'
+    : 'Browser suite: vitest --config vitest.browser.config.ts, started beside the Node suite once the pages were built',
+);
 const pageBuild = await pageBuilding;
 process.stdout.write(pageBuild.text);
 console.log(`(page build: ${pageBuild.seconds.toFixed(1)} s, beside the Node suite)\n`);
@@ -110,7 +160,16 @@ if (pageBuild.code !== 0) {
     summary: [`page build failed (node scripts/build.mjs ${BROWSER_PAGES.join(' ')})`],
   });
 } else {
-  const browserSuite = await run([vitestBin, 'run', '--config', 'vitest.browser.config.ts', ...extra], BROWSER_PAGES_BUILT);
+  if (!serial) {
+    const ahead = (nodeEnd - browserStart.at) / 1000;
+    console.log(
+      ahead > 0
+        ? `(browser suite: started ${ahead.toFixed(1)} s before the Node suite ended; its output from the start:)\n`
+        : '(browser suite: started after the Node suite ended)\n',
+    );
+  }
+  browserHeld.release();
+  const browserSuite = await (browserRunning ?? run(browserArgs, BROWSER_PAGES_BUILT));
   results.push({ name: 'browser', ...browserSuite, summary: summaryOf(browserSuite.text) });
 }
 

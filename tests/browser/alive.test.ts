@@ -108,7 +108,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
       await screenshot(page, 'demo-alive-dcgan');
 
       // Reload with the same run: the manifest's kernels compile up front, "k of N" from k = 0.
-      await page.goto(url, { waitUntil: 'load' });
+      await page.goto(url, { waitUntil: 'load', timeout: WAIT.timeout });
       await page.waitForFunction(() => window.__demo?.progress.at(-1)?.phase === 'done' && window.__demo.step >= 1, WAIT);
       p = await progressOf(page);
       const kernels = p.filter((e) => e.phase === 'kernels');
@@ -215,7 +215,7 @@ describe.skipIf(skip)('training pages feel alive', () => {
       // (The inspector's dispatch table at 1280 px is checked in tests/browser/demos.test.ts's inspector test.)
 
       // The gallery's status line says what is live: every registered model has a card, none "coming".
-      await page.goto(`${site.url}`, { waitUntil: 'load' });
+      await page.goto(`${site.url}`, { waitUntil: 'load', timeout: WAIT.timeout });
       await page.waitForFunction(() => /architectures/.test(document.getElementById('status')?.textContent ?? ''), WAIT);
       const gallery = await page.evaluate(() => ({
         status: document.getElementById('status')!.textContent!,

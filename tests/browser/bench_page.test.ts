@@ -167,7 +167,7 @@ describe.skipIf(skip)('benchmark page in Chromium', () => {
     page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
     page.on('pageerror', (e) => problems.push(`page error: ${String(e)}`));
     page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} ${r.url()}`));
-    await page.goto(`${server!.url}bench/`, { waitUntil: 'load' });
+    await page.goto(`${server!.url}bench/`, { waitUntil: 'load', timeout: WAIT.timeout });
     try {
       await page.waitForFunction(() => window.__bench?.state === 'idle', WAIT);
       expect(await page.$eval('#webgpu-missing', (e) => e.textContent ?? '')).toMatch(/WebGPU is not available/);

@@ -307,7 +307,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
       const file = await waitForDownload(downloads, `dcgan-mnist16-step${savedStep}.safetensors`);
 
       // Reload: the page restores the saved checkpoint by itself.
-      await page.goto(`${url}&autostart=0`, { waitUntil: 'load' });
+      await page.goto(`${url}&autostart=0`, { waitUntil: 'load', timeout: WAIT.timeout });
       s = await idleAt(page, savedStep);
       expect(await page.$eval('#restored-note', (e) => !e.classList.contains('hidden') && /step \d+/.test(e.textContent ?? ''))).toBe(true);
       expect(await page.$eval('#stat-step', (e) => e.textContent)).toBe(String(savedStep));
@@ -591,7 +591,7 @@ describe.skipIf(skip)('demo pages in Chromium', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     try {
       for (const p of ['', 'dcgan/?autostart=0', 'train/?model=cyclegan&autostart=0', 'draw/?autostart=0', 'inspector/']) {
-        await page.goto(`${server!.url}${p}`, { waitUntil: 'load' });
+        await page.goto(`${server!.url}${p}`, { waitUntil: 'load', timeout: WAIT.timeout });
         await page.waitForSelector('#webgpu-missing', { timeout: 30_000 });
         const text = await page.$eval('#webgpu-missing', (e) => e.textContent ?? '');
         expect(text).toMatch(/WebGPU is not available/);

@@ -222,7 +222,7 @@ describe.skipIf(skip)('2-D game page', () => {
 
       // The inspector on this game's D step: Adam updates D's weights only (D: 2 -> 8 -> 8 -> 1 logit;
       // G: 16 -> 8 -> 8 -> 2); then on a round: both networks'.
-      await page.goto(links[1], { waitUntil: 'load' });
+      await page.goto(links[1], { waitUntil: 'load', timeout: WAIT.timeout });
       await page.waitForFunction(() => window.__inspector?.done === true, WAIT);
       const adamShapes = () =>
         page.evaluate(() => {

@@ -59,7 +59,9 @@ describe.skipIf(skip)('super-resolution page in Chromium vs the CLI', () => {
     });
     server = await startServer(PAGE_ROOT, 0);
     browser = await launchBrowser();
-  });
+    // The CLI run above may take its own 180 s (cold shader cache, beside the Node suite in npm test),
+    // more than the config's 120 s per hook.
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
