@@ -14,7 +14,15 @@ its maximum, the last balance gamma L(x) - L(G(z_G)).
                          loop; the old engine step did this, except that its backward reused the
                          activations of the forward with D's old weights)
 
+    --fd-n 1000 --fd-every 250   `gan eval`'s LeNet Frechet distance (the shipped judge in zoo/judges/,
+                         transcribed below) of G's samples against the first MNIST test digits
+    --png DIR            8x8 sample grids, with each FD and at the end
+    --load CKPT          start from an engine checkpoint's netG, netD and k_t (--steps 0: just evaluate it)
+
     /usr/bin/python3 scripts/began_probe.py --steps 150 --nf 8 --lr 3e-4 --halve-every 30
+    # the zoo recipe (32x32: MNIST padded, as the CLI does)
+    /usr/bin/python3 scripts/began_probe.py --size 32 --nf 16 --halve-every 600 --gamma 0.7 --lambda-k 0.1 \
+        --steps 1500 --log 25 --fd-every 250 --fd-n 1000 --png runs/began-probe
 """
 import argparse
 import os
