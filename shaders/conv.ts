@@ -176,7 +176,8 @@ function buildGather(key: string, v: GatherVariant, T: number, TW: number): Gemm
   const adj = v.adjointEdge;
   // The images of this thread's x row (column) in the padded grid: itself, then the border pixels
   // the pad maps onto it (as base offsets of the padded-grid gather).
-  const images = (axis: 'h' | 'w', x: string, lim: string, lo: string, hi: string) => {
+  // local: declared in the calling function (the direct kernel) instead of setup()'s private arrays.
+  const images = (axis: 'h' | 'w', x: string, lim: string, lo: string, hi: string, local = false) => {
     const arr = axis === 'h' ? 'ihImg' : 'iwImg';
     const cnt = axis === 'h' ? 'nIh' : 'nIw';
     const sp = axis === 'h' ? 'u.SPh' : 'u.SPw';
@@ -186,8 +187,13 @@ function buildGather(key: string, v: GatherVariant, T: number, TW: number): Gemm
     ${edgeMap(adj ?? 'zeros', 'e', lim)}
     if (e == ${x} && ${cnt} < ${GATHER_MAX_IMAGES}u) { ${arr}[${cnt}] = (j + ${lo}) * ${sp} + ${off}; ${cnt}++; }
   }`;
-    return `${arr}[0] = (${x} + ${lo}) * ${sp} + ${off};
-  ${cnt} = 1u;
+    return `${
+      local
+        ? `var ${arr}: array<i32, ${GATHER_MAX_IMAGES}>;
+  `
+        : ''
+    }${arr}[0] = (${x} + ${lo}) * ${sp} + ${off};
+  ${local ? 'var ' : ''}${cnt} = 1u;
   ${one(`var j = -${lo}; j < 0; j++`)}
   ${one(`var j = ${lim}; j < ${lim} + ${hi}; j++`)}`;
   };
@@ -256,25 +262,9 @@ fn setup() {
   // + i*sg), and the weights reach the other lanes by subgroupBroadcast; taps outside src are a
   // select, not a branch, so control flow stays uniform.
   const z = (e: string) => e.replace(/gZb/g, 'zb');
-  // The pad adjoint's direct form: this x pixel's images in the padded grid are found once (as in
+  // The pad adjoint's direct form: this x pixel's images in the padded grid are found once (images(), as in
   // setup() above), and each (channel, tap) sums the gathered dy values over them in setup()'s
   // order, so the tiled kernel's B value and then its fma sequence are reproduced bit for bit.
-  const adjImages = (axis: 'h' | 'w', x: string, lim: string, lo: string, hi: string) => {
-    const arr = axis === 'h' ? 'ihImg' : 'iwImg';
-    const cnt = axis === 'h' ? 'nIh' : 'nIw';
-    const sp = axis === 'h' ? 'u.SPh' : 'u.SPw';
-    const off = axis === 'h' ? 'u.OFFh' : 'u.OFFw';
-    const one = (range: string) => `for (${range}) {
-    var e = j;
-    ${edgeMap(adj ?? 'zeros', 'e', lim)}
-    if (e == ${x} && ${cnt} < ${GATHER_MAX_IMAGES}u) { ${arr}[${cnt}] = (j + ${lo}) * ${sp} + ${off}; ${cnt}++; }
-  }`;
-    return `var ${arr}: array<i32, ${GATHER_MAX_IMAGES}>;
-  ${arr}[0] = (${x} + ${lo}) * ${sp} + ${off};
-  var ${cnt} = 1u;
-  ${one(`var j = -${lo}; j < 0; j++`)}
-  ${one(`var j = ${lim}; j < ${lim} + ${hi}; j++`)}`;
-  };
   const direct = (q: number, sg: number) => {
     const rows = [...Array(q * sg).keys()];
     const groups = [...Array(q).keys()];
@@ -290,8 +280,8 @@ fn setup() {
     adj
       ? `let xr = i32(r / u.PW);
   let xc = i32(r % u.PW);
-  ${adjImages('h', 'xr', 'i32(u.PH)', 'u.EPt', 'u.EPb')}
-  ${adjImages('w', 'xc', 'i32(u.PW)', 'u.EPl', 'u.EPr')}`
+  ${images('h', 'xr', 'i32(u.PH)', 'u.EPt', 'u.EPb', true)}
+  ${images('w', 'xc', 'i32(u.PW)', 'u.EPl', 'u.EPr', true)}`
       : `let ihBase = i32(r / u.PW) * u.SPh + ${z(offH)};
   let iwBase = i32(r % u.PW) * u.SPw + ${z(offW)};`
   }${
