@@ -127,10 +127,20 @@ function restoreFd2(saved: number): void {
   closeSync(saved);
 }
 
-/** Acquires the GPU, or fails with initEngine's one-line explanation (exit 1). */
-export async function acquireEngine(command: string, log = false): Promise<Engine> {
+/**
+ * Acquires the GPU, or fails with initEngine's one-line explanation (exit 1). `unsafeSkipValidation`
+ * (gan train --skip-validation): Dawn without per-command validation; initEngine's warning goes to
+ * stderr once the adapter is up.
+ */
+export async function acquireEngine(command: string, log = false, opts: { unsafeSkipValidation?: boolean } = {}): Promise<Engine> {
+  // Lines initEngine logs are written after the native stderr is back.
+  const lines: string[] = [];
   try {
-    return await withNativeStderrQuiet(() => initEngine({ log: log ? (l) => out.err(l) : false }));
+    const e = await withNativeStderrQuiet(() =>
+      initEngine({ log: log || opts.unsafeSkipValidation ? (l) => lines.push(l) : false, unsafeSkipValidation: opts.unsafeSkipValidation }),
+    );
+    for (const l of lines) out.err(l);
+    return e;
   } catch (e) {
     throw new CliError(`${command}: ${firstLine(e)}`, 1);
   }

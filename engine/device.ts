@@ -293,6 +293,11 @@ export class Engine {
   };
   /** Why replayers fell back to eager, with counts (engine/replay.ts). */
   readonly replayFallbacks = new Map<string, number>();
+  /**
+   * Whether this engine's Dawn instance skips per-command validation (initEngine's
+   * unsafeSkipValidation): GPU command errors are then undefined behaviour, not reported.
+   */
+  skipsValidation = false;
   /** The step being recorded (Engine.record), if any. */
   private recorder: Recording | null = null;
   /** Live buffers that plans read or write, by id: releasing one makes those plans stale. */
@@ -1181,29 +1186,58 @@ export interface InitOptions {
   log?: boolean | ((line: string) => void);
   /** Provide a GPU object explicitly (else navigator.gpu in browsers, Dawn in Node). */
   gpu?: GPU;
+  /**
+   * Node only, opt-in, for long replayed training runs: create the Dawn instance with
+   * `enable-dawn-features=skip_validation`, so Dawn does not validate each command (about half of a
+   * replayed dispatch's host CPU on lavapipe: bench/NOTES.md). What it gives up: a malformed
+   * command is undefined behaviour in the driver instead of a validation error naming it; the
+   * engine's own checks (shapes, bindings, workgroup limits) still run. initEngine() prints a
+   * one-line warning (through `log` when that is a function, else console.warn) and sets
+   * Engine.skipsValidation. Never on by default; ignored with `gpu` given (that instance's flags
+   * are its own); an error in browsers (the page cannot change Dawn's toggles).
+   */
+  unsafeSkipValidation?: boolean;
 }
+
+/** The warning initEngine({ unsafeSkipValidation: true }) prints (the CLI's --skip-validation too). */
+export const SKIP_VALIDATION_WARNING =
+  "warning: Dawn's per-command validation is off (unsafeSkipValidation / --skip-validation): a malformed GPU command is " +
+  'undefined behaviour in the driver instead of an error naming it. Meant for long replayed runs: a replayed step ' +
+  're-encodes the commands its eager steps issued, the same commands the test suite runs with validation on for every ' +
+  "model, and the engine's own shape and limit checks still run.";
 
 let engineCounter = 0;
 let current: Engine | null = null;
 let nodeGpu: GPU | null = null;
+/** The Dawn instance with skip_validation (initEngine({ unsafeSkipValidation: true })), made on first use. */
+let nodeGpuUnvalidated: GPU | null = null;
 
 const isNode =
   typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
 
-/** The GPU entry point: navigator.gpu in browsers, one shared Dawn instance in Node. */
-export async function getGpu(): Promise<GPU> {
+/**
+ * The GPU entry point: navigator.gpu in browsers, one shared Dawn instance in Node (a second one,
+ * with Dawn's skip_validation toggle, when `unsafeSkipValidation`: see InitOptions).
+ */
+export async function getGpu(unsafeSkipValidation = false): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
+  if (nav?.gpu) {
+    if (unsafeSkipValidation)
+      throw new Error('unsafeSkipValidation: Dawn toggles can only be set under Node (a browser page cannot turn off validation); drop the option');
+    return nav.gpu;
+  }
   if (isNode) {
-    if (!nodeGpu) {
+    if (unsafeSkipValidation ? !nodeGpuUnvalidated : !nodeGpu) {
       if (!process.env.NODEVICE_SELECT) process.env.NODEVICE_SELECT = '1';
       const mod = 'webgpu';
       const dawn = (await import(/* @vite-ignore */ mod)) as { create: (o: string[]) => GPU; globals: Record<string, unknown> };
       Object.assign(globalThis, dawn.globals);
       // Dawn rounds timestamps to 65.536 us by default (a fingerprinting guard); we want real GPU times.
-      nodeGpu = dawn.create(['disable-dawn-features=timestamp_quantization']);
+      const flags = ['disable-dawn-features=timestamp_quantization'];
+      if (unsafeSkipValidation) nodeGpuUnvalidated = dawn.create([...flags, 'enable-dawn-features=skip_validation']);
+      else nodeGpu = dawn.create(flags);
     }
-    return nodeGpu;
+    return unsafeSkipValidation ? nodeGpuUnvalidated! : nodeGpu!;
   }
   throw new Error(
     'WebGPU is not available in this browser. Use a recent Chrome or Edge (WebGPU is on by default since 113), ' +
@@ -1213,7 +1247,8 @@ export async function getGpu(): Promise<GPU> {
 
 /** Acquires an adapter and device with the adapter's full limits and makes it the current engine. */
 export async function initEngine(opts: InitOptions = {}): Promise<Engine> {
-  const gpu = opts.gpu ?? (await getGpu());
+  const skip = !!opts.unsafeSkipValidation && !opts.gpu;
+  const gpu = opts.gpu ?? (await getGpu(skip));
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) {
     throw new Error(
@@ -1257,6 +1292,10 @@ export async function initEngine(opts: InitOptions = {}): Promise<Engine> {
   };
   const engine = new Engine(device, summary, ++engineCounter);
   const log = opts.log;
+  if (skip) {
+    engine.skipsValidation = true;
+    (typeof log === 'function' ? log : console.warn)(SKIP_VALIDATION_WARNING);
+  }
   if (log) {
     const line = `adapter: ${describeAdapter(summary)} | maxStorageBinding ${fmtBytes(engine.limits.maxStorageBufferBindingSize)} | features: ${[...engine.features].filter((f) => (wanted as readonly string[]).includes(f)).join(', ') || 'none'}`;
     (typeof log === 'function' ? log : console.log)(line);
