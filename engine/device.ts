@@ -152,8 +152,9 @@ export interface StepPlan {
  * A plan's commands as flat arrays (runPlan's loop reads them by index: no per-command objects of
  * several shapes, no Map lookups). `kind[i]`: 0 a dispatch, 1 a copy, 2 an upload, 3 an upload
  * that first submits what is encoded (an earlier command of the plan uses its buffer). Dispatch d
- * uses `pipe[d]`, `bg[d]`, workgroups `wg[3d..3d+2]` and uniform slot d; `setPipe[d]` is 0 when
- * dispatch d - 1 set the same pipeline (runPlan still sets it after a pass break).
+ * uses `pipe[d]`, `bg[d]`, workgroups `wg[3d..3d+2]` and the uniform slot at byte `offsets[d]`
+ * (PlanImpl); `setPipe[d]` is 0 when dispatch d - 1 set the same pipeline (runPlan still sets it
+ * after a pass break).
  */
 interface PlanCommands {
   kind: Uint8Array;
@@ -179,7 +180,10 @@ interface PlanImpl extends StepPlan {
   refreshFn: (() => UniformValue[])[];
   /** The writeBuffer runs that cover the refreshed words: [fromByte, toByte) pairs. */
   refreshRuns: Uint32Array;
-  /** Each dispatch's dynamic uniform offset, by slot (setBindGroup's typed-array form). */
+  /**
+   * Each dispatch's dynamic uniform offset (setBindGroup's typed-array form); the refreshed
+   * dispatches have the last slots, so their words go up in one writeBuffer.
+   */
   offsets: Uint32Array;
   held: PooledBuffer[];
   watched: number[];
@@ -844,6 +848,13 @@ export class Engine {
       else return `buffer #${b.id} (${fmtBytes(b.size)}) is neither live nor free in the pool (held by another plan, or destroyed)`;
     }
     const nDispatch = rec.ops.reduce((n, op) => n + (op.kind === 'dispatch' ? 1 : 0), 0);
+    // Uniform slots: the dispatches with per-step words (refresh) take the last slots, in recorded
+    // order, so a replay uploads them with one writeBuffer whatever their place in the step; the
+    // others take the first slots in order. `offsets[d]` maps dispatch d to its slot.
+    const nRefresh = rec.ops.reduce((n, op) => n + (op.kind === 'dispatch' && op.refresh ? 1 : 0), 0);
+    const offsets = new Uint32Array(nDispatch);
+    let fixedSlot = 0;
+    let refreshSlot = nDispatch - nRefresh;
     const uniformBytes = Math.max(UNIFORM_SLOT, nDispatch * UNIFORM_SLOT);
     const uniformCpu = new ArrayBuffer(uniformBytes);
     const u32 = new Uint32Array(uniformCpu);
@@ -866,7 +877,7 @@ export class Engine {
     const refreshBase: number[] = [];
     const refreshFn: (() => UniformValue[])[] = [];
     const refreshWords: number[] = [];
-    let slot = 0;
+    let d = 0; // dispatch index
     let uploads = 0;
     let prevPipe: GPUComputePipeline | null = null;
     // Uploads land before the next submit: one into a buffer that an earlier command of the plan
@@ -875,7 +886,8 @@ export class Engine {
     for (let i = 0; i < rec.ops.length; i++) {
       const op = rec.ops[i];
       if (op.kind === 'dispatch') {
-        const base = slot * UNIFORM_SLOT;
+        const base = (op.refresh ? refreshSlot++ : fixedSlot++) * UNIFORM_SLOT;
+        offsets[d] = base;
         u32.set(op.uniforms, base / 4);
         if (op.refresh) {
           refreshBase.push(base / 4);
@@ -895,12 +907,12 @@ export class Engine {
         for (const b of op.buffers) touched.add(b.id);
         cmds.kind[i] = 0;
         cmds.pipe.push(op.kernel.pipeline);
-        cmds.setPipe[slot] = op.kernel.pipeline !== prevPipe ? 1 : 0;
+        cmds.setPipe[d] = op.kernel.pipeline !== prevPipe ? 1 : 0;
         prevPipe = op.kernel.pipeline;
         cmds.bg.push(bg);
-        cmds.wg.set(op.workgroups, 3 * slot);
+        cmds.wg.set(op.workgroups, 3 * d);
         cmds.info.push(op.info);
-        slot++;
+        d++;
       } else if (op.kind === 'copy') {
         touched.add(op.src.id);
         touched.add(op.dst.id);
@@ -914,7 +926,8 @@ export class Engine {
         uploads++;
       }
     }
-    // The refreshed words go up in runs: slots closer than 16 apart share one writeBuffer.
+    // The refreshed words go up in runs (slots closer than 16 apart share one writeBuffer): one
+    // run, as the refreshed dispatches' slots are consecutive.
     const runs: number[] = [];
     for (let r = 0; r < refreshBase.length; r++) {
       const from = refreshBase[r] * 4;
@@ -939,7 +952,7 @@ export class Engine {
       refreshBase: Uint32Array.from(refreshBase),
       refreshFn,
       refreshRuns: Uint32Array.from(runs),
-      offsets: Uint32Array.from({ length: nDispatch }, (_, i) => i * UNIFORM_SLOT),
+      offsets,
       held: hold,
       watched: watch,
     };
