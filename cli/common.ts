@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ArgsError, formatHelp, parseArgs, type ArgsSpec, type ParsedArgs } from './lib/args.js';
-import { initEngine, type Engine } from '../engine/device.js';
+import { SKIP_VALIDATION_WARNING, initEngine, type Engine } from '../engine/device.js';
 import { describeFsError, makeDirs } from '../engine/io/files.js';
 import { recipes } from '../nets/registry.js';
 
@@ -139,7 +139,8 @@ export async function acquireEngine(command: string, log = false, opts: { unsafe
     const e = await withNativeStderrQuiet(() =>
       initEngine({ log: log || opts.unsafeSkipValidation ? (l) => lines.push(l) : false, unsafeSkipValidation: opts.unsafeSkipValidation }),
     );
-    for (const l of lines) out.err(l);
+    // Without `log`, only the unvalidated mode's warning (initEngine logs the adapter line too).
+    for (const l of lines) if (log || l === SKIP_VALIDATION_WARNING) out.err(l);
     return e;
   } catch (e) {
     throw new CliError(`${command}: ${firstLine(e)}`, 1);
