@@ -10,8 +10,12 @@
 // same CPU cores, and work submitted while the host encodes would be timed as host time. "wall"
 // adds the GPU time (sync). "CPU" is the process's CPU time (process.cpuUsage, median) over the
 // same interval: not inflated when the shared machine deschedules us (no GPU work runs in this
-// process then: the last step was synced and nothing is submitted before the final flush). The
-// sizes are step_counters.ts's (narrow widths, paper depths).
+// process then: the last step was synced and nothing is submitted before the final flush). "thread"
+// is the main thread's own CPU time over the same interval (/proc/thread-self/schedstat's first
+// field; process.cpuUsage where that file is missing): the JavaScript, the N-API calls and Dawn's
+// encoding on this thread, without lavapipe's or Dawn's worker threads (the process figure counts
+// them). The sizes are step_counters.ts's (narrow widths, paper depths).
+import { readFileSync } from 'node:fs';
 import { initEngine, describeAdapter } from '../engine/device.js';
 import { tensor } from '../engine/tensor.js';
 import { recipes, type GanTrainer } from '../nets/registry.js';
@@ -21,17 +25,10 @@ const steps = Number(process.argv[2] ?? 10);
 // --replay-only: skip the eager runs (for a CPU profile of the replay path: node --cpu-prof).
 const replayOnly = process.argv.includes('--replay-only');
 const wanted = process.argv.slice(3).filter((a) => !a.startsWith('--'));
-// --skip-validation: Dawn's skip_validation toggle (no per-command validation; an unsafe mode, for
-// measuring what validation costs the replay loop: bench/NOTES.md).
+// --skip-validation: Dawn's skip_validation toggle (initEngine's opt-in unsafeSkipValidation; no
+// per-command validation: bench/NOTES.md).
 const skipValidation = process.argv.includes('--skip-validation');
-let gpu: GPU | undefined;
-if (skipValidation) {
-  const mod = 'webgpu';
-  const dawn = (await import(/* @vite-ignore */ mod)) as { create: (o: string[]) => GPU; globals: Record<string, unknown> };
-  Object.assign(globalThis, dawn.globals);
-  gpu = dawn.create(['disable-dawn-features=timestamp_quantization', 'enable-dawn-features=skip_validation']);
-}
-const e = await initEngine({ gpu });
+const e = await initEngine({ unsafeSkipValidation: skipValidation });
 e.submitEvery = 0;
 // Time spent in encoder.finish() and queue.submit(): Dawn translates the commands to Vulkan there
 // (and lavapipe records them), for eager and replay alike; the rest of "host" is encoding.
@@ -101,6 +98,26 @@ function make(model: string): { t: GanTrainer; real: ReturnType<typeof tensor>; 
   return { t, real, batch };
 }
 
+// The calling thread's CPU time in ms: schedstat's first field (ns on CPU), else the process's.
+// schedstat alone is stale for a running thread (the kernel adds the time since the last scheduler
+// event only at the next tick or switch: a tight loop read it back unchanged for milliseconds);
+// getrusage(RUSAGE_SELF), behind process.cpuUsage(), brings the calling thread's count up to date
+// first, so it is called just before the read.
+let schedstat = true;
+try {
+  readFileSync('/proc/thread-self/schedstat', 'utf8');
+} catch {
+  schedstat = false;
+}
+function threadCpuMs(): number {
+  if (schedstat) {
+    process.cpuUsage();
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  }
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 // On a shared machine a step is often descheduled; the fastest of n steps is the best estimate of
 // its CPU cost, the median of what a run sees.
@@ -112,11 +129,13 @@ async function measure(model: string, replay: boolean) {
   const host: number[] = [];
   const sub: number[] = [];
   const cpu: number[] = [];
+  const thread: number[] = [];
   const wall: number[] = [];
   const c0 = { ...e.counters };
   let outcomes = '';
   for (let s = 0; s < 5 + steps; s++) {
     if (s === 5) Object.assign(c0, e.counters);
+    const th0 = threadCpuMs();
     const u0 = process.cpuUsage();
     submitMs = 0;
     const t0 = performance.now();
@@ -124,12 +143,14 @@ async function measure(model: string, replay: boolean) {
     e.flush();
     const t1 = performance.now();
     const u1 = process.cpuUsage(u0);
+    const th1 = threadCpuMs();
     await e.sync();
     const t2 = performance.now();
     if (s >= 5) {
       host.push(t1 - t0);
       sub.push(submitMs);
       cpu.push((u1.user + u1.system) / 1000);
+      thread.push(th1 - th0);
       wall.push(t2 - t0);
     }
     outcomes += (r.lastOutcome ?? 'eager')[0];
@@ -142,6 +163,8 @@ async function measure(model: string, replay: boolean) {
     hostMin: min(host),
     submitMin: min(sub),
     cpu: med(cpu),
+    thread: med(thread),
+    threadMin: min(thread),
     host: med(host),
     wall: med(wall),
     dispatches: d.dispatches / steps,
@@ -158,16 +181,16 @@ for (const model of wanted.length ? wanted : ['dcgan', 'pix2pix', 'cyclegan', 's
   if (replayOnly) {
     const rep = await measure(model, true);
     console.log(
-      `${model}: replay CPU ${rep.cpu.toFixed(2)} ms, host min ${rep.hostMin.toFixed(2)} (finish+submit ${rep.submitMin.toFixed(2)}) median ${rep.host.toFixed(2)} ms (${rep.replayed}/${steps} replayed)`,
+      `${model}: replay CPU ${rep.cpu.toFixed(2)} ms, thread CPU ${rep.thread.toFixed(2)} (min ${rep.threadMin.toFixed(2)}) ms, host min ${rep.hostMin.toFixed(2)} (finish+submit ${rep.submitMin.toFixed(2)}) median ${rep.host.toFixed(2)} ms (${rep.replayed}/${steps} replayed)`,
     );
     continue;
   }
   const eager = await measure(model, false);
   const rep = await measure(model, true);
   const line =
-    `${model}: eager CPU ${eager.cpu.toFixed(2)} ms, host min ${eager.hostMin.toFixed(2)} (finish+submit ${eager.submitMin.toFixed(2)}) median ${eager.host.toFixed(2)} ms wall ${eager.wall.toFixed(1)} ms (${eager.dispatches.toFixed(0)} dispatches, ${eager.bindGroups} bind groups, ${eager.buffers} buffers /step) | ` +
-    `replay CPU ${rep.cpu.toFixed(2)} ms, host min ${rep.hostMin.toFixed(2)} (finish+submit ${rep.submitMin.toFixed(2)}) median ${rep.host.toFixed(2)} ms wall ${rep.wall.toFixed(1)} ms (${rep.dispatches.toFixed(0)} dispatches, ${rep.bindGroups} bind groups, ${rep.buffers} buffers /step, ${rep.replayed}/${steps} replayed, steps ${rep.outcomes}) | ` +
-    `CPU ratio ${((100 * rep.cpu) / eager.cpu).toFixed(1)}%, host ratio (min) ${((100 * rep.hostMin) / eager.hostMin).toFixed(1)}%, (median) ${((100 * rep.host) / eager.host).toFixed(1)}%${rep.reason ? ` | fallback: ${rep.reason}` : ''}`;
+    `${model}: eager CPU ${eager.cpu.toFixed(2)} ms, thread CPU ${eager.thread.toFixed(2)} (min ${eager.threadMin.toFixed(2)}) ms, host min ${eager.hostMin.toFixed(2)} (finish+submit ${eager.submitMin.toFixed(2)}) median ${eager.host.toFixed(2)} ms wall ${eager.wall.toFixed(1)} ms (${eager.dispatches.toFixed(0)} dispatches, ${eager.bindGroups} bind groups, ${eager.buffers} buffers /step) | ` +
+    `replay CPU ${rep.cpu.toFixed(2)} ms, thread CPU ${rep.thread.toFixed(2)} (min ${rep.threadMin.toFixed(2)}) ms, host min ${rep.hostMin.toFixed(2)} (finish+submit ${rep.submitMin.toFixed(2)}) median ${rep.host.toFixed(2)} ms wall ${rep.wall.toFixed(1)} ms (${rep.dispatches.toFixed(0)} dispatches, ${rep.bindGroups} bind groups, ${rep.buffers} buffers /step, ${rep.replayed}/${steps} replayed, steps ${rep.outcomes}) | ` +
+    `CPU ratio ${((100 * rep.cpu) / eager.cpu).toFixed(1)}%, thread CPU ratio ${((100 * rep.thread) / eager.thread).toFixed(1)}% (min ${((100 * rep.threadMin) / eager.threadMin).toFixed(1)}%), host ratio (min) ${((100 * rep.hostMin) / eager.hostMin).toFixed(1)}%, (median) ${((100 * rep.host) / eager.host).toFixed(1)}%${rep.reason ? ` | fallback: ${rep.reason}` : ''}`;
   console.log(line);
   rows.push(line);
 }

@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ArgsError, formatHelp, parseArgs, type ArgsSpec, type ParsedArgs } from './lib/args.js';
-import { initEngine, type Engine } from '../engine/device.js';
+import { SKIP_VALIDATION_WARNING, initEngine, type Engine } from '../engine/device.js';
 import { describeFsError, makeDirs } from '../engine/io/files.js';
 import { recipes } from '../nets/registry.js';
 
@@ -127,10 +127,21 @@ function restoreFd2(saved: number): void {
   closeSync(saved);
 }
 
-/** Acquires the GPU, or fails with initEngine's one-line explanation (exit 1). */
-export async function acquireEngine(command: string, log = false): Promise<Engine> {
+/**
+ * Acquires the GPU, or fails with initEngine's one-line explanation (exit 1). `unsafeSkipValidation`
+ * (gan train --skip-validation): Dawn without per-command validation; initEngine's warning goes to
+ * stderr once the adapter is up.
+ */
+export async function acquireEngine(command: string, log = false, opts: { unsafeSkipValidation?: boolean } = {}): Promise<Engine> {
+  // Lines initEngine logs are written after the native stderr is back.
+  const lines: string[] = [];
   try {
-    return await withNativeStderrQuiet(() => initEngine({ log: log ? (l) => out.err(l) : false }));
+    const e = await withNativeStderrQuiet(() =>
+      initEngine({ log: log || opts.unsafeSkipValidation ? (l) => lines.push(l) : false, unsafeSkipValidation: opts.unsafeSkipValidation }),
+    );
+    // Without `log`, only the unvalidated mode's warning (initEngine logs the adapter line too).
+    for (const l of lines) if (log || l === SKIP_VALIDATION_WARNING) out.err(l);
+    return e;
   } catch (e) {
     throw new CliError(`${command}: ${firstLine(e)}`, 1);
   }

@@ -110,6 +110,13 @@ function commonOptions(r: ModelRecipe) {
       default: true,
       help: 'replay the recorded step once two eager steps agree (default on; the same bits, less host work: docs/engine.md)',
     },
+    skipValidation: {
+      type: 'boolean',
+      help:
+        "turn Dawn's per-command validation off for this run (Node only; less host CPU per replayed step, about half on a software adapter: " +
+        'bench/NOTES.md). Unsafe: a malformed GPU command is undefined behaviour instead of an error; meant for long replayed runs of ' +
+        'models the test suite covers (a warning says so)',
+    },
     force: {
       type: 'boolean',
       help: 'start a new run in an --out folder that already holds one, replacing its checkpoint, metrics and samples',
@@ -193,6 +200,8 @@ export interface Resolved {
   force: boolean;
   /** Recorded-step replay (on unless --no-replay). */
   replay: boolean;
+  /** --skip-validation: Dawn's skip_validation toggle (initEngine's unsafeSkipValidation). */
+  skipValidation: boolean;
   /** The command line as given (before --recipe zoo was expanded), recorded in run.json. */
   argv: string[];
   /** The commit of the working directory when the command started (null outside a git checkout). */
@@ -307,6 +316,7 @@ export async function resolveTrainRun(recipe: ModelRecipe, argv: readonly string
     changedHyper,
     force: !!given.force,
     replay: replayFlag(argv),
+    skipValidation: !!given.skipValidation,
     argv: given0,
     provenance: gitProvenance(),
   };
@@ -631,7 +641,7 @@ async function trainLocked(run: Resolved): Promise<number> {
   const cmd = `gan train ${recipe.name}`;
   const { channels, size } = recipe.imageShape(config);
   // The engine first: some datasets are made on the GPU (emoji-edges).
-  const e = await acquireEngine(cmd);
+  const e = await acquireEngine(cmd, false, { unsafeSkipValidation: run.skipValidation });
   let dataset: Awaited<ReturnType<typeof loadDataset>>;
   let held: HeldOutBatch | null;
   try {

@@ -152,8 +152,9 @@ export interface StepPlan {
  * A plan's commands as flat arrays (runPlan's loop reads them by index: no per-command objects of
  * several shapes, no Map lookups). `kind[i]`: 0 a dispatch, 1 a copy, 2 an upload, 3 an upload
  * that first submits what is encoded (an earlier command of the plan uses its buffer). Dispatch d
- * uses `pipe[d]`, `bg[d]`, workgroups `wg[3d..3d+2]` and uniform slot d; `setPipe[d]` is 0 when
- * dispatch d - 1 set the same pipeline (runPlan still sets it after a pass break).
+ * uses `pipe[d]`, `bg[d]`, workgroups `wg[3d..3d+2]` and the uniform slot at byte `offsets[d]`
+ * (PlanImpl); `setPipe[d]` is 0 when dispatch d - 1 set the same pipeline (runPlan still sets it
+ * after a pass break).
  */
 interface PlanCommands {
   kind: Uint8Array;
@@ -179,7 +180,10 @@ interface PlanImpl extends StepPlan {
   refreshFn: (() => UniformValue[])[];
   /** The writeBuffer runs that cover the refreshed words: [fromByte, toByte) pairs. */
   refreshRuns: Uint32Array;
-  /** Each dispatch's dynamic uniform offset, by slot (setBindGroup's typed-array form). */
+  /**
+   * Each dispatch's dynamic uniform offset (setBindGroup's typed-array form); the refreshed
+   * dispatches have the last slots, so their words go up in one writeBuffer.
+   */
   offsets: Uint32Array;
   held: PooledBuffer[];
   watched: number[];
@@ -293,6 +297,11 @@ export class Engine {
   };
   /** Why replayers fell back to eager, with counts (engine/replay.ts). */
   readonly replayFallbacks = new Map<string, number>();
+  /**
+   * Whether this engine's Dawn instance skips per-command validation (initEngine's
+   * unsafeSkipValidation): GPU command errors are then undefined behaviour, not reported.
+   */
+  skipsValidation = false;
   /** The step being recorded (Engine.record), if any. */
   private recorder: Recording | null = null;
   /** Live buffers that plans read or write, by id: releasing one makes those plans stale. */
@@ -839,6 +848,13 @@ export class Engine {
       else return `buffer #${b.id} (${fmtBytes(b.size)}) is neither live nor free in the pool (held by another plan, or destroyed)`;
     }
     const nDispatch = rec.ops.reduce((n, op) => n + (op.kind === 'dispatch' ? 1 : 0), 0);
+    // Uniform slots: the dispatches with per-step words (refresh) take the last slots, in recorded
+    // order, so a replay uploads them with one writeBuffer whatever their place in the step; the
+    // others take the first slots in order. `offsets[d]` maps dispatch d to its slot.
+    const nRefresh = rec.ops.reduce((n, op) => n + (op.kind === 'dispatch' && op.refresh ? 1 : 0), 0);
+    const offsets = new Uint32Array(nDispatch);
+    let fixedSlot = 0;
+    let refreshSlot = nDispatch - nRefresh;
     const uniformBytes = Math.max(UNIFORM_SLOT, nDispatch * UNIFORM_SLOT);
     const uniformCpu = new ArrayBuffer(uniformBytes);
     const u32 = new Uint32Array(uniformCpu);
@@ -861,7 +877,7 @@ export class Engine {
     const refreshBase: number[] = [];
     const refreshFn: (() => UniformValue[])[] = [];
     const refreshWords: number[] = [];
-    let slot = 0;
+    let d = 0; // dispatch index
     let uploads = 0;
     let prevPipe: GPUComputePipeline | null = null;
     // Uploads land before the next submit: one into a buffer that an earlier command of the plan
@@ -870,7 +886,8 @@ export class Engine {
     for (let i = 0; i < rec.ops.length; i++) {
       const op = rec.ops[i];
       if (op.kind === 'dispatch') {
-        const base = slot * UNIFORM_SLOT;
+        const base = (op.refresh ? refreshSlot++ : fixedSlot++) * UNIFORM_SLOT;
+        offsets[d] = base;
         u32.set(op.uniforms, base / 4);
         if (op.refresh) {
           refreshBase.push(base / 4);
@@ -890,12 +907,12 @@ export class Engine {
         for (const b of op.buffers) touched.add(b.id);
         cmds.kind[i] = 0;
         cmds.pipe.push(op.kernel.pipeline);
-        cmds.setPipe[slot] = op.kernel.pipeline !== prevPipe ? 1 : 0;
+        cmds.setPipe[d] = op.kernel.pipeline !== prevPipe ? 1 : 0;
         prevPipe = op.kernel.pipeline;
         cmds.bg.push(bg);
-        cmds.wg.set(op.workgroups, 3 * slot);
+        cmds.wg.set(op.workgroups, 3 * d);
         cmds.info.push(op.info);
-        slot++;
+        d++;
       } else if (op.kind === 'copy') {
         touched.add(op.src.id);
         touched.add(op.dst.id);
@@ -909,7 +926,8 @@ export class Engine {
         uploads++;
       }
     }
-    // The refreshed words go up in runs: slots closer than 16 apart share one writeBuffer.
+    // The refreshed words go up in runs (slots closer than 16 apart share one writeBuffer): one
+    // run, as the refreshed dispatches' slots are consecutive.
     const runs: number[] = [];
     for (let r = 0; r < refreshBase.length; r++) {
       const from = refreshBase[r] * 4;
@@ -934,7 +952,7 @@ export class Engine {
       refreshBase: Uint32Array.from(refreshBase),
       refreshFn,
       refreshRuns: Uint32Array.from(runs),
-      offsets: Uint32Array.from({ length: nDispatch }, (_, i) => i * UNIFORM_SLOT),
+      offsets,
       held: hold,
       watched: watch,
     };
@@ -1181,29 +1199,58 @@ export interface InitOptions {
   log?: boolean | ((line: string) => void);
   /** Provide a GPU object explicitly (else navigator.gpu in browsers, Dawn in Node). */
   gpu?: GPU;
+  /**
+   * Node only, opt-in, for long replayed training runs: create the Dawn instance with
+   * `enable-dawn-features=skip_validation`, so Dawn does not validate each command (about half of a
+   * replayed dispatch's host CPU on lavapipe: bench/NOTES.md). What it gives up: a malformed
+   * command is undefined behaviour in the driver instead of a validation error naming it; the
+   * engine's own checks (shapes, bindings, workgroup limits) still run. initEngine() prints a
+   * one-line warning (through `log` when that is a function, else console.warn) and sets
+   * Engine.skipsValidation. Never on by default; ignored with `gpu` given (that instance's flags
+   * are its own); an error in browsers (the page cannot change Dawn's toggles).
+   */
+  unsafeSkipValidation?: boolean;
 }
+
+/** The warning initEngine({ unsafeSkipValidation: true }) prints (the CLI's --skip-validation too). */
+export const SKIP_VALIDATION_WARNING =
+  "warning: Dawn's per-command validation is off (unsafeSkipValidation / --skip-validation): a malformed GPU command is " +
+  'undefined behaviour in the driver instead of an error naming it. Meant for long replayed runs: a replayed step ' +
+  're-encodes the commands its eager steps issued, the same commands the test suite runs with validation on for every ' +
+  "model, and the engine's own shape and limit checks still run.";
 
 let engineCounter = 0;
 let current: Engine | null = null;
 let nodeGpu: GPU | null = null;
+/** The Dawn instance with skip_validation (initEngine({ unsafeSkipValidation: true })), made on first use. */
+let nodeGpuUnvalidated: GPU | null = null;
 
 const isNode =
   typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
 
-/** The GPU entry point: navigator.gpu in browsers, one shared Dawn instance in Node. */
-export async function getGpu(): Promise<GPU> {
+/**
+ * The GPU entry point: navigator.gpu in browsers, one shared Dawn instance in Node (a second one,
+ * with Dawn's skip_validation toggle, when `unsafeSkipValidation`: see InitOptions).
+ */
+export async function getGpu(unsafeSkipValidation = false): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
+  if (nav?.gpu) {
+    if (unsafeSkipValidation)
+      throw new Error('unsafeSkipValidation: Dawn toggles can only be set under Node (a browser page cannot turn off validation); drop the option');
+    return nav.gpu;
+  }
   if (isNode) {
-    if (!nodeGpu) {
+    if (unsafeSkipValidation ? !nodeGpuUnvalidated : !nodeGpu) {
       if (!process.env.NODEVICE_SELECT) process.env.NODEVICE_SELECT = '1';
       const mod = 'webgpu';
       const dawn = (await import(/* @vite-ignore */ mod)) as { create: (o: string[]) => GPU; globals: Record<string, unknown> };
       Object.assign(globalThis, dawn.globals);
       // Dawn rounds timestamps to 65.536 us by default (a fingerprinting guard); we want real GPU times.
-      nodeGpu = dawn.create(['disable-dawn-features=timestamp_quantization']);
+      const flags = ['disable-dawn-features=timestamp_quantization'];
+      if (unsafeSkipValidation) nodeGpuUnvalidated = dawn.create([...flags, 'enable-dawn-features=skip_validation']);
+      else nodeGpu = dawn.create(flags);
     }
-    return nodeGpu;
+    return unsafeSkipValidation ? nodeGpuUnvalidated! : nodeGpu!;
   }
   throw new Error(
     'WebGPU is not available in this browser. Use a recent Chrome or Edge (WebGPU is on by default since 113), ' +
@@ -1213,7 +1260,8 @@ export async function getGpu(): Promise<GPU> {
 
 /** Acquires an adapter and device with the adapter's full limits and makes it the current engine. */
 export async function initEngine(opts: InitOptions = {}): Promise<Engine> {
-  const gpu = opts.gpu ?? (await getGpu());
+  const skip = !!opts.unsafeSkipValidation && !opts.gpu;
+  const gpu = opts.gpu ?? (await getGpu(skip));
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) {
     throw new Error(
@@ -1257,6 +1305,10 @@ export async function initEngine(opts: InitOptions = {}): Promise<Engine> {
   };
   const engine = new Engine(device, summary, ++engineCounter);
   const log = opts.log;
+  if (skip) {
+    engine.skipsValidation = true;
+    (typeof log === 'function' ? log : console.warn)(SKIP_VALIDATION_WARNING);
+  }
   if (log) {
     const line = `adapter: ${describeAdapter(summary)} | maxStorageBinding ${fmtBytes(engine.limits.maxStorageBufferBindingSize)} | features: ${[...engine.features].filter((f) => (wanted as readonly string[]).includes(f)).join(', ') || 'none'}`;
     (typeof log === 'function' ? log : console.log)(line);

@@ -17,6 +17,8 @@ export async function initNodeEngine(opts: Omit<InitOptions, 'gpu'> = {}): Promi
   if (typeof process === 'undefined' || !process.versions?.node) {
     throw new Error("initNodeEngine: not running in Node; in a browser call initEngine() from 'webgpu-gan' (it uses navigator.gpu)");
   }
+  // unsafeSkipValidation: initEngine takes the skip_validation instance itself (and warns).
+  if (opts.unsafeSkipValidation) return initEngine(opts);
   return initEngine({ ...opts, gpu: await getGpu() });
 }
 
