@@ -44,8 +44,17 @@ const setPipe = Uint8Array.from({ length: N }, (_, d) => (d % 30 === 29 ? 0 : 1)
 
 type Variant = (pass: GPUComputePassEncoder) => void;
 async function setup(set: string) {
-  const on = set.split(',').filter((t) => t.startsWith('+')).map((t) => t.slice(1));
-  const off = ['timestamp_quantization', ...set.split(',').filter((t) => t.startsWith('-')).map((t) => t.slice(1))];
+  const on = set
+    .split(',')
+    .filter((t) => t.startsWith('+'))
+    .map((t) => t.slice(1));
+  const off = [
+    'timestamp_quantization',
+    ...set
+      .split(',')
+      .filter((t) => t.startsWith('-'))
+      .map((t) => t.slice(1)),
+  ];
   const flags = [`disable-dawn-features=${off.join(',')}`, ...(on.length ? [`enable-dawn-features=${on.join(',')}`] : [])];
   const gpu = dawn.create(flags);
   const device = await (await gpu.requestAdapter())!.requestDevice();
@@ -174,10 +183,13 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-for (const { set, flags, validates } of setups) console.log(`${set || 'Dawn defaults'}: flags ${flags.join(' ')}; validation ${validates ? 'on' : 'off'}`);
+for (const { set, flags, validates } of setups)
+  console.log(`${set || 'Dawn defaults'}: flags ${flags.join(' ')}; validation ${validates ? 'on' : 'off'}`);
 console.log(`${N} dispatches a pass, ${rounds - 1} rounds; main-thread CPU us per dispatch (median): encode | finish | submit | total`);
 for (const [name, r] of results) {
   const [e, f, s] = [med(r.enc), med(r.fin), med(r.sub)].map((ms) => (1000 * ms) / N);
-  console.log(`${name.padEnd(72)} ${e.toFixed(2).padStart(6)} | ${f.toFixed(2).padStart(6)} | ${s.toFixed(2).padStart(6)} | ${(e + f + s).toFixed(2).padStart(6)}`);
+  console.log(
+    `${name.padEnd(72)} ${e.toFixed(2).padStart(6)} | ${f.toFixed(2).padStart(6)} | ${s.toFixed(2).padStart(6)} | ${(e + f + s).toFixed(2).padStart(6)}`,
+  );
 }
 process.exit(0);

@@ -112,7 +112,9 @@ const eagerOf = (x: Runner) => runners.find((y) => y.e === x.e && y !== x)!;
 for (const x of runners) {
   const [th, cpu] = [med(x.thread), med(x.cpu)];
   const replay = x.name.startsWith('replay');
-  const ratio = replay ? ` | / eager: thread ${((100 * th) / med(eagerOf(x).thread)).toFixed(1)}%, process ${((100 * cpu) / med(eagerOf(x).cpu)).toFixed(1)}%` : '';
+  const ratio = replay
+    ? ` | / eager: thread ${((100 * th) / med(eagerOf(x).thread)).toFixed(1)}%, process ${((100 * cpu) / med(eagerOf(x).cpu)).toFixed(1)}%`
+    : '';
   console.log(
     `${x.name.padEnd(24)} main-thread CPU ${th.toFixed(2)} ms (min ${Math.min(...x.thread).toFixed(2)}), process CPU ${cpu.toFixed(2)} ms (min ${Math.min(...x.cpu).toFixed(2)})${ratio} | steps ${x.outcomes}`,
   );

@@ -1236,7 +1236,9 @@ export async function getGpu(unsafeSkipValidation = false): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) {
     if (unsafeSkipValidation)
-      throw new Error('unsafeSkipValidation: Dawn toggles can only be set under Node (a browser page cannot turn off validation); drop the option');
+      throw new Error(
+        'unsafeSkipValidation: Dawn toggles can only be set under Node (a browser page cannot turn off validation); drop the option',
+      );
     return nav.gpu;
   }
   if (isNode) {
