@@ -39,6 +39,8 @@ export interface SsimOptions extends ImageMetricOptions {
   sigma?: number;
   k1?: number;
   k2?: number;
+  /** Images blurred per batch (default: as many as fit SSIM_CHUNK_ELEMENTS map elements). */
+  chunkImages?: number;
 }
 
 /** A per-image metric and its mean over images. */
@@ -123,6 +125,9 @@ export async function psnr(x: Tensor, y: Tensor, opts: ImageMetricOptions = {}):
   return { perImage, mean: meanOf(perImage) };
 }
 
+/** Map elements (5 maps per channel per image) blurred in one batch by ssim(). */
+export const SSIM_CHUNK_ELEMENTS = 1 << 21;
+
 /** SSIM per image on the GPU (see the header for the settings). */
 export async function ssim(x: Tensor, y: Tensor, opts: SsimOptions = {}): Promise<PerImage> {
   const [n, c, h, w] = checkPair('ssim', x, y);
@@ -131,26 +136,37 @@ export async function ssim(x: Tensor, y: Tensor, opts: SsimOptions = {}): Promis
   if (h < win || w < win)
     throw new Error(`ssim: images of ${h}x${w} are smaller than the ${win}x${win} window (pass a smaller odd window)`);
   const g = Float32Array.from(gaussianWindow(win, sigma));
-  const t = tidy(() =>
-    noGrad(() => {
-      const m = n * c;
-      const a = reshape(toUnit(x, range), [m, 1, h, w]);
-      const b = reshape(toUnit(y, range), [m, 1, h, w]);
-      const maps = concat([a, b, square(a), square(b), mul(a, b)], 0);
-      const blurred = conv2d(conv2d(maps, tensor(g, [1, 1, 1, win])), tensor(g, [1, 1, win, 1]));
-      const [muA, muB, eAA, eBB, eAB] = [0, 1, 2, 3, 4].map((k) => narrow(blurred, 0, k * m, m));
-      const muAB = mul(muA, muB);
-      const muAA = square(muA);
-      const muBB = square(muB);
-      const num = mul(addScalar(mulScalar(muAB, 2), c1), addScalar(mulScalar(sub(eAB, muAB), 2), c2));
-      const den = mul(addScalar(add(muAA, muBB), c1), addScalar(add(sub(eAA, muAA), sub(eBB, muBB)), c2));
-      const oh = h - win + 1;
-      const ow = w - win + 1;
-      return mean(reshape(div(num, den), [n, c * oh * ow]), 1);
-    }),
-  );
-  const perImage = Float64Array.from(await t.data());
-  t.dispose();
+  // Images in chunks: the blur convolves 5 maps per channel of every image in one batch, and a
+  // large set (200 RGB images at 64x64: 3000 maps) would need more workgroups in one dispatch than
+  // adapters allow (65535 per dimension). Each image's SSIM is computed on its own, so chunking
+  // gives the same numbers.
+  const chunk = opts.chunkImages ?? Math.max(1, Math.floor(SSIM_CHUNK_ELEMENTS / (5 * c * h * w)));
+  const perImage = new Float64Array(n);
+  for (let i0 = 0; i0 < n; i0 += chunk) {
+    const k = Math.min(chunk, n - i0);
+    const t = tidy(() =>
+      noGrad(() => {
+        const m = k * c;
+        const xs = k === n ? x : narrow(x, 0, i0, k);
+        const ys = k === n ? y : narrow(y, 0, i0, k);
+        const a = reshape(toUnit(xs, range), [m, 1, h, w]);
+        const b = reshape(toUnit(ys, range), [m, 1, h, w]);
+        const maps = concat([a, b, square(a), square(b), mul(a, b)], 0);
+        const blurred = conv2d(conv2d(maps, tensor(g, [1, 1, 1, win])), tensor(g, [1, 1, win, 1]));
+        const [muA, muB, eAA, eBB, eAB] = [0, 1, 2, 3, 4].map((j) => narrow(blurred, 0, j * m, m));
+        const muAB = mul(muA, muB);
+        const muAA = square(muA);
+        const muBB = square(muB);
+        const num = mul(addScalar(mulScalar(muAB, 2), c1), addScalar(mulScalar(sub(eAB, muAB), 2), c2));
+        const den = mul(addScalar(add(muAA, muBB), c1), addScalar(add(sub(eAA, muAA), sub(eBB, muBB)), c2));
+        const oh = h - win + 1;
+        const ow = w - win + 1;
+        return mean(reshape(div(num, den), [k, c * oh * ow]), 1);
+      }),
+    );
+    perImage.set(await t.data(), i0);
+    t.dispose();
+  }
   return { perImage, mean: meanOf(perImage) };
 }
 

@@ -322,6 +322,10 @@ describe('image metrics: PSNR, SSIM, L1', () => {
     const cpu = ssimCpu(a, b, s);
     const gpu = await ssim(tensor(a, [3, 3, 17, 14]), tensor(b, [3, 3, 17, 14]));
     cpu.perImage.forEach((v, i) => expect(gpu.perImage[i]).toBeCloseTo(v, 4));
+    // In chunks of 2 images (large sets are chunked to keep each dispatch within the adapter's
+    // workgroup limits): the same numbers.
+    const chunked = await ssim(tensor(a, [3, 3, 17, 14]), tensor(b, [3, 3, 17, 14]), { chunkImages: 2 });
+    expect(Array.from(chunked.perImage)).toEqual(Array.from(gpu.perImage));
     expect(cpu.mean).toBeGreaterThan(0.05);
     expect(cpu.mean).toBeLessThan(0.95);
     // The same pictures given in [0, 1] score the same.
