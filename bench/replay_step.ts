@@ -15,11 +15,9 @@
 // field; process.cpuUsage where that file is missing): the JavaScript, the N-API calls and Dawn's
 // encoding on this thread, without lavapipe's or Dawn's worker threads (the process figure counts
 // them). The sizes are step_counters.ts's (narrow widths, paper depths).
-import { readFileSync } from 'node:fs';
-import { initEngine, describeAdapter } from '../engine/device.js';
-import { tensor } from '../engine/tensor.js';
-import { recipes, type GanTrainer } from '../nets/registry.js';
+import { initEngine, describeAdapter, validatesCommands } from '../engine/device.js';
 import { replayed } from '../nets/lib/step.js';
+import { REPLAY_MODELS, stepTrainer, threadCpuMs } from './step_setup.js';
 
 const steps = Number(process.argv[2] ?? 10);
 // --replay-only: skip the eager runs (for a CPU profile of the replay path: node --cpu-prof).
@@ -53,70 +51,9 @@ dev.createCommandEncoder = (d?: GPUCommandEncoderDescriptor) => {
   };
   return enc;
 };
-// Whether Dawn validates commands: a copy of 3 bytes (not a multiple of 4) is a validation error.
-async function validates(): Promise<boolean> {
-  const d = e.device;
-  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const [a, b] = [d.createBuffer({ size: 16, usage }), d.createBuffer({ size: 16, usage })];
-  d.pushErrorScope('validation');
-  const enc = d.createCommandEncoder();
-  enc.copyBufferToBuffer(a, 0, b, 0, 3);
-  d.queue.submit([enc.finish()]);
-  const err = await d.popErrorScope();
-  a.destroy();
-  b.destroy();
-  return err !== null;
-}
 console.log(
-  `adapter: ${describeAdapter(e.adapter)}; ${steps} measured steps per path after 5 warm-up steps; Dawn validation ${(await validates()) ? 'on' : 'off (skip_validation)'}`,
+  `adapter: ${describeAdapter(e.adapter)}; ${steps} measured steps per path after 5 warm-up steps; Dawn validation ${(await validatesCommands(e.device)) ? 'on' : 'off (skip_validation)'}`,
 );
-
-const configs: Record<string, [number, Record<string, unknown>]> = {
-  dcgan: [2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
-  dcgan64: [2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
-  pix2pix: [1, { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' }],
-  cyclegan: [1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 }],
-  cyclegan32: [
-    1,
-    { imageSize: 32, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 },
-  ],
-  stargan: [2, { imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, cDim: 3 }],
-};
-
-function make(model: string): { t: GanTrainer; real: ReturnType<typeof tensor>; batch: number } {
-  const [batch, over] = configs[model];
-  const recipe = recipes[model.replace(/\d+$/, '')];
-  const config: Record<string, number | string | boolean> = {};
-  for (const [k, v] of Object.entries(recipe.options)) if (v.default !== undefined) config[k] = v.default as number | string | boolean;
-  Object.assign(config, over);
-  const t = recipe.create(config, { ...recipe.train, batch }, 1);
-  const { channels, size } = recipe.imageShape(config);
-  const real = tensor(
-    new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)),
-    [batch, channels, size, size],
-  ).keep();
-  return { t, real, batch };
-}
-
-// The calling thread's CPU time in ms: schedstat's first field (ns on CPU), else the process's.
-// schedstat alone is stale for a running thread (the kernel adds the time since the last scheduler
-// event only at the next tick or switch: a tight loop read it back unchanged for milliseconds);
-// getrusage(RUSAGE_SELF), behind process.cpuUsage(), brings the calling thread's count up to date
-// first, so it is called just before the read.
-let schedstat = true;
-try {
-  readFileSync('/proc/thread-self/schedstat', 'utf8');
-} catch {
-  schedstat = false;
-}
-function threadCpuMs(): number {
-  if (schedstat) {
-    process.cpuUsage();
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  }
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 // On a shared machine a step is often descheduled; the fastest of n steps is the best estimate of
@@ -124,7 +61,8 @@ const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const min = (a: number[]) => Math.min(...a);
 
 async function measure(model: string, replay: boolean) {
-  const { t, real } = make(model);
+  if (!REPLAY_MODELS[model]) throw new Error(`replay_step: model '${model}' unknown; use one of ${Object.keys(REPLAY_MODELS).join(', ')}`);
+  const { t, real } = stepTrainer(REPLAY_MODELS[model]);
   const r = replayed(t, { enabled: replay });
   const host: number[] = [];
   const sub: number[] = [];

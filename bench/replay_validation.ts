@@ -11,41 +11,15 @@
 // step() + flush(), submitEvery = 0, each step followed by sync(); medians of the measured steps
 // after 5 warm-up steps (the replayed trainers replay from their 4th step).
 import { readFileSync } from 'node:fs';
-import { initEngine, setEngine, describeAdapter, type Engine } from '../engine/device.js';
-import { tensor, type Tensor } from '../engine/tensor.js';
-import { recipes } from '../nets/registry.js';
+import { initEngine, setEngine, describeAdapter, validatesCommands, type Engine } from '../engine/device.js';
+import type { Tensor } from '../engine/tensor.js';
 import { replayed, type ReplayedTrainer } from '../nets/lib/step.js';
+import { REPLAY_MODELS, stepTrainer, threadCpuMs } from './step_setup.js';
 
 const steps = Number(process.argv[2] ?? 15);
 const model = process.argv[3] ?? 'cyclegan32';
-const configs: Record<string, [string, number, Record<string, unknown>]> = {
-  cyclegan32: [
-    'cyclegan',
-    1,
-    { imageSize: 32, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan', poolSize: 0 },
-  ],
-  dcgan: ['dcgan', 2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
-};
-if (!configs[model]) throw new Error(`replay_validation: model '${model}' unknown; use one of ${Object.keys(configs).join(', ')}`);
-
-function threadCpuMs(): number {
-  process.cpuUsage(); // brings this thread's schedstat count up to date (see bench/replay_step.ts)
-  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-}
-
-async function validates(e: Engine): Promise<boolean> {
-  const d = e.device;
-  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const [a, b] = [d.createBuffer({ size: 16, usage }), d.createBuffer({ size: 16, usage })];
-  d.pushErrorScope('validation');
-  const enc = d.createCommandEncoder();
-  enc.copyBufferToBuffer(a, 0, b, 0, 3);
-  d.queue.submit([enc.finish()]);
-  const err = await d.popErrorScope();
-  a.destroy();
-  b.destroy();
-  return err !== null;
-}
+if (!REPLAY_MODELS[model])
+  throw new Error(`replay_validation: model '${model}' unknown; use one of ${Object.keys(REPLAY_MODELS).join(', ')}`);
 
 interface Runner {
   name: string;
@@ -59,24 +33,14 @@ interface Runner {
 
 function make(e: Engine, replay: boolean, name: string): Runner {
   setEngine(e);
-  const [recipeName, batch, over] = configs[model];
-  const recipe = recipes[recipeName];
-  const config: Record<string, number | string | boolean> = {};
-  for (const [k, v] of Object.entries(recipe.options)) if (v.default !== undefined) config[k] = v.default as number | string | boolean;
-  Object.assign(config, over);
-  const t = recipe.create(config, { ...recipe.train, batch }, 1);
-  const { channels, size } = recipe.imageShape(config);
-  const real = tensor(
-    new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)),
-    [batch, channels, size, size],
-  ).keep();
+  const { t, real } = stepTrainer(REPLAY_MODELS[model]);
   return { name, e, r: replayed(t, { enabled: replay }), real, thread: [], cpu: [], outcomes: '' };
 }
 
 const on = await initEngine();
 const off = await initEngine({ unsafeSkipValidation: true, log: () => {} });
 for (const e of [on, off]) e.submitEvery = 0;
-const [vOn, vOff] = [await validates(on), await validates(off)];
+const [vOn, vOff] = [await validatesCommands(on.device), await validatesCommands(off.device)];
 const runners = [
   make(on, false, 'eager, validation on'),
   make(on, true, 'replay, validation on'),

@@ -8,9 +8,8 @@
 // trains G). The last lines give the mean dispatches per step over the steps after the third and
 // the dispatches of the last step by op (the engine's trace), to see what a fusion removed.
 import { initEngine } from '../engine/device.js';
-import { tensor } from '../engine/tensor.js';
-import { recipes } from '../nets/registry.js';
 import { readStats } from '../nets/lib/stats.js';
+import { type StepModel, stepTrainer } from './step_setup.js';
 
 const model = process.argv[2] ?? 'dcgan';
 const steps = Number(process.argv[3] ?? 12);
@@ -38,25 +37,19 @@ q.submit = (x: any) => {
   c.submit++;
   return osub(x);
 };
-const configs: Record<string, any> = {
-  dcgan: [2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
-  dcgan16: [2, { imageSize: 16, nc: 1, nz: 8, ngf: 4, ndf: 4 }],
-  dcgan64: [2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
-  pix2pix: [1, { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' }],
-  cyclegan: [1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan' }],
-  stargan: [2, { imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, cDim: 3 }],
+const configs: Record<string, StepModel> = {
+  dcgan: ['dcgan', 2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
+  dcgan16: ['dcgan', 2, { imageSize: 16, nc: 1, nz: 8, ngf: 4, ndf: 4 }],
+  dcgan64: ['dcgan', 2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
+  pix2pix: [
+    'pix2pix',
+    1,
+    { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' },
+  ],
+  cyclegan: ['cyclegan', 1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan' }],
+  stargan: ['stargan', 2, { imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, cDim: 3 }],
 };
-const [batch, over] = configs[model];
-const recipe = recipes[model.replace(/\d+$/, '')];
-const config: any = {};
-for (const [k, v] of Object.entries(recipe.options)) if ((v as any).default !== undefined) config[k] = (v as any).default;
-Object.assign(config, over);
-const t = recipe.create(config, { ...recipe.train, batch }, 1);
-const { channels, size } = recipe.imageShape(config);
-const real = tensor(
-  new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i)),
-  [batch, channels, size, size],
-).keep();
+const { t, real } = stepTrainer(configs[model]);
 const hosts: number[] = [];
 const walls: number[] = [];
 const dispatches: number[] = [];

@@ -1319,6 +1319,24 @@ export async function initEngine(opts: InitOptions = {}): Promise<Engine> {
   return engine;
 }
 
+/**
+ * Whether `device` reports invalid commands: a copy of 3 bytes (not a multiple of 4) is a
+ * validation error with Dawn's defaults and passes silently under skip_validation (the probe that
+ * initEngine's unsafeSkipValidation took effect; tests and the replay benchmarks use it).
+ */
+export async function validatesCommands(device: GPUDevice): Promise<boolean> {
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const [a, b] = [device.createBuffer({ size: 16, usage }), device.createBuffer({ size: 16, usage })];
+  device.pushErrorScope('validation');
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(a, 0, b, 0, 3);
+  device.queue.submit([enc.finish()]);
+  const err = await device.popErrorScope();
+  a.destroy();
+  b.destroy();
+  return err !== null;
+}
+
 export function describeAdapter(a: AdapterSummary): string {
   const parts = [a.vendor, a.architecture, a.device, a.description].filter(Boolean);
   return `${parts.join(' / ') || 'unknown adapter'}${a.isFallbackAdapter ? ' (fallback)' : ''} [${a.backend}]`;

@@ -5,7 +5,7 @@
 // parameter, moment, step count and the noise stream bit for bit as with validation on.
 
 import { describe, expect, it } from 'vitest';
-import { initEngine, type Engine } from '../engine/device.js';
+import { initEngine, validatesCommands } from '../engine/device.js';
 import { tensor } from '../engine/tensor.js';
 import { DataLoader } from '../data/loader.js';
 import { replayed } from '../nets/lib/step.js';
@@ -14,21 +14,6 @@ import { resolveTrainRun } from '../cli/train.js';
 import { trainerState } from './support/resume.js';
 import { modelCase, seededRows } from './support/model_cases.js';
 import { GAN_ADAM, configOf } from './support/util.js';
-
-/** Whether `e`'s device reports a copy of 3 bytes (not a multiple of 4) as a validation error. */
-async function validates(e: Engine): Promise<boolean> {
-  const d = e.device;
-  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const [a, b] = [d.createBuffer({ size: 16, usage }), d.createBuffer({ size: 16, usage })];
-  d.pushErrorScope('validation');
-  const enc = d.createCommandEncoder();
-  enc.copyBufferToBuffer(a, 0, b, 0, 3);
-  d.queue.submit([enc.finish()]);
-  const err = await d.popErrorScope();
-  a.destroy();
-  b.destroy();
-  return err !== null;
-}
 
 const STEPS = 6; // two recorded eager steps, the planning step, then replays
 
@@ -59,7 +44,7 @@ describe('unsafeSkipValidation (gan train --skip-validation)', () => {
   it('turns Dawn validation off for its engine only, warns, and replays to the same bits as a validated engine', async () => {
     const safe = await initEngine();
     expect(safe.skipsValidation).toBe(false);
-    expect(await validates(safe)).toBe(true);
+    expect(await validatesCommands(safe.device)).toBe(true);
     const want = await trainDcgan();
     expect(want.outcomes.slice(-2)).toEqual(['replayed', 'replayed']);
 
@@ -67,9 +52,9 @@ describe('unsafeSkipValidation (gan train --skip-validation)', () => {
     const unsafe = await initEngine({ unsafeSkipValidation: true, log: (l) => logged.push(l) });
     expect(unsafe.skipsValidation).toBe(true);
     expect(logged.filter((l) => /validation is off/.test(l))).toHaveLength(1);
-    expect(await validates(unsafe)).toBe(false);
+    expect(await validatesCommands(unsafe.device)).toBe(false);
     // The default instance is untouched (a second default engine still validates).
-    expect(await validates(await initEngine())).toBe(true);
+    expect(await validatesCommands((await initEngine()).device)).toBe(true);
 
     await initEngine({ unsafeSkipValidation: true, log: () => {} });
     const got = await trainDcgan();
