@@ -40,6 +40,20 @@ const real = tensor(
   new Float32Array(batch * channels * size * size).map((_, i) => Math.sin(i * 0.37)),
   [batch, channels, size, size],
 ).keep();
+// Models that take a labelled set (Triple-GAN) get a synthetic one: 10 classes, 200 images of the
+// same kind of values (captioned models need real captions: profile them from a run instead).
+if (t.bindData) {
+  const n = Math.max(200, batch);
+  const per = channels * size * size;
+  t.bindData({
+    images: new Float32Array(n * per).map((_, i) => Math.sin(i * 0.29)),
+    n,
+    c: channels,
+    h: size,
+    w: size,
+    labels: Int32Array.from({ length: n }, (_, i) => i % 10),
+  });
+}
 console.log(
   `${model} ${args.join(' ')}: batch ${batch}, image ${channels}x${size}x${size}, adapter ${e.adapter.description || e.adapter.vendor}`,
 );

@@ -78,9 +78,11 @@ for (let s = 1; s <= steps; s++) {
   );
 }
 const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
-console.log(`median host ${med(hosts).toFixed(1)} wall ${med(walls).toFixed(1)}`);
-if (dispatches.length)
+// Steps 1-3 warm up (kernel compiles, pool growth, plan recording): the summary needs step 4 on.
+if (dispatches.length) {
+  console.log(`median host ${med(hosts).toFixed(1)} wall ${med(walls).toFixed(1)}`);
   console.log(`mean dispatches/step ${(dispatches.reduce((a, b) => a + b, 0) / dispatches.length).toFixed(1)} over steps 4..${steps}`);
+} else console.log(`no summary: steps 1-3 are warm-up, run 4 or more (${steps} asked)`);
 const trace = (e as any).trace as { op: string }[] | null | undefined;
 if (trace) {
   const by = new Map<string, number>();

@@ -10,8 +10,11 @@
 //   pa, pb      this thread's share of the next step's tiles, fetched from global memory into
 //               registers while the current step computes (software pipelining)
 //   tid         local_invocation_index; tx = tid % WGX, ty = tid / WGX
-//   splits      split-K: wg.z = zb * splits + zs; split zs reduces k in [zs*kChunk, (zs+1)*kChunk)
-//               and writes its partial C to `part`, which gemmReduceSource() sums up
+//   splits      split-K: wg.z = (zb * splits + zs) * xs + slice; split zs reduces k in
+//               [zs*kChunk, (zs+1)*kChunk) and writes its partial C to `part`, which
+//               gemmReduceSource() sums up
+//   xs          column slices folded into z when the column blocks exceed the adapter's
+//               workgroups per dimension: block = slice * num_workgroups.x + wg.x
 // Thread (tx, ty) owns rows  m = m0 + iv*(4*WGY) + 4*ty + c   (iv < RM/4, c < 4)
 //               and columns n = n0 + jv*(4*WGX) + 4*tx + q   (jv < RN/4, q < 4),
 // so a warp's vec4 reads of Bs are consecutive (no bank conflicts) and its stores are contiguous.
@@ -63,7 +66,13 @@ export const tileSmemBytes = (t: GemmTile) => 4 * t.tk * (t.wgy * t.rm + t.wgx *
  * The uniform fields every GEMM kernel starts with (8 u32). `acc` holds the accumulation flags
  * (GEMM_ACC_OUT, GEMM_ACC_EXTRA): a store whose flag is set adds into its output instead.
  */
-export const GEMM_UNIFORM_HEAD = 'M: u32, N: u32, K: u32, splits: u32, kChunk: u32, batch: u32, acc: u32, h1: u32,';
+/**
+ * The GEMM kernels' uniform head. `xs`: column slices folded into dispatch z (>= 1). A launch whose
+ * column blocks exceed the adapter's workgroups per dimension (65535: about 4.2M columns for the
+ * 64-wide direct kernel) splits them into xs slices of x workgroups; z = (batch index * splits +
+ * split) * xs + slice.
+ */
+export const GEMM_UNIFORM_HEAD = 'M: u32, N: u32, K: u32, splits: u32, kChunk: u32, batch: u32, acc: u32, xs: u32,';
 
 /** Accumulation flags in the GEMM head's `acc` word: `out += result`, and for the extra outputs. */
 export const GEMM_ACC_OUT = 1;
@@ -142,10 +151,10 @@ ${outBindings(f, nIn + 1 + f.epilogueInputs.length)}
 
 @compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
-        @builtin(subgroup_invocation_id) sgid: u32) {
+        @builtin(num_workgroups) nwg: vec3<u32>, @builtin(subgroup_invocation_id) sgid: u32) {
   let m0 = wg.y * ${rm}u;
-  let n = wg.x * ${wg}u + lid;
-  let zb = wg.z;
+  let n = ((wg.z % u.xs) * nwg.x + wg.x) * ${wg}u + lid;
+  let zb = wg.z / u.xs;
   ${f.direct(q, sg).trim()}
 }
 `;
@@ -245,7 +254,7 @@ export function gemmSource(f: GemmFamily, t: GemmTile, split: boolean, loopedFet
   for (let r = 0; r < t.rm; r++) {
     for (let jv = 0; jv < cv; jv++) {
       accs.push(`var c${r}_${jv} = vec4<f32>(0.0);`);
-      stores.push(`emit4(zb, wg.z, m0 + ${(r >> 2) * 4 * t.wgy + (r & 3)}u + 4u * ty, n0 + ${jv * 4 * t.wgx}u + 4u * tx, c${r}_${jv});`);
+      stores.push(`emit4(zb, z, m0 + ${(r >> 2) * 4 * t.wgy + (r & 3)}u + 4u * ty, n0 + ${jv * 4 * t.wgx}u + 4u * tx, c${r}_${jv});`);
     }
   }
   const nIn = f.inputs.length;
@@ -297,11 +306,13 @@ fn emit4(zb: u32, z: u32, m: u32, n: u32, v: vec4<f32>) {
 }
 
 @compute @workgroup_size(${nt})
-fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
   let m0 = wg.y * BM;
-  let n0 = wg.x * BN;
-  let zb = wg.z / u.splits;
-  let zs = wg.z % u.splits;
+  let n0 = ((wg.z % u.xs) * nwg.x + wg.x) * BN;
+  let z = wg.z / u.xs;
+  let zb = z / u.splits;
+  let zs = z % u.splits;
   gTid = tid;
   gM0 = m0;
   gN0 = n0;

@@ -127,6 +127,40 @@ describe('conv passes vs the CPU reference', () => {
     }, 300_000);
   }
 
+  // An adapter allows 65535 workgroups per dimension; a GEMM with more column blocks than that
+  // (over 4.2M output pixels x batch for the 64-wide direct kernel) folds them into slices along
+  // z. Simulated here by lowering the engine's copy of the limit to 16 so that small shapes need
+  // 2-3 slices (x [2, 3, 24, 24], 3x3 pad 1: 1152 columns in the forward and input gradient =
+  // 18 direct blocks, 36 t32 blocks); every other launch of these passes stays within 16, so the
+  // engine's own dispatch check fails the test if a GEMM does not fold.
+  for (const mode of ['direct', 't32'] as const) {
+    it(`column blocks past the workgroups-per-dimension limit fold into z (${mode})`, async (ctx) => {
+      if (mode === 'direct' && !directGemmAvailable()) ctx.skip();
+      const e = engine() as { limits: GPUSupportedLimits };
+      const saved = e.limits;
+      e.limits = { ...saved, maxComputeWorkgroupsPerDimension: 16 } as GPUSupportedLimits;
+      try {
+        const c: ConvCase = { label: `folded ${mode}`, x: [2, 3, 24, 24], w: [5, 3, 3, 3], opts: { padding: [1, 1, 1, 1] } };
+        if (mode === 'direct') {
+          setGemmOverride({ direct: true, directRowGroups: 1 });
+          await checkConvPasses(c);
+        } else {
+          // The forward and input-gradient kernels the tile test above compiles (same keys).
+          setGemmOverride({ tile: 't32', splits: 1 });
+          const x = host(c.x);
+          const w = host(c.w);
+          const dy = host(conv2dCpu(x, w, null, toCpu(c.opts)).shape);
+          const [gy, gdx] = noGrad(() => [conv2d(up(x), up(w), null, c.opts), conv2dBackwardInput(up(dy), up(w), c.x, c.opts)]);
+          await expectClose(gy, conv2dCpu(x, w, null, toCpu(c.opts)), 'folded t32: forward');
+          await expectClose(gdx, conv2dBackwardInputCpu(dy, w, c.x, toCpu(c.opts)), 'folded t32: input grad');
+        }
+      } finally {
+        e.limits = saved;
+        setGemmOverride(null);
+      }
+    }, 300_000);
+  }
+
   it('input gradient with stride 3 and dilation 2 (phases with 0, 1 and 2 taps)', async () => {
     // kh*2 = r + pt (mod 3) has solutions kh in {0..3} for every phase here, but with different
     // tap counts; kernel 2 leaves some phases with no tap at all (their dx must be exactly 0).

@@ -109,7 +109,6 @@ function planGemm(e: Engine, M: number, N: number, K: number, batch: number): Ge
     return (
       tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize &&
       nt <= lim.maxComputeInvocationsPerWorkgroup &&
-      Math.ceil(N / bn) <= maxWg &&
       Math.ceil(M / bm) <= maxWg
     );
   };
@@ -127,7 +126,7 @@ function planGemm(e: Engine, M: number, N: number, K: number, batch: number): Ge
     // does not buy proportionally more concurrent tiles: measured on an H200 (bench/NOTES.md),
     // counting them as 4x more made t32 win everywhere while 64- and 128-wide tiles ran 1.2-2x faster.
     const slots = cpu ? 8 : GPU_SLOTS_256 * Math.sqrt(256 / nt);
-    let splits = splitFor(K, tile, groups, slots, Math.floor(maxWg / batch));
+    let splits = splitFor(K, tile, groups, slots, Math.floor(maxWg / (batch * Math.ceil(Math.ceil(N / bn) / maxWg))));
     if (gemmOverride?.splits) splits = gemmOverride.splits;
     // Time ~ waves of resident workgroups x the work of one (padded) tile, plus the split-K pass.
     const waves = Math.ceil((groups * splits) / slots);
@@ -183,8 +182,9 @@ export function runGemm(g: GemmLaunch): void {
   const { tile: t, splits, kChunk } = pickGemmConfig(g.M, g.planN ?? g.N, g.K, g.planBatch ?? g.batch);
   const fam = g.family;
   const { bm, bn } = tileDims(t);
-  const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, g.accumulate ?? 0, 0, ...g.uniforms];
-  const grid: [number, number, number] = [Math.ceil(g.N / bn), Math.ceil(g.M / bm), g.batch * splits];
+  const [gx, xs] = foldColumns(g, Math.ceil(g.N / bn), g.batch * splits);
+  const uniforms = [g.M, g.N, g.K, splits, kChunk, g.batch, g.accumulate ?? 0, xs, ...g.uniforms];
+  const grid: [number, number, number] = [gx, Math.ceil(g.M / bm), g.batch * splits * xs];
   const reads = (n: number) => Array<'read'>(n).fill('read');
   const looped = gemmOverride?.looped ?? engine().isSoftware;
   const extra = g.extraOutputs ?? [];
@@ -300,6 +300,21 @@ export function directRowGroups(M: number, sg: number): number {
   return gemmOverride?.directRowGroups ?? (M <= sg ? 1 : M <= 2 * sg ? 2 : 4);
 }
 
+/**
+ * Column blocks per dispatch x, and the slices (xs) they are folded into along z, for `blocks`
+ * column blocks and `z` workgroups in z per slice: xs = 1 while the blocks fit the adapter's
+ * workgroups per dimension (the kernels then index exactly as without folding).
+ */
+function foldColumns(g: GemmLaunch, blocks: number, z: number): [number, number] {
+  const maxWg = engine().limits.maxComputeWorkgroupsPerDimension;
+  const xs = Math.ceil(blocks / maxWg);
+  if (z * xs > maxWg)
+    throw new Error(
+      `${g.op}: [${g.M} x ${g.N}] x ${g.K} GEMM with ${z} batch/split groups needs ${z * xs} workgroups in z, over the adapter's ${maxWg}; run it in smaller batches`,
+    );
+  return [Math.ceil(blocks / xs), xs];
+}
+
 function runGemmDirect(g: GemmLaunch): void {
   const fam = g.family;
   const sg = subgroupSize(engine());
@@ -311,6 +326,7 @@ function runGemmDirect(g: GemmLaunch): void {
   // Half-width workgroups when N fits in one: the idle invocations of a 64-wide group still run
   // every K step on a CPU (DCGAN G's first layer: 32 columns, K = 512).
   const wg = g.N <= GEMM_DIRECT_WG / 2 && GEMM_DIRECT_WG / 2 >= sg ? GEMM_DIRECT_WG / 2 : GEMM_DIRECT_WG;
+  const [gx, xs] = foldColumns(g, Math.ceil(g.N / wg), g.batch);
   launch(
     {
       key: `${fam.key}|direct${q}x${sg}|wg${wg}`,
@@ -319,8 +335,8 @@ function runGemmDirect(g: GemmLaunch): void {
       op: g.op,
     },
     [...g.inputs, ...g.epilogueInputs, g.out, ...extra],
-    [g.M, g.N, g.K, 1, Math.max(g.K, 1), g.batch, g.accumulate ?? 0, 0, ...g.uniforms],
-    [Math.ceil(g.N / wg), Math.ceil(g.M / (q * sg)), g.batch],
+    [g.M, g.N, g.K, 1, Math.max(g.K, 1), g.batch, g.accumulate ?? 0, xs, ...g.uniforms],
+    [gx, Math.ceil(g.M / (q * sg)), g.batch * xs],
     { op: g.op },
   );
 }
