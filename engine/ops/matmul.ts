@@ -105,11 +105,9 @@ function planGemm(e: Engine, M: number, N: number, K: number, batch: number): Ge
   const lim = e.limits;
   const maxWg = lim.maxComputeWorkgroupsPerDimension;
   const fits = (t: GemmTile) => {
-    const { bm, bn, nt } = tileDims(t);
+    const { bm, nt } = tileDims(t);
     return (
-      tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize &&
-      nt <= lim.maxComputeInvocationsPerWorkgroup &&
-      Math.ceil(M / bm) <= maxWg
+      tileSmemBytes(t) <= lim.maxComputeWorkgroupStorageSize && nt <= lim.maxComputeInvocationsPerWorkgroup && Math.ceil(M / bm) <= maxWg
     );
   };
   const cpu = e.isSoftware;
