@@ -388,8 +388,37 @@ export function matmulFamily(v: MatmulVariant): GemmFamily {
 }
 
 function buildMatmul(key: string, v: MatmulVariant): GemmFamily {
+  // The direct form (gemmDirectSource, software adapters): this invocation's column n of B, one
+  // row of A per lane and row group, A's values handed to the other lanes by subgroupBroadcast;
+  // k ascending with fma, as the tiled kernel without split-K. Clamped indices keep the loads in
+  // range for lanes past M or N; only the stores are guarded.
+  const direct = (q: number, sg: number) => {
+    const rows = [...Array(q * sg).keys()];
+    const groups = [...Array(q).keys()];
+    return /* wgsl */ `
+  let nc = min(n, u.N - 1u);
+  let bL = zb * u.sbb + ${v.transB ? 'nc * u.ldb' : 'nc'};
+  let bStep = ${v.transB ? '1u' : 'u.ldb'};
+  let aStep = ${v.transA ? 'u.lda' : '1u'};
+  ${groups.map((i) => `let aL${i} = zb * u.sab + min(m0 + sgid + ${i * sg}u, u.M - 1u) * ${v.transA ? '1u' : 'u.lda'};`).join('\n  ')}
+  ${rows.map((i) => `var acc${i} = 0.0;`).join('\n  ')}
+  for (var k = 0u; k < u.K; k++) {
+    let bv = b[bL + k * bStep];
+    ${groups.map((i) => `let a${i} = a[aL${i} + k * aStep];`).join('\n    ')}
+    ${rows.map((i) => `acc${i} = fma(subgroupBroadcast(a${Math.floor(i / sg)}, ${i % sg}u), bv, acc${i});`).join('\n    ')}
+  }
+  // Stores as a loop over the rows (see the conv families): unrolled stores compile for seconds.
+  let res = array<f32, ${q * sg}>(${rows.map((i) => `acc${i}`).join(', ')});
+  let rows = min(${q * sg}u, u.M - m0);
+  if (n < u.N) {
+    for (var i = 0u; i < rows; i++) {
+      out[(zb * u.M + m0 + i) * u.N + n] = res[i]${v.bias ? ' + bias[n]' : ''};
+    }
+  }`;
+  };
   return {
     key,
+    direct,
     uniforms: 'lda: u32, ldb: u32, sab: u32, sbb: u32,',
     inputs: ['a', 'b'],
     epilogueInputs: v.bias ? ['bias'] : [],

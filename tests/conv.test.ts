@@ -249,6 +249,38 @@ describe('matmul and linear vs the CPU reference', () => {
     }, 300_000);
   }
 
+  // The direct kernel (the default on software adapters with subgroups) with each row-group
+  // count: every transpose mode, a batch broadcast of a rank-2 operand, linear's bias, row counts
+  // that leave the last row block partial; and the same bits as the tiled kernel without split-K
+  // (both sum k ascending with fma).
+  for (const q of [1, 2, 4]) {
+    it(`direct kernel, ${q} row group(s) per invocation: transpose modes, broadcast, bias`, async (ctx) => {
+      if (!directGemmAvailable()) ctx.skip();
+      for (const [as, bs, transA, transB] of shapes) {
+        setGemmOverride({ direct: true, directRowGroups: q });
+        const a = host(as);
+        const b = host(bs);
+        const y = noGrad(() => matmul(up(a), up(b), { transA, transB }));
+        const what = `direct q=${q}: matmul ${as} x ${bs} tA=${transA} tB=${transB}`;
+        await expectClose(y, matmulCpu(a, b, { transA, transB }), what);
+        setGemmOverride({ tile: 't32', splits: 1 });
+        const tiled = noGrad(() => matmul(up(a), up(b), { transA, transB }));
+        expect(Array.from(await y.data()), `${what}: bits of the tiled t32 kernel`).toEqual(Array.from(await tiled.data()));
+      }
+      setGemmOverride({ direct: true, directRowGroups: q });
+      const x = host([19, 70]);
+      const w = host([33, 70]);
+      const bias = host([33]);
+      const ref = matmulCpu(x, w, { transB: true });
+      ref.data = ref.data.map((v, i) => v + bias.data[i % 33]);
+      await expectClose(
+        noGrad(() => linear(up(x), up(w), up(bias))),
+        ref,
+        `direct q=${q}: linear`,
+      );
+    }, 300_000);
+  }
+
   it('linear adds its bias in the epilogue, also through split-K', async () => {
     const x = host([19, 70]);
     const w = host([33, 70]);
