@@ -95,6 +95,20 @@ ${main1d(COPY_WG)} {
 }`;
 }
 
+/** The strided copy's contiguous case (both sides unit stride after coalescing): dst[doff + i] = src[soff + i]. */
+export function contigCopySource(): string {
+  return /* wgsl */ `
+struct Params { n: u32, soff: u32, doff: u32, pad0: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+${main1d(COPY_WG)} {
+  let i = ${index1d(COPY_WG)};
+  if (i >= u.n) { return; }
+  dst[u.doff + i] = src[u.soff + i];
+}`;
+}
+
 export function fillSource(): string {
   return /* wgsl */ `
 struct Params { n: u32, value: f32, pad0: u32, pad1: u32 }

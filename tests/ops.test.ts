@@ -6,6 +6,7 @@ import { initEngine } from '../engine/index.js';
 import { opRegistry } from '../engine/ops/registry.js';
 import { checkOpCase, caseLabel } from './support/opcheck.js';
 import { opCases } from './support/op_cases.js';
+import { coalesceDims } from '../engine/ops/movement.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -29,4 +30,30 @@ describe('op suite', () => {
       }
     });
   }
+});
+
+describe('strided copies run over the fewest dims', () => {
+  it('coalesceDims drops size-1 dims and merges runs both sides step over as one', () => {
+    // A dim-0 slice of a contiguous [9, 4]: one contiguous run (the contig_copy kernel).
+    expect(coalesceDims([7, 4], [4, 1], [4, 1])).toEqual([[28], [1], [1]]);
+    // Channels 2..4 of [2, 6, 3, 4] into [2, 3, 3, 4]: rows of 36 with different row strides.
+    expect(coalesceDims([2, 3, 3, 4], [72, 12, 4, 1], [36, 12, 4, 1])).toEqual([
+      [2, 36],
+      [72, 1],
+      [36, 1],
+    ]);
+    // A permute merges nothing across the swapped dims; size-1 dims go.
+    expect(coalesceDims([2, 1, 4, 5], [20, 99, 1, 4], [20, 20, 5, 1])).toEqual([
+      [2, 4, 5],
+      [20, 1, 4],
+      [20, 5, 1],
+    ]);
+    // Broadcast (stride 0) dims merge with each other, not with a strided one.
+    expect(coalesceDims([2, 3, 5], [0, 0, 1], [15, 5, 1])).toEqual([
+      [6, 5],
+      [0, 1],
+      [5, 1],
+    ]);
+    expect(coalesceDims([1, 1], [1, 1], [1, 1])).toEqual([[1], [0], [0]]);
+  });
 });

@@ -1,7 +1,7 @@
 // Movement ops: reshape (a view), permute, expand, slice, concat, tile, sliceScatter.
 // All of them except reshape are one strided-copy kernel (shaders/reduce_copy.ts) with different
 // strides and offsets, and each backward is another movement op (or sumTo for expand).
-import { copySource, COPY_WG } from '../../shaders/reduce_copy.js';
+import { contigCopySource, copySource, COPY_WG } from '../../shaders/reduce_copy.js';
 import { type Tensor, empty, fmtShape, numel, stridesOf, type Shape } from '../tensor.js';
 import { record } from '../tape.js';
 import { grid1d, launch, vec8 } from './kernel.js';
@@ -10,18 +10,48 @@ import { sumTo } from './reduce.js';
 import { zeros } from './elementwise.js';
 
 const COPY_SPEC = () => ({ key: 'strided_copy', code: () => copySource(), bindings: ['read', 'rw'] as ('read' | 'rw')[] });
+const CONTIG_SPEC = () => ({ key: 'contig_copy', code: () => contigCopySource(), bindings: ['read', 'rw'] as ('read' | 'rw')[] });
+
+/**
+ * The same copy over the fewest dims: size-1 dims dropped, and a dim merged into the one outside
+ * it when both sides step over it as one run (outer stride = inner stride x inner size). A slice,
+ * concat or scatter along dim 0 of a contiguous tensor becomes one contiguous run; a slice along
+ * channels of [N, C, H, W] becomes [N, c * H * W]. The kernel decodes each element's index per
+ * dim (a division and a remainder each), which is most of its cost on a software adapter.
+ */
+export function coalesceDims(shape: Shape, sstr: readonly number[], dstr: readonly number[]): [number[], number[], number[]] {
+  const sh: number[] = [];
+  const ss: number[] = [];
+  const ds: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const k = sh.length - 1;
+    if (k >= 0 && ss[k] === sstr[d] * shape[d] && ds[k] === dstr[d] * shape[d]) {
+      sh[k] *= shape[d];
+      ss[k] = sstr[d];
+      ds[k] = dstr[d];
+    } else {
+      sh.push(shape[d]);
+      ss.push(sstr[d]);
+      ds.push(dstr[d]);
+    }
+  }
+  return sh.length ? [sh, ss, ds] : [[1], [0], [0]];
+}
 
 /** dst[doff + idx . dstr] = src[soff + idx . sstr] for every idx in shape. */
 function stridedCopy(op: string, src: Tensor, dst: Tensor, shape: Shape, sstr: number[], soff: number, dstr: number[], doff: number): void {
   const n = numel(shape);
   if (n === 0) return;
-  launch(
-    { ...COPY_SPEC(), op },
-    [src, dst],
-    [n, shape.length, soff, doff, ...vec8(shape, 1), ...vec8(sstr), ...vec8(dstr)],
-    grid1d(n, COPY_WG),
-    { op, bytes: 8 * n },
-  );
+  const [sh, ss, ds] = coalesceDims(shape, sstr, dstr);
+  if (sh.length === 1 && ss[0] === 1 && ds[0] === 1) {
+    launch({ ...CONTIG_SPEC(), op }, [src, dst], [n, soff, doff, 0], grid1d(n, COPY_WG), { op, bytes: 8 * n });
+    return;
+  }
+  launch({ ...COPY_SPEC(), op }, [src, dst], [n, sh.length, soff, doff, ...vec8(sh, 1), ...vec8(ss), ...vec8(ds)], grid1d(n, COPY_WG), {
+    op,
+    bytes: 8 * n,
+  });
 }
 
 /** A view with a new shape (one dim may be -1). No copy: storage is shared. */

@@ -369,6 +369,8 @@ export const opCases: Record<string, OpCase[]> = {
   slice: [
     { shapes: [[3, 5, 6]], attrs: { starts: [1, 0, 2], ends: [3, 4, 5] } },
     { shapes: [[9, 4]], attrs: { starts: [2], ends: [-1] } },
+    // A channel range of NCHW: coalesces to [2, 3 * 3 * 4] rows of a [2, 6 * 3 * 4] tensor.
+    { shapes: [[2, 6, 3, 4]], attrs: { starts: [0, 2], ends: [2, 5] } },
   ],
   concat: [
     {
