@@ -426,6 +426,8 @@ export const ZOO_LIMIT_BYTES = 80e6;
  *   maxRatio + reference   value <= maxRatio x the number at `reference` (e.g. 3x real-vs-real FD)
  *   max / min              value <= max / value >= min
  *   below / above          value < / > the number at that path (e.g. L1 below the identity's)
+ * and optionally `n`, the path of the sample count the value rests on (default: eval.json's n,
+ * the images scored; StarGAN's accuracy rests on its translations, not its 54 source images).
  */
 export function judgeTarget(target, ev) {
   const checks = target?.check === undefined ? [] : Array.isArray(target.check) ? target.check : [target.check];
@@ -440,22 +442,23 @@ function judgeOne(c, ev) {
   const v = get(ev, c.value);
   if (typeof v !== 'number') return { met: null, text: `eval.json has no ${c.value}` };
   const name = c.value.split('.').pop().toUpperCase();
+  const n = c.n === undefined ? ev.n : get(ev, c.n);
   if (c.maxRatio !== undefined) {
     const ref = get(ev, c.reference);
     const bound = c.maxRatio * ref;
     const met = v <= bound;
     return {
       met,
-      text: `${name} ${fmt(v)} ${met ? '<=' : '>'} ${c.maxRatio} x ${fmt(ref)} (${c.reference.split('.')[0]}) = ${fmt(bound)}, n = ${ev.n}${met ? '' : `: ${fmt(v / ref, 1)}x the reference`}`,
+      text: `${name} ${fmt(v)} ${met ? '<=' : '>'} ${c.maxRatio} x ${fmt(ref)} (${c.reference.split('.')[0]}) = ${fmt(bound)}, n = ${n}${met ? '' : `: ${fmt(v / ref, 1)}x the reference`}`,
     };
   }
   if (c.max !== undefined) {
     const met = v <= c.max;
-    return { met, text: `${name} ${fmt(v, 4)} ${met ? '<=' : '>'} ${c.max}, n = ${ev.n}` };
+    return { met, text: `${name} ${fmt(v, 4)} ${met ? '<=' : '>'} ${c.max}, n = ${n}` };
   }
   if (c.min !== undefined) {
     const met = v >= c.min;
-    return { met, text: `${name} ${fmt(v, 4)} ${met ? '>=' : '<'} ${c.min}, n = ${ev.n}` };
+    return { met, text: `${name} ${fmt(v, 4)} ${met ? '>=' : '<'} ${c.min}, n = ${n}` };
   }
   if (c.below !== undefined || c.above !== undefined) {
     const path = c.below ?? c.above;
@@ -463,7 +466,7 @@ function judgeOne(c, ev) {
     if (typeof ref !== 'number') return { met: null, text: `eval.json has no ${path}` };
     const met = c.below !== undefined ? v < ref : v > ref;
     const op = c.below !== undefined ? (met ? '<' : '>=') : met ? '>' : '<=';
-    return { met, text: `${name} ${fmt(v, 4)} ${op} ${fmt(ref, 4)} (${path.split('.')[0]}), n = ${ev.n}` };
+    return { met, text: `${name} ${fmt(v, 4)} ${op} ${fmt(ref, 4)} (${path.split('.')[0]}), n = ${n}` };
   }
   return { met: null, text: 'unknown check' };
 }

@@ -424,6 +424,13 @@ describe('zoo cards', () => {
     expect(missed.text).toContain('30.00');
     expect(missed.text).toContain('n = 1000');
     expect(zoo.judgeTarget(target, null).met).toBe(null);
+    // A check's own sample count (StarGAN: 1500 translations of 54 source images).
+    const own = zoo.judgeTarget(
+      { check: { value: 'domains.trained.accuracy', min: 0.8, n: 'domains.trained.translations' } },
+      { n: 54, domains: { trained: { accuracy: 0.9, translations: 1500 } } },
+    );
+    expect(own.met).toBe(true);
+    expect(own.text).toContain('n = 1500');
     expect(zoo.judgeTarget({ check: { value: 'metrics.l1', max: 0.2 } }, { n: 50, metrics: { l1: 0.25 } }).met).toBe(false);
     // Several checks: all must hold (pix2pix: L1 below the identity's and SSIM above it).
     const both = {
