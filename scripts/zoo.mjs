@@ -426,7 +426,8 @@ export const ZOO_LIMIT_BYTES = 80e6;
  *   maxRatio + reference   value <= maxRatio x the number at `reference` (e.g. 3x real-vs-real FD)
  *   max / min              value <= max / value >= min
  *   below / above          value < / > the number at that path (e.g. L1 below the identity's)
- * and optionally `n`, the path of the sample count the value rests on (default: eval.json's n,
+ * and optionally `name` (the figure's name on the card; default: the path's last key in capitals)
+ * and `n`, the path of the sample count the value rests on (default: eval.json's n,
  * the images scored; StarGAN's accuracy rests on its translations, not its 54 source images).
  */
 export function judgeTarget(target, ev) {
@@ -441,7 +442,7 @@ export function judgeTarget(target, ev) {
 function judgeOne(c, ev) {
   const v = get(ev, c.value);
   if (typeof v !== 'number') return { met: null, text: `eval.json has no ${c.value}` };
-  const name = c.value.split('.').pop().toUpperCase();
+  const name = c.name ?? c.value.split('.').pop().toUpperCase();
   const n = c.n === undefined ? ev.n : get(ev, c.n);
   if (c.maxRatio !== undefined) {
     const ref = get(ev, c.reference);
