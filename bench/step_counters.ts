@@ -9,7 +9,7 @@
 // the dispatches of the last step by op (the engine's trace), to see what a fusion removed.
 import { initEngine } from '../engine/device.js';
 import { readStats } from '../nets/lib/stats.js';
-import { type StepModel, stepTrainer } from './step_setup.js';
+import { REPLAY_MODELS, type StepModel, stepTrainer } from './step_setup.js';
 
 const model = process.argv[2] ?? 'dcgan';
 const steps = Number(process.argv[3] ?? 12);
@@ -37,17 +37,12 @@ q.submit = (x: any) => {
   c.submit++;
   return osub(x);
 };
+// The replay benchmarks' models, a smaller DCGAN, and CycleGAN with its image pool (the trainer's
+// default; the replay benchmarks turn it off so that the step replays).
 const configs: Record<string, StepModel> = {
-  dcgan: ['dcgan', 2, { imageSize: 32, nc: 3, nz: 16, ngf: 8, ndf: 8 }],
+  ...REPLAY_MODELS,
   dcgan16: ['dcgan', 2, { imageSize: 16, nc: 1, nz: 8, ngf: 4, ndf: 4 }],
-  dcgan64: ['dcgan', 2, { imageSize: 64, nc: 3, nz: 100, ngf: 8, ndf: 8 }],
-  pix2pix: [
-    'pix2pix',
-    1,
-    { imageSize: 64, netG: 'unet_64', netD: 'basic', ngf: 8, ndf: 8, norm: 'batch', dropout: true, ganMode: 'vanilla' },
-  ],
   cyclegan: ['cyclegan', 1, { imageSize: 64, netG: 'resnet_9blocks', netD: 'basic', ngf: 8, ndf: 8, norm: 'instance', ganMode: 'lsgan' }],
-  stargan: ['stargan', 2, { imageSize: 32, gConvDim: 8, dConvDim: 8, gRepeatNum: 2, cDim: 3 }],
 };
 const { t, real } = stepTrainer(configs[model]);
 const hosts: number[] = [];

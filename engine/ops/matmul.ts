@@ -124,7 +124,7 @@ function planGemm(e: Engine, M: number, N: number, K: number, batch: number): Ge
     // does not buy proportionally more concurrent tiles: measured on an H200 (bench/NOTES.md),
     // counting them as 4x more made t32 win everywhere while 64- and 128-wide tiles ran 1.2-2x faster.
     const slots = cpu ? 8 : GPU_SLOTS_256 * Math.sqrt(256 / nt);
-    let splits = splitFor(K, tile, groups, slots, Math.floor(maxWg / (batch * Math.ceil(Math.ceil(N / bn) / maxWg))));
+    let splits = splitFor(K, tile, groups, slots, Math.floor(maxWg / (batch * columnSlices(Math.ceil(N / bn), maxWg))));
     if (gemmOverride?.splits) splits = gemmOverride.splits;
     // Time ~ waves of resident workgroups x the work of one (padded) tile, plus the split-K pass.
     const waves = Math.ceil((groups * splits) / slots);
@@ -298,6 +298,11 @@ export function directRowGroups(M: number, sg: number): number {
   return gemmOverride?.directRowGroups ?? (M <= sg ? 1 : M <= 2 * sg ? 2 : 4);
 }
 
+/** The slices `blocks` column blocks fold into so that each fits the workgroups per dimension (planGemm bounds split-K by it). */
+function columnSlices(blocks: number, maxWg: number): number {
+  return Math.ceil(blocks / maxWg);
+}
+
 /**
  * Column blocks per dispatch x, and the slices (xs) they are folded into along z, for `blocks`
  * column blocks and `z` workgroups in z per slice: xs = 1 while the blocks fit the adapter's
@@ -305,7 +310,7 @@ export function directRowGroups(M: number, sg: number): number {
  */
 function foldColumns(g: GemmLaunch, blocks: number, z: number): [number, number] {
   const maxWg = engine().limits.maxComputeWorkgroupsPerDimension;
-  const xs = Math.ceil(blocks / maxWg);
+  const xs = columnSlices(blocks, maxWg);
   if (z * xs > maxWg)
     throw new Error(
       `${g.op}: [${g.M} x ${g.N}] x ${g.K} GEMM with ${z} batch/split groups needs ${z * xs} workgroups in z, over the adapter's ${maxWg}; run it in smaller batches`,
