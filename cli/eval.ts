@@ -22,6 +22,7 @@
 // Any other model or dataset gets a plain "not yet available" (exit 1) rather than numbers that
 // mean nothing.
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Generator } from '../engine/ops/random.js';
@@ -32,6 +33,7 @@ import { constantPrediction, meanTargetImage, trainingPairsOf, translationHooksO
 import {
   LENET_FULL,
   LENET_QUICK,
+  defaultMetricsCacheDir,
   drawnFeatureSet,
   featureMetrics,
   leNetFeatureSet,
@@ -42,7 +44,8 @@ import {
 } from '../metrics/lenet.js';
 import { EMOJI_NET_FULL, EMOJI_NET_QUICK } from '../metrics/emojinet.js';
 import type { ConvClassifier } from '../metrics/classifier.js';
-import { getRecipe, recipes, type GanTrainer, type ModelRecipe } from '../nets/registry.js';
+import { canonical, loadOrTrainClassifier } from '../metrics/classifier_cache.js';
+import { getRecipe, recipes, type GanTrainer, type JudgeStore, type ModelRecipe } from '../nets/registry.js';
 import {
   acquireEngine,
   checkRange,
@@ -379,6 +382,7 @@ async function evalGenerator(
     size,
     step: ck.info.step,
     createTrainer: (config) => recipe.create(config, ck.info.settings, ck.info.seed),
+    judgeStore: runJudgeStore(ck, (l) => out.line(`gan eval: ${l}`)),
     log: (l) => out.line(`gan eval: ${l}`),
     ...(kind === 'mnist' ? { testSet: () => mnistSplit('test'), trainSet: () => mnistSplit('train', ck.info.limit || undefined) } : {}),
   });
@@ -411,6 +415,43 @@ async function evalGenerator(
     ...(summary?.json ?? {}),
   };
 }
+
+/**
+ * EvalContext.judgeStore for a run: the file's name and metadata carry the request's key plus what
+ * else the weights depend on (the model, the run's optimiser settings, seed, data set and --limit),
+ * so a baseline trained for one run is never used for another; shipped (zoo/judges/) before cached.
+ */
+function runJudgeStore(ck: LoadedCheckpoint, log: (line: string) => void): JudgeStore {
+  return async (r) => {
+    const { batch, lr, beta1, beta2, steps } = ck.info.settings;
+    const key = {
+      ...r.key,
+      model: ck.info.model,
+      settings: { batch, lr, beta1, beta2, steps },
+      seed: ck.info.seed,
+      dataset: ck.info.dataset,
+      limit: ck.info.limit,
+      format: JUDGE_STORE_FORMAT,
+    };
+    const hash = createHash('sha256').update(canonical(key)).digest('hex').slice(0, 16);
+    const c = await loadOrTrainClassifier({
+      path: join(defaultMetricsCacheDir(), `${r.name}-${hash}.safetensors`),
+      what: r.what,
+      create: r.create,
+      moduleOf: r.moduleOf,
+      expect: { key },
+      train: async (v) => ({ ...(await r.train(v)), key: JSON.stringify(key) }),
+      log,
+    });
+    log(
+      `${r.what}: ${c.source === 'trained' ? 'trained now, cached at' : `weights from the ${c.source === 'shipped' ? 'shipped file' : 'cache'}`} ${c.path}`,
+    );
+    return { value: c.net, source: c.source, path: c.path, metadata: c.metadata };
+  };
+}
+
+/** Bump when what the judge store's files hold changes meaning. */
+const JUDGE_STORE_FORMAT = 1;
 
 async function evalTranslation(
   recipe: ModelRecipe,

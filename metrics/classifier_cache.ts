@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { saveModel } from '../engine/checkpoint_node.js';
 import { loadModelBytes } from '../engine/checkpoint.js';
 import { loadSafetensorsFile } from '../engine/io/files.js';
+import type { Module } from '../engine/nn/module.js';
 import type { ConvClassifier } from './classifier.js';
 
 /**
@@ -43,7 +44,7 @@ export function shippedJudgePath(cachePath: string, dir = shippedJudgesDir()): s
 }
 
 /** A JSON value with its object keys sorted (so two recipes compare whatever their key order). */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   const sort = (x: unknown): unknown =>
     Array.isArray(x)
       ? x.map(sort)
@@ -77,8 +78,13 @@ export function checkJudgeMetadata(metadata: Record<string, string>, expect: Rec
   }
 }
 
-export interface CachedClassifier {
-  net: ConvClassifier;
+/** What the store keeps: a net, or something that holds one (a trainer whose network is the judge). */
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface CachedClassifier<T extends Disposable = ConvClassifier> {
+  net: T;
   /** The file the weights came from (shipped or cache), or the cache file they were written to. */
   path: string;
   /** True when the weights came from a file (shipped or cache), false when they were trained now. */
@@ -89,7 +95,7 @@ export interface CachedClassifier {
   metadata: Record<string, string>;
 }
 
-export interface CachedClassifierOptions {
+export interface CachedClassifierOptions<T extends Disposable = ConvClassifier> {
   /** Cache file (its name is the key). */
   path: string;
   /**
@@ -102,9 +108,11 @@ export interface CachedClassifierOptions {
   /** What the net is, for log lines ('domain classifier', 'emoji net'). */
   what: string;
   /** A fresh, initialised net of the recipe's shape. */
-  create: () => ConvClassifier;
+  create: () => T;
   /** Trains the fresh net; returns the metadata to store with it (recipe, accuracy, seconds). */
-  train: (net: ConvClassifier) => Promise<Record<string, string>>;
+  train: (net: T) => Promise<Record<string, string>>;
+  /** The module whose state_dict the file holds (default: the net itself, a Module). */
+  moduleOf?: (net: T) => Module;
   /** Throws when a readable file's metadata says it is stale (then the net is retrained). */
   check?: (metadata: Record<string, string>) => void;
   /** Ignore the shipped and cached files and retrain. */
@@ -116,8 +124,11 @@ export interface CachedClassifierOptions {
  * The net from its shipped file, else its cache file, else trained (and cached) when neither is there,
  * readable and of the expected recipe and format.
  */
-export async function loadOrTrainClassifier(o: CachedClassifierOptions): Promise<CachedClassifier> {
+export async function loadOrTrainClassifier<T extends Disposable = ConvClassifier>(
+  o: CachedClassifierOptions<T>,
+): Promise<CachedClassifier<T>> {
   const log = o.log ?? (() => {});
+  const moduleOf = o.moduleOf ?? ((net: T) => net as unknown as Module);
   const shipped = o.shipped === undefined ? shippedJudgePath(o.path) : o.shipped;
   const candidates: { path: string; source: 'shipped' | 'cache'; where: string }[] = [];
   if (shipped && resolve(shipped) !== resolve(o.path)) candidates.push({ path: shipped, source: 'shipped', where: 'shipped file' });
@@ -129,8 +140,8 @@ export async function loadOrTrainClassifier(o: CachedClassifierOptions): Promise
       const file = await loadSafetensorsFile(c.path);
       if (o.expect) checkJudgeMetadata(file.metadata, o.expect);
       o.check?.(file.metadata);
-      loadModelBytes(file, net, { source: `${o.what} ${c.where} '${c.path}'` });
-      net.eval();
+      loadModelBytes(file, moduleOf(net), { source: `${o.what} ${c.where} '${c.path}'` });
+      moduleOf(net).eval();
       return { net, path: c.path, cached: true, source: c.source, metadata: file.metadata };
     } catch (e) {
       net.dispose();
@@ -138,11 +149,17 @@ export async function loadOrTrainClassifier(o: CachedClassifierOptions): Promise
     }
   }
   const net = o.create();
-  const metadata = await o.train(net);
-  net.eval();
+  let metadata: Record<string, string>;
+  try {
+    metadata = await o.train(net);
+  } catch (e) {
+    net.dispose();
+    throw e;
+  }
+  moduleOf(net).eval();
   try {
     mkdirSync(dirname(o.path), { recursive: true });
-    await saveModel(o.path, net, metadata);
+    await saveModel(o.path, moduleOf(net), metadata);
   } catch (e) {
     log(`${o.what}: could not cache the weights at '${o.path}': ${(e as Error).message}`);
   }

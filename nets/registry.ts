@@ -152,7 +152,33 @@ export interface EvalContext {
   step?: number;
   /** Progress of long extras (a baseline's training), for the terminal. */
   log?: (line: string) => void;
+  /**
+   * Where an extra keeps the weights it trains (a baseline): the shipped file (zoo/judges/) or the
+   * cache when one of this key is there, else trained now and cached (the CLI gives it). Absent:
+   * the extra trains every time.
+   */
+  judgeStore?: JudgeStore;
 }
+
+/** What an extra asks of EvalContext.judgeStore. */
+export interface JudgeRequest<T extends { dispose(): void }> {
+  /** The file name's stem ('triplegan-baseline'); the store adds a hash of the key and of the run's settings. */
+  name: string;
+  /** Everything the weights depend on besides the run's settings, seed, data set and --limit (config, steps). */
+  key: Record<string, unknown>;
+  /** What it is, for log lines. */
+  what: string;
+  /** A fresh holder of the net (a trainer). */
+  create: () => T;
+  /** The net whose state_dict the file holds. */
+  moduleOf: (value: T) => nn.Module;
+  /** Trains the fresh holder; returns metadata to store beside the weights. */
+  train: (value: T) => Promise<Record<string, string>>;
+}
+
+export type JudgeStore = <T extends { dispose(): void }>(
+  request: JudgeRequest<T>,
+) => Promise<{ value: T; source: 'shipped' | 'cache' | 'trained'; path: string; metadata: Record<string, string> }>;
 
 /** What an evalExtras hook reports: lines for the terminal, and keys for <checkpoint>.eval.json. */
 export interface EvalExtras {

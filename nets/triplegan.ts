@@ -524,7 +524,28 @@ export async function trainSupervisedBaseline(
   steps: number,
   log?: (line: string) => void,
 ): Promise<TripleganTrainer> {
-  const b = create({ ...config, supervisedOnly: true }) as TripleganTrainer;
+  const b = createSupervisedBaseline(create, config);
+  try {
+    await runSupervisedBaseline(b, data, steps, log);
+  } catch (e) {
+    b.dispose();
+    throw e;
+  }
+  return b;
+}
+
+/** A fresh supervised-only twin of the run: the same config with supervisedOnly, untrained. */
+function createSupervisedBaseline(create: (config: ModelConfig) => GanTrainer, config: ModelConfig): TripleganTrainer {
+  return create({ ...config, supervisedOnly: true }) as TripleganTrainer;
+}
+
+/** Trains a fresh supervised-only twin for `steps` steps on the labelled subset of `data`. */
+async function runSupervisedBaseline(
+  b: TripleganTrainer,
+  data: { images: Float32Array; labels: ArrayLike<number>; n: number },
+  steps: number,
+  log?: (line: string) => void,
+): Promise<void> {
   b.bindData(data);
   const { nc, imageSize: s } = b.cfg;
   // C alone never reads the unlabelled batch; step() takes one all the same.
@@ -542,7 +563,6 @@ export async function trainSupervisedBaseline(
   } finally {
     unused.dispose();
   }
-  return b;
 }
 
 /**
@@ -572,11 +592,26 @@ async function evalClassifier(trained: GanTrainer, untrained: GanTrainer, ctx: E
     ctx.log?.(
       `supervised-only baseline: C alone on the run's ${cfg.perClass * cfg.numClasses} labels (label seed ${cfg.labelSeed}), ${steps} steps`,
     );
-    const b = await trainSupervisedBaseline(ctx.createTrainer, trained.config, ctx.trainSet(), steps, ctx.log);
+    const { createTrainer, trainSet, judgeStore } = ctx;
+    // The store (the CLI's: zoo/judges/, then .cache/metrics/) keeps the trained baseline, so a second
+    // eval of the run, or `gan eval --pretrained triplegan` from a clone, trains nothing.
+    const { value: b, source } = judgeStore
+      ? await judgeStore({
+          name: 'triplegan-baseline',
+          key: { config: { ...trained.config, supervisedOnly: true }, steps },
+          what: 'supervised-only baseline',
+          create: () => createSupervisedBaseline(createTrainer, trained.config),
+          moduleOf: (t) => t.nets.netC,
+          train: async (t) => {
+            await runSupervisedBaseline(t, trainSet(), steps, ctx.log);
+            return {};
+          },
+        })
+      : { value: await trainSupervisedBaseline(createTrainer, trained.config, trainSet(), steps, ctx.log), source: 'trained' };
     try {
       const baselineError = await classifierError(b.nets.netC, test.images, test.labels, test.n, geometry);
       lines.push(
-        `  supervised-only baseline (the same C on the same ${cfg.perClass * cfg.numClasses} labels, ${steps} steps): test error ${pct(baselineError)}%`,
+        `  supervised-only baseline (the same C on the same ${cfg.perClass * cfg.numClasses} labels, ${steps} steps): test error ${pct(baselineError)}% (weights ${source === 'trained' ? 'trained now' : `from the ${source === 'shipped' ? 'shipped file' : 'cache'}`})`,
       );
       json.supervisedBaseline = {
         testError: baselineError,
@@ -584,6 +619,7 @@ async function evalClassifier(trained: GanTrainer, untrained: GanTrainer, ctx: E
         labels: cfg.perClass * cfg.numClasses,
         labelSeed: cfg.labelSeed,
         n: test.n,
+        source,
       };
     } finally {
       b.dispose();

@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodePngNode } from '../data/png_node.js';
@@ -618,7 +618,8 @@ describe('gan train with the cascade models', () => {
     if (bin) rmSync(bin, { force: true });
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
-  const gan = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const gan = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } });
   const metricsOf = (dir: string) =>
     readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
       .trim()
@@ -754,5 +755,30 @@ describe('gan train with the cascade models', () => {
     const m = metricsOf(dir);
     expect(Object.keys(m[0])).toEqual(expect.arrayContaining(['lossC', 'accL']));
     expect(Object.keys(m[1])).toEqual(expect.arrayContaining(['lossD', 'lossG', 'lossCadv', 'D_c']));
+
+    // gan eval trains the supervised-only baseline once and keeps it: a second eval reads it back
+    // (same test error, nothing trained), and a run with other settings does not.
+    const cache = join(tmp, 'metrics-cache');
+    const evalOnce = (ckpt: string, name: string) => {
+      const out = join(tmp, `${name}.eval.json`);
+      const e = gan(['eval', '--ckpt', ckpt, '--n', '64', '--out', out], { GAN_METRICS_CACHE: cache });
+      expect(e.status, e.stderr).toBe(0);
+      return { json: JSON.parse(readFileSync(out, 'utf8')), stdout: e.stdout };
+    };
+    const first = evalOnce(join(dir, 'checkpoint.safetensors'), 'first');
+    expect(first.json.supervisedBaseline.source).toBe('trained');
+    expect(first.stdout).toMatch(/supervised-only baseline: step 2\/2/);
+    const files = readdirSync(cache).filter((f) => f.startsWith('triplegan-baseline-'));
+    expect(files).toHaveLength(1);
+    const second = evalOnce(join(dir, 'checkpoint.safetensors'), 'second');
+    expect(second.json.supervisedBaseline.source).toBe('cache');
+    expect(second.stdout).not.toMatch(/supervised-only baseline: step/);
+    expect(second.json.supervisedBaseline.testError).toBe(first.json.supervisedBaseline.testError);
+    expect(second.json.classifier.testError).toBe(first.json.classifier.testError);
+    // The file's metadata holds what the weights depend on (a stale key is passed over: judges.test.ts).
+    const bytes = readFileSync(join(cache, files[0]));
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+    const key = JSON.parse(header.__metadata__.key);
+    expect([key.model, key.steps, key.config.supervisedOnly, key.limit, key.settings.batch]).toEqual(['triplegan', 2, true, 200, 4]);
   });
 });
