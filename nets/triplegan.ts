@@ -603,8 +603,9 @@ async function evalClassifier(trained: GanTrainer, untrained: GanTrainer, ctx: E
           create: () => createSupervisedBaseline(createTrainer, trained.config),
           moduleOf: (t) => t.nets.netC,
           train: async (t) => {
+            const t0 = performance.now();
             await runSupervisedBaseline(t, trainSet(), steps, ctx.log);
-            return {};
+            return { train_seconds: ((performance.now() - t0) / 1000).toFixed(1) };
           },
         })
       : { value: await trainSupervisedBaseline(createTrainer, trained.config, trainSet(), steps, ctx.log), source: 'trained' };

@@ -518,7 +518,7 @@ export function renderJudges(zoo) {
   const lines = [
     '## Judges',
     '',
-    "The networks `gan eval` scores with (docs/metrics.md), shipped in `zoo/judges/` under their cache file's name (float32, as trained).",
+    "The networks `gan eval` scores with (docs/metrics.md), and the baselines it compares a model against (Triple-GAN's supervised-only classifier), shipped in `zoo/judges/` under their cache file's name (float32, as trained).",
     '`gan eval` reads a judge from there first ($GAN_JUDGES_DIR overrides the folder), then from the metrics cache',
     "(.cache/metrics/, $GAN_METRICS_CACHE), and trains it only when neither holds a file whose metadata matches the loader's",
     'recipe and format (metrics/classifier_cache.ts).',
@@ -530,7 +530,7 @@ export function renderJudges(zoo) {
     const m = readSafetensors(join(dir, f)).metadata;
     const acc = Number(m.test_accuracy);
     lines.push(
-      `| [${f}](${relative(join(ROOT, 'docs'), join(dir, f)).split(sep).join('/')}) | \`${m.recipe ?? '?'}\`${m.format_version ? ` (format ${m.format_version})` : ''} | ${Number.isFinite(acc) ? `${fmt(100 * acc)}%${m.test_images ? ` of ${m.test_images}` : ''}` : '-'} | ${m.train_seconds ? `${fmt(Number(m.train_seconds), 0)} s` : '-'} | ${(statSync(join(dir, f)).size / 1e6).toFixed(2)} MB |`,
+      `| [${f}](${relative(join(ROOT, 'docs'), join(dir, f)).split(sep).join('/')}) | \`${m.recipe ?? m.key ?? '?'}\`${m.format_version ? ` (format ${m.format_version})` : ''} | ${Number.isFinite(acc) ? `${fmt(100 * acc)}%${m.test_images ? ` of ${m.test_images}` : ''}` : '-'} | ${m.train_seconds ? `${fmt(Number(m.train_seconds), 0)} s` : '-'} | ${(statSync(join(dir, f)).size / 1e6).toFixed(2)} MB |`,
     );
   }
   return lines.join('\n');
