@@ -14,6 +14,12 @@
 //   node scripts/zoo.mjs resume RUN_DIR [--zoo DIR]
 //       A run that cannot finish this session: its float32 checkpoint (optimisers, noise stream and
 //       data position: an exact resume), run.json and metrics.jsonl -> zoo/<model>/resume/.
+//   node scripts/zoo.mjs seed RUN_DIR [--zoo DIR]
+//       Another seed of a model's zoo recipe (`gan train MODEL --recipe zoo --seed S`): `gan eval` of
+//       the run's checkpoint with the recipe's eval args -> zoo/<model>/seeds/seed-S.json (the eval
+//       report, the run's steps, wall time, commits and adapters; no weights). The card puts the
+//       target's figures of every seed side by side (the shipped run's included): mean, spread, and
+//       on how many seeds the target holds.
 //   node scripts/zoo.mjs cards [--zoo DIR] [--out FILE] [--check]
 //       zoo/<model>/curves.svg (the run's training curves from its metrics.jsonl; recipe.json "curves"
 //       picks the keys) and docs/zoo.md (and README.md's block between <!-- zoo:begin --> and <!-- zoo:end -->) from the zoo folders (nothing hand-written: every number comes from run.json,
@@ -280,6 +286,75 @@ function exportRun(runDir, flags) {
   process.stderr.write(
     `zoo: ${model} step ${step} -> ${relative(ROOT, dir)}/ (${(statSync(weights).size / 1e6).toFixed(2)} MB of weights)\n`,
   );
+}
+
+/** `zoo.mjs seed`: another seed's run evaluated into zoo/<model>/seeds/seed-S.json (no weights). */
+function seedRun(runDir, flags) {
+  runDir = resolve(runDir);
+  const ckpt = join(runDir, 'checkpoint.safetensors');
+  if (!existsSync(ckpt)) fail(`${ckpt} is missing (seed takes a gan train run folder)`);
+  const run = readJson(join(runDir, 'run.json'));
+  const dir = join(zooDirOf(flags), run.model);
+  const recipePath = join(dir, 'recipe.json');
+  if (!existsSync(recipePath)) fail(`${recipePath} is missing: write the model's zoo recipe first (docs/zoo.md)`);
+  const recipe = readJson(recipePath);
+  if (run.preset !== 'zoo') fail(`${runDir} was not trained with --recipe zoo (preset ${run.preset}); a seed of the card must be`);
+  if (run.seed === recipe.flags.seed)
+    fail(`${runDir} has the recipe's own seed ${run.seed}: export it (zoo.mjs export) instead of adding it as another seed`);
+  const step = Number(readSafetensors(ckpt).metadata.step);
+  const total = recipe.flags.steps;
+  if (step !== total) fail(`${runDir} stopped at step ${step}; a seed is compared at the recipe's ${total} steps`);
+  const evalArgs = recipe.eval?.args ?? [];
+  mkdirSync(join(dir, 'seeds'), { recursive: true });
+  const tmp = join(dir, 'seeds', `.seed-${run.seed}.tmp.json`);
+  gan(['eval', '--ckpt', relative(ROOT, ckpt), ...evalArgs, '--out', relative(ROOT, tmp)]);
+  const ev = scrubJson(readJson(tmp), runDir);
+  rmSync(tmp, { force: true });
+  const h = summarizeHistory(run);
+  const out = join(dir, 'seeds', `seed-${run.seed}.json`);
+  const record = {
+    seed: run.seed,
+    step,
+    wallSeconds: h.wallSeconds,
+    commits: h.commits,
+    adapters: h.adapters,
+    eval: { ...ev, args: evalArgs },
+  };
+  writeFileSync(out, JSON.stringify(record, null, 2) + '\n');
+  const verdict = judgeTarget(recipe.target, record.eval);
+  process.stderr.write(
+    `zoo: ${run.model} seed ${run.seed} -> ${relative(ROOT, out)}: ${verdict.met === true ? 'met' : verdict.met === false ? 'missed' : ''} ${verdict.text}\n`,
+  );
+}
+
+/** The other seeds' records of a zoo folder (zoo/<model>/seeds/seed-S.json), by seed. */
+export function readSeeds(dir) {
+  const d = join(dir, 'seeds');
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .filter((f) => /^seed-\d+\.json$/.test(f))
+    .map((f) => readJson(join(d, f)))
+    .sort((a, b) => a.seed - b.seed);
+}
+
+/**
+ * The card's line on seeds: each check's figure per seed (the shipped run's first), their mean and
+ * sample standard deviation, and on how many seeds the whole target holds. Null with no other seed.
+ */
+export function seedsLine(target, shipped, others) {
+  if (!others.length || !shipped) return null;
+  const checks = target?.check === undefined ? [] : Array.isArray(target.check) ? target.check : [target.check];
+  const all = [{ seed: shipped.seed, eval: shipped.eval }, ...others];
+  const parts = checks.map((c) => {
+    const vs = all.map((r) => get(r.eval, c.value));
+    if (vs.some((v) => typeof v !== 'number')) return `${c.name ?? c.value}: not in every seed's eval`;
+    const mean = vs.reduce((a, b) => a + b, 0) / vs.length;
+    const sd = Math.sqrt(vs.reduce((a, v) => a + (v - mean) ** 2, 0) / (vs.length - 1));
+    return `${c.name ?? c.value.split('.').pop().toUpperCase()} ${vs.map((v) => fmt(v, 4)).join(' / ')}: mean ${fmt(mean, 4)}, sd ${fmt(sd, 4)}`;
+  });
+  const verdicts = all.map((r) => judgeTarget(target, r.eval).met);
+  const met = verdicts.filter((v) => v === true).length;
+  return `${all.length} seeds (${all.map((r, i) => `${r.seed}${i === 0 ? ' shipped' : ''}`).join(', ')}): ${parts.join('; ')}; the target holds on ${met} of ${all.length}`;
 }
 
 export function saveResume(runDir, flags = {}) {
@@ -607,6 +682,10 @@ export function renderCards(zoo, withCurves = null) {
       `- **Result:** ${verdict.met === true ? '**met**' : verdict.met === false ? '**missed**' : ''}${verdict.met === null ? verdict.text : `: ${verdict.text}`}${ev && !evalOk ? ` (eval.json is of step ${ev.step}, not the shipped step ${step})` : ''}`,
     );
     if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
+    const seeds = seedsLine(recipe.target, evalOk && run ? { seed: run.seed, eval: evalOk } : null, readSeeds(dir));
+    lines.push(
+      `- **Seeds:** ${seeds ?? `1 (seed ${run?.seed ?? recipe.flags.seed}); other seeds of this recipe not trained (\`gan train ${m} --recipe zoo --seed S\`, then \`node scripts/zoo.mjs seed RUN_DIR\`)`}`,
+    );
     if (evalOk)
       lines.push(
         '',
@@ -667,7 +746,10 @@ export function renderCards(zoo, withCurves = null) {
     '3. `node scripts/zoo.mjs export runs/zoo-MODEL`: float16 weights, run.json, metrics.jsonl, `grid.png` (`gan sample` of',
     '   the shipped file) and `eval.json` (`gan eval` of the shipped file) into zoo/MODEL/. A run that has to stop:',
     '   `node scripts/zoo.mjs resume runs/zoo-MODEL` keeps its float32 checkpoint in zoo/MODEL/resume/.',
-    '4. `node scripts/zoo.mjs cards`: this page and the README table (tests/zoo.test.ts checks both are current).',
+    '4. Other seeds (where a run fits): `gan train MODEL --recipe zoo --seed S --out runs/zoo-MODEL-sS`, then',
+    '   `node scripts/zoo.mjs seed runs/zoo-MODEL-sS`: its eval into zoo/MODEL/seeds/ (no weights); the card lists the',
+    "   target's figures over every seed with their mean and spread.",
+    '5. `node scripts/zoo.mjs cards`: this page and the README table (tests/zoo.test.ts checks both are current).',
     '',
     `zoo/ holds ${existsSync(zoo) ? (folderBytes(zoo) / 1e6).toFixed(2) : '0.00'} MB (limit ${ZOO_LIMIT_BYTES / 1e6} MB).`,
     '',
@@ -736,6 +818,9 @@ if (isMain) {
   } else if (cmd === 'resume') {
     if (!pos[0]) fail('usage: node scripts/zoo.mjs resume RUN_DIR [--zoo DIR]');
     saveResume(pos[0], flags);
+  } else if (cmd === 'seed') {
+    if (!pos[0]) fail('usage: node scripts/zoo.mjs seed RUN_DIR [--zoo DIR]');
+    seedRun(pos[0], flags);
   } else if (cmd === 'cards') {
     const out = resolve(flags.out ?? join(ROOT, 'docs', 'zoo.md'));
     const zooDir = zooDirOf(flags);
@@ -761,6 +846,6 @@ if (isMain) {
       process.stderr.write(`zoo: cards -> ${relative(ROOT, out)}${newReadme !== readme ? ' and README.md' : ''}\n`);
     }
   } else {
-    fail('usage: node scripts/zoo.mjs export RUN_DIR | resume RUN_DIR | cards [--check]');
+    fail('usage: node scripts/zoo.mjs export RUN_DIR | resume RUN_DIR | seed RUN_DIR | cards [--check]');
   }
 }

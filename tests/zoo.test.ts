@@ -445,6 +445,31 @@ describe('zoo cards', () => {
     expect(half.text).toContain('SSIM 0.3000 <= 0.4000 (identity)');
   });
 
+  it("other seeds: each check's figure per seed, mean and sample sd, and on how many seeds the target holds", () => {
+    const target = { check: { value: 'metrics.fd', max: 100 } };
+    const shipped = { seed: 1, eval: { n: 1000, metrics: { fd: 90 } } };
+    const others = [
+      { seed: 2, eval: { n: 1000, metrics: { fd: 110 } } },
+      { seed: 3, eval: { n: 1000, metrics: { fd: 100 } } },
+    ];
+    const line = zoo.seedsLine(target, shipped, others);
+    // mean 100, sd sqrt(((-10)^2 + 10^2 + 0) / 2) = 10; fd <= 100 holds for seeds 1 and 3.
+    expect(line).toBe('3 seeds (1 shipped, 2, 3): FD 90.0000 / 110.0000 / 100.0000: mean 100.0000, sd 10.0000; the target holds on 2 of 3');
+    expect(zoo.seedsLine(target, shipped, [])).toBe(null);
+    expect(zoo.seedsLine(target, null, others)).toBe(null);
+    // The records come from zoo/<model>/seeds/seed-S.json, sorted by seed; other files are ignored.
+    const dir = mkdtempSync(join(tmpdir(), 'zoo-seeds-'));
+    try {
+      expect(zoo.readSeeds(dir)).toEqual([]);
+      mkdirSync(join(dir, 'seeds'));
+      for (const r of [...others].reverse()) writeFileSync(join(dir, 'seeds', `seed-${r.seed}.json`), JSON.stringify(r));
+      writeFileSync(join(dir, 'seeds', '.seed-4.tmp.json'), '{}');
+      expect(zoo.readSeeds(dir).map((r: { seed: number }) => r.seed)).toEqual([2, 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keep no absolute paths of the machine that trained', () => {
     expect(
       zoo.scrubPaths(
