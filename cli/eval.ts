@@ -58,7 +58,14 @@ import {
   table,
   usageError,
 } from './common.js';
-import { hasOptimiserState, loadRunCheckpoint, readCheckpointInfo, restoreTrainer, type LoadedCheckpoint } from './checkpoint_io.js';
+import {
+  hasOptimiserState,
+  loadRunCheckpoint,
+  readCheckpointInfo,
+  restoreTrainer,
+  type LoadedCheckpoint,
+  type RunInfo,
+} from './checkpoint_io.js';
 import { evalModesCommand } from './eval_modes.js';
 import { noiseDraws, type FeatureJudge, type Render } from './eval_judge.js';
 import { evalDomainTranslation } from './eval_domains.js';
@@ -423,19 +430,9 @@ async function evalGenerator(
  */
 function runJudgeStore(ck: LoadedCheckpoint, log: (line: string) => void): JudgeStore {
   return async (r) => {
-    const { batch, lr, beta1, beta2, steps } = ck.info.settings;
-    const key = {
-      ...r.key,
-      model: ck.info.model,
-      settings: { batch, lr, beta1, beta2, steps },
-      seed: ck.info.seed,
-      dataset: ck.info.dataset,
-      limit: ck.info.limit,
-      format: JUDGE_STORE_FORMAT,
-    };
-    const hash = createHash('sha256').update(canonical(key)).digest('hex').slice(0, 16);
+    const { key, file } = judgeStoreFile(ck.info, r.name, r.key);
     const c = await loadOrTrainClassifier({
-      path: join(defaultMetricsCacheDir(), `${r.name}-${hash}.safetensors`),
+      path: join(defaultMetricsCacheDir(), file),
       what: r.what,
       create: r.create,
       moduleOf: r.moduleOf,
@@ -448,6 +445,28 @@ function runJudgeStore(ck: LoadedCheckpoint, log: (line: string) => void): Judge
     );
     return { value: c.net, source: c.source, path: c.path, metadata: c.metadata };
   };
+}
+
+/**
+ * The judge store's key for a request of a run (the request's own key plus the model, the run's
+ * optimiser settings, seed, data set and --limit) and its file name: `<name>-<16 hex of its hash>.safetensors`.
+ */
+export function judgeStoreFile(
+  info: RunInfo,
+  name: string,
+  requestKey: Record<string, unknown>,
+): { key: Record<string, unknown>; file: string } {
+  const { batch, lr, beta1, beta2, steps } = info.settings;
+  const key = {
+    ...requestKey,
+    model: info.model,
+    settings: { batch, lr, beta1, beta2, steps },
+    seed: info.seed,
+    dataset: info.dataset,
+    limit: info.limit,
+    format: JUDGE_STORE_FORMAT,
+  };
+  return { key, file: `${name}-${createHash('sha256').update(canonical(key)).digest('hex').slice(0, 16)}.safetensors` };
 }
 
 /** Bump when what the judge store's files hold changes meaning. */

@@ -534,6 +534,12 @@ export async function trainSupervisedBaseline(
   return b;
 }
 
+/** The judge store's name and key of a run's supervised-only baseline (EvalContext.judgeStore). */
+export const SUPERVISED_BASELINE_NAME = 'triplegan-baseline';
+export function supervisedBaselineKey(config: ModelConfig, steps: number): Record<string, unknown> {
+  return { config: { ...config, supervisedOnly: true }, steps };
+}
+
 /** A fresh supervised-only twin of the run: the same config with supervisedOnly, untrained. */
 function createSupervisedBaseline(create: (config: ModelConfig) => GanTrainer, config: ModelConfig): TripleganTrainer {
   return create({ ...config, supervisedOnly: true }) as TripleganTrainer;

@@ -16,6 +16,10 @@ import { recipes, type TrainSettings } from '../nets/registry.js';
 import { loadRunCheckpoint, restoreTrainer, saveRunCheckpoint } from '../cli/checkpoint_io.js';
 import { fixedNoiseSeed, resolveTrainRun } from '../cli/train.js';
 import { pretrainedPath } from '../cli/zoo.js';
+import { readCheckpointInfo } from '../cli/checkpoint_io.js';
+import { judgeStoreFile } from '../cli/eval.js';
+import { checkJudgeMetadata, shippedJudgesDir } from '../metrics/classifier_cache.js';
+import { SUPERVISED_BASELINE_NAME, supervisedBaselineKey } from '../nets/triplegan.js';
 import { buildPrivateCli } from './support/cli_bundle.js';
 import { TINY_STACKGAN, configOf, seeded } from './support/util.js';
 // @ts-expect-error: a plain ES module script without type declarations
@@ -468,6 +472,20 @@ describe('zoo cards', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("gan eval --pretrained triplegan trains nothing: the shipped judges hold its supervised-only baseline under the run's key", async () => {
+    const weights = resolve(__dirname, '..', 'zoo', 'triplegan', 'triplegan.safetensors');
+    expect(existsSync(weights)).toBe(true);
+    const info = await readCheckpointInfo('test', weights);
+    const { key, file } = judgeStoreFile(info, SUPERVISED_BASELINE_NAME, supervisedBaselineKey(info.config, info.step));
+    const path = join(shippedJudgesDir(), file);
+    expect(existsSync(path), `${file} is not in zoo/judges/`).toBe(true);
+    const m = zoo.readSafetensors(path).metadata;
+    expect(() => checkJudgeMetadata(m, { key })).not.toThrow();
+    // The card's baseline figure is of the same number of steps.
+    const ev = JSON.parse(readFileSync(resolve(__dirname, '..', 'zoo', 'triplegan', 'eval.json'), 'utf8'));
+    expect(ev.supervisedBaseline.steps).toBe(info.step);
   });
 
   it('keep no absolute paths of the machine that trained', () => {
