@@ -20,6 +20,11 @@
 //       report, the run's steps, wall time, commits and adapters; no weights). The card puts the
 //       target's figures of every seed side by side (the shipped run's included): mean, spread, and
 //       on how many seeds the target holds.
+//   node scripts/zoo.mjs twin RUN_DIR [--zoo DIR]
+//       The recipe's comparison run (recipe.json "twin": its name, the flags it adds to the recipe's,
+//       its eval args; StackGAN's Stage-I alone at equal total steps): `gan eval` of the run's
+//       checkpoint -> zoo/<model>/twin.json (its record and eval report, no weights). Target checks
+//       read it under `twin.` (two-stage conditional accuracy >= the twin's).
 //   node scripts/zoo.mjs cards [--zoo DIR] [--out FILE] [--check]
 //       zoo/<model>/curves.svg (the run's training curves from its metrics.jsonl; recipe.json "curves"
 //       picks the keys) and docs/zoo.md (and README.md's block between <!-- zoo:begin --> and <!-- zoo:end -->) from the zoo folders (nothing hand-written: every number comes from run.json,
@@ -327,6 +332,62 @@ function seedRun(runDir, flags) {
   );
 }
 
+/** `zoo.mjs twin`: the recipe's comparison run evaluated into zoo/<model>/twin.json (no weights). */
+function twinRun(runDir, flags) {
+  runDir = resolve(runDir);
+  const ckpt = join(runDir, 'checkpoint.safetensors');
+  if (!existsSync(ckpt)) fail(`${ckpt} is missing (twin takes a gan train run folder)`);
+  const run = readJson(join(runDir, 'run.json'));
+  const dir = join(zooDirOf(flags), run.model);
+  const recipePath = join(dir, 'recipe.json');
+  if (!existsSync(recipePath)) fail(`${recipePath} is missing: write the model's zoo recipe first (docs/zoo.md)`);
+  const { twin, flags: recipeFlags } = readJson(recipePath);
+  if (!twin) fail(`${recipePath} has no "twin" (the comparison run's name, flags and eval args)`);
+  if (run.preset !== 'zoo') fail(`${runDir} was not trained with --recipe zoo (preset ${run.preset})`);
+  const first = run.history?.[0]?.command ?? '';
+  for (const [k, v] of Object.entries(twin.flags ?? {}))
+    if (!first.includes(`--${k} ${v}`)) fail(`${runDir} was not started with the twin's --${k} ${v} (its command: ${first})`);
+  const step = Number(readSafetensors(ckpt).metadata.step);
+  if (step !== recipeFlags.steps)
+    fail(`${runDir} stopped at step ${step}; the twin is compared at the recipe's ${recipeFlags.steps} steps`);
+  const args = twin.eval?.args ?? [];
+  const tmp = join(dir, '.twin.tmp.json');
+  gan(['eval', '--ckpt', relative(ROOT, ckpt), ...args, '--out', relative(ROOT, tmp)]);
+  const ev = scrubJson(readJson(tmp), runDir);
+  rmSync(tmp, { force: true });
+  const h = summarizeHistory(run);
+  const record = {
+    name: twin.name,
+    seed: run.seed,
+    step,
+    wallSeconds: h.wallSeconds,
+    commits: h.commits,
+    adapters: h.adapters,
+    commands: run.history.map((x) => scrubPaths(x.command, runDir)),
+    eval: { ...ev, args },
+  };
+  writeFileSync(join(dir, 'twin.json'), JSON.stringify(record, null, 2) + '\n');
+  process.stderr.write(`zoo: ${run.model} twin (${twin.name}) step ${step} -> ${relative(ROOT, join(dir, 'twin.json'))}\n`);
+}
+
+/** The card's lines on the twin run: what it is, how it was run, and the target's figures of both. */
+function twinLines(recipe, twin, ev, m, link) {
+  const spec = recipe.twin;
+  const flags = Object.entries(spec.flags ?? {})
+    .map(([k, v]) => `--${k} ${v}`)
+    .join(' ');
+  if (!twin)
+    return [
+      `- **Twin (${spec.name}):** not run yet: \`gan train ${m} --recipe zoo ${flags} --out runs/zoo-${m}-twin\`, then \`node scripts/zoo.mjs twin runs/zoo-${m}-twin\``,
+    ];
+  const figures = (spec.figures ?? [])
+    .map((f) => `${f.name} ${fmt(get(twin.eval, f.value), 4)} (this run: ${ev ? fmt(get(ev, f.value), 4) : '-'})`)
+    .join(', ');
+  return [
+    `- **Twin (${spec.name}):** \`gan train ${m} --recipe zoo ${flags}\`, seed ${twin.seed}, ${twin.step} steps, ${duration(twin.wallSeconds)} of training (${twin.commands.map((c) => `\`${c}\``).join('; ')}; commit ${twin.commits.map((c) => `\`${c}\``).join(', ')}); \`gan eval ${(twin.eval.args ?? []).join(' ')}\` of its checkpoint${figures ? `: ${figures}` : ''}; its record: [twin.json](${link})`,
+  ];
+}
+
 /** The other seeds' records of a zoo folder (zoo/<model>/seeds/seed-S.json), by seed. */
 export function readSeeds(dir) {
   const d = join(dir, 'seeds');
@@ -501,6 +562,8 @@ export const ZOO_LIMIT_BYTES = 80e6;
  *   maxRatio + reference   value <= maxRatio x the number at `reference` (e.g. 3x real-vs-real FD)
  *   max / min              value <= max / value >= min
  *   below / above          value < / > the number at that path (e.g. L1 below the identity's)
+ *   atMost / atLeast       value <= / >= the number at that path; a path under `twin.` reads the
+ *                          recipe's twin run (zoo/<model>/twin.json's eval: StackGAN's Stage-I alone)
  * and optionally `name` (the figure's name on the card; default: the path's last key in capitals)
  * and `n`, the path of the sample count the value rests on (default: eval.json's n,
  * the images scored; StarGAN's accuracy rests on its translations, not its 54 source images).
@@ -510,6 +573,8 @@ export function judgeTarget(target, ev) {
   if (!checks.length) return { met: null, text: 'no automatic check' };
   if (!ev) return { met: null, text: 'not evaluated yet' };
   const results = checks.map((c) => judgeOne(c, ev));
+  // All must hold: one definite miss is a miss even where another figure is not there yet.
+  if (results.some((r) => r.met === false)) return { met: false, text: results.map((r) => r.text).join('; ') };
   if (results.some((r) => r.met === null)) return { met: null, text: results.map((r) => r.text).join('; ') };
   return { met: results.every((r) => r.met), text: results.map((r) => r.text).join('; ') };
 }
@@ -536,12 +601,19 @@ function judgeOne(c, ev) {
     const met = v >= c.min;
     return { met, text: `${name} ${fmt(v, 4)} ${met ? '>=' : '<'} ${c.min}, n = ${n}` };
   }
-  if (c.below !== undefined || c.above !== undefined) {
-    const path = c.below ?? c.above;
+  if (c.below !== undefined || c.above !== undefined || c.atMost !== undefined || c.atLeast !== undefined) {
+    const path = c.below ?? c.above ?? c.atMost ?? c.atLeast;
     const ref = get(ev, path);
-    if (typeof ref !== 'number') return { met: null, text: `eval.json has no ${path}` };
-    const met = c.below !== undefined ? v < ref : v > ref;
-    const op = c.below !== undefined ? (met ? '<' : '>=') : met ? '>' : '<=';
+    if (typeof ref !== 'number')
+      return { met: null, text: path.startsWith('twin.') ? `${name}: the twin run is not evaluated yet` : `eval.json has no ${path}` };
+    const [met, op] =
+      c.below !== undefined
+        ? [v < ref, v < ref ? '<' : '>=']
+        : c.above !== undefined
+          ? [v > ref, v > ref ? '>' : '<=']
+          : c.atMost !== undefined
+            ? [v <= ref, v <= ref ? '<=' : '>']
+            : [v >= ref, v >= ref ? '>=' : '<'];
     return { met, text: `${name} ${fmt(v, 4)} ${op} ${fmt(ref, 4)} (${path.split('.')[0]}), n = ${n}` };
   }
   return { met: null, text: 'unknown check' };
@@ -635,7 +707,8 @@ export function renderCards(zoo, withCurves = null) {
     const step = shipped ? Number(readSafetensors(weights).metadata.step) : null;
     const total = recipe.flags.steps ?? run?.settings?.steps;
     const evalOk = ev && ev.step === step ? ev : null;
-    const verdict = judgeTarget(recipe.target, evalOk);
+    const twin = recipe.twin && existsSync(join(dir, 'twin.json')) ? readJson(join(dir, 'twin.json')) : null;
+    const verdict = judgeTarget(recipe.target, evalOk && twin ? { ...evalOk, twin: twin.eval } : evalOk);
     const _h = run ? summarizeHistory(run) : null;
     const flags = Object.entries(recipe.flags)
       .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
@@ -682,6 +755,7 @@ export function renderCards(zoo, withCurves = null) {
       `- **Result:** ${verdict.met === true ? '**met**' : verdict.met === false ? '**missed**' : ''}${verdict.met === null ? verdict.text : `: ${verdict.text}`}${ev && !evalOk ? ` (eval.json is of step ${ev.step}, not the shipped step ${step})` : ''}`,
     );
     if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
+    if (recipe.twin) lines.push(...twinLines(recipe, twin, evalOk, m, rel(join(dir, 'twin.json'))));
     const seeds = seedsLine(recipe.target, evalOk && run ? { seed: run.seed, eval: evalOk } : null, readSeeds(dir));
     lines.push(
       `- **Seeds:** ${seeds ?? `1 (seed ${run?.seed ?? recipe.flags.seed}); other seeds of this recipe not trained (\`gan train ${m} --recipe zoo --seed S\`, then \`node scripts/zoo.mjs seed RUN_DIR\`)`}`,
@@ -818,6 +892,9 @@ if (isMain) {
   } else if (cmd === 'resume') {
     if (!pos[0]) fail('usage: node scripts/zoo.mjs resume RUN_DIR [--zoo DIR]');
     saveResume(pos[0], flags);
+  } else if (cmd === 'twin') {
+    if (!pos[0]) fail('usage: node scripts/zoo.mjs twin RUN_DIR [--zoo DIR]');
+    twinRun(pos[0], flags);
   } else if (cmd === 'seed') {
     if (!pos[0]) fail('usage: node scripts/zoo.mjs seed RUN_DIR [--zoo DIR]');
     seedRun(pos[0], flags);
@@ -846,6 +923,6 @@ if (isMain) {
       process.stderr.write(`zoo: cards -> ${relative(ROOT, out)}${newReadme !== readme ? ' and README.md' : ''}\n`);
     }
   } else {
-    fail('usage: node scripts/zoo.mjs export RUN_DIR | resume RUN_DIR | seed RUN_DIR | cards [--check]');
+    fail('usage: node scripts/zoo.mjs export RUN_DIR | resume RUN_DIR | seed RUN_DIR | twin RUN_DIR | cards [--check]');
   }
 }

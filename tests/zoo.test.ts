@@ -352,6 +352,14 @@ describe('gan train MODEL --recipe zoo', () => {
           expect(ship, m).toContain(trainer.sampler);
         }
         (trainer as { dispose?: () => void }).dispose?.();
+        // A twin (the comparison run) adds flags of the same model to the recipe's.
+        const twin = JSON.parse(readFileSync(join(dir, m, 'recipe.json'), 'utf8')).twin as { flags: Record<string, unknown> } | undefined;
+        if (twin) {
+          const extra = Object.entries(twin.flags).flatMap(([k, v]) => [`--${k}`, String(v)]);
+          const t = (await resolveTrainRun(recipes[m], ['--recipe', 'zoo', ...extra, '--out', join(tmp, `t-${m}`)]))!;
+          expect(t.preset, m).toBe('zoo');
+          expect(t.config, m).not.toEqual(run.config);
+        }
       }
     } finally {
       if (before === undefined) delete process.env.GAN_ZOO_DIR;
@@ -447,6 +455,24 @@ describe('zoo cards', () => {
     const half = zoo.judgeTarget(both, { n: 50, metrics: { l1: 0.2, ssim: 0.3 }, identity: { l1: 0.3, ssim: 0.4 } });
     expect(half.met).toBe(false);
     expect(half.text).toContain('SSIM 0.3000 <= 0.4000 (identity)');
+    // atLeast / atMost against the twin run (StackGAN: two-stage vs Stage-I alone); a definite miss
+    // is a miss even while the twin is not evaluated, and a met check waits for it.
+    const twin = {
+      check: [
+        { value: 'conditional.trained', min: 0.3, name: 'acc' },
+        { value: 'conditional.trained', atLeast: 'twin.conditional.trained', name: 'two-stage acc' },
+        { value: 'metrics.fd', atMost: 'twin.metrics.fd', name: 'two-stage FD' },
+      ],
+    };
+    const ev = { n: 287, conditional: { trained: 0.31 }, metrics: { fd: 50 } };
+    expect(zoo.judgeTarget(twin, ev).met).toBe(null);
+    expect(zoo.judgeTarget(twin, ev).text).toContain('two-stage acc: the twin run is not evaluated yet');
+    expect(zoo.judgeTarget(twin, { ...ev, conditional: { trained: 0.2 } }).met).toBe(false);
+    const tie = { ...ev, twin: { conditional: { trained: 0.31 }, metrics: { fd: 50 } } };
+    expect(zoo.judgeTarget(twin, tie).met).toBe(true);
+    const worse = zoo.judgeTarget(twin, { ...ev, twin: { conditional: { trained: 0.31 }, metrics: { fd: 49.9 } } });
+    expect(worse.met).toBe(false);
+    expect(worse.text).toContain('two-stage FD 50.0000 > 49.9000 (twin)');
   });
 
   it("other seeds: each check's figure per seed, mean and sample sd, and on how many seeds the target holds", () => {
