@@ -293,38 +293,52 @@ function exportRun(runDir, flags) {
   );
 }
 
-/** `zoo.mjs seed`: another seed's run evaluated into zoo/<model>/seeds/seed-S.json (no weights). */
-function seedRun(runDir, flags) {
+/**
+ * A run beside a card's own (another seed, the twin): its folder's checkpoint, record and zoo
+ * recipe, checked to be a --recipe zoo run that reached the recipe's steps.
+ */
+function sideRun(runDir, flags, what) {
   runDir = resolve(runDir);
   const ckpt = join(runDir, 'checkpoint.safetensors');
-  if (!existsSync(ckpt)) fail(`${ckpt} is missing (seed takes a gan train run folder)`);
+  if (!existsSync(ckpt)) fail(`${ckpt} is missing (${what} takes a gan train run folder)`);
   const run = readJson(join(runDir, 'run.json'));
   const dir = join(zooDirOf(flags), run.model);
   const recipePath = join(dir, 'recipe.json');
   if (!existsSync(recipePath)) fail(`${recipePath} is missing: write the model's zoo recipe first (docs/zoo.md)`);
   const recipe = readJson(recipePath);
-  if (run.preset !== 'zoo') fail(`${runDir} was not trained with --recipe zoo (preset ${run.preset}); a seed of the card must be`);
-  if (run.seed === recipe.flags.seed)
-    fail(`${runDir} has the recipe's own seed ${run.seed}: export it (zoo.mjs export) instead of adding it as another seed`);
+  if (run.preset !== 'zoo') fail(`${runDir} was not trained with --recipe zoo (preset ${run.preset}); a ${what} of the card must be`);
   const step = Number(readSafetensors(ckpt).metadata.step);
-  const total = recipe.flags.steps;
-  if (step !== total) fail(`${runDir} stopped at step ${step}; a seed is compared at the recipe's ${total} steps`);
-  const evalArgs = recipe.eval?.args ?? [];
-  mkdirSync(join(dir, 'seeds'), { recursive: true });
-  const tmp = join(dir, 'seeds', `.seed-${run.seed}.tmp.json`);
-  gan(['eval', '--ckpt', relative(ROOT, ckpt), ...evalArgs, '--out', relative(ROOT, tmp)]);
-  const ev = scrubJson(readJson(tmp), runDir);
+  if (step !== recipe.flags.steps)
+    fail(`${runDir} stopped at step ${step}; a ${what} is compared at the recipe's ${recipe.flags.steps} steps`);
+  return { runDir, ckpt, run, dir, recipe, step, recipePath };
+}
+
+/** `gan eval` of a side run's checkpoint with `args` -> its record: seed, step, history summary, eval report. */
+function sideRecord(side, args, tmp) {
+  gan(['eval', '--ckpt', relative(ROOT, side.ckpt), ...args, '--out', relative(ROOT, tmp)]);
+  const ev = scrubJson(readJson(tmp), side.runDir);
   rmSync(tmp, { force: true });
-  const h = summarizeHistory(run);
-  const out = join(dir, 'seeds', `seed-${run.seed}.json`);
-  const record = {
-    seed: run.seed,
-    step,
+  const h = summarizeHistory(side.run);
+  return {
+    seed: side.run.seed,
+    step: side.step,
     wallSeconds: h.wallSeconds,
     commits: h.commits,
     adapters: h.adapters,
-    eval: { ...ev, args: evalArgs },
+    commands: side.run.history.map((x) => scrubPaths(x.command, side.runDir)),
+    eval: { ...ev, args },
   };
+}
+
+/** `zoo.mjs seed`: another seed's run evaluated into zoo/<model>/seeds/seed-S.json (no weights). */
+function seedRun(runDir, flags) {
+  const side = sideRun(runDir, flags, 'seed');
+  const { run, dir, recipe } = side;
+  if (run.seed === recipe.flags.seed)
+    fail(`${side.runDir} has the recipe's own seed ${run.seed}: export it (zoo.mjs export) instead of adding it as another seed`);
+  mkdirSync(join(dir, 'seeds'), { recursive: true });
+  const record = sideRecord(side, recipe.eval?.args ?? [], join(dir, 'seeds', `.seed-${run.seed}.tmp.json`));
+  const out = join(dir, 'seeds', `seed-${run.seed}.json`);
   writeFileSync(out, JSON.stringify(record, null, 2) + '\n');
   const verdict = judgeTarget(recipe.target, record.eval);
   process.stderr.write(
@@ -334,40 +348,16 @@ function seedRun(runDir, flags) {
 
 /** `zoo.mjs twin`: the recipe's comparison run evaluated into zoo/<model>/twin.json (no weights). */
 function twinRun(runDir, flags) {
-  runDir = resolve(runDir);
-  const ckpt = join(runDir, 'checkpoint.safetensors');
-  if (!existsSync(ckpt)) fail(`${ckpt} is missing (twin takes a gan train run folder)`);
-  const run = readJson(join(runDir, 'run.json'));
-  const dir = join(zooDirOf(flags), run.model);
-  const recipePath = join(dir, 'recipe.json');
-  if (!existsSync(recipePath)) fail(`${recipePath} is missing: write the model's zoo recipe first (docs/zoo.md)`);
-  const { twin, flags: recipeFlags } = readJson(recipePath);
-  if (!twin) fail(`${recipePath} has no "twin" (the comparison run's name, flags and eval args)`);
-  if (run.preset !== 'zoo') fail(`${runDir} was not trained with --recipe zoo (preset ${run.preset})`);
+  const side = sideRun(runDir, flags, 'twin');
+  const { run, dir, recipe } = side;
+  const twin = recipe.twin;
+  if (!twin) fail(`${side.recipePath} has no "twin" (the comparison run's name, flags and eval args)`);
   const first = run.history?.[0]?.command ?? '';
   for (const [k, v] of Object.entries(twin.flags ?? {}))
-    if (!first.includes(`--${k} ${v}`)) fail(`${runDir} was not started with the twin's --${k} ${v} (its command: ${first})`);
-  const step = Number(readSafetensors(ckpt).metadata.step);
-  if (step !== recipeFlags.steps)
-    fail(`${runDir} stopped at step ${step}; the twin is compared at the recipe's ${recipeFlags.steps} steps`);
-  const args = twin.eval?.args ?? [];
-  const tmp = join(dir, '.twin.tmp.json');
-  gan(['eval', '--ckpt', relative(ROOT, ckpt), ...args, '--out', relative(ROOT, tmp)]);
-  const ev = scrubJson(readJson(tmp), runDir);
-  rmSync(tmp, { force: true });
-  const h = summarizeHistory(run);
-  const record = {
-    name: twin.name,
-    seed: run.seed,
-    step,
-    wallSeconds: h.wallSeconds,
-    commits: h.commits,
-    adapters: h.adapters,
-    commands: run.history.map((x) => scrubPaths(x.command, runDir)),
-    eval: { ...ev, args },
-  };
+    if (!first.includes(`--${k} ${v}`)) fail(`${side.runDir} was not started with the twin's --${k} ${v} (its command: ${first})`);
+  const record = { name: twin.name, ...sideRecord(side, twin.eval?.args ?? [], join(dir, '.twin.tmp.json')) };
   writeFileSync(join(dir, 'twin.json'), JSON.stringify(record, null, 2) + '\n');
-  process.stderr.write(`zoo: ${run.model} twin (${twin.name}) step ${step} -> ${relative(ROOT, join(dir, 'twin.json'))}\n`);
+  process.stderr.write(`zoo: ${run.model} twin (${twin.name}) step ${side.step} -> ${relative(ROOT, join(dir, 'twin.json'))}\n`);
 }
 
 /** The card's lines on the twin run: what it is, how it was run, and the target's figures of both. */
