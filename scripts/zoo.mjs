@@ -11,9 +11,10 @@
 //       run's record, absolute paths replaced), metrics.jsonl, grid.png (`gan sample` of the shipped
 //       file: the run's fixed sample noise) and eval.json (`gan eval` of the shipped file with the
 //       recipe's "eval" args; skipped with --no-eval, keeping an eval.json of the same step).
-//   node scripts/zoo.mjs resume RUN_DIR [--zoo DIR]
+//   node scripts/zoo.mjs resume RUN_DIR [--twin] [--zoo DIR]
 //       A run that cannot finish this session: its float32 checkpoint (optimisers, noise stream and
-//       data position: an exact resume), run.json and metrics.jsonl -> zoo/<model>/resume/.
+//       data position: an exact resume), run.json and metrics.jsonl -> zoo/<model>/resume/
+//       (--twin: the recipe's comparison run -> zoo/<model>/twin-resume/).
 //   node scripts/zoo.mjs seed RUN_DIR [--zoo DIR]
 //       Another seed of a model's zoo recipe (`gan train MODEL --recipe zoo --seed S`): `gan eval` of
 //       the run's checkpoint with the recipe's eval args -> zoo/<model>/seeds/seed-S.json (the eval
@@ -117,7 +118,7 @@ function parseFlags(argv) {
   const flags = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--check' || a === '--no-eval') flags[a.slice(2)] = true;
+    if (a === '--check' || a === '--no-eval' || a === '--twin') flags[a.slice(2)] = true;
     else if (a.startsWith('--')) {
       if (argv[i + 1] === undefined) fail(`${a} needs a value`);
       flags[a.slice(2)] = argv[++i];
@@ -361,15 +362,22 @@ function twinRun(runDir, flags) {
 }
 
 /** The card's lines on the twin run: what it is, how it was run, and the target's figures of both. */
-function twinLines(recipe, twin, ev, m, link) {
+function twinLines(recipe, twin, ev, m, dir, link) {
   const spec = recipe.twin;
   const flags = Object.entries(spec.flags ?? {})
     .map(([k, v]) => `--${k} ${v}`)
     .join(' ');
-  if (!twin)
+  if (!twin) {
+    const resume = existsSync(join(dir, 'twin-resume', 'run.json')) ? readJson(join(dir, 'twin-resume', 'run.json')) : null;
+    if (!resume)
+      return [
+        `- **Twin (${spec.name}):** not run yet: \`gan train ${m} --recipe zoo ${flags} --out runs/zoo-${m}-twin\`, then \`node scripts/zoo.mjs twin runs/zoo-${m}-twin\``,
+      ];
+    const h = summarizeHistory(resume);
     return [
-      `- **Twin (${spec.name}):** not run yet: \`gan train ${m} --recipe zoo ${flags} --out runs/zoo-${m}-twin\`, then \`node scripts/zoo.mjs twin runs/zoo-${m}-twin\``,
+      `- **Twin (${spec.name}):** \`gan train ${m} --recipe zoo ${flags}\`, training: a checkpoint at step ${h.step} of ${recipe.flags.steps} after ${duration(h.wallSeconds)} (${h.commits.map((c) => `\`${c}\``).join(', ')}), not compared yet. Continue it exactly: \`mkdir -p runs && cp -r zoo/${m}/twin-resume runs/zoo-${m}-twin && gan train ${m} --resume runs/zoo-${m}-twin/checkpoint.safetensors\`, then \`node scripts/zoo.mjs twin runs/zoo-${m}-twin\``,
     ];
+  }
   const figures = (spec.figures ?? [])
     .map((f) => `${f.name} ${fmt(get(twin.eval, f.value), 4)} (this run: ${ev ? fmt(get(ev, f.value), 4) : '-'})`)
     .join(', ');
@@ -411,7 +419,8 @@ export function seedsLine(target, shipped, others) {
 export function saveResume(runDir, flags = {}) {
   runDir = resolve(runDir);
   const run = readJson(join(runDir, 'run.json'));
-  const dir = join(zooDirOf(flags), run.model, 'resume');
+  // --twin: the recipe's comparison run (zoo.mjs twin), kept apart from the shipped run's resume/.
+  const dir = join(zooDirOf(flags), run.model, flags.twin ? 'twin-resume' : 'resume');
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(runDir, 'checkpoint.safetensors'), join(dir, 'checkpoint.safetensors'));
   const step = Number(readSafetensors(join(dir, 'checkpoint.safetensors')).metadata.step);
@@ -745,7 +754,7 @@ export function renderCards(zoo, withCurves = null) {
       `- **Result:** ${verdict.met === true ? '**met**' : verdict.met === false ? '**missed**' : ''}${verdict.met === null ? verdict.text : `: ${verdict.text}`}${ev && !evalOk ? ` (eval.json is of step ${ev.step}, not the shipped step ${step})` : ''}`,
     );
     if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
-    if (recipe.twin) lines.push(...twinLines(recipe, twin, evalOk, m, rel(join(dir, 'twin.json'))));
+    if (recipe.twin) lines.push(...twinLines(recipe, twin, evalOk, m, dir, rel(join(dir, 'twin.json'))));
     const seeds = seedsLine(recipe.target, evalOk && run ? { seed: run.seed, eval: evalOk } : null, readSeeds(dir));
     lines.push(
       `- **Seeds:** ${seeds ?? `1 (seed ${run?.seed ?? recipe.flags.seed}); other seeds of this recipe not trained (\`gan train ${m} --recipe zoo --seed S\`, then \`node scripts/zoo.mjs seed RUN_DIR\`)`}`,
@@ -880,7 +889,7 @@ if (isMain) {
     if (!pos[0]) fail('usage: node scripts/zoo.mjs export RUN_DIR [--no-eval] [--zoo DIR]');
     exportRun(pos[0], flags);
   } else if (cmd === 'resume') {
-    if (!pos[0]) fail('usage: node scripts/zoo.mjs resume RUN_DIR [--zoo DIR]');
+    if (!pos[0]) fail('usage: node scripts/zoo.mjs resume RUN_DIR [--twin] [--zoo DIR]');
     saveResume(pos[0], flags);
   } else if (cmd === 'twin') {
     if (!pos[0]) fail('usage: node scripts/zoo.mjs twin RUN_DIR [--zoo DIR]');

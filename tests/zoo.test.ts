@@ -500,6 +500,22 @@ describe('zoo cards', () => {
     }
   });
 
+  it('gan eval --pretrained trains no judge: every judge a card was scored with is shipped in zoo/judges/', () => {
+    const dir = join(root, 'zoo');
+    const judges = shippedJudgesDir();
+    let seen = 0;
+    for (const m of readdirSync(dir).filter((x) => existsSync(join(dir, x, 'eval.json')))) {
+      // The judges' files, wherever the eval found them (shipped, or the cache of the machine that scored it).
+      const text = readFileSync(join(dir, m, 'eval.json'), 'utf8');
+      for (const [, file] of text.matchAll(/"path": "[^"]*?([^/"]+\.safetensors)"/g)) {
+        if (file === `${m}.safetensors`) continue; // the model's own weights
+        expect(existsSync(join(judges, file)), `${m}: ${file} is not in zoo/judges/`).toBe(true);
+        seen++;
+      }
+    }
+    expect(seen).toBeGreaterThan(0);
+  });
+
   it("gan eval --pretrained triplegan trains nothing: the shipped judges hold its supervised-only baseline under the run's key", async () => {
     const weights = resolve(__dirname, '..', 'zoo', 'triplegan', 'triplegan.safetensors');
     expect(existsSync(weights)).toBe(true);
