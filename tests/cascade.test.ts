@@ -528,7 +528,7 @@ describe('Triple-GAN', () => {
     const judged = zoo.judgeTarget(target, report);
     const c = got.json.classifier as { testError: number };
     expect(judged.met).toBe(c.testError <= 0.05 && c.testError < sb.testError);
-    expect(judged.text).toContain(`TESTERROR ${c.testError.toFixed(4)}`);
+    expect(judged.text).toContain(`C's test error ${c.testError.toFixed(4)}`);
     expect(judged.text).toContain(`${sb.testError.toFixed(4)} (supervisedBaseline)`);
     const good = { ...report, classifier: { ...c, testError: 0.04 }, supervisedBaseline: { ...sb, testError: 0.2 } };
     expect(zoo.judgeTarget(target, good).met).toBe(true);
