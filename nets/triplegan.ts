@@ -603,8 +603,8 @@ async function evalClassifier(trained: GanTrainer, untrained: GanTrainer, ctx: E
     // eval of the run, or `gan eval --pretrained triplegan` from a clone, trains nothing.
     const { value: b, source } = judgeStore
       ? await judgeStore({
-          name: 'triplegan-baseline',
-          key: { config: { ...trained.config, supervisedOnly: true }, steps },
+          name: SUPERVISED_BASELINE_NAME,
+          key: supervisedBaselineKey(trained.config, steps),
           what: 'supervised-only baseline',
           create: () => createSupervisedBaseline(createTrainer, trained.config),
           moduleOf: (t) => t.nets.netC,
