@@ -406,10 +406,10 @@ export function seedsLine(target, shipped, others) {
   const all = [{ seed: shipped.seed, eval: shipped.eval }, ...others];
   const parts = checks.map((c) => {
     const vs = all.map((r) => get(r.eval, c.value));
-    if (vs.some((v) => typeof v !== 'number')) return `${c.name ?? c.value}: not in every seed's eval`;
+    if (vs.some((v) => typeof v !== 'number')) return `${checkName(c)}: not in every seed's eval`;
     const mean = vs.reduce((a, b) => a + b, 0) / vs.length;
     const sd = Math.sqrt(vs.reduce((a, v) => a + (v - mean) ** 2, 0) / (vs.length - 1));
-    return `${c.name ?? c.value.split('.').pop().toUpperCase()} ${vs.map((v) => fmt(v, 4)).join(' / ')}: mean ${fmt(mean, 4)}, sd ${fmt(sd, 4)}`;
+    return `${checkName(c)} ${vs.map((v) => fmt(v, 4)).join(' / ')}: mean ${fmt(mean, 4)}, sd ${fmt(sd, 4)}`;
   });
   const verdicts = all.map((r) => judgeTarget(target, r.eval).met);
   const met = verdicts.filter((v) => v === true).length;
@@ -578,10 +578,13 @@ export function judgeTarget(target, ev) {
   return { met: results.every((r) => r.met), text: results.map((r) => r.text).join('; ') };
 }
 
+/** A check's figure name on the card: its `name`, else its path's last key in capitals. */
+const checkName = (c) => c.name ?? c.value.split('.').pop().toUpperCase();
+
 function judgeOne(c, ev) {
   const v = get(ev, c.value);
   if (typeof v !== 'number') return { met: null, text: `eval.json has no ${c.value}` };
-  const name = c.name ?? c.value.split('.').pop().toUpperCase();
+  const name = checkName(c);
   const n = c.n === undefined ? ev.n : get(ev, c.n);
   if (c.maxRatio !== undefined) {
     const ref = get(ev, c.reference);
