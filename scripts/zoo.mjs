@@ -621,12 +621,22 @@ function judgeOne(c, ev) {
   return { met: null, text: 'unknown check' };
 }
 
+/** What a generator's eval compared: the generated and real test images, and the feature net that read both. */
+function generatorJudge(ev) {
+  if (ev.emojiNet) {
+    const size = ev.evaluatedSize ? ` (Noto, ${ev.evaluatedSize}x${ev.evaluatedSize})` : '';
+    const drawn = ev.conditional ? `${ev.n} generated images (one per test caption)` : `${ev.n} generated images`;
+    return `${drawn} vs ${ev.n} ${ev.dataset} test images${size}, emoji-net features (${ev.emojiNet.featureDim} wide; category test accuracy ${fmt(100 * ev.emojiNet.testAccuracy)}%)`;
+  }
+  return `${ev.n} generated images vs ${ev.n} MNIST test images${ev.lenet ? `, LeNet features (MNIST test accuracy ${fmt(100 * ev.lenet.testAccuracy)}%)` : ''}`;
+}
+
 function metricsTable(ev) {
   if (ev.kind === 'generator') {
     const row = (name, m) =>
       `| ${name} | ${fmt(m.fd)} | ${fmt(m.kid, 3)} +- ${fmt(m.kidStd, 3)} | ${fmt(m.precision, 3)} | ${fmt(m.recall, 3)} |`;
     return [
-      `${ev.n} generated images vs ${ev.n} MNIST test images${ev.lenet ? `, LeNet features (MNIST test accuracy ${fmt(100 * ev.lenet.testAccuracy)}%)` : ''}, eval seed ${ev.seed}, ${ev.batchStats ? 'batch statistics' : 'running statistics'}:`,
+      `${generatorJudge(ev)}, eval seed ${ev.seed}, ${ev.batchStats ? 'batch statistics' : 'running statistics'}:`,
       '',
       '| | FD | KID | precision | recall |',
       '| --- | --- | --- | --- | --- |',
