@@ -328,6 +328,7 @@ function sideRecord(side, args, tmp) {
     adapters: h.adapters,
     commands: side.run.history.map((x) => scrubPaths(x.command, side.runDir)),
     eval: { ...ev, args },
+    curve: curveStatsOf(side.runDir),
   };
 }
 
@@ -341,7 +342,7 @@ function seedRun(runDir, flags) {
   const record = sideRecord(side, recipe.eval?.args ?? [], join(dir, 'seeds', `.seed-${run.seed}.tmp.json`));
   const out = join(dir, 'seeds', `seed-${run.seed}.json`);
   writeFileSync(out, JSON.stringify(record, null, 2) + '\n');
-  const verdict = judgeTarget(recipe.target, record.eval);
+  const verdict = judgeTarget(recipe.target, { ...record.eval, curve: record.curve });
   process.stderr.write(
     `zoo: ${run.model} seed ${run.seed} -> ${relative(ROOT, out)}: ${verdict.met === true ? 'met' : verdict.met === false ? 'missed' : ''} ${verdict.text}\n`,
   );
@@ -403,7 +404,7 @@ export function readSeeds(dir) {
 export function seedsLine(target, shipped, others) {
   if (!others.length || !shipped) return null;
   const checks = target?.check === undefined ? [] : Array.isArray(target.check) ? target.check : [target.check];
-  const all = [{ seed: shipped.seed, eval: shipped.eval }, ...others];
+  const all = [shipped, ...others].map((r) => ({ seed: r.seed, eval: { ...r.eval, curve: r.curve ?? r.eval?.curve } }));
   const parts = checks.map((c) => {
     const vs = all.map((r) => get(r.eval, c.value));
     if (vs.some((v) => typeof v !== 'number')) return `${checkName(c)}: not in every seed's eval`;
@@ -459,6 +460,47 @@ export function parseMetrics(text) {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
+}
+
+/**
+ * Per-key statistics of a run's logged curves (metrics.jsonl), for checks under `curve.`:
+ * { key: { logged, first, last, min, max, mean, positive } }, `positive` the share of logged steps
+ * where the value is above 0 (BEGAN's "k_t away from 0"). Bookkeeping keys left out.
+ */
+export function curveStats(records) {
+  const out = {};
+  for (const r of records)
+    for (const [k, v] of Object.entries(r)) {
+      if (NOT_CURVES.has(k) || typeof v !== 'number' || !Number.isFinite(v)) continue;
+      const c = (out[k] ??= { logged: 0, first: v, last: v, min: v, max: v, mean: 0, positive: 0 });
+      c.logged++;
+      c.last = v;
+      c.min = Math.min(c.min, v);
+      c.max = Math.max(c.max, v);
+      c.mean += v;
+      if (v > 0) c.positive++;
+    }
+  for (const c of Object.values(out)) {
+    c.mean /= c.logged;
+    c.positive /= c.logged;
+  }
+  return out;
+}
+
+/** A run folder's (or zoo folder's) curve statistics, or undefined without a metrics.jsonl. */
+function curveStatsOf(dir) {
+  const path = join(dir, 'metrics.jsonl');
+  return existsSync(path) ? curveStats(parseMetrics(readFileSync(path, 'utf8'))) : undefined;
+}
+
+/**
+ * What a recipe's checks are judged on: the shipped run's eval.json, with the twin run's eval under
+ * `twin.` and the run's curve statistics under `curve.` (null: no eval of the shipped weights).
+ */
+export function judgedEval(dir, recipe, ev) {
+  if (!ev) return null;
+  const twin = recipe.twin && existsSync(join(dir, 'twin.json')) ? readJson(join(dir, 'twin.json')) : null;
+  return { ...ev, ...(twin ? { twin: twin.eval } : {}), curve: curveStatsOf(dir) };
 }
 
 /**
@@ -563,6 +605,8 @@ export const ZOO_LIMIT_BYTES = 80e6;
  *   below / above          value < / > the number at that path (e.g. L1 below the identity's)
  *   atMost / atLeast       value <= / >= the number at that path; a path under `twin.` reads the
  *                          recipe's twin run (zoo/<model>/twin.json's eval: StackGAN's Stage-I alone)
+ * A path under `curve.KEY.` reads the run's logged curve of KEY (metrics.jsonl; curveStats: logged,
+ * first, last, min, max, mean, positive), e.g. BEGAN's k_t.
  * and optionally `name` (the figure's name on the card; default: the path's last key in capitals)
  * and `n`, the path of the sample count the value rests on (default: eval.json's n,
  * the images scored; StarGAN's accuracy rests on its translations, not its 54 source images).
@@ -583,7 +627,8 @@ const checkName = (c) => c.name ?? c.value.split('.').pop().toUpperCase();
 
 function judgeOne(c, ev) {
   const v = get(ev, c.value);
-  if (typeof v !== 'number') return { met: null, text: `eval.json has no ${c.value}` };
+  if (typeof v !== 'number')
+    return { met: null, text: c.value.startsWith('curve.') ? `the run's metrics.jsonl has no ${c.value.split('.')[1]}` : `eval.json has no ${c.value}` };
   const name = checkName(c);
   const n = c.n === undefined ? ev.n : get(ev, c.n);
   if (c.maxRatio !== undefined) {
@@ -720,7 +765,7 @@ export function renderCards(zoo, withCurves = null) {
     const total = recipe.flags.steps ?? run?.settings?.steps;
     const evalOk = ev && ev.step === step ? ev : null;
     const twin = recipe.twin && existsSync(join(dir, 'twin.json')) ? readJson(join(dir, 'twin.json')) : null;
-    const verdict = judgeTarget(recipe.target, evalOk && twin ? { ...evalOk, twin: twin.eval } : evalOk);
+    const verdict = judgeTarget(recipe.target, judgedEval(dir, recipe, evalOk));
     const _h = run ? summarizeHistory(run) : null;
     const flags = Object.entries(recipe.flags)
       .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
@@ -768,7 +813,7 @@ export function renderCards(zoo, withCurves = null) {
     );
     if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
     if (recipe.twin) lines.push(...twinLines(recipe, twin, evalOk, m, dir, rel(join(dir, 'twin.json'))));
-    const seeds = seedsLine(recipe.target, evalOk && run ? { seed: run.seed, eval: evalOk } : null, readSeeds(dir));
+    const seeds = seedsLine(recipe.target, evalOk && run ? { seed: run.seed, eval: judgedEval(dir, recipe, evalOk) } : null, readSeeds(dir));
     lines.push(
       `- **Seeds:** ${seeds ?? `1 (seed ${run?.seed ?? recipe.flags.seed}); other seeds of this recipe not trained (\`gan train ${m} --recipe zoo --seed S\`, then \`node scripts/zoo.mjs seed RUN_DIR\`)`}`,
     );
@@ -867,7 +912,7 @@ export function renderReadmeBlock(zoo) {
     if (!existsSync(weights) || !existsSync(join(dir, 'grid.png'))) continue;
     const step = Number(readSafetensors(weights).metadata.step);
     const ev = existsSync(join(dir, 'eval.json')) ? readJson(join(dir, 'eval.json')) : null;
-    const v = judgeTarget(recipe.target, ev && ev.step === step ? ev : null);
+    const v = judgeTarget(recipe.target, judgedEval(dir, recipe, ev && ev.step === step ? ev : null));
     const total = recipe.flags.steps;
     rows.push(
       `| ${recipe.family ?? '-'} | [${m}](docs/zoo.md#${m}) | ![${m}](zoo/${m}/grid.png) | ${step}${step < total ? ` of ${total}` : ''} | ${v.met === true ? 'met: ' : v.met === false ? 'missed: ' : ''}${v.text} |`,

@@ -475,6 +475,44 @@ describe('zoo cards', () => {
     expect(worse.text).toContain('two-stage FD 50.0000 > 49.9000 (twin)');
   });
 
+  it("curve checks read the run's logged curves; the README block and the card judge the twin and the curves alike", () => {
+    const records = zoo.parseMetrics(
+      ['{"step":25,"k_t":0,"lossD":1,"lr":0.1}', '{"step":50,"k_t":0.1,"lossD":0.5}', '', '{"step":75,"k_t":0.2,"lossD":"x"}'].join('\n'),
+    );
+    const stats = zoo.curveStats(records);
+    expect(stats.lr).toBeUndefined(); // bookkeeping, not a curve
+    expect(stats.step).toBeUndefined();
+    expect(stats.k_t).toEqual({ logged: 3, first: 0, last: 0.2, min: 0, max: 0.2, mean: expect.closeTo(0.1, 12), positive: 2 / 3 });
+    expect(stats.lossD.logged).toBe(2); // a non-number is not logged
+    const target = {
+      check: [
+        { value: 'metrics.fd', max: 100 },
+        { value: 'curve.k_t.positive', min: 0.9, name: "k_t's positive share", n: 'curve.k_t.logged' },
+      ],
+    };
+    const ev = { n: 1000, metrics: { fd: 90 } };
+    const missed = zoo.judgeTarget(target, { ...ev, curve: stats });
+    expect(missed.met).toBe(false);
+    expect(missed.text).toBe("FD 90.0000 <= 100, n = 1000; k_t's positive share 0.6667 < 0.9, n = 3");
+    expect(zoo.judgeTarget(target, ev).text).toContain("the run's metrics.jsonl has no k_t");
+    // judgedEval: eval.json plus twin.json's eval and metrics.jsonl's statistics of a zoo folder.
+    const dir = mkdtempSync(join(tmpdir(), 'zoo-judged-'));
+    try {
+      expect(zoo.judgedEval(dir, {}, null)).toBe(null);
+      writeFileSync(join(dir, 'metrics.jsonl'), '{"step":1,"k_t":0.5}\n{"step":2,"k_t":0.25}\n');
+      writeFileSync(join(dir, 'twin.json'), JSON.stringify({ eval: { metrics: { fd: 80 } } }));
+      const withTwin = { twin: { name: 'alone' }, target: { check: { value: 'metrics.fd', atMost: 'twin.metrics.fd' } } };
+      const judged = zoo.judgedEval(dir, withTwin, ev);
+      expect(judged.curve.k_t.positive).toBe(1);
+      expect(judged.twin).toEqual({ metrics: { fd: 80 } });
+      expect(zoo.judgeTarget(withTwin.target, judged).text).toBe('FD 90.0000 > 80.0000 (twin), n = 1000');
+      // A recipe without a twin does not read twin.json.
+      expect(zoo.judgedEval(dir, {}, ev).twin).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("other seeds: each check's figure per seed, mean and sample sd, and on how many seeds the target holds", () => {
     const target = { check: { value: 'metrics.fd', max: 100 } };
     const shipped = { seed: 1, eval: { n: 1000, metrics: { fd: 90 } } };
