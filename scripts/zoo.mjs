@@ -628,7 +628,10 @@ const checkName = (c) => c.name ?? c.value.split('.').pop().toUpperCase();
 function judgeOne(c, ev) {
   const v = get(ev, c.value);
   if (typeof v !== 'number')
-    return { met: null, text: c.value.startsWith('curve.') ? `the run's metrics.jsonl has no ${c.value.split('.')[1]}` : `eval.json has no ${c.value}` };
+    return {
+      met: null,
+      text: c.value.startsWith('curve.') ? `the run's metrics.jsonl has no ${c.value.split('.')[1]}` : `eval.json has no ${c.value}`,
+    };
   const name = checkName(c);
   const n = c.n === undefined ? ev.n : get(ev, c.n);
   if (c.maxRatio !== undefined) {
@@ -813,7 +816,11 @@ export function renderCards(zoo, withCurves = null) {
     );
     if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
     if (recipe.twin) lines.push(...twinLines(recipe, twin, evalOk, m, dir, rel(join(dir, 'twin.json'))));
-    const seeds = seedsLine(recipe.target, evalOk && run ? { seed: run.seed, eval: judgedEval(dir, recipe, evalOk) } : null, readSeeds(dir));
+    const seeds = seedsLine(
+      recipe.target,
+      evalOk && run ? { seed: run.seed, eval: judgedEval(dir, recipe, evalOk) } : null,
+      readSeeds(dir),
+    );
     lines.push(
       `- **Seeds:** ${seeds ?? `1 (seed ${run?.seed ?? recipe.flags.seed}); other seeds of this recipe not trained (\`gan train ${m} --recipe zoo --seed S\`, then \`node scripts/zoo.mjs seed RUN_DIR\`)`}`,
     );
