@@ -449,7 +449,7 @@ describe('training', () => {
       const { target } = JSON.parse(readFileSync(new URL('../zoo/stargan/recipe.json', import.meta.url), 'utf8'));
       const judged = zoo.judgeTarget(target, { n: tones.n, domains: { trained: scores } });
       expect(judged.met).toBe(scores.accuracy >= 0.8);
-      expect(judged.text).toContain(`ACCURACY ${scores.accuracy.toFixed(4)} ${judged.met ? '>=' : '<'} 0.8`);
+      expect(judged.text).toContain(`target-tone accuracy ${scores.accuracy.toFixed(4)} ${judged.met ? '>=' : '<'} 0.8`);
       expect(zoo.judgeTarget(target, { n: tones.n, domains: { trained: { ...scores, accuracy: 0.85 } } }).met).toBe(true);
     } finally {
       classifier.dispose();
