@@ -342,7 +342,7 @@ function seedRun(runDir, flags) {
   const record = sideRecord(side, recipe.eval?.args ?? [], join(dir, 'seeds', `.seed-${run.seed}.tmp.json`));
   const out = join(dir, 'seeds', `seed-${run.seed}.json`);
   writeFileSync(out, JSON.stringify(record, null, 2) + '\n');
-  const verdict = judgeTarget(recipe.target, { ...record.eval, curve: record.curve });
+  const verdict = judgeTarget(recipe.target, seedEval(record));
   process.stderr.write(
     `zoo: ${run.model} seed ${run.seed} -> ${relative(ROOT, out)}: ${verdict.met === true ? 'met' : verdict.met === false ? 'missed' : ''} ${verdict.text}\n`,
   );
@@ -416,9 +416,14 @@ export function seedsLine(target, shipped, others) {
   return `${all.length} seeds (${all.map((r, i) => `${r.seed}${i === 0 ? ' shipped' : ''}`).join(', ')}): ${parts.join('; ')}; the target holds on ${met} of ${all.length}`;
 }
 
+/** A seed record's eval as its checks read it: a side run keeps its curve statistics beside its eval (sideRecord). */
+function seedEval(r) {
+  return { ...r.eval, curve: r.curve ?? r.eval?.curve };
+}
+
 /** The shipped run's and the other seeds' records as their checks read them (curves under `curve.`), shipped first. */
 function judgedSeeds(shipped, others) {
-  return [shipped, ...others].map((r) => ({ seed: r.seed, eval: { ...r.eval, curve: r.curve ?? r.eval?.curve } }));
+  return [shipped, ...others].map((r) => ({ seed: r.seed, eval: seedEval(r) }));
 }
 
 /** On how many of the judged seed records the whole target holds. */
@@ -502,13 +507,17 @@ function curveStatsOf(dir) {
   return existsSync(path) ? curveStats(parseMetrics(readFileSync(path, 'utf8'))) : undefined;
 }
 
+/** zoo/<model>/twin.json when the recipe has a twin and it was scored, else null. */
+function readTwin(dir, recipe) {
+  return recipe.twin && existsSync(join(dir, 'twin.json')) ? readJson(join(dir, 'twin.json')) : null;
+}
+
 /**
  * What a recipe's checks are judged on: the shipped run's eval.json, with the twin run's eval under
  * `twin.` and the run's curve statistics under `curve.` (null: no eval of the shipped weights).
  */
-export function judgedEval(dir, recipe, ev) {
+export function judgedEval(dir, recipe, ev, twin = readTwin(dir, recipe)) {
   if (!ev) return null;
-  const twin = recipe.twin && existsSync(join(dir, 'twin.json')) ? readJson(join(dir, 'twin.json')) : null;
   return { ...ev, ...(twin ? { twin: twin.eval } : {}), curve: curveStatsOf(dir) };
 }
 
@@ -776,8 +785,9 @@ export function renderCards(zoo, withCurves = null) {
     const step = shipped ? Number(readSafetensors(weights).metadata.step) : null;
     const total = recipe.flags.steps ?? run?.settings?.steps;
     const evalOk = ev && ev.step === step ? ev : null;
-    const twin = recipe.twin && existsSync(join(dir, 'twin.json')) ? readJson(join(dir, 'twin.json')) : null;
-    const verdict = judgeTarget(recipe.target, judgedEval(dir, recipe, evalOk));
+    const twin = readTwin(dir, recipe);
+    const judged = judgedEval(dir, recipe, evalOk, twin);
+    const verdict = judgeTarget(recipe.target, judged);
     const _h = run ? summarizeHistory(run) : null;
     const flags = Object.entries(recipe.flags)
       .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
@@ -825,11 +835,7 @@ export function renderCards(zoo, withCurves = null) {
     );
     if (recipe.target?.visual) lines.push(`- ${recipe.target.visual}`);
     if (recipe.twin) lines.push(...twinLines(recipe, twin, evalOk, m, dir, rel(join(dir, 'twin.json'))));
-    const seeds = seedsLine(
-      recipe.target,
-      evalOk && run ? { seed: run.seed, eval: judgedEval(dir, recipe, evalOk) } : null,
-      readSeeds(dir),
-    );
+    const seeds = seedsLine(recipe.target, judged && run ? { seed: run.seed, eval: judged } : null, readSeeds(dir));
     lines.push(
       `- **Seeds:** ${seeds ?? `1 (seed ${run?.seed ?? recipe.flags.seed}); other seeds of this recipe not trained (\`gan train ${m} --recipe zoo --seed S\`, then \`node scripts/zoo.mjs seed RUN_DIR\`)`}`,
     );
@@ -928,12 +934,12 @@ export function renderReadmeBlock(zoo) {
     if (!existsSync(weights) || !existsSync(join(dir, 'grid.png'))) continue;
     const step = Number(readSafetensors(weights).metadata.step);
     const ev = existsSync(join(dir, 'eval.json')) ? readJson(join(dir, 'eval.json')) : null;
-    const v = judgeTarget(recipe.target, judgedEval(dir, recipe, ev && ev.step === step ? ev : null));
+    const judged = judgedEval(dir, recipe, ev && ev.step === step ? ev : null);
+    const v = judgeTarget(recipe.target, judged);
     const total = recipe.flags.steps;
     // Seeds: the shipped run's alone, or with the other seeds' (zoo.mjs seed) and on how many the target holds.
     const others = readSeeds(dir);
-    const all =
-      others.length && v.met !== null ? judgedSeeds({ seed: recipe.flags.seed, eval: judgedEval(dir, recipe, ev) }, others) : null;
+    const all = others.length && v.met !== null ? judgedSeeds({ seed: recipe.flags.seed, eval: judged }, others) : null;
     const seeds = all ? `${all.length} (target held on ${seedsHeld(recipe.target, all)})` : '1';
     rows.push(
       `| ${recipe.family ?? '-'} | [${m}](docs/zoo.md#${m}) | ![${m}](zoo/${m}/grid.png) | ${step}${step < total ? ` of ${total}` : ''} | ${seeds} | ${v.met === true ? 'met: ' : v.met === false ? 'missed: ' : ''}${v.text} |`,
