@@ -22,6 +22,6 @@ export async function initNodeEngine(opts: Omit<InitOptions, 'gpu'> = {}): Promi
   return initEngine({ ...opts, gpu: await getGpu() });
 }
 
-export { getGpu as dawnGpu } from './device.js';
+export { getGpu as dawnGpu, napWhile } from './device.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, saveModel, loadModel } from './checkpoint_node.js';
 export { saveSafetensorsFile, loadSafetensorsFile, writeFileAtomic } from './io/files.js';
