@@ -81,7 +81,10 @@ describe('waits on the GPU under Node nap between polls', () => {
     const e = engine();
     // Work that keeps a software adapter busy for tens of ms: chained 384x384 matmuls.
     const n = 384;
-    const a = tensor(new Float32Array(n * n).map((_, i) => Math.sin(i) / n), [n, n]);
+    const a = tensor(
+      new Float32Array(n * n).map((_, i) => Math.sin(i) / n),
+      [n, n],
+    );
     let y = a;
     for (let i = 0; i < 6; i++) y = matmul(y, a);
     const { turns, ms } = await countImmediates(() => e.sync());
