@@ -31,6 +31,7 @@
 // subtracted; the median of `repeats` repeats after `warmup` runs.
 
 import type * as TfCore from '@tensorflow/tfjs-core';
+import { napWhile } from '../engine/device.js';
 import {
   CONV_PASSES,
   NORM_PASSES,
@@ -232,7 +233,9 @@ export async function createTfjs(gpu?: GPU, opts: CreateTfjsOptions = {}): Promi
     flush,
     sync: async () => {
       flush();
-      await device.queue.onSubmittedWorkDone();
+      // Napped under Node as the engine's waits are (napWhile): a spinning wait would take a core
+      // from a software adapter's threads while tfjs's kernels run, and slow them, not ours.
+      await napWhile(device.queue.onSubmittedWorkDone());
     },
   };
 }
@@ -319,7 +322,7 @@ export async function timeTfjsOp(
   // Which kernels one op dispatches (tf.time records program names even without timestamps).
   let kernels: string[] = [];
   {
-    const info = await tf.time(() => disposeOuts(tf.tidy(() => run() as never)));
+    const info = await napWhile(tf.time(() => disposeOuts(tf.tidy(() => run() as never))));
     const extra = (info as { getExtraProfileInfo?: () => string }).getExtraProfileInfo?.() ?? '';
     kernels = extra ? extra.split(', ').map((s) => s.replace(/: .*$/, '').replace(/(Program)\d+$/, '$1')) : [];
     await h.sync();
@@ -333,9 +336,11 @@ export async function timeTfjsOp(
     return (performance.now() - t0) / inner;
   };
   const stampRun = async (): Promise<number> => {
-    const info = await tf.time(() => {
-      for (let i = 0; i < inner; i++) disposeOuts(tf.tidy(() => run() as never));
-    });
+    const info = await napWhile(
+      tf.time(() => {
+        for (let i = 0; i < inner; i++) disposeOuts(tf.tidy(() => run() as never));
+      }),
+    );
     await h.sync();
     const k = info.kernelMs;
     if (typeof k !== 'number') throw new Error(`tf.time: ${k.error}`);
@@ -822,7 +827,7 @@ export async function timeTfjsDcganStep(
       net.dVars,
     )!;
     const lossG = optG.minimize(() => tf.losses.sigmoidCrossEntropy(ones, net.D(net.G(z))) as TfCore.Scalar, true, net.gVars)!;
-    const [a, b] = await Promise.all([lossD.data(), lossG.data()]);
+    const [a, b] = await napWhile(Promise.all([lossD.data(), lossG.data()]));
     z.dispose();
     lossD.dispose();
     lossG.dispose();

@@ -18,6 +18,7 @@ import { GEMM_TILES, type GemmTileName } from '../shaders/matmul.js';
 import { reducedSuite, fullSuite, type ConvCase, type ConvPass } from './suite.js';
 import { createTfjs, tfjsConvPass, tfjsConvShapes, type TfjsHandle } from './tfjs.js';
 import { enginePassFn } from './conv_pass.js';
+import { napWhile } from '../engine/device.js';
 
 interface Sample {
   id: string;
@@ -120,9 +121,11 @@ async function timeTfjs(h: TfjsHandle, run: () => unknown, reps: number): Promis
     });
     return ms / reps;
   }
-  const info = await tf.time(() => {
-    for (let i = 0; i < reps; i++) tf.tidy(() => void run());
-  });
+  const info = await napWhile(
+    tf.time(() => {
+      for (let i = 0; i < reps; i++) tf.tidy(() => void run());
+    }),
+  );
   await h.sync();
   if (typeof info.kernelMs !== 'number') throw new Error(`tf.time: ${info.kernelMs.error}`);
   return info.kernelMs / reps;

@@ -1127,7 +1127,7 @@ export class Engine {
     if (!p) return [];
     this.flush();
     this.profiler = null;
-    return p.collect();
+    return p.collect((q) => this.wait(q));
   }
 
   destroy(): void {
@@ -1175,10 +1175,10 @@ class Profiler {
     this.readBufs.push({ buf, infos: this.infos });
     this.infos = [];
   }
-  async collect() {
+  async collect(wait: (p: Promise<undefined>) => Promise<undefined>) {
     const out: (DispatchInfo & { ms: number })[] = [];
     for (const { buf, infos } of this.readBufs) {
-      await buf.mapAsync(GPUMapMode.READ);
+      await wait(buf.mapAsync(GPUMapMode.READ));
       const t = new BigUint64Array(buf.getMappedRange());
       infos.forEach((d, i) => out.push({ ...d, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
       buf.unmap();
