@@ -10,10 +10,14 @@
 // (/proc/thread-self/schedstat after a getrusage refresh, as bench/replay_step.ts) is taken over
 // encoding, finish() and submit() separately, median of the rounds, per dispatch. The variants
 // drop one call kind at a time (the GPU work they produce differs; only host time is measured) and
-// compare the forms of setBindGroup's dynamic offsets. Dawn toggle sets are measured side by side
-// in one process (one Dawn instance and device each, rounds alternated): across processes the same
-// figure moved by 2x on this shared machine.
+// compare the forms of setBindGroup's dynamic offsets, and how the bindings weigh (1, 3 or 7
+// storage buffers; the uniform at a dynamic offset, or at a static one with one bind group per
+// dispatch). Each round's wait naps (napWhile), as the engine's do, so the poll loop's garbage does
+// not land in the next round's calls. Dawn toggle sets are measured side by side in one process
+// (one Dawn instance and device each, rounds alternated): across processes the same figure moved
+// by 2x on this shared machine.
 import { readFileSync } from 'node:fs';
+import { napWhile } from '../engine/device.js';
 
 const N = 1000;
 const rounds = Number(process.env.ROUNDS ?? 15);
@@ -93,6 +97,56 @@ async function setup(set: string) {
   pe.copyBufferToBuffer(probe[0], 0, probe[1], 0, 3);
   device.queue.submit([pe.finish()]);
   const validates = (await device.popErrorScope()) !== null;
+  // The bindings' share: the same loop over kernels binding `nb` storage buffers, the uniform at a
+  // dynamic offset (the engine's form) or at a static one (one bind group per dispatch).
+  const bindingVariant = (nb: number, dynamic: boolean): Variant => {
+    const decl = Array.from(
+      { length: nb },
+      (_, i) => `@group(0) @binding(${i + 1}) var<storage, ${i === nb - 1 ? 'read_write' : 'read'}> b${i}: array<f32>;`,
+    ).join('\n');
+    const sum = Array.from({ length: nb }, (_, i) => `b${i}[g.x]`).join(' + ');
+    const src = (k: number) =>
+      `struct U { n: u32, a: f32 }\n@group(0) @binding(0) var<uniform> u: U;\n${decl}\n` +
+      `@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < u.n) { b${nb - 1}[g.x] = (${sum}) * u.a + ${k}.0; } }`;
+    const layoutN = device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: dynamic } },
+        ...Array.from({ length: nb }, (_, i) => ({
+          binding: i + 1,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: (i === nb - 1 ? 'storage' : 'read-only-storage') as GPUBufferBindingType },
+        })),
+      ],
+    });
+    const pl = device.createPipelineLayout({ bindGroupLayouts: [layoutN] });
+    const pp = [0, 1].map((k) =>
+      device.createComputePipeline({ layout: pl, compute: { module: device.createShaderModule({ code: src(k) }), entryPoint: 'main' } }),
+    );
+    const groups = Array.from({ length: dynamic ? 8 : N }, (_, j) =>
+      device.createBindGroup({
+        layout: layoutN,
+        entries: [
+          { binding: 0, resource: { buffer: uni, offset: dynamic ? 0 : j * SLOT, size: SLOT } },
+          ...Array.from({ length: nb }, (_, i) => ({ binding: i + 1, resource: { buffer: bufs[(j + i) % bufs.length] } })),
+        ],
+      }),
+    );
+    return dynamic
+      ? (p) => {
+          for (let d = 0; d < N; d++) {
+            if (setPipe[d]) p.setPipeline(pp[d & 1]);
+            p.setBindGroup(0, groups[d & 7], offsets, d, 1);
+            p.dispatchWorkgroups(1, 1, 1);
+          }
+        }
+      : (p) => {
+          for (let d = 0; d < N; d++) {
+            if (setPipe[d]) p.setPipeline(pp[d & 1]);
+            p.setBindGroup(0, groups[d]);
+            p.dispatchWorkgroups(1, 1, 1);
+          }
+        };
+  };
   const all: Variant = (p) => {
     for (let d = 0; d < N; d++) {
       if (setPipe[d]) p.setPipeline(pipes[d & 1]);
@@ -139,6 +193,12 @@ async function setup(set: string) {
           p.setBindGroup(0, bgs[d & 7], offsets, d, 1);
         }
       },
+      '1 storage buffer, uniform at a dynamic offset': bindingVariant(1, true),
+      '1 storage buffer, uniform at a static offset': bindingVariant(1, false),
+      '3 storage buffers, uniform at a dynamic offset': bindingVariant(3, true),
+      '3 storage buffers, uniform at a static offset': bindingVariant(3, false),
+      '7 storage buffers, uniform at a dynamic offset': bindingVariant(7, true),
+      '7 storage buffers, uniform at a static offset': bindingVariant(7, false),
       'JavaScript only (the loop, no calls)': (p: GPUComputePassEncoder) => {
         let s = 0;
         for (let d = 0; d < N; d++) {
@@ -173,7 +233,7 @@ for (let r = 0; r < rounds; r++) {
       const t2 = threadMs();
       device.queue.submit([cb]);
       const t3 = threadMs();
-      await device.queue.onSubmittedWorkDone();
+      await napWhile(device.queue.onSubmittedWorkDone());
       if (r > 0) {
         const res = results.get(key)!;
         res.enc.push(t1 - t0);
