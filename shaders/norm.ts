@@ -19,7 +19,9 @@
 //               and dgamma for batch norm, and are summed over n on the host side for instance norm.
 // Forward: pass 1 mean (workgroup tree reduction), pass 2 centred variance (second reduction, which
 // is exact where sum/sum-of-squares would cancel), pass 3 normalise + affine + activation; the
-// batch-norm forward also folds the running-stat update (unbiased variance) into thread 0, and
+// batch-norm forward also folds the running-stat update (unbiased variance) into thread 0 (instance
+// norm with running statistics writes each group's statistics there instead, and one small kernel,
+// instance_running, averages them over the batch into the running buffers), and
 // (option `counter`) num_batches_tracked += 1 into thread 0 of group 0, and (option `residual`, a
 // ResNet block's last norm) adds a residual tensor to the output: y = res + act(z).
 // Backward (createGraph off): dx = gamma*rstd*(gz - mean(gz) - xhat*mean(gz*xhat)), gz = dy*act'.
@@ -40,7 +42,11 @@ export interface NormKernelOptions {
   gamma: boolean;
   beta: boolean;
   act: NormAct;
-  /** Batch-norm training: update the running mean/var in place. */
+  /**
+   * Training with running statistics. Batch norm: update the running mean/var in place. Instance
+   * norm: write each (n, c) group's mean and unbiased variance into two [G] buffers bound in their
+   * place, which the instance_running kernel (instanceRunningSource) folds into the running stats.
+   */
   running: boolean;
   /** Forward: add 1 to an int32 counter (BatchNorm's num_batches_tracked) in the same dispatch. */
   counter?: boolean;
@@ -250,9 +256,14 @@ ${groupMain(WG)} {
   if (lid == 0u) {
     stats[2u * g] = mean;
     stats[2u * g + 1u] = rstd;
-#if ${o.running}
+#if ${o.running && o.kind === 'batch'}
     runMean[c] = (1.0 - u.momentum) * runMean[c] + u.momentum * mean;
     runVar[c] = (1.0 - u.momentum) * runVar[c] + u.momentum * variance * u.bessel;
+#endif
+#if ${o.running && o.kind === 'instance'}
+    // Per (n, c) group: its mean and unbiased variance; instanceRunningSource averages them over n.
+    runMean[g] = mean;
+    runVar[g] = variance * u.bessel;
 #endif
 #if ${!!o.counter}
     if (g == 0u) { counter[0] = counter[0] + 1; }
@@ -400,5 +411,37 @@ ${main1d(NORM_WG)} {
   let shift = 0.0;
 #endif
   y[i] = act((x[i] - VT(rm[c])) * VT(scale) + VT(shift));
+}`;
+}
+
+/** Bindings of instanceRunningSource: the groups' means and variances, then the running mean and var. */
+export const INSTANCE_RUNNING_BINDINGS: ('read' | 'rw')[] = ['read', 'read', 'rw', 'rw'];
+
+/**
+ * Instance norm's running-stat update (PyTorch's rule for track_running_stats: the batch average of
+ * the per-instance statistics, unbiased variance): running = (1 - momentum) * running + momentum *
+ * mean over n of the (n, c) group's statistic, one thread per channel, n ascending. The forward
+ * kernel wrote the groups' statistics (`running` option, kind 'instance').
+ */
+export function instanceRunningSource(): string {
+  return /* wgsl */ `
+struct Params { N: u32, C: u32, momentum: f32, invN: f32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> grpMean: array<f32>;
+@group(0) @binding(2) var<storage, read> grpVar: array<f32>;
+@group(0) @binding(3) var<storage, read_write> runMean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> runVar: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= u.C) { return; }
+  var m = 0.0;
+  var v = 0.0;
+  for (var n = 0u; n < u.N; n++) {
+    m = m + grpMean[n * u.C + c];
+    v = v + grpVar[n * u.C + c];
+  }
+  runMean[c] = (1.0 - u.momentum) * runMean[c] + u.momentum * (m * u.invN);
+  runVar[c] = (1.0 - u.momentum) * runVar[c] + u.momentum * (v * u.invN);
 }`;
 }

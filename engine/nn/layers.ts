@@ -5,7 +5,7 @@
 // Engine conventions differ from PyTorch's in one place: explicit 4-sided paddings are
 // [top, bottom, left, right] everywhere (PyTorch's pad layers take (left, right, top, bottom)).
 
-import { type Tensor, empty, fmtShape, tensor, tidy } from '../tensor.js';
+import { type Tensor, empty, fmtShape, tensor } from '../tensor.js';
 import { noGrad } from '../tape.js';
 import { conv2d, convTranspose2d } from '../ops/conv.js';
 import { linear } from '../ops/matmul.js';
@@ -21,12 +21,6 @@ import {
   tanh,
   sigmoid,
   reshape,
-  mean,
-  sub,
-  square,
-  sum,
-  mulScalar,
-  add,
   ones,
   zeros,
 } from '../ops/index.js';
@@ -401,8 +395,7 @@ export class InstanceNorm2d extends NormBase {
     if (this.constructor !== InstanceNorm2d || (this.trackRunningStats && !this.training)) return null;
     return (x, residual) => {
       checkInput(this.typeName, x, 4, this.numFeatures);
-      if (this.trackRunningStats) this.updateRunningStats(x);
-      return instanceNorm(x, this.weight, this.bias, { eps: this.eps, residual });
+      return instanceNorm(x, this.weight, this.bias, { eps: this.eps, residual, ...this.runningOpts() });
     };
   }
 
@@ -418,24 +411,13 @@ export class InstanceNorm2d extends NormBase {
         ...act,
       });
     }
-    if (this.trackRunningStats) this.updateRunningStats(x);
-    return instanceNorm(x, this.weight, this.bias, { eps: this.eps, ...act });
+    return instanceNorm(x, this.weight, this.bias, { eps: this.eps, ...act, ...this.runningOpts() });
   }
 
-  private updateRunningStats(x: Tensor): void {
-    const [n, c, h, w] = x.shape;
-    const m = this.momentum;
-    tidy(() =>
-      noGrad(() => {
-        const xs = x.detach();
-        const mu = mean(xs, [2, 3], true); // [N, C, 1, 1]
-        const varUnbiased = mulScalar(sum(square(sub(xs, mu)), [2, 3]), 1 / Math.max(h * w - 1, 1)); // [N, C]
-        const newMean = add(mulScalar(this.runningMean!, 1 - m), mulScalar(mean(reshape(mu, [n, c]), 0), m));
-        const newVar = add(mulScalar(this.runningVar!, 1 - m), mulScalar(mean(varUnbiased, 0), m));
-        x.engine.copy(newMean.buffer, 0, this.runningMean!.buffer, 0, 4 * c);
-        x.engine.copy(newVar.buffer, 0, this.runningVar!.buffer, 0, 4 * c);
-      }),
-    );
+  /** Training with running statistics: the norm kernel and one small kernel update them (PyTorch's rule). */
+  private runningOpts(): { runningMean?: Tensor; runningVar?: Tensor; momentum?: number } {
+    if (!this.trackRunningStats) return {};
+    return { runningMean: this.runningMean!, runningVar: this.runningVar!, momentum: this.momentum };
   }
 }
 

@@ -21,6 +21,8 @@ import {
   NORM_ACC_SUM_G,
   NORM_ACC_SUM_GX,
   normThreads,
+  instanceRunningSource,
+  INSTANCE_RUNNING_BINDINGS,
   type NormAct,
   type NormKind,
   type NormKernelOptions,
@@ -48,6 +50,16 @@ export interface InstanceNormOptions {
    * block's `x + F(x)` with F's last norm; no activation). Its gradient is the output's.
    */
   residual?: Tensor;
+  /**
+   * Instance norm only (batchNorm has its own): [C] running statistics updated in place on the GPU,
+   * as PyTorch's InstanceNorm with track_running_stats does while training: running = (1 -
+   * momentum) * running + momentum * (the batch average of the per-instance mean / unbiased
+   * variance). Not differentiable; the output still uses the input's own statistics.
+   */
+  runningMean?: Tensor;
+  runningVar?: Tensor;
+  /** Weight of the new statistics in the running update (default 0.1). */
+  momentum?: number;
 }
 
 export interface BatchNormOptions extends InstanceNormOptions {
@@ -172,8 +184,13 @@ function forwardRaw(
   const y = empty(x.shape, op);
   const stats = empty([geo.G, 2], `${op}_stats`);
   const scratch = run && (!run.mean || !run.var) ? empty([geo.C], op) : null;
-  const rm = run ? (run.mean ?? scratch) : null;
-  const rv = run ? (run.var ?? scratch) : null;
+  const runMean = run ? (run.mean ?? scratch) : null;
+  const runVar = run ? (run.var ?? scratch) : null;
+  // Instance norm: the forward writes each group's statistics into these, then instance_running
+  // folds them into the running buffers.
+  const perGroup = run && geo.kind === 'instance';
+  const rm = perGroup ? empty([geo.G], `${op}_group_mean`) : runMean;
+  const rv = perGroup ? empty([geo.G], `${op}_group_var`) : runVar;
   const tensors = [
     x,
     ...(gamma ? [gamma] : []),
@@ -205,6 +222,19 @@ function forwardRaw(
       groupGrid(geo.G),
       { op, bytes: (residual ? 12 : 8) * x.size },
     );
+    if (perGroup) {
+      launch(
+        { key: 'instance_running', code: instanceRunningSource, bindings: INSTANCE_RUNNING_BINDINGS, op },
+        [rm!, rv!, runMean!, runVar!],
+        [geo.N, geo.C, f32(run.momentum), f32(1 / geo.N)],
+        grid1d(geo.C, 64),
+        { op, bytes: 4 * (2 * geo.G + 4 * geo.C) },
+      );
+    }
+  }
+  if (perGroup) {
+    rm!.dispose();
+    rv!.dispose();
   }
   scratch?.dispose();
   return { y, stats };
@@ -376,7 +406,13 @@ export function instanceNorm(x: Tensor, gamma: Tensor | null = null, beta: Tenso
   const eps = opts.eps ?? 1e-5;
   const { act, slope } = actOf(op, opts);
   const residual = checkResidual(op, x, opts.residual, act);
-  const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, null, null, residual);
+  checkParam(op, opts.runningMean, geo.C, 'runningMean', x);
+  checkParam(op, opts.runningVar, geo.C, 'runningVar', x);
+  const running =
+    opts.runningMean || opts.runningVar
+      ? { mean: opts.runningMean ?? null, var: opts.runningVar ?? null, momentum: opts.momentum ?? 0.1 }
+      : null;
+  const { y, stats } = forwardRaw(op, geo, x, gamma, beta, eps, act, slope, running, null, residual);
   return recordTrainNorm(op, geo, x, gamma, beta, y, stats, eps, act, slope, residual);
 }
 
