@@ -265,6 +265,78 @@ describe('batch norm running statistics', () => {
   });
 });
 
+describe('instance norm running statistics (PyTorch track_running_stats)', () => {
+  // float64: the batch average of each (n, c) plane's mean and unbiased variance, blended in.
+  function expectedRunning(xh: HostTensor, m0: Float64Array, v0: Float64Array, momentum: number) {
+    const [N, C] = xh.shape;
+    const plane = xh.data.length / (N * C);
+    const m = Float64Array.from(m0);
+    const v = Float64Array.from(v0);
+    for (let c = 0; c < C; c++) {
+      let sm = 0;
+      let sv = 0;
+      for (let n = 0; n < N; n++) {
+        const p = Array.from(xh.data.slice((n * C + c) * plane, (n * C + c + 1) * plane));
+        const mu = p.reduce((a, b) => a + b, 0) / plane;
+        sm += mu;
+        sv += plane > 1 ? p.reduce((a, b) => a + (b - mu) ** 2, 0) / (plane - 1) : 0;
+      }
+      m[c] = (1 - momentum) * m[c] + (momentum * sm) / N;
+      v[c] = (1 - momentum) * v[c] + (momentum * sv) / N;
+    }
+    return { m, v };
+  }
+
+  for (const shape of [
+    [3, 4, 5, 6], // plane 30: the scalar kernel
+    [2, 3, 8, 8], // plane 64: vec4
+    [5, 2, 1, 1], // one value a plane: unbiased variance 0, as PyTorch's running_var update (bessel 0)
+  ]) {
+    it(`two training steps, ${shape.join('x')}: the output as without running stats, the stats as float64`, async () => {
+      const C = shape[1];
+      const momentum = 0.25;
+      const rm = tidy(() => tensor(new Float32Array(C).fill(0.5), [C])).keep();
+      const rv = tidy(() => tensor(new Float32Array(C).fill(2), [C])).keep();
+      let hm = new Float64Array(C).fill(0.5);
+      let hv = new Float64Array(C).fill(2);
+      const gh = randomHost([C], 51, 0.5, 1.5);
+      const bh = randomHost([C], 52);
+      for (const seed of [61, 62]) {
+        const xh = randomHost(shape, seed, -1, 2);
+        const [y, y0] = tidy(() => [
+          instanceNorm(up(xh), up(gh), up(bh), { runningMean: rm, runningVar: rv, momentum }).keep(),
+          instanceNorm(up(xh), up(gh), up(bh)).keep(),
+        ]);
+        expect(Array.from(await y.data())).toEqual(Array.from(await y0.data()));
+        y.dispose();
+        y0.dispose();
+        ({ m: hm, v: hv } = expectedRunning(xh, hm, hv, momentum));
+        expect(normErr(await rm.data(), hm)).toBeLessThan(1e-5);
+        expect(normErr(await rv.data(), hv)).toBeLessThan(1e-5);
+      }
+      rm.dispose();
+      rv.dispose();
+    });
+  }
+
+  it('updates only the one given, under noGrad too, and with a residual', async () => {
+    const xh = randomHost([3, 2, 4, 4], 71);
+    const rv = tidy(() => tensor([1, 1], [2])).keep();
+    tidy(() => noGrad(() => instanceNorm(up(xh), null, null, { runningVar: rv })));
+    const want = expectedRunning(xh, new Float64Array(2), new Float64Array(2).fill(1), 0.1);
+    expect(normErr(await rv.data(), want.v)).toBeLessThan(1e-5);
+    const rm = tidy(() => tensor([0, 0], [2])).keep();
+    const res = randomHost([3, 2, 4, 4], 72);
+    const [y, y0] = tidy(() => [
+      instanceNorm(up(xh), null, null, { runningMean: rm, residual: up(res) }).keep(),
+      instanceNorm(up(xh), null, null, { residual: up(res) }).keep(),
+    ]);
+    expect(Array.from(await y.data())).toEqual(Array.from(await y0.data()));
+    expect(normErr(await rm.data(), want.m)).toBeLessThan(1e-5);
+    for (const t of [rv, rm, y, y0]) t.dispose();
+  });
+});
+
 // ---- pyramid ---------------------------------------------------------------------------------------
 
 describe('Laplacian pyramid', () => {
