@@ -3,6 +3,7 @@
 # metrics.jsonl (between its first and last logged step, so start-up and the first steps' pipeline
 # compilation are left out). Used for issue 14's quick-run figures (bench/NOTES.md).
 #   bash bench/quick_ab.sh OLD.mjs NEW.mjs [rounds=3] [out=/tmp/quick_ab]
+# MODELS="name steps logEvery;..." picks other runs (default "dcgan 60 10;pix2pix 30 5;cyclegan 10 2").
 # Bundle a commit's CLI from a worktree: `npx esbuild cli/gan.ts --bundle --platform=node
 # --format=esm --external:webgpu --outfile=<repo>/.prof/gan_<commit>.mjs` (the bundle must sit
 # in this repository so that `webgpu` resolves); this commit's: `node scripts/build.mjs cli`.
@@ -11,7 +12,8 @@ old=$1 new=$2 rounds=${3:-3} out=${4:-/tmp/quick_ab}
 export NODEVICE_SELECT=1
 rm -rf "$out" && mkdir -p "$out"
 for round in $(seq 1 "$rounds"); do
-  for spec in "dcgan 60 10" "pix2pix 30 5" "cyclegan 10 2"; do
+  IFS=';' read -ra specs <<< "${MODELS:-dcgan 60 10;pix2pix 30 5;cyclegan 10 2}"
+  for spec in "${specs[@]}"; do
     set -- $spec
     for v in old new; do
       cli=$old && [ $v = new ] && cli=$new
