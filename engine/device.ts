@@ -774,8 +774,10 @@ export class Engine {
   async throttle(depth = 1): Promise<void> {
     this.flush();
     const marks = this.inFlight;
-    marks.push(this.wait(this.device.queue.onSubmittedWorkDone()));
-    while (marks.length > depth) await marks.shift();
+    marks.push(this.device.queue.onSubmittedWorkDone());
+    // Napped only while awaited: a mark left pending while the host encodes the next step must not
+    // put naps into that step's own I/O waits.
+    while (marks.length > depth) await this.wait(marks.shift()!);
     this.checkAlive();
   }
   /** Marks of throttle() not yet waited for (oldest first). */
