@@ -1254,8 +1254,8 @@ const isNode =
 // function each turn: the main thread spins at 100% for the whole wait. On a machine whose "GPU" is
 // the CPU (lavapipe, SwiftShader) that core is taken from the rasteriser's threads, and the turns'
 // garbage (one finalised function each) is collected later, inside the next step's commands
-// (bench/NOTES.md: a replayed CycleGAN step's median thread CPU 28 -> 10 ms, a 40-step run's wall
-// time 16.6 -> 11.8 s, with naps). napWhile sleeps the thread between turns instead: a nap of
+// (bench/NOTES.md, "Waits that nap": a replayed CycleGAN step's median main-thread CPU 17.0 ->
+// 7.0 ms, `gan train --quick` 1.35-1.53x the steps a second on a 2-core machine). napWhile sleeps the thread between turns instead: a nap of
 // 1/20 of the time waited so far, between 50 us and 1 ms (Atomics.wait, which Node allows on its
 // main thread), so a short wait stays short and a long one polls about 1000 times a second. One
 // nap loop serves every wait in flight.
