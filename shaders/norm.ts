@@ -414,8 +414,14 @@ ${main1d(NORM_WG)} {
 }`;
 }
 
-/** Bindings of instanceRunningSource: the groups' means and variances, then the running mean and var. */
-export const INSTANCE_RUNNING_BINDINGS: ('read' | 'rw')[] = ['read', 'read', 'rw', 'rw'];
+/** instanceRunningSource's storage buffers: the groups' means and variances, then the running mean and var. */
+const INSTANCE_RUNNING_LIST: [string, 'read' | 'rw', string][] = [
+  ['grpMean', 'read', 'f32'],
+  ['grpVar', 'read', 'f32'],
+  ['runMean', 'rw', 'f32'],
+  ['runVar', 'rw', 'f32'],
+];
+export const INSTANCE_RUNNING_BINDINGS: ('read' | 'rw')[] = INSTANCE_RUNNING_LIST.map(([, access]) => access);
 
 /**
  * Instance norm's running-stat update (PyTorch's rule for track_running_stats: the batch average of
@@ -427,10 +433,7 @@ export function instanceRunningSource(): string {
   return /* wgsl */ `
 struct Params { N: u32, C: u32, momentum: f32, invN: f32 }
 @group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> grpMean: array<f32>;
-@group(0) @binding(2) var<storage, read> grpVar: array<f32>;
-@group(0) @binding(3) var<storage, read_write> runMean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> runVar: array<f32>;
+${bindings(INSTANCE_RUNNING_LIST)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;

@@ -188,9 +188,10 @@ function forwardRaw(
   const runVar = run ? (run.var ?? scratch) : null;
   // Instance norm: the forward writes each group's statistics into these, then instance_running
   // folds them into the running buffers.
-  const perGroup = run && geo.kind === 'instance';
-  const rm = perGroup ? empty([geo.G], `${op}_group_mean`) : runMean;
-  const rv = perGroup ? empty([geo.G], `${op}_group_var`) : runVar;
+  const groupMean = run && geo.kind === 'instance' ? empty([geo.G], `${op}_group_mean`) : null;
+  const groupVar = groupMean ? empty([geo.G], `${op}_group_var`) : null;
+  const rm = groupMean ?? runMean;
+  const rv = groupVar ?? runVar;
   const tensors = [
     x,
     ...(gamma ? [gamma] : []),
@@ -222,20 +223,18 @@ function forwardRaw(
       groupGrid(geo.G),
       { op, bytes: (residual ? 12 : 8) * x.size },
     );
-    if (perGroup) {
+    if (run && groupMean && groupVar) {
       launch(
         { key: 'instance_running', code: instanceRunningSource, bindings: INSTANCE_RUNNING_BINDINGS, op },
-        [rm!, rv!, runMean!, runVar!],
+        [groupMean, groupVar, runMean!, runVar!],
         [geo.N, geo.C, f32(run.momentum), f32(1 / geo.N)],
         grid1d(geo.C, 64),
         { op, bytes: 4 * (2 * geo.G + 4 * geo.C) },
       );
     }
   }
-  if (perGroup) {
-    rm!.dispose();
-    rv!.dispose();
-  }
+  groupMean?.dispose();
+  groupVar?.dispose();
   scratch?.dispose();
   return { y, stats };
 }
